@@ -1,0 +1,791 @@
+/* leg.c — MediaLeg: one webrtcbin for one participant.
+ *
+ * The server offers. A leg's life: NEW → (on-negotiation-needed) OFFERING →
+ * (local offer set, sent through callbacks->offer) AWAITING_ANSWER →
+ * (media_leg_set_answer) CONNECTING → (connection-state connected) CONNECTED,
+ * with FAILED reachable from any step and CLOSED when its visit drops it.
+ *
+ * Threading: webrtcbin emits its signals and replies to promises on its own
+ * threads and on streaming threads. Every handler here only takes a leg
+ * reference and posts the work to the visit's main context (leg_marshal);
+ * the posted function checks `closed` first, so work that arrives after the
+ * leg was removed does nothing. The one exception is pad-added, which links
+ * the new src pad to a tee right in the streaming thread (see on_pad_added).
+ */
+#include "media/media-private.h"
+
+#include <gst/sdp/sdp.h>
+#include <nice/agent.h>
+#include <nice/interfaces.h>
+#include <string.h>
+
+GST_DEBUG_CATEGORY_STATIC (media_leg_debug);
+#define GST_CAT_DEFAULT media_leg_debug
+
+const char *
+media_leg_state_name (MediaLegState state)
+{
+  switch (state) {
+  case MEDIA_LEG_NEW: return "new";
+  case MEDIA_LEG_OFFERING: return "offering";
+  case MEDIA_LEG_AWAITING_ANSWER: return "awaiting-answer";
+  case MEDIA_LEG_CONNECTING: return "connecting";
+  case MEDIA_LEG_CONNECTED: return "connected";
+  case MEDIA_LEG_FAILED: return "failed";
+  case MEDIA_LEG_CLOSED: return "closed";
+  }
+  return "unknown";
+}
+
+const char *
+media_kind_name (MediaKind kind)
+{
+  return kind == MEDIA_KIND_AUDIO ? "audio" : kind == MEDIA_KIND_VIDEO ? "video" : "?";
+}
+
+/* ---- refcounting and the hand-off to the main context ---- */
+
+MediaLeg *
+media_leg_ref (MediaLeg *leg)
+{
+  g_atomic_ref_count_inc (&leg->ref);
+  return leg;
+}
+
+void
+media_leg_unref (MediaLeg *leg)
+{
+  if (leg == NULL || !g_atomic_ref_count_dec (&leg->ref))
+    return;
+  /* By now the visit has torn the leg's elements out of the pipeline
+   * (remove_leg / visit_free); only plain references are left. */
+  for (int k = 0; k < MEDIA_N_KINDS; k++) {
+    g_clear_object (&leg->sink_pad[k]);
+    g_clear_object (&leg->tee[k]);
+    g_warn_if_fail (leg->relay_in[k].source == NULL);
+  }
+  g_clear_object (&leg->webrtcbin);
+  g_main_context_unref (leg->context);
+  g_free (leg->participant);
+  g_free (leg);
+}
+
+typedef void (*LegCall) (MediaLeg *leg, gpointer data);
+
+typedef struct {
+  MediaLeg *leg;
+  LegCall func;
+  gpointer data;
+  GDestroyNotify data_free;
+} Marshal;
+
+static gboolean
+marshal_dispatch (gpointer user_data)
+{
+  Marshal *m = user_data;
+  m->func (m->leg, m->data);
+  return G_SOURCE_REMOVE;
+}
+
+static void
+marshal_free (gpointer user_data)
+{
+  Marshal *m = user_data;
+  if (m->data_free != NULL && m->data != NULL)
+    m->data_free (m->data);
+  media_leg_unref (m->leg);
+  g_free (m);
+}
+
+/* Runs func(leg, data) on the leg's main context, later, never inline: an
+ * idle source rather than g_main_context_invoke_full, because invoke runs the
+ * function immediately when the caller already owns the context, and
+ * webrtcbin sometimes emits synchronously from inside our own calls; running
+ * inline there would re-enter leg state mid-update. */
+static void
+leg_marshal (MediaLeg *leg, LegCall func, gpointer data, GDestroyNotify data_free)
+{
+  Marshal *m = g_new0 (Marshal, 1);
+  m->leg = media_leg_ref (leg);
+  m->func = func;
+  m->data = data;
+  m->data_free = data_free;
+  GSource *source = g_idle_source_new ();
+  g_source_set_priority (source, G_PRIORITY_DEFAULT);
+  g_source_set_callback (source, marshal_dispatch, m, marshal_free);
+  g_source_set_static_name (source, "media-leg-marshal");
+  g_source_attach (source, leg->context);
+  g_source_unref (source);
+}
+
+static void
+leg_closure_unref (gpointer data, GClosure *closure)
+{
+  (void) closure;
+  media_leg_unref (data);
+}
+
+void
+media_leg_set_state (MediaLeg *leg, MediaLegState state)
+{
+  if (leg->closed || leg->state == state)
+    return;
+  GST_INFO ("leg %s: %s -> %s", leg->participant, media_leg_state_name (leg->state),
+            media_leg_state_name (state));
+  leg->state = state;
+  if (leg->callbacks.state_changed != NULL)
+    leg->callbacks.state_changed (leg, state, leg->user_data);
+}
+
+void
+media_leg_mark_closed (MediaLeg *leg)
+{
+  if (leg->closed)
+    return;
+  leg->state = MEDIA_LEG_CLOSED;  /* no callback: the owner asked for this */
+  leg->closed = TRUE;
+  leg->visit = NULL;
+  /* Handlers hold a leg ref each; disconnecting drops them once any
+   * invocation in flight has returned (GClosure keeps itself alive). */
+  g_signal_handlers_disconnect_matched (leg->webrtcbin, G_SIGNAL_MATCH_DATA, 0, 0, NULL, NULL,
+                                        leg);
+}
+
+/* ---- stats probes (streaming threads: atomics only) ---- */
+
+static void
+count_info (GstPadProbeInfo *info, atomic_uint_fast64_t *packets, atomic_uint_fast64_t *bytes)
+{
+  if (info->type & GST_PAD_PROBE_TYPE_BUFFER) {
+    GstBuffer *buf = GST_PAD_PROBE_INFO_BUFFER (info);
+    atomic_fetch_add_explicit (packets, 1, memory_order_relaxed);
+    atomic_fetch_add_explicit (bytes, gst_buffer_get_size (buf), memory_order_relaxed);
+  } else if (info->type & GST_PAD_PROBE_TYPE_BUFFER_LIST) {
+    GstBufferList *list = GST_PAD_PROBE_INFO_BUFFER_LIST (info);
+    guint n = gst_buffer_list_length (list);
+    atomic_fetch_add_explicit (packets, n, memory_order_relaxed);
+    atomic_fetch_add_explicit (bytes, gst_buffer_list_calculate_size (list),
+                               memory_order_relaxed);
+  }
+}
+
+GstPadProbeReturn
+media_count_rx_probe (GstPad *pad, GstPadProbeInfo *info, gpointer user_data)
+{
+  (void) pad;
+  MediaLeg *leg = user_data;
+  count_info (info, &leg->rx_packets, &leg->rx_bytes);
+  return GST_PAD_PROBE_OK;
+}
+
+GstPadProbeReturn
+media_count_tx_probe (GstPad *pad, GstPadProbeInfo *info, gpointer user_data)
+{
+  (void) pad;
+  MediaLeg *leg = user_data;
+  count_info (info, &leg->tx_packets, &leg->tx_bytes);
+  return GST_PAD_PROBE_OK;
+}
+
+/* ---- offer ---- */
+
+/* Reply to set-local- or set-remote-description: an "error" field means
+ * webrtcbin refused the description and the leg cannot go on. */
+static void
+do_description_result (MediaLeg *leg, gpointer data)
+{
+  GstPromise *promise = data;
+  if (leg->closed)
+    return;
+  const GstStructure *reply = gst_promise_get_reply (promise);
+  if (reply != NULL && gst_structure_has_field (reply, "error")) {
+    GError *err = NULL;
+    gst_structure_get (reply, "error", G_TYPE_ERROR, &err, NULL);
+    GST_WARNING ("leg %s: setting a description failed: %s", leg->participant,
+                 err ? err->message : "?");
+    g_clear_error (&err);
+    media_leg_set_state (leg, MEDIA_LEG_FAILED);
+  }
+}
+
+static void
+on_description_set (GstPromise *promise, gpointer user_data)
+{
+  leg_marshal (user_data, do_description_result, gst_promise_ref (promise),
+               (GDestroyNotify) gst_promise_unref);
+}
+
+static void
+do_offer_created (MediaLeg *leg, gpointer data)
+{
+  GstPromise *promise = data;
+  if (leg->closed)
+    return;
+  GstWebRTCSessionDescription *offer = NULL;
+  const GstStructure *reply = NULL;
+  if (gst_promise_wait (promise) == GST_PROMISE_RESULT_REPLIED)
+    reply = gst_promise_get_reply (promise);
+  if (reply != NULL)
+    gst_structure_get (reply, "offer", GST_TYPE_WEBRTC_SESSION_DESCRIPTION, &offer, NULL);
+  if (offer == NULL) {
+    GST_WARNING ("leg %s: create-offer gave no offer", leg->participant);
+    media_leg_set_state (leg, MEDIA_LEG_FAILED);
+    return;
+  }
+  leg->n_mlines = gst_sdp_message_medias_len (offer->sdp);
+
+  GstPromise *set_promise = gst_promise_new_with_change_func (
+      on_description_set, media_leg_ref (leg), (GDestroyNotify) media_leg_unref);
+  g_signal_emit_by_name (leg->webrtcbin, "set-local-description", offer, set_promise);
+  gst_promise_unref (set_promise);
+
+  /* Hand the offer out now, in this same dispatch: webrtcbin gathers
+   * candidates only once the local description is applied and those reach us
+   * as later dispatches, so the client always sees the offer before any ICE
+   * candidate of ours. */
+  gchar *text = gst_sdp_message_as_text (offer->sdp);
+  gst_webrtc_session_description_free (offer);
+  media_leg_set_state (leg, MEDIA_LEG_AWAITING_ANSWER);
+  if (!leg->closed && leg->callbacks.offer != NULL)
+    leg->callbacks.offer (leg, text, leg->user_data);
+  g_free (text);
+}
+
+static void
+on_offer_created (GstPromise *promise, gpointer user_data)
+{
+  leg_marshal (user_data, do_offer_created, gst_promise_ref (promise),
+               (GDestroyNotify) gst_promise_unref);
+}
+
+static void
+do_negotiation_needed (MediaLeg *leg, gpointer data)
+{
+  (void) data;
+  if (leg->closed)
+    return;
+  /* webrtcbin 1.22 has no usable renegotiation: one offer per leg. A later
+   * negotiation-needed (e.g. after the answer) is ignored on purpose. */
+  if (leg->state != MEDIA_LEG_NEW) {
+    GST_DEBUG ("leg %s: negotiation-needed in state %s ignored", leg->participant,
+               media_leg_state_name (leg->state));
+    return;
+  }
+  media_leg_set_state (leg, MEDIA_LEG_OFFERING);
+  GstPromise *promise = gst_promise_new_with_change_func (
+      on_offer_created, media_leg_ref (leg), (GDestroyNotify) media_leg_unref);
+  g_signal_emit_by_name (leg->webrtcbin, "create-offer", NULL, promise);
+  gst_promise_unref (promise);
+}
+
+static void
+on_negotiation_needed (GstElement *webrtcbin, gpointer user_data)
+{
+  (void) webrtcbin;
+  leg_marshal (user_data, do_negotiation_needed, NULL, NULL);
+}
+
+/* ---- local ICE candidates ---- */
+
+typedef struct {
+  guint mline;
+  gchar *candidate;
+} Candidate;
+
+static void
+candidate_free (gpointer p)
+{
+  Candidate *c = p;
+  g_free (c->candidate);
+  g_free (c);
+}
+
+static void
+do_ice_candidate (MediaLeg *leg, gpointer data)
+{
+  Candidate *c = data;
+  if (leg->closed || leg->callbacks.ice_candidate == NULL)
+    return;
+  leg->callbacks.ice_candidate (leg, c->mline, c->candidate, leg->user_data);
+}
+
+static void
+on_ice_candidate (GstElement *webrtcbin, guint mline, gchar *candidate, gpointer user_data)
+{
+  (void) webrtcbin;
+  Candidate *c = g_new0 (Candidate, 1);
+  c->mline = mline;
+  c->candidate = g_strdup (candidate);
+  leg_marshal (user_data, do_ice_candidate, c, candidate_free);
+}
+
+/* ---- connection state ---- */
+
+static void
+do_connection_state (MediaLeg *leg, gpointer data)
+{
+  (void) data;
+  if (leg->closed)
+    return;
+  GstWebRTCPeerConnectionState pc_state;
+  g_object_get (leg->webrtcbin, "connection-state", &pc_state, NULL);
+  GST_INFO ("leg %s: connection-state %d", leg->participant, pc_state);
+  switch (pc_state) {
+  case GST_WEBRTC_PEER_CONNECTION_STATE_CONNECTED:
+    media_leg_set_state (leg, MEDIA_LEG_CONNECTED);
+    /* Its sink pads are negotiated now, so relays into it can be linked. */
+    if (leg->visit != NULL)
+      media_visit_update_links (leg->visit);
+    break;
+  case GST_WEBRTC_PEER_CONNECTION_STATE_FAILED:
+    media_leg_set_state (leg, MEDIA_LEG_FAILED);
+    break;
+  default:
+    /* new/connecting/disconnected/closed: DISCONNECTED may recover by itself
+     * (ICE consent); a dead peer is detected by signaling and media timeout. */
+    break;
+  }
+}
+
+static void
+on_connection_state (GObject *webrtcbin, GParamSpec *pspec, gpointer user_data)
+{
+  (void) webrtcbin;
+  (void) pspec;
+  leg_marshal (user_data, do_connection_state, NULL, NULL);
+}
+
+/* ---- incoming media ---- */
+
+typedef struct {
+  MediaKind kind;
+  GstElement *tee;
+} TeeReady;
+
+static void
+tee_ready_free (gpointer p)
+{
+  TeeReady *t = p;
+  gst_object_unref (t->tee);
+  g_free (t);
+}
+
+static void
+discard_element (GstElement *element)
+{
+  GstObject *parent = gst_object_get_parent (GST_OBJECT (element));
+  gst_element_set_locked_state (element, TRUE);
+  gst_element_set_state (element, GST_STATE_NULL);
+  if (parent != NULL) {
+    gst_bin_remove (GST_BIN (parent), element);
+    gst_object_unref (parent);
+  }
+}
+
+static void
+do_tee_ready (MediaLeg *leg, gpointer data)
+{
+  TeeReady *t = data;
+  if (leg->closed || leg->visit == NULL) {
+    /* The leg went away while the streaming thread built this tee. */
+    discard_element (t->tee);
+    return;
+  }
+  if (leg->tee[t->kind] != NULL) {
+    /* A second src pad of the same kind (the client changed its SSRC): the
+     * newest stream wins. 1:1 relays only need one source per kind. */
+    GST_INFO ("leg %s: new %s stream replaces the old one", leg->participant,
+              media_kind_name (t->kind));
+    media_visit_drop_source (leg->visit, leg, t->kind);
+  }
+  leg->tee[t->kind] = gst_object_ref (t->tee);
+  GST_INFO ("leg %s: receiving %s", leg->participant, media_kind_name (t->kind));
+  media_visit_update_links (leg->visit);
+}
+
+/* Which kind a new src pad carries. The caps' "media" field is the reliable
+ * answer: in 1.22 the pad's transceiver can be the wrong one when the remote
+ * side sends SSRCs it never signalled (which is exactly what a relay does). */
+static gboolean
+pad_kind (GstPad *pad, MediaKind *kind)
+{
+  const char *media = NULL;
+  GstCaps *caps = gst_pad_get_current_caps (pad);
+  if (caps != NULL && gst_caps_get_size (caps) > 0)
+    media = gst_structure_get_string (gst_caps_get_structure (caps, 0), "media");
+  gboolean found = TRUE;
+  if (g_strcmp0 (media, "audio") == 0) {
+    *kind = MEDIA_KIND_AUDIO;
+  } else if (g_strcmp0 (media, "video") == 0) {
+    *kind = MEDIA_KIND_VIDEO;
+  } else {
+    GstWebRTCRTPTransceiver *trans = NULL;
+    GstWebRTCKind k = GST_WEBRTC_KIND_UNKNOWN;
+    g_object_get (pad, "transceiver", &trans, NULL);
+    if (trans != NULL) {
+      g_object_get (trans, "kind", &k, NULL);
+      gst_object_unref (trans);
+    }
+    if (k == GST_WEBRTC_KIND_AUDIO)
+      *kind = MEDIA_KIND_AUDIO;
+    else if (k == GST_WEBRTC_KIND_VIDEO)
+      *kind = MEDIA_KIND_VIDEO;
+    else
+      found = FALSE;
+  }
+  if (caps != NULL)
+    gst_caps_unref (caps);
+  return found;
+}
+
+/* Streaming thread. The new src pad gets a tee at once: webrtcbin pushes the
+ * moment this returns, and an unlinked pad would return not-linked and stop
+ * the whole BUNDLE receive (audio and video share one transport).
+ * allow-not-linked keeps the tee happy while nobody listens yet. */
+static void
+on_pad_added (GstElement *webrtcbin, GstPad *pad, gpointer user_data)
+{
+  MediaLeg *leg = user_data;
+  if (GST_PAD_DIRECTION (pad) != GST_PAD_SRC)
+    return;
+  MediaKind kind;
+  if (!pad_kind (pad, &kind)) {
+    GST_WARNING ("leg %s: src pad %s of unknown kind, dropped", leg->participant,
+                 GST_PAD_NAME (pad));
+    GstElement *sink = gst_element_factory_make ("fakesink", NULL);
+    g_object_set (sink, "async", FALSE, "sync", FALSE, NULL);
+    GstObject *bin = gst_object_get_parent (GST_OBJECT (webrtcbin));
+    if (bin != NULL) {
+      gst_bin_add (GST_BIN (bin), sink);
+      gst_element_sync_state_with_parent (sink);
+      gst_element_link_pads (webrtcbin, GST_PAD_NAME (pad), sink, "sink");
+      gst_object_unref (bin);
+    } else {
+      gst_object_unref (sink);
+    }
+    return;
+  }
+  GstObject *bin = gst_object_get_parent (GST_OBJECT (webrtcbin));
+  if (bin == NULL)
+    return;  /* leg already removed from the pipeline */
+  GstElement *tee = gst_element_factory_make ("tee", NULL);
+  g_object_set (tee, "allow-not-linked", TRUE, NULL);
+  gst_bin_add (GST_BIN (bin), tee);
+  gst_object_unref (bin);
+  gst_element_sync_state_with_parent (tee);
+  GstPad *tee_sink = gst_element_get_static_pad (tee, "sink");
+  GstPadLinkReturn ret = gst_pad_link (pad, tee_sink);
+  if (ret != GST_PAD_LINK_OK)
+    GST_WARNING ("leg %s: linking %s to tee failed: %d", leg->participant, GST_PAD_NAME (pad),
+                 ret);
+  gst_pad_add_probe (tee_sink, GST_PAD_PROBE_TYPE_BUFFER | GST_PAD_PROBE_TYPE_BUFFER_LIST,
+                     media_count_rx_probe, media_leg_ref (leg), (GDestroyNotify) media_leg_unref);
+  gst_object_unref (tee_sink);
+
+  TeeReady *t = g_new0 (TeeReady, 1);
+  t->kind = kind;
+  t->tee = gst_object_ref (tee);
+  leg_marshal (leg, do_tee_ready, t, tee_ready_free);
+}
+
+/* ---- ICE set-up ---- */
+
+gboolean
+media_ice_add_local_addresses (GstElement *webrtcbin, const gchar *const *addresses,
+                               guint16 port_min, guint16 port_max, GError **error)
+{
+  GObject *ice = NULL;
+  GObject *agent = NULL;
+  gboolean ok = FALSE;
+  g_object_get (webrtcbin, "ice-agent", &ice, NULL);
+  if (ice == NULL || g_object_class_find_property (G_OBJECT_GET_CLASS (ice), "agent") == NULL) {
+    g_set_error (error, MEDIA_ERROR, MEDIA_ERROR_PIPELINE,
+                 "webrtcbin's ICE agent is not libnice-based");
+    goto out;
+  }
+  g_object_get (ice, "agent", &agent, NULL);
+  if (agent == NULL || !NICE_IS_AGENT (agent)) {
+    g_set_error (error, MEDIA_ERROR, MEDIA_ERROR_PIPELINE, "webrtcbin has no NiceAgent");
+    goto out;
+  }
+  /* ICE-TCP candidates only add noise and failed checks: clients reach us
+   * over UDP (or through TURN). */
+  g_object_set (ice, "ice-tcp", FALSE, NULL);
+  if (port_min != 0 || port_max != 0) {
+    /* Let the firewall open a known range. Max first: min may not exceed it. */
+    g_object_set (ice, "max-rtp-port", (guint) (port_max ? port_max : 65535), NULL);
+    g_object_set (ice, "min-rtp-port", (guint) port_min, NULL);
+  }
+
+  /* libnice skips loopback interfaces when it enumerates them itself, and
+   * once any address is added explicitly it uses only the added ones. */
+  GList *defaults = NULL;
+  if (addresses == NULL || addresses[0] == NULL)
+    defaults = nice_interfaces_get_local_ips (TRUE);
+  guint added = 0;
+  for (GList *l = defaults; l != NULL; l = l->next) {
+    NiceAddress addr;
+    nice_address_init (&addr);
+    if (nice_address_set_from_string (&addr, l->data) &&
+        nice_agent_add_local_address (NICE_AGENT (agent), &addr))
+      added++;
+  }
+  for (guint i = 0; defaults == NULL && addresses != NULL && addresses[i] != NULL; i++) {
+    NiceAddress addr;
+    nice_address_init (&addr);
+    if (!nice_address_set_from_string (&addr, addresses[i])) {
+      g_set_error (error, MEDIA_ERROR, MEDIA_ERROR_PIPELINE, "bad ICE address '%s'",
+                   addresses[i]);
+      g_list_free_full (defaults, g_free);
+      goto out;
+    }
+    if (nice_agent_add_local_address (NICE_AGENT (agent), &addr))
+      added++;
+  }
+  g_list_free_full (defaults, g_free);
+  if (added == 0) {
+    g_set_error (error, MEDIA_ERROR, MEDIA_ERROR_PIPELINE, "no local address for ICE");
+    goto out;
+  }
+  ok = TRUE;
+out:
+  g_clear_object (&agent);
+  g_clear_object (&ice);
+  return ok;
+}
+
+/* ---- creation ---- */
+
+static GstCaps *
+codec_caps (MediaKind kind)
+{
+  /* rtcp-fb-nack-pli: lets the receiving browser ask for keyframes (and our
+   * force-key-unit become a PLI towards the sender). The transport-cc extmap
+   * lets Chrome ramp its bitrate instead of crawling. */
+  gchar *ext = g_strdup_printf ("extmap-%d", MEDIA_TWCC_EXT_ID);
+  GstCaps *caps;
+  if (kind == MEDIA_KIND_AUDIO)
+    caps = gst_caps_new_simple ("application/x-rtp", "media", G_TYPE_STRING, "audio",
+                                "encoding-name", G_TYPE_STRING, "OPUS",
+                                "payload", G_TYPE_INT, MEDIA_PT_OPUS,
+                                "clock-rate", G_TYPE_INT, 48000,
+                                "encoding-params", G_TYPE_STRING, "2",
+                                ext, G_TYPE_STRING, MEDIA_TWCC_URI, NULL);
+  else
+    caps = gst_caps_new_simple ("application/x-rtp", "media", G_TYPE_STRING, "video",
+                                "encoding-name", G_TYPE_STRING, "VP8",
+                                "payload", G_TYPE_INT, MEDIA_PT_VP8,
+                                "clock-rate", G_TYPE_INT, 90000,
+                                "rtcp-fb-nack-pli", G_TYPE_BOOLEAN, TRUE,
+                                ext, G_TYPE_STRING, MEDIA_TWCC_URI, NULL);
+  g_free (ext);
+  return caps;
+}
+
+MediaLeg *
+media_leg_new (MediaVisit *visit, const char *participant_id,
+               const MediaLegCallbacks *callbacks, gpointer user_data, GError **error)
+{
+  if (media_leg_debug == NULL)
+    GST_DEBUG_CATEGORY_INIT (media_leg_debug, "medialeg", 0, "telehealth media leg");
+
+  GstElement *webrtcbin = gst_element_factory_make ("webrtcbin", NULL);
+  if (webrtcbin == NULL) {
+    g_set_error (error, MEDIA_ERROR, MEDIA_ERROR_MISSING_PLUGIN,
+                 "cannot make webrtcbin (install gstreamer1.0-plugins-bad)");
+    return NULL;
+  }
+  MediaLeg *leg = g_new0 (MediaLeg, 1);
+  g_atomic_ref_count_init (&leg->ref);
+  leg->visit = visit;
+  leg->context = g_main_context_ref (visit->context);
+  leg->participant = g_strdup (participant_id);
+  leg->state = MEDIA_LEG_NEW;
+  if (callbacks != NULL)
+    leg->callbacks = *callbacks;
+  leg->user_data = user_data;
+  leg->webrtcbin = gst_object_ref_sink (webrtcbin);
+
+  /* max-bundle: one ICE/DTLS transport for audio and video, so one
+   * candidate pair and one handshake per participant. */
+  g_object_set (webrtcbin, "bundle-policy", GST_WEBRTC_BUNDLE_POLICY_MAX_BUNDLE, NULL);
+  /* The jitterbuffer only reorders for a relay, it does not play out: a low
+   * latency keeps mouth-to-ear delay down (webrtcbin's default is 200 ms). */
+  g_object_set (webrtcbin, "latency", visit->jitter_latency_ms, NULL);
+  if (visit->stun_server != NULL && visit->stun_server[0] != '\0')
+    g_object_set (webrtcbin, "stun-server", visit->stun_server, NULL);
+
+  if (!media_ice_add_local_addresses (webrtcbin, (const gchar *const *) visit->ice_addresses,
+                                      visit->port_min, visit->port_max, error))
+    goto fail;
+
+  /* Handlers own a leg ref each (dropped when disconnected). */
+  g_signal_connect_data (webrtcbin, "on-negotiation-needed", G_CALLBACK (on_negotiation_needed),
+                         media_leg_ref (leg), leg_closure_unref,
+                         0);
+  g_signal_connect_data (webrtcbin, "on-ice-candidate", G_CALLBACK (on_ice_candidate),
+                         media_leg_ref (leg), leg_closure_unref,
+                         0);
+  g_signal_connect_data (webrtcbin, "pad-added", G_CALLBACK (on_pad_added), media_leg_ref (leg),
+                         leg_closure_unref, 0);
+  g_signal_connect_data (webrtcbin, "notify::connection-state", G_CALLBACK (on_connection_state),
+                         media_leg_ref (leg), leg_closure_unref,
+                         0);
+
+  /* Two transceivers in a fixed order (m0 audio, m1 video), sendrecv, with
+   * fixed codecs so every leg offers the same payload types. Requesting sink
+   * pads now lets the leg offer before any media exists; they are linked to
+   * another leg's tee only once this leg is connected (see visit_pipeline.c). */
+  for (int k = 0; k < MEDIA_N_KINDS; k++) {
+    GstPad *pad = gst_element_request_pad_simple (webrtcbin, "sink_%u");
+    if (pad == NULL) {
+      g_set_error (error, MEDIA_ERROR, MEDIA_ERROR_PIPELINE, "webrtcbin gave no sink pad");
+      goto fail;
+    }
+    leg->sink_pad[k] = pad;
+    GstWebRTCRTPTransceiver *trans = NULL;
+    g_object_get (pad, "transceiver", &trans, NULL);
+    if (trans == NULL) {
+      g_set_error (error, MEDIA_ERROR, MEDIA_ERROR_PIPELINE, "sink pad without transceiver");
+      goto fail;
+    }
+    GstCaps *caps = codec_caps (k);
+    g_object_set (trans, "direction", GST_WEBRTC_RTP_TRANSCEIVER_DIRECTION_SENDRECV,
+                  "codec-preferences", caps, NULL);
+    gst_caps_unref (caps);
+    gst_object_unref (trans);
+  }
+
+  if (!gst_bin_add (GST_BIN (visit->pipeline), webrtcbin)) {
+    g_set_error (error, MEDIA_ERROR, MEDIA_ERROR_PIPELINE, "cannot add webrtcbin");
+    goto fail;
+  }
+  if (!gst_element_sync_state_with_parent (webrtcbin)) {
+    g_set_error (error, MEDIA_ERROR, MEDIA_ERROR_PIPELINE, "webrtcbin does not start");
+    gst_bin_remove (GST_BIN (visit->pipeline), webrtcbin);
+    goto fail;
+  }
+  return leg;
+
+fail:
+  media_leg_mark_closed (leg);
+  for (int k = 0; k < MEDIA_N_KINDS; k++)
+    if (leg->sink_pad[k] != NULL)
+      gst_element_release_request_pad (webrtcbin, leg->sink_pad[k]);
+  media_leg_unref (leg);
+  return NULL;
+}
+
+/* ---- public leg API ---- */
+
+gboolean
+media_leg_set_answer (MediaLeg *leg, const char *sdp, GError **error)
+{
+  g_return_val_if_fail (leg != NULL && sdp != NULL, FALSE);
+  if (leg->state != MEDIA_LEG_AWAITING_ANSWER) {
+    g_set_error (error, MEDIA_ERROR, MEDIA_ERROR_BAD_STATE,
+                 "leg %s is %s, not waiting for an answer", leg->participant,
+                 media_leg_state_name (leg->state));
+    return FALSE;
+  }
+  /* The parser is lenient (garbage parses into an empty message), so also
+   * require a version line and media. */
+  GstSDPMessage *msg = NULL;
+  if (gst_sdp_message_new_from_text (sdp, &msg) != GST_SDP_OK ||
+      gst_sdp_message_get_version (msg) == NULL || gst_sdp_message_medias_len (msg) == 0) {
+    if (msg != NULL)
+      gst_sdp_message_free (msg);
+    g_set_error (error, MEDIA_ERROR, MEDIA_ERROR_BAD_SDP, "the answer is not an SDP message");
+    return FALSE;
+  }
+  guint n = gst_sdp_message_medias_len (msg);
+  if (n != leg->n_mlines) {
+    gst_sdp_message_free (msg);
+    g_set_error (error, MEDIA_ERROR, MEDIA_ERROR_BAD_SDP,
+                 "the answer has %u m-lines, the offer had %u", n, leg->n_mlines);
+    return FALSE;
+  }
+  for (guint i = 0; i < n; i++) {
+    const char *media = gst_sdp_media_get_media (gst_sdp_message_get_media (msg, i));
+    const char *want = i == MEDIA_KIND_AUDIO ? "audio" : "video";
+    if (media == NULL || strcmp (media, want) != 0) {
+      gst_sdp_message_free (msg);
+      g_set_error (error, MEDIA_ERROR, MEDIA_ERROR_BAD_SDP,
+                   "answer m-line %u is '%s', the offer had '%s'", i, media ? media : "", want);
+      return FALSE;
+    }
+  }
+  GstWebRTCSessionDescription *answer =
+      gst_webrtc_session_description_new (GST_WEBRTC_SDP_TYPE_ANSWER, msg);
+  GstPromise *promise = gst_promise_new_with_change_func (
+      on_description_set, media_leg_ref (leg), (GDestroyNotify) media_leg_unref);
+  g_signal_emit_by_name (leg->webrtcbin, "set-remote-description", answer, promise);
+  gst_promise_unref (promise);
+  gst_webrtc_session_description_free (answer);
+  media_leg_set_state (leg, MEDIA_LEG_CONNECTING);
+  return TRUE;
+}
+
+gboolean
+media_leg_add_ice_candidate (MediaLeg *leg, guint mline, const char *candidate, GError **error)
+{
+  g_return_val_if_fail (leg != NULL, FALSE);
+  if (candidate == NULL || !g_str_has_prefix (candidate, "candidate:") ||
+      strlen (candidate) > 1024 || mline >= MEDIA_N_KINDS ||
+      (leg->n_mlines != 0 && mline >= leg->n_mlines)) {
+    g_set_error (error, MEDIA_ERROR, MEDIA_ERROR_BAD_CANDIDATE,
+                 "malformed ICE candidate or bad m-line %u", mline);
+    return FALSE;
+  }
+  for (const char *p = candidate; *p != '\0'; p++) {
+    if (*p == '\r' || *p == '\n' || (guchar) * p < 0x20) {
+      g_set_error (error, MEDIA_ERROR, MEDIA_ERROR_BAD_CANDIDATE,
+                   "ICE candidate contains control characters");
+      return FALSE;
+    }
+  }
+  gchar **fields = g_strsplit (candidate, " ", 0);
+  guint nfields = g_strv_length (fields);
+  gboolean mdns = nfields > 4 && g_str_has_suffix (fields[4], ".local");
+  g_strfreev (fields);
+  if (nfields < 8) {
+    g_set_error (error, MEDIA_ERROR, MEDIA_ERROR_BAD_CANDIDATE,
+                 "ICE candidate has too few fields");
+    return FALSE;
+  }
+  if (leg->closed || leg->state == MEDIA_LEG_NEW || leg->state == MEDIA_LEG_OFFERING ||
+      leg->state == MEDIA_LEG_FAILED) {
+    g_set_error (error, MEDIA_ERROR, MEDIA_ERROR_BAD_STATE, "leg %s is %s", leg->participant,
+                 media_leg_state_name (leg->state));
+    return FALSE;
+  }
+  if (mdns) {
+    /* webrtcbin cannot resolve mDNS names; a peer-reflexive candidate may
+     * still make the call work. */
+    GST_DEBUG ("leg %s: ignoring mDNS candidate %s", leg->participant, candidate);
+    return TRUE;
+  }
+  g_signal_emit_by_name (leg->webrtcbin, "add-ice-candidate", mline, candidate);
+  return TRUE;
+}
+
+MediaLegState
+media_leg_get_state (MediaLeg *leg)
+{
+  return leg->state;
+}
+
+const char *
+media_leg_get_participant (MediaLeg *leg)
+{
+  return leg->participant;
+}
+
+void
+media_leg_get_stats (MediaLeg *leg, MediaLegStats *stats)
+{
+  stats->packets_received = atomic_load_explicit (&leg->rx_packets, memory_order_relaxed);
+  stats->bytes_received = atomic_load_explicit (&leg->rx_bytes, memory_order_relaxed);
+  stats->packets_sent = atomic_load_explicit (&leg->tx_packets, memory_order_relaxed);
+  stats->bytes_sent = atomic_load_explicit (&leg->tx_bytes, memory_order_relaxed);
+}

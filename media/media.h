@@ -1,0 +1,96 @@
+/* media.h — the face of the media module: one GStreamer pipeline per visit,
+ * one webrtcbin "leg" per participant, RTP relayed between legs without
+ * decoding.
+ *
+ * Threading: every function here is called from the main context that was
+ * thread-default when media_visit_new() ran, and every callback is invoked on
+ * that same context (never from a GStreamer streaming thread).
+ */
+#pragma once
+
+#include <glib.h>
+
+G_BEGIN_DECLS
+
+#define MEDIA_ERROR (media_error_quark ())
+GQuark media_error_quark (void);
+
+typedef enum {
+  MEDIA_ERROR_MISSING_PLUGIN,  /* a GStreamer plugin is not installed */
+  MEDIA_ERROR_PIPELINE,        /* an element could not be made or linked */
+  MEDIA_ERROR_BAD_SDP,         /* the remote SDP does not parse or does not fit the offer */
+  MEDIA_ERROR_BAD_CANDIDATE,   /* an ICE candidate is malformed or names a bad m-line */
+  MEDIA_ERROR_BAD_STATE,       /* the leg is not in a state where this makes sense */
+} MediaErrorCode;
+
+typedef struct {
+  /* Local addresses ICE gathers host candidates on. libnice ignores loopback
+   * interfaces unless they are added explicitly, so NULL or empty means "every
+   * local interface address, loopback included". */
+  gchar **ice_addresses;
+  /* "stun://host:port", or NULL for none. */
+  gchar *stun_server;
+  /* Jitterbuffer latency in ms for incoming RTP. A relay forwards packets, it
+   * does not play them out, so this is kept far below webrtcbin's 200 ms. */
+  guint jitter_latency_ms;
+  /* UDP port range for ICE; 0/0 lets the kernel choose. */
+  guint16 port_min;
+  guint16 port_max;
+} MediaConfig;
+
+typedef enum {
+  MEDIA_LEG_NEW,              /* created, waiting for negotiation-needed */
+  MEDIA_LEG_OFFERING,         /* creating and setting the local offer */
+  MEDIA_LEG_AWAITING_ANSWER,  /* offer sent, no answer yet */
+  MEDIA_LEG_CONNECTING,       /* answer set, ICE/DTLS in progress */
+  MEDIA_LEG_CONNECTED,        /* peer connection connected: media may flow */
+  MEDIA_LEG_FAILED,           /* negotiation or connection failed */
+  MEDIA_LEG_CLOSED,           /* removed from its visit */
+} MediaLegState;
+
+typedef struct _MediaVisit MediaVisit;
+typedef struct _MediaLeg MediaLeg;
+
+typedef struct {
+  /* The server-made SDP offer for this leg, to be sent to its client. */
+  void (*offer) (MediaLeg *leg, const char *sdp, gpointer user_data);
+  /* A local ICE candidate ("candidate:..." line) for m-line `mline`. */
+  void (*ice_candidate) (MediaLeg *leg, guint mline, const char *candidate, gpointer user_data);
+  /* The leg's state changed. */
+  void (*state_changed) (MediaLeg *leg, MediaLegState state, gpointer user_data);
+} MediaLegCallbacks;
+
+typedef struct {
+  guint64 packets_received;   /* RTP packets that arrived from this leg's client */
+  guint64 bytes_received;
+  guint64 packets_sent;       /* RTP packets relayed towards this leg's client */
+  guint64 bytes_sent;
+} MediaLegStats;
+
+/* Checks that the GStreamer plugins the relay needs exist. On failure the
+ * error message names the missing plugin and the Debian package that ships it. */
+gboolean media_check_plugins (GError **error);
+
+MediaVisit *media_visit_new (const char *visit_id, const MediaConfig *config, GError **error);
+/* Sets the pipeline to NULL and frees everything; no callback runs afterwards. */
+void media_visit_free (MediaVisit *visit);
+guint media_visit_leg_count (MediaVisit *visit);
+
+/* Adds a webrtcbin leg for a participant. The leg offers audio (Opus) and
+ * video (VP8) both ways; its offer arrives through callbacks->offer. */
+MediaLeg *media_visit_add_leg (MediaVisit *visit, const char *participant_id,
+                               const MediaLegCallbacks *callbacks, gpointer user_data,
+                               GError **error);
+/* Unlinks and destroys the leg; the other legs keep running. No callback for
+ * this leg runs after it returns. */
+void media_visit_remove_leg (MediaVisit *visit, MediaLeg *leg);
+
+gboolean media_leg_set_answer (MediaLeg *leg, const char *sdp, GError **error);
+gboolean media_leg_add_ice_candidate (MediaLeg *leg, guint mline, const char *candidate,
+                                      GError **error);
+MediaLegState media_leg_get_state (MediaLeg *leg);
+const char *media_leg_get_participant (MediaLeg *leg);
+void media_leg_get_stats (MediaLeg *leg, MediaLegStats *stats);
+const char *media_leg_state_name (MediaLegState state);
+
+G_END_DECLS

@@ -1,0 +1,358 @@
+/* visit_pipeline.c — MediaVisit: one GstPipeline per visit, the relay links
+ * between its legs, and teardown.
+ *
+ * Relay path for media kind K from leg S (source) to leg D (destination):
+ *
+ *   S.webrtcbin src ─▶ S.tee[K] ─▶ queue ─▶ D.webrtcbin sink_pad[K]
+ *
+ * S.tee[K] exists from the moment S's client media arrives (leg.c,
+ * on_pad_added). The queue part is added only when D is CONNECTED: webrtcbin
+ * sink pads block until their transport is negotiated, and a blocked pad
+ * would stall S's streaming thread and with it all of S's incoming media.
+ * Whichever comes later (tee or connection) triggers media_visit_update_links.
+ *
+ * All functions here run on the visit's main context.
+ */
+#include "media/media-private.h"
+
+GST_DEBUG_CATEGORY_STATIC (media_visit_debug);
+#define GST_CAT_DEFAULT media_visit_debug
+
+/* Upper bound on what a relay queue holds before it drops the oldest. */
+#define RELAY_QUEUE_MAX_TIME (300 * GST_MSECOND)
+#define RELAY_QUEUE_MAX_BUFFERS 1000
+
+static gboolean
+on_bus_message (GstBus *bus, GstMessage *msg, gpointer user_data)
+{
+  (void) bus;
+  MediaVisit *visit = user_data;
+  switch (GST_MESSAGE_TYPE (msg)) {
+  case GST_MESSAGE_ERROR:
+  case GST_MESSAGE_WARNING: {
+    GError *err = NULL;
+    gchar *dbg = NULL;
+    gboolean is_error = GST_MESSAGE_TYPE (msg) == GST_MESSAGE_ERROR;
+    if (is_error)
+      gst_message_parse_error (msg, &err, &dbg);
+    else
+      gst_message_parse_warning (msg, &err, &dbg);
+    g_message ("visit %s: %s from %s: %s (%s)", visit->id, is_error ? "error" : "warning",
+               GST_OBJECT_NAME (GST_MESSAGE_SRC (msg)), err->message, dbg ? dbg : "");
+    /* An error inside one leg's webrtcbin fails that leg, not the visit: the
+     * other participant keeps their media and the owner may replace the leg. */
+    if (is_error) {
+      for (GList *l = visit->legs; l != NULL; l = l->next) {
+        MediaLeg *leg = l->data;
+        if (gst_object_has_as_ancestor (GST_MESSAGE_SRC (msg), GST_OBJECT (leg->webrtcbin)) ||
+            GST_MESSAGE_SRC (msg) == GST_OBJECT (leg->webrtcbin))
+          media_leg_set_state (leg, MEDIA_LEG_FAILED);
+      }
+    }
+    g_clear_error (&err);
+    g_free (dbg);
+    break;
+  }
+  default:
+    break;
+  }
+  return G_SOURCE_CONTINUE;
+}
+
+MediaVisit *
+media_visit_new (const char *visit_id, const MediaConfig *config, GError **error)
+{
+  g_return_val_if_fail (visit_id != NULL && config != NULL, NULL);
+  if (!gst_is_initialized () && !gst_init_check (NULL, NULL, error))
+    return NULL;
+  if (media_visit_debug == NULL)
+    GST_DEBUG_CATEGORY_INIT (media_visit_debug, "mediavisit", 0, "telehealth media visit");
+
+  gchar *name = g_strdup_printf ("visit-%s", visit_id);
+  GstElement *pipeline = gst_pipeline_new (name);
+  g_free (name);
+  if (pipeline == NULL) {
+    g_set_error (error, MEDIA_ERROR, MEDIA_ERROR_PIPELINE, "cannot create a pipeline");
+    return NULL;
+  }
+
+  MediaVisit *visit = g_new0 (MediaVisit, 1);
+  visit->id = g_strdup (visit_id);
+  if (config->ice_addresses != NULL && config->ice_addresses[0] != NULL)
+    visit->ice_addresses = g_strdupv (config->ice_addresses);
+  visit->stun_server = g_strdup (config->stun_server);
+  visit->jitter_latency_ms = config->jitter_latency_ms;
+  visit->port_min = config->port_min;
+  visit->port_max = config->port_max;
+  visit->context = g_main_context_ref_thread_default ();
+  visit->pipeline = gst_object_ref_sink (pipeline);
+
+  /* The bus watch lives on the visit's context, so errors are seen on the
+   * same thread that owns the legs. */
+  GstBus *bus = gst_pipeline_get_bus (GST_PIPELINE (pipeline));
+  visit->bus_source = gst_bus_create_watch (bus);
+  g_source_set_callback (visit->bus_source, (GSourceFunc) (void (*) (void)) on_bus_message,
+                         visit, NULL);
+  g_source_attach (visit->bus_source, visit->context);
+  gst_object_unref (bus);
+
+  /* The pipeline runs from the start, empty: each leg joins it already
+   * PLAYING, so all legs share one clock and one base time and relayed
+   * timestamps mean the same thing on both sides. */
+  if (gst_element_set_state (pipeline, GST_STATE_PLAYING) == GST_STATE_CHANGE_FAILURE) {
+    g_set_error (error, MEDIA_ERROR, MEDIA_ERROR_PIPELINE, "the visit pipeline does not start");
+    media_visit_free (visit);
+    return NULL;
+  }
+  return visit;
+}
+
+guint
+media_visit_leg_count (MediaVisit *visit)
+{
+  return g_list_length (visit->legs);
+}
+
+MediaLeg *
+media_visit_add_leg (MediaVisit *visit, const char *participant_id,
+                     const MediaLegCallbacks *callbacks, gpointer user_data, GError **error)
+{
+  g_return_val_if_fail (visit != NULL && participant_id != NULL, NULL);
+  MediaLeg *leg = media_leg_new (visit, participant_id, callbacks, user_data, error);
+  if (leg == NULL)
+    return NULL;
+  visit->legs = g_list_append (visit->legs, leg);  /* the visit owns the first ref */
+  return leg;
+}
+
+/* ---- relay links ---- */
+
+static void
+discard_element (MediaVisit *visit, GstElement *element)
+{
+  /* Locked so a concurrent state change of the pipeline cannot bring it back
+   * up between set_state and remove. */
+  gst_element_set_locked_state (element, TRUE);
+  gst_element_set_state (element, GST_STATE_NULL);
+  if (GST_OBJECT_PARENT (element) == GST_OBJECT (visit->pipeline))
+    gst_bin_remove (GST_BIN (visit->pipeline), element);
+}
+
+static void
+request_keyframe (GstPad *queue_sink)
+{
+  /* Upstream GstForceKeyUnit (the structure gst_video_event_new_upstream_
+   * force_key_unit builds; spelled out to stay off libgstvideo). It travels
+   * tee → webrtcbin → rtpbin, whose session turns it into an RTCP PLI to the
+   * sending client: the new viewer gets a keyframe now instead of at the
+   * encoder's next periodic one (which can take seconds). */
+  GstStructure *s = gst_structure_new ("GstForceKeyUnit",
+                                       "running-time", GST_TYPE_CLOCK_TIME, GST_CLOCK_TIME_NONE,
+                                       "all-headers", G_TYPE_BOOLEAN, TRUE,
+                                       "count", G_TYPE_UINT, 0, NULL);
+  gst_pad_push_event (queue_sink, gst_event_new_custom (GST_EVENT_CUSTOM_UPSTREAM, s));
+}
+
+static gboolean
+link_relay (MediaVisit *visit, MediaLeg *src, MediaLeg *dst, MediaKind kind)
+{
+  MediaRelay *r = &dst->relay_in[kind];
+  GstElement *queue = gst_element_factory_make ("queue", NULL);
+  if (queue == NULL)
+    return FALSE;
+  /* Leaky downstream: if the receiving leg stalls (congested socket, DTLS
+   * trouble) the queue drops its OLDEST packets instead of pushing back on
+   * the tee. Back-pressure would block the source leg's streaming thread and
+   * starve every other consumer of that leg, and for live media a late packet
+   * is worth less than a fresh one; the receiver's NACK/PLI repairs the gap.
+   * Bounded by time and by count (the count also bounds untimestamped data). */
+  g_object_set (queue, "leaky", 2 /* downstream */, "max-size-time", RELAY_QUEUE_MAX_TIME,
+                "max-size-buffers", RELAY_QUEUE_MAX_BUFFERS, "max-size-bytes", 0, NULL);
+  gst_bin_add (GST_BIN (visit->pipeline), queue);
+
+  GstPad *qsrc = gst_element_get_static_pad (queue, "src");
+  GstPad *qsink = gst_element_get_static_pad (queue, "sink");
+  GstPad *tee_pad = NULL;
+  GstPadLinkReturn ret = gst_pad_link (qsrc, dst->sink_pad[kind]);
+  if (ret != GST_PAD_LINK_OK) {
+    GST_WARNING ("queue to leg %s %s sink: link failed (%d)", dst->participant,
+                 media_kind_name (kind), ret);
+    goto fail;
+  }
+  gst_pad_add_probe (qsrc, GST_PAD_PROBE_TYPE_BUFFER | GST_PAD_PROBE_TYPE_BUFFER_LIST,
+                     media_count_tx_probe, media_leg_ref (dst), (GDestroyNotify) media_leg_unref);
+  /* Start the queue before data can reach it. */
+  gst_element_sync_state_with_parent (queue);
+
+  tee_pad = gst_element_request_pad_simple (src->tee[kind], "src_%u");
+  if (tee_pad == NULL || (ret = gst_pad_link (tee_pad, qsink)) != GST_PAD_LINK_OK) {
+    GST_WARNING ("tee of leg %s %s to queue: link failed", src->participant,
+                 media_kind_name (kind));
+    if (tee_pad != NULL) {
+      gst_element_release_request_pad (src->tee[kind], tee_pad);
+      gst_clear_object (&tee_pad);
+    }
+    goto fail;
+  }
+  r->source = media_leg_ref (src);
+  r->tee_pad = tee_pad;
+  r->queue = gst_object_ref (queue);
+  GST_INFO ("relay %s: %s -> %s", media_kind_name (kind), src->participant, dst->participant);
+  /* The destination's RTP session needs the pipeline latency to put
+   * running times on what it sends (RTCP sender reports); it learns it only
+   * when the pipeline redistributes latency, which a link made at run time
+   * does not trigger by itself ("Can't determine running time" otherwise). */
+  gst_bin_recalculate_latency (GST_BIN (visit->pipeline));
+  if (kind == MEDIA_KIND_VIDEO)
+    request_keyframe (qsink);
+  gst_object_unref (qsrc);
+  gst_object_unref (qsink);
+  return TRUE;
+
+fail:
+  gst_object_unref (qsrc);
+  gst_object_unref (qsink);
+  discard_element (visit, queue);
+  return FALSE;
+}
+
+static void
+unlink_relay (MediaVisit *visit, MediaLeg *dst, MediaKind kind)
+{
+  MediaRelay *r = &dst->relay_in[kind];
+  if (r->source == NULL)
+    return;
+  GST_INFO ("unrelay %s: %s -> %s", media_kind_name (kind), r->source->participant,
+            dst->participant);
+  /* Tee side first: once its request pad is released (tee waits for a push
+   * in progress on that pad to finish) no data enters the queue, and the
+   * source leg's other outputs never see a flushing pad. */
+  if (r->source->tee[kind] != NULL)
+    gst_element_release_request_pad (r->source->tee[kind], r->tee_pad);
+  gst_clear_object (&r->tee_pad);
+  discard_element (visit, r->queue);
+  gst_clear_object (&r->queue);
+  g_clear_pointer (&r->source, media_leg_unref);
+}
+
+void
+media_visit_update_links (MediaVisit *visit)
+{
+  for (GList *d = visit->legs; d != NULL; d = d->next) {
+    MediaLeg *dst = d->data;
+    if (dst->closed || dst->state != MEDIA_LEG_CONNECTED)
+      continue;
+    for (int k = 0; k < MEDIA_N_KINDS; k++) {
+      if (dst->relay_in[k].source != NULL)
+        continue;
+      /* 1:1 visits: the first other leg with media of this kind. For more
+       * participants, choose here (active speaker, pinned) and relink. */
+      for (GList *s = visit->legs; s != NULL; s = s->next) {
+        MediaLeg *src = s->data;
+        if (src == dst || src->closed || src->tee[k] == NULL)
+          continue;
+        if (link_relay (visit, src, dst, k))
+          break;
+      }
+    }
+  }
+}
+
+void
+media_visit_drop_source (MediaVisit *visit, MediaLeg *leg, MediaKind kind)
+{
+  for (GList *l = visit->legs; l != NULL; l = l->next) {
+    MediaLeg *dst = l->data;
+    if (dst->relay_in[kind].source == leg)
+      unlink_relay (visit, dst, kind);
+  }
+  if (leg->tee[kind] != NULL) {
+    discard_element (visit, leg->tee[kind]);
+    gst_clear_object (&leg->tee[kind]);
+  }
+}
+
+/* ---- teardown ---- */
+
+/* Takes a leg's own elements out of the pipeline. Its relays, both ways,
+ * must already be unlinked. */
+static void
+remove_leg_elements (MediaVisit *visit, MediaLeg *leg)
+{
+  /* webrtcbin first: stopping it stops the streaming threads that push into
+   * its tees, so the tees go down idle. */
+  discard_element (visit, leg->webrtcbin);
+  for (int k = 0; k < MEDIA_N_KINDS; k++) {
+    if (leg->tee[k] != NULL) {
+      discard_element (visit, leg->tee[k]);
+      /* Drop our ref now: the tee's stats probe holds a leg ref, so keeping
+       * the tee would keep the leg alive forever. */
+      gst_clear_object (&leg->tee[k]);
+    }
+  }
+}
+
+void
+media_visit_remove_leg (MediaVisit *visit, MediaLeg *leg)
+{
+  g_return_if_fail (visit != NULL && leg != NULL);
+  if (g_list_find (visit->legs, leg) == NULL) {
+    g_critical ("media_visit_remove_leg: leg %s is not in visit %s", leg->participant,
+                visit->id);
+    return;
+  }
+  media_leg_mark_closed (leg);
+
+  /* 1. What feeds this leg, 2. what this leg feeds, 3. the leg itself. The
+   * other leg's webrtcbin keeps running throughout; its sink pad simply goes
+   * quiet. */
+  for (int k = 0; k < MEDIA_N_KINDS; k++)
+    unlink_relay (visit, leg, k);
+  for (GList *l = visit->legs; l != NULL; l = l->next) {
+    MediaLeg *other = l->data;
+    for (int k = 0; k < MEDIA_N_KINDS; k++)
+      if (other->relay_in[k].source == leg)
+        unlink_relay (visit, other, k);
+  }
+  visit->legs = g_list_remove (visit->legs, leg);
+  remove_leg_elements (visit, leg);
+  media_leg_unref (leg);
+}
+
+void
+media_visit_free (MediaVisit *visit)
+{
+  if (visit == NULL)
+    return;
+  for (GList *l = visit->legs; l != NULL; l = l->next)
+    media_leg_mark_closed (l->data);
+
+  /* The whole pipeline goes to NULL at once, from the main context (never
+   * from a streaming thread: webrtcbin 1.22 deadlocks if its own thread
+   * shuts it down). This joins every streaming thread, so afterwards nothing
+   * runs concurrently and the bookkeeping can be dropped in any order. */
+  gst_element_set_state (visit->pipeline, GST_STATE_NULL);
+
+  for (GList *l = visit->legs; l != NULL; l = l->next) {
+    MediaLeg *leg = l->data;
+    for (int k = 0; k < MEDIA_N_KINDS; k++) {
+      MediaRelay *r = &leg->relay_in[k];
+      gst_clear_object (&r->tee_pad);
+      gst_clear_object (&r->queue);
+      g_clear_pointer (&r->source, media_leg_unref);
+      gst_clear_object (&leg->tee[k]);
+    }
+  }
+  g_list_free_full (g_steal_pointer (&visit->legs), (GDestroyNotify) media_leg_unref);
+
+  if (visit->bus_source != NULL) {
+    g_source_destroy (visit->bus_source);
+    g_source_unref (visit->bus_source);
+  }
+  gst_object_unref (visit->pipeline);
+  g_main_context_unref (visit->context);
+  g_strfreev (visit->ice_addresses);
+  g_free (visit->stun_server);
+  g_free (visit->id);
+  g_free (visit);
+}

@@ -1,0 +1,42 @@
+#!/bin/sh
+# Installs what building, running and testing telehealthd needs on Debian 12,
+# only when something is missing. Run as root (or with sudo available).
+set -eu
+cd "$(dirname "$0")/.."
+
+APT_PACKAGES="meson ninja-build pkg-config gcc libc6-dev
+  libglib2.0-dev libgstreamer1.0-dev libgstreamer-plugins-base1.0-dev libgstreamer-plugins-bad1.0-dev
+  gstreamer1.0-plugins-base gstreamer1.0-plugins-good gstreamer1.0-plugins-bad gstreamer1.0-nice
+  libnice-dev libwebsockets-dev libwebsockets-evlib-glib libsqlite3-dev libssl-dev libjansson-dev
+  iproute2 util-linux ca-certificates"
+# What only the tests need: a real browser and Node.js for the browser tests.
+TEST_PACKAGES="chromium nodejs npm"
+
+want="$APT_PACKAGES"
+[ "${1:-}" = "--test" ] && want="$want $TEST_PACKAGES"
+
+missing=""
+for p in $want; do
+  # node and npm may come from elsewhere (e.g. nodesource); accept them on PATH.
+  case "$p" in
+    nodejs) command -v node >/dev/null 2>&1 && continue ;;
+    npm) command -v npm >/dev/null 2>&1 && continue ;;
+  esac
+  dpkg-query -W -f='${Status}' "$p" 2>/dev/null | grep -q "install ok installed" || missing="$missing $p"
+done
+
+SUDO=""
+[ "$(id -u)" -ne 0 ] && SUDO="sudo"
+if [ -n "$missing" ]; then
+  echo "Installing:$missing"
+  $SUDO apt-get update -qq
+  DEBIAN_FRONTEND=noninteractive $SUDO apt-get install -y -qq --no-install-recommends $missing
+fi
+
+if [ "${1:-}" = "--test" ]; then
+  # playwright-core drives Debian's chromium; it never downloads a browser.
+  if [ ! -d tests/node_modules/playwright-core ] || [ ! -d tests/node_modules/ws ] ||
+     [ tests/package-lock.json -nt tests/node_modules/.package-lock.json ]; then
+    (cd tests && npm ci --no-audit --no-fund --loglevel=error)
+  fi
+fi

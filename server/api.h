@@ -1,0 +1,28 @@
+/* api.h — the REST API as plain functions of a parsed request: no
+ * libwebsockets here, so the routes and body decoders are testable and
+ * fuzzable alone. */
+#pragma once
+
+#include "server/app.h"
+
+#define TH_API_MAX_BODY (64 * 1024)
+
+typedef enum { TH_HTTP_GET, TH_HTTP_POST, TH_HTTP_OTHER } ThHttpMethod;
+
+typedef struct {
+  ThHttpMethod method;
+  const char *path;          /* without the query string */
+  const char *query;         /* raw "a=b&c=d", or NULL */
+  const char *bearer;        /* the Authorization: Bearer token, or NULL */
+  const char *body;          /* POST body (may contain NULs), or NULL */
+  gsize body_len;
+} ThHttpRequest;
+
+typedef struct {
+  guint status;
+  char *body;                /* JSON text, g_free */
+} ThHttpResponse;
+
+/* TRUE when `path` is served by th_api_handle (and not a static file). */
+gboolean th_api_owns_path (const char *path);
+void th_api_handle (ThApp *app, const ThHttpRequest *request, ThHttpResponse *response);

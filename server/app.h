@@ -1,0 +1,50 @@
+/* app.h — the composition root's shared state: one per process, owned by
+ * main.c, used from the main thread only. */
+#pragma once
+
+#include <glib.h>
+#include "server/config.h"
+#include "server/store.h"
+#include "signaling/signaling.h"
+
+struct lws_context;
+
+typedef struct {
+  ThConfig *config;
+  Store *store;
+  SigHub *hub;
+  struct lws_context *lws;
+  GMainLoop *loop;
+  guint16 port;          /* the port actually listened on */
+  char *base_url;        /* what links start with, no trailing slash */
+} ThApp;
+
+/* ---- links.c: visits with their join links */
+
+typedef struct {
+  char *visit_id;
+  char *patient_url;
+  char *provider_url;
+  gint64 scheduled_at_ms;
+} ThVisitLinks;
+
+void th_visit_links_clear (ThVisitLinks *links);
+char *th_app_base_url (const ThConfig *config, guint16 port);
+/* Creates a visit for patient and provider at scheduled_at_ms with a fresh
+ * patient join token. The provider link carries `console_token`; when it is
+ * NULL a new console token is issued for the provider. */
+gboolean th_create_visit_with_links (ThApp *app, const char *patient_id, const char *provider_id,
+                                     gint64 scheduled_at_ms, const char *console_token,
+                                     ThVisitLinks *out, GError **error);
+
+/* ---- demo.c */
+/* Creates the demo provider, patient and a visit now; prints the links and,
+ * as the last line on stdout, one JSON object with them. */
+gboolean th_demo_create (ThApp *app, GError **error);
+
+/* ---- hooks.c: what signaling asks of the server */
+const SigHooks *th_signaling_hooks (void);
+
+/* ---- http.c: the libwebsockets context */
+gboolean th_http_start (ThApp *app, GError **error);
+void th_http_stop (ThApp *app);

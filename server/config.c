@@ -1,0 +1,276 @@
+/* config.c — reading telehealth.conf (GKeyFile) into ThConfig. */
+#include "server/config.h"
+
+#include <errno.h>
+#include <stdlib.h>
+#include <string.h>
+#include <gio/gio.h>
+
+static gboolean
+parse_port (const char *text, guint16 *out)
+{
+  guint64 v;
+
+  if (!g_ascii_string_to_unsigned (text, 10, 0, 65535, &v, NULL))
+    return FALSE;
+  *out = (guint16) v;
+  return TRUE;
+}
+
+gboolean
+th_config_set_listen (ThConfig *config, const char *value, const char *what, GError **error)
+{
+  g_autofree char *host = NULL;
+  const char *colon;
+  guint16 port;
+  GInetAddress *addr;
+
+  if (value[0] == '[') {
+    /* [v6-address]:port */
+    const char *close = strchr (value, ']');
+    if (!close || close[1] != ':')
+      goto bad;
+    host = g_strndup (value + 1, (gsize) (close - value - 1));
+    colon = close + 1;
+  } else {
+    colon = strrchr (value, ':');
+    if (!colon || colon == value)
+      goto bad;
+    host = g_strndup (value, (gsize) (colon - value));
+    if (strchr (host, ':'))
+      goto bad;  /* a bare IPv6 address needs brackets */
+  }
+  if (!parse_port (colon + 1, &port))
+    goto bad;
+  addr = g_inet_address_new_from_string (host);
+  if (!addr && g_strcmp0 (host, "localhost") != 0)
+    goto bad;
+  g_clear_object (&addr);
+  g_free (config->listen_host);
+  config->listen_host = g_strcmp0 (host, "localhost") == 0 ? g_strdup ("127.0.0.1")
+                                                           : g_steal_pointer (&host);
+  config->listen_port = port;
+  return TRUE;
+
+bad:
+  g_set_error (error, G_KEY_FILE_ERROR, G_KEY_FILE_ERROR_INVALID_VALUE,
+               "%s: \"%s\" is not HOST:PORT with a numeric IP address (or localhost) and a "
+               "port 0-65535; IPv6 goes in brackets, e.g. [::1]:8080", what, value);
+  return FALSE;
+}
+
+static ThConfig *
+config_defaults (void)
+{
+  ThConfig *c = g_new0 (ThConfig, 1);
+
+  c->listen_host = g_strdup ("127.0.0.1");
+  c->listen_port = 8080;
+  c->data_dir = g_strdup ("data");
+  c->web_root = g_strdup (TH_DEFAULT_WEB_ROOT);
+  c->join_window_before_min = 120;
+  c->join_window_after_min = 240;
+  c->console_token_hours = 12;
+  c->media.jitter_latency_ms = 40;
+  return c;
+}
+
+/* Reads an optional string key; an absent key leaves *out as it was, an
+ * empty value clears it when `empty_is_null`. */
+static gboolean
+read_string (GKeyFile *kf, const char *group, const char *key, char **out,
+             gboolean empty_is_null, GError **error)
+{
+  g_autoptr (GError) local = NULL;
+  g_autofree char *v = g_key_file_get_string (kf, group, key, &local);
+
+  if (!v) {
+    if (g_error_matches (local, G_KEY_FILE_ERROR, G_KEY_FILE_ERROR_KEY_NOT_FOUND) ||
+        g_error_matches (local, G_KEY_FILE_ERROR, G_KEY_FILE_ERROR_GROUP_NOT_FOUND))
+      return TRUE;
+    g_propagate_error (error, g_steal_pointer (&local));
+    return FALSE;
+  }
+  g_strstrip (v);
+  g_free (*out);
+  *out = (empty_is_null && v[0] == '\0') ? NULL : g_steal_pointer (&v);
+  return TRUE;
+}
+
+static gboolean
+read_uint (GKeyFile *kf, const char *group, const char *key, guint64 min, guint64 max,
+           guint64 *out, const char *path, GError **error)
+{
+  g_autofree char *v = g_key_file_get_string (kf, group, key, NULL);
+
+  if (!v)
+    return TRUE;
+  g_strstrip (v);
+  if (!g_ascii_string_to_unsigned (v, 10, min, max, out, NULL)) {
+    g_set_error (error, G_KEY_FILE_ERROR, G_KEY_FILE_ERROR_INVALID_VALUE,
+                 "%s: [%s] %s = \"%s\" is not a whole number from %" G_GUINT64_FORMAT
+                 " to %" G_GUINT64_FORMAT, path, group, key, v, min, max);
+    return FALSE;
+  }
+  return TRUE;
+}
+
+static const char *const known_keys[][2] = {
+  { "server", "listen" }, { "server", "data_dir" }, { "server", "web_root" },
+  { "server", "public_base_url" },
+  { "visits", "join_window_before_minutes" }, { "visits", "join_window_after_minutes" },
+  { "visits", "console_token_hours" },
+  { "media", "ice_addresses" }, { "media", "stun_server" }, { "media", "jitter_latency_ms" },
+  { "media", "port_min" }, { "media", "port_max" },
+};
+
+/* A misspelt key would otherwise be ignored in silence. */
+static gboolean
+check_known_keys (GKeyFile *kf, const char *path, GError **error)
+{
+  g_auto (GStrv) groups = g_key_file_get_groups (kf, NULL);
+
+  for (guint g = 0; groups[g]; g++) {
+    g_auto (GStrv) keys = g_key_file_get_keys (kf, groups[g], NULL, NULL);
+    for (guint k = 0; keys && keys[k]; k++) {
+      gboolean known = FALSE;
+      for (guint i = 0; i < G_N_ELEMENTS (known_keys) && !known; i++)
+        known = strcmp (known_keys[i][0], groups[g]) == 0 && strcmp (known_keys[i][1], keys[k]) == 0;
+      if (!known) {
+        g_set_error (error, G_KEY_FILE_ERROR, G_KEY_FILE_ERROR_KEY_NOT_FOUND,
+                     "%s: [%s] %s is not a setting telehealthd knows", path, groups[g], keys[k]);
+        return FALSE;
+      }
+    }
+  }
+  return TRUE;
+}
+
+ThConfig *
+th_config_load (const char *path, GError **error)
+{
+  g_autoptr (ThConfig) c = config_defaults ();
+  g_autoptr (GKeyFile) kf = g_key_file_new ();
+  g_autofree char *listen = NULL, *ice = NULL, *web_root = NULL;
+  guint64 v;
+
+  if (!path)
+    return g_steal_pointer (&c);
+  c->source = g_strdup (path);
+  if (!g_key_file_load_from_file (kf, path, G_KEY_FILE_NONE, error)) {
+    g_prefix_error (error, "%s: ", path);
+    return NULL;
+  }
+  if (!check_known_keys (kf, path, error))
+    return NULL;
+
+  if (!read_string (kf, "server", "listen", &listen, TRUE, error))
+    return NULL;
+  if (listen) {
+    g_autofree char *what = g_strdup_printf ("%s: [server] listen", path);
+    if (!th_config_set_listen (c, listen, what, error))
+      return NULL;
+  }
+  if (!read_string (kf, "server", "data_dir", &c->data_dir, FALSE, error) ||
+      !read_string (kf, "server", "web_root", &web_root, TRUE, error) ||
+      !read_string (kf, "server", "public_base_url", &c->public_base_url, TRUE, error))
+    return NULL;
+  if (c->data_dir[0] == '\0') {
+    g_set_error (error, G_KEY_FILE_ERROR, G_KEY_FILE_ERROR_INVALID_VALUE,
+                 "%s: [server] data_dir must name a folder", path);
+    return NULL;
+  }
+  if (web_root) {
+    g_free (c->web_root);
+    c->web_root = g_steal_pointer (&web_root);
+  }
+  if (c->public_base_url) {
+    gsize n = strlen (c->public_base_url);
+    if (!(g_str_has_prefix (c->public_base_url, "https://") ||
+          g_str_has_prefix (c->public_base_url, "http://")) || strchr (c->public_base_url, '#')) {
+      g_set_error (error, G_KEY_FILE_ERROR, G_KEY_FILE_ERROR_INVALID_VALUE,
+                   "%s: [server] public_base_url = \"%s\" must start with https:// or http://",
+                   path, c->public_base_url);
+      return NULL;
+    }
+    while (n > 0 && c->public_base_url[n - 1] == '/')
+      c->public_base_url[--n] = '\0';  /* links add their own "/" */
+  }
+
+  v = c->join_window_before_min;
+  if (!read_uint (kf, "visits", "join_window_before_minutes", 0, 7 * 24 * 60, &v, path, error))
+    return NULL;
+  c->join_window_before_min = (guint) v;
+  v = c->join_window_after_min;
+  if (!read_uint (kf, "visits", "join_window_after_minutes", 1, 7 * 24 * 60, &v, path, error))
+    return NULL;
+  c->join_window_after_min = (guint) v;
+  v = c->console_token_hours;
+  if (!read_uint (kf, "visits", "console_token_hours", 1, 24 * 7, &v, path, error))
+    return NULL;
+  c->console_token_hours = (guint) v;
+
+  if (!read_string (kf, "media", "ice_addresses", &ice, TRUE, error) ||
+      !read_string (kf, "media", "stun_server", &c->media.stun_server, TRUE, error))
+    return NULL;
+  if (ice) {
+    g_auto (GStrv) parts = g_strsplit_set (ice, ";, ", -1);
+    GPtrArray *addrs = g_ptr_array_new ();
+    for (guint i = 0; parts[i]; i++) {
+      GInetAddress *a;
+      if (parts[i][0] == '\0')
+        continue;
+      a = g_inet_address_new_from_string (parts[i]);
+      if (!a) {
+        g_set_error (error, G_KEY_FILE_ERROR, G_KEY_FILE_ERROR_INVALID_VALUE,
+                     "%s: [media] ice_addresses: \"%s\" is not an IP address", path, parts[i]);
+        g_ptr_array_free (addrs, TRUE);
+        return NULL;
+      }
+      g_object_unref (a);
+      g_ptr_array_add (addrs, g_strdup (parts[i]));
+    }
+    g_ptr_array_add (addrs, NULL);
+    c->media.ice_addresses = (gchar **) g_ptr_array_free (addrs, FALSE);
+  }
+  if (c->media.stun_server && !g_str_has_prefix (c->media.stun_server, "stun://")) {
+    g_set_error (error, G_KEY_FILE_ERROR, G_KEY_FILE_ERROR_INVALID_VALUE,
+                 "%s: [media] stun_server = \"%s\" must look like stun://host:port", path,
+                 c->media.stun_server);
+    return NULL;
+  }
+  v = c->media.jitter_latency_ms;
+  if (!read_uint (kf, "media", "jitter_latency_ms", 0, 2000, &v, path, error))
+    return NULL;
+  c->media.jitter_latency_ms = (guint) v;
+  v = 0;
+  if (!read_uint (kf, "media", "port_min", 0, 65535, &v, path, error))
+    return NULL;
+  c->media.port_min = (guint16) v;
+  v = 0;
+  if (!read_uint (kf, "media", "port_max", 0, 65535, &v, path, error))
+    return NULL;
+  c->media.port_max = (guint16) v;
+  if ((c->media.port_min == 0) != (c->media.port_max == 0) || c->media.port_min > c->media.port_max) {
+    g_set_error (error, G_KEY_FILE_ERROR, G_KEY_FILE_ERROR_INVALID_VALUE,
+                 "%s: [media] port_min and port_max must both be 0, or a range with "
+                 "port_min <= port_max", path);
+    return NULL;
+  }
+  return g_steal_pointer (&c);
+}
+
+void
+th_config_free (ThConfig *c)
+{
+  if (!c)
+    return;
+  g_free (c->source);
+  g_free (c->listen_host);
+  g_free (c->data_dir);
+  g_free (c->web_root);
+  g_free (c->public_base_url);
+  g_strfreev (c->media.ice_addresses);
+  g_free (c->media.stun_server);
+  g_free (c);
+}

@@ -1,0 +1,28 @@
+/* config.h — telehealthd's settings: a GLib key file, then command-line
+ * flags on top. A bad value stops the start with a message naming the key
+ * and the file. */
+#pragma once
+
+#include <glib.h>
+#include "media/media.h"
+
+typedef struct {
+  char *source;              /* the file the settings came from (for messages) */
+  char *listen_host;         /* "127.0.0.1", "::1", "0.0.0.0" */
+  guint16 listen_port;       /* 0 = pick a free one */
+  char *data_dir;
+  char *web_root;
+  char *public_base_url;     /* NULL = derived from the listen address */
+  guint join_window_before_min;
+  guint join_window_after_min;
+  guint console_token_hours;
+  MediaConfig media;
+} ThConfig;
+
+/* Loads `path` (NULL = built-in defaults only). */
+ThConfig *th_config_load (const char *path, GError **error);
+/* Applies a --listen HOST:PORT value; the error names the flag. */
+gboolean th_config_set_listen (ThConfig *config, const char *value, const char *what,
+                               GError **error);
+void th_config_free (ThConfig *config);
+G_DEFINE_AUTOPTR_CLEANUP_FUNC (ThConfig, th_config_free)

@@ -1,0 +1,51 @@
+/* demo.c — `--demo`: a provider, a patient and a visit scheduled for now,
+ * so a person can try a visit in two browser tabs at once. */
+#include "server/app.h"
+
+#include <stdio.h>
+#include <gio/gio.h>
+#include <jansson.h>
+
+gboolean
+th_demo_create (ThApp *app, GError **error)
+{
+  g_autofree char *provider_id = NULL, *patient_id = NULL, *line = NULL;
+  ThVisitLinks links = { 0 };
+  json_t *obj = NULL;
+  gboolean ok = FALSE;
+  char *dump;
+
+  provider_id = store_create_staff (app->store, "Dr. Demo Provider", "psychiatrist", error);
+  if (!provider_id)
+    goto out;
+  patient_id = store_create_patient (app->store, "Demo Patient", error);
+  if (!patient_id)
+    goto out;
+  if (!th_create_visit_with_links (app, patient_id, provider_id, store_now_ms (), NULL, &links,
+                                   error))
+    goto out;
+
+  obj = json_pack ("{s:s, s:s, s:s}", "visit_id", links.visit_id, "patient_url",
+                   links.patient_url, "provider_url", links.provider_url);
+  dump = obj ? json_dumps (obj, JSON_COMPACT) : NULL;
+  if (!dump) {
+    g_set_error (error, G_IO_ERROR, G_IO_ERROR_FAILED, "could not encode the demo links");
+    goto out;
+  }
+  line = g_strdup (dump);
+  free (dump);
+
+  printf ("Demo visit %s is ready.\n"
+          "  Patient's join link (open in one tab):   %s\n"
+          "  Provider's console link (another tab):   %s\n",
+          links.visit_id, links.patient_url, links.provider_url);
+  /* The last line is for scripts. */
+  printf ("%s\n", line);
+  fflush (stdout);
+  ok = TRUE;
+
+out:
+  json_decref (obj);
+  th_visit_links_clear (&links);
+  return ok;
+}

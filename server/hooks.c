@@ -1,0 +1,131 @@
+/* hooks.c — what the signaling rooms ask of the server: who a hello is,
+ * and recording each state change and join/leave in the store. */
+#define G_LOG_DOMAIN "th-server"
+
+#include "server/app.h"
+
+static gboolean
+identity_from_participant (ThApp *app, StoreParticipant *participant, SigIdentity *out,
+                           SigErrorCode *code, char **message)
+{
+  StoreVisit visit = { 0 };
+  g_autoptr (GError) error = NULL;
+
+  if (!store_get_visit (app->store, participant->visit_id, &visit, &error)) {
+    *code = SIG_ERR_INTERNAL;
+    *message = g_strdup ("the visit could not be read");
+    g_warning ("visit lookup failed: %s", error->message);
+    return FALSE;
+  }
+  out->visit_id = g_strdup (participant->visit_id);
+  out->participant_id = g_strdup (participant->id);
+  out->display_name = g_strdup (participant->display_name);
+  out->role = participant->role == PARTICIPANT_PROVIDER ? SIG_ROLE_PROVIDER
+            : participant->role == PARTICIPANT_GUEST ? SIG_ROLE_GUEST
+            : SIG_ROLE_PATIENT;
+  out->visit_state = g_strdup (visit_state_name (visit.state));
+  store_visit_clear (&visit);
+  return TRUE;
+}
+
+static gboolean
+authorize (const char *token, const char *visit_id, const char *credential G_GNUC_UNUSED,
+           SigIdentity *out, SigErrorCode *code, char **message, gpointer user_data)
+{
+  ThApp *app = user_data;
+  StoreParticipant participant = { 0 };
+  g_autoptr (GError) error = NULL;
+  g_autofree char *staff_id = NULL;
+  StoreVisit visit = { 0 };
+  gboolean ok = FALSE;
+
+  *code = SIG_ERR_UNAUTHORIZED;
+  if (!token) {
+    *message = g_strdup ("a link token is required");
+    return FALSE;
+  }
+
+  if (!visit_id) {
+    /* A patient's (or guest's) join link. */
+    if (!store_resolve_join_token (app->store, token, store_now_ms (), &participant, &error)) {
+      if (g_error_matches (error, STORE_ERROR, STORE_ERROR_EXPIRED))
+        *message = g_strdup ("this link works only around the visit's scheduled time");
+      else if (g_error_matches (error, STORE_ERROR, STORE_ERROR_NOT_FOUND))
+        *message = g_strdup ("this link is not valid");
+      else {
+        *code = SIG_ERR_INTERNAL;
+        *message = g_strdup ("the link could not be checked");
+        g_warning ("join token lookup failed: %s", error->message);
+      }
+      goto out;
+    }
+    ok = identity_from_participant (app, &participant, out, code, message);
+    goto out;
+  }
+
+  /* A provider's console token plus the visit they open. */
+  staff_id = store_resolve_console_token (app->store, token, store_now_ms (), &error);
+  if (!staff_id) {
+    *message = g_strdup (g_error_matches (error, STORE_ERROR, STORE_ERROR_EXPIRED)
+                         ? "this console link has expired" : "this console link is not valid");
+    goto out;
+  }
+  if (!store_get_visit (app->store, visit_id, &visit, NULL) ||
+      g_strcmp0 (visit.provider_id, staff_id) != 0) {
+    /* Same answer for "no such visit" and "not yours": ids are not to be probed. */
+    *code = SIG_ERR_NOT_FOUND;
+    *message = g_strdup ("no such visit among yours");
+    goto out;
+  }
+  if (!store_find_visit_participant (app->store, visit_id, PARTICIPANT_PROVIDER, &participant,
+                                     &error)) {
+    *code = SIG_ERR_INTERNAL;
+    *message = g_strdup ("the visit's provider could not be read");
+    goto out;
+  }
+  ok = identity_from_participant (app, &participant, out, code, message);
+
+out:
+  store_visit_clear (&visit);
+  store_participant_clear (&participant);
+  return ok;
+}
+
+static gboolean
+visit_state_changed (const char *visit_id, const char *state, gpointer user_data)
+{
+  ThApp *app = user_data;
+  g_autoptr (GError) error = NULL;
+  VisitState to;
+
+  if (!visit_state_from_name (state, &to))
+    return FALSE;
+  if (!store_set_visit_state (app->store, visit_id, to, &error)) {
+    g_warning ("visit %s: state %s not recorded: %s", visit_id, state, error->message);
+    return FALSE;
+  }
+  return TRUE;
+}
+
+static void
+participant_event (const char *visit_id, const char *participant_id, SigRole role G_GNUC_UNUSED,
+                   const char *event, gpointer user_data)
+{
+  ThApp *app = user_data;
+  g_autoptr (GError) error = NULL;
+
+  if (!store_record_participant_event (app->store, visit_id, participant_id, event, &error))
+    g_warning ("visit %s: %s event not recorded: %s", visit_id, event, error->message);
+}
+
+static const SigHooks hooks = {
+  .authorize = authorize,
+  .visit_state_changed = visit_state_changed,
+  .participant_event = participant_event,
+};
+
+const SigHooks *
+th_signaling_hooks (void)
+{
+  return &hooks;
+}

@@ -1,0 +1,30 @@
+/* http-private.h — what http.c (the libwebsockets callback) and ws.c (the
+ * signaling transport) share. */
+#pragma once
+
+#include <libwebsockets.h>
+#include "server/app.h"
+
+typedef struct _ThWsConn ThWsConn;
+
+/* lws's per-session data for our one protocol: an HTTP request or a
+ * WebSocket connection, never both. Zeroed by lws. */
+typedef struct {
+  /* HTTP */
+  int method;                 /* ThHttpMethod */
+  char *path;
+  char *query;
+  char *bearer;
+  GByteArray *body;
+  gboolean body_too_large;
+  char *response;             /* JSON body waiting for HTTP_WRITEABLE */
+  gsize response_len;
+  /* WebSocket */
+  ThWsConn *ws;
+} ThSession;
+
+ThWsConn *th_ws_open (ThApp *app, struct lws *wsi);
+void th_ws_receive (ThWsConn *ws, const void *in, size_t len);
+/* Returns -1 when the connection is to be closed. */
+int th_ws_writeable (ThWsConn *ws);
+void th_ws_closed (ThWsConn *ws);

@@ -1,0 +1,148 @@
+/* main.c — telehealthd: parse flags and config, check GStreamer plugins,
+ * open the store, wire signaling to the store, serve HTTP/WebSocket on the
+ * GLib main loop until SIGTERM or SIGINT. */
+#define G_LOG_DOMAIN "th-server"
+
+#include "server/app.h"
+
+#include <errno.h>
+#include <string.h>
+#include <locale.h>
+#include <stdio.h>
+#include <glib/gstdio.h>
+#include <glib-unix.h>
+#include <gst/gst.h>
+
+static gboolean
+quit_loop (gpointer data)
+{
+  g_main_loop_quit (data);
+  return G_SOURCE_REMOVE;
+}
+
+static gboolean
+on_signal (gpointer data)
+{
+  ThApp *app = data;
+
+  g_message ("stopping: telling every connection");
+  sig_hub_shutdown (app->hub);
+  /* One more pass of the loop lets lws write the goodbyes. */
+  g_timeout_add (200, quit_loop, app->loop);
+  return G_SOURCE_REMOVE;
+}
+
+static int
+run (int argc, char **argv)
+{
+  g_autofree char *config_path = NULL, *listen = NULL, *data_dir = NULL, *db_path = NULL;
+  gboolean demo = FALSE, version = FALSE;
+  g_autoptr (GOptionContext) ctx = NULL;
+  g_autoptr (GError) error = NULL;
+  g_autoptr (ThConfig) config = NULL;
+  ThApp app = { 0 };
+  int rc = 1;
+  GOptionEntry entries[] = {
+    { "config", 'c', 0, G_OPTION_ARG_FILENAME, &config_path,
+      "Read settings from FILE (a key file; see config/telehealth.conf)", "FILE" },
+    { "listen", 'l', 0, G_OPTION_ARG_STRING, &listen,
+      "Listen on HOST:PORT (overrides [server] listen; port 0 picks a free port)", "HOST:PORT" },
+    { "data-dir", 'd', 0, G_OPTION_ARG_FILENAME, &data_dir,
+      "Keep the sqlite database in DIR (overrides [server] data_dir)", "DIR" },
+    { "demo", 0, 0, G_OPTION_ARG_NONE, &demo,
+      "Create a demo provider, patient and visit scheduled now; print their links, the last "
+      "line on stdout being one JSON object {visit_id, patient_url, provider_url}", NULL },
+    { "version", 'V', 0, G_OPTION_ARG_NONE, &version, "Print the version and exit", NULL },
+    { NULL, 0, 0, 0, NULL, NULL, NULL },
+  };
+
+  setlocale (LC_ALL, "");
+  ctx = g_option_context_new ("- telehealth video-visit server");
+  g_option_context_set_summary (ctx,
+    "Serves the patient join page, the provider console, a REST API and the /signaling\n"
+    "WebSocket, and relays the visit's audio and video through GStreamer (webrtcbin).\n"
+    "Flags override the config file; without --config the built-in defaults apply.");
+  g_option_context_set_description (ctx,
+    "Examples:\n"
+    "  telehealthd --config config/telehealth.conf --demo\n"
+    "  telehealthd --config /etc/telehealth/telehealth.conf --listen 127.0.0.1:8443\n"
+    "\n"
+    "Stop with SIGTERM or Ctrl-C: connected clients are told, visits are kept.\n");
+  g_option_context_add_main_entries (ctx, entries, NULL);
+  g_option_context_add_group (ctx, gst_init_get_option_group ());
+  if (!g_option_context_parse (ctx, &argc, &argv, &error)) {
+    fprintf (stderr, "telehealthd: %s\nTry telehealthd --help\n", error->message);
+    return 2;
+  }
+  if (version) {
+    printf ("telehealthd %s\n", TH_VERSION);
+    return 0;
+  }
+  if (argc > 1) {
+    fprintf (stderr, "telehealthd: unexpected argument \"%s\"\nTry telehealthd --help\n", argv[1]);
+    return 2;
+  }
+
+  config = th_config_load (config_path, &error);
+  if (!config)
+    goto fail;
+  if (listen && !th_config_set_listen (config, listen, "--listen", &error))
+    goto fail;
+  if (data_dir) {
+    g_free (config->data_dir);
+    config->data_dir = g_steal_pointer (&data_dir);
+  }
+
+  gst_init (NULL, NULL);
+  if (!media_check_plugins (&error))
+    goto fail;
+
+  if (g_mkdir_with_parents (config->data_dir, 0700) != 0) {
+    fprintf (stderr, "telehealthd: cannot create data directory %s: %s\n", config->data_dir,
+             g_strerror (errno));
+    return 1;
+  }
+  db_path = g_build_filename (config->data_dir, "telehealth.db", NULL);
+  app.config = config;
+  app.store = store_open (db_path, &error);
+  if (!app.store) {
+    g_prefix_error (&error, "%s: ", db_path);
+    goto fail;
+  }
+  app.loop = g_main_loop_new (NULL, FALSE);
+  app.hub = sig_hub_new (th_signaling_hooks (), &app, &config->media);
+  if (!th_http_start (&app, &error))
+    goto fail;
+  app.base_url = th_app_base_url (config, app.port);
+  g_message ("telehealthd %s listening on http://%s%s%s:%u", TH_VERSION,
+             strchr (config->listen_host, ':') ? "[" : "", config->listen_host,
+             strchr (config->listen_host, ':') ? "]" : "", app.port);
+  if (demo && !th_demo_create (&app, &error))
+    goto fail;
+
+  g_unix_signal_add (SIGTERM, on_signal, &app);
+  g_unix_signal_add (SIGINT, on_signal, &app);
+  g_main_loop_run (app.loop);
+  rc = 0;
+  goto out;
+
+fail:
+  fprintf (stderr, "telehealthd: %s\n", error ? error->message : "failed to start");
+out:
+  /* Sockets first (their close callbacks still reach the rooms), then the
+   * rooms and their pipelines, then the store they record into. */
+  th_http_stop (&app);
+  g_clear_pointer (&app.hub, sig_hub_free);
+  g_clear_pointer (&app.store, store_close);
+  g_clear_pointer (&app.loop, g_main_loop_unref);
+  g_free (app.base_url);
+  return rc;
+}
+
+int
+main (int argc, char **argv)
+{
+  int rc = run (argc, argv);
+  gst_deinit ();
+  return rc;
+}

@@ -1,0 +1,611 @@
+/* store.c — opening the sqlite store, pragmas, numbered migrations, shared
+ * helpers (errors, statements, transactions, time text) and people (staff,
+ * patients).
+ *
+ * All SQL takes values through bound parameters only. Nothing here logs
+ * patient data or tokens; error messages name statements, never values.
+ */
+#include "server/store-private.h"
+
+#include <string.h>
+
+G_DEFINE_QUARK (store-error-quark, store_error)
+
+/* ------------------------------------------------------------ migrations */
+
+/* Migration N is kMigrations[N - 1]; after it runs, PRAGMA user_version is N.
+ * Append new steps (follow-up records, medication orders, audit log, ...) at
+ * the end; never edit a step that has shipped. */
+static const char *const kMigrations[] = {
+  /* 1: people, visits, participants, timeline, tokens */
+  "CREATE TABLE staff ("
+  "  id TEXT PRIMARY KEY NOT NULL,"
+  "  display_name TEXT NOT NULL CHECK (length(display_name) > 0),"
+  "  role TEXT NOT NULL CHECK (role IN ('psychiatrist', 'pmhnp', 'pa', 'pcp', 'admin')),"
+  "  supervising_psychiatrist_id TEXT NULL REFERENCES staff (id),"
+  "  created_at TEXT NOT NULL"
+  ");"
+  "CREATE TABLE patients ("
+  "  id TEXT PRIMARY KEY NOT NULL,"
+  "  display_name TEXT NOT NULL CHECK (length(display_name) > 0),"
+  "  created_at TEXT NOT NULL"
+  ");"
+  "CREATE TABLE visits ("
+  "  id TEXT PRIMARY KEY NOT NULL,"
+  "  patient_id TEXT NOT NULL REFERENCES patients (id),"
+  "  provider_id TEXT NOT NULL REFERENCES staff (id),"
+  "  scheduled_at TEXT NOT NULL,"
+  "  state TEXT NOT NULL DEFAULT 'scheduled'"
+  "    CHECK (state IN ('scheduled', 'waiting', 'in_progress', 'ended')),"
+  "  modality TEXT NOT NULL DEFAULT 'video' CHECK (modality IN ('video', 'audio-only')),"
+  "  created_at TEXT NOT NULL,"
+  "  updated_at TEXT NOT NULL"
+  ");"
+  "CREATE INDEX visits_by_provider ON visits (provider_id, scheduled_at);"
+  "CREATE INDEX visits_by_patient ON visits (patient_id, scheduled_at);"
+  "CREATE INDEX visits_open ON visits (state) WHERE state IN ('waiting', 'in_progress');"
+  "CREATE TABLE participants ("
+  "  id TEXT PRIMARY KEY NOT NULL,"
+  "  visit_id TEXT NOT NULL REFERENCES visits (id),"
+  "  role TEXT NOT NULL CHECK (role IN ('patient', 'provider', 'guest')),"
+  "  display_name TEXT NOT NULL,"
+  "  patient_id TEXT NULL REFERENCES patients (id),"
+  "  staff_id TEXT NULL REFERENCES staff (id),"
+  "  created_at TEXT NOT NULL,"
+  "  CHECK ((role = 'patient' AND patient_id IS NOT NULL AND staff_id IS NULL)"
+  "      OR (role = 'provider' AND staff_id IS NOT NULL AND patient_id IS NULL)"
+  "      OR (role = 'guest' AND patient_id IS NULL AND staff_id IS NULL))"
+  ");"
+  "CREATE INDEX participants_by_visit ON participants (visit_id, role);"
+  "CREATE TABLE visit_events ("
+  "  id INTEGER PRIMARY KEY AUTOINCREMENT,"
+  "  visit_id TEXT NOT NULL REFERENCES visits (id),"
+  "  at TEXT NOT NULL,"
+  "  kind TEXT NOT NULL CHECK (kind IN ('state', 'join', 'admit', 'leave')),"
+  "  state TEXT NULL"
+  "    CHECK (state IS NULL OR state IN ('scheduled', 'waiting', 'in_progress', 'ended')),"
+  "  participant_id TEXT NULL REFERENCES participants (id),"
+  "  CHECK ((kind = 'state' AND state IS NOT NULL AND participant_id IS NULL)"
+  "      OR (kind <> 'state' AND state IS NULL AND participant_id IS NOT NULL))"
+  ");"
+  "CREATE INDEX visit_events_by_visit ON visit_events (visit_id, id);"
+  "CREATE TABLE join_tokens ("
+  "  token_hash BLOB PRIMARY KEY NOT NULL CHECK (length(token_hash) = 32),"
+  "  participant_id TEXT NOT NULL REFERENCES participants (id),"
+  "  not_before TEXT NOT NULL,"
+  "  not_after TEXT NOT NULL,"
+  "  revoked_at TEXT NULL,"
+  "  created_at TEXT NOT NULL,"
+  "  CHECK (not_before <= not_after)"
+  ");"
+  "CREATE INDEX join_tokens_by_participant ON join_tokens (participant_id);"
+  "CREATE TABLE console_tokens ("
+  "  token_hash BLOB PRIMARY KEY NOT NULL CHECK (length(token_hash) = 32),"
+  "  staff_id TEXT NOT NULL REFERENCES staff (id),"
+  "  not_after TEXT NOT NULL,"
+  "  created_at TEXT NOT NULL"
+  ");"
+  "CREATE INDEX console_tokens_by_staff ON console_tokens (staff_id);",
+};
+
+int
+store_latest_schema_version (void)
+{
+  return (int) G_N_ELEMENTS (kMigrations);
+}
+
+/* ------------------------------------------------------------ helpers */
+
+sqlite3 *
+store_get_db (Store *store)
+{
+  return store ? store->db : NULL;
+}
+
+void
+store_set_sql_error (Store *store, GError **error, const char *what)
+{
+  const char *msg = (store && store->db) ? sqlite3_errmsg (store->db) : "no database";
+  g_set_error (error, STORE_ERROR, STORE_ERROR_SQL, "%s: %s", what, msg);
+}
+
+gboolean
+store_prepare (Store *store, const char *sql, sqlite3_stmt **out, GError **error)
+{
+  *out = NULL;
+  if (sqlite3_prepare_v2 (store->db, sql, -1, out, NULL) != SQLITE_OK) {
+    store_set_sql_error (store, error, "prepare");
+    sqlite3_finalize (*out);
+    *out = NULL;
+    return FALSE;
+  }
+  return TRUE;
+}
+
+gboolean
+store_step_done (Store *store, sqlite3_stmt *stmt, const char *what, GError **error)
+{
+  int rc = sqlite3_step (stmt);
+  if (rc != SQLITE_DONE) {
+    store_set_sql_error (store, error, what);
+    return FALSE;
+  }
+  return TRUE;
+}
+
+static gboolean
+exec_simple (Store *store, const char *sql, const char *what, GError **error)
+{
+  char *errmsg = NULL;
+  if (sqlite3_exec (store->db, sql, NULL, NULL, &errmsg) != SQLITE_OK) {
+    g_set_error (error, STORE_ERROR, STORE_ERROR_SQL, "%s: %s", what,
+                 errmsg ? errmsg : sqlite3_errmsg (store->db));
+    sqlite3_free (errmsg);
+    return FALSE;
+  }
+  return TRUE;
+}
+
+gboolean
+store_begin (Store *store, GError **error)
+{
+  /* IMMEDIATE takes the write lock up front, so a read-then-write
+   * transaction cannot fail half-way with SQLITE_BUSY on upgrade. */
+  return exec_simple (store, "BEGIN IMMEDIATE", "begin", error);
+}
+
+gboolean
+store_commit (Store *store, GError **error)
+{
+  return exec_simple (store, "COMMIT", "commit", error);
+}
+
+void
+store_rollback (Store *store)
+{
+  if (!sqlite3_get_autocommit (store->db))
+    sqlite3_exec (store->db, "ROLLBACK", NULL, NULL, NULL);
+}
+
+int
+store_bind_text (sqlite3_stmt *stmt, int idx, const char *text)
+{
+  if (!text)
+    return sqlite3_bind_null (stmt, idx);
+  return sqlite3_bind_text (stmt, idx, text, -1, SQLITE_TRANSIENT);
+}
+
+char *
+store_column_dup_text (sqlite3_stmt *stmt, int col)
+{
+  const unsigned char *text = sqlite3_column_text (stmt, col);
+  return text ? g_strdup ((const char *) text) : NULL;
+}
+
+gint64
+store_now_ms (void)
+{
+  return g_get_real_time () / 1000;
+}
+
+char *
+store_format_time (gint64 ms, GError **error)
+{
+  GDateTime *dt = NULL;
+  char *text = NULL;
+
+  if (ms < 0 || ms > STORE_MAX_TIME_MS) {
+    g_set_error (error, STORE_ERROR, STORE_ERROR_INVALID, "time out of range");
+    goto out;
+  }
+  dt = g_date_time_new_from_unix_utc (ms / 1000);
+  if (!dt) {
+    g_set_error (error, STORE_ERROR, STORE_ERROR_INVALID, "time out of range");
+    goto out;
+  }
+  /* Built field by field: fixed widths so the text sorts like the time. */
+  text = g_strdup_printf ("%04d-%02d-%02dT%02d:%02d:%02d.%03dZ", g_date_time_get_year (dt),
+                          g_date_time_get_month (dt), g_date_time_get_day_of_month (dt),
+                          g_date_time_get_hour (dt), g_date_time_get_minute (dt),
+                          g_date_time_get_second (dt), (int) (ms % 1000));
+out:
+  if (dt)
+    g_date_time_unref (dt);
+  return text;
+}
+
+gboolean
+store_parse_time (const char *text, gint64 *out_ms)
+{
+  GDateTime *dt;
+
+  if (!text)
+    return FALSE;
+  dt = g_date_time_new_from_iso8601 (text, NULL);
+  if (!dt)
+    return FALSE;
+  *out_ms = g_date_time_to_unix (dt) * 1000 + g_date_time_get_microsecond (dt) / 1000;
+  g_date_time_unref (dt);
+  return TRUE;
+}
+
+gboolean
+store_column_time (sqlite3_stmt *stmt, int col, gint64 *out_ms, GError **error)
+{
+  if (!store_parse_time ((const char *) sqlite3_column_text (stmt, col), out_ms)) {
+    g_set_error (error, STORE_ERROR, STORE_ERROR_SQL, "stored time is not ISO 8601");
+    return FALSE;
+  }
+  return TRUE;
+}
+
+gboolean
+store_row_exists (Store *store, const char *table, const char *id, gboolean *exists,
+                  GError **error)
+{
+  /* Fixed statements per table: no identifier is ever pasted into SQL. */
+  const char *sql = NULL;
+  sqlite3_stmt *stmt = NULL;
+  gboolean ok = FALSE;
+  int rc;
+
+  if (g_strcmp0 (table, "staff") == 0)
+    sql = "SELECT 1 FROM staff WHERE id = ?1";
+  else if (g_strcmp0 (table, "patients") == 0)
+    sql = "SELECT 1 FROM patients WHERE id = ?1";
+  else if (g_strcmp0 (table, "visits") == 0)
+    sql = "SELECT 1 FROM visits WHERE id = ?1";
+  else if (g_strcmp0 (table, "participants") == 0)
+    sql = "SELECT 1 FROM participants WHERE id = ?1";
+  if (!sql) {
+    g_set_error (error, STORE_ERROR, STORE_ERROR_INVALID, "unknown table");
+    goto out;
+  }
+  if (!store_prepare (store, sql, &stmt, error))
+    goto out;
+  store_bind_text (stmt, 1, id);
+  rc = sqlite3_step (stmt);
+  if (rc == SQLITE_ROW)
+    *exists = TRUE;
+  else if (rc == SQLITE_DONE)
+    *exists = FALSE;
+  else {
+    store_set_sql_error (store, error, "row exists");
+    goto out;
+  }
+  ok = TRUE;
+out:
+  sqlite3_finalize (stmt);
+  return ok;
+}
+
+/* ------------------------------------------------------------ open / close */
+
+static gboolean
+read_int_pragma (Store *store, const char *sql, int *out, GError **error)
+{
+  sqlite3_stmt *stmt = NULL;
+  gboolean ok = FALSE;
+
+  if (!store_prepare (store, sql, &stmt, error))
+    goto out;
+  if (sqlite3_step (stmt) != SQLITE_ROW) {
+    store_set_sql_error (store, error, sql);
+    goto out;
+  }
+  *out = sqlite3_column_int (stmt, 0);
+  ok = TRUE;
+out:
+  sqlite3_finalize (stmt);
+  return ok;
+}
+
+int
+store_schema_version (Store *store)
+{
+  int version = -1;
+  if (!store || !read_int_pragma (store, "PRAGMA user_version", &version, NULL))
+    return -1;
+  return version;
+}
+
+static gboolean
+set_pragmas (Store *store, GError **error)
+{
+  sqlite3_stmt *stmt = NULL;
+  gboolean ok = FALSE;
+  const char *mode;
+  int fk = 0;
+
+  /* Foreign keys are off by default and per connection; must be set outside
+   * a transaction. Read back: a build without FK support ignores it. */
+  if (!exec_simple (store, "PRAGMA foreign_keys = ON", "foreign_keys", error))
+    goto out;
+  if (!read_int_pragma (store, "PRAGMA foreign_keys", &fk, error))
+    goto out;
+  if (fk != 1) {
+    g_set_error (error, STORE_ERROR, STORE_ERROR_SQL, "foreign keys cannot be enabled");
+    goto out;
+  }
+
+  /* WAL: readers never block the writer; the mode is persistent in the file. */
+  if (!store_prepare (store, "PRAGMA journal_mode = WAL", &stmt, error))
+    goto out;
+  if (sqlite3_step (stmt) != SQLITE_ROW) {
+    store_set_sql_error (store, error, "journal_mode");
+    goto out;
+  }
+  mode = (const char *) sqlite3_column_text (stmt, 0);
+  /* An in-memory database reports "memory"; anything else must be WAL. */
+  if (!mode || (g_ascii_strcasecmp (mode, "wal") != 0 && g_ascii_strcasecmp (mode, "memory") != 0)) {
+    g_set_error (error, STORE_ERROR, STORE_ERROR_SQL, "journal_mode WAL refused");
+    goto out;
+  }
+
+  /* synchronous=NORMAL is safe in WAL mode: a commit is appended to the WAL
+   * and the WAL is fsynced at checkpoints, so the database can never be
+   * corrupted by a crash; at worst a power loss rolls back the last few
+   * commits before the checkpoint. FULL would fsync the WAL on every commit,
+   * which this workload (a few writes per visit) does not need for
+   * integrity. */
+  if (!exec_simple (store, "PRAGMA synchronous = NORMAL", "synchronous", error))
+    goto out;
+  ok = TRUE;
+out:
+  sqlite3_finalize (stmt);
+  return ok;
+}
+
+static gboolean
+apply_migration (Store *store, int version, GError **error)
+{
+  char *bump = NULL;
+  gboolean ok = FALSE;
+  int current = 0;
+
+  if (!store_begin (store, error))
+    goto out;
+  /* Re-read inside the write lock: another process may have migrated. */
+  if (!read_int_pragma (store, "PRAGMA user_version", &current, error))
+    goto out;
+  if (current >= version) {
+    ok = store_commit (store, error);
+    goto out;
+  }
+  if (!exec_simple (store, kMigrations[version - 1], "migration", error))
+    goto out;
+  /* PRAGMA takes no bound parameters; `version` is this program's own
+   * migration number, never outside input. */
+  bump = g_strdup_printf ("PRAGMA user_version = %d", version);
+  if (!exec_simple (store, bump, "user_version", error))
+    goto out;
+  if (!store_commit (store, error))
+    goto out;
+  ok = TRUE;
+out:
+  if (!ok) {
+    store_rollback (store);
+    if (error && *error)
+      g_prefix_error (error, "migration %d: ", version);
+  }
+  g_free (bump);
+  return ok;
+}
+
+static gboolean
+migrate (Store *store, GError **error)
+{
+  int latest = store_latest_schema_version ();
+  int version = 0;
+
+  if (!read_int_pragma (store, "PRAGMA user_version", &version, error))
+    return FALSE;
+  if (version > latest || version < 0) {
+    g_set_error (error, STORE_ERROR, STORE_ERROR_SCHEMA,
+                 "database schema version %d is newer than this program's %d", version, latest);
+    return FALSE;
+  }
+  for (int v = version + 1; v <= latest; v++) {
+    if (!apply_migration (store, v, error))
+      return FALSE;
+  }
+  return TRUE;
+}
+
+Store *
+store_open (const char *path, GError **error)
+{
+  Store *store = NULL;
+  int version = 0;
+  int rc;
+
+  if (!path || !*path) {
+    g_set_error (error, STORE_ERROR, STORE_ERROR_INVALID, "no database path");
+    return NULL;
+  }
+  store = g_new0 (Store, 1);
+  rc = sqlite3_open_v2 (path, &store->db,
+                        SQLITE_OPEN_READWRITE | SQLITE_OPEN_CREATE | SQLITE_OPEN_NOMUTEX, NULL);
+  if (rc != SQLITE_OK) {
+    store_set_sql_error (store, error, "open");
+    goto fail;
+  }
+  sqlite3_extended_result_codes (store->db, 1);
+  sqlite3_busy_timeout (store->db, 5000);
+
+  /* Refuse a newer file before touching it (even the journal mode). */
+  if (!read_int_pragma (store, "PRAGMA user_version", &version, error))
+    goto fail;
+  if (version > store_latest_schema_version ()) {
+    g_set_error (error, STORE_ERROR, STORE_ERROR_SCHEMA,
+                 "database schema version %d is newer than this program's %d", version,
+                 store_latest_schema_version ());
+    goto fail;
+  }
+  if (!set_pragmas (store, error))
+    goto fail;
+  if (!migrate (store, error))
+    goto fail;
+  return store;
+
+fail:
+  store_close (store);
+  return NULL;
+}
+
+void
+store_close (Store *store)
+{
+  if (!store)
+    return;
+  if (store->db) {
+    store_rollback (store);
+    if (sqlite3_close_v2 (store->db) != SQLITE_OK)
+      g_warning ("store: closing the database failed");
+  }
+  g_free (store);
+}
+
+/* ------------------------------------------------------------ people */
+
+static const char *const kStaffRoles[] = { "psychiatrist", "pmhnp", "pa", "pcp", "admin" };
+
+static gboolean
+staff_role_valid (const char *role)
+{
+  for (gsize i = 0; i < G_N_ELEMENTS (kStaffRoles); i++)
+    if (g_strcmp0 (role, kStaffRoles[i]) == 0)
+      return TRUE;
+  return FALSE;
+}
+
+static gboolean
+display_name_valid (const char *name)
+{
+  return name && *name && g_utf8_validate (name, -1, NULL) && strlen (name) <= 1024;
+}
+
+/* Inserts one person row. `sql` has ?1 id, ?2 name, ?3 created_at, and
+ * optionally ?4 (role). */
+static char *
+insert_person (Store *store, const char *sql, const char *display_name, const char *role,
+               GError **error)
+{
+  sqlite3_stmt *stmt = NULL;
+  char *id = NULL;
+  char *now = NULL;
+  gboolean ok = FALSE;
+
+  now = store_format_time (store_now_ms (), error);
+  if (!now)
+    goto out;
+  if (!store_begin (store, error))
+    goto out;
+  if (!store_prepare (store, sql, &stmt, error))
+    goto out;
+  id = g_uuid_string_random ();
+  store_bind_text (stmt, 1, id);
+  store_bind_text (stmt, 2, display_name);
+  store_bind_text (stmt, 3, now);
+  if (role)
+    store_bind_text (stmt, 4, role);
+  if (!store_step_done (store, stmt, "insert person", error))
+    goto out;
+  if (!store_commit (store, error))
+    goto out;
+  ok = TRUE;
+out:
+  sqlite3_finalize (stmt);
+  if (!ok) {
+    store_rollback (store);
+    g_clear_pointer (&id, g_free);
+  }
+  g_free (now);
+  return id;
+}
+
+char *
+store_create_staff (Store *store, const char *display_name, const char *role, GError **error)
+{
+  if (!display_name_valid (display_name)) {
+    g_set_error (error, STORE_ERROR, STORE_ERROR_INVALID, "bad display name");
+    return NULL;
+  }
+  if (!staff_role_valid (role)) {
+    g_set_error (error, STORE_ERROR, STORE_ERROR_INVALID, "bad staff role");
+    return NULL;
+  }
+  return insert_person (store,
+                        "INSERT INTO staff (id, display_name, created_at, role)"
+                        " VALUES (?1, ?2, ?3, ?4)",
+                        display_name, role, error);
+}
+
+char *
+store_create_patient (Store *store, const char *display_name, GError **error)
+{
+  if (!display_name_valid (display_name)) {
+    g_set_error (error, STORE_ERROR, STORE_ERROR_INVALID, "bad display name");
+    return NULL;
+  }
+  return insert_person (store,
+                        "INSERT INTO patients (id, display_name, created_at) VALUES (?1, ?2, ?3)",
+                        display_name, NULL, error);
+}
+
+gboolean
+store_get_staff (Store *store, const char *staff_id, char **display_name, char **role,
+                 GError **error)
+{
+  sqlite3_stmt *stmt = NULL;
+  gboolean ok = FALSE;
+  int rc;
+
+  if (!store_prepare (store, "SELECT display_name, role FROM staff WHERE id = ?1", &stmt, error))
+    goto out;
+  store_bind_text (stmt, 1, staff_id);
+  rc = sqlite3_step (stmt);
+  if (rc == SQLITE_DONE) {
+    g_set_error (error, STORE_ERROR, STORE_ERROR_NOT_FOUND, "no such staff member");
+    goto out;
+  }
+  if (rc != SQLITE_ROW) {
+    store_set_sql_error (store, error, "get staff");
+    goto out;
+  }
+  if (display_name)
+    *display_name = store_column_dup_text (stmt, 0);
+  if (role)
+    *role = store_column_dup_text (stmt, 1);
+  ok = TRUE;
+out:
+  sqlite3_finalize (stmt);
+  return ok;
+}
+
+gboolean
+store_get_patient (Store *store, const char *patient_id, char **display_name, GError **error)
+{
+  sqlite3_stmt *stmt = NULL;
+  gboolean ok = FALSE;
+  int rc;
+
+  if (!store_prepare (store, "SELECT display_name FROM patients WHERE id = ?1", &stmt, error))
+    goto out;
+  store_bind_text (stmt, 1, patient_id);
+  rc = sqlite3_step (stmt);
+  if (rc == SQLITE_DONE) {
+    g_set_error (error, STORE_ERROR, STORE_ERROR_NOT_FOUND, "no such patient");
+    goto out;
+  }
+  if (rc != SQLITE_ROW) {
+    store_set_sql_error (store, error, "get patient");
+    goto out;
+  }
+  if (display_name)
+    *display_name = store_column_dup_text (stmt, 0);
+  ok = TRUE;
+out:
+  sqlite3_finalize (stmt);
+  return ok;
+}

@@ -1,0 +1,249 @@
+/* conn.c — the hub and one connection's life: frames in, validated into
+ * SigMessage structs at the edge, then dispatched by role and state to the
+ * room. Every refusal is an `error` frame; the connection keeps serving. */
+#define G_LOG_DOMAIN "th-signaling"
+
+#include "signaling/room-private.h"
+
+#include <string.h>
+
+/* A client that keeps failing to identify itself is guessing tokens. */
+#define MAX_FAILED_HELLOS 5
+
+static void
+room_free_cb (gpointer data)
+{
+  room_free (data);
+}
+
+SigHub *
+sig_hub_new (const SigHooks *hooks, gpointer hooks_user_data, const MediaConfig *media)
+{
+  SigHub *hub = g_new0 (SigHub, 1);
+
+  hub->hooks = *hooks;
+  hub->hooks_user_data = hooks_user_data;
+  if (media) {
+    hub->media_config = *media;
+    hub->media_config.ice_addresses = g_strdupv (media->ice_addresses);
+    hub->media_config.stun_server = g_strdup (media->stun_server);
+  }
+  hub->rooms = g_hash_table_new_full (g_str_hash, g_str_equal, NULL, room_free_cb);
+  hub->conns = g_hash_table_new (g_direct_hash, g_direct_equal);
+  return hub;
+}
+
+static void
+conn_free (SigConn *conn)
+{
+  g_free (conn->credential);
+  g_free (conn);
+}
+
+void
+sig_hub_free (SigHub *hub)
+{
+  GHashTableIter iter;
+  gpointer key;
+
+  if (!hub)
+    return;
+  /* Rooms first: their legs and pipelines go down from the main loop. */
+  g_hash_table_destroy (hub->rooms);
+  g_hash_table_iter_init (&iter, hub->conns);
+  while (g_hash_table_iter_next (&iter, &key, NULL))
+    conn_free (key);
+  g_hash_table_destroy (hub->conns);
+  g_strfreev (hub->media_config.ice_addresses);
+  g_free (hub->media_config.stun_server);
+  g_free (hub);
+}
+
+guint
+sig_hub_active_visits (SigHub *hub)
+{
+  return g_hash_table_size (hub->rooms);
+}
+
+guint
+sig_hub_connection_count (SigHub *hub)
+{
+  return g_hash_table_size (hub->conns);
+}
+
+void
+sig_hub_shutdown (SigHub *hub)
+{
+  GHashTableIter iter;
+  gpointer key;
+
+  g_hash_table_iter_init (&iter, hub->conns);
+  while (g_hash_table_iter_next (&iter, &key, NULL)) {
+    SigConn *conn = key;
+    if (conn->state != CONN_CLOSING)
+      conn_close_with_bye (conn, "shutdown");
+  }
+}
+
+SigConn *
+sig_hub_connect (SigHub *hub, const SigTransport *transport, gpointer transport_data,
+                 const char *credential)
+{
+  SigConn *conn = g_new0 (SigConn, 1);
+
+  conn->hub = hub;
+  conn->transport = transport;
+  conn->transport_data = transport_data;
+  conn->credential = g_strdup (credential);
+  conn->state = CONN_AWAITING_HELLO;
+  g_hash_table_add (hub->conns, conn);
+  return conn;
+}
+
+void
+conn_send_take (SigConn *conn, char *text)
+{
+  if (conn->state != CONN_CLOSING)
+    conn->transport->send (conn->transport_data, text);
+  g_free (text);
+}
+
+void
+conn_send_error (SigConn *conn, SigErrorCode code, const char *message)
+{
+  conn_send_take (conn, sig_encode_error (code, message));
+}
+
+void
+conn_close_with_bye (SigConn *conn, const char *reason)
+{
+  if (conn->state == CONN_CLOSING)
+    return;
+  conn_send_take (conn, sig_encode_bye (reason));
+  conn->state = CONN_CLOSING;
+  conn->transport->close (conn->transport_data);
+}
+
+static void
+handle_hello (SigConn *conn, const SigMessage *msg)
+{
+  SigHub *hub = conn->hub;
+  SigIdentity identity = { 0 };
+  SigErrorCode code = SIG_ERR_UNAUTHORIZED;
+  g_autofree char *message = NULL;
+  Room *room;
+
+  if (!hub->hooks.authorize (msg->u.hello.token, msg->u.hello.visit, conn->credential,
+                             &identity, &code, &message, hub->hooks_user_data)) {
+    conn_send_error (conn, code, message ? message : "this link is not valid");
+    if (++conn->failed_hellos >= MAX_FAILED_HELLOS)
+      conn_close_with_bye (conn, "too-many-failures");
+    goto out;
+  }
+  room = room_get_or_load (hub, &identity);
+  room_join (room, conn, &identity);
+
+out:
+  sig_identity_clear (&identity);
+}
+
+/* Checks what a joined connection may do; returns the participant or NULL
+ * after sending the error. */
+static Participant *
+require_joined (SigConn *conn, gboolean provider_only)
+{
+  if (conn->state != CONN_JOINED || !conn->participant) {
+    conn_send_error (conn, SIG_ERR_BAD_STATE, "send hello first");
+    return NULL;
+  }
+  if (provider_only && conn->participant->role != SIG_ROLE_PROVIDER) {
+    conn_send_error (conn, SIG_ERR_FORBIDDEN, "only the visit's provider may do this");
+    return NULL;
+  }
+  return conn->participant;
+}
+
+static void
+dispatch (SigConn *conn, const SigMessage *msg)
+{
+  Participant *p;
+  Room *room;
+
+  if (msg->type == SIG_MSG_HELLO) {
+    if (conn->state != CONN_AWAITING_HELLO) {
+      conn_send_error (conn, SIG_ERR_BAD_STATE, "hello was already accepted on this connection");
+      return;
+    }
+    handle_hello (conn, msg);
+    return;
+  }
+
+  p = require_joined (conn, msg->type == SIG_MSG_ADMIT || msg->type == SIG_MSG_END);
+  if (!p)
+    return;
+  room = p->room;
+
+  switch (msg->type) {
+  case SIG_MSG_ADMIT:
+    room_admit (room, conn, msg->u.admit.participant);
+    break;
+  case SIG_MSG_ANSWER:
+    room_answer (room, p, msg->u.answer.sdp);
+    break;
+  case SIG_MSG_ICE:
+    room_remote_ice (room, p, msg->u.ice.mline, msg->u.ice.candidate);
+    break;
+  case SIG_MSG_CHAT:
+    room_chat (room, p, msg->u.chat.text);
+    break;
+  case SIG_MSG_LEAVE:
+    room_participant_gone (room, p);
+    conn_close_with_bye (conn, "left");
+    room_maybe_free (room);
+    break;
+  case SIG_MSG_END:
+    room_end (room, p);  /* may free the room */
+    break;
+  case SIG_MSG_HELLO:
+  default:
+    g_assert_not_reached ();
+  }
+}
+
+void
+sig_conn_receive (SigConn *conn, const char *data, gsize len, gboolean binary)
+{
+  SigMessage msg = { 0 };
+  g_autoptr (GError) error = NULL;
+
+  if (conn->state == CONN_CLOSING)
+    return;
+  if (binary) {
+    conn_send_error (conn, SIG_ERR_BINARY, "binary frames are not part of this protocol");
+    return;
+  }
+  if (!sig_message_parse (data, len, &msg, &error)) {
+    conn_send_error (conn, error->domain == SIG_ERROR ? (SigErrorCode) error->code
+                                                      : SIG_ERR_BAD_JSON,
+                     error->message);
+    return;
+  }
+  dispatch (conn, &msg);
+  sig_message_clear (&msg);
+}
+
+void
+sig_conn_disconnected (SigConn *conn)
+{
+  SigHub *hub = conn->hub;
+  Participant *p = conn->participant;
+
+  conn->state = CONN_CLOSING;  /* nothing more goes to this transport */
+  if (p) {
+    Room *room = p->room;
+    room_participant_gone (room, p);
+    room_maybe_free (room);
+  }
+  g_hash_table_remove (hub->conns, conn);
+  conn_free (conn);
+}

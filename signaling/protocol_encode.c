@@ -1,0 +1,234 @@
+/* protocol_encode.c — the outbound half of the signaling wire protocol:
+ * one function per server → client message, each returning compact JSON.
+ *
+ * Arguments come from the server itself (the store, the media layer, text
+ * already validated by sig_message_parse), so a NULL where the wire needs a
+ * string, or text that is not UTF-8, is a server bug: it is reported with
+ * g_critical/g_warning and the encoder returns NULL instead of putting
+ * something half-formed on the wire. Optional human-facing text
+ * (display_name) may be NULL and is then sent as JSON null.
+ */
+#define G_LOG_DOMAIN "th-signaling"
+
+#include "signaling/signaling.h"
+
+#include <stdlib.h>
+#include <jansson.h>
+
+/* Serializes and releases `obj`; the result is g_malloc'ed so callers can
+ * use g_free as with every other string of the module. */
+static char *
+finish (json_t *obj, const json_error_t *jerr)
+{
+  char *text;
+  char *copy;
+
+  if (obj == NULL)
+    {
+      /* jansson's message names the offending format position, never
+       * more than the server's own data. */
+      g_warning ("signaling: cannot encode message: %s", jerr->text);
+      return NULL;
+    }
+  text = json_dumps (obj, JSON_COMPACT);
+  json_decref (obj);
+  if (text == NULL)
+    {
+      g_warning ("signaling: cannot serialize message");
+      return NULL;
+    }
+  copy = g_strdup (text);
+  free (text);
+  return copy;
+}
+
+/* ISO 8601 UTC with milliseconds, e.g. "2026-11-27T12:00:00.000Z", the
+ * form JavaScript's Date parses and produces itself. */
+static char *
+format_time (gint64 unix_ms)
+{
+  /* Floor division so that times before 1970 still get a 0..999 ms part. */
+  gint64 secs = unix_ms / 1000;
+  gint64 ms = unix_ms % 1000;
+  GDateTime *dt;
+  char *base;
+  char *text;
+
+  if (ms < 0)
+    {
+      ms += 1000;
+      secs -= 1;
+    }
+  dt = g_date_time_new_from_unix_utc (secs);
+  if (dt == NULL)
+    {
+      /* Outside GDateTime's years 1..9999: a bogus clock, not worth
+       * failing the whole message for. */
+      g_warning ("signaling: timestamp %" G_GINT64_FORMAT " ms out of range", unix_ms);
+      return g_strdup ("1970-01-01T00:00:00.000Z");
+    }
+  base = g_date_time_format (dt, "%Y-%m-%dT%H:%M:%S");
+  text = g_strdup_printf ("%s.%03dZ", base, (int) ms);
+  g_free (base);
+  g_date_time_unref (dt);
+  return text;
+}
+
+char *
+sig_encode_error (SigErrorCode code, const char *message)
+{
+  json_error_t jerr;
+
+  /* A message is optional for callers; the client always gets one. */
+  if (message == NULL)
+    message = sig_error_code_name (code);
+  return finish (json_pack_ex (&jerr, 0, "{s:s, s:s, s:s}",
+                               "type", "error",
+                               "code", sig_error_code_name (code),
+                               "message", message), &jerr);
+}
+
+char *
+sig_encode_welcome (const char *visit, SigRole role, const char *participant,
+                    const char *display_name, const char *state)
+{
+  json_error_t jerr;
+
+  g_return_val_if_fail (visit != NULL, NULL);
+  g_return_val_if_fail (participant != NULL, NULL);
+  g_return_val_if_fail (state != NULL, NULL);
+
+  return finish (json_pack_ex (&jerr, 0, "{s:s, s:i, s:s, s:s, s:s, s:s?, s:s}",
+                               "type", "welcome",
+                               "protocol", SIG_PROTOCOL_VERSION,
+                               "visit", visit,
+                               "role", sig_role_name (role),
+                               "participant", participant,
+                               "display_name", display_name,
+                               "state", state), &jerr);
+}
+
+char *
+sig_encode_waiting (const SigWaitingEntry *entries, guint n_entries)
+{
+  json_error_t jerr;
+  json_t *list;
+
+  g_return_val_if_fail (entries != NULL || n_entries == 0, NULL);
+
+  list = json_array ();
+  for (guint i = 0; i < n_entries; i++)
+    {
+      const SigWaitingEntry *e = &entries[i];
+      char *since;
+      json_t *item;
+
+      if (e->participant == NULL)
+        {
+          json_decref (list);
+          g_return_val_if_reached (NULL);
+        }
+
+      since = format_time (e->since_unix_ms);
+      item = json_pack_ex (&jerr, 0, "{s:s, s:s?, s:s, s:s}",
+                           "participant", e->participant,
+                           "display_name", e->display_name,
+                           "role", sig_role_name (e->role),
+                           "since", since);
+      g_free (since);
+      if (item == NULL)
+        {
+          json_decref (list);
+          return finish (NULL, &jerr);
+        }
+      json_array_append_new (list, item);
+    }
+  /* "o" steals the reference to `list`, also when packing fails. */
+  return finish (json_pack_ex (&jerr, 0, "{s:s, s:o}",
+                               "type", "waiting",
+                               "participants", list), &jerr);
+}
+
+char *
+sig_encode_visit_state (const char *state)
+{
+  json_error_t jerr;
+
+  g_return_val_if_fail (state != NULL, NULL);
+  return finish (json_pack_ex (&jerr, 0, "{s:s, s:s}",
+                               "type", "visit-state",
+                               "state", state), &jerr);
+}
+
+char *
+sig_encode_offer (const char *sdp)
+{
+  json_error_t jerr;
+
+  g_return_val_if_fail (sdp != NULL, NULL);
+  return finish (json_pack_ex (&jerr, 0, "{s:s, s:s}",
+                               "type", "offer",
+                               "sdp", sdp), &jerr);
+}
+
+char *
+sig_encode_ice (const char *candidate, guint mline)
+{
+  json_error_t jerr;
+
+  /* "" is meaningful (end of candidates); NULL is not. */
+  g_return_val_if_fail (candidate != NULL, NULL);
+  return finish (json_pack_ex (&jerr, 0, "{s:s, s:s, s:I}",
+                               "type", "ice",
+                               "candidate", candidate,
+                               "sdpMLineIndex", (json_int_t) mline), &jerr);
+}
+
+char *
+sig_encode_peer_state (const char *participant, const char *display_name, SigRole role,
+                       const char *state)
+{
+  json_error_t jerr;
+
+  g_return_val_if_fail (participant != NULL, NULL);
+  g_return_val_if_fail (state != NULL, NULL);
+  return finish (json_pack_ex (&jerr, 0, "{s:s, s:s, s:s?, s:s, s:s}",
+                               "type", "peer-state",
+                               "participant", participant,
+                               "display_name", display_name,
+                               "role", sig_role_name (role),
+                               "state", state), &jerr);
+}
+
+char *
+sig_encode_chat (const char *from, const char *display_name, const char *text,
+                 gint64 at_unix_ms)
+{
+  json_error_t jerr;
+  char *at;
+  char *result;
+
+  g_return_val_if_fail (from != NULL, NULL);
+  g_return_val_if_fail (text != NULL, NULL);
+
+  at = format_time (at_unix_ms);
+  result = finish (json_pack_ex (&jerr, 0, "{s:s, s:s, s:s?, s:s, s:s}",
+                                 "type", "chat",
+                                 "from", from,
+                                 "display_name", display_name,
+                                 "text", text,
+                                 "at", at), &jerr);
+  g_free (at);
+  return result;
+}
+
+char *
+sig_encode_bye (const char *reason)
+{
+  json_error_t jerr;
+
+  g_return_val_if_fail (reason != NULL, NULL);
+  return finish (json_pack_ex (&jerr, 0, "{s:s, s:s}",
+                               "type", "bye",
+                               "reason", reason), &jerr);
+}

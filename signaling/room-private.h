@@ -1,0 +1,82 @@
+/* room-private.h — the data behind the visit rooms, shared by room.c (the
+ * rooms and their participants) and conn.c (one connection's messages). */
+#pragma once
+
+#include "signaling/signaling.h"
+
+typedef struct _Room Room;
+typedef struct _Participant Participant;
+
+typedef enum {
+  CONN_AWAITING_HELLO,   /* connected, not yet identified */
+  CONN_JOINED,           /* identified and attached to a participant */
+  CONN_CLOSING,          /* told to go; ignore whatever else it sends */
+} ConnState;
+
+struct _SigConn {
+  SigHub *hub;
+  const SigTransport *transport;
+  gpointer transport_data;
+  char *credential;
+  ConnState state;
+  Participant *participant;   /* when JOINED */
+  guint failed_hellos;
+};
+
+struct _Participant {
+  Room *room;
+  char *id;
+  SigRole role;
+  char *display_name;
+  SigConn *conn;              /* the live connection, or NULL */
+  gboolean admitted;
+  gint64 waiting_since_ms;    /* 0 when not waiting */
+  MediaLeg *leg;              /* the media leg while in the call */
+};
+
+typedef enum {
+  ROOM_SCHEDULED,
+  ROOM_WAITING,
+  ROOM_IN_PROGRESS,
+  ROOM_ENDED,
+} RoomState;
+
+struct _Room {
+  SigHub *hub;
+  char *visit_id;
+  RoomState state;
+  GHashTable *participants;   /* id → Participant* (owned) */
+  MediaVisit *media;          /* created when the first leg starts */
+};
+
+struct _SigHub {
+  SigHooks hooks;
+  gpointer hooks_user_data;
+  MediaConfig media_config;   /* deep copy */
+  GHashTable *rooms;          /* visit id → Room* (owned) */
+  GHashTable *conns;          /* SigConn* set (owned) */
+};
+
+const char *room_state_name (RoomState state);
+gboolean room_state_from_name (const char *name, RoomState *out);
+
+/* Sends a frame to one connection (takes ownership of text). */
+void conn_send_take (SigConn *conn, char *text);
+void conn_send_error (SigConn *conn, SigErrorCode code, const char *message);
+/* Says bye and asks the transport to close; the conn stays until disconnected. */
+void conn_close_with_bye (SigConn *conn, const char *reason);
+
+Room *room_get_or_load (SigHub *hub, const SigIdentity *identity);
+/* Attaches a freshly identified connection to its participant in the room,
+ * taking over from an older connection of the same participant. */
+void room_join (Room *room, SigConn *conn, const SigIdentity *identity);
+void room_admit (Room *room, SigConn *by, const char *participant_id);
+void room_answer (Room *room, Participant *participant, const char *sdp);
+void room_remote_ice (Room *room, Participant *participant, guint mline, const char *candidate);
+void room_chat (Room *room, Participant *from, const char *text);
+/* The participant's connection is gone (left, or the socket closed). */
+void room_participant_gone (Room *room, Participant *participant);
+void room_end (Room *room, Participant *by);
+/* Frees rooms with nobody connected. */
+void room_maybe_free (Room *room);
+void room_free (Room *room);

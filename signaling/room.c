@@ -1,0 +1,479 @@
+/* room.c — one visit room: who is connected, who waits, who was admitted,
+ * and the media legs of those in the call. The server is told of every
+ * state change through the hooks before the room acts on it, so the record
+ * and the room never disagree. */
+#define G_LOG_DOMAIN "th-signaling"
+
+#include "signaling/room-private.h"
+
+#include <string.h>
+
+static const char *const room_state_names[] = {
+  [ROOM_SCHEDULED] = "scheduled",
+  [ROOM_WAITING] = "waiting",
+  [ROOM_IN_PROGRESS] = "in_progress",
+  [ROOM_ENDED] = "ended",
+};
+
+const char *
+room_state_name (RoomState state)
+{
+  if ((guint) state >= G_N_ELEMENTS (room_state_names))
+    return "unknown";
+  return room_state_names[state];
+}
+
+gboolean
+room_state_from_name (const char *name, RoomState *out)
+{
+  for (guint i = 0; i < G_N_ELEMENTS (room_state_names); i++) {
+    if (name && strcmp (name, room_state_names[i]) == 0) {
+      *out = (RoomState) i;
+      return TRUE;
+    }
+  }
+  return FALSE;
+}
+
+static void
+participant_free (gpointer data)
+{
+  Participant *p = data;
+
+  /* The leg is removed before a participant goes (room_participant_gone or
+   * room_free), so no media callback can reach freed memory. */
+  g_warn_if_fail (p->leg == NULL);
+  g_free (p->id);
+  g_free (p->display_name);
+  g_free (p);
+}
+
+static gboolean
+room_set_state (Room *room, RoomState to)
+{
+  SigHub *hub = room->hub;
+
+  if (room->state == to)
+    return TRUE;
+  if (hub->hooks.visit_state_changed &&
+      !hub->hooks.visit_state_changed (room->visit_id, room_state_name (to),
+                                       hub->hooks_user_data)) {
+    g_warning ("visit %s: the store refused %s → %s", room->visit_id,
+               room_state_name (room->state), room_state_name (to));
+    return FALSE;
+  }
+  room->state = to;
+  return TRUE;
+}
+
+static void
+room_broadcast (Room *room, const char *text, Participant *except)
+{
+  GHashTableIter iter;
+  gpointer value;
+
+  g_hash_table_iter_init (&iter, room->participants);
+  while (g_hash_table_iter_next (&iter, NULL, &value)) {
+    Participant *p = value;
+    if (p != except && p->conn && p->conn->state == CONN_JOINED)
+      p->conn->transport->send (p->conn->transport_data, text);
+  }
+}
+
+static void
+room_broadcast_take (Room *room, char *text, Participant *except)
+{
+  room_broadcast (room, text, except);
+  g_free (text);
+}
+
+static void
+room_broadcast_state (Room *room)
+{
+  room_broadcast_take (room, sig_encode_visit_state (room_state_name (room->state)), NULL);
+}
+
+static void
+room_broadcast_peer_state (Room *room, Participant *p, const char *state)
+{
+  room_broadcast_take (room, sig_encode_peer_state (p->id, p->display_name, p->role, state), p);
+}
+
+static gint
+compare_waiting (gconstpointer a, gconstpointer b)
+{
+  const SigWaitingEntry *x = a, *y = b;
+  return (x->since_unix_ms > y->since_unix_ms) - (x->since_unix_ms < y->since_unix_ms);
+}
+
+/* Sends the waiting list (oldest first) to every connected provider. */
+static void
+room_send_waiting (Room *room)
+{
+  g_autoptr (GArray) entries = g_array_new (FALSE, TRUE, sizeof (SigWaitingEntry));
+  GHashTableIter iter;
+  gpointer value;
+  char *text;
+
+  g_hash_table_iter_init (&iter, room->participants);
+  while (g_hash_table_iter_next (&iter, NULL, &value)) {
+    Participant *p = value;
+    if (p->conn && p->waiting_since_ms > 0 && !p->admitted) {
+      SigWaitingEntry e = { p->id, p->display_name, p->role, p->waiting_since_ms };
+      g_array_append_val (entries, e);
+    }
+  }
+  g_array_sort (entries, compare_waiting);
+  text = sig_encode_waiting ((const SigWaitingEntry *) (void *) entries->data, entries->len);
+
+  g_hash_table_iter_init (&iter, room->participants);
+  while (g_hash_table_iter_next (&iter, NULL, &value)) {
+    Participant *p = value;
+    if (p->role == SIG_ROLE_PROVIDER && p->conn && p->conn->state == CONN_JOINED)
+      p->conn->transport->send (p->conn->transport_data, text);
+  }
+  g_free (text);
+}
+
+static guint
+room_count_waiting (Room *room)
+{
+  GHashTableIter iter;
+  gpointer value;
+  guint n = 0;
+
+  g_hash_table_iter_init (&iter, room->participants);
+  while (g_hash_table_iter_next (&iter, NULL, &value)) {
+    Participant *p = value;
+    if (p->conn && p->waiting_since_ms > 0 && !p->admitted)
+      n++;
+  }
+  return n;
+}
+
+static void
+record_event (Room *room, Participant *p, const char *event)
+{
+  SigHub *hub = room->hub;
+
+  if (hub->hooks.participant_event)
+    hub->hooks.participant_event (room->visit_id, p->id, p->role, event, hub->hooks_user_data);
+}
+
+/* ------------------------------------------------------------ media legs */
+
+static void
+leg_offer_cb (MediaLeg *leg G_GNUC_UNUSED, const char *sdp, gpointer user_data)
+{
+  Participant *p = user_data;
+
+  if (p->conn)
+    conn_send_take (p->conn, sig_encode_offer (sdp));
+}
+
+static void
+leg_ice_cb (MediaLeg *leg G_GNUC_UNUSED, guint mline, const char *candidate, gpointer user_data)
+{
+  Participant *p = user_data;
+
+  if (p->conn)
+    conn_send_take (p->conn, sig_encode_ice (candidate, mline));
+}
+
+static void
+leg_state_cb (MediaLeg *leg G_GNUC_UNUSED, MediaLegState state, gpointer user_data)
+{
+  Participant *p = user_data;
+
+  g_debug ("visit %s: participant %s media %s", p->room->visit_id, p->id,
+           media_leg_state_name (state));
+  if (state == MEDIA_LEG_CONNECTED)
+    room_broadcast_peer_state (p->room, p, "connected");
+  else if (state == MEDIA_LEG_FAILED) {
+    room_broadcast_peer_state (p->room, p, "failed");
+    if (p->conn)
+      conn_send_error (p->conn, SIG_ERR_INTERNAL, "the media connection failed; please rejoin");
+  }
+}
+
+static const MediaLegCallbacks leg_callbacks = {
+  .offer = leg_offer_cb,
+  .ice_candidate = leg_ice_cb,
+  .state_changed = leg_state_cb,
+};
+
+static void
+participant_stop_media (Participant *p)
+{
+  if (p->leg) {
+    media_visit_remove_leg (p->room->media, p->leg);
+    p->leg = NULL;
+  }
+}
+
+/* Gives a connected, admitted participant a fresh media leg; the server
+ * then offers to it. A reconnecting participant always gets a new leg:
+ * webrtcbin 1.22 cannot restart ICE. */
+static void
+participant_start_media (Participant *p)
+{
+  Room *room = p->room;
+  g_autoptr (GError) error = NULL;
+
+  if (!p->conn || !p->admitted)
+    return;
+  participant_stop_media (p);
+  if (!room->media) {
+    room->media = media_visit_new (room->visit_id, &room->hub->media_config, &error);
+    if (!room->media) {
+      g_warning ("visit %s: no media pipeline: %s", room->visit_id, error->message);
+      conn_send_error (p->conn, SIG_ERR_INTERNAL, "the server could not start the video call");
+      return;
+    }
+  }
+  p->leg = media_visit_add_leg (room->media, p->id, &leg_callbacks, p, &error);
+  if (!p->leg) {
+    g_warning ("visit %s: no media leg: %s", room->visit_id, error->message);
+    conn_send_error (p->conn, SIG_ERR_INTERNAL, "the server could not start the video call");
+  }
+}
+
+/* ------------------------------------------------------------- the room */
+
+Room *
+room_get_or_load (SigHub *hub, const SigIdentity *identity)
+{
+  Room *room = g_hash_table_lookup (hub->rooms, identity->visit_id);
+
+  if (room)
+    return room;
+  room = g_new0 (Room, 1);
+  room->hub = hub;
+  room->visit_id = g_strdup (identity->visit_id);
+  if (!room_state_from_name (identity->visit_state, &room->state))
+    room->state = ROOM_SCHEDULED;
+  room->participants = g_hash_table_new_full (g_str_hash, g_str_equal, NULL, participant_free);
+  g_hash_table_insert (hub->rooms, room->visit_id, room);
+  return room;
+}
+
+void
+room_join (Room *room, SigConn *conn, const SigIdentity *identity)
+{
+  Participant *p;
+
+  if (room->state == ROOM_ENDED) {
+    /* Nothing to join: say so in the welcome, then part. */
+    conn_send_take (conn, sig_encode_welcome (room->visit_id, identity->role,
+                                              identity->participant_id, identity->display_name,
+                                              room_state_name (room->state)));
+    conn_close_with_bye (conn, "visit-ended");
+    room_maybe_free (room);
+    return;
+  }
+
+  p = g_hash_table_lookup (room->participants, identity->participant_id);
+  if (!p) {
+    p = g_new0 (Participant, 1);
+    p->room = room;
+    p->id = g_strdup (identity->participant_id);
+    p->role = identity->role;
+    p->display_name = g_strdup (identity->display_name);
+    /* Whoever finds the call already on was admitted before (a reload, a
+     * second device, a server restart): no second trip to the waiting room. */
+    p->admitted = p->role == SIG_ROLE_PROVIDER || room->state == ROOM_IN_PROGRESS;
+    g_hash_table_insert (room->participants, p->id, p);
+  }
+
+  if (p->conn) {
+    /* Same link opened again: the newer connection takes over. */
+    SigConn *old = p->conn;
+    participant_stop_media (p);
+    old->participant = NULL;
+    conn_close_with_bye (old, "replaced");
+  }
+  p->conn = conn;
+  conn->participant = p;
+  conn->state = CONN_JOINED;
+
+  conn_send_take (conn, sig_encode_welcome (room->visit_id, p->role, p->id, p->display_name,
+                                            room_state_name (room->state)));
+  record_event (room, p, "join");
+
+  if (p->role == SIG_ROLE_PROVIDER) {
+    room_send_waiting (room);
+    if (room->state == ROOM_IN_PROGRESS)
+      participant_start_media (p);
+    return;
+  }
+
+  if (p->admitted && room->state == ROOM_IN_PROGRESS) {
+    room_broadcast_peer_state (room, p, "admitted");
+    participant_start_media (p);
+    return;
+  }
+
+  p->waiting_since_ms = g_get_real_time () / 1000;
+  if (room->state == ROOM_SCHEDULED && room_set_state (room, ROOM_WAITING))
+    room_broadcast_state (room);
+  room_broadcast_peer_state (room, p, "waiting");
+  room_send_waiting (room);
+}
+
+void
+room_admit (Room *room, SigConn *by, const char *participant_id)
+{
+  Participant *p = g_hash_table_lookup (room->participants, participant_id);
+  GHashTableIter iter;
+  gpointer value;
+
+  if (!p || !p->conn) {
+    conn_send_error (by, SIG_ERR_NOT_FOUND, "nobody with that participant id is waiting");
+    return;
+  }
+  if (p->admitted) {
+    conn_send_error (by, SIG_ERR_BAD_STATE, "that participant is already in the visit");
+    return;
+  }
+  if (room->state != ROOM_IN_PROGRESS) {
+    if (!room_set_state (room, ROOM_IN_PROGRESS)) {
+      conn_send_error (by, SIG_ERR_INTERNAL, "the visit could not be started");
+      return;
+    }
+    room_broadcast_state (room);
+  }
+  p->admitted = TRUE;
+  p->waiting_since_ms = 0;
+  record_event (room, p, "admit");
+  room_broadcast_peer_state (room, p, "admitted");
+  room_send_waiting (room);
+
+  /* Everyone in the call who has no leg yet gets one: the admitted
+   * participant and, on the first admit, the provider. */
+  g_hash_table_iter_init (&iter, room->participants);
+  while (g_hash_table_iter_next (&iter, NULL, &value)) {
+    Participant *q = value;
+    if (q->conn && q->admitted && !q->leg)
+      participant_start_media (q);
+  }
+}
+
+void
+room_answer (Room *room G_GNUC_UNUSED, Participant *p, const char *sdp)
+{
+  g_autoptr (GError) error = NULL;
+
+  if (!p->leg || media_leg_get_state (p->leg) != MEDIA_LEG_AWAITING_ANSWER) {
+    conn_send_error (p->conn, SIG_ERR_BAD_STATE, "there is no offer waiting for an answer");
+    return;
+  }
+  if (!media_leg_set_answer (p->leg, sdp, &error))
+    conn_send_error (p->conn, SIG_ERR_BAD_SDP, error->message);
+}
+
+void
+room_remote_ice (Room *room G_GNUC_UNUSED, Participant *p, guint mline, const char *candidate)
+{
+  g_autoptr (GError) error = NULL;
+
+  if (!p->leg) {
+    conn_send_error (p->conn, SIG_ERR_BAD_STATE, "there is no media connection for this candidate");
+    return;
+  }
+  if (candidate[0] == '\0')
+    return;  /* end of candidates: webrtcbin needs no word of it */
+  if (!media_leg_add_ice_candidate (p->leg, mline, candidate, &error))
+    conn_send_error (p->conn, SIG_ERR_BAD_CANDIDATE, error->message);
+}
+
+void
+room_chat (Room *room, Participant *from, const char *text)
+{
+  room_broadcast_take (room, sig_encode_chat (from->id, from->display_name, text,
+                                              g_get_real_time () / 1000), NULL);
+}
+
+void
+room_participant_gone (Room *room, Participant *p)
+{
+  gboolean was_waiting = p->waiting_since_ms > 0 && !p->admitted;
+
+  participant_stop_media (p);
+  if (p->conn) {
+    p->conn->participant = NULL;
+    p->conn = NULL;
+  }
+  p->waiting_since_ms = 0;
+  record_event (room, p, "leave");
+  if (room->state == ROOM_ENDED)
+    return;
+  room_broadcast_peer_state (room, p, "left");
+  if (was_waiting) {
+    /* The last waiting patient gave up before being admitted: the visit is
+     * scheduled again, not waiting. */
+    if (room->state == ROOM_WAITING && room_count_waiting (room) == 0 &&
+        room_set_state (room, ROOM_SCHEDULED))
+      room_broadcast_state (room);
+    room_send_waiting (room);
+  }
+}
+
+void
+room_end (Room *room, Participant *by)
+{
+  GHashTableIter iter;
+  gpointer value;
+
+  if (!room_set_state (room, ROOM_ENDED)) {
+    conn_send_error (by->conn, SIG_ERR_INTERNAL, "the visit could not be ended");
+    return;
+  }
+  room_broadcast_state (room);
+  g_hash_table_iter_init (&iter, room->participants);
+  while (g_hash_table_iter_next (&iter, NULL, &value)) {
+    Participant *p = value;
+    participant_stop_media (p);
+    if (p->conn) {
+      SigConn *conn = p->conn;
+      room_participant_gone (room, p);
+      conn_close_with_bye (conn, "visit-ended");
+    }
+  }
+  /* Nobody is attached any more: the pipeline goes to NULL now, from the
+   * main loop, not later from some streaming thread. */
+  room_maybe_free (room);
+}
+
+void
+room_maybe_free (Room *room)
+{
+  GHashTableIter iter;
+  gpointer value;
+
+  g_hash_table_iter_init (&iter, room->participants);
+  while (g_hash_table_iter_next (&iter, NULL, &value)) {
+    Participant *p = value;
+    if (p->conn)
+      return;
+  }
+  g_hash_table_remove (room->hub->rooms, room->visit_id);  /* calls room_free */
+}
+
+void
+room_free (Room *room)
+{
+  GHashTableIter iter;
+  gpointer value;
+
+  g_hash_table_iter_init (&iter, room->participants);
+  while (g_hash_table_iter_next (&iter, NULL, &value)) {
+    Participant *p = value;
+    participant_stop_media (p);
+    if (p->conn)
+      p->conn->participant = NULL;
+  }
+  g_clear_pointer (&room->media, media_visit_free);
+  g_hash_table_destroy (room->participants);
+  g_free (room->visit_id);
+  g_free (room);
+}

@@ -1,0 +1,178 @@
+/* signaling.h — the face of the signaling module: the WebSocket wire
+ * protocol (pure parse/encode functions) and the visit rooms (waiting room,
+ * admit, offer/answer/ICE relay to the media legs, leave, end).
+ *
+ * The module never includes a server header. The server hands it a table of
+ * hooks (authorize a hello, record state changes) and a transport (send a
+ * text frame, close a connection).
+ */
+#pragma once
+
+#include <glib.h>
+#include "media/media.h"
+
+G_BEGIN_DECLS
+
+/* Announced in `welcome` as "protocol". */
+#define SIG_PROTOCOL_VERSION 1
+
+/* Limits of the wire protocol. The schema and its limits live in protocol.c;
+ * these are exported so the transport can refuse oversized frames early. */
+#define SIG_MAX_FRAME_BYTES   (64 * 1024)
+#define SIG_MAX_TOKEN_CHARS   256
+#define SIG_MAX_ID_CHARS      64
+#define SIG_MAX_SDP_BYTES     (48 * 1024)
+#define SIG_MAX_CANDIDATE_BYTES 1024
+#define SIG_MAX_CHAT_CHARS    2000
+#define SIG_MAX_MLINE         15
+
+typedef enum {
+  SIG_ROLE_PATIENT,
+  SIG_ROLE_PROVIDER,
+  SIG_ROLE_GUEST,
+} SigRole;
+
+const char *sig_role_name (SigRole role);   /* "patient" | "provider" | "guest" */
+
+/* ---------------------------------------------------------------- errors */
+
+#define SIG_ERROR (sig_error_quark ())
+GQuark sig_error_quark (void);
+
+typedef enum {
+  SIG_ERR_BAD_JSON,        /* "bad-json": not parseable JSON */
+  SIG_ERR_BAD_UTF8,        /* "bad-utf8": text frame is not valid UTF-8 */
+  SIG_ERR_NOT_OBJECT,      /* "not-object": top level is not a JSON object */
+  SIG_ERR_MISSING_TYPE,    /* "missing-type": no "type", or it is not a string */
+  SIG_ERR_UNKNOWN_TYPE,    /* "unknown-type": a type the server does not accept */
+  SIG_ERR_BAD_FIELD,       /* "bad-field": a field missing, of the wrong type, unexpected, or out of range */
+  SIG_ERR_TOO_LARGE,       /* "too-large": frame or field over its limit */
+  SIG_ERR_BINARY,          /* "binary-unsupported": binary frames are not part of the protocol */
+  SIG_ERR_UNAUTHORIZED,    /* "unauthorized": token unknown, expired or revoked */
+  SIG_ERR_FORBIDDEN,       /* "forbidden": the caller's role may not do this */
+  SIG_ERR_BAD_STATE,       /* "bad-state": not now (e.g. answer before hello) */
+  SIG_ERR_NOT_FOUND,       /* "not-found": the named participant or visit does not exist */
+  SIG_ERR_BAD_SDP,         /* "bad-sdp": the SDP was refused by the media layer */
+  SIG_ERR_BAD_CANDIDATE,   /* "bad-candidate": the ICE candidate was refused */
+  SIG_ERR_RATE_LIMITED,    /* "rate-limited": too many messages */
+  SIG_ERR_INTERNAL,        /* "internal": the server failed; not the client's fault */
+} SigErrorCode;
+
+const char *sig_error_code_name (SigErrorCode code);
+
+/* ------------------------------------------------------ inbound messages */
+
+typedef enum {
+  SIG_MSG_HELLO,   /* {type:"hello", token?:string, visit?:string}; at least one of them */
+  SIG_MSG_ADMIT,   /* {type:"admit", participant:string} */
+  SIG_MSG_ANSWER,  /* {type:"answer", sdp:string} */
+  SIG_MSG_ICE,     /* {type:"ice", candidate:string, sdpMLineIndex:int 0..SIG_MAX_MLINE, sdpMid?:string|null} */
+  SIG_MSG_CHAT,    /* {type:"chat", text:string 1..SIG_MAX_CHAT_CHARS chars} */
+  SIG_MSG_LEAVE,   /* {type:"leave"} */
+  SIG_MSG_END,     /* {type:"end"} */
+} SigMsgType;
+
+typedef struct {
+  SigMsgType type;
+  union {
+    struct { char *token; char *visit; } hello;       /* either may be NULL, not both */
+    struct { char *participant; } admit;
+    struct { char *sdp; } answer;
+    struct { char *candidate; guint mline; } ice;     /* candidate "" = end of candidates */
+    struct { char *text; } chat;
+  } u;
+} SigMessage;
+
+/* Validates one text frame into `out`. On failure returns FALSE, leaves `out`
+ * cleared and sets `error` in SIG_ERROR with a SigErrorCode and a message
+ * fit to show the client (it never echoes the input back). */
+gboolean sig_message_parse (const char *data, gsize len, SigMessage *out, GError **error);
+void sig_message_clear (SigMessage *msg);
+const char *sig_msg_type_name (SigMsgType type);
+
+/* ----------------------------------------------------- outbound messages */
+/* Each returns a newly allocated compact JSON text (g_free it). */
+
+typedef struct {
+  const char *participant;
+  const char *display_name;
+  SigRole role;
+  gint64 since_unix_ms;       /* when they started waiting */
+} SigWaitingEntry;
+
+char *sig_encode_error (SigErrorCode code, const char *message);
+/* {type:"welcome", protocol, visit, role, participant, display_name, state} */
+char *sig_encode_welcome (const char *visit, SigRole role, const char *participant,
+                          const char *display_name, const char *state);
+/* {type:"waiting", participants:[{participant, display_name, role, since}]}; since is ISO 8601 UTC */
+char *sig_encode_waiting (const SigWaitingEntry *entries, guint n_entries);
+/* {type:"visit-state", state} */
+char *sig_encode_visit_state (const char *state);
+/* {type:"offer", sdp} */
+char *sig_encode_offer (const char *sdp);
+/* {type:"ice", candidate, sdpMLineIndex} */
+char *sig_encode_ice (const char *candidate, guint mline);
+/* {type:"peer-state", participant, display_name, role, state} */
+char *sig_encode_peer_state (const char *participant, const char *display_name, SigRole role,
+                             const char *state);
+/* {type:"chat", from, display_name, text, at}; at is ISO 8601 UTC */
+char *sig_encode_chat (const char *from, const char *display_name, const char *text,
+                       gint64 at_unix_ms);
+/* {type:"bye", reason} — sent before the server closes a connection */
+char *sig_encode_bye (const char *reason);
+
+/* ------------------------------------------------------------ the rooms */
+
+typedef struct _SigHub SigHub;
+typedef struct _SigConn SigConn;
+
+/* Who a hello turned out to be. Filled by the authorize hook. */
+typedef struct {
+  char *visit_id;
+  SigRole role;
+  char *participant_id;
+  char *display_name;
+  char *visit_state;   /* the visit's stored state: scheduled | waiting | in_progress | ended */
+} SigIdentity;
+
+void sig_identity_clear (SigIdentity *identity);
+
+typedef struct {
+  /* Resolves a hello (token and/or visit) plus the transport's credentials
+   * (e.g. the upgrade request's cookie, may be NULL) into an identity. On
+   * refusal returns FALSE and sets *code and a message for the client. */
+  gboolean (*authorize) (const char *token, const char *visit, const char *transport_credential,
+                         SigIdentity *out, SigErrorCode *code, char **message,
+                         gpointer user_data);
+  /* The visit moved to `state`. Returns FALSE (and the room does not move)
+   * when the store refuses the transition. */
+  gboolean (*visit_state_changed) (const char *visit_id, const char *state, gpointer user_data);
+  /* A participant joined, was admitted, left, ... (`event`: join | admit | leave). */
+  void (*participant_event) (const char *visit_id, const char *participant_id, SigRole role,
+                             const char *event, gpointer user_data);
+} SigHooks;
+
+typedef struct {
+  /* Queue one text frame to the connection. */
+  void (*send) (gpointer transport, const char *text);
+  /* Ask the transport to close the connection after what is queued. */
+  void (*close) (gpointer transport);
+} SigTransport;
+
+SigHub *sig_hub_new (const SigHooks *hooks, gpointer hooks_user_data, const MediaConfig *media);
+void sig_hub_free (SigHub *hub);
+guint sig_hub_active_visits (SigHub *hub);
+guint sig_hub_connection_count (SigHub *hub);
+/* Says bye ("shutdown") to every connection and asks the transports to close. */
+void sig_hub_shutdown (SigHub *hub);
+
+/* A new WebSocket connection. `credential` is whatever the transport knows
+ * about the caller (may be NULL); it is handed to the authorize hook. */
+SigConn *sig_hub_connect (SigHub *hub, const SigTransport *transport, gpointer transport_data,
+                          const char *credential);
+/* One complete frame from the client. */
+void sig_conn_receive (SigConn *conn, const char *data, gsize len, gboolean binary);
+/* The transport is gone; frees the connection. No transport call follows. */
+void sig_conn_disconnected (SigConn *conn);
+
+G_END_DECLS

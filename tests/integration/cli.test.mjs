@@ -1,0 +1,63 @@
+// The command line as an operator meets it: --help, bad settings refused
+// with the key and the file named, the --demo JSON line, a clean SIGTERM.
+import { test } from 'node:test';
+import assert from 'node:assert/strict';
+import { spawnSync } from 'node:child_process';
+import { mkdtempSync, writeFileSync, rmSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import path from 'node:path';
+import { requireEnv, startServer, fetchJson } from '../e2e/lib.mjs';
+
+const { bin, root } = requireEnv();
+
+function run(args) {
+  return spawnSync(bin, args, { encoding: 'utf8', timeout: 15000 });
+}
+
+test('--help documents every flag', () => {
+  const r = run(['--help']);
+  assert.equal(r.status, 0);
+  for (const flag of ['--config', '--listen', '--data-dir', '--demo']) assert.match(r.stdout, new RegExp(flag));
+});
+
+test('a bad config value stops the start, naming the key and the file', () => {
+  const dir = mkdtempSync(path.join(tmpdir(), 'th-cli-'));
+  try {
+    const cases = [
+      ['[server]\nlisten = 127.0.0.1:99999\n', /listen/],
+      ['[media]\njitter_latency_ms = fast\n', /jitter_latency_ms/],
+      ['[server]\nlisen = 127.0.0.1:8080\n', /lisen/],
+      ['[server]\npublic_base_url = ftp://x\n', /public_base_url/],
+      ['[media]\nice_addresses = not-an-ip\n', /ice_addresses/],
+    ];
+    for (const [text, key] of cases) {
+      const file = path.join(dir, 'bad.conf');
+      writeFileSync(file, text);
+      const r = run(['--config', file, '--data-dir', path.join(dir, 'data')]);
+      assert.notEqual(r.status, 0, `refused: ${text}`);
+      assert.match(r.stderr, key);
+      assert.ok(r.stderr.includes(file), `stderr names the file: ${r.stderr}`);
+    }
+    const r = run(['--config', path.join(root, 'config', 'telehealth.conf'), '--listen', 'nowhere']);
+    assert.notEqual(r.status, 0);
+    assert.match(r.stderr, /--listen/);
+  } finally {
+    rmSync(dir, { recursive: true, force: true });
+  }
+});
+
+test('--demo prints working links as its last stdout line; SIGTERM stops cleanly', async () => {
+  const server = await startServer();
+  try {
+    const last = server.stdoutLines[server.stdoutLines.length - 1];
+    const demo = JSON.parse(last);
+    assert.ok(demo.visit_id && demo.patient_url && demo.provider_url);
+    assert.ok(demo.patient_url.startsWith(server.baseUrl));
+    assert.match(demo.patient_url, /\/patient\.html#token=[A-Za-z0-9_-]{43}$/);
+    assert.equal((await fetchJson(`${server.baseUrl}/healthz`)).status, 200);
+  } finally {
+    const res = await server.stop();
+    assert.equal(res.code, 0, 'exit status 0 after SIGTERM');
+    assert.equal(res.killed, false);
+  }
+});

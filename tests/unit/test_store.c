@@ -1,0 +1,936 @@
+/* test_store.c — the sqlite store against a real database file in a fresh
+ * temporary directory per test. */
+#include <string.h>
+
+#include <glib.h>
+#include <glib/gstdio.h>
+#include <sqlite3.h>
+
+#include "server/store-private.h"
+#include "server/store.h"
+
+#define T0 G_GINT64_CONSTANT (1795780800000) /* 2026-11-27T12:00:00.000Z */
+#define HOUR G_GINT64_CONSTANT (3600000)
+
+/* Checks and clears the GError named `error` in the calling scope. */
+#define ASSERT_ERR(code)                                                                  \
+  do {                                                                                    \
+    g_assert_error (error, STORE_ERROR, (code));                                          \
+    g_clear_error (&error);                                                               \
+  } while (0)
+
+typedef struct {
+  char *dir;
+  char *path;
+  Store *store;
+} Fixture;
+
+static void
+fixture_set_up (Fixture *f, gconstpointer data)
+{
+  GError *error = NULL;
+  (void) data;
+  f->dir = g_dir_make_tmp ("test-store-XXXXXX", &error);
+  g_assert_no_error (error);
+  f->path = g_build_filename (f->dir, "store.db", NULL);
+  f->store = store_open (f->path, &error);
+  g_assert_no_error (error);
+  g_assert_nonnull (f->store);
+}
+
+static void
+fixture_tear_down (Fixture *f, gconstpointer data)
+{
+  const char *suffixes[] = { "", "-wal", "-shm", "-journal" };
+  (void) data;
+  store_close (f->store);
+  for (gsize i = 0; i < G_N_ELEMENTS (suffixes); i++) {
+    char *p = g_strconcat (f->path, suffixes[i], NULL);
+    g_remove (p);
+    g_free (p);
+  }
+  g_assert_cmpint (g_rmdir (f->dir), ==, 0);
+  g_free (f->path);
+  g_free (f->dir);
+}
+
+static void
+reopen (Fixture *f)
+{
+  GError *error = NULL;
+  store_close (f->store);
+  f->store = store_open (f->path, &error);
+  g_assert_no_error (error);
+  g_assert_nonnull (f->store);
+}
+
+/* ------------------------------------------------------------ raw sql helpers */
+
+static gint64
+query_int (sqlite3 *db, const char *sql, const char *arg)
+{
+  sqlite3_stmt *stmt = NULL;
+  gint64 v;
+  g_assert_cmpint (sqlite3_prepare_v2 (db, sql, -1, &stmt, NULL), ==, SQLITE_OK);
+  if (arg)
+    sqlite3_bind_text (stmt, 1, arg, -1, SQLITE_TRANSIENT);
+  g_assert_cmpint (sqlite3_step (stmt), ==, SQLITE_ROW);
+  v = sqlite3_column_int64 (stmt, 0);
+  sqlite3_finalize (stmt);
+  return v;
+}
+
+static char *
+query_text (sqlite3 *db, const char *sql, const char *arg)
+{
+  sqlite3_stmt *stmt = NULL;
+  char *v;
+  g_assert_cmpint (sqlite3_prepare_v2 (db, sql, -1, &stmt, NULL), ==, SQLITE_OK);
+  if (arg)
+    sqlite3_bind_text (stmt, 1, arg, -1, SQLITE_TRANSIENT);
+  g_assert_cmpint (sqlite3_step (stmt), ==, SQLITE_ROW);
+  v = g_strdup ((const char *) sqlite3_column_text (stmt, 0));
+  sqlite3_finalize (stmt);
+  return v;
+}
+
+static gint64
+count (Fixture *f, const char *sql)
+{
+  return query_int (store_get_db (f->store), sql, NULL);
+}
+
+/* ------------------------------------------------------------ common data */
+
+typedef struct {
+  char *provider;
+  char *patient;
+  char *visit;
+} Visit;
+
+static void
+make_visit (Fixture *f, Visit *v, gint64 at)
+{
+  GError *error = NULL;
+  v->provider = store_create_staff (f->store, "Dr. Rivera", "psychiatrist", &error);
+  g_assert_no_error (error);
+  v->patient = store_create_patient (f->store, "Alex Example", &error);
+  g_assert_no_error (error);
+  v->visit = store_create_visit (f->store, v->patient, v->provider, at, &error);
+  g_assert_no_error (error);
+  g_assert_nonnull (v->visit);
+}
+
+static void
+visit_clear (Visit *v)
+{
+  g_free (v->provider);
+  g_free (v->patient);
+  g_free (v->visit);
+}
+
+/* ------------------------------------------------------------ schema */
+
+static void
+test_schema_migrated (Fixture *f, gconstpointer data)
+{
+  sqlite3 *db = store_get_db (f->store);
+  const char *tables[] = { "staff", "patients", "visits", "participants", "visit_events",
+                           "join_tokens", "console_tokens" };
+  (void) data;
+  g_assert_cmpint (store_latest_schema_version (), >=, 1);
+  g_assert_cmpint (store_schema_version (f->store), ==, store_latest_schema_version ());
+  for (gsize i = 0; i < G_N_ELEMENTS (tables); i++)
+    g_assert_cmpint (query_int (db, "SELECT count(*) FROM sqlite_master WHERE type = 'table'"
+                                    " AND name = ?1", tables[i]), ==, 1);
+  g_assert_cmpint (query_int (db, "SELECT count(*) FROM sqlite_master WHERE type = 'index'"
+                                  " AND name = ?1", "visits_by_provider"), ==, 1);
+  g_assert_cmpint (query_int (db, "SELECT count(*) FROM sqlite_master WHERE type = 'index'"
+                                  " AND name = ?1", "visit_events_by_visit"), ==, 1);
+}
+
+static void
+test_schema_reopen (Fixture *f, gconstpointer data)
+{
+  (void) data;
+  reopen (f);
+  g_assert_cmpint (store_schema_version (f->store), ==, store_latest_schema_version ());
+  reopen (f);
+  g_assert_cmpint (store_schema_version (f->store), ==, store_latest_schema_version ());
+  g_assert_cmpint (count (f, "SELECT count(*) FROM sqlite_master WHERE name = 'staff'"), ==, 1);
+}
+
+static void
+test_schema_newer_refused (Fixture *f, gconstpointer data)
+{
+  GError *error = NULL;
+  sqlite3 *db = NULL;
+  char *sql;
+  (void) data;
+
+  store_close (f->store);
+  f->store = NULL;
+  g_assert_cmpint (sqlite3_open (f->path, &db), ==, SQLITE_OK);
+  sql = g_strdup_printf ("PRAGMA user_version = %d", store_latest_schema_version () + 1);
+  g_assert_cmpint (sqlite3_exec (db, sql, NULL, NULL, NULL), ==, SQLITE_OK);
+  g_free (sql);
+  sqlite3_close (db);
+
+  f->store = store_open (f->path, &error);
+  g_assert_error (error, STORE_ERROR, STORE_ERROR_SCHEMA);
+  g_assert_null (f->store);
+  g_clear_error (&error);
+
+  /* The file was not touched. */
+  g_assert_cmpint (sqlite3_open (f->path, &db), ==, SQLITE_OK);
+  g_assert_cmpint (query_int (db, "PRAGMA user_version", NULL), ==,
+                   store_latest_schema_version () + 1);
+  sqlite3_close (db);
+}
+
+static void
+test_schema_not_a_database (Fixture *f, gconstpointer data)
+{
+  GError *error = NULL;
+  char *junk = g_build_filename (f->dir, "junk.db", NULL);
+  Store *s;
+  (void) data;
+  g_assert_true (g_file_set_contents (junk, "this is not sqlite, just some text that is long "
+                                            "enough to be read as a header page......", -1, NULL));
+  s = store_open (junk, &error);
+  g_assert_null (s);
+  ASSERT_ERR (STORE_ERROR_SQL);
+  g_assert_null (store_open ("", &error));
+  ASSERT_ERR (STORE_ERROR_INVALID);
+  g_remove (junk);
+  g_free (junk);
+}
+
+static void
+test_schema_pragmas (Fixture *f, gconstpointer data)
+{
+  sqlite3 *db = store_get_db (f->store);
+  sqlite3 *other = NULL;
+  char *mode;
+  (void) data;
+
+  g_assert_cmpint (query_int (db, "PRAGMA foreign_keys", NULL), ==, 1);
+  mode = query_text (db, "PRAGMA journal_mode", NULL);
+  g_assert_cmpstr (mode, ==, "wal");
+  g_free (mode);
+  g_assert_cmpint (query_int (db, "PRAGMA synchronous", NULL), ==, 1); /* NORMAL */
+
+  /* WAL is a property of the file: a second connection sees it too. */
+  g_assert_cmpint (sqlite3_open (f->path, &other), ==, SQLITE_OK);
+  mode = query_text (other, "PRAGMA journal_mode", NULL);
+  g_assert_cmpstr (mode, ==, "wal");
+  g_free (mode);
+  sqlite3_close (other);
+
+  /* And foreign keys are enforced on the store's connection. */
+  g_assert_cmpint (sqlite3_exec (db,
+                                 "INSERT INTO visits (id, patient_id, provider_id, scheduled_at,"
+                                 " created_at, updated_at) VALUES ('v', 'nobody', 'nobody',"
+                                 " 'x', 'x', 'x')",
+                                 NULL, NULL, NULL),
+                   ==, SQLITE_CONSTRAINT_FOREIGNKEY);
+}
+
+static void
+test_time_format (Fixture *f, gconstpointer data)
+{
+  GError *error = NULL;
+  gint64 ms = 0;
+  char *text;
+  (void) f;
+  (void) data;
+
+  text = store_format_time (T0 + 7, &error);
+  g_assert_no_error (error);
+  g_assert_cmpstr (text, ==, "2026-11-27T12:00:00.007Z");
+  g_assert_true (store_parse_time (text, &ms));
+  g_assert_cmpint (ms, ==, T0 + 7);
+  g_free (text);
+
+  text = store_format_time (0, &error);
+  g_assert_cmpstr (text, ==, "1970-01-01T00:00:00.000Z");
+  g_free (text);
+  text = store_format_time (STORE_MAX_TIME_MS, &error);
+  g_assert_cmpstr (text, ==, "9999-12-31T23:59:59.999Z");
+  g_assert_true (store_parse_time (text, &ms));
+  g_assert_cmpint (ms, ==, STORE_MAX_TIME_MS);
+  g_free (text);
+
+  g_assert_null (store_format_time (-1, &error));
+  ASSERT_ERR (STORE_ERROR_INVALID);
+  g_assert_null (store_format_time (STORE_MAX_TIME_MS + 1, &error));
+  ASSERT_ERR (STORE_ERROR_INVALID);
+  g_assert_false (store_parse_time ("yesterday", &ms));
+  g_assert_false (store_parse_time (NULL, &ms));
+
+  g_assert_cmpint (store_now_ms (), >, T0 - 400 * 24 * HOUR);
+}
+
+/* ------------------------------------------------------------ people */
+
+static void
+test_people (Fixture *f, gconstpointer data)
+{
+  GError *error = NULL;
+  char *staff, *patient, *name = NULL, *role = NULL;
+  (void) data;
+
+  staff = store_create_staff (f->store, "Dr. Lee", "pmhnp", &error);
+  g_assert_no_error (error);
+  g_assert_true (g_uuid_string_is_valid (staff));
+  patient = store_create_patient (f->store, "Sam Patient", &error);
+  g_assert_no_error (error);
+  g_assert_true (g_uuid_string_is_valid (patient));
+
+  g_assert_true (store_get_staff (f->store, staff, &name, &role, &error));
+  g_assert_cmpstr (name, ==, "Dr. Lee");
+  g_assert_cmpstr (role, ==, "pmhnp");
+  g_clear_pointer (&name, g_free);
+  g_clear_pointer (&role, g_free);
+  g_assert_true (store_get_staff (f->store, staff, NULL, NULL, &error));
+  g_assert_true (store_get_patient (f->store, patient, &name, &error));
+  g_assert_cmpstr (name, ==, "Sam Patient");
+  g_clear_pointer (&name, g_free);
+
+  g_assert_false (store_get_staff (f->store, patient, &name, NULL, &error));
+  ASSERT_ERR (STORE_ERROR_NOT_FOUND);
+  g_assert_null (name);
+  g_assert_false (store_get_patient (f->store, "no-such-id", NULL, &error));
+  ASSERT_ERR (STORE_ERROR_NOT_FOUND);
+
+  g_assert_null (store_create_staff (f->store, "Dr. X", "surgeon", &error));
+  ASSERT_ERR (STORE_ERROR_INVALID);
+  g_assert_null (store_create_staff (f->store, "Dr. X", NULL, &error));
+  ASSERT_ERR (STORE_ERROR_INVALID);
+  g_assert_null (store_create_patient (f->store, "", &error));
+  ASSERT_ERR (STORE_ERROR_INVALID);
+  g_assert_null (store_create_patient (f->store, NULL, &error));
+  ASSERT_ERR (STORE_ERROR_INVALID);
+  g_assert_cmpint (count (f, "SELECT count(*) FROM staff"), ==, 1);
+  g_assert_cmpint (count (f, "SELECT count(*) FROM patients"), ==, 1);
+
+  g_free (staff);
+  g_free (patient);
+}
+
+/* ------------------------------------------------------------ visits */
+
+static void
+test_visit_create (Fixture *f, gconstpointer data)
+{
+  GError *error = NULL;
+  StoreVisit v = { 0 };
+  StoreParticipant p = { 0 };
+  GPtrArray *tl;
+  Visit vis;
+  char *admin, *id;
+  (void) data;
+
+  make_visit (f, &vis, T0);
+  g_assert_true (store_get_visit (f->store, vis.visit, &v, &error));
+  g_assert_no_error (error);
+  g_assert_cmpstr (v.id, ==, vis.visit);
+  g_assert_cmpstr (v.patient_id, ==, vis.patient);
+  g_assert_cmpstr (v.patient_name, ==, "Alex Example");
+  g_assert_cmpstr (v.provider_id, ==, vis.provider);
+  g_assert_cmpstr (v.provider_name, ==, "Dr. Rivera");
+  g_assert_cmpint (v.scheduled_at_ms, ==, T0);
+  g_assert_cmpint (v.state, ==, VISIT_SCHEDULED);
+  g_assert_cmpstr (v.modality, ==, "video");
+  g_assert_cmpint (ABS (v.created_at_ms - store_now_ms ()), <, 60000);
+  store_visit_clear (&v);
+  g_assert_null (v.id);
+
+  g_assert_true (store_find_visit_participant (f->store, vis.visit, PARTICIPANT_PATIENT, &p, &error));
+  g_assert_cmpint (p.role, ==, PARTICIPANT_PATIENT);
+  g_assert_cmpstr (p.visit_id, ==, vis.visit);
+  g_assert_cmpstr (p.display_name, ==, "Alex Example");
+  g_assert_cmpstr (p.person_id, ==, vis.patient);
+  id = g_strdup (p.id);
+  store_participant_clear (&p);
+  g_assert_true (store_get_participant (f->store, id, &p, &error));
+  g_assert_cmpstr (p.person_id, ==, vis.patient);
+  store_participant_clear (&p);
+  g_free (id);
+
+  g_assert_true (store_find_visit_participant (f->store, vis.visit, PARTICIPANT_PROVIDER, &p, &error));
+  g_assert_cmpint (p.role, ==, PARTICIPANT_PROVIDER);
+  g_assert_cmpstr (p.display_name, ==, "Dr. Rivera");
+  g_assert_cmpstr (p.person_id, ==, vis.provider);
+  store_participant_clear (&p);
+  g_assert_false (store_find_visit_participant (f->store, vis.visit, PARTICIPANT_GUEST, &p, &error));
+  ASSERT_ERR (STORE_ERROR_NOT_FOUND);
+  g_assert_false (store_get_participant (f->store, "nope", &p, &error));
+  ASSERT_ERR (STORE_ERROR_NOT_FOUND);
+
+  tl = store_visit_timeline (f->store, vis.visit, &error);
+  g_assert_no_error (error);
+  g_assert_cmpuint (tl->len, ==, 1);
+  g_assert_cmpstr (((StoreVisitEvent *) tl->pdata[0])->kind, ==, "state");
+  g_assert_cmpstr (((StoreVisitEvent *) tl->pdata[0])->state, ==, "scheduled");
+  g_assert_null (((StoreVisitEvent *) tl->pdata[0])->participant_id);
+  g_ptr_array_unref (tl);
+
+  /* Refusals write nothing. */
+  g_assert_null (store_create_visit (f->store, "no-patient", vis.provider, T0, &error));
+  ASSERT_ERR (STORE_ERROR_NOT_FOUND);
+  g_assert_null (store_create_visit (f->store, vis.patient, "no-provider", T0, &error));
+  ASSERT_ERR (STORE_ERROR_NOT_FOUND);
+  g_assert_null (store_create_visit (f->store, vis.patient, NULL, T0, &error));
+  ASSERT_ERR (STORE_ERROR_INVALID);
+  g_assert_null (store_create_visit (f->store, vis.patient, vis.provider, -5, &error));
+  ASSERT_ERR (STORE_ERROR_INVALID);
+  admin = store_create_staff (f->store, "Front Desk", "admin", &error);
+  g_assert_null (store_create_visit (f->store, vis.patient, admin, T0, &error));
+  ASSERT_ERR (STORE_ERROR_INVALID);
+  g_free (admin);
+  g_assert_cmpint (count (f, "SELECT count(*) FROM visits"), ==, 1);
+  g_assert_cmpint (count (f, "SELECT count(*) FROM participants"), ==, 2);
+  g_assert_cmpint (count (f, "SELECT count(*) FROM visit_events"), ==, 1);
+
+  g_assert_false (store_get_visit (f->store, "no-visit", &v, &error));
+  ASSERT_ERR (STORE_ERROR_NOT_FOUND);
+  g_assert_null (store_visit_timeline (f->store, "no-visit", &error));
+  ASSERT_ERR (STORE_ERROR_NOT_FOUND);
+  visit_clear (&vis);
+}
+
+static void
+test_visit_list_window (Fixture *f, gconstpointer data)
+{
+  GError *error = NULL;
+  GPtrArray *list;
+  Visit a;
+  char *other, *v2, *v3, *v4, *v5;
+  (void) data;
+
+  make_visit (f, &a, T0 + 2 * HOUR); /* provider's second visit of the day */
+  other = store_create_staff (f->store, "Dr. Other", "pcp", &error);
+  v2 = store_create_visit (f->store, a.patient, a.provider, T0, &error);
+  v3 = store_create_visit (f->store, a.patient, a.provider, T0 + 24 * HOUR, &error);
+  v4 = store_create_visit (f->store, a.patient, other, T0 + HOUR, &error);
+  v5 = store_create_visit (f->store, a.patient, a.provider, T0 - 1, &error);
+  g_assert_no_error (error);
+
+  list = store_list_provider_visits (f->store, a.provider, T0, T0 + 24 * HOUR, &error);
+  g_assert_no_error (error);
+  g_assert_cmpuint (list->len, ==, 2);
+  g_assert_cmpstr (((StoreVisit *) list->pdata[0])->id, ==, v2);   /* by time */
+  g_assert_cmpstr (((StoreVisit *) list->pdata[1])->id, ==, a.visit);
+  g_assert_cmpstr (((StoreVisit *) list->pdata[0])->patient_name, ==, "Alex Example");
+  g_ptr_array_unref (list);
+
+  list = store_list_provider_visits (f->store, other, T0, T0 + 24 * HOUR, &error);
+  g_assert_cmpuint (list->len, ==, 1);
+  g_assert_cmpstr (((StoreVisit *) list->pdata[0])->id, ==, v4);
+  g_ptr_array_unref (list);
+
+  list = store_list_provider_visits (f->store, a.provider, G_MININT64, G_MAXINT64, &error);
+  g_assert_no_error (error);
+  g_assert_cmpuint (list->len, ==, 4);
+  g_assert_cmpstr (((StoreVisit *) list->pdata[0])->id, ==, v5);
+  g_assert_cmpstr (((StoreVisit *) list->pdata[3])->id, ==, v3);
+  g_ptr_array_unref (list);
+
+  list = store_list_provider_visits (f->store, a.provider, T0, T0, &error);
+  g_assert_cmpuint (list->len, ==, 0);
+  g_ptr_array_unref (list);
+  list = store_list_provider_visits (f->store, "nobody", T0, T0 + HOUR, &error);
+  g_assert_no_error (error);
+  g_assert_cmpuint (list->len, ==, 0);
+  g_ptr_array_unref (list);
+
+  g_free (other);
+  g_free (v2);
+  g_free (v3);
+  g_free (v4);
+  g_free (v5);
+  visit_clear (&a);
+}
+
+static void
+test_transition_table (Fixture *f, gconstpointer data)
+{
+  /* rows: from, columns: to (scheduled, waiting, in_progress, ended) */
+  static const gboolean allowed[4][4] = {
+    { FALSE, TRUE, TRUE, TRUE },
+    { TRUE, FALSE, TRUE, TRUE },
+    { FALSE, FALSE, FALSE, TRUE },
+    { FALSE, FALSE, FALSE, FALSE },
+  };
+  VisitState s;
+  (void) f;
+  (void) data;
+  for (int from = 0; from < 4; from++)
+    for (int to = 0; to < 4; to++)
+      g_assert_cmpint (visit_state_transition_allowed (from, to), ==, allowed[from][to]);
+  g_assert_false (visit_state_transition_allowed (VISIT_SCHEDULED, (VisitState) 42));
+  g_assert_false (visit_state_transition_allowed ((VisitState) 42, VISIT_ENDED));
+
+  g_assert_cmpstr (visit_state_name (VISIT_IN_PROGRESS), ==, "in_progress");
+  g_assert_null (visit_state_name ((VisitState) 42));
+  g_assert_true (visit_state_from_name ("waiting", &s));
+  g_assert_cmpint (s, ==, VISIT_WAITING);
+  g_assert_false (visit_state_from_name ("Waiting", &s));
+  g_assert_false (visit_state_from_name (NULL, &s));
+  g_assert_cmpstr (participant_role_name (PARTICIPANT_GUEST), ==, "guest");
+  g_assert_null (participant_role_name ((ParticipantRole) 9));
+}
+
+static void
+assert_timeline_len (Fixture *f, const char *visit, guint len)
+{
+  GError *error = NULL;
+  GPtrArray *tl = store_visit_timeline (f->store, visit, &error);
+  g_assert_no_error (error);
+  g_assert_cmpuint (tl->len, ==, len);
+  g_ptr_array_unref (tl);
+}
+
+static void
+test_visit_transitions (Fixture *f, gconstpointer data)
+{
+  GError *error = NULL;
+  StoreVisit v = { 0 };
+  Visit a;
+  char *updated_before, *updated_after;
+  sqlite3 *db = store_get_db (f->store);
+  (void) data;
+
+  make_visit (f, &a, T0);
+  g_assert_true (store_set_visit_state (f->store, a.visit, VISIT_WAITING, &error));
+  g_assert_no_error (error);
+  g_assert_true (store_set_visit_state (f->store, a.visit, VISIT_SCHEDULED, &error));
+  g_assert_true (store_set_visit_state (f->store, a.visit, VISIT_WAITING, &error));
+  g_assert_no_error (error);
+  assert_timeline_len (f, a.visit, 4);
+
+  /* waiting → waiting and waiting → ended's opposite are refused, writing nothing */
+  updated_before = query_text (db, "SELECT updated_at FROM visits WHERE id = ?1", a.visit);
+  g_assert_false (store_set_visit_state (f->store, a.visit, VISIT_WAITING, &error));
+  ASSERT_ERR (STORE_ERROR_INVALID);
+  g_assert_false (store_set_visit_state (f->store, a.visit, (VisitState) 17, &error));
+  ASSERT_ERR (STORE_ERROR_INVALID);
+  assert_timeline_len (f, a.visit, 4);
+  updated_after = query_text (db, "SELECT updated_at FROM visits WHERE id = ?1", a.visit);
+  g_assert_cmpstr (updated_before, ==, updated_after);
+  g_free (updated_before);
+  g_free (updated_after);
+
+  g_assert_true (store_set_visit_state (f->store, a.visit, VISIT_IN_PROGRESS, &error));
+  g_assert_false (store_set_visit_state (f->store, a.visit, VISIT_WAITING, &error));
+  ASSERT_ERR (STORE_ERROR_INVALID);
+  g_assert_false (store_set_visit_state (f->store, a.visit, VISIT_SCHEDULED, &error));
+  ASSERT_ERR (STORE_ERROR_INVALID);
+  g_assert_true (store_set_visit_state (f->store, a.visit, VISIT_ENDED, &error));
+  for (int to = 0; to < 4; to++) {
+    g_assert_false (store_set_visit_state (f->store, a.visit, to, &error));
+    ASSERT_ERR (STORE_ERROR_INVALID);
+  }
+  assert_timeline_len (f, a.visit, 6);
+  g_assert_true (store_get_visit (f->store, a.visit, &v, &error));
+  g_assert_cmpint (v.state, ==, VISIT_ENDED);
+  store_visit_clear (&v);
+  g_assert_cmpint (count (f, "SELECT count(*) FROM visit_events"), ==, 6);
+
+  g_assert_false (store_set_visit_state (f->store, "no-visit", VISIT_ENDED, &error));
+  ASSERT_ERR (STORE_ERROR_NOT_FOUND);
+  visit_clear (&a);
+}
+
+static void
+test_visit_timeline (Fixture *f, gconstpointer data)
+{
+  GError *error = NULL;
+  StoreParticipant patient = { 0 }, provider = { 0 };
+  GPtrArray *tl, *open;
+  StoreVisitEvent *ev;
+  Visit a, b;
+  gint64 before = store_now_ms ();
+  static const struct {
+    const char *kind, *state, *who;
+  } want[] = {
+    { "state", "scheduled", NULL }, { "join", NULL, "patient" },
+    { "state", "waiting", NULL },   { "join", NULL, "provider" },
+    { "admit", NULL, "patient" },   { "state", "in_progress", NULL },
+    { "leave", NULL, "patient" },   { "state", "ended", NULL },
+  };
+  (void) data;
+
+  make_visit (f, &a, T0);
+  make_visit (f, &b, T0);
+  g_assert_true (store_find_visit_participant (f->store, a.visit, PARTICIPANT_PATIENT, &patient,
+                                               &error));
+  g_assert_true (store_find_visit_participant (f->store, a.visit, PARTICIPANT_PROVIDER, &provider,
+                                               &error));
+  g_assert_true (store_record_participant_event (f->store, a.visit, patient.id, "join", &error));
+  g_assert_true (store_set_visit_state (f->store, a.visit, VISIT_WAITING, &error));
+  g_assert_true (store_record_participant_event (f->store, a.visit, provider.id, "join", &error));
+  g_assert_true (store_record_participant_event (f->store, a.visit, patient.id, "admit", &error));
+  g_assert_true (store_set_visit_state (f->store, a.visit, VISIT_IN_PROGRESS, &error));
+
+  open = store_list_open_visits (f->store, &error);
+  g_assert_no_error (error);
+  g_assert_cmpuint (open->len, ==, 1);
+  g_assert_cmpstr (((StoreVisit *) open->pdata[0])->id, ==, a.visit);
+  g_ptr_array_unref (open);
+
+  g_assert_true (store_record_participant_event (f->store, a.visit, patient.id, "leave", &error));
+  g_assert_true (store_set_visit_state (f->store, a.visit, VISIT_ENDED, &error));
+  g_assert_no_error (error);
+
+  /* Refused events write nothing. */
+  g_assert_false (store_record_participant_event (f->store, b.visit, patient.id, "join", &error));
+  ASSERT_ERR (STORE_ERROR_NOT_FOUND);
+  g_assert_false (store_record_participant_event (f->store, "no-visit", patient.id, "join", &error));
+  ASSERT_ERR (STORE_ERROR_NOT_FOUND);
+  g_assert_false (store_record_participant_event (f->store, a.visit, patient.id, "dance", &error));
+  ASSERT_ERR (STORE_ERROR_INVALID);
+  g_assert_false (store_record_participant_event (f->store, a.visit, patient.id, NULL, &error));
+  ASSERT_ERR (STORE_ERROR_INVALID);
+
+  tl = store_visit_timeline (f->store, a.visit, &error);
+  g_assert_no_error (error);
+  g_assert_cmpuint (tl->len, ==, G_N_ELEMENTS (want));
+  for (guint i = 0; i < tl->len; i++) {
+    ev = tl->pdata[i];
+    g_assert_cmpstr (ev->kind, ==, want[i].kind);
+    g_assert_cmpstr (ev->state, ==, want[i].state);
+    g_assert_cmpstr (ev->role, ==, want[i].who);
+    if (!want[i].who)
+      g_assert_null (ev->participant_id);
+    else
+      g_assert_cmpstr (ev->participant_id, ==,
+                       strcmp (want[i].who, "patient") == 0 ? patient.id : provider.id);
+    g_assert_cmpint (ev->at_ms, >=, before - 1000);
+    g_assert_cmpint (ev->at_ms, <=, store_now_ms () + 1000);
+    if (i > 0)
+      g_assert_cmpint (ev->at_ms, >=, ((StoreVisitEvent *) tl->pdata[i - 1])->at_ms);
+  }
+  g_ptr_array_unref (tl);
+  assert_timeline_len (f, b.visit, 1);
+
+  open = store_list_open_visits (f->store, &error);
+  g_assert_cmpuint (open->len, ==, 0);
+  g_ptr_array_unref (open);
+
+  store_participant_clear (&patient);
+  store_participant_clear (&provider);
+  visit_clear (&a);
+  visit_clear (&b);
+}
+
+static void
+test_survives_reopen (Fixture *f, gconstpointer data)
+{
+  GError *error = NULL;
+  StoreVisit v = { 0 };
+  Visit a;
+  char *token, *staff;
+  StoreParticipant p = { 0 };
+  GPtrArray *open;
+  (void) data;
+
+  make_visit (f, &a, T0);
+  g_assert_true (store_set_visit_state (f->store, a.visit, VISIT_WAITING, &error));
+  g_assert_true (store_find_visit_participant (f->store, a.visit, PARTICIPANT_PATIENT, &p, &error));
+  token = store_issue_join_token (f->store, p.id, T0 - HOUR, T0 + HOUR, &error);
+  store_participant_clear (&p);
+  reopen (f);
+
+  g_assert_true (store_get_visit (f->store, a.visit, &v, &error));
+  g_assert_no_error (error);
+  g_assert_cmpint (v.state, ==, VISIT_WAITING);
+  g_assert_cmpint (v.scheduled_at_ms, ==, T0);
+  g_assert_cmpstr (v.patient_name, ==, "Alex Example");
+  store_visit_clear (&v);
+  assert_timeline_len (f, a.visit, 2);
+  g_assert_true (store_resolve_join_token (f->store, token, T0, &p, &error));
+  g_assert_no_error (error);
+  g_assert_cmpstr (p.visit_id, ==, a.visit);
+  store_participant_clear (&p);
+  staff = NULL;
+  g_assert_true (store_get_staff (f->store, a.provider, &staff, NULL, &error));
+  g_assert_cmpstr (staff, ==, "Dr. Rivera");
+  open = store_list_open_visits (f->store, &error);
+  g_assert_cmpuint (open->len, ==, 1);
+  g_ptr_array_unref (open);
+  g_free (staff);
+  g_free (token);
+  visit_clear (&a);
+}
+
+/* ------------------------------------------------------------ tokens */
+
+static gboolean
+token_charset_ok (const char *t)
+{
+  for (; *t; t++)
+    if (!g_ascii_isalnum (*t) && *t != '-' && *t != '_')
+      return FALSE;
+  return TRUE;
+}
+
+static gboolean
+file_contains (const char *path, const char *needle)
+{
+  char *data = NULL;
+  gsize len = 0;
+  gboolean found;
+  if (!g_file_get_contents (path, &data, &len, NULL))
+    return FALSE;
+  found = memmem (data, len, needle, strlen (needle)) != NULL;
+  g_free (data);
+  return found;
+}
+
+/* The token is stored only as its SHA-256: check every row of `table` and
+ * the raw database and WAL files. */
+static void
+assert_token_not_stored (Fixture *f, const char *table_sql, const char *token)
+{
+  sqlite3 *db = store_get_db (f->store);
+  sqlite3_stmt *stmt = NULL;
+  guint8 want[32];
+  gsize want_len = sizeof want;
+  gboolean found_hash = FALSE;
+  GChecksum *sum = g_checksum_new (G_CHECKSUM_SHA256);
+  char *wal;
+
+  g_checksum_update (sum, (const guchar *) token, -1);
+  g_checksum_get_digest (sum, want, &want_len);
+  g_checksum_free (sum);
+
+  g_assert_cmpint (sqlite3_prepare_v2 (db, table_sql, -1, &stmt, NULL), ==, SQLITE_OK);
+  while (sqlite3_step (stmt) == SQLITE_ROW) {
+    g_assert_cmpint (sqlite3_column_type (stmt, 0), ==, SQLITE_BLOB);
+    g_assert_cmpint (sqlite3_column_bytes (stmt, 0), ==, 32);
+    if (memcmp (sqlite3_column_blob (stmt, 0), want, 32) == 0)
+      found_hash = TRUE;
+    for (int c = 0; c < sqlite3_column_count (stmt); c++) {
+      const char *text = (const char *) sqlite3_column_text (stmt, c);
+      if (text && sqlite3_column_type (stmt, c) == SQLITE_TEXT)
+        g_assert_null (strstr (text, token));
+    }
+  }
+  sqlite3_finalize (stmt);
+  g_assert_true (found_hash);
+
+  g_assert_false (file_contains (f->path, token));
+  wal = g_strconcat (f->path, "-wal", NULL);
+  g_assert_false (file_contains (wal, token));
+  g_free (wal);
+}
+
+static void
+assert_join_error (Fixture *f, const char *token, gint64 now, int code)
+{
+  GError *error = NULL;
+  StoreParticipant p = { 0 };
+  g_assert_false (store_resolve_join_token (f->store, token, now, &p, &error));
+  g_assert_error (error, STORE_ERROR, code);
+  g_assert_null (p.id);
+  g_clear_error (&error);
+}
+
+static void
+test_join_tokens (Fixture *f, gconstpointer data)
+{
+  GError *error = NULL;
+  StoreParticipant pat = { 0 }, p = { 0 };
+  Visit a;
+  char *token, *other, *revoked, *too_long, *hash_hex;
+  sqlite3 *db = store_get_db (f->store);
+  (void) data;
+
+  make_visit (f, &a, T0);
+  g_assert_true (store_find_visit_participant (f->store, a.visit, PARTICIPANT_PATIENT, &pat, &error));
+  token = store_issue_join_token (f->store, pat.id, T0 - HOUR, T0 + HOUR, &error);
+  g_assert_no_error (error);
+  g_assert_nonnull (token);
+  g_assert_cmpuint (strlen (token), ==, 43);
+  g_assert_true (token_charset_ok (token));
+
+  g_assert_true (store_resolve_join_token (f->store, token, T0, &p, &error));
+  g_assert_no_error (error);
+  g_assert_cmpstr (p.id, ==, pat.id);
+  g_assert_cmpstr (p.visit_id, ==, a.visit);
+  g_assert_cmpint (p.role, ==, PARTICIPANT_PATIENT);
+  g_assert_cmpstr (p.display_name, ==, "Alex Example");
+  g_assert_cmpstr (p.person_id, ==, a.patient);
+  store_participant_clear (&p);
+
+  /* The window is inclusive at both ends. */
+  g_assert_true (store_resolve_join_token (f->store, token, T0 - HOUR, &p, &error));
+  store_participant_clear (&p);
+  g_assert_true (store_resolve_join_token (f->store, token, T0 + HOUR, &p, &error));
+  store_participant_clear (&p);
+  assert_join_error (f, token, T0 - HOUR - 1, STORE_ERROR_EXPIRED);
+  assert_join_error (f, token, T0 + HOUR + 1, STORE_ERROR_EXPIRED);
+
+  /* Wrong and malformed tokens. */
+  other = g_strdup (token);
+  other[0] = other[0] == 'A' ? 'B' : 'A';
+  assert_join_error (f, other, T0, STORE_ERROR_NOT_FOUND);
+  assert_join_error (f, "", T0, STORE_ERROR_NOT_FOUND);
+  assert_join_error (f, NULL, T0, STORE_ERROR_NOT_FOUND);
+  assert_join_error (f, "abc def", T0, STORE_ERROR_NOT_FOUND);
+  assert_join_error (f, "abc=", T0, STORE_ERROR_NOT_FOUND);
+  assert_join_error (f, "' OR 1=1 --", T0, STORE_ERROR_NOT_FOUND);
+  too_long = g_strnfill (257, 'A');
+  assert_join_error (f, too_long, T0, STORE_ERROR_NOT_FOUND);
+  memcpy (too_long, token, 43);
+  too_long[43] = '\0';
+  g_assert_true (store_resolve_join_token (f->store, too_long, T0, &p, &error));
+  store_participant_clear (&p);
+  g_free (too_long);
+
+  /* A revoked token is as good as unknown. */
+  revoked = store_issue_join_token (f->store, pat.id, T0 - HOUR, T0 + HOUR, &error);
+  g_assert_no_error (error);
+  g_assert_cmpstr (revoked, !=, token);
+  {
+    GChecksum *sum = g_checksum_new (G_CHECKSUM_SHA256);
+    g_checksum_update (sum, (const guchar *) revoked, -1);
+    hash_hex = g_strdup (g_checksum_get_string (sum));
+    g_checksum_free (sum);
+  }
+  g_assert_cmpint (query_int (db, "UPDATE join_tokens SET revoked_at = 'x'"
+                                  " WHERE hex(token_hash) = upper(?1) RETURNING 1", hash_hex),
+                   ==, 1);
+  assert_join_error (f, revoked, T0, STORE_ERROR_NOT_FOUND);
+  g_assert_true (store_resolve_join_token (f->store, token, T0, &p, &error));
+  store_participant_clear (&p);
+
+  /* Bad issues. */
+  g_assert_null (store_issue_join_token (f->store, pat.id, T0 + 1, T0, &error));
+  ASSERT_ERR (STORE_ERROR_INVALID);
+  g_assert_null (store_issue_join_token (f->store, "no-participant", T0, T0 + 1, &error));
+  ASSERT_ERR (STORE_ERROR_NOT_FOUND);
+  g_assert_cmpint (count (f, "SELECT count(*) FROM join_tokens"), ==, 2);
+
+  assert_token_not_stored (f, "SELECT * FROM join_tokens", token);
+  assert_token_not_stored (f, "SELECT * FROM join_tokens", revoked);
+
+  g_free (hash_hex);
+  g_free (revoked);
+  g_free (other);
+  g_free (token);
+  store_participant_clear (&pat);
+  visit_clear (&a);
+}
+
+static void
+test_console_tokens (Fixture *f, gconstpointer data)
+{
+  GError *error = NULL;
+  Visit a;
+  char *token, *staff, *other;
+  (void) data;
+
+  make_visit (f, &a, T0);
+  token = store_issue_console_token (f->store, a.provider, T0 + HOUR, &error);
+  g_assert_no_error (error);
+  g_assert_cmpuint (strlen (token), ==, 43);
+  g_assert_true (token_charset_ok (token));
+
+  staff = store_resolve_console_token (f->store, token, T0, &error);
+  g_assert_no_error (error);
+  g_assert_cmpstr (staff, ==, a.provider);
+  g_free (staff);
+  staff = store_resolve_console_token (f->store, token, T0 + HOUR, &error);
+  g_assert_cmpstr (staff, ==, a.provider);
+  g_free (staff);
+
+  g_assert_null (store_resolve_console_token (f->store, token, T0 + HOUR + 1, &error));
+  ASSERT_ERR (STORE_ERROR_EXPIRED);
+  other = g_strdup (token);
+  other[42] = other[42] == 'A' ? 'B' : 'A';
+  g_assert_null (store_resolve_console_token (f->store, other, T0, &error));
+  ASSERT_ERR (STORE_ERROR_NOT_FOUND);
+  g_assert_null (store_resolve_console_token (f->store, "not a token!", T0, &error));
+  ASSERT_ERR (STORE_ERROR_NOT_FOUND);
+  g_assert_null (store_resolve_console_token (f->store, NULL, T0, &error));
+  ASSERT_ERR (STORE_ERROR_NOT_FOUND);
+
+  /* A join token is not a console token. */
+  {
+    StoreParticipant p = { 0 };
+    char *join;
+    g_assert_true (store_find_visit_participant (f->store, a.visit, PARTICIPANT_PROVIDER, &p,
+                                                 &error));
+    join = store_issue_join_token (f->store, p.id, T0, T0 + HOUR, &error);
+    g_assert_null (store_resolve_console_token (f->store, join, T0, &error));
+    ASSERT_ERR (STORE_ERROR_NOT_FOUND);
+    assert_join_error (f, token, T0, STORE_ERROR_NOT_FOUND);
+    g_free (join);
+    store_participant_clear (&p);
+  }
+
+  g_assert_null (store_issue_console_token (f->store, "no-staff", T0, &error));
+  ASSERT_ERR (STORE_ERROR_NOT_FOUND);
+  g_assert_null (store_issue_console_token (f->store, a.provider, -1, &error));
+  ASSERT_ERR (STORE_ERROR_INVALID);
+  g_assert_cmpint (count (f, "SELECT count(*) FROM console_tokens"), ==, 1);
+
+  assert_token_not_stored (f, "SELECT * FROM console_tokens", token);
+  g_free (other);
+  g_free (token);
+  visit_clear (&a);
+}
+
+static void
+test_tokens_differ (Fixture *f, gconstpointer data)
+{
+  GError *error = NULL;
+  GHashTable *seen = g_hash_table_new_full (g_str_hash, g_str_equal, g_free, NULL);
+  StoreParticipant p = { 0 };
+  Visit a;
+  (void) data;
+
+  make_visit (f, &a, T0);
+  g_assert_true (store_find_visit_participant (f->store, a.visit, PARTICIPANT_PATIENT, &p, &error));
+  for (int i = 0; i < 50; i++) {
+    char *j = store_issue_join_token (f->store, p.id, T0, T0 + HOUR, &error);
+    char *c = store_issue_console_token (f->store, a.provider, T0 + HOUR, &error);
+    g_assert_no_error (error);
+    g_assert_true (g_hash_table_add (seen, j));
+    g_assert_true (g_hash_table_add (seen, c));
+  }
+  g_assert_cmpuint (g_hash_table_size (seen), ==, 100);
+  g_assert_cmpint (count (f, "SELECT count(DISTINCT token_hash) FROM join_tokens"), ==, 50);
+  g_assert_cmpint (count (f, "SELECT count(DISTINCT token_hash) FROM console_tokens"), ==, 50);
+  g_hash_table_unref (seen);
+  store_participant_clear (&p);
+  visit_clear (&a);
+}
+
+int
+main (int argc, char **argv)
+{
+  g_test_init (&argc, &argv, NULL);
+#define ADD(path, fn) g_test_add ("/store/" path, Fixture, NULL, fixture_set_up, fn, fixture_tear_down)
+  ADD ("schema/migrated", test_schema_migrated);
+  ADD ("schema/reopen-idempotent", test_schema_reopen);
+  ADD ("schema/newer-refused", test_schema_newer_refused);
+  ADD ("schema/pragmas", test_schema_pragmas);
+  ADD ("schema/not-a-database", test_schema_not_a_database);
+  ADD ("time/format-parse", test_time_format);
+  ADD ("people/create-get", test_people);
+  ADD ("visits/create", test_visit_create);
+  ADD ("visits/list-window", test_visit_list_window);
+  ADD ("visits/transition-table", test_transition_table);
+  ADD ("visits/transitions", test_visit_transitions);
+  ADD ("visits/timeline", test_visit_timeline);
+  ADD ("visits/survives-reopen", test_survives_reopen);
+  ADD ("tokens/join", test_join_tokens);
+  ADD ("tokens/console", test_console_tokens);
+  ADD ("tokens/differ", test_tokens_differ);
+#undef ADD
+  return g_test_run ();
+}

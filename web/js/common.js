@@ -1,0 +1,161 @@
+// common.js: small helpers both pages use (fragment parsing, camera access,
+// plain-language messages, the mute/camera toggles, the visit-state line).
+
+// Reads "#token=...&visit=..." into a plain object. Tokens travel in the
+// fragment so they never reach a server log or a Referer header.
+export function readFragment(hash = window.location.hash) {
+  const params = new URLSearchParams(hash.replace(/^#/, ''));
+  const out = {};
+  for (const [k, v] of params) out[k] = v;
+  return out;
+}
+
+export function $(testid) {
+  return document.querySelector(`[data-testid="${testid}"]`);
+}
+
+// Asks for camera and microphone. Falls back to microphone only, then to
+// camera only, so a person with one broken device can still be seen or heard.
+// Resolves {stream, problem}: problem is a plain-language sentence or null.
+export async function getLocalMedia() {
+  if (!navigator.mediaDevices || !navigator.mediaDevices.getUserMedia) {
+    return { stream: null, problem: 'This browser cannot use a camera here. Please open the link in an up-to-date Chrome, Edge, Firefox or Safari.' };
+  }
+  const video = { width: { ideal: 640 }, height: { ideal: 480 }, facingMode: 'user' };
+  try {
+    return { stream: await navigator.mediaDevices.getUserMedia({ audio: true, video }), problem: null };
+  } catch (err) {
+    if (err && (err.name === 'NotAllowedError' || err.name === 'SecurityError')) {
+      return { stream: null, problem: mediaErrorText(err) };
+    }
+    for (const constraints of [{ audio: true }, { video }]) {
+      try {
+        const stream = await navigator.mediaDevices.getUserMedia(constraints);
+        const missing = constraints.audio ? 'camera' : 'microphone';
+        return { stream, problem: `We could not start your ${missing}. You can still join; the other person will ${missing === 'camera' ? 'hear you but not see you' : 'see you but not hear you'}.` };
+      } catch { /* try the next */ }
+    }
+    return { stream: null, problem: mediaErrorText(err) };
+  }
+}
+
+export function mediaErrorText(err) {
+  switch (err && err.name) {
+    case 'NotAllowedError':
+    case 'SecurityError':
+      return 'Camera and microphone access is blocked. Allow access in your browser (usually the camera icon in the address bar), then reload this page.';
+    case 'NotFoundError':
+    case 'OverconstrainedError':
+      return 'No camera or microphone was found. Connect one, then reload this page.';
+    case 'NotReadableError':
+    case 'AbortError':
+      return 'Your camera or microphone is being used by another app. Close that app, then reload this page.';
+    default:
+      return 'We could not start your camera or microphone. Reload this page to try again.';
+  }
+}
+
+// Plain words for the server's error codes (tests/CONTRACT.md).
+export function serverErrorText(code, role) {
+  switch (code) {
+    case 'unauthorized':
+      return role === 'provider'
+        ? 'Your console link is not valid or has expired. Open the console again from your clinic system.'
+        : 'This visit link is not valid or has expired. Please contact your clinic for a new link.';
+    case 'forbidden':
+      return 'You are not allowed to do that in this visit.';
+    case 'not-found':
+      return 'This visit could not be found.';
+    case 'bad-state':
+      return 'That is not possible right now: the visit has moved on. The page shows the current state.';
+    case 'rate-limited':
+      return 'Too many requests. Please wait a moment.';
+    case 'bad-sdp':
+    case 'bad-candidate':
+      return 'The video connection could not be set up. Leave and join again.';
+    default:
+      return 'Something went wrong with the connection. If it keeps happening, leave and join again.';
+  }
+}
+
+const STATE_WORDS = {
+  patient: {
+    scheduled: 'Your visit is scheduled',
+    waiting: 'In the waiting room',
+    in_progress: 'Your visit is in progress',
+    ended: 'The visit has ended',
+    left: 'You left the visit',
+  },
+  provider: {
+    scheduled: 'Scheduled: no one waiting yet',
+    waiting: 'Patient waiting',
+    in_progress: 'Visit in progress',
+    ended: 'Visit ended',
+    left: 'You left the visit',
+  },
+};
+
+// Shows the state in words and keeps the raw value in data-state.
+export function showVisitState(el, state, role) {
+  el.dataset.state = state || '';
+  const words = (STATE_WORDS[role] || STATE_WORDS.patient)[state];
+  el.textContent = words || (state ? `State: ${state}` : 'Not connected');
+}
+
+// "waiting 2 min" from an ISO time.
+export function waitingFor(sinceIso, now = Date.now()) {
+  const since = Date.parse(sinceIso);
+  if (Number.isNaN(since)) return 'waiting';
+  const minutes = Math.max(0, Math.floor((now - since) / 60000));
+  if (minutes < 1) return 'waiting less than 1 min';
+  if (minutes < 120) return `waiting ${minutes} min`;
+  return `waiting ${Math.floor(minutes / 60)} h ${minutes % 60} min`;
+}
+
+export function clockTime(iso) {
+  const t = Date.parse(iso);
+  if (Number.isNaN(t)) return '';
+  return new Date(t).toLocaleTimeString([], { hour: '2-digit', minute: '2-digit' });
+}
+
+// Wires the mute and camera buttons to the tracks of whatever stream
+// getStream() returns at click time. Toggling track.enabled keeps the
+// connection as it is; the other side gets silence or black frames.
+export function wireMediaToggles(muteBtn, cameraBtn, getStream) {
+  const render = () => {
+    const stream = getStream();
+    const audio = stream ? stream.getAudioTracks() : [];
+    const video = stream ? stream.getVideoTracks() : [];
+    const muted = audio.length > 0 && audio.every((t) => !t.enabled);
+    const camOff = video.length > 0 && video.every((t) => !t.enabled);
+    muteBtn.setAttribute('aria-pressed', String(muted));
+    muteBtn.textContent = muted ? 'Unmute microphone' : 'Mute microphone';
+    muteBtn.disabled = audio.length === 0;
+    cameraBtn.setAttribute('aria-pressed', String(camOff));
+    cameraBtn.textContent = camOff ? 'Turn camera on' : 'Turn camera off';
+    cameraBtn.disabled = video.length === 0;
+  };
+  const toggle = (kind) => {
+    const stream = getStream();
+    if (!stream) return;
+    const tracks = kind === 'audio' ? stream.getAudioTracks() : stream.getVideoTracks();
+    const enable = tracks.some((t) => !t.enabled);
+    for (const t of tracks) t.enabled = enable;
+    render();
+  };
+  muteBtn.addEventListener('click', () => toggle('audio'));
+  cameraBtn.addEventListener('click', () => toggle('video'));
+  render();
+  return render;
+}
+
+export function stopStream(stream) {
+  if (!stream) return;
+  for (const t of stream.getTracks()) t.stop();
+}
+
+export function showMessage(el, text) {
+  if (!el) return;
+  el.textContent = text || '';
+  el.hidden = !text;
+}

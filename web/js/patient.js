@@ -1,0 +1,182 @@
+// patient.js: the patient's join page. The join token comes in the URL
+// fragment (#token=...). Flow: preview → Join → waiting room → admitted
+// (video call) → ended or left.
+
+import { VisitClient } from './visit-client.js';
+import {
+  $, readFragment, getLocalMedia, serverErrorText, showVisitState,
+  wireMediaToggles, stopStream, showMessage,
+} from './common.js';
+
+const ui = {
+  state: $('visit-state'),
+  error: document.getElementById('error'),
+  notice: document.getElementById('notice'),
+  intro: document.getElementById('intro'),
+  join: $('join'),
+  leave: $('leave'),
+  mute: $('mute'),
+  camera: $('camera'),
+  playRemote: $('play-remote'),
+  localVideo: $('local-video'),
+  remoteVideo: $('remote-video'),
+  remoteTile: document.getElementById('remote-tile'),
+  localTile: document.getElementById('local-tile'),
+  remoteCaption: document.getElementById('remote-caption'),
+};
+
+const WAITING_TEXT = 'The provider will admit you shortly. Please keep this page open.';
+
+let token = readFragment().token || '';
+let localStream = null;
+let client = null;
+let phase = 'idle'; // idle | joining | joined | done
+
+const renderToggles = wireMediaToggles(ui.mute, ui.camera, () => localStream);
+
+function setError(text) { showMessage(ui.error, text); }
+function setNotice(text) { showMessage(ui.notice, text); }
+
+async function startPreview() {
+  const { stream, problem } = await getLocalMedia();
+  localStream = stream;
+  ui.localVideo.srcObject = stream;
+  renderToggles();
+  if (problem) setError(problem);
+  return stream;
+}
+
+function showJoinButton(label) {
+  ui.join.textContent = label;
+  ui.join.hidden = false;
+  ui.join.disabled = !token;
+}
+
+function render(state) {
+  showVisitState(ui.state, state, 'patient');
+  const inCall = state === 'in_progress';
+  ui.remoteTile.hidden = !inCall;
+  if (state === 'scheduled' || state === 'waiting') setNotice(WAITING_TEXT);
+  else if (inCall) setNotice('');
+}
+
+async function join() {
+  if (!token || phase === 'joining' || phase === 'joined') return;
+  phase = 'joining';
+  setError('');
+  ui.join.disabled = true;
+  ui.join.textContent = 'Joining…';
+  ui.intro.hidden = true;
+  if (!localStream) await startPreview();
+
+  client = new VisitClient({ hello: { token }, remoteVideo: ui.remoteVideo, localStream });
+  client.addEventListener('welcome', (ev) => {
+    phase = 'joined';
+    ui.join.hidden = true;
+    ui.leave.hidden = false;
+    if (ev.detail.display_name) document.title = `Video visit: ${ev.detail.display_name}`;
+  });
+  client.addEventListener('state', (ev) => {
+    render(ev.detail.state);
+    if (ev.detail.state === 'ended') finish('The visit has ended. Thank you. You can close this page now.');
+  });
+  client.addEventListener('peer-state', (ev) => {
+    const p = ev.detail;
+    if (p.role !== 'provider') return;
+    if (p.display_name) ui.remoteCaption.textContent = p.display_name;
+    if (p.state === 'left' && client && client.state === 'in_progress') {
+      setNotice('Your provider lost their connection. Please stay on this page; they can come back.');
+    } else if (p.state === 'connected') {
+      setNotice('');
+    }
+  });
+  client.addEventListener('server-error', (ev) => {
+    const { code } = ev.detail;
+    setError(serverErrorText(code, 'patient'));
+    if (code === 'unauthorized' || code === 'not-found' || code === 'forbidden') {
+      // The link itself is bad: stop here, the server will not let us in.
+      client.close();
+      client = null;
+      phase = 'idle';
+      ui.leave.hidden = true;
+      setNotice('');
+      showVisitState(ui.state, '', 'patient');
+      ui.state.textContent = 'Could not join';
+      showJoinButton('Try again');
+    }
+  });
+  client.addEventListener('bye', (ev) => {
+    const reason = ev.detail.reason;
+    if (reason === 'visit-ended') finish('The visit has ended. Thank you. You can close this page now.', 'ended');
+    else if (reason === 'replaced') finish('This visit was opened in another window or device, so this page stopped.', 'left', true);
+    else if (reason === 'shutdown') finish('The visit service restarted. Press Join again to continue.', 'left', true);
+    else finish('You left the visit.', 'left', true);
+  });
+  client.addEventListener('disconnected', (ev) => {
+    if (ev.detail.willRetry) {
+      setNotice('Connection lost. Trying to reconnect…');
+    } else if (phase === 'joining') {
+      phase = 'idle';
+      client = null;
+      setError('We could not reach the visit service. Check your internet connection and try again.');
+      showJoinButton('Try again');
+    } else {
+      finish('The connection was lost. Press Join again to continue.', 'left', true);
+    }
+  });
+  client.addEventListener('autoplay-blocked', () => { ui.playRemote.hidden = false; });
+  client.addEventListener('connection', (ev) => {
+    if (ev.detail.state === 'failed') setError('The video connection failed. Leave and join again, or try another network.');
+    if (ev.detail.state === 'connected') setError('');
+  });
+  client.connect();
+}
+
+// Ends this page's part in the visit. `rejoin`: offer the Join button again.
+function finish(text, state = 'ended', rejoin = false) {
+  if (client) {
+    client.close();
+    client = null;
+  }
+  phase = rejoin ? 'idle' : 'done';
+  render(state);
+  ui.remoteTile.hidden = true;
+  ui.leave.hidden = true;
+  ui.playRemote.hidden = true;
+  setNotice(text);
+  if (rejoin) {
+    showJoinButton('Join again');
+  } else {
+    ui.join.hidden = true;
+    stopStream(localStream);
+    localStream = null;
+    ui.localVideo.srcObject = null;
+    ui.localTile.hidden = true;
+    ui.mute.hidden = true;
+    ui.camera.hidden = true;
+  }
+}
+
+ui.join.addEventListener('click', join);
+ui.leave.addEventListener('click', () => {
+  if (client) client.close({ sayLeave: true });
+  client = null;
+  finish('You left the visit. If you left by mistake, press Join again.', 'left', true);
+});
+ui.playRemote.addEventListener('click', () => {
+  ui.playRemote.hidden = true;
+  ui.remoteVideo.play().catch(() => { ui.playRemote.hidden = false; });
+});
+window.addEventListener('hashchange', () => {
+  token = readFragment().token || '';
+  if (phase === 'idle') showJoinButton('Join visit');
+});
+window.addEventListener('pagehide', () => {
+  if (client) client.close({ sayLeave: true });
+});
+
+if (!token) {
+  setError('This page needs the full visit link you were sent. Open the link from your message or email again, or contact your clinic.');
+  ui.intro.hidden = true;
+}
+startPreview().finally(() => showJoinButton('Join visit'));

@@ -1,0 +1,284 @@
+// provider.js: the provider console. The console token and the visit to open
+// come in the URL fragment (#token=...&visit=...). Lists today's visits,
+// connects to the selected one, shows the waiting room with Admit buttons,
+// the call and the End visit button.
+
+import { VisitClient } from './visit-client.js';
+import {
+  $, readFragment, getLocalMedia, serverErrorText, showVisitState, waitingFor,
+  clockTime, wireMediaToggles, showMessage,
+} from './common.js';
+
+const ui = {
+  who: document.getElementById('who'),
+  error: document.getElementById('error'),
+  notice: document.getElementById('notice'),
+  visits: document.getElementById('visits'),
+  visitsStatus: document.getElementById('visits-status'),
+  title: document.getElementById('visit-title'),
+  state: $('visit-state'),
+  waiting: document.getElementById('waiting'),
+  waitingEmpty: document.getElementById('waiting-empty'),
+  remoteTile: document.getElementById('remote-tile'),
+  remoteCaption: document.getElementById('remote-caption'),
+  remoteVideo: $('remote-video'),
+  localVideo: $('local-video'),
+  mute: $('mute'),
+  camera: $('camera'),
+  playRemote: $('play-remote'),
+  endVisit: $('end-visit'),
+};
+
+const STATE_SHORT = { scheduled: 'Scheduled', waiting: 'Waiting', in_progress: 'In progress', ended: 'Ended' };
+
+const fragment = readFragment();
+const token = fragment.token || '';
+let selectedVisit = fragment.visit || '';
+let visits = [];
+let waitingList = [];
+let client = null;
+let localStream = null;
+let mediaReady = Promise.resolve(null);
+
+const renderToggles = wireMediaToggles(ui.mute, ui.camera, () => localStream);
+
+function setError(text) { showMessage(ui.error, text); }
+function setNotice(text) { showMessage(ui.notice, text); }
+
+async function api(path) {
+  const res = await fetch(path, {
+    headers: { Authorization: `Bearer ${token}`, Accept: 'application/json' },
+    cache: 'no-store',
+    credentials: 'same-origin',
+  });
+  let body = null;
+  try { body = await res.json(); } catch { /* not JSON */ }
+  if (!res.ok) {
+    const err = new Error((body && body.error && body.error.message) || `HTTP ${res.status}`);
+    err.status = res.status;
+    err.code = body && body.error && body.error.code;
+    throw err;
+  }
+  return body;
+}
+
+async function loadMe() {
+  try {
+    const me = await api('/api/me');
+    if (me && me.display_name) ui.who.textContent = `Signed in as ${me.display_name}`;
+  } catch { /* the visit list reports auth problems */ }
+}
+
+async function loadVisits() {
+  try {
+    const body = await api('/api/visits?day=today');
+    visits = Array.isArray(body && body.visits) ? body.visits : [];
+    ui.visitsStatus.textContent = visits.length ? '' : 'No visits today.';
+    ui.visitsStatus.hidden = visits.length > 0;
+  } catch (err) {
+    ui.visitsStatus.hidden = false;
+    ui.visitsStatus.textContent = 'Could not load the visit list.';
+    if (err.status === 401) setError(serverErrorText('unauthorized', 'provider'));
+  }
+  renderVisits();
+}
+
+function renderVisits() {
+  ui.visits.replaceChildren();
+  for (const v of visits) {
+    const li = document.createElement('li');
+    const btn = document.createElement('button');
+    btn.type = 'button';
+    btn.className = 'visit-item';
+    btn.dataset.visit = v.id;
+    if (v.id === selectedVisit) btn.setAttribute('aria-current', 'true');
+    const name = document.createElement('span');
+    name.className = 'visit-name';
+    name.textContent = (v.patient && v.patient.display_name) || 'Patient';
+    const meta = document.createElement('span');
+    meta.className = 'visit-meta';
+    const time = clockTime(v.scheduled_at);
+    const badge = document.createElement('span');
+    badge.className = `badge badge-${v.state}`;
+    badge.textContent = STATE_SHORT[v.state] || v.state;
+    meta.append(time ? `${time} · ` : '', badge);
+    btn.append(name, meta);
+    btn.addEventListener('click', () => selectVisit(v.id));
+    li.append(btn);
+    ui.visits.append(li);
+  }
+}
+
+function currentVisitInfo() {
+  return visits.find((v) => v.id === selectedVisit) || null;
+}
+
+function renderTitle() {
+  const v = currentVisitInfo();
+  if (!selectedVisit) ui.title.textContent = 'No visit selected';
+  else if (v) ui.title.textContent = `Visit with ${(v.patient && v.patient.display_name) || 'patient'}${v.scheduled_at ? `, ${clockTime(v.scheduled_at)}` : ''}`;
+  else ui.title.textContent = 'Visit';
+  if (v && v.patient && v.patient.display_name) ui.remoteCaption.textContent = v.patient.display_name;
+}
+
+// " waiting 2 min, since 10:42" from the data the span carries.
+function sinceText(el) {
+  const at = clockTime(el.dataset.since);
+  return `${el.dataset.prefix} ${waitingFor(el.dataset.since)}${at ? `, since ${at}` : ''}`;
+}
+
+function renderWaiting() {
+  ui.waiting.replaceChildren();
+  ui.waitingEmpty.hidden = waitingList.length > 0;
+  const canAdmit = client && client.state !== 'ended';
+  for (const p of waitingList) {
+    const li = document.createElement('li');
+    li.className = 'waiting-item';
+    li.dataset.participant = p.participant;
+    const text = document.createElement('span');
+    const name = document.createElement('strong');
+    name.textContent = p.display_name || p.role || 'Someone';
+    const since = document.createElement('span');
+    since.className = 'waiting-since';
+    since.dataset.since = p.since || '';
+    since.dataset.prefix = p.role && p.role !== 'patient' ? ` (${p.role})` : '';
+    since.textContent = sinceText(since);
+    text.append(name, since);
+    const btn = document.createElement('button');
+    btn.type = 'button';
+    btn.className = 'btn btn-primary';
+    btn.dataset.testid = 'admit';
+    btn.textContent = 'Admit';
+    btn.setAttribute('aria-label', `Admit ${p.display_name || 'participant'}`);
+    btn.disabled = !canAdmit;
+    btn.addEventListener('click', () => {
+      if (!client) return;
+      btn.disabled = true;
+      btn.textContent = 'Admitting…';
+      client.admit(p.participant);
+    });
+    li.append(text, btn);
+    ui.waiting.append(li);
+  }
+}
+
+function renderState(state) {
+  showVisitState(ui.state, state, 'provider');
+  ui.endVisit.disabled = !client || state === 'ended' || !state;
+  ui.remoteTile.hidden = state !== 'in_progress';
+  const v = currentVisitInfo();
+  if (v && state && v.state !== state) {
+    v.state = state;
+    renderVisits();
+  }
+  if (state === 'ended') {
+    waitingList = [];
+    renderWaiting();
+    setNotice('The visit has ended.');
+  }
+}
+
+function selectVisit(id) {
+  if (!id || !token) return;
+  if (client) {
+    client.close();
+    client = null;
+  }
+  selectedVisit = id;
+  history.replaceState(null, '', `#${new URLSearchParams({ token, visit: id })}`);
+  waitingList = [];
+  setError('');
+  setNotice('');
+  renderVisits();
+  renderTitle();
+  renderWaiting();
+  renderState('');
+  ui.state.textContent = 'Connecting…';
+
+  // Connect at once; an offer (only after an admit) waits for the camera.
+  const c = new VisitClient({ hello: { token, visit: id }, remoteVideo: ui.remoteVideo, localStream: mediaReady });
+  client = c;
+  c.addEventListener('welcome', (ev) => {
+    if (ev.detail.display_name && !ui.who.textContent) ui.who.textContent = `Signed in as ${ev.detail.display_name}`;
+  });
+  c.addEventListener('state', (ev) => { if (client === c) renderState(ev.detail.state); });
+  c.addEventListener('waiting', (ev) => {
+    if (client !== c) return;
+    waitingList = ev.detail.participants;
+    renderWaiting();
+  });
+  c.addEventListener('peer-state', (ev) => {
+    if (client !== c) return;
+    const p = ev.detail;
+    const who = p.display_name || p.role || 'The participant';
+    if (p.state === 'left') setNotice(`${who} left the visit.`);
+    else if (p.state === 'connected') setNotice(`${who} is connected.`);
+    else if (p.state === 'admitted') setNotice(`${who} was admitted. Connecting video…`);
+    if (p.display_name && p.role !== 'provider') ui.remoteCaption.textContent = p.display_name;
+  });
+  c.addEventListener('server-error', (ev) => {
+    if (client !== c) return;
+    setError(serverErrorText(ev.detail.code, 'provider'));
+    renderWaiting();
+  });
+  c.addEventListener('bye', (ev) => {
+    if (client !== c) return;
+    const reason = ev.detail.reason;
+    if (reason === 'visit-ended') renderState('ended');
+    else if (reason === 'replaced') setNotice('This visit was opened in another console window, so this one stopped.');
+    else if (reason === 'shutdown') setNotice('The visit service restarted. Select the visit again to reconnect.');
+    ui.endVisit.disabled = true;
+  });
+  c.addEventListener('disconnected', (ev) => {
+    if (client !== c) return;
+    if (ev.detail.willRetry) setNotice('Connection lost. Trying to reconnect…');
+    else {
+      setError('The connection to the visit service was lost. Select the visit again to reconnect.');
+      ui.endVisit.disabled = true;
+    }
+  });
+  c.addEventListener('connection', (ev) => {
+    if (client !== c) return;
+    if (ev.detail.state === 'failed') setError('The video connection failed. Select the visit again to retry.');
+    if (ev.detail.state === 'connected') setError('');
+  });
+  c.addEventListener('autoplay-blocked', () => { ui.playRemote.hidden = false; });
+  c.connect();
+}
+
+ui.endVisit.addEventListener('click', () => {
+  if (!client) return;
+  ui.endVisit.disabled = true;
+  ui.endVisit.textContent = 'Ending…';
+  client.end();
+  // The server answers with visit-state ended; restore the label for the next visit.
+  setTimeout(() => { ui.endVisit.textContent = 'End visit'; }, 1500);
+});
+ui.playRemote.addEventListener('click', () => {
+  ui.playRemote.hidden = true;
+  ui.remoteVideo.play().catch(() => { ui.playRemote.hidden = false; });
+});
+window.addEventListener('pagehide', () => { if (client) client.close(); });
+
+// Keep "waiting N min" current, in place, so keyboard focus stays put.
+setInterval(() => {
+  for (const el of ui.waiting.querySelectorAll('.waiting-since')) {
+    el.textContent = sinceText(el);
+  }
+}, 15000);
+
+if (!token) {
+  setError('This console page needs the full link with your console token. Open the console again from your clinic system.');
+  ui.visitsStatus.textContent = '';
+} else {
+  mediaReady = getLocalMedia().then(({ stream, problem }) => {
+    localStream = stream;
+    ui.localVideo.srcObject = stream;
+    renderToggles();
+    if (problem) setError(problem);
+    return stream;
+  });
+  loadMe();
+  loadVisits().then(renderTitle);
+  if (selectedVisit) selectVisit(selectedVisit);
+}
