@@ -335,6 +335,9 @@ room_admit (Room *room, SigConn *by, const char *participant_id)
     conn_send_error (by, SIG_ERR_BAD_STATE, "that participant is already in the visit");
     return;
   }
+  /* The record reads in the order things happened: the admit, then the
+   * visit starting because of it. */
+  record_event (room, p, "admit");
   if (room->state != ROOM_IN_PROGRESS) {
     if (!room_set_state (room, ROOM_IN_PROGRESS)) {
       conn_send_error (by, SIG_ERR_INTERNAL, "the visit could not be started");
@@ -344,7 +347,6 @@ room_admit (Room *room, SigConn *by, const char *participant_id)
   }
   p->admitted = TRUE;
   p->waiting_since_ms = 0;
-  record_event (room, p, "admit");
   room_broadcast_peer_state (room, p, "admitted");
   room_send_waiting (room);
 
