@@ -61,3 +61,30 @@ test('--demo prints working links as its last stdout line; SIGTERM stops cleanly
     assert.equal(res.killed, false);
   }
 });
+
+test('what the server wrote survives a restart on the same data dir', async () => {
+  const dataDir = mkdtempSync(path.join(tmpdir(), 'th-restart-'));
+  try {
+    const first = await startServer({ extraArgs: ['--data-dir', dataDir] });
+    const token = first.consoleToken;
+    const visitId = first.demo.visit_id;
+    const created = await fetchJson(`${first.baseUrl}/api/visits`, {
+      token, method: 'POST', body: { patient_name: 'Restart Patient' },
+    });
+    assert.equal(created.status, 201);
+    assert.equal((await first.stop()).code, 0);
+
+    const second = await startServer({ extraArgs: ['--data-dir', dataDir] });
+    try {
+      for (const id of [visitId, created.json.visit_id]) {
+        const r = await fetchJson(`${second.baseUrl}/api/visits/${id}`, { token });
+        assert.equal(r.status, 200, `visit ${id} is still there`);
+        assert.equal(r.json.timeline[0].state, 'scheduled');
+      }
+    } finally {
+      await second.stop();
+    }
+  } finally {
+    rmSync(dataDir, { recursive: true, force: true });
+  }
+});
