@@ -2,16 +2,15 @@
  * the state timeline). Bodies are validated into C values at the edge. */
 #define G_LOG_DOMAIN "th-api"
 
-#include "server/api.h"
+#include "server/api-private.h"
 
 #include <stdio.h>
 #include <string.h>
-#include <jansson.h>
 
 #define MAX_NAME_CHARS 200
 
-static char *
-iso_from_ms (gint64 ms)
+char *
+th_iso_from_ms (gint64 ms)
 {
   g_autoptr (GDateTime) dt = g_date_time_new_from_unix_utc (ms / 1000);
   g_autoptr (GDateTime) exact = dt ? g_date_time_add (dt, (ms % 1000) * 1000) : NULL;
@@ -22,8 +21,8 @@ iso_from_ms (gint64 ms)
   return g_strdup_printf ("%s.%03dZ", base, (int) (ms % 1000));
 }
 
-static void
-respond_json (ThHttpResponse *r, guint status, json_t *obj)
+void
+th_respond_json (ThHttpResponse *r, guint status, json_t *obj)
 {
   char *text = obj ? json_dumps (obj, JSON_COMPACT) : NULL;
 
@@ -33,10 +32,10 @@ respond_json (ThHttpResponse *r, guint status, json_t *obj)
   json_decref (obj);
 }
 
-static void
-respond_error (ThHttpResponse *r, guint status, const char *code, const char *message)
+void
+th_respond_error (ThHttpResponse *r, guint status, const char *code, const char *message)
 {
-  respond_json (r, status, json_pack ("{s:{s:s, s:s}}", "error", "code", code, "message", message));
+  th_respond_json (r, status, json_pack ("{s:{s:s, s:s}}", "error", "code", code, "message", message));
 }
 
 static const char *
@@ -58,32 +57,102 @@ query_param (const char *query, const char *name, char **storage)
 }
 
 /* The caller's staff id from the bearer console token, or NULL after a 401. */
-static char *
-require_staff (ThApp *app, const ThHttpRequest *req, ThHttpResponse *r)
+char *
+th_require_staff (ThApp *app, const ThHttpRequest *req, ThHttpResponse *r)
 {
   g_autoptr (GError) error = NULL;
   char *staff_id;
 
   if (!req->bearer) {
-    respond_error (r, 401, "unauthorized", "an Authorization: Bearer token is required");
+    th_respond_error (r, 401, "unauthorized", "an Authorization: Bearer token is required");
     return NULL;
   }
   staff_id = store_resolve_console_token (app->store, req->bearer, store_now_ms (), &error);
   if (!staff_id) {
     if (g_error_matches (error, STORE_ERROR, STORE_ERROR_EXPIRED))
-      respond_error (r, 401, "unauthorized", "the console token has expired");
+      th_respond_error (r, 401, "unauthorized", "the console token has expired");
     else if (g_error_matches (error, STORE_ERROR, STORE_ERROR_NOT_FOUND))
-      respond_error (r, 401, "unauthorized", "the console token is not valid");
+      th_respond_error (r, 401, "unauthorized", "the console token is not valid");
     else
-      respond_error (r, 500, "internal", "the token could not be checked");
+      th_respond_error (r, 500, "internal", "the token could not be checked");
   }
   return staff_id;
 }
 
-static json_t *
-visit_summary_json (const StoreVisit *v)
+void
+th_caller_clear (ThCaller *caller)
 {
-  g_autofree char *at = iso_from_ms (v->scheduled_at_ms);
+  g_free (caller->staff_id);
+  g_free (caller->staff_role);
+  store_participant_clear (&caller->participant);
+  memset (caller, 0, sizeof *caller);
+}
+
+gboolean
+th_require_caller (ThApp *app, const ThHttpRequest *req, ThHttpResponse *r, ThCaller *out)
+{
+  g_autoptr (GError) error = NULL;
+  g_autofree char *staff_id = NULL;
+
+  memset (out, 0, sizeof *out);
+  if (!req->bearer) {
+    th_respond_error (r, 401, "unauthorized", "an Authorization: Bearer token is required");
+    return FALSE;
+  }
+  staff_id = store_resolve_console_token (app->store, req->bearer, store_now_ms (), NULL);
+  if (staff_id) {
+    out->kind = CALLER_STAFF;
+    if (!store_get_staff (app->store, staff_id, NULL, &out->staff_role, &error)) {
+      th_respond_error (r, 500, "internal", "the account could not be read");
+      return FALSE;
+    }
+    out->staff_id = g_steal_pointer (&staff_id);
+    return TRUE;
+  }
+  if (store_resolve_join_token (app->store, req->bearer, store_now_ms (), &out->participant,
+                                &error)) {
+    out->kind = CALLER_PATIENT;
+    return TRUE;
+  }
+  if (g_error_matches (error, STORE_ERROR, STORE_ERROR_EXPIRED))
+    th_respond_error (r, 401, "unauthorized", "this link works only around the visit's scheduled time");
+  else
+    th_respond_error (r, 401, "unauthorized", "the token is not valid");
+  return FALSE;
+}
+
+gboolean
+th_require_own_visit (ThApp *app, const char *staff_id, const char *visit_id, ThHttpResponse *r,
+                      StoreVisit *out)
+{
+  if (!store_get_visit (app->store, visit_id, out, NULL) ||
+      g_strcmp0 (out->provider_id, staff_id) != 0) {
+    store_visit_clear (out);
+    th_respond_error (r, 404, "not-found", "no such visit among yours");
+    return FALSE;
+  }
+  return TRUE;
+}
+
+json_t *
+th_parse_body (const ThHttpRequest *req, ThHttpResponse *r)
+{
+  json_error_t jerr;
+  json_t *body = req->body ? json_loadb (req->body, req->body_len, JSON_REJECT_DUPLICATES, &jerr)
+                           : NULL;
+
+  if (!body || !json_is_object (body)) {
+    json_decref (body);
+    th_respond_error (r, 400, "bad-json", "the body must be a JSON object");
+    return NULL;
+  }
+  return body;
+}
+
+json_t *
+th_visit_summary_json (const StoreVisit *v)
+{
+  g_autofree char *at = th_iso_from_ms (v->scheduled_at_ms);
 
   return json_pack ("{s:s, s:s, s:s, s:s, s:{s:s, s:s}}", "id", v->id, "state",
                     visit_state_name (v->state), "scheduled_at", at, "modality",
@@ -94,7 +163,7 @@ visit_summary_json (const StoreVisit *v)
 static void
 get_health (ThApp *app, ThHttpResponse *r)
 {
-  respond_json (r, 200, json_pack ("{s:s, s:s, s:i, s:i}", "status", "ok", "version", TH_VERSION,
+  th_respond_json (r, 200, json_pack ("{s:s, s:s, s:i, s:i}", "status", "ok", "version", TH_VERSION,
                                    "visits_active", (json_int_t) sig_hub_active_visits (app->hub),
                                    "connections", (json_int_t) sig_hub_connection_count (app->hub)));
 }
@@ -102,16 +171,16 @@ get_health (ThApp *app, ThHttpResponse *r)
 static void
 get_me (ThApp *app, const ThHttpRequest *req, ThHttpResponse *r)
 {
-  g_autofree char *staff_id = require_staff (app, req, r);
+  g_autofree char *staff_id = th_require_staff (app, req, r);
   g_autofree char *name = NULL, *role = NULL;
 
   if (!staff_id)
     return;
   if (!store_get_staff (app->store, staff_id, &name, &role, NULL)) {
-    respond_error (r, 500, "internal", "the account could not be read");
+    th_respond_error (r, 500, "internal", "the account could not be read");
     return;
   }
-  respond_json (r, 200, json_pack ("{s:s, s:s, s:s}", "staff_id", staff_id, "display_name", name,
+  th_respond_json (r, 200, json_pack ("{s:s, s:s, s:s}", "staff_id", staff_id, "display_name", name,
                                    "role", role));
 }
 
@@ -141,7 +210,7 @@ day_window (const char *day, gint64 *from_ms, gint64 *to_ms)
 static void
 list_visits (ThApp *app, const ThHttpRequest *req, ThHttpResponse *r)
 {
-  g_autofree char *staff_id = require_staff (app, req, r);
+  g_autofree char *staff_id = th_require_staff (app, req, r);
   g_autofree char *day_storage = NULL;
   g_autoptr (GPtrArray) visits = NULL;
   g_autoptr (GError) error = NULL;
@@ -151,71 +220,97 @@ list_visits (ThApp *app, const ThHttpRequest *req, ThHttpResponse *r)
   if (!staff_id)
     return;
   if (!day_window (query_param (req->query, "day", &day_storage), &from, &to)) {
-    respond_error (r, 400, "bad-field", "day must be \"today\" or YYYY-MM-DD");
+    th_respond_error (r, 400, "bad-field", "day must be \"today\" or YYYY-MM-DD");
     return;
   }
   visits = store_list_provider_visits (app->store, staff_id, from, to, &error);
   if (!visits) {
-    respond_error (r, 500, "internal", "the visits could not be read");
+    th_respond_error (r, 500, "internal", "the visits could not be read");
     return;
   }
   list = json_array ();
   for (guint i = 0; i < visits->len; i++)
-    json_array_append_new (list, visit_summary_json (g_ptr_array_index (visits, i)));
-  respond_json (r, 200, json_pack ("{s:o}", "visits", list));
+    json_array_append_new (list, th_visit_summary_json (g_ptr_array_index (visits, i)));
+  th_respond_json (r, 200, json_pack ("{s:o}", "visits", list));
 }
 
-/* POST /api/visits {"patient_name": "...", "scheduled_at": "ISO 8601"?} */
+/* Whether `patient_id` is one of this provider's patients (a visit together). */
+static gboolean
+is_own_patient (ThApp *app, const char *staff_id, const char *patient_id)
+{
+  g_autoptr (GPtrArray) visits = store_list_patient_visits (app->store, patient_id, NULL);
+
+  for (guint i = 0; visits && i < visits->len; i++) {
+    StoreVisit *v = g_ptr_array_index (visits, i);
+    if (g_strcmp0 (v->provider_id, staff_id) == 0)
+      return TRUE;
+  }
+  return FALSE;
+}
+
+/* POST /api/visits {"patient_name" | "patient_id", "scheduled_at"?, "modality"?} */
 static void
 create_visit (ThApp *app, const ThHttpRequest *req, ThHttpResponse *r)
 {
-  g_autofree char *staff_id = require_staff (app, req, r);
-  g_autofree char *patient_id = NULL, *at_text = NULL;
+  g_autofree char *staff_id = th_require_staff (app, req, r);
+  g_autofree char *new_patient = NULL, *at_text = NULL;
   g_autoptr (GError) error = NULL;
   ThVisitLinks links = { 0 };
-  const char *name = NULL, *scheduled = NULL;
+  const char *name = NULL, *patient_id = NULL, *scheduled = NULL, *modality = NULL;
   gint64 scheduled_ms = store_now_ms ();
   json_error_t jerr;
   json_t *body = NULL;
 
   if (!staff_id)
     return;
-  body = req->body ? json_loadb (req->body, req->body_len, JSON_REJECT_DUPLICATES, &jerr) : NULL;
-  if (!body || !json_is_object (body)) {
-    respond_error (r, 400, "bad-json", "the body must be a JSON object");
+  body = th_parse_body (req, r);
+  if (!body)
+    return;
+  if (json_unpack_ex (body, &jerr, JSON_STRICT, "{s?s, s?s, s?s, s?s}", "patient_name", &name,
+                      "patient_id", &patient_id, "scheduled_at", &scheduled, "modality",
+                      &modality) != 0 || (!name == !patient_id)) {
+    th_respond_error (r, 400, "bad-field",
+                      "expected {\"patient_name\" or \"patient_id\": string, \"scheduled_at\"?: "
+                      "ISO 8601 string, \"modality\"?: \"video\" | \"audio-only\"}");
     goto out;
   }
-  if (json_unpack_ex (body, &jerr, JSON_STRICT, "{s:s, s?s}", "patient_name", &name,
-                      "scheduled_at", &scheduled) != 0) {
-    respond_error (r, 400, "bad-field",
-                   "expected {\"patient_name\": string, \"scheduled_at\"?: ISO 8601 string}");
+  if (name && (!g_utf8_validate (name, -1, NULL) || g_utf8_strlen (name, -1) > MAX_NAME_CHARS ||
+               name[strspn (name, " \t")] == '\0')) {
+    th_respond_error (r, 400, "bad-field", "patient_name must be 1 to 200 characters");
     goto out;
   }
-  if (!g_utf8_validate (name, -1, NULL) || g_utf8_strlen (name, -1) > MAX_NAME_CHARS ||
-      name[strspn (name, " \t")] == '\0') {
-    respond_error (r, 400, "bad-field", "patient_name must be 1 to 200 characters");
+  if (modality && strcmp (modality, "video") != 0 && strcmp (modality, "audio-only") != 0) {
+    th_respond_error (r, 400, "bad-field", "modality must be \"video\" or \"audio-only\"");
+    goto out;
+  }
+  if (patient_id && !is_own_patient (app, staff_id, patient_id)) {
+    th_respond_error (r, 404, "not-found", "no such patient among yours");
     goto out;
   }
   if (scheduled) {
     g_autoptr (GDateTime) dt = g_date_time_new_from_iso8601 (scheduled, NULL);
     if (!dt) {
-      respond_error (r, 400, "bad-field", "scheduled_at must be ISO 8601 with a time zone");
+      th_respond_error (r, 400, "bad-field", "scheduled_at must be ISO 8601 with a time zone");
       goto out;
     }
     scheduled_ms = g_date_time_to_unix (dt) * 1000 + g_date_time_get_microsecond (dt) / 1000;
   }
-  patient_id = store_create_patient (app->store, name, &error);
+  if (name) {
+    new_patient = store_create_patient (app->store, name, &error);
+    patient_id = new_patient;
+  }
   if (!patient_id ||
       !th_create_visit_with_links (app, patient_id, staff_id, scheduled_ms, req->bearer, &links,
-                                   &error)) {
+                                   &error) ||
+      (modality && !store_set_visit_modality (app->store, links.visit_id, modality, &error))) {
     g_warning ("visit not created: %s", error ? error->message : "?");
-    respond_error (r, 500, "internal", "the visit could not be created");
+    th_respond_error (r, 500, "internal", "the visit could not be created");
     goto out;
   }
-  at_text = iso_from_ms (links.scheduled_at_ms);
-  respond_json (r, 201, json_pack ("{s:s, s:s, s:s, s:s}", "visit_id", links.visit_id,
-                                   "patient_url", links.patient_url, "provider_url",
-                                   links.provider_url, "scheduled_at", at_text));
+  at_text = th_iso_from_ms (links.scheduled_at_ms);
+  th_respond_json (r, 201, json_pack ("{s:s, s:s, s:s, s:s}", "visit_id", links.visit_id,
+                                      "patient_url", links.patient_url, "provider_url",
+                                      links.provider_url, "scheduled_at", at_text));
 out:
   th_visit_links_clear (&links);
   json_decref (body);
@@ -224,7 +319,7 @@ out:
 static void
 get_visit (ThApp *app, const ThHttpRequest *req, ThHttpResponse *r, const char *visit_id)
 {
-  g_autofree char *staff_id = require_staff (app, req, r);
+  g_autofree char *staff_id = th_require_staff (app, req, r);
   g_autoptr (GPtrArray) timeline = NULL;
   StoreVisit v = { 0 };
   json_t *obj, *events;
@@ -233,21 +328,21 @@ get_visit (ThApp *app, const ThHttpRequest *req, ThHttpResponse *r, const char *
     return;
   if (!store_get_visit (app->store, visit_id, &v, NULL) || g_strcmp0 (v.provider_id, staff_id) != 0) {
     /* One answer for "absent" and "not yours": ids are not to be probed. */
-    respond_error (r, 404, "not-found", "no such visit among yours");
+    th_respond_error (r, 404, "not-found", "no such visit among yours");
     goto out;
   }
   timeline = store_visit_timeline (app->store, visit_id, NULL);
   if (!timeline) {
-    respond_error (r, 500, "internal", "the timeline could not be read");
+    th_respond_error (r, 500, "internal", "the timeline could not be read");
     goto out;
   }
-  obj = visit_summary_json (&v);
+  obj = th_visit_summary_json (&v);
   json_object_set_new (obj, "provider", json_pack ("{s:s, s:s}", "id", v.provider_id,
                                                    "display_name", v.provider_name ? v.provider_name : ""));
   events = json_array ();
   for (guint i = 0; i < timeline->len; i++) {
     StoreVisitEvent *e = g_ptr_array_index (timeline, i);
-    g_autofree char *at = iso_from_ms (e->at_ms);
+    g_autofree char *at = th_iso_from_ms (e->at_ms);
     json_t *ev = json_pack ("{s:s, s:s}", "at", at, "kind", e->kind);
     if (e->state)
       json_object_set_new (ev, "state", json_string (e->state));
@@ -258,7 +353,7 @@ get_visit (ThApp *app, const ThHttpRequest *req, ThHttpResponse *r, const char *
     json_array_append_new (events, ev);
   }
   json_object_set_new (obj, "timeline", events);
-  respond_json (r, 200, obj);
+  th_respond_json (r, 200, obj);
 out:
   store_visit_clear (&v);
 }
@@ -295,11 +390,11 @@ th_api_handle (ThApp *app, const ThHttpRequest *req, ThHttpResponse *r)
     if (req->method != TH_HTTP_GET)
       goto not_allowed;
     get_visit (app, req, r, path + 12);
-  } else {
-    respond_error (r, 404, "not-found", "no such resource");
+  } else if (!th_api_clinical_route (app, req, r) && !th_api_orders_route (app, req, r)) {
+    th_respond_error (r, 404, "not-found", "no such resource");
   }
   return;
 
 not_allowed:
-  respond_error (r, 405, "method-not-allowed", "this resource does not take that method");
+  th_respond_error (r, 405, "method-not-allowed", "this resource does not take that method");
 }

@@ -21,6 +21,7 @@ typedef struct {
 typedef struct {
   guint status;
   char *body;                /* JSON text, g_free */
+  const char *content_type;  /* NULL: application/json */
 } ThHttpResponse;
 
 /* TRUE when `path` is served by th_api_handle (and not a static file). */

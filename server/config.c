@@ -59,6 +59,22 @@ bad:
   return FALSE;
 }
 
+/* "YYYY-MM-DD" → the last millisecond of that day, UTC. */
+static gboolean
+parse_policy_end (const char *text, gint64 *out)
+{
+  g_autofree char *iso = g_strdup_printf ("%sT00:00:00Z", text);
+  g_autoptr (GDateTime) day = NULL;
+
+  if (strlen (text) != 10)
+    return FALSE;
+  day = g_date_time_new_from_iso8601 (iso, NULL);
+  if (!day)
+    return FALSE;
+  *out = (g_date_time_to_unix (day) + 86400) * 1000 - 1;
+  return TRUE;
+}
+
 static ThConfig *
 config_defaults (void)
 {
@@ -71,6 +87,9 @@ config_defaults (void)
   c->join_window_before_min = 120;
   c->join_window_after_min = 240;
   c->console_token_hours = 12;
+  c->in_person_eval_months = 24;
+  c->catalog_path = g_strdup (TH_DEFAULT_CATALOG);
+  parse_policy_end ("2026-12-31", &c->policy_window_end_ms);
   c->media.jitter_latency_ms = 40;
   return c;
 }
@@ -120,6 +139,8 @@ static const char *const known_keys[][2] = {
   { "server", "public_base_url" },
   { "visits", "join_window_before_minutes" }, { "visits", "join_window_after_minutes" },
   { "visits", "console_token_hours" },
+  { "prescribing", "telemedicine_policy_end" }, { "prescribing", "in_person_evaluation_months" },
+  { "prescribing", "catalog" },
   { "media", "ice_addresses" }, { "media", "stun_server" }, { "media", "jitter_latency_ms" },
   { "media", "port_min" }, { "media", "port_max" },
 };
@@ -210,6 +231,30 @@ th_config_load (const char *path, GError **error)
     return NULL;
   c->console_token_hours = (guint) v;
 
+  {
+    g_autofree char *policy_end = NULL, *catalog = NULL;
+    if (!read_string (kf, "prescribing", "telemedicine_policy_end", &policy_end, TRUE, error) ||
+        !read_string (kf, "prescribing", "catalog", &catalog, TRUE, error))
+      return NULL;
+    if (policy_end && !parse_policy_end (policy_end, &c->policy_window_end_ms)) {
+      g_set_error (error, G_KEY_FILE_ERROR, G_KEY_FILE_ERROR_INVALID_VALUE,
+                   "%s: [prescribing] telemedicine_policy_end = \"%s\" is not a date YYYY-MM-DD",
+                   path, policy_end);
+      return NULL;
+    }
+    if (catalog) {
+      g_autofree char *dir = g_path_get_dirname (path);
+      g_free (c->catalog_path);
+      /* A relative catalog path is taken from the config file's folder. */
+      c->catalog_path = g_path_is_absolute (catalog) ? g_steal_pointer (&catalog)
+                                                     : g_build_filename (dir, catalog, NULL);
+    }
+    v = c->in_person_eval_months;
+    if (!read_uint (kf, "prescribing", "in_person_evaluation_months", 1, 120, &v, path, error))
+      return NULL;
+    c->in_person_eval_months = (guint) v;
+  }
+
   if (!read_string (kf, "media", "ice_addresses", &ice, TRUE, error) ||
       !read_string (kf, "media", "stun_server", &c->media.stun_server, TRUE, error))
     return NULL;
@@ -270,6 +315,7 @@ th_config_free (ThConfig *c)
   g_free (c->data_dir);
   g_free (c->web_root);
   g_free (c->public_base_url);
+  g_free (c->catalog_path);
   g_strfreev (c->media.ice_addresses);
   g_free (c->media.stun_server);
   g_free (c);

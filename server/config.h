@@ -16,6 +16,10 @@ typedef struct {
   guint join_window_before_min;
   guint join_window_after_min;
   guint console_token_hours;
+  /* [prescribing] */
+  gint64 policy_window_end_ms;   /* telemedicine flexibility for controlled substances ends */
+  guint in_person_eval_months;
+  char *catalog_path;
   MediaConfig media;
 } ThConfig;
 

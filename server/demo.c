@@ -1,5 +1,6 @@
-/* demo.c — `--demo`: a provider, a patient and a visit scheduled for now,
- * so a person can try a visit in two browser tabs at once. */
+/* demo.c — `--demo`: a provider, a patient with a history of two past
+ * follow-ups, and a visit scheduled for now, so a person can try a visit in
+ * two browser tabs at once. */
 #include "server/app.h"
 
 #include <stdio.h>
@@ -10,8 +11,9 @@ gboolean
 th_demo_create (ThApp *app, GError **error)
 {
   g_autofree char *provider_id = NULL, *patient_id = NULL, *line = NULL;
+  g_autoptr (GPtrArray) past = g_ptr_array_new_with_free_func (g_free);
   ThVisitLinks links = { 0 };
-  json_t *obj = NULL;
+  json_t *obj = NULL, *past_json;
   gboolean ok = FALSE;
   char *dump;
 
@@ -21,12 +23,18 @@ th_demo_create (ThApp *app, GError **error)
   patient_id = store_create_patient (app->store, "Demo Patient", error);
   if (!patient_id)
     goto out;
+  if (!th_demo_history (app, patient_id, provider_id, past, error))
+    goto out;
   if (!th_create_visit_with_links (app, patient_id, provider_id, store_now_ms (), NULL, &links,
                                    error))
     goto out;
 
-  obj = json_pack ("{s:s, s:s, s:s}", "visit_id", links.visit_id, "patient_url",
-                   links.patient_url, "provider_url", links.provider_url);
+  past_json = json_array ();
+  for (guint i = 0; i < past->len; i++)
+    json_array_append_new (past_json, json_string (g_ptr_array_index (past, i)));
+  obj = json_pack ("{s:s, s:s, s:s, s:o}", "visit_id", links.visit_id, "patient_url",
+                   links.patient_url, "provider_url", links.provider_url, "past_visit_ids",
+                   past_json);
   dump = obj ? json_dumps (obj, JSON_COMPACT) : NULL;
   if (!dump) {
     g_set_error (error, G_IO_ERROR, G_IO_ERROR_FAILED, "could not encode the demo links");

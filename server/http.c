@@ -60,7 +60,7 @@ copy_query (struct lws *wsi)
 }
 
 static int
-send_response (struct lws *wsi, ThSession *s, guint status, char *body)
+send_response (struct lws *wsi, ThSession *s, guint status, char *body, const char *content_type)
 {
   guint8 buf[LWS_PRE + 1024], *start = buf + LWS_PRE, *p = start, *end = buf + sizeof buf - 1;
   gsize len = strlen (body);
@@ -68,7 +68,8 @@ send_response (struct lws *wsi, ThSession *s, guint status, char *body)
   g_free (s->response);
   s->response = body;
   s->response_len = len;
-  if (lws_add_http_common_headers (wsi, status, "application/json", (lws_filepos_t) len, &p, end) ||
+  if (lws_add_http_common_headers (wsi, status, content_type ? content_type : "application/json",
+                                   (lws_filepos_t) len, &p, end) ||
       lws_add_http_header_by_name (wsi, (const unsigned char *) "cache-control:",
                                    (const unsigned char *) "no-store", 8, &p, end) ||
       lws_finalize_write_http_header (wsi, start, &p, end))
@@ -93,10 +94,10 @@ run_api (struct lws *wsi, ThSession *s, ThApp *app)
   if (s->body_too_large) {
     return send_response (wsi, s, 413,
                           g_strdup ("{\"error\":{\"code\":\"too-large\",\"message\":\"the body is "
-                                    "limited to 64 KiB\"}}"));
+                                    "limited to 64 KiB\"}}"), NULL);
   }
   th_api_handle (app, &req, &resp);
-  return send_response (wsi, s, resp.status, resp.body);
+  return send_response (wsi, s, resp.status, resp.body, resp.content_type);
 }
 
 static int

@@ -32,11 +32,43 @@ on_signal (gpointer data)
   return G_SOURCE_REMOVE;
 }
 
+/* Loads the medication catalog and copies it into the store, so orders
+ * reference it by key and the store stays readable on its own. */
+static gboolean
+load_catalog (ThApp *app, GError **error)
+{
+  g_autoptr (GPtrArray) texts = g_ptr_array_new_with_free_func (g_free);
+  g_autofree StoreMedicationRow *rows = NULL;
+  guint n;
+
+  app->catalog = med_catalog_load (app->config->catalog_path, error);
+  if (!app->catalog)
+    return FALSE;
+  n = med_catalog_size (app->catalog);
+  rows = g_new0 (StoreMedicationRow, n);
+  for (guint i = 0; i < n; i++) {
+    const Medication *m = med_catalog_get (app->catalog, i);
+    GString *json = g_string_new ("[");
+    for (guint k = 0; k < m->n_strengths; k++) {
+      char num[G_ASCII_DTOSTR_BUF_SIZE];
+      g_string_append_printf (json, "%s%s", k ? "," : "",
+                              g_ascii_dtostr (num, sizeof num, m->strengths[k]));
+    }
+    g_string_append_c (json, ']');
+    g_ptr_array_add (texts, g_string_free (json, FALSE));
+    rows[i] = (StoreMedicationRow) { m->id, m->name, m->rxnorm, m->drug_class, m->schedule,
+                                     m->unit, g_ptr_array_index (texts, i) };
+  }
+  return store_sync_medications (app->store, rows, n, error);
+}
+
 static int
 run (int argc, char **argv)
 {
   g_autofree char *config_path = NULL, *listen = NULL, *data_dir = NULL, *db_path = NULL;
   gboolean demo = FALSE, version = FALSE;
+  g_autofree char *staff_name = NULL, *staff_role = NULL, *supervisor = NULL;
+  const char *admin_command = NULL;
   g_autoptr (GOptionContext) ctx = NULL;
   g_autoptr (GError) error = NULL;
   g_autoptr (ThConfig) config = NULL;
@@ -53,11 +85,17 @@ run (int argc, char **argv)
       "Create a demo provider, patient and visit scheduled now; print their links, the last "
       "line on stdout being one JSON object {visit_id, patient_url, provider_url}", NULL },
     { "version", 'V', 0, G_OPTION_ARG_NONE, &version, "Print the version and exit", NULL },
+    { "name", 0, 0, G_OPTION_ARG_STRING, &staff_name,
+      "admin add-staff: the staff member's display name", "NAME" },
+    { "role", 0, 0, G_OPTION_ARG_STRING, &staff_role,
+      "admin add-staff: psychiatrist | pmhnp | pa | pcp | admin", "ROLE" },
+    { "supervisor", 0, 0, G_OPTION_ARG_STRING, &supervisor,
+      "admin add-staff: for a pa, the supervising psychiatrist's staff id", "STAFF_ID" },
     { NULL, 0, 0, 0, NULL, NULL, NULL },
   };
 
   setlocale (LC_ALL, "");
-  ctx = g_option_context_new ("- telehealth video-visit server");
+  ctx = g_option_context_new ("[admin add-staff|audit] - telehealth video-visit server");
   g_option_context_set_summary (ctx,
     "Serves the patient join page, the provider console, a REST API and the /signaling\n"
     "WebSocket, and relays the visit's audio and video through GStreamer (webrtcbin).\n"
@@ -66,6 +104,14 @@ run (int argc, char **argv)
     "Examples:\n"
     "  telehealthd --config config/telehealth.conf --demo\n"
     "  telehealthd --config /etc/telehealth/telehealth.conf --listen 127.0.0.1:8443\n"
+    "\n"
+    "  telehealthd --data-dir data admin add-staff --name 'Dr. Lee' --role psychiatrist\n"
+    "\n"
+    "  telehealthd --data-dir data admin audit\n"
+    "\n"
+    "admin add-staff creates a staff account in the data directory's database and prints\n"
+    "one JSON line {staff_id, console_token}; admin audit prints the newest audit events and\n"
+    "verifies the hash chain (exit 1 when broken). The server may be running meanwhile.\n"
     "\n"
     "Stop with SIGTERM or Ctrl-C: connected clients are told, visits are kept.\n");
   g_option_context_add_main_entries (ctx, entries, NULL);
@@ -78,7 +124,9 @@ run (int argc, char **argv)
     printf ("telehealthd %s\n", TH_VERSION);
     return 0;
   }
-  if (argc > 1) {
+  if (argc > 1 && strcmp (argv[1], "admin") == 0 && argc == 3) {
+    admin_command = argv[2];
+  } else if (argc > 1) {
     fprintf (stderr, "telehealthd: unexpected argument \"%s\"\nTry telehealthd --help\n", argv[1]);
     return 2;
   }
@@ -109,6 +157,15 @@ run (int argc, char **argv)
     g_prefix_error (&error, "%s: ", db_path);
     goto fail;
   }
+  if (admin_command) {
+    ThAdminOptions opt = { staff_name, staff_role, supervisor };
+    rc = th_admin_run (&app, admin_command, &opt);
+    goto out;
+  }
+  if (!load_catalog (&app, &error)) {
+    g_prefix_error (&error, "medication catalog: ");
+    goto fail;
+  }
   app.loop = g_main_loop_new (NULL, FALSE);
   app.hub = sig_hub_new (th_signaling_hooks (), &app, &config->media);
   if (!th_http_start (&app, &error))
@@ -134,6 +191,7 @@ out:
   th_http_stop (&app);
   g_clear_pointer (&app.hub, sig_hub_free);
   g_clear_pointer (&app.store, store_close);
+  g_clear_pointer (&app.catalog, med_catalog_free);
   g_clear_pointer (&app.loop, g_main_loop_unref);
   g_free (app.base_url);
   return rc;

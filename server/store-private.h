@@ -19,6 +19,10 @@ struct _Store {
  * width and sorts as text. */
 #define STORE_MAX_TIME_MS G_GINT64_CONSTANT (253402300799999)
 
+/* The SQL of migration `version` (1..latest), NULL otherwise: lets a test
+ * build an older schema and check the upgrade from it. */
+const char *store_migration_sql (int version);
+
 /* The raw connection (for tests). */
 sqlite3 *store_get_db (Store *store);
 

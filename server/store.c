@@ -13,6 +13,14 @@ G_DEFINE_QUARK (store-error-quark, store_error)
 
 /* ------------------------------------------------------------ migrations */
 
+/* Makes a table append-only: any UPDATE or DELETE aborts the statement
+ * (and, through the callers' error paths, their transaction). */
+#define APPEND_ONLY(table)                                                                \
+  "CREATE TRIGGER " table "_no_update BEFORE UPDATE ON " table                            \
+  " BEGIN SELECT RAISE(ABORT, '" table " is append-only'); END;"                          \
+  "CREATE TRIGGER " table "_no_delete BEFORE DELETE ON " table                            \
+  " BEGIN SELECT RAISE(ABORT, '" table " is append-only'); END;"
+
 /* Migration N is kMigrations[N - 1]; after it runs, PRAGMA user_version is N.
  * Append new steps (follow-up records, medication orders, audit log, ...) at
  * the end; never edit a step that has shipped. */
@@ -86,12 +94,117 @@ static const char *const kMigrations[] = {
   "  created_at TEXT NOT NULL"
   ");"
   "CREATE INDEX console_tokens_by_staff ON console_tokens (staff_id);",
+
+  /* 2: the follow-up record (issue 3). medications is a copy of the catalog
+   * so orders can reference it. Everything clinical is append-only (see
+   * APPEND_ONLY): a correction is a new row or event, never an edit. */
+  "CREATE TABLE medications ("
+  "  id TEXT PRIMARY KEY NOT NULL CHECK (length(id) > 0),"
+  "  name TEXT NOT NULL CHECK (length(name) > 0),"
+  "  rxnorm TEXT NOT NULL,"
+  "  drug_class TEXT NOT NULL,"
+  "  schedule TEXT NOT NULL CHECK (schedule IN ('none', 'II', 'III', 'IV', 'V')),"
+  "  unit TEXT NOT NULL CHECK (length(unit) > 0),"
+  "  strengths TEXT NOT NULL CHECK (strengths LIKE '[%]')"
+  ");"
+  "ALTER TABLE patients ADD COLUMN in_person_eval_at TEXT NULL;"
+  "CREATE TABLE checkins ("
+  "  id TEXT PRIMARY KEY NOT NULL,"
+  "  visit_id TEXT NOT NULL REFERENCES visits (id),"
+  "  submitted_at TEXT NOT NULL,"
+  "  missed_doses_14d INTEGER NULL"
+  "    CHECK (missed_doses_14d IS NULL OR missed_doses_14d BETWEEN 0 AND 14)"
+  ");"
+  "CREATE INDEX checkins_by_visit ON checkins (visit_id, submitted_at);"
+  "CREATE TABLE checkin_scales ("
+  "  checkin_id TEXT NOT NULL REFERENCES checkins (id),"
+  "  scale TEXT NOT NULL CHECK (scale IN ('phq9', 'gad7', 'asrs_a')),"
+  "  items TEXT NOT NULL CHECK (items LIKE '[%]'),"
+  "  total INTEGER NOT NULL CHECK (total >= 0),"
+  "  band TEXT NOT NULL,"
+  "  alert INTEGER NOT NULL CHECK (alert IN (0, 1)),"
+  "  positive INTEGER NOT NULL CHECK (positive IN (0, 1)),"
+  "  PRIMARY KEY (checkin_id, scale)"
+  ");"
+  "CREATE TABLE checkin_side_effects ("
+  "  checkin_id TEXT NOT NULL REFERENCES checkins (id),"
+  "  name TEXT NOT NULL CHECK (length(name) > 0),"
+  "  severity INTEGER NOT NULL CHECK (severity BETWEEN 0 AND 3)"
+  ");"
+  "CREATE INDEX checkin_side_effects_by_checkin ON checkin_side_effects (checkin_id);"
+  "CREATE TABLE notes ("
+  "  id TEXT PRIMARY KEY NOT NULL,"
+  "  visit_id TEXT NOT NULL REFERENCES visits (id),"
+  "  author_id TEXT NOT NULL REFERENCES staff (id),"
+  "  at TEXT NOT NULL,"
+  "  text TEXT NOT NULL CHECK (length(text) > 0)"
+  ");"
+  "CREATE INDEX notes_by_visit ON notes (visit_id, at);"
+  "CREATE TABLE medication_orders ("
+  "  id TEXT PRIMARY KEY NOT NULL,"
+  "  patient_id TEXT NOT NULL REFERENCES patients (id),"
+  "  visit_id TEXT NOT NULL REFERENCES visits (id),"
+  "  prescriber_id TEXT NOT NULL REFERENCES staff (id),"
+  "  medication_id TEXT NOT NULL REFERENCES medications (id),"
+  "  dose REAL NOT NULL CHECK (dose > 0),"
+  "  unit TEXT NOT NULL CHECK (length(unit) > 0),"
+  "  frequency TEXT NOT NULL CHECK (length(frequency) > 0),"
+  "  route TEXT NOT NULL CHECK (length(route) > 0),"
+  "  action TEXT NOT NULL CHECK (action IN ('start', 'change-dose', 'switch')),"
+  "  reason TEXT NOT NULL CHECK (length(reason) BETWEEN 1 AND 1000),"
+  "  replaces_order_id TEXT NULL REFERENCES medication_orders (id),"
+  "  initially_pending INTEGER NOT NULL CHECK (initially_pending IN (0, 1)),"
+  "  created_at TEXT NOT NULL,"
+  "  CHECK ((action = 'start') = (replaces_order_id IS NULL))"
+  ");"
+  "CREATE INDEX medication_orders_by_patient ON medication_orders (patient_id, created_at);"
+  "CREATE INDEX medication_orders_by_visit ON medication_orders (visit_id, created_at);"
+  "CREATE INDEX medication_orders_by_replaces ON medication_orders (replaces_order_id);"
+  "CREATE INDEX medication_orders_pending ON medication_orders (prescriber_id, created_at)"
+  "  WHERE initially_pending = 1;"
+  "CREATE TABLE order_events ("
+  "  id INTEGER PRIMARY KEY AUTOINCREMENT,"
+  "  order_id TEXT NOT NULL REFERENCES medication_orders (id),"
+  "  kind TEXT NOT NULL CHECK (kind IN ('cosigned', 'stopped', 'entered-in-error')),"
+  "  at TEXT NOT NULL,"
+  "  by_staff_id TEXT NULL REFERENCES staff (id),"
+  "  reason TEXT NULL,"
+  "  visit_id TEXT NULL REFERENCES visits (id),"
+  "  CHECK (kind = 'cosigned' OR (reason IS NOT NULL AND length(reason) > 0))"
+  ");"
+  "CREATE INDEX order_events_by_order ON order_events (order_id, kind, id);"
+  "CREATE TABLE audit_events ("
+  "  seq INTEGER PRIMARY KEY AUTOINCREMENT,"
+  "  at TEXT NOT NULL,"
+  "  actor TEXT NOT NULL,"
+  "  action TEXT NOT NULL,"
+  "  target TEXT NOT NULL,"
+  "  detail TEXT NOT NULL,"
+  "  prev_hash TEXT NOT NULL CHECK (length(prev_hash) = 64),"
+  "  hash TEXT NOT NULL CHECK (length(hash) = 64)"
+  ");"
+  APPEND_ONLY ("medication_orders")
+  APPEND_ONLY ("order_events")
+  APPEND_ONLY ("audit_events")
+  APPEND_ONLY ("checkins")
+  APPEND_ONLY ("checkin_scales")
+  APPEND_ONLY ("checkin_side_effects")
+  APPEND_ONLY ("notes")
 };
+
 
 int
 store_latest_schema_version (void)
 {
   return (int) G_N_ELEMENTS (kMigrations);
+}
+
+const char *
+store_migration_sql (int version)
+{
+  if (version < 1 || version > store_latest_schema_version ())
+    return NULL;
+  return kMigrations[version - 1];
 }
 
 /* ------------------------------------------------------------ helpers */

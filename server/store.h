@@ -155,4 +155,215 @@ char *store_issue_console_token (Store *store, const char *staff_id, gint64 not_
 char *store_resolve_console_token (Store *store, const char *token, gint64 now_ms,
                                    GError **error);
 
+
+/* ============================================================ clinical */
+/* Migration 2 adds: medications (a copy of the catalog, so orders can
+ * reference it), patients.in_person_eval_at, check-ins with their scales and
+ * side effects, follow-up notes, medication orders with an append-only
+ * event log, and a hash-chained audit log. Nothing clinical is updated in
+ * place: changes are new rows. */
+
+/* Copies the catalog into the medications table (insert or update by id),
+ * one transaction. Called at start. */
+typedef struct {
+  const char *id, *name, *rxnorm, *drug_class, *schedule, *unit;
+  const char *strengths_json;   /* e.g. "[25,50,100]" */
+} StoreMedicationRow;
+gboolean store_sync_medications (Store *store, const StoreMedicationRow *rows, guint n_rows,
+                                 GError **error);
+
+/* staff.supervising_psychiatrist_id for a PA (NULL to clear). INVALID unless
+ * the supervisor is a psychiatrist and the staff member a pa. */
+gboolean store_set_staff_supervisor (Store *store, const char *staff_id,
+                                     const char *supervisor_id, GError **error);
+/* Returns the supervisor id (or NULL with no error when none). */
+char *store_get_staff_supervisor (Store *store, const char *staff_id, GError **error);
+
+/* The patient's last in-person evaluation (unix ms; 0 = none on record). */
+gboolean store_set_in_person_evaluation (Store *store, const char *patient_id, gint64 at_ms,
+                                         GError **error);
+gboolean store_get_in_person_evaluation (Store *store, const char *patient_id, gint64 *at_ms,
+                                         GError **error);
+/* "video" | "audio-only"; records nothing in the timeline. */
+gboolean store_set_visit_modality (Store *store, const char *visit_id, const char *modality,
+                                   GError **error);
+
+/* ---- check-ins (the patient's answers before the visit) */
+
+typedef struct {
+  char *scale;            /* "phq9" | "gad7" | "asrs_a" */
+  gint items[9];
+  guint n_items;
+  guint total;
+  char *band;
+  gboolean alert;
+  gboolean positive;
+} StoreScaleResult;
+
+typedef struct {
+  char *name;             /* free text from a fixed list on the page, e.g. "nausea" */
+  guint severity;         /* 0..3 */
+} StoreSideEffect;
+
+typedef struct {
+  char *id;
+  char *visit_id;
+  gint64 submitted_at_ms;
+  gint missed_doses_14d;  /* -1 = not answered */
+  GPtrArray *scales;      /* StoreScaleResult* (owned) */
+  GPtrArray *side_effects;/* StoreSideEffect* (owned) */
+} StoreCheckin;
+
+void store_checkin_clear (StoreCheckin *checkin);
+StoreCheckin *store_checkin_new (void);   /* scales and side_effects allocated, empty */
+void store_checkin_free (StoreCheckin *checkin);
+/* Saves a new check-in for the visit (a later one supersedes, nothing is
+ * overwritten). Returns the new id. */
+char *store_save_checkin (Store *store, const char *visit_id, const StoreCheckin *checkin,
+                          GError **error);
+/* The latest check-in of the visit; NOT_FOUND when none. */
+gboolean store_get_latest_checkin (Store *store, const char *visit_id, StoreCheckin *out,
+                                   GError **error);
+
+typedef struct {
+  char *visit_id;
+  gint64 scheduled_at_ms;
+  char *scale;
+  guint total;
+  char *band;
+  gboolean alert;
+} StoreScorePoint;
+void store_score_point_free (StoreScorePoint *point);
+/* The total of each scale of the latest check-in of each of the patient's
+ * visits, oldest visit first. */
+GPtrArray *store_patient_score_history (Store *store, const char *patient_id, GError **error);
+
+/* ---- notes (append-only) */
+
+typedef struct {
+  char *id;
+  char *visit_id;
+  char *author_id;
+  char *author_name;
+  gint64 at_ms;
+  char *text;
+} StoreNote;
+void store_note_free (StoreNote *note);
+char *store_add_note (Store *store, const char *visit_id, const char *author_id, const char *text,
+                      GError **error);
+GPtrArray *store_list_notes (Store *store, const char *visit_id, GError **error);
+
+/* ---- medication orders */
+/* An order is never changed once written. Its status is derived from its
+ * append-only events: "pending" (a PA's order before co-signature), then
+ * "cosigned"; "stopped" with a reason; "entered-in-error" with a reason.
+ * Derived status: entered-in-error > stopped > pending (not cosigned) > active. */
+
+typedef enum {
+  ADJUST_START,
+  ADJUST_STOP,
+  ADJUST_CHANGE_DOSE,
+  ADJUST_SWITCH,
+} AdjustmentKind;
+
+const char *adjustment_kind_name (AdjustmentKind kind);   /* start | stop | change-dose | switch */
+gboolean adjustment_kind_from_name (const char *name, AdjustmentKind *out);
+
+typedef struct {
+  AdjustmentKind kind;
+  const char *visit_id;
+  const char *prescriber_id;
+  gboolean pending;             /* TRUE: the new order waits for co-signature, and the
+                                   order it replaces stays active until then */
+  const char *reason;           /* required, 1..1000 chars */
+  const char *replaces_order_id;/* stop, change-dose, switch: the active order acted on */
+  /* start, change-dose, switch: the new order */
+  const char *medication_id;
+  double dose;
+  const char *unit;
+  const char *frequency;
+  const char *route;
+} StoreAdjustment;
+
+typedef struct {
+  char *id;
+  char *patient_id;
+  char *visit_id;
+  char *prescriber_id;
+  char *prescriber_name;
+  char *medication_id;
+  char *medication_name;
+  char *rxnorm;
+  double dose;
+  char *unit;
+  char *frequency;
+  char *route;
+  char *action;                 /* start | change-dose | switch: why this order exists */
+  char *reason;
+  char *replaces_order_id;      /* NULL for a start */
+  gint64 created_at_ms;
+  char *status;                 /* derived: active | pending | stopped | entered-in-error */
+  gint64 status_at_ms;          /* when the status was reached */
+  char *status_reason;          /* stop / error reason */
+  char *cosigned_by;            /* staff id, when co-signed */
+} StoreOrder;
+void store_order_free (StoreOrder *order);
+
+/* Applies one adjustment in one transaction:
+ *  start       — a new order (patient from the visit);
+ *  stop        — a "stopped" event on replaces_order_id with the reason;
+ *  change-dose — a new order for the same medication replacing it; the old is stopped
+ *                (at once, or at co-signature when pending);
+ *  switch      — the same, to another medication.
+ * INVALID (nothing written) when replaces_order_id is not an active order of the
+ * visit's patient, a change-dose names another medication, a switch names the same
+ * one, a start duplicates an active order of the same medication, or the medication
+ * is not in the catalog table. Returns the new order; for a stop, the stopped
+ * order as it now stands. */
+StoreOrder *store_apply_adjustment (Store *store, const StoreAdjustment *adjustment,
+                                    GError **error);
+/* A pending order becomes active; the order it replaces is stopped. INVALID if
+ * not pending. */
+gboolean store_cosign_order (Store *store, const char *order_id, const char *cosigner_id,
+                             GError **error);
+/* Marks an order entered-in-error with a reason. INVALID if already so. If it
+ * had replaced an order that was stopped because of it, that one stays stopped:
+ * the prescriber corrects by a new adjustment. */
+gboolean store_mark_order_entered_in_error (Store *store, const char *order_id,
+                                            const char *by_staff_id, const char *reason,
+                                            GError **error);
+gboolean store_get_order (Store *store, const char *order_id, StoreOrder *out, GError **error);
+void store_order_clear (StoreOrder *order);
+/* Every order of the patient, oldest first (the full history). */
+GPtrArray *store_list_patient_orders (Store *store, const char *patient_id, GError **error);
+/* The patient's current medications: derived status active, by medication name. */
+GPtrArray *store_current_medications (Store *store, const char *patient_id, GError **error);
+/* Pending orders written by the PAs this psychiatrist supervises, oldest first. */
+GPtrArray *store_list_pending_for_supervisor (Store *store, const char *supervisor_id,
+                                              GError **error);
+/* Orders written in one visit, oldest first. */
+GPtrArray *store_list_visit_orders (Store *store, const char *visit_id, GError **error);
+/* The patient's visits, oldest first (StoreVisit*). */
+GPtrArray *store_list_patient_visits (Store *store, const char *patient_id, GError **error);
+
+/* ---- audit log: append-only, hash-chained */
+/* Each row's hash = SHA-256(prev_hash || at || actor || action || target || detail),
+ * hex; the first row's prev_hash is 64 zeros. detail is JSON text without
+ * patient-identifying free text. */
+gboolean store_audit_append (Store *store, const char *actor, const char *action,
+                             const char *target, const char *detail_json, GError **error);
+typedef struct {
+  gint64 seq;
+  gint64 at_ms;
+  char *actor;
+  char *action;
+  char *target;
+  char *detail;
+} StoreAuditEvent;
+void store_audit_event_free (StoreAuditEvent *event);
+/* The newest `limit` events (0 = all), oldest first. */
+GPtrArray *store_audit_list (Store *store, guint limit, GError **error);
+/* Recomputes the chain; FALSE + INVALID naming the first broken row. */
+gboolean store_audit_verify (Store *store, guint *n_rows, GError **error);
+
 G_END_DECLS

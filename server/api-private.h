@@ -1,0 +1,51 @@
+/* api-private.h — what the REST route files share: responses, the caller
+ * behind a bearer token, and JSON for the records. */
+#pragma once
+
+#include <jansson.h>
+#include "server/api.h"
+#include "server/clinical.h"
+
+typedef enum {
+  CALLER_STAFF,      /* a console token */
+  CALLER_PATIENT,    /* a patient's (or guest's) join token */
+} ThCallerKind;
+
+typedef struct {
+  ThCallerKind kind;
+  char *staff_id;            /* CALLER_STAFF */
+  char *staff_role;          /* psychiatrist | pmhnp | pa | pcp | admin */
+  StoreParticipant participant;  /* CALLER_PATIENT: who, in which visit */
+} ThCaller;
+
+void th_caller_clear (ThCaller *caller);
+
+char *th_iso_from_ms (gint64 ms);
+void th_respond_json (ThHttpResponse *r, guint status, json_t *obj);
+void th_respond_error (ThHttpResponse *r, guint status, const char *code, const char *message);
+/* The caller's staff id from the bearer console token, or NULL after a 401. */
+char *th_require_staff (ThApp *app, const ThHttpRequest *req, ThHttpResponse *r);
+/* A console token or a join token; FALSE after a 401. */
+gboolean th_require_caller (ThApp *app, const ThHttpRequest *req, ThHttpResponse *r,
+                            ThCaller *out);
+/* The visit if `staff_id` is its provider; FALSE after a 404 (same answer for
+ * "absent" and "not yours": ids are not to be probed). */
+gboolean th_require_own_visit (ThApp *app, const char *staff_id, const char *visit_id,
+                               ThHttpResponse *r, StoreVisit *out);
+/* Parses the body as a JSON object; NULL after a 400. */
+json_t *th_parse_body (const ThHttpRequest *req, ThHttpResponse *r);
+json_t *th_visit_summary_json (const StoreVisit *v);
+json_t *th_checkin_json (const StoreCheckin *c);
+json_t *th_order_json (const StoreOrder *o);
+
+/* Splits "/api/<collection>/<id>[/<action>]"; the id must look like ours. */
+gboolean th_route_parts (const char *path, const char *collection, char **id, char **action);
+/* Appends to the hash-chained audit log; takes `detail` (may be NULL). A
+ * failure is logged, not returned: the action itself has been recorded. */
+void th_audit (ThApp *app, const char *actor, const char *action, const char *target,
+               json_t *detail);
+
+/* api_clinical.c / api_orders.c: TRUE when the path was theirs. `rest` is
+ * what follows "/api/". */
+gboolean th_api_clinical_route (ThApp *app, const ThHttpRequest *req, ThHttpResponse *r);
+gboolean th_api_orders_route (ThApp *app, const ThHttpRequest *req, ThHttpResponse *r);

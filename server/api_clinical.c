@@ -1,0 +1,625 @@
+/* api_clinical.c — REST routes of the follow-up record: the catalog, the
+ * patient's check-in, the provider's record of a visit, notes, the
+ * patient's timeline, the in-person evaluation date and the FHIR export.
+ * Bodies are validated into C values at the edge; the rules live in
+ * clinical_*.c, the writes in store_*.c. */
+#define G_LOG_DOMAIN "th-api"
+
+#include "server/api-private.h"
+#include "server/fhir.h"
+
+#include <string.h>
+
+#define MAX_NOTE_CHARS 5000
+#define MAX_SIDE_EFFECTS 20
+#define MAX_SIDE_EFFECT_NAME 60
+
+/* ------------------------------------------------------------ JSON out */
+
+json_t *
+th_checkin_json (const StoreCheckin *c)
+{
+  g_autofree char *at = th_iso_from_ms (c->submitted_at_ms);
+  json_t *scales = json_array (), *effects = json_array ();
+
+  for (guint i = 0; c->scales && i < c->scales->len; i++) {
+    StoreScaleResult *s = g_ptr_array_index (c->scales, i);
+    ScaleKind kind;
+    json_t *items = json_array ();
+    json_t *obj;
+    for (guint k = 0; k < s->n_items; k++)
+      json_array_append_new (items, json_integer (s->items[k]));
+    obj = json_pack ("{s:s, s:s, s:o, s:i, s:s, s:b}", "scale", s->scale, "title",
+                     scale_from_name (s->scale, &kind) ? scale_title (kind) : s->scale, "items",
+                     items, "total", (json_int_t) s->total, "band", s->band ? s->band : "",
+                     "alert", s->alert);
+    if (g_strcmp0 (s->scale, "asrs_a") == 0)
+      json_object_set_new (obj, "positive", json_boolean (s->positive));
+    json_array_append_new (scales, obj);
+  }
+  for (guint i = 0; c->side_effects && i < c->side_effects->len; i++) {
+    StoreSideEffect *e = g_ptr_array_index (c->side_effects, i);
+    json_array_append_new (effects, json_pack ("{s:s, s:i}", "name", e->name, "severity",
+                                               (json_int_t) e->severity));
+  }
+  return json_pack ("{s:s, s:s, s:o, s:o, s:o}", "id", c->id ? c->id : "", "submitted_at", at,
+                    "missed_doses_14d",
+                    c->missed_doses_14d < 0 ? json_null () : json_integer (c->missed_doses_14d),
+                    "side_effects", effects, "scales", scales);
+}
+
+static json_t *
+note_json (const StoreNote *n)
+{
+  g_autofree char *at = th_iso_from_ms (n->at_ms);
+
+  return json_pack ("{s:s, s:s, s:s, s:s}", "id", n->id, "at", at, "author",
+                    n->author_name ? n->author_name : "", "text", n->text);
+}
+
+static json_t *
+orders_json (GPtrArray *orders)
+{
+  json_t *list = json_array ();
+
+  for (guint i = 0; orders && i < orders->len; i++)
+    json_array_append_new (list, th_order_json (g_ptr_array_index (orders, i)));
+  return list;
+}
+
+static json_t *
+notes_json (GPtrArray *notes)
+{
+  json_t *list = json_array ();
+
+  for (guint i = 0; notes && i < notes->len; i++)
+    json_array_append_new (list, note_json (g_ptr_array_index (notes, i)));
+  return list;
+}
+
+/* ------------------------------------------------------------- helpers */
+
+/* Splits "/api/<collection>/<id>/<action>" into its id and action (action
+ * may be absent). The id must look like one of ours. */
+gboolean
+th_route_parts (const char *path, const char *collection, char **id, char **action)
+{
+  g_auto (GStrv) parts = g_strsplit (path, "/", 6);
+  guint n = g_strv_length (parts);
+
+  if (n < 4 || n > 5 || parts[0][0] != '\0' || strcmp (parts[1], "api") != 0 ||
+      strcmp (parts[2], collection) != 0)
+    return FALSE;
+  if (parts[3][0] == '\0' || strlen (parts[3]) > 64 ||
+      strspn (parts[3], "0123456789abcdefghijklmnopqrstuvwxyz-") != strlen (parts[3]))
+    return FALSE;
+  *id = g_strdup (parts[3]);
+  *action = n == 5 ? g_strdup (parts[4]) : NULL;
+  return TRUE;
+}
+
+static gboolean
+patient_on_adhd_medication (ThApp *app, const char *patient_id)
+{
+  g_autoptr (GPtrArray) meds = store_current_medications (app->store, patient_id, NULL);
+
+  for (guint i = 0; meds && i < meds->len; i++) {
+    StoreOrder *o = g_ptr_array_index (meds, i);
+    const Medication *m = med_catalog_find (app->catalog, o->medication_id);
+    if (m && m->adhd)
+      return TRUE;
+  }
+  return FALSE;
+}
+
+void
+th_audit (ThApp *app, const char *actor, const char *action, const char *target, json_t *detail)
+{
+  g_autoptr (GError) error = NULL;
+  char *text = detail ? json_dumps (detail, JSON_COMPACT | JSON_SORT_KEYS) : NULL;
+
+  if (!store_audit_append (app->store, actor, action, target, text ? text : "{}", &error))
+    g_warning ("audit event %s not recorded: %s", action, error->message);
+  free (text);
+  json_decref (detail);
+}
+
+
+/* ------------------------------------------------------------- catalog */
+
+static void
+get_catalog (ThApp *app, const ThHttpRequest *req, ThHttpResponse *r)
+{
+  static const char *const frequencies[] = {
+    "once-daily", "twice-daily", "three-times-daily", "at-bedtime", "every-morning", "as-needed",
+  };
+  ThCaller caller;
+  json_t *meds = json_array (), *freqs = json_array ();
+
+  if (!th_require_caller (app, req, r, &caller)) {
+    json_decref (meds);
+    json_decref (freqs);
+    return;
+  }
+  th_caller_clear (&caller);
+  for (guint i = 0; i < med_catalog_size (app->catalog); i++) {
+    const Medication *m = med_catalog_get (app->catalog, i);
+    json_t *strengths = json_array ();
+    for (guint k = 0; k < m->n_strengths; k++)
+      json_array_append_new (strengths, json_real (m->strengths[k]));
+    json_array_append_new (meds, json_pack ("{s:s, s:s, s:s, s:s, s:s, s:b, s:s, s:o, s:b}",
+                                            "id", m->id, "name", m->name, "rxnorm", m->rxnorm,
+                                            "class", m->drug_class, "schedule", m->schedule,
+                                            "controlled", medication_is_controlled (m), "unit",
+                                            m->unit, "strengths", strengths, "adhd", m->adhd));
+  }
+  for (guint i = 0; i < G_N_ELEMENTS (frequencies); i++)
+    json_array_append_new (freqs, json_pack ("{s:s, s:s}", "code", frequencies[i], "text",
+                                             med_frequency_text (frequencies[i])));
+  th_respond_json (r, 200, json_pack ("{s:o, s:o, s:[sss]}", "medications", meds, "frequencies",
+                                      freqs, "routes", "oral", "sublingual", "transdermal"));
+}
+
+/* ------------------------------------------------------------ check-in */
+
+/* Reads an optional array of small integers for one scale and scores it. */
+static gboolean
+parse_scale (json_t *body, ScaleKind kind, StoreCheckin *c, ThHttpResponse *r)
+{
+  json_t *arr = json_object_get (body, scale_name (kind));
+  gint items[SCALE_MAX_ITEMS];
+  g_autoptr (GError) error = NULL;
+  StoreScaleResult *res;
+  ScaleScore score;
+  guint n;
+
+  if (!arr)
+    return TRUE;
+  n = json_is_array (arr) ? (guint) json_array_size (arr) : 0;
+  if (!json_is_array (arr) || n != scale_item_count (kind)) {
+    g_autofree char *msg = g_strdup_printf ("%s must be an array of %u answers", scale_name (kind),
+                                            scale_item_count (kind));
+    th_respond_error (r, 400, "bad-field", msg);
+    return FALSE;
+  }
+  for (guint i = 0; i < n; i++) {
+    json_t *v = json_array_get (arr, i);
+    if (!json_is_integer (v) || json_integer_value (v) < 0 || json_integer_value (v) > 4) {
+      g_autofree char *msg = g_strdup_printf ("%s item %u must be a whole number 0..%u",
+                                              scale_name (kind), i + 1, scale_item_max (kind));
+      th_respond_error (r, 400, "bad-field", msg);
+      return FALSE;
+    }
+    items[i] = (gint) json_integer_value (v);
+  }
+  if (!scale_score (kind, items, n, &score, &error)) {
+    th_respond_error (r, 400, "bad-field", error->message);
+    return FALSE;
+  }
+  res = g_new0 (StoreScaleResult, 1);
+  res->scale = g_strdup (scale_name (kind));
+  memcpy (res->items, items, n * sizeof items[0]);
+  res->n_items = n;
+  res->total = score.total;
+  res->band = g_strdup (score.band);
+  res->alert = score.alert;
+  res->positive = score.positive;
+  g_ptr_array_add (c->scales, res);
+  return TRUE;
+}
+
+static gboolean
+parse_side_effects (json_t *body, StoreCheckin *c, ThHttpResponse *r)
+{
+  json_t *arr = json_object_get (body, "side_effects"), *item;
+  size_t i;
+
+  if (!arr)
+    return TRUE;
+  if (!json_is_array (arr) || json_array_size (arr) > MAX_SIDE_EFFECTS) {
+    th_respond_error (r, 400, "bad-field", "side_effects must be an array of at most 20 entries");
+    return FALSE;
+  }
+  json_array_foreach (arr, i, item) {
+    const char *name = NULL;
+    json_int_t severity = -1;
+    json_error_t jerr;
+    StoreSideEffect *e;
+    if (json_unpack_ex (item, &jerr, JSON_STRICT, "{s:s, s:I}", "name", &name, "severity",
+                        &severity) != 0 || severity < 0 || severity > 3 ||
+        !g_utf8_validate (name, -1, NULL) || name[0] == '\0' ||
+        g_utf8_strlen (name, -1) > MAX_SIDE_EFFECT_NAME) {
+      th_respond_error (r, 400, "bad-field",
+                        "each side effect is {\"name\": 1-60 characters, \"severity\": 0..3}");
+      return FALSE;
+    }
+    e = g_new0 (StoreSideEffect, 1);
+    e->name = g_strdup (name);
+    e->severity = (guint) severity;
+    g_ptr_array_add (c->side_effects, e);
+  }
+  return TRUE;
+}
+
+static void
+post_checkin (ThApp *app, ThHttpResponse *r, const ThHttpRequest *req, const ThCaller *caller,
+              const StoreVisit *visit)
+{
+  static const char *const allowed[] = { "phq9", "gad7", "asrs_a", "side_effects",
+                                         "missed_doses_14d" };
+  StoreCheckin *c = store_checkin_new ();
+  g_autoptr (GError) error = NULL;
+  g_autofree char *id = NULL;
+  json_t *body = NULL, *missed, *value;
+  const char *key;
+
+  if (caller->kind != CALLER_PATIENT || caller->participant.role != PARTICIPANT_PATIENT) {
+    th_respond_error (r, 403, "forbidden", "only the visit's patient answers the check-in");
+    goto out;
+  }
+  if (visit->state == VISIT_ENDED) {
+    th_respond_error (r, 409, "bad-state", "the visit has ended");
+    goto out;
+  }
+  body = th_parse_body (req, r);
+  if (!body)
+    goto out;
+  json_object_foreach (body, key, value) {
+    gboolean known = FALSE;
+    for (guint i = 0; i < G_N_ELEMENTS (allowed); i++)
+      known = known || strcmp (key, allowed[i]) == 0;
+    if (!known) {
+      th_respond_error (r, 400, "bad-field", "unexpected field in the check-in");
+      goto out;
+    }
+  }
+  if (json_object_size (body) == 0) {
+    th_respond_error (r, 400, "bad-field", "the check-in has no answers");
+    goto out;
+  }
+  if (!parse_scale (body, SCALE_PHQ9, c, r) || !parse_scale (body, SCALE_GAD7, c, r) ||
+      !parse_scale (body, SCALE_ASRS_A, c, r) || !parse_side_effects (body, c, r))
+    goto out;
+  missed = json_object_get (body, "missed_doses_14d");
+  c->missed_doses_14d = -1;
+  if (missed) {
+    if (!json_is_integer (missed) || json_integer_value (missed) < 0 ||
+        json_integer_value (missed) > 14) {
+      th_respond_error (r, 400, "bad-field", "missed_doses_14d must be a whole number 0..14");
+      goto out;
+    }
+    c->missed_doses_14d = (gint) json_integer_value (missed);
+  }
+  id = store_save_checkin (app->store, visit->id, c, &error);
+  if (!id) {
+    g_warning ("check-in not saved: %s", error->message);
+    th_respond_error (r, 500, "internal", "the check-in could not be saved");
+    goto out;
+  }
+  th_audit (app, caller->participant.id, "checkin.submit", visit->id, NULL);
+  store_checkin_clear (c);
+  if (!store_get_latest_checkin (app->store, visit->id, c, &error)) {
+    th_respond_error (r, 500, "internal", "the check-in could not be read back");
+    goto out;
+  }
+  th_respond_json (r, 201, json_pack ("{s:o}", "checkin", th_checkin_json (c)));
+out:
+  json_decref (body);
+  store_checkin_free (c);
+}
+
+static json_t *
+latest_checkin_json (ThApp *app, const char *visit_id)
+{
+  StoreCheckin c = { 0 };
+  json_t *obj;
+
+  if (!store_get_latest_checkin (app->store, visit_id, &c, NULL))
+    return json_null ();
+  obj = th_checkin_json (&c);
+  store_checkin_clear (&c);
+  return obj;
+}
+
+static void
+checkin_route (ThApp *app, const ThHttpRequest *req, ThHttpResponse *r, const char *visit_id)
+{
+  ThCaller caller;
+  StoreVisit visit = { 0 };
+
+  if (!th_require_caller (app, req, r, &caller))
+    return;
+  if (!store_get_visit (app->store, visit_id, &visit, NULL) ||
+      (caller.kind == CALLER_STAFF && g_strcmp0 (visit.provider_id, caller.staff_id) != 0) ||
+      (caller.kind == CALLER_PATIENT && g_strcmp0 (caller.participant.visit_id, visit_id) != 0)) {
+    th_respond_error (r, 404, "not-found", "no such visit for this token");
+    goto out;
+  }
+  if (req->method == TH_HTTP_POST)
+    post_checkin (app, r, req, &caller, &visit);
+  else if (req->method == TH_HTTP_GET)
+    th_respond_json (r, 200, json_pack ("{s:o, s:b}", "checkin",
+                                        latest_checkin_json (app, visit_id), "asks_asrs",
+                                        patient_on_adhd_medication (app, visit.patient_id)));
+  else
+    th_respond_error (r, 405, "method-not-allowed", "GET or POST");
+out:
+  store_visit_clear (&visit);
+  th_caller_clear (&caller);
+}
+
+/* -------------------------------------------------------------- record */
+
+static json_t *
+patient_json (ThApp *app, const char *patient_id, const char *name)
+{
+  gint64 eval_ms = 0;
+  json_t *obj = json_pack ("{s:s, s:s}", "id", patient_id, "display_name", name ? name : "");
+
+  store_get_in_person_evaluation (app->store, patient_id, &eval_ms, NULL);
+  if (eval_ms > 0) {
+    g_autofree char *at = th_iso_from_ms (eval_ms);
+    json_object_set_new (obj, "in_person_eval_at", json_string (at));
+  } else {
+    json_object_set_new (obj, "in_person_eval_at", json_null ());
+  }
+  return obj;
+}
+
+static void
+get_record (ThApp *app, const ThHttpRequest *req, ThHttpResponse *r, const char *visit_id)
+{
+  g_autofree char *staff_id = th_require_staff (app, req, r);
+  g_autoptr (GPtrArray) history = NULL, current = NULL, orders = NULL, notes = NULL;
+  StoreVisit visit = { 0 };
+  json_t *checkin, *alerts, *trend;
+
+  if (!staff_id || !th_require_own_visit (app, staff_id, visit_id, r, &visit))
+    return;
+  history = store_patient_score_history (app->store, visit.patient_id, NULL);
+  current = store_current_medications (app->store, visit.patient_id, NULL);
+  orders = store_list_patient_orders (app->store, visit.patient_id, NULL);
+  notes = store_list_notes (app->store, visit_id, NULL);
+  if (!history || !current || !orders || !notes) {
+    th_respond_error (r, 500, "internal", "the record could not be read");
+    goto out;
+  }
+  checkin = latest_checkin_json (app, visit_id);
+  alerts = json_array ();
+  if (json_is_object (checkin)) {
+    size_t i;
+    json_t *s;
+    json_array_foreach (json_object_get (checkin, "scales"), i, s) {
+      if (json_is_true (json_object_get (s, "alert")))
+        json_array_append_new (alerts, json_pack (
+          "{s:s, s:s}", "kind", "phq9-item9", "message",
+          "PHQ-9 item 9: the patient reported thoughts of being better off dead or of "
+          "self-harm. Assess safety in this visit."));
+    }
+  }
+  trend = json_array ();
+  for (guint i = 0; i < history->len; i++) {
+    StoreScorePoint *p = g_ptr_array_index (history, i);
+    g_autofree char *at = th_iso_from_ms (p->scheduled_at_ms);
+    json_array_append_new (trend, json_pack ("{s:s, s:s, s:s, s:i, s:s, s:b}", "visit_id",
+                                             p->visit_id, "scheduled_at", at, "scale", p->scale,
+                                             "total", (json_int_t) p->total, "band",
+                                             p->band ? p->band : "", "alert", p->alert));
+  }
+  th_respond_json (r, 200, json_pack ("{s:o, s:o, s:o, s:o, s:o, s:o, s:o, s:o}",
+                                      "visit", th_visit_summary_json (&visit),
+                                      "patient", patient_json (app, visit.patient_id, visit.patient_name),
+                                      "checkin", checkin, "alerts", alerts,
+                                      "score_history", trend,
+                                      "current_medications", orders_json (current),
+                                      "orders", orders_json (orders),
+                                      "notes", notes_json (notes)));
+out:
+  store_visit_clear (&visit);
+}
+
+static void
+post_note (ThApp *app, const ThHttpRequest *req, ThHttpResponse *r, const char *visit_id)
+{
+  g_autofree char *staff_id = th_require_staff (app, req, r);
+  g_autofree char *note_id = NULL;
+  g_autoptr (GPtrArray) notes = NULL;
+  g_autoptr (GError) error = NULL;
+  StoreVisit visit = { 0 };
+  const char *text = NULL;
+  json_error_t jerr;
+  json_t *body = NULL;
+
+  if (!staff_id || !th_require_own_visit (app, staff_id, visit_id, r, &visit))
+    return;
+  body = th_parse_body (req, r);
+  if (!body)
+    goto out;
+  if (json_unpack_ex (body, &jerr, JSON_STRICT, "{s:s}", "text", &text) != 0 ||
+      !g_utf8_validate (text, -1, NULL) || text[strspn (text, " \t\r\n")] == '\0' ||
+      g_utf8_strlen (text, -1) > MAX_NOTE_CHARS) {
+    th_respond_error (r, 400, "bad-field", "expected {\"text\": 1 to 5000 characters}");
+    goto out;
+  }
+  note_id = store_add_note (app->store, visit_id, staff_id, text, &error);
+  if (!note_id) {
+    th_respond_error (r, 500, "internal", "the note could not be saved");
+    goto out;
+  }
+  th_audit (app, staff_id, "note.add", visit_id, json_pack ("{s:s}", "note", note_id));
+  notes = store_list_notes (app->store, visit_id, NULL);
+  for (guint i = 0; notes && i < notes->len; i++) {
+    StoreNote *n = g_ptr_array_index (notes, i);
+    if (strcmp (n->id, note_id) == 0) {
+      th_respond_json (r, 201, json_pack ("{s:o}", "note", note_json (n)));
+      goto out;
+    }
+  }
+  th_respond_error (r, 500, "internal", "the note could not be read back");
+out:
+  json_decref (body);
+  store_visit_clear (&visit);
+}
+
+static void
+get_fhir (ThApp *app, const ThHttpRequest *req, ThHttpResponse *r, const char *visit_id)
+{
+  g_autofree char *staff_id = th_require_staff (app, req, r);
+  g_autoptr (GError) error = NULL;
+  StoreVisit visit = { 0 };
+  json_t *bundle;
+
+  if (!staff_id || !th_require_own_visit (app, staff_id, visit_id, r, &visit))
+    return;
+  bundle = fhir_visit_bundle (app->store, app->catalog, visit_id, app->base_url, &error);
+  if (!bundle) {
+    g_warning ("FHIR export failed: %s", error->message);
+    th_respond_error (r, 500, "internal", "the export could not be built");
+  } else {
+    th_audit (app, staff_id, "visit.export-fhir", visit_id, NULL);
+    th_respond_json (r, 200, bundle);
+    r->content_type = "application/fhir+json";
+  }
+  store_visit_clear (&visit);
+}
+
+/* ------------------------------------------------------------- patients */
+
+static gboolean
+require_own_patient (ThApp *app, const char *staff_id, const char *patient_id,
+                     ThHttpResponse *r, GPtrArray **visits_out)
+{
+  g_autoptr (GPtrArray) visits = store_list_patient_visits (app->store, patient_id, NULL);
+
+  for (guint i = 0; visits && i < visits->len; i++) {
+    StoreVisit *v = g_ptr_array_index (visits, i);
+    if (g_strcmp0 (v->provider_id, staff_id) == 0) {
+      if (visits_out)
+        *visits_out = g_steal_pointer (&visits);
+      return TRUE;
+    }
+  }
+  th_respond_error (r, 404, "not-found", "no such patient among yours");
+  return FALSE;
+}
+
+static void
+get_timeline (ThApp *app, const ThHttpRequest *req, ThHttpResponse *r, const char *patient_id)
+{
+  g_autofree char *staff_id = th_require_staff (app, req, r);
+  g_autoptr (GPtrArray) visits = NULL;
+  json_t *list;
+  StoreVisit *first;
+
+  if (!staff_id || !require_own_patient (app, staff_id, patient_id, r, &visits))
+    return;
+  list = json_array ();
+  for (guint i = 0; i < visits->len; i++) {
+    StoreVisit *v = g_ptr_array_index (visits, i);
+    g_autoptr (GPtrArray) orders = store_list_visit_orders (app->store, v->id, NULL);
+    g_autoptr (GPtrArray) notes = store_list_notes (app->store, v->id, NULL);
+    json_t *item = th_visit_summary_json (v), *scores = json_array ();
+    json_t *checkin = latest_checkin_json (app, v->id);
+    size_t k;
+    json_t *s;
+    json_array_foreach (json_object_get (checkin, "scales"), k, s)
+      json_array_append_new (scores, json_pack ("{s:O, s:O, s:O, s:O}", "scale",
+                                                json_object_get (s, "scale"), "total",
+                                                json_object_get (s, "total"), "band",
+                                                json_object_get (s, "band"), "alert",
+                                                json_object_get (s, "alert")));
+    json_decref (checkin);
+    json_object_set_new (item, "provider", json_pack ("{s:s, s:s}", "id", v->provider_id,
+                                                      "display_name",
+                                                      v->provider_name ? v->provider_name : ""));
+    json_object_set_new (item, "scores", scores);
+    json_object_set_new (item, "adjustments", orders_json (orders));
+    json_object_set_new (item, "notes", notes_json (notes));
+    json_array_append_new (list, item);
+  }
+  first = g_ptr_array_index (visits, 0);
+  th_respond_json (r, 200, json_pack ("{s:o, s:o}", "patient",
+                                      patient_json (app, patient_id, first->patient_name),
+                                      "visits", list));
+}
+
+static void
+post_in_person_evaluation (ThApp *app, const ThHttpRequest *req, ThHttpResponse *r,
+                           const char *patient_id)
+{
+  g_autofree char *staff_id = th_require_staff (app, req, r);
+  g_autofree char *iso = NULL;
+  g_autoptr (GDateTime) day = NULL;
+  g_autoptr (GError) error = NULL;
+  const char *date = NULL;
+  json_error_t jerr;
+  json_t *body = NULL;
+  gint64 at_ms;
+
+  if (!staff_id || !require_own_patient (app, staff_id, patient_id, r, NULL))
+    return;
+  body = th_parse_body (req, r);
+  if (!body)
+    return;
+  if (json_unpack_ex (body, &jerr, JSON_STRICT, "{s:s}", "date", &date) != 0 ||
+      strlen (date) != 10 || !(iso = g_strdup_printf ("%sT12:00:00Z", date)) ||
+      !(day = g_date_time_new_from_iso8601 (iso, NULL))) {
+    th_respond_error (r, 400, "bad-field", "expected {\"date\": \"YYYY-MM-DD\"}");
+    goto out;
+  }
+  at_ms = g_date_time_to_unix (day) * 1000;
+  if (at_ms > store_now_ms () + 86400000) {
+    th_respond_error (r, 422, "invalid", "an in-person evaluation cannot be in the future");
+    goto out;
+  }
+  if (!store_set_in_person_evaluation (app->store, patient_id, at_ms, &error)) {
+    th_respond_error (r, 500, "internal", "the date could not be saved");
+    goto out;
+  }
+  th_audit (app, staff_id, "patient.in-person-evaluation", patient_id, json_pack ("{s:s}", "date", date));
+  th_respond_json (r, 200, json_pack ("{s:s}", "in_person_eval_at", date));
+out:
+  json_decref (body);
+}
+
+/* -------------------------------------------------------------- routing */
+
+gboolean
+th_api_clinical_route (ThApp *app, const ThHttpRequest *req, ThHttpResponse *r)
+{
+  g_autofree char *id = NULL, *action = NULL;
+  gboolean get = req->method == TH_HTTP_GET, post = req->method == TH_HTTP_POST;
+
+  if (strcmp (req->path, "/api/catalog") == 0) {
+    if (get)
+      get_catalog (app, req, r);
+    else
+      th_respond_error (r, 405, "method-not-allowed", "GET only");
+    return TRUE;
+  }
+  if (th_route_parts (req->path, "visits", &id, &action) && action) {
+    if (strcmp (action, "checkin") == 0)
+      checkin_route (app, req, r, id);
+    else if (strcmp (action, "record") == 0 && get)
+      get_record (app, req, r, id);
+    else if (strcmp (action, "notes") == 0 && post)
+      post_note (app, req, r, id);
+    else if (strcmp (action, "fhir") == 0 && get)
+      get_fhir (app, req, r, id);
+    else
+      return FALSE;
+    return TRUE;
+  }
+  g_clear_pointer (&id, g_free);
+  g_clear_pointer (&action, g_free);
+  if (th_route_parts (req->path, "patients", &id, &action) && action) {
+    if (strcmp (action, "timeline") == 0 && get)
+      get_timeline (app, req, r, id);
+    else if (strcmp (action, "in-person-evaluation") == 0 && post)
+      post_in_person_evaluation (app, req, r, id);
+    else
+      return FALSE;
+    return TRUE;
+  }
+  return FALSE;
+}

@@ -1,0 +1,648 @@
+/* fhir.c — FHIR R4 export of one visit as a Bundle of type "collection".
+ *
+ * Every resource is built from the store as it stands; nothing is cached.
+ * References use the relative "Type/id" form and every one of them resolves
+ * to an entry of the bundle: the Patient, the visit's provider and every
+ * other prescriber (Practitioner), the Encounter, and each order that an
+ * exported order replaces, followed back to the start of the chain.
+ *
+ * Choices worth knowing:
+ *  - one QuestionnaireResponse per scale of the latest check-in (each points
+ *    at its own questionnaire), with one Observation per scale total derived
+ *    from it; both share the id "<checkin id>-<scale>";
+ *  - a visit ended without ever being in progress is exported "cancelled";
+ *  - orders replaced by an order of this visit but written in an earlier
+ *    visit carry no encounter (that Encounter is not in the bundle).
+ */
+#define G_LOG_DOMAIN "th-fhir"
+
+#include "server/fhir.h"
+
+#include <string.h>
+
+#define LOINC_SYSTEM "http://loinc.org"
+#define RXNORM_SYSTEM "http://www.nlm.nih.gov/research/umls/rxnorm"
+#define UCUM_SYSTEM "http://unitsofmeasure.org"
+#define ACT_CODE_SYSTEM "http://terminology.hl7.org/CodeSystem/v3-ActCode"
+#define OBS_CATEGORY_SYSTEM "http://terminology.hl7.org/CodeSystem/observation-category"
+#define PATIENT_ID_SYSTEM "urn:telehealth:patient"
+#define STAFF_ID_SYSTEM "urn:telehealth:staff"
+#define DEFAULT_BASE_URL "http://localhost"
+/* How far back a chain of replaced orders is followed (a guard, not a rule). */
+#define MAX_ORDER_CHAIN 1000
+
+typedef struct {
+  json_t *entries;          /* the bundle's entry array (owned) */
+  char *base;               /* base url without a trailing slash */
+  GHashTable *practitioners;/* staff ids already in the bundle */
+  GHashTable *orders;       /* order ids already in the bundle */
+  const char *patient_id;
+  const char *visit_id;
+} Export;
+
+/* ------------------------------------------------------------ helpers */
+
+static char *
+fhir_time (gint64 ms)
+{
+  GDateTime *dt = g_date_time_new_from_unix_utc (ms / 1000);
+  char *text;
+
+  if (!dt)
+    return g_strdup ("1970-01-01T00:00:00.000Z");
+  text = g_strdup_printf ("%04d-%02d-%02dT%02d:%02d:%02d.%03dZ", g_date_time_get_year (dt),
+                          g_date_time_get_month (dt), g_date_time_get_day_of_month (dt),
+                          g_date_time_get_hour (dt), g_date_time_get_minute (dt),
+                          g_date_time_get_second (dt), (int) (ms % 1000));
+  g_date_time_unref (dt);
+  return text;
+}
+
+/* FHIR ids are [A-Za-z0-9.-]{1,64}: anything else becomes '-'. */
+static char *
+fhir_id (const char *a, const char *b)
+{
+  char *id = b ? g_strdup_printf ("%s-%s", a, b) : g_strdup (a);
+
+  for (char *p = id; *p; p++) {
+    if (!g_ascii_isalnum (*p) && *p != '-' && *p != '.')
+      *p = '-';
+  }
+  return id;
+}
+
+/* Sets key to a string when there is one; NULL values are left out. */
+static void
+set_str (json_t *obj, const char *key, const char *value)
+{
+  if (value && *value)
+    json_object_set_new (obj, key, json_string (value));
+}
+
+static void
+set_time (json_t *obj, const char *key, gint64 ms)
+{
+  char *text = fhir_time (ms);
+
+  json_object_set_new (obj, key, json_string (text));
+  g_free (text);
+}
+
+static json_t *
+reference (const char *type, const char *id, const char *display)
+{
+  char *ref = g_strdup_printf ("%s/%s", type, id);
+  json_t *obj = json_object ();
+
+  json_object_set_new (obj, "reference", json_string (ref));
+  set_str (obj, "display", display);
+  g_free (ref);
+  return obj;
+}
+
+static json_t *
+text_concept (const char *text)
+{
+  json_t *obj = json_object ();
+
+  json_object_set_new (obj, "text", json_string (text ? text : ""));
+  return obj;
+}
+
+static json_t *
+coding (const char *system, const char *code, const char *display)
+{
+  json_t *obj = json_object ();
+
+  set_str (obj, "system", system);
+  set_str (obj, "code", code);
+  set_str (obj, "display", display);
+  return obj;
+}
+
+/* Appends {fullUrl, resource}; takes the resource. */
+static void
+add_entry (Export *ex, const char *type, const char *id, json_t *resource)
+{
+  char *url = g_strdup_printf ("%s/fhir/%s/%s", ex->base, type, id);
+  json_t *entry = json_object (), *full = json_object ();
+
+  /* resourceType and id first, for readers. */
+  json_object_set_new (full, "resourceType", json_string (type));
+  json_object_set_new (full, "id", json_string (id));
+  json_object_update (full, resource);
+  json_decref (resource);
+  json_object_set_new (entry, "fullUrl", json_string (url));
+  json_object_set_new (entry, "resource", full);
+  json_array_append_new (ex->entries, entry);
+  g_free (url);
+}
+
+/* ------------------------------------------------------------ people */
+
+static const char *
+role_text (const char *role)
+{
+  static const struct {
+    const char *code, *text;
+  } roles[] = {
+    { "psychiatrist", "psychiatrist" },
+    { "pmhnp", "psychiatric mental health nurse practitioner" },
+    { "pa", "physician assistant" },
+    { "pcp", "primary care physician" },
+    { "admin", "administrator" },
+  };
+
+  for (gsize i = 0; role && i < G_N_ELEMENTS (roles); i++) {
+    if (strcmp (role, roles[i].code) == 0)
+      return roles[i].text;
+  }
+  return role;
+}
+
+static gboolean
+add_patient (Export *ex, Store *store, GError **error)
+{
+  char *name = NULL;
+  json_t *patient, *identifier;
+
+  if (!store_get_patient (store, ex->patient_id, &name, error))
+    return FALSE;
+  patient = json_object ();
+  identifier = json_object ();
+  json_object_set_new (identifier, "system", json_string (PATIENT_ID_SYSTEM));
+  json_object_set_new (identifier, "value", json_string (ex->patient_id));
+  json_object_set_new (patient, "identifier", json_pack ("[o]", identifier));
+  json_object_set_new (patient, "name", json_pack ("[o]", text_concept (name)));
+  add_entry (ex, "Patient", ex->patient_id, patient);
+  g_free (name);
+  return TRUE;
+}
+
+/* Adds the staff member once, whoever refers to them first. */
+static gboolean
+add_practitioner (Export *ex, Store *store, const char *staff_id, GError **error)
+{
+  char *name = NULL, *role = NULL;
+  json_t *practitioner, *identifier;
+
+  if (!staff_id || g_hash_table_contains (ex->practitioners, staff_id))
+    return TRUE;
+  if (!store_get_staff (store, staff_id, &name, &role, error))
+    return FALSE;
+  practitioner = json_object ();
+  identifier = json_object ();
+  json_object_set_new (identifier, "system", json_string (STAFF_ID_SYSTEM));
+  json_object_set_new (identifier, "value", json_string (staff_id));
+  json_object_set_new (practitioner, "identifier", json_pack ("[o]", identifier));
+  json_object_set_new (practitioner, "name", json_pack ("[o]", text_concept (name)));
+  if (role) {
+    json_t *qualification = json_object ();
+
+    json_object_set_new (qualification, "code", text_concept (role_text (role)));
+    json_object_set_new (practitioner, "qualification", json_pack ("[o]", qualification));
+  }
+  add_entry (ex, "Practitioner", staff_id, practitioner);
+  g_hash_table_add (ex->practitioners, g_strdup (staff_id));
+  g_free (name);
+  g_free (role);
+  return TRUE;
+}
+
+/* ------------------------------------------------------------ encounter */
+
+static gboolean
+add_encounter (Export *ex, Store *store, const StoreVisit *visit, GError **error)
+{
+  GPtrArray *timeline = NULL;
+  gint64 start_ms = -1, end_ms = -1;
+  const char *status = "unknown";
+  json_t *encounter, *period, *participant;
+  gboolean ok = FALSE;
+
+  timeline = store_visit_timeline (store, visit->id, error);
+  if (!timeline)
+    goto out;
+  for (guint i = 0; i < timeline->len; i++) {
+    const StoreVisitEvent *e = g_ptr_array_index (timeline, i);
+
+    if (g_strcmp0 (e->kind, "state") != 0 || !e->state)
+      continue;
+    if (strcmp (e->state, "in_progress") == 0 && start_ms < 0)
+      start_ms = e->at_ms;
+    else if (strcmp (e->state, "ended") == 0)
+      end_ms = e->at_ms;
+  }
+
+  switch (visit->state) {
+  case VISIT_SCHEDULED:
+    status = "planned";
+    break;
+  case VISIT_WAITING:
+    status = "arrived";
+    break;
+  case VISIT_IN_PROGRESS:
+    status = "in-progress";
+    break;
+  case VISIT_ENDED:
+    status = start_ms >= 0 ? "finished" : "cancelled";
+    break;
+  }
+
+  encounter = json_object ();
+  json_object_set_new (encounter, "status", json_string (status));
+  json_object_set_new (encounter, "class", coding (ACT_CODE_SYSTEM, "VR", "virtual"));
+  if (visit->modality)
+    json_object_set_new (encounter, "type", json_pack ("[o]", text_concept (visit->modality)));
+  json_object_set_new (encounter, "subject",
+                       reference ("Patient", visit->patient_id, visit->patient_name));
+  participant = json_object ();
+  json_object_set_new (participant, "individual",
+                       reference ("Practitioner", visit->provider_id, visit->provider_name));
+  json_object_set_new (encounter, "participant", json_pack ("[o]", participant));
+  period = json_object ();
+  if (start_ms >= 0) {
+    set_time (period, "start", start_ms);
+    if (end_ms >= 0)
+      set_time (period, "end", end_ms);
+  } else {
+    set_time (period, "start", visit->scheduled_at_ms);
+  }
+  json_object_set_new (encounter, "period", period);
+  add_entry (ex, "Encounter", visit->id, encounter);
+  ok = TRUE;
+out:
+  if (timeline)
+    g_ptr_array_unref (timeline);
+  return ok;
+}
+
+/* ------------------------------------------------------------ check-in */
+
+static const char *
+questionnaire_url (ScaleKind kind)
+{
+  switch (kind) {
+  case SCALE_PHQ9:
+    return "http://loinc.org/q/44249-1";
+  case SCALE_GAD7:
+    return "http://loinc.org/q/69737-5";
+  case SCALE_ASRS_A:
+  default:
+    return "urn:telehealth:questionnaire:asrs-a";
+  }
+}
+
+/* The LOINC display of each scale total. */
+static const char *
+loinc_total_display (ScaleKind kind)
+{
+  switch (kind) {
+  case SCALE_PHQ9:
+    return "Patient Health Questionnaire 9 item (PHQ-9) total score [Reported]";
+  case SCALE_GAD7:
+    return "Generalized anxiety disorder 7 item (GAD-7) total score [Reported.PHQ]";
+  case SCALE_ASRS_A:
+  default:
+    return NULL;
+  }
+}
+
+static const char *
+scale_code_text (ScaleKind kind)
+{
+  switch (kind) {
+  case SCALE_PHQ9:
+    return "PHQ-9 total score";
+  case SCALE_GAD7:
+    return "GAD-7 total score";
+  case SCALE_ASRS_A:
+  default:
+    return "ASRS v1.1 Part A screener";
+  }
+}
+
+static void
+add_questionnaire_response (Export *ex, const StoreCheckin *checkin, const StoreScaleResult *s,
+                            ScaleKind kind, const char *id)
+{
+  json_t *qr = json_object (), *items = json_array ();
+  guint n = MIN (s->n_items, (guint) G_N_ELEMENTS (s->items));
+
+  json_object_set_new (qr, "questionnaire", json_string (questionnaire_url (kind)));
+  json_object_set_new (qr, "status", json_string ("completed"));
+  json_object_set_new (qr, "subject", reference ("Patient", ex->patient_id, NULL));
+  json_object_set_new (qr, "encounter", reference ("Encounter", ex->visit_id, NULL));
+  set_time (qr, "authored", checkin->submitted_at_ms);
+  json_object_set_new (qr, "author", reference ("Patient", ex->patient_id, NULL));
+  for (guint i = 0; i < n; i++) {
+    char link[16];
+    json_t *answer = json_object (), *item = json_object ();
+
+    g_snprintf (link, sizeof link, "%u", i + 1);
+    json_object_set_new (answer, "valueInteger", json_integer (s->items[i]));
+    json_object_set_new (item, "linkId", json_string (link));
+    json_object_set_new (item, "answer", json_pack ("[o]", answer));
+    json_array_append_new (items, item);
+  }
+  json_object_set_new (qr, "item", items);
+  add_entry (ex, "QuestionnaireResponse", id, qr);
+}
+
+static void
+add_observation (Export *ex, const StoreCheckin *checkin, const StoreScaleResult *s,
+                 ScaleKind kind, const char *id)
+{
+  json_t *obs = json_object (), *code = json_object (), *category;
+  const char *loinc = scale_loinc_total (kind);
+
+  json_object_set_new (obs, "status", json_string ("final"));
+  category = json_object ();
+  json_object_set_new (category, "coding",
+                       json_pack ("[o]", coding (OBS_CATEGORY_SYSTEM, "survey", "Survey")));
+  json_object_set_new (obs, "category", json_pack ("[o]", category));
+  if (loinc)
+    json_object_set_new (code, "coding",
+                         json_pack ("[o]", coding (LOINC_SYSTEM, loinc, loinc_total_display (kind))));
+  json_object_set_new (code, "text", json_string (scale_code_text (kind)));
+  json_object_set_new (obs, "code", code);
+  json_object_set_new (obs, "subject", reference ("Patient", ex->patient_id, NULL));
+  json_object_set_new (obs, "encounter", reference ("Encounter", ex->visit_id, NULL));
+  set_time (obs, "effectiveDateTime", checkin->submitted_at_ms);
+  json_object_set_new (obs, "valueInteger", json_integer (s->total));
+  if (s->band)
+    json_object_set_new (obs, "interpretation", json_pack ("[o]", text_concept (s->band)));
+  if (kind == SCALE_PHQ9 && (s->alert || (s->n_items >= 9 && s->items[8] > 0)))
+    json_object_set_new (obs, "note",
+                         json_pack ("[{s:s}]", "text",
+                                    "Item 9 (thoughts of self-harm) answered above 0"));
+  json_object_set_new (obs, "derivedFrom",
+                       json_pack ("[o]", reference ("QuestionnaireResponse", id, NULL)));
+  add_entry (ex, "Observation", id, obs);
+}
+
+/* The latest check-in: none is not an error, the bundle just has no scores. */
+static gboolean
+add_checkin (Export *ex, Store *store, GError **error)
+{
+  StoreCheckin checkin = { 0 };
+  GError *local = NULL;
+
+  if (!store_get_latest_checkin (store, ex->visit_id, &checkin, &local)) {
+    if (g_error_matches (local, STORE_ERROR, STORE_ERROR_NOT_FOUND)) {
+      g_clear_error (&local);
+      return TRUE;
+    }
+    g_propagate_error (error, local);
+    return FALSE;
+  }
+  for (guint i = 0; checkin.scales && i < checkin.scales->len; i++) {
+    const StoreScaleResult *s = g_ptr_array_index (checkin.scales, i);
+    ScaleKind kind;
+    char *id;
+
+    if (!scale_from_name (s->scale, &kind)) {
+      g_warning ("check-in %s: unknown scale %s left out of the export", checkin.id, s->scale);
+      continue;
+    }
+    id = fhir_id (checkin.id, scale_name (kind));
+    add_questionnaire_response (ex, &checkin, s, kind, id);
+    add_observation (ex, &checkin, s, kind, id);
+    g_free (id);
+  }
+  store_checkin_clear (&checkin);
+  return TRUE;
+}
+
+/* ------------------------------------------------------------ orders */
+
+static const char *
+order_status (const char *status)
+{
+  if (g_strcmp0 (status, "pending") == 0)
+    return "draft";
+  if (g_strcmp0 (status, "stopped") == 0)
+    return "stopped";
+  if (g_strcmp0 (status, "entered-in-error") == 0)
+    return "entered-in-error";
+  if (g_strcmp0 (status, "active") == 0 || g_strcmp0 (status, "cosigned") == 0)
+    return "active";
+  return "unknown";
+}
+
+/* The UCUM code of the catalog's units, NULL when there is none. */
+static const char *
+ucum_unit (const char *unit)
+{
+  if (!unit)
+    return NULL;
+  if (strcmp (unit, "mg") == 0 || strcmp (unit, "g") == 0 || strcmp (unit, "mL") == 0)
+    return unit;
+  if (strcmp (unit, "mcg") == 0 || strcmp (unit, "ug") == 0 || strcmp (unit, "µg") == 0)
+    return "ug";
+  if (strcmp (unit, "ml") == 0)
+    return "mL";
+  return NULL;
+}
+
+static json_t *
+dosage (const StoreOrder *o)
+{
+  json_t *d = json_object (), *quantity = json_object (), *dose_and_rate = json_object ();
+  const char *freq_text = o->frequency ? med_frequency_text (o->frequency) : NULL;
+  const char *ucum = ucum_unit (o->unit);
+  guint per_day = o->frequency ? med_frequency_per_day (o->frequency) : 0;
+  gboolean as_needed = g_strcmp0 (o->frequency, "as-needed") == 0;
+  GString *text = g_string_new (NULL);
+
+  if (!freq_text)
+    freq_text = o->frequency;
+  g_string_append_printf (text, "%g %s", o->dose, o->unit ? o->unit : "");
+  if (o->route)
+    g_string_append_printf (text, " %s", o->route);
+  if (freq_text)
+    g_string_append_printf (text, " %s", freq_text);
+  json_object_set_new (d, "text", json_string (text->str));
+  g_string_free (text, TRUE);
+
+  if (!as_needed && per_day > 0) {
+    json_t *repeat = json_object ();
+
+    json_object_set_new (repeat, "frequency", json_integer (per_day));
+    json_object_set_new (repeat, "period", json_integer (1));
+    json_object_set_new (repeat, "periodUnit", json_string ("d"));
+    if (g_strcmp0 (o->frequency, "at-bedtime") == 0)
+      json_object_set_new (repeat, "when", json_pack ("[s]", "HS"));
+    else if (g_strcmp0 (o->frequency, "every-morning") == 0)
+      json_object_set_new (repeat, "when", json_pack ("[s]", "MORN"));
+    json_object_set_new (d, "timing", json_pack ("{s:o}", "repeat", repeat));
+  }
+  if (as_needed)
+    json_object_set_new (d, "asNeededBoolean", json_true ());
+  if (o->route)
+    json_object_set_new (d, "route", text_concept (o->route));
+
+  json_object_set_new (quantity, "value", json_real (o->dose));
+  set_str (quantity, "unit", o->unit);
+  if (ucum) {
+    json_object_set_new (quantity, "system", json_string (UCUM_SYSTEM));
+    json_object_set_new (quantity, "code", json_string (ucum));
+  }
+  json_object_set_new (dose_and_rate, "doseQuantity", quantity);
+  json_object_set_new (d, "doseAndRate", json_pack ("[o]", dose_and_rate));
+  return d;
+}
+
+static gboolean
+add_medication_request (Export *ex, Store *store, const MedCatalog *catalog, const StoreOrder *o,
+                        GError **error)
+{
+  const Medication *m = catalog && o->medication_id ? med_catalog_find (catalog, o->medication_id)
+                                                    : NULL;
+  const char *rxnorm = o->rxnorm ? o->rxnorm : (m ? m->rxnorm : NULL);
+  const char *name = o->medication_name ? o->medication_name : (m ? m->name : o->medication_id);
+  const char *status = order_status (o->status);
+  json_t *mr, *medication;
+
+  if (!add_practitioner (ex, store, o->prescriber_id, error))
+    return FALSE;
+  mr = json_object ();
+  json_object_set_new (mr, "status", json_string (status));
+  if (o->status_reason &&
+      (strcmp (status, "stopped") == 0 || strcmp (status, "entered-in-error") == 0))
+    json_object_set_new (mr, "statusReason", text_concept (o->status_reason));
+  json_object_set_new (mr, "intent", json_string ("order"));
+  medication = json_object ();
+  if (rxnorm)
+    json_object_set_new (medication, "coding", json_pack ("[o]", coding (RXNORM_SYSTEM, rxnorm, name)));
+  json_object_set_new (medication, "text", json_string (name ? name : ""));
+  json_object_set_new (mr, "medicationCodeableConcept", medication);
+  json_object_set_new (mr, "subject", reference ("Patient", ex->patient_id, NULL));
+  if (g_strcmp0 (o->visit_id, ex->visit_id) == 0)
+    json_object_set_new (mr, "encounter", reference ("Encounter", ex->visit_id, NULL));
+  set_time (mr, "authoredOn", o->created_at_ms);
+  if (o->prescriber_id)
+    json_object_set_new (mr, "requester",
+                         reference ("Practitioner", o->prescriber_id, o->prescriber_name));
+  if (o->reason)
+    json_object_set_new (mr, "reasonCode", json_pack ("[o]", text_concept (o->reason)));
+  json_object_set_new (mr, "dosageInstruction", json_pack ("[o]", dosage (o)));
+  if (o->replaces_order_id)
+    json_object_set_new (mr, "priorPrescription",
+                         reference ("MedicationRequest", o->replaces_order_id, NULL));
+  add_entry (ex, "MedicationRequest", o->id, mr);
+  g_hash_table_add (ex->orders, g_strdup (o->id));
+  return TRUE;
+}
+
+/* The visit's orders, then each order they replace, back along the chain. */
+static gboolean
+add_orders (Export *ex, Store *store, const MedCatalog *catalog, GError **error)
+{
+  GPtrArray *orders = NULL;
+  GQueue pending = G_QUEUE_INIT;
+  guint followed = 0;
+  gboolean ok = FALSE;
+
+  orders = store_list_visit_orders (store, ex->visit_id, error);
+  if (!orders)
+    goto out;
+  for (guint i = 0; i < orders->len; i++) {
+    const StoreOrder *o = g_ptr_array_index (orders, i);
+
+    if (g_hash_table_contains (ex->orders, o->id))
+      continue;
+    if (!add_medication_request (ex, store, catalog, o, error))
+      goto out;
+    if (o->replaces_order_id)
+      g_queue_push_tail (&pending, g_strdup (o->replaces_order_id));
+  }
+  while (!g_queue_is_empty (&pending)) {
+    char *id = g_queue_pop_head (&pending);
+    StoreOrder prior = { 0 };
+    gboolean got;
+
+    if (g_hash_table_contains (ex->orders, id)) {
+      g_free (id);
+      continue;
+    }
+    if (++followed > MAX_ORDER_CHAIN) {
+      g_set_error (error, STORE_ERROR, STORE_ERROR_INVALID,
+                   "order %s: the chain of replaced orders is too long", id);
+      g_free (id);
+      goto out;
+    }
+    got = store_get_order (store, id, &prior, error);
+    g_free (id);
+    if (!got)
+      goto out;
+    got = add_medication_request (ex, store, catalog, &prior, error);
+    if (got && prior.replaces_order_id)
+      g_queue_push_tail (&pending, g_strdup (prior.replaces_order_id));
+    store_order_clear (&prior);
+    if (!got)
+      goto out;
+  }
+  ok = TRUE;
+out:
+  g_queue_clear_full (&pending, g_free);
+  if (orders)
+    g_ptr_array_unref (orders);
+  return ok;
+}
+
+/* ------------------------------------------------------------ bundle */
+
+json_t *
+fhir_visit_bundle (Store *store, const MedCatalog *catalog, const char *visit_id,
+                   const char *base_url, GError **error)
+{
+  StoreVisit visit = { 0 };
+  gboolean have_visit = FALSE;
+  Export ex = { 0 };
+  json_t *bundle = NULL;
+  char *bundle_id = NULL;
+
+  g_return_val_if_fail (store != NULL, NULL);
+  g_return_val_if_fail (visit_id != NULL, NULL);
+
+  if (!store_get_visit (store, visit_id, &visit, error))
+    goto out;
+  have_visit = TRUE;
+
+  ex.entries = json_array ();
+  ex.base = g_strdup (base_url && *base_url ? base_url : DEFAULT_BASE_URL);
+  while (g_str_has_suffix (ex.base, "/"))
+    ex.base[strlen (ex.base) - 1] = '\0';
+  ex.practitioners = g_hash_table_new_full (g_str_hash, g_str_equal, g_free, NULL);
+  ex.orders = g_hash_table_new_full (g_str_hash, g_str_equal, g_free, NULL);
+  ex.patient_id = visit.patient_id;
+  ex.visit_id = visit.id;
+
+  if (!add_patient (&ex, store, error) ||
+      !add_practitioner (&ex, store, visit.provider_id, error) ||
+      !add_encounter (&ex, store, &visit, error) ||
+      !add_checkin (&ex, store, error) ||
+      !add_orders (&ex, store, catalog, error))
+    goto out;
+
+  bundle = json_object ();
+  bundle_id = fhir_id ("visit", visit.id);
+  json_object_set_new (bundle, "resourceType", json_string ("Bundle"));
+  json_object_set_new (bundle, "id", json_string (bundle_id));
+  json_object_set_new (bundle, "type", json_string ("collection"));
+  set_time (bundle, "timestamp", store_now_ms ());
+  json_object_set_new (bundle, "entry", ex.entries);
+  ex.entries = NULL;
+out:
+  json_decref (ex.entries);
+  g_free (ex.base);
+  g_free (bundle_id);
+  if (ex.practitioners)
+    g_hash_table_destroy (ex.practitioners);
+  if (ex.orders)
+    g_hash_table_destroy (ex.orders);
+  if (have_visit)
+    store_visit_clear (&visit);
+  return bundle;
+}

@@ -1,0 +1,800 @@
+/* store_clinical.c — the follow-up record around the orders: PA
+ * supervision, in-person evaluations, the visit's modality, patient check-ins
+ * with their score history, notes, and a patient's visits. (The medications
+ * table is synced in store_orders.c, beside the orders that reference it.)
+ *
+ * Check-ins and notes are append-only (triggers in migration 2): a later
+ * check-in supersedes an earlier one, nothing is overwritten. Nothing here
+ * logs answers, notes or names; errors name statements, never values.
+ */
+#include "server/store-private.h"
+
+#include <stdlib.h>
+#include <string.h>
+
+/* Free-text limits: generous for a clinician, small enough that one request
+ * cannot bloat the file. */
+#define NOTE_MAX_CHARS 20000
+#define SIDE_EFFECT_MAX_CHARS 200
+#define SCALE_ITEM_MAX 4  /* ASRS answers run 0..4; PHQ-9/GAD-7 0..3 (checked by the rules) */
+
+static gboolean
+text_valid (const char *text, glong max_chars)
+{
+  return text && *text && g_utf8_validate (text, -1, NULL) &&
+         g_utf8_strlen (text, -1) <= max_chars;
+}
+
+/* ------------------------------------------------------------ supervision */
+
+gboolean
+store_set_staff_supervisor (Store *store, const char *staff_id, const char *supervisor_id,
+                            GError **error)
+{
+  sqlite3_stmt *stmt = NULL;
+  char *role = NULL;
+  char *sup_role = NULL;
+  gboolean ok = FALSE;
+
+  g_return_val_if_fail (store != NULL, FALSE);
+  if (!store_begin (store, error))
+    goto out;
+  if (!store_get_staff (store, staff_id, NULL, &role, error))
+    goto out;
+  /* Only a PA's adjustments wait for co-signature, so only a PA has a
+   * supervisor; and only a psychiatrist co-signs. */
+  if (g_strcmp0 (role, "pa") != 0) {
+    g_set_error (error, STORE_ERROR, STORE_ERROR_INVALID, "only a pa has a supervisor");
+    goto out;
+  }
+  if (supervisor_id) {
+    if (!store_get_staff (store, supervisor_id, NULL, &sup_role, error))
+      goto out;
+    if (g_strcmp0 (sup_role, "psychiatrist") != 0) {
+      g_set_error (error, STORE_ERROR, STORE_ERROR_INVALID,
+                   "the supervisor must be a psychiatrist");
+      goto out;
+    }
+  }
+  if (!store_prepare (store, "UPDATE staff SET supervising_psychiatrist_id = ?2 WHERE id = ?1",
+                      &stmt, error))
+    goto out;
+  store_bind_text (stmt, 1, staff_id);
+  store_bind_text (stmt, 2, supervisor_id);
+  if (!store_step_done (store, stmt, "set supervisor", error))
+    goto out;
+  if (!store_commit (store, error))
+    goto out;
+  ok = TRUE;
+out:
+  sqlite3_finalize (stmt);
+  if (!ok)
+    store_rollback (store);
+  g_free (role);
+  g_free (sup_role);
+  return ok;
+}
+
+char *
+store_get_staff_supervisor (Store *store, const char *staff_id, GError **error)
+{
+  sqlite3_stmt *stmt = NULL;
+  char *id = NULL;
+  int rc;
+
+  g_return_val_if_fail (store != NULL, NULL);
+  if (!store_prepare (store, "SELECT supervising_psychiatrist_id FROM staff WHERE id = ?1", &stmt,
+                      error))
+    goto out;
+  store_bind_text (stmt, 1, staff_id);
+  rc = sqlite3_step (stmt);
+  if (rc == SQLITE_DONE)
+    g_set_error (error, STORE_ERROR, STORE_ERROR_NOT_FOUND, "no such staff member");
+  else if (rc != SQLITE_ROW)
+    store_set_sql_error (store, error, "get supervisor");
+  else
+    id = store_column_dup_text (stmt, 0);
+out:
+  sqlite3_finalize (stmt);
+  return id;
+}
+
+/* ------------------------------------------------------------ patient / visit fields */
+
+/* Runs a one-row UPDATE of `sql` (?1 id, ?2 value); NOT_FOUND when no row
+ * has that id. Single statements are atomic without an explicit transaction. */
+static gboolean
+update_one (Store *store, const char *sql, const char *id, const char *value,
+            const char *not_found, GError **error)
+{
+  sqlite3_stmt *stmt = NULL;
+  gboolean ok = FALSE;
+
+  if (!store_prepare (store, sql, &stmt, error))
+    goto out;
+  store_bind_text (stmt, 1, id);
+  store_bind_text (stmt, 2, value);
+  if (!store_step_done (store, stmt, "update", error))
+    goto out;
+  if (sqlite3_changes (store->db) != 1) {
+    g_set_error (error, STORE_ERROR, STORE_ERROR_NOT_FOUND, "%s", not_found);
+    goto out;
+  }
+  ok = TRUE;
+out:
+  sqlite3_finalize (stmt);
+  return ok;
+}
+
+gboolean
+store_set_in_person_evaluation (Store *store, const char *patient_id, gint64 at_ms,
+                                GError **error)
+{
+  char *at = NULL;
+  gboolean ok;
+
+  g_return_val_if_fail (store != NULL, FALSE);
+  /* 0 means "none on record", stored as NULL. */
+  if (at_ms != 0 && !(at = store_format_time (at_ms, error)))
+    return FALSE;
+  ok = update_one (store, "UPDATE patients SET in_person_eval_at = ?2 WHERE id = ?1", patient_id,
+                   at, "no such patient", error);
+  g_free (at);
+  return ok;
+}
+
+gboolean
+store_get_in_person_evaluation (Store *store, const char *patient_id, gint64 *at_ms,
+                                GError **error)
+{
+  sqlite3_stmt *stmt = NULL;
+  gboolean ok = FALSE;
+  gint64 value = 0;
+  int rc;
+
+  g_return_val_if_fail (store != NULL, FALSE);
+  if (!store_prepare (store, "SELECT in_person_eval_at FROM patients WHERE id = ?1", &stmt, error))
+    goto out;
+  store_bind_text (stmt, 1, patient_id);
+  rc = sqlite3_step (stmt);
+  if (rc == SQLITE_DONE) {
+    g_set_error (error, STORE_ERROR, STORE_ERROR_NOT_FOUND, "no such patient");
+    goto out;
+  }
+  if (rc != SQLITE_ROW) {
+    store_set_sql_error (store, error, "get in-person evaluation");
+    goto out;
+  }
+  if (sqlite3_column_type (stmt, 0) != SQLITE_NULL &&
+      !store_column_time (stmt, 0, &value, error))
+    goto out;
+  if (at_ms)
+    *at_ms = value;
+  ok = TRUE;
+out:
+  sqlite3_finalize (stmt);
+  return ok;
+}
+
+gboolean
+store_set_visit_modality (Store *store, const char *visit_id, const char *modality,
+                          GError **error)
+{
+  sqlite3_stmt *stmt = NULL;
+  char *now = NULL;
+  gboolean ok = FALSE;
+
+  g_return_val_if_fail (store != NULL, FALSE);
+  if (g_strcmp0 (modality, "video") != 0 && g_strcmp0 (modality, "audio-only") != 0) {
+    g_set_error (error, STORE_ERROR, STORE_ERROR_INVALID, "unknown visit modality");
+    return FALSE;
+  }
+  if (!(now = store_format_time (store_now_ms (), error)))
+    goto out;
+  if (!store_prepare (store, "UPDATE visits SET modality = ?2, updated_at = ?3 WHERE id = ?1",
+                      &stmt, error))
+    goto out;
+  store_bind_text (stmt, 1, visit_id);
+  store_bind_text (stmt, 2, modality);
+  store_bind_text (stmt, 3, now);
+  if (!store_step_done (store, stmt, "set visit modality", error))
+    goto out;
+  if (sqlite3_changes (store->db) != 1) {
+    g_set_error (error, STORE_ERROR, STORE_ERROR_NOT_FOUND, "no such visit");
+    goto out;
+  }
+  ok = TRUE;
+out:
+  sqlite3_finalize (stmt);
+  g_free (now);
+  return ok;
+}
+
+/* ------------------------------------------------------------ check-ins */
+
+static void
+scale_result_free (StoreScaleResult *s)
+{
+  if (!s)
+    return;
+  g_free (s->scale);
+  g_free (s->band);
+  g_free (s);
+}
+
+static void
+side_effect_free (StoreSideEffect *s)
+{
+  if (!s)
+    return;
+  g_free (s->name);
+  g_free (s);
+}
+
+StoreCheckin *
+store_checkin_new (void)
+{
+  StoreCheckin *c = g_new0 (StoreCheckin, 1);
+  c->missed_doses_14d = -1;
+  c->scales = g_ptr_array_new_with_free_func ((GDestroyNotify) scale_result_free);
+  c->side_effects = g_ptr_array_new_with_free_func ((GDestroyNotify) side_effect_free);
+  return c;
+}
+
+void
+store_checkin_clear (StoreCheckin *checkin)
+{
+  if (!checkin)
+    return;
+  g_free (checkin->id);
+  g_free (checkin->visit_id);
+  if (checkin->scales)
+    g_ptr_array_unref (checkin->scales);
+  if (checkin->side_effects)
+    g_ptr_array_unref (checkin->side_effects);
+  memset (checkin, 0, sizeof *checkin);
+}
+
+void
+store_checkin_free (StoreCheckin *checkin)
+{
+  if (!checkin)
+    return;
+  store_checkin_clear (checkin);
+  g_free (checkin);
+}
+
+static gboolean
+scale_name_valid (const char *name)
+{
+  return g_strcmp0 (name, "phq9") == 0 || g_strcmp0 (name, "gad7") == 0 ||
+         g_strcmp0 (name, "asrs_a") == 0;
+}
+
+/* Shape checks only: the scoring rules live in clinical_scales.c; the store
+ * refuses what its columns cannot hold faithfully. */
+static gboolean
+checkin_valid (const StoreCheckin *c, GError **error)
+{
+  if (c->missed_doses_14d < -1 || c->missed_doses_14d > 14) {
+    g_set_error (error, STORE_ERROR, STORE_ERROR_INVALID, "missed doses out of range");
+    return FALSE;
+  }
+  for (guint i = 0; c->scales && i < c->scales->len; i++) {
+    const StoreScaleResult *s = g_ptr_array_index (c->scales, i);
+    if (!s || !scale_name_valid (s->scale) || !s->band || !*s->band || s->n_items == 0 ||
+        s->n_items > G_N_ELEMENTS (s->items)) {
+      g_set_error (error, STORE_ERROR, STORE_ERROR_INVALID, "malformed scale result");
+      return FALSE;
+    }
+    for (guint k = 0; k < s->n_items; k++) {
+      if (s->items[k] < 0 || s->items[k] > SCALE_ITEM_MAX) {
+        g_set_error (error, STORE_ERROR, STORE_ERROR_INVALID, "scale answer out of range");
+        return FALSE;
+      }
+    }
+    for (guint j = 0; j < i; j++) {
+      const StoreScaleResult *o = g_ptr_array_index (c->scales, j);
+      if (g_strcmp0 (o->scale, s->scale) == 0) {
+        g_set_error (error, STORE_ERROR, STORE_ERROR_INVALID, "scale given twice");
+        return FALSE;
+      }
+    }
+  }
+  for (guint i = 0; c->side_effects && i < c->side_effects->len; i++) {
+    const StoreSideEffect *e = g_ptr_array_index (c->side_effects, i);
+    if (!e || !text_valid (e->name, SIDE_EFFECT_MAX_CHARS) || e->severity > 3) {
+      g_set_error (error, STORE_ERROR, STORE_ERROR_INVALID, "malformed side effect");
+      return FALSE;
+    }
+  }
+  return TRUE;
+}
+
+static char *
+items_to_json (const StoreScaleResult *s)
+{
+  GString *json = g_string_new ("[");
+  for (guint k = 0; k < s->n_items; k++)
+    g_string_append_printf (json, "%s%d", k ? "," : "", s->items[k]);
+  g_string_append_c (json, ']');
+  return g_string_free (json, FALSE);
+}
+
+/* Parses the "[1,2,3]" text written by items_to_json. */
+static gboolean
+items_from_json (const char *text, StoreScaleResult *s)
+{
+  const char *p = text;
+  char *end = NULL;
+
+  s->n_items = 0;
+  if (!p || *p++ != '[')
+    return FALSE;
+  if (*p == ']')
+    return p[1] == '\0';
+  for (;;) {
+    long v = strtol (p, &end, 10);
+    if (end == p || s->n_items >= G_N_ELEMENTS (s->items) || v < 0 || v > SCALE_ITEM_MAX)
+      return FALSE;
+    s->items[s->n_items++] = (gint) v;
+    p = end;
+    if (*p == ']')
+      return p[1] == '\0';
+    if (*p++ != ',')
+      return FALSE;
+  }
+}
+
+static gboolean
+insert_checkin_parts (Store *store, const char *id, const StoreCheckin *c, GError **error)
+{
+  sqlite3_stmt *stmt = NULL;
+  char *items = NULL;
+  gboolean ok = FALSE;
+
+  if (!store_prepare (store,
+                      "INSERT INTO checkin_scales (checkin_id, scale, items, total, band, alert,"
+                      " positive) VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7)",
+                      &stmt, error))
+    goto out;
+  for (guint i = 0; c->scales && i < c->scales->len; i++) {
+    const StoreScaleResult *s = g_ptr_array_index (c->scales, i);
+    g_free (items);
+    items = items_to_json (s);
+    sqlite3_reset (stmt);
+    store_bind_text (stmt, 1, id);
+    store_bind_text (stmt, 2, s->scale);
+    store_bind_text (stmt, 3, items);
+    sqlite3_bind_int64 (stmt, 4, s->total);
+    store_bind_text (stmt, 5, s->band);
+    sqlite3_bind_int (stmt, 6, s->alert ? 1 : 0);
+    sqlite3_bind_int (stmt, 7, s->positive ? 1 : 0);
+    if (!store_step_done (store, stmt, "insert checkin scale", error))
+      goto out;
+  }
+  sqlite3_finalize (stmt);
+  stmt = NULL;
+  if (!store_prepare (store,
+                      "INSERT INTO checkin_side_effects (checkin_id, name, severity)"
+                      " VALUES (?1, ?2, ?3)",
+                      &stmt, error))
+    goto out;
+  for (guint i = 0; c->side_effects && i < c->side_effects->len; i++) {
+    const StoreSideEffect *e = g_ptr_array_index (c->side_effects, i);
+    sqlite3_reset (stmt);
+    store_bind_text (stmt, 1, id);
+    store_bind_text (stmt, 2, e->name);
+    sqlite3_bind_int (stmt, 3, (int) e->severity);
+    if (!store_step_done (store, stmt, "insert side effect", error))
+      goto out;
+  }
+  ok = TRUE;
+out:
+  sqlite3_finalize (stmt);
+  g_free (items);
+  return ok;
+}
+
+char *
+store_save_checkin (Store *store, const char *visit_id, const StoreCheckin *checkin,
+                    GError **error)
+{
+  sqlite3_stmt *stmt = NULL;
+  char *id = NULL;
+  char *at = NULL;
+  gboolean exists = FALSE;
+  gboolean ok = FALSE;
+
+  g_return_val_if_fail (store != NULL && checkin != NULL, NULL);
+  if (!checkin_valid (checkin, error))
+    return NULL;
+  /* A given submission time is kept (the demo writes past check-ins);
+   * otherwise the check-in is stamped now. */
+  if (!(at = store_format_time (checkin->submitted_at_ms > 0 ? checkin->submitted_at_ms
+                                                              : store_now_ms (),
+                                error)))
+    goto out;
+  if (!store_begin (store, error))
+    goto out;
+  if (!store_row_exists (store, "visits", visit_id, &exists, error))
+    goto out;
+  if (!exists) {
+    g_set_error (error, STORE_ERROR, STORE_ERROR_NOT_FOUND, "no such visit");
+    goto out;
+  }
+  if (!store_prepare (store,
+                      "INSERT INTO checkins (id, visit_id, submitted_at, missed_doses_14d)"
+                      " VALUES (?1, ?2, ?3, ?4)",
+                      &stmt, error))
+    goto out;
+  id = g_uuid_string_random ();
+  store_bind_text (stmt, 1, id);
+  store_bind_text (stmt, 2, visit_id);
+  store_bind_text (stmt, 3, at);
+  if (checkin->missed_doses_14d >= 0)
+    sqlite3_bind_int (stmt, 4, checkin->missed_doses_14d);
+  else
+    sqlite3_bind_null (stmt, 4);
+  if (!store_step_done (store, stmt, "insert checkin", error))
+    goto out;
+  if (!insert_checkin_parts (store, id, checkin, error))
+    goto out;
+  if (!store_commit (store, error))
+    goto out;
+  ok = TRUE;
+out:
+  sqlite3_finalize (stmt);
+  if (!ok) {
+    store_rollback (store);
+    g_clear_pointer (&id, g_free);
+  }
+  g_free (at);
+  return id;
+}
+
+/* Reads the scales and side effects of check-in `c->id` into `c`. */
+static gboolean
+read_checkin_parts (Store *store, StoreCheckin *c, GError **error)
+{
+  sqlite3_stmt *stmt = NULL;
+  gboolean ok = FALSE;
+  int rc;
+
+  if (!store_prepare (store,
+                      "SELECT scale, items, total, band, alert, positive FROM checkin_scales"
+                      " WHERE checkin_id = ?1 ORDER BY scale",
+                      &stmt, error))
+    goto out;
+  store_bind_text (stmt, 1, c->id);
+  while ((rc = sqlite3_step (stmt)) == SQLITE_ROW) {
+    StoreScaleResult *s = g_new0 (StoreScaleResult, 1);
+    g_ptr_array_add (c->scales, s);
+    s->scale = store_column_dup_text (stmt, 0);
+    if (!items_from_json ((const char *) sqlite3_column_text (stmt, 1), s)) {
+      g_set_error (error, STORE_ERROR, STORE_ERROR_SQL, "stored scale items are malformed");
+      goto out;
+    }
+    s->total = (guint) sqlite3_column_int (stmt, 2);
+    s->band = store_column_dup_text (stmt, 3);
+    s->alert = sqlite3_column_int (stmt, 4) != 0;
+    s->positive = sqlite3_column_int (stmt, 5) != 0;
+  }
+  if (rc != SQLITE_DONE) {
+    store_set_sql_error (store, error, "read checkin scales");
+    goto out;
+  }
+  sqlite3_finalize (stmt);
+  stmt = NULL;
+  if (!store_prepare (store,
+                      "SELECT name, severity FROM checkin_side_effects WHERE checkin_id = ?1"
+                      " ORDER BY rowid",
+                      &stmt, error))
+    goto out;
+  store_bind_text (stmt, 1, c->id);
+  while ((rc = sqlite3_step (stmt)) == SQLITE_ROW) {
+    StoreSideEffect *e = g_new0 (StoreSideEffect, 1);
+    e->name = store_column_dup_text (stmt, 0);
+    e->severity = (guint) sqlite3_column_int (stmt, 1);
+    g_ptr_array_add (c->side_effects, e);
+  }
+  if (rc != SQLITE_DONE) {
+    store_set_sql_error (store, error, "read side effects");
+    goto out;
+  }
+  ok = TRUE;
+out:
+  sqlite3_finalize (stmt);
+  return ok;
+}
+
+gboolean
+store_get_latest_checkin (Store *store, const char *visit_id, StoreCheckin *out, GError **error)
+{
+  sqlite3_stmt *stmt = NULL;
+  StoreCheckin *c = NULL;
+  gboolean ok = FALSE;
+  int rc;
+
+  g_return_val_if_fail (store != NULL && out != NULL, FALSE);
+  /* Reads check-in and parts in one transaction: one consistent snapshot. */
+  if (!store_begin (store, error))
+    goto out;
+  if (!store_prepare (store,
+                      "SELECT id, visit_id, submitted_at, missed_doses_14d FROM checkins"
+                      " WHERE visit_id = ?1 ORDER BY submitted_at DESC, rowid DESC LIMIT 1",
+                      &stmt, error))
+    goto out;
+  store_bind_text (stmt, 1, visit_id);
+  rc = sqlite3_step (stmt);
+  if (rc == SQLITE_DONE) {
+    g_set_error (error, STORE_ERROR, STORE_ERROR_NOT_FOUND, "no check-in for this visit");
+    goto out;
+  }
+  if (rc != SQLITE_ROW) {
+    store_set_sql_error (store, error, "get checkin");
+    goto out;
+  }
+  c = store_checkin_new ();
+  c->id = store_column_dup_text (stmt, 0);
+  c->visit_id = store_column_dup_text (stmt, 1);
+  if (!store_column_time (stmt, 2, &c->submitted_at_ms, error))
+    goto out;
+  c->missed_doses_14d =
+    sqlite3_column_type (stmt, 3) == SQLITE_NULL ? -1 : sqlite3_column_int (stmt, 3);
+  if (!read_checkin_parts (store, c, error))
+    goto out;
+  if (!store_commit (store, error))
+    goto out;
+  *out = *c;
+  g_free (c);  /* the contents moved to *out */
+  c = NULL;
+  ok = TRUE;
+out:
+  sqlite3_finalize (stmt);
+  if (!ok)
+    store_rollback (store);
+  store_checkin_free (c);
+  return ok;
+}
+
+void
+store_score_point_free (StoreScorePoint *point)
+{
+  if (!point)
+    return;
+  g_free (point->visit_id);
+  g_free (point->scale);
+  g_free (point->band);
+  g_free (point);
+}
+
+GPtrArray *
+store_patient_score_history (Store *store, const char *patient_id, GError **error)
+{
+  sqlite3_stmt *stmt = NULL;
+  GPtrArray *points = NULL;
+  gboolean exists = FALSE;
+  int rc;
+
+  g_return_val_if_fail (store != NULL, NULL);
+  if (!store_row_exists (store, "patients", patient_id, &exists, error))
+    goto out;
+  if (!exists) {
+    g_set_error (error, STORE_ERROR, STORE_ERROR_NOT_FOUND, "no such patient");
+    goto out;
+  }
+  /* The latest check-in per visit, chosen with the same order as
+   * store_get_latest_checkin, so trend and visit screen agree. */
+  if (!store_prepare (store,
+                      "SELECT v.id, v.scheduled_at, s.scale, s.total, s.band, s.alert"
+                      " FROM visits v"
+                      " JOIN checkins c ON c.id = (SELECT c2.id FROM checkins c2"
+                      "   WHERE c2.visit_id = v.id"
+                      "   ORDER BY c2.submitted_at DESC, c2.rowid DESC LIMIT 1)"
+                      " JOIN checkin_scales s ON s.checkin_id = c.id"
+                      " WHERE v.patient_id = ?1"
+                      " ORDER BY v.scheduled_at, v.created_at, v.id, s.scale",
+                      &stmt, error))
+    goto out;
+  store_bind_text (stmt, 1, patient_id);
+  points = g_ptr_array_new_with_free_func ((GDestroyNotify) store_score_point_free);
+  while ((rc = sqlite3_step (stmt)) == SQLITE_ROW) {
+    StoreScorePoint *p = g_new0 (StoreScorePoint, 1);
+    g_ptr_array_add (points, p);
+    p->visit_id = store_column_dup_text (stmt, 0);
+    if (!store_column_time (stmt, 1, &p->scheduled_at_ms, error))
+      goto fail;
+    p->scale = store_column_dup_text (stmt, 2);
+    p->total = (guint) sqlite3_column_int (stmt, 3);
+    p->band = store_column_dup_text (stmt, 4);
+    p->alert = sqlite3_column_int (stmt, 5) != 0;
+  }
+  if (rc != SQLITE_DONE) {
+    store_set_sql_error (store, error, "score history");
+    goto fail;
+  }
+  goto out;
+fail:
+  g_clear_pointer (&points, g_ptr_array_unref);
+out:
+  sqlite3_finalize (stmt);
+  return points;
+}
+
+/* ------------------------------------------------------------ notes */
+
+void
+store_note_free (StoreNote *note)
+{
+  if (!note)
+    return;
+  g_free (note->id);
+  g_free (note->visit_id);
+  g_free (note->author_id);
+  g_free (note->author_name);
+  g_free (note->text);
+  g_free (note);
+}
+
+char *
+store_add_note (Store *store, const char *visit_id, const char *author_id, const char *text,
+                GError **error)
+{
+  sqlite3_stmt *stmt = NULL;
+  char *id = NULL;
+  char *now = NULL;
+  gboolean exists = FALSE;
+  gboolean ok = FALSE;
+
+  g_return_val_if_fail (store != NULL, NULL);
+  if (!text_valid (text, NOTE_MAX_CHARS)) {
+    g_set_error (error, STORE_ERROR, STORE_ERROR_INVALID, "a note needs 1..%d characters",
+                 NOTE_MAX_CHARS);
+    return NULL;
+  }
+  if (!(now = store_format_time (store_now_ms (), error)))
+    goto out;
+  if (!store_begin (store, error))
+    goto out;
+  if (!store_row_exists (store, "visits", visit_id, &exists, error))
+    goto out;
+  if (!exists) {
+    g_set_error (error, STORE_ERROR, STORE_ERROR_NOT_FOUND, "no such visit");
+    goto out;
+  }
+  if (!store_row_exists (store, "staff", author_id, &exists, error))
+    goto out;
+  if (!exists) {
+    g_set_error (error, STORE_ERROR, STORE_ERROR_NOT_FOUND, "no such staff member");
+    goto out;
+  }
+  if (!store_prepare (store,
+                      "INSERT INTO notes (id, visit_id, author_id, at, text)"
+                      " VALUES (?1, ?2, ?3, ?4, ?5)",
+                      &stmt, error))
+    goto out;
+  id = g_uuid_string_random ();
+  store_bind_text (stmt, 1, id);
+  store_bind_text (stmt, 2, visit_id);
+  store_bind_text (stmt, 3, author_id);
+  store_bind_text (stmt, 4, now);
+  store_bind_text (stmt, 5, text);
+  if (!store_step_done (store, stmt, "insert note", error))
+    goto out;
+  if (!store_commit (store, error))
+    goto out;
+  ok = TRUE;
+out:
+  sqlite3_finalize (stmt);
+  if (!ok) {
+    store_rollback (store);
+    g_clear_pointer (&id, g_free);
+  }
+  g_free (now);
+  return id;
+}
+
+GPtrArray *
+store_list_notes (Store *store, const char *visit_id, GError **error)
+{
+  sqlite3_stmt *stmt = NULL;
+  GPtrArray *notes = NULL;
+  gboolean exists = FALSE;
+  int rc;
+
+  g_return_val_if_fail (store != NULL, NULL);
+  if (!store_row_exists (store, "visits", visit_id, &exists, error))
+    goto out;
+  if (!exists) {
+    g_set_error (error, STORE_ERROR, STORE_ERROR_NOT_FOUND, "no such visit");
+    goto out;
+  }
+  if (!store_prepare (store,
+                      "SELECT n.id, n.visit_id, n.author_id, s.display_name, n.at, n.text"
+                      " FROM notes n JOIN staff s ON s.id = n.author_id"
+                      " WHERE n.visit_id = ?1 ORDER BY n.at, n.rowid",
+                      &stmt, error))
+    goto out;
+  store_bind_text (stmt, 1, visit_id);
+  notes = g_ptr_array_new_with_free_func ((GDestroyNotify) store_note_free);
+  while ((rc = sqlite3_step (stmt)) == SQLITE_ROW) {
+    StoreNote *n = g_new0 (StoreNote, 1);
+    g_ptr_array_add (notes, n);
+    n->id = store_column_dup_text (stmt, 0);
+    n->visit_id = store_column_dup_text (stmt, 1);
+    n->author_id = store_column_dup_text (stmt, 2);
+    n->author_name = store_column_dup_text (stmt, 3);
+    if (!store_column_time (stmt, 4, &n->at_ms, error))
+      goto fail;
+    n->text = store_column_dup_text (stmt, 5);
+  }
+  if (rc != SQLITE_DONE) {
+    store_set_sql_error (store, error, "list notes");
+    goto fail;
+  }
+  goto out;
+fail:
+  g_clear_pointer (&notes, g_ptr_array_unref);
+out:
+  sqlite3_finalize (stmt);
+  return notes;
+}
+
+/* ------------------------------------------------------------ patient visits */
+
+GPtrArray *
+store_list_patient_visits (Store *store, const char *patient_id, GError **error)
+{
+  sqlite3_stmt *stmt = NULL;
+  GPtrArray *visits = NULL;
+  gboolean exists = FALSE;
+  int rc;
+
+  g_return_val_if_fail (store != NULL, NULL);
+  if (!store_row_exists (store, "patients", patient_id, &exists, error))
+    goto out;
+  if (!exists) {
+    g_set_error (error, STORE_ERROR, STORE_ERROR_NOT_FOUND, "no such patient");
+    goto out;
+  }
+  /* Same columns and order as store_visits.c's lists (its row reader is
+   * private to that file). */
+  if (!store_prepare (store,
+                      "SELECT v.id, v.patient_id, pa.display_name, v.provider_id,"
+                      " st.display_name, v.scheduled_at, v.state, v.modality, v.created_at"
+                      " FROM visits v JOIN patients pa ON pa.id = v.patient_id"
+                      " JOIN staff st ON st.id = v.provider_id"
+                      " WHERE v.patient_id = ?1 ORDER BY v.scheduled_at, v.created_at, v.id",
+                      &stmt, error))
+    goto out;
+  store_bind_text (stmt, 1, patient_id);
+  visits = g_ptr_array_new_with_free_func ((GDestroyNotify) store_visit_free);
+  while ((rc = sqlite3_step (stmt)) == SQLITE_ROW) {
+    StoreVisit *v = g_new0 (StoreVisit, 1);
+    g_ptr_array_add (visits, v);
+    v->id = store_column_dup_text (stmt, 0);
+    v->patient_id = store_column_dup_text (stmt, 1);
+    v->patient_name = store_column_dup_text (stmt, 2);
+    v->provider_id = store_column_dup_text (stmt, 3);
+    v->provider_name = store_column_dup_text (stmt, 4);
+    v->modality = store_column_dup_text (stmt, 7);
+    if (!store_column_time (stmt, 5, &v->scheduled_at_ms, error) ||
+        !store_column_time (stmt, 8, &v->created_at_ms, error))
+      goto fail;
+    if (!visit_state_from_name ((const char *) sqlite3_column_text (stmt, 6), &v->state)) {
+      g_set_error (error, STORE_ERROR, STORE_ERROR_SQL, "stored visit state is unknown");
+      goto fail;
+    }
+  }
+  if (rc != SQLITE_DONE) {
+    store_set_sql_error (store, error, "list patient visits");
+    goto fail;
+  }
+  goto out;
+fail:
+  g_clear_pointer (&visits, g_ptr_array_unref);
+out:
+  sqlite3_finalize (stmt);
+  return visits;
+}

@@ -1,0 +1,235 @@
+/* fhir_dump.c — writes the FHIR bundle of one realistic visit on stdout, for
+ * the outside validator in fhir.test.mjs.
+ *
+ * A temporary sqlite store gets the catalog, a psychiatrist, a patient, an
+ * earlier visit that started fluoxetine, and the exported visit: scheduled →
+ * waiting (check-in: PHQ-9 with item 9 = 1, GAD-7, a side effect, missed
+ * doses) → in progress (sertraline started at 50 mg then changed to 100 mg;
+ * fluoxetine switched to escitalopram 10 mg; alprazolam as needed) → ended.
+ *
+ * Exits 1 with a message on stderr at the first error. */
+#include <glib.h>
+#include <glib/gstdio.h>
+#include <stdio.h>
+#include <string.h>
+#include <jansson.h>
+
+#include "server/clinical.h"
+#include "server/fhir.h"
+#include "server/store.h"
+
+#define BASE_URL "https://telehealth.example"
+
+static const gint kPhq9[] = { 2, 2, 1, 2, 1, 1, 1, 0, 1 };   /* total 11, item 9 = 1 */
+static const gint kGad7[] = { 1, 2, 1, 1, 2, 1, 0 };         /* total 8 */
+
+/* The store's timeline has millisecond resolution: keep states apart. */
+static void
+tick (void)
+{
+  g_usleep (5 * 1000);
+}
+
+static gboolean
+sync_catalog (Store *store, const MedCatalog *catalog, GError **error)
+{
+  guint n = med_catalog_size (catalog);
+  StoreMedicationRow *rows = g_new0 (StoreMedicationRow, MAX (n, 1));
+  char **strengths = g_new0 (char *, n + 1);
+  gboolean ok;
+
+  for (guint i = 0; i < n; i++) {
+    const Medication *m = med_catalog_get (catalog, i);
+    GString *s = g_string_new ("[");
+
+    for (guint k = 0; k < m->n_strengths; k++)
+      g_string_append_printf (s, "%s%g", k ? "," : "", m->strengths[k]);
+    g_string_append_c (s, ']');
+    strengths[i] = g_string_free (s, FALSE);
+    rows[i] = (StoreMedicationRow) {
+      .id = m->id, .name = m->name, .rxnorm = m->rxnorm, .drug_class = m->drug_class,
+      .schedule = m->schedule, .unit = m->unit, .strengths_json = strengths[i],
+    };
+  }
+  ok = store_sync_medications (store, rows, n, error);
+  g_strfreev (strengths);
+  g_free (rows);
+  return ok;
+}
+
+static gboolean
+add_scale (StoreCheckin *checkin, ScaleKind kind, const gint *items, guint n_items,
+           GError **error)
+{
+  ScaleScore score;
+  StoreScaleResult *r;
+
+  if (!scale_score (kind, items, n_items, &score, error))
+    return FALSE;
+  r = g_new0 (StoreScaleResult, 1);
+  r->scale = g_strdup (scale_name (kind));
+  memcpy (r->items, items, n_items * sizeof *items);
+  r->n_items = n_items;
+  r->total = score.total;
+  r->band = g_strdup (score.band);
+  r->alert = score.alert;
+  r->positive = score.positive;
+  g_ptr_array_add (checkin->scales, r);
+  return TRUE;
+}
+
+static gboolean
+save_checkin (Store *store, const char *visit_id, GError **error)
+{
+  StoreCheckin *checkin = store_checkin_new ();
+  StoreSideEffect *effect;
+  char *id = NULL;
+  gboolean ok = FALSE;
+
+  checkin->submitted_at_ms = store_now_ms ();
+  checkin->missed_doses_14d = 2;
+  if (!add_scale (checkin, SCALE_PHQ9, kPhq9, G_N_ELEMENTS (kPhq9), error) ||
+      !add_scale (checkin, SCALE_GAD7, kGad7, G_N_ELEMENTS (kGad7), error))
+    goto out;
+  effect = g_new0 (StoreSideEffect, 1);
+  effect->name = g_strdup ("nausea");
+  effect->severity = 1;
+  g_ptr_array_add (checkin->side_effects, effect);
+  id = store_save_checkin (store, visit_id, checkin, error);
+  ok = id != NULL;
+out:
+  g_free (id);
+  store_checkin_free (checkin);
+  return ok;
+}
+
+/* Applies one adjustment; the new order's id goes to *order_id when wanted. */
+static gboolean
+adjust (Store *store, AdjustmentKind kind, const char *visit_id, const char *prescriber_id,
+        const char *replaces, const char *medication_id, double dose, const char *frequency,
+        const char *reason, char **order_id, GError **error)
+{
+  StoreAdjustment a = {
+    .kind = kind,
+    .visit_id = visit_id,
+    .prescriber_id = prescriber_id,
+    .pending = FALSE,
+    .reason = reason,
+    .replaces_order_id = replaces,
+    .medication_id = medication_id,
+    .dose = dose,
+    .unit = "mg",
+    .frequency = frequency,
+    .route = "oral",
+  };
+  StoreOrder *order = store_apply_adjustment (store, &a, error);
+
+  if (!order)
+    return FALSE;
+  if (order_id)
+    *order_id = g_strdup (order->id);
+  store_order_free (order);
+  return TRUE;
+}
+
+static gboolean
+move (Store *store, const char *visit_id, VisitState to, GError **error)
+{
+  tick ();
+  return store_set_visit_state (store, visit_id, to, error);
+}
+
+int
+main (void)
+{
+  GError *error = NULL;
+  MedCatalog *catalog = NULL;
+  Store *store = NULL;
+  char *dir = NULL, *db = NULL, *text = NULL;
+  char *staff = NULL, *patient = NULL, *earlier = NULL, *visit = NULL;
+  char *fluoxetine = NULL, *sertraline = NULL;
+  json_t *bundle = NULL;
+  gint64 now = store_now_ms ();
+  int status = 1;
+
+  if (!(dir = g_dir_make_tmp ("fhir-dump-XXXXXX", &error)))
+    goto out;
+  db = g_build_filename (dir, "telehealth.sqlite", NULL);
+  if (!(catalog = med_catalog_load (TH_CATALOG_PATH, &error)) ||
+      !(store = store_open (db, &error)) ||
+      !sync_catalog (store, catalog, &error))
+    goto out;
+
+  if (!(staff = store_create_staff (store, "Dr. Ada Moreau", "psychiatrist", &error)) ||
+      !(patient = store_create_patient (store, "Sam Rivera", &error)))
+    goto out;
+
+  /* Four weeks ago: fluoxetine started. */
+  if (!(earlier = store_create_visit (store, patient, staff, now - 28 * G_TIME_SPAN_DAY / 1000,
+                                      &error)) ||
+      !move (store, earlier, VISIT_IN_PROGRESS, &error) ||
+      !adjust (store, ADJUST_START, earlier, staff, NULL, "fluoxetine", 20, "every-morning",
+               "Major depressive disorder, moderate", &fluoxetine, &error) ||
+      !move (store, earlier, VISIT_ENDED, &error))
+    goto out;
+
+  /* Today's visit, the one exported. */
+  if (!(visit = store_create_visit (store, patient, staff, now - 10 * 60 * 1000, &error)) ||
+      !move (store, visit, VISIT_WAITING, &error) ||
+      !save_checkin (store, visit, &error) ||
+      !move (store, visit, VISIT_IN_PROGRESS, &error) ||
+      !adjust (store, ADJUST_START, visit, staff, NULL, "sertraline", 50, "once-daily",
+               "Persistent low mood", &sertraline, &error) ||
+      !adjust (store, ADJUST_CHANGE_DOSE, visit, staff, sertraline, "sertraline", 100,
+               "once-daily", "Partial response at 50 mg", NULL, &error) ||
+      !adjust (store, ADJUST_SWITCH, visit, staff, fluoxetine, "escitalopram", 10, "once-daily",
+               "Insomnia on fluoxetine", NULL, &error) ||
+      !adjust (store, ADJUST_START, visit, staff, NULL, "alprazolam", 0.25, "as-needed",
+               "Panic attacks", NULL, &error) ||
+      !move (store, visit, VISIT_ENDED, &error))
+    goto out;
+
+  if (!(bundle = fhir_visit_bundle (store, catalog, visit, BASE_URL, &error)))
+    goto out;
+  if (!(text = json_dumps (bundle, JSON_INDENT (2)))) {
+    g_set_error (&error, G_FILE_ERROR, G_FILE_ERROR_FAILED, "cannot serialize the bundle");
+    goto out;
+  }
+  if (fputs (text, stdout) < 0 || fputc ('\n', stdout) < 0 || fflush (stdout) != 0) {
+    g_set_error (&error, G_FILE_ERROR, G_FILE_ERROR_IO, "cannot write stdout");
+    goto out;
+  }
+  status = 0;
+out:
+  if (error) {
+    fprintf (stderr, "fhir_dump: %s\n", error->message);
+    g_error_free (error);
+  }
+  free (text);
+  json_decref (bundle);
+  if (store)
+    store_close (store);
+  if (catalog)
+    med_catalog_free (catalog);
+  if (db) {
+    static const char *const suffixes[] = { "", "-wal", "-shm", "-journal" };
+
+    for (gsize i = 0; i < G_N_ELEMENTS (suffixes); i++) {
+      char *path = g_strconcat (db, suffixes[i], NULL);
+
+      g_unlink (path);
+      g_free (path);
+    }
+  }
+  if (dir)
+    g_rmdir (dir);
+  g_free (db);
+  g_free (dir);
+  g_free (staff);
+  g_free (patient);
+  g_free (earlier);
+  g_free (visit);
+  g_free (fluoxetine);
+  g_free (sertraline);
+  return status;
+}

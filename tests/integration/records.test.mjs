@@ -1,0 +1,270 @@
+// Integration: the follow-up record over a real telehealthd and sqlite file:
+// check-in scoring, adjustments as linked orders, entered-in-error, a PA's
+// order pending until co-signed, the prescribing rules enforced by the
+// server, the patient timeline and the FHIR endpoint.
+import { test, before, after } from 'node:test';
+import assert from 'node:assert/strict';
+import { spawnSync } from 'node:child_process';
+import { mkdtempSync, writeFileSync, readFileSync, rmSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import path from 'node:path';
+import { startServer, fetchJson, fragmentOf, requireEnv } from '../e2e/lib.mjs';
+
+const { bin, root } = requireEnv();
+let server;
+let dataDir;
+let token;        // the demo psychiatrist's console token
+let demo;
+let patientToken;
+
+before(async () => {
+  dataDir = mkdtempSync(path.join(tmpdir(), 'th-records-'));
+  server = await startServer({ extraArgs: ['--data-dir', dataDir] });
+  demo = server.demo;
+  token = server.consoleToken;
+  patientToken = fragmentOf(demo.patient_url).token;
+});
+
+after(async () => {
+  if (server) await server.stop();
+  if (dataDir) rmSync(dataDir, { recursive: true, force: true });
+});
+
+const api = (p, opts = {}) => fetchJson(`${server.baseUrl}${p}`, { token, ...opts });
+
+function addStaff(name, role, supervisor) {
+  const args = ['--config', path.join(root, 'config', 'telehealth.conf'), '--data-dir', dataDir,
+    'admin', 'add-staff', '--name', name, '--role', role];
+  if (supervisor) args.push('--supervisor', supervisor);
+  const r = spawnSync(bin, args, { encoding: 'utf8', timeout: 15000 });
+  assert.equal(r.status, 0, r.stderr);
+  return JSON.parse(r.stdout.trim().split('\n').pop());
+}
+
+async function record(visitId, t = token) {
+  const r = await api(`/api/visits/${visitId}/record`, { token: t });
+  assert.equal(r.status, 200, r.text);
+  return r.json;
+}
+
+async function adjust(visitId, body, t = token) {
+  return api(`/api/visits/${visitId}/adjustments`, { token: t, method: 'POST', body });
+}
+
+test('the catalog lists the medications with RxNorm codes and schedules', async () => {
+  const r = await api('/api/catalog');
+  assert.equal(r.status, 200);
+  const byId = Object.fromEntries(r.json.medications.map((m) => [m.id, m]));
+  assert.equal(byId.sertraline.rxnorm, '36437');
+  assert.equal(byId.methylphenidate.schedule, 'II');
+  assert.equal(byId.methylphenidate.controlled, true);
+  assert.equal(byId.alprazolam.schedule, 'IV');
+  assert.equal(byId.sertraline.controlled, false);
+  assert.ok(r.json.frequencies.some((f) => f.code === 'once-daily'));
+});
+
+test('the patient check-in is scored by the published rules and item 9 raises an alert', async () => {
+  const url = `/api/visits/${demo.visit_id}/checkin`;
+  // Refusals first: none of them writes anything.
+  assert.equal((await api(url, { token: patientToken, method: 'POST', body: { phq9: [1, 2, 3] } })).status, 400);
+  assert.equal((await api(url, { token: patientToken, method: 'POST', body: { phq9: [0, 0, 0, 0, 0, 0, 0, 0, 7] } })).status, 400);
+  assert.equal((await api(url, { token: patientToken, method: 'POST', body: { mood: 'fine' } })).status, 400);
+  assert.equal((await api(url, { token, method: 'POST', body: { phq9: [0, 0, 0, 0, 0, 0, 0, 0, 0] } })).status, 403);
+  assert.equal((await api(url, { token: patientToken })).json.checkin, null);
+
+  const body = {
+    phq9: [1, 1, 1, 1, 1, 0, 0, 0, 1], // total 6: mild, item 9 above 0
+    gad7: [2, 2, 2, 2, 2, 0, 0],       // total 10: moderate
+    side_effects: [{ name: 'nausea', severity: 2 }],
+    missed_doses_14d: 3,
+  };
+  const r = await api(url, { token: patientToken, method: 'POST', body });
+  assert.equal(r.status, 201, r.text);
+  const scales = Object.fromEntries(r.json.checkin.scales.map((s) => [s.scale, s]));
+  assert.equal(scales.phq9.total, 6);
+  assert.equal(scales.phq9.band, 'mild');
+  assert.equal(scales.phq9.alert, true);
+  assert.equal(scales.gad7.total, 10);
+  assert.equal(scales.gad7.band, 'moderate');
+
+  const rec = await record(demo.visit_id);
+  assert.equal(rec.checkin.missed_doses_14d, 3);
+  assert.deepEqual(rec.checkin.side_effects, [{ name: 'nausea', severity: 2 }]);
+  assert.equal(rec.alerts.length, 1);
+  assert.equal(rec.alerts[0].kind, 'phq9-item9');
+  // The trend has the two past visits' PHQ-9 and today's.
+  const phq = rec.score_history.filter((p) => p.scale === 'phq9').map((p) => p.total);
+  assert.deepEqual(phq, [15, 8, 6]);
+  // Patients never read the provider's record.
+  assert.equal((await api(`/api/visits/${demo.visit_id}/record`, { token: patientToken })).status, 401);
+});
+
+test('a dose change leaves two orders linked by the replacement, the old one stopped', async () => {
+  const before = await record(demo.visit_id);
+  const sertraline = before.current_medications.find((o) => o.medication.id === 'sertraline');
+  assert.ok(sertraline, 'the demo patient takes sertraline');
+  assert.equal(sertraline.dose, 50);
+
+  // Bad requests write nothing.
+  const bad = [
+    [{ kind: 'change-dose', order_id: sertraline.id, dose: 37, frequency: 'once-daily', reason: 'x' }, 422],
+    [{ kind: 'change-dose', order_id: sertraline.id, dose: 100, frequency: 'hourly', reason: 'x' }, 422],
+    [{ kind: 'start', medication: 'unobtainium', dose: 1, frequency: 'once-daily', reason: 'x' }, 422],
+    [{ kind: 'start', medication: 'sertraline', dose: 50, frequency: 'once-daily', reason: 'x' }, 422],
+    [{ kind: 'change-dose', order_id: sertraline.id, dose: 100, frequency: 'once-daily' }, 400],
+    [{ kind: 'stop', reason: 'x' }, 400],
+    [{ kind: 'teleport', reason: 'x' }, 400],
+  ];
+  for (const [body, status] of bad) {
+    const r = await adjust(demo.visit_id, body);
+    assert.equal(r.status, status, `${JSON.stringify(body)} → ${r.text}`);
+  }
+  const stopped = before.orders.find((o) => o.status === 'stopped');
+  const r0 = await adjust(demo.visit_id, { kind: 'stop', order_id: stopped.id, reason: 'again' });
+  assert.equal(r0.status, 422, 'a stop of an order that is not active');
+  assert.equal((await record(demo.visit_id)).orders.length, before.orders.length, 'nothing written');
+
+  const r = await adjust(demo.visit_id, {
+    kind: 'change-dose', order_id: sertraline.id, dose: 100, frequency: 'once-daily', reason: 'Partial response at 50 mg',
+  });
+  assert.equal(r.status, 201, r.text);
+  assert.equal(r.json.status, 'active');
+  assert.equal(r.json.order.replaces, sertraline.id);
+  assert.equal(r.json.order.dose, 100);
+
+  const after = await record(demo.visit_id);
+  const old = after.orders.find((o) => o.id === sertraline.id);
+  assert.equal(old.status, 'stopped');
+  assert.equal(old.status_reason, 'Partial response at 50 mg');
+  const current = after.current_medications.filter((o) => o.medication.id === 'sertraline');
+  assert.deepEqual(current.map((o) => o.dose), [100]);
+  assert.equal(after.orders.length, before.orders.length + 1);
+
+  // A mistake is corrected by marking it, not by editing: history keeps both.
+  const err = await api(`/api/orders/${r.json.order.id}/entered-in-error`, {
+    method: 'POST', body: { reason: 'Meant for another patient' },
+  });
+  assert.equal(err.status, 200, err.text);
+  assert.equal(err.json.order.status, 'entered-in-error');
+  const again = await api(`/api/orders/${r.json.order.id}/entered-in-error`, { method: 'POST', body: { reason: 'twice' } });
+  assert.equal(again.status, 422);
+  const final = await record(demo.visit_id);
+  assert.equal(final.orders.length, after.orders.length);
+  assert.ok(final.orders.some((o) => o.id === sertraline.id && o.status === 'stopped'));
+  assert.ok(final.orders.some((o) => o.id === r.json.order.id && o.status === 'entered-in-error'));
+});
+
+test("a physician assistant's adjustment is pending until the supervising psychiatrist co-signs", async () => {
+  const me = (await api('/api/me')).json;
+  const pa = addStaff('Pat Assistant', 'pa', me.staff_id);
+  const other = addStaff('Dr. Other', 'psychiatrist');
+  const visit = await api('/api/visits', { token: pa.console_token, method: 'POST', body: { patient_name: 'PA Patient' } });
+  assert.equal(visit.status, 201, visit.text);
+  const vid = visit.json.visit_id;
+
+  const r = await adjust(vid, { kind: 'start', medication: 'escitalopram', dose: 10, frequency: 'once-daily', reason: 'Depression' }, pa.console_token);
+  assert.equal(r.status, 201, r.text);
+  assert.equal(r.json.status, 'pending');
+  let rec = await record(vid, pa.console_token);
+  assert.equal(rec.current_medications.length, 0, 'pending is not yet a current medication');
+
+  const queue = await api('/api/orders/pending');
+  assert.ok(queue.json.orders.some((o) => o.id === r.json.order.id));
+  assert.equal((await api(`/api/orders/${r.json.order.id}/cosign`, { token: other.console_token, method: 'POST' })).status, 403);
+  assert.equal((await api(`/api/orders/${r.json.order.id}/cosign`, { token: pa.console_token, method: 'POST' })).status, 403);
+  const ok = await api(`/api/orders/${r.json.order.id}/cosign`, { method: 'POST' });
+  assert.equal(ok.status, 200, ok.text);
+  assert.equal(ok.json.order.status, 'active');
+  rec = await record(vid, pa.console_token);
+  assert.deepEqual(rec.current_medications.map((o) => o.medication.id), ['escitalopram']);
+  assert.equal((await api(`/api/orders/${r.json.order.id}/cosign`, { method: 'POST' })).status, 422);
+
+  // Other staff cannot see this visit.
+  assert.equal((await api(`/api/visits/${vid}/record`, { token: other.console_token })).status, 404);
+});
+
+test('controlled substances: never in an audio-only visit; video while the policy window is open', async () => {
+  const me = (await api('/api/me')).json;
+  assert.equal(me.role, 'psychiatrist');
+  const patientId = (await record(demo.visit_id)).patient.id;
+  const audio = await api('/api/visits', { method: 'POST', body: { patient_id: patientId, modality: 'audio-only' } });
+  assert.equal(audio.status, 201, audio.text);
+  const refused = await adjust(audio.json.visit_id, { kind: 'start', medication: 'methylphenidate', dose: 10, frequency: 'twice-daily', reason: 'ADHD' });
+  assert.equal(refused.status, 403);
+  assert.equal(refused.json.error.code, 'prescribing-rule');
+  assert.equal(refused.json.error.rule, 'controlled-audio-only');
+  assert.match(refused.json.error.message, /audio-only/);
+  // The refused attempt is in the hash-chained audit trail.
+  const a = spawnSync(bin, ['--config', path.join(root, 'config', 'telehealth.conf'), '--data-dir', dataDir, 'admin', 'audit'],
+    { encoding: 'utf8', timeout: 15000 });
+  assert.equal(a.status, 0, a.stderr);
+  const lines = a.stdout.trim().split('\n').map((l) => JSON.parse(l));
+  assert.equal(lines.at(-1).chain_intact, true);
+  const attempt = lines.find((e) => e.action === 'prescribe.refused' && e.target === audio.json.visit_id);
+  assert.ok(attempt, 'refusal audited');
+  assert.equal(attempt.detail.rule, 'controlled-audio-only');
+  assert.equal(attempt.actor, me.staff_id);
+  // An uncontrolled medication is fine in the same audio-only visit.
+  const ok = await adjust(audio.json.visit_id, { kind: 'start', medication: 'atomoxetine', dose: 40, frequency: 'once-daily', reason: 'ADHD' });
+  assert.equal(ok.status, 201, ok.text);
+
+  const video = await api('/api/visits', { method: 'POST', body: { patient_id: patientId, modality: 'video' } });
+  const allowed = await adjust(video.json.visit_id, { kind: 'start', medication: 'methylphenidate', dose: 10, frequency: 'twice-daily', reason: 'ADHD' });
+  assert.equal(allowed.status, 201, allowed.text);
+  // The patient is now on ADHD medication: the check-in asks ASRS part A.
+  const ci = await api(`/api/visits/${video.json.visit_id}/checkin`);
+  assert.equal(ci.json.asks_asrs, true);
+});
+
+test('after the policy window: a controlled start needs a recent in-person evaluation', async () => {
+  const dir = mkdtempSync(path.join(tmpdir(), 'th-policy-'));
+  const conf = path.join(dir, 'closed.conf');
+  writeFileSync(conf, readFileSync(path.join(root, 'config', 'telehealth.conf'), 'utf8')
+    .replace(/telemedicine_policy_end = .*/, 'telemedicine_policy_end = 2020-01-31')
+    .replace(/catalog = .*/, `catalog = ${path.join(root, 'config', 'medications.json')}`));
+  const closed = await startServer({ extraArgs: ['--config', conf] });
+  try {
+    const t = closed.consoleToken;
+    const call = (p, o = {}) => fetchJson(`${closed.baseUrl}${p}`, { token: t, ...o });
+    const v = await call('/api/visits', { method: 'POST', body: { patient_name: 'New Patient' } });
+    const vid = v.json.visit_id;
+    const body = { kind: 'start', medication: 'amphetamine-mixed-salts', dose: 10, frequency: 'every-morning', reason: 'ADHD' };
+    const refused = await call(`/api/visits/${vid}/adjustments`, { method: 'POST', body });
+    assert.equal(refused.status, 403);
+    assert.equal(refused.json.error.rule, 'controlled-in-person');
+    const pid = (await call(`/api/visits/${vid}/record`)).json.patient.id;
+    const today = new Date().toISOString().slice(0, 10);
+    assert.equal((await call(`/api/patients/${pid}/in-person-evaluation`, { method: 'POST', body: { date: '2999-01-01' } })).status, 422);
+    assert.equal((await call(`/api/patients/${pid}/in-person-evaluation`, { method: 'POST', body: { date: today } })).status, 200);
+    const allowed = await call(`/api/visits/${vid}/adjustments`, { method: 'POST', body });
+    assert.equal(allowed.status, 201, allowed.text);
+  } finally {
+    await closed.stop();
+    rmSync(dir, { recursive: true, force: true });
+  }
+});
+
+test('notes, the patient timeline and the FHIR export', async () => {
+  const n = await api(`/api/visits/${demo.visit_id}/notes`, { method: 'POST', body: { text: 'Discussed sleep hygiene.' } });
+  assert.equal(n.status, 201, n.text);
+  assert.equal((await api(`/api/visits/${demo.visit_id}/notes`, { method: 'POST', body: { text: '   ' } })).status, 400);
+  const rec = await record(demo.visit_id);
+  assert.ok(rec.notes.some((x) => x.text === 'Discussed sleep hygiene.'));
+
+  const tl = await api(`/api/patients/${rec.patient.id}/timeline`);
+  assert.equal(tl.status, 200, tl.text);
+  const ids = tl.json.visits.map((v) => v.id);
+  for (const id of demo.past_visit_ids) assert.ok(ids.includes(id));
+  const past = tl.json.visits.find((v) => v.id === demo.past_visit_ids[1]);
+  assert.ok(past.scores.some((s) => s.scale === 'phq9' && s.total === 8));
+  assert.deepEqual(past.adjustments.map((o) => o.action).sort(), ['change-dose', 'switch']);
+  const times = tl.json.visits.map((v) => Date.parse(v.scheduled_at));
+  assert.deepEqual(times, [...times].sort((a, b) => a - b));
+
+  const res = await fetch(`${server.baseUrl}/api/visits/${demo.past_visit_ids[1]}/fhir`, { headers: { Authorization: `Bearer ${token}` } });
+  assert.equal(res.status, 200);
+  assert.match(res.headers.get('content-type'), /application\/fhir\+json/);
+  const bundle = await res.json();
+  assert.equal(bundle.resourceType, 'Bundle');
+  assert.ok(bundle.entry.some((e) => e.resource.resourceType === 'MedicationRequest' && e.resource.priorPrescription));
+});
