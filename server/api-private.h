@@ -36,7 +36,7 @@ gboolean th_require_own_visit (ThApp *app, const char *staff_id, const char *vis
 json_t *th_parse_body (const ThHttpRequest *req, ThHttpResponse *r);
 json_t *th_visit_summary_json (const StoreVisit *v);
 json_t *th_checkin_json (const StoreCheckin *c);
-json_t *th_order_json (const StoreOrder *o);
+json_t *th_order_json (ThApp *app, const StoreOrder *o);
 
 /* Splits "/api/<collection>/<id>[/<action>]"; the id must look like ours. */
 gboolean th_route_parts (const char *path, const char *collection, char **id, char **action);

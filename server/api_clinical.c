@@ -58,12 +58,12 @@ note_json (const StoreNote *n)
 }
 
 static json_t *
-orders_json (GPtrArray *orders)
+orders_json (ThApp *app, GPtrArray *orders)
 {
   json_t *list = json_array ();
 
   for (guint i = 0; orders && i < orders->len; i++)
-    json_array_append_new (list, th_order_json (g_ptr_array_index (orders, i)));
+    json_array_append_new (list, th_order_json (app, g_ptr_array_index (orders, i)));
   return list;
 }
 
@@ -411,8 +411,8 @@ get_record (ThApp *app, const ThHttpRequest *req, ThHttpResponse *r, const char 
                                       "patient", patient_json (app, visit.patient_id, visit.patient_name),
                                       "checkin", checkin, "alerts", alerts,
                                       "score_history", trend,
-                                      "current_medications", orders_json (current),
-                                      "orders", orders_json (orders),
+                                      "current_medications", orders_json (app, current),
+                                      "orders", orders_json (app, orders),
                                       "notes", notes_json (notes)));
 out:
   store_visit_clear (&visit);
@@ -533,7 +533,7 @@ get_timeline (ThApp *app, const ThHttpRequest *req, ThHttpResponse *r, const cha
                                                       "display_name",
                                                       v->provider_name ? v->provider_name : ""));
     json_object_set_new (item, "scores", scores);
-    json_object_set_new (item, "adjustments", orders_json (orders));
+    json_object_set_new (item, "adjustments", orders_json (app, orders));
     json_object_set_new (item, "notes", notes_json (notes));
     json_array_append_new (list, item);
   }

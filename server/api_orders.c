@@ -11,17 +11,19 @@
 #define MAX_REASON_CHARS 1000
 
 json_t *
-th_order_json (const StoreOrder *o)
+th_order_json (ThApp *app, const StoreOrder *o)
 {
+  const Medication *med = med_catalog_find (app->catalog, o->medication_id);
   g_autofree char *created = th_iso_from_ms (o->created_at_ms);
   g_autofree char *status_at = th_iso_from_ms (o->status_at_ms ? o->status_at_ms : o->created_at_ms);
 
-  return json_pack ("{s:s, s:{s:s, s:s, s:s}, s:f, s:s, s:s, s:s, s:s, s:s, s:s, s:s, s:s, s:o,"
+  return json_pack ("{s:s, s:{s:s, s:s, s:s, s:s, s:b}, s:f, s:s, s:s, s:s, s:s, s:s, s:s, s:s, s:s, s:o,"
                     " s:o, s:{s:s, s:s}, s:s, s:o}",
                     "id", o->id,
                     "medication", "id", o->medication_id, "name",
                     o->medication_name ? o->medication_name : o->medication_id, "rxnorm",
-                    o->rxnorm ? o->rxnorm : "",
+                    o->rxnorm ? o->rxnorm : "", "schedule", med ? med->schedule : "none",
+                    "controlled", med ? medication_is_controlled (med) : FALSE,
                     "dose", o->dose, "unit", o->unit, "frequency", o->frequency, "route", o->route,
                     "action", o->action, "reason", o->reason ? o->reason : "", "status", o->status,
                     "created_at", created, "status_at", status_at,
@@ -212,7 +214,7 @@ post_adjustment (ThApp *app, const ThHttpRequest *req, ThHttpResponse *r, const 
             json_pack ("{s:s, s:s, s:s}", "kind", kind_name, "visit", visit_id, "medication",
                        created->medication_id));
   th_respond_json (r, 201, json_pack ("{s:s, s:o}", "status", created->status, "order",
-                                      th_order_json (created)));
+                                      th_order_json (app, created)));
 out:
   if (created)
     store_order_free (created);
@@ -230,7 +232,7 @@ respond_order (ThApp *app, ThHttpResponse *r, guint status, const char *order_id
     th_respond_error (r, 500, "internal", "the order could not be read back");
     return;
   }
-  th_respond_json (r, status, json_pack ("{s:o}", "order", th_order_json (&o)));
+  th_respond_json (r, status, json_pack ("{s:o}", "order", th_order_json (app, &o)));
   store_order_clear (&o);
 }
 
@@ -306,7 +308,7 @@ get_pending (ThApp *app, const ThHttpRequest *req, ThHttpResponse *r)
   }
   list = json_array ();
   for (guint i = 0; i < orders->len; i++)
-    json_array_append_new (list, th_order_json (g_ptr_array_index (orders, i)));
+    json_array_append_new (list, th_order_json (app, g_ptr_array_index (orders, i)));
   th_respond_json (r, 200, json_pack ("{s:o}", "orders", list));
 }
 

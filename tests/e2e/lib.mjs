@@ -340,3 +340,48 @@ export async function runVisit(server, demo = server.demo, { log = () => {}, bef
     await Promise.all([patient.close(), provider.close()]);
   }
 }
+
+// ------------------------------------------------------------------ record helpers (issue 3)
+
+// Opens the patient's link and presses Join; resolves in the waiting room.
+export async function joinAsPatient(participant, url, { timeout = 15000 } = {}) {
+  const { page } = participant;
+  await page.goto(url, { waitUntil: 'load' });
+  const join = page.locator('[data-testid="join"]');
+  await join.waitFor({ state: 'visible', timeout });
+  await waitFor(() => join.isEnabled(), { timeout, what: `${participant.name}: Join button enabled` });
+  await join.click();
+  await page.waitForSelector('text=The provider will admit you shortly', { timeout });
+}
+
+// Opens the provider console and admits the first person waiting.
+export async function openConsoleAndAdmit(participant, url, { timeout = 15000 } = {}) {
+  const { page } = participant;
+  await page.goto(url, { waitUntil: 'load' });
+  const admit = page.locator('[data-testid="admit"]').first();
+  await admit.waitFor({ state: 'visible', timeout });
+  await waitFor(() => admit.isEnabled(), { timeout, what: `${participant.name}: Admit enabled` });
+  const waitingText = await page.innerText('[data-testid="waiting-list"]');
+  await admit.click();
+  return waitingText;
+}
+
+// Answers the waiting-room check-in. answers: {phq9: [9 ints], gad7: [7],
+// asrs_a?: [6], sideEffects?: {name: severity}, missedDoses?: n}. Radios are
+// data-testid "<scale>-<item 1-based>-<value>".
+export async function fillCheckin(page, answers, { timeout = 15000 } = {}) {
+  await page.locator('[data-testid="checkin-form"]').waitFor({ state: 'visible', timeout });
+  for (const scale of ['phq9', 'gad7', 'asrs_a']) {
+    const values = answers[scale];
+    if (!values) continue;
+    for (let i = 0; i < values.length; i += 1) {
+      await page.check(`[data-testid="${scale}-${i + 1}-${values[i]}"]`, { timeout });
+    }
+  }
+  for (const [name, severity] of Object.entries(answers.sideEffects || {})) {
+    await page.selectOption(`[data-testid="side-effect-${name}"]`, String(severity), { timeout });
+  }
+  if (answers.missedDoses !== undefined) {
+    await page.fill('[data-testid="missed-doses"]', String(answers.missedDoses), { timeout });
+  }
+}

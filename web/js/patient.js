@@ -3,6 +3,7 @@
 // (video call) → ended or left.
 
 import { VisitClient } from './visit-client.js';
+import { Checkin } from './checkin.js';
 import {
   $, readFragment, getLocalMedia, serverErrorText, showVisitState,
   wireMediaToggles, stopStream, showMessage,
@@ -31,6 +32,8 @@ let token = readFragment().token || '';
 let localStream = null;
 let client = null;
 let phase = 'idle'; // idle | joining | joined | done
+let visitId = '';
+const checkin = new Checkin(document.getElementById('checkin'), { token });
 
 const renderToggles = wireMediaToggles(ui.mute, ui.camera, () => localStream);
 
@@ -58,6 +61,8 @@ function render(state) {
   ui.remoteTile.hidden = !inCall;
   if (state === 'scheduled' || state === 'waiting') setNotice(WAITING_TEXT);
   else if (inCall) setNotice('');
+  // The optional questions sit beside the waiting message; admission hides them.
+  checkin.update(visitId, state);
 }
 
 async function join() {
@@ -72,6 +77,7 @@ async function join() {
   client = new VisitClient({ hello: { token }, remoteVideo: ui.remoteVideo, localStream });
   client.addEventListener('welcome', (ev) => {
     phase = 'joined';
+    if (ev.detail.visit) visitId = ev.detail.visit;
     ui.join.hidden = true;
     ui.leave.hidden = false;
     if (ev.detail.display_name) document.title = `Video visit: ${ev.detail.display_name}`;
@@ -169,6 +175,7 @@ ui.playRemote.addEventListener('click', () => {
 });
 window.addEventListener('hashchange', () => {
   token = readFragment().token || '';
+  checkin.token = token;
   if (phase === 'idle') showJoinButton('Join visit');
 });
 window.addEventListener('pagehide', () => {

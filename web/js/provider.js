@@ -4,6 +4,7 @@
 // the call and the End visit button.
 
 import { VisitClient } from './visit-client.js';
+import { RecordPanel } from './record-panel.js';
 import {
   $, readFragment, getLocalMedia, serverErrorText, showVisitState, waitingFor,
   clockTime, wireMediaToggles, showMessage,
@@ -39,6 +40,8 @@ let waitingList = [];
 let client = null;
 let localStream = null;
 let mediaReady = Promise.resolve(null);
+
+const record = new RecordPanel(document.getElementById('record'), { token });
 
 const renderToggles = wireMediaToggles(ui.mute, ui.camera, () => localStream);
 
@@ -164,6 +167,7 @@ function renderWaiting() {
 
 function renderState(state) {
   showVisitState(ui.state, state, 'provider');
+  if (state) record.setVisitState(state);
   ui.endVisit.disabled = !client || state === 'ended' || !state;
   ui.remoteTile.hidden = state !== 'in_progress';
   const v = currentVisitInfo();
@@ -194,6 +198,7 @@ function selectVisit(id) {
   renderWaiting();
   renderState('');
   ui.state.textContent = 'Connecting…';
+  record.setVisit(id);
 
   // Connect at once; an offer (only after an admit) waits for the camera.
   const c = new VisitClient({ hello: { token, visit: id }, remoteVideo: ui.remoteVideo, localStream: mediaReady });
@@ -206,10 +211,12 @@ function selectVisit(id) {
     if (client !== c) return;
     waitingList = ev.detail.participants;
     renderWaiting();
+    record.refresh();
   });
   c.addEventListener('peer-state', (ev) => {
     if (client !== c) return;
     const p = ev.detail;
+    record.refresh(); // a check-in may have arrived with the patient
     const who = p.display_name || p.role || 'The participant';
     if (p.state === 'left') setNotice(`${who} left the visit.`);
     else if (p.state === 'connected') setNotice(`${who} is connected.`);

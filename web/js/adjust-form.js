@@ -1,0 +1,265 @@
+// adjust-form.js: the prescription adjustment form in the provider record
+// (start, change dose, switch, stop). The server enforces every rule; this
+// form only offers sensible choices and shows the server's refusals as sent.
+
+import { apiRequest, enc, capitalize } from './api.js';
+import { doseLine, isControlled, scheduleText, STATUS_WORDS } from './meds.js';
+
+const NEEDS = {
+  start: { order: false, medication: true, dose: true },
+  'change-dose': { order: true, medication: false, dose: true },
+  switch: { order: true, medication: true, dose: true },
+  stop: { order: true, medication: false, dose: false },
+};
+
+const RULE_WORDS = {
+  role: 'who may prescribe',
+  'controlled-audio-only': 'controlled substances in an audio-only visit',
+  'controlled-in-person': 'controlled substances without an in-person evaluation',
+};
+
+function option(value, text, extra = {}) {
+  const o = document.createElement('option');
+  o.value = value;
+  o.textContent = text;
+  Object.assign(o, extra);
+  return o;
+}
+
+function numberText(n) {
+  return String(Math.round(Number(n) * 1000) / 1000);
+}
+
+export class AdjustForm {
+  // form: the <form data-testid="adjust-form">; token: console token;
+  // onSaved(result): called after the server accepted an adjustment.
+  constructor(form, { token, onSaved }) {
+    this.form = form;
+    this.token = token;
+    this.onSaved = onSaved;
+    this.visitId = '';
+    this.catalog = { medications: [], frequencies: [], routes: [] };
+    this.current = [];
+    this.busy = false;
+    const q = (id) => form.querySelector(`[data-testid="${id}"]`);
+    this.kind = q('adjust-kind');
+    this.order = q('adjust-order');
+    this.medication = q('adjust-medication');
+    this.dose = q('adjust-dose');
+    this.frequency = q('adjust-frequency');
+    this.route = form.querySelector('#adjust-route');
+    this.reason = q('adjust-reason');
+    this.submitBtn = q('adjust-submit');
+    this.error = q('adjust-error');
+    this.done = q('adjust-done');
+    this.unit = form.querySelector('#adjust-unit');
+    this.controlledNote = form.querySelector('#adjust-controlled');
+    this.fields = {
+      order: form.querySelector('#adjust-order-field'),
+      medication: form.querySelector('#adjust-medication-field'),
+      dose: form.querySelector('#adjust-dose-field'),
+    };
+    this.kind.addEventListener('change', () => this.onKindChange());
+    this.order.addEventListener('change', () => this.onOrderChange());
+    this.medication.addEventListener('change', () => this.fillDoses());
+    this.dose.addEventListener('change', () => this.clearMessages());
+    form.addEventListener('submit', (ev) => { ev.preventDefault(); this.submit(); });
+    this.onKindChange();
+  }
+
+  setVisit(id) {
+    if (id === this.visitId) return;
+    this.visitId = id;
+    this.reason.value = '';
+    this.clearMessages();
+  }
+
+  setCatalog(catalog) {
+    this.catalog = {
+      medications: Array.isArray(catalog && catalog.medications) ? catalog.medications : [],
+      frequencies: Array.isArray(catalog && catalog.frequencies) ? catalog.frequencies : [],
+      routes: Array.isArray(catalog && catalog.routes) && catalog.routes.length ? catalog.routes : ['oral'],
+    };
+    const keepMed = this.medication.value;
+    this.medication.replaceChildren(option('', 'Choose a medication'));
+    const byClass = new Map();
+    for (const m of this.catalog.medications) {
+      const cls = m.class || 'other';
+      if (!byClass.has(cls)) byClass.set(cls, []);
+      byClass.get(cls).push(m);
+    }
+    for (const [cls, meds] of [...byClass.entries()].sort((a, b) => a[0].localeCompare(b[0]))) {
+      const group = document.createElement('optgroup');
+      group.label = capitalize(cls);
+      for (const m of meds.slice().sort((a, b) => a.name.localeCompare(b.name))) {
+        const controlled = m.controlled || isControlled(m.schedule);
+        group.append(option(m.id, `${capitalize(m.name)}${controlled ? ` (${scheduleText(m.schedule)}, controlled)` : ''}`));
+      }
+      this.medication.append(group);
+    }
+    this.medication.value = keepMed;
+    const keepFreq = this.frequency.value;
+    this.frequency.replaceChildren(...this.catalog.frequencies.map((f) => option(f.code, f.text)));
+    if (keepFreq) this.frequency.value = keepFreq;
+    const keepRoute = this.route.value;
+    this.route.replaceChildren(...this.catalog.routes.map((r) => option(r, r)));
+    this.route.value = keepRoute || (this.catalog.routes.includes('oral') ? 'oral' : this.catalog.routes[0]);
+    this.fillDoses();
+  }
+
+  // meds: the record's current_medications.
+  setCurrent(meds) {
+    this.current = Array.isArray(meds) ? meds : [];
+    const keep = this.order.value;
+    this.order.replaceChildren(option('', this.current.length ? 'Choose an order' : 'No current medications'),
+      ...this.current.map((o) => option(String(o.id), `${doseLine(o, this.catalog)} (${STATUS_WORDS[o.status] || o.status})`)));
+    if (keep && this.current.some((o) => String(o.id) === keep)) this.order.value = keep;
+    else if (keep) this.onOrderChange();
+  }
+
+  selectedOrder() {
+    return this.current.find((o) => String(o.id) === this.order.value) || null;
+  }
+
+  catalogMed(id) {
+    return this.catalog.medications.find((m) => m.id === id) || null;
+  }
+
+  onKindChange() {
+    const need = NEEDS[this.kind.value] || NEEDS.start;
+    this.fields.order.hidden = !need.order;
+    this.fields.medication.hidden = !need.medication;
+    this.fields.dose.hidden = !need.dose;
+    this.submitBtn.textContent = {
+      start: 'Start medication', 'change-dose': 'Change dose', switch: 'Switch medication', stop: 'Stop medication',
+    }[this.kind.value] || 'Save';
+    this.clearMessages();
+    this.fillDoses();
+  }
+
+  onOrderChange() {
+    const o = this.selectedOrder();
+    if (o && this.kind.value === 'change-dose') {
+      if (o.frequency) this.frequency.value = o.frequency;
+      if (o.route) this.route.value = o.route;
+    }
+    this.clearMessages();
+    this.fillDoses();
+  }
+
+  // The medication whose strengths the dose select offers.
+  doseMedication() {
+    if (this.kind.value === 'change-dose') {
+      const o = this.selectedOrder();
+      return o && o.medication ? this.catalogMed(o.medication.id) : null;
+    }
+    return this.catalogMed(this.medication.value);
+  }
+
+  fillDoses() {
+    const med = this.doseMedication();
+    const keep = this.dose.value;
+    const current = this.kind.value === 'change-dose' ? this.selectedOrder() : null;
+    const strengths = med && Array.isArray(med.strengths) ? med.strengths : [];
+    this.dose.replaceChildren(option('', strengths.length ? 'Choose a dose' : 'Choose a medication first'),
+      ...strengths.map((s) => option(String(s), `${numberText(s)} ${med.unit || ''}${current && Number(current.dose) === Number(s) ? ' (current)' : ''}`)));
+    if (keep && strengths.some((s) => String(s) === keep)) this.dose.value = keep;
+    this.unit.textContent = (med && med.unit) || '';
+    const shownMed = this.kind.value === 'stop' ? null : med;
+    const controlled = shownMed && (shownMed.controlled || isControlled(shownMed.schedule));
+    this.controlledNote.hidden = !controlled;
+    this.controlledNote.textContent = controlled
+      ? `${capitalize(shownMed.name)} is a controlled substance (${scheduleText(shownMed.schedule)}). Starting or increasing it in a remote visit follows the telemedicine rules.`
+      : '';
+  }
+
+  clearMessages() {
+    this.error.hidden = true;
+    this.error.replaceChildren();
+    this.done.textContent = '';
+    for (const f of this.form.querySelectorAll('[aria-invalid]')) f.removeAttribute('aria-invalid');
+  }
+
+  showError(lines, focus) {
+    this.error.replaceChildren(...lines.map((l) => {
+      const p = document.createElement('p');
+      p.textContent = l;
+      return p;
+    }));
+    this.error.hidden = false;
+    if (focus) {
+      focus.setAttribute('aria-invalid', 'true');
+      focus.focus();
+    }
+  }
+
+  // Checks what the page can check; returns the body or null (error shown).
+  collect() {
+    const kind = this.kind.value;
+    const need = NEEDS[kind];
+    const body = { kind };
+    const order = this.selectedOrder();
+    if (need.order) {
+      if (!order) { this.showError(['Choose the current order this acts on.'], this.order); return null; }
+      body.order_id = order.id;
+    }
+    if (need.medication) {
+      if (!this.medication.value) { this.showError(['Choose a medication.'], this.medication); return null; }
+      body.medication = this.medication.value;
+    }
+    if (need.dose) {
+      if (!this.dose.value) { this.showError(['Choose a dose.'], this.dose); return null; }
+      if (kind === 'change-dose' && order && Number(order.dose) === Number(this.dose.value)) {
+        this.showError(['The new dose is the same as the current one. Choose a different dose.'], this.dose);
+        return null;
+      }
+      const med = this.doseMedication();
+      body.dose = Number(this.dose.value);
+      body.unit = (med && med.unit) || (order && order.unit) || 'mg';
+      if (this.frequency.value) body.frequency = this.frequency.value;
+      if (this.route.value) body.route = this.route.value;
+    }
+    const reason = this.reason.value.trim();
+    if (!reason) { this.showError(['Give a reason: it is part of the record.'], this.reason); return null; }
+    body.reason = reason;
+    return body;
+  }
+
+  async submit() {
+    if (this.busy || !this.visitId) return;
+    this.clearMessages();
+    const body = this.collect();
+    if (!body) return;
+    this.busy = true;
+    const label = this.submitBtn.textContent;
+    this.submitBtn.disabled = true;
+    this.submitBtn.textContent = 'Saving…';
+    try {
+      const res = await apiRequest(`/api/visits/${enc(this.visitId)}/adjustments`, { token: this.token, method: 'POST', body });
+      const o = res && res.order;
+      const what = o ? doseLine(o, this.catalog) : 'The adjustment';
+      this.done.textContent = res && res.status === 'pending'
+        ? `Saved: ${what}. It is awaiting co-signature by the supervising psychiatrist.`
+        : `Saved: ${what}.`;
+      this.reason.value = '';
+      this.dose.value = '';
+      if (this.onSaved) await this.onSaved(res);
+    } catch (err) {
+      const lines = [];
+      if (err.code === 'prescribing-rule') {
+        lines.push(`Refused by the prescribing rules${err.rule ? ` (${RULE_WORDS[err.rule] || err.rule})` : ''}:`);
+      } else if (err.code === 'invalid') {
+        lines.push('The server did not accept this adjustment:');
+      } else {
+        lines.push(`The adjustment was not saved (${err.status ? `HTTP ${err.status}` : 'no connection'}):`);
+      }
+      lines.push(err.serverMessage || err.message);
+      if (err.status >= 400 && err.status < 500) lines.push('Nothing was changed.');
+      this.showError(lines);
+    } finally {
+      this.busy = false;
+      this.submitBtn.disabled = false;
+      this.submitBtn.textContent = label;
+    }
+  }
+}

@@ -1,0 +1,74 @@
+// api.js: JSON over fetch with a Bearer token (tests/CONTRACT.md). Errors
+// become an ApiError carrying the server's code, message (verbatim) and, for
+// a refused prescribing rule, the rule.
+
+export class ApiError extends Error {
+  constructor(status, body) {
+    const e = (body && body.error) || {};
+    super(e.message || (status ? `The server answered ${status}.` : 'The server could not be reached.'));
+    this.name = 'ApiError';
+    this.status = status;
+    this.code = e.code || (status ? `http-${status}` : 'network');
+    this.rule = e.rule || null;
+    this.serverMessage = e.message || '';
+  }
+}
+
+export async function apiRequest(path, { token, method = 'GET', body, timeout = 15000 } = {}) {
+  const headers = { Accept: 'application/json' };
+  if (token) headers.Authorization = `Bearer ${token}`;
+  if (body !== undefined) headers['Content-Type'] = 'application/json';
+  let res;
+  try {
+    res = await fetch(path, {
+      method,
+      headers,
+      body: body === undefined ? undefined : JSON.stringify(body),
+      cache: 'no-store',
+      credentials: 'same-origin',
+      signal: AbortSignal.timeout(timeout),
+    });
+  } catch {
+    throw new ApiError(0, null);
+  }
+  let json = null;
+  try { json = await res.json(); } catch { /* empty or not JSON */ }
+  if (!res.ok) throw new ApiError(res.status, json);
+  return json;
+}
+
+export const enc = encodeURIComponent;
+
+// Small DOM helper: el('p', {className: 'x', dataset: {testid: 'y'}}, 'text', child)
+export function el(tag, props = {}, ...children) {
+  const node = document.createElement(tag);
+  for (const [k, v] of Object.entries(props)) {
+    if (v === undefined || v === null || v === false) continue;
+    if (k === 'dataset') Object.assign(node.dataset, v);
+    else if (k === 'attrs') for (const [a, av] of Object.entries(v)) { if (av !== undefined && av !== null && av !== false) node.setAttribute(a, av === true ? '' : String(av)); }
+    else if (k in node) node[k] = v;
+    else node.setAttribute(k, String(v));
+  }
+  for (const c of children.flat()) {
+    if (c === undefined || c === null || c === false) continue;
+    node.append(c instanceof Node ? c : String(c));
+  }
+  return node;
+}
+
+export function dateTime(iso) {
+  const t = Date.parse(iso);
+  if (Number.isNaN(t)) return '';
+  return new Date(t).toLocaleString([], { year: 'numeric', month: 'short', day: 'numeric', hour: '2-digit', minute: '2-digit' });
+}
+
+export function shortDate(iso) {
+  const t = Date.parse(iso);
+  if (Number.isNaN(t)) return '';
+  return new Date(t).toLocaleDateString([], { year: 'numeric', month: 'short', day: 'numeric' });
+}
+
+export function capitalize(s) {
+  const t = String(s || '');
+  return t.charAt(0).toUpperCase() + t.slice(1);
+}

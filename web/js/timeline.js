@@ -1,0 +1,116 @@
+// timeline.js: one patient's visits with their scores, prescription
+// adjustments and notes (GET /api/patients/<id>/timeline). The console token
+// and the patient id come in the fragment: #token=...&patient=...
+
+import { readFragment } from './common.js';
+import { apiRequest, enc, el, dateTime, capitalize } from './api.js';
+import { scoreText } from './scales.js';
+import { trendView } from './trend.js';
+import { doseLine, statusBadge, scheduleBadge, orderSchedule, ACTION_WORDS, STATUS_WORDS } from './meds.js';
+
+const ui = {
+  title: document.getElementById('tl-title'),
+  error: document.getElementById('error'),
+  status: document.getElementById('tl-status'),
+  trendSection: document.getElementById('tl-trend-section'),
+  trend: document.querySelector('[data-testid="timeline-trend"]'),
+  orderControls: document.getElementById('tl-order-controls'),
+  order: document.getElementById('tl-order'),
+  orderWords: document.getElementById('tl-order-words'),
+  visitsHeading: document.getElementById('tl-visits-heading'),
+  visits: document.getElementById('tl-visits'),
+};
+
+const STATE_WORDS = { scheduled: 'scheduled', waiting: 'patient waiting', in_progress: 'in progress', ended: 'ended' };
+
+let data = null;
+let catalog = null;
+let newestFirst = false;
+
+function showError(text) {
+  ui.error.textContent = text;
+  ui.error.hidden = !text;
+}
+
+function visitItem(v) {
+  const rank = (k) => { const i = ['phq9', 'gad7', 'asrs_a'].indexOf(k); return i < 0 ? 9 : i; };
+  const scores = (Array.isArray(v.scores) ? v.scores.slice() : []).sort((a, b) => rank(a.scale) - rank(b.scale));
+  const adjustments = Array.isArray(v.adjustments) ? v.adjustments : [];
+  const notes = Array.isArray(v.notes) ? v.notes : [];
+  const provider = v.provider && v.provider.display_name;
+  return el('li', { className: 'tl-visit', dataset: { testid: `timeline-visit-${v.id}` } },
+    el('h3', {}, dateTime(v.scheduled_at) || 'Visit'),
+    el('p', { className: 'muted' }, [
+      capitalize(STATE_WORDS[v.state] || v.state || ''),
+      v.modality ? (v.modality === 'audio-only' ? 'audio only' : v.modality) : '',
+      provider ? `with ${provider}` : '',
+    ].filter(Boolean).join(' · ')),
+    el('h4', {}, 'Scores'),
+    scores.length
+      ? el('ul', {}, scores.map((s) => el('li', { dataset: { testid: `timeline-score-${s.scale}` } }, scoreText(s),
+        s.alert ? el('span', { className: 'badge badge-alert' }, 'item 9 alert') : null)))
+      : el('p', { className: 'muted' }, 'No check-in.'),
+    el('h4', {}, 'Prescription adjustments'),
+    adjustments.length
+      ? el('ul', {}, adjustments.map((o) => el('li', {},
+        `${ACTION_WORDS[o.action] || capitalize(o.action || '')}: `, el('strong', {}, doseLine(o, catalog)), ' ',
+        statusBadge(o.status), ' ', scheduleBadge(orderSchedule(o, catalog)),
+        o.reason ? el('span', { className: 'order-meta' }, ` — ${o.reason}`) : null,
+        o.status_reason ? el('span', { className: 'order-meta' }, ` (${STATUS_WORDS[o.status] || o.status}: ${o.status_reason})`) : null)))
+      : el('p', { className: 'muted' }, 'None.'),
+    el('h4', {}, 'Notes'),
+    notes.length
+      ? el('ul', {}, notes.map((n) => el('li', {}, el('span', { className: 'note-text' }, n.text),
+        el('span', { className: 'order-meta' }, ` (${dateTime(n.at)}${n.author ? `, ${typeof n.author === 'object' ? n.author.display_name || '' : n.author}` : ''})`))))
+      : el('p', { className: 'muted' }, 'None.'));
+}
+
+function render() {
+  const visits = Array.isArray(data.visits) ? data.visits.slice() : [];
+  visits.sort((a, b) => Date.parse(a.scheduled_at) - Date.parse(b.scheduled_at));
+  if (newestFirst) visits.reverse();
+  const name = data.patient && data.patient.display_name;
+  ui.title.textContent = name ? `Timeline: ${name}` : 'Patient timeline';
+  document.title = name ? `Timeline: ${name}` : 'Patient timeline';
+  ui.status.textContent = visits.length ? `${visits.length} visit${visits.length > 1 ? 's' : ''}.` : 'No visits yet.';
+  const history = [];
+  for (const v of visits) {
+    for (const s of v.scores || []) history.push({ visit_id: v.id, scheduled_at: v.scheduled_at, ...s });
+  }
+  ui.trendSection.hidden = history.length === 0;
+  ui.trend.replaceChildren(trendView(history));
+  ui.orderControls.hidden = visits.length < 2;
+  ui.visitsHeading.hidden = visits.length === 0;
+  ui.orderWords.textContent = newestFirst ? 'newest first' : 'oldest first';
+  ui.order.textContent = newestFirst ? 'Show oldest first' : 'Show newest first';
+  ui.visits.replaceChildren(...visits.map(visitItem));
+}
+
+async function load() {
+  const { token, patient } = readFragment();
+  if (!token || !patient) {
+    ui.status.textContent = '';
+    showError('This page needs the full link from the provider console (with the console token and the patient).');
+    return;
+  }
+  try {
+    [data, catalog] = await Promise.all([
+      apiRequest(`/api/patients/${enc(patient)}/timeline`, { token }),
+      apiRequest('/api/catalog', { token }).catch(() => null),
+    ]);
+  } catch (err) {
+    ui.status.textContent = '';
+    showError(err.status === 401
+      ? 'Your console link is not valid or has expired. Open the timeline again from the console.'
+      : `The timeline could not be loaded: ${err.message}`);
+    return;
+  }
+  render();
+}
+
+ui.order.addEventListener('click', () => {
+  newestFirst = !newestFirst;
+  if (data) render();
+});
+window.addEventListener('hashchange', load);
+load();
