@@ -23,15 +23,22 @@ void th_caller_clear (ThCaller *caller);
 char *th_iso_from_ms (gint64 ms);
 void th_respond_json (ThHttpResponse *r, guint status, json_t *obj);
 void th_respond_error (ThHttpResponse *r, guint status, const char *code, const char *message);
-/* The caller's staff id from the bearer console token, or NULL after a 401. */
+/* The caller's staff id from the session cookie, or NULL after a 401 (and,
+ * for a POST without the session's CSRF token, a 403). */
 char *th_require_staff (ThApp *app, const ThHttpRequest *req, ThHttpResponse *r);
+/* The CSRF token of a session: base64url(SHA-256("th-csrf:" || session id)). */
+char *th_csrf_token (const char *session_id);
 /* A console token or a join token; FALSE after a 401. */
 gboolean th_require_caller (ThApp *app, const ThHttpRequest *req, ThHttpResponse *r,
                             ThCaller *out);
-/* The visit if `staff_id` is its provider; FALSE after a 404 (same answer for
- * "absent" and "not yours": ids are not to be probed). */
+/* The visit if `staff_id` is its provider (or, when only reading, an admin);
+ * FALSE after a 404 (same answer for "absent" and "not yours": ids are not
+ * to be probed). */
 gboolean th_require_own_visit (ThApp *app, const char *staff_id, const char *visit_id,
                                ThHttpResponse *r, StoreVisit *out);
+gboolean th_require_readable_visit (ThApp *app, const char *staff_id, const char *visit_id,
+                                    ThHttpResponse *r, StoreVisit *out);
+gboolean th_staff_is_admin (ThApp *app, const char *staff_id);
 /* Parses the body as a JSON object; NULL after a 400. */
 json_t *th_parse_body (const ThHttpRequest *req, ThHttpResponse *r);
 json_t *th_visit_summary_json (const StoreVisit *v);
@@ -42,10 +49,12 @@ json_t *th_order_json (ThApp *app, const StoreOrder *o);
 gboolean th_route_parts (const char *path, const char *collection, char **id, char **action);
 /* Appends to the hash-chained audit log; takes `detail` (may be NULL). A
  * failure is logged, not returned: the action itself has been recorded. */
-void th_audit (ThApp *app, const char *actor, const char *action, const char *target,
-               json_t *detail);
+void th_audit (ThApp *app, const char *address, const char *actor, const char *action,
+               const char *target, json_t *detail);
 
 /* api_clinical.c / api_orders.c: TRUE when the path was theirs. `rest` is
  * what follows "/api/". */
 gboolean th_api_clinical_route (ThApp *app, const ThHttpRequest *req, ThHttpResponse *r);
 gboolean th_api_orders_route (ThApp *app, const ThHttpRequest *req, ThHttpResponse *r);
+gboolean th_api_session_route (ThApp *app, const ThHttpRequest *req, ThHttpResponse *r);
+gboolean th_api_guests_route (ThApp *app, const ThHttpRequest *req, ThHttpResponse *r);

@@ -6,6 +6,7 @@
 
 #include <stdio.h>
 #include <string.h>
+#include <openssl/crypto.h>
 
 #define MAX_NAME_CHARS 200
 
@@ -56,25 +57,37 @@ query_param (const char *query, const char *name, char **storage)
   return NULL;
 }
 
-/* The caller's staff id from the bearer console token, or NULL after a 401. */
 char *
 th_require_staff (ThApp *app, const ThHttpRequest *req, ThHttpResponse *r)
 {
   g_autoptr (GError) error = NULL;
+  g_autofree char *expected = NULL;
   char *staff_id;
 
-  if (!req->bearer) {
-    th_respond_error (r, 401, "unauthorized", "an Authorization: Bearer token is required");
+  if (!req->session_id) {
+    th_respond_error (r, 401, "unauthorized", "sign in first");
     return NULL;
   }
-  staff_id = store_resolve_console_token (app->store, req->bearer, store_now_ms (), &error);
+  staff_id = store_resolve_session (app->store, req->session_id, store_now_ms (),
+                                    (gint64) app->config->session_idle_s * 1000, &error);
   if (!staff_id) {
     if (g_error_matches (error, STORE_ERROR, STORE_ERROR_EXPIRED))
-      th_respond_error (r, 401, "unauthorized", "the console token has expired");
+      th_respond_error (r, 401, "session-expired", "the session ended after a time without activity; sign in again");
     else if (g_error_matches (error, STORE_ERROR, STORE_ERROR_NOT_FOUND))
-      th_respond_error (r, 401, "unauthorized", "the console token is not valid");
+      th_respond_error (r, 401, "unauthorized", "sign in first");
     else
-      th_respond_error (r, 500, "internal", "the token could not be checked");
+      th_respond_error (r, 500, "internal", "the session could not be checked");
+    return NULL;
+  }
+  /* Anything that changes state must prove it comes from our own page. */
+  if (req->method != TH_HTTP_GET) {
+    expected = th_csrf_token (req->session_id);
+    if (!req->csrf || strlen (req->csrf) != strlen (expected) ||
+        CRYPTO_memcmp (req->csrf, expected, strlen (expected)) != 0) {
+      th_respond_error (r, 403, "csrf", "the X-CSRF-Token header is missing or wrong");
+      g_free (staff_id);
+      return NULL;
+    }
   }
   return staff_id;
 }
@@ -92,46 +105,70 @@ gboolean
 th_require_caller (ThApp *app, const ThHttpRequest *req, ThHttpResponse *r, ThCaller *out)
 {
   g_autoptr (GError) error = NULL;
-  g_autofree char *staff_id = NULL;
 
   memset (out, 0, sizeof *out);
-  if (!req->bearer) {
-    th_respond_error (r, 401, "unauthorized", "an Authorization: Bearer token is required");
+  /* A join token is explicit; the cookie of a staff member signed in in the
+   * same browser would be ambient. The explicit one wins. */
+  if (req->bearer) {
+    if (store_resolve_join_token (app->store, req->bearer, store_now_ms (), &out->participant,
+                                  &error)) {
+      out->kind = CALLER_PATIENT;
+      return TRUE;
+    }
+    if (g_error_matches (error, STORE_ERROR, STORE_ERROR_EXPIRED))
+      th_respond_error (r, 401, "unauthorized",
+                        "this link works only around the visit's scheduled time");
+    else
+      th_respond_error (r, 401, "unauthorized", "this link is not valid");
     return FALSE;
   }
-  staff_id = store_resolve_console_token (app->store, req->bearer, store_now_ms (), NULL);
-  if (staff_id) {
-    out->kind = CALLER_STAFF;
-    if (!store_get_staff (app->store, staff_id, NULL, &out->staff_role, &error)) {
-      th_respond_error (r, 500, "internal", "the account could not be read");
-      return FALSE;
-    }
-    out->staff_id = g_steal_pointer (&staff_id);
-    return TRUE;
+  out->staff_id = th_require_staff (app, req, r);
+  if (!out->staff_id)
+    return FALSE;
+  out->kind = CALLER_STAFF;
+  if (!store_get_staff (app->store, out->staff_id, NULL, &out->staff_role, NULL)) {
+    th_respond_error (r, 500, "internal", "the account could not be read");
+    th_caller_clear (out);
+    return FALSE;
   }
-  if (store_resolve_join_token (app->store, req->bearer, store_now_ms (), &out->participant,
-                                &error)) {
-    out->kind = CALLER_PATIENT;
-    return TRUE;
+  return TRUE;
+}
+
+gboolean
+th_staff_is_admin (ThApp *app, const char *staff_id)
+{
+  g_autofree char *role = NULL;
+
+  return store_get_staff (app->store, staff_id, NULL, &role, NULL) &&
+         g_strcmp0 (role, "admin") == 0;
+}
+
+static gboolean
+require_visit (ThApp *app, const char *staff_id, const char *visit_id, ThHttpResponse *r,
+               StoreVisit *out, gboolean read_only)
+{
+  if (!store_get_visit (app->store, visit_id, out, NULL) ||
+      (g_strcmp0 (out->provider_id, staff_id) != 0 &&
+       !(read_only && th_staff_is_admin (app, staff_id)))) {
+    store_visit_clear (out);
+    th_respond_error (r, 404, "not-found", "no such visit among yours");
+    return FALSE;
   }
-  if (g_error_matches (error, STORE_ERROR, STORE_ERROR_EXPIRED))
-    th_respond_error (r, 401, "unauthorized", "this link works only around the visit's scheduled time");
-  else
-    th_respond_error (r, 401, "unauthorized", "the token is not valid");
-  return FALSE;
+  return TRUE;
 }
 
 gboolean
 th_require_own_visit (ThApp *app, const char *staff_id, const char *visit_id, ThHttpResponse *r,
                       StoreVisit *out)
 {
-  if (!store_get_visit (app->store, visit_id, out, NULL) ||
-      g_strcmp0 (out->provider_id, staff_id) != 0) {
-    store_visit_clear (out);
-    th_respond_error (r, 404, "not-found", "no such visit among yours");
-    return FALSE;
-  }
-  return TRUE;
+  return require_visit (app, staff_id, visit_id, r, out, FALSE);
+}
+
+gboolean
+th_require_readable_visit (ThApp *app, const char *staff_id, const char *visit_id,
+                           ThHttpResponse *r, StoreVisit *out)
+{
+  return require_visit (app, staff_id, visit_id, r, out, TRUE);
 }
 
 json_t *
@@ -223,7 +260,9 @@ list_visits (ThApp *app, const ThHttpRequest *req, ThHttpResponse *r)
     th_respond_error (r, 400, "bad-field", "day must be \"today\" or YYYY-MM-DD");
     return;
   }
-  visits = store_list_provider_visits (app->store, staff_id, from, to, &error);
+  /* An admin sees the clinic's visits; a provider their own. */
+  visits = store_list_provider_visits (app->store, th_staff_is_admin (app, staff_id) ? NULL : staff_id,
+                                       from, to, &error);
   if (!visits) {
     th_respond_error (r, 500, "internal", "the visits could not be read");
     return;
@@ -300,8 +339,7 @@ create_visit (ThApp *app, const ThHttpRequest *req, ThHttpResponse *r)
     patient_id = new_patient;
   }
   if (!patient_id ||
-      !th_create_visit_with_links (app, patient_id, staff_id, scheduled_ms, req->bearer, &links,
-                                   &error) ||
+      !th_create_visit_with_links (app, patient_id, staff_id, scheduled_ms, &links, &error) ||
       (modality && !store_set_visit_modality (app->store, links.visit_id, modality, &error))) {
     g_warning ("visit not created: %s", error ? error->message : "?");
     th_respond_error (r, 500, "internal", "the visit could not be created");
@@ -324,13 +362,10 @@ get_visit (ThApp *app, const ThHttpRequest *req, ThHttpResponse *r, const char *
   StoreVisit v = { 0 };
   json_t *obj, *events;
 
-  if (!staff_id)
+  if (!staff_id || !th_require_readable_visit (app, staff_id, visit_id, r, &v))
     return;
-  if (!store_get_visit (app->store, visit_id, &v, NULL) || g_strcmp0 (v.provider_id, staff_id) != 0) {
-    /* One answer for "absent" and "not yours": ids are not to be probed. */
-    th_respond_error (r, 404, "not-found", "no such visit among yours");
-    goto out;
-  }
+  th_audit (app, req->address, staff_id, "visit.view", visit_id,
+            json_pack ("{s:s}", "patient", v.patient_id));
   timeline = store_visit_timeline (app->store, visit_id, NULL);
   if (!timeline) {
     th_respond_error (r, 500, "internal", "the timeline could not be read");
@@ -365,8 +400,39 @@ th_api_owns_path (const char *path)
          g_str_has_prefix (path, "/api/");
 }
 
+static void
+route (ThApp *app, const ThHttpRequest *req, ThHttpResponse *r);
+
+/* Every request refused for who asked leaves an audit row (sign-in
+ * failures have their own). */
+static void
+audit_refusal (ThApp *app, const ThHttpRequest *req, const ThHttpResponse *r)
+{
+  json_t *body;
+  const char *code;
+
+  if (r->status != 401 && r->status != 403 && r->status != 404 && r->status != 413)
+    return;
+  body = r->body ? json_loads (r->body, 0, NULL) : NULL;
+  code = json_string_value (json_object_get (json_object_get (body, "error"), "code"));
+  if (g_strcmp0 (code, "bad-credentials") != 0)
+    th_audit (app, req->address, "anonymous", "http.refused", NULL,
+              json_pack ("{s:i, s:s, s:s, s:s}", "status", (json_int_t) r->status, "method",
+                         req->method == TH_HTTP_GET ? "GET"
+                         : req->method == TH_HTTP_POST ? "POST" : "OTHER",
+                         "path", req->path, "code", code ? code : ""));
+  json_decref (body);
+}
+
 void
 th_api_handle (ThApp *app, const ThHttpRequest *req, ThHttpResponse *r)
+{
+  route (app, req, r);
+  audit_refusal (app, req, r);
+}
+
+static void
+route (ThApp *app, const ThHttpRequest *req, ThHttpResponse *r)
 {
   const char *path = req->path;
 
@@ -390,7 +456,8 @@ th_api_handle (ThApp *app, const ThHttpRequest *req, ThHttpResponse *r)
     if (req->method != TH_HTTP_GET)
       goto not_allowed;
     get_visit (app, req, r, path + 12);
-  } else if (!th_api_clinical_route (app, req, r) && !th_api_orders_route (app, req, r)) {
+  } else if (!th_api_session_route (app, req, r) && !th_api_guests_route (app, req, r) &&
+             !th_api_clinical_route (app, req, r) && !th_api_orders_route (app, req, r)) {
     th_respond_error (r, 404, "not-found", "no such resource");
   }
   return;

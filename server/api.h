@@ -14,6 +14,9 @@ typedef struct {
   const char *path;          /* without the query string */
   const char *query;         /* raw "a=b&c=d", or NULL */
   const char *bearer;        /* the Authorization: Bearer token, or NULL */
+  const char *session_id;    /* the staff session cookie, or NULL */
+  const char *csrf;          /* the X-CSRF-Token header, or NULL */
+  const char *address;       /* the client's IP address (for the audit log, throttling) */
   const char *body;          /* POST body (may contain NULs), or NULL */
   gsize body_len;
 } ThHttpRequest;
@@ -22,6 +25,8 @@ typedef struct {
   guint status;
   char *body;                /* JSON text, g_free */
   const char *content_type;  /* NULL: application/json */
+  char *set_cookie;          /* a Set-Cookie value to send, g_free */
+  guint retry_after;         /* seconds, for 429; 0 = no header */
 } ThHttpResponse;
 
 /* TRUE when `path` is served by th_api_handle (and not a static file). */

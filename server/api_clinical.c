@@ -113,17 +113,24 @@ patient_on_adhd_medication (ThApp *app, const char *patient_id)
 }
 
 void
-th_audit (ThApp *app, const char *actor, const char *action, const char *target, json_t *detail)
+th_audit (ThApp *app, const char *address, const char *actor, const char *action,
+          const char *target, json_t *detail)
 {
   g_autoptr (GError) error = NULL;
-  char *text = detail ? json_dumps (detail, JSON_COMPACT | JSON_SORT_KEYS) : NULL;
+  char *text;
 
-  if (!store_audit_append (app->store, actor, action, target, text ? text : "{}", &error))
+  /* Where it came from goes into the hashed detail. */
+  if (!detail)
+    detail = json_object ();
+  if (address && address[0])
+    json_object_set_new (detail, "from", json_string (address));
+  text = json_dumps (detail, JSON_COMPACT | JSON_SORT_KEYS);
+  if (!store_audit_append (app->store, actor ? actor : "anonymous", action, target,
+                           text ? text : "{}", &error))
     g_warning ("audit event %s not recorded: %s", action, error->message);
   free (text);
   json_decref (detail);
 }
-
 
 /* ------------------------------------------------------------- catalog */
 
@@ -296,7 +303,8 @@ post_checkin (ThApp *app, ThHttpResponse *r, const ThHttpRequest *req, const ThC
     th_respond_error (r, 500, "internal", "the check-in could not be saved");
     goto out;
   }
-  th_audit (app, caller->participant.id, "checkin.submit", visit->id, NULL);
+  th_audit (app, req->address, caller->participant.id, "checkin.submit", visit->id,
+            json_pack ("{s:s}", "patient", visit->patient_id));
   store_checkin_clear (c);
   if (!store_get_latest_checkin (app->store, visit->id, c, &error)) {
     th_respond_error (r, 500, "internal", "the check-in could not be read back");
@@ -330,7 +338,8 @@ checkin_route (ThApp *app, const ThHttpRequest *req, ThHttpResponse *r, const ch
   if (!th_require_caller (app, req, r, &caller))
     return;
   if (!store_get_visit (app->store, visit_id, &visit, NULL) ||
-      (caller.kind == CALLER_STAFF && g_strcmp0 (visit.provider_id, caller.staff_id) != 0) ||
+      (caller.kind == CALLER_STAFF && g_strcmp0 (visit.provider_id, caller.staff_id) != 0 &&
+       g_strcmp0 (caller.staff_role, "admin") != 0) ||
       (caller.kind == CALLER_PATIENT && g_strcmp0 (caller.participant.visit_id, visit_id) != 0)) {
     th_respond_error (r, 404, "not-found", "no such visit for this token");
     goto out;
@@ -374,8 +383,10 @@ get_record (ThApp *app, const ThHttpRequest *req, ThHttpResponse *r, const char 
   StoreVisit visit = { 0 };
   json_t *checkin, *alerts, *trend;
 
-  if (!staff_id || !th_require_own_visit (app, staff_id, visit_id, r, &visit))
+  if (!staff_id || !th_require_readable_visit (app, staff_id, visit_id, r, &visit))
     return;
+  th_audit (app, req->address, staff_id, "record.view", visit_id,
+            json_pack ("{s:s}", "patient", visit.patient_id));
   history = store_patient_score_history (app->store, visit.patient_id, NULL);
   current = store_current_medications (app->store, visit.patient_id, NULL);
   orders = store_list_patient_orders (app->store, visit.patient_id, NULL);
@@ -446,7 +457,8 @@ post_note (ThApp *app, const ThHttpRequest *req, ThHttpResponse *r, const char *
     th_respond_error (r, 500, "internal", "the note could not be saved");
     goto out;
   }
-  th_audit (app, staff_id, "note.add", visit_id, json_pack ("{s:s}", "note", note_id));
+  th_audit (app, req->address, staff_id, "note.add", visit_id,
+            json_pack ("{s:s, s:s}", "note", note_id, "patient", visit.patient_id));
   notes = store_list_notes (app->store, visit_id, NULL);
   for (guint i = 0; notes && i < notes->len; i++) {
     StoreNote *n = g_ptr_array_index (notes, i);
@@ -469,14 +481,15 @@ get_fhir (ThApp *app, const ThHttpRequest *req, ThHttpResponse *r, const char *v
   StoreVisit visit = { 0 };
   json_t *bundle;
 
-  if (!staff_id || !th_require_own_visit (app, staff_id, visit_id, r, &visit))
+  if (!staff_id || !th_require_readable_visit (app, staff_id, visit_id, r, &visit))
     return;
   bundle = fhir_visit_bundle (app->store, app->catalog, visit_id, app->base_url, &error);
   if (!bundle) {
     g_warning ("FHIR export failed: %s", error->message);
     th_respond_error (r, 500, "internal", "the export could not be built");
   } else {
-    th_audit (app, staff_id, "visit.export-fhir", visit_id, NULL);
+    th_audit (app, req->address, staff_id, "visit.export-fhir", visit_id,
+              json_pack ("{s:s}", "patient", visit.patient_id));
     th_respond_json (r, 200, bundle);
     r->content_type = "application/fhir+json";
   }
@@ -487,13 +500,14 @@ get_fhir (ThApp *app, const ThHttpRequest *req, ThHttpResponse *r, const char *v
 
 static gboolean
 require_own_patient (ThApp *app, const char *staff_id, const char *patient_id,
-                     ThHttpResponse *r, GPtrArray **visits_out)
+                     ThHttpResponse *r, GPtrArray **visits_out, gboolean read_only)
 {
   g_autoptr (GPtrArray) visits = store_list_patient_visits (app->store, patient_id, NULL);
+  gboolean admin = read_only && th_staff_is_admin (app, staff_id);
 
   for (guint i = 0; visits && i < visits->len; i++) {
     StoreVisit *v = g_ptr_array_index (visits, i);
-    if (g_strcmp0 (v->provider_id, staff_id) == 0) {
+    if (admin || g_strcmp0 (v->provider_id, staff_id) == 0) {
       if (visits_out)
         *visits_out = g_steal_pointer (&visits);
       return TRUE;
@@ -511,8 +525,10 @@ get_timeline (ThApp *app, const ThHttpRequest *req, ThHttpResponse *r, const cha
   json_t *list;
   StoreVisit *first;
 
-  if (!staff_id || !require_own_patient (app, staff_id, patient_id, r, &visits))
+  if (!staff_id || !require_own_patient (app, staff_id, patient_id, r, &visits, TRUE))
     return;
+  th_audit (app, req->address, staff_id, "patient.timeline-view", patient_id,
+            json_pack ("{s:s}", "patient", patient_id));
   list = json_array ();
   for (guint i = 0; i < visits->len; i++) {
     StoreVisit *v = g_ptr_array_index (visits, i);
@@ -556,7 +572,7 @@ post_in_person_evaluation (ThApp *app, const ThHttpRequest *req, ThHttpResponse 
   json_t *body = NULL;
   gint64 at_ms;
 
-  if (!staff_id || !require_own_patient (app, staff_id, patient_id, r, NULL))
+  if (!staff_id || !require_own_patient (app, staff_id, patient_id, r, NULL, FALSE))
     return;
   body = th_parse_body (req, r);
   if (!body)
@@ -576,7 +592,7 @@ post_in_person_evaluation (ThApp *app, const ThHttpRequest *req, ThHttpResponse 
     th_respond_error (r, 500, "internal", "the date could not be saved");
     goto out;
   }
-  th_audit (app, staff_id, "patient.in-person-evaluation", patient_id, json_pack ("{s:s}", "date", date));
+  th_audit (app, req->address, staff_id, "patient.in-person-evaluation", patient_id, json_pack ("{s:s}", "date", date));
   th_respond_json (r, 200, json_pack ("{s:s}", "in_person_eval_at", date));
 out:
   json_decref (body);

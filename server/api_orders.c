@@ -45,12 +45,14 @@ daily_amount (double dose, const char *frequency)
 }
 
 static void
-refuse_rule (ThApp *app, ThHttpResponse *r, const char *staff_id, const char *visit_id,
+refuse_rule (ThApp *app, const ThHttpRequest *req, ThHttpResponse *r, const char *staff_id,
+             const char *visit_id,
              const char *kind, const char *medication_id, const char *rule, const char *reason)
 {
-  th_audit (app, staff_id, "prescribe.refused", visit_id,
+  th_audit (app, req->address, staff_id, "prescribe.refused", visit_id,
             json_pack ("{s:s, s:s, s:s}", "rule", rule, "kind", kind, "medication",
                        medication_id ? medication_id : ""));
+  /* (the caller adds nothing patient-identifying beyond ids) */
   th_respond_json (r, 403, json_pack ("{s:{s:s, s:s, s:s}}", "error", "code", "prescribing-rule",
                                       "rule", rule, "message", reason));
 }
@@ -186,7 +188,7 @@ post_adjustment (ThApp *app, const ThHttpRequest *req, ThHttpResponse *r, const 
   ctx.in_person_eval_months = app->config->in_person_eval_months;
   decision = prescribe_decide (&ctx, &rule, &reason_text);
   if (decision == PRESCRIBE_REFUSED) {
-    refuse_rule (app, r, staff_id, visit_id, kind_name, medication_id, rule, reason_text);
+    refuse_rule (app, req, r, staff_id, visit_id, kind_name, medication_id, rule, reason_text);
     goto out;
   }
 
@@ -210,9 +212,9 @@ post_adjustment (ThApp *app, const ThHttpRequest *req, ThHttpResponse *r, const 
     }
     goto out;
   }
-  th_audit (app, staff_id, adj.pending ? "prescribe.pending" : "prescribe.apply", created->id,
-            json_pack ("{s:s, s:s, s:s}", "kind", kind_name, "visit", visit_id, "medication",
-                       created->medication_id));
+  th_audit (app, req->address, staff_id, adj.pending ? "prescribe.pending" : "prescribe.apply", created->id,
+            json_pack ("{s:s, s:s, s:s, s:s}", "kind", kind_name, "visit", visit_id, "medication",
+                       created->medication_id, "patient", visit.patient_id));
   th_respond_json (r, 201, json_pack ("{s:s, s:o}", "status", created->status, "order",
                                       th_order_json (app, created)));
 out:
@@ -285,7 +287,7 @@ post_order_action (ThApp *app, const ThHttpRequest *req, ThHttpResponse *r, cons
       th_respond_error (r, 500, "internal", "the order could not be updated");
     goto out;
   }
-  th_audit (app, staff_id, cosign ? "prescribe.cosign" : "prescribe.entered-in-error", order_id, NULL);
+  th_audit (app, req->address, staff_id, cosign ? "prescribe.cosign" : "prescribe.entered-in-error", order_id, NULL);
   respond_order (app, r, 200, order_id);
 out:
   json_decref (body);

@@ -19,6 +19,8 @@ typedef struct {
   GMainLoop *loop;
   guint16 port;          /* the port actually listened on */
   char *base_url;        /* what links start with, no trailing slash */
+  char *tls_cert_path;   /* both NULL: plain HTTP (loopback only); see tls.h */
+  char *tls_key_path;
 } ThApp;
 
 /* ---- links.c: visits with their join links */
@@ -31,13 +33,14 @@ typedef struct {
 } ThVisitLinks;
 
 void th_visit_links_clear (ThVisitLinks *links);
-char *th_app_base_url (const ThConfig *config, guint16 port);
+char *th_app_base_url (const ThConfig *config, guint16 port, gboolean tls);
 /* Creates a visit for patient and provider at scheduled_at_ms with a fresh
- * patient join token. The provider link carries `console_token`; when it is
- * NULL a new console token is issued for the provider. */
+ * patient join token; the provider's link opens the console (sign-in first). */
 gboolean th_create_visit_with_links (ThApp *app, const char *patient_id, const char *provider_id,
-                                     gint64 scheduled_at_ms, const char *console_token,
-                                     ThVisitLinks *out, GError **error);
+                                     gint64 scheduled_at_ms, ThVisitLinks *out, GError **error);
+/* A join link for a participant of the visit, valid in the visit's window. */
+char *th_join_link (ThApp *app, const char *participant_id, gint64 scheduled_at_ms,
+                    GError **error);
 
 /* ---- demo.c */
 /* Creates the demo provider, patient and a visit now; prints the links and,
@@ -54,6 +57,7 @@ typedef struct {
   const char *name;
   const char *role;
   const char *supervisor;
+  const char *username;
 } ThAdminOptions;
 int th_admin_run (ThApp *app, const char *command, const ThAdminOptions *options);
 

@@ -86,8 +86,11 @@ config_defaults (void)
   c->web_root = g_strdup (TH_DEFAULT_WEB_ROOT);
   c->join_window_before_min = 120;
   c->join_window_after_min = 240;
-  c->console_token_hours = 12;
   c->in_person_eval_months = 24;
+  c->session_idle_s = 15 * 60;
+  c->login_slowdown_after = 3;
+  c->login_lockout_after = 10;
+  c->login_lockout_min = 15;
   c->catalog_path = g_strdup (TH_DEFAULT_CATALOG);
   parse_policy_end ("2026-12-31", &c->policy_window_end_ms);
   c->media.jitter_latency_ms = 40;
@@ -138,9 +141,12 @@ static const char *const known_keys[][2] = {
   { "server", "listen" }, { "server", "data_dir" }, { "server", "web_root" },
   { "server", "public_base_url" },
   { "visits", "join_window_before_minutes" }, { "visits", "join_window_after_minutes" },
-  { "visits", "console_token_hours" },
   { "prescribing", "telemedicine_policy_end" }, { "prescribing", "in_person_evaluation_months" },
   { "prescribing", "catalog" },
+  { "security", "session_idle_minutes" }, { "security", "session_idle_seconds" },
+  { "security", "login_slowdown_after" },
+  { "security", "login_lockout_after" }, { "security", "login_lockout_minutes" },
+  { "tls", "certificate" }, { "tls", "private_key" }, { "tls", "self_signed" },
   { "media", "ice_addresses" }, { "media", "stun_server" }, { "media", "jitter_latency_ms" },
   { "media", "port_min" }, { "media", "port_max" },
 };
@@ -226,10 +232,6 @@ th_config_load (const char *path, GError **error)
   if (!read_uint (kf, "visits", "join_window_after_minutes", 1, 7 * 24 * 60, &v, path, error))
     return NULL;
   c->join_window_after_min = (guint) v;
-  v = c->console_token_hours;
-  if (!read_uint (kf, "visits", "console_token_hours", 1, 24 * 7, &v, path, error))
-    return NULL;
-  c->console_token_hours = (guint) v;
 
   {
     g_autofree char *policy_end = NULL, *catalog = NULL;
@@ -253,6 +255,47 @@ th_config_load (const char *path, GError **error)
     if (!read_uint (kf, "prescribing", "in_person_evaluation_months", 1, 120, &v, path, error))
       return NULL;
     c->in_person_eval_months = (guint) v;
+  }
+
+  {
+    static const struct { const char *key; guint min, max; gsize offset; } uints[] = {
+      { "login_slowdown_after", 1, 100, G_STRUCT_OFFSET (ThConfig, login_slowdown_after) },
+      { "login_lockout_after", 2, 1000, G_STRUCT_OFFSET (ThConfig, login_lockout_after) },
+      { "login_lockout_minutes", 1, 24 * 60, G_STRUCT_OFFSET (ThConfig, login_lockout_min) },
+    };
+    for (guint i = 0; i < G_N_ELEMENTS (uints); i++) {
+      guint *field = G_STRUCT_MEMBER_P (c, uints[i].offset);
+      v = *field;
+      if (!read_uint (kf, "security", uints[i].key, uints[i].min, uints[i].max, &v, path, error))
+        return NULL;
+      *field = (guint) v;
+    }
+  }
+  /* Minutes for people; seconds, which win when both are set, for tests. */
+  v = c->session_idle_s / 60;
+  if (!read_uint (kf, "security", "session_idle_minutes", 1, 24 * 60, &v, path, error))
+    return NULL;
+  c->session_idle_s = (guint) v * 60;
+  v = c->session_idle_s;
+  if (!read_uint (kf, "security", "session_idle_seconds", 1, 24 * 3600, &v, path, error))
+    return NULL;
+  c->session_idle_s = (guint) v;
+  if (!read_string (kf, "tls", "certificate", &c->tls_certificate, TRUE, error) ||
+      !read_string (kf, "tls", "private_key", &c->tls_private_key, TRUE, error))
+    return NULL;
+  if (g_key_file_has_key (kf, "tls", "self_signed", NULL)) {
+    g_autoptr (GError) local = NULL;
+    c->tls_self_signed = g_key_file_get_boolean (kf, "tls", "self_signed", &local);
+    if (local) {
+      g_set_error (error, G_KEY_FILE_ERROR, G_KEY_FILE_ERROR_INVALID_VALUE,
+                   "%s: [tls] self_signed must be true or false", path);
+      return NULL;
+    }
+  }
+  if ((c->tls_certificate == NULL) != (c->tls_private_key == NULL)) {
+    g_set_error (error, G_KEY_FILE_ERROR, G_KEY_FILE_ERROR_INVALID_VALUE,
+                 "%s: [tls] certificate and private_key go together: set both or neither", path);
+    return NULL;
   }
 
   if (!read_string (kf, "media", "ice_addresses", &ice, TRUE, error) ||
@@ -316,6 +359,8 @@ th_config_free (ThConfig *c)
   g_free (c->web_root);
   g_free (c->public_base_url);
   g_free (c->catalog_path);
+  g_free (c->tls_certificate);
+  g_free (c->tls_private_key);
   g_strfreev (c->media.ice_addresses);
   g_free (c->media.stun_server);
   g_free (c);

@@ -15,11 +15,19 @@ typedef struct {
   char *public_base_url;     /* NULL = derived from the listen address */
   guint join_window_before_min;
   guint join_window_after_min;
-  guint console_token_hours;
   /* [prescribing] */
   gint64 policy_window_end_ms;   /* telemedicine flexibility for controlled substances ends */
   guint in_person_eval_months;
   char *catalog_path;
+  /* [security] */
+  guint session_idle_s;          /* session_idle_minutes × 60, or session_idle_seconds */
+  guint login_slowdown_after;    /* failures before each attempt must wait */
+  guint login_lockout_after;     /* failures before the account/address is locked */
+  guint login_lockout_min;
+  /* [tls] */
+  char *tls_certificate;
+  char *tls_private_key;
+  gboolean tls_self_signed;
   MediaConfig media;
 } ThConfig;
 

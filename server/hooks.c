@@ -2,7 +2,7 @@
  * and recording each state change and join/leave in the store. */
 #define G_LOG_DOMAIN "th-server"
 
-#include "server/app.h"
+#include "server/api-private.h"
 
 static gboolean
 identity_from_participant (ThApp *app, StoreParticipant *participant, SigIdentity *out,
@@ -40,12 +40,17 @@ authorize (const char *token, const char *visit_id, const char *credential G_GNU
   gboolean ok = FALSE;
 
   *code = SIG_ERR_UNAUTHORIZED;
-  if (!token) {
+  if (!token && !visit_id) {
     *message = g_strdup ("a link token is required");
     return FALSE;
   }
+  if (token && visit_id) {
+    /* Staff are known by their session, patients by their link alone. */
+    *message = g_strdup ("send either a link token or, signed in, a visit id");
+    return FALSE;
+  }
 
-  if (!visit_id) {
+  if (token) {
     /* A patient's (or guest's) join link. */
     if (!store_resolve_join_token (app->store, token, store_now_ms (), &participant, &error)) {
       if (g_error_matches (error, STORE_ERROR, STORE_ERROR_EXPIRED))
@@ -63,11 +68,15 @@ authorize (const char *token, const char *visit_id, const char *credential G_GNU
     goto out;
   }
 
-  /* A provider's console token plus the visit they open. */
-  staff_id = store_resolve_console_token (app->store, token, store_now_ms (), &error);
+  /* Staff: the session cookie of the upgrade request, plus the visit. */
+  staff_id = credential ? store_resolve_session (app->store, credential, store_now_ms (),
+                                                 (gint64) app->config->session_idle_s * 1000,
+                                                 &error)
+                        : NULL;
   if (!staff_id) {
     *message = g_strdup (g_error_matches (error, STORE_ERROR, STORE_ERROR_EXPIRED)
-                         ? "this console link has expired" : "this console link is not valid");
+                         ? "the session ended after a time without activity; sign in again"
+                         : "sign in first");
     goto out;
   }
   if (!store_get_visit (app->store, visit_id, &visit, NULL) ||
@@ -108,17 +117,31 @@ visit_state_changed (const char *visit_id, const char *state, gpointer user_data
 }
 
 static void
-participant_event (const char *visit_id, const char *participant_id, SigRole role G_GNUC_UNUSED,
-                   const char *event, gpointer user_data)
+participant_event (const char *visit_id, const char *participant_id, SigRole role,
+                   const char *event, const char *address, gpointer user_data)
 {
   ThApp *app = user_data;
   g_autoptr (GError) error = NULL;
+  g_autofree char *action = g_strdup_printf ("visit.%s", event);
 
-  if (!store_record_participant_event (app->store, visit_id, participant_id, event, &error))
+  /* "end" is a state change, already in the visit's timeline. */
+  if (g_strcmp0 (event, "end") != 0 &&
+      !store_record_participant_event (app->store, visit_id, participant_id, event, &error))
     g_warning ("visit %s: %s event not recorded: %s", visit_id, event, error->message);
+  th_audit (app, address, participant_id, action, visit_id,
+            json_pack ("{s:s}", "role", sig_role_name (role)));
+}
+
+static void
+refused (const char *visit_id, const char *participant_id, const char *code, const char *address,
+         gpointer user_data)
+{
+  th_audit (user_data, address, participant_id ? participant_id : "anonymous", "signaling.refused",
+            visit_id, json_pack ("{s:s}", "code", code));
 }
 
 static const SigHooks hooks = {
+  .refused = refused,
   .authorize = authorize,
   .visit_state_changed = visit_state_changed,
   .participant_event = participant_event,

@@ -15,6 +15,9 @@ typedef struct {
   char *path;
   char *query;
   char *bearer;
+  char *session_id;           /* the th_session cookie */
+  char *csrf;                 /* the X-CSRF-Token header */
+  char address[64];           /* the peer's IP address */
   GByteArray *body;
   gboolean body_too_large;
   char *response;             /* JSON body waiting for HTTP_WRITEABLE */
@@ -22,6 +25,12 @@ typedef struct {
   /* WebSocket */
   ThWsConn *ws;
 } ThSession;
+
+/* Name of the staff session cookie. */
+#define TH_SESSION_COOKIE "th_session"
+
+/* Copies the th_session cookie of the request, or NULL. */
+char *th_http_session_cookie (struct lws *wsi);
 
 ThWsConn *th_ws_open (ThApp *app, struct lws *wsi);
 void th_ws_receive (ThWsConn *ws, const void *in, size_t len);

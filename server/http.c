@@ -3,7 +3,7 @@
  * one protocol callback. */
 #define G_LOG_DOMAIN "th-http"
 
-#include "server/api.h"
+#include "server/api-private.h"
 #include "server/http-private.h"
 
 #include <string.h>
@@ -17,6 +17,8 @@ session_clear_http (ThSession *s)
   g_clear_pointer (&s->path, g_free);
   g_clear_pointer (&s->query, g_free);
   g_clear_pointer (&s->bearer, g_free);
+  g_clear_pointer (&s->session_id, g_free);
+  g_clear_pointer (&s->csrf, g_free);
   g_clear_pointer (&s->response, g_free);
   if (s->body) {
     g_byte_array_unref (s->body);
@@ -59,20 +61,45 @@ copy_query (struct lws *wsi)
   return g_string_free (q, q->len == 0);
 }
 
-static int
-send_response (struct lws *wsi, ThSession *s, guint status, char *body, const char *content_type)
+char *
+th_http_session_cookie (struct lws *wsi)
 {
-  guint8 buf[LWS_PRE + 1024], *start = buf + LWS_PRE, *p = start, *end = buf + sizeof buf - 1;
+  char buf[128];
+  size_t max = sizeof buf;
+
+  if (lws_http_cookie_get (wsi, TH_SESSION_COOKIE, buf, &max) != 0 || max == 0)
+    return NULL;
+  return g_strndup (buf, max);
+}
+
+static int
+send_response (struct lws *wsi, ThSession *s, const ThHttpResponse *resp, char *body)
+{
+  guint8 buf[LWS_PRE + 2048], *start = buf + LWS_PRE, *p = start, *end = buf + sizeof buf - 1;
   gsize len = strlen (body);
 
   g_free (s->response);
   s->response = body;
   s->response_len = len;
-  if (lws_add_http_common_headers (wsi, status, content_type ? content_type : "application/json",
+  if (lws_add_http_common_headers (wsi, resp->status,
+                                   resp->content_type ? resp->content_type : "application/json",
                                    (lws_filepos_t) len, &p, end) ||
       lws_add_http_header_by_name (wsi, (const unsigned char *) "cache-control:",
-                                   (const unsigned char *) "no-store", 8, &p, end) ||
-      lws_finalize_write_http_header (wsi, start, &p, end))
+                                   (const unsigned char *) "no-store", 8, &p, end))
+    return -1;
+  if (resp->set_cookie &&
+      lws_add_http_header_by_name (wsi, (const unsigned char *) "set-cookie:",
+                                   (const unsigned char *) resp->set_cookie,
+                                   (int) strlen (resp->set_cookie), &p, end))
+    return -1;
+  if (resp->retry_after) {
+    char secs[16];
+    int n = g_snprintf (secs, sizeof secs, "%u", resp->retry_after);
+    if (lws_add_http_header_by_name (wsi, (const unsigned char *) "retry-after:",
+                                     (const unsigned char *) secs, n, &p, end))
+      return -1;
+  }
+  if (lws_finalize_write_http_header (wsi, start, &p, end))
     return -1;
   lws_callback_on_writable (wsi);
   return 0;
@@ -86,18 +113,27 @@ run_api (struct lws *wsi, ThSession *s, ThApp *app)
     .path = s->path,
     .query = s->query,
     .bearer = s->bearer,
+    .session_id = s->session_id,
+    .csrf = s->csrf,
+    .address = s->address,
     .body = s->body ? (const char *) s->body->data : NULL,
     .body_len = s->body ? s->body->len : 0,
   };
   ThHttpResponse resp = { 0 };
+  int rc;
 
   if (s->body_too_large) {
-    return send_response (wsi, s, 413,
+    th_audit (app, s->address, "anonymous", "http.refused", NULL,
+              json_pack ("{s:i, s:s, s:s}", "status", 413, "path", s->path, "code", "too-large"));
+    resp.status = 413;
+    return send_response (wsi, s, &resp,
                           g_strdup ("{\"error\":{\"code\":\"too-large\",\"message\":\"the body is "
-                                    "limited to 64 KiB\"}}"), NULL);
+                                    "limited to 64 KiB\"}}"));
   }
   th_api_handle (app, &req, &resp);
-  return send_response (wsi, s, resp.status, resp.body, resp.content_type);
+  rc = send_response (wsi, s, &resp, resp.body);
+  g_free (resp.set_cookie);
+  return rc;
 }
 
 static int
@@ -119,7 +155,54 @@ begin_http (struct lws *wsi, ThSession *s)
   if (auth && g_ascii_strncasecmp (auth, "Bearer ", 7) == 0)
     s->bearer = g_strstrip (g_strdup (auth + 7));
   g_free (auth);
+  s->session_id = th_http_session_cookie (wsi);
+  {
+    int n = lws_hdr_custom_length (wsi, "x-csrf-token:", 13);
+    if (n > 0 && n < 256) {
+      s->csrf = g_malloc ((gsize) n + 1);
+      if (lws_hdr_custom_copy (wsi, s->csrf, n + 1, "x-csrf-token:", 13) < 0)
+        g_clear_pointer (&s->csrf, g_free);
+    }
+  }
+  lws_get_peer_simple (wsi, s->address, sizeof s->address);
   return 0;
+}
+
+/* A ".." segment, in plain or percent-encoded form (%2e, %2f, %5c), or a
+ * backslash: nothing legitimate asks for those. */
+static gboolean
+path_climbs (const char *uri)
+{
+  g_autofree char *once = g_uri_unescape_string (uri, NULL);
+  g_autofree char *twice = once ? g_uri_unescape_string (once, NULL) : NULL;
+  const char *forms[] = { uri, once, twice };
+
+  if (!once || !twice)
+    return TRUE;  /* malformed escapes, or an escaped NUL */
+  for (guint i = 0; i < G_N_ELEMENTS (forms); i++) {
+    const char *u = forms[i];
+    if (strchr (u, '\\') || strcmp (u, "..") == 0 || g_str_has_prefix (u, "../") ||
+        strstr (u, "/../") || g_str_has_suffix (u, "/.."))
+      return TRUE;
+  }
+  return FALSE;
+}
+
+/* An upgrade with no Origin comes from a non-browser client (it has no
+ * ambient cookie to abuse); a browser's Origin must name the Host it asked. */
+static gboolean
+origin_is_ours (struct lws *wsi)
+{
+  g_autofree char *origin = copy_header (wsi, WSI_TOKEN_ORIGIN);
+  g_autofree char *host = copy_header (wsi, WSI_TOKEN_HOST);
+  const char *sep;
+
+  if (!origin)
+    return TRUE;
+  if (!host)
+    return FALSE;
+  sep = strstr (origin, "://");
+  return sep && g_ascii_strcasecmp (sep + 3, host) == 0;
 }
 
 static int
@@ -131,8 +214,17 @@ callback (struct lws *wsi, enum lws_callback_reasons reason, void *user, void *i
   switch (reason) {
   case LWS_CALLBACK_HTTP:
     begin_http (wsi, s);
-    if (s->method == TH_HTTP_POST)
+    if (s->method == TH_HTTP_POST) {
+      /* lws 4.1 does not deliver chunked request bodies: ask for a length
+       * rather than leave the client hanging. */
+      if (lws_hdr_total_length (wsi, WSI_TOKEN_HTTP_CONTENT_LENGTH) <= 0) {
+        ThHttpResponse resp = { .status = 411 };
+        return send_response (wsi, s, &resp,
+                              g_strdup ("{\"error\":{\"code\":\"length-required\",\"message\":"
+                                        "\"send the body with a Content-Length\"}}"));
+      }
       return 0;  /* the body follows in LWS_CALLBACK_HTTP_BODY */
+    }
     return run_api (wsi, s, app);
 
   case LWS_CALLBACK_HTTP_BODY:
@@ -169,12 +261,35 @@ callback (struct lws *wsi, enum lws_callback_reasons reason, void *user, void *i
       session_clear_http (s);
     return 0;
 
+  case LWS_CALLBACK_FILTER_HTTP_CONNECTION: {
+    /* lws decodes and normalises paths before serving files, so a climb out
+     * of the web root ends in a 404 from the mount. One that still looks
+     * like a climb here (double encoding, backslashes) is noted in the audit
+     * log; lws then answers it with 404 as well. */
+    g_autofree char *uri = copy_header (wsi, WSI_TOKEN_GET_URI);
+    char address[64] = "";
+    if (!uri)
+      uri = copy_header (wsi, WSI_TOKEN_POST_URI);
+    if (uri && path_climbs (uri)) {
+      lws_get_peer_simple (wsi, address, sizeof address);
+      th_audit (app, address, "anonymous", "http.refused", NULL,
+                json_pack ("{s:i, s:s}", "status", 404, "code", "path-traversal"));
+    }
+    return 0;
+  }
+
   case LWS_CALLBACK_FILTER_PROTOCOL_CONNECTION: {
     /* The only WebSocket we serve is /signaling. */
     char uri[64];
     if (lws_hdr_copy (wsi, uri, sizeof uri, WSI_TOKEN_GET_URI) <= 0 ||
         strcmp (uri, "/signaling") != 0)
       return 1;
+    /* The session cookie rides along with any page's WebSocket: only our own
+     * pages may open one (no cross-site WebSocket hijacking). */
+    if (!origin_is_ours (wsi)) {
+      g_message ("refused a WebSocket from another origin");
+      return 1;
+    }
     return 0;
   }
 
@@ -266,6 +381,10 @@ pick_free_port (const char *host, GError **error)
 gboolean
 th_http_start (ThApp *app, GError **error)
 {
+  /* HSTS only when serving TLS: over plain http browsers ignore it. */
+  static const struct lws_protocol_vhost_options header_hsts = {
+    &header_csp, NULL, "strict-transport-security:", "max-age=31536000"
+  };
   struct lws_context_creation_info info;
   void *foreign_loops[1];
   guint16 port = app->config->listen_port;
@@ -295,6 +414,9 @@ th_http_start (ThApp *app, GError **error)
   info.mounts = &mount_root;
   info.headers = &header_csp;
   info.user = app;
+  /* Longer than clients keep idle connections (browsers, Node's 4 s), so it
+   * is never the server that closes one just as the client reuses it. */
+  info.keepalive_timeout = 30;
   /* lws runs on our GLib main loop: one thread owns all state. */
   /* No LWS_SERVER_OPTION_VALIDATE_UTF8: lws would drop the connection, and
    * the protocol answers bad UTF-8 with an error and keeps serving. */
@@ -303,6 +425,23 @@ th_http_start (ThApp *app, GError **error)
   info.foreign_loops = foreign_loops;
   if (strchr (app->config->listen_host, ':') == NULL)
     info.options |= LWS_SERVER_OPTION_DISABLE_IPV6;
+  if (app->tls_cert_path) {
+    /* th_tls_prepare checked both files load and match. No redirect from
+     * http: plain requests on this port are simply dropped. */
+    info.options |= LWS_SERVER_OPTION_DO_SSL_GLOBAL_INIT;
+    info.ssl_cert_filepath = app->tls_cert_path;
+    info.ssl_private_key_filepath = app->tls_key_path;
+    /* TLS 1.2 minimum; for 1.2, forward-secret AEAD suites only (1.3's
+     * are all of that kind and keep OpenSSL's defaults). */
+    info.ssl_options_set = (long) (SSL_OP_NO_SSLv3 | SSL_OP_NO_TLSv1 | SSL_OP_NO_TLSv1_1);
+    /* HTTP/1.1 only: browsers would otherwise speak HTTP/2 and carry the
+     * WebSocket over it (RFC 8441), which lws 4.1 supports less well. */
+    info.alpn = "http/1.1";
+    info.ssl_cipher_list = "ECDHE-ECDSA-AES128-GCM-SHA256:ECDHE-RSA-AES128-GCM-SHA256:"
+                           "ECDHE-ECDSA-AES256-GCM-SHA384:ECDHE-RSA-AES256-GCM-SHA384:"
+                           "ECDHE-ECDSA-CHACHA20-POLY1305:ECDHE-RSA-CHACHA20-POLY1305";
+    info.headers = &header_hsts;
+  }
 
   app->lws = lws_create_context (&info);
   if (!app->lws) {

@@ -14,9 +14,10 @@ th_visit_links_clear (ThVisitLinks *links)
 }
 
 char *
-th_app_base_url (const ThConfig *config, guint16 port)
+th_app_base_url (const ThConfig *config, guint16 port, gboolean tls)
 {
   const char *host = config->listen_host;
+  const char *scheme = tls ? "https" : "http";
 
   if (config->public_base_url)
     return g_strdup (config->public_base_url);
@@ -27,17 +28,30 @@ th_app_base_url (const ThConfig *config, guint16 port)
   else if (strcmp (host, "::") == 0)
     host = "::1";
   if (strchr (host, ':'))
-    return g_strdup_printf ("http://[%s]:%u", host, port);
-  return g_strdup_printf ("http://%s:%u", host, port);
+    return g_strdup_printf ("%s://[%s]:%u", scheme, host, port);
+  return g_strdup_printf ("%s://%s:%u", scheme, host, port);
+}
+
+char *
+th_join_link (ThApp *app, const char *participant_id, gint64 scheduled_at_ms, GError **error)
+{
+  const ThConfig *c = app->config;
+  g_autofree char *token = NULL;
+
+  token = store_issue_join_token (app->store, participant_id,
+                                  scheduled_at_ms - (gint64) c->join_window_before_min * 60000,
+                                  scheduled_at_ms + (gint64) c->join_window_after_min * 60000,
+                                  error);
+  if (!token)
+    return NULL;
+  return g_strdup_printf ("%s/patient.html#token=%s", app->base_url, token);
 }
 
 gboolean
 th_create_visit_with_links (ThApp *app, const char *patient_id, const char *provider_id,
-                            gint64 scheduled_at_ms, const char *console_token,
-                            ThVisitLinks *out, GError **error)
+                            gint64 scheduled_at_ms, ThVisitLinks *out, GError **error)
 {
-  const ThConfig *c = app->config;
-  g_autofree char *visit_id = NULL, *join_token = NULL, *new_console = NULL;
+  g_autofree char *visit_id = NULL, *patient_url = NULL;
   StoreParticipant patient = { 0 };
   gboolean ok = FALSE;
 
@@ -46,23 +60,12 @@ th_create_visit_with_links (ThApp *app, const char *patient_id, const char *prov
     goto out;
   if (!store_find_visit_participant (app->store, visit_id, PARTICIPANT_PATIENT, &patient, error))
     goto out;
-  join_token = store_issue_join_token (app->store, patient.id,
-                                       scheduled_at_ms - (gint64) c->join_window_before_min * 60000,
-                                       scheduled_at_ms + (gint64) c->join_window_after_min * 60000,
-                                       error);
-  if (!join_token)
+  patient_url = th_join_link (app, patient.id, scheduled_at_ms, error);
+  if (!patient_url)
     goto out;
-  if (!console_token) {
-    new_console = store_issue_console_token (app->store, provider_id,
-                                             store_now_ms () + (gint64) c->console_token_hours * 3600000,
-                                             error);
-    if (!new_console)
-      goto out;
-    console_token = new_console;
-  }
-  out->patient_url = g_strdup_printf ("%s/patient.html#token=%s", app->base_url, join_token);
-  out->provider_url = g_strdup_printf ("%s/provider.html#token=%s&visit=%s", app->base_url,
-                                       console_token, visit_id);
+  /* No secret in the provider's link: the console asks them to sign in. */
+  out->provider_url = g_strdup_printf ("%s/provider.html#visit=%s", app->base_url, visit_id);
+  out->patient_url = g_steal_pointer (&patient_url);
   out->visit_id = g_steal_pointer (&visit_id);
   out->scheduled_at_ms = scheduled_at_ms;
   ok = TRUE;

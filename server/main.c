@@ -4,6 +4,7 @@
 #define G_LOG_DOMAIN "th-server"
 
 #include "server/app.h"
+#include "server/tls.h"
 
 #include <errno.h>
 #include <string.h>
@@ -67,7 +68,7 @@ run (int argc, char **argv)
 {
   g_autofree char *config_path = NULL, *listen = NULL, *data_dir = NULL, *db_path = NULL;
   gboolean demo = FALSE, version = FALSE;
-  g_autofree char *staff_name = NULL, *staff_role = NULL, *supervisor = NULL;
+  g_autofree char *staff_name = NULL, *staff_role = NULL, *supervisor = NULL, *username = NULL;
   const char *admin_command = NULL;
   g_autoptr (GOptionContext) ctx = NULL;
   g_autoptr (GError) error = NULL;
@@ -85,6 +86,9 @@ run (int argc, char **argv)
       "Create a demo provider, patient and visit scheduled now; print their links, the last "
       "line on stdout being one JSON object {visit_id, patient_url, provider_url}", NULL },
     { "version", 'V', 0, G_OPTION_ARG_NONE, &version, "Print the version and exit", NULL },
+    { "username", 0, 0, G_OPTION_ARG_STRING, &username,
+      "admin add-staff, disable-staff, enable-staff, reset-password: the sign-in name "
+      "(3..64 of a-z 0-9 . _ -)", "USERNAME" },
     { "name", 0, 0, G_OPTION_ARG_STRING, &staff_name,
       "admin add-staff: the staff member's display name", "NAME" },
     { "role", 0, 0, G_OPTION_ARG_STRING, &staff_role,
@@ -95,7 +99,8 @@ run (int argc, char **argv)
   };
 
   setlocale (LC_ALL, "");
-  ctx = g_option_context_new ("[admin add-staff|audit] - telehealth video-visit server");
+  ctx = g_option_context_new ("[admin add-staff|list-staff|disable-staff|enable-staff|"
+                              "reset-password|verify-audit|audit] - telehealth video-visit server");
   g_option_context_set_summary (ctx,
     "Serves the patient join page, the provider console, a REST API and the /signaling\n"
     "WebSocket, and relays the visit's audio and video through GStreamer (webrtcbin).\n"
@@ -105,13 +110,26 @@ run (int argc, char **argv)
     "  telehealthd --config config/telehealth.conf --demo\n"
     "  telehealthd --config /etc/telehealth/telehealth.conf --listen 127.0.0.1:8443\n"
     "\n"
-    "  telehealthd --data-dir data admin add-staff --name 'Dr. Lee' --role psychiatrist\n"
-    "\n"
+    "  telehealthd --data-dir data admin add-staff --username lee --name 'Dr. Lee' \\\n"
+    "      --role psychiatrist\n"
+    "  telehealthd --data-dir data admin add-staff --username kim --name 'Kim, PA-C' --role pa \\\n"
+    "      --supervisor STAFF_ID\n"
+    "  telehealthd --data-dir data admin list-staff\n"
+    "  telehealthd --data-dir data admin disable-staff --username lee\n"
+    "  telehealthd --data-dir data admin enable-staff --username lee\n"
+    "  telehealthd --data-dir data admin reset-password --username lee\n"
+    "  telehealthd --data-dir data admin verify-audit\n"
     "  telehealthd --data-dir data admin audit\n"
     "\n"
-    "admin add-staff creates a staff account in the data directory's database and prints\n"
-    "one JSON line {staff_id, console_token}; admin audit prints the newest audit events and\n"
-    "verifies the hash chain (exit 1 when broken). The server may be running meanwhile.\n"
+    "admin add-staff creates a staff account with a generated password and prints one JSON\n"
+    "line {staff_id, username, password}: the only time the password is shown. Passwords are\n"
+    "never taken on the command line. list-staff prints one JSON object per staff member;\n"
+    "disable-staff also signs the account out everywhere; reset-password prints\n"
+    "{username, password} and signs the account out. verify-audit checks the audit log's hash\n"
+    "chain and prints {chain_intact, rows, problem} (exit 1 when broken, naming the first\n"
+    "broken row); audit prints the newest audit events, then that line. Every account change\n"
+    "is written to the audit log. Exit 2: bad usage; 1: failure. The server may be running\n"
+    "meanwhile.\n"
     "\n"
     "Stop with SIGTERM or Ctrl-C: connected clients are told, visits are kept.\n");
   g_option_context_add_main_entries (ctx, entries, NULL);
@@ -158,7 +176,8 @@ run (int argc, char **argv)
     goto fail;
   }
   if (admin_command) {
-    ThAdminOptions opt = { staff_name, staff_role, supervisor };
+    ThAdminOptions opt = { .name = staff_name, .role = staff_role, .supervisor = supervisor,
+                           .username = username };
     rc = th_admin_run (&app, admin_command, &opt);
     goto out;
   }
@@ -168,10 +187,14 @@ run (int argc, char **argv)
   }
   app.loop = g_main_loop_new (NULL, FALSE);
   app.hub = sig_hub_new (th_signaling_hooks (), &app, &config->media);
+  /* Before any socket: a non-loopback address without TLS must not serve. */
+  if (!th_tls_prepare (config, &app.tls_cert_path, &app.tls_key_path, &error))
+    goto fail;
   if (!th_http_start (&app, &error))
     goto fail;
-  app.base_url = th_app_base_url (config, app.port);
-  g_message ("telehealthd %s listening on http://%s%s%s:%u", TH_VERSION,
+  app.base_url = th_app_base_url (config, app.port, app.tls_cert_path != NULL);
+  g_message ("telehealthd %s listening on %s://%s%s%s:%u", TH_VERSION,
+             app.tls_cert_path ? "https" : "http",
              strchr (config->listen_host, ':') ? "[" : "", config->listen_host,
              strchr (config->listen_host, ':') ? "]" : "", app.port);
   if (demo && !th_demo_create (&app, &error))
@@ -194,6 +217,8 @@ out:
   g_clear_pointer (&app.catalog, med_catalog_free);
   g_clear_pointer (&app.loop, g_main_loop_unref);
   g_free (app.base_url);
+  g_free (app.tls_cert_path);
+  g_free (app.tls_key_path);
   return rc;
 }
 

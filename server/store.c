@@ -189,7 +189,41 @@ static const char *const kMigrations[] = {
   APPEND_ONLY ("checkins")
   APPEND_ONLY ("checkin_scales")
   APPEND_ONLY ("checkin_side_effects")
-  APPEND_ONLY ("notes")
+  APPEND_ONLY ("notes"),
+
+  /* 3: staff accounts (issue 4). A session is stored as SHA-256 of its
+   * 256-bit id; unlike clinical rows, sessions are updated in place
+   * (last_seen_at, ended_at): they are state, and the audit log records
+   * sign-ins and sign-outs. login_failures is a throttle, pruned freely. */
+  "CREATE TABLE staff_credentials ("
+  "  staff_id TEXT PRIMARY KEY NOT NULL REFERENCES staff (id),"
+  "  username TEXT NOT NULL UNIQUE"
+  "    CHECK (length(username) BETWEEN 3 AND 64 AND username = lower(username)),"
+  "  password_hash TEXT NOT NULL CHECK (length(password_hash) > 0),"
+  "  disabled INTEGER NOT NULL DEFAULT 0 CHECK (disabled IN (0, 1)),"
+  "  updated_at TEXT NOT NULL"
+  ");"
+  "CREATE TABLE sessions ("
+  "  id_hash BLOB PRIMARY KEY NOT NULL CHECK (length(id_hash) = 32),"
+  "  staff_id TEXT NOT NULL REFERENCES staff (id),"
+  "  address TEXT NULL,"
+  "  created_at TEXT NOT NULL,"
+  "  last_seen_at TEXT NOT NULL,"
+  "  ended_at TEXT NULL,"
+  "  end_reason TEXT NULL,"
+  "  CHECK ((ended_at IS NULL) = (end_reason IS NULL))"
+  ");"
+  "CREATE INDEX sessions_live_by_staff ON sessions (staff_id) WHERE ended_at IS NULL;"
+  "CREATE TABLE login_failures ("
+  "  id INTEGER PRIMARY KEY AUTOINCREMENT,"
+  "  username TEXT NULL,"
+  "  address TEXT NULL,"
+  "  at TEXT NOT NULL,"
+  "  CHECK (username IS NOT NULL OR address IS NOT NULL)"
+  ");"
+  "CREATE INDEX login_failures_by_username ON login_failures (username, at);"
+  "CREATE INDEX login_failures_by_address ON login_failures (address, at);"
+  "CREATE INDEX login_failures_by_at ON login_failures (at);"
 };
 
 

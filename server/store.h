@@ -111,7 +111,8 @@ gboolean store_get_patient (Store *store, const char *patient_id, char **display
 char *store_create_visit (Store *store, const char *patient_id, const char *provider_id,
                           gint64 scheduled_at_ms, GError **error);
 gboolean store_get_visit (Store *store, const char *visit_id, StoreVisit *out, GError **error);
-/* Visits of one provider scheduled in [from_ms, to_ms), by scheduled time. */
+/* Visits of one provider (NULL: every provider, for admins) scheduled in
+ * [from_ms, to_ms), by scheduled time. */
 GPtrArray *store_list_provider_visits (Store *store, const char *provider_id, gint64 from_ms,
                                        gint64 to_ms, GError **error);  /* of StoreVisit* */
 /* Moves the visit to `to` if visit_state_transition_allowed(), recording a
@@ -365,5 +366,79 @@ void store_audit_event_free (StoreAuditEvent *event);
 GPtrArray *store_audit_list (Store *store, guint limit, GError **error);
 /* Recomputes the chain; FALSE + INVALID naming the first broken row. */
 gboolean store_audit_verify (Store *store, guint *n_rows, GError **error);
+
+
+/* ============================================================ accounts */
+/* Migration 3 adds staff credentials (username, scrypt hash, disabled),
+ * sessions (stored as SHA-256 of the 256-bit id, with last activity), and
+ * failed sign-in attempts (per username and per address). */
+
+typedef struct {
+  char *id;
+  char *username;         /* NULL when the account has no credentials yet */
+  char *display_name;
+  char *role;
+  char *supervisor_id;
+  gboolean disabled;
+  gint64 created_at_ms;
+} StoreStaffAccount;
+void store_staff_account_free (StoreStaffAccount *account);
+
+/* Sets username and password hash (the hash text from th_password_hash).
+ * INVALID when the username (3..64 chars of [a-z0-9._-]) is malformed or taken. */
+gboolean store_set_staff_credentials (Store *store, const char *staff_id, const char *username,
+                                      const char *password_hash, GError **error);
+gboolean store_set_staff_password (Store *store, const char *staff_id, const char *password_hash,
+                                   GError **error);
+gboolean store_set_staff_disabled (Store *store, const char *staff_id, gboolean disabled,
+                                   GError **error);
+/* The account behind a username; NOT_FOUND when none. */
+gboolean store_find_staff_by_username (Store *store, const char *username, StoreStaffAccount *out,
+                                       char **password_hash, GError **error);
+gboolean store_get_staff_account (Store *store, const char *staff_id, StoreStaffAccount *out,
+                                  GError **error);
+void store_staff_account_clear (StoreStaffAccount *account);
+GPtrArray *store_list_staff (Store *store, GError **error);   /* StoreStaffAccount*, by name */
+
+/* A new session for the staff member; returns the 256-bit id as base64url
+ * (the only time it exists in clear). */
+char *store_create_session (Store *store, const char *staff_id, const char *address,
+                            gint64 now_ms, GError **error);
+/* The staff id of a live session, marking it active at now_ms. A session idle
+ * longer than idle_ms is ended (reason "idle") and reported EXPIRED; an
+ * unknown or ended one NOT_FOUND; a disabled account's NOT_FOUND too. */
+char *store_resolve_session (Store *store, const char *session_id, gint64 now_ms, gint64 idle_ms,
+                             GError **error);
+/* Ends one session (reason: "logout", "idle", "disabled", "password-reset"). */
+gboolean store_end_session (Store *store, const char *session_id, const char *reason,
+                            GError **error);
+/* Ends every live session of the staff member; returns how many. */
+guint store_end_staff_sessions (Store *store, const char *staff_id, const char *reason,
+                                GError **error);
+
+/* Failed sign-ins. `kind` is "account" (key = username, as typed, lowercased)
+ * or "address" (key = the client's IP address). */
+gboolean store_record_login_failure (Store *store, const char *username, const char *address,
+                                     gint64 now_ms, GError **error);
+/* Failures for the key since since_ms, and the time of the newest (0 if none). */
+guint store_count_login_failures (Store *store, const char *kind, const char *key,
+                                  gint64 since_ms, gint64 *latest_ms, GError **error);
+/* A successful sign-in forgets the account's failures (not the address's). */
+gboolean store_clear_login_failures (Store *store, const char *username, GError **error);
+
+/* ---- guests: a family member or interpreter, with a link of their own */
+
+/* A guest participant of the visit; returns the participant id. */
+char *store_add_guest (Store *store, const char *visit_id, const char *display_name,
+                       GError **error);
+/* Revokes every join token of the participant (revoked_at = now). */
+gboolean store_revoke_participant_tokens (Store *store, const char *participant_id,
+                                          GError **error);
+typedef struct {
+  StoreParticipant participant;
+  gboolean revoked;       /* every token of theirs is revoked */
+} StoreGuest;
+void store_guest_free (StoreGuest *guest);
+GPtrArray *store_list_visit_guests (Store *store, const char *visit_id, GError **error);
 
 G_END_DECLS

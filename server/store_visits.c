@@ -237,7 +237,7 @@ store_list_provider_visits (Store *store, const char *provider_id, gint64 from_m
   if (to_ms <= STORE_MAX_TIME_MS && !(to_text = store_format_time (to_ms, error)))
     goto out;
   if (!store_prepare (store,
-                      VISIT_COLUMNS "WHERE v.provider_id = ?1 AND v.scheduled_at >= ?2"
+                      VISIT_COLUMNS "WHERE (?1 IS NULL OR v.provider_id = ?1) AND v.scheduled_at >= ?2"
                                     " AND (?3 IS NULL OR v.scheduled_at < ?3)"
                                     " ORDER BY v.scheduled_at, v.created_at, v.id",
                       &stmt, error))

@@ -84,7 +84,13 @@ th_ws_open (ThApp *app, struct lws *wsi)
   ws->tokens = BURST;
   ws->refilled_us = g_get_monotonic_time ();
   g_queue_init (&ws->out);
-  ws->conn = sig_hub_connect (app->hub, &transport, ws, NULL);
+  {
+    /* Staff are known by the session cookie of the upgrade request. */
+    g_autofree char *cookie = th_http_session_cookie (wsi);
+    char address[64] = "";
+    lws_get_peer_simple (wsi, address, sizeof address);
+    ws->conn = sig_hub_connect (app->hub, &transport, ws, cookie, address);
+  }
   return ws;
 }
 

@@ -37,6 +37,7 @@ static void
 conn_free (SigConn *conn)
 {
   g_free (conn->credential);
+  g_free (conn->address);
   g_free (conn);
 }
 
@@ -85,9 +86,26 @@ sig_hub_shutdown (SigHub *hub)
   }
 }
 
+gboolean
+sig_hub_kick_participant (SigHub *hub, const char *visit_id, const char *participant_id,
+                          const char *reason)
+{
+  Room *room = g_hash_table_lookup (hub->rooms, visit_id);
+  Participant *p = room ? g_hash_table_lookup (room->participants, participant_id) : NULL;
+  SigConn *conn;
+
+  if (!p || !p->conn)
+    return FALSE;
+  conn = p->conn;
+  room_participant_gone (room, p);
+  conn_close_with_bye (conn, reason);
+  room_maybe_free (room);
+  return TRUE;
+}
+
 SigConn *
 sig_hub_connect (SigHub *hub, const SigTransport *transport, gpointer transport_data,
-                 const char *credential)
+                 const char *credential, const char *address)
 {
   SigConn *conn = g_new0 (SigConn, 1);
 
@@ -95,6 +113,7 @@ sig_hub_connect (SigHub *hub, const SigTransport *transport, gpointer transport_
   conn->transport = transport;
   conn->transport_data = transport_data;
   conn->credential = g_strdup (credential);
+  conn->address = g_strdup (address);
   conn->state = CONN_AWAITING_HELLO;
   g_hash_table_add (hub->conns, conn);
   return conn;
@@ -111,6 +130,14 @@ conn_send_take (SigConn *conn, char *text)
 void
 conn_send_error (SigConn *conn, SigErrorCode code, const char *message)
 {
+  SigHub *hub = conn->hub;
+
+  if ((code == SIG_ERR_UNAUTHORIZED || code == SIG_ERR_FORBIDDEN || code == SIG_ERR_NOT_FOUND) &&
+      hub->hooks.refused) {
+    Participant *p = conn->participant;
+    hub->hooks.refused (p ? p->room->visit_id : NULL, p ? p->id : NULL, sig_error_code_name (code),
+                        conn->address, hub->hooks_user_data);
+  }
   conn_send_take (conn, sig_encode_error (code, message));
 }
 

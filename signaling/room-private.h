@@ -18,6 +18,7 @@ struct _SigConn {
   const SigTransport *transport;
   gpointer transport_data;
   char *credential;
+  char *address;
   ConnState state;
   Participant *participant;   /* when JOINED */
   guint failed_hellos;

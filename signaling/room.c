@@ -157,7 +157,8 @@ record_event (Room *room, Participant *p, const char *event)
   SigHub *hub = room->hub;
 
   if (hub->hooks.participant_event)
-    hub->hooks.participant_event (room->visit_id, p->id, p->role, event, hub->hooks_user_data);
+    hub->hooks.participant_event (room->visit_id, p->id, p->role, event,
+                                  p->conn ? p->conn->address : NULL, hub->hooks_user_data);
 }
 
 /* ------------------------------------------------------------ media legs */
@@ -430,6 +431,7 @@ room_end (Room *room, Participant *by)
     conn_send_error (by->conn, SIG_ERR_INTERNAL, "the visit could not be ended");
     return;
   }
+  record_event (room, by, "end");
   room_broadcast_state (room);
   g_hash_table_iter_init (&iter, room->participants);
   while (g_hash_table_iter_next (&iter, NULL, &value)) {

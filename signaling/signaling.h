@@ -147,9 +147,14 @@ typedef struct {
   /* The visit moved to `state`. Returns FALSE (and the room does not move)
    * when the store refuses the transition. */
   gboolean (*visit_state_changed) (const char *visit_id, const char *state, gpointer user_data);
-  /* A participant joined, was admitted, left, ... (`event`: join | admit | leave). */
+  /* A participant joined, was admitted, left, ended the visit (`event`: join |
+   * admit | leave | end); `address` is where their connection comes from. */
   void (*participant_event) (const char *visit_id, const char *participant_id, SigRole role,
-                             const char *event, gpointer user_data);
+                             const char *event, const char *address, gpointer user_data);
+  /* A request was refused for who asked (unauthorized, forbidden, not-found):
+   * for the audit log. visit_id and participant_id are NULL before a hello. */
+  void (*refused) (const char *visit_id, const char *participant_id, const char *code,
+                   const char *address, gpointer user_data);
 } SigHooks;
 
 typedef struct {
@@ -169,7 +174,11 @@ void sig_hub_shutdown (SigHub *hub);
 /* A new WebSocket connection. `credential` is whatever the transport knows
  * about the caller (may be NULL); it is handed to the authorize hook. */
 SigConn *sig_hub_connect (SigHub *hub, const SigTransport *transport, gpointer transport_data,
-                          const char *credential);
+                          const char *credential, const char *address);
+/* Ends a participant's presence now (their link was revoked): their live
+ * connection gets bye(reason) and is closed. FALSE when not connected. */
+gboolean sig_hub_kick_participant (SigHub *hub, const char *visit_id, const char *participant_id,
+                                   const char *reason);
 /* One complete frame from the client. */
 void sig_conn_receive (SigConn *conn, const char *data, gsize len, gboolean binary);
 /* The transport is gone; frees the connection. No transport call follows. */

@@ -187,5 +187,6 @@ test('after all that: /healthz is 200 and a real visit gets media both ways', { 
   assert.ok(result.patientMedia.second > result.patientMedia.first);
   assert.ok(result.providerMedia.second > result.providerMedia.first);
   assert.deepEqual(result.pageErrors, []);
+  assert.ok(result.landing.signedIn, 'the provider signed in through the sign-in page');
   assert.ok(server.alive(), 'telehealthd is still running after the visit');
 });

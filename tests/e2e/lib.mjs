@@ -5,9 +5,16 @@
 // Environment: TELEHEALTHD (the server binary) and TH_SOURCE_ROOT (the source
 // tree, for config/telehealth.conf), both set by meson. Run inside
 // tests/netns-run.sh so all traffic stays on a private loopback.
+//
+// startServer({tls: true}) runs the server with a self-signed certificate
+// (HTTPS/WSS). Node-side requests (fetchJson, server.login) trust exactly
+// that certificate (node:https with it as the CA); browsers launched with
+// {server} trust it through Chromium's SPKI allow-list.
 
 import { spawn } from 'node:child_process';
-import { mkdtemp, rm } from 'node:fs/promises';
+import { X509Certificate, createHash } from 'node:crypto';
+import { mkdtemp, readFile, rm, writeFile } from 'node:fs/promises';
+import https from 'node:https';
 import { tmpdir } from 'node:os';
 import path from 'node:path';
 import { setTimeout as sleep } from 'node:timers/promises';
@@ -73,12 +80,74 @@ export function requireEnv() {
   return { bin, root };
 }
 
+// The certificates of the HTTPS servers this process started, by origin:
+// fetchJson and server.login trust them (and nothing else).
+const trustedCa = new Map();
+
+// A copy of a config file's text with `settings` ({section: {key: value}})
+// put in: existing keys are replaced in their section, missing ones added.
+export function rewriteConfig(text, settings) {
+  const pending = Object.fromEntries(Object.entries(settings).map(([sec, kv]) => [sec, { ...kv }]));
+  const out = [];
+  let section = null;
+  const flush = () => {
+    if (section && pending[section]) {
+      for (const [k, v] of Object.entries(pending[section])) out.push(`${k} = ${v}`);
+      delete pending[section];
+    }
+  };
+  for (const line of text.split('\n')) {
+    const head = /^\s*\[([^\]]+)\]\s*$/.exec(line);
+    if (head) {
+      flush();
+      section = head[1].trim();
+      out.push(line);
+      continue;
+    }
+    const kv = /^\s*([A-Za-z0-9_.-]+)\s*=/.exec(line);
+    if (kv && section && pending[section] && Object.hasOwn(pending[section], kv[1])) {
+      out.push(`${kv[1]} = ${pending[section][kv[1]]}`);
+      delete pending[section][kv[1]];
+      continue;
+    }
+    out.push(line);
+  }
+  flush();
+  for (const [sec, kv] of Object.entries(pending)) {
+    out.push('', `[${sec}]`, ...Object.entries(kv).map(([k, v]) => `${k} = ${v}`));
+  }
+  return out.join('\n');
+}
+
+// base64(sha256(SubjectPublicKeyInfo)): what --ignore-certificate-errors-spki-list takes.
+export function spkiHash(pem) {
+  const der = new X509Certificate(pem).publicKey.export({ type: 'spki', format: 'der' });
+  return createHash('sha256').update(der).digest('base64');
+}
+
 // Starts telehealthd with a fresh data dir on a free port in --demo mode and
-// resolves once it printed its demo JSON line on stdout.
-export async function startServer({ extraArgs = [], timeout = 20000 } = {}) {
+// resolves once it printed its demo JSON line on stdout. `configPath` replaces
+// config/telehealth.conf; a given `dataDir` is used and kept on stop (the
+// caller removes it), e.g. to restart on the same data. `tls`: a temporary
+// copy of the config with `[tls] self_signed = true` (and the catalog's
+// absolute path): HTTPS/WSS with the certificate the server makes on first
+// start (<data dir>/tls/cert.pem), which fetchJson, server.login and
+// browsers launched with {server} then trust.
+export async function startServer({ extraArgs = [], timeout = 20000, configPath, dataDir: keptDir, tls = false } = {}) {
   const { bin, root } = requireEnv();
-  const dataDir = await mkdtemp(path.join(tmpdir(), 'th-data-'));
-  const args = ['--config', path.join(root, 'config', 'telehealth.conf'),
+  const dataDir = keptDir || await mkdtemp(path.join(tmpdir(), 'th-data-'));
+  let config = configPath || path.join(root, 'config', 'telehealth.conf');
+  let configDir = null;
+  if (tls) {
+    configDir = await mkdtemp(path.join(tmpdir(), 'th-conf-'));
+    const text = await readFile(config, 'utf8');
+    config = path.join(configDir, 'telehealth.conf');
+    await writeFile(config, rewriteConfig(text, {
+      tls: { self_signed: 'true' },
+      prescribing: { catalog: path.resolve(root, 'config', 'medications.json') },
+    }));
+  }
+  const args = ['--config', config,
     '--listen', '127.0.0.1:0', '--data-dir', dataDir, '--demo', ...extraArgs];
   const proc = spawn(bin, args, { stdio: ['ignore', 'pipe', 'pipe'] });
   const stdoutLines = [];
@@ -139,7 +208,9 @@ export async function startServer({ extraArgs = [], timeout = 20000 } = {}) {
           }
         }
         const res = await exited;
-        await rm(dataDir, { recursive: true, force: true });
+        if (!keptDir) await rm(dataDir, { recursive: true, force: true });
+        if (configDir) await rm(configDir, { recursive: true, force: true });
+        if (this.baseUrl) trustedCa.delete(this.baseUrl);
         return { ...res, killed };
       })();
       return this.stopped;
@@ -159,19 +230,86 @@ export async function startServer({ extraArgs = [], timeout = 20000 } = {}) {
   }
   const u = new URL(demo.patient_url);
   server.baseUrl = `${u.protocol}//${u.host}`;
-  server.consoleToken = fragmentOf(demo.provider_url).token;
+  server.tls = u.protocol === 'https:';
+  server.providerLogin = demo.provider_login || null;
+  if (tls) {
+    try {
+      if (!server.tls) throw new Error(`the demo links are not https: ${demo.patient_url}`);
+      server.certPem = await readFile(path.join(dataDir, 'tls', 'cert.pem'), 'utf8');
+      server.certSpki = spkiHash(server.certPem);
+      trustedCa.set(server.baseUrl, server.certPem);
+    } catch (err) {
+      const tail = server.stderrTail();
+      await server.stop({ grace: 2000 });
+      throw new Error(`TLS server: ${err.message}\n--- telehealthd stderr (tail) ---\n${tail}`);
+    }
+  }
+  // Signs a staff member in through the REST API (the demo provider by
+  // default); resolves {cookie, csrf, staff} for fetchJson's `session`.
+  server.login = async (username = server.providerLogin?.username,
+    password = server.providerLogin?.password) => {
+    const res = await rawRequest(`${server.baseUrl}/api/session`, {
+      method: 'POST', headers: { 'Content-Type': 'application/json' },
+      body: JSON.stringify({ username, password }), timeout: 10000,
+    });
+    let json = null;
+    try { json = JSON.parse(res.text); } catch { /* not JSON */ }
+    if (res.status !== 200) throw new Error(`sign-in as ${username} failed: ${res.status} ${JSON.stringify(json)}`);
+    const setCookie = res.headers.get('set-cookie') || '';
+    const cookie = setCookie.split(';')[0];
+    return { cookie, csrf: json.csrf_token, staff: json.staff, setCookie };
+  };
   return server;
 }
 
-export async function fetchJson(url, { token, method = 'GET', body, timeout = 5000 } = {}) {
-  const headers = { Accept: 'application/json' };
+// One HTTP(S) request: fetch for http; for https node:https trusting the
+// certificate of the server started here (or `ca`). Resolves
+// {status, headers: {get(name)}, text}.
+export async function rawRequest(url, { method = 'GET', headers = {}, body, timeout = 5000, ca } = {}) {
+  const u = new URL(url);
+  if (u.protocol !== 'https:') {
+    const res = await fetch(url, { method, headers, body, signal: AbortSignal.timeout(timeout) });
+    return { status: res.status, headers: res.headers, text: await res.text() };
+  }
+  const trust = ca || trustedCa.get(u.origin);
+  // An explicit length: node would otherwise send the body chunked.
+  const sendHeaders = body === undefined ? headers : { ...headers, 'Content-Length': Buffer.byteLength(body) };
+  return withTimeout(new Promise((resolve, reject) => {
+    const req = https.request(u, { method, headers: sendHeaders, ca: trust, minVersion: 'TLSv1.2', timeout }, (res) => {
+      res.setEncoding('utf8');
+      let text = '';
+      res.on('data', (c) => { text += c; });
+      res.on('end', () => {
+        const raw = res.headers;
+        const get = (name) => {
+          const v = raw[String(name).toLowerCase()];
+          return v === undefined ? null : [].concat(v).join(', ');
+        };
+        resolve({ status: res.statusCode, headers: { get }, text });
+      });
+      res.on('error', reject);
+    });
+    req.on('timeout', () => req.destroy(new Error(`${method} ${url}: no answer within ${timeout} ms`)));
+    req.on('error', reject);
+    if (body !== undefined) req.write(body);
+    req.end();
+  }), timeout + 1000, `${method} ${url}`);
+}
+
+// `token`: a patient's join token (Bearer); `session`: a staff session from
+// server.login() (cookie, plus the CSRF header on anything but GET).
+export async function fetchJson(url, { token, session, method = 'GET', body, timeout = 5000, headers: extra = {} } = {}) {
+  const headers = { Accept: 'application/json', ...extra };
   if (token) headers.Authorization = `Bearer ${token}`;
+  if (session) {
+    headers.Cookie = session.cookie;
+    if (method !== 'GET' && session.csrf) headers['X-CSRF-Token'] = session.csrf;
+  }
   if (body !== undefined) headers['Content-Type'] = 'application/json';
-  const res = await fetch(url, {
-    method, headers, body: body === undefined ? undefined : JSON.stringify(body),
-    signal: AbortSignal.timeout(timeout),
+  const res = await rawRequest(url, {
+    method, headers, body: body === undefined ? undefined : JSON.stringify(body), timeout,
   });
-  const text = await res.text();
+  const { text } = res;
   let json = null;
   try { json = JSON.parse(text); } catch { /* leave null */ }
   return { status: res.status, json, text };
@@ -179,15 +317,19 @@ export async function fetchJson(url, { token, method = 'GET', body, timeout = 50
 
 // ------------------------------------------------------------------ browser
 
-// One persistent context (its own profile dir) per participant.
-export async function launchParticipant(name, { extraArgs = [] } = {}) {
+// One persistent context (its own profile dir) per participant. `server`: a
+// TLS server from startServer({tls: true}) whose self-signed certificate
+// this browser trusts (by its public key; no other certificate error is
+// ignored).
+export async function launchParticipant(name, { extraArgs = [], server = null } = {}) {
   const profile = await mkdtemp(path.join(tmpdir(), `th-chromium-${name}-`));
+  const trust = server && server.certSpki ? [`--ignore-certificate-errors-spki-list=${server.certSpki}`] : [];
   let context;
   try {
     context = await chromium.launchPersistentContext(profile, {
       executablePath: CHROMIUM,
       headless: false,
-      args: [...CHROMIUM_ARGS, ...extraArgs],
+      args: [...CHROMIUM_ARGS, ...trust, ...extraArgs],
       viewport: { width: 1100, height: 800 },
       timeout: 30000,
     });
@@ -285,13 +427,58 @@ export async function waitForState(participant, state, timeout = 15000) {
   }
 }
 
+// ------------------------------------------------------------------ staff sign-in (issue 4)
+
+const pathOf = (page) => { try { return new URL(page.url()).pathname; } catch { return ''; } };
+
+// Signs in on the sign-in page the browser is on (or is being sent to) and
+// waits until it has left it. `login`: {username, password}.
+export async function signInOnLoginPage(participant, login, { timeout = 15000 } = {}) {
+  const { page, name } = participant;
+  if (!login || !login.username || !login.password) throw new Error(`${name}: no sign-in credentials (demo.provider_login missing?)`);
+  await page.waitForURL((u) => u.pathname === '/login.html', { timeout });
+  await page.locator('[data-testid="login-username"]').waitFor({ state: 'visible', timeout });
+  await page.fill('[data-testid="login-username"]', login.username);
+  await page.fill('[data-testid="login-password"]', login.password);
+  await page.click('[data-testid="login-submit"]');
+  try {
+    await page.waitForURL((u) => u.pathname !== '/login.html', { timeout });
+  } catch (err) {
+    const shown = await page.locator('[data-testid="login-error"]').innerText().catch(() => '');
+    throw new Error(`${name}: still on the sign-in page after signing in${shown ? ` (it says: ${shown})` : ''}: ${err.message}`);
+  }
+}
+
+// Opens a staff page (the console link): when the browser has no session it
+// is sent to the sign-in page; signs in with `login` and waits to be back on
+// a console that shows who is signed in. Resolves {signedIn, url}: whether
+// the sign-in page was used, and the address the browser landed on.
+export async function openConsole(participant, url, login, { timeout = 15000 } = {}) {
+  const { page, name } = participant;
+  await page.goto(url, { waitUntil: 'load' });
+  const logout = page.locator('[data-testid="logout"]');
+  const where = await waitFor(async () => {
+    if (pathOf(page) === '/login.html') return 'login';
+    if (await logout.isVisible()) return 'console';
+    return null;
+  }, { timeout, what: `${name}: the console or the sign-in page` });
+  let signedIn = false;
+  if (where === 'login') {
+    await signInOnLoginPage(participant, login, { timeout });
+    signedIn = true;
+    await logout.waitFor({ state: 'visible', timeout });
+  }
+  return { signedIn, url: page.url() };
+}
+
 // Drives one whole visit with two fresh browsers: patient joins, provider
 // admits, media flows both ways, provider ends. `demo` is a server demo
 // object ({visit_id, patient_url, provider_url}). Returns what it measured.
 // The browsers are always closed.
 export async function runVisit(server, demo = server.demo, { log = () => {}, beforeEnd } = {}) {
   // Two browsers, launched side by side (each takes ~2 s to start).
-  const launched = await Promise.allSettled([launchParticipant('patient'), launchParticipant('provider')]);
+  const launched = await Promise.allSettled([
+    launchParticipant('patient', { server }), launchParticipant('provider', { server })]);
   const failed = launched.find((r) => r.status === 'rejected');
   if (failed) {
     await Promise.all(launched.filter((r) => r.status === 'fulfilled').map((r) => r.value.close()));
@@ -307,7 +494,8 @@ export async function runVisit(server, demo = server.demo, { log = () => {}, bef
     await patient.page.waitForSelector('text=The provider will admit you shortly', { timeout: 15000 });
     log('patient is in the waiting room');
 
-    await provider.page.goto(demo.provider_url, { waitUntil: 'load' });
+    const landing = await openConsole(provider, demo.provider_url, demo.provider_login);
+    log(`provider ${landing.signedIn ? 'signed in through the sign-in page and ' : ''}landed on ${landing.url}`);
     const admit = provider.page.locator('[data-testid="admit"]').first();
     await admit.waitFor({ state: 'visible', timeout: 15000 });
     const waitingText = await provider.page.innerText('[data-testid="waiting-list"]');
@@ -327,7 +515,10 @@ export async function runVisit(server, demo = server.demo, { log = () => {}, bef
     log('both pages show ended');
 
     const pageErrors = [...patient.pageErrors, ...provider.pageErrors];
-    return { patientMedia, providerMedia, waitingText, pageErrors, consoleErrors: [...patient.consoleErrors, ...provider.consoleErrors] };
+    return {
+      patientMedia, providerMedia, waitingText, pageErrors, landing,
+      consoleErrors: [...patient.consoleErrors, ...provider.consoleErrors],
+    };
   } catch (err) {
     const diag = [];
     for (const p of [patient, provider]) {
@@ -354,10 +545,11 @@ export async function joinAsPatient(participant, url, { timeout = 15000 } = {}) 
   await page.waitForSelector('text=The provider will admit you shortly', { timeout });
 }
 
-// Opens the provider console and admits the first person waiting.
-export async function openConsoleAndAdmit(participant, url, { timeout = 15000 } = {}) {
+// Opens the provider console (signing in with `login` on the sign-in page
+// when sent there) and admits the first person waiting.
+export async function openConsoleAndAdmit(participant, url, { timeout = 15000, login } = {}) {
   const { page } = participant;
-  await page.goto(url, { waitUntil: 'load' });
+  await openConsole(participant, url, login, { timeout });
   const admit = page.locator('[data-testid="admit"]').first();
   await admit.waitFor({ state: 'visible', timeout });
   await waitFor(() => admit.isEnabled(), { timeout, what: `${participant.name}: Admit enabled` });

@@ -2,7 +2,8 @@
 // answers the check-in in the waiting room (PHQ-9 with item 9 above 0); the
 // provider admits, sees the scores and the item-9 alert beside the live
 // video, changes a dose through the adjustment form, reloads, and sees the
-// new dose in the current medications and the old order stopped.
+// new dose in the current medications and the old order stopped. Over
+// HTTPS/WSS; the provider signs in through the sign-in page.
 
 import { test, before, after } from 'node:test';
 import assert from 'node:assert/strict';
@@ -19,7 +20,7 @@ const ASRS = [0, 1, 2, 0, 1, 0];
 let server;
 
 before(async () => {
-  server = await startServer();
+  server = await startServer({ tls: true });
 });
 
 after(async () => {
@@ -43,7 +44,8 @@ test('check-in in the waiting room, scores and alert for the provider, a dose ch
   { timeout: 240000 }, async (t) => {
     const demo = server.demo;
     const patientToken = fragmentOf(demo.patient_url).token;
-    const launched = await Promise.allSettled([launchParticipant('patient'), launchParticipant('provider')]);
+    const launched = await Promise.allSettled([
+      launchParticipant('patient', { server }), launchParticipant('provider', { server })]);
     const ok = launched.filter((r) => r.status === 'fulfilled').map((r) => r.value);
     const failed = launched.find((r) => r.status === 'rejected');
     if (failed) {
@@ -74,7 +76,9 @@ test('check-in in the waiting room, scores and alert for the provider, a dose ch
       assert.equal(phq.total, 12);
 
       // ---------------------------------------------------- provider: admit, scores, alert
-      const waitingText = await openConsoleAndAdmit(provider, demo.provider_url);
+      const waitingText = await openConsoleAndAdmit(provider, demo.provider_url, { login: demo.provider_login });
+      assert.equal(new URL(provider.page.url()).pathname, '/provider.html', 'signed in and back on the console');
+      assert.equal(fragmentOf(provider.page.url()).visit, demo.visit_id, 'for the demo visit');
       t.diagnostic(`provider admitted (${waitingText.replace(/\s+/g, ' ').trim()})`);
       await Promise.all([waitForState(patient, 'in_progress'), waitForState(provider, 'in_progress')]);
       assert.ok(await patient.page.locator('#checkin').isHidden(), 'admission hides the check-in on the patient page');
@@ -119,6 +123,7 @@ test('check-in in the waiting room, scores and alert for the provider, a dose ch
       t.diagnostic(`after the change: ${after1.map((m) => m.text).join(' | ')}`);
 
       // ---------------------------------------------------- reload: the change is in the record
+      // (the session cookie survives the reload: no second sign-in)
       await provider.page.reload({ waitUntil: 'load' });
       const after2 = await waitFor(async () => {
         const meds = await currentMeds(provider.page);
@@ -136,6 +141,7 @@ test('check-in in the waiting room, scores and alert for the provider, a dose ch
       assert.equal(await text(provider.page, 'score-phq9'), 'PHQ-9: 12 (moderate)');
       await provider.page.locator('[data-testid="alert-item9"]').waitFor({ state: 'visible', timeout: 15000 });
 
+      assert.equal(new URL(provider.page.url()).pathname, '/provider.html', 'still signed in after the reload');
       assert.deepEqual([...patient.pageErrors, ...provider.pageErrors], [], 'no uncaught JavaScript errors');
     } catch (err) {
       const diag = [];

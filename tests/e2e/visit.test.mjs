@@ -1,11 +1,17 @@
 // End-to-end: a real two-party video visit through telehealthd with two real
-// Chromium instances (one per participant). Asserts what a user would see:
-// the waiting room, the admit, remote video decoding on both sides, the
-// ended state, and the saved timeline of the visit.
+// Chromium instances (one per participant), over HTTPS/WSS with the server's
+// self-signed certificate (each browser trusts exactly that one). Asserts
+// what a user would see: the provider's console link leads through the
+// sign-in page and back, the waiting room, the admit, remote video decoding
+// on both sides, the ended state, and the saved timeline of the visit. Then
+// a guest: invited from the console, waiting, their link withdrawn.
 
 import { test, before, after } from 'node:test';
 import assert from 'node:assert/strict';
-import { startServer, runVisit, fetchJson, waitFor, launchParticipant } from './lib.mjs';
+import {
+  startServer, runVisit, fetchJson, waitFor, launchParticipant, fragmentOf, openConsole,
+  joinAsPatient, waitForState,
+} from './lib.mjs';
 
 // Clicks a toggle and returns what a user (and a screen reader) would see,
 // plus whether the local tracks of that kind are still enabled.
@@ -41,7 +47,7 @@ async function checkToggles({ patient, provider }) {
 let server;
 
 before(async () => {
-  server = await startServer();
+  server = await startServer({ tls: true });
 });
 
 after(async () => {
@@ -51,9 +57,16 @@ after(async () => {
 test('patient joins, provider admits, media flows both ways, provider ends', { timeout: 120000 }, async (t) => {
   const demo = server.demo;
   assert.match(demo.visit_id, /^[0-9a-f-]{36}$/i, 'demo visit id is a uuid');
-  assert.ok(server.consoleToken, 'provider_url carries a console token in its fragment');
+  for (const link of [demo.patient_url, demo.provider_url]) assert.match(link, /^https:\/\//, `${link} is https`);
+  assert.deepEqual(fragmentOf(demo.provider_url), { visit: demo.visit_id }, 'the console link names the visit and carries no token');
+  assert.ok(demo.provider_login && demo.provider_login.username && demo.provider_login.password, 'demo line has provider_login');
 
   const result = await runVisit(server, demo, { log: (m) => t.diagnostic(m), beforeEnd: checkToggles });
+
+  assert.ok(result.landing.signedIn, 'the console link led to the sign-in page');
+  const landed = new URL(result.landing.url);
+  assert.equal(landed.pathname, '/provider.html', 'back on the console after signing in');
+  assert.equal(fragmentOf(result.landing.url).visit, demo.visit_id, 'back on the console for that visit');
 
   // "waiting N min" shown next to the patient's name.
   assert.match(result.waitingText, /waiting/i, 'provider sees how long the patient has waited');
@@ -63,11 +76,12 @@ test('patient joins, provider admits, media flows both ways, provider ends', { t
   assert.ok(result.patientMedia.videoWidth > 0 && result.providerMedia.videoWidth > 0);
   assert.deepEqual(result.pageErrors, [], 'no uncaught JavaScript errors on either page');
 
-  // The record: GET /api/visits/<id> with the console token.
+  // The record: GET /api/visits/<id> as the signed-in provider.
+  const session = await server.login();
   const url = `${server.baseUrl}/api/visits/${demo.visit_id}`;
   let visit;
   await waitFor(async () => {
-    const res = await fetchJson(url, { token: server.consoleToken });
+    const res = await fetchJson(url, { session });
     assert.equal(res.status, 200, `GET ${url}: ${res.status} ${res.text.slice(0, 300)}`);
     visit = res.json;
     // leave events may be recorded a moment after the sockets close
@@ -98,7 +112,7 @@ test('patient joins, provider admits, media flows both ways, provider ends', { t
 });
 
 test('a bad patient link shows a plain-language error', { timeout: 60000 }, async () => {
-  const patient = await launchParticipant('patient-bad-link');
+  const patient = await launchParticipant('patient-bad-link', { server });
   try {
     const url = server.demo.patient_url.replace(/#.*$/, '#token=not-a-valid-token');
     await patient.page.goto(url);
@@ -111,6 +125,95 @@ test('a bad patient link shows a plain-language error', { timeout: 60000 }, asyn
     assert.deepEqual(patient.pageErrors, []);
   } finally {
     await patient.close();
+  }
+});
+
+test('the provider invites a guest, the guest waits, the provider withdraws the link', { timeout: 120000 }, async (t) => {
+  // A fresh visit of the demo provider, scheduled now.
+  const session = await server.login();
+  const created = await fetchJson(`${server.baseUrl}/api/visits`, { session, method: 'POST', body: { patient_name: 'Robin Guestless' } });
+  assert.equal(created.status, 201, `POST /api/visits: ${created.status} ${created.text.slice(0, 300)}`);
+  const { visit_id: visitId, provider_url: providerUrl } = created.json;
+  const patientToken = fragmentOf(created.json.patient_url).token;
+
+  const launched = await Promise.allSettled([launchParticipant('provider-guests', { server }), launchParticipant('guest', { server })]);
+  const ok = launched.filter((r) => r.status === 'fulfilled').map((r) => r.value);
+  const failed = launched.find((r) => r.status === 'rejected');
+  if (failed) {
+    await Promise.all(ok.map((p) => p.close()));
+    throw failed.reason;
+  }
+  const [provider, guest] = ok;
+  const guestName = 'Maria Lopez (daughter)';
+  try {
+    const landing = await openConsole(provider, providerUrl, server.demo.provider_login);
+    assert.ok(landing.signedIn, 'a new browser is sent to the sign-in page');
+    assert.equal(fragmentOf(landing.url).visit, visitId, 'back on the console for the new visit');
+    assert.match(await provider.page.innerText('[data-testid="who"]'), /^Signed in as \S/);
+
+    // Invite: the link is shown once, with a Copy button.
+    await provider.page.fill('[data-testid="guest-name"]', guestName);
+    await provider.page.click('[data-testid="guest-add"]');
+    const linkBox = provider.page.locator('[data-testid="guest-link"]');
+    await linkBox.waitFor({ state: 'visible', timeout: 15000 });
+    const guestUrl = await linkBox.inputValue();
+    assert.match(guestUrl, /^https:\/\/[^/]+\/patient\.html#token=/, `guest link: ${guestUrl}`);
+    const guestToken = fragmentOf(guestUrl).token;
+    assert.ok(guestToken && guestToken !== patientToken, 'the guest has a link of their own');
+    assert.ok(await provider.page.locator('[data-testid="guest-copy"]').isVisible(), 'a Copy button next to the link');
+    const revoke = provider.page.locator('[data-testid^="guest-revoke-"]');
+    await revoke.first().waitFor({ state: 'visible', timeout: 15000 });
+    const participant = (await revoke.first().getAttribute('data-testid')).slice('guest-revoke-'.length);
+    assert.match(await provider.page.innerText('[data-testid="guest-list"]'), /Maria Lopez/);
+    t.diagnostic(`guest ${participant} invited`);
+
+    // The guest joins and waits; the page says whose guest they are.
+    await joinAsPatient(guest, guestUrl);
+    const line = guest.page.locator('[data-testid="guest-line"]');
+    await line.waitFor({ state: 'visible', timeout: 15000 });
+    assert.match(await line.innerText(), /as a guest/i);
+    assert.ok(await guest.page.locator('#checkin').isHidden(), 'a guest is not asked the patient\'s check-in questions');
+    const waiting = provider.page.locator('[data-testid="waiting-list"]');
+    await waitFor(async () => /Maria Lopez/.test(await waiting.innerText()), { timeout: 15000, what: 'the guest in the provider\'s waiting room' });
+    assert.match(await waiting.innerText(), /guest/i, 'the waiting room says it is a guest');
+    t.diagnostic(`waiting room: ${(await waiting.innerText()).replace(/\s+/g, ' ').trim()}`);
+
+    // Withdraw the link: the waiting guest is told, the link stops working.
+    await provider.page.click(`[data-testid="guest-revoke-${participant}"]`);
+    await waitForState(guest, 'revoked');
+    assert.match(await guest.page.innerText('[data-testid="notice"]'), /This link was withdrawn by the provider/);
+    assert.ok(await guest.page.locator('[data-testid="join"]').isHidden(), 'no Join button after the link was withdrawn');
+    await waitFor(async () => !/Maria Lopez/.test(await waiting.innerText()), { timeout: 15000, what: 'the guest to leave the waiting room' });
+    await waitFor(async () => /withdrawn/.test(await provider.page.innerText('[data-testid="guest-list"]')),
+      { timeout: 15000, what: 'the guest list to show the link withdrawn' });
+    assert.equal(await provider.page.locator(`[data-testid="guest-revoke-${participant}"]`).count(), 0);
+
+    const listed = await fetchJson(`${server.baseUrl}/api/visits/${visitId}/guests`, { session });
+    assert.equal(listed.status, 200, listed.text);
+    assert.deepEqual(listed.json.guests.map((g) => [g.participant, g.display_name, g.revoked]), [[participant, guestName, true]]);
+
+    // Opening the link again gets nowhere.
+    await guest.page.goto('about:blank');
+    await guest.page.goto(guestUrl, { waitUntil: 'load' });
+    const join = guest.page.locator('[data-testid="join"]');
+    await waitFor(() => join.isEnabled(), { timeout: 10000, what: 'Join enabled on the reopened guest link' });
+    await join.click();
+    await waitFor(async () => {
+      const text = `${await guest.page.innerText('[data-testid="error"]').catch(() => '')} ${await guest.page.innerText('[data-testid="notice"]').catch(() => '')}`;
+      return /not valid|withdrawn/i.test(text) && text;
+    }, { timeout: 10000, what: 'the withdrawn link to be refused in plain words' });
+
+    assert.deepEqual([...provider.pageErrors, ...guest.pageErrors], [], 'no uncaught JavaScript errors');
+  } catch (err) {
+    const diag = [];
+    for (const p of [provider, guest]) {
+      diag.push(`${p.name} page errors: ${JSON.stringify(p.pageErrors)} console errors: ${JSON.stringify(p.consoleErrors.slice(-10))}`);
+    }
+    diag.push(`--- telehealthd stderr (tail) ---\n${server.stderrTail(60)}`);
+    err.message = `${err.message}\n${diag.join('\n')}`;
+    throw err;
+  } finally {
+    await Promise.all([provider.close(), guest.close()]);
   }
 });
 

@@ -52,6 +52,9 @@ test('--demo prints working links as its last stdout line; SIGTERM stops cleanly
     const last = server.stdoutLines[server.stdoutLines.length - 1];
     const demo = JSON.parse(last);
     assert.ok(demo.visit_id && demo.patient_url && demo.provider_url);
+    assert.match(demo.provider_url, /\/provider\.html#visit=[0-9a-f-]+$/, 'no secret in the provider link');
+    assert.equal(demo.provider_login.username, 'demo.provider');
+    assert.ok(demo.provider_login.password.length >= 16);
     assert.ok(demo.patient_url.startsWith(server.baseUrl));
     assert.match(demo.patient_url, /\/patient\.html#token=[A-Za-z0-9_-]{43}$/);
     assert.equal((await fetchJson(`${server.baseUrl}/healthz`)).status, 200);
@@ -66,10 +69,10 @@ test('what the server wrote survives a restart on the same data dir', async () =
   const dataDir = mkdtempSync(path.join(tmpdir(), 'th-restart-'));
   try {
     const first = await startServer({ extraArgs: ['--data-dir', dataDir] });
-    const token = first.consoleToken;
+    const session = await first.login();
     const visitId = first.demo.visit_id;
     const created = await fetchJson(`${first.baseUrl}/api/visits`, {
-      token, method: 'POST', body: { patient_name: 'Restart Patient' },
+      session, method: 'POST', body: { patient_name: 'Restart Patient' },
     });
     assert.equal(created.status, 201);
     assert.equal((await first.stop()).code, 0);
@@ -77,7 +80,8 @@ test('what the server wrote survives a restart on the same data dir', async () =
     const second = await startServer({ extraArgs: ['--data-dir', dataDir] });
     try {
       for (const id of [visitId, created.json.visit_id]) {
-        const r = await fetchJson(`${second.baseUrl}/api/visits/${id}`, { token });
+        // The session itself was stored, so it outlives the restart too.
+        const r = await fetchJson(`${second.baseUrl}/api/visits/${id}`, { session });
         assert.equal(r.status, 200, `visit ${id} is still there`);
         assert.equal(r.json.timeline[0].state, 'scheduled');
       }

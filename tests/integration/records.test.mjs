@@ -13,7 +13,7 @@ import { startServer, fetchJson, fragmentOf, requireEnv } from '../e2e/lib.mjs';
 const { bin, root } = requireEnv();
 let server;
 let dataDir;
-let token;        // the demo psychiatrist's console token
+let session;      // the demo psychiatrist, signed in
 let demo;
 let patientToken;
 
@@ -21,7 +21,7 @@ before(async () => {
   dataDir = mkdtempSync(path.join(tmpdir(), 'th-records-'));
   server = await startServer({ extraArgs: ['--data-dir', dataDir] });
   demo = server.demo;
-  token = server.consoleToken;
+  session = await server.login();
   patientToken = fragmentOf(demo.patient_url).token;
 });
 
@@ -30,25 +30,25 @@ after(async () => {
   if (dataDir) rmSync(dataDir, { recursive: true, force: true });
 });
 
-const api = (p, opts = {}) => fetchJson(`${server.baseUrl}${p}`, { token, ...opts });
+const api = (p, opts = {}) => fetchJson(`${server.baseUrl}${p}`, opts.token ? opts : { session, ...opts });
 
 function addStaff(name, role, supervisor) {
   const args = ['--config', path.join(root, 'config', 'telehealth.conf'), '--data-dir', dataDir,
-    'admin', 'add-staff', '--name', name, '--role', role];
+    'admin', 'add-staff', '--username', name.toLowerCase().replace(/[^a-z]+/g, '.'), '--name', name, '--role', role];
   if (supervisor) args.push('--supervisor', supervisor);
   const r = spawnSync(bin, args, { encoding: 'utf8', timeout: 15000 });
   assert.equal(r.status, 0, r.stderr);
   return JSON.parse(r.stdout.trim().split('\n').pop());
 }
 
-async function record(visitId, t = token) {
-  const r = await api(`/api/visits/${visitId}/record`, { token: t });
+async function record(visitId, s = session) {
+  const r = await api(`/api/visits/${visitId}/record`, { session: s });
   assert.equal(r.status, 200, r.text);
   return r.json;
 }
 
-async function adjust(visitId, body, t = token) {
-  return api(`/api/visits/${visitId}/adjustments`, { token: t, method: 'POST', body });
+async function adjust(visitId, body, s = session) {
+  return api(`/api/visits/${visitId}/adjustments`, { session: s, method: 'POST', body });
 }
 
 test('the catalog lists the medications with RxNorm codes and schedules', async () => {
@@ -69,7 +69,7 @@ test('the patient check-in is scored by the published rules and item 9 raises an
   assert.equal((await api(url, { token: patientToken, method: 'POST', body: { phq9: [1, 2, 3] } })).status, 400);
   assert.equal((await api(url, { token: patientToken, method: 'POST', body: { phq9: [0, 0, 0, 0, 0, 0, 0, 0, 7] } })).status, 400);
   assert.equal((await api(url, { token: patientToken, method: 'POST', body: { mood: 'fine' } })).status, 400);
-  assert.equal((await api(url, { token, method: 'POST', body: { phq9: [0, 0, 0, 0, 0, 0, 0, 0, 0] } })).status, 403);
+  assert.equal((await api(url, { session, method: 'POST', body: { phq9: [0, 0, 0, 0, 0, 0, 0, 0, 0] } })).status, 403);
   assert.equal((await api(url, { token: patientToken })).json.checkin, null);
 
   const body = {
@@ -156,31 +156,33 @@ test('a dose change leaves two orders linked by the replacement, the old one sto
 
 test("a physician assistant's adjustment is pending until the supervising psychiatrist co-signs", async () => {
   const me = (await api('/api/me')).json;
-  const pa = addStaff('Pat Assistant', 'pa', me.staff_id);
-  const other = addStaff('Dr. Other', 'psychiatrist');
-  const visit = await api('/api/visits', { token: pa.console_token, method: 'POST', body: { patient_name: 'PA Patient' } });
+  const paAccount = addStaff('Pat Assistant', 'pa', me.staff_id);
+  const otherAccount = addStaff('Dr. Other', 'psychiatrist');
+  const pa = await server.login(paAccount.username, paAccount.password);
+  const other = await server.login(otherAccount.username, otherAccount.password);
+  const visit = await api('/api/visits', { session: pa, method: 'POST', body: { patient_name: 'PA Patient' } });
   assert.equal(visit.status, 201, visit.text);
   const vid = visit.json.visit_id;
 
-  const r = await adjust(vid, { kind: 'start', medication: 'escitalopram', dose: 10, frequency: 'once-daily', reason: 'Depression' }, pa.console_token);
+  const r = await adjust(vid, { kind: 'start', medication: 'escitalopram', dose: 10, frequency: 'once-daily', reason: 'Depression' }, pa);
   assert.equal(r.status, 201, r.text);
   assert.equal(r.json.status, 'pending');
-  let rec = await record(vid, pa.console_token);
+  let rec = await record(vid, pa);
   assert.equal(rec.current_medications.length, 0, 'pending is not yet a current medication');
 
   const queue = await api('/api/orders/pending');
   assert.ok(queue.json.orders.some((o) => o.id === r.json.order.id));
-  assert.equal((await api(`/api/orders/${r.json.order.id}/cosign`, { token: other.console_token, method: 'POST' })).status, 403);
-  assert.equal((await api(`/api/orders/${r.json.order.id}/cosign`, { token: pa.console_token, method: 'POST' })).status, 403);
+  assert.equal((await api(`/api/orders/${r.json.order.id}/cosign`, { session: other, method: 'POST' })).status, 403);
+  assert.equal((await api(`/api/orders/${r.json.order.id}/cosign`, { session: pa, method: 'POST' })).status, 403);
   const ok = await api(`/api/orders/${r.json.order.id}/cosign`, { method: 'POST' });
   assert.equal(ok.status, 200, ok.text);
   assert.equal(ok.json.order.status, 'active');
-  rec = await record(vid, pa.console_token);
+  rec = await record(vid, pa);
   assert.deepEqual(rec.current_medications.map((o) => o.medication.id), ['escitalopram']);
   assert.equal((await api(`/api/orders/${r.json.order.id}/cosign`, { method: 'POST' })).status, 422);
 
   // Other staff cannot see this visit.
-  assert.equal((await api(`/api/visits/${vid}/record`, { token: other.console_token })).status, 404);
+  assert.equal((await api(`/api/visits/${vid}/record`, { session: other })).status, 404);
 });
 
 test('controlled substances: never in an audio-only visit; video while the policy window is open', async () => {
@@ -224,8 +226,8 @@ test('after the policy window: a controlled start needs a recent in-person evalu
     .replace(/catalog = .*/, `catalog = ${path.join(root, 'config', 'medications.json')}`));
   const closed = await startServer({ extraArgs: ['--config', conf] });
   try {
-    const t = closed.consoleToken;
-    const call = (p, o = {}) => fetchJson(`${closed.baseUrl}${p}`, { token: t, ...o });
+    const t = await closed.login();
+    const call = (p, o = {}) => fetchJson(`${closed.baseUrl}${p}`, { session: t, ...o });
     const v = await call('/api/visits', { method: 'POST', body: { patient_name: 'New Patient' } });
     const vid = v.json.visit_id;
     const body = { kind: 'start', medication: 'amphetamine-mixed-salts', dose: 10, frequency: 'every-morning', reason: 'ADHD' };
@@ -261,7 +263,7 @@ test('notes, the patient timeline and the FHIR export', async () => {
   const times = tl.json.visits.map((v) => Date.parse(v.scheduled_at));
   assert.deepEqual(times, [...times].sort((a, b) => a - b));
 
-  const res = await fetch(`${server.baseUrl}/api/visits/${demo.past_visit_ids[1]}/fhir`, { headers: { Authorization: `Bearer ${token}` } });
+  const res = await fetch(`${server.baseUrl}/api/visits/${demo.past_visit_ids[1]}/fhir`, { headers: { Cookie: session.cookie } });
   assert.equal(res.status, 200);
   assert.match(res.headers.get('content-type'), /application\/fhir\+json/);
   const bundle = await res.json();

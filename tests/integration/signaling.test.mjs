@@ -9,13 +9,13 @@ import { startServer, fetchJson, fragmentOf } from '../e2e/lib.mjs';
 
 let server;
 let patientToken;
-let consoleToken;
+let session;       // the demo provider, signed in
 let visitId;
 
 before(async () => {
   server = await startServer();
   patientToken = fragmentOf(server.demo.patient_url).token;
-  consoleToken = fragmentOf(server.demo.provider_url).token;
+  session = await server.login();
   visitId = server.demo.visit_id;
 });
 
@@ -25,8 +25,9 @@ after(async () => {
 
 // A signaling client that keeps every message and lets a test wait for the
 // next one of a type, bounded in time.
-async function connect() {
-  const ws = new WebSocket(`${server.baseUrl.replace('http', 'ws')}/signaling`);
+async function connect({ cookie } = {}) {
+  const ws = new WebSocket(`${server.baseUrl.replace('http', 'ws')}/signaling`,
+    cookie ? { headers: { Cookie: cookie } } : {});
   const inbox = [];
   const waiters = [];
   let closed = null;
@@ -116,25 +117,40 @@ test('refusals are precise errors and the connection keeps serving', async () =>
   }
 });
 
-test('a provider may open only their own visits', async () => {
-  const c = await connect();
+test('a provider may open only their own visits, and only signed in', async () => {
+  const anonymous = await connect();
+  const c = await connect({ cookie: session.cookie });
   try {
-    await expectError(c, { type: 'hello', token: consoleToken, visit: '00000000-0000-4000-8000-000000000000' }, 'not-found');
+    await expectError(anonymous, { type: 'hello', visit: visitId }, 'unauthorized');
+    await expectError(c, { type: 'hello', visit: '00000000-0000-4000-8000-000000000000' }, 'not-found');
     await expectError(c, { type: 'hello', token: patientToken, visit: visitId }, 'unauthorized');
   } finally {
+    anonymous.close();
     c.close();
   }
 });
 
+test('a WebSocket from another origin is refused', async () => {
+  const ws = new WebSocket(`${server.baseUrl.replace('http', 'ws')}/signaling`,
+    { headers: { Cookie: session.cookie, Origin: 'https://evil.example' } });
+  const outcome = await new Promise((resolve) => {
+    ws.once('open', () => resolve('open'));
+    ws.once('error', () => resolve('refused'));
+    ws.once('unexpected-response', () => resolve('refused'));
+  });
+  ws.terminate();
+  assert.equal(outcome, 'refused');
+});
+
 test('waiting room, admit, server offers, chat, end; the timeline records it all', async () => {
   const patient = await connect();
-  const provider = await connect();
+  const provider = await connect({ cookie: session.cookie });
   try {
     patient.send({ type: 'hello', token: patientToken });
     const pw = await patient.next('welcome');
     assert.ok(['scheduled', 'waiting'].includes(pw.state));
 
-    provider.send({ type: 'hello', token: consoleToken, visit: visitId });
+    provider.send({ type: 'hello', visit: visitId });
     const vw = await provider.next('welcome');
     assert.equal(vw.role, 'provider');
     const waiting = await provider.next('waiting', (m) => m.participants.length === 1);
@@ -169,7 +185,7 @@ test('waiting room, admit, server offers, chat, end; the timeline records it all
     await patient.waitClosed();
     await provider.waitClosed();
 
-    const { status, json } = await fetchJson(`${server.baseUrl}/api/visits/${visitId}`, { token: consoleToken });
+    const { status, json } = await fetchJson(`${server.baseUrl}/api/visits/${visitId}`, { session });
     assert.equal(status, 200);
     assert.equal(json.state, 'ended');
     const states = json.timeline.filter((e) => e.kind === 'state').map((e) => e.state);
@@ -193,7 +209,7 @@ test('waiting room, admit, server offers, chat, end; the timeline records it all
 
 test('the same link opened twice: the newer connection takes over', async () => {
   const created = await fetchJson(`${server.baseUrl}/api/visits`, {
-    token: consoleToken, method: 'POST', body: { patient_name: 'Second Patient' },
+    session, method: 'POST', body: { patient_name: 'Second Patient' },
   });
   assert.equal(created.status, 201);
   const token = fragmentOf(created.json.patient_url).token;
@@ -216,19 +232,19 @@ test('the same link opened twice: the newer connection takes over', async () => 
 test('REST refuses what it must', async () => {
   const base = server.baseUrl;
   assert.equal((await fetchJson(`${base}/api/visits?day=today`)).status, 401);
-  assert.equal((await fetchJson(`${base}/api/visits?day=today`, { token: 'wrong' })).status, 401);
-  const list = await fetchJson(`${base}/api/visits?day=today`, { token: consoleToken });
+  assert.equal((await fetchJson(`${base}/api/visits?day=today`, { headers: { Cookie: 'th_session=wrong' } })).status, 401);
+  const list = await fetchJson(`${base}/api/visits?day=today`, { session });
   assert.equal(list.status, 200);
   assert.ok(list.json.visits.some((v) => v.id === visitId));
-  assert.equal((await fetchJson(`${base}/api/visits?day=yesterday-ish`, { token: consoleToken })).status, 400);
-  const bad = await fetchJson(`${base}/api/visits`, { token: consoleToken, method: 'POST', body: { patient_name: 42 } });
+  assert.equal((await fetchJson(`${base}/api/visits?day=yesterday-ish`, { session })).status, 400);
+  const bad = await fetchJson(`${base}/api/visits`, { session, method: 'POST', body: { patient_name: 42 } });
   assert.equal(bad.status, 400);
   assert.equal(bad.json.error.code, 'bad-field');
   const big = await fetch(`${base}/api/visits`, {
-    method: 'POST', headers: { Authorization: `Bearer ${consoleToken}` }, body: 'x'.repeat(100 * 1024),
+    method: 'POST', headers: { Cookie: session.cookie, 'X-CSRF-Token': session.csrf }, body: 'x'.repeat(100 * 1024),
   });
   assert.equal(big.status, 413);
-  assert.equal((await fetchJson(`${base}/api/visits/00000000-0000-4000-8000-000000000000`, { token: consoleToken })).status, 404);
+  assert.equal((await fetchJson(`${base}/api/visits/00000000-0000-4000-8000-000000000000`, { session })).status, 404);
   const health = await fetchJson(`${base}/healthz`);
   assert.equal(health.status, 200);
   assert.equal(health.json.status, 'ok');

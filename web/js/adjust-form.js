@@ -2,7 +2,8 @@
 // (start, change dose, switch, stop). The server enforces every rule; this
 // form only offers sensible choices and shows the server's refusals as sent.
 
-import { apiRequest, enc, capitalize } from './api.js';
+import { enc, capitalize } from './api.js';
+import { staffApi } from './session.js';
 import { doseLine, isControlled, scheduleText, STATUS_WORDS } from './meds.js';
 
 const NEEDS = {
@@ -31,11 +32,10 @@ function numberText(n) {
 }
 
 export class AdjustForm {
-  // form: the <form data-testid="adjust-form">; token: console token;
+  // form: the <form data-testid="adjust-form">;
   // onSaved(result): called after the server accepted an adjustment.
-  constructor(form, { token, onSaved }) {
+  constructor(form, { onSaved }) {
     this.form = form;
-    this.token = token;
     this.onSaved = onSaved;
     this.visitId = '';
     this.catalog = { medications: [], frequencies: [], routes: [] };
@@ -235,7 +235,7 @@ export class AdjustForm {
     this.submitBtn.disabled = true;
     this.submitBtn.textContent = 'Saving…';
     try {
-      const res = await apiRequest(`/api/visits/${enc(this.visitId)}/adjustments`, { token: this.token, method: 'POST', body });
+      const res = await staffApi(`/api/visits/${enc(this.visitId)}/adjustments`, { method: 'POST', body });
       const o = res && res.order;
       const what = o ? doseLine(o, this.catalog) : 'The adjustment';
       this.done.textContent = res && res.status === 'pending'

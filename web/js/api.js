@@ -1,6 +1,9 @@
-// api.js: JSON over fetch with a Bearer token (tests/CONTRACT.md). Errors
-// become an ApiError carrying the server's code, message (verbatim) and, for
-// a refused prescribing rule, the rule.
+// api.js: JSON over fetch (tests/CONTRACT.md). Patients and guests send
+// their join token as a Bearer token; staff are identified by the session
+// cookie (same-origin fetch sends it) and add the CSRF token to every
+// state-changing request. Errors become an ApiError carrying the server's
+// code, message (verbatim), for a refused prescribing rule the rule, and for
+// a throttled sign-in how many seconds to wait (retry_after).
 
 export class ApiError extends Error {
   constructor(status, body) {
@@ -11,12 +14,14 @@ export class ApiError extends Error {
     this.code = e.code || (status ? `http-${status}` : 'network');
     this.rule = e.rule || null;
     this.serverMessage = e.message || '';
+    this.retryAfter = Number.isFinite(e.retry_after) ? e.retry_after : null;
   }
 }
 
-export async function apiRequest(path, { token, method = 'GET', body, timeout = 15000 } = {}) {
+export async function apiRequest(path, { token, csrf, method = 'GET', body, timeout = 15000 } = {}) {
   const headers = { Accept: 'application/json' };
   if (token) headers.Authorization = `Bearer ${token}`;
+  if (csrf && method !== 'GET') headers['X-CSRF-Token'] = csrf;
   if (body !== undefined) headers['Content-Type'] = 'application/json';
   let res;
   try {
@@ -33,7 +38,14 @@ export async function apiRequest(path, { token, method = 'GET', body, timeout = 
   }
   let json = null;
   try { json = await res.json(); } catch { /* empty or not JSON */ }
-  if (!res.ok) throw new ApiError(res.status, json);
+  if (!res.ok) {
+    const err = new ApiError(res.status, json);
+    if (err.retryAfter === null) {
+      const header = Number.parseInt(res.headers.get('Retry-After') || '', 10);
+      if (Number.isFinite(header)) err.retryAfter = header;
+    }
+    throw err;
+  }
   return json;
 }
 

@@ -1,7 +1,7 @@
 // common.js: small helpers both pages use (fragment parsing, camera access,
 // plain-language messages, the mute/camera toggles, the visit-state line).
 
-// Reads "#token=...&visit=..." into a plain object. Tokens travel in the
+// Reads "#token=..." (or "#visit=...") into a plain object. Tokens travel in the
 // fragment so they never reach a server log or a Referer header.
 export function readFragment(hash = window.location.hash) {
   const params = new URLSearchParams(hash.replace(/^#/, ''));
@@ -60,8 +60,10 @@ export function serverErrorText(code, role) {
   switch (code) {
     case 'unauthorized':
       return role === 'provider'
-        ? 'Your console link is not valid or has expired. Open the console again from your clinic system.'
+        ? 'You are not signed in, or your session has ended. Reload the page to sign in again.'
         : 'This visit link is not valid or has expired. Please contact your clinic for a new link.';
+    case 'revoked':
+      return 'This link was withdrawn by the provider. If you think this is a mistake, please contact your clinic.';
     case 'forbidden':
       return 'You are not allowed to do that in this visit.';
     case 'not-found':
@@ -85,6 +87,7 @@ const STATE_WORDS = {
     in_progress: 'Your visit is in progress',
     ended: 'The visit has ended',
     left: 'You left the visit',
+    revoked: 'Link withdrawn',
   },
   provider: {
     scheduled: 'Scheduled: no one waiting yet',

@@ -1,6 +1,9 @@
-// patient.js: the patient's join page. The join token comes in the URL
-// fragment (#token=...). Flow: preview → Join → waiting room → admitted
-// (video call) → ended or left.
+// patient.js: the join page for patients and their guests (a family member
+// or an interpreter the provider invited: same page, their own link). The
+// join token comes in the URL fragment (#token=...); the server's welcome
+// says whether it is a patient's or a guest's. Flow: preview → Join →
+// waiting room → admitted (video call) → ended or left (or, for a guest,
+// the link withdrawn).
 
 import { VisitClient } from './visit-client.js';
 import { Checkin } from './checkin.js';
@@ -24,6 +27,8 @@ const ui = {
   remoteTile: document.getElementById('remote-tile'),
   localTile: document.getElementById('local-tile'),
   remoteCaption: document.getElementById('remote-caption'),
+  title: document.getElementById('page-title'),
+  guestLine: document.getElementById('guest-line'),
 };
 
 const WAITING_TEXT = 'The provider will admit you shortly. Please keep this page open.';
@@ -33,6 +38,7 @@ let localStream = null;
 let client = null;
 let phase = 'idle'; // idle | joining | joined | done
 let visitId = '';
+let role = '';
 const checkin = new Checkin(document.getElementById('checkin'), { token });
 
 const renderToggles = wireMediaToggles(ui.mute, ui.camera, () => localStream);
@@ -61,8 +67,9 @@ function render(state) {
   ui.remoteTile.hidden = !inCall;
   if (state === 'scheduled' || state === 'waiting') setNotice(WAITING_TEXT);
   else if (inCall) setNotice('');
-  // The optional questions sit beside the waiting message; admission hides them.
-  checkin.update(visitId, state);
+  // The optional questions sit beside the waiting message; admission hides
+  // them. They are the patient's own: a guest never sees them.
+  if (role !== 'guest') checkin.update(visitId, state);
 }
 
 async function join() {
@@ -78,9 +85,11 @@ async function join() {
   client.addEventListener('welcome', (ev) => {
     phase = 'joined';
     if (ev.detail.visit) visitId = ev.detail.visit;
+    role = ev.detail.role || '';
+    if (role === 'guest') showGuest(ev.detail);
     ui.join.hidden = true;
     ui.leave.hidden = false;
-    if (ev.detail.display_name) document.title = `Video visit: ${ev.detail.display_name}`;
+    if (ev.detail.display_name && role !== 'guest') document.title = `Video visit: ${ev.detail.display_name}`;
   });
   client.addEventListener('state', (ev) => {
     render(ev.detail.state);
@@ -99,6 +108,11 @@ async function join() {
   client.addEventListener('server-error', (ev) => {
     const { code } = ev.detail;
     setError(serverErrorText(code, 'patient'));
+    if (code === 'revoked') {
+      finish(serverErrorText(code, 'patient'), 'revoked');
+      setError('');
+      return;
+    }
     if (code === 'unauthorized' || code === 'not-found' || code === 'forbidden') {
       // The link itself is bad: stop here, the server will not let us in.
       client.close();
@@ -116,6 +130,7 @@ async function join() {
     if (reason === 'visit-ended') finish('The visit has ended. Thank you. You can close this page now.', 'ended');
     else if (reason === 'replaced') finish('This visit was opened in another window or device, so this page stopped.', 'left', true);
     else if (reason === 'shutdown') finish('The visit service restarted. Press Join again to continue.', 'left', true);
+    else if (reason === 'revoked') finish('This link was withdrawn by the provider. If you think this is a mistake, please contact the clinic.', 'revoked');
     else finish('You left the visit.', 'left', true);
   });
   client.addEventListener('disconnected', (ev) => {
@@ -138,6 +153,21 @@ async function join() {
   client.connect();
 }
 
+// A guest's welcome: say whose visit this is, with no more than the server
+// sent (the patient's name at most).
+function showGuest(welcome) {
+  const p = welcome.patient;
+  const patientName = (p && typeof p === 'object' ? p.display_name : '')
+    || welcome.patient_display_name || welcome.patient_name || '';
+  ui.title.textContent = 'Joining a video visit as a guest';
+  ui.guestLine.textContent = patientName
+    ? `You are joining as a guest of ${patientName}'s visit. The provider lets you in when they are ready.`
+    : 'You are joining this video visit as a guest. The provider lets you in when they are ready.';
+  ui.guestLine.hidden = false;
+  ui.remoteCaption.textContent = 'The provider';
+  document.title = 'Video visit (guest)';
+}
+
 // Ends this page's part in the visit. `rejoin`: offer the Join button again.
 function finish(text, state = 'ended', rejoin = false) {
   if (client) {
@@ -145,6 +175,7 @@ function finish(text, state = 'ended', rejoin = false) {
     client = null;
   }
   phase = rejoin ? 'idle' : 'done';
+  if (!rejoin) ui.guestLine.hidden = true; // "the provider lets you in" no longer holds
   render(state);
   ui.remoteTile.hidden = true;
   ui.leave.hidden = true;

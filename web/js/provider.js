@@ -1,10 +1,13 @@
-// provider.js: the provider console. The console token and the visit to open
-// come in the URL fragment (#token=...&visit=...). Lists today's visits,
+// provider.js: the provider console. Staff are signed in (session cookie;
+// without one the page sends them to the sign-in page and back). The visit
+// to open comes in the URL fragment (#visit=<id>). Lists today's visits,
 // connects to the selected one, shows the waiting room with Admit buttons,
-// the call and the End visit button.
+// guest invitations, the call and the End visit button.
 
 import { VisitClient } from './visit-client.js';
 import { RecordPanel } from './record-panel.js';
+import { GuestPanel } from './guests.js';
+import { startStaffSession, checkStaffSession, staffApi, signOut } from './session.js';
 import {
   $, readFragment, getLocalMedia, serverErrorText, showVisitState, waitingFor,
   clockTime, wireMediaToggles, showMessage,
@@ -12,6 +15,7 @@ import {
 
 const ui = {
   who: document.getElementById('who'),
+  logout: $('logout'),
   error: document.getElementById('error'),
   notice: document.getElementById('notice'),
   visits: document.getElementById('visits'),
@@ -33,7 +37,6 @@ const ui = {
 const STATE_SHORT = { scheduled: 'Scheduled', waiting: 'Waiting', in_progress: 'In progress', ended: 'Ended' };
 
 const fragment = readFragment();
-const token = fragment.token || '';
 let selectedVisit = fragment.visit || '';
 let visits = [];
 let waitingList = [];
@@ -41,47 +44,30 @@ let client = null;
 let localStream = null;
 let mediaReady = Promise.resolve(null);
 
-const record = new RecordPanel(document.getElementById('record'), { token });
+const record = new RecordPanel(document.getElementById('record'));
+const guests = new GuestPanel(document.getElementById('guests'));
 
 const renderToggles = wireMediaToggles(ui.mute, ui.camera, () => localStream);
 
 function setError(text) { showMessage(ui.error, text); }
 function setNotice(text) { showMessage(ui.notice, text); }
 
-async function api(path) {
-  const res = await fetch(path, {
-    headers: { Authorization: `Bearer ${token}`, Accept: 'application/json' },
-    cache: 'no-store',
-    credentials: 'same-origin',
-  });
-  let body = null;
-  try { body = await res.json(); } catch { /* not JSON */ }
-  if (!res.ok) {
-    const err = new Error((body && body.error && body.error.message) || `HTTP ${res.status}`);
-    err.status = res.status;
-    err.code = body && body.error && body.error.code;
-    throw err;
-  }
-  return body;
-}
-
-async function loadMe() {
-  try {
-    const me = await api('/api/me');
-    if (me && me.display_name) ui.who.textContent = `Signed in as ${me.display_name}`;
-  } catch { /* the visit list reports auth problems */ }
+function showStaff(staff) {
+  const name = staff && (staff.display_name || staff.username);
+  ui.who.textContent = name ? `Signed in as ${name}` : '';
+  ui.logout.hidden = false;
 }
 
 async function loadVisits() {
   try {
-    const body = await api('/api/visits?day=today');
+    const body = await staffApi('/api/visits?day=today');
     visits = Array.isArray(body && body.visits) ? body.visits : [];
     ui.visitsStatus.textContent = visits.length ? '' : 'No visits today.';
     ui.visitsStatus.hidden = visits.length > 0;
   } catch (err) {
+    if (err.status === 401) return; // on the way to the sign-in page
     ui.visitsStatus.hidden = false;
     ui.visitsStatus.textContent = 'Could not load the visit list.';
-    if (err.status === 401) setError(serverErrorText('unauthorized', 'provider'));
   }
   renderVisits();
 }
@@ -167,7 +153,10 @@ function renderWaiting() {
 
 function renderState(state) {
   showVisitState(ui.state, state, 'provider');
-  if (state) record.setVisitState(state);
+  if (state) {
+    record.setVisitState(state);
+    guests.setVisitState(state);
+  }
   ui.endVisit.disabled = !client || state === 'ended' || !state;
   ui.remoteTile.hidden = state !== 'in_progress';
   const v = currentVisitInfo();
@@ -183,13 +172,13 @@ function renderState(state) {
 }
 
 function selectVisit(id) {
-  if (!id || !token) return;
+  if (!id) return;
   if (client) {
     client.close();
     client = null;
   }
   selectedVisit = id;
-  history.replaceState(null, '', `#${new URLSearchParams({ token, visit: id })}`);
+  history.replaceState(null, '', `#${new URLSearchParams({ visit: id })}`);
   waitingList = [];
   setError('');
   setNotice('');
@@ -199,19 +188,19 @@ function selectVisit(id) {
   renderState('');
   ui.state.textContent = 'Connecting…';
   record.setVisit(id);
+  guests.setVisit(id);
 
   // Connect at once; an offer (only after an admit) waits for the camera.
-  const c = new VisitClient({ hello: { token, visit: id }, remoteVideo: ui.remoteVideo, localStream: mediaReady });
+  // No token: the browser sends the session cookie with the upgrade.
+  const c = new VisitClient({ hello: { visit: id }, remoteVideo: ui.remoteVideo, localStream: mediaReady });
   client = c;
-  c.addEventListener('welcome', (ev) => {
-    if (ev.detail.display_name && !ui.who.textContent) ui.who.textContent = `Signed in as ${ev.detail.display_name}`;
-  });
   c.addEventListener('state', (ev) => { if (client === c) renderState(ev.detail.state); });
   c.addEventListener('waiting', (ev) => {
     if (client !== c) return;
     waitingList = ev.detail.participants;
     renderWaiting();
     record.refresh();
+    if (waitingList.some((p) => p.role === 'guest')) guests.refresh();
   });
   c.addEventListener('peer-state', (ev) => {
     if (client !== c) return;
@@ -221,11 +210,15 @@ function selectVisit(id) {
     if (p.state === 'left') setNotice(`${who} left the visit.`);
     else if (p.state === 'connected') setNotice(`${who} is connected.`);
     else if (p.state === 'admitted') setNotice(`${who} was admitted. Connecting video…`);
-    if (p.display_name && p.role !== 'provider') ui.remoteCaption.textContent = p.display_name;
+    if (p.display_name && p.role === 'patient') ui.remoteCaption.textContent = p.display_name;
+    if (p.role === 'guest') guests.refresh();
   });
-  c.addEventListener('server-error', (ev) => {
+  c.addEventListener('server-error', async (ev) => {
     if (client !== c) return;
-    setError(serverErrorText(ev.detail.code, 'provider'));
+    const { code } = ev.detail;
+    // Refused at hello: most likely the session ended (idle timeout).
+    if (code === 'unauthorized' && !(await checkStaffSession())) return;
+    setError(serverErrorText(code, 'provider'));
     renderWaiting();
   });
   c.addEventListener('bye', (ev) => {
@@ -234,12 +227,19 @@ function selectVisit(id) {
     if (reason === 'visit-ended') renderState('ended');
     else if (reason === 'replaced') setNotice('This visit was opened in another console window, so this one stopped.');
     else if (reason === 'shutdown') setNotice('The visit service restarted. Select the visit again to reconnect.');
+    else if (reason !== 'left') checkStaffSession(); // e.g. the session ended: sign in again
     ui.endVisit.disabled = true;
   });
   c.addEventListener('disconnected', (ev) => {
     if (client !== c) return;
     if (ev.detail.willRetry) setNotice('Connection lost. Trying to reconnect…');
-    else {
+    else if (!c.welcomed) {
+      // The upgrade or the hello was refused: the session may be over.
+      checkStaffSession().then((live) => {
+        if (live && client === c) setError('The visit service refused the connection. Select the visit again to retry.');
+      });
+      ui.endVisit.disabled = true;
+    } else {
       setError('The connection to the visit service was lost. Select the visit again to reconnect.');
       ui.endVisit.disabled = true;
     }
@@ -261,6 +261,13 @@ ui.endVisit.addEventListener('click', () => {
   // The server answers with visit-state ended; restore the label for the next visit.
   setTimeout(() => { ui.endVisit.textContent = 'End visit'; }, 1500);
 });
+ui.logout.addEventListener('click', () => {
+  ui.logout.disabled = true;
+  ui.logout.textContent = 'Signing out…';
+  if (client) client.close();
+  client = null;
+  signOut();
+});
 ui.playRemote.addEventListener('click', () => {
   ui.playRemote.hidden = true;
   ui.remoteVideo.play().catch(() => { ui.playRemote.hidden = false; });
@@ -274,10 +281,21 @@ setInterval(() => {
   }
 }, 15000);
 
-if (!token) {
-  setError('This console page needs the full link with your console token. Open the console again from your clinic system.');
-  ui.visitsStatus.textContent = '';
-} else {
+window.addEventListener('hashchange', () => {
+  const id = readFragment().visit || '';
+  if (id && id !== selectedVisit) selectVisit(id);
+});
+
+async function start() {
+  let staff;
+  try {
+    staff = await startStaffSession(); // never settles without a session
+  } catch (err) {
+    ui.visitsStatus.textContent = '';
+    setError(`The console could not start: ${err.message} Reload the page to try again.`);
+    return;
+  }
+  showStaff(staff);
   mediaReady = getLocalMedia().then(({ stream, problem }) => {
     localStream = stream;
     ui.localVideo.srcObject = stream;
@@ -285,7 +303,8 @@ if (!token) {
     if (problem) setError(problem);
     return stream;
   });
-  loadMe();
   loadVisits().then(renderTitle);
   if (selectedVisit) selectVisit(selectedVisit);
 }
+
+start();

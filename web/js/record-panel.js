@@ -6,7 +6,8 @@
 // visit is open. Each part is redrawn only when its data changed, so focus,
 // half-typed text and screen-reader announcements are left alone.
 
-import { apiRequest, enc, el, dateTime, capitalize } from './api.js';
+import { enc, el, dateTime, capitalize } from './api.js';
+import { staffApi } from './session.js';
 import { scaleByKey, scoreText, sideEffectLabel, severityLabel, maxTotal } from './scales.js';
 import { trendView } from './trend.js';
 import { doseLine, scheduleBadge, orderSchedule, statusBadge, orderMeta, medName, STATUS_WORDS } from './meds.js';
@@ -15,9 +16,8 @@ import { AdjustForm } from './adjust-form.js';
 const POLL_MS = 10000;
 
 export class RecordPanel {
-  constructor(root, { token }) {
+  constructor(root) {
     this.root = root;
-    this.token = token;
     this.visitId = '';
     this.visitState = '';
     this.record = null;
@@ -41,7 +41,7 @@ export class RecordPanel {
       noteError: q('#note-error'),
       orders: q('[data-testid="order-history"]'),
     };
-    this.adjust = new AdjustForm(q('[data-testid="adjust-form"]'), { token, onSaved: () => this.refresh() });
+    this.adjust = new AdjustForm(q('[data-testid="adjust-form"]'), { onSaved: () => this.refresh() });
     q('#note-form').addEventListener('submit', (ev) => { ev.preventDefault(); this.addNote(); });
     document.addEventListener('visibilitychange', () => {
       if (document.visibilityState === 'visible' && this.visitId) this.refresh();
@@ -88,7 +88,7 @@ export class RecordPanel {
   async loadCatalog() {
     if (this.catalog) return;
     try {
-      this.catalog = await apiRequest('/api/catalog', { token: this.token });
+      this.catalog = await staffApi('/api/catalog');
       this.adjust.setCatalog(this.catalog);
       if (this.record) this.render(this.record, true);
     } catch (err) {
@@ -106,16 +106,15 @@ export class RecordPanel {
     const id = this.visitId;
     this.loading = (async () => {
       try {
-        const rec = await apiRequest(`/api/visits/${enc(id)}/record`, { token: this.token });
+        const rec = await staffApi(`/api/visits/${enc(id)}/record`);
         if (id !== this.visitId) return;
         this.record = rec;
         this.ui.status.textContent = '';
         this.render(rec);
       } catch (err) {
         if (id !== this.visitId) return;
-        this.ui.status.textContent = err.status === 401
-          ? 'Your console link is not valid or has expired, so the record cannot be shown.'
-          : `The record could not be loaded: ${err.message}`;
+        if (err.status === 401) return; // on the way to the sign-in page
+        this.ui.status.textContent = `The record could not be loaded: ${err.message}`;
       }
     })().finally(() => {
       this.loading = null;
@@ -139,7 +138,7 @@ export class RecordPanel {
     const patient = rec.patient || {};
     this.ui.patient.textContent = patient.display_name ? `${patient.display_name}` : '';
     if (patient.id) {
-      this.ui.timeline.href = `timeline.html#${new URLSearchParams({ token: this.token, patient: patient.id })}`;
+      this.ui.timeline.href = `timeline.html#${new URLSearchParams({ patient: patient.id })}`;
       this.ui.timeline.hidden = false;
     } else {
       this.ui.timeline.hidden = true;
@@ -260,7 +259,7 @@ export class RecordPanel {
     err.hidden = true;
     this.ui.noteAdd.disabled = true;
     try {
-      await apiRequest(`/api/visits/${enc(this.visitId)}/notes`, { token: this.token, method: 'POST', body: { text } });
+      await staffApi(`/api/visits/${enc(this.visitId)}/notes`, { method: 'POST', body: { text } });
       this.ui.noteText.value = '';
       await this.refresh();
     } catch (e) {
@@ -328,7 +327,7 @@ export class RecordPanel {
         return;
       }
       try {
-        await apiRequest(`/api/orders/${enc(order.id)}/entered-in-error`, { token: this.token, method: 'POST', body: { reason } });
+        await staffApi(`/api/orders/${enc(order.id)}/entered-in-error`, { method: 'POST', body: { reason } });
         form.remove();
         await this.refresh();
         const heading = this.root.querySelector('#orders-heading');

@@ -1,9 +1,11 @@
 // timeline.js: one patient's visits with their scores, prescription
-// adjustments and notes (GET /api/patients/<id>/timeline). The console token
-// and the patient id come in the fragment: #token=...&patient=...
+// adjustments and notes (GET /api/patients/<id>/timeline). The patient id
+// comes in the fragment (#patient=<id>); the staff member is signed in (the
+// session cookie; without one the page goes to the sign-in page and back).
 
 import { readFragment } from './common.js';
-import { apiRequest, enc, el, dateTime, capitalize } from './api.js';
+import { enc, el, dateTime, capitalize } from './api.js';
+import { startStaffSession, staffApi } from './session.js';
 import { scoreText } from './scales.js';
 import { trendView } from './trend.js';
 import { doseLine, statusBadge, scheduleBadge, orderSchedule, ACTION_WORDS, STATUS_WORDS } from './meds.js';
@@ -26,6 +28,7 @@ const STATE_WORDS = { scheduled: 'scheduled', waiting: 'patient waiting', in_pro
 let data = null;
 let catalog = null;
 let newestFirst = false;
+let sessionReady = null;
 
 function showError(text) {
   ui.error.textContent = text;
@@ -87,21 +90,23 @@ function render() {
 }
 
 async function load() {
-  const { token, patient } = readFragment();
-  if (!token || !patient) {
+  const { patient } = readFragment();
+  if (!patient) {
     ui.status.textContent = '';
-    showError('This page needs the full link from the provider console (with the console token and the patient).');
+    showError('This page needs the full link from the provider console (with the patient). Open the timeline again from the console.');
     return;
   }
   try {
+    await sessionReady;
     [data, catalog] = await Promise.all([
-      apiRequest(`/api/patients/${enc(patient)}/timeline`, { token }),
-      apiRequest('/api/catalog', { token }).catch(() => null),
+      staffApi(`/api/patients/${enc(patient)}/timeline`),
+      staffApi('/api/catalog').catch(() => null),
     ]);
   } catch (err) {
+    if (err.status === 401) return; // on the way to the sign-in page
     ui.status.textContent = '';
-    showError(err.status === 401
-      ? 'Your console link is not valid or has expired. Open the timeline again from the console.'
+    showError(err.status === 403 || err.status === 404
+      ? 'This patient\'s timeline is not available to you.'
       : `The timeline could not be loaded: ${err.message}`);
     return;
   }
@@ -113,4 +118,5 @@ ui.order.addEventListener('click', () => {
   if (data) render();
 });
 window.addEventListener('hashchange', load);
+sessionReady = startStaffSession(); // never settles without a session
 load();
