@@ -322,6 +322,25 @@ on_ice_candidate (GstElement *webrtcbin, guint mline, gchar *candidate, gpointer
 /* ---- connection state ---- */
 
 static void
+unsync_one (const GValue *item, gpointer data)
+{
+  (void) data;
+  GstElement *e = g_value_get_object (item);
+  GstElementFactory *f = gst_element_get_factory (e);
+  if (f != NULL && g_strcmp0 (GST_OBJECT_NAME (f), "nicesink") == 0)
+    g_object_set (e, "sync", FALSE, NULL);
+}
+
+static void
+leg_unsync_sinks (MediaLeg *leg)
+{
+  GstIterator *it = gst_bin_iterate_recurse (GST_BIN (leg->webrtcbin));
+  while (gst_iterator_foreach (it, unsync_one, NULL) == GST_ITERATOR_RESYNC)
+    gst_iterator_resync (it);
+  gst_iterator_free (it);
+}
+
+static void
 do_connection_state (MediaLeg *leg, gpointer data)
 {
   (void) data;
@@ -332,6 +351,8 @@ do_connection_state (MediaLeg *leg, gpointer data)
   GST_INFO ("leg %s: connection-state %d", leg->participant, pc_state);
   switch (pc_state) {
   case GST_WEBRTC_PEER_CONNECTION_STATE_CONNECTED:
+    if (!g_getenv ("TH_X_SYNC"))
+      leg_unsync_sinks (leg);
     media_leg_set_state (leg, MEDIA_LEG_CONNECTED);
     /* Its sink pads are negotiated now, so relays into it can be linked. */
     if (leg->visit != NULL)
@@ -582,6 +603,15 @@ codec_caps (MediaKind kind)
   return caps;
 }
 
+static GstElement *
+on_request_jitterbuffer (GstElement *rtpbin, guint session, gpointer data)
+{
+  (void) rtpbin;
+  (void) session;
+  (void) data;
+  return media_rtp_pass_new ();
+}
+
 MediaLeg *
 media_leg_new (MediaVisit *visit, const char *participant_id,
                const MediaLegCallbacks *callbacks, gpointer user_data, GError **error)
@@ -612,6 +642,15 @@ media_leg_new (MediaVisit *visit, const char *participant_id,
   /* The jitterbuffer only reorders for a relay, it does not play out: a low
    * latency keeps mouth-to-ear delay down (webrtcbin's default is 200 ms). */
   g_object_set (webrtcbin, "latency", visit->jitter_latency_ms, NULL);
+  GstElement *rtpbin = gst_bin_get_by_name (GST_BIN (webrtcbin), "rtpbin");
+  if (rtpbin != NULL) {
+    if (visit->jitter_latency_ms == 0 && !g_getenv ("TH_X_JB"))
+      g_signal_connect (rtpbin, "request-jitterbuffer", G_CALLBACK (on_request_jitterbuffer),
+                        NULL);
+    if (!g_getenv ("TH_X_RECALC"))
+      g_object_set (rtpbin, "rtcp-sync-send-time", FALSE, NULL);
+    gst_object_unref (rtpbin);
+  }
   if (visit->stun_server != NULL && visit->stun_server[0] != '\0')
     g_object_set (webrtcbin, "stun-server", visit->stun_server, NULL);
 
@@ -688,33 +727,9 @@ media_leg_set_answer (MediaLeg *leg, const char *sdp, GError **error)
                  media_leg_state_name (leg->state));
     return FALSE;
   }
-  /* The parser is lenient (garbage parses into an empty message), so also
-   * require a version line and media. */
   GstSDPMessage *msg = NULL;
-  if (gst_sdp_message_new_from_text (sdp, &msg) != GST_SDP_OK ||
-      gst_sdp_message_get_version (msg) == NULL || gst_sdp_message_medias_len (msg) == 0) {
-    if (msg != NULL)
-      gst_sdp_message_free (msg);
-    g_set_error (error, MEDIA_ERROR, MEDIA_ERROR_BAD_SDP, "the answer is not an SDP message");
+  if (!media_sdp_parse_answer (sdp, leg->n_mlines, &msg, error))
     return FALSE;
-  }
-  guint n = gst_sdp_message_medias_len (msg);
-  if (n != leg->n_mlines) {
-    gst_sdp_message_free (msg);
-    g_set_error (error, MEDIA_ERROR, MEDIA_ERROR_BAD_SDP,
-                 "the answer has %u m-lines, the offer had %u", n, leg->n_mlines);
-    return FALSE;
-  }
-  for (guint i = 0; i < n; i++) {
-    const char *media = gst_sdp_media_get_media (gst_sdp_message_get_media (msg, i));
-    const char *want = i == MEDIA_KIND_AUDIO ? "audio" : "video";
-    if (media == NULL || strcmp (media, want) != 0) {
-      gst_sdp_message_free (msg);
-      g_set_error (error, MEDIA_ERROR, MEDIA_ERROR_BAD_SDP,
-                   "answer m-line %u is '%s', the offer had '%s'", i, media ? media : "", want);
-      return FALSE;
-    }
-  }
   GstWebRTCSessionDescription *answer =
       gst_webrtc_session_description_new (GST_WEBRTC_SDP_TYPE_ANSWER, msg);
   GstPromise *promise = gst_promise_new_with_change_func (
@@ -730,36 +745,15 @@ gboolean
 media_leg_add_ice_candidate (MediaLeg *leg, guint mline, const char *candidate, GError **error)
 {
   g_return_val_if_fail (leg != NULL, FALSE);
-  if (candidate == NULL || !g_str_has_prefix (candidate, "candidate:") ||
-      strlen (candidate) > 1024 || mline >= MEDIA_N_KINDS ||
-      (leg->n_mlines != 0 && mline >= leg->n_mlines)) {
-    g_set_error (error, MEDIA_ERROR, MEDIA_ERROR_BAD_CANDIDATE,
-                 "malformed ICE candidate or bad m-line %u", mline);
+  if (!media_candidate_check (candidate, mline, leg->n_mlines, error))
     return FALSE;
-  }
-  for (const char *p = candidate; *p != '\0'; p++) {
-    if (*p == '\r' || *p == '\n' || (guchar) * p < 0x20) {
-      g_set_error (error, MEDIA_ERROR, MEDIA_ERROR_BAD_CANDIDATE,
-                   "ICE candidate contains control characters");
-      return FALSE;
-    }
-  }
-  gchar **fields = g_strsplit (candidate, " ", 0);
-  guint nfields = g_strv_length (fields);
-  gboolean mdns = nfields > 4 && g_str_has_suffix (fields[4], ".local");
-  g_strfreev (fields);
-  if (nfields < 8) {
-    g_set_error (error, MEDIA_ERROR, MEDIA_ERROR_BAD_CANDIDATE,
-                 "ICE candidate has too few fields");
-    return FALSE;
-  }
   if (leg->closed || leg->state == MEDIA_LEG_NEW || leg->state == MEDIA_LEG_OFFERING ||
       leg->state == MEDIA_LEG_FAILED) {
     g_set_error (error, MEDIA_ERROR, MEDIA_ERROR_BAD_STATE, "leg %s is %s", leg->participant,
                  media_leg_state_name (leg->state));
     return FALSE;
   }
-  if (mdns) {
+  if (media_candidate_is_mdns (candidate)) {
     /* webrtcbin cannot resolve mDNS names; a peer-reflexive candidate may
      * still make the call work. */
     GST_DEBUG ("leg %s: ignoring mDNS candidate %s", leg->participant, candidate);

@@ -26,6 +26,7 @@
 #endif
 #include <gst/gst.h>
 #include <gst/webrtc/webrtc.h>
+#include <gst/sdp/sdp.h>
 #include <stdatomic.h>
 
 G_BEGIN_DECLS
@@ -113,6 +114,16 @@ const char *media_kind_name (MediaKind kind);
  * in-process peers. */
 gboolean media_ice_add_local_addresses (GstElement *webrtcbin, const gchar *const *addresses,
                                         guint16 port_min, guint16 port_max, GError **error);
+
+/* sdp_check.c — media_sdp_check_answer, handing over the parsed message
+ * (gst_sdp_message_free) on success. */
+gboolean media_sdp_parse_answer (const char *sdp, guint expected_mlines, GstSDPMessage **out,
+                                 GError **error);
+/* TRUE for a checked candidate whose address is an mDNS name (".local"). */
+gboolean media_candidate_is_mdns (const char *candidate);
+
+/* rtp_pass.c — a pass-through element rtpbin accepts as a jitterbuffer. */
+GstElement *media_rtp_pass_new (void);
 
 /* visit_pipeline.c — relay bookkeeping, main context only. */
 /* The leg's connection reached CONNECTED or a tee appeared: link what can be. */

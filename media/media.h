@@ -85,6 +85,17 @@ MediaLeg *media_visit_add_leg (MediaVisit *visit, const char *participant_id,
  * this leg runs after it returns. */
 void media_visit_remove_leg (MediaVisit *visit, MediaLeg *leg);
 
+/* Pure checks of what a client sends, before any of it reaches webrtcbin
+ * (fuzzed by tests/fuzz/fuzz_sdp.c; gst_init must have run). An answer
+ * must parse, have a version line and exactly `expected_mlines` m-lines,
+ * audio first then video (MEDIA_ERROR_BAD_SDP). A candidate must be a
+ * "candidate:" line of at most 1024 bytes, without control characters,
+ * with at least 8 fields, for an m-line below both `n_mlines` (0: not yet
+ * known) and the two kinds we offer (MEDIA_ERROR_BAD_CANDIDATE). */
+gboolean media_sdp_check_answer (const char *sdp, guint expected_mlines, GError **error);
+gboolean media_candidate_check (const char *candidate, guint mline, guint n_mlines,
+                                GError **error);
+
 gboolean media_leg_set_answer (MediaLeg *leg, const char *sdp, GError **error);
 gboolean media_leg_add_ice_candidate (MediaLeg *leg, guint mline, const char *candidate,
                                       GError **error);

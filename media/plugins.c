@@ -3,8 +3,6 @@
  */
 #include "media/media-private.h"
 
-G_DEFINE_QUARK (media-error-quark, media_error)
-
 typedef struct {
   const char *plugin;    /* GStreamer plugin name as the registry knows it */
   const char *provides;  /* what we use it for, for the message */

@@ -139,80 +139,138 @@ discard_element (MediaVisit *visit, GstElement *element)
 }
 
 static void
-request_keyframe (GstPad *queue_sink)
+request_keyframe (GstPad *tee_pad)
 {
   /* Upstream GstForceKeyUnit (the structure gst_video_event_new_upstream_
-   * force_key_unit builds; spelled out to stay off libgstvideo). It travels
-   * tee → webrtcbin → rtpbin, whose session turns it into an RTCP PLI to the
-   * sending client: the new viewer gets a keyframe now instead of at the
-   * encoder's next periodic one (which can take seconds). */
+   * force_key_unit builds; spelled out to stay off libgstvideo). Sent into
+   * the tee's src pad, it travels tee → webrtcbin → rtpbin, whose session
+   * turns it into an RTCP PLI to the sending client: the new viewer gets a
+   * keyframe now instead of at the encoder's next periodic one (which can
+   * take seconds). */
   GstStructure *s = gst_structure_new ("GstForceKeyUnit",
                                        "running-time", GST_TYPE_CLOCK_TIME, GST_CLOCK_TIME_NONE,
                                        "all-headers", G_TYPE_BOOLEAN, TRUE,
                                        "count", G_TYPE_UINT, 0, NULL);
-  gst_pad_push_event (queue_sink, gst_event_new_custom (GST_EVENT_CUSTOM_UPSTREAM, s));
+  gst_pad_send_event (tee_pad, gst_event_new_custom (GST_EVENT_CUSTOM_UPSTREAM, s));
+}
+
+typedef struct {
+  MediaLeg *dst;    /* ref */
+  GstPad *tee_pad;  /* ref; the relay this retry belongs to */
+} KeyframeRetry;
+
+static void
+keyframe_retry_free (gpointer data)
+{
+  KeyframeRetry *kr = data;
+  gst_object_unref (kr->tee_pad);
+  media_leg_unref (kr->dst);
+  g_free (kr);
+}
+
+static gboolean
+keyframe_retry (gpointer data)
+{
+  KeyframeRetry *kr = data;
+  /* Only while the same relay is still in place (not unlinked, relinked, or
+   * its visit freed: closed legs are never touched again). */
+  if (!kr->dst->closed && kr->dst->relay_in[MEDIA_KIND_VIDEO].tee_pad == kr->tee_pad)
+    request_keyframe (kr->tee_pad);
+  return G_SOURCE_REMOVE;
+}
+
+/* A single keyframe request at link time is easily lost: the sender's RTP
+ * session may not have exchanged RTCP yet (its PLI goes out with the first
+ * compound RTCP packet), the sending client may still be ramping up, and a
+ * PLI on UDP can simply be dropped. The receiver then waits for the
+ * encoder's next periodic keyframe, seconds later (a reconnect test saw a
+ * viewer without a picture for 10 s). So ask again a few times; a keyframe
+ * more is cheap next to a black screen. */
+static const guint keyframe_retry_ms[] = { 300, 1000, 2500 };
+
+static void
+request_keyframes (MediaVisit *visit, MediaLeg *dst, GstPad *tee_pad)
+{
+  request_keyframe (tee_pad);
+  if (g_getenv ("TH_X_KF"))
+    return;
+  for (gsize i = 0; i < G_N_ELEMENTS (keyframe_retry_ms); i++) {
+    KeyframeRetry *kr = g_new0 (KeyframeRetry, 1);
+    kr->dst = media_leg_ref (dst);
+    kr->tee_pad = gst_object_ref (tee_pad);
+    GSource *source = g_timeout_source_new (keyframe_retry_ms[i]);
+    g_source_set_callback (source, keyframe_retry, kr, keyframe_retry_free);
+    g_source_set_static_name (source, "media-keyframe-retry");
+    g_source_attach (source, visit->context);
+    g_source_unref (source);
+  }
 }
 
 static gboolean
 link_relay (MediaVisit *visit, MediaLeg *src, MediaLeg *dst, MediaKind kind)
 {
   MediaRelay *r = &dst->relay_in[kind];
-  GstElement *queue = gst_element_factory_make ("queue", NULL);
-  if (queue == NULL)
-    return FALSE;
-  /* Leaky downstream: if the receiving leg stalls (congested socket, DTLS
-   * trouble) the queue drops its OLDEST packets instead of pushing back on
-   * the tee. Back-pressure would block the source leg's streaming thread and
-   * starve every other consumer of that leg, and for live media a late packet
-   * is worth less than a fresh one; the receiver's NACK/PLI repairs the gap.
-   * Bounded by time and by count (the count also bounds untimestamped data). */
-  g_object_set (queue, "leaky", 2 /* downstream */, "max-size-time", RELAY_QUEUE_MAX_TIME,
-                "max-size-buffers", RELAY_QUEUE_MAX_BUFFERS, "max-size-bytes", 0, NULL);
-  gst_bin_add (GST_BIN (visit->pipeline), queue);
-
-  GstPad *qsrc = gst_element_get_static_pad (queue, "src");
-  GstPad *qsink = gst_element_get_static_pad (queue, "sink");
+  GstElement *queue = NULL;
+  GstPad *qsrc = NULL, *qsink = NULL;
   GstPad *tee_pad = NULL;
-  GstPadLinkReturn ret = gst_pad_link (qsrc, dst->sink_pad[kind]);
-  if (ret != GST_PAD_LINK_OK) {
-    GST_WARNING ("queue to leg %s %s sink: link failed (%d)", dst->participant,
-                 media_kind_name (kind), ret);
-    goto fail;
+  GstPadLinkReturn ret;
+  gboolean use_queue = g_getenv ("TH_X_QUEUE") != NULL;
+
+  if (use_queue) {
+    queue = gst_element_factory_make ("queue", NULL);
+    if (queue == NULL)
+      return FALSE;
+    g_object_set (queue, "leaky", 2 /* downstream */, "max-size-time", RELAY_QUEUE_MAX_TIME,
+                  "max-size-buffers", RELAY_QUEUE_MAX_BUFFERS, "max-size-bytes", 0, NULL);
+    gst_bin_add (GST_BIN (visit->pipeline), queue);
+    qsrc = gst_element_get_static_pad (queue, "src");
+    qsink = gst_element_get_static_pad (queue, "sink");
+    ret = gst_pad_link (qsrc, dst->sink_pad[kind]);
+    if (ret != GST_PAD_LINK_OK) {
+      GST_WARNING ("queue to leg %s %s sink: link failed (%d)", dst->participant,
+                   media_kind_name (kind), ret);
+      goto fail;
+    }
+    gst_pad_add_probe (qsrc, GST_PAD_PROBE_TYPE_BUFFER | GST_PAD_PROBE_TYPE_BUFFER_LIST,
+                       media_count_tx_probe, media_leg_ref (dst),
+                       (GDestroyNotify) media_leg_unref);
+    gst_element_sync_state_with_parent (queue);
   }
-  gst_pad_add_probe (qsrc, GST_PAD_PROBE_TYPE_BUFFER | GST_PAD_PROBE_TYPE_BUFFER_LIST,
-                     media_count_tx_probe, media_leg_ref (dst), (GDestroyNotify) media_leg_unref);
-  /* Start the queue before data can reach it. */
-  gst_element_sync_state_with_parent (queue);
 
   tee_pad = gst_element_request_pad_simple (src->tee[kind], "src_%u");
-  if (tee_pad == NULL || (ret = gst_pad_link (tee_pad, qsink)) != GST_PAD_LINK_OK) {
-    GST_WARNING ("tee of leg %s %s to queue: link failed", src->participant,
-                 media_kind_name (kind));
-    if (tee_pad != NULL) {
-      gst_element_release_request_pad (src->tee[kind], tee_pad);
-      gst_clear_object (&tee_pad);
-    }
+  if (tee_pad == NULL) {
+    GST_WARNING ("tee of leg %s %s: no request pad", src->participant, media_kind_name (kind));
+    goto fail;
+  }
+  if (!use_queue)
+    gst_pad_add_probe (tee_pad, GST_PAD_PROBE_TYPE_BUFFER | GST_PAD_PROBE_TYPE_BUFFER_LIST,
+                       media_count_tx_probe, media_leg_ref (dst),
+                       (GDestroyNotify) media_leg_unref);
+  ret = gst_pad_link (tee_pad, use_queue ? qsink : dst->sink_pad[kind]);
+  if (ret != GST_PAD_LINK_OK) {
+    GST_WARNING ("tee of leg %s %s to leg %s: link failed (%d)", src->participant,
+                 media_kind_name (kind), dst->participant, ret);
+    gst_element_release_request_pad (src->tee[kind], tee_pad);
+    gst_clear_object (&tee_pad);
     goto fail;
   }
   r->source = media_leg_ref (src);
   r->tee_pad = tee_pad;
-  r->queue = gst_object_ref (queue);
+  r->queue = queue != NULL ? gst_object_ref (queue) : NULL;
   GST_INFO ("relay %s: %s -> %s", media_kind_name (kind), src->participant, dst->participant);
-  /* The destination's RTP session needs the pipeline latency to put
-   * running times on what it sends (RTCP sender reports); it learns it only
-   * when the pipeline redistributes latency, which a link made at run time
-   * does not trigger by itself ("Can't determine running time" otherwise). */
-  gst_bin_recalculate_latency (GST_BIN (visit->pipeline));
+  if (g_getenv ("TH_X_RECALC"))
+    gst_bin_recalculate_latency (GST_BIN (visit->pipeline));
   if (kind == MEDIA_KIND_VIDEO)
-    request_keyframe (qsink);
-  gst_object_unref (qsrc);
-  gst_object_unref (qsink);
+    request_keyframes (visit, dst, tee_pad);
+  g_clear_object (&qsrc);
+  g_clear_object (&qsink);
   return TRUE;
 
 fail:
-  gst_object_unref (qsrc);
-  gst_object_unref (qsink);
-  discard_element (visit, queue);
+  g_clear_object (&qsrc);
+  g_clear_object (&qsink);
+  if (queue != NULL)
+    discard_element (visit, queue);
   return FALSE;
 }
 
@@ -230,7 +288,8 @@ unlink_relay (MediaVisit *visit, MediaLeg *dst, MediaKind kind)
   if (r->source->tee[kind] != NULL)
     gst_element_release_request_pad (r->source->tee[kind], r->tee_pad);
   gst_clear_object (&r->tee_pad);
-  discard_element (visit, r->queue);
+  if (r->queue != NULL)
+    discard_element (visit, r->queue);
   gst_clear_object (&r->queue);
   g_clear_pointer (&r->source, media_leg_unref);
 }

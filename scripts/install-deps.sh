@@ -9,8 +9,9 @@ APT_PACKAGES="meson ninja-build pkg-config gcc libc6-dev
   gstreamer1.0-plugins-base gstreamer1.0-plugins-good gstreamer1.0-plugins-bad gstreamer1.0-nice
   libnice-dev libwebsockets-dev libwebsockets-evlib-glib libsqlite3-dev libssl-dev libjansson-dev
   iproute2 util-linux ca-certificates"
-# What only the tests need: a real browser and Node.js for the browser tests.
-TEST_PACKAGES="chromium nodejs npm"
+# What only the tests need: a real browser and Node.js for the browser tests;
+# clang and libFuzzer's runtime for the fuzz targets (tests/fuzz).
+TEST_PACKAGES="chromium nodejs npm clang libclang-rt-14-dev"
 
 want="$APT_PACKAGES"
 [ "${1:-}" = "--test" ] && want="$want $TEST_PACKAGES"

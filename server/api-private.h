@@ -5,6 +5,8 @@
 #include <jansson.h>
 #include "server/api.h"
 #include "server/clinical.h"
+#include "server/api-bodies.h"
+#include "server/api-routes.h"
 
 typedef enum {
   CALLER_STAFF,      /* a console token */
@@ -39,14 +41,12 @@ gboolean th_require_own_visit (ThApp *app, const char *staff_id, const char *vis
 gboolean th_require_readable_visit (ThApp *app, const char *staff_id, const char *visit_id,
                                     ThHttpResponse *r, StoreVisit *out);
 gboolean th_staff_is_admin (ThApp *app, const char *staff_id);
-/* Parses the body as a JSON object; NULL after a 400. */
-json_t *th_parse_body (const ThHttpRequest *req, ThHttpResponse *r);
+/* Answers 400 with a body decoder's TH_BODY_ERROR (code and message). */
+void th_respond_body_error (ThHttpResponse *r, const GError *error);
 json_t *th_visit_summary_json (const StoreVisit *v);
 json_t *th_checkin_json (const StoreCheckin *c);
 json_t *th_order_json (ThApp *app, const StoreOrder *o);
 
-/* Splits "/api/<collection>/<id>[/<action>]"; the id must look like ours. */
-gboolean th_route_parts (const char *path, const char *collection, char **id, char **action);
 /* Appends to the hash-chained audit log; takes `detail` (may be NULL). A
  * failure is logged, not returned: the action itself has been recorded. */
 void th_audit (ThApp *app, const char *address, const char *actor, const char *action,

@@ -8,8 +8,6 @@
 #include <string.h>
 #include <openssl/crypto.h>
 
-#define MAX_NAME_CHARS 200
-
 char *
 th_iso_from_ms (gint64 ms)
 {
@@ -37,24 +35,6 @@ void
 th_respond_error (ThHttpResponse *r, guint status, const char *code, const char *message)
 {
   th_respond_json (r, status, json_pack ("{s:{s:s, s:s}}", "error", "code", code, "message", message));
-}
-
-static const char *
-query_param (const char *query, const char *name, char **storage)
-{
-  g_auto (GStrv) pairs = NULL;
-
-  if (!query)
-    return NULL;
-  pairs = g_strsplit (query, "&", 32);
-  for (guint i = 0; pairs[i]; i++) {
-    const char *eq = strchr (pairs[i], '=');
-    if (eq && (gsize) (eq - pairs[i]) == strlen (name) && strncmp (pairs[i], name, strlen (name)) == 0) {
-      *storage = g_uri_unescape_string (eq + 1, NULL);
-      return *storage;
-    }
-  }
-  return NULL;
 }
 
 char *
@@ -171,19 +151,10 @@ th_require_readable_visit (ThApp *app, const char *staff_id, const char *visit_i
   return require_visit (app, staff_id, visit_id, r, out, TRUE);
 }
 
-json_t *
-th_parse_body (const ThHttpRequest *req, ThHttpResponse *r)
+void
+th_respond_body_error (ThHttpResponse *r, const GError *error)
 {
-  json_error_t jerr;
-  json_t *body = req->body ? json_loadb (req->body, req->body_len, JSON_REJECT_DUPLICATES, &jerr)
-                           : NULL;
-
-  if (!body || !json_is_object (body)) {
-    json_decref (body);
-    th_respond_error (r, 400, "bad-json", "the body must be a JSON object");
-    return NULL;
-  }
-  return body;
+  th_respond_error (r, 400, th_body_error_code (error), error->message);
 }
 
 json_t *
@@ -256,7 +227,7 @@ list_visits (ThApp *app, const ThHttpRequest *req, ThHttpResponse *r)
 
   if (!staff_id)
     return;
-  if (!day_window (query_param (req->query, "day", &day_storage), &from, &to)) {
+  if (!day_window (th_query_param (req->query, "day", &day_storage), &from, &to)) {
     th_respond_error (r, 400, "bad-field", "day must be \"today\" or YYYY-MM-DD");
     return;
   }
@@ -295,52 +266,31 @@ create_visit (ThApp *app, const ThHttpRequest *req, ThHttpResponse *r)
   g_autofree char *new_patient = NULL, *at_text = NULL;
   g_autoptr (GError) error = NULL;
   ThVisitLinks links = { 0 };
-  const char *name = NULL, *patient_id = NULL, *scheduled = NULL, *modality = NULL;
+  ThVisitCreateBody body = { 0 };
+  const char *patient_id;
   gint64 scheduled_ms = store_now_ms ();
-  json_error_t jerr;
-  json_t *body = NULL;
 
   if (!staff_id)
     return;
-  body = th_parse_body (req, r);
-  if (!body)
-    return;
-  if (json_unpack_ex (body, &jerr, JSON_STRICT, "{s?s, s?s, s?s, s?s}", "patient_name", &name,
-                      "patient_id", &patient_id, "scheduled_at", &scheduled, "modality",
-                      &modality) != 0 || (!name == !patient_id)) {
-    th_respond_error (r, 400, "bad-field",
-                      "expected {\"patient_name\" or \"patient_id\": string, \"scheduled_at\"?: "
-                      "ISO 8601 string, \"modality\"?: \"video\" | \"audio-only\"}");
+  if (!th_body_visit_create (req->body, req->body_len, &body, &error)) {
+    th_respond_body_error (r, error);
     goto out;
   }
-  if (name && (!g_utf8_validate (name, -1, NULL) || g_utf8_strlen (name, -1) > MAX_NAME_CHARS ||
-               name[strspn (name, " \t")] == '\0')) {
-    th_respond_error (r, 400, "bad-field", "patient_name must be 1 to 200 characters");
-    goto out;
-  }
-  if (modality && strcmp (modality, "video") != 0 && strcmp (modality, "audio-only") != 0) {
-    th_respond_error (r, 400, "bad-field", "modality must be \"video\" or \"audio-only\"");
-    goto out;
-  }
+  patient_id = body.patient_id;
   if (patient_id && !is_own_patient (app, staff_id, patient_id)) {
     th_respond_error (r, 404, "not-found", "no such patient among yours");
     goto out;
   }
-  if (scheduled) {
-    g_autoptr (GDateTime) dt = g_date_time_new_from_iso8601 (scheduled, NULL);
-    if (!dt) {
-      th_respond_error (r, 400, "bad-field", "scheduled_at must be ISO 8601 with a time zone");
-      goto out;
-    }
-    scheduled_ms = g_date_time_to_unix (dt) * 1000 + g_date_time_get_microsecond (dt) / 1000;
-  }
-  if (name) {
-    new_patient = store_create_patient (app->store, name, &error);
+  if (body.has_scheduled)
+    scheduled_ms = body.scheduled_ms;
+  if (body.patient_name) {
+    new_patient = store_create_patient (app->store, body.patient_name, &error);
     patient_id = new_patient;
   }
   if (!patient_id ||
       !th_create_visit_with_links (app, patient_id, staff_id, scheduled_ms, &links, &error) ||
-      (modality && !store_set_visit_modality (app->store, links.visit_id, modality, &error))) {
+      (body.modality && !store_set_visit_modality (app->store, links.visit_id, body.modality,
+                                                   &error))) {
     g_warning ("visit not created: %s", error ? error->message : "?");
     th_respond_error (r, 500, "internal", "the visit could not be created");
     goto out;
@@ -351,7 +301,7 @@ create_visit (ThApp *app, const ThHttpRequest *req, ThHttpResponse *r)
                                       links.provider_url, "scheduled_at", at_text));
 out:
   th_visit_links_clear (&links);
-  json_decref (body);
+  th_visit_create_body_clear (&body);
 }
 
 static void
@@ -451,11 +401,10 @@ route (ThApp *app, const ThHttpRequest *req, ThHttpResponse *r)
       create_visit (app, req, r);
     else
       goto not_allowed;
-  } else if (g_str_has_prefix (path, "/api/visits/") && path[12] != '\0' &&
-             strlen (path + 12) <= 64 && strspn (path + 12, "0123456789abcdef-") == strlen (path + 12)) {
+  } else if (th_visit_path_id (path)) {
     if (req->method != TH_HTTP_GET)
       goto not_allowed;
-    get_visit (app, req, r, path + 12);
+    get_visit (app, req, r, th_visit_path_id (path));
   } else if (!th_api_session_route (app, req, r) && !th_api_guests_route (app, req, r) &&
              !th_api_clinical_route (app, req, r) && !th_api_orders_route (app, req, r)) {
     th_respond_error (r, 404, "not-found", "no such resource");

@@ -10,10 +10,6 @@
 
 #include <string.h>
 
-#define MAX_NOTE_CHARS 5000
-#define MAX_SIDE_EFFECTS 20
-#define MAX_SIDE_EFFECT_NAME 60
-
 /* ------------------------------------------------------------ JSON out */
 
 json_t *
@@ -78,25 +74,6 @@ notes_json (GPtrArray *notes)
 }
 
 /* ------------------------------------------------------------- helpers */
-
-/* Splits "/api/<collection>/<id>/<action>" into its id and action (action
- * may be absent). The id must look like one of ours. */
-gboolean
-th_route_parts (const char *path, const char *collection, char **id, char **action)
-{
-  g_auto (GStrv) parts = g_strsplit (path, "/", 6);
-  guint n = g_strv_length (parts);
-
-  if (n < 4 || n > 5 || parts[0][0] != '\0' || strcmp (parts[1], "api") != 0 ||
-      strcmp (parts[2], collection) != 0)
-    return FALSE;
-  if (parts[3][0] == '\0' || strlen (parts[3]) > 64 ||
-      strspn (parts[3], "0123456789abcdefghijklmnopqrstuvwxyz-") != strlen (parts[3]))
-    return FALSE;
-  *id = g_strdup (parts[3]);
-  *action = n == 5 ? g_strdup (parts[4]) : NULL;
-  return TRUE;
-}
 
 static gboolean
 patient_on_adhd_medication (ThApp *app, const char *patient_id)
@@ -169,96 +146,39 @@ get_catalog (ThApp *app, const ThHttpRequest *req, ThHttpResponse *r)
 
 /* ------------------------------------------------------------ check-in */
 
-/* Reads an optional array of small integers for one scale and scores it. */
-static gboolean
-parse_scale (json_t *body, ScaleKind kind, StoreCheckin *c, ThHttpResponse *r)
+/* The decoded answers as the store keeps them. */
+static void
+checkin_from_body (const ThCheckinBody *b, StoreCheckin *c)
 {
-  json_t *arr = json_object_get (body, scale_name (kind));
-  gint items[SCALE_MAX_ITEMS];
-  g_autoptr (GError) error = NULL;
-  StoreScaleResult *res;
-  ScaleScore score;
-  guint n;
-
-  if (!arr)
-    return TRUE;
-  n = json_is_array (arr) ? (guint) json_array_size (arr) : 0;
-  if (!json_is_array (arr) || n != scale_item_count (kind)) {
-    g_autofree char *msg = g_strdup_printf ("%s must be an array of %u answers", scale_name (kind),
-                                            scale_item_count (kind));
-    th_respond_error (r, 400, "bad-field", msg);
-    return FALSE;
+  for (guint i = 0; i < b->n_scales; i++) {
+    const ThScaleBody *s = &b->scales[i];
+    StoreScaleResult *res = g_new0 (StoreScaleResult, 1);
+    res->scale = g_strdup (scale_name (s->kind));
+    memcpy (res->items, s->items, s->n_items * sizeof s->items[0]);
+    res->n_items = s->n_items;
+    res->total = s->score.total;
+    res->band = g_strdup (s->score.band);
+    res->alert = s->score.alert;
+    res->positive = s->score.positive;
+    g_ptr_array_add (c->scales, res);
   }
-  for (guint i = 0; i < n; i++) {
-    json_t *v = json_array_get (arr, i);
-    if (!json_is_integer (v) || json_integer_value (v) < 0 || json_integer_value (v) > 4) {
-      g_autofree char *msg = g_strdup_printf ("%s item %u must be a whole number 0..%u",
-                                              scale_name (kind), i + 1, scale_item_max (kind));
-      th_respond_error (r, 400, "bad-field", msg);
-      return FALSE;
-    }
-    items[i] = (gint) json_integer_value (v);
-  }
-  if (!scale_score (kind, items, n, &score, &error)) {
-    th_respond_error (r, 400, "bad-field", error->message);
-    return FALSE;
-  }
-  res = g_new0 (StoreScaleResult, 1);
-  res->scale = g_strdup (scale_name (kind));
-  memcpy (res->items, items, n * sizeof items[0]);
-  res->n_items = n;
-  res->total = score.total;
-  res->band = g_strdup (score.band);
-  res->alert = score.alert;
-  res->positive = score.positive;
-  g_ptr_array_add (c->scales, res);
-  return TRUE;
-}
-
-static gboolean
-parse_side_effects (json_t *body, StoreCheckin *c, ThHttpResponse *r)
-{
-  json_t *arr = json_object_get (body, "side_effects"), *item;
-  size_t i;
-
-  if (!arr)
-    return TRUE;
-  if (!json_is_array (arr) || json_array_size (arr) > MAX_SIDE_EFFECTS) {
-    th_respond_error (r, 400, "bad-field", "side_effects must be an array of at most 20 entries");
-    return FALSE;
-  }
-  json_array_foreach (arr, i, item) {
-    const char *name = NULL;
-    json_int_t severity = -1;
-    json_error_t jerr;
-    StoreSideEffect *e;
-    if (json_unpack_ex (item, &jerr, JSON_STRICT, "{s:s, s:I}", "name", &name, "severity",
-                        &severity) != 0 || severity < 0 || severity > 3 ||
-        !g_utf8_validate (name, -1, NULL) || name[0] == '\0' ||
-        g_utf8_strlen (name, -1) > MAX_SIDE_EFFECT_NAME) {
-      th_respond_error (r, 400, "bad-field",
-                        "each side effect is {\"name\": 1-60 characters, \"severity\": 0..3}");
-      return FALSE;
-    }
-    e = g_new0 (StoreSideEffect, 1);
-    e->name = g_strdup (name);
-    e->severity = (guint) severity;
+  for (guint i = 0; i < b->n_side_effects; i++) {
+    StoreSideEffect *e = g_new0 (StoreSideEffect, 1);
+    e->name = g_strdup (b->side_effects[i].name);
+    e->severity = b->side_effects[i].severity;
     g_ptr_array_add (c->side_effects, e);
   }
-  return TRUE;
+  c->missed_doses_14d = b->missed_doses_14d;
 }
 
 static void
 post_checkin (ThApp *app, ThHttpResponse *r, const ThHttpRequest *req, const ThCaller *caller,
               const StoreVisit *visit)
 {
-  static const char *const allowed[] = { "phq9", "gad7", "asrs_a", "side_effects",
-                                         "missed_doses_14d" };
   StoreCheckin *c = store_checkin_new ();
+  ThCheckinBody body = { 0 };
   g_autoptr (GError) error = NULL;
   g_autofree char *id = NULL;
-  json_t *body = NULL, *missed, *value;
-  const char *key;
 
   if (caller->kind != CALLER_PATIENT || caller->participant.role != PARTICIPANT_PATIENT) {
     th_respond_error (r, 403, "forbidden", "only the visit's patient answers the check-in");
@@ -268,35 +188,11 @@ post_checkin (ThApp *app, ThHttpResponse *r, const ThHttpRequest *req, const ThC
     th_respond_error (r, 409, "bad-state", "the visit has ended");
     goto out;
   }
-  body = th_parse_body (req, r);
-  if (!body)
-    goto out;
-  json_object_foreach (body, key, value) {
-    gboolean known = FALSE;
-    for (guint i = 0; i < G_N_ELEMENTS (allowed); i++)
-      known = known || strcmp (key, allowed[i]) == 0;
-    if (!known) {
-      th_respond_error (r, 400, "bad-field", "unexpected field in the check-in");
-      goto out;
-    }
-  }
-  if (json_object_size (body) == 0) {
-    th_respond_error (r, 400, "bad-field", "the check-in has no answers");
+  if (!th_body_checkin (req->body, req->body_len, &body, &error)) {
+    th_respond_body_error (r, error);
     goto out;
   }
-  if (!parse_scale (body, SCALE_PHQ9, c, r) || !parse_scale (body, SCALE_GAD7, c, r) ||
-      !parse_scale (body, SCALE_ASRS_A, c, r) || !parse_side_effects (body, c, r))
-    goto out;
-  missed = json_object_get (body, "missed_doses_14d");
-  c->missed_doses_14d = -1;
-  if (missed) {
-    if (!json_is_integer (missed) || json_integer_value (missed) < 0 ||
-        json_integer_value (missed) > 14) {
-      th_respond_error (r, 400, "bad-field", "missed_doses_14d must be a whole number 0..14");
-      goto out;
-    }
-    c->missed_doses_14d = (gint) json_integer_value (missed);
-  }
+  checkin_from_body (&body, c);
   id = store_save_checkin (app->store, visit->id, c, &error);
   if (!id) {
     g_warning ("check-in not saved: %s", error->message);
@@ -312,7 +208,7 @@ post_checkin (ThApp *app, ThHttpResponse *r, const ThHttpRequest *req, const ThC
   }
   th_respond_json (r, 201, json_pack ("{s:o}", "checkin", th_checkin_json (c)));
 out:
-  json_decref (body);
+  th_checkin_body_clear (&body);
   store_checkin_free (c);
 }
 
@@ -433,23 +329,15 @@ static void
 post_note (ThApp *app, const ThHttpRequest *req, ThHttpResponse *r, const char *visit_id)
 {
   g_autofree char *staff_id = th_require_staff (app, req, r);
-  g_autofree char *note_id = NULL;
+  g_autofree char *note_id = NULL, *text = NULL;
   g_autoptr (GPtrArray) notes = NULL;
   g_autoptr (GError) error = NULL;
   StoreVisit visit = { 0 };
-  const char *text = NULL;
-  json_error_t jerr;
-  json_t *body = NULL;
 
   if (!staff_id || !th_require_own_visit (app, staff_id, visit_id, r, &visit))
     return;
-  body = th_parse_body (req, r);
-  if (!body)
-    goto out;
-  if (json_unpack_ex (body, &jerr, JSON_STRICT, "{s:s}", "text", &text) != 0 ||
-      !g_utf8_validate (text, -1, NULL) || text[strspn (text, " \t\r\n")] == '\0' ||
-      g_utf8_strlen (text, -1) > MAX_NOTE_CHARS) {
-    th_respond_error (r, 400, "bad-field", "expected {\"text\": 1 to 5000 characters}");
+  if (!th_body_note (req->body, req->body_len, &text, &error)) {
+    th_respond_body_error (r, error);
     goto out;
   }
   note_id = store_add_note (app->store, visit_id, staff_id, text, &error);
@@ -469,7 +357,6 @@ post_note (ThApp *app, const ThHttpRequest *req, ThHttpResponse *r, const char *
   }
   th_respond_error (r, 500, "internal", "the note could not be read back");
 out:
-  json_decref (body);
   store_visit_clear (&visit);
 }
 
@@ -564,38 +451,26 @@ post_in_person_evaluation (ThApp *app, const ThHttpRequest *req, ThHttpResponse 
                            const char *patient_id)
 {
   g_autofree char *staff_id = th_require_staff (app, req, r);
-  g_autofree char *iso = NULL;
-  g_autoptr (GDateTime) day = NULL;
   g_autoptr (GError) error = NULL;
-  const char *date = NULL;
-  json_error_t jerr;
-  json_t *body = NULL;
-  gint64 at_ms;
+  ThEvaluationBody body;
 
   if (!staff_id || !require_own_patient (app, staff_id, patient_id, r, NULL, FALSE))
     return;
-  body = th_parse_body (req, r);
-  if (!body)
+  if (!th_body_in_person_evaluation (req->body, req->body_len, &body, &error)) {
+    th_respond_body_error (r, error);
     return;
-  if (json_unpack_ex (body, &jerr, JSON_STRICT, "{s:s}", "date", &date) != 0 ||
-      strlen (date) != 10 || !(iso = g_strdup_printf ("%sT12:00:00Z", date)) ||
-      !(day = g_date_time_new_from_iso8601 (iso, NULL))) {
-    th_respond_error (r, 400, "bad-field", "expected {\"date\": \"YYYY-MM-DD\"}");
-    goto out;
   }
-  at_ms = g_date_time_to_unix (day) * 1000;
-  if (at_ms > store_now_ms () + 86400000) {
+  if (body.at_ms > store_now_ms () + 86400000) {
     th_respond_error (r, 422, "invalid", "an in-person evaluation cannot be in the future");
-    goto out;
+    return;
   }
-  if (!store_set_in_person_evaluation (app->store, patient_id, at_ms, &error)) {
+  if (!store_set_in_person_evaluation (app->store, patient_id, body.at_ms, &error)) {
     th_respond_error (r, 500, "internal", "the date could not be saved");
-    goto out;
+    return;
   }
-  th_audit (app, req->address, staff_id, "patient.in-person-evaluation", patient_id, json_pack ("{s:s}", "date", date));
-  th_respond_json (r, 200, json_pack ("{s:s}", "in_person_eval_at", date));
-out:
-  json_decref (body);
+  th_audit (app, req->address, staff_id, "patient.in-person-evaluation", patient_id,
+            json_pack ("{s:s}", "date", body.date));
+  th_respond_json (r, 200, json_pack ("{s:s}", "in_person_eval_at", body.date));
 }
 
 /* -------------------------------------------------------------- routing */

@@ -6,28 +6,18 @@
 
 #include <string.h>
 
-#define MAX_GUEST_NAME 100
-
 static void
 post_guest (ThApp *app, const ThHttpRequest *req, ThHttpResponse *r, const char *visit_id)
 {
   g_autofree char *staff_id = th_require_staff (app, req, r);
-  g_autofree char *participant_id = NULL, *url = NULL;
+  g_autofree char *participant_id = NULL, *url = NULL, *name = NULL;
   g_autoptr (GError) error = NULL;
   StoreVisit visit = { 0 };
-  const char *name = NULL;
-  json_error_t jerr;
-  json_t *body = NULL;
 
   if (!staff_id || !th_require_own_visit (app, staff_id, visit_id, r, &visit))
     return;
-  body = th_parse_body (req, r);
-  if (!body)
-    goto out;
-  if (json_unpack_ex (body, &jerr, JSON_STRICT, "{s:s}", "display_name", &name) != 0 ||
-      !g_utf8_validate (name, -1, NULL) || name[strspn (name, " \t")] == '\0' ||
-      g_utf8_strlen (name, -1) > MAX_GUEST_NAME) {
-    th_respond_error (r, 400, "bad-field", "expected {\"display_name\": 1 to 100 characters}");
+  if (!th_body_guest (req->body, req->body_len, &name, &error)) {
+    th_respond_body_error (r, error);
     goto out;
   }
   if (visit.state == VISIT_ENDED) {
@@ -46,7 +36,6 @@ post_guest (ThApp *app, const ThHttpRequest *req, ThHttpResponse *r, const char 
   th_respond_json (r, 201, json_pack ("{s:s, s:s, s:s}", "participant", participant_id,
                                       "display_name", name, "guest_url", url));
 out:
-  json_decref (body);
   store_visit_clear (&visit);
 }
 
@@ -110,30 +99,22 @@ out:
 gboolean
 th_api_guests_route (ThApp *app, const ThHttpRequest *req, ThHttpResponse *r)
 {
-  g_auto (GStrv) parts = NULL;
-  guint n;
+  g_autofree char *visit_id = NULL, *participant_id = NULL;
 
-  if (!g_str_has_prefix (req->path, "/api/visits/"))
+  switch (th_guests_route (req->path, &visit_id, &participant_id)) {
+  case TH_GUESTS_ROUTE_NONE:
     return FALSE;
-  parts = g_strsplit (req->path + 1, "/", 7);
-  n = g_strv_length (parts);
-  /* api / visits / <id> / guests [/ <participant> / revoke] */
-  if (n < 4 || strcmp (parts[3], "guests") != 0 || strlen (parts[2]) > 64 ||
-      strspn (parts[2], "0123456789abcdef-") != strlen (parts[2]))
-    return FALSE;
-  if (n == 4) {
+  case TH_GUESTS_ROUTE_LIST:
     if (req->method == TH_HTTP_POST)
-      post_guest (app, req, r, parts[2]);
+      post_guest (app, req, r, visit_id);
     else if (req->method == TH_HTTP_GET)
-      list_guests (app, req, r, parts[2]);
+      list_guests (app, req, r, visit_id);
     else
       th_respond_error (r, 405, "method-not-allowed", "GET or POST");
     return TRUE;
-  }
-  if (n == 6 && strcmp (parts[5], "revoke") == 0 && strlen (parts[4]) <= 64 &&
-      strspn (parts[4], "0123456789abcdef-") == strlen (parts[4])) {
+  case TH_GUESTS_ROUTE_REVOKE:
     if (req->method == TH_HTTP_POST)
-      revoke_guest (app, req, r, parts[2], parts[4]);
+      revoke_guest (app, req, r, visit_id, participant_id);
     else
       th_respond_error (r, 405, "method-not-allowed", "POST only");
     return TRUE;

@@ -8,8 +8,6 @@
 
 #include <string.h>
 
-#define MAX_REASON_CHARS 1000
-
 json_t *
 th_order_json (ThApp *app, const StoreOrder *o)
 {
@@ -64,9 +62,9 @@ post_adjustment (ThApp *app, const ThHttpRequest *req, ThHttpResponse *r, const 
   g_autofree char *staff_id = th_require_staff (app, req, r);
   g_autofree char *role = NULL, *supervisor = NULL, *rule = NULL, *reason_text = NULL;
   g_autoptr (GError) error = NULL;
-  const char *kind_name = NULL, *order_id = NULL, *medication_id = NULL, *unit = NULL;
-  const char *frequency = NULL, *route = NULL, *reason = NULL;
-  double dose = 0;
+  ThAdjustmentBody body = { 0 };
+  const char *kind_name, *order_id, *medication_id, *unit, *frequency, *route;
+  double dose;
   StoreVisit visit = { 0 };
   StoreOrder old = { 0 };
   StoreOrder *created = NULL;
@@ -75,30 +73,21 @@ post_adjustment (ThApp *app, const ThHttpRequest *req, ThHttpResponse *r, const 
   PrescribeContext ctx = { 0 };
   PrescribeDecision decision;
   gint64 eval_ms = 0;
-  json_error_t jerr;
-  json_t *body = NULL;
 
   if (!staff_id || !th_require_own_visit (app, staff_id, visit_id, r, &visit))
     return;
-  body = th_parse_body (req, r);
-  if (!body)
-    goto out;
-  if (json_unpack_ex (body, &jerr, JSON_STRICT, "{s:s, s?s, s?s, s?F, s?s, s?s, s?s, s:s}",
-                      "kind", &kind_name, "order_id", &order_id, "medication", &medication_id,
-                      "dose", &dose, "unit", &unit, "frequency", &frequency, "route", &route,
-                      "reason", &reason) != 0 ||
-      !adjustment_kind_from_name (kind_name, &adj.kind)) {
-    th_respond_error (r, 400, "bad-field",
-                      "expected {\"kind\": start|stop|change-dose|switch, \"order_id\"?, "
-                      "\"medication\"?, \"dose\"?: number, \"unit\"?, \"frequency\"?, \"route\"?, "
-                      "\"reason\": string}");
+  if (!th_body_adjustment (req->body, req->body_len, &body, &error)) {
+    th_respond_body_error (r, error);
     goto out;
   }
-  if (!g_utf8_validate (reason, -1, NULL) || reason[strspn (reason, " \t\r\n")] == '\0' ||
-      g_utf8_strlen (reason, -1) > MAX_REASON_CHARS) {
-    th_respond_error (r, 400, "bad-field", "a reason of 1 to 1000 characters is required");
-    goto out;
-  }
+  adj.kind = body.kind;
+  kind_name = body.kind_name;
+  order_id = body.order_id;
+  medication_id = body.medication_id;
+  dose = body.dose;
+  unit = body.unit;
+  frequency = body.frequency;
+  route = body.route;
 
   /* The order acted on. */
   if (adj.kind != ADJUST_START) {
@@ -195,7 +184,7 @@ post_adjustment (ThApp *app, const ThHttpRequest *req, ThHttpResponse *r, const 
   adj.visit_id = visit_id;
   adj.prescriber_id = staff_id;
   adj.pending = decision == PRESCRIBE_PENDING_COSIGN;
-  adj.reason = reason;
+  adj.reason = body.reason;
   adj.replaces_order_id = adj.kind == ADJUST_START ? NULL : old.id;
   adj.medication_id = med ? med->id : NULL;
   adj.dose = dose;
@@ -222,7 +211,7 @@ out:
     store_order_free (created);
   store_order_clear (&old);
   store_visit_clear (&visit);
-  json_decref (body);
+  th_adjustment_body_clear (&body);
 }
 
 static void
@@ -244,12 +233,9 @@ post_order_action (ThApp *app, const ThHttpRequest *req, ThHttpResponse *r, cons
                    gboolean cosign)
 {
   g_autofree char *staff_id = th_require_staff (app, req, r);
-  g_autofree char *supervisor = NULL;
+  g_autofree char *supervisor = NULL, *reason = NULL;
   g_autoptr (GError) error = NULL;
-  const char *reason = NULL;
   StoreOrder o = { 0 };
-  json_error_t jerr;
-  json_t *body = NULL;
   gboolean ok;
 
   if (!staff_id)
@@ -269,13 +255,8 @@ post_order_action (ThApp *app, const ThHttpRequest *req, ThHttpResponse *r, cons
   if (cosign) {
     ok = store_cosign_order (app->store, order_id, staff_id, &error);
   } else {
-    body = th_parse_body (req, r);
-    if (!body)
-      goto out;
-    if (json_unpack_ex (body, &jerr, JSON_STRICT, "{s:s}", "reason", &reason) != 0 ||
-        !g_utf8_validate (reason, -1, NULL) || reason[strspn (reason, " \t\r\n")] == '\0' ||
-        g_utf8_strlen (reason, -1) > MAX_REASON_CHARS) {
-      th_respond_error (r, 400, "bad-field", "expected {\"reason\": 1 to 1000 characters}");
+    if (!th_body_entered_in_error (req->body, req->body_len, &reason, &error)) {
+      th_respond_body_error (r, error);
       goto out;
     }
     ok = store_mark_order_entered_in_error (app->store, order_id, staff_id, reason, &error);
@@ -290,7 +271,6 @@ post_order_action (ThApp *app, const ThHttpRequest *req, ThHttpResponse *r, cons
   th_audit (app, req->address, staff_id, cosign ? "prescribe.cosign" : "prescribe.entered-in-error", order_id, NULL);
   respond_order (app, r, 200, order_id);
 out:
-  json_decref (body);
   store_order_clear (&o);
 }
 

@@ -9,7 +9,6 @@
 #include <string.h>
 #include <openssl/evp.h>
 
-#define MAX_USERNAME 64
 /* The longest wait between attempts while slowed down, in seconds. */
 #define MAX_SLOWDOWN_S 60
 
@@ -91,22 +90,17 @@ post_session (ThApp *app, const ThHttpRequest *req, ThHttpResponse *r)
   g_autofree char *username = NULL, *hash = NULL, *session_id = NULL, *csrf = NULL;
   g_autoptr (GError) error = NULL;
   StoreStaffAccount account = { 0 };
-  const char *user_in = NULL, *password = NULL;
+  ThSignInBody body = { 0 };
+  const char *password;
   gboolean found, ok = FALSE, locked;
-  json_error_t jerr;
-  json_t *body;
   guint wait;
 
-  body = th_parse_body (req, r);
-  if (!body)
-    return;
-  if (json_unpack_ex (body, &jerr, JSON_STRICT, "{s:s, s:s}", "username", &user_in, "password",
-                      &password) != 0 || strlen (user_in) == 0 || strlen (user_in) > MAX_USERNAME ||
-      strlen (password) > 1024 || !g_utf8_validate (user_in, -1, NULL)) {
-    th_respond_error (r, 400, "bad-field", "expected {\"username\": string, \"password\": string}");
+  if (!th_body_sign_in (req->body, req->body_len, &body, &error)) {
+    th_respond_body_error (r, error);
     goto out;
   }
-  username = g_utf8_strdown (user_in, -1);
+  username = g_utf8_strdown (body.username, -1);
+  password = body.password;
 
   wait = throttle_wait (app, username, req->address, &locked);
   if (wait) {
@@ -150,7 +144,7 @@ post_session (ThApp *app, const ThHttpRequest *req, ThHttpResponse *r)
                                       staff_json (&account)));
 out:
   store_staff_account_clear (&account);
-  json_decref (body);
+  th_sign_in_body_clear (&body);
 }
 
 static void

@@ -91,6 +91,16 @@ config_defaults (void)
   c->login_slowdown_after = 3;
   c->login_lockout_after = 10;
   c->login_lockout_min = 15;
+  c->reconnect_grace_s = 60;
+  c->media_timeout_s = 20;
+  c->max_frame_bytes = 64 * 1024;
+  c->messages_per_second = 40;
+  c->message_burst = 120;
+  c->connections_per_address = 200;
+  c->max_concurrent_visits = 200;
+  c->max_participants = 6;
+  c->http_body_bytes = 64 * 1024;
+  c->send_queue_bytes = 2 * 1024 * 1024;
   c->catalog_path = g_strdup (TH_DEFAULT_CATALOG);
   parse_policy_end ("2026-12-31", &c->policy_window_end_ms);
   c->media.jitter_latency_ms = 40;
@@ -146,6 +156,11 @@ static const char *const known_keys[][2] = {
   { "security", "session_idle_minutes" }, { "security", "session_idle_seconds" },
   { "security", "login_slowdown_after" },
   { "security", "login_lockout_after" }, { "security", "login_lockout_minutes" },
+  { "visits", "reconnect_grace_seconds" }, { "visits", "media_timeout_seconds" },
+  { "limits", "max_frame_bytes" }, { "limits", "messages_per_second" },
+  { "limits", "message_burst" }, { "limits", "connections_per_address" },
+  { "limits", "max_concurrent_visits" }, { "limits", "max_participants_per_visit" },
+  { "limits", "http_body_bytes" }, { "limits", "send_queue_bytes" },
   { "tls", "certificate" }, { "tls", "private_key" }, { "tls", "self_signed" },
   { "media", "ice_addresses" }, { "media", "stun_server" }, { "media", "jitter_latency_ms" },
   { "media", "port_min" }, { "media", "port_max" },
@@ -267,6 +282,28 @@ th_config_load (const char *path, GError **error)
       guint *field = G_STRUCT_MEMBER_P (c, uints[i].offset);
       v = *field;
       if (!read_uint (kf, "security", uints[i].key, uints[i].min, uints[i].max, &v, path, error))
+        return NULL;
+      *field = (guint) v;
+    }
+  }
+  {
+    static const struct { const char *group, *key; guint min, max; gsize offset; } more[] = {
+      { "visits", "reconnect_grace_seconds", 1, 3600, G_STRUCT_OFFSET (ThConfig, reconnect_grace_s) },
+      { "visits", "media_timeout_seconds", 0, 600, G_STRUCT_OFFSET (ThConfig, media_timeout_s) },
+      /* The protocol's own ceiling is 64 KiB: a larger frame is never valid. */
+      { "limits", "max_frame_bytes", 1024, 64 * 1024, G_STRUCT_OFFSET (ThConfig, max_frame_bytes) },
+      { "limits", "messages_per_second", 1, 10000, G_STRUCT_OFFSET (ThConfig, messages_per_second) },
+      { "limits", "message_burst", 1, 100000, G_STRUCT_OFFSET (ThConfig, message_burst) },
+      { "limits", "connections_per_address", 1, 100000, G_STRUCT_OFFSET (ThConfig, connections_per_address) },
+      { "limits", "max_concurrent_visits", 1, 100000, G_STRUCT_OFFSET (ThConfig, max_concurrent_visits) },
+      { "limits", "max_participants_per_visit", 2, 64, G_STRUCT_OFFSET (ThConfig, max_participants) },
+      { "limits", "http_body_bytes", 1024, 16 * 1024 * 1024, G_STRUCT_OFFSET (ThConfig, http_body_bytes) },
+      { "limits", "send_queue_bytes", 64 * 1024, 256 * 1024 * 1024, G_STRUCT_OFFSET (ThConfig, send_queue_bytes) },
+    };
+    for (guint i = 0; i < G_N_ELEMENTS (more); i++) {
+      guint *field = G_STRUCT_MEMBER_P (c, more[i].offset);
+      v = *field;
+      if (!read_uint (kf, more[i].group, more[i].key, more[i].min, more[i].max, &v, path, error))
         return NULL;
       *field = (guint) v;
     }

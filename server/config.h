@@ -24,6 +24,18 @@ typedef struct {
   guint login_slowdown_after;    /* failures before each attempt must wait */
   guint login_lockout_after;     /* failures before the account/address is locked */
   guint login_lockout_min;
+  /* [visits] reconnecting */
+  guint reconnect_grace_s;
+  guint media_timeout_s;
+  /* [limits] */
+  guint max_frame_bytes;         /* one signaling frame */
+  guint messages_per_second;     /* per connection, sustained ... */
+  guint message_burst;           /* ... with bursts up to this */
+  guint connections_per_address; /* live WebSockets from one IP address */
+  guint max_concurrent_visits;   /* visits with someone connected */
+  guint max_participants;        /* per visit, provider included */
+  guint http_body_bytes;
+  guint send_queue_bytes;        /* unsent signaling bytes per connection */
   /* [tls] */
   char *tls_certificate;
   char *tls_private_key;

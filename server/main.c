@@ -187,6 +187,11 @@ run (int argc, char **argv)
   }
   app.loop = g_main_loop_new (NULL, FALSE);
   app.hub = sig_hub_new (th_signaling_hooks (), &app, &config->media);
+  sig_hub_set_limits (app.hub, &(SigLimits) {
+    .grace_s = config->reconnect_grace_s, .media_timeout_s = config->media_timeout_s,
+    .max_visits = config->max_concurrent_visits, .max_participants = config->max_participants,
+  });
+  app.ws_per_address = g_hash_table_new_full (g_str_hash, g_str_equal, g_free, NULL);
   /* Before any socket: a non-loopback address without TLS must not serve. */
   if (!th_tls_prepare (config, &app.tls_cert_path, &app.tls_key_path, &error))
     goto fail;
@@ -213,6 +218,7 @@ out:
    * rooms and their pipelines, then the store they record into. */
   th_http_stop (&app);
   g_clear_pointer (&app.hub, sig_hub_free);
+  g_clear_pointer (&app.ws_per_address, g_hash_table_unref);
   g_clear_pointer (&app.store, store_close);
   g_clear_pointer (&app.catalog, med_catalog_free);
   g_clear_pointer (&app.loop, g_main_loop_unref);

@@ -1,12 +1,13 @@
-/* store.c — opening the sqlite store, pragmas, numbered migrations, shared
- * helpers (errors, statements, transactions, time text) and people (staff,
- * patients).
+/* store.c — opening the sqlite store, pragmas, numbered migrations and the
+ * helpers every store*.c file shares (errors, statements, single rows, row
+ * lists, transactions, time text, name tables); see store-private.h.
  *
  * All SQL takes values through bound parameters only. Nothing here logs
  * patient data or tokens; error messages name statements, never values.
  */
 #include "server/store-private.h"
 
+#include <stdarg.h>
 #include <string.h>
 
 G_DEFINE_QUARK (store-error-quark, store_error)
@@ -223,7 +224,28 @@ static const char *const kMigrations[] = {
   ");"
   "CREATE INDEX login_failures_by_username ON login_failures (username, at);"
   "CREATE INDEX login_failures_by_address ON login_failures (address, at);"
-  "CREATE INDEX login_failures_by_at ON login_failures (at);"
+  "CREATE INDEX login_failures_by_at ON login_failures (at);",
+
+  /* 4: a participant's connection may drop and return within a grace
+   * period; the timeline keeps both. SQLite cannot widen a CHECK in place,
+   * so the table is rebuilt with its rows (nothing references it). */
+  "CREATE TABLE visit_events_v4 ("
+  "  id INTEGER PRIMARY KEY AUTOINCREMENT,"
+  "  visit_id TEXT NOT NULL REFERENCES visits (id),"
+  "  at TEXT NOT NULL,"
+  "  kind TEXT NOT NULL"
+  "    CHECK (kind IN ('state', 'join', 'admit', 'drop', 'return', 'leave')),"
+  "  state TEXT NULL"
+  "    CHECK (state IS NULL OR state IN ('scheduled', 'waiting', 'in_progress', 'ended')),"
+  "  participant_id TEXT NULL REFERENCES participants (id),"
+  "  CHECK ((kind = 'state' AND state IS NOT NULL AND participant_id IS NULL)"
+  "      OR (kind <> 'state' AND state IS NULL AND participant_id IS NOT NULL))"
+  ");"
+  "INSERT INTO visit_events_v4 (id, visit_id, at, kind, state, participant_id)"
+  "  SELECT id, visit_id, at, kind, state, participant_id FROM visit_events;"
+  "DROP TABLE visit_events;"
+  "ALTER TABLE visit_events_v4 RENAME TO visit_events;"
+  "CREATE INDEX visit_events_by_visit ON visit_events (visit_id, id);"
 };
 
 
@@ -280,6 +302,92 @@ store_step_done (Store *store, sqlite3_stmt *stmt, const char *what, GError **er
   return TRUE;
 }
 
+gboolean
+store_run (Store *store, const char *what, const char *sql, const guchar *hash, guint *changes,
+           GError **error, int n_texts, ...)
+{
+  sqlite3_stmt *stmt = NULL;
+  gboolean ok = FALSE;
+  int idx = 1;
+  va_list ap;
+
+  if (!store_prepare (store, sql, &stmt, error))
+    return FALSE;
+  if (hash)
+    sqlite3_bind_blob (stmt, idx++, hash, STORE_HASH_BYTES, SQLITE_TRANSIENT);
+  va_start (ap, n_texts);
+  for (int i = 0; i < n_texts; i++)
+    store_bind_text (stmt, idx++, va_arg (ap, const char *));
+  va_end (ap);
+  if (store_step_done (store, stmt, what, error)) {
+    if (changes)
+      *changes = (guint) sqlite3_changes (store->db);
+    ok = TRUE;
+  }
+  sqlite3_finalize (stmt);
+  return ok;
+}
+
+gboolean
+store_step_row (Store *store, sqlite3_stmt *stmt, const char *what, const char *not_found,
+                GError **error)
+{
+  int rc = sqlite3_step (stmt);
+  if (rc == SQLITE_ROW)
+    return TRUE;
+  if (rc == SQLITE_DONE)
+    g_set_error_literal (error, STORE_ERROR, STORE_ERROR_NOT_FOUND, not_found);
+  else
+    store_set_sql_error (store, error, what);
+  return FALSE;
+}
+
+gboolean
+store_select_row (Store *store, const char *sql, const char *key, const char *what,
+                  const char *not_found, sqlite3_stmt **out, GError **error)
+{
+  if (!store_prepare (store, sql, out, error))
+    return FALSE;
+  store_bind_text (*out, 1, key);
+  return store_step_row (store, *out, what, not_found, error);
+}
+
+gboolean
+store_select_text (Store *store, const char *sql, const char *key, const char *what,
+                   const char *not_found, char **out, GError **error)
+{
+  sqlite3_stmt *stmt = NULL;
+  gboolean ok = store_select_row (store, sql, key, what, not_found, &stmt, error);
+
+  if (ok && out)
+    *out = store_column_dup_text (stmt, 0);
+  sqlite3_finalize (stmt);
+  return ok;
+}
+
+GPtrArray *
+store_collect_rows (Store *store, sqlite3_stmt *stmt, StoreRowReader read,
+                    GDestroyNotify free_item, const char *what, GError **error)
+{
+  GPtrArray *rows = g_ptr_array_new_with_free_func (free_item);
+  int rc;
+
+  while ((rc = sqlite3_step (stmt)) == SQLITE_ROW) {
+    gpointer item = read (stmt, error);
+    if (!item)
+      goto fail;
+    g_ptr_array_add (rows, item);
+  }
+  if (rc != SQLITE_DONE) {
+    store_set_sql_error (store, error, what);
+    goto fail;
+  }
+  return rows;
+fail:
+  g_ptr_array_unref (rows);
+  return NULL;
+}
+
 static gboolean
 exec_simple (Store *store, const char *sql, const char *what, GError **error)
 {
@@ -314,6 +422,15 @@ store_rollback (Store *store)
     sqlite3_exec (store->db, "ROLLBACK", NULL, NULL, NULL);
 }
 
+gboolean
+store_commit_or_rollback (Store *store, gboolean ok, GError **error)
+{
+  if (ok && store_commit (store, error))
+    return TRUE;
+  store_rollback (store);
+  return FALSE;
+}
+
 int
 store_bind_text (sqlite3_stmt *stmt, int idx, const char *text)
 {
@@ -327,6 +444,32 @@ store_column_dup_text (sqlite3_stmt *stmt, int col)
 {
   const unsigned char *text = sqlite3_column_text (stmt, col);
   return text ? g_strdup ((const char *) text) : NULL;
+}
+
+gboolean
+store_text_valid (const char *text, glong max_chars)
+{
+  return text && *text && g_utf8_validate (text, -1, NULL) &&
+         g_utf8_strlen (text, -1) <= max_chars;
+}
+
+gboolean
+store_name_index (const char *const *names, gsize n, const char *name, gsize *out)
+{
+  for (gsize i = 0; name && i < n; i++) {
+    if (strcmp (name, names[i]) == 0) {
+      if (out)
+        *out = i;
+      return TRUE;
+    }
+  }
+  return FALSE;
+}
+
+const char *
+store_name_at (const char *const *names, gsize n, gsize index)
+{
+  return index < n ? names[index] : NULL;
 }
 
 gint64
@@ -377,13 +520,19 @@ store_parse_time (const char *text, gint64 *out_ms)
 }
 
 gboolean
-store_column_time (sqlite3_stmt *stmt, int col, gint64 *out_ms, GError **error)
+store_text_time (const char *text, gint64 *out_ms, GError **error)
 {
-  if (!store_parse_time ((const char *) sqlite3_column_text (stmt, col), out_ms)) {
+  if (!store_parse_time (text, out_ms)) {
     g_set_error (error, STORE_ERROR, STORE_ERROR_SQL, "stored time is not ISO 8601");
     return FALSE;
   }
   return TRUE;
+}
+
+gboolean
+store_column_time (sqlite3_stmt *stmt, int col, gint64 *out_ms, GError **error)
+{
+  return store_text_time ((const char *) sqlite3_column_text (stmt, col), out_ms, error);
 }
 
 gboolean
@@ -424,6 +573,20 @@ store_row_exists (Store *store, const char *table, const char *id, gboolean *exi
 out:
   sqlite3_finalize (stmt);
   return ok;
+}
+
+gboolean
+store_require_row (Store *store, const char *table, const char *id, const char *not_found,
+                   GError **error)
+{
+  gboolean exists = FALSE;
+  if (!store_row_exists (store, table, id, &exists, error))
+    return FALSE;
+  if (!exists) {
+    g_set_error_literal (error, STORE_ERROR, STORE_ERROR_NOT_FOUND, not_found);
+    return FALSE;
+  }
+  return TRUE;
 }
 
 /* ------------------------------------------------------------ open / close */
@@ -611,148 +774,4 @@ store_close (Store *store)
       g_warning ("store: closing the database failed");
   }
   g_free (store);
-}
-
-/* ------------------------------------------------------------ people */
-
-static const char *const kStaffRoles[] = { "psychiatrist", "pmhnp", "pa", "pcp", "admin" };
-
-static gboolean
-staff_role_valid (const char *role)
-{
-  for (gsize i = 0; i < G_N_ELEMENTS (kStaffRoles); i++)
-    if (g_strcmp0 (role, kStaffRoles[i]) == 0)
-      return TRUE;
-  return FALSE;
-}
-
-static gboolean
-display_name_valid (const char *name)
-{
-  return name && *name && g_utf8_validate (name, -1, NULL) && strlen (name) <= 1024;
-}
-
-/* Inserts one person row. `sql` has ?1 id, ?2 name, ?3 created_at, and
- * optionally ?4 (role). */
-static char *
-insert_person (Store *store, const char *sql, const char *display_name, const char *role,
-               GError **error)
-{
-  sqlite3_stmt *stmt = NULL;
-  char *id = NULL;
-  char *now = NULL;
-  gboolean ok = FALSE;
-
-  now = store_format_time (store_now_ms (), error);
-  if (!now)
-    goto out;
-  if (!store_begin (store, error))
-    goto out;
-  if (!store_prepare (store, sql, &stmt, error))
-    goto out;
-  id = g_uuid_string_random ();
-  store_bind_text (stmt, 1, id);
-  store_bind_text (stmt, 2, display_name);
-  store_bind_text (stmt, 3, now);
-  if (role)
-    store_bind_text (stmt, 4, role);
-  if (!store_step_done (store, stmt, "insert person", error))
-    goto out;
-  if (!store_commit (store, error))
-    goto out;
-  ok = TRUE;
-out:
-  sqlite3_finalize (stmt);
-  if (!ok) {
-    store_rollback (store);
-    g_clear_pointer (&id, g_free);
-  }
-  g_free (now);
-  return id;
-}
-
-char *
-store_create_staff (Store *store, const char *display_name, const char *role, GError **error)
-{
-  if (!display_name_valid (display_name)) {
-    g_set_error (error, STORE_ERROR, STORE_ERROR_INVALID, "bad display name");
-    return NULL;
-  }
-  if (!staff_role_valid (role)) {
-    g_set_error (error, STORE_ERROR, STORE_ERROR_INVALID, "bad staff role");
-    return NULL;
-  }
-  return insert_person (store,
-                        "INSERT INTO staff (id, display_name, created_at, role)"
-                        " VALUES (?1, ?2, ?3, ?4)",
-                        display_name, role, error);
-}
-
-char *
-store_create_patient (Store *store, const char *display_name, GError **error)
-{
-  if (!display_name_valid (display_name)) {
-    g_set_error (error, STORE_ERROR, STORE_ERROR_INVALID, "bad display name");
-    return NULL;
-  }
-  return insert_person (store,
-                        "INSERT INTO patients (id, display_name, created_at) VALUES (?1, ?2, ?3)",
-                        display_name, NULL, error);
-}
-
-gboolean
-store_get_staff (Store *store, const char *staff_id, char **display_name, char **role,
-                 GError **error)
-{
-  sqlite3_stmt *stmt = NULL;
-  gboolean ok = FALSE;
-  int rc;
-
-  if (!store_prepare (store, "SELECT display_name, role FROM staff WHERE id = ?1", &stmt, error))
-    goto out;
-  store_bind_text (stmt, 1, staff_id);
-  rc = sqlite3_step (stmt);
-  if (rc == SQLITE_DONE) {
-    g_set_error (error, STORE_ERROR, STORE_ERROR_NOT_FOUND, "no such staff member");
-    goto out;
-  }
-  if (rc != SQLITE_ROW) {
-    store_set_sql_error (store, error, "get staff");
-    goto out;
-  }
-  if (display_name)
-    *display_name = store_column_dup_text (stmt, 0);
-  if (role)
-    *role = store_column_dup_text (stmt, 1);
-  ok = TRUE;
-out:
-  sqlite3_finalize (stmt);
-  return ok;
-}
-
-gboolean
-store_get_patient (Store *store, const char *patient_id, char **display_name, GError **error)
-{
-  sqlite3_stmt *stmt = NULL;
-  gboolean ok = FALSE;
-  int rc;
-
-  if (!store_prepare (store, "SELECT display_name FROM patients WHERE id = ?1", &stmt, error))
-    goto out;
-  store_bind_text (stmt, 1, patient_id);
-  rc = sqlite3_step (stmt);
-  if (rc == SQLITE_DONE) {
-    g_set_error (error, STORE_ERROR, STORE_ERROR_NOT_FOUND, "no such patient");
-    goto out;
-  }
-  if (rc != SQLITE_ROW) {
-    store_set_sql_error (store, error, "get patient");
-    goto out;
-  }
-  if (display_name)
-    *display_name = store_column_dup_text (stmt, 0);
-  ok = TRUE;
-out:
-  sqlite3_finalize (stmt);
-  return ok;
 }

@@ -76,7 +76,7 @@ void store_visit_free (StoreVisit *visit);
 
 typedef struct {
   gint64 at_ms;
-  char *kind;             /* "state" | "join" | "admit" | "leave" */
+  char *kind;             /* "state" | "join" | "admit" | "drop" | "return" | "leave" */
   char *state;            /* for kind "state": the new state name; else NULL */
   char *participant_id;   /* for the others: who; else NULL */
   char *role;             /* the participant's role name; else NULL */
@@ -118,7 +118,9 @@ GPtrArray *store_list_provider_visits (Store *store, const char *provider_id, gi
 /* Moves the visit to `to` if visit_state_transition_allowed(), recording a
  * "state" event, in one transaction. INVALID otherwise (nothing written). */
 gboolean store_set_visit_state (Store *store, const char *visit_id, VisitState to, GError **error);
-/* Records a join / admit / leave event for a participant of the visit. */
+/* Records a join / admit / drop / return / leave event for a participant of
+ * the visit (drop: the connection went without leaving; return: back within
+ * the grace period). */
 gboolean store_record_participant_event (Store *store, const char *visit_id,
                                          const char *participant_id, const char *event,
                                          GError **error);

@@ -1,9 +1,11 @@
 /* store_accounts.c — staff accounts (username, password hash, disabled),
- * sign-in sessions, failed sign-in throttling, and visit guests.
+ * sign-in sessions and failed sign-in throttling. (Visit guests are in
+ * store_guests.c.)
  *
- * Session ids follow the token rules of store_tokens.c: 32 bytes from
- * RAND_bytes, handed out once as unpadded base64url, stored only as SHA-256
- * of that text, found by hash and compared again in constant time.
+ * Session ids are secrets of the kind store_tokens.c makes and checks (see
+ * store-private.h): 32 bytes from RAND_bytes, handed out once as unpadded
+ * base64url, stored only as SHA-256 of that text, found by hash and
+ * compared again in constant time.
  *
  * Unlike the clinical tables, sessions and credentials are updated in place
  * (last_seen_at, ended_at, disabled, password_hash): they are the current
@@ -13,20 +15,13 @@
  */
 #include "server/store-private.h"
 
-#include <stdarg.h>
 #include <string.h>
 
 #include <openssl/crypto.h>
-#include <openssl/evp.h>
-#include <openssl/rand.h>
 
-#define SESSION_BYTES 32
-#define SESSION_HASH_BYTES 32
-#define SESSION_MAX_TEXT 256
 #define USERNAME_MIN 3
 #define USERNAME_MAX 64
 #define FAILURE_KEY_MAX 256       /* bytes of a typed username or an address */
-#define GUEST_NAME_MAX 100        /* characters */
 /* Failed sign-ins older than this are forgotten: no throttle window is
  * anywhere near as long, and an attacker must not grow the table forever. */
 #define FAILURE_RETENTION_MS (G_GINT64_CONSTANT (30) * 24 * 3600 * 1000)
@@ -77,56 +72,6 @@ failure_key (const char *text, GError **error)
   return g_utf8_strdown (text, -1);
 }
 
-/* A fresh session id: 32 random bytes as unpadded base64url. */
-static gboolean
-session_new (char **text_out, GError **error)
-{
-  guchar raw[SESSION_BYTES];
-  char *text, *pad;
-  gboolean ok = RAND_bytes (raw, sizeof raw) == 1;
-
-  if (!ok) {
-    set_error (error, STORE_ERROR_SQL, "random generator failed");
-  } else {
-    text = g_strdelimit (g_strdelimit (g_base64_encode (raw, sizeof raw), "+", '-'), "/", '_');
-    if ((pad = strchr (text, '=')))
-      *pad = '\0';
-    *text_out = text;
-  }
-  OPENSSL_cleanse (raw, sizeof raw);
-  return ok;
-}
-
-/* 1..256 base64url characters: anything else is not a session we issued. */
-static gboolean
-session_text_plausible (const char *text)
-{
-  gsize len = 0;
-
-  if (!text)
-    return FALSE;
-  for (; text[len]; len++) {
-    if (len >= SESSION_MAX_TEXT)
-      return FALSE;
-    if (!g_ascii_isalnum (text[len]) && text[len] != '-' && text[len] != '_')
-      return FALSE;
-  }
-  return len > 0;
-}
-
-static gboolean
-session_hash (const char *text, guchar hash[SESSION_HASH_BYTES], GError **error)
-{
-  unsigned int len = 0;
-
-  if (EVP_Digest (text, strlen (text), hash, &len, EVP_sha256 (), NULL) != 1 ||
-      len != SESSION_HASH_BYTES) {
-    set_error (error, STORE_ERROR_SQL, "SHA-256 failed");
-    return FALSE;
-  }
-  return TRUE;
-}
-
 /* An end reason: 1..32 of [a-z-] ("logout", "idle", "disabled", ...). */
 static gboolean
 end_reason_valid (const char *reason)
@@ -139,36 +84,6 @@ end_reason_valid (const char *reason)
     if (!(reason[i] >= 'a' && reason[i] <= 'z') && reason[i] != '-')
       return FALSE;
   return TRUE;
-}
-
-/* Prepares `sql`, binds the 32-byte `blob` (when given) to ?1 and then
- * `n_texts` text values (NULL → SQL NULL) to the following parameters, and
- * steps it to completion; `changes` (may be NULL) gets the rows changed. */
-static gboolean
-run_sql (Store *store, const char *what, const char *sql, const guchar *blob, guint *changes,
-         GError **error, int n_texts, ...)
-{
-  sqlite3_stmt *stmt = NULL;
-  gboolean ok = FALSE;
-  int idx = 1;
-  va_list ap;
-
-  if (!store_prepare (store, sql, &stmt, error))
-    return FALSE;
-  if (blob)
-    sqlite3_bind_blob (stmt, idx++, blob, SESSION_HASH_BYTES, SQLITE_TRANSIENT);
-  va_start (ap, n_texts);
-  for (int i = 0; i < n_texts; i++)
-    store_bind_text (stmt, idx++, va_arg (ap, const char *));
-  va_end (ap);
-  if (!store_step_done (store, stmt, what, error))
-    goto out;
-  if (changes)
-    *changes = (guint) sqlite3_changes (store->db);
-  ok = TRUE;
-out:
-  sqlite3_finalize (stmt);
-  return ok;
 }
 
 /* ------------------------------------------------------------ accounts */
@@ -226,20 +141,9 @@ get_account (Store *store, const char *sql, const char *key, StoreStaffAccount *
   sqlite3_stmt *stmt = NULL;
   StoreStaffAccount a = { 0 };
   gboolean ok = FALSE;
-  int rc;
 
-  if (!store_prepare (store, sql, &stmt, error))
+  if (!store_select_row (store, sql, key, "get account", "no such account", &stmt, error))
     goto out;
-  store_bind_text (stmt, 1, key);
-  rc = sqlite3_step (stmt);
-  if (rc == SQLITE_DONE) {
-    set_error (error, STORE_ERROR_NOT_FOUND, "no such account");
-    goto out;
-  }
-  if (rc != SQLITE_ROW) {
-    store_set_sql_error (store, error, "get account");
-    goto out;
-  }
   if (!read_account (stmt, &a, error))
     goto out;
   if (password_hash)
@@ -281,34 +185,27 @@ store_get_staff_account (Store *store, const char *staff_id, StoreStaffAccount *
   return get_account (store, ACCOUNT_COLUMNS "WHERE s.id = ?1", staff_id, out, NULL, error);
 }
 
+static gpointer
+account_row_new (sqlite3_stmt *stmt, GError **error)
+{
+  StoreStaffAccount *a = g_new0 (StoreStaffAccount, 1);
+  if (!read_account (stmt, a, error))
+    g_clear_pointer (&a, g_free);
+  return a;
+}
+
 GPtrArray *
 store_list_staff (Store *store, GError **error)
 {
-  GPtrArray *list = g_ptr_array_new_with_free_func ((GDestroyNotify) store_staff_account_free);
   sqlite3_stmt *stmt = NULL;
-  int rc;
+  GPtrArray *list = NULL;
 
   g_return_val_if_fail (store != NULL, NULL);
-  if (!store_prepare (store, ACCOUNT_COLUMNS "ORDER BY s.display_name, s.id", &stmt, error))
-    goto fail;
-  while ((rc = sqlite3_step (stmt)) == SQLITE_ROW) {
-    StoreStaffAccount *a = g_new0 (StoreStaffAccount, 1);
-    if (!read_account (stmt, a, error)) {
-      g_free (a);
-      goto fail;
-    }
-    g_ptr_array_add (list, a);
-  }
-  if (rc != SQLITE_DONE) {
-    store_set_sql_error (store, error, "list staff");
-    goto fail;
-  }
+  if (store_prepare (store, ACCOUNT_COLUMNS "ORDER BY s.display_name, s.id", &stmt, error))
+    list = store_collect_rows (store, stmt, account_row_new,
+                               (GDestroyNotify) store_staff_account_free, "list staff", error);
   sqlite3_finalize (stmt);
   return list;
-fail:
-  sqlite3_finalize (stmt);
-  g_ptr_array_unref (list);
-  return NULL;
 }
 
 static gboolean
@@ -342,12 +239,12 @@ store_set_staff_credentials (Store *store, const char *staff_id, const char *use
    * the account (disabled stays as it was). The constraints decide the
    * refusals: UNIQUE (username) for a name taken by someone else, the
    * foreign key for an unknown staff id. */
-  ok = run_sql (store, "set credentials",
-                "INSERT INTO staff_credentials (staff_id, username, password_hash, updated_at)"
-                " VALUES (?1, ?2, ?3, ?4) ON CONFLICT (staff_id) DO UPDATE SET"
-                " username = excluded.username, password_hash = excluded.password_hash,"
-                " updated_at = excluded.updated_at",
-                NULL, NULL, error, 4, staff_id, name, password_hash, now);
+  ok = store_run (store, "set credentials",
+                  "INSERT INTO staff_credentials (staff_id, username, password_hash, updated_at)"
+                  " VALUES (?1, ?2, ?3, ?4) ON CONFLICT (staff_id) DO UPDATE SET"
+                  " username = excluded.username, password_hash = excluded.password_hash,"
+                  " updated_at = excluded.updated_at",
+                  NULL, NULL, error, 4, staff_id, name, password_hash, now);
   code = sqlite3_extended_errcode (store->db);
   if (!ok && (code == SQLITE_CONSTRAINT_UNIQUE || code == SQLITE_CONSTRAINT_FOREIGNKEY)) {
     g_clear_error (error);
@@ -377,10 +274,10 @@ store_set_staff_password (Store *store, const char *staff_id, const char *passwo
   }
   if (!(now = store_format_time (store_now_ms (), error)))
     goto out;
-  if (!run_sql (store, "set password",
-                "UPDATE staff_credentials SET password_hash = ?2, updated_at = ?3"
-                " WHERE staff_id = ?1",
-                NULL, &changed, error, 3, staff_id, password_hash, now))
+  if (!store_run (store, "set password",
+                  "UPDATE staff_credentials SET password_hash = ?2, updated_at = ?3"
+                  " WHERE staff_id = ?1",
+                  NULL, &changed, error, 3, staff_id, password_hash, now))
     goto out;
   if (changed != 1) {
     set_error (error, STORE_ERROR_NOT_FOUND, "no such account");
@@ -398,10 +295,10 @@ static gboolean
 end_staff_sessions_now (Store *store, const char *staff_id, const char *reason, const char *now,
                         guint *n_ended, GError **error)
 {
-  return run_sql (store, "end sessions",
-                  "UPDATE sessions SET ended_at = ?2, end_reason = ?3"
-                  " WHERE staff_id = ?1 AND ended_at IS NULL",
-                  NULL, n_ended, error, 3, staff_id, now, reason);
+  return store_run (store, "end sessions",
+                    "UPDATE sessions SET ended_at = ?2, end_reason = ?3"
+                    " WHERE staff_id = ?1 AND ended_at IS NULL",
+                    NULL, n_ended, error, 3, staff_id, now, reason);
 }
 
 gboolean
@@ -416,12 +313,12 @@ store_set_staff_disabled (Store *store, const char *staff_id, gboolean disabled,
     goto out;
   if (!store_begin (store, error))
     goto out;
-  if (!run_sql (store, "set disabled",
-                disabled ? "UPDATE staff_credentials SET disabled = 1, updated_at = ?2"
-                           " WHERE staff_id = ?1"
-                         : "UPDATE staff_credentials SET disabled = 0, updated_at = ?2"
-                           " WHERE staff_id = ?1",
-                NULL, &changed, error, 2, staff_id, now))
+  if (!store_run (store, "set disabled",
+                  disabled ? "UPDATE staff_credentials SET disabled = 1, updated_at = ?2"
+                             " WHERE staff_id = ?1"
+                           : "UPDATE staff_credentials SET disabled = 0, updated_at = ?2"
+                             " WHERE staff_id = ?1",
+                  NULL, &changed, error, 2, staff_id, now))
     goto out;
   if (changed != 1) {
     set_error (error, STORE_ERROR_NOT_FOUND, "no such account");
@@ -432,12 +329,9 @@ store_set_staff_disabled (Store *store, const char *staff_id, gboolean disabled,
    * them keeps them from coming back if it is enabled again.) */
   if (disabled && !end_staff_sessions_now (store, staff_id, "disabled", now, &n_ended, error))
     goto out;
-  if (!store_commit (store, error))
-    goto out;
   ok = TRUE;
 out:
-  if (!ok)
-    store_rollback (store);
+  ok = store_commit_or_rollback (store, ok, error);
   g_free (now);
   return ok;
 }
@@ -449,11 +343,10 @@ store_create_session (Store *store, const char *staff_id, const char *address, g
                       GError **error)
 {
   sqlite3_stmt *stmt = NULL;
-  guchar hash[SESSION_HASH_BYTES];
+  guchar hash[STORE_HASH_BYTES];
   char *session = NULL;
   char *now = NULL;
   gboolean ok = FALSE;
-  int rc;
 
   g_return_val_if_fail (store != NULL, NULL);
   memset (hash, 0, sizeof hash);
@@ -463,45 +356,32 @@ store_create_session (Store *store, const char *staff_id, const char *address, g
   }
   if (!(now = store_format_time (now_ms, error)))
     goto out;
-  if (!session_new (&session, error) || !session_hash (session, hash, error))
+  if (!(session = store_secret_new (error)) || !store_secret_hash (session, hash, error))
     goto out;
   if (!store_begin (store, error))
     goto out;
   /* The staff member must exist and not be disabled (one without
    * credentials is allowed: the server may sign in its own demo staff). */
-  if (!store_prepare (store,
-                      "SELECT COALESCE(c.disabled, 0) FROM staff s"
-                      " LEFT JOIN staff_credentials c ON c.staff_id = s.id WHERE s.id = ?1",
-                      &stmt, error))
+  if (!store_select_row (store,
+                         "SELECT COALESCE(c.disabled, 0) FROM staff s"
+                         " LEFT JOIN staff_credentials c ON c.staff_id = s.id WHERE s.id = ?1",
+                         staff_id, "session account", "no such staff member", &stmt, error))
     goto out;
-  store_bind_text (stmt, 1, staff_id);
-  rc = sqlite3_step (stmt);
-  if (rc == SQLITE_DONE || (rc == SQLITE_ROW && sqlite3_column_int (stmt, 0) != 0)) {
-    set_error (error, rc == SQLITE_DONE ? STORE_ERROR_NOT_FOUND : STORE_ERROR_INVALID,
-               rc == SQLITE_DONE ? "no such staff member" : "the account is disabled");
+  if (sqlite3_column_int (stmt, 0) != 0) {
+    set_error (error, STORE_ERROR_INVALID, "the account is disabled");
     goto out;
   }
-  if (rc != SQLITE_ROW) {
-    store_set_sql_error (store, error, "session account");
-    goto out;
-  }
-  if (!run_sql (store, "insert session",
-                "INSERT INTO sessions (id_hash, staff_id, address, created_at, last_seen_at)"
-                " VALUES (?1, ?2, ?3, ?4, ?4)",
-                hash, NULL, error, 3, staff_id, address, now))
-    goto out;
-  if (!store_commit (store, error))
+  if (!store_run (store, "insert session",
+                  "INSERT INTO sessions (id_hash, staff_id, address, created_at, last_seen_at)"
+                  " VALUES (?1, ?2, ?3, ?4, ?4)",
+                  hash, NULL, error, 3, staff_id, address, now))
     goto out;
   ok = TRUE;
 out:
   sqlite3_finalize (stmt);
-  if (!ok) {
-    store_rollback (store);
-    if (session) {
-      OPENSSL_cleanse (session, strlen (session));
-      g_clear_pointer (&session, g_free);
-    }
-  }
+  ok = store_commit_or_rollback (store, ok, error);
+  if (!ok)
+    store_secret_clear (&session);
   OPENSSL_cleanse (hash, sizeof hash);
   g_free (now);
   return session;
@@ -512,13 +392,12 @@ store_resolve_session (Store *store, const char *session_id, gint64 now_ms, gint
                        GError **error)
 {
   sqlite3_stmt *stmt = NULL;
-  guchar hash[SESSION_HASH_BYTES];
+  guchar hash[STORE_HASH_BYTES];
   char *staff_id = NULL;
   char *now = NULL;
   gint64 last_seen = 0;
   gboolean expired = FALSE;
   gboolean ok = FALSE;
-  int rc;
 
   g_return_val_if_fail (store != NULL, NULL);
   memset (hash, 0, sizeof hash);
@@ -526,33 +405,25 @@ store_resolve_session (Store *store, const char *session_id, gint64 now_ms, gint
     set_error (error, STORE_ERROR_INVALID, "idle time must be positive");
     goto out;
   }
-  if (!session_text_plausible (session_id)) {
+  if (!store_secret_plausible (session_id)) {
     set_error (error, STORE_ERROR_NOT_FOUND, "unknown session");
     goto out;
   }
-  if (!(now = store_format_time (now_ms, error)) || !session_hash (session_id, hash, error))
+  if (!(now = store_format_time (now_ms, error)) || !store_secret_hash (session_id, hash, error))
     goto out;
   /* Read and update under one write lock: a concurrent logout or disable
    * cannot slip between the check and the touch. */
   if (!store_begin (store, error))
     goto out;
-  if (!store_prepare (store,
-                      "SELECT s.id_hash, s.staff_id, s.last_seen_at, s.ended_at,"
-                      " COALESCE(c.disabled, 0)"
-                      " FROM sessions s LEFT JOIN staff_credentials c ON c.staff_id = s.staff_id"
-                      " WHERE s.id_hash = ?1",
-                      &stmt, error))
-    goto out;
-  sqlite3_bind_blob (stmt, 1, hash, sizeof hash, SQLITE_TRANSIENT);
-  rc = sqlite3_step (stmt);
-  if (rc != SQLITE_ROW && rc != SQLITE_DONE) {
-    store_set_sql_error (store, error, "resolve session");
-    goto out;
-  }
   /* Unknown, ended, or on a disabled account: all the same to the caller. */
-  if (rc == SQLITE_DONE || sqlite3_column_bytes (stmt, 0) != SESSION_HASH_BYTES ||
-      CRYPTO_memcmp (sqlite3_column_blob (stmt, 0), hash, SESSION_HASH_BYTES) != 0 ||
-      sqlite3_column_type (stmt, 3) != SQLITE_NULL || sqlite3_column_int (stmt, 4) != 0) {
+  if (!store_select_hash_row (store,
+                              "SELECT s.id_hash, s.staff_id, s.last_seen_at, s.ended_at,"
+                              " COALESCE(c.disabled, 0) FROM sessions s"
+                              " LEFT JOIN staff_credentials c ON c.staff_id = s.staff_id"
+                              " WHERE s.id_hash = ?1",
+                              hash, "resolve session", "unknown session", &stmt, error))
+    goto out;
+  if (sqlite3_column_type (stmt, 3) != SQLITE_NULL || sqlite3_column_int (stmt, 4) != 0) {
     set_error (error, STORE_ERROR_NOT_FOUND, "unknown session");
     goto out;
   }
@@ -565,14 +436,15 @@ store_resolve_session (Store *store, const char *session_id, gint64 now_ms, gint
   /* An expired session ends for good. A live one is marked active, but
    * never moved backwards: an older clock reading from a caller must not
    * make it look idle sooner. */
-  if (expired && !run_sql (store, "end idle session",
-                           "UPDATE sessions SET ended_at = ?2, end_reason = 'idle'"
-                           " WHERE id_hash = ?1",
-                           hash, NULL, error, 1, now))
+  if (expired && !store_run (store, "end idle session",
+                             "UPDATE sessions SET ended_at = ?2, end_reason = 'idle'"
+                             " WHERE id_hash = ?1",
+                             hash, NULL, error, 1, now))
     goto out;
   if (!expired && now_ms > last_seen &&
-      !run_sql (store, "touch session", "UPDATE sessions SET last_seen_at = ?2 WHERE id_hash = ?1",
-                hash, NULL, error, 1, now))
+      !store_run (store, "touch session",
+                  "UPDATE sessions SET last_seen_at = ?2 WHERE id_hash = ?1", hash, NULL, error,
+                  1, now))
     goto out;
   if (!store_commit (store, error))
     goto out;
@@ -595,7 +467,7 @@ out:
 gboolean
 store_end_session (Store *store, const char *session_id, const char *reason, GError **error)
 {
-  guchar hash[SESSION_HASH_BYTES];
+  guchar hash[STORE_HASH_BYTES];
   char *now = NULL;
   guint changed = 0;
   gboolean ok = FALSE;
@@ -606,18 +478,19 @@ store_end_session (Store *store, const char *session_id, const char *reason, GEr
     set_error (error, STORE_ERROR_INVALID, "bad end reason");
     goto out;
   }
-  if (!session_text_plausible (session_id)) {
+  if (!store_secret_plausible (session_id)) {
     set_error (error, STORE_ERROR_NOT_FOUND, "unknown session");
     goto out;
   }
-  if (!(now = store_format_time (store_now_ms (), error)) || !session_hash (session_id, hash, error))
+  if (!(now = store_format_time (store_now_ms (), error)) ||
+      !store_secret_hash (session_id, hash, error))
     goto out;
   /* Found by the primary key; nothing about the row is read back, so there
    * is no comparison whose timing could leak. */
-  if (!run_sql (store, "end session",
-                "UPDATE sessions SET ended_at = ?2, end_reason = ?3"
-                " WHERE id_hash = ?1 AND ended_at IS NULL",
-                hash, &changed, error, 2, now, reason))
+  if (!store_run (store, "end session",
+                  "UPDATE sessions SET ended_at = ?2, end_reason = ?3"
+                  " WHERE id_hash = ?1 AND ended_at IS NULL",
+                  hash, &changed, error, 2, now, reason))
     goto out;
   if (changed != 1) {
     set_error (error, STORE_ERROR_NOT_FOUND, "unknown session");
@@ -683,17 +556,15 @@ store_record_login_failure (Store *store, const char *username, const char *addr
       !(horizon = store_format_time (MAX (now_ms - FAILURE_RETENTION_MS, 0), error)))
     goto out;
   if (!store_begin (store, error) ||
-      !run_sql (store, "prune failures", "DELETE FROM login_failures WHERE at < ?1", NULL, NULL,
-                error, 1, horizon) ||
-      !run_sql (store, "record failure",
-                "INSERT INTO login_failures (username, address, at) VALUES (?1, ?2, ?3)", NULL,
-                NULL, error, 3, key, address, now) ||
-      !store_commit (store, error))
+      !store_run (store, "prune failures", "DELETE FROM login_failures WHERE at < ?1", NULL, NULL,
+                  error, 1, horizon) ||
+      !store_run (store, "record failure",
+                  "INSERT INTO login_failures (username, address, at) VALUES (?1, ?2, ?3)", NULL,
+                  NULL, error, 3, key, address, now))
     goto out;
   ok = TRUE;
 out:
-  if (!ok)
-    store_rollback (store);
+  ok = store_commit_or_rollback (store, ok, error);
   g_free (horizon);
   g_free (now);
   g_free (key);
@@ -759,153 +630,8 @@ store_clear_login_failures (Store *store, const char *username, GError **error)
       set_error (error, STORE_ERROR_INVALID, "no username");
     return FALSE;
   }
-  ok = run_sql (store, "clear failures", "DELETE FROM login_failures WHERE username = ?1", NULL,
-                NULL, error, 1, key);
+  ok = store_run (store, "clear failures", "DELETE FROM login_failures WHERE username = ?1", NULL,
+                  NULL, error, 1, key);
   g_free (key);
   return ok;
-}
-
-/* ------------------------------------------------------------ guests */
-
-void
-store_guest_free (StoreGuest *guest)
-{
-  if (!guest)
-    return;
-  store_participant_clear (&guest->participant);
-  g_free (guest);
-}
-
-static gboolean
-guest_name_valid (const char *name)
-{
-  glong chars;
-
-  if (!name || !g_utf8_validate (name, -1, NULL))
-    return FALSE;
-  chars = g_utf8_strlen (name, -1);
-  if (chars < 1 || chars > GUEST_NAME_MAX)
-    return FALSE;
-  /* Not only blanks: the provider must be able to tell who is waiting. */
-  for (const char *p = name; *p; p = g_utf8_next_char (p))
-    if (!g_unichar_isspace (g_utf8_get_char (p)))
-      return TRUE;
-  return FALSE;
-}
-
-char *
-store_add_guest (Store *store, const char *visit_id, const char *display_name, GError **error)
-{
-  char *id = NULL;
-  char *now = NULL;
-  guint changed = 0;
-  gboolean exists = FALSE;
-
-  g_return_val_if_fail (store != NULL, NULL);
-  if (!guest_name_valid (display_name)) {
-    set_error (error, STORE_ERROR_INVALID, "a guest's name has 1 to 100 characters");
-    goto out;
-  }
-  if (!(now = store_format_time (store_now_ms (), error)))
-    goto out;
-  id = g_uuid_string_random ();
-  /* One statement: the visit must exist and not be over (a link into an
-   * ended visit would never be any use). */
-  if (!run_sql (store, "insert guest",
-                "INSERT INTO participants (id, visit_id, role, display_name, created_at)"
-                " SELECT ?1, id, 'guest', ?3, ?4 FROM visits WHERE id = ?2 AND state <> 'ended'",
-                NULL, &changed, error, 4, id, visit_id, display_name, now))
-    goto fail;
-  if (changed == 1)
-    goto out;
-  /* Nothing inserted: only the error code is left to choose. */
-  if (store_row_exists (store, "visits", visit_id, &exists, error))
-    set_error (error, exists ? STORE_ERROR_INVALID : STORE_ERROR_NOT_FOUND,
-               exists ? "the visit has ended" : "no such visit");
-fail:
-  g_clear_pointer (&id, g_free);
-out:
-  g_free (now);
-  return id;
-}
-
-gboolean
-store_revoke_participant_tokens (Store *store, const char *participant_id, GError **error)
-{
-  char *now = NULL;
-  gboolean exists = FALSE;
-  gboolean ok = FALSE;
-
-  g_return_val_if_fail (store != NULL, FALSE);
-  if (!(now = store_format_time (store_now_ms (), error)))
-    goto out;
-  if (!store_begin (store, error))
-    goto out;
-  if (!store_row_exists (store, "participants", participant_id, &exists, error))
-    goto out;
-  if (!exists) {
-    set_error (error, STORE_ERROR_NOT_FOUND, "no such participant");
-    goto out;
-  }
-  /* Already revoked tokens keep their first revocation time. */
-  if (!run_sql (store, "revoke tokens",
-                "UPDATE join_tokens SET revoked_at = ?2"
-                " WHERE participant_id = ?1 AND revoked_at IS NULL",
-                NULL, NULL, error, 2, participant_id, now) ||
-      !store_commit (store, error))
-    goto out;
-  ok = TRUE;
-out:
-  if (!ok)
-    store_rollback (store);
-  g_free (now);
-  return ok;
-}
-
-GPtrArray *
-store_list_visit_guests (Store *store, const char *visit_id, GError **error)
-{
-  GPtrArray *list = g_ptr_array_new_with_free_func ((GDestroyNotify) store_guest_free);
-  sqlite3_stmt *stmt = NULL;
-  gboolean exists = FALSE;
-  int rc;
-
-  g_return_val_if_fail (store != NULL, NULL);
-  if (!store_row_exists (store, "visits", visit_id, &exists, error))
-    goto fail;
-  if (!exists) {
-    set_error (error, STORE_ERROR_NOT_FOUND, "no such visit");
-    goto fail;
-  }
-  /* revoked: the guest had a link and none of theirs still works. A guest
-   * with no token yet has nothing revoked. */
-  if (!store_prepare (store,
-                      "SELECT p.id, p.visit_id, p.display_name,"
-                      " EXISTS (SELECT 1 FROM join_tokens t WHERE t.participant_id = p.id)"
-                      " AND NOT EXISTS (SELECT 1 FROM join_tokens t"
-                      "   WHERE t.participant_id = p.id AND t.revoked_at IS NULL)"
-                      " FROM participants p WHERE p.visit_id = ?1 AND p.role = 'guest'"
-                      " ORDER BY p.created_at, p.id",
-                      &stmt, error))
-    goto fail;
-  store_bind_text (stmt, 1, visit_id);
-  while ((rc = sqlite3_step (stmt)) == SQLITE_ROW) {
-    StoreGuest *g = g_new0 (StoreGuest, 1);
-    g->participant.id = store_column_dup_text (stmt, 0);
-    g->participant.visit_id = store_column_dup_text (stmt, 1);
-    g->participant.role = PARTICIPANT_GUEST;
-    g->participant.display_name = store_column_dup_text (stmt, 2);
-    g->revoked = sqlite3_column_int (stmt, 3) != 0;
-    g_ptr_array_add (list, g);
-  }
-  if (rc != SQLITE_DONE) {
-    store_set_sql_error (store, error, "list guests");
-    goto fail;
-  }
-  sqlite3_finalize (stmt);
-  return list;
-fail:
-  sqlite3_finalize (stmt);
-  g_ptr_array_unref (list);
-  return NULL;
 }

@@ -112,27 +112,15 @@ store_audit_append (Store *store, const char *actor, const char *action, const c
   stmt = NULL;
   if (!audit_hash (prev, now, actor, action, target_text, detail, hash, error))
     goto out;
-  if (!store_prepare (store,
-                      "INSERT INTO audit_events (at, actor, action, target, detail, prev_hash,"
-                      " hash) VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7)",
-                      &stmt, error))
-    goto out;
-  store_bind_text (stmt, 1, now);
-  store_bind_text (stmt, 2, actor);
-  store_bind_text (stmt, 3, action);
-  store_bind_text (stmt, 4, target_text);
-  store_bind_text (stmt, 5, detail);
-  store_bind_text (stmt, 6, prev);
-  store_bind_text (stmt, 7, hash);
-  if (!store_step_done (store, stmt, "insert audit event", error))
-    goto out;
-  if (!store_commit (store, error))
+  if (!store_run (store, "insert audit event",
+                  "INSERT INTO audit_events (at, actor, action, target, detail, prev_hash,"
+                  " hash) VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7)",
+                  NULL, NULL, error, 7, now, actor, action, target_text, detail, prev, hash))
     goto out;
   ok = TRUE;
 out:
   sqlite3_finalize (stmt);
-  if (!ok)
-    store_rollback (store);
+  ok = store_commit_or_rollback (store, ok, error);
   g_free (now);
   return ok;
 }
@@ -199,38 +187,37 @@ store_audit_event_free (StoreAuditEvent *event)
   g_free (event);
 }
 
+static gpointer
+audit_row_new (sqlite3_stmt *stmt, GError **error)
+{
+  StoreAuditEvent *e = g_new0 (StoreAuditEvent, 1);
+  (void) error;
+  e->seq = sqlite3_column_int64 (stmt, 0);
+  /* A corrupt time is left at 0; the row is still listed. */
+  store_parse_time ((const char *) sqlite3_column_text (stmt, 1), &e->at_ms);
+  e->actor = store_column_dup_text (stmt, 2);
+  e->action = store_column_dup_text (stmt, 3);
+  e->target = store_column_dup_text (stmt, 4);
+  e->detail = store_column_dup_text (stmt, 5);
+  return e;
+}
+
 GPtrArray *
 store_audit_list (Store *store, guint limit, GError **error)
 {
-  GPtrArray *events = g_ptr_array_new_with_free_func ((GDestroyNotify) store_audit_event_free);
   sqlite3_stmt *stmt = NULL;
-  int rc;
+  GPtrArray *events = NULL;
 
   /* The newest `limit` rows, returned oldest first. */
-  if (!store_prepare (store,
-                      "SELECT seq, at, actor, action, target, detail FROM"
-                      " (SELECT * FROM audit_events ORDER BY seq DESC LIMIT ?1) ORDER BY seq",
-                      &stmt, error))
-    goto fail;
-  sqlite3_bind_int64 (stmt, 1, limit ? (gint64) limit : -1);
-  while ((rc = sqlite3_step (stmt)) == SQLITE_ROW) {
-    StoreAuditEvent *e = g_new0 (StoreAuditEvent, 1);
-    e->seq = sqlite3_column_int64 (stmt, 0);
-    store_parse_time ((const char *) sqlite3_column_text (stmt, 1), &e->at_ms);
-    e->actor = g_strdup ((const char *) sqlite3_column_text (stmt, 2));
-    e->action = g_strdup ((const char *) sqlite3_column_text (stmt, 3));
-    e->target = g_strdup ((const char *) sqlite3_column_text (stmt, 4));
-    e->detail = g_strdup ((const char *) sqlite3_column_text (stmt, 5));
-    g_ptr_array_add (events, e);
-  }
-  if (rc != SQLITE_DONE) {
-    store_set_sql_error (store, error, "read audit events");
-    goto fail;
+  if (store_prepare (store,
+                     "SELECT seq, at, actor, action, target, detail FROM"
+                     " (SELECT * FROM audit_events ORDER BY seq DESC LIMIT ?1) ORDER BY seq",
+                     &stmt, error)) {
+    sqlite3_bind_int64 (stmt, 1, limit ? (gint64) limit : -1);
+    events = store_collect_rows (store, stmt, audit_row_new,
+                                 (GDestroyNotify) store_audit_event_free, "read audit events",
+                                 error);
   }
   sqlite3_finalize (stmt);
   return events;
-fail:
-  sqlite3_finalize (stmt);
-  g_ptr_array_unref (events);
-  return NULL;
 }

@@ -18,20 +18,12 @@
 #define SIDE_EFFECT_MAX_CHARS 200
 #define SCALE_ITEM_MAX 4  /* ASRS answers run 0..4; PHQ-9/GAD-7 0..3 (checked by the rules) */
 
-static gboolean
-text_valid (const char *text, glong max_chars)
-{
-  return text && *text && g_utf8_validate (text, -1, NULL) &&
-         g_utf8_strlen (text, -1) <= max_chars;
-}
-
 /* ------------------------------------------------------------ supervision */
 
 gboolean
 store_set_staff_supervisor (Store *store, const char *staff_id, const char *supervisor_id,
                             GError **error)
 {
-  sqlite3_stmt *stmt = NULL;
   char *role = NULL;
   char *sup_role = NULL;
   gboolean ok = FALSE;
@@ -56,20 +48,13 @@ store_set_staff_supervisor (Store *store, const char *staff_id, const char *supe
       goto out;
     }
   }
-  if (!store_prepare (store, "UPDATE staff SET supervising_psychiatrist_id = ?2 WHERE id = ?1",
-                      &stmt, error))
-    goto out;
-  store_bind_text (stmt, 1, staff_id);
-  store_bind_text (stmt, 2, supervisor_id);
-  if (!store_step_done (store, stmt, "set supervisor", error))
-    goto out;
-  if (!store_commit (store, error))
+  if (!store_run (store, "set supervisor",
+                  "UPDATE staff SET supervising_psychiatrist_id = ?2 WHERE id = ?1", NULL, NULL,
+                  error, 2, staff_id, supervisor_id))
     goto out;
   ok = TRUE;
 out:
-  sqlite3_finalize (stmt);
-  if (!ok)
-    store_rollback (store);
+  ok = store_commit_or_rollback (store, ok, error);
   g_free (role);
   g_free (sup_role);
   return ok;
@@ -78,52 +63,32 @@ out:
 char *
 store_get_staff_supervisor (Store *store, const char *staff_id, GError **error)
 {
-  sqlite3_stmt *stmt = NULL;
   char *id = NULL;
-  int rc;
 
   g_return_val_if_fail (store != NULL, NULL);
-  if (!store_prepare (store, "SELECT supervising_psychiatrist_id FROM staff WHERE id = ?1", &stmt,
-                      error))
-    goto out;
-  store_bind_text (stmt, 1, staff_id);
-  rc = sqlite3_step (stmt);
-  if (rc == SQLITE_DONE)
-    g_set_error (error, STORE_ERROR, STORE_ERROR_NOT_FOUND, "no such staff member");
-  else if (rc != SQLITE_ROW)
-    store_set_sql_error (store, error, "get supervisor");
-  else
-    id = store_column_dup_text (stmt, 0);
-out:
-  sqlite3_finalize (stmt);
+  store_select_text (store, "SELECT supervising_psychiatrist_id FROM staff WHERE id = ?1",
+                     staff_id, "get supervisor", "no such staff member", &id, error);
   return id;
 }
 
 /* ------------------------------------------------------------ patient / visit fields */
 
-/* Runs a one-row UPDATE of `sql` (?1 id, ?2 value); NOT_FOUND when no row
- * has that id. Single statements are atomic without an explicit transaction. */
+/* Runs a one-row UPDATE of `sql` (?1 id, ?2 value, ?3 value3 when given);
+ * NOT_FOUND when no row has that id. Single statements are atomic without
+ * an explicit transaction. */
 static gboolean
-update_one (Store *store, const char *sql, const char *id, const char *value,
-            const char *not_found, GError **error)
+update_one (Store *store, const char *what, const char *sql, const char *id, const char *value,
+            const char *value3, const char *not_found, GError **error)
 {
-  sqlite3_stmt *stmt = NULL;
-  gboolean ok = FALSE;
+  guint changed = 0;
 
-  if (!store_prepare (store, sql, &stmt, error))
-    goto out;
-  store_bind_text (stmt, 1, id);
-  store_bind_text (stmt, 2, value);
-  if (!store_step_done (store, stmt, "update", error))
-    goto out;
-  if (sqlite3_changes (store->db) != 1) {
-    g_set_error (error, STORE_ERROR, STORE_ERROR_NOT_FOUND, "%s", not_found);
-    goto out;
+  if (!store_run (store, what, sql, NULL, &changed, error, value3 ? 3 : 2, id, value, value3))
+    return FALSE;
+  if (changed != 1) {
+    g_set_error_literal (error, STORE_ERROR, STORE_ERROR_NOT_FOUND, not_found);
+    return FALSE;
   }
-  ok = TRUE;
-out:
-  sqlite3_finalize (stmt);
-  return ok;
+  return TRUE;
 }
 
 gboolean
@@ -137,8 +102,8 @@ store_set_in_person_evaluation (Store *store, const char *patient_id, gint64 at_
   /* 0 means "none on record", stored as NULL. */
   if (at_ms != 0 && !(at = store_format_time (at_ms, error)))
     return FALSE;
-  ok = update_one (store, "UPDATE patients SET in_person_eval_at = ?2 WHERE id = ?1", patient_id,
-                   at, "no such patient", error);
+  ok = update_one (store, "update", "UPDATE patients SET in_person_eval_at = ?2 WHERE id = ?1",
+                   patient_id, at, NULL, "no such patient", error);
   g_free (at);
   return ok;
 }
@@ -147,32 +112,18 @@ gboolean
 store_get_in_person_evaluation (Store *store, const char *patient_id, gint64 *at_ms,
                                 GError **error)
 {
-  sqlite3_stmt *stmt = NULL;
-  gboolean ok = FALSE;
+  char *text = NULL;
   gint64 value = 0;
-  int rc;
+  gboolean ok;
 
   g_return_val_if_fail (store != NULL, FALSE);
-  if (!store_prepare (store, "SELECT in_person_eval_at FROM patients WHERE id = ?1", &stmt, error))
-    goto out;
-  store_bind_text (stmt, 1, patient_id);
-  rc = sqlite3_step (stmt);
-  if (rc == SQLITE_DONE) {
-    g_set_error (error, STORE_ERROR, STORE_ERROR_NOT_FOUND, "no such patient");
-    goto out;
-  }
-  if (rc != SQLITE_ROW) {
-    store_set_sql_error (store, error, "get in-person evaluation");
-    goto out;
-  }
-  if (sqlite3_column_type (stmt, 0) != SQLITE_NULL &&
-      !store_column_time (stmt, 0, &value, error))
-    goto out;
-  if (at_ms)
+  ok = store_select_text (store, "SELECT in_person_eval_at FROM patients WHERE id = ?1",
+                          patient_id, "get in-person evaluation", "no such patient", &text,
+                          error) &&
+       (!text || store_text_time (text, &value, error));
+  if (ok && at_ms)
     *at_ms = value;
-  ok = TRUE;
-out:
-  sqlite3_finalize (stmt);
+  g_free (text);
   return ok;
 }
 
@@ -180,9 +131,8 @@ gboolean
 store_set_visit_modality (Store *store, const char *visit_id, const char *modality,
                           GError **error)
 {
-  sqlite3_stmt *stmt = NULL;
   char *now = NULL;
-  gboolean ok = FALSE;
+  gboolean ok;
 
   g_return_val_if_fail (store != NULL, FALSE);
   if (g_strcmp0 (modality, "video") != 0 && g_strcmp0 (modality, "audio-only") != 0) {
@@ -190,22 +140,10 @@ store_set_visit_modality (Store *store, const char *visit_id, const char *modali
     return FALSE;
   }
   if (!(now = store_format_time (store_now_ms (), error)))
-    goto out;
-  if (!store_prepare (store, "UPDATE visits SET modality = ?2, updated_at = ?3 WHERE id = ?1",
-                      &stmt, error))
-    goto out;
-  store_bind_text (stmt, 1, visit_id);
-  store_bind_text (stmt, 2, modality);
-  store_bind_text (stmt, 3, now);
-  if (!store_step_done (store, stmt, "set visit modality", error))
-    goto out;
-  if (sqlite3_changes (store->db) != 1) {
-    g_set_error (error, STORE_ERROR, STORE_ERROR_NOT_FOUND, "no such visit");
-    goto out;
-  }
-  ok = TRUE;
-out:
-  sqlite3_finalize (stmt);
+    return FALSE;
+  ok = update_one (store, "set visit modality",
+                   "UPDATE visits SET modality = ?2, updated_at = ?3 WHERE id = ?1", visit_id,
+                   modality, now, "no such visit", error);
   g_free (now);
   return ok;
 }
@@ -303,7 +241,7 @@ checkin_valid (const StoreCheckin *c, GError **error)
   }
   for (guint i = 0; c->side_effects && i < c->side_effects->len; i++) {
     const StoreSideEffect *e = g_ptr_array_index (c->side_effects, i);
-    if (!e || !text_valid (e->name, SIDE_EFFECT_MAX_CHARS) || e->severity > 3) {
+    if (!e || !store_text_valid (e->name, SIDE_EFFECT_MAX_CHARS) || e->severity > 3) {
       g_set_error (error, STORE_ERROR, STORE_ERROR_INVALID, "malformed side effect");
       return FALSE;
     }
@@ -403,7 +341,6 @@ store_save_checkin (Store *store, const char *visit_id, const StoreCheckin *chec
   sqlite3_stmt *stmt = NULL;
   char *id = NULL;
   char *at = NULL;
-  gboolean exists = FALSE;
   gboolean ok = FALSE;
 
   g_return_val_if_fail (store != NULL && checkin != NULL, NULL);
@@ -417,12 +354,8 @@ store_save_checkin (Store *store, const char *visit_id, const StoreCheckin *chec
     goto out;
   if (!store_begin (store, error))
     goto out;
-  if (!store_row_exists (store, "visits", visit_id, &exists, error))
+  if (!store_require_row (store, "visits", visit_id, "no such visit", error))
     goto out;
-  if (!exists) {
-    g_set_error (error, STORE_ERROR, STORE_ERROR_NOT_FOUND, "no such visit");
-    goto out;
-  }
   if (!store_prepare (store,
                       "INSERT INTO checkins (id, visit_id, submitted_at, missed_doses_14d)"
                       " VALUES (?1, ?2, ?3, ?4)",
@@ -440,15 +373,12 @@ store_save_checkin (Store *store, const char *visit_id, const StoreCheckin *chec
     goto out;
   if (!insert_checkin_parts (store, id, checkin, error))
     goto out;
-  if (!store_commit (store, error))
-    goto out;
   ok = TRUE;
 out:
   sqlite3_finalize (stmt);
-  if (!ok) {
-    store_rollback (store);
+  ok = store_commit_or_rollback (store, ok, error);
+  if (!ok)
     g_clear_pointer (&id, g_free);
-  }
   g_free (at);
   return id;
 }
@@ -514,27 +444,16 @@ store_get_latest_checkin (Store *store, const char *visit_id, StoreCheckin *out,
   sqlite3_stmt *stmt = NULL;
   StoreCheckin *c = NULL;
   gboolean ok = FALSE;
-  int rc;
 
   g_return_val_if_fail (store != NULL && out != NULL, FALSE);
   /* Reads check-in and parts in one transaction: one consistent snapshot. */
   if (!store_begin (store, error))
     goto out;
-  if (!store_prepare (store,
-                      "SELECT id, visit_id, submitted_at, missed_doses_14d FROM checkins"
-                      " WHERE visit_id = ?1 ORDER BY submitted_at DESC, rowid DESC LIMIT 1",
-                      &stmt, error))
+  if (!store_select_row (store,
+                         "SELECT id, visit_id, submitted_at, missed_doses_14d FROM checkins"
+                         " WHERE visit_id = ?1 ORDER BY submitted_at DESC, rowid DESC LIMIT 1",
+                         visit_id, "get checkin", "no check-in for this visit", &stmt, error))
     goto out;
-  store_bind_text (stmt, 1, visit_id);
-  rc = sqlite3_step (stmt);
-  if (rc == SQLITE_DONE) {
-    g_set_error (error, STORE_ERROR, STORE_ERROR_NOT_FOUND, "no check-in for this visit");
-    goto out;
-  }
-  if (rc != SQLITE_ROW) {
-    store_set_sql_error (store, error, "get checkin");
-    goto out;
-  }
   c = store_checkin_new ();
   c->id = store_column_dup_text (stmt, 0);
   c->visit_id = store_column_dup_text (stmt, 1);
@@ -569,21 +488,32 @@ store_score_point_free (StoreScorePoint *point)
   g_free (point);
 }
 
+static gpointer
+score_point_new (sqlite3_stmt *stmt, GError **error)
+{
+  StoreScorePoint *p = g_new0 (StoreScorePoint, 1);
+
+  p->visit_id = store_column_dup_text (stmt, 0);
+  if (!store_column_time (stmt, 1, &p->scheduled_at_ms, error)) {
+    store_score_point_free (p);
+    return NULL;
+  }
+  p->scale = store_column_dup_text (stmt, 2);
+  p->total = (guint) sqlite3_column_int (stmt, 3);
+  p->band = store_column_dup_text (stmt, 4);
+  p->alert = sqlite3_column_int (stmt, 5) != 0;
+  return p;
+}
+
 GPtrArray *
 store_patient_score_history (Store *store, const char *patient_id, GError **error)
 {
   sqlite3_stmt *stmt = NULL;
   GPtrArray *points = NULL;
-  gboolean exists = FALSE;
-  int rc;
 
   g_return_val_if_fail (store != NULL, NULL);
-  if (!store_row_exists (store, "patients", patient_id, &exists, error))
+  if (!store_require_row (store, "patients", patient_id, "no such patient", error))
     goto out;
-  if (!exists) {
-    g_set_error (error, STORE_ERROR, STORE_ERROR_NOT_FOUND, "no such patient");
-    goto out;
-  }
   /* The latest check-in per visit, chosen with the same order as
    * store_get_latest_checkin, so trend and visit screen agree. */
   if (!store_prepare (store,
@@ -598,25 +528,8 @@ store_patient_score_history (Store *store, const char *patient_id, GError **erro
                       &stmt, error))
     goto out;
   store_bind_text (stmt, 1, patient_id);
-  points = g_ptr_array_new_with_free_func ((GDestroyNotify) store_score_point_free);
-  while ((rc = sqlite3_step (stmt)) == SQLITE_ROW) {
-    StoreScorePoint *p = g_new0 (StoreScorePoint, 1);
-    g_ptr_array_add (points, p);
-    p->visit_id = store_column_dup_text (stmt, 0);
-    if (!store_column_time (stmt, 1, &p->scheduled_at_ms, error))
-      goto fail;
-    p->scale = store_column_dup_text (stmt, 2);
-    p->total = (guint) sqlite3_column_int (stmt, 3);
-    p->band = store_column_dup_text (stmt, 4);
-    p->alert = sqlite3_column_int (stmt, 5) != 0;
-  }
-  if (rc != SQLITE_DONE) {
-    store_set_sql_error (store, error, "score history");
-    goto fail;
-  }
-  goto out;
-fail:
-  g_clear_pointer (&points, g_ptr_array_unref);
+  points = store_collect_rows (store, stmt, score_point_new,
+                               (GDestroyNotify) store_score_point_free, "score history", error);
 out:
   sqlite3_finalize (stmt);
   return points;
@@ -641,14 +554,12 @@ char *
 store_add_note (Store *store, const char *visit_id, const char *author_id, const char *text,
                 GError **error)
 {
-  sqlite3_stmt *stmt = NULL;
   char *id = NULL;
   char *now = NULL;
-  gboolean exists = FALSE;
   gboolean ok = FALSE;
 
   g_return_val_if_fail (store != NULL, NULL);
-  if (!text_valid (text, NOTE_MAX_CHARS)) {
+  if (!store_text_valid (text, NOTE_MAX_CHARS)) {
     g_set_error (error, STORE_ERROR, STORE_ERROR_INVALID, "a note needs 1..%d characters",
                  NOTE_MAX_CHARS);
     return NULL;
@@ -657,42 +568,40 @@ store_add_note (Store *store, const char *visit_id, const char *author_id, const
     goto out;
   if (!store_begin (store, error))
     goto out;
-  if (!store_row_exists (store, "visits", visit_id, &exists, error))
+  if (!store_require_row (store, "visits", visit_id, "no such visit", error))
     goto out;
-  if (!exists) {
-    g_set_error (error, STORE_ERROR, STORE_ERROR_NOT_FOUND, "no such visit");
-    goto out;
-  }
-  if (!store_row_exists (store, "staff", author_id, &exists, error))
-    goto out;
-  if (!exists) {
-    g_set_error (error, STORE_ERROR, STORE_ERROR_NOT_FOUND, "no such staff member");
-    goto out;
-  }
-  if (!store_prepare (store,
-                      "INSERT INTO notes (id, visit_id, author_id, at, text)"
-                      " VALUES (?1, ?2, ?3, ?4, ?5)",
-                      &stmt, error))
+  if (!store_require_row (store, "staff", author_id, "no such staff member", error))
     goto out;
   id = g_uuid_string_random ();
-  store_bind_text (stmt, 1, id);
-  store_bind_text (stmt, 2, visit_id);
-  store_bind_text (stmt, 3, author_id);
-  store_bind_text (stmt, 4, now);
-  store_bind_text (stmt, 5, text);
-  if (!store_step_done (store, stmt, "insert note", error))
-    goto out;
-  if (!store_commit (store, error))
+  if (!store_run (store, "insert note",
+                  "INSERT INTO notes (id, visit_id, author_id, at, text)"
+                  " VALUES (?1, ?2, ?3, ?4, ?5)",
+                  NULL, NULL, error, 5, id, visit_id, author_id, now, text))
     goto out;
   ok = TRUE;
 out:
-  sqlite3_finalize (stmt);
-  if (!ok) {
-    store_rollback (store);
+  ok = store_commit_or_rollback (store, ok, error);
+  if (!ok)
     g_clear_pointer (&id, g_free);
-  }
   g_free (now);
   return id;
+}
+
+static gpointer
+note_row_new (sqlite3_stmt *stmt, GError **error)
+{
+  StoreNote *n = g_new0 (StoreNote, 1);
+
+  n->id = store_column_dup_text (stmt, 0);
+  n->visit_id = store_column_dup_text (stmt, 1);
+  n->author_id = store_column_dup_text (stmt, 2);
+  n->author_name = store_column_dup_text (stmt, 3);
+  if (!store_column_time (stmt, 4, &n->at_ms, error)) {
+    store_note_free (n);
+    return NULL;
+  }
+  n->text = store_column_dup_text (stmt, 5);
+  return n;
 }
 
 GPtrArray *
@@ -700,16 +609,10 @@ store_list_notes (Store *store, const char *visit_id, GError **error)
 {
   sqlite3_stmt *stmt = NULL;
   GPtrArray *notes = NULL;
-  gboolean exists = FALSE;
-  int rc;
 
   g_return_val_if_fail (store != NULL, NULL);
-  if (!store_row_exists (store, "visits", visit_id, &exists, error))
+  if (!store_require_row (store, "visits", visit_id, "no such visit", error))
     goto out;
-  if (!exists) {
-    g_set_error (error, STORE_ERROR, STORE_ERROR_NOT_FOUND, "no such visit");
-    goto out;
-  }
   if (!store_prepare (store,
                       "SELECT n.id, n.visit_id, n.author_id, s.display_name, n.at, n.text"
                       " FROM notes n JOIN staff s ON s.id = n.author_id"
@@ -717,25 +620,8 @@ store_list_notes (Store *store, const char *visit_id, GError **error)
                       &stmt, error))
     goto out;
   store_bind_text (stmt, 1, visit_id);
-  notes = g_ptr_array_new_with_free_func ((GDestroyNotify) store_note_free);
-  while ((rc = sqlite3_step (stmt)) == SQLITE_ROW) {
-    StoreNote *n = g_new0 (StoreNote, 1);
-    g_ptr_array_add (notes, n);
-    n->id = store_column_dup_text (stmt, 0);
-    n->visit_id = store_column_dup_text (stmt, 1);
-    n->author_id = store_column_dup_text (stmt, 2);
-    n->author_name = store_column_dup_text (stmt, 3);
-    if (!store_column_time (stmt, 4, &n->at_ms, error))
-      goto fail;
-    n->text = store_column_dup_text (stmt, 5);
-  }
-  if (rc != SQLITE_DONE) {
-    store_set_sql_error (store, error, "list notes");
-    goto fail;
-  }
-  goto out;
-fail:
-  g_clear_pointer (&notes, g_ptr_array_unref);
+  notes = store_collect_rows (store, stmt, note_row_new, (GDestroyNotify) store_note_free,
+                              "list notes", error);
 out:
   sqlite3_finalize (stmt);
   return notes;
@@ -748,52 +634,18 @@ store_list_patient_visits (Store *store, const char *patient_id, GError **error)
 {
   sqlite3_stmt *stmt = NULL;
   GPtrArray *visits = NULL;
-  gboolean exists = FALSE;
-  int rc;
 
   g_return_val_if_fail (store != NULL, NULL);
-  if (!store_row_exists (store, "patients", patient_id, &exists, error))
+  if (!store_require_row (store, "patients", patient_id, "no such patient", error))
     goto out;
-  if (!exists) {
-    g_set_error (error, STORE_ERROR, STORE_ERROR_NOT_FOUND, "no such patient");
-    goto out;
-  }
-  /* Same columns and order as store_visits.c's lists (its row reader is
-   * private to that file). */
+  /* Read by store_visits.c's row reader, ordered as its lists are. */
   if (!store_prepare (store,
-                      "SELECT v.id, v.patient_id, pa.display_name, v.provider_id,"
-                      " st.display_name, v.scheduled_at, v.state, v.modality, v.created_at"
-                      " FROM visits v JOIN patients pa ON pa.id = v.patient_id"
-                      " JOIN staff st ON st.id = v.provider_id"
-                      " WHERE v.patient_id = ?1 ORDER BY v.scheduled_at, v.created_at, v.id",
+                      STORE_VISIT_COLUMNS
+                      "WHERE v.patient_id = ?1 ORDER BY v.scheduled_at, v.created_at, v.id",
                       &stmt, error))
     goto out;
   store_bind_text (stmt, 1, patient_id);
-  visits = g_ptr_array_new_with_free_func ((GDestroyNotify) store_visit_free);
-  while ((rc = sqlite3_step (stmt)) == SQLITE_ROW) {
-    StoreVisit *v = g_new0 (StoreVisit, 1);
-    g_ptr_array_add (visits, v);
-    v->id = store_column_dup_text (stmt, 0);
-    v->patient_id = store_column_dup_text (stmt, 1);
-    v->patient_name = store_column_dup_text (stmt, 2);
-    v->provider_id = store_column_dup_text (stmt, 3);
-    v->provider_name = store_column_dup_text (stmt, 4);
-    v->modality = store_column_dup_text (stmt, 7);
-    if (!store_column_time (stmt, 5, &v->scheduled_at_ms, error) ||
-        !store_column_time (stmt, 8, &v->created_at_ms, error))
-      goto fail;
-    if (!visit_state_from_name ((const char *) sqlite3_column_text (stmt, 6), &v->state)) {
-      g_set_error (error, STORE_ERROR, STORE_ERROR_SQL, "stored visit state is unknown");
-      goto fail;
-    }
-  }
-  if (rc != SQLITE_DONE) {
-    store_set_sql_error (store, error, "list patient visits");
-    goto fail;
-  }
-  goto out;
-fail:
-  g_clear_pointer (&visits, g_ptr_array_unref);
+  visits = store_collect_visits (store, stmt, "list patient visits", error);
 out:
   sqlite3_finalize (stmt);
   return visits;

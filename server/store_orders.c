@@ -27,22 +27,19 @@ static const char *const kKindNames[] = {
 const char *
 adjustment_kind_name (AdjustmentKind kind)
 {
-  if ((unsigned) kind >= G_N_ELEMENTS (kKindNames))
-    return NULL;
-  return kKindNames[kind];
+  return store_name_at (kKindNames, G_N_ELEMENTS (kKindNames), (unsigned) kind);
 }
 
 gboolean
 adjustment_kind_from_name (const char *name, AdjustmentKind *out)
 {
-  for (gsize i = 0; name && i < G_N_ELEMENTS (kKindNames); i++) {
-    if (strcmp (name, kKindNames[i]) == 0) {
-      if (out)
-        *out = (AdjustmentKind) i;
-      return TRUE;
-    }
-  }
-  return FALSE;
+  gsize i;
+
+  if (!store_name_index (kKindNames, G_N_ELEMENTS (kKindNames), name, &i))
+    return FALSE;
+  if (out)
+    *out = (AdjustmentKind) i;
+  return TRUE;
 }
 
 /* ------------------------------------------------------------ medications */
@@ -87,13 +84,10 @@ store_sync_medications (Store *store, const StoreMedicationRow *rows, guint n_ro
     if (!store_step_done (store, stmt, "upsert medication", error))
       goto out;
   }
-  if (!store_commit (store, error))
-    goto out;
   ok = TRUE;
 out:
   sqlite3_finalize (stmt);
-  if (!ok)
-    store_rollback (store);
+  ok = store_commit_or_rollback (store, ok, error);
   return ok;
 }
 
@@ -215,25 +209,21 @@ static gboolean
 load_order (Store *store, const char *order_id, StoreOrder *out, GError **error)
 {
   sqlite3_stmt *stmt = NULL;
-  gboolean ok = FALSE;
-  int rc;
+  gboolean ok = store_select_row (store, ORDER_COLUMNS "WHERE o.id = ?1", order_id, "get order",
+                                  "no such order", &stmt, error) &&
+                read_order_row (stmt, out, error);
 
-  if (!store_prepare (store, ORDER_COLUMNS "WHERE o.id = ?1", &stmt, error))
-    goto out;
-  store_bind_text (stmt, 1, order_id);
-  rc = sqlite3_step (stmt);
-  if (rc == SQLITE_DONE) {
-    g_set_error (error, STORE_ERROR, STORE_ERROR_NOT_FOUND, "no such order");
-    goto out;
-  }
-  if (rc != SQLITE_ROW) {
-    store_set_sql_error (store, error, "get order");
-    goto out;
-  }
-  ok = read_order_row (stmt, out, error);
-out:
   sqlite3_finalize (stmt);
   return ok;
+}
+
+static gpointer
+order_row_new (sqlite3_stmt *stmt, GError **error)
+{
+  StoreOrder *o = g_new0 (StoreOrder, 1);
+  if (!read_order_row (stmt, o, error))
+    g_clear_pointer (&o, g_free);
+  return o;
 }
 
 /* Runs ORDER_COLUMNS + `where_order` with ?1 = arg, keeping the orders whose
@@ -245,48 +235,22 @@ list_orders (Store *store, const char *where_order, const char *arg, const char 
   sqlite3_stmt *stmt = NULL;
   GPtrArray *orders = NULL;
   char *sql = g_strconcat (ORDER_COLUMNS, where_order, NULL);
-  int rc;
 
   if (!store_prepare (store, sql, &stmt, error))
     goto out;
   store_bind_text (stmt, 1, arg);
-  orders = g_ptr_array_new_with_free_func ((GDestroyNotify) store_order_free);
-  while ((rc = sqlite3_step (stmt)) == SQLITE_ROW) {
-    StoreOrder *o = g_new0 (StoreOrder, 1);
-    if (!read_order_row (stmt, o, error)) {
-      g_free (o);
-      goto fail;
-    }
-    if (status && g_strcmp0 (o->status, status) != 0)
-      store_order_free (o);
-    else
-      g_ptr_array_add (orders, o);
+  orders = store_collect_rows (store, stmt, order_row_new, (GDestroyNotify) store_order_free,
+                               "list orders", error);
+  /* The status is derived from the events, so it is filtered here. */
+  for (guint i = orders ? orders->len : 0; status && i > 0; i--) {
+    const StoreOrder *o = g_ptr_array_index (orders, i - 1);
+    if (g_strcmp0 (o->status, status) != 0)
+      g_ptr_array_remove_index (orders, i - 1);
   }
-  if (rc != SQLITE_DONE) {
-    store_set_sql_error (store, error, "list orders");
-    goto fail;
-  }
-  goto out;
-fail:
-  g_clear_pointer (&orders, g_ptr_array_unref);
 out:
   sqlite3_finalize (stmt);
   g_free (sql);
   return orders;
-}
-
-static gboolean
-require_row (Store *store, const char *table, const char *id, const char *not_found,
-             GError **error)
-{
-  gboolean exists = FALSE;
-  if (!store_row_exists (store, table, id, &exists, error))
-    return FALSE;
-  if (!exists) {
-    g_set_error (error, STORE_ERROR, STORE_ERROR_NOT_FOUND, "%s", not_found);
-    return FALSE;
-  }
-  return TRUE;
 }
 
 gboolean
@@ -300,7 +264,7 @@ GPtrArray *
 store_list_patient_orders (Store *store, const char *patient_id, GError **error)
 {
   g_return_val_if_fail (store != NULL, NULL);
-  if (!require_row (store, "patients", patient_id, "no such patient", error))
+  if (!store_require_row (store, "patients", patient_id, "no such patient", error))
     return NULL;
   return list_orders (store, "WHERE o.patient_id = ?1 ORDER BY o.created_at, o.rowid",
                       patient_id, NULL, error);
@@ -310,7 +274,7 @@ GPtrArray *
 store_current_medications (Store *store, const char *patient_id, GError **error)
 {
   g_return_val_if_fail (store != NULL, NULL);
-  if (!require_row (store, "patients", patient_id, "no such patient", error))
+  if (!store_require_row (store, "patients", patient_id, "no such patient", error))
     return NULL;
   return list_orders (store,
                       "WHERE o.patient_id = ?1 ORDER BY m.name, o.created_at, o.rowid",
@@ -321,7 +285,7 @@ GPtrArray *
 store_list_pending_for_supervisor (Store *store, const char *supervisor_id, GError **error)
 {
   g_return_val_if_fail (store != NULL, NULL);
-  if (!require_row (store, "staff", supervisor_id, "no such staff member", error))
+  if (!store_require_row (store, "staff", supervisor_id, "no such staff member", error))
     return NULL;
   /* initially_pending narrows to the PA orders (partial index); the derived
    * status then drops co-signed, stopped and erroneous ones. */
@@ -336,7 +300,7 @@ GPtrArray *
 store_list_visit_orders (Store *store, const char *visit_id, GError **error)
 {
   g_return_val_if_fail (store != NULL, NULL);
-  if (!require_row (store, "visits", visit_id, "no such visit", error))
+  if (!store_require_row (store, "visits", visit_id, "no such visit", error))
     return NULL;
   return list_orders (store, "WHERE o.visit_id = ?1 ORDER BY o.created_at, o.rowid", visit_id,
                       NULL, error);
@@ -345,34 +309,13 @@ store_list_visit_orders (Store *store, const char *visit_id, GError **error)
 /* ------------------------------------------------------------ writing */
 
 static gboolean
-text_field_valid (const char *text, glong max_chars)
-{
-  return text && *text && g_utf8_validate (text, -1, NULL) &&
-         g_utf8_strlen (text, -1) <= max_chars;
-}
-
-static gboolean
 insert_event (Store *store, const char *order_id, const char *kind, const char *at,
               const char *by_staff_id, const char *reason, const char *visit_id, GError **error)
 {
-  sqlite3_stmt *stmt = NULL;
-  gboolean ok = FALSE;
-
-  if (!store_prepare (store,
-                      "INSERT INTO order_events (order_id, kind, at, by_staff_id, reason,"
-                      " visit_id) VALUES (?1, ?2, ?3, ?4, ?5, ?6)",
-                      &stmt, error))
-    goto out;
-  store_bind_text (stmt, 1, order_id);
-  store_bind_text (stmt, 2, kind);
-  store_bind_text (stmt, 3, at);
-  store_bind_text (stmt, 4, by_staff_id);
-  store_bind_text (stmt, 5, reason);
-  store_bind_text (stmt, 6, visit_id);
-  ok = store_step_done (store, stmt, "insert order event", error);
-out:
-  sqlite3_finalize (stmt);
-  return ok;
+  return store_run (store, "insert order event",
+                    "INSERT INTO order_events (order_id, kind, at, by_staff_id, reason,"
+                    " visit_id) VALUES (?1, ?2, ?3, ?4, ?5, ?6)",
+                    NULL, NULL, error, 6, order_id, kind, at, by_staff_id, reason, visit_id);
 }
 
 /* Checks the adjustment's own fields, before any query. */
@@ -390,7 +333,7 @@ adjustment_fields_valid (const StoreAdjustment *a, GError **error)
                  kind);
     return FALSE;
   }
-  if (!text_field_valid (a->reason, REASON_MAX_CHARS)) {
+  if (!store_text_valid (a->reason, REASON_MAX_CHARS)) {
     g_set_error (error, STORE_ERROR, STORE_ERROR_INVALID, "a reason of 1..%d characters is required",
                  REASON_MAX_CHARS);
     return FALSE;
@@ -412,9 +355,9 @@ adjustment_fields_valid (const StoreAdjustment *a, GError **error)
     g_set_error (error, STORE_ERROR, STORE_ERROR_INVALID, "the dose must be positive");
     return FALSE;
   }
-  if (!text_field_valid (a->unit, FIELD_MAX_CHARS) ||
-      !text_field_valid (a->frequency, FIELD_MAX_CHARS) ||
-      !text_field_valid (a->route, FIELD_MAX_CHARS)) {
+  if (!store_text_valid (a->unit, FIELD_MAX_CHARS) ||
+      !store_text_valid (a->frequency, FIELD_MAX_CHARS) ||
+      !store_text_valid (a->route, FIELD_MAX_CHARS)) {
     g_set_error (error, STORE_ERROR, STORE_ERROR_INVALID, "%s needs a unit, frequency and route",
                  kind);
     return FALSE;
@@ -426,22 +369,10 @@ adjustment_fields_valid (const StoreAdjustment *a, GError **error)
 static char *
 visit_patient (Store *store, const char *visit_id, GError **error)
 {
-  sqlite3_stmt *stmt = NULL;
   char *patient = NULL;
-  int rc;
 
-  if (!store_prepare (store, "SELECT patient_id FROM visits WHERE id = ?1", &stmt, error))
-    goto out;
-  store_bind_text (stmt, 1, visit_id);
-  rc = sqlite3_step (stmt);
-  if (rc == SQLITE_ROW)
-    patient = store_column_dup_text (stmt, 0);
-  else if (rc == SQLITE_DONE)
-    g_set_error (error, STORE_ERROR, STORE_ERROR_NOT_FOUND, "no such visit");
-  else
-    store_set_sql_error (store, error, "visit patient");
-out:
-  sqlite3_finalize (stmt);
+  store_select_text (store, "SELECT patient_id FROM visits WHERE id = ?1", visit_id,
+                     "visit patient", "no such visit", &patient, error);
   return patient;
 }
 
@@ -565,7 +496,7 @@ store_apply_adjustment (Store *store, const StoreAdjustment *a, GError **error)
     goto out;
   if (!(patient_id = visit_patient (store, a->visit_id, error)))
     goto out;
-  if (!require_row (store, "staff", a->prescriber_id, "no such prescriber", error))
+  if (!store_require_row (store, "staff", a->prescriber_id, "no such prescriber", error))
     goto out;
 
   if (a->replaces_order_id) {
@@ -642,14 +573,11 @@ store_apply_adjustment (Store *store, const StoreAdjustment *a, GError **error)
   result = g_new0 (StoreOrder, 1);
   if (!load_order (store, new_id ? new_id : replaced.id, result, error))
     goto out;
-  if (!store_commit (store, error))
-    goto out;
   ok = TRUE;
 out:
-  if (!ok) {
-    store_rollback (store);
+  ok = store_commit_or_rollback (store, ok, error);
+  if (!ok)
     g_clear_pointer (&result, store_order_free);
-  }
   store_order_clear (&replaced);
   g_free (patient_id);
   g_free (now);
@@ -673,7 +601,7 @@ store_cosign_order (Store *store, const char *order_id, const char *cosigner_id,
     goto out;
   if (!store_begin (store, error))
     goto out;
-  if (!require_row (store, "staff", cosigner_id, "no such staff member", error))
+  if (!store_require_row (store, "staff", cosigner_id, "no such staff member", error))
     goto out;
   if (!load_order (store, order_id, &order, error))
     goto out;
@@ -707,12 +635,9 @@ store_cosign_order (Store *store, const char *order_id, const char *cosigner_id,
         goto out;
     }
   }
-  if (!store_commit (store, error))
-    goto out;
   ok = TRUE;
 out:
-  if (!ok)
-    store_rollback (store);
+  ok = store_commit_or_rollback (store, ok, error);
   store_order_clear (&order);
   store_order_clear (&replaced);
   g_free (now);
@@ -730,7 +655,7 @@ store_mark_order_entered_in_error (Store *store, const char *order_id, const cha
   gboolean ok = FALSE;
 
   g_return_val_if_fail (store != NULL, FALSE);
-  if (!text_field_valid (reason, REASON_MAX_CHARS)) {
+  if (!store_text_valid (reason, REASON_MAX_CHARS)) {
     g_set_error (error, STORE_ERROR, STORE_ERROR_INVALID, "a reason of 1..%d characters is required",
                  REASON_MAX_CHARS);
     return FALSE;
@@ -739,7 +664,7 @@ store_mark_order_entered_in_error (Store *store, const char *order_id, const cha
     goto out;
   if (!store_begin (store, error))
     goto out;
-  if (!require_row (store, "staff", by_staff_id, "no such staff member", error))
+  if (!store_require_row (store, "staff", by_staff_id, "no such staff member", error))
     goto out;
   if (!load_order (store, order_id, &order, error))
     goto out;
@@ -750,12 +675,9 @@ store_mark_order_entered_in_error (Store *store, const char *order_id, const cha
   }
   if (!insert_event (store, order.id, "entered-in-error", now, by_staff_id, reason, NULL, error))
     goto out;
-  if (!store_commit (store, error))
-    goto out;
   ok = TRUE;
 out:
-  if (!ok)
-    store_rollback (store);
+  ok = store_commit_or_rollback (store, ok, error);
   store_order_clear (&order);
   g_free (now);
   return ok;

@@ -1,5 +1,6 @@
-/* store_tokens.c — join tokens (one participant of one visit) and provider
- * console tokens (one staff member).
+/* store_tokens.c — join tokens (one participant of one visit), provider
+ * console tokens (one staff member), and the secret helpers they share with
+ * the sign-in sessions of store_accounts.c.
  *
  * A token is 32 bytes from RAND_bytes, handed out once as unpadded base64url
  * text (43 characters). The database keeps only SHA-256 of that text; a
@@ -14,17 +15,14 @@
 #include <openssl/evp.h>
 #include <openssl/rand.h>
 
-#define TOKEN_BYTES 32
-#define TOKEN_HASH_BYTES 32
-#define TOKEN_MAX_TEXT 256
+#define SECRET_MAX_TEXT 256
 
-/* ------------------------------------------------------------ token text */
+/* ------------------------------------------------------------ secrets */
 
-/* A fresh random token as base64url without padding. */
-static char *
-token_new (GError **error)
+char *
+store_secret_new (GError **error)
 {
-  guchar raw[TOKEN_BYTES];
+  guchar raw[STORE_SECRET_BYTES];
   char *text = NULL;
   gsize len;
 
@@ -48,18 +46,25 @@ out:
   return text;
 }
 
-/* Plausible token text: 1..256 base64url characters. Anything else cannot
- * be a token we issued, so it is refused without a query. */
-static gboolean
-token_text_plausible (const char *token)
+void
+store_secret_clear (char **text)
+{
+  if (*text) {
+    OPENSSL_cleanse (*text, strlen (*text));
+    g_clear_pointer (text, g_free);
+  }
+}
+
+gboolean
+store_secret_plausible (const char *text)
 {
   gsize len = 0;
 
-  if (!token)
+  if (!text)
     return FALSE;
-  for (; token[len]; len++) {
-    char c = token[len];
-    if (len >= TOKEN_MAX_TEXT)
+  for (; text[len]; len++) {
+    char c = text[len];
+    if (len >= SECRET_MAX_TEXT)
       return FALSE;
     if (!g_ascii_isalnum (c) && c != '-' && c != '_')
       return FALSE;
@@ -67,33 +72,61 @@ token_text_plausible (const char *token)
   return len > 0;
 }
 
-static gboolean
-token_hash (const char *token, guchar hash[TOKEN_HASH_BYTES], GError **error)
+gboolean
+store_secret_hash (const char *text, guchar hash[STORE_HASH_BYTES], GError **error)
 {
   unsigned int len = 0;
 
-  if (EVP_Digest (token, strlen (token), hash, &len, EVP_sha256 (), NULL) != 1 ||
-      len != TOKEN_HASH_BYTES) {
+  if (EVP_Digest (text, strlen (text), hash, &len, EVP_sha256 (), NULL) != 1 ||
+      len != STORE_HASH_BYTES) {
     g_set_error (error, STORE_ERROR, STORE_ERROR_SQL, "SHA-256 failed");
     return FALSE;
   }
   return TRUE;
 }
 
-/* The stored hash in column `col` equals `hash` (constant-time compare). */
-static gboolean
-column_hash_matches (sqlite3_stmt *stmt, int col, const guchar hash[TOKEN_HASH_BYTES])
+gboolean
+store_select_hash_row (Store *store, const char *sql, const guchar hash[STORE_HASH_BYTES],
+                       const char *what, const char *unknown, sqlite3_stmt **out,
+                       GError **error)
 {
-  const void *stored = sqlite3_column_blob (stmt, col);
-  int len = sqlite3_column_bytes (stmt, col);
+  const void *stored;
 
-  return stored && len == TOKEN_HASH_BYTES && CRYPTO_memcmp (stored, hash, TOKEN_HASH_BYTES) == 0;
+  if (!store_prepare (store, sql, out, error))
+    return FALSE;
+  sqlite3_bind_blob (*out, 1, hash, STORE_HASH_BYTES, SQLITE_TRANSIENT);
+  if (!store_step_row (store, *out, what, unknown, error))
+    return FALSE;
+  stored = sqlite3_column_blob (*out, 0);
+  if (!stored || sqlite3_column_bytes (*out, 0) != STORE_HASH_BYTES ||
+      CRYPTO_memcmp (stored, hash, STORE_HASH_BYTES) != 0) {
+    g_set_error_literal (error, STORE_ERROR, STORE_ERROR_NOT_FOUND, unknown);
+    return FALSE;
+  }
+  return TRUE;
 }
+
+/* ------------------------------------------------------------ issuing */
 
 static void
 set_not_found (GError **error)
 {
   g_set_error (error, STORE_ERROR, STORE_ERROR_NOT_FOUND, "unknown token");
+}
+
+/* The row of a presented token (`sql` as for store_select_hash_row); text
+ * that cannot be a token is refused without a query. `hash` is the caller's
+ * to wipe. */
+static gboolean
+select_token_row (Store *store, const char *token, const char *sql, const char *what,
+                  guchar hash[STORE_HASH_BYTES], sqlite3_stmt **out, GError **error)
+{
+  if (!store_secret_plausible (token)) {
+    set_not_found (error);
+    return FALSE;
+  }
+  return store_secret_hash (token, hash, error) &&
+         store_select_hash_row (store, sql, hash, what, "unknown token", out, error);
 }
 
 /* Issues a token: runs `sql` (?1 hash, ?2 owner id, ?3 created_at, then ?4
@@ -102,49 +135,30 @@ static char *
 issue_token (Store *store, const char *sql, const char *owner_table, const char *owner_id,
              const char *t4, const char *t5, GError **error)
 {
-  sqlite3_stmt *stmt = NULL;
-  guchar hash[TOKEN_HASH_BYTES];
+  guchar hash[STORE_HASH_BYTES];
   char *token = NULL;
   char *now = NULL;
-  gboolean exists = FALSE;
   gboolean ok = FALSE;
 
+  memset (hash, 0, sizeof hash);
   if (!(now = store_format_time (store_now_ms (), error)))
     goto out;
-  if (!(token = token_new (error)))
+  if (!(token = store_secret_new (error)))
     goto out;
-  if (!token_hash (token, hash, error))
+  if (!store_secret_hash (token, hash, error))
     goto out;
   if (!store_begin (store, error))
     goto out;
-  if (!store_row_exists (store, owner_table, owner_id, &exists, error))
+  if (!store_require_row (store, owner_table, owner_id, "token owner not found", error))
     goto out;
-  if (!exists) {
-    g_set_error (error, STORE_ERROR, STORE_ERROR_NOT_FOUND, "token owner not found");
-    goto out;
-  }
-  if (!store_prepare (store, sql, &stmt, error))
-    goto out;
-  sqlite3_bind_blob (stmt, 1, hash, sizeof hash, SQLITE_TRANSIENT);
-  store_bind_text (stmt, 2, owner_id);
-  store_bind_text (stmt, 3, now);
-  store_bind_text (stmt, 4, t4);
-  if (t5)
-    store_bind_text (stmt, 5, t5);
-  if (!store_step_done (store, stmt, "insert token", error))
-    goto out;
-  if (!store_commit (store, error))
+  if (!store_run (store, "insert token", sql, hash, NULL, error, t5 ? 4 : 3, owner_id, now, t4,
+                  t5))
     goto out;
   ok = TRUE;
 out:
-  sqlite3_finalize (stmt);
-  if (!ok) {
-    store_rollback (store);
-    if (token) {
-      OPENSSL_cleanse (token, strlen (token));
-      g_clear_pointer (&token, g_free);
-    }
-  }
+  ok = store_commit_or_rollback (store, ok, error);
+  if (!ok)
+    store_secret_clear (&token);
   OPENSSL_cleanse (hash, sizeof hash);
   g_free (now);
   return token;
@@ -184,39 +198,21 @@ store_resolve_join_token (Store *store, const char *token, gint64 now_ms, StoreP
                           GError **error)
 {
   sqlite3_stmt *stmt = NULL;
-  guchar hash[TOKEN_HASH_BYTES];
-  StoreParticipant p = { 0 };
+  guchar hash[STORE_HASH_BYTES];
   gint64 not_before = 0, not_after = 0;
   gboolean ok = FALSE;
-  int rc;
 
   g_return_val_if_fail (store != NULL && out != NULL, FALSE);
   memset (hash, 0, sizeof hash);
-  if (!token_text_plausible (token)) {
-    set_not_found (error);
+  if (!select_token_row (store, token,
+                         "SELECT t.token_hash, t.not_before, t.not_after, t.revoked_at,"
+                         " p.id, p.visit_id, p.role, p.display_name,"
+                         " COALESCE(p.patient_id, p.staff_id)"
+                         " FROM join_tokens t JOIN participants p"
+                         " ON p.id = t.participant_id WHERE t.token_hash = ?1",
+                         "resolve join token", hash, &stmt, error))
     goto out;
-  }
-  if (!token_hash (token, hash, error))
-    goto out;
-  if (!store_prepare (store,
-                      "SELECT t.token_hash, t.not_before, t.not_after, t.revoked_at,"
-                      " p.id, p.visit_id, p.role, p.display_name,"
-                      " COALESCE(p.patient_id, p.staff_id)"
-                      " FROM join_tokens t JOIN participants p ON p.id = t.participant_id"
-                      " WHERE t.token_hash = ?1",
-                      &stmt, error))
-    goto out;
-  sqlite3_bind_blob (stmt, 1, hash, sizeof hash, SQLITE_TRANSIENT);
-  rc = sqlite3_step (stmt);
-  if (rc == SQLITE_DONE) {
-    set_not_found (error);
-    goto out;
-  }
-  if (rc != SQLITE_ROW) {
-    store_set_sql_error (store, error, "resolve join token");
-    goto out;
-  }
-  if (!column_hash_matches (stmt, 0, hash) || sqlite3_column_type (stmt, 3) != SQLITE_NULL) {
+  if (sqlite3_column_type (stmt, 3) != SQLITE_NULL) {
     set_not_found (error);  /* revoked tokens are as good as unknown */
     goto out;
   }
@@ -227,16 +223,7 @@ store_resolve_join_token (Store *store, const char *token, gint64 now_ms, StoreP
     g_set_error (error, STORE_ERROR, STORE_ERROR_EXPIRED, "token is outside its validity window");
     goto out;
   }
-  if (!store_participant_role_from_name ((const char *) sqlite3_column_text (stmt, 6), &p.role)) {
-    g_set_error (error, STORE_ERROR, STORE_ERROR_SQL, "stored participant role is unknown");
-    goto out;
-  }
-  p.id = store_column_dup_text (stmt, 4);
-  p.visit_id = store_column_dup_text (stmt, 5);
-  p.display_name = store_column_dup_text (stmt, 7);
-  p.person_id = store_column_dup_text (stmt, 8);
-  *out = p;
-  ok = TRUE;
+  ok = store_read_participant (stmt, 4, out, error);
 out:
   sqlite3_finalize (stmt);
   OPENSSL_cleanse (hash, sizeof hash);
@@ -268,38 +255,17 @@ char *
 store_resolve_console_token (Store *store, const char *token, gint64 now_ms, GError **error)
 {
   sqlite3_stmt *stmt = NULL;
-  guchar hash[TOKEN_HASH_BYTES];
+  guchar hash[STORE_HASH_BYTES];
   gint64 not_after = 0;
   char *staff_id = NULL;
-  int rc;
 
   g_return_val_if_fail (store != NULL, NULL);
   memset (hash, 0, sizeof hash);
-  if (!token_text_plausible (token)) {
-    set_not_found (error);
+  if (!select_token_row (store, token,
+                         "SELECT token_hash, not_after, staff_id FROM console_tokens"
+                         " WHERE token_hash = ?1",
+                         "resolve console token", hash, &stmt, error))
     goto out;
-  }
-  if (!token_hash (token, hash, error))
-    goto out;
-  if (!store_prepare (store,
-                      "SELECT token_hash, not_after, staff_id FROM console_tokens"
-                      " WHERE token_hash = ?1",
-                      &stmt, error))
-    goto out;
-  sqlite3_bind_blob (stmt, 1, hash, sizeof hash, SQLITE_TRANSIENT);
-  rc = sqlite3_step (stmt);
-  if (rc == SQLITE_DONE) {
-    set_not_found (error);
-    goto out;
-  }
-  if (rc != SQLITE_ROW) {
-    store_set_sql_error (store, error, "resolve console token");
-    goto out;
-  }
-  if (!column_hash_matches (stmt, 0, hash)) {
-    set_not_found (error);
-    goto out;
-  }
   if (!store_column_time (stmt, 1, &not_after, error))
     goto out;
   if (now_ms > not_after) {

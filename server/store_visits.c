@@ -1,4 +1,5 @@
-/* store_visits.c — visits, their participants, states and timeline.
+/* store_visits.c — people (staff, patients), the visits between them, their
+ * participants, states and timeline.
  *
  * Every change runs in one BEGIN IMMEDIATE transaction; the state and the
  * timeline event recording it are written together or not at all.
@@ -6,6 +7,102 @@
 #include "server/store-private.h"
 
 #include <string.h>
+
+/* ------------------------------------------------------------ people */
+
+static const char *const kStaffRoles[] = { "psychiatrist", "pmhnp", "pa", "pcp", "admin" };
+
+static gboolean
+staff_role_valid (const char *role)
+{
+  return store_name_index (kStaffRoles, G_N_ELEMENTS (kStaffRoles), role, NULL);
+}
+
+static gboolean
+display_name_valid (const char *name)
+{
+  return name && *name && g_utf8_validate (name, -1, NULL) && strlen (name) <= 1024;
+}
+
+/* Inserts one person row. `sql` has ?1 id, ?2 name, ?3 created_at, and
+ * optionally ?4 (role). */
+static char *
+insert_person (Store *store, const char *sql, const char *display_name, const char *role,
+               GError **error)
+{
+  char *id = NULL;
+  char *now = NULL;
+  gboolean ok = FALSE;
+
+  now = store_format_time (store_now_ms (), error);
+  if (!now)
+    goto out;
+  if (!store_begin (store, error))
+    goto out;
+  id = g_uuid_string_random ();
+  if (!store_run (store, "insert person", sql, NULL, NULL, error, role ? 4 : 3, id, display_name,
+                  now, role))
+    goto out;
+  ok = TRUE;
+out:
+  ok = store_commit_or_rollback (store, ok, error);
+  if (!ok)
+    g_clear_pointer (&id, g_free);
+  g_free (now);
+  return id;
+}
+
+char *
+store_create_staff (Store *store, const char *display_name, const char *role, GError **error)
+{
+  if (!display_name_valid (display_name)) {
+    g_set_error (error, STORE_ERROR, STORE_ERROR_INVALID, "bad display name");
+    return NULL;
+  }
+  if (!staff_role_valid (role)) {
+    g_set_error (error, STORE_ERROR, STORE_ERROR_INVALID, "bad staff role");
+    return NULL;
+  }
+  return insert_person (store,
+                        "INSERT INTO staff (id, display_name, created_at, role)"
+                        " VALUES (?1, ?2, ?3, ?4)",
+                        display_name, role, error);
+}
+
+char *
+store_create_patient (Store *store, const char *display_name, GError **error)
+{
+  if (!display_name_valid (display_name)) {
+    g_set_error (error, STORE_ERROR, STORE_ERROR_INVALID, "bad display name");
+    return NULL;
+  }
+  return insert_person (store,
+                        "INSERT INTO patients (id, display_name, created_at) VALUES (?1, ?2, ?3)",
+                        display_name, NULL, error);
+}
+
+gboolean
+store_get_staff (Store *store, const char *staff_id, char **display_name, char **role,
+                 GError **error)
+{
+  sqlite3_stmt *stmt = NULL;
+  gboolean ok = store_select_row (store, "SELECT display_name, role FROM staff WHERE id = ?1",
+                                  staff_id, "get staff", "no such staff member", &stmt, error);
+
+  if (ok && display_name)
+    *display_name = store_column_dup_text (stmt, 0);
+  if (ok && role)
+    *role = store_column_dup_text (stmt, 1);
+  sqlite3_finalize (stmt);
+  return ok;
+}
+
+gboolean
+store_get_patient (Store *store, const char *patient_id, char **display_name, GError **error)
+{
+  return store_select_text (store, "SELECT display_name FROM patients WHERE id = ?1", patient_id,
+                            "get patient", "no such patient", display_name, error);
+}
 
 /* ------------------------------------------------------------ names */
 
@@ -25,22 +122,19 @@ static const char *const kRoleNames[] = {
 const char *
 visit_state_name (VisitState state)
 {
-  if ((unsigned) state >= G_N_ELEMENTS (kStateNames))
-    return NULL;
-  return kStateNames[state];
+  return store_name_at (kStateNames, G_N_ELEMENTS (kStateNames), (unsigned) state);
 }
 
 gboolean
 visit_state_from_name (const char *name, VisitState *out)
 {
-  for (gsize i = 0; name && i < G_N_ELEMENTS (kStateNames); i++) {
-    if (strcmp (name, kStateNames[i]) == 0) {
-      if (out)
-        *out = (VisitState) i;
-      return TRUE;
-    }
-  }
-  return FALSE;
+  gsize i;
+
+  if (!store_name_index (kStateNames, G_N_ELEMENTS (kStateNames), name, &i))
+    return FALSE;
+  if (out)
+    *out = (VisitState) i;
+  return TRUE;
 }
 
 gboolean
@@ -62,22 +156,19 @@ visit_state_transition_allowed (VisitState from, VisitState to)
 const char *
 participant_role_name (ParticipantRole role)
 {
-  if ((unsigned) role >= G_N_ELEMENTS (kRoleNames))
-    return NULL;
-  return kRoleNames[role];
+  return store_name_at (kRoleNames, G_N_ELEMENTS (kRoleNames), (unsigned) role);
 }
 
 gboolean
 store_participant_role_from_name (const char *name, ParticipantRole *out)
 {
-  for (gsize i = 0; name && i < G_N_ELEMENTS (kRoleNames); i++) {
-    if (strcmp (name, kRoleNames[i]) == 0) {
-      if (out)
-        *out = (ParticipantRole) i;
-      return TRUE;
-    }
-  }
-  return FALSE;
+  gsize i;
+
+  if (!store_name_index (kRoleNames, G_N_ELEMENTS (kRoleNames), name, &i))
+    return FALSE;
+  if (out)
+    *out = (ParticipantRole) i;
+  return TRUE;
 }
 
 /* ------------------------------------------------------------ structs */
@@ -131,13 +222,7 @@ store_participant_clear (StoreParticipant *participant)
 
 /* ------------------------------------------------------------ visit rows */
 
-#define VISIT_COLUMNS                                                                     \
-  "SELECT v.id, v.patient_id, pa.display_name, v.provider_id, st.display_name,"           \
-  " v.scheduled_at, v.state, v.modality, v.created_at"                                    \
-  " FROM visits v JOIN patients pa ON pa.id = v.patient_id"                               \
-  " JOIN staff st ON st.id = v.provider_id "
-
-/* Reads one VISIT_COLUMNS row into `out` (which is overwritten). */
+/* Reads one STORE_VISIT_COLUMNS row into `out` (which is overwritten). */
 static gboolean
 read_visit_row (sqlite3_stmt *stmt, StoreVisit *out, GError **error)
 {
@@ -166,53 +251,32 @@ out:
   return ok;
 }
 
-/* Runs a prepared VISIT_COLUMNS query, collecting all rows. */
-static GPtrArray *
-collect_visits (Store *store, sqlite3_stmt *stmt, GError **error)
+static gpointer
+visit_row_new (sqlite3_stmt *stmt, GError **error)
 {
-  GPtrArray *visits = g_ptr_array_new_with_free_func ((GDestroyNotify) store_visit_free);
-  int rc;
+  StoreVisit *v = g_new0 (StoreVisit, 1);
+  if (!read_visit_row (stmt, v, error))
+    g_clear_pointer (&v, g_free);
+  return v;
+}
 
-  while ((rc = sqlite3_step (stmt)) == SQLITE_ROW) {
-    StoreVisit *v = g_new0 (StoreVisit, 1);
-    if (!read_visit_row (stmt, v, error)) {
-      g_free (v);
-      goto fail;
-    }
-    g_ptr_array_add (visits, v);
-  }
-  if (rc != SQLITE_DONE) {
-    store_set_sql_error (store, error, "list visits");
-    goto fail;
-  }
-  return visits;
-fail:
-  g_ptr_array_unref (visits);
-  return NULL;
+GPtrArray *
+store_collect_visits (Store *store, sqlite3_stmt *stmt, const char *what, GError **error)
+{
+  return store_collect_rows (store, stmt, visit_row_new, (GDestroyNotify) store_visit_free, what,
+                             error);
 }
 
 gboolean
 store_get_visit (Store *store, const char *visit_id, StoreVisit *out, GError **error)
 {
   sqlite3_stmt *stmt = NULL;
-  gboolean ok = FALSE;
-  int rc;
+  gboolean ok;
 
   g_return_val_if_fail (store != NULL && out != NULL, FALSE);
-  if (!store_prepare (store, VISIT_COLUMNS "WHERE v.id = ?1", &stmt, error))
-    goto out;
-  store_bind_text (stmt, 1, visit_id);
-  rc = sqlite3_step (stmt);
-  if (rc == SQLITE_DONE) {
-    g_set_error (error, STORE_ERROR, STORE_ERROR_NOT_FOUND, "no such visit");
-    goto out;
-  }
-  if (rc != SQLITE_ROW) {
-    store_set_sql_error (store, error, "get visit");
-    goto out;
-  }
-  ok = read_visit_row (stmt, out, error);
-out:
+  ok = store_select_row (store, STORE_VISIT_COLUMNS "WHERE v.id = ?1", visit_id, "get visit",
+                         "no such visit", &stmt, error) &&
+       read_visit_row (stmt, out, error);
   sqlite3_finalize (stmt);
   return ok;
 }
@@ -237,15 +301,16 @@ store_list_provider_visits (Store *store, const char *provider_id, gint64 from_m
   if (to_ms <= STORE_MAX_TIME_MS && !(to_text = store_format_time (to_ms, error)))
     goto out;
   if (!store_prepare (store,
-                      VISIT_COLUMNS "WHERE (?1 IS NULL OR v.provider_id = ?1) AND v.scheduled_at >= ?2"
-                                    " AND (?3 IS NULL OR v.scheduled_at < ?3)"
-                                    " ORDER BY v.scheduled_at, v.created_at, v.id",
+                      STORE_VISIT_COLUMNS
+                      "WHERE (?1 IS NULL OR v.provider_id = ?1) AND v.scheduled_at >= ?2"
+                      " AND (?3 IS NULL OR v.scheduled_at < ?3)"
+                      " ORDER BY v.scheduled_at, v.created_at, v.id",
                       &stmt, error))
     goto out;
   store_bind_text (stmt, 1, provider_id);
   store_bind_text (stmt, 2, from_text);
   store_bind_text (stmt, 3, to_text);
-  visits = collect_visits (store, stmt, error);
+  visits = store_collect_visits (store, stmt, "list visits", error);
 out:
   sqlite3_finalize (stmt);
   g_free (from_text);
@@ -261,11 +326,11 @@ store_list_open_visits (Store *store, GError **error)
 
   g_return_val_if_fail (store != NULL, NULL);
   if (!store_prepare (store,
-                      VISIT_COLUMNS "WHERE v.state IN ('waiting', 'in_progress')"
-                                    " ORDER BY v.scheduled_at, v.id",
+                      STORE_VISIT_COLUMNS "WHERE v.state IN ('waiting', 'in_progress')"
+                                          " ORDER BY v.scheduled_at, v.id",
                       &stmt, error))
     goto out;
-  visits = collect_visits (store, stmt, error);
+  visits = store_collect_visits (store, stmt, "list visits", error);
 out:
   sqlite3_finalize (stmt);
   return visits;
@@ -277,21 +342,10 @@ static gboolean
 insert_state_event (Store *store, const char *visit_id, const char *at, const char *state,
                     GError **error)
 {
-  sqlite3_stmt *stmt = NULL;
-  gboolean ok = FALSE;
-
-  if (!store_prepare (store,
-                      "INSERT INTO visit_events (visit_id, at, kind, state)"
-                      " VALUES (?1, ?2, 'state', ?3)",
-                      &stmt, error))
-    goto out;
-  store_bind_text (stmt, 1, visit_id);
-  store_bind_text (stmt, 2, at);
-  store_bind_text (stmt, 3, state);
-  ok = store_step_done (store, stmt, "insert state event", error);
-out:
-  sqlite3_finalize (stmt);
-  return ok;
+  return store_run (store, "insert state event",
+                    "INSERT INTO visit_events (visit_id, at, kind, state)"
+                    " VALUES (?1, ?2, 'state', ?3)",
+                    NULL, NULL, error, 3, visit_id, at, state);
 }
 
 /* Copies the person's display name into a new participant row. */
@@ -299,9 +353,9 @@ static gboolean
 insert_person_participant (Store *store, const char *visit_id, ParticipantRole role,
                            const char *person_id, const char *at, GError **error)
 {
-  sqlite3_stmt *stmt = NULL;
-  char *id = NULL;
-  gboolean ok = FALSE;
+  char *id = g_uuid_string_random ();
+  guint changed = 0;
+  gboolean ok;
   const char *sql =
     role == PARTICIPANT_PATIENT
       ? "INSERT INTO participants (id, visit_id, role, display_name, patient_id, created_at)"
@@ -309,22 +363,12 @@ insert_person_participant (Store *store, const char *visit_id, ParticipantRole r
       : "INSERT INTO participants (id, visit_id, role, display_name, staff_id, created_at)"
         " SELECT ?1, ?2, 'provider', display_name, id, ?4 FROM staff WHERE id = ?3";
 
-  if (!store_prepare (store, sql, &stmt, error))
-    goto out;
-  id = g_uuid_string_random ();
-  store_bind_text (stmt, 1, id);
-  store_bind_text (stmt, 2, visit_id);
-  store_bind_text (stmt, 3, person_id);
-  store_bind_text (stmt, 4, at);
-  if (!store_step_done (store, stmt, "insert participant", error))
-    goto out;
-  if (sqlite3_changes (store->db) != 1) {
+  ok = store_run (store, "insert participant", sql, NULL, &changed, error, 4, id, visit_id,
+                  person_id, at);
+  if (ok && changed != 1) {
     g_set_error (error, STORE_ERROR, STORE_ERROR_NOT_FOUND, "participant's person not found");
-    goto out;
+    ok = FALSE;
   }
-  ok = TRUE;
-out:
-  sqlite3_finalize (stmt);
   g_free (id);
   return ok;
 }
@@ -333,12 +377,10 @@ char *
 store_create_visit (Store *store, const char *patient_id, const char *provider_id,
                     gint64 scheduled_at_ms, GError **error)
 {
-  sqlite3_stmt *stmt = NULL;
   char *id = NULL;
   char *now = NULL;
   char *scheduled = NULL;
   char *provider_role = NULL;
-  gboolean exists = FALSE;
   gboolean ok = FALSE;
 
   g_return_val_if_fail (store != NULL, NULL);
@@ -352,12 +394,8 @@ store_create_visit (Store *store, const char *patient_id, const char *provider_i
     goto out;
   if (!store_begin (store, error))
     goto out;
-  if (!store_row_exists (store, "patients", patient_id, &exists, error))
+  if (!store_require_row (store, "patients", patient_id, "no such patient", error))
     goto out;
-  if (!exists) {
-    g_set_error (error, STORE_ERROR, STORE_ERROR_NOT_FOUND, "no such patient");
-    goto out;
-  }
   if (!store_get_staff (store, provider_id, NULL, &provider_role, error))
     goto out;
   /* Administrative staff do not hold clinical visits. */
@@ -365,18 +403,11 @@ store_create_visit (Store *store, const char *patient_id, const char *provider_i
     g_set_error (error, STORE_ERROR, STORE_ERROR_INVALID, "an admin cannot be a visit's provider");
     goto out;
   }
-  if (!store_prepare (store,
-                      "INSERT INTO visits (id, patient_id, provider_id, scheduled_at, state,"
-                      " created_at, updated_at) VALUES (?1, ?2, ?3, ?4, 'scheduled', ?5, ?5)",
-                      &stmt, error))
-    goto out;
   id = g_uuid_string_random ();
-  store_bind_text (stmt, 1, id);
-  store_bind_text (stmt, 2, patient_id);
-  store_bind_text (stmt, 3, provider_id);
-  store_bind_text (stmt, 4, scheduled);
-  store_bind_text (stmt, 5, now);
-  if (!store_step_done (store, stmt, "insert visit", error))
+  if (!store_run (store, "insert visit",
+                  "INSERT INTO visits (id, patient_id, provider_id, scheduled_at, state,"
+                  " created_at, updated_at) VALUES (?1, ?2, ?3, ?4, 'scheduled', ?5, ?5)",
+                  NULL, NULL, error, 5, id, patient_id, provider_id, scheduled, now))
     goto out;
   if (!insert_state_event (store, id, now, "scheduled", error))
     goto out;
@@ -384,15 +415,11 @@ store_create_visit (Store *store, const char *patient_id, const char *provider_i
     goto out;
   if (!insert_person_participant (store, id, PARTICIPANT_PROVIDER, provider_id, now, error))
     goto out;
-  if (!store_commit (store, error))
-    goto out;
   ok = TRUE;
 out:
-  sqlite3_finalize (stmt);
-  if (!ok) {
-    store_rollback (store);
+  ok = store_commit_or_rollback (store, ok, error);
+  if (!ok)
     g_clear_pointer (&id, g_free);
-  }
   g_free (now);
   g_free (scheduled);
   g_free (provider_role);
@@ -402,12 +429,11 @@ out:
 gboolean
 store_set_visit_state (Store *store, const char *visit_id, VisitState to, GError **error)
 {
-  sqlite3_stmt *stmt = NULL;
   char *now = NULL;
+  char *from_name = NULL;
   const char *to_name = visit_state_name (to);
   VisitState from;
   gboolean ok = FALSE;
-  int rc;
 
   g_return_val_if_fail (store != NULL, FALSE);
   if (!to_name) {
@@ -418,19 +444,10 @@ store_set_visit_state (Store *store, const char *visit_id, VisitState to, GError
     goto out;
   if (!store_begin (store, error))
     goto out;
-  if (!store_prepare (store, "SELECT state FROM visits WHERE id = ?1", &stmt, error))
+  if (!store_select_text (store, "SELECT state FROM visits WHERE id = ?1", visit_id,
+                          "read visit state", "no such visit", &from_name, error))
     goto out;
-  store_bind_text (stmt, 1, visit_id);
-  rc = sqlite3_step (stmt);
-  if (rc == SQLITE_DONE) {
-    g_set_error (error, STORE_ERROR, STORE_ERROR_NOT_FOUND, "no such visit");
-    goto out;
-  }
-  if (rc != SQLITE_ROW) {
-    store_set_sql_error (store, error, "read visit state");
-    goto out;
-  }
-  if (!visit_state_from_name ((const char *) sqlite3_column_text (stmt, 0), &from)) {
+  if (!visit_state_from_name (from_name, &from)) {
     g_set_error (error, STORE_ERROR, STORE_ERROR_SQL, "stored visit state is unknown");
     goto out;
   }
@@ -439,25 +456,16 @@ store_set_visit_state (Store *store, const char *visit_id, VisitState to, GError
                  visit_state_name (from), to_name);
     goto out;
   }
-  sqlite3_finalize (stmt);
-  stmt = NULL;
-  if (!store_prepare (store, "UPDATE visits SET state = ?2, updated_at = ?3 WHERE id = ?1", &stmt,
-                      error))
-    goto out;
-  store_bind_text (stmt, 1, visit_id);
-  store_bind_text (stmt, 2, to_name);
-  store_bind_text (stmt, 3, now);
-  if (!store_step_done (store, stmt, "update visit state", error))
+  if (!store_run (store, "update visit state",
+                  "UPDATE visits SET state = ?2, updated_at = ?3 WHERE id = ?1", NULL, NULL, error,
+                  3, visit_id, to_name, now))
     goto out;
   if (!insert_state_event (store, visit_id, now, to_name, error))
     goto out;
-  if (!store_commit (store, error))
-    goto out;
   ok = TRUE;
 out:
-  sqlite3_finalize (stmt);
-  if (!ok)
-    store_rollback (store);
+  ok = store_commit_or_rollback (store, ok, error);
+  g_free (from_name);
   g_free (now);
   return ok;
 }
@@ -466,13 +474,13 @@ gboolean
 store_record_participant_event (Store *store, const char *visit_id, const char *participant_id,
                                 const char *event, GError **error)
 {
-  sqlite3_stmt *stmt = NULL;
   char *now = NULL;
-  gboolean exists = FALSE;
+  guint changed = 0;
   gboolean ok = FALSE;
 
   g_return_val_if_fail (store != NULL, FALSE);
   if (g_strcmp0 (event, "join") != 0 && g_strcmp0 (event, "admit") != 0 &&
+      g_strcmp0 (event, "drop") != 0 && g_strcmp0 (event, "return") != 0 &&
       g_strcmp0 (event, "leave") != 0) {
     g_set_error (error, STORE_ERROR, STORE_ERROR_INVALID, "unknown participant event");
     return FALSE;
@@ -481,36 +489,22 @@ store_record_participant_event (Store *store, const char *visit_id, const char *
     goto out;
   if (!store_begin (store, error))
     goto out;
-  if (!store_row_exists (store, "visits", visit_id, &exists, error))
+  if (!store_require_row (store, "visits", visit_id, "no such visit", error))
     goto out;
-  if (!exists) {
-    g_set_error (error, STORE_ERROR, STORE_ERROR_NOT_FOUND, "no such visit");
-    goto out;
-  }
   /* Inserts only if the participant belongs to this visit. */
-  if (!store_prepare (store,
-                      "INSERT INTO visit_events (visit_id, at, kind, participant_id)"
-                      " SELECT visit_id, ?3, ?4, id FROM participants"
-                      " WHERE id = ?2 AND visit_id = ?1",
-                      &stmt, error))
+  if (!store_run (store, "insert participant event",
+                  "INSERT INTO visit_events (visit_id, at, kind, participant_id)"
+                  " SELECT visit_id, ?3, ?4, id FROM participants"
+                  " WHERE id = ?2 AND visit_id = ?1",
+                  NULL, &changed, error, 4, visit_id, participant_id, now, event))
     goto out;
-  store_bind_text (stmt, 1, visit_id);
-  store_bind_text (stmt, 2, participant_id);
-  store_bind_text (stmt, 3, now);
-  store_bind_text (stmt, 4, event);
-  if (!store_step_done (store, stmt, "insert participant event", error))
-    goto out;
-  if (sqlite3_changes (store->db) != 1) {
+  if (changed != 1) {
     g_set_error (error, STORE_ERROR, STORE_ERROR_NOT_FOUND, "no such participant in this visit");
     goto out;
   }
-  if (!store_commit (store, error))
-    goto out;
   ok = TRUE;
 out:
-  sqlite3_finalize (stmt);
-  if (!ok)
-    store_rollback (store);
+  ok = store_commit_or_rollback (store, ok, error);
   g_free (now);
   return ok;
 }
@@ -571,39 +565,38 @@ out:
 #define PARTICIPANT_COLUMNS                                                               \
   "SELECT id, visit_id, role, display_name, COALESCE(patient_id, staff_id) FROM participants "
 
+gboolean
+store_read_participant (sqlite3_stmt *stmt, int col, StoreParticipant *out, GError **error)
+{
+  StoreParticipant p = { 0 };
+
+  if (!store_participant_role_from_name ((const char *) sqlite3_column_text (stmt, col + 2),
+                                         &p.role)) {
+    g_set_error (error, STORE_ERROR, STORE_ERROR_SQL, "stored participant role is unknown");
+    return FALSE;
+  }
+  p.id = store_column_dup_text (stmt, col);
+  p.visit_id = store_column_dup_text (stmt, col + 1);
+  p.display_name = store_column_dup_text (stmt, col + 3);
+  p.person_id = store_column_dup_text (stmt, col + 4);
+  *out = p;
+  return TRUE;
+}
+
 static gboolean
 get_participant (Store *store, const char *sql, const char *arg1, const char *arg2,
                  StoreParticipant *out, GError **error)
 {
   sqlite3_stmt *stmt = NULL;
-  StoreParticipant p = { 0 };
   gboolean ok = FALSE;
-  int rc;
 
   if (!store_prepare (store, sql, &stmt, error))
     goto out;
   store_bind_text (stmt, 1, arg1);
   if (arg2)
     store_bind_text (stmt, 2, arg2);
-  rc = sqlite3_step (stmt);
-  if (rc == SQLITE_DONE) {
-    g_set_error (error, STORE_ERROR, STORE_ERROR_NOT_FOUND, "no such participant");
-    goto out;
-  }
-  if (rc != SQLITE_ROW) {
-    store_set_sql_error (store, error, "get participant");
-    goto out;
-  }
-  if (!store_participant_role_from_name ((const char *) sqlite3_column_text (stmt, 2), &p.role)) {
-    g_set_error (error, STORE_ERROR, STORE_ERROR_SQL, "stored participant role is unknown");
-    goto out;
-  }
-  p.id = store_column_dup_text (stmt, 0);
-  p.visit_id = store_column_dup_text (stmt, 1);
-  p.display_name = store_column_dup_text (stmt, 3);
-  p.person_id = store_column_dup_text (stmt, 4);
-  *out = p;
-  ok = TRUE;
+  ok = store_step_row (store, stmt, "get participant", "no such participant", error) &&
+       store_read_participant (stmt, 0, out, error);
 out:
   sqlite3_finalize (stmt);
   return ok;

@@ -7,17 +7,16 @@
 
 #include <string.h>
 
-/* Token bucket: a burst of BURST messages, refilled at RATE per second. A
- * browser sends a few dozen ICE candidates at once, nothing like this. */
-#define RATE_PER_SECOND 40.0
-#define BURST 120.0
+/* Limits come from [limits] in the config: a token bucket of message_burst
+ * messages refilled at messages_per_second (a browser sends a few dozen ICE
+ * candidates at once, nothing like the defaults), frames of max_frame_bytes,
+ * and at most send_queue_bytes waiting for a slow reader. */
 /* Messages refused for rate before the connection is closed as abusive. */
 #define MAX_DROPPED 200
-/* A client that does not read its frames cannot grow our memory forever. */
-#define MAX_QUEUED_BYTES (2 * 1024 * 1024)
 
 struct _ThWsConn {
   struct lws *wsi;
+  char *address;
   ThApp *app;
   SigConn *conn;
   GQueue out;                 /* GBytes, each with LWS_PRE bytes of headroom */
@@ -50,7 +49,7 @@ transport_send (gpointer data, const char *text)
 
   if (ws->close_when_drained)
     return;
-  if (ws->out_bytes + len > MAX_QUEUED_BYTES) {
+  if (ws->out_bytes + len > ws->app->config->send_queue_bytes) {
     g_message ("closing a signaling connection that does not read its messages");
     ws_close_now (ws, LWS_CLOSE_STATUS_POLICY_VIOLATION);
     return;
@@ -81,15 +80,26 @@ th_ws_open (ThApp *app, struct lws *wsi)
   ws->wsi = wsi;
   ws->app = app;
   ws->rx = g_byte_array_new ();
-  ws->tokens = BURST;
+  ws->tokens = app->config->message_burst;
   ws->refilled_us = g_get_monotonic_time ();
   g_queue_init (&ws->out);
   {
     /* Staff are known by the session cookie of the upgrade request. */
     g_autofree char *cookie = th_http_session_cookie (wsi);
     char address[64] = "";
+    guint n;
     lws_get_peer_simple (wsi, address, sizeof address);
+    ws->address = g_strdup (address);
+    n = GPOINTER_TO_UINT (g_hash_table_lookup (app->ws_per_address, address)) + 1;
+    g_hash_table_replace (app->ws_per_address, g_strdup (address), GUINT_TO_POINTER (n));
     ws->conn = sig_hub_connect (app->hub, &transport, ws, cookie, address);
+    if (n > app->config->connections_per_address) {
+      g_autofree char *err = sig_encode_error (SIG_ERR_BUSY,
+                                               "too many connections from your address");
+      transport_send (ws, err);
+      transport_send (ws, "{\"type\":\"bye\",\"reason\":\"too-many-connections\"}");
+      ws_close_now (ws, LWS_CLOSE_STATUS_POLICY_VIOLATION);
+    }
   }
   return ws;
 }
@@ -97,9 +107,11 @@ th_ws_open (ThApp *app, struct lws *wsi)
 static gboolean
 take_token (ThWsConn *ws)
 {
+  const ThConfig *c = ws->app->config;
   gint64 now = g_get_monotonic_time ();
 
-  ws->tokens = MIN (BURST, ws->tokens + (double) (now - ws->refilled_us) / 1e6 * RATE_PER_SECOND);
+  ws->tokens = MIN ((double) c->message_burst,
+                    ws->tokens + (double) (now - ws->refilled_us) / 1e6 * c->messages_per_second);
   ws->refilled_us = now;
   if (ws->tokens >= 1.0) {
     ws->tokens -= 1.0;
@@ -127,8 +139,8 @@ deliver (ThWsConn *ws)
   }
   if (ws->rx_oversize) {
     g_autofree char *err = g_strdup_printf ("{\"type\":\"error\",\"code\":\"too-large\","
-                                            "\"message\":\"frames are limited to %d bytes\"}",
-                                            SIG_MAX_FRAME_BYTES);
+                                            "\"message\":\"frames are limited to %u bytes\"}",
+                                            ws->app->config->max_frame_bytes);
     transport_send (ws, err);
     return;
   }
@@ -150,7 +162,7 @@ th_ws_receive (ThWsConn *ws, const void *in, size_t len)
   /* Past the cap the rest of the frame is read and thrown away: the client
    * hears "too-large" and the connection keeps working. */
   if (!ws->rx_oversize) {
-    if (ws->rx->len + len > SIG_MAX_FRAME_BYTES) {
+    if (ws->rx->len + len > ws->app->config->max_frame_bytes) {
       ws->rx_oversize = TRUE;
       g_byte_array_set_size (ws->rx, 0);
     } else {
@@ -191,6 +203,13 @@ th_ws_writeable (ThWsConn *ws)
 void
 th_ws_closed (ThWsConn *ws)
 {
+  guint n = GPOINTER_TO_UINT (g_hash_table_lookup (ws->app->ws_per_address, ws->address));
+
+  if (n > 1)
+    g_hash_table_replace (ws->app->ws_per_address, g_strdup (ws->address), GUINT_TO_POINTER (n - 1));
+  else
+    g_hash_table_remove (ws->app->ws_per_address, ws->address);
+  g_free (ws->address);
   if (ws->conn)
     sig_conn_disconnected (ws->conn);
   g_queue_clear_full (&ws->out, (GDestroyNotify) g_bytes_unref);

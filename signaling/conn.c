@@ -29,6 +29,7 @@ sig_hub_new (const SigHooks *hooks, gpointer hooks_user_data, const MediaConfig 
     hub->media_config.stun_server = g_strdup (media->stun_server);
   }
   hub->rooms = g_hash_table_new_full (g_str_hash, g_str_equal, NULL, room_free_cb);
+  hub->limits = (SigLimits) { .grace_s = 60, .media_timeout_s = 20 };
   hub->conns = g_hash_table_new (g_direct_hash, g_direct_equal);
   return hub;
 }
@@ -39,6 +40,14 @@ conn_free (SigConn *conn)
   g_free (conn->credential);
   g_free (conn->address);
   g_free (conn);
+}
+
+void
+sig_hub_set_limits (SigHub *hub, const SigLimits *limits)
+{
+  hub->limits = *limits;
+  if (hub->limits.grace_s == 0)
+    hub->limits.grace_s = 1;  /* "no grace" still lets the drop be recorded first */
 }
 
 void
@@ -168,6 +177,11 @@ handle_hello (SigConn *conn, const SigMessage *msg)
     goto out;
   }
   room = room_get_or_load (hub, &identity);
+  if (!room) {
+    conn_send_error (conn, SIG_ERR_BUSY, "the server is carrying as many visits as it allows; "
+                                          "please try again in a few minutes");
+    goto out;
+  }
   room_join (room, conn, &identity);
 
 out:
@@ -267,9 +281,8 @@ sig_conn_disconnected (SigConn *conn)
 
   conn->state = CONN_CLOSING;  /* nothing more goes to this transport */
   if (p) {
-    Room *room = p->room;
-    room_participant_gone (room, p);
-    room_maybe_free (room);
+    /* No "leave" came first: a drop, which may be followed by a return. */
+    room_participant_dropped (p->room, p);
   }
   g_hash_table_remove (hub->conns, conn);
   conn_free (conn);

@@ -45,6 +45,7 @@ sig_error_code_name (SigErrorCode code)
     case SIG_ERR_BAD_CANDIDATE: return "bad-candidate";
     case SIG_ERR_RATE_LIMITED:  return "rate-limited";
     case SIG_ERR_INTERNAL:      return "internal";
+    case SIG_ERR_BUSY:          return "busy";
     }
   /* An out-of-range code is a server bug; "internal" is the honest answer
    * to the client and keeps the wire value inside the documented set. */

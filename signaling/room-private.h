@@ -33,6 +33,9 @@ struct _Participant {
   gboolean admitted;
   gint64 waiting_since_ms;    /* 0 when not waiting */
   MediaLeg *leg;              /* the media leg while in the call */
+  guint grace_source;         /* pending "left" after a drop, or 0 */
+  guint64 rx_packets;         /* media watchdog: packets seen at the last look */
+  gint64 rx_changed_us;       /* ... and when that count last moved */
 };
 
 typedef enum {
@@ -48,6 +51,7 @@ struct _Room {
   RoomState state;
   GHashTable *participants;   /* id → Participant* (owned) */
   MediaVisit *media;          /* created when the first leg starts */
+  guint watchdog_source;      /* media timeout check while legs exist */
 };
 
 struct _SigHub {
@@ -56,6 +60,7 @@ struct _SigHub {
   MediaConfig media_config;   /* deep copy */
   GHashTable *rooms;          /* visit id → Room* (owned) */
   GHashTable *conns;          /* SigConn* set (owned) */
+  SigLimits limits;
 };
 
 const char *room_state_name (RoomState state);
@@ -75,8 +80,11 @@ void room_admit (Room *room, SigConn *by, const char *participant_id);
 void room_answer (Room *room, Participant *participant, const char *sdp);
 void room_remote_ice (Room *room, Participant *participant, guint mline, const char *candidate);
 void room_chat (Room *room, Participant *from, const char *text);
-/* The participant's connection is gone (left, or the socket closed). */
+/* The participant left (said so, or was removed): recorded as left now. */
 void room_participant_gone (Room *room, Participant *participant);
+/* The participant's connection dropped without leaving: reconnecting, with
+ * a grace period before they are recorded as left. */
+void room_participant_dropped (Room *room, Participant *participant);
 void room_end (Room *room, Participant *by);
 /* Frees rooms with nobody connected. */
 void room_maybe_free (Room *room);

@@ -210,6 +210,40 @@ participant_stop_media (Participant *p)
     media_visit_remove_leg (p->room->media, p->leg);
     p->leg = NULL;
   }
+  p->rx_packets = 0;
+  p->rx_changed_us = 0;
+}
+
+/* Every few seconds: a connected leg whose client sent nothing for the media
+ * timeout is treated as a dropped connection (the socket may outlive the
+ * network path); the client reconnects and gets a fresh leg. */
+static gboolean
+room_watchdog (gpointer data)
+{
+  Room *room = data;
+  gint64 now = g_get_monotonic_time ();
+  gint64 limit = (gint64) room->hub->limits.media_timeout_s * G_USEC_PER_SEC;
+  GHashTableIter iter;
+  gpointer value;
+
+  g_hash_table_iter_init (&iter, room->participants);
+  while (g_hash_table_iter_next (&iter, NULL, &value)) {
+    Participant *p = value;
+    MediaLegStats stats;
+    if (!p->leg || !p->conn || media_leg_get_state (p->leg) != MEDIA_LEG_CONNECTED)
+      continue;
+    media_leg_get_stats (p->leg, &stats);
+    if (stats.packets_received != p->rx_packets || p->rx_changed_us == 0) {
+      p->rx_packets = stats.packets_received;
+      p->rx_changed_us = now;
+    } else if (limit > 0 && now - p->rx_changed_us > limit) {
+      g_message ("visit %s: no media from participant %s for %u s; dropping the connection",
+                 room->visit_id, p->id, room->hub->limits.media_timeout_s);
+      conn_close_with_bye (p->conn, "media-timeout");
+      p->rx_changed_us = now;  /* once per timeout, until the socket closes */
+    }
+  }
+  return G_SOURCE_CONTINUE;
 }
 
 /* Gives a connected, admitted participant a fresh media leg; the server
@@ -233,6 +267,8 @@ participant_start_media (Participant *p)
     }
   }
   p->leg = media_visit_add_leg (room->media, p->id, &leg_callbacks, p, &error);
+  if (p->leg && !room->watchdog_source && room->hub->limits.media_timeout_s)
+    room->watchdog_source = g_timeout_add_seconds (2, room_watchdog, room);
   if (!p->leg) {
     g_warning ("visit %s: no media leg: %s", room->visit_id, error->message);
     conn_send_error (p->conn, SIG_ERR_INTERNAL, "the server could not start the video call");
@@ -248,6 +284,8 @@ room_get_or_load (SigHub *hub, const SigIdentity *identity)
 
   if (room)
     return room;
+  if (hub->limits.max_visits && g_hash_table_size (hub->rooms) >= hub->limits.max_visits)
+    return NULL;  /* the caller says "busy" */
   room = g_new0 (Room, 1);
   room->hub = hub;
   room->visit_id = g_strdup (identity->visit_id);
@@ -274,6 +312,12 @@ room_join (Room *room, SigConn *conn, const SigIdentity *identity)
   }
 
   p = g_hash_table_lookup (room->participants, identity->participant_id);
+  if (!p && room->hub->limits.max_participants &&
+      g_hash_table_size (room->participants) >= room->hub->limits.max_participants) {
+    conn_send_error (conn, SIG_ERR_BUSY, "this visit has as many participants as it allows");
+    room_maybe_free (room);
+    return;
+  }
   if (!p) {
     p = g_new0 (Participant, 1);
     p->room = room;
@@ -299,7 +343,14 @@ room_join (Room *room, SigConn *conn, const SigIdentity *identity)
 
   conn_send_take (conn, sig_encode_welcome (room->visit_id, p->role, p->id, p->display_name,
                                             room_state_name (room->state)));
-  record_event (room, p, "join");
+  if (p->grace_source) {
+    /* Back within the grace period: the same participant, a fresh leg. */
+    g_source_remove (p->grace_source);
+    p->grace_source = 0;
+    record_event (room, p, "return");
+  } else {
+    record_event (room, p, "join");
+  }
 
   if (p->role == SIG_ROLE_PROVIDER) {
     room_send_waiting (room);
@@ -314,7 +365,9 @@ room_join (Room *room, SigConn *conn, const SigIdentity *identity)
     return;
   }
 
-  p->waiting_since_ms = g_get_real_time () / 1000;
+  /* Someone returning to the waiting room keeps their place. */
+  if (p->waiting_since_ms == 0)
+    p->waiting_since_ms = g_get_real_time () / 1000;
   if (room->state == ROOM_SCHEDULED && room_set_state (room, ROOM_WAITING))
     room_broadcast_state (room);
   room_broadcast_peer_state (room, p, "waiting");
@@ -401,6 +454,11 @@ room_participant_gone (Room *room, Participant *p)
 {
   gboolean was_waiting = p->waiting_since_ms > 0 && !p->admitted;
 
+  if (p->grace_source) {
+    g_source_remove (p->grace_source);
+    p->grace_source = 0;
+  }
+
   participant_stop_media (p);
   if (p->conn) {
     p->conn->participant = NULL;
@@ -419,6 +477,39 @@ room_participant_gone (Room *room, Participant *p)
       room_broadcast_state (room);
     room_send_waiting (room);
   }
+}
+
+static gboolean
+grace_expired (gpointer data)
+{
+  Participant *p = data;
+  Room *room = p->room;
+
+  p->grace_source = 0;
+  room_participant_gone (room, p);
+  room_maybe_free (room);
+  return G_SOURCE_REMOVE;
+}
+
+void
+room_participant_dropped (Room *room, Participant *p)
+{
+  participant_stop_media (p);
+  if (p->conn) {
+    p->conn->participant = NULL;
+    p->conn = NULL;
+  }
+  if (room->state == ROOM_ENDED) {
+    record_event (room, p, "leave");
+    room_maybe_free (room);
+    return;
+  }
+  record_event (room, p, "drop");
+  room_broadcast_peer_state (room, p, "reconnecting");
+  room_send_waiting (room);
+  if (p->grace_source)
+    g_source_remove (p->grace_source);
+  p->grace_source = g_timeout_add (room->hub->limits.grace_s * 1000, grace_expired, p);
 }
 
 void
@@ -441,6 +532,8 @@ room_end (Room *room, Participant *by)
       SigConn *conn = p->conn;
       room_participant_gone (room, p);
       conn_close_with_bye (conn, "visit-ended");
+    } else if (p->grace_source) {
+      room_participant_gone (room, p);  /* was reconnecting: gone for good now */
     }
   }
   /* Nobody is attached any more: the pipeline goes to NULL now, from the
@@ -457,8 +550,8 @@ room_maybe_free (Room *room)
   g_hash_table_iter_init (&iter, room->participants);
   while (g_hash_table_iter_next (&iter, NULL, &value)) {
     Participant *p = value;
-    if (p->conn)
-      return;
+    if (p->conn || p->grace_source)
+      return;  /* someone is here, or may come back */
   }
   g_hash_table_remove (room->hub->rooms, room->visit_id);  /* calls room_free */
 }
@@ -473,9 +566,11 @@ room_free (Room *room)
   while (g_hash_table_iter_next (&iter, NULL, &value)) {
     Participant *p = value;
     participant_stop_media (p);
+    g_clear_handle_id (&p->grace_source, g_source_remove);
     if (p->conn)
       p->conn->participant = NULL;
   }
+  g_clear_handle_id (&room->watchdog_source, g_source_remove);
   g_clear_pointer (&room->media, media_visit_free);
   g_hash_table_destroy (room->participants);
   g_free (room->visit_id);

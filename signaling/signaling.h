@@ -56,6 +56,7 @@ typedef enum {
   SIG_ERR_BAD_CANDIDATE,   /* "bad-candidate": the ICE candidate was refused */
   SIG_ERR_RATE_LIMITED,    /* "rate-limited": too many messages */
   SIG_ERR_INTERNAL,        /* "internal": the server failed; not the client's fault */
+  SIG_ERR_BUSY,            /* "busy": a configured capacity limit is reached */
 } SigErrorCode;
 
 const char *sig_error_code_name (SigErrorCode code);
@@ -122,6 +123,12 @@ char *sig_encode_chat (const char *from, const char *display_name, const char *t
 char *sig_encode_bye (const char *reason);
 
 /* ------------------------------------------------------------ the rooms */
+/* A participant whose connection drops without `leave` (or whose media stops
+ * for limits.media_timeout_s) is "reconnecting": the others are told
+ * (peer-state reconnecting), the visit stays in progress, and the same link
+ * within limits.grace_s brings them back with a fresh media leg ("return");
+ * after that they are recorded as left. Hooks' participant_event events:
+ * join | admit | drop | return | leave | end. */
 
 typedef struct _SigHub SigHub;
 typedef struct _SigConn SigConn;
@@ -164,7 +171,17 @@ typedef struct {
   void (*close) (gpointer transport);
 } SigTransport;
 
+/* What the rooms allow and how long they wait; 0 means "no limit" for the
+ * counts. */
+typedef struct {
+  guint grace_s;               /* a dropped participant may return this long (default 60) */
+  guint media_timeout_s;       /* no media from a connected leg this long = a drop (default 20) */
+  guint max_visits;            /* visits with a live room at once */
+  guint max_participants;      /* participants in one visit (provider included) */
+} SigLimits;
+
 SigHub *sig_hub_new (const SigHooks *hooks, gpointer hooks_user_data, const MediaConfig *media);
+void sig_hub_set_limits (SigHub *hub, const SigLimits *limits);
 void sig_hub_free (SigHub *hub);
 guint sig_hub_active_visits (SigHub *hub);
 guint sig_hub_connection_count (SigHub *hub);

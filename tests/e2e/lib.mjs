@@ -132,8 +132,9 @@ export function spkiHash(pem) {
 // copy of the config with `[tls] self_signed = true` (and the catalog's
 // absolute path): HTTPS/WSS with the certificate the server makes on first
 // start (<data dir>/tls/cert.pem), which fetchJson, server.login and
-// browsers launched with {server} then trust.
-export async function startServer({ extraArgs = [], timeout = 20000, configPath, dataDir: keptDir, tls = false } = {}) {
+// browsers launched with {server} then trust. `port`: listen on that port
+// of 127.0.0.1 instead of a free one (a restart on the same address).
+export async function startServer({ extraArgs = [], timeout = 20000, configPath, dataDir: keptDir, tls = false, port = 0 } = {}) {
   const { bin, root } = requireEnv();
   const dataDir = keptDir || await mkdtemp(path.join(tmpdir(), 'th-data-'));
   let config = configPath || path.join(root, 'config', 'telehealth.conf');
@@ -148,7 +149,7 @@ export async function startServer({ extraArgs = [], timeout = 20000, configPath,
     }));
   }
   const args = ['--config', config,
-    '--listen', '127.0.0.1:0', '--data-dir', dataDir, '--demo', ...extraArgs];
+    '--listen', `127.0.0.1:${port}`, '--data-dir', dataDir, '--demo', ...extraArgs];
   const proc = spawn(bin, args, { stdio: ['ignore', 'pipe', 'pipe'] });
   const stdoutLines = [];
   let stderrBuf = '';
@@ -230,6 +231,7 @@ export async function startServer({ extraArgs = [], timeout = 20000, configPath,
   }
   const u = new URL(demo.patient_url);
   server.baseUrl = `${u.protocol}//${u.host}`;
+  server.port = Number(u.port);
   server.tls = u.protocol === 'https:';
   server.providerLogin = demo.provider_login || null;
   if (tls) {

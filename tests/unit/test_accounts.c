@@ -1,111 +1,11 @@
-/* test_accounts.c — staff passwords (scrypt), accounts, sessions, failed
- * sign-in throttling and visit guests, against a real database file in a
- * fresh temporary directory per test. */
-#include <string.h>
+/* test_accounts.c — staff accounts, sessions, failed sign-in throttling and
+ * visit guests, against a real database file in a fresh temporary directory
+ * per test. (The scrypt password hashes are in test_password.c.) */
+#include "store-fixture.h"
 
-#include <glib.h>
-#include <glib/gstdio.h>
-#include <sqlite3.h>
-
-#include "server/password.h"
-#include "server/store-private.h"
-#include "server/store.h"
-
-#define T0 G_GINT64_CONSTANT (1795780800000) /* 2026-11-27T12:00:00.000Z */
-#define SECOND G_GINT64_CONSTANT (1000)
-#define MINUTE (60 * SECOND)
-#define HOUR (60 * MINUTE)
-#define DAY (24 * HOUR)
 #define IDLE (15 * MINUTE)
 
-#define ASSERT_ERR(code)                                                                  \
-  do {                                                                                    \
-    g_assert_error (error, STORE_ERROR, (code));                                          \
-    g_clear_error (&error);                                                               \
-  } while (0)
-
-/* The generated-password alphabet: no 0/O, 1/l/I. */
-static const char kAlphabet[] = "23456789ABCDEFGHJKLMNPQRSTUVWXYZabcdefghijkmnopqrstuvwxyz";
-
-/* Known answers computed with Python's hashlib.scrypt (salt = bytes 0..15):
- * the stored format is standard scrypt, readable by other tools. */
-static const char kKatDefault[] =
-  "$scrypt$ln=15,r=8,p=1$AAECAwQFBgcICQoLDA0ODw$xy6UCICz8Vv/P6JqOkkUD4DOmhxN0tXSe6sQAUBxupQ";
-static const char kKatSmall[] =
-  "$scrypt$ln=10,r=1,p=1$AAECAwQFBgcICQoLDA0ODw$6lgv+XA7MWIg+yKCMWDNYJeA6igSTYE0blzQ13cpbiM";
-static const char kKatUnicode[] =
-  "$scrypt$ln=11,r=2,p=3$AAECAwQFBgcICQoLDA0ODw$5K7ukoblkAXwdwEP6hdj8mJZMtlXQJrvHIqAeE5APoU";
-
-typedef struct {
-  char *dir;
-  char *path;
-  Store *store;
-} Fixture;
-
-static void
-fixture_set_up (Fixture *f, gconstpointer data)
-{
-  GError *error = NULL;
-  (void) data;
-  f->dir = g_dir_make_tmp ("test-accounts-XXXXXX", &error);
-  g_assert_no_error (error);
-  f->path = g_build_filename (f->dir, "store.db", NULL);
-  f->store = store_open (f->path, &error);
-  g_assert_no_error (error);
-  g_assert_nonnull (f->store);
-}
-
-static void
-remove_db (const char *path)
-{
-  const char *suffixes[] = { "", "-wal", "-shm", "-journal" };
-  for (gsize i = 0; i < G_N_ELEMENTS (suffixes); i++) {
-    char *p = g_strconcat (path, suffixes[i], NULL);
-    g_remove (p);
-    g_free (p);
-  }
-}
-
-static void
-fixture_tear_down (Fixture *f, gconstpointer data)
-{
-  (void) data;
-  store_close (f->store);
-  remove_db (f->path);
-  g_assert_cmpint (g_rmdir (f->dir), ==, 0);
-  g_free (f->path);
-  g_free (f->dir);
-}
-
-static gint64
-query_int (Fixture *f, const char *sql, const char *arg)
-{
-  sqlite3_stmt *stmt = NULL;
-  gint64 v;
-  g_assert_cmpint (sqlite3_prepare_v2 (store_get_db (f->store), sql, -1, &stmt, NULL), ==,
-                   SQLITE_OK);
-  if (arg)
-    sqlite3_bind_text (stmt, 1, arg, -1, SQLITE_TRANSIENT);
-  g_assert_cmpint (sqlite3_step (stmt), ==, SQLITE_ROW);
-  v = sqlite3_column_int64 (stmt, 0);
-  sqlite3_finalize (stmt);
-  return v;
-}
-
-static char *
-query_text (Fixture *f, const char *sql, const char *arg)
-{
-  sqlite3_stmt *stmt = NULL;
-  char *v;
-  g_assert_cmpint (sqlite3_prepare_v2 (store_get_db (f->store), sql, -1, &stmt, NULL), ==,
-                   SQLITE_OK);
-  if (arg)
-    sqlite3_bind_text (stmt, 1, arg, -1, SQLITE_TRANSIENT);
-  g_assert_cmpint (sqlite3_step (stmt), ==, SQLITE_ROW);
-  v = g_strdup ((const char *) sqlite3_column_text (stmt, 0));
-  sqlite3_finalize (stmt);
-  return v;
-}
+typedef StoreFixture Fixture;
 
 static char *
 make_staff (Fixture *f, const char *name, const char *role)
@@ -128,206 +28,6 @@ make_account (Fixture *f, const char *name, const char *username)
   return id;
 }
 
-/* ============================================================ passwords */
-
-static void
-test_password_format (void)
-{
-  GError *error = NULL;
-  char *a = th_password_hash ("correct horse battery", &error);
-  char *b;
-
-  g_assert_no_error (error);
-  g_assert_true (g_regex_match_simple (
-    "^\\$scrypt\\$ln=15,r=8,p=1\\$[A-Za-z0-9+/]{22}\\$[A-Za-z0-9+/]{43}$", a, 0, 0));
-  /* A fresh random salt each time: the same password hashes differently. */
-  b = th_password_hash ("correct horse battery", &error);
-  g_assert_no_error (error);
-  g_assert_cmpstr (a, !=, b);
-  g_assert_true (th_password_verify ("correct horse battery", a, &error));
-  g_assert_true (th_password_verify ("correct horse battery", b, &error));
-  g_assert_no_error (error);
-  g_assert_null (th_password_hash (NULL, &error));
-  g_assert_nonnull (error);
-  g_clear_error (&error);
-  g_free (a);
-  g_free (b);
-}
-
-static void
-test_password_verify (void)
-{
-  GError *error = NULL;
-  char *h = th_password_hash ("pässwörd 🙂", &error);
-
-  g_assert_no_error (error);
-  g_assert_true (th_password_verify ("pässwörd 🙂", h, &error));
-  g_assert_no_error (error);
-  /* A mismatch is FALSE without an error. */
-  g_assert_false (th_password_verify ("pässwörd 🙃", h, &error));
-  g_assert_no_error (error);
-  g_assert_false (th_password_verify ("", h, &error));
-  g_assert_no_error (error);
-  g_assert_false (th_password_verify (NULL, h, &error));
-  g_assert_no_error (error);
-  g_free (h);
-
-  /* Hashes written elsewhere with standard scrypt, other parameters too. */
-  g_assert_true (th_password_verify ("correct horse battery", kKatDefault, &error));
-  g_assert_true (th_password_verify ("correct horse battery", kKatSmall, &error));
-  g_assert_true (th_password_verify ("pässwörd", kKatUnicode, &error));
-  g_assert_no_error (error);
-  g_assert_false (th_password_verify ("correct horse batterY", kKatSmall, &error));
-  g_assert_no_error (error);
-}
-
-/* Replaces the character at `pos` with `c`. */
-static char *
-with_char (const char *text, gsize pos, char c)
-{
-  char *copy = g_strdup (text);
-  g_assert_cmpuint (pos, <, strlen (copy));
-  copy[pos] = c;
-  return copy;
-}
-
-static void
-test_password_tampered (void)
-{
-  GError *error = NULL;
-  const char *salt = strstr (kKatSmall, "$AAEC");
-  const char *key = strrchr (kKatSmall, '$');
-  /* One salt character changed, then one key character: well-formed, wrong. */
-  char *bad_salt = with_char (kKatSmall, (gsize) (salt - kKatSmall) + 1, 'B');
-  char *bad_key = with_char (kKatSmall, (gsize) (key - kKatSmall) + 1, 'A');
-  /* Other parameters with the same salt and key. */
-  char *bad_params = g_strdup (kKatSmall);
-  bad_params[strlen ("$scrypt$ln=1")] = '1';
-
-  g_assert_false (th_password_verify ("correct horse battery", bad_salt, &error));
-  g_assert_no_error (error);
-  g_assert_false (th_password_verify ("correct horse battery", bad_key, &error));
-  g_assert_no_error (error);
-  g_assert_false (th_password_verify ("correct horse battery", bad_params, &error));
-  g_assert_no_error (error);
-  g_free (bad_salt);
-  g_free (bad_key);
-  g_free (bad_params);
-}
-
-static void
-test_password_malformed (void)
-{
-  const char *salt = "AAECAwQFBgcICQoLDA0ODw";
-  const char *key = "6lgv+XA7MWIg+yKCMWDNYJeA6igSTYE0blzQ13cpbiM";
-  const char *params[] = {
-    "ln=9,r=1,p=1", "ln=21,r=1,p=1", "ln=10,r=0,p=1", "ln=10,r=33,p=1", "ln=10,r=1,p=0",
-    "ln=10,r=1,p=17", "ln=+10,r=1,p=1", "ln= 10,r=1,p=1", "ln=10,p=1,r=1", "ln=10,r=1",
-    "ln=10,r=1,p=1,x=2", "N=1024,r=1,p=1", "ln=10,r=1,p=1 ", "ln=-1,r=1,p=1",
-    "ln=99999999999999999999,r=1,p=1", "ln=0x0a,r=1,p=1", "",
-  };
-  const char *texts[] = {
-    "", "scrypt", "$scrypt$", "$scrypt$ln=10,r=1,p=1$",
-    "$scrypt$ln=10,r=1,p=1$AAECAwQFBgcICQoLDA0ODw",
-    "$scrypt$ln=10,r=1,p=1$AAECAwQFBgcICQoLDA0ODw$",
-    "$scrypt$ln=10,r=1,p=1$$6lgv+XA7MWIg+yKCMWDNYJeA6igSTYE0blzQ13cpbiM",
-    /* padding, url alphabet, stray characters, short or long key, short salt */
-    "$scrypt$ln=10,r=1,p=1$AAECAwQFBgcICQoLDA0ODw==$6lgv+XA7MWIg+yKCMWDNYJeA6igSTYE0blzQ13cpbiM",
-    "$scrypt$ln=10,r=1,p=1$AAECAwQFBgcICQoLDA0ODw$6lgv-XA7MWIg-yKCMWDNYJeA6igSTYE0blzQ13cpbiM",
-    "$scrypt$ln=10,r=1,p=1$AAECAwQF BgcICQoLDA0ODw$6lgv+XA7MWIg+yKCMWDNYJeA6igSTYE0blzQ13cpbiM",
-    "$scrypt$ln=10,r=1,p=1$AAECAwQFBgcICQoLDA0ODw$6lgv+XA7MWIg+yKCMWDNYJeA6igSTYE0blzQ13cpbi",
-    "$scrypt$ln=10,r=1,p=1$AAECAwQFBgcICQoLDA0ODw$6lgv+XA7MWIg+yKCMWDNYJeA6igSTYE0blzQ13cpbiMA",
-    "$scrypt$ln=10,r=1,p=1$AAECAwQ$6lgv+XA7MWIg+yKCMWDNYJeA6igSTYE0blzQ13cpbiM",
-    /* a non-canonical last character (low bits set) */
-    "$scrypt$ln=10,r=1,p=1$AAECAwQFBgcICQoLDA0ODx$6lgv+XA7MWIg+yKCMWDNYJeA6igSTYE0blzQ13cpbiM",
-    "$scrypt$ln=10,r=1,p=1$AAECAwQFBgcICQoLDA0ODw$6lgv+XA7MWIg+yKCMWDNYJeA6igSTYE0blzQ13cpbiN",
-    "$bcrypt$ln=10,r=1,p=1$AAECAwQFBgcICQoLDA0ODw$6lgv+XA7MWIg+yKCMWDNYJeA6igSTYE0blzQ13cpbiM",
-    "scrypt$ln=10,r=1,p=1$AAECAwQFBgcICQoLDA0ODw$6lgv+XA7MWIg+yKCMWDNYJeA6igSTYE0blzQ13cpbiM",
-    "$scrypt$ln=10,r=1,p=1$AAECAwQFBgcICQoLDA0ODw$6lgv+XA7MWIg+yKCMWDNYJeA6igSTYE0blzQ13cpbiM$",
-  };
-  GError *error = NULL;
-
-  for (gsize i = 0; i < G_N_ELEMENTS (params); i++) {
-    char *text = g_strdup_printf ("$scrypt$%s$%s$%s", params[i], salt, key);
-    g_assert_false (th_password_verify ("correct horse battery", text, &error));
-    g_assert_nonnull (error);
-    g_clear_error (&error);
-    g_free (text);
-  }
-  for (gsize i = 0; i < G_N_ELEMENTS (texts); i++) {
-    g_assert_false (th_password_verify ("correct horse battery", texts[i], &error));
-    g_assert_nonnull (error);
-    g_clear_error (&error);
-  }
-  g_assert_false (th_password_verify ("x", NULL, &error));
-  g_assert_nonnull (error);
-  g_clear_error (&error);
-  /* The dummy never fails loudly, whatever it is given. */
-  th_password_verify_dummy ("anything");
-  th_password_verify_dummy (NULL);
-}
-
-static void
-test_password_generate (void)
-{
-  GHashTable *seen_chars = g_hash_table_new (g_direct_hash, g_direct_equal);
-  GHashTable *seen = g_hash_table_new_full (g_str_hash, g_str_equal, g_free, NULL);
-  GError *error = NULL;
-
-  for (int i = 0; i < 300; i++) {
-    char *pw = th_password_generate ();
-    g_assert_nonnull (pw);
-    g_assert_cmpuint (strlen (pw), ==, 20);
-    for (const char *c = pw; *c; c++) {
-      g_assert_nonnull (strchr (kAlphabet, *c));
-      g_assert_null (strchr ("0O1lI", *c));
-      g_hash_table_add (seen_chars, GINT_TO_POINTER ((int) *c));
-    }
-    g_assert_true (th_password_acceptable (pw, &error));
-    g_assert_no_error (error);
-    /* 300 draws of ~117 bits: any repeat means the generator is broken. */
-    g_assert_false (g_hash_table_contains (seen, pw));
-    g_hash_table_add (seen, pw);
-  }
-  /* 6000 characters: every one of the 57 shows up (each ~105 times). */
-  g_assert_cmpuint (g_hash_table_size (seen_chars), ==, strlen (kAlphabet));
-  g_hash_table_unref (seen_chars);
-  g_hash_table_unref (seen);
-}
-
-static void
-test_password_acceptable (void)
-{
-  GError *error = NULL;
-  char *s256 = g_strnfill (256, 'x');
-  char *s257 = g_strnfill (257, 'x');
-  GString *e256 = g_string_new (NULL);
-  const char *refused[] = { NULL, "", "1234567", "ééééééé", "abc\xff" "defgh" };
-
-  for (int i = 0; i < 256; i++)
-    g_string_append (e256, "é");   /* 256 characters, 512 bytes */
-  g_assert_true (th_password_acceptable ("12345678", &error));
-  g_assert_true (th_password_acceptable ("éééééééé", &error));
-  g_assert_true (th_password_acceptable (s256, &error));
-  g_assert_true (th_password_acceptable (e256->str, &error));
-  g_assert_no_error (error);
-  for (gsize i = 0; i < G_N_ELEMENTS (refused); i++) {
-    g_assert_false (th_password_acceptable (refused[i], &error));
-    g_assert_nonnull (error);
-    g_clear_error (&error);
-  }
-  g_assert_false (th_password_acceptable (s257, &error));
-  g_assert_nonnull (error);
-  g_clear_error (&error);
-  g_string_append (e256, "é");
-  g_assert_false (th_password_acceptable (e256->str, &error));
-  g_assert_nonnull (error);
-  g_clear_error (&error);
-  g_free (s256);
-  g_free (s257);
-  g_string_free (e256, TRUE);
-}
-
 /* ============================================================ schema */
 
 static void
@@ -343,12 +43,14 @@ test_schema (Fixture *f, gconstpointer data)
   /* 3 adds accounts; later issues may add more after it. */
   g_assert_cmpint (store_latest_schema_version (), >=, 3);
   g_assert_cmpint (store_schema_version (f->store), ==, store_latest_schema_version ());
-  g_assert_cmpint (query_int (f, "SELECT count(*) FROM sqlite_master WHERE type = 'table' AND name"
-                                 " IN ('staff_credentials', 'sessions', 'login_failures')", NULL),
+  g_assert_cmpint (count_rows (f->store, "SELECT count(*) FROM sqlite_master WHERE type = 'table'"
+                                         " AND name IN ('staff_credentials', 'sessions',"
+                                         " 'login_failures')"),
                    ==, 3);
-  g_assert_cmpint (query_int (f, "SELECT count(*) FROM sqlite_master WHERE type = 'index' AND name"
-                                 " IN ('login_failures_by_username', 'login_failures_by_address')",
-                              NULL), ==, 2);
+  g_assert_cmpint (count_rows (f->store, "SELECT count(*) FROM sqlite_master WHERE type = 'index'"
+                                         " AND name IN ('login_failures_by_username',"
+                                         " 'login_failures_by_address')"),
+                   ==, 2);
 
   /* A schema-2 file with a staff member upgrades in place. */
   g_assert_cmpint (sqlite3_open (path, &db), ==, SQLITE_OK);
@@ -420,7 +122,7 @@ test_credentials (Fixture *f, gconstpointer data)
   g_assert_true (store_set_staff_credentials (f->store, lee, "dr.lee", "$scrypt$h2", &error));
   g_assert_true (store_set_staff_credentials (f->store, kim, max_name, "$scrypt$k", &error));
   g_assert_no_error (error);
-  g_assert_cmpint (query_int (f, "SELECT count(*) FROM staff_credentials", NULL), ==, 2);
+  g_assert_cmpint (count_rows (f->store, "SELECT count(*) FROM staff_credentials"), ==, 2);
 
   g_assert_false (store_find_staff_by_username (f->store, "nobody", NULL, NULL, &error));
   ASSERT_ERR (STORE_ERROR_NOT_FOUND);
@@ -490,27 +192,28 @@ test_session_lifecycle (Fixture *f, gconstpointer data)
   g_assert_true (g_regex_match_simple ("^[A-Za-z0-9_-]{43}$", sid, 0, 0));
 
   /* The database holds SHA-256 of the id, never the id. */
-  g_assert_cmpint (query_int (f, "SELECT length(id_hash) FROM sessions", NULL), ==, 32);
+  g_assert_cmpint (count_rows (f->store, "SELECT length(id_hash) FROM sessions"), ==, 32);
   sha = g_compute_checksum_for_string (G_CHECKSUM_SHA256, sid, -1);
-  hex = query_text (f, "SELECT lower(hex(id_hash)) FROM sessions", NULL);
+  hex = query_text (store_get_db (f->store), "SELECT lower(hex(id_hash)) FROM sessions", NULL);
   g_assert_cmpstr (hex, ==, sha);
-  g_assert_cmpint (query_int (f, "SELECT count(*) FROM sessions WHERE instr(CAST(id_hash AS TEXT),"
-                                 " ?1) OR instr(staff_id, ?1) OR instr(address, ?1)"
-                                 " OR instr(created_at, ?1)", sid), ==, 0);
+  g_assert_cmpint (query_int (store_get_db (f->store),
+                              "SELECT count(*) FROM sessions WHERE instr(CAST(id_hash AS TEXT),"
+                              " ?1) OR instr(staff_id, ?1) OR instr(address, ?1)"
+                              " OR instr(created_at, ?1)", sid), ==, 0);
 
   /* Live: resolving marks it active at that time. */
   who = store_resolve_session (f->store, sid, T0 + 10 * MINUTE, IDLE, &error);
   g_assert_no_error (error);
   g_assert_cmpstr (who, ==, lee);
   g_clear_pointer (&who, g_free);
-  seen = query_text (f, "SELECT last_seen_at FROM sessions", NULL);
+  seen = query_text (store_get_db (f->store), "SELECT last_seen_at FROM sessions", NULL);
   g_assert_cmpstr (seen, ==, "2026-11-27T12:10:00.000Z");
   g_clear_pointer (&seen, g_free);
   /* An older clock reading does not move it back. */
   who = store_resolve_session (f->store, sid, T0 + 5 * MINUTE, IDLE, &error);
   g_assert_cmpstr (who, ==, lee);
   g_clear_pointer (&who, g_free);
-  seen = query_text (f, "SELECT last_seen_at FROM sessions", NULL);
+  seen = query_text (store_get_db (f->store), "SELECT last_seen_at FROM sessions", NULL);
   g_assert_cmpstr (seen, ==, "2026-11-27T12:10:00.000Z");
   g_clear_pointer (&seen, g_free);
   /* Exactly the idle time is still live. */
@@ -523,7 +226,7 @@ test_session_lifecycle (Fixture *f, gconstpointer data)
   g_assert_null (store_resolve_session (f->store, sid, T0 + 10 * MINUTE + 2 * IDLE + 1, IDLE,
                                         &error));
   ASSERT_ERR (STORE_ERROR_EXPIRED);
-  seen = query_text (f, "SELECT end_reason FROM sessions", NULL);
+  seen = query_text (store_get_db (f->store), "SELECT end_reason FROM sessions", NULL);
   g_assert_cmpstr (seen, ==, "idle");
   g_clear_pointer (&seen, g_free);
   g_assert_null (store_resolve_session (f->store, sid, T0 + 10 * MINUTE + 2 * IDLE + 2, IDLE,
@@ -547,7 +250,7 @@ test_session_lifecycle (Fixture *f, gconstpointer data)
   ASSERT_ERR (STORE_ERROR_NOT_FOUND);
   g_assert_null (store_create_session (f->store, lee, NULL, -1, &error));
   ASSERT_ERR (STORE_ERROR_INVALID);
-  g_assert_cmpint (query_int (f, "SELECT count(*) FROM sessions", NULL), ==, 1);
+  g_assert_cmpint (count_rows (f->store, "SELECT count(*) FROM sessions"), ==, 1);
 
   g_free (sid);
   g_free (sha);
@@ -598,10 +301,10 @@ test_session_end (Fixture *f, gconstpointer data)
   who = store_resolve_session (f->store, k1, T0 + 1, IDLE, &error);
   g_assert_no_error (error);
   g_assert_cmpstr (who, ==, kim);
-  g_assert_cmpint (query_int (f, "SELECT count(*) FROM sessions WHERE end_reason = 'logout'", NULL),
-                   ==, 1);
-  g_assert_cmpint (query_int (f, "SELECT count(*) FROM sessions WHERE end_reason ="
-                                 " 'password-reset'", NULL), ==, 2);
+  g_assert_cmpint (count_rows (f->store, "SELECT count(*) FROM sessions"
+                                         " WHERE end_reason = 'logout'"), ==, 1);
+  g_assert_cmpint (count_rows (f->store, "SELECT count(*) FROM sessions WHERE end_reason ="
+                                         " 'password-reset'"), ==, 2);
   g_free (who);
   g_free (s1);
   g_free (s2);
@@ -628,8 +331,8 @@ test_disabled_account (Fixture *f, gconstpointer data)
   g_assert_true (store_get_staff_account (f->store, lee, &a, &error));
   g_assert_true (a.disabled);
   store_staff_account_clear (&a);
-  g_assert_cmpint (query_int (f, "SELECT count(*) FROM sessions WHERE end_reason = 'disabled'",
-                              NULL), ==, 1);
+  g_assert_cmpint (count_rows (f->store, "SELECT count(*) FROM sessions"
+                                         " WHERE end_reason = 'disabled'"), ==, 1);
   g_assert_null (store_resolve_session (f->store, s1, T0 + 1, IDLE, &error));
   ASSERT_ERR (STORE_ERROR_NOT_FOUND);
   g_assert_null (store_create_session (f->store, lee, NULL, T0, &error));
@@ -720,7 +423,7 @@ test_login_failures (Fixture *f, gconstpointer data)
   /* Rows a month old are pruned when new failures come in. */
   g_assert_true (store_record_login_failure (f->store, "carol", NULL, T0 + 31 * DAY, &error));
   g_assert_no_error (error);
-  g_assert_cmpint (query_int (f, "SELECT count(*) FROM login_failures", NULL), ==, 1);
+  g_assert_cmpint (count_rows (f->store, "SELECT count(*) FROM login_failures"), ==, 1);
 }
 
 /* ============================================================ guests */
@@ -801,8 +504,9 @@ test_guests (Fixture *f, gconstpointer data)
   store_participant_clear (&p);
   /* Revoking again changes nothing (the first time stays recorded). */
   g_assert_true (store_revoke_participant_tokens (f->store, guest, &error));
-  g_assert_cmpint (query_int (f, "SELECT count(DISTINCT revoked_at) FROM join_tokens"
-                                 " WHERE participant_id = ?1", guest), ==, 1);
+  g_assert_cmpint (query_int (store_get_db (f->store),
+                              "SELECT count(DISTINCT revoked_at) FROM join_tokens"
+                              " WHERE participant_id = ?1", guest), ==, 1);
   g_assert_false (store_revoke_participant_tokens (f->store, "nobody", &error));
   ASSERT_ERR (STORE_ERROR_NOT_FOUND);
 
@@ -845,14 +549,8 @@ main (int argc, char **argv)
 {
   g_test_init (&argc, &argv, NULL);
 
-  g_test_add_func ("/password/format", test_password_format);
-  g_test_add_func ("/password/verify", test_password_verify);
-  g_test_add_func ("/password/tampered", test_password_tampered);
-  g_test_add_func ("/password/malformed", test_password_malformed);
-  g_test_add_func ("/password/generate", test_password_generate);
-  g_test_add_func ("/password/acceptable", test_password_acceptable);
-
-#define ADD(path, fn) g_test_add (path, Fixture, NULL, fixture_set_up, fn, fixture_tear_down)
+#define ADD(path, fn)                                                                     \
+  g_test_add (path, Fixture, NULL, store_fixture_set_up, fn, store_fixture_tear_down)
   ADD ("/accounts/schema", test_schema);
   ADD ("/accounts/credentials", test_credentials);
   ADD ("/sessions/lifecycle", test_session_lifecycle);

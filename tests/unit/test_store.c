@@ -1,58 +1,9 @@
-/* test_store.c — the sqlite store against a real database file in a fresh
- * temporary directory per test. */
-#include <string.h>
+/* test_store.c — the sqlite store (schema, time text, people, visits and
+ * their timeline) against a real database file in a fresh temporary
+ * directory per test. The tokens are in test_tokens.c. */
+#include "store-fixture.h"
 
-#include <glib.h>
-#include <glib/gstdio.h>
-#include <sqlite3.h>
-
-#include "server/store-private.h"
-#include "server/store.h"
-
-#define T0 G_GINT64_CONSTANT (1795780800000) /* 2026-11-27T12:00:00.000Z */
-#define HOUR G_GINT64_CONSTANT (3600000)
-
-/* Checks and clears the GError named `error` in the calling scope. */
-#define ASSERT_ERR(code)                                                                  \
-  do {                                                                                    \
-    g_assert_error (error, STORE_ERROR, (code));                                          \
-    g_clear_error (&error);                                                               \
-  } while (0)
-
-typedef struct {
-  char *dir;
-  char *path;
-  Store *store;
-} Fixture;
-
-static void
-fixture_set_up (Fixture *f, gconstpointer data)
-{
-  GError *error = NULL;
-  (void) data;
-  f->dir = g_dir_make_tmp ("test-store-XXXXXX", &error);
-  g_assert_no_error (error);
-  f->path = g_build_filename (f->dir, "store.db", NULL);
-  f->store = store_open (f->path, &error);
-  g_assert_no_error (error);
-  g_assert_nonnull (f->store);
-}
-
-static void
-fixture_tear_down (Fixture *f, gconstpointer data)
-{
-  const char *suffixes[] = { "", "-wal", "-shm", "-journal" };
-  (void) data;
-  store_close (f->store);
-  for (gsize i = 0; i < G_N_ELEMENTS (suffixes); i++) {
-    char *p = g_strconcat (f->path, suffixes[i], NULL);
-    g_remove (p);
-    g_free (p);
-  }
-  g_assert_cmpint (g_rmdir (f->dir), ==, 0);
-  g_free (f->path);
-  g_free (f->dir);
-}
+typedef StoreFixture Fixture;
 
 static void
 reopen (Fixture *f)
@@ -62,71 +13,6 @@ reopen (Fixture *f)
   f->store = store_open (f->path, &error);
   g_assert_no_error (error);
   g_assert_nonnull (f->store);
-}
-
-/* ------------------------------------------------------------ raw sql helpers */
-
-static gint64
-query_int (sqlite3 *db, const char *sql, const char *arg)
-{
-  sqlite3_stmt *stmt = NULL;
-  gint64 v;
-  g_assert_cmpint (sqlite3_prepare_v2 (db, sql, -1, &stmt, NULL), ==, SQLITE_OK);
-  if (arg)
-    sqlite3_bind_text (stmt, 1, arg, -1, SQLITE_TRANSIENT);
-  g_assert_cmpint (sqlite3_step (stmt), ==, SQLITE_ROW);
-  v = sqlite3_column_int64 (stmt, 0);
-  sqlite3_finalize (stmt);
-  return v;
-}
-
-static char *
-query_text (sqlite3 *db, const char *sql, const char *arg)
-{
-  sqlite3_stmt *stmt = NULL;
-  char *v;
-  g_assert_cmpint (sqlite3_prepare_v2 (db, sql, -1, &stmt, NULL), ==, SQLITE_OK);
-  if (arg)
-    sqlite3_bind_text (stmt, 1, arg, -1, SQLITE_TRANSIENT);
-  g_assert_cmpint (sqlite3_step (stmt), ==, SQLITE_ROW);
-  v = g_strdup ((const char *) sqlite3_column_text (stmt, 0));
-  sqlite3_finalize (stmt);
-  return v;
-}
-
-static gint64
-count (Fixture *f, const char *sql)
-{
-  return query_int (store_get_db (f->store), sql, NULL);
-}
-
-/* ------------------------------------------------------------ common data */
-
-typedef struct {
-  char *provider;
-  char *patient;
-  char *visit;
-} Visit;
-
-static void
-make_visit (Fixture *f, Visit *v, gint64 at)
-{
-  GError *error = NULL;
-  v->provider = store_create_staff (f->store, "Dr. Rivera", "psychiatrist", &error);
-  g_assert_no_error (error);
-  v->patient = store_create_patient (f->store, "Alex Example", &error);
-  g_assert_no_error (error);
-  v->visit = store_create_visit (f->store, v->patient, v->provider, at, &error);
-  g_assert_no_error (error);
-  g_assert_nonnull (v->visit);
-}
-
-static void
-visit_clear (Visit *v)
-{
-  g_free (v->provider);
-  g_free (v->patient);
-  g_free (v->visit);
 }
 
 /* ------------------------------------------------------------ schema */
@@ -157,7 +43,8 @@ test_schema_reopen (Fixture *f, gconstpointer data)
   g_assert_cmpint (store_schema_version (f->store), ==, store_latest_schema_version ());
   reopen (f);
   g_assert_cmpint (store_schema_version (f->store), ==, store_latest_schema_version ());
-  g_assert_cmpint (count (f, "SELECT count(*) FROM sqlite_master WHERE name = 'staff'"), ==, 1);
+  g_assert_cmpint (count_rows (f->store, "SELECT count(*) FROM sqlite_master WHERE name = 'staff'"),
+                   ==, 1);
 }
 
 static void
@@ -311,8 +198,8 @@ test_people (Fixture *f, gconstpointer data)
   ASSERT_ERR (STORE_ERROR_INVALID);
   g_assert_null (store_create_patient (f->store, NULL, &error));
   ASSERT_ERR (STORE_ERROR_INVALID);
-  g_assert_cmpint (count (f, "SELECT count(*) FROM staff"), ==, 1);
-  g_assert_cmpint (count (f, "SELECT count(*) FROM patients"), ==, 1);
+  g_assert_cmpint (count_rows (f->store, "SELECT count(*) FROM staff"), ==, 1);
+  g_assert_cmpint (count_rows (f->store, "SELECT count(*) FROM patients"), ==, 1);
 
   g_free (staff);
   g_free (patient);
@@ -331,7 +218,7 @@ test_visit_create (Fixture *f, gconstpointer data)
   char *admin, *id;
   (void) data;
 
-  make_visit (f, &vis, T0);
+  make_visit (f->store, &vis, T0);
   g_assert_true (store_get_visit (f->store, vis.visit, &v, &error));
   g_assert_no_error (error);
   g_assert_cmpstr (v.id, ==, vis.visit);
@@ -389,9 +276,9 @@ test_visit_create (Fixture *f, gconstpointer data)
   g_assert_null (store_create_visit (f->store, vis.patient, admin, T0, &error));
   ASSERT_ERR (STORE_ERROR_INVALID);
   g_free (admin);
-  g_assert_cmpint (count (f, "SELECT count(*) FROM visits"), ==, 1);
-  g_assert_cmpint (count (f, "SELECT count(*) FROM participants"), ==, 2);
-  g_assert_cmpint (count (f, "SELECT count(*) FROM visit_events"), ==, 1);
+  g_assert_cmpint (count_rows (f->store, "SELECT count(*) FROM visits"), ==, 1);
+  g_assert_cmpint (count_rows (f->store, "SELECT count(*) FROM participants"), ==, 2);
+  g_assert_cmpint (count_rows (f->store, "SELECT count(*) FROM visit_events"), ==, 1);
 
   g_assert_false (store_get_visit (f->store, "no-visit", &v, &error));
   ASSERT_ERR (STORE_ERROR_NOT_FOUND);
@@ -409,7 +296,7 @@ test_visit_list_window (Fixture *f, gconstpointer data)
   char *other, *v2, *v3, *v4, *v5;
   (void) data;
 
-  make_visit (f, &a, T0 + 2 * HOUR); /* provider's second visit of the day */
+  make_visit (f->store, &a, T0 + 2 * HOUR); /* provider's second visit of the day */
   other = store_create_staff (f->store, "Dr. Other", "pcp", &error);
   v2 = store_create_visit (f->store, a.patient, a.provider, T0, &error);
   v3 = store_create_visit (f->store, a.patient, a.provider, T0 + 24 * HOUR, &error);
@@ -502,7 +389,7 @@ test_visit_transitions (Fixture *f, gconstpointer data)
   sqlite3 *db = store_get_db (f->store);
   (void) data;
 
-  make_visit (f, &a, T0);
+  make_visit (f->store, &a, T0);
   g_assert_true (store_set_visit_state (f->store, a.visit, VISIT_WAITING, &error));
   g_assert_no_error (error);
   g_assert_true (store_set_visit_state (f->store, a.visit, VISIT_SCHEDULED, &error));
@@ -536,7 +423,7 @@ test_visit_transitions (Fixture *f, gconstpointer data)
   g_assert_true (store_get_visit (f->store, a.visit, &v, &error));
   g_assert_cmpint (v.state, ==, VISIT_ENDED);
   store_visit_clear (&v);
-  g_assert_cmpint (count (f, "SELECT count(*) FROM visit_events"), ==, 6);
+  g_assert_cmpint (count_rows (f->store, "SELECT count(*) FROM visit_events"), ==, 6);
 
   g_assert_false (store_set_visit_state (f->store, "no-visit", VISIT_ENDED, &error));
   ASSERT_ERR (STORE_ERROR_NOT_FOUND);
@@ -558,12 +445,13 @@ test_visit_timeline (Fixture *f, gconstpointer data)
     { "state", "scheduled", NULL }, { "join", NULL, "patient" },
     { "state", "waiting", NULL },   { "join", NULL, "provider" },
     { "admit", NULL, "patient" },   { "state", "in_progress", NULL },
+    { "drop", NULL, "patient" },    { "return", NULL, "patient" },
     { "leave", NULL, "patient" },   { "state", "ended", NULL },
   };
   (void) data;
 
-  make_visit (f, &a, T0);
-  make_visit (f, &b, T0);
+  make_visit (f->store, &a, T0);
+  make_visit (f->store, &b, T0);
   g_assert_true (store_find_visit_participant (f->store, a.visit, PARTICIPANT_PATIENT, &patient,
                                                &error));
   g_assert_true (store_find_visit_participant (f->store, a.visit, PARTICIPANT_PROVIDER, &provider,
@@ -580,6 +468,9 @@ test_visit_timeline (Fixture *f, gconstpointer data)
   g_assert_cmpstr (((StoreVisit *) open->pdata[0])->id, ==, a.visit);
   g_ptr_array_unref (open);
 
+  /* A dropped connection that comes back within the grace period. */
+  g_assert_true (store_record_participant_event (f->store, a.visit, patient.id, "drop", &error));
+  g_assert_true (store_record_participant_event (f->store, a.visit, patient.id, "return", &error));
   g_assert_true (store_record_participant_event (f->store, a.visit, patient.id, "leave", &error));
   g_assert_true (store_set_visit_state (f->store, a.visit, VISIT_ENDED, &error));
   g_assert_no_error (error);
@@ -636,7 +527,7 @@ test_survives_reopen (Fixture *f, gconstpointer data)
   GPtrArray *open;
   (void) data;
 
-  make_visit (f, &a, T0);
+  make_visit (f->store, &a, T0);
   g_assert_true (store_set_visit_state (f->store, a.visit, VISIT_WAITING, &error));
   g_assert_true (store_find_visit_participant (f->store, a.visit, PARTICIPANT_PATIENT, &p, &error));
   token = store_issue_join_token (f->store, p.id, T0 - HOUR, T0 + HOUR, &error);
@@ -665,256 +556,11 @@ test_survives_reopen (Fixture *f, gconstpointer data)
   visit_clear (&a);
 }
 
-/* ------------------------------------------------------------ tokens */
-
-static gboolean
-token_charset_ok (const char *t)
-{
-  for (; *t; t++)
-    if (!g_ascii_isalnum (*t) && *t != '-' && *t != '_')
-      return FALSE;
-  return TRUE;
-}
-
-static gboolean
-file_contains (const char *path, const char *needle)
-{
-  char *data = NULL;
-  gsize len = 0;
-  gboolean found;
-  if (!g_file_get_contents (path, &data, &len, NULL))
-    return FALSE;
-  found = memmem (data, len, needle, strlen (needle)) != NULL;
-  g_free (data);
-  return found;
-}
-
-/* The token is stored only as its SHA-256: check every row of `table` and
- * the raw database and WAL files. */
-static void
-assert_token_not_stored (Fixture *f, const char *table_sql, const char *token)
-{
-  sqlite3 *db = store_get_db (f->store);
-  sqlite3_stmt *stmt = NULL;
-  guint8 want[32];
-  gsize want_len = sizeof want;
-  gboolean found_hash = FALSE;
-  GChecksum *sum = g_checksum_new (G_CHECKSUM_SHA256);
-  char *wal;
-
-  g_checksum_update (sum, (const guchar *) token, -1);
-  g_checksum_get_digest (sum, want, &want_len);
-  g_checksum_free (sum);
-
-  g_assert_cmpint (sqlite3_prepare_v2 (db, table_sql, -1, &stmt, NULL), ==, SQLITE_OK);
-  while (sqlite3_step (stmt) == SQLITE_ROW) {
-    g_assert_cmpint (sqlite3_column_type (stmt, 0), ==, SQLITE_BLOB);
-    g_assert_cmpint (sqlite3_column_bytes (stmt, 0), ==, 32);
-    if (memcmp (sqlite3_column_blob (stmt, 0), want, 32) == 0)
-      found_hash = TRUE;
-    for (int c = 0; c < sqlite3_column_count (stmt); c++) {
-      const char *text = (const char *) sqlite3_column_text (stmt, c);
-      if (text && sqlite3_column_type (stmt, c) == SQLITE_TEXT)
-        g_assert_null (strstr (text, token));
-    }
-  }
-  sqlite3_finalize (stmt);
-  g_assert_true (found_hash);
-
-  g_assert_false (file_contains (f->path, token));
-  wal = g_strconcat (f->path, "-wal", NULL);
-  g_assert_false (file_contains (wal, token));
-  g_free (wal);
-}
-
-static void
-assert_join_error (Fixture *f, const char *token, gint64 now, int code)
-{
-  GError *error = NULL;
-  StoreParticipant p = { 0 };
-  g_assert_false (store_resolve_join_token (f->store, token, now, &p, &error));
-  g_assert_error (error, STORE_ERROR, code);
-  g_assert_null (p.id);
-  g_clear_error (&error);
-}
-
-static void
-test_join_tokens (Fixture *f, gconstpointer data)
-{
-  GError *error = NULL;
-  StoreParticipant pat = { 0 }, p = { 0 };
-  Visit a;
-  char *token, *other, *revoked, *too_long, *hash_hex;
-  sqlite3 *db = store_get_db (f->store);
-  (void) data;
-
-  make_visit (f, &a, T0);
-  g_assert_true (store_find_visit_participant (f->store, a.visit, PARTICIPANT_PATIENT, &pat, &error));
-  token = store_issue_join_token (f->store, pat.id, T0 - HOUR, T0 + HOUR, &error);
-  g_assert_no_error (error);
-  g_assert_nonnull (token);
-  g_assert_cmpuint (strlen (token), ==, 43);
-  g_assert_true (token_charset_ok (token));
-
-  g_assert_true (store_resolve_join_token (f->store, token, T0, &p, &error));
-  g_assert_no_error (error);
-  g_assert_cmpstr (p.id, ==, pat.id);
-  g_assert_cmpstr (p.visit_id, ==, a.visit);
-  g_assert_cmpint (p.role, ==, PARTICIPANT_PATIENT);
-  g_assert_cmpstr (p.display_name, ==, "Alex Example");
-  g_assert_cmpstr (p.person_id, ==, a.patient);
-  store_participant_clear (&p);
-
-  /* The window is inclusive at both ends. */
-  g_assert_true (store_resolve_join_token (f->store, token, T0 - HOUR, &p, &error));
-  store_participant_clear (&p);
-  g_assert_true (store_resolve_join_token (f->store, token, T0 + HOUR, &p, &error));
-  store_participant_clear (&p);
-  assert_join_error (f, token, T0 - HOUR - 1, STORE_ERROR_EXPIRED);
-  assert_join_error (f, token, T0 + HOUR + 1, STORE_ERROR_EXPIRED);
-
-  /* Wrong and malformed tokens. */
-  other = g_strdup (token);
-  other[0] = other[0] == 'A' ? 'B' : 'A';
-  assert_join_error (f, other, T0, STORE_ERROR_NOT_FOUND);
-  assert_join_error (f, "", T0, STORE_ERROR_NOT_FOUND);
-  assert_join_error (f, NULL, T0, STORE_ERROR_NOT_FOUND);
-  assert_join_error (f, "abc def", T0, STORE_ERROR_NOT_FOUND);
-  assert_join_error (f, "abc=", T0, STORE_ERROR_NOT_FOUND);
-  assert_join_error (f, "' OR 1=1 --", T0, STORE_ERROR_NOT_FOUND);
-  too_long = g_strnfill (257, 'A');
-  assert_join_error (f, too_long, T0, STORE_ERROR_NOT_FOUND);
-  memcpy (too_long, token, 43);
-  too_long[43] = '\0';
-  g_assert_true (store_resolve_join_token (f->store, too_long, T0, &p, &error));
-  store_participant_clear (&p);
-  g_free (too_long);
-
-  /* A revoked token is as good as unknown. */
-  revoked = store_issue_join_token (f->store, pat.id, T0 - HOUR, T0 + HOUR, &error);
-  g_assert_no_error (error);
-  g_assert_cmpstr (revoked, !=, token);
-  {
-    GChecksum *sum = g_checksum_new (G_CHECKSUM_SHA256);
-    g_checksum_update (sum, (const guchar *) revoked, -1);
-    hash_hex = g_strdup (g_checksum_get_string (sum));
-    g_checksum_free (sum);
-  }
-  g_assert_cmpint (query_int (db, "UPDATE join_tokens SET revoked_at = 'x'"
-                                  " WHERE hex(token_hash) = upper(?1) RETURNING 1", hash_hex),
-                   ==, 1);
-  assert_join_error (f, revoked, T0, STORE_ERROR_NOT_FOUND);
-  g_assert_true (store_resolve_join_token (f->store, token, T0, &p, &error));
-  store_participant_clear (&p);
-
-  /* Bad issues. */
-  g_assert_null (store_issue_join_token (f->store, pat.id, T0 + 1, T0, &error));
-  ASSERT_ERR (STORE_ERROR_INVALID);
-  g_assert_null (store_issue_join_token (f->store, "no-participant", T0, T0 + 1, &error));
-  ASSERT_ERR (STORE_ERROR_NOT_FOUND);
-  g_assert_cmpint (count (f, "SELECT count(*) FROM join_tokens"), ==, 2);
-
-  assert_token_not_stored (f, "SELECT * FROM join_tokens", token);
-  assert_token_not_stored (f, "SELECT * FROM join_tokens", revoked);
-
-  g_free (hash_hex);
-  g_free (revoked);
-  g_free (other);
-  g_free (token);
-  store_participant_clear (&pat);
-  visit_clear (&a);
-}
-
-static void
-test_console_tokens (Fixture *f, gconstpointer data)
-{
-  GError *error = NULL;
-  Visit a;
-  char *token, *staff, *other;
-  (void) data;
-
-  make_visit (f, &a, T0);
-  token = store_issue_console_token (f->store, a.provider, T0 + HOUR, &error);
-  g_assert_no_error (error);
-  g_assert_cmpuint (strlen (token), ==, 43);
-  g_assert_true (token_charset_ok (token));
-
-  staff = store_resolve_console_token (f->store, token, T0, &error);
-  g_assert_no_error (error);
-  g_assert_cmpstr (staff, ==, a.provider);
-  g_free (staff);
-  staff = store_resolve_console_token (f->store, token, T0 + HOUR, &error);
-  g_assert_cmpstr (staff, ==, a.provider);
-  g_free (staff);
-
-  g_assert_null (store_resolve_console_token (f->store, token, T0 + HOUR + 1, &error));
-  ASSERT_ERR (STORE_ERROR_EXPIRED);
-  other = g_strdup (token);
-  other[42] = other[42] == 'A' ? 'B' : 'A';
-  g_assert_null (store_resolve_console_token (f->store, other, T0, &error));
-  ASSERT_ERR (STORE_ERROR_NOT_FOUND);
-  g_assert_null (store_resolve_console_token (f->store, "not a token!", T0, &error));
-  ASSERT_ERR (STORE_ERROR_NOT_FOUND);
-  g_assert_null (store_resolve_console_token (f->store, NULL, T0, &error));
-  ASSERT_ERR (STORE_ERROR_NOT_FOUND);
-
-  /* A join token is not a console token. */
-  {
-    StoreParticipant p = { 0 };
-    char *join;
-    g_assert_true (store_find_visit_participant (f->store, a.visit, PARTICIPANT_PROVIDER, &p,
-                                                 &error));
-    join = store_issue_join_token (f->store, p.id, T0, T0 + HOUR, &error);
-    g_assert_null (store_resolve_console_token (f->store, join, T0, &error));
-    ASSERT_ERR (STORE_ERROR_NOT_FOUND);
-    assert_join_error (f, token, T0, STORE_ERROR_NOT_FOUND);
-    g_free (join);
-    store_participant_clear (&p);
-  }
-
-  g_assert_null (store_issue_console_token (f->store, "no-staff", T0, &error));
-  ASSERT_ERR (STORE_ERROR_NOT_FOUND);
-  g_assert_null (store_issue_console_token (f->store, a.provider, -1, &error));
-  ASSERT_ERR (STORE_ERROR_INVALID);
-  g_assert_cmpint (count (f, "SELECT count(*) FROM console_tokens"), ==, 1);
-
-  assert_token_not_stored (f, "SELECT * FROM console_tokens", token);
-  g_free (other);
-  g_free (token);
-  visit_clear (&a);
-}
-
-static void
-test_tokens_differ (Fixture *f, gconstpointer data)
-{
-  GError *error = NULL;
-  GHashTable *seen = g_hash_table_new_full (g_str_hash, g_str_equal, g_free, NULL);
-  StoreParticipant p = { 0 };
-  Visit a;
-  (void) data;
-
-  make_visit (f, &a, T0);
-  g_assert_true (store_find_visit_participant (f->store, a.visit, PARTICIPANT_PATIENT, &p, &error));
-  for (int i = 0; i < 50; i++) {
-    char *j = store_issue_join_token (f->store, p.id, T0, T0 + HOUR, &error);
-    char *c = store_issue_console_token (f->store, a.provider, T0 + HOUR, &error);
-    g_assert_no_error (error);
-    g_assert_true (g_hash_table_add (seen, j));
-    g_assert_true (g_hash_table_add (seen, c));
-  }
-  g_assert_cmpuint (g_hash_table_size (seen), ==, 100);
-  g_assert_cmpint (count (f, "SELECT count(DISTINCT token_hash) FROM join_tokens"), ==, 50);
-  g_assert_cmpint (count (f, "SELECT count(DISTINCT token_hash) FROM console_tokens"), ==, 50);
-  g_hash_table_unref (seen);
-  store_participant_clear (&p);
-  visit_clear (&a);
-}
-
 int
 main (int argc, char **argv)
 {
   g_test_init (&argc, &argv, NULL);
-#define ADD(path, fn) g_test_add ("/store/" path, Fixture, NULL, fixture_set_up, fn, fixture_tear_down)
+#define ADD STORE_TEST_ADD
   ADD ("schema/migrated", test_schema_migrated);
   ADD ("schema/reopen-idempotent", test_schema_reopen);
   ADD ("schema/newer-refused", test_schema_newer_refused);
@@ -928,9 +574,6 @@ main (int argc, char **argv)
   ADD ("visits/transitions", test_visit_transitions);
   ADD ("visits/timeline", test_visit_timeline);
   ADD ("visits/survives-reopen", test_survives_reopen);
-  ADD ("tokens/join", test_join_tokens);
-  ADD ("tokens/console", test_console_tokens);
-  ADD ("tokens/differ", test_tokens_differ);
 #undef ADD
   return g_test_run ();
 }

@@ -162,3 +162,93 @@ export function showMessage(el, text) {
   el.textContent = text || '';
   el.hidden = !text;
 }
+
+// ------------------------------------------------------------ reconnecting
+
+// This page's own connection: "Connection lost — reconnecting…" while the
+// client retries, then "Reconnected" for a few seconds. `el` is a
+// role="status" element.
+export class ConnectionBanner {
+  constructor(el) {
+    this.el = el;
+    this.timer = null;
+  }
+
+  lost() {
+    this.show('Connection lost — reconnecting…', 'lost');
+  }
+
+  back() {
+    if (!this.el || this.el.hidden) return; // nothing was shown: nothing to say
+    this.show('Reconnected', 'back');
+    this.timer = setTimeout(() => this.clear(), 5000);
+  }
+
+  show(text, kind) {
+    if (!this.el) return;
+    clearTimeout(this.timer);
+    this.timer = null;
+    this.el.dataset.kind = kind;
+    showMessage(this.el, text);
+  }
+
+  clear() {
+    clearTimeout(this.timer);
+    this.timer = null;
+    if (this.el) this.el.dataset.kind = '';
+    showMessage(this.el, '');
+  }
+}
+
+// The other side's connection: "<name> is reconnecting…" while the server
+// says peer-state reconnecting for them (several at once are listed).
+export class PeerBanner {
+  constructor(el) {
+    this.el = el;
+    this.who = new Map(); // participant → display name
+    this.extra = '';
+  }
+
+  add(participant, name, extra = '') {
+    this.who.set(participant || name, name || 'The other participant');
+    this.extra = extra;
+    this.render();
+  }
+
+  remove(participant) {
+    if (this.who.delete(participant)) this.render();
+  }
+
+  clear() {
+    this.who.clear();
+    this.render();
+  }
+
+  render() {
+    if (!this.el) return;
+    const names = [...this.who.values()];
+    let text = '';
+    if (names.length === 1) text = `${names[0]} is reconnecting…`;
+    else if (names.length > 1) text = `${names.slice(0, -1).join(', ')} and ${names[names.length - 1]} are reconnecting…`;
+    if (text && this.extra) text = `${text} ${this.extra}`;
+    showMessage(this.el, text);
+  }
+}
+
+// A short, stable key for a join token (sessionStorage keys, never sent
+// anywhere): hex SHA-256 where the browser has it, else FNV-1a.
+export async function tokenKey(token) {
+  const text = String(token || '');
+  try {
+    if (window.crypto && window.crypto.subtle) {
+      const digest = await window.crypto.subtle.digest('SHA-256', new TextEncoder().encode(text));
+      return [...new Uint8Array(digest)].slice(0, 16).map((b) => b.toString(16).padStart(2, '0')).join('');
+    }
+  } catch { /* fall through */ }
+  let h = 0x811c9dc5;
+  for (let i = 0; i < text.length; i += 1) {
+    h ^= text.charCodeAt(i);
+    h = Math.imul(h, 0x01000193) >>> 0;
+  }
+  return h.toString(16).padStart(8, '0');
+}

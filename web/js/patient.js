@@ -3,13 +3,15 @@
 // join token comes in the URL fragment (#token=...); the server's welcome
 // says whether it is a patient's or a guest's. Flow: preview → Join →
 // waiting room → admitted (video call) → ended or left (or, for a guest,
-// the link withdrawn).
+// the link withdrawn). A dropped connection reconnects by itself, and a page
+// reloaded mid-visit rejoins by itself (sessionStorage remembers that this
+// tab joined the visit of this link).
 
 import { VisitClient } from './visit-client.js';
 import { Checkin } from './checkin.js';
 import {
   $, readFragment, getLocalMedia, serverErrorText, showVisitState,
-  wireMediaToggles, stopStream, showMessage,
+  wireMediaToggles, stopStream, showMessage, ConnectionBanner, PeerBanner, tokenKey,
 } from './common.js';
 
 const ui = {
@@ -29,6 +31,8 @@ const ui = {
   remoteCaption: document.getElementById('remote-caption'),
   title: document.getElementById('page-title'),
   guestLine: document.getElementById('guest-line'),
+  connection: $('connection-status'),
+  peerReconnecting: $('peer-reconnecting'),
 };
 
 const WAITING_TEXT = 'The provider will admit you shortly. Please keep this page open.';
@@ -39,12 +43,33 @@ let client = null;
 let phase = 'idle'; // idle | joining | joined | done
 let visitId = '';
 let role = '';
+let providerName = '';
+const connection = new ConnectionBanner(ui.connection);
+const peers = new PeerBanner(ui.peerReconnecting);
 const checkin = new Checkin(document.getElementById('checkin'), { token });
 
 const renderToggles = wireMediaToggles(ui.mute, ui.camera, () => localStream);
 
 function setError(text) { showMessage(ui.error, text); }
 function setNotice(text) { showMessage(ui.notice, text); }
+
+// "This tab joined the visit of this link": a reload rejoins by itself.
+// Keyed by a hash of the link's token (the visit id is only known after
+// welcome); the value is the visit id.
+const JOINED_PREFIX = 'th-joined:';
+let joinedKey = null;
+async function remembered() {
+  joinedKey = joinedKey || `${JOINED_PREFIX}${await tokenKey(token)}`;
+  try { return sessionStorage.getItem(joinedKey); } catch { return null; }
+}
+async function remember(visit) {
+  joinedKey = joinedKey || `${JOINED_PREFIX}${await tokenKey(token)}`;
+  try { sessionStorage.setItem(joinedKey, visit || 'joined'); } catch { /* storage off: no auto-rejoin */ }
+}
+function forget() {
+  if (!joinedKey) return;
+  try { sessionStorage.removeItem(joinedKey); } catch { /* ignore */ }
+}
 
 async function startPreview() {
   const { stream, problem } = await getLocalMedia();
@@ -72,7 +97,7 @@ function render(state) {
   if (role !== 'guest') checkin.update(visitId, state);
 }
 
-async function join() {
+async function join({ resume = false } = {}) {
   if (!token || phase === 'joining' || phase === 'joined') return;
   phase = 'joining';
   setError('');
@@ -81,10 +106,11 @@ async function join() {
   ui.intro.hidden = true;
   if (!localStream) await startPreview();
 
-  client = new VisitClient({ hello: { token }, remoteVideo: ui.remoteVideo, localStream });
+  client = new VisitClient({ hello: { token }, remoteVideo: ui.remoteVideo, localStream, retryFirst: resume });
   client.addEventListener('welcome', (ev) => {
     phase = 'joined';
     if (ev.detail.visit) visitId = ev.detail.visit;
+    if (ev.detail.state !== 'ended') remember(visitId);
     role = ev.detail.role || '';
     if (role === 'guest') showGuest(ev.detail);
     ui.join.hidden = true;
@@ -98,10 +124,19 @@ async function join() {
   client.addEventListener('peer-state', (ev) => {
     const p = ev.detail;
     if (p.role !== 'provider') return;
-    if (p.display_name) ui.remoteCaption.textContent = p.display_name;
+    if (p.display_name) {
+      ui.remoteCaption.textContent = p.display_name;
+      providerName = p.display_name;
+    }
+    const who = providerName || 'Your provider';
+    if (p.state === 'reconnecting') {
+      peers.add(p.participant, who, 'Please stay on this page.');
+    } else {
+      peers.remove(p.participant);
+    }
     if (p.state === 'left' && client && client.state === 'in_progress') {
-      setNotice('Your provider lost their connection. Please stay on this page; they can come back.');
-    } else if (p.state === 'connected') {
+      setNotice(`${who} left the visit. Please stay on this page; they can come back.`);
+    } else if (p.state === 'connected' || p.state === 'admitted') {
       setNotice('');
     }
   });
@@ -115,6 +150,8 @@ async function join() {
     }
     if (code === 'unauthorized' || code === 'not-found' || code === 'forbidden') {
       // The link itself is bad: stop here, the server will not let us in.
+      forget();
+      connection.clear();
       client.close();
       client = null;
       phase = 'idle';
@@ -129,25 +166,27 @@ async function join() {
     const reason = ev.detail.reason;
     if (reason === 'visit-ended') finish('The visit has ended. Thank you. You can close this page now.', 'ended');
     else if (reason === 'replaced') finish('This visit was opened in another window or device, so this page stopped.', 'left', true);
-    else if (reason === 'shutdown') finish('The visit service restarted. Press Join again to continue.', 'left', true);
     else if (reason === 'revoked') finish('This link was withdrawn by the provider. If you think this is a mistake, please contact the clinic.', 'revoked');
     else finish('You left the visit.', 'left', true);
   });
   client.addEventListener('disconnected', (ev) => {
     if (ev.detail.willRetry) {
-      setNotice('Connection lost. Trying to reconnect…');
+      connection.lost();
+      ui.playRemote.hidden = true;
     } else if (phase === 'joining') {
+      connection.clear();
       phase = 'idle';
       client = null;
       setError('We could not reach the visit service. Check your internet connection and try again.');
       showJoinButton('Try again');
     } else {
-      finish('The connection was lost. Press Join again to continue.', 'left', true);
+      finish('We could not reconnect to the visit. Check your internet connection, then press Join again.', 'left', true);
     }
   });
+  client.addEventListener('reconnected', () => connection.back());
   client.addEventListener('autoplay-blocked', () => { ui.playRemote.hidden = false; });
   client.addEventListener('connection', (ev) => {
-    if (ev.detail.state === 'failed') setError('The video connection failed. Leave and join again, or try another network.');
+    // A failed media path ends in a reconnect (the client drops the socket).
     if (ev.detail.state === 'connected') setError('');
   });
   client.connect();
@@ -174,6 +213,11 @@ function finish(text, state = 'ended', rejoin = false) {
     client.close();
     client = null;
   }
+  connection.clear();
+  peers.clear();
+  // A reload after this starts from the Join button again (but a lost
+  // connection that could not come back is still "joined").
+  if (!/could not reconnect/.test(text)) forget();
   phase = rejoin ? 'idle' : 'done';
   if (!rejoin) ui.guestLine.hidden = true; // "the provider lets you in" no longer holds
   render(state);
@@ -209,12 +253,30 @@ window.addEventListener('hashchange', () => {
   checkin.token = token;
   if (phase === 'idle') showJoinButton('Join visit');
 });
+// Leaving the page (a reload, a closed tab) is not "leave": the server keeps
+// the place for the grace period, and a reload comes straight back.
 window.addEventListener('pagehide', () => {
-  if (client) client.close({ sayLeave: true });
+  if (client) client.close();
+  client = null;
+  if (phase === 'joining' || phase === 'joined') phase = 'idle';
 });
+window.addEventListener('pageshow', (ev) => {
+  if (ev.persisted) resumeIfJoined(); // back from the back/forward cache
+});
+
+// A page reloaded mid-visit rejoins by itself: camera again, then hello.
+async function resumeIfJoined() {
+  if (!token || phase !== 'idle' || !(await remembered())) return false;
+  ui.intro.hidden = true;
+  setNotice('Rejoining your visit…');
+  join({ resume: true });
+  return true;
+}
 
 if (!token) {
   setError('This page needs the full visit link you were sent. Open the link from your message or email again, or contact your clinic.');
   ui.intro.hidden = true;
 }
-startPreview().finally(() => showJoinButton('Join visit'));
+startPreview().finally(async () => {
+  if (!(await resumeIfJoined())) showJoinButton('Join visit');
+});

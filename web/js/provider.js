@@ -2,7 +2,9 @@
 // without one the page sends them to the sign-in page and back). The visit
 // to open comes in the URL fragment (#visit=<id>). Lists today's visits,
 // connects to the selected one, shows the waiting room with Admit buttons,
-// guest invitations, the call and the End visit button.
+// guest invitations, the call and the End visit button. A dropped connection
+// (or a server restart) reconnects by itself; a reloaded console reopens the
+// visit from #visit and says hello again.
 
 import { VisitClient } from './visit-client.js';
 import { RecordPanel } from './record-panel.js';
@@ -10,7 +12,7 @@ import { GuestPanel } from './guests.js';
 import { startStaffSession, checkStaffSession, staffApi, signOut } from './session.js';
 import {
   $, readFragment, getLocalMedia, serverErrorText, showVisitState, waitingFor,
-  clockTime, wireMediaToggles, showMessage,
+  clockTime, wireMediaToggles, showMessage, ConnectionBanner, PeerBanner,
 } from './common.js';
 
 const ui = {
@@ -32,6 +34,8 @@ const ui = {
   camera: $('camera'),
   playRemote: $('play-remote'),
   endVisit: $('end-visit'),
+  connection: $('connection-status'),
+  peerReconnecting: $('peer-reconnecting'),
 };
 
 const STATE_SHORT = { scheduled: 'Scheduled', waiting: 'Waiting', in_progress: 'In progress', ended: 'Ended' };
@@ -46,6 +50,9 @@ let mediaReady = Promise.resolve(null);
 
 const record = new RecordPanel(document.getElementById('record'));
 const guests = new GuestPanel(document.getElementById('guests'));
+
+const connection = new ConnectionBanner(ui.connection);
+const peers = new PeerBanner(ui.peerReconnecting);
 
 const renderToggles = wireMediaToggles(ui.mute, ui.camera, () => localStream);
 
@@ -166,6 +173,8 @@ function renderState(state) {
   }
   if (state === 'ended') {
     waitingList = [];
+    peers.clear();
+    connection.clear();
     renderWaiting();
     setNotice('The visit has ended.');
   }
@@ -182,6 +191,8 @@ function selectVisit(id) {
   waitingList = [];
   setError('');
   setNotice('');
+  connection.clear();
+  peers.clear();
   renderVisits();
   renderTitle();
   renderWaiting();
@@ -207,7 +218,10 @@ function selectVisit(id) {
     const p = ev.detail;
     record.refresh(); // a check-in may have arrived with the patient
     const who = p.display_name || p.role || 'The participant';
-    if (p.state === 'left') setNotice(`${who} left the visit.`);
+    if (p.state === 'reconnecting') peers.add(p.participant, who);
+    else peers.remove(p.participant);
+    if (p.state === 'reconnecting') setNotice('');
+    else if (p.state === 'left') setNotice(`${who} left the visit.`);
     else if (p.state === 'connected') setNotice(`${who} is connected.`);
     else if (p.state === 'admitted') setNotice(`${who} was admitted. Connecting video…`);
     if (p.display_name && p.role === 'patient') ui.remoteCaption.textContent = p.display_name;
@@ -226,27 +240,35 @@ function selectVisit(id) {
     const reason = ev.detail.reason;
     if (reason === 'visit-ended') renderState('ended');
     else if (reason === 'replaced') setNotice('This visit was opened in another console window, so this one stopped.');
-    else if (reason === 'shutdown') setNotice('The visit service restarted. Select the visit again to reconnect.');
     else if (reason !== 'left') checkStaffSession(); // e.g. the session ended: sign in again
     ui.endVisit.disabled = true;
   });
   c.addEventListener('disconnected', (ev) => {
     if (client !== c) return;
-    if (ev.detail.willRetry) setNotice('Connection lost. Trying to reconnect…');
-    else if (!c.welcomed) {
+    if (ev.detail.willRetry) {
+      connection.lost();
+      setNotice(''); // what it said about the others may no longer hold
+      ui.playRemote.hidden = true;
+    } else if (!c.welcomed) {
       // The upgrade or the hello was refused: the session may be over.
       checkStaffSession().then((live) => {
         if (live && client === c) setError('The visit service refused the connection. Select the visit again to retry.');
       });
       ui.endVisit.disabled = true;
     } else {
-      setError('The connection to the visit service was lost. Select the visit again to reconnect.');
+      connection.clear();
+      setError('We could not reconnect to the visit service. Check the network, then select the visit again.');
       ui.endVisit.disabled = true;
     }
   });
+  c.addEventListener('reconnected', () => {
+    if (client !== c) return;
+    connection.back();
+    setError('');
+  });
   c.addEventListener('connection', (ev) => {
     if (client !== c) return;
-    if (ev.detail.state === 'failed') setError('The video connection failed. Select the visit again to retry.');
+    // A failed media path ends in a reconnect (the client drops the socket).
     if (ev.detail.state === 'connected') setError('');
   });
   c.addEventListener('autoplay-blocked', () => { ui.playRemote.hidden = false; });

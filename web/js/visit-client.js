@@ -14,11 +14,24 @@
 //   bye          {reason}
 //   connection   {state}            RTCPeerConnection connectionState
 //   remote-stream {stream}
-//   disconnected {willRetry, attempt}  the socket closed without a bye
+//   disconnected {willRetry, attempt, reason}  the socket closed without a
+//                (final) bye: a drop. willRetry: a reconnect is scheduled.
+//   reconnected  {after}           welcomed again after a drop (ms it took)
 //
-// Tests reach the live RTCPeerConnection through window.__thPeer.
+// Reconnecting (tests/CONTRACT.md, issue 6): a socket that closes without
+// `bye` (whoever closed it), or after `bye` shutdown / media-timeout, is a
+// drop. The client says hello again with backoff (0.5, 1, 2, 4 s, then every
+// 5 s) for up to two minutes; the server answers with welcome and, in a call,
+// a fresh offer (a new RTCPeerConnection: the old one is closed at the drop).
+//
+// Tests reach the live RTCPeerConnection through window.__thPeer and the
+// signaling WebSocket through window.__thSignal.
 
-const MAX_RECONNECT_ATTEMPTS = 5;
+const RETRY_DELAYS_MS = [500, 1000, 2000, 4000];
+const RETRY_EVERY_MS = 5000;
+const RETRY_FOR_MS = 120000;
+// Byes after which the same link is expected to work again.
+const RETRY_BYES = new Set(['shutdown', 'media-timeout']);
 
 export function signalingUrl(loc = window.location) {
   const scheme = loc.protocol === 'https:' ? 'wss' : 'ws';
@@ -30,7 +43,9 @@ export class VisitClient extends EventTarget {
   // remoteVideo: the <video> element that shows the other side.
   // localStream: a MediaStream (or null) whose tracks are sent, or a promise
   // of one: an offer that arrives early waits for the camera.
-  constructor({ hello, remoteVideo, localStream = null, url = signalingUrl() }) {
+  // retryFirst: retry even before the first welcome (a page rejoining by
+  // itself after a reload, when the server may be restarting).
+  constructor({ hello, remoteVideo, localStream = null, url = signalingUrl(), retryFirst = false }) {
     super();
     this.hello = hello;
     this.remoteVideo = remoteVideo;
@@ -41,22 +56,32 @@ export class VisitClient extends EventTarget {
     this.remoteStream = null;
     this.pendingIce = [];
     this.offerChain = Promise.resolve();
+    this.offersQueued = 0;
+    this.generation = 0;        // one per socket: offers of a dead socket are void
     this.closedByUs = false;
     this.gotBye = false;
+    this.retryBye = null;       // a bye after which we reconnect
     this.welcomed = false;
+    this.retryFirst = retryFirst;
     this.attempt = 0;
+    this.dropAt = null;         // when the current drop began (ms), else null
     this.retryTimer = null;
     this.state = null;
+    this.onOnline = () => this.retryNow();
   }
 
   connect() {
     this.closedByUs = false;
     this.gotBye = false;
+    window.addEventListener('online', this.onOnline);
     this.openSocket();
   }
 
+  get reconnecting() { return this.dropAt !== null; }
+
   openSocket() {
     let ws;
+    this.generation += 1;
     try {
       ws = new WebSocket(this.url);
     } catch (err) {
@@ -64,6 +89,7 @@ export class VisitClient extends EventTarget {
       return;
     }
     this.ws = ws;
+    window.__thSignal = ws;
     ws.addEventListener('open', () => {
       if (ws !== this.ws) return;
       this.sendRaw({ type: 'hello', ...this.hello });
@@ -81,22 +107,35 @@ export class VisitClient extends EventTarget {
       }
       if (msg && typeof msg.type === 'string') this.onMessage(msg);
     });
-    ws.addEventListener('close', () => {
+    ws.addEventListener('close', (ev) => {
       if (ws !== this.ws) return;
       this.ws = null;
-      this.onSocketClosed();
+      if (window.__thSignal === ws) window.__thSignal = null;
+      this.onSocketClosed(ev.code);
     });
   }
 
-  onSocketClosed() {
+  // Any close we did not ask for, without a final bye, is a drop.
+  onSocketClosed(code) {
     if (this.closedByUs || this.gotBye || this.state === 'ended') return;
+    const reason = this.retryBye || 'closed';
+    this.retryBye = null;
+    this.pendingIce = [];
+    this.offersQueued = 0;
     this.closePeer();
-    // Only retry a connection that once worked: a refused or rejected first
-    // attempt is reported to the page instead of looping.
-    const willRetry = this.welcomed && this.attempt < MAX_RECONNECT_ATTEMPTS;
-    this.emit('disconnected', { willRetry, attempt: this.attempt });
-    if (!willRetry) return;
-    const delay = Math.min(8000, 1000 * 2 ** this.attempt);
+    const now = Date.now();
+    if (this.dropAt === null) this.dropAt = now;
+    // A refused first attempt is reported to the page instead of looping,
+    // unless the page asked to retry from the start.
+    const willRetry = (this.welcomed || this.retryFirst) && now - this.dropAt < RETRY_FOR_MS;
+    this.emit('disconnected', { willRetry, attempt: this.attempt, reason, code });
+    if (!willRetry) {
+      this.dropAt = null;
+      this.attempt = 0;
+      return;
+    }
+    const step = this.attempt < RETRY_DELAYS_MS.length ? RETRY_DELAYS_MS[this.attempt] : RETRY_EVERY_MS;
+    const delay = Math.max(0, Math.min(step, this.dropAt + RETRY_FOR_MS - now));
     this.attempt += 1;
     this.retryTimer = setTimeout(() => {
       this.retryTimer = null;
@@ -104,14 +143,34 @@ export class VisitClient extends EventTarget {
     }, delay);
   }
 
+  // The network is back (or a page asks): try at once instead of waiting.
+  retryNow() {
+    if (!this.retryTimer || this.closedByUs) return;
+    clearTimeout(this.retryTimer);
+    this.retryTimer = null;
+    this.openSocket();
+  }
+
+  // Ends this socket as a drop (e.g. the media path failed for good: the
+  // server cannot restart ICE, a fresh hello gets a fresh leg).
+  dropSocket(code = 4001) {
+    const ws = this.ws;
+    if (!ws) return;
+    try { ws.close(code, 'drop'); } catch { /* already closing */ }
+  }
+
   onMessage(msg) {
     switch (msg.type) {
-      case 'welcome':
+      case 'welcome': {
+        const droppedAt = this.dropAt;
         this.welcomed = true;
         this.attempt = 0;
+        this.dropAt = null;
         this.emit('welcome', msg);
+        if (droppedAt !== null) this.emit('reconnected', { after: Date.now() - droppedAt });
         if (typeof msg.state === 'string') this.setState(msg.state);
         break;
+      }
       case 'visit-state':
         if (typeof msg.state === 'string') this.setState(msg.state);
         break;
@@ -123,8 +182,12 @@ export class VisitClient extends EventTarget {
         break;
       case 'offer':
         if (typeof msg.sdp === 'string') {
+          // Candidates from now on belong to this offer's leg.
+          const generation = this.generation;
+          this.pendingIce = [];
+          this.offersQueued += 1;
           this.offerChain = this.offerChain
-            .then(() => this.handleOffer(msg.sdp))
+            .then(() => this.handleOffer(msg.sdp, generation))
             .catch((err) => {
               console.error('visit-client: answering the offer failed', err);
               this.emit('server-error', { code: 'internal', message: 'Could not start the video connection.' });
@@ -140,11 +203,17 @@ export class VisitClient extends EventTarget {
       case 'error':
         this.emit('server-error', { code: String(msg.code || 'internal'), message: String(msg.message || '') });
         break;
-      case 'bye':
-        this.gotBye = true;
+      case 'bye': {
+        const reason = String(msg.reason || '');
         this.closePeer();
-        this.emit('bye', { reason: String(msg.reason || '') });
+        if (RETRY_BYES.has(reason) && this.state !== 'ended') {
+          this.retryBye = reason; // the close that follows is a drop
+          break;
+        }
+        this.gotBye = true;
+        this.emit('bye', { reason });
         break;
+      }
       default:
         // Newer servers may add types; ignore what we do not know.
         break;
@@ -159,7 +228,23 @@ export class VisitClient extends EventTarget {
 
   // ---------------------------------------------------------------- WebRTC
 
-  async handleOffer(sdp) {
+  async handleOffer(sdp, generation) {
+    let counted = true;
+    const settle = () => {
+      if (!counted) return;
+      counted = false;
+      if (generation === this.generation) this.offersQueued = Math.max(0, this.offersQueued - 1);
+    };
+    try {
+      await this.answerOffer(sdp, generation, settle);
+    } finally {
+      settle();
+    }
+  }
+
+  async answerOffer(sdp, generation, settle) {
+    // An offer from a socket that has since closed is for a leg that is gone.
+    if (generation !== this.generation || !this.ws) return;
     this.closePeer();
     const pc = new RTCPeerConnection({ iceServers: [], bundlePolicy: 'max-bundle' });
     this.pc = pc;
@@ -187,6 +272,9 @@ export class VisitClient extends EventTarget {
     pc.addEventListener('connectionstatechange', () => {
       if (pc !== this.pc) return;
       this.emit('connection', { state: pc.connectionState });
+      // The server cannot restart ICE: a failed media path is a drop, and
+      // hello again brings a fresh leg.
+      if (pc.connectionState === 'failed') this.dropSocket(4002);
     });
 
     // Local tracks first, so they bind to the offered sendrecv m-lines.
@@ -196,8 +284,9 @@ export class VisitClient extends EventTarget {
       for (const track of local.getTracks()) pc.addTrack(track, local);
     }
     await pc.setRemoteDescription({ type: 'offer', sdp });
+    settle();
     if (pc !== this.pc) return;
-    await this.flushIce();
+    if (this.offersQueued === 0) await this.flushIce();
     const answer = await pc.createAnswer();
     if (pc !== this.pc) return;
     await pc.setLocalDescription(answer);
@@ -209,7 +298,7 @@ export class VisitClient extends EventTarget {
     if (typeof msg.candidate !== 'string' || msg.candidate === '') return;
     const init = { candidate: msg.candidate, sdpMLineIndex: Number.isInteger(msg.sdpMLineIndex) ? msg.sdpMLineIndex : 0 };
     const pc = this.pc;
-    if (!pc || !pc.remoteDescription) {
+    if (!pc || !pc.remoteDescription || this.offersQueued > 0) {
       this.pendingIce.push(init);
       return;
     }
@@ -282,6 +371,8 @@ export class VisitClient extends EventTarget {
   // Says goodbye (if `sayLeave`) and shuts everything down. No reconnect.
   close({ sayLeave = false } = {}) {
     this.closedByUs = true;
+    this.dropAt = null;
+    window.removeEventListener('online', this.onOnline);
     if (this.retryTimer) {
       clearTimeout(this.retryTimer);
       this.retryTimer = null;
@@ -291,6 +382,7 @@ export class VisitClient extends EventTarget {
     const ws = this.ws;
     this.ws = null;
     if (ws) {
+      if (window.__thSignal === ws) window.__thSignal = null;
       try { ws.close(1000, 'bye'); } catch { /* ignore */ }
     }
   }

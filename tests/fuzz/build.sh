@@ -1,0 +1,44 @@
+#!/bin/sh
+# build.sh OUTDIR — builds the libFuzzer targets with clang straight from the
+# sources each one needs (meson builds the rest with gcc, which has no
+# -fsanitize=fuzzer). Needs Debian's clang and libclang-rt-14-dev.
+set -eu
+
+here=$(cd "$(dirname "$0")" && pwd)
+root=$(cd "$here/../.." && pwd)
+out=${1:-"$root/build-fuzz"}
+CC=${CC:-clang}
+
+if ! command -v "$CC" >/dev/null 2>&1; then
+  echo "fuzz: $CC not found; install the Debian packages clang and libclang-rt-14-dev" >&2
+  exit 1
+fi
+# libFuzzer's runtime comes in a separate package.
+probe=$(mktemp -d)
+trap 'rm -rf "$probe"' EXIT
+printf 'int LLVMFuzzerTestOneInput(const unsigned char *d, unsigned long n);\n%s\n' \
+  'int LLVMFuzzerTestOneInput(const unsigned char *d, unsigned long n){(void)d;(void)n;return 0;}' \
+  > "$probe/p.c"
+if ! "$CC" -fsanitize=fuzzer "$probe/p.c" -o "$probe/p" >/dev/null 2>&1; then
+  echo "fuzz: $CC cannot link -fsanitize=fuzzer; install the Debian package libclang-rt-14-dev" >&2
+  exit 1
+fi
+
+mkdir -p "$out"
+flags="-fsanitize=fuzzer,address,undefined -fno-sanitize-recover=undefined -g -O1 -std=c11
+  -Wall -Wextra -Wno-missing-field-initializers -D_GNU_SOURCE -DG_LOG_USE_STRUCTURED=1 -DGST_USE_UNSTABLE_API -I$root"
+deps_gst="glib-2.0 gstreamer-1.0 gstreamer-sdp-1.0 gstreamer-webrtc-1.0"
+
+build () {
+  name=$1; pkgs=$2; shift 2
+  # shellcheck disable=SC2046,SC2086
+  "$CC" $flags $(pkg-config --cflags $pkgs $deps_gst) "$here/$name.c" "$@" \
+    $(pkg-config --libs $pkgs) -o "$out/$name"
+  echo "fuzz: built $out/$name"
+}
+
+build fuzz_signaling "glib-2.0 jansson" "$root/signaling/protocol.c"
+build fuzz_rest_bodies "glib-2.0 jansson" "$root/server/api_bodies.c" \
+  "$root/server/clinical_scales.c" "$root/server/clinical_catalog.c"
+build fuzz_routes "glib-2.0" "$root/server/api_routes.c"
+build fuzz_sdp "glib-2.0 gstreamer-1.0 gstreamer-sdp-1.0" "$root/media/sdp_check.c"

@@ -1,0 +1,54 @@
+/* fuzz_sdp.c — what the relay parses out of a client's SDP answer and ICE
+ * candidates before webrtcbin sees them (media/sdp_check.c). Byte 0 picks
+ * the expected m-line count, byte 1 the candidate's m-line index; the rest
+ * is the text (up to a NUL), tried both as an answer and as a candidate. */
+#include "tests/fuzz/fuzz_common.h"
+#include "media/media-private.h"
+
+#include <string.h>
+
+int LLVMFuzzerInitialize (int *argc, char ***argv);
+int LLVMFuzzerTestOneInput (const uint8_t *data, size_t size);
+
+int
+LLVMFuzzerInitialize (int *argc, char ***argv)
+{
+  (void) argc;
+  (void) argv;
+  gst_init (NULL, NULL);
+  fuzz_fatal_criticals ();
+  return 0;
+}
+
+int
+LLVMFuzzerTestOneInput (const uint8_t *data, size_t size)
+{
+  GError *error = NULL;
+  GstSDPMessage *msg = NULL;
+  guint expected, mline;
+  char *text;
+
+  if (size < 2)
+    return 0;
+  expected = data[0] % 4;
+  mline = data[1] % 4;
+  text = g_strndup ((const char *) data + 2, size - 2);
+
+  if (media_sdp_parse_answer (text, expected, &msg, &error)) {
+    g_assert_cmpuint (gst_sdp_message_medias_len (msg), ==, expected);
+    gst_sdp_message_free (msg);
+  } else {
+    g_assert_true (error && error->domain == MEDIA_ERROR);
+    g_clear_error (&error);
+  }
+  if (media_candidate_check (text, mline, expected, &error)) {
+    g_assert_true (g_str_has_prefix (text, "candidate:") && strlen (text) <= 1024);
+    g_assert_cmpuint (mline, <, 2);
+    (void) media_candidate_is_mdns (text);
+  } else {
+    g_assert_true (error && error->domain == MEDIA_ERROR);
+    g_clear_error (&error);
+  }
+  g_free (text);
+  return 0;
+}

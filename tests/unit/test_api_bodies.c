@@ -1,0 +1,223 @@
+/* test_api_bodies.c — the pure REST body decoders and URL parsing
+ * (server/api_bodies.c, server/api_routes.c): what each accepts, and the
+ * code and message of each refusal, as the API sends them. */
+#include "server/api-bodies.h"
+#include "server/api-routes.h"
+
+#include <string.h>
+
+#define BODY(s) (s), strlen (s)
+
+/* Takes the address of the error: the decoder call among the arguments may
+ * be evaluated after a plain `error` would have been read. */
+static void
+assert_refused (gboolean ok, GError **errorp, const char *code, const char *message)
+{
+  GError *error = *errorp;
+
+  *errorp = NULL;
+  g_assert_false (ok);
+  g_assert_error (error, TH_BODY_ERROR, g_str_equal (code, "bad-json")
+                  ? TH_BODY_ERROR_BAD_JSON : TH_BODY_ERROR_BAD_FIELD);
+  g_assert_cmpstr (th_body_error_code (error), ==, code);
+  if (message)
+    g_assert_cmpstr (error->message, ==, message);
+  g_error_free (error);
+}
+
+static void
+test_visit_create (void)
+{
+  ThVisitCreateBody b;
+  GError *error = NULL;
+
+  g_assert_true (th_body_visit_create (BODY ("{\"patient_name\":\"Ada\",\"scheduled_at\":"
+                                             "\"2025-03-04T09:30:00.250Z\",\"modality\":\"audio-only\"}"),
+                                       &b, &error));
+  g_assert_no_error (error);
+  g_assert_cmpstr (b.patient_name, ==, "Ada");
+  g_assert_null (b.patient_id);
+  g_assert_cmpstr (b.modality, ==, "audio-only");
+  g_assert_true (b.has_scheduled);
+  g_assert_cmpint (b.scheduled_ms, ==, G_GINT64_CONSTANT (1741080600250));
+  th_visit_create_body_clear (&b);
+
+  assert_refused (th_body_visit_create (NULL, 0, &b, &error), &error, "bad-json",
+                  "the body must be a JSON object");
+  assert_refused (th_body_visit_create (BODY ("[1]"), &b, &error), &error, "bad-json", NULL);
+  assert_refused (th_body_visit_create (BODY ("{\"patient_name\":\"a\",\"patient_name\":\"b\"}"),
+                                        &b, &error), &error, "bad-json", NULL);
+  assert_refused (th_body_visit_create (BODY ("{\"patient_name\":\"a\",\"patient_id\":\"b\"}"),
+                                        &b, &error), &error, "bad-field", NULL);
+  assert_refused (th_body_visit_create (BODY ("{\"patient_name\":\" \\t\"}"), &b, &error), &error,
+                  "bad-field", "patient_name must be 1 to 200 characters");
+  assert_refused (th_body_visit_create (BODY ("{\"patient_id\":\"x\",\"modality\":\"fax\"}"), &b,
+                                        &error), &error, "bad-field",
+                  "modality must be \"video\" or \"audio-only\"");
+  assert_refused (th_body_visit_create (BODY ("{\"patient_id\":\"x\",\"scheduled_at\":\"soon\"}"),
+                                        &b, &error), &error, "bad-field",
+                  "scheduled_at must be ISO 8601 with a time zone");
+  th_visit_create_body_clear (&b);
+}
+
+static void
+test_sign_in (void)
+{
+  ThSignInBody b;
+  GError *error = NULL;
+
+  g_assert_true (th_body_sign_in (BODY ("{\"username\":\"Dr.Who\",\"password\":\"pw\"}"), &b,
+                                  &error));
+  g_assert_cmpstr (b.username, ==, "Dr.Who");
+  g_assert_cmpstr (b.password, ==, "pw");
+  th_sign_in_body_clear (&b);
+  g_assert_null (b.password);
+  assert_refused (th_body_sign_in (BODY ("{\"username\":\"\",\"password\":\"pw\"}"), &b, &error),
+                  &error, "bad-field", "expected {\"username\": string, \"password\": string}");
+  assert_refused (th_body_sign_in (BODY ("{\"username\":\"a\",\"password\":\"pw\",\"x\":1}"), &b,
+                                   &error), &error, "bad-field", NULL);
+}
+
+static void
+test_checkin (void)
+{
+  ThCheckinBody b;
+  GError *error = NULL;
+
+  g_assert_true (th_body_checkin (BODY ("{\"phq9\":[0,1,2,3,0,1,2,3,1],\"asrs_a\":[4,4,4,4,0,0],"
+                                        "\"side_effects\":[{\"name\":\"nausea\",\"severity\":2}],"
+                                        "\"missed_doses_14d\":3}"), &b, &error));
+  g_assert_no_error (error);
+  g_assert_cmpuint (b.n_scales, ==, 2);
+  g_assert_cmpint (b.scales[0].kind, ==, SCALE_PHQ9);
+  g_assert_cmpuint (b.scales[0].score.total, ==, 13);
+  g_assert_true (b.scales[0].score.alert);
+  g_assert_cmpint (b.scales[1].kind, ==, SCALE_ASRS_A);
+  g_assert_true (b.scales[1].score.positive);
+  g_assert_cmpuint (b.n_side_effects, ==, 1);
+  g_assert_cmpstr (b.side_effects[0].name, ==, "nausea");
+  g_assert_cmpint (b.missed_doses_14d, ==, 3);
+  th_checkin_body_clear (&b);
+
+  assert_refused (th_body_checkin (BODY ("{}"), &b, &error), &error, "bad-field",
+                  "the check-in has no answers");
+  assert_refused (th_body_checkin (BODY ("{\"mood\":1}"), &b, &error), &error, "bad-field",
+                  "unexpected field in the check-in");
+  assert_refused (th_body_checkin (BODY ("{\"gad7\":[1]}"), &b, &error), &error, "bad-field",
+                  "gad7 must be an array of 7 answers");
+  assert_refused (th_body_checkin (BODY ("{\"gad7\":[0,0,0,0,0,0,5]}"), &b, &error), &error,
+                  "bad-field", "gad7 item 7 must be a whole number 0..3");
+  /* 4 passes the JSON check; the scoring rules refuse it for PHQ-9. */
+  assert_refused (th_body_checkin (BODY ("{\"phq9\":[0,0,0,0,0,0,0,0,4]}"), &b, &error), &error,
+                  "bad-field", "PHQ-9 item 9 must be between 0 and 3");
+  assert_refused (th_body_checkin (BODY ("{\"side_effects\":[{\"name\":\"\",\"severity\":1}]}"),
+                                   &b, &error), &error, "bad-field",
+                  "each side effect is {\"name\": 1-60 characters, \"severity\": 0..3}");
+  assert_refused (th_body_checkin (BODY ("{\"missed_doses_14d\":15}"), &b, &error), &error,
+                  "bad-field", "missed_doses_14d must be a whole number 0..14");
+  g_assert_cmpuint (b.n_side_effects, ==, 0);
+}
+
+static void
+test_texts (void)
+{
+  GError *error = NULL;
+  char *text = NULL;
+
+  g_assert_true (th_body_note (BODY ("{\"text\":\"better\"}"), &text, &error));
+  g_assert_cmpstr (text, ==, "better");
+  g_clear_pointer (&text, g_free);
+  assert_refused (th_body_note (BODY ("{\"text\":\"\\n\"}"), &text, &error), &error, "bad-field",
+                  "expected {\"text\": 1 to 5000 characters}");
+  g_assert_null (text);
+  assert_refused (th_body_entered_in_error (BODY ("{\"why\":\"x\"}"), &text, &error), &error,
+                  "bad-field", "expected {\"reason\": 1 to 1000 characters}");
+  g_assert_true (th_body_guest (BODY ("{\"display_name\":\"Maria\"}"), &text, &error));
+  g_assert_cmpstr (text, ==, "Maria");
+  g_clear_pointer (&text, g_free);
+  assert_refused (th_body_guest (BODY ("{\"display_name\":7}"), &text, &error), &error,
+                  "bad-field", "expected {\"display_name\": 1 to 100 characters}");
+}
+
+static void
+test_adjustment (void)
+{
+  ThAdjustmentBody b;
+  GError *error = NULL;
+
+  g_assert_true (th_body_adjustment (BODY ("{\"kind\":\"change-dose\",\"order_id\":\"o1\","
+                                           "\"dose\":100,\"frequency\":\"once-daily\","
+                                           "\"reason\":\"partial response\"}"), &b, &error));
+  g_assert_cmpint (b.kind, ==, ADJUST_CHANGE_DOSE);
+  g_assert_cmpstr (b.kind_name, ==, "change-dose");
+  g_assert_cmpstr (b.order_id, ==, "o1");
+  g_assert_null (b.medication_id);
+  g_assert_cmpfloat (b.dose, ==, 100.0);
+  th_adjustment_body_clear (&b);
+  assert_refused (th_body_adjustment (BODY ("{\"kind\":\"pause\",\"reason\":\"x\"}"), &b, &error),
+                  &error, "bad-field", NULL);
+  assert_refused (th_body_adjustment (BODY ("{\"kind\":\"stop\",\"reason\":\" \"}"), &b, &error),
+                  &error, "bad-field", "a reason of 1 to 1000 characters is required");
+}
+
+static void
+test_evaluation (void)
+{
+  ThEvaluationBody b;
+  GError *error = NULL;
+
+  g_assert_true (th_body_in_person_evaluation (BODY ("{\"date\":\"2024-11-02\"}"), &b, &error));
+  g_assert_cmpstr (b.date, ==, "2024-11-02");
+  g_assert_cmpint (b.at_ms, ==, G_GINT64_CONSTANT (1730548800000));
+  assert_refused (th_body_in_person_evaluation (BODY ("{\"date\":\"2024-02-30\"}"), &b, &error),
+                  &error, "bad-field", "expected {\"date\": \"YYYY-MM-DD\"}");
+}
+
+static void
+test_routes (void)
+{
+  char *id = NULL, *action = NULL, *storage = NULL, *visit = NULL, *participant = NULL;
+
+  g_assert_true (th_route_parts ("/api/visits/abc-1/record", "visits", &id, &action));
+  g_assert_cmpstr (id, ==, "abc-1");
+  g_assert_cmpstr (action, ==, "record");
+  g_clear_pointer (&id, g_free);
+  g_clear_pointer (&action, g_free);
+  g_assert_false (th_route_parts ("/api/visits/ABC/record", "visits", &id, &action));
+  g_assert_false (th_route_parts ("/api/visits/a/b/c", "visits", &id, &action));
+  g_assert_cmpstr (th_query_param ("x=1&day=2025-01-02", "day", &storage), ==, "2025-01-02");
+  g_clear_pointer (&storage, g_free);
+  g_assert_null (th_query_param ("dayx=1", "day", &storage));
+  g_assert_cmpstr (th_visit_path_id ("/api/visits/0a-1"), ==, "0a-1");
+  g_assert_null (th_visit_path_id ("/api/visits/0a/record"));
+  g_assert_cmpint (th_guests_route ("/api/visits/0a/guests", &visit, &participant), ==,
+                   TH_GUESTS_ROUTE_LIST);
+  g_assert_cmpstr (visit, ==, "0a");
+  g_clear_pointer (&visit, g_free);
+  g_assert_cmpint (th_guests_route ("/api/visits/0a/guests/b1/revoke", &visit, &participant), ==,
+                   TH_GUESTS_ROUTE_REVOKE);
+  g_assert_cmpstr (participant, ==, "b1");
+  g_clear_pointer (&visit, g_free);
+  g_clear_pointer (&participant, g_free);
+  g_assert_cmpint (th_guests_route ("/api/visits/0a/guests/zz/revoke", &visit, &participant), ==,
+                   TH_GUESTS_ROUTE_NONE);
+  g_assert_true (th_path_climbs ("/a/%2e%2e/b"));
+  g_assert_true (th_path_climbs ("/a/%252e%252e/b"));
+  g_assert_true (th_path_climbs ("/a\\b"));
+  g_assert_true (th_path_climbs ("/a%00b"));
+  g_assert_false (th_path_climbs ("/patient.html"));
+}
+
+int
+main (int argc, char **argv)
+{
+  g_test_init (&argc, &argv, NULL);
+  g_test_add_func ("/api-bodies/visit-create", test_visit_create);
+  g_test_add_func ("/api-bodies/sign-in", test_sign_in);
+  g_test_add_func ("/api-bodies/checkin", test_checkin);
+  g_test_add_func ("/api-bodies/texts", test_texts);
+  g_test_add_func ("/api-bodies/adjustment", test_adjustment);
+  g_test_add_func ("/api-bodies/evaluation", test_evaluation);
+  g_test_add_func ("/api-routes/all", test_routes);
+  return g_test_run ();
+}

@@ -1,0 +1,316 @@
+/* test_store_orders.c — medication orders in the sqlite store: starts, dose
+ * changes, switches and stops, a PA's pending orders and their co-signature,
+ * and corrections, with the status derived from the order events. A real
+ * database file in a fresh temporary directory per test. */
+#include "store-clinical-fixture.h"
+
+/* Rows in every order table: a refused adjustment must leave this unchanged. */
+static gint64
+order_rows (Fixture *f)
+{
+  return count_rows (f->store, "SELECT (SELECT count(*) FROM medication_orders)"
+                               " + (SELECT count(*) FROM order_events)");
+}
+
+static void
+assert_status (Fixture *f, const char *order_id, const char *status)
+{
+  GError *error = NULL;
+  StoreOrder o = { 0 };
+  g_assert_true (store_get_order (f->store, order_id, &o, &error));
+  g_assert_no_error (error);
+  g_assert_cmpstr (o.status, ==, status);
+  store_order_clear (&o);
+}
+
+/* ------------------------------------------------------------ orders */
+
+static void
+test_order_start (Fixture *f, gconstpointer data)
+{
+  GError *error = NULL;
+  StoreOrder *o = start_ok (f, "sertraline", 50);
+  GPtrArray *cur;
+  (void) data;
+
+  g_assert_cmpstr (o->status, ==, "active");
+  g_assert_cmpstr (o->action, ==, "start");
+  g_assert_cmpstr (o->patient_id, ==, f->patient);
+  g_assert_cmpstr (o->prescriber_name, ==, "Dr. Rivera");
+  g_assert_cmpstr (o->medication_name, ==, "sertraline");
+  g_assert_cmpstr (o->rxnorm, ==, "36437");
+  g_assert_null (o->replaces_order_id);
+  g_assert_cmpfloat (o->dose, ==, 50);
+  g_assert_cmpint (o->status_at_ms, ==, o->created_at_ms);
+  cur = store_current_medications (f->store, f->patient, &error);
+  g_assert_no_error (error);
+  g_assert_cmpuint (cur->len, ==, 1);
+  g_ptr_array_unref (cur);
+
+  /* Refusals, nothing written. */
+  gint64 before = order_rows (f);
+  g_assert_null (adjust (f, ADJUST_START, f->psychiatrist, FALSE, NULL, "sertraline", 100, &error));
+  ASSERT_ERR (STORE_ERROR_INVALID);   /* duplicate of an active order */
+  g_assert_null (adjust (f, ADJUST_START, f->psychiatrist, FALSE, NULL, "aspirin", 100, &error));
+  ASSERT_ERR (STORE_ERROR_INVALID);   /* not in the catalog table */
+  g_assert_null (adjust (f, ADJUST_START, f->psychiatrist, FALSE, NULL, "fluoxetine", 0, &error));
+  ASSERT_ERR (STORE_ERROR_INVALID);
+  g_assert_null (adjust (f, ADJUST_START, f->psychiatrist, FALSE, o->id, "fluoxetine", 20, &error));
+  ASSERT_ERR (STORE_ERROR_INVALID);   /* a start replaces nothing */
+  g_assert_null (adjust (f, ADJUST_START, "nobody", FALSE, NULL, "fluoxetine", 20, &error));
+  ASSERT_ERR (STORE_ERROR_NOT_FOUND);
+  {
+    StoreAdjustment a = { .kind = ADJUST_START, .visit_id = f->visit,
+                          .prescriber_id = f->psychiatrist, .reason = "",
+                          .medication_id = "fluoxetine", .dose = 20, .unit = "mg",
+                          .frequency = "once-daily", .route = "oral" };
+    g_assert_null (store_apply_adjustment (f->store, &a, &error));
+    ASSERT_ERR (STORE_ERROR_INVALID);
+    a.reason = "r";
+    a.route = NULL;
+    g_assert_null (store_apply_adjustment (f->store, &a, &error));
+    ASSERT_ERR (STORE_ERROR_INVALID);
+  }
+  g_assert_cmpint (order_rows (f), ==, before);
+  store_order_free (o);
+}
+
+static void
+test_order_change_dose (Fixture *f, gconstpointer data)
+{
+  GError *error = NULL;
+  StoreOrder *old = start_ok (f, "sertraline", 50);
+  StoreOrder *neu, stopped = { 0 };
+  GPtrArray *cur, *hist;
+  (void) data;
+
+  neu = adjust (f, ADJUST_CHANGE_DOSE, f->psychiatrist, FALSE, old->id, NULL, 100, &error);
+  g_assert_no_error (error);
+  g_assert_cmpstr (neu->status, ==, "active");
+  g_assert_cmpstr (neu->action, ==, "change-dose");
+  g_assert_cmpstr (neu->replaces_order_id, ==, old->id);
+  g_assert_cmpstr (neu->medication_id, ==, "sertraline");
+  g_assert_cmpfloat (neu->dose, ==, 100);
+  g_assert_true (store_get_order (f->store, old->id, &stopped, &error));
+  g_assert_cmpstr (stopped.status, ==, "stopped");
+  g_assert_cmpstr (stopped.status_reason, ==, "clinical reason");
+  g_assert_cmpint (count_rows (f->store, "SELECT count(*) FROM order_events WHERE kind = 'stopped'"
+                                         " AND visit_id IS NOT NULL AND by_staff_id IS NOT NULL"), ==, 1);
+  store_order_clear (&stopped);
+
+  cur = store_current_medications (f->store, f->patient, &error);
+  g_assert_cmpuint (cur->len, ==, 1);
+  g_assert_cmpstr (((StoreOrder *) g_ptr_array_index (cur, 0))->id, ==, neu->id);
+  g_ptr_array_unref (cur);
+  hist = store_list_patient_orders (f->store, f->patient, &error);
+  g_assert_cmpuint (hist->len, ==, 2);
+  g_assert_cmpstr (((StoreOrder *) g_ptr_array_index (hist, 0))->id, ==, old->id);
+  g_ptr_array_unref (hist);
+  hist = store_list_visit_orders (f->store, f->visit, &error);
+  g_assert_no_error (error);
+  g_assert_cmpuint (hist->len, ==, 2);
+  g_ptr_array_unref (hist);
+
+  /* Another medication in a dose change is refused; so is acting on the
+   * stopped order again. Nothing written. */
+  gint64 before = order_rows (f);
+  g_assert_null (adjust (f, ADJUST_CHANGE_DOSE, f->psychiatrist, FALSE, neu->id, "fluoxetine", 20,
+                         &error));
+  ASSERT_ERR (STORE_ERROR_INVALID);
+  g_assert_null (adjust (f, ADJUST_CHANGE_DOSE, f->psychiatrist, FALSE, old->id, NULL, 150,
+                         &error));
+  g_assert_nonnull (error);
+  g_assert_nonnull (strstr (error->message, "is not active"));
+  ASSERT_ERR (STORE_ERROR_INVALID);
+  g_assert_cmpint (order_rows (f), ==, before);
+  store_order_free (old);
+  store_order_free (neu);
+}
+
+static void
+test_order_switch_and_stop (Fixture *f, gconstpointer data)
+{
+  GError *error = NULL;
+  StoreOrder *a = start_ok (f, "sertraline", 50);
+  StoreOrder *b = start_ok (f, "alprazolam", 0.5);
+  StoreOrder *sw, *st;
+  GPtrArray *cur;
+  gint64 before;
+  (void) data;
+
+  /* Switch to the same medication, or to one already active: refused. */
+  before = order_rows (f);
+  g_assert_null (adjust (f, ADJUST_SWITCH, f->psychiatrist, FALSE, a->id, "sertraline", 50, &error));
+  ASSERT_ERR (STORE_ERROR_INVALID);
+  g_assert_null (adjust (f, ADJUST_SWITCH, f->psychiatrist, FALSE, a->id, "alprazolam", 1, &error));
+  ASSERT_ERR (STORE_ERROR_INVALID);
+  g_assert_cmpint (order_rows (f), ==, before);
+
+  sw = adjust (f, ADJUST_SWITCH, f->psychiatrist, FALSE, a->id, "fluoxetine", 20, &error);
+  g_assert_no_error (error);
+  g_assert_cmpstr (sw->action, ==, "switch");
+  g_assert_cmpstr (sw->medication_id, ==, "fluoxetine");
+  g_assert_cmpstr (sw->replaces_order_id, ==, a->id);
+  assert_status (f, a->id, "stopped");
+
+  st = adjust (f, ADJUST_STOP, f->psychiatrist, FALSE, b->id, NULL, 0, &error);
+  g_assert_no_error (error);
+  g_assert_cmpstr (st->id, ==, b->id);  /* the stopped order as it now stands */
+  g_assert_cmpstr (st->status, ==, "stopped");
+  g_assert_cmpstr (st->status_reason, ==, "clinical reason");
+
+  cur = store_current_medications (f->store, f->patient, &error);
+  g_assert_cmpuint (cur->len, ==, 1);
+  g_assert_cmpstr (((StoreOrder *) g_ptr_array_index (cur, 0))->medication_name, ==, "fluoxetine");
+  g_ptr_array_unref (cur);
+
+  /* A stop of a stopped order, of an unknown one, of another patient's. */
+  before = order_rows (f);
+  g_assert_null (adjust (f, ADJUST_STOP, f->psychiatrist, FALSE, b->id, NULL, 0, &error));
+  ASSERT_ERR (STORE_ERROR_INVALID);
+  g_assert_null (adjust (f, ADJUST_STOP, f->psychiatrist, FALSE, "no-such-order", NULL, 0, &error));
+  ASSERT_ERR (STORE_ERROR_INVALID);
+  g_assert_null (adjust (f, ADJUST_STOP, f->psychiatrist, FALSE, NULL, NULL, 0, &error));
+  ASSERT_ERR (STORE_ERROR_INVALID);
+  {
+    char *other = store_create_patient (f->store, "Other Person", &error);
+    char *ov = store_create_visit (f->store, other, f->psychiatrist, T0, &error);
+    char *saved = f->visit;
+    f->visit = ov;
+    g_assert_null (adjust (f, ADJUST_STOP, f->psychiatrist, FALSE, sw->id, NULL, 0, &error));
+    ASSERT_ERR (STORE_ERROR_INVALID);
+    f->visit = saved;
+    g_free (other);
+    g_free (ov);
+  }
+  g_assert_cmpint (order_rows (f), ==, before);
+  store_order_free (a);
+  store_order_free (b);
+  store_order_free (sw);
+  store_order_free (st);
+}
+
+static void
+test_order_pending_cosign (Fixture *f, gconstpointer data)
+{
+  GError *error = NULL;
+  StoreOrder *old = start_ok (f, "sertraline", 50);
+  StoreOrder *pend, after = { 0 };
+  GPtrArray *cur, *queue;
+  char *other_psy = store_create_staff (f->store, "Dr. Other", "psychiatrist", &error);
+  (void) data;
+
+  pend = adjust (f, ADJUST_CHANGE_DOSE, f->pa, TRUE, old->id, NULL, 100, &error);
+  g_assert_no_error (error);
+  g_assert_cmpstr (pend->status, ==, "pending");
+  assert_status (f, old->id, "active");
+  cur = store_current_medications (f->store, f->patient, &error);
+  g_assert_cmpuint (cur->len, ==, 1);
+  g_assert_cmpstr (((StoreOrder *) g_ptr_array_index (cur, 0))->id, ==, old->id);
+  g_ptr_array_unref (cur);
+  queue = store_list_pending_for_supervisor (f->store, f->psychiatrist, &error);
+  g_assert_no_error (error);
+  g_assert_cmpuint (queue->len, ==, 1);
+  g_assert_cmpstr (((StoreOrder *) g_ptr_array_index (queue, 0))->id, ==, pend->id);
+  g_ptr_array_unref (queue);
+  queue = store_list_pending_for_supervisor (f->store, other_psy, &error);
+  g_assert_cmpuint (queue->len, ==, 0);
+  g_ptr_array_unref (queue);
+
+  /* A second pending replacement of the same order is refused. */
+  g_assert_null (adjust (f, ADJUST_CHANGE_DOSE, f->pa, TRUE, old->id, NULL, 150, &error));
+  ASSERT_ERR (STORE_ERROR_INVALID);
+  /* Only the supervising psychiatrist co-signs. */
+  g_assert_false (store_cosign_order (f->store, pend->id, other_psy, &error));
+  ASSERT_ERR (STORE_ERROR_INVALID);
+  g_assert_false (store_cosign_order (f->store, old->id, f->psychiatrist, &error));
+  ASSERT_ERR (STORE_ERROR_INVALID);   /* not pending */
+
+  g_assert_true (store_cosign_order (f->store, pend->id, f->psychiatrist, &error));
+  g_assert_no_error (error);
+  g_assert_true (store_get_order (f->store, pend->id, &after, &error));
+  g_assert_cmpstr (after.status, ==, "active");
+  g_assert_cmpstr (after.cosigned_by, ==, f->psychiatrist);
+  g_assert_cmpint (after.status_at_ms, >=, after.created_at_ms);
+  store_order_clear (&after);
+  g_assert_true (store_get_order (f->store, old->id, &after, &error));
+  g_assert_cmpstr (after.status, ==, "stopped");
+  g_assert_nonnull (g_strstr_len (after.status_reason, -1, "replaced by co-signed order"));
+  g_assert_nonnull (g_strstr_len (after.status_reason, -1, pend->id));
+  store_order_clear (&after);
+  g_assert_false (store_cosign_order (f->store, pend->id, f->psychiatrist, &error));
+  ASSERT_ERR (STORE_ERROR_INVALID);
+  queue = store_list_pending_for_supervisor (f->store, f->psychiatrist, &error);
+  g_assert_cmpuint (queue->len, ==, 0);
+  g_ptr_array_unref (queue);
+
+  /* A PA's stop is immediate (stopping is never held back). */
+  {
+    StoreOrder *st = adjust (f, ADJUST_STOP, f->pa, TRUE, pend->id, NULL, 0, &error);
+    g_assert_no_error (error);
+    g_assert_cmpstr (st->status, ==, "stopped");
+    store_order_free (st);
+  }
+  store_order_free (old);
+  store_order_free (pend);
+  g_free (other_psy);
+}
+
+static void
+test_order_entered_in_error (Fixture *f, gconstpointer data)
+{
+  GError *error = NULL;
+  StoreOrder *old = start_ok (f, "sertraline", 50);
+  StoreOrder *wrong, o = { 0 };
+  GPtrArray *hist, *cur;
+  (void) data;
+
+  wrong = adjust (f, ADJUST_CHANGE_DOSE, f->psychiatrist, FALSE, old->id, NULL, 200, &error);
+  g_assert_no_error (error);
+  g_assert_false (store_mark_order_entered_in_error (f->store, wrong->id, f->psychiatrist, "",
+                                                     &error));
+  ASSERT_ERR (STORE_ERROR_INVALID);
+  g_assert_true (store_mark_order_entered_in_error (f->store, wrong->id, f->psychiatrist,
+                                                    "meant 100 mg", &error));
+  g_assert_no_error (error);
+  g_assert_false (store_mark_order_entered_in_error (f->store, wrong->id, f->psychiatrist,
+                                                     "again", &error));
+  ASSERT_ERR (STORE_ERROR_INVALID);
+  g_assert_false (store_mark_order_entered_in_error (f->store, "nope", f->psychiatrist, "x",
+                                                     &error));
+  ASSERT_ERR (STORE_ERROR_NOT_FOUND);
+
+  g_assert_true (store_get_order (f->store, wrong->id, &o, &error));
+  g_assert_cmpstr (o.status, ==, "entered-in-error");
+  g_assert_cmpstr (o.status_reason, ==, "meant 100 mg");
+  store_order_clear (&o);
+  /* The replaced order stays stopped; both are in the history. */
+  assert_status (f, old->id, "stopped");
+  hist = store_list_patient_orders (f->store, f->patient, &error);
+  g_assert_cmpuint (hist->len, ==, 2);
+  g_assert_cmpstr (((StoreOrder *) g_ptr_array_index (hist, 0))->status, ==, "stopped");
+  g_assert_cmpstr (((StoreOrder *) g_ptr_array_index (hist, 1))->status, ==, "entered-in-error");
+  g_ptr_array_unref (hist);
+  cur = store_current_medications (f->store, f->patient, &error);
+  g_assert_cmpuint (cur->len, ==, 0);
+  g_ptr_array_unref (cur);
+  /* The correction: a new start of the right dose is allowed. */
+  store_order_free (start_ok (f, "sertraline", 100));
+  store_order_free (old);
+  store_order_free (wrong);
+}
+
+int
+main (int argc, char **argv)
+{
+  g_test_init (&argc, &argv, NULL);
+#define ADD(path, fn)                                                                     \
+  g_test_add ("/store-clinical/" path, Fixture, NULL, fixture_set_up, fn, fixture_tear_down)
+  ADD ("orders/start", test_order_start);
+  ADD ("orders/change-dose", test_order_change_dose);
+  ADD ("orders/switch-and-stop", test_order_switch_and_stop);
+  ADD ("orders/pending-cosign", test_order_pending_cosign);
+  ADD ("orders/entered-in-error", test_order_entered_in_error);
+#undef ADD
+  return g_test_run ();
+}
