@@ -6,13 +6,14 @@
  * Ownership in one picture:
  *
  *   MediaVisit ──owns──▶ GstPipeline
- *       │                   ├─ webrtcbin (leg A) ─src─▶ tee[kind] ─▶ queue ─▶ sink (leg B)
- *       │                   └─ webrtcbin (leg B) ─src─▶ tee[kind] ─▶ queue ─▶ sink (leg A)
+ *       │                   ├─ webrtcbin (leg A) ─src─▶ tee[kind] ─▶ sink (leg B)
+ *       │                   └─ webrtcbin (leg B) ─src─▶ tee[kind] ─▶ sink (leg A)
  *       └──refs──▶ MediaLeg (A, B)
  *
  * A MediaRelay sits on the RECEIVING leg: relay_in[kind] names the source leg
- * whose tee feeds this leg's sink pad for that kind, and the queue and tee
- * request pad of that path. One source per destination pad (1:1 visits);
+ * whose tee feeds this leg's sink pad for that kind, and the tee request pad
+ * of that path (linked straight to the sink pad: no queue, see
+ * visit_pipeline.c). One source per destination pad (1:1 visits);
  * a multi-party visit would pick a source per pad (active speaker, pinned
  * participant) and relink, the struct stays the same.
  */
@@ -52,7 +53,6 @@ typedef enum {
 typedef struct {
   MediaLeg *source;     /* strong ref; NULL while this path is not linked */
   GstPad *tee_pad;      /* request pad on source->tee[kind] (ref) */
-  GstElement *queue;    /* in the pipeline (ref) */
 } MediaRelay;
 
 struct _MediaVisit {

@@ -31,7 +31,9 @@ typedef struct {
   /* "stun://host:port", or NULL for none. */
   gchar *stun_server;
   /* Jitterbuffer latency in ms for incoming RTP. A relay forwards packets, it
-   * does not play them out, so this is kept far below webrtcbin's 200 ms. */
+   * does not play them out: 0 means no jitterbuffer at all (packets go
+   * through in the receiving thread); above 0, rtpjitterbuffer with that
+   * latency (webrtcbin's default is 200 ms). */
   guint jitter_latency_ms;
   /* UDP port range for ICE; 0/0 lets the kernel choose. */
   guint16 port_min;

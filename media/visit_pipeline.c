@@ -3,10 +3,10 @@
  *
  * Relay path for media kind K from leg S (source) to leg D (destination):
  *
- *   S.webrtcbin src ─▶ S.tee[K] ─▶ queue ─▶ D.webrtcbin sink_pad[K]
+ *   S.webrtcbin src ─▶ S.tee[K] ─▶ D.webrtcbin sink_pad[K]
  *
  * S.tee[K] exists from the moment S's client media arrives (leg.c,
- * on_pad_added). The queue part is added only when D is CONNECTED: webrtcbin
+ * on_pad_added). The tee → sink link is added only when D is CONNECTED: webrtcbin
  * sink pads block until their transport is negotiated, and a blocked pad
  * would stall S's streaming thread and with it all of S's incoming media.
  * Whichever comes later (tee or connection) triggers media_visit_update_links.
@@ -17,10 +17,6 @@
 
 GST_DEBUG_CATEGORY_STATIC (media_visit_debug);
 #define GST_CAT_DEFAULT media_visit_debug
-
-/* Upper bound on what a relay queue holds before it drops the oldest. */
-#define RELAY_QUEUE_MAX_TIME (300 * GST_MSECOND)
-#define RELAY_QUEUE_MAX_BUFFERS 1000
 
 static gboolean
 on_bus_message (GstBus *bus, GstMessage *msg, gpointer user_data)
@@ -192,8 +188,6 @@ static void
 request_keyframes (MediaVisit *visit, MediaLeg *dst, GstPad *tee_pad)
 {
   request_keyframe (tee_pad);
-  if (g_getenv ("TH_X_KF"))
-    return;
   for (gsize i = 0; i < G_N_ELEMENTS (keyframe_retry_ms); i++) {
     KeyframeRetry *kr = g_new0 (KeyframeRetry, 1);
     kr->dst = media_leg_ref (dst);
@@ -206,72 +200,47 @@ request_keyframes (MediaVisit *visit, MediaLeg *dst, GstPad *tee_pad)
   }
 }
 
+/* The relay link is tee → sink pad directly, no queue: the link is made only
+ * once the destination is CONNECTED, when its sink pad no longer blocks, and
+ * nothing downstream of it blocks either (webrtcbin's dtlsenc queues the
+ * encrypted packets for its own sending thread; the nicesink is unsynced,
+ * see leg.c), so the source leg's streaming thread carries each packet
+ * through the destination's RTP session and SRTP without a hand-off. A queue here cost a thread per relayed stream (4 per
+ * visit) and a thread hand-off per packet: at 10 visits, 15 s, it added
+ * about 1 context switch per relayed packet (3.0 vs 2.0) and ~40 threads,
+ * with CPU per packet up ~10% (270 vs 245 µs, noisy machine). */
 static gboolean
 link_relay (MediaVisit *visit, MediaLeg *src, MediaLeg *dst, MediaKind kind)
 {
   MediaRelay *r = &dst->relay_in[kind];
-  GstElement *queue = NULL;
-  GstPad *qsrc = NULL, *qsink = NULL;
-  GstPad *tee_pad = NULL;
-  GstPadLinkReturn ret;
-  gboolean use_queue = g_getenv ("TH_X_QUEUE") != NULL;
-
-  if (use_queue) {
-    queue = gst_element_factory_make ("queue", NULL);
-    if (queue == NULL)
-      return FALSE;
-    g_object_set (queue, "leaky", 2 /* downstream */, "max-size-time", RELAY_QUEUE_MAX_TIME,
-                  "max-size-buffers", RELAY_QUEUE_MAX_BUFFERS, "max-size-bytes", 0, NULL);
-    gst_bin_add (GST_BIN (visit->pipeline), queue);
-    qsrc = gst_element_get_static_pad (queue, "src");
-    qsink = gst_element_get_static_pad (queue, "sink");
-    ret = gst_pad_link (qsrc, dst->sink_pad[kind]);
-    if (ret != GST_PAD_LINK_OK) {
-      GST_WARNING ("queue to leg %s %s sink: link failed (%d)", dst->participant,
-                   media_kind_name (kind), ret);
-      goto fail;
-    }
-    gst_pad_add_probe (qsrc, GST_PAD_PROBE_TYPE_BUFFER | GST_PAD_PROBE_TYPE_BUFFER_LIST,
-                       media_count_tx_probe, media_leg_ref (dst),
-                       (GDestroyNotify) media_leg_unref);
-    gst_element_sync_state_with_parent (queue);
-  }
-
-  tee_pad = gst_element_request_pad_simple (src->tee[kind], "src_%u");
+  GstPad *tee_pad = gst_element_request_pad_simple (src->tee[kind], "src_%u");
   if (tee_pad == NULL) {
     GST_WARNING ("tee of leg %s %s: no request pad", src->participant, media_kind_name (kind));
-    goto fail;
+    return FALSE;
   }
-  if (!use_queue)
-    gst_pad_add_probe (tee_pad, GST_PAD_PROBE_TYPE_BUFFER | GST_PAD_PROBE_TYPE_BUFFER_LIST,
-                       media_count_tx_probe, media_leg_ref (dst),
-                       (GDestroyNotify) media_leg_unref);
-  ret = gst_pad_link (tee_pad, use_queue ? qsink : dst->sink_pad[kind]);
+  gst_pad_add_probe (tee_pad, GST_PAD_PROBE_TYPE_BUFFER | GST_PAD_PROBE_TYPE_BUFFER_LIST,
+                     media_count_tx_probe, media_leg_ref (dst), (GDestroyNotify) media_leg_unref);
+  GstPadLinkReturn ret = gst_pad_link (tee_pad, dst->sink_pad[kind]);
   if (ret != GST_PAD_LINK_OK) {
     GST_WARNING ("tee of leg %s %s to leg %s: link failed (%d)", src->participant,
                  media_kind_name (kind), dst->participant, ret);
     gst_element_release_request_pad (src->tee[kind], tee_pad);
-    gst_clear_object (&tee_pad);
-    goto fail;
+    gst_object_unref (tee_pad);
+    return FALSE;
   }
   r->source = media_leg_ref (src);
   r->tee_pad = tee_pad;
-  r->queue = queue != NULL ? gst_object_ref (queue) : NULL;
   GST_INFO ("relay %s: %s -> %s", media_kind_name (kind), src->participant, dst->participant);
-  if (g_getenv ("TH_X_RECALC"))
-    gst_bin_recalculate_latency (GST_BIN (visit->pipeline));
+  /* No gst_bin_recalculate_latency here (there used to be one on every
+   * link): its only purpose was to hand the destination's RTP session a
+   * latency for its sender-report running times. The legs now set rtpbin's
+   * rtcp-sync-send-time to FALSE, which needs no latency, and unsync their
+   * nicesinks, so the pipeline latency does not delay anything. Recalculating
+   * made synced sinks hold packets (the load generator saw +20 ms audio,
+   * +33 ms video) and walks the whole pipeline on every link. */
   if (kind == MEDIA_KIND_VIDEO)
     request_keyframes (visit, dst, tee_pad);
-  g_clear_object (&qsrc);
-  g_clear_object (&qsink);
   return TRUE;
-
-fail:
-  g_clear_object (&qsrc);
-  g_clear_object (&qsink);
-  if (queue != NULL)
-    discard_element (visit, queue);
-  return FALSE;
 }
 
 static void
@@ -282,15 +251,14 @@ unlink_relay (MediaVisit *visit, MediaLeg *dst, MediaKind kind)
     return;
   GST_INFO ("unrelay %s: %s -> %s", media_kind_name (kind), r->source->participant,
             dst->participant);
-  /* Tee side first: once its request pad is released (tee waits for a push
-   * in progress on that pad to finish) no data enters the queue, and the
-   * source leg's other outputs never see a flushing pad. */
+  (void) visit;
+  /* Releasing the tee's request pad (tee waits for a push in progress on
+   * that pad to finish) unlinks it from the sink pad; the destination's
+   * sink pad simply goes quiet, and the source leg's other outputs never see
+   * a flushing pad. */
   if (r->source->tee[kind] != NULL)
     gst_element_release_request_pad (r->source->tee[kind], r->tee_pad);
   gst_clear_object (&r->tee_pad);
-  if (r->queue != NULL)
-    discard_element (visit, r->queue);
-  gst_clear_object (&r->queue);
   g_clear_pointer (&r->source, media_leg_unref);
 }
 
@@ -397,7 +365,6 @@ media_visit_free (MediaVisit *visit)
     for (int k = 0; k < MEDIA_N_KINDS; k++) {
       MediaRelay *r = &leg->relay_in[k];
       gst_clear_object (&r->tee_pad);
-      gst_clear_object (&r->queue);
       g_clear_pointer (&r->source, media_leg_unref);
       gst_clear_object (&leg->tee[k]);
     }

@@ -103,7 +103,7 @@ config_defaults (void)
   c->send_queue_bytes = 2 * 1024 * 1024;
   c->catalog_path = g_strdup (TH_DEFAULT_CATALOG);
   parse_policy_end ("2026-12-31", &c->policy_window_end_ms);
-  c->media.jitter_latency_ms = 40;
+  c->media.jitter_latency_ms = 0;  /* no jitterbuffer: see media/leg.c */
   return c;
 }
 

@@ -50,8 +50,14 @@ transport_send (gpointer data, const char *text)
   if (ws->close_when_drained)
     return;
   if (ws->out_bytes + len > ws->app->config->send_queue_bytes) {
-    g_message ("closing a signaling connection that does not read its messages");
-    ws_close_now (ws, LWS_CLOSE_STATUS_POLICY_VIOLATION);
+    /* It does not read, so a polite close (queued behind everything else)
+     * would never be sent: drop what is queued and cut the connection now.
+     * The room sees a drop; the client may come back. */
+    g_message ("cutting a signaling connection that does not read its messages");
+    g_queue_clear_full (&ws->out, (GDestroyNotify) g_bytes_unref);
+    ws->out_bytes = 0;
+    ws->close_when_drained = TRUE;
+    lws_set_timeout (ws->wsi, PENDING_TIMEOUT_CLOSE_SEND, LWS_TO_KILL_ASYNC);
     return;
   }
   buf = g_malloc (LWS_PRE + len);

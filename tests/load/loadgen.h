@@ -40,6 +40,7 @@ typedef struct {
   gchar *ice_address;    /* host candidate address for the clients */
   gint janus_fir_freq;   /* room fir_freq; 0: keyframe requests only on subscribe */
   gint keyframe_gap_ms;  /* minimum gap between keyframes forced on the shared encoder */
+  gdouble drop_every_s;  /* ours: each client drops its connection and returns this often */
   gboolean verbose;
 } LoadOptions;
 
@@ -89,6 +90,8 @@ typedef struct {
   gboolean have_offset;
   guint16 seq_offset;    /* sender seq = received seq + offset */
   guint32 misses;        /* consecutive lookups that found nothing */
+  atomic_bool restart;   /* a new stream replaces the old: count its seqs afresh */
+  guint64 expected_before;  /* packets expected in the streams before the restart */
 } RecvStream;
 
 void ring_init (SendRing *ring);
@@ -98,6 +101,9 @@ void ring_record (SendRing *ring, guint16 seq, guint64 hash, gint64 now_us);
 gint64 ring_lookup (SendRing *ring, RecvStream *rs, guint16 seq, guint64 hash);
 guint64 payload_hash (Kind kind, const guint8 *payload, guint len);
 void recv_stream_packet (RecvStream *rs, guint16 seq);
+/* Any thread: the next packet starts a new stream (a new SSRC after a
+ * reconnect); what the old one expected is kept. */
+void recv_stream_restart (RecvStream *rs);
 guint64 recv_stream_lost (RecvStream *rs);
 void hist_add (Histogram *h, gint64 us);
 void hist_merge (Histogram *into, Histogram *from);
@@ -156,6 +162,7 @@ struct _Client {
   Client *partner;           /* the other side of the visit */
   gint64 t0_us;              /* WebSocket open (ours, janus) or visit start (direct) */
   atomic_llong first_frame_us;
+  atomic_llong mark_frame_us;  /* first frame since the adapter last cleared it (reconnects) */
   atomic_ullong video_frames;
   SendRing ring[N_KINDS];    /* what this client sent */
   guint32 ssrc[N_KINDS];
@@ -163,6 +170,10 @@ struct _Client {
   Histogram latency[N_KINDS];  /* per kind: video and audio differ in size and path */
   gboolean done;             /* final snapshot taken */
   gchar *failure;            /* why setup failed, NULL when fine */
+  guint drops;               /* --drop-every: connections dropped and re-made */
+  guint drop_failures;       /* ... after which media did not flow again in time */
+  GArray *recovery_ms;       /* doubles: its WebSocket open again → its first remote frame */
+  GArray *seen_again_ms;     /* doubles: the same → the partner's first frame from it */
   gpointer adapter;          /* ours.c / janus.c per-client state */
 };
 
@@ -212,6 +223,8 @@ WsClient *ws_connect (const char *host, int port, const char *path, const char *
 /* Queues one JSON text frame; steals `msg`. */
 void ws_send (WsClient *ws, json_t *msg);
 void ws_close (WsClient *ws);
+/* Closes the connection at once, without a close frame. */
+void ws_abort (WsClient *ws);
 gboolean ws_is_open (WsClient *ws);
 
 /* ---- http_client.c ---- */

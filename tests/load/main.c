@@ -147,6 +147,10 @@ static const GOptionEntry entries[] = {
     "0 (none), like ours, which asks only when a receiver connects", "S" },
   { "keyframe-gap-ms", 0, 0, G_OPTION_ARG_INT, &opt.keyframe_gap_ms,
     "At most one keyframe forced on the shared encoder per this many ms (default 500)", "MS" },
+  { "drop-every", 0, 0, G_OPTION_ARG_DOUBLE, &opt.drop_every_s,
+    "ours: every S seconds each client in turn (staggered) drops its WebSocket without a "
+    "leave and its peer connection, reconnects with the same link, answers the fresh offer, "
+    "and must get media both ways again within --timeout (default 0: never)", "S" },
   { "verbose", 'v', 0, G_OPTION_ARG_NONE, &opt.verbose, "Print progress every second", NULL },
   { NULL, 0, 0, 0, NULL, NULL, NULL },
 };
@@ -301,6 +305,17 @@ hist_pair (Histogram *h)
   return pair (hist_quantile (h, 0.5), hist_quantile (h, 0.95));
 }
 
+/* p50, p95 and max of an array of doubles (sorted in place). */
+static json_t *
+array_stats (GArray *a)
+{
+  g_array_sort (a, cmp_double);
+  const double *v = (const double *) (gpointer) a->data;
+  json_t *j = pair (quantile_sorted (v, a->len, 0.5), quantile_sorted (v, a->len, 0.95));
+  json_object_set_new (j, "max", num_or_null (a->len ? v[a->len - 1] : -1));
+  return j;
+}
+
 static int
 report (void)
 {
@@ -310,6 +325,9 @@ report (void)
   Histogram *all = g_new0 (Histogram, 1 + N_KINDS);  /* both kinds, audio, video */
   guint64 received = 0, lost = 0, frames_min = G_MAXUINT64, audio_min = G_MAXUINT64;
   int ok = 0;
+  guint drops = 0, drop_failures = 0;
+  GArray *recovery = g_array_new (FALSE, FALSE, sizeof (double));
+  GArray *seen_again = g_array_new (FALSE, FALSE, sizeof (double));
   for (int i = 0; i < opt.visits; i++) {
     Visit *v = &visits[i];
     gboolean visit_ok = v->started;
@@ -343,6 +361,16 @@ report (void)
           hist_pair (&c->latency[KIND_AUDIO]), "latency_samples",
           (json_int_t) atomic_load (&both->count), "failure",
           c->failure ? json_string (c->failure) : json_null ());
+      if (opt.drop_every_s > 0) {
+        drops += c->drops;
+        drop_failures += c->drop_failures;
+        g_array_append_vals (recovery, c->recovery_ms->data, c->recovery_ms->len);
+        g_array_append_vals (seen_again, c->seen_again_ms->data, c->seen_again_ms->len);
+        json_object_set_new (jc, "drops", json_integer (c->drops));
+        json_object_set_new (jc, "drop_failures", json_integer (c->drop_failures));
+        json_object_set_new (jc, "recovery_ms", array_stats (c->recovery_ms));
+        json_object_set_new (jc, "seen_again_ms", array_stats (c->seen_again_ms));
+      }
       json_array_append_new (clients, jc);
       g_free (both);
     }
@@ -385,17 +413,37 @@ report (void)
                                                        90.0 * g_get_num_processors ())));
   json_object_set_new (sum, "video_latency_ms", hist_pair (&all[1 + KIND_VIDEO]));
   json_object_set_new (sum, "audio_latency_ms", hist_pair (&all[1 + KIND_AUDIO]));
+  gchar *drop_text = NULL;
+  if (opt.drop_every_s > 0) {
+    /* recovery: a client's new WebSocket open → its first remote frame;
+     * seen_again: the same → the partner's first frame from it. */
+    json_object_set_new (sum, "drop_every_s", json_real (opt.drop_every_s));
+    json_object_set_new (sum, "drops", json_integer (drops));
+    json_object_set_new (sum, "drop_failures", json_integer (drop_failures));
+    json_object_set_new (sum, "recovery_ms", array_stats (recovery));
+    json_object_set_new (sum, "seen_again_ms", array_stats (seen_again));
+    const double *rv = (const double *) (gpointer) recovery->data;
+    const double *sv = (const double *) (gpointer) seen_again->data;
+    drop_text = g_strdup_printf (
+        ", %u drops (%u failed), recovery p50 %.0f ms p95 %.0f ms, seen again p50 %.0f ms p95 "
+        "%.0f ms", drops, drop_failures, quantile_sorted (rv, recovery->len, 0.5),
+        quantile_sorted (rv, recovery->len, 0.95), quantile_sorted (sv, seen_again->len, 0.5),
+        quantile_sorted (sv, seen_again->len, 0.95));
+  }
+  g_array_unref (recovery);
+  g_array_unref (seen_again);
   if (opt.json_path != NULL && json_dump_file (root, opt.json_path, JSON_INDENT (1)) != 0)
     g_printerr ("th-load: cannot write %s\n", opt.json_path);
   json_decref (root);
 
   printf ("th-load %s: %d/%d visits ok, first frame p50 %.0f ms p95 %.0f ms, latency p50 %.2f ms "
           "p95 %.2f ms, loss %.3f%%, per client min %" G_GUINT64_FORMAT " frames %"
-          G_GUINT64_FORMAT " audio packets, load generator %.1f s CPU (%.0f%% of one core)\n",
+          G_GUINT64_FORMAT " audio packets, load generator %.1f s CPU (%.0f%% of one core)%s\n",
           names[opt.server], ok, opt.visits, ff50, ff95, l50, l95, loss_pct,
           frames_min == G_MAXUINT64 ? 0 : frames_min, audio_min == G_MAXUINT64 ? 0 : audio_min,
-          cpu, run_s > 0 ? 100.0 * cpu / run_s : 0.0);
+          cpu, run_s > 0 ? 100.0 * cpu / run_s : 0.0, drop_text ? drop_text : "");
   fflush (stdout);
+  g_free (drop_text);
   g_free (ff);
   g_free (all);
   return ok == opt.visits ? 0 : 2;
@@ -427,6 +475,10 @@ main (int argc, char **argv)
                 "--height must be positive\n");
     return 1;
   }
+  if (opt.drop_every_s < 0 || (opt.drop_every_s > 0 && opt.server != SERVER_OURS)) {
+    g_printerr ("th-load: --drop-every needs --server ours and a positive period\n");
+    return 1;
+  }
   if (opt.server == SERVER_OURS && (opt.username == NULL || opt.password == NULL)) {
     g_printerr ("th-load: --server ours needs --username and --password (staff sign-in)\n");
     return 1;
@@ -449,6 +501,8 @@ main (int argc, char **argv)
       c->partner = &v->client[1 - r];
       for (int k = 0; k < N_KINDS; k++)
         ring_init (&c->ring[k]);
+      c->recovery_ms = g_array_new (FALSE, FALSE, sizeof (double));
+      c->seen_again_ms = g_array_new (FALSE, FALSE, sizeof (double));
     }
   }
 
@@ -516,6 +570,8 @@ out:
       for (int k = 0; k < N_KINDS; k++)
         ring_clear (&visits[i].client[r].ring[k]);
       g_free (visits[i].client[r].failure);
+      g_array_unref (visits[i].client[r].recovery_ms);
+      g_array_unref (visits[i].client[r].seen_again_ms);
     }
   for (int i = 0; i < opt.visits; i++) {
     g_free (visits[i].visit_id);

@@ -202,7 +202,10 @@ frame_probe (GstPad *pad, GstPadProbeInfo *info, gpointer data)
   if (c->done)
     return GST_PAD_PROBE_OK;
   long long none = 0;
-  atomic_compare_exchange_strong (&c->first_frame_us, &none, g_get_monotonic_time ());
+  gint64 now = g_get_monotonic_time ();
+  atomic_compare_exchange_strong (&c->first_frame_us, &none, now);
+  none = 0;
+  atomic_compare_exchange_strong (&c->mark_frame_us, &none, now);
   atomic_fetch_add (&c->video_frames, 1);
   return GST_PAD_PROBE_OK;
 }
@@ -251,6 +254,9 @@ on_pad_added (GstElement *webrtcbin, GstPad *pad, gpointer data)
     bin = gst_parse_bin_from_description ("fakesink sync=false async=false enable-last-sample=false",
                                           TRUE, NULL);
   }
+  /* A new remote stream (the first, or the partner's new SSRC after it
+   * reconnected, or ours on a new peer) counts its sequence numbers afresh. */
+  recv_stream_restart (&p->owner->rx[kind]);
   gst_pad_add_probe (pad, GST_PAD_PROBE_TYPE_BUFFER | GST_PAD_PROBE_TYPE_BUFFER_LIST, recv_probe,
                      &p->probe[kind], NULL);
   g_mutex_lock (&p->rx_lock);

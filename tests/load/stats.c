@@ -96,11 +96,25 @@ payload_hash (Kind kind, const guint8 *p, guint len)
   return h;
 }
 
+void
+recv_stream_restart (RecvStream *rs)
+{
+  atomic_store (&rs->restart, TRUE);
+}
+
 /* RFC 3550 style: expected = highest extended seq - first + 1. Reordered
- * and duplicate packets do not move the maximum. */
+ * and duplicate packets do not move the maximum. After a restart the new
+ * stream's count adds to what the earlier ones expected. */
 void
 recv_stream_packet (RecvStream *rs, guint16 seq)
 {
+  if (atomic_exchange (&rs->restart, FALSE) && rs->started) {
+    /* New sender (new SSRC, new seq base): no gap between the two. */
+    rs->expected_before = atomic_load (&rs->expected);
+    rs->started = FALSE;
+    rs->have_offset = FALSE;
+    rs->misses = 0;
+  }
   if (!rs->started) {
     rs->started = TRUE;
     rs->base_seq = rs->max_seq = seq;
@@ -114,7 +128,8 @@ recv_stream_packet (RecvStream *rs, guint16 seq)
     }
   }
   atomic_fetch_add (&rs->packets, 1);
-  atomic_store (&rs->expected, (guint64) rs->cycles + rs->max_seq - rs->base_seq + 1);
+  atomic_store (&rs->expected,
+                rs->expected_before + rs->cycles + rs->max_seq - rs->base_seq + 1);
 }
 
 guint64

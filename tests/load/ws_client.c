@@ -10,6 +10,7 @@
 
 #include <libwebsockets.h>
 #include <string.h>
+#include <sys/socket.h>
 
 struct _WsClient {
   struct lws *wsi;
@@ -252,6 +253,24 @@ ws_close (WsClient *ws)
   ws->closing = TRUE;
   if (ws->wsi != NULL)
     lws_callback_on_writable (ws->wsi);
+}
+
+void
+ws_abort (WsClient *ws)
+{
+  if (ws->gone)
+    return;
+  /* No close frame, as when a phone loses its network: the socket is shut
+   * at once (the server sees the end of the stream now, not at lws's next
+   * timeout pass, up to a second later), then lws frees the connection
+   * (status NOSTATUS sends no close frame). */
+  ws->closing = TRUE;
+  if (ws->wsi != NULL) {
+    lws_sockfd_type fd = lws_get_socket_fd (ws->wsi);
+    if (fd >= 0)
+      shutdown (fd, SHUT_RDWR);
+    lws_set_timeout (ws->wsi, PENDING_TIMEOUT_USER_OK, LWS_TO_KILL_ASYNC);
+  }
 }
 
 gboolean
