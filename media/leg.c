@@ -7,10 +7,10 @@
  *
  * Threading: webrtcbin emits its signals and replies to promises on its own
  * threads and on streaming threads. Every handler here only takes a leg
- * reference and posts the work to the visit's main context (leg_marshal);
+ * reference and posts the work to the visit's main context (media_leg_marshal);
  * the posted function checks `closed` first, so work that arrives after the
  * leg was removed does nothing. The one exception is pad-added, which links
- * the new src pad to a tee right in the streaming thread (see on_pad_added).
+ * the new src pad to a tee right in the streaming thread (see leg_input.c).
  */
 #include "media/media-private.h"
 
@@ -19,7 +19,7 @@
 #include <nice/interfaces.h>
 #include <string.h>
 
-GST_DEBUG_CATEGORY_STATIC (media_leg_debug);
+GST_DEBUG_CATEGORY (media_leg_debug);
 #define GST_CAT_DEFAULT media_leg_debug
 
 const char *
@@ -38,9 +38,14 @@ media_leg_state_name (MediaLegState state)
 }
 
 const char *
-media_kind_name (MediaKind kind)
+media_source_name (MediaSourceKind kind)
 {
-  return kind == MEDIA_KIND_AUDIO ? "audio" : kind == MEDIA_KIND_VIDEO ? "video" : "?";
+  switch (kind) {
+  case MEDIA_SOURCE_MIC: return "microphone";
+  case MEDIA_SOURCE_CAMERA: return "camera";
+  case MEDIA_SOURCE_SCREEN: return "screen";
+  default: return "?";
+  }
 }
 
 /* ---- refcounting and the hand-off to the main context ---- */
@@ -59,22 +64,24 @@ media_leg_unref (MediaLeg *leg)
     return;
   /* By now the visit has torn the leg's elements out of the pipeline
    * (remove_leg / visit_free); only plain references are left. */
-  for (int k = 0; k < MEDIA_N_KINDS; k++) {
-    g_clear_object (&leg->sink_pad[k]);
-    g_clear_object (&leg->tee[k]);
-    g_warn_if_fail (leg->relay_in[k].source == NULL);
+  for (guint m = 0; m < MEDIA_MAX_MLINES; m++) {
+    g_clear_object (&leg->sink_pad[m]);
+    g_free (leg->mid[m]);
+    g_warn_if_fail (leg->relay_in[m].source == NULL && leg->relay_in[m].rewrite == NULL);
   }
+  for (int k = 0; k < MEDIA_N_SOURCES; k++)
+    g_clear_object (&leg->tee[k]);
+  if (leg->reported != NULL)
+    g_array_unref (leg->reported);
   g_clear_object (&leg->webrtcbin);
   g_main_context_unref (leg->context);
   g_free (leg->participant);
   g_free (leg);
 }
 
-typedef void (*LegCall) (MediaLeg *leg, gpointer data);
-
 typedef struct {
   MediaLeg *leg;
-  LegCall func;
+  MediaLegCall func;
   gpointer data;
   GDestroyNotify data_free;
 } Marshal;
@@ -102,8 +109,8 @@ marshal_free (gpointer user_data)
  * function immediately when the caller already owns the context, and
  * webrtcbin sometimes emits synchronously from inside our own calls; running
  * inline there would re-enter leg state mid-update. */
-static void
-leg_marshal (MediaLeg *leg, LegCall func, gpointer data, GDestroyNotify data_free)
+void
+media_leg_marshal (MediaLeg *leg, MediaLegCall func, gpointer data, GDestroyNotify data_free)
 {
   Marshal *m = g_new0 (Marshal, 1);
   m->leg = media_leg_ref (leg);
@@ -175,8 +182,8 @@ do_description_result (MediaLeg *leg, gpointer data)
 static void
 on_description_set (GstPromise *promise, gpointer user_data)
 {
-  leg_marshal (user_data, do_description_result, gst_promise_ref (promise),
-               (GDestroyNotify) gst_promise_unref);
+  media_leg_marshal (user_data, do_description_result, gst_promise_ref (promise),
+                     (GDestroyNotify) gst_promise_unref);
 }
 
 static void
@@ -196,7 +203,17 @@ do_offer_created (MediaLeg *leg, gpointer data)
     media_leg_set_state (leg, MEDIA_LEG_FAILED);
     return;
   }
-  leg->n_mlines = gst_sdp_message_medias_len (offer->sdp);
+  /* The mids webrtcbin chose, which the client sees as transceiver.mid: the
+   * streams reports name m-lines by them. */
+  for (guint m = 0; m < leg->n_mlines && m < gst_sdp_message_medias_len (offer->sdp); m++) {
+    const GstSDPMedia *media = gst_sdp_message_get_media (offer->sdp, m);
+    g_free (leg->mid[m]);
+    leg->mid[m] = g_strdup (gst_sdp_media_get_attribute_val (media, "mid"));
+  }
+  if (gst_sdp_message_medias_len (offer->sdp) != leg->n_mlines)
+    GST_WARNING ("leg %s: the offer has %u m-lines, not %u", leg->participant,
+                 gst_sdp_message_medias_len (offer->sdp), leg->n_mlines);
+  leg->n_mlines = MIN (gst_sdp_message_medias_len (offer->sdp), MEDIA_MAX_MLINES);
 
   GstPromise *set_promise = gst_promise_new_with_change_func (
       on_description_set, media_leg_ref (leg), (GDestroyNotify) media_leg_unref);
@@ -213,13 +230,16 @@ do_offer_created (MediaLeg *leg, gpointer data)
   if (!leg->closed && leg->callbacks.offer != NULL)
     leg->callbacks.offer (leg, text, leg->user_data);
   g_free (text);
+  /* Right after the offer, what its m-lines carry (maybe nothing yet). */
+  leg->offered = TRUE;
+  media_slots_report (leg, TRUE);
 }
 
 static void
 on_offer_created (GstPromise *promise, gpointer user_data)
 {
-  leg_marshal (user_data, do_offer_created, gst_promise_ref (promise),
-               (GDestroyNotify) gst_promise_unref);
+  media_leg_marshal (user_data, do_offer_created, gst_promise_ref (promise),
+                     (GDestroyNotify) gst_promise_unref);
 }
 
 static void
@@ -246,7 +266,7 @@ static void
 on_negotiation_needed (GstElement *webrtcbin, gpointer user_data)
 {
   (void) webrtcbin;
-  leg_marshal (user_data, do_negotiation_needed, NULL, NULL);
+  media_leg_marshal (user_data, do_negotiation_needed, NULL, NULL);
 }
 
 /* ---- local ICE candidates ---- */
@@ -280,7 +300,7 @@ on_ice_candidate (GstElement *webrtcbin, guint mline, gchar *candidate, gpointer
   Candidate *c = g_new0 (Candidate, 1);
   c->mline = mline;
   c->candidate = g_strdup (candidate);
-  leg_marshal (user_data, do_ice_candidate, c, candidate_free);
+  media_leg_marshal (user_data, do_ice_candidate, c, candidate_free);
 }
 
 /* ---- connection state ---- */
@@ -340,140 +360,7 @@ on_connection_state (GObject *webrtcbin, GParamSpec *pspec, gpointer user_data)
 {
   (void) webrtcbin;
   (void) pspec;
-  leg_marshal (user_data, do_connection_state, NULL, NULL);
-}
-
-/* ---- incoming media ---- */
-
-typedef struct {
-  MediaKind kind;
-  GstElement *tee;
-} TeeReady;
-
-static void
-tee_ready_free (gpointer p)
-{
-  TeeReady *t = p;
-  gst_object_unref (t->tee);
-  g_free (t);
-}
-
-static void
-discard_element (GstElement *element)
-{
-  GstObject *parent = gst_object_get_parent (GST_OBJECT (element));
-  gst_element_set_locked_state (element, TRUE);
-  gst_element_set_state (element, GST_STATE_NULL);
-  if (parent != NULL) {
-    gst_bin_remove (GST_BIN (parent), element);
-    gst_object_unref (parent);
-  }
-}
-
-static void
-do_tee_ready (MediaLeg *leg, gpointer data)
-{
-  TeeReady *t = data;
-  if (leg->closed || leg->visit == NULL) {
-    /* The leg went away while the streaming thread built this tee. */
-    discard_element (t->tee);
-    return;
-  }
-  if (leg->tee[t->kind] != NULL) {
-    /* A second src pad of the same kind (the client changed its SSRC): the
-     * newest stream wins. 1:1 relays only need one source per kind. */
-    GST_INFO ("leg %s: new %s stream replaces the old one", leg->participant,
-              media_kind_name (t->kind));
-    media_visit_drop_source (leg->visit, leg, t->kind);
-  }
-  leg->tee[t->kind] = gst_object_ref (t->tee);
-  GST_INFO ("leg %s: receiving %s", leg->participant, media_kind_name (t->kind));
-  media_visit_update_links (leg->visit);
-}
-
-/* Which kind a new src pad carries. The caps' "media" field is the reliable
- * answer: in 1.22 the pad's transceiver can be the wrong one when the remote
- * side sends SSRCs it never signalled (which is exactly what a relay does). */
-static gboolean
-pad_kind (GstPad *pad, MediaKind *kind)
-{
-  const char *media = NULL;
-  GstCaps *caps = gst_pad_get_current_caps (pad);
-  if (caps != NULL && gst_caps_get_size (caps) > 0)
-    media = gst_structure_get_string (gst_caps_get_structure (caps, 0), "media");
-  gboolean found = TRUE;
-  if (g_strcmp0 (media, "audio") == 0) {
-    *kind = MEDIA_KIND_AUDIO;
-  } else if (g_strcmp0 (media, "video") == 0) {
-    *kind = MEDIA_KIND_VIDEO;
-  } else {
-    GstWebRTCRTPTransceiver *trans = NULL;
-    GstWebRTCKind k = GST_WEBRTC_KIND_UNKNOWN;
-    g_object_get (pad, "transceiver", &trans, NULL);
-    if (trans != NULL) {
-      g_object_get (trans, "kind", &k, NULL);
-      gst_object_unref (trans);
-    }
-    if (k == GST_WEBRTC_KIND_AUDIO)
-      *kind = MEDIA_KIND_AUDIO;
-    else if (k == GST_WEBRTC_KIND_VIDEO)
-      *kind = MEDIA_KIND_VIDEO;
-    else
-      found = FALSE;
-  }
-  if (caps != NULL)
-    gst_caps_unref (caps);
-  return found;
-}
-
-/* Streaming thread. The new src pad gets a tee at once: webrtcbin pushes the
- * moment this returns, and an unlinked pad would return not-linked and stop
- * the whole BUNDLE receive (audio and video share one transport).
- * allow-not-linked keeps the tee happy while nobody listens yet. */
-static void
-on_pad_added (GstElement *webrtcbin, GstPad *pad, gpointer user_data)
-{
-  MediaLeg *leg = user_data;
-  if (GST_PAD_DIRECTION (pad) != GST_PAD_SRC)
-    return;
-  MediaKind kind;
-  if (!pad_kind (pad, &kind)) {
-    GST_WARNING ("leg %s: src pad %s of unknown kind, dropped", leg->participant,
-                 GST_PAD_NAME (pad));
-    GstElement *sink = gst_element_factory_make ("fakesink", NULL);
-    g_object_set (sink, "async", FALSE, "sync", FALSE, NULL);
-    GstObject *bin = gst_object_get_parent (GST_OBJECT (webrtcbin));
-    if (bin != NULL) {
-      gst_bin_add (GST_BIN (bin), sink);
-      gst_element_sync_state_with_parent (sink);
-      gst_element_link_pads (webrtcbin, GST_PAD_NAME (pad), sink, "sink");
-      gst_object_unref (bin);
-    } else {
-      gst_object_unref (sink);
-    }
-    return;
-  }
-  GstObject *bin = gst_object_get_parent (GST_OBJECT (webrtcbin));
-  if (bin == NULL)
-    return;  /* leg already removed from the pipeline */
-  GstElement *tee = gst_element_factory_make ("tee", NULL);
-  g_object_set (tee, "allow-not-linked", TRUE, NULL);
-  gst_bin_add (GST_BIN (bin), tee);
-  gst_object_unref (bin);
-  gst_element_sync_state_with_parent (tee);
-  GstPad *tee_sink = gst_element_get_static_pad (tee, "sink");
-  GstPadLinkReturn ret = gst_pad_link (pad, tee_sink);
-  if (ret != GST_PAD_LINK_OK)
-    GST_WARNING ("leg %s: linking %s to tee failed: %d", leg->participant, GST_PAD_NAME (pad),
-                 ret);
-  gst_pad_add_probe (tee_sink, GST_PAD_PROBE_TYPE_BUFFER | GST_PAD_PROBE_TYPE_BUFFER_LIST,
-                     media_count_rx_probe, media_leg_ref (leg), (GDestroyNotify) media_leg_unref);
-  gst_object_unref (tee_sink);
-
-  TeeReady *t = g_new0 (TeeReady, 1);
-  t->kind = kind;
-  t->tee = gst_object_ref (tee);
-  leg_marshal (leg, do_tee_ready, t, tee_ready_free);
+  media_leg_marshal (user_data, do_connection_state, NULL, NULL);
 }
 
 /* ---- ICE set-up ---- */
@@ -543,32 +430,6 @@ out:
 }
 
 /* ---- creation ---- */
-
-static GstCaps *
-codec_caps (MediaKind kind)
-{
-  /* rtcp-fb-nack-pli: lets the receiving browser ask for keyframes (and our
-   * force-key-unit become a PLI towards the sender). The transport-cc extmap
-   * lets Chrome ramp its bitrate instead of crawling. */
-  gchar *ext = g_strdup_printf ("extmap-%d", MEDIA_TWCC_EXT_ID);
-  GstCaps *caps;
-  if (kind == MEDIA_KIND_AUDIO)
-    caps = gst_caps_new_simple ("application/x-rtp", "media", G_TYPE_STRING, "audio",
-                                "encoding-name", G_TYPE_STRING, "OPUS",
-                                "payload", G_TYPE_INT, MEDIA_PT_OPUS,
-                                "clock-rate", G_TYPE_INT, 48000,
-                                "encoding-params", G_TYPE_STRING, "2",
-                                ext, G_TYPE_STRING, MEDIA_TWCC_URI, NULL);
-  else
-    caps = gst_caps_new_simple ("application/x-rtp", "media", G_TYPE_STRING, "video",
-                                "encoding-name", G_TYPE_STRING, "VP8",
-                                "payload", G_TYPE_INT, MEDIA_PT_VP8,
-                                "clock-rate", G_TYPE_INT, 90000,
-                                "rtcp-fb-nack-pli", G_TYPE_BOOLEAN, TRUE,
-                                ext, G_TYPE_STRING, MEDIA_TWCC_URI, NULL);
-  g_free (ext);
-  return caps;
-}
 
 static GstElement *
 on_request_jitterbuffer (GstElement *rtpbin, guint session, gpointer data)
@@ -646,34 +507,59 @@ media_leg_new (MediaVisit *visit, const char *participant_id,
   g_signal_connect_data (webrtcbin, "on-ice-candidate", G_CALLBACK (on_ice_candidate),
                          media_leg_ref (leg), leg_closure_unref,
                          0);
-  g_signal_connect_data (webrtcbin, "pad-added", G_CALLBACK (on_pad_added), media_leg_ref (leg),
-                         leg_closure_unref, 0);
+  g_signal_connect_data (webrtcbin, "pad-added", G_CALLBACK (media_leg_on_pad_added),
+                         media_leg_ref (leg), leg_closure_unref, 0);
   g_signal_connect_data (webrtcbin, "notify::connection-state", G_CALLBACK (on_connection_state),
                          media_leg_ref (leg), leg_closure_unref,
                          0);
 
-  /* Two transceivers in a fixed order (m0 audio, m1 video), sendrecv, with
-   * fixed codecs so every leg offers the same payload types. Requesting sink
-   * pads now lets the leg offer before any media exists; they are linked to
-   * another leg's tee only once this leg is connected (see visit_pipeline.c). */
-  for (int k = 0; k < MEDIA_N_KINDS; k++) {
+  /* The transceivers of the fixed layout (media.h, layout.c), in m-line
+   * order, with fixed codecs so every leg offers the same payload types
+   * and, for what the server sends, a fixed SSRC the offer announces.
+   * Requesting sink pads now lets the leg offer before any media exists;
+   * they are linked to other legs' tees only once this leg is connected
+   * (see visit_pipeline.c). */
+  leg->n_mlines = visit->n_mlines;
+  gboolean has_msid = FALSE;
+  for (guint m = 0; m < leg->n_mlines; m++) {
     GstPad *pad = gst_element_request_pad_simple (webrtcbin, "sink_%u");
     if (pad == NULL) {
       g_set_error (error, MEDIA_ERROR, MEDIA_ERROR_PIPELINE, "webrtcbin gave no sink pad");
       goto fail;
     }
-    leg->sink_pad[k] = pad;
+    leg->sink_pad[m] = pad;
     GstWebRTCRTPTransceiver *trans = NULL;
     g_object_get (pad, "transceiver", &trans, NULL);
     if (trans == NULL) {
       g_set_error (error, MEDIA_ERROR, MEDIA_ERROR_PIPELINE, "sink pad without transceiver");
       goto fail;
     }
-    GstCaps *caps = codec_caps (k);
-    g_object_set (trans, "direction", GST_WEBRTC_RTP_TRANSCEIVER_DIRECTION_SENDRECV,
+    /* Unique and non-zero within the leg (a clash with the client's own
+     * SSRCs is as unlikely as between any two RTP senders). */
+    do {
+      leg->ssrc[m] = g_random_int ();
+      for (guint i = 0; i < m && leg->ssrc[m] != 0; i++)
+        if (leg->ssrc[i] == leg->ssrc[m])
+          leg->ssrc[m] = 0;
+    } while (leg->ssrc[m] == 0);
+    MediaMline info;
+    media_layout_mline (m, &info);
+    GstCaps *caps = media_layout_caps (m, leg->ssrc[m]);
+    g_object_set (trans, "direction",
+                  info.sendrecv ? GST_WEBRTC_RTP_TRANSCEIVER_DIRECTION_SENDRECV
+                                : GST_WEBRTC_RTP_TRANSCEIVER_DIRECTION_SENDONLY,
                   "codec-preferences", caps, NULL);
     gst_caps_unref (caps);
     gst_object_unref (trans);
+    /* The stream id of a=ssrc msid: one per slot, so a browser puts a remote
+     * participant's audio and video in one MediaStream (ev.streams). */
+    if (m == 0)
+      has_msid = g_object_class_find_property (G_OBJECT_GET_CLASS (pad), "msid") != NULL;
+    if (has_msid) {
+      gchar *msid = info.slot < 0 ? g_strdup ("screen") : g_strdup_printf ("slot%d", info.slot);
+      g_object_set (pad, "msid", msid, NULL);
+      g_free (msid);
+    }
   }
 
   if (!gst_bin_add (GST_BIN (visit->pipeline), webrtcbin)) {
@@ -689,9 +575,9 @@ media_leg_new (MediaVisit *visit, const char *participant_id,
 
 fail:
   media_leg_mark_closed (leg);
-  for (int k = 0; k < MEDIA_N_KINDS; k++)
-    if (leg->sink_pad[k] != NULL)
-      gst_element_release_request_pad (webrtcbin, leg->sink_pad[k]);
+  for (guint m = 0; m < MEDIA_MAX_MLINES; m++)
+    if (leg->sink_pad[m] != NULL)
+      gst_element_release_request_pad (webrtcbin, leg->sink_pad[m]);
   media_leg_unref (leg);
   return NULL;
 }
@@ -742,6 +628,17 @@ media_leg_add_ice_candidate (MediaLeg *leg, guint mline, const char *candidate, 
   }
   g_signal_emit_by_name (leg->webrtcbin, "add-ice-candidate", mline, candidate);
   return TRUE;
+}
+
+void
+media_leg_set_may_share (MediaLeg *leg, gboolean may_share)
+{
+  g_return_if_fail (leg != NULL);
+  if (leg->closed || leg->may_share == may_share)
+    return;
+  leg->may_share = may_share;
+  if (leg->visit != NULL)
+    media_visit_update_links (leg->visit);
 }
 
 MediaLegState

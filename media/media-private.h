@@ -6,16 +6,17 @@
  * Ownership in one picture:
  *
  *   MediaVisit ──owns──▶ GstPipeline
- *       │                   ├─ webrtcbin (leg A) ─src─▶ tee[kind] ─▶ sink (leg B)
- *       │                   └─ webrtcbin (leg B) ─src─▶ tee[kind] ─▶ sink (leg A)
+ *       │                   ├─ webrtcbin (leg A) ─src─▶ tee[source] ─▶ rewrite ─▶ sink (leg B)
+ *       │                   └─ webrtcbin (leg B) ─src─▶ tee[source] ─▶ rewrite ─▶ sink (leg A)
  *       └──refs──▶ MediaLeg (A, B)
  *
- * A MediaRelay sits on the RECEIVING leg: relay_in[kind] names the source leg
- * whose tee feeds this leg's sink pad for that kind, and the tee request pad
- * of that path (linked straight to the sink pad: no queue, see
- * visit_pipeline.c). One source per destination pad (1:1 visits);
- * a multi-party visit would pick a source per pad (active speaker, pinned
- * participant) and relink, the struct stays the same.
+ * A MediaRelay sits on the RECEIVING leg, one per m-line: relay_in[m] names
+ * the source leg whose tee feeds this leg's m-line m, the tee request pad of
+ * that path, and the rtp_rewrite element between them. The rewrite element
+ * belongs to the destination m-line for the leg's whole life: it gives the
+ * packets that m-line's payload type and SSRC and keeps sequence numbers
+ * and timestamps continuous when the source changes (see rtp_rewrite.c).
+ * Which source feeds which m-line follows the slot assignment (slots.c).
  */
 #pragma once
 
@@ -32,27 +33,48 @@
 
 G_BEGIN_DECLS
 
-/* The m-line order of every offer: m0 audio, m1 video. */
+/* What a client sends up, one per sendrecv m-line: m0 microphone, m1
+ * camera, m2 screen share (the index is that m-line's). */
 typedef enum {
-  MEDIA_KIND_AUDIO = 0,
-  MEDIA_KIND_VIDEO = 1,
-  MEDIA_N_KINDS
-} MediaKind;
+  MEDIA_SOURCE_MIC = 0,
+  MEDIA_SOURCE_CAMERA = 1,
+  MEDIA_SOURCE_SCREEN = 2,
+  MEDIA_N_SOURCES
+} MediaSourceKind;
 
-/* Payload types: identical on every leg so a leg's incoming RTP links into
- * another leg's sink pad without depayloading (a mismatch fails the link with
- * not-negotiated and stalls the whole BUNDLE receive of the source leg). */
+/* The m-line layout (media.h): 3 sendrecv m-lines, then an audio and a video
+ * m-line per remote slot beyond the first. */
+#define MEDIA_MLINE_SCREEN 2
+#define MEDIA_MAX_MLINES (3 + 2 * (MEDIA_MAX_REMOTE_SLOTS - 1))
+
+/* Payload types. Each m-line has its own so that the browser can tell the
+ * streams of the BUNDLE apart by payload type as well as by SSRC; the three
+ * a client sends (111, 96, 97) are the same on every leg, so an incoming
+ * stream says by its payload type what it is (leg.c). Slot s > 0 uses
+ * Opus 111 + s and VP8 97 + s. */
 #define MEDIA_PT_OPUS 111
 #define MEDIA_PT_VP8 96
+#define MEDIA_PT_SCREEN 97
 /* Transport-wide congestion control header extension: advertising it lets
- * Chrome ramp its send bitrate quickly. Same id on both m-lines (BUNDLE
+ * Chrome ramp its send bitrate quickly. Same id on every m-line (BUNDLE
  * requires one id per URI across the bundle). */
 #define MEDIA_TWCC_EXT_ID 3
 #define MEDIA_TWCC_URI "http://www.ietf.org/id/draft-holmer-rmcat-transport-wide-cc-extensions-01"
 
+/* One m-line of the layout. */
 typedef struct {
-  MediaLeg *source;     /* strong ref; NULL while this path is not linked */
-  GstPad *tee_pad;      /* request pad on source->tee[kind] (ref) */
+  gboolean video;
+  MediaSourceKind source;   /* what it carries down: MIC, CAMERA or SCREEN */
+  gint slot;                /* remote slot, -1 for the screen m-line */
+  guint pt;
+  gboolean sendrecv;        /* m0..m2; the others are server → client only */
+} MediaMline;
+
+typedef struct {
+  MediaLeg *source;      /* strong ref; NULL while this path is not linked */
+  MediaSourceKind kind;  /* which of source's tees */
+  GstPad *tee_pad;       /* request pad on source->tee[kind] (ref) */
+  GstElement *rewrite;   /* rtp_rewrite → sink_pad, made at the first link (ref) */
 } MediaRelay;
 
 struct _MediaVisit {
@@ -62,11 +84,19 @@ struct _MediaVisit {
   gchar *stun_server;
   guint jitter_latency_ms;
   guint16 port_min, port_max;
+  guint remote_slots;      /* K, 1..MEDIA_MAX_REMOTE_SLOTS */
+  guint n_mlines;          /* 2K + 1 */
 
   GMainContext *context;   /* thread-default at media_visit_new (ref) */
   GstElement *pipeline;    /* ref */
   GSource *bus_source;     /* bus watch attached to `context` */
   GList *legs;             /* MediaLeg*, strong refs, open legs only */
+  /* "viewer\nsource" participant ids → 1 + the slot the source last had on
+   * that viewer's leg: a returning participant gets its old slot back. */
+  GHashTable *slot_memory;
+  MediaLeg *screen;        /* whose screen share is relayed (borrowed), or NULL */
+  GSource *report_source;  /* pending streams_changed reports (idle) */
+  GSource *screen_check;   /* screen shares going quiet (timeout) */
 };
 
 struct _MediaLeg {
@@ -82,14 +112,28 @@ struct _MediaLeg {
   MediaLegCallbacks callbacks;
   gpointer user_data;
 
-  GstElement *webrtcbin;              /* ref */
-  GstPad *sink_pad[MEDIA_N_KINDS];    /* request pads on webrtcbin (ref) */
-  GstElement *tee[MEDIA_N_KINDS];     /* after the incoming src pad (ref), NULL until pad-added */
-  MediaRelay relay_in[MEDIA_N_KINDS]; /* what feeds sink_pad[kind] */
-  guint n_mlines;                     /* m-lines of the local offer */
+  GstElement *webrtcbin;                  /* ref */
+  guint n_mlines;                         /* m-lines of the local offer */
+  GstPad *sink_pad[MEDIA_MAX_MLINES];     /* request pads on webrtcbin (ref) */
+  guint32 ssrc[MEDIA_MAX_MLINES];         /* what each m-line sends with, announced */
+  gchar *mid[MEDIA_MAX_MLINES];           /* from the local offer */
+  MediaRelay relay_in[MEDIA_MAX_MLINES];  /* what feeds sink_pad[m] */
+  GstElement *tee[MEDIA_N_SOURCES];       /* after the incoming src pad (ref), until then NULL */
+
+  /* Slots (slots.c): slot[s] is the leg whose microphone and camera this
+   * leg's client receives in remote slot s (borrowed; cleared when that
+   * leg goes). */
+  MediaLeg *slot[MEDIA_MAX_REMOTE_SLOTS];
+  gboolean may_share;
+  gboolean screen_on;          /* main context's view of screen_last_us */
+  gboolean offered;            /* the offer went out: streams may be reported */
+  gboolean report_pending;
+  GArray *reported;            /* MediaStream last reported (strings are ours) */
 
   /* Written from streaming threads by pad probes. */
   atomic_uint_fast64_t rx_packets, rx_bytes, tx_packets, tx_bytes;
+  atomic_llong screen_last_us; /* monotonic time of the last screen packet */
+  atomic_int screen_flowing;   /* the probe saw packets since the last quiet check */
 };
 
 /* leg.c */
@@ -98,6 +142,13 @@ MediaLeg *media_leg_new (MediaVisit *visit, const char *participant_id,
                          GError **error);
 MediaLeg *media_leg_ref (MediaLeg *leg);
 void media_leg_unref (MediaLeg *leg);
+/* Runs func(leg, data) on the leg's main context, later, never inline
+ * (takes a leg ref until then). From any thread. */
+typedef void (*MediaLegCall) (MediaLeg *leg, gpointer data);
+void media_leg_marshal (MediaLeg *leg, MediaLegCall func, gpointer data,
+                        GDestroyNotify data_free);
+/* leg_input.c: webrtcbin's pad-added (a streaming thread). */
+void media_leg_on_pad_added (GstElement *webrtcbin, GstPad *pad, gpointer user_data);
 /* Marks the leg closed (no callback after this) and disconnects its signal
  * handlers. Does not touch the pipeline. Main context only. */
 void media_leg_mark_closed (MediaLeg *leg);
@@ -106,7 +157,7 @@ void media_leg_set_state (MediaLeg *leg, MediaLegState state);
 /* Adds one RTP packet (or list) to a counter pair from a pad probe. */
 GstPadProbeReturn media_count_rx_probe (GstPad *pad, GstPadProbeInfo *info, gpointer leg);
 GstPadProbeReturn media_count_tx_probe (GstPad *pad, GstPadProbeInfo *info, gpointer leg);
-const char *media_kind_name (MediaKind kind);
+const char *media_source_name (MediaSourceKind kind);
 
 /* Makes libnice gather host candidates on `addresses` (NULL or empty: every
  * local address, loopback included), turns ICE-TCP off and applies the port
@@ -125,10 +176,43 @@ gboolean media_candidate_is_mdns (const char *candidate);
 /* rtp_pass.c — a pass-through element rtpbin accepts as a jitterbuffer. */
 GstElement *media_rtp_pass_new (void);
 
+/* rtp_rewrite.c — gives relayed RTP the destination m-line's payload type
+ * and SSRC (`caps`: that m-line's fixed caps, payload and ssrc included;
+ * they become the element's output caps) and keeps sequence numbers and
+ * timestamps continuous across source changes. */
+GstElement *media_rtp_rewrite_new (const GstCaps *caps);
+
+/* layout.c — the m-line layout and each m-line's codec caps. */
+guint media_layout_n_mlines (guint remote_slots);
+void media_layout_mline (guint mline, MediaMline *out);
+/* The m-line of remote slot `slot` for a microphone or camera. */
+guint media_layout_slot_mline (guint slot, MediaSourceKind kind);
+/* Codec preferences of m-line `mline`; ssrc 0 leaves the SSRC out. */
+GstCaps *media_layout_caps (guint mline, guint32 ssrc);
+/* What a client's incoming stream carries, by its payload type. */
+gboolean media_layout_source_for_pt (guint pt, MediaSourceKind *out);
+
+/* slots.c — who a leg's client sees in which slot, the screen share, and the
+ * streams_changed reports; main context only. */
+/* Assigns slots to every leg's sources and picks the screen share. */
+void media_slots_assign (MediaVisit *visit);
+/* The leg goes: its slots on the others free up (remembered). */
+void media_slots_release (MediaVisit *visit, MediaLeg *leg);
+/* Which leg and which of its tees should feed `dst`'s m-line (NULL: none). */
+MediaLeg *media_slots_wanted (MediaVisit *visit, MediaLeg *dst, guint mline,
+                              MediaSourceKind *kind);
+/* Reports what the leg's client receives, now, if it changed (or `force`). */
+void media_slots_report (MediaLeg *leg, gboolean force);
+/* Reports for every leg, soon (an idle dispatch). */
+void media_slots_schedule_report (MediaVisit *visit);
+/* A screen tee exists: watch it for going quiet. */
+void media_slots_watch_screens (MediaVisit *visit);
+
 /* visit_pipeline.c — relay bookkeeping, main context only. */
-/* The leg's connection reached CONNECTED or a tee appeared: link what can be. */
+/* Slots, screen or connections changed: link (and unlink) what should be,
+ * and schedule the streams reports. */
 void media_visit_update_links (MediaVisit *visit);
 /* Unlinks every relay fed by leg->tee[kind] and discards that tee. */
-void media_visit_drop_source (MediaVisit *visit, MediaLeg *leg, MediaKind kind);
+void media_visit_drop_source (MediaVisit *visit, MediaLeg *leg, MediaSourceKind kind);
 
 G_END_DECLS

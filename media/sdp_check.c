@@ -35,7 +35,9 @@ media_sdp_parse_answer (const char *sdp, guint expected_mlines, GstSDPMessage **
   }
   for (guint i = 0; i < n; i++) {
     const char *media = gst_sdp_media_get_media (gst_sdp_message_get_media (msg, i));
-    const char *want = i == MEDIA_KIND_AUDIO ? "audio" : "video";
+    MediaMline layout;
+    media_layout_mline (i, &layout);
+    const char *want = layout.video ? "video" : "audio";
     if (media == NULL || strcmp (media, want) != 0) {
       g_set_error (error, MEDIA_ERROR, MEDIA_ERROR_BAD_SDP,
                    "answer m-line %u is '%s', the offer had '%s'", i, media ? media : "", want);
@@ -63,7 +65,7 @@ media_candidate_check (const char *candidate, guint mline, guint n_mlines, GErro
   g_auto (GStrv) fields = NULL;
 
   if (candidate == NULL || !g_str_has_prefix (candidate, "candidate:") ||
-      strlen (candidate) > MAX_CANDIDATE_BYTES || mline >= MEDIA_N_KINDS ||
+      strlen (candidate) > MAX_CANDIDATE_BYTES || mline >= MEDIA_MAX_MLINES ||
       (n_mlines != 0 && mline >= n_mlines)) {
     g_set_error (error, MEDIA_ERROR, MEDIA_ERROR_BAD_CANDIDATE,
                  "malformed ICE candidate or bad m-line %u", mline);

@@ -1,19 +1,25 @@
 /* visit_pipeline.c — MediaVisit: one GstPipeline per visit, the relay links
  * between its legs, and teardown.
  *
- * Relay path for media kind K from leg S (source) to leg D (destination):
+ * Relay path for source K (microphone, camera, screen) of leg S to m-line M
+ * of leg D:
  *
- *   S.webrtcbin src ─▶ S.tee[K] ─▶ D.webrtcbin sink_pad[K]
+ *   S.webrtcbin src ─▶ S.tee[K] ─▶ D.relay_in[M].rewrite ─▶ D.webrtcbin sink_pad[M]
  *
- * S.tee[K] exists from the moment S's client media arrives (leg.c,
- * on_pad_added). The tee → sink link is added only when D is CONNECTED: webrtcbin
- * sink pads block until their transport is negotiated, and a blocked pad
- * would stall S's streaming thread and with it all of S's incoming media.
- * Whichever comes later (tee or connection) triggers media_visit_update_links.
+ * Which S and K feed which M follows the slots (slots.c). S.tee[K] exists
+ * from the moment S's client media arrives (leg.c, on_pad_added). The
+ * rewrite → sink link is made only when D is CONNECTED: webrtcbin sink pads
+ * block until their transport is negotiated, and a blocked pad would stall
+ * S's streaming thread and with it all of S's incoming media. Whichever
+ * comes later (tee, slot or connection) triggers media_visit_update_links.
+ * The rewrite element then stays linked to its sink pad; only its input
+ * moves from tee to tee, so the m-line's stream stays continuous.
  *
  * All functions here run on the visit's main context.
  */
 #include "media/media-private.h"
+
+#include <string.h>
 
 GST_DEBUG_CATEGORY_STATIC (media_visit_debug);
 #define GST_CAT_DEFAULT media_visit_debug
@@ -80,6 +86,10 @@ media_visit_new (const char *visit_id, const MediaConfig *config, GError **error
   visit->jitter_latency_ms = config->jitter_latency_ms;
   visit->port_min = config->port_min;
   visit->port_max = config->port_max;
+  visit->remote_slots = config->remote_slots == 0 ? MEDIA_DEFAULT_REMOTE_SLOTS
+                        : CLAMP (config->remote_slots, 1, MEDIA_MAX_REMOTE_SLOTS);
+  visit->n_mlines = media_layout_n_mlines (visit->remote_slots);
+  visit->slot_memory = g_hash_table_new_full (g_str_hash, g_str_equal, g_free, NULL);
   visit->context = g_main_context_ref_thread_default ();
   visit->pipeline = gst_object_ref_sink (pipeline);
 
@@ -118,6 +128,9 @@ media_visit_add_leg (MediaVisit *visit, const char *participant_id,
   if (leg == NULL)
     return NULL;
   visit->legs = g_list_append (visit->legs, leg);  /* the visit owns the first ref */
+  /* Its slots for those already sending, so that the report right after
+   * its offer already names them. */
+  media_slots_assign (visit);
   return leg;
 }
 
@@ -152,6 +165,7 @@ request_keyframe (GstPad *tee_pad)
 
 typedef struct {
   MediaLeg *dst;    /* ref */
+  guint mline;
   GstPad *tee_pad;  /* ref; the relay this retry belongs to */
 } KeyframeRetry;
 
@@ -170,7 +184,7 @@ keyframe_retry (gpointer data)
   KeyframeRetry *kr = data;
   /* Only while the same relay is still in place (not unlinked, relinked, or
    * its visit freed: closed legs are never touched again). */
-  if (!kr->dst->closed && kr->dst->relay_in[MEDIA_KIND_VIDEO].tee_pad == kr->tee_pad)
+  if (!kr->dst->closed && kr->dst->relay_in[kr->mline].tee_pad == kr->tee_pad)
     request_keyframe (kr->tee_pad);
   return G_SOURCE_REMOVE;
 }
@@ -185,12 +199,13 @@ keyframe_retry (gpointer data)
 static const guint keyframe_retry_ms[] = { 300, 1000, 2500 };
 
 static void
-request_keyframes (MediaVisit *visit, MediaLeg *dst, GstPad *tee_pad)
+request_keyframes (MediaVisit *visit, MediaLeg *dst, guint mline, GstPad *tee_pad)
 {
   request_keyframe (tee_pad);
   for (gsize i = 0; i < G_N_ELEMENTS (keyframe_retry_ms); i++) {
     KeyframeRetry *kr = g_new0 (KeyframeRetry, 1);
     kr->dst = media_leg_ref (dst);
+    kr->mline = mline;
     kr->tee_pad = gst_object_ref (tee_pad);
     GSource *source = g_timeout_source_new (keyframe_retry_ms[i]);
     g_source_set_callback (source, keyframe_retry, kr, keyframe_retry_free);
@@ -200,37 +215,72 @@ request_keyframes (MediaVisit *visit, MediaLeg *dst, GstPad *tee_pad)
   }
 }
 
-/* The relay link is tee → sink pad directly, no queue: the link is made only
- * once the destination is CONNECTED, when its sink pad no longer blocks, and
- * nothing downstream of it blocks either (webrtcbin's dtlsenc queues the
- * encrypted packets for its own sending thread; the nicesink is unsynced,
- * see leg.c), so the source leg's streaming thread carries each packet
- * through the destination's RTP session and SRTP without a hand-off. A queue here cost a thread per relayed stream (4 per
- * visit) and a thread hand-off per packet: at 10 visits, 15 s, it added
- * about 1 context switch per relayed packet (3.0 vs 2.0) and ~40 threads,
- * with CPU per packet up ~10% (270 vs 245 µs, noisy machine). */
-static gboolean
-link_relay (MediaVisit *visit, MediaLeg *src, MediaLeg *dst, MediaKind kind)
+/* The m-line's rewrite element, linked to its sink pad; made at the first
+ * link (the destination is CONNECTED by then, so the sink pad no longer
+ * blocks) and kept for the leg's life. */
+static GstElement *
+relay_rewrite (MediaVisit *visit, MediaLeg *dst, guint mline)
 {
-  MediaRelay *r = &dst->relay_in[kind];
+  MediaRelay *r = &dst->relay_in[mline];
+  if (r->rewrite != NULL)
+    return r->rewrite;
+  GstCaps *caps = media_layout_caps (mline, dst->ssrc[mline]);
+  GstElement *rewrite = media_rtp_rewrite_new (caps);
+  gst_caps_unref (caps);
+  gst_bin_add (GST_BIN (visit->pipeline), rewrite);
+  gst_element_sync_state_with_parent (rewrite);
+  GstPad *src = gst_element_get_static_pad (rewrite, "src");
+  GstPadLinkReturn ret = gst_pad_link (src, dst->sink_pad[mline]);
+  gst_object_unref (src);
+  if (ret != GST_PAD_LINK_OK) {
+    GST_WARNING ("leg %s m-line %u: rewrite does not link to webrtcbin (%d)", dst->participant,
+                 mline, ret);
+    discard_element (visit, rewrite);
+    return NULL;
+  }
+  r->rewrite = gst_object_ref (rewrite);
+  return rewrite;
+}
+
+/* The relay link is tee → rewrite → sink pad, no queue: the link is made
+ * only once the destination is CONNECTED, when its sink pad no longer
+ * blocks, and nothing downstream of it blocks either (webrtcbin's dtlsenc
+ * queues the encrypted packets for its own sending thread; the nicesink is
+ * unsynced, see leg.c), so the source leg's streaming thread carries each
+ * packet through the destination's RTP session and SRTP without a hand-off.
+ * A queue here cost a thread per relayed stream (4 per visit) and a thread
+ * hand-off per packet: at 10 visits, 15 s, it added about 1 context switch
+ * per relayed packet (3.0 vs 2.0) and ~40 threads, with CPU per packet up
+ * ~10% (270 vs 245 µs, noisy machine). */
+static gboolean
+link_relay (MediaVisit *visit, MediaLeg *src, MediaLeg *dst, guint mline, MediaSourceKind kind)
+{
+  MediaRelay *r = &dst->relay_in[mline];
+  GstElement *rewrite = relay_rewrite (visit, dst, mline);
+  if (rewrite == NULL)
+    return FALSE;
   GstPad *tee_pad = gst_element_request_pad_simple (src->tee[kind], "src_%u");
   if (tee_pad == NULL) {
-    GST_WARNING ("tee of leg %s %s: no request pad", src->participant, media_kind_name (kind));
+    GST_WARNING ("tee of leg %s %s: no request pad", src->participant, media_source_name (kind));
     return FALSE;
   }
   gst_pad_add_probe (tee_pad, GST_PAD_PROBE_TYPE_BUFFER | GST_PAD_PROBE_TYPE_BUFFER_LIST,
                      media_count_tx_probe, media_leg_ref (dst), (GDestroyNotify) media_leg_unref);
-  GstPadLinkReturn ret = gst_pad_link (tee_pad, dst->sink_pad[kind]);
+  GstPad *sink = gst_element_get_static_pad (rewrite, "sink");
+  GstPadLinkReturn ret = gst_pad_link (tee_pad, sink);
+  gst_object_unref (sink);
   if (ret != GST_PAD_LINK_OK) {
-    GST_WARNING ("tee of leg %s %s to leg %s: link failed (%d)", src->participant,
-                 media_kind_name (kind), dst->participant, ret);
+    GST_WARNING ("tee of leg %s %s to leg %s m-line %u: link failed (%d)", src->participant,
+                 media_source_name (kind), dst->participant, mline, ret);
     gst_element_release_request_pad (src->tee[kind], tee_pad);
     gst_object_unref (tee_pad);
     return FALSE;
   }
   r->source = media_leg_ref (src);
+  r->kind = kind;
   r->tee_pad = tee_pad;
-  GST_INFO ("relay %s: %s -> %s", media_kind_name (kind), src->participant, dst->participant);
+  GST_INFO ("relay %s: %s -> %s m-line %u", media_source_name (kind), src->participant,
+            dst->participant, mline);
   /* No gst_bin_recalculate_latency here (there used to be one on every
    * link): its only purpose was to hand the destination's RTP session a
    * latency for its sender-report running times. The legs now set rtpbin's
@@ -238,26 +288,26 @@ link_relay (MediaVisit *visit, MediaLeg *src, MediaLeg *dst, MediaKind kind)
    * nicesinks, so the pipeline latency does not delay anything. Recalculating
    * made synced sinks hold packets (the load generator saw +20 ms audio,
    * +33 ms video) and walks the whole pipeline on every link. */
-  if (kind == MEDIA_KIND_VIDEO)
-    request_keyframes (visit, dst, tee_pad);
+  if (kind != MEDIA_SOURCE_MIC)
+    request_keyframes (visit, dst, mline, tee_pad);
   return TRUE;
 }
 
 static void
-unlink_relay (MediaVisit *visit, MediaLeg *dst, MediaKind kind)
+unlink_relay (MediaVisit *visit, MediaLeg *dst, guint mline)
 {
-  MediaRelay *r = &dst->relay_in[kind];
+  MediaRelay *r = &dst->relay_in[mline];
   if (r->source == NULL)
     return;
-  GST_INFO ("unrelay %s: %s -> %s", media_kind_name (kind), r->source->participant,
-            dst->participant);
+  GST_INFO ("unrelay %s: %s -> %s m-line %u", media_source_name (r->kind),
+            r->source->participant, dst->participant, mline);
   (void) visit;
-  /* Releasing the tee's request pad (tee waits for a push in progress on
-   * that pad to finish) unlinks it from the sink pad; the destination's
-   * sink pad simply goes quiet, and the source leg's other outputs never see
-   * a flushing pad. */
-  if (r->source->tee[kind] != NULL)
-    gst_element_release_request_pad (r->source->tee[kind], r->tee_pad);
+  /* Releasing the tee's request pad unlinks it from the rewrite element (a
+   * push already under way still finishes into it); the destination's
+   * m-line simply goes quiet until another source comes, and the source
+   * leg's other outputs never see a flushing pad. */
+  if (r->source->tee[r->kind] != NULL)
+    gst_element_release_request_pad (r->source->tee[r->kind], r->tee_pad);
   gst_clear_object (&r->tee_pad);
   g_clear_pointer (&r->source, media_leg_unref);
 }
@@ -265,33 +315,33 @@ unlink_relay (MediaVisit *visit, MediaLeg *dst, MediaKind kind)
 void
 media_visit_update_links (MediaVisit *visit)
 {
+  media_slots_assign (visit);
   for (GList *d = visit->legs; d != NULL; d = d->next) {
     MediaLeg *dst = d->data;
     if (dst->closed || dst->state != MEDIA_LEG_CONNECTED)
       continue;
-    for (int k = 0; k < MEDIA_N_KINDS; k++) {
-      if (dst->relay_in[k].source != NULL)
+    for (guint m = 0; m < dst->n_mlines; m++) {
+      MediaSourceKind kind = MEDIA_SOURCE_MIC;
+      MediaLeg *src = media_slots_wanted (visit, dst, m, &kind);
+      MediaRelay *r = &dst->relay_in[m];
+      if (r->source == src && (src == NULL || r->kind == kind))
         continue;
-      /* 1:1 visits: the first other leg with media of this kind. For more
-       * participants, choose here (active speaker, pinned) and relink. */
-      for (GList *s = visit->legs; s != NULL; s = s->next) {
-        MediaLeg *src = s->data;
-        if (src == dst || src->closed || src->tee[k] == NULL)
-          continue;
-        if (link_relay (visit, src, dst, k))
-          break;
-      }
+      unlink_relay (visit, dst, m);
+      if (src != NULL)
+        link_relay (visit, src, dst, m, kind);
     }
   }
+  media_slots_schedule_report (visit);
 }
 
 void
-media_visit_drop_source (MediaVisit *visit, MediaLeg *leg, MediaKind kind)
+media_visit_drop_source (MediaVisit *visit, MediaLeg *leg, MediaSourceKind kind)
 {
   for (GList *l = visit->legs; l != NULL; l = l->next) {
     MediaLeg *dst = l->data;
-    if (dst->relay_in[kind].source == leg)
-      unlink_relay (visit, dst, kind);
+    for (guint m = 0; m < dst->n_mlines; m++)
+      if (dst->relay_in[m].source == leg && dst->relay_in[m].kind == kind)
+        unlink_relay (visit, dst, m);
   }
   if (leg->tee[kind] != NULL) {
     discard_element (visit, leg->tee[kind]);
@@ -309,12 +359,18 @@ remove_leg_elements (MediaVisit *visit, MediaLeg *leg)
   /* webrtcbin first: stopping it stops the streaming threads that push into
    * its tees, so the tees go down idle. */
   discard_element (visit, leg->webrtcbin);
-  for (int k = 0; k < MEDIA_N_KINDS; k++) {
+  for (int k = 0; k < MEDIA_N_SOURCES; k++) {
     if (leg->tee[k] != NULL) {
       discard_element (visit, leg->tee[k]);
-      /* Drop our ref now: the tee's stats probe holds a leg ref, so keeping
-       * the tee would keep the leg alive forever. */
+      /* Drop our ref now: the tee's probes hold a leg ref, so keeping the
+       * tee would keep the leg alive forever. */
       gst_clear_object (&leg->tee[k]);
+    }
+  }
+  for (guint m = 0; m < MEDIA_MAX_MLINES; m++) {
+    if (leg->relay_in[m].rewrite != NULL) {
+      discard_element (visit, leg->relay_in[m].rewrite);
+      gst_clear_object (&leg->relay_in[m].rewrite);
     }
   }
 }
@@ -330,20 +386,24 @@ media_visit_remove_leg (MediaVisit *visit, MediaLeg *leg)
   }
   media_leg_mark_closed (leg);
 
-  /* 1. What feeds this leg, 2. what this leg feeds, 3. the leg itself. The
-   * other leg's webrtcbin keeps running throughout; its sink pad simply goes
-   * quiet. */
-  for (int k = 0; k < MEDIA_N_KINDS; k++)
-    unlink_relay (visit, leg, k);
+  /* 1. What feeds this leg, 2. what this leg feeds, 3. its slots on the
+   * others, 4. the leg itself. The other legs' webrtcbins keep running
+   * throughout; their m-lines it fed simply go quiet. */
+  for (guint m = 0; m < leg->n_mlines; m++)
+    unlink_relay (visit, leg, m);
   for (GList *l = visit->legs; l != NULL; l = l->next) {
     MediaLeg *other = l->data;
-    for (int k = 0; k < MEDIA_N_KINDS; k++)
-      if (other->relay_in[k].source == leg)
-        unlink_relay (visit, other, k);
+    for (guint m = 0; m < other->n_mlines; m++)
+      if (other->relay_in[m].source == leg)
+        unlink_relay (visit, other, m);
   }
+  media_slots_release (visit, leg);
   visit->legs = g_list_remove (visit->legs, leg);
   remove_leg_elements (visit, leg);
   media_leg_unref (leg);
+  /* Its screen share may hand the screen m-lines to another; the others'
+   * clients learn what they lost (reported later, never from in here). */
+  media_visit_update_links (visit);
 }
 
 void
@@ -353,28 +413,50 @@ media_visit_free (MediaVisit *visit)
     return;
   for (GList *l = visit->legs; l != NULL; l = l->next)
     media_leg_mark_closed (l->data);
-
-  /* The whole pipeline goes to NULL at once, from the main context (never
-   * from a streaming thread: webrtcbin 1.22 deadlocks if its own thread
-   * shuts it down). This joins every streaming thread, so afterwards nothing
-   * runs concurrently and the bookkeeping can be dropped in any order. */
+  /* Each leg's elements go down on their own first, the way a leaving
+   * participant's do, and only then the (by now empty) pipeline. Going to
+   * NULL all at once would put every sink in PAUSED before any element is
+   * stopped: a relay push still on its way from one leg into another then
+   * blocks in the receiving leg's nicesink (prerolling), holding the stream
+   * locks of the sending leg, while the pipeline stops the sending leg
+   * first; the relay links that would order them downstream-first are cut
+   * (and, both ways, they form a cycle GstBin cannot order anyway). Within
+   * one webrtcbin the sinks stop first, so per leg this cannot block.
+   * From the main context only: webrtcbin 1.22 deadlocks if its own thread
+   * shuts it down. */
+  for (GList *l = visit->legs; l != NULL; l = l->next) {
+    MediaLeg *leg = l->data;
+    for (guint m = 0; m < leg->n_mlines; m++)
+      unlink_relay (visit, leg, m);
+  }
+  for (GList *l = visit->legs; l != NULL; l = l->next)
+    remove_leg_elements (visit, l->data);
   gst_element_set_state (visit->pipeline, GST_STATE_NULL);
 
   for (GList *l = visit->legs; l != NULL; l = l->next) {
     MediaLeg *leg = l->data;
-    for (int k = 0; k < MEDIA_N_KINDS; k++) {
-      MediaRelay *r = &leg->relay_in[k];
+    for (guint m = 0; m < MEDIA_MAX_MLINES; m++) {
+      MediaRelay *r = &leg->relay_in[m];
       gst_clear_object (&r->tee_pad);
       g_clear_pointer (&r->source, media_leg_unref);
-      gst_clear_object (&leg->tee[k]);
+      gst_clear_object (&r->rewrite);
     }
+    for (int k = 0; k < MEDIA_N_SOURCES; k++)
+      gst_clear_object (&leg->tee[k]);
+    memset (leg->slot, 0, sizeof leg->slot);
   }
   g_list_free_full (g_steal_pointer (&visit->legs), (GDestroyNotify) media_leg_unref);
+  visit->screen = NULL;
 
-  if (visit->bus_source != NULL) {
-    g_source_destroy (visit->bus_source);
-    g_source_unref (visit->bus_source);
+  GSource **sources[] = { &visit->bus_source, &visit->report_source, &visit->screen_check };
+  for (gsize i = 0; i < G_N_ELEMENTS (sources); i++) {
+    if (*sources[i] != NULL) {
+      g_source_destroy (*sources[i]);
+      g_source_unref (*sources[i]);
+      *sources[i] = NULL;
+    }
   }
+  g_hash_table_unref (visit->slot_memory);
   gst_object_unref (visit->pipeline);
   g_main_context_unref (visit->context);
   g_strfreev (visit->ice_addresses);

@@ -10,8 +10,10 @@ APT_PACKAGES="meson ninja-build pkg-config gcc libc6-dev
   libnice-dev libwebsockets-dev libwebsockets-evlib-glib libsqlite3-dev libssl-dev libjansson-dev
   iproute2 util-linux ca-certificates"
 # What only the tests need: a real browser and Node.js for the browser tests;
-# clang and libFuzzer's runtime for the fuzz targets (tests/fuzz).
-TEST_PACKAGES="chromium nodejs npm clang libclang-rt-14-dev"
+# clang and libFuzzer's runtime for the fuzz targets (tests/fuzz); nftables to
+# make loopback lose UDP packets inside a test's own namespace; coturn's
+# turnserver for the TURN test (tests/e2e/turn.test.mjs).
+TEST_PACKAGES="chromium nodejs npm clang libclang-rt-14-dev coturn nftables"
 
 want="$APT_PACKAGES"
 [ "${1:-}" = "--test" ] && want="$want $TEST_PACKAGES"
@@ -32,6 +34,17 @@ if [ -n "$missing" ]; then
   echo "Installing:$missing"
   $SUDO apt-get update -qq
   DEBIAN_FRONTEND=noninteractive $SUDO apt-get install -y -qq --no-install-recommends $missing
+  # Under systemd the coturn package enables and starts coturn.service with the
+  # stock /etc/turnserver.conf (TURNSERVER_ENABLED in /etc/default/coturn only
+  # governs the SysV script, off by default). The test runs a turnserver of its
+  # own inside a private network namespace and never uses it: when this script
+  # installed coturn, stop and disable that service again.
+  case " $missing " in
+    *" coturn "*)
+      if [ -d /run/systemd/system ]; then
+        $SUDO systemctl disable --now coturn.service >/dev/null 2>&1 || true
+      fi ;;
+  esac
 fi
 
 if [ "${1:-}" = "--test" ]; then

@@ -90,6 +90,14 @@ gboolean th_body_entered_in_error (const char *body, gsize len, char **reason, G
 gboolean th_body_guest (const char *body, gsize len, char **display_name, GError **error);
 
 /* POST /api/patients/<id>/in-person-evaluation {"date": "YYYY-MM-DD"} */
+/* {"version": 1..64 characters, "decision": "accepted" | "declined"} */
+typedef struct {
+  char *version;
+  gboolean accepted;
+} ThConsentBody;
+gboolean th_body_consent (const char *body, gsize len, ThConsentBody *out, GError **error);
+void th_consent_body_clear (ThConsentBody *b);
+
 typedef struct {
   char date[11];            /* as sent */
   gint64 at_ms;             /* noon UTC of that day */

@@ -58,3 +58,10 @@ gboolean th_api_clinical_route (ThApp *app, const ThHttpRequest *req, ThHttpResp
 gboolean th_api_orders_route (ThApp *app, const ThHttpRequest *req, ThHttpResponse *r);
 gboolean th_api_session_route (ThApp *app, const ThHttpRequest *req, ThHttpResponse *r);
 gboolean th_api_guests_route (ThApp *app, const ThHttpRequest *req, ThHttpResponse *r);
+/* api_activity.c: consent, chat history, and the visit's activity merged
+ * into a timeline (events[i] happened at event_at_ms[i]). */
+gboolean th_api_activity_route (ThApp *app, const ThHttpRequest *req, ThHttpResponse *r);
+json_t *th_activity_json (const StoreActivity *activity);
+gboolean th_timeline_add_activity (ThApp *app, const char *visit_id, json_t *events,
+                                   const gint64 *event_at_ms);
+gboolean th_api_ice_route (ThApp *app, const ThHttpRequest *req, ThHttpResponse *r);

@@ -310,6 +310,7 @@ get_visit (ThApp *app, const ThHttpRequest *req, ThHttpResponse *r, const char *
   g_autofree char *staff_id = th_require_staff (app, req, r);
   g_autoptr (GPtrArray) timeline = NULL;
   StoreVisit v = { 0 };
+  g_autofree gint64 *at_ms = NULL;
   json_t *obj, *events;
 
   if (!staff_id || !th_require_readable_visit (app, staff_id, visit_id, r, &v))
@@ -325,8 +326,10 @@ get_visit (ThApp *app, const ThHttpRequest *req, ThHttpResponse *r, const char *
   json_object_set_new (obj, "provider", json_pack ("{s:s, s:s}", "id", v.provider_id,
                                                    "display_name", v.provider_name ? v.provider_name : ""));
   events = json_array ();
+  at_ms = g_new0 (gint64, timeline->len + 1);
   for (guint i = 0; i < timeline->len; i++) {
     StoreVisitEvent *e = g_ptr_array_index (timeline, i);
+    at_ms[i] = e->at_ms;
     g_autofree char *at = th_iso_from_ms (e->at_ms);
     json_t *ev = json_pack ("{s:s, s:s}", "at", at, "kind", e->kind);
     if (e->state)
@@ -336,6 +339,13 @@ get_visit (ThApp *app, const ThHttpRequest *req, ThHttpResponse *r, const char *
     if (e->role)
       json_object_set_new (ev, "role", json_string (e->role));
     json_array_append_new (events, ev);
+  }
+  /* Chat, consent answers and modality switches belong to the same story. */
+  if (!th_timeline_add_activity (app, visit_id, events, at_ms)) {
+    json_decref (events);
+    json_decref (obj);
+    th_respond_error (r, 500, "internal", "the visit's activity could not be read");
+    goto out;
   }
   json_object_set_new (obj, "timeline", events);
   th_respond_json (r, 200, obj);
@@ -406,6 +416,8 @@ route (ThApp *app, const ThHttpRequest *req, ThHttpResponse *r)
       goto not_allowed;
     get_visit (app, req, r, th_visit_path_id (path));
   } else if (!th_api_session_route (app, req, r) && !th_api_guests_route (app, req, r) &&
+             !th_api_activity_route (app, req, r) &&
+             !th_api_ice_route (app, req, r) &&
              !th_api_clinical_route (app, req, r) && !th_api_orders_route (app, req, r)) {
     th_respond_error (r, 404, "not-found", "no such resource");
   }

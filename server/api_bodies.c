@@ -325,6 +325,42 @@ th_body_guest (const char *body, gsize len, char **display_name, GError **error)
                       "expected {\"display_name\": 1 to 100 characters}", display_name, error);
 }
 
+/* ------------------------------------------------------------ consent */
+
+void
+th_consent_body_clear (ThConsentBody *b)
+{
+  g_free (b->version);
+  memset (b, 0, sizeof *b);
+}
+
+gboolean
+th_body_consent (const char *body, gsize len, ThConsentBody *out, GError **error)
+{
+  json_t *obj = load_object (body, len, error);
+  const char *version = NULL, *decision = NULL;
+  json_error_t jerr;
+  gboolean ok = FALSE;
+
+  memset (out, 0, sizeof *out);
+  if (!obj)
+    return FALSE;
+  if (json_unpack_ex (obj, &jerr, JSON_STRICT, "{s:s, s:s}", "version", &version, "decision",
+                      &decision) != 0 ||
+      !text_ok (version, " \t", 64) ||
+      (strcmp (decision, "accepted") != 0 && strcmp (decision, "declined") != 0)) {
+    bad_field (error, "expected {\"version\": the consent text's version, "
+                      "\"decision\": \"accepted\" | \"declined\"}");
+    goto out;
+  }
+  out->version = g_strdup (version);
+  out->accepted = strcmp (decision, "accepted") == 0;
+  ok = TRUE;
+out:
+  json_decref (obj);
+  return ok;
+}
+
 /* -------------------------------------------------------- adjustments */
 
 void

@@ -404,6 +404,20 @@ require_own_patient (ThApp *app, const char *staff_id, const char *patient_id,
   return FALSE;
 }
 
+/* The visit's chat, consent answers and modality switches, oldest first
+ * within each kind (an empty list when they cannot be read: the rest of the
+ * timeline is still worth showing). */
+static json_t *
+activity_json (ThApp *app, const char *visit_id)
+{
+  g_autoptr (GPtrArray) activity = store_visit_activity (app->store, visit_id, NULL);
+  json_t *list = json_array ();
+
+  for (guint i = 0; activity && i < activity->len; i++)
+    json_array_append_new (list, th_activity_json (g_ptr_array_index (activity, i)));
+  return list;
+}
+
 static void
 get_timeline (ThApp *app, const ThHttpRequest *req, ThHttpResponse *r, const char *patient_id)
 {
@@ -438,6 +452,7 @@ get_timeline (ThApp *app, const ThHttpRequest *req, ThHttpResponse *r, const cha
     json_object_set_new (item, "scores", scores);
     json_object_set_new (item, "adjustments", orders_json (app, orders));
     json_object_set_new (item, "notes", notes_json (notes));
+    json_object_set_new (item, "activity", activity_json (app, v->id));
     json_array_append_new (list, item);
   }
   first = g_ptr_array_index (visits, 0);

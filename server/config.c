@@ -6,6 +6,17 @@
 #include <string.h>
 #include <gio/gio.h>
 
+/* The consent a patient reads before a video visit when the clinic has not
+ * written its own ([consent] text). Plain words, short sentences. */
+#define TH_DEFAULT_CONSENT_TEXT                                                           \
+  "This visit happens by video. Your provider will see and hear you, and you will see "   \
+  "and hear them. The video is not recorded.\n"                                           \
+  "Your provider writes notes about the visit in your health record, as in any visit.\n"  \
+  "The connection is encrypted. As with anything on the internet, there is a small risk "  \
+  "that someone else could get access.\n"                                                 \
+  "You can stop at any time and ask for a phone or in-person visit instead. Saying no "   \
+  "will not change your care."
+
 static gboolean
 parse_port (const char *text, guint16 *out)
 {
@@ -98,12 +109,16 @@ config_defaults (void)
   c->message_burst = 120;
   c->connections_per_address = 200;
   c->max_concurrent_visits = 200;
-  c->max_participants = 6;
+  c->max_participants = 4;   /* patient, provider, two guests */
   c->http_body_bytes = 64 * 1024;
   c->send_queue_bytes = 2 * 1024 * 1024;
   c->catalog_path = g_strdup (TH_DEFAULT_CATALOG);
+  c->consent_text = g_strdup (TH_DEFAULT_CONSENT_TEXT);
+  c->consent_version = g_strdup ("default-1");
+  c->consent_decline_phone = g_strdup ("your clinic");
   parse_policy_end ("2026-12-31", &c->policy_window_end_ms);
   c->media.jitter_latency_ms = 0;  /* no jitterbuffer: see media/leg.c */
+  c->ice.turn_ttl_s = TH_ICE_DEFAULT_TTL_S;
   return c;
 }
 
@@ -161,6 +176,7 @@ static const char *const known_keys[][2] = {
   { "limits", "message_burst" }, { "limits", "connections_per_address" },
   { "limits", "max_concurrent_visits" }, { "limits", "max_participants_per_visit" },
   { "limits", "http_body_bytes" }, { "limits", "send_queue_bytes" },
+  { "consent", "text" }, { "consent", "version" }, { "consent", "decline_phone" },
   { "tls", "certificate" }, { "tls", "private_key" }, { "tls", "self_signed" },
   { "media", "ice_addresses" }, { "media", "stun_server" }, { "media", "jitter_latency_ms" },
   { "media", "port_min" }, { "media", "port_max" },
@@ -178,12 +194,44 @@ check_known_keys (GKeyFile *kf, const char *path, GError **error)
       gboolean known = FALSE;
       for (guint i = 0; i < G_N_ELEMENTS (known_keys) && !known; i++)
         known = strcmp (known_keys[i][0], groups[g]) == 0 && strcmp (known_keys[i][1], keys[k]) == 0;
+      for (guint i = 0; th_ice_config_keys[i] && !known; i++)
+        known = strcmp (groups[g], "ice") == 0 && strcmp (th_ice_config_keys[i], keys[k]) == 0;
       if (!known) {
         g_set_error (error, G_KEY_FILE_ERROR, G_KEY_FILE_ERROR_KEY_NOT_FOUND,
                      "%s: [%s] %s is not a setting telehealthd knows", path, groups[g], keys[k]);
         return FALSE;
       }
     }
+  }
+  return TRUE;
+}
+
+/* [consent]: the text may be long; "\n" in it starts a new paragraph. An
+ * empty value keeps the built-in one, so the group can be left out. */
+static gboolean
+read_consent (GKeyFile *kf, ThConfig *c, const char *path, GError **error)
+{
+  static const struct { const char *key; gsize offset; glong max; } keys[] = {
+    { "text", G_STRUCT_OFFSET (ThConfig, consent_text), 8000 },
+    { "version", G_STRUCT_OFFSET (ThConfig, consent_version), 64 },
+    { "decline_phone", G_STRUCT_OFFSET (ThConfig, consent_decline_phone), 200 },
+  };
+
+  for (gsize i = 0; i < G_N_ELEMENTS (keys); i++) {
+    char **field = G_STRUCT_MEMBER_P (c, keys[i].offset);
+    g_autofree char *v = NULL;
+    if (!read_string (kf, "consent", keys[i].key, &v, TRUE, error))
+      return FALSE;
+    if (!v)
+      continue;
+    if (!g_utf8_validate (v, -1, NULL) || g_utf8_strlen (v, -1) > keys[i].max) {
+      g_set_error (error, G_KEY_FILE_ERROR, G_KEY_FILE_ERROR_INVALID_VALUE,
+                   "%s: [consent] %s must be UTF-8 text of at most %ld characters", path,
+                   keys[i].key, keys[i].max);
+      return FALSE;
+    }
+    g_free (*field);
+    *field = g_steal_pointer (&v);
   }
   return TRUE;
 }
@@ -296,7 +344,7 @@ th_config_load (const char *path, GError **error)
       { "limits", "message_burst", 1, 100000, G_STRUCT_OFFSET (ThConfig, message_burst) },
       { "limits", "connections_per_address", 1, 100000, G_STRUCT_OFFSET (ThConfig, connections_per_address) },
       { "limits", "max_concurrent_visits", 1, 100000, G_STRUCT_OFFSET (ThConfig, max_concurrent_visits) },
-      { "limits", "max_participants_per_visit", 2, 64, G_STRUCT_OFFSET (ThConfig, max_participants) },
+      { "limits", "max_participants_per_visit", 2, 6, G_STRUCT_OFFSET (ThConfig, max_participants) },
       { "limits", "http_body_bytes", 1024, 16 * 1024 * 1024, G_STRUCT_OFFSET (ThConfig, http_body_bytes) },
       { "limits", "send_queue_bytes", 64 * 1024, 256 * 1024 * 1024, G_STRUCT_OFFSET (ThConfig, send_queue_bytes) },
     };
@@ -317,6 +365,8 @@ th_config_load (const char *path, GError **error)
   if (!read_uint (kf, "security", "session_idle_seconds", 1, 24 * 3600, &v, path, error))
     return NULL;
   c->session_idle_s = (guint) v;
+  if (!read_consent (kf, c, path, error))
+    return NULL;
   if (!read_string (kf, "tls", "certificate", &c->tls_certificate, TRUE, error) ||
       !read_string (kf, "tls", "private_key", &c->tls_private_key, TRUE, error))
     return NULL;
@@ -382,6 +432,8 @@ th_config_load (const char *path, GError **error)
                  "port_min <= port_max", path);
     return NULL;
   }
+  if (!th_ice_config_load (kf, path, &c->ice, error))
+    return NULL;
   return g_steal_pointer (&c);
 }
 
@@ -398,7 +450,11 @@ th_config_free (ThConfig *c)
   g_free (c->catalog_path);
   g_free (c->tls_certificate);
   g_free (c->tls_private_key);
+  g_free (c->consent_text);
+  g_free (c->consent_version);
+  g_free (c->consent_decline_phone);
   g_strfreev (c->media.ice_addresses);
   g_free (c->media.stun_server);
+  th_ice_config_clear (&c->ice);
   g_free (c);
 }

@@ -5,6 +5,7 @@
 
 #include <glib.h>
 #include "media/media.h"
+#include "server/ice_servers.h"
 
 typedef struct {
   char *source;              /* the file the settings came from (for messages) */
@@ -36,11 +37,18 @@ typedef struct {
   guint max_participants;        /* per visit, provider included */
   guint http_body_bytes;
   guint send_queue_bytes;        /* unsent signaling bytes per connection */
+  /* [consent] what a patient (or guest) agrees to before joining */
+  char *consent_text;
+  char *consent_version;         /* recorded with each answer */
+  char *consent_decline_phone;   /* who to call instead of a video visit */
   /* [tls] */
   char *tls_certificate;
   char *tls_private_key;
   gboolean tls_self_signed;
   MediaConfig media;
+  /* [ice]: the STUN/TURN servers browsers are given (media.stun_server is the
+   * server's own) */
+  ThIceConfig ice;
 } ThConfig;
 
 /* Loads `path` (NULL = built-in defaults only). */

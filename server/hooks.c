@@ -24,6 +24,8 @@ identity_from_participant (ThApp *app, StoreParticipant *participant, SigIdentit
             : participant->role == PARTICIPANT_GUEST ? SIG_ROLE_GUEST
             : SIG_ROLE_PATIENT;
   out->visit_state = g_strdup (visit_state_name (visit.state));
+  out->visit_modality = g_strdup (visit.modality);
+  out->provider_key = g_strdup (visit.provider_id);
   store_visit_clear (&visit);
   return TRUE;
 }
@@ -132,6 +134,40 @@ participant_event (const char *visit_id, const char *participant_id, SigRole rol
             json_pack ("{s:s}", "role", sig_role_name (role)));
 }
 
+static gboolean
+chat (const char *visit_id, const char *participant_id, const char *text, gint64 *at_unix_ms,
+      gpointer user_data)
+{
+  ThApp *app = user_data;
+  g_autoptr (GError) error = NULL;
+  StoreActivity *stored = store_add_chat (app->store, visit_id, participant_id, text, &error);
+
+  if (!stored) {
+    /* The reason only: the text is patient data. */
+    g_warning ("visit %s: chat message not stored: %s", visit_id, error->message);
+    return FALSE;
+  }
+  *at_unix_ms = stored->at_ms;
+  store_activity_free (stored);
+  return TRUE;
+}
+
+static gboolean
+modality_changed (const char *visit_id, const char *participant_id, const char *modality,
+                  gpointer user_data)
+{
+  ThApp *app = user_data;
+  g_autoptr (GError) error = NULL;
+
+  if (!store_change_modality (app->store, visit_id, participant_id, modality, &error)) {
+    g_warning ("visit %s: modality %s not recorded: %s", visit_id, modality, error->message);
+    return FALSE;
+  }
+  th_audit (app, NULL, participant_id, "visit.modality", visit_id,
+            json_pack ("{s:s}", "modality", modality));
+  return TRUE;
+}
+
 static void
 refused (const char *visit_id, const char *participant_id, const char *code, const char *address,
          gpointer user_data)
@@ -145,6 +181,8 @@ static const SigHooks hooks = {
   .authorize = authorize,
   .visit_state_changed = visit_state_changed,
   .participant_event = participant_event,
+  .chat = chat,
+  .modality_changed = modality_changed,
 };
 
 const SigHooks *

@@ -443,4 +443,44 @@ typedef struct {
 void store_guest_free (StoreGuest *guest);
 GPtrArray *store_list_visit_guests (Store *store, const char *visit_id, GError **error);
 
+/* ---- the visit as lived (issue 7): chat, consent, modality switches */
+
+#define STORE_CHAT_MAX_CHARS 2000
+#define STORE_CONSENT_VERSION_MAX 64
+
+/* One entry of a visit's activity: kind "chat" (text), "consent" (value
+ * accepted | declined, version) or "modality" (value video | audio-only). */
+typedef struct {
+  gint64 id;              /* row id within its kind */
+  gint64 at_ms;
+  char *kind;
+  char *participant_id;
+  char *role;             /* patient | provider | guest */
+  char *display_name;
+  char *text;             /* chat only */
+  char *value;            /* consent decision or modality */
+  char *version;          /* consent only: the consent text's version */
+} StoreActivity;
+
+void store_activity_free (StoreActivity *activity);
+
+/* Stores a chat message of a participant of the visit (1..2000 characters,
+ * not blank). INVALID when the visit has ended or the participant is not
+ * one of its own. Returns the stored row (free with store_activity_free). */
+StoreActivity *store_add_chat (Store *store, const char *visit_id, const char *participant_id,
+                               const char *text, GError **error);
+/* The visit's chat, oldest first; NOT_FOUND when there is no such visit. */
+GPtrArray *store_list_chat (Store *store, const char *visit_id, GError **error);
+/* Records a participant's answer to the consent text of `version`. */
+StoreActivity *store_record_consent (Store *store, const char *participant_id,
+                                     gboolean accepted, const char *version, GError **error);
+/* The participant's newest answer, or NULL with NOT_FOUND when none. */
+StoreActivity *store_latest_consent (Store *store, const char *participant_id, GError **error);
+/* Switches the visit to `modality` (video | audio-only), recording who did
+ * it, in one transaction. INVALID when the visit has ended. */
+gboolean store_change_modality (Store *store, const char *visit_id, const char *participant_id,
+                                const char *modality, GError **error);
+/* Chat, consent answers and modality switches of the visit, oldest first. */
+GPtrArray *store_visit_activity (Store *store, const char *visit_id, GError **error);
+
 G_END_DECLS

@@ -48,6 +48,12 @@ sig_hub_set_limits (SigHub *hub, const SigLimits *limits)
   hub->limits = *limits;
   if (hub->limits.grace_s == 0)
     hub->limits.grace_s = 1;  /* "no grace" still lets the drop be recorded first */
+  /* Every client receives everyone else of its visit: as many remote slots
+   * (m-line pairs of each offer, media.h) as the participant limit allows
+   * others, within what the media layer offers. */
+  hub->media_config.remote_slots = limits->max_participants
+                                   ? CLAMP (limits->max_participants - 1, 1, MEDIA_MAX_REMOTE_SLOTS)
+                                   : MEDIA_MAX_REMOTE_SLOTS;
 }
 
 void
@@ -236,6 +242,12 @@ dispatch (SigConn *conn, const SigMessage *msg)
     break;
   case SIG_MSG_CHAT:
     room_chat (room, p, msg->u.chat.text);
+    break;
+  case SIG_MSG_MEDIA_STATE:
+    room_media_state (room, p, msg->u.media_state.audio, msg->u.media_state.video);
+    break;
+  case SIG_MSG_MODALITY:
+    room_modality (room, p, msg->u.modality.modality);
     break;
   case SIG_MSG_LEAVE:
     room_participant_gone (room, p);

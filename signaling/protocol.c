@@ -76,6 +76,8 @@ sig_identity_clear (SigIdentity *identity)
   g_free (identity->participant_id);
   g_free (identity->display_name);
   g_free (identity->visit_state);
+  g_free (identity->visit_modality);
+  g_free (identity->provider_key);
   memset (identity, 0, sizeof *identity);
 }
 
@@ -89,6 +91,8 @@ typedef enum {
   FIELD_CHAT,       /* 1..SIG_MAX_CHAT_CHARS characters, not whitespace only */
   FIELD_MLINE,      /* JSON integer 0..SIG_MAX_MLINE, stored as guint */
   FIELD_IGNORED,    /* string or null; accepted and dropped */
+  FIELD_BOOL,       /* JSON true or false, stored as gboolean */
+  FIELD_MODALITY,   /* "video" | "audio-only" */
 } FieldKind;
 
 typedef struct {
@@ -137,6 +141,13 @@ static const TypeSpec schema[] = {
     }, NULL },
   [SIG_MSG_LEAVE] = { "leave", { { NULL } }, NULL },
   [SIG_MSG_END]   = { "end",   { { NULL } }, NULL },
+  [SIG_MSG_MEDIA_STATE] = { "media-state", {
+      { "audio", FIELD_BOOL, TRUE, AT (u.media_state.audio) },
+      { "video", FIELD_BOOL, TRUE, AT (u.media_state.video) },
+    }, NULL },
+  [SIG_MSG_MODALITY] = { "modality", {
+      { "modality", FIELD_MODALITY, TRUE, AT (u.modality.modality) },
+    }, NULL },
 };
 
 #undef AT
@@ -284,8 +295,17 @@ check_string (const char *type_name, const FieldSpec *f, const char *s, gsize le
         }
       return TRUE;
 
+    case FIELD_MODALITY:
+      if ((len == 5 && memcmp (s, "video", 5) == 0) ||
+          (len == 10 && memcmp (s, "audio-only", 10) == 0))
+        return TRUE;
+      g_set_error (error, SIG_ERROR, SIG_ERR_BAD_FIELD,
+                   "'%s' field '%s' must be \"video\" or \"audio-only\"", type_name, f->name);
+      return FALSE;
+
     case FIELD_MLINE:
     case FIELD_IGNORED:
+    case FIELD_BOOL:
       break;
     }
   g_return_val_if_reached (FALSE);
@@ -339,11 +359,22 @@ take_field (const TypeSpec *t, const FieldSpec *f, json_t *value, SigMessage *ms
         return TRUE;
       }
 
+    case FIELD_BOOL:
+      if (!json_is_boolean (value))
+        {
+          g_set_error (error, SIG_ERROR, SIG_ERR_BAD_FIELD,
+                       "'%s' field '%s' must be true or false", t->name, f->name);
+          return FALSE;
+        }
+      *(gboolean *) (gpointer) ((guint8 *) msg + f->offset) = json_is_true (value);
+      return TRUE;
+
     case FIELD_TOKEN:
     case FIELD_ID:
     case FIELD_SDP:
     case FIELD_CANDIDATE:
     case FIELD_CHAT:
+    case FIELD_MODALITY:
       break;
     }
 
@@ -537,7 +568,7 @@ sig_message_clear (SigMessage *msg)
   /* The schema knows which union members are strings of this type. */
   if ((guint) msg->type < N_TYPES)
     for (const FieldSpec *f = schema[msg->type].fields; f->name != NULL; f++)
-      if (f->kind != FIELD_MLINE && f->kind != FIELD_IGNORED)
+      if (f->kind != FIELD_MLINE && f->kind != FIELD_IGNORED && f->kind != FIELD_BOOL)
         g_free (*string_slot (msg, f));
   memset (msg, 0, sizeof *msg);
 }

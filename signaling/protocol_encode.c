@@ -223,6 +223,98 @@ sig_encode_chat (const char *from, const char *display_name, const char *text,
 }
 
 char *
+sig_encode_media_state (const char *participant, gboolean audio, gboolean video)
+{
+  json_error_t jerr;
+
+  g_return_val_if_fail (participant != NULL, NULL);
+  return finish (json_pack_ex (&jerr, 0, "{s:s, s:s, s:b, s:b}",
+                               "type", "media-state",
+                               "participant", participant,
+                               "audio", audio,
+                               "video", video), &jerr);
+}
+
+char *
+sig_encode_modality (const char *modality, const char *by, const char *display_name)
+{
+  json_error_t jerr;
+
+  g_return_val_if_fail (modality != NULL, NULL);
+  return finish (json_pack_ex (&jerr, 0, "{s:s, s:s, s:s?, s:s?}",
+                               "type", "modality",
+                               "modality", modality,
+                               "by", by,
+                               "display_name", by ? display_name : NULL), &jerr);
+}
+
+char *
+sig_encode_queue (guint position, gboolean provider_present)
+{
+  json_error_t jerr;
+
+  return finish (json_pack_ex (&jerr, 0, "{s:s, s:I, s:b}",
+                               "type", "queue",
+                               "position", (json_int_t) position,
+                               "provider_present", provider_present), &jerr);
+}
+
+char *
+sig_encode_quality (gdouble loss_pct, gdouble rtt_ms, gboolean have_rtt, gdouble rx_kbps)
+{
+  json_error_t jerr;
+  /* One decimal of loss, whole kbit/s and ms: more digits would be noise. */
+  json_t *obj = json_pack_ex (&jerr, 0, "{s:s, s:f, s:I}",
+                              "type", "quality",
+                              "loss_pct", (gdouble) (gint64) (MAX (loss_pct, 0) * 10.0 + 0.5) / 10.0,
+                              "rx_kbps", (json_int_t) (MAX (rx_kbps, 0) + 0.5));
+
+  if (obj && have_rtt)
+    json_object_set_new (obj, "rtt_ms", json_integer ((json_int_t) (MAX (rtt_ms, 0) + 0.5)));
+  return finish (obj, &jerr);
+}
+
+char *
+sig_encode_streams (const SigStreamEntry *entries, guint n_entries)
+{
+  json_error_t jerr;
+  json_t *list;
+
+  g_return_val_if_fail (entries != NULL || n_entries == 0, NULL);
+
+  list = json_array ();
+  for (guint i = 0; i < n_entries; i++)
+    {
+      const SigStreamEntry *e = &entries[i];
+      json_t *item;
+
+      if (e->mid == NULL || e->kind == NULL || e->content == NULL || e->participant == NULL)
+        {
+          json_decref (list);
+          g_return_val_if_reached (NULL);
+        }
+      item = json_pack_ex (&jerr, 0, "{s:s, s:I, s:s, s:s, s:s, s:s?, s:s}",
+                           "mid", e->mid,
+                           "mline", (json_int_t) e->mline,
+                           "kind", e->kind,
+                           "content", e->content,
+                           "participant", e->participant,
+                           "display_name", e->display_name,
+                           "role", sig_role_name (e->role));
+      if (item == NULL)
+        {
+          json_decref (list);
+          return finish (NULL, &jerr);
+        }
+      json_array_append_new (list, item);
+    }
+  /* "o" steals the reference to `list`, also when packing fails. */
+  return finish (json_pack_ex (&jerr, 0, "{s:s, s:o}",
+                               "type", "streams",
+                               "streams", list), &jerr);
+}
+
+char *
 sig_encode_bye (const char *reason)
 {
   json_error_t jerr;

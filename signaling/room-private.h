@@ -34,6 +34,14 @@ struct _Participant {
   gint64 waiting_since_ms;    /* 0 when not waiting */
   MediaLeg *leg;              /* the media leg while in the call */
   guint grace_source;         /* pending "left" after a drop, or 0 */
+  gboolean audio_on, video_on; /* as the participant last said (media-state) */
+  gboolean media_state_known;
+  guint queue_position;       /* last place sent while waiting (0: none sent) */
+  gboolean queue_provider_present;
+  MediaLeg *quality_leg;      /* borrowed: the leg the last quality sample was of */
+  MediaLegQuality quality_last;
+  guint64 quality_rx_bytes;
+  gint64 quality_at_us;
   guint64 rx_packets;         /* media watchdog: packets seen at the last look */
   gint64 rx_changed_us;       /* ... and when that count last moved */
 };
@@ -52,6 +60,9 @@ struct _Room {
   GHashTable *participants;   /* id → Participant* (owned) */
   MediaVisit *media;          /* created when the first leg starts */
   guint watchdog_source;      /* media timeout check while legs exist */
+  char *modality;             /* "video" | "audio-only" */
+  guint quality_source;       /* periodic connection-quality reports */
+  char *provider_key;         /* the visit's provider, or NULL: places are counted per provider */
 };
 
 struct _SigHub {
@@ -79,7 +90,22 @@ void room_join (Room *room, SigConn *conn, const SigIdentity *identity);
 void room_admit (Room *room, SigConn *by, const char *participant_id);
 void room_answer (Room *room, Participant *participant, const char *sdp);
 void room_remote_ice (Room *room, Participant *participant, guint mline, const char *candidate);
+/* Sends a frame to everyone connected but `except` (takes the text). */
+void room_broadcast_take (Room *room, char *text, Participant *except);
+/* room_presence.c: what participants say about themselves and to each
+ * other during a visit, and the places of those waiting. */
 void room_chat (Room *room, Participant *from, const char *text);
+void room_media_state (Room *room, Participant *from, gboolean audio, gboolean video);
+void room_modality (Room *room, Participant *from, const char *modality);
+/* After a welcome: what the newcomer needs to know of the others. */
+void room_presence_welcome (Room *room, Participant *p);
+/* Sends each waiting participant of the provider's visits their place. */
+void room_update_queues (Room *room);
+/* Starts the periodic quality reports of the room (idempotent). */
+void room_quality_start (Room *room);
+/* room_streams.c: the media layer's streams_changed for a participant's
+ * leg (user_data: the Participant) becomes a `streams` message. */
+void room_leg_streams (MediaLeg *leg, const MediaStream *streams, guint n, gpointer user_data);
 /* The participant left (said so, or was removed): recorded as left now. */
 void room_participant_gone (Room *room, Participant *participant);
 /* The participant's connection dropped without leaving: reconnecting, with

@@ -80,7 +80,7 @@ room_broadcast (Room *room, const char *text, Participant *except)
   }
 }
 
-static void
+void
 room_broadcast_take (Room *room, char *text, Participant *except)
 {
   room_broadcast (room, text, except);
@@ -201,6 +201,7 @@ static const MediaLegCallbacks leg_callbacks = {
   .offer = leg_offer_cb,
   .ice_candidate = leg_ice_cb,
   .state_changed = leg_state_cb,
+  .streams_changed = room_leg_streams,
 };
 
 static void
@@ -267,6 +268,9 @@ participant_start_media (Participant *p)
     }
   }
   p->leg = media_visit_add_leg (room->media, p->id, &leg_callbacks, p, &error);
+  /* Only the provider's screen share reaches the others. */
+  if (p->leg)
+    media_leg_set_may_share (p->leg, p->role == SIG_ROLE_PROVIDER);
   if (p->leg && !room->watchdog_source && room->hub->limits.media_timeout_s)
     room->watchdog_source = g_timeout_add_seconds (2, room_watchdog, room);
   if (!p->leg) {
@@ -292,6 +296,9 @@ room_get_or_load (SigHub *hub, const SigIdentity *identity)
   if (!room_state_from_name (identity->visit_state, &room->state))
     room->state = ROOM_SCHEDULED;
   room->participants = g_hash_table_new_full (g_str_hash, g_str_equal, NULL, participant_free);
+  room->modality = g_strdup (g_strcmp0 (identity->visit_modality, "audio-only") == 0
+                             ? "audio-only" : "video");
+  room->provider_key = g_strdup (identity->provider_key);
   g_hash_table_insert (hub->rooms, room->visit_id, room);
   return room;
 }
@@ -324,6 +331,7 @@ room_join (Room *room, SigConn *conn, const SigIdentity *identity)
     p->id = g_strdup (identity->participant_id);
     p->role = identity->role;
     p->display_name = g_strdup (identity->display_name);
+    p->audio_on = p->video_on = TRUE;
     /* Whoever finds the call already on was admitted before (a reload, a
      * second device, a server restart): no second trip to the waiting room. */
     p->admitted = p->role == SIG_ROLE_PROVIDER || room->state == ROOM_IN_PROGRESS;
@@ -343,6 +351,7 @@ room_join (Room *room, SigConn *conn, const SigIdentity *identity)
 
   conn_send_take (conn, sig_encode_welcome (room->visit_id, p->role, p->id, p->display_name,
                                             room_state_name (room->state)));
+  room_presence_welcome (room, p);
   if (p->grace_source) {
     /* Back within the grace period: the same participant, a fresh leg. */
     g_source_remove (p->grace_source);
@@ -354,6 +363,7 @@ room_join (Room *room, SigConn *conn, const SigIdentity *identity)
 
   if (p->role == SIG_ROLE_PROVIDER) {
     room_send_waiting (room);
+    room_update_queues (room);
     if (room->state == ROOM_IN_PROGRESS)
       participant_start_media (p);
     return;
@@ -372,6 +382,7 @@ room_join (Room *room, SigConn *conn, const SigIdentity *identity)
     room_broadcast_state (room);
   room_broadcast_peer_state (room, p, "waiting");
   room_send_waiting (room);
+  room_update_queues (room);
 }
 
 void
@@ -403,6 +414,7 @@ room_admit (Room *room, SigConn *by, const char *participant_id)
   p->waiting_since_ms = 0;
   room_broadcast_peer_state (room, p, "admitted");
   room_send_waiting (room);
+  room_update_queues (room);
 
   /* Everyone in the call who has no leg yet gets one: the admitted
    * participant and, on the first admit, the provider. */
@@ -443,13 +455,6 @@ room_remote_ice (Room *room G_GNUC_UNUSED, Participant *p, guint mline, const ch
 }
 
 void
-room_chat (Room *room, Participant *from, const char *text)
-{
-  room_broadcast_take (room, sig_encode_chat (from->id, from->display_name, text,
-                                              g_get_real_time () / 1000), NULL);
-}
-
-void
 room_participant_gone (Room *room, Participant *p)
 {
   gboolean was_waiting = p->waiting_since_ms > 0 && !p->admitted;
@@ -477,6 +482,7 @@ room_participant_gone (Room *room, Participant *p)
       room_broadcast_state (room);
     room_send_waiting (room);
   }
+  room_update_queues (room);
 }
 
 static gboolean
@@ -507,6 +513,7 @@ room_participant_dropped (Room *room, Participant *p)
   record_event (room, p, "drop");
   room_broadcast_peer_state (room, p, "reconnecting");
   room_send_waiting (room);
+  room_update_queues (room);
   if (p->grace_source)
     g_source_remove (p->grace_source);
   p->grace_source = g_timeout_add (room->hub->limits.grace_s * 1000, grace_expired, p);
@@ -571,8 +578,11 @@ room_free (Room *room)
       p->conn->participant = NULL;
   }
   g_clear_handle_id (&room->watchdog_source, g_source_remove);
+  g_clear_handle_id (&room->quality_source, g_source_remove);
   g_clear_pointer (&room->media, media_visit_free);
   g_hash_table_destroy (room->participants);
   g_free (room->visit_id);
+  g_free (room->modality);
+  g_free (room->provider_key);
   g_free (room);
 }

@@ -71,6 +71,8 @@ typedef enum {
   SIG_MSG_CHAT,    /* {type:"chat", text:string 1..SIG_MAX_CHAT_CHARS chars} */
   SIG_MSG_LEAVE,   /* {type:"leave"} */
   SIG_MSG_END,     /* {type:"end"} */
+  SIG_MSG_MEDIA_STATE, /* {type:"media-state", audio:bool, video:bool}: is my mic / camera on */
+  SIG_MSG_MODALITY,    /* {type:"modality", modality:"video"|"audio-only"} (patient or provider) */
 } SigMsgType;
 
 typedef struct {
@@ -81,6 +83,8 @@ typedef struct {
     struct { char *sdp; } answer;
     struct { char *candidate; guint mline; } ice;     /* candidate "" = end of candidates */
     struct { char *text; } chat;
+    struct { gboolean audio; gboolean video; } media_state;
+    struct { char *modality; } modality;   /* "video" | "audio-only" */
   } u;
 } SigMessage;
 
@@ -119,6 +123,37 @@ char *sig_encode_peer_state (const char *participant, const char *display_name, 
 /* {type:"chat", from, display_name, text, at}; at is ISO 8601 UTC */
 char *sig_encode_chat (const char *from, const char *display_name, const char *text,
                        gint64 at_unix_ms);
+/* {type:"media-state", participant, audio, video}: whether a participant's
+ * microphone and camera are on, as they last said */
+char *sig_encode_media_state (const char *participant, gboolean audio, gboolean video);
+/* {type:"modality", modality, by, display_name}: the visit is now video or
+ * audio-only; `by` (and the name) null when nobody changed it (the state
+ * sent after welcome) */
+char *sig_encode_modality (const char *modality, const char *by, const char *display_name);
+/* {type:"queue", position, provider_present}: to someone waiting, their
+ * place among the provider's waiting patients (1 = next) and whether the
+ * provider has this visit open (and so has been alerted) */
+char *sig_encode_queue (guint position, gboolean provider_present);
+/* {type:"quality", loss_pct, rtt_ms?, rx_kbps}: the server's view of what it
+ * receives from this participant (loss since the last report, the round
+ * trip their receiver reports imply, rtt_ms absent when unknown) */
+char *sig_encode_quality (gdouble loss_pct, gdouble rtt_ms, gboolean have_rtt, gdouble rx_kbps);
+/* One m-line of a client's peer connection and whose media it carries
+ * (see media.h for the layout). */
+typedef struct {
+  const char *mid;            /* the offer's a=mid, the client's transceiver.mid */
+  guint mline;
+  const char *kind;           /* "audio" | "video" */
+  const char *content;        /* "camera" | "screen" */
+  const char *participant;
+  const char *display_name;   /* may be NULL */
+  SigRole role;
+} SigStreamEntry;
+
+/* {type:"streams", streams:[{mid, mline, kind, content, participant,
+ * display_name, role}]}: what the client receives on which m-line, sent
+ * after each offer and whenever it changes (empty list: nothing yet) */
+char *sig_encode_streams (const SigStreamEntry *entries, guint n_entries);
 /* {type:"bye", reason} — sent before the server closes a connection */
 char *sig_encode_bye (const char *reason);
 
@@ -140,6 +175,8 @@ typedef struct {
   char *participant_id;
   char *display_name;
   char *visit_state;   /* the visit's stored state: scheduled | waiting | in_progress | ended */
+  char *visit_modality;  /* video | audio-only; NULL = video */
+  char *provider_key;  /* the visit's provider (opaque): waiting places are counted per provider */
 } SigIdentity;
 
 void sig_identity_clear (SigIdentity *identity);
@@ -158,6 +195,15 @@ typedef struct {
    * admit | leave | end); `address` is where their connection comes from. */
   void (*participant_event) (const char *visit_id, const char *participant_id, SigRole role,
                              const char *event, const char *address, gpointer user_data);
+  /* A chat message to keep with the visit before anyone sees it; FALSE
+   * (the sender gets "internal", nobody gets the message) when it could not
+   * be stored. *at_unix_ms is the stored time. May be NULL (not stored). */
+  gboolean (*chat) (const char *visit_id, const char *participant_id, const char *text,
+                    gint64 *at_unix_ms, gpointer user_data);
+  /* The visit switched to `modality` (video | audio-only) by a participant;
+   * FALSE when it could not be recorded (and the switch does not happen). */
+  gboolean (*modality_changed) (const char *visit_id, const char *participant_id,
+                                const char *modality, gpointer user_data);
   /* A request was refused for who asked (unauthorized, forbidden, not-found):
    * for the audit log. visit_id and participant_id are NULL before a hello. */
   void (*refused) (const char *visit_id, const char *participant_id, const char *code,

@@ -323,7 +323,9 @@ export async function fetchJson(url, { token, session, method = 'GET', body, tim
 // TLS server from startServer({tls: true}) whose self-signed certificate
 // this browser trusts (by its public key; no other certificate error is
 // ignored).
-export async function launchParticipant(name, { extraArgs = [], server = null } = {}) {
+// dropArgs: CHROMIUM_ARGS to leave out (e.g. the fake devices, to see
+// what a machine without a camera gets).
+export async function launchParticipant(name, { extraArgs = [], server = null, dropArgs = [] } = {}) {
   const profile = await mkdtemp(path.join(tmpdir(), `th-chromium-${name}-`));
   const trust = server && server.certSpki ? [`--ignore-certificate-errors-spki-list=${server.certSpki}`] : [];
   let context;
@@ -331,7 +333,7 @@ export async function launchParticipant(name, { extraArgs = [], server = null } 
     context = await chromium.launchPersistentContext(profile, {
       executablePath: CHROMIUM,
       headless: false,
-      args: [...CHROMIUM_ARGS, ...trust, ...extraArgs],
+      args: [...CHROMIUM_ARGS.filter((a) => !dropArgs.includes(a)), ...trust, ...extraArgs],
       viewport: { width: 1100, height: 800 },
       timeout: 30000,
     });
@@ -372,6 +374,9 @@ export async function rtpStats(page) {
     report.forEach((s) => {
       const kind = s.kind || s.mediaType;
       if (s.type === 'inbound-rtp') {
+        // One inbound stream per m-line: keep the busiest of each kind (a
+        // 1:1 visit receives on the first remote slot only).
+        if (out.inbound[kind] && out.inbound[kind].packetsReceived > (s.packetsReceived || 0)) return;
         out.inbound[kind] = {
           packetsReceived: s.packetsReceived || 0,
           bytesReceived: s.bytesReceived || 0,
@@ -476,8 +481,9 @@ export async function openConsole(participant, url, login, { timeout = 15000 } =
 // Drives one whole visit with two fresh browsers: patient joins, provider
 // admits, media flows both ways, provider ends. `demo` is a server demo
 // object ({visit_id, patient_url, provider_url}). Returns what it measured.
-// The browsers are always closed.
-export async function runVisit(server, demo = server.demo, { log = () => {}, beforeEnd } = {}) {
+// `prepare(participant)` runs on each fresh browser before it opens its page
+// (e.g. context.addInitScript). The browsers are always closed.
+export async function runVisit(server, demo = server.demo, { log = () => {}, beforeEnd, prepare } = {}) {
   // Two browsers, launched side by side (each takes ~2 s to start).
   const launched = await Promise.allSettled([
     launchParticipant('patient', { server }), launchParticipant('provider', { server })]);
@@ -488,7 +494,9 @@ export async function runVisit(server, demo = server.demo, { log = () => {}, bef
   }
   const [patient, provider] = launched.map((r) => r.value);
   try {
+    if (prepare) for (const p of [patient, provider]) await prepare(p);
     await patient.page.goto(demo.patient_url, { waitUntil: 'load' });
+    await acceptConsent(patient.page);
     const join = patient.page.locator('[data-testid="join"]');
     await join.waitFor({ state: 'visible' });
     await waitFor(() => join.isEnabled(), { timeout: 10000, what: 'patient Join button enabled' });
@@ -536,10 +544,26 @@ export async function runVisit(server, demo = server.demo, { log = () => {}, bef
 
 // ------------------------------------------------------------------ record helpers (issue 3)
 
-// Opens the patient's link and presses Join; resolves in the waiting room.
+// The join page asks for consent to a video visit before Join works
+// (issue 7): answers "I agree" unless this link already agreed.
+export async function acceptConsent(page, { timeout = 15000 } = {}) {
+  const consent = page.locator('[data-testid="consent"]');
+  await consent.waitFor({ state: 'visible', timeout });
+  await waitFor(async () => (await consent.getAttribute('data-answer')) === 'accepted'
+    || page.locator('[data-testid="consent-accept"]').isVisible(), { timeout, what: 'consent loaded' });
+  if ((await consent.getAttribute('data-answer')) !== 'accepted') {
+    await page.click('[data-testid="consent-accept"]');
+    await waitFor(async () => (await consent.getAttribute('data-answer')) === 'accepted',
+      { timeout, what: 'consent recorded' });
+  }
+}
+
+// Opens the patient's link, agrees to the video visit and presses Join;
+// resolves in the waiting room.
 export async function joinAsPatient(participant, url, { timeout = 15000 } = {}) {
   const { page } = participant;
   await page.goto(url, { waitUntil: 'load' });
+  await acceptConsent(page, { timeout });
   const join = page.locator('[data-testid="join"]');
   await join.waitFor({ state: 'visible', timeout });
   await waitFor(() => join.isEnabled(), { timeout, what: `${participant.name}: Join button enabled` });

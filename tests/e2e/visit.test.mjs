@@ -116,12 +116,13 @@ test('a bad patient link shows a plain-language error', { timeout: 60000 }, asyn
   try {
     const url = server.demo.patient_url.replace(/#.*$/, '#token=not-a-valid-token');
     await patient.page.goto(url);
-    const join = patient.page.locator('[data-testid="join"]');
-    await waitFor(() => join.isEnabled(), { timeout: 10000, what: 'Join enabled' });
-    await join.click();
+    // The page checks the link when it loads (asking for the consent text)
+    // and says so at once: no consent to give, no Join to press.
     const error = patient.page.locator('[data-testid="error"]');
     await error.waitFor({ state: 'visible', timeout: 10000 });
     assert.match(await error.innerText(), /not valid or has expired/i);
+    assert.ok(await patient.page.locator('[data-testid="consent-accept"]').isHidden(), 'no consent to give on a bad link');
+    assert.ok(!(await patient.page.locator('[data-testid="join"]').isEnabled()), 'Join stays off on a bad link');
     assert.deepEqual(patient.pageErrors, []);
   } finally {
     await patient.close();
@@ -195,9 +196,6 @@ test('the provider invites a guest, the guest waits, the provider withdraws the 
     // Opening the link again gets nowhere.
     await guest.page.goto('about:blank');
     await guest.page.goto(guestUrl, { waitUntil: 'load' });
-    const join = guest.page.locator('[data-testid="join"]');
-    await waitFor(() => join.isEnabled(), { timeout: 10000, what: 'Join enabled on the reopened guest link' });
-    await join.click();
     await waitFor(async () => {
       const text = `${await guest.page.innerText('[data-testid="error"]').catch(() => '')} ${await guest.page.innerText('[data-testid="notice"]').catch(() => '')}`;
       return /not valid|withdrawn/i.test(text) && text;

@@ -58,7 +58,7 @@ LLVMFuzzerTestOneInput (const uint8_t *data, size_t size)
     return 0;
   len = size - 1;
   body = g_memdup2 (data + 1, len);
-  switch (data[0] % 8) {
+  switch (data[0] % 9) {
   case 0: {
     ThVisitCreateBody b;
     ok = th_body_visit_create (body, len, &b, &error);
@@ -109,6 +109,14 @@ LLVMFuzzerTestOneInput (const uint8_t *data, size_t size)
     ok = th_body_guest (body, len, &text, &error);
     check_text (ok, text, 100);
     break;
+  case 7: {
+    ThConsentBody b;
+    ok = th_body_consent (body, len, &b, &error);
+    if (ok)
+      check_text (TRUE, g_strdup (b.version), 64);
+    th_consent_body_clear (&b);
+    break;
+  }
   default: {
     ThEvaluationBody b;
     ok = th_body_in_person_evaluation (body, len, &b, &error);

@@ -29,6 +29,8 @@ test('a bad config value stops the start, naming the key and the file', () => {
       ['[server]\nlisen = 127.0.0.1:8080\n', /lisen/],
       ['[server]\npublic_base_url = ftp://x\n', /public_base_url/],
       ['[media]\nice_addresses = not-an-ip\n', /ice_addresses/],
+      ['[ice]\nturn_urls = turn:127.0.0.1:3478\n', /turn_secret/],
+      ['[ice]\nstun_urls = http://stun.example.org\n', /stun_urls/],
     ];
     for (const [text, key] of cases) {
       const file = path.join(dir, 'bad.conf');

@@ -169,6 +169,11 @@ test('waiting room, admit, server offers, chat, end; the timeline records it all
       assert.match(offer.sdp, /m=video .*\r?\n/);
       assert.match(offer.sdp, /a=rtpmap:\d+ VP8\/90000/);
       assert.match(offer.sdp, /a=rtpmap:\d+ OPUS\/48000\/2/i);
+      // The layout for max_participants_per_visit = 4: 3 + 2 x 2 m-lines.
+      assert.equal(offer.sdp.match(/^m=/gm).length, 7);
+      // Right after the offer: what its m-lines carry (nobody's media yet).
+      const streams = await c.next('streams', () => true, 10000);
+      assert.ok(Array.isArray(streams.streams));
     }
     await expectError(patient, { type: 'answer', sdp: 'this is not sdp' }, 'bad-sdp');
     await expectError(patient, { type: 'ice', candidate: 'garbage', sdpMLineIndex: 0 }, 'bad-candidate');

@@ -1,445 +1,18 @@
-/* test_media_relay.c — the media module against two in-process "browsers".
- *
- * Each client is a webrtcbin in its own pipeline that behaves like Chrome in
- * our protocol: its audio and video are linked in BEFORE the server's offer
- * is applied, it answers sendrecv, and trickles ICE. The server side is a
- * MediaVisit with two legs. We assert what a user would notice: each client
- * decodes the OTHER client's video and receives its audio, both ways,
- * within a bounded time; removing one leg leaves the other running.
+/* test_media_relay.c — the media module against in-process "browsers"
+ * (media_client.c): webrtcbin clients that behave like Chrome in our
+ * protocol. The server side is a MediaVisit with a leg per client. We assert
+ * what a user would notice: each client decodes the OTHER clients' video and
+ * receives their audio, within a bounded time, each on its own remote slot
+ * (m-line); the provider's screen share reaches the others and goes away
+ * when it stops; removing one leg leaves the others running.
  *
  * Runs inside tests/netns-run.sh (only `lo`), so every candidate is
  * 127.0.0.1.
  */
-#ifndef GST_USE_UNSTABLE_API
-#define GST_USE_UNSTABLE_API
-#endif
-#include "media/media.h"
-#include "media/media-private.h"
+#include "tests/integration/media_client.h"
 
-#include <gst/gst.h>
 #include <gst/sdp/sdp.h>
-#include <gst/webrtc/webrtc.h>
-#include <stdatomic.h>
 #include <string.h>
-
-#define CONNECT_TIMEOUT_MS 10000
-#define MEDIA_TIMEOUT_MS 20000
-#define MIN_FRAMES 10
-#define MIN_AUDIO_PACKETS 20
-
-static const gchar *loopback[] = { "127.0.0.1", NULL };
-
-/* ---- bounded waiting ---- */
-
-typedef gboolean (*Predicate) (gpointer data);
-
-static gboolean
-wait_until (Predicate pred, gpointer data, guint timeout_ms)
-{
-  gint64 deadline = g_get_monotonic_time () + (gint64) timeout_ms * 1000;
-  while (!pred (data)) {
-    if (g_get_monotonic_time () >= deadline)
-      return FALSE;
-    /* Non-blocking plus a short sleep: no source may be ready for a while
-     * and a blocking iteration would then overrun the deadline. */
-    if (!g_main_context_iteration (NULL, FALSE))
-      g_usleep (2000);
-  }
-  return TRUE;
-}
-
-static gboolean
-never (gpointer data)
-{
-  (void) data;
-  return FALSE;
-}
-
-static void
-spin (guint ms)
-{
-  wait_until (never, NULL, ms);
-}
-
-/* ---- an in-process browser ---- */
-
-typedef struct {
-  const char *name;
-  GstElement *pipeline;
-  GstElement *webrtcbin;
-  MediaLeg *leg;
-  gint64 answered_us;               /* when the answer went to the server */
-  gint64 connected_us;              /* when the test saw both legs connected */
-  atomic_uint video_frames;         /* decoded frames of the remote video */
-  atomic_uint video_packets;        /* VP8 RTP packets received */
-  atomic_uint audio_packets;        /* Opus RTP packets received */
-  atomic_llong first_frame_us;      /* monotonic time of the first decoded frame */
-  guint offers;
-  gboolean bad_offer;
-  /* A slow client: applies the offer this late, so the other side's media
-   * reaches the relay before this leg connects (tee first, link later). */
-  guint offer_delay_ms;
-  gchar *pending_offer;             /* offer waiting for offer_delay_ms */
-  GPtrArray *pending_ice;           /* "mline candidate" strings until the offer is applied */
-} Client;
-
-/* Client signals come on webrtcbin/streaming threads: hop to the main
- * context like the server code does. */
-typedef struct {
-  Client *client;
-  guint mline;
-  gchar *candidate;
-  GstPromise *promise;
-} ClientCall;
-
-static void
-client_call_free (gpointer p)
-{
-  ClientCall *c = p;
-  g_free (c->candidate);
-  if (c->promise)
-    gst_promise_unref (c->promise);
-  g_free (c);
-}
-
-static void
-client_post (GSourceFunc func, ClientCall *call)
-{
-  g_main_context_invoke_full (NULL, G_PRIORITY_DEFAULT, func, call, client_call_free);
-}
-
-static gboolean
-client_candidate_main (gpointer p)
-{
-  ClientCall *c = p;
-  GError *error = NULL;
-  if (c->client->leg != NULL && media_leg_get_state (c->client->leg) != MEDIA_LEG_CLOSED) {
-    if (!media_leg_add_ice_candidate (c->client->leg, c->mline, c->candidate, &error)) {
-      g_test_message ("%s: candidate refused: %s", c->client->name, error->message);
-      g_clear_error (&error);
-    }
-  }
-  return G_SOURCE_REMOVE;
-}
-
-static void
-client_on_ice_candidate (GstElement *webrtcbin, guint mline, gchar *candidate, gpointer data)
-{
-  (void) webrtcbin;
-  ClientCall *c = g_new0 (ClientCall, 1);
-  c->client = data;
-  c->mline = mline;
-  c->candidate = g_strdup (candidate);
-  client_post (client_candidate_main, c);
-}
-
-static gboolean
-client_answer_main (gpointer p)
-{
-  ClientCall *c = p;
-  Client *client = c->client;
-  const GstStructure *reply = gst_promise_get_reply (c->promise);
-  GstWebRTCSessionDescription *answer = NULL;
-  if (reply != NULL)
-    gst_structure_get (reply, "answer", GST_TYPE_WEBRTC_SESSION_DESCRIPTION, &answer, NULL);
-  g_assert_nonnull (answer);
-  g_signal_emit_by_name (client->webrtcbin, "set-local-description", answer, NULL);
-  gchar *text = gst_sdp_message_as_text (answer->sdp);
-  GError *error = NULL;
-  g_assert_nonnull (client->leg);
-  gboolean ok = media_leg_set_answer (client->leg, text, &error);
-  g_assert_no_error (error);
-  g_assert_true (ok);
-  client->answered_us = g_get_monotonic_time ();
-  g_free (text);
-  gst_webrtc_session_description_free (answer);
-  return G_SOURCE_REMOVE;
-}
-
-static void
-client_on_answer (GstPromise *promise, gpointer data)
-{
-  ClientCall *c = g_new0 (ClientCall, 1);
-  c->client = data;
-  c->promise = gst_promise_ref (promise);
-  client_post (client_answer_main, c);
-}
-
-static gboolean
-client_remote_set_main (gpointer p)
-{
-  ClientCall *c = p;
-  GstPromise *promise = gst_promise_new_with_change_func (client_on_answer, c->client, NULL);
-  g_signal_emit_by_name (c->client->webrtcbin, "create-answer", NULL, promise);
-  gst_promise_unref (promise);
-  return G_SOURCE_REMOVE;
-}
-
-static void
-client_on_remote_set (GstPromise *promise, gpointer data)
-{
-  (void) promise;
-  ClientCall *c = g_new0 (ClientCall, 1);
-  c->client = data;
-  client_post (client_remote_set_main, c);
-}
-
-static GstPadProbeReturn
-count_probe (GstPad *pad, GstPadProbeInfo *info, gpointer data)
-{
-  (void) pad;
-  (void) info;
-  atomic_fetch_add ((atomic_uint *) data, 1);
-  return GST_PAD_PROBE_OK;
-}
-
-static GstPadProbeReturn
-frame_probe (GstPad *pad, GstPadProbeInfo *info, gpointer data)
-{
-  (void) pad;
-  (void) info;
-  Client *client = data;
-  long long none = 0;
-  atomic_compare_exchange_strong (&client->first_frame_us, &none, g_get_monotonic_time ());
-  atomic_fetch_add (&client->video_frames, 1);
-  return GST_PAD_PROBE_OK;
-}
-
-static gboolean
-caps_has_media (GstPad *pad, const char *media)
-{
-  GstCaps *caps = gst_pad_get_current_caps (pad);
-  gboolean yes = caps != NULL && gst_caps_get_size (caps) > 0 &&
-                 g_strcmp0 (gst_structure_get_string (gst_caps_get_structure (caps, 0), "media"),
-                            media) == 0;
-  if (caps != NULL)
-    gst_caps_unref (caps);
-  return yes;
-}
-
-/* Streaming thread: link the remote stream to a decoder (video) or a counter
- * (audio) right away. */
-static void
-client_on_pad_added (GstElement *webrtcbin, GstPad *pad, gpointer data)
-{
-  Client *client = data;
-  if (GST_PAD_DIRECTION (pad) != GST_PAD_SRC)
-    return;
-  GstWebRTCRTPTransceiver *trans = NULL;
-  GstWebRTCKind kind = GST_WEBRTC_KIND_UNKNOWN;
-  g_object_get (pad, "transceiver", &trans, NULL);
-  if (trans != NULL) {
-    g_object_get (trans, "kind", &kind, NULL);
-    gst_object_unref (trans);
-  }
-  GstCaps *caps = gst_pad_get_current_caps (pad);
-  gchar *caps_str = caps ? gst_caps_to_string (caps) : g_strdup ("(none)");
-  g_test_message ("%s: remote pad %s kind %d caps %s", client->name, GST_PAD_NAME (pad), kind,
-                  caps_str);
-  g_free (caps_str);
-  if (caps)
-    gst_caps_unref (caps);
-  /* The caps say what the pad carries; the transceiver's kind is not
-   * reliable for unsignalled SSRCs in 1.22. */
-  if (caps_has_media (pad, "video"))
-    kind = GST_WEBRTC_KIND_VIDEO;
-  else if (caps_has_media (pad, "audio"))
-    kind = GST_WEBRTC_KIND_AUDIO;
-  GstElement *bin;
-  if (kind == GST_WEBRTC_KIND_VIDEO) {
-    bin = gst_parse_bin_from_description ("rtpvp8depay ! vp8dec ! fakesink name=s sync=false async=false",
-                                          TRUE, NULL);
-    GstElement *sink = gst_bin_get_by_name (GST_BIN (bin), "s");
-    GstPad *sinkpad = gst_element_get_static_pad (sink, "sink");
-    gst_pad_add_probe (sinkpad, GST_PAD_PROBE_TYPE_BUFFER, frame_probe, client, NULL);
-    gst_object_unref (sinkpad);
-    gst_object_unref (sink);
-  } else {
-    bin = gst_parse_bin_from_description ("fakesink sync=false async=false", TRUE, NULL);
-  }
-  g_assert_nonnull (bin);
-  GstPad *binsink = gst_element_get_static_pad (bin, "sink");
-  gst_pad_add_probe (binsink, GST_PAD_PROBE_TYPE_BUFFER, count_probe,
-                     kind == GST_WEBRTC_KIND_VIDEO ? &client->video_packets
-                                                   : &client->audio_packets,
-                     NULL);
-  gst_bin_add (GST_BIN (client->pipeline), bin);
-  gst_element_sync_state_with_parent (bin);
-  GstPadLinkReturn ret = gst_pad_link (pad, binsink);
-  g_assert_cmpint (ret, ==, GST_PAD_LINK_OK);
-  gst_object_unref (binsink);
-  (void) webrtcbin;
-}
-
-static void
-client_link_source (Client *client, const char *desc, const char *caps_str)
-{
-  GstElement *src = gst_parse_bin_from_description (desc, TRUE, NULL);
-  g_assert_nonnull (src);
-  gst_bin_add (GST_BIN (client->pipeline), src);
-  GstPad *sink = gst_element_request_pad_simple (client->webrtcbin, "sink_%u");
-  GstWebRTCRTPTransceiver *trans = NULL;
-  g_object_get (sink, "transceiver", &trans, NULL);
-  GstCaps *caps = gst_caps_from_string (caps_str);
-  /* Like addTrack: the kind is known before the offer arrives, so the offer's
-   * m-line binds to this transceiver and the answer is sendrecv. */
-  g_object_set (trans, "direction", GST_WEBRTC_RTP_TRANSCEIVER_DIRECTION_SENDRECV,
-                "codec-preferences", caps, NULL);
-  gst_caps_unref (caps);
-  gst_object_unref (trans);
-  GstPad *srcpad = gst_element_get_static_pad (src, "src");
-  g_assert_cmpint (gst_pad_link (srcpad, sink), ==, GST_PAD_LINK_OK);
-  gst_object_unref (srcpad);
-  gst_object_unref (sink);
-}
-
-static void
-client_init (Client *client, const char *name, int pattern)
-{
-  memset (client, 0, sizeof *client);
-  client->name = name;
-  client->pipeline = gst_pipeline_new (name);
-  client->webrtcbin = gst_element_factory_make ("webrtcbin", NULL);
-  g_object_set (client->webrtcbin, "bundle-policy", GST_WEBRTC_BUNDLE_POLICY_MAX_BUNDLE, NULL);
-  gst_bin_add (GST_BIN (client->pipeline), client->webrtcbin);
-  GError *error = NULL;
-  g_assert_true (media_ice_add_local_addresses (client->webrtcbin, loopback, 0, 0, &error));
-  g_assert_no_error (error);
-
-  gchar *video = g_strdup_printf (
-      "videotestsrc is-live=true pattern=%d ! video/x-raw,width=320,height=240,framerate=30/1 "
-      "! vp8enc deadline=1 keyframe-max-dist=3000 ! rtpvp8pay pt=96", pattern);
-  client_link_source (client, "audiotestsrc is-live=true wave=sine ! audioconvert ! audioresample "
-                              "! opusenc ! rtpopuspay pt=111",
-                      "application/x-rtp,media=audio,encoding-name=OPUS,payload=111,"
-                      "clock-rate=48000");
-  /* keyframe-max-dist=3000: the encoder practically never makes a keyframe
-   * by itself, so the first frame on the other side proves that the relay's
-   * keyframe request (PLI) went through. */
-  client_link_source (client, video,
-                      "application/x-rtp,media=video,encoding-name=VP8,payload=96,"
-                      "clock-rate=90000");
-  g_free (video);
-
-  g_signal_connect (client->webrtcbin, "on-ice-candidate", G_CALLBACK (client_on_ice_candidate),
-                    client);
-  g_signal_connect (client->webrtcbin, "pad-added", G_CALLBACK (client_on_pad_added), client);
-  g_assert_cmpint (gst_element_set_state (client->pipeline, GST_STATE_PLAYING), !=,
-                   GST_STATE_CHANGE_FAILURE);
-}
-
-static void
-client_clear (Client *client)
-{
-  gst_element_set_state (client->pipeline, GST_STATE_NULL);
-  gst_clear_object (&client->pipeline);
-}
-
-/* ---- MediaLegCallbacks: the server side hands things to "its" client ---- */
-
-static gboolean
-client_apply_offer (gpointer data)
-{
-  Client *client = data;
-  GstSDPMessage *msg = NULL;
-  g_assert_cmpint (gst_sdp_message_new_from_text (client->pending_offer, &msg), ==, GST_SDP_OK);
-  g_clear_pointer (&client->pending_offer, g_free);
-  GstWebRTCSessionDescription *offer =
-      gst_webrtc_session_description_new (GST_WEBRTC_SDP_TYPE_OFFER, msg);
-  GstPromise *promise = gst_promise_new_with_change_func (client_on_remote_set, client, NULL);
-  g_signal_emit_by_name (client->webrtcbin, "set-remote-description", offer, promise);
-  gst_promise_unref (promise);
-  gst_webrtc_session_description_free (offer);
-  GPtrArray *queued = g_steal_pointer (&client->pending_ice);
-  for (guint i = 0; i < queued->len; i++) {
-    gchar *space = NULL;
-    guint mline = (guint) g_ascii_strtoull (queued->pdata[i], &space, 10);
-    g_signal_emit_by_name (client->webrtcbin, "add-ice-candidate", mline, space + 1);
-  }
-  g_ptr_array_unref (queued);
-  return G_SOURCE_REMOVE;
-}
-
-static gboolean
-offer_is_as_designed (const char *sdp)
-{
-  GstSDPMessage *msg = NULL;
-  if (gst_sdp_message_new_from_text (sdp, &msg) != GST_SDP_OK)
-    return FALSE;
-  gboolean ok = gst_sdp_message_medias_len (msg) == 2;
-  for (guint i = 0; ok && i < 2; i++) {
-    const GstSDPMedia *m = gst_sdp_message_get_media (msg, i);
-    const char *want_media = i == 0 ? "audio" : "video";
-    const char *want_pt = i == 0 ? "111" : "96";
-    ok = strcmp (gst_sdp_media_get_media (m), want_media) == 0 &&
-         gst_sdp_media_formats_len (m) == 1 &&
-         strcmp (gst_sdp_media_get_format (m, 0), want_pt) == 0 &&
-         gst_sdp_media_get_attribute_val (m, "sendrecv") != NULL &&
-         gst_sdp_media_get_attribute_val (m, "extmap") != NULL;
-  }
-  const char *group = gst_sdp_message_get_attribute_val (msg, "group");
-  ok = ok && group != NULL && g_str_has_prefix (group, "BUNDLE");
-  gst_sdp_message_free (msg);
-  return ok;
-}
-
-static void
-on_leg_offer (MediaLeg *leg, const char *sdp, gpointer data)
-{
-  Client *client = data;
-  g_assert_true (client->leg == leg);
-  client->offers++;
-  if (!offer_is_as_designed (sdp)) {
-    client->bad_offer = TRUE;
-    g_test_message ("unexpected offer:\n%s", sdp);
-  }
-  if (client->pipeline == NULL)
-    return;  /* unit tests: no client behind this leg */
-  client->pending_offer = g_strdup (sdp);
-  client->pending_ice = g_ptr_array_new_with_free_func (g_free);
-  if (client->offer_delay_ms > 0)
-    g_timeout_add (client->offer_delay_ms, client_apply_offer, client);
-  else
-    client_apply_offer (client);
-}
-
-static void
-on_leg_ice (MediaLeg *leg, guint mline, const char *candidate, gpointer data)
-{
-  Client *client = data;
-  (void) leg;
-  if (client->webrtcbin == NULL)
-    return;
-  /* Like a browser's signaling code: candidates wait for the offer. */
-  if (client->pending_ice != NULL)
-    g_ptr_array_add (client->pending_ice, g_strdup_printf ("%u %s", mline, candidate));
-  else
-    g_signal_emit_by_name (client->webrtcbin, "add-ice-candidate", mline, candidate);
-}
-
-static void
-on_leg_state (MediaLeg *leg, MediaLegState state, gpointer data)
-{
-  Client *client = data;
-  (void) leg;
-  g_test_message ("%s leg -> %s", client->name, media_leg_state_name (state));
-  /* The client's RTP session was made inside its running pipeline and needs
-   * the pipeline latency to timestamp what it sends (else rtpsession warns on
-   * every packet). The server legs do the same in link_relay. */
-  if (state == MEDIA_LEG_CONNECTED && client->pipeline != NULL)
-    gst_bin_recalculate_latency (GST_BIN (client->pipeline));
-}
-
-static const MediaLegCallbacks leg_callbacks = { on_leg_offer, on_leg_ice, on_leg_state };
-
-static MediaConfig
-test_config (void)
-{
-  MediaConfig config = { 0 };
-  config.ice_addresses = (gchar **) loopback;
-  config.jitter_latency_ms = 50;
-  return config;
-}
 
 /* ---- tests ---- */
 
@@ -460,12 +33,15 @@ leg_offered (gpointer data)
 static void
 test_bad_input (void)
 {
-  MediaConfig config = test_config ();
+  MediaConfig config = client_test_config (0);
   GError *error = NULL;
   MediaVisit *visit = media_visit_new ("unit", &config, &error);
   g_assert_no_error (error);
-  Client nobody = { .name = "nobody" };
-  MediaLeg *leg = media_visit_add_leg (visit, "p1", &leg_callbacks, &nobody, &error);
+  Client nobody;
+  client_init_headless (&nobody, "nobody");
+  /* remote_slots 0: the default, 3 remote slots, 7 m-lines. */
+  nobody.expected_mlines = media_layout_n_mlines (MEDIA_DEFAULT_REMOTE_SLOTS);
+  MediaLeg *leg = media_visit_add_leg (visit, "p1", &client_leg_callbacks, &nobody, &error);
   g_assert_no_error (error);
   nobody.leg = leg;
   g_assert_cmpstr (media_leg_get_participant (leg), ==, "p1");
@@ -483,7 +59,7 @@ test_bad_input (void)
   g_assert_false (media_leg_set_answer (leg, "this is not SDP", &error));
   g_assert_error (error, MEDIA_ERROR, MEDIA_ERROR_BAD_SDP);
   g_clear_error (&error);
-  /* Parses, but one m-line against an offer of two. */
+  /* Parses, but one m-line against an offer of seven. */
   const char *one_mline = "v=0\r\no=- 1 1 IN IP4 0.0.0.0\r\ns=-\r\nt=0 0\r\n"
                           "m=audio 9 UDP/TLS/RTP/SAVPF 111\r\nc=IN IP4 0.0.0.0\r\n"
                           "a=rtpmap:111 OPUS/48000/2\r\n";
@@ -499,6 +75,8 @@ test_bad_input (void)
   g_assert_false (media_leg_add_ice_candidate (leg, 7, good, &error));
   g_assert_error (error, MEDIA_ERROR, MEDIA_ERROR_BAD_CANDIDATE);
   g_clear_error (&error);
+  g_assert_true (media_leg_add_ice_candidate (leg, 6, good, &error));
+  g_assert_no_error (error);
   g_assert_false (media_leg_add_ice_candidate (leg, 0, "candidate:1 1 UDP\n2 x", &error));
   g_assert_error (error, MEDIA_ERROR, MEDIA_ERROR_BAD_CANDIDATE);
   g_clear_error (&error);
@@ -510,8 +88,13 @@ test_bad_input (void)
   g_assert_true (media_leg_add_ice_candidate (leg, 0, good, &error));
   g_assert_no_error (error);
 
+  /* Right after the offer: a report of what it carries, nothing yet. */
+  g_assert_cmpuint (nobody.stream_reports, ==, 1);
+  g_assert_cmpuint (nobody.streams->len, ==, 0);
+
   media_visit_free (visit);
   spin (50);  /* drain marshalled calls: they must be no-ops now */
+  client_clear (&nobody);
 }
 
 /* Legs torn down before any media flowed: webrtcbin 1.22.0 has a known
@@ -519,16 +102,19 @@ test_bad_input (void)
 static void
 test_early_teardown (void)
 {
-  MediaConfig config = test_config ();
+  MediaConfig config = client_test_config (1);
   GError *error = NULL;
-  Client n1 = { .name = "nobody-1" }, n2 = { .name = "nobody-2" };
+  Client n1, n2;
+  client_init_headless (&n1, "nobody-1");
+  client_init_headless (&n2, "nobody-2");
+  n1.expected_mlines = n2.expected_mlines = 3;
   for (int round = 0; round < 3; round++) {
     MediaVisit *visit = media_visit_new ("early", &config, &error);
     g_assert_no_error (error);
-    MediaLeg *l1 = media_visit_add_leg (visit, "p1", &leg_callbacks, &n1, &error);
+    MediaLeg *l1 = media_visit_add_leg (visit, "p1", &client_leg_callbacks, &n1, &error);
     g_assert_no_error (error);
     n1.leg = l1;
-    MediaLeg *l2 = media_visit_add_leg (visit, "p2", &leg_callbacks, &n2, &error);
+    MediaLeg *l2 = media_visit_add_leg (visit, "p2", &client_leg_callbacks, &n2, &error);
     g_assert_no_error (error);
     n2.leg = l2;
     if (round == 0) {
@@ -545,107 +131,319 @@ test_early_teardown (void)
     media_visit_free (visit);
     spin (20);
   }
+  g_assert_false (n1.bad_offer || n2.bad_offer);
+  client_clear (&n1);
+  client_clear (&n2);
 }
 
 typedef struct {
-  Client a, b;
-} Relay;
+  Client c[3];
+  guint n;
+} Group;
 
 static gboolean
-both_connected (gpointer data)
+all_connected (gpointer data)
 {
-  Relay *r = data;
-  return media_leg_get_state (r->a.leg) == MEDIA_LEG_CONNECTED &&
-         media_leg_get_state (r->b.leg) == MEDIA_LEG_CONNECTED;
+  Group *g = data;
+  for (guint i = 0; i < g->n; i++)
+    if (g->c[i].leg == NULL || media_leg_get_state (g->c[i].leg) != MEDIA_LEG_CONNECTED)
+      return FALSE;
+  return TRUE;
+}
+
+/* The client decodes video and receives audio on each of the first
+ * `others` remote slots, i.e. from each other participant. */
+static gboolean
+sees_slots (Client *c, guint others)
+{
+  for (guint s = 0; s < others; s++) {
+    MediaMline video, audio;
+    media_layout_mline (media_layout_slot_mline (s, MEDIA_SOURCE_CAMERA), &video);
+    media_layout_mline (media_layout_slot_mline (s, MEDIA_SOURCE_MIC), &audio);
+    if (atomic_load (&c->frames_pt[video.pt]) < MIN_FRAMES ||
+        atomic_load (&c->packets_pt[audio.pt]) < MIN_AUDIO_PACKETS)
+      return FALSE;
+  }
+  return TRUE;
 }
 
 static gboolean
-client_has_media (Client *c)
+all_see_everyone (gpointer data)
 {
-  return atomic_load (&c->video_frames) >= MIN_FRAMES &&
-         atomic_load (&c->audio_packets) >= MIN_AUDIO_PACKETS;
-}
-
-static gboolean
-both_have_media (gpointer data)
-{
-  Relay *r = data;
-  return client_has_media (&r->a) && client_has_media (&r->b);
+  Group *g = data;
+  for (guint i = 0; i < g->n; i++)
+    if (!sees_slots (&g->c[i], g->n - 1))
+      return FALSE;
+  return TRUE;
 }
 
 static void
-report (Client *c, const char *from)
+report (Client *c)
 {
   long long first = atomic_load (&c->first_frame_us);
-  g_test_message ("%s <- %s: %u frames decoded, %u VP8 packets, %u Opus packets; first frame "
-                  "%.0f ms after its answer, %.0f ms after both legs connected",
-                  c->name, from, atomic_load (&c->video_frames), atomic_load (&c->video_packets),
-                  atomic_load (&c->audio_packets),
+  GString *by_pt = g_string_new (NULL);
+  for (guint pt = 0; pt < 128; pt++)
+    if (atomic_load (&c->packets_pt[pt]) > 0)
+      g_string_append_printf (by_pt, " pt %u: %u packets, %u frames;", pt,
+                              atomic_load (&c->packets_pt[pt]), atomic_load (&c->frames_pt[pt]));
+  g_test_message ("%s: %u frames decoded, %u video packets, %u audio packets (%s ); first "
+                  "frame %.0f ms after its answer, %.0f ms after all legs connected",
+                  c->name, atomic_load (&c->video_frames), atomic_load (&c->video_packets),
+                  atomic_load (&c->audio_packets), by_pt->str,
                   first ? (first - c->answered_us) / 1000.0 : -1.0,
                   first ? (first - c->connected_us) / 1000.0 : -1.0);
+  g_string_free (by_pt, TRUE);
 }
 
+static void
+report_leg (const char *name, MediaLeg *leg)
+{
+  MediaLegStats st;
+  media_leg_get_stats (leg, &st);
+  g_test_message ("leg %s: rx %" G_GUINT64_FORMAT " pkts/%" G_GUINT64_FORMAT " B, tx %"
+                  G_GUINT64_FORMAT " pkts/%" G_GUINT64_FORMAT " B",
+                  name, st.packets_received, st.bytes_received, st.packets_sent, st.bytes_sent);
+  g_assert_cmpuint (st.packets_received, >, 0);
+  g_assert_cmpuint (st.packets_sent, >, 0);
+}
+
+static void
+group_free (Group *g, MediaVisit *visit)
+{
+  media_visit_free (visit);
+  for (guint i = 0; i < g->n; i++)
+    g->c[i].leg = NULL;
+  spin (100);
+  for (guint i = 0; i < g->n; i++)
+    client_clear (&g->c[i]);
+  spin (50);
+  g_free (g);
+}
+
+/* Two participants on the smallest layout (one remote slot, 3 m-lines). */
 static void
 test_relay (void)
 {
-  Relay *r = g_new0 (Relay, 1);
-  client_init (&r->a, "client-a", 0 /* smpte */);
-  client_init (&r->b, "client-b", 18 /* ball */);
-  r->b.offer_delay_ms = 1000;
+  Group *g = g_new0 (Group, 1);
+  g->n = 2;
+  Client *a = &g->c[0], *b = &g->c[1];
+  client_init (a, "client-a", 0 /* smpte */, -1);
+  client_init (b, "client-b", 18 /* ball */, -1);
+  b->offer_delay_ms = 1000;
+  a->expected_mlines = b->expected_mlines = 3;
 
-  MediaConfig config = test_config ();
+  MediaConfig config = client_test_config (1);
   GError *error = NULL;
   MediaVisit *visit = media_visit_new ("relay", &config, &error);
   g_assert_no_error (error);
-  r->a.leg = media_visit_add_leg (visit, "a", &leg_callbacks, &r->a, &error);
+  a->leg = media_visit_add_leg (visit, "a", &client_leg_callbacks, a, &error);
   g_assert_no_error (error);
-  r->b.leg = media_visit_add_leg (visit, "b", &leg_callbacks, &r->b, &error);
+  b->leg = media_visit_add_leg (visit, "b", &client_leg_callbacks, b, &error);
   g_assert_no_error (error);
   g_assert_cmpuint (media_visit_leg_count (visit), ==, 2);
 
-  g_assert_true (wait_until (both_connected, r, CONNECT_TIMEOUT_MS));
-  r->a.connected_us = r->b.connected_us = g_get_monotonic_time ();
-  g_assert_false (r->a.bad_offer);
-  g_assert_false (r->b.bad_offer);
-  gboolean media = wait_until (both_have_media, r, MEDIA_TIMEOUT_MS);
-  report (&r->a, "b");
-  report (&r->b, "a");
-
-  MediaLegStats sa, sb;
-  media_leg_get_stats (r->a.leg, &sa);
-  media_leg_get_stats (r->b.leg, &sb);
-  g_test_message ("leg a: rx %" G_GUINT64_FORMAT " pkts/%" G_GUINT64_FORMAT " B, tx %"
-                  G_GUINT64_FORMAT " pkts/%" G_GUINT64_FORMAT " B",
-                  sa.packets_received, sa.bytes_received, sa.packets_sent, sa.bytes_sent);
-  g_test_message ("leg b: rx %" G_GUINT64_FORMAT " pkts/%" G_GUINT64_FORMAT " B, tx %"
-                  G_GUINT64_FORMAT " pkts/%" G_GUINT64_FORMAT " B",
-                  sb.packets_received, sb.bytes_received, sb.packets_sent, sb.bytes_sent);
+  g_assert_true (wait_until (all_connected, g, CONNECT_TIMEOUT_MS));
+  a->connected_us = b->connected_us = g_get_monotonic_time ();
+  g_assert_false (a->bad_offer);
+  g_assert_false (b->bad_offer);
+  gboolean media = wait_until (all_see_everyone, g, MEDIA_TIMEOUT_MS);
+  report (a);
+  report (b);
   g_assert_true (media);
-  g_assert_cmpuint (sa.packets_received, >, 0);
-  g_assert_cmpuint (sa.packets_sent, >, 0);
-  g_assert_cmpuint (sb.packets_received, >, 0);
-  g_assert_cmpuint (sb.packets_sent, >, 0);
+  report_leg ("a", a->leg);
+  report_leg ("b", b->leg);
+  g_assert_true (client_has_stream (a, "0:audio:camera:b"));
+  g_assert_true (client_has_stream (a, "1:video:camera:b"));
+  g_assert_true (client_has_stream (b, "1:video:camera:a"));
 
-  /* B leaves: its leg goes, A's leg keeps receiving from its client. */
-  media_visit_remove_leg (visit, r->b.leg);
-  r->b.leg = NULL;
+  /* B leaves: its leg goes, A's leg keeps receiving from its client, and
+   * A's client hears that slot 0 is empty now. */
+  media_visit_remove_leg (visit, b->leg);
+  b->leg = NULL;
   g_assert_cmpuint (media_visit_leg_count (visit), ==, 1);
-  media_leg_get_stats (r->a.leg, &sa);
+  MediaLegStats sa;
+  media_leg_get_stats (a->leg, &sa);
   guint64 rx_before = sa.packets_received;
   spin (1000);
-  media_leg_get_stats (r->a.leg, &sa);
+  media_leg_get_stats (a->leg, &sa);
   g_test_message ("leg a after b left: rx +%" G_GUINT64_FORMAT " packets in 1 s",
                   sa.packets_received - rx_before);
   g_assert_cmpuint (sa.packets_received, >, rx_before);
-  g_assert_cmpint (media_leg_get_state (r->a.leg), ==, MEDIA_LEG_CONNECTED);
+  g_assert_cmpint (media_leg_get_state (a->leg), ==, MEDIA_LEG_CONNECTED);
+  g_assert_cmpuint (a->streams->len, ==, 0);
 
-  media_visit_free (visit);
-  r->a.leg = NULL;
-  spin (100);
-  client_clear (&r->a);
-  client_clear (&r->b);
-  spin (50);
-  g_free (r);
+  group_free (g, visit);
+}
+
+/* The SSRC the offer announced for m-line `mline` (its first a=ssrc). */
+static guint32
+offered_ssrc (const char *sdp, guint mline)
+{
+  GstSDPMessage *msg = NULL;
+  g_assert_cmpint (gst_sdp_message_new_from_text (sdp, &msg), ==, GST_SDP_OK);
+  const GstSDPMedia *media = gst_sdp_message_get_media (msg, mline);
+  const char *ssrc = gst_sdp_media_get_attribute_val (media, "ssrc");
+  guint32 value = ssrc ? (guint32) g_ascii_strtoull (ssrc, NULL, 10) : 0;
+  gst_sdp_message_free (msg);
+  return value;
+}
+
+/* The m-line on which `c` receives `who`'s camera, or -1. */
+static gint
+camera_mline (Client *c, const char *who)
+{
+  for (guint m = 0; m < MEDIA_MAX_MLINES; m++) {
+    gchar *entry = g_strdup_printf ("%u:video:camera:%s", m, who);
+    gboolean yes = client_has_stream (c, entry);
+    g_free (entry);
+    if (yes)
+      return (gint) m;
+  }
+  return -1;
+}
+
+typedef struct {
+  Group *g;
+  gboolean want;          /* the screen entry present (TRUE) or gone */
+} ScreenWait;
+
+static gboolean
+screen_reported (gpointer data)
+{
+  ScreenWait *w = data;
+  for (guint i = 1; i < w->g->n; i++)
+    if (client_has_stream (&w->g->c[i], "2:video:screen:provider") != w->want)
+      return FALSE;
+  return TRUE;
+}
+
+static gboolean
+screen_decoded (gpointer data)
+{
+  Group *g = data;
+  for (guint i = 1; i < g->n; i++)
+    if (atomic_load (&g->c[i].frames_pt[MEDIA_PT_SCREEN]) < MIN_FRAMES)
+      return FALSE;
+  return TRUE;
+}
+
+typedef struct {
+  Client *c;
+  guint pt;
+  guint above;
+} FramesWait;
+
+static gboolean
+frames_above (gpointer data)
+{
+  FramesWait *w = data;
+  return atomic_load (&w->c->frames_pt[w->pt]) >= w->above;
+}
+
+static gboolean
+guest_gone (gpointer data)
+{
+  Client *c = data;
+  return camera_mline (c, "guest") < 0 && !client_has_stream (c, "0:audio:camera:guest") &&
+         !client_has_stream (c, "3:audio:camera:guest");
+}
+
+/* Provider, patient and guest: everyone sees and hears both others, each on
+ * its own slot with the SSRC its offer announced; the provider's screen
+ * share reaches the other two and is reported gone when it stops; a guest
+ * who leaves and comes back gets the same slot again. */
+static void
+test_three (void)
+{
+  Group *g = g_new0 (Group, 1);
+  g->n = 3;
+  Client *provider = &g->c[0], *patient = &g->c[1], *guest = &g->c[2];
+  const char *ids[] = { "provider", "patient", "guest" };
+  client_init (provider, "provider", 0 /* smpte */, 1 /* snow: the shared screen */);
+  client_init (patient, "patient", 18 /* ball */, -1);
+  client_init (guest, "guest", 13 /* checkers */, -1);
+  guest->offer_delay_ms = 700;
+
+  MediaConfig config = client_test_config (2);  /* a visit of 3: 5 m-lines */
+  GError *error = NULL;
+  MediaVisit *visit = media_visit_new ("three", &config, &error);
+  g_assert_no_error (error);
+  for (guint i = 0; i < g->n; i++) {
+    g->c[i].expected_mlines = 5;
+    g->c[i].leg = media_visit_add_leg (visit, ids[i], &client_leg_callbacks, &g->c[i], &error);
+    g_assert_no_error (error);
+  }
+  media_leg_set_may_share (provider->leg, TRUE);
+
+  g_assert_true (wait_until (all_connected, g, CONNECT_TIMEOUT_MS));
+  for (guint i = 0; i < g->n; i++) {
+    g->c[i].connected_us = g_get_monotonic_time ();
+    g_assert_false (g->c[i].bad_offer);
+  }
+  gboolean media = wait_until (all_see_everyone, g, MEDIA_TIMEOUT_MS);
+  for (guint i = 0; i < g->n; i++)
+    report (&g->c[i]);
+  g_assert_true (media);
+  for (guint i = 0; i < g->n; i++)
+    report_leg (ids[i], g->c[i].leg);
+
+  /* Each client is told whom it sees where: the other two, each on one of
+   * the two camera m-lines (1 and 4), audio beside it. */
+  spin (200);  /* the reports follow the links by one main-loop turn */
+  for (guint i = 0; i < g->n; i++) {
+    gint seen[2] = { -1, -1 };
+    for (guint j = 0, k = 0; j < g->n; j++) {
+      if (j == i)
+        continue;
+      seen[k] = camera_mline (&g->c[i], ids[j]);
+      g_assert_true (seen[k] == 1 || seen[k] == 4);
+      gchar *audio = g_strdup_printf ("%d:audio:camera:%s", seen[k] - 1, ids[j]);
+      g_assert_true (client_has_stream (&g->c[i], audio));
+      g_free (audio);
+      k++;
+    }
+    g_assert_cmpint (seen[0], !=, seen[1]);
+    /* What arrives on an m-line carries the SSRC its offer announced. */
+    g_assert_cmpuint (atomic_load (&g->c[i].ssrc_pt[MEDIA_PT_VP8]), ==,
+                      offered_ssrc (g->c[i].offer_sdp, 1));
+    g_assert_cmpuint (atomic_load (&g->c[i].ssrc_pt[MEDIA_PT_SCREEN + 1]), ==,
+                      offered_ssrc (g->c[i].offer_sdp, 4));
+  }
+
+  /* The provider's screen share, to the other two. */
+  g_assert_true (wait_until (screen_decoded, g, MEDIA_TIMEOUT_MS));
+  ScreenWait on = { g, TRUE }, off = { g, FALSE };
+  g_assert_true (wait_until (screen_reported, &on, 2000));
+  g_assert_false (client_has_stream (provider, "2:video:screen:provider"));
+  g_test_message ("screen share: patient %u frames, guest %u frames",
+                  atomic_load (&patient->frames_pt[MEDIA_PT_SCREEN]),
+                  atomic_load (&guest->frames_pt[MEDIA_PT_SCREEN]));
+  /* It stops (the browser's replaceTrack(null)): reported gone. */
+  g_object_set (provider->screen_valve, "drop", TRUE, NULL);
+  g_assert_true (wait_until (screen_reported, &off, 6000));
+
+  /* The guest leaves and comes back with a new leg (a reconnect): the
+   * patient gets them on the same m-lines as before. */
+  gint before = camera_mline (patient, "guest");
+  media_visit_remove_leg (visit, guest->leg);
+  guest->leg = NULL;
+  g_assert_true (wait_until (guest_gone, patient, 2000));
+  g_assert_cmpint (camera_mline (patient, "provider"), >=, 0);
+  client_clear (guest);
+  client_init (guest, "guest", 13, -1);
+  guest->expected_mlines = 5;
+  guint pt = before == 1 ? MEDIA_PT_VP8 : MEDIA_PT_SCREEN + 1;
+  guint frames = atomic_load (&patient->frames_pt[pt]);
+  guest->leg = media_visit_add_leg (visit, "guest", &client_leg_callbacks, guest, &error);
+  g_assert_no_error (error);
+  FramesWait back = { patient, pt, frames + MIN_FRAMES };
+  gboolean returned = wait_until (frames_above, &back, MEDIA_TIMEOUT_MS);
+  report (patient);
+  g_assert_true (returned);
+  g_assert_cmpint (camera_mline (patient, "guest"), ==, before);
+  g_assert_true (wait_until (all_see_everyone, g, MEDIA_TIMEOUT_MS));
+
+  group_free (g, visit);
 }
 
 int
@@ -657,6 +455,7 @@ main (int argc, char **argv)
   g_test_add_func ("/media/bad-input", test_bad_input);
   g_test_add_func ("/media/early-teardown", test_early_teardown);
   g_test_add_func ("/media/relay", test_relay);
+  g_test_add_func ("/media/three", test_three);
   int ret = g_test_run ();
   gst_deinit ();
   return ret;

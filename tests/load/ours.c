@@ -295,7 +295,10 @@ static void
 on_offer (OursClient *oc, const char *sdp)
 {
   /* Like the browser client: a new peer connection for every offer (the
-   * server sends a fresh offer after a reconnect). */
+   * server sends a fresh offer after a reconnect). Its audio and video bind
+   * to the offer's m0 and m1; webrtcbin answers the other m-lines of the
+   * layout (screen share, further remote slots) recvonly by itself, and a
+   * 1:1 visit sends nothing on them. */
   if (oc->peer != NULL) {
     g_message ("visit %d %s: another offer, new peer", oc->client->visit->index,
                oc->client->role_name);

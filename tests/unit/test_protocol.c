@@ -288,6 +288,18 @@ static const struct {
   { "leave-extra", "{\"type\":\"leave\",\"reason\":\"EVIL\"}", SIG_ERR_BAD_FIELD },
   { "leave-null-extra", "{\"type\":\"leave\",\"x\":null}", SIG_ERR_BAD_FIELD },
   { "end-extra", "{\"type\":\"end\",\"force\":true}", SIG_ERR_BAD_FIELD },
+  /* media-state and modality (issue 7) */
+  { "media-state-missing-video", "{\"type\":\"media-state\",\"audio\":true}", SIG_ERR_BAD_FIELD },
+  { "media-state-string-bool", "{\"type\":\"media-state\",\"audio\":\"true\",\"video\":true}", SIG_ERR_BAD_FIELD },
+  { "media-state-number-bool", "{\"type\":\"media-state\",\"audio\":1,\"video\":0}", SIG_ERR_BAD_FIELD },
+  { "media-state-null", "{\"type\":\"media-state\",\"audio\":null,\"video\":true}", SIG_ERR_BAD_FIELD },
+  { "media-state-extra", "{\"type\":\"media-state\",\"audio\":true,\"video\":true,\"screen\":true}", SIG_ERR_BAD_FIELD },
+  { "modality-missing", "{\"type\":\"modality\"}", SIG_ERR_BAD_FIELD },
+  { "modality-unknown", "{\"type\":\"modality\",\"modality\":\"telepathy\"}", SIG_ERR_BAD_FIELD },
+  { "modality-case", "{\"type\":\"modality\",\"modality\":\"Video\"}", SIG_ERR_BAD_FIELD },
+  { "modality-prefix", "{\"type\":\"modality\",\"modality\":\"audio-only-ish\"}", SIG_ERR_BAD_FIELD },
+  { "modality-number", "{\"type\":\"modality\",\"modality\":1}", SIG_ERR_BAD_FIELD },
+  { "modality-empty", "{\"type\":\"modality\",\"modality\":\"\"}", SIG_ERR_BAD_FIELD },
 };
 
 /* --------------------------------------------------------- valid messages */
@@ -399,6 +411,32 @@ test_valid_leave_end (void)
 
   parse_ok ("{\"type\":\"\\u0065nd\"}", &msg);
   g_assert_cmpint (msg.type, ==, SIG_MSG_END);
+  sig_message_clear (&msg);
+}
+
+static void
+test_valid_media_state_modality (void)
+{
+  SigMessage msg;
+
+  parse_ok ("{\"type\":\"media-state\",\"audio\":false,\"video\":true}", &msg);
+  g_assert_cmpint (msg.type, ==, SIG_MSG_MEDIA_STATE);
+  g_assert_false (msg.u.media_state.audio);
+  g_assert_true (msg.u.media_state.video);
+  sig_message_clear (&msg);
+
+  parse_ok ("{\"video\":false,\"audio\":true,\"type\":\"media-state\"}", &msg);
+  g_assert_true (msg.u.media_state.audio);
+  g_assert_false (msg.u.media_state.video);
+  sig_message_clear (&msg);
+
+  parse_ok ("{\"type\":\"modality\",\"modality\":\"audio-only\"}", &msg);
+  g_assert_cmpint (msg.type, ==, SIG_MSG_MODALITY);
+  g_assert_cmpstr (msg.u.modality.modality, ==, "audio-only");
+  sig_message_clear (&msg);
+
+  parse_ok ("{\"type\":\"modality\",\"modality\":\"video\"}", &msg);
+  g_assert_cmpstr (msg.u.modality.modality, ==, "video");
   sig_message_clear (&msg);
 }
 
@@ -631,6 +669,7 @@ main (int argc, char **argv)
   g_test_add_func ("/protocol/valid/ice", test_valid_ice);
   g_test_add_func ("/protocol/valid/chat", test_valid_chat);
   g_test_add_func ("/protocol/valid/leave-end", test_valid_leave_end);
+  g_test_add_func ("/protocol/valid/media-state-modality", test_valid_media_state_modality);
   g_test_add_func ("/protocol/valid/length-respected", test_length_respected);
   g_test_add_func ("/protocol/valid/limits-inclusive", test_limits_inclusive);
   g_test_add_func ("/protocol/robust/truncations", test_truncations);

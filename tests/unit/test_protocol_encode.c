@@ -213,10 +213,93 @@ test_encode_chat (void)
   json_decref (root);
 }
 
+/* Issue 7: media state, modality, waiting place, quality. */
+static void
+test_encode_presence (void)
+{
+  json_t *root;
+
+  root = load_encoded (sig_encode_media_state ("p-2", FALSE, TRUE));
+  g_assert_cmpstr (json_string_value (json_object_get (root, "type")), ==, "media-state");
+  g_assert_cmpstr (json_string_value (json_object_get (root, "participant")), ==, "p-2");
+  g_assert_true (json_is_false (json_object_get (root, "audio")));
+  g_assert_true (json_is_true (json_object_get (root, "video")));
+  json_decref (root);
+
+  root = load_encoded (sig_encode_modality ("audio-only", "p-1", "Ana"));
+  g_assert_cmpstr (json_string_value (json_object_get (root, "modality")), ==, "audio-only");
+  g_assert_cmpstr (json_string_value (json_object_get (root, "by")), ==, "p-1");
+  g_assert_cmpstr (json_string_value (json_object_get (root, "display_name")), ==, "Ana");
+  json_decref (root);
+  /* Nobody changed it (sent after welcome): "by" and the name are null. */
+  root = load_encoded (sig_encode_modality ("video", NULL, "Ana"));
+  g_assert_true (json_is_null (json_object_get (root, "by")));
+  g_assert_true (json_is_null (json_object_get (root, "display_name")));
+  json_decref (root);
+
+  root = load_encoded (sig_encode_queue (3, TRUE));
+  g_assert_cmpstr (json_string_value (json_object_get (root, "type")), ==, "queue");
+  g_assert_cmpint (json_integer_value (json_object_get (root, "position")), ==, 3);
+  g_assert_true (json_is_true (json_object_get (root, "provider_present")));
+  json_decref (root);
+
+  root = load_encoded (sig_encode_quality (12.345, 87.6, TRUE, 812.4));
+  g_assert_cmpfloat_with_epsilon (json_real_value (json_object_get (root, "loss_pct")), 12.3, 1e-9);
+  g_assert_cmpint (json_integer_value (json_object_get (root, "rtt_ms")), ==, 88);
+  g_assert_cmpint (json_integer_value (json_object_get (root, "rx_kbps")), ==, 812);
+  json_decref (root);
+  root = load_encoded (sig_encode_quality (-1, 0, FALSE, -5));
+  g_assert_cmpfloat (json_real_value (json_object_get (root, "loss_pct")), ==, 0.0);
+  g_assert_null (json_object_get (root, "rtt_ms"));
+  g_assert_cmpint (json_integer_value (json_object_get (root, "rx_kbps")), ==, 0);
+  json_decref (root);
+}
+
+/* What each m-line carries: one object per stream, display_name null when
+ * unknown; an empty list is a valid message (nothing received yet). */
+static void
+test_encode_streams (void)
+{
+  const SigStreamEntry entries[] = {
+    { "audio0", 0, "audio", "camera", "p-1", "Dr. Lee", SIG_ROLE_PROVIDER },
+    { "video2", 2, "video", "screen", "p-1", "Dr. Lee", SIG_ROLE_PROVIDER },
+    { "video4", 4, "video", "camera", "g-7", NULL, SIG_ROLE_GUEST },
+  };
+  const char *type, *mid, *kind, *content, *participant, *name, *role;
+  json_int_t mline;
+  json_t *root, *list;
+
+  root = load_encoded (sig_encode_streams (entries, G_N_ELEMENTS (entries)));
+  UNPACK (root, "{s:s, s:o}", "type", &type, "streams", &list);
+  g_assert_cmpstr (type, ==, "streams");
+  g_assert_cmpuint (json_array_size (list), ==, 3);
+  UNPACK (json_array_get (list, 1), "{s:s, s:I, s:s, s:s, s:s, s:s, s:s}", "mid", &mid,
+          "mline", &mline, "kind", &kind, "content", &content, "participant", &participant,
+          "display_name", &name, "role", &role);
+  g_assert_cmpstr (mid, ==, "video2");
+  g_assert_cmpint (mline, ==, 2);
+  g_assert_cmpstr (kind, ==, "video");
+  g_assert_cmpstr (content, ==, "screen");
+  g_assert_cmpstr (participant, ==, "p-1");
+  g_assert_cmpstr (name, ==, "Dr. Lee");
+  g_assert_cmpstr (role, ==, "provider");
+  g_assert_true (json_is_null (json_object_get (json_array_get (list, 2), "display_name")));
+  g_assert_cmpstr (json_string_value (json_object_get (json_array_get (list, 2), "role")), ==,
+                   "guest");
+  json_decref (root);
+
+  root = load_encoded (sig_encode_streams (NULL, 0));
+  UNPACK (root, "{s:s, s:o}", "type", &type, "streams", &list);
+  g_assert_true (json_is_array (list));
+  g_assert_cmpuint (json_array_size (list), ==, 0);
+  json_decref (root);
+}
+
 int
 main (int argc, char **argv)
 {
   g_test_init (&argc, &argv, NULL);
+  g_test_add_func ("/protocol/encode/streams", test_encode_streams);
   g_test_add_func ("/protocol/encode/error", test_encode_error);
   g_test_add_func ("/protocol/encode/welcome", test_encode_welcome);
   g_test_add_func ("/protocol/encode/waiting", test_encode_waiting);
@@ -224,5 +307,6 @@ main (int argc, char **argv)
   g_test_add_func ("/protocol/encode/ice", test_encode_ice);
   g_test_add_func ("/protocol/encode/peer-state", test_encode_peer_state);
   g_test_add_func ("/protocol/encode/chat", test_encode_chat);
+  g_test_add_func ("/protocol/encode/presence", test_encode_presence);
   return g_test_run ();
 }

@@ -15,6 +15,7 @@ typedef struct {
   SigHub *hub;
   GPtrArray *events;    /* "participant:event" */
   GPtrArray *states;    /* visit states recorded */
+  GPtrArray *stored;    /* chat texts and modality switches the hooks stored */
 } Fixture;
 
 static void
@@ -52,6 +53,8 @@ authorize (const char *token, const char *visit G_GNUC_UNUSED, const char *crede
   out->display_name = g_strdup (token);
   out->role = g_str_has_prefix (token, "guest-") ? SIG_ROLE_GUEST : SIG_ROLE_PATIENT;
   out->visit_state = g_strdup ("scheduled");
+  /* One provider for every visit: they share one waiting line. */
+  out->provider_key = g_strdup ("dr-1");
   return TRUE;
 }
 
@@ -72,10 +75,34 @@ participant_event (const char *visit_id G_GNUC_UNUSED, const char *participant_i
   g_ptr_array_add (f->events, g_strdup_printf ("%s:%s", participant_id, event));
 }
 
+/* A text containing "FAIL" cannot be stored (a full disk, say). */
+static gboolean
+chat_hook (const char *visit_id G_GNUC_UNUSED, const char *participant_id, const char *text,
+           gint64 *at_ms, gpointer user_data)
+{
+  Fixture *f = user_data;
+  if (strstr (text, "FAIL"))
+    return FALSE;
+  *at_ms = G_GINT64_CONSTANT (1795780800000);
+  g_ptr_array_add (f->stored, g_strdup_printf ("chat:%s:%s", participant_id, text));
+  return TRUE;
+}
+
+static gboolean
+modality_hook (const char *visit_id G_GNUC_UNUSED, const char *participant_id,
+               const char *modality, gpointer user_data)
+{
+  Fixture *f = user_data;
+  g_ptr_array_add (f->stored, g_strdup_printf ("modality:%s:%s", participant_id, modality));
+  return TRUE;
+}
+
 static const SigHooks hooks = {
   .authorize = authorize,
   .visit_state_changed = state_changed,
   .participant_event = participant_event,
+  .chat = chat_hook,
+  .modality_changed = modality_hook,
 };
 
 static void
@@ -83,6 +110,7 @@ fixture_set_up (Fixture *f, gconstpointer data G_GNUC_UNUSED)
 {
   f->events = g_ptr_array_new_with_free_func (g_free);
   f->states = g_ptr_array_new_with_free_func (g_free);
+  f->stored = g_ptr_array_new_with_free_func (g_free);
   f->hub = sig_hub_new (&hooks, f, NULL);
   sig_hub_set_limits (f->hub, &(SigLimits) { .grace_s = 1, .media_timeout_s = 0,
                                              .max_visits = 2, .max_participants = 3 });
@@ -94,6 +122,7 @@ fixture_tear_down (Fixture *f, gconstpointer data G_GNUC_UNUSED)
   sig_hub_free (f->hub);
   g_ptr_array_unref (f->events);
   g_ptr_array_unref (f->states);
+  g_ptr_array_unref (f->stored);
 }
 
 static FakeTransport *
@@ -268,6 +297,133 @@ test_kick (Fixture *f, gconstpointer data G_GNUC_UNUSED)
   transport_free (g);
 }
 
+static void
+send_text (SigConn *c, const char *text)
+{
+  sig_conn_receive (c, text, strlen (text), FALSE);
+}
+
+static guint
+count_type (FakeTransport *t, const char *type)
+{
+  guint n = 0;
+  for (guint i = 0; i < t->frames->len; i++)
+    n += strstr (g_ptr_array_index (t->frames, i), type) != NULL;
+  return n;
+}
+
+/* The last frame of `type` as JSON (json_decref it), or NULL. */
+static json_t *
+last_of (FakeTransport *t, const char *type)
+{
+  for (guint i = t->frames->len; i-- > 0;) {
+    json_t *m = json_loads (g_ptr_array_index (t->frames, i), 0, NULL);
+    if (m && g_strcmp0 (json_string_value (json_object_get (m, "type")), type) == 0)
+      return m;
+    json_decref (m);
+  }
+  return NULL;
+}
+
+static void
+test_chat_stored_first (Fixture *f, gconstpointer data G_GNUC_UNUSED)
+{
+  FakeTransport *a = transport_new (), *b = transport_new ();
+  SigConn *ca = say_hello (f, a, "patient-8");
+  SigConn *cb = say_hello (f, b, "guest-8");
+
+  send_text (ca, "{\"type\":\"chat\",\"text\":\"hello there\"}");
+  g_assert_true (got (b, "chat", "text", "hello there"));
+  g_assert_true (got (a, "chat", "text", "hello there"));
+  g_assert_cmpstr (g_ptr_array_index (f->stored, 0), ==, "chat:patient-8:hello there");
+  /* Not stored: nobody sees it, and the sender is told. */
+  send_text (ca, "{\"type\":\"chat\",\"text\":\"FAIL me\"}");
+  g_assert_false (got (b, "chat", "text", "FAIL me"));
+  g_assert_true (got (a, "error", "code", "internal"));
+  sig_conn_disconnected (ca);
+  sig_conn_disconnected (cb);
+  transport_free (a);
+  transport_free (b);
+}
+
+static void
+test_media_state_and_modality (Fixture *f, gconstpointer data G_GNUC_UNUSED)
+{
+  FakeTransport *a = transport_new (), *b = transport_new (), *c = transport_new ();
+  SigConn *ca = say_hello (f, a, "patient-9");
+  SigConn *cb = say_hello (f, b, "guest-9");
+  SigConn *cc;
+  json_t *m;
+
+  /* Everyone hears the visit's modality after welcome. */
+  g_assert_true (got (a, "modality", "modality", "video"));
+  send_text (ca, "{\"type\":\"media-state\",\"audio\":false,\"video\":true}");
+  m = last_of (b, "media-state");
+  g_assert_nonnull (m);
+  g_assert_cmpstr (json_string_value (json_object_get (m, "participant")), ==, "patient-9");
+  g_assert_true (json_is_false (json_object_get (m, "audio")));
+  json_decref (m);
+  g_assert_cmpuint (count_type (a, "media-state"), ==, 0);  /* not echoed to the sender */
+
+  /* A guest may not change how the visit is held; the patient may. */
+  send_text (cb, "{\"type\":\"modality\",\"modality\":\"audio-only\"}");
+  g_assert_true (got (b, "error", "code", "forbidden"));
+  g_assert_cmpuint (f->stored->len, ==, 0);
+  send_text (ca, "{\"type\":\"modality\",\"modality\":\"audio-only\"}");
+  g_assert_true (got (b, "modality", "by", "patient-9"));
+  g_assert_cmpstr (g_ptr_array_index (f->stored, 0), ==, "modality:patient-9:audio-only");
+  /* The same again records nothing more. */
+  send_text (ca, "{\"type\":\"modality\",\"modality\":\"audio-only\"}");
+  g_assert_cmpuint (f->stored->len, ==, 1);
+
+  /* A newcomer learns the current modality and who is muted. */
+  cc = say_hello (f, c, "guest-10");
+  g_assert_true (got (c, "modality", "modality", "audio-only"));
+  g_assert_true (got (c, "media-state", "participant", "patient-9"));
+  sig_conn_disconnected (ca);
+  sig_conn_disconnected (cb);
+  sig_conn_disconnected (cc);
+  transport_free (a);
+  transport_free (b);
+  transport_free (c);
+}
+
+static void
+test_waiting_places (Fixture *f, gconstpointer data G_GNUC_UNUSED)
+{
+  FakeTransport *a = transport_new (), *g = transport_new (), *b = transport_new ();
+  SigConn *ca = say_hello (f, a, "patient-11");
+  SigConn *cg, *cb;
+  json_t *m;
+
+  g_usleep (2000);  /* distinct waiting times */
+  cg = say_hello (f, g, "guest-11");     /* same visit: shares the patient's place */
+  cb = say_hello (f, b, "v2-patient");   /* another visit of the same provider */
+  m = last_of (a, "queue");
+  g_assert_cmpint (json_integer_value (json_object_get (m, "position")), ==, 1);
+  g_assert_true (json_is_false (json_object_get (m, "provider_present")));
+  json_decref (m);
+  m = last_of (g, "queue");
+  g_assert_cmpint (json_integer_value (json_object_get (m, "position")), ==, 1);
+  json_decref (m);
+  m = last_of (b, "queue");
+  g_assert_cmpint (json_integer_value (json_object_get (m, "position")), ==, 2);
+  json_decref (m);
+
+  /* v1's people leave the line: v2's patient is next. */
+  send_text (ca, "{\"type\":\"leave\"}");
+  sig_conn_disconnected (ca);
+  send_text (cg, "{\"type\":\"leave\"}");
+  sig_conn_disconnected (cg);
+  m = last_of (b, "queue");
+  g_assert_cmpint (json_integer_value (json_object_get (m, "position")), ==, 1);
+  json_decref (m);
+  sig_conn_disconnected (cb);
+  transport_free (a);
+  transport_free (g);
+  transport_free (b);
+}
+
 int
 main (int argc, char **argv)
 {
@@ -278,5 +434,8 @@ main (int argc, char **argv)
   ADD ("leave-is-immediate", test_leave_is_immediate);
   ADD ("capacity", test_capacity);
   ADD ("kick", test_kick);
+  ADD ("chat-stored-first", test_chat_stored_first);
+  ADD ("media-state-and-modality", test_media_state_and_modality);
+  ADD ("waiting-places", test_waiting_places);
   return g_test_run ();
 }

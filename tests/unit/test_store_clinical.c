@@ -19,9 +19,10 @@ test_schema_fresh (Fixture *f, gconstpointer data)
                                          " 'checkin_side_effects', 'notes', 'medication_orders',"
                                          " 'order_events', 'audit_events')"),
                    ==, 8);
-  /* Two triggers (no update, no delete) on each of seven append-only tables. */
+  /* Two triggers (no update, no delete) on each of ten append-only tables
+   * (seven clinical ones, then chat, consents and modality changes). */
   g_assert_cmpint (count_rows (f->store, "SELECT count(*) FROM sqlite_master WHERE type = 'trigger'"
-                                         " AND name LIKE '%_no_%'"), ==, 14);
+                                         " AND name LIKE '%_no_%'"), ==, 20);
   g_assert_cmpint (count_rows (f->store, "SELECT count(*) FROM pragma_table_info('patients')"
                                          " WHERE name = 'in_person_eval_at'"), ==, 1);
 }

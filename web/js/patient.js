@@ -9,8 +9,11 @@
 
 import { VisitClient } from './visit-client.js';
 import { Checkin } from './checkin.js';
+import { DeviceCheck, Consent, openDevices } from './prejoin.js';
+import { attachVisitExtras } from './visit-extras.js';
+import { Tiles } from './tiles.js';
 import {
-  $, readFragment, getLocalMedia, serverErrorText, showVisitState,
+  $, readFragment, serverErrorText, showVisitState,
   wireMediaToggles, stopStream, showMessage, ConnectionBanner, PeerBanner, tokenKey,
 } from './common.js';
 
@@ -23,6 +26,7 @@ const ui = {
   leave: $('leave'),
   mute: $('mute'),
   camera: $('camera'),
+  audioOnly: $('audio-only'),
   playRemote: $('play-remote'),
   localVideo: $('local-video'),
   remoteVideo: $('remote-video'),
@@ -47,8 +51,37 @@ let providerName = '';
 const connection = new ConnectionBanner(ui.connection);
 const peers = new PeerBanner(ui.peerReconnecting);
 const checkin = new Checkin(document.getElementById('checkin'), { token });
+// Everyone else in the call (a guest, the provider's shared screen) beside the provider.
+const tiles = new Tiles({ primary: { tile: ui.remoteTile, caption: ui.remoteCaption } });
 
 const renderToggles = wireMediaToggles(ui.mute, ui.camera, () => localStream);
+const prejoin = document.getElementById('prejoin');
+const queueLine = $('queue');
+let extras = null;
+let consentOk = false;
+const deviceCheck = new DeviceCheck(document.getElementById('device-check'), {
+  onRetry: async () => {
+    stopStream(localStream);
+    localStream = null;
+    return openDevices().then((result) => { usePreview(result); return result; });
+  },
+});
+const consent = new Consent(document.getElementById('consent'), {
+  token,
+  onBadLink: () => {
+    setError(serverErrorText('unauthorized', 'patient'));
+    ui.intro.hidden = true;
+    document.getElementById('device-check').hidden = true;
+  },
+  onAnswer: (answer, fromUser) => {
+    consentOk = !!(answer && answer.decision === 'accepted');
+    if (phase === 'idle' && !ui.join.hidden) ui.join.disabled = !token || !consentOk;
+    // Next step after "I agree": the Join button, for keyboards and screen readers too.
+    if (consentOk && fromUser && !ui.join.disabled) ui.join.focus();
+  },
+});
+// Mute and camera buttons: the others see the change.
+for (const btn of [ui.mute, ui.camera]) btn.addEventListener('click', () => { if (extras) extras.mediaToggled(); });
 
 function setError(text) { showMessage(ui.error, text); }
 function setNotice(text) { showMessage(ui.notice, text); }
@@ -71,23 +104,41 @@ function forget() {
   try { sessionStorage.removeItem(joinedKey); } catch { /* ignore */ }
 }
 
-async function startPreview() {
-  const { stream, problem } = await getLocalMedia();
+function usePreview({ stream }) {
   localStream = stream;
   ui.localVideo.srcObject = stream;
   renderToggles();
-  if (problem) setError(problem);
-  return stream;
+}
+
+async function startPreview() {
+  const result = await openDevices();
+  usePreview(result);
+  deviceCheck.show(result);
+  return result.stream;
 }
 
 function showJoinButton(label) {
   ui.join.textContent = label;
   ui.join.hidden = false;
-  ui.join.disabled = !token;
+  // Joining needs the link and a "yes" to the video visit.
+  ui.join.disabled = !token || !consentOk;
+}
+
+// "You are next" while waiting; nothing once admitted.
+function showQueue({ position, provider_present: present }) {
+  const place = position <= 1 ? 'You are next in line.' : `You are number ${position} in line.`;
+  queueLine.dataset.position = String(position);
+  queueLine.dataset.providerPresent = String(!!present);
+  queueLine.textContent = present
+    ? `${place} Your provider knows you are here.`
+    : `${place} Your provider will see that you are here as soon as they open your visit.`;
+  queueLine.hidden = false;
 }
 
 function render(state) {
   showVisitState(ui.state, state, 'patient');
+  if (state !== 'waiting' && state !== 'scheduled') queueLine.hidden = true;
+  ui.audioOnly.hidden = state !== 'in_progress' || role === 'guest';
   const inCall = state === 'in_progress';
   ui.remoteTile.hidden = !inCall;
   if (state === 'scheduled' || state === 'waiting') setNotice(WAITING_TEXT);
@@ -104,9 +155,17 @@ async function join({ resume = false } = {}) {
   ui.join.disabled = true;
   ui.join.textContent = 'Joining…';
   ui.intro.hidden = true;
+  prejoin.hidden = true;
+  deviceCheck.close();
   if (!localStream) await startPreview();
 
   client = new VisitClient({ hello: { token }, remoteVideo: ui.remoteVideo, localStream, retryFirst: resume });
+  tiles.follow(client);
+  extras = attachVisitExtras(client, {
+    token, getLocalStream: () => localStream, canChooseModality: true,
+  });
+  client.addEventListener('welcome', (ev) => { ui.audioOnly.hidden = ev.detail.role === 'guest'; });
+  client.addEventListener('queue', (ev) => showQueue(ev.detail));
   client.addEventListener('welcome', (ev) => {
     phase = 'joined';
     if (ev.detail.visit) visitId = ev.detail.visit;
@@ -209,6 +268,9 @@ function showGuest(welcome) {
 
 // Ends this page's part in the visit. `rejoin`: offer the Join button again.
 function finish(text, state = 'ended', rejoin = false) {
+  if (extras) extras.stop();
+  extras = null;
+  queueLine.hidden = true;
   if (client) {
     client.close();
     client = null;
@@ -251,6 +313,8 @@ ui.playRemote.addEventListener('click', () => {
 window.addEventListener('hashchange', () => {
   token = readFragment().token || '';
   checkin.token = token;
+  consent.token = token;
+  consent.load();
   if (phase === 'idle') showJoinButton('Join visit');
 });
 // Leaving the page (a reload, a closed tab) is not "leave": the server keeps
@@ -277,6 +341,7 @@ if (!token) {
   setError('This page needs the full visit link you were sent. Open the link from your message or email again, or contact your clinic.');
   ui.intro.hidden = true;
 }
+consent.load();
 startPreview().finally(async () => {
   if (!(await resumeIfJoined())) showJoinButton('Join visit');
 });

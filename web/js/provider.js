@@ -9,6 +9,9 @@
 import { VisitClient } from './visit-client.js';
 import { RecordPanel } from './record-panel.js';
 import { GuestPanel } from './guests.js';
+import { WaitingAlerts } from './alerts.js';
+import { attachVisitExtras } from './visit-extras.js';
+import { Tiles } from './tiles.js';
 import { startStaffSession, checkStaffSession, staffApi, signOut } from './session.js';
 import {
   $, readFragment, getLocalMedia, serverErrorText, showVisitState, waitingFor,
@@ -50,11 +53,21 @@ let mediaReady = Promise.resolve(null);
 
 const record = new RecordPanel(document.getElementById('record'));
 const guests = new GuestPanel(document.getElementById('guests'));
+// Guests beside the patient, a shared screen, and the Share screen button.
+const tiles = new Tiles({
+  primary: { tile: ui.remoteTile, caption: ui.remoteCaption },
+  shareButton: document.getElementById('share-screen'),
+  onError: (text) => setError(text),
+});
 
 const connection = new ConnectionBanner(ui.connection);
 const peers = new PeerBanner(ui.peerReconnecting);
 
 const renderToggles = wireMediaToggles(ui.mute, ui.camera, () => localStream);
+const alerts = new WaitingAlerts({ banner: $('waiting-alert'), enableButton: $('alerts-enable') });
+let extras = null;
+// Mute and camera buttons: the others see the change.
+for (const btn of [ui.mute, ui.camera]) btn.addEventListener('click', () => { if (extras) extras.mediaToggled(); });
 
 function setError(text) { showMessage(ui.error, text); }
 function setNotice(text) { showMessage(ui.notice, text); }
@@ -65,10 +78,13 @@ function showStaff(staff) {
   ui.logout.hidden = false;
 }
 
+let visitsLoaded = false;
 async function loadVisits() {
   try {
     const body = await staffApi('/api/visits?day=today');
     visits = Array.isArray(body && body.visits) ? body.visits : [];
+    alerts.otherVisitsChanged(visits, selectedVisit, { firstLoad: !visitsLoaded });
+    visitsLoaded = true;
     ui.visitsStatus.textContent = visits.length ? '' : 'No visits today.';
     ui.visitsStatus.hidden = visits.length > 0;
   } catch (err) {
@@ -80,6 +96,8 @@ async function loadVisits() {
 }
 
 function renderVisits() {
+  // Re-rendered when the list is polled: keyboard focus stays where it was.
+  const focused = ui.visits.contains(document.activeElement) ? document.activeElement.dataset.visit : null;
   ui.visits.replaceChildren();
   for (const v of visits) {
     const li = document.createElement('li');
@@ -102,6 +120,7 @@ function renderVisits() {
     btn.addEventListener('click', () => selectVisit(v.id));
     li.append(btn);
     ui.visits.append(li);
+    if (focused && focused === v.id) btn.focus();
   }
 }
 
@@ -186,6 +205,8 @@ function selectVisit(id) {
     client.close();
     client = null;
   }
+  if (extras) extras.stop();
+  alerts.reset();
   selectedVisit = id;
   history.replaceState(null, '', `#${new URLSearchParams({ visit: id })}`);
   waitingList = [];
@@ -205,11 +226,18 @@ function selectVisit(id) {
   // No token: the browser sends the session cookie with the upgrade.
   const c = new VisitClient({ hello: { visit: id }, remoteVideo: ui.remoteVideo, localStream: mediaReady });
   client = c;
-  c.addEventListener('state', (ev) => { if (client === c) renderState(ev.detail.state); });
+  tiles.follow(c);
+  extras = attachVisitExtras(c, { getLocalStream: () => localStream, canChooseModality: true });
+  c.addEventListener('state', (ev) => {
+    if (client !== c) return;
+    renderState(ev.detail.state);
+    $('audio-only').hidden = ev.detail.state !== 'in_progress';
+  });
   c.addEventListener('waiting', (ev) => {
     if (client !== c) return;
     waitingList = ev.detail.participants;
     renderWaiting();
+    alerts.update(waitingList);
     record.refresh();
     if (waitingList.some((p) => p.role === 'guest')) guests.refresh();
   });
@@ -295,6 +323,10 @@ ui.playRemote.addEventListener('click', () => {
   ui.remoteVideo.play().catch(() => { ui.playRemote.hidden = false; });
 });
 window.addEventListener('pagehide', () => { if (client) client.close(); });
+
+// Someone may start waiting for another of today's visits: the list (and
+// its alerts) stays current: polled every 10 s.
+setInterval(() => { if (visitsLoaded) loadVisits(); }, 10000);
 
 // Keep "waiting N min" current, in place, so keyboard focus stays put.
 setInterval(() => {

@@ -65,7 +65,28 @@ function visitItem(v) {
     notes.length
       ? el('ul', {}, notes.map((n) => el('li', {}, el('span', { className: 'note-text' }, n.text),
         el('span', { className: 'order-meta' }, ` (${dateTime(n.at)}${n.author ? `, ${typeof n.author === 'object' ? n.author.display_name || '' : n.author}` : ''})`))))
-      : el('p', { className: 'muted' }, 'None.'));
+      : el('p', { className: 'muted' }, 'None.'),
+    ...activityParts(v));
+}
+
+// Chat, consent answers and switches to or from sound only, in time order.
+function activityParts(v) {
+  const items = (Array.isArray(v.activity) ? v.activity.slice() : [])
+    .sort((a, b) => Date.parse(a.at) - Date.parse(b.at));
+  const who = (a) => `${a.display_name || a.role || 'Someone'}${a.role && a.role !== 'provider' ? ` (${a.role})` : ''}`;
+  const line = (a) => {
+    if (a.kind === 'chat') return [el('strong', {}, `${who(a)}: `), el('span', { className: 'note-text' }, a.text)];
+    if (a.kind === 'consent') return [`${who(a)} ${a.decision === 'accepted' ? 'agreed to' : 'declined'} the video visit (consent version ${a.version})`];
+    if (a.kind === 'modality') return [`${who(a)} switched the visit to ${a.modality === 'audio-only' ? 'sound only' : 'video'}`];
+    return [a.kind];
+  };
+  return [
+    el('h4', {}, 'Consent, chat and changes during the visit'),
+    items.length
+      ? el('ul', { dataset: { testid: `timeline-activity-${v.id}` } }, items.map((a) => el('li', { dataset: { kind: a.kind } },
+        ...line(a), el('span', { className: 'order-meta' }, ` (${dateTime(a.at)})`))))
+      : el('p', { className: 'muted' }, 'None.'),
+  ];
 }
 
 function render() {

@@ -10,10 +10,22 @@
 //   waiting      {participants}     provider only: who is in the waiting room
 //   peer-state   {participant, display_name, role, state}
 //   chat         {from, display_name, text, at}
+//   media-state  {participant, audio, video}  another participant's mic/camera
+//   modality     {modality, by?, display_name?} the visit is video or audio-only
+//   queue        {position, provider_present}  waiting: my place in line
+//   quality      {loss_pct, rtt_ms, rx_kbps}   the server's view of my media
 //   server-error {code, message}    an error frame from the server
 //   bye          {reason}
 //   connection   {state}            RTCPeerConnection connectionState
-//   remote-stream {stream}
+//   remote-stream {stream}          the first other participant's stream
+//   remote-tracks {participants, screen}  everyone else (remote-tracks.js):
+//                participants [{participant, display_name, role, stream,
+//                audio, video}] first the one of remote-stream; screen
+//                {participant, display_name, role, stream} or null
+//   screen       {stream, participant, display_name}  a shared screen
+//                started or changed; {stream: null} when it ended
+//   local-screen {stream}           my own screen share began (stream) or
+//                ended (null): shareScreen() / stopScreen()
 //   disconnected {willRetry, attempt, reason}  the socket closed without a
 //                (final) bye: a drop. willRetry: a reconnect is scheduled.
 //   reconnected  {after}           welcomed again after a drop (ms it took)
@@ -26,12 +38,39 @@
 //
 // Tests reach the live RTCPeerConnection through window.__thPeer and the
 // signaling WebSocket through window.__thSignal.
+//
+// STUN and TURN (tests/CONTRACT.md, issue 7): before each RTCPeerConnection
+// the client asks GET /api/ice-servers (the join token as Bearer, else the
+// staff cookie) for iceServers and iceTransportPolicy, and reuses the answer
+// while it is fresh; on any failure it goes on with no ICE servers. A test
+// may force the policy with window.__thIcePolicy = 'relay' | 'all'.
+
+import { RemoteTracks, sdpMids } from './remote-tracks.js';
 
 const RETRY_DELAYS_MS = [500, 1000, 2000, 4000];
 const RETRY_EVERY_MS = 5000;
 const RETRY_FOR_MS = 120000;
 // Byes after which the same link is expected to work again.
 const RETRY_BYES = new Set(['shutdown', 'media-timeout']);
+// ICE servers are reused for at most this long (and half their lifetime).
+const ICE_REUSE_MS = 10 * 60 * 1000;
+const ICE_FETCH_TIMEOUT_MS = 5000;
+const NO_ICE = { iceServers: [], iceTransportPolicy: 'all' };
+
+// The server's answer as RTCConfiguration fields; odd entries are dropped.
+function iceFromServer(body) {
+  const str = (v) => typeof v === 'string' && v !== '';
+  const iceServers = (Array.isArray(body && body.ice_servers) ? body.ice_servers : [])
+    .map((s) => {
+      const urls = (Array.isArray(s && s.urls) ? s.urls : [s && s.urls]).filter(str);
+      if (urls.length === 0) return null;
+      const out = { urls };
+      if (str(s.username) && str(s.credential)) Object.assign(out, { username: s.username, credential: s.credential });
+      return out;
+    })
+    .filter(Boolean);
+  return { iceServers, iceTransportPolicy: body.ice_transport_policy === 'relay' ? 'relay' : 'all' };
+}
 
 export function signalingUrl(loc = window.location) {
   const scheme = loc.protocol === 'https:' ? 'wss' : 'ws';
@@ -68,6 +107,10 @@ export class VisitClient extends EventTarget {
     this.retryTimer = null;
     this.state = null;
     this.onOnline = () => this.retryNow();
+    this.iceCache = null;       // {promise, pending, reuseUntil}
+    this.remote = new RemoteTracks();
+    this.screenTrack = null;    // my screen share, while sharing
+    this.screenTransceiver = null; // m2 of the current peer connection
   }
 
   connect() {
@@ -166,6 +209,7 @@ export class VisitClient extends EventTarget {
         this.welcomed = true;
         this.attempt = 0;
         this.dropAt = null;
+        this.iceConfig(); // fetched now, ready for the offer
         this.emit('welcome', msg);
         if (droppedAt !== null) this.emit('reconnected', { after: Date.now() - droppedAt });
         if (typeof msg.state === 'string') this.setState(msg.state);
@@ -182,6 +226,7 @@ export class VisitClient extends EventTarget {
         break;
       case 'offer':
         if (typeof msg.sdp === 'string') {
+          this.remote.forgetInfo(); // its own `streams` follows
           // Candidates from now on belong to this offer's leg.
           const generation = this.generation;
           this.pendingIce = [];
@@ -199,6 +244,25 @@ export class VisitClient extends EventTarget {
         break;
       case 'chat':
         this.emit('chat', msg);
+        break;
+      case 'media-state':
+        if (typeof msg.participant === 'string') this.emit('media-state', msg);
+        break;
+      case 'modality':
+        if (msg.modality === 'video' || msg.modality === 'audio-only') {
+          this.modality = msg.modality;
+          this.emit('modality', msg);
+        }
+        break;
+      case 'queue':
+        if (Number.isInteger(msg.position)) this.emit('queue', msg);
+        break;
+      case 'quality':
+        this.emit('quality', msg);
+        break;
+      case 'streams':
+        this.remote.setInfo(msg.streams);
+        this.updateRemote();
         break;
       case 'error':
         this.emit('server-error', { code: String(msg.code || 'internal'), message: String(msg.message || '') });
@@ -246,10 +310,13 @@ export class VisitClient extends EventTarget {
     // An offer from a socket that has since closed is for a leg that is gone.
     if (generation !== this.generation || !this.ws) return;
     this.closePeer();
-    const pc = new RTCPeerConnection({ iceServers: [], bundlePolicy: 'max-bundle' });
+    const ice = await this.iceConfig();
+    if (generation !== this.generation || !this.ws || this.pc) return;
+    const pc = this.newPeer(ice);
     this.pc = pc;
     window.__thPeer = pc;
     this.remoteStream = new MediaStream();
+    this.remote.reset(sdpMids(sdp), this.remoteStream);
     if (this.remoteVideo) this.remoteVideo.srcObject = this.remoteStream;
     this.emit('remote-stream', { stream: this.remoteStream });
 
@@ -262,12 +329,9 @@ export class VisitClient extends EventTarget {
     });
     pc.addEventListener('track', (ev) => {
       if (pc !== this.pc) return;
-      const stream = this.remoteStream;
-      if (!stream.getTracks().includes(ev.track)) stream.addTrack(ev.track);
-      if (this.remoteVideo) {
-        if (this.remoteVideo.srcObject !== stream) this.remoteVideo.srcObject = stream;
-        this.playRemote();
-      }
+      // Every m-line gives a track at once; `streams` says whose it is.
+      this.remote.addTrack(ev.transceiver && ev.transceiver.mid, ev.track);
+      this.updateRemote();
     });
     pc.addEventListener('connectionstatechange', () => {
       if (pc !== this.pc) return;
@@ -286,12 +350,56 @@ export class VisitClient extends EventTarget {
     await pc.setRemoteDescription({ type: 'offer', sdp });
     settle();
     if (pc !== this.pc) return;
+    this.prepareScreen(pc, sdp);
     if (this.offersQueued === 0) await this.flushIce();
     const answer = await pc.createAnswer();
     if (pc !== this.pc) return;
     await pc.setLocalDescription(answer);
     if (pc !== this.pc) return;
     this.sendRaw({ type: 'answer', sdp: pc.localDescription.sdp });
+  }
+
+  newPeer(ice) {
+    const forced = window.__thIcePolicy;
+    const policy = forced === 'relay' || forced === 'all' ? forced : ice.iceTransportPolicy;
+    try {
+      return new RTCPeerConnection({ iceServers: ice.iceServers, iceTransportPolicy: policy, bundlePolicy: 'max-bundle' });
+    } catch (err) {
+      console.warn('visit-client: the ICE servers were refused, going on without', err);
+      return new RTCPeerConnection({ ...NO_ICE, bundlePolicy: 'max-bundle' });
+    }
+  }
+
+  // The STUN/TURN servers for the next RTCPeerConnection: one request at a
+  // time, its answer reused while fresh. Never rejects.
+  iceConfig() {
+    const cached = this.iceCache;
+    if (cached && (cached.pending || Date.now() < cached.reuseUntil)) return cached.promise;
+    const entry = { pending: true, reuseUntil: 0 };
+    entry.promise = this.fetchIce().then(({ ice, reuseMs }) => {
+      entry.pending = false;
+      entry.reuseUntil = Date.now() + reuseMs;
+      return ice;
+    });
+    this.iceCache = entry;
+    return entry.promise;
+  }
+
+  async fetchIce() {
+    try {
+      const headers = { Accept: 'application/json' };
+      if (this.hello && typeof this.hello.token === 'string') headers.Authorization = `Bearer ${this.hello.token}`;
+      const res = await fetch('/api/ice-servers', {
+        headers, credentials: 'same-origin', cache: 'no-store', signal: AbortSignal.timeout(ICE_FETCH_TIMEOUT_MS),
+      });
+      if (!res.ok) throw new Error(`GET /api/ice-servers: HTTP ${res.status}`);
+      const body = await res.json();
+      const left = Date.parse(body.expires_at) - Date.now();
+      return { ice: iceFromServer(body), reuseMs: Number.isFinite(left) ? Math.max(0, Math.min(ICE_REUSE_MS, left / 2)) : 0 };
+    } catch (err) {
+      console.warn('visit-client: no ICE servers from the server, going on without', err);
+      return { ice: NO_ICE, reuseMs: 0 };
+    }
   }
 
   handleRemoteIce(msg) {
@@ -338,7 +446,81 @@ export class VisitClient extends EventTarget {
     try { pc.close(); } catch { /* already closed */ }
     if (this.remoteVideo) this.remoteVideo.srcObject = null;
     this.remoteStream = null;
+    this.screenTransceiver = null;
+    // Nothing is received any more: no tiles until the next connection.
+    const was = this.remote.reset();
+    this.emit('remote-tracks', this.remote.last);
+    if (was.screen) this.emit('screen', { stream: null });
     this.emit('connection', { state: 'closed' });
+  }
+
+  // Whose media is on which transceiver changed (a track or a `streams`
+  // message came): the first other participant on the page's remote video,
+  // everyone in `remote-tracks`, a shared screen in `screen`.
+  updateRemote() {
+    const before = this.remote.last;
+    const now = this.remote.compute();
+    const first = now.participants[0];
+    if (first && first.stream !== this.remoteStream) {
+      this.remoteStream = first.stream;
+      this.emit('remote-stream', { stream: first.stream });
+    } else if (!first && this.remote.info && this.remoteStream) {
+      // Nobody else any more: no frozen last picture; the next one to
+      // come shows here again.
+      for (const t of this.remoteStream.getTracks()) this.remoteStream.removeTrack(t);
+      this.remote.provisional = this.remoteStream;
+    }
+    if (this.remoteVideo && this.remoteStream) {
+      if (this.remoteVideo.srcObject !== this.remoteStream) this.remoteVideo.srcObject = this.remoteStream;
+      if (this.remoteStream.getTracks().length) this.playRemote();
+    }
+    this.emit('remote-tracks', now);
+    const was = before.screen ? before.screen.stream : null;
+    if ((now.screen ? now.screen.stream : null) !== was) this.emit('screen', now.screen ? { ...now.screen } : { stream: null });
+  }
+
+  // m2 carries my screen share up. It is answered sendrecv now, with no
+  // track (nothing is sent), so that sharing later is a replaceTrack and
+  // needs no renegotiation (which the server cannot do).
+  prepareScreen(pc, sdp) {
+    const mid = sdpMids(sdp)[2];
+    const t = mid ? pc.getTransceivers().find((x) => x.mid === mid) : null;
+    this.screenTransceiver = t && t.receiver.track && t.receiver.track.kind === 'video' ? t : null;
+    if (!this.screenTransceiver) return;
+    try { t.direction = 'sendrecv'; } catch (err) { console.warn('visit-client: no screen m-line', err); }
+    if (this.screenTrack) t.sender.replaceTrack(this.screenTrack).catch(() => {});
+  }
+
+  // Shares a screen or window (the browser asks which); only the provider's
+  // reaches the others (the server decides). Resolves with the track;
+  // rejects when the user cancels. Ends by itself when the browser's own
+  // "stop sharing" is used.
+  async shareScreen() {
+    if (this.screenTrack) return this.screenTrack;
+    const media = await navigator.mediaDevices.getDisplayMedia({ video: { frameRate: 15 }, audio: false });
+    const track = media.getVideoTracks()[0];
+    for (const t of media.getAudioTracks()) t.stop();
+    if (!track) throw new Error('no screen to share');
+    if ('contentHint' in track) track.contentHint = 'detail'; // sharp text over smooth motion
+    this.screenTrack = track;
+    track.addEventListener('ended', () => { if (this.screenTrack === track) this.stopScreen(); });
+    const t = this.screenTransceiver;
+    if (t && this.pc) {
+      if (t.direction !== 'sendrecv') t.direction = 'sendrecv';
+      await t.sender.replaceTrack(track);
+    }
+    this.emit('local-screen', { stream: new MediaStream([track]) });
+    return track;
+  }
+
+  stopScreen() {
+    const track = this.screenTrack;
+    if (!track) return;
+    this.screenTrack = null;
+    track.stop();
+    const t = this.screenTransceiver;
+    if (t && this.pc) t.sender.replaceTrack(null).catch(() => {});
+    this.emit('local-screen', { stream: null });
   }
 
   // -------------------------------------------------------------- commands
@@ -353,6 +535,30 @@ export class VisitClient extends EventTarget {
   admit(participant) { return this.sendRaw({ type: 'admit', participant }); }
   end() { return this.sendRaw({ type: 'end' }); }
   chat(text) { return this.sendRaw({ type: 'chat', text }); }
+  // Tells the others whether my microphone and camera are on.
+  sendMediaState(audio, video) { return this.sendRaw({ type: 'media-state', audio: !!audio, video: !!video }); }
+  // Audio-only: stops sending the camera (nothing at all, not black frames)
+  // or puts it back. Applied again to each new peer connection by whoever
+  // calls applyCameraSending() once it connects.
+  setCameraSending(on) {
+    this.cameraOff = !on;
+    return this.applyCameraSending();
+  }
+
+  async applyCameraSending() {
+    const pc = this.pc;
+    if (!pc) return;
+    const local = await this.localStream;
+    const cam = local && local.getVideoTracks()[0];
+    if (!cam || pc !== this.pc) return;
+    if (!pc.thCameraSender) pc.thCameraSender = pc.getSenders().find((s) => s.track === cam) || null;
+    const sender = pc.thCameraSender;
+    const want = this.cameraOff ? null : cam;
+    if (sender && sender.track !== want) await sender.replaceTrack(want);
+  }
+
+  // Asks for the whole visit to be held as video or audio-only.
+  requestModality(modality) { return this.sendRaw({ type: 'modality', modality }); }
 
   // Changes the tracks sent from now on; a live connection keeps its senders,
   // so swap the tracks in place.
@@ -362,7 +568,7 @@ export class VisitClient extends EventTarget {
     if (stream && typeof stream.then === 'function') return;
     if (!pc || !stream) return;
     for (const sender of pc.getSenders()) {
-      if (!sender.track) continue;
+      if (!sender.track || (this.screenTransceiver && sender === this.screenTransceiver.sender)) continue;
       const next = stream.getTracks().find((t) => t.kind === sender.track.kind);
       if (next) sender.replaceTrack(next).catch(() => {});
     }
@@ -378,6 +584,7 @@ export class VisitClient extends EventTarget {
       this.retryTimer = null;
     }
     if (sayLeave) this.sendRaw({ type: 'leave' });
+    this.stopScreen();
     this.closePeer();
     const ws = this.ws;
     this.ws = null;
