@@ -151,6 +151,25 @@ room_count_waiting (Room *room)
   return n;
 }
 
+/* Participants who hold a place: connected, or dropped and within their
+ * grace period. Someone who left (or whose guest link was withdrawn) does
+ * not, so a replacement interpreter can still join a full visit. */
+static guint
+room_count_present (Room *room)
+{
+  GHashTableIter iter;
+  gpointer value;
+  guint n = 0;
+
+  g_hash_table_iter_init (&iter, room->participants);
+  while (g_hash_table_iter_next (&iter, NULL, &value)) {
+    Participant *p = value;
+    if (p->conn || p->grace_source)
+      n++;
+  }
+  return n;
+}
+
 static void
 record_event (Room *room, Participant *p, const char *event)
 {
@@ -320,7 +339,7 @@ room_join (Room *room, SigConn *conn, const SigIdentity *identity)
 
   p = g_hash_table_lookup (room->participants, identity->participant_id);
   if (!p && room->hub->limits.max_participants &&
-      g_hash_table_size (room->participants) >= room->hub->limits.max_participants) {
+      room_count_present (room) >= room->hub->limits.max_participants) {
     conn_send_error (conn, SIG_ERR_BUSY, "this visit has as many participants as it allows");
     room_maybe_free (room);
     return;

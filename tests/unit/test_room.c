@@ -270,6 +270,11 @@ test_capacity (Fixture *f, gconstpointer data G_GNUC_UNUSED)
   c[2] = say_hello (f, t[2], "guest-5");
   c[3] = say_hello (f, t[3], "guest-6");
   g_assert_true (got (t[3], "error", "code", "busy"));
+  /* A guest who left (or whose link was withdrawn) frees their place. */
+  g_assert_true (sig_hub_kick_participant (f->hub, "v1", "guest-5", "revoked"));
+  sig_conn_disconnected (c[2]);
+  c[2] = say_hello (f, t[2], "guest-12");
+  g_assert_true (got (t[2], "welcome", "participant", "guest-12"));
   /* max_visits = 2: v1 is live, v2 fits, v3 does not. */
   c[4] = say_hello (f, t[4], "v2-patient");
   g_assert_true (got (t[4], "welcome", NULL, NULL));
