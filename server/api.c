@@ -48,8 +48,11 @@ th_require_staff (ThApp *app, const ThHttpRequest *req, ThHttpResponse *r)
     th_respond_error (r, 401, "unauthorized", "sign in first");
     return NULL;
   }
-  staff_id = store_resolve_session (app->store, req->session_id, store_now_ms (),
-                                    (gint64) app->config->session_idle_s * 1000, &error);
+  /* A page polling by itself is no sign that anyone is at the screen:
+   * only the user's own requests keep the session from its idle end. */
+  staff_id = store_resolve_session_full (app->store, req->session_id, store_now_ms (),
+                                         (gint64) app->config->session_idle_s * 1000,
+                                         !req->background, &error);
   if (!staff_id) {
     if (g_error_matches (error, STORE_ERROR, STORE_ERROR_EXPIRED))
       th_respond_error (r, 401, "session-expired", "the session ended after a time without activity; sign in again");

@@ -16,6 +16,8 @@ typedef struct {
   const char *bearer;        /* the Authorization: Bearer token, or NULL */
   const char *session_id;    /* the staff session cookie, or NULL */
   const char *csrf;          /* the X-CSRF-Token header, or NULL */
+  gboolean background;       /* sent by a page's timer, not by the user: does not
+                              * count as activity for the idle logoff */
   const char *address;       /* the client's IP address (for the audit log, throttling) */
   const char *body;          /* POST body (may contain NULs), or NULL */
   gsize body_len;

@@ -17,6 +17,7 @@ typedef struct {
   char *bearer;
   char *session_id;           /* the th_session cookie */
   char *csrf;                 /* the X-CSRF-Token header */
+  gboolean background;        /* "X-TH-Background: 1": a poll, not the user */
   char address[64];           /* the peer's IP address */
   GByteArray *body;
   gboolean body_too_large;

@@ -115,6 +115,7 @@ run_api (struct lws *wsi, ThSession *s, ThApp *app)
     .bearer = s->bearer,
     .session_id = s->session_id,
     .csrf = s->csrf,
+    .background = s->background,
     .address = s->address,
     .body = s->body ? (const char *) s->body->data : NULL,
     .body_len = s->body ? s->body->len : 0,
@@ -164,6 +165,12 @@ begin_http (struct lws *wsi, ThSession *s)
       if (lws_hdr_custom_copy (wsi, s->csrf, n + 1, "x-csrf-token:", 13) < 0)
         g_clear_pointer (&s->csrf, g_free);
     }
+  }
+  {
+    char flag[4] = "";
+    int n = lws_hdr_custom_length (wsi, "x-th-background:", 16);
+    s->background = n == 1 && lws_hdr_custom_copy (wsi, flag, sizeof flag, "x-th-background:", 16) > 0 &&
+                    flag[0] == '1';
   }
   lws_get_peer_simple (wsi, s->address, sizeof s->address);
   return 0;

@@ -411,6 +411,10 @@ char *store_create_session (Store *store, const char *staff_id, const char *addr
  * unknown or ended one NOT_FOUND; a disabled account's NOT_FOUND too. */
 char *store_resolve_session (Store *store, const char *session_id, gint64 now_ms, gint64 idle_ms,
                              GError **error);
+/* The same; with `touch` FALSE the session is checked but not marked active
+ * (a page's own polling must not defeat the idle logoff). */
+char *store_resolve_session_full (Store *store, const char *session_id, gint64 now_ms,
+                                  gint64 idle_ms, gboolean touch, GError **error);
 /* Ends one session (reason: "logout", "idle", "disabled", "password-reset"). */
 gboolean store_end_session (Store *store, const char *session_id, const char *reason,
                             GError **error);

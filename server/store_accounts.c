@@ -391,6 +391,13 @@ char *
 store_resolve_session (Store *store, const char *session_id, gint64 now_ms, gint64 idle_ms,
                        GError **error)
 {
+  return store_resolve_session_full (store, session_id, now_ms, idle_ms, TRUE, error);
+}
+
+char *
+store_resolve_session_full (Store *store, const char *session_id, gint64 now_ms, gint64 idle_ms,
+                            gboolean touch, GError **error)
+{
   sqlite3_stmt *stmt = NULL;
   guchar hash[STORE_HASH_BYTES];
   char *staff_id = NULL;
@@ -441,7 +448,7 @@ store_resolve_session (Store *store, const char *session_id, gint64 now_ms, gint
                              " WHERE id_hash = ?1",
                              hash, NULL, error, 1, now))
     goto out;
-  if (!expired && now_ms > last_seen &&
+  if (touch && !expired && now_ms > last_seen &&
       !store_run (store, "touch session",
                   "UPDATE sessions SET last_seen_at = ?2 WHERE id_hash = ?1", hash, NULL, error,
                   1, now))

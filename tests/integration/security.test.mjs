@@ -258,6 +258,25 @@ test('wrong passwords slow down, then lock; idle sessions end', async () => {
     assert.equal(again.status, 401, 'an expired session stays dead');
     assert.ok(admin(data, 'audit').lines.some((e) => e.action === 'http.refused' && e.detail.code === 'session-expired'));
 
+    // A page's own polling (X-TH-Background: 1, e.g. the console's visit
+    // list) does not keep a session alive; the user's own requests do.
+    const polled = await strict.login(acct.username, acct.password);
+    const poll = () => fetchJson(`${strict.baseUrl}/api/visits?day=today`, { session: polled, headers: { 'X-TH-Background': '1' } });
+    await sleep(700);
+    assert.equal((await poll()).status, 200);
+    await sleep(700);
+    assert.equal((await poll()).status, 200);
+    await sleep(1000); // 2.4 s after the user's last request (the sign-in)
+    const polledOut = await poll();
+    assert.equal(polledOut.status, 401, polledOut.text);
+    assert.equal(polledOut.json.error.code, 'session-expired');
+    const used = await strict.login(acct.username, acct.password);
+    for (let i = 0; i < 4; i += 1) {
+      await sleep(800);
+      assert.equal((await fetchJson(`${strict.baseUrl}/api/visits?day=today`, { session: used })).status, 200,
+        `request ${i + 1}: a user's requests keep the session alive`);
+    }
+
     const { username, password } = strict.providerLogin;
     const login = (pw) => fetchJson(`${strict.baseUrl}/api/session`, { method: 'POST', body: { username, password: pw } });
     assert.equal((await login('wrong-1')).status, 401);

@@ -18,8 +18,11 @@ export class ApiError extends Error {
   }
 }
 
-export async function apiRequest(path, { token, csrf, method = 'GET', body, timeout = 15000 } = {}) {
+// background: the request comes from the page's own timer, not from the
+// user; the server does not count it as activity for the idle logoff.
+export async function apiRequest(path, { token, csrf, method = 'GET', body, timeout = 15000, background = false } = {}) {
   const headers = { Accept: 'application/json' };
+  if (background) headers['X-TH-Background'] = '1';
   if (token) headers.Authorization = `Bearer ${token}`;
   if (csrf && method !== 'GET') headers['X-CSRF-Token'] = csrf;
   if (body !== undefined) headers['Content-Type'] = 'application/json';

@@ -79,9 +79,10 @@ function showStaff(staff) {
 }
 
 let visitsLoaded = false;
-async function loadVisits() {
+// polled: called by the timer, not by the user (see api.js, background).
+async function loadVisits({ polled = false } = {}) {
   try {
-    const body = await staffApi('/api/visits?day=today');
+    const body = await staffApi('/api/visits?day=today', { background: polled });
     visits = Array.isArray(body && body.visits) ? body.visits : [];
     alerts.otherVisitsChanged(visits, selectedVisit, { firstLoad: !visitsLoaded });
     visitsLoaded = true;
@@ -326,7 +327,7 @@ window.addEventListener('pagehide', () => { if (client) client.close(); });
 
 // Someone may start waiting for another of today's visits: the list (and
 // its alerts) stays current: polled every 10 s.
-setInterval(() => { if (visitsLoaded) loadVisits(); }, 10000);
+setInterval(() => { if (visitsLoaded) loadVisits({ polled: true }); }, 10000);
 
 // Keep "waiting N min" current, in place, so keyboard focus stays put.
 setInterval(() => {
