@@ -136,38 +136,31 @@ room_send_waiting (Room *room)
 }
 
 static guint
-room_count_waiting (Room *room)
+room_count_where (Room *room, gboolean (*keep) (const Participant *p))
 {
   GHashTableIter iter;
   gpointer value;
   guint n = 0;
 
   g_hash_table_iter_init (&iter, room->participants);
-  while (g_hash_table_iter_next (&iter, NULL, &value)) {
-    Participant *p = value;
-    if (p->conn && p->waiting_since_ms > 0 && !p->admitted)
-      n++;
-  }
+  while (g_hash_table_iter_next (&iter, NULL, &value))
+    n += keep (value) ? 1 : 0;
   return n;
+}
+
+static gboolean
+is_waiting (const Participant *p)
+{
+  return p->conn && p->waiting_since_ms > 0 && !p->admitted;
 }
 
 /* Participants who hold a place: connected, or dropped and within their
  * grace period. Someone who left (or whose guest link was withdrawn) does
  * not, so a replacement interpreter can still join a full visit. */
-static guint
-room_count_present (Room *room)
+static gboolean
+is_present (const Participant *p)
 {
-  GHashTableIter iter;
-  gpointer value;
-  guint n = 0;
-
-  g_hash_table_iter_init (&iter, room->participants);
-  while (g_hash_table_iter_next (&iter, NULL, &value)) {
-    Participant *p = value;
-    if (p->conn || p->grace_source)
-      n++;
-  }
-  return n;
+  return p->conn || p->grace_source;
 }
 
 static void
@@ -339,7 +332,7 @@ room_join (Room *room, SigConn *conn, const SigIdentity *identity)
 
   p = g_hash_table_lookup (room->participants, identity->participant_id);
   if (!p && room->hub->limits.max_participants &&
-      room_count_present (room) >= room->hub->limits.max_participants) {
+      room_count_where (room, is_present) >= room->hub->limits.max_participants) {
     conn_send_error (conn, SIG_ERR_BUSY, "this visit has as many participants as it allows");
     room_maybe_free (room);
     return;
@@ -496,7 +489,7 @@ room_participant_gone (Room *room, Participant *p)
   if (was_waiting) {
     /* The last waiting patient gave up before being admitted: the visit is
      * scheduled again, not waiting. */
-    if (room->state == ROOM_WAITING && room_count_waiting (room) == 0 &&
+    if (room->state == ROOM_WAITING && room_count_where (room, is_waiting) == 0 &&
         room_set_state (room, ROOM_SCHEDULED))
       room_broadcast_state (room);
     room_send_waiting (room);
