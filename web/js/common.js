@@ -1,5 +1,5 @@
-// common.js: small helpers both pages use (fragment parsing, camera access,
-// plain-language messages, the mute/camera toggles, the visit-state line).
+// common.js: small helpers both pages use (fragment parsing, camera and
+// microphone access with fallbacks, plain-language messages, the mute/camera toggles, the visit-state line).
 
 // Reads "#token=..." (or "#visit=...") into a plain object. Tokens travel in the
 // fragment so they never reach a server log or a Referer header.
@@ -14,45 +14,63 @@ export function $(testid) {
   return document.querySelector(`[data-testid="${testid}"]`);
 }
 
-// Asks for camera and microphone. Falls back to microphone only, then to
-// camera only, so a person with one broken device can still be seen or heard.
-// Resolves {stream, problem}: problem is a plain-language sentence or null.
-export async function getLocalMedia() {
-  if (!navigator.mediaDevices || !navigator.mediaDevices.getUserMedia) {
-    return { stream: null, problem: 'This browser cannot use a camera here. Please open the link in an up-to-date Chrome, Edge, Firefox or Safari.' };
-  }
-  const video = { width: { ideal: 640 }, height: { ideal: 480 }, facingMode: 'user' };
-  try {
-    return { stream: await navigator.mediaDevices.getUserMedia({ audio: true, video }), problem: null };
-  } catch (err) {
-    if (err && (err.name === 'NotAllowedError' || err.name === 'SecurityError')) {
-      return { stream: null, problem: mediaErrorText(err) };
-    }
-    for (const constraints of [{ audio: true }, { video }]) {
-      try {
-        const stream = await navigator.mediaDevices.getUserMedia(constraints);
-        const missing = constraints.audio ? 'camera' : 'microphone';
-        return { stream, problem: `We could not start your ${missing}. You can still join; the other person will ${missing === 'camera' ? 'hear you but not see you' : 'see you but not hear you'}.` };
-      } catch { /* try the next */ }
-    }
-    return { stream: null, problem: mediaErrorText(err) };
-  }
-}
-
-export function mediaErrorText(err) {
+// Which kind of trouble a getUserMedia error is (keys of the help texts).
+function problemOf(err) {
   switch (err && err.name) {
     case 'NotAllowedError':
     case 'SecurityError':
-      return 'Camera and microphone access is blocked. Allow access in your browser (usually the camera icon in the address bar), then reload this page.';
+      return 'blocked';
     case 'NotFoundError':
     case 'OverconstrainedError':
-      return 'No camera or microphone was found. Connect one, then reload this page.';
+      return 'missing';
     case 'NotReadableError':
     case 'AbortError':
-      return 'Your camera or microphone is being used by another app. Close that app, then reload this page.';
+      return 'busy';
     default:
-      return 'We could not start your camera or microphone. Reload this page to try again.';
+      return 'other';
   }
+}
+
+// Asks for camera and microphone; falls back to one of them.
+// Resolves {stream, problem, missing}: problem is a key of deviceHelp or
+// null; missing is 'camera' | 'microphone' | null when only one works.
+export async function openDevices() {
+  if (!navigator.mediaDevices || !navigator.mediaDevices.getUserMedia) {
+    return { stream: null, problem: 'unsupported', missing: null };
+  }
+  const video = { width: { ideal: 640 }, height: { ideal: 480 }, facingMode: 'user' };
+  let firstError = null;
+  try {
+    return { stream: await navigator.mediaDevices.getUserMedia({ audio: true, video }), problem: null, missing: null };
+  } catch (err) {
+    firstError = err;
+    if (problemOf(err) === 'blocked') return { stream: null, problem: 'blocked', missing: null };
+  }
+  for (const [constraints, missing] of [[{ audio: true }, 'camera'], [{ video }, 'microphone']]) {
+    try {
+      return { stream: await navigator.mediaDevices.getUserMedia(constraints), problem: null, missing };
+    } catch { /* try the next */ }
+  }
+  return { stream: null, problem: problemOf(firstError), missing: null };
+}
+
+// The console's camera and microphone: openDevices() with one plain
+// sentence for the page's error line ({stream, problem}: problem null or text).
+const PROBLEM_TEXT = {
+  blocked: 'Camera and microphone access is blocked. Allow access in your browser (usually the camera icon in the address bar), then reload this page.',
+  missing: 'No camera or microphone was found. Connect one, then reload this page.',
+  busy: 'Your camera or microphone is being used by another app. Close that app, then reload this page.',
+  unsupported: 'This browser cannot use a camera here. Please open the link in an up-to-date Chrome, Edge, Firefox or Safari.',
+  other: 'We could not start your camera or microphone. Reload this page to try again.',
+};
+
+export async function getLocalMedia() {
+  const { stream, problem, missing } = await openDevices();
+  if (problem) return { stream: null, problem: PROBLEM_TEXT[problem] || PROBLEM_TEXT.other };
+  if (missing) {
+    return { stream, problem: `We could not start your ${missing}. You can still join; the other person will ${missing === 'camera' ? 'hear you but not see you' : 'see you but not hear you'}.` };
+  }
+  return { stream, problem: null };
 }
 
 // Plain words for the server's error codes (tests/CONTRACT.md).

@@ -9,11 +9,11 @@
 
 import { VisitClient } from './visit-client.js';
 import { Checkin } from './checkin.js';
-import { DeviceCheck, Consent, openDevices } from './prejoin.js';
+import { DeviceCheck, Consent } from './prejoin.js';
 import { attachVisitExtras } from './visit-extras.js';
 import { Tiles } from './tiles.js';
 import {
-  $, readFragment, serverErrorText, showVisitState,
+  $, readFragment, serverErrorText, showVisitState, openDevices,
   wireMediaToggles, stopStream, showMessage, ConnectionBanner, PeerBanner, tokenKey,
 } from './common.js';
 

@@ -54,45 +54,6 @@ function deviceHelp(problem) {
   }
 }
 
-export function problemOf(err) {
-  switch (err && err.name) {
-    case 'NotAllowedError':
-    case 'SecurityError':
-      return 'blocked';
-    case 'NotFoundError':
-    case 'OverconstrainedError':
-      return 'missing';
-    case 'NotReadableError':
-    case 'AbortError':
-      return 'busy';
-    default:
-      return 'other';
-  }
-}
-
-// Asks for camera and microphone; falls back to one of them.
-// Resolves {stream, problem, missing}: problem is a key of deviceHelp or
-// null; missing is 'camera' | 'microphone' | null when only one works.
-export async function openDevices() {
-  if (!navigator.mediaDevices || !navigator.mediaDevices.getUserMedia) {
-    return { stream: null, problem: 'unsupported', missing: null };
-  }
-  const video = { width: { ideal: 640 }, height: { ideal: 480 }, facingMode: 'user' };
-  let firstError = null;
-  try {
-    return { stream: await navigator.mediaDevices.getUserMedia({ audio: true, video }), problem: null, missing: null };
-  } catch (err) {
-    firstError = err;
-    if (problemOf(err) === 'blocked') return { stream: null, problem: 'blocked', missing: null };
-  }
-  for (const [constraints, missing] of [[{ audio: true }, 'camera'], [{ video }, 'microphone']]) {
-    try {
-      return { stream: await navigator.mediaDevices.getUserMedia(constraints), problem: null, missing };
-    } catch { /* try the next */ }
-  }
-  return { stream: null, problem: problemOf(firstError), missing: null };
-}
-
 export class DeviceCheck {
   // root: the device-check section. onRetry: asks the page to open the
   // devices again (it owns the stream) and resolves {stream, problem, missing}.
