@@ -43,12 +43,18 @@ typedef struct {
 gboolean th_body_sign_in (const char *body, gsize len, ThSignInBody *out, GError **error);
 void th_sign_in_body_clear (ThSignInBody *b);
 
-/* POST /api/visits/<id>/checkin {"phq9"?, "gad7"?, "asrs_a"?, "side_effects"?,
- * "missed_doses_14d"?}: each scale answered is scored (scale_score). */
+/* POST /api/visits/<id>/checkin {"phq9"?, "gad7"?, "asrs_a"?, "asrs18"?,
+ * "side_effects"?, "missed_doses"?: [{"order_id", "missed"}]}: each scale
+ * answered is scored (scale_score). Which orders may be named, and each
+ * one's cap, the route checks against the patient's current medications. */
 typedef struct {
   char *name;
   guint severity;           /* 0..3 */
 } ThSideEffectBody;
+typedef struct {
+  char *order_id;           /* 1..64 characters */
+  guint missed;             /* 0..MISSED_DOSE_DAYS x 6; the order's own cap is checked later */
+} ThMissedDoseBody;
 typedef struct {
   ScaleKind kind;
   gint items[SCALE_MAX_ITEMS];
@@ -56,11 +62,12 @@ typedef struct {
   ScaleScore score;
 } ThScaleBody;
 typedef struct {
-  ThScaleBody scales[3];    /* in the order phq9, gad7, asrs_a (those answered) */
+  ThScaleBody scales[4];    /* in the order phq9, gad7, asrs_a, asrs18 (those answered) */
   guint n_scales;
   ThSideEffectBody *side_effects;  /* n_side_effects entries (g_free) */
   guint n_side_effects;
-  gint missed_doses_14d;    /* -1 = not answered */
+  ThMissedDoseBody *missed_doses;  /* n_missed_doses entries (g_free), distinct orders */
+  guint n_missed_doses;
 } ThCheckinBody;
 gboolean th_body_checkin (const char *body, gsize len, ThCheckinBody *out, GError **error);
 void th_checkin_body_clear (ThCheckinBody *b);

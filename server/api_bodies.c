@@ -183,8 +183,10 @@ th_checkin_body_clear (ThCheckinBody *b)
   for (guint i = 0; i < b->n_side_effects; i++)
     g_free (b->side_effects[i].name);
   g_free (b->side_effects);
+  for (guint i = 0; i < b->n_missed_doses; i++)
+    g_free (b->missed_doses[i].order_id);
+  g_free (b->missed_doses);
   memset (b, 0, sizeof *b);
-  b->missed_doses_14d = -1;
 }
 
 /* Reads an optional array of small integers for one scale and scores it. */
@@ -255,17 +257,59 @@ checkin_side_effects (json_t *obj, ThCheckinBody *out, GError **error)
   return TRUE;
 }
 
+/* At most one entry per current medication; the most a patient takes. */
+#define MAX_MISSED_DOSE_ENTRIES 20
+/* Above any order's cap (four times daily x 14 days); each order's own cap
+ * is checked by the route, which knows the order. */
+#define MAX_MISSED_DOSES 4 * MISSED_DOSE_DAYS
+
+static gboolean
+checkin_missed_doses (json_t *obj, ThCheckinBody *out, GError **error)
+{
+  json_t *arr = json_object_get (obj, "missed_doses"), *item;
+  size_t i;
+
+  if (!arr)
+    return TRUE;
+  if (!json_is_array (arr) || json_array_size (arr) > MAX_MISSED_DOSE_ENTRIES) {
+    bad_field (error, "missed_doses must be an array of at most 20 entries");
+    return FALSE;
+  }
+  out->missed_doses = g_new0 (ThMissedDoseBody, json_array_size (arr) + 1);
+  json_array_foreach (arr, i, item) {
+    const char *order_id = NULL;
+    json_int_t missed = -1;
+    json_error_t jerr;
+    if (json_unpack_ex (item, &jerr, JSON_STRICT, "{s:s, s:I}", "order_id", &order_id, "missed",
+                        &missed) != 0 || missed < 0 || missed > MAX_MISSED_DOSES ||
+        order_id[0] == '\0' || strlen (order_id) > 64) {
+      bad_field (error, "each missed-dose answer is {\"order_id\": a current medication's order, "
+                        "\"missed\": a whole number of doses}");
+      return FALSE;
+    }
+    for (guint k = 0; k < out->n_missed_doses; k++) {
+      if (strcmp (out->missed_doses[k].order_id, order_id) == 0) {
+        bad_field (error, "missed doses are given twice for one medication");
+        return FALSE;
+      }
+    }
+    out->missed_doses[out->n_missed_doses].order_id = g_strdup (order_id);
+    out->missed_doses[out->n_missed_doses].missed = (guint) missed;
+    out->n_missed_doses++;
+  }
+  return TRUE;
+}
+
 gboolean
 th_body_checkin (const char *body, gsize len, ThCheckinBody *out, GError **error)
 {
-  static const char *const allowed[] = { "phq9", "gad7", "asrs_a", "side_effects",
-                                         "missed_doses_14d" };
-  json_t *obj, *missed, *value;
+  static const char *const allowed[] = { "phq9", "gad7", "asrs_a", "asrs18", "side_effects",
+                                         "missed_doses" };
+  json_t *obj, *value;
   const char *key;
   gboolean ok = FALSE;
 
   memset (out, 0, sizeof *out);
-  out->missed_doses_14d = -1;
   obj = load_object (body, len, error);
   if (!obj)
     return FALSE;
@@ -283,17 +327,10 @@ th_body_checkin (const char *body, gsize len, ThCheckinBody *out, GError **error
     goto out;
   }
   if (!checkin_scale (obj, SCALE_PHQ9, out, error) || !checkin_scale (obj, SCALE_GAD7, out, error) ||
-      !checkin_scale (obj, SCALE_ASRS_A, out, error) || !checkin_side_effects (obj, out, error))
+      !checkin_scale (obj, SCALE_ASRS_A, out, error) ||
+      !checkin_scale (obj, SCALE_ASRS18, out, error) || !checkin_side_effects (obj, out, error) ||
+      !checkin_missed_doses (obj, out, error))
     goto out;
-  missed = json_object_get (obj, "missed_doses_14d");
-  if (missed) {
-    if (!json_is_integer (missed) || json_integer_value (missed) < 0 ||
-        json_integer_value (missed) > 14) {
-      bad_field (error, "missed_doses_14d must be a whole number 0..14");
-      goto out;
-    }
-    out->missed_doses_14d = (gint) json_integer_value (missed);
-  }
   ok = TRUE;
 out:
   if (!ok)

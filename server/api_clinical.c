@@ -12,36 +12,90 @@
 
 /* ------------------------------------------------------------ JSON out */
 
+/* One scale as the record shows it. ASRS part A is read as its count of
+ * shaded items (0..6), not the sum of its answers; the symptom checklist
+ * as its two subscales. */
+static json_t *
+scale_json (const StoreScaleResult *s)
+{
+  ScaleKind kind;
+  ScaleScore score = { 0 };
+  gboolean known = scale_from_name (s->scale, &kind);
+  json_t *items = json_array (), *obj;
+  guint total = s->total;
+
+  for (guint k = 0; k < s->n_items; k++)
+    json_array_append_new (items, json_integer (s->items[k]));
+  /* Scores derived from the stored answers by the same rules that scored them. */
+  if (known && !scale_score (kind, s->items, s->n_items, &score, NULL))
+    known = FALSE;
+  if (known && kind == SCALE_ASRS_A)
+    total = score.flags;
+  obj = json_pack ("{s:s, s:s, s:o, s:i, s:s, s:b}", "scale", s->scale, "title",
+                   known ? scale_title (kind) : s->scale, "items", items, "total",
+                   (json_int_t) total, "band", s->band ? s->band : "", "alert", s->alert);
+  if (known && kind == SCALE_ASRS_A) {
+    json_object_set_new (obj, "positive", json_boolean (score.positive));
+    json_object_set_new (obj, "shaded", json_integer (score.flags));
+  }
+  if (known && kind == SCALE_ASRS18)
+    json_object_set_new (obj, "subscales",
+                         json_pack ("{s:i, s:i, s:i}", "inattentive", (json_int_t) score.inattentive,
+                                    "hyperactive", (json_int_t) score.hyperactive, "max",
+                                    (json_int_t) ASRS18_SUBSCALE_MAX));
+  return obj;
+}
+
 json_t *
 th_checkin_json (const StoreCheckin *c)
 {
   g_autofree char *at = th_iso_from_ms (c->submitted_at_ms);
-  json_t *scales = json_array (), *effects = json_array ();
+  json_t *scales = json_array (), *effects = json_array (), *missed = json_array ();
 
-  for (guint i = 0; c->scales && i < c->scales->len; i++) {
-    StoreScaleResult *s = g_ptr_array_index (c->scales, i);
-    ScaleKind kind;
-    json_t *items = json_array ();
-    json_t *obj;
-    for (guint k = 0; k < s->n_items; k++)
-      json_array_append_new (items, json_integer (s->items[k]));
-    obj = json_pack ("{s:s, s:s, s:o, s:i, s:s, s:b}", "scale", s->scale, "title",
-                     scale_from_name (s->scale, &kind) ? scale_title (kind) : s->scale, "items",
-                     items, "total", (json_int_t) s->total, "band", s->band ? s->band : "",
-                     "alert", s->alert);
-    if (g_strcmp0 (s->scale, "asrs_a") == 0)
-      json_object_set_new (obj, "positive", json_boolean (s->positive));
-    json_array_append_new (scales, obj);
-  }
+  for (guint i = 0; c->scales && i < c->scales->len; i++)
+    json_array_append_new (scales, scale_json (g_ptr_array_index (c->scales, i)));
   for (guint i = 0; c->side_effects && i < c->side_effects->len; i++) {
     StoreSideEffect *e = g_ptr_array_index (c->side_effects, i);
     json_array_append_new (effects, json_pack ("{s:s, s:i}", "name", e->name, "severity",
                                                (json_int_t) e->severity));
   }
-  return json_pack ("{s:s, s:s, s:o, s:o, s:o}", "id", c->id ? c->id : "", "submitted_at", at,
-                    "missed_doses_14d",
+  for (guint i = 0; c->missed_doses && i < c->missed_doses->len; i++) {
+    StoreMissedDose *m = g_ptr_array_index (c->missed_doses, i);
+    json_array_append_new (missed, json_pack ("{s:s, s:s, s:f, s:s, s:s, s:i, s:i}", "order_id",
+                                              m->order_id, "medication",
+                                              m->medication_name ? m->medication_name : "",
+                                              "dose", m->dose, "unit", m->unit ? m->unit : "",
+                                              "frequency", m->frequency ? m->frequency : "",
+                                              "missed", (json_int_t) m->missed, "max",
+                                              (json_int_t) m->max_missed));
+  }
+  /* missed_doses_14d: the single number of check-ins made before missed
+   * doses were asked per medication (null on every newer one). */
+  return json_pack ("{s:s, s:s, s:o, s:o, s:o, s:o}", "id", c->id ? c->id : "", "submitted_at",
+                    at, "missed_doses", missed, "missed_doses_14d",
                     c->missed_doses_14d < 0 ? json_null () : json_integer (c->missed_doses_14d),
                     "side_effects", effects, "scales", scales);
+}
+
+/* The clinic's crisis numbers ([clinic]), for the item-9 messages. */
+static json_t *
+safety_json (ThApp *app)
+{
+  return json_pack ("{s:s, s:s, s:s}", "emergency_number", app->config->emergency_number,
+                    "crisis_line", app->config->crisis_line, "crisis_line_name",
+                    app->config->crisis_line_name);
+}
+
+/* The provider's alert for PHQ-9 item 9 above 0, with the numbers the
+ * patient was given. */
+static char *
+item9_alert_message (ThApp *app)
+{
+  return g_strdup_printf ("PHQ-9 item 9: the patient reported thoughts of being better off dead "
+                          "or of self-harm. Assess safety in this visit. The patient was told: "
+                          "in danger now, call %s; to talk to someone now, call or text %s (%s).",
+                          app->config->emergency_number, app->config->crisis_line,
+                          app->config->crisis_line_name);
 }
 
 static json_t *
@@ -76,17 +130,44 @@ notes_json (GPtrArray *notes)
 /* ------------------------------------------------------------- helpers */
 
 static gboolean
-patient_on_adhd_medication (ThApp *app, const char *patient_id)
+patient_on_adhd_medication (ThApp *app, GPtrArray *meds)
 {
-  g_autoptr (GPtrArray) meds = store_current_medications (app->store, patient_id, NULL);
-
   for (guint i = 0; meds && i < meds->len; i++) {
     StoreOrder *o = g_ptr_array_index (meds, i);
     const Medication *m = med_catalog_find (app->catalog, o->medication_id);
-    if (m && m->adhd)
+    if (m && m->adhd && g_strcmp0 (o->status, "active") == 0)
       return TRUE;
   }
   return FALSE;
+}
+
+/* The current medications a patient is asked missed doses about: active
+ * orders taken on a schedule (an as-needed one has no dose to miss). */
+static gboolean
+missed_dose_askable (const StoreOrder *o)
+{
+  return g_strcmp0 (o->status, "active") == 0 && missed_dose_cap (o->frequency) > 0;
+}
+
+static json_t *
+askable_medications_json (GPtrArray *meds)
+{
+  json_t *list = json_array ();
+
+  for (guint i = 0; meds && i < meds->len; i++) {
+    StoreOrder *o = g_ptr_array_index (meds, i);
+    const char *freq = med_frequency_text (o->frequency);
+    if (!missed_dose_askable (o))
+      continue;
+    json_array_append_new (list, json_pack ("{s:s, s:s, s:f, s:s, s:s, s:s, s:i}", "order_id",
+                                            o->id, "medication",
+                                            o->medication_name ? o->medication_name : "",
+                                            "dose", o->dose, "unit", o->unit ? o->unit : "",
+                                            "frequency", o->frequency ? o->frequency : "",
+                                            "frequency_text", freq ? freq : "",
+                                            "max", (json_int_t) missed_dose_cap (o->frequency)));
+  }
+  return list;
 }
 
 void
@@ -146,10 +227,38 @@ get_catalog (ThApp *app, const ThHttpRequest *req, ThHttpResponse *r)
 
 /* ------------------------------------------------------------ check-in */
 
-/* The decoded answers as the store keeps them. */
-static void
-checkin_from_body (const ThCheckinBody *b, StoreCheckin *c)
+/* The decoded answers as the store keeps them. Each missed-dose count must
+ * name a current medication taken on a schedule, within its cap; FALSE with
+ * a sentence for the patient otherwise. */
+static gboolean
+checkin_from_body (const ThCheckinBody *b, GPtrArray *meds, StoreCheckin *c, char **problem)
 {
+  for (guint i = 0; i < b->n_missed_doses; i++) {
+    const ThMissedDoseBody *d = &b->missed_doses[i];
+    const StoreOrder *found = NULL;
+    StoreMissedDose *m;
+    for (guint k = 0; meds && k < meds->len && !found; k++) {
+      const StoreOrder *o = g_ptr_array_index (meds, k);
+      if (strcmp (o->id, d->order_id) == 0 && missed_dose_askable (o))
+        found = o;
+    }
+    if (!found) {
+      *problem = g_strdup ("One of the medicines in your answers is not on your current list any "
+                           "more. Reload the page to see your current medicines.");
+      return FALSE;
+    }
+    if (d->missed > missed_dose_cap (found->frequency)) {
+      *problem = g_strdup_printf ("Missed doses of %s: enter a whole number from 0 to %u.",
+                                  found->medication_name ? found->medication_name : "a medicine",
+                                  missed_dose_cap (found->frequency));
+      return FALSE;
+    }
+    m = g_new0 (StoreMissedDose, 1);
+    m->order_id = g_strdup (d->order_id);
+    m->missed = d->missed;
+    m->max_missed = missed_dose_cap (found->frequency);
+    g_ptr_array_add (c->missed_doses, m);
+  }
   for (guint i = 0; i < b->n_scales; i++) {
     const ThScaleBody *s = &b->scales[i];
     StoreScaleResult *res = g_new0 (StoreScaleResult, 1);
@@ -168,7 +277,7 @@ checkin_from_body (const ThCheckinBody *b, StoreCheckin *c)
     e->severity = b->side_effects[i].severity;
     g_ptr_array_add (c->side_effects, e);
   }
-  c->missed_doses_14d = b->missed_doses_14d;
+  return TRUE;
 }
 
 static void
@@ -178,7 +287,8 @@ post_checkin (ThApp *app, ThHttpResponse *r, const ThHttpRequest *req, const ThC
   StoreCheckin *c = store_checkin_new ();
   ThCheckinBody body = { 0 };
   g_autoptr (GError) error = NULL;
-  g_autofree char *id = NULL;
+  g_autoptr (GPtrArray) meds = NULL;
+  g_autofree char *id = NULL, *problem = NULL;
 
   if (caller->kind != CALLER_PATIENT || caller->participant.role != PARTICIPANT_PATIENT) {
     th_respond_error (r, 403, "forbidden", "only the visit's patient answers the check-in");
@@ -192,7 +302,15 @@ post_checkin (ThApp *app, ThHttpResponse *r, const ThHttpRequest *req, const ThC
     th_respond_body_error (r, error);
     goto out;
   }
-  checkin_from_body (&body, c);
+  meds = store_current_medications (app->store, visit->patient_id, &error);
+  if (!meds) {
+    th_respond_error (r, 500, "internal", "the check-in could not be saved");
+    goto out;
+  }
+  if (!checkin_from_body (&body, meds, c, &problem)) {
+    th_respond_error (r, 422, "invalid", problem);
+    goto out;
+  }
   id = store_save_checkin (app->store, visit->id, c, &error);
   if (!id) {
     g_warning ("check-in not saved: %s", error->message);
@@ -240,14 +358,24 @@ checkin_route (ThApp *app, const ThHttpRequest *req, ThHttpResponse *r, const ch
     th_respond_error (r, 404, "not-found", "no such visit for this token");
     goto out;
   }
-  if (req->method == TH_HTTP_POST)
+  if (req->method == TH_HTTP_POST) {
     post_checkin (app, r, req, &caller, &visit);
-  else if (req->method == TH_HTTP_GET)
-    th_respond_json (r, 200, json_pack ("{s:o, s:b}", "checkin",
+  } else if (req->method == TH_HTTP_GET) {
+    g_autoptr (GPtrArray) meds = store_current_medications (app->store, visit.patient_id, NULL);
+    if (!meds) {
+      th_respond_error (r, 500, "internal", "the check-in questions could not be read");
+      goto out;
+    }
+    /* asks_asrs: the patient is on ADHD medication, so the form asks the
+     * 18-item symptom checklist; medications: what missed doses are asked of. */
+    th_respond_json (r, 200, json_pack ("{s:o, s:b, s:o, s:o}", "checkin",
                                         latest_checkin_json (app, visit_id), "asks_asrs",
-                                        patient_on_adhd_medication (app, visit.patient_id)));
-  else
+                                        patient_on_adhd_medication (app, meds), "medications",
+                                        askable_medications_json (meds), "safety",
+                                        safety_json (app)));
+  } else {
     th_respond_error (r, 405, "method-not-allowed", "GET or POST");
+  }
 out:
   store_visit_clear (&visit);
   th_caller_clear (&caller);
@@ -259,9 +387,12 @@ static json_t *
 patient_json (ThApp *app, const char *patient_id, const char *name)
 {
   gint64 eval_ms = 0;
+  g_autofree char *birth_date = NULL;
   json_t *obj = json_pack ("{s:s, s:s}", "id", patient_id, "display_name", name ? name : "");
 
   store_get_in_person_evaluation (app->store, patient_id, &eval_ms, NULL);
+  store_get_patient_birth_date (app->store, patient_id, &birth_date, NULL);
+  json_object_set_new (obj, "birth_date", birth_date ? json_string (birth_date) : json_null ());
   if (eval_ms > 0) {
     g_autofree char *at = th_iso_from_ms (eval_ms);
     json_object_set_new (obj, "in_person_eval_at", json_string (at));
@@ -297,21 +428,30 @@ get_record (ThApp *app, const ThHttpRequest *req, ThHttpResponse *r, const char 
     size_t i;
     json_t *s;
     json_array_foreach (json_object_get (checkin, "scales"), i, s) {
-      if (json_is_true (json_object_get (s, "alert")))
-        json_array_append_new (alerts, json_pack (
-          "{s:s, s:s}", "kind", "phq9-item9", "message",
-          "PHQ-9 item 9: the patient reported thoughts of being better off dead or of "
-          "self-harm. Assess safety in this visit."));
+      if (json_is_true (json_object_get (s, "alert"))) {
+        g_autofree char *message = item9_alert_message (app);
+        json_array_append_new (alerts, json_pack ("{s:s, s:s, s:o}", "kind", "phq9-item9",
+                                                  "message", message, "safety",
+                                                  safety_json (app)));
+      }
     }
   }
   trend = json_array ();
   for (guint i = 0; i < history->len; i++) {
     StoreScorePoint *p = g_ptr_array_index (history, i);
     g_autofree char *at = th_iso_from_ms (p->scheduled_at_ms);
-    json_array_append_new (trend, json_pack ("{s:s, s:s, s:s, s:i, s:s, s:b}", "visit_id",
-                                             p->visit_id, "scheduled_at", at, "scale", p->scale,
-                                             "total", (json_int_t) p->total, "band",
-                                             p->band ? p->band : "", "alert", p->alert));
+    StoreScaleResult as_stored = { .scale = p->scale, .n_items = p->n_items, .total = p->total,
+                                   .band = p->band, .alert = p->alert };
+    json_t *point;
+
+    /* Read as the check-in is (part A: shaded count; checklist: subscales). */
+    memcpy (as_stored.items, p->items, sizeof as_stored.items);
+    point = scale_json (&as_stored);
+    json_object_del (point, "items");
+    json_object_del (point, "title");
+    json_object_set_new (point, "visit_id", json_string (p->visit_id));
+    json_object_set_new (point, "scheduled_at", json_string (at));
+    json_array_append_new (trend, point);
   }
   th_respond_json (r, 200, json_pack ("{s:o, s:o, s:o, s:o, s:o, s:o, s:o, s:o}",
                                       "visit", th_visit_summary_json (&visit),
@@ -450,7 +590,17 @@ get_timeline (ThApp *app, const ThHttpRequest *req, ThHttpResponse *r, const cha
                                                       "display_name",
                                                       v->provider_name ? v->provider_name : ""));
     json_object_set_new (item, "scores", scores);
-    json_object_set_new (item, "adjustments", orders_json (app, orders));
+    {
+      /* An earlier visit's order is here because this visit stopped it. */
+      json_t *adjustments = orders_json (app, orders);
+      for (guint k = 0; orders && k < orders->len; k++) {
+        StoreOrder *o = g_ptr_array_index (orders, k);
+        json_object_set_new (json_array_get (adjustments, k), "in_visit",
+                             json_string (g_strcmp0 (o->visit_id, v->id) == 0 ? "written"
+                                                                              : "stopped"));
+      }
+      json_object_set_new (item, "adjustments", adjustments);
+    }
     json_object_set_new (item, "notes", notes_json (notes));
     json_object_set_new (item, "activity", activity_json (app, v->id));
     json_array_append_new (list, item);

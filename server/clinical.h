@@ -22,33 +22,47 @@ typedef enum {
 typedef enum {
   SCALE_PHQ9,     /* 9 items, each 0..3 */
   SCALE_GAD7,     /* 7 items, each 0..3 */
-  SCALE_ASRS_A,   /* ASRS v1.1 part A: 6 items, each 0..4 (never, rarely, sometimes, often, very often) */
+  SCALE_ASRS_A,   /* ASRS v1.1 part A: 6 items, each 0..4 (never, rarely, sometimes, often, very often);
+                     a screener, read as a count of shaded items: kept for stored check-ins */
+  SCALE_ASRS18,   /* ASRS v1.1 Symptom Checklist, parts A and B: 18 items, each 0..4, over
+                     "since your last visit": the follow-up measure for a patient on ADHD medication */
 } ScaleKind;
 
-#define SCALE_MAX_ITEMS 9
+#define SCALE_MAX_ITEMS 18
 
-const char *scale_name (ScaleKind kind);            /* "phq9" | "gad7" | "asrs_a" */
+const char *scale_name (ScaleKind kind);            /* "phq9" | "gad7" | "asrs_a" | "asrs18" */
 gboolean scale_from_name (const char *name, ScaleKind *out);
 guint scale_item_count (ScaleKind kind);
 guint scale_item_max (ScaleKind kind);              /* 3 or 4 */
 const char *scale_loinc_total (ScaleKind kind);     /* "44261-6", "70274-6", or NULL (ASRS) */
-const char *scale_title (ScaleKind kind);           /* "PHQ-9", "GAD-7", "ASRS v1.1 Part A" */
+const char *scale_title (ScaleKind kind);           /* "PHQ-9", "GAD-7", "ASRS v1.1 Part A", ... */
+
+/* ASRS v1.1 Symptom Checklist subscales (Kessler et al. 2005): 9 items each, 0..36. */
+#define ASRS18_SUBSCALE_MAX 36
 
 typedef struct {
   ScaleKind kind;
-  guint total;          /* sum of items (ASRS: sum too, for trend) */
+  guint total;          /* sum of items (ASRS-A: sum, as stored; its reading is `flags`) */
   const char *band;     /* PHQ-9: minimal|mild|moderate|moderately-severe|severe;
                            GAD-7: minimal|mild|moderate|severe;
-                           ASRS-A: positive|negative */
+                           ASRS-A: positive|negative; ASRS-18: "" (no published bands) */
   gboolean alert;       /* PHQ-9: item 9 (thoughts of self-harm) above 0, whatever the total */
-  guint flags;          /* ASRS-A: items counted by the screening thresholds */
+  guint flags;          /* ASRS-A: items in the shaded boxes (0..6) */
   gboolean positive;    /* ASRS-A: flags >= 4 */
+  guint inattentive;    /* ASRS-18: items 1-4 and 7-11, 0..36 */
+  guint hyperactive;    /* ASRS-18: items 5-6 and 12-18, 0..36 */
 } ScaleScore;
 
 /* Scores answers by the published rules. FALSE + INVALID when the number of
  * items or any value is out of range. */
 gboolean scale_score (ScaleKind kind, const gint *items, guint n_items, ScaleScore *out,
                       GError **error);
+
+/* The most doses of one medication a patient can miss in the check-in's 14
+ * days: its administrations per day x 14 (a twice-daily order: 28). 0 for an
+ * as-needed or unknown frequency: missed doses are not asked about. */
+#define MISSED_DOSE_DAYS 14
+guint missed_dose_cap (const char *frequency);
 
 /* --------------------------------------------------------- the catalog */
 

@@ -1,5 +1,6 @@
-/* clinical_scales.c — the check-in scales (PHQ-9, GAD-7, ASRS v1.1 part A)
- * and their scoring by the published rules. Pure functions: no I/O, no
+/* clinical_scales.c — the check-in scales (PHQ-9, GAD-7, ASRS v1.1 part A
+ * and the 18-item ASRS v1.1 Symptom Checklist) and their scoring by the
+ * published rules, and the missed-dose cap. Pure functions: no I/O, no
  * logging (answers are patient data). */
 #include "server/clinical.h"
 
@@ -20,7 +21,20 @@ static const ScaleInfo kScales[] = {
   { SCALE_PHQ9, "phq9", "PHQ-9", 9, 3, "44261-6" },
   { SCALE_GAD7, "gad7", "GAD-7", 7, 3, "70274-6" },
   { SCALE_ASRS_A, "asrs_a", "ASRS v1.1 Part A", 6, 4, NULL },
+  { SCALE_ASRS18, "asrs18", "ASRS v1.1 Symptom Checklist", 18, 4, NULL },
 };
+
+/* ASRS v1.1 Symptom Checklist (WHO Adult ADHD Self-Report Scale, Kessler et
+ * al. 2005, Psychol Med 35:245-256): items 1-4 and 7-11 are the DSM-IV
+ * inattentive symptoms, items 5-6 and 12-18 the hyperactive/impulsive ones;
+ * each subscale is the sum of its 9 answers (0 never .. 4 very often), 0..36.
+ * TRUE for an inattentive item; index is 0-based. */
+static gboolean
+asrs18_item_inattentive (guint index)
+{
+  guint n = index + 1;
+  return (n >= 1 && n <= 4) || (n >= 7 && n <= 11);
+}
 
 static const ScaleInfo *
 scale_info (ScaleKind kind)
@@ -109,8 +123,9 @@ gad7_band (guint total)
   return "severe";
 }
 
-/* ASRS v1.1 part A: the screener's shaded boxes. Items 1-3 count from
- * "sometimes" (2), items 4-6 from "often" (3). Index is 0-based. */
+/* ASRS v1.1 part A (WHO ASRS v1.1 screener, Kessler et al. 2005): the
+ * shaded boxes. Items 1-3 count from "sometimes" (2), items 4-6 from "often"
+ * (3); 4 or more shaded is a positive screen. Index is 0-based. */
 static gboolean
 asrs_item_flagged (guint index, gint value)
 {
@@ -149,6 +164,12 @@ scale_score (ScaleKind kind, const gint *items, guint n_items, ScaleScore *out, 
     score.total += (guint) items[i];
     if (kind == SCALE_ASRS_A && asrs_item_flagged (i, items[i]))
       score.flags++;
+    if (kind == SCALE_ASRS18) {
+      if (asrs18_item_inattentive (i))
+        score.inattentive += (guint) items[i];
+      else
+        score.hyperactive += (guint) items[i];
+    }
   }
 
   switch (kind) {
@@ -165,6 +186,11 @@ scale_score (ScaleKind kind, const gint *items, guint n_items, ScaleScore *out, 
     score.positive = score.flags >= 4;
     score.band = score.positive ? "positive" : "negative";
     break;
+  case SCALE_ASRS18:
+    /* No published severity bands for the checklist: the subscales are
+     * followed over visits, not banded. */
+    score.band = "";
+    break;
   default:
     /* Unreachable: scale_info() rejected every other value above. */
     g_set_error (error, CLINICAL_ERROR, CLINICAL_ERROR_UNKNOWN, "unknown scale %d", (int) kind);
@@ -173,4 +199,11 @@ scale_score (ScaleKind kind, const gint *items, guint n_items, ScaleScore *out, 
 
   *out = score;
   return TRUE;
+}
+
+guint
+missed_dose_cap (const char *frequency)
+{
+  /* med_frequency_per_day() is 0 for as-needed and unknown codes. */
+  return frequency ? med_frequency_per_day (frequency) * MISSED_DOSE_DAYS : 0;
 }

@@ -116,6 +116,11 @@ config_defaults (void)
   c->consent_text = g_strdup (TH_DEFAULT_CONSENT_TEXT);
   c->consent_version = g_strdup ("default-1");
   c->consent_decline_phone = g_strdup ("your clinic");
+  /* US numbers: 911 for emergencies; 988, the Suicide & Crisis Lifeline
+   * (call or text, 988lifeline.org, FCC 2020 designation). */
+  c->emergency_number = g_strdup ("911");
+  c->crisis_line = g_strdup ("988");
+  c->crisis_line_name = g_strdup ("the 988 Suicide & Crisis Lifeline");
   parse_policy_end ("2026-12-31", &c->policy_window_end_ms);
   c->media.jitter_latency_ms = 0;  /* no jitterbuffer: see media/leg.c */
   c->ice.turn_ttl_s = TH_ICE_DEFAULT_TTL_S;
@@ -177,6 +182,7 @@ static const char *const known_keys[][2] = {
   { "limits", "max_concurrent_visits" }, { "limits", "max_participants_per_visit" },
   { "limits", "http_body_bytes" }, { "limits", "send_queue_bytes" },
   { "consent", "text" }, { "consent", "version" }, { "consent", "decline_phone" },
+  { "clinic", "emergency_number" }, { "clinic", "crisis_line" }, { "clinic", "crisis_line_name" },
   { "tls", "certificate" }, { "tls", "private_key" }, { "tls", "self_signed" },
   { "media", "ice_addresses" }, { "media", "stun_server" }, { "media", "jitter_latency_ms" },
   { "media", "port_min" }, { "media", "port_max" },
@@ -228,6 +234,36 @@ read_consent (GKeyFile *kf, ThConfig *c, const char *path, GError **error)
       g_set_error (error, G_KEY_FILE_ERROR, G_KEY_FILE_ERROR_INVALID_VALUE,
                    "%s: [consent] %s must be UTF-8 text of at most %ld characters", path,
                    keys[i].key, keys[i].max);
+      return FALSE;
+    }
+    g_free (*field);
+    *field = g_steal_pointer (&v);
+  }
+  return TRUE;
+}
+
+/* [clinic] crisis numbers: shown to a patient who answered PHQ-9 item 9 above
+ * 0, and to the provider. An empty value keeps the built-in one. */
+static gboolean
+read_clinic_safety (GKeyFile *kf, ThConfig *c, const char *path, GError **error)
+{
+  static const struct { const char *key; gsize offset; glong max; } keys[] = {
+    { "emergency_number", G_STRUCT_OFFSET (ThConfig, emergency_number), 32 },
+    { "crisis_line", G_STRUCT_OFFSET (ThConfig, crisis_line), 32 },
+    { "crisis_line_name", G_STRUCT_OFFSET (ThConfig, crisis_line_name), 120 },
+  };
+
+  for (gsize i = 0; i < G_N_ELEMENTS (keys); i++) {
+    char **field = G_STRUCT_MEMBER_P (c, keys[i].offset);
+    g_autofree char *v = NULL;
+    if (!read_string (kf, "clinic", keys[i].key, &v, TRUE, error))
+      return FALSE;
+    if (!v)
+      continue;
+    if (!g_utf8_validate (v, -1, NULL) || g_utf8_strlen (v, -1) > keys[i].max) {
+      g_set_error (error, G_KEY_FILE_ERROR, G_KEY_FILE_ERROR_INVALID_VALUE,
+                   "%s: [clinic] %s must be text of at most %ld characters", path, keys[i].key,
+                   keys[i].max);
       return FALSE;
     }
     g_free (*field);
@@ -365,7 +401,7 @@ th_config_load (const char *path, GError **error)
   if (!read_uint (kf, "security", "session_idle_seconds", 1, 24 * 3600, &v, path, error))
     return NULL;
   c->session_idle_s = (guint) v;
-  if (!read_consent (kf, c, path, error))
+  if (!read_consent (kf, c, path, error) || !read_clinic_safety (kf, c, path, error))
     return NULL;
   if (!read_string (kf, "tls", "certificate", &c->tls_certificate, TRUE, error) ||
       !read_string (kf, "tls", "private_key", &c->tls_private_key, TRUE, error))
@@ -453,6 +489,9 @@ th_config_free (ThConfig *c)
   g_free (c->consent_text);
   g_free (c->consent_version);
   g_free (c->consent_decline_phone);
+  g_free (c->emergency_number);
+  g_free (c->crisis_line);
+  g_free (c->crisis_line_name);
   g_strfreev (c->media.ice_addresses);
   g_free (c->media.stun_server);
   th_ice_config_clear (&c->ice);

@@ -41,6 +41,11 @@ typedef struct {
   char *consent_text;
   char *consent_version;         /* recorded with each answer */
   char *consent_decline_phone;   /* who to call instead of a video visit */
+  /* [clinic] what a patient is told to do in a crisis (PHQ-9 item 9), so a
+   * clinic outside the US sets its own numbers */
+  char *emergency_number;        /* "911": in danger now */
+  char *crisis_line;             /* "988": to talk to someone now, call or text */
+  char *crisis_line_name;        /* "the 988 Suicide & Crisis Lifeline" */
   /* [tls] */
   char *tls_certificate;
   char *tls_private_key;

@@ -10,9 +10,15 @@
 
 #define WEEK_MS (7 * 24 * 3600 * (gint64) 1000)
 
+typedef struct {
+  const StoreOrder *order;   /* a current medication at check-in time */
+  guint missed;
+} DemoMissed;
+
 static gboolean
 add_checkin (ThApp *app, const char *visit_id, gint64 at_ms, const gint *phq9, const gint *gad7,
-             const char *side_effect, guint severity, gint missed, GError **error)
+             const char *side_effect, guint severity, const DemoMissed *missed, guint n_missed,
+             GError **error)
 {
   StoreCheckin *c = store_checkin_new ();
   const struct { ScaleKind kind; const gint *items; } scales[] = {
@@ -42,7 +48,13 @@ add_checkin (ThApp *app, const char *visit_id, gint64 at_ms, const gint *phq9, c
     e->severity = severity;
     g_ptr_array_add (c->side_effects, e);
   }
-  c->missed_doses_14d = missed;
+  for (guint i = 0; i < n_missed; i++) {
+    StoreMissedDose *m = g_new0 (StoreMissedDose, 1);
+    m->order_id = g_strdup (missed[i].order->id);
+    m->missed = missed[i].missed;
+    m->max_missed = missed_dose_cap (missed[i].order->frequency);
+    g_ptr_array_add (c->missed_doses, m);
+  }
   c->submitted_at_ms = at_ms;  /* answered shortly before that visit */
   id = store_save_checkin (app->store, visit_id, c, error);
   ok = id != NULL;
@@ -92,12 +104,13 @@ th_demo_history (ThApp *app, const char *patient_id, const char *provider_id,
   StoreOrder *fluoxetine = NULL, *buspirone = NULL, *sertraline = NULL, *buspirone10 = NULL;
   gboolean ok = FALSE;
 
-  if (!store_set_in_person_evaluation (app->store, patient_id, now - 22 * WEEK_MS, error))
+  if (!store_set_in_person_evaluation (app->store, patient_id, now - 22 * WEEK_MS, error) ||
+      !store_set_patient_birth_date (app->store, patient_id, "1988-06-14", error))
     goto out;
 
   first = past_visit (app, patient_id, provider_id, now - 8 * WEEK_MS, error);
   if (!first ||
-      !add_checkin (app, first, now - 8 * WEEK_MS - 600000, phq9_first, gad7_first, NULL, 0, -1, error) ||
+      !add_checkin (app, first, now - 8 * WEEK_MS - 600000, phq9_first, gad7_first, NULL, 0, NULL, 0, error) ||
       !(n1 = store_add_note (app->store, first, provider_id,
                              "Low mood and worry for three months, sleep poor. No safety concerns. "
                              "Start fluoxetine; buspirone for anxiety. Follow up in 4 weeks.",
@@ -108,9 +121,16 @@ th_demo_history (ThApp *app, const char *patient_id, const char *provider_id,
                             "twice-daily", "Generalized anxiety", error)))
     goto out;
 
-  second = past_visit (app, patient_id, provider_id, now - 4 * WEEK_MS, error);
-  if (!second ||
-      !add_checkin (app, second, now - 4 * WEEK_MS - 600000, phq9_second, gad7_second, "sleep problems", 2, 2, error) ||
+  {
+    /* Missed doses per medication: a twice-daily one can miss up to 28. */
+    const DemoMissed missed[] = { { fluoxetine, 2 }, { buspirone, 5 } };
+    second = past_visit (app, patient_id, provider_id, now - 4 * WEEK_MS, error);
+    if (!second ||
+        !add_checkin (app, second, now - 4 * WEEK_MS - 600000, phq9_second, gad7_second,
+                      "sleep problems", 2, missed, G_N_ELEMENTS (missed), error))
+      goto out;
+  }
+  if (
       !(n2 = store_add_note (app->store, second, provider_id,
                              "Mood better, but insomnia and jitteriness on fluoxetine. Switch to "
                              "sertraline. Anxiety partly improved: raise buspirone.",

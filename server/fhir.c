@@ -9,7 +9,15 @@
  * Choices worth knowing:
  *  - one QuestionnaireResponse per scale of the latest check-in (each points
  *    at its own questionnaire), with one Observation per scale total derived
- *    from it; both share the id "<checkin id>-<scale>";
+ *    from it; both share the id "<checkin id>-<scale>". PHQ-9 and GAD-7 use
+ *    the LOINC forms' item codes as linkIds and LOINC answer codes; the ASRS
+ *    (no LOINC form confirmed) points at the project's own questionnaire;
+ *  - PHQ-9 item 9 is also its own Observation (LOINC 44260-8) and, above 0,
+ *    a safety Flag, so a receiving system can act on it without parsing text;
+ *  - the visit's orders are those with an event in it: written in it, or
+ *    stopped in it (an earlier visit's order stopped now must reach the
+ *    receiving record as stopped), with their status as of the export;
+ *  - a co-signed order gets a Provenance naming the co-signer as verifier;
  *  - a visit ended without ever being in progress is exported "cancelled";
  *  - orders replaced by an order of this visit but written in an earlier
  *    visit carry no encounter (that Encounter is not in the bundle).
@@ -25,6 +33,12 @@
 #define UCUM_SYSTEM "http://unitsofmeasure.org"
 #define ACT_CODE_SYSTEM "http://terminology.hl7.org/CodeSystem/v3-ActCode"
 #define OBS_CATEGORY_SYSTEM "http://terminology.hl7.org/CodeSystem/observation-category"
+#define OBS_INTERP_SYSTEM "http://terminology.hl7.org/CodeSystem/v3-ObservationInterpretation"
+#define FLAG_CATEGORY_SYSTEM "http://terminology.hl7.org/CodeSystem/flag-category"
+#define PROVENANCE_AGENT_SYSTEM "http://terminology.hl7.org/CodeSystem/provenance-participant-type"
+/* The project's own questionnaires (no LOINC form for the ASRS could be
+ * confirmed); canonical URLs, not resolvable links. */
+#define OWN_QUESTIONNAIRE_BASE "urn:telehealth:questionnaire:"
 #define PATIENT_ID_SYSTEM "urn:telehealth:patient"
 #define STAFF_ID_SYSTEM "urn:telehealth:staff"
 #define DEFAULT_BASE_URL "http://localhost"
@@ -163,19 +177,25 @@ role_text (const char *role)
 static gboolean
 add_patient (Export *ex, Store *store, GError **error)
 {
-  char *name = NULL;
+  char *name = NULL, *birth_date = NULL;
   json_t *patient, *identifier;
 
-  if (!store_get_patient (store, ex->patient_id, &name, error))
+  if (!store_get_patient (store, ex->patient_id, &name, error) ||
+      !store_get_patient_birth_date (store, ex->patient_id, &birth_date, error)) {
+    g_free (name);
     return FALSE;
+  }
   patient = json_object ();
   identifier = json_object ();
   json_object_set_new (identifier, "system", json_string (PATIENT_ID_SYSTEM));
   json_object_set_new (identifier, "value", json_string (ex->patient_id));
   json_object_set_new (patient, "identifier", json_pack ("[o]", identifier));
   json_object_set_new (patient, "name", json_pack ("[o]", text_concept (name)));
+  /* A calendar date as stored ("YYYY-MM-DD"); none on record, none exported. */
+  set_str (patient, "birthDate", birth_date);
   add_entry (ex, "Patient", ex->patient_id, patient);
   g_free (name);
+  g_free (birth_date);
   return TRUE;
 }
 
@@ -279,57 +299,87 @@ out:
 
 /* ------------------------------------------------------------ check-in */
 
-static const char *
-questionnaire_url (ScaleKind kind)
+/* LOINC item codes of the PHQ-9 panel (44249-1) and the GAD-7 panel
+ * (69737-5), in the forms' order; the answers of both forms share one LOINC
+ * answer list (LA6568-5 .. LA6571-9). Source: LOINC (loinc.org), as used by
+ * the NLM LHC-Forms and HL7 US Core PHQ-9 examples; each code's LOINC check
+ * digit verified. */
+static const char *const kPhq9ItemCodes[9] = {
+  "44250-9", /* little interest or pleasure */
+  "44255-8", /* feeling down, depressed, or hopeless */
+  "44259-0", /* trouble falling or staying asleep, or sleeping too much */
+  "44254-1", /* feeling tired or having little energy */
+  "44251-7", /* poor appetite or overeating */
+  "44258-2", /* feeling bad about yourself */
+  "44252-5", /* trouble concentrating */
+  "44253-3", /* moving or speaking slowly, or fidgety */
+  "44260-8", /* thoughts that you would be better off dead or of hurting yourself */
+};
+static const char *const kGad7ItemCodes[7] = {
+  "69725-0", /* feeling nervous, anxious, or on edge */
+  "68509-9", /* not being able to stop or control worrying */
+  "69733-4", /* worrying too much about different things */
+  "69734-2", /* trouble relaxing */
+  "69735-9", /* being so restless that it is hard to sit still */
+  "69689-8", /* becoming easily annoyed or irritable */
+  "69736-7", /* feeling afraid as if something awful might happen */
+};
+static const struct {
+  const char *code, *display;
+} kFrequencyAnswers[4] = {
+  { "LA6568-5", "Not at all" },
+  { "LA6569-3", "Several days" },
+  { "LA6570-1", "More than half the days" },
+  { "LA6571-9", "Nearly every day" },
+};
+#define PHQ9_ITEM9_LOINC "44260-8"
+
+typedef struct {
+  ScaleKind kind;
+  const char *questionnaire;      /* canonical URL */
+  const char *const *item_codes;  /* LOINC item codes, NULL: linkIds "1".."n" */
+  const char *total_display;      /* LOINC display of the total, NULL when none */
+  const char *code_text;
+} ScaleExport;
+
+static const ScaleExport kScaleExports[] = {
+  { SCALE_PHQ9, "http://loinc.org/q/44249-1", kPhq9ItemCodes,
+    "Patient Health Questionnaire 9 item (PHQ-9) total score [Reported]", "PHQ-9 total score" },
+  { SCALE_GAD7, "http://loinc.org/q/69737-5", kGad7ItemCodes,
+    "Generalized anxiety disorder 7 item (GAD-7) total score [Reported.PHQ]",
+    "GAD-7 total score" },
+  { SCALE_ASRS_A, OWN_QUESTIONNAIRE_BASE "asrs-v1.1-part-a", NULL, NULL,
+    "ASRS v1.1 Part A screener: items in the shaded boxes (0-6; 4 or more is positive)" },
+  { SCALE_ASRS18, OWN_QUESTIONNAIRE_BASE "asrs-v1.1-symptom-checklist", NULL, NULL,
+    "ASRS v1.1 Symptom Checklist (18 items), since the last visit" },
+};
+
+static const ScaleExport *
+scale_export (ScaleKind kind)
 {
-  switch (kind) {
-  case SCALE_PHQ9:
-    return "http://loinc.org/q/44249-1";
-  case SCALE_GAD7:
-    return "http://loinc.org/q/69737-5";
-  case SCALE_ASRS_A:
-  default:
-    return "urn:telehealth:questionnaire:asrs-a";
+  for (gsize i = 0; i < G_N_ELEMENTS (kScaleExports); i++) {
+    if (kScaleExports[i].kind == kind)
+      return &kScaleExports[i];
   }
+  return NULL;
 }
 
-/* The LOINC display of each scale total. */
-static const char *
-loinc_total_display (ScaleKind kind)
+static json_t *
+frequency_answer (gint value)
 {
-  switch (kind) {
-  case SCALE_PHQ9:
-    return "Patient Health Questionnaire 9 item (PHQ-9) total score [Reported]";
-  case SCALE_GAD7:
-    return "Generalized anxiety disorder 7 item (GAD-7) total score [Reported.PHQ]";
-  case SCALE_ASRS_A:
-  default:
+  if (value < 0 || value >= (gint) G_N_ELEMENTS (kFrequencyAnswers))
     return NULL;
-  }
-}
-
-static const char *
-scale_code_text (ScaleKind kind)
-{
-  switch (kind) {
-  case SCALE_PHQ9:
-    return "PHQ-9 total score";
-  case SCALE_GAD7:
-    return "GAD-7 total score";
-  case SCALE_ASRS_A:
-  default:
-    return "ASRS v1.1 Part A screener";
-  }
+  return coding (LOINC_SYSTEM, kFrequencyAnswers[value].code, kFrequencyAnswers[value].display);
 }
 
 static void
 add_questionnaire_response (Export *ex, const StoreCheckin *checkin, const StoreScaleResult *s,
-                            ScaleKind kind, const char *id)
+                            const ScaleExport *se, const char *id)
 {
   json_t *qr = json_object (), *items = json_array ();
   guint n = MIN (s->n_items, (guint) G_N_ELEMENTS (s->items));
 
-  json_object_set_new (qr, "questionnaire", json_string (questionnaire_url (kind)));
+  json_object_set_new (qr, "questionnaire", json_string (se->questionnaire));
   json_object_set_new (qr, "status", json_string ("completed"));
   json_object_set_new (qr, "subject", reference ("Patient", ex->patient_id, NULL));
   json_object_set_new (qr, "encounter", reference ("Encounter", ex->visit_id, NULL));
@@ -338,10 +388,15 @@ add_questionnaire_response (Export *ex, const StoreCheckin *checkin, const Store
   for (guint i = 0; i < n; i++) {
     char link[16];
     json_t *answer = json_object (), *item = json_object ();
+    json_t *value = se->item_codes ? frequency_answer (s->items[i]) : NULL;
 
     g_snprintf (link, sizeof link, "%u", i + 1);
-    json_object_set_new (answer, "valueInteger", json_integer (s->items[i]));
-    json_object_set_new (item, "linkId", json_string (link));
+    if (value)
+      json_object_set_new (answer, "valueCoding", value);
+    else
+      json_object_set_new (answer, "valueInteger", json_integer (s->items[i]));
+    json_object_set_new (item, "linkId",
+                         json_string (se->item_codes && value ? se->item_codes[i] : link));
     json_object_set_new (item, "answer", json_pack ("[o]", answer));
     json_array_append_new (items, item);
   }
@@ -349,36 +404,116 @@ add_questionnaire_response (Export *ex, const StoreCheckin *checkin, const Store
   add_entry (ex, "QuestionnaireResponse", id, qr);
 }
 
-static void
-add_observation (Export *ex, const StoreCheckin *checkin, const StoreScaleResult *s,
-                 ScaleKind kind, const char *id)
+/* The fields every check-in Observation shares. */
+static json_t *
+survey_observation (Export *ex, const StoreCheckin *checkin, json_t *code, const char *qr_id)
 {
-  json_t *obs = json_object (), *code = json_object (), *category;
-  const char *loinc = scale_loinc_total (kind);
+  json_t *obs = json_object (), *category = json_object ();
 
   json_object_set_new (obs, "status", json_string ("final"));
-  category = json_object ();
   json_object_set_new (category, "coding",
                        json_pack ("[o]", coding (OBS_CATEGORY_SYSTEM, "survey", "Survey")));
   json_object_set_new (obs, "category", json_pack ("[o]", category));
-  if (loinc)
-    json_object_set_new (code, "coding",
-                         json_pack ("[o]", coding (LOINC_SYSTEM, loinc, loinc_total_display (kind))));
-  json_object_set_new (code, "text", json_string (scale_code_text (kind)));
   json_object_set_new (obs, "code", code);
   json_object_set_new (obs, "subject", reference ("Patient", ex->patient_id, NULL));
   json_object_set_new (obs, "encounter", reference ("Encounter", ex->visit_id, NULL));
   set_time (obs, "effectiveDateTime", checkin->submitted_at_ms);
-  json_object_set_new (obs, "valueInteger", json_integer (s->total));
-  if (s->band)
+  json_object_set_new (obs, "derivedFrom",
+                       json_pack ("[o]", reference ("QuestionnaireResponse", qr_id, NULL)));
+  return obs;
+}
+
+static json_t *
+subscale_component (const char *text, guint value)
+{
+  return json_pack ("{s:{s:s}, s:i}", "code", "text", text, "valueInteger", (json_int_t) value);
+}
+
+static void
+add_observation (Export *ex, const StoreCheckin *checkin, const StoreScaleResult *s,
+                 const ScaleExport *se, const char *id)
+{
+  json_t *code = json_object (), *obs;
+  const char *loinc = scale_loinc_total (se->kind);
+  ScaleScore score = { 0 };
+  gboolean scored = scale_score (se->kind, s->items, s->n_items, &score, NULL);
+
+  if (loinc)
+    json_object_set_new (code, "coding",
+                         json_pack ("[o]", coding (LOINC_SYSTEM, loinc, se->total_display)));
+  json_object_set_new (code, "text", json_string (se->code_text));
+  obs = survey_observation (ex, checkin, code, id);
+  if (se->kind == SCALE_ASRS18 && scored) {
+    /* Kessler et al. 2005 (WHO ASRS v1.1): two subscales, 0-36 each. */
+    json_object_set_new (obs, "component",
+                         json_pack ("[o, o]",
+                                    subscale_component ("Inattentive subscale (items 1-4, 7-11), 0-36",
+                                                        score.inattentive),
+                                    subscale_component ("Hyperactive/impulsive subscale (items 5-6, 12-18), 0-36",
+                                                        score.hyperactive)));
+  } else if (se->kind == SCALE_ASRS_A && scored) {
+    /* A screener is read by its shaded items, not the sum of its answers. */
+    json_object_set_new (obs, "valueInteger", json_integer (score.flags));
+  } else {
+    json_object_set_new (obs, "valueInteger", json_integer (s->total));
+  }
+  if (s->band && *s->band)
     json_object_set_new (obs, "interpretation", json_pack ("[o]", text_concept (s->band)));
-  if (kind == SCALE_PHQ9 && (s->alert || (s->n_items >= 9 && s->items[8] > 0)))
+  if (se->kind == SCALE_PHQ9 && (s->alert || (s->n_items >= 9 && s->items[8] > 0)))
     json_object_set_new (obs, "note",
                          json_pack ("[{s:s}]", "text",
                                     "Item 9 (thoughts of self-harm) answered above 0"));
-  json_object_set_new (obs, "derivedFrom",
-                       json_pack ("[o]", reference ("QuestionnaireResponse", id, NULL)));
   add_entry (ex, "Observation", id, obs);
+}
+
+/* PHQ-9 item 9 as its own Observation, coded so a receiving system can act
+ * on it; above 0, abnormal, and a clinical safety Flag on the patient. */
+static void
+add_item9 (Export *ex, const StoreCheckin *checkin, const StoreScaleResult *s, const char *qr_id)
+{
+  g_autofree char *id = NULL;
+  json_t *code, *obs, *value;
+  gint answer;
+  gboolean above;
+
+  if (s->n_items < 9 || !(value = frequency_answer (s->items[8])))
+    return;
+  answer = s->items[8];
+  above = answer > 0;
+  id = fhir_id (qr_id, "item9");
+  code = json_object ();
+  json_object_set_new (code, "coding",
+                       json_pack ("[o]", coding (LOINC_SYSTEM, PHQ9_ITEM9_LOINC,
+                                                 "Thoughts that you would be better off dead, or of "
+                                                 "hurting yourself in some way")));
+  json_object_set_new (code, "text", json_string ("PHQ-9 item 9: thoughts of death or self-harm"));
+  obs = survey_observation (ex, checkin, code, qr_id);
+  json_object_set_new (obs, "valueCodeableConcept", json_pack ("{s:[o]}", "coding", value));
+  json_object_set_new (obs, "interpretation",
+                       json_pack ("[{s:[o], s:s}]", "coding",
+                                  above ? coding (OBS_INTERP_SYSTEM, "A", "Abnormal")
+                                        : coding (OBS_INTERP_SYSTEM, "N", "Normal"),
+                                  "text",
+                                  above ? "Thoughts of death or self-harm reported: assess safety"
+                                        : "No thoughts of death or self-harm reported"));
+  add_entry (ex, "Observation", id, obs);
+  if (above) {
+    json_t *flag = json_object (), *period = json_object ();
+
+    json_object_set_new (flag, "status", json_string ("active"));
+    json_object_set_new (flag, "category",
+                         json_pack ("[{s:[o]}]", "coding",
+                                    coding (FLAG_CATEGORY_SYSTEM, "safety", "Safety")));
+    json_object_set_new (flag, "code",
+                         json_pack ("{s:[o], s:s}", "coding",
+                                    coding (LOINC_SYSTEM, PHQ9_ITEM9_LOINC, NULL), "text",
+                                    "Suicide risk: PHQ-9 item 9 answered above 0. Assess safety."));
+    json_object_set_new (flag, "subject", reference ("Patient", ex->patient_id, NULL));
+    set_time (period, "start", checkin->submitted_at_ms);
+    json_object_set_new (flag, "period", period);
+    json_object_set_new (flag, "encounter", reference ("Encounter", ex->visit_id, NULL));
+    add_entry (ex, "Flag", id, flag);
+  }
 }
 
 /* The latest check-in: none is not an error, the bundle just has no scores. */
@@ -398,16 +533,19 @@ add_checkin (Export *ex, Store *store, GError **error)
   }
   for (guint i = 0; checkin.scales && i < checkin.scales->len; i++) {
     const StoreScaleResult *s = g_ptr_array_index (checkin.scales, i);
+    const ScaleExport *se;
     ScaleKind kind;
     char *id;
 
-    if (!scale_from_name (s->scale, &kind)) {
+    if (!scale_from_name (s->scale, &kind) || !(se = scale_export (kind))) {
       g_warning ("check-in %s: unknown scale %s left out of the export", checkin.id, s->scale);
       continue;
     }
     id = fhir_id (checkin.id, scale_name (kind));
-    add_questionnaire_response (ex, &checkin, s, kind, id);
-    add_observation (ex, &checkin, s, kind, id);
+    add_questionnaire_response (ex, &checkin, s, se, id);
+    add_observation (ex, &checkin, s, se, id);
+    if (kind == SCALE_PHQ9)
+      add_item9 (ex, &checkin, s, id);
     g_free (id);
   }
   store_checkin_clear (&checkin);
@@ -535,7 +673,50 @@ add_medication_request (Export *ex, Store *store, const MedCatalog *catalog, con
   return TRUE;
 }
 
-/* The visit's orders, then each order they replace, back along the chain. */
+/* Who co-signed a PA's order, and when: a Provenance targeting the order,
+ * with the co-signer as verifier and the prescriber as author. */
+static gboolean
+add_cosign_provenance (Export *ex, Store *store, const StoreOrder *o, GError **error)
+{
+  g_autofree char *id = NULL;
+  json_t *prov, *verifier, *author;
+
+  if (!o->cosigned_by || o->cosigned_at_ms <= 0)
+    return TRUE;
+  if (!add_practitioner (ex, store, o->cosigned_by, error))
+    return FALSE;
+  id = fhir_id (o->id, "cosign");
+  prov = json_object ();
+  json_object_set_new (prov, "target", json_pack ("[o]", reference ("MedicationRequest", o->id, NULL)));
+  set_time (prov, "recorded", o->cosigned_at_ms);
+  verifier = json_object ();
+  json_object_set_new (verifier, "type",
+                       json_pack ("{s:[o]}", "coding",
+                                  coding (PROVENANCE_AGENT_SYSTEM, "verifier", "Verifier")));
+  json_object_set_new (verifier, "role",
+                       json_pack ("[{s:s}]", "text", "supervising psychiatrist (co-signature)"));
+  json_object_set_new (verifier, "who", reference ("Practitioner", o->cosigned_by, NULL));
+  author = json_object ();
+  json_object_set_new (author, "type",
+                       json_pack ("{s:[o]}", "coding",
+                                  coding (PROVENANCE_AGENT_SYSTEM, "author", "Author")));
+  json_object_set_new (author, "who", reference ("Practitioner", o->prescriber_id, NULL));
+  json_object_set_new (prov, "agent", json_pack ("[o, o]", verifier, author));
+  add_entry (ex, "Provenance", id, prov);
+  return TRUE;
+}
+
+/* The order as a MedicationRequest, with its co-signature when it has one. */
+static gboolean
+add_order (Export *ex, Store *store, const MedCatalog *catalog, const StoreOrder *o,
+           GError **error)
+{
+  return add_medication_request (ex, store, catalog, o, error) &&
+         add_cosign_provenance (ex, store, o, error);
+}
+
+/* The visit's orders (written or stopped in it), then each order they
+ * replace, back along the chain. */
 static gboolean
 add_orders (Export *ex, Store *store, const MedCatalog *catalog, GError **error)
 {
@@ -552,7 +733,7 @@ add_orders (Export *ex, Store *store, const MedCatalog *catalog, GError **error)
 
     if (g_hash_table_contains (ex->orders, o->id))
       continue;
-    if (!add_medication_request (ex, store, catalog, o, error))
+    if (!add_order (ex, store, catalog, o, error))
       goto out;
     if (o->replaces_order_id)
       g_queue_push_tail (&pending, g_strdup (o->replaces_order_id));
@@ -576,7 +757,7 @@ add_orders (Export *ex, Store *store, const MedCatalog *catalog, GError **error)
     g_free (id);
     if (!got)
       goto out;
-    got = add_medication_request (ex, store, catalog, &prior, error);
+    got = add_order (ex, store, catalog, &prior, error);
     if (got && prior.replaces_order_id)
       g_queue_push_tail (&pending, g_strdup (prior.replaces_order_id));
     store_order_clear (&prior);

@@ -104,6 +104,12 @@ gboolean store_get_staff (Store *store, const char *staff_id, char **display_nam
                           GError **error);
 gboolean store_get_patient (Store *store, const char *patient_id, char **display_name,
                             GError **error);
+/* The patient's birth date, a calendar date "YYYY-MM-DD" (NULL clears it);
+ * INVALID for anything else. *out is NULL when none is on record. */
+gboolean store_set_patient_birth_date (Store *store, const char *patient_id, const char *date,
+                                       GError **error);
+gboolean store_get_patient_birth_date (Store *store, const char *patient_id, char **out,
+                                       GError **error);
 
 /* Creates the visit in state "scheduled" (recording that first state in the
  * timeline) with a participant row for the patient and one for the provider,
@@ -194,8 +200,8 @@ gboolean store_set_visit_modality (Store *store, const char *visit_id, const cha
 /* ---- check-ins (the patient's answers before the visit) */
 
 typedef struct {
-  char *scale;            /* "phq9" | "gad7" | "asrs_a" */
-  gint items[9];
+  char *scale;            /* "phq9" | "gad7" | "asrs_a" | "asrs18" */
+  gint items[18];
   guint n_items;
   guint total;
   char *band;
@@ -208,20 +214,36 @@ typedef struct {
   guint severity;         /* 0..3 */
 } StoreSideEffect;
 
+/* Doses of one current medication missed in the last 14 days. */
+typedef struct {
+  char *order_id;         /* the order active when the patient answered */
+  guint missed;
+  guint max_missed;       /* its administrations per day x 14, at check-in time */
+  /* read back only: what the order prescribes */
+  char *medication_name;
+  double dose;
+  char *unit;
+  char *frequency;
+} StoreMissedDose;
+
 typedef struct {
   char *id;
   char *visit_id;
   gint64 submitted_at_ms;
-  gint missed_doses_14d;  /* -1 = not answered */
+  gint missed_doses_14d;  /* check-ins before per-medication counts: one number for all
+                             medications; -1 = not answered (every newer check-in) */
+  GPtrArray *missed_doses;/* StoreMissedDose* (owned), per medication */
   GPtrArray *scales;      /* StoreScaleResult* (owned) */
   GPtrArray *side_effects;/* StoreSideEffect* (owned) */
 } StoreCheckin;
 
 void store_checkin_clear (StoreCheckin *checkin);
-StoreCheckin *store_checkin_new (void);   /* scales and side_effects allocated, empty */
+StoreCheckin *store_checkin_new (void);   /* scales, side_effects, missed_doses allocated, empty */
+void store_missed_dose_free (StoreMissedDose *m);
 void store_checkin_free (StoreCheckin *checkin);
 /* Saves a new check-in for the visit (a later one supersedes, nothing is
- * overwritten). Returns the new id. */
+ * overwritten). Returns the new id. Each missed-dose count must name an order
+ * of the visit's patient, at most once, with missed <= max_missed (INVALID). */
 char *store_save_checkin (Store *store, const char *visit_id, const StoreCheckin *checkin,
                           GError **error);
 /* The latest check-in of the visit; NOT_FOUND when none. */
@@ -235,6 +257,8 @@ typedef struct {
   guint total;
   char *band;
   gboolean alert;
+  gint items[18];         /* the answers, for scores derived from them (subscales) */
+  guint n_items;
 } StoreScorePoint;
 void store_score_point_free (StoreScorePoint *point);
 /* The total of each scale of the latest check-in of each of the patient's
@@ -309,6 +333,7 @@ typedef struct {
   gint64 status_at_ms;          /* when the status was reached */
   char *status_reason;          /* stop / error reason */
   char *cosigned_by;            /* staff id, when co-signed */
+  gint64 cosigned_at_ms;        /* when co-signed (0 when not) */
 } StoreOrder;
 void store_order_free (StoreOrder *order);
 
@@ -344,7 +369,9 @@ GPtrArray *store_current_medications (Store *store, const char *patient_id, GErr
 /* Pending orders written by the PAs this psychiatrist supervises, oldest first. */
 GPtrArray *store_list_pending_for_supervisor (Store *store, const char *supervisor_id,
                                               GError **error);
-/* Orders written in one visit, oldest first. */
+/* Every order with an event in one visit, oldest first: the orders written in
+ * it, and earlier orders stopped in it (a stop is the visit's act, and a
+ * receiving record must see it). */
 GPtrArray *store_list_visit_orders (Store *store, const char *visit_id, GError **error);
 /* The patient's visits, oldest first (StoreVisit*). */
 GPtrArray *store_list_patient_visits (Store *store, const char *patient_id, GError **error);

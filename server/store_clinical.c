@@ -10,6 +10,7 @@
 #include "server/store-private.h"
 
 #include <stdlib.h>
+#include <stdio.h>
 #include <string.h>
 
 /* Free-text limits: generous for a clinician, small enough that one request
@@ -127,6 +128,50 @@ store_get_in_person_evaluation (Store *store, const char *patient_id, gint64 *at
   return ok;
 }
 
+/* A calendar date, "YYYY-MM-DD", that exists (no 2026-02-30). */
+static gboolean
+calendar_date_valid (const char *date)
+{
+  int y, m, d;
+  char tail;
+
+  if (!date || strlen (date) != 10 || date[4] != '-' || date[7] != '-')
+    return FALSE;
+  for (int i = 0; i < 10; i++) {
+    if (i != 4 && i != 7 && !g_ascii_isdigit (date[i]))
+      return FALSE;
+  }
+  if (sscanf (date, "%4d-%2d-%2d%c", &y, &m, &d, &tail) != 3)
+    return FALSE;
+  return y >= 1 && g_date_valid_dmy ((GDateDay) d, (GDateMonth) m, (GDateYear) y);
+}
+
+gboolean
+store_set_patient_birth_date (Store *store, const char *patient_id, const char *date,
+                              GError **error)
+{
+  g_return_val_if_fail (store != NULL, FALSE);
+  if (date && !calendar_date_valid (date)) {
+    g_set_error (error, STORE_ERROR, STORE_ERROR_INVALID, "a birth date is YYYY-MM-DD");
+    return FALSE;
+  }
+  return update_one (store, "set birth date", "UPDATE patients SET birth_date = ?2 WHERE id = ?1",
+                     patient_id, date, NULL, "no such patient", error);
+}
+
+gboolean
+store_get_patient_birth_date (Store *store, const char *patient_id, char **out, GError **error)
+{
+  char *text = NULL;
+
+  g_return_val_if_fail (store != NULL && out != NULL, FALSE);
+  if (!store_select_text (store, "SELECT birth_date FROM patients WHERE id = ?1", patient_id,
+                          "get birth date", "no such patient", &text, error))
+    return FALSE;
+  *out = text;
+  return TRUE;
+}
+
 gboolean
 store_set_visit_modality (Store *store, const char *visit_id, const char *modality,
                           GError **error)
@@ -169,11 +214,24 @@ side_effect_free (StoreSideEffect *s)
   g_free (s);
 }
 
+void
+store_missed_dose_free (StoreMissedDose *m)
+{
+  if (!m)
+    return;
+  g_free (m->order_id);
+  g_free (m->medication_name);
+  g_free (m->unit);
+  g_free (m->frequency);
+  g_free (m);
+}
+
 StoreCheckin *
 store_checkin_new (void)
 {
   StoreCheckin *c = g_new0 (StoreCheckin, 1);
   c->missed_doses_14d = -1;
+  c->missed_doses = g_ptr_array_new_with_free_func ((GDestroyNotify) store_missed_dose_free);
   c->scales = g_ptr_array_new_with_free_func ((GDestroyNotify) scale_result_free);
   c->side_effects = g_ptr_array_new_with_free_func ((GDestroyNotify) side_effect_free);
   return c;
@@ -190,6 +248,8 @@ store_checkin_clear (StoreCheckin *checkin)
     g_ptr_array_unref (checkin->scales);
   if (checkin->side_effects)
     g_ptr_array_unref (checkin->side_effects);
+  if (checkin->missed_doses)
+    g_ptr_array_unref (checkin->missed_doses);
   memset (checkin, 0, sizeof *checkin);
 }
 
@@ -206,7 +266,7 @@ static gboolean
 scale_name_valid (const char *name)
 {
   return g_strcmp0 (name, "phq9") == 0 || g_strcmp0 (name, "gad7") == 0 ||
-         g_strcmp0 (name, "asrs_a") == 0;
+         g_strcmp0 (name, "asrs_a") == 0 || g_strcmp0 (name, "asrs18") == 0;
 }
 
 /* Shape checks only: the scoring rules live in clinical_scales.c; the store
@@ -220,7 +280,9 @@ checkin_valid (const StoreCheckin *c, GError **error)
   }
   for (guint i = 0; c->scales && i < c->scales->len; i++) {
     const StoreScaleResult *s = g_ptr_array_index (c->scales, i);
-    if (!s || !scale_name_valid (s->scale) || !s->band || !*s->band || s->n_items == 0 ||
+    /* The symptom checklist has subscales, not a band: its band is "". */
+    if (!s || !scale_name_valid (s->scale) || !s->band ||
+        (!*s->band && g_strcmp0 (s->scale, "asrs18") != 0) || s->n_items == 0 ||
         s->n_items > G_N_ELEMENTS (s->items)) {
       g_set_error (error, STORE_ERROR, STORE_ERROR_INVALID, "malformed scale result");
       return FALSE;
@@ -235,6 +297,20 @@ checkin_valid (const StoreCheckin *c, GError **error)
       const StoreScaleResult *o = g_ptr_array_index (c->scales, j);
       if (g_strcmp0 (o->scale, s->scale) == 0) {
         g_set_error (error, STORE_ERROR, STORE_ERROR_INVALID, "scale given twice");
+        return FALSE;
+      }
+    }
+  }
+  for (guint i = 0; c->missed_doses && i < c->missed_doses->len; i++) {
+    const StoreMissedDose *m = g_ptr_array_index (c->missed_doses, i);
+    if (!m || !m->order_id || m->missed > m->max_missed) {
+      g_set_error (error, STORE_ERROR, STORE_ERROR_INVALID, "missed doses out of range");
+      return FALSE;
+    }
+    for (guint j = 0; j < i; j++) {
+      const StoreMissedDose *o = g_ptr_array_index (c->missed_doses, j);
+      if (g_strcmp0 (o->order_id, m->order_id) == 0) {
+        g_set_error (error, STORE_ERROR, STORE_ERROR_INVALID, "missed doses given twice");
         return FALSE;
       }
     }
@@ -326,6 +402,31 @@ insert_checkin_parts (Store *store, const char *id, const StoreCheckin *c, GErro
     sqlite3_bind_int (stmt, 3, (int) e->severity);
     if (!store_step_done (store, stmt, "insert side effect", error))
       goto out;
+  }
+  sqlite3_finalize (stmt);
+  stmt = NULL;
+  /* Only an order of this check-in's patient: nothing is written otherwise. */
+  if (!store_prepare (store,
+                      "INSERT INTO checkin_missed_doses (checkin_id, order_id, missed, max_missed)"
+                      " SELECT ?1, o.id, ?3, ?4 FROM medication_orders o"
+                      " JOIN checkins c ON c.id = ?1 JOIN visits v ON v.id = c.visit_id"
+                      " WHERE o.id = ?2 AND o.patient_id = v.patient_id",
+                      &stmt, error))
+    goto out;
+  for (guint i = 0; c->missed_doses && i < c->missed_doses->len; i++) {
+    const StoreMissedDose *m = g_ptr_array_index (c->missed_doses, i);
+    sqlite3_reset (stmt);
+    store_bind_text (stmt, 1, id);
+    store_bind_text (stmt, 2, m->order_id);
+    sqlite3_bind_int (stmt, 3, (int) m->missed);
+    sqlite3_bind_int (stmt, 4, (int) m->max_missed);
+    if (!store_step_done (store, stmt, "insert missed doses", error))
+      goto out;
+    if (sqlite3_changes (store->db) != 1) {
+      g_set_error (error, STORE_ERROR, STORE_ERROR_INVALID,
+                   "missed doses name an order that is not the patient's");
+      goto out;
+    }
   }
   ok = TRUE;
 out:
@@ -432,6 +533,32 @@ read_checkin_parts (Store *store, StoreCheckin *c, GError **error)
     store_set_sql_error (store, error, "read side effects");
     goto out;
   }
+  sqlite3_finalize (stmt);
+  stmt = NULL;
+  if (!store_prepare (store,
+                      "SELECT d.order_id, d.missed, d.max_missed, m.name, o.dose, o.unit,"
+                      " o.frequency FROM checkin_missed_doses d"
+                      " JOIN medication_orders o ON o.id = d.order_id"
+                      " JOIN medications m ON m.id = o.medication_id"
+                      " WHERE d.checkin_id = ?1 ORDER BY m.name, d.rowid",
+                      &stmt, error))
+    goto out;
+  store_bind_text (stmt, 1, c->id);
+  while ((rc = sqlite3_step (stmt)) == SQLITE_ROW) {
+    StoreMissedDose *m = g_new0 (StoreMissedDose, 1);
+    m->order_id = store_column_dup_text (stmt, 0);
+    m->missed = (guint) sqlite3_column_int (stmt, 1);
+    m->max_missed = (guint) sqlite3_column_int (stmt, 2);
+    m->medication_name = store_column_dup_text (stmt, 3);
+    m->dose = sqlite3_column_double (stmt, 4);
+    m->unit = store_column_dup_text (stmt, 5);
+    m->frequency = store_column_dup_text (stmt, 6);
+    g_ptr_array_add (c->missed_doses, m);
+  }
+  if (rc != SQLITE_DONE) {
+    store_set_sql_error (store, error, "read missed doses");
+    goto out;
+  }
   ok = TRUE;
 out:
   sqlite3_finalize (stmt);
@@ -502,6 +629,16 @@ score_point_new (sqlite3_stmt *stmt, GError **error)
   p->total = (guint) sqlite3_column_int (stmt, 3);
   p->band = store_column_dup_text (stmt, 4);
   p->alert = sqlite3_column_int (stmt, 5) != 0;
+  {
+    StoreScaleResult parsed = { 0 };
+    if (!items_from_json ((const char *) sqlite3_column_text (stmt, 6), &parsed)) {
+      g_set_error (error, STORE_ERROR, STORE_ERROR_SQL, "stored scale items are malformed");
+      store_score_point_free (p);
+      return NULL;
+    }
+    memcpy (p->items, parsed.items, sizeof p->items);
+    p->n_items = parsed.n_items;
+  }
   return p;
 }
 
@@ -517,7 +654,7 @@ store_patient_score_history (Store *store, const char *patient_id, GError **erro
   /* The latest check-in per visit, chosen with the same order as
    * store_get_latest_checkin, so trend and visit screen agree. */
   if (!store_prepare (store,
-                      "SELECT v.id, v.scheduled_at, s.scale, s.total, s.band, s.alert"
+                      "SELECT v.id, v.scheduled_at, s.scale, s.total, s.band, s.alert, s.items"
                       " FROM visits v"
                       " JOIN checkins c ON c.id = (SELECT c2.id FROM checkins c2"
                       "   WHERE c2.visit_id = v.id"

@@ -271,6 +271,43 @@ static const char *const kMigrations[] = {
   ");"
   "CREATE INDEX modality_changes_by_visit ON modality_changes (visit_id, id);"
   APPEND_ONLY ("modality_changes"),
+
+  /* 6: the check-in as a follow-up measures it (issue 11). A patient's birth
+   * date (a calendar date, no time: exported as Patient.birthDate). Missed
+   * doses per current medication, each with its cap at check-in time (the
+   * order's administrations per day x 14); the single number of older
+   * check-ins stays where it was. The ASRS v1.1 symptom checklist (18 items)
+   * for patients on ADHD medication: SQLite cannot widen a CHECK in place,
+   * so checkin_scales is rebuilt with its rows (its append-only triggers go
+   * with the old table and are made again). */
+  "ALTER TABLE patients ADD COLUMN birth_date TEXT NULL"
+  "  CHECK (birth_date IS NULL OR (birth_date GLOB '[0-9][0-9][0-9][0-9]-[0-9][0-9]-[0-9][0-9]'"
+  "    AND date(birth_date) = birth_date));"
+  "CREATE TABLE checkin_missed_doses ("
+  "  checkin_id TEXT NOT NULL REFERENCES checkins (id),"
+  "  order_id TEXT NOT NULL REFERENCES medication_orders (id),"
+  "  missed INTEGER NOT NULL CHECK (missed >= 0),"
+  "  max_missed INTEGER NOT NULL CHECK (max_missed >= missed),"
+  "  PRIMARY KEY (checkin_id, order_id)"
+  ");"
+  APPEND_ONLY ("checkin_missed_doses")
+  /* A visit's export and timeline take the orders stopped in it. */
+  "CREATE INDEX order_events_by_visit ON order_events (visit_id) WHERE visit_id IS NOT NULL;"
+  "CREATE TABLE checkin_scales_v6 ("
+  "  checkin_id TEXT NOT NULL REFERENCES checkins (id),"
+  "  scale TEXT NOT NULL CHECK (scale IN ('phq9', 'gad7', 'asrs_a', 'asrs18')),"
+  "  items TEXT NOT NULL CHECK (items LIKE '[%]'),"
+  "  total INTEGER NOT NULL CHECK (total >= 0),"
+  "  band TEXT NOT NULL,"
+  "  alert INTEGER NOT NULL CHECK (alert IN (0, 1)),"
+  "  positive INTEGER NOT NULL CHECK (positive IN (0, 1)),"
+  "  PRIMARY KEY (checkin_id, scale)"
+  ");"
+  "INSERT INTO checkin_scales_v6 (checkin_id, scale, items, total, band, alert, positive)"
+  "  SELECT checkin_id, scale, items, total, band, alert, positive FROM checkin_scales;"
+  "DROP TABLE checkin_scales;"
+  "ALTER TABLE checkin_scales_v6 RENAME TO checkin_scales;"
+  APPEND_ONLY ("checkin_scales"),
 };
 
 

@@ -176,6 +176,7 @@ read_order_row (sqlite3_stmt *stmt, StoreOrder *out, GError **error)
     if (!store_column_time (stmt, 21, &cosigned_at, error))
       goto out;
     o.cosigned_by = store_column_dup_text (stmt, 22);
+    o.cosigned_at_ms = cosigned_at;
   }
 
   /* The precedence of the derived status, highest first. */
@@ -302,8 +303,13 @@ store_list_visit_orders (Store *store, const char *visit_id, GError **error)
   g_return_val_if_fail (store != NULL, NULL);
   if (!store_require_row (store, "visits", visit_id, "no such visit", error))
     return NULL;
-  return list_orders (store, "WHERE o.visit_id = ?1 ORDER BY o.created_at, o.rowid", visit_id,
-                      NULL, error);
+  /* A stop is an event of the visit it was made in (order_events.visit_id);
+   * co-signatures and corrections carry no visit and stay with their own. */
+  return list_orders (store,
+                      "WHERE o.visit_id = ?1 OR o.id IN (SELECT order_id FROM order_events"
+                      " WHERE visit_id = ?1 AND kind = 'stopped')"
+                      " ORDER BY o.created_at, o.rowid",
+                      visit_id, NULL, error);
 }
 
 /* ------------------------------------------------------------ writing */

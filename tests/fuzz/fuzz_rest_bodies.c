@@ -79,10 +79,11 @@ LLVMFuzzerTestOneInput (const uint8_t *data, size_t size)
     ThCheckinBody b;
     ok = th_body_checkin (body, len, &b, &error);
     if (ok) {
-      g_assert_cmpuint (b.n_scales, <=, 3);
+      g_assert_cmpuint (b.n_scales, <=, 4);
       g_assert_cmpuint (b.n_side_effects, <=, 20);
-      g_assert_cmpint (b.missed_doses_14d, >=, -1);
-      g_assert_cmpint (b.missed_doses_14d, <=, 14);
+      g_assert_cmpuint (b.n_missed_doses, <=, 20);
+      for (guint i = 0; i < b.n_missed_doses; i++)
+        g_assert_cmpuint (b.missed_doses[i].missed, <=, 4 * MISSED_DOSE_DAYS);
       for (guint i = 0; i < b.n_scales; i++)
         g_assert_cmpuint (b.scales[i].n_items, ==, scale_item_count (b.scales[i].kind));
     }

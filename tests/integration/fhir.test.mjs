@@ -1,9 +1,11 @@
 // The FHIR R4 export of a visit, checked by an outside validator (the npm
 // package `fhir`) and by content. fhir_dump (TH_FHIR_DUMP) builds the visit
-// in a temporary store: an earlier visit started fluoxetine 20 mg; in this
-// one the patient's check-in has PHQ-9 = 11 with item 9 = 1 and GAD-7 = 8,
-// and the psychiatrist starts sertraline 50 mg, changes it to 100 mg,
-// switches fluoxetine to escitalopram 10 mg and starts alprazolam as needed.
+// in a temporary store: an earlier visit started fluoxetine 20 mg and
+// buspirone 10 mg; in this one the patient's check-in has PHQ-9 = 11 with
+// item 9 = 1 and GAD-7 = 8, and the psychiatrist starts sertraline 50 mg,
+// changes it to 100 mg, switches fluoxetine to escitalopram 10 mg, starts
+// alprazolam as needed and stops buspirone; a PA they supervise starts
+// lamotrigine 25 mg, which the psychiatrist co-signs.
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import { execFileSync } from 'node:child_process';
@@ -88,9 +90,10 @@ test('Patient, Practitioner and a virtual Encounter with its period', { skip: !D
   assert.equal(ofType('Patient').length, 1);
   assert.equal(patient.name[0].text, 'Sam Rivera');
   assert.deepEqual(patient.identifier[0], { system: 'urn:telehealth:patient', value: patient.id });
+  assert.equal(patient.birthDate, '1984-03-07', 'a date without a time');
 
   const [practitioner] = ofType('Practitioner');
-  assert.equal(ofType('Practitioner').length, 1, 'one prescriber, the provider');
+  assert.equal(ofType('Practitioner').length, 2, 'the provider, then the PA who wrote an order');
   assert.equal(practitioner.name[0].text, 'Dr. Ada Moreau');
   assert.equal(practitioner.qualification[0].code.text, 'psychiatrist');
 
@@ -108,8 +111,13 @@ test('Patient, Practitioner and a virtual Encounter with its period', { skip: !D
     'the period starts before it ends');
 });
 
+const PHQ9_ITEMS = ['44250-9', '44255-8', '44259-0', '44254-1', '44251-7', '44258-2', '44252-5', '44253-3', '44260-8'];
+const GAD7_ITEMS = ['69725-0', '68509-9', '69733-4', '69734-2', '69735-9', '69689-8', '69736-7'];
+const ANSWERS = ['LA6568-5', 'LA6569-3', 'LA6570-1', 'LA6571-9'];
+const answerValue = (item) => ANSWERS.indexOf(item.answer[0].valueCoding.code);
+
 test('one survey Observation per scale total, with LOINC codes', { skip: !DUMP }, () => {
-  const observations = ofType('Observation');
+  const observations = ofType('Observation').filter((o) => !codes(o.code).includes(`${LOINC}|44260-8`));
   assert.equal(observations.length, 2);
   const [encounter] = ofType('Encounter');
   const expected = { '44261-6': { total: 11, band: 'moderate' }, '70274-6': { total: 8, band: 'mild' } };
@@ -127,7 +135,7 @@ test('one survey Observation per scale total, with LOINC codes', { skip: !DUMP }
     // The total is the sum of the answers it was derived from.
     const qr = byRef(obs.derivedFrom[0].reference);
     assert.equal(qr.resourceType, 'QuestionnaireResponse');
-    const sum = qr.item.reduce((s, item) => s + item.answer[0].valueInteger, 0);
+    const sum = qr.item.reduce((s, item) => s + answerValue(item), 0);
     assert.equal(sum, want.total);
   }
   const phq9 = observations.find((o) => codes(o.code).includes(`${LOINC}|44261-6`));
@@ -142,11 +150,21 @@ test('QuestionnaireResponses carry every item', { skip: !DUMP }, () => {
   const phq9 = responses.find((r) => r.questionnaire === 'http://loinc.org/q/44249-1');
   assert.ok(phq9, 'the PHQ-9 response');
   assert.equal(phq9.status, 'completed');
-  assert.deepEqual(phq9.item.map((i) => i.linkId), ['1', '2', '3', '4', '5', '6', '7', '8', '9']);
-  assert.deepEqual(phq9.item.map((i) => i.answer[0].valueInteger), [2, 2, 1, 2, 1, 1, 1, 0, 1]);
+  // The LOINC form's item codes as linkIds, LOINC answer codes as answers.
+  assert.deepEqual(phq9.item.map((i) => i.linkId), PHQ9_ITEMS);
+  assert.deepEqual(phq9.item.map((i) => i.answer[0].valueCoding.code),
+    [2, 2, 1, 2, 1, 1, 1, 0, 1].map((v) => ANSWERS[v]));
+  assert.deepEqual(phq9.item[8].answer[0].valueCoding,
+    { system: LOINC, code: 'LA6569-3', display: 'Several days' });
   const gad7 = responses.find((r) => r.questionnaire === 'http://loinc.org/q/69737-5');
   assert.ok(gad7, 'the GAD-7 response');
-  assert.equal(gad7.item.length, 7);
+  assert.deepEqual(gad7.item.map((i) => i.linkId), GAD7_ITEMS);
+  assert.deepEqual(gad7.item.map(answerValue), [1, 2, 1, 1, 2, 1, 0]);
+  for (const item of [...phq9.item, ...gad7.item]) {
+    assert.equal(item.answer.length, 1);
+    assert.equal(item.answer[0].valueCoding.system, LOINC);
+    assert.equal(item.answer[0].valueInteger, undefined, 'a coded answer, not a bare integer');
+  }
   for (const r of responses) {
     assert.ok(r.subject.reference.startsWith('Patient/'));
     assert.ok(r.encounter.reference.startsWith('Encounter/'));
@@ -154,17 +172,42 @@ test('QuestionnaireResponses carry every item', { skip: !DUMP }, () => {
   }
 });
 
+test('PHQ-9 item 9 is its own coded Observation, and a safety Flag', { skip: !DUMP }, () => {
+  const [patient] = ofType('Patient');
+  const [encounter] = ofType('Encounter');
+  const item9 = ofType('Observation').filter((o) => codes(o.code).includes(`${LOINC}|44260-8`));
+  assert.equal(item9.length, 1, 'one item-9 Observation');
+  const [obs] = item9;
+  assert.equal(obs.status, 'final');
+  assert.deepEqual(obs.valueCodeableConcept.coding, [{ system: LOINC, code: 'LA6569-3', display: 'Several days' }]);
+  assert.ok(codes(obs.interpretation[0]).includes(
+    'http://terminology.hl7.org/CodeSystem/v3-ObservationInterpretation|A'), 'flagged abnormal');
+  assert.equal(obs.subject.reference, `Patient/${patient.id}`);
+  assert.equal(obs.encounter.reference, `Encounter/${encounter.id}`);
+  assert.equal(byRef(obs.derivedFrom[0].reference).questionnaire, 'http://loinc.org/q/44249-1');
+
+  const flags = ofType('Flag');
+  assert.equal(flags.length, 1);
+  assert.equal(flags[0].status, 'active');
+  assert.ok(codes(flags[0].category[0]).includes('http://terminology.hl7.org/CodeSystem/flag-category|safety'));
+  assert.equal(flags[0].subject.reference, `Patient/${patient.id}`);
+  assert.equal(flags[0].encounter.reference, `Encounter/${encounter.id}`);
+  assert.equal(flags[0].period.start, obs.effectiveDateTime);
+});
+
 test('MedicationRequests: RxNorm, dosage, and the replacement chain', { skip: !DUMP }, () => {
   const requests = ofType('MedicationRequest');
-  // sertraline 50, sertraline 100, escitalopram, alprazolam, and fluoxetine (replaced)
-  assert.equal(requests.length, 5);
+  // sertraline 50, sertraline 100, escitalopram, alprazolam, lamotrigine, fluoxetine
+  // (replaced) and buspirone (an earlier visit's order stopped in this one)
+  assert.equal(requests.length, 7);
   const [encounter] = ofType('Encounter');
-  const [practitioner] = ofType('Practitioner');
+  const [practitioner, pa] = ofType('Practitioner');
   for (const mr of requests) {
     assert.equal(mr.intent, 'order');
     assert.equal(mr.medicationCodeableConcept.coding[0].system, RXNORM);
     assert.match(mr.medicationCodeableConcept.coding[0].code, /^\d+$/);
-    assert.equal(mr.requester.reference, `Practitioner/${practitioner.id}`);
+    const lamotrigine = medicationName(mr) === 'lamotrigine';
+    assert.equal(mr.requester.reference, `Practitioner/${(lamotrigine ? pa : practitioner).id}`);
     assert.match(mr.authoredOn, /Z$/);
     assert.ok(mr.reasonCode[0].text.length > 0);
     const dose = mr.dosageInstruction[0];
@@ -205,4 +248,33 @@ test('MedicationRequests: RxNorm, dosage, and the replacement chain', { skip: !D
   assert.equal(alprazolam.dosageInstruction[0].asNeededBoolean, true);
   assert.equal(alprazolam.dosageInstruction[0].timing, undefined);
   assert.equal(alprazolam.priorPrescription, undefined);
+});
+
+test('an earlier visit\'s order stopped in this visit is in its bundle, stopped', { skip: !DUMP }, () => {
+  const requests = ofType('MedicationRequest').filter((mr) => medicationName(mr) === 'buspirone');
+  assert.equal(requests.length, 1, 'the stopped buspirone order');
+  const [buspirone] = requests;
+  assert.equal(buspirone.status, 'stopped');
+  assert.ok(buspirone.statusReason.text.length > 0);
+  assert.equal(buspirone.encounter, undefined, 'written in an earlier visit');
+});
+
+test('a co-signed order has a Provenance naming the co-signer as verifier', { skip: !DUMP }, () => {
+  const [practitioner, pa] = ofType('Practitioner');
+  const lamotrigine = ofType('MedicationRequest').find((mr) => medicationName(mr) === 'lamotrigine');
+  assert.ok(lamotrigine, 'the PA\'s lamotrigine order');
+  assert.equal(lamotrigine.status, 'active');
+  const provenance = ofType('Provenance');
+  assert.equal(provenance.length, 1, 'one co-signed order, one Provenance');
+  const [p] = provenance;
+  assert.deepEqual(p.target, [{ reference: `MedicationRequest/${lamotrigine.id}` }]);
+  assert.match(p.recorded, /^\d{4}-\d\d-\d\dT\d\d:\d\d:\d\d(\.\d+)?Z$/);
+  assert.ok(Date.parse(p.recorded) >= Date.parse(lamotrigine.authoredOn), 'co-signed after it was written');
+  const verifier = p.agent.find((a) => codes(a.type).includes(
+    'http://terminology.hl7.org/CodeSystem/provenance-participant-type|verifier'));
+  assert.ok(verifier, 'a verifier agent');
+  assert.equal(verifier.who.reference, `Practitioner/${practitioner.id}`);
+  const author = p.agent.find((a) => codes(a.type).includes(
+    'http://terminology.hl7.org/CodeSystem/provenance-participant-type|author'));
+  assert.equal(author.who.reference, `Practitioner/${pa.id}`);
 });

@@ -1,11 +1,14 @@
 /* fhir_dump.c — writes the FHIR bundle of one realistic visit on stdout, for
  * the outside validator in fhir.test.mjs.
  *
- * A temporary sqlite store gets the catalog, a psychiatrist, a patient, an
- * earlier visit that started fluoxetine, and the exported visit: scheduled →
- * waiting (check-in: PHQ-9 with item 9 = 1, GAD-7, a side effect, missed
- * doses) → in progress (sertraline started at 50 mg then changed to 100 mg;
- * fluoxetine switched to escitalopram 10 mg; alprazolam as needed) → ended.
+ * A temporary sqlite store gets the catalog, a psychiatrist, a PA they
+ * supervise, a patient born 1984-03-07, an earlier visit that started
+ * fluoxetine and buspirone, and the exported visit: scheduled → waiting
+ * (check-in: PHQ-9 with item 9 = 1, GAD-7, a side effect, missed doses of
+ * fluoxetine) → in progress (sertraline started at 50 mg then changed to
+ * 100 mg; fluoxetine switched to escitalopram 10 mg; alprazolam as needed;
+ * buspirone, from the earlier visit, stopped; the PA starts lamotrigine,
+ * which the psychiatrist co-signs) → ended.
  *
  * Exits 1 with a message on stderr at the first error. */
 #include <glib.h>
@@ -79,15 +82,20 @@ add_scale (StoreCheckin *checkin, ScaleKind kind, const gint *items, guint n_ite
 }
 
 static gboolean
-save_checkin (Store *store, const char *visit_id, GError **error)
+save_checkin (Store *store, const char *visit_id, const char *fluoxetine, GError **error)
 {
   StoreCheckin *checkin = store_checkin_new ();
   StoreSideEffect *effect;
+  StoreMissedDose *missed;
   char *id = NULL;
   gboolean ok = FALSE;
 
   checkin->submitted_at_ms = store_now_ms ();
-  checkin->missed_doses_14d = 2;
+  missed = g_new0 (StoreMissedDose, 1);
+  missed->order_id = g_strdup (fluoxetine);
+  missed->missed = 2;
+  missed->max_missed = missed_dose_cap ("every-morning");
+  g_ptr_array_add (checkin->missed_doses, missed);
   if (!add_scale (checkin, SCALE_PHQ9, kPhq9, G_N_ELEMENTS (kPhq9), error) ||
       !add_scale (checkin, SCALE_GAD7, kGad7, G_N_ELEMENTS (kGad7), error))
     goto out;
@@ -105,15 +113,15 @@ out:
 
 /* Applies one adjustment; the new order's id goes to *order_id when wanted. */
 static gboolean
-adjust (Store *store, AdjustmentKind kind, const char *visit_id, const char *prescriber_id,
-        const char *replaces, const char *medication_id, double dose, const char *frequency,
-        const char *reason, char **order_id, GError **error)
+adjust_as (Store *store, AdjustmentKind kind, const char *visit_id, const char *prescriber_id,
+           gboolean pending, const char *replaces, const char *medication_id, double dose,
+           const char *frequency, const char *reason, char **order_id, GError **error)
 {
   StoreAdjustment a = {
     .kind = kind,
     .visit_id = visit_id,
     .prescriber_id = prescriber_id,
-    .pending = FALSE,
+    .pending = pending,
     .reason = reason,
     .replaces_order_id = replaces,
     .medication_id = medication_id,
@@ -133,6 +141,15 @@ adjust (Store *store, AdjustmentKind kind, const char *visit_id, const char *pre
 }
 
 static gboolean
+adjust (Store *store, AdjustmentKind kind, const char *visit_id, const char *prescriber_id,
+        const char *replaces, const char *medication_id, double dose, const char *frequency,
+        const char *reason, char **order_id, GError **error)
+{
+  return adjust_as (store, kind, visit_id, prescriber_id, FALSE, replaces, medication_id, dose,
+                    frequency, reason, order_id, error);
+}
+
+static gboolean
 move (Store *store, const char *visit_id, VisitState to, GError **error)
 {
   tick ();
@@ -146,8 +163,8 @@ main (void)
   MedCatalog *catalog = NULL;
   Store *store = NULL;
   char *dir = NULL, *db = NULL, *text = NULL;
-  char *staff = NULL, *patient = NULL, *earlier = NULL, *visit = NULL;
-  char *fluoxetine = NULL, *sertraline = NULL;
+  char *staff = NULL, *pa = NULL, *patient = NULL, *earlier = NULL, *visit = NULL;
+  char *fluoxetine = NULL, *sertraline = NULL, *buspirone = NULL, *lamotrigine = NULL;
   json_t *bundle = NULL;
   gint64 now = store_now_ms ();
   int status = 1;
@@ -161,7 +178,10 @@ main (void)
     goto out;
 
   if (!(staff = store_create_staff (store, "Dr. Ada Moreau", "psychiatrist", &error)) ||
-      !(patient = store_create_patient (store, "Sam Rivera", &error)))
+      !(pa = store_create_staff (store, "Jo Park, PA-C", "pa", &error)) ||
+      !store_set_staff_supervisor (store, pa, staff, &error) ||
+      !(patient = store_create_patient (store, "Sam Rivera", &error)) ||
+      !store_set_patient_birth_date (store, patient, "1984-03-07", &error))
     goto out;
 
   /* Four weeks ago: fluoxetine started. */
@@ -170,13 +190,15 @@ main (void)
       !move (store, earlier, VISIT_IN_PROGRESS, &error) ||
       !adjust (store, ADJUST_START, earlier, staff, NULL, "fluoxetine", 20, "every-morning",
                "Major depressive disorder, moderate", &fluoxetine, &error) ||
+      !adjust (store, ADJUST_START, earlier, staff, NULL, "buspirone", 10, "twice-daily",
+               "Generalized anxiety", &buspirone, &error) ||
       !move (store, earlier, VISIT_ENDED, &error))
     goto out;
 
   /* Today's visit, the one exported. */
   if (!(visit = store_create_visit (store, patient, staff, now - 10 * 60 * 1000, &error)) ||
       !move (store, visit, VISIT_WAITING, &error) ||
-      !save_checkin (store, visit, &error) ||
+      !save_checkin (store, visit, fluoxetine, &error) ||
       !move (store, visit, VISIT_IN_PROGRESS, &error) ||
       !adjust (store, ADJUST_START, visit, staff, NULL, "sertraline", 50, "once-daily",
                "Persistent low mood", &sertraline, &error) ||
@@ -186,6 +208,11 @@ main (void)
                "Insomnia on fluoxetine", NULL, &error) ||
       !adjust (store, ADJUST_START, visit, staff, NULL, "alprazolam", 0.25, "as-needed",
                "Panic attacks", NULL, &error) ||
+      !adjust (store, ADJUST_STOP, visit, staff, buspirone, NULL, 0, NULL,
+               "Anxiety controlled on escitalopram", NULL, &error) ||
+      !adjust_as (store, ADJUST_START, visit, pa, TRUE, NULL, "lamotrigine", 25, "once-daily",
+                  "Bipolar II depression, mood stabilization", &lamotrigine, &error) ||
+      !store_cosign_order (store, lamotrigine, staff, &error) ||
       !move (store, visit, VISIT_ENDED, &error))
     goto out;
 
@@ -231,5 +258,8 @@ out:
   g_free (visit);
   g_free (fluoxetine);
   g_free (sertraline);
+  g_free (pa);
+  g_free (buspirone);
+  g_free (lamotrigine);
   return status;
 }

@@ -70,13 +70,34 @@ test('the patient check-in is scored by the published rules and item 9 raises an
   assert.equal((await api(url, { token: patientToken, method: 'POST', body: { phq9: [0, 0, 0, 0, 0, 0, 0, 0, 7] } })).status, 400);
   assert.equal((await api(url, { token: patientToken, method: 'POST', body: { mood: 'fine' } })).status, 400);
   assert.equal((await api(url, { session, method: 'POST', body: { phq9: [0, 0, 0, 0, 0, 0, 0, 0, 0] } })).status, 403);
-  assert.equal((await api(url, { token: patientToken })).json.checkin, null);
+  const asked = (await api(url, { token: patientToken })).json;
+  assert.equal(asked.checkin, null);
+  // Missed doses are asked per current medication, capped by its schedule:
+  // the demo patient takes sertraline once daily and buspirone twice daily.
+  const meds = Object.fromEntries(asked.medications.map((m) => [m.medication, m]));
+  assert.deepEqual(Object.keys(meds).sort(), ['buspirone', 'sertraline']);
+  assert.equal(meds.sertraline.max, 14);
+  assert.equal(meds.buspirone.max, 28);
+  assert.deepEqual(asked.safety, {
+    emergency_number: '911', crisis_line: '988', crisis_line_name: 'the 988 Suicide & Crisis Lifeline',
+  });
+  const tooMany = await api(url, { token: patientToken, method: 'POST',
+    body: { missed_doses: [{ order_id: meds.buspirone.order_id, missed: 29 }] } });
+  assert.equal(tooMany.status, 422);
+  assert.equal(tooMany.json.error.message, 'Missed doses of buspirone: enter a whole number from 0 to 28.');
+  const unknown = await api(url, { token: patientToken, method: 'POST',
+    body: { missed_doses: [{ order_id: 'not-an-order', missed: 1 }] } });
+  assert.equal(unknown.status, 422);
+  assert.equal((await api(url, { token: patientToken })).json.checkin, null, 'nothing written');
 
   const body = {
     phq9: [1, 1, 1, 1, 1, 0, 0, 0, 1], // total 6: mild, item 9 above 0
     gad7: [2, 2, 2, 2, 2, 0, 0],       // total 10: moderate
     side_effects: [{ name: 'nausea', severity: 2 }],
-    missed_doses_14d: 3,
+    missed_doses: [
+      { order_id: meds.buspirone.order_id, missed: 20 }, // more than 14: twice daily
+      { order_id: meds.sertraline.order_id, missed: 1 },
+    ],
   };
   const r = await api(url, { token: patientToken, method: 'POST', body });
   assert.equal(r.status, 201, r.text);
@@ -88,10 +109,14 @@ test('the patient check-in is scored by the published rules and item 9 raises an
   assert.equal(scales.gad7.band, 'moderate');
 
   const rec = await record(demo.visit_id);
-  assert.equal(rec.checkin.missed_doses_14d, 3);
+  assert.equal(rec.checkin.missed_doses_14d, null);
+  assert.deepEqual(rec.checkin.missed_doses.map((m) => [m.medication, m.missed, m.max]),
+    [['buspirone', 20, 28], ['sertraline', 1, 14]]);
   assert.deepEqual(rec.checkin.side_effects, [{ name: 'nausea', severity: 2 }]);
   assert.equal(rec.alerts.length, 1);
   assert.equal(rec.alerts[0].kind, 'phq9-item9');
+  assert.match(rec.alerts[0].message, /in danger now, call 911; to talk to someone now, call or text 988/);
+  assert.equal(rec.patient.birth_date, '1988-06-14');
   // The trend has the two past visits' PHQ-9 and today's.
   const phq = rec.score_history.filter((p) => p.scale === 'phq9').map((p) => p.total);
   assert.deepEqual(phq, [15, 8, 6]);
@@ -213,7 +238,8 @@ test('controlled substances: never in an audio-only visit; video while the polic
   const video = await api('/api/visits', { method: 'POST', body: { patient_id: patientId, modality: 'video' } });
   const allowed = await adjust(video.json.visit_id, { kind: 'start', medication: 'methylphenidate', dose: 10, frequency: 'twice-daily', reason: 'ADHD' });
   assert.equal(allowed.status, 201, allowed.text);
-  // The patient is now on ADHD medication: the check-in asks ASRS part A.
+  // The patient is now on ADHD medication: the check-in asks the 18-item
+  // ASRS symptom checklist, scored into its two subscales.
   const ci = await api(`/api/visits/${video.json.visit_id}/checkin`);
   assert.equal(ci.json.asks_asrs, true);
 });
@@ -259,7 +285,12 @@ test('notes, the patient timeline and the FHIR export', async () => {
   for (const id of demo.past_visit_ids) assert.ok(ids.includes(id));
   const past = tl.json.visits.find((v) => v.id === demo.past_visit_ids[1]);
   assert.ok(past.scores.some((s) => s.scale === 'phq9' && s.total === 8));
-  assert.deepEqual(past.adjustments.map((o) => o.action).sort(), ['change-dose', 'switch']);
+  const written = past.adjustments.filter((o) => o.in_visit === 'written');
+  assert.deepEqual(written.map((o) => o.action).sort(), ['change-dose', 'switch']);
+  // The orders of the earlier visit that this one stopped belong to it too.
+  const stoppedHere = past.adjustments.filter((o) => o.in_visit === 'stopped');
+  assert.deepEqual(stoppedHere.map((o) => [o.medication.id, o.status]).sort(),
+    [['buspirone', 'stopped'], ['fluoxetine', 'stopped']]);
   const times = tl.json.visits.map((v) => Date.parse(v.scheduled_at));
   assert.deepEqual(times, [...times].sort((a, b) => a - b));
 

@@ -86,7 +86,8 @@ test_checkin (void)
 
   g_assert_true (th_body_checkin (BODY ("{\"phq9\":[0,1,2,3,0,1,2,3,1],\"asrs_a\":[4,4,4,4,0,0],"
                                         "\"side_effects\":[{\"name\":\"nausea\",\"severity\":2}],"
-                                        "\"missed_doses_14d\":3}"), &b, &error));
+                                        "\"missed_doses\":[{\"order_id\":\"o-1\",\"missed\":3},"
+                                        "{\"order_id\":\"o-2\",\"missed\":28}]}"), &b, &error));
   g_assert_no_error (error);
   g_assert_cmpuint (b.n_scales, ==, 2);
   g_assert_cmpint (b.scales[0].kind, ==, SCALE_PHQ9);
@@ -96,8 +97,23 @@ test_checkin (void)
   g_assert_true (b.scales[1].score.positive);
   g_assert_cmpuint (b.n_side_effects, ==, 1);
   g_assert_cmpstr (b.side_effects[0].name, ==, "nausea");
-  g_assert_cmpint (b.missed_doses_14d, ==, 3);
+  g_assert_cmpuint (b.n_missed_doses, ==, 2);
+  g_assert_cmpstr (b.missed_doses[0].order_id, ==, "o-1");
+  g_assert_cmpuint (b.missed_doses[0].missed, ==, 3);
+  g_assert_cmpuint (b.missed_doses[1].missed, ==, 28);
   th_checkin_body_clear (&b);
+
+  /* The 18-item symptom checklist, scored into its subscales. */
+  g_assert_true (th_body_checkin (BODY ("{\"asrs18\":[4,4,4,4,0,0,4,4,4,4,4,0,0,0,0,0,0,1]}"),
+                                  &b, &error));
+  g_assert_no_error (error);
+  g_assert_cmpuint (b.n_scales, ==, 1);
+  g_assert_cmpint (b.scales[0].kind, ==, SCALE_ASRS18);
+  g_assert_cmpuint (b.scales[0].score.inattentive, ==, 36);
+  g_assert_cmpuint (b.scales[0].score.hyperactive, ==, 1);
+  th_checkin_body_clear (&b);
+  assert_refused (th_body_checkin (BODY ("{\"asrs18\":[0,0,0]}"), &b, &error), &error,
+                  "bad-field", "asrs18 must be an array of 18 answers");
 
   assert_refused (th_body_checkin (BODY ("{}"), &b, &error), &error, "bad-field",
                   "the check-in has no answers");
@@ -113,8 +129,17 @@ test_checkin (void)
   assert_refused (th_body_checkin (BODY ("{\"side_effects\":[{\"name\":\"\",\"severity\":1}]}"),
                                    &b, &error), &error, "bad-field",
                   "each side effect is {\"name\": 1-60 characters, \"severity\": 0..3}");
-  assert_refused (th_body_checkin (BODY ("{\"missed_doses_14d\":15}"), &b, &error), &error,
-                  "bad-field", "missed_doses_14d must be a whole number 0..14");
+  assert_refused (th_body_checkin (BODY ("{\"missed_doses_14d\":3}"), &b, &error), &error,
+                  "bad-field", "unexpected field in the check-in");
+  assert_refused (th_body_checkin (BODY ("{\"missed_doses\":[{\"order_id\":\"o-1\",\"missed\":-1}]}"),
+                                   &b, &error), &error, "bad-field",
+                  "each missed-dose answer is {\"order_id\": a current medication's order, "
+                  "\"missed\": a whole number of doses}");
+  assert_refused (th_body_checkin (BODY ("{\"missed_doses\":[{\"order_id\":\"o-1\",\"missed\":1},"
+                                         "{\"order_id\":\"o-1\",\"missed\":2}]}"),
+                                   &b, &error), &error, "bad-field",
+                  "missed doses are given twice for one medication");
+  g_assert_cmpuint (b.n_missed_doses, ==, 0);
   g_assert_cmpuint (b.n_side_effects, ==, 0);
 }
 

@@ -243,6 +243,132 @@ test_asrs_thresholds (void)
   g_assert_true (s.positive);
 }
 
+/* Item 9 above 0 raises the alert at every total the PHQ-9 can have with
+ * it (1..27), and item 9 at 0 never does (totals 0..24). */
+static void
+test_phq9_item9_alert_every_total (void)
+{
+  for (gint item9 = 0; item9 <= 3; item9++) {
+    for (gint rest = 0; rest <= 24; rest++) {
+      gint items[9] = { 0 };
+      gint left = rest;
+      ScaleScore score;
+      GError *error = NULL;
+      for (guint i = 0; i < 8 && left > 0; i++) {
+        items[i] = MIN (3, left);
+        left -= items[i];
+      }
+      items[8] = item9;
+      g_assert_true (scale_score (SCALE_PHQ9, items, 9, &score, &error));
+      g_assert_no_error (error);
+      g_assert_cmpuint (score.total, ==, (guint) (rest + item9));
+      g_assert_cmpint (score.alert, ==, item9 > 0);
+    }
+  }
+}
+
+/* Part A read as its shaded items: every count 0..6, positive from 4. */
+static void
+test_asrs_a_shaded_count (void)
+{
+  for (guint shaded = 0; shaded <= 6; shaded++) {
+    /* Shade the first `shaded` items at exactly their threshold; leave the
+     * rest one step below it (1 for items 1-3, 2 for items 4-6). */
+    gint items[6];
+    ScaleScore score;
+    for (guint i = 0; i < 6; i++) {
+      gint threshold = i < 3 ? 2 : 3;
+      items[i] = i < shaded ? threshold : threshold - 1;
+    }
+    g_assert_true (scale_score (SCALE_ASRS_A, items, 6, &score, NULL));
+    g_assert_cmpuint (score.flags, ==, shaded);
+    g_assert_cmpint (score.positive, ==, shaded >= 4);
+  }
+}
+
+/* ASRS v1.1 symptom checklist subscales (Kessler et al. 2005): items 1-4 and
+ * 7-11 inattentive, 5-6 and 12-18 hyperactive/impulsive, 0..36 each. */
+static void
+test_asrs18_subscales (void)
+{
+  static const guint inattentive[] = { 1, 2, 3, 4, 7, 8, 9, 10, 11 };
+  gint items[18] = { 0 };
+  ScaleScore score;
+  GError *error = NULL;
+
+  g_assert_cmpuint (scale_item_count (SCALE_ASRS18), ==, 18);
+  g_assert_cmpuint (scale_item_max (SCALE_ASRS18), ==, 4);
+  g_assert_cmpstr (scale_name (SCALE_ASRS18), ==, "asrs18");
+  g_assert_null (scale_loinc_total (SCALE_ASRS18));
+
+  /* All never: 0 and 0. */
+  g_assert_true (scale_score (SCALE_ASRS18, items, 18, &score, &error));
+  g_assert_cmpuint (score.inattentive, ==, 0);
+  g_assert_cmpuint (score.hyperactive, ==, 0);
+  g_assert_cmpstr (score.band, ==, "");
+  g_assert_false (score.alert);
+
+  /* Each item alone, at 4, lands in exactly its subscale. */
+  for (guint n = 1; n <= 18; n++) {
+    gboolean in = FALSE;
+    for (guint k = 0; k < G_N_ELEMENTS (inattentive); k++)
+      in = in || inattentive[k] == n;
+    memset (items, 0, sizeof items);
+    items[n - 1] = 4;
+    g_assert_true (scale_score (SCALE_ASRS18, items, 18, &score, NULL));
+    g_assert_cmpuint (score.inattentive, ==, in ? 4 : 0);
+    g_assert_cmpuint (score.hyperactive, ==, in ? 0 : 4);
+    g_assert_cmpuint (score.total, ==, 4);
+  }
+
+  /* Maximum of one subscale, minimum of the other, then both at maximum. */
+  memset (items, 0, sizeof items);
+  for (guint k = 0; k < G_N_ELEMENTS (inattentive); k++)
+    items[inattentive[k] - 1] = 4;
+  g_assert_true (scale_score (SCALE_ASRS18, items, 18, &score, NULL));
+  g_assert_cmpuint (score.inattentive, ==, ASRS18_SUBSCALE_MAX);
+  g_assert_cmpuint (score.hyperactive, ==, 0);
+  for (guint i = 0; i < 18; i++)
+    items[i] = 4 - items[i];
+  g_assert_true (scale_score (SCALE_ASRS18, items, 18, &score, NULL));
+  g_assert_cmpuint (score.inattentive, ==, 0);
+  g_assert_cmpuint (score.hyperactive, ==, ASRS18_SUBSCALE_MAX);
+  for (guint i = 0; i < 18; i++)
+    items[i] = 4;
+  g_assert_true (scale_score (SCALE_ASRS18, items, 18, &score, NULL));
+  g_assert_cmpuint (score.inattentive, ==, 36);
+  g_assert_cmpuint (score.hyperactive, ==, 36);
+  g_assert_cmpuint (score.total, ==, 72);
+
+  /* Out of range or the wrong length: refused, nothing scored. */
+  items[17] = 5;
+  g_assert_false (scale_score (SCALE_ASRS18, items, 18, &score, &error));
+  g_assert_error (error, CLINICAL_ERROR, CLINICAL_ERROR_INVALID);
+  g_assert_cmpstr (error->message, ==, "ASRS v1.1 Symptom Checklist item 18 must be between 0 and 4");
+  g_clear_error (&error);
+  items[17] = -1;
+  g_assert_false (scale_score (SCALE_ASRS18, items, 18, &score, &error));
+  g_clear_error (&error);
+  g_assert_false (scale_score (SCALE_ASRS18, items, 6, &score, &error));
+  g_assert_error (error, CLINICAL_ERROR, CLINICAL_ERROR_INVALID);
+  g_clear_error (&error);
+}
+
+/* Missed doses are capped per medication by its frequency over 14 days. */
+static void
+test_missed_dose_caps (void)
+{
+  g_assert_cmpuint (missed_dose_cap ("once-daily"), ==, 14);
+  g_assert_cmpuint (missed_dose_cap ("every-morning"), ==, 14);
+  g_assert_cmpuint (missed_dose_cap ("at-bedtime"), ==, 14);
+  g_assert_cmpuint (missed_dose_cap ("twice-daily"), ==, 28);
+  g_assert_cmpuint (missed_dose_cap ("three-times-daily"), ==, 42);
+  /* As needed: no schedule, so no missed dose to ask about. */
+  g_assert_cmpuint (missed_dose_cap ("as-needed"), ==, 0);
+  g_assert_cmpuint (missed_dose_cap ("hourly"), ==, 0);
+  g_assert_cmpuint (missed_dose_cap (NULL), ==, 0);
+}
+
 static void
 test_scale_metadata (void)
 {
@@ -551,6 +677,10 @@ main (int argc, char **argv)
   g_test_add_func ("/clinical/scales/invalid", test_scale_invalid);
   g_test_add_func ("/clinical/scales/asrs-thresholds", test_asrs_thresholds);
   g_test_add_func ("/clinical/scales/metadata", test_scale_metadata);
+  g_test_add_func ("/clinical/scales/phq9-item9-alert-every-total", test_phq9_item9_alert_every_total);
+  g_test_add_func ("/clinical/scales/asrs-a-shaded-count", test_asrs_a_shaded_count);
+  g_test_add_func ("/clinical/scales/asrs18-subscales", test_asrs18_subscales);
+  g_test_add_func ("/clinical/checkin/missed-dose-caps", test_missed_dose_caps);
   g_test_add_func ("/clinical/catalog/shipped", test_catalog_shipped);
   g_test_add_func ("/clinical/catalog/malformed", test_catalog_malformed);
   g_test_add_func ("/clinical/catalog/frequencies-routes", test_frequencies_routes);

@@ -19,10 +19,14 @@ test_schema_fresh (Fixture *f, gconstpointer data)
                                          " 'checkin_side_effects', 'notes', 'medication_orders',"
                                          " 'order_events', 'audit_events')"),
                    ==, 8);
-  /* Two triggers (no update, no delete) on each of ten append-only tables
-   * (seven clinical ones, then chat, consents and modality changes). */
+  /* Two triggers (no update, no delete) on each of eleven append-only tables
+   * (seven clinical ones, then chat, consents and modality changes, then
+   * per-medication missed doses); checkin_scales keeps its two after its
+   * rebuild. */
   g_assert_cmpint (count_rows (f->store, "SELECT count(*) FROM sqlite_master WHERE type = 'trigger'"
-                                         " AND name LIKE '%_no_%'"), ==, 20);
+                                         " AND name LIKE '%_no_%'"), ==, 22);
+  g_assert_cmpint (count_rows (f->store, "SELECT count(*) FROM sqlite_master WHERE type = 'trigger'"
+                                         " AND name LIKE 'checkin_scales_no_%'"), ==, 2);
   g_assert_cmpint (count_rows (f->store, "SELECT count(*) FROM pragma_table_info('patients')"
                                          " WHERE name = 'in_person_eval_at'"), ==, 1);
 }
@@ -280,6 +284,180 @@ test_checkins (Fixture *f, gconstpointer data)
   g_free (visit0);
 }
 
+static void expect_append_only (Fixture *f, const char *sql);
+
+/* Missed doses per medication: each names an order of the patient, within
+ * its cap; read back with what the order prescribes. */
+static void
+test_missed_doses (Fixture *f, gconstpointer data)
+{
+  GError *error = NULL;
+  StoreOrder *sertraline = start_ok (f, "sertraline", 50);
+  StoreOrder *fluoxetine = start_ok (f, "fluoxetine", 20);
+  StoreCheckin *c = store_checkin_new ();
+  StoreCheckin got = { 0 };
+  StoreMissedDose *m;
+  char *other = NULL, *visit = NULL, *id;
+  (void) data;
+
+  c->missed_doses_14d = -1;
+  m = g_new0 (StoreMissedDose, 1);
+  m->order_id = g_strdup (sertraline->id);
+  m->missed = 28;
+  m->max_missed = 28;
+  g_ptr_array_add (c->missed_doses, m);
+  m = g_new0 (StoreMissedDose, 1);
+  m->order_id = g_strdup (fluoxetine->id);
+  m->missed = 0;
+  m->max_missed = 14;
+  g_ptr_array_add (c->missed_doses, m);
+  id = store_save_checkin (f->store, f->visit, c, &error);
+  g_assert_no_error (error);
+  g_assert_true (store_get_latest_checkin (f->store, f->visit, &got, &error));
+  g_assert_no_error (error);
+  g_assert_cmpstr (got.id, ==, id);
+  g_assert_cmpint (got.missed_doses_14d, ==, -1);
+  g_assert_cmpuint (got.missed_doses->len, ==, 2);
+  m = g_ptr_array_index (got.missed_doses, 0);   /* by medication name */
+  g_assert_cmpstr (m->medication_name, ==, "fluoxetine");
+  g_assert_cmpuint (m->missed, ==, 0);
+  g_assert_cmpuint (m->max_missed, ==, 14);
+  m = g_ptr_array_index (got.missed_doses, 1);
+  g_assert_cmpstr (m->order_id, ==, sertraline->id);
+  g_assert_cmpuint (m->missed, ==, 28);
+  g_assert_cmpfloat (m->dose, ==, 50);
+  g_assert_cmpstr (m->frequency, ==, "once-daily");
+  store_checkin_clear (&got);
+  g_free (id);
+
+  /* Above the cap, the same order twice, another patient's order: refused. */
+  m = g_ptr_array_index (c->missed_doses, 0);
+  m->missed = 29;
+  g_assert_null (store_save_checkin (f->store, f->visit, c, &error));
+  ASSERT_ERR (STORE_ERROR_INVALID);
+  m->missed = 1;
+  g_free (((StoreMissedDose *) g_ptr_array_index (c->missed_doses, 1))->order_id);
+  ((StoreMissedDose *) g_ptr_array_index (c->missed_doses, 1))->order_id = g_strdup (m->order_id);
+  g_assert_null (store_save_checkin (f->store, f->visit, c, &error));
+  ASSERT_ERR (STORE_ERROR_INVALID);
+  g_ptr_array_remove_index (c->missed_doses, 1);
+  other = store_create_patient (f->store, "Other Patient", &error);
+  visit = store_create_visit (f->store, other, f->psychiatrist, T0, &error);
+  g_assert_no_error (error);
+  g_assert_null (store_save_checkin (f->store, visit, c, &error));
+  ASSERT_ERR (STORE_ERROR_INVALID);
+  g_assert_cmpint (count_rows (f->store, "SELECT count(*) FROM checkins"), ==, 1);
+  g_assert_cmpint (count_rows (f->store, "SELECT count(*) FROM checkin_missed_doses"), ==, 2);
+  expect_append_only (f, "UPDATE checkin_missed_doses SET missed = 0");
+  expect_append_only (f, "DELETE FROM checkin_missed_doses");
+
+  store_checkin_free (c);
+  store_order_free (sertraline);
+  store_order_free (fluoxetine);
+  g_free (other);
+  g_free (visit);
+}
+
+/* The 18-item checklist is stored whole (18 answers, no band). */
+static void
+test_asrs18_row (Fixture *f, gconstpointer data)
+{
+  GError *error = NULL;
+  StoreCheckin *c = store_checkin_new ();
+  StoreScaleResult *s = g_new0 (StoreScaleResult, 1);
+  StoreCheckin got = { 0 };
+  GPtrArray *hist;
+  (void) data;
+
+  s->scale = g_strdup ("asrs18");
+  s->n_items = 18;
+  for (guint i = 0; i < 18; i++)
+    s->items[i] = (gint) (i % 5);
+  s->total = 36;
+  s->band = g_strdup ("");
+  g_ptr_array_add (c->scales, s);
+  g_free (store_save_checkin (f->store, f->visit, c, &error));
+  g_assert_no_error (error);
+  g_assert_true (store_get_latest_checkin (f->store, f->visit, &got, &error));
+  s = g_ptr_array_index (got.scales, 0);
+  g_assert_cmpstr (s->scale, ==, "asrs18");
+  g_assert_cmpuint (s->n_items, ==, 18);
+  g_assert_cmpint (s->items[17], ==, 2);
+  store_checkin_clear (&got);
+  hist = store_patient_score_history (f->store, f->patient, &error);
+  g_assert_no_error (error);
+  g_assert_cmpuint (hist->len, ==, 1);
+  g_assert_cmpuint (((StoreScorePoint *) g_ptr_array_index (hist, 0))->n_items, ==, 18);
+  g_assert_cmpint (((StoreScorePoint *) g_ptr_array_index (hist, 0))->items[4], ==, 4);
+  g_ptr_array_unref (hist);
+  /* A band is still required of every other scale. */
+  g_free (((StoreScaleResult *) g_ptr_array_index (c->scales, 0))->scale);
+  ((StoreScaleResult *) g_ptr_array_index (c->scales, 0))->scale = g_strdup ("gad7");
+  g_assert_null (store_save_checkin (f->store, f->visit, c, &error));
+  ASSERT_ERR (STORE_ERROR_INVALID);
+  store_checkin_free (c);
+}
+
+static void
+test_birth_date (Fixture *f, gconstpointer data)
+{
+  GError *error = NULL;
+  char *date = NULL;
+  (void) data;
+
+  g_assert_true (store_get_patient_birth_date (f->store, f->patient, &date, &error));
+  g_assert_null (date);
+  g_assert_true (store_set_patient_birth_date (f->store, f->patient, "1984-02-29", &error));
+  g_assert_no_error (error);
+  g_assert_true (store_get_patient_birth_date (f->store, f->patient, &date, &error));
+  g_assert_cmpstr (date, ==, "1984-02-29");
+  g_free (date);
+  for (guint i = 0; i < 5; i++) {
+    static const char *const bad[] = { "1985-02-29", "1984-3-7", "1984-03-07T00:00:00Z",
+                                       "07/03/1984", "" };
+    g_assert_false (store_set_patient_birth_date (f->store, f->patient, bad[i], &error));
+    ASSERT_ERR (STORE_ERROR_INVALID);
+  }
+  g_assert_false (store_set_patient_birth_date (f->store, "nope", "1984-03-07", &error));
+  ASSERT_ERR (STORE_ERROR_NOT_FOUND);
+  g_assert_true (store_set_patient_birth_date (f->store, f->patient, NULL, &error));
+  g_assert_true (store_get_patient_birth_date (f->store, f->patient, &date, &error));
+  g_assert_null (date);
+}
+
+/* An earlier visit's order stopped in this visit belongs to this visit's
+ * orders (export and timeline); the earlier visit keeps it too. */
+static void
+test_visit_orders_stop_later (Fixture *f, gconstpointer data)
+{
+  GError *error = NULL;
+  StoreOrder *o = start_ok (f, "sertraline", 50);
+  StoreAdjustment stop = { .kind = ADJUST_STOP, .prescriber_id = f->psychiatrist,
+                           .reason = "remission", .replaces_order_id = o->id };
+  char *later = store_create_visit (f->store, f->patient, f->psychiatrist, T0 + 28 * DAY, &error);
+  GPtrArray *orders;
+  (void) data;
+
+  g_assert_no_error (error);
+  orders = store_list_visit_orders (f->store, later, &error);
+  g_assert_cmpuint (orders->len, ==, 0);
+  g_ptr_array_unref (orders);
+  stop.visit_id = later;
+  store_order_free (store_apply_adjustment (f->store, &stop, &error));
+  g_assert_no_error (error);
+  orders = store_list_visit_orders (f->store, later, &error);
+  g_assert_no_error (error);
+  g_assert_cmpuint (orders->len, ==, 1);
+  g_assert_cmpstr (((StoreOrder *) g_ptr_array_index (orders, 0))->id, ==, o->id);
+  g_assert_cmpstr (((StoreOrder *) g_ptr_array_index (orders, 0))->status, ==, "stopped");
+  g_ptr_array_unref (orders);
+  orders = store_list_visit_orders (f->store, f->visit, &error);
+  g_assert_cmpuint (orders->len, ==, 1);
+  g_ptr_array_unref (orders);
+  store_order_free (o);
+  g_free (later);
+}
+
 static void
 test_notes (Fixture *f, gconstpointer data)
 {
@@ -412,6 +590,10 @@ main (int argc, char **argv)
   ADD ("staff/supervisor", test_supervisor);
   ADD ("visits/modality-and-in-person", test_modality_and_eval);
   ADD ("checkins/save-latest-history", test_checkins);
+  ADD ("checkins/missed-doses-per-medication", test_missed_doses);
+  ADD ("checkins/asrs18", test_asrs18_row);
+  ADD ("patients/birth-date", test_birth_date);
+  ADD ("orders/visit-includes-stop-of-earlier-order", test_visit_orders_stop_later);
   ADD ("notes/add-list", test_notes);
   ADD ("append-only/triggers", test_append_only);
   ADD ("audit/chain", test_audit_chain);

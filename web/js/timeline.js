@@ -36,7 +36,7 @@ function showError(text) {
 }
 
 function visitItem(v) {
-  const rank = (k) => { const i = ['phq9', 'gad7', 'asrs_a'].indexOf(k); return i < 0 ? 9 : i; };
+  const rank = (k) => { const i = ['phq9', 'gad7', 'asrs18', 'asrs_a'].indexOf(k); return i < 0 ? 9 : i; };
   const scores = (Array.isArray(v.scores) ? v.scores.slice() : []).sort((a, b) => rank(a.scale) - rank(b.scale));
   const adjustments = Array.isArray(v.adjustments) ? v.adjustments : [];
   const notes = Array.isArray(v.notes) ? v.notes : [];
@@ -55,8 +55,10 @@ function visitItem(v) {
       : el('p', { className: 'muted' }, 'No check-in.'),
     el('h4', {}, 'Prescription adjustments'),
     adjustments.length
-      ? el('ul', {}, adjustments.map((o) => el('li', {},
-        `${ACTION_WORDS[o.action] || capitalize(o.action || '')}: `, el('strong', {}, doseLine(o, catalog)), ' ',
+      ? el('ul', {}, adjustments.map((o) => el('li', { dataset: { inVisit: o.in_visit || 'written' } },
+        o.in_visit === 'stopped'
+          ? 'Stopped (started at an earlier visit): '
+          : `${ACTION_WORDS[o.action] || capitalize(o.action || '')}: `, el('strong', {}, doseLine(o, catalog)), ' ',
         statusBadge(o.status), ' ', scheduleBadge(orderSchedule(o, catalog)),
         o.reason ? el('span', { className: 'order-meta' }, ` — ${o.reason}`) : null,
         o.status_reason ? el('span', { className: 'order-meta' }, ` (${STATUS_WORDS[o.status] || o.status}: ${o.status_reason})`) : null)))
