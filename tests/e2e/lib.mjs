@@ -585,11 +585,12 @@ export async function openConsoleAndAdmit(participant, url, { timeout = 15000, l
 }
 
 // Answers the waiting-room check-in. answers: {phq9: [9 ints], gad7: [7],
-// asrs_a?: [6], sideEffects?: {name: severity}, missedDoses?: n}. Radios are
-// data-testid "<scale>-<item 1-based>-<value>".
+// asrs18?: [18], sideEffects?: {name: severity}, missedDoses?: n (for every
+// medication asked about) or {medication name: n}}. Radios are data-testid
+// "<scale>-<item 1-based>-<value>".
 export async function fillCheckin(page, answers, { timeout = 15000 } = {}) {
   await page.locator('[data-testid="checkin-form"]').waitFor({ state: 'visible', timeout });
-  for (const scale of ['phq9', 'gad7', 'asrs_a']) {
+  for (const scale of ['phq9', 'gad7', 'asrs18']) {
     const values = answers[scale];
     if (!values) continue;
     for (let i = 0; i < values.length; i += 1) {
@@ -600,6 +601,12 @@ export async function fillCheckin(page, answers, { timeout = 15000 } = {}) {
     await page.selectOption(`[data-testid="side-effect-${name}"]`, String(severity), { timeout });
   }
   if (answers.missedDoses !== undefined) {
-    await page.fill('[data-testid="missed-doses"]', String(answers.missedDoses), { timeout });
+    const inputs = page.locator('[data-testid="missed-doses"] input[data-order-id]');
+    for (let i = 0; i < await inputs.count(); i += 1) {
+      const input = inputs.nth(i);
+      const name = await input.getAttribute('data-medication');
+      const n = typeof answers.missedDoses === 'number' ? answers.missedDoses : answers.missedDoses[name];
+      if (n !== undefined) await input.fill(String(n), { timeout });
+    }
   }
 }

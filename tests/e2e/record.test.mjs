@@ -3,10 +3,17 @@
 // provider admits, sees the scores and the item-9 alert beside the live
 // video, changes a dose through the adjustment form, reloads, and sees the
 // new dose in the current medications and the old order stopped. Over
-// HTTPS/WSS; the provider signs in through the sign-in page.
+// HTTPS/WSS; the provider signs in through the sign-in page. The clinic's
+// config sets crisis numbers other than the US defaults (112 and 116 123):
+// the patient's item-9 message and the provider's alert show those, each in
+// its role. Missed doses are asked per medication (buspirone twice daily:
+// up to 28).
 
 import { test, before, after } from 'node:test';
 import assert from 'node:assert/strict';
+import { mkdtempSync, readFileSync, writeFileSync, rmSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import path from 'node:path';
 import {
   startServer, launchParticipant, fetchJson, fragmentOf, waitFor, waitForState,
   assertMediaFlowing, joinAsPatient, openConsoleAndAdmit, fillCheckin,
@@ -15,16 +22,25 @@ import {
 // PHQ-9 total 12 (moderate) with item 9 = 1; GAD-7 total 7 (mild).
 const PHQ9 = [2, 2, 1, 2, 1, 1, 1, 1, 1];
 const GAD7 = [1, 1, 1, 1, 1, 1, 1];
-const ASRS = [0, 1, 2, 0, 1, 0];
+const ASRS18 = [0, 1, 2, 0, 1, 0, 1, 2, 1, 0, 1, 0, 1, 2, 0, 1, 0, 1];
 
 let server;
+let confDir;
 
 before(async () => {
-  server = await startServer({ tls: true });
+  const root = path.resolve(path.dirname(new URL(import.meta.url).pathname), '..', '..');
+  confDir = mkdtempSync(path.join(tmpdir(), 'th-record-conf-'));
+  const conf = path.join(confDir, 'telehealth.conf');
+  writeFileSync(conf, readFileSync(path.join(root, 'config', 'telehealth.conf'), 'utf8')
+    .replace(/^emergency_number = .*$/m, 'emergency_number = 112')
+    .replace(/^crisis_line = .*$/m, 'crisis_line = 116 123')
+    .replace(/^crisis_line_name = .*$/m, 'crisis_line_name = the Samaritans helpline'));
+  server = await startServer({ tls: true, configPath: conf });
 });
 
 after(async () => {
   if (server) await server.stop();
+  if (confDir) rmSync(confDir, { recursive: true, force: true });
 });
 
 async function text(page, testid, timeout = 15000) {
@@ -57,14 +73,27 @@ test('check-in in the waiting room, scores and alert for the provider, a dose ch
       // ---------------------------------------------------- patient: join + check-in
       await joinAsPatient(patient, demo.patient_url);
       t.diagnostic('patient is in the waiting room');
-      const asksAsrs = await patient.page.locator('[data-testid="asrs_a-1-0"]').count() > 0;
+      await patient.page.locator('[data-testid="checkin-form"]').waitFor({ state: 'visible', timeout: 15000 });
+      const asksAsrs = await patient.page.locator('[data-testid="asrs18-1-0"]').count() > 0;
+      assert.equal(await patient.page.locator('[data-testid^="asrs_a-"]').count(), 0, 'the part-A screener is not asked');
+      const asked = await patient.page.$$eval('[data-testid="missed-doses"] input[data-order-id]',
+        (inputs) => inputs.map((i) => [i.dataset.medication, i.max]));
+      assert.deepEqual(asked.sort(), [['buspirone', '28'], ['sertraline', '14']], 'missed doses asked per medication');
+      // Above a medication's cap: the page says so in plain words, nothing is sent.
+      await fillCheckin(patient.page, { phq9: PHQ9, missedDoses: { buspirone: 29 } });
+      await patient.page.click('[data-testid="checkin-submit"]');
+      assert.equal(await text(patient.page, 'checkin-error'), 'Missed doses of buspirone: enter a whole number from 0 to 28.');
       await fillCheckin(patient.page, {
-        phq9: PHQ9, gad7: GAD7, asrs_a: asksAsrs ? ASRS : undefined,
-        sideEffects: { nausea: 2, headache: 1 }, missedDoses: 2,
+        phq9: PHQ9, gad7: GAD7, asrs18: asksAsrs ? ASRS18 : undefined,
+        sideEffects: { nausea: 2, headache: 1 }, missedDoses: { buspirone: 20, sertraline: 2 },
       });
       await patient.page.click('[data-testid="checkin-submit"]');
       const done = await text(patient.page, 'checkin-done');
       assert.match(done, /Thank you — your provider will see your answers/);
+      // Item 9 above 0: the clinic's numbers, each in its role.
+      assert.match(done, /If you are in danger now, call 112\./);
+      assert.match(done, /To talk to someone now, call or text 116 123 \(the Samaritans helpline\)\./);
+      assert.doesNotMatch(done, /911|988/, 'no US number when the clinic set its own');
       assert.equal(await patient.page.locator('[data-testid="checkin-form"]').count(), 0, 'the form is gone after submitting');
       t.diagnostic(`patient check-in sent (asks ASRS: ${asksAsrs})`);
 
@@ -74,6 +103,8 @@ test('check-in in the waiting room, scores and alert for the provider, a dose ch
       const phq = saved.json.checkin.scales.find((s) => s.scale === 'phq9');
       assert.deepEqual(phq.items, PHQ9);
       assert.equal(phq.total, 12);
+      assert.deepEqual(saved.json.checkin.missed_doses.map((m) => [m.medication, m.missed, m.max]),
+        [['buspirone', 20, 28], ['sertraline', 2, 14]]);
 
       // ---------------------------------------------------- provider: admit, scores, alert
       const waitingText = await openConsoleAndAdmit(provider, demo.provider_url, { login: demo.provider_login });
@@ -88,6 +119,12 @@ test('check-in in the waiting room, scores and alert for the provider, a dose ch
       const alert = provider.page.locator('[data-testid="alert-item9"]');
       assert.equal(await alert.getAttribute('role'), 'alert');
       assert.match(await text(provider.page, 'alert-item9'), /item 9/i);
+      assert.equal(await text(provider.page, 'alert-emergency-number'), '112');
+      assert.equal(await text(provider.page, 'alert-crisis-line'), '116 123');
+      assert.match(await text(provider.page, 'alert-item9-numbers'),
+        /in danger now, call 112; to talk to someone now, call or text 116 123 \(the Samaritans helpline\)/);
+      assert.match(await text(provider.page, 'missed-doses-shown'), /buspirone 10 mg: 20 of 28.*sertraline 50 mg: 2 of 14/);
+      assert.match((await provider.page.innerText('#record-patient')), /born 1988-06-14/);
       assert.ok((await text(provider.page, 'score-trend')).length > 0, 'the score trend is shown');
 
       const [patientMedia, providerMedia] = await Promise.all([assertMediaFlowing(patient), assertMediaFlowing(provider)]);

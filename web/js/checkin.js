@@ -1,5 +1,6 @@
 // checkin.js: the optional questions a patient answers in the waiting room
-// (PHQ-9, GAD-7, ASRS part A when asked, side effects, missed doses).
+// (PHQ-9, GAD-7, the 18-item ASRS checklist when on ADHD medication, side
+// effects, missed doses of each current medication taken on a schedule).
 // Nothing here blocks joining: any failure hides the form or reports it
 // beside the form, and admission into the visit hides it.
 
@@ -7,9 +8,24 @@ import { apiRequest, enc, el } from './api.js';
 import { SCALES, SIDE_EFFECTS, SEVERITIES } from './scales.js';
 
 const DONE_TEXT = 'Thank you — your provider will see your answers.';
-const SAFETY_TEXT = 'You said you have had thoughts of being better off dead or of hurting yourself. '
-  + 'Your provider will talk with you about it. If you are in danger now, call your local emergency number '
-  + '(in the US, call or text 988) right away.';
+
+// What a patient who reported thoughts of self-harm (PHQ-9 item 9) reads,
+// with the clinic's numbers ([clinic] in the server's config).
+function safetyText(safety) {
+  const s = safety || {};
+  const emergency = s.emergency_number || '911';
+  const crisis = s.crisis_line || '988';
+  const name = s.crisis_line_name ? ` (${s.crisis_line_name})` : '';
+  return 'You said you have had thoughts of being better off dead or of hurting yourself. '
+    + 'Your provider will talk with you about it. '
+    + `If you are in danger now, call ${emergency}. `
+    + `To talk to someone now, call or text ${crisis}${name}.`;
+}
+
+// "sertraline 50 mg once daily"
+function medicationLine(m) {
+  return `${m.medication} ${m.dose} ${m.unit} ${m.frequency_text || m.frequency}`.replace(/\s+/g, ' ').trim();
+}
 
 export class Checkin {
   // section: the <section> the form lives in; token: the patient's join token.
@@ -60,7 +76,11 @@ export class Checkin {
       this.showDone('You already answered the questions for this visit. Thank you — your provider will see your answers.');
       return;
     }
-    this.form = buildForm({ asksAsrs: Boolean(info && info.asks_asrs) });
+    this.safety = info && info.safety;
+    this.form = buildForm({
+      asksAsrs: Boolean(info && info.asks_asrs),
+      medications: info && Array.isArray(info.medications) ? info.medications : [],
+    });
     this.body.replaceChildren(this.form);
     this.form.addEventListener('submit', (ev) => { ev.preventDefault(); this.submit(); });
     for (const b of this.form.querySelectorAll('.checkin-skip-btn')) b.addEventListener('click', () => this.skip());
@@ -111,7 +131,8 @@ export class Checkin {
     }
     this.finished = true;
     const item9 = body.phq9 ? body.phq9[8] : 0;
-    this.showDone(item9 > 0 ? `${DONE_TEXT} ${SAFETY_TEXT}` : DONE_TEXT);
+    this.showDone(item9 > 0 ? `${DONE_TEXT} ${safetyText(this.safety)}` : DONE_TEXT);
+    this.done.dataset.safety = item9 > 0 ? 'shown' : 'none';
     if (this.state !== 'scheduled' && this.state !== 'waiting') this.section.hidden = true;
     else this.done.focus();
   }
@@ -160,19 +181,31 @@ function sideEffectsGroup() {
     el('div', { className: 'side-effects' }, rows));
 }
 
-function missedDosesField() {
-  return el('div', { className: 'field' },
-    el('label', { htmlFor: 'missed-doses', className: 'field-label' }, 'How many doses did you miss in the last 14 days?'),
-    el('p', { className: 'hint', id: 'missed-doses-hint' }, 'Enter a number from 0 to 14. Enter 0 if you missed none.'),
-    el('input', {
-      type: 'number', id: 'missed-doses', name: 'missed-doses', min: '0', max: '14', step: '1',
-      inputMode: 'numeric', className: 'input-number',
-      dataset: { testid: 'missed-doses' }, attrs: { 'aria-describedby': 'missed-doses-hint' },
-    }));
+// One number per current medication taken on a schedule; the most a
+// patient can miss is its doses per day x 14 (twice daily: 28).
+function missedDosesGroup(medications) {
+  if (medications.length === 0) return null;
+  const rows = medications.map((m, i) => {
+    const id = `missed-doses-${i}`;
+    const hint = `${id}-hint`;
+    return el('div', { className: 'field' },
+      el('label', { htmlFor: id, className: 'field-label' }, medicationLine(m)),
+      el('p', { className: 'hint', id: hint }, `Doses missed: a number from 0 to ${m.max}. Enter 0 if you missed none.`),
+      el('input', {
+        type: 'number', id, name: id, min: '0', max: String(m.max), step: '1',
+        inputMode: 'numeric', className: 'input-number',
+        dataset: { testid: id, orderId: m.order_id, max: String(m.max), medication: m.medication },
+        attrs: { 'aria-describedby': hint },
+      }));
+  });
+  return el('fieldset', { className: 'scale-group', dataset: { testid: 'missed-doses' } },
+    el('legend', {}, 'Missed doses in the last 14 days'),
+    el('p', { className: 'scale-question' }, 'For each medicine, how many doses did you miss in the last 14 days?'),
+    rows);
 }
 
-export function buildForm({ asksAsrs }) {
-  const scales = SCALES.filter((s) => !s.onlyIfAsked || asksAsrs);
+export function buildForm({ asksAsrs, medications = [] }) {
+  const scales = SCALES.filter((s) => !s.retired && (!s.onlyIfAsked || asksAsrs));
   const skipTop = el('button', { type: 'button', className: 'btn checkin-skip-btn', dataset: { testid: 'checkin-skip' } }, 'Skip the questions');
   const skipBottom = el('button', { type: 'button', className: 'btn checkin-skip-btn' }, 'Skip');
   return el('form', { className: 'checkin-form', dataset: { testid: 'checkin-form' }, noValidate: true, attrs: { 'aria-labelledby': 'checkin-heading' } },
@@ -180,7 +213,7 @@ export function buildForm({ asksAsrs }) {
     el('div', { className: 'controls' }, skipTop),
     scales.map(scaleGroup),
     sideEffectsGroup(),
-    missedDosesField(),
+    missedDosesGroup(medications),
     el('p', { className: 'alert', role: 'alert', tabIndex: -1, hidden: true, dataset: { testid: 'checkin-error' } }),
     el('div', { className: 'controls' },
       el('button', { type: 'submit', className: 'btn btn-primary btn-big', dataset: { testid: 'checkin-submit' } }, 'Send my answers'),
@@ -229,17 +262,20 @@ export function collect(form) {
   if (selects.some((s) => s.dataset.touched || s.value !== '0')) {
     body.side_effects = selects.map((s) => ({ name: s.dataset.sideEffect, severity: Number(s.value) }));
   }
-  const missed = form.querySelector('[data-testid="missed-doses"]');
-  const raw = missed.value.trim();
-  if (raw !== '' || missed.validity.badInput) {
+  const missedDoses = [];
+  for (const input of form.querySelectorAll('input[data-order-id]')) {
+    const raw = input.value.trim();
+    if (raw === '' && !input.validity.badInput) continue;
     const n = Number(raw);
-    if (!Number.isInteger(n) || n < 0 || n > 14 || missed.validity.badInput) {
-      missed.setAttribute('aria-invalid', 'true');
-      return { problem: 'Missed doses: enter a whole number from 0 to 14.', focus: missed };
+    const max = Number(input.dataset.max);
+    if (!Number.isInteger(n) || n < 0 || n > max || input.validity.badInput) {
+      input.setAttribute('aria-invalid', 'true');
+      return { problem: `Missed doses of ${input.dataset.medication}: enter a whole number from 0 to ${max}.`, focus: input };
     }
-    missed.removeAttribute('aria-invalid');
-    body.missed_doses_14d = n;
+    input.removeAttribute('aria-invalid');
+    missedDoses.push({ order_id: input.dataset.orderId, missed: n });
   }
+  if (missedDoses.length > 0) body.missed_doses = missedDoses;
   if (Object.keys(body).length === 0) {
     return { problem: 'You have not answered any question yet. Answer some, or press “Skip the questions”.', focus: form.querySelector('input') };
   }

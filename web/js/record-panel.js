@@ -136,7 +136,10 @@ export class RecordPanel {
 
   render(rec, force = false) {
     const patient = rec.patient || {};
-    this.ui.patient.textContent = patient.display_name ? `${patient.display_name}` : '';
+    // The birth date beside the name: a date as recorded, no time zone.
+    this.ui.patient.textContent = patient.display_name
+      ? `${patient.display_name}${patient.birth_date ? ` · born ${patient.birth_date}` : ''}`
+      : '';
     if (patient.id) {
       this.ui.timeline.href = `timeline.html#${new URLSearchParams({ patient: patient.id })}`;
       this.ui.timeline.hidden = false;
@@ -164,9 +167,17 @@ export class RecordPanel {
         const answer = phq && Array.isArray(phq.items) ? phq.items[8] : null;
         const scale = scaleByKey('phq9');
         const said = answer !== null && answer !== undefined ? ` The answer was “${scale.answers[answer] || answer}”.` : '';
+        const safety = a.safety || {};
         return el('div', { className: 'alert alert-urgent', role: 'alert', dataset: { testid: 'alert-item9' } },
           el('p', { className: 'alert-title' }, 'PHQ-9 item 9: thoughts of death or self-harm'),
-          el('p', {}, a.message || 'The patient answered above 0 on item 9, whatever the total score. Assess safety in this visit.', said));
+          el('p', {}, 'The patient answered above 0 on item 9, whatever the total score. Assess safety in this visit.', said),
+          safety.emergency_number
+            ? el('p', { dataset: { testid: 'alert-item9-numbers' } }, 'The patient was told: in danger now, call ',
+              el('strong', { dataset: { testid: 'alert-emergency-number' } }, safety.emergency_number),
+              '; to talk to someone now, call or text ',
+              el('strong', { dataset: { testid: 'alert-crisis-line' } }, safety.crisis_line),
+              safety.crisis_line_name ? ` (${safety.crisis_line_name})` : '', '.')
+            : null);
       }
       return el('div', { className: 'alert', role: 'alert', dataset: { testid: `alert-${a.kind}` } }, a.message || a.kind);
     }));
@@ -183,8 +194,9 @@ export class RecordPanel {
       const items = Array.isArray(s.items) ? s.items : [];
       const extra = [];
       const max = maxTotal(s.scale);
-      if (max) extra.push(`of ${max}`);
-      if (s.scale === 'asrs_a' && typeof s.positive === 'boolean') extra.push(s.positive ? 'positive screen' : 'negative screen');
+      if (max && s.scale !== 'asrs18' && s.scale !== 'asrs_a') extra.push(`of ${max}`);
+      if (s.scale === 'asrs_a') extra.push('screener, read by shaded items; 4 or more is positive');
+      if (s.scale === 'asrs18') extra.push('since the last visit');
       return el('div', { className: `score-card${s.alert ? ' score-alert' : ''}` },
         el('p', { className: 'score-line' },
           el('strong', { dataset: { testid: `score-${s.scale}` } }, scoreText(s)),
@@ -204,9 +216,18 @@ export class RecordPanel {
         : el('div', {}, el('p', { className: 'sub' }, 'Side effects since the last visit:'),
           el('ul', { className: 'side-effect-list', dataset: { testid: 'side-effects' } },
             noticed.map((e) => el('li', { className: `sev sev-${e.severity}` }, `${sideEffectLabel(e.name)}: ${severityLabel(e.severity).toLowerCase()}`))));
-    const missed = typeof c.missed_doses_14d === 'number'
-      ? el('p', { dataset: { testid: 'missed-doses-shown' } }, 'Missed doses in the last 14 days: ', el('strong', {}, String(c.missed_doses_14d)))
-      : el('p', { className: 'muted' }, 'Missed doses: not answered.');
+    // Per medication, with the most it could be (doses per day x 14); a
+    // check-in from before that kept one number for all medications.
+    const perMed = Array.isArray(c.missed_doses) ? c.missed_doses : [];
+    const missed = perMed.length > 0
+      ? el('div', {}, el('p', { className: 'sub' }, 'Missed doses in the last 14 days:'),
+        el('ul', { className: 'missed-dose-list', dataset: { testid: 'missed-doses-shown' } },
+          perMed.map((m) => el('li', { dataset: { orderId: m.order_id } },
+            `${m.medication} ${m.dose} ${m.unit}: `, el('strong', {}, `${m.missed} of ${m.max}`),
+            ` (${Math.round((100 * (m.max - m.missed)) / m.max)}% of doses taken)`))))
+      : typeof c.missed_doses_14d === 'number'
+        ? el('p', { dataset: { testid: 'missed-doses-shown' } }, 'Missed doses in the last 14 days (all medications together): ', el('strong', {}, String(c.missed_doses_14d)))
+        : el('p', { className: 'muted' }, 'Missed doses: not answered.');
     this.ui.checkin.replaceChildren(
       el('p', { className: 'muted' }, `Submitted ${dateTime(c.submitted_at)}`),
       ...(scales.length ? blocks : [el('p', { className: 'muted' }, 'No questionnaires answered.')]),
@@ -219,7 +240,7 @@ export class RecordPanel {
     // Today's check-in, if the history does not carry it yet.
     if (rec.checkin && Array.isArray(rec.checkin.scales) && !history.some((h) => h.visit_id === visit.id)) {
       for (const s of rec.checkin.scales) {
-        history.push({ visit_id: visit.id, scheduled_at: visit.scheduled_at || rec.checkin.submitted_at, scale: s.scale, total: s.total, band: s.band, alert: s.alert });
+        history.push({ visit_id: visit.id, scheduled_at: visit.scheduled_at || rec.checkin.submitted_at, scale: s.scale, total: s.total, band: s.band, alert: s.alert, subscales: s.subscales });
       }
     }
     this.ui.trend.replaceChildren(trendView(history, { currentVisitId: visit.id }));

@@ -40,13 +40,14 @@ export function trendView(history, { currentVisitId = '' } = {}) {
     if (!byScale.has(h.scale)) byScale.set(h.scale, []);
     byScale.get(h.scale).push(h);
   }
-  const order = ['phq9', 'gad7', 'asrs_a'];
+  const order = ['phq9', 'gad7', 'asrs18', 'asrs_a'];
   const rank = (k) => (order.includes(k) ? order.indexOf(k) : order.length);
   const keys = [...byScale.keys()].sort((a, b) => rank(a) - rank(b));
   if (keys.length === 0) return el('p', { className: 'muted' }, 'No scores from past visits yet.');
   return el('div', { className: 'trends' }, keys.map((key) => {
     const rows = byScale.get(key).slice().sort((a, b) => Date.parse(a.scheduled_at) - Date.parse(b.scheduled_at));
     const title = scaleTitle(key);
+    if (key === 'asrs18') return asrs18Trend(rows, title, currentVisitId);
     const table = el('table', { className: 'trend-table' },
       el('caption', { className: 'visually-hidden' }, `${title} totals by visit, oldest first`),
       el('thead', {}, el('tr', {}, el('th', { scope: 'col' }, 'Visit'), el('th', { scope: 'col' }, 'Total'), el('th', { scope: 'col' }, 'Band'))),
@@ -59,4 +60,25 @@ export function trendView(history, { currentVisitId = '' } = {}) {
         sparkline(rows.map((r) => ({ total: r.total, alert: r.alert })), { max: maxTotal(key), title: `${title} totals, oldest first` })),
       table);
   }));
+}
+
+// The ASRS v1.1 symptom checklist has no total worth following: its two
+// subscales (0-36 each, Kessler et al. 2005) are trended side by side.
+function asrs18Trend(rows, title, currentVisitId) {
+  const points = rows.filter((r) => r.subscales);
+  const sub = (name) => points.map((r) => ({ total: r.subscales[name] }));
+  const max = points.length ? points[0].subscales.max : 36;
+  const table = el('table', { className: 'trend-table' },
+    el('caption', { className: 'visually-hidden' }, `${title} subscales by visit, oldest first`),
+    el('thead', {}, el('tr', {}, el('th', { scope: 'col' }, 'Visit'), el('th', { scope: 'col' }, 'Inattentive'), el('th', { scope: 'col' }, 'Hyperactive/impulsive'))),
+    el('tbody', {}, points.map((r) => el('tr', { className: r.visit_id === currentVisitId ? 'is-current' : '' },
+      el('td', {}, `${shortDate(r.scheduled_at)}${r.visit_id === currentVisitId ? ' (this visit)' : ''}`),
+      el('td', {}, `${r.subscales.inattentive}/${max}`),
+      el('td', {}, `${r.subscales.hyperactive}/${max}`)))));
+  return el('div', { className: 'trend', dataset: { scale: 'asrs18' } },
+    el('p', { className: 'trend-title' }, el('strong', {}, `${title} inattentive`), ' ',
+      sparkline(sub('inattentive'), { max, title: `${title} inattentive subscale, oldest first` })),
+    el('p', { className: 'trend-title' }, el('strong', {}, `${title} hyperactive/impulsive`), ' ',
+      sparkline(sub('hyperactive'), { max, title: `${title} hyperactive/impulsive subscale, oldest first` })),
+    table);
 }
