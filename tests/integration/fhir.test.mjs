@@ -117,7 +117,8 @@ const ANSWERS = ['LA6568-5', 'LA6569-3', 'LA6570-1', 'LA6571-9'];
 const answerValue = (item) => ANSWERS.indexOf(item.answer[0].valueCoding.code);
 
 test('one survey Observation per scale total, with LOINC codes', { skip: !DUMP }, () => {
-  const observations = ofType('Observation').filter((o) => !codes(o.code).includes(`${LOINC}|44260-8`));
+  const observations = ofType('Observation').filter((o) => !codes(o.code).includes(`${LOINC}|44260-8`)
+    && o.code.coding);
   assert.equal(observations.length, 2);
   const [encounter] = ofType('Encounter');
   const expected = { '44261-6': { total: 11, band: 'moderate' }, '70274-6': { total: 8, band: 'mild' } };
@@ -144,9 +145,20 @@ test('one survey Observation per scale total, with LOINC codes', { skip: !DUMP }
   assert.equal(gad7.note, undefined);
 });
 
+test('an ASRS part-A screen is its count of shaded items, on the project\'s own questionnaire', { skip: !DUMP }, () => {
+  const qr = ofType('QuestionnaireResponse').find((r) => r.questionnaire === 'urn:telehealth:questionnaire:asrs-v1.1-part-a');
+  assert.ok(qr, 'the part-A response, not claimed as a LOINC form');
+  assert.deepEqual(qr.item.map((i) => i.linkId), ['1', '2', '3', '4', '5', '6']);
+  assert.deepEqual(qr.item.map((i) => i.answer[0].valueInteger), [2, 2, 1, 3, 3, 2]);
+  const obs = ofType('Observation').find((o) => o.derivedFrom?.[0].reference === `QuestionnaireResponse/${qr.id}`);
+  assert.equal(obs.code.coding, undefined, 'no LOINC code claimed');
+  assert.equal(obs.valueInteger, 4, 'shaded items (0-6), not the 0-24 sum (13)');
+  assert.equal(obs.interpretation[0].text, 'positive');
+});
+
 test('QuestionnaireResponses carry every item', { skip: !DUMP }, () => {
-  const responses = ofType('QuestionnaireResponse');
-  assert.equal(responses.length, 2, 'one per scale');
+  const responses = ofType('QuestionnaireResponse').filter((r) => r.questionnaire.startsWith('http://loinc.org/'));
+  assert.equal(responses.length, 2, 'one per LOINC scale');
   const phq9 = responses.find((r) => r.questionnaire === 'http://loinc.org/q/44249-1');
   assert.ok(phq9, 'the PHQ-9 response');
   assert.equal(phq9.status, 'completed');

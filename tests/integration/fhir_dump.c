@@ -4,8 +4,8 @@
  * A temporary sqlite store gets the catalog, a psychiatrist, a PA they
  * supervise, a patient born 1984-03-07, an earlier visit that started
  * fluoxetine and buspirone, and the exported visit: scheduled → waiting
- * (check-in: PHQ-9 with item 9 = 1, GAD-7, a side effect, missed doses of
- * fluoxetine) → in progress (sertraline started at 50 mg then changed to
+ * (check-in: PHQ-9 with item 9 = 1, GAD-7, a stored ASRS part-A screen, a
+ * side effect, missed doses of fluoxetine) → in progress (sertraline started at 50 mg then changed to
  * 100 mg; fluoxetine switched to escitalopram 10 mg; alprazolam as needed;
  * buspirone, from the earlier visit, stopped; the PA starts lamotrigine,
  * which the psychiatrist co-signs) → ended.
@@ -25,6 +25,9 @@
 
 static const gint kPhq9[] = { 2, 2, 1, 2, 1, 1, 1, 0, 1 };   /* total 11, item 9 = 1 */
 static const gint kGad7[] = { 1, 2, 1, 1, 2, 1, 0 };         /* total 8 */
+/* A part-A screen as check-ins stored it before the checklist: 4 of 6 shaded
+ * (items 1, 2 from "sometimes", items 4, 5 from "often"), its answers sum 13. */
+static const gint kAsrsA[] = { 2, 2, 1, 3, 3, 2 };
 
 /* The store's timeline has millisecond resolution: keep states apart. */
 static void
@@ -97,7 +100,8 @@ save_checkin (Store *store, const char *visit_id, const char *fluoxetine, GError
   missed->max_missed = missed_dose_cap ("every-morning");
   g_ptr_array_add (checkin->missed_doses, missed);
   if (!add_scale (checkin, SCALE_PHQ9, kPhq9, G_N_ELEMENTS (kPhq9), error) ||
-      !add_scale (checkin, SCALE_GAD7, kGad7, G_N_ELEMENTS (kGad7), error))
+      !add_scale (checkin, SCALE_GAD7, kGad7, G_N_ELEMENTS (kGad7), error) ||
+      !add_scale (checkin, SCALE_ASRS_A, kAsrsA, G_N_ELEMENTS (kAsrsA), error))
     goto out;
   effect = g_new0 (StoreSideEffect, 1);
   effect->name = g_strdup ("nausea");

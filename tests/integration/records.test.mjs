@@ -242,6 +242,34 @@ test('controlled substances: never in an audio-only visit; video while the polic
   // ASRS symptom checklist, scored into its two subscales.
   const ci = await api(`/api/visits/${video.json.visit_id}/checkin`);
   assert.equal(ci.json.asks_asrs, true);
+  const caps = Object.fromEntries(ci.json.medications.map((m) => [m.medication, m]));
+  assert.equal(caps.methylphenidate.max, 28, 'twice daily: up to 28 missed in 14 days');
+  assert.equal(caps.atomoxetine.max, 14);
+
+  // Inattentive items (1-4, 7-11) at "often" (3): 27 of 36; hyperactive/impulsive
+  // items (5-6, 12-18) at "rarely" (1): 9 of 36 (Kessler et al. 2005).
+  const asrs18 = [3, 3, 3, 3, 1, 1, 3, 3, 3, 3, 3, 1, 1, 1, 1, 1, 1, 1];
+  const token = fragmentOf(video.json.patient_url).token;
+  const sent = await api(`/api/visits/${video.json.visit_id}/checkin`, { token, method: 'POST',
+    body: { asrs18, missed_doses: [{ order_id: caps.methylphenidate.order_id, missed: 28 }] } });
+  assert.equal(sent.status, 201, sent.text);
+  const scale = sent.json.checkin.scales.find((x) => x.scale === 'asrs18');
+  assert.deepEqual(scale.subscales, { inattentive: 27, hyperactive: 9, max: 36 });
+  const rec = await record(video.json.visit_id);
+  const point = rec.score_history.find((p) => p.scale === 'asrs18' && p.visit_id === video.json.visit_id);
+  assert.deepEqual(point.subscales, { inattentive: 27, hyperactive: 9, max: 36 }, 'trended by subscale');
+
+  // Exported against the project's own questionnaire (no LOINC form claimed).
+  const res = await fetch(`${server.baseUrl}/api/visits/${video.json.visit_id}/fhir`, { headers: { Cookie: session.cookie } });
+  assert.equal(res.status, 200);
+  const entries = (await res.json()).entry.map((e) => e.resource);
+  const qr = entries.find((r) => r.resourceType === 'QuestionnaireResponse');
+  assert.equal(qr.questionnaire, 'urn:telehealth:questionnaire:asrs-v1.1-symptom-checklist');
+  assert.deepEqual(qr.item.map((i) => i.linkId), asrs18.map((_, i) => String(i + 1)));
+  assert.deepEqual(qr.item.map((i) => i.answer[0].valueInteger), asrs18);
+  const obs = entries.find((r) => r.resourceType === 'Observation');
+  assert.equal(obs.code.coding, undefined, 'no LOINC code claimed');
+  assert.deepEqual(obs.component.map((c) => c.valueInteger), [27, 9]);
 });
 
 test('after the policy window: a controlled start needs a recent in-person evaluation', async () => {
