@@ -312,7 +312,7 @@ th_body_note (const char *body, gsize len, char **text, GError **error)
 }
 
 gboolean
-th_body_entered_in_error (const char *body, gsize len, char **reason, GError **error)
+th_body_reason (const char *body, gsize len, char **reason, GError **error)
 {
   return single_text (body, len, "reason", " \t\r\n", MAX_REASON_CHARS,
                       "expected {\"reason\": 1 to 1000 characters}", reason, error);

@@ -2,9 +2,10 @@
  * append-only events.
  *
  * An order row is never changed. What happened to it afterwards is a list
- * of events (cosigned, stopped, entered-in-error), and its status is derived
- * from them on every read:
- *   entered-in-error > stopped > pending (a PA's order not yet co-signed) > active.
+ * of events (cosigned, stopped, entered-in-error, declined, restored,
+ * acknowledged), and its status is derived from them on every read:
+ *   entered-in-error > declined > stopped (since the last restore)
+ *     > pending (a PA's order not yet co-signed) > active.
  * Each adjustment, co-signature or correction is one BEGIN IMMEDIATE
  * transaction: every check reads inside the write lock and any failure rolls
  * everything back, so nothing is ever half-written.
@@ -114,7 +115,11 @@ store_order_clear (StoreOrder *o)
   g_free (o->replaces_order_id);
   g_free (o->status);
   g_free (o->status_reason);
+  g_free (o->status_by);
+  g_free (o->status_by_name);
+  g_free (o->stopped_by_order_id);
   g_free (o->cosigned_by);
+  g_free (o->visit_modality);
   memset (o, 0, sizeof *o);
 }
 
@@ -130,21 +135,30 @@ store_order_free (StoreOrder *o)
 /* ------------------------------------------------------------ reading */
 
 /* The order with its names and the first event of each kind (there is at
- * most one stop and one correction per order; the first counts if not). */
+ * most one correction, decline and co-signature per order; the first counts
+ * if not). A stop counts only after the last restore: a restored order is
+ * active again and may be stopped again later. */
 #define ORDER_COLUMNS                                                                     \
   "SELECT o.id, o.patient_id, o.visit_id, o.prescriber_id, st.display_name,"              \
   " o.medication_id, m.name, m.rxnorm, o.dose, o.unit, o.frequency, o.route, o.action,"   \
   " o.reason, o.replaces_order_id, o.created_at, o.initially_pending,"                    \
-  " ee.at, ee.reason, es.at, es.reason, ec.at, ec.by_staff_id"                            \
+  " ee.at, ee.reason, es.at, es.reason, ec.at, ec.by_staff_id,"                           \
+  " ed.at, ed.reason, er.at, o.visit_modality, es.by_order_id,"                           \
+  " coalesce(ee.by_staff_id, ed.by_staff_id, es.by_staff_id), sb.display_name"            \
   " FROM medication_orders o"                                                             \
   " JOIN staff st ON st.id = o.prescriber_id"                                             \
   " JOIN medications m ON m.id = o.medication_id"                                         \
   " LEFT JOIN order_events ee ON ee.id = (SELECT min(id) FROM order_events"               \
   "   WHERE order_id = o.id AND kind = 'entered-in-error')"                               \
+  " LEFT JOIN order_events ed ON ed.id = (SELECT min(id) FROM order_events"               \
+  "   WHERE order_id = o.id AND kind = 'declined')"                                       \
+  " LEFT JOIN order_events er ON er.id = (SELECT max(id) FROM order_events"               \
+  "   WHERE order_id = o.id AND kind = 'restored')"                                       \
   " LEFT JOIN order_events es ON es.id = (SELECT min(id) FROM order_events"               \
-  "   WHERE order_id = o.id AND kind = 'stopped')"                                        \
+  "   WHERE order_id = o.id AND kind = 'stopped' AND id > coalesce(er.id, 0))"            \
   " LEFT JOIN order_events ec ON ec.id = (SELECT min(id) FROM order_events"               \
-  "   WHERE order_id = o.id AND kind = 'cosigned') "
+  "   WHERE order_id = o.id AND kind = 'cosigned')"                                       \
+  " LEFT JOIN staff sb ON sb.id = coalesce(ee.by_staff_id, ed.by_staff_id, es.by_staff_id) "
 
 static gboolean
 read_order_row (sqlite3_stmt *stmt, StoreOrder *out, GError **error)
@@ -152,7 +166,7 @@ read_order_row (sqlite3_stmt *stmt, StoreOrder *out, GError **error)
   StoreOrder o = { 0 };
   gboolean pending;
   gboolean ok = FALSE;
-  gint64 cosigned_at = 0;
+  gint64 cosigned_at = 0, restored_at = 0;
 
   o.id = store_column_dup_text (stmt, 0);
   o.patient_id = store_column_dup_text (stmt, 1);
@@ -177,6 +191,10 @@ read_order_row (sqlite3_stmt *stmt, StoreOrder *out, GError **error)
       goto out;
     o.cosigned_by = store_column_dup_text (stmt, 22);
   }
+  if (sqlite3_column_type (stmt, 25) != SQLITE_NULL &&
+      !store_column_time (stmt, 25, &restored_at, error))
+    goto out;
+  o.visit_modality = store_column_dup_text (stmt, 26);
 
   /* The precedence of the derived status, highest first. */
   if (sqlite3_column_type (stmt, 17) != SQLITE_NULL) {
@@ -184,9 +202,15 @@ read_order_row (sqlite3_stmt *stmt, StoreOrder *out, GError **error)
     o.status_reason = store_column_dup_text (stmt, 18);
     if (!store_column_time (stmt, 17, &o.status_at_ms, error))
       goto out;
+  } else if (sqlite3_column_type (stmt, 23) != SQLITE_NULL) {
+    o.status = g_strdup ("declined");
+    o.status_reason = store_column_dup_text (stmt, 24);
+    if (!store_column_time (stmt, 23, &o.status_at_ms, error))
+      goto out;
   } else if (sqlite3_column_type (stmt, 19) != SQLITE_NULL) {
     o.status = g_strdup ("stopped");
     o.status_reason = store_column_dup_text (stmt, 20);
+    o.stopped_by_order_id = store_column_dup_text (stmt, 27);
     if (!store_column_time (stmt, 19, &o.status_at_ms, error))
       goto out;
   } else if (pending && !o.cosigned_by) {
@@ -194,7 +218,11 @@ read_order_row (sqlite3_stmt *stmt, StoreOrder *out, GError **error)
     o.status_at_ms = o.created_at_ms;
   } else {
     o.status = g_strdup ("active");
-    o.status_at_ms = o.cosigned_by ? cosigned_at : o.created_at_ms;
+    o.status_at_ms = MAX (o.cosigned_by ? cosigned_at : o.created_at_ms, restored_at);
+  }
+  if (g_strcmp0 (o.status, "active") != 0 && g_strcmp0 (o.status, "pending") != 0) {
+    o.status_by = store_column_dup_text (stmt, 28);
+    o.status_by_name = store_column_dup_text (stmt, 29);
   }
   *out = o;
   ok = TRUE;
@@ -308,14 +336,18 @@ store_list_visit_orders (Store *store, const char *visit_id, GError **error)
 
 /* ------------------------------------------------------------ writing */
 
+/* by_order_id: the order that caused the event (a replacement's stop, a
+ * restore), NULL otherwise. */
 static gboolean
 insert_event (Store *store, const char *order_id, const char *kind, const char *at,
-              const char *by_staff_id, const char *reason, const char *visit_id, GError **error)
+              const char *by_staff_id, const char *reason, const char *visit_id,
+              const char *by_order_id, GError **error)
 {
   return store_run (store, "insert order event",
                     "INSERT INTO order_events (order_id, kind, at, by_staff_id, reason,"
-                    " visit_id) VALUES (?1, ?2, ?3, ?4, ?5, ?6)",
-                    NULL, NULL, error, 6, order_id, kind, at, by_staff_id, reason, visit_id);
+                    " visit_id, by_order_id) VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7)",
+                    NULL, NULL, error, 7, order_id, kind, at, by_staff_id, reason, visit_id,
+                    by_order_id);
 }
 
 /* Checks the adjustment's own fields, before any query. */
@@ -334,7 +366,8 @@ adjustment_fields_valid (const StoreAdjustment *a, GError **error)
     return FALSE;
   }
   if (!store_text_valid (a->reason, REASON_MAX_CHARS)) {
-    g_set_error (error, STORE_ERROR, STORE_ERROR_INVALID, "a reason of 1..%d characters is required",
+    g_set_error (error, STORE_ERROR, STORE_ERROR_INVALID,
+                 "Give a reason of 1 to %d characters: it is part of the record.",
                  REASON_MAX_CHARS);
     return FALSE;
   }
@@ -352,7 +385,7 @@ adjustment_fields_valid (const StoreAdjustment *a, GError **error)
     return FALSE;
   }
   if (!isfinite (a->dose) || a->dose <= 0) {
-    g_set_error (error, STORE_ERROR, STORE_ERROR_INVALID, "the dose must be positive");
+    g_set_error (error, STORE_ERROR, STORE_ERROR_INVALID, "The dose must be more than zero.");
     return FALSE;
   }
   if (!store_text_valid (a->unit, FIELD_MAX_CHARS) ||
@@ -388,8 +421,8 @@ medication_known (Store *store, const char *medication_id, GError **error)
   store_bind_text (stmt, 1, medication_id);
   rc = sqlite3_step (stmt);
   if (rc == SQLITE_DONE)
-    g_set_error (error, STORE_ERROR, STORE_ERROR_INVALID, "medication %s is not in the catalog",
-                 medication_id);
+    g_set_error (error, STORE_ERROR, STORE_ERROR_INVALID,
+                 "This medication is not in the clinic's medication list.");
   else if (rc != SQLITE_ROW)
     store_set_sql_error (store, error, "find medication");
   else
@@ -421,13 +454,16 @@ check_no_duplicate (Store *store, const char *patient_id, const char *medication
     if (replacing && g_strcmp0 (o->replaces_order_id, replacing) == 0 &&
         g_strcmp0 (o->status, "pending") == 0) {
       g_set_error (error, STORE_ERROR, STORE_ERROR_INVALID,
-                   "order %s already has a pending replacement %s", replacing, o->id);
+                   "A change of this %s order is already awaiting co-signature; it must be "
+                   "co-signed or declined first.",
+                   o->medication_name);
       goto out;
     }
     if (g_strcmp0 (o->medication_id, medication_id) == 0 && g_strcmp0 (o->id, replacing) != 0) {
       g_set_error (error, STORE_ERROR, STORE_ERROR_INVALID,
-                   "the patient already has a %s order %s of %s", o->status, o->id,
-                   medication_id);
+                   "%c%s is already %s for this patient. Change its dose or stop it instead.",
+                   g_ascii_toupper (o->medication_name[0]), o->medication_name + 1,
+                   g_strcmp0 (o->status, "pending") == 0 ? "awaiting co-signature" : "active");
       goto out;
     }
   }
@@ -448,8 +484,11 @@ insert_order (Store *store, const char *id, const char *patient_id, const StoreA
   if (!store_prepare (store,
                       "INSERT INTO medication_orders (id, patient_id, visit_id, prescriber_id,"
                       " medication_id, dose, unit, frequency, route, action, reason,"
-                      " replaces_order_id, initially_pending, created_at)"
-                      " VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10, ?11, ?12, ?13, ?14)",
+                      " replaces_order_id, initially_pending, created_at, visit_modality)"
+                      " VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10, ?11, ?12, ?13, ?14,"
+                      /* The visit's modality as it is now, when the order is
+                       * drafted: a co-signature is judged by it. */
+                      " (SELECT modality FROM visits WHERE id = ?3))",
                       &stmt, error))
     goto out;
   store_bind_text (stmt, 1, id);
@@ -507,18 +546,18 @@ store_apply_adjustment (Store *store, const StoreAdjustment *a, GError **error)
         goto out;
       }
       g_clear_error (&local);
-      g_set_error (error, STORE_ERROR, STORE_ERROR_INVALID, "order %s does not exist",
-                   a->replaces_order_id);
+      g_set_error (error, STORE_ERROR, STORE_ERROR_INVALID,
+                   "The order this acts on does not exist.");
       goto out;
     }
     if (g_strcmp0 (replaced.patient_id, patient_id) != 0) {
       g_set_error (error, STORE_ERROR, STORE_ERROR_INVALID,
-                   "order %s is not an order of this visit's patient", replaced.id);
+                   "The order this acts on belongs to another patient.");
       goto out;
     }
     if (g_strcmp0 (replaced.status, "active") != 0) {
-      g_set_error (error, STORE_ERROR, STORE_ERROR_INVALID, "order %s is not active (%s)",
-                   replaced.id, replaced.status);
+      g_set_error (error, STORE_ERROR, STORE_ERROR_INVALID,
+                   "The %s order this acts on is no longer active.", replaced.medication_name);
       goto out;
     }
   }
@@ -532,7 +571,7 @@ store_apply_adjustment (Store *store, const StoreAdjustment *a, GError **error)
      * another one is a switch, not a dose change. */
     if (a->medication_id && g_strcmp0 (a->medication_id, replaced.medication_id) != 0) {
       g_set_error (error, STORE_ERROR, STORE_ERROR_INVALID,
-                   "a dose change keeps the medication; use a switch");
+                   "A dose change keeps the medication; to change it, use a switch.");
       goto out;
     }
     medication_id = replaced.medication_id;
@@ -540,7 +579,7 @@ store_apply_adjustment (Store *store, const StoreAdjustment *a, GError **error)
   case ADJUST_SWITCH:
     if (g_strcmp0 (a->medication_id, replaced.medication_id) == 0) {
       g_set_error (error, STORE_ERROR, STORE_ERROR_INVALID,
-                   "a switch needs another medication; use a dose change");
+                   "A switch goes to another medication; to change this one, use a dose change.");
       goto out;
     }
     medication_id = a->medication_id;
@@ -552,7 +591,7 @@ store_apply_adjustment (Store *store, const StoreAdjustment *a, GError **error)
 
   if (a->kind == ADJUST_STOP) {
     if (!insert_event (store, replaced.id, "stopped", now, a->prescriber_id, a->reason,
-                       a->visit_id, error))
+                       a->visit_id, NULL, error))
       goto out;
   } else {
     if (!medication_known (store, medication_id, error))
@@ -565,7 +604,7 @@ store_apply_adjustment (Store *store, const StoreAdjustment *a, GError **error)
     /* A pending replacement leaves the old order active until co-signed. */
     if (a->replaces_order_id && !pending &&
         !insert_event (store, replaced.id, "stopped", now, a->prescriber_id, a->reason,
-                       a->visit_id, error))
+                       a->visit_id, new_id, error))
       goto out;
   }
 
@@ -585,15 +624,50 @@ out:
   return result;
 }
 
+/* The supervisor check shared by co-sign, decline and acknowledge: the
+ * order's prescriber is supervised by `supervisor_id`. Checked here too so
+ * that no caller can skip it. */
+static gboolean
+require_supervisor_of (Store *store, const StoreOrder *order, const char *supervisor_id,
+                       const char *what, GError **error)
+{
+  GError *local = NULL;
+  char *supervisor = store_get_staff_supervisor (store, order->prescriber_id, &local);
+  gboolean ok = FALSE;
+
+  if (local)
+    g_propagate_error (error, local);
+  else if (g_strcmp0 (supervisor, supervisor_id) != 0)
+    g_set_error (error, STORE_ERROR, STORE_ERROR_INVALID,
+                 "Only the prescriber's supervising psychiatrist may %s this order.", what);
+  else
+    ok = TRUE;
+  g_free (supervisor);
+  return ok;
+}
+
+/* Loads a pending order inside the transaction; INVALID otherwise. */
+static gboolean
+load_pending (Store *store, const char *order_id, StoreOrder *order, GError **error)
+{
+  if (!load_order (store, order_id, order, error))
+    return FALSE;
+  if (g_strcmp0 (order->status, "pending") != 0) {
+    g_set_error (error, STORE_ERROR, STORE_ERROR_INVALID,
+                 "This %s order is no longer awaiting co-signature (it is %s).",
+                 order->medication_name, order->status);
+    return FALSE;
+  }
+  return TRUE;
+}
+
 gboolean
 store_cosign_order (Store *store, const char *order_id, const char *cosigner_id, GError **error)
 {
   StoreOrder order = { 0 };
   StoreOrder replaced = { 0 };
   char *now = NULL;
-  char *supervisor = NULL;
   char *reason = NULL;
-  GError *local = NULL;
   gboolean ok = FALSE;
 
   g_return_val_if_fail (store != NULL, FALSE);
@@ -603,37 +677,30 @@ store_cosign_order (Store *store, const char *order_id, const char *cosigner_id,
     goto out;
   if (!store_require_row (store, "staff", cosigner_id, "no such staff member", error))
     goto out;
-  if (!load_order (store, order_id, &order, error))
+  if (!load_pending (store, order_id, &order, error))
     goto out;
-  if (g_strcmp0 (order.status, "pending") != 0) {
-    g_set_error (error, STORE_ERROR, STORE_ERROR_INVALID, "order %s is not pending (%s)",
-                 order.id, order.status);
-    goto out;
-  }
-  /* Co-signature is the supervising psychiatrist's act (issue 3), checked
-   * here too so no caller can skip it. */
-  supervisor = store_get_staff_supervisor (store, order.prescriber_id, &local);
-  if (local) {
-    g_propagate_error (error, local);
-    goto out;
-  }
-  if (g_strcmp0 (supervisor, cosigner_id) != 0) {
-    g_set_error (error, STORE_ERROR, STORE_ERROR_INVALID,
-                 "only the prescriber's supervising psychiatrist may co-sign");
-    goto out;
-  }
-  if (!insert_event (store, order.id, "cosigned", now, cosigner_id, NULL, NULL, error))
+  if (!require_supervisor_of (store, &order, cosigner_id, "co-sign", error))
     goto out;
   if (order.replaces_order_id) {
     if (!load_order (store, order.replaces_order_id, &replaced, error))
       goto out;
-    /* The replaced order may have been stopped meanwhile; stop it only once. */
-    if (g_strcmp0 (replaced.status, "active") == 0) {
-      reason = g_strdup_printf ("replaced by co-signed order %s: %s", order.id, order.reason);
-      if (!insert_event (store, replaced.id, "stopped", now, cosigner_id, reason, order.visit_id,
-                         error))
-        goto out;
+    /* The replaced order was stopped (or corrected) since the change was
+     * drafted: co-signing now would bring back a drug someone has ended. */
+    if (g_strcmp0 (replaced.status, "active") != 0) {
+      g_set_error (error, STORE_ERROR, STORE_ERROR_INVALID,
+                   "This change cannot take effect: the %s order it would replace is no longer "
+                   "active (%s). Nothing was co-signed; decline it instead.",
+                   replaced.medication_name, replaced.status);
+      goto out;
     }
+  }
+  if (!insert_event (store, order.id, "cosigned", now, cosigner_id, NULL, NULL, NULL, error))
+    goto out;
+  if (order.replaces_order_id) {
+    reason = g_strdup_printf ("Replaced by a co-signed order: %s", order.reason);
+    if (!insert_event (store, replaced.id, "stopped", now, cosigner_id, reason, order.visit_id,
+                       order.id, error))
+      goto out;
   }
   ok = TRUE;
 out:
@@ -641,14 +708,13 @@ out:
   store_order_clear (&order);
   store_order_clear (&replaced);
   g_free (now);
-  g_free (supervisor);
   g_free (reason);
   return ok;
 }
 
 gboolean
-store_mark_order_entered_in_error (Store *store, const char *order_id, const char *by_staff_id,
-                                   const char *reason, GError **error)
+store_decline_order (Store *store, const char *order_id, const char *supervisor_id,
+                     const char *reason, GError **error)
 {
   StoreOrder order = { 0 };
   char *now = NULL;
@@ -656,7 +722,105 @@ store_mark_order_entered_in_error (Store *store, const char *order_id, const cha
 
   g_return_val_if_fail (store != NULL, FALSE);
   if (!store_text_valid (reason, REASON_MAX_CHARS)) {
-    g_set_error (error, STORE_ERROR, STORE_ERROR_INVALID, "a reason of 1..%d characters is required",
+    g_set_error (error, STORE_ERROR, STORE_ERROR_INVALID,
+                 "Give a reason of 1 to %d characters: it is part of the record.",
+                 REASON_MAX_CHARS);
+    return FALSE;
+  }
+  if (!(now = store_format_time (store_now_ms (), error)))
+    goto out;
+  if (!store_begin (store, error))
+    goto out;
+  if (!store_require_row (store, "staff", supervisor_id, "no such staff member", error))
+    goto out;
+  if (!load_pending (store, order_id, &order, error))
+    goto out;
+  if (!require_supervisor_of (store, &order, supervisor_id, "decline", error))
+    goto out;
+  if (!insert_event (store, order.id, "declined", now, supervisor_id, reason, NULL, NULL, error))
+    goto out;
+  ok = TRUE;
+out:
+  ok = store_commit_or_rollback (store, ok, error);
+  store_order_clear (&order);
+  g_free (now);
+  return ok;
+}
+
+/* Whether a live (active or pending) order of `medication_id` other than
+ * `except_id` exists for the patient, inside the caller's transaction. */
+static gboolean
+other_live_order (Store *store, const char *patient_id, const char *medication_id,
+                  const char *except_id, gboolean *found, GError **error)
+{
+  GPtrArray *orders = list_orders (store, "WHERE o.patient_id = ?1", patient_id, NULL, error);
+
+  if (!orders)
+    return FALSE;
+  *found = FALSE;
+  for (guint i = 0; i < orders->len && !*found; i++) {
+    const StoreOrder *o = g_ptr_array_index (orders, i);
+    *found = g_strcmp0 (o->medication_id, medication_id) == 0 &&
+             g_strcmp0 (o->id, except_id) != 0 &&
+             (g_strcmp0 (o->status, "active") == 0 || g_strcmp0 (o->status, "pending") == 0);
+  }
+  g_ptr_array_unref (orders);
+  return TRUE;
+}
+
+/* After `order` (active until now) is entered in error: the order it
+ * replaced is active again if it was stopped by `order` and by nothing
+ * since, and no other live order of its medication exists. The patient
+ * still takes what they took before the erroneous change. */
+static gboolean
+restore_replaced (Store *store, const StoreOrder *order, const char *by_staff_id,
+                  const char *now, char **restored, GError **error)
+{
+  StoreOrder replaced = { 0 };
+  gboolean ok = FALSE, other = FALSE;
+  char *reason = NULL;
+
+  if (!load_order (store, order->replaces_order_id, &replaced, error))
+    goto out;
+  if (g_strcmp0 (replaced.status, "stopped") != 0 ||
+      g_strcmp0 (replaced.stopped_by_order_id, order->id) != 0) {
+    ok = TRUE;   /* stopped for another reason, or never by this order */
+    goto out;
+  }
+  if (!other_live_order (store, order->patient_id, replaced.medication_id, order->id, &other,
+                         error))
+    goto out;
+  if (other) {
+    ok = TRUE;   /* restoring would make two live orders of one medication */
+    goto out;
+  }
+  reason = g_strdup_printf ("The %s order that replaced it was entered in error.",
+                            order->medication_name);
+  if (!insert_event (store, replaced.id, "restored", now, by_staff_id, reason, NULL, order->id,
+                     error))
+    goto out;
+  *restored = g_strdup (replaced.id);
+  ok = TRUE;
+out:
+  store_order_clear (&replaced);
+  g_free (reason);
+  return ok;
+}
+
+gboolean
+store_mark_order_entered_in_error (Store *store, const char *order_id, const char *by_staff_id,
+                                   const char *reason, char **restored_order_id, GError **error)
+{
+  StoreOrder order = { 0 };
+  char *now = NULL, *restored = NULL;
+  gboolean ok = FALSE;
+
+  g_return_val_if_fail (store != NULL, FALSE);
+  if (restored_order_id)
+    *restored_order_id = NULL;
+  if (!store_text_valid (reason, REASON_MAX_CHARS)) {
+    g_set_error (error, STORE_ERROR, STORE_ERROR_INVALID,
+                 "Give a reason of 1 to %d characters: it is part of the record.",
                  REASON_MAX_CHARS);
     return FALSE;
   }
@@ -669,16 +833,86 @@ store_mark_order_entered_in_error (Store *store, const char *order_id, const cha
   if (!load_order (store, order_id, &order, error))
     goto out;
   if (g_strcmp0 (order.status, "entered-in-error") == 0) {
-    g_set_error (error, STORE_ERROR, STORE_ERROR_INVALID, "order %s is already entered-in-error",
-                 order.id);
+    g_set_error (error, STORE_ERROR, STORE_ERROR_INVALID,
+                 "This %s order is already marked entered in error.", order.medication_name);
     goto out;
   }
-  if (!insert_event (store, order.id, "entered-in-error", now, by_staff_id, reason, NULL, error))
+  if (!insert_event (store, order.id, "entered-in-error", now, by_staff_id, reason, NULL, NULL,
+                     error))
+    goto out;
+  /* Only an order that was in effect had stopped the one it replaced. */
+  if (order.replaces_order_id && g_strcmp0 (order.status, "active") == 0 &&
+      !restore_replaced (store, &order, by_staff_id, now, &restored, error))
     goto out;
   ok = TRUE;
 out:
   ok = store_commit_or_rollback (store, ok, error);
+  if (ok && restored_order_id)
+    *restored_order_id = g_steal_pointer (&restored);
   store_order_clear (&order);
+  g_free (restored);
+  g_free (now);
+  return ok;
+}
+
+/* The stops still to acknowledge: a pure stop (no replacing order) by a PA
+ * this psychiatrist supervises, the order's current stop, with no
+ * acknowledgement after it. */
+#define STOPS_TO_ACKNOWLEDGE                                                              \
+  " es.by_order_id IS NULL AND es.by_staff_id IN"                                         \
+  " (SELECT id FROM staff WHERE role = 'pa' AND supervising_psychiatrist_id = ?1)"        \
+  " AND NOT EXISTS (SELECT 1 FROM order_events ak WHERE ak.order_id = o.id"               \
+  "   AND ak.kind = 'acknowledged' AND ak.id > es.id)"
+
+GPtrArray *
+store_list_stops_to_acknowledge (Store *store, const char *supervisor_id, GError **error)
+{
+  GPtrArray *orders;
+
+  g_return_val_if_fail (store != NULL, NULL);
+  if (!store_require_row (store, "staff", supervisor_id, "no such staff member", error))
+    return NULL;
+  orders = list_orders (store, "WHERE" STOPS_TO_ACKNOWLEDGE " ORDER BY es.at, es.id",
+                        supervisor_id, "stopped", error);
+  return orders;
+}
+
+gboolean
+store_acknowledge_stop (Store *store, const char *order_id, const char *supervisor_id,
+                        GError **error)
+{
+  sqlite3_stmt *stmt = NULL;
+  char *now = NULL;
+  gboolean ok = FALSE;
+  int rc;
+
+  g_return_val_if_fail (store != NULL, FALSE);
+  if (!(now = store_format_time (store_now_ms (), error)))
+    goto out;
+  if (!store_begin (store, error))
+    goto out;
+  if (!store_prepare (store, ORDER_COLUMNS "WHERE o.id = ?2 AND" STOPS_TO_ACKNOWLEDGE, &stmt,
+                      error))
+    goto out;
+  store_bind_text (stmt, 1, supervisor_id);
+  store_bind_text (stmt, 2, order_id);
+  rc = sqlite3_step (stmt);
+  if (rc == SQLITE_DONE) {
+    g_set_error (error, STORE_ERROR, STORE_ERROR_INVALID,
+                 "There is no stop by your physician assistant on this order left to "
+                 "acknowledge.");
+    goto out;
+  }
+  if (rc != SQLITE_ROW) {
+    store_set_sql_error (store, error, "find stop to acknowledge");
+    goto out;
+  }
+  if (!insert_event (store, order_id, "acknowledged", now, supervisor_id, NULL, NULL, NULL, error))
+    goto out;
+  ok = TRUE;
+out:
+  sqlite3_finalize (stmt);
+  ok = store_commit_or_rollback (store, ok, error);
   g_free (now);
   return ok;
 }

@@ -130,7 +130,7 @@ test_texts (void)
   assert_refused (th_body_note (BODY ("{\"text\":\"\\n\"}"), &text, &error), &error, "bad-field",
                   "expected {\"text\": 1 to 5000 characters}");
   g_assert_null (text);
-  assert_refused (th_body_entered_in_error (BODY ("{\"why\":\"x\"}"), &text, &error), &error,
+  assert_refused (th_body_reason (BODY ("{\"why\":\"x\"}"), &text, &error), &error,
                   "bad-field", "expected {\"reason\": 1 to 1000 characters}");
   g_assert_true (th_body_guest (BODY ("{\"display_name\":\"Maria\"}"), &text, &error));
   g_assert_cmpstr (text, ==, "Maria");
