@@ -194,6 +194,58 @@ refuse_rule (ThApp *app, const ThHttpRequest *req, ThHttpResponse *r, const char
                                       "rule", rule, "message", reason));
 }
 
+/* A dose change that changes nothing (same dose, frequency, route and
+ * unit): 422 in words and TRUE. A new dose, a new frequency (or as-needed
+ * use) or a new route each make a change; one that changes nothing would
+ * only add a line to the record. */
+static gboolean
+refuse_no_change (ThHttpResponse *r, const StoreOrder *old, double dose, const char *unit,
+                  const char *frequency, const char *route)
+{
+  g_autofree char *name = NULL, *now_taken = NULL, *msg = NULL;
+
+  if (dose != old->dose || g_strcmp0 (frequency, old->frequency) != 0 ||
+      g_strcmp0 (route, old->route) != 0 || g_strcmp0 (unit, old->unit) != 0)
+    return FALSE;
+  name = med_title (old);
+  now_taken = dose_words (old);
+  msg = g_strdup_printf ("%s is already %s. Change the dose, how often it is taken or the route, "
+                         "or leave it as it is.", name, now_taken);
+  th_respond_error (r, 422, "invalid", msg);
+  return TRUE;
+}
+
+/* Stores an adjustment the rules allowed, audits it and answers 201. */
+static void
+save_adjustment (ThApp *app, const ThHttpRequest *req, ThHttpResponse *r,
+                 const StoreAdjustment *adj, const char *kind_name, const char *patient_id)
+{
+  g_autoptr (GError) error = NULL;
+  StoreOrder *created = store_apply_adjustment (app->store, adj, &error);
+  gboolean effective;
+
+  if (!created) {
+    if (g_error_matches (error, STORE_ERROR, STORE_ERROR_INVALID))
+      th_respond_error (r, 422, "invalid", error->message);
+    else {
+      g_warning ("adjustment not saved: %s", error ? error->message : "?");
+      th_respond_error (r, 500, "internal", "The change could not be saved. Nothing was changed.");
+    }
+    return;
+  }
+  /* A PA's stop takes effect at once (store_apply_adjustment): it is audited
+   * as the stop it is, and goes to the supervisor's queue to acknowledge. */
+  effective = !adj->pending || adj->kind == ADJUST_STOP;
+  th_audit (app, req->address, adj->prescriber_id,
+            effective ? "prescribe.apply" : "prescribe.pending", created->id,
+            json_pack ("{s:s, s:s, s:s, s:s, s:b}", "kind", kind_name, "visit", adj->visit_id,
+                       "medication", created->medication_id, "patient", patient_id,
+                       "supervisor_to_acknowledge", adj->pending && adj->kind == ADJUST_STOP));
+  th_respond_json (r, 201, json_pack ("{s:s, s:o}", "status", created->status, "order",
+                                      th_order_json (app, created)));
+  store_order_free (created);
+}
+
 /* POST /api/visits/<id>/adjustments */
 static void
 post_adjustment (ThApp *app, const ThHttpRequest *req, ThHttpResponse *r, const char *visit_id)
@@ -206,12 +258,10 @@ post_adjustment (ThApp *app, const ThHttpRequest *req, ThHttpResponse *r, const 
   double dose;
   StoreVisit visit = { 0 };
   StoreOrder old = { 0 };
-  StoreOrder *created = NULL;
   StoreAdjustment adj = { 0 };
   const Medication *med = NULL;
   PrescribeContext ctx = { 0 };
   PrescribeDecision decision;
-  gboolean effective;
 
   if (!staff_id || !th_require_own_visit (app, staff_id, visit_id, r, &visit))
     return;
@@ -282,18 +332,8 @@ post_adjustment (ThApp *app, const ThHttpRequest *req, ThHttpResponse *r, const 
                       "A stop ends the order as it is: give only the order and a reason.");
     goto out;
   }
-  if (adj.kind == ADJUST_CHANGE_DOSE && dose == old.dose && g_strcmp0 (frequency, old.frequency) == 0 &&
-      g_strcmp0 (route, old.route) == 0 && g_strcmp0 (unit, old.unit) == 0) {
-    /* A new dose, a new frequency (or as-needed use) or a new route each make
-     * a change; one that changes nothing would only add a line to the record. */
-    g_autofree char *name = med_title (&old);
-    g_autofree char *now_taken = dose_words (&old);
-    g_autofree char *msg = g_strdup_printf ("%s is already %s. Change the dose, how often it is "
-                                            "taken or the route, or leave it as it is.",
-                                            name, now_taken);
-    th_respond_error (r, 422, "invalid", msg);
+  if (adj.kind == ADJUST_CHANGE_DOSE && refuse_no_change (r, &old, dose, unit, frequency, route))
     goto out;
-  }
   if ((adj.kind == ADJUST_START || adj.kind == ADJUST_SWITCH) &&
       refuse_if_already_prescribed (app, r, visit.patient_id, med->id,
                                     adj.kind == ADJUST_SWITCH ? old.id : NULL))
@@ -323,29 +363,8 @@ post_adjustment (ThApp *app, const ThHttpRequest *req, ThHttpResponse *r, const 
   adj.unit = unit;
   adj.frequency = frequency;
   adj.route = route;
-  created = store_apply_adjustment (app->store, &adj, &error);
-  if (!created) {
-    if (g_error_matches (error, STORE_ERROR, STORE_ERROR_INVALID))
-      th_respond_error (r, 422, "invalid", error->message);
-    else {
-      g_warning ("adjustment not saved: %s", error ? error->message : "?");
-      th_respond_error (r, 500, "internal", "The change could not be saved. Nothing was changed.");
-    }
-    goto out;
-  }
-  /* A PA's stop takes effect at once (store_apply_adjustment): it is audited
-   * as the stop it is, and goes to the supervisor's queue to acknowledge. */
-  effective = !adj.pending || adj.kind == ADJUST_STOP;
-  th_audit (app, req->address, staff_id, effective ? "prescribe.apply" : "prescribe.pending",
-            created->id,
-            json_pack ("{s:s, s:s, s:s, s:s, s:b}", "kind", kind_name, "visit", visit_id,
-                       "medication", created->medication_id, "patient", visit.patient_id,
-                       "supervisor_to_acknowledge", adj.pending && adj.kind == ADJUST_STOP));
-  th_respond_json (r, 201, json_pack ("{s:s, s:o}", "status", created->status, "order",
-                                      th_order_json (app, created)));
+  save_adjustment (app, req, r, &adj, kind_name, visit.patient_id);
 out:
-  if (created)
-    store_order_free (created);
   store_order_clear (&old);
   store_visit_clear (&visit);
   th_adjustment_body_clear (&body);

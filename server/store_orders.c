@@ -233,8 +233,8 @@ out:
 }
 
 /* Reads one order; NOT_FOUND when absent. */
-static gboolean
-load_order (Store *store, const char *order_id, StoreOrder *out, GError **error)
+gboolean
+store_order_load (Store *store, const char *order_id, StoreOrder *out, GError **error)
 {
   sqlite3_stmt *stmt = NULL;
   gboolean ok = store_select_row (store, ORDER_COLUMNS "WHERE o.id = ?1", order_id, "get order",
@@ -256,8 +256,8 @@ order_row_new (sqlite3_stmt *stmt, GError **error)
 
 /* Runs ORDER_COLUMNS + `where_order` with ?1 = arg, keeping the orders whose
  * derived status is `status` (all when NULL). */
-static GPtrArray *
-list_orders (Store *store, const char *where_order, const char *arg, const char *status,
+GPtrArray *
+store_order_list (Store *store, const char *where_order, const char *arg, const char *status,
              GError **error)
 {
   sqlite3_stmt *stmt = NULL;
@@ -285,7 +285,7 @@ gboolean
 store_get_order (Store *store, const char *order_id, StoreOrder *out, GError **error)
 {
   g_return_val_if_fail (store != NULL && out != NULL, FALSE);
-  return load_order (store, order_id, out, error);
+  return store_order_load (store, order_id, out, error);
 }
 
 GPtrArray *
@@ -294,7 +294,7 @@ store_list_patient_orders (Store *store, const char *patient_id, GError **error)
   g_return_val_if_fail (store != NULL, NULL);
   if (!store_require_row (store, "patients", patient_id, "no such patient", error))
     return NULL;
-  return list_orders (store, "WHERE o.patient_id = ?1 ORDER BY o.created_at, o.rowid",
+  return store_order_list (store, "WHERE o.patient_id = ?1 ORDER BY o.created_at, o.rowid",
                       patient_id, NULL, error);
 }
 
@@ -304,7 +304,7 @@ store_current_medications (Store *store, const char *patient_id, GError **error)
   g_return_val_if_fail (store != NULL, NULL);
   if (!store_require_row (store, "patients", patient_id, "no such patient", error))
     return NULL;
-  return list_orders (store,
+  return store_order_list (store,
                       "WHERE o.patient_id = ?1 ORDER BY m.name, o.created_at, o.rowid",
                       patient_id, "active", error);
 }
@@ -317,7 +317,7 @@ store_list_pending_for_supervisor (Store *store, const char *supervisor_id, GErr
     return NULL;
   /* initially_pending narrows to the PA orders (partial index); the derived
    * status then drops co-signed, stopped and erroneous ones. */
-  return list_orders (store,
+  return store_order_list (store,
                       "WHERE o.initially_pending = 1 AND o.prescriber_id IN"
                       " (SELECT id FROM staff WHERE supervising_psychiatrist_id = ?1)"
                       " ORDER BY o.created_at, o.rowid",
@@ -330,7 +330,7 @@ store_list_visit_orders (Store *store, const char *visit_id, GError **error)
   g_return_val_if_fail (store != NULL, NULL);
   if (!store_require_row (store, "visits", visit_id, "no such visit", error))
     return NULL;
-  return list_orders (store, "WHERE o.visit_id = ?1 ORDER BY o.created_at, o.rowid", visit_id,
+  return store_order_list (store, "WHERE o.visit_id = ?1 ORDER BY o.created_at, o.rowid", visit_id,
                       NULL, error);
 }
 
@@ -338,8 +338,8 @@ store_list_visit_orders (Store *store, const char *visit_id, GError **error)
 
 /* by_order_id: the order that caused the event (a replacement's stop, a
  * restore), NULL otherwise. */
-static gboolean
-insert_event (Store *store, const char *order_id, const char *kind, const char *at,
+gboolean
+store_order_insert_event (Store *store, const char *order_id, const char *kind, const char *at,
               const char *by_staff_id, const char *reason, const char *visit_id,
               const char *by_order_id, GError **error)
 {
@@ -443,7 +443,7 @@ check_no_duplicate (Store *store, const char *patient_id, const char *medication
   GPtrArray *orders = NULL;
   gboolean ok = FALSE;
 
-  orders = list_orders (store, "WHERE o.patient_id = ?1", patient_id, NULL, error);
+  orders = store_order_list (store, "WHERE o.patient_id = ?1", patient_id, NULL, error);
   if (!orders)
     goto out;
   for (guint i = 0; i < orders->len; i++) {
@@ -540,7 +540,7 @@ store_apply_adjustment (Store *store, const StoreAdjustment *a, GError **error)
 
   if (a->replaces_order_id) {
     GError *local = NULL;
-    if (!load_order (store, a->replaces_order_id, &replaced, &local)) {
+    if (!store_order_load (store, a->replaces_order_id, &replaced, &local)) {
       if (!g_error_matches (local, STORE_ERROR, STORE_ERROR_NOT_FOUND)) {
         g_propagate_error (error, local);
         goto out;
@@ -590,7 +590,7 @@ store_apply_adjustment (Store *store, const StoreAdjustment *a, GError **error)
   }
 
   if (a->kind == ADJUST_STOP) {
-    if (!insert_event (store, replaced.id, "stopped", now, a->prescriber_id, a->reason,
+    if (!store_order_insert_event (store, replaced.id, "stopped", now, a->prescriber_id, a->reason,
                        a->visit_id, NULL, error))
       goto out;
   } else {
@@ -603,14 +603,14 @@ store_apply_adjustment (Store *store, const StoreAdjustment *a, GError **error)
       goto out;
     /* A pending replacement leaves the old order active until co-signed. */
     if (a->replaces_order_id && !pending &&
-        !insert_event (store, replaced.id, "stopped", now, a->prescriber_id, a->reason,
+        !store_order_insert_event (store, replaced.id, "stopped", now, a->prescriber_id, a->reason,
                        a->visit_id, new_id, error))
       goto out;
   }
 
   /* Read back inside the transaction: if that fails, nothing is kept. */
   result = g_new0 (StoreOrder, 1);
-  if (!load_order (store, new_id ? new_id : replaced.id, result, error))
+  if (!store_order_load (store, new_id ? new_id : replaced.id, result, error))
     goto out;
   ok = TRUE;
 out:
@@ -622,297 +622,4 @@ out:
   g_free (now);
   g_free (new_id);
   return result;
-}
-
-/* The supervisor check shared by co-sign, decline and acknowledge: the
- * order's prescriber is supervised by `supervisor_id`. Checked here too so
- * that no caller can skip it. */
-static gboolean
-require_supervisor_of (Store *store, const StoreOrder *order, const char *supervisor_id,
-                       const char *what, GError **error)
-{
-  GError *local = NULL;
-  char *supervisor = store_get_staff_supervisor (store, order->prescriber_id, &local);
-  gboolean ok = FALSE;
-
-  if (local)
-    g_propagate_error (error, local);
-  else if (g_strcmp0 (supervisor, supervisor_id) != 0)
-    g_set_error (error, STORE_ERROR, STORE_ERROR_INVALID,
-                 "Only the prescriber's supervising psychiatrist may %s this order.", what);
-  else
-    ok = TRUE;
-  g_free (supervisor);
-  return ok;
-}
-
-/* Loads a pending order inside the transaction; INVALID otherwise. */
-static gboolean
-load_pending (Store *store, const char *order_id, StoreOrder *order, GError **error)
-{
-  if (!load_order (store, order_id, order, error))
-    return FALSE;
-  if (g_strcmp0 (order->status, "pending") != 0) {
-    g_set_error (error, STORE_ERROR, STORE_ERROR_INVALID,
-                 "This %s order is no longer awaiting co-signature (it is %s).",
-                 order->medication_name, order->status);
-    return FALSE;
-  }
-  return TRUE;
-}
-
-gboolean
-store_cosign_order (Store *store, const char *order_id, const char *cosigner_id, GError **error)
-{
-  StoreOrder order = { 0 };
-  StoreOrder replaced = { 0 };
-  char *now = NULL;
-  char *reason = NULL;
-  gboolean ok = FALSE;
-
-  g_return_val_if_fail (store != NULL, FALSE);
-  if (!(now = store_format_time (store_now_ms (), error)))
-    goto out;
-  if (!store_begin (store, error))
-    goto out;
-  if (!store_require_row (store, "staff", cosigner_id, "no such staff member", error))
-    goto out;
-  if (!load_pending (store, order_id, &order, error))
-    goto out;
-  if (!require_supervisor_of (store, &order, cosigner_id, "co-sign", error))
-    goto out;
-  if (order.replaces_order_id) {
-    if (!load_order (store, order.replaces_order_id, &replaced, error))
-      goto out;
-    /* The replaced order was stopped (or corrected) since the change was
-     * drafted: co-signing now would bring back a drug someone has ended. */
-    if (g_strcmp0 (replaced.status, "active") != 0) {
-      g_set_error (error, STORE_ERROR, STORE_ERROR_INVALID,
-                   "This change cannot take effect: the %s order it would replace is no longer "
-                   "active (%s). Nothing was co-signed; decline it instead.",
-                   replaced.medication_name, replaced.status);
-      goto out;
-    }
-  }
-  if (!insert_event (store, order.id, "cosigned", now, cosigner_id, NULL, NULL, NULL, error))
-    goto out;
-  if (order.replaces_order_id) {
-    reason = g_strdup_printf ("Replaced by a co-signed order: %s", order.reason);
-    if (!insert_event (store, replaced.id, "stopped", now, cosigner_id, reason, order.visit_id,
-                       order.id, error))
-      goto out;
-  }
-  ok = TRUE;
-out:
-  ok = store_commit_or_rollback (store, ok, error);
-  store_order_clear (&order);
-  store_order_clear (&replaced);
-  g_free (now);
-  g_free (reason);
-  return ok;
-}
-
-gboolean
-store_decline_order (Store *store, const char *order_id, const char *supervisor_id,
-                     const char *reason, GError **error)
-{
-  StoreOrder order = { 0 };
-  char *now = NULL;
-  gboolean ok = FALSE;
-
-  g_return_val_if_fail (store != NULL, FALSE);
-  if (!store_text_valid (reason, REASON_MAX_CHARS)) {
-    g_set_error (error, STORE_ERROR, STORE_ERROR_INVALID,
-                 "Give a reason of 1 to %d characters: it is part of the record.",
-                 REASON_MAX_CHARS);
-    return FALSE;
-  }
-  if (!(now = store_format_time (store_now_ms (), error)))
-    goto out;
-  if (!store_begin (store, error))
-    goto out;
-  if (!store_require_row (store, "staff", supervisor_id, "no such staff member", error))
-    goto out;
-  if (!load_pending (store, order_id, &order, error))
-    goto out;
-  if (!require_supervisor_of (store, &order, supervisor_id, "decline", error))
-    goto out;
-  if (!insert_event (store, order.id, "declined", now, supervisor_id, reason, NULL, NULL, error))
-    goto out;
-  ok = TRUE;
-out:
-  ok = store_commit_or_rollback (store, ok, error);
-  store_order_clear (&order);
-  g_free (now);
-  return ok;
-}
-
-/* Whether a live (active or pending) order of `medication_id` other than
- * `except_id` exists for the patient, inside the caller's transaction. */
-static gboolean
-other_live_order (Store *store, const char *patient_id, const char *medication_id,
-                  const char *except_id, gboolean *found, GError **error)
-{
-  GPtrArray *orders = list_orders (store, "WHERE o.patient_id = ?1", patient_id, NULL, error);
-
-  if (!orders)
-    return FALSE;
-  *found = FALSE;
-  for (guint i = 0; i < orders->len && !*found; i++) {
-    const StoreOrder *o = g_ptr_array_index (orders, i);
-    *found = g_strcmp0 (o->medication_id, medication_id) == 0 &&
-             g_strcmp0 (o->id, except_id) != 0 &&
-             (g_strcmp0 (o->status, "active") == 0 || g_strcmp0 (o->status, "pending") == 0);
-  }
-  g_ptr_array_unref (orders);
-  return TRUE;
-}
-
-/* After `order` (active until now) is entered in error: the order it
- * replaced is active again if it was stopped by `order` and by nothing
- * since, and no other live order of its medication exists. The patient
- * still takes what they took before the erroneous change. */
-static gboolean
-restore_replaced (Store *store, const StoreOrder *order, const char *by_staff_id,
-                  const char *now, char **restored, GError **error)
-{
-  StoreOrder replaced = { 0 };
-  gboolean ok = FALSE, other = FALSE;
-  char *reason = NULL;
-
-  if (!load_order (store, order->replaces_order_id, &replaced, error))
-    goto out;
-  if (g_strcmp0 (replaced.status, "stopped") != 0 ||
-      g_strcmp0 (replaced.stopped_by_order_id, order->id) != 0) {
-    ok = TRUE;   /* stopped for another reason, or never by this order */
-    goto out;
-  }
-  if (!other_live_order (store, order->patient_id, replaced.medication_id, order->id, &other,
-                         error))
-    goto out;
-  if (other) {
-    ok = TRUE;   /* restoring would make two live orders of one medication */
-    goto out;
-  }
-  reason = g_strdup_printf ("The %s order that replaced it was entered in error.",
-                            order->medication_name);
-  if (!insert_event (store, replaced.id, "restored", now, by_staff_id, reason, NULL, order->id,
-                     error))
-    goto out;
-  *restored = g_strdup (replaced.id);
-  ok = TRUE;
-out:
-  store_order_clear (&replaced);
-  g_free (reason);
-  return ok;
-}
-
-gboolean
-store_mark_order_entered_in_error (Store *store, const char *order_id, const char *by_staff_id,
-                                   const char *reason, char **restored_order_id, GError **error)
-{
-  StoreOrder order = { 0 };
-  char *now = NULL, *restored = NULL;
-  gboolean ok = FALSE;
-
-  g_return_val_if_fail (store != NULL, FALSE);
-  if (restored_order_id)
-    *restored_order_id = NULL;
-  if (!store_text_valid (reason, REASON_MAX_CHARS)) {
-    g_set_error (error, STORE_ERROR, STORE_ERROR_INVALID,
-                 "Give a reason of 1 to %d characters: it is part of the record.",
-                 REASON_MAX_CHARS);
-    return FALSE;
-  }
-  if (!(now = store_format_time (store_now_ms (), error)))
-    goto out;
-  if (!store_begin (store, error))
-    goto out;
-  if (!store_require_row (store, "staff", by_staff_id, "no such staff member", error))
-    goto out;
-  if (!load_order (store, order_id, &order, error))
-    goto out;
-  if (g_strcmp0 (order.status, "entered-in-error") == 0) {
-    g_set_error (error, STORE_ERROR, STORE_ERROR_INVALID,
-                 "This %s order is already marked entered in error.", order.medication_name);
-    goto out;
-  }
-  if (!insert_event (store, order.id, "entered-in-error", now, by_staff_id, reason, NULL, NULL,
-                     error))
-    goto out;
-  /* Only an order that was in effect had stopped the one it replaced. */
-  if (order.replaces_order_id && g_strcmp0 (order.status, "active") == 0 &&
-      !restore_replaced (store, &order, by_staff_id, now, &restored, error))
-    goto out;
-  ok = TRUE;
-out:
-  ok = store_commit_or_rollback (store, ok, error);
-  if (ok && restored_order_id)
-    *restored_order_id = g_steal_pointer (&restored);
-  store_order_clear (&order);
-  g_free (restored);
-  g_free (now);
-  return ok;
-}
-
-/* The stops still to acknowledge: a pure stop (no replacing order) by a PA
- * this psychiatrist supervises, the order's current stop, with no
- * acknowledgement after it. */
-#define STOPS_TO_ACKNOWLEDGE                                                              \
-  " es.by_order_id IS NULL AND es.by_staff_id IN"                                         \
-  " (SELECT id FROM staff WHERE role = 'pa' AND supervising_psychiatrist_id = ?1)"        \
-  " AND NOT EXISTS (SELECT 1 FROM order_events ak WHERE ak.order_id = o.id"               \
-  "   AND ak.kind = 'acknowledged' AND ak.id > es.id)"
-
-GPtrArray *
-store_list_stops_to_acknowledge (Store *store, const char *supervisor_id, GError **error)
-{
-  GPtrArray *orders;
-
-  g_return_val_if_fail (store != NULL, NULL);
-  if (!store_require_row (store, "staff", supervisor_id, "no such staff member", error))
-    return NULL;
-  orders = list_orders (store, "WHERE" STOPS_TO_ACKNOWLEDGE " ORDER BY es.at, es.id",
-                        supervisor_id, "stopped", error);
-  return orders;
-}
-
-gboolean
-store_acknowledge_stop (Store *store, const char *order_id, const char *supervisor_id,
-                        GError **error)
-{
-  sqlite3_stmt *stmt = NULL;
-  char *now = NULL;
-  gboolean ok = FALSE;
-  int rc;
-
-  g_return_val_if_fail (store != NULL, FALSE);
-  if (!(now = store_format_time (store_now_ms (), error)))
-    goto out;
-  if (!store_begin (store, error))
-    goto out;
-  if (!store_prepare (store, ORDER_COLUMNS "WHERE o.id = ?2 AND" STOPS_TO_ACKNOWLEDGE, &stmt,
-                      error))
-    goto out;
-  store_bind_text (stmt, 1, supervisor_id);
-  store_bind_text (stmt, 2, order_id);
-  rc = sqlite3_step (stmt);
-  if (rc == SQLITE_DONE) {
-    g_set_error (error, STORE_ERROR, STORE_ERROR_INVALID,
-                 "There is no stop by your physician assistant on this order left to "
-                 "acknowledge.");
-    goto out;
-  }
-  if (rc != SQLITE_ROW) {
-    store_set_sql_error (store, error, "find stop to acknowledge");
-    goto out;
-  }
-  if (!insert_event (store, order_id, "acknowledged", now, supervisor_id, NULL, NULL, NULL, error))
-    goto out;
-  ok = TRUE;
-out:
-  sqlite3_finalize (stmt);
-  ok = store_commit_or_rollback (store, ok, error);
-  g_free (now);
-  return ok;
 }
