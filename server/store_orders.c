@@ -357,12 +357,11 @@ adjustment_fields_valid (const StoreAdjustment *a, GError **error)
   const char *kind = adjustment_kind_name (a->kind);
 
   if (!kind) {
-    g_set_error (error, STORE_ERROR, STORE_ERROR_INVALID, "unknown adjustment kind");
+    g_set_error (error, STORE_ERROR, STORE_ERROR_INVALID, "Choose start, change dose, switch or stop.");
     return FALSE;
   }
   if (!a->visit_id || !a->prescriber_id) {
-    g_set_error (error, STORE_ERROR, STORE_ERROR_INVALID, "%s needs a visit and a prescriber",
-                 kind);
+    g_set_error (error, STORE_ERROR, STORE_ERROR_INVALID, "A %s needs a visit and a prescriber.", kind);
     return FALSE;
   }
   if (!store_text_valid (a->reason, REASON_MAX_CHARS)) {
@@ -373,15 +372,15 @@ adjustment_fields_valid (const StoreAdjustment *a, GError **error)
   }
   if ((a->kind == ADJUST_START) != (a->replaces_order_id == NULL)) {
     g_set_error (error, STORE_ERROR, STORE_ERROR_INVALID,
-                 a->kind == ADJUST_START ? "a start replaces no order"
-                                         : "%s needs the order it acts on",
+                 a->kind == ADJUST_START ? "A start begins a new medication; it acts on no current order."
+                                         : "A %s needs the current order it acts on.",
                  kind);
     return FALSE;
   }
   if (a->kind == ADJUST_STOP)
     return TRUE;
   if ((a->kind == ADJUST_START || a->kind == ADJUST_SWITCH) && !a->medication_id) {
-    g_set_error (error, STORE_ERROR, STORE_ERROR_INVALID, "%s needs a medication", kind);
+    g_set_error (error, STORE_ERROR, STORE_ERROR_INVALID, "A %s needs a medication.", kind);
     return FALSE;
   }
   if (!isfinite (a->dose) || a->dose <= 0) {
@@ -391,8 +390,7 @@ adjustment_fields_valid (const StoreAdjustment *a, GError **error)
   if (!store_text_valid (a->unit, FIELD_MAX_CHARS) ||
       !store_text_valid (a->frequency, FIELD_MAX_CHARS) ||
       !store_text_valid (a->route, FIELD_MAX_CHARS)) {
-    g_set_error (error, STORE_ERROR, STORE_ERROR_INVALID, "%s needs a unit, frequency and route",
-                 kind);
+    g_set_error (error, STORE_ERROR, STORE_ERROR_INVALID, "A %s needs a unit, how often it is taken and a route.", kind);
     return FALSE;
   }
   return TRUE;
