@@ -421,6 +421,30 @@ test_order_entered_in_error_switch (Fixture *f, gconstpointer data)
   store_order_free (sert);
 }
 
+/* Each order keeps the visit's modality as it was when it was drafted: a
+ * co-signature is judged by the visit the order was written in, not by what
+ * the visit became later. */
+static void
+test_order_visit_modality (Fixture *f, gconstpointer data)
+{
+  GError *error = NULL;
+  StoreOrder *video = start_ok (f, "sertraline", 50), *audio, now = { 0 };
+  (void) data;
+
+  g_assert_cmpstr (video->visit_modality, ==, "video");
+  g_assert_true (store_set_visit_modality (f->store, f->visit, "audio-only", &error));
+  g_assert_no_error (error);
+  audio = adjust (f, ADJUST_CHANGE_DOSE, f->pa, TRUE, video->id, NULL, 100, &error);
+  g_assert_no_error (error);
+  g_assert_cmpstr (audio->visit_modality, ==, "audio-only");
+  g_assert_true (store_set_visit_modality (f->store, f->visit, "video", &error));
+  g_assert_true (store_get_order (f->store, audio->id, &now, &error));
+  g_assert_cmpstr (now.visit_modality, ==, "audio-only");
+  store_order_clear (&now);
+  store_order_free (audio);
+  store_order_free (video);
+}
+
 int
 main (int argc, char **argv)
 {
@@ -433,6 +457,7 @@ main (int argc, char **argv)
   ADD ("orders/pending-cosign", test_order_pending_cosign);
   ADD ("orders/entered-in-error", test_order_entered_in_error);
   ADD ("orders/entered-in-error-switch", test_order_entered_in_error_switch);
+  ADD ("orders/visit-modality", test_order_visit_modality);
 #undef ADD
   return g_test_run ();
 }
