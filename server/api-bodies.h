@@ -90,8 +90,8 @@ typedef struct {
 gboolean th_body_adjustment (const char *body, gsize len, ThAdjustmentBody *out, GError **error);
 void th_adjustment_body_clear (ThAdjustmentBody *b);
 
-/* POST /api/orders/<id>/entered-in-error {"reason"} — 1..1000 characters. */
-gboolean th_body_entered_in_error (const char *body, gsize len, char **reason, GError **error);
+/* POST /api/orders/<id>/entered-in-error and /decline {"reason"} — 1..1000 characters. */
+gboolean th_body_reason (const char *body, gsize len, char **reason, GError **error);
 
 /* POST /api/visits/<id>/guests {"display_name"} — 1..100 characters. */
 gboolean th_body_guest (const char *body, gsize len, char **display_name, GError **error);

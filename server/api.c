@@ -45,7 +45,7 @@ th_require_staff (ThApp *app, const ThHttpRequest *req, ThHttpResponse *r)
   char *staff_id;
 
   if (!req->session_id) {
-    th_respond_error (r, 401, "unauthorized", "sign in first");
+    th_respond_error (r, 401, "unauthorized", "Please sign in.");
     return NULL;
   }
   /* A page polling by itself is no sign that anyone is at the screen:
@@ -55,11 +55,11 @@ th_require_staff (ThApp *app, const ThHttpRequest *req, ThHttpResponse *r)
                                          !req->background, &error);
   if (!staff_id) {
     if (g_error_matches (error, STORE_ERROR, STORE_ERROR_EXPIRED))
-      th_respond_error (r, 401, "session-expired", "the session ended after a time without activity; sign in again");
+      th_respond_error (r, 401, "session-expired", "Your session ended after a time without activity. Sign in again.");
     else if (g_error_matches (error, STORE_ERROR, STORE_ERROR_NOT_FOUND))
-      th_respond_error (r, 401, "unauthorized", "sign in first");
+      th_respond_error (r, 401, "unauthorized", "Please sign in.");
     else
-      th_respond_error (r, 500, "internal", "the session could not be checked");
+      th_respond_error (r, 500, "internal", "Your sign-in could not be checked. Try again in a moment.");
     return NULL;
   }
   /* Anything that changes state must prove it comes from our own page. */
@@ -67,7 +67,7 @@ th_require_staff (ThApp *app, const ThHttpRequest *req, ThHttpResponse *r)
     expected = th_csrf_token (req->session_id);
     if (!req->csrf || strlen (req->csrf) != strlen (expected) ||
         CRYPTO_memcmp (req->csrf, expected, strlen (expected)) != 0) {
-      th_respond_error (r, 403, "csrf", "the X-CSRF-Token header is missing or wrong");
+      th_respond_error (r, 403, "csrf", "This request did not come from the clinic's own page (its security token is missing or wrong). Reload the page and try again.");
       g_free (staff_id);
       return NULL;
     }
@@ -100,9 +100,9 @@ th_require_caller (ThApp *app, const ThHttpRequest *req, ThHttpResponse *r, ThCa
     }
     if (g_error_matches (error, STORE_ERROR, STORE_ERROR_EXPIRED))
       th_respond_error (r, 401, "unauthorized",
-                        "this link works only around the visit's scheduled time");
+                        "This visit link works only around the visit's scheduled time.");
     else
-      th_respond_error (r, 401, "unauthorized", "this link is not valid");
+      th_respond_error (r, 401, "unauthorized", "This visit link is not valid. Check that it was copied whole, or ask the clinic for a new one.");
     return FALSE;
   }
   out->staff_id = th_require_staff (app, req, r);
@@ -110,7 +110,7 @@ th_require_caller (ThApp *app, const ThHttpRequest *req, ThHttpResponse *r, ThCa
     return FALSE;
   out->kind = CALLER_STAFF;
   if (!store_get_staff (app->store, out->staff_id, NULL, &out->staff_role, NULL)) {
-    th_respond_error (r, 500, "internal", "the account could not be read");
+    th_respond_error (r, 500, "internal", "Your account could not be read. Try again in a moment.");
     th_caller_clear (out);
     return FALSE;
   }
@@ -134,7 +134,7 @@ require_visit (ThApp *app, const char *staff_id, const char *visit_id, ThHttpRes
       (g_strcmp0 (out->provider_id, staff_id) != 0 &&
        !(read_only && th_staff_is_admin (app, staff_id)))) {
     store_visit_clear (out);
-    th_respond_error (r, 404, "not-found", "no such visit among yours");
+    th_respond_error (r, 404, "not-found", "This visit is not among your visits.");
     return FALSE;
   }
   return TRUE;
@@ -188,7 +188,7 @@ get_me (ThApp *app, const ThHttpRequest *req, ThHttpResponse *r)
   if (!staff_id)
     return;
   if (!store_get_staff (app->store, staff_id, &name, &role, NULL)) {
-    th_respond_error (r, 500, "internal", "the account could not be read");
+    th_respond_error (r, 500, "internal", "Your account could not be read. Try again in a moment.");
     return;
   }
   th_respond_json (r, 200, json_pack ("{s:s, s:s, s:s}", "staff_id", staff_id, "display_name", name,
@@ -231,14 +231,14 @@ list_visits (ThApp *app, const ThHttpRequest *req, ThHttpResponse *r)
   if (!staff_id)
     return;
   if (!day_window (th_query_param (req->query, "day", &day_storage), &from, &to)) {
-    th_respond_error (r, 400, "bad-field", "day must be \"today\" or YYYY-MM-DD");
+    th_respond_error (r, 400, "bad-field", "The day must be \"today\" or a date written YYYY-MM-DD.");
     return;
   }
   /* An admin sees the clinic's visits; a provider their own. */
   visits = store_list_provider_visits (app->store, th_staff_is_admin (app, staff_id) ? NULL : staff_id,
                                        from, to, &error);
   if (!visits) {
-    th_respond_error (r, 500, "internal", "the visits could not be read");
+    th_respond_error (r, 500, "internal", "Your visits could not be read. Reload the page.");
     return;
   }
   list = json_array ();
@@ -281,7 +281,7 @@ create_visit (ThApp *app, const ThHttpRequest *req, ThHttpResponse *r)
   }
   patient_id = body.patient_id;
   if (patient_id && !is_own_patient (app, staff_id, patient_id)) {
-    th_respond_error (r, 404, "not-found", "no such patient among yours");
+    th_respond_error (r, 404, "not-found", "This patient is not among your patients.");
     goto out;
   }
   if (body.has_scheduled)
@@ -295,7 +295,7 @@ create_visit (ThApp *app, const ThHttpRequest *req, ThHttpResponse *r)
       (body.modality && !store_set_visit_modality (app->store, links.visit_id, body.modality,
                                                    &error))) {
     g_warning ("visit not created: %s", error ? error->message : "?");
-    th_respond_error (r, 500, "internal", "the visit could not be created");
+    th_respond_error (r, 500, "internal", "The visit could not be scheduled. Try again; nothing was saved.");
     goto out;
   }
   at_text = th_iso_from_ms (links.scheduled_at_ms);
@@ -322,7 +322,7 @@ get_visit (ThApp *app, const ThHttpRequest *req, ThHttpResponse *r, const char *
             json_pack ("{s:s}", "patient", v.patient_id));
   timeline = store_visit_timeline (app->store, visit_id, NULL);
   if (!timeline) {
-    th_respond_error (r, 500, "internal", "the timeline could not be read");
+    th_respond_error (r, 500, "internal", "The patient's timeline could not be read. Reload the page.");
     goto out;
   }
   obj = th_visit_summary_json (&v);
@@ -347,7 +347,7 @@ get_visit (ThApp *app, const ThHttpRequest *req, ThHttpResponse *r, const char *
   if (!th_timeline_add_activity (app, visit_id, events, at_ms)) {
     json_decref (events);
     json_decref (obj);
-    th_respond_error (r, 500, "internal", "the visit's activity could not be read");
+    th_respond_error (r, 500, "internal", "The visit's activity could not be read. Reload the page.");
     goto out;
   }
   json_object_set_new (obj, "timeline", events);
@@ -422,10 +422,10 @@ route (ThApp *app, const ThHttpRequest *req, ThHttpResponse *r)
              !th_api_activity_route (app, req, r) &&
              !th_api_ice_route (app, req, r) &&
              !th_api_clinical_route (app, req, r) && !th_api_orders_route (app, req, r)) {
-    th_respond_error (r, 404, "not-found", "no such resource");
+    th_respond_error (r, 404, "not-found", "There is nothing at this address.");
   }
   return;
 
 not_allowed:
-  th_respond_error (r, 405, "method-not-allowed", "this resource does not take that method");
+  th_respond_error (r, 405, "method-not-allowed", "This address does not take that kind of request.");
 }

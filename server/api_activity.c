@@ -101,7 +101,7 @@ static gboolean
 require_participant (ThApp *app, const ThHttpRequest *req, ThHttpResponse *r, ThCaller *caller)
 {
   if (!req->bearer) {
-    th_respond_error (r, 401, "unauthorized", "this needs the visit link's token");
+    th_respond_error (r, 401, "unauthorized", "Open this page from your visit link.");
     return FALSE;
   }
   if (!th_require_caller (app, req, r, caller))
@@ -120,7 +120,7 @@ get_consent (ThApp *app, const ThHttpRequest *req, ThHttpResponse *r)
     return;
   latest = store_latest_consent (app->store, caller.participant.id, &error);
   if (!latest && !g_error_matches (error, STORE_ERROR, STORE_ERROR_NOT_FOUND)) {
-    th_respond_error (r, 500, "internal", "the consent could not be read");
+    th_respond_error (r, 500, "internal", "The consent text could not be loaded. Reload the page.");
     goto out;
   }
   th_respond_json (r, 200,
@@ -151,16 +151,16 @@ post_consent (ThApp *app, const ThHttpRequest *req, ThHttpResponse *r)
    * show the current text again. */
   if (strcmp (body.version, app->config->consent_version) != 0) {
     th_respond_error (r, 409, "consent-changed",
-                      "the consent text has changed since the page loaded; read it again");
+                      "The consent text has changed since this page was opened. Read it again and answer; nothing was saved.");
     goto out;
   }
   answer = store_record_consent (app->store, caller.participant.id, body.accepted, body.version,
                                  &error);
   if (!answer) {
     if (g_error_matches (error, STORE_ERROR, STORE_ERROR_INVALID))
-      th_respond_error (r, 409, "bad-state", "the visit has ended");
+      th_respond_error (r, 409, "bad-state", "This visit has ended; nothing was saved.");
     else
-      th_respond_error (r, 500, "internal", "the answer could not be saved");
+      th_respond_error (r, 500, "internal", "Your answer could not be saved. Please try again in a moment.");
     goto out;
   }
   th_audit (app, req->address, caller.participant.id,
@@ -190,7 +190,7 @@ get_chat (ThApp *app, const ThHttpRequest *req, ThHttpResponse *r, const char *v
     /* A link holder reads their own visit's chat only; any other id gets
      * the same answer as one that does not exist. */
     if (strcmp (caller.participant.visit_id, visit_id) != 0) {
-      th_respond_error (r, 404, "not-found", "no such visit");
+      th_respond_error (r, 404, "not-found", "This visit does not exist, or it is not one of yours.");
       goto out;
     }
   } else if (!th_require_readable_visit (app, caller.staff_id, visit_id, r, &visit)) {
@@ -198,7 +198,7 @@ get_chat (ThApp *app, const ThHttpRequest *req, ThHttpResponse *r, const char *v
   }
   messages = store_list_chat (app->store, visit_id, NULL);
   if (!messages) {
-    th_respond_error (r, 500, "internal", "the chat could not be read");
+    th_respond_error (r, 500, "internal", "The chat could not be loaded. Reload the page.");
     goto out;
   }
   if (caller.kind == CALLER_STAFF)
@@ -224,14 +224,14 @@ th_api_activity_route (ThApp *app, const ThHttpRequest *req, ThHttpResponse *r)
     else if (req->method == TH_HTTP_POST)
       post_consent (app, req, r);
     else
-      th_respond_error (r, 405, "method-not-allowed", "GET or POST");
+      th_respond_error (r, 405, "method-not-allowed", "This address takes GET or POST requests only.");
     return TRUE;
   }
   if (th_route_parts (req->path, "visits", &id, &action) && g_strcmp0 (action, "chat") == 0) {
     if (req->method == TH_HTTP_GET)
       get_chat (app, req, r, id);
     else
-      th_respond_error (r, 405, "method-not-allowed", "GET only; chat is sent over signaling");
+      th_respond_error (r, 405, "method-not-allowed", "This address takes GET requests only; chat messages are sent over the visit's connection.");
     return TRUE;
   }
   return FALSE;

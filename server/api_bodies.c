@@ -1,6 +1,8 @@
 /* api_bodies.c — the REST request bodies decoded into C values (see
  * api-bodies.h). Pure: what the client sent in, a typed struct or a
- * TH_BODY_ERROR out. The messages are the ones the API has always sent. */
+ * TH_BODY_ERROR out. Each message is a sentence for the person who reads it
+ * (a clinician or a patient: the pages show it as sent), never a schema: it
+ * says what to do, and that nothing was saved. */
 #include "server/api-bodies.h"
 
 #include <string.h>
@@ -41,7 +43,8 @@ load_object (const char *body, gsize len, GError **error)
   if (!obj || !json_is_object (obj)) {
     json_decref (obj);
     g_set_error_literal (error, TH_BODY_ERROR, TH_BODY_ERROR_BAD_JSON,
-                         "the body must be a JSON object");
+                         "The request could not be read. Nothing was saved; reload the page and "
+                         "try again.");
     return NULL;
   }
   return obj;
@@ -55,10 +58,51 @@ text_ok (const char *s, const char *blank, glong max)
          g_utf8_strlen (s, -1) <= max;
 }
 
-/* A body of exactly one string field, checked by text_ok. */
+/* "33,012": counts as people read them. */
+static char *
+count_words (glong n)
+{
+  GString *out = g_string_new (NULL);
+  char *digits = g_strdup_printf ("%ld", n);
+  gsize len = strlen (digits);
+
+  for (gsize i = 0; i < len; i++) {
+    if (i > 0 && (len - i) % 3 == 0 && digits[0] != '-')
+      g_string_append_c (out, ',');
+    g_string_append_c (out, digits[i]);
+  }
+  g_free (digits);
+  return g_string_free (out, FALSE);
+}
+
+/* Why `s` fails text_ok, in words about `what` ("A note", "The reason"):
+ * empty, too long (with its length), or not text. */
+static void
+bad_text (GError **error, const char *what, const char *s, const char *blank, glong max)
+{
+  char *max_s = count_words (max);
+
+  if (!s || !g_utf8_validate (s, -1, NULL)) {
+    g_set_error (error, TH_BODY_ERROR, TH_BODY_ERROR_BAD_FIELD,
+                 "%s must be text of 1 to %s characters. Nothing was saved.", what, max_s);
+  } else if (s[strspn (s, blank)] == '\0') {
+    g_set_error (error, TH_BODY_ERROR, TH_BODY_ERROR_BAD_FIELD,
+                 "%s cannot be empty. Nothing was saved.", what);
+  } else {
+    char *len_s = count_words (g_utf8_strlen (s, -1));
+    g_set_error (error, TH_BODY_ERROR, TH_BODY_ERROR_BAD_FIELD,
+                 "%s can be at most %s characters; this one has %s. Nothing was saved.", what,
+                 max_s, len_s);
+    g_free (len_s);
+  }
+  g_free (max_s);
+}
+
+/* A body of exactly one string field `field`, checked by text_ok; `what`
+ * names it in the refusal. */
 static gboolean
 single_text (const char *body, gsize len, const char *field, const char *blank, glong max,
-             const char *message, char **out, GError **error)
+             const char *what, char **out, GError **error)
 {
   json_t *obj = load_object (body, len, error);
   const char *text = NULL;
@@ -68,9 +112,12 @@ single_text (const char *body, gsize len, const char *field, const char *blank, 
   *out = NULL;
   if (!obj)
     return FALSE;
-  if (json_unpack_ex (obj, &jerr, JSON_STRICT, "{s:s}", field, &text) != 0 ||
-      !text_ok (text, blank, max)) {
-    bad_field (error, message);
+  if (json_unpack_ex (obj, &jerr, JSON_STRICT, "{s:s}", field, &text) != 0) {
+    bad_text (error, what, NULL, blank, max);
+    goto out;
+  }
+  if (!text_ok (text, blank, max)) {
+    bad_text (error, what, text, blank, max);
     goto out;
   }
   *out = g_strdup (text);
@@ -106,22 +153,23 @@ th_body_visit_create (const char *body, gsize len, ThVisitCreateBody *out, GErro
   if (json_unpack_ex (obj, &jerr, JSON_STRICT, "{s?s, s?s, s?s, s?s}", "patient_name", &name,
                       "patient_id", &patient_id, "scheduled_at", &scheduled, "modality",
                       &modality) != 0 || (!name == !patient_id)) {
-    bad_field (error, "expected {\"patient_name\" or \"patient_id\": string, \"scheduled_at\"?: "
-                      "ISO 8601 string, \"modality\"?: \"video\" | \"audio-only\"}");
+    bad_field (error, "To schedule a visit, give the patient's name or choose one of your "
+                      "patients. Nothing was saved.");
     goto out;
   }
   if (name && !text_ok (name, " \t", MAX_NAME_CHARS)) {
-    bad_field (error, "patient_name must be 1 to 200 characters");
+    bad_field (error, "The patient's name must be 1 to 200 characters. Nothing was saved.");
     goto out;
   }
   if (modality && strcmp (modality, "video") != 0 && strcmp (modality, "audio-only") != 0) {
-    bad_field (error, "modality must be \"video\" or \"audio-only\"");
+    bad_field (error, "Choose whether the visit is by video or audio only. Nothing was saved.");
     goto out;
   }
   if (scheduled) {
     g_autoptr (GDateTime) dt = g_date_time_new_from_iso8601 (scheduled, NULL);
     if (!dt) {
-      bad_field (error, "scheduled_at must be ISO 8601 with a time zone");
+      bad_field (error, "The visit's time must be a date and time with its time zone (for "
+                        "example 2026-12-05T14:30:00-05:00). Nothing was saved.");
       goto out;
     }
     out->has_scheduled = TRUE;
@@ -164,7 +212,7 @@ th_body_sign_in (const char *body, gsize len, ThSignInBody *out, GError **error)
   if (json_unpack_ex (obj, &jerr, JSON_STRICT, "{s:s, s:s}", "username", &user, "password",
                       &password) != 0 || strlen (user) == 0 || strlen (user) > MAX_USERNAME ||
       strlen (password) > MAX_PASSWORD || !g_utf8_validate (user, -1, NULL)) {
-    bad_field (error, "expected {\"username\": string, \"password\": string}");
+    bad_field (error, "Enter your username and password.");
     goto out;
   }
   out->username = g_strdup (user);
@@ -203,15 +251,17 @@ checkin_scale (json_t *obj, ScaleKind kind, ThCheckinBody *out, GError **error)
   n = json_is_array (arr) ? (guint) json_array_size (arr) : 0;
   if (!json_is_array (arr) || n != scale_item_count (kind)) {
     g_set_error (error, TH_BODY_ERROR, TH_BODY_ERROR_BAD_FIELD,
-                 "%s must be an array of %u answers", scale_name (kind), scale_item_count (kind));
+                 "Please answer all %u questions of the %s before sending. Nothing was saved.",
+                 scale_item_count (kind), scale_title (kind));
     return FALSE;
   }
   for (guint i = 0; i < n; i++) {
     json_t *v = json_array_get (arr, i);
-    if (!json_is_integer (v) || json_integer_value (v) < 0 || json_integer_value (v) > 4) {
+    if (!json_is_integer (v) || json_integer_value (v) < 0 ||
+        json_integer_value (v) > (json_int_t) scale_item_max (kind)) {
       g_set_error (error, TH_BODY_ERROR, TH_BODY_ERROR_BAD_FIELD,
-                   "%s item %u must be a whole number 0..%u", scale_name (kind), i + 1,
-                   scale_item_max (kind));
+                   "Question %u of the %s needs one of its listed answers. Nothing was saved.",
+                   i + 1, scale_title (kind));
       return FALSE;
     }
     s->items[i] = (gint) json_integer_value (v);
@@ -235,7 +285,7 @@ checkin_side_effects (json_t *obj, ThCheckinBody *out, GError **error)
   if (!arr)
     return TRUE;
   if (!json_is_array (arr) || json_array_size (arr) > MAX_SIDE_EFFECTS) {
-    bad_field (error, "side_effects must be an array of at most 20 entries");
+    bad_field (error, "You can list at most 20 side effects. Nothing was saved.");
     return FALSE;
   }
   out->side_effects = g_new0 (ThSideEffectBody, json_array_size (arr) + 1);
@@ -247,7 +297,8 @@ checkin_side_effects (json_t *obj, ThCheckinBody *out, GError **error)
                         &severity) != 0 || severity < 0 || severity > 3 ||
         !g_utf8_validate (name, -1, NULL) || name[0] == '\0' ||
         g_utf8_strlen (name, -1) > MAX_SIDE_EFFECT_NAME) {
-      bad_field (error, "each side effect is {\"name\": 1-60 characters, \"severity\": 0..3}");
+      bad_field (error, "Each side effect needs a name (up to 60 characters) and how much it "
+                        "bothers you. Nothing was saved.");
       return FALSE;
     }
     out->side_effects[out->n_side_effects].name = g_strdup (name);
@@ -272,7 +323,8 @@ checkin_missed_doses (json_t *obj, ThCheckinBody *out, GError **error)
   if (!arr)
     return TRUE;
   if (!json_is_array (arr) || json_array_size (arr) > MAX_MISSED_DOSE_ENTRIES) {
-    bad_field (error, "missed_doses must be an array of at most 20 entries");
+    bad_field (error, "The missed-dose answers could not be read (at most 20 medicines). Reload the "
+                      "page and try again; nothing was saved.");
     return FALSE;
   }
   out->missed_doses = g_new0 (ThMissedDoseBody, json_array_size (arr) + 1);
@@ -283,13 +335,14 @@ checkin_missed_doses (json_t *obj, ThCheckinBody *out, GError **error)
     if (json_unpack_ex (item, &jerr, JSON_STRICT, "{s:s, s:I}", "order_id", &order_id, "missed",
                         &missed) != 0 || missed < 0 || missed > MAX_MISSED_DOSES ||
         order_id[0] == '\0' || strlen (order_id) > 64) {
-      bad_field (error, "each missed-dose answer is {\"order_id\": a current medication's order, "
-                        "\"missed\": a whole number of doses}");
+      bad_field (error, "Each missed-dose answer needs a whole number of doses, 0 or more. "
+                        "Nothing was saved.");
       return FALSE;
     }
     for (guint k = 0; k < out->n_missed_doses; k++) {
       if (strcmp (out->missed_doses[k].order_id, order_id) == 0) {
-        bad_field (error, "missed doses are given twice for one medication");
+        bad_field (error, "A medicine's missed doses were given twice. Reload the page and try "
+                          "again; nothing was saved.");
         return FALSE;
       }
     }
@@ -318,12 +371,13 @@ th_body_checkin (const char *body, gsize len, ThCheckinBody *out, GError **error
     for (guint i = 0; i < G_N_ELEMENTS (allowed); i++)
       known = known || strcmp (key, allowed[i]) == 0;
     if (!known) {
-      bad_field (error, "unexpected field in the check-in");
+      bad_field (error, "The check-in had an answer this form does not ask for. Reload the page "
+                        "and try again; nothing was saved.");
       goto out;
     }
   }
   if (json_object_size (obj) == 0) {
-    bad_field (error, "the check-in has no answers");
+    bad_field (error, "Answer at least one question before sending. Nothing was saved.");
     goto out;
   }
   if (!checkin_scale (obj, SCALE_PHQ9, out, error) || !checkin_scale (obj, SCALE_GAD7, out, error) ||
@@ -344,22 +398,21 @@ out:
 gboolean
 th_body_note (const char *body, gsize len, char **text, GError **error)
 {
-  return single_text (body, len, "text", " \t\r\n", MAX_NOTE_CHARS,
-                      "expected {\"text\": 1 to 5000 characters}", text, error);
+  return single_text (body, len, "text", " \t\r\n", MAX_NOTE_CHARS, "A note", text, error);
 }
 
 gboolean
-th_body_entered_in_error (const char *body, gsize len, char **reason, GError **error)
+th_body_reason (const char *body, gsize len, char **reason, GError **error)
 {
-  return single_text (body, len, "reason", " \t\r\n", MAX_REASON_CHARS,
-                      "expected {\"reason\": 1 to 1000 characters}", reason, error);
+  return single_text (body, len, "reason", " \t\r\n", MAX_REASON_CHARS, "The reason", reason,
+                      error);
 }
 
 gboolean
 th_body_guest (const char *body, gsize len, char **display_name, GError **error)
 {
-  return single_text (body, len, "display_name", " \t", MAX_GUEST_NAME,
-                      "expected {\"display_name\": 1 to 100 characters}", display_name, error);
+  return single_text (body, len, "display_name", " \t", MAX_GUEST_NAME, "The guest's name",
+                      display_name, error);
 }
 
 /* ------------------------------------------------------------ consent */
@@ -386,8 +439,8 @@ th_body_consent (const char *body, gsize len, ThConsentBody *out, GError **error
                       &decision) != 0 ||
       !text_ok (version, " \t", 64) ||
       (strcmp (decision, "accepted") != 0 && strcmp (decision, "declined") != 0)) {
-    bad_field (error, "expected {\"version\": the consent text's version, "
-                      "\"decision\": \"accepted\" | \"declined\"}");
+    bad_field (error, "Your answer to the consent could not be read. Reload the page and "
+                      "answer again; nothing was saved.");
     goto out;
   }
   out->version = g_strdup (version);
@@ -451,13 +504,12 @@ th_body_adjustment (const char *body, gsize len, ThAdjustmentBody *out, GError *
                       "dose", &dose, "unit", &unit, "frequency", &frequency, "route", &route,
                       "reason", &reason) != 0 ||
       !kind_from_name (kind_name, &out->kind)) {
-    bad_field (error, "expected {\"kind\": start|stop|change-dose|switch, \"order_id\"?, "
-                      "\"medication\"?, \"dose\"?: number, \"unit\"?, \"frequency\"?, \"route\"?, "
-                      "\"reason\": string}");
+    bad_field (error, "The change could not be read: choose start, change dose, switch or "
+                      "stop, and give a reason. Nothing was saved.");
     goto out;
   }
   if (!text_ok (reason, " \t\r\n", MAX_REASON_CHARS)) {
-    bad_field (error, "a reason of 1 to 1000 characters is required");
+    bad_text (error, "The reason", reason, " \t\r\n", MAX_REASON_CHARS);
     goto out;
   }
   out->kind_name = g_strdup (kind_name);
@@ -494,7 +546,8 @@ th_body_in_person_evaluation (const char *body, gsize len, ThEvaluationBody *out
   if (json_unpack_ex (obj, &jerr, JSON_STRICT, "{s:s}", "date", &date) != 0 ||
       strlen (date) != 10 || !(iso = g_strdup_printf ("%sT12:00:00Z", date)) ||
       !(day = g_date_time_new_from_iso8601 (iso, NULL))) {
-    bad_field (error, "expected {\"date\": \"YYYY-MM-DD\"}");
+    bad_field (error, "The evaluation date must be a calendar date written YYYY-MM-DD (for "
+                      "example 2026-11-03). Nothing was saved.");
     goto out;
   }
   memcpy (out->date, date, 10);

@@ -291,11 +291,12 @@ post_checkin (ThApp *app, ThHttpResponse *r, const ThHttpRequest *req, const ThC
   g_autofree char *id = NULL, *problem = NULL;
 
   if (caller->kind != CALLER_PATIENT || caller->participant.role != PARTICIPANT_PATIENT) {
-    th_respond_error (r, 403, "forbidden", "only the visit's patient answers the check-in");
+    th_respond_error (r, 403, "forbidden", "Only the patient answers the check-in, from their own visit link.");
     goto out;
   }
   if (visit->state == VISIT_ENDED) {
-    th_respond_error (r, 409, "bad-state", "the visit has ended");
+    th_respond_error (r, 409, "bad-state",
+                      "This visit has ended, so answers can no longer be added to it.");
     goto out;
   }
   if (!th_body_checkin (req->body, req->body_len, &body, &error)) {
@@ -314,14 +315,14 @@ post_checkin (ThApp *app, ThHttpResponse *r, const ThHttpRequest *req, const ThC
   id = store_save_checkin (app->store, visit->id, c, &error);
   if (!id) {
     g_warning ("check-in not saved: %s", error->message);
-    th_respond_error (r, 500, "internal", "the check-in could not be saved");
+    th_respond_error (r, 500, "internal", "Your answers could not be saved. Please try again in a moment.");
     goto out;
   }
   th_audit (app, req->address, caller->participant.id, "checkin.submit", visit->id,
             json_pack ("{s:s}", "patient", visit->patient_id));
   store_checkin_clear (c);
   if (!store_get_latest_checkin (app->store, visit->id, c, &error)) {
-    th_respond_error (r, 500, "internal", "the check-in could not be read back");
+    th_respond_error (r, 500, "internal", "Your answers were saved, but could not be shown. Reload the page.");
     goto out;
   }
   th_respond_json (r, 201, json_pack ("{s:o}", "checkin", th_checkin_json (c)));
@@ -355,7 +356,7 @@ checkin_route (ThApp *app, const ThHttpRequest *req, ThHttpResponse *r, const ch
       (caller.kind == CALLER_STAFF && g_strcmp0 (visit.provider_id, caller.staff_id) != 0 &&
        g_strcmp0 (caller.staff_role, "admin") != 0) ||
       (caller.kind == CALLER_PATIENT && g_strcmp0 (caller.participant.visit_id, visit_id) != 0)) {
-    th_respond_error (r, 404, "not-found", "no such visit for this token");
+    th_respond_error (r, 404, "not-found", "This visit link does not match a visit. Ask the clinic for a new link.");
     goto out;
   }
   if (req->method == TH_HTTP_POST) {
@@ -374,7 +375,7 @@ checkin_route (ThApp *app, const ThHttpRequest *req, ThHttpResponse *r, const ch
                                         askable_medications_json (meds), "safety",
                                         safety_json (app)));
   } else {
-    th_respond_error (r, 405, "method-not-allowed", "GET or POST");
+    th_respond_error (r, 405, "method-not-allowed", "This address takes GET or POST requests only.");
   }
 out:
   store_visit_clear (&visit);
@@ -419,7 +420,7 @@ get_record (ThApp *app, const ThHttpRequest *req, ThHttpResponse *r, const char 
   orders = store_list_patient_orders (app->store, visit.patient_id, NULL);
   notes = store_list_notes (app->store, visit_id, NULL);
   if (!history || !current || !orders || !notes) {
-    th_respond_error (r, 500, "internal", "the record could not be read");
+    th_respond_error (r, 500, "internal", "The record could not be read. Reload the page; if this keeps happening, tell the clinic's administrator.");
     goto out;
   }
   checkin = latest_checkin_json (app, visit_id);
@@ -482,7 +483,7 @@ post_note (ThApp *app, const ThHttpRequest *req, ThHttpResponse *r, const char *
   }
   note_id = store_add_note (app->store, visit_id, staff_id, text, &error);
   if (!note_id) {
-    th_respond_error (r, 500, "internal", "the note could not be saved");
+    th_respond_error (r, 500, "internal", "The note could not be saved. Try again; it is still in the box.");
     goto out;
   }
   th_audit (app, req->address, staff_id, "note.add", visit_id,
@@ -495,7 +496,7 @@ post_note (ThApp *app, const ThHttpRequest *req, ThHttpResponse *r, const char *
       goto out;
     }
   }
-  th_respond_error (r, 500, "internal", "the note could not be read back");
+  th_respond_error (r, 500, "internal", "The note was saved, but could not be shown. Reload the page.");
 out:
   store_visit_clear (&visit);
 }
@@ -513,7 +514,7 @@ get_fhir (ThApp *app, const ThHttpRequest *req, ThHttpResponse *r, const char *v
   bundle = fhir_visit_bundle (app->store, app->catalog, visit_id, app->base_url, &error);
   if (!bundle) {
     g_warning ("FHIR export failed: %s", error->message);
-    th_respond_error (r, 500, "internal", "the export could not be built");
+    th_respond_error (r, 500, "internal", "The FHIR export could not be built. Try again; if this keeps happening, tell the clinic's administrator.");
   } else {
     th_audit (app, req->address, staff_id, "visit.export-fhir", visit_id,
               json_pack ("{s:s}", "patient", visit.patient_id));
@@ -540,7 +541,7 @@ require_own_patient (ThApp *app, const char *staff_id, const char *patient_id,
       return TRUE;
     }
   }
-  th_respond_error (r, 404, "not-found", "no such patient among yours");
+  th_respond_error (r, 404, "not-found", "This patient is not among your patients.");
   return FALSE;
 }
 
@@ -626,11 +627,11 @@ post_in_person_evaluation (ThApp *app, const ThHttpRequest *req, ThHttpResponse 
     return;
   }
   if (body.at_ms > store_now_ms () + 86400000) {
-    th_respond_error (r, 422, "invalid", "an in-person evaluation cannot be in the future");
+    th_respond_error (r, 422, "invalid", "An in-person evaluation cannot be dated in the future: give the date it took place. Nothing was saved.");
     return;
   }
   if (!store_set_in_person_evaluation (app->store, patient_id, body.at_ms, &error)) {
-    th_respond_error (r, 500, "internal", "the date could not be saved");
+    th_respond_error (r, 500, "internal", "The date could not be saved. Try again.");
     return;
   }
   th_audit (app, req->address, staff_id, "patient.in-person-evaluation", patient_id,
@@ -650,7 +651,7 @@ th_api_clinical_route (ThApp *app, const ThHttpRequest *req, ThHttpResponse *r)
     if (get)
       get_catalog (app, req, r);
     else
-      th_respond_error (r, 405, "method-not-allowed", "GET only");
+      th_respond_error (r, 405, "method-not-allowed", "This address takes GET requests only.");
     return TRUE;
   }
   if (th_route_parts (req->path, "visits", &id, &action) && action) {

@@ -112,8 +112,10 @@ typedef enum {
 typedef struct {
   const char *actor_role;     /* psychiatrist | pmhnp | pa | pcp | admin | patient */
   gboolean has_supervisor;    /* for a PA: a supervising psychiatrist is on record */
-  const Medication *medication;  /* the medication started or changed (NULL for a pure stop) */
-  gboolean starts_or_increases;  /* a start, a switch to it, or a dose increase */
+  const Medication *medication;  /* the new order's medication; for a stop, the stopped one's
+                                    (NULL when unknown: a stop is judged without it) */
+  gboolean new_prescription;     /* any new order: a start, a switch, a change of dose,
+                                    frequency or as-needed use; FALSE only for a pure stop */
   const char *modality;       /* the visit's: "video" | "audio-only" */
   gint64 now_ms;
   gint64 policy_window_end_ms;   /* telemedicine flexibility for controlled substances ends here */
@@ -125,10 +127,13 @@ typedef struct {
  * sentence for the prescriber (g_free). Rules, in order:
  *  "role"              — only psychiatrist, pmhnp, pcp (and pa, pending) may prescribe;
  *                        a pa without a supervising psychiatrist is refused;
- *  "controlled-audio-only" — a controlled substance started or increased in an audio-only visit;
- *  "controlled-in-person"  — after the policy window, a controlled substance started or increased
- *                        without an in-person evaluation within in_person_eval_months.
- * Stops and decreases of controlled substances are always allowed to prescribers. */
+ *  "controlled-audio-only" — a new prescription of a controlled substance in an audio-only visit;
+ *  "controlled-in-person"  — after the policy window, a new prescription of a controlled
+ *                        substance without an in-person evaluation within in_person_eval_months.
+ * Under the Controlled Substances Act (21 U.S.C. 829; 21 CFR 1306) every new controlled order is a
+ * new prescription, whatever its direction: a lower dose, another frequency or as-needed use is
+ * issued anew and meets the same rules as a start. Only a pure stop issues nothing, so it is
+ * the one act the controlled-substance rules never restrict. */
 PrescribeDecision prescribe_decide (const PrescribeContext *ctx, char **rule, char **reason);
 
 G_END_DECLS

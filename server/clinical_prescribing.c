@@ -142,12 +142,14 @@ prescribe_decide (const PrescribeContext *ctx, char **rule, char **reason)
                    rule, reason);
   }
 
-  /* The controlled-substance rules only restrict starting or raising one;
-   * stopping or lowering is always safe to allow, and a pure stop has no
-   * medication to judge. A PA's pending adjustment is checked too: a
-   * co-signature cannot make a refused act lawful. */
+  /* The controlled-substance rules apply to every new controlled order: a
+   * "decrease" that also changes the frequency (0.5 mg three times daily to
+   * 1 mg as needed) is a new prescription, and so is any dose change. Only a
+   * pure stop, which prescribes nothing, is exempt. A PA's pending adjustment
+   * is checked too (and again at co-signature): a co-signature cannot make a
+   * refused act lawful. */
   m = ctx->medication;
-  if (m == NULL || !ctx->starts_or_increases || !medication_is_controlled (m))
+  if (m == NULL || !ctx->new_prescription || !medication_is_controlled (m))
     return decision;
 
   name = capitalized (m->name);
@@ -158,7 +160,8 @@ prescribe_decide (const PrescribeContext *ctx, char **rule, char **reason)
   if (g_strcmp0 (ctx->modality, "video") != 0) {
     result = refuse ("controlled-audio-only",
                      g_strdup_printf ("%s is a schedule %s controlled substance; it cannot be "
-                                      "started or increased in an audio-only visit.",
+                                      "prescribed (started or changed) in an audio-only "
+                                      "visit. Only stopping it is possible here.",
                                       name, m->schedule),
                      rule, reason);
     goto out;
@@ -175,8 +178,9 @@ prescribe_decide (const PrescribeContext *ctx, char **rule, char **reason)
   if (!in_person_eval_recent (ctx)) {
     result = refuse ("controlled-in-person",
                      g_strdup_printf ("%s is a schedule %s controlled substance; now that the "
-                                      "telemedicine flexibility has ended, it can be started or "
-                                      "increased remotely only after an in-person evaluation "
+                                      "telemedicine flexibility has ended, it can be prescribed "
+                                      "remotely (started or changed) only after an "
+                                      "in-person evaluation "
                                       "within the last %u months, and %s.",
                                       name, m->schedule, ctx->in_person_eval_months,
                                       ctx->in_person_eval_ms == 0

@@ -563,6 +563,10 @@ order_status (const char *status)
     return "stopped";
   if (g_strcmp0 (status, "entered-in-error") == 0)
     return "entered-in-error";
+  /* A PA's order the supervisor declined never took effect (R4
+   * medicationrequest-status "cancelled"). */
+  if (g_strcmp0 (status, "declined") == 0)
+    return "cancelled";
   if (g_strcmp0 (status, "active") == 0 || g_strcmp0 (status, "cosigned") == 0)
     return "active";
   return "unknown";
@@ -647,7 +651,8 @@ add_medication_request (Export *ex, Store *store, const MedCatalog *catalog, con
   mr = json_object ();
   json_object_set_new (mr, "status", json_string (status));
   if (o->status_reason &&
-      (strcmp (status, "stopped") == 0 || strcmp (status, "entered-in-error") == 0))
+      (strcmp (status, "stopped") == 0 || strcmp (status, "entered-in-error") == 0 ||
+       strcmp (status, "cancelled") == 0))
     json_object_set_new (mr, "statusReason", text_concept (o->status_reason));
   json_object_set_new (mr, "intent", json_string ("order"));
   medication = json_object ();

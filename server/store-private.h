@@ -160,4 +160,22 @@ gboolean store_select_hash_row (Store *store, const char *sql,
                                 const guchar hash[STORE_HASH_BYTES], const char *what,
                                 const char *unknown, sqlite3_stmt **out, GError **error);
 
+/* ------------------------------------------------------------ orders */
+/* Shared by store_orders.c (writing and reading orders) and
+ * store_order_review.c (co-signature, decline, acknowledgement,
+ * entered-in-error). Callers hold the transaction when they need one. */
+
+/* Reads one order with its derived status; NOT_FOUND when absent. */
+gboolean store_order_load (Store *store, const char *order_id, StoreOrder *out, GError **error);
+/* The orders selected by `where_order` (SQL after the order columns, with ?1
+ * = arg; the order events are joined as ee, ed, er, es, ec), keeping those
+ * whose derived status is `status` (all when NULL). */
+GPtrArray *store_order_list (Store *store, const char *where_order, const char *arg,
+                             const char *status, GError **error);
+/* Appends one order event; by_order_id is the order that caused it (a
+ * replacement's stop, a restore), NULL otherwise. */
+gboolean store_order_insert_event (Store *store, const char *order_id, const char *kind,
+                                   const char *at, const char *by_staff_id, const char *reason,
+                                   const char *visit_id, const char *by_order_id, GError **error);
+
 G_END_DECLS

@@ -283,8 +283,13 @@ GPtrArray *store_list_notes (Store *store, const char *visit_id, GError **error)
 /* ---- medication orders */
 /* An order is never changed once written. Its status is derived from its
  * append-only events: "pending" (a PA's order before co-signature), then
- * "cosigned"; "stopped" with a reason; "entered-in-error" with a reason.
- * Derived status: entered-in-error > stopped > pending (not cosigned) > active. */
+ * "cosigned"; "stopped" with a reason; "entered-in-error" with a reason;
+ * "declined" (a PA's pending order the supervisor declined, with a reason);
+ * "restored" (active again after the replacement that stopped it was entered
+ * in error: a later stop counts again); "acknowledged" (the supervisor has
+ * seen a PA's stop; the status does not change).
+ * Derived status: entered-in-error > declined > stopped (since the last
+ * restore) > pending (not cosigned) > active. */
 
 typedef enum {
   ADJUST_START,
@@ -329,11 +334,16 @@ typedef struct {
   char *reason;
   char *replaces_order_id;      /* NULL for a start */
   gint64 created_at_ms;
-  char *status;                 /* derived: active | pending | stopped | entered-in-error */
+  char *status;                 /* derived: active | pending | stopped | entered-in-error |
+                                   declined */
   gint64 status_at_ms;          /* when the status was reached */
-  char *status_reason;          /* stop / error reason */
+  char *status_reason;          /* stop / error / decline reason */
+  char *status_by;              /* staff id who stopped, declined or marked it (NULL otherwise) */
+  char *status_by_name;         /* their display name */
+  char *stopped_by_order_id;    /* stopped: the replacement that stopped it, NULL for a pure stop */
   char *cosigned_by;            /* staff id, when co-signed */
   gint64 cosigned_at_ms;        /* when co-signed (0 when not) */
+  char *visit_modality;         /* video | audio-only when drafted (NULL: older orders) */
 } StoreOrder;
 void store_order_free (StoreOrder *order);
 
@@ -350,16 +360,34 @@ void store_order_free (StoreOrder *order);
  * order as it now stands. */
 StoreOrder *store_apply_adjustment (Store *store, const StoreAdjustment *adjustment,
                                     GError **error);
-/* A pending order becomes active; the order it replaces is stopped. INVALID if
- * not pending. */
+/* A pending order becomes active; the order it replaces is stopped. INVALID
+ * (nothing written) if not pending, or if the order it replaces is no longer
+ * active: co-signing must never bring back a drug someone has stopped. The
+ * prescribing rules are the caller's (api_orders.c re-runs them). */
 gboolean store_cosign_order (Store *store, const char *order_id, const char *cosigner_id,
                              GError **error);
+/* The supervising psychiatrist declines a PA's pending order with a reason:
+ * it never takes effect, and the order it would have replaced stays as it
+ * is. INVALID if not pending or not their PA's. */
+gboolean store_decline_order (Store *store, const char *order_id, const char *supervisor_id,
+                              const char *reason, GError **error);
 /* Marks an order entered-in-error with a reason. INVALID if already so. If it
- * had replaced an order that was stopped because of it, that one stays stopped:
- * the prescriber corrects by a new adjustment. */
+ * was active and had replaced an order that was stopped because of it, that
+ * order is active again (a "restored" event), unless another live order of
+ * that medication exists; *restored_order_id (may be NULL) gets its id, or
+ * NULL when nothing was restored. */
 gboolean store_mark_order_entered_in_error (Store *store, const char *order_id,
                                             const char *by_staff_id, const char *reason,
+                                            char **restored_order_id, GError **error);
+/* Pure stops made by the PAs this psychiatrist supervises that they have not
+ * acknowledged yet (the stopped orders, oldest stop first). A PA's stop takes
+ * effect at once; this is how the supervisor hears of it. */
+GPtrArray *store_list_stops_to_acknowledge (Store *store, const char *supervisor_id,
                                             GError **error);
+/* Records that the supervisor has seen their PA's stop of this order. INVALID
+ * if the order is not stopped by one of their PAs or is already acknowledged. */
+gboolean store_acknowledge_stop (Store *store, const char *order_id, const char *supervisor_id,
+                                 GError **error);
 gboolean store_get_order (Store *store, const char *order_id, StoreOrder *out, GError **error);
 void store_order_clear (StoreOrder *order);
 /* Every order of the patient, oldest first (the full history). */

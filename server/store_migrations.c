@@ -308,6 +308,40 @@ static const char *const kMigrations[] = {
   "DROP TABLE checkin_scales;"
   "ALTER TABLE checkin_scales_v6 RENAME TO checkin_scales;"
   APPEND_ONLY ("checkin_scales"),
+  /* 7: prescribing corrections (issue 11). An order keeps the visit's
+   * modality as it was when drafted, so a co-signature judges it by the
+   * visit it was written in (NULL for older orders: the visit's current
+   * one is used). Order events gain:
+   *  restored     — an order stopped by a replacement that was then entered
+   *                 in error is active again (the history keeps both);
+   *  acknowledged — the supervising psychiatrist has seen a PA's stop;
+   *  declined     — the supervising psychiatrist declined a PA's pending order;
+   * and by_order_id, the order that caused the event (a replacement's stop,
+   * a restore). SQLite cannot widen a CHECK in place: the table is rebuilt
+   * with its rows and its append-only triggers. */
+  "ALTER TABLE medication_orders ADD COLUMN visit_modality TEXT NULL"
+  "  CHECK (visit_modality IS NULL OR visit_modality IN ('video', 'audio-only'));"
+  "CREATE TABLE order_events_v7 ("
+  "  id INTEGER PRIMARY KEY AUTOINCREMENT,"
+  "  order_id TEXT NOT NULL REFERENCES medication_orders (id),"
+  "  kind TEXT NOT NULL CHECK (kind IN ('cosigned', 'stopped', 'entered-in-error', 'restored',"
+  "    'acknowledged', 'declined')),"
+  "  at TEXT NOT NULL,"
+  "  by_staff_id TEXT NULL REFERENCES staff (id),"
+  "  reason TEXT NULL,"
+  "  visit_id TEXT NULL REFERENCES visits (id),"
+  "  by_order_id TEXT NULL REFERENCES medication_orders (id),"
+  "  CHECK (kind IN ('cosigned', 'acknowledged') OR (reason IS NOT NULL AND length(reason) > 0))"
+  ");"
+  "INSERT INTO order_events_v7 (id, order_id, kind, at, by_staff_id, reason, visit_id)"
+  "  SELECT id, order_id, kind, at, by_staff_id, reason, visit_id FROM order_events;"
+  "DROP TABLE order_events;"
+  "ALTER TABLE order_events_v7 RENAME TO order_events;"
+  "CREATE INDEX order_events_by_order ON order_events (order_id, kind, id);"
+  "CREATE INDEX order_events_stops_by_staff ON order_events (by_staff_id) WHERE kind = 'stopped';"
+  /* Migration 6's index went with the old table. */
+  "CREATE INDEX order_events_by_visit ON order_events (visit_id) WHERE visit_id IS NOT NULL;"
+  APPEND_ONLY ("order_events"),
 };
 
 

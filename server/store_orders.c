@@ -2,9 +2,10 @@
  * append-only events.
  *
  * An order row is never changed. What happened to it afterwards is a list
- * of events (cosigned, stopped, entered-in-error), and its status is derived
- * from them on every read:
- *   entered-in-error > stopped > pending (a PA's order not yet co-signed) > active.
+ * of events (cosigned, stopped, entered-in-error, declined, restored,
+ * acknowledged), and its status is derived from them on every read:
+ *   entered-in-error > declined > stopped (since the last restore)
+ *     > pending (a PA's order not yet co-signed) > active.
  * Each adjustment, co-signature or correction is one BEGIN IMMEDIATE
  * transaction: every check reads inside the write lock and any failure rolls
  * everything back, so nothing is ever half-written.
@@ -114,7 +115,11 @@ store_order_clear (StoreOrder *o)
   g_free (o->replaces_order_id);
   g_free (o->status);
   g_free (o->status_reason);
+  g_free (o->status_by);
+  g_free (o->status_by_name);
+  g_free (o->stopped_by_order_id);
   g_free (o->cosigned_by);
+  g_free (o->visit_modality);
   memset (o, 0, sizeof *o);
 }
 
@@ -130,21 +135,30 @@ store_order_free (StoreOrder *o)
 /* ------------------------------------------------------------ reading */
 
 /* The order with its names and the first event of each kind (there is at
- * most one stop and one correction per order; the first counts if not). */
+ * most one correction, decline and co-signature per order; the first counts
+ * if not). A stop counts only after the last restore: a restored order is
+ * active again and may be stopped again later. */
 #define ORDER_COLUMNS                                                                     \
   "SELECT o.id, o.patient_id, o.visit_id, o.prescriber_id, st.display_name,"              \
   " o.medication_id, m.name, m.rxnorm, o.dose, o.unit, o.frequency, o.route, o.action,"   \
   " o.reason, o.replaces_order_id, o.created_at, o.initially_pending,"                    \
-  " ee.at, ee.reason, es.at, es.reason, ec.at, ec.by_staff_id"                            \
+  " ee.at, ee.reason, es.at, es.reason, ec.at, ec.by_staff_id,"                           \
+  " ed.at, ed.reason, er.at, o.visit_modality, es.by_order_id,"                           \
+  " coalesce(ee.by_staff_id, ed.by_staff_id, es.by_staff_id), sb.display_name"            \
   " FROM medication_orders o"                                                             \
   " JOIN staff st ON st.id = o.prescriber_id"                                             \
   " JOIN medications m ON m.id = o.medication_id"                                         \
   " LEFT JOIN order_events ee ON ee.id = (SELECT min(id) FROM order_events"               \
   "   WHERE order_id = o.id AND kind = 'entered-in-error')"                               \
+  " LEFT JOIN order_events ed ON ed.id = (SELECT min(id) FROM order_events"               \
+  "   WHERE order_id = o.id AND kind = 'declined')"                                       \
+  " LEFT JOIN order_events er ON er.id = (SELECT max(id) FROM order_events"               \
+  "   WHERE order_id = o.id AND kind = 'restored')"                                       \
   " LEFT JOIN order_events es ON es.id = (SELECT min(id) FROM order_events"               \
-  "   WHERE order_id = o.id AND kind = 'stopped')"                                        \
+  "   WHERE order_id = o.id AND kind = 'stopped' AND id > coalesce(er.id, 0))"            \
   " LEFT JOIN order_events ec ON ec.id = (SELECT min(id) FROM order_events"               \
-  "   WHERE order_id = o.id AND kind = 'cosigned') "
+  "   WHERE order_id = o.id AND kind = 'cosigned')"                                       \
+  " LEFT JOIN staff sb ON sb.id = coalesce(ee.by_staff_id, ed.by_staff_id, es.by_staff_id) "
 
 static gboolean
 read_order_row (sqlite3_stmt *stmt, StoreOrder *out, GError **error)
@@ -152,7 +166,7 @@ read_order_row (sqlite3_stmt *stmt, StoreOrder *out, GError **error)
   StoreOrder o = { 0 };
   gboolean pending;
   gboolean ok = FALSE;
-  gint64 cosigned_at = 0;
+  gint64 cosigned_at = 0, restored_at = 0;
 
   o.id = store_column_dup_text (stmt, 0);
   o.patient_id = store_column_dup_text (stmt, 1);
@@ -178,6 +192,10 @@ read_order_row (sqlite3_stmt *stmt, StoreOrder *out, GError **error)
     o.cosigned_by = store_column_dup_text (stmt, 22);
     o.cosigned_at_ms = cosigned_at;
   }
+  if (sqlite3_column_type (stmt, 25) != SQLITE_NULL &&
+      !store_column_time (stmt, 25, &restored_at, error))
+    goto out;
+  o.visit_modality = store_column_dup_text (stmt, 26);
 
   /* The precedence of the derived status, highest first. */
   if (sqlite3_column_type (stmt, 17) != SQLITE_NULL) {
@@ -185,9 +203,15 @@ read_order_row (sqlite3_stmt *stmt, StoreOrder *out, GError **error)
     o.status_reason = store_column_dup_text (stmt, 18);
     if (!store_column_time (stmt, 17, &o.status_at_ms, error))
       goto out;
+  } else if (sqlite3_column_type (stmt, 23) != SQLITE_NULL) {
+    o.status = g_strdup ("declined");
+    o.status_reason = store_column_dup_text (stmt, 24);
+    if (!store_column_time (stmt, 23, &o.status_at_ms, error))
+      goto out;
   } else if (sqlite3_column_type (stmt, 19) != SQLITE_NULL) {
     o.status = g_strdup ("stopped");
     o.status_reason = store_column_dup_text (stmt, 20);
+    o.stopped_by_order_id = store_column_dup_text (stmt, 27);
     if (!store_column_time (stmt, 19, &o.status_at_ms, error))
       goto out;
   } else if (pending && !o.cosigned_by) {
@@ -195,7 +219,11 @@ read_order_row (sqlite3_stmt *stmt, StoreOrder *out, GError **error)
     o.status_at_ms = o.created_at_ms;
   } else {
     o.status = g_strdup ("active");
-    o.status_at_ms = o.cosigned_by ? cosigned_at : o.created_at_ms;
+    o.status_at_ms = MAX (o.cosigned_by ? cosigned_at : o.created_at_ms, restored_at);
+  }
+  if (g_strcmp0 (o.status, "active") != 0 && g_strcmp0 (o.status, "pending") != 0) {
+    o.status_by = store_column_dup_text (stmt, 28);
+    o.status_by_name = store_column_dup_text (stmt, 29);
   }
   *out = o;
   ok = TRUE;
@@ -206,8 +234,8 @@ out:
 }
 
 /* Reads one order; NOT_FOUND when absent. */
-static gboolean
-load_order (Store *store, const char *order_id, StoreOrder *out, GError **error)
+gboolean
+store_order_load (Store *store, const char *order_id, StoreOrder *out, GError **error)
 {
   sqlite3_stmt *stmt = NULL;
   gboolean ok = store_select_row (store, ORDER_COLUMNS "WHERE o.id = ?1", order_id, "get order",
@@ -229,8 +257,8 @@ order_row_new (sqlite3_stmt *stmt, GError **error)
 
 /* Runs ORDER_COLUMNS + `where_order` with ?1 = arg, keeping the orders whose
  * derived status is `status` (all when NULL). */
-static GPtrArray *
-list_orders (Store *store, const char *where_order, const char *arg, const char *status,
+GPtrArray *
+store_order_list (Store *store, const char *where_order, const char *arg, const char *status,
              GError **error)
 {
   sqlite3_stmt *stmt = NULL;
@@ -258,7 +286,7 @@ gboolean
 store_get_order (Store *store, const char *order_id, StoreOrder *out, GError **error)
 {
   g_return_val_if_fail (store != NULL && out != NULL, FALSE);
-  return load_order (store, order_id, out, error);
+  return store_order_load (store, order_id, out, error);
 }
 
 GPtrArray *
@@ -267,7 +295,7 @@ store_list_patient_orders (Store *store, const char *patient_id, GError **error)
   g_return_val_if_fail (store != NULL, NULL);
   if (!store_require_row (store, "patients", patient_id, "no such patient", error))
     return NULL;
-  return list_orders (store, "WHERE o.patient_id = ?1 ORDER BY o.created_at, o.rowid",
+  return store_order_list (store, "WHERE o.patient_id = ?1 ORDER BY o.created_at, o.rowid",
                       patient_id, NULL, error);
 }
 
@@ -277,7 +305,7 @@ store_current_medications (Store *store, const char *patient_id, GError **error)
   g_return_val_if_fail (store != NULL, NULL);
   if (!store_require_row (store, "patients", patient_id, "no such patient", error))
     return NULL;
-  return list_orders (store,
+  return store_order_list (store,
                       "WHERE o.patient_id = ?1 ORDER BY m.name, o.created_at, o.rowid",
                       patient_id, "active", error);
 }
@@ -290,7 +318,7 @@ store_list_pending_for_supervisor (Store *store, const char *supervisor_id, GErr
     return NULL;
   /* initially_pending narrows to the PA orders (partial index); the derived
    * status then drops co-signed, stopped and erroneous ones. */
-  return list_orders (store,
+  return store_order_list (store,
                       "WHERE o.initially_pending = 1 AND o.prescriber_id IN"
                       " (SELECT id FROM staff WHERE supervising_psychiatrist_id = ?1)"
                       " ORDER BY o.created_at, o.rowid",
@@ -305,23 +333,27 @@ store_list_visit_orders (Store *store, const char *visit_id, GError **error)
     return NULL;
   /* A stop is an event of the visit it was made in (order_events.visit_id);
    * co-signatures and corrections carry no visit and stay with their own. */
-  return list_orders (store,
-                      "WHERE o.visit_id = ?1 OR o.id IN (SELECT order_id FROM order_events"
-                      " WHERE visit_id = ?1 AND kind = 'stopped')"
-                      " ORDER BY o.created_at, o.rowid",
-                      visit_id, NULL, error);
+  return store_order_list (store,
+                           "WHERE o.visit_id = ?1 OR o.id IN (SELECT order_id FROM order_events"
+                           " WHERE visit_id = ?1 AND kind = 'stopped')"
+                           " ORDER BY o.created_at, o.rowid",
+                           visit_id, NULL, error);
 }
 
 /* ------------------------------------------------------------ writing */
 
-static gboolean
-insert_event (Store *store, const char *order_id, const char *kind, const char *at,
-              const char *by_staff_id, const char *reason, const char *visit_id, GError **error)
+/* by_order_id: the order that caused the event (a replacement's stop, a
+ * restore), NULL otherwise. */
+gboolean
+store_order_insert_event (Store *store, const char *order_id, const char *kind, const char *at,
+              const char *by_staff_id, const char *reason, const char *visit_id,
+              const char *by_order_id, GError **error)
 {
   return store_run (store, "insert order event",
                     "INSERT INTO order_events (order_id, kind, at, by_staff_id, reason,"
-                    " visit_id) VALUES (?1, ?2, ?3, ?4, ?5, ?6)",
-                    NULL, NULL, error, 6, order_id, kind, at, by_staff_id, reason, visit_id);
+                    " visit_id, by_order_id) VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7)",
+                    NULL, NULL, error, 7, order_id, kind, at, by_staff_id, reason, visit_id,
+                    by_order_id);
 }
 
 /* Checks the adjustment's own fields, before any query. */
@@ -331,41 +363,40 @@ adjustment_fields_valid (const StoreAdjustment *a, GError **error)
   const char *kind = adjustment_kind_name (a->kind);
 
   if (!kind) {
-    g_set_error (error, STORE_ERROR, STORE_ERROR_INVALID, "unknown adjustment kind");
+    g_set_error (error, STORE_ERROR, STORE_ERROR_INVALID, "Choose start, change dose, switch or stop.");
     return FALSE;
   }
   if (!a->visit_id || !a->prescriber_id) {
-    g_set_error (error, STORE_ERROR, STORE_ERROR_INVALID, "%s needs a visit and a prescriber",
-                 kind);
+    g_set_error (error, STORE_ERROR, STORE_ERROR_INVALID, "A %s needs a visit and a prescriber.", kind);
     return FALSE;
   }
   if (!store_text_valid (a->reason, REASON_MAX_CHARS)) {
-    g_set_error (error, STORE_ERROR, STORE_ERROR_INVALID, "a reason of 1..%d characters is required",
+    g_set_error (error, STORE_ERROR, STORE_ERROR_INVALID,
+                 "Give a reason of 1 to %d characters: it is part of the record.",
                  REASON_MAX_CHARS);
     return FALSE;
   }
   if ((a->kind == ADJUST_START) != (a->replaces_order_id == NULL)) {
     g_set_error (error, STORE_ERROR, STORE_ERROR_INVALID,
-                 a->kind == ADJUST_START ? "a start replaces no order"
-                                         : "%s needs the order it acts on",
+                 a->kind == ADJUST_START ? "A start begins a new medication; it acts on no current order."
+                                         : "A %s needs the current order it acts on.",
                  kind);
     return FALSE;
   }
   if (a->kind == ADJUST_STOP)
     return TRUE;
   if ((a->kind == ADJUST_START || a->kind == ADJUST_SWITCH) && !a->medication_id) {
-    g_set_error (error, STORE_ERROR, STORE_ERROR_INVALID, "%s needs a medication", kind);
+    g_set_error (error, STORE_ERROR, STORE_ERROR_INVALID, "A %s needs a medication.", kind);
     return FALSE;
   }
   if (!isfinite (a->dose) || a->dose <= 0) {
-    g_set_error (error, STORE_ERROR, STORE_ERROR_INVALID, "the dose must be positive");
+    g_set_error (error, STORE_ERROR, STORE_ERROR_INVALID, "The dose must be more than zero.");
     return FALSE;
   }
   if (!store_text_valid (a->unit, FIELD_MAX_CHARS) ||
       !store_text_valid (a->frequency, FIELD_MAX_CHARS) ||
       !store_text_valid (a->route, FIELD_MAX_CHARS)) {
-    g_set_error (error, STORE_ERROR, STORE_ERROR_INVALID, "%s needs a unit, frequency and route",
-                 kind);
+    g_set_error (error, STORE_ERROR, STORE_ERROR_INVALID, "A %s needs a unit, how often it is taken and a route.", kind);
     return FALSE;
   }
   return TRUE;
@@ -394,8 +425,8 @@ medication_known (Store *store, const char *medication_id, GError **error)
   store_bind_text (stmt, 1, medication_id);
   rc = sqlite3_step (stmt);
   if (rc == SQLITE_DONE)
-    g_set_error (error, STORE_ERROR, STORE_ERROR_INVALID, "medication %s is not in the catalog",
-                 medication_id);
+    g_set_error (error, STORE_ERROR, STORE_ERROR_INVALID,
+                 "This medication is not in the clinic's medication list.");
   else if (rc != SQLITE_ROW)
     store_set_sql_error (store, error, "find medication");
   else
@@ -416,7 +447,7 @@ check_no_duplicate (Store *store, const char *patient_id, const char *medication
   GPtrArray *orders = NULL;
   gboolean ok = FALSE;
 
-  orders = list_orders (store, "WHERE o.patient_id = ?1", patient_id, NULL, error);
+  orders = store_order_list (store, "WHERE o.patient_id = ?1", patient_id, NULL, error);
   if (!orders)
     goto out;
   for (guint i = 0; i < orders->len; i++) {
@@ -427,13 +458,16 @@ check_no_duplicate (Store *store, const char *patient_id, const char *medication
     if (replacing && g_strcmp0 (o->replaces_order_id, replacing) == 0 &&
         g_strcmp0 (o->status, "pending") == 0) {
       g_set_error (error, STORE_ERROR, STORE_ERROR_INVALID,
-                   "order %s already has a pending replacement %s", replacing, o->id);
+                   "A change of this %s order is already awaiting co-signature; it must be "
+                   "co-signed or declined first.",
+                   o->medication_name);
       goto out;
     }
     if (g_strcmp0 (o->medication_id, medication_id) == 0 && g_strcmp0 (o->id, replacing) != 0) {
       g_set_error (error, STORE_ERROR, STORE_ERROR_INVALID,
-                   "the patient already has a %s order %s of %s", o->status, o->id,
-                   medication_id);
+                   "%c%s is already %s for this patient. Change its dose or stop it instead.",
+                   g_ascii_toupper (o->medication_name[0]), o->medication_name + 1,
+                   g_strcmp0 (o->status, "pending") == 0 ? "awaiting co-signature" : "active");
       goto out;
     }
   }
@@ -454,8 +488,11 @@ insert_order (Store *store, const char *id, const char *patient_id, const StoreA
   if (!store_prepare (store,
                       "INSERT INTO medication_orders (id, patient_id, visit_id, prescriber_id,"
                       " medication_id, dose, unit, frequency, route, action, reason,"
-                      " replaces_order_id, initially_pending, created_at)"
-                      " VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10, ?11, ?12, ?13, ?14)",
+                      " replaces_order_id, initially_pending, created_at, visit_modality)"
+                      " VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10, ?11, ?12, ?13, ?14,"
+                      /* The visit's modality as it is now, when the order is
+                       * drafted: a co-signature is judged by it. */
+                      " (SELECT modality FROM visits WHERE id = ?3))",
                       &stmt, error))
     goto out;
   store_bind_text (stmt, 1, id);
@@ -507,24 +544,24 @@ store_apply_adjustment (Store *store, const StoreAdjustment *a, GError **error)
 
   if (a->replaces_order_id) {
     GError *local = NULL;
-    if (!load_order (store, a->replaces_order_id, &replaced, &local)) {
+    if (!store_order_load (store, a->replaces_order_id, &replaced, &local)) {
       if (!g_error_matches (local, STORE_ERROR, STORE_ERROR_NOT_FOUND)) {
         g_propagate_error (error, local);
         goto out;
       }
       g_clear_error (&local);
-      g_set_error (error, STORE_ERROR, STORE_ERROR_INVALID, "order %s does not exist",
-                   a->replaces_order_id);
+      g_set_error (error, STORE_ERROR, STORE_ERROR_INVALID,
+                   "The order this acts on does not exist.");
       goto out;
     }
     if (g_strcmp0 (replaced.patient_id, patient_id) != 0) {
       g_set_error (error, STORE_ERROR, STORE_ERROR_INVALID,
-                   "order %s is not an order of this visit's patient", replaced.id);
+                   "The order this acts on belongs to another patient.");
       goto out;
     }
     if (g_strcmp0 (replaced.status, "active") != 0) {
-      g_set_error (error, STORE_ERROR, STORE_ERROR_INVALID, "order %s is not active (%s)",
-                   replaced.id, replaced.status);
+      g_set_error (error, STORE_ERROR, STORE_ERROR_INVALID,
+                   "The %s order this acts on is no longer active.", replaced.medication_name);
       goto out;
     }
   }
@@ -538,7 +575,7 @@ store_apply_adjustment (Store *store, const StoreAdjustment *a, GError **error)
      * another one is a switch, not a dose change. */
     if (a->medication_id && g_strcmp0 (a->medication_id, replaced.medication_id) != 0) {
       g_set_error (error, STORE_ERROR, STORE_ERROR_INVALID,
-                   "a dose change keeps the medication; use a switch");
+                   "A dose change keeps the medication; to change it, use a switch.");
       goto out;
     }
     medication_id = replaced.medication_id;
@@ -546,7 +583,7 @@ store_apply_adjustment (Store *store, const StoreAdjustment *a, GError **error)
   case ADJUST_SWITCH:
     if (g_strcmp0 (a->medication_id, replaced.medication_id) == 0) {
       g_set_error (error, STORE_ERROR, STORE_ERROR_INVALID,
-                   "a switch needs another medication; use a dose change");
+                   "A switch goes to another medication; to change this one, use a dose change.");
       goto out;
     }
     medication_id = a->medication_id;
@@ -557,8 +594,8 @@ store_apply_adjustment (Store *store, const StoreAdjustment *a, GError **error)
   }
 
   if (a->kind == ADJUST_STOP) {
-    if (!insert_event (store, replaced.id, "stopped", now, a->prescriber_id, a->reason,
-                       a->visit_id, error))
+    if (!store_order_insert_event (store, replaced.id, "stopped", now, a->prescriber_id, a->reason,
+                       a->visit_id, NULL, error))
       goto out;
   } else {
     if (!medication_known (store, medication_id, error))
@@ -570,14 +607,14 @@ store_apply_adjustment (Store *store, const StoreAdjustment *a, GError **error)
       goto out;
     /* A pending replacement leaves the old order active until co-signed. */
     if (a->replaces_order_id && !pending &&
-        !insert_event (store, replaced.id, "stopped", now, a->prescriber_id, a->reason,
-                       a->visit_id, error))
+        !store_order_insert_event (store, replaced.id, "stopped", now, a->prescriber_id, a->reason,
+                       a->visit_id, new_id, error))
       goto out;
   }
 
   /* Read back inside the transaction: if that fails, nothing is kept. */
   result = g_new0 (StoreOrder, 1);
-  if (!load_order (store, new_id ? new_id : replaced.id, result, error))
+  if (!store_order_load (store, new_id ? new_id : replaced.id, result, error))
     goto out;
   ok = TRUE;
 out:
@@ -589,102 +626,4 @@ out:
   g_free (now);
   g_free (new_id);
   return result;
-}
-
-gboolean
-store_cosign_order (Store *store, const char *order_id, const char *cosigner_id, GError **error)
-{
-  StoreOrder order = { 0 };
-  StoreOrder replaced = { 0 };
-  char *now = NULL;
-  char *supervisor = NULL;
-  char *reason = NULL;
-  GError *local = NULL;
-  gboolean ok = FALSE;
-
-  g_return_val_if_fail (store != NULL, FALSE);
-  if (!(now = store_format_time (store_now_ms (), error)))
-    goto out;
-  if (!store_begin (store, error))
-    goto out;
-  if (!store_require_row (store, "staff", cosigner_id, "no such staff member", error))
-    goto out;
-  if (!load_order (store, order_id, &order, error))
-    goto out;
-  if (g_strcmp0 (order.status, "pending") != 0) {
-    g_set_error (error, STORE_ERROR, STORE_ERROR_INVALID, "order %s is not pending (%s)",
-                 order.id, order.status);
-    goto out;
-  }
-  /* Co-signature is the supervising psychiatrist's act (issue 3), checked
-   * here too so no caller can skip it. */
-  supervisor = store_get_staff_supervisor (store, order.prescriber_id, &local);
-  if (local) {
-    g_propagate_error (error, local);
-    goto out;
-  }
-  if (g_strcmp0 (supervisor, cosigner_id) != 0) {
-    g_set_error (error, STORE_ERROR, STORE_ERROR_INVALID,
-                 "only the prescriber's supervising psychiatrist may co-sign");
-    goto out;
-  }
-  if (!insert_event (store, order.id, "cosigned", now, cosigner_id, NULL, NULL, error))
-    goto out;
-  if (order.replaces_order_id) {
-    if (!load_order (store, order.replaces_order_id, &replaced, error))
-      goto out;
-    /* The replaced order may have been stopped meanwhile; stop it only once. */
-    if (g_strcmp0 (replaced.status, "active") == 0) {
-      reason = g_strdup_printf ("replaced by co-signed order %s: %s", order.id, order.reason);
-      if (!insert_event (store, replaced.id, "stopped", now, cosigner_id, reason, order.visit_id,
-                         error))
-        goto out;
-    }
-  }
-  ok = TRUE;
-out:
-  ok = store_commit_or_rollback (store, ok, error);
-  store_order_clear (&order);
-  store_order_clear (&replaced);
-  g_free (now);
-  g_free (supervisor);
-  g_free (reason);
-  return ok;
-}
-
-gboolean
-store_mark_order_entered_in_error (Store *store, const char *order_id, const char *by_staff_id,
-                                   const char *reason, GError **error)
-{
-  StoreOrder order = { 0 };
-  char *now = NULL;
-  gboolean ok = FALSE;
-
-  g_return_val_if_fail (store != NULL, FALSE);
-  if (!store_text_valid (reason, REASON_MAX_CHARS)) {
-    g_set_error (error, STORE_ERROR, STORE_ERROR_INVALID, "a reason of 1..%d characters is required",
-                 REASON_MAX_CHARS);
-    return FALSE;
-  }
-  if (!(now = store_format_time (store_now_ms (), error)))
-    goto out;
-  if (!store_begin (store, error))
-    goto out;
-  if (!store_require_row (store, "staff", by_staff_id, "no such staff member", error))
-    goto out;
-  if (!load_order (store, order_id, &order, error))
-    goto out;
-  if (g_strcmp0 (order.status, "entered-in-error") == 0) {
-    g_set_error (error, STORE_ERROR, STORE_ERROR_INVALID, "order %s is already entered-in-error",
-                 order.id);
-    goto out;
-  }
-  if (!insert_event (store, order.id, "entered-in-error", now, by_staff_id, reason, NULL, error))
-    goto out;
-  ok = TRUE;
-out:
-  ok = store_commit_or_rollback (store, ok, error);
-  store_order_clear (&order);
-  g_free (now);
-  return ok;
 }

@@ -103,7 +103,7 @@ LLVMFuzzerTestOneInput (const uint8_t *data, size_t size)
     break;
   }
   case 5:
-    ok = th_body_entered_in_error (body, len, &text, &error);
+    ok = th_body_reason (body, len, &text, &error);
     check_text (ok, text, 1000);
     break;
   case 6:

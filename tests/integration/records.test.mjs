@@ -171,11 +171,15 @@ test('a dose change leaves two orders linked by the replacement, the old one sto
   });
   assert.equal(err.status, 200, err.text);
   assert.equal(err.json.order.status, 'entered-in-error');
+  // The patient still takes what they took before the mistake: 50 mg again.
+  assert.equal(err.json.restored.id, sertraline.id);
+  assert.equal(err.json.restored.status, 'active');
   const again = await api(`/api/orders/${r.json.order.id}/entered-in-error`, { method: 'POST', body: { reason: 'twice' } });
   assert.equal(again.status, 422);
   const final = await record(demo.visit_id);
   assert.equal(final.orders.length, after.orders.length);
-  assert.ok(final.orders.some((o) => o.id === sertraline.id && o.status === 'stopped'));
+  assert.ok(final.orders.some((o) => o.id === sertraline.id && o.status === 'active'));
+  assert.deepEqual(final.current_medications.filter((o) => o.medication.id === 'sertraline').map((o) => o.dose), [50]);
   assert.ok(final.orders.some((o) => o.id === r.json.order.id && o.status === 'entered-in-error'));
 });
 

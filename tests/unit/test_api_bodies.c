@@ -43,20 +43,22 @@ test_visit_create (void)
   th_visit_create_body_clear (&b);
 
   assert_refused (th_body_visit_create (NULL, 0, &b, &error), &error, "bad-json",
-                  "the body must be a JSON object");
+                  "The request could not be read. Nothing was saved; reload the page and try "
+                  "again.");
   assert_refused (th_body_visit_create (BODY ("[1]"), &b, &error), &error, "bad-json", NULL);
   assert_refused (th_body_visit_create (BODY ("{\"patient_name\":\"a\",\"patient_name\":\"b\"}"),
                                         &b, &error), &error, "bad-json", NULL);
   assert_refused (th_body_visit_create (BODY ("{\"patient_name\":\"a\",\"patient_id\":\"b\"}"),
                                         &b, &error), &error, "bad-field", NULL);
   assert_refused (th_body_visit_create (BODY ("{\"patient_name\":\" \\t\"}"), &b, &error), &error,
-                  "bad-field", "patient_name must be 1 to 200 characters");
+                  "bad-field", "The patient's name must be 1 to 200 characters. Nothing was saved.");
   assert_refused (th_body_visit_create (BODY ("{\"patient_id\":\"x\",\"modality\":\"fax\"}"), &b,
                                         &error), &error, "bad-field",
-                  "modality must be \"video\" or \"audio-only\"");
+                  "Choose whether the visit is by video or audio only. Nothing was saved.");
   assert_refused (th_body_visit_create (BODY ("{\"patient_id\":\"x\",\"scheduled_at\":\"soon\"}"),
                                         &b, &error), &error, "bad-field",
-                  "scheduled_at must be ISO 8601 with a time zone");
+                  "The visit's time must be a date and time with its time zone (for example "
+                  "2026-12-05T14:30:00-05:00). Nothing was saved.");
   th_visit_create_body_clear (&b);
 }
 
@@ -73,7 +75,7 @@ test_sign_in (void)
   th_sign_in_body_clear (&b);
   g_assert_null (b.password);
   assert_refused (th_body_sign_in (BODY ("{\"username\":\"\",\"password\":\"pw\"}"), &b, &error),
-                  &error, "bad-field", "expected {\"username\": string, \"password\": string}");
+                  &error, "bad-field", "Enter your username and password.");
   assert_refused (th_body_sign_in (BODY ("{\"username\":\"a\",\"password\":\"pw\",\"x\":1}"), &b,
                                    &error), &error, "bad-field", NULL);
 }
@@ -113,32 +115,38 @@ test_checkin (void)
   g_assert_cmpuint (b.scales[0].score.hyperactive, ==, 1);
   th_checkin_body_clear (&b);
   assert_refused (th_body_checkin (BODY ("{\"asrs18\":[0,0,0]}"), &b, &error), &error,
-                  "bad-field", "asrs18 must be an array of 18 answers");
+                  "bad-field", "Please answer all 18 questions of the ASRS v1.1 Symptom Checklist before "
+                  "sending. Nothing was saved.");
 
   assert_refused (th_body_checkin (BODY ("{}"), &b, &error), &error, "bad-field",
-                  "the check-in has no answers");
+                  "Answer at least one question before sending. Nothing was saved.");
   assert_refused (th_body_checkin (BODY ("{\"mood\":1}"), &b, &error), &error, "bad-field",
-                  "unexpected field in the check-in");
+                  "The check-in had an answer this form does not ask for. Reload the page and "
+                  "try again; nothing was saved.");
   assert_refused (th_body_checkin (BODY ("{\"gad7\":[1]}"), &b, &error), &error, "bad-field",
-                  "gad7 must be an array of 7 answers");
+                  "Please answer all 7 questions of the GAD-7 before sending. Nothing was saved.");
   assert_refused (th_body_checkin (BODY ("{\"gad7\":[0,0,0,0,0,0,5]}"), &b, &error), &error,
-                  "bad-field", "gad7 item 7 must be a whole number 0..3");
-  /* 4 passes the JSON check; the scoring rules refuse it for PHQ-9. */
+                  "bad-field",
+                  "Question 7 of the GAD-7 needs one of its listed answers. Nothing was saved.");
+  /* Each scale's own range: 4 is an ASRS answer, not a PHQ-9 one. */
   assert_refused (th_body_checkin (BODY ("{\"phq9\":[0,0,0,0,0,0,0,0,4]}"), &b, &error), &error,
-                  "bad-field", "PHQ-9 item 9 must be between 0 and 3");
+                  "bad-field",
+                  "Question 9 of the PHQ-9 needs one of its listed answers. Nothing was saved.");
   assert_refused (th_body_checkin (BODY ("{\"side_effects\":[{\"name\":\"\",\"severity\":1}]}"),
                                    &b, &error), &error, "bad-field",
-                  "each side effect is {\"name\": 1-60 characters, \"severity\": 0..3}");
+                  "Each side effect needs a name (up to 60 characters) and how much it bothers "
+                  "you. Nothing was saved.");
   assert_refused (th_body_checkin (BODY ("{\"missed_doses_14d\":3}"), &b, &error), &error,
-                  "bad-field", "unexpected field in the check-in");
+                  "bad-field", "The check-in had an answer this form does not ask for. Reload the page and "
+                  "try again; nothing was saved.");
   assert_refused (th_body_checkin (BODY ("{\"missed_doses\":[{\"order_id\":\"o-1\",\"missed\":-1}]}"),
                                    &b, &error), &error, "bad-field",
-                  "each missed-dose answer is {\"order_id\": a current medication's order, "
-                  "\"missed\": a whole number of doses}");
+                  "Each missed-dose answer needs a whole number of doses, 0 or more. Nothing was saved.");
   assert_refused (th_body_checkin (BODY ("{\"missed_doses\":[{\"order_id\":\"o-1\",\"missed\":1},"
                                          "{\"order_id\":\"o-1\",\"missed\":2}]}"),
                                    &b, &error), &error, "bad-field",
-                  "missed doses are given twice for one medication");
+                  "A medicine's missed doses were given twice. Reload the page and try again; nothing "
+                  "was saved.");
   g_assert_cmpuint (b.n_missed_doses, ==, 0);
   g_assert_cmpuint (b.n_side_effects, ==, 0);
 }
@@ -153,15 +161,30 @@ test_texts (void)
   g_assert_cmpstr (text, ==, "better");
   g_clear_pointer (&text, g_free);
   assert_refused (th_body_note (BODY ("{\"text\":\"\\n\"}"), &text, &error), &error, "bad-field",
-                  "expected {\"text\": 1 to 5000 characters}");
+                  "A note cannot be empty. Nothing was saved.");
   g_assert_null (text);
-  assert_refused (th_body_entered_in_error (BODY ("{\"why\":\"x\"}"), &text, &error), &error,
-                  "bad-field", "expected {\"reason\": 1 to 1000 characters}");
+  {
+    /* 33,012 characters (not bytes: "é" is two bytes and one character). */
+    GString *big = g_string_new ("{\"text\":\"");
+    for (guint i = 0; i < 33012; i++)
+      g_string_append (big, i % 2 ? "e" : "\xc3\xa9");
+    g_string_append (big, "\"}");
+    assert_refused (th_body_note (big->str, big->len, &text, &error), &error, "bad-field",
+                    "A note can be at most 5,000 characters; this one has 33,012. Nothing was "
+                    "saved.");
+    g_string_free (big, TRUE);
+  }
+  assert_refused (th_body_note (BODY ("{\"text\":12}"), &text, &error), &error, "bad-field",
+                  "A note must be text of 1 to 5,000 characters. Nothing was saved.");
+  assert_refused (th_body_reason (BODY ("{\"why\":\"x\"}"), &text, &error), &error,
+                  "bad-field",
+                  "The reason must be text of 1 to 1,000 characters. Nothing was saved.");
   g_assert_true (th_body_guest (BODY ("{\"display_name\":\"Maria\"}"), &text, &error));
   g_assert_cmpstr (text, ==, "Maria");
   g_clear_pointer (&text, g_free);
   assert_refused (th_body_guest (BODY ("{\"display_name\":7}"), &text, &error), &error,
-                  "bad-field", "expected {\"display_name\": 1 to 100 characters}");
+                  "bad-field",
+                  "The guest's name must be text of 1 to 100 characters. Nothing was saved.");
 }
 
 static void
@@ -182,7 +205,7 @@ test_adjustment (void)
   assert_refused (th_body_adjustment (BODY ("{\"kind\":\"pause\",\"reason\":\"x\"}"), &b, &error),
                   &error, "bad-field", NULL);
   assert_refused (th_body_adjustment (BODY ("{\"kind\":\"stop\",\"reason\":\" \"}"), &b, &error),
-                  &error, "bad-field", "a reason of 1 to 1000 characters is required");
+                  &error, "bad-field", "The reason cannot be empty. Nothing was saved.");
 }
 
 static void
@@ -195,7 +218,9 @@ test_evaluation (void)
   g_assert_cmpstr (b.date, ==, "2024-11-02");
   g_assert_cmpint (b.at_ms, ==, G_GINT64_CONSTANT (1730548800000));
   assert_refused (th_body_in_person_evaluation (BODY ("{\"date\":\"2024-02-30\"}"), &b, &error),
-                  &error, "bad-field", "expected {\"date\": \"YYYY-MM-DD\"}");
+                  &error, "bad-field",
+                  "The evaluation date must be a calendar date written YYYY-MM-DD (for example "
+                  "2026-11-03). Nothing was saved.");
 }
 
 static void

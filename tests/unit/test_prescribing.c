@@ -82,7 +82,7 @@ static const RoleCase kRoles[] = {
 
 typedef enum { T_INSIDE, T_OUTSIDE_RECENT, T_OUTSIDE_OLD, T_OUTSIDE_NONE } TimeCase;
 
-/* For a controlled start or increase: the rule that refuses it, or NULL. */
+/* For a new controlled prescription: the rule that refuses it, or NULL. */
 typedef struct {
   const char *modality;
   TimeCase time;
@@ -141,7 +141,7 @@ test_prescribe_matrix (void)
   for (gsize r = 0; r < G_N_ELEMENTS (kRoles); r++)
     for (gsize m = 0; m < G_N_ELEMENTS (meds); m++)
       for (gsize k = 0; k < G_N_ELEMENTS (kControlled); k++)
-        for (gint starts = 0; starts <= 1; starts++) {
+        for (gint prescribes = 0; prescribes <= 1; prescribes++) {
           const RoleCase *rc = &kRoles[r];
           const ControlledCase *cc = &kControlled[k];
           gboolean controlled = m == 0;
@@ -149,7 +149,7 @@ test_prescribe_matrix (void)
             .actor_role = rc->role,
             .has_supervisor = rc->has_supervisor,
             .medication = meds[m],
-            .starts_or_increases = starts,
+            .new_prescription = prescribes,
             .modality = cc->modality,
           };
           PrescribeDecision want = rc->base;
@@ -157,18 +157,19 @@ test_prescribe_matrix (void)
           char *label;
 
           set_time (&ctx, cc->time);
-          /* The role rule comes first; then a controlled start or increase
-           * may be refused, which beats a PA's pending. */
+          /* The role rule comes first; then any new controlled order (a
+           * start, switch or change in either direction) may be refused,
+           * which beats a PA's pending. A pure stop never is. */
           if (rc->base == PRESCRIBE_REFUSED)
             want_rule = "role";
-          else if (controlled && starts && cc->rule != NULL) {
+          else if (controlled && prescribes && cc->rule != NULL) {
             want = PRESCRIBE_REFUSED;
             want_rule = cc->rule;
           }
           label = g_strdup_printf ("%s%s %s %s %s %s", rc->role,
                                    rc->has_supervisor ? "+supervisor" : "", meds[m]->id,
                                    cc->modality, kTimeNames[cc->time],
-                                   starts ? "start/increase" : "stop/decrease");
+                                   prescribes ? "new order" : "pure stop");
           assert_decision (label, &ctx, want, want_rule);
           g_free (label);
           n++;
@@ -187,7 +188,7 @@ test_prescribe_edges (void)
   PrescribeContext ctx = {
     .actor_role = "psychiatrist",
     .medication = mph,
-    .starts_or_increases = TRUE,
+    .new_prescription = TRUE,
     .modality = "video",
     .policy_window_end_ms = utc_ms (2026, 12, 31, 23, 59, 59, 999),
     .in_person_eval_months = 24,
@@ -261,8 +262,9 @@ test_prescribe_edges (void)
   g_assert_cmpint (prescribe_decide (&ctx, &rule, &reason), ==, PRESCRIBE_REFUSED);
   g_assert_cmpstr (rule, ==, "controlled-audio-only");
   g_assert_cmpstr (reason, ==,
-                   "Methylphenidate is a schedule II controlled substance; it cannot be started "
-                   "or increased in an audio-only visit.");
+                   "Methylphenidate is a schedule II controlled substance; it cannot be "
+                   "prescribed (started or changed) in an audio-only visit. Only stopping it is "
+                   "possible here.");
   g_clear_pointer (&rule, g_free);
   g_clear_pointer (&reason, g_free);
   ctx.medication = alprazolam;
@@ -283,11 +285,60 @@ test_prescribe_edges (void)
   med_catalog_free (c);
 }
 
+/* Under the Controlled Substances Act every new controlled order is a new
+ * prescription: a lower dose with another frequency (alprazolam 0.5 mg three
+ * times daily to 1 mg as needed), a plain decrease or a frequency-only change
+ * meets the same rules as a start. Only a pure stop is exempt. */
+static void
+test_prescribe_controlled_changes (void)
+{
+  MedCatalog *c = load_shipped ();
+  const Medication *alprazolam = med_catalog_find (c, "alprazolam");
+  PrescribeContext ctx = {
+    .actor_role = "psychiatrist",
+    .medication = alprazolam,
+    .new_prescription = TRUE,     /* 0.5 mg three times daily -> 1 mg as needed */
+    .modality = "audio-only",
+    .policy_window_end_ms = utc_ms (2026, 12, 31, 23, 59, 59, 999),
+    .in_person_eval_months = 24,
+    .now_ms = utc_ms (2026, 6, 15, 12, 0, 0, 0),
+  };
+
+  assert_decision ("controlled decrease + as-needed, audio-only", &ctx, PRESCRIBE_REFUSED,
+                   "controlled-audio-only");
+  ctx.actor_role = "pa";
+  ctx.has_supervisor = TRUE;
+  assert_decision ("PA's controlled decrease, audio-only", &ctx, PRESCRIBE_REFUSED,
+                   "controlled-audio-only");
+  ctx.actor_role = "psychiatrist";
+  ctx.has_supervisor = FALSE;
+  /* A controlled decrease after the window, without an in-person evaluation. */
+  ctx.modality = "video";
+  ctx.now_ms = utc_ms (2027, 1, 15, 12, 0, 0, 0);
+  assert_decision ("controlled decrease after the window", &ctx, PRESCRIBE_REFUSED,
+                   "controlled-in-person");
+  /* A pure stop passes in audio-only, inside and after the window, for a
+   * prescriber and (effective at once, see store_apply_adjustment) a PA. */
+  ctx.new_prescription = FALSE;
+  ctx.modality = "audio-only";
+  assert_decision ("pure stop, audio-only, after the window", &ctx, PRESCRIBE_ALLOWED, NULL);
+  ctx.now_ms = utc_ms (2026, 6, 15, 12, 0, 0, 0);
+  assert_decision ("pure stop, audio-only", &ctx, PRESCRIBE_ALLOWED, NULL);
+  ctx.medication = NULL;
+  assert_decision ("pure stop, no medication", &ctx, PRESCRIBE_ALLOWED, NULL);
+  /* An uncontrolled decrease in audio-only is allowed. */
+  ctx.medication = med_catalog_find (c, "sertraline");
+  ctx.new_prescription = TRUE;
+  assert_decision ("uncontrolled decrease, audio-only", &ctx, PRESCRIBE_ALLOWED, NULL);
+  med_catalog_free (c);
+}
+
 int
 main (int argc, char **argv)
 {
   g_test_init (&argc, &argv, NULL);
   g_test_add_func ("/clinical/prescribe/matrix", test_prescribe_matrix);
   g_test_add_func ("/clinical/prescribe/edges", test_prescribe_edges);
+  g_test_add_func ("/clinical/prescribe/controlled-changes", test_prescribe_controlled_changes);
   return g_test_run ();
 }

@@ -120,7 +120,7 @@ test_order_change_dose (Fixture *f, gconstpointer data)
   g_assert_null (adjust (f, ADJUST_CHANGE_DOSE, f->psychiatrist, FALSE, old->id, NULL, 150,
                          &error));
   g_assert_nonnull (error);
-  g_assert_nonnull (strstr (error->message, "is not active"));
+  g_assert_nonnull (strstr (error->message, "sertraline order this acts on is no longer active"));
   ASSERT_ERR (STORE_ERROR_INVALID);
   g_assert_cmpint (order_rows (f), ==, before);
   store_order_free (old);
@@ -235,8 +235,8 @@ test_order_pending_cosign (Fixture *f, gconstpointer data)
   store_order_clear (&after);
   g_assert_true (store_get_order (f->store, old->id, &after, &error));
   g_assert_cmpstr (after.status, ==, "stopped");
-  g_assert_nonnull (g_strstr_len (after.status_reason, -1, "replaced by co-signed order"));
-  g_assert_nonnull (g_strstr_len (after.status_reason, -1, pend->id));
+  g_assert_cmpstr (after.status_reason, ==, "Replaced by a co-signed order: clinical reason");
+  g_assert_cmpstr (after.stopped_by_order_id, ==, pend->id);
   store_order_clear (&after);
   g_assert_false (store_cosign_order (f->store, pend->id, f->psychiatrist, &error));
   ASSERT_ERR (STORE_ERROR_INVALID);
@@ -244,13 +244,37 @@ test_order_pending_cosign (Fixture *f, gconstpointer data)
   g_assert_cmpuint (queue->len, ==, 0);
   g_ptr_array_unref (queue);
 
-  /* A PA's stop is immediate (stopping is never held back). */
+  /* A PA's stop is immediate (stopping is never held back), and waits in
+   * the supervisor's queue until acknowledged. */
   {
     StoreOrder *st = adjust (f, ADJUST_STOP, f->pa, TRUE, pend->id, NULL, 0, &error);
     g_assert_no_error (error);
     g_assert_cmpstr (st->status, ==, "stopped");
+    g_assert_cmpstr (st->status_by, ==, f->pa);
+    g_assert_null (st->stopped_by_order_id);
     store_order_free (st);
   }
+  queue = store_list_stops_to_acknowledge (f->store, f->psychiatrist, &error);
+  g_assert_no_error (error);
+  g_assert_cmpuint (queue->len, ==, 1);
+  g_assert_cmpstr (((StoreOrder *) g_ptr_array_index (queue, 0))->id, ==, pend->id);
+  g_ptr_array_unref (queue);
+  queue = store_list_stops_to_acknowledge (f->store, other_psy, &error);
+  g_assert_cmpuint (queue->len, ==, 0);
+  g_ptr_array_unref (queue);
+  g_assert_false (store_acknowledge_stop (f->store, pend->id, other_psy, &error));
+  ASSERT_ERR (STORE_ERROR_INVALID);
+  /* The psychiatrist's own co-signature stopped `old`: nothing to acknowledge. */
+  g_assert_false (store_acknowledge_stop (f->store, old->id, f->psychiatrist, &error));
+  ASSERT_ERR (STORE_ERROR_INVALID);
+  g_assert_true (store_acknowledge_stop (f->store, pend->id, f->psychiatrist, &error));
+  g_assert_no_error (error);
+  g_assert_false (store_acknowledge_stop (f->store, pend->id, f->psychiatrist, &error));
+  ASSERT_ERR (STORE_ERROR_INVALID);
+  assert_status (f, pend->id, "stopped");
+  queue = store_list_stops_to_acknowledge (f->store, f->psychiatrist, &error);
+  g_assert_cmpuint (queue->len, ==, 0);
+  g_ptr_array_unref (queue);
   store_order_free (old);
   store_order_free (pend);
   g_free (other_psy);
@@ -263,41 +287,162 @@ test_order_entered_in_error (Fixture *f, gconstpointer data)
   StoreOrder *old = start_ok (f, "sertraline", 50);
   StoreOrder *wrong, o = { 0 };
   GPtrArray *hist, *cur;
+  char *restored = (char *) "garbage";
   (void) data;
 
   wrong = adjust (f, ADJUST_CHANGE_DOSE, f->psychiatrist, FALSE, old->id, NULL, 200, &error);
   g_assert_no_error (error);
   g_assert_false (store_mark_order_entered_in_error (f->store, wrong->id, f->psychiatrist, "",
-                                                     &error));
+                                                     &restored, &error));
   ASSERT_ERR (STORE_ERROR_INVALID);
+  g_assert_null (restored);
   g_assert_true (store_mark_order_entered_in_error (f->store, wrong->id, f->psychiatrist,
-                                                    "meant 100 mg", &error));
+                                                    "meant 100 mg", &restored, &error));
   g_assert_no_error (error);
+  /* The dose change was wrong: the order it replaced is active again. */
+  g_assert_cmpstr (restored, ==, old->id);
+  g_free (restored);
   g_assert_false (store_mark_order_entered_in_error (f->store, wrong->id, f->psychiatrist,
-                                                     "again", &error));
+                                                     "again", NULL, &error));
   ASSERT_ERR (STORE_ERROR_INVALID);
   g_assert_false (store_mark_order_entered_in_error (f->store, "nope", f->psychiatrist, "x",
-                                                     &error));
+                                                     NULL, &error));
   ASSERT_ERR (STORE_ERROR_NOT_FOUND);
 
   g_assert_true (store_get_order (f->store, wrong->id, &o, &error));
   g_assert_cmpstr (o.status, ==, "entered-in-error");
   g_assert_cmpstr (o.status_reason, ==, "meant 100 mg");
   store_order_clear (&o);
-  /* The replaced order stays stopped; both are in the history. */
-  assert_status (f, old->id, "stopped");
+  g_assert_true (store_get_order (f->store, old->id, &o, &error));
+  g_assert_cmpstr (o.status, ==, "active");
+  g_assert_null (o.status_reason);
+  store_order_clear (&o);
+  /* Both are in the history; the current list shows the drug taken. */
   hist = store_list_patient_orders (f->store, f->patient, &error);
   g_assert_cmpuint (hist->len, ==, 2);
-  g_assert_cmpstr (((StoreOrder *) g_ptr_array_index (hist, 0))->status, ==, "stopped");
+  g_assert_cmpstr (((StoreOrder *) g_ptr_array_index (hist, 0))->status, ==, "active");
   g_assert_cmpstr (((StoreOrder *) g_ptr_array_index (hist, 1))->status, ==, "entered-in-error");
   g_ptr_array_unref (hist);
+  g_assert_cmpint (count_rows (f->store, "SELECT count(*) FROM order_events WHERE kind = 'restored'"),
+                   ==, 1);
   cur = store_current_medications (f->store, f->patient, &error);
-  g_assert_cmpuint (cur->len, ==, 0);
+  g_assert_cmpuint (cur->len, ==, 1);
+  g_assert_cmpstr (((StoreOrder *) g_ptr_array_index (cur, 0))->id, ==, old->id);
   g_ptr_array_unref (cur);
-  /* The correction: a new start of the right dose is allowed. */
-  store_order_free (start_ok (f, "sertraline", 100));
+  /* A start of the same drug is refused now: it is active again. */
+  g_assert_null (adjust (f, ADJUST_START, f->psychiatrist, FALSE, NULL, "sertraline", 100, &error));
+  ASSERT_ERR (STORE_ERROR_INVALID);
+  /* The restored order can be changed and stopped again as usual. */
+  {
+    StoreOrder *st = adjust (f, ADJUST_STOP, f->psychiatrist, FALSE, old->id, NULL, 0, &error);
+    g_assert_no_error (error);
+    g_assert_cmpstr (st->status, ==, "stopped");
+    store_order_free (st);
+  }
   store_order_free (old);
   store_order_free (wrong);
+}
+
+/* A switch entered in error gives back the drug switched from; a restore
+ * never happens when the old order was stopped for another reason, or when
+ * the erroneous order itself had been stopped since. */
+static void
+test_order_entered_in_error_switch (Fixture *f, gconstpointer data)
+{
+  GError *error = NULL;
+  StoreOrder *sert = start_ok (f, "sertraline", 50);
+  StoreOrder *flu, *st, *flu2, *alp;
+  GPtrArray *cur;
+  char *restored = NULL;
+  (void) data;
+
+  flu = adjust (f, ADJUST_SWITCH, f->psychiatrist, FALSE, sert->id, "fluoxetine", 20, &error);
+  g_assert_no_error (error);
+  assert_status (f, sert->id, "stopped");
+  g_assert_true (store_mark_order_entered_in_error (f->store, flu->id, f->psychiatrist,
+                                                    "wrong patient's plan", &restored, &error));
+  g_assert_no_error (error);
+  g_assert_cmpstr (restored, ==, sert->id);
+  g_clear_pointer (&restored, g_free);
+  cur = store_current_medications (f->store, f->patient, &error);
+  g_assert_cmpuint (cur->len, ==, 1);
+  g_assert_cmpstr (((StoreOrder *) g_ptr_array_index (cur, 0))->medication_id, ==, "sertraline");
+  g_ptr_array_unref (cur);
+
+  /* Switch again, then stop the new drug: marking the (stopped) switch in
+   * error later does not bring sertraline back — the patient's drug was
+   * ended for another reason since. */
+  flu2 = adjust (f, ADJUST_SWITCH, f->psychiatrist, FALSE, sert->id, "fluoxetine", 20, &error);
+  g_assert_no_error (error);
+  st = adjust (f, ADJUST_STOP, f->psychiatrist, FALSE, flu2->id, NULL, 0, &error);
+  g_assert_no_error (error);
+  store_order_free (st);
+  g_assert_true (store_mark_order_entered_in_error (f->store, flu2->id, f->psychiatrist,
+                                                    "charted late", &restored, &error));
+  g_assert_no_error (error);
+  g_assert_null (restored);
+  assert_status (f, sert->id, "stopped");
+
+  /* A pending PA change never stopped anything: nothing to restore; and an
+   * order stopped by someone else while a PA's change waited stays stopped. */
+  alp = start_ok (f, "alprazolam", 0.5);
+  {
+    StoreOrder *pend = adjust (f, ADJUST_CHANGE_DOSE, f->pa, TRUE, alp->id, NULL, 1, &error);
+    g_assert_no_error (error);
+    st = adjust (f, ADJUST_STOP, f->psychiatrist, FALSE, alp->id, NULL, 0, &error);
+    g_assert_no_error (error);
+    store_order_free (st);
+    /* Co-signing it now would bring back a drug someone has stopped. */
+    gint64 before = order_rows (f);
+    g_assert_false (store_cosign_order (f->store, pend->id, f->psychiatrist, &error));
+    g_assert_error (error, STORE_ERROR, STORE_ERROR_INVALID);
+    g_assert_nonnull (strstr (error->message, "no longer active"));
+    g_clear_error (&error);
+    g_assert_cmpint (order_rows (f), ==, before);
+    assert_status (f, pend->id, "pending");
+    /* The supervisor declines it instead, with a reason. */
+    g_assert_false (store_decline_order (f->store, pend->id, f->psychiatrist, "", &error));
+    ASSERT_ERR (STORE_ERROR_INVALID);
+    g_assert_true (store_decline_order (f->store, pend->id, f->psychiatrist,
+                                        "alprazolam was stopped", &error));
+    g_assert_no_error (error);
+    assert_status (f, pend->id, "declined");
+    g_assert_false (store_decline_order (f->store, pend->id, f->psychiatrist, "again", &error));
+    ASSERT_ERR (STORE_ERROR_INVALID);
+    g_assert_true (store_mark_order_entered_in_error (f->store, pend->id, f->psychiatrist,
+                                                      "never meant", &restored, &error));
+    g_assert_null (restored);
+    assert_status (f, alp->id, "stopped");
+    store_order_free (pend);
+  }
+  store_order_free (alp);
+  store_order_free (flu2);
+  store_order_free (flu);
+  store_order_free (sert);
+}
+
+/* Each order keeps the visit's modality as it was when it was drafted: a
+ * co-signature is judged by the visit the order was written in, not by what
+ * the visit became later. */
+static void
+test_order_visit_modality (Fixture *f, gconstpointer data)
+{
+  GError *error = NULL;
+  StoreOrder *video = start_ok (f, "sertraline", 50), *audio, now = { 0 };
+  (void) data;
+
+  g_assert_cmpstr (video->visit_modality, ==, "video");
+  g_assert_true (store_set_visit_modality (f->store, f->visit, "audio-only", &error));
+  g_assert_no_error (error);
+  audio = adjust (f, ADJUST_CHANGE_DOSE, f->pa, TRUE, video->id, NULL, 100, &error);
+  g_assert_no_error (error);
+  g_assert_cmpstr (audio->visit_modality, ==, "audio-only");
+  g_assert_true (store_set_visit_modality (f->store, f->visit, "video", &error));
+  g_assert_true (store_get_order (f->store, audio->id, &now, &error));
+  g_assert_cmpstr (now.visit_modality, ==, "audio-only");
+  store_order_clear (&now);
+  store_order_free (audio);
+  store_order_free (video);
 }
 
 int
@@ -311,6 +456,8 @@ main (int argc, char **argv)
   ADD ("orders/switch-and-stop", test_order_switch_and_stop);
   ADD ("orders/pending-cosign", test_order_pending_cosign);
   ADD ("orders/entered-in-error", test_order_entered_in_error);
+  ADD ("orders/entered-in-error-switch", test_order_entered_in_error_switch);
+  ADD ("orders/visit-modality", test_order_visit_modality);
 #undef ADD
   return g_test_run ();
 }

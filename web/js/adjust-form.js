@@ -5,6 +5,10 @@
 import { enc, capitalize } from './api.js';
 import { staffApi } from './session.js';
 import { doseLine, isControlled, scheduleText, STATUS_WORDS } from './meds.js';
+import { attachCharCount } from './char-count.js';
+
+// The server's limit on a reason (server/api_bodies.c MAX_REASON_CHARS).
+const REASON_MAX_CHARS = 1000;
 
 const NEEDS = {
   start: { order: false, medication: true, dose: true },
@@ -54,6 +58,7 @@ export class AdjustForm {
     this.done = q('adjust-done');
     this.unit = form.querySelector('#adjust-unit');
     this.controlledNote = form.querySelector('#adjust-controlled');
+    this.reasonCount = attachCharCount(this.reason, form.querySelector('#adjust-reason-count'), REASON_MAX_CHARS);
     this.fields = {
       order: form.querySelector('#adjust-order-field'),
       medication: form.querySelector('#adjust-medication-field'),
@@ -71,6 +76,7 @@ export class AdjustForm {
     if (id === this.visitId) return;
     this.visitId = id;
     this.reason.value = '';
+    this.reasonCount.update();
     this.clearMessages();
   }
 
@@ -169,7 +175,7 @@ export class AdjustForm {
     const controlled = shownMed && (shownMed.controlled || isControlled(shownMed.schedule));
     this.controlledNote.hidden = !controlled;
     this.controlledNote.textContent = controlled
-      ? `${capitalize(shownMed.name)} is a controlled substance (${scheduleText(shownMed.schedule)}). Starting or increasing it in a remote visit follows the telemedicine rules.`
+      ? `${capitalize(shownMed.name)} is a controlled substance (${scheduleText(shownMed.schedule)}). Any new order of it in a remote visit (a start, or a change of dose or frequency, lower or higher) follows the telemedicine rules; stopping it is always possible.`
       : '';
   }
 
@@ -209,8 +215,12 @@ export class AdjustForm {
     }
     if (need.dose) {
       if (!this.dose.value) { this.showError(['Choose a dose.'], this.dose); return null; }
-      if (kind === 'change-dose' && order && Number(order.dose) === Number(this.dose.value)) {
-        this.showError(['The new dose is the same as the current one. Choose a different dose.'], this.dose);
+      // A new dose, a new frequency (or as-needed use) or a new route is a
+      // change; only one that changes nothing is refused.
+      if (kind === 'change-dose' && order && Number(order.dose) === Number(this.dose.value) &&
+          (!this.frequency.value || this.frequency.value === order.frequency) &&
+          (!this.route.value || this.route.value === order.route)) {
+        this.showError(['This is the current dose, frequency and route. Change the dose, how often it is taken or the route.'], this.dose);
         return null;
       }
       const med = this.doseMedication();
@@ -242,19 +252,20 @@ export class AdjustForm {
         ? `Saved: ${what}. It is awaiting co-signature by the supervising psychiatrist.`
         : `Saved: ${what}.`;
       this.reason.value = '';
+      this.reasonCount.update();
       this.dose.value = '';
       if (this.onSaved) await this.onSaved(res);
     } catch (err) {
+      // The server's sentences as they come: they say what is wrong, what
+      // to do, and that nothing was saved.
       const lines = [];
       if (err.code === 'prescribing-rule') {
         lines.push(`Refused by the prescribing rules${err.rule ? ` (${RULE_WORDS[err.rule] || err.rule})` : ''}:`);
-      } else if (err.code === 'invalid') {
-        lines.push('The server did not accept this adjustment:');
-      } else {
-        lines.push(`The adjustment was not saved (${err.status ? `HTTP ${err.status}` : 'no connection'}):`);
+      } else if (!err.status) {
+        lines.push('The change was not saved: the server could not be reached. Check the connection and try again.');
       }
-      lines.push(err.serverMessage || err.message);
-      if (err.status >= 400 && err.status < 500) lines.push('Nothing was changed.');
+      if (err.status) lines.push(err.serverMessage || err.message);
+      if (err.code === 'prescribing-rule') lines.push('Nothing was saved.');
       this.showError(lines);
     } finally {
       this.busy = false;

@@ -14,6 +14,7 @@ export const STATUS_WORDS = {
   pending: 'awaiting co-signature',
   stopped: 'stopped',
   'entered-in-error': 'entered in error',
+  declined: 'declined by the supervising psychiatrist',
 };
 
 export function isControlled(schedule) {

@@ -12,6 +12,7 @@ import { GuestPanel } from './guests.js';
 import { WaitingAlerts } from './alerts.js';
 import { attachVisitExtras } from './visit-extras.js';
 import { Tiles } from './tiles.js';
+import { ReviewQueue } from './review-queue.js';
 import { startStaffSession, checkStaffSession, staffApi, signOut } from './session.js';
 import {
   $, readFragment, getLocalMedia, serverErrorText, showVisitState, waitingFor,
@@ -64,6 +65,7 @@ const connection = new ConnectionBanner(ui.connection);
 const peers = new PeerBanner(ui.peerReconnecting);
 
 const renderToggles = wireMediaToggles(ui.mute, ui.camera, () => localStream);
+const review = new ReviewQueue($('review'));
 const alerts = new WaitingAlerts({ banner: $('waiting-alert'), enableButton: $('alerts-enable') });
 let extras = null;
 // Mute and camera buttons: the others see the change.
@@ -327,7 +329,10 @@ window.addEventListener('pagehide', () => { if (client) client.close(); });
 
 // Someone may start waiting for another of today's visits: the list (and
 // its alerts) stays current: polled every 10 s.
-setInterval(() => { if (visitsLoaded) loadVisits({ polled: true }); }, 10000);
+setInterval(() => {
+  if (visitsLoaded) loadVisits({ polled: true });
+  if (visitsLoaded) review.load({ background: true });
+}, 10000);
 
 // Keep "waiting N min" current, in place, so keyboard focus stays put.
 setInterval(() => {
@@ -359,6 +364,7 @@ async function start() {
     return stream;
   });
   loadVisits().then(renderTitle);
+  review.load();
   if (selectedVisit) selectVisit(selectedVisit);
 }
 

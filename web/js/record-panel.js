@@ -12,6 +12,10 @@ import { scaleByKey, scoreText, sideEffectLabel, severityLabel, maxTotal } from 
 import { trendView } from './trend.js';
 import { doseLine, scheduleBadge, orderSchedule, statusBadge, orderMeta, medName, STATUS_WORDS } from './meds.js';
 import { AdjustForm } from './adjust-form.js';
+import { attachCharCount } from './char-count.js';
+
+// The server's limit on a note (server/api_bodies.c MAX_NOTE_CHARS).
+const NOTE_MAX_CHARS = 5000;
 
 const POLL_MS = 10000;
 
@@ -42,6 +46,7 @@ export class RecordPanel {
       orders: q('[data-testid="order-history"]'),
     };
     this.adjust = new AdjustForm(q('[data-testid="adjust-form"]'), { onSaved: () => this.refresh() });
+    this.noteCount = attachCharCount(this.ui.noteText, q('#note-count'), NOTE_MAX_CHARS);
     q('#note-form').addEventListener('submit', (ev) => { ev.preventDefault(); this.addNote(); });
     document.addEventListener('visibilitychange', () => {
       if (document.visibilityState === 'visible' && this.visitId) this.refresh();
@@ -57,6 +62,7 @@ export class RecordPanel {
     this.root.hidden = !id;
     this.adjust.setVisit(id);
     this.ui.noteText.value = '';
+    this.noteCount.update();
     this.ui.noteError.hidden = true;
     for (const k of ['alerts', 'checkin', 'trend', 'meds', 'notes', 'orders']) this.ui[k].replaceChildren();
     if (!id) return;
@@ -282,9 +288,12 @@ export class RecordPanel {
     try {
       await staffApi(`/api/visits/${enc(this.visitId)}/notes`, { method: 'POST', body: { text } });
       this.ui.noteText.value = '';
+      this.noteCount.update();
       await this.refresh();
     } catch (e) {
-      err.textContent = `The note was not saved: ${e.message}`;
+      // The server's sentence as it comes: it says what to do, and the
+      // text stays in the box.
+      err.textContent = e.message;
       err.hidden = false;
     } finally {
       this.ui.noteAdd.disabled = false;
@@ -305,7 +314,7 @@ export class RecordPanel {
         el('p', { className: 'order-line' }, el('strong', {}, doseLine(o, this.catalog)), ' ', statusBadge(o.status), ' ', scheduleBadge(orderSchedule(o, this.catalog))),
         el('p', { className: 'order-meta' }, orderMeta(o), o.visit_id === this.visitId ? ' (this visit)' : ''),
         o.reason ? el('p', { className: 'order-meta' }, `Reason: ${o.reason}`) : null,
-        (o.status === 'stopped' || o.status === 'entered-in-error') && (o.status_reason || o.status_at)
+        ['stopped', 'entered-in-error', 'declined'].includes(o.status) && (o.status_reason || o.status_at)
           ? el('p', { className: 'order-meta' }, `${capitalize(STATUS_WORDS[o.status])}${o.status_at ? ` ${dateTime(o.status_at)}` : ''}${o.status_reason ? `: ${o.status_reason}` : ''}`)
           : null,
         replaced ? el('p', { className: 'order-meta' }, 'Replaces ', el('a', { href: `#order-${replaced.id}` }, doseLine(replaced, this.catalog))) : null,
@@ -322,7 +331,7 @@ export class RecordPanel {
     if (li.querySelector('.error-form')) return;
     btn.hidden = true;
     const id = `order-error-reason-${order.id}`;
-    const input = el('input', { type: 'text', id, className: 'input-text', dataset: { testid: id }, autocomplete: 'off' });
+    const input = el('input', { type: 'text', id, className: 'input-text', dataset: { testid: id }, autocomplete: 'off', maxLength: 1000 });
     const msg = el('p', { className: 'alert', role: 'alert', hidden: true });
     const cancel = el('button', { type: 'button', className: 'btn btn-small' }, 'Cancel');
     const form = el('form', { className: 'error-form', noValidate: true },
@@ -354,7 +363,7 @@ export class RecordPanel {
         const heading = this.root.querySelector('#orders-heading');
         if (heading) heading.focus();
       } catch (e) {
-        msg.textContent = `Not marked: ${e.message}`;
+        msg.textContent = e.message;
         msg.hidden = false;
       }
     });
