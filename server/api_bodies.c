@@ -400,7 +400,8 @@ th_body_adjustment (const char *body, gsize len, ThAdjustmentBody *out, GError *
 {
   const char *kind_name = NULL, *order_id = NULL, *medication_id = NULL, *unit = NULL;
   const char *frequency = NULL, *route = NULL, *reason = NULL;
-  double dose = 0;
+  double dose = 0, bedtime_dose = 0;
+  int prn_max = 0, supply_days = 0, refills = 0;
   json_t *obj;
   json_error_t jerr;
   gboolean ok = FALSE;
@@ -409,28 +410,48 @@ th_body_adjustment (const char *body, gsize len, ThAdjustmentBody *out, GError *
   obj = load_object (body, len, error);
   if (!obj)
     return FALSE;
-  if (json_unpack_ex (obj, &jerr, JSON_STRICT, "{s:s, s?s, s?s, s?F, s?s, s?s, s?s, s:s}",
+  if (json_unpack_ex (obj, &jerr, JSON_STRICT,
+                      "{s:s, s?s, s?s, s?F, s?F, s?s, s?s, s?s, s?i, s?i, s?i, s:s}",
                       "kind", &kind_name, "order_id", &order_id, "medication", &medication_id,
-                      "dose", &dose, "unit", &unit, "frequency", &frequency, "route", &route,
+                      "dose", &dose, "bedtime_dose", &bedtime_dose, "unit", &unit,
+                      "frequency", &frequency, "route", &route, "prn_max_per_day", &prn_max,
+                      "supply_days", &supply_days, "refills", &refills,
                       "reason", &reason) != 0 ||
       !kind_from_name (kind_name, &out->kind)) {
     bad_field (error, "expected {\"kind\": start|stop|change-dose|switch, \"order_id\"?, "
-                      "\"medication\"?, \"dose\"?: number, \"unit\"?, \"frequency\"?, \"route\"?, "
-                      "\"reason\": string}");
+                      "\"medication\"?, \"dose\"?: number, \"bedtime_dose\"?: number, "
+                      "\"unit\"?, \"frequency\"?, \"route\"?, \"prn_max_per_day\"?: integer, "
+                      "\"supply_days\"?: integer, \"refills\"?: integer, \"reason\": string}");
     goto out;
   }
   if (!text_ok (reason, " \t\r\n", MAX_REASON_CHARS)) {
     bad_field (error, "a reason of 1 to 1000 characters is required");
     goto out;
   }
+  if (bedtime_dose < 0 || prn_max < 0 || prn_max > 24) {
+    bad_field (error, "bedtime_dose must be positive and prn_max_per_day 1 to 24");
+    goto out;
+  }
+  if (supply_days < 0 || supply_days > TH_MAX_SUPPLY_DAYS) {
+    bad_field (error, "supply_days is 1 to 90 days");
+    goto out;
+  }
+  if (refills < 0 || refills > TH_MAX_REFILLS) {
+    bad_field (error, "refills is 0 to 11");
+    goto out;
+  }
   out->kind_name = g_strdup (kind_name);
   out->order_id = g_strdup (order_id);
   out->medication_id = g_strdup (medication_id);
   out->dose = dose;
+  out->bedtime_dose = bedtime_dose;
   out->unit = g_strdup (unit);
   out->frequency = g_strdup (frequency);
   out->route = g_strdup (route);
   out->reason = g_strdup (reason);
+  out->prn_max_per_day = (guint) prn_max;
+  out->supply_days = (guint) supply_days;
+  out->refills = (guint) refills;
   ok = TRUE;
 out:
   json_decref (obj);

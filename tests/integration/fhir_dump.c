@@ -5,7 +5,10 @@
  * earlier visit that started fluoxetine, and the exported visit: scheduled →
  * waiting (check-in: PHQ-9 with item 9 = 1, GAD-7, a side effect, missed
  * doses) → in progress (sertraline started at 50 mg then changed to 100 mg;
- * fluoxetine switched to escitalopram 10 mg; alprazolam as needed) → ended.
+ * fluoxetine switched to escitalopram 10 mg; alprazolam 0.25 mg as needed at
+ * most 3 a day; lithium carbonate 300 mg morning + 600 mg bedtime; mixed
+ * amphetamine salts ER 20 mg every morning) → ended. Every order keeps a
+ * snapshot of its catalog entry and a 30-day supply.
  *
  * Exits 1 with a message on stderr at the first error. */
 #include <glib.h>
@@ -22,6 +25,11 @@
 
 static const gint kPhq9[] = { 2, 2, 1, 2, 1, 1, 1, 0, 1 };   /* total 11, item 9 = 1 */
 static const gint kGad7[] = { 1, 2, 1, 1, 2, 1, 0 };         /* total 8 */
+/* As needed with a maximum a day; a split dose; a schedule II stimulant
+ * whose amount is of mixed salts (no refills). */
+static const MedDosing kAlprazolam = { 0.25, 0, "mg", "as-needed", "oral", 3 };
+static const MedDosing kLithium = { 300, 600, "mg", "morning-and-bedtime", "oral", 0 };
+static const MedDosing kAmphetamine = { 20, 0, "mg", "every-morning", "oral", 0 };
 
 /* The store's timeline has millisecond resolution: keep states apart. */
 static void
@@ -103,12 +111,20 @@ out:
   return ok;
 }
 
-/* Applies one adjustment; the new order's id goes to *order_id when wanted. */
+/* The catalog the orders are written against (each keeps a snapshot). */
+static const MedCatalog *order_catalog;
+
+/* Applies one adjustment as the REST edge would write it: the dosing
+ * checked against the catalog, a snapshot of the entry, a 30-day supply.
+ * The new order's id goes to *order_id when wanted. */
 static gboolean
-adjust (Store *store, AdjustmentKind kind, const char *visit_id, const char *prescriber_id,
-        const char *replaces, const char *medication_id, double dose, const char *frequency,
-        const char *reason, char **order_id, GError **error)
+adjust_dosing (Store *store, AdjustmentKind kind, const char *visit_id, const char *prescriber_id,
+               const char *replaces, const char *medication_id, const MedDosing *d,
+               guint refills, const char *reason, char **order_id, GError **error)
 {
+  const Medication *m = med_catalog_find (order_catalog, medication_id);
+  g_autofree char *snapshot = NULL;
+  double units = 0;
   StoreAdjustment a = {
     .kind = kind,
     .visit_id = visit_id,
@@ -117,19 +133,39 @@ adjust (Store *store, AdjustmentKind kind, const char *visit_id, const char *pre
     .reason = reason,
     .replaces_order_id = replaces,
     .medication_id = medication_id,
-    .dose = dose,
-    .unit = "mg",
-    .frequency = frequency,
-    .route = "oral",
+    .dose = d->dose,
+    .unit = d->unit,
+    .frequency = d->frequency,
+    .route = d->route,
+    .second_dose = d->second_dose,
+    .prn_max_per_day = d->prn_max_per_day,
+    .supply_days = 30,
+    .refills = refills,
   };
-  StoreOrder *order = store_apply_adjustment (store, &a, error);
+  StoreOrder *order;
 
+  if (!med_dosing_check (m, d, error) || !med_dispense_check (m, 30, refills, error) ||
+      !med_dosing_units_per_day (m, d, &units, NULL))
+    return FALSE;
+  a.dispense_quantity = units * 30 / med_frequency_period_days (d->frequency);
+  a.snapshot = snapshot = med_snapshot_json (m);
+  order = store_apply_adjustment (store, &a, error);
   if (!order)
     return FALSE;
   if (order_id)
     *order_id = g_strdup (order->id);
   store_order_free (order);
   return TRUE;
+}
+
+static gboolean
+adjust (Store *store, AdjustmentKind kind, const char *visit_id, const char *prescriber_id,
+        const char *replaces, const char *medication_id, double dose, const char *frequency,
+        const char *reason, char **order_id, GError **error)
+{
+  MedDosing d = { dose, 0, "mg", frequency, "oral", 0 };
+  return adjust_dosing (store, kind, visit_id, prescriber_id, replaces, medication_id, &d, 2,
+                        reason, order_id, error);
 }
 
 static gboolean
@@ -159,6 +195,7 @@ main (void)
       !(store = store_open (db, &error)) ||
       !sync_catalog (store, catalog, &error))
     goto out;
+  order_catalog = catalog;
 
   if (!(staff = store_create_staff (store, "Dr. Ada Moreau", "psychiatrist", &error)) ||
       !(patient = store_create_patient (store, "Sam Rivera", &error)))
@@ -184,8 +221,12 @@ main (void)
                "once-daily", "Partial response at 50 mg", NULL, &error) ||
       !adjust (store, ADJUST_SWITCH, visit, staff, fluoxetine, "escitalopram", 10, "once-daily",
                "Insomnia on fluoxetine", NULL, &error) ||
-      !adjust (store, ADJUST_START, visit, staff, NULL, "alprazolam", 0.25, "as-needed",
-               "Panic attacks", NULL, &error) ||
+      !adjust_dosing (store, ADJUST_START, visit, staff, NULL, "alprazolam", &kAlprazolam, 0,
+                      "Panic attacks", NULL, &error) ||
+      !adjust_dosing (store, ADJUST_START, visit, staff, NULL, "lithium-carbonate-ir", &kLithium,
+                      1, "Bipolar I disorder, maintenance", NULL, &error) ||
+      !adjust_dosing (store, ADJUST_START, visit, staff, NULL, "amphetamine-mixed-salts-er",
+                      &kAmphetamine, 0, "ADHD, combined presentation", NULL, &error) ||
       !move (store, visit, VISIT_ENDED, &error))
     goto out;
 
