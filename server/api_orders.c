@@ -203,7 +203,13 @@ post_adjustment (ThApp *app, const ThHttpRequest *req, ThHttpResponse *r, const 
     }
     med = med_catalog_find (app->catalog, medication_id);
     if (!med) {
-      th_respond_error (r, 422, "invalid", "that medication is not in the catalog");
+      /* A dose change of an order written against a retired entry (catalog
+       * version 1 had "lithium", now lithium carbonate IR or ER). */
+      th_respond_error (r, 422, "invalid",
+                        adj.kind == ADJUST_CHANGE_DOSE
+                          ? "This order's formulation is no longer in the catalog: stop it and "
+                            "start the formulation the patient takes."
+                          : "That medication is not in the catalog.");
       goto out;
     }
     if (adj.kind == ADJUST_SWITCH && strcmp (med->id, old.medication_id) == 0) {
