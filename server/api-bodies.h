@@ -75,7 +75,9 @@ void th_checkin_body_clear (ThCheckinBody *b);
 /* POST /api/visits/<id>/notes {"text"} — 1..5000 characters, not blank. */
 gboolean th_body_note (const char *body, gsize len, char **text, GError **error);
 
-/* POST /api/visits/<id>/adjustments */
+/* POST /api/visits/<id>/adjustments {"kind", "order_id"?, "medication"? (a catalog
+ * formulation id), "dose"?, "bedtime_dose"?, "unit"?, "frequency"?, "route"?,
+ * "prn_max_per_day"?, "supply_days"?, "refills"?, "reason"} */
 typedef struct {
   AdjustmentKind kind;
   char *kind_name;          /* start | stop | change-dose | switch */
@@ -86,7 +88,14 @@ typedef struct {
   char *frequency;
   char *route;
   char *reason;             /* 1..1000 characters, not blank */
+  double bedtime_dose;      /* morning-and-bedtime: the bedtime amount ("dose" is the
+                               morning one); 0 when absent */
+  guint prn_max_per_day;    /* as-needed: the most doses a day; 0 when absent */
+  guint supply_days;        /* days of supply to dispense, 1..90; 0 when absent */
+  guint refills;            /* 0..11 (0 when absent) */
 } ThAdjustmentBody;
+#define TH_MAX_SUPPLY_DAYS 90
+#define TH_MAX_REFILLS 11
 gboolean th_body_adjustment (const char *body, gsize len, ThAdjustmentBody *out, GError **error);
 void th_adjustment_body_clear (ThAdjustmentBody *b);
 

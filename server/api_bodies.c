@@ -490,7 +490,8 @@ th_body_adjustment (const char *body, gsize len, ThAdjustmentBody *out, GError *
 {
   const char *kind_name = NULL, *order_id = NULL, *medication_id = NULL, *unit = NULL;
   const char *frequency = NULL, *route = NULL, *reason = NULL;
-  double dose = 0;
+  double dose = 0, bedtime_dose = 0;
+  int prn_max = 0, supply_days = 0, refills = 0;
   json_t *obj;
   json_error_t jerr;
   gboolean ok = FALSE;
@@ -499,9 +500,12 @@ th_body_adjustment (const char *body, gsize len, ThAdjustmentBody *out, GError *
   obj = load_object (body, len, error);
   if (!obj)
     return FALSE;
-  if (json_unpack_ex (obj, &jerr, JSON_STRICT, "{s:s, s?s, s?s, s?F, s?s, s?s, s?s, s:s}",
+  if (json_unpack_ex (obj, &jerr, JSON_STRICT,
+                      "{s:s, s?s, s?s, s?F, s?F, s?s, s?s, s?s, s?i, s?i, s?i, s:s}",
                       "kind", &kind_name, "order_id", &order_id, "medication", &medication_id,
-                      "dose", &dose, "unit", &unit, "frequency", &frequency, "route", &route,
+                      "dose", &dose, "bedtime_dose", &bedtime_dose, "unit", &unit,
+                      "frequency", &frequency, "route", &route, "prn_max_per_day", &prn_max,
+                      "supply_days", &supply_days, "refills", &refills,
                       "reason", &reason) != 0 ||
       !kind_from_name (kind_name, &out->kind)) {
     bad_field (error, "The change could not be read: choose start, change dose, switch or "
@@ -512,14 +516,31 @@ th_body_adjustment (const char *body, gsize len, ThAdjustmentBody *out, GError *
     bad_text (error, "The reason", reason, " \t\r\n", MAX_REASON_CHARS);
     goto out;
   }
+  if (bedtime_dose < 0 || prn_max < 0 || prn_max > 24) {
+    bad_field (error, "The bedtime dose must be above zero, and an as-needed medicine may be "
+                      "taken at most 1 to 24 times a day. Nothing was saved.");
+    goto out;
+  }
+  if (supply_days < 0 || supply_days > TH_MAX_SUPPLY_DAYS) {
+    bad_field (error, "The days of supply must be 1 to 90. Nothing was saved.");
+    goto out;
+  }
+  if (refills < 0 || refills > TH_MAX_REFILLS) {
+    bad_field (error, "Refills must be 0 to 11. Nothing was saved.");
+    goto out;
+  }
   out->kind_name = g_strdup (kind_name);
   out->order_id = g_strdup (order_id);
   out->medication_id = g_strdup (medication_id);
   out->dose = dose;
+  out->bedtime_dose = bedtime_dose;
   out->unit = g_strdup (unit);
   out->frequency = g_strdup (frequency);
   out->route = g_strdup (route);
   out->reason = g_strdup (reason);
+  out->prn_max_per_day = (guint) prn_max;
+  out->supply_days = (guint) supply_days;
+  out->refills = (guint) refills;
   ok = TRUE;
 out:
   json_decref (obj);

@@ -134,8 +134,12 @@ patient_on_adhd_medication (ThApp *app, GPtrArray *meds)
 {
   for (guint i = 0; meds && i < meds->len; i++) {
     StoreOrder *o = g_ptr_array_index (meds, i);
-    const Medication *m = med_catalog_find (app->catalog, o->medication_id);
-    if (m && m->adhd && g_strcmp0 (o->status, "active") == 0)
+    /* The order's own snapshot first: the catalog may have renamed it. */
+    Medication *snapshot = med_snapshot_parse (o->snapshot);
+    const Medication *m = snapshot ? snapshot : med_catalog_find (app->catalog, o->medication_id);
+    gboolean adhd = m && m->adhd && g_strcmp0 (o->status, "active") == 0;
+    medication_free (snapshot);
+    if (adhd)
       return TRUE;
   }
   return FALSE;
@@ -192,37 +196,68 @@ th_audit (ThApp *app, const char *address, const char *actor, const char *action
 
 /* ------------------------------------------------------------- catalog */
 
+/* One formulation for the order form: what it may offer (routes,
+ * frequencies, strengths), the maximum daily dose it shows live, and what
+ * the amount means. */
+static json_t *
+catalog_entry_json (const Medication *m)
+{
+  json_t *strengths = json_array (), *routes = json_array (), *freqs = json_array ();
+  json_t *codes = json_array (), *j;
+
+  for (guint k = 0; k < m->n_strengths; k++)
+    json_array_append_new (strengths, json_real (m->strengths[k]));
+  for (guint k = 0; k < med_route_count (); k++)
+    if (med_route_allowed (m, med_route_code (k)))
+      json_array_append_new (routes, json_string (med_route_code (k)));
+  for (guint k = 0; k < med_frequency_count (); k++)
+    if (med_frequency_allowed (m, med_frequency_code (k)))
+      json_array_append_new (freqs, json_string (med_frequency_code (k)));
+  for (guint k = 0; k < m->n_codes; k++)
+    json_array_append_new (codes, json_pack ("{s:s, s:s}", "code", m->codes[k].code, "tty",
+                                             m->codes[k].tty));
+  j = json_pack ("{s:s, s:s, s:s, s:s, s:s, s:o, s:s, s:s, s:b, s:s, s:o, s:o, s:o,"
+                 " s:{s:f, s:s, s:s}, s:i, s:b}",
+                 "id", m->id, "name", m->name, "display", m->display, "dose_form", m->dose_form,
+                 "rxnorm", m->rxnorm, "codes", codes, "class", m->drug_class, "schedule",
+                 m->schedule, "controlled", medication_is_controlled (m), "unit", m->unit,
+                 "strengths", strengths, "routes", routes, "frequencies", freqs, "max_daily",
+                 "amount", m->max_daily, "source", m->max_daily_source, "detail",
+                 m->max_daily_detail, "max_refills",
+                 g_strcmp0 (m->schedule, "II") == 0 ? 0 : medication_is_controlled (m) ? 5 : 11,
+                 "adhd", m->adhd);
+  if (m->dose_note)
+    json_object_set_new (j, "dose_note", json_string (m->dose_note));
+  return j;
+}
+
 static void
 get_catalog (ThApp *app, const ThHttpRequest *req, ThHttpResponse *r)
 {
-  static const char *const frequencies[] = {
-    "once-daily", "twice-daily", "three-times-daily", "at-bedtime", "every-morning", "as-needed",
-  };
   ThCaller caller;
-  json_t *meds = json_array (), *freqs = json_array ();
+  json_t *meds, *freqs, *routes;
 
-  if (!th_require_caller (app, req, r, &caller)) {
-    json_decref (meds);
-    json_decref (freqs);
+  if (!th_require_caller (app, req, r, &caller))
     return;
-  }
   th_caller_clear (&caller);
-  for (guint i = 0; i < med_catalog_size (app->catalog); i++) {
-    const Medication *m = med_catalog_get (app->catalog, i);
-    json_t *strengths = json_array ();
-    for (guint k = 0; k < m->n_strengths; k++)
-      json_array_append_new (strengths, json_real (m->strengths[k]));
-    json_array_append_new (meds, json_pack ("{s:s, s:s, s:s, s:s, s:s, s:b, s:s, s:o, s:b}",
-                                            "id", m->id, "name", m->name, "rxnorm", m->rxnorm,
-                                            "class", m->drug_class, "schedule", m->schedule,
-                                            "controlled", medication_is_controlled (m), "unit",
-                                            m->unit, "strengths", strengths, "adhd", m->adhd));
+  meds = json_array ();
+  freqs = json_array ();
+  routes = json_array ();
+  for (guint i = 0; i < med_catalog_size (app->catalog); i++)
+    json_array_append_new (meds, catalog_entry_json (med_catalog_get (app->catalog, i)));
+  for (guint i = 0; i < med_frequency_count (); i++) {
+    const char *code = med_frequency_code (i);
+    json_array_append_new (freqs, json_pack ("{s:s, s:s, s:i, s:i, s:b, s:b}", "code", code,
+                                             "text", med_frequency_text (code), "per_day",
+                                             (int) med_frequency_per_day (code), "period_days",
+                                             (int) med_frequency_period_days (code), "split",
+                                             med_frequency_is_split (code), "as_needed",
+                                             med_frequency_per_day (code) == 0));
   }
-  for (guint i = 0; i < G_N_ELEMENTS (frequencies); i++)
-    json_array_append_new (freqs, json_pack ("{s:s, s:s}", "code", frequencies[i], "text",
-                                             med_frequency_text (frequencies[i])));
-  th_respond_json (r, 200, json_pack ("{s:o, s:o, s:[sss]}", "medications", meds, "frequencies",
-                                      freqs, "routes", "oral", "sublingual", "transdermal"));
+  for (guint i = 0; i < med_route_count (); i++)
+    json_array_append_new (routes, json_string (med_route_code (i)));
+  th_respond_json (r, 200, json_pack ("{s:o, s:o, s:o}", "medications", meds, "frequencies",
+                                      freqs, "routes", routes));
 }
 
 /* ------------------------------------------------------------ check-in */

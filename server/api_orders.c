@@ -11,29 +11,104 @@
 
 #include <string.h>
 
+/* The medication an order was written for, as it was then: the order's
+ * snapshot; orders from before snapshots existed fall back to today's
+ * catalog entry. *owned gets what the caller frees. */
+static const Medication *
+order_medication (ThApp *app, const StoreOrder *o, Medication **owned)
+{
+  *owned = med_snapshot_parse (o->snapshot);
+  return *owned ? *owned : med_catalog_find (app->catalog, o->medication_id);
+}
+
+/* What the order says, for the page: the dosing as a sentence and what to
+ * dispense (null on orders from before dispensing was recorded). */
+static json_t *
+order_dosing_json (const StoreOrder *o, const Medication *med)
+{
+  MedDosing d = { o->dose, o->second_dose, o->unit, o->frequency, o->route, o->prn_max_per_day };
+  g_autofree char *text = med_dosing_text (&d);
+  json_t *dispense = json_null ();
+
+  if (o->supply_days > 0)
+    dispense = json_pack ("{s:f, s:s, s:i, s:i}", "quantity", o->dispense_quantity, "unit",
+                          med && med->dose_form ? med->dose_form : "unit", "supply_days",
+                          (int) o->supply_days, "refills", (int) o->refills);
+  return json_pack ("{s:o, s:o, s:s, s:f, s:o}",
+                    "bedtime_dose", o->second_dose > 0 ? json_real (o->second_dose) : json_null (),
+                    "prn_max_per_day",
+                    o->prn_max_per_day ? json_integer (o->prn_max_per_day) : json_null (),
+                    "dosage_text", text, "daily_total", med_dosing_daily_total (&d),
+                    "dispense", dispense);
+}
+
 json_t *
 th_order_json (ThApp *app, const StoreOrder *o)
 {
-  const Medication *med = med_catalog_find (app->catalog, o->medication_id);
+  Medication *snapshot = NULL;
+  const Medication *med = order_medication (app, o, &snapshot);
   g_autofree char *created = th_iso_from_ms (o->created_at_ms);
   g_autofree char *status_at = th_iso_from_ms (o->status_at_ms ? o->status_at_ms : o->created_at_ms);
+  const char *name = snapshot ? snapshot->name : o->medication_name;
+  const char *rxnorm = snapshot ? snapshot->rxnorm : o->rxnorm;
+  json_t *j;
 
-  return json_pack ("{s:s, s:{s:s, s:s, s:s, s:s, s:b}, s:f, s:s, s:s, s:s, s:s, s:s, s:s, s:s, s:s, s:o,"
-                    " s:o, s:{s:s, s:s}, s:s, s:o}",
-                    "id", o->id,
-                    "medication", "id", o->medication_id, "name",
-                    o->medication_name ? o->medication_name : o->medication_id, "rxnorm",
-                    o->rxnorm ? o->rxnorm : "", "schedule", med ? med->schedule : "none",
-                    "controlled", med ? medication_is_controlled (med) : FALSE,
-                    "dose", o->dose, "unit", o->unit, "frequency", o->frequency, "route", o->route,
-                    "action", o->action, "reason", o->reason ? o->reason : "", "status", o->status,
-                    "created_at", created, "status_at", status_at,
-                    "status_reason", o->status_reason ? json_string (o->status_reason) : json_null (),
-                    "replaces", o->replaces_order_id ? json_string (o->replaces_order_id) : json_null (),
-                    "prescriber", "id", o->prescriber_id, "display_name",
-                    o->prescriber_name ? o->prescriber_name : "",
-                    "visit_id", o->visit_id ? o->visit_id : "",
-                    "cosigned_by", o->cosigned_by ? json_string (o->cosigned_by) : json_null ());
+  j = json_pack ("{s:s, s:{s:s, s:s, s:s, s:s, s:s, s:b}, s:f, s:s, s:s, s:s, s:s, s:s, s:s, s:s, s:s, s:o,"
+                 " s:o, s:{s:s, s:s}, s:s, s:o}",
+                 "id", o->id,
+                 "medication", "id", o->medication_id, "name", name ? name : o->medication_id,
+                 "display", med && med->display ? med->display : (name ? name : o->medication_id),
+                 "rxnorm", rxnorm ? rxnorm : "", "schedule", med ? med->schedule : "none",
+                 "controlled", med ? medication_is_controlled (med) : FALSE,
+                 "dose", o->dose, "unit", o->unit, "frequency", o->frequency, "route", o->route,
+                 "action", o->action, "reason", o->reason ? o->reason : "", "status", o->status,
+                 "created_at", created, "status_at", status_at,
+                 "status_reason", o->status_reason ? json_string (o->status_reason) : json_null (),
+                 "replaces", o->replaces_order_id ? json_string (o->replaces_order_id) : json_null (),
+                 "prescriber", "id", o->prescriber_id, "display_name",
+                 o->prescriber_name ? o->prescriber_name : "",
+                 "visit_id", o->visit_id ? o->visit_id : "",
+                 "cosigned_by", o->cosigned_by ? json_string (o->cosigned_by) : json_null ());
+  if (med && med->dose_note)
+    json_object_set_new (json_object_get (j, "medication"), "dose_note",
+                         json_string (med->dose_note));
+  json_object_update_new (j, order_dosing_json (o, med));
+  medication_free (snapshot);
+  return j;
+}
+
+/* The new order's dosing and what to dispense, checked against its
+ * formulation: FALSE after answering 422 with the prescriber's sentence. */
+static gboolean
+check_dosing (ThHttpResponse *r, const Medication *med, const ThAdjustmentBody *b,
+              const char *unit, const char *route, StoreAdjustment *adj)
+{
+  g_autoptr (GError) error = NULL;
+  MedDosing d = { b->dose, b->bedtime_dose, unit, b->frequency, route, b->prn_max_per_day };
+  guint supply_days = b->supply_days ? b->supply_days : 30;
+  double units = 0;
+
+  if (!b->frequency) {
+    th_respond_error (r, 422, "invalid", "Choose how often the medication is taken.");
+    return FALSE;
+  }
+  if (!med_dosing_check (med, &d, &error) ||
+      !med_dispense_check (med, supply_days, b->refills, &error)) {
+    th_respond_error (r, 422, "invalid", error->message);
+    return FALSE;
+  }
+  if (!med_dosing_units_per_day (med, &d, &units, NULL)) {
+    th_respond_error (r, 422, "invalid", "This dose cannot be dispensed in whole units.");
+    return FALSE;
+  }
+  adj->second_dose = b->bedtime_dose;
+  adj->prn_max_per_day = b->prn_max_per_day;
+  adj->supply_days = supply_days;
+  adj->refills = b->refills;
+  /* Dosing days in the supply (every other day: half of them, rounded up). */
+  adj->dispense_quantity = units * ((supply_days + med_frequency_period_days (b->frequency) - 1) /
+                                    med_frequency_period_days (b->frequency));
+  return TRUE;
 }
 
 /* "3 Nov 2026". Days are shown in UTC until the clinic's time zone
@@ -199,13 +274,16 @@ refuse_rule (ThApp *app, const ThHttpRequest *req, ThHttpResponse *r, const char
  * use) or a new route each make a change; one that changes nothing would
  * only add a line to the record. */
 static gboolean
-refuse_no_change (ThHttpResponse *r, const StoreOrder *old, double dose, const char *unit,
-                  const char *frequency, const char *route)
+refuse_no_change (ThHttpResponse *r, const StoreOrder *old, const ThAdjustmentBody *b,
+                  double dose, const char *unit, const char *frequency, const char *route)
 {
   g_autofree char *name = NULL, *now_taken = NULL, *msg = NULL;
 
+  /* The bedtime amount of a split dose and an as-needed maximum are part of
+   * the order too: changing only one of them is a change. */
   if (dose != old->dose || g_strcmp0 (frequency, old->frequency) != 0 ||
-      g_strcmp0 (route, old->route) != 0 || g_strcmp0 (unit, old->unit) != 0)
+      g_strcmp0 (route, old->route) != 0 || g_strcmp0 (unit, old->unit) != 0 ||
+      b->bedtime_dose != old->second_dose || b->prn_max_per_day != old->prn_max_per_day)
     return FALSE;
   name = med_title (old);
   now_taken = dose_words (old);
@@ -252,6 +330,7 @@ post_adjustment (ThApp *app, const ThHttpRequest *req, ThHttpResponse *r, const 
 {
   g_autofree char *staff_id = th_require_staff (app, req, r);
   g_autofree char *role = NULL, *supervisor = NULL, *rule = NULL, *reason_text = NULL;
+  g_autofree char *snapshot = NULL;
   g_autoptr (GError) error = NULL;
   ThAdjustmentBody body = { 0 };
   const char *kind_name, *order_id, *medication_id, *unit, *frequency, *route;
@@ -298,8 +377,13 @@ post_adjustment (ThApp *app, const ThHttpRequest *req, ThHttpResponse *r, const 
     }
     med = med_catalog_find (app->catalog, medication_id);
     if (!med) {
+      /* A dose change of an order written against a retired entry (catalog
+       * version 1 had "lithium", now lithium carbonate IR or ER). */
       th_respond_error (r, 422, "invalid",
-                        "That medication is not in the clinic's medication list.");
+                        adj.kind == ADJUST_CHANGE_DOSE
+                          ? "This order's formulation is no longer in the clinic's medication "
+                            "list: stop it and start the formulation the patient takes."
+                          : "That medication is not in the clinic's medication list.");
       goto out;
     }
     if (adj.kind == ADJUST_SWITCH && strcmp (med->id, old.medication_id) == 0) {
@@ -312,27 +396,16 @@ post_adjustment (ThApp *app, const ThHttpRequest *req, ThHttpResponse *r, const 
       unit = med->unit;
     if (!route)
       route = "oral";
-    if (!frequency || !med_frequency_valid (frequency)) {
-      th_respond_error (r, 422, "invalid",
-                        "Choose how often it is taken (once daily, twice daily, three times "
-                        "daily, at bedtime, every morning or as needed).");
+    if (!check_dosing (r, med, &body, unit, route, &adj))
       goto out;
-    }
-    if (!med_route_valid (route)) {
-      th_respond_error (r, 422, "invalid",
-                        "Choose how it is taken: by mouth, under the tongue or on the skin.");
-      goto out;
-    }
-    if (!med_dose_valid (med, dose, unit, &error)) {
-      th_respond_error (r, 422, "invalid", error->message);
-      goto out;
-    }
-  } else if (medication_id || dose != 0 || frequency) {
+    adj.snapshot = snapshot = med_snapshot_json (med);
+  } else if (medication_id || dose != 0 || frequency || body.bedtime_dose != 0 ||
+             body.prn_max_per_day || body.supply_days || body.refills) {
     th_respond_error (r, 400, "bad-field",
                       "A stop ends the order as it is: give only the order and a reason.");
     goto out;
   }
-  if (adj.kind == ADJUST_CHANGE_DOSE && refuse_no_change (r, &old, dose, unit, frequency, route))
+  if (adj.kind == ADJUST_CHANGE_DOSE && refuse_no_change (r, &old, &body, dose, unit, frequency, route))
     goto out;
   if ((adj.kind == ADJUST_START || adj.kind == ADJUST_SWITCH) &&
       refuse_if_already_prescribed (app, r, visit.patient_id, med->id,

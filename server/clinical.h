@@ -66,22 +66,51 @@ guint missed_dose_cap (const char *frequency);
 
 /* --------------------------------------------------------- the catalog */
 
+/* An RxNorm code of a catalog entry with its term type (IN, PIN, MIN, SCD)
+ * and the id of the entry in the file's "sources" block that confirms it. */
 typedef struct {
-  char *id;             /* slug: "sertraline" */
-  char *name;           /* "sertraline" */
-  char *rxnorm;         /* RxNorm ingredient code, e.g. "36437" */
+  char *code;
+  char *tty;
+  char *source;
+} MedCode;
+
+/* A marketed unit (one tablet, one capsule) a dose is dispensed in. */
+typedef struct {
+  double strength;
+  char *scd;            /* RxNorm SCD of this unit, NULL when not confirmed */
+  char *scd_source;
+} MedProduct;
+
+typedef struct {
+  char *id;             /* one formulation: "methylphenidate-er-oros" */
+  char *name;           /* the ingredient as prescribed: "lithium carbonate" */
+  char *display;        /* with the formulation: "methylphenidate extended-release (OROS) tablet" */
+  char *dose_form;      /* "tablet" | "capsule": the unit dispensed */
+  MedCode *codes;       /* RxNorm codes, may be none (rxnorm_note says why) */
+  guint n_codes;
+  char *rxnorm;         /* the first code, "" when none (for the medications table) */
+  char *rxnorm_note;
   char *drug_class;     /* SSRI | SNRI | tricyclic | mood stabilizer | antipsychotic |
                            benzodiazepine | anxiolytic | stimulant | non-stimulant */
   char *schedule;       /* DEA schedule: "none" | "II" | "III" | "IV" | "V" */
   char *unit;           /* "mg" */
   double *strengths;    /* doses per administration the clinic prescribes, ascending */
   guint n_strengths;
+  MedProduct *products; /* marketed units, ascending; each strength is a whole number of one */
+  guint n_products;
+  guint routes;         /* bit i: med_route_code (i) allowed */
+  guint frequencies;    /* bit i: med_frequency_code (i) allowed */
+  double max_daily;     /* in unit, judged on a dosing day */
+  char *max_daily_source;  /* short, for the prescriber's sentence: "FDA label" */
+  char *max_daily_detail;  /* which label and section */
+  char *dose_note;      /* what the amount means, when it could be misread (mixed salts) */
   gboolean adhd;        /* an ADHD medication: its patients also get ASRS part A */
 } Medication;
 
 typedef struct _MedCatalog MedCatalog;
 
-/* Loads config/medications.json (format: see that file). */
+/* Loads config/medications.json (version 2, format: see that file). Errors
+ * name the file, the entry (number and id) and the field. */
 MedCatalog *med_catalog_load (const char *path, GError **error);
 void med_catalog_free (MedCatalog *catalog);
 const Medication *med_catalog_find (const MedCatalog *catalog, const char *id);
@@ -90,16 +119,73 @@ const Medication *med_catalog_get (const MedCatalog *catalog, guint index);
 
 gboolean medication_is_controlled (const Medication *m);   /* schedule II..V */
 
-/* Frequencies the order form offers; codes as on the wire. */
-gboolean med_frequency_valid (const char *code);  /* once-daily | twice-daily | three-times-daily |
-                                                     at-bedtime | every-morning | as-needed */
-const char *med_frequency_text (const char *code); /* "once daily", ... (for FHIR dosage text) */
-guint med_frequency_per_day (const char *code);    /* 1, 2, 3, 1, 1, 0 (as needed) */
-gboolean med_route_valid (const char *code);      /* oral | sublingual | transdermal */
+/* Frequencies, one table (codes as on the wire): once-daily, every-morning,
+ * at-bedtime, twice-daily, three-times-daily, four-times-daily,
+ * every-other-day, morning-and-bedtime (two different amounts), as-needed. */
+guint med_frequency_count (void);
+const char *med_frequency_code (guint index);
+gboolean med_frequency_valid (const char *code);
+const char *med_frequency_text (const char *code);  /* "three times daily" */
+guint med_frequency_per_day (const char *code);     /* administrations on a dosing day; 0: as needed */
+guint med_frequency_period_days (const char *code); /* 2 for every other day, else 1 */
+const char *med_frequency_when (const char *code);  /* FHIR Timing.when: "MORN", "HS" or NULL */
+gboolean med_frequency_is_split (const char *code); /* morning-and-bedtime */
+gboolean med_frequency_allowed (const Medication *m, const char *code);
+
+/* Routes, one table: oral, sublingual, transdermal, with SNOMED CT codes. */
+guint med_route_count (void);
+const char *med_route_code (guint index);
+gboolean med_route_valid (const char *code);
+const char *med_route_snomed (const char *code);    /* "26643006" */
+const char *med_route_text (const char *code);      /* "Oral route" */
+gboolean med_route_allowed (const Medication *m, const char *code);
 
 /* The dose must be one of the medication's strengths, in its unit.
  * FALSE + INVALID naming the allowed strengths otherwise. */
 gboolean med_dose_valid (const Medication *m, double dose, const char *unit, GError **error);
+
+/* One order's dosing, as the prescriber wrote it. */
+typedef struct {
+  double dose;            /* per administration (morning for a split dose) */
+  double second_dose;     /* morning-and-bedtime: the bedtime amount; else 0 */
+  const char *unit;
+  const char *frequency;
+  const char *route;
+  guint prn_max_per_day;  /* as-needed: most administrations a day (required); else 0 */
+} MedDosing;
+
+/* The most taken on a dosing day: dose x administrations, both doses of a
+ * split, dose x max per day as needed. */
+double med_dosing_daily_total (const MedDosing *d);
+/* "200 mg three times daily", "300 mg in the morning and 600 mg at bedtime". */
+char *med_dosing_text (const MedDosing *d);
+
+/* Checks a dosing against its formulation: route allowed, each dose a
+ * strength, the daily total at most the maximum daily dose, frequency
+ * allowed, an as-needed maximum given. FALSE + INVALID with a sentence for
+ * the prescriber, e.g. "Sertraline: at most 200 mg a day (FDA label); this
+ * order comes to 600 mg a day (200 mg three times daily)." */
+gboolean med_dosing_check (const Medication *m, const MedDosing *d, GError **error);
+
+/* Units (tablets, capsules) of one product per dosing day and the product
+ * used: the largest product every dose is a whole number of. FALSE when none. */
+gboolean med_dosing_units_per_day (const Medication *m, const MedDosing *d, double *units,
+                                   const MedProduct **product);
+
+/* The entry as an order keeps it (a JSON object string, g_free): what was
+ * prescribed, whatever later catalogs say. */
+char *med_snapshot_json (const Medication *m);
+/* Reads a snapshot back as a Medication (free with medication_free): only
+ * what the snapshot keeps is set (no strengths, routes or frequencies).
+ * NULL when json is NULL or not a snapshot. */
+Medication *med_snapshot_parse (const char *json);
+void medication_free (Medication *m);
+
+/* What may be dispensed: schedule II, no refills (21 CFR 1306.12); schedule
+ * III to V, at most 5 refills (21 CFR 1306.22); others at most 11 (a year
+ * of 30-day supplies). FALSE + INVALID with a sentence otherwise. */
+gboolean med_dispense_check (const Medication *m, guint supply_days, guint refills,
+                             GError **error);
 
 /* ---------------------------------------------------- who may prescribe */
 

@@ -83,11 +83,21 @@ adjust (ThApp *app, AdjustmentKind kind, const char *visit_id, const char *provi
         const char *replaces, const char *medication, double dose, const char *frequency,
         const char *reason, GError **error)
 {
+  const Medication *m = med_catalog_find (app->catalog, medication);
+  MedDosing d = { dose, 0, "mg", frequency, "oral", 0 };
+  g_autofree char *snapshot = m ? med_snapshot_json (m) : NULL;
+  double units = 0;
   StoreAdjustment a = {
     .kind = kind, .visit_id = visit_id, .prescriber_id = provider_id, .reason = reason,
     .replaces_order_id = replaces, .medication_id = medication, .dose = dose, .unit = "mg",
-    .frequency = frequency, .route = "oral",
+    .frequency = frequency, .route = "oral", .snapshot = snapshot,
   };
+
+  /* As the adjustment form writes them: a 30-day supply, no refills. */
+  if (m && med_dosing_units_per_day (m, &d, &units, NULL)) {
+    a.supply_days = 30;
+    a.dispense_quantity = units * 30;
+  }
   return store_apply_adjustment (app->store, &a, error);
 }
 

@@ -587,67 +587,165 @@ ucum_unit (const char *unit)
   return NULL;
 }
 
+/* Route codes: SNOMED CT, as in the FHIR R4 value set route-codes
+ * (http://hl7.org/fhir/ValueSet/route-codes); the table is in
+ * clinical_catalog.c. */
+#define SNOMED_SYSTEM "http://snomed.info/sct"
+/* Dispensed units: HL7 v3 orderable drug form. */
+#define DRUG_FORM_SYSTEM "http://terminology.hl7.org/CodeSystem/v3-orderableDrugForm"
+
 static json_t *
-dosage (const StoreOrder *o)
+ucum_quantity (double value, const char *unit)
 {
-  json_t *d = json_object (), *quantity = json_object (), *dose_and_rate = json_object ();
-  const char *freq_text = o->frequency ? med_frequency_text (o->frequency) : NULL;
-  const char *ucum = ucum_unit (o->unit);
-  guint per_day = o->frequency ? med_frequency_per_day (o->frequency) : 0;
-  gboolean as_needed = g_strcmp0 (o->frequency, "as-needed") == 0;
-  GString *text = g_string_new (NULL);
+  json_t *q = json_pack ("{s:f}", "value", value);
+  const char *ucum = ucum_unit (unit);
 
-  if (!freq_text)
-    freq_text = o->frequency;
-  g_string_append_printf (text, "%g %s", o->dose, o->unit ? o->unit : "");
-  if (o->route)
-    g_string_append_printf (text, " %s", o->route);
-  if (freq_text)
-    g_string_append_printf (text, " %s", freq_text);
-  json_object_set_new (d, "text", json_string (text->str));
-  g_string_free (text, TRUE);
-
-  if (!as_needed && per_day > 0) {
-    json_t *repeat = json_object ();
-
-    json_object_set_new (repeat, "frequency", json_integer (per_day));
-    json_object_set_new (repeat, "period", json_integer (1));
-    json_object_set_new (repeat, "periodUnit", json_string ("d"));
-    if (g_strcmp0 (o->frequency, "at-bedtime") == 0)
-      json_object_set_new (repeat, "when", json_pack ("[s]", "HS"));
-    else if (g_strcmp0 (o->frequency, "every-morning") == 0)
-      json_object_set_new (repeat, "when", json_pack ("[s]", "MORN"));
-    json_object_set_new (d, "timing", json_pack ("{s:o}", "repeat", repeat));
-  }
-  if (as_needed)
-    json_object_set_new (d, "asNeededBoolean", json_true ());
-  if (o->route)
-    json_object_set_new (d, "route", text_concept (o->route));
-
-  json_object_set_new (quantity, "value", json_real (o->dose));
-  set_str (quantity, "unit", o->unit);
+  set_str (q, "unit", unit);
   if (ucum) {
-    json_object_set_new (quantity, "system", json_string (UCUM_SYSTEM));
-    json_object_set_new (quantity, "code", json_string (ucum));
+    json_object_set_new (q, "system", json_string (UCUM_SYSTEM));
+    json_object_set_new (q, "code", json_string (ucum));
   }
-  json_object_set_new (dose_and_rate, "doseQuantity", quantity);
-  json_object_set_new (d, "doseAndRate", json_pack ("[o]", dose_and_rate));
+  return q;
+}
+
+/* One Dosage: `amount` per administration, `per_day` times every
+ * `period_days` days (0: as needed), at `when` (MORN, HS) if given. */
+static json_t *
+one_dosage (const StoreOrder *o, const Medication *m, double amount, const char *text,
+            guint per_day, guint period_days, const char *when)
+{
+  json_t *d = json_object ();
+  GString *t = g_string_new (text);
+  const char *snomed = med_route_snomed (o->route);
+
+  /* Mixed amphetamine salts and the like: say what the amount is of, so a
+   * reader cannot take salts for base. */
+  if (m && m->dose_note)
+    g_string_append_printf (t, " (%s)", m->dose_note);
+  if (o->route)
+    g_string_append_printf (t, ", %s", o->route);
+  json_object_set_new (d, "sequence", json_integer (1));
+  json_object_set_new (d, "text", json_string (t->str));
+  g_string_free (t, TRUE);
+  if (per_day > 0) {
+    json_t *repeat = json_pack ("{s:i, s:i, s:s}", "frequency", (int) per_day, "period",
+                                (int) period_days, "periodUnit", "d");
+    if (when)
+      json_object_set_new (repeat, "when", json_pack ("[s]", when));
+    json_object_set_new (d, "timing", json_pack ("{s:o}", "repeat", repeat));
+  } else {
+    json_object_set_new (d, "asNeededBoolean", json_true ());
+    if (o->prn_max_per_day > 0)
+      json_object_set_new (d, "maxDosePerPeriod",
+                           json_pack ("{s:o, s:o}", "numerator",
+                                      ucum_quantity (amount * o->prn_max_per_day, o->unit),
+                                      "denominator",
+                                      json_pack ("{s:i, s:s, s:s, s:s}", "value", 1, "unit", "day",
+                                                 "system", UCUM_SYSTEM, "code", "d")));
+  }
+  if (o->route) {
+    json_t *route = text_concept (o->route);
+    if (snomed)
+      json_object_set_new (route, "coding", json_pack ("[o]", coding (SNOMED_SYSTEM, snomed,
+                                                                      med_route_text (o->route))));
+    json_object_set_new (d, "route", route);
+  }
+  json_object_set_new (d, "doseAndRate",
+                       json_pack ("[{s:o}]", "doseQuantity", ucum_quantity (amount, o->unit)));
   return d;
+}
+
+/* The dosage instructions: one, or two for a split dose (morning and
+ * bedtime, both in force together: the same sequence). */
+static json_t *
+dosages (const StoreOrder *o, const Medication *m)
+{
+  MedDosing d = { o->dose, o->second_dose, o->unit, o->frequency, o->route, o->prn_max_per_day };
+  g_autofree char *text = med_dosing_text (&d);
+  char buf[G_ASCII_DTOSTR_BUF_SIZE];
+
+  if (med_frequency_is_split (o->frequency) && o->second_dose > 0) {
+    g_autofree char *morning = g_strdup_printf ("%s %s in the morning",
+                                                g_ascii_formatd (buf, sizeof buf, "%g", o->dose),
+                                                o->unit);
+    g_autofree char *bedtime = g_strdup_printf ("%s %s at bedtime",
+                                                g_ascii_formatd (buf, sizeof buf, "%g",
+                                                                 o->second_dose), o->unit);
+    return json_pack ("[o, o]", one_dosage (o, m, o->dose, morning, 1, 1, "MORN"),
+                      one_dosage (o, m, o->second_dose, bedtime, 1, 1, "HS"));
+  }
+  return json_pack ("[o]", one_dosage (o, m, o->dose, text, med_frequency_per_day (o->frequency),
+                                       med_frequency_period_days (o->frequency),
+                                       med_frequency_when (o->frequency)));
+}
+
+/* What to dispense: a quantity of the dose form, days of supply, refills.
+ * Orders from before dispensing was recorded have none. */
+static json_t *
+dispense_request (const StoreOrder *o, const Medication *m)
+{
+  const char *form = m ? m->dose_form : NULL;
+  json_t *quantity;
+
+  if (o->supply_days == 0 || o->dispense_quantity <= 0)
+    return NULL;
+  quantity = json_pack ("{s:f, s:s}", "value", o->dispense_quantity, "unit", form ? form : "unit");
+  if (g_strcmp0 (form, "tablet") == 0 || g_strcmp0 (form, "capsule") == 0) {
+    json_object_set_new (quantity, "system", json_string (DRUG_FORM_SYSTEM));
+    json_object_set_new (quantity, "code", json_string (strcmp (form, "tablet") == 0 ? "TAB" : "CAP"));
+  }
+  return json_pack ("{s:o, s:o, s:i}", "quantity", quantity, "expectedSupplyDuration",
+                    json_pack ("{s:i, s:s, s:s, s:s}", "value", (int) o->supply_days, "unit",
+                               "days", "system", UCUM_SYSTEM, "code", "d"),
+                    "numberOfRepeatsAllowed", (int) o->refills);
+}
+
+/* The medication as prescribed (the order's snapshot; older orders: the
+ * medications table's name and code). The dispensed unit's SCD first when
+ * confirmed, then the ingredient codes; none for an entry whose codes could
+ * not be confirmed (its text names the product). */
+static json_t *
+medication_concept (const StoreOrder *o, const Medication *m)
+{
+  json_t *concept = json_object (), *codings = json_array ();
+  MedDosing d = { o->dose, o->second_dose, o->unit, o->frequency, o->route, o->prn_max_per_day };
+  const MedProduct *product = NULL;
+  double units;
+
+  if (m && m->n_products && med_dosing_units_per_day (m, &d, &units, &product) && product->scd)
+    json_array_append_new (codings, coding (RXNORM_SYSTEM, product->scd, NULL));
+  if (m) {
+    for (guint i = 0; i < m->n_codes; i++)
+      json_array_append_new (codings, coding (RXNORM_SYSTEM, m->codes[i].code, NULL));
+  } else if (o->rxnorm && o->rxnorm[0]) {
+    json_array_append_new (codings, coding (RXNORM_SYSTEM, o->rxnorm, o->medication_name));
+  }
+  if (json_array_size (codings))
+    json_object_set_new (concept, "coding", codings);
+  else
+    json_decref (codings);
+  json_object_set_new (concept, "text",
+                       json_string (m && m->display ? m->display
+                                    : o->medication_name ? o->medication_name
+                                    : o->medication_id ? o->medication_id : ""));
+  return concept;
 }
 
 static gboolean
 add_medication_request (Export *ex, Store *store, const MedCatalog *catalog, const StoreOrder *o,
                         GError **error)
 {
-  const Medication *m = catalog && o->medication_id ? med_catalog_find (catalog, o->medication_id)
-                                                    : NULL;
-  const char *rxnorm = o->rxnorm ? o->rxnorm : (m ? m->rxnorm : NULL);
-  const char *name = o->medication_name ? o->medication_name : (m ? m->name : o->medication_id);
+  Medication *snapshot = med_snapshot_parse (o->snapshot);
+  const Medication *m = snapshot ? snapshot
+                        : catalog && o->medication_id ? med_catalog_find (catalog, o->medication_id)
+                                                      : NULL;
   const char *status = order_status (o->status);
-  json_t *mr, *medication;
+  json_t *mr, *dispense;
 
-  if (!add_practitioner (ex, store, o->prescriber_id, error))
+  if (!add_practitioner (ex, store, o->prescriber_id, error)) {
+    medication_free (snapshot);
     return FALSE;
+  }
   mr = json_object ();
   json_object_set_new (mr, "status", json_string (status));
   if (o->status_reason &&
@@ -655,11 +753,7 @@ add_medication_request (Export *ex, Store *store, const MedCatalog *catalog, con
        strcmp (status, "cancelled") == 0))
     json_object_set_new (mr, "statusReason", text_concept (o->status_reason));
   json_object_set_new (mr, "intent", json_string ("order"));
-  medication = json_object ();
-  if (rxnorm)
-    json_object_set_new (medication, "coding", json_pack ("[o]", coding (RXNORM_SYSTEM, rxnorm, name)));
-  json_object_set_new (medication, "text", json_string (name ? name : ""));
-  json_object_set_new (mr, "medicationCodeableConcept", medication);
+  json_object_set_new (mr, "medicationCodeableConcept", medication_concept (o, m));
   json_object_set_new (mr, "subject", reference ("Patient", ex->patient_id, NULL));
   if (g_strcmp0 (o->visit_id, ex->visit_id) == 0)
     json_object_set_new (mr, "encounter", reference ("Encounter", ex->visit_id, NULL));
@@ -667,14 +761,20 @@ add_medication_request (Export *ex, Store *store, const MedCatalog *catalog, con
   if (o->prescriber_id)
     json_object_set_new (mr, "requester",
                          reference ("Practitioner", o->prescriber_id, o->prescriber_name));
-  if (o->reason)
-    json_object_set_new (mr, "reasonCode", json_pack ("[o]", text_concept (o->reason)));
-  json_object_set_new (mr, "dosageInstruction", json_pack ("[o]", dosage (o)));
+  /* The adjustment's reason is the prescriber's rationale ("insomnia on
+   * fluoxetine"), not the indication: reasonCode would tell a receiving
+   * system the drug treats insomnia. */
+  if (o->reason && o->reason[0])
+    json_object_set_new (mr, "note", json_pack ("[{s:s}]", "text", o->reason));
+  json_object_set_new (mr, "dosageInstruction", dosages (o, m));
+  if ((dispense = dispense_request (o, m)))
+    json_object_set_new (mr, "dispenseRequest", dispense);
   if (o->replaces_order_id)
     json_object_set_new (mr, "priorPrescription",
                          reference ("MedicationRequest", o->replaces_order_id, NULL));
   add_entry (ex, "MedicationRequest", o->id, mr);
   g_hash_table_add (ex->orders, g_strdup (o->id));
+  medication_free (snapshot);
   return TRUE;
 }
 

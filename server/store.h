@@ -315,6 +315,13 @@ typedef struct {
   const char *unit;
   const char *frequency;
   const char *route;
+  /* Since schema 6 (all optional: 0 / NULL = none) */
+  double second_dose;           /* morning-and-bedtime: the bedtime amount */
+  guint prn_max_per_day;        /* as-needed: the most doses a day */
+  guint supply_days;            /* dispense: days of supply */
+  guint refills;                /* dispense: repeats allowed */
+  double dispense_quantity;     /* dispense: units of the dose form */
+  const char *snapshot;         /* the catalog entry prescribed against (JSON object) */
 } StoreAdjustment;
 
 typedef struct {
@@ -344,6 +351,13 @@ typedef struct {
   char *cosigned_by;            /* staff id, when co-signed */
   gint64 cosigned_at_ms;        /* when co-signed (0 when not) */
   char *visit_modality;         /* video | audio-only when drafted (NULL: older orders) */
+  /* Since schema 6; 0 / NULL on older orders */
+  double second_dose;
+  guint prn_max_per_day;
+  guint supply_days;
+  guint refills;
+  double dispense_quantity;
+  char *snapshot;               /* JSON object: the catalog entry as prescribed */
 } StoreOrder;
 void store_order_free (StoreOrder *order);
 

@@ -342,6 +342,25 @@ static const char *const kMigrations[] = {
   /* Migration 6's index went with the old table. */
   "CREATE INDEX order_events_by_visit ON order_events (visit_id) WHERE visit_id IS NOT NULL;"
   APPEND_ONLY ("order_events"),
+  /* 8: what was prescribed, kept with the order (issue 11). The catalog
+   * changes (codes corrected, formulations split); an order must keep
+   * showing what the prescriber wrote, so it carries a snapshot of its
+   * catalog entry, and the dosing the catalog now allows: a second amount
+   * (morning and bedtime), an as-needed maximum, and what to dispense.
+   * NULL on orders written before this version (they read the medications
+   * table, as before). ADD COLUMN does not touch the append-only triggers. */
+  "ALTER TABLE medication_orders ADD COLUMN snapshot TEXT NULL"
+  "  CHECK (snapshot IS NULL OR snapshot LIKE '{%}');"
+  "ALTER TABLE medication_orders ADD COLUMN second_dose REAL NULL"
+  "  CHECK (second_dose IS NULL OR second_dose > 0);"
+  "ALTER TABLE medication_orders ADD COLUMN prn_max_per_day INTEGER NULL"
+  "  CHECK (prn_max_per_day IS NULL OR prn_max_per_day BETWEEN 1 AND 24);"
+  "ALTER TABLE medication_orders ADD COLUMN supply_days INTEGER NULL"
+  "  CHECK (supply_days IS NULL OR supply_days BETWEEN 1 AND 365);"
+  "ALTER TABLE medication_orders ADD COLUMN refills INTEGER NULL"
+  "  CHECK (refills IS NULL OR refills BETWEEN 0 AND 11);"
+  "ALTER TABLE medication_orders ADD COLUMN dispense_quantity REAL NULL"
+  "  CHECK (dispense_quantity IS NULL OR dispense_quantity > 0);",
 };
 
 

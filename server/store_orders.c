@@ -120,6 +120,7 @@ store_order_clear (StoreOrder *o)
   g_free (o->stopped_by_order_id);
   g_free (o->cosigned_by);
   g_free (o->visit_modality);
+  g_free (o->snapshot);
   memset (o, 0, sizeof *o);
 }
 
@@ -144,7 +145,9 @@ store_order_free (StoreOrder *o)
   " o.reason, o.replaces_order_id, o.created_at, o.initially_pending,"                    \
   " ee.at, ee.reason, es.at, es.reason, ec.at, ec.by_staff_id,"                           \
   " ed.at, ed.reason, er.at, o.visit_modality, es.by_order_id,"                           \
-  " coalesce(ee.by_staff_id, ed.by_staff_id, es.by_staff_id), sb.display_name"            \
+  " coalesce(ee.by_staff_id, ed.by_staff_id, es.by_staff_id), sb.display_name,"           \
+  " o.second_dose, o.prn_max_per_day, o.supply_days, o.refills, o.dispense_quantity,"     \
+  " o.snapshot"                                                                           \
   " FROM medication_orders o"                                                             \
   " JOIN staff st ON st.id = o.prescriber_id"                                             \
   " JOIN medications m ON m.id = o.medication_id"                                         \
@@ -186,6 +189,12 @@ read_order_row (sqlite3_stmt *stmt, StoreOrder *out, GError **error)
   if (!store_column_time (stmt, 15, &o.created_at_ms, error))
     goto out;
   pending = sqlite3_column_int (stmt, 16) != 0;
+  o.second_dose = sqlite3_column_double (stmt, 30);
+  o.prn_max_per_day = (guint) sqlite3_column_int (stmt, 31);
+  o.supply_days = (guint) sqlite3_column_int (stmt, 32);
+  o.refills = (guint) sqlite3_column_int (stmt, 33);
+  o.dispense_quantity = sqlite3_column_double (stmt, 34);
+  o.snapshot = store_column_dup_text (stmt, 35);
   if (sqlite3_column_type (stmt, 21) != SQLITE_NULL) {
     if (!store_column_time (stmt, 21, &cosigned_at, error))
       goto out;
@@ -488,8 +497,11 @@ insert_order (Store *store, const char *id, const char *patient_id, const StoreA
   if (!store_prepare (store,
                       "INSERT INTO medication_orders (id, patient_id, visit_id, prescriber_id,"
                       " medication_id, dose, unit, frequency, route, action, reason,"
-                      " replaces_order_id, initially_pending, created_at, visit_modality)"
+                      " replaces_order_id, initially_pending, created_at, second_dose,"
+                      " prn_max_per_day, supply_days, refills, dispense_quantity, snapshot,"
+                      " visit_modality)"
                       " VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10, ?11, ?12, ?13, ?14,"
+                      " ?15, ?16, ?17, ?18, ?19, ?20,"
                       /* The visit's modality as it is now, when the order is
                        * drafted: a co-signature is judged by it. */
                       " (SELECT modality FROM visits WHERE id = ?3))",
@@ -509,6 +521,18 @@ insert_order (Store *store, const char *id, const char *patient_id, const StoreA
   store_bind_text (stmt, 12, a->replaces_order_id);
   sqlite3_bind_int (stmt, 13, pending ? 1 : 0);
   store_bind_text (stmt, 14, at);
+  /* 0 means "none" for each of these: stored as NULL, never as 0. */
+  if (a->second_dose > 0)
+    sqlite3_bind_double (stmt, 15, a->second_dose);
+  if (a->prn_max_per_day > 0)
+    sqlite3_bind_int (stmt, 16, (int) a->prn_max_per_day);
+  if (a->supply_days > 0) {
+    sqlite3_bind_int (stmt, 17, (int) a->supply_days);
+    sqlite3_bind_int (stmt, 18, (int) a->refills);
+  }
+  if (a->dispense_quantity > 0)
+    sqlite3_bind_double (stmt, 19, a->dispense_quantity);
+  store_bind_text (stmt, 20, a->snapshot);
   ok = store_step_done (store, stmt, "insert order", error);
 out:
   sqlite3_finalize (stmt);

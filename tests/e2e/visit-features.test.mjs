@@ -258,7 +258,7 @@ test('waiting room alerts, chat, media state, timer, sound only and back', { tim
     // Prescribing rules read it: no controlled substance in an audio-only visit.
     const refused = await fetchJson(`${server.baseUrl}/api/visits/${visitId}/adjustments`, {
       session, method: 'POST',
-      body: { kind: 'start', medication: 'methylphenidate', dose: 10, frequency: 'twice-daily', reason: 'ADHD' },
+      body: { kind: 'start', medication: 'methylphenidate-ir', dose: 10, frequency: 'twice-daily', reason: 'ADHD' },
     });
     assert.equal(refused.status, 403, refused.text);
     assert.equal(refused.json.error.rule, 'controlled-audio-only');

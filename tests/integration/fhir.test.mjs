@@ -30,7 +30,7 @@ const resources = () => bundle.entry.map((e) => e.resource);
 const ofType = (type) => resources().filter((r) => r.resourceType === type);
 const byRef = (ref) => resources().find((r) => `${r.resourceType}/${r.id}` === ref);
 const codes = (concept) => (concept?.coding ?? []).map((c) => `${c.system}|${c.code}`);
-const medicationName = (mr) => mr.medicationCodeableConcept.coding[0].display;
+const medicationName = (mr) => mr.medicationCodeableConcept.text;
 
 // Every {reference: "..."} anywhere under `value`, with where it was found.
 function collectReferences(value, path, out) {
@@ -209,45 +209,65 @@ test('PHQ-9 item 9 is its own coded Observation, and a safety Flag', { skip: !DU
 
 test('MedicationRequests: RxNorm, dosage, and the replacement chain', { skip: !DUMP }, () => {
   const requests = ofType('MedicationRequest');
-  // sertraline 50, sertraline 100, escitalopram, alprazolam, lamotrigine, fluoxetine
-  // (replaced) and buspirone (an earlier visit's order stopped in this one)
-  assert.equal(requests.length, 7);
+  // sertraline 50, sertraline 100, escitalopram, alprazolam, lithium, mixed amphetamine
+  // salts, lamotrigine (the PA's, co-signed), fluoxetine (replaced) and buspirone (an
+  // earlier visit's order stopped in this one)
+  assert.equal(requests.length, 9);
   const [encounter] = ofType('Encounter');
   const [practitioner, pa] = ofType('Practitioner');
   for (const mr of requests) {
     assert.equal(mr.intent, 'order');
-    assert.equal(mr.medicationCodeableConcept.coding[0].system, RXNORM);
-    assert.match(mr.medicationCodeableConcept.coding[0].code, /^\d+$/);
-    const lamotrigine = medicationName(mr) === 'lamotrigine';
+    for (const c of mr.medicationCodeableConcept.coding ?? []) {
+      assert.equal(c.system, RXNORM);
+      assert.match(c.code, /^\d+$/);
+    }
+    assert.ok(mr.medicationCodeableConcept.text.length > 0);
+    const lamotrigine = medicationName(mr) === 'lamotrigine tablet';
     assert.equal(mr.requester.reference, `Practitioner/${(lamotrigine ? pa : practitioner).id}`);
     assert.match(mr.authoredOn, /Z$/);
-    assert.ok(mr.reasonCode[0].text.length > 0);
-    const dose = mr.dosageInstruction[0];
-    assert.equal(dose.doseAndRate[0].doseQuantity.system, 'http://unitsofmeasure.org');
-    assert.equal(dose.doseAndRate[0].doseQuantity.code, 'mg');
-    assert.equal(dose.route.text, 'oral');
+    // The adjustment's reason is the prescriber's rationale, not an indication.
+    assert.equal(mr.reasonCode, undefined, 'the reason is not a reasonCode');
+    assert.ok(mr.note[0].text.length > 0);
+    for (const dose of mr.dosageInstruction) {
+      assert.equal(dose.doseAndRate[0].doseQuantity.system, 'http://unitsofmeasure.org');
+      assert.equal(dose.doseAndRate[0].doseQuantity.code, 'mg');
+      assert.equal(dose.route.text, 'oral');
+      assert.deepEqual(dose.route.coding, [{ system: 'http://snomed.info/sct', code: '26643006', display: 'Oral route' }]);
+    }
+    // What to dispense: units of the dose form, days of supply, refills.
+    const d = mr.dispenseRequest;
+    assert.ok(d, 'a dispenseRequest');
+    assert.equal(d.quantity.system, 'http://terminology.hl7.org/CodeSystem/v3-orderableDrugForm');
+    assert.ok(['TAB', 'CAP'].includes(d.quantity.code));
+    assert.deepEqual(d.expectedSupplyDuration, { value: 30, unit: 'days', system: 'http://unitsofmeasure.org', code: 'd' });
+    assert.ok(Number.isInteger(d.numberOfRepeatsAllowed));
   }
 
   const find = (name, dose) => requests.find((mr) => medicationName(mr) === name &&
     mr.dosageInstruction[0].doseAndRate[0].doseQuantity.value === dose);
-  const sertraline50 = find('sertraline', 50);
-  const sertraline100 = find('sertraline', 100);
-  const fluoxetine = find('fluoxetine', 20);
-  const escitalopram = find('escitalopram', 10);
-  const alprazolam = find('alprazolam', 0.25);
-  for (const [name, mr] of Object.entries({ sertraline50, sertraline100, fluoxetine, escitalopram, alprazolam })) {
+  const sertraline50 = find('sertraline tablet', 50);
+  const sertraline100 = find('sertraline tablet', 100);
+  const fluoxetine = find('fluoxetine capsule', 20);
+  const escitalopram = find('escitalopram tablet', 10);
+  const alprazolam = find('alprazolam tablet', 0.25);
+  const lithium = find('lithium carbonate capsule', 300);
+  const amphetamine = requests.find((mr) => medicationName(mr).startsWith('mixed amphetamine salts extended-release capsule'));
+  for (const [name, mr] of Object.entries({ sertraline50, sertraline100, fluoxetine, escitalopram, alprazolam, lithium, amphetamine })) {
     assert.ok(mr, `the ${name} order`);
   }
   assert.equal(sertraline50.medicationCodeableConcept.coding[0].code, '36437');
   assert.equal(fluoxetine.medicationCodeableConcept.coding[0].code, '4493');
+  assert.equal(escitalopram.note[0].text, 'Insomnia on fluoxetine');
 
   // change-dose: the 50 mg order stopped, the 100 mg one points at it
   assert.equal(sertraline50.status, 'stopped');
   assert.ok(sertraline50.statusReason.text.length > 0);
   assert.equal(sertraline100.status, 'active');
   assert.equal(sertraline100.priorPrescription.reference, `MedicationRequest/${sertraline50.id}`);
-  assert.equal(sertraline100.dosageInstruction[0].text, '100 mg oral once daily');
+  assert.equal(sertraline100.dosageInstruction[0].text, '100 mg once daily, oral');
   assert.deepEqual(sertraline100.dosageInstruction[0].timing, { repeat: { frequency: 1, period: 1, periodUnit: 'd' } });
+  assert.deepEqual(sertraline100.dispenseRequest.quantity.value, 30);
+  assert.equal(sertraline100.dispenseRequest.numberOfRepeatsAllowed, 2);
 
   // switch: fluoxetine (an earlier visit's order) stopped, escitalopram points at it
   assert.equal(fluoxetine.status, 'stopped');
@@ -256,14 +276,30 @@ test('MedicationRequests: RxNorm, dosage, and the replacement chain', { skip: !D
   assert.equal(escitalopram.priorPrescription.reference, `MedicationRequest/${fluoxetine.id}`);
   assert.equal(escitalopram.encounter.reference, `Encounter/${encounter.id}`);
 
-  // as needed: no timing
-  assert.equal(alprazolam.dosageInstruction[0].asNeededBoolean, true);
-  assert.equal(alprazolam.dosageInstruction[0].timing, undefined);
+  // as needed: no timing, at most 3 a day
+  const prn = alprazolam.dosageInstruction[0];
+  assert.equal(prn.asNeededBoolean, true);
+  assert.equal(prn.timing, undefined);
+  assert.equal(prn.maxDosePerPeriod.numerator.value, 0.75);
+  assert.equal(prn.maxDosePerPeriod.denominator.code, 'd');
+  assert.equal(alprazolam.dispenseRequest.quantity.value, 90);
   assert.equal(alprazolam.priorPrescription, undefined);
+
+  // split dose: two dosage entries in force together, 3 capsules a day, the SCD of 300 mg capsules first
+  assert.deepEqual(lithium.dosageInstruction.map((d) => [d.sequence, d.timing.repeat.when[0], d.doseAndRate[0].doseQuantity.value]),
+    [[1, 'MORN', 300], [1, 'HS', 600]]);
+  assert.equal(lithium.dispenseRequest.quantity.value, 90);
+  assert.equal(lithium.dispenseRequest.quantity.code, 'CAP');
+  assert.deepEqual(lithium.medicationCodeableConcept.coding.map((c) => c.code), ['197889', '42351', '6448']);
+
+  // mixed amphetamine salts: never amphetamine's code (725); the amount says it is salts
+  assert.ok(!(amphetamine.medicationCodeableConcept.coding ?? []).some((c) => c.code === '725'));
+  assert.match(amphetamine.dosageInstruction[0].text, /20 mg every morning \(total mixed amphetamine salts, not amphetamine base/);
+  assert.equal(amphetamine.dispenseRequest.numberOfRepeatsAllowed, 0, 'schedule II: no refills');
 });
 
 test('an earlier visit\'s order stopped in this visit is in its bundle, stopped', { skip: !DUMP }, () => {
-  const requests = ofType('MedicationRequest').filter((mr) => medicationName(mr) === 'buspirone');
+  const requests = ofType('MedicationRequest').filter((mr) => medicationName(mr) === 'buspirone tablet');
   assert.equal(requests.length, 1, 'the stopped buspirone order');
   const [buspirone] = requests;
   assert.equal(buspirone.status, 'stopped');
@@ -273,7 +309,7 @@ test('an earlier visit\'s order stopped in this visit is in its bundle, stopped'
 
 test('a co-signed order has a Provenance naming the co-signer as verifier', { skip: !DUMP }, () => {
   const [practitioner, pa] = ofType('Practitioner');
-  const lamotrigine = ofType('MedicationRequest').find((mr) => medicationName(mr) === 'lamotrigine');
+  const lamotrigine = ofType('MedicationRequest').find((mr) => medicationName(mr) === 'lamotrigine tablet');
   assert.ok(lamotrigine, 'the PA\'s lamotrigine order');
   assert.equal(lamotrigine.status, 'active');
   const provenance = ofType('Provenance');

@@ -5,10 +5,13 @@
  * supervise, a patient born 1984-03-07, an earlier visit that started
  * fluoxetine and buspirone, and the exported visit: scheduled → waiting
  * (check-in: PHQ-9 with item 9 = 1, GAD-7, a stored ASRS part-A screen, a
- * side effect, missed doses of fluoxetine) → in progress (sertraline started at 50 mg then changed to
- * 100 mg; fluoxetine switched to escitalopram 10 mg; alprazolam as needed;
+ * side effect, missed doses of fluoxetine) → in progress (sertraline started
+ * at 50 mg then changed to 100 mg; fluoxetine switched to escitalopram 10 mg;
+ * alprazolam 0.25 mg as needed at most 3 a day; lithium carbonate 300 mg
+ * morning + 600 mg bedtime; mixed amphetamine salts ER 20 mg every morning;
  * buspirone, from the earlier visit, stopped; the PA starts lamotrigine,
- * which the psychiatrist co-signs) → ended.
+ * which the psychiatrist co-signs) → ended. Every order keeps a snapshot of
+ * its catalog entry and a 30-day supply.
  *
  * Exits 1 with a message on stderr at the first error. */
 #include <glib.h>
@@ -28,6 +31,12 @@ static const gint kGad7[] = { 1, 2, 1, 1, 2, 1, 0 };         /* total 8 */
 /* A part-A screen as check-ins stored it before the checklist: 4 of 6 shaded
  * (items 1, 2 from "sometimes", items 4, 5 from "often"), its answers sum 13. */
 static const gint kAsrsA[] = { 2, 2, 1, 3, 3, 2 };
+/* As needed with a maximum a day; a split dose; a schedule II stimulant
+ * whose amount is of mixed salts (no refills). */
+static const MedDosing kAlprazolam = { 0.25, 0, "mg", "as-needed", "oral", 3 };
+static const MedDosing kLithium = { 300, 600, "mg", "morning-and-bedtime", "oral", 0 };
+static const MedDosing kAmphetamine = { 20, 0, "mg", "every-morning", "oral", 0 };
+static const MedDosing kLamotrigine = { 25, 0, "mg", "once-daily", "oral", 0 };
 
 /* The store's timeline has millisecond resolution: keep states apart. */
 static void
@@ -115,12 +124,21 @@ out:
   return ok;
 }
 
-/* Applies one adjustment; the new order's id goes to *order_id when wanted. */
+/* The catalog the orders are written against (each keeps a snapshot). */
+static const MedCatalog *order_catalog;
+
+/* Applies one adjustment as the REST edge would write it: the dosing
+ * checked against the catalog, a snapshot of the entry, a 30-day supply.
+ * The new order's id goes to *order_id when wanted. */
 static gboolean
-adjust_as (Store *store, AdjustmentKind kind, const char *visit_id, const char *prescriber_id,
-           gboolean pending, const char *replaces, const char *medication_id, double dose,
-           const char *frequency, const char *reason, char **order_id, GError **error)
+adjust_dosing (Store *store, AdjustmentKind kind, const char *visit_id, const char *prescriber_id,
+               gboolean pending, const char *replaces, const char *medication_id,
+               const MedDosing *d, guint refills, const char *reason, char **order_id,
+               GError **error)
 {
+  const Medication *m = med_catalog_find (order_catalog, medication_id);
+  g_autofree char *snapshot = NULL;
+  double units = 0;
   StoreAdjustment a = {
     .kind = kind,
     .visit_id = visit_id,
@@ -129,13 +147,31 @@ adjust_as (Store *store, AdjustmentKind kind, const char *visit_id, const char *
     .reason = reason,
     .replaces_order_id = replaces,
     .medication_id = medication_id,
-    .dose = dose,
-    .unit = "mg",
-    .frequency = frequency,
-    .route = "oral",
+    .dose = d->dose,
+    .unit = d->unit,
+    .frequency = d->frequency,
+    .route = d->route,
+    .second_dose = d->second_dose,
+    .prn_max_per_day = d->prn_max_per_day,
+    .supply_days = 30,
+    .refills = refills,
   };
-  StoreOrder *order = store_apply_adjustment (store, &a, error);
+  StoreOrder *order;
 
+  if (kind != ADJUST_STOP) {
+    if (!med_dosing_check (m, d, error) || !med_dispense_check (m, 30, refills, error) ||
+        !med_dosing_units_per_day (m, d, &units, NULL))
+      return FALSE;
+    a.dispense_quantity = units * 30 / med_frequency_period_days (d->frequency);
+    a.snapshot = snapshot = med_snapshot_json (m);
+  } else {
+    a.medication_id = NULL;
+    a.dose = 0;
+    a.unit = a.frequency = a.route = NULL;
+    a.supply_days = 0;
+    a.refills = 0;
+  }
+  order = store_apply_adjustment (store, &a, error);
   if (!order)
     return FALSE;
   if (order_id)
@@ -149,8 +185,9 @@ adjust (Store *store, AdjustmentKind kind, const char *visit_id, const char *pre
         const char *replaces, const char *medication_id, double dose, const char *frequency,
         const char *reason, char **order_id, GError **error)
 {
-  return adjust_as (store, kind, visit_id, prescriber_id, FALSE, replaces, medication_id, dose,
-                    frequency, reason, order_id, error);
+  MedDosing d = { dose, 0, "mg", frequency, "oral", 0 };
+  return adjust_dosing (store, kind, visit_id, prescriber_id, FALSE, replaces, medication_id, &d,
+                        2, reason, order_id, error);
 }
 
 static gboolean
@@ -180,6 +217,7 @@ main (void)
       !(store = store_open (db, &error)) ||
       !sync_catalog (store, catalog, &error))
     goto out;
+  order_catalog = catalog;
 
   if (!(staff = store_create_staff (store, "Dr. Ada Moreau", "psychiatrist", &error)) ||
       !(pa = store_create_staff (store, "Jo Park, PA-C", "pa", &error)) ||
@@ -210,12 +248,17 @@ main (void)
                "once-daily", "Partial response at 50 mg", NULL, &error) ||
       !adjust (store, ADJUST_SWITCH, visit, staff, fluoxetine, "escitalopram", 10, "once-daily",
                "Insomnia on fluoxetine", NULL, &error) ||
-      !adjust (store, ADJUST_START, visit, staff, NULL, "alprazolam", 0.25, "as-needed",
-               "Panic attacks", NULL, &error) ||
+      !adjust_dosing (store, ADJUST_START, visit, staff, FALSE, NULL, "alprazolam", &kAlprazolam,
+                      0, "Panic attacks", NULL, &error) ||
+      !adjust_dosing (store, ADJUST_START, visit, staff, FALSE, NULL, "lithium-carbonate-ir",
+                      &kLithium, 1, "Bipolar I disorder, maintenance", NULL, &error) ||
+      !adjust_dosing (store, ADJUST_START, visit, staff, FALSE, NULL,
+                      "amphetamine-mixed-salts-er", &kAmphetamine, 0,
+                      "ADHD, combined presentation", NULL, &error) ||
       !adjust (store, ADJUST_STOP, visit, staff, buspirone, NULL, 0, NULL,
                "Anxiety controlled on escitalopram", NULL, &error) ||
-      !adjust_as (store, ADJUST_START, visit, pa, TRUE, NULL, "lamotrigine", 25, "once-daily",
-                  "Bipolar II depression, mood stabilization", &lamotrigine, &error) ||
+      !adjust_dosing (store, ADJUST_START, visit, pa, TRUE, NULL, "lamotrigine", &kLamotrigine,
+                      2, "Bipolar II depression, mood stabilization", &lamotrigine, &error) ||
       !store_cosign_order (store, lamotrigine, staff, &error) ||
       !move (store, visit, VISIT_ENDED, &error))
     goto out;

@@ -145,7 +145,10 @@ test('a controlled decrease with another frequency or as needed is refused in an
   const audio = await visitFor(psy, patientId, 'audio-only');
 
   for (const [dose, frequency] of [[1, 'as-needed'], [0.25, 'twice-daily'], [0.25, 'three-times-daily']]) {
-    const r = await adjust(psy, audio, { kind: 'change-dose', order_id: base.id, dose, frequency, reason: 'Taper' });
+    const r = await adjust(psy, audio, {
+      kind: 'change-dose', order_id: base.id, dose, frequency, reason: 'Taper',
+      ...(frequency === 'as-needed' ? { prn_max_per_day: 3 } : {}),
+    });
     assert.equal(r.status, 403, `${dose} mg ${frequency}: ${r.text}`);
     assert.equal(r.json.error.code, 'prescribing-rule');
     assert.equal(r.json.error.rule, 'controlled-audio-only');
@@ -158,7 +161,7 @@ test('a controlled decrease with another frequency or as needed is refused in an
   // co-signature cannot make it lawful).
   const paAudio = await newVisit(pa, 'PA Audio Patient', 'audio-only');
   const paStart = await adjust(pa, paAudio.visitId, {
-    kind: 'start', medication: alprazolam, dose: 0.25, frequency: 'as-needed', reason: 'Panic',
+    kind: 'start', medication: alprazolam, dose: 0.25, frequency: 'as-needed', prn_max_per_day: 3, reason: 'Panic',
   });
   assert.equal(paStart.status, 403, paStart.text);
   assert.equal(paStart.json.error.rule, 'controlled-audio-only');

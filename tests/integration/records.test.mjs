@@ -56,8 +56,8 @@ test('the catalog lists the medications with RxNorm codes and schedules', async 
   assert.equal(r.status, 200);
   const byId = Object.fromEntries(r.json.medications.map((m) => [m.id, m]));
   assert.equal(byId.sertraline.rxnorm, '36437');
-  assert.equal(byId.methylphenidate.schedule, 'II');
-  assert.equal(byId.methylphenidate.controlled, true);
+  assert.equal(byId['methylphenidate-ir'].schedule, 'II');
+  assert.equal(byId['methylphenidate-ir'].controlled, true);
   assert.equal(byId.alprazolam.schedule, 'IV');
   assert.equal(byId.sertraline.controlled, false);
   assert.ok(r.json.frequencies.some((f) => f.code === 'once-daily'));
@@ -220,7 +220,7 @@ test('controlled substances: never in an audio-only visit; video while the polic
   const patientId = (await record(demo.visit_id)).patient.id;
   const audio = await api('/api/visits', { method: 'POST', body: { patient_id: patientId, modality: 'audio-only' } });
   assert.equal(audio.status, 201, audio.text);
-  const refused = await adjust(audio.json.visit_id, { kind: 'start', medication: 'methylphenidate', dose: 10, frequency: 'twice-daily', reason: 'ADHD' });
+  const refused = await adjust(audio.json.visit_id, { kind: 'start', medication: 'methylphenidate-ir', dose: 10, frequency: 'twice-daily', reason: 'ADHD' });
   assert.equal(refused.status, 403);
   assert.equal(refused.json.error.code, 'prescribing-rule');
   assert.equal(refused.json.error.rule, 'controlled-audio-only');
@@ -240,7 +240,7 @@ test('controlled substances: never in an audio-only visit; video while the polic
   assert.equal(ok.status, 201, ok.text);
 
   const video = await api('/api/visits', { method: 'POST', body: { patient_id: patientId, modality: 'video' } });
-  const allowed = await adjust(video.json.visit_id, { kind: 'start', medication: 'methylphenidate', dose: 10, frequency: 'twice-daily', reason: 'ADHD' });
+  const allowed = await adjust(video.json.visit_id, { kind: 'start', medication: 'methylphenidate-ir', dose: 10, frequency: 'twice-daily', reason: 'ADHD' });
   assert.equal(allowed.status, 201, allowed.text);
   // The patient is now on ADHD medication: the check-in asks the 18-item
   // ASRS symptom checklist, scored into its two subscales.
@@ -288,7 +288,7 @@ test('after the policy window: a controlled start needs a recent in-person evalu
     const call = (p, o = {}) => fetchJson(`${closed.baseUrl}${p}`, { session: t, ...o });
     const v = await call('/api/visits', { method: 'POST', body: { patient_name: 'New Patient' } });
     const vid = v.json.visit_id;
-    const body = { kind: 'start', medication: 'amphetamine-mixed-salts', dose: 10, frequency: 'every-morning', reason: 'ADHD' };
+    const body = { kind: 'start', medication: 'amphetamine-mixed-salts-ir', dose: 10, frequency: 'every-morning', reason: 'ADHD' };
     const refused = await call(`/api/visits/${vid}/adjustments`, { method: 'POST', body });
     assert.equal(refused.status, 403);
     assert.equal(refused.json.error.rule, 'controlled-in-person');

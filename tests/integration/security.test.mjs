@@ -148,7 +148,7 @@ test("a physician assistant's controlled-substance change stays pending; they ca
   const pa = await server.login(acct.lines[0].username, acct.lines[0].password);
   const v = await api('/api/visits', { session: pa, method: 'POST', body: { patient_name: 'PA Sec Patient' } });
   const r = await api(`/api/visits/${v.json.visit_id}/adjustments`, {
-    session: pa, method: 'POST', body: { kind: 'start', medication: 'methylphenidate', dose: 10, frequency: 'twice-daily', reason: 'ADHD' },
+    session: pa, method: 'POST', body: { kind: 'start', medication: 'methylphenidate-ir', dose: 10, frequency: 'twice-daily', reason: 'ADHD' },
   });
   assert.equal(r.status, 201, r.text);
   assert.equal(r.json.status, 'pending');

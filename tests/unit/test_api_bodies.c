@@ -202,6 +202,22 @@ test_adjustment (void)
   g_assert_null (b.medication_id);
   g_assert_cmpfloat (b.dose, ==, 100.0);
   th_adjustment_body_clear (&b);
+  /* What catalog v2 added: a split dose, an as-needed maximum, a supply. */
+  g_assert_true (th_body_adjustment (BODY ("{\"kind\":\"start\",\"medication\":\"lithium-carbonate-ir\","
+                                           "\"dose\":300,\"bedtime_dose\":600,"
+                                           "\"frequency\":\"morning-and-bedtime\",\"supply_days\":30,"
+                                           "\"refills\":2,\"prn_max_per_day\":0,\"reason\":\"x\"}"),
+                                     &b, &error));
+  g_assert_cmpfloat (b.bedtime_dose, ==, 600);
+  g_assert_cmpuint (b.supply_days, ==, 30);
+  g_assert_cmpuint (b.refills, ==, 2);
+  th_adjustment_body_clear (&b);
+  assert_refused (th_body_adjustment (BODY ("{\"kind\":\"start\",\"supply_days\":91,\"reason\":\"x\"}"),
+                                      &b, &error), &error, "bad-field", "The days of supply must be 1 to 90. Nothing was saved.");
+  assert_refused (th_body_adjustment (BODY ("{\"kind\":\"start\",\"refills\":12,\"reason\":\"x\"}"),
+                                      &b, &error), &error, "bad-field", "Refills must be 0 to 11. Nothing was saved.");
+  assert_refused (th_body_adjustment (BODY ("{\"kind\":\"start\",\"refills\":1.5,\"reason\":\"x\"}"),
+                                      &b, &error), &error, "bad-field", NULL);
   assert_refused (th_body_adjustment (BODY ("{\"kind\":\"pause\",\"reason\":\"x\"}"), &b, &error),
                   &error, "bad-field", NULL);
   assert_refused (th_body_adjustment (BODY ("{\"kind\":\"stop\",\"reason\":\" \"}"), &b, &error),

@@ -131,7 +131,7 @@ static void
 test_prescribe_matrix (void)
 {
   MedCatalog *c = load_shipped ();
-  const Medication *meds[2] = { med_catalog_find (c, "methylphenidate"),
+  const Medication *meds[2] = { med_catalog_find (c, "methylphenidate-ir"),
                                 med_catalog_find (c, "sertraline") };
   guint n = 0;
 
@@ -183,7 +183,7 @@ static void
 test_prescribe_edges (void)
 {
   MedCatalog *c = load_shipped ();
-  const Medication *mph = med_catalog_find (c, "methylphenidate");
+  const Medication *mph = med_catalog_find (c, "methylphenidate-ir");
   const Medication *alprazolam = med_catalog_find (c, "alprazolam");
   PrescribeContext ctx = {
     .actor_role = "psychiatrist",

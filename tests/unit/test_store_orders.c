@@ -445,6 +445,49 @@ test_order_visit_modality (Fixture *f, gconstpointer data)
   store_order_free (video);
 }
 
+/* An order keeps what it was written with: the snapshot of its catalog
+ * entry (whatever the medications table says later), the second amount of a
+ * split dose, the as-needed maximum and what to dispense; "none" is NULL. */
+static void
+test_order_snapshot (Fixture *f, gconstpointer data)
+{
+  static const char kSnapshot[] = "{\"id\":\"sertraline\",\"display\":\"sertraline tablet\"}";
+  static const StoreMedicationRow kRenamed[] = {
+    { "sertraline", "sertraline (renamed)", "999", "SSRI", "IV", "mg", "[25]" },
+  };
+  GError *error = NULL;
+  StoreAdjustment a = {
+    .kind = ADJUST_START, .visit_id = f->visit, .prescriber_id = f->psychiatrist,
+    .reason = "split", .medication_id = "sertraline", .dose = 50, .unit = "mg",
+    .frequency = "morning-and-bedtime", .route = "oral", .second_dose = 100,
+    .supply_days = 30, .refills = 3, .dispense_quantity = 90, .snapshot = kSnapshot,
+  };
+  StoreOrder *o = store_apply_adjustment (f->store, &a, &error), got = { 0 };
+  StoreOrder *plain;
+  (void) data;
+
+  g_assert_no_error (error);
+  /* A catalog sync renames the row: the order's snapshot does not move. */
+  g_assert_true (store_sync_medications (f->store, kRenamed, 1, &error));
+  g_assert_true (store_get_order (f->store, o->id, &got, &error));
+  g_assert_no_error (error);
+  g_assert_cmpstr (got.snapshot, ==, kSnapshot);
+  g_assert_cmpfloat (got.second_dose, ==, 100);
+  g_assert_cmpuint (got.prn_max_per_day, ==, 0);
+  g_assert_cmpuint (got.supply_days, ==, 30);
+  g_assert_cmpuint (got.refills, ==, 3);
+  g_assert_cmpfloat (got.dispense_quantity, ==, 90);
+  store_order_clear (&got);
+
+  /* An order without the new fields (as written before schema 6). */
+  plain = start_ok (f, "fluoxetine", 20);
+  g_assert_null (plain->snapshot);
+  g_assert_cmpfloat (plain->second_dose, ==, 0);
+  g_assert_cmpuint (plain->supply_days, ==, 0);
+  store_order_free (plain);
+  store_order_free (o);
+}
+
 int
 main (int argc, char **argv)
 {
@@ -458,6 +501,7 @@ main (int argc, char **argv)
   ADD ("orders/entered-in-error", test_order_entered_in_error);
   ADD ("orders/entered-in-error-switch", test_order_entered_in_error_switch);
   ADD ("orders/visit-modality", test_order_visit_modality);
+  ADD ("orders/snapshot", test_order_snapshot);
 #undef ADD
   return g_test_run ();
 }

@@ -4,7 +4,7 @@
 
 import { enc, capitalize } from './api.js';
 import { staffApi } from './session.js';
-import { doseLine, isControlled, scheduleText, STATUS_WORDS } from './meds.js';
+import { amountText, dailyTotal, doseLine, dosingProblem, isControlled, scheduleText, STATUS_WORDS } from './meds.js';
 import { attachCharCount } from './char-count.js';
 
 // The server's limit on a reason (server/api_bodies.c MAX_REASON_CHARS).
@@ -35,6 +35,8 @@ function numberText(n) {
   return String(Math.round(Number(n) * 1000) / 1000);
 }
 
+const PRN_MAX_CHOICES = [1, 2, 3, 4, 5, 6, 8];
+
 export class AdjustForm {
   // form: the <form data-testid="adjust-form">;
   // onSaved(result): called after the server accepted an adjustment.
@@ -59,15 +61,26 @@ export class AdjustForm {
     this.unit = form.querySelector('#adjust-unit');
     this.controlledNote = form.querySelector('#adjust-controlled');
     this.reasonCount = attachCharCount(this.reason, form.querySelector('#adjust-reason-count'), REASON_MAX_CHARS);
+    this.second = q('adjust-second-dose');
+    this.prn = q('adjust-prn-max');
+    this.supply = q('adjust-supply');
+    this.refills = q('adjust-refills');
+    this.doseLabel = form.querySelector('#adjust-dose-label');
+    this.doseNote = q('adjust-dose-note');
+    this.total = q('adjust-total');
     this.fields = {
       order: form.querySelector('#adjust-order-field'),
       medication: form.querySelector('#adjust-medication-field'),
       dose: form.querySelector('#adjust-dose-field'),
+      second: form.querySelector('#adjust-second-field'),
+      prn: form.querySelector('#adjust-prn-field'),
     };
     this.kind.addEventListener('change', () => this.onKindChange());
     this.order.addEventListener('change', () => this.onOrderChange());
     this.medication.addEventListener('change', () => this.fillDoses());
-    this.dose.addEventListener('change', () => this.clearMessages());
+    for (const f of [this.dose, this.second, this.frequency, this.prn, this.route, this.supply, this.refills]) {
+      f.addEventListener('change', () => { this.clearMessages(); this.showDosing(); });
+    }
     form.addEventListener('submit', (ev) => { ev.preventDefault(); this.submit(); });
     this.onKindChange();
   }
@@ -97,19 +110,15 @@ export class AdjustForm {
     for (const [cls, meds] of [...byClass.entries()].sort((a, b) => a[0].localeCompare(b[0]))) {
       const group = document.createElement('optgroup');
       group.label = capitalize(cls);
-      for (const m of meds.slice().sort((a, b) => a.name.localeCompare(b.name))) {
+      for (const m of meds.slice().sort((a, b) => (a.display || a.name).localeCompare(b.display || b.name))) {
         const controlled = m.controlled || isControlled(m.schedule);
-        group.append(option(m.id, `${capitalize(m.name)}${controlled ? ` (${scheduleText(m.schedule)}, controlled)` : ''}`));
+        group.append(option(m.id, `${capitalize(m.display || m.name)}${controlled ? ` (${scheduleText(m.schedule)}, controlled)` : ''}`));
       }
       this.medication.append(group);
     }
     this.medication.value = keepMed;
-    const keepFreq = this.frequency.value;
-    this.frequency.replaceChildren(...this.catalog.frequencies.map((f) => option(f.code, f.text)));
-    if (keepFreq) this.frequency.value = keepFreq;
-    const keepRoute = this.route.value;
-    this.route.replaceChildren(...this.catalog.routes.map((r) => option(r, r)));
-    this.route.value = keepRoute || (this.catalog.routes.includes('oral') ? 'oral' : this.catalog.routes[0]);
+    this.prn.replaceChildren(...PRN_MAX_CHOICES.map((n) => option(String(n), `${n} a day`)));
+    this.prn.value = '3';
     this.fillDoses();
   }
 
@@ -144,13 +153,15 @@ export class AdjustForm {
   }
 
   onOrderChange() {
+    this.clearMessages();
+    this.fillDoses();
     const o = this.selectedOrder();
     if (o && this.kind.value === 'change-dose') {
       if (o.frequency) this.frequency.value = o.frequency;
       if (o.route) this.route.value = o.route;
+      if (o.prn_max_per_day) this.prn.value = String(o.prn_max_per_day);
+      this.showDosing();
     }
-    this.clearMessages();
-    this.fillDoses();
   }
 
   // The medication whose strengths the dose select offers.
@@ -162,21 +173,82 @@ export class AdjustForm {
     return this.catalogMed(this.medication.value);
   }
 
+  // Offers only what the formulation allows: its strengths, frequencies,
+  // routes and refills.
   fillDoses() {
     const med = this.doseMedication();
-    const keep = this.dose.value;
     const current = this.kind.value === 'change-dose' ? this.selectedOrder() : null;
     const strengths = med && Array.isArray(med.strengths) ? med.strengths : [];
-    this.dose.replaceChildren(option('', strengths.length ? 'Choose a dose' : 'Choose a medication first'),
-      ...strengths.map((s) => option(String(s), `${numberText(s)} ${med.unit || ''}${current && Number(current.dose) === Number(s) ? ' (current)' : ''}`)));
-    if (keep && strengths.some((s) => String(s) === keep)) this.dose.value = keep;
+    const fill = (select, placeholder) => {
+      const keep = select.value;
+      select.replaceChildren(option('', strengths.length ? placeholder : 'Choose a medication first'),
+        ...strengths.map((s) => option(String(s), `${numberText(s)} ${med.unit || ''}${current && Number(current.dose) === Number(s) ? ' (current)' : ''}`)));
+      if (keep && strengths.some((s) => String(s) === keep)) select.value = keep;
+    };
+    fill(this.dose, 'Choose a dose');
+    fill(this.second, 'Choose the bedtime dose');
+    const allowed = new Set(med && Array.isArray(med.frequencies) ? med.frequencies : []);
+    const keepFreq = this.frequency.value;
+    this.frequency.replaceChildren(...this.catalog.frequencies.filter((f) => !med || allowed.has(f.code)).map((f) => option(f.code, f.text)));
+    if (keepFreq && [...this.frequency.options].some((o) => o.value === keepFreq)) this.frequency.value = keepFreq;
+    const routes = med && Array.isArray(med.routes) && med.routes.length ? med.routes : this.catalog.routes;
+    const keepRoute = this.route.value;
+    this.route.replaceChildren(...routes.map((r) => option(r, r)));
+    this.route.value = routes.includes(keepRoute) ? keepRoute : routes[0];
+    const maxRefills = med && Number.isInteger(med.max_refills) ? med.max_refills : 11;
+    const keepRefills = this.refills.value;
+    this.refills.replaceChildren(...Array.from({ length: maxRefills + 1 }, (_, n) => option(String(n), n === 0 ? 'None' : String(n))));
+    this.refills.value = Number(keepRefills) <= maxRefills ? (keepRefills || '0') : '0';
     this.unit.textContent = (med && med.unit) || '';
+    this.doseNote.hidden = !(med && med.dose_note);
+    this.doseNote.textContent = med && med.dose_note ? `Amounts are ${med.dose_note}.` : '';
     const shownMed = this.kind.value === 'stop' ? null : med;
     const controlled = shownMed && (shownMed.controlled || isControlled(shownMed.schedule));
     this.controlledNote.hidden = !controlled;
     this.controlledNote.textContent = controlled
-      ? `${capitalize(shownMed.name)} is a controlled substance (${scheduleText(shownMed.schedule)}). Any new order of it in a remote visit (a start, or a change of dose or frequency, lower or higher) follows the telemedicine rules; stopping it is always possible.`
+      ? `${capitalize(shownMed.name)} is a controlled substance (${scheduleText(shownMed.schedule)}). Any new order of it in a remote visit (a start, or a change of dose or frequency, lower or higher) follows the telemedicine rules; stopping it is always possible${maxRefills === 0 ? '. It cannot be refilled' : ''}.`
       : '';
+    this.showDosing();
+  }
+
+  // The dosing as entered, in the server's terms.
+  dosing() {
+    return {
+      dose: Number(this.dose.value) || 0,
+      bedtimeDose: Number(this.second.value) || 0,
+      frequency: this.frequency.value,
+      prnMax: Number(this.prn.value) || 0,
+      route: this.route.value,
+      refills: Number(this.refills.value) || 0,
+    };
+  }
+
+  frequencyOf(code) {
+    return this.catalog.frequencies.find((f) => f.code === code) || null;
+  }
+
+  // Shows the split and as-needed fields for the frequency, and the daily
+  // total against the maximum, live.
+  showDosing() {
+    const f = this.frequencyOf(this.frequency.value);
+    this.fields.second.hidden = !(f && f.split);
+    this.fields.prn.hidden = !(f && f.as_needed);
+    this.doseLabel.textContent = f && f.split ? 'Morning dose' : 'Dose';
+    const med = this.doseMedication();
+    const d = this.dosing();
+    const total = dailyTotal(d, this.catalog);
+    if (!med || !med.max_daily || !total) {
+      this.total.textContent = med && med.max_daily
+        ? `At most ${amountText(med.max_daily.amount)} ${med.unit} a day (${med.max_daily.source}).` : '';
+      this.total.removeAttribute('data-over');
+      return;
+    }
+    const over = total > med.max_daily.amount + 1e-9;
+    const per = f && f.period_days === 2 ? ' on a dosing day' : '';
+    this.total.dataset.over = String(over);
+    this.total.textContent = over
+      ? `${amountText(total)} ${med.unit} a day${per} is above the maximum of ${amountText(med.max_daily.amount)} ${med.unit} a day (${med.max_daily.source}). Choose a lower dose or fewer doses a day.`
+      : `Daily total: ${amountText(total)} ${med.unit}${per}, of at most ${amountText(med.max_daily.amount)} ${med.unit} a day (${med.max_daily.source}).`;
   }
 
   clearMessages() {
@@ -214,20 +286,35 @@ export class AdjustForm {
       body.medication = this.medication.value;
     }
     if (need.dose) {
+      const med = this.doseMedication();
+      if (!med) { this.showError(['This order\'s formulation is not in the catalog any more: stop it and start one that is.'], this.order); return null; }
       if (!this.dose.value) { this.showError(['Choose a dose.'], this.dose); return null; }
-      // A new dose, a new frequency (or as-needed use) or a new route is a
-      // change; only one that changes nothing is refused.
-      if (kind === 'change-dose' && order && Number(order.dose) === Number(this.dose.value) &&
-          (!this.frequency.value || this.frequency.value === order.frequency) &&
-          (!this.route.value || this.route.value === order.route)) {
+      const d = this.dosing();
+      const f = this.frequencyOf(d.frequency);
+      // A new dose, frequency (or as-needed use), bedtime amount or route is
+      // a change; only one that changes nothing is refused.
+      if (kind === 'change-dose' && order && Number(order.dose) === d.dose && order.frequency === d.frequency &&
+          (!d.route || d.route === order.route) &&
+          Number(order.bedtime_dose || 0) === (f && f.split ? d.bedtimeDose : 0) &&
+          Number(order.prn_max_per_day || 0) === (f && f.as_needed ? d.prnMax : 0)) {
         this.showError(['This is the current dose, frequency and route. Change the dose, how often it is taken or the route.'], this.dose);
         return null;
       }
-      const med = this.doseMedication();
-      body.dose = Number(this.dose.value);
-      body.unit = (med && med.unit) || (order && order.unit) || 'mg';
-      if (this.frequency.value) body.frequency = this.frequency.value;
-      if (this.route.value) body.route = this.route.value;
+      const problem = dosingProblem(med, { ...d, bedtimeDose: f && f.split ? d.bedtimeDose : 0 }, this.catalog);
+      if (problem) {
+        const focus = /bedtime/.test(problem) ? this.second : /doses a day/.test(problem) ? this.prn
+          : /refill/.test(problem) ? this.refills : /given/.test(problem) ? this.route : this.dose;
+        this.showError([problem], focus);
+        return null;
+      }
+      body.dose = d.dose;
+      body.unit = med.unit || (order && order.unit) || 'mg';
+      body.frequency = d.frequency;
+      body.route = d.route;
+      if (f && f.split) body.bedtime_dose = d.bedtimeDose;
+      if (f && f.as_needed) body.prn_max_per_day = d.prnMax;
+      body.supply_days = Number(this.supply.value) || 30;
+      body.refills = d.refills;
     }
     const reason = this.reason.value.trim();
     if (!reason) { this.showError(['Give a reason: it is part of the record.'], this.reason); return null; }
@@ -254,6 +341,8 @@ export class AdjustForm {
       this.reason.value = '';
       this.reasonCount.update();
       this.dose.value = '';
+      this.second.value = '';
+      this.showDosing();
       if (this.onSaved) await this.onSaved(res);
     } catch (err) {
       // The server's sentences as they come: they say what is wrong, what

@@ -47,21 +47,67 @@ export function frequencyText(code, catalog) {
   return f ? f.text : String(code || '');
 }
 
+// The formulation as prescribed ("Methylphenidate extended-release (OROS)
+// tablet"): the order's own snapshot, whatever the catalog says today.
 export function medName(order) {
-  return capitalize((order.medication && order.medication.name) || 'Medication');
+  const m = order.medication || {};
+  return capitalize(m.display || m.name || 'Medication');
 }
 
 function numberText(n) {
   return typeof n === 'number' ? String(Math.round(n * 1000) / 1000) : String(n ?? '');
 }
 
-// "Sertraline 100 mg, once daily, oral"
+// "Sertraline tablet 100 mg once daily, oral"; the server's sentence for the
+// dosing when it sent one (split doses, as needed at most n a day).
 export function doseLine(order, catalog) {
   const parts = [];
-  if (order.dose !== undefined && order.dose !== null) parts.push(`${numberText(order.dose)} ${order.unit || ''}`.trim());
-  if (order.frequency) parts.push(frequencyText(order.frequency, catalog));
-  if (order.route) parts.push(order.route);
-  return `${medName(order)}${parts.length ? ` ${parts.join(', ')}` : ''}`;
+  if (order.dosage_text) parts.push(order.dosage_text);
+  else {
+    if (order.dose !== undefined && order.dose !== null) parts.push(`${numberText(order.dose)} ${order.unit || ''}`.trim());
+    if (order.frequency) parts.push(frequencyText(order.frequency, catalog));
+  }
+  const line = `${medName(order)}${parts.length ? ` ${parts.join(' ')}` : ''}`;
+  return order.route ? `${line}, ${order.route}` : line;
+}
+
+// ------------------------------------------------ the dose checks, as the server makes them
+
+// The most taken on a dosing day (every other day: the amount on a dosing
+// day; as needed: dose x the most doses a day; a split: both amounts).
+export function dailyTotal(d, catalog) {
+  const f = ((catalog && catalog.frequencies) || []).find((x) => x.code === d.frequency);
+  if (!f || !(d.dose > 0)) return 0;
+  if (f.split) return d.dose + (d.bedtimeDose || 0);
+  if (f.as_needed) return d.dose * (d.prnMax || 0);
+  return d.dose * f.per_day;
+}
+
+export function amountText(n) {
+  return numberText(Math.round(n * 1000) / 1000);
+}
+
+// What the server would refuse about this dosing, as the sentence it sends,
+// or null. (The server checks again: this only spares a round trip.)
+export function dosingProblem(med, d, catalog) {
+  if (!med) return 'Choose a medication.';
+  const who = capitalize(med.display || med.name);
+  if (!(d.dose > 0)) return 'Choose a dose.';
+  const f = ((catalog && catalog.frequencies) || []).find((x) => x.code === d.frequency);
+  if (!f) return 'Choose how often the medication is taken.';
+  if (f.split && !(d.bedtimeDose > 0)) return 'A morning-and-bedtime order needs both amounts.';
+  if (f.as_needed && !(d.prnMax >= 1)) return 'An as-needed order needs the most doses a day.';
+  if (!(med.routes || []).includes(d.route)) return `${who} is given ${(med.routes || []).join(' or ')}, not ${d.route}.`;
+  const total = dailyTotal(d, catalog);
+  const max = med.max_daily && med.max_daily.amount;
+  if (max && total > max + 1e-9) {
+    return `${who}: at most ${amountText(max)} ${med.unit} a day (${med.max_daily.source}); this order comes to ${amountText(total)} ${med.unit} a day.`;
+  }
+  if (!(med.frequencies || []).includes(d.frequency)) return `${who} is not taken ${f.text}.`;
+  if (d.refills > (med.max_refills ?? 11)) {
+    return med.max_refills === 0 ? `${who} is a schedule II controlled substance: it cannot be refilled.` : `${who} allows at most ${med.max_refills} refills.`;
+  }
+  return null;
 }
 
 export function statusBadge(status) {
