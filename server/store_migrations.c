@@ -271,6 +271,28 @@ static const char *const kMigrations[] = {
   ");"
   "CREATE INDEX modality_changes_by_visit ON modality_changes (visit_id, id);"
   APPEND_ONLY ("modality_changes"),
+
+  /* 6: a participant whose media cannot connect (issue 11: the network
+   * blocks the call) is a 'connect-trouble' event in the timeline. The
+   * CHECK is widened the way migration 4 did it: rebuild with the rows. */
+  "CREATE TABLE visit_events_v6 ("
+  "  id INTEGER PRIMARY KEY AUTOINCREMENT,"
+  "  visit_id TEXT NOT NULL REFERENCES visits (id),"
+  "  at TEXT NOT NULL,"
+  "  kind TEXT NOT NULL"
+  "    CHECK (kind IN ('state', 'join', 'admit', 'drop', 'return', 'leave',"
+  "                    'connect-trouble')),"
+  "  state TEXT NULL"
+  "    CHECK (state IS NULL OR state IN ('scheduled', 'waiting', 'in_progress', 'ended')),"
+  "  participant_id TEXT NULL REFERENCES participants (id),"
+  "  CHECK ((kind = 'state' AND state IS NOT NULL AND participant_id IS NULL)"
+  "      OR (kind <> 'state' AND state IS NULL AND participant_id IS NOT NULL))"
+  ");"
+  "INSERT INTO visit_events_v6 (id, visit_id, at, kind, state, participant_id)"
+  "  SELECT id, visit_id, at, kind, state, participant_id FROM visit_events;"
+  "DROP TABLE visit_events;"
+  "ALTER TABLE visit_events_v6 RENAME TO visit_events;"
+  "CREATE INDEX visit_events_by_visit ON visit_events (visit_id, id);",
 };
 
 
