@@ -65,7 +65,7 @@ import { RemoteTracks, sdpMids } from './remote-tracks.js';
 
 const RETRY_BASE_MS = 500;        // the first retry: a real drop comes back at once
 const RETRY_MAX_MS = 30000;       // repeated failure: one attempt every 21-30 s
-const OPENS_PER_MINUTE = 5;       // signaling sockets in any 60 s, whatever happens
+const OPENS_PER_MINUTE = 6;       // signaling sockets in any 60 s, whatever happens
 const GIVE_UP_MS = 120000;        // no welcome at all for this long: stop
 const MEDIA_CONNECT_MS = 12000;   // an answered offer not connected by then failed
 const TROUBLE_AFTER_MS = 10000;   // media failing this long (or twice): say so
