@@ -18,7 +18,8 @@
 import { test, before, after } from 'node:test';
 import assert from 'node:assert/strict';
 import { execFileSync } from 'node:child_process';
-import { mkdir } from 'node:fs/promises';
+import { mkdir, readFile } from 'node:fs/promises';
+import { createRequire } from 'node:module';
 import path from 'node:path';
 import { setTimeout as sleep } from 'node:timers/promises';
 import {
@@ -62,6 +63,24 @@ async function countSockets(participant) {
 }
 
 const framesOf = (s) => s?.inbound?.video?.framesDecoded || 0;
+
+// axe-core (WCAG 2.0/2.1 A and AA) on the page as it is: the serious and
+// critical violations. Evaluated through the DevTools protocol, which the
+// pages' CSP does not govern.
+const AXE_TAGS = ['wcag2a', 'wcag2aa', 'wcag21a', 'wcag21aa'];
+let axeSource = null;
+async function axeProblems(page) {
+  if (!axeSource) {
+    const require = createRequire(import.meta.url);
+    axeSource = await readFile(path.join(path.dirname(require.resolve('axe-core')), 'axe.min.js'), 'utf8');
+  }
+  if (!(await page.evaluate(() => typeof window.axe === 'object'))) await page.evaluate(axeSource);
+  return page.evaluate(async (tags) => {
+    const r = await window.axe.run(document, { runOnly: { type: 'tag', values: tags }, resultTypes: ['violations'] });
+    return r.violations.filter((v) => v.impact === 'serious' || v.impact === 'critical')
+      .map((v) => `${v.id}: ${v.nodes.map((n) => n.target.join(' ')).slice(0, 4).join(' | ')}`);
+  }, AXE_TAGS);
+}
 
 async function shoot(page, name, size) {
   if (!SHOTS) return;
@@ -125,6 +144,8 @@ test('a network that blocks the media: back-off, plain words for the patient, a 
     await provider.page.locator('[data-testid="connect-trouble"]').waitFor({ state: 'visible', timeout: 20000 });
     assert.match(await provider.page.innerText('[data-testid="connect-trouble"]'), /Your video connection is not getting through/);
 
+    assert.deepEqual(await axeProblems(patient.page), [], 'axe: the patient\'s page with the message');
+    assert.deepEqual(await axeProblems(provider.page), [], 'axe: the console with the notices');
     await shoot(patient.page, 'ice-blocked-patient', { width: 390, height: 844 });
     await shoot(patient.page, 'ice-blocked-patient', { width: 1280, height: 800 });
     await shoot(provider.page, 'ice-blocked-console', { width: 1280, height: 800 });
