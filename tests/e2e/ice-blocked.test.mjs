@@ -136,6 +136,8 @@ test('a network that blocks the media: back-off, plain words for the patient, a 
     assert.match(stateLine, /not connecting/);
     assert.ok(await patient.page.locator('[data-testid="connection-status"]').isHidden(),
       'no flickering "reconnecting" banner under the message');
+    const error = patient.page.locator('[data-testid="error"]');
+    assert.ok(await error.isHidden(), `no "leave and join again" error beside it (${await error.innerText().catch(() => '')})`);
 
     // The provider's console: the patient cannot connect (and neither can it).
     const notice = provider.page.locator('[data-testid="peer-trouble"]');
@@ -178,6 +180,7 @@ test('a network that blocks the media: back-off, plain words for the patient, a 
     t.diagnostic(`pauses between a failed attempt and the next hello: ${gaps.join(', ')} ms`);
     assert.ok(gaps[2] >= 1200 && gaps[2] > gaps[0], `the pauses grow (${gaps.join(', ')} ms)`);
     assert.ok(await trouble.isVisible(), 'the message stays while nothing connects');
+    assert.ok(await error.isHidden(), `still no error beside it (${await error.innerText().catch(() => '')})`);
 
     // The network lets media through again: it connects by itself.
     unblock();

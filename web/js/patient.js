@@ -252,7 +252,7 @@ async function join({ resume = false } = {}) {
     // The server's "the media connection failed" while the call connects:
     // the page tries again by itself (and says what to try if it keeps
     // failing), so "leave and join again" would be the wrong advice.
-    if (code === 'internal' && client && client.state === 'in_progress' && !mediaUp) return;
+    if (code === 'internal' && client && client.pc && !mediaUp) return;
     setError(serverErrorText(code, 'patient'));
     if (code === 'revoked') {
       finish(serverErrorText(code, 'patient'), 'revoked');

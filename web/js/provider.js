@@ -317,7 +317,7 @@ function selectVisit(id) {
     const { code } = ev.detail;
     // "The media connection failed" while the call connects: the console
     // tries again by itself (and says what to try if it keeps failing).
-    if (code === 'internal' && c.state === 'in_progress' && !c.mediaUp) return;
+    if (code === 'internal' && c.pc && !c.mediaUp) return;
     // Refused at hello: most likely the session ended (idle timeout).
     if (code === 'unauthorized' && !(await checkStaffSession())) return;
     setError(serverErrorText(code, 'provider'));
