@@ -76,7 +76,7 @@ void store_visit_free (StoreVisit *visit);
 
 typedef struct {
   gint64 at_ms;
-  char *kind;             /* "state" | "join" | "admit" | "drop" | "return" | "leave" */
+  char *kind;             /* "state" | "join" | "admit" | "drop" | "return" | "leave" | "connect-trouble" */
   char *state;            /* for kind "state": the new state name; else NULL */
   char *participant_id;   /* for the others: who; else NULL */
   char *role;             /* the participant's role name; else NULL */

@@ -361,6 +361,27 @@ static const char *const kMigrations[] = {
   "  CHECK (refills IS NULL OR refills BETWEEN 0 AND 11);"
   "ALTER TABLE medication_orders ADD COLUMN dispense_quantity REAL NULL"
   "  CHECK (dispense_quantity IS NULL OR dispense_quantity > 0);",
+  /* 9: a participant whose media cannot connect (issue 11: the network
+   * blocks the call) is a 'connect-trouble' event in the timeline. The
+   * CHECK is widened the way migration 4 did it: rebuild with the rows. */
+  "CREATE TABLE visit_events_v9 ("
+  "  id INTEGER PRIMARY KEY AUTOINCREMENT,"
+  "  visit_id TEXT NOT NULL REFERENCES visits (id),"
+  "  at TEXT NOT NULL,"
+  "  kind TEXT NOT NULL"
+  "    CHECK (kind IN ('state', 'join', 'admit', 'drop', 'return', 'leave',"
+  "                    'connect-trouble')),"
+  "  state TEXT NULL"
+  "    CHECK (state IS NULL OR state IN ('scheduled', 'waiting', 'in_progress', 'ended')),"
+  "  participant_id TEXT NULL REFERENCES participants (id),"
+  "  CHECK ((kind = 'state' AND state IS NOT NULL AND participant_id IS NULL)"
+  "      OR (kind <> 'state' AND state IS NULL AND participant_id IS NOT NULL))"
+  ");"
+  "INSERT INTO visit_events_v9 (id, visit_id, at, kind, state, participant_id)"
+  "  SELECT id, visit_id, at, kind, state, participant_id FROM visit_events;"
+  "DROP TABLE visit_events;"
+  "ALTER TABLE visit_events_v9 RENAME TO visit_events;"
+  "CREATE INDEX visit_events_by_visit ON visit_events (visit_id, id);",
 };
 
 

@@ -470,6 +470,11 @@ out:
   return ok;
 }
 
+/* What may happen to a participant (the CHECK of visit_events, migration 6). */
+static const char *const kParticipantEvents[] = {
+  "join", "admit", "drop", "return", "leave", "connect-trouble", NULL,
+};
+
 gboolean
 store_record_participant_event (Store *store, const char *visit_id, const char *participant_id,
                                 const char *event, GError **error)
@@ -479,9 +484,7 @@ store_record_participant_event (Store *store, const char *visit_id, const char *
   gboolean ok = FALSE;
 
   g_return_val_if_fail (store != NULL, FALSE);
-  if (g_strcmp0 (event, "join") != 0 && g_strcmp0 (event, "admit") != 0 &&
-      g_strcmp0 (event, "drop") != 0 && g_strcmp0 (event, "return") != 0 &&
-      g_strcmp0 (event, "leave") != 0) {
+  if (event == NULL || !g_strv_contains (kParticipantEvents, event)) {
     g_set_error (error, STORE_ERROR, STORE_ERROR_INVALID, "unknown participant event");
     return FALSE;
   }

@@ -249,6 +249,12 @@ dispatch (SigConn *conn, const SigMessage *msg)
   case SIG_MSG_MODALITY:
     room_modality (room, p, msg->u.modality.modality);
     break;
+  case SIG_MSG_CONNECT_TROUBLE:
+    if (room->state == ROOM_ENDED)
+      conn_send_error (conn, SIG_ERR_BAD_STATE, "the visit has ended");
+    else
+      room_connect_trouble (room, p, msg->u.connect_trouble.trouble);
+    break;
   case SIG_MSG_LEAVE:
     room_participant_gone (room, p);
     conn_close_with_bye (conn, "left");

@@ -148,6 +148,9 @@ static const TypeSpec schema[] = {
   [SIG_MSG_MODALITY] = { "modality", {
       { "modality", FIELD_MODALITY, TRUE, AT (u.modality.modality) },
     }, NULL },
+  [SIG_MSG_CONNECT_TROUBLE] = { "connect-trouble", {
+      { "trouble", FIELD_BOOL, TRUE, AT (u.connect_trouble.trouble) },
+    }, NULL },
 };
 
 #undef AT

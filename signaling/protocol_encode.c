@@ -201,6 +201,21 @@ sig_encode_peer_state (const char *participant, const char *display_name, SigRol
 }
 
 char *
+sig_encode_connect_trouble (const char *participant, const char *display_name, SigRole role,
+                            gboolean trouble)
+{
+  json_error_t jerr;
+
+  g_return_val_if_fail (participant != NULL, NULL);
+  return finish (json_pack_ex (&jerr, 0, "{s:s, s:s, s:s?, s:s, s:b}",
+                               "type", "connect-trouble",
+                               "participant", participant,
+                               "display_name", display_name,
+                               "role", sig_role_name (role),
+                               "trouble", trouble), &jerr);
+}
+
+char *
 sig_encode_chat (const char *from, const char *display_name, const char *text,
                  gint64 at_unix_ms)
 {

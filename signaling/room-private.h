@@ -44,6 +44,8 @@ struct _Participant {
   gint64 quality_at_us;
   guint64 rx_packets;         /* media watchdog: packets seen at the last look */
   gint64 rx_changed_us;       /* ... and when that count last moved */
+  guint unconnected_legs;     /* legs in a row that ended before their media connected */
+  gboolean connect_trouble;   /* the others were told this one's media cannot connect */
 };
 
 typedef enum {
@@ -97,6 +99,13 @@ void room_broadcast_take (Room *room, char *text, Participant *except);
 void room_chat (Room *room, Participant *from, const char *text);
 void room_media_state (Room *room, Participant *from, gboolean audio, gboolean video);
 void room_modality (Room *room, Participant *from, const char *modality);
+/* The participant's media cannot connect (trouble), or connects again: the
+ * others are told on a change only. */
+void room_connect_trouble (Room *room, Participant *p, gboolean trouble);
+/* A leg of the participant ended in `state` (media.h): legs that keep ending
+ * before they connect mean the network blocks the call, whatever the
+ * client says. */
+void room_leg_ended (Room *room, Participant *p, MediaLegState state);
 /* After a welcome: what the newcomer needs to know of the others. */
 void room_presence_welcome (Room *room, Participant *p);
 /* Sends each waiting participant of the provider's visits their place. */

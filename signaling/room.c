@@ -200,8 +200,11 @@ leg_state_cb (MediaLeg *leg G_GNUC_UNUSED, MediaLegState state, gpointer user_da
 
   g_debug ("visit %s: participant %s media %s", p->room->visit_id, p->id,
            media_leg_state_name (state));
-  if (state == MEDIA_LEG_CONNECTED)
+  if (state == MEDIA_LEG_CONNECTED) {
+    room_leg_ended (p->room, p, state);  /* a connected leg ends a run of failures */
+    room_connect_trouble (p->room, p, FALSE);
     room_broadcast_peer_state (p->room, p, "connected");
+  }
   else if (state == MEDIA_LEG_FAILED) {
     room_broadcast_peer_state (p->room, p, "failed");
     if (p->conn)
@@ -482,6 +485,8 @@ room_participant_gone (Room *room, Participant *p)
     p->conn = NULL;
   }
   p->waiting_since_ms = 0;
+  p->connect_trouble = FALSE;  /* "left" says more; a return starts afresh */
+  p->unconnected_legs = 0;
   record_event (room, p, "leave");
   if (room->state == ROOM_ENDED)
     return;
@@ -512,6 +517,8 @@ grace_expired (gpointer data)
 void
 room_participant_dropped (Room *room, Participant *p)
 {
+  if (p->leg && room->state != ROOM_ENDED)
+    room_leg_ended (room, p, media_leg_get_state (p->leg));
   participant_stop_media (p);
   if (p->conn) {
     p->conn->participant = NULL;

@@ -71,6 +71,42 @@ room_modality (Room *room, Participant *from, const char *modality)
 }
 
 void
+room_connect_trouble (Room *room, Participant *p, gboolean trouble)
+{
+  if (p->connect_trouble == trouble)
+    return;
+  p->connect_trouble = trouble;
+  /* Ids only: names are patient data. */
+  g_message ("visit %s: participant %s media %s", room->visit_id, p->id,
+             trouble ? "cannot connect" : "connects again");
+  if (trouble && room->hub->hooks.participant_event)
+    room->hub->hooks.participant_event (room->visit_id, p->id, p->role, "connect-trouble",
+                                        p->conn ? p->conn->address : NULL,
+                                        room->hub->hooks_user_data);
+  room_broadcast_take (room, sig_encode_connect_trouble (p->id, p->display_name, p->role, trouble),
+                       p);
+}
+
+/* Two legs in a row that never connected: the client's own report may not
+ * come (an older page, a tab in the background), the server's view is
+ * enough. */
+#define UNCONNECTED_LEGS_TROUBLE 2
+
+void
+room_leg_ended (Room *room, Participant *p, MediaLegState state)
+{
+  if (state == MEDIA_LEG_CONNECTED) {
+    p->unconnected_legs = 0;
+    return;
+  }
+  /* Only a leg that got its answer was trying to connect. */
+  if (state != MEDIA_LEG_CONNECTING && state != MEDIA_LEG_FAILED)
+    return;
+  if (++p->unconnected_legs >= UNCONNECTED_LEGS_TROUBLE)
+    room_connect_trouble (room, p, TRUE);
+}
+
+void
 room_presence_welcome (Room *room, Participant *p)
 {
   GHashTableIter iter;
@@ -84,6 +120,8 @@ room_presence_welcome (Room *room, Participant *p)
     Participant *q = value;
     if (q != p && q->conn && q->media_state_known)
       conn_send_take (p->conn, sig_encode_media_state (q->id, q->audio_on, q->video_on));
+    if (q != p && q->connect_trouble && (q->conn || q->grace_source))
+      conn_send_take (p->conn, sig_encode_connect_trouble (q->id, q->display_name, q->role, TRUE));
   }
 }
 

@@ -73,6 +73,7 @@ typedef enum {
   SIG_MSG_END,     /* {type:"end"} */
   SIG_MSG_MEDIA_STATE, /* {type:"media-state", audio:bool, video:bool}: is my mic / camera on */
   SIG_MSG_MODALITY,    /* {type:"modality", modality:"video"|"audio-only"} (patient or provider) */
+  SIG_MSG_CONNECT_TROUBLE, /* {type:"connect-trouble", trouble:bool}: my media cannot connect (or does again) */
 } SigMsgType;
 
 typedef struct {
@@ -85,6 +86,7 @@ typedef struct {
     struct { char *text; } chat;
     struct { gboolean audio; gboolean video; } media_state;
     struct { char *modality; } modality;   /* "video" | "audio-only" */
+    struct { gboolean trouble; } connect_trouble;
   } u;
 } SigMessage;
 
@@ -154,6 +156,11 @@ typedef struct {
  * display_name, role}]}: what the client receives on which m-line, sent
  * after each offer and whenever it changes (empty list: nothing yet) */
 char *sig_encode_streams (const SigStreamEntry *entries, guint n_entries);
+/* {type:"connect-trouble", participant, display_name, role, trouble}: that
+ * participant's media cannot connect (trouble true: they say so, or their
+ * legs keep failing), or it connects again (false) */
+char *sig_encode_connect_trouble (const char *participant, const char *display_name, SigRole role,
+                                  gboolean trouble);
 /* {type:"bye", reason} — sent before the server closes a connection */
 char *sig_encode_bye (const char *reason);
 

@@ -59,8 +59,8 @@ test("the supervisor co-signs, declines and acknowledges her PA's orders from th
   assert.ok(box && box.y < 844, `the queue starts on the first screen (y=${box && box.y})`);
   const item = (id) => page.locator(`[data-testid="review-${id}"]`);
   const stopItem = page.locator(`[data-testid="review-stop-${escitalopram.id}"]`);
-  assert.match(await item(sertraline.id).innerText(), /Sertraline 50 mg, once daily, oral[\s\S]*Written by Pat Assistant/);
-  assert.match(await stopItem.innerText(), /Escitalopram 10 mg, once daily, oral stopped[\s\S]*Stopped by your PA Pat Assistant[\s\S]*Rash on both arms/);
+  assert.match(await item(sertraline.id).innerText(), /Sertraline tablet 50 mg once daily, oral[\s\S]*Written by Pat Assistant/);
+  assert.match(await stopItem.innerText(), /Escitalopram tablet 10 mg once daily, oral[\s\S]*stopped[\s\S]*Stopped by your PA Pat Assistant[\s\S]*Rash on both arms/);
 
   // Acknowledge the stop: it leaves the queue.
   await page.click(`[data-testid="review-ack-${escitalopram.id}"]`);

@@ -298,6 +298,11 @@ static const struct {
   { "modality-unknown", "{\"type\":\"modality\",\"modality\":\"telepathy\"}", SIG_ERR_BAD_FIELD },
   { "modality-case", "{\"type\":\"modality\",\"modality\":\"Video\"}", SIG_ERR_BAD_FIELD },
   { "modality-prefix", "{\"type\":\"modality\",\"modality\":\"audio-only-ish\"}", SIG_ERR_BAD_FIELD },
+  /* connect-trouble (issue 11): one boolean, nothing else */
+  { "trouble-missing", "{\"type\":\"connect-trouble\"}", SIG_ERR_BAD_FIELD },
+  { "trouble-string", "{\"type\":\"connect-trouble\",\"trouble\":\"yes\"}", SIG_ERR_BAD_FIELD },
+  { "trouble-number", "{\"type\":\"connect-trouble\",\"trouble\":1}", SIG_ERR_BAD_FIELD },
+  { "trouble-extra", "{\"type\":\"connect-trouble\",\"trouble\":true,\"participant\":\"p-1\"}", SIG_ERR_BAD_FIELD },
   { "modality-number", "{\"type\":\"modality\",\"modality\":1}", SIG_ERR_BAD_FIELD },
   { "modality-empty", "{\"type\":\"modality\",\"modality\":\"\"}", SIG_ERR_BAD_FIELD },
 };
@@ -437,6 +442,14 @@ test_valid_media_state_modality (void)
 
   parse_ok ("{\"type\":\"modality\",\"modality\":\"video\"}", &msg);
   g_assert_cmpstr (msg.u.modality.modality, ==, "video");
+  sig_message_clear (&msg);
+
+  parse_ok ("{\"type\":\"connect-trouble\",\"trouble\":true}", &msg);
+  g_assert_cmpint (msg.type, ==, SIG_MSG_CONNECT_TROUBLE);
+  g_assert_true (msg.u.connect_trouble.trouble);
+  sig_message_clear (&msg);
+  parse_ok ("{\"trouble\":false,\"type\":\"connect-trouble\"}", &msg);
+  g_assert_false (msg.u.connect_trouble.trouble);
   sig_message_clear (&msg);
 }
 

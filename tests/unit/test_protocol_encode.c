@@ -237,6 +237,19 @@ test_encode_presence (void)
   g_assert_true (json_is_null (json_object_get (root, "display_name")));
   json_decref (root);
 
+  /* Issue 11: someone's media cannot connect. */
+  root = load_encoded (sig_encode_connect_trouble ("p-3", "Dana", SIG_ROLE_PATIENT, TRUE));
+  g_assert_cmpstr (json_string_value (json_object_get (root, "type")), ==, "connect-trouble");
+  g_assert_cmpstr (json_string_value (json_object_get (root, "participant")), ==, "p-3");
+  g_assert_cmpstr (json_string_value (json_object_get (root, "display_name")), ==, "Dana");
+  g_assert_cmpstr (json_string_value (json_object_get (root, "role")), ==, "patient");
+  g_assert_true (json_is_true (json_object_get (root, "trouble")));
+  json_decref (root);
+  root = load_encoded (sig_encode_connect_trouble ("p-3", NULL, SIG_ROLE_GUEST, FALSE));
+  g_assert_true (json_is_null (json_object_get (root, "display_name")));
+  g_assert_true (json_is_false (json_object_get (root, "trouble")));
+  json_decref (root);
+
   root = load_encoded (sig_encode_queue (3, TRUE));
   g_assert_cmpstr (json_string_value (json_object_get (root, "type")), ==, "queue");
   g_assert_cmpint (json_integer_value (json_object_get (root, "position")), ==, 3);

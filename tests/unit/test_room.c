@@ -393,6 +393,49 @@ test_media_state_and_modality (Fixture *f, gconstpointer data G_GNUC_UNUSED)
   transport_free (c);
 }
 
+/* Issue 11: a participant says their media cannot connect; the others hear
+ * it once (not the sender), the timeline gets one event, a newcomer learns
+ * it at welcome, and "it connects again" is relayed too. */
+static void
+test_connect_trouble (Fixture *f, gconstpointer data G_GNUC_UNUSED)
+{
+  FakeTransport *a = transport_new (), *b = transport_new (), *c = transport_new ();
+  SigConn *ca = say_hello (f, a, "patient-12");
+  SigConn *cb = say_hello (f, b, "guest-12");
+  SigConn *cc;
+  json_t *m;
+
+  send_text (ca, "{\"type\":\"connect-trouble\",\"trouble\":true}");
+  m = last_of (b, "connect-trouble");
+  g_assert_nonnull (m);
+  g_assert_cmpstr (json_string_value (json_object_get (m, "participant")), ==, "patient-12");
+  g_assert_cmpstr (json_string_value (json_object_get (m, "role")), ==, "patient");
+  g_assert_true (json_is_true (json_object_get (m, "trouble")));
+  json_decref (m);
+  g_assert_cmpuint (count_type (a, "connect-trouble"), ==, 0);
+  g_assert_true (has_event (f, "patient-12:connect-trouble"));
+  /* Said again (after each reconnect): nothing new for anyone. */
+  send_text (ca, "{\"type\":\"connect-trouble\",\"trouble\":true}");
+  g_assert_cmpuint (count_type (b, "connect-trouble"), ==, 1);
+
+  cc = say_hello (f, c, "guest-13");
+  g_assert_true (got (c, "connect-trouble", "participant", "patient-12"));
+
+  send_text (ca, "{\"type\":\"connect-trouble\",\"trouble\":false}");
+  m = last_of (b, "connect-trouble");
+  g_assert_true (json_is_false (json_object_get (m, "trouble")));
+  json_decref (m);
+  /* Bad input is refused at the edge. */
+  send_text (ca, "{\"type\":\"connect-trouble\",\"trouble\":\"yes\"}");
+  g_assert_true (got (a, "error", "code", "bad-field"));
+  sig_conn_disconnected (ca);
+  sig_conn_disconnected (cb);
+  sig_conn_disconnected (cc);
+  transport_free (a);
+  transport_free (b);
+  transport_free (c);
+}
+
 static void
 test_waiting_places (Fixture *f, gconstpointer data G_GNUC_UNUSED)
 {
@@ -442,5 +485,6 @@ main (int argc, char **argv)
   ADD ("chat-stored-first", test_chat_stored_first);
   ADD ("media-state-and-modality", test_media_state_and_modality);
   ADD ("waiting-places", test_waiting_places);
+  ADD ("connect-trouble", test_connect_trouble);
   return g_test_run ();
 }

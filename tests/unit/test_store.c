@@ -446,6 +446,7 @@ test_visit_timeline (Fixture *f, gconstpointer data)
     { "state", "waiting", NULL },   { "join", NULL, "provider" },
     { "admit", NULL, "patient" },   { "state", "in_progress", NULL },
     { "drop", NULL, "patient" },    { "return", NULL, "patient" },
+    { "connect-trouble", NULL, "patient" },
     { "leave", NULL, "patient" },   { "state", "ended", NULL },
   };
   (void) data;
@@ -471,6 +472,9 @@ test_visit_timeline (Fixture *f, gconstpointer data)
   /* A dropped connection that comes back within the grace period. */
   g_assert_true (store_record_participant_event (f->store, a.visit, patient.id, "drop", &error));
   g_assert_true (store_record_participant_event (f->store, a.visit, patient.id, "return", &error));
+  /* Their media could not connect (issue 11). */
+  g_assert_true (store_record_participant_event (f->store, a.visit, patient.id, "connect-trouble",
+                                                 &error));
   g_assert_true (store_record_participant_event (f->store, a.visit, patient.id, "leave", &error));
   g_assert_true (store_set_visit_state (f->store, a.visit, VISIT_ENDED, &error));
   g_assert_no_error (error);

@@ -37,6 +37,9 @@ const ui = {
   guestLine: document.getElementById('guest-line'),
   connection: $('connection-status'),
   peerReconnecting: $('peer-reconnecting'),
+  trouble: $('connect-trouble'),
+  troublePhone: $('trouble-phone'),
+  troubleAudioOnly: $('trouble-audio-only'),
 };
 
 const WAITING_TEXT = 'The provider will admit you shortly. Please keep this page open.';
@@ -48,6 +51,7 @@ let phase = 'idle'; // idle | joining | joined | done
 let visitId = '';
 let role = '';
 let providerName = '';
+let mediaUp = false; // my media connection is `connected` now
 const connection = new ConnectionBanner(ui.connection);
 const peers = new PeerBanner(ui.peerReconnecting);
 const checkin = new Checkin(document.getElementById('checkin'), { token });
@@ -135,8 +139,51 @@ function showQueue({ position, provider_present: present }) {
   queueLine.hidden = false;
 }
 
-function render(state) {
+// "Your visit is in progress" only while the call is really connected:
+// connecting, or not getting through, is said as such.
+function renderStateLine(state) {
   showVisitState(ui.state, state, 'patient');
+  let media = '';
+  if (state === 'in_progress' && client && !mediaUp) {
+    if (client.trouble) media = 'trouble';
+    else if (client.pc) media = 'connecting';
+  }
+  ui.state.dataset.media = media;
+  if (media === 'trouble') ui.state.textContent = 'Your video call is not connecting';
+  else if (media === 'connecting') ui.state.textContent = 'Connecting your video call…';
+}
+
+// The clinic's number (from the consent text's "call …" line, e.g. "your
+// clinic at (555) 010-0100") with the number as a link a phone can call.
+function showPhone(el, phrase) {
+  const text = phrase || 'your clinic';
+  const m = /\+?[\d(][\d\s().-]{5,}\d/.exec(text);
+  if (!m) {
+    el.textContent = text;
+    return;
+  }
+  const link = document.createElement('a');
+  link.href = `tel:${m[0].replace(/[^\d+]/g, '')}`;
+  link.textContent = m[0];
+  el.replaceChildren(text.slice(0, m.index), link, text.slice(m.index + m[0].length));
+}
+
+// My media keeps failing: what to try, in plain words (issue 11). The
+// "reconnecting" banner would only flicker with each attempt meanwhile.
+function showTrouble(on) {
+  ui.trouble.hidden = !on;
+  if (on) {
+    setError(''); // this says more than any error before it
+    setNotice('');
+    showPhone(ui.troublePhone, consent.phone);
+    ui.troubleAudioOnly.hidden = role === 'guest' || !client || client.modality === 'audio-only';
+    connection.clear();
+  }
+  if (client) renderStateLine(client.state);
+}
+
+function render(state) {
+  renderStateLine(state);
   if (state !== 'waiting' && state !== 'scheduled') queueLine.hidden = true;
   ui.audioOnly.hidden = state !== 'in_progress' || role === 'guest';
   const inCall = state === 'in_progress';
@@ -160,6 +207,7 @@ async function join({ resume = false } = {}) {
   if (!localStream) await startPreview();
 
   client = new VisitClient({ hello: { token }, remoteVideo: ui.remoteVideo, localStream, retryFirst: resume });
+  mediaUp = false;
   tiles.follow(client);
   extras = attachVisitExtras(client, {
     token, getLocalStream: () => localStream, canChooseModality: true,
@@ -201,6 +249,10 @@ async function join({ resume = false } = {}) {
   });
   client.addEventListener('server-error', (ev) => {
     const { code } = ev.detail;
+    // The server's "the media connection failed" while the call connects:
+    // the page tries again by itself (and says what to try if it keeps
+    // failing), so "leave and join again" would be the wrong advice.
+    if (code === 'internal' && client && client.pc && !mediaUp) return;
     setError(serverErrorText(code, 'patient'));
     if (code === 'revoked') {
       finish(serverErrorText(code, 'patient'), 'revoked');
@@ -211,6 +263,7 @@ async function join({ resume = false } = {}) {
       // The link itself is bad: stop here, the server will not let us in.
       forget();
       connection.clear();
+      ui.trouble.hidden = true;
       client.close();
       client = null;
       phase = 'idle';
@@ -230,7 +283,7 @@ async function join({ resume = false } = {}) {
   });
   client.addEventListener('disconnected', (ev) => {
     if (ev.detail.willRetry) {
-      connection.lost();
+      if (!client.trouble) connection.lost();
       ui.playRemote.hidden = true;
     } else if (phase === 'joining') {
       connection.clear();
@@ -246,7 +299,20 @@ async function join({ resume = false } = {}) {
   client.addEventListener('autoplay-blocked', () => { ui.playRemote.hidden = false; });
   client.addEventListener('connection', (ev) => {
     // A failed media path ends in a reconnect (the client drops the socket).
-    if (ev.detail.state === 'connected') setError('');
+    mediaUp = ev.detail.state === 'connected';
+    if (mediaUp) setError('');
+    if (client) renderStateLine(client.state);
+  });
+  client.addEventListener('trouble', (ev) => showTrouble(ev.detail.active));
+  client.addEventListener('modality', () => { if (client && client.trouble) showTrouble(true); });
+  // The provider's media cannot connect: say so, and that the clinic may call.
+  client.addEventListener('peer-trouble', (ev) => {
+    const p = ev.detail;
+    // My own trouble message says what matters then.
+    if (p.role !== 'provider' || (client && client.trouble)) return;
+    const who = providerName || p.display_name || 'Your provider';
+    if (p.trouble) setNotice(`${who}'s video is not getting through. Please stay on this page; the clinic may call you.`);
+    else setNotice('');
   });
   client.connect();
 }
@@ -277,6 +343,8 @@ function finish(text, state = 'ended', rejoin = false) {
   }
   connection.clear();
   peers.clear();
+  mediaUp = false;
+  ui.trouble.hidden = true;
   // A reload after this starts from the Join button again (but a lost
   // connection that could not come back is still "joined").
   if (!/could not reconnect/.test(text)) forget();
@@ -301,6 +369,11 @@ function finish(text, state = 'ended', rejoin = false) {
 }
 
 ui.join.addEventListener('click', join);
+// Sound only from the trouble message: the same as the button below the video.
+ui.trouble.querySelector('[data-testid="trouble-audio-only-button"]').addEventListener('click', () => {
+  ui.troubleAudioOnly.hidden = true;
+  ui.audioOnly.click();
+});
 ui.leave.addEventListener('click', () => {
   if (client) client.close({ sayLeave: true });
   client = null;

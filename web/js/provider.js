@@ -40,6 +40,8 @@ const ui = {
   endVisit: $('end-visit'),
   connection: $('connection-status'),
   peerReconnecting: $('peer-reconnecting'),
+  peerTrouble: $('peer-trouble'),
+  trouble: $('connect-trouble'),
 };
 
 const STATE_SHORT = { scheduled: 'Scheduled', waiting: 'Waiting', in_progress: 'In progress', ended: 'Ended' };
@@ -63,6 +65,28 @@ const tiles = new Tiles({
 
 const connection = new ConnectionBanner(ui.connection);
 const peers = new PeerBanner(ui.peerReconnecting);
+// Participants whose media cannot connect (the server relays connect-trouble):
+// participant → {name, role}. Kept apart from "reconnecting", which comes
+// and goes with each of their attempts.
+const troubled = new Map();
+
+function renderPeerTrouble() {
+  ui.peerTrouble.replaceChildren(...[...troubled.values()].map(({ name, role }) => {
+    const p = document.createElement('p');
+    const who = role === 'guest' ? `${name} (guest)` : name;
+    p.textContent = `${who}'s connection is not getting through: their network may block video calls. `
+      + 'Their page asks them to try another network or to call the clinic, and keeps trying. '
+      + 'You can call them to go on by phone.';
+    return p;
+  }));
+  ui.peerTrouble.hidden = troubled.size === 0;
+}
+
+function clearTrouble() {
+  troubled.clear();
+  renderPeerTrouble();
+  ui.trouble.hidden = true;
+}
 
 const renderToggles = wireMediaToggles(ui.mute, ui.camera, () => localStream);
 const review = new ReviewQueue($('review'));
@@ -197,6 +221,7 @@ function renderState(state) {
     waitingList = [];
     peers.clear();
     connection.clear();
+    clearTrouble();
     renderWaiting();
     setNotice('The visit has ended.');
   }
@@ -217,6 +242,7 @@ function selectVisit(id) {
   setNotice('');
   connection.clear();
   peers.clear();
+  clearTrouble();
   renderVisits();
   renderTitle();
   renderWaiting();
@@ -249,8 +275,11 @@ function selectVisit(id) {
     const p = ev.detail;
     record.refresh(); // a check-in may have arrived with the patient
     const who = p.display_name || p.role || 'The participant';
-    if (p.state === 'reconnecting') peers.add(p.participant, who);
+    // Someone who cannot connect at all is said so once, not "reconnecting"
+    // at each attempt.
+    if (p.state === 'reconnecting' && !troubled.has(p.participant)) peers.add(p.participant, who);
     else peers.remove(p.participant);
+    if ((p.state === 'connected' || p.state === 'left') && troubled.delete(p.participant)) renderPeerTrouble();
     if (p.state === 'reconnecting') setNotice('');
     else if (p.state === 'left') setNotice(`${who} left the visit.`);
     else if (p.state === 'connected') setNotice(`${who} is connected.`);
@@ -258,9 +287,39 @@ function selectVisit(id) {
     if (p.display_name && p.role === 'patient') ui.remoteCaption.textContent = p.display_name;
     if (p.role === 'guest') guests.refresh();
   });
+  c.addEventListener('welcome', () => {
+    if (client !== c) return;
+    // The server says again who is in trouble right after this welcome.
+    troubled.clear();
+    renderPeerTrouble();
+  });
+  c.addEventListener('peer-trouble', (ev) => {
+    if (client !== c) return;
+    const p = ev.detail;
+    if (p.trouble) {
+      troubled.set(p.participant, { name: p.display_name || p.role || 'The participant', role: p.role });
+      peers.remove(p.participant);
+      setNotice(''); // "admitted, connecting video…" no longer holds
+    } else {
+      troubled.delete(p.participant);
+    }
+    renderPeerTrouble();
+  });
+  // My own media cannot connect: what to try (the banner would flicker).
+  c.addEventListener('trouble', (ev) => {
+    if (client !== c) return;
+    ui.trouble.hidden = !ev.detail.active;
+    if (ev.detail.active) {
+      connection.clear();
+      setError('');
+    }
+  });
   c.addEventListener('server-error', async (ev) => {
     if (client !== c) return;
     const { code } = ev.detail;
+    // "The media connection failed" while the call connects: the console
+    // tries again by itself (and says what to try if it keeps failing).
+    if (code === 'internal' && c.pc && !c.mediaUp) return;
     // Refused at hello: most likely the session ended (idle timeout).
     if (code === 'unauthorized' && !(await checkStaffSession())) return;
     setError(serverErrorText(code, 'provider'));
@@ -277,7 +336,7 @@ function selectVisit(id) {
   c.addEventListener('disconnected', (ev) => {
     if (client !== c) return;
     if (ev.detail.willRetry) {
-      connection.lost();
+      if (!c.trouble) connection.lost();
       setNotice(''); // what it said about the others may no longer hold
       ui.playRemote.hidden = true;
     } else if (!c.welcomed) {

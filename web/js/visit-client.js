@@ -28,13 +28,29 @@
 //                ended (null): shareScreen() / stopScreen()
 //   disconnected {willRetry, attempt, reason}  the socket closed without a
 //                (final) bye: a drop. willRetry: a reconnect is scheduled.
-//   reconnected  {after}           welcomed again after a drop (ms it took)
+//   reconnected  {after}           welcomed again after a drop (ms since the
+//                run of failures began)
+//   trouble      {active, since}   my media keeps failing to connect (active
+//                true: tell the person what to try), or connects again
+//   peer-trouble {participant, display_name, role, trouble}  someone else's
+//                media cannot connect (the server relays what they said)
 //
-// Reconnecting (tests/CONTRACT.md, issue 6): a socket that closes without
-// `bye` (whoever closed it), or after `bye` shutdown / media-timeout, is a
-// drop. The client says hello again with backoff (0.5, 1, 2, 4 s, then every
-// 5 s) for up to two minutes; the server answers with welcome and, in a call,
-// a fresh offer (a new RTCPeerConnection: the old one is closed at the drop).
+// Reconnecting (tests/CONTRACT.md, issues 6 and 11): a socket that closes
+// without `bye` (whoever closed it), or after `bye` shutdown / media-timeout,
+// is a drop. The client says hello again with exponential back-off and
+// jitter (about 0.5, 1, 2, 4, 8, 16 s, then every 21-30 s), never more than
+// OPENS_PER_MINUTE sockets a minute and one at a time; the server answers
+// with welcome and, in a call, a fresh offer (a new RTCPeerConnection: the
+// old one is closed at the drop). A failed media path (the connection state
+// `failed`, or not `connected` MEDIA_CONNECT_MS after the answer) is a drop
+// too. Only a real media connection (or, outside a call, a socket that
+// stayed up STABLE_MS) resets the back-off: a `welcome` alone does not, so a
+// network that blocks the media slows the attempts down instead of looping.
+// Media failing twice in a row (or for TROUBLE_AFTER_MS) is `trouble`: the
+// page tells the person what to try, the server is told (connect-trouble)
+// and tells the others; the client keeps trying at the slow pace. It gives
+// up only when the server itself stays out of reach (no welcome) for
+// GIVE_UP_MS.
 //
 // Tests reach the live RTCPeerConnection through window.__thPeer and the
 // signaling WebSocket through window.__thSignal.
@@ -47,9 +63,13 @@
 
 import { RemoteTracks, sdpMids } from './remote-tracks.js';
 
-const RETRY_DELAYS_MS = [500, 1000, 2000, 4000];
-const RETRY_EVERY_MS = 5000;
-const RETRY_FOR_MS = 120000;
+const RETRY_BASE_MS = 500;        // the first retry: a real drop comes back at once
+const RETRY_MAX_MS = 30000;       // repeated failure: one attempt every 21-30 s
+const OPENS_PER_MINUTE = 6;       // signaling sockets in any 60 s, whatever happens
+const GIVE_UP_MS = 120000;        // no welcome at all for this long: stop
+const MEDIA_CONNECT_MS = 12000;   // an answered offer not connected by then failed
+const TROUBLE_AFTER_MS = 10000;   // media failing this long (or twice): say so
+const STABLE_MS = 60000;          // a socket up this long outside a call was fine
 // Byes after which the same link is expected to work again.
 const RETRY_BYES = new Set(['shutdown', 'media-timeout']);
 // ICE servers are reused for at most this long (and half their lifetime).
@@ -102,9 +122,18 @@ export class VisitClient extends EventTarget {
     this.retryBye = null;       // a bye after which we reconnect
     this.welcomed = false;
     this.retryFirst = retryFirst;
-    this.attempt = 0;
-    this.dropAt = null;         // when the current drop began (ms), else null
+    this.attempt = 0;           // failed attempts in a row since the last good connection
+    this.dropAt = null;         // when that run of failures began (ms), else null
+    this.lostAt = null;         // since when no welcome (ms), else null
+    this.dropPending = false;   // a drop not yet followed by a welcome
+    this.opens = [];            // when the last sockets were opened (the budget)
+    this.sock = null;           // this socket's story: {welcomedAt, offeredAt, connected}
     this.retryTimer = null;
+    this.connectTimer = null;   // the answered offer must connect by then
+    this.mediaFailures = 0;     // attempts in a row whose media never connected
+    this.troubleSince = null;   // when the first of them began
+    this.trouble = false;
+    this.troubleTimer = null;
     this.state = null;
     this.onOnline = () => this.retryNow();
     this.iceCache = null;       // {promise, pending, reuseUntil}
@@ -120,11 +149,16 @@ export class VisitClient extends EventTarget {
     this.openSocket();
   }
 
-  get reconnecting() { return this.dropAt !== null; }
+  get reconnecting() { return this.dropPending; }
+  // My media is connected now.
+  get mediaUp() { return !!this.pc && this.pc.connectionState === 'connected'; }
 
   openSocket() {
     let ws;
+    if (this.ws) return; // one live attempt at a time
     this.generation += 1;
+    this.opens = [...this.opens.slice(1 - OPENS_PER_MINUTE), Date.now()];
+    this.sock = { welcomedAt: 0, offeredAt: 0, connected: false };
     try {
       ws = new WebSocket(this.url);
     } catch (err) {
@@ -165,20 +199,24 @@ export class VisitClient extends EventTarget {
     this.retryBye = null;
     this.pendingIce = [];
     this.offersQueued = 0;
+    this.clearConnectTimer();
     this.closePeer();
     const now = Date.now();
+    this.attemptEnded(now);
     if (this.dropAt === null) this.dropAt = now;
+    if (this.lostAt === null) this.lostAt = now;
+    this.dropPending = true;
     // A refused first attempt is reported to the page instead of looping,
     // unless the page asked to retry from the start.
-    const willRetry = (this.welcomed || this.retryFirst) && now - this.dropAt < RETRY_FOR_MS;
+    const willRetry = (this.welcomed || this.retryFirst) && now - this.lostAt < GIVE_UP_MS;
     this.emit('disconnected', { willRetry, attempt: this.attempt, reason, code });
     if (!willRetry) {
       this.dropAt = null;
+      this.lostAt = null;
       this.attempt = 0;
       return;
     }
-    const step = this.attempt < RETRY_DELAYS_MS.length ? RETRY_DELAYS_MS[this.attempt] : RETRY_EVERY_MS;
-    const delay = Math.max(0, Math.min(step, this.dropAt + RETRY_FOR_MS - now));
+    const delay = this.retryDelay(now);
     this.attempt += 1;
     this.retryTimer = setTimeout(() => {
       this.retryTimer = null;
@@ -186,9 +224,95 @@ export class VisitClient extends EventTarget {
     }, delay);
   }
 
-  // The network is back (or a page asks): try at once instead of waiting.
+  // How long to wait before the next socket: exponential in the failures
+  // in a row, with jitter (70-100 %: clients dropped together by a server
+  // restart do not all come back in the same instant), within the budget.
+  retryDelay(now) {
+    const base = Math.min(RETRY_MAX_MS, RETRY_BASE_MS * 2 ** Math.min(this.attempt, 16));
+    let delay = base * (0.7 + 0.3 * Math.random());
+    delay = Math.min(delay, Math.max(0, this.lostAt + GIVE_UP_MS - now));
+    return Math.max(delay, this.budgetWait(now));
+  }
+
+  // Milliseconds until one more socket fits in the per-minute budget.
+  budgetWait(now) {
+    if (this.opens.length < OPENS_PER_MINUTE) return 0;
+    return Math.max(0, this.opens[this.opens.length - OPENS_PER_MINUTE] + 60000 - now);
+  }
+
+  // The socket of this attempt is gone: did its media fail, or was it good?
+  attemptEnded(now) {
+    const s = this.sock;
+    this.sock = null;
+    if (!s) return;
+    if (s.offeredAt && !s.connected) {
+      this.mediaFailed(s.offeredAt, now);
+    } else if (s.welcomedAt && !s.offeredAt && now - s.welcomedAt >= STABLE_MS) {
+      // Outside a call there is no media to wait for: a socket that stayed
+      // up this long was a good connection, and this is a fresh drop.
+      this.attempt = 0;
+      this.dropAt = null;
+    }
+  }
+
+  // An attempt's media never connected (begun at `startedAt`).
+  mediaFailed(startedAt, now) {
+    this.mediaFailures += 1;
+    if (this.troubleSince === null) this.troubleSince = startedAt;
+    const due = this.troubleSince + TROUBLE_AFTER_MS;
+    if (this.mediaFailures >= 2 || now >= due) {
+      this.setTrouble(true);
+    } else if (!this.troubleTimer) {
+      this.troubleTimer = setTimeout(() => {
+        this.troubleTimer = null;
+        if (!this.closedByUs && this.troubleSince !== null) this.setTrouble(true);
+      }, due - now);
+    }
+  }
+
+  // The media connected: the back-off and any trouble are over.
+  mediaConnected() {
+    if (this.sock) this.sock.connected = true;
+    this.clearConnectTimer();
+    this.attempt = 0;
+    this.dropAt = null;
+    this.mediaFailures = 0;
+    this.troubleSince = null;
+    clearTimeout(this.troubleTimer);
+    this.troubleTimer = null;
+    this.setTrouble(false);
+  }
+
+  setTrouble(on) {
+    if (this.trouble === on) return;
+    this.trouble = on;
+    // Told again after each welcome while it lasts (the socket may be down now).
+    this.sendRaw({ type: 'connect-trouble', trouble: on });
+    this.emit('trouble', { active: on, since: this.troubleSince });
+  }
+
+  // An answered offer whose media does not connect in time failed (the
+  // browser may sit in `checking` for a long time when UDP is blocked).
+  startConnectTimer(pc) {
+    this.clearConnectTimer();
+    this.connectTimer = setTimeout(() => {
+      this.connectTimer = null;
+      if (pc !== this.pc || pc.connectionState === 'connected') return;
+      console.warn('visit-client: the media did not connect in time; trying again');
+      this.dropSocket(4003);
+    }, MEDIA_CONNECT_MS);
+  }
+
+  clearConnectTimer() {
+    clearTimeout(this.connectTimer);
+    this.connectTimer = null;
+  }
+
+  // The network is back (or a page asks): try at once instead of waiting,
+  // within the budget.
   retryNow() {
-    if (!this.retryTimer || this.closedByUs) return;
+    if (!this.retryTimer || this.closedByUs || this.ws) return;
+    if (this.budgetWait(Date.now()) > 0) return;
     clearTimeout(this.retryTimer);
     this.retryTimer = null;
     this.openSocket();
@@ -205,16 +329,24 @@ export class VisitClient extends EventTarget {
   onMessage(msg) {
     switch (msg.type) {
       case 'welcome': {
-        const droppedAt = this.dropAt;
+        // The server is reachable; the back-off holds until the media
+        // connects (see the top of this file).
         this.welcomed = true;
-        this.attempt = 0;
-        this.dropAt = null;
+        this.lostAt = null;
+        if (this.sock) this.sock.welcomedAt = Date.now();
         this.iceConfig(); // fetched now, ready for the offer
         this.emit('welcome', msg);
-        if (droppedAt !== null) this.emit('reconnected', { after: Date.now() - droppedAt });
+        if (this.dropPending) {
+          this.dropPending = false;
+          this.emit('reconnected', { after: this.dropAt === null ? 0 : Date.now() - this.dropAt });
+        }
+        if (this.trouble) this.sendRaw({ type: 'connect-trouble', trouble: true });
         if (typeof msg.state === 'string') this.setState(msg.state);
         break;
       }
+      case 'connect-trouble':
+        if (typeof msg.participant === 'string') this.emit('peer-trouble', { ...msg, trouble: msg.trouble === true });
+        break;
       case 'visit-state':
         if (typeof msg.state === 'string') this.setState(msg.state);
         break;
@@ -226,6 +358,7 @@ export class VisitClient extends EventTarget {
         break;
       case 'offer':
         if (typeof msg.sdp === 'string') {
+          if (this.sock && !this.sock.offeredAt) this.sock.offeredAt = Date.now();
           this.remote.forgetInfo(); // its own `streams` follows
           // Candidates from now on belong to this offer's leg.
           const generation = this.generation;
@@ -335,6 +468,7 @@ export class VisitClient extends EventTarget {
     });
     pc.addEventListener('connectionstatechange', () => {
       if (pc !== this.pc) return;
+      if (pc.connectionState === 'connected') this.mediaConnected();
       this.emit('connection', { state: pc.connectionState });
       // The server cannot restart ICE: a failed media path is a drop, and
       // hello again brings a fresh leg.
@@ -357,6 +491,7 @@ export class VisitClient extends EventTarget {
     await pc.setLocalDescription(answer);
     if (pc !== this.pc) return;
     this.sendRaw({ type: 'answer', sdp: pc.localDescription.sdp });
+    if (pc.connectionState !== 'connected') this.startConnectTimer(pc);
   }
 
   newPeer(ice) {
@@ -578,11 +713,15 @@ export class VisitClient extends EventTarget {
   close({ sayLeave = false } = {}) {
     this.closedByUs = true;
     this.dropAt = null;
+    this.dropPending = false;
     window.removeEventListener('online', this.onOnline);
     if (this.retryTimer) {
       clearTimeout(this.retryTimer);
       this.retryTimer = null;
     }
+    this.clearConnectTimer();
+    clearTimeout(this.troubleTimer);
+    this.troubleTimer = null;
     if (sayLeave) this.sendRaw({ type: 'leave' });
     this.stopScreen();
     this.closePeer();
