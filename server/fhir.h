@@ -1,8 +1,10 @@
 /* fhir.h — FHIR R4 export of one visit as a Bundle (type "collection"):
- * Patient, Practitioner, Encounter (class VR), one Observation per scale
- * total, a QuestionnaireResponse with the items, and one MedicationRequest
- * per order written in the visit (plus the orders they replace, so every
- * priorPrescription resolves inside the bundle). */
+ * Patient, Practitioner(s), Encounter (class VR), the latest check-in (a
+ * QuestionnaireResponse and an Observation per scale, PHQ-9 item 9 as its own
+ * Observation and a Flag), one MedicationRequest per order with an event in
+ * the visit (written or stopped in it, plus the orders they replace, so every
+ * priorPrescription resolves inside the bundle) and a Provenance per
+ * co-signature. */
 #pragma once
 
 #include <jansson.h>
