@@ -2,6 +2,7 @@
  * api-bodies.h). Pure: what the client sent in, a typed struct or a
  * TH_BODY_ERROR out. The messages are the ones the API has always sent. */
 #include "server/api-bodies.h"
+#include "server/clock.h"
 
 #include <string.h>
 #include <jansson.h>
@@ -443,26 +444,23 @@ gboolean
 th_body_in_person_evaluation (const char *body, gsize len, ThEvaluationBody *out,
                               GError **error)
 {
-  g_autofree char *iso = NULL;
-  g_autoptr (GDateTime) day = NULL;
   const char *date = NULL;
   json_t *obj;
   json_error_t jerr;
   gboolean ok = FALSE;
 
   memset (out, 0, sizeof *out);
+  g_date_clear (&out->day, 1);
   obj = load_object (body, len, error);
   if (!obj)
     return FALSE;
   if (json_unpack_ex (obj, &jerr, JSON_STRICT, "{s:s}", "date", &date) != 0 ||
-      strlen (date) != 10 || !(iso = g_strdup_printf ("%sT12:00:00Z", date)) ||
-      !(day = g_date_time_new_from_iso8601 (iso, NULL))) {
+      !th_date_parse (date, &out->day)) {
     bad_field (error, "expected {\"date\": \"YYYY-MM-DD\"}");
     goto out;
   }
   memcpy (out->date, date, 10);
   out->date[10] = '\0';
-  out->at_ms = g_date_time_to_unix (day) * 1000;
   ok = TRUE;
 out:
   json_decref (obj);

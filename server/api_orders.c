@@ -72,7 +72,6 @@ post_adjustment (ThApp *app, const ThHttpRequest *req, ThHttpResponse *r, const 
   const Medication *med = NULL;
   PrescribeContext ctx = { 0 };
   PrescribeDecision decision;
-  gint64 eval_ms = 0;
 
   if (!staff_id || !th_require_own_visit (app, staff_id, visit_id, r, &visit))
     return;
@@ -163,7 +162,7 @@ post_adjustment (ThApp *app, const ThHttpRequest *req, ThHttpResponse *r, const 
     goto out;
   }
   supervisor = store_get_staff_supervisor (app->store, staff_id, NULL);
-  store_get_in_person_evaluation (app->store, visit.patient_id, &eval_ms, NULL);
+  store_get_in_person_evaluation (app->store, visit.patient_id, &ctx.in_person_eval, NULL);
   ctx.actor_role = role;
   ctx.has_supervisor = supervisor != NULL;
   ctx.medication = med;
@@ -171,9 +170,8 @@ post_adjustment (ThApp *app, const ThHttpRequest *req, ThHttpResponse *r, const 
                             (adj.kind == ADJUST_CHANGE_DOSE &&
                              daily_amount (dose, frequency) > daily_amount (old.dose, old.frequency));
   ctx.modality = visit.modality;
-  ctx.now_ms = store_now_ms ();
-  ctx.policy_window_end_ms = app->config->policy_window_end_ms;
-  ctx.in_person_eval_ms = eval_ms;
+  th_clinic_today (app, &ctx.today);
+  ctx.policy_end = app->config->policy_end;
   ctx.in_person_eval_months = app->config->in_person_eval_months;
   decision = prescribe_decide (&ctx, &rule, &reason_text);
   if (decision == PRESCRIBE_REFUSED) {

@@ -5,6 +5,7 @@
 #define G_LOG_DOMAIN "th-demo"
 
 #include "server/app.h"
+#include "server/clock.h"
 
 #include <string.h>
 
@@ -90,9 +91,11 @@ th_demo_history (ThApp *app, const char *patient_id, const char *provider_id,
   gint64 now = store_now_ms ();
   g_autofree char *first = NULL, *second = NULL, *n1 = NULL, *n2 = NULL;
   StoreOrder *fluoxetine = NULL, *buspirone = NULL, *sertraline = NULL, *buspirone10 = NULL;
+  GDate eval;
   gboolean ok = FALSE;
 
-  if (!store_set_in_person_evaluation (app->store, patient_id, now - 22 * WEEK_MS, error))
+  th_clock_local_date (app->config->time_zone, now - 22 * WEEK_MS, &eval);
+  if (!store_set_in_person_evaluation (app->store, patient_id, &eval, error))
     goto out;
 
   first = past_visit (app, patient_id, provider_id, now - 8 * WEEK_MS, error);

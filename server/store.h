@@ -182,10 +182,12 @@ gboolean store_set_staff_supervisor (Store *store, const char *staff_id,
 /* Returns the supervisor id (or NULL with no error when none). */
 char *store_get_staff_supervisor (Store *store, const char *staff_id, GError **error);
 
-/* The patient's last in-person evaluation (unix ms; 0 = none on record). */
-gboolean store_set_in_person_evaluation (Store *store, const char *patient_id, gint64 at_ms,
+/* The patient's last in-person evaluation: a calendar date, stored as
+ * YYYY-MM-DD (it has no time of day). An invalid (cleared) date = none on
+ * record: set clears it, get returns it so. */
+gboolean store_set_in_person_evaluation (Store *store, const char *patient_id, const GDate *date,
                                          GError **error);
-gboolean store_get_in_person_evaluation (Store *store, const char *patient_id, gint64 *at_ms,
+gboolean store_get_in_person_evaluation (Store *store, const char *patient_id, GDate *date,
                                          GError **error);
 /* "video" | "audio-only"; records nothing in the timeline. */
 gboolean store_set_visit_modality (Store *store, const char *visit_id, const char *modality,
