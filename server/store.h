@@ -110,6 +110,11 @@ gboolean store_get_patient (Store *store, const char *patient_id, char **display
  * all in one transaction. Returns the visit id. */
 char *store_create_visit (Store *store, const char *patient_id, const char *provider_id,
                           gint64 scheduled_at_ms, GError **error);
+/* The *_at variants record the act at `at_ms` instead of the clock's now:
+ * for history written after the fact (the demo's past visits), never for
+ * what happens now. */
+char *store_create_visit_at (Store *store, const char *patient_id, const char *provider_id,
+                             gint64 scheduled_at_ms, gint64 at_ms, GError **error);
 gboolean store_get_visit (Store *store, const char *visit_id, StoreVisit *out, GError **error);
 /* Visits of one provider (NULL: every provider, for admins) scheduled in
  * [from_ms, to_ms), by scheduled time. */
@@ -118,6 +123,8 @@ GPtrArray *store_list_provider_visits (Store *store, const char *provider_id, gi
 /* Moves the visit to `to` if visit_state_transition_allowed(), recording a
  * "state" event, in one transaction. INVALID otherwise (nothing written). */
 gboolean store_set_visit_state (Store *store, const char *visit_id, VisitState to, GError **error);
+gboolean store_set_visit_state_at (Store *store, const char *visit_id, VisitState to, gint64 at_ms,
+                                   GError **error);
 /* Records a join / admit / drop / return / leave event for a participant of
  * the visit (drop: the connection went without leaving; return: back within
  * the grace period). */
@@ -256,6 +263,8 @@ typedef struct {
 void store_note_free (StoreNote *note);
 char *store_add_note (Store *store, const char *visit_id, const char *author_id, const char *text,
                       GError **error);
+char *store_add_note_at (Store *store, const char *visit_id, const char *author_id,
+                         const char *text, gint64 at_ms, GError **error);
 GPtrArray *store_list_notes (Store *store, const char *visit_id, GError **error);
 
 /* ---- medication orders */
@@ -327,6 +336,8 @@ void store_order_free (StoreOrder *order);
  * order as it now stands. */
 StoreOrder *store_apply_adjustment (Store *store, const StoreAdjustment *adjustment,
                                     GError **error);
+StoreOrder *store_apply_adjustment_at (Store *store, const StoreAdjustment *adjustment,
+                                       gint64 at_ms, GError **error);
 /* A pending order becomes active; the order it replaces is stopped. INVALID if
  * not pending. */
 gboolean store_cosign_order (Store *store, const char *order_id, const char *cosigner_id,

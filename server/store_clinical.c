@@ -560,6 +560,13 @@ char *
 store_add_note (Store *store, const char *visit_id, const char *author_id, const char *text,
                 GError **error)
 {
+  return store_add_note_at (store, visit_id, author_id, text, store_now_ms (), error);
+}
+
+char *
+store_add_note_at (Store *store, const char *visit_id, const char *author_id, const char *text,
+                   gint64 at_ms, GError **error)
+{
   char *id = NULL;
   char *now = NULL;
   gboolean ok = FALSE;
@@ -570,7 +577,7 @@ store_add_note (Store *store, const char *visit_id, const char *author_id, const
                  NOTE_MAX_CHARS);
     return NULL;
   }
-  if (!(now = store_format_time (store_now_ms (), error)))
+  if (!(now = store_format_time (at_ms, error)))
     goto out;
   if (!store_begin (store, error))
     goto out;

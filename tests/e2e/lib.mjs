@@ -268,8 +268,10 @@ export async function startServer({ extraArgs = [], timeout = 20000, configPath,
     nowMs: clock.nowMs ?? Date.now(),
     timeZone: clock.timeZone || 'UTC',
     startedAt: Date.now(),
-    // The clinic's date by the server's clock, which advances in real time.
-    today() { return dateIn(this.nowMs + (Date.now() - this.startedAt), this.timeZone); },
+    // The server's clock now (unix ms): it advances in real time from nowMs.
+    now() { return this.nowMs + (Date.now() - this.startedAt); },
+    // The clinic's date by the server's clock.
+    today() { return dateIn(this.now(), this.timeZone); },
     stdoutLines,
     get demo() { return demo; },
     stderrTail(n = 40) {

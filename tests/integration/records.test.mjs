@@ -327,3 +327,39 @@ test('notes, the patient timeline and the FHIR export', async () => {
   assert.equal(bundle.resourceType, 'Bundle');
   assert.ok(bundle.entry.some((e) => e.resource.resourceType === 'MedicationRequest' && e.resource.priorPrescription));
 });
+
+test('the demo\'s past visits are recorded at their own times, not today\'s', async () => {
+  const today = server.today();
+  for (const id of demo.past_visit_ids) {
+    const res = await fetch(`${server.baseUrl}/api/visits/${id}/fhir`, { headers: { Cookie: session.cookie } });
+    assert.equal(res.status, 200);
+    const bundle = await res.json();
+    const of = (type) => bundle.entry.map((e) => e.resource).filter((r) => r.resourceType === type);
+    const [enc] = of('Encounter');
+    assert.equal(enc.status, 'finished');
+    const start = Date.parse(enc.period.start);
+    const end = Date.parse(enc.period.end);
+    assert.ok(start < end, `Encounter ${enc.period.start} .. ${enc.period.end}`);
+    assert.ok(end < server.now() - 7 * 24 * 3600 * 1000, 'weeks ago');
+    const within = (iso, what) => {
+      const t = Date.parse(iso);
+      assert.ok(t >= start && t <= end, `${what} ${iso} within ${enc.period.start} .. ${enc.period.end}`);
+    };
+    const responses = of('QuestionnaireResponse');
+    assert.ok(responses.length > 0, 'a check-in');
+    for (const qr of responses) within(qr.authored, 'check-in');
+    const requests = of('MedicationRequest');
+    const own = requests.filter((mr) => mr.encounter?.reference?.endsWith(id));
+    assert.ok(own.length >= 2, 'the visit\'s orders');
+    for (const mr of own) within(mr.authoredOn, `${mr.medicationCodeableConcept?.text ?? 'order'} authoredOn`);
+    // Orders of an earlier visit (a switch's replaced order) carry that
+    // visit's date: none was written today.
+    for (const mr of requests) {
+      assert.ok(Date.parse(mr.authoredOn) <= end);
+      assert.notEqual(dateIn(Date.parse(mr.authoredOn), server.timeZone), today);
+    }
+    // The record shows the note at the visit's time as well.
+    const rec = await record(id);
+    for (const n of rec.notes) within(n.at, 'note');
+  }
+});

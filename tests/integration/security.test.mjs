@@ -160,7 +160,8 @@ test("a physician assistant's controlled-substance change stays pending; they ca
 });
 
 test('join links: outside their window, revoked, or for a role they are not', async () => {
-  const later = new Date(Date.now() + 3 * 24 * 3600 * 1000).toISOString();
+  // Three days after the server's clock (which a test build may have set).
+  const later = new Date(server.now() + 3 * 24 * 3600 * 1000).toISOString();
   const v = await api('/api/visits', { session, method: 'POST', body: { patient_name: 'Future Patient', scheduled_at: later } });
   const futureToken = fragmentOf(v.json.patient_url).token;
   await expectRefused('token outside its window (REST)', () => api(`/api/visits/${v.json.visit_id}/checkin`, { token: futureToken }), 401, 'http.refused');
