@@ -115,8 +115,8 @@ gboolean th_body_consent (const char *body, gsize len, ThConsentBody *out, GErro
 void th_consent_body_clear (ThConsentBody *b);
 
 typedef struct {
-  char date[11];            /* as sent */
-  gint64 at_ms;             /* noon UTC of that day */
+  char date[11];            /* as sent: YYYY-MM-DD */
+  GDate day;                /* that calendar date (no time of day, no zone) */
 } ThEvaluationBody;
 gboolean th_body_in_person_evaluation (const char *body, gsize len, ThEvaluationBody *out,
                                        GError **error);

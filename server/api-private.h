@@ -23,6 +23,8 @@ typedef struct {
 void th_caller_clear (ThCaller *caller);
 
 char *th_iso_from_ms (gint64 ms);
+/* The clinic's today: the date of the server's clock in [clinic] time_zone. */
+void th_clinic_today (ThApp *app, GDate *out);
 void th_respond_json (ThHttpResponse *r, guint status, json_t *obj);
 void th_respond_error (ThHttpResponse *r, guint status, const char *code, const char *message);
 /* The caller's staff id from the session cookie, or NULL after a 401 (and,

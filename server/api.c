@@ -3,6 +3,7 @@
 #define G_LOG_DOMAIN "th-api"
 
 #include "server/api-private.h"
+#include "server/clock.h"
 
 #include <stdio.h>
 #include <string.h>
@@ -18,6 +19,12 @@ th_iso_from_ms (gint64 ms)
   if (!base)
     return g_strdup ("");
   return g_strdup_printf ("%s.%03dZ", base, (int) (ms % 1000));
+}
+
+void
+th_clinic_today (ThApp *app, GDate *out)
+{
+  th_clock_local_date (app->config->time_zone, store_now_ms (), out);
 }
 
 void
@@ -195,21 +202,22 @@ get_me (ThApp *app, const ThHttpRequest *req, ThHttpResponse *r)
                                    "role", role));
 }
 
-/* [start, end) of the local day named by `day` ("today" or YYYY-MM-DD). */
+/* [start, end) of the clinic's day named by `day` ("today" or YYYY-MM-DD),
+ * in [clinic] time_zone and by the server's one clock. */
 static gboolean
-day_window (const char *day, gint64 *from_ms, gint64 *to_ms)
+day_window (ThApp *app, const char *day, gint64 *from_ms, gint64 *to_ms)
 {
   g_autoptr (GDateTime) start = NULL, end = NULL;
-  int y, m, d;
-  char tail;
+  GDate date;
 
-  if (!day || strcmp (day, "today") == 0) {
-    g_autoptr (GDateTime) now = g_date_time_new_now_local ();
-    g_date_time_get_ymd (now, &y, &m, &d);
-  } else if (sscanf (day, "%4d-%2d-%2d%c", &y, &m, &d, &tail) != 3) {
+  if (!day || strcmp (day, "today") == 0)
+    th_clinic_today (app, &date);
+  else if (!th_date_parse (day, &date))
     return FALSE;
-  }
-  start = g_date_time_new_local (y, m, d, 0, 0, 0);
+  if (!g_date_valid (&date))
+    return FALSE;
+  start = g_date_time_new (app->config->time_zone, g_date_get_year (&date),
+                           g_date_get_month (&date), g_date_get_day (&date), 0, 0, 0);
   if (!start)
     return FALSE;
   end = g_date_time_add_days (start, 1);
@@ -230,7 +238,7 @@ list_visits (ThApp *app, const ThHttpRequest *req, ThHttpResponse *r)
 
   if (!staff_id)
     return;
-  if (!day_window (th_query_param (req->query, "day", &day_storage), &from, &to)) {
+  if (!day_window (app, th_query_param (req->query, "day", &day_storage), &from, &to)) {
     th_respond_error (r, 400, "bad-field", "The day must be \"today\" or a date written YYYY-MM-DD.");
     return;
   }

@@ -4,6 +4,7 @@
  * (a clinician or a patient: the pages show it as sent), never a schema: it
  * says what to do, and that nothing was saved. */
 #include "server/api-bodies.h"
+#include "server/clock.h"
 
 #include <string.h>
 #include <jansson.h>
@@ -553,27 +554,24 @@ gboolean
 th_body_in_person_evaluation (const char *body, gsize len, ThEvaluationBody *out,
                               GError **error)
 {
-  g_autofree char *iso = NULL;
-  g_autoptr (GDateTime) day = NULL;
   const char *date = NULL;
   json_t *obj;
   json_error_t jerr;
   gboolean ok = FALSE;
 
   memset (out, 0, sizeof *out);
+  g_date_clear (&out->day, 1);
   obj = load_object (body, len, error);
   if (!obj)
     return FALSE;
   if (json_unpack_ex (obj, &jerr, JSON_STRICT, "{s:s}", "date", &date) != 0 ||
-      strlen (date) != 10 || !(iso = g_strdup_printf ("%sT12:00:00Z", date)) ||
-      !(day = g_date_time_new_from_iso8601 (iso, NULL))) {
+      !th_date_parse (date, &out->day)) {
     bad_field (error, "The evaluation date must be a calendar date written YYYY-MM-DD (for "
                       "example 2026-11-03). Nothing was saved.");
     goto out;
   }
   memcpy (out->date, date, 10);
   out->date[10] = '\0';
-  out->at_ms = g_date_time_to_unix (day) * 1000;
   ok = TRUE;
 out:
   json_decref (obj);

@@ -6,6 +6,7 @@
 #define G_LOG_DOMAIN "th-api"
 
 #include "server/api-private.h"
+#include "server/clock.h"
 #include "server/fhir.h"
 
 #include <string.h>
@@ -422,19 +423,17 @@ out:
 static json_t *
 patient_json (ThApp *app, const char *patient_id, const char *name)
 {
-  gint64 eval_ms = 0;
-  g_autofree char *birth_date = NULL;
+  GDate eval;
+  g_autofree char *date = NULL, *birth_date = NULL;
   json_t *obj = json_pack ("{s:s, s:s}", "id", patient_id, "display_name", name ? name : "");
 
-  store_get_in_person_evaluation (app->store, patient_id, &eval_ms, NULL);
+  /* Dates, "YYYY-MM-DD": an instant would show as another day in a zone
+   * far from UTC. */
+  store_get_in_person_evaluation (app->store, patient_id, &eval, NULL);
+  date = th_date_format (&eval);
+  json_object_set_new (obj, "in_person_eval_at", date ? json_string (date) : json_null ());
   store_get_patient_birth_date (app->store, patient_id, &birth_date, NULL);
   json_object_set_new (obj, "birth_date", birth_date ? json_string (birth_date) : json_null ());
-  if (eval_ms > 0) {
-    g_autofree char *at = th_iso_from_ms (eval_ms);
-    json_object_set_new (obj, "in_person_eval_at", json_string (at));
-  } else {
-    json_object_set_new (obj, "in_person_eval_at", json_null ());
-  }
   return obj;
 }
 
@@ -654,6 +653,7 @@ post_in_person_evaluation (ThApp *app, const ThHttpRequest *req, ThHttpResponse 
   g_autofree char *staff_id = th_require_staff (app, req, r);
   g_autoptr (GError) error = NULL;
   ThEvaluationBody body;
+  GDate today;
 
   if (!staff_id || !require_own_patient (app, staff_id, patient_id, r, NULL, FALSE))
     return;
@@ -661,11 +661,18 @@ post_in_person_evaluation (ThApp *app, const ThHttpRequest *req, ThHttpResponse 
     th_respond_body_error (r, error);
     return;
   }
-  if (body.at_ms > store_now_ms () + 86400000) {
-    th_respond_error (r, 422, "invalid", "An in-person evaluation cannot be dated in the future: give the date it took place. Nothing was saved.");
+  /* Compared as dates in the clinic's zone: today is fine at any hour, and
+   * the prescribing rule never meets a date it would refuse. */
+  th_clinic_today (app, &today);
+  if (!g_date_valid (&today) || g_date_compare (&body.day, &today) > 0) {
+    g_autofree char *today_text = th_date_format (&today);
+    g_autofree char *message =
+      g_strdup_printf ("The in-person evaluation date is after today (%s). Enter the date it "
+                       "took place. Nothing was saved.", today_text ? today_text : "unknown");
+    th_respond_error (r, 422, "invalid", message);
     return;
   }
-  if (!store_set_in_person_evaluation (app->store, patient_id, body.at_ms, &error)) {
+  if (!store_set_in_person_evaluation (app->store, patient_id, &body.day, &error)) {
     th_respond_error (r, 500, "internal", "The date could not be saved. Try again.");
     return;
   }

@@ -26,6 +26,8 @@ get_ice_servers (ThApp *app, const ThHttpRequest *req, ThHttpResponse *r)
   const ThIceConfig *ice = &app->config->ice;
   ThCaller caller;
   json_t *servers;
+  /* The real clock, never the server's settable one (clock.h): the TURN
+   * server checks this expiry against its own real time. */
   gint64 expiry = g_get_real_time () / G_USEC_PER_SEC + ice->turn_ttl_s;
   g_autofree char *expires_at = th_iso_from_ms (expiry * 1000);
 

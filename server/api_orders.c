@@ -111,12 +111,12 @@ check_dosing (ThHttpResponse *r, const Medication *med, const ThAdjustmentBody *
   return TRUE;
 }
 
-/* "3 Nov 2026". Days are shown in UTC until the clinic's time zone
- * ([clinic] time_zone) is available here. */
+/* "3 Nov 2026", the day in the clinic's time zone. */
 static char *
-date_words (gint64 ms)
+date_words (ThApp *app, gint64 ms)
 {
-  g_autoptr (GDateTime) dt = g_date_time_new_from_unix_utc (ms / 1000);
+  g_autoptr (GDateTime) utc = g_date_time_new_from_unix_utc (ms / 1000);
+  g_autoptr (GDateTime) dt = utc ? g_date_time_to_timezone (utc, app->config->time_zone) : NULL;
   return dt ? g_date_time_format (dt, "%-d %b %Y") : g_strdup ("an unknown date");
 }
 
@@ -167,7 +167,7 @@ refuse_if_already_prescribed (ThApp *app, ThHttpResponse *r, const char *patient
       continue;
     name = med_title (o);
     dose = dose_words (o);
-    day = date_words (o->status_at_ms ? o->status_at_ms : o->created_at_ms);
+    day = date_words (app, o->status_at_ms ? o->status_at_ms : o->created_at_ms);
     if (g_strcmp0 (o->status, "active") == 0)
       msg = g_strdup_printf ("%s is already active for this patient (%s, since %s). Change its "
                              "dose or stop it instead.", name, dose, day);
@@ -188,19 +188,18 @@ static gboolean
 rule_context (ThApp *app, ThHttpResponse *r, const char *actor_id, const char *patient_id,
               PrescribeContext *ctx, char **role, char **supervisor)
 {
-  gint64 eval_ms = 0;
-
   if (!store_get_staff (app->store, actor_id, NULL, role, NULL)) {
     th_respond_error (r, 500, "internal", "Your account could not be read. Nothing was saved.");
     return FALSE;
   }
   *supervisor = store_get_staff_supervisor (app->store, actor_id, NULL);
-  store_get_in_person_evaluation (app->store, patient_id, &eval_ms, NULL);
+  store_get_in_person_evaluation (app->store, patient_id, &ctx->in_person_eval, NULL);
   ctx->actor_role = *role;
   ctx->has_supervisor = *supervisor != NULL;
-  ctx->now_ms = store_now_ms ();
-  ctx->policy_window_end_ms = app->config->policy_window_end_ms;
-  ctx->in_person_eval_ms = eval_ms;
+  /* Calendar dates in the clinic's zone: the window closes at the end of its
+   * last day there, and "within N months" counts whole days. */
+  th_clinic_today (app, &ctx->today);
+  ctx->policy_end = app->config->policy_end;
   ctx->in_person_eval_months = app->config->in_person_eval_months;
   return TRUE;
 }
@@ -515,7 +514,7 @@ replaced_not_active (ThApp *app, const StoreOrder *o)
     return g_strdup ("This change cannot take effect: the order it would replace could not be "
                      "read. Nothing was co-signed.");
   if (g_strcmp0 (base.status, "active") != 0) {
-    g_autofree char *dose = dose_words (&base), *day = date_words (base.status_at_ms);
+    g_autofree char *dose = dose_words (&base), *day = date_words (app, base.status_at_ms);
     g_autofree char *by = base.status_by_name ? g_strdup_printf (" by %s", base.status_by_name)
                                                : g_strdup ("");
     msg = g_strdup_printf ("This change cannot take effect: the %s order it would replace (%s) "

@@ -138,6 +138,9 @@ post_session (ThApp *app, const ThHttpRequest *req, ThHttpResponse *r)
   }
   csrf = th_csrf_token (session_id);
   th_audit (app, req->address, account.id, "login", account.id, NULL);
+  /* A session cookie, without Expires: the server ends idle sessions by its
+   * own clock, and an absolute date from that clock (settable in test
+   * builds, clock.h) would mean nothing to the browser's. */
   r->set_cookie = g_strdup_printf ("%s=%s; Path=/; HttpOnly; SameSite=Strict%s", "th_session",
                                    session_id, cookie_secure (app) ? "; Secure" : "");
   th_respond_json (r, 200, json_pack ("{s:s, s:o}", "csrf_token", csrf, "staff",

@@ -203,9 +203,11 @@ typedef struct {
   gboolean new_prescription;     /* any new order: a start, a switch, a change of dose,
                                     frequency or as-needed use; FALSE only for a pure stop */
   const char *modality;       /* the visit's: "video" | "audio-only" */
-  gint64 now_ms;
-  gint64 policy_window_end_ms;   /* telemedicine flexibility for controlled substances ends here */
-  gint64 in_person_eval_ms;      /* the patient's last in-person evaluation, 0 = none on record */
+  /* Calendar dates in the clinic's time zone (server/clock.h): the caller
+   * turns its clock into `today`, so the decision stays pure. */
+  GDate today;                   /* the clinic-local date of now; invalid = refuse */
+  GDate policy_end;              /* the telemedicine window's last day (inclusive) */
+  GDate in_person_eval;          /* the patient's last in-person evaluation; invalid = none */
   guint in_person_eval_months;   /* how recent it must be once the window has closed */
 } PrescribeContext;
 

@@ -9,8 +9,6 @@
 
 #include <string.h>
 
-#define MS_PER_SECOND G_GINT64_CONSTANT (1000)
-
 typedef enum {
   ROLE_PRESCRIBER,      /* psychiatrist, pmhnp, pcp: takes effect now */
   ROLE_PA,              /* physician assistant: needs a supervising psychiatrist */
@@ -40,58 +38,41 @@ capitalized (const char *name)
   return s;
 }
 
-/* now_ms minus `months` calendar months, in UTC, in ms. When that falls
- * before year 1 (outside GDateTime), the cutoff is G_MININT64: every
- * evaluation is more recent. FALSE only when now itself is unrepresentable. */
+/* `today` minus `months` calendar months, as a date: "within 24 months" as
+ * a clinician reads it, not 730 days. A day missing from the target month
+ * is clamped to its last day (Mar 31 minus one month is Feb 28/29; Feb 29
+ * minus 12 months is Feb 28). FALSE when the result falls before year 1
+ * (then every evaluation on record is recent enough). */
 static gboolean
-months_before (gint64 now_ms, guint months, gint64 *out_ms)
+months_before (const GDate *today, guint months, GDate *out)
 {
-  GDateTime *now = NULL, *cutoff = NULL;
-  gint64 secs, rem_ms;
-  gboolean ok = FALSE;
+  guint total = g_date_get_year (today) * 12u + (g_date_get_month (today) - 1u);
 
-  /* Floor division so that negative times (before 1970) stay correct. */
-  secs = now_ms / MS_PER_SECOND;
-  rem_ms = now_ms % MS_PER_SECOND;
-  if (rem_ms < 0) {
-    secs -= 1;
-    rem_ms += MS_PER_SECOND;
-  }
-  now = g_date_time_new_from_unix_utc (secs);
-  if (now == NULL)
-    goto out;
-  /* Calendar months, not 30-day blocks: "within 24 months" as a clinician
-   * reads it. add_months clamps to the end of shorter months (Mar 31 minus
-   * one month is Feb 28/29). */
-  cutoff = g_date_time_add_months (now, months > G_MAXINT ? -G_MAXINT : -(gint) months);
-  *out_ms = cutoff ? g_date_time_to_unix (cutoff) * MS_PER_SECOND + rem_ms : G_MININT64;
-  ok = TRUE;
-
-out:
-  if (cutoff)
-    g_date_time_unref (cutoff);
-  if (now)
-    g_date_time_unref (now);
-  return ok;
+  if (months >= total - 12u + 1u)  /* before January of year 1 */
+    return FALSE;
+  *out = *today;
+  /* g_date_subtract_months clamps the day to the target month's length. */
+  g_date_subtract_months (out, months);
+  return TRUE;
 }
 
 /* The "controlled-in-person" rule once the policy window has closed: an
- * in-person evaluation on record, not in the future, within the months. */
+ * in-person evaluation on record, not after today, within the months. */
 static gboolean
 in_person_eval_recent (const PrescribeContext *ctx)
 {
-  gint64 cutoff_ms;
+  GDate cutoff;
 
-  if (ctx->in_person_eval_ms == 0)
+  if (!g_date_valid (&ctx->in_person_eval))
     return FALSE;
-  /* A date after now is a data-entry error, not an evaluation that happened. */
-  if (ctx->in_person_eval_ms > ctx->now_ms)
+  /* A date after today is a data-entry error, not an evaluation that
+   * happened (the API refuses it; an old row may still hold one). */
+  if (g_date_compare (&ctx->in_person_eval, &ctx->today) > 0)
     return FALSE;
-  /* With an absurd clock, refuse rather than wave a controlled substance
-   * through. */
-  if (!months_before (ctx->now_ms, ctx->in_person_eval_months, &cutoff_ms))
-    return FALSE;
-  return ctx->in_person_eval_ms >= cutoff_ms;
+  if (!months_before (&ctx->today, ctx->in_person_eval_months, &cutoff))
+    return TRUE;
+  /* Inclusive: an evaluation exactly 24 months ago still counts. */
+  return g_date_compare (&ctx->in_person_eval, &cutoff) >= 0;
 }
 
 static PrescribeDecision
@@ -167,9 +148,19 @@ prescribe_decide (const PrescribeContext *ctx, char **rule, char **reason)
     goto out;
   }
 
-  /* Inside the telemedicine policy window (inclusive of its last ms), a
-   * video visit suffices. */
-  if (ctx->now_ms <= ctx->policy_window_end_ms) {
+  /* Without a clinic date for now, nothing can be judged: refuse rather
+   * than wave a controlled substance through. */
+  if (!g_date_valid (&ctx->today)) {
+    result = refuse ("controlled-in-person",
+                     g_strdup_printf ("%s is a schedule %s controlled substance, and the server "
+                                      "could not tell today's date; try again or ask your "
+                                      "administrator.", name, m->schedule),
+                     rule, reason);
+    goto out;
+  }
+  /* Inside the telemedicine policy window (through the end of its last day
+   * in the clinic's zone), a video visit suffices. */
+  if (g_date_valid (&ctx->policy_end) && g_date_compare (&ctx->today, &ctx->policy_end) <= 0) {
     result = decision;
     goto out;
   }
@@ -183,7 +174,7 @@ prescribe_decide (const PrescribeContext *ctx, char **rule, char **reason)
                                       "in-person evaluation "
                                       "within the last %u months, and %s.",
                                       name, m->schedule, ctx->in_person_eval_months,
-                                      ctx->in_person_eval_ms == 0
+                                      !g_date_valid (&ctx->in_person_eval)
                                         ? "none is on record"
                                         : "the one on record does not qualify"),
                      rule, reason);

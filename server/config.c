@@ -1,5 +1,6 @@
 /* config.c — reading telehealth.conf (GKeyFile) into ThConfig. */
 #include "server/config.h"
+#include "server/clock.h"
 
 #include <errno.h>
 #include <stdlib.h>
@@ -70,22 +71,6 @@ bad:
   return FALSE;
 }
 
-/* "YYYY-MM-DD" → the last millisecond of that day, UTC. */
-static gboolean
-parse_policy_end (const char *text, gint64 *out)
-{
-  g_autofree char *iso = g_strdup_printf ("%sT00:00:00Z", text);
-  g_autoptr (GDateTime) day = NULL;
-
-  if (strlen (text) != 10)
-    return FALSE;
-  day = g_date_time_new_from_iso8601 (iso, NULL);
-  if (!day)
-    return FALSE;
-  *out = (g_date_time_to_unix (day) + 86400) * 1000 - 1;
-  return TRUE;
-}
-
 static ThConfig *
 config_defaults (void)
 {
@@ -121,7 +106,9 @@ config_defaults (void)
   c->emergency_number = g_strdup ("911");
   c->crisis_line = g_strdup ("988");
   c->crisis_line_name = g_strdup ("the 988 Suicide & Crisis Lifeline");
-  parse_policy_end ("2026-12-31", &c->policy_window_end_ms);
+  th_date_parse ("2026-12-31", &c->policy_end);
+  c->time_zone_name = g_strdup ("UTC");
+  c->time_zone = g_time_zone_new_utc ();
   c->media.jitter_latency_ms = 0;  /* no jitterbuffer: see media/leg.c */
   c->ice.turn_ttl_s = TH_ICE_DEFAULT_TTL_S;
   return c;
@@ -170,6 +157,7 @@ read_uint (GKeyFile *kf, const char *group, const char *key, guint64 min, guint6
 static const char *const known_keys[][2] = {
   { "server", "listen" }, { "server", "data_dir" }, { "server", "web_root" },
   { "server", "public_base_url" },
+  { "clinic", "time_zone" },
   { "visits", "join_window_before_minutes" }, { "visits", "join_window_after_minutes" },
   { "prescribing", "telemedicine_policy_end" }, { "prescribing", "in_person_evaluation_months" },
   { "prescribing", "catalog" },
@@ -272,6 +260,34 @@ read_clinic_safety (GKeyFile *kf, ThConfig *c, const char *path, GError **error)
   return TRUE;
 }
 
+/* [clinic] time_zone: an IANA name. GLib falls back to UTC for a name it
+ * cannot find; a clinic in New York must not silently run on UTC dates, so
+ * an unknown name stops the start. */
+static gboolean
+read_clinic (GKeyFile *kf, ThConfig *c, const char *path, GError **error)
+{
+  g_autofree char *name = NULL;
+  GTimeZone *tz;
+
+  if (!read_string (kf, "clinic", "time_zone", &name, TRUE, error))
+    return FALSE;
+  if (!name)
+    return TRUE;
+  tz = g_time_zone_new_identifier (name);
+  if (!tz) {
+    g_set_error (error, G_KEY_FILE_ERROR, G_KEY_FILE_ERROR_INVALID_VALUE,
+                 "%s: [clinic] time_zone = \"%s\" is not a time zone this machine knows; use "
+                 "an IANA name such as America/New_York or Europe/Paris (see "
+                 "/usr/share/zoneinfo)", path, name);
+    return FALSE;
+  }
+  g_time_zone_unref (c->time_zone);
+  c->time_zone = tz;
+  g_free (c->time_zone_name);
+  c->time_zone_name = g_steal_pointer (&name);
+  return TRUE;
+}
+
 ThConfig *
 th_config_load (const char *path, GError **error)
 {
@@ -323,6 +339,9 @@ th_config_load (const char *path, GError **error)
       c->public_base_url[--n] = '\0';  /* links add their own "/" */
   }
 
+  if (!read_clinic (kf, c, path, error))
+    return NULL;
+
   v = c->join_window_before_min;
   if (!read_uint (kf, "visits", "join_window_before_minutes", 0, 7 * 24 * 60, &v, path, error))
     return NULL;
@@ -337,9 +356,10 @@ th_config_load (const char *path, GError **error)
     if (!read_string (kf, "prescribing", "telemedicine_policy_end", &policy_end, TRUE, error) ||
         !read_string (kf, "prescribing", "catalog", &catalog, TRUE, error))
       return NULL;
-    if (policy_end && !parse_policy_end (policy_end, &c->policy_window_end_ms)) {
+    if (policy_end && !th_date_parse (policy_end, &c->policy_end)) {
       g_set_error (error, G_KEY_FILE_ERROR, G_KEY_FILE_ERROR_INVALID_VALUE,
-                   "%s: [prescribing] telemedicine_policy_end = \"%s\" is not a date YYYY-MM-DD",
+                   "%s: [prescribing] telemedicine_policy_end = \"%s\" is not a date "
+                   "YYYY-MM-DD",
                    path, policy_end);
       return NULL;
     }
@@ -484,6 +504,9 @@ th_config_free (ThConfig *c)
   g_free (c->web_root);
   g_free (c->public_base_url);
   g_free (c->catalog_path);
+  g_free (c->time_zone_name);
+  if (c->time_zone)
+    g_time_zone_unref (c->time_zone);
   g_free (c->tls_certificate);
   g_free (c->tls_private_key);
   g_free (c->consent_text);

@@ -16,8 +16,12 @@ typedef struct {
   char *public_base_url;     /* NULL = derived from the listen address */
   guint join_window_before_min;
   guint join_window_after_min;
+  /* [clinic] */
+  char *time_zone_name;          /* IANA name, e.g. "America/New_York"; default "UTC" */
+  GTimeZone *time_zone;          /* what date-only values are read in (clock.h) */
   /* [prescribing] */
-  gint64 policy_window_end_ms;   /* telemedicine flexibility for controlled substances ends */
+  GDate policy_end;              /* telemedicine flexibility for controlled substances: its
+                                  * last day, in the clinic's time zone */
   guint in_person_eval_months;
   char *catalog_path;
   /* [security] */

@@ -4,6 +4,7 @@
 #define G_LOG_DOMAIN "th-server"
 
 #include "server/app.h"
+#include "server/clock.h"
 #include "server/tls.h"
 
 #include <errno.h>
@@ -152,6 +153,17 @@ run (int argc, char **argv)
   config = th_config_load (config_path, &error);
   if (!config)
     goto fail;
+  {
+    gboolean test_clock = FALSE;
+    if (!th_clock_init (&test_clock, &error))
+      goto fail;
+    if (test_clock) {
+      g_autoptr (GDateTime) now = g_date_time_new_from_unix_utc (th_clock_now_ms () / 1000);
+      g_autofree char *at = now ? g_date_time_format_iso8601 (now) : g_strdup ("?");
+      g_warning ("TEST CLOCK in force (TELEHEALTHD_TEST_NOW): the server's time is %s, "
+                 "not the real time; never use this build for patients", at);
+    }
+  }
   if (listen && !th_config_set_listen (config, listen, "--listen", &error))
     goto fail;
   if (data_dir) {

@@ -116,6 +116,11 @@ gboolean store_get_patient_birth_date (Store *store, const char *patient_id, cha
  * all in one transaction. Returns the visit id. */
 char *store_create_visit (Store *store, const char *patient_id, const char *provider_id,
                           gint64 scheduled_at_ms, GError **error);
+/* The *_at variants record the act at `at_ms` instead of the clock's now:
+ * for history written after the fact (the demo's past visits), never for
+ * what happens now. */
+char *store_create_visit_at (Store *store, const char *patient_id, const char *provider_id,
+                             gint64 scheduled_at_ms, gint64 at_ms, GError **error);
 gboolean store_get_visit (Store *store, const char *visit_id, StoreVisit *out, GError **error);
 /* Visits of one provider (NULL: every provider, for admins) scheduled in
  * [from_ms, to_ms), by scheduled time. */
@@ -124,6 +129,8 @@ GPtrArray *store_list_provider_visits (Store *store, const char *provider_id, gi
 /* Moves the visit to `to` if visit_state_transition_allowed(), recording a
  * "state" event, in one transaction. INVALID otherwise (nothing written). */
 gboolean store_set_visit_state (Store *store, const char *visit_id, VisitState to, GError **error);
+gboolean store_set_visit_state_at (Store *store, const char *visit_id, VisitState to, gint64 at_ms,
+                                   GError **error);
 /* Records a join / admit / drop / return / leave event for a participant of
  * the visit (drop: the connection went without leaving; return: back within
  * the grace period). */
@@ -188,10 +195,12 @@ gboolean store_set_staff_supervisor (Store *store, const char *staff_id,
 /* Returns the supervisor id (or NULL with no error when none). */
 char *store_get_staff_supervisor (Store *store, const char *staff_id, GError **error);
 
-/* The patient's last in-person evaluation (unix ms; 0 = none on record). */
-gboolean store_set_in_person_evaluation (Store *store, const char *patient_id, gint64 at_ms,
+/* The patient's last in-person evaluation: a calendar date, stored as
+ * YYYY-MM-DD (it has no time of day). An invalid (cleared) date = none on
+ * record: set clears it, get returns it so. */
+gboolean store_set_in_person_evaluation (Store *store, const char *patient_id, const GDate *date,
                                          GError **error);
-gboolean store_get_in_person_evaluation (Store *store, const char *patient_id, gint64 *at_ms,
+gboolean store_get_in_person_evaluation (Store *store, const char *patient_id, GDate *date,
                                          GError **error);
 /* "video" | "audio-only"; records nothing in the timeline. */
 gboolean store_set_visit_modality (Store *store, const char *visit_id, const char *modality,
@@ -278,6 +287,8 @@ typedef struct {
 void store_note_free (StoreNote *note);
 char *store_add_note (Store *store, const char *visit_id, const char *author_id, const char *text,
                       GError **error);
+char *store_add_note_at (Store *store, const char *visit_id, const char *author_id,
+                         const char *text, gint64 at_ms, GError **error);
 GPtrArray *store_list_notes (Store *store, const char *visit_id, GError **error);
 
 /* ---- medication orders */
@@ -374,6 +385,8 @@ void store_order_free (StoreOrder *order);
  * order as it now stands. */
 StoreOrder *store_apply_adjustment (Store *store, const StoreAdjustment *adjustment,
                                     GError **error);
+StoreOrder *store_apply_adjustment_at (Store *store, const StoreAdjustment *adjustment,
+                                       gint64 at_ms, GError **error);
 /* A pending order becomes active; the order it replaces is stopped. INVALID
  * (nothing written) if not pending, or if the order it replaces is no longer
  * active: co-signing must never bring back a drug someone has stopped. The

@@ -8,6 +8,7 @@
  * logs answers, notes or names; errors name statements, never values.
  */
 #include "server/store-private.h"
+#include "server/clock.h"
 
 #include <stdlib.h>
 #include <stdio.h>
@@ -93,38 +94,43 @@ update_one (Store *store, const char *what, const char *sql, const char *id, con
 }
 
 gboolean
-store_set_in_person_evaluation (Store *store, const char *patient_id, gint64 at_ms,
+store_set_in_person_evaluation (Store *store, const char *patient_id, const GDate *date,
                                 GError **error)
 {
-  char *at = NULL;
-  gboolean ok;
+  g_autofree char *text = NULL;
 
   g_return_val_if_fail (store != NULL, FALSE);
-  /* 0 means "none on record", stored as NULL. */
-  if (at_ms != 0 && !(at = store_format_time (at_ms, error)))
-    return FALSE;
-  ok = update_one (store, "update", "UPDATE patients SET in_person_eval_at = ?2 WHERE id = ?1",
-                   patient_id, at, NULL, "no such patient", error);
-  g_free (at);
-  return ok;
+  /* An invalid date means "none on record", stored as NULL. */
+  if (date && g_date_valid (date))
+    text = th_date_format (date);
+  return update_one (store, "update", "UPDATE patients SET in_person_eval_at = ?2 WHERE id = ?1",
+                     patient_id, text, NULL, "no such patient", error);
 }
 
 gboolean
-store_get_in_person_evaluation (Store *store, const char *patient_id, gint64 *at_ms,
+store_get_in_person_evaluation (Store *store, const char *patient_id, GDate *date,
                                 GError **error)
 {
-  char *text = NULL;
-  gint64 value = 0;
+  g_autofree char *text = NULL;
+  GDate value;
   gboolean ok;
 
   g_return_val_if_fail (store != NULL, FALSE);
+  g_date_clear (&value, 1);
   ok = store_select_text (store, "SELECT in_person_eval_at FROM patients WHERE id = ?1",
                           patient_id, "get in-person evaluation", "no such patient", &text,
-                          error) &&
-       (!text || store_text_time (text, &value, error));
-  if (ok && at_ms)
-    *at_ms = value;
-  g_free (text);
+                          error);
+  if (ok && text && !th_date_parse (text, &value)) {
+    g_set_error (error, STORE_ERROR, STORE_ERROR_SQL,
+                 "an in-person evaluation date is not YYYY-MM-DD");
+    ok = FALSE;
+  }
+  if (date) {
+    if (ok)
+      *date = value;
+    else
+      g_date_clear (date, 1);
+  }
   return ok;
 }
 
@@ -691,6 +697,13 @@ char *
 store_add_note (Store *store, const char *visit_id, const char *author_id, const char *text,
                 GError **error)
 {
+  return store_add_note_at (store, visit_id, author_id, text, store_now_ms (), error);
+}
+
+char *
+store_add_note_at (Store *store, const char *visit_id, const char *author_id, const char *text,
+                   gint64 at_ms, GError **error)
+{
   char *id = NULL;
   char *now = NULL;
   gboolean ok = FALSE;
@@ -701,7 +714,7 @@ store_add_note (Store *store, const char *visit_id, const char *author_id, const
                  NOTE_MAX_CHARS);
     return NULL;
   }
-  if (!(now = store_format_time (store_now_ms (), error)))
+  if (!(now = store_format_time (at_ms, error)))
     goto out;
   if (!store_begin (store, error))
     goto out;

@@ -382,6 +382,12 @@ static const char *const kMigrations[] = {
   "DROP TABLE visit_events;"
   "ALTER TABLE visit_events_v9 RENAME TO visit_events;"
   "CREATE INDEX visit_events_by_visit ON visit_events (visit_id, id);",
+  /* 10: an in-person evaluation is a calendar date, not an instant (issue
+   * 11): stored as YYYY-MM-DD and compared in the clinic's time zone. Until
+   * now the API stored the entered date at 12:00 UTC, so the first ten
+   * characters are the date the clinician entered. */
+  "UPDATE patients SET in_person_eval_at = substr(in_person_eval_at, 1, 10)"
+  "  WHERE in_person_eval_at IS NOT NULL;",
 };
 
 

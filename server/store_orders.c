@@ -542,6 +542,12 @@ out:
 StoreOrder *
 store_apply_adjustment (Store *store, const StoreAdjustment *a, GError **error)
 {
+  return store_apply_adjustment_at (store, a, store_now_ms (), error);
+}
+
+StoreOrder *
+store_apply_adjustment_at (Store *store, const StoreAdjustment *a, gint64 at_ms, GError **error)
+{
   StoreOrder replaced = { 0 };
   StoreOrder *result = NULL;
   char *patient_id = NULL;
@@ -557,7 +563,7 @@ store_apply_adjustment (Store *store, const StoreAdjustment *a, GError **error)
   g_return_val_if_fail (store != NULL && a != NULL, NULL);
   if (!adjustment_fields_valid (a, error))
     return NULL;
-  if (!(now = store_format_time (store_now_ms (), error)))
+  if (!(now = store_format_time (at_ms, error)))
     goto out;
   if (!store_begin (store, error))
     goto out;

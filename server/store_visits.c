@@ -377,6 +377,14 @@ char *
 store_create_visit (Store *store, const char *patient_id, const char *provider_id,
                     gint64 scheduled_at_ms, GError **error)
 {
+  return store_create_visit_at (store, patient_id, provider_id, scheduled_at_ms, store_now_ms (),
+                                error);
+}
+
+char *
+store_create_visit_at (Store *store, const char *patient_id, const char *provider_id,
+                       gint64 scheduled_at_ms, gint64 at_ms, GError **error)
+{
   char *id = NULL;
   char *now = NULL;
   char *scheduled = NULL;
@@ -390,7 +398,7 @@ store_create_visit (Store *store, const char *patient_id, const char *provider_i
   }
   if (!(scheduled = store_format_time (scheduled_at_ms, error)))
     goto out;
-  if (!(now = store_format_time (store_now_ms (), error)))
+  if (!(now = store_format_time (at_ms, error)))
     goto out;
   if (!store_begin (store, error))
     goto out;
@@ -429,6 +437,13 @@ out:
 gboolean
 store_set_visit_state (Store *store, const char *visit_id, VisitState to, GError **error)
 {
+  return store_set_visit_state_at (store, visit_id, to, store_now_ms (), error);
+}
+
+gboolean
+store_set_visit_state_at (Store *store, const char *visit_id, VisitState to, gint64 at_ms,
+                          GError **error)
+{
   char *now = NULL;
   char *from_name = NULL;
   const char *to_name = visit_state_name (to);
@@ -440,7 +455,7 @@ store_set_visit_state (Store *store, const char *visit_id, VisitState to, GError
     g_set_error (error, STORE_ERROR, STORE_ERROR_INVALID, "unknown visit state");
     return FALSE;
   }
-  if (!(now = store_format_time (store_now_ms (), error)))
+  if (!(now = store_format_time (at_ms, error)))
     goto out;
   if (!store_begin (store, error))
     goto out;

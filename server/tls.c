@@ -354,6 +354,8 @@ out:
 static const char *
 self_signed_stale (X509 *cert, const char *listen_host)
 {
+  /* The real clock, never the server's settable one (clock.h): browsers
+   * check the certificate's validity against their own real time. */
   time_t soon = time (NULL) + RENEW_BEFORE_SECONDS;
   const char *extra = extra_san_host (listen_host);
 

@@ -125,6 +125,63 @@ export function spkiHash(pem) {
   return createHash('sha256').update(der).digest('base64');
 }
 
+// ------------------------------------------------------------------ clock
+
+// Tests never depend on the real date: a server started here runs on the
+// clock and in the clinic time zone its test asks for, or else on the
+// suite-wide TH_TEST_NOW / TH_TEST_TIME_ZONE (see the README, "Running the
+// suite at another date and hour"), or else on the real clock in UTC.
+// TH_TEST_NOW is an ISO 8601 time: with an offset (or Z) it is that instant;
+// without, it is a wall-clock time in the clinic's zone.
+
+// The offset of `zone` from UTC at instant `ms`, in ms.
+function zoneOffsetMs(zone, ms) {
+  const parts = Object.fromEntries(new Intl.DateTimeFormat('en-US', {
+    timeZone: zone, hourCycle: 'h23', year: 'numeric', month: '2-digit', day: '2-digit',
+    hour: '2-digit', minute: '2-digit', second: '2-digit',
+  }).formatToParts(new Date(ms)).map((p) => [p.type, p.value]));
+  const asUtc = Date.UTC(Number(parts.year), Number(parts.month) - 1, Number(parts.day),
+    Number(parts.hour), Number(parts.minute), Number(parts.second));
+  return asUtc - (Math.floor(ms / 1000) * 1000);
+}
+
+// "2026-12-31T00:30:00" in `zone`, or "2026-12-31T00:30:00-05:00" → unix ms.
+export function instantOf(text, zone = 'UTC') {
+  const m = /^(\d{4})-(\d{2})-(\d{2})T(\d{2}):(\d{2})(?::(\d{2})(?:\.\d+)?)?(Z|[+-]\d{2}:?\d{2})?$/.exec(text);
+  if (!m) throw new Error(`"${text}" is not an ISO 8601 time such as 2026-12-31T00:30:00`);
+  if (m[7]) return Date.parse(text);
+  const wall = Date.UTC(+m[1], +m[2] - 1, +m[3], +m[4], +m[5], +(m[6] || 0));
+  // The offset at the wall time read as UTC, then again at the result (a
+  // change of offset between the two, e.g. DST, settles on the second).
+  let at = wall - zoneOffsetMs(zone, wall);
+  at = wall - zoneOffsetMs(zone, at);
+  return at;
+}
+
+// The calendar date ("YYYY-MM-DD") of instant `ms` in `zone`.
+export function dateIn(ms, zone = 'UTC') {
+  return new Date(ms + zoneOffsetMs(zone, ms)).toISOString().slice(0, 10);
+}
+
+// `date` ("YYYY-MM-DD") plus `days` (may be negative).
+export function addDays(date, days) {
+  const d = new Date(`${date}T00:00:00Z`);
+  d.setUTCDate(d.getUTCDate() + days);
+  return d.toISOString().slice(0, 10);
+}
+
+// {nowMs, timeZone} for a server: the test's own, else the suite's, else
+// null (the real clock) and UTC.
+export function testClock({ now, timeZone } = {}) {
+  const zone = timeZone || process.env.TH_TEST_TIME_ZONE || null;
+  const text = now || process.env.TH_TEST_NOW || null;
+  if (text && process.env.TH_TEST_CLOCK !== '1') {
+    throw new Error('this test sets the server\'s clock, which only a test build honours: '
+      + 'meson configure <build dir> -Dtest_clock=true (scripts/test.sh does it)');
+  }
+  return { nowMs: text ? instantOf(text, zone || 'UTC') : null, timeZone: zone };
+}
+
 // Starts telehealthd with a fresh data dir on a free port in --demo mode and
 // resolves once it printed its demo JSON line on stdout. `configPath` replaces
 // config/telehealth.conf; a given `dataDir` is used and kept on stop (the
@@ -134,23 +191,42 @@ export function spkiHash(pem) {
 // start (<data dir>/tls/cert.pem), which fetchJson, server.login and
 // browsers launched with {server} then trust. `port`: listen on that port
 // of 127.0.0.1 instead of a free one (a restart on the same address).
-export async function startServer({ extraArgs = [], timeout = 20000, configPath, dataDir: keptDir, tls = false, port = 0 } = {}) {
+// `now` (ISO 8601, see instantOf) and `timeZone` (IANA) set the server's
+// clock and [clinic] time_zone, over TH_TEST_NOW / TH_TEST_TIME_ZONE;
+// `settings` ({section: {key: value}}) go into a copy of the config.
+// server.nowMs is the instant the server's clock started at and
+// server.timeZone its zone; server.today() the clinic's date now.
+export async function startServer({ extraArgs = [], timeout = 20000, configPath, dataDir: keptDir, tls = false, port = 0, now, timeZone, settings = {} } = {}) {
   const { bin, root } = requireEnv();
+  const clock = testClock({ now, timeZone });
   const dataDir = keptDir || await mkdtemp(path.join(tmpdir(), 'th-data-'));
   let config = configPath || path.join(root, 'config', 'telehealth.conf');
+  // A --config among the extra arguments is the config to start from.
+  const rest = [];
+  for (let i = 0; i < extraArgs.length; i++) {
+    if (extraArgs[i] === '--config' && i + 1 < extraArgs.length) config = extraArgs[++i];
+    else rest.push(extraArgs[i]);
+  }
   let configDir = null;
-  if (tls) {
+  const changes = { ...settings };
+  if (tls) changes.tls = { ...changes.tls, self_signed: 'true' };
+  if (clock.timeZone) changes.clinic = { time_zone: clock.timeZone, ...changes.clinic };
+  if (Object.keys(changes).length) {
     configDir = await mkdtemp(path.join(tmpdir(), 'th-conf-'));
     const text = await readFile(config, 'utf8');
+    // The catalog keeps pointing where it did from the original's folder.
+    const cat = /^\s*catalog\s*=\s*(\S.*?)\s*$/m.exec(text);
+    const catalog = cat ? path.resolve(path.dirname(config), cat[1])
+      : path.resolve(root, 'config', 'medications.json');
+    changes.prescribing = { catalog, ...changes.prescribing };
     config = path.join(configDir, 'telehealth.conf');
-    await writeFile(config, rewriteConfig(text, {
-      tls: { self_signed: 'true' },
-      prescribing: { catalog: path.resolve(root, 'config', 'medications.json') },
-    }));
+    await writeFile(config, rewriteConfig(text, changes));
   }
   const args = ['--config', config,
-    '--listen', `127.0.0.1:${port}`, '--data-dir', dataDir, '--demo', ...extraArgs];
-  const proc = spawn(bin, args, { stdio: ['ignore', 'pipe', 'pipe'] });
+    '--listen', `127.0.0.1:${port}`, '--data-dir', dataDir, '--demo', ...rest];
+  const env = { ...process.env };
+  if (clock.nowMs !== null) env.TELEHEALTHD_TEST_NOW = new Date(clock.nowMs).toISOString();
+  const proc = spawn(bin, args, { stdio: ['ignore', 'pipe', 'pipe'], env });
   const stdoutLines = [];
   let stderrBuf = '';
   let partial = '';
@@ -187,6 +263,15 @@ export async function startServer({ extraArgs = [], timeout = 20000, configPath,
   const server = {
     proc,
     dataDir,
+    configPath: config,
+    env,
+    nowMs: clock.nowMs ?? Date.now(),
+    timeZone: clock.timeZone || 'UTC',
+    startedAt: Date.now(),
+    // The server's clock now (unix ms): it advances in real time from nowMs.
+    now() { return this.nowMs + (Date.now() - this.startedAt); },
+    // The clinic's date by the server's clock.
+    today() { return dateIn(this.now(), this.timeZone); },
     stdoutLines,
     get demo() { return demo; },
     stderrTail(n = 40) {

@@ -10,6 +10,7 @@ import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import { execFileSync } from 'node:child_process';
 import { createRequire } from 'node:module';
+import { testClock } from '../e2e/lib.mjs';
 
 const require = createRequire(import.meta.url);
 const { Fhir } = require('fhir');
@@ -21,7 +22,11 @@ const BASE = 'https://telehealth.example';
 
 function loadBundle() {
   assert.ok(DUMP, 'TH_FHIR_DUMP must name the fhir_dump program');
-  const out = execFileSync(DUMP, { encoding: 'utf8', stdio: ['ignore', 'pipe', 'inherit'] });
+  // The store's clock is the suite's (TH_TEST_NOW), as for the servers.
+  const clock = testClock();
+  const env = { ...process.env };
+  if (clock.nowMs !== null) env.TELEHEALTHD_TEST_NOW = new Date(clock.nowMs).toISOString();
+  const out = execFileSync(DUMP, { encoding: 'utf8', stdio: ['ignore', 'pipe', 'inherit'], env });
   return JSON.parse(out);
 }
 

@@ -5,10 +5,10 @@
 import { test, before, after } from 'node:test';
 import assert from 'node:assert/strict';
 import { spawnSync } from 'node:child_process';
-import { mkdtempSync, writeFileSync, readFileSync, rmSync } from 'node:fs';
+import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import path from 'node:path';
-import { startServer, fetchJson, fragmentOf, requireEnv } from '../e2e/lib.mjs';
+import { startServer, fetchJson, fragmentOf, requireEnv, testClock, dateIn, addDays } from '../e2e/lib.mjs';
 
 const { bin, root } = requireEnv();
 let server;
@@ -19,7 +19,13 @@ let patientToken;
 
 before(async () => {
   dataDir = mkdtempSync(path.join(tmpdir(), 'th-records-'));
-  server = await startServer({ extraArgs: ['--data-dir', dataDir] });
+  // The suite's clock (TH_TEST_NOW) or the real one, with the telemedicine
+  // policy window open for a year from the clinic's today: these cases do
+  // not depend on the date (the window's edges have their own test below).
+  const clock = testClock();
+  const today = dateIn(clock.nowMs ?? Date.now(), clock.timeZone || 'UTC');
+  server = await startServer({ extraArgs: ['--data-dir', dataDir],
+    settings: { prescribing: { telemedicine_policy_end: addDays(today, 365) } } });
   demo = server.demo;
   session = await server.login();
   patientToken = fragmentOf(demo.patient_url).token;
@@ -276,32 +282,83 @@ test('controlled substances: never in an audio-only visit; video while the polic
   assert.deepEqual(obs.component.map((c) => c.valueInteger), [27, 9]);
 });
 
-test('after the policy window: a controlled start needs a recent in-person evaluation', async () => {
-  const dir = mkdtempSync(path.join(tmpdir(), 'th-policy-'));
-  const conf = path.join(dir, 'closed.conf');
-  writeFileSync(conf, readFileSync(path.join(root, 'config', 'telehealth.conf'), 'utf8')
-    .replace(/telemedicine_policy_end = .*/, 'telemedicine_policy_end = 2020-01-31')
-    .replace(/catalog = .*/, `catalog = ${path.join(root, 'config', 'medications.json')}`));
-  const closed = await startServer({ extraArgs: ['--config', conf] });
+// A server of its own on a set clock in a set zone, with the policy window
+// ending 2026-12-31; `fn` gets a REST caller signed in as the demo
+// psychiatrist, and a new video visit.
+async function atClock(now, timeZone, fn) {
+  const closed = await startServer({ now, timeZone, settings: {
+    prescribing: { telemedicine_policy_end: '2026-12-31', in_person_evaluation_months: '24' },
+  } });
   try {
     const t = await closed.login();
     const call = (p, o = {}) => fetchJson(`${closed.baseUrl}${p}`, { session: t, ...o });
-    const v = await call('/api/visits', { method: 'POST', body: { patient_name: 'New Patient' } });
-    const vid = v.json.visit_id;
-    const body = { kind: 'start', medication: 'amphetamine-mixed-salts-ir', dose: 10, frequency: 'every-morning', reason: 'ADHD' };
-    const refused = await call(`/api/visits/${vid}/adjustments`, { method: 'POST', body });
-    assert.equal(refused.status, 403);
-    assert.equal(refused.json.error.rule, 'controlled-in-person');
-    const pid = (await call(`/api/visits/${vid}/record`)).json.patient.id;
-    const today = new Date().toISOString().slice(0, 10);
-    assert.equal((await call(`/api/patients/${pid}/in-person-evaluation`, { method: 'POST', body: { date: '2999-01-01' } })).status, 422);
-    assert.equal((await call(`/api/patients/${pid}/in-person-evaluation`, { method: 'POST', body: { date: today } })).status, 200);
-    const allowed = await call(`/api/visits/${vid}/adjustments`, { method: 'POST', body });
-    assert.equal(allowed.status, 201, allowed.text);
+    const v = await call('/api/visits', { method: 'POST', body: { patient_name: 'New Patient', modality: 'video' } });
+    assert.equal(v.status, 201, v.text);
+    const pid = (await call(`/api/visits/${v.json.visit_id}/record`)).json.patient.id;
+    await fn({ call, vid: v.json.visit_id, pid, server: closed });
   } finally {
     await closed.stop();
-    rmSync(dir, { recursive: true, force: true });
   }
+}
+
+const amphetamine = { kind: 'start', medication: 'amphetamine-mixed-salts-ir', dose: 10, frequency: 'every-morning', reason: 'ADHD' };
+
+test('the policy window closes at the end of its last day in the clinic\'s time zone', async () => {
+  // 23:30 on Dec 31 in New York is 04:30 UTC on Jan 1: still inside.
+  await atClock('2026-12-31T23:30:00', 'America/New_York', async ({ call, vid }) => {
+    const r = await call(`/api/visits/${vid}/adjustments`, { method: 'POST', body: amphetamine });
+    assert.equal(r.status, 201, r.text);
+  });
+  // 00:30 on Jan 1 in New York: closed.
+  await atClock('2027-01-01T00:30:00', 'America/New_York', async ({ call, vid }) => {
+    const r = await call(`/api/visits/${vid}/adjustments`, { method: 'POST', body: amphetamine });
+    assert.equal(r.status, 403, r.text);
+    assert.equal(r.json.error.rule, 'controlled-in-person');
+    assert.match(r.json.error.message, /none is on record/);
+  });
+  // East of UTC+12 the new year comes first: 00:30 on Jan 1 in Kiritimati
+  // (UTC+14) is 10:30 UTC on Dec 31, and the window there has closed.
+  await atClock('2027-01-01T00:30:00+14:00', 'Pacific/Kiritimati', async ({ call, vid }) => {
+    const r = await call(`/api/visits/${vid}/adjustments`, { method: 'POST', body: amphetamine });
+    assert.equal(r.status, 403, r.text);
+    assert.equal(r.json.error.rule, 'controlled-in-person');
+  });
+});
+
+test('after the policy window: a controlled start needs an in-person evaluation, dated by the clinic\'s calendar', async () => {
+  // 00:30 in New York on Jan 15 is 05:30 UTC: an evaluation "today" is
+  // today in New York at any hour, and tomorrow is refused at once.
+  await atClock('2027-01-15T00:30:00', 'America/New_York', async ({ call, vid, pid }) => {
+    const refused = await call(`/api/visits/${vid}/adjustments`, { method: 'POST', body: amphetamine });
+    assert.equal(refused.status, 403, refused.text);
+    assert.equal(refused.json.error.rule, 'controlled-in-person');
+    const eval_ = (date) => call(`/api/patients/${pid}/in-person-evaluation`, { method: 'POST', body: { date } });
+    const tomorrow = await eval_('2027-01-16');
+    assert.equal(tomorrow.status, 422, tomorrow.text);
+    assert.equal(tomorrow.json.error.message,
+      'The in-person evaluation date is after today (2027-01-15). Enter the date it took place. Nothing was saved.');
+    assert.equal((await eval_('2999-01-01')).status, 422);
+    assert.equal((await eval_('2027-02-30')).status, 400);
+    // More than 24 months ago: saved, but it does not qualify.
+    assert.equal((await eval_('2025-01-14')).status, 200);
+    const old = await call(`/api/visits/${vid}/adjustments`, { method: 'POST', body: amphetamine });
+    assert.equal(old.status, 403, old.text);
+    assert.match(old.json.error.message, /does not qualify/);
+    // Exactly 24 months ago qualifies.
+    assert.equal((await eval_('2025-01-15')).status, 200);
+    const rec = (await call(`/api/visits/${vid}/record`)).json;
+    assert.equal(rec.patient.in_person_eval_at, '2025-01-15', 'a date, not an instant');
+    const allowed = await call(`/api/visits/${vid}/adjustments`, { method: 'POST', body: amphetamine });
+    assert.equal(allowed.status, 201, allowed.text);
+  });
+  // 23:30 in Kiritimati on Jan 15 is 09:30 UTC: today there is the 15th.
+  await atClock('2027-01-15T23:30:00', 'Pacific/Kiritimati', async ({ call, vid, pid }) => {
+    const today = await call(`/api/patients/${pid}/in-person-evaluation`, { method: 'POST', body: { date: '2027-01-15' } });
+    assert.equal(today.status, 200, today.text);
+    assert.equal(today.json.in_person_eval_at, '2027-01-15');
+    const allowed = await call(`/api/visits/${vid}/adjustments`, { method: 'POST', body: amphetamine });
+    assert.equal(allowed.status, 201, allowed.text);
+  });
 });
 
 test('notes, the patient timeline and the FHIR export', async () => {
@@ -332,4 +389,40 @@ test('notes, the patient timeline and the FHIR export', async () => {
   const bundle = await res.json();
   assert.equal(bundle.resourceType, 'Bundle');
   assert.ok(bundle.entry.some((e) => e.resource.resourceType === 'MedicationRequest' && e.resource.priorPrescription));
+});
+
+test('the demo\'s past visits are recorded at their own times, not today\'s', async () => {
+  const today = server.today();
+  for (const id of demo.past_visit_ids) {
+    const res = await fetch(`${server.baseUrl}/api/visits/${id}/fhir`, { headers: { Cookie: session.cookie } });
+    assert.equal(res.status, 200);
+    const bundle = await res.json();
+    const of = (type) => bundle.entry.map((e) => e.resource).filter((r) => r.resourceType === type);
+    const [enc] = of('Encounter');
+    assert.equal(enc.status, 'finished');
+    const start = Date.parse(enc.period.start);
+    const end = Date.parse(enc.period.end);
+    assert.ok(start < end, `Encounter ${enc.period.start} .. ${enc.period.end}`);
+    assert.ok(end < server.now() - 7 * 24 * 3600 * 1000, 'weeks ago');
+    const within = (iso, what) => {
+      const t = Date.parse(iso);
+      assert.ok(t >= start && t <= end, `${what} ${iso} within ${enc.period.start} .. ${enc.period.end}`);
+    };
+    const responses = of('QuestionnaireResponse');
+    assert.ok(responses.length > 0, 'a check-in');
+    for (const qr of responses) within(qr.authored, 'check-in');
+    const requests = of('MedicationRequest');
+    const own = requests.filter((mr) => mr.encounter?.reference?.endsWith(id));
+    assert.ok(own.length >= 2, 'the visit\'s orders');
+    for (const mr of own) within(mr.authoredOn, `${mr.medicationCodeableConcept?.text ?? 'order'} authoredOn`);
+    // Orders of an earlier visit (a switch's replaced order) carry that
+    // visit's date: none was written today.
+    for (const mr of requests) {
+      assert.ok(Date.parse(mr.authoredOn) <= end);
+      assert.notEqual(dateIn(Date.parse(mr.authoredOn), server.timeZone), today);
+    }
+    // The record shows the note at the visit's time as well.
+    const rec = await record(id);
+    for (const n of rec.notes) within(n.at, 'note');
+  }
 });

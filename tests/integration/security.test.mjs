@@ -11,7 +11,7 @@ import { tmpdir } from 'node:os';
 import path from 'node:path';
 import { setTimeout as sleep } from 'node:timers/promises';
 import WebSocket from 'ws';
-import { startServer, fetchJson, fragmentOf, requireEnv } from '../e2e/lib.mjs';
+import { startServer, fetchJson, fragmentOf, requireEnv, testClock, dateIn, addDays } from '../e2e/lib.mjs';
 
 const { bin, root } = requireEnv();
 const confPath = path.join(root, 'config', 'telehealth.conf');
@@ -22,7 +22,13 @@ let demo;
 
 before(async () => {
   dataDir = mkdtempSync(path.join(tmpdir(), 'th-sec-'));
-  server = await startServer({ extraArgs: ['--data-dir', dataDir] });
+  // The telemedicine policy window open for a year from the clinic's today
+  // on the suite's clock: a PA's controlled start below is held for
+  // co-signature whatever the date (records.test.mjs tests the window).
+  const clock = testClock();
+  const today = dateIn(clock.nowMs ?? Date.now(), clock.timeZone || 'UTC');
+  server = await startServer({ extraArgs: ['--data-dir', dataDir],
+    settings: { prescribing: { telemedicine_policy_end: addDays(today, 365) } } });
   demo = server.demo;
   session = await server.login();
 });
@@ -160,7 +166,8 @@ test("a physician assistant's controlled-substance change stays pending; they ca
 });
 
 test('join links: outside their window, revoked, or for a role they are not', async () => {
-  const later = new Date(Date.now() + 3 * 24 * 3600 * 1000).toISOString();
+  // Three days after the server's clock (which a test build may have set).
+  const later = new Date(server.now() + 3 * 24 * 3600 * 1000).toISOString();
   const v = await api('/api/visits', { session, method: 'POST', body: { patient_name: 'Future Patient', scheduled_at: later } });
   const futureToken = fragmentOf(v.json.patient_url).token;
   await expectRefused('token outside its window (REST)', () => api(`/api/visits/${v.json.visit_id}/checkin`, { token: futureToken }), 401, 'http.refused');

@@ -232,7 +232,19 @@ test_evaluation (void)
 
   g_assert_true (th_body_in_person_evaluation (BODY ("{\"date\":\"2024-11-02\"}"), &b, &error));
   g_assert_cmpstr (b.date, ==, "2024-11-02");
-  g_assert_cmpint (b.at_ms, ==, G_GINT64_CONSTANT (1730548800000));
+  /* A calendar date, no time of day and no zone. */
+  g_assert_true (g_date_valid (&b.day));
+  g_assert_cmpuint (g_date_get_year (&b.day), ==, 2024);
+  g_assert_cmpuint (g_date_get_month (&b.day), ==, 11);
+  g_assert_cmpuint (g_date_get_day (&b.day), ==, 2);
+  g_assert_true (th_body_in_person_evaluation (BODY ("{\"date\":\"2028-02-29\"}"), &b, &error));
+  assert_refused (th_body_in_person_evaluation (BODY ("{\"date\":\"2027-02-29\"}"), &b, &error),
+                  &error, "bad-field", "The evaluation date must be a calendar date written YYYY-MM-DD (for example 2026-11-03). Nothing was saved.");
+  assert_refused (th_body_in_person_evaluation (BODY ("{\"date\":\"2024-11-02T10:00:00Z\"}"), &b,
+                                                &error),
+                  &error, "bad-field", "The evaluation date must be a calendar date written YYYY-MM-DD (for example 2026-11-03). Nothing was saved.");
+  assert_refused (th_body_in_person_evaluation (BODY ("{\"date\":\"2024-1-02\"}"), &b, &error),
+                  &error, "bad-field", "The evaluation date must be a calendar date written YYYY-MM-DD (for example 2026-11-03). Nothing was saved.");
   assert_refused (th_body_in_person_evaluation (BODY ("{\"date\":\"2024-02-30\"}"), &b, &error),
                   &error, "bad-field",
                   "The evaluation date must be a calendar date written YYYY-MM-DD (for example "

@@ -6,18 +6,44 @@
 #include <glib.h>
 
 #include "server/clinical.h"
+#include "server/clock.h"
 #include "tests/unit/clinical-fixture.h"
 
-/* Milliseconds since the epoch of a UTC wall-clock time. */
-static gint64
-utc_ms (gint y, gint mo, gint d, gint h, gint mi, gint s, gint ms)
+/* A calendar date. */
+static GDate
+date_of (gint y, gint mo, gint d)
 {
-  GDateTime *dt = g_date_time_new_utc (y, mo, d, h, mi, s);
-  gint64 v;
+  GDate g;
+  g_date_clear (&g, 1);
+  g_date_set_dmy (&g, (GDateDay) d, (GDateMonth) mo, (GDateYear) y);
+  return g;
+}
+
+/* No date: "none on record". */
+static GDate
+no_date (void)
+{
+  GDate g;
+  g_date_clear (&g, 1);
+  return g;
+}
+
+/* The clinic's today at a wall-clock time in `zone`, the way the server
+ * computes it: the instant, then its date in the clinic's zone. */
+static GDate
+today_at (const char *zone, gint y, gint mo, gint d, gint h, gint mi)
+{
+  GTimeZone *tz = g_time_zone_new_identifier (zone);
+  GDateTime *dt;
+  GDate g;
+
+  g_assert_nonnull (tz);
+  dt = g_date_time_new (tz, y, mo, d, h, mi, 0);
   g_assert_nonnull (dt);
-  v = g_date_time_to_unix (dt) * 1000 + ms;
+  th_clock_local_date (tz, g_date_time_to_unix (dt) * 1000, &g);
   g_date_time_unref (dt);
-  return v;
+  g_time_zone_unref (tz);
+  return g;
 }
 
 /* ----------------------------------------------------------- prescribing */
@@ -105,24 +131,24 @@ static const char *const kTimeNames[] = { "inside", "outside+recent", "outside+o
 static void
 set_time (PrescribeContext *ctx, TimeCase t)
 {
-  ctx->policy_window_end_ms = utc_ms (2026, 12, 31, 23, 59, 59, 999);
+  ctx->policy_end = date_of (2026, 12, 31);
   ctx->in_person_eval_months = 24;
   switch (t) {
   case T_INSIDE:
-    ctx->now_ms = utc_ms (2026, 6, 15, 12, 0, 0, 0);
-    ctx->in_person_eval_ms = 0;   /* none needed inside the window */
+    ctx->today = date_of (2026, 6, 15);
+    ctx->in_person_eval = no_date ();   /* none needed inside the window */
     break;
   case T_OUTSIDE_RECENT:
-    ctx->now_ms = utc_ms (2027, 6, 15, 12, 0, 0, 0);
-    ctx->in_person_eval_ms = utc_ms (2026, 1, 10, 9, 0, 0, 0);    /* 17 months */
+    ctx->today = date_of (2027, 6, 15);
+    ctx->in_person_eval = date_of (2026, 1, 10);    /* 17 months */
     break;
   case T_OUTSIDE_OLD:
-    ctx->now_ms = utc_ms (2027, 6, 15, 12, 0, 0, 0);
-    ctx->in_person_eval_ms = utc_ms (2024, 6, 14, 9, 0, 0, 0);    /* 36 months */
+    ctx->today = date_of (2027, 6, 15);
+    ctx->in_person_eval = date_of (2024, 6, 14);    /* 36 months */
     break;
   case T_OUTSIDE_NONE:
-    ctx->now_ms = utc_ms (2027, 6, 15, 12, 0, 0, 0);
-    ctx->in_person_eval_ms = 0;
+    ctx->today = date_of (2027, 6, 15);
+    ctx->in_person_eval = no_date ();
     break;
   }
 }
@@ -190,50 +216,88 @@ test_prescribe_edges (void)
     .medication = mph,
     .new_prescription = TRUE,
     .modality = "video",
-    .policy_window_end_ms = utc_ms (2026, 12, 31, 23, 59, 59, 999),
+    .policy_end = date_of (2026, 12, 31),
+    .in_person_eval = no_date (),
     .in_person_eval_months = 24,
   };
   char *rule = NULL, *reason = NULL;
 
-  /* The window's last millisecond is inside; the next one is not. */
-  ctx.now_ms = ctx.policy_window_end_ms;
-  assert_decision ("window end", &ctx, PRESCRIBE_ALLOWED, NULL);
-  ctx.now_ms = ctx.policy_window_end_ms + 1;
-  assert_decision ("window end + 1 ms", &ctx, PRESCRIBE_REFUSED, "controlled-in-person");
+  /* The window closes at the end of its last day in the clinic's zone: in
+   * New York, 23:30 on Dec 31 (04:30 UTC on Jan 1) is inside, 00:30 on
+   * Jan 1 is not; 18:59 on Dec 31 (23:59 UTC) is of course inside. */
+  ctx.today = today_at ("America/New_York", 2026, 12, 31, 23, 30);
+  assert_decision ("New York, Dec 31 23:30", &ctx, PRESCRIBE_ALLOWED, NULL);
+  ctx.today = today_at ("America/New_York", 2026, 12, 31, 18, 59);
+  assert_decision ("New York, Dec 31 18:59", &ctx, PRESCRIBE_ALLOWED, NULL);
+  ctx.today = today_at ("America/New_York", 2027, 1, 1, 0, 30);
+  assert_decision ("New York, Jan 1 00:30", &ctx, PRESCRIBE_REFUSED, "controlled-in-person");
+  /* East of UTC+12 the new year comes first: 00:30 on Jan 1 in Kiritimati
+   * (UTC+14) is 10:30 UTC on Dec 31, and the window there has closed. */
+  ctx.today = today_at ("Pacific/Kiritimati", 2027, 1, 1, 0, 30);
+  assert_decision ("Kiritimati, Jan 1 00:30", &ctx, PRESCRIBE_REFUSED, "controlled-in-person");
+  ctx.today = today_at ("Pacific/Kiritimati", 2026, 12, 31, 23, 30);
+  assert_decision ("Kiritimati, Dec 31 23:30", &ctx, PRESCRIBE_ALLOWED, NULL);
+  /* Without a date for today nothing can be judged: refused. */
+  ctx.today = no_date ();
+  assert_decision ("no today", &ctx, PRESCRIBE_REFUSED, "controlled-in-person");
 
-  /* Exactly 24 calendar months ago counts; a millisecond earlier does not. */
-  ctx.now_ms = utc_ms (2027, 6, 15, 12, 0, 0, 0);
-  ctx.in_person_eval_ms = utc_ms (2025, 6, 15, 12, 0, 0, 0);
+  /* Exactly 24 calendar months ago counts; a day earlier does not. */
+  ctx.today = date_of (2027, 6, 15);
+  ctx.in_person_eval = date_of (2025, 6, 15);
   assert_decision ("eval 24 months ago", &ctx, PRESCRIBE_ALLOWED, NULL);
-  ctx.in_person_eval_ms -= 1;
-  assert_decision ("eval 24 months + 1 ms ago", &ctx, PRESCRIBE_REFUSED, "controlled-in-person");
+  ctx.in_person_eval = date_of (2025, 6, 14);
+  assert_decision ("eval 24 months + 1 day ago", &ctx, PRESCRIBE_REFUSED, "controlled-in-person");
   /* Calendar months, not 30-day blocks: 24 × 30 days ago is still inside. */
-  ctx.in_person_eval_ms = ctx.now_ms - (gint64) 720 * 24 * 3600 * 1000;
+  ctx.in_person_eval = ctx.today;
+  g_date_subtract_days (&ctx.in_person_eval, 720);
   assert_decision ("eval 720 days ago", &ctx, PRESCRIBE_ALLOWED, NULL);
 
-  /* An evaluation dated in the future does not count. */
-  ctx.in_person_eval_ms = ctx.now_ms + 24 * 3600 * 1000;
+  /* An evaluation dated after today does not count; today does, at any
+   * hour (the date has no time of day). */
+  ctx.in_person_eval = date_of (2027, 6, 16);
   assert_decision ("eval tomorrow", &ctx, PRESCRIBE_REFUSED, "controlled-in-person");
-  ctx.in_person_eval_ms = ctx.now_ms;
-  assert_decision ("eval now", &ctx, PRESCRIBE_ALLOWED, NULL);
+  ctx.in_person_eval = ctx.today;
+  assert_decision ("eval today", &ctx, PRESCRIBE_ALLOWED, NULL);
+  ctx.today = today_at ("America/New_York", 2027, 6, 15, 0, 30);
+  ctx.in_person_eval = date_of (2027, 6, 15);
+  assert_decision ("eval today, 00:30 in New York", &ctx, PRESCRIBE_ALLOWED, NULL);
 
-  /* Month ends clamp: 1 month before Mar 31 is Feb 28 (same time of day). */
+  /* Month ends clamp: 1 month before Mar 31 is Feb 28. */
   ctx.in_person_eval_months = 1;
-  ctx.now_ms = utc_ms (2027, 3, 31, 10, 0, 0, 0);
-  ctx.in_person_eval_ms = utc_ms (2027, 2, 28, 10, 0, 0, 0);
+  ctx.today = date_of (2027, 3, 31);
+  ctx.in_person_eval = date_of (2027, 2, 28);
   assert_decision ("Mar 31 - 1 month", &ctx, PRESCRIBE_ALLOWED, NULL);
-  ctx.in_person_eval_ms -= 1;
-  assert_decision ("Mar 31 - 1 month - 1 ms", &ctx, PRESCRIBE_REFUSED, "controlled-in-person");
-  /* Leap day minus 12 months is Feb 28. */
+  ctx.in_person_eval = date_of (2027, 2, 27);
+  assert_decision ("Mar 31 - 1 month - 1 day", &ctx, PRESCRIBE_REFUSED, "controlled-in-person");
+  /* ... and Feb 29 in a leap year. */
+  ctx.today = date_of (2028, 3, 31);
+  ctx.in_person_eval = date_of (2028, 2, 29);
+  assert_decision ("Mar 31 2028 - 1 month", &ctx, PRESCRIBE_ALLOWED, NULL);
+  ctx.in_person_eval = date_of (2028, 2, 28);
+  assert_decision ("Mar 31 2028 - 1 month - 1 day", &ctx, PRESCRIBE_REFUSED,
+                   "controlled-in-person");
+  /* Leap day minus 12 months is Feb 28; minus 48 months is Feb 29 again. */
   ctx.in_person_eval_months = 12;
-  ctx.now_ms = utc_ms (2028, 2, 29, 8, 0, 0, 0);
-  ctx.in_person_eval_ms = utc_ms (2027, 2, 28, 8, 0, 0, 0);
+  ctx.today = date_of (2028, 2, 29);
+  ctx.in_person_eval = date_of (2027, 2, 28);
   assert_decision ("Feb 29 - 12 months", &ctx, PRESCRIBE_ALLOWED, NULL);
-  ctx.in_person_eval_ms = utc_ms (2027, 2, 27, 8, 0, 0, 0);
+  ctx.in_person_eval = date_of (2027, 2, 27);
   assert_decision ("Feb 29 - 12 months - 1 day", &ctx, PRESCRIBE_REFUSED, "controlled-in-person");
+  ctx.in_person_eval_months = 48;
+  ctx.in_person_eval = date_of (2024, 2, 29);
+  assert_decision ("Feb 29 - 48 months", &ctx, PRESCRIBE_ALLOWED, NULL);
+  ctx.in_person_eval = date_of (2024, 2, 28);
+  assert_decision ("Feb 29 - 48 months - 1 day", &ctx, PRESCRIBE_REFUSED, "controlled-in-person");
+  /* A cutoff before year 1: every evaluation on record is recent enough. */
+  ctx.in_person_eval_months = 120;
+  ctx.today = date_of (5, 6, 1);
+  ctx.in_person_eval = date_of (1, 1, 1);
+  assert_decision ("cutoff before year 1", &ctx, PRESCRIBE_ALLOWED, NULL);
+  ctx.in_person_eval_months = 24;
+  ctx.in_person_eval = no_date ();
 
   /* A missing or unknown modality is treated as audio-only. */
-  ctx.now_ms = utc_ms (2026, 6, 15, 12, 0, 0, 0);
+  ctx.today = date_of (2026, 6, 15);
   ctx.modality = NULL;
   assert_decision ("no modality", &ctx, PRESCRIBE_REFUSED, "controlled-audio-only");
   ctx.modality = "phone";
@@ -269,8 +333,8 @@ test_prescribe_edges (void)
   g_clear_pointer (&reason, g_free);
   ctx.medication = alprazolam;
   ctx.modality = "video";
-  ctx.now_ms = utc_ms (2027, 6, 15, 12, 0, 0, 0);
-  ctx.in_person_eval_ms = 0;
+  ctx.today = date_of (2027, 6, 15);
+  ctx.in_person_eval = no_date ();
   ctx.in_person_eval_months = 24;
   g_assert_cmpint (prescribe_decide (&ctx, &rule, &reason), ==, PRESCRIBE_REFUSED);
   g_assert_cmpstr (rule, ==, "controlled-in-person");
@@ -299,10 +363,12 @@ test_prescribe_controlled_changes (void)
     .medication = alprazolam,
     .new_prescription = TRUE,     /* 0.5 mg three times daily -> 1 mg as needed */
     .modality = "audio-only",
-    .policy_window_end_ms = utc_ms (2026, 12, 31, 23, 59, 59, 999),
     .in_person_eval_months = 24,
-    .now_ms = utc_ms (2026, 6, 15, 12, 0, 0, 0),
   };
+
+  ctx.policy_end = date_of (2026, 12, 31);
+  ctx.today = date_of (2026, 6, 15);
+  g_date_clear (&ctx.in_person_eval, 1);
 
   assert_decision ("controlled decrease + as-needed, audio-only", &ctx, PRESCRIBE_REFUSED,
                    "controlled-audio-only");
@@ -314,7 +380,7 @@ test_prescribe_controlled_changes (void)
   ctx.has_supervisor = FALSE;
   /* A controlled decrease after the window, without an in-person evaluation. */
   ctx.modality = "video";
-  ctx.now_ms = utc_ms (2027, 1, 15, 12, 0, 0, 0);
+  ctx.today = date_of (2027, 1, 15);
   assert_decision ("controlled decrease after the window", &ctx, PRESCRIBE_REFUSED,
                    "controlled-in-person");
   /* A pure stop passes in audio-only, inside and after the window, for a
@@ -322,7 +388,7 @@ test_prescribe_controlled_changes (void)
   ctx.new_prescription = FALSE;
   ctx.modality = "audio-only";
   assert_decision ("pure stop, audio-only, after the window", &ctx, PRESCRIBE_ALLOWED, NULL);
-  ctx.now_ms = utc_ms (2026, 6, 15, 12, 0, 0, 0);
+  ctx.today = date_of (2026, 6, 15);
   assert_decision ("pure stop, audio-only", &ctx, PRESCRIBE_ALLOWED, NULL);
   ctx.medication = NULL;
   assert_decision ("pure stop, no medication", &ctx, PRESCRIBE_ALLOWED, NULL);

@@ -4,6 +4,7 @@
  * test_store_orders.c.) A real database file in a fresh temporary directory
  * per test. */
 #include "store-clinical-fixture.h"
+#include "server/clock.h"
 
 /* ------------------------------------------------------------ schema */
 
@@ -41,7 +42,7 @@ test_schema_from_v1 (Fixture *f, gconstpointer data)
   sqlite3 *db = NULL;
   Store *s;
   char *name = NULL;
-  gint64 at = -1;
+  GDate at, want;
   (void) data;
 
   g_assert_cmpint (sqlite3_open (path, &db), ==, SQLITE_OK);
@@ -60,11 +61,12 @@ test_schema_from_v1 (Fixture *f, gconstpointer data)
   g_assert_true (store_get_patient (s, "p1", &name, &error));
   g_assert_cmpstr (name, ==, "Old Patient");
   g_assert_true (store_get_in_person_evaluation (s, "p1", &at, &error));
-  g_assert_cmpint (at, ==, 0);
-  g_assert_true (store_set_in_person_evaluation (s, "p1", T0 - 30 * DAY, &error));
+  g_assert_false (g_date_valid (&at));
+  g_assert_true (th_date_parse ("2026-11-05", &want));
+  g_assert_true (store_set_in_person_evaluation (s, "p1", &want, &error));
   g_assert_true (store_get_in_person_evaluation (s, "p1", &at, &error));
   g_assert_no_error (error);
-  g_assert_cmpint (at, ==, T0 - 30 * DAY);
+  g_assert_cmpint (g_date_compare (&at, &want), ==, 0);
   store_close (s);
   /* Reopening does not migrate again. */
   s = store_open (path, &error);
@@ -74,6 +76,44 @@ test_schema_from_v1 (Fixture *f, gconstpointer data)
   remove_db (path);
   g_free (path);
   g_free (name);
+}
+
+/* Schema 5 stored an in-person evaluation as an instant at 12:00 UTC of the
+ * date entered; the upgrade keeps that date and nothing else. */
+static void
+test_schema_eval_dates (Fixture *f, gconstpointer data)
+{
+  GError *error = NULL;
+  char *path = g_build_filename (f->dir, "v5.db", NULL);
+  sqlite3 *db = NULL;
+  Store *s;
+  GDate at;
+  g_autofree char *text = NULL;
+  (void) data;
+
+  g_assert_cmpint (sqlite3_open (path, &db), ==, SQLITE_OK);
+  for (int v = 1; v <= 5; v++)
+    g_assert_cmpint (sqlite3_exec (db, store_migration_sql (v), NULL, NULL, NULL), ==, SQLITE_OK);
+  g_assert_cmpint (sqlite3_exec (db,
+                                 "INSERT INTO patients (id, display_name, created_at, in_person_eval_at)"
+                                 " VALUES ('p1', 'A', '2026-01-01T00:00:00.000Z',"
+                                 "         '2024-11-02T12:00:00.000Z'),"
+                                 "        ('p2', 'B', '2026-01-01T00:00:00.000Z', NULL);"
+                                 "PRAGMA user_version = 5;",
+                                 NULL, NULL, NULL), ==, SQLITE_OK);
+  sqlite3_close (db);
+
+  s = store_open (path, &error);
+  g_assert_no_error (error);
+  g_assert_true (store_get_in_person_evaluation (s, "p1", &at, &error));
+  g_assert_no_error (error);
+  text = th_date_format (&at);
+  g_assert_cmpstr (text, ==, "2024-11-02");
+  g_assert_true (store_get_in_person_evaluation (s, "p2", &at, &error));
+  g_assert_false (g_date_valid (&at));
+  store_close (s);
+  remove_db (path);
+  g_free (path);
 }
 
 /* ------------------------------------------------------------ reference data */
@@ -143,7 +183,7 @@ test_modality_and_eval (Fixture *f, gconstpointer data)
 {
   GError *error = NULL;
   StoreVisit v = { 0 };
-  gint64 at = -1;
+  GDate at, want, none;
   (void) data;
 
   g_assert_true (store_set_visit_modality (f->store, f->visit, "audio-only", &error));
@@ -156,14 +196,19 @@ test_modality_and_eval (Fixture *f, gconstpointer data)
   g_assert_false (store_set_visit_modality (f->store, "nope", "video", &error));
   ASSERT_ERR (STORE_ERROR_NOT_FOUND);
 
-  g_assert_true (store_set_in_person_evaluation (f->store, f->patient, T0 - DAY, &error));
+  /* A date, stored as YYYY-MM-DD: no time of day to shift it. */
+  g_assert_true (th_date_parse ("2028-02-29", &want));
+  g_assert_true (store_set_in_person_evaluation (f->store, f->patient, &want, &error));
   g_assert_true (store_get_in_person_evaluation (f->store, f->patient, &at, &error));
-  g_assert_cmpint (at, ==, T0 - DAY);
-  g_assert_true (store_set_in_person_evaluation (f->store, f->patient, 0, &error));
+  g_assert_cmpint (g_date_compare (&at, &want), ==, 0);
+  g_assert_cmpint (count_rows (f->store, "SELECT count(*) FROM patients"
+                                         " WHERE in_person_eval_at = '2028-02-29'"), ==, 1);
+  g_date_clear (&none, 1);
+  g_assert_true (store_set_in_person_evaluation (f->store, f->patient, &none, &error));
   g_assert_true (store_get_in_person_evaluation (f->store, f->patient, &at, &error));
   g_assert_no_error (error);
-  g_assert_cmpint (at, ==, 0);
-  g_assert_false (store_set_in_person_evaluation (f->store, "nope", T0, &error));
+  g_assert_false (g_date_valid (&at));
+  g_assert_false (store_set_in_person_evaluation (f->store, "nope", &want, &error));
   ASSERT_ERR (STORE_ERROR_NOT_FOUND);
 }
 
@@ -586,6 +631,7 @@ main (int argc, char **argv)
   g_test_add ("/store-clinical/" path, Fixture, NULL, fixture_set_up, fn, fixture_tear_down)
   ADD ("schema/fresh", test_schema_fresh);
   ADD ("schema/from-v1", test_schema_from_v1);
+  ADD ("schema/in-person-dates", test_schema_eval_dates);
   ADD ("medications/sync", test_medications_sync);
   ADD ("staff/supervisor", test_supervisor);
   ADD ("visits/modality-and-in-person", test_modality_and_eval);
