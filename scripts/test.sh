@@ -8,7 +8,8 @@ BUILD=${TH_TEST_BUILD:-build-test}
 # -Dtest_clock=true: tests set the server's clock (TELEHEALTHD_TEST_NOW); a
 # build dir made before the option existed is switched on too.
 if [ -d "$BUILD" ]; then
-  meson configure "$BUILD" -Dtest_clock=true
+  # --reconfigure also reads options added to meson_options.txt since.
+  meson setup --reconfigure "$BUILD" -Dtest_clock=true >/dev/null
 else
   meson setup "$BUILD" --buildtype=debugoptimized --werror -Dtest_clock=true
 fi

@@ -14,6 +14,7 @@
 import { spawn } from 'node:child_process';
 import { X509Certificate, createHash } from 'node:crypto';
 import { mkdtemp, readFile, rm, writeFile } from 'node:fs/promises';
+import { existsSync } from 'node:fs';
 import https from 'node:https';
 import { tmpdir } from 'node:os';
 import path from 'node:path';
@@ -216,8 +217,9 @@ export async function startServer({ extraArgs = [], timeout = 20000, configPath,
     const text = await readFile(config, 'utf8');
     // The catalog keeps pointing where it did from the original's folder.
     const cat = /^\s*catalog\s*=\s*(\S.*?)\s*$/m.exec(text);
-    const catalog = cat ? path.resolve(path.dirname(config), cat[1])
-      : path.resolve(root, 'config', 'medications.json');
+    // (a copied config whose relative catalog is not beside it means ours).
+    const own = cat ? path.resolve(path.dirname(config), cat[1]) : null;
+    const catalog = own && existsSync(own) ? own : path.resolve(root, 'config', 'medications.json');
     changes.prescribing = { catalog, ...changes.prescribing };
     config = path.join(configDir, 'telehealth.conf');
     await writeFile(config, rewriteConfig(text, changes));

@@ -11,9 +11,6 @@
 
 import { test, before, after } from 'node:test';
 import assert from 'node:assert/strict';
-import { mkdtempSync, readFileSync, writeFileSync, rmSync } from 'node:fs';
-import { tmpdir } from 'node:os';
-import path from 'node:path';
 import {
   startServer, launchParticipant, fetchJson, fragmentOf, waitFor, waitForState,
   assertMediaFlowing, joinAsPatient, openConsoleAndAdmit, fillCheckin,
@@ -25,22 +22,20 @@ const GAD7 = [1, 1, 1, 1, 1, 1, 1];
 const ASRS18 = [0, 1, 2, 0, 1, 0, 1, 2, 1, 0, 1, 0, 1, 2, 0, 1, 0, 1];
 
 let server;
-let confDir;
 
 before(async () => {
-  const root = path.resolve(path.dirname(new URL(import.meta.url).pathname), '..', '..');
-  confDir = mkdtempSync(path.join(tmpdir(), 'th-record-conf-'));
-  const conf = path.join(confDir, 'telehealth.conf');
-  writeFileSync(conf, readFileSync(path.join(root, 'config', 'telehealth.conf'), 'utf8')
-    .replace(/^emergency_number = .*$/m, 'emergency_number = 112')
-    .replace(/^crisis_line = .*$/m, 'crisis_line = 116 123')
-    .replace(/^crisis_line_name = .*$/m, 'crisis_line_name = the Samaritans helpline'));
-  server = await startServer({ tls: true, configPath: conf });
+  // The clinic's own crisis numbers, not the US defaults: the pages must show
+  // what the config says.
+  server = await startServer({
+    tls: true,
+    settings: {
+      clinic: { emergency_number: '112', crisis_line: '116 123', crisis_line_name: 'the Samaritans helpline' },
+    },
+  });
 });
 
 after(async () => {
   if (server) await server.stop();
-  if (confDir) rmSync(confDir, { recursive: true, force: true });
 });
 
 async function text(page, testid, timeout = 15000) {
