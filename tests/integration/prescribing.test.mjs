@@ -44,16 +44,11 @@ let psy;           // the demo psychiatrist, signed in
 let pa;            // a physician assistant she supervises, signed in
 let paAccount;
 
-// Starts telehealthd on the shared data dir with the clock at `now`.
+// Starts telehealthd on the shared data dir with the clock at `now`, in New
+// York: the fixed instants mean the same clinic days whatever clock and zone
+// the rest of the suite runs at (TH_TEST_NOW / TH_TEST_TIME_ZONE).
 async function startAt(now) {
-  const saved = process.env.TELEHEALTHD_TEST_NOW;
-  process.env.TELEHEALTHD_TEST_NOW = now;   // inherited by the spawned server
-  try {
-    return await startServer({ configPath: conf, dataDir });
-  } finally {
-    if (saved === undefined) delete process.env.TELEHEALTHD_TEST_NOW;
-    else process.env.TELEHEALTHD_TEST_NOW = saved;
-  }
+  return startServer({ configPath: conf, dataDir, now, timeZone: 'America/New_York' });
 }
 
 function admin(...args) {
