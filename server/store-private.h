@@ -96,6 +96,8 @@ int store_bind_text (sqlite3_stmt *stmt, int idx, const char *text);
 
 /* Non-empty valid UTF-8 of at most `max_chars` characters. */
 gboolean store_text_valid (const char *text, glong max_chars);
+/* An order event's reason: 1 to 1000 characters, else INVALID in words. */
+gboolean store_order_reason_valid (const char *reason, GError **error);
 
 /* The index of `name` in the table `names` of `n` entries (FALSE when it
  * is not there or NULL); `out` may be NULL. Names match exactly. */

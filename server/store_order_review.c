@@ -8,7 +8,6 @@
 
 #include <string.h>
 
-#define REASON_MAX_CHARS 1000
 
 /* The supervisor check shared by co-sign, decline and acknowledge: the
  * order's prescriber is supervised by `supervisor_id`. Checked here too so
@@ -107,12 +106,8 @@ store_decline_order (Store *store, const char *order_id, const char *supervisor_
   gboolean ok = FALSE;
 
   g_return_val_if_fail (store != NULL, FALSE);
-  if (!store_text_valid (reason, REASON_MAX_CHARS)) {
-    g_set_error (error, STORE_ERROR, STORE_ERROR_INVALID,
-                 "Give a reason of 1 to %d characters: it is part of the record.",
-                 REASON_MAX_CHARS);
+  if (!store_order_reason_valid (reason, error))
     return FALSE;
-  }
   if (!(now = store_format_time (store_now_ms (), error)))
     goto out;
   if (!store_begin (store, error))
@@ -204,12 +199,8 @@ store_mark_order_entered_in_error (Store *store, const char *order_id, const cha
   g_return_val_if_fail (store != NULL, FALSE);
   if (restored_order_id)
     *restored_order_id = NULL;
-  if (!store_text_valid (reason, REASON_MAX_CHARS)) {
-    g_set_error (error, STORE_ERROR, STORE_ERROR_INVALID,
-                 "Give a reason of 1 to %d characters: it is part of the record.",
-                 REASON_MAX_CHARS);
+  if (!store_order_reason_valid (reason, error))
     return FALSE;
-  }
   if (!(now = store_format_time (store_now_ms (), error)))
     goto out;
   if (!store_begin (store, error))

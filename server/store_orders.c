@@ -16,6 +16,18 @@
 #include <string.h>
 
 #define REASON_MAX_CHARS 1000
+
+/* Every reason an order event carries (a stop, a correction, a decline):
+ * required, and bounded. */
+gboolean
+store_order_reason_valid (const char *reason, GError **error)
+{
+  if (store_text_valid (reason, REASON_MAX_CHARS))
+    return TRUE;
+  g_set_error (error, STORE_ERROR, STORE_ERROR_INVALID,
+               "Give a reason of 1 to %d characters: it is part of the record.", REASON_MAX_CHARS);
+  return FALSE;
+}
 #define FIELD_MAX_CHARS 64  /* unit, frequency, route codes */
 
 static const char *const kKindNames[] = {
@@ -379,12 +391,8 @@ adjustment_fields_valid (const StoreAdjustment *a, GError **error)
     g_set_error (error, STORE_ERROR, STORE_ERROR_INVALID, "A %s needs a visit and a prescriber.", kind);
     return FALSE;
   }
-  if (!store_text_valid (a->reason, REASON_MAX_CHARS)) {
-    g_set_error (error, STORE_ERROR, STORE_ERROR_INVALID,
-                 "Give a reason of 1 to %d characters: it is part of the record.",
-                 REASON_MAX_CHARS);
+  if (!store_order_reason_valid (a->reason, error))
     return FALSE;
-  }
   if ((a->kind == ADJUST_START) != (a->replaces_order_id == NULL)) {
     g_set_error (error, STORE_ERROR, STORE_ERROR_INVALID,
                  a->kind == ADJUST_START ? "A start begins a new medication; it acts on no current order."
