@@ -3,9 +3,9 @@
 #pragma once
 
 #include <glib.h>
-#include "server/clinical.h"
+#include "server/records/records.h"
 #include "server/config.h"
-#include "server/store.h"
+#include "server/store/store.h"
 #include "signaling/signaling.h"
 
 struct lws_context;
@@ -43,28 +43,5 @@ gboolean th_create_visit_with_links (ThApp *app, const char *patient_id, const c
 char *th_join_link (ThApp *app, const char *participant_id, gint64 scheduled_at_ms,
                     GError **error);
 
-/* ---- demo.c */
-/* Creates the demo provider, patient and a visit now; prints the links and,
- * as the last line on stdout, one JSON object with them. */
-gboolean th_demo_create (ThApp *app, GError **error);
-
-/* Past visits for the demo patient, with check-ins, notes and adjustments
- * (a dose change and a switch); their ids are appended to `past_visit_ids`. */
-gboolean th_demo_history (ThApp *app, const char *patient_id, const char *provider_id,
-                          GPtrArray *past_visit_ids, GError **error);
-
-/* ---- admin.c: `telehealthd admin COMMAND` */
-typedef struct {
-  const char *name;
-  const char *role;
-  const char *supervisor;
-  const char *username;
-} ThAdminOptions;
-int th_admin_run (ThApp *app, const char *command, const ThAdminOptions *options);
-
 /* ---- hooks.c: what signaling asks of the server */
 const SigHooks *th_signaling_hooks (void);
-
-/* ---- http.c: the libwebsockets context */
-gboolean th_http_start (ThApp *app, GError **error);
-void th_http_stop (ThApp *app);

@@ -1,6 +1,6 @@
 /* config.c — reading telehealth.conf (GKeyFile) into ThConfig. */
 #include "server/config.h"
-#include "server/clock.h"
+#include "server/clock/clock.h"
 
 #include <errno.h>
 #include <stdlib.h>

@@ -3,9 +3,9 @@
  * GLib main loop until SIGTERM or SIGINT. */
 #define G_LOG_DOMAIN "th-server"
 
-#include "server/app.h"
-#include "server/clock.h"
-#include "server/tls.h"
+#include "server/cli/cli.h"
+#include "server/clock/clock.h"
+#include "server/http/http.h"
 
 #include <errno.h>
 #include <string.h>

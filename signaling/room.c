@@ -391,7 +391,7 @@ room_join (Room *room, SigConn *conn, const SigIdentity *identity)
   }
 
   /* Someone returning to the waiting room keeps their place. */
-  /* The real clock, not the server's settable one (server/clock.h): this
+  /* The real clock, not the server's settable one (server/clock/clock.h): this
    * is only ever shown as "waiting for N minutes" against the browser's own
    * real clock, and is compared with nothing stored. */
   if (p->waiting_since_ms == 0)

@@ -38,8 +38,8 @@ build () {
 }
 
 build fuzz_signaling "glib-2.0 jansson" "$root/signaling/protocol.c"
-build fuzz_rest_bodies "glib-2.0 jansson" "$root/server/api_bodies.c" \
-  "$root/server/clinical_scales.c" "$root/server/clinical_catalog.c" "$root/server/clock.c"
-build fuzz_routes "glib-2.0" "$root/server/api_routes.c"
+build fuzz_rest_bodies "glib-2.0 jansson" "$root/server/api/bodies.c" \
+  "$root/server/records/scales.c" "$root/server/records/catalog.c" "$root/server/clock/clock.c"
+build fuzz_routes "glib-2.0" "$root/server/api/routes.c"
 build fuzz_sdp "glib-2.0 gstreamer-1.0 gstreamer-sdp-1.0" "$root/media/sdp_check.c" \
   "$root/media/layout.c"

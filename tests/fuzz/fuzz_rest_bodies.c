@@ -1,9 +1,9 @@
-/* fuzz_rest_bodies.c — every REST body decoder (server/api_bodies.c). The
+/* fuzz_rest_bodies.c — every REST body decoder (server/api/bodies.c). The
  * first input byte picks the decoder, the rest is the body. A decoder must
  * either fill its struct with values inside the documented limits or fail
  * with a TH_BODY_ERROR; never crash or leak. */
 #include "tests/fuzz/fuzz_common.h"
-#include "server/api-bodies.h"
+#include "server/api/api-bodies.h"
 
 #include <string.h>
 

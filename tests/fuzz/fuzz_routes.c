@@ -1,9 +1,9 @@
 /* fuzz_routes.c — URL parsing: the REST route splitters, the query-string
- * lookup and the web root's path-traversal check (server/api_routes.c).
+ * lookup and the web root's path-traversal check (server/api/routes.c).
  * The input is the path (or query) text up to the first NUL; after a
  * newline comes the query parameter name to look up. */
 #include "tests/fuzz/fuzz_common.h"
-#include "server/api-routes.h"
+#include "server/api/api-routes.h"
 
 #include <string.h>
 

@@ -20,9 +20,9 @@
 #include <string.h>
 #include <jansson.h>
 
-#include "server/clinical.h"
-#include "server/fhir.h"
-#include "server/store.h"
+#include "server/records/records.h"
+#include "server/api/fhir.h"
+#include "server/store/store.h"
 
 #define BASE_URL "https://telehealth.example"
 

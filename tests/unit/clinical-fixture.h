@@ -3,7 +3,7 @@
 #pragma once
 
 #include <glib.h>
-#include "server/clinical.h"
+#include "server/records/records.h"
 
 static inline MedCatalog *
 load_shipped (void)

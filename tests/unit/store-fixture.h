@@ -12,8 +12,8 @@
 #include <glib/gstdio.h>
 #include <sqlite3.h>
 
-#include "server/store-private.h"
-#include "server/store.h"
+#include "server/store/store-private.h"
+#include "server/store/store.h"
 
 #define T0 G_GINT64_CONSTANT (1795780800000) /* 2026-11-27T12:00:00.000Z */
 #define SECOND G_GINT64_CONSTANT (1000)

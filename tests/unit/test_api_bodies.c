@@ -1,8 +1,8 @@
 /* test_api_bodies.c — the pure REST body decoders and URL parsing
- * (server/api_bodies.c, server/api_routes.c): what each accepts, and the
+ * (server/api/bodies.c, server/api/routes.c): what each accepts, and the
  * code and message of each refusal, as the API sends them. */
-#include "server/api-bodies.h"
-#include "server/api-routes.h"
+#include "server/api/api-bodies.h"
+#include "server/api/api-routes.h"
 
 #include <string.h>
 

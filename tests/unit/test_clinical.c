@@ -7,7 +7,7 @@
 #include <glib.h>
 #include <glib/gstdio.h>
 
-#include "server/clinical.h"
+#include "server/records/records.h"
 #include "tests/unit/clinical-fixture.h"
 
 /* ---------------------------------------------------------------- scales */

@@ -1,9 +1,9 @@
-/* test_clock.c — the server's one clock (server/clock.h): dates as the
+/* test_clock.c — the server's one clock (server/clock/clock.h): dates as the
  * clinic reads them, and the test clock (TELEHEALTHD_TEST_NOW) honoured
  * exactly when the build compiled it in (TH_TEST_CLOCK_BUILT). */
 #include <glib.h>
 
-#include "server/clock.h"
+#include "server/clock/clock.h"
 
 static void
 assert_date (const GDate *d, const char *want)

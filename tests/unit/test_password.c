@@ -5,7 +5,7 @@
 
 #include <glib.h>
 
-#include "server/password.h"
+#include "server/accounts/accounts.h"
 
 /* The generated-password alphabet: no 0/O, 1/l/I. */
 static const char kAlphabet[] = "23456789ABCDEFGHJKLMNPQRSTUVWXYZabcdefghijkmnopqrstuvwxyz";

@@ -5,8 +5,8 @@
 
 #include <glib.h>
 
-#include "server/clinical.h"
-#include "server/clock.h"
+#include "server/records/records.h"
+#include "server/clock/clock.h"
 #include "tests/unit/clinical-fixture.h"
 
 /* A calendar date. */

@@ -4,7 +4,7 @@
  * test_store_orders.c.) A real database file in a fresh temporary directory
  * per test. */
 #include "store-clinical-fixture.h"
-#include "server/clock.h"
+#include "server/clock/clock.h"
 
 /* ------------------------------------------------------------ schema */
 

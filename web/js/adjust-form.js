@@ -7,7 +7,7 @@ import { staffApi } from './session.js';
 import { amountText, dailyTotal, doseLine, dosingProblem, isControlled, scheduleText, STATUS_WORDS } from './meds.js';
 import { attachCharCount } from './char-count.js';
 
-// The server's limit on a reason (server/api_bodies.c MAX_REASON_CHARS).
+// The server's limit on a reason (server/api/bodies.c MAX_REASON_CHARS).
 const REASON_MAX_CHARS = 1000;
 
 const NEEDS = {

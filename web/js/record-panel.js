@@ -14,7 +14,7 @@ import { doseLine, scheduleBadge, orderSchedule, statusBadge, orderMeta, medName
 import { AdjustForm } from './adjust-form.js';
 import { attachCharCount } from './char-count.js';
 
-// The server's limit on a note (server/api_bodies.c MAX_NOTE_CHARS).
+// The server's limit on a note (server/api/bodies.c MAX_NOTE_CHARS).
 const NOTE_MAX_CHARS = 5000;
 
 const POLL_MS = 10000;

@@ -1,0 +1,51 @@
+/* fhir-private.h — what the FHIR export's files share: the code systems,
+ * the export under construction, and the resource-building helpers. Only
+ * server/fhir*.c include it. */
+#pragma once
+
+#include <jansson.h>
+#include "server/records/records.h"
+#include "server/store/store.h"
+
+#define LOINC_SYSTEM "http://loinc.org"
+#define RXNORM_SYSTEM "http://www.nlm.nih.gov/research/umls/rxnorm"
+#define UCUM_SYSTEM "http://unitsofmeasure.org"
+#define ACT_CODE_SYSTEM "http://terminology.hl7.org/CodeSystem/v3-ActCode"
+#define OBS_CATEGORY_SYSTEM "http://terminology.hl7.org/CodeSystem/observation-category"
+#define OBS_INTERP_SYSTEM "http://terminology.hl7.org/CodeSystem/v3-ObservationInterpretation"
+#define FLAG_CATEGORY_SYSTEM "http://terminology.hl7.org/CodeSystem/flag-category"
+#define PROVENANCE_AGENT_SYSTEM "http://terminology.hl7.org/CodeSystem/provenance-participant-type"
+/* The project's own questionnaires (no LOINC form for the ASRS could be
+ * confirmed); canonical URLs, not resolvable links. */
+#define OWN_QUESTIONNAIRE_BASE "urn:telehealth:questionnaire:"
+#define PATIENT_ID_SYSTEM "urn:telehealth:patient"
+#define STAFF_ID_SYSTEM "urn:telehealth:staff"
+#define DEFAULT_BASE_URL "http://localhost"
+/* How far back a chain of replaced orders is followed (a guard, not a rule). */
+#define MAX_ORDER_CHAIN 1000
+
+typedef struct {
+  json_t *entries;          /* the bundle's entry array (owned) */
+  char *base;               /* base url without a trailing slash */
+  GHashTable *practitioners;/* staff ids already in the bundle */
+  GHashTable *orders;       /* order ids already in the bundle */
+  const char *patient_id;
+  const char *visit_id;
+} FhirExport;
+
+char *fhir_time (gint64 ms);
+char *fhir_id (const char *a, const char *b);
+void fhir_set_str (json_t *obj, const char *key, const char *value);
+void fhir_set_time (json_t *obj, const char *key, gint64 ms);
+json_t *fhir_reference (const char *type, const char *id, const char *display);
+json_t *fhir_text_concept (const char *text);
+json_t *fhir_coding (const char *system, const char *code, const char *display);
+void fhir_add_entry (FhirExport *ex, const char *type, const char *id, json_t *resource);
+gboolean fhir_add_practitioner (FhirExport *ex, Store *store, const char *staff_id, GError **error);
+
+/* fhir_checkin.c: the latest check-in's QuestionnaireResponses, Observations
+ * and the item-9 Observation and Flag. */
+gboolean fhir_add_checkin (FhirExport *ex, Store *store, GError **error);
+/* fhir_orders.c: the MedicationRequests of the orders with an event in the
+ * visit, their replacement chains and the co-signers' Provenance. */
+gboolean fhir_add_orders (FhirExport *ex, Store *store, const MedCatalog *catalog, GError **error);

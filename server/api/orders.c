@@ -1,0 +1,747 @@
+/* api_orders.c — prescription adjustments (start, stop, change dose,
+ * switch), co-signature (which judges the order again by the rules of the
+ * day it takes effect), decline, entered-in-error, and the supervising
+ * psychiatrist's queue: pending orders and their PAs' stops. The server
+ * enforces who may prescribe what, when (clinical_prescribing.c), whatever
+ * the page allowed; refusals are audited. Messages are sentences for the
+ * clinician who reads them: medication names and dates, never raw ids. */
+#define G_LOG_DOMAIN "th-api"
+
+#include "server/api/api-private.h"
+
+#include <string.h>
+
+/* The medication an order was written for, as it was then: the order's
+ * snapshot; orders from before snapshots existed fall back to today's
+ * catalog entry. *owned gets what the caller frees. */
+static const Medication *
+order_medication (ThApp *app, const StoreOrder *o, Medication **owned)
+{
+  *owned = med_snapshot_parse (o->snapshot);
+  return *owned ? *owned : med_catalog_find (app->catalog, o->medication_id);
+}
+
+/* What the order says, for the page: the dosing as a sentence and what to
+ * dispense (null on orders from before dispensing was recorded). */
+static json_t *
+order_dosing_json (const StoreOrder *o, const Medication *med)
+{
+  MedDosing d = { o->dose, o->second_dose, o->unit, o->frequency, o->route, o->prn_max_per_day };
+  g_autofree char *text = med_dosing_text (&d);
+  json_t *dispense = json_null ();
+
+  if (o->supply_days > 0)
+    dispense = json_pack ("{s:f, s:s, s:i, s:i}", "quantity", o->dispense_quantity, "unit",
+                          med && med->dose_form ? med->dose_form : "unit", "supply_days",
+                          (int) o->supply_days, "refills", (int) o->refills);
+  return json_pack ("{s:o, s:o, s:s, s:f, s:o}",
+                    "bedtime_dose", o->second_dose > 0 ? json_real (o->second_dose) : json_null (),
+                    "prn_max_per_day",
+                    o->prn_max_per_day ? json_integer (o->prn_max_per_day) : json_null (),
+                    "dosage_text", text, "daily_total", med_dosing_daily_total (&d),
+                    "dispense", dispense);
+}
+
+json_t *
+th_order_json (ThApp *app, const StoreOrder *o)
+{
+  Medication *snapshot = NULL;
+  const Medication *med = order_medication (app, o, &snapshot);
+  g_autofree char *created = th_iso_from_ms (o->created_at_ms);
+  g_autofree char *status_at = th_iso_from_ms (o->status_at_ms ? o->status_at_ms : o->created_at_ms);
+  const char *name = snapshot ? snapshot->name : o->medication_name;
+  const char *rxnorm = snapshot ? snapshot->rxnorm : o->rxnorm;
+  json_t *j;
+
+  j = json_pack ("{s:s, s:{s:s, s:s, s:s, s:s, s:s, s:b}, s:f, s:s, s:s, s:s, s:s, s:s, s:s, s:s, s:s, s:o,"
+                 " s:o, s:{s:s, s:s}, s:s, s:o}",
+                 "id", o->id,
+                 "medication", "id", o->medication_id, "name", name ? name : o->medication_id,
+                 "display", med && med->display ? med->display : (name ? name : o->medication_id),
+                 "rxnorm", rxnorm ? rxnorm : "", "schedule", med ? med->schedule : "none",
+                 "controlled", med ? medication_is_controlled (med) : FALSE,
+                 "dose", o->dose, "unit", o->unit, "frequency", o->frequency, "route", o->route,
+                 "action", o->action, "reason", o->reason ? o->reason : "", "status", o->status,
+                 "created_at", created, "status_at", status_at,
+                 "status_reason", o->status_reason ? json_string (o->status_reason) : json_null (),
+                 "replaces", o->replaces_order_id ? json_string (o->replaces_order_id) : json_null (),
+                 "prescriber", "id", o->prescriber_id, "display_name",
+                 o->prescriber_name ? o->prescriber_name : "",
+                 "visit_id", o->visit_id ? o->visit_id : "",
+                 "cosigned_by", o->cosigned_by ? json_string (o->cosigned_by) : json_null ());
+  if (med && med->dose_note)
+    json_object_set_new (json_object_get (j, "medication"), "dose_note",
+                         json_string (med->dose_note));
+  json_object_update_new (j, order_dosing_json (o, med));
+  medication_free (snapshot);
+  return j;
+}
+
+/* The new order's dosing and what to dispense, checked against its
+ * formulation: FALSE after answering 422 with the prescriber's sentence. */
+static gboolean
+check_dosing (ThHttpResponse *r, const Medication *med, const ThAdjustmentBody *b,
+              const char *unit, const char *route, StoreAdjustment *adj)
+{
+  g_autoptr (GError) error = NULL;
+  MedDosing d = { b->dose, b->bedtime_dose, unit, b->frequency, route, b->prn_max_per_day };
+  guint supply_days = b->supply_days ? b->supply_days : 30;
+  double units = 0;
+
+  if (!b->frequency) {
+    th_respond_error (r, 422, "invalid", "Choose how often the medication is taken.");
+    return FALSE;
+  }
+  if (!med_dosing_check (med, &d, &error) ||
+      !med_dispense_check (med, supply_days, b->refills, &error)) {
+    th_respond_error (r, 422, "invalid", error->message);
+    return FALSE;
+  }
+  if (!med_dosing_units_per_day (med, &d, &units, NULL)) {
+    th_respond_error (r, 422, "invalid", "This dose cannot be dispensed in whole units.");
+    return FALSE;
+  }
+  adj->second_dose = b->bedtime_dose;
+  adj->prn_max_per_day = b->prn_max_per_day;
+  adj->supply_days = supply_days;
+  adj->refills = b->refills;
+  /* Dosing days in the supply (every other day: half of them, rounded up). */
+  adj->dispense_quantity = units * ((supply_days + med_frequency_period_days (b->frequency) - 1) /
+                                    med_frequency_period_days (b->frequency));
+  return TRUE;
+}
+
+/* "3 Nov 2026", the day in the clinic's time zone. */
+static char *
+date_words (ThApp *app, gint64 ms)
+{
+  g_autoptr (GDateTime) utc = g_date_time_new_from_unix_utc (ms / 1000);
+  g_autoptr (GDateTime) dt = utc ? g_date_time_to_timezone (utc, app->config->time_zone) : NULL;
+  return dt ? g_date_time_format (dt, "%-d %b %Y") : g_strdup ("an unknown date");
+}
+
+/* "50 mg once daily". */
+static char *
+dose_words (const StoreOrder *o)
+{
+  const char *freq = med_frequency_text (o->frequency);
+  return g_strdup_printf ("%g %s %s", o->dose, o->unit ? o->unit : "",
+                          freq ? freq : (o->frequency ? o->frequency : ""));
+}
+
+/* "Sertraline" from an order's medication name. */
+static char *
+med_title (const StoreOrder *o)
+{
+  char *s = g_strdup (o->medication_name ? o->medication_name : "This medication");
+  if (s[0] != '\0')
+    s[0] = g_ascii_toupper (s[0]);
+  return s;
+}
+
+static gboolean
+order_live (const StoreOrder *o)
+{
+  return g_strcmp0 (o->status, "active") == 0 || g_strcmp0 (o->status, "pending") == 0;
+}
+
+/* A start or switch to a medication the patient already has (active, or a
+ * change awaiting co-signature), other than the order being replaced: 422
+ * in the clinician's words and TRUE. The store refuses it too, inside its
+ * transaction; this check is here for the sentence. */
+static gboolean
+refuse_if_already_prescribed (ThApp *app, ThHttpResponse *r, const char *patient_id,
+                              const char *medication_id, const char *replacing)
+{
+  g_autoptr (GPtrArray) orders = store_list_patient_orders (app->store, patient_id, NULL);
+
+  if (!orders) {
+    th_respond_error (r, 500, "internal", "The patient's medications could not be read.");
+    return TRUE;
+  }
+  for (guint i = 0; i < orders->len; i++) {
+    const StoreOrder *o = g_ptr_array_index (orders, i);
+    g_autofree char *name = NULL, *dose = NULL, *day = NULL, *msg = NULL;
+    if (!order_live (o) || g_strcmp0 (o->medication_id, medication_id) != 0 ||
+        g_strcmp0 (o->id, replacing) == 0)
+      continue;
+    name = med_title (o);
+    dose = dose_words (o);
+    day = date_words (app, o->status_at_ms ? o->status_at_ms : o->created_at_ms);
+    if (g_strcmp0 (o->status, "active") == 0)
+      msg = g_strdup_printf ("%s is already active for this patient (%s, since %s). Change its "
+                             "dose or stop it instead.", name, dose, day);
+    else
+      msg = g_strdup_printf ("%s is already awaiting co-signature for this patient (%s, written "
+                             "%s). It must be co-signed or declined first.", name, dose, day);
+    th_respond_error (r, 422, "invalid", msg);
+    return TRUE;
+  }
+  return FALSE;
+}
+
+/* The facts prescribe_decide needs about the actor and the patient, with the
+ * configured policy and the clock; the caller sets the medication, whether
+ * it is a new prescription, and the modality. FALSE (500 sent) when the
+ * account cannot be read. */
+static gboolean
+rule_context (ThApp *app, ThHttpResponse *r, const char *actor_id, const char *patient_id,
+              PrescribeContext *ctx, char **role, char **supervisor)
+{
+  if (!store_get_staff (app->store, actor_id, NULL, role, NULL)) {
+    th_respond_error (r, 500, "internal", "Your account could not be read. Nothing was saved.");
+    return FALSE;
+  }
+  *supervisor = store_get_staff_supervisor (app->store, actor_id, NULL);
+  store_get_in_person_evaluation (app->store, patient_id, &ctx->in_person_eval, NULL);
+  ctx->actor_role = *role;
+  ctx->has_supervisor = *supervisor != NULL;
+  /* Calendar dates in the clinic's zone: the window closes at the end of its
+   * last day there, and "within N months" counts whole days. */
+  th_clinic_today (app, &ctx->today);
+  ctx->policy_end = app->config->policy_end;
+  ctx->in_person_eval_months = app->config->in_person_eval_months;
+  return TRUE;
+}
+
+/* A derived status as a clinician reads it. */
+static const char *
+order_status_words (const char *status)
+{
+  static const char *const words[][2] = {
+    { "active", "active" }, { "pending", "awaiting co-signature" }, { "stopped", "stopped" },
+    { "entered-in-error", "marked entered in error" }, { "declined", "declined" },
+  };
+
+  for (guint i = 0; i < G_N_ELEMENTS (words); i++)
+    if (g_strcmp0 (status, words[i][0]) == 0)
+      return words[i][1];
+  return status ? status : "unknown";
+}
+
+/* The active order of the patient that a stop, dose change or switch acts
+ * on, into *old; none for a start. FALSE with the response sent otherwise. */
+static gboolean
+load_acted_on (ThApp *app, ThHttpResponse *r, AdjustmentKind kind, const char *order_id,
+               const char *patient_id, StoreOrder *old)
+{
+  g_autofree char *name = NULL, *dose = NULL, *msg = NULL;
+
+  if (kind == ADJUST_START) {
+    if (!order_id)
+      return TRUE;
+    th_respond_error (r, 400, "bad-field",
+                      "A start begins a new medication; to change a current one, choose a dose "
+                      "change, a switch or a stop.");
+    return FALSE;
+  }
+  if (!order_id) {
+    th_respond_error (r, 400, "bad-field", "Choose the current medication order this acts on.");
+    return FALSE;
+  }
+  if (!store_get_order (app->store, order_id, old, NULL) ||
+      g_strcmp0 (old->patient_id, patient_id) != 0) {
+    th_respond_error (r, 422, "invalid",
+                      "That medication order is not one of this patient's. Nothing was saved.");
+    return FALSE;
+  }
+  if (g_strcmp0 (old->status, "active") == 0)
+    return TRUE;
+  name = med_title (old);
+  dose = dose_words (old);
+  msg = g_strdup_printf ("%s (%s) is %s, not active: only an active order can be changed or "
+                         "stopped. Nothing was saved.", name, dose, order_status_words (old->status));
+  th_respond_error (r, 422, "invalid", msg);
+  return FALSE;
+}
+
+static void
+refuse_rule (ThApp *app, const ThHttpRequest *req, ThHttpResponse *r, const char *staff_id,
+             const char *visit_id,
+             const char *kind, const char *medication_id, const char *rule, const char *reason)
+{
+  th_audit (app, req->address, staff_id, "prescribe.refused", visit_id,
+            json_pack ("{s:s, s:s, s:s}", "rule", rule, "kind", kind, "medication",
+                       medication_id ? medication_id : ""));
+  /* (the caller adds nothing patient-identifying beyond ids) */
+  th_respond_json (r, 403, json_pack ("{s:{s:s, s:s, s:s}}", "error", "code", "prescribing-rule",
+                                      "rule", rule, "message", reason));
+}
+
+/* A dose change that changes nothing (same dose, frequency, route and
+ * unit): 422 in words and TRUE. A new dose, a new frequency (or as-needed
+ * use) or a new route each make a change; one that changes nothing would
+ * only add a line to the record. */
+static gboolean
+refuse_no_change (ThHttpResponse *r, const StoreOrder *old, const ThAdjustmentBody *b,
+                  double dose, const char *unit, const char *frequency, const char *route)
+{
+  g_autofree char *name = NULL, *now_taken = NULL, *msg = NULL;
+
+  /* The bedtime amount of a split dose and an as-needed maximum are part of
+   * the order too: changing only one of them is a change. */
+  if (dose != old->dose || g_strcmp0 (frequency, old->frequency) != 0 ||
+      g_strcmp0 (route, old->route) != 0 || g_strcmp0 (unit, old->unit) != 0 ||
+      b->bedtime_dose != old->second_dose || b->prn_max_per_day != old->prn_max_per_day)
+    return FALSE;
+  name = med_title (old);
+  now_taken = dose_words (old);
+  msg = g_strdup_printf ("%s is already %s. Change the dose, how often it is taken or the route, "
+                         "or leave it as it is.", name, now_taken);
+  th_respond_error (r, 422, "invalid", msg);
+  return TRUE;
+}
+
+/* Stores an adjustment the rules allowed, audits it and answers 201. */
+static void
+save_adjustment (ThApp *app, const ThHttpRequest *req, ThHttpResponse *r,
+                 const StoreAdjustment *adj, const char *kind_name, const char *patient_id)
+{
+  g_autoptr (GError) error = NULL;
+  StoreOrder *created = store_apply_adjustment (app->store, adj, &error);
+  gboolean effective;
+
+  if (!created) {
+    if (g_error_matches (error, STORE_ERROR, STORE_ERROR_INVALID))
+      th_respond_error (r, 422, "invalid", error->message);
+    else {
+      g_warning ("adjustment not saved: %s", error ? error->message : "?");
+      th_respond_error (r, 500, "internal", "The change could not be saved. Nothing was changed.");
+    }
+    return;
+  }
+  /* A PA's stop takes effect at once (store_apply_adjustment): it is audited
+   * as the stop it is, and goes to the supervisor's queue to acknowledge. */
+  effective = !adj->pending || adj->kind == ADJUST_STOP;
+  th_audit (app, req->address, adj->prescriber_id,
+            effective ? "prescribe.apply" : "prescribe.pending", created->id,
+            json_pack ("{s:s, s:s, s:s, s:s, s:b}", "kind", kind_name, "visit", adj->visit_id,
+                       "medication", created->medication_id, "patient", patient_id,
+                       "supervisor_to_acknowledge", adj->pending && adj->kind == ADJUST_STOP));
+  th_respond_json (r, 201, json_pack ("{s:s, s:o}", "status", created->status, "order",
+                                      th_order_json (app, created)));
+  store_order_free (created);
+}
+
+/* POST /api/visits/<id>/adjustments */
+static void
+post_adjustment (ThApp *app, const ThHttpRequest *req, ThHttpResponse *r, const char *visit_id)
+{
+  g_autofree char *staff_id = th_require_staff (app, req, r);
+  g_autofree char *role = NULL, *supervisor = NULL, *rule = NULL, *reason_text = NULL;
+  g_autofree char *snapshot = NULL;
+  g_autoptr (GError) error = NULL;
+  ThAdjustmentBody body = { 0 };
+  const char *kind_name, *order_id, *medication_id, *unit, *frequency, *route;
+  double dose;
+  StoreVisit visit = { 0 };
+  StoreOrder old = { 0 };
+  StoreAdjustment adj = { 0 };
+  const Medication *med = NULL;
+  PrescribeContext ctx = { 0 };
+  PrescribeDecision decision;
+
+  if (!staff_id || !th_require_own_visit (app, staff_id, visit_id, r, &visit))
+    return;
+  if (!th_body_adjustment (req->body, req->body_len, &body, &error)) {
+    th_respond_body_error (r, error);
+    goto out;
+  }
+  adj.kind = body.kind;
+  kind_name = body.kind_name;
+  order_id = body.order_id;
+  medication_id = body.medication_id;
+  dose = body.dose;
+  unit = body.unit;
+  frequency = body.frequency;
+  route = body.route;
+
+  /* The order acted on. */
+  if (!load_acted_on (app, r, adj.kind, order_id, visit.patient_id, &old))
+    goto out;
+
+  /* The new order's medication and dose, checked against the catalog. */
+  if (adj.kind == ADJUST_CHANGE_DOSE) {
+    if (medication_id && strcmp (medication_id, old.medication_id) != 0) {
+      th_respond_error (r, 422, "invalid",
+                        "A dose change keeps the medication; to change it, use a switch.");
+      goto out;
+    }
+    medication_id = old.medication_id;
+  }
+  if (adj.kind != ADJUST_STOP) {
+    if (!medication_id) {
+      th_respond_error (r, 400, "bad-field", "Choose a medication.");
+      goto out;
+    }
+    med = med_catalog_find (app->catalog, medication_id);
+    if (!med) {
+      /* A dose change of an order written against a retired entry (catalog
+       * version 1 had "lithium", now lithium carbonate IR or ER). */
+      th_respond_error (r, 422, "invalid",
+                        adj.kind == ADJUST_CHANGE_DOSE
+                          ? "This order's formulation is no longer in the clinic's medication "
+                            "list: stop it and start the formulation the patient takes."
+                          : "That medication is not in the clinic's medication list.");
+      goto out;
+    }
+    if (adj.kind == ADJUST_SWITCH && strcmp (med->id, old.medication_id) == 0) {
+      th_respond_error (r, 422, "invalid",
+                        "A switch goes to another medication; to change this one's dose or "
+                        "frequency, use a dose change.");
+      goto out;
+    }
+    if (!unit)
+      unit = med->unit;
+    if (!route)
+      route = "oral";
+    if (!check_dosing (r, med, &body, unit, route, &adj))
+      goto out;
+    adj.snapshot = snapshot = med_snapshot_json (med);
+  } else if (medication_id || dose != 0 || frequency || body.bedtime_dose != 0 ||
+             body.prn_max_per_day || body.supply_days || body.refills) {
+    th_respond_error (r, 400, "bad-field",
+                      "A stop ends the order as it is: give only the order and a reason.");
+    goto out;
+  }
+  if (adj.kind == ADJUST_CHANGE_DOSE && refuse_no_change (r, &old, &body, dose, unit, frequency, route))
+    goto out;
+  if ((adj.kind == ADJUST_START || adj.kind == ADJUST_SWITCH) &&
+      refuse_if_already_prescribed (app, r, visit.patient_id, med->id,
+                                    adj.kind == ADJUST_SWITCH ? old.id : NULL))
+    goto out;
+
+  /* Who may prescribe this, in this visit, today. Every new order is a new
+   * prescription (a controlled "decrease" with another frequency included);
+   * only a pure stop is exempt from the controlled-substance rules. */
+  if (!rule_context (app, r, staff_id, visit.patient_id, &ctx, &role, &supervisor))
+    goto out;
+  ctx.medication = med ? med : med_catalog_find (app->catalog, old.medication_id);
+  ctx.new_prescription = adj.kind != ADJUST_STOP;
+  ctx.modality = visit.modality;
+  decision = prescribe_decide (&ctx, &rule, &reason_text);
+  if (decision == PRESCRIBE_REFUSED) {
+    refuse_rule (app, req, r, staff_id, visit_id, kind_name, medication_id, rule, reason_text);
+    goto out;
+  }
+
+  adj.visit_id = visit_id;
+  adj.prescriber_id = staff_id;
+  adj.pending = decision == PRESCRIBE_PENDING_COSIGN;
+  adj.reason = body.reason;
+  adj.replaces_order_id = adj.kind == ADJUST_START ? NULL : old.id;
+  adj.medication_id = med ? med->id : NULL;
+  adj.dose = dose;
+  adj.unit = unit;
+  adj.frequency = frequency;
+  adj.route = route;
+  save_adjustment (app, req, r, &adj, kind_name, visit.patient_id);
+out:
+  store_order_clear (&old);
+  store_visit_clear (&visit);
+  th_adjustment_body_clear (&body);
+}
+
+/* 200 {"order": the order as it now stands, "restored"?: another}. */
+static void
+respond_order (ThApp *app, ThHttpResponse *r, guint status, const char *order_id,
+               const char *restored_id)
+{
+  StoreOrder o = { 0 }, restored = { 0 };
+  json_t *body;
+
+  if (!store_get_order (app->store, order_id, &o, NULL) ||
+      (restored_id && !store_get_order (app->store, restored_id, &restored, NULL))) {
+    th_respond_error (r, 500, "internal",
+                      "The change was saved, but the order could not be read back. Reload the "
+                      "record.");
+    goto out;
+  }
+  body = json_pack ("{s:o}", "order", th_order_json (app, &o));
+  if (restored_id)
+    json_object_set_new (body, "restored", th_order_json (app, &restored));
+  th_respond_json (r, status, body);
+out:
+  store_order_clear (&o);
+  store_order_clear (&restored);
+}
+
+/* A store refusal: INVALID is the clinician's sentence (422), anything else
+ * a 500 that says nothing was changed. */
+static void
+respond_store_error (ThHttpResponse *r, const GError *error)
+{
+  if (g_error_matches (error, STORE_ERROR, STORE_ERROR_INVALID))
+    th_respond_error (r, 422, "invalid", error->message);
+  else
+    th_respond_error (r, 500, "internal", "The order could not be updated. Nothing was changed.");
+}
+
+/* Loads the order a supervisor acts on and checks they supervise its
+ * prescriber. FALSE with the response sent otherwise. */
+static gboolean
+load_for_supervisor (ThApp *app, ThHttpResponse *r, const char *order_id, const char *staff_id,
+                     const char *act, StoreOrder *o)
+{
+  g_autofree char *supervisor = NULL, *msg = NULL;
+
+  if (!store_get_order (app->store, order_id, o, NULL)) {
+    th_respond_error (r, 404, "not-found", "This medication order does not exist.");
+    return FALSE;
+  }
+  supervisor = store_get_staff_supervisor (app->store, o->prescriber_id, NULL);
+  if (g_strcmp0 (supervisor, staff_id) != 0) {
+    msg = g_strdup_printf ("Only the supervising psychiatrist of %s, who wrote this order, can "
+                           "%s it.", o->prescriber_name ? o->prescriber_name : "its prescriber",
+                           act);
+    th_respond_error (r, 403, "forbidden", msg);
+    return FALSE;
+  }
+  return TRUE;
+}
+
+/* Why a co-signature cannot make a change take effect: the order it
+ * replaces is no longer active. NULL when it is (or there is none). */
+static char *
+replaced_not_active (ThApp *app, const StoreOrder *o)
+{
+  StoreOrder base = { 0 };
+  char *msg = NULL;
+
+  if (!o->replaces_order_id)
+    return NULL;
+  if (!store_get_order (app->store, o->replaces_order_id, &base, NULL))
+    return g_strdup ("This change cannot take effect: the order it would replace could not be "
+                     "read. Nothing was co-signed.");
+  if (g_strcmp0 (base.status, "active") != 0) {
+    g_autofree char *dose = dose_words (&base), *day = date_words (app, base.status_at_ms);
+    g_autofree char *by = base.status_by_name ? g_strdup_printf (" by %s", base.status_by_name)
+                                               : g_strdup ("");
+    msg = g_strdup_printf ("This change cannot take effect: the %s order it would replace (%s) "
+                           "was %s on %s%s. Nothing was co-signed; decline this change, and "
+                           "write a new order if the patient needs one.",
+                           base.medication_name, dose, order_status_words (base.status), day, by);
+  }
+  store_order_clear (&base);
+  return msg;
+}
+
+/* POST /api/orders/<id>/cosign. The co-signature is when the order takes
+ * effect, on the co-signer's authority: the rules are run again now, with
+ * the co-signer as the prescriber, the visit's modality as it was when the
+ * order was drafted, and today's date (a controlled order drafted inside the
+ * policy window and co-signed after it needs the in-person evaluation). A
+ * refusal leaves the order pending; the supervisor may decline it. */
+static void
+post_cosign (ThApp *app, const ThHttpRequest *req, ThHttpResponse *r, const char *order_id)
+{
+  g_autofree char *staff_id = th_require_staff (app, req, r);
+  g_autofree char *role = NULL, *supervisor = NULL, *rule = NULL, *reason = NULL, *msg = NULL;
+  g_autoptr (GError) error = NULL;
+  StoreOrder o = { 0 };
+  StoreVisit visit = { 0 };
+  PrescribeContext ctx = { 0 };
+
+  if (!staff_id || !load_for_supervisor (app, r, order_id, staff_id, "co-sign", &o))
+    goto out;
+  if (g_strcmp0 (o.status, "pending") != 0) {
+    msg = g_strdup_printf ("This %s order is not awaiting co-signature: it is %s.",
+                           o.medication_name, order_status_words (o.status));
+    th_respond_error (r, 422, "invalid", msg);
+    goto out;
+  }
+  if ((msg = replaced_not_active (app, &o))) {
+    th_respond_error (r, 422, "invalid", msg);
+    goto out;
+  }
+  if (!store_get_visit (app->store, o.visit_id, &visit, NULL)) {
+    th_respond_error (r, 500, "internal", "The order's visit could not be read. Nothing was co-signed.");
+    goto out;
+  }
+  if (!rule_context (app, r, staff_id, o.patient_id, &ctx, &role, &supervisor))
+    goto out;
+  ctx.medication = med_catalog_find (app->catalog, o.medication_id);
+  ctx.new_prescription = TRUE;
+  ctx.modality = o.visit_modality ? o.visit_modality : visit.modality;
+  if (prescribe_decide (&ctx, &rule, &reason) == PRESCRIBE_REFUSED) {
+    msg = g_strdup_printf ("%s It was not co-signed and is still awaiting co-signature; decline "
+                           "it if it cannot be made lawful.", reason);
+    refuse_rule (app, req, r, staff_id, o.visit_id, "cosign", o.medication_id, rule, msg);
+    goto out;
+  }
+  if (!store_cosign_order (app->store, order_id, staff_id, &error)) {
+    respond_store_error (r, error);
+    goto out;
+  }
+  th_audit (app, req->address, staff_id, "prescribe.cosign", order_id,
+            json_pack ("{s:s, s:s, s:s}", "visit", o.visit_id, "medication", o.medication_id,
+                       "patient", o.patient_id));
+  respond_order (app, r, 200, order_id, NULL);
+out:
+  store_order_clear (&o);
+  store_visit_clear (&visit);
+}
+
+/* POST /api/orders/<id>/decline {"reason"}: the supervisor turns down a
+ * PA's pending order; it never takes effect. */
+static void
+post_decline (ThApp *app, const ThHttpRequest *req, ThHttpResponse *r, const char *order_id)
+{
+  g_autofree char *staff_id = th_require_staff (app, req, r);
+  g_autofree char *reason = NULL;
+  g_autoptr (GError) error = NULL;
+  StoreOrder o = { 0 };
+
+  if (!staff_id || !load_for_supervisor (app, r, order_id, staff_id, "decline", &o))
+    goto out;
+  if (!th_body_reason (req->body, req->body_len, &reason, &error)) {
+    th_respond_body_error (r, error);
+    goto out;
+  }
+  if (!store_decline_order (app->store, order_id, staff_id, reason, &error)) {
+    respond_store_error (r, error);
+    goto out;
+  }
+  th_audit (app, req->address, staff_id, "prescribe.decline", order_id,
+            json_pack ("{s:s, s:s}", "visit", o.visit_id, "medication", o.medication_id));
+  respond_order (app, r, 200, order_id, NULL);
+out:
+  store_order_clear (&o);
+}
+
+/* POST /api/orders/<id>/acknowledge-stop: the supervisor has seen their
+ * PA's stop (which took effect when it was made). */
+static void
+post_acknowledge_stop (ThApp *app, const ThHttpRequest *req, ThHttpResponse *r,
+                       const char *order_id)
+{
+  g_autofree char *staff_id = th_require_staff (app, req, r);
+  g_autoptr (GError) error = NULL;
+  StoreOrder o = { 0 };
+
+  if (!staff_id || !load_for_supervisor (app, r, order_id, staff_id, "acknowledge a stop of", &o))
+    goto out;
+  if (!store_acknowledge_stop (app->store, order_id, staff_id, &error)) {
+    respond_store_error (r, error);
+    goto out;
+  }
+  th_audit (app, req->address, staff_id, "prescribe.acknowledge-stop", order_id,
+            json_pack ("{s:s, s:s}", "stopped_by", o.status_by ? o.status_by : "",
+                       "medication", o.medication_id));
+  respond_order (app, r, 200, order_id, NULL);
+out:
+  store_order_clear (&o);
+}
+
+/* POST /api/orders/<id>/entered-in-error {"reason"}: by the prescriber or
+ * their supervisor. An erroneous dose change or switch gives the order it
+ * replaced back ("restored" in the answer). */
+static void
+post_entered_in_error (ThApp *app, const ThHttpRequest *req, ThHttpResponse *r,
+                       const char *order_id)
+{
+  g_autofree char *staff_id = th_require_staff (app, req, r);
+  g_autofree char *supervisor = NULL, *reason = NULL, *restored = NULL;
+  g_autoptr (GError) error = NULL;
+  StoreOrder o = { 0 };
+
+  if (!staff_id)
+    return;
+  if (!store_get_order (app->store, order_id, &o, NULL)) {
+    th_respond_error (r, 404, "not-found", "This medication order does not exist.");
+    goto out;
+  }
+  supervisor = store_get_staff_supervisor (app->store, o.prescriber_id, NULL);
+  if (g_strcmp0 (o.prescriber_id, staff_id) != 0 && g_strcmp0 (supervisor, staff_id) != 0) {
+    th_respond_error (r, 403, "forbidden",
+                      "Only the prescriber who wrote this order, or their supervising "
+                      "psychiatrist, can mark it entered in error.");
+    goto out;
+  }
+  if (!th_body_reason (req->body, req->body_len, &reason, &error)) {
+    th_respond_body_error (r, error);
+    goto out;
+  }
+  if (!store_mark_order_entered_in_error (app->store, order_id, staff_id, reason, &restored,
+                                          &error)) {
+    respond_store_error (r, error);
+    goto out;
+  }
+  th_audit (app, req->address, staff_id, "prescribe.entered-in-error", order_id,
+            restored ? json_pack ("{s:s}", "restored", restored) : NULL);
+  respond_order (app, r, 200, order_id, restored);
+out:
+  store_order_clear (&o);
+}
+
+/* GET /api/orders/pending: the supervising psychiatrist's queue: their PAs'
+ * orders awaiting co-signature, and their PAs' stops (already in effect) to
+ * acknowledge, each with who stopped it. */
+static void
+get_pending (ThApp *app, const ThHttpRequest *req, ThHttpResponse *r)
+{
+  g_autofree char *staff_id = th_require_staff (app, req, r);
+  g_autoptr (GPtrArray) orders = NULL, stops = NULL;
+  json_t *list, *stop_list;
+
+  if (!staff_id)
+    return;
+  orders = store_list_pending_for_supervisor (app->store, staff_id, NULL);
+  stops = orders ? store_list_stops_to_acknowledge (app->store, staff_id, NULL) : NULL;
+  if (!orders || !stops) {
+    th_respond_error (r, 500, "internal", "The orders awaiting you could not be read.");
+    return;
+  }
+  list = json_array ();
+  for (guint i = 0; i < orders->len; i++)
+    json_array_append_new (list, th_order_json (app, g_ptr_array_index (orders, i)));
+  stop_list = json_array ();
+  for (guint i = 0; i < stops->len; i++) {
+    const StoreOrder *o = g_ptr_array_index (stops, i);
+    json_t *obj = th_order_json (app, o);
+    json_object_set_new (obj, "stopped_by",
+                         json_pack ("{s:s, s:s}", "id", o->status_by ? o->status_by : "",
+                                    "display_name", o->status_by_name ? o->status_by_name : ""));
+    json_array_append_new (stop_list, obj);
+  }
+  th_respond_json (r, 200, json_pack ("{s:o, s:o}", "orders", list, "stops_to_acknowledge",
+                                      stop_list));
+}
+
+gboolean
+th_api_orders_route (ThApp *app, const ThHttpRequest *req, ThHttpResponse *r)
+{
+  g_autofree char *id = NULL, *action = NULL;
+  gboolean post = req->method == TH_HTTP_POST;
+
+  if (strcmp (req->path, "/api/orders/pending") == 0) {
+    if (req->method == TH_HTTP_GET)
+      get_pending (app, req, r);
+    else
+      th_respond_error (r, 405, "method-not-allowed", "GET only");
+    return TRUE;
+  }
+  if (th_route_parts (req->path, "visits", &id, &action) && g_strcmp0 (action, "adjustments") == 0) {
+    if (post)
+      post_adjustment (app, req, r, id);
+    else
+      th_respond_error (r, 405, "method-not-allowed", "POST only");
+    return TRUE;
+  }
+  g_clear_pointer (&id, g_free);
+  g_clear_pointer (&action, g_free);
+  if (th_route_parts (req->path, "orders", &id, &action) && action && post) {
+    if (strcmp (action, "cosign") == 0)
+      post_cosign (app, req, r, id);
+    else if (strcmp (action, "decline") == 0)
+      post_decline (app, req, r, id);
+    else if (strcmp (action, "acknowledge-stop") == 0)
+      post_acknowledge_stop (app, req, r, id);
+    else if (strcmp (action, "entered-in-error") == 0)
+      post_entered_in_error (app, req, r, id);
+    else
+      return FALSE;
+    return TRUE;
+  }
+  return FALSE;
+}

@@ -1,0 +1,80 @@
+/* demo.c — `--demo`: a provider, a patient with a history of two past
+ * follow-ups, and a visit scheduled for now, so a person can try a visit in
+ * two browser tabs at once. */
+#include "server/cli/cli.h"
+#include "server/accounts/accounts.h"
+
+#include <stdio.h>
+#include <gio/gio.h>
+#include <jansson.h>
+
+#define DEMO_USERNAME "demo.provider"
+
+gboolean
+th_demo_create (ThApp *app, GError **error)
+{
+  g_autofree char *provider_id = NULL, *patient_id = NULL, *line = NULL;
+  g_autofree char *password = NULL, *hash = NULL;
+  StoreStaffAccount existing = { 0 };
+  g_autoptr (GPtrArray) past = g_ptr_array_new_with_free_func (g_free);
+  ThVisitLinks links = { 0 };
+  json_t *obj = NULL, *past_json;
+  gboolean ok = FALSE;
+  char *dump;
+
+  /* No default password: a fresh one each start, shown only here. A data
+   * directory used before keeps its demo provider, with the new password. */
+  password = th_password_generate ();
+  hash = th_password_hash (password, error);
+  if (!hash)
+    goto out;
+  if (store_find_staff_by_username (app->store, DEMO_USERNAME, &existing, NULL, NULL)) {
+    provider_id = g_strdup (existing.id);
+    if (!store_set_staff_password (app->store, provider_id, hash, error) ||
+        !store_set_staff_disabled (app->store, provider_id, FALSE, error))
+      goto out;
+  } else {
+    provider_id = store_create_staff (app->store, "Dr. Demo Provider", "psychiatrist", error);
+    if (!provider_id ||
+        !store_set_staff_credentials (app->store, provider_id, DEMO_USERNAME, hash, error))
+      goto out;
+  }
+  patient_id = store_create_patient (app->store, "Demo Patient", error);
+  if (!patient_id)
+    goto out;
+  if (!th_demo_history (app, patient_id, provider_id, past, error))
+    goto out;
+  if (!th_create_visit_with_links (app, patient_id, provider_id, store_now_ms (), &links, error))
+    goto out;
+
+  past_json = json_array ();
+  for (guint i = 0; i < past->len; i++)
+    json_array_append_new (past_json, json_string (g_ptr_array_index (past, i)));
+  obj = json_pack ("{s:s, s:s, s:s, s:o, s:{s:s, s:s}}", "visit_id", links.visit_id,
+                   "patient_url", links.patient_url, "provider_url", links.provider_url,
+                   "past_visit_ids", past_json, "provider_login", "username", DEMO_USERNAME,
+                   "password", password);
+  dump = obj ? json_dumps (obj, JSON_COMPACT) : NULL;
+  if (!dump) {
+    g_set_error (error, G_IO_ERROR, G_IO_ERROR_FAILED, "could not encode the demo links");
+    goto out;
+  }
+  line = g_strdup (dump);
+  free (dump);
+
+  printf ("Demo visit %s is ready.\n"
+          "  Patient's join link (open in one tab):   %s\n"
+          "  Provider's console link (another tab):   %s\n"
+          "  Sign in there as %s with password %s\n",
+          links.visit_id, links.patient_url, links.provider_url, DEMO_USERNAME, password);
+  /* The last line is for scripts. */
+  printf ("%s\n", line);
+  fflush (stdout);
+  ok = TRUE;
+
+out:
+  store_staff_account_clear (&existing);
+  json_decref (obj);
+  th_visit_links_clear (&links);
+  return ok;
+}

@@ -1,0 +1,40 @@
+/* http-private.h — what http.c (the libwebsockets callback) and ws.c (the
+ * signaling transport) share. */
+#pragma once
+
+#include <libwebsockets.h>
+#include "server/http/http.h"
+
+typedef struct _ThWsConn ThWsConn;
+
+/* lws's per-session data for our one protocol: an HTTP request or a
+ * WebSocket connection, never both. Zeroed by lws. */
+typedef struct {
+  /* HTTP */
+  int method;                 /* ThHttpMethod */
+  char *path;
+  char *query;
+  char *bearer;
+  char *session_id;           /* the th_session cookie */
+  char *csrf;                 /* the X-CSRF-Token header */
+  gboolean background;        /* "X-TH-Background: 1": a poll, not the user */
+  char address[64];           /* the peer's IP address */
+  GByteArray *body;
+  gboolean body_too_large;
+  char *response;             /* JSON body waiting for HTTP_WRITEABLE */
+  gsize response_len;
+  /* WebSocket */
+  ThWsConn *ws;
+} ThSession;
+
+/* Name of the staff session cookie. */
+#define TH_SESSION_COOKIE "th_session"
+
+/* Copies the th_session cookie of the request, or NULL. */
+char *th_http_session_cookie (struct lws *wsi);
+
+ThWsConn *th_ws_open (ThApp *app, struct lws *wsi);
+void th_ws_receive (ThWsConn *ws, const void *in, size_t len);
+/* Returns -1 when the connection is to be closed. */
+int th_ws_writeable (ThWsConn *ws);
+void th_ws_closed (ThWsConn *ws);

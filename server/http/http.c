@@ -1,0 +1,462 @@
+/* http.c — the libwebsockets context on the GLib main loop: static files
+ * from the web root, the REST API, and the /signaling WebSocket, all through
+ * one protocol callback. */
+#define G_LOG_DOMAIN "th-http"
+
+#include "server/api/api-private.h"
+#include "server/http/http-private.h"
+
+#include <string.h>
+#include <gio/gio.h>
+
+#define PROTOCOL_NAME "telehealth"
+
+static void
+session_clear_http (ThSession *s)
+{
+  g_clear_pointer (&s->path, g_free);
+  g_clear_pointer (&s->query, g_free);
+  g_clear_pointer (&s->bearer, g_free);
+  g_clear_pointer (&s->session_id, g_free);
+  g_clear_pointer (&s->csrf, g_free);
+  g_clear_pointer (&s->response, g_free);
+  if (s->body) {
+    g_byte_array_unref (s->body);
+    s->body = NULL;
+  }
+  s->body_too_large = FALSE;
+}
+
+static char *
+copy_header (struct lws *wsi, enum lws_token_indexes token)
+{
+  int len = lws_hdr_total_length (wsi, token);
+  char *buf;
+
+  if (len <= 0 || len > 8192)
+    return NULL;
+  buf = g_malloc ((gsize) len + 1);
+  if (lws_hdr_copy (wsi, buf, len + 1, token) < 0) {
+    g_free (buf);
+    return NULL;
+  }
+  return buf;
+}
+
+/* The raw query string: lws splits it into fragments at '&'. */
+static char *
+copy_query (struct lws *wsi)
+{
+  GString *q = g_string_new (NULL);
+  char frag[512];
+
+  for (int i = 0; i < 32; i++) {
+    int n = lws_hdr_copy_fragment (wsi, frag, sizeof frag, WSI_TOKEN_HTTP_URI_ARGS, i);
+    if (n <= 0)
+      break;
+    if (q->len)
+      g_string_append_c (q, '&');
+    g_string_append_len (q, frag, n);
+  }
+  return g_string_free (q, q->len == 0);
+}
+
+char *
+th_http_session_cookie (struct lws *wsi)
+{
+  char buf[128];
+  size_t max = sizeof buf;
+
+  if (lws_http_cookie_get (wsi, TH_SESSION_COOKIE, buf, &max) != 0 || max == 0)
+    return NULL;
+  return g_strndup (buf, max);
+}
+
+static int
+send_response (struct lws *wsi, ThSession *s, const ThHttpResponse *resp, char *body)
+{
+  guint8 buf[LWS_PRE + 2048], *start = buf + LWS_PRE, *p = start, *end = buf + sizeof buf - 1;
+  gsize len = strlen (body);
+
+  g_free (s->response);
+  s->response = body;
+  s->response_len = len;
+  if (lws_add_http_common_headers (wsi, resp->status,
+                                   resp->content_type ? resp->content_type : "application/json",
+                                   (lws_filepos_t) len, &p, end) ||
+      lws_add_http_header_by_name (wsi, (const unsigned char *) "cache-control:",
+                                   (const unsigned char *) "no-store", 8, &p, end))
+    return -1;
+  if (resp->set_cookie &&
+      lws_add_http_header_by_name (wsi, (const unsigned char *) "set-cookie:",
+                                   (const unsigned char *) resp->set_cookie,
+                                   (int) strlen (resp->set_cookie), &p, end))
+    return -1;
+  if (resp->retry_after) {
+    char secs[16];
+    int n = g_snprintf (secs, sizeof secs, "%u", resp->retry_after);
+    if (lws_add_http_header_by_name (wsi, (const unsigned char *) "retry-after:",
+                                     (const unsigned char *) secs, n, &p, end))
+      return -1;
+  }
+  if (lws_finalize_write_http_header (wsi, start, &p, end))
+    return -1;
+  lws_callback_on_writable (wsi);
+  return 0;
+}
+
+static int
+run_api (struct lws *wsi, ThSession *s, ThApp *app)
+{
+  ThHttpRequest req = {
+    .method = s->method,
+    .path = s->path,
+    .query = s->query,
+    .bearer = s->bearer,
+    .session_id = s->session_id,
+    .csrf = s->csrf,
+    .background = s->background,
+    .address = s->address,
+    .body = s->body ? (const char *) s->body->data : NULL,
+    .body_len = s->body ? s->body->len : 0,
+  };
+  ThHttpResponse resp = { 0 };
+  int rc;
+
+  if (s->body_too_large) {
+    th_audit (app, s->address, "anonymous", "http.refused", NULL,
+              json_pack ("{s:i, s:s, s:s}", "status", 413, "path", s->path, "code", "too-large"));
+    resp.status = 413;
+    return send_response (wsi, s, &resp,
+                          g_strdup_printf ("{\"error\":{\"code\":\"too-large\",\"message\":"
+                                           "\"the body is limited to %u bytes\"}}",
+                                           app->config->http_body_bytes));
+  }
+  th_api_handle (app, &req, &resp);
+  rc = send_response (wsi, s, &resp, resp.body);
+  g_free (resp.set_cookie);
+  return rc;
+}
+
+static int
+begin_http (struct lws *wsi, ThSession *s)
+{
+  char *auth;
+
+  session_clear_http (s);
+  if ((s->path = copy_header (wsi, WSI_TOKEN_GET_URI)))
+    s->method = TH_HTTP_GET;
+  else if ((s->path = copy_header (wsi, WSI_TOKEN_POST_URI)))
+    s->method = TH_HTTP_POST;
+  else {
+    s->method = TH_HTTP_OTHER;
+    s->path = g_strdup ("/");
+  }
+  s->query = copy_query (wsi);
+  auth = copy_header (wsi, WSI_TOKEN_HTTP_AUTHORIZATION);
+  if (auth && g_ascii_strncasecmp (auth, "Bearer ", 7) == 0)
+    s->bearer = g_strstrip (g_strdup (auth + 7));
+  g_free (auth);
+  s->session_id = th_http_session_cookie (wsi);
+  {
+    int n = lws_hdr_custom_length (wsi, "x-csrf-token:", 13);
+    if (n > 0 && n < 256) {
+      s->csrf = g_malloc ((gsize) n + 1);
+      if (lws_hdr_custom_copy (wsi, s->csrf, n + 1, "x-csrf-token:", 13) < 0)
+        g_clear_pointer (&s->csrf, g_free);
+    }
+  }
+  {
+    char flag[4] = "";
+    int n = lws_hdr_custom_length (wsi, "x-th-background:", 16);
+    s->background = n == 1 && lws_hdr_custom_copy (wsi, flag, sizeof flag, "x-th-background:", 16) > 0 &&
+                    flag[0] == '1';
+  }
+  lws_get_peer_simple (wsi, s->address, sizeof s->address);
+  return 0;
+}
+
+/* An upgrade with no Origin comes from a non-browser client (it has no
+ * ambient cookie to abuse); a browser's Origin must name the Host it asked. */
+static gboolean
+origin_is_ours (struct lws *wsi)
+{
+  g_autofree char *origin = copy_header (wsi, WSI_TOKEN_ORIGIN);
+  g_autofree char *host = copy_header (wsi, WSI_TOKEN_HOST);
+  const char *sep;
+
+  if (!origin)
+    return TRUE;
+  if (!host)
+    return FALSE;
+  sep = strstr (origin, "://");
+  return sep && g_ascii_strcasecmp (sep + 3, host) == 0;
+}
+
+static int
+callback (struct lws *wsi, enum lws_callback_reasons reason, void *user, void *in, size_t len)
+{
+  ThSession *s = user;
+  ThApp *app = lws_context_user (lws_get_context (wsi));
+
+  switch (reason) {
+  case LWS_CALLBACK_HTTP:
+    begin_http (wsi, s);
+    if (s->method == TH_HTTP_POST) {
+      /* lws 4.1 does not deliver chunked request bodies: ask for a length
+       * rather than leave the client hanging. */
+      if (lws_hdr_total_length (wsi, WSI_TOKEN_HTTP_CONTENT_LENGTH) <= 0) {
+        ThHttpResponse resp = { .status = 411 };
+        return send_response (wsi, s, &resp,
+                              g_strdup ("{\"error\":{\"code\":\"length-required\",\"message\":"
+                                        "\"send the body with a Content-Length\"}}"));
+      }
+      return 0;  /* the body follows in LWS_CALLBACK_HTTP_BODY */
+    }
+    return run_api (wsi, s, app);
+
+  case LWS_CALLBACK_HTTP_BODY:
+    if (!s->body)
+      s->body = g_byte_array_new ();
+    if (s->body->len + len > app->config->http_body_bytes)
+      s->body_too_large = TRUE;
+    else
+      g_byte_array_append (s->body, in, (guint) len);
+    return 0;
+
+  case LWS_CALLBACK_HTTP_BODY_COMPLETION:
+    return run_api (wsi, s, app);
+
+  case LWS_CALLBACK_HTTP_WRITEABLE:
+    if (!s->response)
+      return 0;
+    {
+      /* lws_write needs LWS_PRE bytes of headroom before the payload. */
+      g_autofree guint8 *buf = g_malloc (LWS_PRE + s->response_len);
+      memcpy (buf + LWS_PRE, s->response, s->response_len);
+      g_clear_pointer (&s->response, g_free);
+      /* The request is answered: drop its state now. lws frees this
+       * session's memory on a kept-alive connection's next bind without
+       * telling us when the request came through a mount's fallback
+       * (LeakSanitizer: a 404'd path leaked). */
+      session_clear_http (s);
+      if (lws_write (wsi, buf + LWS_PRE, s->response_len, LWS_WRITE_HTTP_FINAL) !=
+          (int) s->response_len)
+        return -1;
+    }
+    if (lws_http_transaction_completed (wsi))
+      return -1;
+    return 0;
+
+  case LWS_CALLBACK_CLOSED_HTTP:
+  case LWS_CALLBACK_HTTP_DROP_PROTOCOL:
+  /* lws skips CLOSED_HTTP for a connection closed outside an established
+   * state (seen under LeakSanitizer: the request path leaked); the wsi's
+   * last notification, with its session data still intact, always comes. */
+  case LWS_CALLBACK_WSI_DESTROY:
+    if (s)
+      session_clear_http (s);
+    return 0;
+
+  case LWS_CALLBACK_FILTER_HTTP_CONNECTION: {
+    /* lws decodes and normalises paths before serving files, so a climb out
+     * of the web root ends in a 404 from the mount. One that still looks
+     * like a climb here (double encoding, backslashes) is noted in the audit
+     * log; lws then answers it with 404 as well. */
+    g_autofree char *uri = copy_header (wsi, WSI_TOKEN_GET_URI);
+    char address[64] = "";
+    if (!uri)
+      uri = copy_header (wsi, WSI_TOKEN_POST_URI);
+    if (uri && th_path_climbs (uri)) {
+      lws_get_peer_simple (wsi, address, sizeof address);
+      th_audit (app, address, "anonymous", "http.refused", NULL,
+                json_pack ("{s:i, s:s}", "status", 404, "code", "path-traversal"));
+    }
+    return 0;
+  }
+
+  case LWS_CALLBACK_FILTER_PROTOCOL_CONNECTION: {
+    /* The only WebSocket we serve is /signaling. */
+    char uri[64];
+    if (lws_hdr_copy (wsi, uri, sizeof uri, WSI_TOKEN_GET_URI) <= 0 ||
+        strcmp (uri, "/signaling") != 0)
+      return 1;
+    /* The session cookie rides along with any page's WebSocket: only our own
+     * pages may open one (no cross-site WebSocket hijacking). */
+    if (!origin_is_ours (wsi)) {
+      g_message ("refused a WebSocket from another origin");
+      return 1;
+    }
+    return 0;
+  }
+
+  case LWS_CALLBACK_ESTABLISHED:
+    s->ws = th_ws_open (app, wsi);
+    return 0;
+
+  case LWS_CALLBACK_RECEIVE:
+    if (s->ws)
+      th_ws_receive (s->ws, in, len);
+    return 0;
+
+  case LWS_CALLBACK_SERVER_WRITEABLE:
+    return s->ws ? th_ws_writeable (s->ws) : 0;
+
+  case LWS_CALLBACK_CLOSED:
+    if (s->ws) {
+      th_ws_closed (s->ws);
+      s->ws = NULL;
+    }
+    return 0;
+
+  default:
+    return lws_callback_http_dummy (wsi, reason, user, in, len);
+  }
+}
+
+static struct lws_protocols protocols[] = {
+  /* First in the list: WebSocket upgrades that name no subprotocol (as
+   * browsers' `new WebSocket(url)`) bind to it. */
+  { PROTOCOL_NAME, callback, sizeof (ThSession), 4096, 0, NULL, 0 },
+  { NULL, NULL, 0, 0, 0, NULL, 0 },
+};
+
+/* Sent with every response. The pages load nothing from elsewhere and run
+ * no inline script. */
+static const struct lws_protocol_vhost_options header_nosniff = {
+  NULL, NULL, "x-content-type-options:", "nosniff"
+};
+static const struct lws_protocol_vhost_options header_referrer = {
+  &header_nosniff, NULL, "referrer-policy:", "no-referrer"
+};
+static const struct lws_protocol_vhost_options header_csp = {
+  &header_referrer, NULL, "content-security-policy:",
+  "default-src 'self'; script-src 'self'; style-src 'self'; img-src 'self' data: blob:; "
+  "media-src 'self' blob:; connect-src 'self'; frame-ancestors 'none'; base-uri 'none'; "
+  "form-action 'self'"
+};
+
+static struct lws_http_mount mount_healthz;
+static struct lws_http_mount mount_api;
+static struct lws_http_mount mount_root;
+
+static void
+log_emit (int level, const char *line)
+{
+  g_autofree char *text = g_strchomp (g_strdup (line));
+
+  if (level & LLL_ERR)
+    g_warning ("lws: %s", text);
+  else
+    g_message ("lws: %s", text);
+}
+
+/* lws takes a port number; to honour "port 0 = any free port" and still
+ * print the real port, ask the kernel for one first. */
+static guint16
+pick_free_port (const char *host, GError **error)
+{
+  g_autoptr (GInetAddress) addr = g_inet_address_new_from_string (host);
+  g_autoptr (GSocketAddress) sa = NULL, bound = NULL;
+  g_autoptr (GSocket) sock = NULL;
+
+  if (!addr)
+    return 0;
+  sock = g_socket_new (g_inet_address_get_family (addr), G_SOCKET_TYPE_STREAM,
+                       G_SOCKET_PROTOCOL_TCP, error);
+  if (!sock)
+    return 0;
+  sa = g_inet_socket_address_new (addr, 0);
+  if (!g_socket_bind (sock, sa, FALSE, error))
+    return 0;
+  bound = g_socket_get_local_address (sock, error);
+  if (!bound)
+    return 0;
+  return g_inet_socket_address_get_port (G_INET_SOCKET_ADDRESS (bound));
+}
+
+gboolean
+th_http_start (ThApp *app, GError **error)
+{
+  /* HSTS only when serving TLS: over plain http browsers ignore it. */
+  static const struct lws_protocol_vhost_options header_hsts = {
+    &header_csp, NULL, "strict-transport-security:", "max-age=31536000"
+  };
+  struct lws_context_creation_info info;
+  void *foreign_loops[1];
+  guint16 port = app->config->listen_port;
+
+  if (port == 0 && !(port = pick_free_port (app->config->listen_host, error)))
+    return FALSE;
+
+  lws_set_log_level (LLL_ERR | LLL_WARN, log_emit);
+
+  mount_healthz = (struct lws_http_mount) {
+    .mountpoint = "/healthz", .mountpoint_len = 8, .origin = PROTOCOL_NAME,
+    .origin_protocol = LWSMPRO_CALLBACK,
+  };
+  mount_api = (struct lws_http_mount) {
+    .mount_next = &mount_healthz, .mountpoint = "/api", .mountpoint_len = 4,
+    .origin = PROTOCOL_NAME, .origin_protocol = LWSMPRO_CALLBACK,
+  };
+  mount_root = (struct lws_http_mount) {
+    .mount_next = &mount_api, .mountpoint = "/", .mountpoint_len = 1,
+    .origin = app->config->web_root, .def = "index.html", .origin_protocol = LWSMPRO_FILE,
+  };
+
+  memset (&info, 0, sizeof info);
+  info.port = port;
+  info.iface = app->config->listen_host;
+  info.protocols = protocols;
+  info.mounts = &mount_root;
+  info.headers = &header_csp;
+  info.user = app;
+  /* Longer than clients keep idle connections (browsers, Node's 4 s), so it
+   * is never the server that closes one just as the client reuses it. */
+  info.keepalive_timeout = 30;
+  /* lws runs on our GLib main loop: one thread owns all state. */
+  /* No LWS_SERVER_OPTION_VALIDATE_UTF8: lws would drop the connection, and
+   * the protocol answers bad UTF-8 with an error and keeps serving. */
+  info.options = LWS_SERVER_OPTION_GLIB;
+  foreign_loops[0] = app->loop;
+  info.foreign_loops = foreign_loops;
+  if (strchr (app->config->listen_host, ':') == NULL)
+    info.options |= LWS_SERVER_OPTION_DISABLE_IPV6;
+  if (app->tls_cert_path) {
+    /* th_tls_prepare checked both files load and match. No redirect from
+     * http: plain requests on this port are simply dropped. */
+    info.options |= LWS_SERVER_OPTION_DO_SSL_GLOBAL_INIT;
+    info.ssl_cert_filepath = app->tls_cert_path;
+    info.ssl_private_key_filepath = app->tls_key_path;
+    /* TLS 1.2 minimum; for 1.2, forward-secret AEAD suites only (1.3's
+     * are all of that kind and keep OpenSSL's defaults). */
+    info.ssl_options_set = (long) (SSL_OP_NO_SSLv3 | SSL_OP_NO_TLSv1 | SSL_OP_NO_TLSv1_1);
+    /* HTTP/1.1 only: browsers would otherwise speak HTTP/2 and carry the
+     * WebSocket over it (RFC 8441), which lws 4.1 supports less well. */
+    info.alpn = "http/1.1";
+    info.ssl_cipher_list = "ECDHE-ECDSA-AES128-GCM-SHA256:ECDHE-RSA-AES128-GCM-SHA256:"
+                           "ECDHE-ECDSA-AES256-GCM-SHA384:ECDHE-RSA-AES256-GCM-SHA384:"
+                           "ECDHE-ECDSA-CHACHA20-POLY1305:ECDHE-RSA-CHACHA20-POLY1305";
+    info.headers = &header_hsts;
+  }
+
+  app->lws = lws_create_context (&info);
+  if (!app->lws) {
+    g_set_error (error, G_IO_ERROR, G_IO_ERROR_FAILED,
+                 "could not listen on %s:%u (address in use, or the libwebsockets GLib "
+                 "event library is missing: apt-get install libwebsockets-evlib-glib)",
+                 app->config->listen_host, port);
+    return FALSE;
+  }
+  app->port = port;
+  return TRUE;
+}
+
+void
+th_http_stop (ThApp *app)
+{
+  if (app->lws) {
+    lws_context_destroy (app->lws);
+    app->lws = NULL;
+  }
+}

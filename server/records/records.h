@@ -1,0 +1,227 @@
+/* clinical.h — the clinical rules as pure functions: scoring the check-in
+ * scales by their published rules, the medication catalog and dose checks,
+ * and who may prescribe what, when. No I/O except loading the catalog file;
+ * no sqlite. Errors in CLINICAL_ERROR. */
+#pragma once
+
+#include <glib.h>
+
+G_BEGIN_DECLS
+
+#define CLINICAL_ERROR (clinical_error_quark ())
+GQuark clinical_error_quark (void);
+
+typedef enum {
+  CLINICAL_ERROR_INVALID,       /* answers/doses/fields out of range */
+  CLINICAL_ERROR_UNKNOWN,       /* unknown scale, medication, frequency, route */
+  CLINICAL_ERROR_CATALOG,       /* the catalog file is unreadable or malformed */
+} ClinicalErrorCode;
+
+/* ------------------------------------------------------------- scales */
+
+typedef enum {
+  SCALE_PHQ9,     /* 9 items, each 0..3 */
+  SCALE_GAD7,     /* 7 items, each 0..3 */
+  SCALE_ASRS_A,   /* ASRS v1.1 part A: 6 items, each 0..4 (never, rarely, sometimes, often, very often);
+                     a screener, read as a count of shaded items: kept for stored check-ins */
+  SCALE_ASRS18,   /* ASRS v1.1 Symptom Checklist, parts A and B: 18 items, each 0..4, over
+                     "since your last visit": the follow-up measure for a patient on ADHD medication */
+} ScaleKind;
+
+#define SCALE_MAX_ITEMS 18
+
+const char *scale_name (ScaleKind kind);            /* "phq9" | "gad7" | "asrs_a" | "asrs18" */
+gboolean scale_from_name (const char *name, ScaleKind *out);
+guint scale_item_count (ScaleKind kind);
+guint scale_item_max (ScaleKind kind);              /* 3 or 4 */
+const char *scale_loinc_total (ScaleKind kind);     /* "44261-6", "70274-6", or NULL (ASRS) */
+const char *scale_title (ScaleKind kind);           /* "PHQ-9", "GAD-7", "ASRS v1.1 Part A", ... */
+
+/* ASRS v1.1 Symptom Checklist subscales (Kessler et al. 2005): 9 items each, 0..36. */
+#define ASRS18_SUBSCALE_MAX 36
+
+typedef struct {
+  ScaleKind kind;
+  guint total;          /* sum of items (ASRS-A: sum, as stored; its reading is `flags`) */
+  const char *band;     /* PHQ-9: minimal|mild|moderate|moderately-severe|severe;
+                           GAD-7: minimal|mild|moderate|severe;
+                           ASRS-A: positive|negative; ASRS-18: "" (no published bands) */
+  gboolean alert;       /* PHQ-9: item 9 (thoughts of self-harm) above 0, whatever the total */
+  guint flags;          /* ASRS-A: items in the shaded boxes (0..6) */
+  gboolean positive;    /* ASRS-A: flags >= 4 */
+  guint inattentive;    /* ASRS-18: items 1-4 and 7-11, 0..36 */
+  guint hyperactive;    /* ASRS-18: items 5-6 and 12-18, 0..36 */
+} ScaleScore;
+
+/* Scores answers by the published rules. FALSE + INVALID when the number of
+ * items or any value is out of range. */
+gboolean scale_score (ScaleKind kind, const gint *items, guint n_items, ScaleScore *out,
+                      GError **error);
+
+/* The most doses of one medication a patient can miss in the check-in's 14
+ * days: its administrations per day x 14 (a twice-daily order: 28). 0 for an
+ * as-needed or unknown frequency: missed doses are not asked about. */
+#define MISSED_DOSE_DAYS 14
+guint missed_dose_cap (const char *frequency);
+
+/* --------------------------------------------------------- the catalog */
+
+/* An RxNorm code of a catalog entry with its term type (IN, PIN, MIN, SCD)
+ * and the id of the entry in the file's "sources" block that confirms it. */
+typedef struct {
+  char *code;
+  char *tty;
+  char *source;
+} MedCode;
+
+/* A marketed unit (one tablet, one capsule) a dose is dispensed in. */
+typedef struct {
+  double strength;
+  char *scd;            /* RxNorm SCD of this unit, NULL when not confirmed */
+  char *scd_source;
+} MedProduct;
+
+typedef struct {
+  char *id;             /* one formulation: "methylphenidate-er-oros" */
+  char *name;           /* the ingredient as prescribed: "lithium carbonate" */
+  char *display;        /* with the formulation: "methylphenidate extended-release (OROS) tablet" */
+  char *dose_form;      /* "tablet" | "capsule": the unit dispensed */
+  MedCode *codes;       /* RxNorm codes, may be none (rxnorm_note says why) */
+  guint n_codes;
+  char *rxnorm;         /* the first code, "" when none (for the medications table) */
+  char *rxnorm_note;
+  char *drug_class;     /* SSRI | SNRI | tricyclic | mood stabilizer | antipsychotic |
+                           benzodiazepine | anxiolytic | stimulant | non-stimulant */
+  char *schedule;       /* DEA schedule: "none" | "II" | "III" | "IV" | "V" */
+  char *unit;           /* "mg" */
+  double *strengths;    /* doses per administration the clinic prescribes, ascending */
+  guint n_strengths;
+  MedProduct *products; /* marketed units, ascending; each strength is a whole number of one */
+  guint n_products;
+  guint routes;         /* bit i: med_route_code (i) allowed */
+  guint frequencies;    /* bit i: med_frequency_code (i) allowed */
+  double max_daily;     /* in unit, judged on a dosing day */
+  char *max_daily_source;  /* short, for the prescriber's sentence: "FDA label" */
+  char *max_daily_detail;  /* which label and section */
+  char *dose_note;      /* what the amount means, when it could be misread (mixed salts) */
+  gboolean adhd;        /* an ADHD medication: its patients also get ASRS part A */
+} Medication;
+
+typedef struct _MedCatalog MedCatalog;
+
+/* Loads config/medications.json (version 2, format: see that file). Errors
+ * name the file, the entry (number and id) and the field. */
+MedCatalog *med_catalog_load (const char *path, GError **error);
+void med_catalog_free (MedCatalog *catalog);
+const Medication *med_catalog_find (const MedCatalog *catalog, const char *id);
+guint med_catalog_size (const MedCatalog *catalog);
+const Medication *med_catalog_get (const MedCatalog *catalog, guint index);
+
+gboolean medication_is_controlled (const Medication *m);   /* schedule II..V */
+
+/* Frequencies, one table (codes as on the wire): once-daily, every-morning,
+ * at-bedtime, twice-daily, three-times-daily, four-times-daily,
+ * every-other-day, morning-and-bedtime (two different amounts), as-needed. */
+guint med_frequency_count (void);
+const char *med_frequency_code (guint index);
+gboolean med_frequency_valid (const char *code);
+const char *med_frequency_text (const char *code);  /* "three times daily" */
+guint med_frequency_per_day (const char *code);     /* administrations on a dosing day; 0: as needed */
+guint med_frequency_period_days (const char *code); /* 2 for every other day, else 1 */
+const char *med_frequency_when (const char *code);  /* FHIR Timing.when: "MORN", "HS" or NULL */
+gboolean med_frequency_is_split (const char *code); /* morning-and-bedtime */
+gboolean med_frequency_allowed (const Medication *m, const char *code);
+
+/* Routes, one table: oral, sublingual, transdermal, with SNOMED CT codes. */
+guint med_route_count (void);
+const char *med_route_code (guint index);
+gboolean med_route_valid (const char *code);
+const char *med_route_snomed (const char *code);    /* "26643006" */
+const char *med_route_text (const char *code);      /* "Oral route" */
+gboolean med_route_allowed (const Medication *m, const char *code);
+
+/* The dose must be one of the medication's strengths, in its unit.
+ * FALSE + INVALID naming the allowed strengths otherwise. */
+gboolean med_dose_valid (const Medication *m, double dose, const char *unit, GError **error);
+
+/* One order's dosing, as the prescriber wrote it. */
+typedef struct {
+  double dose;            /* per administration (morning for a split dose) */
+  double second_dose;     /* morning-and-bedtime: the bedtime amount; else 0 */
+  const char *unit;
+  const char *frequency;
+  const char *route;
+  guint prn_max_per_day;  /* as-needed: most administrations a day (required); else 0 */
+} MedDosing;
+
+/* The most taken on a dosing day: dose x administrations, both doses of a
+ * split, dose x max per day as needed. */
+double med_dosing_daily_total (const MedDosing *d);
+/* "200 mg three times daily", "300 mg in the morning and 600 mg at bedtime". */
+char *med_dosing_text (const MedDosing *d);
+
+/* Checks a dosing against its formulation: route allowed, each dose a
+ * strength, the daily total at most the maximum daily dose, frequency
+ * allowed, an as-needed maximum given. FALSE + INVALID with a sentence for
+ * the prescriber, e.g. "Sertraline: at most 200 mg a day (FDA label); this
+ * order comes to 600 mg a day (200 mg three times daily)." */
+gboolean med_dosing_check (const Medication *m, const MedDosing *d, GError **error);
+
+/* Units (tablets, capsules) of one product per dosing day and the product
+ * used: the largest product every dose is a whole number of. FALSE when none. */
+gboolean med_dosing_units_per_day (const Medication *m, const MedDosing *d, double *units,
+                                   const MedProduct **product);
+
+/* The entry as an order keeps it (a JSON object string, g_free): what was
+ * prescribed, whatever later catalogs say. */
+char *med_snapshot_json (const Medication *m);
+/* Reads a snapshot back as a Medication (free with medication_free): only
+ * what the snapshot keeps is set (no strengths, routes or frequencies).
+ * NULL when json is NULL or not a snapshot. */
+Medication *med_snapshot_parse (const char *json);
+void medication_free (Medication *m);
+
+/* What may be dispensed: schedule II, no refills (21 CFR 1306.12); schedule
+ * III to V, at most 5 refills (21 CFR 1306.22); others at most 11 (a year
+ * of 30-day supplies). FALSE + INVALID with a sentence otherwise. */
+gboolean med_dispense_check (const Medication *m, guint supply_days, guint refills,
+                             GError **error);
+
+/* ---------------------------------------------------- who may prescribe */
+
+typedef enum {
+  PRESCRIBE_ALLOWED,          /* takes effect now */
+  PRESCRIBE_PENDING_COSIGN,   /* a PA's adjustment: waits for the supervising psychiatrist */
+  PRESCRIBE_REFUSED,
+} PrescribeDecision;
+
+typedef struct {
+  const char *actor_role;     /* psychiatrist | pmhnp | pa | pcp | admin | patient */
+  gboolean has_supervisor;    /* for a PA: a supervising psychiatrist is on record */
+  const Medication *medication;  /* the new order's medication; for a stop, the stopped one's
+                                    (NULL when unknown: a stop is judged without it) */
+  gboolean new_prescription;     /* any new order: a start, a switch, a change of dose,
+                                    frequency or as-needed use; FALSE only for a pure stop */
+  const char *modality;       /* the visit's: "video" | "audio-only" */
+  /* Calendar dates in the clinic's time zone (server/clock/clock.h): the caller
+   * turns its clock into `today`, so the decision stays pure. */
+  GDate today;                   /* the clinic-local date of now; invalid = refuse */
+  GDate policy_end;              /* the telemedicine window's last day (inclusive) */
+  GDate in_person_eval;          /* the patient's last in-person evaluation; invalid = none */
+  guint in_person_eval_months;   /* how recent it must be once the window has closed */
+} PrescribeContext;
+
+/* Decides an adjustment. On REFUSED, *rule gets a stable code and *reason a
+ * sentence for the prescriber (g_free). Rules, in order:
+ *  "role"              — only psychiatrist, pmhnp, pcp (and pa, pending) may prescribe;
+ *                        a pa without a supervising psychiatrist is refused;
+ *  "controlled-audio-only" — a new prescription of a controlled substance in an audio-only visit;
+ *  "controlled-in-person"  — after the policy window, a new prescription of a controlled
+ *                        substance without an in-person evaluation within in_person_eval_months.
+ * Under the Controlled Substances Act (21 U.S.C. 829; 21 CFR 1306) every new controlled order is a
+ * new prescription, whatever its direction: a lower dose, another frequency or as-needed use is
+ * issued anew and meets the same rules as a start. Only a pure stop issues nothing, so it is
+ * the one act the controlled-substance rules never restrict. */
+PrescribeDecision prescribe_decide (const PrescribeContext *ctx, char **rule, char **reason);
+
+G_END_DECLS

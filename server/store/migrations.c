@@ -1,0 +1,407 @@
+/* store_migrations.c — the store's schema as numbered migrations: step N
+ * takes a file at PRAGMA user_version N-1 to N (store.c runs them, each in
+ * its own transaction). Steps that have shipped are never edited.
+ */
+#include "server/store/store-private.h"
+
+/* ------------------------------------------------------------ migrations */
+
+/* Makes a table append-only: any UPDATE or DELETE aborts the statement
+ * (and, through the callers' error paths, their transaction). */
+#define APPEND_ONLY(table)                                                                \
+  "CREATE TRIGGER " table "_no_update BEFORE UPDATE ON " table                            \
+  " BEGIN SELECT RAISE(ABORT, '" table " is append-only'); END;"                          \
+  "CREATE TRIGGER " table "_no_delete BEFORE DELETE ON " table                            \
+  " BEGIN SELECT RAISE(ABORT, '" table " is append-only'); END;"
+
+/* Migration N is kMigrations[N - 1]; after it runs, PRAGMA user_version is N.
+ * Append new steps (follow-up records, medication orders, audit log, ...) at
+ * the end; never edit a step that has shipped. */
+static const char *const kMigrations[] = {
+  /* 1: people, visits, participants, timeline, tokens */
+  "CREATE TABLE staff ("
+  "  id TEXT PRIMARY KEY NOT NULL,"
+  "  display_name TEXT NOT NULL CHECK (length(display_name) > 0),"
+  "  role TEXT NOT NULL CHECK (role IN ('psychiatrist', 'pmhnp', 'pa', 'pcp', 'admin')),"
+  "  supervising_psychiatrist_id TEXT NULL REFERENCES staff (id),"
+  "  created_at TEXT NOT NULL"
+  ");"
+  "CREATE TABLE patients ("
+  "  id TEXT PRIMARY KEY NOT NULL,"
+  "  display_name TEXT NOT NULL CHECK (length(display_name) > 0),"
+  "  created_at TEXT NOT NULL"
+  ");"
+  "CREATE TABLE visits ("
+  "  id TEXT PRIMARY KEY NOT NULL,"
+  "  patient_id TEXT NOT NULL REFERENCES patients (id),"
+  "  provider_id TEXT NOT NULL REFERENCES staff (id),"
+  "  scheduled_at TEXT NOT NULL,"
+  "  state TEXT NOT NULL DEFAULT 'scheduled'"
+  "    CHECK (state IN ('scheduled', 'waiting', 'in_progress', 'ended')),"
+  "  modality TEXT NOT NULL DEFAULT 'video' CHECK (modality IN ('video', 'audio-only')),"
+  "  created_at TEXT NOT NULL,"
+  "  updated_at TEXT NOT NULL"
+  ");"
+  "CREATE INDEX visits_by_provider ON visits (provider_id, scheduled_at);"
+  "CREATE INDEX visits_by_patient ON visits (patient_id, scheduled_at);"
+  "CREATE INDEX visits_open ON visits (state) WHERE state IN ('waiting', 'in_progress');"
+  "CREATE TABLE participants ("
+  "  id TEXT PRIMARY KEY NOT NULL,"
+  "  visit_id TEXT NOT NULL REFERENCES visits (id),"
+  "  role TEXT NOT NULL CHECK (role IN ('patient', 'provider', 'guest')),"
+  "  display_name TEXT NOT NULL,"
+  "  patient_id TEXT NULL REFERENCES patients (id),"
+  "  staff_id TEXT NULL REFERENCES staff (id),"
+  "  created_at TEXT NOT NULL,"
+  "  CHECK ((role = 'patient' AND patient_id IS NOT NULL AND staff_id IS NULL)"
+  "      OR (role = 'provider' AND staff_id IS NOT NULL AND patient_id IS NULL)"
+  "      OR (role = 'guest' AND patient_id IS NULL AND staff_id IS NULL))"
+  ");"
+  "CREATE INDEX participants_by_visit ON participants (visit_id, role);"
+  "CREATE TABLE visit_events ("
+  "  id INTEGER PRIMARY KEY AUTOINCREMENT,"
+  "  visit_id TEXT NOT NULL REFERENCES visits (id),"
+  "  at TEXT NOT NULL,"
+  "  kind TEXT NOT NULL CHECK (kind IN ('state', 'join', 'admit', 'leave')),"
+  "  state TEXT NULL"
+  "    CHECK (state IS NULL OR state IN ('scheduled', 'waiting', 'in_progress', 'ended')),"
+  "  participant_id TEXT NULL REFERENCES participants (id),"
+  "  CHECK ((kind = 'state' AND state IS NOT NULL AND participant_id IS NULL)"
+  "      OR (kind <> 'state' AND state IS NULL AND participant_id IS NOT NULL))"
+  ");"
+  "CREATE INDEX visit_events_by_visit ON visit_events (visit_id, id);"
+  "CREATE TABLE join_tokens ("
+  "  token_hash BLOB PRIMARY KEY NOT NULL CHECK (length(token_hash) = 32),"
+  "  participant_id TEXT NOT NULL REFERENCES participants (id),"
+  "  not_before TEXT NOT NULL,"
+  "  not_after TEXT NOT NULL,"
+  "  revoked_at TEXT NULL,"
+  "  created_at TEXT NOT NULL,"
+  "  CHECK (not_before <= not_after)"
+  ");"
+  "CREATE INDEX join_tokens_by_participant ON join_tokens (participant_id);"
+  "CREATE TABLE console_tokens ("
+  "  token_hash BLOB PRIMARY KEY NOT NULL CHECK (length(token_hash) = 32),"
+  "  staff_id TEXT NOT NULL REFERENCES staff (id),"
+  "  not_after TEXT NOT NULL,"
+  "  created_at TEXT NOT NULL"
+  ");"
+  "CREATE INDEX console_tokens_by_staff ON console_tokens (staff_id);",
+
+  /* 2: the follow-up record (issue 3). medications is a copy of the catalog
+   * so orders can reference it. Everything clinical is append-only (see
+   * APPEND_ONLY): a correction is a new row or event, never an edit. */
+  "CREATE TABLE medications ("
+  "  id TEXT PRIMARY KEY NOT NULL CHECK (length(id) > 0),"
+  "  name TEXT NOT NULL CHECK (length(name) > 0),"
+  "  rxnorm TEXT NOT NULL,"
+  "  drug_class TEXT NOT NULL,"
+  "  schedule TEXT NOT NULL CHECK (schedule IN ('none', 'II', 'III', 'IV', 'V')),"
+  "  unit TEXT NOT NULL CHECK (length(unit) > 0),"
+  "  strengths TEXT NOT NULL CHECK (strengths LIKE '[%]')"
+  ");"
+  "ALTER TABLE patients ADD COLUMN in_person_eval_at TEXT NULL;"
+  "CREATE TABLE checkins ("
+  "  id TEXT PRIMARY KEY NOT NULL,"
+  "  visit_id TEXT NOT NULL REFERENCES visits (id),"
+  "  submitted_at TEXT NOT NULL,"
+  "  missed_doses_14d INTEGER NULL"
+  "    CHECK (missed_doses_14d IS NULL OR missed_doses_14d BETWEEN 0 AND 14)"
+  ");"
+  "CREATE INDEX checkins_by_visit ON checkins (visit_id, submitted_at);"
+  "CREATE TABLE checkin_scales ("
+  "  checkin_id TEXT NOT NULL REFERENCES checkins (id),"
+  "  scale TEXT NOT NULL CHECK (scale IN ('phq9', 'gad7', 'asrs_a')),"
+  "  items TEXT NOT NULL CHECK (items LIKE '[%]'),"
+  "  total INTEGER NOT NULL CHECK (total >= 0),"
+  "  band TEXT NOT NULL,"
+  "  alert INTEGER NOT NULL CHECK (alert IN (0, 1)),"
+  "  positive INTEGER NOT NULL CHECK (positive IN (0, 1)),"
+  "  PRIMARY KEY (checkin_id, scale)"
+  ");"
+  "CREATE TABLE checkin_side_effects ("
+  "  checkin_id TEXT NOT NULL REFERENCES checkins (id),"
+  "  name TEXT NOT NULL CHECK (length(name) > 0),"
+  "  severity INTEGER NOT NULL CHECK (severity BETWEEN 0 AND 3)"
+  ");"
+  "CREATE INDEX checkin_side_effects_by_checkin ON checkin_side_effects (checkin_id);"
+  "CREATE TABLE notes ("
+  "  id TEXT PRIMARY KEY NOT NULL,"
+  "  visit_id TEXT NOT NULL REFERENCES visits (id),"
+  "  author_id TEXT NOT NULL REFERENCES staff (id),"
+  "  at TEXT NOT NULL,"
+  "  text TEXT NOT NULL CHECK (length(text) > 0)"
+  ");"
+  "CREATE INDEX notes_by_visit ON notes (visit_id, at);"
+  "CREATE TABLE medication_orders ("
+  "  id TEXT PRIMARY KEY NOT NULL,"
+  "  patient_id TEXT NOT NULL REFERENCES patients (id),"
+  "  visit_id TEXT NOT NULL REFERENCES visits (id),"
+  "  prescriber_id TEXT NOT NULL REFERENCES staff (id),"
+  "  medication_id TEXT NOT NULL REFERENCES medications (id),"
+  "  dose REAL NOT NULL CHECK (dose > 0),"
+  "  unit TEXT NOT NULL CHECK (length(unit) > 0),"
+  "  frequency TEXT NOT NULL CHECK (length(frequency) > 0),"
+  "  route TEXT NOT NULL CHECK (length(route) > 0),"
+  "  action TEXT NOT NULL CHECK (action IN ('start', 'change-dose', 'switch')),"
+  "  reason TEXT NOT NULL CHECK (length(reason) BETWEEN 1 AND 1000),"
+  "  replaces_order_id TEXT NULL REFERENCES medication_orders (id),"
+  "  initially_pending INTEGER NOT NULL CHECK (initially_pending IN (0, 1)),"
+  "  created_at TEXT NOT NULL,"
+  "  CHECK ((action = 'start') = (replaces_order_id IS NULL))"
+  ");"
+  "CREATE INDEX medication_orders_by_patient ON medication_orders (patient_id, created_at);"
+  "CREATE INDEX medication_orders_by_visit ON medication_orders (visit_id, created_at);"
+  "CREATE INDEX medication_orders_by_replaces ON medication_orders (replaces_order_id);"
+  "CREATE INDEX medication_orders_pending ON medication_orders (prescriber_id, created_at)"
+  "  WHERE initially_pending = 1;"
+  "CREATE TABLE order_events ("
+  "  id INTEGER PRIMARY KEY AUTOINCREMENT,"
+  "  order_id TEXT NOT NULL REFERENCES medication_orders (id),"
+  "  kind TEXT NOT NULL CHECK (kind IN ('cosigned', 'stopped', 'entered-in-error')),"
+  "  at TEXT NOT NULL,"
+  "  by_staff_id TEXT NULL REFERENCES staff (id),"
+  "  reason TEXT NULL,"
+  "  visit_id TEXT NULL REFERENCES visits (id),"
+  "  CHECK (kind = 'cosigned' OR (reason IS NOT NULL AND length(reason) > 0))"
+  ");"
+  "CREATE INDEX order_events_by_order ON order_events (order_id, kind, id);"
+  "CREATE TABLE audit_events ("
+  "  seq INTEGER PRIMARY KEY AUTOINCREMENT,"
+  "  at TEXT NOT NULL,"
+  "  actor TEXT NOT NULL,"
+  "  action TEXT NOT NULL,"
+  "  target TEXT NOT NULL,"
+  "  detail TEXT NOT NULL,"
+  "  prev_hash TEXT NOT NULL CHECK (length(prev_hash) = 64),"
+  "  hash TEXT NOT NULL CHECK (length(hash) = 64)"
+  ");"
+  APPEND_ONLY ("medication_orders")
+  APPEND_ONLY ("order_events")
+  APPEND_ONLY ("audit_events")
+  APPEND_ONLY ("checkins")
+  APPEND_ONLY ("checkin_scales")
+  APPEND_ONLY ("checkin_side_effects")
+  APPEND_ONLY ("notes"),
+
+  /* 3: staff accounts (issue 4). A session is stored as SHA-256 of its
+   * 256-bit id; unlike clinical rows, sessions are updated in place
+   * (last_seen_at, ended_at): they are state, and the audit log records
+   * sign-ins and sign-outs. login_failures is a throttle, pruned freely. */
+  "CREATE TABLE staff_credentials ("
+  "  staff_id TEXT PRIMARY KEY NOT NULL REFERENCES staff (id),"
+  "  username TEXT NOT NULL UNIQUE"
+  "    CHECK (length(username) BETWEEN 3 AND 64 AND username = lower(username)),"
+  "  password_hash TEXT NOT NULL CHECK (length(password_hash) > 0),"
+  "  disabled INTEGER NOT NULL DEFAULT 0 CHECK (disabled IN (0, 1)),"
+  "  updated_at TEXT NOT NULL"
+  ");"
+  "CREATE TABLE sessions ("
+  "  id_hash BLOB PRIMARY KEY NOT NULL CHECK (length(id_hash) = 32),"
+  "  staff_id TEXT NOT NULL REFERENCES staff (id),"
+  "  address TEXT NULL,"
+  "  created_at TEXT NOT NULL,"
+  "  last_seen_at TEXT NOT NULL,"
+  "  ended_at TEXT NULL,"
+  "  end_reason TEXT NULL,"
+  "  CHECK ((ended_at IS NULL) = (end_reason IS NULL))"
+  ");"
+  "CREATE INDEX sessions_live_by_staff ON sessions (staff_id) WHERE ended_at IS NULL;"
+  "CREATE TABLE login_failures ("
+  "  id INTEGER PRIMARY KEY AUTOINCREMENT,"
+  "  username TEXT NULL,"
+  "  address TEXT NULL,"
+  "  at TEXT NOT NULL,"
+  "  CHECK (username IS NOT NULL OR address IS NOT NULL)"
+  ");"
+  "CREATE INDEX login_failures_by_username ON login_failures (username, at);"
+  "CREATE INDEX login_failures_by_address ON login_failures (address, at);"
+  "CREATE INDEX login_failures_by_at ON login_failures (at);",
+
+  /* 4: a participant's connection may drop and return within a grace
+   * period; the timeline keeps both. SQLite cannot widen a CHECK in place,
+   * so the table is rebuilt with its rows (nothing references it). */
+  "CREATE TABLE visit_events_v4 ("
+  "  id INTEGER PRIMARY KEY AUTOINCREMENT,"
+  "  visit_id TEXT NOT NULL REFERENCES visits (id),"
+  "  at TEXT NOT NULL,"
+  "  kind TEXT NOT NULL"
+  "    CHECK (kind IN ('state', 'join', 'admit', 'drop', 'return', 'leave')),"
+  "  state TEXT NULL"
+  "    CHECK (state IS NULL OR state IN ('scheduled', 'waiting', 'in_progress', 'ended')),"
+  "  participant_id TEXT NULL REFERENCES participants (id),"
+  "  CHECK ((kind = 'state' AND state IS NOT NULL AND participant_id IS NULL)"
+  "      OR (kind <> 'state' AND state IS NULL AND participant_id IS NOT NULL))"
+  ");"
+  "INSERT INTO visit_events_v4 (id, visit_id, at, kind, state, participant_id)"
+  "  SELECT id, visit_id, at, kind, state, participant_id FROM visit_events;"
+  "DROP TABLE visit_events;"
+  "ALTER TABLE visit_events_v4 RENAME TO visit_events;"
+  "CREATE INDEX visit_events_by_visit ON visit_events (visit_id, id);",
+
+  /* 5: the visit as lived (issue 7): chat between participants, each
+   * participant's answer to the consent text (with the text's version), and
+   * every switch between video and audio-only. All three are append-only:
+   * they are part of the visit's record. */
+  "CREATE TABLE chat_messages ("
+  "  id INTEGER PRIMARY KEY AUTOINCREMENT,"
+  "  visit_id TEXT NOT NULL REFERENCES visits (id),"
+  "  participant_id TEXT NOT NULL REFERENCES participants (id),"
+  "  at TEXT NOT NULL,"
+  "  text TEXT NOT NULL CHECK (length(text) BETWEEN 1 AND 2000)"
+  ");"
+  "CREATE INDEX chat_messages_by_visit ON chat_messages (visit_id, id);"
+  APPEND_ONLY ("chat_messages")
+  "CREATE TABLE consents ("
+  "  id INTEGER PRIMARY KEY AUTOINCREMENT,"
+  "  visit_id TEXT NOT NULL REFERENCES visits (id),"
+  "  participant_id TEXT NOT NULL REFERENCES participants (id),"
+  "  at TEXT NOT NULL,"
+  "  decision TEXT NOT NULL CHECK (decision IN ('accepted', 'declined')),"
+  "  text_version TEXT NOT NULL CHECK (length(text_version) BETWEEN 1 AND 64)"
+  ");"
+  "CREATE INDEX consents_by_participant ON consents (participant_id, id);"
+  APPEND_ONLY ("consents")
+  "CREATE TABLE modality_changes ("
+  "  id INTEGER PRIMARY KEY AUTOINCREMENT,"
+  "  visit_id TEXT NOT NULL REFERENCES visits (id),"
+  "  participant_id TEXT NOT NULL REFERENCES participants (id),"
+  "  at TEXT NOT NULL,"
+  "  modality TEXT NOT NULL CHECK (modality IN ('video', 'audio-only'))"
+  ");"
+  "CREATE INDEX modality_changes_by_visit ON modality_changes (visit_id, id);"
+  APPEND_ONLY ("modality_changes"),
+
+  /* 6: the check-in as a follow-up measures it (issue 11). A patient's birth
+   * date (a calendar date, no time: exported as Patient.birthDate). Missed
+   * doses per current medication, each with its cap at check-in time (the
+   * order's administrations per day x 14); the single number of older
+   * check-ins stays where it was. The ASRS v1.1 symptom checklist (18 items)
+   * for patients on ADHD medication: SQLite cannot widen a CHECK in place,
+   * so checkin_scales is rebuilt with its rows (its append-only triggers go
+   * with the old table and are made again). */
+  "ALTER TABLE patients ADD COLUMN birth_date TEXT NULL"
+  "  CHECK (birth_date IS NULL OR (birth_date GLOB '[0-9][0-9][0-9][0-9]-[0-9][0-9]-[0-9][0-9]'"
+  "    AND date(birth_date) = birth_date));"
+  "CREATE TABLE checkin_missed_doses ("
+  "  checkin_id TEXT NOT NULL REFERENCES checkins (id),"
+  "  order_id TEXT NOT NULL REFERENCES medication_orders (id),"
+  "  missed INTEGER NOT NULL CHECK (missed >= 0),"
+  "  max_missed INTEGER NOT NULL CHECK (max_missed >= missed),"
+  "  PRIMARY KEY (checkin_id, order_id)"
+  ");"
+  APPEND_ONLY ("checkin_missed_doses")
+  /* A visit's export and timeline take the orders stopped in it. */
+  "CREATE INDEX order_events_by_visit ON order_events (visit_id) WHERE visit_id IS NOT NULL;"
+  "CREATE TABLE checkin_scales_v6 ("
+  "  checkin_id TEXT NOT NULL REFERENCES checkins (id),"
+  "  scale TEXT NOT NULL CHECK (scale IN ('phq9', 'gad7', 'asrs_a', 'asrs18')),"
+  "  items TEXT NOT NULL CHECK (items LIKE '[%]'),"
+  "  total INTEGER NOT NULL CHECK (total >= 0),"
+  "  band TEXT NOT NULL,"
+  "  alert INTEGER NOT NULL CHECK (alert IN (0, 1)),"
+  "  positive INTEGER NOT NULL CHECK (positive IN (0, 1)),"
+  "  PRIMARY KEY (checkin_id, scale)"
+  ");"
+  "INSERT INTO checkin_scales_v6 (checkin_id, scale, items, total, band, alert, positive)"
+  "  SELECT checkin_id, scale, items, total, band, alert, positive FROM checkin_scales;"
+  "DROP TABLE checkin_scales;"
+  "ALTER TABLE checkin_scales_v6 RENAME TO checkin_scales;"
+  APPEND_ONLY ("checkin_scales"),
+  /* 7: prescribing corrections (issue 11). An order keeps the visit's
+   * modality as it was when drafted, so a co-signature judges it by the
+   * visit it was written in (NULL for older orders: the visit's current
+   * one is used). Order events gain:
+   *  restored     — an order stopped by a replacement that was then entered
+   *                 in error is active again (the history keeps both);
+   *  acknowledged — the supervising psychiatrist has seen a PA's stop;
+   *  declined     — the supervising psychiatrist declined a PA's pending order;
+   * and by_order_id, the order that caused the event (a replacement's stop,
+   * a restore). SQLite cannot widen a CHECK in place: the table is rebuilt
+   * with its rows and its append-only triggers. */
+  "ALTER TABLE medication_orders ADD COLUMN visit_modality TEXT NULL"
+  "  CHECK (visit_modality IS NULL OR visit_modality IN ('video', 'audio-only'));"
+  "CREATE TABLE order_events_v7 ("
+  "  id INTEGER PRIMARY KEY AUTOINCREMENT,"
+  "  order_id TEXT NOT NULL REFERENCES medication_orders (id),"
+  "  kind TEXT NOT NULL CHECK (kind IN ('cosigned', 'stopped', 'entered-in-error', 'restored',"
+  "    'acknowledged', 'declined')),"
+  "  at TEXT NOT NULL,"
+  "  by_staff_id TEXT NULL REFERENCES staff (id),"
+  "  reason TEXT NULL,"
+  "  visit_id TEXT NULL REFERENCES visits (id),"
+  "  by_order_id TEXT NULL REFERENCES medication_orders (id),"
+  "  CHECK (kind IN ('cosigned', 'acknowledged') OR (reason IS NOT NULL AND length(reason) > 0))"
+  ");"
+  "INSERT INTO order_events_v7 (id, order_id, kind, at, by_staff_id, reason, visit_id)"
+  "  SELECT id, order_id, kind, at, by_staff_id, reason, visit_id FROM order_events;"
+  "DROP TABLE order_events;"
+  "ALTER TABLE order_events_v7 RENAME TO order_events;"
+  "CREATE INDEX order_events_by_order ON order_events (order_id, kind, id);"
+  "CREATE INDEX order_events_stops_by_staff ON order_events (by_staff_id) WHERE kind = 'stopped';"
+  /* Migration 6's index went with the old table. */
+  "CREATE INDEX order_events_by_visit ON order_events (visit_id) WHERE visit_id IS NOT NULL;"
+  APPEND_ONLY ("order_events"),
+  /* 8: what was prescribed, kept with the order (issue 11). The catalog
+   * changes (codes corrected, formulations split); an order must keep
+   * showing what the prescriber wrote, so it carries a snapshot of its
+   * catalog entry, and the dosing the catalog now allows: a second amount
+   * (morning and bedtime), an as-needed maximum, and what to dispense.
+   * NULL on orders written before this version (they read the medications
+   * table, as before). ADD COLUMN does not touch the append-only triggers. */
+  "ALTER TABLE medication_orders ADD COLUMN snapshot TEXT NULL"
+  "  CHECK (snapshot IS NULL OR snapshot LIKE '{%}');"
+  "ALTER TABLE medication_orders ADD COLUMN second_dose REAL NULL"
+  "  CHECK (second_dose IS NULL OR second_dose > 0);"
+  "ALTER TABLE medication_orders ADD COLUMN prn_max_per_day INTEGER NULL"
+  "  CHECK (prn_max_per_day IS NULL OR prn_max_per_day BETWEEN 1 AND 24);"
+  "ALTER TABLE medication_orders ADD COLUMN supply_days INTEGER NULL"
+  "  CHECK (supply_days IS NULL OR supply_days BETWEEN 1 AND 365);"
+  "ALTER TABLE medication_orders ADD COLUMN refills INTEGER NULL"
+  "  CHECK (refills IS NULL OR refills BETWEEN 0 AND 11);"
+  "ALTER TABLE medication_orders ADD COLUMN dispense_quantity REAL NULL"
+  "  CHECK (dispense_quantity IS NULL OR dispense_quantity > 0);",
+  /* 9: a participant whose media cannot connect (issue 11: the network
+   * blocks the call) is a 'connect-trouble' event in the timeline. The
+   * CHECK is widened the way migration 4 did it: rebuild with the rows. */
+  "CREATE TABLE visit_events_v9 ("
+  "  id INTEGER PRIMARY KEY AUTOINCREMENT,"
+  "  visit_id TEXT NOT NULL REFERENCES visits (id),"
+  "  at TEXT NOT NULL,"
+  "  kind TEXT NOT NULL"
+  "    CHECK (kind IN ('state', 'join', 'admit', 'drop', 'return', 'leave',"
+  "                    'connect-trouble')),"
+  "  state TEXT NULL"
+  "    CHECK (state IS NULL OR state IN ('scheduled', 'waiting', 'in_progress', 'ended')),"
+  "  participant_id TEXT NULL REFERENCES participants (id),"
+  "  CHECK ((kind = 'state' AND state IS NOT NULL AND participant_id IS NULL)"
+  "      OR (kind <> 'state' AND state IS NULL AND participant_id IS NOT NULL))"
+  ");"
+  "INSERT INTO visit_events_v9 (id, visit_id, at, kind, state, participant_id)"
+  "  SELECT id, visit_id, at, kind, state, participant_id FROM visit_events;"
+  "DROP TABLE visit_events;"
+  "ALTER TABLE visit_events_v9 RENAME TO visit_events;"
+  "CREATE INDEX visit_events_by_visit ON visit_events (visit_id, id);",
+  /* 10: an in-person evaluation is a calendar date, not an instant (issue
+   * 11): stored as YYYY-MM-DD and compared in the clinic's time zone. Until
+   * now the API stored the entered date at 12:00 UTC, so the first ten
+   * characters are the date the clinician entered. */
+  "UPDATE patients SET in_person_eval_at = substr(in_person_eval_at, 1, 10)"
+  "  WHERE in_person_eval_at IS NOT NULL;",
+};
+
+
+int
+store_latest_schema_version (void)
+{
+  return (int) G_N_ELEMENTS (kMigrations);
+}
+
+const char *
+store_migration_sql (int version)
+{
+  if (version < 1 || version > store_latest_schema_version ())
+    return NULL;
+  return kMigrations[version - 1];
+}
+

@@ -1,0 +1,667 @@
+/* store_orders.c — the medications table and medication orders with their
+ * append-only events.
+ *
+ * An order row is never changed. What happened to it afterwards is a list
+ * of events (cosigned, stopped, entered-in-error, declined, restored,
+ * acknowledged), and its status is derived from them on every read:
+ *   entered-in-error > declined > stopped (since the last restore)
+ *     > pending (a PA's order not yet co-signed) > active.
+ * Each adjustment, co-signature or correction is one BEGIN IMMEDIATE
+ * transaction: every check reads inside the write lock and any failure rolls
+ * everything back, so nothing is ever half-written.
+ */
+#include "server/store/store-private.h"
+
+#include <math.h>
+#include <string.h>
+
+#define REASON_MAX_CHARS 1000
+
+/* Every reason an order event carries (a stop, a correction, a decline):
+ * required, and bounded. */
+gboolean
+store_order_reason_valid (const char *reason, GError **error)
+{
+  if (store_text_valid (reason, REASON_MAX_CHARS))
+    return TRUE;
+  g_set_error (error, STORE_ERROR, STORE_ERROR_INVALID,
+               "Give a reason of 1 to %d characters: it is part of the record.", REASON_MAX_CHARS);
+  return FALSE;
+}
+#define FIELD_MAX_CHARS 64  /* unit, frequency, route codes */
+
+static const char *const kKindNames[] = {
+  [ADJUST_START] = "start",
+  [ADJUST_STOP] = "stop",
+  [ADJUST_CHANGE_DOSE] = "change-dose",
+  [ADJUST_SWITCH] = "switch",
+};
+
+const char *
+adjustment_kind_name (AdjustmentKind kind)
+{
+  return store_name_at (kKindNames, G_N_ELEMENTS (kKindNames), (unsigned) kind);
+}
+
+gboolean
+adjustment_kind_from_name (const char *name, AdjustmentKind *out)
+{
+  gsize i;
+
+  if (!store_name_index (kKindNames, G_N_ELEMENTS (kKindNames), name, &i))
+    return FALSE;
+  if (out)
+    *out = (AdjustmentKind) i;
+  return TRUE;
+}
+
+/* ------------------------------------------------------------ medications */
+/* The medications table is a copy of the catalog, so orders can reference it. */
+
+gboolean
+store_sync_medications (Store *store, const StoreMedicationRow *rows, guint n_rows,
+                        GError **error)
+{
+  sqlite3_stmt *stmt = NULL;
+  gboolean ok = FALSE;
+
+  g_return_val_if_fail (store != NULL && (rows != NULL || n_rows == 0), FALSE);
+  if (!store_begin (store, error))
+    goto out;
+  /* Upsert by id: orders reference medications by id, so a row is never
+   * deleted or re-keyed; a catalog edit (a new strength) updates it. */
+  if (!store_prepare (store,
+                      "INSERT INTO medications (id, name, rxnorm, drug_class, schedule, unit,"
+                      " strengths) VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7)"
+                      " ON CONFLICT (id) DO UPDATE SET name = excluded.name,"
+                      " rxnorm = excluded.rxnorm, drug_class = excluded.drug_class,"
+                      " schedule = excluded.schedule, unit = excluded.unit,"
+                      " strengths = excluded.strengths",
+                      &stmt, error))
+    goto out;
+  for (guint i = 0; i < n_rows; i++) {
+    const StoreMedicationRow *r = &rows[i];
+    if (!r->id || !r->name || !r->rxnorm || !r->drug_class || !r->schedule || !r->unit ||
+        !r->strengths_json) {
+      g_set_error (error, STORE_ERROR, STORE_ERROR_INVALID, "medication row %u is incomplete", i);
+      goto out;
+    }
+    sqlite3_reset (stmt);
+    store_bind_text (stmt, 1, r->id);
+    store_bind_text (stmt, 2, r->name);
+    store_bind_text (stmt, 3, r->rxnorm);
+    store_bind_text (stmt, 4, r->drug_class);
+    store_bind_text (stmt, 5, r->schedule);
+    store_bind_text (stmt, 6, r->unit);
+    store_bind_text (stmt, 7, r->strengths_json);
+    if (!store_step_done (store, stmt, "upsert medication", error))
+      goto out;
+  }
+  ok = TRUE;
+out:
+  sqlite3_finalize (stmt);
+  ok = store_commit_or_rollback (store, ok, error);
+  return ok;
+}
+
+/* ------------------------------------------------------------ structs */
+
+void
+store_order_clear (StoreOrder *o)
+{
+  if (!o)
+    return;
+  g_free (o->id);
+  g_free (o->patient_id);
+  g_free (o->visit_id);
+  g_free (o->prescriber_id);
+  g_free (o->prescriber_name);
+  g_free (o->medication_id);
+  g_free (o->medication_name);
+  g_free (o->rxnorm);
+  g_free (o->unit);
+  g_free (o->frequency);
+  g_free (o->route);
+  g_free (o->action);
+  g_free (o->reason);
+  g_free (o->replaces_order_id);
+  g_free (o->status);
+  g_free (o->status_reason);
+  g_free (o->status_by);
+  g_free (o->status_by_name);
+  g_free (o->stopped_by_order_id);
+  g_free (o->cosigned_by);
+  g_free (o->visit_modality);
+  g_free (o->snapshot);
+  memset (o, 0, sizeof *o);
+}
+
+void
+store_order_free (StoreOrder *o)
+{
+  if (!o)
+    return;
+  store_order_clear (o);
+  g_free (o);
+}
+
+/* ------------------------------------------------------------ reading */
+
+/* The order with its names and the first event of each kind (there is at
+ * most one correction, decline and co-signature per order; the first counts
+ * if not). A stop counts only after the last restore: a restored order is
+ * active again and may be stopped again later. */
+#define ORDER_COLUMNS                                                                     \
+  "SELECT o.id, o.patient_id, o.visit_id, o.prescriber_id, st.display_name,"              \
+  " o.medication_id, m.name, m.rxnorm, o.dose, o.unit, o.frequency, o.route, o.action,"   \
+  " o.reason, o.replaces_order_id, o.created_at, o.initially_pending,"                    \
+  " ee.at, ee.reason, es.at, es.reason, ec.at, ec.by_staff_id,"                           \
+  " ed.at, ed.reason, er.at, o.visit_modality, es.by_order_id,"                           \
+  " coalesce(ee.by_staff_id, ed.by_staff_id, es.by_staff_id), sb.display_name,"           \
+  " o.second_dose, o.prn_max_per_day, o.supply_days, o.refills, o.dispense_quantity,"     \
+  " o.snapshot"                                                                           \
+  " FROM medication_orders o"                                                             \
+  " JOIN staff st ON st.id = o.prescriber_id"                                             \
+  " JOIN medications m ON m.id = o.medication_id"                                         \
+  " LEFT JOIN order_events ee ON ee.id = (SELECT min(id) FROM order_events"               \
+  "   WHERE order_id = o.id AND kind = 'entered-in-error')"                               \
+  " LEFT JOIN order_events ed ON ed.id = (SELECT min(id) FROM order_events"               \
+  "   WHERE order_id = o.id AND kind = 'declined')"                                       \
+  " LEFT JOIN order_events er ON er.id = (SELECT max(id) FROM order_events"               \
+  "   WHERE order_id = o.id AND kind = 'restored')"                                       \
+  " LEFT JOIN order_events es ON es.id = (SELECT min(id) FROM order_events"               \
+  "   WHERE order_id = o.id AND kind = 'stopped' AND id > coalesce(er.id, 0))"            \
+  " LEFT JOIN order_events ec ON ec.id = (SELECT min(id) FROM order_events"               \
+  "   WHERE order_id = o.id AND kind = 'cosigned')"                                       \
+  " LEFT JOIN staff sb ON sb.id = coalesce(ee.by_staff_id, ed.by_staff_id, es.by_staff_id) "
+
+static gboolean
+read_order_row (sqlite3_stmt *stmt, StoreOrder *out, GError **error)
+{
+  StoreOrder o = { 0 };
+  gboolean pending;
+  gboolean ok = FALSE;
+  gint64 cosigned_at = 0, restored_at = 0;
+
+  o.id = store_column_dup_text (stmt, 0);
+  o.patient_id = store_column_dup_text (stmt, 1);
+  o.visit_id = store_column_dup_text (stmt, 2);
+  o.prescriber_id = store_column_dup_text (stmt, 3);
+  o.prescriber_name = store_column_dup_text (stmt, 4);
+  o.medication_id = store_column_dup_text (stmt, 5);
+  o.medication_name = store_column_dup_text (stmt, 6);
+  o.rxnorm = store_column_dup_text (stmt, 7);
+  o.dose = sqlite3_column_double (stmt, 8);
+  o.unit = store_column_dup_text (stmt, 9);
+  o.frequency = store_column_dup_text (stmt, 10);
+  o.route = store_column_dup_text (stmt, 11);
+  o.action = store_column_dup_text (stmt, 12);
+  o.reason = store_column_dup_text (stmt, 13);
+  o.replaces_order_id = store_column_dup_text (stmt, 14);
+  if (!store_column_time (stmt, 15, &o.created_at_ms, error))
+    goto out;
+  pending = sqlite3_column_int (stmt, 16) != 0;
+  o.second_dose = sqlite3_column_double (stmt, 30);
+  o.prn_max_per_day = (guint) sqlite3_column_int (stmt, 31);
+  o.supply_days = (guint) sqlite3_column_int (stmt, 32);
+  o.refills = (guint) sqlite3_column_int (stmt, 33);
+  o.dispense_quantity = sqlite3_column_double (stmt, 34);
+  o.snapshot = store_column_dup_text (stmt, 35);
+  if (sqlite3_column_type (stmt, 21) != SQLITE_NULL) {
+    if (!store_column_time (stmt, 21, &cosigned_at, error))
+      goto out;
+    o.cosigned_by = store_column_dup_text (stmt, 22);
+    o.cosigned_at_ms = cosigned_at;
+  }
+  if (sqlite3_column_type (stmt, 25) != SQLITE_NULL &&
+      !store_column_time (stmt, 25, &restored_at, error))
+    goto out;
+  o.visit_modality = store_column_dup_text (stmt, 26);
+
+  /* The precedence of the derived status, highest first. */
+  if (sqlite3_column_type (stmt, 17) != SQLITE_NULL) {
+    o.status = g_strdup ("entered-in-error");
+    o.status_reason = store_column_dup_text (stmt, 18);
+    if (!store_column_time (stmt, 17, &o.status_at_ms, error))
+      goto out;
+  } else if (sqlite3_column_type (stmt, 23) != SQLITE_NULL) {
+    o.status = g_strdup ("declined");
+    o.status_reason = store_column_dup_text (stmt, 24);
+    if (!store_column_time (stmt, 23, &o.status_at_ms, error))
+      goto out;
+  } else if (sqlite3_column_type (stmt, 19) != SQLITE_NULL) {
+    o.status = g_strdup ("stopped");
+    o.status_reason = store_column_dup_text (stmt, 20);
+    o.stopped_by_order_id = store_column_dup_text (stmt, 27);
+    if (!store_column_time (stmt, 19, &o.status_at_ms, error))
+      goto out;
+  } else if (pending && !o.cosigned_by) {
+    o.status = g_strdup ("pending");
+    o.status_at_ms = o.created_at_ms;
+  } else {
+    o.status = g_strdup ("active");
+    o.status_at_ms = MAX (o.cosigned_by ? cosigned_at : o.created_at_ms, restored_at);
+  }
+  if (g_strcmp0 (o.status, "active") != 0 && g_strcmp0 (o.status, "pending") != 0) {
+    o.status_by = store_column_dup_text (stmt, 28);
+    o.status_by_name = store_column_dup_text (stmt, 29);
+  }
+  *out = o;
+  ok = TRUE;
+out:
+  if (!ok)
+    store_order_clear (&o);
+  return ok;
+}
+
+/* Reads one order; NOT_FOUND when absent. */
+gboolean
+store_order_load (Store *store, const char *order_id, StoreOrder *out, GError **error)
+{
+  sqlite3_stmt *stmt = NULL;
+  gboolean ok = store_select_row (store, ORDER_COLUMNS "WHERE o.id = ?1", order_id, "get order",
+                                  "no such order", &stmt, error) &&
+                read_order_row (stmt, out, error);
+
+  sqlite3_finalize (stmt);
+  return ok;
+}
+
+static gpointer
+order_row_new (sqlite3_stmt *stmt, GError **error)
+{
+  StoreOrder *o = g_new0 (StoreOrder, 1);
+  if (!read_order_row (stmt, o, error))
+    g_clear_pointer (&o, g_free);
+  return o;
+}
+
+/* Runs ORDER_COLUMNS + `where_order` with ?1 = arg, keeping the orders whose
+ * derived status is `status` (all when NULL). */
+GPtrArray *
+store_order_list (Store *store, const char *where_order, const char *arg, const char *status,
+             GError **error)
+{
+  sqlite3_stmt *stmt = NULL;
+  GPtrArray *orders = NULL;
+  char *sql = g_strconcat (ORDER_COLUMNS, where_order, NULL);
+
+  if (!store_prepare (store, sql, &stmt, error))
+    goto out;
+  store_bind_text (stmt, 1, arg);
+  orders = store_collect_rows (store, stmt, order_row_new, (GDestroyNotify) store_order_free,
+                               "list orders", error);
+  /* The status is derived from the events, so it is filtered here. */
+  for (guint i = orders ? orders->len : 0; status && i > 0; i--) {
+    const StoreOrder *o = g_ptr_array_index (orders, i - 1);
+    if (g_strcmp0 (o->status, status) != 0)
+      g_ptr_array_remove_index (orders, i - 1);
+  }
+out:
+  sqlite3_finalize (stmt);
+  g_free (sql);
+  return orders;
+}
+
+gboolean
+store_get_order (Store *store, const char *order_id, StoreOrder *out, GError **error)
+{
+  g_return_val_if_fail (store != NULL && out != NULL, FALSE);
+  return store_order_load (store, order_id, out, error);
+}
+
+GPtrArray *
+store_list_patient_orders (Store *store, const char *patient_id, GError **error)
+{
+  g_return_val_if_fail (store != NULL, NULL);
+  if (!store_require_row (store, "patients", patient_id, "no such patient", error))
+    return NULL;
+  return store_order_list (store, "WHERE o.patient_id = ?1 ORDER BY o.created_at, o.rowid",
+                      patient_id, NULL, error);
+}
+
+GPtrArray *
+store_current_medications (Store *store, const char *patient_id, GError **error)
+{
+  g_return_val_if_fail (store != NULL, NULL);
+  if (!store_require_row (store, "patients", patient_id, "no such patient", error))
+    return NULL;
+  return store_order_list (store,
+                      "WHERE o.patient_id = ?1 ORDER BY m.name, o.created_at, o.rowid",
+                      patient_id, "active", error);
+}
+
+GPtrArray *
+store_list_pending_for_supervisor (Store *store, const char *supervisor_id, GError **error)
+{
+  g_return_val_if_fail (store != NULL, NULL);
+  if (!store_require_row (store, "staff", supervisor_id, "no such staff member", error))
+    return NULL;
+  /* initially_pending narrows to the PA orders (partial index); the derived
+   * status then drops co-signed, stopped and erroneous ones. */
+  return store_order_list (store,
+                      "WHERE o.initially_pending = 1 AND o.prescriber_id IN"
+                      " (SELECT id FROM staff WHERE supervising_psychiatrist_id = ?1)"
+                      " ORDER BY o.created_at, o.rowid",
+                      supervisor_id, "pending", error);
+}
+
+GPtrArray *
+store_list_visit_orders (Store *store, const char *visit_id, GError **error)
+{
+  g_return_val_if_fail (store != NULL, NULL);
+  if (!store_require_row (store, "visits", visit_id, "no such visit", error))
+    return NULL;
+  /* A stop is an event of the visit it was made in (order_events.visit_id);
+   * co-signatures and corrections carry no visit and stay with their own. */
+  return store_order_list (store,
+                           "WHERE o.visit_id = ?1 OR o.id IN (SELECT order_id FROM order_events"
+                           " WHERE visit_id = ?1 AND kind = 'stopped')"
+                           " ORDER BY o.created_at, o.rowid",
+                           visit_id, NULL, error);
+}
+
+/* ------------------------------------------------------------ writing */
+
+/* by_order_id: the order that caused the event (a replacement's stop, a
+ * restore), NULL otherwise. */
+gboolean
+store_order_insert_event (Store *store, const char *order_id, const char *kind, const char *at,
+              const char *by_staff_id, const char *reason, const char *visit_id,
+              const char *by_order_id, GError **error)
+{
+  return store_run (store, "insert order event",
+                    "INSERT INTO order_events (order_id, kind, at, by_staff_id, reason,"
+                    " visit_id, by_order_id) VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7)",
+                    NULL, NULL, error, 7, order_id, kind, at, by_staff_id, reason, visit_id,
+                    by_order_id);
+}
+
+/* Checks the adjustment's own fields, before any query. */
+static gboolean
+adjustment_fields_valid (const StoreAdjustment *a, GError **error)
+{
+  const char *kind = adjustment_kind_name (a->kind);
+
+  if (!kind) {
+    g_set_error (error, STORE_ERROR, STORE_ERROR_INVALID, "Choose start, change dose, switch or stop.");
+    return FALSE;
+  }
+  if (!a->visit_id || !a->prescriber_id) {
+    g_set_error (error, STORE_ERROR, STORE_ERROR_INVALID, "A %s needs a visit and a prescriber.", kind);
+    return FALSE;
+  }
+  if (!store_order_reason_valid (a->reason, error))
+    return FALSE;
+  if ((a->kind == ADJUST_START) != (a->replaces_order_id == NULL)) {
+    g_set_error (error, STORE_ERROR, STORE_ERROR_INVALID,
+                 a->kind == ADJUST_START ? "A start begins a new medication; it acts on no current order."
+                                         : "A %s needs the current order it acts on.",
+                 kind);
+    return FALSE;
+  }
+  if (a->kind == ADJUST_STOP)
+    return TRUE;
+  if ((a->kind == ADJUST_START || a->kind == ADJUST_SWITCH) && !a->medication_id) {
+    g_set_error (error, STORE_ERROR, STORE_ERROR_INVALID, "A %s needs a medication.", kind);
+    return FALSE;
+  }
+  if (!isfinite (a->dose) || a->dose <= 0) {
+    g_set_error (error, STORE_ERROR, STORE_ERROR_INVALID, "The dose must be more than zero.");
+    return FALSE;
+  }
+  if (!store_text_valid (a->unit, FIELD_MAX_CHARS) ||
+      !store_text_valid (a->frequency, FIELD_MAX_CHARS) ||
+      !store_text_valid (a->route, FIELD_MAX_CHARS)) {
+    g_set_error (error, STORE_ERROR, STORE_ERROR_INVALID, "A %s needs a unit, how often it is taken and a route.", kind);
+    return FALSE;
+  }
+  return TRUE;
+}
+
+/* The visit's patient, inside the caller's transaction. */
+static char *
+visit_patient (Store *store, const char *visit_id, GError **error)
+{
+  char *patient = NULL;
+
+  store_select_text (store, "SELECT patient_id FROM visits WHERE id = ?1", visit_id,
+                     "visit patient", "no such visit", &patient, error);
+  return patient;
+}
+
+static gboolean
+medication_known (Store *store, const char *medication_id, GError **error)
+{
+  sqlite3_stmt *stmt = NULL;
+  gboolean ok = FALSE;
+  int rc;
+
+  if (!store_prepare (store, "SELECT 1 FROM medications WHERE id = ?1", &stmt, error))
+    goto out;
+  store_bind_text (stmt, 1, medication_id);
+  rc = sqlite3_step (stmt);
+  if (rc == SQLITE_DONE)
+    g_set_error (error, STORE_ERROR, STORE_ERROR_INVALID,
+                 "This medication is not in the clinic's medication list.");
+  else if (rc != SQLITE_ROW)
+    store_set_sql_error (store, error, "find medication");
+  else
+    ok = TRUE;
+out:
+  sqlite3_finalize (stmt);
+  return ok;
+}
+
+/* Refuses an order that would leave two live (active or pending) orders of
+ * one medication, or a second pending replacement of one order: either would
+ * make the current medication list ambiguous. `replacing` is the order the
+ * new one replaces (NULL for a start); it does not count as a duplicate. */
+static gboolean
+check_no_duplicate (Store *store, const char *patient_id, const char *medication_id,
+                    const char *replacing, GError **error)
+{
+  GPtrArray *orders = NULL;
+  gboolean ok = FALSE;
+
+  orders = store_order_list (store, "WHERE o.patient_id = ?1", patient_id, NULL, error);
+  if (!orders)
+    goto out;
+  for (guint i = 0; i < orders->len; i++) {
+    const StoreOrder *o = g_ptr_array_index (orders, i);
+    gboolean live = g_strcmp0 (o->status, "active") == 0 || g_strcmp0 (o->status, "pending") == 0;
+    if (!live)
+      continue;
+    if (replacing && g_strcmp0 (o->replaces_order_id, replacing) == 0 &&
+        g_strcmp0 (o->status, "pending") == 0) {
+      g_set_error (error, STORE_ERROR, STORE_ERROR_INVALID,
+                   "A change of this %s order is already awaiting co-signature; it must be "
+                   "co-signed or declined first.",
+                   o->medication_name);
+      goto out;
+    }
+    if (g_strcmp0 (o->medication_id, medication_id) == 0 && g_strcmp0 (o->id, replacing) != 0) {
+      g_set_error (error, STORE_ERROR, STORE_ERROR_INVALID,
+                   "%c%s is already %s for this patient. Change its dose or stop it instead.",
+                   g_ascii_toupper (o->medication_name[0]), o->medication_name + 1,
+                   g_strcmp0 (o->status, "pending") == 0 ? "awaiting co-signature" : "active");
+      goto out;
+    }
+  }
+  ok = TRUE;
+out:
+  if (orders)
+    g_ptr_array_unref (orders);
+  return ok;
+}
+
+static gboolean
+insert_order (Store *store, const char *id, const char *patient_id, const StoreAdjustment *a,
+              const char *medication_id, gboolean pending, const char *at, GError **error)
+{
+  sqlite3_stmt *stmt = NULL;
+  gboolean ok = FALSE;
+
+  if (!store_prepare (store,
+                      "INSERT INTO medication_orders (id, patient_id, visit_id, prescriber_id,"
+                      " medication_id, dose, unit, frequency, route, action, reason,"
+                      " replaces_order_id, initially_pending, created_at, second_dose,"
+                      " prn_max_per_day, supply_days, refills, dispense_quantity, snapshot,"
+                      " visit_modality)"
+                      " VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10, ?11, ?12, ?13, ?14,"
+                      " ?15, ?16, ?17, ?18, ?19, ?20,"
+                      /* The visit's modality as it is now, when the order is
+                       * drafted: a co-signature is judged by it. */
+                      " (SELECT modality FROM visits WHERE id = ?3))",
+                      &stmt, error))
+    goto out;
+  store_bind_text (stmt, 1, id);
+  store_bind_text (stmt, 2, patient_id);
+  store_bind_text (stmt, 3, a->visit_id);
+  store_bind_text (stmt, 4, a->prescriber_id);
+  store_bind_text (stmt, 5, medication_id);
+  sqlite3_bind_double (stmt, 6, a->dose);
+  store_bind_text (stmt, 7, a->unit);
+  store_bind_text (stmt, 8, a->frequency);
+  store_bind_text (stmt, 9, a->route);
+  store_bind_text (stmt, 10, adjustment_kind_name (a->kind));
+  store_bind_text (stmt, 11, a->reason);
+  store_bind_text (stmt, 12, a->replaces_order_id);
+  sqlite3_bind_int (stmt, 13, pending ? 1 : 0);
+  store_bind_text (stmt, 14, at);
+  /* 0 means "none" for each of these: stored as NULL, never as 0. */
+  if (a->second_dose > 0)
+    sqlite3_bind_double (stmt, 15, a->second_dose);
+  if (a->prn_max_per_day > 0)
+    sqlite3_bind_int (stmt, 16, (int) a->prn_max_per_day);
+  if (a->supply_days > 0) {
+    sqlite3_bind_int (stmt, 17, (int) a->supply_days);
+    sqlite3_bind_int (stmt, 18, (int) a->refills);
+  }
+  if (a->dispense_quantity > 0)
+    sqlite3_bind_double (stmt, 19, a->dispense_quantity);
+  store_bind_text (stmt, 20, a->snapshot);
+  ok = store_step_done (store, stmt, "insert order", error);
+out:
+  sqlite3_finalize (stmt);
+  return ok;
+}
+
+StoreOrder *
+store_apply_adjustment (Store *store, const StoreAdjustment *a, GError **error)
+{
+  return store_apply_adjustment_at (store, a, store_now_ms (), error);
+}
+
+StoreOrder *
+store_apply_adjustment_at (Store *store, const StoreAdjustment *a, gint64 at_ms, GError **error)
+{
+  StoreOrder replaced = { 0 };
+  StoreOrder *result = NULL;
+  char *patient_id = NULL;
+  char *now = NULL;
+  char *new_id = NULL;
+  const char *medication_id = NULL;
+  /* A stop is recorded at once even for a PA: stopping is always the safe
+   * direction, and holding a stop for co-signature would keep the patient on
+   * a medication their prescriber has decided to end. */
+  gboolean pending = a && a->pending && a->kind != ADJUST_STOP;
+  gboolean ok = FALSE;
+
+  g_return_val_if_fail (store != NULL && a != NULL, NULL);
+  if (!adjustment_fields_valid (a, error))
+    return NULL;
+  if (!(now = store_format_time (at_ms, error)))
+    goto out;
+  if (!store_begin (store, error))
+    goto out;
+  if (!(patient_id = visit_patient (store, a->visit_id, error)))
+    goto out;
+  if (!store_require_row (store, "staff", a->prescriber_id, "no such prescriber", error))
+    goto out;
+
+  if (a->replaces_order_id) {
+    GError *local = NULL;
+    if (!store_order_load (store, a->replaces_order_id, &replaced, &local)) {
+      if (!g_error_matches (local, STORE_ERROR, STORE_ERROR_NOT_FOUND)) {
+        g_propagate_error (error, local);
+        goto out;
+      }
+      g_clear_error (&local);
+      g_set_error (error, STORE_ERROR, STORE_ERROR_INVALID,
+                   "The order this acts on does not exist.");
+      goto out;
+    }
+    if (g_strcmp0 (replaced.patient_id, patient_id) != 0) {
+      g_set_error (error, STORE_ERROR, STORE_ERROR_INVALID,
+                   "The order this acts on belongs to another patient.");
+      goto out;
+    }
+    if (g_strcmp0 (replaced.status, "active") != 0) {
+      g_set_error (error, STORE_ERROR, STORE_ERROR_INVALID,
+                   "The %s order this acts on is no longer active.", replaced.medication_name);
+      goto out;
+    }
+  }
+
+  switch (a->kind) {
+  case ADJUST_START:
+    medication_id = a->medication_id;
+    break;
+  case ADJUST_CHANGE_DOSE:
+    /* The medication of a dose change is the replaced order's; naming
+     * another one is a switch, not a dose change. */
+    if (a->medication_id && g_strcmp0 (a->medication_id, replaced.medication_id) != 0) {
+      g_set_error (error, STORE_ERROR, STORE_ERROR_INVALID,
+                   "A dose change keeps the medication; to change it, use a switch.");
+      goto out;
+    }
+    medication_id = replaced.medication_id;
+    break;
+  case ADJUST_SWITCH:
+    if (g_strcmp0 (a->medication_id, replaced.medication_id) == 0) {
+      g_set_error (error, STORE_ERROR, STORE_ERROR_INVALID,
+                   "A switch goes to another medication; to change this one, use a dose change.");
+      goto out;
+    }
+    medication_id = a->medication_id;
+    break;
+  case ADJUST_STOP:
+  default:
+    break;
+  }
+
+  if (a->kind == ADJUST_STOP) {
+    if (!store_order_insert_event (store, replaced.id, "stopped", now, a->prescriber_id, a->reason,
+                       a->visit_id, NULL, error))
+      goto out;
+  } else {
+    if (!medication_known (store, medication_id, error))
+      goto out;
+    if (!check_no_duplicate (store, patient_id, medication_id, a->replaces_order_id, error))
+      goto out;
+    new_id = g_uuid_string_random ();
+    if (!insert_order (store, new_id, patient_id, a, medication_id, pending, now, error))
+      goto out;
+    /* A pending replacement leaves the old order active until co-signed. */
+    if (a->replaces_order_id && !pending &&
+        !store_order_insert_event (store, replaced.id, "stopped", now, a->prescriber_id, a->reason,
+                       a->visit_id, new_id, error))
+      goto out;
+  }
+
+  /* Read back inside the transaction: if that fails, nothing is kept. */
+  result = g_new0 (StoreOrder, 1);
+  if (!store_order_load (store, new_id ? new_id : replaced.id, result, error))
+    goto out;
+  ok = TRUE;
+out:
+  ok = store_commit_or_rollback (store, ok, error);
+  if (!ok)
+    g_clear_pointer (&result, store_order_free);
+  store_order_clear (&replaced);
+  g_free (patient_id);
+  g_free (now);
+  g_free (new_id);
+  return result;
+}

@@ -1,0 +1,183 @@
+/* store-private.h — shared internals of the store*.c files: the statement,
+ * row and transaction helpers (store.c), the secret-token helpers
+ * (store_tokens.c) and the visit and participant row readers
+ * (store_visits.c). Not part of
+ * the store's public interface; the unit tests include it only to inspect
+ * the connection (pragmas, raw rows).
+ */
+#pragma once
+
+#include <sqlite3.h>
+
+#include "server/store/store.h"
+
+G_BEGIN_DECLS
+
+struct _Store {
+  sqlite3 *db;
+};
+
+/* The largest time the store can represent: 9999-12-31T23:59:59.999Z.
+ * Times are kept in [0, STORE_MAX_TIME_MS] so their text form has a fixed
+ * width and sorts as text. */
+#define STORE_MAX_TIME_MS G_GINT64_CONSTANT (253402300799999)
+
+/* The SQL of migration `version` (1..latest), NULL otherwise: lets a test
+ * build an older schema and check the upgrade from it. */
+const char *store_migration_sql (int version);
+
+/* The raw connection (for tests). */
+sqlite3 *store_get_db (Store *store);
+
+/* ------------------------------------------------------------ statements */
+
+/* Sets STORE_ERROR_SQL naming `what` and sqlite's message. */
+void store_set_sql_error (Store *store, GError **error, const char *what);
+
+gboolean store_prepare (Store *store, const char *sql, sqlite3_stmt **out, GError **error);
+/* Steps a statement that returns no rows; anything but SQLITE_DONE is an error. */
+gboolean store_step_done (Store *store, sqlite3_stmt *stmt, const char *what, GError **error);
+
+/* Runs one statement that returns no rows: prepares `sql`, binds `hash`
+ * (STORE_HASH_BYTES, when given) to ?1 and then `n_texts` text values
+ * (NULL → SQL NULL) to the following parameters, and steps it to
+ * completion; `changes` (may be NULL) gets the rows changed. */
+gboolean store_run (Store *store, const char *what, const char *sql, const guchar *hash,
+                    guint *changes, GError **error, int n_texts, ...);
+
+/* Steps a prepared, bound statement to its first row. No row is
+ * STORE_ERROR_NOT_FOUND with the message `not_found`; a failure is
+ * STORE_ERROR_SQL naming `what`. */
+gboolean store_step_row (Store *store, sqlite3_stmt *stmt, const char *what,
+                         const char *not_found, GError **error);
+/* Prepares `sql`, binds `key` to ?1 and steps to the first row as
+ * store_step_row does. *out is the statement: finalize it in any case. */
+gboolean store_select_row (Store *store, const char *sql, const char *key, const char *what,
+                           const char *not_found, sqlite3_stmt **out, GError **error);
+/* store_select_row, then the row's first column as text into *out (when
+ * out is not NULL; NULL for SQL NULL). */
+gboolean store_select_text (Store *store, const char *sql, const char *key, const char *what,
+                            const char *not_found, char **out, GError **error);
+
+/* Reads one row of a statement into a new item; NULL (with `error` set)
+ * when the row cannot be read. */
+typedef gpointer (*StoreRowReader) (sqlite3_stmt *stmt, GError **error);
+/* Steps `stmt` to the end, reading every row into a new array that frees
+ * its items with `free_item`. NULL on a failure (STORE_ERROR_SQL naming
+ * `what` when stepping fails). */
+GPtrArray *store_collect_rows (Store *store, sqlite3_stmt *stmt, StoreRowReader read,
+                               GDestroyNotify free_item, const char *what, GError **error);
+
+/* BEGIN IMMEDIATE / COMMIT / ROLLBACK. store_rollback is a no-op outside a
+ * transaction and never fails loudly. */
+gboolean store_begin (Store *store, GError **error);
+gboolean store_commit (Store *store, GError **error);
+void store_rollback (Store *store);
+/* Ends the transaction: commits it when `ok`, else (or when the commit
+ * fails) rolls it back. Returns whether it was committed. */
+gboolean store_commit_or_rollback (Store *store, gboolean ok, GError **error);
+
+/* ------------------------------------------------------------ values */
+
+/* "2026-11-27T12:00:00.000Z"; NULL + STORE_ERROR_INVALID out of range. */
+char *store_format_time (gint64 ms, GError **error);
+/* Parses text written by store_format_time (any ISO 8601 with a zone). */
+gboolean store_parse_time (const char *text, gint64 *out_ms);
+/* Parses a stored time; a corrupt value is STORE_ERROR_SQL. */
+gboolean store_text_time (const char *text, gint64 *out_ms, GError **error);
+/* Reads a stored time column; a corrupt value is STORE_ERROR_SQL. */
+gboolean store_column_time (sqlite3_stmt *stmt, int col, gint64 *out_ms, GError **error);
+
+/* g_strdup of a text column (NULL for SQL NULL). */
+char *store_column_dup_text (sqlite3_stmt *stmt, int col);
+
+/* text → bound value; `text` is copied by sqlite (SQLITE_TRANSIENT). */
+int store_bind_text (sqlite3_stmt *stmt, int idx, const char *text);
+
+/* Non-empty valid UTF-8 of at most `max_chars` characters. */
+gboolean store_text_valid (const char *text, glong max_chars);
+/* An order event's reason: 1 to 1000 characters, else INVALID in words. */
+gboolean store_order_reason_valid (const char *reason, GError **error);
+
+/* The index of `name` in the table `names` of `n` entries (FALSE when it
+ * is not there or NULL); `out` may be NULL. Names match exactly. */
+gboolean store_name_index (const char *const *names, gsize n, const char *name, gsize *out);
+/* names[index], or NULL when `index` is out of range. */
+const char *store_name_at (const char *const *names, gsize n, gsize index);
+
+gboolean store_participant_role_from_name (const char *name, ParticipantRole *out);
+
+/* ------------------------------------------------------------ rows */
+
+/* Whether a row with this id exists in `table` ("staff", "patients",
+ * "visits", "participants"). `table` must be one of those literals. */
+gboolean store_row_exists (Store *store, const char *table, const char *id, gboolean *exists,
+                           GError **error);
+/* store_row_exists, with no such row as STORE_ERROR_NOT_FOUND `not_found`. */
+gboolean store_require_row (Store *store, const char *table, const char *id,
+                            const char *not_found, GError **error);
+
+/* The columns store_read_visit reads; append a WHERE / ORDER BY. */
+#define STORE_VISIT_COLUMNS                                                               \
+  "SELECT v.id, v.patient_id, pa.display_name, v.provider_id, st.display_name,"           \
+  " v.scheduled_at, v.state, v.modality, v.created_at"                                    \
+  " FROM visits v JOIN patients pa ON pa.id = v.patient_id"                               \
+  " JOIN staff st ON st.id = v.provider_id "
+
+/* Runs a prepared STORE_VISIT_COLUMNS query, collecting all rows as
+ * StoreVisit; a failure to step is STORE_ERROR_SQL naming `what`. */
+GPtrArray *store_collect_visits (Store *store, sqlite3_stmt *stmt, const char *what,
+                                 GError **error);
+
+/* Reads a participant from the columns id, visit_id, role, display_name,
+ * person id starting at `col` into `out` (overwritten on success). */
+gboolean store_read_participant (sqlite3_stmt *stmt, int col, StoreParticipant *out,
+                                 GError **error);
+
+/* ------------------------------------------------------------ secrets */
+/* Join tokens, console tokens and session ids alike: STORE_SECRET_BYTES
+ * from RAND_bytes, handed out once as unpadded base64url text, stored only
+ * as SHA-256 of that text, found by hash and compared again in constant
+ * time. Implemented in store_tokens.c. */
+
+#define STORE_SECRET_BYTES 32
+#define STORE_HASH_BYTES 32
+
+/* A fresh secret as unpadded base64url; NULL + STORE_ERROR_SQL when the
+ * random generator fails. */
+char *store_secret_new (GError **error);
+/* Wipes and frees a secret's text, and sets *text to NULL. */
+void store_secret_clear (char **text);
+/* 1..256 base64url characters: anything else cannot be a secret the store
+ * issued, so it is refused without a query. */
+gboolean store_secret_plausible (const char *text);
+/* SHA-256 of the secret's text. */
+gboolean store_secret_hash (const char *text, guchar hash[STORE_HASH_BYTES], GError **error);
+/* Prepares `sql` (?1 the hash; its column 0 the stored hash) and steps to
+ * the row of `hash`, comparing the stored hash again in constant time. No
+ * row, or one that does not match, is STORE_ERROR_NOT_FOUND `unknown`; a
+ * failure is STORE_ERROR_SQL naming `what`. *out is the statement on its
+ * row: finalize it in any case. */
+gboolean store_select_hash_row (Store *store, const char *sql,
+                                const guchar hash[STORE_HASH_BYTES], const char *what,
+                                const char *unknown, sqlite3_stmt **out, GError **error);
+
+/* ------------------------------------------------------------ orders */
+/* Shared by store_orders.c (writing and reading orders) and
+ * store_order_review.c (co-signature, decline, acknowledgement,
+ * entered-in-error). Callers hold the transaction when they need one. */
+
+/* Reads one order with its derived status; NOT_FOUND when absent. */
+gboolean store_order_load (Store *store, const char *order_id, StoreOrder *out, GError **error);
+/* The orders selected by `where_order` (SQL after the order columns, with ?1
+ * = arg; the order events are joined as ee, ed, er, es, ec), keeping those
+ * whose derived status is `status` (all when NULL). */
+GPtrArray *store_order_list (Store *store, const char *where_order, const char *arg,
+                             const char *status, GError **error);
+/* Appends one order event; by_order_id is the order that caused it (a
+ * replacement's stop, a restore), NULL otherwise. */
+gboolean store_order_insert_event (Store *store, const char *order_id, const char *kind,
+                                   const char *at, const char *by_staff_id, const char *reason,
+                                   const char *visit_id, const char *by_order_id, GError **error);
+
+G_END_DECLS

@@ -1,0 +1,529 @@
+/* store.c — opening the sqlite store, pragmas, running the migrations (their
+ * SQL is in store_migrations.c) and the
+ * helpers every store*.c file shares (errors, statements, single rows, row
+ * lists, transactions, time text, name tables); see store-private.h.
+ *
+ * All SQL takes values through bound parameters only. Nothing here logs
+ * patient data or tokens; error messages name statements, never values.
+ */
+#include "server/store/store-private.h"
+#include "server/clock/clock.h"
+
+#include <stdarg.h>
+#include <string.h>
+
+G_DEFINE_QUARK (store-error-quark, store_error)
+
+/* ------------------------------------------------------------ helpers */
+
+sqlite3 *
+store_get_db (Store *store)
+{
+  return store ? store->db : NULL;
+}
+
+void
+store_set_sql_error (Store *store, GError **error, const char *what)
+{
+  const char *msg = (store && store->db) ? sqlite3_errmsg (store->db) : "no database";
+  g_set_error (error, STORE_ERROR, STORE_ERROR_SQL, "%s: %s", what, msg);
+}
+
+gboolean
+store_prepare (Store *store, const char *sql, sqlite3_stmt **out, GError **error)
+{
+  *out = NULL;
+  if (sqlite3_prepare_v2 (store->db, sql, -1, out, NULL) != SQLITE_OK) {
+    store_set_sql_error (store, error, "prepare");
+    sqlite3_finalize (*out);
+    *out = NULL;
+    return FALSE;
+  }
+  return TRUE;
+}
+
+gboolean
+store_step_done (Store *store, sqlite3_stmt *stmt, const char *what, GError **error)
+{
+  int rc = sqlite3_step (stmt);
+  if (rc != SQLITE_DONE) {
+    store_set_sql_error (store, error, what);
+    return FALSE;
+  }
+  return TRUE;
+}
+
+gboolean
+store_run (Store *store, const char *what, const char *sql, const guchar *hash, guint *changes,
+           GError **error, int n_texts, ...)
+{
+  sqlite3_stmt *stmt = NULL;
+  gboolean ok = FALSE;
+  int idx = 1;
+  va_list ap;
+
+  if (!store_prepare (store, sql, &stmt, error))
+    return FALSE;
+  if (hash)
+    sqlite3_bind_blob (stmt, idx++, hash, STORE_HASH_BYTES, SQLITE_TRANSIENT);
+  va_start (ap, n_texts);
+  for (int i = 0; i < n_texts; i++)
+    store_bind_text (stmt, idx++, va_arg (ap, const char *));
+  va_end (ap);
+  if (store_step_done (store, stmt, what, error)) {
+    if (changes)
+      *changes = (guint) sqlite3_changes (store->db);
+    ok = TRUE;
+  }
+  sqlite3_finalize (stmt);
+  return ok;
+}
+
+gboolean
+store_step_row (Store *store, sqlite3_stmt *stmt, const char *what, const char *not_found,
+                GError **error)
+{
+  int rc = sqlite3_step (stmt);
+  if (rc == SQLITE_ROW)
+    return TRUE;
+  if (rc == SQLITE_DONE)
+    g_set_error_literal (error, STORE_ERROR, STORE_ERROR_NOT_FOUND, not_found);
+  else
+    store_set_sql_error (store, error, what);
+  return FALSE;
+}
+
+gboolean
+store_select_row (Store *store, const char *sql, const char *key, const char *what,
+                  const char *not_found, sqlite3_stmt **out, GError **error)
+{
+  if (!store_prepare (store, sql, out, error))
+    return FALSE;
+  store_bind_text (*out, 1, key);
+  return store_step_row (store, *out, what, not_found, error);
+}
+
+gboolean
+store_select_text (Store *store, const char *sql, const char *key, const char *what,
+                   const char *not_found, char **out, GError **error)
+{
+  sqlite3_stmt *stmt = NULL;
+  gboolean ok = store_select_row (store, sql, key, what, not_found, &stmt, error);
+
+  if (ok && out)
+    *out = store_column_dup_text (stmt, 0);
+  sqlite3_finalize (stmt);
+  return ok;
+}
+
+GPtrArray *
+store_collect_rows (Store *store, sqlite3_stmt *stmt, StoreRowReader read,
+                    GDestroyNotify free_item, const char *what, GError **error)
+{
+  GPtrArray *rows = g_ptr_array_new_with_free_func (free_item);
+  int rc;
+
+  while ((rc = sqlite3_step (stmt)) == SQLITE_ROW) {
+    gpointer item = read (stmt, error);
+    if (!item)
+      goto fail;
+    g_ptr_array_add (rows, item);
+  }
+  if (rc != SQLITE_DONE) {
+    store_set_sql_error (store, error, what);
+    goto fail;
+  }
+  return rows;
+fail:
+  g_ptr_array_unref (rows);
+  return NULL;
+}
+
+static gboolean
+exec_simple (Store *store, const char *sql, const char *what, GError **error)
+{
+  char *errmsg = NULL;
+  if (sqlite3_exec (store->db, sql, NULL, NULL, &errmsg) != SQLITE_OK) {
+    g_set_error (error, STORE_ERROR, STORE_ERROR_SQL, "%s: %s", what,
+                 errmsg ? errmsg : sqlite3_errmsg (store->db));
+    sqlite3_free (errmsg);
+    return FALSE;
+  }
+  return TRUE;
+}
+
+gboolean
+store_begin (Store *store, GError **error)
+{
+  /* IMMEDIATE takes the write lock up front, so a read-then-write
+   * transaction cannot fail half-way with SQLITE_BUSY on upgrade. */
+  return exec_simple (store, "BEGIN IMMEDIATE", "begin", error);
+}
+
+gboolean
+store_commit (Store *store, GError **error)
+{
+  return exec_simple (store, "COMMIT", "commit", error);
+}
+
+void
+store_rollback (Store *store)
+{
+  if (!sqlite3_get_autocommit (store->db))
+    sqlite3_exec (store->db, "ROLLBACK", NULL, NULL, NULL);
+}
+
+gboolean
+store_commit_or_rollback (Store *store, gboolean ok, GError **error)
+{
+  if (ok && store_commit (store, error))
+    return TRUE;
+  store_rollback (store);
+  return FALSE;
+}
+
+int
+store_bind_text (sqlite3_stmt *stmt, int idx, const char *text)
+{
+  if (!text)
+    return sqlite3_bind_null (stmt, idx);
+  return sqlite3_bind_text (stmt, idx, text, -1, SQLITE_TRANSIENT);
+}
+
+char *
+store_column_dup_text (sqlite3_stmt *stmt, int col)
+{
+  const unsigned char *text = sqlite3_column_text (stmt, col);
+  return text ? g_strdup ((const char *) text) : NULL;
+}
+
+gboolean
+store_text_valid (const char *text, glong max_chars)
+{
+  return text && *text && g_utf8_validate (text, -1, NULL) &&
+         g_utf8_strlen (text, -1) <= max_chars;
+}
+
+gboolean
+store_name_index (const char *const *names, gsize n, const char *name, gsize *out)
+{
+  for (gsize i = 0; name && i < n; i++) {
+    if (strcmp (name, names[i]) == 0) {
+      if (out)
+        *out = i;
+      return TRUE;
+    }
+  }
+  return FALSE;
+}
+
+const char *
+store_name_at (const char *const *names, gsize n, gsize index)
+{
+  return index < n ? names[index] : NULL;
+}
+
+gint64
+store_now_ms (void)
+{
+  /* The one clock (server/clock/clock.h): settable in test builds. */
+  return th_clock_now_ms ();
+}
+
+char *
+store_format_time (gint64 ms, GError **error)
+{
+  GDateTime *dt = NULL;
+  char *text = NULL;
+
+  if (ms < 0 || ms > STORE_MAX_TIME_MS) {
+    g_set_error (error, STORE_ERROR, STORE_ERROR_INVALID, "time out of range");
+    goto out;
+  }
+  dt = g_date_time_new_from_unix_utc (ms / 1000);
+  if (!dt) {
+    g_set_error (error, STORE_ERROR, STORE_ERROR_INVALID, "time out of range");
+    goto out;
+  }
+  /* Built field by field: fixed widths so the text sorts like the time. */
+  text = g_strdup_printf ("%04d-%02d-%02dT%02d:%02d:%02d.%03dZ", g_date_time_get_year (dt),
+                          g_date_time_get_month (dt), g_date_time_get_day_of_month (dt),
+                          g_date_time_get_hour (dt), g_date_time_get_minute (dt),
+                          g_date_time_get_second (dt), (int) (ms % 1000));
+out:
+  if (dt)
+    g_date_time_unref (dt);
+  return text;
+}
+
+gboolean
+store_parse_time (const char *text, gint64 *out_ms)
+{
+  GDateTime *dt;
+
+  if (!text)
+    return FALSE;
+  dt = g_date_time_new_from_iso8601 (text, NULL);
+  if (!dt)
+    return FALSE;
+  *out_ms = g_date_time_to_unix (dt) * 1000 + g_date_time_get_microsecond (dt) / 1000;
+  g_date_time_unref (dt);
+  return TRUE;
+}
+
+gboolean
+store_text_time (const char *text, gint64 *out_ms, GError **error)
+{
+  if (!store_parse_time (text, out_ms)) {
+    g_set_error (error, STORE_ERROR, STORE_ERROR_SQL, "stored time is not ISO 8601");
+    return FALSE;
+  }
+  return TRUE;
+}
+
+gboolean
+store_column_time (sqlite3_stmt *stmt, int col, gint64 *out_ms, GError **error)
+{
+  return store_text_time ((const char *) sqlite3_column_text (stmt, col), out_ms, error);
+}
+
+gboolean
+store_row_exists (Store *store, const char *table, const char *id, gboolean *exists,
+                  GError **error)
+{
+  /* Fixed statements per table: no identifier is ever pasted into SQL. */
+  const char *sql = NULL;
+  sqlite3_stmt *stmt = NULL;
+  gboolean ok = FALSE;
+  int rc;
+
+  if (g_strcmp0 (table, "staff") == 0)
+    sql = "SELECT 1 FROM staff WHERE id = ?1";
+  else if (g_strcmp0 (table, "patients") == 0)
+    sql = "SELECT 1 FROM patients WHERE id = ?1";
+  else if (g_strcmp0 (table, "visits") == 0)
+    sql = "SELECT 1 FROM visits WHERE id = ?1";
+  else if (g_strcmp0 (table, "participants") == 0)
+    sql = "SELECT 1 FROM participants WHERE id = ?1";
+  if (!sql) {
+    g_set_error (error, STORE_ERROR, STORE_ERROR_INVALID, "unknown table");
+    goto out;
+  }
+  if (!store_prepare (store, sql, &stmt, error))
+    goto out;
+  store_bind_text (stmt, 1, id);
+  rc = sqlite3_step (stmt);
+  if (rc == SQLITE_ROW)
+    *exists = TRUE;
+  else if (rc == SQLITE_DONE)
+    *exists = FALSE;
+  else {
+    store_set_sql_error (store, error, "row exists");
+    goto out;
+  }
+  ok = TRUE;
+out:
+  sqlite3_finalize (stmt);
+  return ok;
+}
+
+gboolean
+store_require_row (Store *store, const char *table, const char *id, const char *not_found,
+                   GError **error)
+{
+  gboolean exists = FALSE;
+  if (!store_row_exists (store, table, id, &exists, error))
+    return FALSE;
+  if (!exists) {
+    g_set_error_literal (error, STORE_ERROR, STORE_ERROR_NOT_FOUND, not_found);
+    return FALSE;
+  }
+  return TRUE;
+}
+
+/* ------------------------------------------------------------ open / close */
+
+static gboolean
+read_int_pragma (Store *store, const char *sql, int *out, GError **error)
+{
+  sqlite3_stmt *stmt = NULL;
+  gboolean ok = FALSE;
+
+  if (!store_prepare (store, sql, &stmt, error))
+    goto out;
+  if (sqlite3_step (stmt) != SQLITE_ROW) {
+    store_set_sql_error (store, error, sql);
+    goto out;
+  }
+  *out = sqlite3_column_int (stmt, 0);
+  ok = TRUE;
+out:
+  sqlite3_finalize (stmt);
+  return ok;
+}
+
+int
+store_schema_version (Store *store)
+{
+  int version = -1;
+  if (!store || !read_int_pragma (store, "PRAGMA user_version", &version, NULL))
+    return -1;
+  return version;
+}
+
+static gboolean
+set_pragmas (Store *store, GError **error)
+{
+  sqlite3_stmt *stmt = NULL;
+  gboolean ok = FALSE;
+  const char *mode;
+  int fk = 0;
+
+  /* Foreign keys are off by default and per connection; must be set outside
+   * a transaction. Read back: a build without FK support ignores it. */
+  if (!exec_simple (store, "PRAGMA foreign_keys = ON", "foreign_keys", error))
+    goto out;
+  if (!read_int_pragma (store, "PRAGMA foreign_keys", &fk, error))
+    goto out;
+  if (fk != 1) {
+    g_set_error (error, STORE_ERROR, STORE_ERROR_SQL, "foreign keys cannot be enabled");
+    goto out;
+  }
+
+  /* WAL: readers never block the writer; the mode is persistent in the file. */
+  if (!store_prepare (store, "PRAGMA journal_mode = WAL", &stmt, error))
+    goto out;
+  if (sqlite3_step (stmt) != SQLITE_ROW) {
+    store_set_sql_error (store, error, "journal_mode");
+    goto out;
+  }
+  mode = (const char *) sqlite3_column_text (stmt, 0);
+  /* An in-memory database reports "memory"; anything else must be WAL. */
+  if (!mode || (g_ascii_strcasecmp (mode, "wal") != 0 && g_ascii_strcasecmp (mode, "memory") != 0)) {
+    g_set_error (error, STORE_ERROR, STORE_ERROR_SQL, "journal_mode WAL refused");
+    goto out;
+  }
+
+  /* synchronous=NORMAL is safe in WAL mode: a commit is appended to the WAL
+   * and the WAL is fsynced at checkpoints, so the database can never be
+   * corrupted by a crash; at worst a power loss rolls back the last few
+   * commits before the checkpoint. FULL would fsync the WAL on every commit,
+   * which this workload (a few writes per visit) does not need for
+   * integrity. */
+  if (!exec_simple (store, "PRAGMA synchronous = NORMAL", "synchronous", error))
+    goto out;
+  ok = TRUE;
+out:
+  sqlite3_finalize (stmt);
+  return ok;
+}
+
+static gboolean
+apply_migration (Store *store, int version, GError **error)
+{
+  char *bump = NULL;
+  gboolean ok = FALSE;
+  int current = 0;
+
+  if (!store_begin (store, error))
+    goto out;
+  /* Re-read inside the write lock: another process may have migrated. */
+  if (!read_int_pragma (store, "PRAGMA user_version", &current, error))
+    goto out;
+  if (current >= version) {
+    ok = store_commit (store, error);
+    goto out;
+  }
+  if (!exec_simple (store, store_migration_sql (version), "migration", error))
+    goto out;
+  /* PRAGMA takes no bound parameters; `version` is this program's own
+   * migration number, never outside input. */
+  bump = g_strdup_printf ("PRAGMA user_version = %d", version);
+  if (!exec_simple (store, bump, "user_version", error))
+    goto out;
+  if (!store_commit (store, error))
+    goto out;
+  ok = TRUE;
+out:
+  if (!ok) {
+    store_rollback (store);
+    if (error && *error)
+      g_prefix_error (error, "migration %d: ", version);
+  }
+  g_free (bump);
+  return ok;
+}
+
+static gboolean
+migrate (Store *store, GError **error)
+{
+  int latest = store_latest_schema_version ();
+  int version = 0;
+
+  if (!read_int_pragma (store, "PRAGMA user_version", &version, error))
+    return FALSE;
+  if (version > latest || version < 0) {
+    g_set_error (error, STORE_ERROR, STORE_ERROR_SCHEMA,
+                 "database schema version %d is newer than this program's %d", version, latest);
+    return FALSE;
+  }
+  for (int v = version + 1; v <= latest; v++) {
+    if (!apply_migration (store, v, error))
+      return FALSE;
+  }
+  return TRUE;
+}
+
+Store *
+store_open (const char *path, GError **error)
+{
+  Store *store = NULL;
+  int version = 0;
+  int rc;
+
+  if (!path || !*path) {
+    g_set_error (error, STORE_ERROR, STORE_ERROR_INVALID, "no database path");
+    return NULL;
+  }
+  store = g_new0 (Store, 1);
+  rc = sqlite3_open_v2 (path, &store->db,
+                        SQLITE_OPEN_READWRITE | SQLITE_OPEN_CREATE | SQLITE_OPEN_NOMUTEX, NULL);
+  if (rc != SQLITE_OK) {
+    store_set_sql_error (store, error, "open");
+    goto fail;
+  }
+  sqlite3_extended_result_codes (store->db, 1);
+  sqlite3_busy_timeout (store->db, 5000);
+
+  /* Refuse a newer file before touching it (even the journal mode). */
+  if (!read_int_pragma (store, "PRAGMA user_version", &version, error))
+    goto fail;
+  if (version > store_latest_schema_version ()) {
+    g_set_error (error, STORE_ERROR, STORE_ERROR_SCHEMA,
+                 "database schema version %d is newer than this program's %d", version,
+                 store_latest_schema_version ());
+    goto fail;
+  }
+  if (!set_pragmas (store, error))
+    goto fail;
+  if (!migrate (store, error))
+    goto fail;
+  return store;
+
+fail:
+  store_close (store);
+  return NULL;
+}
+
+void
+store_close (Store *store)
+{
+  if (!store)
+    return;
+  if (store->db) {
+    store_rollback (store);
+    if (sqlite3_close_v2 (store->db) != SQLITE_OK)
+      g_warning ("store: closing the database failed");
+  }
+  g_free (store);
+}

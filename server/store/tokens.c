@@ -1,0 +1,280 @@
+/* store_tokens.c — join tokens (one participant of one visit), provider
+ * console tokens (one staff member), and the secret helpers they share with
+ * the sign-in sessions of store_accounts.c.
+ *
+ * A token is 32 bytes from RAND_bytes, handed out once as unpadded base64url
+ * text (43 characters). The database keeps only SHA-256 of that text; a
+ * lookup finds the row by hash and compares the hash again in constant time.
+ * Tokens never appear in logs or error messages.
+ */
+#include "server/store/store-private.h"
+
+#include <string.h>
+
+#include <openssl/crypto.h>
+#include <openssl/evp.h>
+#include <openssl/rand.h>
+
+#define SECRET_MAX_TEXT 256
+
+/* ------------------------------------------------------------ secrets */
+
+char *
+store_secret_new (GError **error)
+{
+  guchar raw[STORE_SECRET_BYTES];
+  char *text = NULL;
+  gsize len;
+
+  if (RAND_bytes (raw, sizeof raw) != 1) {
+    /* No closer code exists; the message says it was not sqlite. */
+    g_set_error (error, STORE_ERROR, STORE_ERROR_SQL, "random generator failed");
+    goto out;
+  }
+  text = g_base64_encode (raw, sizeof raw);
+  len = strlen (text);
+  while (len > 0 && text[len - 1] == '=')
+    text[--len] = '\0';
+  for (gsize i = 0; i < len; i++) {
+    if (text[i] == '+')
+      text[i] = '-';
+    else if (text[i] == '/')
+      text[i] = '_';
+  }
+out:
+  OPENSSL_cleanse (raw, sizeof raw);
+  return text;
+}
+
+void
+store_secret_clear (char **text)
+{
+  if (*text) {
+    OPENSSL_cleanse (*text, strlen (*text));
+    g_clear_pointer (text, g_free);
+  }
+}
+
+gboolean
+store_secret_plausible (const char *text)
+{
+  gsize len = 0;
+
+  if (!text)
+    return FALSE;
+  for (; text[len]; len++) {
+    char c = text[len];
+    if (len >= SECRET_MAX_TEXT)
+      return FALSE;
+    if (!g_ascii_isalnum (c) && c != '-' && c != '_')
+      return FALSE;
+  }
+  return len > 0;
+}
+
+gboolean
+store_secret_hash (const char *text, guchar hash[STORE_HASH_BYTES], GError **error)
+{
+  unsigned int len = 0;
+
+  if (EVP_Digest (text, strlen (text), hash, &len, EVP_sha256 (), NULL) != 1 ||
+      len != STORE_HASH_BYTES) {
+    g_set_error (error, STORE_ERROR, STORE_ERROR_SQL, "SHA-256 failed");
+    return FALSE;
+  }
+  return TRUE;
+}
+
+gboolean
+store_select_hash_row (Store *store, const char *sql, const guchar hash[STORE_HASH_BYTES],
+                       const char *what, const char *unknown, sqlite3_stmt **out,
+                       GError **error)
+{
+  const void *stored;
+
+  if (!store_prepare (store, sql, out, error))
+    return FALSE;
+  sqlite3_bind_blob (*out, 1, hash, STORE_HASH_BYTES, SQLITE_TRANSIENT);
+  if (!store_step_row (store, *out, what, unknown, error))
+    return FALSE;
+  stored = sqlite3_column_blob (*out, 0);
+  if (!stored || sqlite3_column_bytes (*out, 0) != STORE_HASH_BYTES ||
+      CRYPTO_memcmp (stored, hash, STORE_HASH_BYTES) != 0) {
+    g_set_error_literal (error, STORE_ERROR, STORE_ERROR_NOT_FOUND, unknown);
+    return FALSE;
+  }
+  return TRUE;
+}
+
+/* ------------------------------------------------------------ issuing */
+
+static void
+set_not_found (GError **error)
+{
+  g_set_error (error, STORE_ERROR, STORE_ERROR_NOT_FOUND, "unknown token");
+}
+
+/* The row of a presented token (`sql` as for store_select_hash_row); text
+ * that cannot be a token is refused without a query. `hash` is the caller's
+ * to wipe. */
+static gboolean
+select_token_row (Store *store, const char *token, const char *sql, const char *what,
+                  guchar hash[STORE_HASH_BYTES], sqlite3_stmt **out, GError **error)
+{
+  if (!store_secret_plausible (token)) {
+    set_not_found (error);
+    return FALSE;
+  }
+  return store_secret_hash (token, hash, error) &&
+         store_select_hash_row (store, sql, hash, what, "unknown token", out, error);
+}
+
+/* Issues a token: runs `sql` (?1 hash, ?2 owner id, ?3 created_at, then ?4
+ * and ?5 as given) after checking the owner exists in `owner_table`. */
+static char *
+issue_token (Store *store, const char *sql, const char *owner_table, const char *owner_id,
+             const char *t4, const char *t5, GError **error)
+{
+  guchar hash[STORE_HASH_BYTES];
+  char *token = NULL;
+  char *now = NULL;
+  gboolean ok = FALSE;
+
+  memset (hash, 0, sizeof hash);
+  if (!(now = store_format_time (store_now_ms (), error)))
+    goto out;
+  if (!(token = store_secret_new (error)))
+    goto out;
+  if (!store_secret_hash (token, hash, error))
+    goto out;
+  if (!store_begin (store, error))
+    goto out;
+  if (!store_require_row (store, owner_table, owner_id, "token owner not found", error))
+    goto out;
+  if (!store_run (store, "insert token", sql, hash, NULL, error, t5 ? 4 : 3, owner_id, now, t4,
+                  t5))
+    goto out;
+  ok = TRUE;
+out:
+  ok = store_commit_or_rollback (store, ok, error);
+  if (!ok)
+    store_secret_clear (&token);
+  OPENSSL_cleanse (hash, sizeof hash);
+  g_free (now);
+  return token;
+}
+
+/* ------------------------------------------------------------ join tokens */
+
+char *
+store_issue_join_token (Store *store, const char *participant_id, gint64 not_before_ms,
+                        gint64 not_after_ms, GError **error)
+{
+  char *not_before = NULL;
+  char *not_after = NULL;
+  char *token = NULL;
+
+  g_return_val_if_fail (store != NULL, NULL);
+  if (not_before_ms > not_after_ms) {
+    g_set_error (error, STORE_ERROR, STORE_ERROR_INVALID, "token window ends before it starts");
+    goto out;
+  }
+  if (!(not_before = store_format_time (not_before_ms, error)))
+    goto out;
+  if (!(not_after = store_format_time (not_after_ms, error)))
+    goto out;
+  token = issue_token (store,
+                       "INSERT INTO join_tokens (token_hash, participant_id, created_at,"
+                       " not_before, not_after) VALUES (?1, ?2, ?3, ?4, ?5)",
+                       "participants", participant_id, not_before, not_after, error);
+out:
+  g_free (not_before);
+  g_free (not_after);
+  return token;
+}
+
+gboolean
+store_resolve_join_token (Store *store, const char *token, gint64 now_ms, StoreParticipant *out,
+                          GError **error)
+{
+  sqlite3_stmt *stmt = NULL;
+  guchar hash[STORE_HASH_BYTES];
+  gint64 not_before = 0, not_after = 0;
+  gboolean ok = FALSE;
+
+  g_return_val_if_fail (store != NULL && out != NULL, FALSE);
+  memset (hash, 0, sizeof hash);
+  if (!select_token_row (store, token,
+                         "SELECT t.token_hash, t.not_before, t.not_after, t.revoked_at,"
+                         " p.id, p.visit_id, p.role, p.display_name,"
+                         " COALESCE(p.patient_id, p.staff_id)"
+                         " FROM join_tokens t JOIN participants p"
+                         " ON p.id = t.participant_id WHERE t.token_hash = ?1",
+                         "resolve join token", hash, &stmt, error))
+    goto out;
+  if (sqlite3_column_type (stmt, 3) != SQLITE_NULL) {
+    set_not_found (error);  /* revoked tokens are as good as unknown */
+    goto out;
+  }
+  if (!store_column_time (stmt, 1, &not_before, error) ||
+      !store_column_time (stmt, 2, &not_after, error))
+    goto out;
+  if (now_ms < not_before || now_ms > not_after) {
+    g_set_error (error, STORE_ERROR, STORE_ERROR_EXPIRED, "token is outside its validity window");
+    goto out;
+  }
+  ok = store_read_participant (stmt, 4, out, error);
+out:
+  sqlite3_finalize (stmt);
+  OPENSSL_cleanse (hash, sizeof hash);
+  return ok;
+}
+
+/* ------------------------------------------------------------ console tokens */
+
+char *
+store_issue_console_token (Store *store, const char *staff_id, gint64 not_after_ms,
+                           GError **error)
+{
+  char *not_after = NULL;
+  char *token = NULL;
+
+  g_return_val_if_fail (store != NULL, NULL);
+  if (!(not_after = store_format_time (not_after_ms, error)))
+    goto out;
+  token = issue_token (store,
+                       "INSERT INTO console_tokens (token_hash, staff_id, created_at, not_after)"
+                       " VALUES (?1, ?2, ?3, ?4)",
+                       "staff", staff_id, not_after, NULL, error);
+out:
+  g_free (not_after);
+  return token;
+}
+
+char *
+store_resolve_console_token (Store *store, const char *token, gint64 now_ms, GError **error)
+{
+  sqlite3_stmt *stmt = NULL;
+  guchar hash[STORE_HASH_BYTES];
+  gint64 not_after = 0;
+  char *staff_id = NULL;
+
+  g_return_val_if_fail (store != NULL, NULL);
+  memset (hash, 0, sizeof hash);
+  if (!select_token_row (store, token,
+                         "SELECT token_hash, not_after, staff_id FROM console_tokens"
+                         " WHERE token_hash = ?1",
+                         "resolve console token", hash, &stmt, error))
+    goto out;
+  if (!store_column_time (stmt, 1, &not_after, error))
+    goto out;
+  if (now_ms > not_after) {
+    g_set_error (error, STORE_ERROR, STORE_ERROR_EXPIRED, "token has expired");
+    goto out;
+  }
+  staff_id = store_column_dup_text (stmt, 2);
+out:
+  sqlite3_finalize (stmt);
+  OPENSSL_cleanse (hash, sizeof hash);
+  return staff_id;
+}
