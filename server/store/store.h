@@ -6,6 +6,17 @@
  * sorts correctly as text.
  *
  * Errors are reported in STORE_ERROR with a StoreErrorCode.
+ *
+ * Absent is not failed. A lookup of one row returns FALSE (or NULL) with
+ * STORE_ERROR_NOT_FOUND when the row does not exist, and with another code
+ * (STORE_ERROR_SQL: sqlite failed, or a stored value is corrupt) when the
+ * store could not answer; a list is NULL only on failure (empty when there
+ * is nothing), NOT_FOUND when the row it belongs to is absent. Where a
+ * function says "NULL with no error when none", NULL alone means absent and
+ * the error tells a failure. So callers must pass a GError to tell them
+ * apart: a failure shown as "none" would hide a check-in, an order or an
+ * alert. Error messages name the statement and sqlite's complaint, never a
+ * value, so they may be logged.
  */
 #pragma once
 
@@ -192,7 +203,9 @@ gboolean store_sync_medications (Store *store, const StoreMedicationRow *rows, g
  * the supervisor is a psychiatrist and the staff member a pa. */
 gboolean store_set_staff_supervisor (Store *store, const char *staff_id,
                                      const char *supervisor_id, GError **error);
-/* Returns the supervisor id (or NULL with no error when none). */
+/* Returns the supervisor id; NULL with no error when the staff member has
+ * none, NULL with NOT_FOUND when there is no such staff member, NULL with
+ * SQL when it cannot be read. */
 char *store_get_staff_supervisor (Store *store, const char *staff_id, GError **error);
 
 /* The patient's last in-person evaluation: a calendar date, stored as
@@ -255,7 +268,8 @@ void store_checkin_free (StoreCheckin *checkin);
  * of the visit's patient, at most once, with missed <= max_missed (INVALID). */
 char *store_save_checkin (Store *store, const char *visit_id, const StoreCheckin *checkin,
                           GError **error);
-/* The latest check-in of the visit; NOT_FOUND when none. */
+/* The latest check-in of the visit; NOT_FOUND when none, SQL when it (or
+ * any of its parts: scales, side effects, missed doses) cannot be read. */
 gboolean store_get_latest_checkin (Store *store, const char *visit_id, StoreCheckin *out,
                                    GError **error);
 
@@ -508,7 +522,8 @@ guint store_end_staff_sessions (Store *store, const char *staff_id, const char *
  * or "address" (key = the client's IP address). */
 gboolean store_record_login_failure (Store *store, const char *username, const char *address,
                                      gint64 now_ms, GError **error);
-/* Failures for the key since since_ms, and the time of the newest (0 if none). */
+/* Failures for the key since since_ms, and the time of the newest (0 if
+ * none); 0 with `error` set when they cannot be counted. */
 guint store_count_login_failures (Store *store, const char *kind, const char *key,
                                   gint64 since_ms, gint64 *latest_ms, GError **error);
 /* A successful sign-in forgets the account's failures (not the address's). */
