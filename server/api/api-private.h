@@ -9,7 +9,7 @@
 #include "server/api/api-routes.h"
 
 typedef enum {
-  CALLER_STAFF,      /* a console token */
+  CALLER_STAFF,      /* a signed-in staff member (session cookie) */
   CALLER_PATIENT,    /* a patient's (or guest's) join token */
 } ThCallerKind;
 
@@ -32,7 +32,8 @@ void th_respond_error (ThHttpResponse *r, guint status, const char *code, const 
 char *th_require_staff (ThApp *app, const ThHttpRequest *req, ThHttpResponse *r);
 /* The CSRF token of a session: base64url(SHA-256("th-csrf:" || session id)). */
 char *th_csrf_token (const char *session_id);
-/* A console token or a join token; FALSE after a 401. */
+/* A join token (Bearer) or a staff session; FALSE after a 401 (or a 500
+ * when the store cannot check them). */
 gboolean th_require_caller (ThApp *app, const ThHttpRequest *req, ThHttpResponse *r,
                             ThCaller *out);
 /* The visit if `staff_id` is its provider (or, when only reading, an admin);

@@ -310,11 +310,10 @@ static void
 create_visit (ThApp *app, const ThHttpRequest *req, ThHttpResponse *r)
 {
   g_autofree char *staff_id = th_require_staff (app, req, r);
-  g_autofree char *new_patient = NULL, *at_text = NULL;
+  g_autofree char *at_text = NULL;
   g_autoptr (GError) error = NULL;
   ThVisitLinks links = { 0 };
   ThVisitCreateBody body = { 0 };
-  const char *patient_id;
   gint64 scheduled_ms = store_now_ms ();
 
   if (!staff_id)
@@ -323,8 +322,7 @@ create_visit (ThApp *app, const ThHttpRequest *req, ThHttpResponse *r)
     th_respond_body_error (r, error);
     goto out;
   }
-  patient_id = body.patient_id;
-  if (patient_id && !is_own_patient (app, staff_id, patient_id, &error)) {
+  if (body.patient_id && !is_own_patient (app, staff_id, body.patient_id, &error)) {
     if (error)
       th_respond_store_error (r, error, "The patient could not be read. Try again; nothing was saved.");
     else
@@ -333,14 +331,10 @@ create_visit (ThApp *app, const ThHttpRequest *req, ThHttpResponse *r)
   }
   if (body.has_scheduled)
     scheduled_ms = body.scheduled_ms;
-  if (body.patient_name) {
-    new_patient = store_create_patient (app->store, body.patient_name, &error);
-    patient_id = new_patient;
-  }
-  if (!patient_id ||
-      !th_create_visit_with_links (app, patient_id, staff_id, scheduled_ms, &links, &error) ||
-      (body.modality && !store_set_visit_modality (app->store, links.visit_id, body.modality,
-                                                   &error))) {
+  /* The new patient (if any), the visit, its modality and the patient's
+   * link are one transaction: "nothing was saved" is true when it fails. */
+  if (!th_create_visit_with_links (app, body.patient_id, body.patient_name, staff_id, scheduled_ms,
+                                   body.modality, &links, &error)) {
     th_respond_store_error (r, error, "The visit could not be scheduled. Try again; nothing was saved.");
     goto out;
   }

@@ -50,7 +50,8 @@ th_demo_create (ThApp *app, GError **error)
     goto out;
   if (!th_demo_history (app, patient_id, provider_id, past, error))
     goto out;
-  if (!th_create_visit_with_links (app, patient_id, provider_id, store_now_ms (), &links, error))
+  if (!th_create_visit_with_links (app, patient_id, NULL, provider_id, store_now_ms (), NULL,
+                                   &links, error))
     goto out;
 
   past_json = json_array ();

@@ -132,6 +132,33 @@ char *store_create_visit (Store *store, const char *patient_id, const char *prov
  * what happens now. */
 char *store_create_visit_at (Store *store, const char *patient_id, const char *provider_id,
                              gint64 scheduled_at_ms, gint64 at_ms, GError **error);
+
+/* A new visit as the clinic books it: for an existing patient (patient_id)
+ * or a new one (new_patient_name), with its modality (NULL: video) and the
+ * patient's join link valid in [link_not_before_ms, link_not_after_ms]. */
+typedef struct {
+  const char *patient_id;
+  const char *new_patient_name;
+  const char *provider_id;
+  gint64 scheduled_at_ms;
+  const char *modality;
+  gint64 link_not_before_ms;
+  gint64 link_not_after_ms;
+} StoreVisitBooking;
+
+typedef struct {
+  char *visit_id;
+  char *patient_id;
+  char *patient_token;    /* the patient's join token: handed out once, never stored */
+} StoreBookedVisit;
+
+void store_booked_visit_clear (StoreBookedVisit *booked);
+/* Writes the booking in one transaction: the new patient (if any), the
+ * visit as store_create_visit does, its modality and the patient's join
+ * token. All of it or nothing: INVALID (a bad name, modality or window),
+ * NOT_FOUND (no such patient or provider) or SQL, with nothing written. */
+gboolean store_book_visit (Store *store, const StoreVisitBooking *booking, StoreBookedVisit *out,
+                           GError **error);
 gboolean store_get_visit (Store *store, const char *visit_id, StoreVisit *out, GError **error);
 /* Visits of one provider (NULL: every provider, for admins) scheduled in
  * [from_ms, to_ms), by scheduled time. */
@@ -156,10 +183,6 @@ gboolean store_get_participant (Store *store, const char *participant_id, StoreP
 gboolean store_find_visit_participant (Store *store, const char *visit_id, ParticipantRole role,
                                        StoreParticipant *out, GError **error);
 
-/* At start-up: visits left "waiting" or "in_progress" by a previous run that
- * stopped; returns how many. (Issue-6 reconnect logic decides what to do.) */
-GPtrArray *store_list_open_visits (Store *store, GError **error);  /* of StoreVisit* */
-
 /* ------------------------------------------------------------ tokens */
 /* Tokens are 256-bit random (OpenSSL RAND_bytes), handed out once as
  * base64url text without padding, stored only as SHA-256 hashes, and
@@ -174,13 +197,6 @@ char *store_issue_join_token (Store *store, const char *participant_id, gint64 n
 gboolean store_resolve_join_token (Store *store, const char *token, gint64 now_ms,
                                    StoreParticipant *out, GError **error);
 
-/* A provider console token: lets a staff member list their visits and join
- * them. Valid until not_after_ms. Returns the plaintext token. */
-char *store_issue_console_token (Store *store, const char *staff_id, gint64 not_after_ms,
-                                 GError **error);
-/* Returns the staff id, or NULL with NOT_FOUND / EXPIRED. */
-char *store_resolve_console_token (Store *store, const char *token, gint64 now_ms,
-                                   GError **error);
 
 
 /* ============================================================ clinical */
