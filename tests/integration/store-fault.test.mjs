@@ -7,6 +7,7 @@ import { test, before, after } from 'node:test';
 import assert from 'node:assert/strict';
 import { spawnSync } from 'node:child_process';
 import path from 'node:path';
+import WebSocket from 'ws';
 import { startServer, fetchJson, fragmentOf, waitFor } from '../e2e/lib.mjs';
 
 let server;
@@ -77,6 +78,22 @@ async function causeLogged(method, route, cause) {
     return line;
   }, { timeout: 5000, what: `the log line "${prefix}…${cause}"\n${server.stderrTail(20)}` });
   return line;
+}
+
+// The first signaling message answering `hello` on a fresh connection.
+async function helloAnswer(hello, { cookie } = {}) {
+  const ws = new WebSocket(`${server.baseUrl.replace('http', 'ws')}/signaling`,
+    cookie ? { headers: { Cookie: cookie } } : {});
+  try {
+    return await new Promise((resolve, reject) => {
+      const timer = setTimeout(() => reject(new Error('no answer to hello within 5 s')), 5000);
+      ws.once('error', (e) => { clearTimeout(timer); reject(e); });
+      ws.once('message', (data) => { clearTimeout(timer); resolve(JSON.parse(data.toString())); });
+      ws.once('open', () => ws.send(JSON.stringify(hello)));
+    });
+  } finally {
+    ws.terminate();
+  }
 }
 
 function assertInternal(r, what) {
@@ -159,6 +176,18 @@ test('a visit the store cannot read is a 500, not "not among your visits"', asyn
     const r = await api(visit);
     assertInternal(r, 'the visit');
     await causeLogged('GET', visit, 'no such column');
+    // Signaling: neither "this link is not valid" nor "no such visit" for
+    // the patient or the provider, but the clinic's fault, in words.
+    for (const [who, hello, opts] of [['patient', { type: 'hello', token: patientToken }, {}],
+      ['provider', { type: 'hello', visit: demo.visit_id }, { cookie: session.cookie }]]) {
+      const answer = await helloAnswer(hello, opts);
+      assert.equal(answer.type, 'error', `${who}: ${JSON.stringify(answer)}`);
+      assert.equal(answer.code, 'internal', `${who}: ${JSON.stringify(answer)}`);
+      assert.match(answer.message, /fault on its side/, who);
+    }
+    await waitFor(() => serverLog().split('\n').filter((l) =>
+      l.includes('signaling hello: the visit could not be read: store failure: store-error-quark 0: ')
+      && l.includes('no such column')).length >= 2, { timeout: 5000, what: 'the signaling cause lines' });
   } finally {
     restore();
   }
