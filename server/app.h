@@ -35,10 +35,15 @@ typedef struct {
 
 void th_visit_links_clear (ThVisitLinks *links);
 char *th_app_base_url (const ThConfig *config, guint16 port, gboolean tls);
-/* Creates a visit for patient and provider at scheduled_at_ms with a fresh
- * patient join token; the provider's link opens the console (sign-in first). */
-gboolean th_create_visit_with_links (ThApp *app, const char *patient_id, const char *provider_id,
-                                     gint64 scheduled_at_ms, ThVisitLinks *out, GError **error);
+/* Creates a visit for the patient (patient_id, or a new one named
+ * new_patient_name) and the provider at scheduled_at_ms, in `modality`
+ * (NULL: video), with a fresh patient join token, in one transaction
+ * (store_book_visit): all of it or nothing. The provider's link opens the
+ * console (sign-in first). */
+gboolean th_create_visit_with_links (ThApp *app, const char *patient_id,
+                                     const char *new_patient_name, const char *provider_id,
+                                     gint64 scheduled_at_ms, const char *modality,
+                                     ThVisitLinks *out, GError **error);
 /* A join link for a participant of the visit, valid in the visit's window. */
 char *th_join_link (ThApp *app, const char *participant_id, gint64 scheduled_at_ms,
                     GError **error);

@@ -4,6 +4,22 @@
 
 #include "server/api/api-private.h"
 
+/* A store failure while checking a hello: logged with its cause (the
+ * GError names a statement, never a value; no token, no name here), and the
+ * participant told plainly that the fault is the clinic's, not their link's
+ * or their sign-in's. */
+static void
+store_failed (SigErrorCode *code, char **message, const char *what, const GError *error)
+{
+  g_warning ("signaling hello: %s could not be read: store failure: %s %d: %s", what,
+             g_quark_to_string (error->domain), error->code, error->message);
+  *code = SIG_ERR_INTERNAL;
+  g_free (*message);
+  *message = g_strdup ("The clinic's server could not check this connection because of a fault "
+                       "on its side. Try again in a moment; if it keeps happening, call the "
+                       "clinic.");
+}
+
 static gboolean
 identity_from_participant (ThApp *app, StoreParticipant *participant, SigIdentity *out,
                            SigErrorCode *code, char **message)
@@ -12,9 +28,7 @@ identity_from_participant (ThApp *app, StoreParticipant *participant, SigIdentit
   g_autoptr (GError) error = NULL;
 
   if (!store_get_visit (app->store, participant->visit_id, &visit, &error)) {
-    *code = SIG_ERR_INTERNAL;
-    *message = g_strdup ("the visit could not be read");
-    g_warning ("visit lookup failed: %s", error->message);
+    store_failed (code, message, "the visit", error);
     return FALSE;
   }
   out->visit_id = g_strdup (participant->visit_id);
@@ -59,11 +73,8 @@ authorize (const char *token, const char *visit_id, const char *credential G_GNU
         *message = g_strdup ("this link works only around the visit's scheduled time");
       else if (g_error_matches (error, STORE_ERROR, STORE_ERROR_NOT_FOUND))
         *message = g_strdup ("this link is not valid");
-      else {
-        *code = SIG_ERR_INTERNAL;
-        *message = g_strdup ("the link could not be checked");
-        g_warning ("join token lookup failed: %s", error->message);
-      }
+      else
+        store_failed (code, message, "the visit link", error);
       goto out;
     }
     ok = identity_from_participant (app, &participant, out, code, message);
@@ -76,13 +87,21 @@ authorize (const char *token, const char *visit_id, const char *credential G_GNU
                                                  &error)
                         : NULL;
   if (!staff_id) {
-    *message = g_strdup (g_error_matches (error, STORE_ERROR, STORE_ERROR_EXPIRED)
-                         ? "the session ended after a time without activity; sign in again"
-                         : "sign in first");
+    if (error && !g_error_matches (error, STORE_ERROR, STORE_ERROR_EXPIRED) &&
+        !g_error_matches (error, STORE_ERROR, STORE_ERROR_NOT_FOUND))
+      store_failed (code, message, "the session", error);
+    else
+      *message = g_strdup (g_error_matches (error, STORE_ERROR, STORE_ERROR_EXPIRED)
+                           ? "the session ended after a time without activity; sign in again"
+                           : "sign in first");
     goto out;
   }
-  if (!store_get_visit (app->store, visit_id, &visit, NULL) ||
+  if (!store_get_visit (app->store, visit_id, &visit, &error) ||
       g_strcmp0 (visit.provider_id, staff_id) != 0) {
+    if (error && !g_error_matches (error, STORE_ERROR, STORE_ERROR_NOT_FOUND)) {
+      store_failed (code, message, "the visit", error);
+      goto out;
+    }
     /* Same answer for "no such visit" and "not yours": ids are not to be probed. */
     *code = SIG_ERR_NOT_FOUND;
     *message = g_strdup ("no such visit among yours");
@@ -90,8 +109,7 @@ authorize (const char *token, const char *visit_id, const char *credential G_GNU
   }
   if (!store_find_visit_participant (app->store, visit_id, PARTICIPANT_PROVIDER, &participant,
                                      &error)) {
-    *code = SIG_ERR_INTERNAL;
-    *message = g_strdup ("the visit's provider could not be read");
+    store_failed (code, message, "the visit's provider", error);
     goto out;
   }
   ok = identity_from_participant (app, &participant, out, code, message);

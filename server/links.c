@@ -48,29 +48,31 @@ th_join_link (ThApp *app, const char *participant_id, gint64 scheduled_at_ms, GE
 }
 
 gboolean
-th_create_visit_with_links (ThApp *app, const char *patient_id, const char *provider_id,
-                            gint64 scheduled_at_ms, ThVisitLinks *out, GError **error)
+th_create_visit_with_links (ThApp *app, const char *patient_id, const char *new_patient_name,
+                            const char *provider_id, gint64 scheduled_at_ms,
+                            const char *modality, ThVisitLinks *out, GError **error)
 {
-  g_autofree char *visit_id = NULL, *patient_url = NULL;
-  StoreParticipant patient = { 0 };
-  gboolean ok = FALSE;
+  const ThConfig *c = app->config;
+  StoreBookedVisit booked = { 0 };
+  StoreVisitBooking booking = {
+    .patient_id = patient_id,
+    .new_patient_name = new_patient_name,
+    .provider_id = provider_id,
+    .scheduled_at_ms = scheduled_at_ms,
+    .modality = modality,
+    .link_not_before_ms = scheduled_at_ms - (gint64) c->join_window_before_min * 60000,
+    .link_not_after_ms = scheduled_at_ms + (gint64) c->join_window_after_min * 60000,
+  };
 
-  visit_id = store_create_visit (app->store, patient_id, provider_id, scheduled_at_ms, error);
-  if (!visit_id)
-    goto out;
-  if (!store_find_visit_participant (app->store, visit_id, PARTICIPANT_PATIENT, &patient, error))
-    goto out;
-  patient_url = th_join_link (app, patient.id, scheduled_at_ms, error);
-  if (!patient_url)
-    goto out;
+  if (!store_book_visit (app->store, &booking, &booked, error))
+    return FALSE;
+  out->patient_url = g_strdup_printf ("%s/patient.html#token=%s", app->base_url,
+                                      booked.patient_token);
   /* No secret in the provider's link: the console asks them to sign in. */
-  out->provider_url = g_strdup_printf ("%s/provider.html#visit=%s", app->base_url, visit_id);
-  out->patient_url = g_steal_pointer (&patient_url);
-  out->visit_id = g_steal_pointer (&visit_id);
+  out->provider_url = g_strdup_printf ("%s/provider.html#visit=%s", app->base_url,
+                                       booked.visit_id);
+  out->visit_id = g_steal_pointer (&booked.visit_id);
   out->scheduled_at_ms = scheduled_at_ms;
-  ok = TRUE;
-
-out:
-  store_participant_clear (&patient);
-  return ok;
+  store_booked_visit_clear (&booked);
+  return TRUE;
 }

@@ -54,9 +54,9 @@ compare_timed (gconstpointer a, gconstpointer b)
 
 gboolean
 th_timeline_add_activity (ThApp *app, const char *visit_id, json_t *events,
-                          const gint64 *event_at_ms)
+                          const gint64 *event_at_ms, GError **error)
 {
-  g_autoptr (GPtrArray) activity = store_visit_activity (app->store, visit_id, NULL);
+  g_autoptr (GPtrArray) activity = store_visit_activity (app->store, visit_id, error);
   g_autoptr (GArray) timed = NULL;
   gsize n_events = json_array_size (events);
   json_t *merged;
@@ -119,8 +119,8 @@ get_consent (ThApp *app, const ThHttpRequest *req, ThHttpResponse *r)
   if (!require_participant (app, req, r, &caller))
     return;
   latest = store_latest_consent (app->store, caller.participant.id, &error);
-  if (!latest && !g_error_matches (error, STORE_ERROR, STORE_ERROR_NOT_FOUND)) {
-    th_respond_error (r, 500, "internal", "The consent text could not be loaded. Reload the page.");
+  if (!latest && !th_store_absent (error)) {
+    th_respond_store_error (r, error, "The consent text could not be loaded. Reload the page.");
     goto out;
   }
   th_respond_json (r, 200,
@@ -160,7 +160,7 @@ post_consent (ThApp *app, const ThHttpRequest *req, ThHttpResponse *r)
     if (g_error_matches (error, STORE_ERROR, STORE_ERROR_INVALID))
       th_respond_error (r, 409, "bad-state", "This visit has ended; nothing was saved.");
     else
-      th_respond_error (r, 500, "internal", "Your answer could not be saved. Please try again in a moment.");
+      th_respond_store_error (r, error, "Your answer could not be saved. Please try again in a moment.");
     goto out;
   }
   th_audit (app, req->address, caller.participant.id,
@@ -182,6 +182,7 @@ get_chat (ThApp *app, const ThHttpRequest *req, ThHttpResponse *r, const char *v
   ThCaller caller;
   StoreVisit visit = { 0 };
   g_autoptr (GPtrArray) messages = NULL;
+  g_autoptr (GError) error = NULL;
   json_t *list;
 
   if (!th_require_caller (app, req, r, &caller))
@@ -196,9 +197,9 @@ get_chat (ThApp *app, const ThHttpRequest *req, ThHttpResponse *r, const char *v
   } else if (!th_require_readable_visit (app, caller.staff_id, visit_id, r, &visit)) {
     goto out;
   }
-  messages = store_list_chat (app->store, visit_id, NULL);
+  messages = store_list_chat (app->store, visit_id, &error);
   if (!messages) {
-    th_respond_error (r, 500, "internal", "The chat could not be loaded. Reload the page.");
+    th_respond_store_error (r, error, "The chat could not be loaded. Reload the page.");
     goto out;
   }
   if (caller.kind == CALLER_STAFF)

@@ -9,7 +9,7 @@
 #include "server/api/api-routes.h"
 
 typedef enum {
-  CALLER_STAFF,      /* a console token */
+  CALLER_STAFF,      /* a signed-in staff member (session cookie) */
   CALLER_PATIENT,    /* a patient's (or guest's) join token */
 } ThCallerKind;
 
@@ -32,7 +32,8 @@ void th_respond_error (ThHttpResponse *r, guint status, const char *code, const 
 char *th_require_staff (ThApp *app, const ThHttpRequest *req, ThHttpResponse *r);
 /* The CSRF token of a session: base64url(SHA-256("th-csrf:" || session id)). */
 char *th_csrf_token (const char *session_id);
-/* A console token or a join token; FALSE after a 401. */
+/* A join token (Bearer) or a staff session; FALSE after a 401 (or a 500
+ * when the store cannot check them). */
 gboolean th_require_caller (ThApp *app, const ThHttpRequest *req, ThHttpResponse *r,
                             ThCaller *out);
 /* The visit if `staff_id` is its provider (or, when only reading, an admin);
@@ -42,7 +43,18 @@ gboolean th_require_own_visit (ThApp *app, const char *staff_id, const char *vis
                                ThHttpResponse *r, StoreVisit *out);
 gboolean th_require_readable_visit (ThApp *app, const char *staff_id, const char *visit_id,
                                     ThHttpResponse *r, StoreVisit *out);
-gboolean th_staff_is_admin (ThApp *app, const char *staff_id);
+/* FALSE with no error when the staff member is not an admin; FALSE with
+ * `error` set when their account could not be read. */
+gboolean th_staff_is_admin (ThApp *app, const char *staff_id, GError **error);
+/* Answers 500 "internal" with `message` (in the reader's words) for a store
+ * failure, and keeps its cause in r->failure for th_api_handle to log with
+ * the route: the GError's domain, code and message, which name a statement
+ * and sqlite's complaint, never a value. A store failure is never answered
+ * as "absent" (404), an empty list or a record without its alerts. */
+void th_respond_store_error (ThHttpResponse *r, const GError *error, const char *message);
+/* Whether a store lookup's error says the row is absent (STORE_ERROR_NOT_FOUND)
+ * rather than that the store failed. */
+gboolean th_store_absent (const GError *error);
 /* Answers 400 with a body decoder's TH_BODY_ERROR (code and message). */
 void th_respond_body_error (ThHttpResponse *r, const GError *error);
 json_t *th_visit_summary_json (const StoreVisit *v);
@@ -65,5 +77,5 @@ gboolean th_api_guests_route (ThApp *app, const ThHttpRequest *req, ThHttpRespon
 gboolean th_api_activity_route (ThApp *app, const ThHttpRequest *req, ThHttpResponse *r);
 json_t *th_activity_json (const StoreActivity *activity);
 gboolean th_timeline_add_activity (ThApp *app, const char *visit_id, json_t *events,
-                                   const gint64 *event_at_ms);
+                                   const gint64 *event_at_ms, GError **error);
 gboolean th_api_ice_route (ThApp *app, const ThHttpRequest *req, ThHttpResponse *r);

@@ -44,6 +44,25 @@ th_respond_error (ThHttpResponse *r, guint status, const char *code, const char 
   th_respond_json (r, status, json_pack ("{s:{s:s, s:s}}", "error", "code", code, "message", message));
 }
 
+void
+th_respond_store_error (ThHttpResponse *r, const GError *error, const char *message)
+{
+  th_respond_error (r, 500, "internal", message);
+  g_free (r->failure);
+  /* The store's messages name a statement and sqlite's complaint ("get
+   * checkin: no such table: checkins"), never a value: safe to log. */
+  r->failure = error ? g_strdup_printf ("store failure: %s %d: %s",
+                                        g_quark_to_string (error->domain), error->code,
+                                        error->message)
+                     : g_strdup ("store failure: no cause given");
+}
+
+gboolean
+th_store_absent (const GError *error)
+{
+  return g_error_matches (error, STORE_ERROR, STORE_ERROR_NOT_FOUND);
+}
+
 char *
 th_require_staff (ThApp *app, const ThHttpRequest *req, ThHttpResponse *r)
 {
@@ -66,7 +85,7 @@ th_require_staff (ThApp *app, const ThHttpRequest *req, ThHttpResponse *r)
     else if (g_error_matches (error, STORE_ERROR, STORE_ERROR_NOT_FOUND))
       th_respond_error (r, 401, "unauthorized", "Please sign in.");
     else
-      th_respond_error (r, 500, "internal", "Your sign-in could not be checked. Try again in a moment.");
+      th_respond_store_error (r, error, "Your sign-in could not be checked. Try again in a moment.");
     return NULL;
   }
   /* Anything that changes state must prove it comes from our own page. */
@@ -108,16 +127,18 @@ th_require_caller (ThApp *app, const ThHttpRequest *req, ThHttpResponse *r, ThCa
     if (g_error_matches (error, STORE_ERROR, STORE_ERROR_EXPIRED))
       th_respond_error (r, 401, "unauthorized",
                         "This visit link works only around the visit's scheduled time.");
-    else
+    else if (th_store_absent (error))
       th_respond_error (r, 401, "unauthorized", "This visit link is not valid. Check that it was copied whole, or ask the clinic for a new one.");
+    else
+      th_respond_store_error (r, error, "This visit link could not be checked. Try again in a moment.");
     return FALSE;
   }
   out->staff_id = th_require_staff (app, req, r);
   if (!out->staff_id)
     return FALSE;
   out->kind = CALLER_STAFF;
-  if (!store_get_staff (app->store, out->staff_id, NULL, &out->staff_role, NULL)) {
-    th_respond_error (r, 500, "internal", "Your account could not be read. Try again in a moment.");
+  if (!store_get_staff (app->store, out->staff_id, NULL, &out->staff_role, &error)) {
+    th_respond_store_error (r, error, "Your account could not be read. Try again in a moment.");
     th_caller_clear (out);
     return FALSE;
   }
@@ -125,11 +146,11 @@ th_require_caller (ThApp *app, const ThHttpRequest *req, ThHttpResponse *r, ThCa
 }
 
 gboolean
-th_staff_is_admin (ThApp *app, const char *staff_id)
+th_staff_is_admin (ThApp *app, const char *staff_id, GError **error)
 {
   g_autofree char *role = NULL;
 
-  return store_get_staff (app->store, staff_id, NULL, &role, NULL) &&
+  return store_get_staff (app->store, staff_id, NULL, &role, error) &&
          g_strcmp0 (role, "admin") == 0;
 }
 
@@ -137,11 +158,18 @@ static gboolean
 require_visit (ThApp *app, const char *staff_id, const char *visit_id, ThHttpResponse *r,
                StoreVisit *out, gboolean read_only)
 {
-  if (!store_get_visit (app->store, visit_id, out, NULL) ||
+  g_autoptr (GError) error = NULL;
+
+  /* 404 only for what the store says is absent or not the caller's; a
+   * store that cannot answer is a 500 with its cause, never "not yours". */
+  if (!store_get_visit (app->store, visit_id, out, &error) ||
       (g_strcmp0 (out->provider_id, staff_id) != 0 &&
-       !(read_only && th_staff_is_admin (app, staff_id)))) {
+       !(read_only && th_staff_is_admin (app, staff_id, &error)))) {
     store_visit_clear (out);
-    th_respond_error (r, 404, "not-found", "This visit is not among your visits.");
+    if (error && !th_store_absent (error))
+      th_respond_store_error (r, error, "This visit could not be read. Reload the page.");
+    else
+      th_respond_error (r, 404, "not-found", "This visit is not among your visits.");
     return FALSE;
   }
   return TRUE;
@@ -191,11 +219,12 @@ get_me (ThApp *app, const ThHttpRequest *req, ThHttpResponse *r)
 {
   g_autofree char *staff_id = th_require_staff (app, req, r);
   g_autofree char *name = NULL, *role = NULL;
+  g_autoptr (GError) error = NULL;
 
   if (!staff_id)
     return;
-  if (!store_get_staff (app->store, staff_id, &name, &role, NULL)) {
-    th_respond_error (r, 500, "internal", "Your account could not be read. Try again in a moment.");
+  if (!store_get_staff (app->store, staff_id, &name, &role, &error)) {
+    th_respond_store_error (r, error, "Your account could not be read. Try again in a moment.");
     return;
   }
   th_respond_json (r, 200, json_pack ("{s:s, s:s, s:s}", "staff_id", staff_id, "display_name", name,
@@ -233,6 +262,7 @@ list_visits (ThApp *app, const ThHttpRequest *req, ThHttpResponse *r)
   g_autofree char *day_storage = NULL;
   g_autoptr (GPtrArray) visits = NULL;
   g_autoptr (GError) error = NULL;
+  gboolean admin;
   gint64 from, to;
   json_t *list;
 
@@ -243,10 +273,11 @@ list_visits (ThApp *app, const ThHttpRequest *req, ThHttpResponse *r)
     return;
   }
   /* An admin sees the clinic's visits; a provider their own. */
-  visits = store_list_provider_visits (app->store, th_staff_is_admin (app, staff_id) ? NULL : staff_id,
-                                       from, to, &error);
+  admin = th_staff_is_admin (app, staff_id, &error);
+  if (!error)
+    visits = store_list_provider_visits (app->store, admin ? NULL : staff_id, from, to, &error);
   if (!visits) {
-    th_respond_error (r, 500, "internal", "Your visits could not be read. Reload the page.");
+    th_respond_store_error (r, error, "Your visits could not be read. Reload the page.");
     return;
   }
   list = json_array ();
@@ -255,12 +286,17 @@ list_visits (ThApp *app, const ThHttpRequest *req, ThHttpResponse *r)
   th_respond_json (r, 200, json_pack ("{s:o}", "visits", list));
 }
 
-/* Whether `patient_id` is one of this provider's patients (a visit together). */
+/* Whether `patient_id` is one of this provider's patients (a visit together):
+ * FALSE with no error when not (or no such patient), FALSE with `error` set
+ * when the store failed. */
 static gboolean
-is_own_patient (ThApp *app, const char *staff_id, const char *patient_id)
+is_own_patient (ThApp *app, const char *staff_id, const char *patient_id, GError **error)
 {
-  g_autoptr (GPtrArray) visits = store_list_patient_visits (app->store, patient_id, NULL);
+  g_autoptr (GError) local = NULL;
+  g_autoptr (GPtrArray) visits = store_list_patient_visits (app->store, patient_id, &local);
 
+  if (!visits && !th_store_absent (local))
+    g_propagate_error (error, g_steal_pointer (&local));
   for (guint i = 0; visits && i < visits->len; i++) {
     StoreVisit *v = g_ptr_array_index (visits, i);
     if (g_strcmp0 (v->provider_id, staff_id) == 0)
@@ -274,11 +310,10 @@ static void
 create_visit (ThApp *app, const ThHttpRequest *req, ThHttpResponse *r)
 {
   g_autofree char *staff_id = th_require_staff (app, req, r);
-  g_autofree char *new_patient = NULL, *at_text = NULL;
+  g_autofree char *at_text = NULL;
   g_autoptr (GError) error = NULL;
   ThVisitLinks links = { 0 };
   ThVisitCreateBody body = { 0 };
-  const char *patient_id;
   gint64 scheduled_ms = store_now_ms ();
 
   if (!staff_id)
@@ -287,23 +322,20 @@ create_visit (ThApp *app, const ThHttpRequest *req, ThHttpResponse *r)
     th_respond_body_error (r, error);
     goto out;
   }
-  patient_id = body.patient_id;
-  if (patient_id && !is_own_patient (app, staff_id, patient_id)) {
-    th_respond_error (r, 404, "not-found", "This patient is not among your patients.");
+  if (body.patient_id && !is_own_patient (app, staff_id, body.patient_id, &error)) {
+    if (error)
+      th_respond_store_error (r, error, "The patient could not be read. Try again; nothing was saved.");
+    else
+      th_respond_error (r, 404, "not-found", "This patient is not among your patients.");
     goto out;
   }
   if (body.has_scheduled)
     scheduled_ms = body.scheduled_ms;
-  if (body.patient_name) {
-    new_patient = store_create_patient (app->store, body.patient_name, &error);
-    patient_id = new_patient;
-  }
-  if (!patient_id ||
-      !th_create_visit_with_links (app, patient_id, staff_id, scheduled_ms, &links, &error) ||
-      (body.modality && !store_set_visit_modality (app->store, links.visit_id, body.modality,
-                                                   &error))) {
-    g_warning ("visit not created: %s", error ? error->message : "?");
-    th_respond_error (r, 500, "internal", "The visit could not be scheduled. Try again; nothing was saved.");
+  /* The new patient (if any), the visit, its modality and the patient's
+   * link are one transaction: "nothing was saved" is true when it fails. */
+  if (!th_create_visit_with_links (app, body.patient_id, body.patient_name, staff_id, scheduled_ms,
+                                   body.modality, &links, &error)) {
+    th_respond_store_error (r, error, "The visit could not be scheduled. Try again; nothing was saved.");
     goto out;
   }
   at_text = th_iso_from_ms (links.scheduled_at_ms);
@@ -322,15 +354,16 @@ get_visit (ThApp *app, const ThHttpRequest *req, ThHttpResponse *r, const char *
   g_autoptr (GPtrArray) timeline = NULL;
   StoreVisit v = { 0 };
   g_autofree gint64 *at_ms = NULL;
+  g_autoptr (GError) error = NULL;
   json_t *obj, *events;
 
   if (!staff_id || !th_require_readable_visit (app, staff_id, visit_id, r, &v))
     return;
   th_audit (app, req->address, staff_id, "visit.view", visit_id,
             json_pack ("{s:s}", "patient", v.patient_id));
-  timeline = store_visit_timeline (app->store, visit_id, NULL);
+  timeline = store_visit_timeline (app->store, visit_id, &error);
   if (!timeline) {
-    th_respond_error (r, 500, "internal", "The patient's timeline could not be read. Reload the page.");
+    th_respond_store_error (r, error, "The patient's timeline could not be read. Reload the page.");
     goto out;
   }
   obj = th_visit_summary_json (&v);
@@ -352,10 +385,10 @@ get_visit (ThApp *app, const ThHttpRequest *req, ThHttpResponse *r, const char *
     json_array_append_new (events, ev);
   }
   /* Chat, consent answers and modality switches belong to the same story. */
-  if (!th_timeline_add_activity (app, visit_id, events, at_ms)) {
+  if (!th_timeline_add_activity (app, visit_id, events, at_ms, &error)) {
     json_decref (events);
     json_decref (obj);
-    th_respond_error (r, 500, "internal", "The visit's activity could not be read. Reload the page.");
+    th_respond_store_error (r, error, "The visit's activity could not be read. Reload the page.");
     goto out;
   }
   json_object_set_new (obj, "timeline", events);
@@ -399,6 +432,14 @@ void
 th_api_handle (ThApp *app, const ThHttpRequest *req, ThHttpResponse *r)
 {
   route (app, req, r);
+  /* The cause of a 500, with the route (ids, never names), for whoever
+   * keeps the server running. */
+  if (r->failure) {
+    g_warning ("%s %s answered %u: %s",
+               req->method == TH_HTTP_GET ? "GET" : req->method == TH_HTTP_POST ? "POST" : "OTHER",
+               req->path, r->status, r->failure);
+    g_clear_pointer (&r->failure, g_free);
+  }
   audit_refusal (app, req, r);
 }
 

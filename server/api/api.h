@@ -29,6 +29,9 @@ typedef struct {
   const char *content_type;  /* NULL: application/json */
   char *set_cookie;          /* a Set-Cookie value to send, g_free */
   guint retry_after;         /* seconds, for 429; 0 = no header */
+  char *failure;             /* why the answer is a 500 (a store GError's domain, code and
+                              * message; never patient data): th_api_handle logs it with the
+                              * route and frees it */
 } ThHttpResponse;
 
 /* TRUE when `path` is served by th_api_handle (and not a static file). */

@@ -27,8 +27,7 @@ post_guest (ThApp *app, const ThHttpRequest *req, ThHttpResponse *r, const char 
   participant_id = store_add_guest (app->store, visit_id, name, &error);
   if (!participant_id ||
       !(url = th_join_link (app, participant_id, visit.scheduled_at_ms, &error))) {
-    g_warning ("guest not added: %s", error ? error->message : "?");
-    th_respond_error (r, 500, "internal", "the guest could not be added");
+    th_respond_store_error (r, error, "The guest could not be added. Try again; no link was made.");
     goto out;
   }
   th_audit (app, req->address, staff_id, "guest.add", visit_id,
@@ -44,14 +43,15 @@ list_guests (ThApp *app, const ThHttpRequest *req, ThHttpResponse *r, const char
 {
   g_autofree char *staff_id = th_require_staff (app, req, r);
   g_autoptr (GPtrArray) guests = NULL;
+  g_autoptr (GError) error = NULL;
   StoreVisit visit = { 0 };
   json_t *list;
 
   if (!staff_id || !th_require_readable_visit (app, staff_id, visit_id, r, &visit))
     return;
-  guests = store_list_visit_guests (app->store, visit_id, NULL);
+  guests = store_list_visit_guests (app->store, visit_id, &error);
   if (!guests) {
-    th_respond_error (r, 500, "internal", "the guests could not be read");
+    th_respond_store_error (r, error, "The visit's guests could not be read. Reload the page.");
     goto out;
   }
   list = json_array ();
@@ -77,13 +77,16 @@ revoke_guest (ThApp *app, const ThHttpRequest *req, ThHttpResponse *r, const cha
 
   if (!staff_id || !th_require_own_visit (app, staff_id, visit_id, r, &visit))
     return;
-  if (!store_get_participant (app->store, participant_id, &p, NULL) ||
+  if (!store_get_participant (app->store, participant_id, &p, &error) ||
       g_strcmp0 (p.visit_id, visit_id) != 0 || p.role != PARTICIPANT_GUEST) {
-    th_respond_error (r, 404, "not-found", "no such guest in this visit");
+    if (error && !th_store_absent (error))
+      th_respond_store_error (r, error, "The guest could not be read. Nothing was changed; try again.");
+    else
+      th_respond_error (r, 404, "not-found", "no such guest in this visit");
     goto out;
   }
   if (!store_revoke_participant_tokens (app->store, participant_id, &error)) {
-    th_respond_error (r, 500, "internal", "the link could not be withdrawn");
+    th_respond_store_error (r, error, "The guest's link could not be withdrawn. Try again.");
     goto out;
   }
   /* The link no longer works, and whoever is using it right now goes too. */

@@ -153,10 +153,11 @@ static gboolean
 refuse_if_already_prescribed (ThApp *app, ThHttpResponse *r, const char *patient_id,
                               const char *medication_id, const char *replacing)
 {
-  g_autoptr (GPtrArray) orders = store_list_patient_orders (app->store, patient_id, NULL);
+  g_autoptr (GError) error = NULL;
+  g_autoptr (GPtrArray) orders = store_list_patient_orders (app->store, patient_id, &error);
 
   if (!orders) {
-    th_respond_error (r, 500, "internal", "The patient's medications could not be read.");
+    th_respond_store_error (r, error, "The patient's medications could not be read. Nothing was saved.");
     return TRUE;
   }
   for (guint i = 0; i < orders->len; i++) {
@@ -183,17 +184,21 @@ refuse_if_already_prescribed (ThApp *app, ThHttpResponse *r, const char *patient
 /* The facts prescribe_decide needs about the actor and the patient, with the
  * configured policy and the clock; the caller sets the medication, whether
  * it is a new prescription, and the modality. FALSE (500 sent) when the
- * account cannot be read. */
+ * account, the supervisor or the evaluation date cannot be read: a fact
+ * the store could not give is no fact, and judging without it would turn
+ * a store failure into a prescribing refusal (or a wrong permission). */
 static gboolean
 rule_context (ThApp *app, ThHttpResponse *r, const char *actor_id, const char *patient_id,
               PrescribeContext *ctx, char **role, char **supervisor)
 {
-  if (!store_get_staff (app->store, actor_id, NULL, role, NULL)) {
-    th_respond_error (r, 500, "internal", "Your account could not be read. Nothing was saved.");
+  g_autoptr (GError) error = NULL;
+
+  if (!store_get_staff (app->store, actor_id, NULL, role, &error) ||
+      (!(*supervisor = store_get_staff_supervisor (app->store, actor_id, &error)) && error) ||
+      !store_get_in_person_evaluation (app->store, patient_id, &ctx->in_person_eval, &error)) {
+    th_respond_store_error (r, error, "The facts the prescribing rules need could not be read. Nothing was saved; try again.");
     return FALSE;
   }
-  *supervisor = store_get_staff_supervisor (app->store, actor_id, NULL);
-  store_get_in_person_evaluation (app->store, patient_id, &ctx->in_person_eval, NULL);
   ctx->actor_role = *role;
   ctx->has_supervisor = *supervisor != NULL;
   /* Calendar dates in the clinic's zone: the window closes at the end of its
@@ -226,6 +231,7 @@ load_acted_on (ThApp *app, ThHttpResponse *r, AdjustmentKind kind, const char *o
                const char *patient_id, StoreOrder *old)
 {
   g_autofree char *name = NULL, *dose = NULL, *msg = NULL;
+  g_autoptr (GError) error = NULL;
 
   if (kind == ADJUST_START) {
     if (!order_id)
@@ -239,10 +245,13 @@ load_acted_on (ThApp *app, ThHttpResponse *r, AdjustmentKind kind, const char *o
     th_respond_error (r, 400, "bad-field", "Choose the current medication order this acts on.");
     return FALSE;
   }
-  if (!store_get_order (app->store, order_id, old, NULL) ||
+  if (!store_get_order (app->store, order_id, old, &error) ||
       g_strcmp0 (old->patient_id, patient_id) != 0) {
-    th_respond_error (r, 422, "invalid",
-                      "That medication order is not one of this patient's. Nothing was saved.");
+    if (error && !th_store_absent (error))
+      th_respond_store_error (r, error, "The medication order could not be read. Nothing was saved.");
+    else
+      th_respond_error (r, 422, "invalid",
+                        "That medication order is not one of this patient's. Nothing was saved.");
     return FALSE;
   }
   if (g_strcmp0 (old->status, "active") == 0)
@@ -304,10 +313,8 @@ save_adjustment (ThApp *app, const ThHttpRequest *req, ThHttpResponse *r,
   if (!created) {
     if (g_error_matches (error, STORE_ERROR, STORE_ERROR_INVALID))
       th_respond_error (r, 422, "invalid", error->message);
-    else {
-      g_warning ("adjustment not saved: %s", error ? error->message : "?");
-      th_respond_error (r, 500, "internal", "The change could not be saved. Nothing was changed.");
-    }
+    else
+      th_respond_store_error (r, error, "The change could not be saved. Nothing was changed.");
     return;
   }
   /* A PA's stop takes effect at once (store_apply_adjustment): it is audited
@@ -448,13 +455,14 @@ respond_order (ThApp *app, ThHttpResponse *r, guint status, const char *order_id
                const char *restored_id)
 {
   StoreOrder o = { 0 }, restored = { 0 };
+  g_autoptr (GError) error = NULL;
   json_t *body;
 
-  if (!store_get_order (app->store, order_id, &o, NULL) ||
-      (restored_id && !store_get_order (app->store, restored_id, &restored, NULL))) {
-    th_respond_error (r, 500, "internal",
-                      "The change was saved, but the order could not be read back. Reload the "
-                      "record.");
+  if (!store_get_order (app->store, order_id, &o, &error) ||
+      (restored_id && !store_get_order (app->store, restored_id, &restored, &error))) {
+    th_respond_store_error (r, error,
+                            "The change was saved, but the order could not be read back. Reload "
+                            "the record.");
     goto out;
   }
   body = json_pack ("{s:o}", "order", th_order_json (app, &o));
@@ -474,7 +482,7 @@ respond_store_error (ThHttpResponse *r, const GError *error)
   if (g_error_matches (error, STORE_ERROR, STORE_ERROR_INVALID))
     th_respond_error (r, 422, "invalid", error->message);
   else
-    th_respond_error (r, 500, "internal", "The order could not be updated. Nothing was changed.");
+    th_respond_store_error (r, error, "The order could not be updated. Nothing was changed.");
 }
 
 /* Loads the order a supervisor acts on and checks they supervise its
@@ -484,12 +492,20 @@ load_for_supervisor (ThApp *app, ThHttpResponse *r, const char *order_id, const 
                      const char *act, StoreOrder *o)
 {
   g_autofree char *supervisor = NULL, *msg = NULL;
+  g_autoptr (GError) error = NULL;
 
-  if (!store_get_order (app->store, order_id, o, NULL)) {
-    th_respond_error (r, 404, "not-found", "This medication order does not exist.");
+  if (!store_get_order (app->store, order_id, o, &error)) {
+    if (th_store_absent (error))
+      th_respond_error (r, 404, "not-found", "This medication order does not exist.");
+    else
+      th_respond_store_error (r, error, "The medication order could not be read. Nothing was changed.");
     return FALSE;
   }
-  supervisor = store_get_staff_supervisor (app->store, o->prescriber_id, NULL);
+  supervisor = store_get_staff_supervisor (app->store, o->prescriber_id, &error);
+  if (error) {
+    th_respond_store_error (r, error, "The order's prescriber could not be read. Nothing was changed.");
+    return FALSE;
+  }
   if (g_strcmp0 (supervisor, staff_id) != 0) {
     msg = g_strdup_printf ("Only the supervising psychiatrist of %s, who wrote this order, can "
                            "%s it.", o->prescriber_name ? o->prescriber_name : "its prescriber",
@@ -501,18 +517,18 @@ load_for_supervisor (ThApp *app, ThHttpResponse *r, const char *order_id, const 
 }
 
 /* Why a co-signature cannot make a change take effect: the order it
- * replaces is no longer active. NULL when it is (or there is none). */
+ * replaces is no longer active. NULL when it is (or there is none), or
+ * with `error` set when that order cannot be read. */
 static char *
-replaced_not_active (ThApp *app, const StoreOrder *o)
+replaced_not_active (ThApp *app, const StoreOrder *o, GError **error)
 {
   StoreOrder base = { 0 };
   char *msg = NULL;
 
   if (!o->replaces_order_id)
     return NULL;
-  if (!store_get_order (app->store, o->replaces_order_id, &base, NULL))
-    return g_strdup ("This change cannot take effect: the order it would replace could not be "
-                     "read. Nothing was co-signed.");
+  if (!store_get_order (app->store, o->replaces_order_id, &base, error))
+    return NULL;
   if (g_strcmp0 (base.status, "active") != 0) {
     g_autofree char *dose = dose_words (&base), *day = date_words (app, base.status_at_ms);
     g_autofree char *by = base.status_by_name ? g_strdup_printf (" by %s", base.status_by_name)
@@ -550,12 +566,17 @@ post_cosign (ThApp *app, const ThHttpRequest *req, ThHttpResponse *r, const char
     th_respond_error (r, 422, "invalid", msg);
     goto out;
   }
-  if ((msg = replaced_not_active (app, &o))) {
+  msg = replaced_not_active (app, &o, &error);
+  if (error) {
+    th_respond_store_error (r, error, "The order this change would replace could not be read. Nothing was co-signed.");
+    goto out;
+  }
+  if (msg) {
     th_respond_error (r, 422, "invalid", msg);
     goto out;
   }
-  if (!store_get_visit (app->store, o.visit_id, &visit, NULL)) {
-    th_respond_error (r, 500, "internal", "The order's visit could not be read. Nothing was co-signed.");
+  if (!store_get_visit (app->store, o.visit_id, &visit, &error)) {
+    th_respond_store_error (r, error, "The order's visit could not be read. Nothing was co-signed.");
     goto out;
   }
   if (!rule_context (app, r, staff_id, o.patient_id, &ctx, &role, &supervisor))
@@ -647,11 +668,18 @@ post_entered_in_error (ThApp *app, const ThHttpRequest *req, ThHttpResponse *r,
 
   if (!staff_id)
     return;
-  if (!store_get_order (app->store, order_id, &o, NULL)) {
-    th_respond_error (r, 404, "not-found", "This medication order does not exist.");
+  if (!store_get_order (app->store, order_id, &o, &error)) {
+    if (th_store_absent (error))
+      th_respond_error (r, 404, "not-found", "This medication order does not exist.");
+    else
+      th_respond_store_error (r, error, "The medication order could not be read. Nothing was changed.");
     goto out;
   }
-  supervisor = store_get_staff_supervisor (app->store, o.prescriber_id, NULL);
+  supervisor = store_get_staff_supervisor (app->store, o.prescriber_id, &error);
+  if (error) {
+    th_respond_store_error (r, error, "The order's prescriber could not be read. Nothing was changed.");
+    goto out;
+  }
   if (g_strcmp0 (o.prescriber_id, staff_id) != 0 && g_strcmp0 (supervisor, staff_id) != 0) {
     th_respond_error (r, 403, "forbidden",
                       "Only the prescriber who wrote this order, or their supervising "
@@ -682,14 +710,15 @@ get_pending (ThApp *app, const ThHttpRequest *req, ThHttpResponse *r)
 {
   g_autofree char *staff_id = th_require_staff (app, req, r);
   g_autoptr (GPtrArray) orders = NULL, stops = NULL;
+  g_autoptr (GError) error = NULL;
   json_t *list, *stop_list;
 
   if (!staff_id)
     return;
-  orders = store_list_pending_for_supervisor (app->store, staff_id, NULL);
-  stops = orders ? store_list_stops_to_acknowledge (app->store, staff_id, NULL) : NULL;
+  orders = store_list_pending_for_supervisor (app->store, staff_id, &error);
+  stops = orders ? store_list_stops_to_acknowledge (app->store, staff_id, &error) : NULL;
   if (!orders || !stops) {
-    th_respond_error (r, 500, "internal", "The orders awaiting you could not be read.");
+    th_respond_store_error (r, error, "The orders awaiting you could not be read. Reload the page.");
     return;
   }
   list = json_array ();

@@ -341,7 +341,7 @@ post_checkin (ThApp *app, ThHttpResponse *r, const ThHttpRequest *req, const ThC
   }
   meds = store_current_medications (app->store, visit->patient_id, &error);
   if (!meds) {
-    th_respond_error (r, 500, "internal", "the check-in could not be saved");
+    th_respond_store_error (r, error, "Your answers could not be saved. Please try again in a moment.");
     goto out;
   }
   if (!checkin_from_body (&body, meds, c, &problem)) {
@@ -350,15 +350,14 @@ post_checkin (ThApp *app, ThHttpResponse *r, const ThHttpRequest *req, const ThC
   }
   id = store_save_checkin (app->store, visit->id, c, &error);
   if (!id) {
-    g_warning ("check-in not saved: %s", error->message);
-    th_respond_error (r, 500, "internal", "Your answers could not be saved. Please try again in a moment.");
+    th_respond_store_error (r, error, "Your answers could not be saved. Please try again in a moment.");
     goto out;
   }
   th_audit (app, req->address, caller->participant.id, "checkin.submit", visit->id,
             json_pack ("{s:s}", "patient", visit->patient_id));
   store_checkin_clear (c);
   if (!store_get_latest_checkin (app->store, visit->id, c, &error)) {
-    th_respond_error (r, 500, "internal", "Your answers were saved, but could not be shown. Reload the page.");
+    th_respond_store_error (r, error, "Your answers were saved, but could not be shown. Reload the page.");
     goto out;
   }
   th_respond_json (r, 201, json_pack ("{s:o}", "checkin", th_checkin_json (c)));
@@ -367,14 +366,23 @@ out:
   store_checkin_free (c);
 }
 
+/* The visit's latest check-in, or JSON null when there is none; NULL with
+ * `error` set when it cannot be read. The caller then answers 500: a
+ * record shown without a check-in that exists would hide its PHQ-9 item-9
+ * alert. */
 static json_t *
-latest_checkin_json (ThApp *app, const char *visit_id)
+latest_checkin_json (ThApp *app, const char *visit_id, GError **error)
 {
+  g_autoptr (GError) local = NULL;
   StoreCheckin c = { 0 };
   json_t *obj;
 
-  if (!store_get_latest_checkin (app->store, visit_id, &c, NULL))
-    return json_null ();
+  if (!store_get_latest_checkin (app->store, visit_id, &c, &local)) {
+    if (th_store_absent (local))
+      return json_null ();
+    g_propagate_error (error, g_steal_pointer (&local));
+    return NULL;
+  }
   obj = th_checkin_json (&c);
   store_checkin_clear (&c);
   return obj;
@@ -385,28 +393,32 @@ checkin_route (ThApp *app, const ThHttpRequest *req, ThHttpResponse *r, const ch
 {
   ThCaller caller;
   StoreVisit visit = { 0 };
+  g_autoptr (GError) error = NULL;
 
   if (!th_require_caller (app, req, r, &caller))
     return;
-  if (!store_get_visit (app->store, visit_id, &visit, NULL) ||
+  if (!store_get_visit (app->store, visit_id, &visit, &error) ||
       (caller.kind == CALLER_STAFF && g_strcmp0 (visit.provider_id, caller.staff_id) != 0 &&
        g_strcmp0 (caller.staff_role, "admin") != 0) ||
       (caller.kind == CALLER_PATIENT && g_strcmp0 (caller.participant.visit_id, visit_id) != 0)) {
-    th_respond_error (r, 404, "not-found", "This visit link does not match a visit. Ask the clinic for a new link.");
+    if (error && !th_store_absent (error))
+      th_respond_store_error (r, error, "This visit could not be read. Reload the page.");
+    else
+      th_respond_error (r, 404, "not-found", "This visit link does not match a visit. Ask the clinic for a new link.");
     goto out;
   }
   if (req->method == TH_HTTP_POST) {
     post_checkin (app, r, req, &caller, &visit);
   } else if (req->method == TH_HTTP_GET) {
-    g_autoptr (GPtrArray) meds = store_current_medications (app->store, visit.patient_id, NULL);
-    if (!meds) {
-      th_respond_error (r, 500, "internal", "the check-in questions could not be read");
+    g_autoptr (GPtrArray) meds = store_current_medications (app->store, visit.patient_id, &error);
+    json_t *checkin = meds ? latest_checkin_json (app, visit_id, &error) : NULL;
+    if (!checkin) {
+      th_respond_store_error (r, error, "The check-in questions could not be read. Reload the page.");
       goto out;
     }
     /* asks_asrs: the patient is on ADHD medication, so the form asks the
      * 18-item symptom checklist; medications: what missed doses are asked of. */
-    th_respond_json (r, 200, json_pack ("{s:o, s:b, s:o, s:o}", "checkin",
-                                        latest_checkin_json (app, visit_id), "asks_asrs",
+    th_respond_json (r, 200, json_pack ("{s:o, s:b, s:o, s:o}", "checkin", checkin, "asks_asrs",
                                         patient_on_adhd_medication (app, meds), "medications",
                                         askable_medications_json (meds), "safety",
                                         safety_json (app)));
@@ -420,21 +432,41 @@ out:
 
 /* -------------------------------------------------------------- record */
 
+/* NULL with `error` set when the patient's dates cannot be read: a missing
+ * evaluation date would read as "none on record". */
 static json_t *
-patient_json (ThApp *app, const char *patient_id, const char *name)
+patient_json (ThApp *app, const char *patient_id, const char *name, GError **error)
 {
   GDate eval;
   g_autofree char *date = NULL, *birth_date = NULL;
-  json_t *obj = json_pack ("{s:s, s:s}", "id", patient_id, "display_name", name ? name : "");
 
+  if (!store_get_in_person_evaluation (app->store, patient_id, &eval, error) ||
+      !store_get_patient_birth_date (app->store, patient_id, &birth_date, error))
+    return NULL;
   /* Dates, "YYYY-MM-DD": an instant would show as another day in a zone
    * far from UTC. */
-  store_get_in_person_evaluation (app->store, patient_id, &eval, NULL);
   date = th_date_format (&eval);
-  json_object_set_new (obj, "in_person_eval_at", date ? json_string (date) : json_null ());
-  store_get_patient_birth_date (app->store, patient_id, &birth_date, NULL);
-  json_object_set_new (obj, "birth_date", birth_date ? json_string (birth_date) : json_null ());
-  return obj;
+  return json_pack ("{s:s, s:s, s:o, s:o}", "id", patient_id, "display_name", name ? name : "",
+                    "in_person_eval_at", date ? json_string (date) : json_null (),
+                    "birth_date", birth_date ? json_string (birth_date) : json_null ());
+}
+
+/* The record's alerts: one for each scale of the check-in that raised one
+ * (PHQ-9 item 9 above 0). */
+static json_t *
+checkin_alerts_json (ThApp *app, json_t *checkin)
+{
+  json_t *alerts = json_array (), *s;
+  size_t i;
+
+  json_array_foreach (json_object_get (checkin, "scales"), i, s) {
+    if (json_is_true (json_object_get (s, "alert"))) {
+      g_autofree char *message = item9_alert_message (app);
+      json_array_append_new (alerts, json_pack ("{s:s, s:s, s:o}", "kind", "phq9-item9",
+                                                "message", message, "safety", safety_json (app)));
+    }
+  }
+  return alerts;
 }
 
 static void
@@ -442,34 +474,25 @@ get_record (ThApp *app, const ThHttpRequest *req, ThHttpResponse *r, const char 
 {
   g_autofree char *staff_id = th_require_staff (app, req, r);
   g_autoptr (GPtrArray) history = NULL, current = NULL, orders = NULL, notes = NULL;
+  g_autoptr (GError) error = NULL;
   StoreVisit visit = { 0 };
-  json_t *checkin, *alerts, *trend;
+  json_t *checkin = NULL, *patient = NULL, *trend;
 
   if (!staff_id || !th_require_readable_visit (app, staff_id, visit_id, r, &visit))
     return;
   th_audit (app, req->address, staff_id, "record.view", visit_id,
             json_pack ("{s:s}", "patient", visit.patient_id));
-  history = store_patient_score_history (app->store, visit.patient_id, NULL);
-  current = store_current_medications (app->store, visit.patient_id, NULL);
-  orders = store_list_patient_orders (app->store, visit.patient_id, NULL);
-  notes = store_list_notes (app->store, visit_id, NULL);
-  if (!history || !current || !orders || !notes) {
-    th_respond_error (r, 500, "internal", "The record could not be read. Reload the page; if this keeps happening, tell the clinic's administrator.");
+  /* Any read that fails fails the whole record: a part left out would look
+   * like "nothing there", and the check-in carries the item-9 alert. */
+  if (!(history = store_patient_score_history (app->store, visit.patient_id, &error)) ||
+      !(current = store_current_medications (app->store, visit.patient_id, &error)) ||
+      !(orders = store_list_patient_orders (app->store, visit.patient_id, &error)) ||
+      !(notes = store_list_notes (app->store, visit_id, &error)) ||
+      !(checkin = latest_checkin_json (app, visit_id, &error)) ||
+      !(patient = patient_json (app, visit.patient_id, visit.patient_name, &error))) {
+    json_decref (checkin);
+    th_respond_store_error (r, error, "The record could not be read. Reload the page; if this keeps happening, tell the clinic's administrator.");
     goto out;
-  }
-  checkin = latest_checkin_json (app, visit_id);
-  alerts = json_array ();
-  if (json_is_object (checkin)) {
-    size_t i;
-    json_t *s;
-    json_array_foreach (json_object_get (checkin, "scales"), i, s) {
-      if (json_is_true (json_object_get (s, "alert"))) {
-        g_autofree char *message = item9_alert_message (app);
-        json_array_append_new (alerts, json_pack ("{s:s, s:s, s:o}", "kind", "phq9-item9",
-                                                  "message", message, "safety",
-                                                  safety_json (app)));
-      }
-    }
   }
   trend = json_array ();
   for (guint i = 0; i < history->len; i++) {
@@ -490,8 +513,8 @@ get_record (ThApp *app, const ThHttpRequest *req, ThHttpResponse *r, const char 
   }
   th_respond_json (r, 200, json_pack ("{s:o, s:o, s:o, s:o, s:o, s:o, s:o, s:o}",
                                       "visit", th_visit_summary_json (&visit),
-                                      "patient", patient_json (app, visit.patient_id, visit.patient_name),
-                                      "checkin", checkin, "alerts", alerts,
+                                      "patient", patient,
+                                      "checkin", checkin, "alerts", checkin_alerts_json (app, checkin),
                                       "score_history", trend,
                                       "current_medications", orders_json (app, current),
                                       "orders", orders_json (app, orders),
@@ -517,13 +540,17 @@ post_note (ThApp *app, const ThHttpRequest *req, ThHttpResponse *r, const char *
   }
   note_id = store_add_note (app->store, visit_id, staff_id, text, &error);
   if (!note_id) {
-    th_respond_error (r, 500, "internal", "The note could not be saved. Try again; it is still in the box.");
+    th_respond_store_error (r, error, "The note could not be saved. Try again; it is still in the box.");
     goto out;
   }
   th_audit (app, req->address, staff_id, "note.add", visit_id,
             json_pack ("{s:s, s:s}", "note", note_id, "patient", visit.patient_id));
-  notes = store_list_notes (app->store, visit_id, NULL);
-  for (guint i = 0; notes && i < notes->len; i++) {
+  notes = store_list_notes (app->store, visit_id, &error);
+  if (!notes) {
+    th_respond_store_error (r, error, "The note was saved, but could not be shown. Reload the page.");
+    goto out;
+  }
+  for (guint i = 0; i < notes->len; i++) {
     StoreNote *n = g_ptr_array_index (notes, i);
     if (strcmp (n->id, note_id) == 0) {
       th_respond_json (r, 201, json_pack ("{s:o}", "note", note_json (n)));
@@ -547,8 +574,7 @@ get_fhir (ThApp *app, const ThHttpRequest *req, ThHttpResponse *r, const char *v
     return;
   bundle = fhir_visit_bundle (app->store, app->catalog, visit_id, app->base_url, &error);
   if (!bundle) {
-    g_warning ("FHIR export failed: %s", error->message);
-    th_respond_error (r, 500, "internal", "The FHIR export could not be built. Try again; if this keeps happening, tell the clinic's administrator.");
+    th_respond_store_error (r, error, "The FHIR export could not be built. Try again; if this keeps happening, tell the clinic's administrator.");
   } else {
     th_audit (app, req->address, staff_id, "visit.export-fhir", visit_id,
               json_pack ("{s:s}", "patient", visit.patient_id));
@@ -560,13 +586,20 @@ get_fhir (ThApp *app, const ThHttpRequest *req, ThHttpResponse *r, const char *v
 
 /* ------------------------------------------------------------- patients */
 
+/* 404 for a patient who is absent or not the caller's; 500 (with its
+ * cause) when the store cannot tell. */
 static gboolean
 require_own_patient (ThApp *app, const char *staff_id, const char *patient_id,
                      ThHttpResponse *r, GPtrArray **visits_out, gboolean read_only)
 {
-  g_autoptr (GPtrArray) visits = store_list_patient_visits (app->store, patient_id, NULL);
-  gboolean admin = read_only && th_staff_is_admin (app, staff_id);
+  g_autoptr (GError) error = NULL;
+  g_autoptr (GPtrArray) visits = store_list_patient_visits (app->store, patient_id, &error);
+  gboolean admin = visits && read_only && th_staff_is_admin (app, staff_id, &error);
 
+  if (error && !th_store_absent (error)) {
+    th_respond_store_error (r, error, "The patient's visits could not be read. Reload the page.");
+    return FALSE;
+  }
   for (guint i = 0; visits && i < visits->len; i++) {
     StoreVisit *v = g_ptr_array_index (visits, i);
     if (admin || g_strcmp0 (v->provider_id, staff_id) == 0) {
@@ -580,17 +613,63 @@ require_own_patient (ThApp *app, const char *staff_id, const char *patient_id,
 }
 
 /* The visit's chat, consent answers and modality switches, oldest first
- * within each kind (an empty list when they cannot be read: the rest of the
- * timeline is still worth showing). */
+ * within each kind; NULL with `error` set when they cannot be read. */
 static json_t *
-activity_json (ThApp *app, const char *visit_id)
+activity_json (ThApp *app, const char *visit_id, GError **error)
 {
-  g_autoptr (GPtrArray) activity = store_visit_activity (app->store, visit_id, NULL);
-  json_t *list = json_array ();
+  g_autoptr (GPtrArray) activity = store_visit_activity (app->store, visit_id, error);
+  json_t *list;
 
-  for (guint i = 0; activity && i < activity->len; i++)
+  if (!activity)
+    return NULL;
+  list = json_array ();
+  for (guint i = 0; i < activity->len; i++)
     json_array_append_new (list, th_activity_json (g_ptr_array_index (activity, i)));
   return list;
+}
+
+/* One visit of the patient's timeline: its scores, the orders it wrote or
+ * stopped, its notes and activity. NULL with `error` set when any of them
+ * cannot be read: a visit shown without them would say "none". */
+static json_t *
+timeline_visit_json (ThApp *app, const StoreVisit *v, GError **error)
+{
+  g_autoptr (GPtrArray) orders = NULL, notes = NULL;
+  json_t *checkin = NULL, *activity = NULL, *item, *scores, *adjustments, *s;
+  size_t k;
+
+  if (!(orders = store_list_visit_orders (app->store, v->id, error)) ||
+      !(notes = store_list_notes (app->store, v->id, error)) ||
+      !(checkin = latest_checkin_json (app, v->id, error)) ||
+      !(activity = activity_json (app, v->id, error))) {
+    json_decref (checkin);
+    return NULL;
+  }
+  scores = json_array ();
+  json_array_foreach (json_object_get (checkin, "scales"), k, s)
+    json_array_append_new (scores, json_pack ("{s:O, s:O, s:O, s:O}", "scale",
+                                              json_object_get (s, "scale"), "total",
+                                              json_object_get (s, "total"), "band",
+                                              json_object_get (s, "band"), "alert",
+                                              json_object_get (s, "alert")));
+  json_decref (checkin);
+  /* An earlier visit's order is here because this visit stopped it. */
+  adjustments = orders_json (app, orders);
+  for (guint i = 0; i < orders->len; i++) {
+    StoreOrder *o = g_ptr_array_index (orders, i);
+    json_object_set_new (json_array_get (adjustments, i), "in_visit",
+                         json_string (g_strcmp0 (o->visit_id, v->id) == 0 ? "written"
+                                                                          : "stopped"));
+  }
+  item = th_visit_summary_json (v);
+  json_object_set_new (item, "provider", json_pack ("{s:s, s:s}", "id", v->provider_id,
+                                                    "display_name",
+                                                    v->provider_name ? v->provider_name : ""));
+  json_object_set_new (item, "scores", scores);
+  json_object_set_new (item, "adjustments", adjustments);
+  json_object_set_new (item, "notes", notes_json (notes));
+  json_object_set_new (item, "activity", activity);
+  return item;
 }
 
 static void
@@ -598,7 +677,8 @@ get_timeline (ThApp *app, const ThHttpRequest *req, ThHttpResponse *r, const cha
 {
   g_autofree char *staff_id = th_require_staff (app, req, r);
   g_autoptr (GPtrArray) visits = NULL;
-  json_t *list;
+  g_autoptr (GError) error = NULL;
+  json_t *list, *patient;
   StoreVisit *first;
 
   if (!staff_id || !require_own_patient (app, staff_id, patient_id, r, &visits, TRUE))
@@ -607,43 +687,20 @@ get_timeline (ThApp *app, const ThHttpRequest *req, ThHttpResponse *r, const cha
             json_pack ("{s:s}", "patient", patient_id));
   list = json_array ();
   for (guint i = 0; i < visits->len; i++) {
-    StoreVisit *v = g_ptr_array_index (visits, i);
-    g_autoptr (GPtrArray) orders = store_list_visit_orders (app->store, v->id, NULL);
-    g_autoptr (GPtrArray) notes = store_list_notes (app->store, v->id, NULL);
-    json_t *item = th_visit_summary_json (v), *scores = json_array ();
-    json_t *checkin = latest_checkin_json (app, v->id);
-    size_t k;
-    json_t *s;
-    json_array_foreach (json_object_get (checkin, "scales"), k, s)
-      json_array_append_new (scores, json_pack ("{s:O, s:O, s:O, s:O}", "scale",
-                                                json_object_get (s, "scale"), "total",
-                                                json_object_get (s, "total"), "band",
-                                                json_object_get (s, "band"), "alert",
-                                                json_object_get (s, "alert")));
-    json_decref (checkin);
-    json_object_set_new (item, "provider", json_pack ("{s:s, s:s}", "id", v->provider_id,
-                                                      "display_name",
-                                                      v->provider_name ? v->provider_name : ""));
-    json_object_set_new (item, "scores", scores);
-    {
-      /* An earlier visit's order is here because this visit stopped it. */
-      json_t *adjustments = orders_json (app, orders);
-      for (guint k = 0; orders && k < orders->len; k++) {
-        StoreOrder *o = g_ptr_array_index (orders, k);
-        json_object_set_new (json_array_get (adjustments, k), "in_visit",
-                             json_string (g_strcmp0 (o->visit_id, v->id) == 0 ? "written"
-                                                                              : "stopped"));
-      }
-      json_object_set_new (item, "adjustments", adjustments);
-    }
-    json_object_set_new (item, "notes", notes_json (notes));
-    json_object_set_new (item, "activity", activity_json (app, v->id));
+    json_t *item = timeline_visit_json (app, g_ptr_array_index (visits, i), &error);
+    if (!item)
+      goto failed;
     json_array_append_new (list, item);
   }
   first = g_ptr_array_index (visits, 0);
-  th_respond_json (r, 200, json_pack ("{s:o, s:o}", "patient",
-                                      patient_json (app, patient_id, first->patient_name),
-                                      "visits", list));
+  patient = patient_json (app, patient_id, first->patient_name, &error);
+  if (!patient)
+    goto failed;
+  th_respond_json (r, 200, json_pack ("{s:o, s:o}", "patient", patient, "visits", list));
+  return;
+failed:
+  json_decref (list);
+  th_respond_store_error (r, error, "The patient's timeline could not be read. Reload the page; if this keeps happening, tell the clinic's administrator.");
 }
 
 static void
@@ -673,7 +730,7 @@ post_in_person_evaluation (ThApp *app, const ThHttpRequest *req, ThHttpResponse 
     return;
   }
   if (!store_set_in_person_evaluation (app->store, patient_id, &body.day, &error)) {
-    th_respond_error (r, 500, "internal", "The date could not be saved. Try again.");
+    th_respond_store_error (r, error, "The date could not be saved. Try again.");
     return;
   }
   th_audit (app, req->address, staff_id, "patient.in-person-evaluation", patient_id,

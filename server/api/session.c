@@ -54,34 +54,42 @@ staff_json (const StoreStaffAccount *a)
                     a->role);
 }
 
-/* How long the caller must wait before trying again (0: go ahead). */
-static guint
-throttle_wait (ThApp *app, const char *username, const char *address, gboolean *locked)
+/* How long the caller must wait before trying again (0: go ahead) into
+ * *wait; FALSE with `error` set when the failures cannot be counted (the
+ * caller refuses then: a throttle that cannot count does not throttle). */
+static gboolean
+throttle_wait (ThApp *app, const char *username, const char *address, guint *wait,
+               gboolean *locked, GError **error)
 {
   const ThConfig *c = app->config;
+  g_autoptr (GError) local = NULL;
   gint64 now = store_now_ms (), window = (gint64) c->login_lockout_min * 60000;
   gint64 latest_acc = 0, latest_addr = 0, latest;
-  guint by_account, by_address, n;
+  guint by_account, by_address = 0, n;
 
+  *wait = 0;
+  *locked = FALSE;
   by_account = store_count_login_failures (app->store, "account", username, now - window,
-                                           &latest_acc, NULL);
-  by_address = address && address[0]
-    ? store_count_login_failures (app->store, "address", address, now - window, &latest_addr, NULL)
-    : 0;
+                                           &latest_acc, &local);
+  if (!local && address && address[0])
+    by_address = store_count_login_failures (app->store, "address", address, now - window,
+                                             &latest_addr, &local);
+  if (local) {
+    g_propagate_error (error, g_steal_pointer (&local));
+    return FALSE;
+  }
   n = MAX (by_account, by_address);
   latest = MAX (latest_acc, latest_addr);
-  *locked = FALSE;
   if (n >= c->login_lockout_after) {
     *locked = TRUE;
-    return (guint) MAX (1, (latest + window - now + 999) / 1000);
-  }
-  if (n >= c->login_slowdown_after) {
+    *wait = (guint) MAX (1, (latest + window - now + 999) / 1000);
+  } else if (n >= c->login_slowdown_after) {
     guint shift = MIN (n - c->login_slowdown_after, 6u);
     gint64 delay_ms = MIN ((gint64) 1000 << shift, (gint64) MAX_SLOWDOWN_S * 1000);
     if (now - latest < delay_ms)
-      return (guint) ((latest + delay_ms - now + 999) / 1000);
+      *wait = (guint) ((latest + delay_ms - now + 999) / 1000);
   }
-  return 0;
+  return TRUE;
 }
 
 static void
@@ -102,7 +110,10 @@ post_session (ThApp *app, const ThHttpRequest *req, ThHttpResponse *r)
   username = g_utf8_strdown (body.username, -1);
   password = body.password;
 
-  wait = throttle_wait (app, username, req->address, &locked);
+  if (!throttle_wait (app, username, req->address, &wait, &locked, &error)) {
+    th_respond_store_error (r, error, "Signing in is not possible right now. Try again in a moment.");
+    goto out;
+  }
   if (wait) {
     g_autofree char *msg = locked
       ? g_strdup_printf ("too many failed sign-ins; try again in %u minutes", (wait + 59) / 60)
@@ -115,14 +126,22 @@ post_session (ThApp *app, const ThHttpRequest *req, ThHttpResponse *r)
     goto out;
   }
 
-  found = store_find_staff_by_username (app->store, username, &account, &hash, NULL);
+  found = store_find_staff_by_username (app->store, username, &account, &hash, &error);
+  if (!found && !th_store_absent (error)) {
+    th_respond_store_error (r, error, "Signing in is not possible right now. Try again in a moment.");
+    goto out;
+  }
+  g_clear_error (&error);
   if (!found || !hash)
     th_password_verify_dummy (password);  /* same time whether or not the name exists */
   else
     ok = th_password_verify (password, hash, NULL) && !account.disabled;
   if (!ok) {
-    if (!store_record_login_failure (app->store, username, req->address, store_now_ms (), &error))
-      g_warning ("failed sign-in not counted: %s", error->message);
+    /* A failure the throttle cannot count would make guessing free. */
+    if (!store_record_login_failure (app->store, username, req->address, store_now_ms (), &error)) {
+      th_respond_store_error (r, error, "Signing in is not possible right now. Try again in a moment.");
+      goto out;
+    }
     th_audit (app, req->address, username, "login.failed", found ? account.id : NULL,
               json_pack ("{s:s}", "reason", !found ? "unknown-user"
                                             : account.disabled ? "disabled" : "bad-password"));
@@ -130,10 +149,10 @@ post_session (ThApp *app, const ThHttpRequest *req, ThHttpResponse *r)
     goto out;
   }
 
-  store_clear_login_failures (app->store, username, NULL);
-  session_id = store_create_session (app->store, account.id, req->address, store_now_ms (), &error);
-  if (!session_id) {
-    th_respond_error (r, 500, "internal", "the session could not be started");
+  if (!store_clear_login_failures (app->store, username, &error) ||
+      !(session_id = store_create_session (app->store, account.id, req->address, store_now_ms (),
+                                           &error))) {
+    th_respond_store_error (r, error, "Your session could not be started. Try again in a moment.");
     goto out;
   }
   csrf = th_csrf_token (session_id);
@@ -155,12 +174,13 @@ get_session (ThApp *app, const ThHttpRequest *req, ThHttpResponse *r)
 {
   g_autofree char *staff_id = th_require_staff (app, req, r);
   g_autofree char *csrf = NULL;
+  g_autoptr (GError) error = NULL;
   StoreStaffAccount account = { 0 };
 
   if (!staff_id)
     return;
-  if (!store_get_staff_account (app->store, staff_id, &account, NULL)) {
-    th_respond_error (r, 500, "internal", "the account could not be read");
+  if (!store_get_staff_account (app->store, staff_id, &account, &error)) {
+    th_respond_store_error (r, error, "Your account could not be read. Try again in a moment.");
     return;
   }
   csrf = th_csrf_token (req->session_id);
@@ -173,10 +193,17 @@ static void
 post_logout (ThApp *app, const ThHttpRequest *req, ThHttpResponse *r)
 {
   g_autofree char *staff_id = th_require_staff (app, req, r);
+  g_autoptr (GError) error = NULL;
 
   if (!staff_id)
     return;
-  store_end_session (app->store, req->session_id, "logout", NULL);
+  /* A session that the store could not end is still live: say so, rather
+   * than let the person walk away thinking they signed out. */
+  if (!store_end_session (app->store, req->session_id, "logout", &error) &&
+      !th_store_absent (error)) {
+    th_respond_store_error (r, error, "You could not be signed out. Try again; until then, this browser stays signed in.");
+    return;
+  }
   th_audit (app, req->address, staff_id, "logout", staff_id, NULL);
   r->set_cookie = g_strdup_printf ("th_session=; Path=/; Max-Age=0; HttpOnly; SameSite=Strict%s",
                                    cookie_secure (app) ? "; Secure" : "");

@@ -19,6 +19,7 @@ th_demo_create (ThApp *app, GError **error)
   g_autoptr (GPtrArray) past = g_ptr_array_new_with_free_func (g_free);
   ThVisitLinks links = { 0 };
   json_t *obj = NULL, *past_json;
+  g_autoptr (GError) lookup = NULL;
   gboolean ok = FALSE;
   char *dump;
 
@@ -28,11 +29,16 @@ th_demo_create (ThApp *app, GError **error)
   hash = th_password_hash (password, error);
   if (!hash)
     goto out;
-  if (store_find_staff_by_username (app->store, DEMO_USERNAME, &existing, NULL, NULL)) {
+  if (store_find_staff_by_username (app->store, DEMO_USERNAME, &existing, NULL, &lookup)) {
     provider_id = g_strdup (existing.id);
     if (!store_set_staff_password (app->store, provider_id, hash, error) ||
         !store_set_staff_disabled (app->store, provider_id, FALSE, error))
       goto out;
+  } else if (!g_error_matches (lookup, STORE_ERROR, STORE_ERROR_NOT_FOUND)) {
+    /* Only an absent demo provider is made anew; a failed lookup is no
+     * reason to add a second one. */
+    g_propagate_error (error, g_steal_pointer (&lookup));
+    goto out;
   } else {
     provider_id = store_create_staff (app->store, "Dr. Demo Provider", "psychiatrist", error);
     if (!provider_id ||
@@ -44,7 +50,8 @@ th_demo_create (ThApp *app, GError **error)
     goto out;
   if (!th_demo_history (app, patient_id, provider_id, past, error))
     goto out;
-  if (!th_create_visit_with_links (app, patient_id, provider_id, store_now_ms (), &links, error))
+  if (!th_create_visit_with_links (app, patient_id, NULL, provider_id, store_now_ms (), NULL,
+                                   &links, error))
     goto out;
 
   past_json = json_array ();

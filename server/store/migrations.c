@@ -388,6 +388,10 @@ static const char *const kMigrations[] = {
    * characters are the date the clinician entered. */
   "UPDATE patients SET in_person_eval_at = substr(in_person_eval_at, 1, 10)"
   "  WHERE in_person_eval_at IS NOT NULL;",
+  /* 11: console tokens (a bearer token per staff member) gave way to
+   * sign-in sessions; nothing reads or writes them any more. Their index
+   * goes with the table. */
+  "DROP TABLE console_tokens;",
 };
 
 

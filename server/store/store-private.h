@@ -135,7 +135,7 @@ gboolean store_read_participant (sqlite3_stmt *stmt, int col, StoreParticipant *
                                  GError **error);
 
 /* ------------------------------------------------------------ secrets */
-/* Join tokens, console tokens and session ids alike: STORE_SECRET_BYTES
+/* Join tokens and session ids alike: STORE_SECRET_BYTES
  * from RAND_bytes, handed out once as unpadded base64url text, stored only
  * as SHA-256 of that text, found by hash and compared again in constant
  * time. Implemented in store_tokens.c. */
@@ -161,6 +161,13 @@ gboolean store_secret_hash (const char *text, guchar hash[STORE_HASH_BYTES], GEr
 gboolean store_select_hash_row (Store *store, const char *sql,
                                 const guchar hash[STORE_HASH_BYTES], const char *what,
                                 const char *unknown, sqlite3_stmt **out, GError **error);
+
+/* Issues a join token for the participant valid in [not_before_ms,
+ * not_after_ms] inside the caller's transaction (store_issue_join_token
+ * holds its own); NOT_FOUND without such a participant, INVALID for a
+ * window that ends before it starts. Returns the token text, once. */
+char *store_insert_join_token (Store *store, const char *participant_id, gint64 not_before_ms,
+                               gint64 not_after_ms, GError **error);
 
 /* ------------------------------------------------------------ orders */
 /* Shared by store_orders.c (writing and reading orders) and

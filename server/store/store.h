@@ -6,6 +6,17 @@
  * sorts correctly as text.
  *
  * Errors are reported in STORE_ERROR with a StoreErrorCode.
+ *
+ * Absent is not failed. A lookup of one row returns FALSE (or NULL) with
+ * STORE_ERROR_NOT_FOUND when the row does not exist, and with another code
+ * (STORE_ERROR_SQL: sqlite failed, or a stored value is corrupt) when the
+ * store could not answer; a list is NULL only on failure (empty when there
+ * is nothing), NOT_FOUND when the row it belongs to is absent. Where a
+ * function says "NULL with no error when none", NULL alone means absent and
+ * the error tells a failure. So callers must pass a GError to tell them
+ * apart: a failure shown as "none" would hide a check-in, an order or an
+ * alert. Error messages name the statement and sqlite's complaint, never a
+ * value, so they may be logged.
  */
 #pragma once
 
@@ -121,6 +132,33 @@ char *store_create_visit (Store *store, const char *patient_id, const char *prov
  * what happens now. */
 char *store_create_visit_at (Store *store, const char *patient_id, const char *provider_id,
                              gint64 scheduled_at_ms, gint64 at_ms, GError **error);
+
+/* A new visit as the clinic books it: for an existing patient (patient_id)
+ * or a new one (new_patient_name), with its modality (NULL: video) and the
+ * patient's join link valid in [link_not_before_ms, link_not_after_ms]. */
+typedef struct {
+  const char *patient_id;
+  const char *new_patient_name;
+  const char *provider_id;
+  gint64 scheduled_at_ms;
+  const char *modality;
+  gint64 link_not_before_ms;
+  gint64 link_not_after_ms;
+} StoreVisitBooking;
+
+typedef struct {
+  char *visit_id;
+  char *patient_id;
+  char *patient_token;    /* the patient's join token: handed out once, never stored */
+} StoreBookedVisit;
+
+void store_booked_visit_clear (StoreBookedVisit *booked);
+/* Writes the booking in one transaction: the new patient (if any), the
+ * visit as store_create_visit does, its modality and the patient's join
+ * token. All of it or nothing: INVALID (a bad name, modality or window),
+ * NOT_FOUND (no such patient or provider) or SQL, with nothing written. */
+gboolean store_book_visit (Store *store, const StoreVisitBooking *booking, StoreBookedVisit *out,
+                           GError **error);
 gboolean store_get_visit (Store *store, const char *visit_id, StoreVisit *out, GError **error);
 /* Visits of one provider (NULL: every provider, for admins) scheduled in
  * [from_ms, to_ms), by scheduled time. */
@@ -145,10 +183,6 @@ gboolean store_get_participant (Store *store, const char *participant_id, StoreP
 gboolean store_find_visit_participant (Store *store, const char *visit_id, ParticipantRole role,
                                        StoreParticipant *out, GError **error);
 
-/* At start-up: visits left "waiting" or "in_progress" by a previous run that
- * stopped; returns how many. (Issue-6 reconnect logic decides what to do.) */
-GPtrArray *store_list_open_visits (Store *store, GError **error);  /* of StoreVisit* */
-
 /* ------------------------------------------------------------ tokens */
 /* Tokens are 256-bit random (OpenSSL RAND_bytes), handed out once as
  * base64url text without padding, stored only as SHA-256 hashes, and
@@ -163,13 +197,6 @@ char *store_issue_join_token (Store *store, const char *participant_id, gint64 n
 gboolean store_resolve_join_token (Store *store, const char *token, gint64 now_ms,
                                    StoreParticipant *out, GError **error);
 
-/* A provider console token: lets a staff member list their visits and join
- * them. Valid until not_after_ms. Returns the plaintext token. */
-char *store_issue_console_token (Store *store, const char *staff_id, gint64 not_after_ms,
-                                 GError **error);
-/* Returns the staff id, or NULL with NOT_FOUND / EXPIRED. */
-char *store_resolve_console_token (Store *store, const char *token, gint64 now_ms,
-                                   GError **error);
 
 
 /* ============================================================ clinical */
@@ -192,7 +219,9 @@ gboolean store_sync_medications (Store *store, const StoreMedicationRow *rows, g
  * the supervisor is a psychiatrist and the staff member a pa. */
 gboolean store_set_staff_supervisor (Store *store, const char *staff_id,
                                      const char *supervisor_id, GError **error);
-/* Returns the supervisor id (or NULL with no error when none). */
+/* Returns the supervisor id; NULL with no error when the staff member has
+ * none, NULL with NOT_FOUND when there is no such staff member, NULL with
+ * SQL when it cannot be read. */
 char *store_get_staff_supervisor (Store *store, const char *staff_id, GError **error);
 
 /* The patient's last in-person evaluation: a calendar date, stored as
@@ -255,7 +284,8 @@ void store_checkin_free (StoreCheckin *checkin);
  * of the visit's patient, at most once, with missed <= max_missed (INVALID). */
 char *store_save_checkin (Store *store, const char *visit_id, const StoreCheckin *checkin,
                           GError **error);
-/* The latest check-in of the visit; NOT_FOUND when none. */
+/* The latest check-in of the visit; NOT_FOUND when none, SQL when it (or
+ * any of its parts: scales, side effects, missed doses) cannot be read. */
 gboolean store_get_latest_checkin (Store *store, const char *visit_id, StoreCheckin *out,
                                    GError **error);
 
@@ -508,7 +538,8 @@ guint store_end_staff_sessions (Store *store, const char *staff_id, const char *
  * or "address" (key = the client's IP address). */
 gboolean store_record_login_failure (Store *store, const char *username, const char *address,
                                      gint64 now_ms, GError **error);
-/* Failures for the key since since_ms, and the time of the newest (0 if none). */
+/* Failures for the key since since_ms, and the time of the newest (0 if
+ * none); 0 with `error` set when they cannot be counted. */
 guint store_count_login_failures (Store *store, const char *kind, const char *key,
                                   gint64 since_ms, gint64 *latest_ms, GError **error);
 /* A successful sign-in forgets the account's failures (not the address's). */

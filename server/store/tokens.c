@@ -1,6 +1,5 @@
-/* store_tokens.c — join tokens (one participant of one visit), provider
- * console tokens (one staff member), and the secret helpers they share with
- * the sign-in sessions of store_accounts.c.
+/* store_tokens.c — join tokens (one participant of one visit) and the
+ * secret helpers they share with the sign-in sessions of store_accounts.c.
  *
  * A token is 32 bytes from RAND_bytes, handed out once as unpadded base64url
  * text (43 characters). The database keeps only SHA-256 of that text; a
@@ -106,7 +105,7 @@ store_select_hash_row (Store *store, const char *sql, const guchar hash[STORE_HA
   return TRUE;
 }
 
-/* ------------------------------------------------------------ issuing */
+/* ------------------------------------------------------------ lookups */
 
 static void
 set_not_found (GError **error)
@@ -129,67 +128,54 @@ select_token_row (Store *store, const char *token, const char *sql, const char *
          store_select_hash_row (store, sql, hash, what, "unknown token", out, error);
 }
 
-/* Issues a token: runs `sql` (?1 hash, ?2 owner id, ?3 created_at, then ?4
- * and ?5 as given) after checking the owner exists in `owner_table`. */
-static char *
-issue_token (Store *store, const char *sql, const char *owner_table, const char *owner_id,
-             const char *t4, const char *t5, GError **error)
+/* ------------------------------------------------------------ join tokens */
+
+char *
+store_insert_join_token (Store *store, const char *participant_id, gint64 not_before_ms,
+                         gint64 not_after_ms, GError **error)
 {
   guchar hash[STORE_HASH_BYTES];
-  char *token = NULL;
-  char *now = NULL;
+  char *token = NULL, *now = NULL, *not_before = NULL, *not_after = NULL;
   gboolean ok = FALSE;
 
   memset (hash, 0, sizeof hash);
-  if (!(now = store_format_time (store_now_ms (), error)))
+  if (not_before_ms > not_after_ms) {
+    g_set_error (error, STORE_ERROR, STORE_ERROR_INVALID, "token window ends before it starts");
     goto out;
-  if (!(token = store_secret_new (error)))
+  }
+  if (!(now = store_format_time (store_now_ms (), error)) ||
+      !(not_before = store_format_time (not_before_ms, error)) ||
+      !(not_after = store_format_time (not_after_ms, error)))
     goto out;
-  if (!store_secret_hash (token, hash, error))
+  if (!(token = store_secret_new (error)) || !store_secret_hash (token, hash, error))
     goto out;
-  if (!store_begin (store, error))
+  if (!store_require_row (store, "participants", participant_id, "token owner not found", error))
     goto out;
-  if (!store_require_row (store, owner_table, owner_id, "token owner not found", error))
-    goto out;
-  if (!store_run (store, "insert token", sql, hash, NULL, error, t5 ? 4 : 3, owner_id, now, t4,
-                  t5))
-    goto out;
-  ok = TRUE;
+  ok = store_run (store, "insert token",
+                  "INSERT INTO join_tokens (token_hash, participant_id, created_at,"
+                  " not_before, not_after) VALUES (?1, ?2, ?3, ?4, ?5)",
+                  hash, NULL, error, 4, participant_id, now, not_before, not_after);
 out:
-  ok = store_commit_or_rollback (store, ok, error);
   if (!ok)
     store_secret_clear (&token);
   OPENSSL_cleanse (hash, sizeof hash);
   g_free (now);
+  g_free (not_before);
+  g_free (not_after);
   return token;
 }
-
-/* ------------------------------------------------------------ join tokens */
 
 char *
 store_issue_join_token (Store *store, const char *participant_id, gint64 not_before_ms,
                         gint64 not_after_ms, GError **error)
 {
-  char *not_before = NULL;
-  char *not_after = NULL;
   char *token = NULL;
 
   g_return_val_if_fail (store != NULL, NULL);
-  if (not_before_ms > not_after_ms) {
-    g_set_error (error, STORE_ERROR, STORE_ERROR_INVALID, "token window ends before it starts");
-    goto out;
-  }
-  if (!(not_before = store_format_time (not_before_ms, error)))
-    goto out;
-  if (!(not_after = store_format_time (not_after_ms, error)))
-    goto out;
-  token = issue_token (store,
-                       "INSERT INTO join_tokens (token_hash, participant_id, created_at,"
-                       " not_before, not_after) VALUES (?1, ?2, ?3, ?4, ?5)",
-                       "participants", participant_id, not_before, not_after, error);
-out:
-  g_free (not_before);
-  g_free (not_after);
+  if (store_begin (store, error))
+    token = store_insert_join_token (store, participant_id, not_before_ms, not_after_ms, error);
+  if (!store_commit_or_rollback (store, token != NULL, error))
+    store_secret_clear (&token);
   return token;
 }
 
@@ -228,53 +214,4 @@ out:
   sqlite3_finalize (stmt);
   OPENSSL_cleanse (hash, sizeof hash);
   return ok;
-}
-
-/* ------------------------------------------------------------ console tokens */
-
-char *
-store_issue_console_token (Store *store, const char *staff_id, gint64 not_after_ms,
-                           GError **error)
-{
-  char *not_after = NULL;
-  char *token = NULL;
-
-  g_return_val_if_fail (store != NULL, NULL);
-  if (!(not_after = store_format_time (not_after_ms, error)))
-    goto out;
-  token = issue_token (store,
-                       "INSERT INTO console_tokens (token_hash, staff_id, created_at, not_after)"
-                       " VALUES (?1, ?2, ?3, ?4)",
-                       "staff", staff_id, not_after, NULL, error);
-out:
-  g_free (not_after);
-  return token;
-}
-
-char *
-store_resolve_console_token (Store *store, const char *token, gint64 now_ms, GError **error)
-{
-  sqlite3_stmt *stmt = NULL;
-  guchar hash[STORE_HASH_BYTES];
-  gint64 not_after = 0;
-  char *staff_id = NULL;
-
-  g_return_val_if_fail (store != NULL, NULL);
-  memset (hash, 0, sizeof hash);
-  if (!select_token_row (store, token,
-                         "SELECT token_hash, not_after, staff_id FROM console_tokens"
-                         " WHERE token_hash = ?1",
-                         "resolve console token", hash, &stmt, error))
-    goto out;
-  if (!store_column_time (stmt, 1, &not_after, error))
-    goto out;
-  if (now_ms > not_after) {
-    g_set_error (error, STORE_ERROR, STORE_ERROR_EXPIRED, "token has expired");
-    goto out;
-  }
-  staff_id = store_column_dup_text (stmt, 2);
-out:
-  sqlite3_finalize (stmt);
-  OPENSSL_cleanse (hash, sizeof hash);
-  return staff_id;
 }

@@ -24,33 +24,41 @@ display_name_valid (const char *name)
   return name && *name && g_utf8_validate (name, -1, NULL) && strlen (name) <= 1024;
 }
 
-/* Inserts one person row. `sql` has ?1 id, ?2 name, ?3 created_at, and
- * optionally ?4 (role). */
+/* Inserts one person row inside the caller's transaction. `sql` has ?1 id,
+ * ?2 name, ?3 created_at, and optionally ?4 (role). */
+static char *
+insert_person_row (Store *store, const char *sql, const char *display_name, const char *role,
+                   GError **error)
+{
+  char *id = NULL;
+  char *now = store_format_time (store_now_ms (), error);
+
+  if (now) {
+    id = g_uuid_string_random ();
+    if (!store_run (store, "insert person", sql, NULL, NULL, error, role ? 4 : 3, id,
+                    display_name, now, role))
+      g_clear_pointer (&id, g_free);
+  }
+  g_free (now);
+  return id;
+}
+
+/* insert_person_row in a transaction of its own. */
 static char *
 insert_person (Store *store, const char *sql, const char *display_name, const char *role,
                GError **error)
 {
   char *id = NULL;
-  char *now = NULL;
-  gboolean ok = FALSE;
 
-  now = store_format_time (store_now_ms (), error);
-  if (!now)
-    goto out;
-  if (!store_begin (store, error))
-    goto out;
-  id = g_uuid_string_random ();
-  if (!store_run (store, "insert person", sql, NULL, NULL, error, role ? 4 : 3, id, display_name,
-                  now, role))
-    goto out;
-  ok = TRUE;
-out:
-  ok = store_commit_or_rollback (store, ok, error);
-  if (!ok)
+  if (store_begin (store, error))
+    id = insert_person_row (store, sql, display_name, role, error);
+  if (!store_commit_or_rollback (store, id != NULL, error))
     g_clear_pointer (&id, g_free);
-  g_free (now);
   return id;
 }
+
+#define INSERT_PATIENT_SQL \
+  "INSERT INTO patients (id, display_name, created_at) VALUES (?1, ?2, ?3)"
 
 char *
 store_create_staff (Store *store, const char *display_name, const char *role, GError **error)
@@ -76,9 +84,7 @@ store_create_patient (Store *store, const char *display_name, GError **error)
     g_set_error (error, STORE_ERROR, STORE_ERROR_INVALID, "bad display name");
     return NULL;
   }
-  return insert_person (store,
-                        "INSERT INTO patients (id, display_name, created_at) VALUES (?1, ?2, ?3)",
-                        display_name, NULL, error);
+  return insert_person (store, INSERT_PATIENT_SQL, display_name, NULL, error);
 }
 
 gboolean
@@ -318,24 +324,6 @@ out:
   return visits;
 }
 
-GPtrArray *
-store_list_open_visits (Store *store, GError **error)
-{
-  sqlite3_stmt *stmt = NULL;
-  GPtrArray *visits = NULL;
-
-  g_return_val_if_fail (store != NULL, NULL);
-  if (!store_prepare (store,
-                      STORE_VISIT_COLUMNS "WHERE v.state IN ('waiting', 'in_progress')"
-                                          " ORDER BY v.scheduled_at, v.id",
-                      &stmt, error))
-    goto out;
-  visits = store_collect_visits (store, stmt, "list visits", error);
-out:
-  sqlite3_finalize (stmt);
-  return visits;
-}
-
 /* ------------------------------------------------------------ changes */
 
 static gboolean
@@ -348,10 +336,11 @@ insert_state_event (Store *store, const char *visit_id, const char *at, const ch
                     NULL, NULL, error, 3, visit_id, at, state);
 }
 
-/* Copies the person's display name into a new participant row. */
+/* Copies the person's display name into a new participant row; its id into
+ * *id_out when not NULL. */
 static gboolean
 insert_person_participant (Store *store, const char *visit_id, ParticipantRole role,
-                           const char *person_id, const char *at, GError **error)
+                           const char *person_id, const char *at, char **id_out, GError **error)
 {
   char *id = g_uuid_string_random ();
   guint changed = 0;
@@ -369,6 +358,8 @@ insert_person_participant (Store *store, const char *visit_id, ParticipantRole r
     g_set_error (error, STORE_ERROR, STORE_ERROR_NOT_FOUND, "participant's person not found");
     ok = FALSE;
   }
+  if (ok && id_out)
+    *id_out = g_steal_pointer (&id);
   g_free (id);
   return ok;
 }
@@ -381,57 +372,118 @@ store_create_visit (Store *store, const char *patient_id, const char *provider_i
                                 error);
 }
 
-char *
-store_create_visit_at (Store *store, const char *patient_id, const char *provider_id,
-                       gint64 scheduled_at_ms, gint64 at_ms, GError **error)
+/* The visit's rows inside the caller's transaction: the visit, its first
+ * state in the timeline, and a participant for the patient (its id into
+ * *patient_participant when not NULL) and one for the provider. */
+static char *
+insert_visit_rows (Store *store, const char *patient_id, const char *provider_id,
+                   gint64 scheduled_at_ms, gint64 at_ms, char **patient_participant,
+                   GError **error)
 {
+  g_autofree char *now = NULL, *scheduled = NULL, *provider_role = NULL;
   char *id = NULL;
-  char *now = NULL;
-  char *scheduled = NULL;
-  char *provider_role = NULL;
-  gboolean ok = FALSE;
 
-  g_return_val_if_fail (store != NULL, NULL);
   if (!patient_id || !provider_id) {
     g_set_error (error, STORE_ERROR, STORE_ERROR_INVALID, "visit needs a patient and a provider");
     return NULL;
   }
-  if (!(scheduled = store_format_time (scheduled_at_ms, error)))
-    goto out;
-  if (!(now = store_format_time (at_ms, error)))
-    goto out;
-  if (!store_begin (store, error))
-    goto out;
-  if (!store_require_row (store, "patients", patient_id, "no such patient", error))
-    goto out;
-  if (!store_get_staff (store, provider_id, NULL, &provider_role, error))
-    goto out;
+  if (!(scheduled = store_format_time (scheduled_at_ms, error)) ||
+      !(now = store_format_time (at_ms, error)))
+    return NULL;
+  if (!store_require_row (store, "patients", patient_id, "no such patient", error) ||
+      !store_get_staff (store, provider_id, NULL, &provider_role, error))
+    return NULL;
   /* Administrative staff do not hold clinical visits. */
   if (g_strcmp0 (provider_role, "admin") == 0) {
     g_set_error (error, STORE_ERROR, STORE_ERROR_INVALID, "an admin cannot be a visit's provider");
-    goto out;
+    return NULL;
   }
   id = g_uuid_string_random ();
   if (!store_run (store, "insert visit",
                   "INSERT INTO visits (id, patient_id, provider_id, scheduled_at, state,"
                   " created_at, updated_at) VALUES (?1, ?2, ?3, ?4, 'scheduled', ?5, ?5)",
-                  NULL, NULL, error, 5, id, patient_id, provider_id, scheduled, now))
-    goto out;
-  if (!insert_state_event (store, id, now, "scheduled", error))
-    goto out;
-  if (!insert_person_participant (store, id, PARTICIPANT_PATIENT, patient_id, now, error))
-    goto out;
-  if (!insert_person_participant (store, id, PARTICIPANT_PROVIDER, provider_id, now, error))
-    goto out;
-  ok = TRUE;
-out:
-  ok = store_commit_or_rollback (store, ok, error);
-  if (!ok)
+                  NULL, NULL, error, 5, id, patient_id, provider_id, scheduled, now) ||
+      !insert_state_event (store, id, now, "scheduled", error) ||
+      !insert_person_participant (store, id, PARTICIPANT_PATIENT, patient_id, now,
+                                  patient_participant, error) ||
+      !insert_person_participant (store, id, PARTICIPANT_PROVIDER, provider_id, now, NULL, error))
     g_clear_pointer (&id, g_free);
-  g_free (now);
-  g_free (scheduled);
-  g_free (provider_role);
   return id;
+}
+
+char *
+store_create_visit_at (Store *store, const char *patient_id, const char *provider_id,
+                       gint64 scheduled_at_ms, gint64 at_ms, GError **error)
+{
+  char *id = NULL;
+
+  g_return_val_if_fail (store != NULL, NULL);
+  if (store_begin (store, error))
+    id = insert_visit_rows (store, patient_id, provider_id, scheduled_at_ms, at_ms, NULL, error);
+  if (!store_commit_or_rollback (store, id != NULL, error))
+    g_clear_pointer (&id, g_free);
+  return id;
+}
+
+void
+store_booked_visit_clear (StoreBookedVisit *booked)
+{
+  g_free (booked->visit_id);
+  g_free (booked->patient_id);
+  store_secret_clear (&booked->patient_token);
+  memset (booked, 0, sizeof *booked);
+}
+
+/* The booking's rows inside the caller's transaction, into *out. */
+static gboolean
+insert_booking (Store *store, const StoreVisitBooking *b, StoreBookedVisit *out, GError **error)
+{
+  g_autofree char *participant = NULL;
+
+  if (b->new_patient_name) {
+    if (!display_name_valid (b->new_patient_name)) {
+      g_set_error (error, STORE_ERROR, STORE_ERROR_INVALID, "bad display name");
+      return FALSE;
+    }
+    out->patient_id = insert_person_row (store, INSERT_PATIENT_SQL, b->new_patient_name, NULL,
+                                         error);
+  } else {
+    out->patient_id = g_strdup (b->patient_id);
+  }
+  if (!out->patient_id ||
+      !(out->visit_id = insert_visit_rows (store, out->patient_id, b->provider_id,
+                                           b->scheduled_at_ms, store_now_ms (), &participant,
+                                           error)))
+    return FALSE;
+  if (b->modality) {
+    if (g_strcmp0 (b->modality, "video") != 0 && g_strcmp0 (b->modality, "audio-only") != 0) {
+      g_set_error (error, STORE_ERROR, STORE_ERROR_INVALID, "unknown visit modality");
+      return FALSE;
+    }
+    if (!store_run (store, "set visit modality", "UPDATE visits SET modality = ?2 WHERE id = ?1",
+                    NULL, NULL, error, 2, out->visit_id, b->modality))
+      return FALSE;
+  }
+  out->patient_token = store_insert_join_token (store, participant, b->link_not_before_ms,
+                                                b->link_not_after_ms, error);
+  return out->patient_token != NULL;
+}
+
+gboolean
+store_book_visit (Store *store, const StoreVisitBooking *booking, StoreBookedVisit *out,
+                  GError **error)
+{
+  gboolean ok = FALSE;
+
+  g_return_val_if_fail (store != NULL && booking != NULL && out != NULL, FALSE);
+  memset (out, 0, sizeof *out);
+  if (store_begin (store, error))
+    ok = insert_booking (store, booking, out, error);
+  if (!store_commit_or_rollback (store, ok, error)) {
+    store_booked_visit_clear (out);
+    return FALSE;
+  }
+  return TRUE;
 }
 
 gboolean

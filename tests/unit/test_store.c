@@ -22,7 +22,7 @@ test_schema_migrated (Fixture *f, gconstpointer data)
 {
   sqlite3 *db = store_get_db (f->store);
   const char *tables[] = { "staff", "patients", "visits", "participants", "visit_events",
-                           "join_tokens", "console_tokens" };
+                           "join_tokens" };
   (void) data;
   g_assert_cmpint (store_latest_schema_version (), >=, 1);
   g_assert_cmpint (store_schema_version (f->store), ==, store_latest_schema_version ());
@@ -31,6 +31,9 @@ test_schema_migrated (Fixture *f, gconstpointer data)
                                     " AND name = ?1", tables[i]), ==, 1);
   g_assert_cmpint (query_int (db, "SELECT count(*) FROM sqlite_master WHERE type = 'index'"
                                   " AND name = ?1", "visits_by_provider"), ==, 1);
+  /* Console tokens gave way to sign-in sessions: their table is gone. */
+  g_assert_cmpint (query_int (db, "SELECT count(*) FROM sqlite_master WHERE name = ?1",
+                              "console_tokens"), ==, 0);
   g_assert_cmpint (query_int (db, "SELECT count(*) FROM sqlite_master WHERE type = 'index'"
                                   " AND name = ?1", "visit_events_by_visit"), ==, 1);
 }
@@ -380,6 +383,18 @@ assert_timeline_len (Fixture *f, const char *visit, guint len)
 }
 
 static void
+assert_visit_state (Fixture *f, const char *visit, VisitState state)
+{
+  GError *error = NULL;
+  StoreVisit v = { 0 };
+
+  g_assert_true (store_get_visit (f->store, visit, &v, &error));
+  g_assert_no_error (error);
+  g_assert_cmpint (v.state, ==, state);
+  store_visit_clear (&v);
+}
+
+static void
 test_visit_transitions (Fixture *f, gconstpointer data)
 {
   GError *error = NULL;
@@ -435,7 +450,7 @@ test_visit_timeline (Fixture *f, gconstpointer data)
 {
   GError *error = NULL;
   StoreParticipant patient = { 0 }, provider = { 0 };
-  GPtrArray *tl, *open;
+  GPtrArray *tl;
   StoreVisitEvent *ev;
   Visit a, b;
   gint64 before = store_now_ms ();
@@ -463,11 +478,8 @@ test_visit_timeline (Fixture *f, gconstpointer data)
   g_assert_true (store_record_participant_event (f->store, a.visit, patient.id, "admit", &error));
   g_assert_true (store_set_visit_state (f->store, a.visit, VISIT_IN_PROGRESS, &error));
 
-  open = store_list_open_visits (f->store, &error);
-  g_assert_no_error (error);
-  g_assert_cmpuint (open->len, ==, 1);
-  g_assert_cmpstr (((StoreVisit *) open->pdata[0])->id, ==, a.visit);
-  g_ptr_array_unref (open);
+  assert_visit_state (f, a.visit, VISIT_IN_PROGRESS);
+  assert_visit_state (f, b.visit, VISIT_SCHEDULED);
 
   /* A dropped connection that comes back within the grace period. */
   g_assert_true (store_record_participant_event (f->store, a.visit, patient.id, "drop", &error));
@@ -510,14 +522,90 @@ test_visit_timeline (Fixture *f, gconstpointer data)
   g_ptr_array_unref (tl);
   assert_timeline_len (f, b.visit, 1);
 
-  open = store_list_open_visits (f->store, &error);
-  g_assert_cmpuint (open->len, ==, 0);
-  g_ptr_array_unref (open);
+  assert_visit_state (f, a.visit, VISIT_ENDED);
+  assert_visit_state (f, b.visit, VISIT_SCHEDULED);
 
   store_participant_clear (&patient);
   store_participant_clear (&provider);
   visit_clear (&a);
   visit_clear (&b);
+}
+
+/* A booking is one transaction: a new patient, the visit, its modality
+ * and the patient's join token, or nothing at all. */
+static void
+test_visit_book (Fixture *f, gconstpointer data)
+{
+  GError *error = NULL;
+  char *provider, *admin;
+  StoreBookedVisit booked = { 0 };
+  StoreParticipant p = { 0 };
+  StoreVisit v = { 0 };
+  StoreVisitBooking b = { .new_patient_name = "Sam Booked", .scheduled_at_ms = T0,
+                          .modality = "audio-only", .link_not_before_ms = T0 - HOUR,
+                          .link_not_after_ms = T0 + HOUR };
+  static const char *const counts[] = { "SELECT count(*) FROM patients",
+                                        "SELECT count(*) FROM visits",
+                                        "SELECT count(*) FROM participants",
+                                        "SELECT count(*) FROM visit_events",
+                                        "SELECT count(*) FROM join_tokens" };
+  int before[G_N_ELEMENTS (counts)];
+  (void) data;
+
+  provider = store_create_staff (f->store, "Dr. Rivera", "psychiatrist", &error);
+  admin = store_create_staff (f->store, "Ada Admin", "admin", &error);
+  g_assert_no_error (error);
+  b.provider_id = provider;
+  g_assert_true (store_book_visit (f->store, &b, &booked, &error));
+  g_assert_no_error (error);
+  g_assert_true (store_get_visit (f->store, booked.visit_id, &v, &error));
+  g_assert_cmpstr (v.patient_id, ==, booked.patient_id);
+  g_assert_cmpstr (v.patient_name, ==, "Sam Booked");
+  g_assert_cmpstr (v.modality, ==, "audio-only");
+  g_assert_cmpint (v.state, ==, VISIT_SCHEDULED);
+  g_assert_true (store_resolve_join_token (f->store, booked.patient_token, T0, &p, &error));
+  g_assert_no_error (error);
+  g_assert_cmpstr (p.visit_id, ==, booked.visit_id);
+  g_assert_cmpint (p.role, ==, PARTICIPANT_PATIENT);
+  g_assert_false (store_resolve_join_token (f->store, booked.patient_token, T0 + 2 * HOUR, &p,
+                                            &error));
+  ASSERT_ERR (STORE_ERROR_EXPIRED);
+  assert_timeline_len (f, booked.visit_id, 1);
+  store_participant_clear (&p);
+  store_visit_clear (&v);
+  store_booked_visit_clear (&booked);
+
+  /* Each refusal, at the first step or the last, writes nothing. */
+  for (gsize i = 0; i < G_N_ELEMENTS (counts); i++)
+    before[i] = count_rows (f->store, counts[i]);
+  b.modality = "fax";
+  g_assert_false (store_book_visit (f->store, &b, &booked, &error));
+  ASSERT_ERR (STORE_ERROR_INVALID);
+  b.modality = NULL;
+  b.link_not_after_ms = T0 - 2 * HOUR;
+  g_assert_false (store_book_visit (f->store, &b, &booked, &error));
+  ASSERT_ERR (STORE_ERROR_INVALID);
+  b.link_not_after_ms = T0 + HOUR;
+  b.provider_id = admin;
+  g_assert_false (store_book_visit (f->store, &b, &booked, &error));
+  ASSERT_ERR (STORE_ERROR_INVALID);
+  b.provider_id = "no-such-provider";
+  g_assert_false (store_book_visit (f->store, &b, &booked, &error));
+  ASSERT_ERR (STORE_ERROR_NOT_FOUND);
+  b.provider_id = provider;
+  b.new_patient_name = "";
+  g_assert_false (store_book_visit (f->store, &b, &booked, &error));
+  ASSERT_ERR (STORE_ERROR_INVALID);
+  b.new_patient_name = NULL;
+  b.patient_id = "no-such-patient";
+  g_assert_false (store_book_visit (f->store, &b, &booked, &error));
+  ASSERT_ERR (STORE_ERROR_NOT_FOUND);
+  g_assert_null (booked.visit_id);
+  g_assert_null (booked.patient_token);
+  for (gsize i = 0; i < G_N_ELEMENTS (counts); i++)
+    g_assert_cmpint (count_rows (f->store, counts[i]), ==, before[i]);
+  g_free (provider);
+  g_free (admin);
 }
 
 static void
@@ -528,7 +616,6 @@ test_survives_reopen (Fixture *f, gconstpointer data)
   Visit a;
   char *token, *staff;
   StoreParticipant p = { 0 };
-  GPtrArray *open;
   (void) data;
 
   make_visit (f->store, &a, T0);
@@ -552,9 +639,6 @@ test_survives_reopen (Fixture *f, gconstpointer data)
   staff = NULL;
   g_assert_true (store_get_staff (f->store, a.provider, &staff, NULL, &error));
   g_assert_cmpstr (staff, ==, "Dr. Rivera");
-  open = store_list_open_visits (f->store, &error);
-  g_assert_cmpuint (open->len, ==, 1);
-  g_ptr_array_unref (open);
   g_free (staff);
   g_free (token);
   visit_clear (&a);
@@ -577,6 +661,7 @@ main (int argc, char **argv)
   ADD ("visits/transition-table", test_transition_table);
   ADD ("visits/transitions", test_visit_transitions);
   ADD ("visits/timeline", test_visit_timeline);
+  ADD ("visits/book", test_visit_book);
   ADD ("visits/survives-reopen", test_survives_reopen);
 #undef ADD
   return g_test_run ();

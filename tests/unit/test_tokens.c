@@ -1,4 +1,4 @@
-/* test_tokens.c — join and console tokens in the sqlite store: issued once,
+/* test_tokens.c — join tokens in the sqlite store: issued once,
  * stored only as their SHA-256, resolved within their window, against a real
  * database file in a fresh temporary directory per test. */
 #include "store-fixture.h"
@@ -166,65 +166,6 @@ test_join_tokens (Fixture *f, gconstpointer data)
 }
 
 static void
-test_console_tokens (Fixture *f, gconstpointer data)
-{
-  GError *error = NULL;
-  Visit a;
-  char *token, *staff, *other;
-  (void) data;
-
-  make_visit (f->store, &a, T0);
-  token = store_issue_console_token (f->store, a.provider, T0 + HOUR, &error);
-  g_assert_no_error (error);
-  g_assert_cmpuint (strlen (token), ==, 43);
-  g_assert_true (token_charset_ok (token));
-
-  staff = store_resolve_console_token (f->store, token, T0, &error);
-  g_assert_no_error (error);
-  g_assert_cmpstr (staff, ==, a.provider);
-  g_free (staff);
-  staff = store_resolve_console_token (f->store, token, T0 + HOUR, &error);
-  g_assert_cmpstr (staff, ==, a.provider);
-  g_free (staff);
-
-  g_assert_null (store_resolve_console_token (f->store, token, T0 + HOUR + 1, &error));
-  ASSERT_ERR (STORE_ERROR_EXPIRED);
-  other = g_strdup (token);
-  other[42] = other[42] == 'A' ? 'B' : 'A';
-  g_assert_null (store_resolve_console_token (f->store, other, T0, &error));
-  ASSERT_ERR (STORE_ERROR_NOT_FOUND);
-  g_assert_null (store_resolve_console_token (f->store, "not a token!", T0, &error));
-  ASSERT_ERR (STORE_ERROR_NOT_FOUND);
-  g_assert_null (store_resolve_console_token (f->store, NULL, T0, &error));
-  ASSERT_ERR (STORE_ERROR_NOT_FOUND);
-
-  /* A join token is not a console token. */
-  {
-    StoreParticipant p = { 0 };
-    char *join;
-    g_assert_true (store_find_visit_participant (f->store, a.visit, PARTICIPANT_PROVIDER, &p,
-                                                 &error));
-    join = store_issue_join_token (f->store, p.id, T0, T0 + HOUR, &error);
-    g_assert_null (store_resolve_console_token (f->store, join, T0, &error));
-    ASSERT_ERR (STORE_ERROR_NOT_FOUND);
-    assert_join_error (f, token, T0, STORE_ERROR_NOT_FOUND);
-    g_free (join);
-    store_participant_clear (&p);
-  }
-
-  g_assert_null (store_issue_console_token (f->store, "no-staff", T0, &error));
-  ASSERT_ERR (STORE_ERROR_NOT_FOUND);
-  g_assert_null (store_issue_console_token (f->store, a.provider, -1, &error));
-  ASSERT_ERR (STORE_ERROR_INVALID);
-  g_assert_cmpint (count_rows (f->store, "SELECT count(*) FROM console_tokens"), ==, 1);
-
-  assert_token_not_stored (f, "SELECT * FROM console_tokens", token);
-  g_free (other);
-  g_free (token);
-  visit_clear (&a);
-}
-
-static void
 test_tokens_differ (Fixture *f, gconstpointer data)
 {
   GError *error = NULL;
@@ -235,18 +176,14 @@ test_tokens_differ (Fixture *f, gconstpointer data)
 
   make_visit (f->store, &a, T0);
   g_assert_true (store_find_visit_participant (f->store, a.visit, PARTICIPANT_PATIENT, &p, &error));
-  for (int i = 0; i < 50; i++) {
+  for (int i = 0; i < 100; i++) {
     char *j = store_issue_join_token (f->store, p.id, T0, T0 + HOUR, &error);
-    char *c = store_issue_console_token (f->store, a.provider, T0 + HOUR, &error);
     g_assert_no_error (error);
     g_assert_true (g_hash_table_add (seen, j));
-    g_assert_true (g_hash_table_add (seen, c));
   }
   g_assert_cmpuint (g_hash_table_size (seen), ==, 100);
   g_assert_cmpint (count_rows (f->store, "SELECT count(DISTINCT token_hash) FROM join_tokens"), ==,
-                   50);
-  g_assert_cmpint (count_rows (f->store, "SELECT count(DISTINCT token_hash) FROM console_tokens"),
-                   ==, 50);
+                   100);
   g_hash_table_unref (seen);
   store_participant_clear (&p);
   visit_clear (&a);
@@ -258,7 +195,6 @@ main (int argc, char **argv)
   g_test_init (&argc, &argv, NULL);
 #define ADD STORE_TEST_ADD
   ADD ("tokens/join", test_join_tokens);
-  ADD ("tokens/console", test_console_tokens);
   ADD ("tokens/differ", test_tokens_differ);
 #undef ADD
   return g_test_run ();

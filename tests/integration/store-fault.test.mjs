@@ -1,0 +1,205 @@
+// Integration: a store that fails under a running server is a 500 with its
+// cause in the server's log, never a 404, an empty list or a record without
+// its PHQ-9 item-9 alert. The faults are real: the sqlite file is changed
+// behind the server's back (a table dropped, a column renamed) while it runs
+// in WAL mode, then put back.
+import { test, before, after } from 'node:test';
+import assert from 'node:assert/strict';
+import { spawnSync } from 'node:child_process';
+import path from 'node:path';
+import WebSocket from 'ws';
+import { startServer, fetchJson, fragmentOf, waitFor } from '../e2e/lib.mjs';
+
+let server;
+let session;
+let demo;
+let patientToken;
+let dbPath;
+
+before(async () => {
+  server = await startServer();
+  demo = server.demo;
+  session = await server.login();
+  patientToken = fragmentOf(demo.patient_url).token;
+  dbPath = path.join(server.dataDir, 'telehealth.db');
+});
+
+after(async () => {
+  if (server) await server.stop();
+});
+
+const api = (p, opts = {}) => fetchJson(`${server.baseUrl}${p}`, opts.token ? opts : { session, ...opts });
+
+// Runs SQL on the server's sqlite file from another process (as an admin
+// with the file would); returns what the script prints.
+function sqlite(script) {
+  const r = spawnSync('python3', ['-c', `
+import sqlite3, sys
+c = sqlite3.connect(sys.argv[1], timeout=5, isolation_level=None)
+exec(sys.argv[2])
+c.close()
+`, dbPath, script], { encoding: 'utf8', timeout: 15000 });
+  assert.equal(r.status, 0, r.stderr);
+  return r.stdout;
+}
+
+// Drops `table` with its indexes and triggers; returns a function that puts
+// them back (empty).
+function dropTable(table) {
+  const ddl = JSON.parse(sqlite(`
+import json
+table = ${JSON.stringify(table)}
+rows = c.execute("SELECT sql FROM sqlite_master WHERE tbl_name = ? AND sql IS NOT NULL ORDER BY type = 'table' DESC", (table,)).fetchall()
+c.execute('DROP TABLE ' + table)
+print(json.dumps([r[0] for r in rows]))
+`));
+  assert.ok(ddl.length >= 1 && /^CREATE TABLE/.test(ddl[0]), `the schema of ${table}`);
+  return () => sqlite(`
+import json
+for s in json.loads(${JSON.stringify(JSON.stringify(ddl))}):
+    c.execute(s)
+`);
+}
+
+function renameColumn(table, from, to) {
+  sqlite(`c.execute('ALTER TABLE ${table} RENAME COLUMN ${from} TO ${to}')`);
+  return () => sqlite(`c.execute('ALTER TABLE ${table} RENAME COLUMN ${to} TO ${from}')`);
+}
+
+// The server's whole log so far.
+const serverLog = () => server.stderrTail(1e6);
+
+// Waits for the log line of a 500 on `method path` naming `cause`; returns it.
+async function causeLogged(method, route, cause) {
+  const prefix = `${method} ${route} answered 500: store failure: store-error-quark 0: `;
+  let line = null;
+  await waitFor(() => {
+    line = serverLog().split('\n').find((l) => l.includes(prefix) && l.includes(cause));
+    return line;
+  }, { timeout: 5000, what: `the log line "${prefix}…${cause}"\n${server.stderrTail(20)}` });
+  return line;
+}
+
+// The first signaling message answering `hello` on a fresh connection.
+async function helloAnswer(hello, { cookie } = {}) {
+  const ws = new WebSocket(`${server.baseUrl.replace('http', 'ws')}/signaling`,
+    cookie ? { headers: { Cookie: cookie } } : {});
+  try {
+    return await new Promise((resolve, reject) => {
+      const timer = setTimeout(() => reject(new Error('no answer to hello within 5 s')), 5000);
+      ws.once('error', (e) => { clearTimeout(timer); reject(e); });
+      ws.once('message', (data) => { clearTimeout(timer); resolve(JSON.parse(data.toString())); });
+      ws.once('open', () => ws.send(JSON.stringify(hello)));
+    });
+  } finally {
+    ws.terminate();
+  }
+}
+
+function assertInternal(r, what) {
+  assert.equal(r.status, 500, `${what}: ${r.status} ${r.text}`);
+  assert.equal(r.json.error.code, 'internal', what);
+  assert.ok(r.json.error.message.length > 20, `${what}: a sentence for the reader`);
+}
+
+let patientName;
+let patientId;
+
+test('a check-in with PHQ-9 item 9 above 0 shows its alert in the record', async () => {
+  const r = await api(`/api/visits/${demo.visit_id}/checkin`, { token: patientToken, method: 'POST',
+    body: { phq9: [1, 1, 1, 1, 1, 0, 0, 0, 2], side_effects: [{ name: 'nausea', severity: 1 }] } });
+  assert.equal(r.status, 201, r.text);
+  const rec = await api(`/api/visits/${demo.visit_id}/record`);
+  assert.equal(rec.status, 200, rec.text);
+  assert.deepEqual(rec.json.alerts.map((a) => a.kind), ['phq9-item9']);
+  patientName = rec.json.patient.display_name;
+  patientId = rec.json.patient.id;
+  assert.ok(patientName.length > 3);
+});
+
+test('when the read that finds the item-9 check-in fails, the record and the timeline are 500s', async () => {
+  // Only the latest check-in's read touches checkin_side_effects: the score
+  // trend, orders and notes still read, so a record without the check-in
+  // (and its alert) is exactly what a swallowed error would give.
+  const restore = dropTable('checkin_side_effects');
+  try {
+    const record = `/api/visits/${demo.visit_id}/record`;
+    const rec = await api(record);
+    assertInternal(rec, 'the record');
+    assert.equal(rec.json.alerts, undefined, 'no record at all, rather than one without its alert');
+    const line = await causeLogged('GET', record, 'no such table: checkin_side_effects');
+    assert.match(line, /WARNING/);
+
+    const timeline = `/api/patients/${patientId}/timeline`;
+    assertInternal(await api(timeline), 'the timeline');
+    await causeLogged('GET', timeline, 'no such table: checkin_side_effects');
+
+    // The patient's own check-in page is not shown as "no answers yet".
+    const checkin = `/api/visits/${demo.visit_id}/checkin`;
+    assertInternal(await api(checkin, { token: patientToken }), "the patient's check-in");
+    await causeLogged('GET', checkin, 'no such table: checkin_side_effects');
+  } finally {
+    restore();
+  }
+  // Put back, the same record reads again, alert and all.
+  const rec = await api(`/api/visits/${demo.visit_id}/record`);
+  assert.equal(rec.status, 200, rec.text);
+  assert.deepEqual(rec.json.alerts.map((a) => a.kind), ['phq9-item9']);
+});
+
+test('a failed lookup of the facts the prescribing rules need is a 500, and nothing is saved', async () => {
+  const before = (await api(`/api/visits/${demo.visit_id}/record`)).json;
+  const sertraline = before.current_medications.find((o) => o.medication.id === 'sertraline');
+  assert.ok(sertraline, 'the demo patient takes sertraline');
+  const change = { kind: 'change-dose', order_id: sertraline.id, dose: 100, frequency: 'once-daily',
+    reason: 'Partial response at 50 mg' };
+  const adjustments = `/api/visits/${demo.visit_id}/adjustments`;
+  // The in-person evaluation date cannot be read: neither a refusal by the
+  // rules nor a prescription judged without it.
+  const restore = renameColumn('patients', 'in_person_eval_at', 'in_person_eval_hidden');
+  try {
+    assertInternal(await api(adjustments, { method: 'POST', body: change }), 'the adjustment');
+    await causeLogged('POST', adjustments, 'no such column: in_person_eval_at');
+  } finally {
+    restore();
+  }
+  const after = (await api(`/api/visits/${demo.visit_id}/record`)).json;
+  assert.equal(after.orders.length, before.orders.length, 'nothing was saved');
+  const r = await api(adjustments, { method: 'POST', body: change });
+  assert.equal(r.status, 201, `the same change, with the store back: ${r.text}`);
+});
+
+test('a visit the store cannot read is a 500, not "not among your visits"', async () => {
+  const visit = `/api/visits/${demo.visit_id}`;
+  const restore = renameColumn('visits', 'modality', 'modality_hidden');
+  try {
+    const r = await api(visit);
+    assertInternal(r, 'the visit');
+    await causeLogged('GET', visit, 'no such column');
+    // Signaling: neither "this link is not valid" nor "no such visit" for
+    // the patient or the provider, but the clinic's fault, in words.
+    for (const [who, hello, opts] of [['patient', { type: 'hello', token: patientToken }, {}],
+      ['provider', { type: 'hello', visit: demo.visit_id }, { cookie: session.cookie }]]) {
+      const answer = await helloAnswer(hello, opts);
+      assert.equal(answer.type, 'error', `${who}: ${JSON.stringify(answer)}`);
+      assert.equal(answer.code, 'internal', `${who}: ${JSON.stringify(answer)}`);
+      assert.match(answer.message, /fault on its side/, who);
+    }
+    await waitFor(() => serverLog().split('\n').filter((l) =>
+      l.includes('signaling hello: the visit could not be read: store failure: store-error-quark 0: ')
+      && l.includes('no such column')).length >= 2, { timeout: 5000, what: 'the signaling cause lines' });
+  } finally {
+    restore();
+  }
+  assert.equal((await api(visit)).status, 200);
+  // A visit that does not exist is still a 404.
+  const absent = await api('/api/visits/00000000-0000-4000-8000-000000000000');
+  assert.equal(absent.status, 404);
+  assert.equal(absent.json.error.code, 'not-found');
+});
+
+test("the server's log names causes and routes, never the patient", () => {
+  const log = serverLog();
+  assert.ok(patientName && !log.includes(patientName), `the patient's name is not in the log:\n${log}`);
+  assert.ok(!log.includes('nausea'), 'nor what they answered');
+});
