@@ -2,7 +2,7 @@
  * and recording each state change and join/leave in the store. */
 #define G_LOG_DOMAIN "th-server"
 
-#include "server/api/api-private.h"
+#include "server/audit.h"
 
 static gboolean
 identity_from_participant (ThApp *app, StoreParticipant *participant, SigIdentity *out,

@@ -7,6 +7,7 @@
 #include "server/records/records.h"
 #include "server/api/api-bodies.h"
 #include "server/api/api-routes.h"
+#include "server/audit.h"
 
 typedef enum {
   CALLER_STAFF,      /* a console token */
@@ -48,11 +49,6 @@ void th_respond_body_error (ThHttpResponse *r, const GError *error);
 json_t *th_visit_summary_json (const StoreVisit *v);
 json_t *th_checkin_json (const StoreCheckin *c);
 json_t *th_order_json (ThApp *app, const StoreOrder *o);
-
-/* Appends to the hash-chained audit log; takes `detail` (may be NULL). A
- * failure is logged, not returned: the action itself has been recorded. */
-void th_audit (ThApp *app, const char *address, const char *actor, const char *action,
-               const char *target, json_t *detail);
 
 /* api_clinical.c / api_orders.c: TRUE when the path was theirs. `rest` is
  * what follows "/api/". */

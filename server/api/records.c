@@ -175,26 +175,6 @@ askable_medications_json (GPtrArray *meds)
   return list;
 }
 
-void
-th_audit (ThApp *app, const char *address, const char *actor, const char *action,
-          const char *target, json_t *detail)
-{
-  g_autoptr (GError) error = NULL;
-  char *text;
-
-  /* Where it came from goes into the hashed detail. */
-  if (!detail)
-    detail = json_object ();
-  if (address && address[0])
-    json_object_set_new (detail, "from", json_string (address));
-  text = json_dumps (detail, JSON_COMPACT | JSON_SORT_KEYS);
-  if (!store_audit_append (app->store, actor ? actor : "anonymous", action, target,
-                           text ? text : "{}", &error))
-    g_warning ("audit event %s not recorded: %s", action, error->message);
-  free (text);
-  json_decref (detail);
-}
-
 /* ------------------------------------------------------------- catalog */
 
 /* One formulation for the order form: what it may offer (routes,

@@ -3,7 +3,9 @@
  * one protocol callback. */
 #define G_LOG_DOMAIN "th-http"
 
-#include "server/api/api-private.h"
+#include "server/audit.h"
+#include "server/api/api.h"
+#include "server/api/api-routes.h"
 #include "server/http/http-private.h"
 
 #include <string.h>
