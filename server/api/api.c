@@ -27,13 +27,40 @@ th_clinic_today (ThApp *app, GDate *out)
   th_clock_local_date (app->config->time_zone, store_now_ms (), out);
 }
 
+/* What a response that could not be built says instead. */
+static const char kInternalBody[] =
+  "{\"error\":{\"code\":\"internal\",\"message\":\"The answer could not be put "
+  "together. Try again in a moment; if this keeps happening, tell the clinic's "
+  "administrator.\"}}";
+
+static void
+respond_internal (ThHttpResponse *r)
+{
+  g_free (r->body);
+  r->status = 500;
+  r->body = g_strdup (kInternalBody);
+  r->content_type = NULL;
+  g_strlcpy (r->error_code, "internal", sizeof r->error_code);
+}
+
 void
 th_respond_json (ThHttpResponse *r, guint status, json_t *obj)
 {
   char *text = obj ? json_dumps (obj, JSON_COMPACT) : NULL;
 
+  /* A value that could not be packed or written is no answer: never send
+   * `{}` as though all went well. */
+  if (!text) {
+    g_warning ("a %u answer could not be built (%s); answering 500", status,
+               obj ? "json_dumps failed" : "no JSON value: json_pack failed or memory ran out");
+    json_decref (obj);
+    respond_internal (r);
+    return;
+  }
+  g_free (r->body);
   r->status = status;
-  r->body = g_strdup (text ? text : "{}");
+  r->body = g_strdup (text);
+  r->error_code[0] = '\0';
   free (text);
   json_decref (obj);
 }
@@ -42,6 +69,8 @@ void
 th_respond_error (ThHttpResponse *r, guint status, const char *code, const char *message)
 {
   th_respond_json (r, status, json_pack ("{s:{s:s, s:s}}", "error", "code", code, "message", message));
+  if (r->status == status)
+    g_strlcpy (r->error_code, code, sizeof r->error_code);
 }
 
 char *
@@ -364,13 +393,6 @@ out:
   store_visit_clear (&v);
 }
 
-gboolean
-th_api_owns_path (const char *path)
-{
-  return strcmp (path, "/healthz") == 0 || strcmp (path, "/api") == 0 ||
-         g_str_has_prefix (path, "/api/");
-}
-
 static void
 route (ThApp *app, const ThHttpRequest *req, ThHttpResponse *r);
 
@@ -379,20 +401,14 @@ route (ThApp *app, const ThHttpRequest *req, ThHttpResponse *r);
 static void
 audit_refusal (ThApp *app, const ThHttpRequest *req, const ThHttpResponse *r)
 {
-  json_t *body;
-  const char *code;
-
   if (r->status != 401 && r->status != 403 && r->status != 404 && r->status != 413)
     return;
-  body = r->body ? json_loads (r->body, 0, NULL) : NULL;
-  code = json_string_value (json_object_get (json_object_get (body, "error"), "code"));
-  if (g_strcmp0 (code, "bad-credentials") != 0)
-    th_audit (app, req->address, "anonymous", "http.refused", NULL,
-              json_pack ("{s:i, s:s, s:s, s:s}", "status", (json_int_t) r->status, "method",
-                         req->method == TH_HTTP_GET ? "GET"
-                         : req->method == TH_HTTP_POST ? "POST" : "OTHER",
-                         "path", req->path, "code", code ? code : ""));
-  json_decref (body);
+  if (strcmp (r->error_code, "bad-credentials") == 0)
+    return;
+  th_audit (app, req->address, "anonymous", "http.refused", NULL,
+            json_pack ("{s:i, s:s, s:s, s:s}", "status", (json_int_t) r->status, "method",
+                       req->method == TH_HTTP_GET ? "GET"
+                       : req->method == TH_HTTP_POST ? "POST" : "OTHER", "path", req->path, "code", r->error_code));
 }
 
 void
