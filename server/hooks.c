@@ -2,7 +2,7 @@
  * and recording each state change and join/leave in the store. */
 #define G_LOG_DOMAIN "th-server"
 
-#include "server/api/api-private.h"
+#include "server/audit.h"
 
 /* A store failure while checking a hello: logged with its cause (the
  * GError names a statement, never a value; no token, no name here), and the

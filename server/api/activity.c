@@ -1,4 +1,4 @@
-/* api_activity.c — the consent a patient or guest gives before a video
+/* activity.c — the consent a patient or guest gives before a video
  * visit, the visit's chat history, and both (with modality switches) merged
  * into the visit's timeline.
  *
@@ -97,28 +97,15 @@ consent_answer_json (const StoreActivity *a)
                     a->version ? a->version : "", "at", at);
 }
 
-static gboolean
-require_participant (ThApp *app, const ThHttpRequest *req, ThHttpResponse *r, ThCaller *caller)
+void
+th_get_consent (ThApp *app, const ThHttpRequest *req, ThHttpResponse *r, const ThApiCall *call)
 {
-  if (!req->bearer) {
-    th_respond_error (r, 401, "unauthorized", "Open this page from your visit link.");
-    return FALSE;
-  }
-  if (!th_require_caller (app, req, r, caller))
-    return FALSE;
-  return caller->kind == CALLER_PATIENT;
-}
-
-static void
-get_consent (ThApp *app, const ThHttpRequest *req, ThHttpResponse *r)
-{
-  ThCaller caller;
+  const ThCaller *caller = &call->caller;
   g_autoptr (GError) error = NULL;
   StoreActivity *latest = NULL;
 
-  if (!require_participant (app, req, r, &caller))
-    return;
-  latest = store_latest_consent (app->store, caller.participant.id, &error);
+  (void) req;
+  latest = store_latest_consent (app->store, caller->participant.id, &error);
   if (!latest && !th_store_absent (error)) {
     th_respond_store_error (r, error, "The consent text could not be loaded. Reload the page.");
     goto out;
@@ -130,19 +117,16 @@ get_consent (ThApp *app, const ThHttpRequest *req, ThHttpResponse *r)
                               consent_answer_json (latest)));
 out:
   store_activity_free (latest);
-  th_caller_clear (&caller);
 }
 
-static void
-post_consent (ThApp *app, const ThHttpRequest *req, ThHttpResponse *r)
+void
+th_post_consent (ThApp *app, const ThHttpRequest *req, ThHttpResponse *r, const ThApiCall *call)
 {
-  ThCaller caller;
+  const ThCaller *caller = &call->caller;
   ThConsentBody body = { 0 };
   g_autoptr (GError) error = NULL;
   StoreActivity *answer = NULL;
 
-  if (!require_participant (app, req, r, &caller))
-    return;
   if (!th_body_consent (req->body, req->body_len, &body, &error)) {
     th_respond_body_error (r, error);
     goto out;
@@ -154,7 +138,7 @@ post_consent (ThApp *app, const ThHttpRequest *req, ThHttpResponse *r)
                       "The consent text has changed since this page was opened. Read it again and answer; nothing was saved.");
     goto out;
   }
-  answer = store_record_consent (app->store, caller.participant.id, body.accepted, body.version,
+  answer = store_record_consent (app->store, caller->participant.id, body.accepted, body.version,
                                  &error);
   if (!answer) {
     if (g_error_matches (error, STORE_ERROR, STORE_ERROR_INVALID))
@@ -163,77 +147,38 @@ post_consent (ThApp *app, const ThHttpRequest *req, ThHttpResponse *r)
       th_respond_store_error (r, error, "Your answer could not be saved. Please try again in a moment.");
     goto out;
   }
-  th_audit (app, req->address, caller.participant.id,
-            body.accepted ? "consent.accept" : "consent.decline", caller.participant.visit_id,
+  th_audit (app, req->address, caller->participant.id,
+            body.accepted ? "consent.accept" : "consent.decline", caller->participant.visit_id,
             json_pack ("{s:s, s:s}", "version", body.version, "role",
-                       participant_role_name (caller.participant.role)));
+                       participant_role_name (caller->participant.role)));
   th_respond_json (r, 201, json_pack ("{s:o}", "answer", consent_answer_json (answer)));
 out:
   store_activity_free (answer);
   th_consent_body_clear (&body);
-  th_caller_clear (&caller);
 }
 
 /* --------------------------------------------------------------- chat */
 
-static void
-get_chat (ThApp *app, const ThHttpRequest *req, ThHttpResponse *r, const char *visit_id)
+void
+th_get_chat (ThApp *app, const ThHttpRequest *req, ThHttpResponse *r, const ThApiCall *call)
 {
-  ThCaller caller;
-  StoreVisit visit = { 0 };
+  const ThCaller *caller = &call->caller;
+  const StoreVisit *visit = &call->visit;
+  const char *visit_id = visit->id;
   g_autoptr (GPtrArray) messages = NULL;
   g_autoptr (GError) error = NULL;
   json_t *list;
 
-  if (!th_require_caller (app, req, r, &caller))
-    return;
-  if (caller.kind == CALLER_PATIENT) {
-    /* A link holder reads their own visit's chat only; any other id gets
-     * the same answer as one that does not exist. */
-    if (strcmp (caller.participant.visit_id, visit_id) != 0) {
-      th_respond_error (r, 404, "not-found", "This visit does not exist, or it is not one of yours.");
-      goto out;
-    }
-  } else if (!th_require_readable_visit (app, caller.staff_id, visit_id, r, &visit)) {
-    goto out;
-  }
   messages = store_list_chat (app->store, visit_id, &error);
   if (!messages) {
     th_respond_store_error (r, error, "The chat could not be loaded. Reload the page.");
-    goto out;
+    return;
   }
-  if (caller.kind == CALLER_STAFF)
-    th_audit (app, req->address, caller.staff_id, "visit.chat.view", visit_id,
-              json_pack ("{s:s}", "patient", visit.patient_id));
+  if (caller->kind == CALLER_STAFF)
+    th_audit (app, req->address, caller->staff_id, "visit.chat.view", visit_id,
+              json_pack ("{s:s}", "patient", visit->patient_id));
   list = json_array ();
   for (guint i = 0; i < messages->len; i++)
     json_array_append_new (list, th_activity_json (g_ptr_array_index (messages, i)));
   th_respond_json (r, 200, json_pack ("{s:o}", "messages", list));
-out:
-  store_visit_clear (&visit);
-  th_caller_clear (&caller);
-}
-
-gboolean
-th_api_activity_route (ThApp *app, const ThHttpRequest *req, ThHttpResponse *r)
-{
-  g_autofree char *id = NULL, *action = NULL;
-
-  if (strcmp (req->path, "/api/consent") == 0) {
-    if (req->method == TH_HTTP_GET)
-      get_consent (app, req, r);
-    else if (req->method == TH_HTTP_POST)
-      post_consent (app, req, r);
-    else
-      th_respond_error (r, 405, "method-not-allowed", "This address takes GET or POST requests only.");
-    return TRUE;
-  }
-  if (th_route_parts (req->path, "visits", &id, &action) && g_strcmp0 (action, "chat") == 0) {
-    if (req->method == TH_HTTP_GET)
-      get_chat (app, req, r, id);
-    else
-      th_respond_error (r, 405, "method-not-allowed", "This address takes GET requests only; chat messages are sent over the visit's connection.");
-    return TRUE;
-  }
-  return FALSE;
 }

@@ -1,5 +1,6 @@
-/* api-private.h — what the REST route files share: responses, the caller
- * behind a bearer token, and JSON for the records. */
+/* api-private.h — what the REST route files share: the route table and
+ * what its handlers are given (the caller, the visit), responses, and JSON
+ * for the records. */
 #pragma once
 
 #include <jansson.h>
@@ -7,9 +8,11 @@
 #include "server/records/records.h"
 #include "server/api/api-bodies.h"
 #include "server/api/api-routes.h"
+#include "server/audit.h"
 
 typedef enum {
-  CALLER_STAFF,      /* a signed-in staff member (session cookie) */
+  CALLER_ANONYMOUS,  /* a route anyone may call: no one was asked */
+  CALLER_STAFF,      /* a staff session (the th_session cookie) */
   CALLER_PATIENT,    /* a patient's (or guest's) join token */
 } ThCallerKind;
 
@@ -20,6 +23,55 @@ typedef struct {
   StoreParticipant participant;  /* CALLER_PATIENT: who, in which visit */
 } ThCaller;
 
+/* ---- the route table (api.c): every route says who may call it and which
+ * visit access it needs; 0 is "not declared" in both, which the dispatcher
+ * refuses (500) and tests/unit/test_api_routes.c rejects. */
+
+typedef enum {
+  TH_WHO_UNDECLARED = 0,
+  TH_WHO_ANYONE,         /* no sign-in: health, signing in */
+  TH_WHO_LINK,           /* a patient's or guest's join token only */
+  TH_WHO_STAFF,          /* a staff session; the CSRF token on anything but GET */
+  TH_WHO_STAFF_OR_LINK,  /* either; a join token wins (it is explicit, a cookie ambient) */
+} ThRouteWho;
+
+typedef enum {
+  TH_VISIT_UNDECLARED = 0,
+  TH_VISIT_NONE,         /* no :visit in the path (an order's or a patient's
+                          * route checks its own resource) */
+  TH_VISIT_OWN,          /* :visit is the staff caller's own (its provider), or
+                          * the link holder's visit */
+  TH_VISIT_READABLE,     /* as OWN, and an admin may read it too */
+} ThRouteVisit;
+
+/* What the dispatcher hands a handler: who called, the route's path
+ * parameters, and the :visit already loaded and checked. */
+typedef struct {
+  const char *pattern;       /* the route's, for logs (no ids in it) */
+  ThCaller caller;
+  ThRouteParams params;
+  StoreVisit visit;          /* routes with TH_VISIT_OWN / READABLE */
+} ThApiCall;
+
+typedef void (*ThRouteHandler) (ThApp *app, const ThHttpRequest *req, ThHttpResponse *r,
+                                const ThApiCall *call);
+
+typedef struct {
+  ThHttpMethod method;
+  const char *pattern;       /* th_route_match(): "/api/visits/:visit/record" */
+  ThRouteWho who;
+  ThRouteVisit visit;
+  ThRouteHandler handler;
+  const char *name;          /* the handler's, for logs and the table test */
+} ThRoute;
+
+/* The one route table, and its length. */
+const ThRoute *th_api_routes (guint *n);
+/* Whether the table is well formed (each rule declared, patterns valid,
+ * :visit routes with a visit access and a caller, no two routes of one
+ * method matching the same path); FALSE with the first problem. */
+gboolean th_api_routes_check (const ThRoute *routes, guint n, GError **error);
+
 void th_caller_clear (ThCaller *caller);
 
 char *th_iso_from_ms (gint64 ms);
@@ -27,25 +79,8 @@ char *th_iso_from_ms (gint64 ms);
 void th_clinic_today (ThApp *app, GDate *out);
 void th_respond_json (ThHttpResponse *r, guint status, json_t *obj);
 void th_respond_error (ThHttpResponse *r, guint status, const char *code, const char *message);
-/* The caller's staff id from the session cookie, or NULL after a 401 (and,
- * for a POST without the session's CSRF token, a 403). */
-char *th_require_staff (ThApp *app, const ThHttpRequest *req, ThHttpResponse *r);
 /* The CSRF token of a session: base64url(SHA-256("th-csrf:" || session id)). */
 char *th_csrf_token (const char *session_id);
-/* A join token (Bearer) or a staff session; FALSE after a 401 (or a 500
- * when the store cannot check them). */
-gboolean th_require_caller (ThApp *app, const ThHttpRequest *req, ThHttpResponse *r,
-                            ThCaller *out);
-/* The visit if `staff_id` is its provider (or, when only reading, an admin);
- * FALSE after a 404 (same answer for "absent" and "not yours": ids are not
- * to be probed). */
-gboolean th_require_own_visit (ThApp *app, const char *staff_id, const char *visit_id,
-                               ThHttpResponse *r, StoreVisit *out);
-gboolean th_require_readable_visit (ThApp *app, const char *staff_id, const char *visit_id,
-                                    ThHttpResponse *r, StoreVisit *out);
-/* FALSE with no error when the staff member is not an admin; FALSE with
- * `error` set when their account could not be read. */
-gboolean th_staff_is_admin (ThApp *app, const char *staff_id, GError **error);
 /* Answers 500 "internal" with `message` (in the reader's words) for a store
  * failure, and keeps its cause in r->failure for th_api_handle to log with
  * the route: the GError's domain, code and message, which name a statement
@@ -61,21 +96,48 @@ json_t *th_visit_summary_json (const StoreVisit *v);
 json_t *th_checkin_json (const StoreCheckin *c);
 json_t *th_order_json (ThApp *app, const StoreOrder *o);
 
-/* Appends to the hash-chained audit log; takes `detail` (may be NULL). A
- * failure is logged, not returned: the action itself has been recorded. */
-void th_audit (ThApp *app, const char *address, const char *actor, const char *action,
-               const char *target, json_t *detail);
+/* The handlers of the route table, by resource family. */
+#define TH_HANDLER(name) \
+  void name (ThApp *app, const ThHttpRequest *req, ThHttpResponse *r, const ThApiCall *call)
+/* visits.c */
+TH_HANDLER (th_get_health);
+TH_HANDLER (th_get_me);
+TH_HANDLER (th_list_visits);
+TH_HANDLER (th_create_visit);
+TH_HANDLER (th_get_visit);
+/* session.c */
+TH_HANDLER (th_post_session);
+TH_HANDLER (th_get_session);
+TH_HANDLER (th_post_logout);
+/* guests.c */
+TH_HANDLER (th_post_guest);
+TH_HANDLER (th_list_guests);
+TH_HANDLER (th_revoke_guest);
+/* activity.c */
+TH_HANDLER (th_get_consent);
+TH_HANDLER (th_post_consent);
+TH_HANDLER (th_get_chat);
+/* ice.c */
+TH_HANDLER (th_get_ice_servers);
+/* records.c */
+TH_HANDLER (th_get_catalog);
+TH_HANDLER (th_get_checkin);
+TH_HANDLER (th_post_checkin);
+TH_HANDLER (th_get_record);
+TH_HANDLER (th_post_note);
+TH_HANDLER (th_get_fhir);
+TH_HANDLER (th_get_timeline);
+TH_HANDLER (th_post_in_person_evaluation);
+/* orders.c */
+TH_HANDLER (th_get_pending);
+TH_HANDLER (th_post_adjustment);
+TH_HANDLER (th_post_cosign);
+TH_HANDLER (th_post_decline);
+TH_HANDLER (th_post_acknowledge_stop);
+TH_HANDLER (th_post_entered_in_error);
 
-/* api_clinical.c / api_orders.c: TRUE when the path was theirs. `rest` is
- * what follows "/api/". */
-gboolean th_api_clinical_route (ThApp *app, const ThHttpRequest *req, ThHttpResponse *r);
-gboolean th_api_orders_route (ThApp *app, const ThHttpRequest *req, ThHttpResponse *r);
-gboolean th_api_session_route (ThApp *app, const ThHttpRequest *req, ThHttpResponse *r);
-gboolean th_api_guests_route (ThApp *app, const ThHttpRequest *req, ThHttpResponse *r);
-/* api_activity.c: consent, chat history, and the visit's activity merged
- * into a timeline (events[i] happened at event_at_ms[i]). */
-gboolean th_api_activity_route (ThApp *app, const ThHttpRequest *req, ThHttpResponse *r);
+/* activity.c: the visit's activity merged into a timeline (events[i]
+ * happened at event_at_ms[i]). */
 json_t *th_activity_json (const StoreActivity *activity);
 gboolean th_timeline_add_activity (ThApp *app, const char *visit_id, json_t *events,
                                    const gint64 *event_at_ms, GError **error);
-gboolean th_api_ice_route (ThApp *app, const ThHttpRequest *req, ThHttpResponse *r);

@@ -1,33 +1,41 @@
 /* api-routes.h — URL parsing for the REST API and the static files: pure
- * functions of the path or query text, fuzzed by tests/fuzz/fuzz_routes.c. */
+ * functions of the path or query text, fuzzed by tests/fuzz/fuzz_routes.c.
+ * The route table itself (api-private.h) matches paths with these. */
 #pragma once
 
 #include <glib.h>
 
 G_BEGIN_DECLS
 
-/* Splits "/api/<collection>/<id>[/<action>]"; the id must look like ours
- * ([0-9a-z-], 1..64). *id and *action (NULL when absent) are g_free'd by
- * the caller, and set only on TRUE. */
-gboolean th_route_parts (const char *path, const char *collection, char **id, char **action);
+#define TH_ROUTE_MAX_PARAMS 3
+#define TH_ROUTE_MAX_ID 64
+#define TH_ROUTE_MAX_NAME 15
+
+/* The ":name" segments of a matched pattern, in order. */
+typedef struct {
+  guint n;
+  struct {
+    char name[TH_ROUTE_MAX_NAME + 1];
+    char value[TH_ROUTE_MAX_ID + 1];
+  } p[TH_ROUTE_MAX_PARAMS];
+} ThRouteParams;
+
+/* TRUE when `pattern` is one a route may have: "/"-separated segments, each
+ * a literal of [a-z0-9-] or a parameter ":name" ([a-z_], at most
+ * TH_ROUTE_MAX_NAME), at most TH_ROUTE_MAX_PARAMS parameters, no name twice. */
+gboolean th_route_pattern_valid (const char *pattern);
+
+/* TRUE when `path` has the pattern's segments: literals equal, and each
+ * parameter an id that looks like ours ([0-9a-z-], 1..TH_ROUTE_MAX_ID).
+ * Fills *out (may be NULL) only on TRUE. */
+gboolean th_route_match (const char *pattern, const char *path, ThRouteParams *out);
+
+/* The value of parameter `name`, or NULL. */
+const char *th_route_param (const ThRouteParams *params, const char *name);
 
 /* The unescaped value of `name` in a raw "a=b&c=d" query (the first 32
  * pairs are looked at), or NULL. The value is kept in *storage (g_free). */
 const char *th_query_param (const char *query, const char *name, char **storage);
-
-/* The visit id of "/api/visits/<id>" ([0-9a-f-], 1..64), pointing into
- * `path`, or NULL. */
-const char *th_visit_path_id (const char *path);
-
-typedef enum {
-  TH_GUESTS_ROUTE_NONE,     /* not a guests path */
-  TH_GUESTS_ROUTE_LIST,     /* /api/visits/<id>/guests */
-  TH_GUESTS_ROUTE_REVOKE,   /* /api/visits/<id>/guests/<participant>/revoke */
-} ThGuestsRoute;
-
-/* Splits a guests path; *visit_id (and, for REVOKE, *participant_id) are
- * set to copies (g_free) unless NONE. */
-ThGuestsRoute th_guests_route (const char *path, char **visit_id, char **participant_id);
 
 /* TRUE when the request URI, as sent or unescaped once or twice, could
  * climb out of the web root ("..", a backslash), or does not unescape. */

@@ -1,5 +1,7 @@
-/* api.c — REST routes: health, the caller, visits (list, create, read with
- * the state timeline). Bodies are validated into C values at the edge. */
+/* api.c — the REST API's one route table and its dispatcher: the path is
+ * matched once, the caller resolved (session and CSRF, or join token), the
+ * :visit loaded and its access checked, then the handler runs. Responses
+ * and the refusal audit live here too. */
 #define G_LOG_DOMAIN "th-api"
 
 #include "server/api/api-private.h"
@@ -27,13 +29,40 @@ th_clinic_today (ThApp *app, GDate *out)
   th_clock_local_date (app->config->time_zone, store_now_ms (), out);
 }
 
+/* What a response that could not be built says instead. */
+static const char kInternalBody[] =
+  "{\"error\":{\"code\":\"internal\",\"message\":\"The answer could not be put "
+  "together. Try again in a moment; if this keeps happening, tell the clinic's "
+  "administrator.\"}}";
+
+static void
+respond_internal (ThHttpResponse *r)
+{
+  g_free (r->body);
+  r->status = 500;
+  r->body = g_strdup (kInternalBody);
+  r->content_type = NULL;
+  g_strlcpy (r->error_code, "internal", sizeof r->error_code);
+}
+
 void
 th_respond_json (ThHttpResponse *r, guint status, json_t *obj)
 {
   char *text = obj ? json_dumps (obj, JSON_COMPACT) : NULL;
 
+  /* A value that could not be packed or written is no answer: never send
+   * `{}` as though all went well. */
+  if (!text) {
+    g_warning ("a %u answer could not be built (%s); answering 500", status,
+               obj ? "json_dumps failed" : "no JSON value: json_pack failed or memory ran out");
+    json_decref (obj);
+    respond_internal (r);
+    return;
+  }
+  g_free (r->body);
   r->status = status;
-  r->body = g_strdup (text ? text : "{}");
+  r->body = g_strdup (text);
+  r->error_code[0] = '\0';
   free (text);
   json_decref (obj);
 }
@@ -42,6 +71,8 @@ void
 th_respond_error (ThHttpResponse *r, guint status, const char *code, const char *message)
 {
   th_respond_json (r, status, json_pack ("{s:{s:s, s:s}}", "error", "code", code, "message", message));
+  if (r->status == status)
+    g_strlcpy (r->error_code, code, sizeof r->error_code);
 }
 
 void
@@ -63,44 +94,6 @@ th_store_absent (const GError *error)
   return g_error_matches (error, STORE_ERROR, STORE_ERROR_NOT_FOUND);
 }
 
-char *
-th_require_staff (ThApp *app, const ThHttpRequest *req, ThHttpResponse *r)
-{
-  g_autoptr (GError) error = NULL;
-  g_autofree char *expected = NULL;
-  char *staff_id;
-
-  if (!req->session_id) {
-    th_respond_error (r, 401, "unauthorized", "Please sign in.");
-    return NULL;
-  }
-  /* A page polling by itself is no sign that anyone is at the screen:
-   * only the user's own requests keep the session from its idle end. */
-  staff_id = store_resolve_session_full (app->store, req->session_id, store_now_ms (),
-                                         (gint64) app->config->session_idle_s * 1000,
-                                         !req->background, &error);
-  if (!staff_id) {
-    if (g_error_matches (error, STORE_ERROR, STORE_ERROR_EXPIRED))
-      th_respond_error (r, 401, "session-expired", "Your session ended after a time without activity. Sign in again.");
-    else if (g_error_matches (error, STORE_ERROR, STORE_ERROR_NOT_FOUND))
-      th_respond_error (r, 401, "unauthorized", "Please sign in.");
-    else
-      th_respond_store_error (r, error, "Your sign-in could not be checked. Try again in a moment.");
-    return NULL;
-  }
-  /* Anything that changes state must prove it comes from our own page. */
-  if (req->method != TH_HTTP_GET) {
-    expected = th_csrf_token (req->session_id);
-    if (!req->csrf || strlen (req->csrf) != strlen (expected) ||
-        CRYPTO_memcmp (req->csrf, expected, strlen (expected)) != 0) {
-      th_respond_error (r, 403, "csrf", "This request did not come from the clinic's own page (its security token is missing or wrong). Reload the page and try again.");
-      g_free (staff_id);
-      return NULL;
-    }
-  }
-  return staff_id;
-}
-
 void
 th_caller_clear (ThCaller *caller)
 {
@@ -108,85 +101,6 @@ th_caller_clear (ThCaller *caller)
   g_free (caller->staff_role);
   store_participant_clear (&caller->participant);
   memset (caller, 0, sizeof *caller);
-}
-
-gboolean
-th_require_caller (ThApp *app, const ThHttpRequest *req, ThHttpResponse *r, ThCaller *out)
-{
-  g_autoptr (GError) error = NULL;
-
-  memset (out, 0, sizeof *out);
-  /* A join token is explicit; the cookie of a staff member signed in in the
-   * same browser would be ambient. The explicit one wins. */
-  if (req->bearer) {
-    if (store_resolve_join_token (app->store, req->bearer, store_now_ms (), &out->participant,
-                                  &error)) {
-      out->kind = CALLER_PATIENT;
-      return TRUE;
-    }
-    if (g_error_matches (error, STORE_ERROR, STORE_ERROR_EXPIRED))
-      th_respond_error (r, 401, "unauthorized",
-                        "This visit link works only around the visit's scheduled time.");
-    else if (th_store_absent (error))
-      th_respond_error (r, 401, "unauthorized", "This visit link is not valid. Check that it was copied whole, or ask the clinic for a new one.");
-    else
-      th_respond_store_error (r, error, "This visit link could not be checked. Try again in a moment.");
-    return FALSE;
-  }
-  out->staff_id = th_require_staff (app, req, r);
-  if (!out->staff_id)
-    return FALSE;
-  out->kind = CALLER_STAFF;
-  if (!store_get_staff (app->store, out->staff_id, NULL, &out->staff_role, &error)) {
-    th_respond_store_error (r, error, "Your account could not be read. Try again in a moment.");
-    th_caller_clear (out);
-    return FALSE;
-  }
-  return TRUE;
-}
-
-gboolean
-th_staff_is_admin (ThApp *app, const char *staff_id, GError **error)
-{
-  g_autofree char *role = NULL;
-
-  return store_get_staff (app->store, staff_id, NULL, &role, error) &&
-         g_strcmp0 (role, "admin") == 0;
-}
-
-static gboolean
-require_visit (ThApp *app, const char *staff_id, const char *visit_id, ThHttpResponse *r,
-               StoreVisit *out, gboolean read_only)
-{
-  g_autoptr (GError) error = NULL;
-
-  /* 404 only for what the store says is absent or not the caller's; a
-   * store that cannot answer is a 500 with its cause, never "not yours". */
-  if (!store_get_visit (app->store, visit_id, out, &error) ||
-      (g_strcmp0 (out->provider_id, staff_id) != 0 &&
-       !(read_only && th_staff_is_admin (app, staff_id, &error)))) {
-    store_visit_clear (out);
-    if (error && !th_store_absent (error))
-      th_respond_store_error (r, error, "This visit could not be read. Reload the page.");
-    else
-      th_respond_error (r, 404, "not-found", "This visit is not among your visits.");
-    return FALSE;
-  }
-  return TRUE;
-}
-
-gboolean
-th_require_own_visit (ThApp *app, const char *staff_id, const char *visit_id, ThHttpResponse *r,
-                      StoreVisit *out)
-{
-  return require_visit (app, staff_id, visit_id, r, out, FALSE);
-}
-
-gboolean
-th_require_readable_visit (ThApp *app, const char *staff_id, const char *visit_id,
-                           ThHttpResponse *r, StoreVisit *out)
-{
-  return require_visit (app, staff_id, visit_id, r, out, TRUE);
 }
 
 void
@@ -206,275 +120,349 @@ th_visit_summary_json (const StoreVisit *v)
                     "display_name", v->patient_name ? v->patient_name : "");
 }
 
-static void
-get_health (ThApp *app, ThHttpResponse *r)
+/* ---------------------------------------------------------- the table */
+
+#define GET TH_HTTP_GET
+#define POST TH_HTTP_POST
+#define ANYONE TH_WHO_ANYONE
+#define LINK TH_WHO_LINK
+#define STAFF TH_WHO_STAFF
+#define STAFF_OR_LINK TH_WHO_STAFF_OR_LINK
+#define NO_VISIT TH_VISIT_NONE
+#define OWN_VISIT TH_VISIT_OWN
+#define READABLE_VISIT TH_VISIT_READABLE
+/* Five arguments, all required: a route cannot leave its rules out. */
+#define ROUTE(method, pattern, who, visit, handler) \
+  { method, pattern, who, visit, handler, #handler }
+
+static const ThRoute kRoutes[] = {
+  ROUTE (GET,  "/healthz",                        ANYONE,        NO_VISIT,       th_get_health),
+  ROUTE (GET,  "/api/me",                         STAFF,         NO_VISIT,       th_get_me),
+  ROUTE (GET,  "/api/session",                    STAFF,         NO_VISIT,       th_get_session),
+  ROUTE (POST, "/api/session",                    ANYONE,        NO_VISIT,       th_post_session),
+  ROUTE (POST, "/api/session/logout",             STAFF,         NO_VISIT,       th_post_logout),
+  ROUTE (GET,  "/api/ice-servers",                STAFF_OR_LINK, NO_VISIT,       th_get_ice_servers),
+  ROUTE (GET,  "/api/catalog",                    STAFF_OR_LINK, NO_VISIT,       th_get_catalog),
+  ROUTE (GET,  "/api/consent",                    LINK,          NO_VISIT,       th_get_consent),
+  ROUTE (POST, "/api/consent",                    LINK,          NO_VISIT,       th_post_consent),
+  ROUTE (GET,  "/api/visits",                     STAFF,         NO_VISIT,       th_list_visits),
+  ROUTE (POST, "/api/visits",                     STAFF,         NO_VISIT,       th_create_visit),
+  ROUTE (GET,  "/api/visits/:visit",              STAFF,         READABLE_VISIT, th_get_visit),
+  ROUTE (GET,  "/api/visits/:visit/record",       STAFF,         READABLE_VISIT, th_get_record),
+  ROUTE (GET,  "/api/visits/:visit/fhir",         STAFF,         READABLE_VISIT, th_get_fhir),
+  ROUTE (POST, "/api/visits/:visit/notes",        STAFF,         OWN_VISIT,      th_post_note),
+  ROUTE (POST, "/api/visits/:visit/adjustments",  STAFF,         OWN_VISIT,      th_post_adjustment),
+  ROUTE (GET,  "/api/visits/:visit/guests",       STAFF,         READABLE_VISIT, th_list_guests),
+  ROUTE (POST, "/api/visits/:visit/guests",       STAFF,         OWN_VISIT,      th_post_guest),
+  ROUTE (POST, "/api/visits/:visit/guests/:participant/revoke",
+                                                  STAFF,         OWN_VISIT,      th_revoke_guest),
+  ROUTE (GET,  "/api/visits/:visit/chat",         STAFF_OR_LINK, READABLE_VISIT, th_get_chat),
+  ROUTE (GET,  "/api/visits/:visit/checkin",      STAFF_OR_LINK, READABLE_VISIT, th_get_checkin),
+  /* Any caller of the visit gets as far as the handler, which takes answers
+   * from the patient's own link only (a 403 tells the others why). */
+  ROUTE (POST, "/api/visits/:visit/checkin",      STAFF_OR_LINK, READABLE_VISIT, th_post_checkin),
+  /* A patient's routes check the patient (one visit together, or an admin
+   * reading) in the handler. */
+  ROUTE (GET,  "/api/patients/:patient/timeline", STAFF,         NO_VISIT,       th_get_timeline),
+  ROUTE (POST, "/api/patients/:patient/in-person-evaluation",
+                                                  STAFF,         NO_VISIT,       th_post_in_person_evaluation),
+  /* An order's routes check the order's prescriber and supervisor in the
+   * handler. */
+  ROUTE (GET,  "/api/orders/pending",             STAFF,         NO_VISIT,       th_get_pending),
+  ROUTE (POST, "/api/orders/:order/cosign",       STAFF,         NO_VISIT,       th_post_cosign),
+  ROUTE (POST, "/api/orders/:order/decline",      STAFF,         NO_VISIT,       th_post_decline),
+  ROUTE (POST, "/api/orders/:order/acknowledge-stop",
+                                                  STAFF,         NO_VISIT,       th_post_acknowledge_stop),
+  ROUTE (POST, "/api/orders/:order/entered-in-error",
+                                                  STAFF,         NO_VISIT,       th_post_entered_in_error),
+};
+
+const ThRoute *
+th_api_routes (guint *n)
 {
-  th_respond_json (r, 200, json_pack ("{s:s, s:s, s:i, s:i}", "status", "ok", "version", TH_VERSION,
-                                   "visits_active", (json_int_t) sig_hub_active_visits (app->hub),
-                                   "connections", (json_int_t) sig_hub_connection_count (app->hub)));
+  *n = G_N_ELEMENTS (kRoutes);
+  return kRoutes;
 }
 
-static void
-get_me (ThApp *app, const ThHttpRequest *req, ThHttpResponse *r)
-{
-  g_autofree char *staff_id = th_require_staff (app, req, r);
-  g_autofree char *name = NULL, *role = NULL;
-  g_autoptr (GError) error = NULL;
-
-  if (!staff_id)
-    return;
-  if (!store_get_staff (app->store, staff_id, &name, &role, &error)) {
-    th_respond_store_error (r, error, "Your account could not be read. Try again in a moment.");
-    return;
-  }
-  th_respond_json (r, 200, json_pack ("{s:s, s:s, s:s}", "staff_id", staff_id, "display_name", name,
-                                   "role", role));
-}
-
-/* [start, end) of the clinic's day named by `day` ("today" or YYYY-MM-DD),
- * in [clinic] time_zone and by the server's one clock. */
+/* Whether some path matches both patterns (segment by segment, a parameter
+ * matches any id, and so may a literal that looks like one). */
 static gboolean
-day_window (ThApp *app, const char *day, gint64 *from_ms, gint64 *to_ms)
+patterns_overlap (const char *a, const char *b)
 {
-  g_autoptr (GDateTime) start = NULL, end = NULL;
-  GDate date;
+  g_auto (GStrv) x = g_strsplit (a, "/", -1);
+  g_auto (GStrv) y = g_strsplit (b, "/", -1);
 
-  if (!day || strcmp (day, "today") == 0)
-    th_clinic_today (app, &date);
-  else if (!th_date_parse (day, &date))
+  if (g_strv_length (x) != g_strv_length (y))
     return FALSE;
-  if (!g_date_valid (&date))
-    return FALSE;
-  start = g_date_time_new (app->config->time_zone, g_date_get_year (&date),
-                           g_date_get_month (&date), g_date_get_day (&date), 0, 0, 0);
-  if (!start)
-    return FALSE;
-  end = g_date_time_add_days (start, 1);
-  *from_ms = g_date_time_to_unix (start) * 1000;
-  *to_ms = g_date_time_to_unix (end) * 1000;
+  for (guint i = 0; x[i]; i++)
+    if (x[i][0] != ':' && y[i][0] != ':' && strcmp (x[i], y[i]) != 0)
+      return FALSE;
   return TRUE;
 }
 
-static void
-list_visits (ThApp *app, const ThHttpRequest *req, ThHttpResponse *r)
+gboolean
+th_api_routes_check (const ThRoute *routes, guint n, GError **error)
 {
-  g_autofree char *staff_id = th_require_staff (app, req, r);
-  g_autofree char *day_storage = NULL;
-  g_autoptr (GPtrArray) visits = NULL;
-  g_autoptr (GError) error = NULL;
-  gboolean admin;
-  gint64 from, to;
-  json_t *list;
+  for (guint i = 0; i < n; i++) {
+    const ThRoute *t = &routes[i];
+    gboolean has_visit = t->pattern && strstr (t->pattern, "/:visit") != NULL;
+    const char *problem = NULL;
 
-  if (!staff_id)
-    return;
-  if (!day_window (app, th_query_param (req->query, "day", &day_storage), &from, &to)) {
-    th_respond_error (r, 400, "bad-field", "The day must be \"today\" or a date written YYYY-MM-DD.");
-    return;
+    if (!t->pattern || !th_route_pattern_valid (t->pattern))
+      problem = "its pattern is not valid";
+    else if (t->method != TH_HTTP_GET && t->method != TH_HTTP_POST)
+      problem = "its method is neither GET nor POST";
+    else if (!t->handler)
+      problem = "it has no handler";
+    else if (t->who == TH_WHO_UNDECLARED || t->who > TH_WHO_STAFF_OR_LINK)
+      problem = "it does not say who may call it";
+    else if (t->visit == TH_VISIT_UNDECLARED || t->visit > TH_VISIT_READABLE)
+      problem = "it does not say which visit access it needs";
+    else if (has_visit && t->visit == TH_VISIT_NONE)
+      problem = "it names a :visit but checks no access to it";
+    else if (!has_visit && t->visit != TH_VISIT_NONE)
+      problem = "it asks for visit access but names no :visit";
+    else if (t->visit != TH_VISIT_NONE && t->who == TH_WHO_ANYONE)
+      problem = "anyone may call it, yet it reads a visit";
+    for (guint j = 0; !problem && j < i; j++)
+      if (routes[j].method == t->method && patterns_overlap (routes[j].pattern, t->pattern))
+        problem = "an earlier route of the same method matches the same paths";
+    if (problem) {
+      g_set_error (error, g_quark_from_static_string ("th-api-routes"), 0,
+                   "route %u (%s %s, %s): %s", i,
+                   t->method == TH_HTTP_POST ? "POST" : "GET", t->pattern ? t->pattern : "?",
+                   t->name ? t->name : "?", problem);
+      return FALSE;
+    }
   }
-  /* An admin sees the clinic's visits; a provider their own. */
-  admin = th_staff_is_admin (app, staff_id, &error);
-  if (!error)
-    visits = store_list_provider_visits (app->store, admin ? NULL : staff_id, from, to, &error);
-  if (!visits) {
-    th_respond_store_error (r, error, "Your visits could not be read. Reload the page.");
-    return;
-  }
-  list = json_array ();
-  for (guint i = 0; i < visits->len; i++)
-    json_array_append_new (list, th_visit_summary_json (g_ptr_array_index (visits, i)));
-  th_respond_json (r, 200, json_pack ("{s:o}", "visits", list));
+  return TRUE;
 }
 
-/* Whether `patient_id` is one of this provider's patients (a visit together):
- * FALSE with no error when not (or no such patient), FALSE with `error` set
- * when the store failed. */
-static gboolean
-is_own_patient (ThApp *app, const char *staff_id, const char *patient_id, GError **error)
-{
-  g_autoptr (GError) local = NULL;
-  g_autoptr (GPtrArray) visits = store_list_patient_visits (app->store, patient_id, &local);
+/* --------------------------------------------------------- the caller */
 
-  if (!visits && !th_store_absent (local))
-    g_propagate_error (error, g_steal_pointer (&local));
-  for (guint i = 0; visits && i < visits->len; i++) {
-    StoreVisit *v = g_ptr_array_index (visits, i);
-    if (g_strcmp0 (v->provider_id, staff_id) == 0)
-      return TRUE;
+/* The staff member behind the session cookie, with their role; FALSE after
+ * a 401 (and, for anything but a GET without the session's CSRF token, a
+ * 403). */
+static gboolean
+resolve_staff (ThApp *app, const ThHttpRequest *req, ThHttpResponse *r, ThCaller *out)
+{
+  g_autoptr (GError) error = NULL;
+  g_autofree char *expected = NULL;
+
+  if (!req->session_id) {
+    th_respond_error (r, 401, "unauthorized", "Please sign in.");
+    return FALSE;
   }
+  /* A page polling by itself is no sign that anyone is at the screen:
+   * only the user's own requests keep the session from its idle end. */
+  out->staff_id = store_resolve_session_full (app->store, req->session_id, store_now_ms (),
+                                              (gint64) app->config->session_idle_s * 1000,
+                                              !req->background, &error);
+  if (!out->staff_id) {
+    if (g_error_matches (error, STORE_ERROR, STORE_ERROR_EXPIRED))
+      th_respond_error (r, 401, "session-expired", "Your session ended after a time without activity. Sign in again.");
+    else if (g_error_matches (error, STORE_ERROR, STORE_ERROR_NOT_FOUND))
+      th_respond_error (r, 401, "unauthorized", "Please sign in.");
+    else
+      th_respond_store_error (r, error, "Your sign-in could not be checked. Try again in a moment.");
+    return FALSE;
+  }
+  out->kind = CALLER_STAFF;
+  /* Anything that changes state must prove it comes from our own page. */
+  if (req->method != TH_HTTP_GET) {
+    expected = th_csrf_token (req->session_id);
+    if (!req->csrf || strlen (req->csrf) != strlen (expected) ||
+        CRYPTO_memcmp (req->csrf, expected, strlen (expected)) != 0) {
+      th_respond_error (r, 403, "csrf", "This request did not come from the clinic's own page (its security token is missing or wrong). Reload the page and try again.");
+      return FALSE;
+    }
+  }
+  if (!store_get_staff (app->store, out->staff_id, NULL, &out->staff_role, &error)) {
+    th_respond_store_error (r, error, "Your account could not be read. Try again in a moment.");
+    return FALSE;
+  }
+  return TRUE;
+}
+
+/* The patient or guest behind a join token; FALSE after a 401 (or a 500). */
+static gboolean
+resolve_link (ThApp *app, const ThHttpRequest *req, ThHttpResponse *r, ThCaller *out)
+{
+  g_autoptr (GError) error = NULL;
+
+  if (!req->bearer) {
+    th_respond_error (r, 401, "unauthorized", "Open this page from your visit link.");
+    return FALSE;
+  }
+  if (store_resolve_join_token (app->store, req->bearer, store_now_ms (), &out->participant,
+                                &error)) {
+    out->kind = CALLER_PATIENT;
+    return TRUE;
+  }
+  if (g_error_matches (error, STORE_ERROR, STORE_ERROR_EXPIRED))
+    th_respond_error (r, 401, "unauthorized",
+                      "This visit link works only around the visit's scheduled time.");
+  else if (!error || g_error_matches (error, STORE_ERROR, STORE_ERROR_NOT_FOUND) ||
+           g_error_matches (error, STORE_ERROR, STORE_ERROR_INVALID))
+    th_respond_error (r, 401, "unauthorized", "This visit link is not valid. Check that it was copied whole, or ask the clinic for a new one.");
+  else
+    th_respond_store_error (r, error, "Your visit link could not be checked. Try again in a moment.");
   return FALSE;
 }
 
-/* POST /api/visits {"patient_name" | "patient_id", "scheduled_at"?, "modality"?} */
-static void
-create_visit (ThApp *app, const ThHttpRequest *req, ThHttpResponse *r)
+static gboolean
+resolve_caller (ThApp *app, const ThHttpRequest *req, ThHttpResponse *r, ThRouteWho who,
+                ThCaller *out)
 {
-  g_autofree char *staff_id = th_require_staff (app, req, r);
-  g_autofree char *at_text = NULL;
+  switch (who) {
+  case TH_WHO_ANYONE:
+    return TRUE;
+  case TH_WHO_LINK:
+    return resolve_link (app, req, r, out);
+  case TH_WHO_STAFF:
+    return resolve_staff (app, req, r, out);
+  case TH_WHO_STAFF_OR_LINK:
+    /* A join token is explicit; the cookie of a staff member signed in in
+     * the same browser would be ambient. The explicit one wins. */
+    return req->bearer ? resolve_link (app, req, r, out) : resolve_staff (app, req, r, out);
+  case TH_WHO_UNDECLARED:
+  default:
+    break;
+  }
+  g_warning ("a route without a declared caller was refused");
+  th_respond_error (r, 500, "internal", "This address is not set up properly. Tell the clinic's administrator.");
+  return FALSE;
+}
+
+/* ---------------------------------------------------------- the visit */
+
+/* Loads the route's :visit into call->visit when the caller may have it:
+ * its provider, an admin where the route only reads, or a holder of the
+ * visit's own link. "Absent" and "not yours" get the same 404 (ids are not
+ * to be probed); a store failure is a 500, never a 404. */
+static gboolean
+load_visit (ThApp *app, const ThRoute *route, ThApiCall *call, ThHttpResponse *r)
+{
+  const char *visit_id = th_route_param (&call->params, "visit");
+  const ThCaller *caller = &call->caller;
   g_autoptr (GError) error = NULL;
-  ThVisitLinks links = { 0 };
-  ThVisitCreateBody body = { 0 };
-  gint64 scheduled_ms = store_now_ms ();
 
-  if (!staff_id)
-    return;
-  if (!th_body_visit_create (req->body, req->body_len, &body, &error)) {
-    th_respond_body_error (r, error);
-    goto out;
+  /* Fail closed on a route whose rules do not fit its path (the table test
+   * keeps these out; this keeps a slip from ever opening a visit). */
+  if (route->visit == TH_VISIT_NONE && !visit_id)
+    return TRUE;
+  if (!visit_id || route->visit == TH_VISIT_NONE || route->visit == TH_VISIT_UNDECLARED ||
+      caller->kind == CALLER_ANONYMOUS) {
+    g_warning ("route %s: no visit access declared; refused", route->pattern);
+    th_respond_error (r, 500, "internal", "This address is not set up properly. Tell the clinic's administrator.");
+    return FALSE;
   }
-  if (body.patient_id && !is_own_patient (app, staff_id, body.patient_id, &error)) {
-    if (error)
-      th_respond_store_error (r, error, "The patient could not be read. Try again; nothing was saved.");
-    else
-      th_respond_error (r, 404, "not-found", "This patient is not among your patients.");
-    goto out;
+  if (caller->kind == CALLER_PATIENT && g_strcmp0 (caller->participant.visit_id, visit_id) != 0)
+    goto not_yours;
+  if (!store_get_visit (app->store, visit_id, &call->visit, &error)) {
+    if (error && !g_error_matches (error, STORE_ERROR, STORE_ERROR_NOT_FOUND)) {
+      th_respond_store_error (r, error, "The visit could not be read. Try again in a moment.");
+      return FALSE;
+    }
+    goto not_yours;
   }
-  if (body.has_scheduled)
-    scheduled_ms = body.scheduled_ms;
-  /* The new patient (if any), the visit, its modality and the patient's
-   * link are one transaction: "nothing was saved" is true when it fails. */
-  if (!th_create_visit_with_links (app, body.patient_id, body.patient_name, staff_id, scheduled_ms,
-                                   body.modality, &links, &error)) {
-    th_respond_store_error (r, error, "The visit could not be scheduled. Try again; nothing was saved.");
-    goto out;
-  }
-  at_text = th_iso_from_ms (links.scheduled_at_ms);
-  th_respond_json (r, 201, json_pack ("{s:s, s:s, s:s, s:s}", "visit_id", links.visit_id,
-                                      "patient_url", links.patient_url, "provider_url",
-                                      links.provider_url, "scheduled_at", at_text));
-out:
-  th_visit_links_clear (&links);
-  th_visit_create_body_clear (&body);
+  if (caller->kind == CALLER_STAFF && g_strcmp0 (call->visit.provider_id, caller->staff_id) != 0 &&
+      !(route->visit == TH_VISIT_READABLE && g_strcmp0 (caller->staff_role, "admin") == 0))
+    goto not_yours;
+  return TRUE;
+
+not_yours:
+  if (caller->kind == CALLER_PATIENT)
+    th_respond_error (r, 404, "not-found", "This visit link does not match a visit. Ask the clinic for a new link.");
+  else
+    th_respond_error (r, 404, "not-found", "This visit is not among your visits.");
+  return FALSE;
+}
+
+/* ------------------------------------------------------ the dispatcher */
+
+static const char *
+method_name (ThHttpMethod method)
+{
+  return method == TH_HTTP_GET ? "GET" : method == TH_HTTP_POST ? "POST" : "OTHER";
 }
 
 static void
-get_visit (ThApp *app, const ThHttpRequest *req, ThHttpResponse *r, const char *visit_id)
+respond_not_allowed (ThHttpResponse *r, gboolean get, gboolean post)
 {
-  g_autofree char *staff_id = th_require_staff (app, req, r);
-  g_autoptr (GPtrArray) timeline = NULL;
-  StoreVisit v = { 0 };
-  g_autofree gint64 *at_ms = NULL;
-  g_autoptr (GError) error = NULL;
-  json_t *obj, *events;
-
-  if (!staff_id || !th_require_readable_visit (app, staff_id, visit_id, r, &v))
-    return;
-  th_audit (app, req->address, staff_id, "visit.view", visit_id,
-            json_pack ("{s:s}", "patient", v.patient_id));
-  timeline = store_visit_timeline (app->store, visit_id, &error);
-  if (!timeline) {
-    th_respond_store_error (r, error, "The patient's timeline could not be read. Reload the page.");
-    goto out;
-  }
-  obj = th_visit_summary_json (&v);
-  json_object_set_new (obj, "provider", json_pack ("{s:s, s:s}", "id", v.provider_id,
-                                                   "display_name", v.provider_name ? v.provider_name : ""));
-  events = json_array ();
-  at_ms = g_new0 (gint64, timeline->len + 1);
-  for (guint i = 0; i < timeline->len; i++) {
-    StoreVisitEvent *e = g_ptr_array_index (timeline, i);
-    at_ms[i] = e->at_ms;
-    g_autofree char *at = th_iso_from_ms (e->at_ms);
-    json_t *ev = json_pack ("{s:s, s:s}", "at", at, "kind", e->kind);
-    if (e->state)
-      json_object_set_new (ev, "state", json_string (e->state));
-    if (e->participant_id)
-      json_object_set_new (ev, "participant", json_string (e->participant_id));
-    if (e->role)
-      json_object_set_new (ev, "role", json_string (e->role));
-    json_array_append_new (events, ev);
-  }
-  /* Chat, consent answers and modality switches belong to the same story. */
-  if (!th_timeline_add_activity (app, visit_id, events, at_ms, &error)) {
-    json_decref (events);
-    json_decref (obj);
-    th_respond_store_error (r, error, "The visit's activity could not be read. Reload the page.");
-    goto out;
-  }
-  json_object_set_new (obj, "timeline", events);
-  th_respond_json (r, 200, obj);
-out:
-  store_visit_clear (&v);
-}
-
-gboolean
-th_api_owns_path (const char *path)
-{
-  return strcmp (path, "/healthz") == 0 || strcmp (path, "/api") == 0 ||
-         g_str_has_prefix (path, "/api/");
+  r->allow = get && post ? "GET, POST" : get ? "GET" : "POST";
+  th_respond_error (r, 405, "method-not-allowed",
+                    get && post ? "This address takes GET or POST requests only."
+                    : get       ? "This address takes GET requests only."
+                                : "This address takes POST requests only.");
 }
 
 static void
-route (ThApp *app, const ThHttpRequest *req, ThHttpResponse *r);
+dispatch (ThApp *app, const ThHttpRequest *req, ThHttpResponse *r)
+{
+  const ThRoute *route = NULL;
+  gboolean path_known = FALSE, get = FALSE, post = FALSE;
+  ThApiCall call = { 0 };
+
+  for (guint i = 0; i < G_N_ELEMENTS (kRoutes); i++) {
+    ThRouteParams params;
+    if (!th_route_match (kRoutes[i].pattern, req->path, &params))
+      continue;
+    path_known = TRUE;
+    get |= kRoutes[i].method == TH_HTTP_GET;
+    post |= kRoutes[i].method == TH_HTTP_POST;
+    if (!route && kRoutes[i].method == req->method) {
+      route = &kRoutes[i];
+      call.params = params;
+    }
+  }
+  if (!path_known) {
+    th_respond_error (r, 404, "not-found", "There is nothing at this address.");
+    return;
+  }
+  if (!route) {
+    respond_not_allowed (r, get, post);
+    return;
+  }
+  call.pattern = route->pattern;
+  if (!resolve_caller (app, req, r, route->who, &call.caller) ||
+      !load_visit (app, route, &call, r))
+    goto out;
+  route->handler (app, req, r, &call);
+  /* A handler that answers nothing has failed somewhere it did not say. */
+  if (!r->body) {
+    g_warning ("%s %s answered nothing; answering 500", method_name (req->method), route->pattern);
+    th_respond_error (r, 500, "internal", "Something went wrong on the server. Try again in a moment.");
+  }
+out:
+  store_visit_clear (&call.visit);
+  th_caller_clear (&call.caller);
+}
 
 /* Every request refused for who asked leaves an audit row (sign-in
  * failures have their own). */
 static void
 audit_refusal (ThApp *app, const ThHttpRequest *req, const ThHttpResponse *r)
 {
-  json_t *body;
-  const char *code;
-
   if (r->status != 401 && r->status != 403 && r->status != 404 && r->status != 413)
     return;
-  body = r->body ? json_loads (r->body, 0, NULL) : NULL;
-  code = json_string_value (json_object_get (json_object_get (body, "error"), "code"));
-  if (g_strcmp0 (code, "bad-credentials") != 0)
-    th_audit (app, req->address, "anonymous", "http.refused", NULL,
-              json_pack ("{s:i, s:s, s:s, s:s}", "status", (json_int_t) r->status, "method",
-                         req->method == TH_HTTP_GET ? "GET"
-                         : req->method == TH_HTTP_POST ? "POST" : "OTHER",
-                         "path", req->path, "code", code ? code : ""));
-  json_decref (body);
+  if (strcmp (r->error_code, "bad-credentials") == 0)
+    return;
+  th_audit (app, req->address, "anonymous", "http.refused", NULL,
+            json_pack ("{s:i, s:s, s:s, s:s}", "status", (json_int_t) r->status, "method",
+                       method_name (req->method), "path", req->path, "code", r->error_code));
 }
 
 void
 th_api_handle (ThApp *app, const ThHttpRequest *req, ThHttpResponse *r)
 {
-  route (app, req, r);
+  dispatch (app, req, r);
   /* The cause of a 500, with the route (ids, never names), for whoever
    * keeps the server running. */
   if (r->failure) {
-    g_warning ("%s %s answered %u: %s",
-               req->method == TH_HTTP_GET ? "GET" : req->method == TH_HTTP_POST ? "POST" : "OTHER",
-               req->path, r->status, r->failure);
+    g_warning ("%s %s answered %u: %s", method_name (req->method), req->path, r->status,
+               r->failure);
     g_clear_pointer (&r->failure, g_free);
   }
   audit_refusal (app, req, r);
-}
-
-static void
-route (ThApp *app, const ThHttpRequest *req, ThHttpResponse *r)
-{
-  const char *path = req->path;
-
-  if (strcmp (path, "/healthz") == 0) {
-    if (req->method != TH_HTTP_GET)
-      goto not_allowed;
-    get_health (app, r);
-  } else if (strcmp (path, "/api/me") == 0) {
-    if (req->method != TH_HTTP_GET)
-      goto not_allowed;
-    get_me (app, req, r);
-  } else if (strcmp (path, "/api/visits") == 0) {
-    if (req->method == TH_HTTP_GET)
-      list_visits (app, req, r);
-    else if (req->method == TH_HTTP_POST)
-      create_visit (app, req, r);
-    else
-      goto not_allowed;
-  } else if (th_visit_path_id (path)) {
-    if (req->method != TH_HTTP_GET)
-      goto not_allowed;
-    get_visit (app, req, r, th_visit_path_id (path));
-  } else if (!th_api_session_route (app, req, r) && !th_api_guests_route (app, req, r) &&
-             !th_api_activity_route (app, req, r) &&
-             !th_api_ice_route (app, req, r) &&
-             !th_api_clinical_route (app, req, r) && !th_api_orders_route (app, req, r)) {
-    th_respond_error (r, 404, "not-found", "There is nothing at this address.");
-  }
-  return;
-
-not_allowed:
-  th_respond_error (r, 405, "method-not-allowed", "This address does not take that kind of request.");
 }

@@ -5,8 +5,6 @@
 
 #include "server/app.h"
 
-#define TH_API_MAX_BODY (64 * 1024)
-
 typedef enum { TH_HTTP_GET, TH_HTTP_POST, TH_HTTP_OTHER } ThHttpMethod;
 
 typedef struct {
@@ -32,8 +30,10 @@ typedef struct {
   char *failure;             /* why the answer is a 500 (a store GError's domain, code and
                               * message; never patient data): th_api_handle logs it with the
                               * route and frees it */
+  const char *allow;         /* for 405: the methods the path takes ("GET, POST"),
+                              * a static string; NULL = no header */
+  char error_code[32];       /* an error answer's "code" (th_respond_error), for
+                              * the refusal audit; "" otherwise */
 } ThHttpResponse;
 
-/* TRUE when `path` is served by th_api_handle (and not a static file). */
-gboolean th_api_owns_path (const char *path);
 void th_api_handle (ThApp *app, const ThHttpRequest *request, ThHttpResponse *response);

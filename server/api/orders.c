@@ -331,25 +331,24 @@ save_adjustment (ThApp *app, const ThHttpRequest *req, ThHttpResponse *r,
 }
 
 /* POST /api/visits/<id>/adjustments */
-static void
-post_adjustment (ThApp *app, const ThHttpRequest *req, ThHttpResponse *r, const char *visit_id)
+void
+th_post_adjustment (ThApp *app, const ThHttpRequest *req, ThHttpResponse *r, const ThApiCall *call)
 {
-  g_autofree char *staff_id = th_require_staff (app, req, r);
+  const char *staff_id = call->caller.staff_id;
+  const StoreVisit *visit = &call->visit;
+  const char *visit_id = visit->id;
   g_autofree char *role = NULL, *supervisor = NULL, *rule = NULL, *reason_text = NULL;
   g_autofree char *snapshot = NULL;
   g_autoptr (GError) error = NULL;
   ThAdjustmentBody body = { 0 };
   const char *kind_name, *order_id, *medication_id, *unit, *frequency, *route;
   double dose;
-  StoreVisit visit = { 0 };
   StoreOrder old = { 0 };
   StoreAdjustment adj = { 0 };
   const Medication *med = NULL;
   PrescribeContext ctx = { 0 };
   PrescribeDecision decision;
 
-  if (!staff_id || !th_require_own_visit (app, staff_id, visit_id, r, &visit))
-    return;
   if (!th_body_adjustment (req->body, req->body_len, &body, &error)) {
     th_respond_body_error (r, error);
     goto out;
@@ -364,7 +363,7 @@ post_adjustment (ThApp *app, const ThHttpRequest *req, ThHttpResponse *r, const 
   route = body.route;
 
   /* The order acted on. */
-  if (!load_acted_on (app, r, adj.kind, order_id, visit.patient_id, &old))
+  if (!load_acted_on (app, r, adj.kind, order_id, visit->patient_id, &old))
     goto out;
 
   /* The new order's medication and dose, checked against the catalog. */
@@ -414,18 +413,18 @@ post_adjustment (ThApp *app, const ThHttpRequest *req, ThHttpResponse *r, const 
   if (adj.kind == ADJUST_CHANGE_DOSE && refuse_no_change (r, &old, &body, dose, unit, frequency, route))
     goto out;
   if ((adj.kind == ADJUST_START || adj.kind == ADJUST_SWITCH) &&
-      refuse_if_already_prescribed (app, r, visit.patient_id, med->id,
+      refuse_if_already_prescribed (app, r, visit->patient_id, med->id,
                                     adj.kind == ADJUST_SWITCH ? old.id : NULL))
     goto out;
 
   /* Who may prescribe this, in this visit, today. Every new order is a new
    * prescription (a controlled "decrease" with another frequency included);
    * only a pure stop is exempt from the controlled-substance rules. */
-  if (!rule_context (app, r, staff_id, visit.patient_id, &ctx, &role, &supervisor))
+  if (!rule_context (app, r, staff_id, visit->patient_id, &ctx, &role, &supervisor))
     goto out;
   ctx.medication = med ? med : med_catalog_find (app->catalog, old.medication_id);
   ctx.new_prescription = adj.kind != ADJUST_STOP;
-  ctx.modality = visit.modality;
+  ctx.modality = visit->modality;
   decision = prescribe_decide (&ctx, &rule, &reason_text);
   if (decision == PRESCRIBE_REFUSED) {
     refuse_rule (app, req, r, staff_id, visit_id, kind_name, medication_id, rule, reason_text);
@@ -442,10 +441,9 @@ post_adjustment (ThApp *app, const ThHttpRequest *req, ThHttpResponse *r, const 
   adj.unit = unit;
   adj.frequency = frequency;
   adj.route = route;
-  save_adjustment (app, req, r, &adj, kind_name, visit.patient_id);
+  save_adjustment (app, req, r, &adj, kind_name, visit->patient_id);
 out:
   store_order_clear (&old);
-  store_visit_clear (&visit);
   th_adjustment_body_clear (&body);
 }
 
@@ -548,17 +546,18 @@ replaced_not_active (ThApp *app, const StoreOrder *o, GError **error)
  * order was drafted, and today's date (a controlled order drafted inside the
  * policy window and co-signed after it needs the in-person evaluation). A
  * refusal leaves the order pending; the supervisor may decline it. */
-static void
-post_cosign (ThApp *app, const ThHttpRequest *req, ThHttpResponse *r, const char *order_id)
+void
+th_post_cosign (ThApp *app, const ThHttpRequest *req, ThHttpResponse *r, const ThApiCall *call)
 {
-  g_autofree char *staff_id = th_require_staff (app, req, r);
+  const char *staff_id = call->caller.staff_id;
+  const char *order_id = th_route_param (&call->params, "order");
   g_autofree char *role = NULL, *supervisor = NULL, *rule = NULL, *reason = NULL, *msg = NULL;
   g_autoptr (GError) error = NULL;
   StoreOrder o = { 0 };
   StoreVisit visit = { 0 };
   PrescribeContext ctx = { 0 };
 
-  if (!staff_id || !load_for_supervisor (app, r, order_id, staff_id, "co-sign", &o))
+  if (!load_for_supervisor (app, r, order_id, staff_id, "co-sign", &o))
     goto out;
   if (g_strcmp0 (o.status, "pending") != 0) {
     msg = g_strdup_printf ("This %s order is not awaiting co-signature: it is %s.",
@@ -605,15 +604,16 @@ out:
 
 /* POST /api/orders/<id>/decline {"reason"}: the supervisor turns down a
  * PA's pending order; it never takes effect. */
-static void
-post_decline (ThApp *app, const ThHttpRequest *req, ThHttpResponse *r, const char *order_id)
+void
+th_post_decline (ThApp *app, const ThHttpRequest *req, ThHttpResponse *r, const ThApiCall *call)
 {
-  g_autofree char *staff_id = th_require_staff (app, req, r);
+  const char *staff_id = call->caller.staff_id;
+  const char *order_id = th_route_param (&call->params, "order");
   g_autofree char *reason = NULL;
   g_autoptr (GError) error = NULL;
   StoreOrder o = { 0 };
 
-  if (!staff_id || !load_for_supervisor (app, r, order_id, staff_id, "decline", &o))
+  if (!load_for_supervisor (app, r, order_id, staff_id, "decline", &o))
     goto out;
   if (!th_body_reason (req->body, req->body_len, &reason, &error)) {
     th_respond_body_error (r, error);
@@ -632,15 +632,16 @@ out:
 
 /* POST /api/orders/<id>/acknowledge-stop: the supervisor has seen their
  * PA's stop (which took effect when it was made). */
-static void
-post_acknowledge_stop (ThApp *app, const ThHttpRequest *req, ThHttpResponse *r,
-                       const char *order_id)
+void
+th_post_acknowledge_stop (ThApp *app, const ThHttpRequest *req, ThHttpResponse *r,
+                          const ThApiCall *call)
 {
-  g_autofree char *staff_id = th_require_staff (app, req, r);
+  const char *staff_id = call->caller.staff_id;
+  const char *order_id = th_route_param (&call->params, "order");
   g_autoptr (GError) error = NULL;
   StoreOrder o = { 0 };
 
-  if (!staff_id || !load_for_supervisor (app, r, order_id, staff_id, "acknowledge a stop of", &o))
+  if (!load_for_supervisor (app, r, order_id, staff_id, "acknowledge a stop of", &o))
     goto out;
   if (!store_acknowledge_stop (app->store, order_id, staff_id, &error)) {
     respond_store_error (r, error);
@@ -657,17 +658,16 @@ out:
 /* POST /api/orders/<id>/entered-in-error {"reason"}: by the prescriber or
  * their supervisor. An erroneous dose change or switch gives the order it
  * replaced back ("restored" in the answer). */
-static void
-post_entered_in_error (ThApp *app, const ThHttpRequest *req, ThHttpResponse *r,
-                       const char *order_id)
+void
+th_post_entered_in_error (ThApp *app, const ThHttpRequest *req, ThHttpResponse *r,
+                          const ThApiCall *call)
 {
-  g_autofree char *staff_id = th_require_staff (app, req, r);
+  const char *staff_id = call->caller.staff_id;
+  const char *order_id = th_route_param (&call->params, "order");
   g_autofree char *supervisor = NULL, *reason = NULL, *restored = NULL;
   g_autoptr (GError) error = NULL;
   StoreOrder o = { 0 };
 
-  if (!staff_id)
-    return;
   if (!store_get_order (app->store, order_id, &o, &error)) {
     if (th_store_absent (error))
       th_respond_error (r, 404, "not-found", "This medication order does not exist.");
@@ -705,16 +705,15 @@ out:
 /* GET /api/orders/pending: the supervising psychiatrist's queue: their PAs'
  * orders awaiting co-signature, and their PAs' stops (already in effect) to
  * acknowledge, each with who stopped it. */
-static void
-get_pending (ThApp *app, const ThHttpRequest *req, ThHttpResponse *r)
+void
+th_get_pending (ThApp *app, const ThHttpRequest *req, ThHttpResponse *r, const ThApiCall *call)
 {
-  g_autofree char *staff_id = th_require_staff (app, req, r);
+  const char *staff_id = call->caller.staff_id;
   g_autoptr (GPtrArray) orders = NULL, stops = NULL;
   g_autoptr (GError) error = NULL;
   json_t *list, *stop_list;
 
-  if (!staff_id)
-    return;
+  (void) req;
   orders = store_list_pending_for_supervisor (app->store, staff_id, &error);
   stops = orders ? store_list_stops_to_acknowledge (app->store, staff_id, &error) : NULL;
   if (!orders || !stops) {
@@ -735,42 +734,4 @@ get_pending (ThApp *app, const ThHttpRequest *req, ThHttpResponse *r)
   }
   th_respond_json (r, 200, json_pack ("{s:o, s:o}", "orders", list, "stops_to_acknowledge",
                                       stop_list));
-}
-
-gboolean
-th_api_orders_route (ThApp *app, const ThHttpRequest *req, ThHttpResponse *r)
-{
-  g_autofree char *id = NULL, *action = NULL;
-  gboolean post = req->method == TH_HTTP_POST;
-
-  if (strcmp (req->path, "/api/orders/pending") == 0) {
-    if (req->method == TH_HTTP_GET)
-      get_pending (app, req, r);
-    else
-      th_respond_error (r, 405, "method-not-allowed", "GET only");
-    return TRUE;
-  }
-  if (th_route_parts (req->path, "visits", &id, &action) && g_strcmp0 (action, "adjustments") == 0) {
-    if (post)
-      post_adjustment (app, req, r, id);
-    else
-      th_respond_error (r, 405, "method-not-allowed", "POST only");
-    return TRUE;
-  }
-  g_clear_pointer (&id, g_free);
-  g_clear_pointer (&action, g_free);
-  if (th_route_parts (req->path, "orders", &id, &action) && action && post) {
-    if (strcmp (action, "cosign") == 0)
-      post_cosign (app, req, r, id);
-    else if (strcmp (action, "decline") == 0)
-      post_decline (app, req, r, id);
-    else if (strcmp (action, "acknowledge-stop") == 0)
-      post_acknowledge_stop (app, req, r, id);
-    else if (strcmp (action, "entered-in-error") == 0)
-      post_entered_in_error (app, req, r, id);
-    else
-      return FALSE;
-    return TRUE;
-  }
-  return FALSE;
 }

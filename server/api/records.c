@@ -1,4 +1,4 @@
-/* api_clinical.c — REST routes of the follow-up record: the catalog, the
+/* records.c — REST routes of the follow-up record: the catalog, the
  * patient's check-in, the provider's record of a visit, notes, the
  * patient's timeline, the in-person evaluation date and the FHIR export.
  * Bodies are validated into C values at the edge; the rules live in
@@ -175,26 +175,6 @@ askable_medications_json (GPtrArray *meds)
   return list;
 }
 
-void
-th_audit (ThApp *app, const char *address, const char *actor, const char *action,
-          const char *target, json_t *detail)
-{
-  g_autoptr (GError) error = NULL;
-  char *text;
-
-  /* Where it came from goes into the hashed detail. */
-  if (!detail)
-    detail = json_object ();
-  if (address && address[0])
-    json_object_set_new (detail, "from", json_string (address));
-  text = json_dumps (detail, JSON_COMPACT | JSON_SORT_KEYS);
-  if (!store_audit_append (app->store, actor ? actor : "anonymous", action, target,
-                           text ? text : "{}", &error))
-    g_warning ("audit event %s not recorded: %s", action, error->message);
-  free (text);
-  json_decref (detail);
-}
-
 /* ------------------------------------------------------------- catalog */
 
 /* One formulation for the order form: what it may offer (routes,
@@ -232,15 +212,13 @@ catalog_entry_json (const Medication *m)
   return j;
 }
 
-static void
-get_catalog (ThApp *app, const ThHttpRequest *req, ThHttpResponse *r)
+void
+th_get_catalog (ThApp *app, const ThHttpRequest *req, ThHttpResponse *r, const ThApiCall *call)
 {
-  ThCaller caller;
   json_t *meds, *freqs, *routes;
 
-  if (!th_require_caller (app, req, r, &caller))
-    return;
-  th_caller_clear (&caller);
+  (void) req;
+  (void) call;
   meds = json_array ();
   freqs = json_array ();
   routes = json_array ();
@@ -316,10 +294,11 @@ checkin_from_body (const ThCheckinBody *b, GPtrArray *meds, StoreCheckin *c, cha
   return TRUE;
 }
 
-static void
-post_checkin (ThApp *app, ThHttpResponse *r, const ThHttpRequest *req, const ThCaller *caller,
-              const StoreVisit *visit)
+void
+th_post_checkin (ThApp *app, const ThHttpRequest *req, ThHttpResponse *r, const ThApiCall *call)
 {
+  const ThCaller *caller = &call->caller;
+  const StoreVisit *visit = &call->visit;
   StoreCheckin *c = store_checkin_new ();
   ThCheckinBody body = { 0 };
   g_autoptr (GError) error = NULL;
@@ -388,46 +367,26 @@ latest_checkin_json (ThApp *app, const char *visit_id, GError **error)
   return obj;
 }
 
-static void
-checkin_route (ThApp *app, const ThHttpRequest *req, ThHttpResponse *r, const char *visit_id)
+void
+th_get_checkin (ThApp *app, const ThHttpRequest *req, ThHttpResponse *r, const ThApiCall *call)
 {
-  ThCaller caller;
-  StoreVisit visit = { 0 };
+  const StoreVisit *visit = &call->visit;
   g_autoptr (GError) error = NULL;
+  g_autoptr (GPtrArray) meds = store_current_medications (app->store, visit->patient_id, &error);
+  json_t *checkin = meds ? latest_checkin_json (app, visit->id, &error) : NULL;
 
-  if (!th_require_caller (app, req, r, &caller))
+  (void) req;
+  if (!checkin) {
+    th_respond_store_error (r, error, "The check-in questions could not be read. Reload the page.");
     return;
-  if (!store_get_visit (app->store, visit_id, &visit, &error) ||
-      (caller.kind == CALLER_STAFF && g_strcmp0 (visit.provider_id, caller.staff_id) != 0 &&
-       g_strcmp0 (caller.staff_role, "admin") != 0) ||
-      (caller.kind == CALLER_PATIENT && g_strcmp0 (caller.participant.visit_id, visit_id) != 0)) {
-    if (error && !th_store_absent (error))
-      th_respond_store_error (r, error, "This visit could not be read. Reload the page.");
-    else
-      th_respond_error (r, 404, "not-found", "This visit link does not match a visit. Ask the clinic for a new link.");
-    goto out;
   }
-  if (req->method == TH_HTTP_POST) {
-    post_checkin (app, r, req, &caller, &visit);
-  } else if (req->method == TH_HTTP_GET) {
-    g_autoptr (GPtrArray) meds = store_current_medications (app->store, visit.patient_id, &error);
-    json_t *checkin = meds ? latest_checkin_json (app, visit_id, &error) : NULL;
-    if (!checkin) {
-      th_respond_store_error (r, error, "The check-in questions could not be read. Reload the page.");
-      goto out;
-    }
-    /* asks_asrs: the patient is on ADHD medication, so the form asks the
-     * 18-item symptom checklist; medications: what missed doses are asked of. */
-    th_respond_json (r, 200, json_pack ("{s:o, s:b, s:o, s:o}", "checkin", checkin, "asks_asrs",
-                                        patient_on_adhd_medication (app, meds), "medications",
-                                        askable_medications_json (meds), "safety",
-                                        safety_json (app)));
-  } else {
-    th_respond_error (r, 405, "method-not-allowed", "This address takes GET or POST requests only.");
-  }
-out:
-  store_visit_clear (&visit);
-  th_caller_clear (&caller);
+  /* asks_asrs: the patient is on ADHD medication, so the form asks the
+   * 18-item symptom checklist; medications: what missed doses are asked of. */
+  th_respond_json (r, 200, json_pack ("{s:o, s:b, s:o, s:o}", "checkin", checkin,
+                                      "asks_asrs",
+                                      patient_on_adhd_medication (app, meds), "medications",
+                                      askable_medications_json (meds), "safety",
+                                      safety_json (app)));
 }
 
 /* -------------------------------------------------------------- record */
@@ -469,30 +428,29 @@ checkin_alerts_json (ThApp *app, json_t *checkin)
   return alerts;
 }
 
-static void
-get_record (ThApp *app, const ThHttpRequest *req, ThHttpResponse *r, const char *visit_id)
+void
+th_get_record (ThApp *app, const ThHttpRequest *req, ThHttpResponse *r, const ThApiCall *call)
 {
-  g_autofree char *staff_id = th_require_staff (app, req, r);
+  const char *staff_id = call->caller.staff_id;
+  const StoreVisit *visit = &call->visit;
+  const char *visit_id = visit->id;
   g_autoptr (GPtrArray) history = NULL, current = NULL, orders = NULL, notes = NULL;
   g_autoptr (GError) error = NULL;
-  StoreVisit visit = { 0 };
   json_t *checkin = NULL, *patient = NULL, *trend;
 
-  if (!staff_id || !th_require_readable_visit (app, staff_id, visit_id, r, &visit))
-    return;
   th_audit (app, req->address, staff_id, "record.view", visit_id,
-            json_pack ("{s:s}", "patient", visit.patient_id));
+            json_pack ("{s:s}", "patient", visit->patient_id));
   /* Any read that fails fails the whole record: a part left out would look
    * like "nothing there", and the check-in carries the item-9 alert. */
-  if (!(history = store_patient_score_history (app->store, visit.patient_id, &error)) ||
-      !(current = store_current_medications (app->store, visit.patient_id, &error)) ||
-      !(orders = store_list_patient_orders (app->store, visit.patient_id, &error)) ||
+  if (!(history = store_patient_score_history (app->store, visit->patient_id, &error)) ||
+      !(current = store_current_medications (app->store, visit->patient_id, &error)) ||
+      !(orders = store_list_patient_orders (app->store, visit->patient_id, &error)) ||
       !(notes = store_list_notes (app->store, visit_id, &error)) ||
       !(checkin = latest_checkin_json (app, visit_id, &error)) ||
-      !(patient = patient_json (app, visit.patient_id, visit.patient_name, &error))) {
+      !(patient = patient_json (app, visit->patient_id, visit->patient_name, &error))) {
     json_decref (checkin);
     th_respond_store_error (r, error, "The record could not be read. Reload the page; if this keeps happening, tell the clinic's administrator.");
-    goto out;
+    return;
   }
   trend = json_array ();
   for (guint i = 0; i < history->len; i++) {
@@ -512,76 +470,69 @@ get_record (ThApp *app, const ThHttpRequest *req, ThHttpResponse *r, const char 
     json_array_append_new (trend, point);
   }
   th_respond_json (r, 200, json_pack ("{s:o, s:o, s:o, s:o, s:o, s:o, s:o, s:o}",
-                                      "visit", th_visit_summary_json (&visit),
+                                      "visit", th_visit_summary_json (visit),
                                       "patient", patient,
                                       "checkin", checkin, "alerts", checkin_alerts_json (app, checkin),
                                       "score_history", trend,
                                       "current_medications", orders_json (app, current),
                                       "orders", orders_json (app, orders),
                                       "notes", notes_json (notes)));
-out:
-  store_visit_clear (&visit);
 }
 
-static void
-post_note (ThApp *app, const ThHttpRequest *req, ThHttpResponse *r, const char *visit_id)
+void
+th_post_note (ThApp *app, const ThHttpRequest *req, ThHttpResponse *r, const ThApiCall *call)
 {
-  g_autofree char *staff_id = th_require_staff (app, req, r);
+  const char *staff_id = call->caller.staff_id;
+  const StoreVisit *visit = &call->visit;
+  const char *visit_id = visit->id;
   g_autofree char *note_id = NULL, *text = NULL;
   g_autoptr (GPtrArray) notes = NULL;
   g_autoptr (GError) error = NULL;
-  StoreVisit visit = { 0 };
 
-  if (!staff_id || !th_require_own_visit (app, staff_id, visit_id, r, &visit))
-    return;
   if (!th_body_note (req->body, req->body_len, &text, &error)) {
     th_respond_body_error (r, error);
-    goto out;
+    return;
   }
   note_id = store_add_note (app->store, visit_id, staff_id, text, &error);
   if (!note_id) {
     th_respond_store_error (r, error, "The note could not be saved. Try again; it is still in the box.");
-    goto out;
+    return;
   }
   th_audit (app, req->address, staff_id, "note.add", visit_id,
-            json_pack ("{s:s, s:s}", "note", note_id, "patient", visit.patient_id));
+            json_pack ("{s:s, s:s}", "note", note_id, "patient", visit->patient_id));
   notes = store_list_notes (app->store, visit_id, &error);
   if (!notes) {
     th_respond_store_error (r, error, "The note was saved, but could not be shown. Reload the page.");
-    goto out;
+    return;
   }
   for (guint i = 0; i < notes->len; i++) {
     StoreNote *n = g_ptr_array_index (notes, i);
     if (strcmp (n->id, note_id) == 0) {
       th_respond_json (r, 201, json_pack ("{s:o}", "note", note_json (n)));
-      goto out;
+      return;
     }
   }
   th_respond_error (r, 500, "internal", "The note was saved, but could not be shown. Reload the page.");
-out:
-  store_visit_clear (&visit);
 }
 
-static void
-get_fhir (ThApp *app, const ThHttpRequest *req, ThHttpResponse *r, const char *visit_id)
+void
+th_get_fhir (ThApp *app, const ThHttpRequest *req, ThHttpResponse *r, const ThApiCall *call)
 {
-  g_autofree char *staff_id = th_require_staff (app, req, r);
+  const char *staff_id = call->caller.staff_id;
+  const StoreVisit *visit = &call->visit;
+  const char *visit_id = visit->id;
   g_autoptr (GError) error = NULL;
-  StoreVisit visit = { 0 };
   json_t *bundle;
 
-  if (!staff_id || !th_require_readable_visit (app, staff_id, visit_id, r, &visit))
-    return;
   bundle = fhir_visit_bundle (app->store, app->catalog, visit_id, app->base_url, &error);
   if (!bundle) {
     th_respond_store_error (r, error, "The FHIR export could not be built. Try again; if this keeps happening, tell the clinic's administrator.");
   } else {
     th_audit (app, req->address, staff_id, "visit.export-fhir", visit_id,
-              json_pack ("{s:s}", "patient", visit.patient_id));
+              json_pack ("{s:s}", "patient", visit->patient_id));
     th_respond_json (r, 200, bundle);
     r->content_type = "application/fhir+json";
   }
-  store_visit_clear (&visit);
 }
 
 /* ------------------------------------------------------------- patients */
@@ -589,12 +540,13 @@ get_fhir (ThApp *app, const ThHttpRequest *req, ThHttpResponse *r, const char *v
 /* 404 for a patient who is absent or not the caller's; 500 (with its
  * cause) when the store cannot tell. */
 static gboolean
-require_own_patient (ThApp *app, const char *staff_id, const char *patient_id,
+require_own_patient (ThApp *app, const ThCaller *caller, const char *patient_id,
                      ThHttpResponse *r, GPtrArray **visits_out, gboolean read_only)
 {
+  const char *staff_id = caller->staff_id;
   g_autoptr (GError) error = NULL;
   g_autoptr (GPtrArray) visits = store_list_patient_visits (app->store, patient_id, &error);
-  gboolean admin = visits && read_only && th_staff_is_admin (app, staff_id, &error);
+  gboolean admin = read_only && g_strcmp0 (caller->staff_role, "admin") == 0;
 
   if (error && !th_store_absent (error)) {
     th_respond_store_error (r, error, "The patient's visits could not be read. Reload the page.");
@@ -672,16 +624,17 @@ timeline_visit_json (ThApp *app, const StoreVisit *v, GError **error)
   return item;
 }
 
-static void
-get_timeline (ThApp *app, const ThHttpRequest *req, ThHttpResponse *r, const char *patient_id)
+void
+th_get_timeline (ThApp *app, const ThHttpRequest *req, ThHttpResponse *r, const ThApiCall *call)
 {
-  g_autofree char *staff_id = th_require_staff (app, req, r);
+  const char *staff_id = call->caller.staff_id;
+  const char *patient_id = th_route_param (&call->params, "patient");
   g_autoptr (GPtrArray) visits = NULL;
   g_autoptr (GError) error = NULL;
   json_t *list, *patient;
   StoreVisit *first;
 
-  if (!staff_id || !require_own_patient (app, staff_id, patient_id, r, &visits, TRUE))
+  if (!require_own_patient (app, &call->caller, patient_id, r, &visits, TRUE))
     return;
   th_audit (app, req->address, staff_id, "patient.timeline-view", patient_id,
             json_pack ("{s:s}", "patient", patient_id));
@@ -703,16 +656,17 @@ failed:
   th_respond_store_error (r, error, "The patient's timeline could not be read. Reload the page; if this keeps happening, tell the clinic's administrator.");
 }
 
-static void
-post_in_person_evaluation (ThApp *app, const ThHttpRequest *req, ThHttpResponse *r,
-                           const char *patient_id)
+void
+th_post_in_person_evaluation (ThApp *app, const ThHttpRequest *req, ThHttpResponse *r,
+                              const ThApiCall *call)
 {
-  g_autofree char *staff_id = th_require_staff (app, req, r);
+  const char *staff_id = call->caller.staff_id;
+  const char *patient_id = th_route_param (&call->params, "patient");
   g_autoptr (GError) error = NULL;
   ThEvaluationBody body;
   GDate today;
 
-  if (!staff_id || !require_own_patient (app, staff_id, patient_id, r, NULL, FALSE))
+  if (!require_own_patient (app, &call->caller, patient_id, r, NULL, FALSE))
     return;
   if (!th_body_in_person_evaluation (req->body, req->body_len, &body, &error)) {
     th_respond_body_error (r, error);
@@ -736,46 +690,4 @@ post_in_person_evaluation (ThApp *app, const ThHttpRequest *req, ThHttpResponse 
   th_audit (app, req->address, staff_id, "patient.in-person-evaluation", patient_id,
             json_pack ("{s:s}", "date", body.date));
   th_respond_json (r, 200, json_pack ("{s:s}", "in_person_eval_at", body.date));
-}
-
-/* -------------------------------------------------------------- routing */
-
-gboolean
-th_api_clinical_route (ThApp *app, const ThHttpRequest *req, ThHttpResponse *r)
-{
-  g_autofree char *id = NULL, *action = NULL;
-  gboolean get = req->method == TH_HTTP_GET, post = req->method == TH_HTTP_POST;
-
-  if (strcmp (req->path, "/api/catalog") == 0) {
-    if (get)
-      get_catalog (app, req, r);
-    else
-      th_respond_error (r, 405, "method-not-allowed", "This address takes GET requests only.");
-    return TRUE;
-  }
-  if (th_route_parts (req->path, "visits", &id, &action) && action) {
-    if (strcmp (action, "checkin") == 0)
-      checkin_route (app, req, r, id);
-    else if (strcmp (action, "record") == 0 && get)
-      get_record (app, req, r, id);
-    else if (strcmp (action, "notes") == 0 && post)
-      post_note (app, req, r, id);
-    else if (strcmp (action, "fhir") == 0 && get)
-      get_fhir (app, req, r, id);
-    else
-      return FALSE;
-    return TRUE;
-  }
-  g_clear_pointer (&id, g_free);
-  g_clear_pointer (&action, g_free);
-  if (th_route_parts (req->path, "patients", &id, &action) && action) {
-    if (strcmp (action, "timeline") == 0 && get)
-      get_timeline (app, req, r, id);
-    else if (strcmp (action, "in-person-evaluation") == 0 && post)
-      post_in_person_evaluation (app, req, r, id);
-    else
-      return FALSE;
-    return TRUE;
-  }
-  return FALSE;
 }

@@ -1,26 +1,85 @@
-/* api_routes.c — URL parsing for the REST API and the static files (see
+/* routes.c — URL parsing for the REST API and the static files (see
  * api-routes.h). Pure functions: no app, no I/O. */
 #include "server/api/api-routes.h"
 
 #include <string.h>
 
-#define MAX_ID_CHARS 64
+/* What an id in a path may look like: ours are UUIDs, lowercase. */
+#define ID_CHARS "0123456789abcdefghijklmnopqrstuvwxyz-"
+#define NAME_CHARS "abcdefghijklmnopqrstuvwxyz_"
+#define LITERAL_CHARS "abcdefghijklmnopqrstuvwxyz0123456789-"
 
 gboolean
-th_route_parts (const char *path, const char *collection, char **id, char **action)
+th_route_pattern_valid (const char *pattern)
 {
-  g_auto (GStrv) parts = g_strsplit (path, "/", 6);
-  guint n = g_strv_length (parts);
+  const char *p = pattern;
+  char names[TH_ROUTE_MAX_PARAMS][TH_ROUTE_MAX_NAME + 1];
+  guint n = 0;
 
-  if (n < 4 || n > 5 || parts[0][0] != '\0' || strcmp (parts[1], "api") != 0 ||
-      strcmp (parts[2], collection) != 0)
+  if (!p || *p != '/')
     return FALSE;
-  if (parts[3][0] == '\0' || strlen (parts[3]) > MAX_ID_CHARS ||
-      strspn (parts[3], "0123456789abcdefghijklmnopqrstuvwxyz-") != strlen (parts[3]))
+  while (*p == '/') {
+    gsize len;
+    p++;
+    len = strcspn (p, "/");
+    if (*p == ':') {
+      if (len < 2 || len - 1 > TH_ROUTE_MAX_NAME || n == TH_ROUTE_MAX_PARAMS ||
+          strspn (p + 1, NAME_CHARS) != len - 1)
+        return FALSE;
+      g_strlcpy (names[n], p + 1, len);
+      for (guint i = 0; i < n; i++)
+        if (strcmp (names[i], names[n]) == 0)
+          return FALSE;
+      n++;
+    } else if (len == 0 || strspn (p, LITERAL_CHARS) != len) {
+      return FALSE;
+    }
+    p += len;
+  }
+  return *p == '\0';
+}
+
+gboolean
+th_route_match (const char *pattern, const char *path, ThRouteParams *out)
+{
+  ThRouteParams params = { 0 };
+  const char *p = pattern, *s = path;
+
+  if (!p || !s || *p != '/' || *s != '/')
     return FALSE;
-  *id = g_strdup (parts[3]);
-  *action = n == 5 ? g_strdup (parts[4]) : NULL;
+  while (*p == '/' && *s == '/') {
+    gsize plen, slen;
+    p++;
+    s++;
+    plen = strcspn (p, "/");
+    slen = strcspn (s, "/");
+    if (*p == ':') {
+      if (params.n == TH_ROUTE_MAX_PARAMS || plen < 2 || plen - 1 > TH_ROUTE_MAX_NAME ||
+          slen == 0 || slen > TH_ROUTE_MAX_ID || strspn (s, ID_CHARS) < slen)
+        return FALSE;
+      g_strlcpy (params.p[params.n].name, p + 1, plen);
+      g_strlcpy (params.p[params.n].value, s, slen + 1);
+      params.n++;
+    } else if (plen != slen || strncmp (p, s, plen) != 0) {
+      return FALSE;
+    }
+    p += plen;
+    s += slen;
+  }
+  if (*p != '\0' || *s != '\0')
+    return FALSE;
+  if (out)
+    *out = params;
   return TRUE;
+}
+
+const char *
+th_route_param (const ThRouteParams *params, const char *name)
+{
+  for (guint i = 0; params && i < params->n; i++)
+    if (strcmp (params->p[i].name, name) == 0)
+      return params->p[i].value;
+  return NULL;
 }
 
 const char *
@@ -40,50 +99,6 @@ th_query_param (const char *query, const char *name, char **storage)
     }
   }
   return NULL;
-}
-
-static gboolean
-is_visit_id (const char *s)
-{
-  gsize len = strlen (s);
-
-  return len <= MAX_ID_CHARS && strspn (s, "0123456789abcdef-") == len;
-}
-
-const char *
-th_visit_path_id (const char *path)
-{
-  const char *id;
-
-  if (!g_str_has_prefix (path, "/api/visits/"))
-    return NULL;
-  id = path + strlen ("/api/visits/");
-  return id[0] != '\0' && is_visit_id (id) ? id : NULL;
-}
-
-ThGuestsRoute
-th_guests_route (const char *path, char **visit_id, char **participant_id)
-{
-  g_auto (GStrv) parts = NULL;
-  guint n;
-
-  if (!g_str_has_prefix (path, "/api/visits/"))
-    return TH_GUESTS_ROUTE_NONE;
-  parts = g_strsplit (path + 1, "/", 7);
-  n = g_strv_length (parts);
-  /* api / visits / <id> / guests [/ <participant> / revoke] */
-  if (n < 4 || strcmp (parts[3], "guests") != 0 || !is_visit_id (parts[2]))
-    return TH_GUESTS_ROUTE_NONE;
-  if (n == 4) {
-    *visit_id = g_strdup (parts[2]);
-    return TH_GUESTS_ROUTE_LIST;
-  }
-  if (n == 6 && strcmp (parts[5], "revoke") == 0 && is_visit_id (parts[4])) {
-    *visit_id = g_strdup (parts[2]);
-    *participant_id = g_strdup (parts[4]);
-    return TH_GUESTS_ROUTE_REVOKE;
-  }
-  return TH_GUESTS_ROUTE_NONE;
 }
 
 gboolean

@@ -1,4 +1,4 @@
-/* api_session.c — staff sign-in, the session behind the cookie, sign-out.
+/* session.c — staff sign-in, the session behind the cookie, sign-out.
  * Failed sign-ins slow down and then lock, per account and per address;
  * every attempt is audited. */
 #define G_LOG_DOMAIN "th-api"
@@ -92,8 +92,8 @@ throttle_wait (ThApp *app, const char *username, const char *address, guint *wai
   return TRUE;
 }
 
-static void
-post_session (ThApp *app, const ThHttpRequest *req, ThHttpResponse *r)
+void
+th_post_session (ThApp *app, const ThHttpRequest *req, ThHttpResponse *r, const ThApiCall *call)
 {
   g_autofree char *username = NULL, *hash = NULL, *session_id = NULL, *csrf = NULL;
   g_autoptr (GError) error = NULL;
@@ -102,6 +102,8 @@ post_session (ThApp *app, const ThHttpRequest *req, ThHttpResponse *r)
   const char *password;
   gboolean found, ok = FALSE, locked;
   guint wait;
+
+  (void) call;
 
   if (!th_body_sign_in (req->body, req->body_len, &body, &error)) {
     th_respond_body_error (r, error);
@@ -169,16 +171,14 @@ out:
   th_sign_in_body_clear (&body);
 }
 
-static void
-get_session (ThApp *app, const ThHttpRequest *req, ThHttpResponse *r)
+void
+th_get_session (ThApp *app, const ThHttpRequest *req, ThHttpResponse *r, const ThApiCall *call)
 {
-  g_autofree char *staff_id = th_require_staff (app, req, r);
+  const char *staff_id = call->caller.staff_id;
   g_autofree char *csrf = NULL;
   g_autoptr (GError) error = NULL;
   StoreStaffAccount account = { 0 };
 
-  if (!staff_id)
-    return;
   if (!store_get_staff_account (app->store, staff_id, &account, &error)) {
     th_respond_store_error (r, error, "Your account could not be read. Try again in a moment.");
     return;
@@ -189,14 +189,12 @@ get_session (ThApp *app, const ThHttpRequest *req, ThHttpResponse *r)
   store_staff_account_clear (&account);
 }
 
-static void
-post_logout (ThApp *app, const ThHttpRequest *req, ThHttpResponse *r)
+void
+th_post_logout (ThApp *app, const ThHttpRequest *req, ThHttpResponse *r, const ThApiCall *call)
 {
-  g_autofree char *staff_id = th_require_staff (app, req, r);
+  const char *staff_id = call->caller.staff_id;
   g_autoptr (GError) error = NULL;
 
-  if (!staff_id)
-    return;
   /* A session that the store could not end is still live: say so, rather
    * than let the person walk away thinking they signed out. */
   if (!store_end_session (app->store, req->session_id, "logout", &error) &&
@@ -208,26 +206,4 @@ post_logout (ThApp *app, const ThHttpRequest *req, ThHttpResponse *r)
   r->set_cookie = g_strdup_printf ("th_session=; Path=/; Max-Age=0; HttpOnly; SameSite=Strict%s",
                                    cookie_secure (app) ? "; Secure" : "");
   th_respond_json (r, 200, json_object ());
-}
-
-gboolean
-th_api_session_route (ThApp *app, const ThHttpRequest *req, ThHttpResponse *r)
-{
-  if (strcmp (req->path, "/api/session") == 0) {
-    if (req->method == TH_HTTP_POST)
-      post_session (app, req, r);
-    else if (req->method == TH_HTTP_GET)
-      get_session (app, req, r);
-    else
-      th_respond_error (r, 405, "method-not-allowed", "GET or POST");
-    return TRUE;
-  }
-  if (strcmp (req->path, "/api/session/logout") == 0) {
-    if (req->method == TH_HTTP_POST)
-      post_logout (app, req, r);
-    else
-      th_respond_error (r, 405, "method-not-allowed", "POST only");
-    return TRUE;
-  }
-  return FALSE;
 }

@@ -3,7 +3,9 @@
  * one protocol callback. */
 #define G_LOG_DOMAIN "th-http"
 
-#include "server/api/api-private.h"
+#include "server/audit.h"
+#include "server/api/api.h"
+#include "server/api/api-routes.h"
 #include "server/http/http-private.h"
 
 #include <string.h>
@@ -99,6 +101,11 @@ send_response (struct lws *wsi, ThSession *s, const ThHttpResponse *resp, char *
                                      (const unsigned char *) secs, n, &p, end))
       return -1;
   }
+  if (resp->allow &&
+      lws_add_http_header_by_name (wsi, (const unsigned char *) "allow:",
+                                   (const unsigned char *) resp->allow,
+                                   (int) strlen (resp->allow), &p, end))
+    return -1;
   if (lws_finalize_write_http_header (wsi, start, &p, end))
     return -1;
   lws_callback_on_writable (wsi);

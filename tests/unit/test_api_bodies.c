@@ -254,31 +254,52 @@ test_evaluation (void)
 static void
 test_routes (void)
 {
-  char *id = NULL, *action = NULL, *storage = NULL, *visit = NULL, *participant = NULL;
+  ThRouteParams params;
+  char *storage = NULL;
+  char long_id[TH_ROUTE_MAX_ID + 2];
 
-  g_assert_true (th_route_parts ("/api/visits/abc-1/record", "visits", &id, &action));
-  g_assert_cmpstr (id, ==, "abc-1");
-  g_assert_cmpstr (action, ==, "record");
-  g_clear_pointer (&id, g_free);
-  g_clear_pointer (&action, g_free);
-  g_assert_false (th_route_parts ("/api/visits/ABC/record", "visits", &id, &action));
-  g_assert_false (th_route_parts ("/api/visits/a/b/c", "visits", &id, &action));
+  g_assert_true (th_route_match ("/api/visits/:visit/record", "/api/visits/abc-1/record", &params));
+  g_assert_cmpuint (params.n, ==, 1);
+  g_assert_cmpstr (th_route_param (&params, "visit"), ==, "abc-1");
+  g_assert_null (th_route_param (&params, "order"));
+  /* Ids are ours or nothing: lowercase letters, digits and '-', 1..64. */
+  g_assert_false (th_route_match ("/api/visits/:visit/record", "/api/visits/ABC/record", NULL));
+  g_assert_false (th_route_match ("/api/visits/:visit/record", "/api/visits/a%2e/record", NULL));
+  g_assert_false (th_route_match ("/api/visits/:visit/record", "/api/visits//record", NULL));
+  g_assert_false (th_route_match ("/api/visits/:visit/record", "/api/visits/a/b/c", NULL));
+  g_assert_false (th_route_match ("/api/visits/:visit/record", "/api/visits/a/record/", NULL));
+  g_assert_false (th_route_match ("/api/visits/:visit", "/api/visits/0a/record", NULL));
+  g_assert_false (th_route_match ("/api/visits/:visit", "/api/visits", NULL));
+  g_assert_true (th_route_match ("/api/visits", "/api/visits", &params));
+  g_assert_cmpuint (params.n, ==, 0);
+  memset (long_id, 'a', sizeof long_id - 1);
+  long_id[sizeof long_id - 1] = '\0';
+  {
+    g_autofree char *too_long = g_strconcat ("/api/orders/", long_id, "/cosign", NULL);
+    g_autofree char *just_fits = g_strconcat ("/api/orders/", long_id + 1, "/cosign", NULL);
+    g_assert_false (th_route_match ("/api/orders/:order/cosign", too_long, NULL));
+    g_assert_true (th_route_match ("/api/orders/:order/cosign", just_fits, &params));
+    g_assert_cmpuint (strlen (th_route_param (&params, "order")), ==, TH_ROUTE_MAX_ID);
+  }
+  g_assert_true (th_route_match ("/api/visits/:visit/guests/:participant/revoke",
+                                 "/api/visits/0a/guests/b1/revoke", &params));
+  g_assert_cmpstr (th_route_param (&params, "visit"), ==, "0a");
+  g_assert_cmpstr (th_route_param (&params, "participant"), ==, "b1");
+  g_assert_false (th_route_match ("/api/visits/:visit/guests/:participant/revoke",
+                                  "/api/visits/0a/guests/b1/revoke/x", NULL));
+  /* Patterns a route may have. */
+  g_assert_true (th_route_pattern_valid ("/api/visits/:visit/guests/:participant/revoke"));
+  g_assert_true (th_route_pattern_valid ("/healthz"));
+  g_assert_false (th_route_pattern_valid ("api/visits"));
+  g_assert_false (th_route_pattern_valid ("/api//visits"));
+  g_assert_false (th_route_pattern_valid ("/api/visits/"));
+  g_assert_false (th_route_pattern_valid ("/api/visits/:"));
+  g_assert_false (th_route_pattern_valid ("/api/:a/:a"));
+  g_assert_false (th_route_pattern_valid ("/api/:a/:b/:c/:d"));
+  g_assert_false (th_route_pattern_valid ("/api/Visits"));
   g_assert_cmpstr (th_query_param ("x=1&day=2025-01-02", "day", &storage), ==, "2025-01-02");
   g_clear_pointer (&storage, g_free);
   g_assert_null (th_query_param ("dayx=1", "day", &storage));
-  g_assert_cmpstr (th_visit_path_id ("/api/visits/0a-1"), ==, "0a-1");
-  g_assert_null (th_visit_path_id ("/api/visits/0a/record"));
-  g_assert_cmpint (th_guests_route ("/api/visits/0a/guests", &visit, &participant), ==,
-                   TH_GUESTS_ROUTE_LIST);
-  g_assert_cmpstr (visit, ==, "0a");
-  g_clear_pointer (&visit, g_free);
-  g_assert_cmpint (th_guests_route ("/api/visits/0a/guests/b1/revoke", &visit, &participant), ==,
-                   TH_GUESTS_ROUTE_REVOKE);
-  g_assert_cmpstr (participant, ==, "b1");
-  g_clear_pointer (&visit, g_free);
-  g_clear_pointer (&participant, g_free);
-  g_assert_cmpint (th_guests_route ("/api/visits/0a/guests/zz/revoke", &visit, &participant), ==,
-                   TH_GUESTS_ROUTE_NONE);
   g_assert_true (th_path_climbs ("/a/%2e%2e/b"));
   g_assert_true (th_path_climbs ("/a/%252e%252e/b"));
   g_assert_true (th_path_climbs ("/a\\b"));

@@ -1,0 +1,17 @@
+/* audit.h — the hash-chained audit log, written by the transport, the
+ * signaling hooks and every REST handler (the chain itself lives in the
+ * store: store_audit_append). */
+#pragma once
+
+#include <jansson.h>
+#include "server/app.h"
+
+G_BEGIN_DECLS
+
+/* Appends one event; takes `detail` (may be NULL), to which the caller's
+ * `address` is added as "from" (it is part of what is hashed). A failure is
+ * logged, not returned: the action itself has been recorded. */
+void th_audit (ThApp *app, const char *address, const char *actor, const char *action,
+               const char *target, json_t *detail);
+
+G_END_DECLS
