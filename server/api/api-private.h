@@ -7,6 +7,7 @@
 #include "server/records/records.h"
 #include "server/api/api-bodies.h"
 #include "server/api/api-routes.h"
+#include "server/clock/clock.h"   /* th_iso_from_ms: the one ISO 8601 form */
 
 typedef enum {
   CALLER_STAFF,      /* a console token */
@@ -22,7 +23,6 @@ typedef struct {
 
 void th_caller_clear (ThCaller *caller);
 
-char *th_iso_from_ms (gint64 ms);
 /* The clinic's today: the date of the server's clock in [clinic] time_zone. */
 void th_clinic_today (ThApp *app, GDate *out);
 void th_respond_json (ThHttpResponse *r, guint status, json_t *obj);
