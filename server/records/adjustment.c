@@ -89,6 +89,16 @@ day_text (GTimeZone *tz, gint64 ms)
   return dt ? g_date_time_format (dt, "%-d %b %Y") : g_strdup ("an unknown date");
 }
 
+/* A code of the dosing (unit, frequency, route) the record can keep. */
+#define CODE_MAX_CHARS 64
+
+static gboolean
+code_ok (const char *code)
+{
+  return code && *code && g_utf8_validate (code, -1, NULL) &&
+         g_utf8_strlen (code, -1) <= CODE_MAX_CHARS;
+}
+
 static gboolean
 order_live (const OrderFacts *o)
 {
@@ -125,7 +135,7 @@ check_complete (const Adjustment *a, GError **error)
       return fail (error, CLINICAL_ERROR_INCOMPLETE, "Choose a medication.");
     if (!isfinite (a->dose) || a->dose <= 0)
       return fail (error, CLINICAL_ERROR_INVALID, "Enter the dose: an amount above zero.");
-    if (!a->frequency || !*a->frequency)
+    if (!code_ok (a->frequency))
       return fail (error, CLINICAL_ERROR_INVALID, "Choose how often the medication is taken.");
   }
   return order_reason_valid (a->reason, error);
@@ -263,7 +273,7 @@ adjustment_validate (const Adjustment *a, const AdjustmentFacts *f, AdjustmentRe
   /* Defaults come from the formulation, when the caller has the catalog. */
   r.unit = a->unit ? a->unit : (r.medication ? r.medication->unit : NULL);
   r.route = a->route ? a->route : med_route_default (r.medication);
-  if (!r.unit || !*r.unit || !r.route || !*r.route)
+  if (!code_ok (r.unit) || !code_ok (r.route))
     return fail (error, CLINICAL_ERROR_INVALID,
                  "Give the dose's unit and the route the medication is taken by.");
   if ((f->acted_on && !check_changes_something (a, &r, f->acted_on, error)) ||

@@ -172,6 +172,18 @@ test_incomplete (Fixture *f, gconstpointer data)
                       "Give a reason of 1 to 1000 characters: it is part of the record.");
     }
   }
+  /* A code longer than the record keeps is no code. */
+  {
+    g_autofree char *long_code = g_strnfill (65, 'x');
+    a = start_buspirone ();
+    a.frequency = long_code;
+    assert_refused (&a, &f->facts, CLINICAL_ERROR_INVALID,
+                    "Choose how often the medication is taken.");
+    a = start_buspirone ();
+    a.unit = long_code;
+    assert_refused (&a, &f->facts, CLINICAL_ERROR_INVALID,
+                    "Give the dose's unit and the route the medication is taken by.");
+  }
   /* Without a catalog (the store), nothing fills a unit or a route in. */
   f->facts.catalog = NULL;
   a = start_buspirone ();
