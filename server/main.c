@@ -158,10 +158,9 @@ run (int argc, char **argv)
     if (!th_clock_init (&test_clock, &error))
       goto fail;
     if (test_clock) {
-      g_autoptr (GDateTime) now = g_date_time_new_from_unix_utc (th_clock_now_ms () / 1000);
-      g_autofree char *at = now ? g_date_time_format_iso8601 (now) : g_strdup ("?");
+      g_autofree char *at = th_iso_from_ms (th_clock_now_ms ());
       g_warning ("TEST CLOCK in force (TELEHEALTHD_TEST_NOW): the server's time is %s, "
-                 "not the real time; never use this build for patients", at);
+                 "not the real time; never use this build for patients", at ? at : "out of range");
     }
   }
   if (listen && !th_config_set_listen (config, listen, "--listen", &error))

@@ -7,8 +7,7 @@
 #pragma once
 
 #include <glib.h>
-#include "server/records/records.h"
-#include "server/store/store.h"   /* AdjustmentKind (the type only) */
+#include "server/records/records.h"   /* AdjustmentKind */
 
 G_BEGIN_DECLS
 

@@ -9,6 +9,7 @@
 #include "server/api/api-bodies.h"
 #include "server/api/api-routes.h"
 #include "server/audit.h"
+#include "server/clock/clock.h"   /* th_iso_from_ms: the one ISO 8601 form */
 
 typedef enum {
   CALLER_ANONYMOUS,  /* a route anyone may call: no one was asked */
@@ -74,7 +75,6 @@ gboolean th_api_routes_check (const ThRoute *routes, guint n, GError **error);
 
 void th_caller_clear (ThCaller *caller);
 
-char *th_iso_from_ms (gint64 ms);
 /* The clinic's today: the date of the server's clock in [clinic] time_zone. */
 void th_clinic_today (ThApp *app, GDate *out);
 void th_respond_json (ThHttpResponse *r, guint status, json_t *obj);

@@ -11,18 +11,6 @@
 #include <string.h>
 #include <openssl/crypto.h>
 
-char *
-th_iso_from_ms (gint64 ms)
-{
-  g_autoptr (GDateTime) dt = g_date_time_new_from_unix_utc (ms / 1000);
-  g_autoptr (GDateTime) exact = dt ? g_date_time_add (dt, (ms % 1000) * 1000) : NULL;
-  g_autofree char *base = exact ? g_date_time_format (exact, "%Y-%m-%dT%H:%M:%S") : NULL;
-
-  if (!base)
-    return g_strdup ("");
-  return g_strdup_printf ("%s.%03dZ", base, (int) (ms % 1000));
-}
-
 void
 th_clinic_today (ThApp *app, GDate *out)
 {

@@ -13,7 +13,7 @@
 #define MAX_USERNAME 64
 #define MAX_PASSWORD 1024
 #define MAX_NOTE_CHARS 5000
-#define MAX_REASON_CHARS 1000
+#define MAX_REASON_CHARS ORDER_REASON_MAX_CHARS   /* the record's bound (records.h) */
 #define MAX_GUEST_NAME 100
 #define MAX_SIDE_EFFECTS 20
 #define MAX_SIDE_EFFECT_NAME 60
@@ -467,25 +467,6 @@ th_adjustment_body_clear (ThAdjustmentBody *b)
   memset (b, 0, sizeof *b);
 }
 
-/* The wire names of AdjustmentKind, as store_orders.c has them (that file
- * needs sqlite; this one stays pure). */
-static gboolean
-kind_from_name (const char *name, AdjustmentKind *out)
-{
-  static const struct { const char *name; AdjustmentKind kind; } kinds[] = {
-    { "start", ADJUST_START }, { "stop", ADJUST_STOP },
-    { "change-dose", ADJUST_CHANGE_DOSE }, { "switch", ADJUST_SWITCH },
-  };
-
-  for (guint i = 0; name && i < G_N_ELEMENTS (kinds); i++) {
-    if (strcmp (name, kinds[i].name) == 0) {
-      *out = kinds[i].kind;
-      return TRUE;
-    }
-  }
-  return FALSE;
-}
-
 gboolean
 th_body_adjustment (const char *body, gsize len, ThAdjustmentBody *out, GError **error)
 {
@@ -508,7 +489,7 @@ th_body_adjustment (const char *body, gsize len, ThAdjustmentBody *out, GError *
                       "frequency", &frequency, "route", &route, "prn_max_per_day", &prn_max,
                       "supply_days", &supply_days, "refills", &refills,
                       "reason", &reason) != 0 ||
-      !kind_from_name (kind_name, &out->kind)) {
+      !adjustment_kind_from_name (kind_name, &out->kind)) {
     bad_field (error, "The change could not be read: choose start, change dose, switch or "
                       "stop, and give a reason. Nothing was saved.");
     goto out;

@@ -33,9 +33,9 @@ typedef struct {
   const char *visit_id;
 } FhirExport;
 
-char *fhir_time (gint64 ms);
 char *fhir_id (const char *a, const char *b);
 void fhir_set_str (json_t *obj, const char *key, const char *value);
+/* key = th_iso_from_ms (ms); left out when ms is out of its range. */
 void fhir_set_time (json_t *obj, const char *key, gint64 ms);
 json_t *fhir_reference (const char *type, const char *id, const char *display);
 json_t *fhir_text_concept (const char *text);

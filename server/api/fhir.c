@@ -26,26 +26,11 @@
 
 #include "server/api/fhir.h"
 #include "server/api/fhir-private.h"
+#include "server/clock/clock.h"
 
 #include <string.h>
 
 /* ------------------------------------------------------------ helpers */
-
-char *
-fhir_time (gint64 ms)
-{
-  GDateTime *dt = g_date_time_new_from_unix_utc (ms / 1000);
-  char *text;
-
-  if (!dt)
-    return g_strdup ("1970-01-01T00:00:00.000Z");
-  text = g_strdup_printf ("%04d-%02d-%02dT%02d:%02d:%02d.%03dZ", g_date_time_get_year (dt),
-                          g_date_time_get_month (dt), g_date_time_get_day_of_month (dt),
-                          g_date_time_get_hour (dt), g_date_time_get_minute (dt),
-                          g_date_time_get_second (dt), (int) (ms % 1000));
-  g_date_time_unref (dt);
-  return text;
-}
 
 /* FHIR ids are [A-Za-z0-9.-]{1,64}: anything else becomes '-'. */
 char *
@@ -71,10 +56,12 @@ fhir_set_str (json_t *obj, const char *key, const char *value)
 void
 fhir_set_time (json_t *obj, const char *key, gint64 ms)
 {
-  char *text = fhir_time (ms);
+  g_autofree char *text = th_iso_from_ms (ms);
 
-  json_object_set_new (obj, key, json_string (text));
-  g_free (text);
+  /* A time the record cannot hold is left out, as a missing value is:
+   * never a made-up 1970. */
+  if (text)
+    json_object_set_new (obj, key, json_string (text));
 }
 
 json_t *

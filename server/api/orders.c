@@ -88,10 +88,6 @@ check_dosing (ThHttpResponse *r, const Medication *med, const ThAdjustmentBody *
   guint supply_days = b->supply_days ? b->supply_days : 30;
   double units = 0;
 
-  if (!b->frequency) {
-    th_respond_error (r, 422, "invalid", "Choose how often the medication is taken.");
-    return FALSE;
-  }
   if (!med_dosing_check (med, &d, &error) ||
       !med_dispense_check (med, supply_days, b->refills, &error)) {
     th_respond_error (r, 422, "invalid", error->message);
@@ -129,58 +125,6 @@ dose_words (const StoreOrder *o)
                           freq ? freq : (o->frequency ? o->frequency : ""));
 }
 
-/* "Sertraline" from an order's medication name. */
-static char *
-med_title (const StoreOrder *o)
-{
-  char *s = g_strdup (o->medication_name ? o->medication_name : "This medication");
-  if (s[0] != '\0')
-    s[0] = g_ascii_toupper (s[0]);
-  return s;
-}
-
-static gboolean
-order_live (const StoreOrder *o)
-{
-  return g_strcmp0 (o->status, "active") == 0 || g_strcmp0 (o->status, "pending") == 0;
-}
-
-/* A start or switch to a medication the patient already has (active, or a
- * change awaiting co-signature), other than the order being replaced: 422
- * in the clinician's words and TRUE. The store refuses it too, inside its
- * transaction; this check is here for the sentence. */
-static gboolean
-refuse_if_already_prescribed (ThApp *app, ThHttpResponse *r, const char *patient_id,
-                              const char *medication_id, const char *replacing)
-{
-  g_autoptr (GError) error = NULL;
-  g_autoptr (GPtrArray) orders = store_list_patient_orders (app->store, patient_id, &error);
-
-  if (!orders) {
-    th_respond_store_error (r, error, "The patient's medications could not be read. Nothing was saved.");
-    return TRUE;
-  }
-  for (guint i = 0; i < orders->len; i++) {
-    const StoreOrder *o = g_ptr_array_index (orders, i);
-    g_autofree char *name = NULL, *dose = NULL, *day = NULL, *msg = NULL;
-    if (!order_live (o) || g_strcmp0 (o->medication_id, medication_id) != 0 ||
-        g_strcmp0 (o->id, replacing) == 0)
-      continue;
-    name = med_title (o);
-    dose = dose_words (o);
-    day = date_words (app, o->status_at_ms ? o->status_at_ms : o->created_at_ms);
-    if (g_strcmp0 (o->status, "active") == 0)
-      msg = g_strdup_printf ("%s is already active for this patient (%s, since %s). Change its "
-                             "dose or stop it instead.", name, dose, day);
-    else
-      msg = g_strdup_printf ("%s is already awaiting co-signature for this patient (%s, written "
-                             "%s). It must be co-signed or declined first.", name, dose, day);
-    th_respond_error (r, 422, "invalid", msg);
-    return TRUE;
-  }
-  return FALSE;
-}
-
 /* The facts prescribe_decide needs about the actor and the patient, with the
  * configured policy and the clock; the caller sets the medication, whether
  * it is a new prescription, and the modality. FALSE (500 sent) when the
@@ -209,61 +153,6 @@ rule_context (ThApp *app, ThHttpResponse *r, const char *actor_id, const char *p
   return TRUE;
 }
 
-/* A derived status as a clinician reads it. */
-static const char *
-order_status_words (const char *status)
-{
-  static const char *const words[][2] = {
-    { "active", "active" }, { "pending", "awaiting co-signature" }, { "stopped", "stopped" },
-    { "entered-in-error", "marked entered in error" }, { "declined", "declined" },
-  };
-
-  for (guint i = 0; i < G_N_ELEMENTS (words); i++)
-    if (g_strcmp0 (status, words[i][0]) == 0)
-      return words[i][1];
-  return status ? status : "unknown";
-}
-
-/* The active order of the patient that a stop, dose change or switch acts
- * on, into *old; none for a start. FALSE with the response sent otherwise. */
-static gboolean
-load_acted_on (ThApp *app, ThHttpResponse *r, AdjustmentKind kind, const char *order_id,
-               const char *patient_id, StoreOrder *old)
-{
-  g_autofree char *name = NULL, *dose = NULL, *msg = NULL;
-  g_autoptr (GError) error = NULL;
-
-  if (kind == ADJUST_START) {
-    if (!order_id)
-      return TRUE;
-    th_respond_error (r, 400, "bad-field",
-                      "A start begins a new medication; to change a current one, choose a dose "
-                      "change, a switch or a stop.");
-    return FALSE;
-  }
-  if (!order_id) {
-    th_respond_error (r, 400, "bad-field", "Choose the current medication order this acts on.");
-    return FALSE;
-  }
-  if (!store_get_order (app->store, order_id, old, &error) ||
-      g_strcmp0 (old->patient_id, patient_id) != 0) {
-    if (error && !th_store_absent (error))
-      th_respond_store_error (r, error, "The medication order could not be read. Nothing was saved.");
-    else
-      th_respond_error (r, 422, "invalid",
-                        "That medication order is not one of this patient's. Nothing was saved.");
-    return FALSE;
-  }
-  if (g_strcmp0 (old->status, "active") == 0)
-    return TRUE;
-  name = med_title (old);
-  dose = dose_words (old);
-  msg = g_strdup_printf ("%s (%s) is %s, not active: only an active order can be changed or "
-                         "stopped. Nothing was saved.", name, dose, order_status_words (old->status));
-  th_respond_error (r, 422, "invalid", msg);
-  return FALSE;
-}
-
 static void
 refuse_rule (ThApp *app, const ThHttpRequest *req, ThHttpResponse *r, const char *staff_id,
              const char *visit_id,
@@ -277,28 +166,62 @@ refuse_rule (ThApp *app, const ThHttpRequest *req, ThHttpResponse *r, const char
                                       "rule", rule, "message", reason));
 }
 
-/* A dose change that changes nothing (same dose, frequency, route and
- * unit): 422 in words and TRUE. A new dose, a new frequency (or as-needed
- * use) or a new route each make a change; one that changes nothing would
- * only add a line to the record. */
+/* What the adjustment rules read of the record (records.h): the order
+ * acted on (none when it does not exist) and the patient's orders. FALSE
+ * with a 500 sent when the store cannot be read. */
 static gboolean
-refuse_no_change (ThHttpResponse *r, const StoreOrder *old, const ThAdjustmentBody *b,
-                  double dose, const char *unit, const char *frequency, const char *route)
+read_record_facts (ThApp *app, ThHttpResponse *r, const char *order_id, const char *patient_id,
+                   StoreOrder *old, GPtrArray **orders)
 {
-  g_autofree char *name = NULL, *now_taken = NULL, *msg = NULL;
+  g_autoptr (GError) error = NULL;
 
-  /* The bedtime amount of a split dose and an as-needed maximum are part of
-   * the order too: changing only one of them is a change. */
-  if (dose != old->dose || g_strcmp0 (frequency, old->frequency) != 0 ||
-      g_strcmp0 (route, old->route) != 0 || g_strcmp0 (unit, old->unit) != 0 ||
-      b->bedtime_dose != old->second_dose || b->prn_max_per_day != old->prn_max_per_day)
+  if (order_id && !store_get_order (app->store, order_id, old, &error) &&
+      !g_error_matches (error, STORE_ERROR, STORE_ERROR_NOT_FOUND)) {
+    th_respond_store_error (r, error, "The medication order could not be read. Nothing was saved.");
     return FALSE;
-  name = med_title (old);
-  now_taken = dose_words (old);
-  msg = g_strdup_printf ("%s is already %s. Change the dose, how often it is taken or the route, "
-                         "or leave it as it is.", name, now_taken);
-  th_respond_error (r, 422, "invalid", msg);
+  }
+  g_clear_error (&error);
+  if (!(*orders = store_list_patient_orders (app->store, patient_id, &error))) {
+    th_respond_store_error (r, error, "The patient's medications could not be read. Nothing was saved.");
+    return FALSE;
+  }
   return TRUE;
+}
+
+/* Runs the adjustment rules (records.h) on the body and the record: FALSE
+ * after answering 400 (a field missing or out of place) or 422 (the record
+ * does not allow it) with the rule's sentence, which the store would give
+ * too. */
+static gboolean
+check_adjustment (ThApp *app, ThHttpResponse *r, const ThAdjustmentBody *b,
+                  const char *patient_id, const StoreOrder *old, const GPtrArray *orders,
+                  AdjustmentResolved *out)
+{
+  g_autoptr (GError) error = NULL;
+  g_autofree OrderFacts *order_facts = store_orders_facts (orders);
+  OrderFacts acted_on = { 0 };
+  Adjustment rule = {
+    .kind = b->kind, .reason = b->reason, .order_id = b->order_id,
+    .medication_id = b->medication_id, .dose = b->dose, .second_dose = b->bedtime_dose,
+    .unit = b->unit, .frequency = b->frequency, .route = b->route,
+    .prn_max_per_day = b->prn_max_per_day, .supply_days = b->supply_days, .refills = b->refills,
+  };
+  AdjustmentFacts facts = {
+    .patient_id = patient_id, .orders = order_facts, .n_orders = orders->len,
+    .catalog = app->catalog, .time_zone = app->config->time_zone,
+  };
+
+  if (old->id) {
+    store_order_facts (old, &acted_on);
+    facts.acted_on = &acted_on;
+  }
+  if (adjustment_validate (&rule, &facts, out, &error))
+    return TRUE;
+  if (g_error_matches (error, CLINICAL_ERROR, CLINICAL_ERROR_INCOMPLETE))
+    th_respond_error (r, 400, "bad-field", error->message);
+  else
+    th_respond_error (r, 422, "invalid", error->message);
+  return FALSE;
 }
 
 /* Stores an adjustment the rules allowed, audits it and answers 201. */
@@ -341,9 +264,11 @@ th_post_adjustment (ThApp *app, const ThHttpRequest *req, ThHttpResponse *r, con
   g_autofree char *snapshot = NULL;
   g_autoptr (GError) error = NULL;
   ThAdjustmentBody body = { 0 };
-  const char *kind_name, *order_id, *medication_id, *unit, *frequency, *route;
+  const char *kind_name, *medication_id, *unit = NULL, *frequency, *route = NULL;
   double dose;
   StoreOrder old = { 0 };
+  g_autoptr (GPtrArray) orders = NULL;
+  AdjustmentResolved resolved = { 0 };
   StoreAdjustment adj = { 0 };
   const Medication *med = NULL;
   PrescribeContext ctx = { 0 };
@@ -355,67 +280,23 @@ th_post_adjustment (ThApp *app, const ThHttpRequest *req, ThHttpResponse *r, con
   }
   adj.kind = body.kind;
   kind_name = body.kind_name;
-  order_id = body.order_id;
   medication_id = body.medication_id;
   dose = body.dose;
-  unit = body.unit;
   frequency = body.frequency;
-  route = body.route;
 
-  /* The order acted on. */
-  if (!load_acted_on (app, r, adj.kind, order_id, visit->patient_id, &old))
+  /* The order acted on, the medication and its dosing, against the record
+   * and the catalog. */
+  if (!read_record_facts (app, r, body.order_id, visit->patient_id, &old, &orders) ||
+      !check_adjustment (app, r, &body, visit->patient_id, &old, orders, &resolved))
     goto out;
-
-  /* The new order's medication and dose, checked against the catalog. */
-  if (adj.kind == ADJUST_CHANGE_DOSE) {
-    if (medication_id && strcmp (medication_id, old.medication_id) != 0) {
-      th_respond_error (r, 422, "invalid",
-                        "A dose change keeps the medication; to change it, use a switch.");
-      goto out;
-    }
-    medication_id = old.medication_id;
-  }
-  if (adj.kind != ADJUST_STOP) {
-    if (!medication_id) {
-      th_respond_error (r, 400, "bad-field", "Choose a medication.");
-      goto out;
-    }
-    med = med_catalog_find (app->catalog, medication_id);
-    if (!med) {
-      /* A dose change of an order written against a retired entry (catalog
-       * version 1 had "lithium", now lithium carbonate IR or ER). */
-      th_respond_error (r, 422, "invalid",
-                        adj.kind == ADJUST_CHANGE_DOSE
-                          ? "This order's formulation is no longer in the clinic's medication "
-                            "list: stop it and start the formulation the patient takes."
-                          : "That medication is not in the clinic's medication list.");
-      goto out;
-    }
-    if (adj.kind == ADJUST_SWITCH && strcmp (med->id, old.medication_id) == 0) {
-      th_respond_error (r, 422, "invalid",
-                        "A switch goes to another medication; to change this one's dose or "
-                        "frequency, use a dose change.");
-      goto out;
-    }
-    if (!unit)
-      unit = med->unit;
-    if (!route)
-      route = "oral";
+  med = resolved.medication;
+  unit = resolved.unit;
+  route = resolved.route;
+  if (med) {
     if (!check_dosing (r, med, &body, unit, route, &adj))
       goto out;
     adj.snapshot = snapshot = med_snapshot_json (med);
-  } else if (medication_id || dose != 0 || frequency || body.bedtime_dose != 0 ||
-             body.prn_max_per_day || body.supply_days || body.refills) {
-    th_respond_error (r, 400, "bad-field",
-                      "A stop ends the order as it is: give only the order and a reason.");
-    goto out;
   }
-  if (adj.kind == ADJUST_CHANGE_DOSE && refuse_no_change (r, &old, &body, dose, unit, frequency, route))
-    goto out;
-  if ((adj.kind == ADJUST_START || adj.kind == ADJUST_SWITCH) &&
-      refuse_if_already_prescribed (app, r, visit->patient_id, med->id,
-                                    adj.kind == ADJUST_SWITCH ? old.id : NULL))
-    goto out;
 
   /* Who may prescribe this, in this visit, today. Every new order is a new
    * prescription (a controlled "decrease" with another frequency included);
@@ -441,6 +322,7 @@ th_post_adjustment (ThApp *app, const ThHttpRequest *req, ThHttpResponse *r, con
   adj.unit = unit;
   adj.frequency = frequency;
   adj.route = route;
+  adj.time_zone = app->config->time_zone;
   save_adjustment (app, req, r, &adj, kind_name, visit->patient_id);
 out:
   store_order_clear (&old);
@@ -534,7 +416,7 @@ replaced_not_active (ThApp *app, const StoreOrder *o, GError **error)
     msg = g_strdup_printf ("This change cannot take effect: the %s order it would replace (%s) "
                            "was %s on %s%s. Nothing was co-signed; decline this change, and "
                            "write a new order if the patient needs one.",
-                           base.medication_name, dose, order_status_words (base.status), day, by);
+                           base.medication_name, dose, order_status_text (base.status), day, by);
   }
   store_order_clear (&base);
   return msg;
@@ -561,7 +443,7 @@ th_post_cosign (ThApp *app, const ThHttpRequest *req, ThHttpResponse *r, const T
     goto out;
   if (g_strcmp0 (o.status, "pending") != 0) {
     msg = g_strdup_printf ("This %s order is not awaiting co-signature: it is %s.",
-                           o.medication_name, order_status_words (o.status));
+                           o.medication_name, order_status_text (o.status));
     th_respond_error (r, 422, "invalid", msg);
     goto out;
   }

@@ -12,6 +12,7 @@
 
 #include "server/cli/cli.h"
 #include "server/accounts/accounts.h"
+#include "server/clock/clock.h"
 
 #include <stdio.h>
 #include <string.h>
@@ -299,10 +300,9 @@ audit (ThApp *app)
     return failure ("audit", error);
   for (guint i = 0; i < events->len; i++) {
     StoreAuditEvent *e = g_ptr_array_index (events, i);
-    g_autoptr (GDateTime) at = g_date_time_new_from_unix_utc (e->at_ms / 1000);
-    g_autofree char *at_text = at ? g_date_time_format_iso8601 (at) : g_strdup ("");
+    g_autofree char *at_text = th_iso_from_ms (e->at_ms);
     json_t *detail = json_loads (e->detail ? e->detail : "{}", 0, NULL);
-    print_json (json_pack ("{s:I, s:s, s:s, s:s, s:s, s:o}", "seq", (json_int_t) e->seq, "at",
+    print_json (json_pack ("{s:I, s:s?, s:s, s:s, s:s, s:o}", "seq", (json_int_t) e->seq, "at",
                            at_text, "actor", e->actor, "action", e->action, "target",
                            e->target ? e->target : "", "detail",
                            detail ? detail : json_object ()));

@@ -125,13 +125,16 @@ adjust (ThApp *app, AdjustmentKind kind, const char *visit_id, const char *provi
         const char *reason, gint64 at_ms, GError **error)
 {
   const Medication *m = med_catalog_find (app->catalog, medication);
-  MedDosing d = { dose, 0, "mg", frequency, "oral", 0 };
+  /* The formulation's unit and first route, as the adjustment form offers. */
+  const char *unit = m ? m->unit : NULL, *route = med_route_default (m);
+  MedDosing d = { dose, 0, unit, frequency, route, 0 };
   g_autofree char *snapshot = m ? med_snapshot_json (m) : NULL;
   double units = 0;
   StoreAdjustment a = {
     .kind = kind, .visit_id = visit_id, .prescriber_id = provider_id, .reason = reason,
-    .replaces_order_id = replaces, .medication_id = medication, .dose = dose, .unit = "mg",
-    .frequency = frequency, .route = "oral", .snapshot = snapshot,
+    .replaces_order_id = replaces, .medication_id = medication, .dose = dose, .unit = unit,
+    .frequency = frequency, .route = route, .snapshot = snapshot,
+    .time_zone = app->config->time_zone,
   };
 
   /* As the adjustment form writes them: a 30-day supply, no refills. */

@@ -72,6 +72,25 @@ th_clock_now_ms (void)
   return g_get_real_time () / 1000;
 }
 
+char *
+th_iso_from_ms (gint64 ms)
+{
+  g_autoptr (GDateTime) dt = NULL;
+
+  if (ms < 0 || ms > TH_CLOCK_MAX_MS)
+    return NULL;
+  dt = g_date_time_new_from_unix_utc (ms / 1000);
+  if (!dt)
+    return NULL;
+  /* Field by field, fixed widths: g_date_time_format would drop the
+   * milliseconds and its %Y does not pad years below 1000 to four digits
+   * on every libc. */
+  return g_strdup_printf ("%04d-%02d-%02dT%02d:%02d:%02d.%03dZ", g_date_time_get_year (dt),
+                          g_date_time_get_month (dt), g_date_time_get_day_of_month (dt),
+                          g_date_time_get_hour (dt), g_date_time_get_minute (dt),
+                          g_date_time_get_second (dt), (int) (ms % 1000));
+}
+
 void
 th_clock_local_date (GTimeZone *tz, gint64 ms, GDate *out)
 {

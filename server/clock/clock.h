@@ -22,6 +22,18 @@ gboolean th_clock_init (gboolean *in_force, GError **error);
 /* Unix milliseconds. */
 gint64 th_clock_now_ms (void);
 
+/* The latest instant with a four-digit year: 9999-12-31T23:59:59.999Z. */
+#define TH_CLOCK_MAX_MS G_GINT64_CONSTANT (253402300799999)
+
+/* The one text form of an instant, wherever the server writes one (the
+ * store, the API, FHIR, the admin CLI): ISO 8601 in UTC with milliseconds,
+ * "2026-12-05T05:45:39.123Z", always 24 characters, so the text sorts as
+ * the instant does. Defined for 0 <= ms <= TH_CLOCK_MAX_MS (1970-01-01 to
+ * the end of 9999); NULL outside that range, never a made-up time: each
+ * caller says what a missing time means (the store refuses it, FHIR leaves
+ * the element out). Newly allocated. */
+char *th_iso_from_ms (gint64 ms);
+
 /* The calendar date in `tz` of the instant `ms` (unix ms). Invalid (cleared)
  * when the instant is out of GDateTime's range. */
 void th_clock_local_date (GTimeZone *tz, gint64 ms, GDate *out);

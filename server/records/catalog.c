@@ -168,10 +168,26 @@ med_frequency_is_split (const char *code)
 }
 
 gboolean
+med_frequency_is_as_needed (const char *code)
+{
+  gint i = frequency_index (code);
+  return i >= 0 && kFrequencies[i].per_day == 0;
+}
+
+gboolean
 med_frequency_allowed (const Medication *m, const char *code)
 {
   gint i = frequency_index (code);
   return m != NULL && i >= 0 && (m->frequencies & (1u << i)) != 0;
+}
+
+const char *
+med_route_default (const Medication *m)
+{
+  for (guint i = 0; m && i < G_N_ELEMENTS (kRoutes); i++)
+    if (m->routes & (1u << i))
+      return kRoutes[i].code;
+  return NULL;
 }
 
 gboolean
@@ -345,10 +361,22 @@ parse_codes (json_t *entry, Medication *m, GHashTable *sources, char **msg)
   return TRUE;
 }
 
-/* A list of codes from a table into a bit set; `what` names the field. */
+/* The codes of a table for an error message: "oral, sublingual, transdermal". */
+static char *
+codes_text (const char *(*code_at) (guint), guint n)
+{
+  GString *s = g_string_new (NULL);
+
+  for (guint i = 0; i < n; i++)
+    g_string_append_printf (s, "%s%s", i ? ", " : "", code_at (i));
+  return g_string_free (s, FALSE);
+}
+
+/* A list of codes from a table into a bit set; `what` names the field,
+ * `item` one code of it. */
 static gboolean
-parse_code_set (json_t *entry, const char *what, gint (*index) (const char *), guint *out,
-                char **msg)
+parse_code_set (json_t *entry, const char *what, const char *item, gint (*index) (const char *),
+                const char *(*code_at) (guint), guint n_codes, guint *out, char **msg)
 {
   json_t *list = json_object_get (entry, what), *v;
   size_t i;
@@ -361,9 +389,9 @@ parse_code_set (json_t *entry, const char *what, gint (*index) (const char *), g
   json_array_foreach (list, i, v) {
     gint k = json_is_string (v) ? index (json_string_value (v)) : -1;
     if (k < 0) {
-      *msg = g_strdup_printf ("%s %zu: unknown %s \"%s\"", what, i + 1,
-                              strcmp (what, "routes") == 0 ? "route" : "frequency",
-                              json_is_string (v) ? json_string_value (v) : "(not a string)");
+      g_autofree char *known = codes_text (code_at, n_codes);
+      *msg = g_strdup_printf ("%s %zu: unknown %s \"%s\" (known: %s)", what, i + 1, item,
+                              json_is_string (v) ? json_string_value (v) : "(not a string)", known);
       return FALSE;
     }
     *out |= 1u << k;
@@ -556,8 +584,10 @@ parse_entry (json_t *entry, GHashTable *sources, char **msg)
   m->dose_note = g_strdup (dose_note);
   m->adhd = json_is_true (adhd);
   if (!parse_codes (entry, m, sources, msg) ||
-      !parse_code_set (entry, "routes", route_index, &m->routes, msg) ||
-      !parse_code_set (entry, "frequencies", frequency_index, &m->frequencies, msg) ||
+      !parse_code_set (entry, "routes", "route", route_index, med_route_code,
+                       med_route_count (), &m->routes, msg) ||
+      !parse_code_set (entry, "frequencies", "frequency", frequency_index, med_frequency_code,
+                       med_frequency_count (), &m->frequencies, msg) ||
       !parse_strengths (entry, m, msg) || !parse_products (entry, m, sources, msg) ||
       !parse_max_daily (entry, m, msg))
     goto fail;

@@ -87,7 +87,7 @@ med_dosing_daily_total (const MedDosing *d)
 {
   if (med_frequency_is_split (d->frequency))
     return d->dose + d->second_dose;
-  if (g_strcmp0 (d->frequency, "as-needed") == 0)
+  if (med_frequency_is_as_needed (d->frequency))
     return d->dose * d->prn_max_per_day;
   return d->dose * med_frequency_per_day (d->frequency);
 }
@@ -106,7 +106,7 @@ med_dosing_text (const MedDosing *d)
   } else {
     const char *text = med_frequency_text (d->frequency);
     g_string_append_printf (s, " %s %s", unit, text ? text : (d->frequency ? d->frequency : ""));
-    if (g_strcmp0 (d->frequency, "as-needed") == 0 && d->prn_max_per_day > 0)
+    if (med_frequency_is_as_needed (d->frequency) && d->prn_max_per_day > 0)
       g_string_append_printf (s, ", at most %u time%s a day", d->prn_max_per_day,
                               d->prn_max_per_day == 1 ? "" : "s");
   }
@@ -133,6 +133,19 @@ allowed_frequencies_text (const Medication *m)
   return g_string_free (s, FALSE);
 }
 
+/* The route codes m allows (every route when m is NULL), from the table,
+ * joined as the page joins them (web/js/meds.js): "oral or sublingual". */
+static char *
+routes_text (const Medication *m)
+{
+  GString *s = g_string_new (NULL);
+
+  for (guint i = 0; i < med_route_count (); i++)
+    if (!m || (m->routes & (1u << i)))
+      g_string_append_printf (s, "%s%s", s->len ? " or " : "", med_route_code (i));
+  return g_string_free (s, FALSE);
+}
+
 #define PRN_MAX_PER_DAY 12
 
 /* The shape of the dosing, before the amounts: the fields that go together. */
@@ -140,26 +153,26 @@ static gboolean
 check_shape (const Medication *m, const MedDosing *d, const char *who, GError **error)
 {
   gboolean split = med_frequency_is_split (d->frequency);
-  gboolean prn = g_strcmp0 (d->frequency, "as-needed") == 0;
+  gboolean prn = med_frequency_is_as_needed (d->frequency);
 
   if (!med_frequency_valid (d->frequency)) {
-    g_set_error (error, CLINICAL_ERROR, CLINICAL_ERROR_UNKNOWN, "%s: unknown frequency \"%s\"",
-                 who, d->frequency ? d->frequency : "");
+    g_autofree char *known = allowed_frequencies_text (m);
+    g_set_error (error, CLINICAL_ERROR, CLINICAL_ERROR_UNKNOWN,
+                 "%s: \"%s\" is an unknown frequency; it is taken %s.", who,
+                 d->frequency ? d->frequency : "", known);
     return FALSE;
   }
   if (!med_route_valid (d->route)) {
-    g_set_error (error, CLINICAL_ERROR, CLINICAL_ERROR_UNKNOWN, "%s: unknown route \"%s\"", who,
-                 d->route ? d->route : "");
+    g_autofree char *known = routes_text (NULL);
+    g_set_error (error, CLINICAL_ERROR, CLINICAL_ERROR_UNKNOWN,
+                 "%s: \"%s\" is an unknown route; choose %s.", who, d->route ? d->route : "",
+                 known);
     return FALSE;
   }
   if (!med_route_allowed (m, d->route)) {
-    GString *routes = g_string_new (NULL);
-    for (guint i = 0; i < med_route_count (); i++)
-      if (m->routes & (1u << i))
-        g_string_append_printf (routes, "%s%s", routes->len ? " or " : "", med_route_code (i));
+    g_autofree char *allowed = routes_text (m);
     g_set_error (error, CLINICAL_ERROR, CLINICAL_ERROR_INVALID, "%s is given %s, not %s", who,
-                 routes->str, d->route);
-    g_string_free (routes, TRUE);
+                 allowed, d->route);
     return FALSE;
   }
   if (split != (d->second_dose > 0)) {

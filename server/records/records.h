@@ -1,4 +1,4 @@
-/* clinical.h — the clinical rules as pure functions: scoring the check-in
+/* records.h — the clinical rules as pure functions: scoring the check-in
  * scales by their published rules, the medication catalog and dose checks,
  * and who may prescribe what, when. No I/O except loading the catalog file;
  * no sqlite. Errors in CLINICAL_ERROR. */
@@ -15,6 +15,10 @@ typedef enum {
   CLINICAL_ERROR_INVALID,       /* answers/doses/fields out of range */
   CLINICAL_ERROR_UNKNOWN,       /* unknown scale, medication, frequency, route */
   CLINICAL_ERROR_CATALOG,       /* the catalog file is unreadable or malformed */
+  CLINICAL_ERROR_INCOMPLETE,    /* a request lacks a field it needs, or has one it must not
+                                   (an API answers 400) */
+  CLINICAL_ERROR_CONFLICT,      /* the record does not allow it: the order acted on is not
+                                   active, the medication is already prescribed (422) */
 } ClinicalErrorCode;
 
 /* ------------------------------------------------------------- scales */
@@ -130,10 +134,13 @@ guint med_frequency_per_day (const char *code);     /* administrations on a dosi
 guint med_frequency_period_days (const char *code); /* 2 for every other day, else 1 */
 const char *med_frequency_when (const char *code);  /* FHIR Timing.when: "MORN", "HS" or NULL */
 gboolean med_frequency_is_split (const char *code); /* morning-and-bedtime */
+gboolean med_frequency_is_as_needed (const char *code);  /* as-needed */
 gboolean med_frequency_allowed (const Medication *m, const char *code);
 
 /* Routes, one table: oral, sublingual, transdermal, with SNOMED CT codes. */
 guint med_route_count (void);
+/* The route an order of m takes when none is named: its first allowed one. */
+const char *med_route_default (const Medication *m);
 const char *med_route_code (guint index);
 gboolean med_route_valid (const char *code);
 const char *med_route_snomed (const char *code);    /* "26643006" */
@@ -223,5 +230,99 @@ typedef struct {
  * issued anew and meets the same rules as a start. Only a pure stop issues nothing, so it is
  * the one act the controlled-substance rules never restrict. */
 PrescribeDecision prescribe_decide (const PrescribeContext *ctx, char **rule, char **reason);
+
+/* ------------------------------------------------ adjustment validation */
+
+/* What an adjustment does to the patient's medication list. */
+typedef enum {
+  ADJUST_START,
+  ADJUST_STOP,
+  ADJUST_CHANGE_DOSE,
+  ADJUST_SWITCH,
+} AdjustmentKind;
+
+const char *adjustment_kind_name (AdjustmentKind kind);   /* start | stop | change-dose | switch */
+gboolean adjustment_kind_from_name (const char *name, AdjustmentKind *out);
+
+/* Every reason an order event carries (a stop, a dose change, a correction,
+ * a decline) is part of the record: required, and bounded. */
+#define ORDER_REASON_MAX_CHARS 1000
+gboolean order_reason_valid (const char *reason, GError **error);   /* INCOMPLETE */
+/* An order's derived status as a clinician reads it: "awaiting co-signature",
+ * "marked entered in error"; an unknown status as it is. */
+const char *order_status_text (const char *status);
+
+/* One of the patient's orders as the rules see it (a view of the store's row:
+ * nothing is copied, nothing owned). */
+typedef struct {
+  const char *id;
+  const char *patient_id;
+  const char *medication_id;
+  const char *medication_name;  /* "sertraline" */
+  const char *status;           /* active | pending | stopped | entered-in-error | declined */
+  const char *replaces_order_id;
+  double dose;
+  double second_dose;
+  const char *unit;
+  const char *frequency;
+  const char *route;
+  guint prn_max_per_day;
+  gint64 since_ms;              /* when it reached its status (unix ms) */
+} OrderFacts;
+
+/* The change the prescriber asks for, as written (nothing owned). */
+typedef struct {
+  AdjustmentKind kind;
+  const char *reason;
+  const char *order_id;         /* the order acted on: stop, change-dose, switch */
+  const char *medication_id;    /* start, switch; a dose change may repeat its order's */
+  double dose;
+  double second_dose;
+  const char *unit;             /* NULL: the formulation's unit (when a catalog is given) */
+  const char *frequency;
+  const char *route;            /* NULL: the formulation's first route (when a catalog is given) */
+  guint prn_max_per_day;
+  guint supply_days;            /* what to dispense: a stop has none */
+  guint refills;
+} Adjustment;
+
+/* What the rules need to know of the record, read by the caller (the API
+ * before it answers, the store inside its transaction). */
+typedef struct {
+  const char *patient_id;       /* the visit's patient */
+  const OrderFacts *acted_on;   /* the order named by order_id; NULL when there is none */
+  const OrderFacts *orders;     /* the patient's orders, any status (for duplicates) */
+  guint n_orders;
+  const MedCatalog *catalog;    /* NULL: the caller checks the medication against its own list */
+  GTimeZone *time_zone;         /* the clinic's, for the dates in sentences; NULL = UTC */
+} AdjustmentFacts;
+
+/* The adjustment as it will be written. */
+typedef struct {
+  const char *medication_id;    /* the new order's (a dose change: its order's); NULL for a stop */
+  const Medication *medication; /* its catalog entry; NULL for a stop or without a catalog */
+  const char *unit;
+  const char *route;
+} AdjustmentResolved;
+
+/* Checks an adjustment against the record: the rules the API answers with
+ * and the store enforces again inside its transaction, with one sentence
+ * each, in the prescriber's words. In order:
+ *  INCOMPLETE (the API answers 400) — an unknown kind; a start acting on an
+ *    order, any other kind without one; a stop carrying a dosing or a
+ *    supply; no medication for a start or switch; no reason, or one over
+ *    1000 characters;
+ *  INVALID (422) — no dose above zero, no frequency; no unit or route once
+ *    the formulation's defaults are filled in;
+ *  CONFLICT (422) — the order acted on is not the patient's, or not active;
+ *    a dose change naming another medication, a switch to the same one; a
+ *    medication the catalog does not list; a dose change that changes
+ *    nothing; a start, switch or dose change that would leave two live
+ *    orders of one medication, or two pending changes of one order.
+ * The dosing itself (strengths, maximum daily dose) is med_dosing_check's.
+ * `out` (may be NULL) is cleared, then filled on success; it points into
+ * `a`, `f` and the catalog. */
+gboolean adjustment_validate (const Adjustment *a, const AdjustmentFacts *f,
+                              AdjustmentResolved *out, GError **error);
 
 G_END_DECLS

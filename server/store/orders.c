@@ -15,44 +15,18 @@
 #include <math.h>
 #include <string.h>
 
-#define REASON_MAX_CHARS 1000
-
 /* Every reason an order event carries (a stop, a correction, a decline):
- * required, and bounded. */
+ * the rule's (records.h), as a store error. */
 gboolean
 store_order_reason_valid (const char *reason, GError **error)
 {
-  if (store_text_valid (reason, REASON_MAX_CHARS))
+  GError *rule = NULL;
+
+  if (order_reason_valid (reason, &rule))
     return TRUE;
-  g_set_error (error, STORE_ERROR, STORE_ERROR_INVALID,
-               "Give a reason of 1 to %d characters: it is part of the record.", REASON_MAX_CHARS);
+  g_set_error_literal (error, STORE_ERROR, STORE_ERROR_INVALID, rule->message);
+  g_error_free (rule);
   return FALSE;
-}
-#define FIELD_MAX_CHARS 64  /* unit, frequency, route codes */
-
-static const char *const kKindNames[] = {
-  [ADJUST_START] = "start",
-  [ADJUST_STOP] = "stop",
-  [ADJUST_CHANGE_DOSE] = "change-dose",
-  [ADJUST_SWITCH] = "switch",
-};
-
-const char *
-adjustment_kind_name (AdjustmentKind kind)
-{
-  return store_name_at (kKindNames, G_N_ELEMENTS (kKindNames), (unsigned) kind);
-}
-
-gboolean
-adjustment_kind_from_name (const char *name, AdjustmentKind *out)
-{
-  gsize i;
-
-  if (!store_name_index (kKindNames, G_N_ELEMENTS (kKindNames), name, &i))
-    return FALSE;
-  if (out)
-    *out = (AdjustmentKind) i;
-  return TRUE;
 }
 
 /* ------------------------------------------------------------ medications */
@@ -377,45 +351,69 @@ store_order_insert_event (Store *store, const char *order_id, const char *kind, 
                     by_order_id);
 }
 
-/* Checks the adjustment's own fields, before any query. */
-static gboolean
-adjustment_fields_valid (const StoreAdjustment *a, GError **error)
+void
+store_order_facts (const StoreOrder *o, OrderFacts *out)
 {
-  const char *kind = adjustment_kind_name (a->kind);
+  *out = (OrderFacts) {
+    .id = o->id, .patient_id = o->patient_id, .medication_id = o->medication_id,
+    .medication_name = o->medication_name, .status = o->status,
+    .replaces_order_id = o->replaces_order_id, .dose = o->dose, .second_dose = o->second_dose,
+    .unit = o->unit, .frequency = o->frequency, .route = o->route,
+    .prn_max_per_day = o->prn_max_per_day,
+    .since_ms = o->status_at_ms ? o->status_at_ms : o->created_at_ms,
+  };
+}
 
-  if (!kind) {
-    g_set_error (error, STORE_ERROR, STORE_ERROR_INVALID, "Choose start, change dose, switch or stop.");
+OrderFacts *
+store_orders_facts (const GPtrArray *orders)
+{
+  OrderFacts *facts = g_new0 (OrderFacts, orders->len + 1);
+
+  for (guint i = 0; i < orders->len; i++)
+    store_order_facts (g_ptr_array_index ((GPtrArray *) orders, i), &facts[i]);
+  return facts;
+}
+
+/* The adjustment rules (records.h), run again inside the transaction on
+ * what it reads: the same sentence the API answers with, as a store error.
+ * A stop writes no dosing, so whatever dosing it carries is not looked at.
+ * *medication_id gets the new order's medication (NULL for a stop). */
+static gboolean
+adjustment_allowed (Store *store, const StoreAdjustment *a, const char *patient_id,
+                    const StoreOrder *replaced, const char **medication_id, GError **error)
+{
+  gboolean stop = a->kind == ADJUST_STOP;
+  Adjustment rule = {
+    .kind = a->kind, .reason = a->reason, .order_id = a->replaces_order_id,
+    .medication_id = stop ? NULL : a->medication_id, .dose = stop ? 0 : a->dose,
+    .second_dose = stop ? 0 : a->second_dose, .unit = stop ? NULL : a->unit,
+    .frequency = stop ? NULL : a->frequency, .route = stop ? NULL : a->route,
+    .prn_max_per_day = stop ? 0 : a->prn_max_per_day,
+  };
+  OrderFacts acted_on = { 0 };
+  AdjustmentFacts facts = { .patient_id = patient_id, .time_zone = a->time_zone };
+  AdjustmentResolved resolved = { 0 };
+  g_autoptr (GPtrArray) orders = NULL;
+  g_autofree OrderFacts *order_facts = NULL;
+  GError *refused = NULL;
+
+  if (replaced && replaced->id) {
+    store_order_facts (replaced, &acted_on);
+    facts.acted_on = &acted_on;
+  }
+  if (!stop) {
+    orders = store_order_list (store, "WHERE o.patient_id = ?1", patient_id, NULL, error);
+    if (!orders)
+      return FALSE;
+    facts.orders = order_facts = store_orders_facts (orders);
+    facts.n_orders = orders->len;
+  }
+  if (!adjustment_validate (&rule, &facts, &resolved, &refused)) {
+    g_set_error_literal (error, STORE_ERROR, STORE_ERROR_INVALID, refused->message);
+    g_error_free (refused);
     return FALSE;
   }
-  if (!a->visit_id || !a->prescriber_id) {
-    g_set_error (error, STORE_ERROR, STORE_ERROR_INVALID, "A %s needs a visit and a prescriber.", kind);
-    return FALSE;
-  }
-  if (!store_order_reason_valid (a->reason, error))
-    return FALSE;
-  if ((a->kind == ADJUST_START) != (a->replaces_order_id == NULL)) {
-    g_set_error (error, STORE_ERROR, STORE_ERROR_INVALID,
-                 a->kind == ADJUST_START ? "A start begins a new medication; it acts on no current order."
-                                         : "A %s needs the current order it acts on.",
-                 kind);
-    return FALSE;
-  }
-  if (a->kind == ADJUST_STOP)
-    return TRUE;
-  if ((a->kind == ADJUST_START || a->kind == ADJUST_SWITCH) && !a->medication_id) {
-    g_set_error (error, STORE_ERROR, STORE_ERROR_INVALID, "A %s needs a medication.", kind);
-    return FALSE;
-  }
-  if (!isfinite (a->dose) || a->dose <= 0) {
-    g_set_error (error, STORE_ERROR, STORE_ERROR_INVALID, "The dose must be more than zero.");
-    return FALSE;
-  }
-  if (!store_text_valid (a->unit, FIELD_MAX_CHARS) ||
-      !store_text_valid (a->frequency, FIELD_MAX_CHARS) ||
-      !store_text_valid (a->route, FIELD_MAX_CHARS)) {
-    g_set_error (error, STORE_ERROR, STORE_ERROR_INVALID, "A %s needs a unit, how often it is taken and a route.", kind);
-    return FALSE;
-  }
+  *medication_id = resolved.medication_id;
   return TRUE;
 }
 
@@ -443,55 +441,13 @@ medication_known (Store *store, const char *medication_id, GError **error)
   rc = sqlite3_step (stmt);
   if (rc == SQLITE_DONE)
     g_set_error (error, STORE_ERROR, STORE_ERROR_INVALID,
-                 "This medication is not in the clinic's medication list.");
+                 "That medication is not in the clinic's medication list.");
   else if (rc != SQLITE_ROW)
     store_set_sql_error (store, error, "find medication");
   else
     ok = TRUE;
 out:
   sqlite3_finalize (stmt);
-  return ok;
-}
-
-/* Refuses an order that would leave two live (active or pending) orders of
- * one medication, or a second pending replacement of one order: either would
- * make the current medication list ambiguous. `replacing` is the order the
- * new one replaces (NULL for a start); it does not count as a duplicate. */
-static gboolean
-check_no_duplicate (Store *store, const char *patient_id, const char *medication_id,
-                    const char *replacing, GError **error)
-{
-  GPtrArray *orders = NULL;
-  gboolean ok = FALSE;
-
-  orders = store_order_list (store, "WHERE o.patient_id = ?1", patient_id, NULL, error);
-  if (!orders)
-    goto out;
-  for (guint i = 0; i < orders->len; i++) {
-    const StoreOrder *o = g_ptr_array_index (orders, i);
-    gboolean live = g_strcmp0 (o->status, "active") == 0 || g_strcmp0 (o->status, "pending") == 0;
-    if (!live)
-      continue;
-    if (replacing && g_strcmp0 (o->replaces_order_id, replacing) == 0 &&
-        g_strcmp0 (o->status, "pending") == 0) {
-      g_set_error (error, STORE_ERROR, STORE_ERROR_INVALID,
-                   "A change of this %s order is already awaiting co-signature; it must be "
-                   "co-signed or declined first.",
-                   o->medication_name);
-      goto out;
-    }
-    if (g_strcmp0 (o->medication_id, medication_id) == 0 && g_strcmp0 (o->id, replacing) != 0) {
-      g_set_error (error, STORE_ERROR, STORE_ERROR_INVALID,
-                   "%c%s is already %s for this patient. Change its dose or stop it instead.",
-                   g_ascii_toupper (o->medication_name[0]), o->medication_name + 1,
-                   g_strcmp0 (o->status, "pending") == 0 ? "awaiting co-signature" : "active");
-      goto out;
-    }
-  }
-  ok = TRUE;
-out:
-  if (orders)
-    g_ptr_array_unref (orders);
   return ok;
 }
 
@@ -569,8 +525,11 @@ store_apply_adjustment_at (Store *store, const StoreAdjustment *a, gint64 at_ms,
   gboolean ok = FALSE;
 
   g_return_val_if_fail (store != NULL && a != NULL, NULL);
-  if (!adjustment_fields_valid (a, error))
+  if (!a->visit_id || !a->prescriber_id) {
+    g_set_error (error, STORE_ERROR, STORE_ERROR_INVALID,
+                 "A change of medication needs a visit and a prescriber.");
     return NULL;
+  }
   if (!(now = store_format_time (at_ms, error)))
     goto out;
   if (!store_begin (store, error))
@@ -579,57 +538,21 @@ store_apply_adjustment_at (Store *store, const StoreAdjustment *a, gint64 at_ms,
     goto out;
   if (!store_require_row (store, "staff", a->prescriber_id, "no such prescriber", error))
     goto out;
-
   if (a->replaces_order_id) {
     GError *local = NULL;
+    /* An order that does not exist is refused by the rules, as any other
+     * order that is not the patient's. */
     if (!store_order_load (store, a->replaces_order_id, &replaced, &local)) {
       if (!g_error_matches (local, STORE_ERROR, STORE_ERROR_NOT_FOUND)) {
         g_propagate_error (error, local);
         goto out;
       }
       g_clear_error (&local);
-      g_set_error (error, STORE_ERROR, STORE_ERROR_INVALID,
-                   "The order this acts on does not exist.");
-      goto out;
-    }
-    if (g_strcmp0 (replaced.patient_id, patient_id) != 0) {
-      g_set_error (error, STORE_ERROR, STORE_ERROR_INVALID,
-                   "The order this acts on belongs to another patient.");
-      goto out;
-    }
-    if (g_strcmp0 (replaced.status, "active") != 0) {
-      g_set_error (error, STORE_ERROR, STORE_ERROR_INVALID,
-                   "The %s order this acts on is no longer active.", replaced.medication_name);
-      goto out;
+      store_order_clear (&replaced);
     }
   }
-
-  switch (a->kind) {
-  case ADJUST_START:
-    medication_id = a->medication_id;
-    break;
-  case ADJUST_CHANGE_DOSE:
-    /* The medication of a dose change is the replaced order's; naming
-     * another one is a switch, not a dose change. */
-    if (a->medication_id && g_strcmp0 (a->medication_id, replaced.medication_id) != 0) {
-      g_set_error (error, STORE_ERROR, STORE_ERROR_INVALID,
-                   "A dose change keeps the medication; to change it, use a switch.");
-      goto out;
-    }
-    medication_id = replaced.medication_id;
-    break;
-  case ADJUST_SWITCH:
-    if (g_strcmp0 (a->medication_id, replaced.medication_id) == 0) {
-      g_set_error (error, STORE_ERROR, STORE_ERROR_INVALID,
-                   "A switch goes to another medication; to change this one, use a dose change.");
-      goto out;
-    }
-    medication_id = a->medication_id;
-    break;
-  case ADJUST_STOP:
-  default:
-    break;
-  }
+  if (!adjustment_allowed (store, a, patient_id, &replaced, &medication_id, error))
+    goto out;
 
   if (a->kind == ADJUST_STOP) {
     if (!store_order_insert_event (store, replaced.id, "stopped", now, a->prescriber_id, a->reason,
@@ -637,8 +560,6 @@ store_apply_adjustment_at (Store *store, const StoreAdjustment *a, gint64 at_ms,
       goto out;
   } else {
     if (!medication_known (store, medication_id, error))
-      goto out;
-    if (!check_no_duplicate (store, patient_id, medication_id, a->replaces_order_id, error))
       goto out;
     new_id = g_uuid_string_random ();
     if (!insert_order (store, new_id, patient_id, a, medication_id, pending, now, error))

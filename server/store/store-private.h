@@ -10,6 +10,7 @@
 #include <sqlite3.h>
 
 #include "server/store/store.h"
+#include "server/clock/clock.h"   /* th_iso_from_ms, TH_CLOCK_MAX_MS */
 
 G_BEGIN_DECLS
 
@@ -20,7 +21,7 @@ struct _Store {
 /* The largest time the store can represent: 9999-12-31T23:59:59.999Z.
  * Times are kept in [0, STORE_MAX_TIME_MS] so their text form has a fixed
  * width and sorts as text. */
-#define STORE_MAX_TIME_MS G_GINT64_CONSTANT (253402300799999)
+#define STORE_MAX_TIME_MS TH_CLOCK_MAX_MS
 
 /* The SQL of migration `version` (1..latest), NULL otherwise: lets a test
  * build an older schema and check the upgrade from it. */
@@ -79,7 +80,8 @@ gboolean store_commit_or_rollback (Store *store, gboolean ok, GError **error);
 
 /* ------------------------------------------------------------ values */
 
-/* "2026-11-27T12:00:00.000Z"; NULL + STORE_ERROR_INVALID out of range. */
+/* th_iso_from_ms (clock.h): "2026-11-27T12:00:00.000Z"; NULL + STORE_ERROR_INVALID out of
+ * its range. */
 char *store_format_time (gint64 ms, GError **error);
 /* Parses text written by store_format_time (any ISO 8601 with a zone). */
 gboolean store_parse_time (const char *text, gint64 *out_ms);

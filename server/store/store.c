@@ -233,26 +233,10 @@ store_now_ms (void)
 char *
 store_format_time (gint64 ms, GError **error)
 {
-  GDateTime *dt = NULL;
-  char *text = NULL;
+  char *text = th_iso_from_ms (ms);   /* the one text form (clock.h) */
 
-  if (ms < 0 || ms > STORE_MAX_TIME_MS) {
+  if (!text)
     g_set_error (error, STORE_ERROR, STORE_ERROR_INVALID, "time out of range");
-    goto out;
-  }
-  dt = g_date_time_new_from_unix_utc (ms / 1000);
-  if (!dt) {
-    g_set_error (error, STORE_ERROR, STORE_ERROR_INVALID, "time out of range");
-    goto out;
-  }
-  /* Built field by field: fixed widths so the text sorts like the time. */
-  text = g_strdup_printf ("%04d-%02d-%02dT%02d:%02d:%02d.%03dZ", g_date_time_get_year (dt),
-                          g_date_time_get_month (dt), g_date_time_get_day_of_month (dt),
-                          g_date_time_get_hour (dt), g_date_time_get_minute (dt),
-                          g_date_time_get_second (dt), (int) (ms % 1000));
-out:
-  if (dt)
-    g_date_time_unref (dt);
   return text;
 }
 

@@ -22,6 +22,8 @@
 
 #include <glib.h>
 
+#include "server/records/records.h"   /* AdjustmentKind, OrderFacts: the adjustment rules */
+
 G_BEGIN_DECLS
 
 #define STORE_ERROR (store_error_quark ())
@@ -332,15 +334,7 @@ GPtrArray *store_list_notes (Store *store, const char *visit_id, GError **error)
  * Derived status: entered-in-error > declined > stopped (since the last
  * restore) > pending (not cosigned) > active. */
 
-typedef enum {
-  ADJUST_START,
-  ADJUST_STOP,
-  ADJUST_CHANGE_DOSE,
-  ADJUST_SWITCH,
-} AdjustmentKind;
-
-const char *adjustment_kind_name (AdjustmentKind kind);   /* start | stop | change-dose | switch */
-gboolean adjustment_kind_from_name (const char *name, AdjustmentKind *out);
+/* AdjustmentKind and its wire names are the rules' (records.h). */
 
 typedef struct {
   AdjustmentKind kind;
@@ -363,6 +357,7 @@ typedef struct {
   guint refills;                /* dispense: repeats allowed */
   double dispense_quantity;     /* dispense: units of the dose form */
   const char *snapshot;         /* the catalog entry prescribed against (JSON object) */
+  GTimeZone *time_zone;         /* the clinic's, for dates in a refusal; NULL = UTC */
 } StoreAdjustment;
 
 typedef struct {
@@ -401,6 +396,11 @@ typedef struct {
   char *snapshot;               /* JSON object: the catalog entry as prescribed */
 } StoreOrder;
 void store_order_free (StoreOrder *order);
+/* The order as the adjustment rules read it (records.h); points into o. */
+void store_order_facts (const StoreOrder *o, OrderFacts *out);
+/* The same for each order of a GPtrArray of StoreOrder (g_free the array;
+ * it points into the orders). */
+OrderFacts *store_orders_facts (const GPtrArray *orders);
 
 /* Applies one adjustment in one transaction:
  *  start       — a new order (patient from the visit);

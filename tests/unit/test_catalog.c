@@ -241,6 +241,10 @@ test_tables (void)
   g_assert_cmpstr (med_frequency_when ("every-morning"), ==, "MORN");
   g_assert_cmpstr (med_frequency_when ("at-bedtime"), ==, "HS");
   g_assert_true (med_frequency_is_split ("morning-and-bedtime"));
+  g_assert_true (med_frequency_is_as_needed ("as-needed"));
+  g_assert_false (med_frequency_is_as_needed ("once-daily"));
+  g_assert_false (med_frequency_is_as_needed ("hourly"));
+  g_assert_false (med_frequency_is_as_needed (NULL));
   g_assert_false (med_frequency_valid ("qid"));
   g_assert_false (med_frequency_valid (NULL));
   g_assert_null (med_frequency_code (G_N_ELEMENTS (freqs)));
@@ -251,6 +255,13 @@ test_tables (void)
   g_assert_cmpstr (med_route_snomed ("transdermal"), ==, "45890007");
   g_assert_false (med_route_valid ("Oral"));
   g_assert_null (med_route_snomed ("intravenous"));
+  /* An order's route when none is named: the formulation's first. */
+  {
+    MedCatalog *c = load_shipped ();
+    g_assert_cmpstr (med_route_default (med_catalog_find (c, "sertraline")), ==, "oral");
+    g_assert_null (med_route_default (NULL));
+    med_catalog_free (c);
+  }
 }
 
 /* ----------------------------------------------------------- dose checks */
@@ -332,8 +343,13 @@ test_dosing (void)
                   "Only an as-needed order");
   assert_refused (c, "sertraline", (MedDosing) { 50, 0, NULL, "as-needed", NULL, 1 },
                   "not as needed");
+  /* Unknown codes: the sentence lists what the table (and the formulation) allow. */
   assert_refused (c, "sertraline", (MedDosing) { 50, 0, NULL, "hourly", NULL, 0 },
-                  "unknown frequency");
+                  "Sertraline tablet: \"hourly\" is an unknown frequency; it is taken once daily, "
+                  "every morning or at bedtime.");
+  assert_refused (c, "sertraline", (MedDosing) { 50, 0, NULL, "once-daily", "nasal", 0 },
+                  "Sertraline tablet: \"nasal\" is an unknown route; choose oral or sublingual "
+                  "or transdermal.");
 
   /* Accepted. */
   assert_accepted (c, "lithium-carbonate-ir", (MedDosing) { 300, 600, NULL, "morning-and-bedtime", NULL, 0 }, 900);

@@ -1,7 +1,9 @@
 /* test_clock.c — the server's one clock (server/clock/clock.h): dates as the
- * clinic reads them, and the test clock (TELEHEALTHD_TEST_NOW) honoured
- * exactly when the build compiled it in (TH_TEST_CLOCK_BUILT). */
+ * clinic reads them, the one ISO 8601 form of an instant, and the test clock
+ * (TELEHEALTHD_TEST_NOW) honoured exactly when the build compiled it in
+ * (TH_TEST_CLOCK_BUILT). */
 #include <glib.h>
+#include <string.h>
 
 #include "server/clock/clock.h"
 
@@ -65,6 +67,46 @@ test_local_date (void)
     assert_date (&d, "1969-12-31");
     th_clock_local_date (utc, G_MAXINT64, &d);
     g_assert_false (g_date_valid (&d));
+  }
+}
+
+/* The one text form of an instant: UTC, milliseconds, 24 characters, and
+ * NULL (never a made-up time) outside 1970 .. 9999. */
+static void
+test_iso_format (void)
+{
+  static const struct { gint64 ms; const char *text; } cases[] = {
+    { 0, "1970-01-01T00:00:00.000Z" },
+    { 1, "1970-01-01T00:00:00.001Z" },
+    { 999, "1970-01-01T00:00:00.999Z" },
+    { G_GINT64_CONSTANT (1798695000000), "2026-12-31T05:30:00.000Z" },
+    { G_GINT64_CONSTANT (1798695000123), "2026-12-31T05:30:00.123Z" },
+    /* A leap day. */
+    { G_GINT64_CONSTANT (1835481599999), "2028-02-29T23:59:59.999Z" },
+    { TH_CLOCK_MAX_MS, "9999-12-31T23:59:59.999Z" },
+  };
+  static const gint64 out_of_range[] = {
+    -1, -999, -1000, G_MININT64, TH_CLOCK_MAX_MS + 1, G_MAXINT64,
+  };
+
+  for (gsize i = 0; i < G_N_ELEMENTS (cases); i++) {
+    g_autofree char *text = th_iso_from_ms (cases[i].ms);
+    g_autoptr (GDateTime) back = NULL;
+    g_assert_cmpstr (text, ==, cases[i].text);
+    g_assert_cmpuint (strlen (text), ==, 24);
+    /* It reads back as the same instant. */
+    back = g_date_time_new_from_iso8601 (text, NULL);
+    g_assert_nonnull (back);
+    g_assert_cmpint (g_date_time_to_unix (back) * 1000 + g_date_time_get_microsecond (back) / 1000,
+                     ==, cases[i].ms);
+  }
+  for (gsize i = 0; i < G_N_ELEMENTS (out_of_range); i++)
+    g_assert_null (th_iso_from_ms (out_of_range[i]));
+  /* Fixed width: the text sorts as the instant does. */
+  {
+    g_autofree char *a = th_iso_from_ms (G_GINT64_CONSTANT (999999999999));
+    g_autofree char *b = th_iso_from_ms (G_GINT64_CONSTANT (1000000000000));
+    g_assert_cmpint (strcmp (a, b), <, 0);
   }
 }
 
@@ -132,6 +174,7 @@ main (int argc, char **argv)
   g_test_init (&argc, &argv, NULL);
   g_test_add_func ("/clock/date/parse-format", test_parse_format);
   g_test_add_func ("/clock/date/local", test_local_date);
+  g_test_add_func ("/clock/iso/format", test_iso_format);
   g_test_add_func ("/clock/env/bad", test_env_clock_bad);
   g_test_add_func ("/clock/env/set", test_env_clock);
   return g_test_run ();

@@ -120,7 +120,10 @@ test_order_change_dose (Fixture *f, gconstpointer data)
   g_assert_null (adjust (f, ADJUST_CHANGE_DOSE, f->psychiatrist, FALSE, old->id, NULL, 150,
                          &error));
   g_assert_nonnull (error);
-  g_assert_nonnull (strstr (error->message, "sertraline order this acts on is no longer active"));
+  /* The rule's sentence (records.h), as the API answers it. */
+  g_assert_cmpstr (error->message, ==,
+                   "Sertraline (50 mg once daily) is stopped, not active: only an active order "
+                   "can be changed or stopped. Nothing was saved.");
   ASSERT_ERR (STORE_ERROR_INVALID);
   g_assert_cmpint (order_rows (f), ==, before);
   store_order_free (old);
@@ -141,8 +144,18 @@ test_order_switch_and_stop (Fixture *f, gconstpointer data)
   /* Switch to the same medication, or to one already active: refused. */
   before = order_rows (f);
   g_assert_null (adjust (f, ADJUST_SWITCH, f->psychiatrist, FALSE, a->id, "sertraline", 50, &error));
+  g_assert_nonnull (error);
+  g_assert_cmpstr (error->message, ==,
+                   "A switch goes to another medication; to change this one's dose or frequency, "
+                   "use a dose change.");
   ASSERT_ERR (STORE_ERROR_INVALID);
   g_assert_null (adjust (f, ADJUST_SWITCH, f->psychiatrist, FALSE, a->id, "alprazolam", 1, &error));
+  /* The rule's sentence (records.h), as the API answers it; the date is
+   * today's in UTC (the adjustment carries no clinic zone). */
+  g_assert_nonnull (error);
+  g_assert_true (g_str_has_prefix (error->message, "Alprazolam is already active for this patient "
+                                                   "(0.5 mg once daily, since "));
+  g_assert_true (g_str_has_suffix (error->message, "). Change its dose or stop it instead."));
   ASSERT_ERR (STORE_ERROR_INVALID);
   g_assert_cmpint (order_rows (f), ==, before);
 
