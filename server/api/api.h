@@ -4,33 +4,14 @@
 #pragma once
 
 #include "server/app.h"
+#include "server/http/http.h"  /* ThHttpRequest, ThHttpResponse */
 
-#define TH_API_MAX_BODY (64 * 1024)
-
-typedef enum { TH_HTTP_GET, TH_HTTP_POST, TH_HTTP_OTHER } ThHttpMethod;
-
-typedef struct {
-  ThHttpMethod method;
-  const char *path;          /* without the query string */
-  const char *query;         /* raw "a=b&c=d", or NULL */
-  const char *bearer;        /* the Authorization: Bearer token, or NULL */
-  const char *session_id;    /* the staff session cookie, or NULL */
-  const char *csrf;          /* the X-CSRF-Token header, or NULL */
-  gboolean background;       /* sent by a page's timer, not by the user: does not
-                              * count as activity for the idle logoff */
-  const char *address;       /* the client's IP address (for the audit log, throttling) */
-  const char *body;          /* POST body (may contain NULs), or NULL */
-  gsize body_len;
-} ThHttpRequest;
-
-typedef struct {
-  guint status;
-  char *body;                /* JSON text, g_free */
-  const char *content_type;  /* NULL: application/json */
-  char *set_cookie;          /* a Set-Cookie value to send, g_free */
-  guint retry_after;         /* seconds, for 429; 0 = no header */
-} ThHttpResponse;
-
-/* TRUE when `path` is served by th_api_handle (and not a static file). */
-gboolean th_api_owns_path (const char *path);
+/* Answers a request under /api/ or /healthz: what main.c hands the
+ * transport as its handler (th_http_start). */
 void th_api_handle (ThApp *app, const ThHttpRequest *request, ThHttpResponse *response);
+/* Records a request the transport refused before any route saw it (the
+ * audit log). */
+void th_api_refused (ThApp *app, const ThHttpRefusal *refusal);
+/* Notes in the audit log a request URI that tries to climb out of the web
+ * root. */
+void th_api_uri_seen (ThApp *app, const char *address, const char *uri);
