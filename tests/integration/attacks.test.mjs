@@ -6,6 +6,7 @@
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import net from 'node:net';
+import { readFileSync } from 'node:fs';
 import { setTimeout as sleep } from 'node:timers/promises';
 import WebSocket from 'ws';
 import { startServer, fetchJson, fragmentOf, waitFor } from '../e2e/lib.mjs';
@@ -141,9 +142,46 @@ test('oversize URIs and headers get 431, bad lengths 400, a trickled body 408', 
     const took = Date.now() - started;
     assert.ok(took >= 1800 && took < 6000, `408 after ${took} ms`);
 
-    // Still serving, and the log does not cry once per request.
-    assert.equal((await fetchJson(`${server.baseUrl}/healthz`)).status, 200);
+    // Forty connections that send an empty request: lws's "Missing URI"
+    // line is on a budget, not one per connection.
+    await Promise.all(Array.from({ length: 40 }, () => raw(port, '\r\n\r\n', { timeout: 3000 })));
+    assert.equal((await fetchJson(`${server.baseUrl}/healthz`)).status, 200, 'still serving');
+    const missing = server.stderrTail(5000).split('\n').filter((l) => /Missing URI/.test(l)).length;
+    assert.ok(missing >= 1 && missing <= 5, `${missing} "Missing URI" lines for 40 connections`);
   } finally {
+    await server.stop();
+  }
+});
+
+// CPU time (user + system, in clock ticks) the process has used.
+function cpuTicks(pid) {
+  const f = readFileSync(`/proc/${pid}/stat`, 'utf8').split(') ')[1].split(' ');
+  return Number(f[11]) + Number(f[12]);
+}
+
+test('past [limits] max_connections new sockets are closed at once, without spinning', { timeout: 60000 }, async () => {
+  const server = await startServer({ settings: { limits: { max_connections: 50 } } });
+  const sockets = [];
+  try {
+    const closed = new Set();
+    for (let i = 0; i < 200; i++) {
+      const s = net.connect({ host: '127.0.0.1', port: server.port, localAddress: `127.0.1.${1 + (i % 200)}` });
+      s.on('close', () => closed.add(s));
+      s.on('error', () => {});
+      sockets.push(s);
+    }
+    await waitFor(() => closed.size >= 150, { timeout: 10000, what: '150 sockets closed', interval: 50 });
+    const before = cpuTicks(server.proc.pid);
+    await sleep(2000);
+    const spent = cpuTicks(server.proc.pid) - before;
+    assert.ok(spent < 50, `the server used ${spent} ticks in 2 s at the cap`);
+    assert.equal(closed.size, 150, 'exactly the 50 allowed stay open');
+    for (const s of sockets) s.destroy();
+    await waitFor(async () => (await fetchJson(`${server.baseUrl}/healthz`).catch(() => ({}))).status === 200,
+      { timeout: 10000, what: '/healthz once they are gone' });
+    assert.match(server.stderrTail(200), /50 connections open, the most allowed/);
+  } finally {
+    for (const s of sockets) s.destroy();
     await server.stop();
   }
 });
