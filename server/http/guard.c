@@ -65,8 +65,8 @@ th_http_connection_cap (guint configured)
   if (configured && configured < cap)
     return configured;
   if (configured > cap)
-    g_message ("[limits] max_connections = %u is more than the open-files limit (%u) allows: "
-               "%u", configured, limit, cap);
+    g_message ("[limits] max_connections = %u is more than the open-files limit (%u) allows; "
+               "using %u", configured, limit, cap);
   return cap;
 }
 

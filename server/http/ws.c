@@ -214,8 +214,9 @@ th_ws_receive (ThWsConn *ws, const void *in, size_t len)
    * 63-bit length and would read a 2^62-byte frame to its end. */
   if ((guint64) len + lws_remaining_packet_payload (wsi) > absurd) {
     static const char why[] = "frame too large";
-    g_message ("closing a signaling connection that sent a frame of %" G_GUINT64_FORMAT
-               " bytes", (guint64) len + lws_remaining_packet_payload (wsi));
+    /* debug only: one line per such connection would be a log flood */
+    g_debug ("closing a signaling connection that sent a frame of %" G_GUINT64_FORMAT " bytes",
+             (guint64) len + lws_remaining_packet_payload (wsi));
     lws_close_reason (wsi, LWS_CLOSE_STATUS_MESSAGE_TOO_LARGE, (unsigned char *) why,
                       sizeof why - 1);
     return -1;
