@@ -97,6 +97,9 @@ config_defaults (void)
   c->max_participants = 4;   /* patient, provider, two guests */
   c->http_body_bytes = 64 * 1024;
   c->send_queue_bytes = 2 * 1024 * 1024;
+  c->hello_timeout_s = 10;
+  c->body_timeout_s = 30;
+  c->max_connections = 0;    /* derived from the open-files limit (http.c) */
   c->catalog_path = g_strdup (TH_DEFAULT_CATALOG);
   c->consent_text = g_strdup (TH_DEFAULT_CONSENT_TEXT);
   c->consent_version = g_strdup ("default-1");
@@ -169,6 +172,8 @@ static const char *const known_keys[][2] = {
   { "limits", "message_burst" }, { "limits", "connections_per_address" },
   { "limits", "max_concurrent_visits" }, { "limits", "max_participants_per_visit" },
   { "limits", "http_body_bytes" }, { "limits", "send_queue_bytes" },
+  { "limits", "hello_timeout_seconds" }, { "limits", "body_timeout_seconds" },
+  { "limits", "max_connections" },
   { "consent", "text" }, { "consent", "version" }, { "consent", "decline_phone" },
   { "clinic", "emergency_number" }, { "clinic", "crisis_line" }, { "clinic", "crisis_line_name" },
   { "tls", "certificate" }, { "tls", "private_key" }, { "tls", "self_signed" },
@@ -403,6 +408,9 @@ th_config_load (const char *path, GError **error)
       { "limits", "max_participants_per_visit", 2, 6, G_STRUCT_OFFSET (ThConfig, max_participants) },
       { "limits", "http_body_bytes", 1024, 16 * 1024 * 1024, G_STRUCT_OFFSET (ThConfig, http_body_bytes) },
       { "limits", "send_queue_bytes", 64 * 1024, 256 * 1024 * 1024, G_STRUCT_OFFSET (ThConfig, send_queue_bytes) },
+      { "limits", "hello_timeout_seconds", 1, 600, G_STRUCT_OFFSET (ThConfig, hello_timeout_s) },
+      { "limits", "body_timeout_seconds", 1, 3600, G_STRUCT_OFFSET (ThConfig, body_timeout_s) },
+      { "limits", "max_connections", 0, 10000000, G_STRUCT_OFFSET (ThConfig, max_connections) },
     };
     for (guint i = 0; i < G_N_ELEMENTS (more); i++) {
       guint *field = G_STRUCT_MEMBER_P (c, more[i].offset);

@@ -36,11 +36,15 @@ typedef struct {
   guint max_frame_bytes;         /* one signaling frame */
   guint messages_per_second;     /* per connection, sustained ... */
   guint message_burst;           /* ... with bursts up to this */
-  guint connections_per_address; /* live WebSockets from one IP address */
+  guint connections_per_address; /* WebSockets from one IP address not yet past a verified
+                                  * hello (after it, one live connection per participant) */
   guint max_concurrent_visits;   /* visits with someone connected */
   guint max_participants;        /* per visit, provider included */
   guint http_body_bytes;
   guint send_queue_bytes;        /* unsent signaling bytes per connection */
+  guint hello_timeout_s;         /* a /signaling connection without a verified hello is closed */
+  guint body_timeout_s;          /* a request body must arrive whole within this */
+  guint max_connections;         /* open sockets at once; 0 = from the open-files limit */
   /* [consent] what a patient (or guest) agrees to before joining */
   char *consent_text;
   char *consent_version;         /* recorded with each answer */

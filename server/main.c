@@ -3,6 +3,7 @@
  * GLib main loop until SIGTERM or SIGINT. */
 #define G_LOG_DOMAIN "th-server"
 
+#include "server/api/api.h"
 #include "server/cli/cli.h"
 #include "server/clock/clock.h"
 #include "server/http/http.h"
@@ -33,6 +34,31 @@ on_signal (gpointer data)
   g_timeout_add (200, quit_loop, app->loop);
   return G_SOURCE_REMOVE;
 }
+
+/* The transport knows the REST API only through these. */
+static void
+handle_api (gpointer app, const ThHttpRequest *request, ThHttpResponse *response)
+{
+  th_api_handle (app, request, response);
+}
+
+static void
+api_refused (gpointer app, const ThHttpRefusal *refusal)
+{
+  th_api_refused (app, refusal);
+}
+
+static void
+api_uri_seen (gpointer app, const char *address, const char *uri)
+{
+  th_api_uri_seen (app, address, uri);
+}
+
+static const ThHttpHandler api_handler = {
+  .handle = handle_api,
+  .refused = api_refused,
+  .uri_seen = api_uri_seen,
+};
 
 /* Loads the medication catalog and copies it into the store, so orders
  * reference it by key and the store stays readable on its own. */
@@ -206,7 +232,10 @@ run (int argc, char **argv)
   /* Before any socket: a non-loopback address without TLS must not serve. */
   if (!th_tls_prepare (config, &app.tls_cert_path, &app.tls_key_path, &error))
     goto fail;
-  if (!th_http_start (&app, &error))
+  /* Every connection is a descriptor: the soft limit (often 1,024) is
+   * raised to the hard one before lws sizes its tables by it. */
+  g_message ("open-files limit: %u", th_http_raise_file_limit ());
+  if (!th_http_start (&app, &api_handler, &app, &error))
     goto fail;
   app.base_url = th_app_base_url (config, app.port, app.tls_cert_path != NULL);
   g_message ("telehealthd %s listening on %s://%s%s%s:%u", TH_VERSION,

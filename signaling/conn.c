@@ -305,3 +305,9 @@ sig_conn_disconnected (SigConn *conn)
   g_hash_table_remove (hub->conns, conn);
   conn_free (conn);
 }
+
+gboolean
+sig_conn_joined (const SigConn *conn)
+{
+  return conn->state == CONN_JOINED;
+}

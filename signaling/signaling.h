@@ -253,5 +253,8 @@ gboolean sig_hub_kick_participant (SigHub *hub, const char *visit_id, const char
 void sig_conn_receive (SigConn *conn, const char *data, gsize len, gboolean binary);
 /* The transport is gone; frees the connection. No transport call follows. */
 void sig_conn_disconnected (SigConn *conn);
+/* TRUE once a hello was verified and the connection speaks for a
+ * participant (the transport's limits on unidentified connections end). */
+gboolean sig_conn_joined (const SigConn *conn);
 
 G_END_DECLS

@@ -385,6 +385,27 @@ respond_not_allowed (ThHttpResponse *r, gboolean get, gboolean post)
                                 : "This address takes POST requests only.");
 }
 
+void
+th_api_refused (ThApp *app, const ThHttpRefusal *refusal)
+{
+  json_t *detail = json_pack ("{s:i, s:s}", "status", (json_int_t) refusal->status, "code",
+                              refusal->code);
+
+  if (refusal->path)
+    json_object_set_new (detail, "path", json_string (refusal->path));
+  th_audit (app, refusal->address, "anonymous", "http.refused", NULL, detail);
+}
+
+/* A URI that still looks like a climb after lws's decoding (double
+ * encoding, backslashes) is noted; lws answers it with 404 as well. */
+void
+th_api_uri_seen (ThApp *app, const char *address, const char *uri)
+{
+  if (th_path_climbs (uri))
+    th_api_refused (app, &(ThHttpRefusal) { .address = address, .status = 404,
+                                            .code = "path-traversal" });
+}
+
 static void
 dispatch (ThApp *app, const ThHttpRequest *req, ThHttpResponse *r)
 {

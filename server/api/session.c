@@ -162,7 +162,7 @@ th_post_session (ThApp *app, const ThHttpRequest *req, ThHttpResponse *r, const 
   /* A session cookie, without Expires: the server ends idle sessions by its
    * own clock, and an absolute date from that clock (settable in test
    * builds, clock.h) would mean nothing to the browser's. */
-  r->set_cookie = g_strdup_printf ("%s=%s; Path=/; HttpOnly; SameSite=Strict%s", "th_session",
+  r->set_cookie = g_strdup_printf ("%s=%s; Path=/; HttpOnly; SameSite=Strict%s", TH_SESSION_COOKIE,
                                    session_id, cookie_secure (app) ? "; Secure" : "");
   th_respond_json (r, 200, json_pack ("{s:s, s:o}", "csrf_token", csrf, "staff",
                                       staff_json (&account)));
@@ -203,7 +203,7 @@ th_post_logout (ThApp *app, const ThHttpRequest *req, ThHttpResponse *r, const T
     return;
   }
   th_audit (app, req->address, staff_id, "logout", staff_id, NULL);
-  r->set_cookie = g_strdup_printf ("th_session=; Path=/; Max-Age=0; HttpOnly; SameSite=Strict%s",
+  r->set_cookie = g_strdup_printf ("%s=; Path=/; Max-Age=0; HttpOnly; SameSite=Strict%s", TH_SESSION_COOKIE,
                                    cookie_secure (app) ? "; Secure" : "");
   th_respond_json (r, 200, json_object ());
 }

@@ -3,11 +3,9 @@
  * one protocol callback. */
 #define G_LOG_DOMAIN "th-http"
 
-#include "server/audit.h"
-#include "server/api/api.h"
-#include "server/api/api-routes.h"
 #include "server/http/http-private.h"
 
+#include <errno.h>
 #include <string.h>
 #include <gio/gio.h>
 
@@ -22,11 +20,14 @@ session_clear_http (ThSession *s)
   g_clear_pointer (&s->session_id, g_free);
   g_clear_pointer (&s->csrf, g_free);
   g_clear_pointer (&s->response, g_free);
+  s->close_after = FALSE;
   if (s->body) {
     g_byte_array_unref (s->body);
     s->body = NULL;
   }
   s->body_too_large = FALSE;
+  s->body_deadline_us = 0;
+  s->answered = FALSE;
 }
 
 static char *
@@ -74,27 +75,46 @@ th_http_session_cookie (struct lws *wsi)
   return g_strndup (buf, max);
 }
 
+static const char kNoAnswer[] =
+  "{\"error\":{\"code\":\"internal\",\"message\":"
+  "\"the server could not answer this request; try again\"}}";
+
+/* Takes `body`; a handler that answered nothing gets a 500, not a crash. */
 static int
 send_response (struct lws *wsi, ThSession *s, const ThHttpResponse *resp, char *body)
 {
   guint8 buf[LWS_PRE + 2048], *start = buf + LWS_PRE, *p = start, *end = buf + sizeof buf - 1;
-  gsize len = strlen (body);
+  guint status = resp->status;
+  const char *content_type = resp->content_type ? resp->content_type : "application/json";
+  gsize len;
 
+  if (!body || status < 100 || status > 599) {
+    g_warning ("%s %s: the handler gave no answer (status %u); answering 500",
+               s->method == TH_HTTP_POST ? "POST" : "GET", s->path ? s->path : "?", status);
+    g_free (body);
+    body = g_strdup (kNoAnswer);
+    status = 500;
+    content_type = "application/json";
+  }
+  len = strlen (body);
   g_free (s->response);
   s->response = body;
   s->response_len = len;
-  if (lws_add_http_common_headers (wsi, resp->status,
-                                   resp->content_type ? resp->content_type : "application/json",
-                                   (lws_filepos_t) len, &p, end) ||
+  s->answered = TRUE;
+  if (lws_add_http_common_headers (wsi, status, content_type, (lws_filepos_t) len, &p, end) ||
       lws_add_http_header_by_name (wsi, (const unsigned char *) "cache-control:",
                                    (const unsigned char *) "no-store", 8, &p, end))
     return -1;
-  if (resp->set_cookie &&
+  if (s->close_after &&
+      lws_add_http_header_by_name (wsi, (const unsigned char *) "connection:",
+                                   (const unsigned char *) "close", 5, &p, end))
+    return -1;
+  if (status == resp->status && resp->set_cookie &&
       lws_add_http_header_by_name (wsi, (const unsigned char *) "set-cookie:",
                                    (const unsigned char *) resp->set_cookie,
                                    (int) strlen (resp->set_cookie), &p, end))
     return -1;
-  if (resp->retry_after) {
+  if (status == resp->status && resp->retry_after) {
     char secs[16];
     int n = g_snprintf (secs, sizeof secs, "%u", resp->retry_after);
     if (lws_add_http_header_by_name (wsi, (const unsigned char *) "retry-after:",
@@ -112,37 +132,27 @@ send_response (struct lws *wsi, ThSession *s, const ThHttpResponse *resp, char *
   return 0;
 }
 
+/* Answers a request the transport refuses itself and, when `close` is
+ * set, ends the connection after it: what follows a malformed request
+ * cannot be trusted to start a new one. Only a refusal of what someone
+ * asked for (413) is told to the handler for the audit log; malformed
+ * requests are not, so a flood of them cannot grow the audit log. */
 static int
-run_api (struct lws *wsi, ThSession *s, ThApp *app)
+refuse (struct lws *wsi, ThSession *s, guint status, const char *code, const char *message,
+        gboolean close)
 {
-  ThHttpRequest req = {
-    .method = s->method,
-    .path = s->path,
-    .query = s->query,
-    .bearer = s->bearer,
-    .session_id = s->session_id,
-    .csrf = s->csrf,
-    .background = s->background,
-    .address = s->address,
-    .body = s->body ? (const char *) s->body->data : NULL,
-    .body_len = s->body ? s->body->len : 0,
-  };
-  ThHttpResponse resp = { 0 };
-  int rc;
+  ThHttpServer *server = lws_context_user (lws_get_context (wsi));
+  ThHttpResponse resp = { .status = status };
+  g_autoptr (GString) body = g_string_new ("{\"error\":{\"code\":\"");
 
-  if (s->body_too_large) {
-    th_audit (app, s->address, "anonymous", "http.refused", NULL,
-              json_pack ("{s:i, s:s, s:s}", "status", 413, "path", s->path, "code", "too-large"));
-    resp.status = 413;
-    return send_response (wsi, s, &resp,
-                          g_strdup_printf ("{\"error\":{\"code\":\"too-large\",\"message\":"
-                                           "\"the body is limited to %u bytes\"}}",
-                                           app->config->http_body_bytes));
-  }
-  th_api_handle (app, &req, &resp);
-  rc = send_response (wsi, s, &resp, resp.body);
-  g_free (resp.set_cookie);
-  return rc;
+  if (server->handler.refused && status == 413)
+    server->handler.refused (server->handler_data,
+                             &(ThHttpRefusal) { .address = s->address, .status = status,
+                                                .code = code, .path = s->path });
+  /* code and message are our own constants: nothing to escape */
+  g_string_append_printf (body, "%s\",\"message\":\"%s\"}}", code, message);
+  s->close_after = close;
+  return send_response (wsi, s, &resp, g_string_free (g_steal_pointer (&body), FALSE));
 }
 
 static int
@@ -183,6 +193,95 @@ begin_http (struct lws *wsi, ThSession *s)
   return 0;
 }
 
+static int
+run_api (struct lws *wsi, ThSession *s, ThHttpServer *server)
+{
+  ThHttpRequest req = {
+    .method = s->method,
+    .path = s->path,
+    .query = s->query,
+    .bearer = s->bearer,
+    .session_id = s->session_id,
+    .csrf = s->csrf,
+    .background = s->background,
+    .address = s->address,
+    .body = s->body ? (const char *) s->body->data : NULL,
+    .body_len = s->body ? s->body->len : 0,
+  };
+  ThHttpResponse resp = { 0 };
+  int rc;
+
+  if (s->body_too_large) {
+    g_autofree char *message = g_strdup_printf ("the body is limited to %u bytes",
+                                                server->app->config->http_body_bytes);
+    return refuse (wsi, s, 413, "too-large", message, FALSE);
+  }
+  server->handler.handle (server->handler_data, &req, &resp);
+  rc = send_response (wsi, s, &resp, resp.body);
+  g_free (resp.set_cookie);
+  return rc;
+}
+
+/* Content-Length as RFC 9110 has it: digits only. lws reads it with
+ * atoll, so "-1" or a number past 2^63 would leave it waiting for a body
+ * that never ends. */
+static gboolean
+content_length_ok (struct lws *wsi)
+{
+  char text[24];
+  int n = lws_hdr_total_length (wsi, WSI_TOKEN_HTTP_CONTENT_LENGTH);
+  guint64 value;
+
+  if (n <= 0)
+    return TRUE;
+  if (n >= (int) sizeof text ||
+      lws_hdr_copy (wsi, text, sizeof text, WSI_TOKEN_HTTP_CONTENT_LENGTH) != n)
+    return FALSE;
+  for (int i = 0; i < n; i++)
+    if (!g_ascii_isdigit (text[i]))
+      return FALSE;
+  return g_ascii_string_to_unsigned (text, 10, 0, G_MAXINT64, &value, NULL);
+}
+
+/* LWS_CALLBACK_HTTP: the headers are in. */
+static int
+on_http (struct lws *wsi, ThSession *s, ThHttpServer *server)
+{
+  begin_http (wsi, s);
+  if (!content_length_ok (wsi))
+    return refuse (wsi, s, 400, "bad-length", "Content-Length must be a whole number of bytes",
+                   TRUE);
+  if (s->method == TH_HTTP_POST) {
+    /* lws 4.1 does not deliver chunked request bodies: ask for a length
+     * rather than leave the client hanging. */
+    if (lws_hdr_total_length (wsi, WSI_TOKEN_HTTP_CONTENT_LENGTH) <= 0)
+      return refuse (wsi, s, 411, "length-required", "send the body with a Content-Length",
+                     TRUE);
+    /* lws times out a body that stalls between reads; this bounds the
+     * whole of it (one byte every few seconds would otherwise do). */
+    s->body_deadline_us = g_get_monotonic_time () +
+                          (gint64) server->app->config->body_timeout_s * G_USEC_PER_SEC;
+    return 0;  /* the body follows in LWS_CALLBACK_HTTP_BODY */
+  }
+  return run_api (wsi, s, server);
+}
+
+static int
+on_http_body (struct lws *wsi, ThSession *s, ThHttpServer *server, const void *in, size_t len)
+{
+  if (s->answered)
+    return 0;
+  if (g_get_monotonic_time () > s->body_deadline_us)
+    return refuse (wsi, s, 408, "body-timeout", "the request body came too slowly", TRUE);
+  if (!s->body)
+    s->body = g_byte_array_new ();
+  if (s->body->len + len > server->app->config->http_body_bytes)
+    s->body_too_large = TRUE;
+  else
+    g_byte_array_append (s->body, in, (guint) len);
+  return 0;
+}
+
 /* An upgrade with no Origin comes from a non-browser client (it has no
  * ambient cookie to abuse); a browser's Origin must name the Host it asked. */
 static gboolean
@@ -200,84 +299,118 @@ origin_is_ours (struct lws *wsi)
   return sep && g_ascii_strcasecmp (sep + 3, host) == 0;
 }
 
+/* RFC 6585 431: a URI or headers larger than any page of ours sends. */
+static gboolean
+headers_too_large (struct lws *wsi)
+{
+  int total = 0;
+
+  for (int t = 0; t < (int) WSI_TOKEN_COUNT; t++) {
+    int n = lws_hdr_total_length (wsi, (enum lws_token_indexes) t);
+    if (n > 0)
+      total += n;
+  }
+  return lws_hdr_total_length (wsi, WSI_TOKEN_GET_URI) > TH_HTTP_MAX_URI_BYTES ||
+         lws_hdr_total_length (wsi, WSI_TOKEN_POST_URI) > TH_HTTP_MAX_URI_BYTES ||
+         total > TH_HTTP_MAX_HEADER_BYTES;
+}
+
+/* Sockets are counted from their creation to their destruction: at the
+ * cap a new one is closed at once, before it costs more than its accept. */
+static int
+on_network_connection (struct lws *wsi, ThHttpServer *server)
+{
+  /* `wsi` is the listening socket's: kept for shedding at EMFILE. */
+  server->listen_fd = lws_get_socket_fd (wsi);
+  if (server->connections < server->max_connections)
+    return 0;
+  if (server->refused_full++ % 1000 == 0)
+    g_warning ("%u connections open, the most allowed ([limits] max_connections): "
+               "refusing new ones (%u so far)", server->connections, server->refused_full);
+  return 1;
+}
+
+static int
+on_http_writeable (struct lws *wsi, ThSession *s)
+{
+  gboolean close_after = s->close_after;
+  /* lws_write needs LWS_PRE bytes of headroom before the payload. */
+  g_autofree guint8 *buf = NULL;
+  gsize len = s->response_len;
+
+  if (!s->response)
+    return 0;
+  buf = g_malloc (LWS_PRE + len);
+  memcpy (buf + LWS_PRE, s->response, len);
+  /* The request is answered: drop its state now. lws frees this session's
+   * memory on a kept-alive connection's next bind without telling us when
+   * the request came through a mount's fallback (LeakSanitizer: a 404'd
+   * path leaked). */
+  session_clear_http (s);
+  if (lws_write (wsi, buf + LWS_PRE, len, LWS_WRITE_HTTP_FINAL) != (int) len || close_after)
+    return -1;
+  if (lws_http_transaction_completed (wsi))
+    return -1;
+  return 0;
+}
+
 static int
 callback (struct lws *wsi, enum lws_callback_reasons reason, void *user, void *in, size_t len)
 {
   ThSession *s = user;
-  ThApp *app = lws_context_user (lws_get_context (wsi));
+  ThHttpServer *server = lws_context_user (lws_get_context (wsi));
+  ThApp *app = server->app;
 
   switch (reason) {
+  case LWS_CALLBACK_FILTER_NETWORK_CONNECTION:
+    return on_network_connection (wsi, server);
+
+  case LWS_CALLBACK_WSI_CREATE:
+    server->connections++;
+    return 0;
+
   case LWS_CALLBACK_HTTP:
-    begin_http (wsi, s);
-    if (s->method == TH_HTTP_POST) {
-      /* lws 4.1 does not deliver chunked request bodies: ask for a length
-       * rather than leave the client hanging. */
-      if (lws_hdr_total_length (wsi, WSI_TOKEN_HTTP_CONTENT_LENGTH) <= 0) {
-        ThHttpResponse resp = { .status = 411 };
-        return send_response (wsi, s, &resp,
-                              g_strdup ("{\"error\":{\"code\":\"length-required\",\"message\":"
-                                        "\"send the body with a Content-Length\"}}"));
-      }
-      return 0;  /* the body follows in LWS_CALLBACK_HTTP_BODY */
-    }
-    return run_api (wsi, s, app);
+    return on_http (wsi, s, server);
 
   case LWS_CALLBACK_HTTP_BODY:
-    if (!s->body)
-      s->body = g_byte_array_new ();
-    if (s->body->len + len > app->config->http_body_bytes)
-      s->body_too_large = TRUE;
-    else
-      g_byte_array_append (s->body, in, (guint) len);
-    return 0;
+    return on_http_body (wsi, s, server, in, len);
 
   case LWS_CALLBACK_HTTP_BODY_COMPLETION:
-    return run_api (wsi, s, app);
+    return s->answered ? 0 : run_api (wsi, s, server);
 
   case LWS_CALLBACK_HTTP_WRITEABLE:
-    if (!s->response)
-      return 0;
-    {
-      /* lws_write needs LWS_PRE bytes of headroom before the payload. */
-      g_autofree guint8 *buf = g_malloc (LWS_PRE + s->response_len);
-      memcpy (buf + LWS_PRE, s->response, s->response_len);
-      g_clear_pointer (&s->response, g_free);
-      /* The request is answered: drop its state now. lws frees this
-       * session's memory on a kept-alive connection's next bind without
-       * telling us when the request came through a mount's fallback
-       * (LeakSanitizer: a 404'd path leaked). */
-      session_clear_http (s);
-      if (lws_write (wsi, buf + LWS_PRE, s->response_len, LWS_WRITE_HTTP_FINAL) !=
-          (int) s->response_len)
-        return -1;
-    }
-    if (lws_http_transaction_completed (wsi))
-      return -1;
-    return 0;
+    return on_http_writeable (wsi, s);
 
   case LWS_CALLBACK_CLOSED_HTTP:
   case LWS_CALLBACK_HTTP_DROP_PROTOCOL:
+    if (s)
+      session_clear_http (s);
+    return 0;
+
   /* lws skips CLOSED_HTTP for a connection closed outside an established
    * state (seen under LeakSanitizer: the request path leaked); the wsi's
    * last notification, with its session data still intact, always comes. */
   case LWS_CALLBACK_WSI_DESTROY:
+    if (server->connections > 0)
+      server->connections--;
     if (s)
       session_clear_http (s);
     return 0;
 
   case LWS_CALLBACK_FILTER_HTTP_CONNECTION: {
-    /* lws decodes and normalises paths before serving files, so a climb out
-     * of the web root ends in a 404 from the mount. One that still looks
-     * like a climb here (double encoding, backslashes) is noted in the audit
-     * log; lws then answers it with 404 as well. */
-    g_autofree char *uri = copy_header (wsi, WSI_TOKEN_GET_URI);
+    /* Every request, static files included (those lws serves itself). */
+    g_autofree char *uri = NULL;
     char address[64] = "";
+    if (headers_too_large (wsi)) {
+      lws_return_http_status (wsi, 431, "the request line and headers are too long");
+      return 1;
+    }
+    uri = copy_header (wsi, WSI_TOKEN_GET_URI);
     if (!uri)
       uri = copy_header (wsi, WSI_TOKEN_POST_URI);
-    if (uri && th_path_climbs (uri)) {
+    if (uri && server->handler.uri_seen) {
       lws_get_peer_simple (wsi, address, sizeof address);
-      th_audit (app, address, "anonymous", "http.refused", NULL,
-                json_pack ("{s:i, s:s}", "status", 404, "code", "path-traversal"));
+      server->handler.uri_seen (server->handler_data, address, uri);
     }
     return 0;
   }
@@ -302,9 +435,7 @@ callback (struct lws *wsi, enum lws_callback_reasons reason, void *user, void *i
     return 0;
 
   case LWS_CALLBACK_RECEIVE:
-    if (s->ws)
-      th_ws_receive (s->ws, in, len);
-    return 0;
+    return s->ws ? th_ws_receive (s->ws, in, len) : 0;
 
   case LWS_CALLBACK_SERVER_WRITEABLE:
     return s->ws ? th_ws_writeable (s->ws) : 0;
@@ -347,43 +478,8 @@ static struct lws_http_mount mount_healthz;
 static struct lws_http_mount mount_api;
 static struct lws_http_mount mount_root;
 
-static void
-log_emit (int level, const char *line)
-{
-  g_autofree char *text = g_strchomp (g_strdup (line));
-
-  if (level & LLL_ERR)
-    g_warning ("lws: %s", text);
-  else
-    g_message ("lws: %s", text);
-}
-
-/* lws takes a port number; to honour "port 0 = any free port" and still
- * print the real port, ask the kernel for one first. */
-static guint16
-pick_free_port (const char *host, GError **error)
-{
-  g_autoptr (GInetAddress) addr = g_inet_address_new_from_string (host);
-  g_autoptr (GSocketAddress) sa = NULL, bound = NULL;
-  g_autoptr (GSocket) sock = NULL;
-
-  if (!addr)
-    return 0;
-  sock = g_socket_new (g_inet_address_get_family (addr), G_SOCKET_TYPE_STREAM,
-                       G_SOCKET_PROTOCOL_TCP, error);
-  if (!sock)
-    return 0;
-  sa = g_inet_socket_address_new (addr, 0);
-  if (!g_socket_bind (sock, sa, FALSE, error))
-    return 0;
-  bound = g_socket_get_local_address (sock, error);
-  if (!bound)
-    return 0;
-  return g_inet_socket_address_get_port (G_INET_SOCKET_ADDRESS (bound));
-}
-
 gboolean
-th_http_start (ThApp *app, GError **error)
+th_http_start (ThApp *app, const ThHttpHandler *handler, gpointer handler_data, GError **error)
 {
   /* HSTS only when serving TLS: over plain http browsers ignore it. */
   static const struct lws_protocol_vhost_options header_hsts = {
@@ -391,12 +487,17 @@ th_http_start (ThApp *app, GError **error)
   };
   struct lws_context_creation_info info;
   void *foreign_loops[1];
-  guint16 port = app->config->listen_port;
+  ThHttpServer *server;
+  struct lws_vhost *vhost;
+  int port;
 
-  if (port == 0 && !(port = pick_free_port (app->config->listen_host, error)))
-    return FALSE;
-
-  lws_set_log_level (LLL_ERR | LLL_WARN, log_emit);
+  server = g_new0 (ThHttpServer, 1);
+  server->app = app;
+  server->handler = *handler;
+  server->handler_data = handler_data;
+  server->listen_fd = -1;
+  server->max_connections = th_http_connection_cap (app->config->max_connections);
+  th_http_guard_start (server);
 
   mount_healthz = (struct lws_http_mount) {
     .mountpoint = "/healthz", .mountpoint_len = 8, .origin = PROTOCOL_NAME,
@@ -412,12 +513,19 @@ th_http_start (ThApp *app, GError **error)
   };
 
   memset (&info, 0, sizeof info);
-  info.port = port;
+  /* Port 0 goes to lws as it is: it binds there, the kernel picks a free
+   * port and we read back the one bound. Asking the kernel first and
+   * binding again later would let another process take the port between
+   * the two. */
+  info.port = app->config->listen_port;
   info.iface = app->config->listen_host;
   info.protocols = protocols;
   info.mounts = &mount_root;
   info.headers = &header_csp;
-  info.user = app;
+  info.user = server;
+  /* Room for more than we accept (headers_too_large), so that an
+   * oversize request line or header mostly gets its 431. */
+  info.max_http_header_data = TH_HTTP_HEADER_TABLE_BYTES;
   /* Longer than clients keep idle connections (browsers, Node's 4 s), so it
    * is never the server that closes one just as the client reuses it. */
   info.keepalive_timeout = 30;
@@ -448,22 +556,33 @@ th_http_start (ThApp *app, GError **error)
   }
 
   app->lws = lws_create_context (&info);
-  if (!app->lws) {
+  vhost = app->lws ? lws_get_vhost_by_name (app->lws, "default") : NULL;
+  port = vhost ? lws_get_vhost_listen_port (vhost) : -1;
+  if (port <= 0 || port > G_MAXUINT16) {
     g_set_error (error, G_IO_ERROR, G_IO_ERROR_FAILED,
                  "could not listen on %s:%u (address in use, or the libwebsockets GLib "
                  "event library is missing: apt-get install libwebsockets-evlib-glib)",
-                 app->config->listen_host, port);
+                 app->config->listen_host, app->config->listen_port);
+    if (app->lws)
+      th_http_stop (app);   /* frees the server too */
+    else
+      th_http_guard_stop (server);
     return FALSE;
   }
-  app->port = port;
+  app->port = (guint16) port;
+  g_message ("at most %u connections at once", server->max_connections);
   return TRUE;
 }
 
 void
 th_http_stop (ThApp *app)
 {
-  if (app->lws) {
-    lws_context_destroy (app->lws);
-    app->lws = NULL;
-  }
+  ThHttpServer *server;
+
+  if (!app->lws)
+    return;
+  server = lws_context_user (app->lws);
+  lws_context_destroy (app->lws);
+  app->lws = NULL;
+  th_http_guard_stop (server);
 }

@@ -1,12 +1,76 @@
 /* http.h — the libwebsockets context on the GLib loop: static files, the
- * REST API and the signaling WebSocket on one port. */
+ * REST API and the signaling WebSocket on one port. The transport knows the
+ * REST API only as a handler: requests under /api and /healthz (the
+ * mounts in http.c decide, by path prefix) go to ThHttpHandler.handle;
+ * everything else under / is a static file from the web root. */
 #pragma once
 
 #include "server/app.h"
 #include "server/config.h"
 
-gboolean th_http_start (ThApp *app, GError **error);
+/* Name of the staff session cookie: the transport reads it into
+ * ThHttpRequest.session_id (and hands it to signaling), the API sets it. */
+#define TH_SESSION_COOKIE "th_session"
+
+typedef enum { TH_HTTP_GET, TH_HTTP_POST, TH_HTTP_OTHER } ThHttpMethod;
+
+typedef struct {
+  ThHttpMethod method;
+  const char *path;          /* without the query string */
+  const char *query;         /* raw "a=b&c=d", or NULL */
+  const char *bearer;        /* the Authorization: Bearer token, or NULL */
+  const char *session_id;    /* the staff session cookie, or NULL */
+  const char *csrf;          /* the X-CSRF-Token header, or NULL */
+  gboolean background;       /* sent by a page's timer, not by the user: does not
+                              * count as activity for the idle logoff */
+  const char *address;       /* the client's IP address (for the audit log, throttling) */
+  const char *body;          /* POST body (may contain NULs), or NULL */
+  gsize body_len;
+} ThHttpRequest;
+
+typedef struct {
+  guint status;
+  char *body;                /* JSON text, g_free; NULL: the transport answers 500 */
+  const char *content_type;  /* NULL: application/json */
+  char *set_cookie;          /* a Set-Cookie value to send, g_free */
+  guint retry_after;         /* seconds, for 429; 0 = no header */
+  const char *allow;         /* for 405: the methods the path takes ("GET, POST"),
+                              * a static string; NULL = no header */
+  char *failure;             /* why the answer is a 500 (a store GError's domain, code and
+                              * message; never patient data): the handler logs it with the
+                              * route and frees it */
+  char error_code[32];       /* an error answer's "code", for the refusal audit; "" otherwise */
+} ThHttpResponse;
+
+/* A request the transport answered itself, before any handler saw it. */
+typedef struct {
+  const char *address;       /* the client's IP address */
+  guint status;              /* 400, 404, 408, 413, 431 */
+  const char *code;          /* "too-large", "path-traversal", ... */
+  const char *path;          /* the request path when known, or NULL */
+} ThHttpRefusal;
+
+typedef struct {
+  /* Answers one request under /api/ or /healthz. */
+  void (*handle) (gpointer user_data, const ThHttpRequest *request, ThHttpResponse *response);
+  /* Told of each refusal (for the audit log); may be NULL. */
+  void (*refused) (gpointer user_data, const ThHttpRefusal *refusal);
+  /* Told of each request's URI as sent, static files included, before lws
+   * decodes it (lws normalises the path: a climb out of the web root ends
+   * in its 404); may be NULL. */
+  void (*uri_seen) (gpointer user_data, const char *address, const char *uri);
+} ThHttpHandler;
+
+/* Listens on [server] listen (port 0: one the kernel picks; app->port is
+ * the real one afterwards). `handler` and `user_data` must outlive the
+ * server. */
+gboolean th_http_start (ThApp *app, const ThHttpHandler *handler, gpointer user_data,
+                        GError **error);
 void th_http_stop (ThApp *app);
+
+/* Raises the open-files soft limit to the hard one (so the connection cap
+ * can be generous) and returns the limit now in force. */
+guint th_http_raise_file_limit (void);
 
 /* ---- tls.c: HTTPS/WSS material, the configured certificate and key, or a
  * self-signed pair made with OpenSSL on first start and kept in the data

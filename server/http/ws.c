@@ -13,6 +13,10 @@
  * and at most send_queue_bytes waiting for a slow reader. */
 /* Messages refused for rate before the connection is closed as abusive. */
 #define MAX_DROPPED 200
+/* A frame declaring more than this many times max_frame_bytes is not a
+ * message that got too long: the connection is closed (1009). Up to it the
+ * frame is read, thrown away and answered "too-large". */
+#define ABSURD_FRAME_FACTOR 4
 
 struct _ThWsConn {
   struct lws *wsi;
@@ -30,6 +34,8 @@ struct _ThWsConn {
   gint64 refilled_us;
   guint dropped;
   gboolean told_rate;
+  gboolean joined;            /* past a verified hello: no longer counted per address */
+  guint hello_deadline;       /* GLib source closing it if no hello is verified in time */
 };
 
 static void
@@ -78,10 +84,60 @@ static const SigTransport transport = {
   .close = transport_close,
 };
 
+/* Connections that have not said a verified hello are counted per
+ * address, generously (a clinic's NAT); after the hello each participant
+ * has one live connection (a new one takes over), so no count is needed. */
+static guint
+address_count_add (ThWsConn *ws, int delta)
+{
+  GHashTable *counts = ws->app->ws_per_address;
+  guint n = GPOINTER_TO_UINT (g_hash_table_lookup (counts, ws->address));
+
+  n = delta > 0 ? n + 1 : (n > 0 ? n - 1 : 0);
+  if (n)
+    g_hash_table_replace (counts, g_strdup (ws->address), GUINT_TO_POINTER (n));
+  else
+    g_hash_table_remove (counts, ws->address);
+  return n;
+}
+
+static void
+say_bye_and_close (ThWsConn *ws, const char *reason)
+{
+  g_autofree char *bye = sig_encode_bye (reason);
+
+  transport_send (ws, bye);
+  ws_close_now (ws, LWS_CLOSE_STATUS_POLICY_VIOLATION);
+}
+
+static gboolean
+hello_deadline_passed (gpointer data)
+{
+  ThWsConn *ws = data;
+
+  ws->hello_deadline = 0;
+  if (!ws->joined && !ws->close_when_drained)
+    say_bye_and_close (ws, "hello-timeout");
+  return G_SOURCE_REMOVE;
+}
+
+static void
+note_joined (ThWsConn *ws)
+{
+  if (ws->joined || !sig_conn_joined (ws->conn))
+    return;
+  ws->joined = TRUE;
+  address_count_add (ws, -1);
+  g_clear_handle_id (&ws->hello_deadline, g_source_remove);
+}
+
 ThWsConn *
 th_ws_open (ThApp *app, struct lws *wsi)
 {
   ThWsConn *ws = g_new0 (ThWsConn, 1);
+  /* Staff are known by the session cookie of the upgrade request. */
+  g_autofree char *cookie = th_http_session_cookie (wsi);
+  char address[64] = "";
 
   ws->wsi = wsi;
   ws->app = app;
@@ -89,23 +145,16 @@ th_ws_open (ThApp *app, struct lws *wsi)
   ws->tokens = app->config->message_burst;
   ws->refilled_us = g_get_monotonic_time ();
   g_queue_init (&ws->out);
-  {
-    /* Staff are known by the session cookie of the upgrade request. */
-    g_autofree char *cookie = th_http_session_cookie (wsi);
-    char address[64] = "";
-    guint n;
-    lws_get_peer_simple (wsi, address, sizeof address);
-    ws->address = g_strdup (address);
-    n = GPOINTER_TO_UINT (g_hash_table_lookup (app->ws_per_address, address)) + 1;
-    g_hash_table_replace (app->ws_per_address, g_strdup (address), GUINT_TO_POINTER (n));
-    ws->conn = sig_hub_connect (app->hub, &transport, ws, cookie, address);
-    if (n > app->config->connections_per_address) {
-      g_autofree char *err = sig_encode_error (SIG_ERR_BUSY,
-                                               "too many connections from your address");
-      transport_send (ws, err);
-      transport_send (ws, "{\"type\":\"bye\",\"reason\":\"too-many-connections\"}");
-      ws_close_now (ws, LWS_CLOSE_STATUS_POLICY_VIOLATION);
-    }
+  lws_get_peer_simple (wsi, address, sizeof address);
+  ws->address = g_strdup (address);
+  ws->conn = sig_hub_connect (app->hub, &transport, ws, cookie, address);
+  ws->hello_deadline = g_timeout_add_seconds (app->config->hello_timeout_s,
+                                              hello_deadline_passed, ws);
+  if (address_count_add (ws, +1) > app->config->connections_per_address) {
+    g_autofree char *err = sig_encode_error (SIG_ERR_BUSY,
+                                             "too many connections from your address");
+    transport_send (ws, err);
+    say_bye_and_close (ws, "too-many-connections");
   }
   return ws;
 }
@@ -132,8 +181,7 @@ deliver (ThWsConn *ws)
 {
   if (!take_token (ws)) {
     if (++ws->dropped >= MAX_DROPPED) {
-      transport_send (ws, "{\"type\":\"bye\",\"reason\":\"rate-limited\"}");
-      ws_close_now (ws, LWS_CLOSE_STATUS_POLICY_VIOLATION);
+      say_bye_and_close (ws, "rate-limited");
     } else if (!ws->told_rate) {
       /* One error per burst of refusals, not one per message. */
       g_autofree char *err = sig_encode_error (SIG_ERR_RATE_LIMITED,
@@ -144,22 +192,35 @@ deliver (ThWsConn *ws)
     return;
   }
   if (ws->rx_oversize) {
-    g_autofree char *err = g_strdup_printf ("{\"type\":\"error\",\"code\":\"too-large\","
-                                            "\"message\":\"frames are limited to %u bytes\"}",
-                                            ws->app->config->max_frame_bytes);
+    g_autofree char *message = g_strdup_printf ("frames are limited to %u bytes",
+                                                ws->app->config->max_frame_bytes);
+    g_autofree char *err = sig_encode_error (SIG_ERR_TOO_LARGE, message);
     transport_send (ws, err);
     return;
   }
   sig_conn_receive (ws->conn, (const char *) ws->rx->data, ws->rx->len, ws->rx_binary);
+  note_joined (ws);
 }
 
-void
+int
 th_ws_receive (ThWsConn *ws, const void *in, size_t len)
 {
   struct lws *wsi = ws->wsi;
+  guint64 absurd = (guint64) ws->app->config->max_frame_bytes * ABSURD_FRAME_FACTOR;
 
   if (ws->close_when_drained)
-    return;
+    return 0;
+  /* RFC 6455 7.4.1: 1009, a message too big to process. lws 4.1 takes any
+   * 63-bit length and would read a 2^62-byte frame to its end. */
+  if ((guint64) len + lws_remaining_packet_payload (wsi) > absurd) {
+    static const char why[] = "frame too large";
+    /* debug only: one line per such connection would be a log flood */
+    g_debug ("closing a signaling connection that sent a frame of %" G_GUINT64_FORMAT " bytes",
+             (guint64) len + lws_remaining_packet_payload (wsi));
+    lws_close_reason (wsi, LWS_CLOSE_STATUS_MESSAGE_TOO_LARGE, (unsigned char *) why,
+                      sizeof why - 1);
+    return -1;
+  }
   if (lws_is_first_fragment (wsi)) {
     g_byte_array_set_size (ws->rx, 0);
     ws->rx_oversize = FALSE;
@@ -180,6 +241,7 @@ th_ws_receive (ThWsConn *ws, const void *in, size_t len)
     g_byte_array_set_size (ws->rx, 0);
     ws->rx_oversize = FALSE;
   }
+  return 0;
 }
 
 int
@@ -209,12 +271,9 @@ th_ws_writeable (ThWsConn *ws)
 void
 th_ws_closed (ThWsConn *ws)
 {
-  guint n = GPOINTER_TO_UINT (g_hash_table_lookup (ws->app->ws_per_address, ws->address));
-
-  if (n > 1)
-    g_hash_table_replace (ws->app->ws_per_address, g_strdup (ws->address), GUINT_TO_POINTER (n - 1));
-  else
-    g_hash_table_remove (ws->app->ws_per_address, ws->address);
+  if (!ws->joined)
+    address_count_add (ws, -1);
+  g_clear_handle_id (&ws->hello_deadline, g_source_remove);
   g_free (ws->address);
   if (ws->conn)
     sig_conn_disconnected (ws->conn);

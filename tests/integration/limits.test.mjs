@@ -90,7 +90,13 @@ test('frames, rate, connections per address, visits and participants', async () 
     second.ws.send(JSON.stringify({ type: 'hello', token: fragmentOf(other.json.patient_url).token }));
     await until(() => second.inbox.some((m) => m.code === 'busy'), 'busy for a second visit');
 
-    // Connections per address: four are open, the fifth is told and closed.
+    // Connections per address count only those without a verified hello (a
+    // clinic behind one NAT is not shut out): the patient and the provider
+    // no longer count, the refused guest and second patient do. Two idle
+    // ones make four; the fifth is told and closed.
+    for (let i = 0; i < 2; i++) sockets.push(await open(server));
+    await sleep(300);
+    assert.ok(sockets.every((s) => !s.closed), 'four without hello, and the two in the visit, stay open');
     const fifth = await open(server);
     await until(() => fifth.closed, 'the fifth connection closed');
     assert.ok(fifth.inbox.some((m) => m.code === 'busy'));
