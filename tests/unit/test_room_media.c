@@ -383,12 +383,13 @@ test_ice (Fixture *f, gconstpointer data G_GNUC_UNUSED)
   g_assert_cmpuint (count_type (d, "\"ice\""), ==, 0);
 
   /* The client's candidates reach the leg; end-of-candidates stays here. */
-  from_client = g_strdup_printf ("{\"type\":\"ice\",\"candidate\":\"%s\",\"sdpMLineIndex\":2}", cand);
+  from_client = g_strdup_printf ("{\"type\":\"ice\",\"candidate\":\"%s\","
+                                 "\"sdpMLineIndex\":2}", cand);
   send_text (cp, from_client);
   send_text (cp, "{\"type\":\"ice\",\"candidate\":\"\",\"sdpMLineIndex\":0}");
   g_assert_cmpuint (leg->candidates->len, ==, 1);
   g_assert_true (g_str_has_prefix (g_ptr_array_index (leg->candidates, 0), "2:candidate:1 1 UDP"));
-  /* One media refuses: bad-candidate. */
+  /* One the media layer refuses: bad-candidate. */
   send_text (cp, "{\"type\":\"ice\",\"candidate\":\"candidate:1 1 UDP 1 127.0.0.1 1 typ host\","
                  "\"sdpMLineIndex\":9}");
   ASSERT_LAST_ERROR (p, "bad-candidate");
