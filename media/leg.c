@@ -440,30 +440,11 @@ on_request_jitterbuffer (GstElement *rtpbin, guint session, gpointer data)
   return media_rtp_pass_new ();
 }
 
-MediaLeg *
-media_leg_new (MediaVisit *visit, const char *participant_id,
-               const MediaLegCallbacks *callbacks, gpointer user_data, GError **error)
+/* Tuning for a relay: one transport per participant, no jitterbuffer
+ * (by default), sender reports stamped with receive times, STUN. */
+static void
+leg_tune_webrtcbin (MediaVisit *visit, GstElement *webrtcbin)
 {
-  if (media_leg_debug == NULL)
-    GST_DEBUG_CATEGORY_INIT (media_leg_debug, "medialeg", 0, "telehealth media leg");
-
-  GstElement *webrtcbin = gst_element_factory_make ("webrtcbin", NULL);
-  if (webrtcbin == NULL) {
-    g_set_error (error, MEDIA_ERROR, MEDIA_ERROR_MISSING_PLUGIN,
-                 "cannot make webrtcbin (install gstreamer1.0-plugins-bad)");
-    return NULL;
-  }
-  MediaLeg *leg = g_new0 (MediaLeg, 1);
-  g_atomic_ref_count_init (&leg->ref);
-  leg->visit = visit;
-  leg->context = g_main_context_ref (visit->context);
-  leg->participant = g_strdup (participant_id);
-  leg->state = MEDIA_LEG_NEW;
-  if (callbacks != NULL)
-    leg->callbacks = *callbacks;
-  leg->user_data = user_data;
-  leg->webrtcbin = gst_object_ref_sink (webrtcbin);
-
   /* max-bundle: one ICE/DTLS transport for audio and video, so one
    * candidate pair and one handshake per participant. */
   g_object_set (webrtcbin, "bundle-policy", GST_WEBRTC_BUNDLE_POLICY_MAX_BUNDLE, NULL);
@@ -495,44 +476,32 @@ media_leg_new (MediaVisit *visit, const char *participant_id,
   }
   if (visit->stun_server != NULL && visit->stun_server[0] != '\0')
     g_object_set (webrtcbin, "stun-server", visit->stun_server, NULL);
+}
 
-  if (!media_ice_add_local_addresses (webrtcbin, (const gchar *const *) visit->ice_addresses,
-                                      visit->port_min, visit->port_max, error))
-    goto fail;
-
-  /* Handlers own a leg ref each (dropped when disconnected). */
-  g_signal_connect_data (webrtcbin, "on-negotiation-needed", G_CALLBACK (on_negotiation_needed),
-                         media_leg_ref (leg), leg_closure_unref,
-                         0);
-  g_signal_connect_data (webrtcbin, "on-ice-candidate", G_CALLBACK (on_ice_candidate),
-                         media_leg_ref (leg), leg_closure_unref,
-                         0);
-  g_signal_connect_data (webrtcbin, "pad-added", G_CALLBACK (media_leg_on_pad_added),
-                         media_leg_ref (leg), leg_closure_unref, 0);
-  g_signal_connect_data (webrtcbin, "notify::connection-state", G_CALLBACK (on_connection_state),
-                         media_leg_ref (leg), leg_closure_unref,
-                         0);
-
+/* Requests the leg's sink pads, one per m-line (leg->n_mlines); on failure
+ * the pads requested so far stay in leg->sink_pad for the caller to release. */
+static gboolean
+leg_add_transceivers (MediaLeg *leg, GError **error)
+{
   /* The transceivers of the fixed layout (media.h, layout.c), in m-line
    * order, with fixed codecs so every leg offers the same payload types
    * and, for what the server sends, a fixed SSRC the offer announces.
    * Requesting sink pads now lets the leg offer before any media exists;
    * they are linked to other legs' tees only once this leg is connected
    * (see visit_pipeline.c). */
-  leg->n_mlines = visit->n_mlines;
   gboolean has_msid = FALSE;
   for (guint m = 0; m < leg->n_mlines; m++) {
-    GstPad *pad = gst_element_request_pad_simple (webrtcbin, "sink_%u");
+    GstPad *pad = gst_element_request_pad_simple (leg->webrtcbin, "sink_%u");
     if (pad == NULL) {
       g_set_error (error, MEDIA_ERROR, MEDIA_ERROR_PIPELINE, "webrtcbin gave no sink pad");
-      goto fail;
+      return FALSE;
     }
     leg->sink_pad[m] = pad;
     GstWebRTCRTPTransceiver *trans = NULL;
     g_object_get (pad, "transceiver", &trans, NULL);
     if (trans == NULL) {
       g_set_error (error, MEDIA_ERROR, MEDIA_ERROR_PIPELINE, "sink pad without transceiver");
-      goto fail;
+      return FALSE;
     }
     /* Unique and non-zero within the leg (a clash with the client's own
      * SSRCs is as unlikely as between any two RTP senders). */
@@ -561,6 +530,55 @@ media_leg_new (MediaVisit *visit, const char *participant_id,
       g_free (msid);
     }
   }
+  return TRUE;
+}
+
+MediaLeg *
+media_leg_new (MediaVisit *visit, const char *participant_id,
+               const MediaLegCallbacks *callbacks, gpointer user_data, GError **error)
+{
+  if (media_leg_debug == NULL)
+    GST_DEBUG_CATEGORY_INIT (media_leg_debug, "medialeg", 0, "telehealth media leg");
+
+  GstElement *webrtcbin = gst_element_factory_make ("webrtcbin", NULL);
+  if (webrtcbin == NULL) {
+    g_set_error (error, MEDIA_ERROR, MEDIA_ERROR_MISSING_PLUGIN,
+                 "cannot make webrtcbin (install gstreamer1.0-plugins-bad)");
+    return NULL;
+  }
+  MediaLeg *leg = g_new0 (MediaLeg, 1);
+  g_atomic_ref_count_init (&leg->ref);
+  leg->visit = visit;
+  leg->context = g_main_context_ref (visit->context);
+  leg->participant = g_strdup (participant_id);
+  leg->state = MEDIA_LEG_NEW;
+  if (callbacks != NULL)
+    leg->callbacks = *callbacks;
+  leg->user_data = user_data;
+  leg->webrtcbin = gst_object_ref_sink (webrtcbin);
+
+  leg_tune_webrtcbin (visit, webrtcbin);
+
+  if (!media_ice_add_local_addresses (webrtcbin, (const gchar *const *) visit->ice_addresses,
+                                      visit->port_min, visit->port_max, error))
+    goto fail;
+
+  /* Handlers own a leg ref each (dropped when disconnected). */
+  g_signal_connect_data (webrtcbin, "on-negotiation-needed", G_CALLBACK (on_negotiation_needed),
+                         media_leg_ref (leg), leg_closure_unref,
+                         0);
+  g_signal_connect_data (webrtcbin, "on-ice-candidate", G_CALLBACK (on_ice_candidate),
+                         media_leg_ref (leg), leg_closure_unref,
+                         0);
+  g_signal_connect_data (webrtcbin, "pad-added", G_CALLBACK (media_leg_on_pad_added),
+                         media_leg_ref (leg), leg_closure_unref, 0);
+  g_signal_connect_data (webrtcbin, "notify::connection-state", G_CALLBACK (on_connection_state),
+                         media_leg_ref (leg), leg_closure_unref,
+                         0);
+
+  leg->n_mlines = visit->n_mlines;
+  if (!leg_add_transceivers (leg, error))
+    goto fail;
 
   if (!gst_bin_add (GST_BIN (visit->pipeline), webrtcbin)) {
     g_set_error (error, MEDIA_ERROR, MEDIA_ERROR_PIPELINE, "cannot add webrtcbin");

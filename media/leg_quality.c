@@ -2,7 +2,8 @@
  * received and lost from the client (its RTP sessions count sequence gaps
  * even without a jitterbuffer) and the round trip the client's receiver
  * reports imply. Read with webrtcbin's "get-stats"; the promise is answered
- * on a webrtcbin thread, so the result is handed to the leg's main context.
+ * on a webrtcbin thread, so the result is handed to the leg's main context
+ * with media_leg_marshal (leg.c: always later, never inline).
  */
 #include "media/media-private.h"
 
@@ -25,15 +26,14 @@ request_free (gpointer data)
   g_free (req);
 }
 
-static gboolean
-deliver (gpointer data)
+static void
+deliver (MediaLeg *leg, gpointer data)
 {
   QualityRequest *req = data;
 
   /* A leg removed meanwhile has no owner to tell. */
-  if (!req->leg->closed)
-    req->func (req->leg, &req->quality, req->user_data);
-  return G_SOURCE_REMOVE;
+  if (!leg->closed)
+    req->func (leg, &req->quality, req->user_data);
 }
 
 static gboolean
@@ -81,7 +81,10 @@ on_stats (GstPromise *promise, gpointer data)
   if (reply)
     gst_structure_foreach (reply, add_stat, &req->quality);
   gst_promise_unref (promise);
-  g_main_context_invoke_full (req->leg->context, G_PRIORITY_DEFAULT, deliver, req, request_free);
+  /* Not g_main_context_invoke_full: should webrtcbin ever answer on the
+   * main context itself (from inside our own get-stats call), invoke would
+   * run the room's callback inline, in the middle of the room's tick. */
+  media_leg_marshal (req->leg, deliver, req, request_free);
 }
 
 void

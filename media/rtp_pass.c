@@ -17,14 +17,33 @@
  * ("latency", "do-retransmission"), ignored, and a "sink_rtcp" request pad
  * that swallows the RTCP rtpbin links to a jitterbuffer (used there only for
  * lip-sync of playback, which a relay does not do).
+ *
+ * webrtcbin reads every jitterbuffer's read-only "stats" for its inbound-rtp
+ * statistics (packets-lost from num-lost, packets-discarded from num-late,
+ * packets-duplicated, packets-repaired from rtx-success-count), so this
+ * element has one too: without it each stats poll logged a GLib warning per
+ * stream, and the server's view of a client's loss (leg_quality.c) had no
+ * packets-lost at all.
  */
 #include "media/media-private.h"
+
+/* A jump forward of more sequence numbers than this is a restarted sender,
+ * not loss (RFC 3550 A.1's MAX_DROPOUT). */
+#define MAX_DROPOUT 3000
 
 typedef struct {
   GstElement parent;
   GstPad *sinkpad, *srcpad;
   guint latency;
   gboolean do_retransmission;
+  /* Under the object lock: the chain runs on the streaming thread, "stats"
+   * is read from webrtcbin's. */
+  gboolean seen;            /* a first packet set base */
+  guint32 max_ext_seq;      /* highest extended sequence number seen */
+  guint32 base_ext_seq;     /* the first of the current run */
+  guint64 pushed;           /* packets forwarded */
+  guint64 run_received;     /* packets of the current run */
+  guint64 lost_before;      /* loss of the runs before a restart */
 } MediaRtpPass;
 
 typedef struct {
@@ -33,7 +52,7 @@ typedef struct {
 
 G_DEFINE_TYPE (MediaRtpPass, media_rtp_pass, GST_TYPE_ELEMENT)
 
-enum { PROP_0, PROP_LATENCY, PROP_DO_RETRANSMISSION };
+enum { PROP_0, PROP_LATENCY, PROP_DO_RETRANSMISSION, PROP_STATS };
 
 static GstStaticPadTemplate sink_template = GST_STATIC_PAD_TEMPLATE (
     "sink", GST_PAD_SINK, GST_PAD_ALWAYS, GST_STATIC_CAPS ("application/x-rtp"));
@@ -42,18 +61,104 @@ static GstStaticPadTemplate src_template = GST_STATIC_PAD_TEMPLATE (
 static GstStaticPadTemplate rtcp_template = GST_STATIC_PAD_TEMPLATE (
     "sink_rtcp", GST_PAD_SINK, GST_PAD_REQUEST, GST_STATIC_CAPS ("application/x-rtcp"));
 
+/* Loss the way RFC 3550 A.3 counts it: packets expected from the sequence
+ * numbers minus packets received (reordered packets count as received,
+ * duplicates may make it negative for a while). */
+static guint64
+pass_lost_locked (const MediaRtpPass *self)
+{
+  gint64 expected, lost;
+
+  if (!self->seen)
+    return self->lost_before;
+  expected = (gint64) self->max_ext_seq - (gint64) self->base_ext_seq + 1;
+  lost = expected - (gint64) self->run_received;
+  return self->lost_before + (guint64) MAX (lost, 0);
+}
+
+/* One packet's sequence number into the counts (object lock held). */
+static void
+pass_count_locked (MediaRtpPass *self, GstBuffer *buf)
+{
+  guint8 head[4];
+  guint16 seq, delta;
+
+  self->pushed++;
+  if (gst_buffer_extract (buf, 0, head, sizeof head) != sizeof head || (head[0] >> 6) != 2)
+    return;  /* not RTP: forwarded, not counted */
+  seq = (guint16) ((head[2] << 8) | head[3]);
+  if (!self->seen) {
+    self->seen = TRUE;
+    self->max_ext_seq = self->base_ext_seq = seq;
+    self->run_received = 1;
+    return;
+  }
+  delta = (guint16) (seq - (guint16) self->max_ext_seq);
+  if (delta != 0 && delta < 0x8000) {
+    if (delta > MAX_DROPOUT) {
+      /* A restarted sender: keep what was lost so far, start a new run. */
+      self->lost_before = pass_lost_locked (self);
+      self->max_ext_seq = self->base_ext_seq = seq;
+      self->run_received = 1;
+      return;
+    }
+    self->max_ext_seq += delta;  /* the high 16 bits count the wraps */
+  }
+  self->run_received++;
+}
+
 static GstFlowReturn
 pass_chain (GstPad *pad, GstObject *parent, GstBuffer *buf)
 {
+  MediaRtpPass *self = (MediaRtpPass *) parent;
   (void) pad;
-  return gst_pad_push (((MediaRtpPass *) parent)->srcpad, buf);
+
+  GST_OBJECT_LOCK (self);
+  pass_count_locked (self, buf);
+  GST_OBJECT_UNLOCK (self);
+  return gst_pad_push (self->srcpad, buf);
 }
 
 static GstFlowReturn
 pass_chain_list (GstPad *pad, GstObject *parent, GstBufferList *list)
 {
+  MediaRtpPass *self = (MediaRtpPass *) parent;
+  guint n = gst_buffer_list_length (list);
   (void) pad;
-  return gst_pad_push_list (((MediaRtpPass *) parent)->srcpad, list);
+
+  GST_OBJECT_LOCK (self);
+  for (guint i = 0; i < n; i++)
+    pass_count_locked (self, gst_buffer_list_get (list, i));
+  GST_OBJECT_UNLOCK (self);
+  return gst_pad_push_list (self->srcpad, list);
+}
+
+/* The fields of rtpjitterbuffer's "stats" (gst-plugins-good 1.22), as far
+ * as a pass-through has them: num-pushed and num-lost are counted; a relay
+ * holds nothing back, so nothing is late (num-late 0) and it does not
+ * remove duplicates (num-duplicates 0, they go to the receiving browser,
+ * whose jitterbuffer drops them); it never asks for retransmissions (the
+ * end receiver does), so the rtx fields are 0; avg-jitter (ns) is 0, not
+ * measured here (rtpbin's RTP session reports the interarrival jitter). */
+static GstStructure *
+pass_stats (MediaRtpPass *self)
+{
+  guint64 pushed, lost;
+
+  GST_OBJECT_LOCK (self);
+  pushed = self->pushed;
+  lost = pass_lost_locked (self);
+  GST_OBJECT_UNLOCK (self);
+  return gst_structure_new ("application/x-rtp-jitterbuffer-stats",
+                            "num-pushed", G_TYPE_UINT64, pushed,
+                            "num-lost", G_TYPE_UINT64, lost,
+                            "num-late", G_TYPE_UINT64, G_GUINT64_CONSTANT (0),
+                            "num-duplicates", G_TYPE_UINT64, G_GUINT64_CONSTANT (0),
+                            "avg-jitter", G_TYPE_UINT64, G_GUINT64_CONSTANT (0),
+                            "rtx-count", G_TYPE_UINT64, G_GUINT64_CONSTANT (0),
+                            "rtx-success-count", G_TYPE_UINT64, G_GUINT64_CONSTANT (0),
+                            "rtx-per-packet", G_TYPE_DOUBLE, 0.0,
+                            "rtx-rtt", G_TYPE_UINT64, G_GUINT64_CONSTANT (0), NULL);
 }
 
 static GstFlowReturn
@@ -131,6 +236,7 @@ pass_get_property (GObject *object, guint id, GValue *value, GParamSpec *pspec)
   switch (id) {
   case PROP_LATENCY: g_value_set_uint (value, self->latency); break;
   case PROP_DO_RETRANSMISSION: g_value_set_boolean (value, self->do_retransmission); break;
+  case PROP_STATS: g_value_take_boxed (value, pass_stats (self)); break;
   default: G_OBJECT_WARN_INVALID_PROPERTY_ID (object, id, pspec); break;
   }
 }
@@ -151,6 +257,11 @@ media_rtp_pass_class_init (MediaRtpPassClass *klass)
       g_param_spec_boolean ("do-retransmission", "Do retransmission",
                             "Ignored: the end receiver asks for retransmissions", FALSE,
                             G_PARAM_READWRITE | G_PARAM_STATIC_STRINGS));
+  g_object_class_install_property (
+      gobject_class, PROP_STATS,
+      g_param_spec_boxed ("stats", "Statistics",
+                          "What rtpjitterbuffer's stats say, as far as a pass-through knows it",
+                          GST_TYPE_STRUCTURE, G_PARAM_READABLE | G_PARAM_STATIC_STRINGS));
   gst_element_class_add_static_pad_template (element_class, &sink_template);
   gst_element_class_add_static_pad_template (element_class, &src_template);
   gst_element_class_add_static_pad_template (element_class, &rtcp_template);

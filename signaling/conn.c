@@ -23,6 +23,7 @@ sig_hub_new (const SigHooks *hooks, gpointer hooks_user_data, const MediaConfig 
 
   hub->hooks = *hooks;
   hub->hooks_user_data = hooks_user_data;
+  hub->media = &sig_media_gstreamer;
   if (media) {
     hub->media_config = *media;
     hub->media_config.ice_addresses = g_strdupv (media->ice_addresses);
@@ -32,6 +33,13 @@ sig_hub_new (const SigHooks *hooks, gpointer hooks_user_data, const MediaConfig 
   hub->limits = (SigLimits) { .grace_s = 60, .media_timeout_s = 20 };
   hub->conns = g_hash_table_new (g_direct_hash, g_direct_equal);
   return hub;
+}
+
+void
+sig_hub_set_media (SigHub *hub, const SigMedia *media)
+{
+  g_return_if_fail (g_hash_table_size (hub->conns) == 0);
+  hub->media = media;
 }
 
 static void
@@ -132,38 +140,6 @@ sig_hub_connect (SigHub *hub, const SigTransport *transport, gpointer transport_
   conn->state = CONN_AWAITING_HELLO;
   g_hash_table_add (hub->conns, conn);
   return conn;
-}
-
-void
-conn_send_take (SigConn *conn, char *text)
-{
-  if (conn->state != CONN_CLOSING)
-    conn->transport->send (conn->transport_data, text);
-  g_free (text);
-}
-
-void
-conn_send_error (SigConn *conn, SigErrorCode code, const char *message)
-{
-  SigHub *hub = conn->hub;
-
-  if ((code == SIG_ERR_UNAUTHORIZED || code == SIG_ERR_FORBIDDEN || code == SIG_ERR_NOT_FOUND) &&
-      hub->hooks.refused) {
-    Participant *p = conn->participant;
-    hub->hooks.refused (p ? p->room->visit_id : NULL, p ? p->id : NULL, sig_error_code_name (code),
-                        conn->address, hub->hooks_user_data);
-  }
-  conn_send_take (conn, sig_encode_error (code, message));
-}
-
-void
-conn_close_with_bye (SigConn *conn, const char *reason)
-{
-  if (conn->state == CONN_CLOSING)
-    return;
-  conn_send_take (conn, sig_encode_bye (reason));
-  conn->state = CONN_CLOSING;
-  conn->transport->close (conn->transport_data);
 }
 
 static void

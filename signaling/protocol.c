@@ -75,6 +75,7 @@ sig_identity_clear (SigIdentity *identity)
   g_free (identity->visit_id);
   g_free (identity->participant_id);
   g_free (identity->display_name);
+  g_free (identity->patient_display_name);
   g_free (identity->visit_state);
   g_free (identity->visit_modality);
   g_free (identity->provider_key);

@@ -90,7 +90,8 @@ sig_encode_error (SigErrorCode code, const char *message)
 
 char *
 sig_encode_welcome (const char *visit, SigRole role, const char *participant,
-                    const char *display_name, const char *state)
+                    const char *display_name, const char *patient_display_name,
+                    const char *state)
 {
   json_error_t jerr;
 
@@ -98,13 +99,14 @@ sig_encode_welcome (const char *visit, SigRole role, const char *participant,
   g_return_val_if_fail (participant != NULL, NULL);
   g_return_val_if_fail (state != NULL, NULL);
 
-  return finish (json_pack_ex (&jerr, 0, "{s:s, s:i, s:s, s:s, s:s, s:s?, s:s}",
+  return finish (json_pack_ex (&jerr, 0, "{s:s, s:i, s:s, s:s, s:s, s:s?, s:s?, s:s}",
                                "type", "welcome",
                                "protocol", SIG_PROTOCOL_VERSION,
                                "visit", visit,
                                "role", sig_role_name (role),
                                "participant", participant,
                                "display_name", display_name,
+                               "patient_display_name", patient_display_name,
                                "state", state), &jerr);
 }
 

@@ -1,5 +1,10 @@
-/* room-private.h — the data behind the visit rooms, shared by room.c (the
- * rooms and their participants) and conn.c (one connection's messages). */
+/* room-private.h — the data behind the visit rooms, shared by the files of
+ * signaling/. Calls run one way:
+ *   conn.c (the hub, one connection's messages)
+ *     → room.c (the rooms, their participants and media legs)
+ *       → room_presence.c, room_streams.c (what participants say, places, streams)
+ *         → outgoing.c (frames to one connection or to a room)
+ * and nothing below calls back up. */
 #pragma once
 
 #include "signaling/signaling.h"
@@ -71,6 +76,7 @@ struct _SigHub {
   SigHooks hooks;
   gpointer hooks_user_data;
   MediaConfig media_config;   /* deep copy */
+  const SigMedia *media;      /* the media layer (hub_media.c, or a test's fake) */
   GHashTable *rooms;          /* visit id → Room* (owned) */
   GHashTable *conns;          /* SigConn* set (owned) */
   SigLimits limits;
@@ -79,11 +85,21 @@ struct _SigHub {
 const char *room_state_name (RoomState state);
 gboolean room_state_from_name (const char *name, RoomState *out);
 
+/* outgoing.c: frames to clients. */
 /* Sends a frame to one connection (takes ownership of text). */
 void conn_send_take (SigConn *conn, char *text);
+/* An error frame; a refusal (unauthorized, forbidden, not-found) also goes
+ * to the refused hook for the audit log. */
 void conn_send_error (SigConn *conn, SigErrorCode code, const char *message);
 /* Says bye and asks the transport to close; the conn stays until disconnected. */
 void conn_close_with_bye (SigConn *conn, const char *reason);
+/* Sends a frame to everyone connected but `except` (takes the text). */
+void room_broadcast_take (Room *room, char *text, Participant *except);
+
+/* hub_media.c: the media layer of sig_hub_new, media/ itself. */
+extern const SigMedia sig_media_gstreamer;
+
+/* room.c */
 
 Room *room_get_or_load (SigHub *hub, const SigIdentity *identity);
 /* Attaches a freshly identified connection to its participant in the room,
@@ -92,8 +108,6 @@ void room_join (Room *room, SigConn *conn, const SigIdentity *identity);
 void room_admit (Room *room, SigConn *by, const char *participant_id);
 void room_answer (Room *room, Participant *participant, const char *sdp);
 void room_remote_ice (Room *room, Participant *participant, guint mline, const char *candidate);
-/* Sends a frame to everyone connected but `except` (takes the text). */
-void room_broadcast_take (Room *room, char *text, Participant *except);
 /* room_presence.c: what participants say about themselves and to each
  * other during a visit, and the places of those waiting. */
 void room_chat (Room *room, Participant *from, const char *text);

@@ -67,27 +67,6 @@ room_set_state (Room *room, RoomState to)
 }
 
 static void
-room_broadcast (Room *room, const char *text, Participant *except)
-{
-  GHashTableIter iter;
-  gpointer value;
-
-  g_hash_table_iter_init (&iter, room->participants);
-  while (g_hash_table_iter_next (&iter, NULL, &value)) {
-    Participant *p = value;
-    if (p != except && p->conn && p->conn->state == CONN_JOINED)
-      p->conn->transport->send (p->conn->transport_data, text);
-  }
-}
-
-void
-room_broadcast_take (Room *room, char *text, Participant *except)
-{
-  room_broadcast (room, text, except);
-  g_free (text);
-}
-
-static void
 room_broadcast_state (Room *room)
 {
   room_broadcast_take (room, sig_encode_visit_state (room_state_name (room->state)), NULL);
@@ -223,7 +202,7 @@ static void
 participant_stop_media (Participant *p)
 {
   if (p->leg) {
-    media_visit_remove_leg (p->room->media, p->leg);
+    p->room->hub->media->remove_leg (p->room->media, p->leg);
     p->leg = NULL;
   }
   p->rx_packets = 0;
@@ -246,9 +225,9 @@ room_watchdog (gpointer data)
   while (g_hash_table_iter_next (&iter, NULL, &value)) {
     Participant *p = value;
     MediaLegStats stats;
-    if (!p->leg || !p->conn || media_leg_get_state (p->leg) != MEDIA_LEG_CONNECTED)
+    if (!p->leg || !p->conn || room->hub->media->get_state (p->leg) != MEDIA_LEG_CONNECTED)
       continue;
-    media_leg_get_stats (p->leg, &stats);
+    room->hub->media->get_stats (p->leg, &stats);
     if (stats.packets_received != p->rx_packets || p->rx_changed_us == 0) {
       p->rx_packets = stats.packets_received;
       p->rx_changed_us = now;
@@ -275,17 +254,17 @@ participant_start_media (Participant *p)
     return;
   participant_stop_media (p);
   if (!room->media) {
-    room->media = media_visit_new (room->visit_id, &room->hub->media_config, &error);
+    room->media = room->hub->media->visit_new (room->visit_id, &room->hub->media_config, &error);
     if (!room->media) {
       g_warning ("visit %s: no media pipeline: %s", room->visit_id, error->message);
       conn_send_error (p->conn, SIG_ERR_INTERNAL, "the server could not start the video call");
       return;
     }
   }
-  p->leg = media_visit_add_leg (room->media, p->id, &leg_callbacks, p, &error);
+  p->leg = room->hub->media->add_leg (room->media, p->id, &leg_callbacks, p, &error);
   /* Only the provider's screen share reaches the others. */
   if (p->leg)
-    media_leg_set_may_share (p->leg, p->role == SIG_ROLE_PROVIDER);
+    room->hub->media->set_may_share (p->leg, p->role == SIG_ROLE_PROVIDER);
   if (p->leg && !room->watchdog_source && room->hub->limits.media_timeout_s)
     room->watchdog_source = g_timeout_add_seconds (2, room_watchdog, room);
   if (!p->leg) {
@@ -327,6 +306,7 @@ room_join (Room *room, SigConn *conn, const SigIdentity *identity)
     /* Nothing to join: say so in the welcome, then part. */
     conn_send_take (conn, sig_encode_welcome (room->visit_id, identity->role,
                                               identity->participant_id, identity->display_name,
+                                              identity->patient_display_name,
                                               room_state_name (room->state)));
     conn_close_with_bye (conn, "visit-ended");
     room_maybe_free (room);
@@ -365,6 +345,7 @@ room_join (Room *room, SigConn *conn, const SigIdentity *identity)
   conn->state = CONN_JOINED;
 
   conn_send_take (conn, sig_encode_welcome (room->visit_id, p->role, p->id, p->display_name,
+                                            identity->patient_display_name,
                                             room_state_name (room->state)));
   room_presence_welcome (room, p);
   if (p->grace_source) {
@@ -445,20 +426,21 @@ room_admit (Room *room, SigConn *by, const char *participant_id)
 }
 
 void
-room_answer (Room *room G_GNUC_UNUSED, Participant *p, const char *sdp)
+room_answer (Room *room, Participant *p, const char *sdp)
 {
+  const SigMedia *media = room->hub->media;
   g_autoptr (GError) error = NULL;
 
-  if (!p->leg || media_leg_get_state (p->leg) != MEDIA_LEG_AWAITING_ANSWER) {
+  if (!p->leg || media->get_state (p->leg) != MEDIA_LEG_AWAITING_ANSWER) {
     conn_send_error (p->conn, SIG_ERR_BAD_STATE, "there is no offer waiting for an answer");
     return;
   }
-  if (!media_leg_set_answer (p->leg, sdp, &error))
+  if (!media->set_answer (p->leg, sdp, &error))
     conn_send_error (p->conn, SIG_ERR_BAD_SDP, error->message);
 }
 
 void
-room_remote_ice (Room *room G_GNUC_UNUSED, Participant *p, guint mline, const char *candidate)
+room_remote_ice (Room *room, Participant *p, guint mline, const char *candidate)
 {
   g_autoptr (GError) error = NULL;
 
@@ -468,7 +450,7 @@ room_remote_ice (Room *room G_GNUC_UNUSED, Participant *p, guint mline, const ch
   }
   if (candidate[0] == '\0')
     return;  /* end of candidates: webrtcbin needs no word of it */
-  if (!media_leg_add_ice_candidate (p->leg, mline, candidate, &error))
+  if (!room->hub->media->add_ice_candidate (p->leg, mline, candidate, &error))
     conn_send_error (p->conn, SIG_ERR_BAD_CANDIDATE, error->message);
 }
 
@@ -521,7 +503,7 @@ void
 room_participant_dropped (Room *room, Participant *p)
 {
   if (p->leg && room->state != ROOM_ENDED)
-    room_leg_ended (room, p, media_leg_get_state (p->leg));
+    room_leg_ended (room, p, room->hub->media->get_state (p->leg));
   participant_stop_media (p);
   if (p->conn) {
     p->conn->participant = NULL;
@@ -601,7 +583,8 @@ room_free (Room *room)
   }
   g_clear_handle_id (&room->watchdog_source, g_source_remove);
   g_clear_handle_id (&room->quality_source, g_source_remove);
-  g_clear_pointer (&room->media, media_visit_free);
+  if (room->media)
+    room->hub->media->visit_free (g_steal_pointer (&room->media));
   g_hash_table_destroy (room->participants);
   g_free (room->visit_id);
   g_free (room->modality);

@@ -257,7 +257,7 @@ quality_answer (MediaLeg *leg, const MediaLegQuality *q, gpointer data)
   /* Gone, or a newer leg since: this answer is about nothing current. */
   if (!p || p->leg != leg || !p->conn)
     return;
-  media_leg_get_stats (leg, &stats);
+  ask->hub->media->get_stats (leg, &stats);
   if (p->quality_leg == leg && now > p->quality_at_us) {
     guint64 got = q->packets_received - MIN (q->packets_received, p->quality_last.packets_received);
     guint64 lost = q->packets_lost - MIN (q->packets_lost, p->quality_last.packets_lost);
@@ -285,13 +285,13 @@ quality_tick (gpointer data)
   while (g_hash_table_iter_next (&iter, NULL, &value)) {
     Participant *p = value;
     QualityAsk *ask;
-    if (!p->leg || !p->conn || media_leg_get_state (p->leg) != MEDIA_LEG_CONNECTED)
+    if (!p->leg || !p->conn || room->hub->media->get_state (p->leg) != MEDIA_LEG_CONNECTED)
       continue;
     ask = g_new0 (QualityAsk, 1);
     ask->hub = room->hub;
     ask->visit_id = g_strdup (room->visit_id);
     ask->participant_id = g_strdup (p->id);
-    media_leg_request_quality (p->leg, quality_answer, ask, quality_ask_free);
+    room->hub->media->request_quality (p->leg, quality_answer, ask, quality_ask_free);
   }
   return G_SOURCE_CONTINUE;
 }

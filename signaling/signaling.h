@@ -108,9 +108,12 @@ typedef struct {
 } SigWaitingEntry;
 
 char *sig_encode_error (SigErrorCode code, const char *message);
-/* {type:"welcome", protocol, visit, role, participant, display_name, state} */
+/* {type:"welcome", protocol, visit, role, participant, display_name,
+ * patient_display_name, state}: patient_display_name names whose visit it
+ * is (a guest's page says so); null when the server does not know it */
 char *sig_encode_welcome (const char *visit, SigRole role, const char *participant,
-                          const char *display_name, const char *state);
+                          const char *display_name, const char *patient_display_name,
+                          const char *state);
 /* {type:"waiting", participants:[{participant, display_name, role, since}]}; since is ISO 8601 UTC */
 char *sig_encode_waiting (const SigWaitingEntry *entries, guint n_entries);
 /* {type:"visit-state", state} */
@@ -181,6 +184,7 @@ typedef struct {
   SigRole role;
   char *participant_id;
   char *display_name;
+  char *patient_display_name;  /* the visit's patient, as the welcome names them; may be NULL */
   char *visit_state;   /* the visit's stored state: scheduled | waiting | in_progress | ended */
   char *visit_modality;  /* video | audio-only; NULL = video */
   char *provider_key;  /* the visit's provider (opaque): waiting places are counted per provider */
@@ -233,7 +237,33 @@ typedef struct {
   guint max_participants;      /* participants in one visit (provider included) */
 } SigLimits;
 
+/* What the rooms ask of the media layer: the functions of media.h they use,
+ * with media.h's signatures and rules (every call and callback on the main
+ * context). sig_hub_new uses media/ itself; a test swaps in a fake with
+ * sig_hub_set_media and drives the legs' callbacks by hand, so admit,
+ * offer/answer, ICE and end are tested without GStreamer. */
+typedef struct {
+  MediaVisit *(*visit_new) (const char *visit_id, const MediaConfig *config, GError **error);
+  void (*visit_free) (MediaVisit *visit);
+  MediaLeg *(*add_leg) (MediaVisit *visit, const char *participant_id,
+                        const MediaLegCallbacks *callbacks, gpointer user_data, GError **error);
+  void (*remove_leg) (MediaVisit *visit, MediaLeg *leg);
+  void (*set_may_share) (MediaLeg *leg, gboolean may_share);
+  MediaLegState (*get_state) (MediaLeg *leg);
+  void (*get_stats) (MediaLeg *leg, MediaLegStats *stats);
+  gboolean (*set_answer) (MediaLeg *leg, const char *sdp, GError **error);
+  gboolean (*add_ice_candidate) (MediaLeg *leg, guint mline, const char *candidate,
+                                 GError **error);
+  void (*request_quality) (MediaLeg *leg, MediaQualityFunc func, gpointer user_data,
+                           GDestroyNotify destroy);
+} SigMedia;
+
+/* A hub whose rooms use media/ (GStreamer webrtcbin) with `media` (copied;
+ * NULL: defaults). */
 SigHub *sig_hub_new (const SigHooks *hooks, gpointer hooks_user_data, const MediaConfig *media);
+/* Replaces the media layer (the table is borrowed and must outlive the
+ * hub); only before the first connection. */
+void sig_hub_set_media (SigHub *hub, const SigMedia *media);
 void sig_hub_set_limits (SigHub *hub, const SigLimits *limits);
 void sig_hub_free (SigHub *hub);
 guint sig_hub_active_visits (SigHub *hub);

@@ -183,6 +183,10 @@ export function testClock({ now, timeZone } = {}) {
   return { nowMs: text ? instantOf(text, zone || 'UTC') : null, timeZone: zone };
 }
 
+// A GLib warning or critical in the server's log: GObject's own, any
+// g_critical, and any domain's g_warning ("th-signaling-WARNING **: ...").
+export const LOG_PROBLEM = /GLib-GObject-WARNING|CRITICAL|-WARNING \*\*/;
+
 // Starts telehealthd with a fresh data dir on a free port in --demo mode and
 // resolves once it printed its demo JSON line on stdout. `configPath` replaces
 // config/telehealth.conf; a given `dataDir` is used and kept on stop (the
@@ -197,7 +201,11 @@ export function testClock({ now, timeZone } = {}) {
 // `settings` ({section: {key: value}}) go into a copy of the config.
 // server.nowMs is the instant the server's clock started at and
 // server.timeZone its zone; server.today() the clinic's date now.
-export async function startServer({ extraArgs = [], timeout = 20000, configPath, dataDir: keptDir, tls = false, port = 0, now, timeZone, settings = {} } = {}) {
+// server.stop() fails (rejects) when the server's log had a GLib warning or
+// critical line (LOG_PROBLEM): a log that cries on every visit hides the one
+// that matters. `allowLog` (RegExps), or server.allowLog(re) later, exempts
+// the lines a test provokes on purpose.
+export async function startServer({ extraArgs = [], timeout = 20000, configPath, dataDir: keptDir, tls = false, port = 0, now, timeZone, settings = {}, allowLog = [] } = {}) {
   const { bin, root } = requireEnv();
   const clock = testClock({ now, timeZone });
   const dataDir = keptDir || await mkdtemp(path.join(tmpdir(), 'th-data-'));
@@ -231,6 +239,20 @@ export async function startServer({ extraArgs = [], timeout = 20000, configPath,
   const proc = spawn(bin, args, { stdio: ['ignore', 'pipe', 'pipe'], env });
   const stdoutLines = [];
   let stderrBuf = '';
+  let stderrPartial = '';
+  const allowed = [...allowLog];
+  // The server says loudly that a test clock runs (it is meant to): that
+  // line is ours to expect whenever we set the clock.
+  if (env.TELEHEALTHD_TEST_NOW) allowed.push(/TEST CLOCK in force \(TELEHEALTHD_TEST_NOW\)/);
+  const logProblems = { count: 0, lines: [] };
+  // Every whole stderr line, as it comes (the tail kept in stderrBuf is cut).
+  const scanLog = (text) => {
+    for (const line of text.split('\n')) {
+      if (!LOG_PROBLEM.test(line) || allowed.some((re) => re.test(line))) continue;
+      logProblems.count++;
+      if (logProblems.lines.length < 20) logProblems.lines.push(line);
+    }
+  };
   let partial = '';
   let demo = null;
   let spawnError = null;
@@ -257,6 +279,12 @@ export async function startServer({ extraArgs = [], timeout = 20000, configPath,
   });
   proc.stderr.setEncoding('utf8');
   proc.stderr.on('data', (chunk) => {
+    stderrPartial += chunk;
+    const nl = stderrPartial.lastIndexOf('\n');
+    if (nl >= 0) {
+      scanLog(stderrPartial.slice(0, nl));
+      stderrPartial = stderrPartial.slice(nl + 1);
+    }
     stderrBuf += chunk;
     if (stderrBuf.length > 200000) stderrBuf = stderrBuf.slice(-100000);
     if (process.env.TH_TEST_VERBOSE) process.stderr.write(`[telehealthd] ${chunk}`);
@@ -282,8 +310,14 @@ export async function startServer({ extraArgs = [], timeout = 20000, configPath,
     alive() { return proc.exitCode === null && proc.signalCode === null; },
     exited,
     stopped: null,
-    // SIGTERM, then wait; SIGKILL after `grace` ms. Resolves {code, signal, killed}.
-    async stop({ grace = 10000 } = {}) {
+    // Lines matching `re` are not counted as the server's warnings.
+    allowLog(re) { allowed.push(re); },
+    // The GLib warning/critical lines logged so far: {count, lines (the first 20)}.
+    logProblems() { return { count: logProblems.count, lines: [...logProblems.lines] }; },
+    // SIGTERM, then wait; SIGKILL after `grace` ms. Resolves {code, signal,
+    // killed}; rejects when the log had a GLib warning or critical (unless
+    // checkLog is false: a server that failed to start is reported as such).
+    async stop({ grace = 10000, checkLog = true } = {}) {
       if (this.stopped) return this.stopped;
       this.stopped = (async () => {
         let killed = false;
@@ -296,12 +330,21 @@ export async function startServer({ extraArgs = [], timeout = 20000, configPath,
           }
         }
         const res = await exited;
+        // stderr may still hold its last lines after the exit event.
+        await withTimeout(new Promise((resolve) => (proc.stderr.readableEnded ? resolve() : proc.stderr.once('close', resolve))),
+          2000, 'telehealthd stderr to close').catch(() => {});
+        scanLog(stderrPartial);
+        stderrPartial = '';
         if (!keptDir) await rm(dataDir, { recursive: true, force: true });
         if (configDir) await rm(configDir, { recursive: true, force: true });
         if (this.baseUrl) trustedCa.delete(this.baseUrl);
         return { ...res, killed };
       })();
-      return this.stopped;
+      const res = await this.stopped;
+      if (checkLog && logProblems.count) {
+        throw new Error(`telehealthd logged ${logProblems.count} GLib warning/critical line(s), e.g.:\n${logProblems.lines.slice(0, 10).join('\n')}`);
+      }
+      return res;
     },
   };
 
@@ -313,7 +356,7 @@ export async function startServer({ extraArgs = [], timeout = 20000, configPath,
     }, { timeout, what: 'the demo JSON line on telehealthd stdout' });
   } catch (err) {
     const tail = server.stderrTail();
-    await server.stop({ grace: 2000 });
+    await server.stop({ grace: 2000, checkLog: false });
     throw new Error(`${err.message}\n--- telehealthd stdout ---\n${stdoutLines.join('\n')}\n--- telehealthd stderr (tail) ---\n${tail}`);
   }
   const u = new URL(demo.patient_url);
@@ -329,7 +372,7 @@ export async function startServer({ extraArgs = [], timeout = 20000, configPath,
       trustedCa.set(server.baseUrl, server.certPem);
     } catch (err) {
       const tail = server.stderrTail();
-      await server.stop({ grace: 2000 });
+      await server.stop({ grace: 2000, checkLog: false });
       throw new Error(`TLS server: ${err.message}\n--- telehealthd stderr (tail) ---\n${tail}`);
     }
   }

@@ -133,6 +133,13 @@ test('check-in in the waiting room, scores and alert for the provider, a dose ch
       const target = before.find((m) => m.status === 'active' && /sertraline/i.test(m.text)) || before.find((m) => m.status === 'active');
       t.diagnostic(`changing the dose of: ${target.text}`);
 
+      // The catalog's `controlled` marks a DEA schedule, spelled as the server sends it.
+      const medOptions = Object.fromEntries(await provider.page.$$eval('[data-testid="adjust-medication"] option',
+        (opts) => opts.map((o) => [o.value, o.textContent.trim()])));
+      assert.equal(medOptions.alprazolam, 'Alprazolam tablet (Schedule IV, controlled)');
+      assert.equal(medOptions['methylphenidate-ir'], 'Methylphenidate hydrochloride immediate-release tablet (Schedule II, controlled)');
+      assert.equal(medOptions.sertraline, 'Sertraline tablet');
+
       await provider.page.selectOption('[data-testid="adjust-kind"]', 'change-dose');
       await provider.page.selectOption('[data-testid="adjust-order"]', target.orderId);
       const doses = await provider.page.$$eval('[data-testid="adjust-dose"] option', (opts) => opts

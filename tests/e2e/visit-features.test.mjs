@@ -243,9 +243,17 @@ test('waiting room alerts, chat, media state, timer, sound only and back', { tim
       await waitFor(async () => (await p.page.getAttribute('[data-testid="modality"]', 'data-modality')) === 'audio-only',
         { what: `${p.name} shows sound only` });
     }
-    const framesNow = async (p) => (await rtpStats(p.page)).inbound.video?.framesDecoded || 0;
+    // Frames decoded so far: the statistics must be there (a page whose
+    // video statistics vanished must not pass as "video stopped").
+    const framesNow = async (p) => {
+      const st = await rtpStats(p.page);
+      const v = st.inbound && st.inbound.video;
+      assert.ok(st.peer && v && v.packetsReceived > 0, `${p.name}: inbound video statistics: ${JSON.stringify(st)}`);
+      return v.framesDecoded;
+    };
     await sleep(1500);
     const [a0, b0] = [await framesNow(provider), await framesNow(patient)];
+    assert.ok(a0 > 0 && b0 > 0, `frames were decoded before sound only (provider ${a0}, patient ${b0})`);
     await sleep(2500);
     const [a1, b1] = [await framesNow(provider), await framesNow(patient)];
     assert.ok(a1 - a0 <= 2 && b1 - b0 <= 2, `video stopped both ways (provider ${a0}->${a1}, patient ${b0}->${b1})`);

@@ -105,6 +105,9 @@ test('refusals are precise errors and the connection keeps serving', async () =>
     assert.equal(welcome.role, 'patient');
     assert.equal(welcome.visit, visitId);
     assert.equal(welcome.protocol, 1);
+    // Whose visit it is (a guest's page says so): here, the patient's own name.
+    assert.equal(typeof welcome.patient_display_name, 'string');
+    assert.equal(welcome.patient_display_name, welcome.display_name);
     assert.equal(c.closed, null);
     await expectError(c, { type: 'hello', token: patientToken }, 'bad-state');
     await expectError(c, { type: 'admit', participant: welcome.participant }, 'forbidden');

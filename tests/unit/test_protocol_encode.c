@@ -57,25 +57,29 @@ test_encode_error (void)
 static void
 test_encode_welcome (void)
 {
-  const char *type, *visit, *role, *participant, *name, *state;
+  const char *type, *visit, *role, *participant, *name, *patient, *state;
   json_int_t protocol;
   json_t *root;
 
-  root = load_encoded (sig_encode_welcome ("v-1", SIG_ROLE_PATIENT, "p-2", "Ana \"A\" B\xc3\xa9", "waiting"));
-  UNPACK (root, "{s:s, s:I, s:s, s:s, s:s, s:s, s:s}",
+  root = load_encoded (sig_encode_welcome ("v-1", SIG_ROLE_GUEST, "p-2", "Ana \"A\" B\xc3\xa9",
+                                           "Robin Guestless", "waiting"));
+  UNPACK (root, "{s:s, s:I, s:s, s:s, s:s, s:s, s:s, s:s}",
           "type", &type, "protocol", &protocol, "visit", &visit, "role", &role,
-          "participant", &participant, "display_name", &name, "state", &state);
+          "participant", &participant, "display_name", &name, "patient_display_name", &patient,
+          "state", &state);
   g_assert_cmpstr (type, ==, "welcome");
   g_assert_cmpint (protocol, ==, SIG_PROTOCOL_VERSION);
   g_assert_cmpstr (visit, ==, "v-1");
-  g_assert_cmpstr (role, ==, "patient");
+  g_assert_cmpstr (role, ==, "guest");
   g_assert_cmpstr (participant, ==, "p-2");
   g_assert_cmpstr (name, ==, "Ana \"A\" B\xc3\xa9");
+  g_assert_cmpstr (patient, ==, "Robin Guestless");
   g_assert_cmpstr (state, ==, "waiting");
   json_decref (root);
 
-  root = load_encoded (sig_encode_welcome ("v", SIG_ROLE_PROVIDER, "p", NULL, "scheduled"));
+  root = load_encoded (sig_encode_welcome ("v", SIG_ROLE_PROVIDER, "p", NULL, NULL, "scheduled"));
   g_assert_true (json_is_null (json_object_get (root, "display_name")));
+  g_assert_true (json_is_null (json_object_get (root, "patient_display_name")));
   g_assert_cmpstr (json_string_value (json_object_get (root, "role")), ==, "provider");
   json_decref (root);
 }

@@ -111,8 +111,7 @@ export class AdjustForm {
       const group = document.createElement('optgroup');
       group.label = capitalize(cls);
       for (const m of meds.slice().sort((a, b) => (a.display || a.name).localeCompare(b.display || b.name))) {
-        const controlled = m.controlled || isControlled(m.schedule);
-        group.append(option(m.id, `${capitalize(m.display || m.name)}${controlled ? ` (${scheduleText(m.schedule)}, controlled)` : ''}`));
+        group.append(option(m.id, `${capitalize(m.display || m.name)}${isControlled(m) ? ` (${scheduleText(m)}, controlled)` : ''}`));
       }
       this.medication.append(group);
     }
@@ -203,10 +202,10 @@ export class AdjustForm {
     this.doseNote.hidden = !(med && med.dose_note);
     this.doseNote.textContent = med && med.dose_note ? `Amounts are ${med.dose_note}.` : '';
     const shownMed = this.kind.value === 'stop' ? null : med;
-    const controlled = shownMed && (shownMed.controlled || isControlled(shownMed.schedule));
+    const controlled = isControlled(shownMed);
     this.controlledNote.hidden = !controlled;
     this.controlledNote.textContent = controlled
-      ? `${capitalize(shownMed.name)} is a controlled substance (${scheduleText(shownMed.schedule)}). Any new order of it in a remote visit (a start, or a change of dose or frequency, lower or higher) follows the telemedicine rules; stopping it is always possible${maxRefills === 0 ? '. It cannot be refilled' : ''}.`
+      ? `${capitalize(shownMed.name)} is a controlled substance (${scheduleText(shownMed)}). Any new order of it in a remote visit (a start, or a change of dose or frequency, lower or higher) follows the telemedicine rules; stopping it is always possible${maxRefills === 0 ? '. It cannot be refilled' : ''}.`
       : '';
     this.showDosing();
   }

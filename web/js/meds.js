@@ -17,28 +17,31 @@ export const STATUS_WORDS = {
   declined: 'declined by the supervising psychiatrist',
 };
 
-export function isControlled(schedule) {
-  return Boolean(schedule) && !/^(none|no|0|-)$/i.test(String(schedule));
+// Whether a medication (a catalog entry, or an order's medication) is a
+// controlled substance: the server says so in `controlled` (tests/CONTRACT.md),
+// from its own catalog; the page does not read it out of the schedule's spelling.
+export function isControlled(med) {
+  return Boolean(med) && med.controlled === true;
 }
 
-export function scheduleText(schedule) {
-  const s = String(schedule || '');
-  return /^schedule/i.test(s) ? s : `Schedule ${s}`;
+// The DEA schedule as the server spells it ("II", "IV"): "Schedule II".
+export function scheduleText(med) {
+  return `Schedule ${(med && med.schedule) || ''}`.trim();
 }
 
-// A visible "Schedule II" mark for controlled substances, or null.
-export function scheduleBadge(schedule) {
-  if (!isControlled(schedule)) return null;
-  return el('span', { className: 'badge badge-controlled', title: 'Controlled substance' }, `${scheduleText(schedule)} · controlled`);
+// A visible "Schedule II · controlled" mark for a controlled substance, or null.
+export function scheduleBadge(med) {
+  if (!isControlled(med)) return null;
+  return el('span', { className: 'badge badge-controlled', title: 'Controlled substance' }, `${scheduleText(med)} · controlled`);
 }
 
-// The order's DEA schedule, from the order or else from the catalog.
-export function orderSchedule(order, catalog) {
+// The order's medication facts ({schedule, controlled}): the order's own
+// snapshot, or else the catalog's entry.
+export function orderMedication(order, catalog) {
   const m = order.medication || {};
-  if (m.schedule) return m.schedule;
+  if (typeof m.controlled === 'boolean') return m;
   const meds = (catalog && catalog.medications) || [];
-  const c = meds.find((x) => x.id === m.id);
-  return c ? c.schedule : null;
+  return meds.find((x) => x.id === m.id) || null;
 }
 
 export function frequencyText(code, catalog) {

@@ -318,14 +318,12 @@ async function join({ resume = false } = {}) {
 }
 
 // A guest's welcome: say whose visit this is, with no more than the server
-// sent (the patient's name at most).
+// sent (welcome.patient_display_name, tests/CONTRACT.md; null when unknown).
 function showGuest(welcome) {
-  const p = welcome.patient;
-  const patientName = (p && typeof p === 'object' ? p.display_name : '')
-    || welcome.patient_display_name || welcome.patient_name || '';
+  const patientName = typeof welcome.patient_display_name === 'string' ? welcome.patient_display_name.trim() : '';
   ui.title.textContent = 'Joining a video visit as a guest';
   ui.guestLine.textContent = patientName
-    ? `You are joining as a guest of ${patientName}'s visit. The provider lets you in when they are ready.`
+    ? `You are joining ${patientName}'s video visit as a guest. The provider lets you in when they are ready.`
     : 'You are joining this video visit as a guest. The provider lets you in when they are ready.';
   ui.guestLine.hidden = false;
   ui.remoteCaption.textContent = 'The provider';

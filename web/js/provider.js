@@ -51,6 +51,7 @@ let selectedVisit = fragment.visit || '';
 let visits = [];
 let waitingList = [];
 let client = null;
+let listening = null;   // the AbortController of client's listeners
 let localStream = null;
 let mediaReady = Promise.resolve(null);
 
@@ -227,12 +228,18 @@ function renderState(state) {
   }
 }
 
+// Stops listening to the current visit's client, then closes it: events
+// it still sends (a late bye, its own close) reach nobody.
+function dropClient() {
+  if (listening) listening.abort();
+  listening = null;
+  if (client) client.close();
+  client = null;
+}
+
 function selectVisit(id) {
   if (!id) return;
-  if (client) {
-    client.close();
-    client = null;
-  }
+  dropClient();
   if (extras) extras.stop();
   alerts.reset();
   selectedVisit = id;
@@ -255,23 +262,25 @@ function selectVisit(id) {
   // No token: the browser sends the session cookie with the upgrade.
   const c = new VisitClient({ hello: { visit: id }, remoteVideo: ui.remoteVideo, localStream: mediaReady });
   client = c;
+  // One AbortController per client: selecting another visit (or signing
+  // out) removes every listener below at once.
+  listening = new AbortController();
+  const { signal } = listening;
+  const on = (type, listener) => c.addEventListener(type, listener, { signal });
   tiles.follow(c);
   extras = attachVisitExtras(c, { getLocalStream: () => localStream, canChooseModality: true });
-  c.addEventListener('state', (ev) => {
-    if (client !== c) return;
+  on('state', (ev) => {
     renderState(ev.detail.state);
     $('audio-only').hidden = ev.detail.state !== 'in_progress';
   });
-  c.addEventListener('waiting', (ev) => {
-    if (client !== c) return;
+  on('waiting', (ev) => {
     waitingList = ev.detail.participants;
     renderWaiting();
     alerts.update(waitingList);
     record.refresh();
     if (waitingList.some((p) => p.role === 'guest')) guests.refresh();
   });
-  c.addEventListener('peer-state', (ev) => {
-    if (client !== c) return;
+  on('peer-state', (ev) => {
     const p = ev.detail;
     record.refresh(); // a check-in may have arrived with the patient
     const who = p.display_name || p.role || 'The participant';
@@ -287,14 +296,12 @@ function selectVisit(id) {
     if (p.display_name && p.role === 'patient') ui.remoteCaption.textContent = p.display_name;
     if (p.role === 'guest') guests.refresh();
   });
-  c.addEventListener('welcome', () => {
-    if (client !== c) return;
+  on('welcome', () => {
     // The server says again who is in trouble right after this welcome.
     troubled.clear();
     renderPeerTrouble();
   });
-  c.addEventListener('peer-trouble', (ev) => {
-    if (client !== c) return;
+  on('peer-trouble', (ev) => {
     const p = ev.detail;
     if (p.trouble) {
       troubled.set(p.participant, { name: p.display_name || p.role || 'The participant', role: p.role });
@@ -306,35 +313,32 @@ function selectVisit(id) {
     renderPeerTrouble();
   });
   // My own media cannot connect: what to try (the banner would flicker).
-  c.addEventListener('trouble', (ev) => {
-    if (client !== c) return;
+  on('trouble', (ev) => {
     ui.trouble.hidden = !ev.detail.active;
     if (ev.detail.active) {
       connection.clear();
       setError('');
     }
   });
-  c.addEventListener('server-error', async (ev) => {
-    if (client !== c) return;
+  on('server-error', async (ev) => {
     const { code } = ev.detail;
     // "The media connection failed" while the call connects: the console
     // tries again by itself (and says what to try if it keeps failing).
     if (code === 'internal' && c.pc && !c.mediaUp) return;
     // Refused at hello: most likely the session ended (idle timeout).
     if (code === 'unauthorized' && !(await checkStaffSession())) return;
+    if (signal.aborted) return; // another visit was selected meanwhile
     setError(serverErrorText(code, 'provider'));
     renderWaiting();
   });
-  c.addEventListener('bye', (ev) => {
-    if (client !== c) return;
+  on('bye', (ev) => {
     const reason = ev.detail.reason;
     if (reason === 'visit-ended') renderState('ended');
     else if (reason === 'replaced') setNotice('This visit was opened in another console window, so this one stopped.');
     else if (reason !== 'left') checkStaffSession(); // e.g. the session ended: sign in again
     ui.endVisit.disabled = true;
   });
-  c.addEventListener('disconnected', (ev) => {
-    if (client !== c) return;
+  on('disconnected', (ev) => {
     if (ev.detail.willRetry) {
       if (!c.trouble) connection.lost();
       setNotice(''); // what it said about the others may no longer hold
@@ -342,7 +346,7 @@ function selectVisit(id) {
     } else if (!c.welcomed) {
       // The upgrade or the hello was refused: the session may be over.
       checkStaffSession().then((live) => {
-        if (live && client === c) setError('The visit service refused the connection. Select the visit again to retry.');
+        if (live && !signal.aborted) setError('The visit service refused the connection. Select the visit again to retry.');
       });
       ui.endVisit.disabled = true;
     } else {
@@ -351,17 +355,15 @@ function selectVisit(id) {
       ui.endVisit.disabled = true;
     }
   });
-  c.addEventListener('reconnected', () => {
-    if (client !== c) return;
+  on('reconnected', () => {
     connection.back();
     setError('');
   });
-  c.addEventListener('connection', (ev) => {
-    if (client !== c) return;
+  on('connection', (ev) => {
     // A failed media path ends in a reconnect (the client drops the socket).
     if (ev.detail.state === 'connected') setError('');
   });
-  c.addEventListener('autoplay-blocked', () => { ui.playRemote.hidden = false; });
+  on('autoplay-blocked', () => { ui.playRemote.hidden = false; });
   c.connect();
 }
 
@@ -376,8 +378,7 @@ ui.endVisit.addEventListener('click', () => {
 ui.logout.addEventListener('click', () => {
   ui.logout.disabled = true;
   ui.logout.textContent = 'Signing out…';
-  if (client) client.close();
-  client = null;
+  dropClient();
   signOut();
 });
 ui.playRemote.addEventListener('click', () => {

@@ -10,7 +10,7 @@ import { enc, el, dateTime, capitalize } from './api.js';
 import { staffApi } from './session.js';
 import { scaleByKey, scoreText, sideEffectLabel, severityLabel, maxTotal } from './scales.js';
 import { trendView } from './trend.js';
-import { doseLine, scheduleBadge, orderSchedule, statusBadge, orderMeta, medName, STATUS_WORDS } from './meds.js';
+import { doseLine, scheduleBadge, orderMedication, statusBadge, orderMeta, medName, STATUS_WORDS } from './meds.js';
 import { AdjustForm } from './adjust-form.js';
 import { attachCharCount } from './char-count.js';
 
@@ -258,7 +258,7 @@ export class RecordPanel {
     } else {
       this.ui.meds.replaceChildren(...meds.map((o) => el('li', { className: 'med', dataset: { testid: `med-${o.id}`, status: o.status } },
         el('span', { className: 'med-line' }, el('strong', {}, medName(o)), ` ${doseLine(o, this.catalog).slice(medName(o).length)}`),
-        ' ', statusBadge(o.status), ' ', scheduleBadge(orderSchedule(o, this.catalog)),
+        ' ', statusBadge(o.status), ' ', scheduleBadge(orderMedication(o, this.catalog)),
         o.status === 'pending' ? el('span', { className: 'visually-hidden' }, ' (pending)') : null)));
     }
     this.adjust.setCurrent(meds);
@@ -311,7 +311,7 @@ export class RecordPanel {
     this.ui.orders.replaceChildren(...list.map((o) => {
       const replaced = o.replaces !== null && o.replaces !== undefined ? byId.get(String(o.replaces)) : null;
       const li = el('li', { className: `order order-${o.status}`, id: `order-${o.id}`, dataset: { testid: `order-${o.id}`, status: o.status } },
-        el('p', { className: 'order-line' }, el('strong', {}, doseLine(o, this.catalog)), ' ', statusBadge(o.status), ' ', scheduleBadge(orderSchedule(o, this.catalog))),
+        el('p', { className: 'order-line' }, el('strong', {}, doseLine(o, this.catalog)), ' ', statusBadge(o.status), ' ', scheduleBadge(orderMedication(o, this.catalog))),
         el('p', { className: 'order-meta' }, orderMeta(o), o.visit_id === this.visitId ? ' (this visit)' : ''),
         o.reason ? el('p', { className: 'order-meta' }, `Reason: ${o.reason}`) : null,
         ['stopped', 'entered-in-error', 'declined'].includes(o.status) && (o.status_reason || o.status_at)

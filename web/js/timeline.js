@@ -8,7 +8,7 @@ import { enc, el, dateTime, capitalize } from './api.js';
 import { startStaffSession, staffApi } from './session.js';
 import { scoreText } from './scales.js';
 import { trendView } from './trend.js';
-import { doseLine, statusBadge, scheduleBadge, orderSchedule, ACTION_WORDS, STATUS_WORDS } from './meds.js';
+import { doseLine, statusBadge, scheduleBadge, orderMedication, ACTION_WORDS, STATUS_WORDS } from './meds.js';
 
 const ui = {
   title: document.getElementById('tl-title'),
@@ -59,7 +59,7 @@ function visitItem(v) {
         o.in_visit === 'stopped'
           ? 'Stopped (started at an earlier visit): '
           : `${ACTION_WORDS[o.action] || capitalize(o.action || '')}: `, el('strong', {}, doseLine(o, catalog)), ' ',
-        statusBadge(o.status), ' ', scheduleBadge(orderSchedule(o, catalog)),
+        statusBadge(o.status), ' ', scheduleBadge(orderMedication(o, catalog)),
         o.reason ? el('span', { className: 'order-meta' }, ` — ${o.reason}`) : null,
         o.status_reason ? el('span', { className: 'order-meta' }, ` (${STATUS_WORDS[o.status] || o.status}: ${o.status_reason})`) : null)))
       : el('p', { className: 'muted' }, 'None.'),
