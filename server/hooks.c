@@ -34,6 +34,8 @@ identity_from_participant (ThApp *app, StoreParticipant *participant, SigIdentit
   out->visit_id = g_strdup (participant->visit_id);
   out->participant_id = g_strdup (participant->id);
   out->display_name = g_strdup (participant->display_name);
+  /* The welcome names whose visit it is (a guest is told so). */
+  out->patient_display_name = g_strdup (visit.patient_name);
   out->role = participant->role == PARTICIPANT_PROVIDER ? SIG_ROLE_PROVIDER
             : participant->role == PARTICIPANT_GUEST ? SIG_ROLE_GUEST
             : SIG_ROLE_PATIENT;
