@@ -65,7 +65,11 @@ th_require_staff (ThApp *app, const ThHttpRequest *req, ThHttpResponse *r)
       th_respond_error (r, 401, "session-expired", "Your session ended after a time without activity. Sign in again.");
     else if (g_error_matches (error, STORE_ERROR, STORE_ERROR_NOT_FOUND))
       th_respond_error (r, 401, "unauthorized", "Please sign in.");
-    else
+    else if (g_error_matches (error, STORE_ERROR, STORE_ERROR_BUSY)) {
+      /* Another process (the admin CLI) holds the write lock: worth a retry. */
+      th_respond_error (r, 503, "busy", "The record is busy. Try again in a moment.");
+      r->retry_after = 1;
+    } else
       th_respond_error (r, 500, "internal", "Your sign-in could not be checked. Try again in a moment.");
     return NULL;
   }

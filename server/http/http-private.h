@@ -4,6 +4,7 @@
 
 #include <libwebsockets.h>
 #include "server/http/http.h"
+#include "server/api/api.h"
 
 typedef struct _ThWsConn ThWsConn;
 
@@ -23,6 +24,8 @@ typedef struct {
   gboolean body_too_large;
   char *response;             /* JSON body waiting for HTTP_WRITEABLE */
   gsize response_len;
+  ThHttpPending *pending;     /* a deferred answer still to come (http.c) */
+  ThHttpResponse *answer;     /* a deferred answer whose headers wait for HTTP_WRITEABLE */
   /* WebSocket */
   ThWsConn *ws;
 } ThSession;
