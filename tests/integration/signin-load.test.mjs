@@ -199,3 +199,44 @@ test('past the server-wide budget, sign-ins are refused 429 busy', { timeout: 60
   assert.ok(busy.length >= 6, answers.map((r) => r.status).join(' '));
   assert.ok(busy.every((r) => r.json.error.code === 'busy' && r.retryAfter === '1'));
 });
+
+test('a client that hangs up before its answer is still counted, and nothing breaks', { timeout: 90000 }, async () => {
+  const server = await start({
+    security: { signin_workers: 1, signin_queue: 20, signin_per_second: 10000, signin_burst: 10000 },
+  });
+  const u = new URL(`${server.baseUrl}/api/session`);
+  const addrs = Array.from({ length: 8 }, (_, i) => `127.0.5.${10 + i}`);
+  // Each sends a whole request, then closes its socket while the password
+  // is still queued or being checked.
+  await Promise.all(addrs.map((localAddress, i) => new Promise((resolve) => {
+    const body = JSON.stringify({ username: `gone${i}`, password: `gone-${i}` });
+    const req = http.request({
+      host: u.hostname, port: u.port, path: u.pathname, method: 'POST', localAddress, agent: false,
+      headers: { 'Content-Type': 'application/json', 'Content-Length': Buffer.byteLength(body) },
+    }, (res) => { res.resume(); resolve(); });
+    req.on('error', resolve);
+    req.on('close', resolve);
+    req.end(body, () => setTimeout(() => req.destroy(), 30));
+  })));
+  // Each attempt still ran and was counted against its address.
+  const audit = () => {
+    const out = spawnSync(process.env.TELEHEALTHD, ['--config', server.configPath, '--data-dir', server.dataDir, 'admin', 'audit'],
+      { encoding: 'utf8', timeout: 15000 });
+    assert.equal(out.status, 0, out.stderr);
+    return out.stdout.trim().split('\n').map((l) => JSON.parse(l));
+  };
+  const deadline = Date.now() + 60000;
+  let failed = [];
+  while (Date.now() < deadline) {
+    failed = audit().filter((e) => e.action === 'login.failed' && addrs.includes(e.detail.from));
+    if (failed.length === addrs.length) break;
+    await new Promise((r) => setTimeout(r, 500));
+  }
+  assert.equal(failed.length, addrs.length, `${failed.length} of ${addrs.length} attempts counted`);
+  // The server goes on: health, and a real sign-in on a new connection.
+  assert.ok(server.alive());
+  const health = await fetch(`${server.baseUrl}/healthz`, { signal: AbortSignal.timeout(5000) });
+  assert.equal(health.status, 200);
+  const ok = await signIn(server, '127.0.0.6', server.providerLogin.username, server.providerLogin.password);
+  assert.equal(ok.status, 200, ok.text);
+});
