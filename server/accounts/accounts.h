@@ -74,6 +74,10 @@ gboolean th_budget_take (ThBudget *budget, gint64 now_us);
 typedef struct _ThSignInGate ThSignInGate;
 /* Called on the main context once the password was checked. */
 typedef void (*ThSignInChecked) (gboolean match, gpointer user_data);
+/* Asked on the main context just before a waiting attempt starts: FALSE
+ * (its client has gone) drops it unchecked, so a client that sends and
+ * hangs up costs no key derivation. */
+typedef gboolean (*ThSignInWanted) (gpointer user_data);
 
 /* `workers` threads derive keys; up to `queue_max` more attempts wait;
  * `per_second` (burst `burst`) attempts server-wide may start one. */
@@ -90,8 +94,8 @@ guint th_signin_gate_in_flight (ThSignInGate *gate, const char *network);
  * name, no credentials) runs the dummy check: the same work on the same
  * path, so the answer's time does not tell whether the name exists.
  * FALSE (nothing queued, nothing called) when the queue is full. `checked`
- * is called once, then `destroy` (user_data) — also when the gate is freed
- * first. */
+ * is called once — unless `wanted` (may be NULL) says no before the check
+ * starts, or the gate is freed first — then `destroy` (user_data). */
 gboolean th_signin_gate_check (ThSignInGate *gate, const char *network, const char *password,
-                               const char *stored, ThSignInChecked checked, gpointer user_data,
-                               GDestroyNotify destroy);
+                               const char *stored, ThSignInChecked checked,
+                               ThSignInWanted wanted, gpointer user_data, GDestroyNotify destroy);

@@ -32,6 +32,7 @@ typedef struct {
   char *password;
   char *stored;          /* NULL: the dummy check */
   ThSignInChecked checked;
+  ThSignInWanted wanted;
   gpointer user_data;
   GDestroyNotify destroy;
 } Job;
@@ -112,9 +113,17 @@ start_next (ThSignInGate *gate)
 {
   while (gate->running < gate->workers && !g_queue_is_empty (&gate->waiting)) {
     Job *job = g_queue_pop_head (&gate->waiting);
+    GTask *task;
+
+    /* Nobody waits for this answer any more: no scrypt for it. */
+    if (job->wanted && !job->wanted (job->user_data)) {
+      in_flight_add (gate, job->network, -1);
+      job_free (job);
+      continue;
+    }
     /* The task does not own the job: `derived` frees it, after the worker
      * is done with it. */
-    GTask *task = g_task_new (NULL, NULL, derived, job);
+    task = g_task_new (NULL, NULL, derived, job);
 
     g_task_set_task_data (task, job, NULL);
     gate->running++;
@@ -165,8 +174,8 @@ th_signin_gate_in_flight (ThSignInGate *gate, const char *network)
 
 gboolean
 th_signin_gate_check (ThSignInGate *gate, const char *network, const char *password,
-                      const char *stored, ThSignInChecked checked, gpointer user_data,
-                      GDestroyNotify destroy)
+                      const char *stored, ThSignInChecked checked, ThSignInWanted wanted,
+                      gpointer user_data, GDestroyNotify destroy)
 {
   Job *job;
 
@@ -180,6 +189,7 @@ th_signin_gate_check (ThSignInGate *gate, const char *network, const char *passw
   job->password = g_strdup (password ? password : "");
   job->stored = g_strdup (stored);
   job->checked = checked;
+  job->wanted = wanted;
   job->user_data = user_data;
   job->destroy = destroy;
   in_flight_add (gate, job->network, +1);

@@ -258,6 +258,15 @@ sign_in_checked (gboolean match, gpointer user_data)
   si->pending = NULL;
 }
 
+/* A waiting attempt whose client hung up is dropped unchecked (gate.c). */
+static gboolean
+sign_in_wanted (gpointer user_data)
+{
+  SignIn *si = user_data;
+  /* Asked inside th_signin_gate_check too, before the answer is deferred. */
+  return !si->deferred || th_http_pending_connected (si->pending);
+}
+
 static void
 post_session (ThApp *app, const ThHttpRequest *req, ThHttpResponse *r)
 {
@@ -307,8 +316,8 @@ post_session (ThApp *app, const ThHttpRequest *req, ThHttpResponse *r)
     sign_in_answer (si, match, r);
     goto out;
   }
-  if (!th_signin_gate_check (app->signin, si->network, body.password, hash, sign_in_checked, si,
-                             (GDestroyNotify) sign_in_free)) {
+  if (!th_signin_gate_check (app->signin, si->network, body.password, hash, sign_in_checked,
+                             sign_in_wanted, si, (GDestroyNotify) sign_in_free)) {
     refuse_busy (r, "every password worker busy and the queue full");
     goto out;
   }

@@ -24,14 +24,14 @@ async function start(settings) {
 
 // One sign-in attempt from `localAddress` on its own connection. Resolves
 // {status, json, retryAfter, ms}; rejects after `timeout` ms.
-function signIn(server, localAddress, username, password, timeout = 60000) {
+function signIn(server, localAddress, username, password, timeout = 60000, signal = undefined) {
   const body = JSON.stringify({ username, password });
   const u = new URL(`${server.baseUrl}/api/session`);
   const t0 = performance.now();
   return withTimeout(new Promise((resolve, reject) => {
     const req = http.request({
       host: u.hostname, port: u.port, path: u.pathname, method: 'POST', localAddress,
-      agent: false,
+      agent: false, signal,
       headers: { 'Content-Type': 'application/json', 'Content-Length': Buffer.byteLength(body) },
     }, (res) => {
       let text = '';
@@ -83,13 +83,16 @@ const percentile = (xs, p) => {
 };
 
 // Each attempt waits its turn for a worker, so on a loaded machine (scrypt
-// at ~0.6 s a core) the last of 50 is answered after ~15 s: attempts are
-// bounded at 60 s, the test at 150 s.
-test('50 wrong-password sign-ins in flight from 50 addresses leave signaling fast', { timeout: 150000 }, async () => {
+// at ~0.6 s a core) the last of 50 would be answered after ~15 s: when the
+// measurement ends the attackers hang up, and the server drops what they
+// left waiting unchecked.
+test('50 wrong-password sign-ins in flight from 50 addresses leave signaling fast', { timeout: 120000 }, async () => {
   // The throttle and the budget set out of the way: every attempt costs a
   // scrypt, so the workers stay saturated for the whole measurement.
   const server = await start({
     security: { signin_per_second: 10000, signin_burst: 10000, signin_queue: 100, login_slowdown_after: 100, login_lockout_after: 1000 },
+    // The probe sends ~60 messages a second, past the shipped per-connection rate.
+    limits: { messages_per_second: 500, message_burst: 1000 },
   });
   const patient = await patientProbe(server);
   const baseline = [];
@@ -97,13 +100,18 @@ test('50 wrong-password sign-ins in flight from 50 addresses leave signaling fas
 
   const results = [];
   let stop = false;
+  const hangUp = new AbortController();
   // 50 attackers, each keeping one attempt in flight from its own address;
   // half guess a real name, half a name that does not exist (the dummy path).
   const attackers = Array.from({ length: 50 }, async (_, i) => {
     const addr = `127.0.0.${10 + i}`;
     for (let n = 0; !stop; n++) {
       const name = i % 2 ? server.providerLogin.username : `nobody${i}x${n}`;
-      results.push(await signIn(server, addr, name, `wrong-${i}-${n}`));
+      try {
+        results.push(await signIn(server, addr, name, `wrong-${i}-${n}`, 60000, hangUp.signal));
+      } catch (err) {
+        if (!stop) throw err;
+      }
     }
   });
   // Let every attacker's first attempt arrive, then time the round trips.
@@ -112,9 +120,10 @@ test('50 wrong-password sign-ins in flight from 50 addresses leave signaling fas
   const until = performance.now() + 6000;
   while (performance.now() < until) {
     rtts.push(await patient.probe());
-    await new Promise((r) => setTimeout(r, 40));
+    await new Promise((r) => setTimeout(r, 15));
   }
   stop = true;
+  hangUp.abort();
   await Promise.all(attackers);
   patient.close();
 
@@ -122,16 +131,20 @@ test('50 wrong-password sign-ins in flight from 50 addresses leave signaling fas
   console.log(`signaling round trip under attack: n=${rtts.length} p50=${p50.toFixed(1)} ms `
     + `p99=${p99.toFixed(1)} ms max=${Math.max(...rtts).toFixed(1)} ms (idle p50 ${percentile(baseline, 50).toFixed(1)} ms); `
     + `sign-ins answered: ${results.length}, 401: ${results.filter((r) => r.status === 401).length}`);
-  assert.ok(rtts.length >= 50, `only ${rtts.length} round trips in 6 s`);
+  // Enough samples that p99 is not simply the one worst (a scheduler hiccup
+  // on a busy machine), yet a loop stalled by key derivation shows at once.
+  assert.ok(rtts.length >= 150, `only ${rtts.length} round trips in 6 s`);
   assert.ok(p99 < 250, `signaling p99 ${p99.toFixed(1)} ms under 50 sign-ins in flight (must be < 250 ms)`);
   // The passwords really were checked (the load was real), and each one refused.
   const wrong = results.filter((r) => r.status === 401);
-  assert.ok(wrong.length >= 20, `only ${wrong.length} passwords checked in 6 s`);
+  assert.ok(wrong.length >= 4, `only ${wrong.length} passwords checked in 6 s`);
   for (const r of results) assert.equal(r.status, 401, r.text);
   assert.ok(wrong.every((r) => r.json.error.code === 'bad-credentials'));
-  // And the real provider still signs in afterwards.
+  // And the real provider still signs in afterwards, without waiting for
+  // the attempts the attackers left behind (>= 50 scrypts on 2 workers).
   const ok = await signIn(server, '127.0.0.5', server.providerLogin.username, server.providerLogin.password);
   assert.equal(ok.status, 200, ok.text);
+  console.log(`the provider's sign-in after the attack took ${ok.ms.toFixed(0)} ms`);
 });
 
 test('a throttled flood from one address adds a bounded number of audit rows', { timeout: 90000 }, async () => {
@@ -200,7 +213,7 @@ test('past the server-wide budget, sign-ins are refused 429 busy', { timeout: 60
   assert.ok(busy.every((r) => r.json.error.code === 'busy' && r.retryAfter === '1'));
 });
 
-test('a client that hangs up before its answer is still counted, and nothing breaks', { timeout: 90000 }, async () => {
+test('clients that hang up before their answer cost no password check, and nothing breaks', { timeout: 90000 }, async () => {
   const server = await start({
     security: { signin_workers: 1, signin_queue: 20, signin_per_second: 10000, signin_burst: 10000 },
   });
@@ -218,21 +231,22 @@ test('a client that hangs up before its answer is still counted, and nothing bre
     req.on('close', resolve);
     req.end(body, () => setTimeout(() => req.destroy(), 30));
   })));
-  // Each attempt still ran and was counted against its address.
+  // The one being checked when its client left still counts; those still
+  // waiting for the one worker are dropped unchecked (nobody to answer).
   const audit = () => {
     const out = spawnSync(process.env.TELEHEALTHD, ['--config', server.configPath, '--data-dir', server.dataDir, 'admin', 'audit'],
       { encoding: 'utf8', timeout: 15000 });
     assert.equal(out.status, 0, out.stderr);
     return out.stdout.trim().split('\n').map((l) => JSON.parse(l));
   };
+  const failedNow = () => audit().filter((e) => e.action === 'login.failed' && addrs.includes(e.detail.from));
   const deadline = Date.now() + 60000;
-  let failed = [];
-  while (Date.now() < deadline) {
-    failed = audit().filter((e) => e.action === 'login.failed' && addrs.includes(e.detail.from));
-    if (failed.length === addrs.length) break;
-    await new Promise((r) => setTimeout(r, 500));
-  }
-  assert.equal(failed.length, addrs.length, `${failed.length} of ${addrs.length} attempts counted`);
+  while (failedNow().length === 0 && Date.now() < deadline) await new Promise((r) => setTimeout(r, 300));
+  await new Promise((r) => setTimeout(r, 3000));  // room for any others to (wrongly) run
+  const failed = failedNow();
+  console.log(`${addrs.length} hung-up attempts: ${failed.length} checked`);
+  assert.ok(failed.length >= 1, 'the attempt already being checked is counted');
+  assert.ok(failed.length <= 3, `${failed.length} of ${addrs.length} hung-up attempts were checked`);
   // The server goes on: health, and a real sign-in on a new connection.
   assert.ok(server.alive());
   const health = await fetch(`${server.baseUrl}/healthz`, { signal: AbortSignal.timeout(5000) });

@@ -211,16 +211,16 @@ test_gate (void)
   g_assert_nonnull (stored);
   /* 2 running + 3 waiting fit; the sixth is refused at once. */
   g_assert_true (th_signin_gate_check (gate, "10.0.0.1", "correct horse battery", stored,
-                                       gate_checked, &run, gate_destroy));
-  g_assert_true (th_signin_gate_check (gate, "10.0.0.1", "wrong", stored, gate_checked, &run,
+                                       gate_checked, NULL, &run, gate_destroy));
+  g_assert_true (th_signin_gate_check (gate, "10.0.0.1", "wrong", stored, gate_checked, NULL, &run,
                                        gate_destroy));
-  g_assert_true (th_signin_gate_check (gate, "10.0.0.2", "anything", NULL, gate_checked, &run,
+  g_assert_true (th_signin_gate_check (gate, "10.0.0.2", "anything", NULL, gate_checked, NULL, &run,
                                        gate_destroy));
   g_assert_true (th_signin_gate_check (gate, "10.0.0.3", "correct horse battery", stored,
-                                       gate_checked, &run, gate_destroy));
-  g_assert_true (th_signin_gate_check (gate, "10.0.0.3", "", NULL, gate_checked, &run,
+                                       gate_checked, NULL, &run, gate_destroy));
+  g_assert_true (th_signin_gate_check (gate, "10.0.0.3", "", NULL, gate_checked, NULL, &run,
                                        gate_destroy));
-  g_assert_false (th_signin_gate_check (gate, "10.0.0.4", "x", stored, gate_checked, &run,
+  g_assert_false (th_signin_gate_check (gate, "10.0.0.4", "x", stored, gate_checked, NULL, &run,
                                         gate_destroy));
   g_assert_cmpuint (th_signin_gate_in_flight (gate, "10.0.0.1"), ==, 2);
   g_assert_cmpuint (th_signin_gate_in_flight (gate, "10.0.0.3"), ==, 2);
@@ -234,7 +234,7 @@ test_gate (void)
   g_assert_cmpuint (th_signin_gate_in_flight (gate, "10.0.0.1"), ==, 0);
   /* Room again once the queue drained. */
   run.expect = 6;
-  g_assert_true (th_signin_gate_check (gate, "10.0.0.4", "x", stored, gate_checked, &run,
+  g_assert_true (th_signin_gate_check (gate, "10.0.0.4", "x", stored, gate_checked, NULL, &run,
                                        gate_destroy));
   g_main_loop_run (run.loop);
   g_assert_cmpuint (run.answered, ==, 6);
@@ -259,7 +259,7 @@ test_gate_free_pending (void)
   GateRun run = { .expect = 100 };
 
   for (int i = 0; i < 4; i++)
-    g_assert_true (th_signin_gate_check (gate, "10.0.0.1", "x", NULL, gate_checked, &run,
+    g_assert_true (th_signin_gate_check (gate, "10.0.0.1", "x", NULL, gate_checked, NULL, &run,
                                          gate_destroy));
   th_signin_gate_free (gate);
   g_assert_cmpuint (run.destroyed, ==, 3);  /* the waiting ones; one was running */
@@ -270,6 +270,54 @@ test_gate_free_pending (void)
   }
   g_assert_cmpuint (run.destroyed, ==, 4);
   g_assert_cmpuint (run.answered, ==, 0);
+}
+
+typedef struct {
+  GateRun *run;
+  gboolean wanted;
+} Want;
+
+static gboolean
+want_it (gpointer user_data)
+{
+  return ((Want *) user_data)->wanted;
+}
+
+static void
+want_checked (gboolean match, gpointer user_data)
+{
+  gate_checked (match, ((Want *) user_data)->run);
+}
+
+static void
+want_destroy (gpointer user_data)
+{
+  gate_destroy (((Want *) user_data)->run);
+}
+
+/* A waiting attempt nobody wants any more (its client hung up) is dropped
+ * when its turn comes: no check, no callback, its data destroyed. */
+static void
+test_gate_unwanted (void)
+{
+  ThSignInGate *gate = th_signin_gate_new (1, 4, 10, 10);
+  GateRun run = { .loop = g_main_loop_new (NULL, FALSE), .expect = 2 };
+  Want w[4] = { { &run, TRUE }, { &run, TRUE }, { &run, TRUE }, { &run, TRUE } };
+  guint timeout = g_timeout_add_seconds (30, gate_timeout, NULL);
+
+  for (int i = 0; i < 4; i++)
+    g_assert_true (th_signin_gate_check (gate, "10.0.0.1", "x", NULL, want_checked, want_it, &w[i],
+                                         want_destroy));
+  /* The first is running; two of the waiting ones are given up. */
+  w[1].wanted = FALSE;
+  w[2].wanted = FALSE;
+  g_main_loop_run (run.loop);
+  g_assert_cmpuint (run.answered, ==, 2);
+  g_assert_cmpuint (run.destroyed, ==, 4);
+  g_assert_cmpuint (th_signin_gate_in_flight (gate, "10.0.0.1"), ==, 0);
+  g_source_remove (timeout);
+  th_signin_gate_free (gate);
+  g_main_loop_unref (run.loop);
 }
 
 int
@@ -286,5 +334,6 @@ main (int argc, char **argv)
   g_test_add_func ("/throttle/budget", test_budget);
   g_test_add_func ("/gate/check", test_gate);
   g_test_add_func ("/gate/free-pending", test_gate_free_pending);
+  g_test_add_func ("/gate/unwanted", test_gate_unwanted);
   return g_test_run ();
 }
