@@ -65,8 +65,11 @@ function errorText(err) {
     return 'The username or password is wrong. Check both (passwords are case-sensitive) and try again.';
   }
   // Busy is about the server, not this person's attempts: nothing they did.
-  if ((err.status === 429 || err.status === 503) && err.code === 'busy') {
+  if (err.status === 429 && err.code === 'busy') {
     return `The server is busy signing other people in. Your password was not checked — try again in ${waitWords(err.retryAfter ?? 1)}.`;
+  }
+  if (err.status === 503 && err.code === 'busy') {
+    return `The clinic's records are being updated and you are not signed in yet — try again in ${waitWords(err.retryAfter ?? 1)}.`;
   }
   if (err.status === 429 || err.code === 'slow-down' || err.code === 'locked') return throttledText(err);
   if (err.status === 403) return 'This account cannot sign in. Ask your clinic\'s administrator.';
