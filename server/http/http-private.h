@@ -30,6 +30,17 @@ typedef struct {
   ThWsConn *ws;
 } ThSession;
 
+/* What th_http_defer finds behind ThHttpRequest.transport while http.c
+ * runs a handler. */
+typedef struct {
+  struct lws *wsi;
+  ThSession *session;
+} ThHttpTransport;
+
+/* pending.c: the connection lets go of its deferred answer (it closed, or a
+ * new request begins); a later th_http_pending_finish then sends nothing. */
+void th_http_pending_detach (ThSession *s);
+
 /* Name of the staff session cookie. */
 #define TH_SESSION_COOKIE "th_session"
 
