@@ -18,6 +18,7 @@ typedef struct {
   struct lws_context *lws;
   GMainLoop *loop;
   GHashTable *ws_per_address;  /* IP address → live WebSocket count */
+  struct _ThSignInGate *signin;  /* sign-in password checks, off the loop (accounts.h) */
   guint16 port;          /* the port actually listened on */
   char *base_url;        /* what links start with, no trailing slash */
   char *tls_cert_path;   /* both NULL: plain HTTP (loopback only); see tls.h */

@@ -87,6 +87,12 @@ config_defaults (void)
   c->login_slowdown_after = 3;
   c->login_lockout_after = 10;
   c->login_lockout_min = 15;
+  /* scrypt takes ~0.1 s of a core (password.c): two workers check ~20
+   * passwords a second and leave the other cores to the visits. */
+  c->signin_workers = 2;
+  c->signin_queue = 16;
+  c->signin_per_second = 10;
+  c->signin_burst = 20;
   c->reconnect_grace_s = 60;
   c->media_timeout_s = 20;
   c->max_frame_bytes = 64 * 1024;
@@ -167,6 +173,8 @@ static const char *const known_keys[][2] = {
   { "security", "session_idle_minutes" }, { "security", "session_idle_seconds" },
   { "security", "login_slowdown_after" },
   { "security", "login_lockout_after" }, { "security", "login_lockout_minutes" },
+  { "security", "signin_workers" }, { "security", "signin_queue" },
+  { "security", "signin_per_second" }, { "security", "signin_burst" },
   { "visits", "reconnect_grace_seconds" }, { "visits", "media_timeout_seconds" },
   { "limits", "max_frame_bytes" }, { "limits", "messages_per_second" },
   { "limits", "message_burst" }, { "limits", "connections_per_address" },
@@ -386,6 +394,10 @@ th_config_load (const char *path, GError **error)
       { "login_slowdown_after", 1, 100, G_STRUCT_OFFSET (ThConfig, login_slowdown_after) },
       { "login_lockout_after", 2, 1000, G_STRUCT_OFFSET (ThConfig, login_lockout_after) },
       { "login_lockout_minutes", 1, 24 * 60, G_STRUCT_OFFSET (ThConfig, login_lockout_min) },
+      { "signin_workers", 1, 64, G_STRUCT_OFFSET (ThConfig, signin_workers) },
+      { "signin_queue", 0, 10000, G_STRUCT_OFFSET (ThConfig, signin_queue) },
+      { "signin_per_second", 1, 10000, G_STRUCT_OFFSET (ThConfig, signin_per_second) },
+      { "signin_burst", 1, 100000, G_STRUCT_OFFSET (ThConfig, signin_burst) },
     };
     for (guint i = 0; i < G_N_ELEMENTS (uints); i++) {
       guint *field = G_STRUCT_MEMBER_P (c, uints[i].offset);

@@ -29,6 +29,10 @@ typedef struct {
   guint login_slowdown_after;    /* failures before each attempt must wait */
   guint login_lockout_after;     /* failures before the account/address is locked */
   guint login_lockout_min;
+  guint signin_workers;          /* threads that check sign-in passwords (scrypt) */
+  guint signin_queue;            /* sign-ins that may wait for one; past that, 429 */
+  guint signin_per_second;       /* sign-ins server-wide, all addresses together ... */
+  guint signin_burst;            /* ... with bursts up to this; past that, 429 */
   /* [visits] reconnecting */
   guint reconnect_grace_s;
   guint media_timeout_s;

@@ -3,6 +3,7 @@
  * GLib main loop until SIGTERM or SIGINT. */
 #define G_LOG_DOMAIN "th-server"
 
+#include "server/accounts/accounts.h"
 #include "server/api/api.h"
 #include "server/cli/cli.h"
 #include "server/clock/clock.h"
@@ -223,6 +224,14 @@ run (int argc, char **argv)
     goto fail;
   }
   app.loop = g_main_loop_new (NULL, FALSE);
+  /* The loop carries every visit's signaling: a statement must not wait
+   * seconds for the admin CLI's write lock. WAL lets reads go on under a
+   * writer; a write waits at most this long (the CLI's transactions take
+   * milliseconds), and otherwise fails STORE_ERROR_BUSY, which the API
+   * answers 503 "busy, try again" — a retry beats a frozen visit. */
+  store_set_busy_timeout (app.store, 50);
+  app.signin = th_signin_gate_new (config->signin_workers, config->signin_queue,
+                                   config->signin_per_second, config->signin_burst);
   app.hub = sig_hub_new (th_signaling_hooks (), &app, &config->media);
   sig_hub_set_limits (app.hub, &(SigLimits) {
     .grace_s = config->reconnect_grace_s, .media_timeout_s = config->media_timeout_s,
@@ -259,6 +268,7 @@ out:
   th_http_stop (&app);
   g_clear_pointer (&app.hub, sig_hub_free);
   g_clear_pointer (&app.ws_per_address, g_hash_table_unref);
+  g_clear_pointer (&app.signin, th_signin_gate_free);
   g_clear_pointer (&app.store, store_close);
   g_clear_pointer (&app.catalog, med_catalog_free);
   g_clear_pointer (&app.loop, g_main_loop_unref);

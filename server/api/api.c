@@ -66,6 +66,13 @@ th_respond_error (ThHttpResponse *r, guint status, const char *code, const char 
 void
 th_respond_store_error (ThHttpResponse *r, const GError *error, const char *message)
 {
+  /* Another process (the admin CLI) holds the write lock for longer than
+   * the server waits (store_set_busy_timeout): not a fault, worth a retry. */
+  if (g_error_matches (error, STORE_ERROR, STORE_ERROR_BUSY)) {
+    th_respond_error (r, 503, "busy", "The clinic's record is busy for a moment. Try again in a few seconds; nothing was lost.");
+    r->retry_after = 1;
+    return;
+  }
   th_respond_error (r, 500, "internal", message);
   g_free (r->failure);
   /* The store's messages name a statement and sqlite's complaint ("get
@@ -439,7 +446,7 @@ dispatch (ThApp *app, const ThHttpRequest *req, ThHttpResponse *r)
     goto out;
   route->handler (app, req, r, &call);
   /* A handler that answers nothing has failed somewhere it did not say. */
-  if (!r->body) {
+  if (!r->body && !r->deferred) {
     g_warning ("%s %s answered nothing; answering 500", method_name (req->method), route->pattern);
     th_respond_error (r, 500, "internal", "Something went wrong on the server. Try again in a moment.");
   }

@@ -1,6 +1,8 @@
 /* session.c — staff sign-in, the session behind the cookie, sign-out.
- * Failed sign-ins slow down and then lock, per account and per address;
- * every attempt is audited. */
+ * Failed sign-ins slow down and then lock, per account, per address and
+ * per IPv6 /64; every checked attempt is audited, throttled ones counted.
+ * Passwords are checked off the main loop (accounts.h, the gate) and the
+ * answer is deferred (http.h, th_http_defer). */
 #define G_LOG_DOMAIN "th-api"
 
 #include "server/api/api-private.h"
@@ -54,120 +56,284 @@ staff_json (const StoreStaffAccount *a)
                     a->role);
 }
 
-/* How long the caller must wait before trying again (0: go ahead) into
- * *wait; FALSE with `error` set when the failures cannot be counted (the
- * caller refuses then: a throttle that cannot count does not throttle). */
-static gboolean
-throttle_wait (ThApp *app, const char *username, const char *address, guint *wait,
-               gboolean *locked, GError **error)
+/* ------------------------------------------------------------ sign-in
+ *
+ * A sign-in goes: body → this client's throttle (the store's counts, the
+ * policy in accounts.h) → the server-wide budget → the account's hash →
+ * the gate's workers (scrypt, off the loop; 429 when its queue is full) →
+ * back on the loop: count a failure or start the session → the deferred
+ * answer. Unknown names take the same path with the dummy hash. */
+
+/* A busy database is worth a retry; anything else is a server fault. */
+static void
+respond_store_failure (ThHttpResponse *r, const GError *error, const char *what)
+{
+  if (g_error_matches (error, STORE_ERROR, STORE_ERROR_BUSY)) {
+    th_respond_error (r, 503, "busy", "The record is busy. Try again in a moment.");
+    r->retry_after = 1;
+    return;
+  }
+  g_warning ("sign-in: %s: %s", what, error ? error->message : "unknown failure");
+  th_respond_error (r, 500, "internal", "Signing in did not work. Try again in a moment.");
+}
+
+static ThThrottlePolicy
+throttle_policy (ThApp *app)
 {
   const ThConfig *c = app->config;
-  g_autoptr (GError) local = NULL;
-  gint64 now = store_now_ms (), window = (gint64) c->login_lockout_min * 60000;
-  gint64 latest_acc = 0, latest_addr = 0, latest;
-  guint by_account, by_address = 0, n;
+  return (ThThrottlePolicy) {
+    .slowdown_after = c->login_slowdown_after,
+    .lockout_after = c->login_lockout_after,
+    .window_ms = (gint64) c->login_lockout_min * 60000,
+    .max_slowdown_ms = (gint64) MAX_SLOWDOWN_S * 1000,
+    /* As many at once as may fail before slowing down. */
+    .max_in_flight = c->login_slowdown_after,
+  };
+}
 
-  *wait = 0;
-  *locked = FALSE;
-  by_account = store_count_login_failures (app->store, "account", username, now - window,
-                                           &latest_acc, &local);
-  if (!local && address && address[0])
-    by_address = store_count_login_failures (app->store, "address", address, now - window,
-                                             &latest_addr, &local);
+/* The verdict for this attempt; FALSE when the counts could not be read. */
+static gboolean
+throttle_check (ThApp *app, const char *username, const char *address, const char *network,
+                ThThrottleVerdict *verdict, guint *wait_s, GError **error)
+{
+  const ThThrottlePolicy policy = throttle_policy (app);
+  const gint64 now = store_now_ms (), since = now - policy.window_ms;
+  ThThrottleCount counts[3] = { { 0 } };
+  GError *local = NULL;
+  gsize n = 0;
+
+  counts[n].failures = store_count_login_failures (app->store, "account", username, since,
+                                                   &counts[n].latest_ms, &local);
+  n++;
+  if (!local && address && address[0]) {
+    counts[n].failures = store_count_login_failures (app->store, "address", address, since,
+                                                     &counts[n].latest_ms, &local);
+    n++;
+  }
+  /* An IPv6 client's /64 (an IPv4 client's network is its address). */
+  if (!local && network && g_strcmp0 (network, address) != 0) {
+    counts[n].failures = store_count_login_failures (app->store, "network", network, since,
+                                                     &counts[n].latest_ms, &local);
+    n++;
+  }
   if (local) {
-    g_propagate_error (error, g_steal_pointer (&local));
+    g_propagate_error (error, local);
     return FALSE;
   }
-  n = MAX (by_account, by_address);
-  latest = MAX (latest_acc, latest_addr);
-  if (n >= c->login_lockout_after) {
-    *locked = TRUE;
-    *wait = (guint) MAX (1, (latest + window - now + 999) / 1000);
-  } else if (n >= c->login_slowdown_after) {
-    guint shift = MIN (n - c->login_slowdown_after, 6u);
-    gint64 delay_ms = MIN ((gint64) 1000 << shift, (gint64) MAX_SLOWDOWN_S * 1000);
-    if (now - latest < delay_ms)
-      *wait = (guint) ((latest + delay_ms - now + 999) / 1000);
-  }
+  *verdict = th_throttle_decide (&policy, counts, n,
+                                 th_signin_gate_in_flight (app->signin, network), now, wait_s);
   return TRUE;
 }
 
-void
-th_post_session (ThApp *app, const ThHttpRequest *req, ThHttpResponse *r, const ThApiCall *call)
+/* 429 for a throttled client. The first refusal of a kind for a network in
+ * a window is audited; the rest are only counted (login_throttled), so a
+ * flood adds two audit rows per network per window, not one per attempt. */
+static void
+refuse_throttled (ThApp *app, const ThHttpRequest *req, const char *username,
+                  const char *network, ThThrottleVerdict verdict, guint wait, ThHttpResponse *r)
 {
-  g_autofree char *username = NULL, *hash = NULL, *session_id = NULL, *csrf = NULL;
+  const ThThrottlePolicy policy = throttle_policy (app);
+  const gboolean locked = verdict == TH_THROTTLE_LOCKED;
+  const char *code = locked ? "locked" : "slow-down";
+  gint64 now = store_now_ms (), window = th_throttle_window_start (&policy, now);
   g_autoptr (GError) error = NULL;
-  StoreStaffAccount account = { 0 };
-  ThSignInBody body = { 0 };
-  const char *password;
-  gboolean found, ok = FALSE, locked;
-  guint wait;
+  g_autofree char *msg = NULL;
+  guint attempts = 0;
 
-  (void) call;
+  if (!network)
+    ;  /* no address to count by: nothing to audit against */
+  else if (!store_note_throttled (app->store, network, window, code, now, &attempts, &error))
+    g_warning ("a throttled sign-in was not counted: %s", error->message);
+  else if (attempts == 1) {
+    g_autofree char *since = th_iso_from_ms (window);
+    th_audit (app, req->address, username, locked ? "login.locked" : "login.throttled", NULL,
+              json_pack ("{s:s, s:s}", "network", network, "window_start", since));
+  }
+  msg = locked
+    ? g_strdup_printf ("too many failed sign-ins; try again in %u minutes", (wait + 59) / 60)
+    : g_strdup_printf ("too many failed sign-ins; wait %u seconds before trying again", wait);
+  th_respond_json (r, 429, json_pack ("{s:{s:s, s:s, s:i}}", "error", "code", code, "message",
+                                      msg, "retry_after", (json_int_t) wait));
+  r->retry_after = wait;
+}
 
-  if (!th_body_sign_in (req->body, req->body_len, &body, &error)) {
-    th_respond_body_error (r, error);
-    goto out;
-  }
-  username = g_utf8_strdown (body.username, -1);
-  password = body.password;
+/* 429 when the server checks as many passwords as it will: not this
+ * client's fault, so not counted against it nor audited (a flood would
+ * otherwise write a row per attempt). Logged at most once a minute. */
+static void
+refuse_busy (ThHttpResponse *r, const char *why)
+{
+  static gint64 last_log_us;
+  static guint refused;
+  gint64 now_us = g_get_monotonic_time ();
 
-  if (!throttle_wait (app, username, req->address, &wait, &locked, &error)) {
-    th_respond_store_error (r, error, "Signing in is not possible right now. Try again in a moment.");
-    goto out;
+  refused++;
+  if (now_us - last_log_us >= G_USEC_PER_SEC * 60) {
+    g_message ("sign-ins refused, %s (%u since the last note)", why, refused);
+    last_log_us = now_us;
+    refused = 0;
   }
-  if (wait) {
-    g_autofree char *msg = locked
-      ? g_strdup_printf ("too many failed sign-ins; try again in %u minutes", (wait + 59) / 60)
-      : g_strdup_printf ("too many failed sign-ins; wait %u seconds before trying again", wait);
-    th_audit (app, req->address, username, locked ? "login.locked" : "login.throttled", NULL, NULL);
-    th_respond_json (r, 429, json_pack ("{s:{s:s, s:s, s:i}}", "error", "code",
-                                        locked ? "locked" : "slow-down", "message", msg,
-                                        "retry_after", (json_int_t) wait));
-    r->retry_after = wait;
-    goto out;
-  }
+  th_respond_json (r, 429, json_pack ("{s:{s:s, s:s, s:i}}", "error", "code", "busy", "message",
+                                      "the server is busy with other sign-ins; try again in a "
+                                      "moment", "retry_after", (json_int_t) 1));
+  r->retry_after = 1;
+}
 
-  found = store_find_staff_by_username (app->store, username, &account, &hash, &error);
-  if (!found && !th_store_absent (error)) {
-    th_respond_store_error (r, error, "Signing in is not possible right now. Try again in a moment.");
-    goto out;
-  }
-  g_clear_error (&error);
-  if (!found || !hash)
-    th_password_verify_dummy (password);  /* same time whether or not the name exists */
-  else
-    ok = th_password_verify (password, hash, NULL) && !account.disabled;
+/* One sign-in between its check on a worker and its answer. */
+typedef struct {
+  ThApp *app;
+  gboolean deferred;         /* checked on the gate; answered through `pending` */
+  ThHttpPending *pending;    /* NULL: nobody to answer */
+  char *username;
+  char *address;
+  char *network;
+  gboolean found;
+  StoreStaffAccount account;
+} SignIn;
+
+static void
+sign_in_free (SignIn *si)
+{
+  /* Still pending: the gate went away first (shutdown); nobody answers. */
+  if (si->pending)
+    th_http_pending_abandon (si->pending);
+  store_staff_account_clear (&si->account);
+  g_free (si->username);
+  g_free (si->address);
+  g_free (si->network);
+  g_free (si);
+}
+
+/* Back on the loop with the password checked: the answer. */
+static void
+sign_in_answer (SignIn *si, gboolean match, ThHttpResponse *r)
+{
+  ThApp *app = si->app;
+  g_autoptr (GError) error = NULL;
+  g_autofree char *session_id = NULL, *csrf = NULL;
+  const gboolean ok = match && si->found && !si->account.disabled;
+
   if (!ok) {
-    /* A failure the throttle cannot count would make guessing free. */
-    if (!store_record_login_failure (app->store, username, req->address, store_now_ms (), &error)) {
-      th_respond_store_error (r, error, "Signing in is not possible right now. Try again in a moment.");
-      goto out;
-    }
-    th_audit (app, req->address, username, "login.failed", found ? account.id : NULL,
-              json_pack ("{s:s}", "reason", !found ? "unknown-user"
-                                            : account.disabled ? "disabled" : "bad-password"));
+    if (!store_record_login_failure_from (app->store, si->username, si->address, si->network,
+                                          store_now_ms (), &error))
+      g_warning ("failed sign-in not counted: %s", error->message);
+    th_audit (app, si->address, si->username, "login.failed", si->found ? si->account.id : NULL,
+              json_pack ("{s:s}", "reason", !si->found ? "unknown-user"
+                                            : si->account.disabled ? "disabled" : "bad-password"));
     th_respond_error (r, 401, "bad-credentials", "the username or password is not right");
-    goto out;
+    return;
   }
-
-  if (!store_clear_login_failures (app->store, username, &error) ||
-      !(session_id = store_create_session (app->store, account.id, req->address, store_now_ms (),
-                                           &error))) {
-    th_respond_store_error (r, error, "Your session could not be started. Try again in a moment.");
-    goto out;
+  if (!store_clear_login_failures (app->store, si->username, &error)) {
+    /* The sign-in stands; old failures only slow the next mistake. */
+    g_message ("failures of a successful sign-in not cleared: %s", error->message);
+    g_clear_error (&error);
+  }
+  /* Nobody to hand a session to: none is started. */
+  if (si->deferred && !th_http_pending_connected (si->pending))
+    return;
+  session_id = store_create_session (app->store, si->account.id, si->address, store_now_ms (),
+                                     &error);
+  if (!session_id) {
+    respond_store_failure (r, error, "the session could not be started");
+    return;
   }
   csrf = th_csrf_token (session_id);
-  th_audit (app, req->address, account.id, "login", account.id, NULL);
+  th_audit (app, si->address, si->account.id, "login", si->account.id, NULL);
   /* A session cookie, without Expires: the server ends idle sessions by its
    * own clock, and an absolute date from that clock (settable in test
    * builds, clock.h) would mean nothing to the browser's. */
   r->set_cookie = g_strdup_printf ("%s=%s; Path=/; HttpOnly; SameSite=Strict%s", TH_SESSION_COOKIE,
                                    session_id, cookie_secure (app) ? "; Secure" : "");
   th_respond_json (r, 200, json_pack ("{s:s, s:o}", "csrf_token", csrf, "staff",
-                                      staff_json (&account)));
+                                      staff_json (&si->account)));
+}
+
+static void
+sign_in_checked (gboolean match, gpointer user_data)
+{
+  SignIn *si = user_data;
+  ThHttpResponse r = { 0 };
+
+  sign_in_answer (si, match, &r);
+  if (si->pending)
+    th_http_pending_finish (si->pending, &r);
+  g_free (r.body);
+  g_free (r.set_cookie);
+  si->pending = NULL;
+}
+
+/* A waiting attempt whose client hung up is dropped unchecked (gate.c). */
+static gboolean
+sign_in_wanted (gpointer user_data)
+{
+  SignIn *si = user_data;
+  /* Asked inside th_signin_gate_check too, before the answer is deferred. */
+  return !si->deferred || th_http_pending_connected (si->pending);
+}
+
+void
+th_post_session (ThApp *app, const ThHttpRequest *req, ThHttpResponse *r, const ThApiCall *call)
+{
+  g_autofree char *hash = NULL;
+  g_autoptr (GError) error = NULL;
+  ThSignInBody body = { 0 };
+  ThThrottleVerdict verdict = TH_THROTTLE_GO;
+  SignIn *si = g_new0 (SignIn, 1);
+  guint wait = 0;
+
+  (void) call;
+  si->app = app;
+  if (!th_body_sign_in (req->body, req->body_len, &body, &error)) {
+    th_respond_body_error (r, error);
+    goto out;
+  }
+  si->username = g_utf8_strdown (body.username, -1);
+  si->address = g_strdup (req->address);
+  si->network = th_throttle_network (req->address);
+
+  /* The cheap refusals first: this client's throttle, then the budget of
+   * the whole server (which only attempts that will cost a scrypt spend). */
+  if (!throttle_check (app, si->username, si->address, si->network, &verdict, &wait, &error)) {
+    respond_store_failure (r, error, "the throttle could not be read");
+    goto out;
+  }
+  if (verdict != TH_THROTTLE_GO) {
+    refuse_throttled (app, req, si->username, si->network, verdict, wait, r);
+    goto out;
+  }
+  if (!th_signin_gate_admit (app->signin)) {
+    refuse_busy (r, "past the server-wide budget");
+    goto out;
+  }
+  si->found = store_find_staff_by_username (app->store, si->username, &si->account, &hash,
+                                            &error);
+  if (!si->found && !g_error_matches (error, STORE_ERROR, STORE_ERROR_NOT_FOUND)) {
+    respond_store_failure (r, error, "the account could not be read");
+    goto out;
+  }
+  if (!hash)
+    si->found = FALSE;  /* no credentials: as unknown, and the same work */
+  if (!req->transport) {
+    /* A caller that cannot wait for an answer (no transport): check here. */
+    gboolean match = hash ? th_password_verify (body.password, hash, NULL) : FALSE;
+    if (!hash)
+      th_password_verify_dummy (body.password);
+    sign_in_answer (si, match, r);
+    goto out;
+  }
+  if (!th_signin_gate_check (app->signin, si->network, body.password, hash, sign_in_checked,
+                             sign_in_wanted, si, (GDestroyNotify) sign_in_free)) {
+    refuse_busy (r, "every password worker busy and the queue full");
+    goto out;
+  }
+  /* The gate owns `si` now and calls back on this loop, after this returns. */
+  si->deferred = TRUE;
+  if (!(si->pending = th_http_defer (req, r)))
+    th_respond_error (r, 500, "internal", "Signing in did not work. Try again in a moment.");
+  si = NULL;
 out:
-  store_staff_account_clear (&account);
+  if (si)
+    sign_in_free (si);
   th_sign_in_body_clear (&body);
 }
 

@@ -4,6 +4,7 @@
 
 #include <libwebsockets.h>
 #include "server/http/http.h"
+#include "server/api/api.h"
 
 typedef struct _ThWsConn ThWsConn;
 
@@ -38,9 +39,22 @@ typedef struct {
   gboolean answered;          /* a response is on its way: ignore more body */
   char *response;             /* JSON body waiting for HTTP_WRITEABLE */
   gsize response_len;
+  ThHttpPending *pending;     /* a deferred answer still to come (http.c) */
+  ThHttpResponse *answer;     /* a deferred answer whose headers wait for HTTP_WRITEABLE */
   /* WebSocket */
   ThWsConn *ws;
 } ThSession;
+
+/* What th_http_defer finds behind ThHttpRequest.transport while http.c
+ * runs a handler. */
+typedef struct {
+  struct lws *wsi;
+  ThSession *session;
+} ThHttpTransport;
+
+/* pending.c: the connection lets go of its deferred answer (it closed, or a
+ * new request begins); a later th_http_pending_finish then sends nothing. */
+void th_http_pending_detach (ThSession *s);
 
 /* Copies the TH_SESSION_COOKIE cookie of the request, or NULL. */
 char *th_http_session_cookie (struct lws *wsi);

@@ -21,6 +21,11 @@ session_clear_http (ThSession *s)
   g_clear_pointer (&s->csrf, g_free);
   g_clear_pointer (&s->response, g_free);
   s->close_after = FALSE;
+  if (s->answer) {
+    g_free (s->answer->body);
+    g_free (s->answer->set_cookie);
+    g_clear_pointer (&s->answer, g_free);
+  }
   if (s->body) {
     g_byte_array_unref (s->body);
     s->body = NULL;
@@ -160,6 +165,7 @@ begin_http (struct lws *wsi, ThSession *s)
 {
   char *auth;
 
+  th_http_pending_detach (s);
   session_clear_http (s);
   if ((s->path = copy_header (wsi, WSI_TOKEN_GET_URI)))
     s->method = TH_HTTP_GET;
@@ -196,6 +202,7 @@ begin_http (struct lws *wsi, ThSession *s)
 static int
 run_api (struct lws *wsi, ThSession *s, ThHttpServer *server)
 {
+  ThHttpTransport transport = { wsi, s };
   ThHttpRequest req = {
     .method = s->method,
     .path = s->path,
@@ -207,6 +214,7 @@ run_api (struct lws *wsi, ThSession *s, ThHttpServer *server)
     .address = s->address,
     .body = s->body ? (const char *) s->body->data : NULL,
     .body_len = s->body ? s->body->len : 0,
+    .transport = &transport,
   };
   ThHttpResponse resp = { 0 };
   int rc;
@@ -217,6 +225,12 @@ run_api (struct lws *wsi, ThSession *s, ThHttpServer *server)
     return refuse (wsi, s, 413, "too-large", message, FALSE);
   }
   server->handler.handle (server->handler_data, &req, &resp);
+  if (resp.deferred) {
+    /* th_http_pending_finish answers later; nothing is sent now. */
+    g_free (resp.body);
+    g_free (resp.set_cookie);
+    return 0;
+  }
   rc = send_response (wsi, s, &resp, resp.body);
   g_free (resp.set_cookie);
   return rc;
@@ -379,6 +393,17 @@ callback (struct lws *wsi, enum lws_callback_reasons reason, void *user, void *i
     return s->answered ? 0 : run_api (wsi, s, server);
 
   case LWS_CALLBACK_HTTP_WRITEABLE:
+    if (s->answer) {
+      /* A deferred answer (pending.c): its headers now, its body on the
+       * next call. */
+      ThHttpResponse *answer = s->answer;
+      int rc;
+      s->answer = NULL;
+      rc = send_response (wsi, s, answer, answer->body);
+      g_free (answer->set_cookie);
+      g_free (answer);
+      return rc;
+    }
     return on_http_writeable (wsi, s);
 
   case LWS_CALLBACK_CLOSED_HTTP:
@@ -393,8 +418,10 @@ callback (struct lws *wsi, enum lws_callback_reasons reason, void *user, void *i
   case LWS_CALLBACK_WSI_DESTROY:
     if (server->connections > 0)
       server->connections--;
-    if (s)
+    if (s) {
+      th_http_pending_detach (s);
       session_clear_http (s);
+    }
     return 0;
 
   case LWS_CALLBACK_FILTER_HTTP_CONNECTION: {

@@ -14,6 +14,9 @@
 
 typedef enum { TH_HTTP_GET, TH_HTTP_POST, TH_HTTP_OTHER } ThHttpMethod;
 
+/* A request whose answer comes later (see th_http_defer below). */
+typedef struct _ThHttpPending ThHttpPending;
+
 typedef struct {
   ThHttpMethod method;
   const char *path;          /* without the query string */
@@ -26,6 +29,7 @@ typedef struct {
   const char *address;       /* the client's IP address (for the audit log, throttling) */
   const char *body;          /* POST body (may contain NULs), or NULL */
   gsize body_len;
+  gpointer transport;        /* the transport's own (th_http_defer); NULL: cannot defer */
 } ThHttpRequest;
 
 typedef struct {
@@ -40,7 +44,30 @@ typedef struct {
                               * message; never patient data): the handler logs it with the
                               * route and frees it */
   char error_code[32];       /* an error answer's "code", for the refusal audit; "" otherwise */
+  gboolean deferred;         /* set by th_http_defer: nothing to send now */
 } ThHttpResponse;
+
+/* ---- Deferred answers (pending.c).
+ *
+ * A handler that must wait for work off the main loop (a sign-in's key
+ * derivation) calls th_http_defer instead of filling `response`; the
+ * request's strings are only valid during the handler, so it copies what it
+ * needs. Later, on the main thread, it calls th_http_pending_finish once
+ * with the response. If the client went away meanwhile the answer is
+ * dropped: the pending object outlives the connection (it is refcounted,
+ * and the transport forgets the connection when it closes). */
+
+/* Marks `response` deferred and returns a pending answer owned by the
+ * caller; NULL when this request cannot be deferred (then answer now). */
+ThHttpPending *th_http_defer (const ThHttpRequest *request, ThHttpResponse *response);
+/* Main thread only. Sends `response` (taking its body and cookie) if the
+ * connection is still open, and releases the caller's `pending`. */
+void th_http_pending_finish (ThHttpPending *pending, ThHttpResponse *response);
+/* Releases a pending answer without sending one (the connection is then
+ * closed, for a handler that gives up). */
+void th_http_pending_abandon (ThHttpPending *pending);
+/* TRUE while the client still waits (its connection is open). */
+gboolean th_http_pending_connected (const ThHttpPending *pending);
 
 /* A request the transport answered itself, before any handler saw it. */
 typedef struct {

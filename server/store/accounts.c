@@ -540,6 +540,19 @@ gboolean
 store_record_login_failure (Store *store, const char *username, const char *address,
                             gint64 now_ms, GError **error)
 {
+  return store_record_login_failure_from (store, username, address, NULL, now_ms, error);
+}
+
+static gboolean
+key_text_valid (const char *text)
+{
+  return !text || (strlen (text) <= FAILURE_KEY_MAX && g_utf8_validate (text, -1, NULL));
+}
+
+gboolean
+store_record_login_failure_from (Store *store, const char *username, const char *address,
+                                 const char *network, gint64 now_ms, GError **error)
+{
   GError *local = NULL;
   char *key = failure_key (username, &local);
   char *now = NULL;
@@ -555,7 +568,7 @@ store_record_login_failure (Store *store, const char *username, const char *addr
     set_error (error, STORE_ERROR_INVALID, "a failure needs a username or an address");
     goto out;
   }
-  if (address && (strlen (address) > FAILURE_KEY_MAX || !g_utf8_validate (address, -1, NULL))) {
+  if (!key_text_valid (address) || !key_text_valid (network)) {
     set_error (error, STORE_ERROR_INVALID, "malformed address");
     goto out;
   }
@@ -566,8 +579,8 @@ store_record_login_failure (Store *store, const char *username, const char *addr
       !store_run (store, "prune failures", "DELETE FROM login_failures WHERE at < ?1", NULL, NULL,
                   error, 1, horizon) ||
       !store_run (store, "record failure",
-                  "INSERT INTO login_failures (username, address, at) VALUES (?1, ?2, ?3)", NULL,
-                  NULL, error, 3, key, address, now))
+                  "INSERT INTO login_failures (username, address, at, network)"
+                  " VALUES (?1, ?2, ?3, ?4)", NULL, NULL, error, 4, key, address, now, network))
     goto out;
   ok = TRUE;
 out:
@@ -596,6 +609,9 @@ store_count_login_failures (Store *store, const char *kind, const char *key, gin
       goto out;
   } else if (g_strcmp0 (kind, "address") == 0) {
     sql = "SELECT count(*), max(at) FROM login_failures WHERE address = ?1 AND at >= ?2";
+    lookup = g_strdup (key);
+  } else if (g_strcmp0 (kind, "network") == 0) {
+    sql = "SELECT count(*), max(at) FROM login_failures WHERE network = ?1 AND at >= ?2";
     lookup = g_strdup (key);
   } else {
     set_error (error, STORE_ERROR_INVALID, "unknown failure kind");
@@ -641,4 +657,92 @@ store_clear_login_failures (Store *store, const char *username, GError **error)
                   NULL, error, 1, key);
   g_free (key);
   return ok;
+}
+
+/* ------------------------------------------------------------ throttled attempts
+ * One row per client network and window, counting: a flood of refused
+ * attempts costs one UPDATE each, not one audit row each. */
+
+gboolean
+store_note_throttled (Store *store, const char *network, gint64 window_start_ms,
+                      const char *verdict, gint64 now_ms, guint *attempts, GError **error)
+{
+  sqlite3_stmt *stmt = NULL;
+  char *start = NULL, *now = NULL, *horizon = NULL;
+  gboolean ok = FALSE;
+
+  g_return_val_if_fail (store != NULL, FALSE);
+  if (!network || !*network || !key_text_valid (network)) {
+    set_error (error, STORE_ERROR_INVALID, "malformed address");
+    goto out;
+  }
+  if (g_strcmp0 (verdict, "slow-down") != 0 && g_strcmp0 (verdict, "locked") != 0) {
+    set_error (error, STORE_ERROR_INVALID, "unknown throttle verdict");
+    goto out;
+  }
+  if (!(start = store_format_time (window_start_ms, error)) ||
+      !(now = store_format_time (now_ms, error)) ||
+      !(horizon = store_format_time (MAX (now_ms - FAILURE_RETENTION_MS, 0), error)))
+    goto out;
+  if (!store_begin (store, error) ||
+      !store_run (store, "prune throttled", "DELETE FROM login_throttled WHERE window_start < ?1",
+                  NULL, NULL, error, 1, horizon) ||
+      !store_run (store, "count throttled",
+                  "INSERT INTO login_throttled (network, window_start, verdict, attempts, last_at)"
+                  " VALUES (?1, ?2, ?3, 1, ?4)"
+                  " ON CONFLICT (network, window_start, verdict) DO UPDATE SET"
+                  " attempts = attempts + 1, last_at = excluded.last_at",
+                  NULL, NULL, error, 4, network, start, verdict, now))
+    goto out;
+  if (!store_prepare (store,
+                      "SELECT attempts FROM login_throttled"
+                      " WHERE network = ?1 AND window_start = ?2 AND verdict = ?3",
+                      &stmt, error))
+    goto out;
+  store_bind_text (stmt, 1, network);
+  store_bind_text (stmt, 2, start);
+  store_bind_text (stmt, 3, verdict);
+  if (sqlite3_step (stmt) != SQLITE_ROW) {
+    store_set_sql_error (store, error, "read throttled");
+    goto out;
+  }
+  if (attempts)
+    *attempts = (guint) sqlite3_column_int64 (stmt, 0);
+  ok = TRUE;
+out:
+  sqlite3_finalize (stmt);
+  ok = store_commit_or_rollback (store, ok, error);
+  g_free (horizon);
+  g_free (now);
+  g_free (start);
+  return ok;
+}
+
+guint
+store_count_throttled (Store *store, const char *network, gint64 window_start_ms, GError **error)
+{
+  sqlite3_stmt *stmt = NULL;
+  char *start = NULL;
+  guint n = 0;
+  int rc;
+
+  g_return_val_if_fail (store != NULL, 0);
+  if (!network || !(start = store_format_time (window_start_ms, error)))
+    goto out;
+  if (!store_prepare (store,
+                      "SELECT coalesce(sum(attempts), 0) FROM login_throttled"
+                      " WHERE network = ?1 AND window_start = ?2",
+                      &stmt, error))
+    goto out;
+  store_bind_text (stmt, 1, network);
+  store_bind_text (stmt, 2, start);
+  rc = sqlite3_step (stmt);
+  if (rc == SQLITE_ROW)
+    n = (guint) sqlite3_column_int64 (stmt, 0);
+  else if (rc != SQLITE_DONE)
+    store_set_sql_error (store, error, "count throttled");
+out:
+  sqlite3_finalize (stmt);
+  g_free (start);
+  return n;
 }

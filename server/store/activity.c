@@ -283,7 +283,7 @@ store_visit_activity (Store *store, const char *visit_id, GError **error)
     return NULL;
   out = g_ptr_array_new_with_free_func ((GDestroyNotify) store_activity_free);
   /* One read transaction, so the three lists are one snapshot. */
-  if (!store_begin (store, error))
+  if (!store_begin_read (store, error))
     goto fail;
   for (gsize i = 0; i < G_N_ELEMENTS (kinds); i++) {
     sqlite3_stmt *stmt = NULL;

@@ -397,7 +397,7 @@ store_get_latest_checkin (Store *store, const char *visit_id, StoreCheckin *out,
 
   g_return_val_if_fail (store != NULL && out != NULL, FALSE);
   /* Reads check-in and parts in one transaction: one consistent snapshot. */
-  if (!store_begin (store, error))
+  if (!store_begin_read (store, error))
     goto out;
   if (!store_select_row (store,
                          "SELECT id, visit_id, submitted_at, missed_doses_14d FROM checkins"

@@ -392,6 +392,20 @@ static const char *const kMigrations[] = {
    * sign-in sessions; nothing reads or writes them any more. Their index
    * goes with the table. */
   "DROP TABLE console_tokens;",
+  /* 12: sign-in throttling per client network as well as per address (an
+   * IPv6 client is its /64: accounts.h), and throttled attempts counted per
+   * network and window instead of one audit row each, so a flood adds a
+   * bounded number of rows. Both tables are throttles, pruned freely. */
+  "ALTER TABLE login_failures ADD COLUMN network TEXT NULL;"
+  "CREATE INDEX login_failures_by_network ON login_failures (network, at);"
+  "CREATE TABLE login_throttled ("
+  "  network TEXT NOT NULL,"
+  "  window_start TEXT NOT NULL,"
+  "  verdict TEXT NOT NULL CHECK (verdict IN ('slow-down', 'locked')),"
+  "  attempts INTEGER NOT NULL CHECK (attempts >= 1),"
+  "  last_at TEXT NOT NULL,"
+  "  PRIMARY KEY (network, window_start, verdict)"
+  ") WITHOUT ROWID;",
 };
 
 

@@ -70,8 +70,12 @@ GPtrArray *store_collect_rows (Store *store, sqlite3_stmt *stmt, StoreRowReader 
                                GDestroyNotify free_item, const char *what, GError **error);
 
 /* BEGIN IMMEDIATE / COMMIT / ROLLBACK. store_rollback is a no-op outside a
- * transaction and never fails loudly. */
+ * transaction and never fails loudly. store_begin is for changes: it takes
+ * the write lock up front. store_begin_read is for reads that want one
+ * snapshot: a plain (deferred) transaction, which in WAL mode never waits
+ * for a writer and never makes one wait. */
 gboolean store_begin (Store *store, GError **error);
+gboolean store_begin_read (Store *store, GError **error);
 gboolean store_commit (Store *store, GError **error);
 void store_rollback (Store *store);
 /* Ends the transaction: commits it when `ok`, else (or when the commit

@@ -26,7 +26,11 @@ void
 store_set_sql_error (Store *store, GError **error, const char *what)
 {
   const char *msg = (store && store->db) ? sqlite3_errmsg (store->db) : "no database";
-  g_set_error (error, STORE_ERROR, STORE_ERROR_SQL, "%s: %s", what, msg);
+  int code = (store && store->db) ? (sqlite3_errcode (store->db) & 0xff) : SQLITE_ERROR;
+
+  g_set_error (error, STORE_ERROR,
+               code == SQLITE_BUSY || code == SQLITE_LOCKED ? STORE_ERROR_BUSY : STORE_ERROR_SQL,
+               "%s: %s", what, msg);
 }
 
 gboolean
@@ -143,9 +147,12 @@ static gboolean
 exec_simple (Store *store, const char *sql, const char *what, GError **error)
 {
   char *errmsg = NULL;
-  if (sqlite3_exec (store->db, sql, NULL, NULL, &errmsg) != SQLITE_OK) {
-    g_set_error (error, STORE_ERROR, STORE_ERROR_SQL, "%s: %s", what,
-                 errmsg ? errmsg : sqlite3_errmsg (store->db));
+  int rc = sqlite3_exec (store->db, sql, NULL, NULL, &errmsg);
+  if (rc != SQLITE_OK) {
+    rc &= 0xff;
+    g_set_error (error, STORE_ERROR,
+                 rc == SQLITE_BUSY || rc == SQLITE_LOCKED ? STORE_ERROR_BUSY : STORE_ERROR_SQL,
+                 "%s: %s", what, errmsg ? errmsg : sqlite3_errmsg (store->db));
     sqlite3_free (errmsg);
     return FALSE;
   }
@@ -158,6 +165,15 @@ store_begin (Store *store, GError **error)
   /* IMMEDIATE takes the write lock up front, so a read-then-write
    * transaction cannot fail half-way with SQLITE_BUSY on upgrade. */
   return exec_simple (store, "BEGIN IMMEDIATE", "begin", error);
+}
+
+gboolean
+store_begin_read (Store *store, GError **error)
+{
+  /* Deferred: no lock until the first read, and then only a WAL read mark.
+   * A read never takes the write lock, so it never waits for the admin CLI
+   * and never makes a writer wait. */
+  return exec_simple (store, "BEGIN DEFERRED", "begin read", error);
 }
 
 gboolean
@@ -477,6 +493,8 @@ store_open (const char *path, GError **error)
     goto fail;
   }
   sqlite3_extended_result_codes (store->db, 1);
+  /* Long enough for another process's transaction (they are short); the
+   * server shortens it once open (store_set_busy_timeout). */
   sqlite3_busy_timeout (store->db, 5000);
 
   /* Refuse a newer file before touching it (even the journal mode). */
@@ -497,6 +515,13 @@ store_open (const char *path, GError **error)
 fail:
   store_close (store);
   return NULL;
+}
+
+void
+store_set_busy_timeout (Store *store, guint ms)
+{
+  g_return_if_fail (store != NULL);
+  sqlite3_busy_timeout (store->db, (int) MIN (ms, (guint) G_MAXINT));
 }
 
 void

@@ -35,6 +35,8 @@ typedef enum {
   STORE_ERROR_INVALID,      /* the change breaks a rule (bad transition, bad role, ...) */
   STORE_ERROR_EXPIRED,      /* a token outside its validity window */
   STORE_ERROR_SCHEMA,       /* the file's schema is newer than this program */
+  STORE_ERROR_BUSY,         /* another process held the database past the busy timeout:
+                             * nothing was changed; try again (HTTP 503) */
 } StoreErrorCode;
 
 typedef struct _Store Store;
@@ -43,6 +45,11 @@ typedef struct _Store Store;
  * current schema, each migration in its own transaction. */
 Store *store_open (const char *path, GError **error);
 void store_close (Store *store);
+/* How long a statement waits for another process's write lock before
+ * failing with STORE_ERROR_BUSY. store_open sets 5 s (right for the admin
+ * CLI, which has nothing else to do); the server sets a short one, because
+ * it waits on its only thread (see main.c). */
+void store_set_busy_timeout (Store *store, guint ms);
 int store_schema_version (Store *store);       /* PRAGMA user_version */
 int store_latest_schema_version (void);
 
@@ -534,16 +541,32 @@ gboolean store_end_session (Store *store, const char *session_id, const char *re
 guint store_end_staff_sessions (Store *store, const char *staff_id, const char *reason,
                                 GError **error);
 
-/* Failed sign-ins. `kind` is "account" (key = username, as typed, lowercased)
- * or "address" (key = the client's IP address). */
+/* Failed sign-ins. `kind` is "account" (key = username, as typed, lowercased),
+ * "address" (key = the client's IP address) or "network" (key = the client's
+ * network, th_throttle_network: an IPv6 /64). */
 gboolean store_record_login_failure (Store *store, const char *username, const char *address,
                                      gint64 now_ms, GError **error);
+/* The same, with the client's network (may be NULL). */
+gboolean store_record_login_failure_from (Store *store, const char *username,
+                                          const char *address, const char *network,
+                                          gint64 now_ms, GError **error);
 /* Failures for the key since since_ms, and the time of the newest (0 if
  * none); 0 with `error` set when they cannot be counted. */
 guint store_count_login_failures (Store *store, const char *kind, const char *key,
                                   gint64 since_ms, gint64 *latest_ms, GError **error);
 /* A successful sign-in forgets the account's failures (not the address's). */
 gboolean store_clear_login_failures (Store *store, const char *username, GError **error);
+/* Counts one throttled attempt of `network` in the window that started at
+ * window_start_ms, by `verdict` ("slow-down" or "locked"); *attempts gets
+ * the count so far (1: the first, which the caller audits; the rest are
+ * only counted). */
+gboolean store_note_throttled (Store *store, const char *network, gint64 window_start_ms,
+                               const char *verdict, gint64 now_ms, guint *attempts,
+                               GError **error);
+/* The throttled attempts counted for `network` in that window, both
+ * verdicts together (0: none). */
+guint store_count_throttled (Store *store, const char *network, gint64 window_start_ms,
+                             GError **error);
 
 /* ---- guests: a family member or interpreter, with a link of their own */
 

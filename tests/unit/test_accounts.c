@@ -426,6 +426,110 @@ test_login_failures (Fixture *f, gconstpointer data)
   g_assert_cmpint (count_rows (f->store, "SELECT count(*) FROM login_failures"), ==, 1);
 }
 
+/* Per client network (an IPv6 /64, accounts.h), and throttled attempts
+ * counted per network, window and verdict. */
+static void
+test_login_networks (Fixture *f, gconstpointer data)
+{
+  GError *error = NULL;
+  gint64 latest = -1;
+  guint n = 0;
+  (void) data;
+
+  g_assert_true (store_record_login_failure_from (f->store, "alice", "2001:db8::1",
+                                                  "2001:db8::/64", T0, &error));
+  g_assert_true (store_record_login_failure_from (f->store, "bob", "2001:db8::2",
+                                                  "2001:db8::/64", T0 + SECOND, &error));
+  g_assert_true (store_record_login_failure_from (f->store, "carol", "2001:db8:0:1::2",
+                                                  "2001:db8:0:1::/64", T0, &error));
+  g_assert_no_error (error);
+  g_assert_cmpuint (store_count_login_failures (f->store, "network", "2001:db8::/64", T0, &latest,
+                                                &error), ==, 2);
+  g_assert_cmpint (latest, ==, T0 + SECOND);
+  g_assert_cmpuint (store_count_login_failures (f->store, "address", "2001:db8::1", T0, NULL,
+                                                &error), ==, 1);
+  g_assert_no_error (error);
+
+  /* The first throttled attempt of a window is 1, then it only counts. */
+  for (guint i = 1; i <= 5; i++) {
+    g_assert_true (store_note_throttled (f->store, "10.0.0.1", T0, "slow-down", T0 + i, &n,
+                                         &error));
+    g_assert_no_error (error);
+    g_assert_cmpuint (n, ==, i);
+  }
+  /* Each verdict is its own first; the next window starts again. */
+  g_assert_true (store_note_throttled (f->store, "10.0.0.1", T0, "locked", T0 + 9, &n, &error));
+  g_assert_cmpuint (n, ==, 1);
+  g_assert_true (store_note_throttled (f->store, "10.0.0.1", T0 + 15 * MINUTE, "locked",
+                                       T0 + 15 * MINUTE, &n, &error));
+  g_assert_cmpuint (n, ==, 1);
+  g_assert_true (store_note_throttled (f->store, "10.0.0.2", T0, "locked", T0, &n, &error));
+  g_assert_cmpuint (n, ==, 1);
+  g_assert_cmpuint (store_count_throttled (f->store, "10.0.0.1", T0, &error), ==, 6);
+  g_assert_cmpuint (store_count_throttled (f->store, "10.0.0.9", T0, &error), ==, 0);
+  g_assert_no_error (error);
+  g_assert_cmpint (count_rows (f->store, "SELECT count(*) FROM login_throttled"), ==, 4);
+  g_assert_false (store_note_throttled (f->store, "10.0.0.1", T0, "maybe", T0, &n, &error));
+  ASSERT_ERR (STORE_ERROR_INVALID);
+  g_assert_false (store_note_throttled (f->store, NULL, T0, "locked", T0, &n, &error));
+  ASSERT_ERR (STORE_ERROR_INVALID);
+  /* Windows a month old are pruned. */
+  g_assert_true (store_note_throttled (f->store, "10.0.0.3", T0 + 31 * DAY, "locked",
+                                       T0 + 31 * DAY, &n, &error));
+  g_assert_cmpint (count_rows (f->store, "SELECT count(*) FROM login_throttled"), ==, 1);
+}
+
+/* Another process (the admin CLI) holds the write lock: the server's reads
+ * go on at once (WAL, deferred read transactions), and a write gives up
+ * after the short busy timeout with STORE_ERROR_BUSY instead of freezing
+ * the loop for seconds. */
+static void
+test_busy_writer (Fixture *f, gconstpointer data)
+{
+  GError *error = NULL;
+  sqlite3 *cli = NULL;
+  Visit v = { 0 };
+  StoreCheckin c = { 0 };
+  GPtrArray *activity;
+  gint64 t;
+  (void) data;
+
+  make_visit (f->store, &v, T0);
+  /* Long enough that a read which waited for the writer would show. */
+  store_set_busy_timeout (f->store, 3000);
+  g_assert_cmpint (sqlite3_open (f->path, &cli), ==, SQLITE_OK);
+  g_assert_cmpint (sqlite3_exec (cli, "BEGIN IMMEDIATE; INSERT INTO login_failures (username, at)"
+                                      " VALUES ('held', '2026-11-27T12:00:00.000Z')",
+                                 NULL, NULL, NULL), ==, SQLITE_OK);
+
+  t = g_get_monotonic_time ();
+  activity = store_visit_activity (f->store, v.visit, &error);
+  g_assert_no_error (error);
+  g_assert_nonnull (activity);
+  g_ptr_array_unref (activity);
+  g_assert_false (store_get_latest_checkin (f->store, v.visit, &c, &error));
+  ASSERT_ERR (STORE_ERROR_NOT_FOUND);  /* read, not refused: there is none */
+  g_assert_cmpuint (store_count_login_failures (f->store, "address", "10.0.0.1", 0, NULL, &error),
+                    ==, 0);
+  g_assert_no_error (error);
+  /* No read waited for the writer (which holds its lock for good). */
+  g_assert_cmpint (g_get_monotonic_time () - t, <, 1000 * 1000);
+
+  /* The server's short timeout: a write gives up soon. */
+  store_set_busy_timeout (f->store, 50);
+  t = g_get_monotonic_time ();
+  g_assert_false (store_record_login_failure (f->store, "alice", "10.0.0.1", T0, &error));
+  ASSERT_ERR (STORE_ERROR_BUSY);
+  g_assert_cmpint (g_get_monotonic_time () - t, <, 1000 * 1000);
+
+  /* Once the other process commits, writes go through again. */
+  g_assert_cmpint (sqlite3_exec (cli, "COMMIT", NULL, NULL, NULL), ==, SQLITE_OK);
+  g_assert_true (store_record_login_failure (f->store, "alice", "10.0.0.1", T0, &error));
+  g_assert_no_error (error);
+  sqlite3_close (cli);
+  visit_clear (&v);
+}
+
 /* ============================================================ guests */
 
 static void
@@ -557,6 +661,8 @@ main (int argc, char **argv)
   ADD ("/sessions/end", test_session_end);
   ADD ("/sessions/disabled-account", test_disabled_account);
   ADD ("/login-failures/count-and-clear", test_login_failures);
+  ADD ("/login-failures/networks-and-throttled", test_login_networks);
+  ADD ("/store/busy-writer", test_busy_writer);
   ADD ("/guests/add-list-revoke", test_guests);
 #undef ADD
   return g_test_run ();

@@ -6,6 +6,7 @@
  * absent, a store failure as a 500 — and a response that cannot be built is
  * a 500, never `200 {}`. */
 #include "server/api/api-private.h"
+#include "server/accounts/accounts.h"
 #include "server/clock/clock.h"
 
 #include <string.h>
@@ -173,6 +174,9 @@ clinic_open (Clinic *c)
   c->app.config = th_config_load (NULL, &error);
   g_assert_no_error (error);
   c->app.base_url = g_strdup ("http://127.0.0.1:1");
+  /* Sign-ins here have no transport to defer on: checked in place. */
+  c->app.signin = th_signin_gate_new (c->app.config->signin_workers, c->app.config->signin_queue,
+                                      c->app.config->signin_per_second, c->app.config->signin_burst);
   /* A hub with no rooms: /healthz counts them; nothing here joins one. */
   c->app.hub = sig_hub_new (&(SigHooks) { 0 }, NULL, NULL);
   c->provider = store_create_staff (c->app.store, "Dr. Own", "psychiatrist", &error);
@@ -201,6 +205,7 @@ clinic_close (Clinic *c)
   const char *suffixes[] = { "", "-wal", "-shm", "-journal" };
 
   sig_hub_free (c->app.hub);
+  g_clear_pointer (&c->app.signin, th_signin_gate_free);
   store_close (c->app.store);
   th_config_free (c->app.config);
   g_free (c->app.base_url);

@@ -64,6 +64,13 @@ function errorText(err) {
   if (err.status === 401 || err.code === 'bad-credentials') {
     return 'The username or password is wrong. Check both (passwords are case-sensitive) and try again.';
   }
+  // Busy is about the server, not this person's attempts: nothing they did.
+  if (err.status === 429 && err.code === 'busy') {
+    return `The server is busy signing other people in. Your password was not checked — try again in ${waitWords(err.retryAfter ?? 1)}.`;
+  }
+  if (err.status === 503 && err.code === 'busy') {
+    return `The clinic's records are being updated and you are not signed in yet — try again in ${waitWords(err.retryAfter ?? 1)}.`;
+  }
   if (err.status === 429 || err.code === 'slow-down' || err.code === 'locked') return throttledText(err);
   if (err.status === 403) return 'This account cannot sign in. Ask your clinic\'s administrator.';
   if (err.serverMessage) return err.serverMessage;
@@ -92,12 +99,14 @@ async function signIn(ev) {
     busy = false;
     submit.disabled = false;
     submit.textContent = 'Sign in';
-    password.value = '';
+    // A busy server did not look at the password: no need to type it again.
+    const unchecked = err instanceof ApiError && err.code === 'busy';
+    if (!unchecked) password.value = '';
     const wrong = err instanceof ApiError && (err.status === 401 || err.code === 'bad-credentials');
     showError(errorText(err), wrong ? password : null);
     // A short "slow down" keeps the button off for its few seconds; a lock
     // is only explained (another account may still sign in from here).
-    if (err instanceof ApiError && err.status === 429 && err.code !== 'locked') holdButton(err.retryAfter);
+    if (err instanceof ApiError && ((err.status === 429 && err.code !== 'locked') || unchecked)) holdButton(err.retryAfter);
     return;
   }
   submit.textContent = 'Signed in';
