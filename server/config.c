@@ -301,39 +301,27 @@ read_clinic (GKeyFile *kf, ThConfig *c, const char *path, GError **error)
   return TRUE;
 }
 
-ThConfig *
-th_config_load (const char *path, GError **error)
+/* [server]: where to listen, keep data, find the web root, and link to. */
+static gboolean
+read_server (GKeyFile *kf, ThConfig *c, const char *path, GError **error)
 {
-  g_autoptr (ThConfig) c = config_defaults ();
-  g_autoptr (GKeyFile) kf = g_key_file_new ();
-  g_autofree char *listen = NULL, *ice = NULL, *web_root = NULL;
-  guint64 v;
-
-  if (!path)
-    return g_steal_pointer (&c);
-  c->source = g_strdup (path);
-  if (!g_key_file_load_from_file (kf, path, G_KEY_FILE_NONE, error)) {
-    g_prefix_error (error, "%s: ", path);
-    return NULL;
-  }
-  if (!check_known_keys (kf, path, error))
-    return NULL;
+  g_autofree char *listen = NULL, *web_root = NULL;
 
   if (!read_string (kf, "server", "listen", &listen, TRUE, error))
-    return NULL;
+    return FALSE;
   if (listen) {
     g_autofree char *what = g_strdup_printf ("%s: [server] listen", path);
     if (!th_config_set_listen (c, listen, what, error))
-      return NULL;
+      return FALSE;
   }
   if (!read_string (kf, "server", "data_dir", &c->data_dir, FALSE, error) ||
       !read_string (kf, "server", "web_root", &web_root, TRUE, error) ||
       !read_string (kf, "server", "public_base_url", &c->public_base_url, TRUE, error))
-    return NULL;
+    return FALSE;
   if (c->data_dir[0] == '\0') {
     g_set_error (error, G_KEY_FILE_ERROR, G_KEY_FILE_ERROR_INVALID_VALUE,
                  "%s: [server] data_dir must name a folder", path);
-    return NULL;
+    return FALSE;
   }
   if (web_root) {
     g_free (c->web_root);
@@ -346,48 +334,67 @@ th_config_load (const char *path, GError **error)
       g_set_error (error, G_KEY_FILE_ERROR, G_KEY_FILE_ERROR_INVALID_VALUE,
                    "%s: [server] public_base_url = \"%s\" must start with https:// or http://",
                    path, c->public_base_url);
-      return NULL;
+      return FALSE;
     }
     while (n > 0 && c->public_base_url[n - 1] == '/')
       c->public_base_url[--n] = '\0';  /* links add their own "/" */
   }
+  return TRUE;
+}
 
-  if (!read_clinic (kf, c, path, error))
-    return NULL;
+/* [visits] join window. */
+static gboolean
+read_join_window (GKeyFile *kf, ThConfig *c, const char *path, GError **error)
+{
+  guint64 v;
 
   v = c->join_window_before_min;
   if (!read_uint (kf, "visits", "join_window_before_minutes", 0, 7 * 24 * 60, &v, path, error))
-    return NULL;
+    return FALSE;
   c->join_window_before_min = (guint) v;
   v = c->join_window_after_min;
   if (!read_uint (kf, "visits", "join_window_after_minutes", 1, 7 * 24 * 60, &v, path, error))
-    return NULL;
+    return FALSE;
   c->join_window_after_min = (guint) v;
+  return TRUE;
+}
 
-  {
-    g_autofree char *policy_end = NULL, *catalog = NULL;
-    if (!read_string (kf, "prescribing", "telemedicine_policy_end", &policy_end, TRUE, error) ||
-        !read_string (kf, "prescribing", "catalog", &catalog, TRUE, error))
-      return NULL;
-    if (policy_end && !th_date_parse (policy_end, &c->policy_end)) {
-      g_set_error (error, G_KEY_FILE_ERROR, G_KEY_FILE_ERROR_INVALID_VALUE,
-                   "%s: [prescribing] telemedicine_policy_end = \"%s\" is not a date "
-                   "YYYY-MM-DD",
-                   path, policy_end);
-      return NULL;
-    }
-    if (catalog) {
-      g_autofree char *dir = g_path_get_dirname (path);
-      g_free (c->catalog_path);
-      /* A relative catalog path is taken from the config file's folder. */
-      c->catalog_path = g_path_is_absolute (catalog) ? g_steal_pointer (&catalog)
-                                                     : g_build_filename (dir, catalog, NULL);
-    }
-    v = c->in_person_eval_months;
-    if (!read_uint (kf, "prescribing", "in_person_evaluation_months", 1, 120, &v, path, error))
-      return NULL;
-    c->in_person_eval_months = (guint) v;
+/* [prescribing]: the telemedicine policy end, the catalog, the in-person rule. */
+static gboolean
+read_prescribing (GKeyFile *kf, ThConfig *c, const char *path, GError **error)
+{
+  g_autofree char *policy_end = NULL, *catalog = NULL;
+  guint64 v;
+
+  if (!read_string (kf, "prescribing", "telemedicine_policy_end", &policy_end, TRUE, error) ||
+      !read_string (kf, "prescribing", "catalog", &catalog, TRUE, error))
+    return FALSE;
+  if (policy_end && !th_date_parse (policy_end, &c->policy_end)) {
+    g_set_error (error, G_KEY_FILE_ERROR, G_KEY_FILE_ERROR_INVALID_VALUE,
+                 "%s: [prescribing] telemedicine_policy_end = \"%s\" is not a date "
+                 "YYYY-MM-DD",
+                 path, policy_end);
+    return FALSE;
   }
+  if (catalog) {
+    g_autofree char *dir = g_path_get_dirname (path);
+    g_free (c->catalog_path);
+    /* A relative catalog path is taken from the config file's folder. */
+    c->catalog_path = g_path_is_absolute (catalog) ? g_steal_pointer (&catalog)
+                                                   : g_build_filename (dir, catalog, NULL);
+  }
+  v = c->in_person_eval_months;
+  if (!read_uint (kf, "prescribing", "in_person_evaluation_months", 1, 120, &v, path, error))
+    return FALSE;
+  c->in_person_eval_months = (guint) v;
+  return TRUE;
+}
+
+/* The numeric limits of [security], [visits] and [limits], each with its range. */
+static gboolean
+read_limits (GKeyFile *kf, ThConfig *c, const char *path, GError **error)
+{
+  guint64 v;
 
   {
     static const struct { const char *key; guint min, max; gsize offset; } uints[] = {
@@ -403,7 +410,7 @@ th_config_load (const char *path, GError **error)
       guint *field = G_STRUCT_MEMBER_P (c, uints[i].offset);
       v = *field;
       if (!read_uint (kf, "security", uints[i].key, uints[i].min, uints[i].max, &v, path, error))
-        return NULL;
+        return FALSE;
       *field = (guint) v;
     }
   }
@@ -428,42 +435,56 @@ th_config_load (const char *path, GError **error)
       guint *field = G_STRUCT_MEMBER_P (c, more[i].offset);
       v = *field;
       if (!read_uint (kf, more[i].group, more[i].key, more[i].min, more[i].max, &v, path, error))
-        return NULL;
+        return FALSE;
       *field = (guint) v;
     }
   }
   /* Minutes for people; seconds, which win when both are set, for tests. */
   v = c->session_idle_s / 60;
   if (!read_uint (kf, "security", "session_idle_minutes", 1, 24 * 60, &v, path, error))
-    return NULL;
+    return FALSE;
   c->session_idle_s = (guint) v * 60;
   v = c->session_idle_s;
   if (!read_uint (kf, "security", "session_idle_seconds", 1, 24 * 3600, &v, path, error))
-    return NULL;
+    return FALSE;
   c->session_idle_s = (guint) v;
-  if (!read_consent (kf, c, path, error) || !read_clinic_safety (kf, c, path, error))
-    return NULL;
+  return TRUE;
+}
+
+/* [tls]: a certificate and its key go together. */
+static gboolean
+read_tls (GKeyFile *kf, ThConfig *c, const char *path, GError **error)
+{
   if (!read_string (kf, "tls", "certificate", &c->tls_certificate, TRUE, error) ||
       !read_string (kf, "tls", "private_key", &c->tls_private_key, TRUE, error))
-    return NULL;
+    return FALSE;
   if (g_key_file_has_key (kf, "tls", "self_signed", NULL)) {
     g_autoptr (GError) local = NULL;
     c->tls_self_signed = g_key_file_get_boolean (kf, "tls", "self_signed", &local);
     if (local) {
       g_set_error (error, G_KEY_FILE_ERROR, G_KEY_FILE_ERROR_INVALID_VALUE,
                    "%s: [tls] self_signed must be true or false", path);
-      return NULL;
+      return FALSE;
     }
   }
   if ((c->tls_certificate == NULL) != (c->tls_private_key == NULL)) {
     g_set_error (error, G_KEY_FILE_ERROR, G_KEY_FILE_ERROR_INVALID_VALUE,
                  "%s: [tls] certificate and private_key go together: set both or neither", path);
-    return NULL;
+    return FALSE;
   }
+  return TRUE;
+}
+
+/* [media]: ICE addresses, STUN, jitter buffer, the UDP port range. */
+static gboolean
+read_media (GKeyFile *kf, ThConfig *c, const char *path, GError **error)
+{
+  g_autofree char *ice = NULL;
+  guint64 v;
 
   if (!read_string (kf, "media", "ice_addresses", &ice, TRUE, error) ||
       !read_string (kf, "media", "stun_server", &c->media.stun_server, TRUE, error))
-    return NULL;
+    return FALSE;
   if (ice) {
     g_auto (GStrv) parts = g_strsplit_set (ice, ";, ", -1);
     GPtrArray *addrs = g_ptr_array_new ();
@@ -476,7 +497,7 @@ th_config_load (const char *path, GError **error)
         g_set_error (error, G_KEY_FILE_ERROR, G_KEY_FILE_ERROR_INVALID_VALUE,
                      "%s: [media] ice_addresses: \"%s\" is not an IP address", path, parts[i]);
         g_ptr_array_free (addrs, TRUE);
-        return NULL;
+        return FALSE;
       }
       g_object_unref (a);
       g_ptr_array_add (addrs, g_strdup (parts[i]));
@@ -488,26 +509,51 @@ th_config_load (const char *path, GError **error)
     g_set_error (error, G_KEY_FILE_ERROR, G_KEY_FILE_ERROR_INVALID_VALUE,
                  "%s: [media] stun_server = \"%s\" must look like stun://host:port", path,
                  c->media.stun_server);
-    return NULL;
+    return FALSE;
   }
   v = c->media.jitter_latency_ms;
   if (!read_uint (kf, "media", "jitter_latency_ms", 0, 2000, &v, path, error))
-    return NULL;
+    return FALSE;
   c->media.jitter_latency_ms = (guint) v;
   v = 0;
   if (!read_uint (kf, "media", "port_min", 0, 65535, &v, path, error))
-    return NULL;
+    return FALSE;
   c->media.port_min = (guint16) v;
   v = 0;
   if (!read_uint (kf, "media", "port_max", 0, 65535, &v, path, error))
-    return NULL;
+    return FALSE;
   c->media.port_max = (guint16) v;
   if ((c->media.port_min == 0) != (c->media.port_max == 0) || c->media.port_min > c->media.port_max) {
     g_set_error (error, G_KEY_FILE_ERROR, G_KEY_FILE_ERROR_INVALID_VALUE,
                  "%s: [media] port_min and port_max must both be 0, or a range with "
                  "port_min <= port_max", path);
+    return FALSE;
+  }
+  return TRUE;
+}
+
+ThConfig *
+th_config_load (const char *path, GError **error)
+{
+  g_autoptr (ThConfig) c = config_defaults ();
+  g_autoptr (GKeyFile) kf = g_key_file_new ();
+
+  if (!path)
+    return g_steal_pointer (&c);
+  c->source = g_strdup (path);
+  if (!g_key_file_load_from_file (kf, path, G_KEY_FILE_NONE, error)) {
+    g_prefix_error (error, "%s: ", path);
     return NULL;
   }
+  if (!check_known_keys (kf, path, error))
+    return NULL;
+
+  if (!read_server (kf, c, path, error) || !read_clinic (kf, c, path, error) ||
+      !read_join_window (kf, c, path, error) || !read_prescribing (kf, c, path, error) ||
+      !read_limits (kf, c, path, error) || !read_consent (kf, c, path, error) ||
+      !read_clinic_safety (kf, c, path, error) || !read_tls (kf, c, path, error) ||
+      !read_media (kf, c, path, error))
+    return NULL;
   if (!th_ice_config_load (kf, path, &c->ice, error))
     return NULL;
   return g_steal_pointer (&c);

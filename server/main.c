@@ -91,6 +91,125 @@ load_catalog (ThApp *app, GError **error)
   return store_sync_medications (app->store, rows, n, error);
 }
 
+/* The command line: flags, the admin commands and the examples --help shows. */
+static GOptionContext *
+option_context_new (const GOptionEntry *entries)
+{
+  GOptionContext *ctx;
+
+  ctx = g_option_context_new ("[admin add-staff|list-staff|disable-staff|enable-staff|"
+                              "reset-password|verify-audit|audit] - telehealth video-visit server");
+  g_option_context_set_summary (ctx,
+    "Serves the patient join page, the provider console, a REST API and the /signaling\n"
+    "WebSocket, and relays the visit's audio and video through GStreamer (webrtcbin).\n"
+    "Flags override the config file; without --config the built-in defaults apply.");
+  g_option_context_set_description (ctx,
+    "Examples:\n"
+    "  telehealthd --config config/telehealth.conf --demo\n"
+    "  telehealthd --config /etc/telehealth/telehealth.conf --listen 127.0.0.1:8443\n"
+    "\n"
+    "  telehealthd --data-dir data admin add-staff --username lee --name 'Dr. Lee' \\\n"
+    "      --role psychiatrist\n"
+    "  telehealthd --data-dir data admin add-staff --username kim --name 'Kim, PA-C' --role pa \\\n"
+    "      --supervisor STAFF_ID\n"
+    "  telehealthd --data-dir data admin list-staff\n"
+    "  telehealthd --data-dir data admin disable-staff --username lee\n"
+    "  telehealthd --data-dir data admin enable-staff --username lee\n"
+    "  telehealthd --data-dir data admin reset-password --username lee\n"
+    "  telehealthd --data-dir data admin verify-audit\n"
+    "  telehealthd --data-dir data admin audit\n"
+    "\n"
+    "admin add-staff creates a staff account with a generated password and prints one JSON\n"
+    "line {staff_id, username, password}: the only time the password is shown. Passwords are\n"
+    "never taken on the command line. list-staff prints one JSON object per staff member;\n"
+    "disable-staff also signs the account out everywhere; reset-password prints\n"
+    "{username, password} and signs the account out. verify-audit checks the audit log's hash\n"
+    "chain and prints {chain_intact, rows, problem} (exit 1 when broken, naming the first\n"
+    "broken row); audit prints the newest audit events, then that line. Every account change\n"
+    "is written to the audit log. Exit 2: bad usage; 1: failure. The server may be running\n"
+    "meanwhile.\n"
+    "\n"
+    "Stop with SIGTERM or Ctrl-C: connected clients are told, visits are kept.\n");
+  g_option_context_add_main_entries (ctx, entries, NULL);
+  g_option_context_add_group (ctx, gst_init_get_option_group ());
+  return ctx;
+}
+
+/* Starts the server's one clock; a test clock is said loudly in the log. */
+static gboolean
+start_clock (GError **error)
+{
+  gboolean test_clock = FALSE;
+
+  if (!th_clock_init (&test_clock, error))
+    return FALSE;
+  if (test_clock) {
+    g_autofree char *at = th_iso_from_ms (th_clock_now_ms ());
+    g_warning ("TEST CLOCK in force (TELEHEALTHD_TEST_NOW): the server's time is %s, "
+               "not the real time; never use this build for patients", at ? at : "out of range");
+  }
+  return TRUE;
+}
+
+/* Wires signaling to the app and serves HTTP and WebSockets (and the demo's
+ * links) until the loop runs. */
+static gboolean
+serve (ThApp *app, gboolean demo, GError **error)
+{
+  ThConfig *config = app->config;
+
+  app->loop = g_main_loop_new (NULL, FALSE);
+  /* The loop carries every visit's signaling: a statement must not wait
+   * seconds for the admin CLI's write lock. WAL lets reads go on under a
+   * writer; a write waits at most this long (the CLI's transactions take
+   * milliseconds), and otherwise fails STORE_ERROR_BUSY, which the API
+   * answers 503 "busy, try again" — a retry beats a frozen visit. */
+  store_set_busy_timeout (app->store, 50);
+  app->signin = th_signin_gate_new (config->signin_workers, config->signin_queue,
+                                    config->signin_per_second, config->signin_burst);
+  app->hub = sig_hub_new (th_signaling_hooks (), app, &config->media);
+  sig_hub_set_limits (app->hub, &(SigLimits) {
+    .grace_s = config->reconnect_grace_s, .media_timeout_s = config->media_timeout_s,
+    .max_visits = config->max_concurrent_visits, .max_participants = config->max_participants,
+  });
+  app->ws_per_address = g_hash_table_new_full (g_str_hash, g_str_equal, g_free, NULL);
+  /* Before any socket: a non-loopback address without TLS must not serve. */
+  if (!th_tls_prepare (config, &app->tls_cert_path, &app->tls_key_path, error))
+    return FALSE;
+  /* Every connection is a descriptor: the soft limit (often 1,024) is
+   * raised to the hard one before lws sizes its tables by it. */
+  g_message ("open-files limit: %u", th_http_raise_file_limit ());
+  if (!th_http_start (app, &api_handler, app, error))
+    return FALSE;
+  app->base_url = th_app_base_url (config, app->port, app->tls_cert_path != NULL);
+  g_message ("telehealthd %s listening on %s://%s%s%s:%u", TH_VERSION,
+             app->tls_cert_path ? "https" : "http",
+             strchr (config->listen_host, ':') ? "[" : "", config->listen_host,
+             strchr (config->listen_host, ':') ? "]" : "", app->port);
+  if (demo && !th_demo_create (app, error))
+    return FALSE;
+  return TRUE;
+}
+
+/* Sockets first (their close callbacks still reach the rooms), then the
+ * rooms and their pipelines, then the store they record into. */
+static void
+app_clear (ThApp *app)
+{
+  /* Sockets first (their close callbacks still reach the rooms), then the
+   * rooms and their pipelines, then the store they record into. */
+  th_http_stop (app);
+  g_clear_pointer (&app->hub, sig_hub_free);
+  g_clear_pointer (&app->ws_per_address, g_hash_table_unref);
+  g_clear_pointer (&app->signin, th_signin_gate_free);
+  g_clear_pointer (&app->store, store_close);
+  g_clear_pointer (&app->catalog, med_catalog_free);
+  g_clear_pointer (&app->loop, g_main_loop_unref);
+  g_free (app->base_url);
+  g_free (app->tls_cert_path);
+  g_free (app->tls_key_path);
+}
+
 static int
 run (int argc, char **argv)
 {
@@ -127,41 +246,7 @@ run (int argc, char **argv)
   };
 
   setlocale (LC_ALL, "");
-  ctx = g_option_context_new ("[admin add-staff|list-staff|disable-staff|enable-staff|"
-                              "reset-password|verify-audit|audit] - telehealth video-visit server");
-  g_option_context_set_summary (ctx,
-    "Serves the patient join page, the provider console, a REST API and the /signaling\n"
-    "WebSocket, and relays the visit's audio and video through GStreamer (webrtcbin).\n"
-    "Flags override the config file; without --config the built-in defaults apply.");
-  g_option_context_set_description (ctx,
-    "Examples:\n"
-    "  telehealthd --config config/telehealth.conf --demo\n"
-    "  telehealthd --config /etc/telehealth/telehealth.conf --listen 127.0.0.1:8443\n"
-    "\n"
-    "  telehealthd --data-dir data admin add-staff --username lee --name 'Dr. Lee' \\\n"
-    "      --role psychiatrist\n"
-    "  telehealthd --data-dir data admin add-staff --username kim --name 'Kim, PA-C' --role pa \\\n"
-    "      --supervisor STAFF_ID\n"
-    "  telehealthd --data-dir data admin list-staff\n"
-    "  telehealthd --data-dir data admin disable-staff --username lee\n"
-    "  telehealthd --data-dir data admin enable-staff --username lee\n"
-    "  telehealthd --data-dir data admin reset-password --username lee\n"
-    "  telehealthd --data-dir data admin verify-audit\n"
-    "  telehealthd --data-dir data admin audit\n"
-    "\n"
-    "admin add-staff creates a staff account with a generated password and prints one JSON\n"
-    "line {staff_id, username, password}: the only time the password is shown. Passwords are\n"
-    "never taken on the command line. list-staff prints one JSON object per staff member;\n"
-    "disable-staff also signs the account out everywhere; reset-password prints\n"
-    "{username, password} and signs the account out. verify-audit checks the audit log's hash\n"
-    "chain and prints {chain_intact, rows, problem} (exit 1 when broken, naming the first\n"
-    "broken row); audit prints the newest audit events, then that line. Every account change\n"
-    "is written to the audit log. Exit 2: bad usage; 1: failure. The server may be running\n"
-    "meanwhile.\n"
-    "\n"
-    "Stop with SIGTERM or Ctrl-C: connected clients are told, visits are kept.\n");
-  g_option_context_add_main_entries (ctx, entries, NULL);
-  g_option_context_add_group (ctx, gst_init_get_option_group ());
+  ctx = option_context_new (entries);
   if (!g_option_context_parse (ctx, &argc, &argv, &error)) {
     fprintf (stderr, "telehealthd: %s\nTry telehealthd --help\n", error->message);
     return 2;
@@ -180,16 +265,8 @@ run (int argc, char **argv)
   config = th_config_load (config_path, &error);
   if (!config)
     goto fail;
-  {
-    gboolean test_clock = FALSE;
-    if (!th_clock_init (&test_clock, &error))
-      goto fail;
-    if (test_clock) {
-      g_autofree char *at = th_iso_from_ms (th_clock_now_ms ());
-      g_warning ("TEST CLOCK in force (TELEHEALTHD_TEST_NOW): the server's time is %s, "
-                 "not the real time; never use this build for patients", at ? at : "out of range");
-    }
-  }
+  if (!start_clock (&error))
+    goto fail;
   if (listen && !th_config_set_listen (config, listen, "--listen", &error))
     goto fail;
   if (data_dir) {
@@ -223,35 +300,7 @@ run (int argc, char **argv)
     g_prefix_error (&error, "medication catalog: ");
     goto fail;
   }
-  app.loop = g_main_loop_new (NULL, FALSE);
-  /* The loop carries every visit's signaling: a statement must not wait
-   * seconds for the admin CLI's write lock. WAL lets reads go on under a
-   * writer; a write waits at most this long (the CLI's transactions take
-   * milliseconds), and otherwise fails STORE_ERROR_BUSY, which the API
-   * answers 503 "busy, try again" — a retry beats a frozen visit. */
-  store_set_busy_timeout (app.store, 50);
-  app.signin = th_signin_gate_new (config->signin_workers, config->signin_queue,
-                                   config->signin_per_second, config->signin_burst);
-  app.hub = sig_hub_new (th_signaling_hooks (), &app, &config->media);
-  sig_hub_set_limits (app.hub, &(SigLimits) {
-    .grace_s = config->reconnect_grace_s, .media_timeout_s = config->media_timeout_s,
-    .max_visits = config->max_concurrent_visits, .max_participants = config->max_participants,
-  });
-  app.ws_per_address = g_hash_table_new_full (g_str_hash, g_str_equal, g_free, NULL);
-  /* Before any socket: a non-loopback address without TLS must not serve. */
-  if (!th_tls_prepare (config, &app.tls_cert_path, &app.tls_key_path, &error))
-    goto fail;
-  /* Every connection is a descriptor: the soft limit (often 1,024) is
-   * raised to the hard one before lws sizes its tables by it. */
-  g_message ("open-files limit: %u", th_http_raise_file_limit ());
-  if (!th_http_start (&app, &api_handler, &app, &error))
-    goto fail;
-  app.base_url = th_app_base_url (config, app.port, app.tls_cert_path != NULL);
-  g_message ("telehealthd %s listening on %s://%s%s%s:%u", TH_VERSION,
-             app.tls_cert_path ? "https" : "http",
-             strchr (config->listen_host, ':') ? "[" : "", config->listen_host,
-             strchr (config->listen_host, ':') ? "]" : "", app.port);
-  if (demo && !th_demo_create (&app, &error))
+  if (!serve (&app, demo, &error))
     goto fail;
 
   g_unix_signal_add (SIGTERM, on_signal, &app);
@@ -263,18 +312,7 @@ run (int argc, char **argv)
 fail:
   fprintf (stderr, "telehealthd: %s\n", error ? error->message : "failed to start");
 out:
-  /* Sockets first (their close callbacks still reach the rooms), then the
-   * rooms and their pipelines, then the store they record into. */
-  th_http_stop (&app);
-  g_clear_pointer (&app.hub, sig_hub_free);
-  g_clear_pointer (&app.ws_per_address, g_hash_table_unref);
-  g_clear_pointer (&app.signin, th_signin_gate_free);
-  g_clear_pointer (&app.store, store_close);
-  g_clear_pointer (&app.catalog, med_catalog_free);
-  g_clear_pointer (&app.loop, g_main_loop_unref);
-  g_free (app.base_url);
-  g_free (app.tls_cert_path);
-  g_free (app.tls_key_path);
+  app_clear (&app);
   return rc;
 }
 

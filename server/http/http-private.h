@@ -4,7 +4,6 @@
 
 #include <libwebsockets.h>
 #include "server/http/http.h"
-#include "server/api/api.h"
 
 typedef struct _ThWsConn ThWsConn;
 

@@ -1,0 +1,2 @@
+#pragma once
+#include "server/api/api.h"

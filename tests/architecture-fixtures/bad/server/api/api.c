@@ -1,0 +1,2 @@
+#include "server/api/api-private.h"
+#include "server/app.h"

@@ -1,0 +1,2 @@
+#include "server/app.h"
+#include "server/api/api.h"

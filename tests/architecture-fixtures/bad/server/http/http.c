@@ -1,0 +1,2 @@
+#include "server/http/http.h"
+#include "server/api/api-private.h"

@@ -1,0 +1,2 @@
+#include "server/records/records.h"
+#include "server/store/store.h"

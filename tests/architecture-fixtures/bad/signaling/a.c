@@ -1,0 +1,7 @@
+#include "signaling/signaling.h"
+
+void
+sig_a (void)
+{
+  sig_b ();
+}

@@ -1,0 +1,7 @@
+#include "signaling/signaling.h"
+
+void
+sig_b (void)
+{
+  sig_a ();
+}

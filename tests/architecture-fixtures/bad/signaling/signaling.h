@@ -1,0 +1,3 @@
+#pragma once
+void sig_a (void);
+void sig_b (void);

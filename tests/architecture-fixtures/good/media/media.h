@@ -1,0 +1,2 @@
+#pragma once
+void media_ok_function (void);

@@ -1,0 +1,3 @@
+#pragma once
+#include "server/api/api.h"
+#include "server/store/store.h"

@@ -1,0 +1,3 @@
+#pragma once
+#include "server/store/store.h"
+#include "server/records/records.h"

@@ -1,0 +1,2 @@
+#pragma once
+#include "server/clock/clock.h"
