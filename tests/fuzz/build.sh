@@ -39,7 +39,8 @@ build () {
 
 build fuzz_signaling "glib-2.0 jansson" "$root/signaling/protocol.c"
 build fuzz_rest_bodies "glib-2.0 jansson" "$root/server/api/bodies.c" \
-  "$root/server/records/scales.c" "$root/server/records/catalog.c" "$root/server/clock/clock.c"
+  "$root/server/records/scales.c" "$root/server/records/catalog.c" "$root/server/records/adjustment.c" \
+  "$root/server/records/dosing.c" "$root/server/clock/clock.c" -lm
 build fuzz_routes "glib-2.0" "$root/server/api/routes.c"
 build fuzz_sdp "glib-2.0 gstreamer-1.0 gstreamer-sdp-1.0" "$root/media/sdp_check.c" \
   "$root/media/layout.c"
