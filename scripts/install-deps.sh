@@ -12,8 +12,10 @@ APT_PACKAGES="meson ninja-build pkg-config gcc libc6-dev
 # What only the tests need: a real browser and Node.js for the browser tests;
 # clang and libFuzzer's runtime for the fuzz targets (tests/fuzz); nftables to
 # make loopback lose UDP packets inside a test's own namespace; coturn's
-# turnserver for the TURN test (tests/e2e/turn.test.mjs).
-TEST_PACKAGES="chromium nodejs npm clang libclang-rt-14-dev coturn nftables"
+# turnserver for the TURN test (tests/e2e/turn.test.mjs); python3 for the
+# architecture check and the store-fault test (its sqlite3 module), and
+# sqlite3's shell to hold the write lock from another process (signin-load).
+TEST_PACKAGES="chromium nodejs npm clang libclang-rt-14-dev coturn nftables python3 sqlite3"
 
 want="$APT_PACKAGES"
 [ "${1:-}" = "--test" ] && want="$want $TEST_PACKAGES"
