@@ -279,6 +279,9 @@ async function join({ resume = false } = {}) {
     if (reason === 'visit-ended') finish('The visit has ended. Thank you. You can close this page now.', 'ended');
     else if (reason === 'replaced') finish('This visit was opened in another window or device, so this page stopped.', 'left', true);
     else if (reason === 'revoked') finish('This link was withdrawn by the provider. If you think this is a mistake, please contact the clinic.', 'revoked');
+    // The server closes a connection that never got into the visit (its
+    // hello refused, e.g. the visit full): the refusal stays on screen.
+    else if (reason === 'hello-timeout') finish('This page could not join the visit. Press Join again to try once more.', 'left', true);
     else finish('You left the visit.', 'left', true);
   });
   client.addEventListener('disconnected', (ev) => {
