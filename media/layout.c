@@ -59,18 +59,14 @@ media_layout_caps (guint mline, guint32 ssrc)
   GstCaps *caps;
   if (!m.video)
     caps = gst_caps_new_simple ("application/x-rtp", "media", G_TYPE_STRING, "audio",
-                                "encoding-name", G_TYPE_STRING, "OPUS",
-                                "payload", G_TYPE_INT, (gint) m.pt,
-                                "clock-rate", G_TYPE_INT, 48000,
-                                "encoding-params", G_TYPE_STRING, "2",
-                                ext, G_TYPE_STRING, MEDIA_TWCC_URI, NULL);
+                                "encoding-name", G_TYPE_STRING, "OPUS", "payload", G_TYPE_INT,
+                                (gint) m.pt, "clock-rate", G_TYPE_INT, 48000, "encoding-params",
+                                G_TYPE_STRING, "2", ext, G_TYPE_STRING, MEDIA_TWCC_URI, NULL);
   else
     caps = gst_caps_new_simple ("application/x-rtp", "media", G_TYPE_STRING, "video",
-                                "encoding-name", G_TYPE_STRING, "VP8",
-                                "payload", G_TYPE_INT, (gint) m.pt,
-                                "clock-rate", G_TYPE_INT, 90000,
-                                "rtcp-fb-nack-pli", G_TYPE_BOOLEAN, TRUE,
-                                ext, G_TYPE_STRING, MEDIA_TWCC_URI, NULL);
+                                "encoding-name", G_TYPE_STRING, "VP8", "payload", G_TYPE_INT,
+                                (gint) m.pt, "clock-rate", G_TYPE_INT, 90000, "rtcp-fb-nack-pli",
+                                G_TYPE_BOOLEAN, TRUE, ext, G_TYPE_STRING, MEDIA_TWCC_URI, NULL);
   g_free (ext);
   /* webrtcbin writes a=ssrc lines for an "ssrc" field of the codec
    * preferences (_media_add_ssrcs), and the rewrite element stamps this
@@ -84,9 +80,16 @@ gboolean
 media_layout_source_for_pt (guint pt, MediaSourceKind *out)
 {
   switch (pt) {
-  case MEDIA_PT_OPUS: *out = MEDIA_SOURCE_MIC; return TRUE;
-  case MEDIA_PT_VP8: *out = MEDIA_SOURCE_CAMERA; return TRUE;
-  case MEDIA_PT_SCREEN: *out = MEDIA_SOURCE_SCREEN; return TRUE;
-  default: return FALSE;
+  case MEDIA_PT_OPUS:
+    *out = MEDIA_SOURCE_MIC;
+    return TRUE;
+  case MEDIA_PT_VP8:
+    *out = MEDIA_SOURCE_CAMERA;
+    return TRUE;
+  case MEDIA_PT_SCREEN:
+    *out = MEDIA_SOURCE_SCREEN;
+    return TRUE;
+  default:
+    return FALSE;
   }
 }

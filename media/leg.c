@@ -26,13 +26,20 @@ const char *
 media_leg_state_name (MediaLegState state)
 {
   switch (state) {
-  case MEDIA_LEG_NEW: return "new";
-  case MEDIA_LEG_OFFERING: return "offering";
-  case MEDIA_LEG_AWAITING_ANSWER: return "awaiting-answer";
-  case MEDIA_LEG_CONNECTING: return "connecting";
-  case MEDIA_LEG_CONNECTED: return "connected";
-  case MEDIA_LEG_FAILED: return "failed";
-  case MEDIA_LEG_CLOSED: return "closed";
+  case MEDIA_LEG_NEW:
+    return "new";
+  case MEDIA_LEG_OFFERING:
+    return "offering";
+  case MEDIA_LEG_AWAITING_ANSWER:
+    return "awaiting-answer";
+  case MEDIA_LEG_CONNECTING:
+    return "connecting";
+  case MEDIA_LEG_CONNECTED:
+    return "connected";
+  case MEDIA_LEG_FAILED:
+    return "failed";
+  case MEDIA_LEG_CLOSED:
+    return "closed";
   }
   return "unknown";
 }
@@ -41,10 +48,14 @@ const char *
 media_source_name (MediaSourceKind kind)
 {
   switch (kind) {
-  case MEDIA_SOURCE_MIC: return "microphone";
-  case MEDIA_SOURCE_CAMERA: return "camera";
-  case MEDIA_SOURCE_SCREEN: return "screen";
-  default: return "?";
+  case MEDIA_SOURCE_MIC:
+    return "microphone";
+  case MEDIA_SOURCE_CAMERA:
+    return "camera";
+  case MEDIA_SOURCE_SCREEN:
+    return "screen";
+  default:
+    return "?";
   }
 }
 
@@ -149,13 +160,12 @@ media_leg_mark_closed (MediaLeg *leg)
 {
   if (leg->closed)
     return;
-  leg->state = MEDIA_LEG_CLOSED;  /* no callback: the owner asked for this */
+  leg->state = MEDIA_LEG_CLOSED; /* no callback: the owner asked for this */
   leg->closed = TRUE;
   leg->visit = NULL;
   /* Handlers hold a leg ref each; disconnecting drops them once any
    * invocation in flight has returned (GClosure keeps itself alive). */
-  g_signal_handlers_disconnect_matched (leg->webrtcbin, G_SIGNAL_MATCH_DATA, 0, 0, NULL, NULL,
-                                        leg);
+  g_signal_handlers_disconnect_matched (leg->webrtcbin, G_SIGNAL_MATCH_DATA, 0, 0, NULL, NULL, leg);
 }
 
 /* ---- offer ---- */
@@ -215,8 +225,9 @@ do_offer_created (MediaLeg *leg, gpointer data)
                  gst_sdp_message_medias_len (offer->sdp), leg->n_mlines);
   leg->n_mlines = MIN (gst_sdp_message_medias_len (offer->sdp), MEDIA_MAX_MLINES);
 
-  GstPromise *set_promise = gst_promise_new_with_change_func (
-      on_description_set, media_leg_ref (leg), (GDestroyNotify) media_leg_unref);
+  GstPromise *set_promise = gst_promise_new_with_change_func (on_description_set,
+                                                              media_leg_ref (leg),
+                                                              (GDestroyNotify) media_leg_unref);
   g_signal_emit_by_name (leg->webrtcbin, "set-local-description", offer, set_promise);
   gst_promise_unref (set_promise);
 
@@ -256,8 +267,8 @@ do_negotiation_needed (MediaLeg *leg, gpointer data)
     return;
   }
   media_leg_set_state (leg, MEDIA_LEG_OFFERING);
-  GstPromise *promise = gst_promise_new_with_change_func (
-      on_offer_created, media_leg_ref (leg), (GDestroyNotify) media_leg_unref);
+  GstPromise *promise = gst_promise_new_with_change_func (on_offer_created, media_leg_ref (leg),
+                                                          (GDestroyNotify) media_leg_unref);
   g_signal_emit_by_name (leg->webrtcbin, "create-offer", NULL, promise);
   gst_promise_unref (promise);
 }
@@ -409,8 +420,7 @@ media_ice_add_local_addresses (GstElement *webrtcbin, const gchar *const *addres
     NiceAddress addr;
     nice_address_init (&addr);
     if (!nice_address_set_from_string (&addr, addresses[i])) {
-      g_set_error (error, MEDIA_ERROR, MEDIA_ERROR_PIPELINE, "bad ICE address '%s'",
-                   addresses[i]);
+      g_set_error (error, MEDIA_ERROR, MEDIA_ERROR_PIPELINE, "bad ICE address '%s'", addresses[i]);
       g_list_free_full (defaults, g_free);
       goto out;
     }
@@ -461,8 +471,7 @@ leg_tune_webrtcbin (MediaVisit *visit, GstElement *webrtcbin)
   GstElement *rtpbin = gst_bin_get_by_name (GST_BIN (webrtcbin), "rtpbin");
   if (rtpbin != NULL) {
     if (visit->jitter_latency_ms == 0)
-      g_signal_connect (rtpbin, "request-jitterbuffer", G_CALLBACK (on_request_jitterbuffer),
-                        NULL);
+      g_signal_connect (rtpbin, "request-jitterbuffer", G_CALLBACK (on_request_jitterbuffer), NULL);
     /* Sender reports map RTP time to the running time the packet was
      * captured at (our receive time), not that plus the pipeline latency:
      * the latter is unknown to a session whose sink was linked at run time
@@ -534,8 +543,8 @@ leg_add_transceivers (MediaLeg *leg, GError **error)
 }
 
 MediaLeg *
-media_leg_new (MediaVisit *visit, const char *participant_id,
-               const MediaLegCallbacks *callbacks, gpointer user_data, GError **error)
+media_leg_new (MediaVisit *visit, const char *participant_id, const MediaLegCallbacks *callbacks,
+               gpointer user_data, GError **error)
 {
   if (media_leg_debug == NULL)
     GST_DEBUG_CATEGORY_INIT (media_leg_debug, "medialeg", 0, "telehealth media leg");
@@ -565,16 +574,13 @@ media_leg_new (MediaVisit *visit, const char *participant_id,
 
   /* Handlers own a leg ref each (dropped when disconnected). */
   g_signal_connect_data (webrtcbin, "on-negotiation-needed", G_CALLBACK (on_negotiation_needed),
-                         media_leg_ref (leg), leg_closure_unref,
-                         0);
+                         media_leg_ref (leg), leg_closure_unref, 0);
   g_signal_connect_data (webrtcbin, "on-ice-candidate", G_CALLBACK (on_ice_candidate),
-                         media_leg_ref (leg), leg_closure_unref,
-                         0);
+                         media_leg_ref (leg), leg_closure_unref, 0);
   g_signal_connect_data (webrtcbin, "pad-added", G_CALLBACK (media_leg_on_pad_added),
                          media_leg_ref (leg), leg_closure_unref, 0);
   g_signal_connect_data (webrtcbin, "notify::connection-state", G_CALLBACK (on_connection_state),
-                         media_leg_ref (leg), leg_closure_unref,
-                         0);
+                         media_leg_ref (leg), leg_closure_unref, 0);
 
   leg->n_mlines = visit->n_mlines;
   if (!leg_add_transceivers (leg, error))
@@ -616,9 +622,9 @@ media_leg_set_answer (MediaLeg *leg, const char *sdp, GError **error)
   if (!media_sdp_parse_answer (sdp, leg->n_mlines, &msg, error))
     return FALSE;
   GstWebRTCSessionDescription *answer =
-      gst_webrtc_session_description_new (GST_WEBRTC_SDP_TYPE_ANSWER, msg);
-  GstPromise *promise = gst_promise_new_with_change_func (
-      on_description_set, media_leg_ref (leg), (GDestroyNotify) media_leg_unref);
+    gst_webrtc_session_description_new (GST_WEBRTC_SDP_TYPE_ANSWER, msg);
+  GstPromise *promise = gst_promise_new_with_change_func (on_description_set, media_leg_ref (leg),
+                                                          (GDestroyNotify) media_leg_unref);
   g_signal_emit_by_name (leg->webrtcbin, "set-remote-description", answer, promise);
   gst_promise_unref (promise);
   gst_webrtc_session_description_free (answer);

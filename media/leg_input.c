@@ -130,7 +130,7 @@ media_leg_on_pad_added (GstElement *webrtcbin, GstPad *pad, gpointer user_data)
   }
   GstObject *bin = gst_object_get_parent (GST_OBJECT (webrtcbin));
   if (bin == NULL)
-    return;  /* leg already removed from the pipeline */
+    return; /* leg already removed from the pipeline */
   GstElement *tee = gst_element_factory_make ("tee", NULL);
   g_object_set (tee, "allow-not-linked", TRUE, NULL);
   gst_bin_add (GST_BIN (bin), tee);
@@ -139,8 +139,7 @@ media_leg_on_pad_added (GstElement *webrtcbin, GstPad *pad, gpointer user_data)
   GstPad *tee_sink = gst_element_get_static_pad (tee, "sink");
   GstPadLinkReturn ret = gst_pad_link (pad, tee_sink);
   if (ret != GST_PAD_LINK_OK)
-    GST_WARNING ("leg %s: linking %s to tee failed: %d", leg->participant, GST_PAD_NAME (pad),
-                 ret);
+    GST_WARNING ("leg %s: linking %s to tee failed: %d", leg->participant, GST_PAD_NAME (pad), ret);
   gst_pad_add_probe (tee_sink, GST_PAD_PROBE_TYPE_BUFFER | GST_PAD_PROBE_TYPE_BUFFER_LIST,
                      media_count_rx_probe, media_leg_ref (leg), (GDestroyNotify) media_leg_unref);
   if (kind == MEDIA_SOURCE_SCREEN)

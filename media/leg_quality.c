@@ -8,7 +8,7 @@
 #include "media/media-private.h"
 
 typedef struct {
-  MediaLeg *leg;             /* ref */
+  MediaLeg *leg; /* ref */
   MediaQualityFunc func;
   gpointer user_data;
   GDestroyNotify destroy;

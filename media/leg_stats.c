@@ -16,8 +16,7 @@ count_info (GstPadProbeInfo *info, atomic_uint_fast64_t *packets, atomic_uint_fa
     GstBufferList *list = GST_PAD_PROBE_INFO_BUFFER_LIST (info);
     guint n = gst_buffer_list_length (list);
     atomic_fetch_add_explicit (packets, n, memory_order_relaxed);
-    atomic_fetch_add_explicit (bytes, gst_buffer_list_calculate_size (list),
-                               memory_order_relaxed);
+    atomic_fetch_add_explicit (bytes, gst_buffer_list_calculate_size (list), memory_order_relaxed);
   }
 }
 

@@ -64,17 +64,17 @@ typedef enum {
 /* One m-line of the layout. */
 typedef struct {
   gboolean video;
-  MediaSourceKind source;   /* what it carries down: MIC, CAMERA or SCREEN */
-  gint slot;                /* remote slot, -1 for the screen m-line */
+  MediaSourceKind source; /* what it carries down: MIC, CAMERA or SCREEN */
+  gint slot;              /* remote slot, -1 for the screen m-line */
   guint pt;
-  gboolean sendrecv;        /* m0..m2; the others are server → client only */
+  gboolean sendrecv; /* m0..m2; the others are server → client only */
 } MediaMline;
 
 typedef struct {
-  MediaLeg *source;      /* strong ref; NULL while this path is not linked */
-  MediaSourceKind kind;  /* which of source's tees */
-  GstPad *tee_pad;       /* request pad on source->tee[kind] (ref) */
-  GstElement *rewrite;   /* rtp_rewrite → sink_pad, made at the first link (ref) */
+  MediaLeg *source;     /* strong ref; NULL while this path is not linked */
+  MediaSourceKind kind; /* which of source's tees */
+  GstPad *tee_pad;      /* request pad on source->tee[kind] (ref) */
+  GstElement *rewrite;  /* rtp_rewrite → sink_pad, made at the first link (ref) */
 } MediaRelay;
 
 struct _MediaVisit {
@@ -84,19 +84,19 @@ struct _MediaVisit {
   gchar *stun_server;
   guint jitter_latency_ms;
   guint16 port_min, port_max;
-  guint remote_slots;      /* K, 1..MEDIA_MAX_REMOTE_SLOTS */
-  guint n_mlines;          /* 2K + 1 */
+  guint remote_slots; /* K, 1..MEDIA_MAX_REMOTE_SLOTS */
+  guint n_mlines;     /* 2K + 1 */
 
-  GMainContext *context;   /* thread-default at media_visit_new (ref) */
-  GstElement *pipeline;    /* ref */
-  GSource *bus_source;     /* bus watch attached to `context` */
-  GList *legs;             /* MediaLeg*, strong refs, open legs only */
+  GMainContext *context; /* thread-default at media_visit_new (ref) */
+  GstElement *pipeline;  /* ref */
+  GSource *bus_source;   /* bus watch attached to `context` */
+  GList *legs;           /* MediaLeg*, strong refs, open legs only */
   /* "viewer\nsource" participant ids → 1 + the slot the source last had on
    * that viewer's leg: a returning participant gets its old slot back. */
   GHashTable *slot_memory;
-  MediaLeg *screen;        /* whose screen share is relayed (borrowed), or NULL */
-  GSource *report_source;  /* pending streams_changed reports (idle) */
-  GSource *screen_check;   /* screen shares going quiet (timeout) */
+  MediaLeg *screen;       /* whose screen share is relayed (borrowed), or NULL */
+  GSource *report_source; /* pending streams_changed reports (idle) */
+  GSource *screen_check;  /* screen shares going quiet (timeout) */
 };
 
 struct _MediaLeg {
@@ -104,31 +104,31 @@ struct _MediaLeg {
   /* Only the main context reads or writes the fields below `ref`, except the
    * atomics and the immutable-after-creation ones (participant, context,
    * webrtcbin pointer). */
-  MediaVisit *visit;       /* borrowed; NULL once closed */
-  GMainContext *context;   /* ref; where marshalled calls go */
+  MediaVisit *visit;     /* borrowed; NULL once closed */
+  GMainContext *context; /* ref; where marshalled calls go */
   char *participant;
   MediaLegState state;
-  gboolean closed;         /* set by remove/free; marshalled calls become no-ops */
+  gboolean closed; /* set by remove/free; marshalled calls become no-ops */
   MediaLegCallbacks callbacks;
   gpointer user_data;
 
-  GstElement *webrtcbin;                  /* ref */
-  guint n_mlines;                         /* m-lines of the local offer */
-  GstPad *sink_pad[MEDIA_MAX_MLINES];     /* request pads on webrtcbin (ref) */
-  guint32 ssrc[MEDIA_MAX_MLINES];         /* what each m-line sends with, announced */
-  gchar *mid[MEDIA_MAX_MLINES];           /* from the local offer */
-  MediaRelay relay_in[MEDIA_MAX_MLINES];  /* what feeds sink_pad[m] */
-  GstElement *tee[MEDIA_N_SOURCES];       /* after the incoming src pad (ref), until then NULL */
+  GstElement *webrtcbin;                 /* ref */
+  guint n_mlines;                        /* m-lines of the local offer */
+  GstPad *sink_pad[MEDIA_MAX_MLINES];    /* request pads on webrtcbin (ref) */
+  guint32 ssrc[MEDIA_MAX_MLINES];        /* what each m-line sends with, announced */
+  gchar *mid[MEDIA_MAX_MLINES];          /* from the local offer */
+  MediaRelay relay_in[MEDIA_MAX_MLINES]; /* what feeds sink_pad[m] */
+  GstElement *tee[MEDIA_N_SOURCES];      /* after the incoming src pad (ref), until then NULL */
 
   /* Slots (slots.c): slot[s] is the leg whose microphone and camera this
    * leg's client receives in remote slot s (borrowed; cleared when that
    * leg goes). */
   MediaLeg *slot[MEDIA_MAX_REMOTE_SLOTS];
   gboolean may_share;
-  gboolean screen_on;          /* main context's view of screen_last_us */
-  gboolean offered;            /* the offer went out: streams may be reported */
+  gboolean screen_on; /* main context's view of screen_last_us */
+  gboolean offered;   /* the offer went out: streams may be reported */
   gboolean report_pending;
-  GArray *reported;            /* MediaStream last reported (strings are ours) */
+  GArray *reported; /* MediaStream last reported (strings are ours) */
 
   /* Written from streaming threads by pad probes. */
   atomic_uint_fast64_t rx_packets, rx_bytes, tx_packets, tx_bytes;
@@ -138,15 +138,13 @@ struct _MediaLeg {
 
 /* leg.c */
 MediaLeg *media_leg_new (MediaVisit *visit, const char *participant_id,
-                         const MediaLegCallbacks *callbacks, gpointer user_data,
-                         GError **error);
+                         const MediaLegCallbacks *callbacks, gpointer user_data, GError **error);
 MediaLeg *media_leg_ref (MediaLeg *leg);
 void media_leg_unref (MediaLeg *leg);
 /* Runs func(leg, data) on the leg's main context, later, never inline
  * (takes a leg ref until then). From any thread. */
 typedef void (*MediaLegCall) (MediaLeg *leg, gpointer data);
-void media_leg_marshal (MediaLeg *leg, MediaLegCall func, gpointer data,
-                        GDestroyNotify data_free);
+void media_leg_marshal (MediaLeg *leg, MediaLegCall func, gpointer data, GDestroyNotify data_free);
 /* leg_input.c: webrtcbin's pad-added (a streaming thread). */
 void media_leg_on_pad_added (GstElement *webrtcbin, GstPad *pad, gpointer user_data);
 /* Marks the leg closed (no callback after this) and disconnects its signal
@@ -199,8 +197,7 @@ void media_slots_assign (MediaVisit *visit);
 /* The leg goes: its slots on the others free up (remembered). */
 void media_slots_release (MediaVisit *visit, MediaLeg *leg);
 /* Which leg and which of its tees should feed `dst`'s m-line (NULL: none). */
-MediaLeg *media_slots_wanted (MediaVisit *visit, MediaLeg *dst, guint mline,
-                              MediaSourceKind *kind);
+MediaLeg *media_slots_wanted (MediaVisit *visit, MediaLeg *dst, guint mline, MediaSourceKind *kind);
 /* Reports what the leg's client receives, now, if it changed (or `force`). */
 void media_slots_report (MediaLeg *leg, gboolean force);
 /* Reports for every leg, soon (an idle dispatch). */

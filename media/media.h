@@ -16,11 +16,11 @@ G_BEGIN_DECLS
 GQuark media_error_quark (void);
 
 typedef enum {
-  MEDIA_ERROR_MISSING_PLUGIN,  /* a GStreamer plugin is not installed */
-  MEDIA_ERROR_PIPELINE,        /* an element could not be made or linked */
-  MEDIA_ERROR_BAD_SDP,         /* the remote SDP does not parse or does not fit the offer */
-  MEDIA_ERROR_BAD_CANDIDATE,   /* an ICE candidate is malformed or names a bad m-line */
-  MEDIA_ERROR_BAD_STATE,       /* the leg is not in a state where this makes sense */
+  MEDIA_ERROR_MISSING_PLUGIN, /* a GStreamer plugin is not installed */
+  MEDIA_ERROR_PIPELINE,       /* an element could not be made or linked */
+  MEDIA_ERROR_BAD_SDP,        /* the remote SDP does not parse or does not fit the offer */
+  MEDIA_ERROR_BAD_CANDIDATE,  /* an ICE candidate is malformed or names a bad m-line */
+  MEDIA_ERROR_BAD_STATE,      /* the leg is not in a state where this makes sense */
 } MediaErrorCode;
 
 typedef struct {
@@ -50,13 +50,13 @@ typedef struct {
 #define MEDIA_DEFAULT_REMOTE_SLOTS 3
 
 typedef enum {
-  MEDIA_LEG_NEW,              /* created, waiting for negotiation-needed */
-  MEDIA_LEG_OFFERING,         /* creating and setting the local offer */
-  MEDIA_LEG_AWAITING_ANSWER,  /* offer sent, no answer yet */
-  MEDIA_LEG_CONNECTING,       /* answer set, ICE/DTLS in progress */
-  MEDIA_LEG_CONNECTED,        /* peer connection connected: media may flow */
-  MEDIA_LEG_FAILED,           /* negotiation or connection failed */
-  MEDIA_LEG_CLOSED,           /* removed from its visit */
+  MEDIA_LEG_NEW,             /* created, waiting for negotiation-needed */
+  MEDIA_LEG_OFFERING,        /* creating and setting the local offer */
+  MEDIA_LEG_AWAITING_ANSWER, /* offer sent, no answer yet */
+  MEDIA_LEG_CONNECTING,      /* answer set, ICE/DTLS in progress */
+  MEDIA_LEG_CONNECTED,       /* peer connection connected: media may flow */
+  MEDIA_LEG_FAILED,          /* negotiation or connection failed */
+  MEDIA_LEG_CLOSED,          /* removed from its visit */
 } MediaLegState;
 
 typedef struct _MediaVisit MediaVisit;
@@ -72,17 +72,17 @@ typedef struct _MediaLeg MediaLeg;
  * Every m-line has its own payload type and the server-sent streams fixed
  * SSRCs announced in the offer, so the browser demultiplexes the BUNDLE. */
 typedef enum {
-  MEDIA_CONTENT_CAMERA,   /* a participant's microphone and camera */
-  MEDIA_CONTENT_SCREEN,   /* a participant's screen share */
+  MEDIA_CONTENT_CAMERA, /* a participant's microphone and camera */
+  MEDIA_CONTENT_SCREEN, /* a participant's screen share */
 } MediaContent;
 
 /* What one m-line of a leg carries down to its client right now. */
 typedef struct {
   guint mline;
-  const char *mid;           /* the a=mid of that m-line in the leg's offer */
-  const char *kind;          /* "audio" | "video" */
+  const char *mid;  /* the a=mid of that m-line in the leg's offer */
+  const char *kind; /* "audio" | "video" */
   MediaContent content;
-  const char *participant;   /* whose media it is */
+  const char *participant; /* whose media it is */
 } MediaStream;
 
 typedef struct {
@@ -96,14 +96,13 @@ typedef struct {
    * appeared or went, a screen share started or stopped); also called right
    * after `offer`. `streams` (n entries, m-line order) is only valid during
    * the call. May be NULL. */
-  void (*streams_changed) (MediaLeg *leg, const MediaStream *streams, guint n,
-                           gpointer user_data);
+  void (*streams_changed) (MediaLeg *leg, const MediaStream *streams, guint n, gpointer user_data);
 } MediaLegCallbacks;
 
 typedef struct {
-  guint64 packets_received;   /* RTP packets that arrived from this leg's client */
+  guint64 packets_received; /* RTP packets that arrived from this leg's client */
   guint64 bytes_received;
-  guint64 packets_sent;       /* RTP packets relayed towards this leg's client */
+  guint64 packets_sent; /* RTP packets relayed towards this leg's client */
   guint64 bytes_sent;
 } MediaLegStats;
 
@@ -134,8 +133,7 @@ void media_visit_remove_leg (MediaVisit *visit, MediaLeg *leg);
  * for an m-line below both `n_mlines` (0: not yet known) and the largest
  * layout (MEDIA_ERROR_BAD_CANDIDATE). */
 gboolean media_sdp_check_answer (const char *sdp, guint expected_mlines, GError **error);
-gboolean media_candidate_check (const char *candidate, guint mline, guint n_mlines,
-                                GError **error);
+gboolean media_candidate_check (const char *candidate, guint mline, guint n_mlines, GError **error);
 
 gboolean media_leg_set_answer (MediaLeg *leg, const char *sdp, GError **error);
 gboolean media_leg_add_ice_candidate (MediaLeg *leg, guint mline, const char *candidate,

@@ -4,9 +4,9 @@
 #include "media/media-private.h"
 
 typedef struct {
-  const char *plugin;    /* GStreamer plugin name as the registry knows it */
-  const char *provides;  /* what we use it for, for the message */
-  const char *package;   /* Debian package that ships it */
+  const char *plugin;   /* GStreamer plugin name as the registry knows it */
+  const char *provides; /* what we use it for, for the message */
+  const char *package;  /* Debian package that ships it */
 } RequiredPlugin;
 
 static const RequiredPlugin required_plugins[] = {
@@ -44,8 +44,8 @@ media_check_plugins (GError **error)
     }
     if (missing == NULL)
       missing = g_string_new ("missing GStreamer plugins:");
-    g_string_append_printf (missing, " '%s' (%s; install the Debian package %s)",
-                            req->plugin, req->provides, req->package);
+    g_string_append_printf (missing, " '%s' (%s; install the Debian package %s)", req->plugin,
+                            req->provides, req->package);
   }
 
   if (missing != NULL) {

@@ -38,12 +38,12 @@ typedef struct {
   gboolean do_retransmission;
   /* Under the object lock: the chain runs on the streaming thread, "stats"
    * is read from webrtcbin's. */
-  gboolean seen;            /* a first packet set base */
-  guint32 max_ext_seq;      /* highest extended sequence number seen */
-  guint32 base_ext_seq;     /* the first of the current run */
-  guint64 pushed;           /* packets forwarded */
-  guint64 run_received;     /* packets of the current run */
-  guint64 lost_before;      /* loss of the runs before a restart */
+  gboolean seen;        /* a first packet set base */
+  guint32 max_ext_seq;  /* highest extended sequence number seen */
+  guint32 base_ext_seq; /* the first of the current run */
+  guint64 pushed;       /* packets forwarded */
+  guint64 run_received; /* packets of the current run */
+  guint64 lost_before;  /* loss of the runs before a restart */
 } MediaRtpPass;
 
 typedef struct {
@@ -54,12 +54,18 @@ G_DEFINE_TYPE (MediaRtpPass, media_rtp_pass, GST_TYPE_ELEMENT)
 
 enum { PROP_0, PROP_LATENCY, PROP_DO_RETRANSMISSION, PROP_STATS };
 
-static GstStaticPadTemplate sink_template = GST_STATIC_PAD_TEMPLATE (
-    "sink", GST_PAD_SINK, GST_PAD_ALWAYS, GST_STATIC_CAPS ("application/x-rtp"));
-static GstStaticPadTemplate src_template = GST_STATIC_PAD_TEMPLATE (
-    "src", GST_PAD_SRC, GST_PAD_ALWAYS, GST_STATIC_CAPS ("application/x-rtp"));
-static GstStaticPadTemplate rtcp_template = GST_STATIC_PAD_TEMPLATE (
-    "sink_rtcp", GST_PAD_SINK, GST_PAD_REQUEST, GST_STATIC_CAPS ("application/x-rtcp"));
+static GstStaticPadTemplate sink_template = GST_STATIC_PAD_TEMPLATE ("sink", GST_PAD_SINK,
+                                                                     GST_PAD_ALWAYS,
+                                                                     GST_STATIC_CAPS (
+                                                                       "application/x-rtp"));
+static GstStaticPadTemplate src_template = GST_STATIC_PAD_TEMPLATE ("src", GST_PAD_SRC,
+                                                                    GST_PAD_ALWAYS,
+                                                                    GST_STATIC_CAPS (
+                                                                      "application/x-rtp"));
+static GstStaticPadTemplate rtcp_template = GST_STATIC_PAD_TEMPLATE ("sink_rtcp", GST_PAD_SINK,
+                                                                     GST_PAD_REQUEST,
+                                                                     GST_STATIC_CAPS (
+                                                                       "application/x-rtcp"));
 
 /* Loss the way RFC 3550 A.3 counts it: packets expected from the sequence
  * numbers minus packets received (reordered packets count as received,
@@ -85,7 +91,7 @@ pass_count_locked (MediaRtpPass *self, GstBuffer *buf)
 
   self->pushed++;
   if (gst_buffer_extract (buf, 0, head, sizeof head) != sizeof head || (head[0] >> 6) != 2)
-    return;  /* not RTP: forwarded, not counted */
+    return; /* not RTP: forwarded, not counted */
   seq = (guint16) ((head[2] << 8) | head[3]);
   if (!self->seen) {
     self->seen = TRUE;
@@ -102,7 +108,7 @@ pass_count_locked (MediaRtpPass *self, GstBuffer *buf)
       self->run_received = 1;
       return;
     }
-    self->max_ext_seq += delta;  /* the high 16 bits count the wraps */
+    self->max_ext_seq += delta; /* the high 16 bits count the wraps */
   }
   self->run_received++;
 }
@@ -149,16 +155,14 @@ pass_stats (MediaRtpPass *self)
   pushed = self->pushed;
   lost = pass_lost_locked (self);
   GST_OBJECT_UNLOCK (self);
-  return gst_structure_new ("application/x-rtp-jitterbuffer-stats",
-                            "num-pushed", G_TYPE_UINT64, pushed,
-                            "num-lost", G_TYPE_UINT64, lost,
-                            "num-late", G_TYPE_UINT64, G_GUINT64_CONSTANT (0),
-                            "num-duplicates", G_TYPE_UINT64, G_GUINT64_CONSTANT (0),
-                            "avg-jitter", G_TYPE_UINT64, G_GUINT64_CONSTANT (0),
-                            "rtx-count", G_TYPE_UINT64, G_GUINT64_CONSTANT (0),
-                            "rtx-success-count", G_TYPE_UINT64, G_GUINT64_CONSTANT (0),
-                            "rtx-per-packet", G_TYPE_DOUBLE, 0.0,
-                            "rtx-rtt", G_TYPE_UINT64, G_GUINT64_CONSTANT (0), NULL);
+  return gst_structure_new ("application/x-rtp-jitterbuffer-stats", "num-pushed", G_TYPE_UINT64,
+                            pushed, "num-lost", G_TYPE_UINT64, lost, "num-late", G_TYPE_UINT64,
+                            G_GUINT64_CONSTANT (0), "num-duplicates", G_TYPE_UINT64,
+                            G_GUINT64_CONSTANT (0), "avg-jitter", G_TYPE_UINT64,
+                            G_GUINT64_CONSTANT (0), "rtx-count", G_TYPE_UINT64,
+                            G_GUINT64_CONSTANT (0), "rtx-success-count", G_TYPE_UINT64,
+                            G_GUINT64_CONSTANT (0), "rtx-per-packet", G_TYPE_DOUBLE, 0.0, "rtx-rtt",
+                            G_TYPE_UINT64, G_GUINT64_CONSTANT (0), NULL);
 }
 
 static GstFlowReturn
@@ -175,7 +179,7 @@ rtcp_event (GstPad *pad, GstObject *parent, GstEvent *event)
 {
   (void) pad;
   (void) parent;
-  gst_event_unref (event);  /* nothing downstream of the RTCP pad */
+  gst_event_unref (event); /* nothing downstream of the RTCP pad */
   return TRUE;
 }
 
@@ -223,9 +227,15 @@ pass_set_property (GObject *object, guint id, const GValue *value, GParamSpec *p
 {
   MediaRtpPass *self = (MediaRtpPass *) object;
   switch (id) {
-  case PROP_LATENCY: self->latency = g_value_get_uint (value); break;
-  case PROP_DO_RETRANSMISSION: self->do_retransmission = g_value_get_boolean (value); break;
-  default: G_OBJECT_WARN_INVALID_PROPERTY_ID (object, id, pspec); break;
+  case PROP_LATENCY:
+    self->latency = g_value_get_uint (value);
+    break;
+  case PROP_DO_RETRANSMISSION:
+    self->do_retransmission = g_value_get_boolean (value);
+    break;
+  default:
+    G_OBJECT_WARN_INVALID_PROPERTY_ID (object, id, pspec);
+    break;
   }
 }
 
@@ -234,10 +244,18 @@ pass_get_property (GObject *object, guint id, GValue *value, GParamSpec *pspec)
 {
   MediaRtpPass *self = (MediaRtpPass *) object;
   switch (id) {
-  case PROP_LATENCY: g_value_set_uint (value, self->latency); break;
-  case PROP_DO_RETRANSMISSION: g_value_set_boolean (value, self->do_retransmission); break;
-  case PROP_STATS: g_value_take_boxed (value, pass_stats (self)); break;
-  default: G_OBJECT_WARN_INVALID_PROPERTY_ID (object, id, pspec); break;
+  case PROP_LATENCY:
+    g_value_set_uint (value, self->latency);
+    break;
+  case PROP_DO_RETRANSMISSION:
+    g_value_set_boolean (value, self->do_retransmission);
+    break;
+  case PROP_STATS:
+    g_value_take_boxed (value, pass_stats (self));
+    break;
+  default:
+    G_OBJECT_WARN_INVALID_PROPERTY_ID (object, id, pspec);
+    break;
   }
 }
 
@@ -248,20 +266,21 @@ media_rtp_pass_class_init (MediaRtpPassClass *klass)
   GstElementClass *element_class = GST_ELEMENT_CLASS (klass);
   gobject_class->set_property = pass_set_property;
   gobject_class->get_property = pass_get_property;
+  g_object_class_install_property (gobject_class, PROP_LATENCY,
+                                   g_param_spec_uint ("latency", "Latency",
+                                                      "Ignored: packets are never held", 0,
+                                                      G_MAXUINT, 0,
+                                                      G_PARAM_READWRITE | G_PARAM_STATIC_STRINGS));
   g_object_class_install_property (
-      gobject_class, PROP_LATENCY,
-      g_param_spec_uint ("latency", "Latency", "Ignored: packets are never held", 0, G_MAXUINT,
-                         0, G_PARAM_READWRITE | G_PARAM_STATIC_STRINGS));
+    gobject_class, PROP_DO_RETRANSMISSION,
+    g_param_spec_boolean ("do-retransmission", "Do retransmission",
+                          "Ignored: the end receiver asks for retransmissions", FALSE,
+                          G_PARAM_READWRITE | G_PARAM_STATIC_STRINGS));
   g_object_class_install_property (
-      gobject_class, PROP_DO_RETRANSMISSION,
-      g_param_spec_boolean ("do-retransmission", "Do retransmission",
-                            "Ignored: the end receiver asks for retransmissions", FALSE,
-                            G_PARAM_READWRITE | G_PARAM_STATIC_STRINGS));
-  g_object_class_install_property (
-      gobject_class, PROP_STATS,
-      g_param_spec_boxed ("stats", "Statistics",
-                          "What rtpjitterbuffer's stats say, as far as a pass-through knows it",
-                          GST_TYPE_STRUCTURE, G_PARAM_READABLE | G_PARAM_STATIC_STRINGS));
+    gobject_class, PROP_STATS,
+    g_param_spec_boxed ("stats", "Statistics",
+                        "What rtpjitterbuffer's stats say, as far as a pass-through knows it",
+                        GST_TYPE_STRUCTURE, G_PARAM_READABLE | G_PARAM_STATIC_STRINGS));
   gst_element_class_add_static_pad_template (element_class, &sink_template);
   gst_element_class_add_static_pad_template (element_class, &src_template);
   gst_element_class_add_static_pad_template (element_class, &rtcp_template);

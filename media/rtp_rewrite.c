@@ -33,7 +33,7 @@
 
 typedef struct {
   GstBaseTransform parent;
-  GstCaps *caps;           /* output caps, fixed (construct-only) */
+  GstCaps *caps; /* output caps, fixed (construct-only) */
   guint pt;
   guint32 ssrc;
   guint clock_rate;
@@ -43,9 +43,9 @@ typedef struct {
   guint32 in_ssrc;
   guint16 seq_delta;
   guint32 ts_delta;
-  guint16 last_seq;        /* highest sequence number sent */
-  guint32 last_ts;         /* and timestamp */
-  gint64 last_us;          /* when the last packet went */
+  guint16 last_seq; /* highest sequence number sent */
+  guint32 last_ts;  /* and timestamp */
+  gint64 last_us;   /* when the last packet went */
 } MediaRtpRewrite;
 
 typedef struct {
@@ -56,10 +56,14 @@ G_DEFINE_TYPE (MediaRtpRewrite, media_rtp_rewrite, GST_TYPE_BASE_TRANSFORM)
 
 enum { PROP_0, PROP_CAPS };
 
-static GstStaticPadTemplate sink_template = GST_STATIC_PAD_TEMPLATE (
-    "sink", GST_PAD_SINK, GST_PAD_ALWAYS, GST_STATIC_CAPS ("application/x-rtp"));
-static GstStaticPadTemplate src_template = GST_STATIC_PAD_TEMPLATE (
-    "src", GST_PAD_SRC, GST_PAD_ALWAYS, GST_STATIC_CAPS ("application/x-rtp"));
+static GstStaticPadTemplate sink_template = GST_STATIC_PAD_TEMPLATE ("sink", GST_PAD_SINK,
+                                                                     GST_PAD_ALWAYS,
+                                                                     GST_STATIC_CAPS (
+                                                                       "application/x-rtp"));
+static GstStaticPadTemplate src_template = GST_STATIC_PAD_TEMPLATE ("src", GST_PAD_SRC,
+                                                                    GST_PAD_ALWAYS,
+                                                                    GST_STATIC_CAPS (
+                                                                      "application/x-rtp"));
 
 static GstCaps *
 rewrite_transform_caps (GstBaseTransform *trans, GstPadDirection direction, GstCaps *caps,
@@ -204,7 +208,9 @@ rewrite_set_property (GObject *object, guint id, const GValue *value, GParamSpec
     }
     break;
   }
-  default: G_OBJECT_WARN_INVALID_PROPERTY_ID (object, id, pspec); break;
+  default:
+    G_OBJECT_WARN_INVALID_PROPERTY_ID (object, id, pspec);
+    break;
   }
 }
 
@@ -213,8 +219,12 @@ rewrite_get_property (GObject *object, guint id, GValue *value, GParamSpec *pspe
 {
   MediaRtpRewrite *self = (MediaRtpRewrite *) object;
   switch (id) {
-  case PROP_CAPS: gst_value_set_caps (value, self->caps); break;
-  default: G_OBJECT_WARN_INVALID_PROPERTY_ID (object, id, pspec); break;
+  case PROP_CAPS:
+    gst_value_set_caps (value, self->caps);
+    break;
+  default:
+    G_OBJECT_WARN_INVALID_PROPERTY_ID (object, id, pspec);
+    break;
   }
 }
 
@@ -236,15 +246,14 @@ media_rtp_rewrite_class_init (MediaRtpRewriteClass *klass)
   gobject_class->get_property = rewrite_get_property;
   gobject_class->finalize = rewrite_finalize;
   g_object_class_install_property (
-      gobject_class, PROP_CAPS,
-      g_param_spec_boxed ("caps", "Caps",
-                          "The destination m-line's RTP caps (payload, ssrc, clock-rate)",
-                          GST_TYPE_CAPS,
-                          G_PARAM_READWRITE | G_PARAM_CONSTRUCT_ONLY | G_PARAM_STATIC_STRINGS));
+    gobject_class, PROP_CAPS,
+    g_param_spec_boxed ("caps", "Caps",
+                        "The destination m-line's RTP caps (payload, ssrc, clock-rate)",
+                        GST_TYPE_CAPS,
+                        G_PARAM_READWRITE | G_PARAM_CONSTRUCT_ONLY | G_PARAM_STATIC_STRINGS));
   gst_element_class_add_static_pad_template (element_class, &sink_template);
   gst_element_class_add_static_pad_template (element_class, &src_template);
-  gst_element_class_set_static_metadata (element_class, "Relay RTP rewrite",
-                                         "Filter/Network/RTP",
+  gst_element_class_set_static_metadata (element_class, "Relay RTP rewrite", "Filter/Network/RTP",
                                          "Gives relayed RTP an m-line's payload type and SSRC, "
                                          "continuous across source changes",
                                          "telehealth");

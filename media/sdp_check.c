@@ -8,11 +8,12 @@
 
 #define MAX_CANDIDATE_BYTES 1024
 
+/* clang-format off */
 G_DEFINE_QUARK (media-error-quark, media_error)
+/* clang-format on */
 
 gboolean
-media_sdp_parse_answer (const char *sdp, guint expected_mlines, GstSDPMessage **out,
-                        GError **error)
+media_sdp_parse_answer (const char *sdp, guint expected_mlines, GstSDPMessage **out, GError **error)
 {
   GstSDPMessage *msg = NULL;
   gboolean ok = FALSE;
@@ -80,8 +81,7 @@ media_candidate_check (const char *candidate, guint mline, guint n_mlines, GErro
   }
   fields = g_strsplit (candidate, " ", 0);
   if (g_strv_length (fields) < 8) {
-    g_set_error (error, MEDIA_ERROR, MEDIA_ERROR_BAD_CANDIDATE,
-                 "ICE candidate has too few fields");
+    g_set_error (error, MEDIA_ERROR, MEDIA_ERROR_BAD_CANDIDATE, "ICE candidate has too few fields");
     return FALSE;
   }
   return TRUE;

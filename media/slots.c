@@ -77,8 +77,7 @@ assign_one (MediaVisit *visit, MediaLeg *viewer, MediaLeg *source)
 static gboolean
 can_share (MediaLeg *leg)
 {
-  return !leg->closed && leg->may_share && leg->tee[MEDIA_SOURCE_SCREEN] != NULL &&
-         leg->screen_on;
+  return !leg->closed && leg->may_share && leg->tee[MEDIA_SOURCE_SCREEN] != NULL && leg->screen_on;
 }
 
 void
@@ -248,7 +247,7 @@ screen_check (gpointer data)
     gint64 last = atomic_load (&leg->screen_last_us);
     gboolean on = last != 0 && now - last < SCREEN_QUIET_MS * 1000;
     if (!on)
-      atomic_store (&leg->screen_flowing, 0);  /* the next packet says so at once */
+      atomic_store (&leg->screen_flowing, 0); /* the next packet says so at once */
     if (on != leg->screen_on) {
       GST_INFO ("leg %s: screen share %s", leg->participant, on ? "on" : "off");
       leg->screen_on = on;

@@ -86,8 +86,9 @@ media_visit_new (const char *visit_id, const MediaConfig *config, GError **error
   visit->jitter_latency_ms = config->jitter_latency_ms;
   visit->port_min = config->port_min;
   visit->port_max = config->port_max;
-  visit->remote_slots = config->remote_slots == 0 ? MEDIA_DEFAULT_REMOTE_SLOTS
-                        : CLAMP (config->remote_slots, 1, MEDIA_MAX_REMOTE_SLOTS);
+  visit->remote_slots = config->remote_slots == 0
+                          ? MEDIA_DEFAULT_REMOTE_SLOTS
+                          : CLAMP (config->remote_slots, 1, MEDIA_MAX_REMOTE_SLOTS);
   visit->n_mlines = media_layout_n_mlines (visit->remote_slots);
   visit->slot_memory = g_hash_table_new_full (g_str_hash, g_str_equal, g_free, NULL);
   visit->context = g_main_context_ref_thread_default ();
@@ -97,8 +98,8 @@ media_visit_new (const char *visit_id, const MediaConfig *config, GError **error
    * same thread that owns the legs. */
   GstBus *bus = gst_pipeline_get_bus (GST_PIPELINE (pipeline));
   visit->bus_source = gst_bus_create_watch (bus);
-  g_source_set_callback (visit->bus_source, (GSourceFunc) (void (*) (void)) on_bus_message,
-                         visit, NULL);
+  g_source_set_callback (visit->bus_source, (GSourceFunc) (void (*) (void)) on_bus_message, visit,
+                         NULL);
   g_source_attach (visit->bus_source, visit->context);
   gst_object_unref (bus);
 
@@ -127,7 +128,7 @@ media_visit_add_leg (MediaVisit *visit, const char *participant_id,
   MediaLeg *leg = media_leg_new (visit, participant_id, callbacks, user_data, error);
   if (leg == NULL)
     return NULL;
-  visit->legs = g_list_append (visit->legs, leg);  /* the visit owns the first ref */
+  visit->legs = g_list_append (visit->legs, leg); /* the visit owns the first ref */
   /* Its slots for those already sending, so that the report right after
    * its offer already names them. */
   media_slots_assign (visit);
@@ -156,17 +157,16 @@ request_keyframe (GstPad *tee_pad)
    * turns it into an RTCP PLI to the sending client: the new viewer gets a
    * keyframe now instead of at the encoder's next periodic one (which can
    * take seconds). */
-  GstStructure *s = gst_structure_new ("GstForceKeyUnit",
-                                       "running-time", GST_TYPE_CLOCK_TIME, GST_CLOCK_TIME_NONE,
-                                       "all-headers", G_TYPE_BOOLEAN, TRUE,
+  GstStructure *s = gst_structure_new ("GstForceKeyUnit", "running-time", GST_TYPE_CLOCK_TIME,
+                                       GST_CLOCK_TIME_NONE, "all-headers", G_TYPE_BOOLEAN, TRUE,
                                        "count", G_TYPE_UINT, 0, NULL);
   gst_pad_send_event (tee_pad, gst_event_new_custom (GST_EVENT_CUSTOM_UPSTREAM, s));
 }
 
 typedef struct {
-  MediaLeg *dst;    /* ref */
+  MediaLeg *dst; /* ref */
   guint mline;
-  GstPad *tee_pad;  /* ref; the relay this retry belongs to */
+  GstPad *tee_pad; /* ref; the relay this retry belongs to */
 } KeyframeRetry;
 
 static void
@@ -299,8 +299,8 @@ unlink_relay (MediaVisit *visit, MediaLeg *dst, guint mline)
   MediaRelay *r = &dst->relay_in[mline];
   if (r->source == NULL)
     return;
-  GST_INFO ("unrelay %s: %s -> %s m-line %u", media_source_name (r->kind),
-            r->source->participant, dst->participant, mline);
+  GST_INFO ("unrelay %s: %s -> %s m-line %u", media_source_name (r->kind), r->source->participant,
+            dst->participant, mline);
   (void) visit;
   /* Releasing the tee's request pad unlinks it from the rewrite element (a
    * push already under way still finishes into it); the destination's
@@ -380,8 +380,7 @@ media_visit_remove_leg (MediaVisit *visit, MediaLeg *leg)
 {
   g_return_if_fail (visit != NULL && leg != NULL);
   if (g_list_find (visit->legs, leg) == NULL) {
-    g_critical ("media_visit_remove_leg: leg %s is not in visit %s", leg->participant,
-                visit->id);
+    g_critical ("media_visit_remove_leg: leg %s is not in visit %s", leg->participant, visit->id);
     return;
   }
   media_leg_mark_closed (leg);

@@ -17,11 +17,11 @@ typedef struct {
   SigHub *hub;
   struct lws_context *lws;
   GMainLoop *loop;
-  GHashTable *ws_per_address;  /* IP address → live WebSocket count */
-  struct _ThSignInGate *signin;  /* sign-in password checks, off the loop (accounts.h) */
-  guint16 port;          /* the port actually listened on */
-  char *base_url;        /* what links start with, no trailing slash */
-  char *tls_cert_path;   /* both NULL: plain HTTP (loopback only); see tls.h */
+  GHashTable *ws_per_address;   /* IP address → live WebSocket count */
+  struct _ThSignInGate *signin; /* sign-in password checks, off the loop (accounts.h) */
+  guint16 port;                 /* the port actually listened on */
+  char *base_url;               /* what links start with, no trailing slash */
+  char *tls_cert_path;          /* both NULL: plain HTTP (loopback only); see tls.h */
   char *tls_key_path;
 } ThApp;
 
@@ -46,8 +46,7 @@ gboolean th_create_visit_with_links (ThApp *app, const char *patient_id,
                                      gint64 scheduled_at_ms, const char *modality,
                                      ThVisitLinks *out, GError **error);
 /* A join link for a participant of the visit, valid in the visit's window. */
-char *th_join_link (ThApp *app, const char *participant_id, gint64 scheduled_at_ms,
-                    GError **error);
+char *th_join_link (ThApp *app, const char *participant_id, gint64 scheduled_at_ms, GError **error);
 
 /* ---- hooks.c: what signaling asks of the server */
 const SigHooks *th_signaling_hooks (void);

@@ -13,7 +13,7 @@
   "This visit happens by video. Your provider will see and hear you, and you will see "   \
   "and hear them. The video is not recorded.\n"                                           \
   "Your provider writes notes about the visit in your health record, as in any visit.\n"  \
-  "The connection is encrypted. As with anything on the internet, there is a small risk "  \
+  "The connection is encrypted. As with anything on the internet, there is a small risk " \
   "that someone else could get access.\n"                                                 \
   "You can stop at any time and ask for a phone or in-person visit instead. Saying no "   \
   "will not change your care."
@@ -50,7 +50,7 @@ th_config_set_listen (ThConfig *config, const char *value, const char *what, GEr
       goto bad;
     host = g_strndup (value, (gsize) (colon - value));
     if (strchr (host, ':'))
-      goto bad;  /* a bare IPv6 address needs brackets */
+      goto bad; /* a bare IPv6 address needs brackets */
   }
   if (!parse_port (colon + 1, &port))
     goto bad;
@@ -67,7 +67,8 @@ th_config_set_listen (ThConfig *config, const char *value, const char *what, GEr
 bad:
   g_set_error (error, G_KEY_FILE_ERROR, G_KEY_FILE_ERROR_INVALID_VALUE,
                "%s: \"%s\" is not HOST:PORT with a numeric IP address (or localhost) and a "
-               "port 0-65535; IPv6 goes in brackets, e.g. [::1]:8080", what, value);
+               "port 0-65535; IPv6 goes in brackets, e.g. [::1]:8080",
+               what, value);
   return FALSE;
 }
 
@@ -100,12 +101,12 @@ config_defaults (void)
   c->message_burst = 120;
   c->connections_per_address = 200;
   c->max_concurrent_visits = 200;
-  c->max_participants = 4;   /* patient, provider, two guests */
+  c->max_participants = 4; /* patient, provider, two guests */
   c->http_body_bytes = 64 * 1024;
   c->send_queue_bytes = 2 * 1024 * 1024;
   c->hello_timeout_s = 10;
   c->body_timeout_s = 30;
-  c->max_connections = 0;    /* derived from the open-files limit (http.c) */
+  c->max_connections = 0; /* derived from the open-files limit (http.c) */
   c->catalog_path = g_strdup (TH_DEFAULT_CATALOG);
   c->consent_text = g_strdup (TH_DEFAULT_CONSENT_TEXT);
   c->consent_version = g_strdup ("default-1");
@@ -118,7 +119,7 @@ config_defaults (void)
   th_date_parse ("2026-12-31", &c->policy_end);
   c->time_zone_name = g_strdup ("UTC");
   c->time_zone = g_time_zone_new_utc ();
-  c->media.jitter_latency_ms = 0;  /* no jitterbuffer: see media/leg.c */
+  c->media.jitter_latency_ms = 0; /* no jitterbuffer: see media/leg.c */
   c->ice.turn_ttl_s = TH_ICE_DEFAULT_TTL_S;
   return c;
 }
@@ -126,8 +127,8 @@ config_defaults (void)
 /* Reads an optional string key; an absent key leaves *out as it was, an
  * empty value clears it when `empty_is_null`. */
 static gboolean
-read_string (GKeyFile *kf, const char *group, const char *key, char **out,
-             gboolean empty_is_null, GError **error)
+read_string (GKeyFile *kf, const char *group, const char *key, char **out, gboolean empty_is_null,
+             GError **error)
 {
   g_autoptr (GError) local = NULL;
   g_autofree char *v = g_key_file_get_string (kf, group, key, &local);
@@ -146,8 +147,8 @@ read_string (GKeyFile *kf, const char *group, const char *key, char **out,
 }
 
 static gboolean
-read_uint (GKeyFile *kf, const char *group, const char *key, guint64 min, guint64 max,
-           guint64 *out, const char *path, GError **error)
+read_uint (GKeyFile *kf, const char *group, const char *key, guint64 min, guint64 max, guint64 *out,
+           const char *path, GError **error)
 {
   g_autofree char *v = g_key_file_get_string (kf, group, key, NULL);
 
@@ -157,36 +158,60 @@ read_uint (GKeyFile *kf, const char *group, const char *key, guint64 min, guint6
   if (!g_ascii_string_to_unsigned (v, 10, min, max, out, NULL)) {
     g_set_error (error, G_KEY_FILE_ERROR, G_KEY_FILE_ERROR_INVALID_VALUE,
                  "%s: [%s] %s = \"%s\" is not a whole number from %" G_GUINT64_FORMAT
-                 " to %" G_GUINT64_FORMAT, path, group, key, v, min, max);
+                 " to %" G_GUINT64_FORMAT,
+                 path, group, key, v, min, max);
     return FALSE;
   }
   return TRUE;
 }
 
 static const char *const known_keys[][2] = {
-  { "server", "listen" }, { "server", "data_dir" }, { "server", "web_root" },
+  { "server", "listen" },
+  { "server", "data_dir" },
+  { "server", "web_root" },
   { "server", "public_base_url" },
   { "clinic", "time_zone" },
-  { "visits", "join_window_before_minutes" }, { "visits", "join_window_after_minutes" },
-  { "prescribing", "telemedicine_policy_end" }, { "prescribing", "in_person_evaluation_months" },
+  { "visits", "join_window_before_minutes" },
+  { "visits", "join_window_after_minutes" },
+  { "prescribing", "telemedicine_policy_end" },
+  { "prescribing", "in_person_evaluation_months" },
   { "prescribing", "catalog" },
-  { "security", "session_idle_minutes" }, { "security", "session_idle_seconds" },
+  { "security", "session_idle_minutes" },
+  { "security", "session_idle_seconds" },
   { "security", "login_slowdown_after" },
-  { "security", "login_lockout_after" }, { "security", "login_lockout_minutes" },
-  { "security", "signin_workers" }, { "security", "signin_queue" },
-  { "security", "signin_per_second" }, { "security", "signin_burst" },
-  { "visits", "reconnect_grace_seconds" }, { "visits", "media_timeout_seconds" },
-  { "limits", "max_frame_bytes" }, { "limits", "messages_per_second" },
-  { "limits", "message_burst" }, { "limits", "connections_per_address" },
-  { "limits", "max_concurrent_visits" }, { "limits", "max_participants_per_visit" },
-  { "limits", "http_body_bytes" }, { "limits", "send_queue_bytes" },
-  { "limits", "hello_timeout_seconds" }, { "limits", "body_timeout_seconds" },
+  { "security", "login_lockout_after" },
+  { "security", "login_lockout_minutes" },
+  { "security", "signin_workers" },
+  { "security", "signin_queue" },
+  { "security", "signin_per_second" },
+  { "security", "signin_burst" },
+  { "visits", "reconnect_grace_seconds" },
+  { "visits", "media_timeout_seconds" },
+  { "limits", "max_frame_bytes" },
+  { "limits", "messages_per_second" },
+  { "limits", "message_burst" },
+  { "limits", "connections_per_address" },
+  { "limits", "max_concurrent_visits" },
+  { "limits", "max_participants_per_visit" },
+  { "limits", "http_body_bytes" },
+  { "limits", "send_queue_bytes" },
+  { "limits", "hello_timeout_seconds" },
+  { "limits", "body_timeout_seconds" },
   { "limits", "max_connections" },
-  { "consent", "text" }, { "consent", "version" }, { "consent", "decline_phone" },
-  { "clinic", "emergency_number" }, { "clinic", "crisis_line" }, { "clinic", "crisis_line_name" },
-  { "tls", "certificate" }, { "tls", "private_key" }, { "tls", "self_signed" },
-  { "media", "ice_addresses" }, { "media", "stun_server" }, { "media", "jitter_latency_ms" },
-  { "media", "port_min" }, { "media", "port_max" },
+  { "consent", "text" },
+  { "consent", "version" },
+  { "consent", "decline_phone" },
+  { "clinic", "emergency_number" },
+  { "clinic", "crisis_line" },
+  { "clinic", "crisis_line_name" },
+  { "tls", "certificate" },
+  { "tls", "private_key" },
+  { "tls", "self_signed" },
+  { "media", "ice_addresses" },
+  { "media", "stun_server" },
+  { "media", "jitter_latency_ms" },
+  { "media", "port_min" },
+  { "media", "port_max" },
 };
 
 /* A misspelt key would otherwise be ignored in silence. */
@@ -200,7 +225,8 @@ check_known_keys (GKeyFile *kf, const char *path, GError **error)
     for (guint k = 0; keys && keys[k]; k++) {
       gboolean known = FALSE;
       for (guint i = 0; i < G_N_ELEMENTS (known_keys) && !known; i++)
-        known = strcmp (known_keys[i][0], groups[g]) == 0 && strcmp (known_keys[i][1], keys[k]) == 0;
+        known = strcmp (known_keys[i][0], groups[g]) == 0 &&
+                strcmp (known_keys[i][1], keys[k]) == 0;
       for (guint i = 0; th_ice_config_keys[i] && !known; i++)
         known = strcmp (groups[g], "ice") == 0 && strcmp (th_ice_config_keys[i], keys[k]) == 0;
       if (!known) {
@@ -218,7 +244,11 @@ check_known_keys (GKeyFile *kf, const char *path, GError **error)
 static gboolean
 read_consent (GKeyFile *kf, ThConfig *c, const char *path, GError **error)
 {
-  static const struct { const char *key; gsize offset; glong max; } keys[] = {
+  static const struct {
+    const char *key;
+    gsize offset;
+    glong max;
+  } keys[] = {
     { "text", G_STRUCT_OFFSET (ThConfig, consent_text), 8000 },
     { "version", G_STRUCT_OFFSET (ThConfig, consent_version), 64 },
     { "decline_phone", G_STRUCT_OFFSET (ThConfig, consent_decline_phone), 200 },
@@ -248,7 +278,11 @@ read_consent (GKeyFile *kf, ThConfig *c, const char *path, GError **error)
 static gboolean
 read_clinic_safety (GKeyFile *kf, ThConfig *c, const char *path, GError **error)
 {
-  static const struct { const char *key; gsize offset; glong max; } keys[] = {
+  static const struct {
+    const char *key;
+    gsize offset;
+    glong max;
+  } keys[] = {
     { "emergency_number", G_STRUCT_OFFSET (ThConfig, emergency_number), 32 },
     { "crisis_line", G_STRUCT_OFFSET (ThConfig, crisis_line), 32 },
     { "crisis_line_name", G_STRUCT_OFFSET (ThConfig, crisis_line_name), 120 },
@@ -291,7 +325,8 @@ read_clinic (GKeyFile *kf, ThConfig *c, const char *path, GError **error)
     g_set_error (error, G_KEY_FILE_ERROR, G_KEY_FILE_ERROR_INVALID_VALUE,
                  "%s: [clinic] time_zone = \"%s\" is not a time zone this machine knows; use "
                  "an IANA name such as America/New_York or Europe/Paris (see "
-                 "/usr/share/zoneinfo)", path, name);
+                 "/usr/share/zoneinfo)",
+                 path, name);
     return FALSE;
   }
   g_time_zone_unref (c->time_zone);
@@ -330,14 +365,15 @@ read_server (GKeyFile *kf, ThConfig *c, const char *path, GError **error)
   if (c->public_base_url) {
     gsize n = strlen (c->public_base_url);
     if (!(g_str_has_prefix (c->public_base_url, "https://") ||
-          g_str_has_prefix (c->public_base_url, "http://")) || strchr (c->public_base_url, '#')) {
+          g_str_has_prefix (c->public_base_url, "http://")) ||
+        strchr (c->public_base_url, '#')) {
       g_set_error (error, G_KEY_FILE_ERROR, G_KEY_FILE_ERROR_INVALID_VALUE,
                    "%s: [server] public_base_url = \"%s\" must start with https:// or http://",
                    path, c->public_base_url);
       return FALSE;
     }
     while (n > 0 && c->public_base_url[n - 1] == '/')
-      c->public_base_url[--n] = '\0';  /* links add their own "/" */
+      c->public_base_url[--n] = '\0'; /* links add their own "/" */
   }
   return TRUE;
 }
@@ -397,7 +433,11 @@ read_limits (GKeyFile *kf, ThConfig *c, const char *path, GError **error)
   guint64 v;
 
   {
-    static const struct { const char *key; guint min, max; gsize offset; } uints[] = {
+    static const struct {
+      const char *key;
+      guint min, max;
+      gsize offset;
+    } uints[] = {
       { "login_slowdown_after", 1, 100, G_STRUCT_OFFSET (ThConfig, login_slowdown_after) },
       { "login_lockout_after", 2, 1000, G_STRUCT_OFFSET (ThConfig, login_lockout_after) },
       { "login_lockout_minutes", 1, 24 * 60, G_STRUCT_OFFSET (ThConfig, login_lockout_min) },
@@ -415,18 +455,29 @@ read_limits (GKeyFile *kf, ThConfig *c, const char *path, GError **error)
     }
   }
   {
-    static const struct { const char *group, *key; guint min, max; gsize offset; } more[] = {
-      { "visits", "reconnect_grace_seconds", 1, 3600, G_STRUCT_OFFSET (ThConfig, reconnect_grace_s) },
+    static const struct {
+      const char *group, *key;
+      guint min, max;
+      gsize offset;
+    } more[] = {
+      { "visits", "reconnect_grace_seconds", 1, 3600,
+        G_STRUCT_OFFSET (ThConfig, reconnect_grace_s) },
       { "visits", "media_timeout_seconds", 0, 600, G_STRUCT_OFFSET (ThConfig, media_timeout_s) },
       /* The protocol's own ceiling is 64 KiB: a larger frame is never valid. */
       { "limits", "max_frame_bytes", 1024, 64 * 1024, G_STRUCT_OFFSET (ThConfig, max_frame_bytes) },
-      { "limits", "messages_per_second", 1, 10000, G_STRUCT_OFFSET (ThConfig, messages_per_second) },
+      { "limits", "messages_per_second", 1, 10000,
+        G_STRUCT_OFFSET (ThConfig, messages_per_second) },
       { "limits", "message_burst", 1, 100000, G_STRUCT_OFFSET (ThConfig, message_burst) },
-      { "limits", "connections_per_address", 1, 100000, G_STRUCT_OFFSET (ThConfig, connections_per_address) },
-      { "limits", "max_concurrent_visits", 1, 100000, G_STRUCT_OFFSET (ThConfig, max_concurrent_visits) },
-      { "limits", "max_participants_per_visit", 2, 6, G_STRUCT_OFFSET (ThConfig, max_participants) },
-      { "limits", "http_body_bytes", 1024, 16 * 1024 * 1024, G_STRUCT_OFFSET (ThConfig, http_body_bytes) },
-      { "limits", "send_queue_bytes", 64 * 1024, 256 * 1024 * 1024, G_STRUCT_OFFSET (ThConfig, send_queue_bytes) },
+      { "limits", "connections_per_address", 1, 100000,
+        G_STRUCT_OFFSET (ThConfig, connections_per_address) },
+      { "limits", "max_concurrent_visits", 1, 100000,
+        G_STRUCT_OFFSET (ThConfig, max_concurrent_visits) },
+      { "limits", "max_participants_per_visit", 2, 6,
+        G_STRUCT_OFFSET (ThConfig, max_participants) },
+      { "limits", "http_body_bytes", 1024, 16 * 1024 * 1024,
+        G_STRUCT_OFFSET (ThConfig, http_body_bytes) },
+      { "limits", "send_queue_bytes", 64 * 1024, 256 * 1024 * 1024,
+        G_STRUCT_OFFSET (ThConfig, send_queue_bytes) },
       { "limits", "hello_timeout_seconds", 1, 600, G_STRUCT_OFFSET (ThConfig, hello_timeout_s) },
       { "limits", "body_timeout_seconds", 1, 3600, G_STRUCT_OFFSET (ThConfig, body_timeout_s) },
       { "limits", "max_connections", 0, 10000000, G_STRUCT_OFFSET (ThConfig, max_connections) },
@@ -523,10 +574,12 @@ read_media (GKeyFile *kf, ThConfig *c, const char *path, GError **error)
   if (!read_uint (kf, "media", "port_max", 0, 65535, &v, path, error))
     return FALSE;
   c->media.port_max = (guint16) v;
-  if ((c->media.port_min == 0) != (c->media.port_max == 0) || c->media.port_min > c->media.port_max) {
+  if ((c->media.port_min == 0) != (c->media.port_max == 0) ||
+      c->media.port_min > c->media.port_max) {
     g_set_error (error, G_KEY_FILE_ERROR, G_KEY_FILE_ERROR_INVALID_VALUE,
                  "%s: [media] port_min and port_max must both be 0, or a range with "
-                 "port_min <= port_max", path);
+                 "port_min <= port_max",
+                 path);
     return FALSE;
   }
   return TRUE;

@@ -8,31 +8,31 @@
 #include "server/ice_servers.h"
 
 typedef struct {
-  char *source;              /* the file the settings came from (for messages) */
-  char *listen_host;         /* "127.0.0.1", "::1", "0.0.0.0" */
-  guint16 listen_port;       /* 0 = pick a free one */
+  char *source;        /* the file the settings came from (for messages) */
+  char *listen_host;   /* "127.0.0.1", "::1", "0.0.0.0" */
+  guint16 listen_port; /* 0 = pick a free one */
   char *data_dir;
   char *web_root;
-  char *public_base_url;     /* NULL = derived from the listen address */
+  char *public_base_url; /* NULL = derived from the listen address */
   guint join_window_before_min;
   guint join_window_after_min;
   /* [clinic] */
-  char *time_zone_name;          /* IANA name, e.g. "America/New_York"; default "UTC" */
-  GTimeZone *time_zone;          /* what date-only values are read in (clock.h) */
+  char *time_zone_name; /* IANA name, e.g. "America/New_York"; default "UTC" */
+  GTimeZone *time_zone; /* what date-only values are read in (clock.h) */
   /* [prescribing] */
-  GDate policy_end;              /* telemedicine flexibility for controlled substances: its
+  GDate policy_end; /* telemedicine flexibility for controlled substances: its
                                   * last day, in the clinic's time zone */
   guint in_person_eval_months;
   char *catalog_path;
   /* [security] */
-  guint session_idle_s;          /* session_idle_minutes × 60, or session_idle_seconds */
-  guint login_slowdown_after;    /* failures before each attempt must wait */
-  guint login_lockout_after;     /* failures before the account/address is locked */
+  guint session_idle_s;       /* session_idle_minutes × 60, or session_idle_seconds */
+  guint login_slowdown_after; /* failures before each attempt must wait */
+  guint login_lockout_after;  /* failures before the account/address is locked */
   guint login_lockout_min;
-  guint signin_workers;          /* threads that check sign-in passwords (scrypt) */
-  guint signin_queue;            /* sign-ins that may wait for one; past that, 429 */
-  guint signin_per_second;       /* sign-ins server-wide, all addresses together ... */
-  guint signin_burst;            /* ... with bursts up to this; past that, 429 */
+  guint signin_workers;    /* threads that check sign-in passwords (scrypt) */
+  guint signin_queue;      /* sign-ins that may wait for one; past that, 429 */
+  guint signin_per_second; /* sign-ins server-wide, all addresses together ... */
+  guint signin_burst;      /* ... with bursts up to this; past that, 429 */
   /* [visits] reconnecting */
   guint reconnect_grace_s;
   guint media_timeout_s;
@@ -45,19 +45,19 @@ typedef struct {
   guint max_concurrent_visits;   /* visits with someone connected */
   guint max_participants;        /* per visit, provider included */
   guint http_body_bytes;
-  guint send_queue_bytes;        /* unsent signaling bytes per connection */
-  guint hello_timeout_s;         /* a /signaling connection without a verified hello is closed */
-  guint body_timeout_s;          /* a request body must arrive whole within this */
-  guint max_connections;         /* open sockets at once; 0 = from the open-files limit */
+  guint send_queue_bytes; /* unsent signaling bytes per connection */
+  guint hello_timeout_s;  /* a /signaling connection without a verified hello is closed */
+  guint body_timeout_s;   /* a request body must arrive whole within this */
+  guint max_connections;  /* open sockets at once; 0 = from the open-files limit */
   /* [consent] what a patient (or guest) agrees to before joining */
   char *consent_text;
-  char *consent_version;         /* recorded with each answer */
-  char *consent_decline_phone;   /* who to call instead of a video visit */
+  char *consent_version;       /* recorded with each answer */
+  char *consent_decline_phone; /* who to call instead of a video visit */
   /* [clinic] what a patient is told to do in a crisis (PHQ-9 item 9), so a
    * clinic outside the US sets its own numbers */
-  char *emergency_number;        /* "911": in danger now */
-  char *crisis_line;             /* "988": to talk to someone now, call or text */
-  char *crisis_line_name;        /* "the 988 Suicide & Crisis Lifeline" */
+  char *emergency_number; /* "911": in danger now */
+  char *crisis_line;      /* "988": to talk to someone now, call or text */
+  char *crisis_line_name; /* "the 988 Suicide & Crisis Lifeline" */
   /* [tls] */
   char *tls_certificate;
   char *tls_private_key;

@@ -37,8 +37,8 @@ identity_from_participant (ThApp *app, StoreParticipant *participant, SigIdentit
   /* The welcome names whose visit it is (a guest is told so). */
   out->patient_display_name = g_strdup (visit.patient_name);
   out->role = participant->role == PARTICIPANT_PROVIDER ? SIG_ROLE_PROVIDER
-            : participant->role == PARTICIPANT_GUEST ? SIG_ROLE_GUEST
-            : SIG_ROLE_PATIENT;
+              : participant->role == PARTICIPANT_GUEST  ? SIG_ROLE_GUEST
+                                                        : SIG_ROLE_PATIENT;
   out->visit_state = g_strdup (visit_state_name (visit.state));
   out->visit_modality = g_strdup (visit.modality);
   out->provider_key = g_strdup (visit.provider_id);
@@ -84,18 +84,18 @@ authorize (const char *token, const char *visit_id, const char *credential G_GNU
   }
 
   /* Staff: the session cookie of the upgrade request, plus the visit. */
-  staff_id = credential ? store_resolve_session (app->store, credential, store_now_ms (),
-                                                 (gint64) app->config->session_idle_s * 1000,
-                                                 &error)
-                        : NULL;
+  staff_id = credential
+               ? store_resolve_session (app->store, credential, store_now_ms (),
+                                        (gint64) app->config->session_idle_s * 1000, &error)
+               : NULL;
   if (!staff_id) {
     if (error && !g_error_matches (error, STORE_ERROR, STORE_ERROR_EXPIRED) &&
         !g_error_matches (error, STORE_ERROR, STORE_ERROR_NOT_FOUND))
       store_failed (code, message, "the session", error);
     else
       *message = g_strdup (g_error_matches (error, STORE_ERROR, STORE_ERROR_EXPIRED)
-                           ? "the session ended after a time without activity; sign in again"
-                           : "sign in first");
+                             ? "the session ended after a time without activity; sign in again"
+                             : "sign in first");
     goto out;
   }
   if (!store_get_visit (app->store, visit_id, &visit, &error) ||

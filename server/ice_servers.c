@@ -5,8 +5,13 @@
 #include <string.h>
 
 const char *const th_ice_config_keys[] = {
-  "stun_urls", "turn_urls", "turn_secret", "turn_secret_file", "turn_credential_ttl_seconds",
-  "ice_transport_policy", NULL,
+  "stun_urls",
+  "turn_urls",
+  "turn_secret",
+  "turn_secret_file",
+  "turn_credential_ttl_seconds",
+  "ice_transport_policy",
+  NULL,
 };
 
 static gboolean
@@ -46,8 +51,8 @@ th_ice_url_valid (const char *url)
     return FALSE;
   query = strchr (rest, '?');
   end = query ? query : rest + strlen (rest);
-  if (query && !(turn && (strcmp (query, "?transport=udp") == 0 ||
-                          strcmp (query, "?transport=tcp") == 0)))
+  if (query &&
+      !(turn && (strcmp (query, "?transport=udp") == 0 || strcmp (query, "?transport=tcp") == 0)))
     return FALSE;
   /* The port follows the last ':' outside an IPv6 address's brackets. */
   port_at = NULL;
@@ -89,8 +94,8 @@ th_turn_credential (const char *secret, const char *username)
   return g_base64_encode (digest, len);
 }
 
-static gboolean
-bad (GError **error, const char *path, const char *message_fmt, ...) G_GNUC_PRINTF (3, 4);
+static gboolean bad (GError **error, const char *path, const char *message_fmt, ...)
+  G_GNUC_PRINTF (3, 4);
 
 static gboolean
 bad (GError **error, const char *path, const char *message_fmt, ...)
@@ -192,8 +197,9 @@ th_ice_config_load (GKeyFile *kf, const char *path, ThIceConfig *out, GError **e
       !read_secret (kf, path, &out->turn_secret, error))
     goto fail;
   if (out->turn_urls && !out->turn_secret) {
-    bad (error, path, "turn_urls needs turn_secret (or turn_secret_file): coturn's "
-                      "static-auth-secret, from which the credentials are made");
+    bad (error, path,
+         "turn_urls needs turn_secret (or turn_secret_file): coturn's "
+         "static-auth-secret, from which the credentials are made");
     goto fail;
   }
   if (ttl && !g_ascii_string_to_unsigned (ttl, 10, TH_ICE_MIN_TTL_S, TH_ICE_MAX_TTL_S, &v, NULL)) {
@@ -208,8 +214,9 @@ th_ice_config_load (GKeyFile *kf, const char *path, ThIceConfig *out, GError **e
   }
   out->relay_only = g_strcmp0 (policy, "relay") == 0;
   if (out->relay_only && !out->turn_urls) {
-    bad (error, path, "ice_transport_policy = relay needs turn_urls: browsers would have no "
-                      "way to connect");
+    bad (error, path,
+         "ice_transport_policy = relay needs turn_urls: browsers would have no "
+         "way to connect");
     goto fail;
   }
   return TRUE;

@@ -19,11 +19,11 @@ G_BEGIN_DECLS
 #define TH_ICE_MAX_TTL_S (7 * 24 * 3600)
 
 typedef struct {
-  char **stun_urls;        /* NULL-terminated; NULL when none */
-  char **turn_urls;        /* NULL-terminated; NULL when none */
-  char *turn_secret;       /* coturn's static-auth-secret; set whenever turn_urls is */
-  guint turn_ttl_s;        /* how long a credential may start an allocation */
-  gboolean relay_only;     /* ice_transport_policy = relay */
+  char **stun_urls;    /* NULL-terminated; NULL when none */
+  char **turn_urls;    /* NULL-terminated; NULL when none */
+  char *turn_secret;   /* coturn's static-auth-secret; set whenever turn_urls is */
+  guint turn_ttl_s;    /* how long a credential may start an allocation */
+  gboolean relay_only; /* ice_transport_policy = relay */
 } ThIceConfig;
 
 /* The [ice] keys, for the config's list of known settings. */

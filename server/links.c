@@ -49,8 +49,8 @@ th_join_link (ThApp *app, const char *participant_id, gint64 scheduled_at_ms, GE
 
 gboolean
 th_create_visit_with_links (ThApp *app, const char *patient_id, const char *new_patient_name,
-                            const char *provider_id, gint64 scheduled_at_ms,
-                            const char *modality, ThVisitLinks *out, GError **error)
+                            const char *provider_id, gint64 scheduled_at_ms, const char *modality,
+                            ThVisitLinks *out, GError **error)
 {
   const ThConfig *c = app->config;
   StoreBookedVisit booked = { 0 };
@@ -69,8 +69,7 @@ th_create_visit_with_links (ThApp *app, const char *patient_id, const char *new_
   out->patient_url = g_strdup_printf ("%s/patient.html#token=%s", app->base_url,
                                       booked.patient_token);
   /* No secret in the provider's link: the console asks them to sign in. */
-  out->provider_url = g_strdup_printf ("%s/provider.html#visit=%s", app->base_url,
-                                       booked.visit_id);
+  out->provider_url = g_strdup_printf ("%s/provider.html#visit=%s", app->base_url, booked.visit_id);
   out->visit_id = g_steal_pointer (&booked.visit_id);
   out->scheduled_at_ms = scheduled_at_ms;
   store_booked_visit_clear (&booked);

@@ -85,8 +85,9 @@ load_catalog (ThApp *app, GError **error)
     }
     g_string_append_c (json, ']');
     g_ptr_array_add (texts, g_string_free (json, FALSE));
-    rows[i] = (StoreMedicationRow) { m->id, m->name, m->rxnorm, m->drug_class, m->schedule,
-                                     m->unit, g_ptr_array_index (texts, i) };
+    rows[i] = (StoreMedicationRow) {
+      m->id, m->name, m->rxnorm, m->drug_class, m->schedule, m->unit, g_ptr_array_index (texts, i)
+    };
   }
   return store_sync_medications (app->store, rows, n, error);
 }
@@ -99,11 +100,12 @@ option_context_new (const GOptionEntry *entries)
 
   ctx = g_option_context_new ("[admin add-staff|list-staff|disable-staff|enable-staff|"
                               "reset-password|verify-audit|audit] - telehealth video-visit server");
-  g_option_context_set_summary (ctx,
-    "Serves the patient join page, the provider console, a REST API and the /signaling\n"
-    "WebSocket, and relays the visit's audio and video through GStreamer (webrtcbin).\n"
-    "Flags override the config file; without --config the built-in defaults apply.");
-  g_option_context_set_description (ctx,
+  g_option_context_set_summary (
+    ctx, "Serves the patient join page, the provider console, a REST API and the /signaling\n"
+         "WebSocket, and relays the visit's audio and video through GStreamer (webrtcbin).\n"
+         "Flags override the config file; without --config the built-in defaults apply.");
+  g_option_context_set_description (
+    ctx,
     "Examples:\n"
     "  telehealthd --config config/telehealth.conf --demo\n"
     "  telehealthd --config /etc/telehealth/telehealth.conf --listen 127.0.0.1:8443\n"
@@ -146,7 +148,8 @@ start_clock (GError **error)
   if (test_clock) {
     g_autofree char *at = th_iso_from_ms (th_clock_now_ms ());
     g_warning ("TEST CLOCK in force (TELEHEALTHD_TEST_NOW): the server's time is %s, "
-               "not the real time; never use this build for patients", at ? at : "out of range");
+               "not the real time; never use this build for patients",
+               at ? at : "out of range");
   }
   return TRUE;
 }
@@ -169,9 +172,11 @@ serve (ThApp *app, gboolean demo, GError **error)
                                     config->signin_per_second, config->signin_burst);
   app->hub = sig_hub_new (th_signaling_hooks (), app, &config->media);
   sig_hub_set_limits (app->hub, &(SigLimits) {
-    .grace_s = config->reconnect_grace_s, .media_timeout_s = config->media_timeout_s,
-    .max_visits = config->max_concurrent_visits, .max_participants = config->max_participants,
-  });
+                                  .grace_s = config->reconnect_grace_s,
+                                  .media_timeout_s = config->media_timeout_s,
+                                  .max_visits = config->max_concurrent_visits,
+                                  .max_participants = config->max_participants,
+                                });
   app->ws_per_address = g_hash_table_new_full (g_str_hash, g_str_equal, g_free, NULL);
   /* Before any socket: a non-loopback address without TLS must not serve. */
   if (!th_tls_prepare (config, &app->tls_cert_path, &app->tls_key_path, error))
@@ -183,9 +188,8 @@ serve (ThApp *app, gboolean demo, GError **error)
     return FALSE;
   app->base_url = th_app_base_url (config, app->port, app->tls_cert_path != NULL);
   g_message ("telehealthd %s listening on %s://%s%s%s:%u", TH_VERSION,
-             app->tls_cert_path ? "https" : "http",
-             strchr (config->listen_host, ':') ? "[" : "", config->listen_host,
-             strchr (config->listen_host, ':') ? "]" : "", app->port);
+             app->tls_cert_path ? "https" : "http", strchr (config->listen_host, ':') ? "[" : "",
+             config->listen_host, strchr (config->listen_host, ':') ? "]" : "", app->port);
   if (demo && !th_demo_create (app, error))
     return FALSE;
   return TRUE;
@@ -231,11 +235,13 @@ run (int argc, char **argv)
       "Keep the sqlite database in DIR (overrides [server] data_dir)", "DIR" },
     { "demo", 0, 0, G_OPTION_ARG_NONE, &demo,
       "Create a demo provider, patient and visit scheduled now; print their links, the last "
-      "line on stdout being one JSON object {visit_id, patient_url, provider_url}", NULL },
+      "line on stdout being one JSON object {visit_id, patient_url, provider_url}",
+      NULL },
     { "version", 'V', 0, G_OPTION_ARG_NONE, &version, "Print the version and exit", NULL },
     { "username", 0, 0, G_OPTION_ARG_STRING, &username,
       "admin add-staff, disable-staff, enable-staff, reset-password: the sign-in name "
-      "(3..64 of a-z 0-9 . _ -)", "USERNAME" },
+      "(3..64 of a-z 0-9 . _ -)",
+      "USERNAME" },
     { "name", 0, 0, G_OPTION_ARG_STRING, &staff_name,
       "admin add-staff: the staff member's display name", "NAME" },
     { "role", 0, 0, G_OPTION_ARG_STRING, &staff_role,
@@ -291,8 +297,9 @@ run (int argc, char **argv)
     goto fail;
   }
   if (admin_command) {
-    ThAdminOptions opt = { .name = staff_name, .role = staff_role, .supervisor = supervisor,
-                           .username = username };
+    ThAdminOptions opt = {
+      .name = staff_name, .role = staff_role, .supervisor = supervisor, .username = username
+    };
     rc = th_admin_run (&app, admin_command, &opt);
     goto out;
   }

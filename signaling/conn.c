@@ -55,13 +55,13 @@ sig_hub_set_limits (SigHub *hub, const SigLimits *limits)
 {
   hub->limits = *limits;
   if (hub->limits.grace_s == 0)
-    hub->limits.grace_s = 1;  /* "no grace" still lets the drop be recorded first */
+    hub->limits.grace_s = 1; /* "no grace" still lets the drop be recorded first */
   /* Every client receives everyone else of its visit: as many remote slots
    * (m-line pairs of each offer, media.h) as the participant limit allows
    * others, within what the media layer offers. */
-  hub->media_config.remote_slots = limits->max_participants
-                                   ? CLAMP (limits->max_participants - 1, 1, MEDIA_MAX_REMOTE_SLOTS)
-                                   : MEDIA_MAX_REMOTE_SLOTS;
+  hub->media_config.remote_slots = limits->max_participants ? CLAMP (limits->max_participants - 1,
+                                                                     1, MEDIA_MAX_REMOTE_SLOTS)
+                                                            : MEDIA_MAX_REMOTE_SLOTS;
 }
 
 void
@@ -151,8 +151,8 @@ handle_hello (SigConn *conn, const SigMessage *msg)
   g_autofree char *message = NULL;
   Room *room;
 
-  if (!hub->hooks.authorize (msg->u.hello.token, msg->u.hello.visit, conn->credential,
-                             &identity, &code, &message, hub->hooks_user_data)) {
+  if (!hub->hooks.authorize (msg->u.hello.token, msg->u.hello.visit, conn->credential, &identity,
+                             &code, &message, hub->hooks_user_data)) {
     conn_send_error (conn, code, message ? message : "this link is not valid");
     if (++conn->failed_hellos >= MAX_FAILED_HELLOS)
       conn_close_with_bye (conn, "too-many-failures");
@@ -160,8 +160,9 @@ handle_hello (SigConn *conn, const SigMessage *msg)
   }
   room = room_get_or_load (hub, &identity);
   if (!room) {
-    conn_send_error (conn, SIG_ERR_BUSY, "the server is carrying as many visits as it allows; "
-                                          "please try again in a few minutes");
+    conn_send_error (conn, SIG_ERR_BUSY,
+                     "the server is carrying as many visits as it allows; "
+                     "please try again in a few minutes");
     goto out;
   }
   room_join (room, conn, &identity);
@@ -237,7 +238,7 @@ dispatch (SigConn *conn, const SigMessage *msg)
     room_maybe_free (room);
     break;
   case SIG_MSG_END:
-    room_end (room, p);  /* may free the room */
+    room_end (room, p); /* may free the room */
     break;
   case SIG_MSG_HELLO:
   default:
@@ -258,8 +259,8 @@ sig_conn_receive (SigConn *conn, const char *data, gsize len, gboolean binary)
     return;
   }
   if (!sig_message_parse (data, len, &msg, &error)) {
-    conn_send_error (conn, error->domain == SIG_ERROR ? (SigErrorCode) error->code
-                                                      : SIG_ERR_BAD_JSON,
+    conn_send_error (conn,
+                     error->domain == SIG_ERROR ? (SigErrorCode) error->code : SIG_ERR_BAD_JSON,
                      error->message);
     return;
   }
@@ -273,7 +274,7 @@ sig_conn_disconnected (SigConn *conn)
   SigHub *hub = conn->hub;
   Participant *p = conn->participant;
 
-  conn->state = CONN_CLOSING;  /* nothing more goes to this transport */
+  conn->state = CONN_CLOSING; /* nothing more goes to this transport */
   if (p) {
     /* No "leave" came first: a drop, which may be followed by a return. */
     room_participant_dropped (p->room, p);

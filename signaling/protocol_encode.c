@@ -23,20 +23,18 @@ finish (json_t *obj, const json_error_t *jerr)
   char *text;
   char *copy;
 
-  if (obj == NULL)
-    {
-      /* jansson's message names the offending format position, never
+  if (obj == NULL) {
+    /* jansson's message names the offending format position, never
        * more than the server's own data. */
-      g_warning ("signaling: cannot encode message: %s", jerr->text);
-      return NULL;
-    }
+    g_warning ("signaling: cannot encode message: %s", jerr->text);
+    return NULL;
+  }
   text = json_dumps (obj, JSON_COMPACT);
   json_decref (obj);
-  if (text == NULL)
-    {
-      g_warning ("signaling: cannot serialize message");
-      return NULL;
-    }
+  if (text == NULL) {
+    g_warning ("signaling: cannot serialize message");
+    return NULL;
+  }
   copy = g_strdup (text);
   free (text);
   return copy;
@@ -54,19 +52,17 @@ format_time (gint64 unix_ms)
   char *base;
   char *text;
 
-  if (ms < 0)
-    {
-      ms += 1000;
-      secs -= 1;
-    }
+  if (ms < 0) {
+    ms += 1000;
+    secs -= 1;
+  }
   dt = g_date_time_new_from_unix_utc (secs);
-  if (dt == NULL)
-    {
-      /* Outside GDateTime's years 1..9999: a bogus clock, not worth
+  if (dt == NULL) {
+    /* Outside GDateTime's years 1..9999: a bogus clock, not worth
        * failing the whole message for. */
-      g_warning ("signaling: timestamp %" G_GINT64_FORMAT " ms out of range", unix_ms);
-      return g_strdup ("1970-01-01T00:00:00.000Z");
-    }
+    g_warning ("signaling: timestamp %" G_GINT64_FORMAT " ms out of range", unix_ms);
+    return g_strdup ("1970-01-01T00:00:00.000Z");
+  }
   base = g_date_time_format (dt, "%Y-%m-%dT%H:%M:%S");
   text = g_strdup_printf ("%s.%03dZ", base, (int) ms);
   g_free (base);
@@ -82,16 +78,14 @@ sig_encode_error (SigErrorCode code, const char *message)
   /* A message is optional for callers; the client always gets one. */
   if (message == NULL)
     message = sig_error_code_name (code);
-  return finish (json_pack_ex (&jerr, 0, "{s:s, s:s, s:s}",
-                               "type", "error",
-                               "code", sig_error_code_name (code),
-                               "message", message), &jerr);
+  return finish (json_pack_ex (&jerr, 0, "{s:s, s:s, s:s}", "type", "error", "code",
+                               sig_error_code_name (code), "message", message),
+                 &jerr);
 }
 
 char *
 sig_encode_welcome (const char *visit, SigRole role, const char *participant,
-                    const char *display_name, const char *patient_display_name,
-                    const char *state)
+                    const char *display_name, const char *patient_display_name, const char *state)
 {
   json_error_t jerr;
 
@@ -99,15 +93,12 @@ sig_encode_welcome (const char *visit, SigRole role, const char *participant,
   g_return_val_if_fail (participant != NULL, NULL);
   g_return_val_if_fail (state != NULL, NULL);
 
-  return finish (json_pack_ex (&jerr, 0, "{s:s, s:i, s:s, s:s, s:s, s:s?, s:s?, s:s}",
-                               "type", "welcome",
-                               "protocol", SIG_PROTOCOL_VERSION,
-                               "visit", visit,
-                               "role", sig_role_name (role),
-                               "participant", participant,
-                               "display_name", display_name,
-                               "patient_display_name", patient_display_name,
-                               "state", state), &jerr);
+  return finish (json_pack_ex (&jerr, 0, "{s:s, s:i, s:s, s:s, s:s, s:s?, s:s?, s:s}", "type",
+                               "welcome", "protocol", SIG_PROTOCOL_VERSION, "visit", visit, "role",
+                               sig_role_name (role), "participant", participant, "display_name",
+                               display_name, "patient_display_name", patient_display_name, "state",
+                               state),
+                 &jerr);
 }
 
 char *
@@ -119,36 +110,30 @@ sig_encode_waiting (const SigWaitingEntry *entries, guint n_entries)
   g_return_val_if_fail (entries != NULL || n_entries == 0, NULL);
 
   list = json_array ();
-  for (guint i = 0; i < n_entries; i++)
-    {
-      const SigWaitingEntry *e = &entries[i];
-      char *since;
-      json_t *item;
+  for (guint i = 0; i < n_entries; i++) {
+    const SigWaitingEntry *e = &entries[i];
+    char *since;
+    json_t *item;
 
-      if (e->participant == NULL)
-        {
-          json_decref (list);
-          g_return_val_if_reached (NULL);
-        }
-
-      since = format_time (e->since_unix_ms);
-      item = json_pack_ex (&jerr, 0, "{s:s, s:s?, s:s, s:s}",
-                           "participant", e->participant,
-                           "display_name", e->display_name,
-                           "role", sig_role_name (e->role),
-                           "since", since);
-      g_free (since);
-      if (item == NULL)
-        {
-          json_decref (list);
-          return finish (NULL, &jerr);
-        }
-      json_array_append_new (list, item);
+    if (e->participant == NULL) {
+      json_decref (list);
+      g_return_val_if_reached (NULL);
     }
+
+    since = format_time (e->since_unix_ms);
+    item = json_pack_ex (&jerr, 0, "{s:s, s:s?, s:s, s:s}", "participant", e->participant,
+                         "display_name", e->display_name, "role", sig_role_name (e->role), "since",
+                         since);
+    g_free (since);
+    if (item == NULL) {
+      json_decref (list);
+      return finish (NULL, &jerr);
+    }
+    json_array_append_new (list, item);
+  }
   /* "o" steals the reference to `list`, also when packing fails. */
-  return finish (json_pack_ex (&jerr, 0, "{s:s, s:o}",
-                               "type", "waiting",
-                               "participants", list), &jerr);
+  return finish (json_pack_ex (&jerr, 0, "{s:s, s:o}", "type", "waiting", "participants", list),
+                 &jerr);
 }
 
 char *
@@ -157,9 +142,8 @@ sig_encode_visit_state (const char *state)
   json_error_t jerr;
 
   g_return_val_if_fail (state != NULL, NULL);
-  return finish (json_pack_ex (&jerr, 0, "{s:s, s:s}",
-                               "type", "visit-state",
-                               "state", state), &jerr);
+  return finish (json_pack_ex (&jerr, 0, "{s:s, s:s}", "type", "visit-state", "state", state),
+                 &jerr);
 }
 
 char *
@@ -168,9 +152,7 @@ sig_encode_offer (const char *sdp)
   json_error_t jerr;
 
   g_return_val_if_fail (sdp != NULL, NULL);
-  return finish (json_pack_ex (&jerr, 0, "{s:s, s:s}",
-                               "type", "offer",
-                               "sdp", sdp), &jerr);
+  return finish (json_pack_ex (&jerr, 0, "{s:s, s:s}", "type", "offer", "sdp", sdp), &jerr);
 }
 
 char *
@@ -180,10 +162,9 @@ sig_encode_ice (const char *candidate, guint mline)
 
   /* "" is meaningful (end of candidates); NULL is not. */
   g_return_val_if_fail (candidate != NULL, NULL);
-  return finish (json_pack_ex (&jerr, 0, "{s:s, s:s, s:I}",
-                               "type", "ice",
-                               "candidate", candidate,
-                               "sdpMLineIndex", (json_int_t) mline), &jerr);
+  return finish (json_pack_ex (&jerr, 0, "{s:s, s:s, s:I}", "type", "ice", "candidate", candidate,
+                               "sdpMLineIndex", (json_int_t) mline),
+                 &jerr);
 }
 
 char *
@@ -194,12 +175,10 @@ sig_encode_peer_state (const char *participant, const char *display_name, SigRol
 
   g_return_val_if_fail (participant != NULL, NULL);
   g_return_val_if_fail (state != NULL, NULL);
-  return finish (json_pack_ex (&jerr, 0, "{s:s, s:s, s:s?, s:s, s:s}",
-                               "type", "peer-state",
-                               "participant", participant,
-                               "display_name", display_name,
-                               "role", sig_role_name (role),
-                               "state", state), &jerr);
+  return finish (json_pack_ex (&jerr, 0, "{s:s, s:s, s:s?, s:s, s:s}", "type", "peer-state",
+                               "participant", participant, "display_name", display_name, "role",
+                               sig_role_name (role), "state", state),
+                 &jerr);
 }
 
 char *
@@ -209,17 +188,14 @@ sig_encode_connect_trouble (const char *participant, const char *display_name, S
   json_error_t jerr;
 
   g_return_val_if_fail (participant != NULL, NULL);
-  return finish (json_pack_ex (&jerr, 0, "{s:s, s:s, s:s?, s:s, s:b}",
-                               "type", "connect-trouble",
-                               "participant", participant,
-                               "display_name", display_name,
-                               "role", sig_role_name (role),
-                               "trouble", trouble), &jerr);
+  return finish (json_pack_ex (&jerr, 0, "{s:s, s:s, s:s?, s:s, s:b}", "type", "connect-trouble",
+                               "participant", participant, "display_name", display_name, "role",
+                               sig_role_name (role), "trouble", trouble),
+                 &jerr);
 }
 
 char *
-sig_encode_chat (const char *from, const char *display_name, const char *text,
-                 gint64 at_unix_ms)
+sig_encode_chat (const char *from, const char *display_name, const char *text, gint64 at_unix_ms)
 {
   json_error_t jerr;
   char *at;
@@ -229,12 +205,9 @@ sig_encode_chat (const char *from, const char *display_name, const char *text,
   g_return_val_if_fail (text != NULL, NULL);
 
   at = format_time (at_unix_ms);
-  result = finish (json_pack_ex (&jerr, 0, "{s:s, s:s, s:s?, s:s, s:s}",
-                                 "type", "chat",
-                                 "from", from,
-                                 "display_name", display_name,
-                                 "text", text,
-                                 "at", at), &jerr);
+  result = finish (json_pack_ex (&jerr, 0, "{s:s, s:s, s:s?, s:s, s:s}", "type", "chat", "from",
+                                 from, "display_name", display_name, "text", text, "at", at),
+                   &jerr);
   g_free (at);
   return result;
 }
@@ -245,11 +218,9 @@ sig_encode_media_state (const char *participant, gboolean audio, gboolean video)
   json_error_t jerr;
 
   g_return_val_if_fail (participant != NULL, NULL);
-  return finish (json_pack_ex (&jerr, 0, "{s:s, s:s, s:b, s:b}",
-                               "type", "media-state",
-                               "participant", participant,
-                               "audio", audio,
-                               "video", video), &jerr);
+  return finish (json_pack_ex (&jerr, 0, "{s:s, s:s, s:b, s:b}", "type", "media-state",
+                               "participant", participant, "audio", audio, "video", video),
+                 &jerr);
 }
 
 char *
@@ -258,11 +229,9 @@ sig_encode_modality (const char *modality, const char *by, const char *display_n
   json_error_t jerr;
 
   g_return_val_if_fail (modality != NULL, NULL);
-  return finish (json_pack_ex (&jerr, 0, "{s:s, s:s, s:s?, s:s?}",
-                               "type", "modality",
-                               "modality", modality,
-                               "by", by,
-                               "display_name", by ? display_name : NULL), &jerr);
+  return finish (json_pack_ex (&jerr, 0, "{s:s, s:s, s:s?, s:s?}", "type", "modality", "modality",
+                               modality, "by", by, "display_name", by ? display_name : NULL),
+                 &jerr);
 }
 
 char *
@@ -270,10 +239,9 @@ sig_encode_queue (guint position, gboolean provider_present)
 {
   json_error_t jerr;
 
-  return finish (json_pack_ex (&jerr, 0, "{s:s, s:I, s:b}",
-                               "type", "queue",
-                               "position", (json_int_t) position,
-                               "provider_present", provider_present), &jerr);
+  return finish (json_pack_ex (&jerr, 0, "{s:s, s:I, s:b}", "type", "queue", "position",
+                               (json_int_t) position, "provider_present", provider_present),
+                 &jerr);
 }
 
 char *
@@ -281,10 +249,9 @@ sig_encode_quality (gdouble loss_pct, gdouble rtt_ms, gboolean have_rtt, gdouble
 {
   json_error_t jerr;
   /* One decimal of loss, whole kbit/s and ms: more digits would be noise. */
-  json_t *obj = json_pack_ex (&jerr, 0, "{s:s, s:f, s:I}",
-                              "type", "quality",
-                              "loss_pct", (gdouble) (gint64) (MAX (loss_pct, 0) * 10.0 + 0.5) / 10.0,
-                              "rx_kbps", (json_int_t) (MAX (rx_kbps, 0) + 0.5));
+  json_t *obj = json_pack_ex (&jerr, 0, "{s:s, s:f, s:I}", "type", "quality", "loss_pct",
+                              (gdouble) (gint64) (MAX (loss_pct, 0) * 10.0 + 0.5) / 10.0, "rx_kbps",
+                              (json_int_t) (MAX (rx_kbps, 0) + 0.5));
 
   if (obj && have_rtt)
     json_object_set_new (obj, "rtt_ms", json_integer ((json_int_t) (MAX (rtt_ms, 0) + 0.5)));
@@ -300,35 +267,26 @@ sig_encode_streams (const SigStreamEntry *entries, guint n_entries)
   g_return_val_if_fail (entries != NULL || n_entries == 0, NULL);
 
   list = json_array ();
-  for (guint i = 0; i < n_entries; i++)
-    {
-      const SigStreamEntry *e = &entries[i];
-      json_t *item;
+  for (guint i = 0; i < n_entries; i++) {
+    const SigStreamEntry *e = &entries[i];
+    json_t *item;
 
-      if (e->mid == NULL || e->kind == NULL || e->content == NULL || e->participant == NULL)
-        {
-          json_decref (list);
-          g_return_val_if_reached (NULL);
-        }
-      item = json_pack_ex (&jerr, 0, "{s:s, s:I, s:s, s:s, s:s, s:s?, s:s}",
-                           "mid", e->mid,
-                           "mline", (json_int_t) e->mline,
-                           "kind", e->kind,
-                           "content", e->content,
-                           "participant", e->participant,
-                           "display_name", e->display_name,
-                           "role", sig_role_name (e->role));
-      if (item == NULL)
-        {
-          json_decref (list);
-          return finish (NULL, &jerr);
-        }
-      json_array_append_new (list, item);
+    if (e->mid == NULL || e->kind == NULL || e->content == NULL || e->participant == NULL) {
+      json_decref (list);
+      g_return_val_if_reached (NULL);
     }
+    item = json_pack_ex (&jerr, 0, "{s:s, s:I, s:s, s:s, s:s, s:s?, s:s}", "mid", e->mid, "mline",
+                         (json_int_t) e->mline, "kind", e->kind, "content", e->content,
+                         "participant", e->participant, "display_name", e->display_name, "role",
+                         sig_role_name (e->role));
+    if (item == NULL) {
+      json_decref (list);
+      return finish (NULL, &jerr);
+    }
+    json_array_append_new (list, item);
+  }
   /* "o" steals the reference to `list`, also when packing fails. */
-  return finish (json_pack_ex (&jerr, 0, "{s:s, s:o}",
-                               "type", "streams",
-                               "streams", list), &jerr);
+  return finish (json_pack_ex (&jerr, 0, "{s:s, s:o}", "type", "streams", "streams", list), &jerr);
 }
 
 char *
@@ -337,7 +295,5 @@ sig_encode_bye (const char *reason)
   json_error_t jerr;
 
   g_return_val_if_fail (reason != NULL, NULL);
-  return finish (json_pack_ex (&jerr, 0, "{s:s, s:s}",
-                               "type", "bye",
-                               "reason", reason), &jerr);
+  return finish (json_pack_ex (&jerr, 0, "{s:s, s:s}", "type", "bye", "reason", reason), &jerr);
 }

@@ -13,9 +13,9 @@ typedef struct _Room Room;
 typedef struct _Participant Participant;
 
 typedef enum {
-  CONN_AWAITING_HELLO,   /* connected, not yet identified */
-  CONN_JOINED,           /* identified and attached to a participant */
-  CONN_CLOSING,          /* told to go; ignore whatever else it sends */
+  CONN_AWAITING_HELLO, /* connected, not yet identified */
+  CONN_JOINED,         /* identified and attached to a participant */
+  CONN_CLOSING,        /* told to go; ignore whatever else it sends */
 } ConnState;
 
 struct _SigConn {
@@ -25,7 +25,7 @@ struct _SigConn {
   char *credential;
   char *address;
   ConnState state;
-  Participant *participant;   /* when JOINED */
+  Participant *participant; /* when JOINED */
   guint failed_hellos;
 };
 
@@ -34,23 +34,23 @@ struct _Participant {
   char *id;
   SigRole role;
   char *display_name;
-  SigConn *conn;              /* the live connection, or NULL */
+  SigConn *conn; /* the live connection, or NULL */
   gboolean admitted;
-  gint64 waiting_since_ms;    /* 0 when not waiting */
-  MediaLeg *leg;              /* the media leg while in the call */
-  guint grace_source;         /* pending "left" after a drop, or 0 */
+  gint64 waiting_since_ms;     /* 0 when not waiting */
+  MediaLeg *leg;               /* the media leg while in the call */
+  guint grace_source;          /* pending "left" after a drop, or 0 */
   gboolean audio_on, video_on; /* as the participant last said (media-state) */
   gboolean media_state_known;
-  guint queue_position;       /* last place sent while waiting (0: none sent) */
+  guint queue_position; /* last place sent while waiting (0: none sent) */
   gboolean queue_provider_present;
-  MediaLeg *quality_leg;      /* borrowed: the leg the last quality sample was of */
+  MediaLeg *quality_leg; /* borrowed: the leg the last quality sample was of */
   MediaLegQuality quality_last;
   guint64 quality_rx_bytes;
   gint64 quality_at_us;
-  guint64 rx_packets;         /* media watchdog: packets seen at the last look */
-  gint64 rx_changed_us;       /* ... and when that count last moved */
-  guint unconnected_legs;     /* legs in a row that ended before their media connected */
-  gboolean connect_trouble;   /* the others were told this one's media cannot connect */
+  guint64 rx_packets;       /* media watchdog: packets seen at the last look */
+  gint64 rx_changed_us;     /* ... and when that count last moved */
+  guint unconnected_legs;   /* legs in a row that ended before their media connected */
+  gboolean connect_trouble; /* the others were told this one's media cannot connect */
 };
 
 typedef enum {
@@ -64,21 +64,21 @@ struct _Room {
   SigHub *hub;
   char *visit_id;
   RoomState state;
-  GHashTable *participants;   /* id → Participant* (owned) */
-  MediaVisit *media;          /* created when the first leg starts */
-  guint watchdog_source;      /* media timeout check while legs exist */
-  char *modality;             /* "video" | "audio-only" */
-  guint quality_source;       /* periodic connection-quality reports */
-  char *provider_key;         /* the visit's provider, or NULL: places are counted per provider */
+  GHashTable *participants; /* id → Participant* (owned) */
+  MediaVisit *media;        /* created when the first leg starts */
+  guint watchdog_source;    /* media timeout check while legs exist */
+  char *modality;           /* "video" | "audio-only" */
+  guint quality_source;     /* periodic connection-quality reports */
+  char *provider_key;       /* the visit's provider, or NULL: places are counted per provider */
 };
 
 struct _SigHub {
   SigHooks hooks;
   gpointer hooks_user_data;
-  MediaConfig media_config;   /* deep copy */
-  const SigMedia *media;      /* the media layer (hub_media.c, or a test's fake) */
-  GHashTable *rooms;          /* visit id → Room* (owned) */
-  GHashTable *conns;          /* SigConn* set (owned) */
+  MediaConfig media_config; /* deep copy */
+  const SigMedia *media;    /* the media layer (hub_media.c, or a test's fake) */
+  GHashTable *rooms;        /* visit id → Room* (owned) */
+  GHashTable *conns;        /* SigConn* set (owned) */
   SigLimits limits;
 };
 

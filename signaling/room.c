@@ -58,8 +58,8 @@ room_set_state (Room *room, RoomState to)
   if (hub->hooks.visit_state_changed &&
       !hub->hooks.visit_state_changed (room->visit_id, room_state_name (to),
                                        hub->hooks_user_data)) {
-    g_warning ("visit %s: the store refused %s → %s", room->visit_id,
-               room_state_name (room->state), room_state_name (to));
+    g_warning ("visit %s: the store refused %s → %s", room->visit_id, room_state_name (room->state),
+               room_state_name (to));
     return FALSE;
   }
   room->state = to;
@@ -180,11 +180,10 @@ leg_state_cb (MediaLeg *leg G_GNUC_UNUSED, MediaLegState state, gpointer user_da
   g_debug ("visit %s: participant %s media %s", p->room->visit_id, p->id,
            media_leg_state_name (state));
   if (state == MEDIA_LEG_CONNECTED) {
-    room_leg_ended (p->room, p, state);  /* a connected leg ends a run of failures */
+    room_leg_ended (p->room, p, state); /* a connected leg ends a run of failures */
     room_connect_trouble (p->room, p, FALSE);
     room_broadcast_peer_state (p->room, p, "connected");
-  }
-  else if (state == MEDIA_LEG_FAILED) {
+  } else if (state == MEDIA_LEG_FAILED) {
     room_broadcast_peer_state (p->room, p, "failed");
     if (p->conn)
       conn_send_error (p->conn, SIG_ERR_INTERNAL, "the media connection failed; please rejoin");
@@ -235,7 +234,7 @@ room_watchdog (gpointer data)
       g_message ("visit %s: no media from participant %s for %u s; dropping the connection",
                  room->visit_id, p->id, room->hub->limits.media_timeout_s);
       conn_close_with_bye (p->conn, "media-timeout");
-      p->rx_changed_us = now;  /* once per timeout, until the socket closes */
+      p->rx_changed_us = now; /* once per timeout, until the socket closes */
     }
   }
   return G_SOURCE_CONTINUE;
@@ -283,15 +282,15 @@ room_get_or_load (SigHub *hub, const SigIdentity *identity)
   if (room)
     return room;
   if (hub->limits.max_visits && g_hash_table_size (hub->rooms) >= hub->limits.max_visits)
-    return NULL;  /* the caller says "busy" */
+    return NULL; /* the caller says "busy" */
   room = g_new0 (Room, 1);
   room->hub = hub;
   room->visit_id = g_strdup (identity->visit_id);
   if (!room_state_from_name (identity->visit_state, &room->state))
     room->state = ROOM_SCHEDULED;
   room->participants = g_hash_table_new_full (g_str_hash, g_str_equal, NULL, participant_free);
-  room->modality = g_strdup (g_strcmp0 (identity->visit_modality, "audio-only") == 0
-                             ? "audio-only" : "video");
+  room->modality = g_strdup (g_strcmp0 (identity->visit_modality, "audio-only") == 0 ? "audio-only"
+                                                                                     : "video");
   room->provider_key = g_strdup (identity->provider_key);
   g_hash_table_insert (hub->rooms, room->visit_id, room);
   return room;
@@ -304,10 +303,10 @@ room_join (Room *room, SigConn *conn, const SigIdentity *identity)
 
   if (room->state == ROOM_ENDED) {
     /* Nothing to join: say so in the welcome, then part. */
-    conn_send_take (conn, sig_encode_welcome (room->visit_id, identity->role,
-                                              identity->participant_id, identity->display_name,
-                                              identity->patient_display_name,
-                                              room_state_name (room->state)));
+    conn_send_take (conn,
+                    sig_encode_welcome (room->visit_id, identity->role, identity->participant_id,
+                                        identity->display_name, identity->patient_display_name,
+                                        room_state_name (room->state)));
     conn_close_with_bye (conn, "visit-ended");
     room_maybe_free (room);
     return;
@@ -449,7 +448,7 @@ room_remote_ice (Room *room, Participant *p, guint mline, const char *candidate)
     return;
   }
   if (candidate[0] == '\0')
-    return;  /* end of candidates: webrtcbin needs no word of it */
+    return; /* end of candidates: webrtcbin needs no word of it */
   if (!room->hub->media->add_ice_candidate (p->leg, mline, candidate, &error))
     conn_send_error (p->conn, SIG_ERR_BAD_CANDIDATE, error->message);
 }
@@ -470,7 +469,7 @@ room_participant_gone (Room *room, Participant *p)
     p->conn = NULL;
   }
   p->waiting_since_ms = 0;
-  p->connect_trouble = FALSE;  /* "left" says more; a return starts afresh */
+  p->connect_trouble = FALSE; /* "left" says more; a return starts afresh */
   p->unconnected_legs = 0;
   record_event (room, p, "leave");
   if (room->state == ROOM_ENDED)
@@ -544,7 +543,7 @@ room_end (Room *room, Participant *by)
       room_participant_gone (room, p);
       conn_close_with_bye (conn, "visit-ended");
     } else if (p->grace_source) {
-      room_participant_gone (room, p);  /* was reconnecting: gone for good now */
+      room_participant_gone (room, p); /* was reconnecting: gone for good now */
     }
   }
   /* Nobody is attached any more: the pipeline goes to NULL now, from the
@@ -562,9 +561,9 @@ room_maybe_free (Room *room)
   while (g_hash_table_iter_next (&iter, NULL, &value)) {
     Participant *p = value;
     if (p->conn || p->grace_source)
-      return;  /* someone is here, or may come back */
+      return; /* someone is here, or may come back */
   }
-  g_hash_table_remove (room->hub->rooms, room->visit_id);  /* calls room_free */
+  g_hash_table_remove (room->hub->rooms, room->visit_id); /* calls room_free */
 }
 
 void

@@ -112,7 +112,7 @@ room_presence_welcome (Room *room, Participant *p)
   GHashTableIter iter;
   gpointer value;
 
-  p->queue_position = 0;  /* a new connection has been told nothing yet */
+  p->queue_position = 0; /* a new connection has been told nothing yet */
   room_quality_start (room);
   conn_send_take (p->conn, sig_encode_modality (room->modality, NULL, NULL));
   g_hash_table_iter_init (&iter, room->participants);
@@ -129,7 +129,7 @@ room_presence_welcome (Room *room, Participant *p)
 
 typedef struct {
   Participant *p;
-  gint64 visit_since_ms;   /* when the first of this visit's people began waiting */
+  gint64 visit_since_ms; /* when the first of this visit's people began waiting */
   gboolean provider_present;
 } WaitingPlace;
 
@@ -176,8 +176,8 @@ collect_waiting (Room *room, GArray *places)
   g_hash_table_iter_init (&iter, room->participants);
   while (g_hash_table_iter_next (&iter, NULL, &value)) {
     Participant *q = value;
-    if (q->role != SIG_ROLE_PROVIDER && q->conn && q->conn->state == CONN_JOINED &&
-        !q->admitted && q->waiting_since_ms > 0) {
+    if (q->role != SIG_ROLE_PROVIDER && q->conn && q->conn->state == CONN_JOINED && !q->admitted &&
+        q->waiting_since_ms > 0) {
       WaitingPlace w = { q, 0, present };
       since = MIN (since, q->waiting_since_ms);
       g_array_append_val (places, w);
@@ -214,7 +214,7 @@ room_update_queues (Room *room)
     if (i == 0 || w->p->room != g_array_index (places, WaitingPlace, i - 1).p->room)
       position++;
     if (w->p->queue_position == position && w->p->queue_provider_present == w->provider_present)
-      continue;  /* nothing new for them */
+      continue; /* nothing new for them */
     w->p->queue_position = position;
     w->p->queue_provider_present = w->provider_present;
     conn_send_take (w->p->conn, sig_encode_queue (position, w->provider_present));
@@ -264,8 +264,8 @@ quality_answer (MediaLeg *leg, const MediaLegQuality *q, gpointer data)
     gdouble secs = (gdouble) (now - p->quality_at_us) / G_USEC_PER_SEC;
     if (got + lost > 0)
       loss = 100.0 * (gdouble) lost / (gdouble) (got + lost);
-    kbps = (gdouble) (stats.bytes_received - MIN (stats.bytes_received, p->quality_rx_bytes)) * 8.0 /
-           1000.0 / secs;
+    kbps = (gdouble) (stats.bytes_received - MIN (stats.bytes_received, p->quality_rx_bytes)) *
+           8.0 / 1000.0 / secs;
     conn_send_take (p->conn, sig_encode_quality (loss, q->rtt_ms, q->have_rtt, kbps));
   }
   p->quality_leg = leg;

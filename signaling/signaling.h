@@ -18,13 +18,13 @@ G_BEGIN_DECLS
 
 /* Limits of the wire protocol. The schema and its limits live in protocol.c;
  * these are exported so the transport can refuse oversized frames early. */
-#define SIG_MAX_FRAME_BYTES   (64 * 1024)
-#define SIG_MAX_TOKEN_CHARS   256
-#define SIG_MAX_ID_CHARS      64
-#define SIG_MAX_SDP_BYTES     (48 * 1024)
+#define SIG_MAX_FRAME_BYTES (64 * 1024)
+#define SIG_MAX_TOKEN_CHARS 256
+#define SIG_MAX_ID_CHARS 64
+#define SIG_MAX_SDP_BYTES (48 * 1024)
 #define SIG_MAX_CANDIDATE_BYTES 1024
-#define SIG_MAX_CHAT_CHARS    2000
-#define SIG_MAX_MLINE         15
+#define SIG_MAX_CHAT_CHARS 2000
+#define SIG_MAX_MLINE 15
 
 typedef enum {
   SIG_ROLE_PATIENT,
@@ -32,7 +32,7 @@ typedef enum {
   SIG_ROLE_GUEST,
 } SigRole;
 
-const char *sig_role_name (SigRole role);   /* "patient" | "provider" | "guest" */
+const char *sig_role_name (SigRole role); /* "patient" | "provider" | "guest" */
 
 /* ---------------------------------------------------------------- errors */
 
@@ -40,23 +40,23 @@ const char *sig_role_name (SigRole role);   /* "patient" | "provider" | "guest" 
 GQuark sig_error_quark (void);
 
 typedef enum {
-  SIG_ERR_BAD_JSON,        /* "bad-json": not parseable JSON */
-  SIG_ERR_BAD_UTF8,        /* "bad-utf8": text frame is not valid UTF-8 */
-  SIG_ERR_NOT_OBJECT,      /* "not-object": top level is not a JSON object */
-  SIG_ERR_MISSING_TYPE,    /* "missing-type": no "type", or it is not a string */
-  SIG_ERR_UNKNOWN_TYPE,    /* "unknown-type": a type the server does not accept */
-  SIG_ERR_BAD_FIELD,       /* "bad-field": a field missing, of the wrong type, unexpected, or out of range */
-  SIG_ERR_TOO_LARGE,       /* "too-large": frame or field over its limit */
-  SIG_ERR_BINARY,          /* "binary-unsupported": binary frames are not part of the protocol */
-  SIG_ERR_UNAUTHORIZED,    /* "unauthorized": token unknown, expired or revoked */
-  SIG_ERR_FORBIDDEN,       /* "forbidden": the caller's role may not do this */
-  SIG_ERR_BAD_STATE,       /* "bad-state": not now (e.g. answer before hello) */
-  SIG_ERR_NOT_FOUND,       /* "not-found": the named participant or visit does not exist */
-  SIG_ERR_BAD_SDP,         /* "bad-sdp": the SDP was refused by the media layer */
-  SIG_ERR_BAD_CANDIDATE,   /* "bad-candidate": the ICE candidate was refused */
-  SIG_ERR_RATE_LIMITED,    /* "rate-limited": too many messages */
-  SIG_ERR_INTERNAL,        /* "internal": the server failed; not the client's fault */
-  SIG_ERR_BUSY,            /* "busy": a configured capacity limit is reached */
+  SIG_ERR_BAD_JSON,     /* "bad-json": not parseable JSON */
+  SIG_ERR_BAD_UTF8,     /* "bad-utf8": text frame is not valid UTF-8 */
+  SIG_ERR_NOT_OBJECT,   /* "not-object": top level is not a JSON object */
+  SIG_ERR_MISSING_TYPE, /* "missing-type": no "type", or it is not a string */
+  SIG_ERR_UNKNOWN_TYPE, /* "unknown-type": a type the server does not accept */
+  SIG_ERR_BAD_FIELD, /* "bad-field": a field missing, of the wrong type, unexpected, or out of range */
+  SIG_ERR_TOO_LARGE,     /* "too-large": frame or field over its limit */
+  SIG_ERR_BINARY,        /* "binary-unsupported": binary frames are not part of the protocol */
+  SIG_ERR_UNAUTHORIZED,  /* "unauthorized": token unknown, expired or revoked */
+  SIG_ERR_FORBIDDEN,     /* "forbidden": the caller's role may not do this */
+  SIG_ERR_BAD_STATE,     /* "bad-state": not now (e.g. answer before hello) */
+  SIG_ERR_NOT_FOUND,     /* "not-found": the named participant or visit does not exist */
+  SIG_ERR_BAD_SDP,       /* "bad-sdp": the SDP was refused by the media layer */
+  SIG_ERR_BAD_CANDIDATE, /* "bad-candidate": the ICE candidate was refused */
+  SIG_ERR_RATE_LIMITED,  /* "rate-limited": too many messages */
+  SIG_ERR_INTERNAL,      /* "internal": the server failed; not the client's fault */
+  SIG_ERR_BUSY,          /* "busy": a configured capacity limit is reached */
 } SigErrorCode;
 
 const char *sig_error_code_name (SigErrorCode code);
@@ -64,13 +64,13 @@ const char *sig_error_code_name (SigErrorCode code);
 /* ------------------------------------------------------ inbound messages */
 
 typedef enum {
-  SIG_MSG_HELLO,   /* {type:"hello", token?:string, visit?:string}; at least one of them */
-  SIG_MSG_ADMIT,   /* {type:"admit", participant:string} */
-  SIG_MSG_ANSWER,  /* {type:"answer", sdp:string} */
-  SIG_MSG_ICE,     /* {type:"ice", candidate:string, sdpMLineIndex:int 0..SIG_MAX_MLINE, sdpMid?:string|null} */
-  SIG_MSG_CHAT,    /* {type:"chat", text:string 1..SIG_MAX_CHAT_CHARS chars} */
-  SIG_MSG_LEAVE,   /* {type:"leave"} */
-  SIG_MSG_END,     /* {type:"end"} */
+  SIG_MSG_HELLO,  /* {type:"hello", token?:string, visit?:string}; at least one of them */
+  SIG_MSG_ADMIT,  /* {type:"admit", participant:string} */
+  SIG_MSG_ANSWER, /* {type:"answer", sdp:string} */
+  SIG_MSG_ICE, /* {type:"ice", candidate:string, sdpMLineIndex:int 0..SIG_MAX_MLINE, sdpMid?:string|null} */
+  SIG_MSG_CHAT,        /* {type:"chat", text:string 1..SIG_MAX_CHAT_CHARS chars} */
+  SIG_MSG_LEAVE,       /* {type:"leave"} */
+  SIG_MSG_END,         /* {type:"end"} */
   SIG_MSG_MEDIA_STATE, /* {type:"media-state", audio:bool, video:bool}: is my mic / camera on */
   SIG_MSG_MODALITY,    /* {type:"modality", modality:"video"|"audio-only"} (patient or provider) */
   SIG_MSG_CONNECT_TROUBLE, /* {type:"connect-trouble", trouble:bool}: my media cannot connect (or does again) */
@@ -79,14 +79,33 @@ typedef enum {
 typedef struct {
   SigMsgType type;
   union {
-    struct { char *token; char *visit; } hello;       /* either may be NULL, not both */
-    struct { char *participant; } admit;
-    struct { char *sdp; } answer;
-    struct { char *candidate; guint mline; } ice;     /* candidate "" = end of candidates */
-    struct { char *text; } chat;
-    struct { gboolean audio; gboolean video; } media_state;
-    struct { char *modality; } modality;   /* "video" | "audio-only" */
-    struct { gboolean trouble; } connect_trouble;
+    struct {
+      char *token;
+      char *visit;
+    } hello; /* either may be NULL, not both */
+    struct {
+      char *participant;
+    } admit;
+    struct {
+      char *sdp;
+    } answer;
+    struct {
+      char *candidate;
+      guint mline;
+    } ice; /* candidate "" = end of candidates */
+    struct {
+      char *text;
+    } chat;
+    struct {
+      gboolean audio;
+      gboolean video;
+    } media_state;
+    struct {
+      char *modality;
+    } modality; /* "video" | "audio-only" */
+    struct {
+      gboolean trouble;
+    } connect_trouble;
   } u;
 } SigMessage;
 
@@ -104,7 +123,7 @@ typedef struct {
   const char *participant;
   const char *display_name;
   SigRole role;
-  gint64 since_unix_ms;       /* when they started waiting */
+  gint64 since_unix_ms; /* when they started waiting */
 } SigWaitingEntry;
 
 char *sig_encode_error (SigErrorCode code, const char *message);
@@ -146,12 +165,12 @@ char *sig_encode_quality (gdouble loss_pct, gdouble rtt_ms, gboolean have_rtt, g
 /* One m-line of a client's peer connection and whose media it carries
  * (see media.h for the layout). */
 typedef struct {
-  const char *mid;            /* the offer's a=mid, the client's transceiver.mid */
+  const char *mid; /* the offer's a=mid, the client's transceiver.mid */
   guint mline;
-  const char *kind;           /* "audio" | "video" */
-  const char *content;        /* "camera" | "screen" */
+  const char *kind;    /* "audio" | "video" */
+  const char *content; /* "camera" | "screen" */
   const char *participant;
-  const char *display_name;   /* may be NULL */
+  const char *display_name; /* may be NULL */
   SigRole role;
 } SigStreamEntry;
 
@@ -184,10 +203,10 @@ typedef struct {
   SigRole role;
   char *participant_id;
   char *display_name;
-  char *patient_display_name;  /* the visit's patient, as the welcome names them; may be NULL */
-  char *visit_state;   /* the visit's stored state: scheduled | waiting | in_progress | ended */
-  char *visit_modality;  /* video | audio-only; NULL = video */
-  char *provider_key;  /* the visit's provider (opaque): waiting places are counted per provider */
+  char *patient_display_name; /* the visit's patient, as the welcome names them; may be NULL */
+  char *visit_state;    /* the visit's stored state: scheduled | waiting | in_progress | ended */
+  char *visit_modality; /* video | audio-only; NULL = video */
+  char *provider_key;   /* the visit's provider (opaque): waiting places are counted per provider */
 } SigIdentity;
 
 void sig_identity_clear (SigIdentity *identity);
@@ -197,8 +216,7 @@ typedef struct {
    * (e.g. the upgrade request's cookie, may be NULL) into an identity. On
    * refusal returns FALSE and sets *code and a message for the client. */
   gboolean (*authorize) (const char *token, const char *visit, const char *transport_credential,
-                         SigIdentity *out, SigErrorCode *code, char **message,
-                         gpointer user_data);
+                         SigIdentity *out, SigErrorCode *code, char **message, gpointer user_data);
   /* The visit moved to `state`. Returns FALSE (and the room does not move)
    * when the store refuses the transition. */
   gboolean (*visit_state_changed) (const char *visit_id, const char *state, gpointer user_data);
@@ -231,10 +249,10 @@ typedef struct {
 /* What the rooms allow and how long they wait; 0 means "no limit" for the
  * counts. */
 typedef struct {
-  guint grace_s;               /* a dropped participant may return this long (default 60) */
-  guint media_timeout_s;       /* no media from a connected leg this long = a drop (default 20) */
-  guint max_visits;            /* visits with a live room at once */
-  guint max_participants;      /* participants in one visit (provider included) */
+  guint grace_s;          /* a dropped participant may return this long (default 60) */
+  guint media_timeout_s;  /* no media from a connected leg this long = a drop (default 20) */
+  guint max_visits;       /* visits with a live room at once */
+  guint max_participants; /* participants in one visit (provider included) */
 } SigLimits;
 
 /* What the rooms ask of the media layer: the functions of media.h they use,
@@ -252,8 +270,7 @@ typedef struct {
   MediaLegState (*get_state) (MediaLeg *leg);
   void (*get_stats) (MediaLeg *leg, MediaLegStats *stats);
   gboolean (*set_answer) (MediaLeg *leg, const char *sdp, GError **error);
-  gboolean (*add_ice_candidate) (MediaLeg *leg, guint mline, const char *candidate,
-                                 GError **error);
+  gboolean (*add_ice_candidate) (MediaLeg *leg, guint mline, const char *candidate, GError **error);
   void (*request_quality) (MediaLeg *leg, MediaQualityFunc func, gpointer user_data,
                            GDestroyNotify destroy);
 } SigMedia;

@@ -26,11 +26,11 @@ gboolean th_password_acceptable (const char *password, GError **error);
 /* ---- throttle.c: when a sign-in must wait. Pure: counts and "now" in. */
 
 typedef struct {
-  guint slowdown_after;     /* failures before each attempt must wait ... */
-  guint lockout_after;      /* ... and before the key is locked ... */
-  gint64 window_ms;         /* ... for this long; also the counting window */
-  gint64 max_slowdown_ms;   /* the longest wait while slowed down */
-  guint max_in_flight;      /* attempts of one client being checked at once (0: any) */
+  guint slowdown_after;   /* failures before each attempt must wait ... */
+  guint lockout_after;    /* ... and before the key is locked ... */
+  gint64 window_ms;       /* ... for this long; also the counting window */
+  gint64 max_slowdown_ms; /* the longest wait while slowed down */
+  guint max_in_flight;    /* attempts of one client being checked at once (0: any) */
 } ThThrottlePolicy;
 
 /* Failed sign-ins of one key (an account, an address, an IPv6 /64) in the
@@ -45,9 +45,9 @@ typedef enum { TH_THROTTLE_GO, TH_THROTTLE_SLOW, TH_THROTTLE_LOCKED } ThThrottle
 /* The verdict for an attempt now, from the counts of every key it falls
  * under (the most-failed key decides) and the attempts of its client still
  * being checked; *wait_s: seconds before trying again (0 for GO). */
-ThThrottleVerdict th_throttle_decide (const ThThrottlePolicy *policy,
-                                      const ThThrottleCount *counts, gsize n_counts,
-                                      guint in_flight, gint64 now_ms, guint *wait_s);
+ThThrottleVerdict th_throttle_decide (const ThThrottlePolicy *policy, const ThThrottleCount *counts,
+                                      gsize n_counts, guint in_flight, gint64 now_ms,
+                                      guint *wait_s);
 /* The client key of an address: an IPv4 address as it is (an IPv4-mapped
  * IPv6 address as its IPv4 form); an IPv6 address as its /64
  * ("2001:db8:1:2::/64"); anything else as given. NULL for NULL or "". */
@@ -81,8 +81,7 @@ typedef gboolean (*ThSignInWanted) (gpointer user_data);
 
 /* `workers` threads derive keys; up to `queue_max` more attempts wait;
  * `per_second` (burst `burst`) attempts server-wide may start one. */
-ThSignInGate *th_signin_gate_new (guint workers, guint queue_max, guint per_second,
-                                  guint burst);
+ThSignInGate *th_signin_gate_new (guint workers, guint queue_max, guint per_second, guint burst);
 /* Attempts not started are dropped (their user data destroyed); running
  * ones finish without calling back. */
 void th_signin_gate_free (ThSignInGate *gate);
@@ -97,5 +96,5 @@ guint th_signin_gate_in_flight (ThSignInGate *gate, const char *network);
  * is called once — unless `wanted` (may be NULL) says no before the check
  * starts, or the gate is freed first — then `destroy` (user_data). */
 gboolean th_signin_gate_check (ThSignInGate *gate, const char *network, const char *password,
-                               const char *stored, ThSignInChecked checked,
-                               ThSignInWanted wanted, gpointer user_data, GDestroyNotify destroy);
+                               const char *stored, ThSignInChecked checked, ThSignInWanted wanted,
+                               gpointer user_data, GDestroyNotify destroy);

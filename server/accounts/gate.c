@@ -16,7 +16,7 @@
 #include <openssl/crypto.h>
 
 struct _ThSignInGate {
-  gint refs;             /* the owner's, and one per running job */
+  gint refs; /* the owner's, and one per running job */
   gboolean closed;
   guint workers;
   guint queue_max;
@@ -30,7 +30,7 @@ typedef struct {
   ThSignInGate *gate;
   char *network;
   char *password;
-  char *stored;          /* NULL: the dummy check */
+  char *stored; /* NULL: the dummy check */
   ThSignInChecked checked;
   ThSignInWanted wanted;
   gpointer user_data;

@@ -309,8 +309,8 @@ th_password_acceptable (const char *password, GError **error)
   }
   chars = g_utf8_strlen (password, -1);
   if (chars < PW_MIN_CHARS || chars > PW_MAX_CHARS) {
-    g_set_error (error, PW_ERROR, PW_ERROR_UNACCEPTABLE,
-                 "a password has %d to %d characters", PW_MIN_CHARS, PW_MAX_CHARS);
+    g_set_error (error, PW_ERROR, PW_ERROR_UNACCEPTABLE, "a password has %d to %d characters",
+                 PW_MIN_CHARS, PW_MAX_CHARS);
     return FALSE;
   }
   return TRUE;

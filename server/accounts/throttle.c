@@ -22,7 +22,7 @@ th_throttle_network (const char *address)
   if (inet_pton (AF_INET, address, &a4) == 1)
     return g_strdup (address);
   if (inet_pton (AF_INET6, address, &a6) != 1)
-    return g_strdup (address);  /* not an address: counted as given */
+    return g_strdup (address); /* not an address: counted as given */
   /* An IPv4 client seen through a dual-stack socket is that IPv4 address. */
   if (IN6_IS_ADDR_V4MAPPED (&a6)) {
     memcpy (&a4, &a6.s6_addr[12], 4);

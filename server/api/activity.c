@@ -20,10 +20,10 @@ json_t *
 th_activity_json (const StoreActivity *a)
 {
   g_autofree char *at = th_iso_from_ms (a->at_ms);
-  json_t *obj = json_pack ("{s:s, s:s, s:s, s:s, s:s}", "at", at, "kind", a->kind,
-                           "participant", a->participant_id ? a->participant_id : "",
-                           "role", a->role ? a->role : "",
-                           "display_name", a->display_name ? a->display_name : "");
+  json_t *obj = json_pack ("{s:s, s:s, s:s, s:s, s:s}", "at", at, "kind", a->kind, "participant",
+                           a->participant_id ? a->participant_id : "", "role",
+                           a->role ? a->role : "", "display_name",
+                           a->display_name ? a->display_name : "");
 
   if (a->text)
     json_object_set_new (obj, "text", json_string (a->text));
@@ -38,8 +38,8 @@ th_activity_json (const StoreActivity *a)
 
 typedef struct {
   gint64 at_ms;
-  guint order;       /* position in the input: ties keep the recorded order */
-  json_t *entry;     /* borrowed */
+  guint order;   /* position in the input: ties keep the recorded order */
+  json_t *entry; /* borrowed */
 } TimedEntry;
 
 static gint
@@ -111,8 +111,8 @@ th_get_consent (ThApp *app, const ThHttpRequest *req, ThHttpResponse *r, const T
     goto out;
   }
   th_respond_json (r, 200,
-                   json_pack ("{s:s, s:s, s:s, s:o}", "text", app->config->consent_text,
-                              "version", app->config->consent_version, "decline_phone",
+                   json_pack ("{s:s, s:s, s:s, s:o}", "text", app->config->consent_text, "version",
+                              app->config->consent_version, "decline_phone",
                               app->config->consent_decline_phone, "answer",
                               consent_answer_json (latest)));
 out:
@@ -135,7 +135,8 @@ th_post_consent (ThApp *app, const ThHttpRequest *req, ThHttpResponse *r, const 
    * show the current text again. */
   if (strcmp (body.version, app->config->consent_version) != 0) {
     th_respond_error (r, 409, "consent-changed",
-                      "The consent text has changed since this page was opened. Read it again and answer; nothing was saved.");
+                      "The consent text has changed since this page was opened. Read it again and "
+                      "answer; nothing was saved.");
     goto out;
   }
   answer = store_record_consent (app->store, caller->participant.id, body.accepted, body.version,
@@ -144,7 +145,8 @@ th_post_consent (ThApp *app, const ThHttpRequest *req, ThHttpResponse *r, const 
     if (g_error_matches (error, STORE_ERROR, STORE_ERROR_INVALID))
       th_respond_error (r, 409, "bad-state", "This visit has ended; nothing was saved.");
     else
-      th_respond_store_error (r, error, "Your answer could not be saved. Please try again in a moment.");
+      th_respond_store_error (r, error,
+                              "Your answer could not be saved. Please try again in a moment.");
     goto out;
   }
   th_audit (app, req->address, caller->participant.id,

@@ -7,7 +7,7 @@
 #pragma once
 
 #include <glib.h>
-#include "server/records/records.h"   /* AdjustmentKind */
+#include "server/records/records.h" /* AdjustmentKind */
 
 G_BEGIN_DECLS
 
@@ -15,8 +15,8 @@ G_BEGIN_DECLS
 GQuark th_body_error_quark (void);
 
 typedef enum {
-  TH_BODY_ERROR_BAD_JSON,   /* "bad-json": not a JSON object */
-  TH_BODY_ERROR_BAD_FIELD,  /* "bad-field": a field is missing, unexpected or out of range */
+  TH_BODY_ERROR_BAD_JSON,  /* "bad-json": not a JSON object */
+  TH_BODY_ERROR_BAD_FIELD, /* "bad-field": a field is missing, unexpected or out of range */
 } ThBodyErrorCode;
 
 /* The wire code of a TH_BODY_ERROR ("bad-json" | "bad-field"). */
@@ -24,20 +24,19 @@ const char *th_body_error_code (const GError *error);
 
 /* POST /api/visits {"patient_name" | "patient_id", "scheduled_at"?, "modality"?} */
 typedef struct {
-  char *patient_name;       /* exactly one of patient_name and patient_id */
+  char *patient_name; /* exactly one of patient_name and patient_id */
   char *patient_id;
-  char *modality;           /* NULL | "video" | "audio-only" */
+  char *modality; /* NULL | "video" | "audio-only" */
   gboolean has_scheduled;
-  gint64 scheduled_ms;      /* when has_scheduled */
+  gint64 scheduled_ms; /* when has_scheduled */
 } ThVisitCreateBody;
-gboolean th_body_visit_create (const char *body, gsize len, ThVisitCreateBody *out,
-                               GError **error);
+gboolean th_body_visit_create (const char *body, gsize len, ThVisitCreateBody *out, GError **error);
 void th_visit_create_body_clear (ThVisitCreateBody *b);
 
 /* POST /api/session {"username", "password"} */
 typedef struct {
-  char *username;           /* as sent, 1..64 bytes of UTF-8 */
-  char *password;           /* at most 1024 bytes; wiped when cleared */
+  char *username; /* as sent, 1..64 bytes of UTF-8 */
+  char *password; /* at most 1024 bytes; wiped when cleared */
 } ThSignInBody;
 gboolean th_body_sign_in (const char *body, gsize len, ThSignInBody *out, GError **error);
 void th_sign_in_body_clear (ThSignInBody *b);
@@ -48,11 +47,11 @@ void th_sign_in_body_clear (ThSignInBody *b);
  * one's cap, the route checks against the patient's current medications. */
 typedef struct {
   char *name;
-  guint severity;           /* 0..3 */
+  guint severity; /* 0..3 */
 } ThSideEffectBody;
 typedef struct {
-  char *order_id;           /* 1..64 characters */
-  guint missed;             /* 0..MISSED_DOSE_DAYS x 6; the order's own cap is checked later */
+  char *order_id; /* 1..64 characters */
+  guint missed;   /* 0..MISSED_DOSE_DAYS x 6; the order's own cap is checked later */
 } ThMissedDoseBody;
 typedef struct {
   ScaleKind kind;
@@ -61,11 +60,11 @@ typedef struct {
   ScaleScore score;
 } ThScaleBody;
 typedef struct {
-  ThScaleBody scales[4];    /* in the order phq9, gad7, asrs_a, asrs18 (those answered) */
+  ThScaleBody scales[4]; /* in the order phq9, gad7, asrs_a, asrs18 (those answered) */
   guint n_scales;
-  ThSideEffectBody *side_effects;  /* n_side_effects entries (g_free) */
+  ThSideEffectBody *side_effects; /* n_side_effects entries (g_free) */
   guint n_side_effects;
-  ThMissedDoseBody *missed_doses;  /* n_missed_doses entries (g_free), distinct orders */
+  ThMissedDoseBody *missed_doses; /* n_missed_doses entries (g_free), distinct orders */
   guint n_missed_doses;
 } ThCheckinBody;
 gboolean th_body_checkin (const char *body, gsize len, ThCheckinBody *out, GError **error);
@@ -79,19 +78,19 @@ gboolean th_body_note (const char *body, gsize len, char **text, GError **error)
  * "prn_max_per_day"?, "supply_days"?, "refills"?, "reason"} */
 typedef struct {
   AdjustmentKind kind;
-  char *kind_name;          /* start | stop | change-dose | switch */
-  char *order_id;           /* each of these NULL when absent */
+  char *kind_name; /* start | stop | change-dose | switch */
+  char *order_id;  /* each of these NULL when absent */
   char *medication_id;
-  double dose;              /* 0 when absent */
+  double dose; /* 0 when absent */
   char *unit;
   char *frequency;
   char *route;
-  char *reason;             /* 1..1000 characters, not blank */
-  double bedtime_dose;      /* morning-and-bedtime: the bedtime amount ("dose" is the
+  char *reason;          /* 1..1000 characters, not blank */
+  double bedtime_dose;   /* morning-and-bedtime: the bedtime amount ("dose" is the
                                morning one); 0 when absent */
-  guint prn_max_per_day;    /* as-needed: the most doses a day; 0 when absent */
-  guint supply_days;        /* days of supply to dispense, 1..90; 0 when absent */
-  guint refills;            /* 0..11 (0 when absent) */
+  guint prn_max_per_day; /* as-needed: the most doses a day; 0 when absent */
+  guint supply_days;     /* days of supply to dispense, 1..90; 0 when absent */
+  guint refills;         /* 0..11 (0 when absent) */
 } ThAdjustmentBody;
 #define TH_MAX_SUPPLY_DAYS 90
 #define TH_MAX_REFILLS 11
@@ -114,8 +113,8 @@ gboolean th_body_consent (const char *body, gsize len, ThConsentBody *out, GErro
 void th_consent_body_clear (ThConsentBody *b);
 
 typedef struct {
-  char date[11];            /* as sent: YYYY-MM-DD */
-  GDate day;                /* that calendar date (no time of day, no zone) */
+  char date[11]; /* as sent: YYYY-MM-DD */
+  GDate day;     /* that calendar date (no time of day, no zone) */
 } ThEvaluationBody;
 gboolean th_body_in_person_evaluation (const char *body, gsize len, ThEvaluationBody *out,
                                        GError **error);

@@ -9,19 +9,19 @@
 #include "server/api/api-bodies.h"
 #include "server/api/api-routes.h"
 #include "server/audit.h"
-#include "server/clock/clock.h"   /* th_iso_from_ms: the one ISO 8601 form */
+#include "server/clock/clock.h" /* th_iso_from_ms: the one ISO 8601 form */
 
 typedef enum {
-  CALLER_ANONYMOUS,  /* a route anyone may call: no one was asked */
-  CALLER_STAFF,      /* a staff session (the th_session cookie) */
-  CALLER_PATIENT,    /* a patient's (or guest's) join token */
+  CALLER_ANONYMOUS, /* a route anyone may call: no one was asked */
+  CALLER_STAFF,     /* a staff session (the th_session cookie) */
+  CALLER_PATIENT,   /* a patient's (or guest's) join token */
 } ThCallerKind;
 
 typedef struct {
   ThCallerKind kind;
-  char *staff_id;            /* CALLER_STAFF */
-  char *staff_role;          /* psychiatrist | pmhnp | pa | pcp | admin */
-  StoreParticipant participant;  /* CALLER_PATIENT: who, in which visit */
+  char *staff_id;               /* CALLER_STAFF */
+  char *staff_role;             /* psychiatrist | pmhnp | pa | pcp | admin */
+  StoreParticipant participant; /* CALLER_PATIENT: who, in which visit */
 } ThCaller;
 
 /* ---- the route table (api.c): every route says who may call it and which
@@ -30,28 +30,28 @@ typedef struct {
 
 typedef enum {
   TH_WHO_UNDECLARED = 0,
-  TH_WHO_ANYONE,         /* no sign-in: health, signing in */
-  TH_WHO_LINK,           /* a patient's or guest's join token only */
-  TH_WHO_STAFF,          /* a staff session; the CSRF token on anything but GET */
-  TH_WHO_STAFF_OR_LINK,  /* either; a join token wins (it is explicit, a cookie ambient) */
+  TH_WHO_ANYONE,        /* no sign-in: health, signing in */
+  TH_WHO_LINK,          /* a patient's or guest's join token only */
+  TH_WHO_STAFF,         /* a staff session; the CSRF token on anything but GET */
+  TH_WHO_STAFF_OR_LINK, /* either; a join token wins (it is explicit, a cookie ambient) */
 } ThRouteWho;
 
 typedef enum {
   TH_VISIT_UNDECLARED = 0,
-  TH_VISIT_NONE,         /* no :visit in the path (an order's or a patient's
+  TH_VISIT_NONE,     /* no :visit in the path (an order's or a patient's
                           * route checks its own resource) */
-  TH_VISIT_OWN,          /* :visit is the staff caller's own (its provider), or
+  TH_VISIT_OWN,      /* :visit is the staff caller's own (its provider), or
                           * the link holder's visit */
-  TH_VISIT_READABLE,     /* as OWN, and an admin may read it too */
+  TH_VISIT_READABLE, /* as OWN, and an admin may read it too */
 } ThRouteVisit;
 
 /* What the dispatcher hands a handler: who called, the route's path
  * parameters, and the :visit already loaded and checked. */
 typedef struct {
-  const char *pattern;       /* the route's, for logs (no ids in it) */
+  const char *pattern; /* the route's, for logs (no ids in it) */
   ThCaller caller;
   ThRouteParams params;
-  StoreVisit visit;          /* routes with TH_VISIT_OWN / READABLE */
+  StoreVisit visit; /* routes with TH_VISIT_OWN / READABLE */
 } ThApiCall;
 
 typedef void (*ThRouteHandler) (ThApp *app, const ThHttpRequest *req, ThHttpResponse *r,
@@ -59,11 +59,11 @@ typedef void (*ThRouteHandler) (ThApp *app, const ThHttpRequest *req, ThHttpResp
 
 typedef struct {
   ThHttpMethod method;
-  const char *pattern;       /* th_route_match(): "/api/visits/:visit/record" */
+  const char *pattern; /* th_route_match(): "/api/visits/:visit/record" */
   ThRouteWho who;
   ThRouteVisit visit;
   ThRouteHandler handler;
-  const char *name;          /* the handler's, for logs and the table test */
+  const char *name; /* the handler's, for logs and the table test */
 } ThRoute;
 
 /* The one route table, and its length. */

@@ -58,7 +58,8 @@ th_respond_json (ThHttpResponse *r, guint status, json_t *obj)
 void
 th_respond_error (ThHttpResponse *r, guint status, const char *code, const char *message)
 {
-  th_respond_json (r, status, json_pack ("{s:{s:s, s:s}}", "error", "code", code, "message", message));
+  th_respond_json (r, status,
+                   json_pack ("{s:{s:s, s:s}}", "error", "code", code, "message", message));
   if (r->status == status)
     g_strlcpy (r->error_code, code, sizeof r->error_code);
 }
@@ -69,7 +70,9 @@ th_respond_store_error (ThHttpResponse *r, const GError *error, const char *mess
   /* Another process (the admin CLI) holds the write lock for longer than
    * the server waits (store_set_busy_timeout): not a fault, worth a retry. */
   if (g_error_matches (error, STORE_ERROR, STORE_ERROR_BUSY)) {
-    th_respond_error (r, 503, "busy", "The clinic's record is busy for a moment. Try again in a few seconds; nothing was lost.");
+    th_respond_error (r, 503, "busy",
+                      "The clinic's record is busy for a moment. Try again in a few seconds; "
+                      "nothing was lost.");
     r->retry_after = 1;
     return;
   }
@@ -77,10 +80,10 @@ th_respond_store_error (ThHttpResponse *r, const GError *error, const char *mess
   g_free (r->failure);
   /* The store's messages name a statement and sqlite's complaint ("get
    * checkin: no such table: checkins"), never a value: safe to log. */
-  r->failure = error ? g_strdup_printf ("store failure: %s %d: %s",
-                                        g_quark_to_string (error->domain), error->code,
-                                        error->message)
-                     : g_strdup ("store failure: no cause given");
+  r->failure = error
+                 ? g_strdup_printf ("store failure: %s %d: %s", g_quark_to_string (error->domain),
+                                    error->code, error->message)
+                 : g_strdup ("store failure: no cause given");
 }
 
 gboolean
@@ -128,48 +131,47 @@ th_visit_summary_json (const StoreVisit *v)
 #define READABLE_VISIT TH_VISIT_READABLE
 /* Five arguments, all required: a route cannot leave its rules out. */
 #define ROUTE(method, pattern, who, visit, handler) \
-  { method, pattern, who, visit, handler, #handler }
+  {                                                 \
+    method, pattern, who, visit, handler, #handler  \
+  }
 
 static const ThRoute kRoutes[] = {
-  ROUTE (GET,  "/healthz",                        ANYONE,        NO_VISIT,       th_get_health),
-  ROUTE (GET,  "/api/me",                         STAFF,         NO_VISIT,       th_get_me),
-  ROUTE (GET,  "/api/session",                    STAFF,         NO_VISIT,       th_get_session),
-  ROUTE (POST, "/api/session",                    ANYONE,        NO_VISIT,       th_post_session),
-  ROUTE (POST, "/api/session/logout",             STAFF,         NO_VISIT,       th_post_logout),
-  ROUTE (GET,  "/api/ice-servers",                STAFF_OR_LINK, NO_VISIT,       th_get_ice_servers),
-  ROUTE (GET,  "/api/catalog",                    STAFF_OR_LINK, NO_VISIT,       th_get_catalog),
-  ROUTE (GET,  "/api/consent",                    LINK,          NO_VISIT,       th_get_consent),
-  ROUTE (POST, "/api/consent",                    LINK,          NO_VISIT,       th_post_consent),
-  ROUTE (GET,  "/api/visits",                     STAFF,         NO_VISIT,       th_list_visits),
-  ROUTE (POST, "/api/visits",                     STAFF,         NO_VISIT,       th_create_visit),
-  ROUTE (GET,  "/api/visits/:visit",              STAFF,         READABLE_VISIT, th_get_visit),
-  ROUTE (GET,  "/api/visits/:visit/record",       STAFF,         READABLE_VISIT, th_get_record),
-  ROUTE (GET,  "/api/visits/:visit/fhir",         STAFF,         READABLE_VISIT, th_get_fhir),
-  ROUTE (POST, "/api/visits/:visit/notes",        STAFF,         OWN_VISIT,      th_post_note),
-  ROUTE (POST, "/api/visits/:visit/adjustments",  STAFF,         OWN_VISIT,      th_post_adjustment),
-  ROUTE (GET,  "/api/visits/:visit/guests",       STAFF,         READABLE_VISIT, th_list_guests),
-  ROUTE (POST, "/api/visits/:visit/guests",       STAFF,         OWN_VISIT,      th_post_guest),
-  ROUTE (POST, "/api/visits/:visit/guests/:participant/revoke",
-                                                  STAFF,         OWN_VISIT,      th_revoke_guest),
-  ROUTE (GET,  "/api/visits/:visit/chat",         STAFF_OR_LINK, READABLE_VISIT, th_get_chat),
-  ROUTE (GET,  "/api/visits/:visit/checkin",      STAFF_OR_LINK, READABLE_VISIT, th_get_checkin),
+  ROUTE (GET, "/healthz", ANYONE, NO_VISIT, th_get_health),
+  ROUTE (GET, "/api/me", STAFF, NO_VISIT, th_get_me),
+  ROUTE (GET, "/api/session", STAFF, NO_VISIT, th_get_session),
+  ROUTE (POST, "/api/session", ANYONE, NO_VISIT, th_post_session),
+  ROUTE (POST, "/api/session/logout", STAFF, NO_VISIT, th_post_logout),
+  ROUTE (GET, "/api/ice-servers", STAFF_OR_LINK, NO_VISIT, th_get_ice_servers),
+  ROUTE (GET, "/api/catalog", STAFF_OR_LINK, NO_VISIT, th_get_catalog),
+  ROUTE (GET, "/api/consent", LINK, NO_VISIT, th_get_consent),
+  ROUTE (POST, "/api/consent", LINK, NO_VISIT, th_post_consent),
+  ROUTE (GET, "/api/visits", STAFF, NO_VISIT, th_list_visits),
+  ROUTE (POST, "/api/visits", STAFF, NO_VISIT, th_create_visit),
+  ROUTE (GET, "/api/visits/:visit", STAFF, READABLE_VISIT, th_get_visit),
+  ROUTE (GET, "/api/visits/:visit/record", STAFF, READABLE_VISIT, th_get_record),
+  ROUTE (GET, "/api/visits/:visit/fhir", STAFF, READABLE_VISIT, th_get_fhir),
+  ROUTE (POST, "/api/visits/:visit/notes", STAFF, OWN_VISIT, th_post_note),
+  ROUTE (POST, "/api/visits/:visit/adjustments", STAFF, OWN_VISIT, th_post_adjustment),
+  ROUTE (GET, "/api/visits/:visit/guests", STAFF, READABLE_VISIT, th_list_guests),
+  ROUTE (POST, "/api/visits/:visit/guests", STAFF, OWN_VISIT, th_post_guest),
+  ROUTE (POST, "/api/visits/:visit/guests/:participant/revoke", STAFF, OWN_VISIT, th_revoke_guest),
+  ROUTE (GET, "/api/visits/:visit/chat", STAFF_OR_LINK, READABLE_VISIT, th_get_chat),
+  ROUTE (GET, "/api/visits/:visit/checkin", STAFF_OR_LINK, READABLE_VISIT, th_get_checkin),
   /* Any caller of the visit gets as far as the handler, which takes answers
    * from the patient's own link only (a 403 tells the others why). */
-  ROUTE (POST, "/api/visits/:visit/checkin",      STAFF_OR_LINK, READABLE_VISIT, th_post_checkin),
+  ROUTE (POST, "/api/visits/:visit/checkin", STAFF_OR_LINK, READABLE_VISIT, th_post_checkin),
   /* A patient's routes check the patient (one visit together, or an admin
    * reading) in the handler. */
-  ROUTE (GET,  "/api/patients/:patient/timeline", STAFF,         NO_VISIT,       th_get_timeline),
-  ROUTE (POST, "/api/patients/:patient/in-person-evaluation",
-                                                  STAFF,         NO_VISIT,       th_post_in_person_evaluation),
+  ROUTE (GET, "/api/patients/:patient/timeline", STAFF, NO_VISIT, th_get_timeline),
+  ROUTE (POST, "/api/patients/:patient/in-person-evaluation", STAFF, NO_VISIT,
+         th_post_in_person_evaluation),
   /* An order's routes check the order's prescriber and supervisor in the
    * handler. */
-  ROUTE (GET,  "/api/orders/pending",             STAFF,         NO_VISIT,       th_get_pending),
-  ROUTE (POST, "/api/orders/:order/cosign",       STAFF,         NO_VISIT,       th_post_cosign),
-  ROUTE (POST, "/api/orders/:order/decline",      STAFF,         NO_VISIT,       th_post_decline),
-  ROUTE (POST, "/api/orders/:order/acknowledge-stop",
-                                                  STAFF,         NO_VISIT,       th_post_acknowledge_stop),
-  ROUTE (POST, "/api/orders/:order/entered-in-error",
-                                                  STAFF,         NO_VISIT,       th_post_entered_in_error),
+  ROUTE (GET, "/api/orders/pending", STAFF, NO_VISIT, th_get_pending),
+  ROUTE (POST, "/api/orders/:order/cosign", STAFF, NO_VISIT, th_post_cosign),
+  ROUTE (POST, "/api/orders/:order/decline", STAFF, NO_VISIT, th_post_decline),
+  ROUTE (POST, "/api/orders/:order/acknowledge-stop", STAFF, NO_VISIT, th_post_acknowledge_stop),
+  ROUTE (POST, "/api/orders/:order/entered-in-error", STAFF, NO_VISIT, th_post_entered_in_error),
 };
 
 const ThRoute *
@@ -224,9 +226,8 @@ th_api_routes_check (const ThRoute *routes, guint n, GError **error)
         problem = "an earlier route of the same method matches the same paths";
     if (problem) {
       g_set_error (error, g_quark_from_static_string ("th-api-routes"), 0,
-                   "route %u (%s %s, %s): %s", i,
-                   t->method == TH_HTTP_POST ? "POST" : "GET", t->pattern ? t->pattern : "?",
-                   t->name ? t->name : "?", problem);
+                   "route %u (%s %s, %s): %s", i, t->method == TH_HTTP_POST ? "POST" : "GET",
+                   t->pattern ? t->pattern : "?", t->name ? t->name : "?", problem);
       return FALSE;
     }
   }
@@ -255,11 +256,13 @@ resolve_staff (ThApp *app, const ThHttpRequest *req, ThHttpResponse *r, ThCaller
                                               !req->background, &error);
   if (!out->staff_id) {
     if (g_error_matches (error, STORE_ERROR, STORE_ERROR_EXPIRED))
-      th_respond_error (r, 401, "session-expired", "Your session ended after a time without activity. Sign in again.");
+      th_respond_error (r, 401, "session-expired",
+                        "Your session ended after a time without activity. Sign in again.");
     else if (g_error_matches (error, STORE_ERROR, STORE_ERROR_NOT_FOUND))
       th_respond_error (r, 401, "unauthorized", "Please sign in.");
     else
-      th_respond_store_error (r, error, "Your sign-in could not be checked. Try again in a moment.");
+      th_respond_store_error (r, error,
+                              "Your sign-in could not be checked. Try again in a moment.");
     return FALSE;
   }
   out->kind = CALLER_STAFF;
@@ -268,7 +271,9 @@ resolve_staff (ThApp *app, const ThHttpRequest *req, ThHttpResponse *r, ThCaller
     expected = th_csrf_token (req->session_id);
     if (!req->csrf || strlen (req->csrf) != strlen (expected) ||
         CRYPTO_memcmp (req->csrf, expected, strlen (expected)) != 0) {
-      th_respond_error (r, 403, "csrf", "This request did not come from the clinic's own page (its security token is missing or wrong). Reload the page and try again.");
+      th_respond_error (r, 403, "csrf",
+                        "This request did not come from the clinic's own page (its security token "
+                        "is missing or wrong). Reload the page and try again.");
       return FALSE;
     }
   }
@@ -299,9 +304,12 @@ resolve_link (ThApp *app, const ThHttpRequest *req, ThHttpResponse *r, ThCaller 
                       "This visit link works only around the visit's scheduled time.");
   else if (!error || g_error_matches (error, STORE_ERROR, STORE_ERROR_NOT_FOUND) ||
            g_error_matches (error, STORE_ERROR, STORE_ERROR_INVALID))
-    th_respond_error (r, 401, "unauthorized", "This visit link is not valid. Check that it was copied whole, or ask the clinic for a new one.");
+    th_respond_error (r, 401, "unauthorized",
+                      "This visit link is not valid. Check that it was copied whole, or ask the "
+                      "clinic for a new one.");
   else
-    th_respond_store_error (r, error, "Your visit link could not be checked. Try again in a moment.");
+    th_respond_store_error (r, error,
+                            "Your visit link could not be checked. Try again in a moment.");
   return FALSE;
 }
 
@@ -325,7 +333,8 @@ resolve_caller (ThApp *app, const ThHttpRequest *req, ThHttpResponse *r, ThRoute
     break;
   }
   g_warning ("a route without a declared caller was refused");
-  th_respond_error (r, 500, "internal", "This address is not set up properly. Tell the clinic's administrator.");
+  th_respond_error (r, 500, "internal",
+                    "This address is not set up properly. Tell the clinic's administrator.");
   return FALSE;
 }
 
@@ -349,7 +358,8 @@ load_visit (ThApp *app, const ThRoute *route, ThApiCall *call, ThHttpResponse *r
   if (!visit_id || route->visit == TH_VISIT_NONE || route->visit == TH_VISIT_UNDECLARED ||
       caller->kind == CALLER_ANONYMOUS) {
     g_warning ("route %s: no visit access declared; refused", route->pattern);
-    th_respond_error (r, 500, "internal", "This address is not set up properly. Tell the clinic's administrator.");
+    th_respond_error (r, 500, "internal",
+                      "This address is not set up properly. Tell the clinic's administrator.");
     return FALSE;
   }
   if (caller->kind == CALLER_PATIENT && g_strcmp0 (caller->participant.visit_id, visit_id) != 0)
@@ -368,7 +378,8 @@ load_visit (ThApp *app, const ThRoute *route, ThApiCall *call, ThHttpResponse *r
 
 not_yours:
   if (caller->kind == CALLER_PATIENT)
-    th_respond_error (r, 404, "not-found", "This visit link does not match a visit. Ask the clinic for a new link.");
+    th_respond_error (r, 404, "not-found",
+                      "This visit link does not match a visit. Ask the clinic for a new link.");
   else
     th_respond_error (r, 404, "not-found", "This visit is not among your visits.");
   return FALSE;
@@ -409,8 +420,8 @@ void
 th_api_uri_seen (ThApp *app, const char *address, const char *uri)
 {
   if (th_path_climbs (uri))
-    th_api_refused (app, &(ThHttpRefusal) { .address = address, .status = 404,
-                                            .code = "path-traversal" });
+    th_api_refused (app, &(ThHttpRefusal) {
+                           .address = address, .status = 404, .code = "path-traversal" });
 }
 
 static void
@@ -441,14 +452,14 @@ dispatch (ThApp *app, const ThHttpRequest *req, ThHttpResponse *r)
     return;
   }
   call.pattern = route->pattern;
-  if (!resolve_caller (app, req, r, route->who, &call.caller) ||
-      !load_visit (app, route, &call, r))
+  if (!resolve_caller (app, req, r, route->who, &call.caller) || !load_visit (app, route, &call, r))
     goto out;
   route->handler (app, req, r, &call);
   /* A handler that answers nothing has failed somewhere it did not say. */
   if (!r->body && !r->deferred) {
     g_warning ("%s %s answered nothing; answering 500", method_name (req->method), route->pattern);
-    th_respond_error (r, 500, "internal", "Something went wrong on the server. Try again in a moment.");
+    th_respond_error (r, 500, "internal",
+                      "Something went wrong on the server. Try again in a moment.");
   }
 out:
   store_visit_clear (&call.visit);

@@ -4,7 +4,7 @@
 #pragma once
 
 #include "server/app.h"
-#include "server/http/http.h"  /* ThHttpRequest, ThHttpResponse */
+#include "server/http/http.h" /* ThHttpRequest, ThHttpResponse */
 
 /* Answers a request under /api/ or /healthz: what main.c hands the
  * transport as its handler (th_http_start). */

@@ -13,12 +13,14 @@
 #define MAX_USERNAME 64
 #define MAX_PASSWORD 1024
 #define MAX_NOTE_CHARS 5000
-#define MAX_REASON_CHARS ORDER_REASON_MAX_CHARS   /* the record's bound (records.h) */
+#define MAX_REASON_CHARS ORDER_REASON_MAX_CHARS /* the record's bound (records.h) */
 #define MAX_GUEST_NAME 100
 #define MAX_SIDE_EFFECTS 20
 #define MAX_SIDE_EFFECT_NAME 60
 
+/* clang-format off */
 G_DEFINE_QUARK (th-body-error-quark, th_body_error)
+/* clang-format on */
 
 const char *
 th_body_error_code (const GError *error)
@@ -153,7 +155,8 @@ th_body_visit_create (const char *body, gsize len, ThVisitCreateBody *out, GErro
     return FALSE;
   if (json_unpack_ex (obj, &jerr, JSON_STRICT, "{s?s, s?s, s?s, s?s}", "patient_name", &name,
                       "patient_id", &patient_id, "scheduled_at", &scheduled, "modality",
-                      &modality) != 0 || (!name == !patient_id)) {
+                      &modality) != 0 ||
+      (!name == !patient_id)) {
     bad_field (error, "To schedule a visit, give the patient's name or choose one of your "
                       "patients. Nothing was saved.");
     goto out;
@@ -211,8 +214,9 @@ th_body_sign_in (const char *body, gsize len, ThSignInBody *out, GError **error)
   if (!obj)
     return FALSE;
   if (json_unpack_ex (obj, &jerr, JSON_STRICT, "{s:s, s:s}", "username", &user, "password",
-                      &password) != 0 || strlen (user) == 0 || strlen (user) > MAX_USERNAME ||
-      strlen (password) > MAX_PASSWORD || !g_utf8_validate (user, -1, NULL)) {
+                      &password) != 0 ||
+      strlen (user) == 0 || strlen (user) > MAX_USERNAME || strlen (password) > MAX_PASSWORD ||
+      !g_utf8_validate (user, -1, NULL)) {
     bad_field (error, "Enter your username and password.");
     goto out;
   }
@@ -290,13 +294,14 @@ checkin_side_effects (json_t *obj, ThCheckinBody *out, GError **error)
     return FALSE;
   }
   out->side_effects = g_new0 (ThSideEffectBody, json_array_size (arr) + 1);
-  json_array_foreach (arr, i, item) {
+  json_array_foreach (arr, i, item)
+  {
     const char *name = NULL;
     json_int_t severity = -1;
     json_error_t jerr;
     if (json_unpack_ex (item, &jerr, JSON_STRICT, "{s:s, s:I}", "name", &name, "severity",
-                        &severity) != 0 || severity < 0 || severity > 3 ||
-        !g_utf8_validate (name, -1, NULL) || name[0] == '\0' ||
+                        &severity) != 0 ||
+        severity < 0 || severity > 3 || !g_utf8_validate (name, -1, NULL) || name[0] == '\0' ||
         g_utf8_strlen (name, -1) > MAX_SIDE_EFFECT_NAME) {
       bad_field (error, "Each side effect needs a name (up to 60 characters) and how much it "
                         "bothers you. Nothing was saved.");
@@ -324,18 +329,20 @@ checkin_missed_doses (json_t *obj, ThCheckinBody *out, GError **error)
   if (!arr)
     return TRUE;
   if (!json_is_array (arr) || json_array_size (arr) > MAX_MISSED_DOSE_ENTRIES) {
-    bad_field (error, "The missed-dose answers could not be read (at most 20 medicines). Reload the "
-                      "page and try again; nothing was saved.");
+    bad_field (error,
+               "The missed-dose answers could not be read (at most 20 medicines). Reload the "
+               "page and try again; nothing was saved.");
     return FALSE;
   }
   out->missed_doses = g_new0 (ThMissedDoseBody, json_array_size (arr) + 1);
-  json_array_foreach (arr, i, item) {
+  json_array_foreach (arr, i, item)
+  {
     const char *order_id = NULL;
     json_int_t missed = -1;
     json_error_t jerr;
     if (json_unpack_ex (item, &jerr, JSON_STRICT, "{s:s, s:I}", "order_id", &order_id, "missed",
-                        &missed) != 0 || missed < 0 || missed > MAX_MISSED_DOSES ||
-        order_id[0] == '\0' || strlen (order_id) > 64) {
+                        &missed) != 0 ||
+        missed < 0 || missed > MAX_MISSED_DOSES || order_id[0] == '\0' || strlen (order_id) > 64) {
       bad_field (error, "Each missed-dose answer needs a whole number of doses, 0 or more. "
                         "Nothing was saved.");
       return FALSE;
@@ -357,8 +364,8 @@ checkin_missed_doses (json_t *obj, ThCheckinBody *out, GError **error)
 gboolean
 th_body_checkin (const char *body, gsize len, ThCheckinBody *out, GError **error)
 {
-  static const char *const allowed[] = { "phq9", "gad7", "asrs_a", "asrs18", "side_effects",
-                                         "missed_doses" };
+  static const char *const allowed[] = { "phq9",   "gad7",         "asrs_a",
+                                         "asrs18", "side_effects", "missed_doses" };
   json_t *obj, *value;
   const char *key;
   gboolean ok = FALSE;
@@ -367,7 +374,8 @@ th_body_checkin (const char *body, gsize len, ThCheckinBody *out, GError **error
   obj = load_object (body, len, error);
   if (!obj)
     return FALSE;
-  json_object_foreach (obj, key, value) {
+  json_object_foreach (obj, key, value)
+  {
     gboolean known = FALSE;
     for (guint i = 0; i < G_N_ELEMENTS (allowed); i++)
       known = known || strcmp (key, allowed[i]) == 0;
@@ -381,7 +389,8 @@ th_body_checkin (const char *body, gsize len, ThCheckinBody *out, GError **error
     bad_field (error, "Answer at least one question before sending. Nothing was saved.");
     goto out;
   }
-  if (!checkin_scale (obj, SCALE_PHQ9, out, error) || !checkin_scale (obj, SCALE_GAD7, out, error) ||
+  if (!checkin_scale (obj, SCALE_PHQ9, out, error) ||
+      !checkin_scale (obj, SCALE_GAD7, out, error) ||
       !checkin_scale (obj, SCALE_ASRS_A, out, error) ||
       !checkin_scale (obj, SCALE_ASRS18, out, error) || !checkin_side_effects (obj, out, error) ||
       !checkin_missed_doses (obj, out, error))
@@ -483,12 +492,11 @@ th_body_adjustment (const char *body, gsize len, ThAdjustmentBody *out, GError *
   if (!obj)
     return FALSE;
   if (json_unpack_ex (obj, &jerr, JSON_STRICT,
-                      "{s:s, s?s, s?s, s?F, s?F, s?s, s?s, s?s, s?i, s?i, s?i, s:s}",
-                      "kind", &kind_name, "order_id", &order_id, "medication", &medication_id,
-                      "dose", &dose, "bedtime_dose", &bedtime_dose, "unit", &unit,
-                      "frequency", &frequency, "route", &route, "prn_max_per_day", &prn_max,
-                      "supply_days", &supply_days, "refills", &refills,
-                      "reason", &reason) != 0 ||
+                      "{s:s, s?s, s?s, s?F, s?F, s?s, s?s, s?s, s?i, s?i, s?i, s:s}", "kind",
+                      &kind_name, "order_id", &order_id, "medication", &medication_id, "dose",
+                      &dose, "bedtime_dose", &bedtime_dose, "unit", &unit, "frequency", &frequency,
+                      "route", &route, "prn_max_per_day", &prn_max, "supply_days", &supply_days,
+                      "refills", &refills, "reason", &reason) != 0 ||
       !adjustment_kind_from_name (kind_name, &out->kind)) {
     bad_field (error, "The change could not be read: choose start, change dose, switch or "
                       "stop, and give a reason. Nothing was saved.");
@@ -532,8 +540,7 @@ out:
 /* ------------------------------------------------ in-person evaluation */
 
 gboolean
-th_body_in_person_evaluation (const char *body, gsize len, ThEvaluationBody *out,
-                              GError **error)
+th_body_in_person_evaluation (const char *body, gsize len, ThEvaluationBody *out, GError **error)
 {
   const char *date = NULL;
   json_t *obj;

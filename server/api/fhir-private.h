@@ -25,10 +25,10 @@
 #define MAX_ORDER_CHAIN 1000
 
 typedef struct {
-  json_t *entries;          /* the bundle's entry array (owned) */
-  char *base;               /* base url without a trailing slash */
-  GHashTable *practitioners;/* staff ids already in the bundle */
-  GHashTable *orders;       /* order ids already in the bundle */
+  json_t *entries;           /* the bundle's entry array (owned) */
+  char *base;                /* base url without a trailing slash */
+  GHashTable *practitioners; /* staff ids already in the bundle */
+  GHashTable *orders;        /* order ids already in the bundle */
   const char *patient_id;
   const char *visit_id;
 } FhirExport;

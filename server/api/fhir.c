@@ -122,10 +122,8 @@ role_text (const char *role)
   static const struct {
     const char *code, *text;
   } roles[] = {
-    { "psychiatrist", "psychiatrist" },
-    { "pmhnp", "psychiatric mental health nurse practitioner" },
-    { "pa", "physician assistant" },
-    { "pcp", "primary care physician" },
+    { "psychiatrist", "psychiatrist" }, { "pmhnp", "psychiatric mental health nurse practitioner" },
+    { "pa", "physician assistant" },    { "pcp", "primary care physician" },
     { "admin", "administrator" },
   };
 
@@ -289,8 +287,7 @@ fhir_visit_bundle (Store *store, const MedCatalog *catalog, const char *visit_id
 
   if (!add_patient (&ex, store, error) ||
       !fhir_add_practitioner (&ex, store, visit.provider_id, error) ||
-      !add_encounter (&ex, store, &visit, error) ||
-      !fhir_add_checkin (&ex, store, error) ||
+      !add_encounter (&ex, store, &visit, error) || !fhir_add_checkin (&ex, store, error) ||
       !fhir_add_orders (&ex, store, catalog, error))
     goto out;
 

@@ -46,9 +46,9 @@ static const struct {
 
 typedef struct {
   ScaleKind kind;
-  const char *questionnaire;      /* canonical URL */
-  const char *const *item_codes;  /* LOINC item codes, NULL: linkIds "1".."n" */
-  const char *total_display;      /* LOINC display of the total, NULL when none */
+  const char *questionnaire;     /* canonical URL */
+  const char *const *item_codes; /* LOINC item codes, NULL: linkIds "1".."n" */
+  const char *total_display;     /* LOINC display of the total, NULL when none */
   const char *code_text;
 } ScaleExport;
 
@@ -56,8 +56,7 @@ static const ScaleExport kScaleExports[] = {
   { SCALE_PHQ9, "http://loinc.org/q/44249-1", kPhq9ItemCodes,
     "Patient Health Questionnaire 9 item (PHQ-9) total score [Reported]", "PHQ-9 total score" },
   { SCALE_GAD7, "http://loinc.org/q/69737-5", kGad7ItemCodes,
-    "Generalized anxiety disorder 7 item (GAD-7) total score [Reported.PHQ]",
-    "GAD-7 total score" },
+    "Generalized anxiety disorder 7 item (GAD-7) total score [Reported.PHQ]", "GAD-7 total score" },
   { SCALE_ASRS_A, OWN_QUESTIONNAIRE_BASE "asrs-v1.1-part-a", NULL, NULL,
     "ASRS v1.1 Part A screener: items in the shaded boxes (0-6; 4 or more is positive)" },
   { SCALE_ASRS18, OWN_QUESTIONNAIRE_BASE "asrs-v1.1-symptom-checklist", NULL, NULL,
@@ -79,7 +78,8 @@ frequency_answer (gint value)
 {
   if (value < 0 || value >= (gint) G_N_ELEMENTS (kFrequencyAnswers))
     return NULL;
-  return fhir_coding (LOINC_SYSTEM, kFrequencyAnswers[value].code, kFrequencyAnswers[value].display);
+  return fhir_coding (LOINC_SYSTEM, kFrequencyAnswers[value].code,
+                      kFrequencyAnswers[value].display);
 }
 
 static void
@@ -155,12 +155,13 @@ add_observation (FhirExport *ex, const StoreCheckin *checkin, const StoreScaleRe
   obs = survey_observation (ex, checkin, code, id);
   if (se->kind == SCALE_ASRS18 && scored) {
     /* Kessler et al. 2005 (WHO ASRS v1.1): two subscales, 0-36 each. */
-    json_object_set_new (obs, "component",
-                         json_pack ("[o, o]",
-                                    subscale_component ("Inattentive subscale (items 1-4, 7-11), 0-36",
-                                                        score.inattentive),
-                                    subscale_component ("Hyperactive/impulsive subscale (items 5-6, 12-18), 0-36",
-                                                        score.hyperactive)));
+    json_object_set_new (
+      obs, "component",
+      json_pack ("[o, o]",
+                 subscale_component ("Inattentive subscale (items 1-4, 7-11), 0-36",
+                                     score.inattentive),
+                 subscale_component ("Hyperactive/impulsive subscale (items 5-6, 12-18), 0-36",
+                                     score.hyperactive)));
   } else if (se->kind == SCALE_ASRS_A && scored) {
     /* A screener is read by its shaded items, not the sum of its answers. */
     json_object_set_new (obs, "valueInteger", json_integer (score.flags));
@@ -179,7 +180,8 @@ add_observation (FhirExport *ex, const StoreCheckin *checkin, const StoreScaleRe
 /* PHQ-9 item 9 as its own Observation, coded so a receiving system can act
  * on it; above 0, abnormal, and a clinical safety Flag on the patient. */
 static void
-add_item9 (FhirExport *ex, const StoreCheckin *checkin, const StoreScaleResult *s, const char *qr_id)
+add_item9 (FhirExport *ex, const StoreCheckin *checkin, const StoreScaleResult *s,
+           const char *qr_id)
 {
   g_autofree char *id = NULL;
   json_t *code, *obs, *value;
@@ -193,9 +195,10 @@ add_item9 (FhirExport *ex, const StoreCheckin *checkin, const StoreScaleResult *
   id = fhir_id (qr_id, "item9");
   code = json_object ();
   json_object_set_new (code, "coding",
-                       json_pack ("[o]", fhir_coding (LOINC_SYSTEM, PHQ9_ITEM9_LOINC,
-                                                 "Thoughts that you would be better off dead, or of "
-                                                 "hurting yourself in some way")));
+                       json_pack ("[o]",
+                                  fhir_coding (LOINC_SYSTEM, PHQ9_ITEM9_LOINC,
+                                               "Thoughts that you would be better off dead, or of "
+                                               "hurting yourself in some way")));
   json_object_set_new (code, "text", json_string ("PHQ-9 item 9: thoughts of death or self-harm"));
   obs = survey_observation (ex, checkin, code, qr_id);
   json_object_set_new (obs, "valueCodeableConcept", json_pack ("{s:[o]}", "coding", value));
@@ -261,4 +264,3 @@ fhir_add_checkin (FhirExport *ex, Store *store, GError **error)
   store_checkin_clear (&checkin);
   return TRUE;
 }
-

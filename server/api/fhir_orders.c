@@ -101,8 +101,9 @@ one_dosage (const StoreOrder *o, const Medication *m, double amount, const char 
   if (o->route) {
     json_t *route = fhir_text_concept (o->route);
     if (snomed)
-      json_object_set_new (route, "coding", json_pack ("[o]", fhir_coding (SNOMED_SYSTEM, snomed,
-                                                                      med_route_text (o->route))));
+      json_object_set_new (route, "coding",
+                           json_pack ("[o]", fhir_coding (SNOMED_SYSTEM, snomed,
+                                                          med_route_text (o->route))));
     json_object_set_new (d, "route", route);
   }
   json_object_set_new (d, "doseAndRate",
@@ -125,7 +126,8 @@ dosages (const StoreOrder *o, const Medication *m)
                                                 o->unit);
     g_autofree char *bedtime = g_strdup_printf ("%s %s at bedtime",
                                                 g_ascii_formatd (buf, sizeof buf, "%g",
-                                                                 o->second_dose), o->unit);
+                                                                 o->second_dose),
+                                                o->unit);
     return json_pack ("[o, o]", one_dosage (o, m, o->dose, morning, 1, 1, "MORN"),
                       one_dosage (o, m, o->second_dose, bedtime, 1, 1, "HS"));
   }
@@ -147,7 +149,8 @@ dispense_request (const StoreOrder *o, const Medication *m)
   quantity = json_pack ("{s:f, s:s}", "value", o->dispense_quantity, "unit", form ? form : "unit");
   if (g_strcmp0 (form, "tablet") == 0 || g_strcmp0 (form, "capsule") == 0) {
     json_object_set_new (quantity, "system", json_string (DRUG_FORM_SYSTEM));
-    json_object_set_new (quantity, "code", json_string (strcmp (form, "tablet") == 0 ? "TAB" : "CAP"));
+    json_object_set_new (quantity, "code",
+                         json_string (strcmp (form, "tablet") == 0 ? "TAB" : "CAP"));
   }
   return json_pack ("{s:o, s:o, s:i}", "quantity", quantity, "expectedSupplyDuration",
                     json_pack ("{s:i, s:s, s:s, s:s}", "value", (int) o->supply_days, "unit",
@@ -180,18 +183,19 @@ medication_concept (const StoreOrder *o, const Medication *m)
   else
     json_decref (codings);
   json_object_set_new (concept, "text",
-                       json_string (m && m->display ? m->display
+                       json_string (m && m->display      ? m->display
                                     : o->medication_name ? o->medication_name
-                                    : o->medication_id ? o->medication_id : ""));
+                                    : o->medication_id   ? o->medication_id
+                                                         : ""));
   return concept;
 }
 
 static gboolean
-add_medication_request (FhirExport *ex, Store *store, const MedCatalog *catalog, const StoreOrder *o,
-                        GError **error)
+add_medication_request (FhirExport *ex, Store *store, const MedCatalog *catalog,
+                        const StoreOrder *o, GError **error)
 {
   Medication *snapshot = med_snapshot_parse (o->snapshot);
-  const Medication *m = snapshot ? snapshot
+  const Medication *m = snapshot                      ? snapshot
                         : catalog && o->medication_id ? med_catalog_find (catalog, o->medication_id)
                                                       : NULL;
   const char *status = order_status (o->status);
@@ -247,7 +251,8 @@ add_cosign_provenance (FhirExport *ex, Store *store, const StoreOrder *o, GError
     return FALSE;
   id = fhir_id (o->id, "cosign");
   prov = json_object ();
-  json_object_set_new (prov, "target", json_pack ("[o]", fhir_reference ("MedicationRequest", o->id, NULL)));
+  json_object_set_new (prov, "target",
+                       json_pack ("[o]", fhir_reference ("MedicationRequest", o->id, NULL)));
   fhir_set_time (prov, "recorded", o->cosigned_at_ms);
   verifier = json_object ();
   json_object_set_new (verifier, "type",
@@ -331,4 +336,3 @@ out:
     g_ptr_array_unref (orders);
   return ok;
 }
-

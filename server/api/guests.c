@@ -31,8 +31,9 @@ th_post_guest (ThApp *app, const ThHttpRequest *req, ThHttpResponse *r, const Th
   }
   th_audit (app, req->address, staff_id, "guest.add", visit_id,
             json_pack ("{s:s, s:s}", "participant", participant_id, "patient", visit->patient_id));
-  th_respond_json (r, 201, json_pack ("{s:s, s:s, s:s}", "participant", participant_id,
-                                      "display_name", name, "guest_url", url));
+  th_respond_json (r, 201,
+                   json_pack ("{s:s, s:s, s:s}", "participant", participant_id, "display_name",
+                              name, "guest_url", url));
 }
 
 void
@@ -53,8 +54,8 @@ th_list_guests (ThApp *app, const ThHttpRequest *req, ThHttpResponse *r, const T
   for (guint i = 0; i < guests->len; i++) {
     StoreGuest *g = g_ptr_array_index (guests, i);
     json_array_append_new (list, json_pack ("{s:s, s:s, s:b}", "participant", g->participant.id,
-                                            "display_name", g->participant.display_name,
-                                            "revoked", g->revoked));
+                                            "display_name", g->participant.display_name, "revoked",
+                                            g->revoked));
   }
   th_respond_json (r, 200, json_pack ("{s:o}", "guests", list));
 }
@@ -72,7 +73,8 @@ th_revoke_guest (ThApp *app, const ThHttpRequest *req, ThHttpResponse *r, const 
   if (!store_get_participant (app->store, participant_id, &p, &error) ||
       g_strcmp0 (p.visit_id, visit_id) != 0 || p.role != PARTICIPANT_GUEST) {
     if (error && !th_store_absent (error))
-      th_respond_store_error (r, error, "The guest could not be read. Nothing was changed; try again.");
+      th_respond_store_error (r, error,
+                              "The guest could not be read. Nothing was changed; try again.");
     else
       th_respond_error (r, 404, "not-found", "no such guest in this visit");
     goto out;

@@ -21,8 +21,7 @@ urls_json (char **urls)
 }
 
 void
-th_get_ice_servers (ThApp *app, const ThHttpRequest *req, ThHttpResponse *r,
-                    const ThApiCall *call)
+th_get_ice_servers (ThApp *app, const ThHttpRequest *req, ThHttpResponse *r, const ThApiCall *call)
 {
   const ThIceConfig *ice = &app->config->ice;
   const ThCaller *caller = &call->caller;
@@ -40,11 +39,11 @@ th_get_ice_servers (ThApp *app, const ThHttpRequest *req, ThHttpResponse *r,
     const char *id = caller->kind == CALLER_PATIENT ? caller->participant.id : caller->staff_id;
     g_autofree char *username = th_turn_username (expiry, id);
     g_autofree char *credential = th_turn_credential (ice->turn_secret, username);
-    json_array_append_new (servers, json_pack ("{s:o, s:s, s:s}", "urls",
-                                               urls_json (ice->turn_urls), "username", username,
-                                               "credential", credential));
+    json_array_append_new (servers,
+                           json_pack ("{s:o, s:s, s:s}", "urls", urls_json (ice->turn_urls),
+                                      "username", username, "credential", credential));
   }
-  th_respond_json (r, 200, json_pack ("{s:o, s:s, s:s}", "ice_servers", servers,
-                                      "ice_transport_policy", ice->relay_only ? "relay" : "all",
-                                      "expires_at", expires_at));
+  th_respond_json (r, 200,
+                   json_pack ("{s:o, s:s, s:s}", "ice_servers", servers, "ice_transport_policy",
+                              ice->relay_only ? "relay" : "all", "expires_at", expires_at));
 }

@@ -34,12 +34,12 @@ order_dosing_json (const StoreOrder *o, const Medication *med)
     dispense = json_pack ("{s:f, s:s, s:i, s:i}", "quantity", o->dispense_quantity, "unit",
                           med && med->dose_form ? med->dose_form : "unit", "supply_days",
                           (int) o->supply_days, "refills", (int) o->refills);
-  return json_pack ("{s:o, s:o, s:s, s:f, s:o}",
-                    "bedtime_dose", o->second_dose > 0 ? json_real (o->second_dose) : json_null (),
+  return json_pack ("{s:o, s:o, s:s, s:f, s:o}", "bedtime_dose",
+                    o->second_dose > 0 ? json_real (o->second_dose) : json_null (),
                     "prn_max_per_day",
                     o->prn_max_per_day ? json_integer (o->prn_max_per_day) : json_null (),
-                    "dosage_text", text, "daily_total", med_dosing_daily_total (&d),
-                    "dispense", dispense);
+                    "dosage_text", text, "daily_total", med_dosing_daily_total (&d), "dispense",
+                    dispense);
 }
 
 json_t *
@@ -48,27 +48,26 @@ th_order_json (ThApp *app, const StoreOrder *o)
   Medication *snapshot = NULL;
   const Medication *med = order_medication (app, o, &snapshot);
   g_autofree char *created = th_iso_from_ms (o->created_at_ms);
-  g_autofree char *status_at = th_iso_from_ms (o->status_at_ms ? o->status_at_ms : o->created_at_ms);
+  g_autofree char *status_at = th_iso_from_ms (o->status_at_ms ? o->status_at_ms
+                                                               : o->created_at_ms);
   const char *name = snapshot ? snapshot->name : o->medication_name;
   const char *rxnorm = snapshot ? snapshot->rxnorm : o->rxnorm;
   json_t *j;
 
-  j = json_pack ("{s:s, s:{s:s, s:s, s:s, s:s, s:s, s:b}, s:f, s:s, s:s, s:s, s:s, s:s, s:s, s:s, s:s, s:o,"
-                 " s:o, s:{s:s, s:s}, s:s, s:o}",
-                 "id", o->id,
-                 "medication", "id", o->medication_id, "name", name ? name : o->medication_id,
-                 "display", med && med->display ? med->display : (name ? name : o->medication_id),
-                 "rxnorm", rxnorm ? rxnorm : "", "schedule", med ? med->schedule : "none",
-                 "controlled", med ? medication_is_controlled (med) : FALSE,
-                 "dose", o->dose, "unit", o->unit, "frequency", o->frequency, "route", o->route,
-                 "action", o->action, "reason", o->reason ? o->reason : "", "status", o->status,
-                 "created_at", created, "status_at", status_at,
-                 "status_reason", o->status_reason ? json_string (o->status_reason) : json_null (),
-                 "replaces", o->replaces_order_id ? json_string (o->replaces_order_id) : json_null (),
-                 "prescriber", "id", o->prescriber_id, "display_name",
-                 o->prescriber_name ? o->prescriber_name : "",
-                 "visit_id", o->visit_id ? o->visit_id : "",
-                 "cosigned_by", o->cosigned_by ? json_string (o->cosigned_by) : json_null ());
+  j = json_pack (
+    "{s:s, s:{s:s, s:s, s:s, s:s, s:s, s:b}, s:f, s:s, s:s, s:s, s:s, s:s, s:s, s:s, s:s, s:o,"
+    " s:o, s:{s:s, s:s}, s:s, s:o}",
+    "id", o->id, "medication", "id", o->medication_id, "name", name ? name : o->medication_id,
+    "display", med && med->display ? med->display : (name ? name : o->medication_id), "rxnorm",
+    rxnorm ? rxnorm : "", "schedule", med ? med->schedule : "none", "controlled",
+    med ? medication_is_controlled (med) : FALSE, "dose", o->dose, "unit", o->unit, "frequency",
+    o->frequency, "route", o->route, "action", o->action, "reason", o->reason ? o->reason : "",
+    "status", o->status, "created_at", created, "status_at", status_at, "status_reason",
+    o->status_reason ? json_string (o->status_reason) : json_null (), "replaces",
+    o->replaces_order_id ? json_string (o->replaces_order_id) : json_null (), "prescriber", "id",
+    o->prescriber_id, "display_name", o->prescriber_name ? o->prescriber_name : "", "visit_id",
+    o->visit_id ? o->visit_id : "", "cosigned_by",
+    o->cosigned_by ? json_string (o->cosigned_by) : json_null ());
   if (med && med->dose_note)
     json_object_set_new (json_object_get (j, "medication"), "dose_note",
                          json_string (med->dose_note));
@@ -80,8 +79,8 @@ th_order_json (ThApp *app, const StoreOrder *o)
 /* The new order's dosing and what to dispense, checked against its
  * formulation: FALSE after answering 422 with the prescriber's sentence. */
 static gboolean
-check_dosing (ThHttpResponse *r, const Medication *med, const ThAdjustmentBody *b,
-              const char *unit, const char *route, StoreAdjustment *adj)
+check_dosing (ThHttpResponse *r, const Medication *med, const ThAdjustmentBody *b, const char *unit,
+              const char *route, StoreAdjustment *adj)
 {
   g_autoptr (GError) error = NULL;
   MedDosing d = { b->dose, b->bedtime_dose, unit, b->frequency, route, b->prn_max_per_day };
@@ -140,7 +139,9 @@ rule_context (ThApp *app, ThHttpResponse *r, const char *actor_id, const char *p
   if (!store_get_staff (app->store, actor_id, NULL, role, &error) ||
       (!(*supervisor = store_get_staff_supervisor (app->store, actor_id, &error)) && error) ||
       !store_get_in_person_evaluation (app->store, patient_id, &ctx->in_person_eval, &error)) {
-    th_respond_store_error (r, error, "The facts the prescribing rules need could not be read. Nothing was saved; try again.");
+    th_respond_store_error (r, error,
+                            "The facts the prescribing rules need could not be read. Nothing was "
+                            "saved; try again.");
     return FALSE;
   }
   ctx->actor_role = *role;
@@ -155,15 +156,16 @@ rule_context (ThApp *app, ThHttpResponse *r, const char *actor_id, const char *p
 
 static void
 refuse_rule (ThApp *app, const ThHttpRequest *req, ThHttpResponse *r, const char *staff_id,
-             const char *visit_id,
-             const char *kind, const char *medication_id, const char *rule, const char *reason)
+             const char *visit_id, const char *kind, const char *medication_id, const char *rule,
+             const char *reason)
 {
   th_audit (app, req->address, staff_id, "prescribe.refused", visit_id,
             json_pack ("{s:s, s:s, s:s}", "rule", rule, "kind", kind, "medication",
                        medication_id ? medication_id : ""));
   /* (the caller adds nothing patient-identifying beyond ids) */
-  th_respond_json (r, 403, json_pack ("{s:{s:s, s:s, s:s}}", "error", "code", "prescribing-rule",
-                                      "rule", rule, "message", reason));
+  th_respond_json (r, 403,
+                   json_pack ("{s:{s:s, s:s, s:s}}", "error", "code", "prescribing-rule", "rule",
+                              rule, "message", reason));
 }
 
 /* What the adjustment rules read of the record (records.h): the order
@@ -182,7 +184,8 @@ read_record_facts (ThApp *app, ThHttpResponse *r, const char *order_id, const ch
   }
   g_clear_error (&error);
   if (!(*orders = store_list_patient_orders (app->store, patient_id, &error))) {
-    th_respond_store_error (r, error, "The patient's medications could not be read. Nothing was saved.");
+    th_respond_store_error (r, error,
+                            "The patient's medications could not be read. Nothing was saved.");
     return FALSE;
   }
   return TRUE;
@@ -193,22 +196,32 @@ read_record_facts (ThApp *app, ThHttpResponse *r, const char *order_id, const ch
  * does not allow it) with the rule's sentence, which the store would give
  * too. */
 static gboolean
-check_adjustment (ThApp *app, ThHttpResponse *r, const ThAdjustmentBody *b,
-                  const char *patient_id, const StoreOrder *old, const GPtrArray *orders,
-                  AdjustmentResolved *out)
+check_adjustment (ThApp *app, ThHttpResponse *r, const ThAdjustmentBody *b, const char *patient_id,
+                  const StoreOrder *old, const GPtrArray *orders, AdjustmentResolved *out)
 {
   g_autoptr (GError) error = NULL;
   g_autofree OrderFacts *order_facts = store_orders_facts (orders);
   OrderFacts acted_on = { 0 };
   Adjustment rule = {
-    .kind = b->kind, .reason = b->reason, .order_id = b->order_id,
-    .medication_id = b->medication_id, .dose = b->dose, .second_dose = b->bedtime_dose,
-    .unit = b->unit, .frequency = b->frequency, .route = b->route,
-    .prn_max_per_day = b->prn_max_per_day, .supply_days = b->supply_days, .refills = b->refills,
+    .kind = b->kind,
+    .reason = b->reason,
+    .order_id = b->order_id,
+    .medication_id = b->medication_id,
+    .dose = b->dose,
+    .second_dose = b->bedtime_dose,
+    .unit = b->unit,
+    .frequency = b->frequency,
+    .route = b->route,
+    .prn_max_per_day = b->prn_max_per_day,
+    .supply_days = b->supply_days,
+    .refills = b->refills,
   };
   AdjustmentFacts facts = {
-    .patient_id = patient_id, .orders = order_facts, .n_orders = orders->len,
-    .catalog = app->catalog, .time_zone = app->config->time_zone,
+    .patient_id = patient_id,
+    .orders = order_facts,
+    .n_orders = orders->len,
+    .catalog = app->catalog,
+    .time_zone = app->config->time_zone,
   };
 
   if (old->id) {
@@ -248,8 +261,9 @@ save_adjustment (ThApp *app, const ThHttpRequest *req, ThHttpResponse *r,
             json_pack ("{s:s, s:s, s:s, s:s, s:b}", "kind", kind_name, "visit", adj->visit_id,
                        "medication", created->medication_id, "patient", patient_id,
                        "supervisor_to_acknowledge", adj->pending && adj->kind == ADJUST_STOP));
-  th_respond_json (r, 201, json_pack ("{s:s, s:o}", "status", created->status, "order",
-                                      th_order_json (app, created)));
+  th_respond_json (r, 201,
+                   json_pack ("{s:s, s:o}", "status", created->status, "order",
+                              th_order_json (app, created)));
   store_order_free (created);
 }
 
@@ -378,18 +392,20 @@ load_for_supervisor (ThApp *app, ThHttpResponse *r, const char *order_id, const 
     if (th_store_absent (error))
       th_respond_error (r, 404, "not-found", "This medication order does not exist.");
     else
-      th_respond_store_error (r, error, "The medication order could not be read. Nothing was changed.");
+      th_respond_store_error (r, error,
+                              "The medication order could not be read. Nothing was changed.");
     return FALSE;
   }
   supervisor = store_get_staff_supervisor (app->store, o->prescriber_id, &error);
   if (error) {
-    th_respond_store_error (r, error, "The order's prescriber could not be read. Nothing was changed.");
+    th_respond_store_error (r, error,
+                            "The order's prescriber could not be read. Nothing was changed.");
     return FALSE;
   }
   if (g_strcmp0 (supervisor, staff_id) != 0) {
     msg = g_strdup_printf ("Only the supervising psychiatrist of %s, who wrote this order, can "
-                           "%s it.", o->prescriber_name ? o->prescriber_name : "its prescriber",
-                           act);
+                           "%s it.",
+                           o->prescriber_name ? o->prescriber_name : "its prescriber", act);
     th_respond_error (r, 403, "forbidden", msg);
     return FALSE;
   }
@@ -412,7 +428,7 @@ replaced_not_active (ThApp *app, const StoreOrder *o, GError **error)
   if (g_strcmp0 (base.status, "active") != 0) {
     g_autofree char *dose = dose_words (&base), *day = date_words (app, base.status_at_ms);
     g_autofree char *by = base.status_by_name ? g_strdup_printf (" by %s", base.status_by_name)
-                                               : g_strdup ("");
+                                              : g_strdup ("");
     msg = g_strdup_printf ("This change cannot take effect: the %s order it would replace (%s) "
                            "was %s on %s%s. Nothing was co-signed; decline this change, and "
                            "write a new order if the patient needs one.",
@@ -449,7 +465,8 @@ th_post_cosign (ThApp *app, const ThHttpRequest *req, ThHttpResponse *r, const T
   }
   msg = replaced_not_active (app, &o, &error);
   if (error) {
-    th_respond_store_error (r, error, "The order this change would replace could not be read. Nothing was co-signed.");
+    th_respond_store_error (
+      r, error, "The order this change would replace could not be read. Nothing was co-signed.");
     goto out;
   }
   if (msg) {
@@ -457,7 +474,8 @@ th_post_cosign (ThApp *app, const ThHttpRequest *req, ThHttpResponse *r, const T
     goto out;
   }
   if (!store_get_visit (app->store, o.visit_id, &visit, &error)) {
-    th_respond_store_error (r, error, "The order's visit could not be read. Nothing was co-signed.");
+    th_respond_store_error (r, error,
+                            "The order's visit could not be read. Nothing was co-signed.");
     goto out;
   }
   if (!rule_context (app, r, staff_id, o.patient_id, &ctx, &role, &supervisor))
@@ -467,7 +485,8 @@ th_post_cosign (ThApp *app, const ThHttpRequest *req, ThHttpResponse *r, const T
   ctx.modality = o.visit_modality ? o.visit_modality : visit.modality;
   if (prescribe_decide (&ctx, &rule, &reason) == PRESCRIBE_REFUSED) {
     msg = g_strdup_printf ("%s It was not co-signed and is still awaiting co-signature; decline "
-                           "it if it cannot be made lawful.", reason);
+                           "it if it cannot be made lawful.",
+                           reason);
     refuse_rule (app, req, r, staff_id, o.visit_id, "cosign", o.medication_id, rule, msg);
     goto out;
   }
@@ -530,8 +549,8 @@ th_post_acknowledge_stop (ThApp *app, const ThHttpRequest *req, ThHttpResponse *
     goto out;
   }
   th_audit (app, req->address, staff_id, "prescribe.acknowledge-stop", order_id,
-            json_pack ("{s:s, s:s}", "stopped_by", o.status_by ? o.status_by : "",
-                       "medication", o.medication_id));
+            json_pack ("{s:s, s:s}", "stopped_by", o.status_by ? o.status_by : "", "medication",
+                       o.medication_id));
   respond_order (app, r, 200, order_id, NULL);
 out:
   store_order_clear (&o);
@@ -554,12 +573,14 @@ th_post_entered_in_error (ThApp *app, const ThHttpRequest *req, ThHttpResponse *
     if (th_store_absent (error))
       th_respond_error (r, 404, "not-found", "This medication order does not exist.");
     else
-      th_respond_store_error (r, error, "The medication order could not be read. Nothing was changed.");
+      th_respond_store_error (r, error,
+                              "The medication order could not be read. Nothing was changed.");
     goto out;
   }
   supervisor = store_get_staff_supervisor (app->store, o.prescriber_id, &error);
   if (error) {
-    th_respond_store_error (r, error, "The order's prescriber could not be read. Nothing was changed.");
+    th_respond_store_error (r, error,
+                            "The order's prescriber could not be read. Nothing was changed.");
     goto out;
   }
   if (g_strcmp0 (o.prescriber_id, staff_id) != 0 && g_strcmp0 (supervisor, staff_id) != 0) {
@@ -599,7 +620,8 @@ th_get_pending (ThApp *app, const ThHttpRequest *req, ThHttpResponse *r, const T
   orders = store_list_pending_for_supervisor (app->store, staff_id, &error);
   stops = orders ? store_list_stops_to_acknowledge (app->store, staff_id, &error) : NULL;
   if (!orders || !stops) {
-    th_respond_store_error (r, error, "The orders awaiting you could not be read. Reload the page.");
+    th_respond_store_error (r, error,
+                            "The orders awaiting you could not be read. Reload the page.");
     return;
   }
   list = json_array ();
@@ -614,6 +636,6 @@ th_get_pending (ThApp *app, const ThHttpRequest *req, ThHttpResponse *r, const T
                                     "display_name", o->status_by_name ? o->status_by_name : ""));
     json_array_append_new (stop_list, obj);
   }
-  th_respond_json (r, 200, json_pack ("{s:o, s:o}", "orders", list, "stops_to_acknowledge",
-                                      stop_list));
+  th_respond_json (r, 200,
+                   json_pack ("{s:o, s:o}", "orders", list, "stops_to_acknowledge", stop_list));
 }

@@ -41,8 +41,9 @@ scale_json (const StoreScaleResult *s)
   }
   if (known && kind == SCALE_ASRS18)
     json_object_set_new (obj, "subscales",
-                         json_pack ("{s:i, s:i, s:i}", "inattentive", (json_int_t) score.inattentive,
-                                    "hyperactive", (json_int_t) score.hyperactive, "max",
+                         json_pack ("{s:i, s:i, s:i}", "inattentive",
+                                    (json_int_t) score.inattentive, "hyperactive",
+                                    (json_int_t) score.hyperactive, "max",
                                     (json_int_t) ASRS18_SUBSCALE_MAX));
   return obj;
 }
@@ -62,18 +63,18 @@ th_checkin_json (const StoreCheckin *c)
   }
   for (guint i = 0; c->missed_doses && i < c->missed_doses->len; i++) {
     StoreMissedDose *m = g_ptr_array_index (c->missed_doses, i);
-    json_array_append_new (missed, json_pack ("{s:s, s:s, s:f, s:s, s:s, s:i, s:i}", "order_id",
-                                              m->order_id, "medication",
-                                              m->medication_name ? m->medication_name : "",
-                                              "dose", m->dose, "unit", m->unit ? m->unit : "",
-                                              "frequency", m->frequency ? m->frequency : "",
-                                              "missed", (json_int_t) m->missed, "max",
-                                              (json_int_t) m->max_missed));
+    json_array_append_new (missed,
+                           json_pack ("{s:s, s:s, s:f, s:s, s:s, s:i, s:i}", "order_id",
+                                      m->order_id, "medication",
+                                      m->medication_name ? m->medication_name : "", "dose", m->dose,
+                                      "unit", m->unit ? m->unit : "", "frequency",
+                                      m->frequency ? m->frequency : "", "missed",
+                                      (json_int_t) m->missed, "max", (json_int_t) m->max_missed));
   }
   /* missed_doses_14d: the single number of check-ins made before missed
    * doses were asked per medication (null on every newer one). */
-  return json_pack ("{s:s, s:s, s:o, s:o, s:o, s:o}", "id", c->id ? c->id : "", "submitted_at",
-                    at, "missed_doses", missed, "missed_doses_14d",
+  return json_pack ("{s:s, s:s, s:o, s:o, s:o, s:o}", "id", c->id ? c->id : "", "submitted_at", at,
+                    "missed_doses", missed, "missed_doses_14d",
                     c->missed_doses_14d < 0 ? json_null () : json_integer (c->missed_doses_14d),
                     "side_effects", effects, "scales", scales);
 }
@@ -164,13 +165,13 @@ askable_medications_json (GPtrArray *meds)
     const char *freq = med_frequency_text (o->frequency);
     if (!missed_dose_askable (o))
       continue;
-    json_array_append_new (list, json_pack ("{s:s, s:s, s:f, s:s, s:s, s:s, s:i}", "order_id",
-                                            o->id, "medication",
-                                            o->medication_name ? o->medication_name : "",
-                                            "dose", o->dose, "unit", o->unit ? o->unit : "",
-                                            "frequency", o->frequency ? o->frequency : "",
-                                            "frequency_text", freq ? freq : "",
-                                            "max", (json_int_t) missed_dose_cap (o->frequency)));
+    json_array_append_new (list,
+                           json_pack ("{s:s, s:s, s:f, s:s, s:s, s:s, s:i}", "order_id", o->id,
+                                      "medication", o->medication_name ? o->medication_name : "",
+                                      "dose", o->dose, "unit", o->unit ? o->unit : "", "frequency",
+                                      o->frequency ? o->frequency : "", "frequency_text",
+                                      freq ? freq : "", "max",
+                                      (json_int_t) missed_dose_cap (o->frequency)));
   }
   return list;
 }
@@ -205,7 +206,9 @@ catalog_entry_json (const Medication *m)
                  "strengths", strengths, "routes", routes, "frequencies", freqs, "max_daily",
                  "amount", m->max_daily, "source", m->max_daily_source, "detail",
                  m->max_daily_detail, "max_refills",
-                 g_strcmp0 (m->schedule, "II") == 0 ? 0 : medication_is_controlled (m) ? 5 : 11,
+                 g_strcmp0 (m->schedule, "II") == 0 ? 0
+                 : medication_is_controlled (m)     ? 5
+                                                    : 11,
                  "adhd", m->adhd);
   if (m->dose_note)
     json_object_set_new (j, "dose_note", json_string (m->dose_note));
@@ -226,8 +229,8 @@ th_get_catalog (ThApp *app, const ThHttpRequest *req, ThHttpResponse *r, const T
     json_array_append_new (meds, catalog_entry_json (med_catalog_get (app->catalog, i)));
   for (guint i = 0; i < med_frequency_count (); i++) {
     const char *code = med_frequency_code (i);
-    json_array_append_new (freqs, json_pack ("{s:s, s:s, s:i, s:i, s:b, s:b}", "code", code,
-                                             "text", med_frequency_text (code), "per_day",
+    json_array_append_new (freqs, json_pack ("{s:s, s:s, s:i, s:i, s:b, s:b}", "code", code, "text",
+                                             med_frequency_text (code), "per_day",
                                              (int) med_frequency_per_day (code), "period_days",
                                              (int) med_frequency_period_days (code), "split",
                                              med_frequency_is_split (code), "as_needed",
@@ -235,8 +238,9 @@ th_get_catalog (ThApp *app, const ThHttpRequest *req, ThHttpResponse *r, const T
   }
   for (guint i = 0; i < med_route_count (); i++)
     json_array_append_new (routes, json_string (med_route_code (i)));
-  th_respond_json (r, 200, json_pack ("{s:o, s:o, s:o}", "medications", meds, "frequencies",
-                                      freqs, "routes", routes));
+  th_respond_json (r, 200,
+                   json_pack ("{s:o, s:o, s:o}", "medications", meds, "frequencies", freqs,
+                              "routes", routes));
 }
 
 /* ------------------------------------------------------------ check-in */
@@ -306,7 +310,8 @@ th_post_checkin (ThApp *app, const ThHttpRequest *req, ThHttpResponse *r, const 
   g_autofree char *id = NULL, *problem = NULL;
 
   if (caller->kind != CALLER_PATIENT || caller->participant.role != PARTICIPANT_PATIENT) {
-    th_respond_error (r, 403, "forbidden", "Only the patient answers the check-in, from their own visit link.");
+    th_respond_error (r, 403, "forbidden",
+                      "Only the patient answers the check-in, from their own visit link.");
     goto out;
   }
   if (visit->state == VISIT_ENDED) {
@@ -320,7 +325,8 @@ th_post_checkin (ThApp *app, const ThHttpRequest *req, ThHttpResponse *r, const 
   }
   meds = store_current_medications (app->store, visit->patient_id, &error);
   if (!meds) {
-    th_respond_store_error (r, error, "Your answers could not be saved. Please try again in a moment.");
+    th_respond_store_error (r, error,
+                            "Your answers could not be saved. Please try again in a moment.");
     goto out;
   }
   if (!checkin_from_body (&body, meds, c, &problem)) {
@@ -329,14 +335,16 @@ th_post_checkin (ThApp *app, const ThHttpRequest *req, ThHttpResponse *r, const 
   }
   id = store_save_checkin (app->store, visit->id, c, &error);
   if (!id) {
-    th_respond_store_error (r, error, "Your answers could not be saved. Please try again in a moment.");
+    th_respond_store_error (r, error,
+                            "Your answers could not be saved. Please try again in a moment.");
     goto out;
   }
   th_audit (app, req->address, caller->participant.id, "checkin.submit", visit->id,
             json_pack ("{s:s}", "patient", visit->patient_id));
   store_checkin_clear (c);
   if (!store_get_latest_checkin (app->store, visit->id, c, &error)) {
-    th_respond_store_error (r, error, "Your answers were saved, but could not be shown. Reload the page.");
+    th_respond_store_error (r, error,
+                            "Your answers were saved, but could not be shown. Reload the page.");
     goto out;
   }
   th_respond_json (r, 201, json_pack ("{s:o}", "checkin", th_checkin_json (c)));
@@ -382,11 +390,10 @@ th_get_checkin (ThApp *app, const ThHttpRequest *req, ThHttpResponse *r, const T
   }
   /* asks_asrs: the patient is on ADHD medication, so the form asks the
    * 18-item symptom checklist; medications: what missed doses are asked of. */
-  th_respond_json (r, 200, json_pack ("{s:o, s:b, s:o, s:o}", "checkin", checkin,
-                                      "asks_asrs",
-                                      patient_on_adhd_medication (app, meds), "medications",
-                                      askable_medications_json (meds), "safety",
-                                      safety_json (app)));
+  th_respond_json (r, 200,
+                   json_pack ("{s:o, s:b, s:o, s:o}", "checkin", checkin, "asks_asrs",
+                              patient_on_adhd_medication (app, meds), "medications",
+                              askable_medications_json (meds), "safety", safety_json (app)));
 }
 
 /* -------------------------------------------------------------- record */
@@ -406,8 +413,8 @@ patient_json (ThApp *app, const char *patient_id, const char *name, GError **err
    * far from UTC. */
   date = th_date_format (&eval);
   return json_pack ("{s:s, s:s, s:o, s:o}", "id", patient_id, "display_name", name ? name : "",
-                    "in_person_eval_at", date ? json_string (date) : json_null (),
-                    "birth_date", birth_date ? json_string (birth_date) : json_null ());
+                    "in_person_eval_at", date ? json_string (date) : json_null (), "birth_date",
+                    birth_date ? json_string (birth_date) : json_null ());
 }
 
 /* The record's alerts: one for each scale of the check-in that raised one
@@ -418,11 +425,12 @@ checkin_alerts_json (ThApp *app, json_t *checkin)
   json_t *alerts = json_array (), *s;
   size_t i;
 
-  json_array_foreach (json_object_get (checkin, "scales"), i, s) {
+  json_array_foreach (json_object_get (checkin, "scales"), i, s)
+  {
     if (json_is_true (json_object_get (s, "alert"))) {
       g_autofree char *message = item9_alert_message (app);
-      json_array_append_new (alerts, json_pack ("{s:s, s:s, s:o}", "kind", "phq9-item9",
-                                                "message", message, "safety", safety_json (app)));
+      json_array_append_new (alerts, json_pack ("{s:s, s:s, s:o}", "kind", "phq9-item9", "message",
+                                                message, "safety", safety_json (app)));
     }
   }
   return alerts;
@@ -449,15 +457,20 @@ th_get_record (ThApp *app, const ThHttpRequest *req, ThHttpResponse *r, const Th
       !(checkin = latest_checkin_json (app, visit_id, &error)) ||
       !(patient = patient_json (app, visit->patient_id, visit->patient_name, &error))) {
     json_decref (checkin);
-    th_respond_store_error (r, error, "The record could not be read. Reload the page; if this keeps happening, tell the clinic's administrator.");
+    th_respond_store_error (r, error,
+                            "The record could not be read. Reload the page; if this keeps "
+                            "happening, tell the clinic's administrator.");
     return;
   }
   trend = json_array ();
   for (guint i = 0; i < history->len; i++) {
     StoreScorePoint *p = g_ptr_array_index (history, i);
     g_autofree char *at = th_iso_from_ms (p->scheduled_at_ms);
-    StoreScaleResult as_stored = { .scale = p->scale, .n_items = p->n_items, .total = p->total,
-                                   .band = p->band, .alert = p->alert };
+    StoreScaleResult as_stored = { .scale = p->scale,
+                                   .n_items = p->n_items,
+                                   .total = p->total,
+                                   .band = p->band,
+                                   .alert = p->alert };
     json_t *point;
 
     /* Read as the check-in is (part A: shaded count; checklist: subscales). */
@@ -469,14 +482,12 @@ th_get_record (ThApp *app, const ThHttpRequest *req, ThHttpResponse *r, const Th
     json_object_set_new (point, "scheduled_at", json_string (at));
     json_array_append_new (trend, point);
   }
-  th_respond_json (r, 200, json_pack ("{s:o, s:o, s:o, s:o, s:o, s:o, s:o, s:o}",
-                                      "visit", th_visit_summary_json (visit),
-                                      "patient", patient,
-                                      "checkin", checkin, "alerts", checkin_alerts_json (app, checkin),
-                                      "score_history", trend,
-                                      "current_medications", orders_json (app, current),
-                                      "orders", orders_json (app, orders),
-                                      "notes", notes_json (notes)));
+  th_respond_json (r, 200,
+                   json_pack ("{s:o, s:o, s:o, s:o, s:o, s:o, s:o, s:o}", "visit",
+                              th_visit_summary_json (visit), "patient", patient, "checkin", checkin,
+                              "alerts", checkin_alerts_json (app, checkin), "score_history", trend,
+                              "current_medications", orders_json (app, current), "orders",
+                              orders_json (app, orders), "notes", notes_json (notes)));
 }
 
 void
@@ -495,14 +506,16 @@ th_post_note (ThApp *app, const ThHttpRequest *req, ThHttpResponse *r, const ThA
   }
   note_id = store_add_note (app->store, visit_id, staff_id, text, &error);
   if (!note_id) {
-    th_respond_store_error (r, error, "The note could not be saved. Try again; it is still in the box.");
+    th_respond_store_error (r, error,
+                            "The note could not be saved. Try again; it is still in the box.");
     return;
   }
   th_audit (app, req->address, staff_id, "note.add", visit_id,
             json_pack ("{s:s, s:s}", "note", note_id, "patient", visit->patient_id));
   notes = store_list_notes (app->store, visit_id, &error);
   if (!notes) {
-    th_respond_store_error (r, error, "The note was saved, but could not be shown. Reload the page.");
+    th_respond_store_error (r, error,
+                            "The note was saved, but could not be shown. Reload the page.");
     return;
   }
   for (guint i = 0; i < notes->len; i++) {
@@ -512,7 +525,8 @@ th_post_note (ThApp *app, const ThHttpRequest *req, ThHttpResponse *r, const ThA
       return;
     }
   }
-  th_respond_error (r, 500, "internal", "The note was saved, but could not be shown. Reload the page.");
+  th_respond_error (r, 500, "internal",
+                    "The note was saved, but could not be shown. Reload the page.");
 }
 
 void
@@ -526,7 +540,9 @@ th_get_fhir (ThApp *app, const ThHttpRequest *req, ThHttpResponse *r, const ThAp
 
   bundle = fhir_visit_bundle (app->store, app->catalog, visit_id, app->base_url, &error);
   if (!bundle) {
-    th_respond_store_error (r, error, "The FHIR export could not be built. Try again; if this keeps happening, tell the clinic's administrator.");
+    th_respond_store_error (r, error,
+                            "The FHIR export could not be built. Try again; if this keeps "
+                            "happening, tell the clinic's administrator.");
   } else {
     th_audit (app, req->address, staff_id, "visit.export-fhir", visit_id,
               json_pack ("{s:s}", "patient", visit->patient_id));
@@ -540,8 +556,8 @@ th_get_fhir (ThApp *app, const ThHttpRequest *req, ThHttpResponse *r, const ThAp
 /* 404 for a patient who is absent or not the caller's; 500 (with its
  * cause) when the store cannot tell. */
 static gboolean
-require_own_patient (ThApp *app, const ThCaller *caller, const char *patient_id,
-                     ThHttpResponse *r, GPtrArray **visits_out, gboolean read_only)
+require_own_patient (ThApp *app, const ThCaller *caller, const char *patient_id, ThHttpResponse *r,
+                     GPtrArray **visits_out, gboolean read_only)
 {
   const char *staff_id = caller->staff_id;
   g_autoptr (GError) error = NULL;
@@ -599,24 +615,23 @@ timeline_visit_json (ThApp *app, const StoreVisit *v, GError **error)
   }
   scores = json_array ();
   json_array_foreach (json_object_get (checkin, "scales"), k, s)
-    json_array_append_new (scores, json_pack ("{s:O, s:O, s:O, s:O}", "scale",
-                                              json_object_get (s, "scale"), "total",
-                                              json_object_get (s, "total"), "band",
-                                              json_object_get (s, "band"), "alert",
-                                              json_object_get (s, "alert")));
+    json_array_append_new (scores,
+                           json_pack ("{s:O, s:O, s:O, s:O}", "scale", json_object_get (s, "scale"),
+                                      "total", json_object_get (s, "total"), "band",
+                                      json_object_get (s, "band"), "alert",
+                                      json_object_get (s, "alert")));
   json_decref (checkin);
   /* An earlier visit's order is here because this visit stopped it. */
   adjustments = orders_json (app, orders);
   for (guint i = 0; i < orders->len; i++) {
     StoreOrder *o = g_ptr_array_index (orders, i);
     json_object_set_new (json_array_get (adjustments, i), "in_visit",
-                         json_string (g_strcmp0 (o->visit_id, v->id) == 0 ? "written"
-                                                                          : "stopped"));
+                         json_string (g_strcmp0 (o->visit_id, v->id) == 0 ? "written" : "stopped"));
   }
   item = th_visit_summary_json (v);
-  json_object_set_new (item, "provider", json_pack ("{s:s, s:s}", "id", v->provider_id,
-                                                    "display_name",
-                                                    v->provider_name ? v->provider_name : ""));
+  json_object_set_new (item, "provider",
+                       json_pack ("{s:s, s:s}", "id", v->provider_id, "display_name",
+                                  v->provider_name ? v->provider_name : ""));
   json_object_set_new (item, "scores", scores);
   json_object_set_new (item, "adjustments", adjustments);
   json_object_set_new (item, "notes", notes_json (notes));
@@ -653,7 +668,9 @@ th_get_timeline (ThApp *app, const ThHttpRequest *req, ThHttpResponse *r, const 
   return;
 failed:
   json_decref (list);
-  th_respond_store_error (r, error, "The patient's timeline could not be read. Reload the page; if this keeps happening, tell the clinic's administrator.");
+  th_respond_store_error (r, error,
+                          "The patient's timeline could not be read. Reload the page; if this "
+                          "keeps happening, tell the clinic's administrator.");
 }
 
 void
@@ -679,7 +696,8 @@ th_post_in_person_evaluation (ThApp *app, const ThHttpRequest *req, ThHttpRespon
     g_autofree char *today_text = th_date_format (&today);
     g_autofree char *message =
       g_strdup_printf ("The in-person evaluation date is after today (%s). Enter the date it "
-                       "took place. Nothing was saved.", today_text ? today_text : "unknown");
+                       "took place. Nothing was saved.",
+                       today_text ? today_text : "unknown");
     th_respond_error (r, 422, "invalid", message);
     return;
   }

@@ -109,7 +109,7 @@ th_path_climbs (const char *uri)
   const char *forms[] = { uri, once, twice };
 
   if (!once || !twice)
-    return TRUE;  /* malformed escapes, or an escaped NUL */
+    return TRUE; /* malformed escapes, or an escaped NUL */
   for (guint i = 0; i < G_N_ELEMENTS (forms); i++) {
     const char *u = forms[i];
     if (strchr (u, '\\') || strcmp (u, "..") == 0 || g_str_has_prefix (u, "../") ||

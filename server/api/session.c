@@ -51,9 +51,8 @@ cookie_secure (ThApp *app)
 static json_t *
 staff_json (const StoreStaffAccount *a)
 {
-  return json_pack ("{s:s, s:s, s:s, s:s}", "id", a->id, "username",
-                    a->username ? a->username : "", "display_name", a->display_name, "role",
-                    a->role);
+  return json_pack ("{s:s, s:s, s:s, s:s}", "id", a->id, "username", a->username ? a->username : "",
+                    "display_name", a->display_name, "role", a->role);
 }
 
 /* ------------------------------------------------------------ sign-in
@@ -129,8 +128,8 @@ throttle_check (ThApp *app, const char *username, const char *address, const cha
  * a window is audited; the rest are only counted (login_throttled), so a
  * flood adds two audit rows per network per window, not one per attempt. */
 static void
-refuse_throttled (ThApp *app, const ThHttpRequest *req, const char *username,
-                  const char *network, ThThrottleVerdict verdict, guint wait, ThHttpResponse *r)
+refuse_throttled (ThApp *app, const ThHttpRequest *req, const char *username, const char *network,
+                  ThThrottleVerdict verdict, guint wait, ThHttpResponse *r)
 {
   const ThThrottlePolicy policy = throttle_policy (app);
   const gboolean locked = verdict == TH_THROTTLE_LOCKED;
@@ -141,7 +140,7 @@ refuse_throttled (ThApp *app, const ThHttpRequest *req, const char *username,
   guint attempts = 0;
 
   if (!network)
-    ;  /* no address to count by: nothing to audit against */
+    ; /* no address to count by: nothing to audit against */
   else if (!store_note_throttled (app->store, network, window, code, now, &attempts, &error))
     g_warning ("a throttled sign-in was not counted: %s", error->message);
   else if (attempts == 1) {
@@ -150,10 +149,11 @@ refuse_throttled (ThApp *app, const ThHttpRequest *req, const char *username,
               json_pack ("{s:s, s:s}", "network", network, "window_start", since));
   }
   msg = locked
-    ? g_strdup_printf ("too many failed sign-ins; try again in %u minutes", (wait + 59) / 60)
-    : g_strdup_printf ("too many failed sign-ins; wait %u seconds before trying again", wait);
-  th_respond_json (r, 429, json_pack ("{s:{s:s, s:s, s:i}}", "error", "code", code, "message",
-                                      msg, "retry_after", (json_int_t) wait));
+          ? g_strdup_printf ("too many failed sign-ins; try again in %u minutes", (wait + 59) / 60)
+          : g_strdup_printf ("too many failed sign-ins; wait %u seconds before trying again", wait);
+  th_respond_json (r, 429,
+                   json_pack ("{s:{s:s, s:s, s:i}}", "error", "code", code, "message", msg,
+                              "retry_after", (json_int_t) wait));
   r->retry_after = wait;
 }
 
@@ -173,17 +173,19 @@ refuse_busy (ThHttpResponse *r, const char *why)
     last_log_us = now_us;
     refused = 0;
   }
-  th_respond_json (r, 429, json_pack ("{s:{s:s, s:s, s:i}}", "error", "code", "busy", "message",
-                                      "the server is busy with other sign-ins; try again in a "
-                                      "moment", "retry_after", (json_int_t) 1));
+  th_respond_json (r, 429,
+                   json_pack ("{s:{s:s, s:s, s:i}}", "error", "code", "busy", "message",
+                              "the server is busy with other sign-ins; try again in a "
+                              "moment",
+                              "retry_after", (json_int_t) 1));
   r->retry_after = 1;
 }
 
 /* One sign-in between its check on a worker and its answer. */
 typedef struct {
   ThApp *app;
-  gboolean deferred;         /* checked on the gate; answered through `pending` */
-  ThHttpPending *pending;    /* NULL: nobody to answer */
+  gboolean deferred;      /* checked on the gate; answered through `pending` */
+  ThHttpPending *pending; /* NULL: nobody to answer */
   char *username;
   char *address;
   char *network;
@@ -218,8 +220,10 @@ sign_in_answer (SignIn *si, gboolean match, ThHttpResponse *r)
                                           store_now_ms (), &error))
       g_warning ("failed sign-in not counted: %s", error->message);
     th_audit (app, si->address, si->username, "login.failed", si->found ? si->account.id : NULL,
-              json_pack ("{s:s}", "reason", !si->found ? "unknown-user"
-                                            : si->account.disabled ? "disabled" : "bad-password"));
+              json_pack ("{s:s}", "reason",
+                         !si->found             ? "unknown-user"
+                         : si->account.disabled ? "disabled"
+                                                : "bad-password"));
     th_respond_error (r, 401, "bad-credentials", "the username or password is not right");
     return;
   }
@@ -244,8 +248,9 @@ sign_in_answer (SignIn *si, gboolean match, ThHttpResponse *r)
    * builds, clock.h) would mean nothing to the browser's. */
   r->set_cookie = g_strdup_printf ("%s=%s; Path=/; HttpOnly; SameSite=Strict%s", TH_SESSION_COOKIE,
                                    session_id, cookie_secure (app) ? "; Secure" : "");
-  th_respond_json (r, 200, json_pack ("{s:s, s:o}", "csrf_token", csrf, "staff",
-                                      staff_json (&si->account)));
+  th_respond_json (r, 200,
+                   json_pack ("{s:s, s:o}", "csrf_token", csrf, "staff",
+                              staff_json (&si->account)));
 }
 
 static void
@@ -305,14 +310,13 @@ th_post_session (ThApp *app, const ThHttpRequest *req, ThHttpResponse *r, const 
     refuse_busy (r, "past the server-wide budget");
     goto out;
   }
-  si->found = store_find_staff_by_username (app->store, si->username, &si->account, &hash,
-                                            &error);
+  si->found = store_find_staff_by_username (app->store, si->username, &si->account, &hash, &error);
   if (!si->found && !g_error_matches (error, STORE_ERROR, STORE_ERROR_NOT_FOUND)) {
     respond_store_failure (r, error, "the account could not be read");
     goto out;
   }
   if (!hash)
-    si->found = FALSE;  /* no credentials: as unknown, and the same work */
+    si->found = FALSE; /* no credentials: as unknown, and the same work */
   if (!req->transport) {
     /* A caller that cannot wait for an answer (no transport): check here. */
     gboolean match = hash ? th_password_verify (body.password, hash, NULL) : FALSE;
@@ -350,8 +354,8 @@ th_get_session (ThApp *app, const ThHttpRequest *req, ThHttpResponse *r, const T
     return;
   }
   csrf = th_csrf_token (req->session_id);
-  th_respond_json (r, 200, json_pack ("{s:s, s:o}", "csrf_token", csrf, "staff",
-                                      staff_json (&account)));
+  th_respond_json (r, 200,
+                   json_pack ("{s:s, s:o}", "csrf_token", csrf, "staff", staff_json (&account)));
   store_staff_account_clear (&account);
 }
 
@@ -365,11 +369,13 @@ th_post_logout (ThApp *app, const ThHttpRequest *req, ThHttpResponse *r, const T
    * than let the person walk away thinking they signed out. */
   if (!store_end_session (app->store, req->session_id, "logout", &error) &&
       !th_store_absent (error)) {
-    th_respond_store_error (r, error, "You could not be signed out. Try again; until then, this browser stays signed in.");
+    th_respond_store_error (r, error,
+                            "You could not be signed out. Try again; until then, this browser "
+                            "stays signed in.");
     return;
   }
   th_audit (app, req->address, staff_id, "logout", staff_id, NULL);
-  r->set_cookie = g_strdup_printf ("%s=; Path=/; Max-Age=0; HttpOnly; SameSite=Strict%s", TH_SESSION_COOKIE,
-                                   cookie_secure (app) ? "; Secure" : "");
+  r->set_cookie = g_strdup_printf ("%s=; Path=/; Max-Age=0; HttpOnly; SameSite=Strict%s",
+                                   TH_SESSION_COOKIE, cookie_secure (app) ? "; Secure" : "");
   th_respond_json (r, 200, json_object ());
 }

@@ -12,9 +12,10 @@ th_get_health (ThApp *app, const ThHttpRequest *req, ThHttpResponse *r, const Th
 {
   (void) req;
   (void) call;
-  th_respond_json (r, 200, json_pack ("{s:s, s:s, s:i, s:i}", "status", "ok", "version", TH_VERSION,
-                                   "visits_active", (json_int_t) sig_hub_active_visits (app->hub),
-                                   "connections", (json_int_t) sig_hub_connection_count (app->hub)));
+  th_respond_json (r, 200,
+                   json_pack ("{s:s, s:s, s:i, s:i}", "status", "ok", "version", TH_VERSION,
+                              "visits_active", (json_int_t) sig_hub_active_visits (app->hub),
+                              "connections", (json_int_t) sig_hub_connection_count (app->hub)));
 }
 
 void
@@ -29,8 +30,9 @@ th_get_me (ThApp *app, const ThHttpRequest *req, ThHttpResponse *r, const ThApiC
     th_respond_store_error (r, error, "Your account could not be read. Try again in a moment.");
     return;
   }
-  th_respond_json (r, 200, json_pack ("{s:s, s:s, s:s}", "staff_id", staff_id, "display_name", name,
-                                   "role", role));
+  th_respond_json (r, 200,
+                   json_pack ("{s:s, s:s, s:s}", "staff_id", staff_id, "display_name", name, "role",
+                              role));
 }
 
 /* [start, end) of the clinic's day named by `day` ("today" or YYYY-MM-DD),
@@ -68,11 +70,14 @@ th_list_visits (ThApp *app, const ThHttpRequest *req, ThHttpResponse *r, const T
   json_t *list;
 
   if (!day_window (app, th_query_param (req->query, "day", &day_storage), &from, &to)) {
-    th_respond_error (r, 400, "bad-field", "The day must be \"today\" or a date written YYYY-MM-DD.");
+    th_respond_error (r, 400, "bad-field",
+                      "The day must be \"today\" or a date written YYYY-MM-DD.");
     return;
   }
   /* An admin sees the clinic's visits; a provider their own. */
-  visits = store_list_provider_visits (app->store, g_strcmp0 (call->caller.staff_role, "admin") == 0 ? NULL : staff_id,
+  visits = store_list_provider_visits (app->store,
+                                       g_strcmp0 (call->caller.staff_role, "admin") == 0 ? NULL
+                                                                                         : staff_id,
                                        from, to, &error);
   if (!visits) {
     th_respond_store_error (r, error, "Your visits could not be read. Reload the page.");
@@ -120,7 +125,8 @@ th_create_visit (ThApp *app, const ThHttpRequest *req, ThHttpResponse *r, const 
   }
   if (body.patient_id && !is_own_patient (app, staff_id, body.patient_id, &error)) {
     if (error)
-      th_respond_store_error (r, error, "The patient could not be read. Try again; nothing was saved.");
+      th_respond_store_error (r, error,
+                              "The patient could not be read. Try again; nothing was saved.");
     else
       th_respond_error (r, 404, "not-found", "This patient is not among your patients.");
     goto out;
@@ -131,13 +137,15 @@ th_create_visit (ThApp *app, const ThHttpRequest *req, ThHttpResponse *r, const 
    * link are one transaction: "nothing was saved" is true when it fails. */
   if (!th_create_visit_with_links (app, body.patient_id, body.patient_name, staff_id, scheduled_ms,
                                    body.modality, &links, &error)) {
-    th_respond_store_error (r, error, "The visit could not be scheduled. Try again; nothing was saved.");
+    th_respond_store_error (r, error,
+                            "The visit could not be scheduled. Try again; nothing was saved.");
     goto out;
   }
   at_text = th_iso_from_ms (links.scheduled_at_ms);
-  th_respond_json (r, 201, json_pack ("{s:s, s:s, s:s, s:s}", "visit_id", links.visit_id,
-                                      "patient_url", links.patient_url, "provider_url",
-                                      links.provider_url, "scheduled_at", at_text));
+  th_respond_json (r, 201,
+                   json_pack ("{s:s, s:s, s:s, s:s}", "visit_id", links.visit_id, "patient_url",
+                              links.patient_url, "provider_url", links.provider_url, "scheduled_at",
+                              at_text));
 out:
   th_visit_links_clear (&links);
   th_visit_create_body_clear (&body);
@@ -162,8 +170,9 @@ th_get_visit (ThApp *app, const ThHttpRequest *req, ThHttpResponse *r, const ThA
     return;
   }
   obj = th_visit_summary_json (v);
-  json_object_set_new (obj, "provider", json_pack ("{s:s, s:s}", "id", v->provider_id,
-                                                   "display_name", v->provider_name ? v->provider_name : ""));
+  json_object_set_new (obj, "provider",
+                       json_pack ("{s:s, s:s}", "id", v->provider_id, "display_name",
+                                  v->provider_name ? v->provider_name : ""));
   events = json_array ();
   at_ms = g_new0 (gint64, timeline->len + 1);
   for (guint i = 0; i < timeline->len; i++) {

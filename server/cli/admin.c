@@ -45,8 +45,7 @@ usage (const char *command, const char *message)
 static int
 failure (const char *command, const GError *error)
 {
-  fprintf (stderr, "telehealthd admin %s: %s\n", command,
-           error ? error->message : "failed");
+  fprintf (stderr, "telehealthd admin %s: %s\n", command, error ? error->message : "failed");
   return 1;
 }
 
@@ -170,8 +169,8 @@ add_staff (ThApp *app, const ThAdminOptions *opt)
     goto fail;
   if (!audit_account (app, "account.create", staff_id, username, opt->role, &error))
     goto fail;
-  print_json (json_pack ("{s:s, s:s, s:s}", "staff_id", staff_id, "username", username,
-                         "password", password));
+  print_json (json_pack ("{s:s, s:s, s:s}", "staff_id", staff_id, "username", username, "password",
+                         password));
   rc = 0;
   goto out;
 fail:
@@ -304,8 +303,7 @@ audit (ThApp *app)
     json_t *detail = json_loads (e->detail ? e->detail : "{}", 0, NULL);
     print_json (json_pack ("{s:I, s:s?, s:s, s:s, s:s, s:o}", "seq", (json_int_t) e->seq, "at",
                            at_text, "actor", e->actor, "action", e->action, "target",
-                           e->target ? e->target : "", "detail",
-                           detail ? detail : json_object ()));
+                           e->target ? e->target : "", "detail", detail ? detail : json_object ()));
   }
   return print_verify (app) ? 0 : 1;
 }

@@ -57,10 +57,9 @@ th_demo_create (ThApp *app, GError **error)
   past_json = json_array ();
   for (guint i = 0; i < past->len; i++)
     json_array_append_new (past_json, json_string (g_ptr_array_index (past, i)));
-  obj = json_pack ("{s:s, s:s, s:s, s:o, s:{s:s, s:s}}", "visit_id", links.visit_id,
-                   "patient_url", links.patient_url, "provider_url", links.provider_url,
-                   "past_visit_ids", past_json, "provider_login", "username", DEMO_USERNAME,
-                   "password", password);
+  obj = json_pack ("{s:s, s:s, s:s, s:o, s:{s:s, s:s}}", "visit_id", links.visit_id, "patient_url",
+                   links.patient_url, "provider_url", links.provider_url, "past_visit_ids",
+                   past_json, "provider_login", "username", DEMO_USERNAME, "password", password);
   dump = obj ? json_dumps (obj, JSON_COMPACT) : NULL;
   if (!dump) {
     g_set_error (error, G_IO_ERROR, G_IO_ERROR_FAILED, "could not encode the demo links");

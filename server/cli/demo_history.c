@@ -21,17 +21,17 @@
 /* A past visit's timeline, in minutes from its scheduled time. The patient
  * answers the check-in with the provider at the start of the visit. */
 enum {
-  AT_BOOKED = -14 * 24 * 60,   /* booked two weeks before */
+  AT_BOOKED = -14 * 24 * 60, /* booked two weeks before */
   AT_WAITING = -6,
   AT_IN_PROGRESS = 0,
   AT_CHECKIN = 2,
   AT_NOTE = 20,
-  AT_ORDERS = 22,              /* one minute apart */
+  AT_ORDERS = 22, /* one minute apart */
   AT_ENDED = 28,
 };
 
 typedef struct {
-  const StoreOrder *order;   /* a current medication at check-in time */
+  const StoreOrder *order; /* a current medication at check-in time */
   guint missed;
 } DemoMissed;
 
@@ -41,8 +41,12 @@ add_checkin (ThApp *app, const char *visit_id, gint64 at_ms, const gint *phq9, c
              GError **error)
 {
   StoreCheckin *c = store_checkin_new ();
-  const struct { ScaleKind kind; const gint *items; } scales[] = {
-    { SCALE_PHQ9, phq9 }, { SCALE_GAD7, gad7 },
+  const struct {
+    ScaleKind kind;
+    const gint *items;
+  } scales[] = {
+    { SCALE_PHQ9, phq9 },
+    { SCALE_GAD7, gad7 },
   };
   g_autofree char *id = NULL;
   gboolean ok = FALSE;
@@ -75,7 +79,7 @@ add_checkin (ThApp *app, const char *visit_id, gint64 at_ms, const gint *phq9, c
     m->max_missed = missed_dose_cap (missed[i].order->frequency);
     g_ptr_array_add (c->missed_doses, m);
   }
-  c->submitted_at_ms = at_ms;  /* answered shortly before that visit */
+  c->submitted_at_ms = at_ms; /* answered shortly before that visit */
   id = store_save_checkin (app->store, visit_id, c, error);
   ok = id != NULL;
 out:
@@ -93,8 +97,8 @@ past_visit_time (ThApp *app, gint64 now_ms, guint weeks)
 
   th_clock_local_date (app->config->time_zone, now_ms - weeks * WEEK_MS, &day);
   if (g_date_valid (&day))
-    at = g_date_time_new (app->config->time_zone, g_date_get_year (&day),
-                          g_date_get_month (&day), g_date_get_day (&day), 10, 0, 0);
+    at = g_date_time_new (app->config->time_zone, g_date_get_year (&day), g_date_get_month (&day),
+                          g_date_get_day (&day), 10, 0, 0);
   return at ? g_date_time_to_unix (at) * 1000 : now_ms - weeks * WEEK_MS;
 }
 
@@ -104,8 +108,12 @@ static char *
 past_visit (ThApp *app, const char *patient_id, const char *provider_id, gint64 at_ms,
             GError **error)
 {
-  static const struct { VisitState state; gint minutes; } path[] = {
-    { VISIT_WAITING, AT_WAITING }, { VISIT_IN_PROGRESS, AT_IN_PROGRESS },
+  static const struct {
+    VisitState state;
+    gint minutes;
+  } path[] = {
+    { VISIT_WAITING, AT_WAITING },
+    { VISIT_IN_PROGRESS, AT_IN_PROGRESS },
   };
   g_autofree char *visit_id = store_create_visit_at (app->store, patient_id, provider_id, at_ms,
                                                      at_ms + AT_BOOKED * MINUTE_MS, error);
@@ -131,9 +139,17 @@ adjust (ThApp *app, AdjustmentKind kind, const char *visit_id, const char *provi
   g_autofree char *snapshot = m ? med_snapshot_json (m) : NULL;
   double units = 0;
   StoreAdjustment a = {
-    .kind = kind, .visit_id = visit_id, .prescriber_id = provider_id, .reason = reason,
-    .replaces_order_id = replaces, .medication_id = medication, .dose = dose, .unit = unit,
-    .frequency = frequency, .route = route, .snapshot = snapshot,
+    .kind = kind,
+    .visit_id = visit_id,
+    .prescriber_id = provider_id,
+    .reason = reason,
+    .replaces_order_id = replaces,
+    .medication_id = medication,
+    .dose = dose,
+    .unit = unit,
+    .frequency = frequency,
+    .route = route,
+    .snapshot = snapshot,
     .time_zone = app->config->time_zone,
   };
 
@@ -145,16 +161,16 @@ adjust (ThApp *app, AdjustmentKind kind, const char *visit_id, const char *provi
   return store_apply_adjustment_at (app->store, &a, at_ms, error);
 }
 
-#define AT(visit_ms, minutes) ((visit_ms) + (gint64) (minutes) * MINUTE_MS)
+#define AT(visit_ms, minutes) ((visit_ms) + (gint64) (minutes) *MINUTE_MS)
 
 gboolean
 th_demo_history (ThApp *app, const char *patient_id, const char *provider_id,
                  GPtrArray *past_visit_ids, GError **error)
 {
-  static const gint phq9_first[] = { 2, 2, 3, 2, 1, 2, 2, 1, 0 };   /* 15: moderately severe */
-  static const gint gad7_first[] = { 2, 2, 2, 1, 1, 2, 1 };         /* 11: moderate */
-  static const gint phq9_second[] = { 1, 1, 2, 1, 1, 1, 1, 0, 0 };  /* 8: mild */
-  static const gint gad7_second[] = { 1, 1, 1, 1, 0, 1, 1 };        /* 6: mild */
+  static const gint phq9_first[] = { 2, 2, 3, 2, 1, 2, 2, 1, 0 };  /* 15: moderately severe */
+  static const gint gad7_first[] = { 2, 2, 2, 1, 1, 2, 1 };        /* 11: moderate */
+  static const gint phq9_second[] = { 1, 1, 2, 1, 1, 1, 1, 0, 0 }; /* 8: mild */
+  static const gint gad7_second[] = { 1, 1, 1, 1, 0, 1, 1 };       /* 6: mild */
   gint64 now = store_now_ms ();
   gint64 t1 = past_visit_time (app, now, 8), t2 = past_visit_time (app, now, 4);
   g_autofree char *first = NULL, *second = NULL, *n1 = NULL, *n2 = NULL;
@@ -174,7 +190,8 @@ th_demo_history (ThApp *app, const char *patient_id, const char *provider_id,
       !(n1 = store_add_note_at (app->store, first, provider_id,
                                 "Low mood and worry for three months, sleep poor. No safety "
                                 "concerns. Start fluoxetine; buspirone for anxiety. Follow up in "
-                                "4 weeks.", AT (t1, AT_NOTE), error)) ||
+                                "4 weeks.",
+                                AT (t1, AT_NOTE), error)) ||
       !(fluoxetine = adjust (app, ADJUST_START, first, provider_id, NULL, "fluoxetine", 20,
                              "every-morning", "Depressive episode, moderately severe",
                              AT (t1, AT_ORDERS), error)) ||
@@ -187,19 +204,17 @@ th_demo_history (ThApp *app, const char *patient_id, const char *provider_id,
     /* Missed doses per medication: a twice-daily one can miss up to 28. */
     const DemoMissed missed[] = { { fluoxetine, 2 }, { buspirone, 5 } };
     second = past_visit (app, patient_id, provider_id, t2, error);
-    if (!second ||
-        !add_checkin (app, second, AT (t2, AT_CHECKIN), phq9_second, gad7_second,
-                      "sleep problems", 2, missed, G_N_ELEMENTS (missed), error))
+    if (!second || !add_checkin (app, second, AT (t2, AT_CHECKIN), phq9_second, gad7_second,
+                                 "sleep problems", 2, missed, G_N_ELEMENTS (missed), error))
       goto out;
   }
-  if (
-      !(n2 = store_add_note_at (app->store, second, provider_id,
+  if (!(n2 = store_add_note_at (app->store, second, provider_id,
                                 "Mood better, but insomnia and jitteriness on fluoxetine. Switch "
                                 "to sertraline. Anxiety partly improved: raise buspirone.",
                                 AT (t2, AT_NOTE), error)) ||
-      !(sertraline = adjust (app, ADJUST_SWITCH, second, provider_id, fluoxetine->id,
-                             "sertraline", 50, "once-daily",
-                             "Insomnia and jitteriness on fluoxetine", AT (t2, AT_ORDERS), error)) ||
+      !(sertraline = adjust (app, ADJUST_SWITCH, second, provider_id, fluoxetine->id, "sertraline",
+                             50, "once-daily", "Insomnia and jitteriness on fluoxetine",
+                             AT (t2, AT_ORDERS), error)) ||
       !(buspirone10 = adjust (app, ADJUST_CHANGE_DOSE, second, provider_id, buspirone->id,
                               "buspirone", 10, "twice-daily", "Anxiety only partly improved",
                               AT (t2, AT_ORDERS + 1), error)) ||

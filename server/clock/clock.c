@@ -8,10 +8,10 @@
 
 #ifdef TH_TEST_CLOCK
 static GMutex test_lock;
-static gint test_checked;      /* atomic: set after the fields below */
+static gint test_checked; /* atomic: set after the fields below */
 static gboolean test_active;
-static gint64 test_base_ms;    /* the set instant ... */
-static gint64 test_mono_us;    /* ... at this monotonic time */
+static gint64 test_base_ms; /* the set instant ... */
+static gint64 test_mono_us; /* ... at this monotonic time */
 
 static gboolean
 test_clock_read_env (GError **error)
@@ -28,7 +28,8 @@ test_clock_read_env (GError **error)
   if (!at) {
     g_set_error (error, G_OPTION_ERROR, G_OPTION_ERROR_BAD_VALUE,
                  "TELEHEALTHD_TEST_NOW = \"%s\" is not an ISO 8601 instant with an offset, "
-                 "e.g. 2026-12-31T00:30:00-05:00", value);
+                 "e.g. 2026-12-31T00:30:00-05:00",
+                 value);
     return FALSE;
   }
   test_base_ms = g_date_time_to_unix (at) * 1000 + g_date_time_get_microsecond (at) / 1000;
@@ -100,7 +101,7 @@ th_clock_local_date (GTimeZone *tz, gint64 ms, GDate *out)
 
   g_date_clear (out, 1);
   if (ms % 1000 < 0)
-    secs -= 1;  /* floor: 1969-12-31T23:59:59.500Z is still Dec 31 */
+    secs -= 1; /* floor: 1969-12-31T23:59:59.500Z is still Dec 31 */
   utc = g_date_time_new_from_unix_utc (secs);
   if (!utc)
     return;
@@ -125,8 +126,8 @@ th_date_parse (const char *text, GDate *out)
       return FALSE;
   if (sscanf (text, "%4u-%2u-%2u%n", &y, &m, &d, &used) != 3 || used != 10)
     return FALSE;
-  if (y < 1 || m < 1 || m > 12 || d < 1 || !g_date_valid_dmy ((GDateDay) d, (GDateMonth) m,
-                                                              (GDateYear) y))
+  if (y < 1 || m < 1 || m > 12 || d < 1 ||
+      !g_date_valid_dmy ((GDateDay) d, (GDateMonth) m, (GDateYear) y))
     return FALSE;
   g_date_set_dmy (out, (GDateDay) d, (GDateMonth) m, (GDateYear) y);
   return TRUE;

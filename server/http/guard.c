@@ -39,8 +39,8 @@ th_http_raise_file_limit (void)
   struct rlimit rl;
 
   if (getrlimit (RLIMIT_NOFILE, &rl) == 0 && rl.rlim_cur != rl.rlim_max) {
-    rlim_t want = rl.rlim_max == RLIM_INFINITY || rl.rlim_max > MAX_FILE_LIMIT
-                    ? MAX_FILE_LIMIT : rl.rlim_max;
+    rlim_t want = rl.rlim_max == RLIM_INFINITY || rl.rlim_max > MAX_FILE_LIMIT ? MAX_FILE_LIMIT
+                                                                               : rl.rlim_max;
     if (want > rl.rlim_cur) {
       rl.rlim_cur = want;
       if (setrlimit (RLIMIT_NOFILE, &rl) != 0)
@@ -66,7 +66,8 @@ th_http_connection_cap (guint configured)
     return configured;
   if (configured > cap)
     g_message ("[limits] max_connections = %u is more than the open-files limit (%u) allows; "
-               "using %u", configured, limit, cap);
+               "using %u",
+               configured, limit, cap);
   return cap;
 }
 

@@ -12,34 +12,34 @@ typedef struct {
   ThApp *app;
   ThHttpHandler handler;
   gpointer handler_data;
-  guint max_connections;      /* accepted sockets allowed at once */
-  guint connections;          /* accepted sockets alive */
-  guint refused_full;         /* refused at the cap since the last log line */
-  int listen_fd;              /* learnt at the first accept; -1 before */
-  int reserve_fd;             /* given up to shed connections at EMFILE */
+  guint max_connections; /* accepted sockets allowed at once */
+  guint connections;     /* accepted sockets alive */
+  guint refused_full;    /* refused at the cap since the last log line */
+  int listen_fd;         /* learnt at the first accept; -1 before */
+  int reserve_fd;        /* given up to shed connections at EMFILE */
 } ThHttpServer;
 
 /* lws's per-session data for our one protocol: an HTTP request or a
  * WebSocket connection, never both. Zeroed by lws. */
 typedef struct {
   /* HTTP */
-  int method;                 /* ThHttpMethod */
+  int method; /* ThHttpMethod */
   char *path;
   char *query;
   char *bearer;
-  char *session_id;           /* the TH_SESSION_COOKIE cookie */
-  char *csrf;                 /* the X-CSRF-Token header */
-  gboolean background;        /* "X-TH-Background: 1": a poll, not the user */
-  char address[64];           /* the peer's IP address */
+  char *session_id;    /* the TH_SESSION_COOKIE cookie */
+  char *csrf;          /* the X-CSRF-Token header */
+  gboolean background; /* "X-TH-Background: 1": a poll, not the user */
+  char address[64];    /* the peer's IP address */
   GByteArray *body;
   gboolean body_too_large;
-  gint64 body_deadline_us;    /* monotonic; the whole body by then, or 408 */
-  gboolean close_after;       /* the answer ends the connection (the request was bad) */
-  gboolean answered;          /* a response is on its way: ignore more body */
-  char *response;             /* JSON body waiting for HTTP_WRITEABLE */
+  gint64 body_deadline_us; /* monotonic; the whole body by then, or 408 */
+  gboolean close_after;    /* the answer ends the connection (the request was bad) */
+  gboolean answered;       /* a response is on its way: ignore more body */
+  char *response;          /* JSON body waiting for HTTP_WRITEABLE */
   gsize response_len;
-  ThHttpPending *pending;     /* a deferred answer still to come (http.c) */
-  ThHttpResponse *answer;     /* a deferred answer whose headers wait for HTTP_WRITEABLE */
+  ThHttpPending *pending; /* a deferred answer still to come (http.c) */
+  ThHttpResponse *answer; /* a deferred answer whose headers wait for HTTP_WRITEABLE */
   /* WebSocket */
   ThWsConn *ws;
 } ThSession;

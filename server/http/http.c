@@ -80,9 +80,8 @@ th_http_session_cookie (struct lws *wsi)
   return g_strndup (buf, max);
 }
 
-static const char kNoAnswer[] =
-  "{\"error\":{\"code\":\"internal\",\"message\":"
-  "\"the server could not answer this request; try again\"}}";
+static const char kNoAnswer[] = "{\"error\":{\"code\":\"internal\",\"message\":"
+                                "\"the server could not answer this request; try again\"}}";
 
 /* Takes `body`; a handler that answered nothing gets a 500, not a crash. */
 static int
@@ -110,9 +109,8 @@ send_response (struct lws *wsi, ThSession *s, const ThHttpResponse *resp, char *
       lws_add_http_header_by_name (wsi, (const unsigned char *) "cache-control:",
                                    (const unsigned char *) "no-store", 8, &p, end))
     return -1;
-  if (s->close_after &&
-      lws_add_http_header_by_name (wsi, (const unsigned char *) "connection:",
-                                   (const unsigned char *) "close", 5, &p, end))
+  if (s->close_after && lws_add_http_header_by_name (wsi, (const unsigned char *) "connection:",
+                                                     (const unsigned char *) "close", 5, &p, end))
     return -1;
   if (status == resp->status && resp->set_cookie &&
       lws_add_http_header_by_name (wsi, (const unsigned char *) "set-cookie:",
@@ -126,10 +124,9 @@ send_response (struct lws *wsi, ThSession *s, const ThHttpResponse *resp, char *
                                      (const unsigned char *) secs, n, &p, end))
       return -1;
   }
-  if (resp->allow &&
-      lws_add_http_header_by_name (wsi, (const unsigned char *) "allow:",
-                                   (const unsigned char *) resp->allow,
-                                   (int) strlen (resp->allow), &p, end))
+  if (resp->allow && lws_add_http_header_by_name (wsi, (const unsigned char *) "allow:",
+                                                  (const unsigned char *) resp->allow,
+                                                  (int) strlen (resp->allow), &p, end))
     return -1;
   if (lws_finalize_write_http_header (wsi, start, &p, end))
     return -1;
@@ -151,9 +148,10 @@ refuse (struct lws *wsi, ThSession *s, guint status, const char *code, const cha
   g_autoptr (GString) body = g_string_new ("{\"error\":{\"code\":\"");
 
   if (server->handler.refused && status == 413)
-    server->handler.refused (server->handler_data,
-                             &(ThHttpRefusal) { .address = s->address, .status = status,
-                                                .code = code, .path = s->path });
+    server->handler.refused (server->handler_data, &(ThHttpRefusal) { .address = s->address,
+                                                                      .status = status,
+                                                                      .code = code,
+                                                                      .path = s->path });
   /* code and message are our own constants: nothing to escape */
   g_string_append_printf (body, "%s\",\"message\":\"%s\"}}", code, message);
   s->close_after = close;
@@ -192,7 +190,8 @@ begin_http (struct lws *wsi, ThSession *s)
   {
     char flag[4] = "";
     int n = lws_hdr_custom_length (wsi, "x-th-background:", 16);
-    s->background = n == 1 && lws_hdr_custom_copy (wsi, flag, sizeof flag, "x-th-background:", 16) > 0 &&
+    s->background = n == 1 &&
+                    lws_hdr_custom_copy (wsi, flag, sizeof flag, "x-th-background:", 16) > 0 &&
                     flag[0] == '1';
   }
   lws_get_peer_simple (wsi, s->address, sizeof s->address);
@@ -269,13 +268,12 @@ on_http (struct lws *wsi, ThSession *s, ThHttpServer *server)
     /* lws 4.1 does not deliver chunked request bodies: ask for a length
      * rather than leave the client hanging. */
     if (lws_hdr_total_length (wsi, WSI_TOKEN_HTTP_CONTENT_LENGTH) <= 0)
-      return refuse (wsi, s, 411, "length-required", "send the body with a Content-Length",
-                     TRUE);
+      return refuse (wsi, s, 411, "length-required", "send the body with a Content-Length", TRUE);
     /* lws times out a body that stalls between reads; this bounds the
      * whole of it (one byte every few seconds would otherwise do). */
     s->body_deadline_us = g_get_monotonic_time () +
                           (gint64) server->app->config->body_timeout_s * G_USEC_PER_SEC;
-    return 0;  /* the body follows in LWS_CALLBACK_HTTP_BODY */
+    return 0; /* the body follows in LWS_CALLBACK_HTTP_BODY */
   }
   return run_api (wsi, s, server);
 }
@@ -340,7 +338,8 @@ on_network_connection (struct lws *wsi, ThHttpServer *server)
     return 0;
   if (server->refused_full++ % 1000 == 0)
     g_warning ("%u connections open, the most allowed ([limits] max_connections): "
-               "refusing new ones (%u so far)", server->connections, server->refused_full);
+               "refusing new ones (%u so far)",
+               server->connections, server->refused_full);
   return 1;
 }
 
@@ -527,16 +526,25 @@ th_http_start (ThApp *app, const ThHttpHandler *handler, gpointer handler_data, 
   th_http_guard_start (server);
 
   mount_healthz = (struct lws_http_mount) {
-    .mountpoint = "/healthz", .mountpoint_len = 8, .origin = PROTOCOL_NAME,
+    .mountpoint = "/healthz",
+    .mountpoint_len = 8,
+    .origin = PROTOCOL_NAME,
     .origin_protocol = LWSMPRO_CALLBACK,
   };
   mount_api = (struct lws_http_mount) {
-    .mount_next = &mount_healthz, .mountpoint = "/api", .mountpoint_len = 4,
-    .origin = PROTOCOL_NAME, .origin_protocol = LWSMPRO_CALLBACK,
+    .mount_next = &mount_healthz,
+    .mountpoint = "/api",
+    .mountpoint_len = 4,
+    .origin = PROTOCOL_NAME,
+    .origin_protocol = LWSMPRO_CALLBACK,
   };
   mount_root = (struct lws_http_mount) {
-    .mount_next = &mount_api, .mountpoint = "/", .mountpoint_len = 1,
-    .origin = app->config->web_root, .def = "index.html", .origin_protocol = LWSMPRO_FILE,
+    .mount_next = &mount_api,
+    .mountpoint = "/",
+    .mountpoint_len = 1,
+    .origin = app->config->web_root,
+    .def = "index.html",
+    .origin_protocol = LWSMPRO_FILE,
   };
 
   memset (&info, 0, sizeof info);
@@ -591,7 +599,7 @@ th_http_start (ThApp *app, const ThHttpHandler *handler, gpointer handler_data, 
                  "event library is missing: apt-get install libwebsockets-evlib-glib)",
                  app->config->listen_host, app->config->listen_port);
     if (app->lws)
-      th_http_stop (app);   /* frees the server too */
+      th_http_stop (app); /* frees the server too */
     else
       th_http_guard_stop (server);
     return FALSE;

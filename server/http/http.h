@@ -19,32 +19,32 @@ typedef struct _ThHttpPending ThHttpPending;
 
 typedef struct {
   ThHttpMethod method;
-  const char *path;          /* without the query string */
-  const char *query;         /* raw "a=b&c=d", or NULL */
-  const char *bearer;        /* the Authorization: Bearer token, or NULL */
-  const char *session_id;    /* the staff session cookie, or NULL */
-  const char *csrf;          /* the X-CSRF-Token header, or NULL */
-  gboolean background;       /* sent by a page's timer, not by the user: does not
+  const char *path;       /* without the query string */
+  const char *query;      /* raw "a=b&c=d", or NULL */
+  const char *bearer;     /* the Authorization: Bearer token, or NULL */
+  const char *session_id; /* the staff session cookie, or NULL */
+  const char *csrf;       /* the X-CSRF-Token header, or NULL */
+  gboolean background;    /* sent by a page's timer, not by the user: does not
                               * count as activity for the idle logoff */
-  const char *address;       /* the client's IP address (for the audit log, throttling) */
-  const char *body;          /* POST body (may contain NULs), or NULL */
+  const char *address;    /* the client's IP address (for the audit log, throttling) */
+  const char *body;       /* POST body (may contain NULs), or NULL */
   gsize body_len;
-  gpointer transport;        /* the transport's own (th_http_defer); NULL: cannot defer */
+  gpointer transport; /* the transport's own (th_http_defer); NULL: cannot defer */
 } ThHttpRequest;
 
 typedef struct {
   guint status;
-  char *body;                /* JSON text, g_free; NULL: the transport answers 500 */
-  const char *content_type;  /* NULL: application/json */
-  char *set_cookie;          /* a Set-Cookie value to send, g_free */
-  guint retry_after;         /* seconds, for 429; 0 = no header */
-  const char *allow;         /* for 405: the methods the path takes ("GET, POST"),
+  char *body;               /* JSON text, g_free; NULL: the transport answers 500 */
+  const char *content_type; /* NULL: application/json */
+  char *set_cookie;         /* a Set-Cookie value to send, g_free */
+  guint retry_after;        /* seconds, for 429; 0 = no header */
+  const char *allow;        /* for 405: the methods the path takes ("GET, POST"),
                               * a static string; NULL = no header */
-  char *failure;             /* why the answer is a 500 (a store GError's domain, code and
+  char *failure;            /* why the answer is a 500 (a store GError's domain, code and
                               * message; never patient data): the handler logs it with the
                               * route and frees it */
-  char error_code[32];       /* an error answer's "code", for the refusal audit; "" otherwise */
-  gboolean deferred;         /* set by th_http_defer: nothing to send now */
+  char error_code[32];      /* an error answer's "code", for the refusal audit; "" otherwise */
+  gboolean deferred;        /* set by th_http_defer: nothing to send now */
 } ThHttpResponse;
 
 /* ---- Deferred answers (pending.c).
@@ -71,10 +71,10 @@ gboolean th_http_pending_connected (const ThHttpPending *pending);
 
 /* A request the transport answered itself, before any handler saw it. */
 typedef struct {
-  const char *address;       /* the client's IP address */
-  guint status;              /* 400, 404, 408, 413, 431 */
-  const char *code;          /* "too-large", "path-traversal", ... */
-  const char *path;          /* the request path when known, or NULL */
+  const char *address; /* the client's IP address */
+  guint status;        /* 400, 404, 408, 413, 431 */
+  const char *code;    /* "too-large", "path-traversal", ... */
+  const char *path;    /* the request path when known, or NULL */
 } ThHttpRefusal;
 
 typedef struct {
@@ -109,6 +109,5 @@ guint th_http_raise_file_limit (void);
  *    127.0.0.1, ::1) if missing, reused otherwise;
  *  - neither: *cert_path and *key_path NULL (plain HTTP), which is refused
  *    with an error unless the listen address is loopback. */
-gboolean th_tls_prepare (const ThConfig *config, char **cert_path, char **key_path,
-                         GError **error);
+gboolean th_tls_prepare (const ThConfig *config, char **cert_path, char **key_path, GError **error);
 gboolean th_tls_host_is_loopback (const char *host);

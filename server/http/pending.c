@@ -12,7 +12,7 @@
 
 struct _ThHttpPending {
   int refs;
-  struct lws *wsi;           /* NULL once the connection is gone */
+  struct lws *wsi; /* NULL once the connection is gone */
   ThSession *session;
 };
 
@@ -49,7 +49,7 @@ th_http_defer (const ThHttpRequest *request, ThHttpResponse *response)
   if (!t || t->session->pending)
     return NULL;
   p = g_new0 (ThHttpPending, 1);
-  p->refs = 2;  /* the connection's and the caller's */
+  p->refs = 2; /* the connection's and the caller's */
   p->wsi = t->wsi;
   p->session = t->session;
   t->session->pending = p;

@@ -76,8 +76,8 @@ load_cert (const char *path, GError **error)
   cert = PEM_read_bio_X509 (bio, NULL, NULL, NULL);
   if (!cert) {
     g_autofree char *why = ssl_error_text ();
-    g_set_error (error, G_IO_ERROR, G_IO_ERROR_INVALID_DATA,
-                 "%s is not a PEM certificate: %s", path, why);
+    g_set_error (error, G_IO_ERROR, G_IO_ERROR_INVALID_DATA, "%s is not a PEM certificate: %s",
+                 path, why);
   }
   BIO_free (bio);
   return cert;
@@ -181,7 +181,7 @@ extra_san_host (const char *listen_host)
     return dns_host_name ();
   if (strcmp (listen_host, "127.0.0.1") == 0 || strcmp (listen_host, "::1") == 0 ||
       g_ascii_strcasecmp (listen_host, "localhost") == 0)
-    return NULL;  /* already in every certificate */
+    return NULL; /* already in every certificate */
   return listen_host;
 }
 
@@ -249,8 +249,8 @@ make_cert (EVP_PKEY *key, const char *listen_host)
     goto out;
   name = X509_NAME_new ();
   if (!name ||
-      X509_NAME_add_entry_by_txt (name, "CN", MBSTRING_ASC,
-                                  (const unsigned char *) SELF_SIGNED_CN, -1, -1, 0) != 1 ||
+      X509_NAME_add_entry_by_txt (name, "CN", MBSTRING_ASC, (const unsigned char *) SELF_SIGNED_CN,
+                                  -1, -1, 0) != 1 ||
       X509_set_subject_name (cert, name) != 1 || X509_set_issuer_name (cert, name) != 1 ||
       X509_set_pubkey (cert, key) != 1)
     goto out;
@@ -331,8 +331,8 @@ generate_self_signed (const char *cert_path, const char *key_path, const char *l
   key = EVP_PKEY_Q_keygen (NULL, NULL, "EC", "P-256");
   if (!key || !(cert = make_cert (key, listen_host))) {
     g_autofree char *why = ssl_error_text ();
-    g_set_error (error, G_IO_ERROR, G_IO_ERROR_FAILED,
-                 "cannot make a self-signed certificate: %s", why);
+    g_set_error (error, G_IO_ERROR, G_IO_ERROR_FAILED, "cannot make a self-signed certificate: %s",
+                 why);
     goto out;
   }
   /* The key first: a crash between the two renames leaves a new key with the
@@ -447,7 +447,8 @@ th_tls_prepare (const ThConfig *config, char **cert_path, char **key_path, GErro
   if (!th_tls_host_is_loopback (config->listen_host)) {
     g_set_error (error, G_IO_ERROR, G_IO_ERROR_INVALID_ARGUMENT,
                  "listening on %s needs TLS: set [tls] certificate and private_key, or "
-                 "self_signed = true, in %s", config->listen_host, source);
+                 "self_signed = true, in %s",
+                 config->listen_host, source);
     return FALSE;
   }
   return TRUE;

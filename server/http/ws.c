@@ -23,7 +23,7 @@ struct _ThWsConn {
   char *address;
   ThApp *app;
   SigConn *conn;
-  GQueue out;                 /* GBytes, each with LWS_PRE bytes of headroom */
+  GQueue out; /* GBytes, each with LWS_PRE bytes of headroom */
   gsize out_bytes;
   gboolean close_when_drained;
   guint16 close_status;
@@ -34,8 +34,8 @@ struct _ThWsConn {
   gint64 refilled_us;
   guint dropped;
   gboolean told_rate;
-  gboolean joined;            /* past a verified hello: no longer counted per address */
-  guint hello_deadline;       /* GLib source closing it if no hello is verified in time */
+  gboolean joined;      /* past a verified hello: no longer counted per address */
+  guint hello_deadline; /* GLib source closing it if no hello is verified in time */
 };
 
 static void
@@ -148,8 +148,8 @@ th_ws_open (ThApp *app, struct lws *wsi)
   lws_get_peer_simple (wsi, address, sizeof address);
   ws->address = g_strdup (address);
   ws->conn = sig_hub_connect (app->hub, &transport, ws, cookie, address);
-  ws->hello_deadline = g_timeout_add_seconds (app->config->hello_timeout_s,
-                                              hello_deadline_passed, ws);
+  ws->hello_deadline = g_timeout_add_seconds (app->config->hello_timeout_s, hello_deadline_passed,
+                                              ws);
   if (address_count_add (ws, +1) > app->config->connections_per_address) {
     g_autofree char *err = sig_encode_error (SIG_ERR_BUSY,
                                              "too many connections from your address");

@@ -49,8 +49,9 @@ const char *
 order_status_text (const char *status)
 {
   static const char *const words[][2] = {
-    { "active", "active" }, { "pending", "awaiting co-signature" }, { "stopped", "stopped" },
-    { "entered-in-error", "marked entered in error" }, { "declined", "declined" },
+    { "active", "active" },     { "pending", "awaiting co-signature" },
+    { "stopped", "stopped" },   { "entered-in-error", "marked entered in error" },
+    { "declined", "declined" },
   };
 
   for (guint i = 0; i < G_N_ELEMENTS (words); i++)
@@ -64,7 +65,7 @@ static char *
 order_title (const OrderFacts *o)
 {
   char *s = g_strdup (o->medication_name && *o->medication_name ? o->medication_name
-                                                                 : "This medication");
+                                                                : "This medication");
   s[0] = g_ascii_toupper (s[0]);
   return s;
 }
@@ -159,7 +160,8 @@ check_acted_on (const Adjustment *a, const AdjustmentFacts *f, GError **error)
   dosing = order_dosing_text (o);
   g_set_error (error, CLINICAL_ERROR, CLINICAL_ERROR_CONFLICT,
                "%s (%s) is %s, not active: only an active order can be changed or stopped. "
-               "Nothing was saved.", name, dosing, order_status_text (o->status));
+               "Nothing was saved.",
+               name, dosing, order_status_text (o->status));
   return FALSE;
 }
 
@@ -204,16 +206,16 @@ check_changes_something (const Adjustment *a, const AdjustmentResolved *r, const
 {
   g_autofree char *name = NULL, *dosing = NULL;
 
-  if (a->kind != ADJUST_CHANGE_DOSE || a->dose != old->dose ||
-      a->second_dose != old->second_dose || a->prn_max_per_day != old->prn_max_per_day ||
-      g_strcmp0 (a->frequency, old->frequency) != 0 || g_strcmp0 (r->route, old->route) != 0 ||
-      g_strcmp0 (r->unit, old->unit) != 0)
+  if (a->kind != ADJUST_CHANGE_DOSE || a->dose != old->dose || a->second_dose != old->second_dose ||
+      a->prn_max_per_day != old->prn_max_per_day || g_strcmp0 (a->frequency, old->frequency) != 0 ||
+      g_strcmp0 (r->route, old->route) != 0 || g_strcmp0 (r->unit, old->unit) != 0)
     return TRUE;
   name = order_title (old);
   dosing = order_dosing_text (old);
   g_set_error (error, CLINICAL_ERROR, CLINICAL_ERROR_CONFLICT,
                "%s is already %s. Change the dose, how often it is taken or the route, or leave "
-               "it as it is.", name, dosing);
+               "it as it is.",
+               name, dosing);
   return FALSE;
 }
 
@@ -240,16 +242,18 @@ check_no_duplicate (const Adjustment *a, const AdjustmentFacts *f, const char *m
     if (!pending)
       g_set_error (error, CLINICAL_ERROR, CLINICAL_ERROR_CONFLICT,
                    "%s is already active for this patient (%s, since %s). Change its dose or stop "
-                   "it instead.", name, dosing, day);
+                   "it instead.",
+                   name, dosing, day);
     else if (a->order_id && g_strcmp0 (o->replaces_order_id, a->order_id) == 0)
       g_set_error (error, CLINICAL_ERROR, CLINICAL_ERROR_CONFLICT,
                    "A change of this %s order (to %s, written %s) is already awaiting "
-                   "co-signature. It must be co-signed or declined first.", o->medication_name,
-                   dosing, day);
+                   "co-signature. It must be co-signed or declined first.",
+                   o->medication_name, dosing, day);
     else
       g_set_error (error, CLINICAL_ERROR, CLINICAL_ERROR_CONFLICT,
                    "%s is already awaiting co-signature for this patient (%s, written %s). It "
-                   "must be co-signed or declined first.", name, dosing, day);
+                   "must be co-signed or declined first.",
+                   name, dosing, day);
     return FALSE;
   }
   return TRUE;

@@ -12,16 +12,18 @@
 
 #include <jansson.h>
 
+/* clang-format off */
 G_DEFINE_QUARK (clinical-error-quark, clinical_error)
+/* clang-format on */
 
 struct _MedCatalog {
-  GPtrArray *meds;      /* Medication *, file order */
-  GHashTable *by_id;    /* id -> Medication * (borrowed from meds) */
-  GHashTable *sources;  /* source id -> text (owned) */
+  GPtrArray *meds;     /* Medication *, file order */
+  GHashTable *by_id;   /* id -> Medication * (borrowed from meds) */
+  GHashTable *sources; /* source id -> text (owned) */
 };
 
 static const char *const kClasses[] = {
-  "SSRI", "SNRI", "tricyclic", "mood stabilizer", "antipsychotic",
+  "SSRI",           "SNRI",       "tricyclic", "mood stabilizer", "antipsychotic",
   "benzodiazepine", "anxiolytic", "stimulant", "non-stimulant",
 };
 
@@ -36,18 +38,19 @@ static const char *const kDoseForms[] = { "tablet", "capsule" };
 /* Keys an entry may carry; anything else is most likely a misspelling of one
  * of these, which would leave a field at its default, so it is refused. */
 static const char *const kEntryKeys[] = {
-  "id", "ingredient", "display", "dose_form", "rxnorm", "rxnorm_note", "routes", "frequencies",
-  "unit", "strengths", "products", "max_daily", "schedule", "class", "adhd", "dose_note", "note",
+  "id",       "ingredient",  "display", "dose_form", "rxnorm",   "rxnorm_note",
+  "routes",   "frequencies", "unit",    "strengths", "products", "max_daily",
+  "schedule", "class",       "adhd",    "dose_note", "note",
 };
 
 /* ------------------------------------------------- frequencies and routes */
 
 typedef struct {
   const char *code;
-  const char *text;         /* in a sentence: "200 mg three times daily" */
-  guint per_day;            /* administrations on a dosing day; 0: as needed */
-  guint period_days;        /* 2: every other day */
-  const char *when;         /* FHIR Timing.when (event-timing codes) */
+  const char *text;  /* in a sentence: "200 mg three times daily" */
+  guint per_day;     /* administrations on a dosing day; 0: as needed */
+  guint period_days; /* 2: every other day */
+  const char *when;  /* FHIR Timing.when (event-timing codes) */
 } Frequency;
 
 static const Frequency kFrequencies[] = {
@@ -64,7 +67,7 @@ static const Frequency kFrequencies[] = {
 
 typedef struct {
   const char *code;
-  const char *snomed;       /* SNOMED CT, FHIR R4 value set route-codes */
+  const char *snomed; /* SNOMED CT, FHIR R4 value set route-codes */
   const char *text;
 } Route;
 
@@ -112,8 +115,16 @@ route_index (const char *code)
   return -1;
 }
 
-guint med_frequency_count (void) { return G_N_ELEMENTS (kFrequencies); }
-guint med_route_count (void) { return G_N_ELEMENTS (kRoutes); }
+guint
+med_frequency_count (void)
+{
+  return G_N_ELEMENTS (kFrequencies);
+}
+guint
+med_route_count (void)
+{
+  return G_N_ELEMENTS (kRoutes);
+}
 
 const char *
 med_frequency_code (guint index)
@@ -324,7 +335,8 @@ parse_codes (json_t *entry, Medication *m, GHashTable *sources, char **msg)
     return FALSE;
   }
   m->codes = g_new0 (MedCode, json_array_size (list) + 1);
-  json_array_foreach (list, i, c) {
+  json_array_foreach (list, i, c)
+  {
     const char *code, *tty, *source;
     MedCode *mc = &m->codes[m->n_codes];
     if (!json_is_object (c) || json_object_size (c) != 3 ||
@@ -336,11 +348,13 @@ parse_codes (json_t *entry, Medication *m, GHashTable *sources, char **msg)
       return FALSE;
     }
     if (!all_digits (code)) {
-      *msg = g_strdup_printf ("rxnorm code %zu (\"%s\") must be a numeric RxNorm code", i + 1, code);
+      *msg = g_strdup_printf ("rxnorm code %zu (\"%s\") must be a numeric RxNorm code", i + 1,
+                              code);
       return FALSE;
     }
     if (!in_list (tty, kTermTypes, G_N_ELEMENTS (kTermTypes))) {
-      *msg = g_strdup_printf ("rxnorm code %s: \"tty\" must be IN, PIN or MIN, not \"%s\"", code, tty);
+      *msg = g_strdup_printf ("rxnorm code %s: \"tty\" must be IN, PIN or MIN, not \"%s\"", code,
+                              tty);
       return FALSE;
     }
     if (!g_hash_table_contains (sources, source)) {
@@ -386,7 +400,8 @@ parse_code_set (json_t *entry, const char *what, const char *item, gint (*index)
     *msg = g_strdup_printf ("\"%s\" must be a non-empty list", what);
     return FALSE;
   }
-  json_array_foreach (list, i, v) {
+  json_array_foreach (list, i, v)
+  {
     gint k = json_is_string (v) ? index (json_string_value (v)) : -1;
     if (k < 0) {
       g_autofree char *known = codes_text (code_at, n_codes);
@@ -412,7 +427,8 @@ parse_strengths (json_t *entry, Medication *m, char **msg)
     return FALSE;
   }
   m->strengths = g_new (double, json_array_size (list));
-  json_array_foreach (list, i, s) {
+  json_array_foreach (list, i, s)
+  {
     double v;
     if (!positive_number (s, &v)) {
       *msg = g_strdup_printf ("strength %zu must be a positive number", i + 1);
@@ -444,11 +460,13 @@ parse_products (json_t *entry, Medication *m, GHashTable *sources, char **msg)
   size_t i;
 
   if (!json_is_array (list) || json_array_size (list) == 0) {
-    *msg = g_strdup ("\"products\" must be a non-empty list of {\"strength\", \"scd\"?, \"source\"?}");
+    *msg = g_strdup (
+      "\"products\" must be a non-empty list of {\"strength\", \"scd\"?, \"source\"?}");
     return FALSE;
   }
   m->products = g_new0 (MedProduct, json_array_size (list));
-  json_array_foreach (list, i, p) {
+  json_array_foreach (list, i, p)
+  {
     MedProduct *mp = &m->products[m->n_products];
     const char *scd = NULL, *source = NULL;
     double v;
@@ -465,12 +483,14 @@ parse_products (json_t *entry, Medication *m, GHashTable *sources, char **msg)
       return FALSE;
     }
     if ((scd == NULL) != (source == NULL) || (scd && !all_digits (scd))) {
-      *msg = g_strdup_printf ("product %zu: an \"scd\" is a numeric RxNorm code with its \"source\"",
-                              i + 1);
+      *msg =
+        g_strdup_printf ("product %zu: an \"scd\" is a numeric RxNorm code with its \"source\"",
+                         i + 1);
       return FALSE;
     }
     if (source && !g_hash_table_contains (sources, source)) {
-      *msg = g_strdup_printf ("product %zu: source \"%s\" is not in the sources block", i + 1, source);
+      *msg = g_strdup_printf ("product %zu: source \"%s\" is not in the sources block", i + 1,
+                              source);
       return FALSE;
     }
     if (i > 0 && v <= m->products[i - 1].strength + DOSE_EPSILON) {
@@ -532,7 +552,8 @@ parse_entry (json_t *entry, GHashTable *sources, char **msg)
     *msg = g_strdup ("must be an object");
     goto fail;
   }
-  json_object_foreach (entry, key, value) {
+  json_object_foreach (entry, key, value)
+  {
     if (!in_list (key, kEntryKeys, G_N_ELEMENTS (kEntryKeys))) {
       *msg = g_strdup_printf ("unknown field \"%s\"", key);
       goto fail;
@@ -584,8 +605,8 @@ parse_entry (json_t *entry, GHashTable *sources, char **msg)
   m->dose_note = g_strdup (dose_note);
   m->adhd = json_is_true (adhd);
   if (!parse_codes (entry, m, sources, msg) ||
-      !parse_code_set (entry, "routes", "route", route_index, med_route_code,
-                       med_route_count (), &m->routes, msg) ||
+      !parse_code_set (entry, "routes", "route", route_index, med_route_code, med_route_count (),
+                       &m->routes, msg) ||
       !parse_code_set (entry, "frequencies", "frequency", frequency_index, med_frequency_code,
                        med_frequency_count (), &m->frequencies, msg) ||
       !parse_strengths (entry, m, msg) || !parse_products (entry, m, sources, msg) ||
@@ -608,7 +629,8 @@ load_sources (json_t *root, GHashTable *sources, char **msg)
     *msg = g_strdup ("\"sources\" must be an object naming the source of every code");
     return FALSE;
   }
-  json_object_foreach (block, key, v) {
+  json_object_foreach (block, key, v)
+  {
     if (!json_is_string (v) || json_string_length (v) == 0) {
       *msg = g_strdup_printf ("source \"%s\" must be a non-empty string", key);
       return FALSE;
@@ -641,8 +663,8 @@ med_catalog_load (const char *path, GError **error)
                    "medication catalog %s: not valid JSON (line %d: %s)", path, jerr.line,
                    jerr.text);
     else
-      g_set_error (error, CLINICAL_ERROR, CLINICAL_ERROR_CATALOG,
-                   "medication catalog %s: %s", path, jerr.text);
+      g_set_error (error, CLINICAL_ERROR, CLINICAL_ERROR_CATALOG, "medication catalog %s: %s", path,
+                   jerr.text);
     goto out;
   }
   if (!json_is_object (root)) {
@@ -659,7 +681,8 @@ med_catalog_load (const char *path, GError **error)
                  "medication catalog %s: \"version\" must be 2 (one entry per formulation)", path);
     goto out;
   }
-  json_object_foreach (root, key, value) {
+  json_object_foreach (root, key, value)
+  {
     if (!in_list (key, kTopKeys, G_N_ELEMENTS (kTopKeys))) {
       g_set_error (error, CLINICAL_ERROR, CLINICAL_ERROR_CATALOG,
                    "medication catalog %s: unknown field \"%s\"", path, key);
@@ -682,7 +705,8 @@ med_catalog_load (const char *path, GError **error)
     goto fail;
   }
 
-  json_array_foreach (meds, i, entry) {
+  json_array_foreach (meds, i, entry)
+  {
     Medication *m = parse_entry (entry, catalog->sources, &msg);
     if (m == NULL || g_hash_table_contains (catalog->by_id, m->id)) {
       json_t *id = json_is_object (entry) ? json_object_get (entry, "id") : NULL;

@@ -279,8 +279,9 @@ med_snapshot_json (const Medication *m)
   json_object_set_new (o, "class", json_string (m->drug_class));
   json_object_set_new (o, "unit", json_string (m->unit));
   json_object_set_new (o, "products", products);
-  json_object_set_new (o, "max_daily", json_pack ("{s:f, s:s}", "amount", m->max_daily, "source",
-                                                  m->max_daily_source));
+  json_object_set_new (o, "max_daily",
+                       json_pack ("{s:f, s:s}", "amount", m->max_daily, "source",
+                                  m->max_daily_source));
   if (m->dose_note)
     json_object_set_new (o, "dose_note", json_string (m->dose_note));
   json_object_set_new (o, "adhd", json_boolean (m->adhd));
@@ -301,11 +302,12 @@ med_snapshot_parse (const char *json)
   Medication *m = NULL;
   size_t i;
 
-  if (!o || json_unpack (o, "{s:s, s:s, s:s, s:s, s:o, s:s, s:s, s:s, s:o, s:{s:F, s:s}, s?s, s:b}",
-                         "id", &id, "ingredient", &name, "display", &display, "dose_form", &form,
-                         "rxnorm", &codes, "schedule", &schedule, "class", &cls, "unit", &unit,
-                         "products", &products, "max_daily", "amount", &max_daily, "source",
-                         &source, "dose_note", &dose_note, "adhd", &adhd) != 0 ||
+  if (!o ||
+      json_unpack (o, "{s:s, s:s, s:s, s:s, s:o, s:s, s:s, s:s, s:o, s:{s:F, s:s}, s?s, s:b}", "id",
+                   &id, "ingredient", &name, "display", &display, "dose_form", &form, "rxnorm",
+                   &codes, "schedule", &schedule, "class", &cls, "unit", &unit, "products",
+                   &products, "max_daily", "amount", &max_daily, "source", &source, "dose_note",
+                   &dose_note, "adhd", &adhd) != 0 ||
       !json_is_array (codes) || !json_is_array (products))
     goto out;
   m = g_new0 (Medication, 1);
@@ -321,7 +323,8 @@ med_snapshot_parse (const char *json)
   m->dose_note = g_strdup (dose_note);
   m->adhd = adhd != 0;
   m->codes = g_new0 (MedCode, json_array_size (codes) + 1);
-  json_array_foreach (codes, i, c) {
+  json_array_foreach (codes, i, c)
+  {
     const char *code = NULL, *tty = NULL, *src = NULL;
     if (json_unpack (c, "{s:s, s:s, s:s}", "code", &code, "tty", &tty, "source", &src) != 0)
       continue;
@@ -332,7 +335,8 @@ med_snapshot_parse (const char *json)
   }
   m->rxnorm = g_strdup (m->n_codes ? m->codes[0].code : "");
   m->products = g_new0 (MedProduct, json_array_size (products) + 1);
-  json_array_foreach (products, i, c) {
+  json_array_foreach (products, i, c)
+  {
     const char *scd = NULL;
     double strength = 0;
     if (json_unpack (c, "{s:F, s?s}", "strength", &strength, "scd", &scd) != 0)
@@ -374,11 +378,11 @@ med_dispense_check (const Medication *m, guint supply_days, guint refills, GErro
     if (most == 0)
       g_set_error (error, CLINICAL_ERROR, CLINICAL_ERROR_INVALID,
                    "%s is a schedule II controlled substance: it cannot be refilled; write a new "
-                   "prescription instead (21 CFR 1306.12).", who);
+                   "prescription instead (21 CFR 1306.12).",
+                   who);
     else
-      g_set_error (error, CLINICAL_ERROR, CLINICAL_ERROR_INVALID,
-                   "%s allows at most %u refills%s.", who, most,
-                   most == 5 ? " (schedule III to V, 21 CFR 1306.22)" : "");
+      g_set_error (error, CLINICAL_ERROR, CLINICAL_ERROR_INVALID, "%s allows at most %u refills%s.",
+                   who, most, most == 5 ? " (schedule III to V, 21 CFR 1306.22)" : "");
     return FALSE;
   }
   return TRUE;

@@ -10,9 +10,9 @@
 #include <string.h>
 
 typedef enum {
-  ROLE_PRESCRIBER,      /* psychiatrist, pmhnp, pcp: takes effect now */
-  ROLE_PA,              /* physician assistant: needs a supervising psychiatrist */
-  ROLE_NONE,            /* admin, patient, anything unknown */
+  ROLE_PRESCRIBER, /* psychiatrist, pmhnp, pcp: takes effect now */
+  ROLE_PA,         /* physician assistant: needs a supervising psychiatrist */
+  ROLE_NONE,       /* admin, patient, anything unknown */
 } RoleKind;
 
 static RoleKind
@@ -48,7 +48,7 @@ months_before (const GDate *today, guint months, GDate *out)
 {
   guint total = g_date_get_year (today) * 12u + (g_date_get_month (today) - 1u);
 
-  if (months >= total - 12u + 1u)  /* before January of year 1 */
+  if (months >= total - 12u + 1u) /* before January of year 1 */
     return FALSE;
   *out = *today;
   /* g_date_subtract_months clamps the day to the target month's length. */
@@ -117,9 +117,10 @@ prescribe_decide (const PrescribeContext *ctx, char **rule, char **reason)
   case ROLE_NONE:
   default:
     return refuse ("role",
-                   g_strdup ("Only a psychiatrist, a psychiatric nurse practitioner, a primary care "
-                             "physician or a supervised physician assistant may adjust "
-                             "prescriptions."),
+                   g_strdup (
+                     "Only a psychiatrist, a psychiatric nurse practitioner, a primary care "
+                     "physician or a supervised physician assistant may adjust "
+                     "prescriptions."),
                    rule, reason);
   }
 
@@ -154,7 +155,8 @@ prescribe_decide (const PrescribeContext *ctx, char **rule, char **reason)
     result = refuse ("controlled-in-person",
                      g_strdup_printf ("%s is a schedule %s controlled substance, and the server "
                                       "could not tell today's date; try again or ask your "
-                                      "administrator.", name, m->schedule),
+                                      "administrator.",
+                                      name, m->schedule),
                      rule, reason);
     goto out;
   }

@@ -12,49 +12,49 @@ G_BEGIN_DECLS
 GQuark clinical_error_quark (void);
 
 typedef enum {
-  CLINICAL_ERROR_INVALID,       /* answers/doses/fields out of range */
-  CLINICAL_ERROR_UNKNOWN,       /* unknown scale, medication, frequency, route */
-  CLINICAL_ERROR_CATALOG,       /* the catalog file is unreadable or malformed */
-  CLINICAL_ERROR_INCOMPLETE,    /* a request lacks a field it needs, or has one it must not
+  CLINICAL_ERROR_INVALID,    /* answers/doses/fields out of range */
+  CLINICAL_ERROR_UNKNOWN,    /* unknown scale, medication, frequency, route */
+  CLINICAL_ERROR_CATALOG,    /* the catalog file is unreadable or malformed */
+  CLINICAL_ERROR_INCOMPLETE, /* a request lacks a field it needs, or has one it must not
                                    (an API answers 400) */
-  CLINICAL_ERROR_CONFLICT,      /* the record does not allow it: the order acted on is not
+  CLINICAL_ERROR_CONFLICT,   /* the record does not allow it: the order acted on is not
                                    active, the medication is already prescribed (422) */
 } ClinicalErrorCode;
 
 /* ------------------------------------------------------------- scales */
 
 typedef enum {
-  SCALE_PHQ9,     /* 9 items, each 0..3 */
-  SCALE_GAD7,     /* 7 items, each 0..3 */
-  SCALE_ASRS_A,   /* ASRS v1.1 part A: 6 items, each 0..4 (never, rarely, sometimes, often, very often);
+  SCALE_PHQ9,   /* 9 items, each 0..3 */
+  SCALE_GAD7,   /* 7 items, each 0..3 */
+  SCALE_ASRS_A, /* ASRS v1.1 part A: 6 items, each 0..4 (never, rarely, sometimes, often, very often);
                      a screener, read as a count of shaded items: kept for stored check-ins */
-  SCALE_ASRS18,   /* ASRS v1.1 Symptom Checklist, parts A and B: 18 items, each 0..4, over
+  SCALE_ASRS18, /* ASRS v1.1 Symptom Checklist, parts A and B: 18 items, each 0..4, over
                      "since your last visit": the follow-up measure for a patient on ADHD medication */
 } ScaleKind;
 
 #define SCALE_MAX_ITEMS 18
 
-const char *scale_name (ScaleKind kind);            /* "phq9" | "gad7" | "asrs_a" | "asrs18" */
+const char *scale_name (ScaleKind kind); /* "phq9" | "gad7" | "asrs_a" | "asrs18" */
 gboolean scale_from_name (const char *name, ScaleKind *out);
 guint scale_item_count (ScaleKind kind);
-guint scale_item_max (ScaleKind kind);              /* 3 or 4 */
-const char *scale_loinc_total (ScaleKind kind);     /* "44261-6", "70274-6", or NULL (ASRS) */
-const char *scale_title (ScaleKind kind);           /* "PHQ-9", "GAD-7", "ASRS v1.1 Part A", ... */
+guint scale_item_max (ScaleKind kind);          /* 3 or 4 */
+const char *scale_loinc_total (ScaleKind kind); /* "44261-6", "70274-6", or NULL (ASRS) */
+const char *scale_title (ScaleKind kind);       /* "PHQ-9", "GAD-7", "ASRS v1.1 Part A", ... */
 
 /* ASRS v1.1 Symptom Checklist subscales (Kessler et al. 2005): 9 items each, 0..36. */
 #define ASRS18_SUBSCALE_MAX 36
 
 typedef struct {
   ScaleKind kind;
-  guint total;          /* sum of items (ASRS-A: sum, as stored; its reading is `flags`) */
-  const char *band;     /* PHQ-9: minimal|mild|moderate|moderately-severe|severe;
+  guint total;       /* sum of items (ASRS-A: sum, as stored; its reading is `flags`) */
+  const char *band;  /* PHQ-9: minimal|mild|moderate|moderately-severe|severe;
                            GAD-7: minimal|mild|moderate|severe;
                            ASRS-A: positive|negative; ASRS-18: "" (no published bands) */
-  gboolean alert;       /* PHQ-9: item 9 (thoughts of self-harm) above 0, whatever the total */
-  guint flags;          /* ASRS-A: items in the shaded boxes (0..6) */
-  gboolean positive;    /* ASRS-A: flags >= 4 */
-  guint inattentive;    /* ASRS-18: items 1-4 and 7-11, 0..36 */
-  guint hyperactive;    /* ASRS-18: items 5-6 and 12-18, 0..36 */
+  gboolean alert;    /* PHQ-9: item 9 (thoughts of self-harm) above 0, whatever the total */
+  guint flags;       /* ASRS-A: items in the shaded boxes (0..6) */
+  gboolean positive; /* ASRS-A: flags >= 4 */
+  guint inattentive; /* ASRS-18: items 1-4 and 7-11, 0..36 */
+  guint hyperactive; /* ASRS-18: items 5-6 and 12-18, 0..36 */
 } ScaleScore;
 
 /* Scores answers by the published rules. FALSE + INVALID when the number of
@@ -81,34 +81,34 @@ typedef struct {
 /* A marketed unit (one tablet, one capsule) a dose is dispensed in. */
 typedef struct {
   double strength;
-  char *scd;            /* RxNorm SCD of this unit, NULL when not confirmed */
+  char *scd; /* RxNorm SCD of this unit, NULL when not confirmed */
   char *scd_source;
 } MedProduct;
 
 typedef struct {
-  char *id;             /* one formulation: "methylphenidate-er-oros" */
-  char *name;           /* the ingredient as prescribed: "lithium carbonate" */
-  char *display;        /* with the formulation: "methylphenidate extended-release (OROS) tablet" */
-  char *dose_form;      /* "tablet" | "capsule": the unit dispensed */
-  MedCode *codes;       /* RxNorm codes, may be none (rxnorm_note says why) */
+  char *id;        /* one formulation: "methylphenidate-er-oros" */
+  char *name;      /* the ingredient as prescribed: "lithium carbonate" */
+  char *display;   /* with the formulation: "methylphenidate extended-release (OROS) tablet" */
+  char *dose_form; /* "tablet" | "capsule": the unit dispensed */
+  MedCode *codes;  /* RxNorm codes, may be none (rxnorm_note says why) */
   guint n_codes;
-  char *rxnorm;         /* the first code, "" when none (for the medications table) */
+  char *rxnorm; /* the first code, "" when none (for the medications table) */
   char *rxnorm_note;
-  char *drug_class;     /* SSRI | SNRI | tricyclic | mood stabilizer | antipsychotic |
+  char *drug_class;  /* SSRI | SNRI | tricyclic | mood stabilizer | antipsychotic |
                            benzodiazepine | anxiolytic | stimulant | non-stimulant */
-  char *schedule;       /* DEA schedule: "none" | "II" | "III" | "IV" | "V" */
-  char *unit;           /* "mg" */
-  double *strengths;    /* doses per administration the clinic prescribes, ascending */
+  char *schedule;    /* DEA schedule: "none" | "II" | "III" | "IV" | "V" */
+  char *unit;        /* "mg" */
+  double *strengths; /* doses per administration the clinic prescribes, ascending */
   guint n_strengths;
   MedProduct *products; /* marketed units, ascending; each strength is a whole number of one */
   guint n_products;
-  guint routes;         /* bit i: med_route_code (i) allowed */
-  guint frequencies;    /* bit i: med_frequency_code (i) allowed */
-  double max_daily;     /* in unit, judged on a dosing day */
-  char *max_daily_source;  /* short, for the prescriber's sentence: "FDA label" */
-  char *max_daily_detail;  /* which label and section */
-  char *dose_note;      /* what the amount means, when it could be misread (mixed salts) */
-  gboolean adhd;        /* an ADHD medication: its patients also get ASRS part A */
+  guint routes;           /* bit i: med_route_code (i) allowed */
+  guint frequencies;      /* bit i: med_frequency_code (i) allowed */
+  double max_daily;       /* in unit, judged on a dosing day */
+  char *max_daily_source; /* short, for the prescriber's sentence: "FDA label" */
+  char *max_daily_detail; /* which label and section */
+  char *dose_note;        /* what the amount means, when it could be misread (mixed salts) */
+  gboolean adhd;          /* an ADHD medication: its patients also get ASRS part A */
 } Medication;
 
 typedef struct _MedCatalog MedCatalog;
@@ -121,7 +121,7 @@ const Medication *med_catalog_find (const MedCatalog *catalog, const char *id);
 guint med_catalog_size (const MedCatalog *catalog);
 const Medication *med_catalog_get (const MedCatalog *catalog, guint index);
 
-gboolean medication_is_controlled (const Medication *m);   /* schedule II..V */
+gboolean medication_is_controlled (const Medication *m); /* schedule II..V */
 
 /* Frequencies, one table (codes as on the wire): once-daily, every-morning,
  * at-bedtime, twice-daily, three-times-daily, four-times-daily,
@@ -129,12 +129,12 @@ gboolean medication_is_controlled (const Medication *m);   /* schedule II..V */
 guint med_frequency_count (void);
 const char *med_frequency_code (guint index);
 gboolean med_frequency_valid (const char *code);
-const char *med_frequency_text (const char *code);  /* "three times daily" */
-guint med_frequency_per_day (const char *code);     /* administrations on a dosing day; 0: as needed */
-guint med_frequency_period_days (const char *code); /* 2 for every other day, else 1 */
-const char *med_frequency_when (const char *code);  /* FHIR Timing.when: "MORN", "HS" or NULL */
-gboolean med_frequency_is_split (const char *code); /* morning-and-bedtime */
-gboolean med_frequency_is_as_needed (const char *code);  /* as-needed */
+const char *med_frequency_text (const char *code); /* "three times daily" */
+guint med_frequency_per_day (const char *code); /* administrations on a dosing day; 0: as needed */
+guint med_frequency_period_days (const char *code);     /* 2 for every other day, else 1 */
+const char *med_frequency_when (const char *code);      /* FHIR Timing.when: "MORN", "HS" or NULL */
+gboolean med_frequency_is_split (const char *code);     /* morning-and-bedtime */
+gboolean med_frequency_is_as_needed (const char *code); /* as-needed */
 gboolean med_frequency_allowed (const Medication *m, const char *code);
 
 /* Routes, one table: oral, sublingual, transdermal, with SNOMED CT codes. */
@@ -143,8 +143,8 @@ guint med_route_count (void);
 const char *med_route_default (const Medication *m);
 const char *med_route_code (guint index);
 gboolean med_route_valid (const char *code);
-const char *med_route_snomed (const char *code);    /* "26643006" */
-const char *med_route_text (const char *code);      /* "Oral route" */
+const char *med_route_snomed (const char *code); /* "26643006" */
+const char *med_route_text (const char *code);   /* "Oral route" */
 gboolean med_route_allowed (const Medication *m, const char *code);
 
 /* The dose must be one of the medication's strengths, in its unit.
@@ -153,12 +153,12 @@ gboolean med_dose_valid (const Medication *m, double dose, const char *unit, GEr
 
 /* One order's dosing, as the prescriber wrote it. */
 typedef struct {
-  double dose;            /* per administration (morning for a split dose) */
-  double second_dose;     /* morning-and-bedtime: the bedtime amount; else 0 */
+  double dose;        /* per administration (morning for a split dose) */
+  double second_dose; /* morning-and-bedtime: the bedtime amount; else 0 */
   const char *unit;
   const char *frequency;
   const char *route;
-  guint prn_max_per_day;  /* as-needed: most administrations a day (required); else 0 */
+  guint prn_max_per_day; /* as-needed: most administrations a day (required); else 0 */
 } MedDosing;
 
 /* The most taken on a dosing day: dose x administrations, both doses of a
@@ -191,31 +191,30 @@ void medication_free (Medication *m);
 /* What may be dispensed: schedule II, no refills (21 CFR 1306.12); schedule
  * III to V, at most 5 refills (21 CFR 1306.22); others at most 11 (a year
  * of 30-day supplies). FALSE + INVALID with a sentence otherwise. */
-gboolean med_dispense_check (const Medication *m, guint supply_days, guint refills,
-                             GError **error);
+gboolean med_dispense_check (const Medication *m, guint supply_days, guint refills, GError **error);
 
 /* ---------------------------------------------------- who may prescribe */
 
 typedef enum {
-  PRESCRIBE_ALLOWED,          /* takes effect now */
-  PRESCRIBE_PENDING_COSIGN,   /* a PA's adjustment: waits for the supervising psychiatrist */
+  PRESCRIBE_ALLOWED,        /* takes effect now */
+  PRESCRIBE_PENDING_COSIGN, /* a PA's adjustment: waits for the supervising psychiatrist */
   PRESCRIBE_REFUSED,
 } PrescribeDecision;
 
 typedef struct {
-  const char *actor_role;     /* psychiatrist | pmhnp | pa | pcp | admin | patient */
-  gboolean has_supervisor;    /* for a PA: a supervising psychiatrist is on record */
-  const Medication *medication;  /* the new order's medication; for a stop, the stopped one's
+  const char *actor_role;       /* psychiatrist | pmhnp | pa | pcp | admin | patient */
+  gboolean has_supervisor;      /* for a PA: a supervising psychiatrist is on record */
+  const Medication *medication; /* the new order's medication; for a stop, the stopped one's
                                     (NULL when unknown: a stop is judged without it) */
-  gboolean new_prescription;     /* any new order: a start, a switch, a change of dose,
+  gboolean new_prescription;    /* any new order: a start, a switch, a change of dose,
                                     frequency or as-needed use; FALSE only for a pure stop */
-  const char *modality;       /* the visit's: "video" | "audio-only" */
+  const char *modality;         /* the visit's: "video" | "audio-only" */
   /* Calendar dates in the clinic's time zone (server/clock/clock.h): the caller
    * turns its clock into `today`, so the decision stays pure. */
-  GDate today;                   /* the clinic-local date of now; invalid = refuse */
-  GDate policy_end;              /* the telemedicine window's last day (inclusive) */
-  GDate in_person_eval;          /* the patient's last in-person evaluation; invalid = none */
-  guint in_person_eval_months;   /* how recent it must be once the window has closed */
+  GDate today;                 /* the clinic-local date of now; invalid = refuse */
+  GDate policy_end;            /* the telemedicine window's last day (inclusive) */
+  GDate in_person_eval;        /* the patient's last in-person evaluation; invalid = none */
+  guint in_person_eval_months; /* how recent it must be once the window has closed */
 } PrescribeContext;
 
 /* Decides an adjustment. On REFUSED, *rule gets a stable code and *reason a
@@ -241,13 +240,13 @@ typedef enum {
   ADJUST_SWITCH,
 } AdjustmentKind;
 
-const char *adjustment_kind_name (AdjustmentKind kind);   /* start | stop | change-dose | switch */
+const char *adjustment_kind_name (AdjustmentKind kind); /* start | stop | change-dose | switch */
 gboolean adjustment_kind_from_name (const char *name, AdjustmentKind *out);
 
 /* Every reason an order event carries (a stop, a dose change, a correction,
  * a decline) is part of the record: required, and bounded. */
 #define ORDER_REASON_MAX_CHARS 1000
-gboolean order_reason_valid (const char *reason, GError **error);   /* INCOMPLETE */
+gboolean order_reason_valid (const char *reason, GError **error); /* INCOMPLETE */
 /* An order's derived status as a clinician reads it: "awaiting co-signature",
  * "marked entered in error"; an unknown status as it is. */
 const char *order_status_text (const char *status);
@@ -258,8 +257,8 @@ typedef struct {
   const char *id;
   const char *patient_id;
   const char *medication_id;
-  const char *medication_name;  /* "sertraline" */
-  const char *status;           /* active | pending | stopped | entered-in-error | declined */
+  const char *medication_name; /* "sertraline" */
+  const char *status;          /* active | pending | stopped | entered-in-error | declined */
   const char *replaces_order_id;
   double dose;
   double second_dose;
@@ -267,34 +266,34 @@ typedef struct {
   const char *frequency;
   const char *route;
   guint prn_max_per_day;
-  gint64 since_ms;              /* when it reached its status (unix ms) */
+  gint64 since_ms; /* when it reached its status (unix ms) */
 } OrderFacts;
 
 /* The change the prescriber asks for, as written (nothing owned). */
 typedef struct {
   AdjustmentKind kind;
   const char *reason;
-  const char *order_id;         /* the order acted on: stop, change-dose, switch */
-  const char *medication_id;    /* start, switch; a dose change may repeat its order's */
+  const char *order_id;      /* the order acted on: stop, change-dose, switch */
+  const char *medication_id; /* start, switch; a dose change may repeat its order's */
   double dose;
   double second_dose;
-  const char *unit;             /* NULL: the formulation's unit (when a catalog is given) */
+  const char *unit; /* NULL: the formulation's unit (when a catalog is given) */
   const char *frequency;
-  const char *route;            /* NULL: the formulation's first route (when a catalog is given) */
+  const char *route; /* NULL: the formulation's first route (when a catalog is given) */
   guint prn_max_per_day;
-  guint supply_days;            /* what to dispense: a stop has none */
+  guint supply_days; /* what to dispense: a stop has none */
   guint refills;
 } Adjustment;
 
 /* What the rules need to know of the record, read by the caller (the API
  * before it answers, the store inside its transaction). */
 typedef struct {
-  const char *patient_id;       /* the visit's patient */
-  const OrderFacts *acted_on;   /* the order named by order_id; NULL when there is none */
-  const OrderFacts *orders;     /* the patient's orders, any status (for duplicates) */
+  const char *patient_id;     /* the visit's patient */
+  const OrderFacts *acted_on; /* the order named by order_id; NULL when there is none */
+  const OrderFacts *orders;   /* the patient's orders, any status (for duplicates) */
   guint n_orders;
-  const MedCatalog *catalog;    /* NULL: the caller checks the medication against its own list */
-  GTimeZone *time_zone;         /* the clinic's, for the dates in sentences; NULL = UTC */
+  const MedCatalog *catalog; /* NULL: the caller checks the medication against its own list */
+  GTimeZone *time_zone;      /* the clinic's, for the dates in sentences; NULL = UTC */
 } AdjustmentFacts;
 
 /* The adjustment as it will be written. */

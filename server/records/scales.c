@@ -8,8 +8,8 @@
 
 typedef struct {
   ScaleKind kind;
-  const char *name;     /* the wire name */
-  const char *title;    /* what a clinician reads */
+  const char *name;  /* the wire name */
+  const char *title; /* what a clinician reads */
   guint n_items;
   guint item_max;
   const char *loinc_total;

@@ -21,7 +21,7 @@
 
 #define USERNAME_MIN 3
 #define USERNAME_MAX 64
-#define FAILURE_KEY_MAX 256       /* bytes of a typed username or an address */
+#define FAILURE_KEY_MAX 256 /* bytes of a typed username or an address */
 /* Failed sign-ins older than this are forgotten: no throttle window is
  * anywhere near as long, and an attacker must not grow the table forever. */
 #define FAILURE_RETENTION_MS (G_GINT64_CONSTANT (30) * 24 * 3600 * 1000)
@@ -111,9 +111,9 @@ store_staff_account_free (StoreStaffAccount *account)
 }
 
 /* Staff without credentials are listed too (username NULL, not disabled). */
-#define ACCOUNT_COLUMNS                                                                   \
-  "SELECT s.id, c.username, s.display_name, s.role, s.supervising_psychiatrist_id,"       \
-  " COALESCE(c.disabled, 0), s.created_at, c.password_hash"                              \
+#define ACCOUNT_COLUMNS                                                             \
+  "SELECT s.id, c.username, s.display_name, s.role, s.supervising_psychiatrist_id," \
+  " COALESCE(c.disabled, 0), s.created_at, c.password_hash"                         \
   " FROM staff s LEFT JOIN staff_credentials c ON c.staff_id = s.id "
 
 static gboolean
@@ -178,8 +178,7 @@ store_find_staff_by_username (Store *store, const char *username, StoreStaffAcco
 }
 
 gboolean
-store_get_staff_account (Store *store, const char *staff_id, StoreStaffAccount *out,
-                         GError **error)
+store_get_staff_account (Store *store, const char *staff_id, StoreStaffAccount *out, GError **error)
 {
   g_return_val_if_fail (store != NULL, FALSE);
   return get_account (store, ACCOUNT_COLUMNS "WHERE s.id = ?1", staff_id, out, NULL, error);
@@ -450,8 +449,8 @@ store_resolve_session_full (Store *store, const char *session_id, gint64 now_ms,
     goto out;
   if (touch && !expired && now_ms > last_seen &&
       !store_run (store, "touch session",
-                  "UPDATE sessions SET last_seen_at = ?2 WHERE id_hash = ?1", hash, NULL, error,
-                  1, now))
+                  "UPDATE sessions SET last_seen_at = ?2 WHERE id_hash = ?1", hash, NULL, error, 1,
+                  now))
     goto out;
   if (!store_commit (store, error))
     goto out;
@@ -511,8 +510,7 @@ out:
 }
 
 guint
-store_end_staff_sessions (Store *store, const char *staff_id, const char *reason,
-                          GError **error)
+store_end_staff_sessions (Store *store, const char *staff_id, const char *reason, GError **error)
 {
   char *now = NULL;
   guint n = 0;
@@ -537,8 +535,8 @@ out:
  * (the audit log keeps the history of failed sign-ins). */
 
 gboolean
-store_record_login_failure (Store *store, const char *username, const char *address,
-                            gint64 now_ms, GError **error)
+store_record_login_failure (Store *store, const char *username, const char *address, gint64 now_ms,
+                            GError **error)
 {
   return store_record_login_failure_from (store, username, address, NULL, now_ms, error);
 }
@@ -580,7 +578,8 @@ store_record_login_failure_from (Store *store, const char *username, const char 
                   error, 1, horizon) ||
       !store_run (store, "record failure",
                   "INSERT INTO login_failures (username, address, at, network)"
-                  " VALUES (?1, ?2, ?3, ?4)", NULL, NULL, error, 4, key, address, now, network))
+                  " VALUES (?1, ?2, ?3, ?4)",
+                  NULL, NULL, error, 4, key, address, now, network))
     goto out;
   ok = TRUE;
 out:
@@ -618,7 +617,7 @@ store_count_login_failures (Store *store, const char *kind, const char *key, gin
     goto out;
   }
   if (!lookup)
-    goto out;   /* no key, no failures */
+    goto out; /* no key, no failures */
   if (!(since = store_format_time (CLAMP (since_ms, 0, STORE_MAX_TIME_MS), error)))
     goto out;
   if (!store_prepare (store, sql, &stmt, error))

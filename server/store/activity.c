@@ -90,16 +90,16 @@ read_back (Store *store, const char *sql, const char *kind, gint64 id, GError **
   return a;
 }
 
-#define CHAT_SELECT                                                                       \
-  "SELECT " ACTIVITY_COLUMNS ", x.text, NULL FROM chat_messages x"                        \
+#define CHAT_SELECT                                                \
+  "SELECT " ACTIVITY_COLUMNS ", x.text, NULL FROM chat_messages x" \
   " JOIN participants p ON p.id = x.participant_id "
 
-#define CONSENT_SELECT                                                                    \
-  "SELECT " ACTIVITY_COLUMNS ", x.decision, x.text_version FROM consents x"               \
+#define CONSENT_SELECT                                                      \
+  "SELECT " ACTIVITY_COLUMNS ", x.decision, x.text_version FROM consents x" \
   " JOIN participants p ON p.id = x.participant_id "
 
-#define MODALITY_SELECT                                                                   \
-  "SELECT " ACTIVITY_COLUMNS ", x.modality, NULL FROM modality_changes x"                 \
+#define MODALITY_SELECT                                                   \
+  "SELECT " ACTIVITY_COLUMNS ", x.modality, NULL FROM modality_changes x" \
   " JOIN participants p ON p.id = x.participant_id "
 
 static gboolean
@@ -127,8 +127,8 @@ explain_refusal (Store *store, const char *visit_id, GError **error)
 }
 
 StoreActivity *
-store_add_chat (Store *store, const char *visit_id, const char *participant_id,
-                const char *text, GError **error)
+store_add_chat (Store *store, const char *visit_id, const char *participant_id, const char *text,
+                GError **error)
 {
   char *now = NULL;
   guint changed = 0;
@@ -202,8 +202,8 @@ store_record_consent (Store *store, const char *participant_id, gboolean accepte
                   " SELECT p.visit_id, p.id, ?2, ?3, ?4 FROM participants p"
                   " JOIN visits v ON v.id = p.visit_id"
                   " WHERE p.id = ?1 AND v.state <> 'ended'",
-                  NULL, &changed, error, 4, participant_id, now,
-                  accepted ? "accepted" : "declined", version))
+                  NULL, &changed, error, 4, participant_id, now, accepted ? "accepted" : "declined",
+                  version))
     goto out;
   if (changed != 1) {
     g_set_error_literal (error, STORE_ERROR, STORE_ERROR_INVALID,
@@ -260,8 +260,8 @@ store_change_modality (Store *store, const char *visit_id, const char *participa
     ok = FALSE;
   }
   ok = ok && store_run (store, "set visit modality",
-                        "UPDATE visits SET modality = ?2, updated_at = ?3 WHERE id = ?1",
-                        NULL, NULL, error, 3, visit_id, modality, now);
+                        "UPDATE visits SET modality = ?2, updated_at = ?3 WHERE id = ?1", NULL,
+                        NULL, error, 3, visit_id, modality, now);
   ok = store_commit_or_rollback (store, ok, error);
 out:
   g_free (now);
@@ -271,7 +271,10 @@ out:
 GPtrArray *
 store_visit_activity (Store *store, const char *visit_id, GError **error)
 {
-  static const struct { const char *kind; const char *sql; } kinds[] = {
+  static const struct {
+    const char *kind;
+    const char *sql;
+  } kinds[] = {
     { "chat", CHAT_SELECT "WHERE x.visit_id = ?1 ORDER BY x.id" },
     { "consent", CONSENT_SELECT "WHERE x.visit_id = ?1 ORDER BY x.id" },
     { "modality", MODALITY_SELECT "WHERE x.visit_id = ?1 ORDER BY x.id" },

@@ -18,7 +18,7 @@
 #include <openssl/evp.h>
 
 #define HASH_HEX_LEN 64
-#define AUDIT_FIELD_MAX 4096  /* detail is short JSON; refuse anything huge */
+#define AUDIT_FIELD_MAX 4096 /* detail is short JSON; refuse anything huge */
 
 static const char kGenesis[HASH_HEX_LEN + 1] =
   "0000000000000000000000000000000000000000000000000000000000000000";

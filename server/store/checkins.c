@@ -14,7 +14,7 @@
 /* Free-text limit: generous, small enough that one request cannot bloat the
  * file. */
 #define SIDE_EFFECT_MAX_CHARS 200
-#define SCALE_ITEM_MAX 4  /* ASRS answers run 0..4; PHQ-9/GAD-7 0..3 (checked by the rules) */
+#define SCALE_ITEM_MAX 4 /* ASRS answers run 0..4; PHQ-9/GAD-7 0..3 (checked by the rules) */
 
 /* ------------------------------------------------------------ check-ins */
 
@@ -259,8 +259,7 @@ out:
 }
 
 char *
-store_save_checkin (Store *store, const char *visit_id, const StoreCheckin *checkin,
-                    GError **error)
+store_save_checkin (Store *store, const char *visit_id, const StoreCheckin *checkin, GError **error)
 {
   sqlite3_stmt *stmt = NULL;
   char *id = NULL;
@@ -273,7 +272,7 @@ store_save_checkin (Store *store, const char *visit_id, const StoreCheckin *chec
   /* A given submission time is kept (the demo writes past check-ins);
    * otherwise the check-in is stamped now. */
   if (!(at = store_format_time (checkin->submitted_at_ms > 0 ? checkin->submitted_at_ms
-                                                              : store_now_ms (),
+                                                             : store_now_ms (),
                                 error)))
     goto out;
   if (!store_begin (store, error))
@@ -409,14 +408,14 @@ store_get_latest_checkin (Store *store, const char *visit_id, StoreCheckin *out,
   c->visit_id = store_column_dup_text (stmt, 1);
   if (!store_column_time (stmt, 2, &c->submitted_at_ms, error))
     goto out;
-  c->missed_doses_14d =
-    sqlite3_column_type (stmt, 3) == SQLITE_NULL ? -1 : sqlite3_column_int (stmt, 3);
+  c->missed_doses_14d = sqlite3_column_type (stmt, 3) == SQLITE_NULL ? -1
+                                                                     : sqlite3_column_int (stmt, 3);
   if (!read_checkin_parts (store, c, error))
     goto out;
   if (!store_commit (store, error))
     goto out;
   *out = *c;
-  g_free (c);  /* the contents moved to *out */
+  g_free (c); /* the contents moved to *out */
   c = NULL;
   ok = TRUE;
 out:

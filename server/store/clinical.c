@@ -66,8 +66,8 @@ store_get_staff_supervisor (Store *store, const char *staff_id, GError **error)
   char *id = NULL;
 
   g_return_val_if_fail (store != NULL, NULL);
-  store_select_text (store, "SELECT supervising_psychiatrist_id FROM staff WHERE id = ?1",
-                     staff_id, "get supervisor", "no such staff member", &id, error);
+  store_select_text (store, "SELECT supervising_psychiatrist_id FROM staff WHERE id = ?1", staff_id,
+                     "get supervisor", "no such staff member", &id, error);
   return id;
 }
 
@@ -106,8 +106,7 @@ store_set_in_person_evaluation (Store *store, const char *patient_id, const GDat
 }
 
 gboolean
-store_get_in_person_evaluation (Store *store, const char *patient_id, GDate *date,
-                                GError **error)
+store_get_in_person_evaluation (Store *store, const char *patient_id, GDate *date, GError **error)
 {
   g_autofree char *text = NULL;
   GDate value;
@@ -115,9 +114,8 @@ store_get_in_person_evaluation (Store *store, const char *patient_id, GDate *dat
 
   g_return_val_if_fail (store != NULL, FALSE);
   g_date_clear (&value, 1);
-  ok = store_select_text (store, "SELECT in_person_eval_at FROM patients WHERE id = ?1",
-                          patient_id, "get in-person evaluation", "no such patient", &text,
-                          error);
+  ok = store_select_text (store, "SELECT in_person_eval_at FROM patients WHERE id = ?1", patient_id,
+                          "get in-person evaluation", "no such patient", &text, error);
   if (ok && text && !th_date_parse (text, &value)) {
     g_set_error (error, STORE_ERROR, STORE_ERROR_SQL,
                  "an in-person evaluation date is not YYYY-MM-DD");
@@ -177,8 +175,7 @@ store_get_patient_birth_date (Store *store, const char *patient_id, char **out, 
 }
 
 gboolean
-store_set_visit_modality (Store *store, const char *visit_id, const char *modality,
-                          GError **error)
+store_set_visit_modality (Store *store, const char *visit_id, const char *modality, GError **error)
 {
   char *now = NULL;
   gboolean ok;

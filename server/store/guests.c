@@ -8,7 +8,7 @@
  */
 #include "server/store/store-private.h"
 
-#define GUEST_NAME_MAX 100        /* characters */
+#define GUEST_NAME_MAX 100 /* characters */
 
 void
 store_guest_free (StoreGuest *guest)

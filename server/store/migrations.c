@@ -8,10 +8,10 @@
 
 /* Makes a table append-only: any UPDATE or DELETE aborts the statement
  * (and, through the callers' error paths, their transaction). */
-#define APPEND_ONLY(table)                                                                \
-  "CREATE TRIGGER " table "_no_update BEFORE UPDATE ON " table                            \
-  " BEGIN SELECT RAISE(ABORT, '" table " is append-only'); END;"                          \
-  "CREATE TRIGGER " table "_no_delete BEFORE DELETE ON " table                            \
+#define APPEND_ONLY(table)                                       \
+  "CREATE TRIGGER " table "_no_update BEFORE UPDATE ON " table   \
+  " BEGIN SELECT RAISE(ABORT, '" table " is append-only'); END;" \
+  "CREATE TRIGGER " table "_no_delete BEFORE DELETE ON " table   \
   " BEGIN SELECT RAISE(ABORT, '" table " is append-only'); END;"
 
 /* Migration N is kMigrations[N - 1]; after it runs, PRAGMA user_version is N.
@@ -175,14 +175,9 @@ static const char *const kMigrations[] = {
   "  detail TEXT NOT NULL,"
   "  prev_hash TEXT NOT NULL CHECK (length(prev_hash) = 64),"
   "  hash TEXT NOT NULL CHECK (length(hash) = 64)"
-  ");"
-  APPEND_ONLY ("medication_orders")
-  APPEND_ONLY ("order_events")
-  APPEND_ONLY ("audit_events")
-  APPEND_ONLY ("checkins")
-  APPEND_ONLY ("checkin_scales")
-  APPEND_ONLY ("checkin_side_effects")
-  APPEND_ONLY ("notes"),
+  ");" APPEND_ONLY ("medication_orders") APPEND_ONLY ("order_events") APPEND_ONLY ("audit_events")
+    APPEND_ONLY ("checkins") APPEND_ONLY ("checkin_scales") APPEND_ONLY ("checkin_side_effects")
+      APPEND_ONLY ("notes"),
 
   /* 3: staff accounts (issue 4). A session is stored as SHA-256 of its
    * 256-bit id; unlike clinical rows, sessions are updated in place
@@ -250,27 +245,27 @@ static const char *const kMigrations[] = {
   "  at TEXT NOT NULL,"
   "  text TEXT NOT NULL CHECK (length(text) BETWEEN 1 AND 2000)"
   ");"
-  "CREATE INDEX chat_messages_by_visit ON chat_messages (visit_id, id);"
-  APPEND_ONLY ("chat_messages")
-  "CREATE TABLE consents ("
-  "  id INTEGER PRIMARY KEY AUTOINCREMENT,"
-  "  visit_id TEXT NOT NULL REFERENCES visits (id),"
-  "  participant_id TEXT NOT NULL REFERENCES participants (id),"
-  "  at TEXT NOT NULL,"
-  "  decision TEXT NOT NULL CHECK (decision IN ('accepted', 'declined')),"
-  "  text_version TEXT NOT NULL CHECK (length(text_version) BETWEEN 1 AND 64)"
-  ");"
-  "CREATE INDEX consents_by_participant ON consents (participant_id, id);"
-  APPEND_ONLY ("consents")
-  "CREATE TABLE modality_changes ("
-  "  id INTEGER PRIMARY KEY AUTOINCREMENT,"
-  "  visit_id TEXT NOT NULL REFERENCES visits (id),"
-  "  participant_id TEXT NOT NULL REFERENCES participants (id),"
-  "  at TEXT NOT NULL,"
-  "  modality TEXT NOT NULL CHECK (modality IN ('video', 'audio-only'))"
-  ");"
-  "CREATE INDEX modality_changes_by_visit ON modality_changes (visit_id, id);"
-  APPEND_ONLY ("modality_changes"),
+  "CREATE INDEX chat_messages_by_visit ON chat_messages (visit_id, id);" APPEND_ONLY (
+    "chat_messages") "CREATE TABLE consents ("
+                     "  id INTEGER PRIMARY KEY AUTOINCREMENT,"
+                     "  visit_id TEXT NOT NULL REFERENCES visits (id),"
+                     "  participant_id TEXT NOT NULL REFERENCES participants (id),"
+                     "  at TEXT NOT NULL,"
+                     "  decision TEXT NOT NULL CHECK (decision IN ('accepted', 'declined')),"
+                     "  text_version TEXT NOT NULL CHECK (length(text_version) BETWEEN 1 AND 64)"
+                     ");"
+                     "CREATE INDEX consents_by_participant ON consents (participant_id, "
+                     "id);" APPEND_ONLY (
+                       "consents") "CREATE TABLE modality_changes ("
+                                   "  id INTEGER PRIMARY KEY AUTOINCREMENT,"
+                                   "  visit_id TEXT NOT NULL REFERENCES visits (id),"
+                                   "  participant_id TEXT NOT NULL REFERENCES participants (id),"
+                                   "  at TEXT NOT NULL,"
+                                   "  modality TEXT NOT NULL CHECK (modality IN ('video', "
+                                   "'audio-only'))"
+                                   ");"
+                                   "CREATE INDEX modality_changes_by_visit ON modality_changes "
+                                   "(visit_id, id);" APPEND_ONLY ("modality_changes"),
 
   /* 6: the check-in as a follow-up measures it (issue 11). A patient's birth
    * date (a calendar date, no time: exported as Patient.birthDate). Missed
@@ -289,8 +284,7 @@ static const char *const kMigrations[] = {
   "  missed INTEGER NOT NULL CHECK (missed >= 0),"
   "  max_missed INTEGER NOT NULL CHECK (max_missed >= missed),"
   "  PRIMARY KEY (checkin_id, order_id)"
-  ");"
-  APPEND_ONLY ("checkin_missed_doses")
+  ");" APPEND_ONLY ("checkin_missed_doses")
   /* A visit's export and timeline take the orders stopped in it. */
   "CREATE INDEX order_events_by_visit ON order_events (visit_id) WHERE visit_id IS NOT NULL;"
   "CREATE TABLE checkin_scales_v6 ("
@@ -306,8 +300,7 @@ static const char *const kMigrations[] = {
   "INSERT INTO checkin_scales_v6 (checkin_id, scale, items, total, band, alert, positive)"
   "  SELECT checkin_id, scale, items, total, band, alert, positive FROM checkin_scales;"
   "DROP TABLE checkin_scales;"
-  "ALTER TABLE checkin_scales_v6 RENAME TO checkin_scales;"
-  APPEND_ONLY ("checkin_scales"),
+  "ALTER TABLE checkin_scales_v6 RENAME TO checkin_scales;" APPEND_ONLY ("checkin_scales"),
   /* 7: prescribing corrections (issue 11). An order keeps the visit's
    * modality as it was when drafted, so a co-signature judges it by the
    * visit it was written in (NULL for older orders: the visit's current
@@ -340,8 +333,8 @@ static const char *const kMigrations[] = {
   "CREATE INDEX order_events_by_order ON order_events (order_id, kind, id);"
   "CREATE INDEX order_events_stops_by_staff ON order_events (by_staff_id) WHERE kind = 'stopped';"
   /* Migration 6's index went with the old table. */
-  "CREATE INDEX order_events_by_visit ON order_events (visit_id) WHERE visit_id IS NOT NULL;"
-  APPEND_ONLY ("order_events"),
+  "CREATE INDEX order_events_by_visit ON order_events (visit_id) WHERE visit_id IS NOT "
+  "NULL;" APPEND_ONLY ("order_events"),
   /* 8: what was prescribed, kept with the order (issue 11). The catalog
    * changes (codes corrected, formulations split); an order must keep
    * showing what the prescriber wrote, so it carries a snapshot of its
@@ -408,7 +401,6 @@ static const char *const kMigrations[] = {
   ") WITHOUT ROWID;",
 };
 
-
 int
 store_latest_schema_version (void)
 {
@@ -422,4 +414,3 @@ store_migration_sql (int version)
     return NULL;
   return kMigrations[version - 1];
 }
-

@@ -8,7 +8,6 @@
 
 #include <string.h>
 
-
 /* The supervisor check shared by co-sign, decline and acknowledge: the
  * order's prescriber is supervised by `supervisor_id`. Checked here too so
  * that no caller can skip it. */
@@ -79,12 +78,13 @@ store_cosign_order (Store *store, const char *order_id, const char *cosigner_id,
       goto out;
     }
   }
-  if (!store_order_insert_event (store, order.id, "cosigned", now, cosigner_id, NULL, NULL, NULL, error))
+  if (!store_order_insert_event (store, order.id, "cosigned", now, cosigner_id, NULL, NULL, NULL,
+                                 error))
     goto out;
   if (order.replaces_order_id) {
     reason = g_strdup_printf ("Replaced by a co-signed order: %s", order.reason);
-    if (!store_order_insert_event (store, replaced.id, "stopped", now, cosigner_id, reason, order.visit_id,
-                       order.id, error))
+    if (!store_order_insert_event (store, replaced.id, "stopped", now, cosigner_id, reason,
+                                   order.visit_id, order.id, error))
       goto out;
   }
   ok = TRUE;
@@ -118,7 +118,8 @@ store_decline_order (Store *store, const char *order_id, const char *supervisor_
     goto out;
   if (!require_supervisor_of (store, &order, supervisor_id, "decline", error))
     goto out;
-  if (!store_order_insert_event (store, order.id, "declined", now, supervisor_id, reason, NULL, NULL, error))
+  if (!store_order_insert_event (store, order.id, "declined", now, supervisor_id, reason, NULL,
+                                 NULL, error))
     goto out;
   ok = TRUE;
 out:
@@ -154,8 +155,8 @@ other_live_order (Store *store, const char *patient_id, const char *medication_i
  * since, and no other live order of its medication exists. The patient
  * still takes what they took before the erroneous change. */
 static gboolean
-restore_replaced (Store *store, const StoreOrder *order, const char *by_staff_id,
-                  const char *now, char **restored, GError **error)
+restore_replaced (Store *store, const StoreOrder *order, const char *by_staff_id, const char *now,
+                  char **restored, GError **error)
 {
   StoreOrder replaced = { 0 };
   gboolean ok = FALSE, other = FALSE;
@@ -165,20 +166,20 @@ restore_replaced (Store *store, const StoreOrder *order, const char *by_staff_id
     goto out;
   if (g_strcmp0 (replaced.status, "stopped") != 0 ||
       g_strcmp0 (replaced.stopped_by_order_id, order->id) != 0) {
-    ok = TRUE;   /* stopped for another reason, or never by this order */
+    ok = TRUE; /* stopped for another reason, or never by this order */
     goto out;
   }
   if (!other_live_order (store, order->patient_id, replaced.medication_id, order->id, &other,
                          error))
     goto out;
   if (other) {
-    ok = TRUE;   /* restoring would make two live orders of one medication */
+    ok = TRUE; /* restoring would make two live orders of one medication */
     goto out;
   }
   reason = g_strdup_printf ("The %s order that replaced it was entered in error.",
                             order->medication_name);
-  if (!store_order_insert_event (store, replaced.id, "restored", now, by_staff_id, reason, NULL, order->id,
-                     error))
+  if (!store_order_insert_event (store, replaced.id, "restored", now, by_staff_id, reason, NULL,
+                                 order->id, error))
     goto out;
   *restored = g_strdup (replaced.id);
   ok = TRUE;
@@ -214,8 +215,8 @@ store_mark_order_entered_in_error (Store *store, const char *order_id, const cha
                  "This %s order is already marked entered in error.", order.medication_name);
     goto out;
   }
-  if (!store_order_insert_event (store, order.id, "entered-in-error", now, by_staff_id, reason, NULL, NULL,
-                     error))
+  if (!store_order_insert_event (store, order.id, "entered-in-error", now, by_staff_id, reason,
+                                 NULL, NULL, error))
     goto out;
   /* Only an order that was in effect had stopped the one it replaced. */
   if (order.replaces_order_id && g_strcmp0 (order.status, "active") == 0 &&
@@ -235,10 +236,10 @@ out:
 /* The stops still to acknowledge: a pure stop (no replacing order) by a PA
  * this psychiatrist supervises, the order's current stop, with no
  * acknowledgement after it. */
-#define STOPS_TO_ACKNOWLEDGE                                                              \
-  " es.by_order_id IS NULL AND es.by_staff_id IN"                                         \
-  " (SELECT id FROM staff WHERE role = 'pa' AND supervising_psychiatrist_id = ?1)"        \
-  " AND NOT EXISTS (SELECT 1 FROM order_events ak WHERE ak.order_id = o.id"               \
+#define STOPS_TO_ACKNOWLEDGE                                                       \
+  " es.by_order_id IS NULL AND es.by_staff_id IN"                                  \
+  " (SELECT id FROM staff WHERE role = 'pa' AND supervising_psychiatrist_id = ?1)" \
+  " AND NOT EXISTS (SELECT 1 FROM order_events ak WHERE ak.order_id = o.id"        \
   "   AND ak.kind = 'acknowledged' AND ak.id > es.id)"
 
 GPtrArray *
@@ -250,7 +251,7 @@ store_list_stops_to_acknowledge (Store *store, const char *supervisor_id, GError
   if (!store_require_row (store, "staff", supervisor_id, "no such staff member", error))
     return NULL;
   orders = store_order_list (store, "WHERE" STOPS_TO_ACKNOWLEDGE " ORDER BY es.at, es.id",
-                        supervisor_id, "stopped", error);
+                             supervisor_id, "stopped", error);
   return orders;
 }
 

@@ -33,8 +33,7 @@ store_order_reason_valid (const char *reason, GError **error)
 /* The medications table is a copy of the catalog, so orders can reference it. */
 
 gboolean
-store_sync_medications (Store *store, const StoreMedicationRow *rows, guint n_rows,
-                        GError **error)
+store_sync_medications (Store *store, const StoreMedicationRow *rows, guint n_rows, GError **error)
 {
   sqlite3_stmt *stmt = NULL;
   gboolean ok = FALSE;
@@ -125,28 +124,28 @@ store_order_free (StoreOrder *o)
  * most one correction, decline and co-signature per order; the first counts
  * if not). A stop counts only after the last restore: a restored order is
  * active again and may be stopped again later. */
-#define ORDER_COLUMNS                                                                     \
-  "SELECT o.id, o.patient_id, o.visit_id, o.prescriber_id, st.display_name,"              \
-  " o.medication_id, m.name, m.rxnorm, o.dose, o.unit, o.frequency, o.route, o.action,"   \
-  " o.reason, o.replaces_order_id, o.created_at, o.initially_pending,"                    \
-  " ee.at, ee.reason, es.at, es.reason, ec.at, ec.by_staff_id,"                           \
-  " ed.at, ed.reason, er.at, o.visit_modality, es.by_order_id,"                           \
-  " coalesce(ee.by_staff_id, ed.by_staff_id, es.by_staff_id), sb.display_name,"           \
-  " o.second_dose, o.prn_max_per_day, o.supply_days, o.refills, o.dispense_quantity,"     \
-  " o.snapshot"                                                                           \
-  " FROM medication_orders o"                                                             \
-  " JOIN staff st ON st.id = o.prescriber_id"                                             \
-  " JOIN medications m ON m.id = o.medication_id"                                         \
-  " LEFT JOIN order_events ee ON ee.id = (SELECT min(id) FROM order_events"               \
-  "   WHERE order_id = o.id AND kind = 'entered-in-error')"                               \
-  " LEFT JOIN order_events ed ON ed.id = (SELECT min(id) FROM order_events"               \
-  "   WHERE order_id = o.id AND kind = 'declined')"                                       \
-  " LEFT JOIN order_events er ON er.id = (SELECT max(id) FROM order_events"               \
-  "   WHERE order_id = o.id AND kind = 'restored')"                                       \
-  " LEFT JOIN order_events es ON es.id = (SELECT min(id) FROM order_events"               \
-  "   WHERE order_id = o.id AND kind = 'stopped' AND id > coalesce(er.id, 0))"            \
-  " LEFT JOIN order_events ec ON ec.id = (SELECT min(id) FROM order_events"               \
-  "   WHERE order_id = o.id AND kind = 'cosigned')"                                       \
+#define ORDER_COLUMNS                                                                   \
+  "SELECT o.id, o.patient_id, o.visit_id, o.prescriber_id, st.display_name,"            \
+  " o.medication_id, m.name, m.rxnorm, o.dose, o.unit, o.frequency, o.route, o.action," \
+  " o.reason, o.replaces_order_id, o.created_at, o.initially_pending,"                  \
+  " ee.at, ee.reason, es.at, es.reason, ec.at, ec.by_staff_id,"                         \
+  " ed.at, ed.reason, er.at, o.visit_modality, es.by_order_id,"                         \
+  " coalesce(ee.by_staff_id, ed.by_staff_id, es.by_staff_id), sb.display_name,"         \
+  " o.second_dose, o.prn_max_per_day, o.supply_days, o.refills, o.dispense_quantity,"   \
+  " o.snapshot"                                                                         \
+  " FROM medication_orders o"                                                           \
+  " JOIN staff st ON st.id = o.prescriber_id"                                           \
+  " JOIN medications m ON m.id = o.medication_id"                                       \
+  " LEFT JOIN order_events ee ON ee.id = (SELECT min(id) FROM order_events"             \
+  "   WHERE order_id = o.id AND kind = 'entered-in-error')"                             \
+  " LEFT JOIN order_events ed ON ed.id = (SELECT min(id) FROM order_events"             \
+  "   WHERE order_id = o.id AND kind = 'declined')"                                     \
+  " LEFT JOIN order_events er ON er.id = (SELECT max(id) FROM order_events"             \
+  "   WHERE order_id = o.id AND kind = 'restored')"                                     \
+  " LEFT JOIN order_events es ON es.id = (SELECT min(id) FROM order_events"             \
+  "   WHERE order_id = o.id AND kind = 'stopped' AND id > coalesce(er.id, 0))"          \
+  " LEFT JOIN order_events ec ON ec.id = (SELECT min(id) FROM order_events"             \
+  "   WHERE order_id = o.id AND kind = 'cosigned')"                                     \
   " LEFT JOIN staff sb ON sb.id = coalesce(ee.by_staff_id, ed.by_staff_id, es.by_staff_id) "
 
 static gboolean
@@ -254,7 +253,7 @@ order_row_new (sqlite3_stmt *stmt, GError **error)
  * derived status is `status` (all when NULL). */
 GPtrArray *
 store_order_list (Store *store, const char *where_order, const char *arg, const char *status,
-             GError **error)
+                  GError **error)
 {
   sqlite3_stmt *stmt = NULL;
   GPtrArray *orders = NULL;
@@ -291,7 +290,7 @@ store_list_patient_orders (Store *store, const char *patient_id, GError **error)
   if (!store_require_row (store, "patients", patient_id, "no such patient", error))
     return NULL;
   return store_order_list (store, "WHERE o.patient_id = ?1 ORDER BY o.created_at, o.rowid",
-                      patient_id, NULL, error);
+                           patient_id, NULL, error);
 }
 
 GPtrArray *
@@ -300,9 +299,8 @@ store_current_medications (Store *store, const char *patient_id, GError **error)
   g_return_val_if_fail (store != NULL, NULL);
   if (!store_require_row (store, "patients", patient_id, "no such patient", error))
     return NULL;
-  return store_order_list (store,
-                      "WHERE o.patient_id = ?1 ORDER BY m.name, o.created_at, o.rowid",
-                      patient_id, "active", error);
+  return store_order_list (store, "WHERE o.patient_id = ?1 ORDER BY m.name, o.created_at, o.rowid",
+                           patient_id, "active", error);
 }
 
 GPtrArray *
@@ -314,10 +312,10 @@ store_list_pending_for_supervisor (Store *store, const char *supervisor_id, GErr
   /* initially_pending narrows to the PA orders (partial index); the derived
    * status then drops co-signed, stopped and erroneous ones. */
   return store_order_list (store,
-                      "WHERE o.initially_pending = 1 AND o.prescriber_id IN"
-                      " (SELECT id FROM staff WHERE supervising_psychiatrist_id = ?1)"
-                      " ORDER BY o.created_at, o.rowid",
-                      supervisor_id, "pending", error);
+                           "WHERE o.initially_pending = 1 AND o.prescriber_id IN"
+                           " (SELECT id FROM staff WHERE supervising_psychiatrist_id = ?1)"
+                           " ORDER BY o.created_at, o.rowid",
+                           supervisor_id, "pending", error);
 }
 
 GPtrArray *
@@ -341,8 +339,8 @@ store_list_visit_orders (Store *store, const char *visit_id, GError **error)
  * restore), NULL otherwise. */
 gboolean
 store_order_insert_event (Store *store, const char *order_id, const char *kind, const char *at,
-              const char *by_staff_id, const char *reason, const char *visit_id,
-              const char *by_order_id, GError **error)
+                          const char *by_staff_id, const char *reason, const char *visit_id,
+                          const char *by_order_id, GError **error)
 {
   return store_run (store, "insert order event",
                     "INSERT INTO order_events (order_id, kind, at, by_staff_id, reason,"
@@ -355,10 +353,17 @@ void
 store_order_facts (const StoreOrder *o, OrderFacts *out)
 {
   *out = (OrderFacts) {
-    .id = o->id, .patient_id = o->patient_id, .medication_id = o->medication_id,
-    .medication_name = o->medication_name, .status = o->status,
-    .replaces_order_id = o->replaces_order_id, .dose = o->dose, .second_dose = o->second_dose,
-    .unit = o->unit, .frequency = o->frequency, .route = o->route,
+    .id = o->id,
+    .patient_id = o->patient_id,
+    .medication_id = o->medication_id,
+    .medication_name = o->medication_name,
+    .status = o->status,
+    .replaces_order_id = o->replaces_order_id,
+    .dose = o->dose,
+    .second_dose = o->second_dose,
+    .unit = o->unit,
+    .frequency = o->frequency,
+    .route = o->route,
     .prn_max_per_day = o->prn_max_per_day,
     .since_ms = o->status_at_ms ? o->status_at_ms : o->created_at_ms,
   };
@@ -384,10 +389,15 @@ adjustment_allowed (Store *store, const StoreAdjustment *a, const char *patient_
 {
   gboolean stop = a->kind == ADJUST_STOP;
   Adjustment rule = {
-    .kind = a->kind, .reason = a->reason, .order_id = a->replaces_order_id,
-    .medication_id = stop ? NULL : a->medication_id, .dose = stop ? 0 : a->dose,
-    .second_dose = stop ? 0 : a->second_dose, .unit = stop ? NULL : a->unit,
-    .frequency = stop ? NULL : a->frequency, .route = stop ? NULL : a->route,
+    .kind = a->kind,
+    .reason = a->reason,
+    .order_id = a->replaces_order_id,
+    .medication_id = stop ? NULL : a->medication_id,
+    .dose = stop ? 0 : a->dose,
+    .second_dose = stop ? 0 : a->second_dose,
+    .unit = stop ? NULL : a->unit,
+    .frequency = stop ? NULL : a->frequency,
+    .route = stop ? NULL : a->route,
     .prn_max_per_day = stop ? 0 : a->prn_max_per_day,
   };
   OrderFacts acted_on = { 0 };
@@ -556,7 +566,7 @@ store_apply_adjustment_at (Store *store, const StoreAdjustment *a, gint64 at_ms,
 
   if (a->kind == ADJUST_STOP) {
     if (!store_order_insert_event (store, replaced.id, "stopped", now, a->prescriber_id, a->reason,
-                       a->visit_id, NULL, error))
+                                   a->visit_id, NULL, error))
       goto out;
   } else {
     if (!medication_known (store, medication_id, error))
@@ -567,7 +577,7 @@ store_apply_adjustment_at (Store *store, const StoreAdjustment *a, gint64 at_ms,
     /* A pending replacement leaves the old order active until co-signed. */
     if (a->replaces_order_id && !pending &&
         !store_order_insert_event (store, replaced.id, "stopped", now, a->prescriber_id, a->reason,
-                       a->visit_id, new_id, error))
+                                   a->visit_id, new_id, error))
       goto out;
   }
 

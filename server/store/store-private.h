@@ -10,7 +10,7 @@
 #include <sqlite3.h>
 
 #include "server/store/store.h"
-#include "server/clock/clock.h"   /* th_iso_from_ms, TH_CLOCK_MAX_MS */
+#include "server/clock/clock.h" /* th_iso_from_ms, TH_CLOCK_MAX_MS */
 
 G_BEGIN_DECLS
 
@@ -49,8 +49,8 @@ gboolean store_run (Store *store, const char *what, const char *sql, const gucha
 /* Steps a prepared, bound statement to its first row. No row is
  * STORE_ERROR_NOT_FOUND with the message `not_found`; a failure is
  * STORE_ERROR_SQL naming `what`. */
-gboolean store_step_row (Store *store, sqlite3_stmt *stmt, const char *what,
-                         const char *not_found, GError **error);
+gboolean store_step_row (Store *store, sqlite3_stmt *stmt, const char *what, const char *not_found,
+                         GError **error);
 /* Prepares `sql`, binds `key` to ?1 and steps to the first row as
  * store_step_row does. *out is the statement: finalize it in any case. */
 gboolean store_select_row (Store *store, const char *sql, const char *key, const char *what,
@@ -120,14 +120,14 @@ gboolean store_participant_role_from_name (const char *name, ParticipantRole *ou
 gboolean store_row_exists (Store *store, const char *table, const char *id, gboolean *exists,
                            GError **error);
 /* store_row_exists, with no such row as STORE_ERROR_NOT_FOUND `not_found`. */
-gboolean store_require_row (Store *store, const char *table, const char *id,
-                            const char *not_found, GError **error);
+gboolean store_require_row (Store *store, const char *table, const char *id, const char *not_found,
+                            GError **error);
 
 /* The columns store_read_visit reads; append a WHERE / ORDER BY. */
-#define STORE_VISIT_COLUMNS                                                               \
-  "SELECT v.id, v.patient_id, pa.display_name, v.provider_id, st.display_name,"           \
-  " v.scheduled_at, v.state, v.modality, v.created_at"                                    \
-  " FROM visits v JOIN patients pa ON pa.id = v.patient_id"                               \
+#define STORE_VISIT_COLUMNS                                                     \
+  "SELECT v.id, v.patient_id, pa.display_name, v.provider_id, st.display_name," \
+  " v.scheduled_at, v.state, v.modality, v.created_at"                          \
+  " FROM visits v JOIN patients pa ON pa.id = v.patient_id"                     \
   " JOIN staff st ON st.id = v.provider_id "
 
 /* Runs a prepared STORE_VISIT_COLUMNS query, collecting all rows as
@@ -164,9 +164,9 @@ gboolean store_secret_hash (const char *text, guchar hash[STORE_HASH_BYTES], GEr
  * row, or one that does not match, is STORE_ERROR_NOT_FOUND `unknown`; a
  * failure is STORE_ERROR_SQL naming `what`. *out is the statement on its
  * row: finalize it in any case. */
-gboolean store_select_hash_row (Store *store, const char *sql,
-                                const guchar hash[STORE_HASH_BYTES], const char *what,
-                                const char *unknown, sqlite3_stmt **out, GError **error);
+gboolean store_select_hash_row (Store *store, const char *sql, const guchar hash[STORE_HASH_BYTES],
+                                const char *what, const char *unknown, sqlite3_stmt **out,
+                                GError **error);
 
 /* Issues a join token for the participant valid in [not_before_ms,
  * not_after_ms] inside the caller's transaction (store_issue_join_token

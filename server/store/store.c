@@ -12,7 +12,9 @@
 #include <stdarg.h>
 #include <string.h>
 
+/* clang-format off */
 G_DEFINE_QUARK (store-error-quark, store_error)
+/* clang-format on */
 
 /* ------------------------------------------------------------ helpers */
 
@@ -121,8 +123,8 @@ store_select_text (Store *store, const char *sql, const char *key, const char *w
 }
 
 GPtrArray *
-store_collect_rows (Store *store, sqlite3_stmt *stmt, StoreRowReader read,
-                    GDestroyNotify free_item, const char *what, GError **error)
+store_collect_rows (Store *store, sqlite3_stmt *stmt, StoreRowReader read, GDestroyNotify free_item,
+                    const char *what, GError **error)
 {
   GPtrArray *rows = g_ptr_array_new_with_free_func (free_item);
   int rc;
@@ -216,8 +218,7 @@ store_column_dup_text (sqlite3_stmt *stmt, int col)
 gboolean
 store_text_valid (const char *text, glong max_chars)
 {
-  return text && *text && g_utf8_validate (text, -1, NULL) &&
-         g_utf8_strlen (text, -1) <= max_chars;
+  return text && *text && g_utf8_validate (text, -1, NULL) && g_utf8_strlen (text, -1) <= max_chars;
 }
 
 gboolean
@@ -249,7 +250,7 @@ store_now_ms (void)
 char *
 store_format_time (gint64 ms, GError **error)
 {
-  char *text = th_iso_from_ms (ms);   /* the one text form (clock.h) */
+  char *text = th_iso_from_ms (ms); /* the one text form (clock.h) */
 
   if (!text)
     g_set_error (error, STORE_ERROR, STORE_ERROR_INVALID, "time out of range");
@@ -288,8 +289,7 @@ store_column_time (sqlite3_stmt *stmt, int col, gint64 *out_ms, GError **error)
 }
 
 gboolean
-store_row_exists (Store *store, const char *table, const char *id, gboolean *exists,
-                  GError **error)
+store_row_exists (Store *store, const char *table, const char *id, gboolean *exists, GError **error)
 {
   /* Fixed statements per table: no identifier is ever pasted into SQL. */
   const char *sql = NULL;
@@ -399,7 +399,8 @@ set_pragmas (Store *store, GError **error)
   }
   mode = (const char *) sqlite3_column_text (stmt, 0);
   /* An in-memory database reports "memory"; anything else must be WAL. */
-  if (!mode || (g_ascii_strcasecmp (mode, "wal") != 0 && g_ascii_strcasecmp (mode, "memory") != 0)) {
+  if (!mode ||
+      (g_ascii_strcasecmp (mode, "wal") != 0 && g_ascii_strcasecmp (mode, "memory") != 0)) {
     g_set_error (error, STORE_ERROR, STORE_ERROR_SQL, "journal_mode WAL refused");
     goto out;
   }

@@ -22,7 +22,7 @@
 
 #include <glib.h>
 
-#include "server/records/records.h"   /* AdjustmentKind, OrderFacts: the adjustment rules */
+#include "server/records/records.h" /* AdjustmentKind, OrderFacts: the adjustment rules */
 
 G_BEGIN_DECLS
 
@@ -30,12 +30,12 @@ G_BEGIN_DECLS
 GQuark store_error_quark (void);
 
 typedef enum {
-  STORE_ERROR_SQL,          /* sqlite failed; message says which statement */
-  STORE_ERROR_NOT_FOUND,    /* no such row */
-  STORE_ERROR_INVALID,      /* the change breaks a rule (bad transition, bad role, ...) */
-  STORE_ERROR_EXPIRED,      /* a token outside its validity window */
-  STORE_ERROR_SCHEMA,       /* the file's schema is newer than this program */
-  STORE_ERROR_BUSY,         /* another process held the database past the busy timeout:
+  STORE_ERROR_SQL,       /* sqlite failed; message says which statement */
+  STORE_ERROR_NOT_FOUND, /* no such row */
+  STORE_ERROR_INVALID,   /* the change breaks a rule (bad transition, bad role, ...) */
+  STORE_ERROR_EXPIRED,   /* a token outside its validity window */
+  STORE_ERROR_SCHEMA,    /* the file's schema is newer than this program */
+  STORE_ERROR_BUSY,      /* another process held the database past the busy timeout:
                              * nothing was changed; try again (HTTP 503) */
 } StoreErrorCode;
 
@@ -50,21 +50,22 @@ void store_close (Store *store);
  * CLI, which has nothing else to do); the server sets a short one, because
  * it waits on its only thread (see main.c). */
 void store_set_busy_timeout (Store *store, guint ms);
-int store_schema_version (Store *store);       /* PRAGMA user_version */
+int store_schema_version (Store *store); /* PRAGMA user_version */
 int store_latest_schema_version (void);
 
-gint64 store_now_ms (void);  /* wall clock, unix ms */
+gint64 store_now_ms (void); /* wall clock, unix ms */
 
 /* ------------------------------------------------------------ visits */
 
 typedef enum {
   VISIT_SCHEDULED,
-  VISIT_WAITING,       /* a patient is in the waiting room */
-  VISIT_IN_PROGRESS,   /* admitted: the call is on */
+  VISIT_WAITING,     /* a patient is in the waiting room */
+  VISIT_IN_PROGRESS, /* admitted: the call is on */
   VISIT_ENDED,
 } VisitState;
 
-const char *visit_state_name (VisitState state);  /* "scheduled" | "waiting" | "in_progress" | "ended" */
+const char *
+visit_state_name (VisitState state); /* "scheduled" | "waiting" | "in_progress" | "ended" */
 gboolean visit_state_from_name (const char *name, VisitState *out);
 /* scheduled → waiting → in_progress → ended; scheduled → in_progress (provider
  * admits at once); waiting → scheduled (the only waiting patient left);
@@ -77,17 +78,17 @@ typedef enum {
   PARTICIPANT_GUEST,
 } ParticipantRole;
 
-const char *participant_role_name (ParticipantRole role);  /* "patient" | "provider" | "guest" */
+const char *participant_role_name (ParticipantRole role); /* "patient" | "provider" | "guest" */
 
 typedef struct {
-  char *id;               /* uuid */
+  char *id; /* uuid */
   char *patient_id;
   char *patient_name;
   char *provider_id;
   char *provider_name;
   gint64 scheduled_at_ms;
   VisitState state;
-  char *modality;         /* "video" | "audio-only" */
+  char *modality; /* "video" | "audio-only" */
   gint64 created_at_ms;
 } StoreVisit;
 
@@ -96,10 +97,10 @@ void store_visit_free (StoreVisit *visit);
 
 typedef struct {
   gint64 at_ms;
-  char *kind;             /* "state" | "join" | "admit" | "drop" | "return" | "leave" | "connect-trouble" */
-  char *state;            /* for kind "state": the new state name; else NULL */
-  char *participant_id;   /* for the others: who; else NULL */
-  char *role;             /* the participant's role name; else NULL */
+  char *kind;  /* "state" | "join" | "admit" | "drop" | "return" | "leave" | "connect-trouble" */
+  char *state; /* for kind "state": the new state name; else NULL */
+  char *participant_id; /* for the others: who; else NULL */
+  char *role;           /* the participant's role name; else NULL */
 } StoreVisitEvent;
 
 void store_visit_event_free (StoreVisitEvent *event);
@@ -109,7 +110,7 @@ typedef struct {
   char *visit_id;
   ParticipantRole role;
   char *display_name;
-  char *person_id;        /* patient id or staff id; NULL for guests */
+  char *person_id; /* patient id or staff id; NULL for guests */
 } StoreParticipant;
 
 void store_participant_clear (StoreParticipant *participant);
@@ -158,7 +159,7 @@ typedef struct {
 typedef struct {
   char *visit_id;
   char *patient_id;
-  char *patient_token;    /* the patient's join token: handed out once, never stored */
+  char *patient_token; /* the patient's join token: handed out once, never stored */
 } StoreBookedVisit;
 
 void store_booked_visit_clear (StoreBookedVisit *booked);
@@ -172,7 +173,7 @@ gboolean store_get_visit (Store *store, const char *visit_id, StoreVisit *out, G
 /* Visits of one provider (NULL: every provider, for admins) scheduled in
  * [from_ms, to_ms), by scheduled time. */
 GPtrArray *store_list_provider_visits (Store *store, const char *provider_id, gint64 from_ms,
-                                       gint64 to_ms, GError **error);  /* of StoreVisit* */
+                                       gint64 to_ms, GError **error); /* of StoreVisit* */
 /* Moves the visit to `to` if visit_state_transition_allowed(), recording a
  * "state" event, in one transaction. INVALID otherwise (nothing written). */
 gboolean store_set_visit_state (Store *store, const char *visit_id, VisitState to, GError **error);
@@ -184,7 +185,8 @@ gboolean store_set_visit_state_at (Store *store, const char *visit_id, VisitStat
 gboolean store_record_participant_event (Store *store, const char *visit_id,
                                          const char *participant_id, const char *event,
                                          GError **error);
-GPtrArray *store_visit_timeline (Store *store, const char *visit_id, GError **error);  /* of StoreVisitEvent* */
+GPtrArray *store_visit_timeline (Store *store, const char *visit_id,
+                                 GError **error); /* of StoreVisitEvent* */
 
 gboolean store_get_participant (Store *store, const char *participant_id, StoreParticipant *out,
                                 GError **error);
@@ -206,8 +208,6 @@ char *store_issue_join_token (Store *store, const char *participant_id, gint64 n
 gboolean store_resolve_join_token (Store *store, const char *token, gint64 now_ms,
                                    StoreParticipant *out, GError **error);
 
-
-
 /* ============================================================ clinical */
 /* Migration 2 adds: medications (a copy of the catalog, so orders can
  * reference it), patients.in_person_eval_at, check-ins with their scales and
@@ -219,15 +219,15 @@ gboolean store_resolve_join_token (Store *store, const char *token, gint64 now_m
  * one transaction. Called at start. */
 typedef struct {
   const char *id, *name, *rxnorm, *drug_class, *schedule, *unit;
-  const char *strengths_json;   /* e.g. "[25,50,100]" */
+  const char *strengths_json; /* e.g. "[25,50,100]" */
 } StoreMedicationRow;
 gboolean store_sync_medications (Store *store, const StoreMedicationRow *rows, guint n_rows,
                                  GError **error);
 
 /* staff.supervising_psychiatrist_id for a PA (NULL to clear). INVALID unless
  * the supervisor is a psychiatrist and the staff member a pa. */
-gboolean store_set_staff_supervisor (Store *store, const char *staff_id,
-                                     const char *supervisor_id, GError **error);
+gboolean store_set_staff_supervisor (Store *store, const char *staff_id, const char *supervisor_id,
+                                     GError **error);
 /* Returns the supervisor id; NULL with no error when the staff member has
  * none, NULL with NOT_FOUND when there is no such staff member, NULL with
  * SQL when it cannot be read. */
@@ -247,7 +247,7 @@ gboolean store_set_visit_modality (Store *store, const char *visit_id, const cha
 /* ---- check-ins (the patient's answers before the visit) */
 
 typedef struct {
-  char *scale;            /* "phq9" | "gad7" | "asrs_a" | "asrs18" */
+  char *scale; /* "phq9" | "gad7" | "asrs_a" | "asrs18" */
   gint items[18];
   guint n_items;
   guint total;
@@ -257,15 +257,15 @@ typedef struct {
 } StoreScaleResult;
 
 typedef struct {
-  char *name;             /* free text from a fixed list on the page, e.g. "nausea" */
-  guint severity;         /* 0..3 */
+  char *name;     /* free text from a fixed list on the page, e.g. "nausea" */
+  guint severity; /* 0..3 */
 } StoreSideEffect;
 
 /* Doses of one current medication missed in the last 14 days. */
 typedef struct {
-  char *order_id;         /* the order active when the patient answered */
+  char *order_id; /* the order active when the patient answered */
   guint missed;
-  guint max_missed;       /* its administrations per day x 14, at check-in time */
+  guint max_missed; /* its administrations per day x 14, at check-in time */
   /* read back only: what the order prescribes */
   char *medication_name;
   double dose;
@@ -277,15 +277,15 @@ typedef struct {
   char *id;
   char *visit_id;
   gint64 submitted_at_ms;
-  gint missed_doses_14d;  /* check-ins before per-medication counts: one number for all
+  gint missed_doses_14d;   /* check-ins before per-medication counts: one number for all
                              medications; -1 = not answered (every newer check-in) */
-  GPtrArray *missed_doses;/* StoreMissedDose* (owned), per medication */
-  GPtrArray *scales;      /* StoreScaleResult* (owned) */
-  GPtrArray *side_effects;/* StoreSideEffect* (owned) */
+  GPtrArray *missed_doses; /* StoreMissedDose* (owned), per medication */
+  GPtrArray *scales;       /* StoreScaleResult* (owned) */
+  GPtrArray *side_effects; /* StoreSideEffect* (owned) */
 } StoreCheckin;
 
 void store_checkin_clear (StoreCheckin *checkin);
-StoreCheckin *store_checkin_new (void);   /* scales, side_effects, missed_doses allocated, empty */
+StoreCheckin *store_checkin_new (void); /* scales, side_effects, missed_doses allocated, empty */
 void store_missed_dose_free (StoreMissedDose *m);
 void store_checkin_free (StoreCheckin *checkin);
 /* Saves a new check-in for the visit (a later one supersedes, nothing is
@@ -305,7 +305,7 @@ typedef struct {
   guint total;
   char *band;
   gboolean alert;
-  gint items[18];         /* the answers, for scores derived from them (subscales) */
+  gint items[18]; /* the answers, for scores derived from them (subscales) */
   guint n_items;
 } StoreScorePoint;
 void store_score_point_free (StoreScorePoint *point);
@@ -347,10 +347,10 @@ typedef struct {
   AdjustmentKind kind;
   const char *visit_id;
   const char *prescriber_id;
-  gboolean pending;             /* TRUE: the new order waits for co-signature, and the
+  gboolean pending;              /* TRUE: the new order waits for co-signature, and the
                                    order it replaces stays active until then */
-  const char *reason;           /* required, 1..1000 chars */
-  const char *replaces_order_id;/* stop, change-dose, switch: the active order acted on */
+  const char *reason;            /* required, 1..1000 chars */
+  const char *replaces_order_id; /* stop, change-dose, switch: the active order acted on */
   /* start, change-dose, switch: the new order */
   const char *medication_id;
   double dose;
@@ -358,13 +358,13 @@ typedef struct {
   const char *frequency;
   const char *route;
   /* Since schema 6 (all optional: 0 / NULL = none) */
-  double second_dose;           /* morning-and-bedtime: the bedtime amount */
-  guint prn_max_per_day;        /* as-needed: the most doses a day */
-  guint supply_days;            /* dispense: days of supply */
-  guint refills;                /* dispense: repeats allowed */
-  double dispense_quantity;     /* dispense: units of the dose form */
-  const char *snapshot;         /* the catalog entry prescribed against (JSON object) */
-  GTimeZone *time_zone;         /* the clinic's, for dates in a refusal; NULL = UTC */
+  double second_dose;       /* morning-and-bedtime: the bedtime amount */
+  guint prn_max_per_day;    /* as-needed: the most doses a day */
+  guint supply_days;        /* dispense: days of supply */
+  guint refills;            /* dispense: repeats allowed */
+  double dispense_quantity; /* dispense: units of the dose form */
+  const char *snapshot;     /* the catalog entry prescribed against (JSON object) */
+  GTimeZone *time_zone;     /* the clinic's, for dates in a refusal; NULL = UTC */
 } StoreAdjustment;
 
 typedef struct {
@@ -380,27 +380,27 @@ typedef struct {
   char *unit;
   char *frequency;
   char *route;
-  char *action;                 /* start | change-dose | switch: why this order exists */
+  char *action; /* start | change-dose | switch: why this order exists */
   char *reason;
-  char *replaces_order_id;      /* NULL for a start */
+  char *replaces_order_id; /* NULL for a start */
   gint64 created_at_ms;
-  char *status;                 /* derived: active | pending | stopped | entered-in-error |
+  char *status;              /* derived: active | pending | stopped | entered-in-error |
                                    declined */
-  gint64 status_at_ms;          /* when the status was reached */
-  char *status_reason;          /* stop / error / decline reason */
-  char *status_by;              /* staff id who stopped, declined or marked it (NULL otherwise) */
-  char *status_by_name;         /* their display name */
-  char *stopped_by_order_id;    /* stopped: the replacement that stopped it, NULL for a pure stop */
-  char *cosigned_by;            /* staff id, when co-signed */
-  gint64 cosigned_at_ms;        /* when co-signed (0 when not) */
-  char *visit_modality;         /* video | audio-only when drafted (NULL: older orders) */
+  gint64 status_at_ms;       /* when the status was reached */
+  char *status_reason;       /* stop / error / decline reason */
+  char *status_by;           /* staff id who stopped, declined or marked it (NULL otherwise) */
+  char *status_by_name;      /* their display name */
+  char *stopped_by_order_id; /* stopped: the replacement that stopped it, NULL for a pure stop */
+  char *cosigned_by;         /* staff id, when co-signed */
+  gint64 cosigned_at_ms;     /* when co-signed (0 when not) */
+  char *visit_modality;      /* video | audio-only when drafted (NULL: older orders) */
   /* Since schema 6; 0 / NULL on older orders */
   double second_dose;
   guint prn_max_per_day;
   guint supply_days;
   guint refills;
   double dispense_quantity;
-  char *snapshot;               /* JSON object: the catalog entry as prescribed */
+  char *snapshot; /* JSON object: the catalog entry as prescribed */
 } StoreOrder;
 void store_order_free (StoreOrder *order);
 /* The order as the adjustment rules read it (records.h); points into o. */
@@ -488,7 +488,6 @@ GPtrArray *store_audit_list (Store *store, guint limit, GError **error);
 /* Recomputes the chain; FALSE + INVALID naming the first broken row. */
 gboolean store_audit_verify (Store *store, guint *n_rows, GError **error);
 
-
 /* ============================================================ accounts */
 /* Migration 3 adds staff credentials (username, scrypt hash, disabled),
  * sessions (stored as SHA-256 of the 256-bit id, with last activity), and
@@ -496,7 +495,7 @@ gboolean store_audit_verify (Store *store, guint *n_rows, GError **error);
 
 typedef struct {
   char *id;
-  char *username;         /* NULL when the account has no credentials yet */
+  char *username; /* NULL when the account has no credentials yet */
   char *display_name;
   char *role;
   char *supervisor_id;
@@ -519,12 +518,12 @@ gboolean store_find_staff_by_username (Store *store, const char *username, Store
 gboolean store_get_staff_account (Store *store, const char *staff_id, StoreStaffAccount *out,
                                   GError **error);
 void store_staff_account_clear (StoreStaffAccount *account);
-GPtrArray *store_list_staff (Store *store, GError **error);   /* StoreStaffAccount*, by name */
+GPtrArray *store_list_staff (Store *store, GError **error); /* StoreStaffAccount*, by name */
 
 /* A new session for the staff member; returns the 256-bit id as base64url
  * (the only time it exists in clear). */
-char *store_create_session (Store *store, const char *staff_id, const char *address,
-                            gint64 now_ms, GError **error);
+char *store_create_session (Store *store, const char *staff_id, const char *address, gint64 now_ms,
+                            GError **error);
 /* The staff id of a live session, marking it active at now_ms. A session idle
  * longer than idle_ms is ended (reason "idle") and reported EXPIRED; an
  * unknown or ended one NOT_FOUND; a disabled account's NOT_FOUND too. */
@@ -547,13 +546,12 @@ guint store_end_staff_sessions (Store *store, const char *staff_id, const char *
 gboolean store_record_login_failure (Store *store, const char *username, const char *address,
                                      gint64 now_ms, GError **error);
 /* The same, with the client's network (may be NULL). */
-gboolean store_record_login_failure_from (Store *store, const char *username,
-                                          const char *address, const char *network,
-                                          gint64 now_ms, GError **error);
+gboolean store_record_login_failure_from (Store *store, const char *username, const char *address,
+                                          const char *network, gint64 now_ms, GError **error);
 /* Failures for the key since since_ms, and the time of the newest (0 if
  * none); 0 with `error` set when they cannot be counted. */
-guint store_count_login_failures (Store *store, const char *kind, const char *key,
-                                  gint64 since_ms, gint64 *latest_ms, GError **error);
+guint store_count_login_failures (Store *store, const char *kind, const char *key, gint64 since_ms,
+                                  gint64 *latest_ms, GError **error);
 /* A successful sign-in forgets the account's failures (not the address's). */
 gboolean store_clear_login_failures (Store *store, const char *username, GError **error);
 /* Counts one throttled attempt of `network` in the window that started at
@@ -561,8 +559,7 @@ gboolean store_clear_login_failures (Store *store, const char *username, GError 
  * the count so far (1: the first, which the caller audits; the rest are
  * only counted). */
 gboolean store_note_throttled (Store *store, const char *network, gint64 window_start_ms,
-                               const char *verdict, gint64 now_ms, guint *attempts,
-                               GError **error);
+                               const char *verdict, gint64 now_ms, guint *attempts, GError **error);
 /* The throttled attempts counted for `network` in that window, both
  * verdicts together (0: none). */
 guint store_count_throttled (Store *store, const char *network, gint64 window_start_ms,
@@ -574,11 +571,10 @@ guint store_count_throttled (Store *store, const char *network, gint64 window_st
 char *store_add_guest (Store *store, const char *visit_id, const char *display_name,
                        GError **error);
 /* Revokes every join token of the participant (revoked_at = now). */
-gboolean store_revoke_participant_tokens (Store *store, const char *participant_id,
-                                          GError **error);
+gboolean store_revoke_participant_tokens (Store *store, const char *participant_id, GError **error);
 typedef struct {
   StoreParticipant participant;
-  gboolean revoked;       /* every token of theirs is revoked */
+  gboolean revoked; /* every token of theirs is revoked */
 } StoreGuest;
 void store_guest_free (StoreGuest *guest);
 GPtrArray *store_list_visit_guests (Store *store, const char *visit_id, GError **error);
@@ -591,15 +587,15 @@ GPtrArray *store_list_visit_guests (Store *store, const char *visit_id, GError *
 /* One entry of a visit's activity: kind "chat" (text), "consent" (value
  * accepted | declined, version) or "modality" (value video | audio-only). */
 typedef struct {
-  gint64 id;              /* row id within its kind */
+  gint64 id; /* row id within its kind */
   gint64 at_ms;
   char *kind;
   char *participant_id;
-  char *role;             /* patient | provider | guest */
+  char *role; /* patient | provider | guest */
   char *display_name;
-  char *text;             /* chat only */
-  char *value;            /* consent decision or modality */
-  char *version;          /* consent only: the consent text's version */
+  char *text;    /* chat only */
+  char *value;   /* consent decision or modality */
+  char *version; /* consent only: the consent text's version */
 } StoreActivity;
 
 void store_activity_free (StoreActivity *activity);
@@ -612,8 +608,8 @@ StoreActivity *store_add_chat (Store *store, const char *visit_id, const char *p
 /* The visit's chat, oldest first; NOT_FOUND when there is no such visit. */
 GPtrArray *store_list_chat (Store *store, const char *visit_id, GError **error);
 /* Records a participant's answer to the consent text of `version`. */
-StoreActivity *store_record_consent (Store *store, const char *participant_id,
-                                     gboolean accepted, const char *version, GError **error);
+StoreActivity *store_record_consent (Store *store, const char *participant_id, gboolean accepted,
+                                     const char *version, GError **error);
 /* The participant's newest answer, or NULL with NOT_FOUND when none. */
 StoreActivity *store_latest_consent (Store *store, const char *participant_id, GError **error);
 /* Switches the visit to `modality` (video | audio-only), recording who did

@@ -86,8 +86,7 @@ store_secret_hash (const char *text, guchar hash[STORE_HASH_BYTES], GError **err
 
 gboolean
 store_select_hash_row (Store *store, const char *sql, const guchar hash[STORE_HASH_BYTES],
-                       const char *what, const char *unknown, sqlite3_stmt **out,
-                       GError **error)
+                       const char *what, const char *unknown, sqlite3_stmt **out, GError **error)
 {
   const void *stored;
 
@@ -199,7 +198,7 @@ store_resolve_join_token (Store *store, const char *token, gint64 now_ms, StoreP
                          "resolve join token", hash, &stmt, error))
     goto out;
   if (sqlite3_column_type (stmt, 3) != SQLITE_NULL) {
-    set_not_found (error);  /* revoked tokens are as good as unknown */
+    set_not_found (error); /* revoked tokens are as good as unknown */
     goto out;
   }
   if (!store_column_time (stmt, 1, &not_before, error) ||

@@ -35,8 +35,8 @@ insert_person_row (Store *store, const char *sql, const char *display_name, cons
 
   if (now) {
     id = g_uuid_string_random ();
-    if (!store_run (store, "insert person", sql, NULL, NULL, error, role ? 4 : 3, id,
-                    display_name, now, role))
+    if (!store_run (store, "insert person", sql, NULL, NULL, error, role ? 4 : 3, id, display_name,
+                    now, role))
       g_clear_pointer (&id, g_free);
   }
   g_free (now);
@@ -57,8 +57,7 @@ insert_person (Store *store, const char *sql, const char *display_name, const ch
   return id;
 }
 
-#define INSERT_PATIENT_SQL \
-  "INSERT INTO patients (id, display_name, created_at) VALUES (?1, ?2, ?3)"
+#define INSERT_PATIENT_SQL "INSERT INTO patients (id, display_name, created_at) VALUES (?1, ?2, ?3)"
 
 char *
 store_create_staff (Store *store, const char *display_name, const char *role, GError **error)
@@ -377,8 +376,7 @@ store_create_visit (Store *store, const char *patient_id, const char *provider_i
  * *patient_participant when not NULL) and one for the provider. */
 static char *
 insert_visit_rows (Store *store, const char *patient_id, const char *provider_id,
-                   gint64 scheduled_at_ms, gint64 at_ms, char **patient_participant,
-                   GError **error)
+                   gint64 scheduled_at_ms, gint64 at_ms, char **patient_participant, GError **error)
 {
   g_autofree char *now = NULL, *scheduled = NULL, *provider_role = NULL;
   char *id = NULL;
@@ -604,7 +602,7 @@ store_visit_timeline (Store *store, const char *visit_id, GError **error)
     StoreVisitEvent *ev;
     found = TRUE;
     if (sqlite3_column_type (stmt, 0) == SQLITE_NULL)
-      continue;  /* the visit has no events */
+      continue; /* the visit has no events */
     ev = g_new0 (StoreVisitEvent, 1);
     g_ptr_array_add (events, ev);
     if (!store_column_time (stmt, 1, &ev->at_ms, error))
@@ -632,7 +630,7 @@ out:
 
 /* ------------------------------------------------------------ participants */
 
-#define PARTICIPANT_COLUMNS                                                               \
+#define PARTICIPANT_COLUMNS \
   "SELECT id, visit_id, role, display_name, COALESCE(patient_id, staff_id) FROM participants "
 
 gboolean
