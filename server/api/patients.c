@@ -237,10 +237,24 @@ out:
   store_patient_clear (&p);
 }
 
+/* The value of `name` in the query as libwebsockets hands it over: already
+ * unescaped ("%25" is "%"), so not unescaped again (th_query_param would
+ * refuse a "%" typed into the search). */
+static char *
+query_value (const char *query, const char *name)
+{
+  g_auto (GStrv) pairs = query ? g_strsplit (query, "&", 32) : NULL;
+  gsize n = strlen (name);
+
+  for (guint i = 0; pairs && pairs[i]; i++)
+    if (strncmp (pairs[i], name, n) == 0 && pairs[i][n] == '=')
+      return g_strdup (pairs[i] + n + 1);
+  return NULL;
+}
+
 TH_HANDLER (th_find_patients)
 {
-  g_autofree char *storage = NULL;
-  const char *q = th_query_param (req->query, "q", &storage);
+  g_autofree char *q = query_value (req->query, "q");
   g_autoptr (GError) error = NULL;
   g_autoptr (GPtrArray) found = NULL;
   json_t *list;
