@@ -54,6 +54,17 @@ candidates_json (GPtrArray *list)
   return out;
 }
 
+/* The ids of a list of patients, for the audit. */
+static json_t *
+ids_json (GPtrArray *list)
+{
+  json_t *ids = json_array ();
+
+  for (guint i = 0; i < list->len; i++)
+    json_array_append_new (ids, json_string (((StorePatient *) g_ptr_array_index (list, i))->id));
+  return ids;
+}
+
 /* Decodes the body; FALSE after a 400 (not JSON) or a 422 naming the field. */
 static gboolean
 decode_patient (ThApp *app, const ThHttpRequest *req, ThHttpResponse *r, ThPatientBody *body)
@@ -140,6 +151,9 @@ TH_HANDLER (th_create_patient)
     goto out;
   }
   if (dups->len > 0 && !body.confirm_duplicate) {
+    /* The candidates' names, dates and MRNs are shown to the caller. */
+    th_audit (app, req->address, call->caller.staff_id, "patient.duplicate-shown", NULL,
+              json_pack ("{s:o}", "patients", ids_json (dups)));
     th_respond_json (r, 409,
                      json_pack ("{s:{s:s, s:s}, s:o}", "error", "code", "possible-duplicate",
                                 "message",
@@ -160,12 +174,8 @@ TH_HANDLER (th_create_patient)
   }
   detail = json_pack ("{s:s}", "patient", id);
   /* A second record made on purpose: which ones it may duplicate. */
-  if (dups->len > 0) {
-    json_t *ids = json_array ();
-    for (guint i = 0; i < dups->len; i++)
-      json_array_append_new (ids, json_string (((StorePatient *) g_ptr_array_index (dups, i))->id));
-    json_object_set_new (detail, "confirmed_duplicate_of", ids);
-  }
+  if (dups->len > 0)
+    json_object_set_new (detail, "confirmed_duplicate_of", ids_json (dups));
   th_audit (app, req->address, call->caller.staff_id, "patient.create", id, detail);
   {
     StorePatient created = fields;

@@ -227,6 +227,9 @@ test('every create, edit, view and search is audited, with ids only', async () =
   assert.ok(of('patient.search').length >= 10);
   const dup = of('patient.create').find((e) => e.detail.confirmed_duplicate_of);
   assert.ok(dup, 'a confirmed duplicate says which record it may duplicate');
+  const shown = of('patient.duplicate-shown');
+  assert.ok(shown.length >= 1, 'the candidates shown are audited');
+  assert.deepEqual(shown[0].detail.patients, dup.detail.confirmed_duplicate_of);
   // No name, date, MRN, email, phone or search text anywhere in them.
   const text = JSON.stringify(rows.filter((e) => e.action?.startsWith('patient.')));
   for (const secret of ['Ana', 'Lima', '1990-04-30', 'MRN-1001', 'example.org', '+1555', 'Chicago', 'Cy Edit']) {
