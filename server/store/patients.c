@@ -143,7 +143,8 @@ store_patient_update (Store *store, const char *patient_id, const StorePatient *
   }
   if (!(now = store_format_time (store_now_ms (), error)) || !store_begin (store, error))
     return FALSE;
-  ok = mrn_free (store, p->mrn, patient_id, error) &&
+  ok = store_require_row (store, "patients", patient_id, "no such patient", error) &&
+       mrn_free (store, p->mrn, patient_id, error) &&
        store_run (store, "update patient",
                   "UPDATE patients SET display_name = ?2, birth_date = ?3, mrn = ?4, email = ?5,"
                   " phone = ?6, time_zone = ?7, region = ?8, language = ?9, updated_at = ?10"
