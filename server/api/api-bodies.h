@@ -119,4 +119,34 @@ typedef struct {
 gboolean th_body_in_person_evaluation (const char *body, gsize len, ThEvaluationBody *out,
                                        GError **error);
 
+/* POST /api/patients and /api/patients/<id> {"name", "birth_date", "mrn",
+ * "email"?, "phone"?, "time_zone"?, "region"?, "language"?,
+ * "confirm_duplicate"?} (bodies_patient.c). An optional field may be null
+ * or "" for none. `today` is the clinic's date: a date of birth after it is
+ * refused. On failure *field is the key at fault (NULL when the body is not
+ * an object or has an unknown key) and the message says, in a front-desk
+ * person's words, what is wrong with it; the route answers 422. */
+typedef struct {
+  char *name;         /* 1..200 characters, trimmed */
+  char birth_date[11]; /* YYYY-MM-DD, a real date in [1900-01-01, today] */
+  char *mrn;          /* 1..32 of [A-Za-z0-9-] */
+  char *email;        /* NULL or local@domain.tld, at most 254 bytes */
+  char *phone;        /* NULL or E.164: "+" and 8..15 digits (spaces, dashes,
+                       * dots and brackets taken out) */
+  char *time_zone;    /* NULL or an IANA zone GLib knows ("America/New_York") */
+  char *region;       /* NULL or a code of region_table ("NY") */
+  char *language;     /* NULL or a BCP 47 tag, language[-subtag]* ("en", "pt-BR") */
+  gboolean confirm_duplicate;
+} ThPatientBody;
+gboolean th_body_patient (const char *body, gsize len, const GDate *today, ThPatientBody *out,
+                          const char **field, GError **error);
+void th_patient_body_clear (ThPatientBody *b);
+/* The validators, one per field (pure; unit-tested). */
+gboolean th_email_valid (const char *email);
+/* The E.164 form of `phone` (newly allocated), or NULL when it is not one. */
+char *th_phone_e164 (const char *phone);
+gboolean th_time_zone_valid (const char *zone);
+gboolean th_language_tag_valid (const char *tag);
+gboolean th_mrn_valid (const char *mrn);
+
 G_END_DECLS

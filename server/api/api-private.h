@@ -128,6 +128,12 @@ TH_HANDLER (th_post_note);
 TH_HANDLER (th_get_fhir);
 TH_HANDLER (th_get_timeline);
 TH_HANDLER (th_post_in_person_evaluation);
+/* patients.c */
+TH_HANDLER (th_find_patients);
+TH_HANDLER (th_create_patient);
+TH_HANDLER (th_get_patient);
+TH_HANDLER (th_update_patient);
+TH_HANDLER (th_get_regions);
 /* orders.c */
 TH_HANDLER (th_get_pending);
 TH_HANDLER (th_post_adjustment);

@@ -160,6 +160,13 @@ static const ThRoute kRoutes[] = {
   /* Any caller of the visit gets as far as the handler, which takes answers
    * from the patient's own link only (a 403 tells the others why). */
   ROUTE (POST, "/api/visits/:visit/checkin", STAFF_OR_LINK, READABLE_VISIT, th_post_checkin),
+  /* The patients: an admin (the front desk) any; a clinician those they
+   * created or have a visit with, checked in the handler (patients.c). */
+  ROUTE (GET, "/api/patients", STAFF, NO_VISIT, th_find_patients),
+  ROUTE (POST, "/api/patients", STAFF, NO_VISIT, th_create_patient),
+  ROUTE (GET, "/api/patients/:patient", STAFF, NO_VISIT, th_get_patient),
+  ROUTE (POST, "/api/patients/:patient", STAFF, NO_VISIT, th_update_patient),
+  ROUTE (GET, "/api/regions", STAFF, NO_VISIT, th_get_regions),
   /* A patient's routes check the patient (one visit together, or an admin
    * reading) in the handler. */
   ROUTE (GET, "/api/patients/:patient/timeline", STAFF, NO_VISIT, th_get_timeline),

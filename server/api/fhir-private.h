@@ -20,6 +20,13 @@
 #define OWN_QUESTIONNAIRE_BASE "urn:telehealth:questionnaire:"
 #define PATIENT_ID_SYSTEM "urn:telehealth:patient"
 #define STAFF_ID_SYSTEM "urn:telehealth:staff"
+/* The clinic's medical record numbers. A placeholder URI: a clinic that
+ * exchanges records replaces it with its own assigning authority's (an
+ * OID as urn:oid:..., or a URL it controls) before sending exports out. */
+#define PATIENT_MRN_SYSTEM "urn:telehealth:mrn"
+#define IDENTIFIER_TYPE_SYSTEM "http://terminology.hl7.org/CodeSystem/v2-0203"
+/* FHIR R4 binds Patient.communication.language to BCP 47. */
+#define LANGUAGE_SYSTEM "urn:ietf:bcp:47"
 #define DEFAULT_BASE_URL "http://localhost"
 /* How far back a chain of replaced orders is followed (a guard, not a rule). */
 #define MAX_ORDER_CHAIN 1000

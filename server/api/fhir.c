@@ -134,28 +134,57 @@ role_text (const char *role)
   return role;
 }
 
+/* The patient's telecom (email, then the mobile phone) and preferred
+ * language, as FHIR R4 Patient.telecom and Patient.communication. */
+static void
+patient_contact (json_t *patient, const StorePatient *p)
+{
+  json_t *telecom = json_array ();
+
+  if (p->email)
+    json_array_append_new (telecom, json_pack ("{s:s, s:s, s:s}", "system", "email", "value",
+                                               p->email, "use", "home"));
+  if (p->phone)
+    json_array_append_new (telecom, json_pack ("{s:s, s:s, s:s}", "system", "phone", "value",
+                                               p->phone, "use", "mobile"));
+  if (json_array_size (telecom) > 0)
+    json_object_set_new (patient, "telecom", telecom);
+  else
+    json_decref (telecom);
+  /* BCP 47 is the code system FHIR binds communication.language to. */
+  if (p->language)
+    json_object_set_new (patient, "communication",
+                         json_pack ("[{s:{s:[o]}, s:b}]", "language", "coding",
+                                    fhir_coding (LANGUAGE_SYSTEM, p->language, NULL), "preferred",
+                                    1));
+}
+
 static gboolean
 add_patient (FhirExport *ex, Store *store, GError **error)
 {
-  char *name = NULL, *birth_date = NULL;
-  json_t *patient, *identifier;
+  StorePatient p = { 0 };
+  json_t *patient, *identifiers;
 
-  if (!store_get_patient (store, ex->patient_id, &name, error) ||
-      !store_get_patient_birth_date (store, ex->patient_id, &birth_date, error)) {
-    g_free (name);
+  if (!store_patient_get (store, ex->patient_id, &p, error))
     return FALSE;
-  }
   patient = json_object ();
-  identifier = json_object ();
-  json_object_set_new (identifier, "system", json_string (PATIENT_ID_SYSTEM));
-  json_object_set_new (identifier, "value", json_string (ex->patient_id));
-  json_object_set_new (patient, "identifier", json_pack ("[o]", identifier));
-  json_object_set_new (patient, "name", json_pack ("[o]", fhir_text_concept (name)));
+  identifiers = json_array ();
+  json_array_append_new (identifiers, json_pack ("{s:s, s:s}", "system", PATIENT_ID_SYSTEM, "value",
+                                                 ex->patient_id));
+  /* The clinic's medical record number, typed MR (HL7 v2 table 0203). */
+  if (p.mrn)
+    json_array_append_new (identifiers, json_pack ("{s:s, s:{s:[o]}, s:s, s:s}", "use", "usual",
+                                                   "type", "coding",
+                                                   fhir_coding (IDENTIFIER_TYPE_SYSTEM, "MR",
+                                                                "Medical record number"),
+                                                   "system", PATIENT_MRN_SYSTEM, "value", p.mrn));
+  json_object_set_new (patient, "identifier", identifiers);
+  json_object_set_new (patient, "name", json_pack ("[o]", fhir_text_concept (p.name)));
+  patient_contact (patient, &p);
   /* A calendar date as stored ("YYYY-MM-DD"); none on record, none exported. */
-  fhir_set_str (patient, "birthDate", birth_date);
+  fhir_set_str (patient, "birthDate", p.birth_date);
   fhir_add_entry (ex, "Patient", ex->patient_id, patient);
-  g_free (name);
-  g_free (birth_date);
+  store_patient_clear (&p);
   return TRUE;
 }
 

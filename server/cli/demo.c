@@ -10,6 +10,28 @@
 
 #define DEMO_USERNAME "demo.provider"
 
+/* The demo patient, with details nobody has: a made-up record number (each
+ * start makes a new patient, so the number carries the id's first
+ * characters to stay unique), an example.org address (RFC 2606) and a
+ * 555-01xx number (reserved for fiction in the North American plan). */
+static char *
+demo_patient (ThApp *app, const char *provider_id, GError **error)
+{
+  g_autofree char *id = g_uuid_string_random ();
+  g_autofree char *mrn = g_ascii_strup (id, 8);
+  g_autofree char *mrn_text = g_strconcat ("DEMO-", mrn, NULL);
+  StorePatient p = { .name = "Demo Patient",
+                     .birth_date = "1988-06-14",
+                     .mrn = mrn_text,
+                     .email = "demo.patient@example.org",
+                     .phone = "+15550100123",
+                     .time_zone = "America/New_York",
+                     .region = "NY",
+                     .language = "en" };
+
+  return store_patient_create (app->store, &p, provider_id, error);
+}
+
 gboolean
 th_demo_create (ThApp *app, GError **error)
 {
@@ -45,7 +67,7 @@ th_demo_create (ThApp *app, GError **error)
         !store_set_staff_credentials (app->store, provider_id, DEMO_USERNAME, hash, error))
       goto out;
   }
-  patient_id = store_create_patient (app->store, "Demo Patient", error);
+  patient_id = demo_patient (app, provider_id, error);
   if (!patient_id)
     goto out;
   if (!th_demo_history (app, patient_id, provider_id, past, error))

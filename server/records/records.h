@@ -324,4 +324,17 @@ typedef struct {
 gboolean adjustment_validate (const Adjustment *a, const AdjustmentFacts *f,
                               AdjustmentResolved *out, GError **error);
 
+/* ------------------------------------------------------------ regions */
+
+/* Where a patient is for a visit (regions.c): a US state, the District or
+ * a territory by its USPS code, the subdivision part of ISO 3166-2. */
+typedef struct {
+  const char *code; /* "NY" */
+  const char *name; /* "New York" */
+} RegionInfo;
+
+const RegionInfo *region_table (guint *n);
+/* The region of "NY", "ny" or "US-NY"; NULL for anything else. */
+const RegionInfo *region_lookup (const char *text);
+
 G_END_DECLS

@@ -399,6 +399,32 @@ static const char *const kMigrations[] = {
   "  last_at TEXT NOT NULL,"
   "  PRIMARY KEY (network, window_start, verdict)"
   ") WITHOUT ROWID;",
+  /* 13: a patient as the clinic knows them (issue 13): the clinic's record
+   * number (unique where given, compared without case), how to reach them
+   * (email; a mobile phone in E.164), their IANA time zone, the US state or
+   * territory they are in for visits (USPS code: the controlled-substance
+   * rules depend on it), their preferred language (BCP 47), who created the
+   * record and when it last changed. The API checks every value (bodies);
+   * the CHECKs keep a stray write from storing a malformed one. Patients of
+   * earlier versions have NULLs: the front desk fills them in. */
+  "ALTER TABLE patients ADD COLUMN mrn TEXT NULL"
+  "  CHECK (mrn IS NULL OR length(mrn) BETWEEN 1 AND 32);"
+  "ALTER TABLE patients ADD COLUMN email TEXT NULL"
+  "  CHECK (email IS NULL OR (length(email) BETWEEN 3 AND 254 AND email LIKE '%_@_%'));"
+  "ALTER TABLE patients ADD COLUMN phone TEXT NULL"
+  "  CHECK (phone IS NULL OR (phone GLOB '+[1-9]*' AND length(phone) BETWEEN 9 AND 16"
+  "    AND NOT substr(phone, 2) GLOB '*[^0-9]*'));"
+  "ALTER TABLE patients ADD COLUMN time_zone TEXT NULL"
+  "  CHECK (time_zone IS NULL OR length(time_zone) BETWEEN 1 AND 64);"
+  "ALTER TABLE patients ADD COLUMN region TEXT NULL"
+  "  CHECK (region IS NULL OR (length(region) = 2 AND region = upper(region)));"
+  "ALTER TABLE patients ADD COLUMN language TEXT NULL"
+  "  CHECK (language IS NULL OR length(language) BETWEEN 2 AND 35);"
+  "ALTER TABLE patients ADD COLUMN created_by TEXT NULL REFERENCES staff (id);"
+  "ALTER TABLE patients ADD COLUMN updated_at TEXT NULL;"
+  "CREATE UNIQUE INDEX patients_by_mrn ON patients (mrn COLLATE NOCASE) WHERE mrn IS NOT NULL;"
+  "CREATE INDEX patients_by_name ON patients (display_name COLLATE NOCASE);"
+  "CREATE INDEX patients_by_birth_date ON patients (birth_date) WHERE birth_date IS NOT NULL;",
 };
 
 int

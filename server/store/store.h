@@ -619,4 +619,48 @@ gboolean store_change_modality (Store *store, const char *visit_id, const char *
 /* Chat, consent answers and modality switches of the visit, oldest first. */
 GPtrArray *store_visit_activity (Store *store, const char *visit_id, GError **error);
 
+/* ------------------------------------------------------------ patients */
+/* patients.c: a patient's details as the front desk keeps them. Values are
+ * checked by the API (api-bodies.h); the store keeps them as given. */
+
+typedef struct {
+  char *id;
+  char *name;       /* display name */
+  char *birth_date; /* YYYY-MM-DD or NULL (patients of earlier versions) */
+  char *mrn;        /* each of these NULL when none is on record */
+  char *email;
+  char *phone; /* E.164 */
+  char *time_zone;
+  char *region;   /* USPS code */
+  char *language; /* BCP 47 */
+  char *created_by; /* staff id, NULL for patients made before or by a booking */
+  gint64 created_at_ms;
+} StorePatient;
+
+void store_patient_clear (StorePatient *p);
+void store_patient_free (gpointer p);
+/* Creates a patient with p's fields (p->id and created_* ignored) by
+ * `created_by` (a staff id). INVALID "record number taken" when another
+ * patient has the MRN (compared without case). Returns the new id. */
+char *store_patient_create (Store *store, const StorePatient *p, const char *created_by,
+                            GError **error);
+/* Replaces the patient's details with p's; NOT_FOUND, or INVALID as above. */
+gboolean store_patient_update (Store *store, const char *patient_id, const StorePatient *p,
+                               GError **error);
+/* Reads one patient; NOT_FOUND when absent. */
+gboolean store_patient_get (Store *store, const char *patient_id, StorePatient *out,
+                            GError **error);
+/* Patients whose name (or a word of it), MRN or date of birth starts with
+ * `query` (case ignored), by name, at most `limit`; only those
+ * `visible_to` (a staff id) created or has a visit with, all when NULL. */
+GPtrArray *store_patient_find (Store *store, const char *query, const char *visible_to,
+                               guint limit, GError **error);
+/* The patients with the same name (case and outer spaces ignored) and date
+ * of birth, other than `except_id` (may be NULL): possible duplicates. */
+GPtrArray *store_patient_duplicates (Store *store, const char *name, const char *birth_date,
+                                     const char *except_id, GError **error);
+/* Whether `staff_id` created the patient or has a visit with them. */
+gboolean store_patient_visible (Store *store, const char *patient_id, const char *staff_id,
+                                gboolean *visible, GError **error);
+
 G_END_DECLS

@@ -383,6 +383,23 @@ for (const viewport of [PHONE, DESKTOP]) {
         } finally {
           await tl.close();
         }
+        // The Patients page (issue 13): search, a patient opened, the form.
+        const pt = await provider.context.newPage();
+        try {
+          await pt.goto(new URL('/patients.html', timelineUrl).href, { waitUntil: 'load' });
+          await byTestid(pt, 'patient-search').fill('Demo');
+          await byTestid(pt, 'patient-results').locator('button').first().click();
+          await byTestid(pt, 'patient-timeline').waitFor({ state: 'visible' });
+          problems.push(...await checkState(pt, `patients@${viewport.name}`, viewport));
+          await byTestid(pt, 'patient-edit').click();
+          await byTestid(pt, 'patient-form').waitFor({ state: 'visible' });
+          await pt.fill('#pf-email', 'not an address');
+          await byTestid(pt, 'patient-save').click();
+          await byTestid(pt, 'field-error-email').waitFor({ state: 'visible' });
+          problems.push(...await checkState(pt, `patients-form@${viewport.name}`, viewport));
+        } finally {
+          await pt.close();
+        }
       },
     });
     t.diagnostic(`walk: ${steps.join(', ')}`);

@@ -4,6 +4,7 @@
  * with a TH_BODY_ERROR; never crash or leak. */
 #include "tests/fuzz/fuzz_common.h"
 #include "server/api/api-bodies.h"
+#include "server/clock/clock.h"
 
 #include <string.h>
 
@@ -46,6 +47,40 @@ check_text (gboolean ok, char *text, glong max)
   g_free (text);
 }
 
+/* A patient accepted has every field inside its rules (each validator
+ * agrees again); a refusal names a known field or none. */
+static gboolean
+th_patient_body_ok (const char *body, gsize len, const GDate *today, ThPatientBody *b,
+                    const char **field, GError **error)
+{
+  static const char *const fields[] = { "name",      "birth_date", "mrn",      "email", "phone",
+                                        "time_zone", "region",     "language" };
+  gboolean ok = th_body_patient (body, len, today, b, field, error);
+
+  if (ok) {
+    GDate day;
+    char *e164 = b->phone ? th_phone_e164 (b->phone) : NULL;
+    g_assert_true (b->name && g_utf8_validate (b->name, -1, NULL));
+    g_assert_cmpint (g_utf8_strlen (b->name, -1), <=, 200);
+    g_assert_true (th_date_parse (b->birth_date, &day) && g_date_compare (&day, today) <= 0);
+    g_assert_true (th_mrn_valid (b->mrn));
+    g_assert_true (!b->email || th_email_valid (b->email));
+    g_assert_cmpstr (e164, ==, b->phone);
+    g_assert_true (!b->time_zone || th_time_zone_valid (b->time_zone));
+    g_assert_true (!b->region || region_lookup (b->region));
+    g_assert_true (!b->language || th_language_tag_valid (b->language));
+    g_free (e164);
+  } else if (*field) {
+    gboolean known = FALSE;
+    for (guint i = 0; i < G_N_ELEMENTS (fields); i++)
+      known |= strcmp (*field, fields[i]) == 0;
+    g_assert_true (known);
+    g_assert_null (b->name);
+  }
+  th_patient_body_clear (b);
+  return ok;
+}
+
 int
 LLVMFuzzerTestOneInput (const uint8_t *data, size_t size)
 {
@@ -58,7 +93,7 @@ LLVMFuzzerTestOneInput (const uint8_t *data, size_t size)
     return 0;
   len = size - 1;
   body = g_memdup2 (data + 1, len);
-  switch (data[0] % 9) {
+  switch (data[0] % 10) {
   case 0: {
     ThVisitCreateBody b;
     ok = th_body_visit_create (body, len, &b, &error);
@@ -116,6 +151,15 @@ LLVMFuzzerTestOneInput (const uint8_t *data, size_t size)
     if (ok)
       check_text (TRUE, g_strdup (b.version), 64);
     th_consent_body_clear (&b);
+    break;
+  }
+  case 8: {
+    ThPatientBody b;
+    const char *field = NULL;
+    GDate today;
+    g_date_clear (&today, 1);
+    g_date_set_dmy (&today, 5, G_DATE_DECEMBER, 2026);
+    ok = th_patient_body_ok (body, len, &today, &b, &field, &error);
     break;
   }
   default: {

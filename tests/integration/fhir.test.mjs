@@ -96,6 +96,18 @@ test('Patient, Practitioner and a virtual Encounter with its period', { skip: !D
   assert.equal(patient.name[0].text, 'Sam Rivera');
   assert.deepEqual(patient.identifier[0], { system: 'urn:telehealth:patient', value: patient.id });
   assert.equal(patient.birthDate, '1984-03-07', 'a date without a time');
+  // The clinic's record number, typed MR (HL7 v2 table 0203).
+  assert.deepEqual(patient.identifier[1], {
+    use: 'usual',
+    type: { coding: [{ system: 'http://terminology.hl7.org/CodeSystem/v2-0203', code: 'MR', display: 'Medical record number' }] },
+    system: 'urn:telehealth:mrn', value: 'MRN-004417',
+  });
+  assert.deepEqual(patient.telecom, [
+    { system: 'email', value: 'sam.rivera@example.org', use: 'home' },
+    { system: 'phone', value: '+15550100177', use: 'mobile' },
+  ]);
+  assert.deepEqual(patient.communication,
+    [{ language: { coding: [{ system: 'urn:ietf:bcp:47', code: 'es' }] }, preferred: true }]);
 
   const [practitioner] = ofType('Practitioner');
   assert.equal(ofType('Practitioner').length, 2, 'the provider, then the PA who wrote an order');

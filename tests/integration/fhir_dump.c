@@ -26,8 +26,8 @@
 
 #define BASE_URL "https://telehealth.example"
 
-static const gint kPhq9[] = { 2, 2, 1, 2, 1, 1, 1, 0, 1 };   /* total 11, item 9 = 1 */
-static const gint kGad7[] = { 1, 2, 1, 1, 2, 1, 0 };         /* total 8 */
+static const gint kPhq9[] = { 2, 2, 1, 2, 1, 1, 1, 0, 1 }; /* total 11, item 9 = 1 */
+static const gint kGad7[] = { 1, 2, 1, 1, 2, 1, 0 };       /* total 8 */
 /* A part-A screen as check-ins stored it before the checklist: 4 of 6 shaded
  * (items 1, 2 from "sometimes", items 4, 5 from "often"), its answers sum 13. */
 static const gint kAsrsA[] = { 2, 2, 1, 3, 3, 2 };
@@ -62,8 +62,13 @@ sync_catalog (Store *store, const MedCatalog *catalog, GError **error)
     g_string_append_c (s, ']');
     strengths[i] = g_string_free (s, FALSE);
     rows[i] = (StoreMedicationRow) {
-      .id = m->id, .name = m->name, .rxnorm = m->rxnorm, .drug_class = m->drug_class,
-      .schedule = m->schedule, .unit = m->unit, .strengths_json = strengths[i],
+      .id = m->id,
+      .name = m->name,
+      .rxnorm = m->rxnorm,
+      .drug_class = m->drug_class,
+      .schedule = m->schedule,
+      .unit = m->unit,
+      .strengths_json = strengths[i],
     };
   }
   ok = store_sync_medications (store, rows, n, error);
@@ -73,8 +78,7 @@ sync_catalog (Store *store, const MedCatalog *catalog, GError **error)
 }
 
 static gboolean
-add_scale (StoreCheckin *checkin, ScaleKind kind, const gint *items, guint n_items,
-           GError **error)
+add_scale (StoreCheckin *checkin, ScaleKind kind, const gint *items, guint n_items, GError **error)
 {
   ScaleScore score;
   StoreScaleResult *r;
@@ -186,8 +190,8 @@ adjust (Store *store, AdjustmentKind kind, const char *visit_id, const char *pre
         const char *reason, char **order_id, GError **error)
 {
   MedDosing d = { dose, 0, "mg", frequency, "oral", 0 };
-  return adjust_dosing (store, kind, visit_id, prescriber_id, FALSE, replaces, medication_id, &d,
-                        2, reason, order_id, error);
+  return adjust_dosing (store, kind, visit_id, prescriber_id, FALSE, replaces, medication_id, &d, 2,
+                        reason, order_id, error);
 }
 
 static gboolean
@@ -209,21 +213,28 @@ main (void)
   json_t *bundle = NULL;
   gint64 now = store_now_ms ();
   int status = 1;
+  /* Made-up details: an example.org address, a 555-01xx number. */
+  const StorePatient sam = { .name = "Sam Rivera",
+                             .birth_date = "1984-03-07",
+                             .mrn = "MRN-004417",
+                             .email = "sam.rivera@example.org",
+                             .phone = "+15550100177",
+                             .time_zone = "America/Chicago",
+                             .region = "IL",
+                             .language = "es" };
 
   if (!(dir = g_dir_make_tmp ("fhir-dump-XXXXXX", &error)))
     goto out;
   db = g_build_filename (dir, "telehealth.sqlite", NULL);
   if (!(catalog = med_catalog_load (TH_CATALOG_PATH, &error)) ||
-      !(store = store_open (db, &error)) ||
-      !sync_catalog (store, catalog, &error))
+      !(store = store_open (db, &error)) || !sync_catalog (store, catalog, &error))
     goto out;
   order_catalog = catalog;
 
   if (!(staff = store_create_staff (store, "Dr. Ada Moreau", "psychiatrist", &error)) ||
       !(pa = store_create_staff (store, "Jo Park, PA-C", "pa", &error)) ||
       !store_set_staff_supervisor (store, pa, staff, &error) ||
-      !(patient = store_create_patient (store, "Sam Rivera", &error)) ||
-      !store_set_patient_birth_date (store, patient, "1984-03-07", &error))
+      !(patient = store_patient_create (store, &sam, staff, &error)))
     goto out;
 
   /* Four weeks ago: fluoxetine started. */
@@ -244,21 +255,20 @@ main (void)
       !move (store, visit, VISIT_IN_PROGRESS, &error) ||
       !adjust (store, ADJUST_START, visit, staff, NULL, "sertraline", 50, "once-daily",
                "Persistent low mood", &sertraline, &error) ||
-      !adjust (store, ADJUST_CHANGE_DOSE, visit, staff, sertraline, "sertraline", 100,
-               "once-daily", "Partial response at 50 mg", NULL, &error) ||
+      !adjust (store, ADJUST_CHANGE_DOSE, visit, staff, sertraline, "sertraline", 100, "once-daily",
+               "Partial response at 50 mg", NULL, &error) ||
       !adjust (store, ADJUST_SWITCH, visit, staff, fluoxetine, "escitalopram", 10, "once-daily",
                "Insomnia on fluoxetine", NULL, &error) ||
-      !adjust_dosing (store, ADJUST_START, visit, staff, FALSE, NULL, "alprazolam", &kAlprazolam,
-                      0, "Panic attacks", NULL, &error) ||
+      !adjust_dosing (store, ADJUST_START, visit, staff, FALSE, NULL, "alprazolam", &kAlprazolam, 0,
+                      "Panic attacks", NULL, &error) ||
       !adjust_dosing (store, ADJUST_START, visit, staff, FALSE, NULL, "lithium-carbonate-ir",
                       &kLithium, 1, "Bipolar I disorder, maintenance", NULL, &error) ||
-      !adjust_dosing (store, ADJUST_START, visit, staff, FALSE, NULL,
-                      "amphetamine-mixed-salts-er", &kAmphetamine, 0,
-                      "ADHD, combined presentation", NULL, &error) ||
+      !adjust_dosing (store, ADJUST_START, visit, staff, FALSE, NULL, "amphetamine-mixed-salts-er",
+                      &kAmphetamine, 0, "ADHD, combined presentation", NULL, &error) ||
       !adjust (store, ADJUST_STOP, visit, staff, buspirone, NULL, 0, NULL,
                "Anxiety controlled on escitalopram", NULL, &error) ||
-      !adjust_dosing (store, ADJUST_START, visit, pa, TRUE, NULL, "lamotrigine", &kLamotrigine,
-                      2, "Bipolar II depression, mood stabilization", &lamotrigine, &error) ||
+      !adjust_dosing (store, ADJUST_START, visit, pa, TRUE, NULL, "lamotrigine", &kLamotrigine, 2,
+                      "Bipolar II depression, mood stabilization", &lamotrigine, &error) ||
       !store_cosign_order (store, lamotrigine, staff, &error) ||
       !move (store, visit, VISIT_ENDED, &error))
     goto out;

@@ -15,6 +15,9 @@ export class ApiError extends Error {
     this.rule = e.rule || null;
     this.serverMessage = e.message || '';
     this.retryAfter = Number.isFinite(e.retry_after) ? e.retry_after : null;
+    // A refused field ("birth_date"), and a possible duplicate's candidates.
+    this.field = typeof e.field === 'string' ? e.field : null;
+    this.candidates = body && Array.isArray(body.candidates) ? body.candidates : null;
   }
 }
 

@@ -1,0 +1,276 @@
+/* patients.c — a patient's details (name, date of birth, the clinic's
+ * record number, how to reach them, where they are), found as the front
+ * desk types. Each change runs in one BEGIN IMMEDIATE transaction that
+ * checks the record number is free before writing, so two records never
+ * share one (the unique index is the backstop). */
+#include "server/store/store-private.h"
+
+#include <string.h>
+
+#define PATIENT_COLUMNS                                                              \
+  "SELECT p.id, p.display_name, p.birth_date, p.mrn, p.email, p.phone, p.time_zone," \
+  " p.region, p.language, p.created_by, p.created_at FROM patients p "
+
+void
+store_patient_clear (StorePatient *p)
+{
+  g_free (p->id);
+  g_free (p->name);
+  g_free (p->birth_date);
+  g_free (p->mrn);
+  g_free (p->email);
+  g_free (p->phone);
+  g_free (p->time_zone);
+  g_free (p->region);
+  g_free (p->language);
+  g_free (p->created_by);
+  memset (p, 0, sizeof *p);
+}
+
+void
+store_patient_free (gpointer p)
+{
+  if (!p)
+    return;
+  store_patient_clear (p);
+  g_free (p);
+}
+
+static gboolean
+read_patient (sqlite3_stmt *stmt, StorePatient *out, GError **error)
+{
+  StorePatient p = { 0 };
+
+  p.id = store_column_dup_text (stmt, 0);
+  p.name = store_column_dup_text (stmt, 1);
+  p.birth_date = store_column_dup_text (stmt, 2);
+  p.mrn = store_column_dup_text (stmt, 3);
+  p.email = store_column_dup_text (stmt, 4);
+  p.phone = store_column_dup_text (stmt, 5);
+  p.time_zone = store_column_dup_text (stmt, 6);
+  p.region = store_column_dup_text (stmt, 7);
+  p.language = store_column_dup_text (stmt, 8);
+  p.created_by = store_column_dup_text (stmt, 9);
+  if (!p.id || !p.name || !store_column_time (stmt, 10, &p.created_at_ms, error)) {
+    if (error && !*error)
+      g_set_error_literal (error, STORE_ERROR, STORE_ERROR_SQL, "read patient: a NULL id or name");
+    store_patient_clear (&p);
+    return FALSE;
+  }
+  *out = p;
+  return TRUE;
+}
+
+static gpointer
+read_patient_row (sqlite3_stmt *stmt, GError **error)
+{
+  StorePatient *p = g_new0 (StorePatient, 1);
+
+  if (!read_patient (stmt, p, error)) {
+    g_free (p);
+    return NULL;
+  }
+  return p;
+}
+
+/* INVALID when a patient other than `except_id` has the MRN; inside the
+ * caller's transaction. */
+static gboolean
+mrn_free (Store *store, const char *mrn, const char *except_id, GError **error)
+{
+  sqlite3_stmt *stmt = NULL;
+  gboolean ok = FALSE;
+  int rc;
+
+  if (!mrn)
+    return TRUE;
+  if (!store_prepare (store,
+                      "SELECT 1 FROM patients WHERE mrn = ?1 COLLATE NOCASE"
+                      " AND (?2 IS NULL OR id <> ?2)",
+                      &stmt, error))
+    return FALSE;
+  store_bind_text (stmt, 1, mrn);
+  store_bind_text (stmt, 2, except_id);
+  rc = sqlite3_step (stmt);
+  if (rc == SQLITE_ROW)
+    g_set_error_literal (error, STORE_ERROR, STORE_ERROR_INVALID, "record number taken");
+  else if (rc != SQLITE_DONE)
+    store_set_sql_error (store, error, "check record number");
+  else
+    ok = TRUE;
+  sqlite3_finalize (stmt);
+  return ok;
+}
+
+char *
+store_patient_create (Store *store, const StorePatient *p, const char *created_by, GError **error)
+{
+  g_autofree char *now = NULL;
+  char *id = NULL;
+  gboolean ok = FALSE;
+
+  g_return_val_if_fail (store != NULL && p != NULL, NULL);
+  if (!store_text_valid (p->name, 1024)) {
+    g_set_error_literal (error, STORE_ERROR, STORE_ERROR_INVALID, "bad display name");
+    return NULL;
+  }
+  if (!(now = store_format_time (store_now_ms (), error)) || !store_begin (store, error))
+    return NULL;
+  id = g_uuid_string_random ();
+  ok = mrn_free (store, p->mrn, NULL, error) &&
+       store_run (store, "insert patient",
+                  "INSERT INTO patients (id, display_name, birth_date, mrn, email, phone,"
+                  " time_zone, region, language, created_by, created_at, updated_at)"
+                  " VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10, ?11, ?11)",
+                  NULL, NULL, error, 11, id, p->name, p->birth_date, p->mrn, p->email, p->phone,
+                  p->time_zone, p->region, p->language, created_by, now);
+  if (!store_commit_or_rollback (store, ok, error))
+    g_clear_pointer (&id, g_free);
+  return id;
+}
+
+gboolean
+store_patient_update (Store *store, const char *patient_id, const StorePatient *p, GError **error)
+{
+  g_autofree char *now = NULL;
+  guint changed = 0;
+  gboolean ok;
+
+  g_return_val_if_fail (store != NULL && p != NULL, FALSE);
+  if (!store_text_valid (p->name, 1024)) {
+    g_set_error_literal (error, STORE_ERROR, STORE_ERROR_INVALID, "bad display name");
+    return FALSE;
+  }
+  if (!(now = store_format_time (store_now_ms (), error)) || !store_begin (store, error))
+    return FALSE;
+  ok = store_require_row (store, "patients", patient_id, "no such patient", error) &&
+       mrn_free (store, p->mrn, patient_id, error) &&
+       store_run (store, "update patient",
+                  "UPDATE patients SET display_name = ?2, birth_date = ?3, mrn = ?4, email = ?5,"
+                  " phone = ?6, time_zone = ?7, region = ?8, language = ?9, updated_at = ?10"
+                  " WHERE id = ?1",
+                  NULL, &changed, error, 10, patient_id, p->name, p->birth_date, p->mrn, p->email,
+                  p->phone, p->time_zone, p->region, p->language, now);
+  if (ok && changed != 1) {
+    g_set_error_literal (error, STORE_ERROR, STORE_ERROR_NOT_FOUND, "no such patient");
+    ok = FALSE;
+  }
+  return store_commit_or_rollback (store, ok, error);
+}
+
+gboolean
+store_patient_get (Store *store, const char *patient_id, StorePatient *out, GError **error)
+{
+  sqlite3_stmt *stmt = NULL;
+  gboolean ok;
+
+  g_return_val_if_fail (store != NULL && out != NULL, FALSE);
+  ok = store_select_row (store, PATIENT_COLUMNS "WHERE p.id = ?1", patient_id, "get patient",
+                         "no such patient", &stmt, error) &&
+       read_patient (stmt, out, error);
+  sqlite3_finalize (stmt);
+  return ok;
+}
+
+/* `text` with LIKE's wildcards and the escape character escaped. */
+static char *
+like_escape (const char *text)
+{
+  GString *out = g_string_new (NULL);
+
+  for (const char *p = text; *p; p++) {
+    if (*p == '%' || *p == '_' || *p == '\\')
+      g_string_append_c (out, '\\');
+    g_string_append_c (out, *p);
+  }
+  return g_string_free (out, FALSE);
+}
+
+GPtrArray *
+store_patient_find (Store *store, const char *query, const char *visible_to, guint limit,
+                    GError **error)
+{
+  g_autofree char *escaped = NULL, *prefix = NULL, *word = NULL, *trimmed = NULL;
+  sqlite3_stmt *stmt = NULL;
+  GPtrArray *rows;
+
+  g_return_val_if_fail (store != NULL && query != NULL, NULL);
+  trimmed = g_strstrip (g_strdup (query));
+  escaped = like_escape (trimmed);
+  prefix = g_strconcat (escaped, "%", NULL);
+  word = g_strconcat ("% ", escaped, "%", NULL);
+  /* LIKE ignores the case of ASCII letters; the name matches at its start
+   * or at the start of any later word ("smi" finds "Jane Smith"). */
+  if (!store_prepare (store,
+                      PATIENT_COLUMNS
+                      "WHERE (p.display_name LIKE ?1 ESCAPE '\\' OR p.display_name LIKE ?2 ESCAPE"
+                      " '\\' OR p.mrn LIKE ?1 ESCAPE '\\' OR p.birth_date LIKE ?1 ESCAPE '\\')"
+                      " AND (?3 IS NULL OR p.created_by = ?3 OR EXISTS (SELECT 1 FROM visits v"
+                      "  WHERE v.patient_id = p.id AND v.provider_id = ?3))"
+                      " ORDER BY p.display_name COLLATE NOCASE, p.birth_date, p.id LIMIT ?4",
+                      &stmt, error))
+    return NULL;
+  store_bind_text (stmt, 1, prefix);
+  store_bind_text (stmt, 2, word);
+  store_bind_text (stmt, 3, visible_to);
+  sqlite3_bind_int64 (stmt, 4, limit);
+  rows = store_collect_rows (store, stmt, read_patient_row, store_patient_free, "find patients",
+                             error);
+  sqlite3_finalize (stmt);
+  return rows;
+}
+
+GPtrArray *
+store_patient_duplicates (Store *store, const char *name, const char *birth_date,
+                          const char *except_id, GError **error)
+{
+  g_autofree char *trimmed = NULL;
+  sqlite3_stmt *stmt = NULL;
+  GPtrArray *rows;
+
+  g_return_val_if_fail (store != NULL && name != NULL && birth_date != NULL, NULL);
+  trimmed = g_strstrip (g_strdup (name));
+  if (!store_prepare (store,
+                      PATIENT_COLUMNS
+                      "WHERE lower(trim(p.display_name)) = lower(?1) AND p.birth_date = ?2"
+                      " AND (?3 IS NULL OR p.id <> ?3) ORDER BY p.created_at, p.id LIMIT 20",
+                      &stmt, error))
+    return NULL;
+  store_bind_text (stmt, 1, trimmed);
+  store_bind_text (stmt, 2, birth_date);
+  store_bind_text (stmt, 3, except_id);
+  rows = store_collect_rows (store, stmt, read_patient_row, store_patient_free,
+                             "find duplicate patients", error);
+  sqlite3_finalize (stmt);
+  return rows;
+}
+
+gboolean
+store_patient_visible (Store *store, const char *patient_id, const char *staff_id,
+                       gboolean *visible, GError **error)
+{
+  sqlite3_stmt *stmt = NULL;
+  GError *local = NULL;
+  gboolean ok;
+
+  g_return_val_if_fail (store != NULL && visible != NULL, FALSE);
+  *visible = FALSE;
+  if (!store_prepare (store,
+                      "SELECT 1 FROM patients p WHERE p.id = ?1 AND (p.created_by = ?2"
+                      " OR EXISTS (SELECT 1 FROM visits v WHERE v.patient_id = p.id"
+                      "  AND v.provider_id = ?2))",
+                      &stmt, error))
+    return FALSE;
+  store_bind_text (stmt, 1, patient_id);
+  store_bind_text (stmt, 2, staff_id);
+  ok = store_step_row (store, stmt, "check patient access", "not visible", &local);
+  if (ok)
+    *visible = TRUE;
+  else if (g_error_matches (local, STORE_ERROR, STORE_ERROR_NOT_FOUND))
+    ok = TRUE;
+  else
+    g_propagate_error (error, g_steal_pointer (&local));
+  g_clear_error (&local);
+  sqlite3_finalize (stmt);
+  return ok;
+}
