@@ -399,6 +399,12 @@ static const char *const kMigrations[] = {
   "  last_at TEXT NOT NULL,"
   "  PRIMARY KEY (network, window_start, verdict)"
   ") WITHOUT ROWID;",
+  /* 13: a visit everyone left without ending it is ended by the server
+   * after [visits] abandoned_end_minutes (issue 13): its "ended" state
+   * event says why, so the record reads "ended by the server: everyone had
+   * left", not as if the provider had pressed End visit. */
+  "ALTER TABLE visit_events ADD COLUMN reason TEXT NULL"
+  "  CHECK (reason IS NULL OR reason = 'abandoned');",
 };
 
 int
