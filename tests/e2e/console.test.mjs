@@ -47,6 +47,8 @@ async function assertFirstScreen(page, size, t) {
   await page.setViewportSize(size);
   await page.evaluate(() => window.scrollTo(0, 0));
   await page.waitForTimeout(300); // layout settles
+  const file = path.join(SHOTS, `console-in-visit-${size.width}x${size.height}.png`);
+  await page.screenshot({ path: file });
   const where = {};
   for (const id of ['remote-video', 'local-video', 'mute', 'camera', 'end-visit']) {
     where[id] = await placement(page, id, size);
@@ -66,8 +68,6 @@ async function assertFirstScreen(page, size, t) {
     const box = await page.locator(sel).boundingBox();
     if (box) assert.ok(box.y >= where['remote-video'].y + where['remote-video'].height, `${sel} below the video`);
   }
-  const file = path.join(SHOTS, `console-in-visit-${size.width}x${size.height}.png`);
-  await page.screenshot({ path: file });
   t.diagnostic(`${size.width}×${size.height}: ${JSON.stringify(where)} → ${file}`);
 }
 
@@ -95,17 +95,19 @@ test('the console in a live visit: video, controls and record first; check-in pu
       await page.setViewportSize(phone);
       await page.evaluate(() => window.scrollTo(0, 0));
       await page.waitForTimeout(300);
+      await page.screenshot({ path: path.join(SHOTS, 'console-in-visit-390x844.png') });
+      await page.screenshot({ path: path.join(SHOTS, 'console-in-visit-390x844-full.png'), fullPage: true });
       const video = await placement(page, 'remote-video', phone);
       assert.ok(video.inside, `remote video inside the phone screen: ${JSON.stringify(video)}`);
       const mute = await placement(page, 'mute', phone);
       assert.ok(mute.inside, `mute inside the phone screen: ${JSON.stringify(mute)}`);
+      const end = await placement(page, 'end-visit', phone);
+      assert.ok(end.inside, `End visit inside the phone screen: ${JSON.stringify(end)}`);
       const endBox = await by(page, 'end-visit').boundingBox();
       for (const sel of ['[data-testid="visit-list"]', '.waiting-room', '[data-testid="record"]']) {
         const box = await page.locator(sel).boundingBox();
         assert.ok(box.y >= endBox.y + endBox.height, `${sel} after the controls on a phone`);
       }
-      await page.screenshot({ path: path.join(SHOTS, 'console-in-visit-390x844.png') });
-      await page.screenshot({ path: path.join(SHOTS, 'console-in-visit-390x844-full.png'), fullPage: true });
       await page.setViewportSize({ width: 1280, height: 800 });
 
       // The patient saves a check-in: the open record shows it within 2 s,
