@@ -6,6 +6,9 @@
 // someone rejoined in time is left alone.
 import { test, before, after } from 'node:test';
 import assert from 'node:assert/strict';
+import { mkdtemp, rm } from 'node:fs/promises';
+import { tmpdir } from 'node:os';
+import path from 'node:path';
 import WebSocket from 'ws';
 import { startServer, fetchJson, fragmentOf, waitFor } from '../e2e/lib.mjs';
 
@@ -27,8 +30,8 @@ after(async () => {
 });
 
 // A signaling client that keeps every message; next(type) waits (bounded).
-async function connect({ cookie } = {}) {
-  const ws = new WebSocket(`${server.baseUrl.replace('http', 'ws')}/signaling`,
+async function connect({ cookie, on = server } = {}) {
+  const ws = new WebSocket(`${on.baseUrl.replace('http', 'ws')}/signaling`,
     cookie ? { headers: { Cookie: cookie } } : {});
   const inbox = [];
   ws.on('message', (data) => inbox.push(JSON.parse(data.toString())));
@@ -137,5 +140,47 @@ test('a visit everyone left is ended by the server after the configured time, an
   } finally {
     patient.close();
     provider.close();
+  }
+});
+
+test('a visit left in progress by a server stop is ended after the time once the server is back', async () => {
+  const dataDir = await mkdtemp(path.join(tmpdir(), 'th-abandoned-'));
+  let first = null;
+  let second = null;
+  try {
+    // A long time on the first run: the stop, not the timer, leaves it in progress.
+    first = await startServer({ dataDir, settings: { visits: { abandoned_end_seconds: 3600 } } });
+    const id = first.demo.visit_id;
+    const login = await first.login();
+    const patient = await connect({ on: first });
+    const provider = await connect({ on: first, cookie: login.cookie });
+    try {
+      patient.send({ type: 'hello', token: fragmentOf(first.demo.patient_url).token });
+      const pw = await patient.next('welcome');
+      provider.send({ type: 'hello', visit: id });
+      await provider.next('welcome');
+      await provider.next('waiting', (m) => m.participants.length === 1);
+      provider.send({ type: 'admit', participant: pw.participant });
+      await provider.next('visit-state', (m) => m.state === 'in_progress');
+    } finally {
+      patient.close();
+      provider.close();
+    }
+    await first.stop();
+    first = null;
+
+    second = await startServer({ dataDir, settings: { visits: { abandoned_end_seconds: ABANDONED_S } } });
+    const session2 = await second.login();
+    const get = () => fetchJson(`${second.baseUrl}/api/visits/${id}`, { session: session2 });
+    assert.equal((await get()).json.state, 'in_progress', 'still in progress right after the start');
+    let v;
+    await waitFor(async () => { v = (await get()).json; return v.state === 'ended'; },
+      { timeout: ABANDONED_S * 1000 + 4000, interval: 100, what: 'the visit ended after the restart' });
+    const last = v.timeline.filter((e) => e.kind === 'state').pop();
+    assert.deepEqual([last.state, last.reason], ['ended', 'abandoned']);
+  } finally {
+    if (first) await first.stop();
+    if (second) await second.stop();
+    await rm(dataDir, { recursive: true, force: true });
   }
 });
