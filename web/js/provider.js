@@ -304,6 +304,9 @@ function selectVisit(id) {
     // The server says again who is in trouble right after this welcome.
     troubled.clear();
     renderPeerTrouble();
+    // A record-changed sent while this console was reconnecting is lost:
+    // the record is read again on each (re)connection.
+    record.refresh();
   });
   on('peer-trouble', (ev) => {
     const p = ev.detail;
