@@ -23,6 +23,7 @@ typedef struct {
   char *base_url;               /* what links start with, no trailing slash */
   char *tls_cert_path;          /* both NULL: plain HTTP (loopback only); see tls.h */
   char *tls_key_path;
+  GHashTable *abandoned; /* visit id → its abandoned-visit timer (abandoned.c) */
 } ThApp;
 
 /* ---- links.c: visits with their join links */
@@ -47,6 +48,17 @@ gboolean th_create_visit_with_links (ThApp *app, const char *patient_id,
                                      ThVisitLinks *out, GError **error);
 /* A join link for a participant of the visit, valid in the visit's window. */
 char *th_join_link (ThApp *app, const char *participant_id, gint64 scheduled_at_ms, GError **error);
+
+/* ---- abandoned.c: visits everyone left are ended after
+ * config->abandoned_end_s */
+
+/* Someone left the visit: if it is still in progress with nobody in it
+ * after abandoned_end_s, the server ends it (re-arms an earlier watch). */
+void th_abandoned_watch (ThApp *app, const char *visit_id);
+/* At start: every visit in progress is watched (nobody is in it yet). A
+ * store failure is returned. */
+gboolean th_abandoned_start (ThApp *app, GError **error);
+void th_abandoned_stop (ThApp *app);
 
 /* ---- hooks.c: what signaling asks of the server */
 const SigHooks *th_signaling_hooks (void);

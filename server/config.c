@@ -85,6 +85,7 @@ config_defaults (void)
   c->join_window_after_min = 240;
   c->in_person_eval_months = 24;
   c->session_idle_s = 15 * 60;
+  c->abandoned_end_s = 30 * 60;
   c->login_slowdown_after = 3;
   c->login_lockout_after = 10;
   c->login_lockout_min = 15;
@@ -173,6 +174,8 @@ static const char *const known_keys[][2] = {
   { "clinic", "time_zone" },
   { "visits", "join_window_before_minutes" },
   { "visits", "join_window_after_minutes" },
+  { "visits", "abandoned_end_minutes" },
+  { "visits", "abandoned_end_seconds" },
   { "prescribing", "telemedicine_policy_end" },
   { "prescribing", "in_person_evaluation_months" },
   { "prescribing", "catalog" },
@@ -392,6 +395,15 @@ read_join_window (GKeyFile *kf, ThConfig *c, const char *path, GError **error)
   if (!read_uint (kf, "visits", "join_window_after_minutes", 1, 7 * 24 * 60, &v, path, error))
     return FALSE;
   c->join_window_after_min = (guint) v;
+  /* Minutes for people; seconds, which win when both are set, for tests. */
+  v = c->abandoned_end_s / 60;
+  if (!read_uint (kf, "visits", "abandoned_end_minutes", 1, 24 * 60, &v, path, error))
+    return FALSE;
+  c->abandoned_end_s = (guint) v * 60;
+  v = c->abandoned_end_s;
+  if (!read_uint (kf, "visits", "abandoned_end_seconds", 1, 24 * 3600, &v, path, error))
+    return FALSE;
+  c->abandoned_end_s = (guint) v;
   return TRUE;
 }
 

@@ -36,6 +36,7 @@ typedef struct {
   /* [visits] reconnecting */
   guint reconnect_grace_s;
   guint media_timeout_s;
+  guint abandoned_end_s; /* a visit in progress everyone left is ended after this */
   /* [limits] */
   guint max_frame_bytes;         /* one signaling frame */
   guint messages_per_second;     /* per connection, sustained ... */

@@ -152,6 +152,9 @@ participant_event (const char *visit_id, const char *participant_id, SigRole rol
     g_warning ("visit %s: %s event not recorded: %s", visit_id, event, error->message);
   th_audit (app, address, participant_id, action, visit_id,
             json_pack ("{s:s}", "role", sig_role_name (role)));
+  /* The last one out may leave the visit in progress: see abandoned.c. */
+  if (g_strcmp0 (event, "leave") == 0)
+    th_abandoned_watch (app, visit_id);
 }
 
 static gboolean

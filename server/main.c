@@ -192,6 +192,10 @@ serve (ThApp *app, gboolean demo, GError **error)
              config->listen_host, strchr (config->listen_host, ':') ? "]" : "", app->port);
   if (demo && !th_demo_create (app, error))
     return FALSE;
+  if (!th_abandoned_start (app, error)) {
+    g_prefix_error (error, "visits in progress: ");
+    return FALSE;
+  }
   return TRUE;
 }
 
@@ -204,6 +208,7 @@ app_clear (ThApp *app)
    * rooms and their pipelines, then the store they record into. */
   th_http_stop (app);
   g_clear_pointer (&app->hub, sig_hub_free);
+  th_abandoned_stop (app);
   g_clear_pointer (&app->ws_per_address, g_hash_table_unref);
   g_clear_pointer (&app->signin, th_signin_gate_free);
   g_clear_pointer (&app->store, store_close);

@@ -126,6 +126,36 @@ sig_hub_kick_participant (SigHub *hub, const char *visit_id, const char *partici
   return TRUE;
 }
 
+guint
+sig_hub_record_changed (SigHub *hub, const char *visit_id, const char *what)
+{
+  Room *room = g_hash_table_lookup (hub->rooms, visit_id);
+  g_autofree char *text = NULL;
+  GHashTableIter iter;
+  gpointer value;
+  guint told = 0;
+
+  if (!room || !(text = sig_encode_record_changed (what)))
+    return 0;
+  g_hash_table_iter_init (&iter, room->participants);
+  while (g_hash_table_iter_next (&iter, NULL, &value)) {
+    Participant *p = value;
+    if (p->role == SIG_ROLE_PROVIDER && p->conn && p->conn->state == CONN_JOINED) {
+      conn_send_take (p->conn, g_strdup (text));
+      told++;
+    }
+  }
+  return told;
+}
+
+gboolean
+sig_hub_visit_occupied (SigHub *hub, const char *visit_id)
+{
+  /* A room lives while someone is connected or may still come back
+   * (room_maybe_free). */
+  return g_hash_table_contains (hub->rooms, visit_id);
+}
+
 SigConn *
 sig_hub_connect (SigHub *hub, const SigTransport *transport, gpointer transport_data,
                  const char *credential, const char *address)

@@ -297,3 +297,19 @@ sig_encode_bye (const char *reason)
   g_return_val_if_fail (reason != NULL, NULL);
   return finish (json_pack_ex (&jerr, 0, "{s:s, s:s}", "type", "bye", "reason", reason), &jerr);
 }
+
+char *
+sig_encode_record_changed (const char *what)
+{
+  /* The parts of the record another page can change; a table, so the wire
+   * never carries anything else. */
+  static const char *const parts[] = { "checkin", NULL };
+  json_error_t jerr;
+
+  if (what == NULL || !g_strv_contains (parts, what)) {
+    g_critical ("signaling: record-changed for an unknown part");
+    return NULL;
+  }
+  return finish (json_pack_ex (&jerr, 0, "{s:s, s:s}", "type", "record-changed", "what", what),
+                 &jerr);
+}

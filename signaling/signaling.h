@@ -183,6 +183,12 @@ char *sig_encode_streams (const SigStreamEntry *entries, guint n_entries);
  * legs keep failing), or it connects again (false) */
 char *sig_encode_connect_trouble (const char *participant, const char *display_name, SigRole role,
                                   gboolean trouble);
+/* {type:"record-changed", what}: to the visit's providers, something of
+ * the visit's record changed elsewhere (what: "checkin", the patient saved
+ * their check-in), so the open record reloads now instead of at its next
+ * poll. Nothing clinical goes in it: the console fetches the record over
+ * REST with its own authorization. NULL when `what` is not a known part. */
+char *sig_encode_record_changed (const char *what);
 /* {type:"bye", reason} — sent before the server closes a connection */
 char *sig_encode_bye (const char *reason);
 
@@ -296,6 +302,13 @@ SigConn *sig_hub_connect (SigHub *hub, const SigTransport *transport, gpointer t
  * connection gets bye(reason) and is closed. FALSE when not connected. */
 gboolean sig_hub_kick_participant (SigHub *hub, const char *visit_id, const char *participant_id,
                                    const char *reason);
+/* Tells the visit's connected providers that its record changed (see
+ * sig_encode_record_changed); returns how many were told (0: nobody has the
+ * visit open, or `what` is unknown). */
+guint sig_hub_record_changed (SigHub *hub, const char *visit_id, const char *what);
+/* TRUE while the visit has a live room: someone connected, or dropped and
+ * still within their grace period. */
+gboolean sig_hub_visit_occupied (SigHub *hub, const char *visit_id);
 /* One complete frame from the client. */
 void sig_conn_receive (SigConn *conn, const char *data, gsize len, gboolean binary);
 /* The transport is gone; frees the connection. No transport call follows. */

@@ -186,6 +186,10 @@ th_get_visit (ThApp *app, const ThHttpRequest *req, ThHttpResponse *r, const ThA
       json_object_set_new (ev, "participant", json_string (e->participant_id));
     if (e->role)
       json_object_set_new (ev, "role", json_string (e->role));
+    /* The only reason there is: the server ended a visit everyone had left. */
+    if (g_strcmp0 (e->reason, "abandoned") == 0)
+      json_object_update_new (ev, json_pack ("{s:s, s:s}", "reason", e->reason, "note",
+                                             "Ended by the server: everyone had left."));
     json_array_append_new (events, ev);
   }
   /* Chat, consent answers and modality switches belong to the same story. */

@@ -425,6 +425,12 @@ static const char *const kMigrations[] = {
   "CREATE UNIQUE INDEX patients_by_mrn ON patients (mrn COLLATE NOCASE) WHERE mrn IS NOT NULL;"
   "CREATE INDEX patients_by_name ON patients (display_name COLLATE NOCASE);"
   "CREATE INDEX patients_by_birth_date ON patients (birth_date) WHERE birth_date IS NOT NULL;",
+  /* 14: a visit everyone left without ending it is ended by the server
+   * after [visits] abandoned_end_minutes (issue 13): its "ended" state
+   * event says why, so the record reads "ended by the server: everyone had
+   * left", not as if the provider had pressed End visit. */
+  "ALTER TABLE visit_events ADD COLUMN reason TEXT NULL"
+  "  CHECK (reason IS NULL OR reason = 'abandoned');",
 };
 
 int

@@ -101,6 +101,7 @@ typedef struct {
   char *state; /* for kind "state": the new state name; else NULL */
   char *participant_id; /* for the others: who; else NULL */
   char *role;           /* the participant's role name; else NULL */
+  char *reason; /* for kind "state": why, when not a person's act ("abandoned"); else NULL */
 } StoreVisitEvent;
 
 void store_visit_event_free (StoreVisitEvent *event);
@@ -185,6 +186,15 @@ gboolean store_set_visit_state_at (Store *store, const char *visit_id, VisitStat
 gboolean store_record_participant_event (Store *store, const char *visit_id,
                                          const char *participant_id, const char *event,
                                          GError **error);
+/* Ends a visit that is still in progress because everyone left it
+ * (abandoned.c): the state and an "ended" event with reason "abandoned", in
+ * one transaction. *ended is FALSE (and nothing is written) when the visit
+ * is no longer in progress: someone ended it meanwhile. */
+gboolean store_end_abandoned_visit (Store *store, const char *visit_id, gboolean *ended,
+                                    GError **error);
+/* The ids (char*) of every visit in progress: after a restart nobody is in
+ * them, so each may be abandoned. */
+GPtrArray *store_visits_in_progress (Store *store, GError **error);
 GPtrArray *store_visit_timeline (Store *store, const char *visit_id,
                                  GError **error); /* of StoreVisitEvent* */
 

@@ -210,6 +210,7 @@ store_visit_event_free (StoreVisitEvent *event)
   g_free (event->state);
   g_free (event->participant_id);
   g_free (event->role);
+  g_free (event->reason);
   g_free (event);
 }
 
@@ -589,7 +590,7 @@ store_visit_timeline (Store *store, const char *visit_id, GError **error)
   /* One statement, one snapshot: the visit row (to tell "no visit" from "no
    * events") left-joined to its events in the order they were recorded. */
   if (!store_prepare (store,
-                      "SELECT e.id, e.at, e.kind, e.state, e.participant_id, p.role"
+                      "SELECT e.id, e.at, e.kind, e.state, e.participant_id, p.role, e.reason"
                       " FROM visits v"
                       " LEFT JOIN visit_events e ON e.visit_id = v.id"
                       " LEFT JOIN participants p ON p.id = e.participant_id"
@@ -611,6 +612,7 @@ store_visit_timeline (Store *store, const char *visit_id, GError **error)
     ev->state = store_column_dup_text (stmt, 3);
     ev->participant_id = store_column_dup_text (stmt, 4);
     ev->role = store_column_dup_text (stmt, 5);
+    ev->reason = store_column_dup_text (stmt, 6);
   }
   if (rc != SQLITE_DONE) {
     store_set_sql_error (store, error, "visit timeline");

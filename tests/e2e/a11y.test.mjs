@@ -30,6 +30,7 @@ import { chromium } from 'playwright-core';
 import {
   startServer, fetchJson, waitFor, withTimeout, CHROMIUM, CHROMIUM_ARGS, acceptConsent,
   openConsole, waitForState, assertMediaFlowing, requireEnv,
+  endVisit,
 } from './lib.mjs';
 
 const PHONE = { name: 'phone', width: 360, height: 740 };
@@ -337,7 +338,7 @@ async function walkVisit(viewport, hooks, { providerViewport = viewport, beforeE
     await call('consoleInVisit', provider);
     if (beforeEnd) await beforeEnd({ patient, provider, visit });
 
-    await byTestid(provider.page, 'end-visit').click();
+    await endVisit(provider.page);
     await waitForState(provider, 'ended');
     assert.deepEqual([...patient.pageErrors, ...provider.pageErrors], []);
     steps.push(`ended at ${Date.now() - t0} ms`);
@@ -519,7 +520,7 @@ test('keyboard only: the pre-join flow, and a focus ring on every control', { ti
       assert.ok(r.visited >= 5, `${label}: Tab reaches the controls`);
     }
     assertNoProblems(missing, 'with focus styles');
-    await byTestid(provider.page, 'end-visit').click();
+    await endVisit(provider.page);
     await waitForState(provider, 'ended');
     assert.deepEqual([...patient.pageErrors, ...provider.pageErrors], []);
   } catch (err) {

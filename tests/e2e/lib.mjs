@@ -650,7 +650,7 @@ export async function runVisit(server, demo = server.demo, { log = () => {}, bef
 
     if (beforeEnd) await beforeEnd({ patient, provider });
 
-    await provider.page.click('[data-testid="end-visit"]');
+    await endVisit(provider.page);
     await Promise.all([waitForState(patient, 'ended'), waitForState(provider, 'ended')]);
     log('both pages show ended');
 
@@ -699,6 +699,15 @@ export async function joinAsPatient(participant, url, { timeout = 15000 } = {}) 
   await waitFor(() => join.isEnabled(), { timeout, what: `${participant.name}: Join button enabled` });
   await join.click();
   await page.waitForSelector('text=The provider will admit you shortly', { timeout });
+}
+
+// Presses End visit in the console and confirms in its dialog ("End the
+// visit for everyone?"); the server then ends the visit for everyone.
+export async function endVisit(page, { timeout = 15000 } = {}) {
+  await page.click('[data-testid="end-visit"]', { timeout });
+  const dialog = page.locator('[data-testid="end-visit-dialog"]');
+  await dialog.waitFor({ state: 'visible', timeout });
+  await dialog.locator('[data-testid="end-visit-confirm"]').click({ timeout });
 }
 
 // Opens the provider console (signing in with `login` on the sign-in page

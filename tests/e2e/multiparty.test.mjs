@@ -10,6 +10,7 @@ import { test, before, after } from 'node:test';
 import assert from 'node:assert/strict';
 import {
   startServer, fetchJson, waitFor, launchParticipant, openConsole, joinAsPatient, waitForState,
+  endVisit,
 } from './lib.mjs';
 
 let server;
@@ -169,7 +170,7 @@ test('three participants see each other; the provider shares the screen', { time
         { timeout: 15000, what: `${p.name}: the screen tile to go` });
     }
 
-    await provider.page.click('[data-testid="end-visit"]');
+    await endVisit(provider.page);
     for (const p of [provider, patient, guest]) await waitForState(p, 'ended', 20000);
     assert.deepEqual([...provider.pageErrors, ...patient.pageErrors, ...guest.pageErrors], [], 'no uncaught JavaScript errors');
   } catch (err) {

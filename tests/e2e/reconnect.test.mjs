@@ -18,6 +18,7 @@ import { setTimeout as sleep } from 'node:timers/promises';
 import {
   startServer, launchParticipant, joinAsPatient, openConsoleAndAdmit, waitForState,
   assertMediaFlowing, rtpStats, waitFor,
+  endVisit,
 } from './lib.mjs';
 
 const SHOTS = process.env.TH_SCREENSHOT_DIR || '';
@@ -314,7 +315,7 @@ test('(e) a server restart mid-visit: both browsers reconnect by themselves and 
 
 test('the provider ends the visit; no page errors', { timeout: 60000 }, async () => {
   await step(async () => {
-    await provider.page.click('[data-testid="end-visit"]');
+    await endVisit(provider.page);
     await Promise.all([waitForState(patient, 'ended'), waitForState(provider, 'ended')]);
     for (const testid of ['peer-reconnecting', 'connection-status']) {
       for (const p of [patient, provider]) {

@@ -18,6 +18,7 @@ import { setTimeout as sleep } from 'node:timers/promises';
 import {
   startServer, fetchJson, waitFor, launchParticipant, openConsoleAndAdmit, joinAsPatient,
   waitForState, assertMediaFlowing, rtpStats, acceptConsent, openConsole,
+  endVisit,
 } from './lib.mjs';
 
 let server;
@@ -290,7 +291,7 @@ test('waiting room alerts, chat, media state, timer, sound only and back', { tim
     await patient.page.reload({ waitUntil: 'load' });
     await patient.page.locator('[data-testid="chat-log"] >> text=Take 10 mg each morning.').waitFor({ timeout: 20000 });
 
-    await provider.page.click('[data-testid="end-visit"]');
+    await endVisit(provider.page);
     await waitForState(provider, 'ended');
 
     // The patient's timeline page shows the visit's chat and its switches.

@@ -272,6 +272,24 @@ test_encode_presence (void)
   json_decref (root);
 }
 
+/* record-changed names only which part of the record changed; nothing else
+ * (no scores, no answers) can be put in it. */
+static void
+test_encode_record_changed (void)
+{
+  g_autofree char *text = sig_encode_record_changed ("checkin");
+
+  g_assert_cmpstr (text, ==, "{\"type\":\"record-changed\",\"what\":\"checkin\"}");
+  if (g_test_subprocess ()) {
+    /* An unknown part is a server bug: reported, and nothing is sent. */
+    g_assert_null (sig_encode_record_changed ("phq9-total"));
+    return;
+  }
+  g_test_trap_subprocess (NULL, 0, G_TEST_SUBPROCESS_DEFAULT);
+  g_test_trap_assert_failed ();
+  g_test_trap_assert_stderr ("*record-changed for an unknown part*");
+}
+
 /* What each m-line carries: one object per stream, display_name null when
  * unknown; an empty list is a valid message (nothing received yet). */
 static void
@@ -325,5 +343,6 @@ main (int argc, char **argv)
   g_test_add_func ("/protocol/encode/peer-state", test_encode_peer_state);
   g_test_add_func ("/protocol/encode/chat", test_encode_chat);
   g_test_add_func ("/protocol/encode/presence", test_encode_presence);
+  g_test_add_func ("/protocol/encode/record-changed", test_encode_record_changed);
   return g_test_run ();
 }

@@ -42,6 +42,7 @@ const ui = {
   peerReconnecting: $('peer-reconnecting'),
   peerTrouble: $('peer-trouble'),
   trouble: $('connect-trouble'),
+  endDialog: document.getElementById('end-dialog'),
 };
 
 const STATE_SHORT = { scheduled: 'Scheduled', waiting: 'Waiting', in_progress: 'In progress', ended: 'Ended' };
@@ -207,6 +208,9 @@ function renderWaiting() {
 
 function renderState(state) {
   showVisitState(ui.state, state, 'provider');
+  // console.css lays the page out around the call while it is in progress.
+  document.body.dataset.visitState = state || '';
+  if (state === 'ended' && ui.endDialog.open) ui.endDialog.close();
   if (state) {
     record.setVisitState(state);
     guests.setVisitState(state);
@@ -300,6 +304,9 @@ function selectVisit(id) {
     // The server says again who is in trouble right after this welcome.
     troubled.clear();
     renderPeerTrouble();
+    // A record-changed sent while this console was reconnecting is lost:
+    // the record is read again on each (re)connection.
+    record.refresh();
   });
   on('peer-trouble', (ev) => {
     const p = ev.detail;
@@ -363,12 +370,25 @@ function selectVisit(id) {
     // A failed media path ends in a reconnect (the client drops the socket).
     if (ev.detail.state === 'connected') setError('');
   });
+  // The patient saved their check-in (or another part changed): the
+  // record reloads now rather than at its next poll.
+  on('record-changed', () => record.refresh());
   on('autoplay-blocked', () => { ui.playRemote.hidden = false; });
   c.connect();
 }
 
+// End visit asks once, in the page (a <dialog>, not window.confirm: it is
+// labelled, keeps focus inside, and Escape keeps the visit going).
 ui.endVisit.addEventListener('click', () => {
-  if (!client) return;
+  if (!client || ui.endDialog.open) return;
+  ui.endDialog.returnValue = '';
+  ui.endDialog.showModal();
+});
+ui.endDialog.addEventListener('close', () => {
+  if (ui.endDialog.returnValue !== 'end' || !client || client.state === 'ended') {
+    if (!ui.endVisit.disabled) ui.endVisit.focus();
+    return;
+  }
   ui.endVisit.disabled = true;
   ui.endVisit.textContent = 'Ending…';
   client.end();

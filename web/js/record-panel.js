@@ -2,8 +2,8 @@
 // console: alerts, the patient's check-in, the score trend, current
 // medications, the adjustment form, notes and the order history.
 // Loaded from GET /api/visits/<id>/record; refreshed after each change, on
-// signaling events (the page calls refresh()) and every 10 s while the
-// visit is open. Each part is redrawn only when its data changed, so focus,
+// signaling events (the page calls refresh(); a saved check-in is pushed as
+// `record-changed`) and, as a fallback, every 10 s while the visit is open. Each part is redrawn only when its data changed, so focus,
 // half-typed text and screen-reader announcements are left alone.
 
 import { enc, el, dateTime, capitalize } from './api.js';
@@ -17,7 +17,10 @@ import { attachCharCount } from './char-count.js';
 // The server's limit on a note (server/api/bodies.c MAX_NOTE_CHARS).
 const NOTE_MAX_CHARS = 5000;
 
-const POLL_MS = 10000;
+// The fallback poll (a saved check-in is pushed). A browser test sets
+// window.__thRecordPollMs before the page loads to tell the push from the
+// poll.
+const POLL_MS = Number(globalThis.__thRecordPollMs) || 10000;
 
 export class RecordPanel {
   constructor(root) {

@@ -393,6 +393,9 @@ export class VisitClient extends EventTarget {
       case 'quality':
         this.emit('quality', msg);
         break;
+      case 'record-changed':
+        if (typeof msg.what === 'string') this.emit('record-changed', { what: msg.what });
+        break;
       case 'streams':
         this.remote.setInfo(msg.streams);
         this.updateRemote();
