@@ -15,6 +15,8 @@ export class ApiError extends Error {
     this.rule = e.rule || null;
     this.serverMessage = e.message || '';
     this.retryAfter = Number.isFinite(e.retry_after) ? e.retry_after : null;
+    // A refused join link: the clinic's number to call (GET /api/link).
+    this.clinicPhone = typeof e.clinic_phone === 'string' ? e.clinic_phone : null;
   }
 }
 
