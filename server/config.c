@@ -204,6 +204,7 @@ static const char *const known_keys[][2] = {
   { "consent", "text" },
   { "consent", "version" },
   { "consent", "decline_phone" },
+  { "clinic", "phone" },
   { "clinic", "emergency_number" },
   { "clinic", "crisis_line" },
   { "clinic", "crisis_line_name" },
@@ -310,16 +311,48 @@ read_clinic_safety (GKeyFile *kf, ThConfig *c, const char *path, GError **error)
   return TRUE;
 }
 
+/* [clinic] phone: the number a patient calls when their link does not work
+ * (shown as a tel: link, so only what a phone dials: digits, spaces, "+",
+ * "(", ")", "-", "."; at least three digits). */
+static gboolean
+read_clinic_phone (GKeyFile *kf, ThConfig *c, const char *path, GError **error)
+{
+  g_autofree char *v = NULL;
+  guint digits = 0;
+  gboolean ok;
+
+  if (!read_string (kf, "clinic", "phone", &v, TRUE, error))
+    return FALSE;
+  if (!v)
+    return TRUE;
+  ok = strlen (v) <= 32;
+  for (const char *q = v; ok && *q; q++) {
+    digits += g_ascii_isdigit (*q) ? 1 : 0;
+    ok = g_ascii_isdigit (*q) || strchr (" +()-.", *q) != NULL;
+  }
+  if (!ok || digits < 3) {
+    g_set_error (error, G_KEY_FILE_ERROR, G_KEY_FILE_ERROR_INVALID_VALUE,
+                 "%s: [clinic] phone = \"%s\" is not a phone number as a patient dials it, "
+                 "e.g. (555) 010-0100 or +1 555 010 0100 (digits, spaces, + ( ) - . only)",
+                 path, v);
+    return FALSE;
+  }
+  g_free (c->clinic_phone);
+  c->clinic_phone = g_steal_pointer (&v);
+  return TRUE;
+}
+
 /* [clinic] time_zone: an IANA name. GLib falls back to UTC for a name it
  * cannot find; a clinic in New York must not silently run on UTC dates, so
- * an unknown name stops the start. */
+ * an unknown name stops the start. And its phone. */
 static gboolean
 read_clinic (GKeyFile *kf, ThConfig *c, const char *path, GError **error)
 {
   g_autofree char *name = NULL;
   GTimeZone *tz;
 
-  if (!read_string (kf, "clinic", "time_zone", &name, TRUE, error))
+  if (!read_clinic_phone (kf, c, path, error) ||
+      !read_string (kf, "clinic", "time_zone", &name, TRUE, error))
     return FALSE;
   if (!name)
     return TRUE;
@@ -643,6 +676,7 @@ th_config_free (ThConfig *c)
   g_free (c->consent_text);
   g_free (c->consent_version);
   g_free (c->consent_decline_phone);
+  g_free (c->clinic_phone);
   g_free (c->emergency_number);
   g_free (c->crisis_line);
   g_free (c->crisis_line_name);

@@ -19,6 +19,10 @@ typedef struct {
   /* [clinic] */
   char *time_zone_name; /* IANA name, e.g. "America/New_York"; default "UTC" */
   GTimeZone *time_zone; /* what date-only values are read in (clock.h) */
+  /* the number a patient calls when their link does not work ("(555)
+   * 010-0100"), or NULL: "your clinic". Not [consent] decline_phone, which is
+   * a phrase for those who decline a video visit and may be another line. */
+  char *clinic_phone;
   /* [prescribing] */
   GDate policy_end; /* telemedicine flexibility for controlled substances: its
                                   * last day, in the clinic's time zone */

@@ -213,13 +213,15 @@ sig_encode_chat (const char *from, const char *display_name, const char *text, g
 }
 
 char *
-sig_encode_media_state (const char *participant, gboolean audio, gboolean video)
+sig_encode_media_state (const char *participant, const char *display_name, SigRole role,
+                        gboolean audio, gboolean video)
 {
   json_error_t jerr;
 
   g_return_val_if_fail (participant != NULL, NULL);
-  return finish (json_pack_ex (&jerr, 0, "{s:s, s:s, s:b, s:b}", "type", "media-state",
-                               "participant", participant, "audio", audio, "video", video),
+  return finish (json_pack_ex (&jerr, 0, "{s:s, s:s, s:s?, s:s, s:b, s:b}", "type", "media-state",
+                               "participant", participant, "display_name", display_name, "role",
+                               sig_role_name (role), "audio", audio, "video", video),
                  &jerr);
 }
 

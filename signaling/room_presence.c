@@ -38,7 +38,10 @@ room_media_state (Room *room, Participant *from, gboolean audio, gboolean video)
   from->audio_on = audio;
   from->video_on = video;
   from->media_state_known = TRUE;
-  room_broadcast_take (room, sig_encode_media_state (from->id, audio, video), from);
+  room_broadcast_take (room,
+                       sig_encode_media_state (from->id, from->display_name, from->role, audio,
+                                               video),
+                       from);
 }
 
 void
@@ -118,8 +121,12 @@ room_presence_welcome (Room *room, Participant *p)
   g_hash_table_iter_init (&iter, room->participants);
   while (g_hash_table_iter_next (&iter, NULL, &value)) {
     Participant *q = value;
-    if (q != p && q->conn && q->media_state_known)
-      conn_send_take (p->conn, sig_encode_media_state (q->id, q->audio_on, q->video_on));
+    /* Everyone still in the visit, a page reconnecting within its grace
+     * period too: their microphone and camera are as they last said, and a
+     * page that rejoins must not show them off (or unnamed) meanwhile. */
+    if (q != p && (q->conn || q->grace_source) && q->media_state_known)
+      conn_send_take (p->conn, sig_encode_media_state (q->id, q->display_name, q->role, q->audio_on,
+                                                       q->video_on));
     if (q != p && q->connect_trouble && (q->conn || q->grace_source))
       conn_send_take (p->conn, sig_encode_connect_trouble (q->id, q->display_name, q->role, TRUE));
   }

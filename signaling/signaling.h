@@ -147,9 +147,11 @@ char *sig_encode_peer_state (const char *participant, const char *display_name, 
 /* {type:"chat", from, display_name, text, at}; at is ISO 8601 UTC */
 char *sig_encode_chat (const char *from, const char *display_name, const char *text,
                        gint64 at_unix_ms);
-/* {type:"media-state", participant, audio, video}: whether a participant's
- * microphone and camera are on, as they last said */
-char *sig_encode_media_state (const char *participant, gboolean audio, gboolean video);
+/* {type:"media-state", participant, display_name, role, audio, video}:
+ * whether a participant's microphone and camera are on, as they last said;
+ * named, so that a page that (re)joins after them can say whose they are */
+char *sig_encode_media_state (const char *participant, const char *display_name, SigRole role,
+                              gboolean audio, gboolean video);
 /* {type:"modality", modality, by, display_name}: the visit is now video or
  * audio-only; `by` (and the name) null when nobody changed it (the state
  * sent after welcome) */

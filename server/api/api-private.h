@@ -22,6 +22,8 @@ typedef struct {
   char *staff_id;               /* CALLER_STAFF */
   char *staff_role;             /* psychiatrist | pmhnp | pa | pcp | admin */
   StoreParticipant participant; /* CALLER_PATIENT: who, in which visit */
+  gint64 link_opens_ms;         /* CALLER_PATIENT: the link's window, from ... */
+  gint64 link_closes_ms;        /* ... to (both unix ms) */
 } ThCaller;
 
 /* ---- the route table (api.c): every route says who may call it and which
@@ -34,6 +36,8 @@ typedef enum {
   TH_WHO_LINK,          /* a patient's or guest's join token only */
   TH_WHO_STAFF,         /* a staff session; the CSRF token on anything but GET */
   TH_WHO_STAFF_OR_LINK, /* either; a join token wins (it is explicit, a cookie ambient) */
+  TH_WHO_LINK_ANY_TIME, /* a join token even outside its window (what the link is for,
+                         * never a visit's contents: no :visit) */
 } ThRouteWho;
 
 typedef enum {
@@ -113,6 +117,8 @@ TH_HANDLER (th_post_logout);
 TH_HANDLER (th_post_guest);
 TH_HANDLER (th_list_guests);
 TH_HANDLER (th_revoke_guest);
+/* link.c */
+TH_HANDLER (th_get_link);
 /* activity.c */
 TH_HANDLER (th_get_consent);
 TH_HANDLER (th_post_consent);

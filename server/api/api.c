@@ -126,6 +126,7 @@ th_visit_summary_json (const StoreVisit *v)
 #define LINK TH_WHO_LINK
 #define STAFF TH_WHO_STAFF
 #define STAFF_OR_LINK TH_WHO_STAFF_OR_LINK
+#define LINK_ANY_TIME TH_WHO_LINK_ANY_TIME
 #define NO_VISIT TH_VISIT_NONE
 #define OWN_VISIT TH_VISIT_OWN
 #define READABLE_VISIT TH_VISIT_READABLE
@@ -143,6 +144,9 @@ static const ThRoute kRoutes[] = {
   ROUTE (POST, "/api/session/logout", STAFF, NO_VISIT, th_post_logout),
   ROUTE (GET, "/api/ice-servers", STAFF_OR_LINK, NO_VISIT, th_get_ice_servers),
   ROUTE (GET, "/api/catalog", STAFF_OR_LINK, NO_VISIT, th_get_catalog),
+  /* What a link is for (its visit's time, provider, state), asked before
+   * the link opens and after it closed too: the join page says it. */
+  ROUTE (GET, "/api/link", LINK_ANY_TIME, NO_VISIT, th_get_link),
   ROUTE (GET, "/api/consent", LINK, NO_VISIT, th_get_consent),
   ROUTE (POST, "/api/consent", LINK, NO_VISIT, th_post_consent),
   ROUTE (GET, "/api/visits", STAFF, NO_VISIT, th_list_visits),
@@ -218,7 +222,7 @@ th_api_routes_check (const ThRoute *routes, guint n, GError **error)
       problem = "its method is neither GET nor POST";
     else if (!t->handler)
       problem = "it has no handler";
-    else if (t->who == TH_WHO_UNDECLARED || t->who > TH_WHO_STAFF_OR_LINK)
+    else if (t->who == TH_WHO_UNDECLARED || t->who > TH_WHO_LINK_ANY_TIME)
       problem = "it does not say who may call it";
     else if (t->visit == TH_VISIT_UNDECLARED || t->visit > TH_VISIT_READABLE)
       problem = "it does not say which visit access it needs";
@@ -228,6 +232,8 @@ th_api_routes_check (const ThRoute *routes, guint n, GError **error)
       problem = "it asks for visit access but names no :visit";
     else if (t->visit != TH_VISIT_NONE && t->who == TH_WHO_ANYONE)
       problem = "anyone may call it, yet it reads a visit";
+    else if (t->visit != TH_VISIT_NONE && t->who == TH_WHO_LINK_ANY_TIME)
+      problem = "a link outside its window may call it, yet it reads a visit";
     for (guint j = 0; !problem && j < i; j++)
       if (routes[j].method == t->method && patterns_overlap (routes[j].pattern, t->pattern))
         problem = "an earlier route of the same method matches the same paths";
@@ -291,29 +297,50 @@ resolve_staff (ThApp *app, const ThHttpRequest *req, ThHttpResponse *r, ThCaller
   return TRUE;
 }
 
-/* The patient or guest behind a join token; FALSE after a 401 (or a 500). */
+/* A link refused (401): the words for the patient end with who to call,
+ * and the error carries the clinic's number for the page to offer as a call
+ * (`clinic_phone`, null when [clinic] phone is not set). */
+static void
+respond_link_refused (ThApp *app, ThHttpResponse *r, const char *words)
+{
+  const char *phone = app->config->clinic_phone;
+  g_autofree char *message =
+    phone ? g_strdup_printf ("%s Call your clinic at %s for help or a new link.", words, phone)
+          : g_strdup_printf ("%s Call your clinic for help or a new link.", words);
+
+  th_respond_json (r, 401,
+                   json_pack ("{s:{s:s, s:s, s:s?}}", "error", "code", "unauthorized", "message",
+                              message, "clinic_phone", phone));
+  if (r->status == 401)
+    g_strlcpy (r->error_code, "unauthorized", sizeof r->error_code);
+}
+
+/* The patient or guest behind a join token; FALSE after a 401 (or a 500).
+ * `any_time`: the token counts outside its window too (the window is in
+ * *out either way). */
 static gboolean
-resolve_link (ThApp *app, const ThHttpRequest *req, ThHttpResponse *r, ThCaller *out)
+resolve_link (ThApp *app, const ThHttpRequest *req, ThHttpResponse *r, gboolean any_time,
+              ThCaller *out)
 {
   g_autoptr (GError) error = NULL;
+  gint64 now = store_now_ms ();
 
   if (!req->bearer) {
-    th_respond_error (r, 401, "unauthorized", "Open this page from your visit link.");
+    respond_link_refused (app, r, "Open this page from your visit link.");
     return FALSE;
   }
-  if (store_resolve_join_token (app->store, req->bearer, store_now_ms (), &out->participant,
-                                &error)) {
+  if (store_inspect_join_token (app->store, req->bearer, &out->participant, &out->link_opens_ms,
+                                &out->link_closes_ms, &error)) {
     out->kind = CALLER_PATIENT;
-    return TRUE;
+    if (any_time || (now >= out->link_opens_ms && now <= out->link_closes_ms))
+      return TRUE;
+    g_set_error (&error, STORE_ERROR, STORE_ERROR_EXPIRED, "outside the link's window");
   }
   if (g_error_matches (error, STORE_ERROR, STORE_ERROR_EXPIRED))
-    th_respond_error (r, 401, "unauthorized",
-                      "This visit link works only around the visit's scheduled time.");
+    respond_link_refused (app, r, "This visit link works only around the visit's scheduled time.");
   else if (!error || g_error_matches (error, STORE_ERROR, STORE_ERROR_NOT_FOUND) ||
            g_error_matches (error, STORE_ERROR, STORE_ERROR_INVALID))
-    th_respond_error (r, 401, "unauthorized",
-                      "This visit link is not valid. Check that it was copied whole, or ask the "
-                      "clinic for a new one.");
+    respond_link_refused (app, r, "This visit link is not valid. Check that it was copied whole.");
   else
     th_respond_store_error (r, error,
                             "Your visit link could not be checked. Try again in a moment.");
@@ -328,13 +355,15 @@ resolve_caller (ThApp *app, const ThHttpRequest *req, ThHttpResponse *r, ThRoute
   case TH_WHO_ANYONE:
     return TRUE;
   case TH_WHO_LINK:
-    return resolve_link (app, req, r, out);
+    return resolve_link (app, req, r, FALSE, out);
+  case TH_WHO_LINK_ANY_TIME:
+    return resolve_link (app, req, r, TRUE, out);
   case TH_WHO_STAFF:
     return resolve_staff (app, req, r, out);
   case TH_WHO_STAFF_OR_LINK:
     /* A join token is explicit; the cookie of a staff member signed in in
      * the same browser would be ambient. The explicit one wins. */
-    return req->bearer ? resolve_link (app, req, r, out) : resolve_staff (app, req, r, out);
+    return req->bearer ? resolve_link (app, req, r, FALSE, out) : resolve_staff (app, req, r, out);
   case TH_WHO_UNDECLARED:
   default:
     break;

@@ -217,6 +217,11 @@ char *store_issue_join_token (Store *store, const char *participant_id, gint64 n
  * unknown or revoked token, EXPIRED outside its window. */
 gboolean store_resolve_join_token (Store *store, const char *token, gint64 now_ms,
                                    StoreParticipant *out, GError **error);
+/* A join token's participant and window [*not_before_ms, *not_after_ms]
+ * whatever the time: the join page asks what its link is for before it opens
+ * and after it closed. NOT_FOUND for an unknown or revoked token. */
+gboolean store_inspect_join_token (Store *store, const char *token, StoreParticipant *out,
+                                   gint64 *not_before_ms, gint64 *not_after_ms, GError **error);
 
 /* ============================================================ clinical */
 /* Migration 2 adds: medications (a copy of the catalog, so orders can

@@ -178,16 +178,15 @@ store_issue_join_token (Store *store, const char *participant_id, gint64 not_bef
   return token;
 }
 
-gboolean
-store_resolve_join_token (Store *store, const char *token, gint64 now_ms, StoreParticipant *out,
-                          GError **error)
+/* The participant and window of a presented token; revoked is unknown. */
+static gboolean
+read_join_token (Store *store, const char *token, StoreParticipant *out, gint64 *not_before,
+                 gint64 *not_after, GError **error)
 {
   sqlite3_stmt *stmt = NULL;
   guchar hash[STORE_HASH_BYTES];
-  gint64 not_before = 0, not_after = 0;
   gboolean ok = FALSE;
 
-  g_return_val_if_fail (store != NULL && out != NULL, FALSE);
   memset (hash, 0, sizeof hash);
   if (!select_token_row (store, token,
                          "SELECT t.token_hash, t.not_before, t.not_after, t.revoked_at,"
@@ -201,16 +200,37 @@ store_resolve_join_token (Store *store, const char *token, gint64 now_ms, StoreP
     set_not_found (error); /* revoked tokens are as good as unknown */
     goto out;
   }
-  if (!store_column_time (stmt, 1, &not_before, error) ||
-      !store_column_time (stmt, 2, &not_after, error))
-    goto out;
-  if (now_ms < not_before || now_ms > not_after) {
-    g_set_error (error, STORE_ERROR, STORE_ERROR_EXPIRED, "token is outside its validity window");
-    goto out;
-  }
-  ok = store_read_participant (stmt, 4, out, error);
+  ok = store_column_time (stmt, 1, not_before, error) &&
+       store_column_time (stmt, 2, not_after, error) &&
+       store_read_participant (stmt, 4, out, error);
 out:
   sqlite3_finalize (stmt);
   OPENSSL_cleanse (hash, sizeof hash);
   return ok;
+}
+
+gboolean
+store_inspect_join_token (Store *store, const char *token, StoreParticipant *out,
+                          gint64 *not_before_ms, gint64 *not_after_ms, GError **error)
+{
+  g_return_val_if_fail (store != NULL && out != NULL, FALSE);
+  g_return_val_if_fail (not_before_ms != NULL && not_after_ms != NULL, FALSE);
+  return read_join_token (store, token, out, not_before_ms, not_after_ms, error);
+}
+
+gboolean
+store_resolve_join_token (Store *store, const char *token, gint64 now_ms, StoreParticipant *out,
+                          GError **error)
+{
+  gint64 not_before = 0, not_after = 0;
+
+  g_return_val_if_fail (store != NULL && out != NULL, FALSE);
+  if (!read_join_token (store, token, out, &not_before, &not_after, error))
+    return FALSE;
+  if (now_ms < not_before || now_ms > not_after) {
+    store_participant_clear (out);
+    g_set_error (error, STORE_ERROR, STORE_ERROR_EXPIRED, "token is outside its validity window");
+    return FALSE;
+  }
+  return TRUE;
 }

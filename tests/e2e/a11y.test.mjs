@@ -131,10 +131,10 @@ after(async () => {
 
 // A new visit of the demo patient (who has past visits: the record and the
 // timeline have scores, trends and orders to show).
-async function newVisit() {
+async function newVisit(extra = {}) {
   const session = await server.login();
   const res = await fetchJson(`${server.baseUrl}/api/visits`, {
-    session, method: 'POST', body: { patient_id: demoPatientId },
+    session, method: 'POST', body: { patient_id: demoPatientId, ...extra },
   });
   assert.equal(res.status, 201, res.text);
   return res.json;
@@ -417,6 +417,16 @@ for (const viewport of [PHONE, DESKTOP]) {
       problems.push(...await checkState(guest.page, `login@${viewport.name}`, viewport));
       await guest.page.goto(`${server.baseUrl}/index.html`, { waitUntil: 'load' });
       problems.push(...await checkState(guest.page, `index@${viewport.name}`, viewport));
+      // The join page of a link that is not valid, and of one opened a
+      // week before its visit (issue 13).
+      await guest.page.goto(`${server.baseUrl}/patient.html#token=not-a-valid-token`, { waitUntil: 'load' });
+      await byTestid(guest.page, 'error').waitFor({ state: 'visible' });
+      problems.push(...await checkState(guest.page, `join-bad-link@${viewport.name}`, viewport));
+      const early = await newVisit({ scheduled_at: new Date(server.now() + 7 * 86400000).toISOString() });
+      await guest.page.goto('about:blank');
+      await guest.page.goto(early.patient_url, { waitUntil: 'load' });
+      await byTestid(guest.page, 'device-test-start').waitFor({ state: 'visible' });
+      problems.push(...await checkState(guest.page, `join-early@${viewport.name}`, viewport));
       assert.deepEqual(guest.pageErrors, []);
     } finally {
       await guest.close();

@@ -120,7 +120,7 @@ test('a bad patient link shows a plain-language error', { timeout: 60000 }, asyn
     // and says so at once: no consent to give, no Join to press.
     const error = patient.page.locator('[data-testid="error"]');
     await error.waitFor({ state: 'visible', timeout: 10000 });
-    assert.match(await error.innerText(), /not valid or has expired/i);
+    assert.match(await error.innerText(), /This visit link is not valid\..*Call your clinic at \(555\) 010-0100/s);
     assert.ok(await patient.page.locator('[data-testid="consent-accept"]').isHidden(), 'no consent to give on a bad link');
     assert.ok(!(await patient.page.locator('[data-testid="join"]').isEnabled()), 'Join stays off on a bad link');
     assert.deepEqual(patient.pageErrors, []);

@@ -113,6 +113,8 @@ test_check_refuses (void)
     { { TH_HTTP_GET, "/x//y", TH_WHO_STAFF, TH_VISIT_NONE, th_get_health, "f" }, "pattern" },
     { { TH_HTTP_OTHER, "/x", TH_WHO_STAFF, TH_VISIT_NONE, th_get_health, "g" }, "method" },
     { { TH_HTTP_GET, "/x", TH_WHO_STAFF, TH_VISIT_NONE, NULL, "h" }, "handler" },
+    { { TH_HTTP_GET, "/x/:visit", TH_WHO_LINK_ANY_TIME, TH_VISIT_OWN, th_get_health, "i" },
+      "outside its window" },
   };
   const ThRoute overlapping[] = {
     { TH_HTTP_POST, "/api/orders/pending", TH_WHO_STAFF, TH_VISIT_NONE, th_get_pending, "i" },

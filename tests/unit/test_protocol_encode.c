@@ -223,9 +223,11 @@ test_encode_presence (void)
 {
   json_t *root;
 
-  root = load_encoded (sig_encode_media_state ("p-2", FALSE, TRUE));
+  root = load_encoded (sig_encode_media_state ("p-2", "Dr Lee", SIG_ROLE_PROVIDER, FALSE, TRUE));
   g_assert_cmpstr (json_string_value (json_object_get (root, "type")), ==, "media-state");
   g_assert_cmpstr (json_string_value (json_object_get (root, "participant")), ==, "p-2");
+  g_assert_cmpstr (json_string_value (json_object_get (root, "display_name")), ==, "Dr Lee");
+  g_assert_cmpstr (json_string_value (json_object_get (root, "role")), ==, "provider");
   g_assert_true (json_is_false (json_object_get (root, "audio")));
   g_assert_true (json_is_true (json_object_get (root, "video")));
   json_decref (root);

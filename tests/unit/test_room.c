@@ -179,6 +179,40 @@ test_media_state_and_modality (Fixture *f, gconstpointer data G_GNUC_UNUSED)
   transport_free (c);
 }
 
+/* Issue 13: a page that rejoins learns each other participant's microphone
+ * and camera, named, even one whose own page is reconnecting meanwhile. */
+static void
+test_rejoin_learns_media_state (Fixture *f, gconstpointer data G_GNUC_UNUSED)
+{
+  FakeTransport *a = transport_new (), *b = transport_new (), *again = transport_new ();
+  SigConn *ca = say_hello (f, a, "patient-11");
+  SigConn *cb = say_hello (f, b, "guest-11");
+  SigConn *cagain;
+  json_t *m;
+
+  send_text (cb, "{\"type\":\"media-state\",\"audio\":false,\"video\":true}");
+  m = last_of (a, "media-state");
+  g_assert_nonnull (m);
+  g_assert_cmpstr (json_string_value (json_object_get (m, "display_name")), ==, "guest-11");
+  g_assert_cmpstr (json_string_value (json_object_get (m, "role")), ==, "guest");
+  json_decref (m);
+  /* The guest's page drops (within its grace period); the patient reloads. */
+  sig_conn_disconnected (cb);
+  sig_conn_disconnected (ca);
+  cagain = say_hello (f, again, "patient-11");
+  m = last_of (again, "media-state");
+  g_assert_nonnull (m);
+  g_assert_cmpstr (json_string_value (json_object_get (m, "participant")), ==, "guest-11");
+  g_assert_cmpstr (json_string_value (json_object_get (m, "display_name")), ==, "guest-11");
+  g_assert_true (json_is_false (json_object_get (m, "audio")));
+  g_assert_true (json_is_true (json_object_get (m, "video")));
+  json_decref (m);
+  sig_conn_disconnected (cagain);
+  transport_free (a);
+  transport_free (b);
+  transport_free (again);
+}
+
 /* Issue 11: a participant says their media cannot connect; the others hear
  * it once (not the sender), the timeline gets one event, a newcomer learns
  * it at welcome, and "it connects again" is relayed too. */
@@ -270,6 +304,7 @@ main (int argc, char **argv)
   ADD ("kick", test_kick);
   ADD ("chat-stored-first", test_chat_stored_first);
   ADD ("media-state-and-modality", test_media_state_and_modality);
+  ADD ("rejoin-learns-media-state", test_rejoin_learns_media_state);
   ADD ("waiting-places", test_waiting_places);
   ADD ("connect-trouble", test_connect_trouble);
   return g_test_run ();

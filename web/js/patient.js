@@ -12,6 +12,8 @@ import { Checkin } from './checkin.js';
 import { DeviceCheck, Consent } from './prejoin.js';
 import { attachVisitExtras } from './visit-extras.js';
 import { Tiles } from './tiles.js';
+import { apiRequest } from './api.js';
+import { describeLink, clinicPhrase } from './link-info.js';
 import {
   $, readFragment, serverErrorText, showVisitState, openDevices,
   wireMediaToggles, stopStream, showMessage, ConnectionBanner, PeerBanner, tokenKey,
@@ -40,6 +42,11 @@ const ui = {
   trouble: $('connect-trouble'),
   troublePhone: $('trouble-phone'),
   troubleAudioOnly: $('trouble-audio-only'),
+  when: $('visit-when'),
+  earlyCheck: $('early-check'),
+  testStart: $('device-test-start'),
+  testStop: $('device-test-stop'),
+  deviceSection: document.getElementById('device-check'),
 };
 
 const WAITING_TEXT = 'The provider will admit you shortly. Please keep this page open.';
@@ -52,6 +59,7 @@ let visitId = '';
 let role = '';
 let providerName = '';
 let mediaUp = false; // my media connection is `connected` now
+let clinicPhone = null; // [clinic] phone, from GET /api/link
 const connection = new ConnectionBanner(ui.connection);
 const peers = new PeerBanner(ui.peerReconnecting);
 const checkin = new Checkin(document.getElementById('checkin'), { token });
@@ -111,6 +119,18 @@ function forget() {
 function usePreview({ stream }) {
   localStream = stream;
   ui.localVideo.srcObject = stream;
+  ui.localTile.hidden = false;
+  renderToggles();
+}
+
+// Turns the camera and microphone off (every track stopped: the camera's
+// light goes out), e.g. after Leave; Join opens them again.
+function releaseDevices() {
+  deviceCheck.close();
+  stopStream(localStream);
+  localStream = null;
+  ui.localVideo.srcObject = null;
+  ui.localTile.hidden = true;
   renderToggles();
 }
 
@@ -175,7 +195,7 @@ function showTrouble(on) {
   if (on) {
     setError(''); // this says more than any error before it
     setNotice('');
-    showPhone(ui.troublePhone, consent.phone);
+    showPhone(ui.troublePhone, clinicPhone ? clinicPhrase(clinicPhone) : consent.phone);
     ui.troubleAudioOnly.hidden = role === 'guest' || !client || client.modality === 'audio-only';
     connection.clear();
   }
@@ -204,7 +224,8 @@ async function join({ resume = false } = {}) {
   ui.intro.hidden = true;
   prejoin.hidden = true;
   deviceCheck.close();
-  if (!localStream) await startPreview();
+  // The camera again after Leave (it was released): no device check now.
+  if (!localStream) usePreview(await openDevices());
 
   client = new VisitClient({ hello: { token }, remoteVideo: ui.remoteVideo, localStream, retryFirst: resume });
   mediaUp = false;
@@ -356,14 +377,12 @@ function finish(text, state = 'ended', rejoin = false) {
   ui.leave.hidden = true;
   ui.playRemote.hidden = true;
   setNotice(text);
+  // Out of the visit, the camera is off (Join again opens it).
+  releaseDevices();
   if (rejoin) {
     showJoinButton('Join again');
   } else {
     ui.join.hidden = true;
-    stopStream(localStream);
-    localStream = null;
-    ui.localVideo.srcObject = null;
-    ui.localTile.hidden = true;
     ui.mute.hidden = true;
     ui.camera.hidden = true;
   }
@@ -384,12 +403,9 @@ ui.playRemote.addEventListener('click', () => {
   ui.playRemote.hidden = true;
   ui.remoteVideo.play().catch(() => { ui.playRemote.hidden = false; });
 });
+// Another link in the address bar is another visit: start over with it.
 window.addEventListener('hashchange', () => {
-  token = readFragment().token || '';
-  checkin.token = token;
-  consent.token = token;
-  consent.load();
-  if (phase === 'idle') showJoinButton('Join visit');
+  if ((readFragment().token || '') !== token) window.location.reload();
 });
 // Leaving the page (a reload, a closed tab) is not "leave": the server keeps
 // the place for the grace period, and a reload comes straight back.
@@ -411,11 +427,123 @@ async function resumeIfJoined() {
   return true;
 }
 
-if (!token) {
-  setError('This page needs the full visit link you were sent. Open the link from your message or email again, or contact your clinic.');
-  ui.intro.hidden = true;
+// ------------------------------------------------ what the link is for
+
+// Shows `text` in `el` with the clinic's number as a link a phone can call.
+function showWithPhone(el, text) {
+  el.hidden = !text;
+  showPhone(el, text);
 }
-consent.load();
-startPreview().finally(async () => {
-  if (!(await resumeIfJoined())) showJoinButton('Join visit');
-});
+
+// Nothing to join here: no consent, no device check, no Join, camera off.
+function closePrejoin() {
+  ui.intro.hidden = true;
+  prejoin.hidden = true;
+  consent.root.hidden = true;
+  ui.join.hidden = true;
+  ui.mute.hidden = true;
+  ui.camera.hidden = true;
+  ui.localTile.hidden = true;
+}
+
+// A link the server does not know (or none, or a malformed one): say so with
+// the clinic's phone. The camera is never turned on for it.
+function showBadLink(err) {
+  document.body.dataset.link = 'invalid';
+  closePrejoin();
+  clinicPhone = err.clinicPhone || null;
+  const text = err.status === 401 && err.serverMessage
+    ? err.serverMessage
+    : `This visit link is not valid. Please call ${clinicPhrase(clinicPhone)} for a new link.`;
+  showWithPhone(ui.error, text);
+  showVisitState(ui.state, '', 'patient');
+  ui.state.textContent = 'Link not valid';
+}
+
+// The visit ended, was cancelled, or the link's time is over.
+function showClosed(kind, info) {
+  document.body.dataset.link = kind;
+  closePrejoin();
+  const call = clinicPhrase(clinicPhone);
+  const words = {
+    ended: ['ended', 'This visit has ended, so there is nothing to join. '
+      + `If you need another visit, please call ${call}.`],
+    cancelled: ['', `This visit was cancelled. Please call ${call} to arrange another one.`],
+    late: ['', `This visit link has expired: it was only for the visit's time. Please call ${call} for a new link.`],
+  }[kind];
+  showVisitState(ui.state, words[0], 'patient');
+  if (kind === 'cancelled') ui.state.textContent = 'Visit cancelled';
+  if (kind === 'late') ui.state.textContent = 'Link expired';
+  showWithPhone(ui.notice, words[1]);
+  ui.when.hidden = !info;
+}
+
+// Too early: when, with whom, from when; a device test meanwhile (the
+// camera only on the patient's own click, and off again after).
+function showEarly() {
+  document.body.dataset.link = 'early';
+  ui.intro.hidden = true;
+  consent.root.hidden = true;
+  ui.join.hidden = true;
+  ui.mute.hidden = true;
+  ui.camera.hidden = true;
+  ui.localTile.hidden = true;
+  ui.deviceSection.hidden = true;
+  ui.earlyCheck.hidden = false;
+  showVisitState(ui.state, 'scheduled', 'patient');
+  ui.state.textContent = 'Not open yet';
+  ui.testStart.addEventListener('click', async () => {
+    ui.testStart.hidden = true;
+    ui.testStop.hidden = false;
+    ui.deviceSection.hidden = false;
+    ui.mute.hidden = false;
+    ui.camera.hidden = false;
+    await startPreview();
+  });
+  ui.testStop.addEventListener('click', () => {
+    releaseDevices();
+    ui.testStop.hidden = true;
+    ui.testStart.hidden = false;
+    ui.deviceSection.hidden = true;
+    ui.mute.hidden = true;
+    ui.camera.hidden = true;
+    ui.testStart.focus();
+  });
+}
+
+// The page's first question: what is this link for (GET /api/link, asked
+// even outside the link's window). Only a link that is open now goes on to
+// the consent, the camera and Join.
+async function start() {
+  let info;
+  try {
+    info = await apiRequest('/api/link', { token });
+  } catch (err) {
+    if (err.status === 401 || err.status === 404) {
+      showBadLink(err);
+    } else {
+      closePrejoin();
+      setError('We could not check your visit link. Check your internet connection, then reload this page.');
+    }
+    return;
+  }
+  clinicPhone = info.clinic_phone || null;
+  if (info.provider && info.provider.display_name) {
+    providerName = info.provider.display_name;
+    ui.remoteCaption.textContent = providerName;
+  }
+  const { when, opens } = describeLink(info);
+  ui.when.textContent = opens ? `${when} ${opens}` : when;
+  ui.when.hidden = false;
+  if (info.state === 'ended') return showClosed('ended', info);
+  if (info.state === 'cancelled') return showClosed('cancelled', info);
+  if (info.window === 'late') return showClosed('late', info);
+  if (info.window === 'early') return showEarly();
+  document.body.dataset.link = 'open';
+  consent.load();
+  startPreview().finally(async () => {
+    if (!(await resumeIfJoined())) showJoinButton('Join visit');
+  });
+}
+
+start();

@@ -287,7 +287,13 @@ export function attachVisitExtras(client, opts) {
     onPoor: () => { if (suggestion && modality === 'video') suggestion.hidden = false; },
   });
 
-  function sendMyState() {
+  // What my microphone and camera are doing, told to the others. The
+  // camera may still be opening (the console connects at once and hands the
+  // client a promise of its stream): wait for it, or the others are told
+  // "microphone off, camera off" while my video plays, and keep being told
+  // so by the server to whoever joins later.
+  async function sendMyState() {
+    await Promise.resolve(client.localStream).catch(() => null);
     const s = opts.getLocalStream && opts.getLocalStream();
     const a = s ? s.getAudioTracks().some((t) => t.enabled) : false;
     const v = s ? s.getVideoTracks().some((t) => t.enabled) && modality === 'video' : false;
@@ -343,6 +349,8 @@ export function attachVisitExtras(client, opts) {
   });
   client.addEventListener('media-state', (ev) => {
     const m = ev.detail;
+    // Named by the server: a page that joined after them knows them from this.
+    if (typeof m.display_name === 'string' && m.display_name) names.set(m.participant, m.display_name);
     peerMedia.set(m.participant, !!m.audio, !!m.video);
   });
   client.addEventListener('modality', (ev) => showModality(ev.detail.modality, ev.detail.by || null));
