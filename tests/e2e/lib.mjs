@@ -244,6 +244,10 @@ export async function startServer({ extraArgs = [], timeout = 20000, configPath,
   // The server says loudly that a test clock runs (it is meant to): that
   // line is ours to expect whenever we set the clock.
   if (env.TELEHEALTHD_TEST_NOW) allowed.push(/TEST CLOCK in force \(TELEHEALTHD_TEST_NOW\)/);
+  // libnice's UPnP helper (gupnp) binds an HTTP port of its own choosing and
+  // warns when another process took it first; UPnP does nothing on the
+  // test's loopback-only network, so that line says nothing about us.
+  allowed.push(/gupnp-context(-manager)?-WARNING \*\*.*(Unable to listen on|Error creating GUPnP context)/);
   const logProblems = { count: 0, lines: [] };
   // Every whole stderr line, as it comes (the tail kept in stderrBuf is cut).
   const scanLog = (text) => {
