@@ -241,8 +241,8 @@ TH_HANDLER (th_book_visit)
   provider_id = body.provider_id ? body.provider_id : call->caller.staff_id;
   if (th_caller_sees_all (&call->caller) && !body.provider_id)
     provider_id = NULL;
-  if (!check_patient (app, call, body.patient_id, r) ||
-      !check_provider (app, call, provider_id, r) || !require_future (r, body.start_ms) ||
+  if (!check_provider (app, call, provider_id, r) ||
+      !check_patient (app, call, body.patient_id, r) || !require_future (r, body.start_ms) ||
       !free_or_confirmed (app, r, provider_id, body.start_ms, body.length_minutes, NULL,
                           body.confirm_double_booking, &double_booked))
     goto out;
