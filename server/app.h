@@ -24,6 +24,7 @@ typedef struct {
   char *tls_cert_path;          /* both NULL: plain HTTP (loopback only); see tls.h */
   char *tls_key_path;
   GHashTable *abandoned; /* visit id → its abandoned-visit timer (abandoned.c) */
+  guint no_show_sweep;   /* the no-show sweep's timer (noshow.c) */
 } ThApp;
 
 /* ---- links.c: visits with their join links */
@@ -46,6 +47,10 @@ gboolean th_create_visit_with_links (ThApp *app, const char *patient_id,
                                      const char *new_patient_name, const char *provider_id,
                                      gint64 scheduled_at_ms, const char *modality,
                                      ThVisitLinks *out, GError **error);
+/* The same for a booking as the schedule makes it (with its length and
+ * type); the join window is the config's, whatever `booking` says. */
+gboolean th_book_visit_with_links (ThApp *app, const StoreVisitBooking *booking, ThVisitLinks *out,
+                                   GError **error);
 /* A join link for a participant of the visit, valid in the visit's window. */
 char *th_join_link (ThApp *app, const char *participant_id, gint64 scheduled_at_ms, GError **error);
 
@@ -59,6 +64,14 @@ void th_abandoned_watch (ThApp *app, const char *visit_id);
  * store failure is returned. */
 gboolean th_abandoned_start (ThApp *app, GError **error);
 void th_abandoned_stop (ThApp *app);
+
+/* ---- noshow.c: a scheduled visit nobody joined by the end of its join
+ * window ([visits] join_window_after_minutes after its start) becomes
+ * no_show, recorded with reason "no-show" */
+
+/* Sweeps once now (a store failure is returned), then every minute. */
+gboolean th_no_show_start (ThApp *app, GError **error);
+void th_no_show_stop (ThApp *app);
 
 /* ---- hooks.c: what signaling asks of the server */
 const SigHooks *th_signaling_hooks (void);

@@ -31,6 +31,15 @@ identity_from_participant (ThApp *app, StoreParticipant *participant, SigIdentit
     store_failed (code, message, "the visit", error);
     return FALSE;
   }
+  /* A cancelled or no-show visit has nothing to join (the link page says
+   * so before anyone gets this far). */
+  if (visit.state == VISIT_CANCELLED || visit.state == VISIT_NO_SHOW) {
+    *code = SIG_ERR_FORBIDDEN;
+    *message = g_strdup (visit.state == VISIT_CANCELLED ? "this visit was cancelled"
+                                                        : "this visit's time is over");
+    store_visit_clear (&visit);
+    return FALSE;
+  }
   out->visit_id = g_strdup (participant->visit_id);
   out->participant_id = g_strdup (participant->id);
   out->display_name = g_strdup (participant->display_name);
@@ -53,7 +62,7 @@ authorize (const char *token, const char *visit_id, const char *credential G_GNU
   ThApp *app = user_data;
   StoreParticipant participant = { 0 };
   g_autoptr (GError) error = NULL;
-  g_autofree char *staff_id = NULL;
+  g_autofree char *staff_id = NULL, *role = NULL;
   StoreVisit visit = { 0 };
   gboolean ok = FALSE;
 
@@ -96,6 +105,17 @@ authorize (const char *token, const char *visit_id, const char *credential G_GNU
       *message = g_strdup (g_error_matches (error, STORE_ERROR, STORE_ERROR_EXPIRED)
                              ? "the session ended after a time without activity; sign in again"
                              : "sign in first");
+    goto out;
+  }
+  /* The front desk books visits but never joins one: the visit is the
+   * clinical record. */
+  if (!store_get_staff (app->store, staff_id, NULL, &role, &error)) {
+    store_failed (code, message, "the staff member", error);
+    goto out;
+  }
+  if (!store_staff_role_clinical (role)) {
+    *code = SIG_ERR_FORBIDDEN;
+    *message = g_strdup ("front-desk and administrator accounts cannot join a visit");
     goto out;
   }
   if (!store_get_visit (app->store, visit_id, &visit, &error) ||

@@ -52,18 +52,27 @@ th_create_visit_with_links (ThApp *app, const char *patient_id, const char *new_
                             const char *provider_id, gint64 scheduled_at_ms, const char *modality,
                             ThVisitLinks *out, GError **error)
 {
-  const ThConfig *c = app->config;
-  StoreBookedVisit booked = { 0 };
   StoreVisitBooking booking = {
     .patient_id = patient_id,
     .new_patient_name = new_patient_name,
     .provider_id = provider_id,
     .scheduled_at_ms = scheduled_at_ms,
     .modality = modality,
-    .link_not_before_ms = scheduled_at_ms - (gint64) c->join_window_before_min * 60000,
-    .link_not_after_ms = scheduled_at_ms + (gint64) c->join_window_after_min * 60000,
   };
 
+  return th_book_visit_with_links (app, &booking, out, error);
+}
+
+gboolean
+th_book_visit_with_links (ThApp *app, const StoreVisitBooking *b, ThVisitLinks *out, GError **error)
+{
+  const ThConfig *c = app->config;
+  gint64 scheduled_at_ms = b->scheduled_at_ms;
+  StoreBookedVisit booked = { 0 };
+  StoreVisitBooking booking = *b;
+
+  booking.link_not_before_ms = scheduled_at_ms - (gint64) c->join_window_before_min * 60000;
+  booking.link_not_after_ms = scheduled_at_ms + (gint64) c->join_window_after_min * 60000;
   if (!store_book_visit (app->store, &booking, &booked, error))
     return FALSE;
   out->patient_url = g_strdup_printf ("%s/patient.html#token=%s", app->base_url,

@@ -114,6 +114,8 @@ option_context_new (const GOptionEntry *entries)
     "      --role psychiatrist\n"
     "  telehealthd --data-dir data admin add-staff --username kim --name 'Kim, PA-C' --role pa \\\n"
     "      --supervisor STAFF_ID\n"
+    "  telehealthd --data-dir data admin add-staff --username desk --name 'Front Desk' \\\n"
+    "      --role scheduler\n"
     "  telehealthd --data-dir data admin list-staff\n"
     "  telehealthd --data-dir data admin disable-staff --username lee\n"
     "  telehealthd --data-dir data admin enable-staff --username lee\n"
@@ -196,6 +198,10 @@ serve (ThApp *app, gboolean demo, GError **error)
     g_prefix_error (error, "visits in progress: ");
     return FALSE;
   }
+  if (!th_no_show_start (app, error)) {
+    g_prefix_error (error, "no-show sweep: ");
+    return FALSE;
+  }
   return TRUE;
 }
 
@@ -209,6 +215,7 @@ app_clear (ThApp *app)
   th_http_stop (app);
   g_clear_pointer (&app->hub, sig_hub_free);
   th_abandoned_stop (app);
+  th_no_show_stop (app);
   g_clear_pointer (&app->ws_per_address, g_hash_table_unref);
   g_clear_pointer (&app->signin, th_signin_gate_free);
   g_clear_pointer (&app->store, store_close);
@@ -250,7 +257,7 @@ run (int argc, char **argv)
     { "name", 0, 0, G_OPTION_ARG_STRING, &staff_name,
       "admin add-staff: the staff member's display name", "NAME" },
     { "role", 0, 0, G_OPTION_ARG_STRING, &staff_role,
-      "admin add-staff: psychiatrist | pmhnp | pa | pcp | admin", "ROLE" },
+      "admin add-staff: psychiatrist | pmhnp | pa | pcp | admin | scheduler (front desk)", "ROLE" },
     { "supervisor", 0, 0, G_OPTION_ARG_STRING, &supervisor,
       "admin add-staff: for a pa, the supervising psychiatrist's staff id", "STAFF_ID" },
     { NULL, 0, 0, 0, NULL, NULL, NULL },

@@ -33,6 +33,51 @@ typedef struct {
 gboolean th_body_visit_create (const char *body, gsize len, ThVisitCreateBody *out, GError **error);
 void th_visit_create_body_clear (ThVisitCreateBody *b);
 
+/* ---- the schedule (bodies_schedule.c). A start is the clinic's wall clock,
+ * {"date": "YYYY-MM-DD", "time": "HH:MM"}, read in `zone` ([clinic]
+ * time_zone). A refusal is TH_BODY_ERROR_BAD_JSON (400: not a JSON object)
+ * or TH_BODY_ERROR_BAD_FIELD with *field the key at fault (422; NULL when
+ * the body has a key the form never sends). */
+
+/* Whether the body is a JSON object with the key `name` (which shape of
+ * POST /api/visits it is). */
+gboolean th_body_has_field (const char *body, gsize len, const char *name);
+/* The instant of a local date and time in `zone`; FALSE with *problem (in
+ * words) for a date that is not real, a malformed time, or a time the
+ * clocks skip. */
+gboolean th_local_start (GTimeZone *zone, const char *date, const char *time, gint64 *out_ms,
+                         const char **problem);
+
+/* POST /api/visits {"patient_id", "provider_id"?, "start", "length_minutes"? (5..240,
+ * default 30), "type"? ("initial_evaluation" | "follow_up", default follow_up),
+ * "modality"?, "confirm_double_booking"?} */
+typedef struct {
+  char *patient_id;
+  char *provider_id; /* NULL: the caller */
+  gint64 start_ms;
+  guint length_minutes;
+  const char *visit_type; /* static */
+  char *modality;         /* NULL: video */
+  gboolean confirm_double_booking;
+} ThVisitBookBody;
+gboolean th_body_visit_book (const char *body, gsize len, GTimeZone *zone, ThVisitBookBody *out,
+                             const char **field, GError **error);
+void th_visit_book_body_clear (ThVisitBookBody *b);
+
+/* POST /api/visits/<id>/move {"start", "length_minutes"?, "confirm_double_booking"?} */
+typedef struct {
+  gint64 start_ms;
+  guint length_minutes; /* 0: keep the visit's */
+  gboolean confirm_double_booking;
+} ThVisitMoveBody;
+gboolean th_body_visit_move (const char *body, gsize len, GTimeZone *zone, ThVisitMoveBody *out,
+                             const char **field, GError **error);
+
+/* POST /api/visits/<id>/cancel {"reason"}: 1..500 characters, trimmed, into
+ * *reason (g_free). */
+gboolean th_body_visit_cancel (const char *body, gsize len, char **reason, const char **field,
+                               GError **error);
+
 /* POST /api/session {"username", "password"} */
 typedef struct {
   char *username; /* as sent, 1..64 bytes of UTF-8 */

@@ -20,7 +20,7 @@ typedef enum {
 typedef struct {
   ThCallerKind kind;
   char *staff_id;               /* CALLER_STAFF */
-  char *staff_role;             /* psychiatrist | pmhnp | pa | pcp | admin */
+  char *staff_role;             /* psychiatrist | pmhnp | pa | pcp | admin | scheduler */
   StoreParticipant participant; /* CALLER_PATIENT: who, in which visit */
   gint64 link_opens_ms;         /* CALLER_PATIENT: the link's window, from ... */
   gint64 link_closes_ms;        /* ... to (both unix ms) */
@@ -34,10 +34,13 @@ typedef enum {
   TH_WHO_UNDECLARED = 0,
   TH_WHO_ANYONE,        /* no sign-in: health, signing in */
   TH_WHO_LINK,          /* a patient's or guest's join token only */
-  TH_WHO_STAFF,         /* a staff session; the CSRF token on anything but GET */
+  TH_WHO_STAFF,         /* a clinical staff session (and the admin): never the front desk
+                         * (scheduler), which gets a 403; the CSRF token on anything but GET */
   TH_WHO_STAFF_OR_LINK, /* either; a join token wins (it is explicit, a cookie ambient) */
   TH_WHO_LINK_ANY_TIME, /* a join token even outside its window (what the link is for,
                          * never a visit's contents: no :visit) */
+  TH_WHO_DESK,          /* any staff session, the front desk too: only the routes a front
+                         * desk needs (the schedule, booking, the patients' details) */
 } ThRouteWho;
 
 typedef enum {
@@ -47,6 +50,7 @@ typedef enum {
   TH_VISIT_OWN,      /* :visit is the staff caller's own (its provider), or
                           * the link holder's visit */
   TH_VISIT_READABLE, /* as OWN, and an admin may read it too */
+  TH_VISIT_SCHEDULE, /* as OWN, and an admin or the front desk may move or cancel it */
 } ThRouteVisit;
 
 /* What the dispatcher hands a handler: who called, the route's path
@@ -97,6 +101,11 @@ gboolean th_store_absent (const GError *error);
 /* Answers 400 with a body decoder's TH_BODY_ERROR (code and message). */
 void th_respond_body_error (ThHttpResponse *r, const GError *error);
 json_t *th_visit_summary_json (const StoreVisit *v);
+/* Whether the caller is the front desk (role scheduler). */
+gboolean th_caller_is_desk (const ThCaller *caller);
+/* Whether the caller books and sees for every provider: the admin or the
+ * front desk. */
+gboolean th_caller_sees_all (const ThCaller *caller);
 json_t *th_checkin_json (const StoreCheckin *c);
 json_t *th_order_json (ThApp *app, const StoreOrder *o);
 
@@ -109,6 +118,13 @@ TH_HANDLER (th_get_me);
 TH_HANDLER (th_list_visits);
 TH_HANDLER (th_create_visit);
 TH_HANDLER (th_get_visit);
+/* schedule.c */
+TH_HANDLER (th_get_schedule);
+TH_HANDLER (th_get_providers);
+TH_HANDLER (th_move_visit);
+TH_HANDLER (th_cancel_visit);
+/* The new shape of POST /api/visits (a "start"): th_create_visit hands it on. */
+TH_HANDLER (th_book_visit);
 /* session.c */
 TH_HANDLER (th_post_session);
 TH_HANDLER (th_get_session);

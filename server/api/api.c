@@ -112,10 +112,25 @@ th_visit_summary_json (const StoreVisit *v)
 {
   g_autofree char *at = th_iso_from_ms (v->scheduled_at_ms);
 
-  return json_pack ("{s:s, s:s, s:s, s:s, s:{s:s, s:s}}", "id", v->id, "state",
+  return json_pack ("{s:s, s:s, s:s, s:s, s:{s:s, s:s}, s:i, s:s}", "id", v->id, "state",
                     visit_state_name (v->state), "scheduled_at", at, "modality",
                     v->modality ? v->modality : "video", "patient", "id", v->patient_id,
-                    "display_name", v->patient_name ? v->patient_name : "");
+                    "display_name", v->patient_name ? v->patient_name : "", "length_minutes",
+                    (json_int_t) v->length_minutes, "type",
+                    v->visit_type ? v->visit_type : "follow_up");
+}
+
+gboolean
+th_caller_is_desk (const ThCaller *caller)
+{
+  return caller->kind == CALLER_STAFF && g_strcmp0 (caller->staff_role, "scheduler") == 0;
+}
+
+gboolean
+th_caller_sees_all (const ThCaller *caller)
+{
+  return caller->kind == CALLER_STAFF &&
+         (th_caller_is_desk (caller) || g_strcmp0 (caller->staff_role, "admin") == 0);
 }
 
 /* ---------------------------------------------------------- the table */
@@ -127,6 +142,8 @@ th_visit_summary_json (const StoreVisit *v)
 #define STAFF TH_WHO_STAFF
 #define STAFF_OR_LINK TH_WHO_STAFF_OR_LINK
 #define LINK_ANY_TIME TH_WHO_LINK_ANY_TIME
+#define DESK TH_WHO_DESK
+#define SCHEDULE_VISIT TH_VISIT_SCHEDULE
 #define NO_VISIT TH_VISIT_NONE
 #define OWN_VISIT TH_VISIT_OWN
 #define READABLE_VISIT TH_VISIT_READABLE
@@ -138,10 +155,13 @@ th_visit_summary_json (const StoreVisit *v)
 
 static const ThRoute kRoutes[] = {
   ROUTE (GET, "/healthz", ANYONE, NO_VISIT, th_get_health),
-  ROUTE (GET, "/api/me", STAFF, NO_VISIT, th_get_me),
-  ROUTE (GET, "/api/session", STAFF, NO_VISIT, th_get_session),
+  /* DESK: the front desk (scheduler) too, on these routes only: its own
+   * account, the schedule, booking, the patients' details. Everything else
+   * is STAFF, which answers the front desk 403. */
+  ROUTE (GET, "/api/me", DESK, NO_VISIT, th_get_me),
+  ROUTE (GET, "/api/session", DESK, NO_VISIT, th_get_session),
   ROUTE (POST, "/api/session", ANYONE, NO_VISIT, th_post_session),
-  ROUTE (POST, "/api/session/logout", STAFF, NO_VISIT, th_post_logout),
+  ROUTE (POST, "/api/session/logout", DESK, NO_VISIT, th_post_logout),
   ROUTE (GET, "/api/ice-servers", STAFF_OR_LINK, NO_VISIT, th_get_ice_servers),
   ROUTE (GET, "/api/catalog", STAFF_OR_LINK, NO_VISIT, th_get_catalog),
   /* What a link is for (its visit's time, provider, state), asked before
@@ -149,8 +169,12 @@ static const ThRoute kRoutes[] = {
   ROUTE (GET, "/api/link", LINK_ANY_TIME, NO_VISIT, th_get_link),
   ROUTE (GET, "/api/consent", LINK, NO_VISIT, th_get_consent),
   ROUTE (POST, "/api/consent", LINK, NO_VISIT, th_post_consent),
-  ROUTE (GET, "/api/visits", STAFF, NO_VISIT, th_list_visits),
-  ROUTE (POST, "/api/visits", STAFF, NO_VISIT, th_create_visit),
+  ROUTE (GET, "/api/visits", DESK, NO_VISIT, th_list_visits),
+  ROUTE (POST, "/api/visits", DESK, NO_VISIT, th_create_visit),
+  ROUTE (GET, "/api/schedule", DESK, NO_VISIT, th_get_schedule),
+  ROUTE (GET, "/api/providers", DESK, NO_VISIT, th_get_providers),
+  ROUTE (POST, "/api/visits/:visit/move", DESK, SCHEDULE_VISIT, th_move_visit),
+  ROUTE (POST, "/api/visits/:visit/cancel", DESK, SCHEDULE_VISIT, th_cancel_visit),
   ROUTE (GET, "/api/visits/:visit", STAFF, READABLE_VISIT, th_get_visit),
   ROUTE (GET, "/api/visits/:visit/record", STAFF, READABLE_VISIT, th_get_record),
   ROUTE (GET, "/api/visits/:visit/fhir", STAFF, READABLE_VISIT, th_get_fhir),
@@ -166,11 +190,11 @@ static const ThRoute kRoutes[] = {
   ROUTE (POST, "/api/visits/:visit/checkin", STAFF_OR_LINK, READABLE_VISIT, th_post_checkin),
   /* The patients: an admin (the front desk) any; a clinician those they
    * created or have a visit with, checked in the handler (patients.c). */
-  ROUTE (GET, "/api/patients", STAFF, NO_VISIT, th_find_patients),
-  ROUTE (POST, "/api/patients", STAFF, NO_VISIT, th_create_patient),
-  ROUTE (GET, "/api/patients/:patient", STAFF, NO_VISIT, th_get_patient),
-  ROUTE (POST, "/api/patients/:patient", STAFF, NO_VISIT, th_update_patient),
-  ROUTE (GET, "/api/regions", STAFF, NO_VISIT, th_get_regions),
+  ROUTE (GET, "/api/patients", DESK, NO_VISIT, th_find_patients),
+  ROUTE (POST, "/api/patients", DESK, NO_VISIT, th_create_patient),
+  ROUTE (GET, "/api/patients/:patient", DESK, NO_VISIT, th_get_patient),
+  ROUTE (POST, "/api/patients/:patient", DESK, NO_VISIT, th_update_patient),
+  ROUTE (GET, "/api/regions", DESK, NO_VISIT, th_get_regions),
   /* A patient's routes check the patient (one visit together, or an admin
    * reading) in the handler. */
   ROUTE (GET, "/api/patients/:patient/timeline", STAFF, NO_VISIT, th_get_timeline),
@@ -222,9 +246,9 @@ th_api_routes_check (const ThRoute *routes, guint n, GError **error)
       problem = "its method is neither GET nor POST";
     else if (!t->handler)
       problem = "it has no handler";
-    else if (t->who == TH_WHO_UNDECLARED || t->who > TH_WHO_LINK_ANY_TIME)
+    else if (t->who == TH_WHO_UNDECLARED || t->who > TH_WHO_DESK)
       problem = "it does not say who may call it";
-    else if (t->visit == TH_VISIT_UNDECLARED || t->visit > TH_VISIT_READABLE)
+    else if (t->visit == TH_VISIT_UNDECLARED || t->visit > TH_VISIT_SCHEDULE)
       problem = "it does not say which visit access it needs";
     else if (has_visit && t->visit == TH_VISIT_NONE)
       problem = "it names a :visit but checks no access to it";
@@ -234,6 +258,8 @@ th_api_routes_check (const ThRoute *routes, guint n, GError **error)
       problem = "anyone may call it, yet it reads a visit";
     else if (t->visit != TH_VISIT_NONE && t->who == TH_WHO_LINK_ANY_TIME)
       problem = "a link outside its window may call it, yet it reads a visit";
+    else if ((t->visit == TH_VISIT_SCHEDULE) != (t->who == TH_WHO_DESK && has_visit))
+      problem = "only a front-desk route may schedule a visit, and it may do nothing else";
     for (guint j = 0; !problem && j < i; j++)
       if (routes[j].method == t->method && patterns_overlap (routes[j].pattern, t->pattern))
         problem = "an earlier route of the same method matches the same paths";
@@ -251,9 +277,10 @@ th_api_routes_check (const ThRoute *routes, guint n, GError **error)
 
 /* The staff member behind the session cookie, with their role; FALSE after
  * a 401 (and, for anything but a GET without the session's CSRF token, a
- * 403). */
+ * 403, as for the front desk on a route that is not `desk`'s). */
 static gboolean
-resolve_staff (ThApp *app, const ThHttpRequest *req, ThHttpResponse *r, ThCaller *out)
+resolve_staff (ThApp *app, const ThHttpRequest *req, ThHttpResponse *r, gboolean desk,
+               ThCaller *out)
 {
   g_autoptr (GError) error = NULL;
   g_autofree char *expected = NULL;
@@ -292,6 +319,13 @@ resolve_staff (ThApp *app, const ThHttpRequest *req, ThHttpResponse *r, ThCaller
   }
   if (!store_get_staff (app->store, out->staff_id, NULL, &out->staff_role, &error)) {
     th_respond_store_error (r, error, "Your account could not be read. Try again in a moment.");
+    return FALSE;
+  }
+  /* The front desk sees names and times, never the clinical record. */
+  if (!desk && th_caller_is_desk (out)) {
+    th_respond_error (r, 403, "front-desk",
+                      "Front-desk accounts cannot open the clinical record. The schedule and "
+                      "the patients' details are open to you.");
     return FALSE;
   }
   return TRUE;
@@ -359,11 +393,14 @@ resolve_caller (ThApp *app, const ThHttpRequest *req, ThHttpResponse *r, ThRoute
   case TH_WHO_LINK_ANY_TIME:
     return resolve_link (app, req, r, TRUE, out);
   case TH_WHO_STAFF:
-    return resolve_staff (app, req, r, out);
+    return resolve_staff (app, req, r, FALSE, out);
+  case TH_WHO_DESK:
+    return resolve_staff (app, req, r, TRUE, out);
   case TH_WHO_STAFF_OR_LINK:
     /* A join token is explicit; the cookie of a staff member signed in in
      * the same browser would be ambient. The explicit one wins. */
-    return req->bearer ? resolve_link (app, req, r, FALSE, out) : resolve_staff (app, req, r, out);
+    return req->bearer ? resolve_link (app, req, r, FALSE, out)
+                       : resolve_staff (app, req, r, FALSE, out);
   case TH_WHO_UNDECLARED:
   default:
     break;
@@ -408,7 +445,11 @@ load_visit (ThApp *app, const ThRoute *route, ThApiCall *call, ThHttpResponse *r
     goto not_yours;
   }
   if (caller->kind == CALLER_STAFF && g_strcmp0 (call->visit.provider_id, caller->staff_id) != 0 &&
-      !(route->visit == TH_VISIT_READABLE && g_strcmp0 (caller->staff_role, "admin") == 0))
+      !(route->visit == TH_VISIT_READABLE && g_strcmp0 (caller->staff_role, "admin") == 0) &&
+      !(route->visit == TH_VISIT_SCHEDULE && th_caller_sees_all (caller)))
+    goto not_yours;
+  /* Belt and braces: the front desk reaches a visit only to schedule it. */
+  if (th_caller_is_desk (caller) && route->visit != TH_VISIT_SCHEDULE)
     goto not_yours;
   return TRUE;
 

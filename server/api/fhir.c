@@ -256,6 +256,12 @@ add_encounter (FhirExport *ex, Store *store, const StoreVisit *visit, GError **e
   case VISIT_ENDED:
     status = start_ms >= 0 ? "finished" : "cancelled";
     break;
+  /* R4's Encounter has no "no-show" (Appointment.status has): an encounter
+   * that never took place, either way, is "cancelled". */
+  case VISIT_CANCELLED:
+  case VISIT_NO_SHOW:
+    status = "cancelled";
+    break;
   }
 
   encounter = json_object ();

@@ -21,6 +21,15 @@ is_admin (const ThCaller *caller)
   return g_strcmp0 (caller->staff_role, "admin") == 0;
 }
 
+/* The admin and the front desk (scheduler) find and open any patient's
+ * details; only the admin reads a timeline (the front desk never sees the
+ * clinical record). */
+static gboolean
+sees_every_patient (const ThCaller *caller)
+{
+  return th_caller_sees_all (caller);
+}
+
 static json_t *
 opt_str (const char *s)
 {
@@ -122,7 +131,7 @@ may_see (ThApp *app, const ThCaller *caller, const char *patient_id, ThHttpRespo
   g_autoptr (GError) error = NULL;
   gboolean visible = FALSE;
 
-  if (is_admin (caller))
+  if (sees_every_patient (caller))
     return TRUE;
   if (!store_patient_visible (app->store, patient_id, caller->staff_id, &visible, &error)) {
     th_respond_store_error (r, error, "The patient could not be read. Try again in a moment.");
@@ -281,7 +290,7 @@ TH_HANDLER (th_find_patients)
     return;
   }
   found = store_patient_find (app->store, q,
-                              is_admin (&call->caller) ? NULL : call->caller.staff_id,
+                              sees_every_patient (&call->caller) ? NULL : call->caller.staff_id,
                               FIND_LIMIT + 1, &error);
   if (!found) {
     th_respond_store_error (r, error, "The search could not be run. Try again in a moment.");

@@ -74,11 +74,10 @@ th_list_visits (ThApp *app, const ThHttpRequest *req, ThHttpResponse *r, const T
                       "The day must be \"today\" or a date written YYYY-MM-DD.");
     return;
   }
-  /* An admin sees the clinic's visits; a provider their own. */
+  /* An admin or the front desk sees the clinic's visits; a provider their own. */
   visits = store_list_provider_visits (app->store,
-                                       g_strcmp0 (call->caller.staff_role, "admin") == 0 ? NULL
-                                                                                         : staff_id,
-                                       from, to, &error);
+                                       th_caller_sees_all (&call->caller) ? NULL : staff_id, from,
+                                       to, &error);
   if (!visits) {
     th_respond_store_error (r, error, "Your visits could not be read. Reload the page.");
     return;
@@ -89,26 +88,10 @@ th_list_visits (ThApp *app, const ThHttpRequest *req, ThHttpResponse *r, const T
   th_respond_json (r, 200, json_pack ("{s:o}", "visits", list));
 }
 
-/* Whether `patient_id` is one of this provider's patients (a visit together):
- * FALSE with no error when not (or no such patient), FALSE with `error` set
- * when the store failed. */
-static gboolean
-is_own_patient (ThApp *app, const char *staff_id, const char *patient_id, GError **error)
-{
-  g_autoptr (GError) local = NULL;
-  g_autoptr (GPtrArray) visits = store_list_patient_visits (app->store, patient_id, &local);
-
-  if (!visits && !th_store_absent (local))
-    g_propagate_error (error, g_steal_pointer (&local));
-  for (guint i = 0; visits && i < visits->len; i++) {
-    StoreVisit *v = g_ptr_array_index (visits, i);
-    if (g_strcmp0 (v->provider_id, staff_id) == 0)
-      return TRUE;
-  }
-  return FALSE;
-}
-
-/* POST /api/visits {"patient_name" | "patient_id", "scheduled_at"?, "modality"?} */
+/* POST /api/visits: with a "start", the schedule's booking (schedule.c);
+ * else the ad-hoc shape {"patient_name" | "patient_id", "scheduled_at"?,
+ * "modality"?}: a clinician's own visit, now by default, as scripts and the
+ * demo have always made them (no double-booking check). */
 void
 th_create_visit (ThApp *app, const ThHttpRequest *req, ThHttpResponse *r, const ThApiCall *call)
 {
@@ -118,21 +101,42 @@ th_create_visit (ThApp *app, const ThHttpRequest *req, ThHttpResponse *r, const 
   ThVisitLinks links = { 0 };
   ThVisitCreateBody body = { 0 };
   gint64 scheduled_ms = store_now_ms ();
+  gboolean visible = FALSE;
 
+  if (th_body_has_field (req->body, req->body_len, "start")) {
+    th_book_visit (app, req, r, call);
+    return;
+  }
   if (!th_body_visit_create (req->body, req->body_len, &body, &error)) {
     th_respond_body_error (r, error);
     goto out;
   }
-  if (body.patient_id && !is_own_patient (app, staff_id, body.patient_id, &error)) {
-    if (error)
-      th_respond_store_error (r, error,
-                              "The patient could not be read. Try again; nothing was saved.");
-    else
-      th_respond_error (r, 404, "not-found", "This patient is not among your patients.");
+  /* The admin and the front desk hold no visits: they say with whom. */
+  if (th_caller_sees_all (&call->caller)) {
+    th_respond_error (r, 422, "invalid",
+                      "Choose the provider the visit is with and its date and time (the "
+                      "schedule's booking form). Nothing was saved.");
+    goto out;
+  }
+  if (body.patient_id &&
+      !store_patient_visible (app->store, body.patient_id, staff_id, &visible, &error)) {
+    th_respond_store_error (r, error,
+                            "The patient could not be read. Try again; nothing was saved.");
+    goto out;
+  }
+  if (body.patient_id && !visible) {
+    th_respond_error (r, 404, "not-found", "This patient is not among your patients.");
     goto out;
   }
   if (body.has_scheduled)
     scheduled_ms = body.scheduled_ms;
+  /* A visit whose every link would already be closed is in the past. */
+  if (scheduled_ms + (gint64) app->config->join_window_after_min * 60000 < store_now_ms ()) {
+    th_respond_error (r, 422, "invalid",
+                      "The visit's time has already passed. Choose a later time. Nothing was "
+                      "saved.");
+    goto out;
+  }
   /* The new patient (if any), the visit, its modality and the patient's
    * link are one transaction: "nothing was saved" is true when it fails. */
   if (!th_create_visit_with_links (app, body.patient_id, body.patient_name, staff_id, scheduled_ms,
@@ -190,6 +194,18 @@ th_get_visit (ThApp *app, const ThHttpRequest *req, ThHttpResponse *r, const ThA
     if (g_strcmp0 (e->reason, "abandoned") == 0)
       json_object_update_new (ev, json_pack ("{s:s, s:s}", "reason", e->reason, "note",
                                              "Ended by the server: everyone had left."));
+    else if (g_strcmp0 (e->reason, "no-show") == 0)
+      json_object_update_new (ev, json_pack ("{s:s, s:s}", "reason", e->reason, "note",
+                                             "Nobody joined by the end of the visit's window."));
+    else if (e->reason)
+      json_object_set_new (ev, "reason", json_string (e->reason));
+    if (g_strcmp0 (e->kind, "moved") == 0) {
+      g_autofree char *from = th_iso_from_ms (e->moved_from_ms),
+                      *to = th_iso_from_ms (e->moved_to_ms);
+      json_object_update_new (ev, json_pack ("{s:s, s:s}", "from", from, "to", to));
+    }
+    if (e->staff_id)
+      json_object_set_new (ev, "by", json_string (e->staff_id));
     json_array_append_new (events, ev);
   }
   /* Chat, consent answers and modality switches belong to the same story. */

@@ -21,7 +21,10 @@
 
 #define ACTOR "admin-cli"
 
-static const char *const staff_roles[] = { "psychiatrist", "pmhnp", "pa", "pcp", "admin" };
+/* scheduler: the front desk (the schedule and the patients' details, never
+ * the clinical record). */
+static const char *const staff_roles[] = { "psychiatrist", "pmhnp", "pa",
+                                           "pcp",          "admin", "scheduler" };
 
 /* Prints one JSON value as a line and releases it. */
 static void
@@ -125,7 +128,7 @@ add_staff (ThApp *app, const ThAdminOptions *opt)
     role_ok = role_ok || g_strcmp0 (opt->role, staff_roles[i]) == 0;
   if (!opt->name || !opt->name[0] || !role_ok || !opt->username)
     return usage (cmd, "--username USERNAME, --name NAME and --role "
-                       "psychiatrist|pmhnp|pa|pcp|admin are required");
+                       "psychiatrist|pmhnp|pa|pcp|admin|scheduler are required");
   if (!username_plausible (opt->username))
     return usage (cmd, "a username has 3 to 64 of a-z 0-9 . _ -");
   if (g_strcmp0 (opt->role, "pa") == 0 && !opt->supervisor)

@@ -431,6 +431,82 @@ static const char *const kMigrations[] = {
    * left", not as if the provider had pressed End visit. */
   "ALTER TABLE visit_events ADD COLUMN reason TEXT NULL"
   "  CHECK (reason IS NULL OR reason = 'abandoned');",
+  /* 15: the schedule (issue 13): a visit has a length (5 to 240 minutes)
+   * and a type (an initial evaluation or a follow-up), and two more states:
+   * cancelled (by the clinic, with a reason) and no_show (nobody joined by
+   * the end of its join window: the server's sweep, reason "no-show").
+   * The timeline gains "moved" events (from and to, and who moved it; a
+   * cancel also says who). The front desk is a staff role of its own,
+   * "scheduler": names and times, never the clinical record. SQLite cannot
+   * widen a CHECK in place, so staff, visits and visit_events are rebuilt
+   * with their rows and indexes, as sqlite's documented procedure does it
+   * (https://sqlite.org/lang_altertable.html#otheralter): the runner turns
+   * foreign keys off around each migration and checks them all before it
+   * commits (store.c), so the tables that reference these keep pointing at
+   * them by name. */
+  "CREATE TABLE staff_v15 ("
+  "  id TEXT PRIMARY KEY NOT NULL,"
+  "  display_name TEXT NOT NULL CHECK (length(display_name) > 0),"
+  "  role TEXT NOT NULL"
+  "    CHECK (role IN ('psychiatrist', 'pmhnp', 'pa', 'pcp', 'admin', 'scheduler')),"
+  "  supervising_psychiatrist_id TEXT NULL REFERENCES staff (id),"
+  "  created_at TEXT NOT NULL"
+  ");"
+  "INSERT INTO staff_v15 (id, display_name, role, supervising_psychiatrist_id, created_at)"
+  "  SELECT id, display_name, role, supervising_psychiatrist_id, created_at FROM staff;"
+  "DROP TABLE staff;"
+  "ALTER TABLE staff_v15 RENAME TO staff;"
+  "CREATE TABLE visits_v15 ("
+  "  id TEXT PRIMARY KEY NOT NULL,"
+  "  patient_id TEXT NOT NULL REFERENCES patients (id),"
+  "  provider_id TEXT NOT NULL REFERENCES staff (id),"
+  "  scheduled_at TEXT NOT NULL,"
+  "  state TEXT NOT NULL DEFAULT 'scheduled'"
+  "    CHECK (state IN ('scheduled', 'waiting', 'in_progress', 'ended', 'cancelled', 'no_show')),"
+  "  modality TEXT NOT NULL DEFAULT 'video' CHECK (modality IN ('video', 'audio-only')),"
+  "  created_at TEXT NOT NULL,"
+  "  updated_at TEXT NOT NULL,"
+  "  length_minutes INTEGER NOT NULL DEFAULT 30 CHECK (length_minutes BETWEEN 5 AND 240),"
+  "  visit_type TEXT NOT NULL DEFAULT 'follow_up'"
+  "    CHECK (visit_type IN ('initial_evaluation', 'follow_up'))"
+  ");"
+  "INSERT INTO visits_v15 (id, patient_id, provider_id, scheduled_at, state, modality,"
+  "  created_at, updated_at)"
+  "  SELECT id, patient_id, provider_id, scheduled_at, state, modality, created_at, updated_at"
+  "  FROM visits;"
+  "DROP TABLE visits;"
+  "ALTER TABLE visits_v15 RENAME TO visits;"
+  "CREATE INDEX visits_by_provider ON visits (provider_id, scheduled_at);"
+  "CREATE INDEX visits_by_patient ON visits (patient_id, scheduled_at);"
+  "CREATE INDEX visits_open ON visits (state) WHERE state IN ('waiting', 'in_progress');"
+  /* The no-show sweep's question: scheduled visits by time. */
+  "CREATE INDEX visits_scheduled ON visits (scheduled_at) WHERE state = 'scheduled';"
+  "CREATE TABLE visit_events_v15 ("
+  "  id INTEGER PRIMARY KEY AUTOINCREMENT,"
+  "  visit_id TEXT NOT NULL REFERENCES visits (id),"
+  "  at TEXT NOT NULL,"
+  "  kind TEXT NOT NULL"
+  "    CHECK (kind IN ('state', 'join', 'admit', 'drop', 'return', 'leave',"
+  "                    'connect-trouble', 'moved')),"
+  "  state TEXT NULL CHECK (state IS NULL OR state IN ('scheduled', 'waiting', 'in_progress',"
+  "    'ended', 'cancelled', 'no_show')),"
+  "  participant_id TEXT NULL REFERENCES participants (id),"
+  "  reason TEXT NULL CHECK (reason IS NULL OR reason IN ('abandoned', 'no-show')"
+  "    OR (state = 'cancelled' AND length(reason) BETWEEN 1 AND 500)),"
+  "  moved_from TEXT NULL,"
+  "  moved_to TEXT NULL,"
+  "  staff_id TEXT NULL REFERENCES staff (id),"
+  "  CHECK ((kind = 'state' AND state IS NOT NULL AND participant_id IS NULL)"
+  "      OR (kind = 'moved' AND state IS NULL AND participant_id IS NULL"
+  "          AND moved_from IS NOT NULL AND moved_to IS NOT NULL)"
+  "      OR (kind NOT IN ('state', 'moved') AND state IS NULL AND participant_id IS NOT NULL)),"
+  "  CHECK ((kind = 'moved') = (moved_from IS NOT NULL))"
+  ");"
+  "INSERT INTO visit_events_v15 (id, visit_id, at, kind, state, participant_id, reason)"
+  "  SELECT id, visit_id, at, kind, state, participant_id, reason FROM visit_events;"
+  "DROP TABLE visit_events;"
+  "ALTER TABLE visit_events_v15 RENAME TO visit_events;"
+  "CREATE INDEX visit_events_by_visit ON visit_events (visit_id, id);",
 };
 
 int

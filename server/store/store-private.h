@@ -126,7 +126,8 @@ gboolean store_require_row (Store *store, const char *table, const char *id, con
 /* The columns store_read_visit reads; append a WHERE / ORDER BY. */
 #define STORE_VISIT_COLUMNS                                                     \
   "SELECT v.id, v.patient_id, pa.display_name, v.provider_id, st.display_name," \
-  " v.scheduled_at, v.state, v.modality, v.created_at"                          \
+  " v.scheduled_at, v.state, v.modality, v.created_at, v.length_minutes,"     \
+  " v.visit_type"                                                               \
   " FROM visits v JOIN patients pa ON pa.id = v.patient_id"                     \
   " JOIN staff st ON st.id = v.provider_id "
 
@@ -134,6 +135,12 @@ gboolean store_require_row (Store *store, const char *table, const char *id, con
  * StoreVisit; a failure to step is STORE_ERROR_SQL naming `what`. */
 GPtrArray *store_collect_visits (Store *store, sqlite3_stmt *stmt, const char *what,
                                  GError **error);
+
+/* Sets a visit's length (0: leave it) and type (NULL: leave it) inside the
+ * caller's transaction; INVALID for a length outside 5..240 or an unknown
+ * type (schedule.c). */
+gboolean store_set_visit_kind (Store *store, const char *visit_id, guint length_minutes,
+                               const char *visit_type, GError **error);
 
 /* Reads a participant from the columns id, visit_id, role, display_name,
  * person id starting at `col` into `out` (overwritten on success). */

@@ -419,8 +419,31 @@ out:
   return ok;
 }
 
+/* Whether any row breaks a foreign key (PRAGMA foreign_key_check): a
+ * migration ran with them off must leave none. */
 static gboolean
-apply_migration (Store *store, int version, GError **error)
+foreign_keys_hold (Store *store, GError **error)
+{
+  sqlite3_stmt *stmt = NULL;
+  gboolean ok = FALSE;
+  int rc;
+
+  if (!store_prepare (store, "PRAGMA foreign_key_check", &stmt, error))
+    return FALSE;
+  rc = sqlite3_step (stmt);
+  if (rc == SQLITE_ROW)
+    g_set_error (error, STORE_ERROR, STORE_ERROR_SQL, "foreign key check: table %s breaks a key",
+                 (const char *) sqlite3_column_text (stmt, 0));
+  else if (rc != SQLITE_DONE)
+    store_set_sql_error (store, error, "foreign key check");
+  else
+    ok = TRUE;
+  sqlite3_finalize (stmt);
+  return ok;
+}
+
+static gboolean
+apply_migration_unchecked (Store *store, int version, GError **error)
 {
   char *bump = NULL;
   gboolean ok = FALSE;
@@ -435,7 +458,8 @@ apply_migration (Store *store, int version, GError **error)
     ok = store_commit (store, error);
     goto out;
   }
-  if (!exec_simple (store, store_migration_sql (version), "migration", error))
+  if (!exec_simple (store, store_migration_sql (version), "migration", error) ||
+      !foreign_keys_hold (store, error))
     goto out;
   /* PRAGMA takes no bound parameters; `version` is this program's own
    * migration number, never outside input. */
@@ -452,6 +476,25 @@ out:
       g_prefix_error (error, "migration %d: ", version);
   }
   g_free (bump);
+  return ok;
+}
+
+/* Runs one migration in its own transaction with foreign keys off, as
+ * sqlite's procedure for changing a table's schema asks
+ * (https://sqlite.org/lang_altertable.html#otheralter): a table rebuilt
+ * with its rows (to widen a CHECK) is dropped and renamed while other
+ * tables reference it. Every key is checked before the commit, and the
+ * pragma (which does nothing inside a transaction) is on again after. */
+static gboolean
+apply_migration (Store *store, int version, GError **error)
+{
+  gboolean ok;
+
+  if (!exec_simple (store, "PRAGMA foreign_keys = OFF", "foreign_keys", error))
+    return FALSE;
+  ok = apply_migration_unchecked (store, version, error);
+  if (!exec_simple (store, "PRAGMA foreign_keys = ON", "foreign_keys", ok ? error : NULL))
+    ok = FALSE;
   return ok;
 }
 

@@ -62,14 +62,18 @@ typedef enum {
   VISIT_WAITING,     /* a patient is in the waiting room */
   VISIT_IN_PROGRESS, /* admitted: the call is on */
   VISIT_ENDED,
+  VISIT_CANCELLED, /* by the clinic before it began, with a reason (schedule.c) */
+  VISIT_NO_SHOW,   /* nobody joined by the end of its join window (the server's sweep) */
 } VisitState;
 
-const char *
-visit_state_name (VisitState state); /* "scheduled" | "waiting" | "in_progress" | "ended" */
+/* "scheduled" | "waiting" | "in_progress" | "ended" | "cancelled" | "no_show" */
+const char *visit_state_name (VisitState state);
 gboolean visit_state_from_name (const char *name, VisitState *out);
 /* scheduled → waiting → in_progress → ended; scheduled → in_progress (provider
  * admits at once); waiting → scheduled (the only waiting patient left);
- * any non-ended → ended. Same → same is not a transition. */
+ * any open state → ended; scheduled → cancelled | no_show (nobody is in the
+ * visit: a waiting patient is the provider's to see or end). ended,
+ * cancelled and no_show are final. Same → same is not a transition. */
 gboolean visit_state_transition_allowed (VisitState from, VisitState to);
 
 typedef enum {
@@ -90,6 +94,8 @@ typedef struct {
   VisitState state;
   char *modality; /* "video" | "audio-only" */
   gint64 created_at_ms;
+  guint length_minutes; /* 5..240 */
+  char *visit_type;     /* "initial_evaluation" | "follow_up" */
 } StoreVisit;
 
 void store_visit_clear (StoreVisit *visit);
@@ -101,7 +107,10 @@ typedef struct {
   char *state; /* for kind "state": the new state name; else NULL */
   char *participant_id; /* for the others: who; else NULL */
   char *role;           /* the participant's role name; else NULL */
-  char *reason; /* for kind "state": why, when not a person's act ("abandoned"); else NULL */
+  char *reason; /* for kind "state": why, when not a person's act ("abandoned",
+                 * "no-show"), or the clinic's reason for a cancel; else NULL */
+  gint64 moved_from_ms, moved_to_ms; /* kind "moved": the start before and after */
+  char *staff_id;                    /* who moved or cancelled it; else NULL */
 } StoreVisitEvent;
 
 void store_visit_event_free (StoreVisitEvent *event);
@@ -118,9 +127,12 @@ void store_participant_clear (StoreParticipant *participant);
 
 /* ------------------------------------------------------------ people */
 
-/* staff roles: psychiatrist | pmhnp | pa | pcp | admin */
+/* staff roles: psychiatrist | pmhnp | pa | pcp | admin | scheduler (the
+ * front desk: the schedule and the patients' details, never the record) */
 char *store_create_staff (Store *store, const char *display_name, const char *role, GError **error);
 char *store_create_patient (Store *store, const char *display_name, GError **error);
+/* Whether the role holds visits (psychiatrist, pmhnp, pa, pcp). */
+gboolean store_staff_role_clinical (const char *role);
 /* Fills display name; FALSE + NOT_FOUND if absent. Either out may be NULL. */
 gboolean store_get_staff (Store *store, const char *staff_id, char **display_name, char **role,
                           GError **error);
@@ -153,6 +165,8 @@ typedef struct {
   const char *provider_id;
   gint64 scheduled_at_ms;
   const char *modality;
+  guint length_minutes;   /* 0: 30 */
+  const char *visit_type; /* NULL: follow_up */
   gint64 link_not_before_ms;
   gint64 link_not_after_ms;
 } StoreVisitBooking;
@@ -203,6 +217,52 @@ gboolean store_get_participant (Store *store, const char *participant_id, StoreP
 /* The participant row of `visit_id` with role `role` (first one for guests). */
 gboolean store_find_visit_participant (Store *store, const char *visit_id, ParticipantRole role,
                                        StoreParticipant *out, GError **error);
+
+/* ------------------------------------------------------------ schedule */
+/* schedule.c: booking's companions. A visit occupies [start, start +
+ * length); cancelled and no-show visits occupy nothing. */
+
+#define STORE_VISIT_MIN_MINUTES 5
+#define STORE_VISIT_MAX_MINUTES 240
+#define STORE_VISIT_DEFAULT_MINUTES 30
+
+/* Whether `type` is a visit type ("initial_evaluation" | "follow_up"). */
+gboolean store_visit_type_valid (const char *type);
+/* The provider's visits (not cancelled, not no-show) that overlap
+ * [start_ms, start_ms + length_minutes), other than `except_visit_id` (may
+ * be NULL), by start. */
+GPtrArray *store_visit_conflicts (Store *store, const char *provider_id, gint64 start_ms,
+                                  guint length_minutes, const char *except_visit_id,
+                                  GError **error); /* of StoreVisit* */
+
+typedef struct {
+  gint64 start_ms;
+  guint length_minutes; /* 0: keep the visit's */
+  const char *by_staff_id;
+  /* every join link of the visit then opens and closes this long before
+   * and after the new start (the patient keeps their link) */
+  gint64 link_before_ms;
+  gint64 link_after_ms;
+} StoreVisitMove;
+/* Moves a scheduled visit: its start (and length), a "moved" event with
+ * the times before and after and who moved it, and the window of every
+ * join token of its participants, in one transaction. INVALID (nothing
+ * written) when the visit is not scheduled or the length is out of range;
+ * *from_ms (may be NULL) gets the start before. */
+gboolean store_move_visit (Store *store, const char *visit_id, const StoreVisitMove *move,
+                           gint64 *from_ms, GError **error);
+/* Cancels a scheduled visit: the state and a "state" event with the
+ * reason (1..500 characters) and who cancelled it. INVALID (nothing
+ * written) when it is not scheduled or the reason is empty or too long. */
+gboolean store_cancel_visit (Store *store, const char *visit_id, const char *reason,
+                             const char *by_staff_id, GError **error);
+/* The ids (char*) of scheduled visits that started before `before_ms` and
+ * that nobody ever joined: the no-show sweep's candidates. */
+GPtrArray *store_visits_unjoined (Store *store, gint64 before_ms, GError **error);
+/* Marks the visit no_show (a "state" event with reason "no-show") if it is
+ * still scheduled and nobody ever joined it; *marked says whether it was. */
+gboolean store_mark_no_show (Store *store, const char *visit_id, gboolean *marked,
+                             GError **error);
 
 /* ------------------------------------------------------------ tokens */
 /* Tokens are 256-bit random (OpenSSL RAND_bytes), handed out once as

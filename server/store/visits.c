@@ -10,12 +10,21 @@
 
 /* ------------------------------------------------------------ people */
 
-static const char *const kStaffRoles[] = { "psychiatrist", "pmhnp", "pa", "pcp", "admin" };
+static const char *const kStaffRoles[] = { "psychiatrist", "pmhnp", "pa",
+                                           "pcp",          "admin", "scheduler" };
+/* The roles that hold visits: not the administrator, not the front desk. */
+static const char *const kClinicalRoles[] = { "psychiatrist", "pmhnp", "pa", "pcp" };
 
 static gboolean
 staff_role_valid (const char *role)
 {
   return store_name_index (kStaffRoles, G_N_ELEMENTS (kStaffRoles), role, NULL);
+}
+
+gboolean
+store_staff_role_clinical (const char *role)
+{
+  return store_name_index (kClinicalRoles, G_N_ELEMENTS (kClinicalRoles), role, NULL);
 }
 
 static gboolean
@@ -112,10 +121,9 @@ store_get_patient (Store *store, const char *patient_id, char **display_name, GE
 /* ------------------------------------------------------------ names */
 
 static const char *const kStateNames[] = {
-  [VISIT_SCHEDULED] = "scheduled",
-  [VISIT_WAITING] = "waiting",
-  [VISIT_IN_PROGRESS] = "in_progress",
-  [VISIT_ENDED] = "ended",
+  [VISIT_SCHEDULED] = "scheduled",     [VISIT_WAITING] = "waiting",
+  [VISIT_IN_PROGRESS] = "in_progress", [VISIT_ENDED] = "ended",
+  [VISIT_CANCELLED] = "cancelled",     [VISIT_NO_SHOW] = "no_show",
 };
 
 static const char *const kRoleNames[] = {
@@ -147,12 +155,15 @@ visit_state_transition_allowed (VisitState from, VisitState to)
 {
   switch (from) {
   case VISIT_SCHEDULED:
-    return to == VISIT_WAITING || to == VISIT_IN_PROGRESS || to == VISIT_ENDED;
+    return to == VISIT_WAITING || to == VISIT_IN_PROGRESS || to == VISIT_ENDED ||
+           to == VISIT_CANCELLED || to == VISIT_NO_SHOW;
   case VISIT_WAITING:
     return to == VISIT_IN_PROGRESS || to == VISIT_SCHEDULED || to == VISIT_ENDED;
   case VISIT_IN_PROGRESS:
     return to == VISIT_ENDED;
   case VISIT_ENDED:
+  case VISIT_CANCELLED:
+  case VISIT_NO_SHOW:
   default:
     return FALSE;
   }
@@ -189,6 +200,7 @@ store_visit_clear (StoreVisit *visit)
   g_free (visit->provider_id);
   g_free (visit->provider_name);
   g_free (visit->modality);
+  g_free (visit->visit_type);
   memset (visit, 0, sizeof *visit);
 }
 
@@ -211,6 +223,7 @@ store_visit_event_free (StoreVisitEvent *event)
   g_free (event->participant_id);
   g_free (event->role);
   g_free (event->reason);
+  g_free (event->staff_id);
   g_free (event);
 }
 
@@ -241,6 +254,8 @@ read_visit_row (sqlite3_stmt *stmt, StoreVisit *out, GError **error)
   v.provider_id = store_column_dup_text (stmt, 3);
   v.provider_name = store_column_dup_text (stmt, 4);
   v.modality = store_column_dup_text (stmt, 7);
+  v.length_minutes = (guint) sqlite3_column_int (stmt, 9);
+  v.visit_type = store_column_dup_text (stmt, 10);
   if (!store_column_time (stmt, 5, &v.scheduled_at_ms, error))
     goto out;
   if (!store_column_time (stmt, 8, &v.created_at_ms, error))
@@ -392,9 +407,10 @@ insert_visit_rows (Store *store, const char *patient_id, const char *provider_id
   if (!store_require_row (store, "patients", patient_id, "no such patient", error) ||
       !store_get_staff (store, provider_id, NULL, &provider_role, error))
     return NULL;
-  /* Administrative staff do not hold clinical visits. */
-  if (g_strcmp0 (provider_role, "admin") == 0) {
-    g_set_error (error, STORE_ERROR, STORE_ERROR_INVALID, "an admin cannot be a visit's provider");
+  /* The administrator and the front desk do not hold clinical visits. */
+  if (!store_staff_role_clinical (provider_role)) {
+    g_set_error (error, STORE_ERROR, STORE_ERROR_INVALID,
+                 "only a clinician can be a visit's provider");
     return NULL;
   }
   id = g_uuid_string_random ();
@@ -463,6 +479,9 @@ insert_booking (Store *store, const StoreVisitBooking *b, StoreBookedVisit *out,
                     NULL, NULL, error, 2, out->visit_id, b->modality))
       return FALSE;
   }
+  if ((b->length_minutes || b->visit_type) &&
+      !store_set_visit_kind (store, out->visit_id, b->length_minutes, b->visit_type, error))
+    return FALSE;
   out->patient_token = store_insert_join_token (store, participant, b->link_not_before_ms,
                                                 b->link_not_after_ms, error);
   return out->patient_token != NULL;
@@ -590,7 +609,8 @@ store_visit_timeline (Store *store, const char *visit_id, GError **error)
   /* One statement, one snapshot: the visit row (to tell "no visit" from "no
    * events") left-joined to its events in the order they were recorded. */
   if (!store_prepare (store,
-                      "SELECT e.id, e.at, e.kind, e.state, e.participant_id, p.role, e.reason"
+                      "SELECT e.id, e.at, e.kind, e.state, e.participant_id, p.role, e.reason,"
+                      " e.moved_from, e.moved_to, e.staff_id"
                       " FROM visits v"
                       " LEFT JOIN visit_events e ON e.visit_id = v.id"
                       " LEFT JOIN participants p ON p.id = e.participant_id"
@@ -613,6 +633,11 @@ store_visit_timeline (Store *store, const char *visit_id, GError **error)
     ev->participant_id = store_column_dup_text (stmt, 4);
     ev->role = store_column_dup_text (stmt, 5);
     ev->reason = store_column_dup_text (stmt, 6);
+    ev->staff_id = store_column_dup_text (stmt, 9);
+    if (sqlite3_column_type (stmt, 7) != SQLITE_NULL &&
+        (!store_column_time (stmt, 7, &ev->moved_from_ms, error) ||
+         !store_column_time (stmt, 8, &ev->moved_to_ms, error)))
+      goto fail;
   }
   if (rc != SQLITE_DONE) {
     store_set_sql_error (store, error, "visit timeline");

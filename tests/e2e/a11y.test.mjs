@@ -401,6 +401,18 @@ for (const viewport of [PHONE, DESKTOP]) {
         } finally {
           await pt.close();
         }
+        // The Schedule page (issue 13): the day, the booking form with a
+        // patient search's results.
+        const sc = await provider.context.newPage();
+        try {
+          await sc.goto(new URL('/schedule.html', timelineUrl).href, { waitUntil: 'load' });
+          await byTestid(sc, 'schedule-range').filter({ hasText: 'time zone' }).waitFor();
+          await byTestid(sc, 'book-patient-search').fill('Demo');
+          await byTestid(sc, 'book-patient-results').locator('button').first().waitFor({ state: 'visible' });
+          problems.push(...await checkState(sc, `schedule@${viewport.name}`, viewport));
+        } finally {
+          await sc.close();
+        }
       },
     });
     t.diagnostic(`walk: ${steps.join(', ')}`);

@@ -93,7 +93,7 @@ LLVMFuzzerTestOneInput (const uint8_t *data, size_t size)
     return 0;
   len = size - 1;
   body = g_memdup2 (data + 1, len);
-  switch (data[0] % 10) {
+  switch (data[0] % 12) {
   case 0: {
     ThVisitCreateBody b;
     ok = th_body_visit_create (body, len, &b, &error);
@@ -160,6 +160,35 @@ LLVMFuzzerTestOneInput (const uint8_t *data, size_t size)
     g_date_clear (&today, 1);
     g_date_set_dmy (&today, 5, G_DATE_DECEMBER, 2026);
     ok = th_patient_body_ok (body, len, &today, &b, &field, &error);
+    break;
+  }
+  case 10: {
+    ThVisitBookBody b;
+    const char *field = NULL;
+    GTimeZone *zone = g_time_zone_new_identifier ("America/New_York");
+    ok = th_body_visit_book (body, len, zone, &b, &field, &error);
+    if (ok) {
+      g_assert_true (b.patient_id && *b.patient_id);
+      g_assert_cmpuint (b.length_minutes, >=, 5);
+      g_assert_cmpuint (b.length_minutes, <=, 240);
+      g_assert_nonnull (b.visit_type);
+    }
+    th_visit_book_body_clear (&b);
+    g_time_zone_unref (zone);
+    break;
+  }
+  case 11: {
+    ThVisitMoveBody b;
+    const char *field = NULL;
+    GTimeZone *zone = g_time_zone_new_utc ();
+    ok = th_body_visit_move (body, len, zone, &b, &field, &error);
+    g_assert_true (!ok || b.length_minutes == 0 ||
+                   (b.length_minutes >= 5 && b.length_minutes <= 240));
+    check_failure (ok, error);
+    error = NULL;
+    ok = th_body_visit_cancel (body, len, &text, &field, &error);
+    check_text (ok, text, 500);
+    g_time_zone_unref (zone);
     break;
   }
   default: {

@@ -68,6 +68,34 @@ is_anonymous_allowed (const ThRoute *t)
          (t->method == TH_HTTP_POST && strcmp (t->pattern, "/api/session") == 0);
 }
 
+static gboolean
+is_front_desk_route (const ThRoute *t)
+{
+  static const char *const desk[] = {
+    "GET /api/me",
+    "GET /api/session",
+    "POST /api/session/logout",
+    "GET /api/visits",
+    "POST /api/visits",
+    "GET /api/schedule",
+    "GET /api/providers",
+    "POST /api/visits/:visit/move",
+    "POST /api/visits/:visit/cancel",
+    "GET /api/patients",
+    "POST /api/patients",
+    "GET /api/patients/:patient",
+    "POST /api/patients/:patient",
+    "GET /api/regions",
+  };
+  g_autofree char *key = g_strdup_printf ("%s %s", t->method == TH_HTTP_GET ? "GET" : "POST",
+                                          t->pattern);
+
+  for (guint i = 0; i < G_N_ELEMENTS (desk); i++)
+    if (strcmp (desk[i], key) == 0)
+      return TRUE;
+  return FALSE;
+}
+
 static void
 test_table (void)
 {
@@ -89,7 +117,10 @@ test_table (void)
     g_assert_cmpint (t->visit, !=, TH_VISIT_UNDECLARED);
     g_assert_true (t->who != TH_WHO_ANYONE || is_anonymous_allowed (t));
     /* A :visit in the path is always checked before the handler runs. */
-    g_assert_true (names_visit == (t->visit == TH_VISIT_OWN || t->visit == TH_VISIT_READABLE));
+    g_assert_true (names_visit == (t->visit == TH_VISIT_OWN || t->visit == TH_VISIT_READABLE ||
+                                   t->visit == TH_VISIT_SCHEDULE));
+    /* The front desk reaches these routes and no other: nothing clinical. */
+    g_assert_true ((t->who == TH_WHO_DESK) == is_front_desk_route (t));
     /* A write to a visit is for its own provider (or its own link): an
      * admin reads only. The check-in is the one write a link holder makes;
      * its handler takes it from the patient only. */
@@ -106,15 +137,22 @@ test_check_refuses (void)
     const char *problem;
   } bad[] = {
     { { TH_HTTP_GET, "/x", TH_WHO_UNDECLARED, TH_VISIT_NONE, th_get_health, "a" }, "who may call" },
-    { { TH_HTTP_GET, "/x", TH_WHO_STAFF, TH_VISIT_UNDECLARED, th_get_health, "b" }, "visit access" },
-    { { TH_HTTP_GET, "/x/:visit", TH_WHO_STAFF, TH_VISIT_NONE, th_get_health, "c" }, "checks no access" },
+    { { TH_HTTP_GET, "/x", TH_WHO_STAFF, TH_VISIT_UNDECLARED, th_get_health, "b" },
+      "visit access" },
+    { { TH_HTTP_GET, "/x/:visit", TH_WHO_STAFF, TH_VISIT_NONE, th_get_health, "c" },
+      "checks no access" },
     { { TH_HTTP_GET, "/x", TH_WHO_STAFF, TH_VISIT_OWN, th_get_health, "d" }, "names no :visit" },
-    { { TH_HTTP_GET, "/x/:visit", TH_WHO_ANYONE, TH_VISIT_READABLE, th_get_health, "e" }, "anyone" },
+    { { TH_HTTP_GET, "/x/:visit", TH_WHO_ANYONE, TH_VISIT_READABLE, th_get_health, "e" },
+      "anyone" },
     { { TH_HTTP_GET, "/x//y", TH_WHO_STAFF, TH_VISIT_NONE, th_get_health, "f" }, "pattern" },
     { { TH_HTTP_OTHER, "/x", TH_WHO_STAFF, TH_VISIT_NONE, th_get_health, "g" }, "method" },
     { { TH_HTTP_GET, "/x", TH_WHO_STAFF, TH_VISIT_NONE, NULL, "h" }, "handler" },
     { { TH_HTTP_GET, "/x/:visit", TH_WHO_LINK_ANY_TIME, TH_VISIT_OWN, th_get_health, "i" },
       "outside its window" },
+    { { TH_HTTP_POST, "/x/:visit", TH_WHO_STAFF, TH_VISIT_SCHEDULE, th_get_health, "m" },
+      "front-desk route" },
+    { { TH_HTTP_POST, "/x/:visit", TH_WHO_DESK, TH_VISIT_READABLE, th_get_health, "n" },
+      "front-desk route" },
   };
   const ThRoute overlapping[] = {
     { TH_HTTP_POST, "/api/orders/pending", TH_WHO_STAFF, TH_VISIT_NONE, th_get_pending, "i" },
@@ -143,7 +181,7 @@ test_check_refuses (void)
 typedef struct {
   char *dir, *path;
   ThApp app;
-  char *provider, *other, *admin;          /* staff ids */
+  char *provider, *other, *admin; /* staff ids */
   char *provider_session, *other_session, *admin_session;
   char *visit, *other_visit;
   char *patient_token;
@@ -178,7 +216,8 @@ clinic_open (Clinic *c)
   c->app.base_url = g_strdup ("http://127.0.0.1:1");
   /* Sign-ins here have no transport to defer on: checked in place. */
   c->app.signin = th_signin_gate_new (c->app.config->signin_workers, c->app.config->signin_queue,
-                                      c->app.config->signin_per_second, c->app.config->signin_burst);
+                                      c->app.config->signin_per_second,
+                                      c->app.config->signin_burst);
   /* A hub with no rooms: /healthz counts them; nothing here joins one. */
   c->app.hub = sig_hub_new (&(SigHooks) { 0 }, NULL, NULL);
   c->provider = store_create_staff (c->app.store, "Dr. Own", "psychiatrist", &error);
@@ -190,8 +229,8 @@ clinic_open (Clinic *c)
   c->visit = store_create_visit (c->app.store, patient, c->provider, now, &error);
   c->other_visit = store_create_visit (c->app.store, other_patient, c->other, now, &error);
   g_assert_no_error (error);
-  g_assert_true (store_find_visit_participant (c->app.store, c->visit, PARTICIPANT_PATIENT, &p,
-                                               &error));
+  g_assert_true (
+    store_find_visit_participant (c->app.store, c->visit, PARTICIPANT_PATIENT, &p, &error));
   c->patient_token = store_issue_join_token (c->app.store, p.id, now - 3600 * 1000,
                                              now + 3600 * 1000, &error);
   g_assert_no_error (error);
@@ -232,9 +271,9 @@ clinic_close (Clinic *c)
 typedef struct {
   ThHttpMethod method;
   const char *path;
-  const char *session;   /* a staff session id, or NULL */
-  gboolean csrf;         /* send the session's own CSRF token */
-  const char *bearer;    /* a join token, or NULL */
+  const char *session; /* a staff session id, or NULL */
+  gboolean csrf;       /* send the session's own CSRF token */
+  const char *bearer;  /* a join token, or NULL */
   const char *body;
 } Call;
 
@@ -250,8 +289,13 @@ run (Clinic *c, const Call *call, ThHttpResponse *out, char **code)
 {
   g_autofree char *csrf = call->csrf && call->session ? th_csrf_token (call->session) : NULL;
   ThHttpRequest req = {
-    .method = call->method, .path = call->path, .session_id = call->session,
-    .csrf = csrf, .bearer = call->bearer, .address = "127.0.0.1", .body = call->body,
+    .method = call->method,
+    .path = call->path,
+    .session_id = call->session,
+    .csrf = csrf,
+    .bearer = call->bearer,
+    .address = "127.0.0.1",
+    .body = call->body,
     .body_len = call->body ? strlen (call->body) : 0,
   };
   json_t *body;
@@ -262,7 +306,8 @@ run (Clinic *c, const Call *call, ThHttpResponse *out, char **code)
   body = json_loads (out->body, 0, NULL);
   g_assert_nonnull (body);
   if (code)
-    *code = g_strdup (json_string_value (json_object_get (json_object_get (body, "error"), "code")));
+    *code = g_strdup (
+      json_string_value (json_object_get (json_object_get (body, "error"), "code")));
   /* What the refusal audit reads is what the client was sent. */
   if (out->status >= 400)
     g_assert_cmpstr (out->error_code, ==,
@@ -331,7 +376,8 @@ test_dispatch (void)
   g_assert_nonnull (strstr (detail, "\"code\":\"not-found\""));
   g_clear_pointer (&detail, g_free);
   expect (&c, REQ (.method = GET, .path = "/api/visits/NOT-OURS"), 404, "not-found");
-  g_assert_cmpuint (run (&c, REQ (.method = TH_HTTP_OTHER, .path = "/api/visits"), &r, NULL), ==, 405);
+  g_assert_cmpuint (run (&c, REQ (.method = TH_HTTP_OTHER, .path = "/api/visits"), &r, NULL), ==,
+                    405);
   g_assert_cmpstr (r.allow, ==, "GET, POST");
   response_clear (&r);
   g_assert_cmpuint (run (&c, REQ (.method = POST, .path = record), &r, NULL), ==, 405);
@@ -350,8 +396,9 @@ test_dispatch (void)
   expect (&c, REQ (.method = GET, .path = "/api/visits", .session = "not-a-session"), 401,
           "unauthorized");
   expect (&c, REQ (.method = GET, .path = record, .bearer = c.patient_token), 401, "unauthorized");
-  expect (&c, REQ (.method = POST, .path = "/api/visits", .session = c.provider_session,
-                   .body = "{}"), 403, "csrf");
+  expect (&c,
+          REQ (.method = POST, .path = "/api/visits", .session = c.provider_session, .body = "{}"),
+          403, "csrf");
   expect (&c, REQ (.method = GET, .path = "/api/consent", .session = c.provider_session), 401,
           "unauthorized");
   expect (&c, REQ (.method = GET, .path = "/api/consent", .bearer = "forged"), 401, "unauthorized");
@@ -364,12 +411,18 @@ test_dispatch (void)
   expect (&c, REQ (.method = GET, .path = visit_path, .session = c.admin_session), 200, NULL);
   expect (&c, REQ (.method = GET, .path = visit_path, .session = c.other_session), 404,
           "not-found");
-  expect (&c, REQ (.method = GET, .path = "/api/visits/00000000-0000-4000-8000-000000000000",
-                   .session = c.provider_session), 404, "not-found");
-  expect (&c, REQ (.method = POST, .path = notes, .session = c.admin_session, .csrf = TRUE,
-                   .body = "{\"text\":\"x\"}"), 404, "not-found");
-  expect (&c, REQ (.method = POST, .path = notes, .session = c.provider_session, .csrf = TRUE,
-                   .body = "{\"text\":\"x\"}"), 201, NULL);
+  expect (&c,
+          REQ (.method = GET, .path = "/api/visits/00000000-0000-4000-8000-000000000000",
+               .session = c.provider_session),
+          404, "not-found");
+  expect (&c,
+          REQ (.method = POST, .path = notes, .session = c.admin_session, .csrf = TRUE,
+               .body = "{\"text\":\"x\"}"),
+          404, "not-found");
+  expect (&c,
+          REQ (.method = POST, .path = notes, .session = c.provider_session, .csrf = TRUE,
+               .body = "{\"text\":\"x\"}"),
+          201, NULL);
   /* A join token reaches its own visit only. */
   expect (&c, REQ (.method = GET, .path = chat, .bearer = c.patient_token), 200, NULL);
   expect (&c, REQ (.method = GET, .path = other_chat, .bearer = c.patient_token), 404, "not-found");
@@ -377,9 +430,10 @@ test_dispatch (void)
           "not-found");
 
   /* A failed sign-in has its own audit row, not an http.refused one. */
-  expect (&c, REQ (.method = POST, .path = "/api/session",
-                   .body = "{\"username\":\"nobody\",\"password\":\"wrong\"}"), 401,
-          "bad-credentials");
+  expect (&c,
+          REQ (.method = POST, .path = "/api/session",
+               .body = "{\"username\":\"nobody\",\"password\":\"wrong\"}"),
+          401, "bad-credentials");
   g_assert_cmpstr (last_audit_action (&c, NULL), ==, "login.failed");
 
   /* The visit cannot be read: a 500 with its cause in the log, never the
@@ -388,7 +442,8 @@ test_dispatch (void)
     sqlite3 *db = NULL;
     g_assert_cmpint (sqlite3_open (c.path, &db), ==, SQLITE_OK);
     g_assert_cmpint (sqlite3_exec (db, "ALTER TABLE visits RENAME TO visits_gone", NULL, NULL,
-                                   NULL), ==, SQLITE_OK);
+                                   NULL),
+                     ==, SQLITE_OK);
     sqlite3_close (db);
   }
   expect_no_warning ();

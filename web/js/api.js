@@ -18,6 +18,8 @@ export class ApiError extends Error {
     // A refused field ("birth_date"), and a possible duplicate's candidates.
     this.field = typeof e.field === 'string' ? e.field : null;
     this.candidates = body && Array.isArray(body.candidates) ? body.candidates : null;
+    // A double booking's other visits (POST /api/visits, .../move).
+    this.conflicts = Array.isArray(e.conflicts) ? e.conflicts : null;
     // A refused join link: the clinic's number to call (GET /api/link).
     this.clinicPhone = typeof e.clinic_phone === 'string' ? e.clinic_phone : null;
   }

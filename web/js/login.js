@@ -93,8 +93,9 @@ async function signIn(ev) {
   busy = true;
   submit.disabled = true;
   submit.textContent = 'Signing in…';
+  let signedIn = null;
   try {
-    await apiRequest('/api/session', { method: 'POST', body: { username: user, password: pass } });
+    signedIn = await apiRequest('/api/session', { method: 'POST', body: { username: user, password: pass } });
   } catch (err) {
     busy = false;
     submit.disabled = false;
@@ -111,7 +112,10 @@ async function signIn(ev) {
   }
   submit.textContent = 'Signed in';
   showError('');
-  window.location.replace(next);
+  // The front desk's page is the schedule: the console is the clinical
+  // record, which it never opens.
+  const desk = signedIn && signedIn.staff && signedIn.staff.role === 'scheduler';
+  window.location.replace(desk && next.startsWith('/provider.html') ? '/schedule.html' : next);
 }
 
 form.addEventListener('submit', signIn);

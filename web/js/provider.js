@@ -430,6 +430,11 @@ async function start() {
   let staff;
   try {
     staff = await startStaffSession(); // never settles without a session
+    // The front desk never opens the record: its page is the schedule.
+    if (staff && staff.role === 'scheduler') {
+      window.location.replace('/schedule.html');
+      return;
+    }
   } catch (err) {
     ui.visitsStatus.textContent = '';
     setError(`The console could not start: ${err.message} Reload the page to try again.`);
