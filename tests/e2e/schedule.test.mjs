@@ -105,7 +105,7 @@ test('the front desk books, sees the double booking, books anyway, moves and can
 
   // Cancel the 14:00 visit: asked once, with a reason.
   const moved = column.locator('.sc-visit').filter({ hasText: '14:00–14:30' });
-  await moved.getByRole('button', { name: /Cancel the visit of/ }).click();
+  await moved.getByRole('button', { name: /Cancel visit of/ }).click();
   await moved.getByLabel(/Reason/).fill('Patient asked to rebook');
   await moved.getByRole('button', { name: 'Cancel the visit', exact: true }).click();
   await column.locator('.sc-visit[data-state="cancelled"]').filter({ hasText: 'Cancelled' }).waitFor();

@@ -45,7 +45,10 @@ const ui = {
   endDialog: document.getElementById('end-dialog'),
 };
 
-const STATE_SHORT = { scheduled: 'Scheduled', waiting: 'Waiting', in_progress: 'In progress', ended: 'Ended' };
+const STATE_SHORT = {
+  scheduled: 'Scheduled', waiting: 'Waiting', in_progress: 'In progress', ended: 'Ended',
+  cancelled: 'Cancelled', no_show: 'No-show',
+};
 
 const fragment = readFragment();
 let selectedVisit = fragment.visit || '';

@@ -112,7 +112,7 @@ function visitItem(v) {
     mv.setAttribute('aria-label', `Move the visit of ${v.patient.display_name} at ${v.local.time}`);
     mv.addEventListener('click', () => openMove(v));
     const cancel = el('button', { type: 'button', className: 'btn btn-small', dataset: { testid: `cancel-${v.id}` } }, 'Cancel visit');
-    cancel.setAttribute('aria-label', `Cancel the visit of ${v.patient.display_name} at ${v.local.time}`);
+    cancel.setAttribute('aria-label', `Cancel visit of ${v.patient.display_name} at ${v.local.time}`);
     cancel.addEventListener('click', () => askCancel(v, item, cancel));
     actions.append(mv, cancel);
     item.append(actions);
