@@ -23,7 +23,9 @@ typedef struct {
   char *base_url;               /* what links start with, no trailing slash */
   char *tls_cert_path;          /* both NULL: plain HTTP (loopback only); see tls.h */
   char *tls_key_path;
-  GHashTable *abandoned; /* visit id → its abandoned-visit timer (abandoned.c) */
+  GHashTable *abandoned;  /* visit id → its abandoned-visit timer (abandoned.c) */
+  struct _Notify *notify; /* invitations and reminders (server/notify/notify.h); NULL
+                           * outside the running server (tests, the admin CLI) */
 } ThApp;
 
 /* ---- links.c: visits with their join links */

@@ -140,6 +140,13 @@ TH_HANDLER (th_create_patient);
 TH_HANDLER (th_get_patient);
 TH_HANDLER (th_update_patient);
 TH_HANDLER (th_get_regions);
+/* messages.c: the visit's messages to the patient (issue 13) */
+TH_HANDLER (th_get_messages);
+TH_HANDLER (th_retry_message);
+/* Queues the invitation of a visit just booked; what the booking answers
+ * about it: {status: queued | not-sent | failed, message (words for staff),
+ * queued?}. */
+json_t *th_invitation_json (ThApp *app, const char *visit_id);
 /* orders.c */
 TH_HANDLER (th_get_pending);
 TH_HANDLER (th_post_adjustment);
