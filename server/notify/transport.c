@@ -105,9 +105,15 @@ curl_words (CURLcode rc, long response, const char *detail, gboolean sms)
   default:
     break;
   }
+  /* An SMTP refusal names the step: the recipient's address (RCPT), the
+   * sender's (MAIL FROM), or the message itself (DATA). */
   if (response >= 400)
-    return g_strdup_printf ("%s refused the message (%ld)%s%s", who, response,
-                            detail && *detail ? ": " : ".", detail && *detail ? detail : "");
+    return g_strdup_printf ("%s refused the message (%ld).%s", who, response,
+                            detail && strstr (detail, "RCPT")
+                              ? " It did not accept the patient's address."
+                            : detail && strstr (detail, "MAIL")
+                              ? " It did not accept the sender's address ([mail] from)."
+                              : "");
   return g_strdup_printf ("%s: sending failed (%s).", who,
                           detail && *detail ? detail : curl_easy_strerror (rc));
 }

@@ -219,7 +219,8 @@ store_outbox_list_visit (Store *store, const char *visit_id, GError **error)
 {
   if (!store_require_row (store, "visits", visit_id, "no such visit", error))
     return NULL;
-  return collect (store, OUTBOX_COLUMNS "WHERE visit_id = ?1 ORDER BY created_at, due_at, id",
+  return collect (store,
+                  OUTBOX_COLUMNS "WHERE visit_id = ?1 ORDER BY created_at, due_at, channel, id",
                   visit_id, NULL, "list visit messages", error);
 }
 
