@@ -163,19 +163,29 @@ subject_line (const StoreOutboxMessage *row, const Facts *f)
   return g_strdup_printf ("%s with %s, %s", what, who, f->when_short);
 }
 
+/* "2 hours", "1 hour", "45 minutes". */
+static char *
+duration_words (guint minutes)
+{
+  if (minutes && minutes % 60 == 0)
+    return g_strdup_printf ("%u hour%s", minutes / 60, minutes == 60 ? "" : "s");
+  return g_strdup_printf ("%u minute%s", minutes, minutes == 1 ? "" : "s");
+}
+
 static char *
 email_text (Notify *n, const StoreOutboxMessage *row, const Facts *f)
 {
   const ThConfig *c = n->config;
   g_autofree char *lead = lead_sentence (row, f, c->clinic_name);
+  g_autofree char *opens = duration_words (c->join_window_before_min);
   GString *s = g_string_new ("Hello,\n\n");
 
   g_string_append_printf (s, "%s\n\n", lead);
   if (f->link) {
     g_string_append_printf (s,
-                            "Join the visit from this link. It opens %u minutes before the "
-                            "visit; keep it to yourself:\n%s\n\n",
-                            c->join_window_before_min, f->link);
+                            "Join the visit from this link. It opens %s before the visit; "
+                            "keep it to yourself:\n%s\n\n",
+                            opens, f->link);
     g_string_append (s, "The calendar invitation is attached.\n\n");
   }
   if (c->clinic_phone)

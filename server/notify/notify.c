@@ -8,6 +8,7 @@
 
 #include <string.h>
 #include <curl/curl.h>
+#include <libical/ical.h>
 
 /* What the rows of a withdrawn message say (staff read it). */
 #define WITHDRAWN_MOVED "Not sent: the visit moved, and a newer message replaces it."
@@ -38,6 +39,8 @@ notify_free (Notify *n)
   g_free (n->host);
   g_free (n);
   curl_global_cleanup ();
+  /* libical keeps the zones it loaded for the process; give them back. */
+  icaltimezone_free_builtin_timezones ();
 }
 
 gboolean

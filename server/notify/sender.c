@@ -73,6 +73,11 @@ withdraw_reason (Notify *n, const StoreOutboxMessage *m, gint64 now, GError **er
   else if (strcmp (m->kind, "reminder") == 0 &&
            (v.state != VISIT_SCHEDULED || now >= v.scheduled_at_ms))
     why = "Not sent: the visit had begun before the reminder was due to go.";
+  /* A visit moved without notify_visit_changed (MOVED): its old reminders
+   * must not go at the old offsets. */
+  else if (strcmp (m->kind, "reminder") == 0 &&
+           m->due_at_ms != v.scheduled_at_ms - (gint64) m->reminder_minutes * 60000)
+    why = "Not sent: the visit moved after this reminder was written.";
   else if (v.state == VISIT_ENDED ||
            now > v.scheduled_at_ms + (gint64) n->config->join_window_after_min * 60000)
     why = "Not sent: the visit was over.";

@@ -92,6 +92,7 @@ test('booking sends one email with a calendar invitation in the patient\'s zone,
   assert.equal(mail.ics.summary, 'Video visit with Dr. Demo Provider');
   assert.match(mail.ics.organizer, /mailto:visits@lakeside\.example/i);
   assert.match(mail.text, /Lakeside Psychiatry has booked a video visit for you with Dr\. Demo Provider on Friday 8 January 2027 at 10:30 \(EST\)/);
+  assert.match(mail.text, /It opens 2 hours before the visit; keep it to yourself:/);
   assert.match(mail.text, /\(555\) 010-0100/);
   assert.doesNotMatch(`${mail.subject}\n${mail.text}\n${mail.ics.summary}\n${mail.ics.description}`, CLINICAL_WORDS);
   // The link in the email is a working link for this visit (and is not the

@@ -296,10 +296,83 @@ test_claim_recover_retry (Fx *f, gconstpointer data)
   g_assert_no_error (error);
 }
 
+/* Loads `text` as a config file; NULL with the error when refused. */
+static ThConfig *
+config_from (const char *text, GError **error)
+{
+  g_autofree char *dir = g_dir_make_tmp ("test-notify-conf-XXXXXX", NULL);
+  g_autofree char *path = g_build_filename (dir, "telehealth.conf", NULL);
+  ThConfig *c;
+
+  g_assert_true (g_file_set_contents (path, text, -1, NULL));
+  c = th_config_load (path, error);
+  g_remove (path);
+  g_rmdir (dir);
+  return c;
+}
+
+/* [mail], [sms], [notify]: the defaults, the reminders' forms, and what is
+ * refused at start with words naming the key. */
+static void
+test_config (void)
+{
+  GError *error = NULL;
+  ThConfig *c = th_config_load (NULL, &error);
+  static const struct {
+    const char *text, *says;
+  } bad[] = {
+    { "[mail]\nhost = mail.example.org\nsecurity = none\nfrom = a@b.example\n",
+      "security = none is for a mail server on this machine only" },
+    { "[mail]\nhost = mail.example.org\n", "[mail] from must be" },
+    { "[mail]\nhost = 127.0.0.1\nfrom = a@b.example\nuser = x\n", "user and password go together" },
+    { "[mail]\nsecurity = ssl\n", "[mail] security must be starttls, tls or none" },
+    { "[sms]\nurl = http://sms.example.org/send\nsecret = 0123456789abcdef\n", "[sms] url" },
+    { "[sms]\nurl = https://sms.example.org/send\nsecret = short\n", "[sms] secret" },
+    { "[notify]\nreminders = 24x\n", "[notify] reminders" },
+    { "[notify]\nreminders = 0m\n", "[notify] reminders" },
+    { "[notify]\nmax_attempts = 0\n", "[notify] max_attempts" },
+    { "[mail]\nhots = x\n", "[mail] hots is not a setting" },
+  };
+
+  g_assert_no_error (error);
+  g_assert_null (c->notify.mail_host);
+  g_assert_null (c->notify.sms_url);
+  g_assert_cmpuint (c->notify.n_reminders, ==, 2);
+  g_assert_cmpuint (c->notify.reminder_minutes[0], ==, 1440);
+  g_assert_cmpuint (c->notify.reminder_minutes[1], ==, 60);
+  g_assert_cmpuint (c->notify.max_attempts, ==, 8);
+  th_config_free (c);
+  c = config_from ("[clinic]\nname = Lakeside\n[mail]\nhost = ::1\nsecurity = tls\n"
+                   "from = Lakeside <v@lakeside.example>\n[notify]\nreminders = 90m, 2d,1h\n",
+                   &error);
+  g_assert_no_error (error);
+  g_assert_cmpstr (c->clinic_name, ==, "Lakeside");
+  g_assert_cmpint (c->notify.mail_security, ==, TH_MAIL_TLS);
+  g_assert_cmpuint (c->notify.mail_port, ==, 465);
+  g_assert_cmpuint (c->notify.n_reminders, ==, 3);
+  g_assert_cmpuint (c->notify.reminder_minutes[0], ==, 2 * 1440); /* largest first */
+  g_assert_cmpuint (c->notify.reminder_minutes[1], ==, 90);
+  g_assert_cmpuint (c->notify.reminder_minutes[2], ==, 60);
+  th_config_free (c);
+  c = config_from ("[notify]\nreminders =\n", &error);
+  g_assert_no_error (error);
+  g_assert_cmpuint (c->notify.n_reminders, ==, 0);
+  th_config_free (c);
+  for (guint i = 0; i < G_N_ELEMENTS (bad); i++) {
+    c = config_from (bad[i].text, &error);
+    g_assert_null (c);
+    g_assert_nonnull (error);
+    if (!strstr (error->message, bad[i].says))
+      g_error ("config %u: \"%s\" does not say \"%s\"", i, error->message, bad[i].says);
+    g_clear_error (&error);
+  }
+}
+
 int
 main (int argc, char **argv)
 {
   g_test_init (&argc, &argv, NULL);
+  g_test_add_func ("/notify/config", test_config);
   g_test_add ("/notify/booked-moved-cancelled", Fx, NULL, fx_set_up, test_booked_moved_cancelled,
               fx_tear_down);
   g_test_add ("/notify/no-channel", Fx, NULL, fx_set_up, test_no_channel, fx_tear_down);
