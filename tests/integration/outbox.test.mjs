@@ -79,6 +79,8 @@ test('booking sends one email with a calendar invitation in the patient\'s zone,
   assert.match(mail.from, /Lakeside Psychiatry <visits@lakeside\.example>/);
   assert.match(mail.subject, /^Video visit with Dr\. Demo Provider, Fri 8 Jan 10:30 EST$/);
   assert.match(mail.message_id, /^<[0-9a-f-]{36}@127\.0\.0\.1>$/);
+  assert.equal(mail.mime_version, '1.0');
+  assert.ok(Math.abs(Date.parse(mail.date) - server.now()) < 60000, `Date: ${mail.date} is the server's clock`);
   assert.ok(mail.ics, 'a text/calendar part');
   assert.match(mail.ics.content_type, /method="?REQUEST"?/);
   assert.equal(mail.ics.method, 'REQUEST');

@@ -2,7 +2,7 @@
 """read_mail.py: one received email as JSON, its calendar invitation parsed
 with python3-icalendar (Debian), for the outbox tests.
 
-  read_mail.py FILE.eml   prints {subject, to, from, message_id, text,
+  read_mail.py FILE.eml   prints {subject, to, from, message_id, mime_version, date, text,
                           ics: null | {method, uid, sequence, dtstart,
                           dtstart_tzid, dtend, summary, description, url,
                           status, organizer, vtimezone_tzids}}
@@ -57,6 +57,8 @@ def main():
         "to": str(msg["To"]),
         "from": str(msg["From"]),
         "message_id": str(msg["Message-ID"]),
+        "mime_version": str(msg["MIME-Version"]),
+        "date": str(msg["Date"]),
         "text": text,
         "ics": ics,
     }))
