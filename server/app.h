@@ -25,6 +25,8 @@ typedef struct {
   char *tls_key_path;
   GHashTable *abandoned; /* visit id → its abandoned-visit timer (abandoned.c) */
   guint no_show_sweep;   /* the no-show sweep's timer (noshow.c) */
+  struct _Notify *notify; /* invitations and reminders (server/notify/notify.h); NULL
+                           * outside the running server (tests, the admin CLI) */
 } ThApp;
 
 /* ---- links.c: visits with their join links */

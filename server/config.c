@@ -122,6 +122,7 @@ config_defaults (void)
   c->time_zone = g_time_zone_new_utc ();
   c->media.jitter_latency_ms = 0; /* no jitterbuffer: see media/leg.c */
   c->ice.turn_ttl_s = TH_ICE_DEFAULT_TTL_S;
+  th_notify_config_defaults (c);
   return c;
 }
 
@@ -231,6 +232,9 @@ check_known_keys (GKeyFile *kf, const char *path, GError **error)
       for (guint i = 0; i < G_N_ELEMENTS (known_keys) && !known; i++)
         known = strcmp (known_keys[i][0], groups[g]) == 0 &&
                 strcmp (known_keys[i][1], keys[k]) == 0;
+      for (guint i = 0; th_notify_config_keys[i][0] && !known; i++)
+        known = strcmp (th_notify_config_keys[i][0], groups[g]) == 0 &&
+                strcmp (th_notify_config_keys[i][1], keys[k]) == 0;
       for (guint i = 0; th_ice_config_keys[i] && !known; i++)
         known = strcmp (groups[g], "ice") == 0 && strcmp (th_ice_config_keys[i], keys[k]) == 0;
       if (!known) {
@@ -650,7 +654,7 @@ th_config_load (const char *path, GError **error)
       !read_join_window (kf, c, path, error) || !read_prescribing (kf, c, path, error) ||
       !read_limits (kf, c, path, error) || !read_consent (kf, c, path, error) ||
       !read_clinic_safety (kf, c, path, error) || !read_tls (kf, c, path, error) ||
-      !read_media (kf, c, path, error))
+      !read_media (kf, c, path, error) || !th_notify_config_read (kf, c, path, error))
     return NULL;
   if (!th_ice_config_load (kf, path, &c->ice, error))
     return NULL;
@@ -683,5 +687,6 @@ th_config_free (ThConfig *c)
   g_strfreev (c->media.ice_addresses);
   g_free (c->media.stun_server);
   th_ice_config_clear (&c->ice);
+  th_notify_config_clear (c);
   g_free (c);
 }

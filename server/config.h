@@ -7,6 +7,30 @@
 #include "media/media.h"
 #include "server/ice_servers.h"
 
+/* How the SMTP connection is protected ([mail] security). */
+typedef enum {
+  TH_MAIL_STARTTLS, /* port 587: plain, then STARTTLS before anything is said (required) */
+  TH_MAIL_TLS,      /* port 465: TLS from the first byte (smtps) */
+  TH_MAIL_NONE,     /* no TLS at all: a server on this machine only (tests) */
+} ThMailSecurity;
+
+#define TH_NOTIFY_MAX_REMINDERS 8
+
+/* config_notify.c: the messages to patients. */
+typedef struct {
+  char *mail_host; /* NULL: no email is sent */
+  guint16 mail_port;
+  ThMailSecurity mail_security;
+  char *mail_user; /* NULL: no AUTH */
+  char *mail_password;
+  char *mail_from; /* "Clinic <visits@clinic.example>" or an address */
+  char *sms_url;   /* NULL: no text messages */
+  char *sms_secret;
+  guint reminder_minutes[TH_NOTIFY_MAX_REMINDERS]; /* before the visit, largest first */
+  guint n_reminders;
+  guint max_attempts; /* a message fails (staff may retry) after this many */
+} ThNotifyConfig;
+
 typedef struct {
   char *source;        /* the file the settings came from (for messages) */
   char *listen_host;   /* "127.0.0.1", "::1", "0.0.0.0" */
@@ -63,6 +87,10 @@ typedef struct {
   char *emergency_number; /* "911": in danger now */
   char *crisis_line;      /* "988": to talk to someone now, call or text */
   char *crisis_line_name; /* "the 988 Suicide & Crisis Lifeline" */
+  /* [clinic] name: how a message to a patient names the clinic */
+  char *clinic_name;
+  /* [mail], [sms], [notify]: invitations and reminders (server/notify) */
+  ThNotifyConfig notify;
   /* [tls] */
   char *tls_certificate;
   char *tls_private_key;
@@ -79,4 +107,9 @@ ThConfig *th_config_load (const char *path, GError **error);
 gboolean th_config_set_listen (ThConfig *config, const char *value, const char *what,
                                GError **error);
 void th_config_free (ThConfig *config);
+/* config_notify.c: [clinic] name, [mail], [sms], [notify] (defaults first). */
+void th_notify_config_defaults (ThConfig *config);
+gboolean th_notify_config_read (GKeyFile *kf, ThConfig *config, const char *path, GError **error);
+void th_notify_config_clear (ThConfig *config);
+extern const char *const th_notify_config_keys[][2];
 G_DEFINE_AUTOPTR_CLEANUP_FUNC (ThConfig, th_config_free)

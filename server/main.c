@@ -8,6 +8,7 @@
 #include "server/cli/cli.h"
 #include "server/clock/clock.h"
 #include "server/http/http.h"
+#include "server/notify/notify.h"
 
 #include <errno.h>
 #include <string.h>
@@ -202,6 +203,15 @@ serve (ThApp *app, gboolean demo, GError **error)
     g_prefix_error (error, "no-show sweep: ");
     return FALSE;
   }
+  /* The outbox: what a crash left half-sent goes again, then whatever is
+   * due (reminders due while the server was down included). */
+  app->notify = notify_new (app->store, config, app->base_url);
+  if (!notify_start (app->notify, error)) {
+    g_prefix_error (error, "outbox: ");
+    return FALSE;
+  }
+  if (!notify_configured (app->notify))
+    g_message ("no [mail] host and no [sms] url: invitations and reminders are not sent");
   return TRUE;
 }
 
@@ -210,8 +220,10 @@ serve (ThApp *app, gboolean demo, GError **error)
 static void
 app_clear (ThApp *app)
 {
-  /* Sockets first (their close callbacks still reach the rooms), then the
-   * rooms and their pipelines, then the store they record into. */
+  /* The send in flight first (its result is written to the store), then
+   * sockets (their close callbacks still reach the rooms), then the rooms
+   * and their pipelines, then the store they record into. */
+  g_clear_pointer (&app->notify, notify_free);
   th_http_stop (app);
   g_clear_pointer (&app->hub, sig_hub_free);
   th_abandoned_stop (app);

@@ -57,11 +57,15 @@ ALLOWED = {
     "store": {"clock", "records"},    # the adjustment rules, re-checked in the transaction
     "accounts": {"clock"},
     "api": {"server", "clock", "records", "store", "accounts",
-            "http"},                  # the request and response types, the deferred answer
+            "http",                   # the request and response types, the deferred answer
+            "notify"},                # a booking queues its invitation; the messages' routes
+    # invitations and reminders: the outbox (store), the clock, the root's
+    # config ([mail], [sms], [notify]); nothing of api, http or signaling.
+    "notify": {"server", "clock", "store"},
     "http": {"server", "clock", "signaling", "media"},   # never api, never store
     "cli": {"server", "clock", "accounts", "store", "records"},
     "server": {"media", "signaling", "clock", "records", "store", "accounts", "api",
-               "http", "cli"},
+               "http", "cli", "notify"},
 }
 
 # Parts whose files must also call one way among themselves (file A uses file

@@ -156,6 +156,19 @@ TH_HANDLER (th_create_patient);
 TH_HANDLER (th_get_patient);
 TH_HANDLER (th_update_patient);
 TH_HANDLER (th_get_regions);
+/* messages.c: the visit's messages to the patient (issue 13) */
+TH_HANDLER (th_get_messages);
+TH_HANDLER (th_retry_message);
+/* What happened to a visit that the patient must hear of. */
+typedef enum {
+  TH_VISIT_BOOKED,    /* the invitation and its reminders */
+  TH_VISIT_MOVED,     /* the updated invitation; the reminders follow */
+  TH_VISIT_CANCELLED, /* the cancellation; no reminder goes */
+} ThVisitChange;
+/* Queues the patient's messages about a change just committed; what the
+ * answer says about them: {status: queued | not-sent | failed, message
+ * (words for staff), queued?}. The change stands whatever happens here. */
+json_t *th_notify_patient (ThApp *app, const char *visit_id, ThVisitChange change);
 /* orders.c */
 TH_HANDLER (th_get_pending);
 TH_HANDLER (th_post_adjustment);

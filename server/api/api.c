@@ -184,6 +184,9 @@ static const ThRoute kRoutes[] = {
   ROUTE (POST, "/api/visits/:visit/guests", STAFF, OWN_VISIT, th_post_guest),
   ROUTE (POST, "/api/visits/:visit/guests/:participant/revoke", STAFF, OWN_VISIT, th_revoke_guest),
   ROUTE (GET, "/api/visits/:visit/chat", STAFF_OR_LINK, READABLE_VISIT, th_get_chat),
+  /* The messages to the patient (issue 13): what went, when, whether it
+   * failed; never a body or a link. Read like the visit. */
+  ROUTE (GET, "/api/visits/:visit/messages", DESK, SCHEDULE_VISIT, th_get_messages),
   ROUTE (GET, "/api/visits/:visit/checkin", STAFF_OR_LINK, READABLE_VISIT, th_get_checkin),
   /* Any caller of the visit gets as far as the handler, which takes answers
    * from the patient's own link only (a 403 tells the others why). */
@@ -207,6 +210,9 @@ static const ThRoute kRoutes[] = {
   ROUTE (POST, "/api/orders/:order/decline", STAFF, NO_VISIT, th_post_decline),
   ROUTE (POST, "/api/orders/:order/acknowledge-stop", STAFF, NO_VISIT, th_post_acknowledge_stop),
   ROUTE (POST, "/api/orders/:order/entered-in-error", STAFF, NO_VISIT, th_post_entered_in_error),
+  /* A message's retry checks its visit in the handler as READABLE_VISIT
+   * would (its provider, or an admin: the front desk sends it again). */
+  ROUTE (POST, "/api/messages/:message/retry", DESK, NO_VISIT, th_retry_message),
 };
 
 const ThRoute *

@@ -258,7 +258,6 @@ TH_HANDLER (th_book_visit)
                             "The visit could not be booked. Try again; nothing was saved.");
     goto out;
   }
-  /* notify: booked */
   start = th_iso_from_ms (body.start_ms);
   th_audit (app, req->address, call->caller.staff_id, "visit.book", links.visit_id,
             json_pack ("{s:s, s:s, s:s, s:i, s:s, s:b}", "patient", body.patient_id, "provider",
@@ -272,10 +271,11 @@ TH_HANDLER (th_book_visit)
   }
   at = th_iso_from_ms (links.scheduled_at_ms);
   th_respond_json (r, 201,
-                   json_pack ("{s:s, s:s, s:s, s:s, s:o, s:b}", "visit_id", links.visit_id,
+                   json_pack ("{s:s, s:s, s:s, s:s, s:o, s:b, s:o}", "visit_id", links.visit_id,
                               "patient_url", links.patient_url, "provider_url", links.provider_url,
                               "scheduled_at", at, "visit", visit_json (app, &v), "double_booked",
-                              double_booked));
+                              double_booked, "invitation",
+                              th_notify_patient (app, links.visit_id, TH_VISIT_BOOKED)));
 out:
   store_visit_clear (&v);
   th_visit_links_clear (&links);
@@ -361,15 +361,15 @@ TH_HANDLER (th_move_visit)
                               "changed.");
     return;
   }
-  /* notify: moved */
   from = th_iso_from_ms (from_ms);
   to = th_iso_from_ms (body.start_ms);
   th_audit (app, req->address, call->caller.staff_id, "visit.move", v->id,
             json_pack ("{s:s, s:s, s:s, s:i, s:b}", "patient", v->patient_id, "from", from, "to",
                        to, "length_minutes", (json_int_t) length, "double_booked", double_booked));
   respond_visit (app, r, v->id,
-                 json_pack ("{s:s, s:s, s:b}", "from", from, "to", to, "double_booked",
-                            double_booked));
+                 json_pack ("{s:s, s:s, s:b, s:o}", "from", from, "to", to, "double_booked",
+                            double_booked, "invitation",
+                            th_notify_patient (app, v->id, TH_VISIT_MOVED)));
 }
 
 TH_HANDLER (th_cancel_visit)
@@ -396,11 +396,12 @@ TH_HANDLER (th_cancel_visit)
                               "was changed.");
     return;
   }
-  /* notify: cancelled */
   /* The reason is the clinic's free text about a patient: not audited. */
   th_audit (app, req->address, call->caller.staff_id, "visit.cancel", v->id,
             json_pack ("{s:s}", "patient", v->patient_id));
-  respond_visit (app, r, v->id, NULL);
+  respond_visit (app, r, v->id,
+                 json_pack ("{s:o}", "invitation",
+                            th_notify_patient (app, v->id, TH_VISIT_CANCELLED)));
 }
 
 /* ------------------------------------------------------------- reading */

@@ -145,14 +145,16 @@ th_create_visit (ThApp *app, const ThHttpRequest *req, ThHttpResponse *r, const 
                             "The visit could not be scheduled. Try again; nothing was saved.");
     goto out;
   }
-  /* notify: booked */
   at_text = th_iso_from_ms (links.scheduled_at_ms);
   th_audit (app, req->address, staff_id, "visit.book", links.visit_id,
             json_pack ("{s:s, s:s, s:b}", "provider", staff_id, "start", at_text, "ad_hoc", TRUE));
+  /* After the commit: the booking stands whatever happens to its
+   * invitation, and the answer says what did. */
   th_respond_json (r, 201,
-                   json_pack ("{s:s, s:s, s:s, s:s}", "visit_id", links.visit_id, "patient_url",
-                              links.patient_url, "provider_url", links.provider_url, "scheduled_at",
-                              at_text));
+                   json_pack ("{s:s, s:s, s:s, s:s, s:o}", "visit_id", links.visit_id,
+                              "patient_url", links.patient_url, "provider_url", links.provider_url,
+                              "scheduled_at", at_text, "invitation",
+                              th_notify_patient (app, links.visit_id, TH_VISIT_BOOKED)));
 out:
   th_visit_links_clear (&links);
   th_visit_create_body_clear (&body);

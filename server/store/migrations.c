@@ -507,6 +507,45 @@ static const char *const kMigrations[] = {
   "DROP TABLE visit_events;"
   "ALTER TABLE visit_events_v15 RENAME TO visit_events;"
   "CREATE INDEX visit_events_by_visit ON visit_events (visit_id, id);",
+  /* 16: the outbox (issue 13): every message to a patient (an email with
+   * its calendar invitation, a text message) is a row before it is sent.
+   * A row is claimed ('sending', attempts + 1, committed) before the
+   * network call and finished after it; a row found 'sending' at start was
+   * cut off by a crash and goes again (at least once: its Message-ID, the
+   * row's id, lets a mail client or gateway recognise the repeat). due_at is
+   * when it was meant to go (a reminder: the visit's start minus the
+   * offset); next_attempt_at moves with the backoff. 'withdrawn' is a
+   * message that must not go any more (the visit moved, was cancelled, or
+   * started first), with why in last_error. No body and no link is kept:
+   * both are made when the message is sent (notify.h). visit_notify keeps
+   * the calendar invitation's SEQUENCE per visit (RFC 5545 3.8.7.4) and
+   * whether the visit was cancelled. */
+  "CREATE TABLE outbox ("
+  "  id TEXT PRIMARY KEY NOT NULL,"
+  "  visit_id TEXT NOT NULL REFERENCES visits (id),"
+  "  channel TEXT NOT NULL CHECK (channel IN ('email', 'sms')),"
+  "  kind TEXT NOT NULL"
+  "    CHECK (kind IN ('invitation', 'update', 'cancellation', 'reminder')),"
+  "  recipient TEXT NOT NULL CHECK (length(recipient) BETWEEN 3 AND 254),"
+  "  reminder_minutes INTEGER NULL CHECK (reminder_minutes IS NULL OR reminder_minutes > 0),"
+  "  created_at TEXT NOT NULL,"
+  "  due_at TEXT NOT NULL,"
+  "  next_attempt_at TEXT NOT NULL,"
+  "  attempts INTEGER NOT NULL DEFAULT 0 CHECK (attempts >= 0),"
+  "  claimed_at TEXT NULL,"
+  "  sent_at TEXT NULL,"
+  "  last_error TEXT NULL,"
+  "  state TEXT NOT NULL DEFAULT 'pending'"
+  "    CHECK (state IN ('pending', 'sending', 'sent', 'failed', 'withdrawn')),"
+  "  CHECK ((state = 'sent') = (sent_at IS NOT NULL))"
+  ");"
+  "CREATE INDEX outbox_by_visit ON outbox (visit_id, created_at);"
+  "CREATE INDEX outbox_due ON outbox (next_attempt_at) WHERE state = 'pending';"
+  "CREATE TABLE visit_notify ("
+  "  visit_id TEXT PRIMARY KEY NOT NULL REFERENCES visits (id),"
+  "  sequence INTEGER NOT NULL DEFAULT 0 CHECK (sequence >= 0),"
+  "  cancelled INTEGER NOT NULL DEFAULT 0 CHECK (cancelled IN (0, 1))"
+  ") WITHOUT ROWID;",
 };
 
 int

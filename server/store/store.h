@@ -706,8 +706,8 @@ typedef struct {
   char *email;
   char *phone; /* E.164 */
   char *time_zone;
-  char *region;   /* USPS code */
-  char *language; /* BCP 47 */
+  char *region;     /* USPS code */
+  char *language;   /* BCP 47 */
   char *created_by; /* staff id, NULL for patients made before or by a booking */
   gint64 created_at_ms;
 } StorePatient;
@@ -728,8 +728,8 @@ gboolean store_patient_get (Store *store, const char *patient_id, StorePatient *
 /* Patients whose name (or a word of it), MRN or date of birth starts with
  * `query` (case ignored), by name, at most `limit`; only those
  * `visible_to` (a staff id) created or has a visit with, all when NULL. */
-GPtrArray *store_patient_find (Store *store, const char *query, const char *visible_to,
-                               guint limit, GError **error);
+GPtrArray *store_patient_find (Store *store, const char *query, const char *visible_to, guint limit,
+                               GError **error);
 /* The patients with the same name (case and outer spaces ignored) and date
  * of birth, other than `except_id` (may be NULL): possible duplicates. */
 GPtrArray *store_patient_duplicates (Store *store, const char *name, const char *birth_date,
@@ -737,5 +737,85 @@ GPtrArray *store_patient_duplicates (Store *store, const char *name, const char 
 /* Whether `staff_id` created the patient or has a visit with them. */
 gboolean store_patient_visible (Store *store, const char *patient_id, const char *staff_id,
                                 gboolean *visible, GError **error);
+
+/* ------------------------------------------------------------ outbox */
+/* outbox.c (issue 13): every message to a patient is a row before it is
+ * sent (migration 15). The store keeps who, which channel and kind, when it
+ * is due, its attempts and state; never the body or the link (the sender,
+ * server/notify, makes both when it sends). States: pending (waits for
+ * next_attempt_at), sending (claimed: the network call is under way),
+ * sent, failed (gave up after the configured attempts; staff may retry),
+ * withdrawn (must not go any more; last_error says why). */
+
+typedef struct {
+  const char *channel;    /* "email" | "sms" */
+  const char *kind;       /* "invitation" | "update" | "cancellation" | "reminder" */
+  const char *recipient;  /* an email address or an E.164 number */
+  guint reminder_minutes; /* a reminder: how long before the start; else 0 */
+  gint64 due_at_ms;       /* when it is to go */
+} StoreOutboxNew;
+
+typedef struct {
+  char *id;
+  char *visit_id;
+  char *channel;
+  char *kind;
+  char *recipient;
+  guint reminder_minutes;
+  gint64 created_at_ms;
+  gint64 due_at_ms;
+  gint64 next_attempt_at_ms;
+  guint attempts;
+  gint64 sent_at_ms; /* 0 until sent */
+  char *last_error;  /* in words, for staff; NULL when none */
+  char *state;       /* pending | sending | sent | failed | withdrawn */
+} StoreOutboxMessage;
+
+void store_outbox_message_clear (StoreOutboxMessage *m);
+void store_outbox_message_free (gpointer m);
+
+/* One change of a visit, in one transaction: the visit's calendar SEQUENCE
+ * (created at 0 when it has none; raised by one when `raise_sequence`), its
+ * cancelled mark set when `cancelled`, every pending or failed invitation,
+ * update and reminder of the visit withdrawn with `withdraw_reason` (when
+ * not NULL), then the `n_rows` new messages. *sequence (may be NULL) gets
+ * the visit's SEQUENCE. NOT_FOUND without such a visit. */
+gboolean store_outbox_visit_changed (Store *store, const char *visit_id, gboolean raise_sequence,
+                                     gboolean cancelled, const char *withdraw_reason,
+                                     const StoreOutboxNew *rows, guint n_rows, guint *sequence,
+                                     GError **error);
+/* The visit's SEQUENCE and cancelled mark (0 and FALSE when no message was
+ * ever queued for it). */
+gboolean store_visit_notify_get (Store *store, const char *visit_id, guint *sequence,
+                                 gboolean *cancelled, GError **error);
+gboolean store_outbox_get (Store *store, const char *message_id, StoreOutboxMessage *out,
+                           GError **error);
+/* The visit's messages, oldest first (StoreOutboxMessage*). */
+GPtrArray *store_outbox_list_visit (Store *store, const char *visit_id, GError **error);
+/* Pending messages with next_attempt_at <= now_ms, the earliest first, at
+ * most `limit`. */
+GPtrArray *store_outbox_due (Store *store, gint64 now_ms, guint limit, GError **error);
+/* The earliest next_attempt_at of a pending message; 0 when none. */
+gboolean store_outbox_next_due (Store *store, gint64 *at_ms, GError **error);
+/* Claims a pending message for sending (state sending, attempts + 1),
+ * committed before the network call. *claimed is FALSE (nothing written)
+ * when it is no longer pending. */
+gboolean store_outbox_claim (Store *store, const char *message_id, gint64 now_ms, gboolean *claimed,
+                             GError **error);
+/* After the network call: sent (when `error_text` is NULL), or pending
+ * again at next_attempt_ms with the error, or failed when `give_up`. */
+gboolean store_outbox_finish (Store *store, const char *message_id, gint64 now_ms,
+                              const char *error_text, gint64 next_attempt_ms, gboolean give_up,
+                              GError **error);
+/* A pending, sending or failed message that must not go: withdrawn with
+ * `reason`. */
+gboolean store_outbox_withdraw (Store *store, const char *message_id, const char *reason,
+                                GError **error);
+/* At start: messages left "sending" by a crash go again (pending, now);
+ * *n (may be NULL) gets how many. */
+gboolean store_outbox_recover (Store *store, gint64 now_ms, guint *n, GError **error);
+/* Staff asked for a pending or failed message to go now; INVALID (nothing
+ * written) for one sent, being sent or withdrawn. */
+gboolean store_outbox_retry (Store *store, const char *message_id, gint64 now_ms, GError **error);
 
 G_END_DECLS

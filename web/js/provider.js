@@ -9,6 +9,7 @@
 import { VisitClient } from './visit-client.js';
 import { RecordPanel } from './record-panel.js';
 import { GuestPanel } from './guests.js';
+import { MessagesPanel } from './messages.js';
 import { WaitingAlerts } from './alerts.js';
 import { attachVisitExtras } from './visit-extras.js';
 import { Tiles } from './tiles.js';
@@ -61,6 +62,7 @@ let mediaReady = Promise.resolve(null);
 
 const record = new RecordPanel(document.getElementById('record'));
 const guests = new GuestPanel(document.getElementById('guests'));
+const patientMessages = new MessagesPanel(document.getElementById('messages'));
 // Guests beside the patient, a shared screen, and the Share screen button.
 const tiles = new Tiles({
   primary: { tile: ui.remoteTile, caption: ui.remoteCaption },
@@ -264,6 +266,7 @@ function selectVisit(id) {
   ui.state.textContent = 'Connecting…';
   record.setVisit(id);
   guests.setVisit(id);
+  patientMessages.setVisit(id);
 
   // Connect at once; an offer (only after an admit) waits for the camera.
   // No token: the browser sends the session cookie with the upgrade.

@@ -1,0 +1,70 @@
+/* notify-private.h — what the files of server/notify share: the sender's
+ * state, the calendar invitation (ics.c), the network calls (transport.c,
+ * run on a worker thread: no store, no app). */
+#pragma once
+
+#include "server/notify/notify.h"
+
+G_BEGIN_DECLS
+
+struct _Notify {
+  Store *store;
+  const ThConfig *config;
+  char *base_url;
+  char *host; /* the clinic's host (from base_url): UIDs and Message-IDs end with it */
+  guint timer;
+  gboolean started;
+  gboolean stopping;
+  gboolean in_flight; /* one send at a time */
+};
+
+/* ---- ics.c: the calendar invitation (RFC 5545), made with libical */
+typedef struct {
+  const char *uid;
+  guint sequence;
+  gboolean cancel; /* METHOD:CANCEL, STATUS:CANCELLED */
+  gint64 start_ms;
+  guint minutes;
+  const char *time_zone; /* IANA name: a VTIMEZONE and DTSTART;TZID= */
+  gint64 stamp_ms;       /* DTSTAMP: when the message is made */
+  const char *summary;
+  const char *description;
+  const char *url; /* NULL: none (a cancellation has no link) */
+  const char *organizer_name;
+  const char *organizer_email;
+  const char *attendee_email;
+} NotifyIcs;
+
+char *notify_ics_build (const NotifyIcs *in, GError **error);
+
+/* ---- transport.c: one network call, on a worker thread */
+typedef struct {
+  gboolean sms;
+  /* email */
+  char *url; /* smtp://host:port or smtps://host:port */
+  ThMailSecurity security;
+  char *user, *password;
+  char *envelope_from;
+  char *header_from;
+  char *to;
+  char *subject;
+  char *message_id;
+  char *date; /* RFC 5322 date */
+  char *text;
+  char *ics;
+  char *method;
+  /* sms */
+  char *sms_url;
+  char *body;      /* the exact JSON bytes signed */
+  char *signature; /* hex HMAC-SHA256 of body */
+} NotifyJob;
+
+void notify_job_free (NotifyJob *job);
+/* Runs the job; NULL when it went, else what went wrong in words. */
+char *notify_transport_run (NotifyJob *job);
+/* Hex HMAC-SHA256 of `body` with `secret`. */
+char *notify_hmac_hex (const char *secret, const char *body);
+/* The address inside "Name <addr>" (or the text itself). */
+char *notify_address_of (const char *from);
+
+G_END_DECLS
