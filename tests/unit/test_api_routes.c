@@ -81,6 +81,8 @@ is_front_desk_route (const ThRoute *t)
     "GET /api/providers",
     "POST /api/visits/:visit/move",
     "POST /api/visits/:visit/cancel",
+    "GET /api/visits/:visit/messages", /* who was told what and when: nothing clinical */
+    "POST /api/messages/:message/retry",
     "GET /api/patients",
     "POST /api/patients",
     "GET /api/patients/:patient",
