@@ -113,7 +113,7 @@ option_context_new (const GOptionEntry *entries)
     "  telehealthd --data-dir data admin add-staff --username lee --name 'Dr. Lee' \\\n"
     "      --role psychiatrist\n"
     "  telehealthd --data-dir data admin add-staff --username kim --name 'Kim, PA-C' --role pa \\\n"
-    "      --supervisor STAFF_ID\n"
+    "      --supervisor lee\n"
     "  telehealthd --data-dir data admin list-staff\n"
     "  telehealthd --data-dir data admin disable-staff --username lee\n"
     "  telehealthd --data-dir data admin enable-staff --username lee\n"
@@ -252,7 +252,8 @@ run (int argc, char **argv)
     { "role", 0, 0, G_OPTION_ARG_STRING, &staff_role,
       "admin add-staff: psychiatrist | pmhnp | pa | pcp | admin", "ROLE" },
     { "supervisor", 0, 0, G_OPTION_ARG_STRING, &supervisor,
-      "admin add-staff: for a pa, the supervising psychiatrist's staff id", "STAFF_ID" },
+      "admin add-staff: for a pa, the supervising psychiatrist's username (or staff id)",
+      "USERNAME" },
     { NULL, 0, 0, 0, NULL, NULL, NULL },
   };
 

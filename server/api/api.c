@@ -183,6 +183,13 @@ static const ThRoute kRoutes[] = {
   ROUTE (POST, "/api/orders/:order/decline", STAFF, NO_VISIT, th_post_decline),
   ROUTE (POST, "/api/orders/:order/acknowledge-stop", STAFF, NO_VISIT, th_post_acknowledge_stop),
   ROUTE (POST, "/api/orders/:order/entered-in-error", STAFF, NO_VISIT, th_post_entered_in_error),
+  /* The care team (careteam.c): read by whoever may see the patient;
+   * changed by the front desk or a clinician who saw the patient or is on
+   * the team, checked in the handler. */
+  ROUTE (GET, "/api/patients/:patient/care-team", STAFF, NO_VISIT, th_get_care_team),
+  ROUTE (POST, "/api/patients/:patient/care-team", STAFF, NO_VISIT, th_post_care_team),
+  ROUTE (POST, "/api/patients/:patient/care-team/:staff/remove", STAFF, NO_VISIT,
+         th_post_care_team_remove),
 };
 
 const ThRoute *
@@ -376,9 +383,37 @@ resolve_caller (ThApp *app, const ThHttpRequest *req, ThHttpResponse *r, ThRoute
 
 /* ---------------------------------------------------------- the visit */
 
+/* Whether a staff member who is not the visit's provider may open it:
+ * reading, when they may read the patient's record (careteam.c: the front
+ * desk, a clinician who saw the patient, their care team, the supervisor of
+ * a PA who saw them); writing never (a 403 when they may read it, so the
+ * supervisor is told why, the 404 of load_visit otherwise). */
+static gboolean
+staff_may_open (ThApp *app, const ThRoute *route, ThApiCall *call, ThHttpResponse *r)
+{
+  g_autoptr (GError) error = NULL;
+  g_autofree char *msg = NULL;
+  ThPatientAccess access;
+
+  if (!th_patient_access (app, &call->caller, call->visit.patient_id, &access, &error)) {
+    th_respond_store_error (r, error, "The visit could not be read. Try again in a moment.");
+    return FALSE;
+  }
+  if (!access.read_record) {
+    th_respond_error (r, 404, "not-found", "This visit is not among your visits.");
+    return FALSE;
+  }
+  if (route->visit == TH_VISIT_READABLE)
+    return TRUE;
+  msg = g_strdup_printf ("Only %s, the provider of this visit, can write in it; you can read it.",
+                         call->visit.provider_name ? call->visit.provider_name : "the provider");
+  th_respond_error (r, 403, "forbidden", msg);
+  return FALSE;
+}
+
 /* Loads the route's :visit into call->visit when the caller may have it:
- * its provider, an admin where the route only reads, or a holder of the
- * visit's own link. "Absent" and "not yours" get the same 404 (ids are not
+ * its provider, a holder of the visit's own link, or where the route only
+ * reads, whoever may read the patient's record (staff_may_open). "Absent" and "not yours" get the same 404 (ids are not
  * to be probed); a store failure is a 500, never a 404. */
 static gboolean
 load_visit (ThApp *app, const ThRoute *route, ThApiCall *call, ThHttpResponse *r)
@@ -407,9 +442,8 @@ load_visit (ThApp *app, const ThRoute *route, ThApiCall *call, ThHttpResponse *r
     }
     goto not_yours;
   }
-  if (caller->kind == CALLER_STAFF && g_strcmp0 (call->visit.provider_id, caller->staff_id) != 0 &&
-      !(route->visit == TH_VISIT_READABLE && g_strcmp0 (caller->staff_role, "admin") == 0))
-    goto not_yours;
+  if (caller->kind == CALLER_STAFF && g_strcmp0 (call->visit.provider_id, caller->staff_id) != 0)
+    return staff_may_open (app, route, call, r);
   return TRUE;
 
 not_yours:
