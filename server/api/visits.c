@@ -92,7 +92,7 @@ th_list_visits (ThApp *app, const ThHttpRequest *req, ThHttpResponse *r, const T
   list = json_array ();
   for (guint i = 0; i < visits->len; i++)
     json_array_append_new (list, th_visit_summary_json (g_ptr_array_index (visits, i)));
-  th_respond_json (r, 200, json_pack ("{s:o, s:o?}", "visits", list, "supervised", supervised));
+  th_respond_json (r, 200, json_pack ("{s:o, s:o*}", "visits", list, "supervised", supervised));
 }
 
 /* Whether `patient_id` is one of this provider's patients (a visit together):
