@@ -23,6 +23,7 @@ const PHONE = { width: 390, height: 844 };
 let server;
 let psyBrowser;
 let paBrowser;
+let shared = null;   // what the first test made: {pa, paLogin, visit, shots}
 
 before(async () => {
   server = await startServer();
@@ -121,7 +122,7 @@ test("the supervisor co-signs her PA's dose change from the queue, beside the re
   await confirm.click();
   const done = page.locator('[data-testid="cosign-done"]');
   await waitFor(async () => /^Co-signed: Sertraline tablet 100 mg once daily, oral for Jordan Lee is now in effect\.$/.test(await done.innerText()), { what: 'the co-signed message' });
-  assert.equal(await page.locator('[data-testid="cosign-status"]').innerText(), 'Nothing is waiting for your co-signature.');
+  await waitFor(async () => (await page.locator('[data-testid="cosign-status"]').innerText()) === 'Nothing is waiting for your co-signature.', { what: 'the empty queue' });
   assert.ok(await detail.isHidden());
   await waitFor(async () => /^Co-signed by Dr\. Demo Provider /.test(await paCosign.innerText()), { timeout: 8000, what: "the PA's record to show the co-signature (pushed)" });
   assert.equal(await paPage.locator(`[data-testid="order-${change.id}"]`).getAttribute('data-status'), 'active');
@@ -150,5 +151,43 @@ test("the supervisor co-signs her PA's dose change from the queue, beside the re
   }
   t.diagnostic(`screenshots in ${shots}`);
   assert.deepEqual(psyBrowser.pageErrors, []);
+  assert.deepEqual(paBrowser.pageErrors, []);
+  shared = { pa, visit, shots };
+});
+
+test("the PA puts a colleague on the patient's care team from the Patients page, and takes them off", { timeout: 90000 }, async () => {
+  assert.ok(shared, 'the first test ran');
+  const r = spawnSync(bin, ['--config', server.configPath, '--data-dir', server.dataDir, 'admin', 'add-staff',
+    '--username', 'dr.primary', '--name', 'Dr Primary', '--role', 'pcp'], { encoding: 'utf8', timeout: 15000 });
+  assert.equal(r.status, 0, r.stderr);
+  const pcp = JSON.parse(r.stdout.trim().split('\n').pop());
+  const pcpSession = await server.login(pcp.username, pcp.password);
+  const v = (await fetchJson(`${server.baseUrl}/api/visits/${shared.visit}`, { session: shared.pa })).json;
+  const recordOf = () => fetchJson(`${server.baseUrl}/api/visits/${shared.visit}/record`, { session: pcpSession });
+  assert.equal((await recordOf()).status, 404, 'not on the team yet');
+
+  const page = paBrowser.page;
+  await page.setViewportSize(DESKTOP);
+  await page.goto(`${server.baseUrl}/patients.html#patient=${v.patient.id}`, { waitUntil: 'load' });
+  const team = page.locator('[data-testid="care-team"]');
+  await team.waitFor({ state: 'visible' });
+  await waitFor(async () => (await page.locator('#pt-team-status').innerText()) === 'No one is on the care team yet.', { what: 'the empty care team' });
+  await page.selectOption('[data-testid="care-team-choice"]', { label: 'Dr Primary (Primary care physician)' });
+  await page.click('[data-testid="care-team-add"]');
+  const member = page.locator(`[data-testid="care-team-member-${pcp.staff_id}"]`);
+  await member.waitFor();
+  assert.match(await member.innerText(), /Dr Primary[\s\S]*Primary care physician · added by Pat Assistant on/);
+  assert.equal(await page.locator('[data-testid="care-team-done"]').innerText(), "Dr Primary is now on Jordan Lee's care team.");
+  assert.equal((await recordOf()).status, 200, 'the member reads the record');
+  for (const [name, viewport] of [['desktop', DESKTOP], ['phone', PHONE]]) {
+    await page.setViewportSize(viewport);
+    await team.evaluate((s) => s.scrollIntoView({ block: 'start' }));
+    await page.screenshot({ path: path.join(shared.shots, `care-team-${name}.png`) });
+  }
+  await page.setViewportSize(DESKTOP);
+  await page.click(`[data-testid="care-team-remove-${pcp.staff_id}"]`);
+  await member.waitFor({ state: 'detached' });
+  assert.equal(await page.locator('[data-testid="care-team-done"]').innerText(), "Dr Primary is no longer on Jordan Lee's care team.");
+  assert.equal((await recordOf()).status, 404, 'removed: nothing to read');
   assert.deepEqual(paBrowser.pageErrors, []);
 });

@@ -101,8 +101,8 @@ function stopItem(o) {
   ack.addEventListener('click', async () => {
     try {
       await staffApi(`/api/orders/${enc(o.id)}/acknowledge-stop`, { method: 'POST' });
-      ui.done.textContent = `Acknowledged: ${doseLine(o, catalog)} stopped.`;
       await load();
+      ui.done.textContent = `Acknowledged: ${doseLine(o, catalog)} stopped.`;
     } catch (err) {
       msg.textContent = err.message;
       msg.hidden = false;
@@ -221,9 +221,10 @@ async function act(path, body, doneText) {
   ui.cosign.disabled = ui.decline.disabled = true;
   try {
     await staffApi(path, { method: 'POST', body });
-    ui.done.textContent = doneText;
     selected = null;
     await load({ keep: false });
+    // Said once the queue shows what is left.
+    ui.done.textContent = doneText;
     (ui.list.querySelector('.cs-item') || ui.status).focus?.();
   } catch (err) {
     // The server's sentence as it comes (a refused co-signature says why
