@@ -412,9 +412,10 @@ staff_may_open (ThApp *app, const ThRoute *route, ThApiCall *call, ThHttpRespons
 }
 
 /* Loads the route's :visit into call->visit when the caller may have it:
- * its provider, a holder of the visit's own link, or where the route only
- * reads, whoever may read the patient's record (staff_may_open). "Absent" and "not yours" get the same 404 (ids are not
- * to be probed); a store failure is a 500, never a 404. */
+ * its provider, a holder of the visit's own link, or, where the route only
+ * reads, whoever may read the patient's record (staff_may_open). "Absent"
+ * and "not yours" get the same 404 (ids are not to be probed); a store
+ * failure is a 500, never a 404. */
 static gboolean
 load_visit (ThApp *app, const ThRoute *route, ThApiCall *call, ThHttpResponse *r)
 {

@@ -20,6 +20,7 @@ import { startServer, fetchJson, requireEnv, launchParticipant, openConsole, wai
 const { bin } = requireEnv();
 const DESKTOP = { width: 1280, height: 800 };
 const PHONE = { width: 390, height: 844 };
+const SMALL_PHONE = { width: 360, height: 740 };
 let server;
 let psyBrowser;
 let paBrowser;
@@ -179,10 +180,12 @@ test("the PA puts a colleague on the patient's care team from the Patients page,
   assert.match(await member.innerText(), /Dr Primary[\s\S]*Primary care physician · added by Pat Assistant on/);
   assert.equal(await page.locator('[data-testid="care-team-done"]').innerText(), "Dr Primary is now on Jordan Lee's care team.");
   assert.equal((await recordOf()).status, 200, 'the member reads the record');
-  for (const [name, viewport] of [['desktop', DESKTOP], ['phone', PHONE]]) {
+  for (const [name, viewport] of [['desktop', DESKTOP], ['phone', PHONE], ['small-phone', SMALL_PHONE]]) {
     await page.setViewportSize(viewport);
     await team.evaluate((s) => s.scrollIntoView({ block: 'start' }));
     await page.screenshot({ path: path.join(shared.shots, `care-team-${name}.png`) });
+    const [scrollWidth, innerWidth] = await page.evaluate(() => [document.documentElement.scrollWidth, window.innerWidth]);
+    assert.ok(scrollWidth <= innerWidth, `the page does not scroll sideways at ${name} (${scrollWidth} > ${innerWidth})`);
   }
   await page.setViewportSize(DESKTOP);
   await page.click(`[data-testid="care-team-remove-${pcp.staff_id}"]`);
