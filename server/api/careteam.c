@@ -88,9 +88,10 @@ need_change (const ThPatientAccess *a)
 
 /* ------------------------------------------------------------ JSON out */
 
-/* "Psychiatrist", as the clinic reads a role. */
+/* "Psychiatrist", as the clinic reads a clinical role; NULL for any other
+ * role (the front desk): only these may be on a care team. */
 static const char *
-role_words (const char *role)
+clinician_role_words (const char *role)
 {
   static const struct {
     const char *code, *words;
@@ -104,7 +105,14 @@ role_words (const char *role)
   for (guint i = 0; i < G_N_ELEMENTS (kRoles); i++)
     if (g_strcmp0 (role, kRoles[i].code) == 0)
       return kRoles[i].words;
-  return role ? role : "";
+  return NULL;
+}
+
+static const char *
+role_words (const char *role)
+{
+  const char *words = clinician_role_words (role);
+  return words ? words : role ? role : "";
 }
 
 static json_t *
@@ -141,8 +149,7 @@ candidates_json (ThApp *app, GPtrArray *team, GError **error)
   list = json_array ();
   for (guint i = 0; i < staff->len; i++) {
     StoreStaffAccount *a = g_ptr_array_index (staff, i);
-    if (a->disabled || !a->username || strcmp (role_words (a->role), a->role) == 0 ||
-        is_member (team, a->id))
+    if (a->disabled || !a->username || !clinician_role_words (a->role) || is_member (team, a->id))
       continue;
     json_array_append_new (list, json_pack ("{s:s, s:s, s:s, s:s}", "staff_id", a->id,
                                             "display_name", a->display_name, "role", a->role,
