@@ -114,7 +114,7 @@ option_context_new (const GOptionEntry *entries)
     "  telehealthd --data-dir data admin add-staff --username lee --name 'Dr. Lee' \\\n"
     "      --role psychiatrist\n"
     "  telehealthd --data-dir data admin add-staff --username kim --name 'Kim, PA-C' --role pa \\\n"
-    "      --supervisor STAFF_ID\n"
+    "      --supervisor lee\n"
     "  telehealthd --data-dir data admin add-staff --username desk --name 'Front Desk' \\\n"
     "      --role scheduler\n"
     "  telehealthd --data-dir data admin list-staff\n"
@@ -271,7 +271,8 @@ run (int argc, char **argv)
     { "role", 0, 0, G_OPTION_ARG_STRING, &staff_role,
       "admin add-staff: psychiatrist | pmhnp | pa | pcp | admin | scheduler (front desk)", "ROLE" },
     { "supervisor", 0, 0, G_OPTION_ARG_STRING, &supervisor,
-      "admin add-staff: for a pa, the supervising psychiatrist's staff id", "STAFF_ID" },
+      "admin add-staff: for a pa, the supervising psychiatrist's username (or staff id)",
+      "USERNAME" },
     { NULL, 0, 0, 0, NULL, NULL, NULL },
   };
 

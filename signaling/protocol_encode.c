@@ -305,7 +305,7 @@ sig_encode_record_changed (const char *what)
 {
   /* The parts of the record another page can change; a table, so the wire
    * never carries anything else. */
-  static const char *const parts[] = { "checkin", NULL };
+  static const char *const parts[] = { "checkin", "orders", NULL };
   json_error_t jerr;
 
   if (what == NULL || !g_strv_contains (parts, what)) {

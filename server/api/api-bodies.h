@@ -148,6 +148,9 @@ gboolean th_body_reason (const char *body, gsize len, char **reason, GError **er
 /* POST /api/visits/<id>/guests {"display_name"} — 1..100 characters. */
 gboolean th_body_guest (const char *body, gsize len, char **display_name, GError **error);
 
+/* POST /api/patients/<id>/care-team {"staff_id"}: a staff id (1..64
+ * characters); whether it names a clinician is the store's to say. */
+gboolean th_body_care_team (const char *body, gsize len, char **staff_id, GError **error);
 /* POST /api/patients/<id>/in-person-evaluation {"date": "YYYY-MM-DD"} */
 /* {"version": 1..64 characters, "decision": "accepted" | "declined"} */
 typedef struct {

@@ -109,6 +109,27 @@ gboolean th_caller_sees_all (const ThCaller *caller);
 json_t *th_checkin_json (const StoreCheckin *c);
 json_t *th_order_json (ThApp *app, const StoreOrder *o);
 
+/* careteam.c: what a staff caller may do with a patient's record, decided
+ * in one place (the route table's visit check and the patient routes ask
+ * it). A caller who is not staff may do nothing of it. */
+typedef struct {
+  gboolean read_record;   /* visits, records, FHIR, check-ins, the timeline */
+  gboolean write_patient; /* patient-level clinical facts (the in-person evaluation) */
+  gboolean change_team;   /* add to or remove from the care team */
+  gboolean see_details;   /* the patient's details (name, contact) */
+} ThPatientAccess;
+/* FALSE with `error` set when the store failed; an absent patient is no
+ * access at all. */
+gboolean th_patient_access (ThApp *app, const ThCaller *caller, const char *patient_id,
+                            ThPatientAccess *out, GError **error);
+/* The one sentence a patient the caller may not see is refused with (404). */
+const char *th_patient_refusal (void);
+/* The visits in [from_ms, to_ms) of the PAs a psychiatrist caller
+ * supervises, each with its provider; NULL for anyone else, and NULL with
+ * `error` set when the store failed. */
+json_t *th_supervised_visits_json (ThApp *app, const ThApiCall *call, gint64 from_ms,
+                                   gint64 to_ms, GError **error);
+
 /* The handlers of the route table, by resource family. */
 #define TH_HANDLER(name) \
   void name (ThApp *app, const ThHttpRequest *req, ThHttpResponse *r, const ThApiCall *call)
@@ -169,8 +190,13 @@ typedef enum {
  * answer says about them: {status: queued | not-sent | failed, message
  * (words for staff), queued?}. The change stands whatever happens here. */
 json_t *th_notify_patient (ThApp *app, const char *visit_id, ThVisitChange change);
-/* orders.c */
+/* careteam.c */
+TH_HANDLER (th_get_care_team);
+TH_HANDLER (th_post_care_team);
+TH_HANDLER (th_post_care_team_remove);
+/* cosign.c */
 TH_HANDLER (th_get_pending);
+/* orders.c */
 TH_HANDLER (th_post_adjustment);
 TH_HANDLER (th_post_cosign);
 TH_HANDLER (th_post_decline);

@@ -213,6 +213,13 @@ static const ThRoute kRoutes[] = {
   /* A message's retry checks its visit in the handler as READABLE_VISIT
    * would (its provider, or an admin: the front desk sends it again). */
   ROUTE (POST, "/api/messages/:message/retry", DESK, NO_VISIT, th_retry_message),
+  /* The care team (careteam.c): read by whoever may see the patient;
+   * changed by the front desk or a clinician who saw the patient or is on
+   * the team, checked in the handler. */
+  ROUTE (GET, "/api/patients/:patient/care-team", DESK, NO_VISIT, th_get_care_team),
+  ROUTE (POST, "/api/patients/:patient/care-team", DESK, NO_VISIT, th_post_care_team),
+  ROUTE (POST, "/api/patients/:patient/care-team/:staff/remove", DESK, NO_VISIT,
+         th_post_care_team_remove),
 };
 
 const ThRoute *
@@ -419,10 +426,39 @@ resolve_caller (ThApp *app, const ThHttpRequest *req, ThHttpResponse *r, ThRoute
 
 /* ---------------------------------------------------------- the visit */
 
+/* Whether a staff member who is not the visit's provider may open it:
+ * reading, when they may read the patient's record (careteam.c: the front
+ * desk, a clinician who saw the patient, their care team, the supervisor of
+ * a PA who saw them); writing never (a 403 when they may read it, so the
+ * supervisor is told why, the 404 of load_visit otherwise). */
+static gboolean
+staff_may_open (ThApp *app, const ThRoute *route, ThApiCall *call, ThHttpResponse *r)
+{
+  g_autoptr (GError) error = NULL;
+  g_autofree char *msg = NULL;
+  ThPatientAccess access;
+
+  if (!th_patient_access (app, &call->caller, call->visit.patient_id, &access, &error)) {
+    th_respond_store_error (r, error, "The visit could not be read. Try again in a moment.");
+    return FALSE;
+  }
+  if (!access.read_record) {
+    th_respond_error (r, 404, "not-found", "This visit is not among your visits.");
+    return FALSE;
+  }
+  if (route->visit == TH_VISIT_READABLE)
+    return TRUE;
+  msg = g_strdup_printf ("Only %s, the provider of this visit, can write in it; you can read it.",
+                         call->visit.provider_name ? call->visit.provider_name : "the provider");
+  th_respond_error (r, 403, "forbidden", msg);
+  return FALSE;
+}
+
 /* Loads the route's :visit into call->visit when the caller may have it:
- * its provider, an admin where the route only reads, or a holder of the
- * visit's own link. "Absent" and "not yours" get the same 404 (ids are not
- * to be probed); a store failure is a 500, never a 404. */
+ * its provider, a holder of the visit's own link, or, where the route only
+ * reads, whoever may read the patient's record (staff_may_open). "Absent"
+ * and "not yours" get the same 404 (ids are not to be probed); a store
+ * failure is a 500, never a 404. */
 static gboolean
 load_visit (ThApp *app, const ThRoute *route, ThApiCall *call, ThHttpResponse *r)
 {
@@ -450,13 +486,15 @@ load_visit (ThApp *app, const ThRoute *route, ThApiCall *call, ThHttpResponse *r
     }
     goto not_yours;
   }
-  if (caller->kind == CALLER_STAFF && g_strcmp0 (call->visit.provider_id, caller->staff_id) != 0 &&
-      !(route->visit == TH_VISIT_READABLE && g_strcmp0 (caller->staff_role, "admin") == 0) &&
-      !(route->visit == TH_VISIT_SCHEDULE && th_caller_sees_all (caller)))
-    goto not_yours;
   /* Belt and braces: the front desk reaches a visit only to schedule it. */
   if (th_caller_is_desk (caller) && route->visit != TH_VISIT_SCHEDULE)
     goto not_yours;
+  if (caller->kind == CALLER_STAFF && g_strcmp0 (call->visit.provider_id, caller->staff_id) != 0) {
+    /* The admin and the front desk move and cancel anyone's visit. */
+    if (route->visit == TH_VISIT_SCHEDULE && th_caller_sees_all (caller))
+      return TRUE;
+    return staff_may_open (app, route, call, r);
+  }
   return TRUE;
 
 not_yours:

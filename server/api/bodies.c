@@ -15,6 +15,7 @@
 #define MAX_NOTE_CHARS 5000
 #define MAX_REASON_CHARS ORDER_REASON_MAX_CHARS /* the record's bound (records.h) */
 #define MAX_GUEST_NAME 100
+#define MAX_STAFF_ID 64 /* a uuid is 36; room for any id the store hands out */
 #define MAX_SIDE_EFFECTS 20
 #define MAX_SIDE_EFFECT_NAME 60
 
@@ -423,6 +424,13 @@ th_body_guest (const char *body, gsize len, char **display_name, GError **error)
 {
   return single_text (body, len, "display_name", " \t", MAX_GUEST_NAME, "The guest's name",
                       display_name, error);
+}
+
+gboolean
+th_body_care_team (const char *body, gsize len, char **staff_id, GError **error)
+{
+  return single_text (body, len, "staff_id", " \t", MAX_STAFF_ID, "The staff member's id", staff_id,
+                      error);
 }
 
 /* ------------------------------------------------------------ consent */

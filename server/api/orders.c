@@ -42,6 +42,44 @@ order_dosing_json (const StoreOrder *o, const Medication *med)
                     dispense);
 }
 
+/* What became of a PA's order's need for a co-signature, for the PA's
+ * record: null on an order that never needed one; else "waiting",
+ * "cosigned" (by whom, when) or "declined" (by whom, when, why). An order
+ * co-signed and later stopped stays "cosigned": that question was
+ * answered. */
+static json_t *
+order_cosign_json (const StoreOrder *o)
+{
+  g_autofree char *at = NULL;
+  const char *state, *by_id = NULL, *by_name = NULL, *reason = NULL;
+
+  if (!o->initially_pending)
+    return json_null ();
+  if (o->cosigned_by) {
+    state = "cosigned";
+    by_id = o->cosigned_by;
+    by_name = o->cosigned_by_name;
+    at = th_iso_from_ms (o->cosigned_at_ms);
+  } else if (g_strcmp0 (o->status, "declined") == 0) {
+    state = "declined";
+    by_id = o->status_by;
+    by_name = o->status_by_name;
+    reason = o->status_reason;
+    at = th_iso_from_ms (o->status_at_ms);
+  } else if (g_strcmp0 (o->status, "pending") == 0) {
+    state = "waiting";
+  } else {
+    /* Withdrawn before anyone answered (entered in error). */
+    state = "withdrawn";
+  }
+  return json_pack ("{s:s, s:o, s:o, s:o}", "state", state, "by",
+                    by_id ? json_pack ("{s:s, s:s}", "id", by_id, "display_name",
+                                       by_name ? by_name : "")
+                          : json_null (),
+                    "at", at ? json_string (at) : json_null (), "reason",
+                    reason ? json_string (reason) : json_null ());
+}
+
 json_t *
 th_order_json (ThApp *app, const StoreOrder *o)
 {
@@ -72,6 +110,7 @@ th_order_json (ThApp *app, const StoreOrder *o)
     json_object_set_new (json_object_get (j, "medication"), "dose_note",
                          json_string (med->dose_note));
   json_object_update_new (j, order_dosing_json (o, med));
+  json_object_set_new (j, "cosign", order_cosign_json (o));
   medication_free (snapshot);
   return j;
 }
@@ -497,6 +536,9 @@ th_post_cosign (ThApp *app, const ThHttpRequest *req, ThHttpResponse *r, const T
   th_audit (app, req->address, staff_id, "prescribe.cosign", order_id,
             json_pack ("{s:s, s:s, s:s}", "visit", o.visit_id, "medication", o.medication_id,
                        "patient", o.patient_id));
+  /* The PA's open record shows the answer now. */
+  if (app->hub)
+    sig_hub_record_changed (app->hub, o.visit_id, "orders");
   respond_order (app, r, 200, order_id, NULL);
 out:
   store_order_clear (&o);
@@ -526,6 +568,8 @@ th_post_decline (ThApp *app, const ThHttpRequest *req, ThHttpResponse *r, const 
   }
   th_audit (app, req->address, staff_id, "prescribe.decline", order_id,
             json_pack ("{s:s, s:s}", "visit", o.visit_id, "medication", o.medication_id));
+  if (app->hub)
+    sig_hub_record_changed (app->hub, o.visit_id, "orders");
   respond_order (app, r, 200, order_id, NULL);
 out:
   store_order_clear (&o);
@@ -603,39 +647,4 @@ th_post_entered_in_error (ThApp *app, const ThHttpRequest *req, ThHttpResponse *
   respond_order (app, r, 200, order_id, restored);
 out:
   store_order_clear (&o);
-}
-
-/* GET /api/orders/pending: the supervising psychiatrist's queue: their PAs'
- * orders awaiting co-signature, and their PAs' stops (already in effect) to
- * acknowledge, each with who stopped it. */
-void
-th_get_pending (ThApp *app, const ThHttpRequest *req, ThHttpResponse *r, const ThApiCall *call)
-{
-  const char *staff_id = call->caller.staff_id;
-  g_autoptr (GPtrArray) orders = NULL, stops = NULL;
-  g_autoptr (GError) error = NULL;
-  json_t *list, *stop_list;
-
-  (void) req;
-  orders = store_list_pending_for_supervisor (app->store, staff_id, &error);
-  stops = orders ? store_list_stops_to_acknowledge (app->store, staff_id, &error) : NULL;
-  if (!orders || !stops) {
-    th_respond_store_error (r, error,
-                            "The orders awaiting you could not be read. Reload the page.");
-    return;
-  }
-  list = json_array ();
-  for (guint i = 0; i < orders->len; i++)
-    json_array_append_new (list, th_order_json (app, g_ptr_array_index (orders, i)));
-  stop_list = json_array ();
-  for (guint i = 0; i < stops->len; i++) {
-    const StoreOrder *o = g_ptr_array_index (stops, i);
-    json_t *obj = th_order_json (app, o);
-    json_object_set_new (obj, "stopped_by",
-                         json_pack ("{s:s, s:s}", "id", o->status_by ? o->status_by : "",
-                                    "display_name", o->status_by_name ? o->status_by_name : ""));
-    json_array_append_new (stop_list, obj);
-  }
-  th_respond_json (r, 200,
-                   json_pack ("{s:o, s:o}", "orders", list, "stops_to_acknowledge", stop_list));
 }

@@ -1,8 +1,8 @@
 /* patients.c — the patients of the clinic: create (with a warning when the
  * same name and date of birth are already on record), find as the front
  * desk types, open and edit. Who may: an admin (the front desk) any
- * patient; a clinician the patients they created or have a visit with (the
- * timeline's rule). Every create, edit, view and search is audited with
+ * patient; a clinician the patients they created, saw, share on a care
+ * team or whose PA saw them (careteam.c decides). Every create, edit, view and search is audited with
  * ids only: a name, a date or a search text is patient data. */
 #define G_LOG_DOMAIN "th-api"
 
@@ -14,12 +14,6 @@
 #define FIND_LIMIT 20
 /* A search text longer than any name, MRN or date is not a search. */
 #define MAX_QUERY 200
-
-static gboolean
-is_admin (const ThCaller *caller)
-{
-  return g_strcmp0 (caller->staff_role, "admin") == 0;
-}
 
 /* The admin and the front desk (scheduler) find and open any patient's
  * details; only the admin reads a timeline (the front desk never sees the
@@ -123,23 +117,25 @@ fields_of (const ThPatientBody *b)
                           .language = b->language };
 }
 
-/* Whether the caller may open the patient; FALSE after a 404 (absent and
- * not yours look alike: ids are not to be probed) or a 500. */
+/* Whether the caller may open the patient (careteam.c decides); FALSE
+ * after a 404 (absent and not yours look alike: ids are not to be probed)
+ * or a 500. *access (may be NULL) gets what else they may do. */
 static gboolean
-may_see (ThApp *app, const ThCaller *caller, const char *patient_id, ThHttpResponse *r)
+may_see (ThApp *app, const ThCaller *caller, const char *patient_id, ThHttpResponse *r,
+         ThPatientAccess *access)
 {
   g_autoptr (GError) error = NULL;
-  gboolean visible = FALSE;
+  ThPatientAccess local;
 
-  if (sees_every_patient (caller))
-    return TRUE;
-  if (!store_patient_visible (app->store, patient_id, caller->staff_id, &visible, &error)) {
+  if (!access)
+    access = &local;
+  if (!th_patient_access (app, caller, patient_id, access, &error)) {
     th_respond_store_error (r, error, "The patient could not be read. Try again in a moment.");
     return FALSE;
   }
-  if (!visible)
-    th_respond_error (r, 404, "not-found", "This patient is not among your patients.");
-  return visible;
+  if (!access->see_details)
+    th_respond_error (r, 404, "not-found", th_patient_refusal ());
+  return access->see_details;
 }
 
 TH_HANDLER (th_create_patient)
@@ -203,7 +199,7 @@ TH_HANDLER (th_update_patient)
   ThPatientBody body;
   StorePatient fields, saved = { 0 };
 
-  if (!may_see (app, &call->caller, patient_id, r) || !decode_patient (app, req, r, &body))
+  if (!may_see (app, &call->caller, patient_id, r, NULL) || !decode_patient (app, req, r, &body))
     return;
   fields = fields_of (&body);
   if (!store_patient_update (app->store, patient_id, &fields, &error) ||
@@ -230,9 +226,9 @@ TH_HANDLER (th_get_patient)
   g_autoptr (GError) error = NULL;
   g_autoptr (GPtrArray) visits = NULL;
   StorePatient p = { 0 };
-  gboolean timeline = FALSE;
+  ThPatientAccess access;
 
-  if (!may_see (app, &call->caller, patient_id, r))
+  if (!may_see (app, &call->caller, patient_id, r, &access))
     return;
   if (!store_patient_get (app->store, patient_id, &p, &error) ||
       !(visits = store_list_patient_visits (app->store, patient_id, &error))) {
@@ -242,16 +238,14 @@ TH_HANDLER (th_get_patient)
       th_respond_store_error (r, error, "The patient could not be read. Try again in a moment.");
     goto out;
   }
-  /* The timeline opens for an admin, or for a clinician with a visit. */
-  for (guint i = 0; i < visits->len; i++) {
-    StoreVisit *v = g_ptr_array_index (visits, i);
-    timeline |= is_admin (&call->caller) || g_strcmp0 (v->provider_id, call->caller.staff_id) == 0;
-  }
+  /* The timeline opens for whoever may read the record (careteam.c), once
+   * there is a visit to show. */
   th_audit (app, req->address, call->caller.staff_id, "patient.view", patient_id,
             json_pack ("{s:s}", "patient", patient_id));
   th_respond_json (r, 200,
                    json_pack ("{s:o, s:b, s:i}", "patient", patient_json (&p), "has_timeline",
-                              timeline, "visit_count", (json_int_t) visits->len));
+                              access.read_record && visits->len > 0, "visit_count",
+                              (json_int_t) visits->len));
 out:
   store_patient_clear (&p);
 }

@@ -556,31 +556,34 @@ th_get_fhir (ThApp *app, const ThHttpRequest *req, ThHttpResponse *r, const ThAp
 
 /* ------------------------------------------------------------- patients */
 
-/* 404 for a patient who is absent or not the caller's; 500 (with its
- * cause) when the store cannot tell. */
+/* 404 for a patient who is absent or whose record the caller may not
+ * read (careteam.c decides: read_only asks to read, else to write a
+ * patient-level fact); 500 (with its cause) when the store cannot tell. */
 static gboolean
-require_own_patient (ThApp *app, const ThCaller *caller, const char *patient_id, ThHttpResponse *r,
-                     GPtrArray **visits_out, gboolean read_only)
+require_patient (ThApp *app, const ThCaller *caller, const char *patient_id, ThHttpResponse *r,
+                 GPtrArray **visits_out, gboolean read_only)
 {
-  const char *staff_id = caller->staff_id;
   g_autoptr (GError) error = NULL;
-  g_autoptr (GPtrArray) visits = store_list_patient_visits (app->store, patient_id, &error);
-  gboolean admin = read_only && g_strcmp0 (caller->staff_role, "admin") == 0;
+  g_autoptr (GPtrArray) visits = NULL;
+  ThPatientAccess access;
 
-  if (error && !th_store_absent (error)) {
+  if (!th_patient_access (app, caller, patient_id, &access, &error)) {
+    th_respond_store_error (r, error, "The patient could not be read. Reload the page.");
+    return FALSE;
+  }
+  if (!(read_only ? access.read_record : access.write_patient)) {
+    th_respond_error (r, 404, "not-found", th_patient_refusal ());
+    return FALSE;
+  }
+  if (!visits_out)
+    return TRUE;
+  visits = store_list_patient_visits (app->store, patient_id, &error);
+  if (!visits) {
     th_respond_store_error (r, error, "The patient's visits could not be read. Reload the page.");
     return FALSE;
   }
-  for (guint i = 0; visits && i < visits->len; i++) {
-    StoreVisit *v = g_ptr_array_index (visits, i);
-    if (admin || g_strcmp0 (v->provider_id, staff_id) == 0) {
-      if (visits_out)
-        *visits_out = g_steal_pointer (&visits);
-      return TRUE;
-    }
-  }
-  th_respond_error (r, 404, "not-found", "This patient is not among your patients.");
-  return FALSE;
+  *visits_out = g_steal_pointer (&visits);
+  return TRUE;
 }
 
 /* The visit's chat, consent answers and modality switches, oldest first
@@ -649,10 +652,10 @@ th_get_timeline (ThApp *app, const ThHttpRequest *req, ThHttpResponse *r, const 
   const char *patient_id = th_route_param (&call->params, "patient");
   g_autoptr (GPtrArray) visits = NULL;
   g_autoptr (GError) error = NULL;
+  g_autofree char *name = NULL;
   json_t *list, *patient;
-  StoreVisit *first;
 
-  if (!require_own_patient (app, &call->caller, patient_id, r, &visits, TRUE))
+  if (!require_patient (app, &call->caller, patient_id, r, &visits, TRUE))
     return;
   th_audit (app, req->address, staff_id, "patient.timeline-view", patient_id,
             json_pack ("{s:s}", "patient", patient_id));
@@ -663,8 +666,13 @@ th_get_timeline (ThApp *app, const ThHttpRequest *req, ThHttpResponse *r, const 
       goto failed;
     json_array_append_new (list, item);
   }
-  first = g_ptr_array_index (visits, 0);
-  patient = patient_json (app, patient_id, first->patient_name, &error);
+  /* A care team may follow a patient who has no visit yet. */
+  if (visits->len == 0 && !store_get_patient (app->store, patient_id, &name, &error))
+    goto failed;
+  patient = patient_json (app, patient_id,
+                          visits->len ? ((StoreVisit *) g_ptr_array_index (visits, 0))->patient_name
+                                      : name,
+                          &error);
   if (!patient)
     goto failed;
   th_respond_json (r, 200, json_pack ("{s:o, s:o}", "patient", patient, "visits", list));
@@ -686,7 +694,7 @@ th_post_in_person_evaluation (ThApp *app, const ThHttpRequest *req, ThHttpRespon
   ThEvaluationBody body;
   GDate today;
 
-  if (!require_own_patient (app, &call->caller, patient_id, r, NULL, FALSE))
+  if (!require_patient (app, &call->caller, patient_id, r, NULL, FALSE))
     return;
   if (!th_body_in_person_evaluation (req->body, req->body_len, &body, &error)) {
     th_respond_body_error (r, error);

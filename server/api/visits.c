@@ -67,7 +67,7 @@ th_list_visits (ThApp *app, const ThHttpRequest *req, ThHttpResponse *r, const T
   g_autoptr (GPtrArray) visits = NULL;
   g_autoptr (GError) error = NULL;
   gint64 from, to;
-  json_t *list;
+  json_t *list, *supervised;
 
   if (!day_window (app, th_query_param (req->query, "day", &day_storage), &from, &to)) {
     th_respond_error (r, 400, "bad-field",
@@ -82,10 +82,16 @@ th_list_visits (ThApp *app, const ThHttpRequest *req, ThHttpResponse *r, const T
     th_respond_store_error (r, error, "Your visits could not be read. Reload the page.");
     return;
   }
+  /* A supervising psychiatrist sees her PAs' visits of the day too. */
+  supervised = th_supervised_visits_json (app, call, from, to, &error);
+  if (error) {
+    th_respond_store_error (r, error, "Your PAs' visits could not be read. Reload the page.");
+    return;
+  }
   list = json_array ();
   for (guint i = 0; i < visits->len; i++)
     json_array_append_new (list, th_visit_summary_json (g_ptr_array_index (visits, i)));
-  th_respond_json (r, 200, json_pack ("{s:o}", "visits", list));
+  th_respond_json (r, 200, json_pack ("{s:o, s:o*}", "visits", list, "supervised", supervised));
 }
 
 /* POST /api/visits: with a "start", the schedule's booking (schedule.c);

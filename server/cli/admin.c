@@ -114,12 +114,76 @@ new_password (char **password, char **hash, GError **error)
   return TRUE;
 }
 
+/* A role as the clinic says it ("a physician assistant"). */
+static const char *
+role_words (const char *role)
+{
+  static const char *const words[][2] = {
+    { "psychiatrist", "a psychiatrist" },      { "pmhnp", "a psychiatric nurse practitioner" },
+    { "pa", "a physician assistant" },         { "pcp", "a primary care physician" },
+    { "admin", "a front-desk administrator" },
+  };
+
+  for (guint i = 0; i < G_N_ELEMENTS (words); i++)
+    if (g_strcmp0 (role, words[i][0]) == 0)
+      return words[i][1];
+  return "not a psychiatrist";
+}
+
+/* The staff id of the supervisor named by `given`: a username (what an
+ * administrator knows), or a staff id (what scripts kept from add-staff's
+ * output). 1 when found and a psychiatrist; 0 after saying on stderr why
+ * not; -1 with `error` set when the store failed. */
+static int
+find_supervisor (ThApp *app, const char *cmd, const char *given, char **supervisor_id,
+                 GError **error)
+{
+  g_autofree char *lower = g_ascii_strdown (given, -1), *name = NULL, *role = NULL;
+  StoreStaffAccount account = { 0 };
+  GError *local = NULL;
+
+  if (store_find_staff_by_username (app->store, lower, &account, NULL, &local)) {
+    *supervisor_id = g_steal_pointer (&account.id);
+    store_staff_account_clear (&account);
+  } else if (!g_error_matches (local, STORE_ERROR, STORE_ERROR_NOT_FOUND)) {
+    g_propagate_error (error, local);
+    return -1;
+  } else {
+    g_clear_error (&local);
+    if (!store_get_staff (app->store, given, NULL, NULL, &local)) {
+      if (!g_error_matches (local, STORE_ERROR, STORE_ERROR_NOT_FOUND)) {
+        g_propagate_error (error, local);
+        return -1;
+      }
+      g_clear_error (&local);
+      fprintf (stderr,
+               "telehealthd admin %s: no staff member has the username (or staff id) \"%s\" given "
+               "to --supervisor; see `telehealthd admin list-staff`\n",
+               cmd, given);
+      return 0;
+    }
+    *supervisor_id = g_strdup (given);
+  }
+  if (!store_get_staff (app->store, *supervisor_id, &name, &role, error)) {
+    g_clear_pointer (supervisor_id, g_free);
+    return -1;
+  }
+  if (g_strcmp0 (role, "psychiatrist") != 0) {
+    fprintf (stderr,
+             "telehealthd admin %s: the supervisor must be a psychiatrist; \"%s\" (%s) is %s\n",
+             cmd, given, name, role_words (role));
+    g_clear_pointer (supervisor_id, g_free);
+    return 0;
+  }
+  return 1;
+}
+
 static int
 add_staff (ThApp *app, const ThAdminOptions *opt)
 {
   const char *cmd = "add-staff";
   g_autoptr (GError) error = NULL;
-  g_autofree char *staff_id = NULL, *hash = NULL, *sup_role = NULL, *username = NULL;
+  g_autofree char *staff_id = NULL, *hash = NULL, *supervisor_id = NULL, *username = NULL;
   char *password = NULL;
   gboolean role_ok = FALSE;
   int rc = 1;
@@ -133,7 +197,7 @@ add_staff (ThApp *app, const ThAdminOptions *opt)
     return usage (cmd, "a username has 3 to 64 of a-z 0-9 . _ -");
   if (g_strcmp0 (opt->role, "pa") == 0 && !opt->supervisor)
     return usage (cmd, "a physician assistant needs --supervisor "
-                       "(the supervising psychiatrist's staff id)");
+                       "(the supervising psychiatrist's username or staff id)");
   if (opt->supervisor && g_strcmp0 (opt->role, "pa") != 0)
     return usage (cmd, "only a physician assistant (--role pa) has a supervisor");
   username = g_ascii_strdown (opt->username, -1);
@@ -148,16 +212,11 @@ add_staff (ThApp *app, const ThAdminOptions *opt)
     goto fail;
   g_clear_error (&error);
   if (opt->supervisor) {
-    if (!store_get_staff (app->store, opt->supervisor, NULL, &sup_role, &error)) {
-      if (!g_error_matches (error, STORE_ERROR, STORE_ERROR_NOT_FOUND))
-        goto fail;
-      fprintf (stderr, "telehealthd admin %s: no staff member has the --supervisor id\n", cmd);
+    int found = find_supervisor (app, cmd, opt->supervisor, &supervisor_id, &error);
+    if (found < 0)
+      goto fail;
+    if (found == 0)
       goto out;
-    }
-    if (g_strcmp0 (sup_role, "psychiatrist") != 0) {
-      fprintf (stderr, "telehealthd admin %s: the supervisor must be a psychiatrist\n", cmd);
-      goto out;
-    }
   }
   if (!new_password (&password, &hash, &error))
     goto fail;
@@ -165,8 +224,7 @@ add_staff (ThApp *app, const ThAdminOptions *opt)
   staff_id = store_create_staff (app->store, opt->name, opt->role, &error);
   if (!staff_id)
     goto fail;
-  if (opt->supervisor &&
-      !store_set_staff_supervisor (app->store, staff_id, opt->supervisor, &error))
+  if (supervisor_id && !store_set_staff_supervisor (app->store, staff_id, supervisor_id, &error))
     goto fail;
   if (!store_set_staff_credentials (app->store, staff_id, username, hash, &error))
     goto fail;

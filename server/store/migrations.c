@@ -546,6 +546,19 @@ static const char *const kMigrations[] = {
   "  sequence INTEGER NOT NULL DEFAULT 0 CHECK (sequence >= 0),"
   "  cancelled INTEGER NOT NULL DEFAULT 0 CHECK (cancelled IN (0, 1))"
   ") WITHOUT ROWID;",
+  /* 17: a patient's named care team (issue 13): the clinicians who share
+   * the patient's record besides those who saw them. A member reads the
+   * patient's visits, record, timeline and FHIR export; writing in a visit
+   * stays with its provider. Who added a member, and when, is kept; a
+   * removal deletes the row (the audit log keeps both acts). */
+  "CREATE TABLE patient_care_team ("
+  "  patient_id TEXT NOT NULL REFERENCES patients (id),"
+  "  staff_id TEXT NOT NULL REFERENCES staff (id),"
+  "  added_at TEXT NOT NULL,"
+  "  added_by TEXT NOT NULL REFERENCES staff (id),"
+  "  PRIMARY KEY (patient_id, staff_id)"
+  ") WITHOUT ROWID;"
+  "CREATE INDEX patient_care_team_by_staff ON patient_care_team (staff_id);",
 };
 
 int

@@ -104,6 +104,7 @@ store_order_clear (StoreOrder *o)
   g_free (o->status_by_name);
   g_free (o->stopped_by_order_id);
   g_free (o->cosigned_by);
+  g_free (o->cosigned_by_name);
   g_free (o->visit_modality);
   g_free (o->snapshot);
   memset (o, 0, sizeof *o);
@@ -124,29 +125,30 @@ store_order_free (StoreOrder *o)
  * most one correction, decline and co-signature per order; the first counts
  * if not). A stop counts only after the last restore: a restored order is
  * active again and may be stopped again later. */
-#define ORDER_COLUMNS                                                                   \
-  "SELECT o.id, o.patient_id, o.visit_id, o.prescriber_id, st.display_name,"            \
-  " o.medication_id, m.name, m.rxnorm, o.dose, o.unit, o.frequency, o.route, o.action," \
-  " o.reason, o.replaces_order_id, o.created_at, o.initially_pending,"                  \
-  " ee.at, ee.reason, es.at, es.reason, ec.at, ec.by_staff_id,"                         \
-  " ed.at, ed.reason, er.at, o.visit_modality, es.by_order_id,"                         \
-  " coalesce(ee.by_staff_id, ed.by_staff_id, es.by_staff_id), sb.display_name,"         \
-  " o.second_dose, o.prn_max_per_day, o.supply_days, o.refills, o.dispense_quantity,"   \
-  " o.snapshot"                                                                         \
-  " FROM medication_orders o"                                                           \
-  " JOIN staff st ON st.id = o.prescriber_id"                                           \
-  " JOIN medications m ON m.id = o.medication_id"                                       \
-  " LEFT JOIN order_events ee ON ee.id = (SELECT min(id) FROM order_events"             \
-  "   WHERE order_id = o.id AND kind = 'entered-in-error')"                             \
-  " LEFT JOIN order_events ed ON ed.id = (SELECT min(id) FROM order_events"             \
-  "   WHERE order_id = o.id AND kind = 'declined')"                                     \
-  " LEFT JOIN order_events er ON er.id = (SELECT max(id) FROM order_events"             \
-  "   WHERE order_id = o.id AND kind = 'restored')"                                     \
-  " LEFT JOIN order_events es ON es.id = (SELECT min(id) FROM order_events"             \
-  "   WHERE order_id = o.id AND kind = 'stopped' AND id > coalesce(er.id, 0))"          \
-  " LEFT JOIN order_events ec ON ec.id = (SELECT min(id) FROM order_events"             \
-  "   WHERE order_id = o.id AND kind = 'cosigned')"                                     \
-  " LEFT JOIN staff sb ON sb.id = coalesce(ee.by_staff_id, ed.by_staff_id, es.by_staff_id) "
+#define ORDER_COLUMNS                                                                       \
+  "SELECT o.id, o.patient_id, o.visit_id, o.prescriber_id, st.display_name,"                \
+  " o.medication_id, m.name, m.rxnorm, o.dose, o.unit, o.frequency, o.route, o.action,"     \
+  " o.reason, o.replaces_order_id, o.created_at, o.initially_pending,"                      \
+  " ee.at, ee.reason, es.at, es.reason, ec.at, ec.by_staff_id,"                             \
+  " ed.at, ed.reason, er.at, o.visit_modality, es.by_order_id,"                             \
+  " coalesce(ee.by_staff_id, ed.by_staff_id, es.by_staff_id), sb.display_name,"             \
+  " o.second_dose, o.prn_max_per_day, o.supply_days, o.refills, o.dispense_quantity,"       \
+  " o.snapshot, sc.display_name"                                                            \
+  " FROM medication_orders o"                                                               \
+  " JOIN staff st ON st.id = o.prescriber_id"                                               \
+  " JOIN medications m ON m.id = o.medication_id"                                           \
+  " LEFT JOIN order_events ee ON ee.id = (SELECT min(id) FROM order_events"                 \
+  "   WHERE order_id = o.id AND kind = 'entered-in-error')"                                 \
+  " LEFT JOIN order_events ed ON ed.id = (SELECT min(id) FROM order_events"                 \
+  "   WHERE order_id = o.id AND kind = 'declined')"                                         \
+  " LEFT JOIN order_events er ON er.id = (SELECT max(id) FROM order_events"                 \
+  "   WHERE order_id = o.id AND kind = 'restored')"                                         \
+  " LEFT JOIN order_events es ON es.id = (SELECT min(id) FROM order_events"                 \
+  "   WHERE order_id = o.id AND kind = 'stopped' AND id > coalesce(er.id, 0))"              \
+  " LEFT JOIN order_events ec ON ec.id = (SELECT min(id) FROM order_events"                 \
+  "   WHERE order_id = o.id AND kind = 'cosigned')"                                         \
+  " LEFT JOIN staff sb ON sb.id = coalesce(ee.by_staff_id, ed.by_staff_id, es.by_staff_id)" \
+  " LEFT JOIN staff sc ON sc.id = ec.by_staff_id "
 
 static gboolean
 read_order_row (sqlite3_stmt *stmt, StoreOrder *out, GError **error)
@@ -174,6 +176,7 @@ read_order_row (sqlite3_stmt *stmt, StoreOrder *out, GError **error)
   if (!store_column_time (stmt, 15, &o.created_at_ms, error))
     goto out;
   pending = sqlite3_column_int (stmt, 16) != 0;
+  o.initially_pending = pending;
   o.second_dose = sqlite3_column_double (stmt, 30);
   o.prn_max_per_day = (guint) sqlite3_column_int (stmt, 31);
   o.supply_days = (guint) sqlite3_column_int (stmt, 32);
@@ -184,6 +187,7 @@ read_order_row (sqlite3_stmt *stmt, StoreOrder *out, GError **error)
     if (!store_column_time (stmt, 21, &cosigned_at, error))
       goto out;
     o.cosigned_by = store_column_dup_text (stmt, 22);
+    o.cosigned_by_name = store_column_dup_text (stmt, 36);
     o.cosigned_at_ms = cosigned_at;
   }
   if (sqlite3_column_type (stmt, 25) != SQLITE_NULL &&

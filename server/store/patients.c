@@ -11,6 +11,16 @@
   "SELECT p.id, p.display_name, p.birth_date, p.mrn, p.email, p.phone, p.time_zone," \
   " p.region, p.language, p.created_by, p.created_at FROM patients p "
 
+/* Whether the staff member bound to `param` may open patient p's details:
+ * made the record, saw the patient, is on their care team or supervises a
+ * PA who saw them (store_patient_relation). */
+#define PATIENT_RELATED(param)                                                            \
+  "(p.created_by = " param " OR EXISTS (SELECT 1 FROM visits v WHERE v.patient_id = p.id" \
+  "  AND v.provider_id = " param ") OR EXISTS (SELECT 1 FROM patient_care_team t"         \
+  "  WHERE t.patient_id = p.id AND t.staff_id = " param ") OR EXISTS (SELECT 1 FROM"      \
+  "  visits v JOIN staff s ON s.id = v.provider_id WHERE v.patient_id = p.id"             \
+  "  AND s.role = 'pa' AND s.supervising_psychiatrist_id = " param "))"
+
 void
 store_patient_clear (StorePatient *p)
 {
@@ -205,9 +215,10 @@ store_patient_find (Store *store, const char *query, const char *visible_to, gui
                       PATIENT_COLUMNS
                       "WHERE (p.display_name LIKE ?1 ESCAPE '\\' OR p.display_name LIKE ?2 ESCAPE"
                       " '\\' OR p.mrn LIKE ?1 ESCAPE '\\' OR p.birth_date LIKE ?1 ESCAPE '\\')"
-                      " AND (?3 IS NULL OR p.created_by = ?3 OR EXISTS (SELECT 1 FROM visits v"
-                      "  WHERE v.patient_id = p.id AND v.provider_id = ?3))"
-                      " ORDER BY p.display_name COLLATE NOCASE, p.birth_date, p.id LIMIT ?4",
+                      " AND (?3 IS NULL OR " PATIENT_RELATED (
+                        "?3") ")"
+                              " ORDER BY p.display_name COLLATE NOCASE, p.birth_date, p.id LIMIT "
+                              "?4",
                       &stmt, error))
     return NULL;
   store_bind_text (stmt, 1, prefix);
@@ -255,10 +266,7 @@ store_patient_visible (Store *store, const char *patient_id, const char *staff_i
 
   g_return_val_if_fail (store != NULL && visible != NULL, FALSE);
   *visible = FALSE;
-  if (!store_prepare (store,
-                      "SELECT 1 FROM patients p WHERE p.id = ?1 AND (p.created_by = ?2"
-                      " OR EXISTS (SELECT 1 FROM visits v WHERE v.patient_id = p.id"
-                      "  AND v.provider_id = ?2))",
+  if (!store_prepare (store, "SELECT 1 FROM patients p WHERE p.id = ?1 AND " PATIENT_RELATED ("?2"),
                       &stmt, error))
     return FALSE;
   store_bind_text (stmt, 1, patient_id);

@@ -468,6 +468,8 @@ typedef struct {
   char *stopped_by_order_id; /* stopped: the replacement that stopped it, NULL for a pure stop */
   char *cosigned_by;         /* staff id, when co-signed */
   gint64 cosigned_at_ms;     /* when co-signed (0 when not) */
+  char *cosigned_by_name;    /* the co-signer's display name, when co-signed */
+  gboolean initially_pending; /* written by a PA: it needed a co-signature */
   char *visit_modality;      /* video | audio-only when drafted (NULL: older orders) */
   /* Since schema 6; 0 / NULL on older orders */
   double second_dose;
@@ -727,14 +729,15 @@ gboolean store_patient_get (Store *store, const char *patient_id, StorePatient *
                             GError **error);
 /* Patients whose name (or a word of it), MRN or date of birth starts with
  * `query` (case ignored), by name, at most `limit`; only those
- * `visible_to` (a staff id) created or has a visit with, all when NULL. */
-GPtrArray *store_patient_find (Store *store, const char *query, const char *visible_to, guint limit,
-                               GError **error);
+ * `visible_to` (a staff id) may open (store_patient_visible), all when NULL. */
+GPtrArray *store_patient_find (Store *store, const char *query, const char *visible_to,
+                               guint limit, GError **error);
 /* The patients with the same name (case and outer spaces ignored) and date
  * of birth, other than `except_id` (may be NULL): possible duplicates. */
 GPtrArray *store_patient_duplicates (Store *store, const char *name, const char *birth_date,
                                      const char *except_id, GError **error);
-/* Whether `staff_id` created the patient or has a visit with them. */
+/* Whether `staff_id` may open the patient's details: created the patient,
+ * or has any relation store_patient_relation names. */
 gboolean store_patient_visible (Store *store, const char *patient_id, const char *staff_id,
                                 gboolean *visible, GError **error);
 
@@ -817,5 +820,45 @@ gboolean store_outbox_recover (Store *store, gint64 now_ms, guint *n, GError **e
 /* Staff asked for a pending or failed message to go now; INVALID (nothing
  * written) for one sent, being sent or withdrawn. */
 gboolean store_outbox_retry (Store *store, const char *message_id, gint64 now_ms, GError **error);
+/* ------------------------------------------------------------ care team */
+/* care_team.c: the clinicians who share a patient's record (migration 15). */
+
+typedef struct {
+  char *staff_id;
+  char *display_name;
+  char *role;
+  gint64 added_at_ms;
+  char *added_by;      /* staff id */
+  char *added_by_name; /* NULL when that account is gone */
+} StoreCareTeamMember;
+void store_care_team_member_free (StoreCareTeamMember *m);
+
+/* The patient's care team, first added first; NOT_FOUND when no such
+ * patient. */
+GPtrArray *store_care_team_list (Store *store, const char *patient_id, GError **error);
+/* Adds `staff_id` to the patient's care team; *added is FALSE when they
+ * were on it already (nothing written). NOT_FOUND (no such patient or staff
+ * member), INVALID "not a clinician" (the front desk, or a role that does
+ * not treat) or "account disabled". */
+gboolean store_care_team_add (Store *store, const char *patient_id, const char *staff_id,
+                              const char *added_by, gboolean *added, GError **error);
+/* NOT_FOUND when `staff_id` is not on the patient's care team. */
+gboolean store_care_team_remove (Store *store, const char *patient_id, const char *staff_id,
+                                 GError **error);
+
+/* How a staff member is related to a patient, each independently. */
+typedef struct {
+  gboolean created;    /* made the patient's record (details only, not the clinical record) */
+  gboolean had_visit;  /* is the provider of one of the patient's visits */
+  gboolean care_team;  /* is on the patient's care team */
+  gboolean supervises; /* supervises a PA who is the provider of one of the patient's visits */
+} StorePatientRelation;
+/* NOT_FOUND when no such patient. */
+gboolean store_patient_relation (Store *store, const char *patient_id, const char *staff_id,
+                                 StorePatientRelation *out, GError **error);
+/* The visits in [from_ms, to_ms) of the PAs this psychiatrist supervises,
+ * by scheduled time. */
+GPtrArray *store_list_supervised_visits (Store *store, const char *supervisor_id, gint64 from_ms,
+                                         gint64 to_ms, GError **error);
 
 G_END_DECLS

@@ -5,7 +5,8 @@
 //     and a desktop (1280×800): the patient's join page (device check and
 //     consent; then Join enabled), the waiting room (with the check-in), the
 //     visit (chat open), the console with a patient waiting and in the visit
-//     with the record, the patient timeline, the sign-in page and index.html;
+//     with the record, the patient timeline, the Patients page, the co-sign
+//     queue with an order open, the sign-in page and index.html;
 //   - on the phone nothing scrolls sideways, the primary controls are at
 //     least 44×44 CSS px and the video tiles stack;
 //   - the patient's page loads nothing from anywhere but this server;
@@ -23,6 +24,7 @@ import { test, before, after } from 'node:test';
 import assert from 'node:assert/strict';
 import { createRequire } from 'node:module';
 import { mkdir, mkdtemp, readFile, rm, stat, writeFile } from 'node:fs/promises';
+import { spawnSync } from 'node:child_process';
 import { tmpdir } from 'node:os';
 import path from 'node:path';
 import { setTimeout as sleep } from 'node:timers/promises';
@@ -37,7 +39,7 @@ const PHONE = { name: 'phone', width: 360, height: 740 };
 const DESKTOP = { name: 'desktop', width: 1280, height: 800 };
 const AXE_TAGS = ['wcag2a', 'wcag2aa', 'wcag21a', 'wcag21aa', ...(process.env.TH_AXE_EXTRA ? process.env.TH_AXE_EXTRA.split(',') : [])];
 // Primary controls: at least 44×44 CSS px wherever they are shown.
-const PRIMARY = ['join', 'consent-accept', 'mute', 'camera', 'leave', 'admit', 'end-visit', 'chat-send'];
+const PRIMARY = ['join', 'consent-accept', 'mute', 'camera', 'leave', 'admit', 'end-visit', 'chat-send', 'cosign-confirm'];
 const WAITING_TEXT = 'text=The provider will admit you shortly';
 
 let server;
@@ -138,6 +140,25 @@ async function newVisit(extra = {}) {
   });
   assert.equal(res.status, 201, res.text);
   return res.json;
+}
+
+// An order of a new physician assistant of the demo psychiatrist, waiting
+// for her co-signature (issue 13, item 7), so the co-sign page has one open.
+async function pendingOrder(tag) {
+  const { bin } = requireEnv();
+  const r = spawnSync(bin, ['--config', server.configPath, '--data-dir', server.dataDir, 'admin', 'add-staff',
+    '--username', `a11y.pa.${tag}`, '--name', 'Pat Assistant', '--role', 'pa', '--supervisor', 'demo.provider'],
+  { encoding: 'utf8', timeout: 15000 });
+  assert.equal(r.status, 0, r.stderr);
+  const acct = JSON.parse(r.stdout.trim().split('\n').pop());
+  const pa = await server.login(acct.username, acct.password);
+  const visit = await fetchJson(`${server.baseUrl}/api/visits`, { session: pa, method: 'POST', body: { patient_name: 'Jordan Lee' } });
+  assert.equal(visit.status, 201, visit.text);
+  const order = await fetchJson(`${server.baseUrl}/api/visits/${visit.json.visit_id}/adjustments`, {
+    session: pa, method: 'POST', body: { kind: 'start', medication: 'sertraline', dose: 50, frequency: 'once-daily', reason: 'Depression' },
+  });
+  assert.equal(order.status, 201, order.text);
+  return order.json.order.id;
 }
 
 // A fresh browser context (own cookies) with one page at `viewport`. CSP is
@@ -412,6 +433,21 @@ for (const viewport of [PHONE, DESKTOP]) {
           problems.push(...await checkState(sc, `schedule@${viewport.name}`, viewport));
         } finally {
           await sc.close();
+        }
+        // The co-sign queue with an order open beside the record (issue 13).
+        const orderId = await pendingOrder(viewport.name);
+        const cs = await provider.context.newPage();
+        try {
+          await cs.goto(new URL(`/cosign.html#order=${orderId}`, timelineUrl).href, { waitUntil: 'load' });
+          await byTestid(cs, 'cosign-detail').waitFor({ state: 'visible' });
+          await byTestid(cs, 'cosign-eval').filter({ hasText: 'evaluation' }).waitFor();
+          problems.push(...await checkState(cs, `cosign@${viewport.name}`, viewport, { expect: ['cosign-confirm'] }));
+          await byTestid(cs, 'cosign-decline').click();
+          await byTestid(cs, 'cosign-decline-confirm').click();
+          await byTestid(cs, 'cosign-error').waitFor({ state: 'visible' });
+          problems.push(...await checkState(cs, `cosign-decline@${viewport.name}`, viewport));
+        } finally {
+          await cs.close();
         }
       },
     });

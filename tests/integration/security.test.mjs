@@ -142,9 +142,10 @@ test('patients reach only their own visit; providers only their own patients', a
   const adm = admin(dataDir, 'add-staff', '--username', 'clinic.admin', '--name', 'Clinic Admin', '--role', 'admin');
   const adminSession = await server.login(adm.lines[0].username, adm.lines[0].password);
   assert.equal((await api(`/api/visits/${demo.visit_id}/record`, { session: adminSession })).status, 200);
+  // (403: one who may read the visit is told why they may not write in it.)
   await expectRefused('an admin writing a note', () => api(`/api/visits/${demo.visit_id}/notes`, {
     session: adminSession, method: 'POST', body: { text: 'x' },
-  }), 404, 'http.refused');
+  }), 403, 'http.refused');
 });
 
 test("a physician assistant's controlled-substance change stays pending; they cannot co-sign it", async () => {

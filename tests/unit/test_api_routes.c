@@ -88,6 +88,9 @@ is_front_desk_route (const ThRoute *t)
     "GET /api/patients/:patient",
     "POST /api/patients/:patient",
     "GET /api/regions",
+    "GET /api/patients/:patient/care-team", /* who treats the patient: names, not the record */
+    "POST /api/patients/:patient/care-team",
+    "POST /api/patients/:patient/care-team/:staff/remove",
   };
   g_autofree char *key = g_strdup_printf ("%s %s", t->method == TH_HTTP_GET ? "GET" : "POST",
                                           t->pattern);
@@ -406,25 +409,22 @@ test_dispatch (void)
   expect (&c, REQ (.method = GET, .path = "/api/consent", .bearer = "forged"), 401, "unauthorized");
   g_assert_cmpstr (last_audit_action (&c, NULL), ==, "http.refused");
 
-  /* Which visit: the provider's own; an admin reads but does not write; a
-   * stranger and an unknown id get the same 404. */
+  /* Which visit: the provider's own; an admin reads but does not write
+   * (403: one who may read it is told why); a stranger and an unknown id
+   * get the same 404. */
   expect (&c, REQ (.method = GET, .path = visit_path, .session = c.provider_session), 200, NULL);
   g_assert_cmpstr (last_audit_action (&c, NULL), ==, "visit.view");
   expect (&c, REQ (.method = GET, .path = visit_path, .session = c.admin_session), 200, NULL);
   expect (&c, REQ (.method = GET, .path = visit_path, .session = c.other_session), 404,
           "not-found");
-  expect (&c,
-          REQ (.method = GET, .path = "/api/visits/00000000-0000-4000-8000-000000000000",
-               .session = c.provider_session),
-          404, "not-found");
-  expect (&c,
-          REQ (.method = POST, .path = notes, .session = c.admin_session, .csrf = TRUE,
-               .body = "{\"text\":\"x\"}"),
-          404, "not-found");
-  expect (&c,
-          REQ (.method = POST, .path = notes, .session = c.provider_session, .csrf = TRUE,
-               .body = "{\"text\":\"x\"}"),
-          201, NULL);
+  expect (&c, REQ (.method = GET, .path = "/api/visits/00000000-0000-4000-8000-000000000000",
+                   .session = c.provider_session), 404, "not-found");
+  expect (&c, REQ (.method = POST, .path = notes, .session = c.admin_session, .csrf = TRUE,
+                   .body = "{\"text\":\"x\"}"), 403, "forbidden");
+  expect (&c, REQ (.method = POST, .path = notes, .session = c.other_session, .csrf = TRUE,
+                   .body = "{\"text\":\"x\"}"), 404, "not-found");
+  expect (&c, REQ (.method = POST, .path = notes, .session = c.provider_session, .csrf = TRUE,
+                   .body = "{\"text\":\"x\"}"), 201, NULL);
   /* A join token reaches its own visit only. */
   expect (&c, REQ (.method = GET, .path = chat, .bearer = c.patient_token), 200, NULL);
   expect (&c, REQ (.method = GET, .path = other_chat, .bearer = c.patient_token), 404, "not-found");

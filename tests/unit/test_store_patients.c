@@ -149,6 +149,91 @@ test_find_and_duplicates (StoreFixture *f, gconstpointer data)
   g_assert_no_error (error);
 }
 
+/* The care team and the relations store_patient_relation reports: each on
+ * its own, from the rows that make it (a visit, a membership, a PA's visit
+ * under supervision); the front desk is never a member. */
+static void
+test_care_team (StoreFixture *f, gconstpointer data)
+{
+  GError *error = NULL;
+  g_autofree char *desk = store_create_staff (f->store, "Desk", "admin", &error);
+  g_autofree char *psy = store_create_staff (f->store, "Dr. Sup", "psychiatrist", &error);
+  g_autofree char *pa = store_create_staff (f->store, "Pat PA", "pa", &error);
+  g_autofree char *pcp = store_create_staff (f->store, "Dr. Pcp", "pcp", &error);
+  g_autofree char *id = store_patient_create (f->store, &kAna, desk, &error);
+  g_autofree char *visit = NULL;
+  GPtrArray *team, *day;
+  StorePatientRelation rel;
+  StoreCareTeamMember *m;
+  gboolean added = FALSE, visible = TRUE;
+  (void) data;
+
+  g_assert_no_error (error);
+  g_assert_true (store_set_staff_supervisor (f->store, pa, psy, &error));
+  g_assert_true (store_patient_relation (f->store, id, psy, &rel, &error));
+  g_assert_false (rel.created || rel.had_visit || rel.care_team || rel.supervises);
+  g_assert_true (store_patient_relation (f->store, id, desk, &rel, &error));
+  g_assert_true (rel.created && !rel.had_visit);
+
+  /* A PA's visit: the PA saw the patient; the supervisor supervises it. */
+  visit = store_create_visit (f->store, id, pa, T0, &error);
+  g_assert_no_error (error);
+  g_assert_true (store_patient_relation (f->store, id, pa, &rel, &error));
+  g_assert_true (rel.had_visit && !rel.supervises);
+  g_assert_true (store_patient_relation (f->store, id, psy, &rel, &error));
+  g_assert_true (rel.supervises && !rel.had_visit && !rel.care_team);
+  g_assert_true (store_patient_visible (f->store, id, psy, &visible, &error));
+  g_assert_true (visible);
+  g_assert_cmpuint (found (f->store, "ana", psy), ==, 1);
+  day = store_list_supervised_visits (f->store, psy, T0 - 1000, T0 + 1000, &error);
+  g_assert_no_error (error);
+  g_assert_cmpuint (day->len, ==, 1);
+  g_assert_cmpstr (((StoreVisit *) g_ptr_array_index (day, 0))->id, ==, visit);
+  g_ptr_array_unref (day);
+  day = store_list_supervised_visits (f->store, pa, T0 - 1000, T0 + 1000, &error);
+  g_assert_cmpuint (day->len, ==, 0);
+  g_ptr_array_unref (day);
+
+  /* The care team: a clinician joins once; the front desk never. */
+  g_assert_true (store_patient_visible (f->store, id, pcp, &visible, &error));
+  g_assert_false (visible);
+  g_assert_true (store_care_team_add (f->store, id, pcp, pa, &added, &error));
+  g_assert_true (added);
+  g_assert_true (store_care_team_add (f->store, id, pcp, pa, &added, &error));
+  g_assert_false (added);
+  g_assert_false (store_care_team_add (f->store, id, desk, pa, &added, &error));
+  g_assert_error (error, STORE_ERROR, STORE_ERROR_INVALID);
+  g_clear_error (&error);
+  g_assert_false (store_care_team_add (f->store, id, "no-such-staff", pa, &added, &error));
+  g_assert_error (error, STORE_ERROR, STORE_ERROR_NOT_FOUND);
+  g_clear_error (&error);
+  g_assert_true (store_patient_relation (f->store, id, pcp, &rel, &error));
+  g_assert_true (rel.care_team && !rel.had_visit && !rel.supervises);
+  g_assert_true (store_patient_visible (f->store, id, pcp, &visible, &error));
+  g_assert_true (visible);
+  team = store_care_team_list (f->store, id, &error);
+  g_assert_no_error (error);
+  g_assert_cmpuint (team->len, ==, 1);
+  m = g_ptr_array_index (team, 0);
+  g_assert_cmpstr (m->display_name, ==, "Dr. Pcp");
+  g_assert_cmpstr (m->role, ==, "pcp");
+  g_assert_cmpstr (m->added_by_name, ==, "Pat PA");
+  g_ptr_array_unref (team);
+
+  g_assert_true (store_care_team_remove (f->store, id, pcp, &error));
+  g_assert_false (store_care_team_remove (f->store, id, pcp, &error));
+  g_assert_error (error, STORE_ERROR, STORE_ERROR_NOT_FOUND);
+  g_clear_error (&error);
+  g_assert_true (store_patient_relation (f->store, id, pcp, &rel, &error));
+  g_assert_false (rel.care_team);
+  g_assert_false (store_patient_relation (f->store, "no-such-patient", pcp, &rel, &error));
+  g_assert_error (error, STORE_ERROR, STORE_ERROR_NOT_FOUND);
+  g_clear_error (&error);
+  g_assert_null (store_care_team_list (f->store, "no-such-patient", &error));
+  g_assert_error (error, STORE_ERROR, STORE_ERROR_NOT_FOUND);
+  g_clear_error (&error);
+}
+
 int
 main (int argc, char **argv)
 {
@@ -156,5 +241,6 @@ main (int argc, char **argv)
   STORE_TEST_ADD ("patients/upgrade", test_upgrade_keeps_patients);
   STORE_TEST_ADD ("patients/create-update", test_create_update);
   STORE_TEST_ADD ("patients/find-duplicates", test_find_and_duplicates);
+  STORE_TEST_ADD ("patients/care-team", test_care_team);
   return g_test_run ();
 }

@@ -125,3 +125,20 @@ export function orderMeta(order) {
   if (order.created_at) bits.push(dateTime(order.created_at));
   return bits.join(' ');
 }
+
+// What became of a PA's order's co-signature, as its prescriber reads it
+// (order.cosign: null when it never needed one), or null.
+export function cosignLine(order) {
+  const c = order && order.cosign;
+  if (!c || !c.state) return null;
+  const who = c.by && c.by.display_name ? c.by.display_name : 'the supervising psychiatrist';
+  const when = c.at ? ` ${dateTime(c.at)}` : '';
+  const text = {
+    waiting: 'Waiting for the supervising psychiatrist\'s co-signature; not in effect yet.',
+    cosigned: `Co-signed by ${who}${when}.`,
+    declined: `Declined by ${who}${when}${c.reason ? `: ${c.reason}` : '.'}`,
+    withdrawn: 'Entered in error before it was co-signed.',
+  }[c.state];
+  if (!text) return null;
+  return el('p', { className: `order-meta cosign-${c.state}`, dataset: { testid: `order-cosign-${order.id}`, cosign: c.state } }, text);
+}

@@ -7,6 +7,7 @@
 import { readFragment } from './common.js';
 import { enc, el, ApiError } from './api.js';
 import { startStaffSession, staffApi } from './session.js';
+import { CareTeam } from './care-team.js';
 
 const $id = (id) => document.getElementById(id);
 const ui = {
@@ -47,6 +48,7 @@ const LABELS = {
 // takes may be on record (shown by its code when not listed here).
 const LANGUAGES = ['en', 'es', 'zh', 'vi', 'tl', 'ar', 'fr', 'ht', 'ko', 'ru', 'pt', 'de', 'it', 'pl', 'hi', 'ja'];
 
+const careTeam = new CareTeam($id('pt-team'));
 let regions = [];
 let current = null;     // the open patient
 let editing = null;     // the patient being edited, or null for a new one
@@ -131,6 +133,7 @@ function showDetail(p, hasTimeline) {
   ui.timeline.href = `/timeline.html#patient=${enc(p.id)}`;
   ui.detail.hidden = false;
   ui.formSection.hidden = true;
+  careTeam.show(p);
   for (const b of ui.results.querySelectorAll('.pt-result')) {
     if (b.dataset.testid === `patient-result-${p.id}`) b.setAttribute('aria-current', 'true');
     else b.removeAttribute('aria-current');

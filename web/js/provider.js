@@ -14,6 +14,7 @@ import { WaitingAlerts } from './alerts.js';
 import { attachVisitExtras } from './visit-extras.js';
 import { Tiles } from './tiles.js';
 import { ReviewQueue } from './review-queue.js';
+import { renderSupervised } from './supervised.js';
 import { startStaffSession, checkStaffSession, staffApi, signOut } from './session.js';
 import {
   $, readFragment, getLocalMedia, serverErrorText, showVisitState, waitingFor,
@@ -96,7 +97,7 @@ function clearTrouble() {
 }
 
 const renderToggles = wireMediaToggles(ui.mute, ui.camera, () => localStream);
-const review = new ReviewQueue($('review'));
+const review = new ReviewQueue($('review'), $('to-cosign'));
 const alerts = new WaitingAlerts({ banner: $('waiting-alert'), enableButton: $('alerts-enable') });
 let extras = null;
 // Mute and camera buttons: the others see the change.
@@ -117,6 +118,7 @@ async function loadVisits({ polled = false } = {}) {
   try {
     const body = await staffApi('/api/visits?day=today', { background: polled });
     visits = Array.isArray(body && body.visits) ? body.visits : [];
+    renderSupervised($('supervised'), body && body.supervised);
     alerts.otherVisitsChanged(visits, selectedVisit, { firstLoad: !visitsLoaded });
     visitsLoaded = true;
     ui.visitsStatus.textContent = visits.length ? '' : 'No visits today.';

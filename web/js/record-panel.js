@@ -10,7 +10,7 @@ import { enc, el, dateTime, capitalize } from './api.js';
 import { staffApi } from './session.js';
 import { scaleByKey, scoreText, sideEffectLabel, severityLabel, maxTotal } from './scales.js';
 import { trendView } from './trend.js';
-import { doseLine, scheduleBadge, orderMedication, statusBadge, orderMeta, medName, STATUS_WORDS } from './meds.js';
+import { doseLine, scheduleBadge, orderMedication, statusBadge, orderMeta, medName, STATUS_WORDS, cosignLine } from './meds.js';
 import { AdjustForm } from './adjust-form.js';
 import { attachCharCount } from './char-count.js';
 
@@ -21,6 +21,20 @@ const NOTE_MAX_CHARS = 5000;
 // window.__thRecordPollMs before the page loads to tell the push from the
 // poll.
 const POLL_MS = Number(globalThis.__thRecordPollMs) || 10000;
+
+// Today's date where the clinician is, "YYYY-MM-DD" (the server checks
+// against the clinic's today as well).
+function localToday() {
+  const d = new Date();
+  return `${d.getFullYear()}-${String(d.getMonth() + 1).padStart(2, '0')}-${String(d.getDate()).padStart(2, '0')}`;
+}
+
+// "2 Nov 2026" from "2026-11-02", read as a calendar date.
+function calendarDate(date) {
+  const [y, m, d] = String(date).split('-').map(Number);
+  if (!y || !m || !d) return String(date);
+  return new Date(Date.UTC(y, m - 1, d)).toLocaleDateString('en-GB', { timeZone: 'UTC', day: 'numeric', month: 'short', year: 'numeric' });
+}
 
 export class RecordPanel {
   constructor(root) {
@@ -47,7 +61,13 @@ export class RecordPanel {
       noteAdd: q('[data-testid="note-add"]'),
       noteError: q('#note-error'),
       orders: q('[data-testid="order-history"]'),
+      evalLine: q('#record-eval'),
+      evalForm: q('#eval-form'),
+      evalDate: q('#eval-date'),
+      evalError: q('#eval-error'),
+      evalDone: q('#eval-done'),
     };
+    this.ui.evalForm.addEventListener('submit', (ev) => { ev.preventDefault(); this.saveEvaluation(); });
     this.adjust = new AdjustForm(q('[data-testid="adjust-form"]'), { onSaved: () => this.refresh() });
     this.noteCount = attachCharCount(this.ui.noteText, q('#note-count'), NOTE_MAX_CHARS);
     q('#note-form').addEventListener('submit', (ev) => { ev.preventDefault(); this.addNote(); });
@@ -67,6 +87,9 @@ export class RecordPanel {
     this.ui.noteText.value = '';
     this.noteCount.update();
     this.ui.noteError.hidden = true;
+    this.ui.evalError.hidden = true;
+    this.ui.evalDone.textContent = '';
+    this.ui.evalDate.value = '';
     for (const k of ['alerts', 'checkin', 'trend', 'meds', 'notes', 'orders']) this.ui[k].replaceChildren();
     if (!id) return;
     this.ui.status.textContent = 'Loading the record…';
@@ -158,6 +181,7 @@ export class RecordPanel {
     this.part('alerts', [rec.alerts, rec.checkin && rec.checkin.id], () => this.drawAlerts(rec));
     this.part('checkin', rec.checkin, () => this.drawCheckin(rec.checkin));
     this.part('trend', [rec.score_history, rec.checkin && rec.checkin.id], () => this.drawTrend(rec));
+    this.part('eval', [patient.id, patient.in_person_eval_at], () => this.drawEvaluation(patient));
     this.part('meds', rec.current_medications, () => this.drawMeds(rec.current_medications || []), force);
     this.part('notes', rec.notes, () => this.drawNotes(rec.notes || []));
     if (!this.root.querySelector('.error-form')) {
@@ -267,6 +291,44 @@ export class RecordPanel {
     this.adjust.setCurrent(meds);
   }
 
+  // The last in-person evaluation, which the controlled-substance rule
+  // reads (a calendar date, no zone), and the field to record one.
+  drawEvaluation(patient) {
+    const date = patient.in_person_eval_at;
+    this.ui.evalLine.replaceChildren(date
+      ? el('span', {}, 'Last in-person evaluation: ', el('strong', {}, calendarDate(date)))
+      : el('span', { className: 'muted' }, 'No in-person evaluation on record.'));
+    this.ui.evalDate.max = localToday();
+    if (document.activeElement !== this.ui.evalDate) this.ui.evalDate.value = date || '';
+  }
+
+  async saveEvaluation() {
+    const date = this.ui.evalDate.value;
+    const patient = this.record && this.record.patient;
+    const err = this.ui.evalError;
+    this.ui.evalDone.textContent = '';
+    err.hidden = true;
+    if (!patient || !patient.id) return;
+    const problem = !date
+      ? 'Enter the date of the in-person evaluation.'
+      : date > localToday() ? `${calendarDate(date)} is after today. Enter the date the evaluation took place.` : null;
+    if (problem) {
+      err.textContent = problem;
+      err.hidden = false;
+      this.ui.evalDate.focus();
+      return;
+    }
+    try {
+      const res = await staffApi(`/api/patients/${enc(patient.id)}/in-person-evaluation`, { method: 'POST', body: { date } });
+      this.ui.evalDone.textContent = `Saved: in-person evaluation on ${calendarDate(res.in_person_eval_at || date)}.`;
+      await this.refresh();
+    } catch (e) {
+      // The server's sentence (a date after the clinic's today, in its zone).
+      err.textContent = e.message;
+      err.hidden = false;
+    }
+  }
+
   drawNotes(notes) {
     if (notes.length === 0) {
       this.ui.notes.replaceChildren(el('li', { className: 'muted' }, 'No notes yet.'));
@@ -317,7 +379,8 @@ export class RecordPanel {
         el('p', { className: 'order-line' }, el('strong', {}, doseLine(o, this.catalog)), ' ', statusBadge(o.status), ' ', scheduleBadge(orderMedication(o, this.catalog))),
         el('p', { className: 'order-meta' }, orderMeta(o), o.visit_id === this.visitId ? ' (this visit)' : ''),
         o.reason ? el('p', { className: 'order-meta' }, `Reason: ${o.reason}`) : null,
-        ['stopped', 'entered-in-error', 'declined'].includes(o.status) && (o.status_reason || o.status_at)
+        cosignLine(o),
+        ['stopped', 'entered-in-error'].includes(o.status) && (o.status_reason || o.status_at)
           ? el('p', { className: 'order-meta' }, `${capitalize(STATUS_WORDS[o.status])}${o.status_at ? ` ${dateTime(o.status_at)}` : ''}${o.status_reason ? `: ${o.status_reason}` : ''}`)
           : null,
         replaced ? el('p', { className: 'order-meta' }, 'Replaces ', el('a', { href: `#order-${replaced.id}` }, doseLine(replaced, this.catalog))) : null,

@@ -11,8 +11,11 @@ import { doseLine, ACTION_WORDS } from './meds.js';
 
 export class ReviewQueue {
   // section: the <section> holding the queue (hidden while it is empty).
-  constructor(section) {
+  // headerLink: the console header's link to the co-sign page, with its
+  // count badge (shown while anything waits for her).
+  constructor(section, headerLink = null) {
     this.section = section;
+    this.headerLink = headerLink;
     this.list = section.querySelector('[data-testid="review-list"]');
     this.status = section.querySelector('#review-status');
     this.busy = false;
@@ -35,9 +38,18 @@ export class ReviewQueue {
     const stops = Array.isArray(body && body.stops_to_acknowledge) ? body.stops_to_acknowledge : [];
     this.status.textContent = '';
     this.section.hidden = pending.length + stops.length === 0;
+    this.showCount(pending.length + stops.length);
     // A form being filled in is not redrawn under the user's hands.
     if (this.section.contains(document.activeElement) && document.activeElement.tagName === 'INPUT') return;
     this.list.replaceChildren(...pending.map((o) => this.pendingItem(o)), ...stops.map((o) => this.stopItem(o)));
+  }
+
+  showCount(n) {
+    if (!this.headerLink) return;
+    this.headerLink.hidden = n === 0;
+    const badge = this.headerLink.querySelector('.count-badge');
+    if (badge) badge.textContent = String(n);
+    this.headerLink.setAttribute('aria-label', `Co-sign queue: ${n} waiting for you`);
   }
 
   pendingItem(o) {
@@ -48,6 +60,8 @@ export class ReviewQueue {
       el('p', { className: 'review-what' }, el('strong', {}, doseLine(o, this.catalog)), ` (${(ACTION_WORDS[o.action] || o.action || '').toLowerCase()})`),
       el('p', { className: 'order-meta' }, `Written by ${o.prescriber?.display_name || 'your PA'} ${dateTime(o.created_at)}; awaiting your co-signature.`),
       o.reason ? el('p', { className: 'order-meta' }, `Reason: ${o.reason}`) : null,
+      o.patient ? el('p', { className: 'order-meta' }, `For ${o.patient.display_name}: `,
+        el('a', { href: `/cosign.html#order=${enc(o.id)}`, dataset: { testid: `review-open-${o.id}` } }, 'open beside the record')) : null,
       msg,
       el('div', { className: 'controls' }, cosign, decline));
     cosign.addEventListener('click', () => this.act(`/api/orders/${enc(o.id)}/cosign`, undefined, msg));

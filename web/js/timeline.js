@@ -8,7 +8,7 @@ import { enc, el, dateTime, capitalize } from './api.js';
 import { startStaffSession, staffApi } from './session.js';
 import { scoreText } from './scales.js';
 import { trendView } from './trend.js';
-import { doseLine, statusBadge, scheduleBadge, orderMedication, ACTION_WORDS, STATUS_WORDS } from './meds.js';
+import { doseLine, statusBadge, scheduleBadge, orderMedication, ACTION_WORDS, STATUS_WORDS, cosignLine } from './meds.js';
 
 const ui = {
   title: document.getElementById('tl-title'),
@@ -61,7 +61,8 @@ function visitItem(v) {
           : `${ACTION_WORDS[o.action] || capitalize(o.action || '')}: `, el('strong', {}, doseLine(o, catalog)), ' ',
         statusBadge(o.status), ' ', scheduleBadge(orderMedication(o, catalog)),
         o.reason ? el('span', { className: 'order-meta' }, ` — ${o.reason}`) : null,
-        o.status_reason ? el('span', { className: 'order-meta' }, ` (${STATUS_WORDS[o.status] || o.status}: ${o.status_reason})`) : null)))
+        o.status_reason && o.status !== 'declined' ? el('span', { className: 'order-meta' }, ` (${STATUS_WORDS[o.status] || o.status}: ${o.status_reason})`) : null,
+        cosignLine(o))))
       : el('p', { className: 'muted' }, 'None.'),
     el('h4', {}, 'Notes'),
     notes.length
