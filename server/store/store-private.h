@@ -135,6 +135,12 @@ gboolean store_require_row (Store *store, const char *table, const char *id, con
 GPtrArray *store_collect_visits (Store *store, sqlite3_stmt *stmt, const char *what,
                                  GError **error);
 
+/* Reads one STORE_VISIT_COLUMNS row (columns 0..8) into `out`. */
+gboolean store_read_visit (sqlite3_stmt *stmt, StoreVisit *out, GError **error);
+/* Writes a booking's rows (store_book_visit) inside the caller's transaction. */
+gboolean store_insert_booking (Store *store, const StoreVisitBooking *booking,
+                               StoreBookedVisit *out, GError **error);
+
 /* Reads a participant from the columns id, visit_id, role, display_name,
  * person id starting at `col` into `out` (overwritten on success). */
 gboolean store_read_participant (sqlite3_stmt *stmt, int col, StoreParticipant *out,

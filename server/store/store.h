@@ -678,4 +678,57 @@ GPtrArray *store_patient_duplicates (Store *store, const char *name, const char 
 gboolean store_patient_visible (Store *store, const char *patient_id, const char *staff_id,
                                 gboolean *visible, GError **error);
 
+/* ------------------------------------------------------------ follow-ups */
+/* followups.c: the next follow-up of a visit that ended (issue 13). The
+ * rules that suggest it are records.h's; dates are the clinic's calendar
+ * dates, "YYYY-MM-DD". */
+
+typedef struct {
+  char *visit_id;      /* the visit that ended */
+  char *rule;          /* the rule's code (follow_up_rule_code) */
+  guint suggested_weeks;
+  char *reason;        /* the suggestion in words */
+  guint weeks;         /* the interval chosen; 0: none chosen (or a date was) */
+  char *due_date;      /* the follow-up is due by this date */
+  char *next_visit_id; /* the visit booked for it; NULL: none */
+} StoreFollowUp;
+
+void store_follow_up_clear (StoreFollowUp *f);
+/* Records the suggestion for an ended visit unless one is recorded
+ * already (a booking made first wins): *recorded tells which. */
+gboolean store_follow_up_suggest (Store *store, const StoreFollowUp *f, gboolean *recorded,
+                                  GError **error);
+/* The visit's follow-up; NOT_FOUND when none is recorded. */
+gboolean store_get_follow_up (Store *store, const char *visit_id, StoreFollowUp *out,
+                              GError **error);
+
+/* Books the next visit (as store_book_visit) and records it on the ended
+ * visit's follow-up (f: its suggestion, the chosen weeks, the due date) in
+ * one transaction: all of it or nothing. */
+gboolean store_book_follow_up (Store *store, const StoreFollowUp *f, const char *decided_by,
+                               const StoreVisitBooking *booking, StoreBookedVisit *out,
+                               GError **error);
+
+/* The patient's next visit after `after_ms` still to come (scheduled or
+ * waiting), other than `except_id`; NOT_FOUND when none is booked. */
+gboolean store_next_visit (Store *store, const char *patient_id, const char *except_id,
+                           gint64 after_ms, StoreVisit *out, GError **error);
+
+/* A patient whose last visit ended (or was missed) with nothing booked
+ * after it: "who is overdue" reads these and decides. */
+typedef struct {
+  StoreVisit last;        /* the patient's last visit that ended or was missed */
+  gint64 ended_at_ms;     /* when it reached its state */
+  gboolean no_show;       /* its state is no_show */
+  gboolean has_follow_up; /* a follow-up row exists (the fields below) */
+  StoreFollowUp follow_up;
+} StoreFollowUpDue;
+
+void store_follow_up_due_free (StoreFollowUpDue *d);
+/* Patients of `provider_id` (the provider of their last visit; NULL:
+ * every provider) whose last visit ended or was a no-show and who have no
+ * visit scheduled, waiting or in progress from then on. Oldest due first is
+ * the caller's to sort. */
+GPtrArray *store_list_follow_ups_due (Store *store, const char *provider_id, GError **error);
+
 G_END_DECLS
