@@ -37,7 +37,8 @@ const PHONE = { name: 'phone', width: 360, height: 740 };
 const DESKTOP = { name: 'desktop', width: 1280, height: 800 };
 const AXE_TAGS = ['wcag2a', 'wcag2aa', 'wcag21a', 'wcag21aa', ...(process.env.TH_AXE_EXTRA ? process.env.TH_AXE_EXTRA.split(',') : [])];
 // Primary controls: at least 44×44 CSS px wherever they are shown.
-const PRIMARY = ['join', 'consent-accept', 'mute', 'camera', 'leave', 'admit', 'end-visit', 'chat-send'];
+const PRIMARY = ['join', 'consent-accept', 'mute', 'camera', 'leave', 'admit', 'end-visit', 'chat-send',
+  'follow-up-book', 'overdue-book'];
 const WAITING_TEXT = 'text=The provider will admit you shortly';
 
 let server;
@@ -340,6 +341,9 @@ async function walkVisit(viewport, hooks, { providerViewport = viewport, beforeE
 
     await endVisit(provider.page);
     await waitForState(provider, 'ended');
+    // "Book the next follow-up" (issue 13), shown once the visit has ended.
+    await byTestid(provider.page, 'follow-up-book').waitFor({ state: 'visible' });
+    await call('consoleEnded', provider);
     assert.deepEqual([...patient.pageErrors, ...provider.pageErrors], []);
     steps.push(`ended at ${Date.now() - t0} ms`);
     return { origins, visit, steps };
@@ -368,6 +372,7 @@ for (const viewport of [PHONE, DESKTOP]) {
       waiting: check({ expect: ['mute', 'camera', 'leave'] }),
       consoleWaiting: check({ expect: ['admit'] }),
       inVisit: check({ expect: ['mute', 'camera', 'leave', 'chat-send'], stack: true }),
+      consoleEnded: check({ expect: ['follow-up-book'] }),
       consoleInVisit: async (page, label) => {
         await check({ expect: ['mute', 'camera', 'end-visit', 'chat-send'], stack: true })(page, label);
         timelineUrl = new URL(await byTestid(page, 'timeline-link').getAttribute('href'), page.url()).href;
@@ -400,6 +405,16 @@ for (const viewport of [PHONE, DESKTOP]) {
           problems.push(...await checkState(pt, `patients-form@${viewport.name}`, viewport));
         } finally {
           await pt.close();
+        }
+        // Who is overdue (issue 13), from the console's header link.
+        const od = await provider.context.newPage();
+        try {
+          await od.goto(new URL('/overdue.html', timelineUrl).href, { waitUntil: 'load' });
+          await waitFor(async () => !/Loading/.test(await byTestid(od, 'overdue-status').innerText()),
+            { what: 'the overdue list loaded' });
+          problems.push(...await checkState(od, `overdue@${viewport.name}`, viewport));
+        } finally {
+          await od.close();
         }
       },
     });
