@@ -17,9 +17,8 @@ assert_refused (gboolean ok, GError **errorp, const char *code, const char *mess
 
   *errorp = NULL;
   g_assert_false (ok);
-  g_assert_error (error, TH_BODY_ERROR,
-                  g_str_equal (code, "bad-json") ? TH_BODY_ERROR_BAD_JSON
-                                                 : TH_BODY_ERROR_BAD_FIELD);
+  g_assert_error (error, TH_BODY_ERROR, g_str_equal (code, "bad-json")
+                  ? TH_BODY_ERROR_BAD_JSON : TH_BODY_ERROR_BAD_FIELD);
   g_assert_cmpstr (th_body_error_code (error), ==, code);
   if (message)
     g_assert_cmpstr (error->message, ==, message);
@@ -32,10 +31,9 @@ test_visit_create (void)
   ThVisitCreateBody b;
   GError *error = NULL;
 
-  g_assert_true (
-    th_body_visit_create (BODY ("{\"patient_name\":\"Ada\",\"scheduled_at\":"
-                                "\"2025-03-04T09:30:00.250Z\",\"modality\":\"audio-only\"}"),
-                          &b, &error));
+  g_assert_true (th_body_visit_create (BODY ("{\"patient_name\":\"Ada\",\"scheduled_at\":"
+                                             "\"2025-03-04T09:30:00.250Z\",\"modality\":\"audio-only\"}"),
+                                       &b, &error));
   g_assert_no_error (error);
   g_assert_cmpstr (b.patient_name, ==, "Ada");
   g_assert_null (b.patient_id);
@@ -49,21 +47,16 @@ test_visit_create (void)
                   "again.");
   assert_refused (th_body_visit_create (BODY ("[1]"), &b, &error), &error, "bad-json", NULL);
   assert_refused (th_body_visit_create (BODY ("{\"patient_name\":\"a\",\"patient_name\":\"b\"}"),
-                                        &b, &error),
-                  &error, "bad-json", NULL);
-  assert_refused (th_body_visit_create (BODY ("{\"patient_name\":\"a\",\"patient_id\":\"b\"}"), &b,
-                                        &error),
-                  &error, "bad-field", NULL);
+                                        &b, &error), &error, "bad-json", NULL);
+  assert_refused (th_body_visit_create (BODY ("{\"patient_name\":\"a\",\"patient_id\":\"b\"}"),
+                                        &b, &error), &error, "bad-field", NULL);
   assert_refused (th_body_visit_create (BODY ("{\"patient_name\":\" \\t\"}"), &b, &error), &error,
-                  "bad-field",
-                  "The patient's name must be 1 to 200 characters. Nothing was saved.");
+                  "bad-field", "The patient's name must be 1 to 200 characters. Nothing was saved.");
   assert_refused (th_body_visit_create (BODY ("{\"patient_id\":\"x\",\"modality\":\"fax\"}"), &b,
-                                        &error),
-                  &error, "bad-field",
+                                        &error), &error, "bad-field",
                   "Choose whether the visit is by video or audio only. Nothing was saved.");
   assert_refused (th_body_visit_create (BODY ("{\"patient_id\":\"x\",\"scheduled_at\":\"soon\"}"),
-                                        &b, &error),
-                  &error, "bad-field",
+                                        &b, &error), &error, "bad-field",
                   "The visit's time must be a date and time with its time zone (for example "
                   "2026-12-05T14:30:00-05:00). Nothing was saved.");
   th_visit_create_body_clear (&b);
@@ -75,8 +68,8 @@ test_sign_in (void)
   ThSignInBody b;
   GError *error = NULL;
 
-  g_assert_true (
-    th_body_sign_in (BODY ("{\"username\":\"Dr.Who\",\"password\":\"pw\"}"), &b, &error));
+  g_assert_true (th_body_sign_in (BODY ("{\"username\":\"Dr.Who\",\"password\":\"pw\"}"), &b,
+                                  &error));
   g_assert_cmpstr (b.username, ==, "Dr.Who");
   g_assert_cmpstr (b.password, ==, "pw");
   th_sign_in_body_clear (&b);
@@ -84,8 +77,7 @@ test_sign_in (void)
   assert_refused (th_body_sign_in (BODY ("{\"username\":\"\",\"password\":\"pw\"}"), &b, &error),
                   &error, "bad-field", "Enter your username and password.");
   assert_refused (th_body_sign_in (BODY ("{\"username\":\"a\",\"password\":\"pw\",\"x\":1}"), &b,
-                                   &error),
-                  &error, "bad-field", NULL);
+                                   &error), &error, "bad-field", NULL);
 }
 
 static void
@@ -97,8 +89,7 @@ test_checkin (void)
   g_assert_true (th_body_checkin (BODY ("{\"phq9\":[0,1,2,3,0,1,2,3,1],\"asrs_a\":[4,4,4,4,0,0],"
                                         "\"side_effects\":[{\"name\":\"nausea\",\"severity\":2}],"
                                         "\"missed_doses\":[{\"order_id\":\"o-1\",\"missed\":3},"
-                                        "{\"order_id\":\"o-2\",\"missed\":28}]}"),
-                                  &b, &error));
+                                        "{\"order_id\":\"o-2\",\"missed\":28}]}"), &b, &error));
   g_assert_no_error (error);
   g_assert_cmpuint (b.n_scales, ==, 2);
   g_assert_cmpint (b.scales[0].kind, ==, SCALE_PHQ9);
@@ -115,16 +106,16 @@ test_checkin (void)
   th_checkin_body_clear (&b);
 
   /* The 18-item symptom checklist, scored into its subscales. */
-  g_assert_true (
-    th_body_checkin (BODY ("{\"asrs18\":[4,4,4,4,0,0,4,4,4,4,4,0,0,0,0,0,0,1]}"), &b, &error));
+  g_assert_true (th_body_checkin (BODY ("{\"asrs18\":[4,4,4,4,0,0,4,4,4,4,4,0,0,0,0,0,0,1]}"),
+                                  &b, &error));
   g_assert_no_error (error);
   g_assert_cmpuint (b.n_scales, ==, 1);
   g_assert_cmpint (b.scales[0].kind, ==, SCALE_ASRS18);
   g_assert_cmpuint (b.scales[0].score.inattentive, ==, 36);
   g_assert_cmpuint (b.scales[0].score.hyperactive, ==, 1);
   th_checkin_body_clear (&b);
-  assert_refused (th_body_checkin (BODY ("{\"asrs18\":[0,0,0]}"), &b, &error), &error, "bad-field",
-                  "Please answer all 18 questions of the ASRS v1.1 Symptom Checklist before "
+  assert_refused (th_body_checkin (BODY ("{\"asrs18\":[0,0,0]}"), &b, &error), &error,
+                  "bad-field", "Please answer all 18 questions of the ASRS v1.1 Symptom Checklist before "
                   "sending. Nothing was saved.");
 
   assert_refused (th_body_checkin (BODY ("{}"), &b, &error), &error, "bad-field",
@@ -141,26 +132,20 @@ test_checkin (void)
   assert_refused (th_body_checkin (BODY ("{\"phq9\":[0,0,0,0,0,0,0,0,4]}"), &b, &error), &error,
                   "bad-field",
                   "Question 9 of the PHQ-9 needs one of its listed answers. Nothing was saved.");
-  assert_refused (th_body_checkin (BODY ("{\"side_effects\":[{\"name\":\"\",\"severity\":1}]}"), &b,
-                                   &error),
-                  &error, "bad-field",
+  assert_refused (th_body_checkin (BODY ("{\"side_effects\":[{\"name\":\"\",\"severity\":1}]}"),
+                                   &b, &error), &error, "bad-field",
                   "Each side effect needs a name (up to 60 characters) and how much it bothers "
                   "you. Nothing was saved.");
   assert_refused (th_body_checkin (BODY ("{\"missed_doses_14d\":3}"), &b, &error), &error,
-                  "bad-field",
-                  "The check-in had an answer this form does not ask for. Reload the page and "
+                  "bad-field", "The check-in had an answer this form does not ask for. Reload the page and "
                   "try again; nothing was saved.");
-  assert_refused (
-    th_body_checkin (BODY ("{\"missed_doses\":[{\"order_id\":\"o-1\",\"missed\":-1}]}"), &b,
-                     &error),
-    &error, "bad-field",
-    "Each missed-dose answer needs a whole number of doses, 0 or more. Nothing was saved.");
+  assert_refused (th_body_checkin (BODY ("{\"missed_doses\":[{\"order_id\":\"o-1\",\"missed\":-1}]}"),
+                                   &b, &error), &error, "bad-field",
+                  "Each missed-dose answer needs a whole number of doses, 0 or more. Nothing was saved.");
   assert_refused (th_body_checkin (BODY ("{\"missed_doses\":[{\"order_id\":\"o-1\",\"missed\":1},"
                                          "{\"order_id\":\"o-1\",\"missed\":2}]}"),
-                                   &b, &error),
-                  &error, "bad-field",
-                  "A medicine's missed doses were given twice. Reload the page and try again; "
-                  "nothing "
+                                   &b, &error), &error, "bad-field",
+                  "A medicine's missed doses were given twice. Reload the page and try again; nothing "
                   "was saved.");
   g_assert_cmpuint (b.n_missed_doses, ==, 0);
   g_assert_cmpuint (b.n_side_effects, ==, 0);
@@ -191,12 +176,14 @@ test_texts (void)
   }
   assert_refused (th_body_note (BODY ("{\"text\":12}"), &text, &error), &error, "bad-field",
                   "A note must be text of 1 to 5,000 characters. Nothing was saved.");
-  assert_refused (th_body_reason (BODY ("{\"why\":\"x\"}"), &text, &error), &error, "bad-field",
+  assert_refused (th_body_reason (BODY ("{\"why\":\"x\"}"), &text, &error), &error,
+                  "bad-field",
                   "The reason must be text of 1 to 1,000 characters. Nothing was saved.");
   g_assert_true (th_body_guest (BODY ("{\"display_name\":\"Maria\"}"), &text, &error));
   g_assert_cmpstr (text, ==, "Maria");
   g_clear_pointer (&text, g_free);
-  assert_refused (th_body_guest (BODY ("{\"display_name\":7}"), &text, &error), &error, "bad-field",
+  assert_refused (th_body_guest (BODY ("{\"display_name\":7}"), &text, &error), &error,
+                  "bad-field",
                   "The guest's name must be text of 1 to 100 characters. Nothing was saved.");
 }
 
@@ -208,8 +195,7 @@ test_adjustment (void)
 
   g_assert_true (th_body_adjustment (BODY ("{\"kind\":\"change-dose\",\"order_id\":\"o1\","
                                            "\"dose\":100,\"frequency\":\"once-daily\","
-                                           "\"reason\":\"partial response\"}"),
-                                     &b, &error));
+                                           "\"reason\":\"partial response\"}"), &b, &error));
   g_assert_cmpint (b.kind, ==, ADJUST_CHANGE_DOSE);
   g_assert_cmpstr (b.kind_name, ==, "change-dose");
   g_assert_cmpstr (b.order_id, ==, "o1");
@@ -217,27 +203,21 @@ test_adjustment (void)
   g_assert_cmpfloat (b.dose, ==, 100.0);
   th_adjustment_body_clear (&b);
   /* What catalog v2 added: a split dose, an as-needed maximum, a supply. */
-  g_assert_true (
-    th_body_adjustment (BODY ("{\"kind\":\"start\",\"medication\":\"lithium-carbonate-ir\","
-                              "\"dose\":300,\"bedtime_dose\":600,"
-                              "\"frequency\":\"morning-and-bedtime\",\"supply_days\":30,"
-                              "\"refills\":2,\"prn_max_per_day\":0,\"reason\":\"x\"}"),
-                        &b, &error));
+  g_assert_true (th_body_adjustment (BODY ("{\"kind\":\"start\",\"medication\":\"lithium-carbonate-ir\","
+                                           "\"dose\":300,\"bedtime_dose\":600,"
+                                           "\"frequency\":\"morning-and-bedtime\",\"supply_days\":30,"
+                                           "\"refills\":2,\"prn_max_per_day\":0,\"reason\":\"x\"}"),
+                                     &b, &error));
   g_assert_cmpfloat (b.bedtime_dose, ==, 600);
   g_assert_cmpuint (b.supply_days, ==, 30);
   g_assert_cmpuint (b.refills, ==, 2);
   th_adjustment_body_clear (&b);
-  assert_refused (th_body_adjustment (BODY (
-                                        "{\"kind\":\"start\",\"supply_days\":91,\"reason\":\"x\"}"),
-                                      &b, &error),
-                  &error, "bad-field", "The days of supply must be 1 to 90. Nothing was saved.");
+  assert_refused (th_body_adjustment (BODY ("{\"kind\":\"start\",\"supply_days\":91,\"reason\":\"x\"}"),
+                                      &b, &error), &error, "bad-field", "The days of supply must be 1 to 90. Nothing was saved.");
   assert_refused (th_body_adjustment (BODY ("{\"kind\":\"start\",\"refills\":12,\"reason\":\"x\"}"),
-                                      &b, &error),
-                  &error, "bad-field", "Refills must be 0 to 11. Nothing was saved.");
-  assert_refused (th_body_adjustment (BODY (
-                                        "{\"kind\":\"start\",\"refills\":1.5,\"reason\":\"x\"}"),
-                                      &b, &error),
-                  &error, "bad-field", NULL);
+                                      &b, &error), &error, "bad-field", "Refills must be 0 to 11. Nothing was saved.");
+  assert_refused (th_body_adjustment (BODY ("{\"kind\":\"start\",\"refills\":1.5,\"reason\":\"x\"}"),
+                                      &b, &error), &error, "bad-field", NULL);
   assert_refused (th_body_adjustment (BODY ("{\"kind\":\"pause\",\"reason\":\"x\"}"), &b, &error),
                   &error, "bad-field", NULL);
   assert_refused (th_body_adjustment (BODY ("{\"kind\":\"stop\",\"reason\":\" \"}"), &b, &error),
@@ -307,18 +287,12 @@ test_evaluation (void)
   g_assert_cmpuint (g_date_get_day (&b.day), ==, 2);
   g_assert_true (th_body_in_person_evaluation (BODY ("{\"date\":\"2028-02-29\"}"), &b, &error));
   assert_refused (th_body_in_person_evaluation (BODY ("{\"date\":\"2027-02-29\"}"), &b, &error),
-                  &error, "bad-field",
-                  "The evaluation date must be a calendar date written YYYY-MM-DD (for example "
-                  "2026-11-03). Nothing was saved.");
+                  &error, "bad-field", "The evaluation date must be a calendar date written YYYY-MM-DD (for example 2026-11-03). Nothing was saved.");
   assert_refused (th_body_in_person_evaluation (BODY ("{\"date\":\"2024-11-02T10:00:00Z\"}"), &b,
                                                 &error),
-                  &error, "bad-field",
-                  "The evaluation date must be a calendar date written YYYY-MM-DD (for example "
-                  "2026-11-03). Nothing was saved.");
+                  &error, "bad-field", "The evaluation date must be a calendar date written YYYY-MM-DD (for example 2026-11-03). Nothing was saved.");
   assert_refused (th_body_in_person_evaluation (BODY ("{\"date\":\"2024-1-02\"}"), &b, &error),
-                  &error, "bad-field",
-                  "The evaluation date must be a calendar date written YYYY-MM-DD (for example "
-                  "2026-11-03). Nothing was saved.");
+                  &error, "bad-field", "The evaluation date must be a calendar date written YYYY-MM-DD (for example 2026-11-03). Nothing was saved.");
   assert_refused (th_body_in_person_evaluation (BODY ("{\"date\":\"2024-02-30\"}"), &b, &error),
                   &error, "bad-field",
                   "The evaluation date must be a calendar date written YYYY-MM-DD (for example "
