@@ -68,7 +68,7 @@ order_change (const StoreVisit *v, const StoreOrder *o, GPtrArray *all, FollowUp
 gboolean
 th_follow_up_facts (ThApp *app, const StoreVisit *v, FollowUpFacts *out, GError **error)
 {
-  g_autoptr (GPtrArray) orders = NULL, all = NULL;
+  g_autoptr (GPtrArray) orders = NULL, all = NULL, timeline = NULL;
   g_autoptr (GError) local = NULL;
   StoreCheckin checkin = { 0 };
 
@@ -83,8 +83,18 @@ th_follow_up_facts (ThApp *app, const StoreVisit *v, FollowUpFacts *out, GError 
     return FALSE;
   }
   if (!(orders = store_list_visit_orders (app->store, v->id, error)) ||
-      !(all = store_list_patient_orders (app->store, v->patient_id, error)))
+      !(all = store_list_patient_orders (app->store, v->patient_id, error)) ||
+      !(timeline = store_visit_timeline (app->store, v->id, error)))
     return FALSE;
+  /* Never in progress and no order written or stopped in it: the visit
+   * did not take place (an order means the clinician acted, whatever the
+   * channel, e.g. by phone). */
+  out->not_seen = v->state != VISIT_IN_PROGRESS && orders->len == 0;
+  for (guint i = 0; i < timeline->len; i++) {
+    const StoreVisitEvent *e = g_ptr_array_index (timeline, i);
+    if (g_strcmp0 (e->state, "in_progress") == 0)
+      out->not_seen = FALSE;
+  }
   for (guint i = 0; i < orders->len; i++) {
     const StoreOrder *o = g_ptr_array_index (orders, i);
     Medication *snapshot = NULL;

@@ -28,6 +28,11 @@ static const FollowUpRow kRules[FOLLOW_UP_N_RULES] = {
                         "present. No guideline "
                         "fixes the number of weeks: clinic policy, configurable ([follow_up] "
                         "item9_alert_weeks)." },
+  [FOLLOW_UP_NOT_SEEN] = { "not-seen", "not_seen_weeks", 1, "visit did not take place",
+                           "clinic policy",
+                           "Clinic policy, configurable ([follow_up] not_seen_weeks): a visit "
+                           "that ended without the patient being admitted did not take place, so "
+                           "what it was for is still to be done; rebook it soon." },
   [FOLLOW_UP_LEVEL] = { "level-pending", "level_pending_weeks", 1, "serum level due",
                         "FDA label: levels until stable",
                         "FDA labels: lithium, serum levels twice a week in the acute phase until "
@@ -206,6 +211,8 @@ follow_up_suggest (const FollowUpFacts *f, const FollowUpPolicy *policy, FollowU
   /* What each rule says happened; the rule applies when it is set. */
   const char *what[FOLLOW_UP_N_RULES] = {
     [FOLLOW_UP_ITEM9] = f->item9_alert ? "PHQ-9 item 9 above 0 in this visit's check-in" : NULL,
+    [FOLLOW_UP_NOT_SEEN] = f->not_seen ? "the visit ended without the patient being admitted"
+                                       : NULL,
     [FOLLOW_UP_LEVEL] = f->level,
     [FOLLOW_UP_ANTIDEPRESSANT] = f->antidepressant,
     [FOLLOW_UP_CONTROLLED] = f->controlled,

@@ -346,6 +346,7 @@ const RegionInfo *region_lookup (const char *text);
  * signal is never outweighed by a routine one. */
 typedef enum {
   FOLLOW_UP_ITEM9,          /* PHQ-9 item 9 above 0 in this visit's check-in */
+  FOLLOW_UP_NOT_SEEN,       /* the visit ended without the patient being admitted */
   FOLLOW_UP_LEVEL,          /* lithium or valproate started or changed: a serum level is due */
   FOLLOW_UP_ANTIDEPRESSANT, /* an antidepressant started, switched to, or raised */
   FOLLOW_UP_CONTROLLED,     /* a new controlled substance (schedule II-V) started */
@@ -353,7 +354,7 @@ typedef enum {
   FOLLOW_UP_STABLE,         /* nothing changed */
 } FollowUpRule;
 
-#define FOLLOW_UP_N_RULES 6
+#define FOLLOW_UP_N_RULES 7
 #define FOLLOW_UP_MAX_WEEKS 52
 
 /* Weeks per rule, indexed by FollowUpRule. */
@@ -372,6 +373,7 @@ gboolean follow_up_rule_from_code (const char *code, FollowUpRule *out);
  * free with follow_up_facts_clear. */
 typedef struct {
   gboolean item9_alert;
+  gboolean not_seen; /* the visit never went in progress: nobody was seen */
   char *antidepressant;
   char *level;
   char *controlled;

@@ -16,7 +16,7 @@ import path from 'node:path';
 import WebSocket from 'ws';
 import { chromium } from 'playwright-core';
 import {
-  startServer, fetchJson, openConsole, signInOnLoginPage, endVisit, waitFor, withTimeout, CHROMIUM, CHROMIUM_ARGS,
+  startServer, fetchJson, fragmentOf, openConsole, signInOnLoginPage, endVisit, waitFor, withTimeout, CHROMIUM, CHROMIUM_ARGS,
 } from './lib.mjs';
 
 const ZONE = 'America/New_York';
@@ -62,16 +62,29 @@ async function book(name, scheduledAt) {
   return res.json;
 }
 
-async function endOverSignaling(visitId) {
-  const ws = new WebSocket(`${server.baseUrl.replace('http', 'ws')}/signaling`, { headers: { Cookie: session.cookie } });
-  const frames = [];
-  ws.on('message', (d) => frames.push(JSON.parse(String(d))));
-  await withTimeout(new Promise((resolve, reject) => { ws.once('open', resolve); ws.once('error', reject); }), 5000, 'ws open');
-  ws.send(JSON.stringify({ type: 'hello', visit: visitId }));
-  await waitFor(() => frames.find((m) => m.type === 'welcome'), { timeout: 5000, what: 'provider welcome' });
-  ws.send(JSON.stringify({ type: 'end' }));
-  await waitFor(() => frames.find((m) => m.type === 'bye'), { timeout: 5000, what: 'bye after end' });
-  ws.close();
+// Holds a visit over signaling (the patient joins with their link, the
+// provider admits them), then ends it: a visit that took place.
+async function holdAndEnd(visit) {
+  const url = `${server.baseUrl.replace('http', 'ws')}/signaling`;
+  const open = async (headers) => {
+    const ws = new WebSocket(url, { headers });
+    const frames = [];
+    ws.on('message', (d) => frames.push(JSON.parse(String(d))));
+    await withTimeout(new Promise((resolve, reject) => { ws.once('open', resolve); ws.once('error', reject); }), 5000, 'ws open');
+    return { ws, frames };
+  };
+  const patient = await open({});
+  const doctor = await open({ Cookie: session.cookie });
+  patient.ws.send(JSON.stringify({ type: 'hello', token: fragmentOf(visit.patient_url).token }));
+  const pw = await waitFor(() => patient.frames.find((m) => m.type === 'welcome'), { timeout: 5000, what: 'patient welcome' });
+  doctor.ws.send(JSON.stringify({ type: 'hello', visit: visit.visit_id }));
+  await waitFor(() => doctor.frames.find((m) => m.type === 'waiting' && m.participants.length === 1), { timeout: 5000, what: 'patient waiting' });
+  doctor.ws.send(JSON.stringify({ type: 'admit', participant: pw.participant }));
+  await waitFor(() => doctor.frames.find((m) => m.type === 'visit-state' && m.state === 'in_progress'), { timeout: 10000, what: 'in progress' });
+  doctor.ws.send(JSON.stringify({ type: 'end' }));
+  await waitFor(() => doctor.frames.find((m) => m.type === 'bye'), { timeout: 10000, what: 'bye after end' });
+  patient.ws.close();
+  doctor.ws.close();
 }
 
 // Serious and critical axe-core findings (WCAG 2.0/2.1 A and AA).
@@ -100,7 +113,7 @@ test('the provider ends a visit and books the next follow-up from the suggestion
     body: { kind: 'start', medication: 'sertraline', dose: 50, frequency: 'once-daily', supply_days: 30, refills: 0, reason: 'Depression, first episode' } });
   assert.equal(adj.status, 201, adj.text);
   olive = await book('Olive Overdue', '2027-03-05T10:30:00-05:00');
-  await endOverSignaling(olive.visit_id);
+  await holdAndEnd(olive);
 
   await page.setViewportSize({ width: 1280, height: 800 });
   await openConsole(provider, sam.provider_url, server.demo.provider_login);

@@ -53,6 +53,31 @@ async function endVisit(visitId) {
   ws.close();
 }
 
+// Holds a visit as it happens: the patient joins with their link, the
+// provider admits them (in progress), then ends it.
+async function holdAndEnd(visit) {
+  const url = `${server.baseUrl.replace('http', 'ws')}/signaling`;
+  const open = async (headers) => {
+    const ws = new WebSocket(url, { headers });
+    const frames = [];
+    ws.on('message', (d) => frames.push(JSON.parse(String(d))));
+    await withTimeout(new Promise((resolve, reject) => { ws.once('open', resolve); ws.once('error', reject); }), 5000, 'ws open');
+    return { ws, frames };
+  };
+  const patient = await open({});
+  const provider = await open({ Cookie: session.cookie });
+  patient.ws.send(JSON.stringify({ type: 'hello', token: visit.token }));
+  const pw = await waitFor(() => patient.frames.find((m) => m.type === 'welcome'), { timeout: 5000, what: 'patient welcome' });
+  provider.ws.send(JSON.stringify({ type: 'hello', visit: visit.id }));
+  await waitFor(() => provider.frames.find((m) => m.type === 'waiting' && m.participants.length === 1), { timeout: 5000, what: 'patient waiting' });
+  provider.ws.send(JSON.stringify({ type: 'admit', participant: pw.participant }));
+  await waitFor(() => provider.frames.find((m) => m.type === 'visit-state' && m.state === 'in_progress'), { timeout: 10000, what: 'in progress' });
+  provider.ws.send(JSON.stringify({ type: 'end' }));
+  await waitFor(() => provider.frames.find((m) => m.type === 'bye'), { timeout: 10000, what: 'bye after end' });
+  patient.ws.close();
+  provider.ws.close();
+}
+
 let started; // the visit that started sertraline
 let stable;  // a visit in which nothing changed
 
@@ -151,7 +176,7 @@ test('an item-9 alert suggests 1 week; a visit where nothing changed 12', async 
   assert.equal(a.recorded.due_by, '2027-03-12');
 
   stable = await book('Olive Overdue', '2027-03-05T11:00:00-05:00');
-  await endVisit(stable.id);
+  await holdAndEnd(stable);
   const s = (await api(`/api/visits/${stable.id}/follow-up`)).json;
   assert.equal(s.suggestion.weeks, 12);
   assert.equal(s.suggestion.rule, 'stable');
@@ -159,6 +184,14 @@ test('an item-9 alert suggests 1 week; a visit where nothing changed 12', async 
   const rec = (await api(`/api/visits/${stable.id}/record`)).json;
   assert.equal(rec.next_visit, null);
   assert.equal(rec.follow_up.due_by, '2027-05-28');
+  // A visit ended before anyone was admitted, with nothing written in it,
+  // did not take place: rebook within a week.
+  const empty = await book('Nell None', '2027-03-05T11:30:00-05:00');
+  await endVisit(empty.id);
+  const n = (await api(`/api/visits/${empty.id}/follow-up`)).json;
+  assert.equal(n.suggestion.weeks, 1);
+  assert.equal(n.suggestion.rule, 'not-seen');
+  assert.equal(n.suggestion.reason, 'the visit ended without the patient being admitted (visit did not take place: clinic policy)');
   // Nobody is overdue yet.
   const list = await api('/api/overdue');
   assert.equal(list.status, 200, list.text);
@@ -175,7 +208,7 @@ test('later, a patient past their interval with nothing booked is overdue, and B
   const names = list.json.patients.map((p) => p.patient.display_name);
   // Sam has a visit booked (even a past one still "scheduled" counts as booked
   // until the no-show sweep says otherwise); Ivy and Olive have none.
-  assert.deepEqual(names, ['Ivy Item', 'Olive Overdue']);
+  assert.deepEqual(names, ['Ivy Item', 'Nell None', 'Olive Overdue']);
   const olive = list.json.patients.find((p) => p.patient.display_name === 'Olive Overdue');
   assert.equal(olive.kind, 'overdue');
   assert.equal(olive.due_by, '2027-05-28');
@@ -191,7 +224,7 @@ test('later, a patient past their interval with nothing booked is overdue, and B
   assert.equal(booked.status, 201, booked.text);
   assert.equal(booked.json.local, 'Thu 17 Jun 09:30 EDT');
   const after = await api('/api/overdue');
-  assert.deepEqual(after.json.patients.map((p) => p.patient.display_name), ['Ivy Item']);
+  assert.deepEqual(after.json.patients.map((p) => p.patient.display_name), ['Ivy Item', 'Nell None']);
   // Patients and anonymous callers get nothing.
   assert.equal((await fetchJson(`${server.baseUrl}/api/overdue`)).status, 401);
 });

@@ -39,6 +39,7 @@ test_defaults_and_sources (void)
   g_assert_cmpuint (p.weeks[FOLLOW_UP_CONTROLLED], ==, 4);
   g_assert_cmpuint (p.weeks[FOLLOW_UP_DOSE_CHANGE], ==, 4);
   g_assert_cmpuint (p.weeks[FOLLOW_UP_STABLE], ==, 12);
+  g_assert_cmpuint (p.weeks[FOLLOW_UP_NOT_SEEN], ==, 1);
   for (guint i = 0; i < FOLLOW_UP_N_RULES; i++) {
     FollowUpRule back;
     const char *code = follow_up_rule_code ((FollowUpRule) i);
@@ -150,6 +151,28 @@ test_levels_and_controlled (void)
   follow_up_facts_clear (&f);
 }
 
+/* A visit that did not take place is rebooked soon; an item-9 alert of its
+ * check-in (same weeks) is named first. */
+static void
+test_not_seen (void)
+{
+  FollowUpFacts f = { .not_seen = TRUE };
+  FollowUpSuggestion s;
+
+  follow_up_suggest (&f, NULL, &s);
+  g_assert_cmpuint (s.rule, ==, FOLLOW_UP_NOT_SEEN);
+  g_assert_cmpuint (s.weeks, ==, 1);
+  g_assert_cmpstr (s.reason, ==,
+                   "the visit ended without the patient being admitted (visit did not take "
+                   "place: clinic policy)");
+  follow_up_suggestion_clear (&s);
+  f.item9_alert = TRUE;
+  follow_up_suggest (&f, NULL, &s);
+  g_assert_cmpuint (s.rule, ==, FOLLOW_UP_ITEM9);
+  g_assert_cmpuint (s.applied, ==, (1u << FOLLOW_UP_ITEM9) | (1u << FOLLOW_UP_NOT_SEEN));
+  follow_up_suggestion_clear (&s);
+}
+
 static void
 test_shortest_wins (void)
 {
@@ -206,6 +229,7 @@ main (int argc, char **argv)
   g_test_add_func ("/followup/stable", test_stable);
   g_test_add_func ("/followup/antidepressant", test_antidepressant_started);
   g_test_add_func ("/followup/levels-and-controlled", test_levels_and_controlled);
+  g_test_add_func ("/followup/not-seen", test_not_seen);
   g_test_add_func ("/followup/shortest-wins", test_shortest_wins);
   rc = g_test_run ();
   med_catalog_free (catalog);
