@@ -8,6 +8,7 @@
 #define G_LOG_DOMAIN "th-server"
 
 #include "server/audit.h"
+#include "server/api/api.h" /* th_follow_up_visit_ended */
 #include "server/clock/clock.h"
 
 typedef struct {
@@ -66,6 +67,7 @@ watch_fire (gpointer data)
                app->config->abandoned_end_s);
     th_audit (app, NULL, "server", "visit.end", w->visit_id,
               json_pack ("{s:s}", "reason", "abandoned"));
+    th_follow_up_visit_ended (app, w->visit_id);
   }
   g_hash_table_remove (app->abandoned, w->visit_id);
   return G_SOURCE_REMOVE;

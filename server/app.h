@@ -53,6 +53,15 @@ gboolean th_create_visit_with_links (ThApp *app, const char *patient_id,
  * type); the join window is the config's, whatever `booking` says. */
 gboolean th_book_visit_with_links (ThApp *app, const StoreVisitBooking *booking, ThVisitLinks *out,
                                    GError **error);
+/* Books the next visit of an ended one's follow-up (store_book_follow_up):
+ * the same patient and provider at scheduled_at_ms, a follow-up of
+ * `length_minutes` (0: the default), with a fresh patient join token, and
+ * `f` (its chosen weeks and due date) recorded on the ended visit, in one
+ * transaction. */
+gboolean th_book_follow_up_with_links (ThApp *app, const StoreFollowUp *f, const char *decided_by,
+                                       const char *patient_id, const char *provider_id,
+                                       gint64 scheduled_at_ms, guint length_minutes,
+                                       ThVisitLinks *out, GError **error);
 /* A join link for a participant of the visit, valid in the visit's window. */
 char *th_join_link (ThApp *app, const char *participant_id, gint64 scheduled_at_ms, GError **error);
 

@@ -123,6 +123,7 @@ config_defaults (void)
   c->media.jitter_latency_ms = 0; /* no jitterbuffer: see media/leg.c */
   c->ice.turn_ttl_s = TH_ICE_DEFAULT_TTL_S;
   th_notify_config_defaults (c);
+  follow_up_policy_default (&c->follow_up);
   return c;
 }
 
@@ -235,6 +236,9 @@ check_known_keys (GKeyFile *kf, const char *path, GError **error)
       for (guint i = 0; th_notify_config_keys[i][0] && !known; i++)
         known = strcmp (th_notify_config_keys[i][0], groups[g]) == 0 &&
                 strcmp (th_notify_config_keys[i][1], keys[k]) == 0;
+      for (guint i = 0; i < FOLLOW_UP_N_RULES && !known; i++)
+        known = strcmp (groups[g], "follow_up") == 0 &&
+                strcmp (follow_up_rule_key ((FollowUpRule) i), keys[k]) == 0;
       for (guint i = 0; th_ice_config_keys[i] && !known; i++)
         known = strcmp (groups[g], "ice") == 0 && strcmp (th_ice_config_keys[i], keys[k]) == 0;
       if (!known) {
@@ -551,6 +555,20 @@ read_limits (GKeyFile *kf, ThConfig *c, const char *path, GError **error)
   return TRUE;
 }
 
+/* [follow_up]: the weeks to the next follow-up, per rule (records.h). */
+static gboolean
+read_follow_up (GKeyFile *kf, ThConfig *c, const char *path, GError **error)
+{
+  for (guint i = 0; i < FOLLOW_UP_N_RULES; i++) {
+    guint64 v = c->follow_up.weeks[i];
+    if (!read_uint (kf, "follow_up", follow_up_rule_key ((FollowUpRule) i), 1, FOLLOW_UP_MAX_WEEKS,
+                    &v, path, error))
+      return FALSE;
+    c->follow_up.weeks[i] = (guint) v;
+  }
+  return TRUE;
+}
+
 /* [tls]: a certificate and its key go together. */
 static gboolean
 read_tls (GKeyFile *kf, ThConfig *c, const char *path, GError **error)
@@ -654,7 +672,8 @@ th_config_load (const char *path, GError **error)
       !read_join_window (kf, c, path, error) || !read_prescribing (kf, c, path, error) ||
       !read_limits (kf, c, path, error) || !read_consent (kf, c, path, error) ||
       !read_clinic_safety (kf, c, path, error) || !read_tls (kf, c, path, error) ||
-      !read_media (kf, c, path, error) || !th_notify_config_read (kf, c, path, error))
+      !read_media (kf, c, path, error) || !th_notify_config_read (kf, c, path, error) ||
+      !read_follow_up (kf, c, path, error))
     return NULL;
   if (!th_ice_config_load (kf, path, &c->ice, error))
     return NULL;

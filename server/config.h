@@ -6,6 +6,7 @@
 #include <glib.h>
 #include "media/media.h"
 #include "server/ice_servers.h"
+#include "server/records/records.h" /* FollowUpPolicy */
 
 /* How the SMTP connection is protected ([mail] security). */
 typedef enum {
@@ -96,6 +97,8 @@ typedef struct {
   char *tls_private_key;
   gboolean tls_self_signed;
   MediaConfig media;
+  /* [follow_up] weeks to the next follow-up per rule (records.h, followup.c) */
+  FollowUpPolicy follow_up;
   /* [ice]: the STUN/TURN servers browsers are given (media.stun_server is the
    * server's own) */
   ThIceConfig ice;

@@ -3,6 +3,7 @@
 #define G_LOG_DOMAIN "th-server"
 
 #include "server/audit.h"
+#include "server/api/api.h" /* th_follow_up_visit_ended */
 
 /* A store failure while checking a hello: logged with its cause (the
  * GError names a statement, never a value; no token, no name here), and the
@@ -155,6 +156,9 @@ visit_state_changed (const char *visit_id, const char *state, gpointer user_data
     g_warning ("visit %s: state %s not recorded: %s", visit_id, state, error->message);
     return FALSE;
   }
+  /* The interval to the next follow-up, and the date it is due by. */
+  if (to == VISIT_ENDED)
+    th_follow_up_visit_ended (app, visit_id);
   return TRUE;
 }
 

@@ -84,3 +84,34 @@ th_book_visit_with_links (ThApp *app, const StoreVisitBooking *b, ThVisitLinks *
   store_booked_visit_clear (&booked);
   return TRUE;
 }
+
+gboolean
+th_book_follow_up_with_links (ThApp *app, const StoreFollowUp *f, const char *decided_by,
+                              const char *patient_id, const char *provider_id,
+                              gint64 scheduled_at_ms, guint length_minutes, ThVisitLinks *out,
+                              GError **error)
+{
+  const ThConfig *c = app->config;
+  StoreBookedVisit booked = { 0 };
+  StoreVisitBooking booking = {
+    .patient_id = patient_id,
+    .provider_id = provider_id,
+    .scheduled_at_ms = scheduled_at_ms,
+    .length_minutes = length_minutes,
+    .visit_type = "follow_up",
+    .link_not_before_ms = scheduled_at_ms - (gint64) c->join_window_before_min * 60000,
+    .link_not_after_ms = scheduled_at_ms + (gint64) c->join_window_after_min * 60000,
+  };
+
+  /* The booking as th_create_visit_with_links makes it, and the ended
+   * visit's follow-up recorded in the same transaction. */
+  if (!store_book_follow_up (app->store, f, decided_by, &booking, &booked, error))
+    return FALSE;
+  out->patient_url = g_strdup_printf ("%s/patient.html#token=%s", app->base_url,
+                                      booked.patient_token);
+  out->provider_url = g_strdup_printf ("%s/provider.html#visit=%s", app->base_url, booked.visit_id);
+  out->visit_id = g_steal_pointer (&booked.visit_id);
+  out->scheduled_at_ms = scheduled_at_ms;
+  store_booked_visit_clear (&booked);
+  return TRUE;
+}

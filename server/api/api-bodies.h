@@ -197,4 +197,17 @@ gboolean th_time_zone_valid (const char *zone);
 gboolean th_language_tag_valid (const char *tag);
 gboolean th_mrn_valid (const char *mrn);
 
+/* POST /api/visits/<id>/follow-up {"weeks" | "date", "time"?}: weeks 1..52
+ * or a date "YYYY-MM-DD", and a time "HH:MM" (the clinic's). On a
+ * BAD_FIELD, *field names the field at fault ("weeks", "date", "time"; NULL
+ * when the body's shape is wrong): the route answers 422 naming it. */
+typedef struct {
+  guint weeks; /* 0: a date was given */
+  GDate date;  /* valid when given */
+  gboolean has_time;
+  guint hour, minute;
+} ThFollowUpBody;
+gboolean th_body_follow_up (const char *body, gsize len, ThFollowUpBody *out, const char **field,
+                            GError **error);
+
 G_END_DECLS

@@ -203,6 +203,27 @@ TH_HANDLER (th_post_decline);
 TH_HANDLER (th_post_acknowledge_stop);
 TH_HANDLER (th_post_entered_in_error);
 
+/* followup.c */
+TH_HANDLER (th_get_follow_up);
+TH_HANDLER (th_post_follow_up);
+/* overdue.c */
+TH_HANDLER (th_get_overdue);
+
+/* followup.c: what happened in the visit, as the follow-up rules read it
+ * (its check-in's item-9 alert, its orders); FALSE with `error` when the
+ * store cannot tell (never a suggestion without an alert that is there). */
+gboolean th_follow_up_facts (ThApp *app, const StoreVisit *v, FollowUpFacts *out,
+                             GError **error);
+/* A date, and an instant, in the clinic's zone as a clinician reads them:
+ * "Tue 12 Jan" (the year when not this one), "Tue 12 Jan 10:00 EST". */
+char *th_date_words (ThApp *app, const GDate *d);
+char *th_local_words (ThApp *app, gint64 ms);
+/* The record's next visit of the patient ({id, at, local, state, provider})
+ * and this visit's follow-up ({weeks, due_by, due_by_text, ...}): JSON null
+ * when none, NULL with `error` when the store cannot tell. */
+json_t *th_next_visit_json (ThApp *app, const StoreVisit *v, GError **error);
+json_t *th_follow_up_record_json (ThApp *app, const char *visit_id, GError **error);
+
 /* activity.c: the visit's activity merged into a timeline (events[i]
  * happened at event_at_ms[i]). */
 json_t *th_activity_json (const StoreActivity *activity);

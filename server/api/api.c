@@ -180,6 +180,11 @@ static const ThRoute kRoutes[] = {
   ROUTE (GET, "/api/visits/:visit/fhir", STAFF, READABLE_VISIT, th_get_fhir),
   ROUTE (POST, "/api/visits/:visit/notes", STAFF, OWN_VISIT, th_post_note),
   ROUTE (POST, "/api/visits/:visit/adjustments", STAFF, OWN_VISIT, th_post_adjustment),
+  /* The next follow-up: the suggestion (an admin may read it), booking it. */
+  ROUTE (GET, "/api/visits/:visit/follow-up", STAFF, READABLE_VISIT, th_get_follow_up),
+  ROUTE (POST, "/api/visits/:visit/follow-up", STAFF, OWN_VISIT, th_post_follow_up),
+  /* Who is overdue: the caller's patients, an admin's all (the handler). */
+  ROUTE (GET, "/api/overdue", STAFF, NO_VISIT, th_get_overdue),
   ROUTE (GET, "/api/visits/:visit/guests", STAFF, READABLE_VISIT, th_list_guests),
   ROUTE (POST, "/api/visits/:visit/guests", STAFF, OWN_VISIT, th_post_guest),
   ROUTE (POST, "/api/visits/:visit/guests/:participant/revoke", STAFF, OWN_VISIT, th_revoke_guest),

@@ -15,3 +15,8 @@ void th_api_refused (ThApp *app, const ThHttpRefusal *refusal);
 /* Notes in the audit log a request URI that tries to climb out of the web
  * root. */
 void th_api_uri_seen (ThApp *app, const char *address, const char *uri);
+/* A visit ended (by its provider, or by the server when everyone left):
+ * records the interval the follow-up rules suggest and the date the next
+ * follow-up is due by, unless one is recorded already. A failure is
+ * logged (ids only); "who is overdue" then works it out itself. */
+void th_follow_up_visit_ended (ThApp *app, const char *visit_id);

@@ -447,7 +447,7 @@ th_get_record (ThApp *app, const ThHttpRequest *req, ThHttpResponse *r, const Th
   const char *visit_id = visit->id;
   g_autoptr (GPtrArray) history = NULL, current = NULL, orders = NULL, notes = NULL;
   g_autoptr (GError) error = NULL;
-  json_t *checkin = NULL, *patient = NULL, *trend;
+  json_t *checkin = NULL, *patient = NULL, *trend, *next = NULL, *follow_up = NULL, *obj;
 
   th_audit (app, req->address, staff_id, "record.view", visit_id,
             json_pack ("{s:s}", "patient", visit->patient_id));
@@ -458,8 +458,12 @@ th_get_record (ThApp *app, const ThHttpRequest *req, ThHttpResponse *r, const Th
       !(orders = store_list_patient_orders (app->store, visit->patient_id, &error)) ||
       !(notes = store_list_notes (app->store, visit_id, &error)) ||
       !(checkin = latest_checkin_json (app, visit_id, &error)) ||
-      !(patient = patient_json (app, visit->patient_id, visit->patient_name, &error))) {
+      !(patient = patient_json (app, visit->patient_id, visit->patient_name, &error)) ||
+      !(next = th_next_visit_json (app, visit, &error)) ||
+      !(follow_up = th_follow_up_record_json (app, visit_id, &error))) {
     json_decref (checkin);
+    json_decref (patient);
+    json_decref (next);
     th_respond_store_error (r, error,
                             "The record could not be read. Reload the page; if this keeps "
                             "happening, tell the clinic's administrator.");
@@ -485,12 +489,15 @@ th_get_record (ThApp *app, const ThHttpRequest *req, ThHttpResponse *r, const Th
     json_object_set_new (point, "scheduled_at", json_string (at));
     json_array_append_new (trend, point);
   }
-  th_respond_json (r, 200,
-                   json_pack ("{s:o, s:o, s:o, s:o, s:o, s:o, s:o, s:o}", "visit",
-                              th_visit_summary_json (visit), "patient", patient, "checkin", checkin,
-                              "alerts", checkin_alerts_json (app, checkin), "score_history", trend,
-                              "current_medications", orders_json (app, current), "orders",
-                              orders_json (app, orders), "notes", notes_json (notes)));
+  obj = json_pack ("{s:o, s:o, s:o, s:o, s:o, s:o, s:o, s:o}", "visit",
+                   th_visit_summary_json (visit), "patient", patient, "checkin", checkin, "alerts",
+                   checkin_alerts_json (app, checkin), "score_history", trend,
+                   "current_medications", orders_json (app, current), "orders",
+                   orders_json (app, orders), "notes", notes_json (notes));
+  /* When the patient is seen next (issue 13), and what this visit asked. */
+  json_object_set_new (obj, "next_visit", next);
+  json_object_set_new (obj, "follow_up", follow_up);
+  th_respond_json (r, 200, obj);
 }
 
 void

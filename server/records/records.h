@@ -337,4 +337,79 @@ const RegionInfo *region_table (guint *n);
 /* The region of "NY", "ny" or "US-NY"; NULL for anything else. */
 const RegionInfo *region_lookup (const char *text);
 
+/* ------------------------------------------------------ the next follow-up */
+
+/* followup.c: how soon to see the patient again, from what happened in the
+ * visit. A table of rules, each with its default interval and its source;
+ * the intervals are the clinic's ([follow_up] in the config). When several
+ * apply, the shortest interval wins (ties: the earlier rule), so a safety
+ * signal is never outweighed by a routine one. */
+typedef enum {
+  FOLLOW_UP_ITEM9,          /* PHQ-9 item 9 above 0 in this visit's check-in */
+  FOLLOW_UP_NOT_SEEN,       /* the visit ended without the patient being admitted */
+  FOLLOW_UP_LEVEL,          /* lithium or valproate started or changed: a serum level is due */
+  FOLLOW_UP_ANTIDEPRESSANT, /* an antidepressant started, switched to, or raised */
+  FOLLOW_UP_CONTROLLED,     /* a new controlled substance (schedule II-V) started */
+  FOLLOW_UP_DOSE_CHANGE,    /* any other start, dose change, switch or stop */
+  FOLLOW_UP_STABLE,         /* nothing changed */
+} FollowUpRule;
+
+#define FOLLOW_UP_N_RULES 7
+#define FOLLOW_UP_MAX_WEEKS 52
+
+/* Weeks per rule, indexed by FollowUpRule. */
+typedef struct {
+  guint weeks[FOLLOW_UP_N_RULES];
+} FollowUpPolicy;
+
+void follow_up_policy_default (FollowUpPolicy *out);
+const char *follow_up_rule_code (FollowUpRule rule);   /* "item9-alert", for the wire */
+const char *follow_up_rule_key (FollowUpRule rule);    /* "item9_alert_weeks", the config key */
+const char *follow_up_rule_source (FollowUpRule rule); /* the source, in full */
+gboolean follow_up_rule_from_code (const char *code, FollowUpRule *out);
+
+/* What happened in the visit, as the rules read it. Each text is what was
+ * done, in words ("started sertraline"); NULL when it did not happen. Owned:
+ * free with follow_up_facts_clear. */
+typedef struct {
+  gboolean item9_alert;
+  gboolean not_seen; /* the visit never went in progress: nobody was seen */
+  char *antidepressant;
+  char *level;
+  char *controlled;
+  char *dose_change;
+} FollowUpFacts;
+
+void follow_up_facts_clear (FollowUpFacts *facts);
+
+/* One order event of the visit: a start, a switch to `medication`, a dose
+ * change (with the daily totals before and after) or a stop. */
+typedef struct {
+  AdjustmentKind kind;
+  const Medication *medication; /* the new order's (a stop: the stopped one's); may be NULL */
+  const char *name;             /* used when medication is NULL */
+  double daily_before;          /* change-dose: the replaced order's daily total */
+  double daily_after;           /* change-dose: the new order's */
+} FollowUpChange;
+
+/* Adds one order event to the facts (the first event of each kind is the
+ * one named). */
+void follow_up_note_change (FollowUpFacts *facts, const FollowUpChange *change);
+
+gboolean follow_up_is_antidepressant (const Medication *m);
+gboolean follow_up_needs_level (const Medication *m);
+
+typedef struct {
+  FollowUpRule rule;
+  guint weeks;
+  char *reason;       /* "started sertraline (antidepressant started: FDA label monitoring)" */
+  const char *source; /* follow_up_rule_source (rule) */
+  guint applied;      /* bit r: rule r applied (the chosen one included) */
+} FollowUpSuggestion;
+
+/* The suggestion for `facts` under `policy` (NULL: the defaults). Pure. */
+void follow_up_suggest (const FollowUpFacts *facts, const FollowUpPolicy *policy,
+                        FollowUpSuggestion *out);
+void follow_up_suggestion_clear (FollowUpSuggestion *s);
+
 G_END_DECLS

@@ -559,6 +559,26 @@ static const char *const kMigrations[] = {
   "  PRIMARY KEY (patient_id, staff_id)"
   ") WITHOUT ROWID;"
   "CREATE INDEX patient_care_team_by_staff ON patient_care_team (staff_id);",
+  /* 18: the next follow-up (issue 13). One row per visit that ended: the
+   * interval the rules suggested (followup.c: its rule code and the reason
+   * in words), the interval the provider chose (NULL: not chosen, or a
+   * date), the date the follow-up is due by (the clinic's calendar date),
+   * and the visit booked for it. A table of its own, not columns of
+   * visits: "who is overdue" reads it, and nothing else of a visit changes
+   * with it. */
+  "CREATE TABLE follow_ups ("
+  "  visit_id TEXT PRIMARY KEY NOT NULL REFERENCES visits (id),"
+  "  rule TEXT NOT NULL CHECK (length(rule) BETWEEN 1 AND 40),"
+  "  suggested_weeks INTEGER NOT NULL CHECK (suggested_weeks BETWEEN 1 AND 52),"
+  "  reason TEXT NOT NULL CHECK (length(reason) BETWEEN 1 AND 500),"
+  "  weeks INTEGER NULL CHECK (weeks IS NULL OR weeks BETWEEN 1 AND 52),"
+  "  due_date TEXT NOT NULL CHECK (due_date GLOB '[0-9][0-9][0-9][0-9]-[0-9][0-9]-[0-9][0-9]'),"
+  "  next_visit_id TEXT NULL REFERENCES visits (id),"
+  "  decided_by TEXT NULL REFERENCES staff (id),"
+  "  created_at TEXT NOT NULL,"
+  "  updated_at TEXT NOT NULL"
+  ");"
+  "CREATE INDEX follow_ups_by_due ON follow_ups (due_date);",
 };
 
 int

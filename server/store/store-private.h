@@ -141,6 +141,11 @@ GPtrArray *store_collect_visits (Store *store, sqlite3_stmt *stmt, const char *w
  * type (schedule.c). */
 gboolean store_set_visit_kind (Store *store, const char *visit_id, guint length_minutes,
                                const char *visit_type, GError **error);
+/* Reads one STORE_VISIT_COLUMNS row into `out`. */
+gboolean store_read_visit (sqlite3_stmt *stmt, StoreVisit *out, GError **error);
+/* Writes a booking's rows (store_book_visit) inside the caller's transaction. */
+gboolean store_insert_booking (Store *store, const StoreVisitBooking *booking,
+                               StoreBookedVisit *out, GError **error);
 
 /* Reads a participant from the columns id, visit_id, role, display_name,
  * person id starting at `col` into `out` (overwritten on success). */

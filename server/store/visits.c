@@ -488,6 +488,19 @@ insert_booking (Store *store, const StoreVisitBooking *b, StoreBookedVisit *out,
 }
 
 gboolean
+store_insert_booking (Store *store, const StoreVisitBooking *booking, StoreBookedVisit *out,
+                      GError **error)
+{
+  return insert_booking (store, booking, out, error);
+}
+
+gboolean
+store_read_visit (sqlite3_stmt *stmt, StoreVisit *out, GError **error)
+{
+  return read_visit_row (stmt, out, error);
+}
+
+gboolean
 store_book_visit (Store *store, const StoreVisitBooking *booking, StoreBookedVisit *out,
                   GError **error)
 {

@@ -39,7 +39,8 @@ const PHONE = { name: 'phone', width: 360, height: 740 };
 const DESKTOP = { name: 'desktop', width: 1280, height: 800 };
 const AXE_TAGS = ['wcag2a', 'wcag2aa', 'wcag21a', 'wcag21aa', ...(process.env.TH_AXE_EXTRA ? process.env.TH_AXE_EXTRA.split(',') : [])];
 // Primary controls: at least 44×44 CSS px wherever they are shown.
-const PRIMARY = ['join', 'consent-accept', 'mute', 'camera', 'leave', 'admit', 'end-visit', 'chat-send', 'cosign-confirm'];
+const PRIMARY = ['join', 'consent-accept', 'mute', 'camera', 'leave', 'admit', 'end-visit', 'chat-send', 'cosign-confirm',
+  'follow-up-book', 'overdue-book'];
 const WAITING_TEXT = 'text=The provider will admit you shortly';
 
 let server;
@@ -361,6 +362,9 @@ async function walkVisit(viewport, hooks, { providerViewport = viewport, beforeE
 
     await endVisit(provider.page);
     await waitForState(provider, 'ended');
+    // "Book the next follow-up" (issue 13), shown once the visit has ended.
+    await byTestid(provider.page, 'follow-up-book').waitFor({ state: 'visible' });
+    await call('consoleEnded', provider);
     assert.deepEqual([...patient.pageErrors, ...provider.pageErrors], []);
     steps.push(`ended at ${Date.now() - t0} ms`);
     return { origins, visit, steps };
@@ -389,6 +393,7 @@ for (const viewport of [PHONE, DESKTOP]) {
       waiting: check({ expect: ['mute', 'camera', 'leave'] }),
       consoleWaiting: check({ expect: ['admit'] }),
       inVisit: check({ expect: ['mute', 'camera', 'leave', 'chat-send'], stack: true }),
+      consoleEnded: check({ expect: ['follow-up-book'] }),
       consoleInVisit: async (page, label) => {
         await check({ expect: ['mute', 'camera', 'end-visit', 'chat-send'], stack: true })(page, label);
         timelineUrl = new URL(await byTestid(page, 'timeline-link').getAttribute('href'), page.url()).href;
@@ -448,6 +453,16 @@ for (const viewport of [PHONE, DESKTOP]) {
           problems.push(...await checkState(cs, `cosign-decline@${viewport.name}`, viewport));
         } finally {
           await cs.close();
+        }
+        // Who is overdue (issue 13), from the console's header link.
+        const od = await provider.context.newPage();
+        try {
+          await od.goto(new URL('/overdue.html', timelineUrl).href, { waitUntil: 'load' });
+          await waitFor(async () => !/Loading/.test(await byTestid(od, 'overdue-status').innerText()),
+            { what: 'the overdue list loaded' });
+          problems.push(...await checkState(od, `overdue@${viewport.name}`, viewport));
+        } finally {
+          await od.close();
         }
       },
     });

@@ -93,7 +93,7 @@ LLVMFuzzerTestOneInput (const uint8_t *data, size_t size)
     return 0;
   len = size - 1;
   body = g_memdup2 (data + 1, len);
-  switch (data[0] % 12) {
+  switch (data[0] % 13) {
   case 0: {
     ThVisitCreateBody b;
     ok = th_body_visit_create (body, len, &b, &error);
@@ -189,6 +189,22 @@ LLVMFuzzerTestOneInput (const uint8_t *data, size_t size)
     ok = th_body_visit_cancel (body, len, &text, &field, &error);
     check_text (ok, text, 500);
     g_time_zone_unref (zone);
+    break;
+  }
+  case 12: {
+    /* The next follow-up: weeks or a date, never both; a refusal names
+     * weeks, date, time or nothing. */
+    ThFollowUpBody b;
+    const char *field = NULL;
+    ok = th_body_follow_up (body, len, &b, &field, &error);
+    if (ok) {
+      g_assert_true ((b.weeks == 0) == g_date_valid (&b.date));
+      g_assert_cmpuint (b.weeks, <=, FOLLOW_UP_MAX_WEEKS);
+      g_assert_true (b.hour < 24 && b.minute < 60);
+    } else if (field) {
+      g_assert_true (strcmp (field, "weeks") == 0 || strcmp (field, "date") == 0 ||
+                     strcmp (field, "time") == 0);
+    }
     break;
   }
   default: {

@@ -224,6 +224,54 @@ test_adjustment (void)
                   &error, "bad-field", "The reason cannot be empty. Nothing was saved.");
 }
 
+/* POST /api/visits/<id>/follow-up: weeks or a date, a time; each refusal
+ * names its field. */
+static void
+test_follow_up (void)
+{
+  static const struct {
+    const char *body, *field;
+  } refused[] = {
+    { "{}", "weeks" },
+    { "{\"weeks\":2,\"date\":\"2027-03-19\"}", "weeks" },
+    { "{\"weeks\":0}", "weeks" },
+    { "{\"weeks\":53}", "weeks" },
+    { "{\"weeks\":2.5}", "weeks" },
+    { "{\"weeks\":\"2\"}", "weeks" },
+    { "{\"date\":\"2027-02-30\"}", "date" },
+    { "{\"date\":\"19/03/2027\"}", "date" },
+    { "{\"weeks\":2,\"time\":\"24:00\"}", "time" },
+    { "{\"weeks\":2,\"time\":\"9:30\"}", "time" },
+    { "{\"weeks\":2,\"when\":\"soon\"}", NULL },
+  };
+  ThFollowUpBody b;
+  const char *field = NULL;
+  GError *error = NULL;
+
+  g_assert_true (th_body_follow_up (BODY ("{\"weeks\":2}"), &b, &field, &error));
+  g_assert_no_error (error);
+  g_assert_cmpuint (b.weeks, ==, 2);
+  g_assert_false (g_date_valid (&b.date));
+  g_assert_false (b.has_time);
+  g_assert_true (
+    th_body_follow_up (BODY ("{\"date\":\"2027-03-19\",\"time\":\"09:30\"}"), &b, &field, &error));
+  g_assert_cmpuint (b.weeks, ==, 0);
+  g_assert_true (g_date_valid (&b.date));
+  g_assert_cmpuint (g_date_get_day (&b.date), ==, 19);
+  g_assert_true (b.has_time);
+  g_assert_cmpuint (b.hour, ==, 9);
+  g_assert_cmpuint (b.minute, ==, 30);
+  for (guint i = 0; i < G_N_ELEMENTS (refused); i++) {
+    g_assert_false (th_body_follow_up (BODY (refused[i].body), &b, &field, &error));
+    g_assert_error (error, TH_BODY_ERROR, TH_BODY_ERROR_BAD_FIELD);
+    g_assert_cmpstr (field, ==, refused[i].field);
+    g_clear_error (&error);
+  }
+  g_assert_false (th_body_follow_up (BODY ("[2]"), &b, &field, &error));
+  g_assert_error (error, TH_BODY_ERROR, TH_BODY_ERROR_BAD_JSON);
+  g_clear_error (&error);
+}
+
 static void
 test_evaluation (void)
 {
@@ -317,6 +365,7 @@ main (int argc, char **argv)
   g_test_add_func ("/api-bodies/texts", test_texts);
   g_test_add_func ("/api-bodies/adjustment", test_adjustment);
   g_test_add_func ("/api-bodies/evaluation", test_evaluation);
+  g_test_add_func ("/api-bodies/follow-up", test_follow_up);
   g_test_add_func ("/api-routes/all", test_routes);
   return g_test_run ();
 }

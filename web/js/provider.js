@@ -15,6 +15,7 @@ import { attachVisitExtras } from './visit-extras.js';
 import { Tiles } from './tiles.js';
 import { ReviewQueue } from './review-queue.js';
 import { renderSupervised } from './supervised.js';
+import { FollowUpPanel } from './followup-panel.js';
 import { startStaffSession, checkStaffSession, staffApi, signOut } from './session.js';
 import {
   $, readFragment, getLocalMedia, serverErrorText, showVisitState, waitingFor,
@@ -64,6 +65,10 @@ let mediaReady = Promise.resolve(null);
 const record = new RecordPanel(document.getElementById('record'));
 const guests = new GuestPanel(document.getElementById('guests'));
 const patientMessages = new MessagesPanel(document.getElementById('messages'));
+// After End visit: book the next follow-up from the server's suggestion.
+const followUp = new FollowUpPanel(document.getElementById('follow-up'), {
+  onBooked: () => { record.refresh(); loadOverdueCount(); },
+});
 // Guests beside the patient, a shared screen, and the Share screen button.
 const tiles = new Tiles({
   primary: { tile: ui.remoteTile, caption: ui.remoteCaption },
@@ -110,6 +115,16 @@ function showStaff(staff) {
   const name = staff && (staff.display_name || staff.username);
   ui.who.textContent = name ? `Signed in as ${name}` : '';
   ui.logout.hidden = false;
+}
+
+// The header's Overdue link says how many (GET /api/overdue).
+async function loadOverdueCount({ polled = false } = {}) {
+  const link = $('to-overdue');
+  try {
+    const body = await staffApi('/api/overdue', { background: polled });
+    const n = Number(body && body.count) || 0;
+    link.textContent = n ? `Overdue (${n})` : 'Overdue';
+  } catch { /* the link still works; the page says what failed */ }
 }
 
 let visitsLoaded = false;
@@ -236,6 +251,7 @@ function renderState(state) {
     clearTrouble();
     renderWaiting();
     setNotice('The visit has ended.');
+    if (selectedVisit) followUp.show(selectedVisit);
   }
 }
 
@@ -265,6 +281,7 @@ function selectVisit(id) {
   renderTitle();
   renderWaiting();
   renderState('');
+  followUp.hide();
   ui.state.textContent = 'Connecting…';
   record.setVisit(id);
   guests.setVisit(id);
@@ -421,6 +438,7 @@ setInterval(() => {
   if (visitsLoaded) loadVisits({ polled: true });
   if (visitsLoaded) review.load({ background: true });
 }, 10000);
+setInterval(() => { if (visitsLoaded) loadOverdueCount({ polled: true }); }, 60000);
 
 // Keep "waiting N min" current, in place, so keyboard focus stays put.
 setInterval(() => {
@@ -458,6 +476,7 @@ async function start() {
   });
   loadVisits().then(renderTitle);
   review.load();
+  loadOverdueCount();
   if (selectedVisit) selectVisit(selectedVisit);
 }
 

@@ -50,6 +50,7 @@ export class RecordPanel {
     const q = (sel) => root.querySelector(sel);
     this.ui = {
       status: q('#record-status'),
+      nextVisit: q('[data-testid="next-visit"]'),
       patient: q('#record-patient'),
       timeline: q('[data-testid="timeline-link"]'),
       alerts: q('#record-alerts'),
@@ -91,6 +92,7 @@ export class RecordPanel {
     this.ui.evalDone.textContent = '';
     this.ui.evalDate.value = '';
     for (const k of ['alerts', 'checkin', 'trend', 'meds', 'notes', 'orders']) this.ui[k].replaceChildren();
+    this.ui.nextVisit.hidden = true;
     if (!id) return;
     this.ui.status.textContent = 'Loading the record…';
     this.loadCatalog();
@@ -178,6 +180,7 @@ export class RecordPanel {
     } else {
       this.ui.timeline.hidden = true;
     }
+    this.part('next', [rec.next_visit, rec.follow_up], () => this.drawNextVisit(rec));
     this.part('alerts', [rec.alerts, rec.checkin && rec.checkin.id], () => this.drawAlerts(rec));
     this.part('checkin', rec.checkin, () => this.drawCheckin(rec.checkin));
     this.part('trend', [rec.score_history, rec.checkin && rec.checkin.id], () => this.drawTrend(rec));
@@ -187,6 +190,24 @@ export class RecordPanel {
     if (!this.root.querySelector('.error-form')) {
       this.part('orders', rec.orders, () => this.drawOrders(rec.orders || []), force);
     }
+  }
+
+  // "Next visit: Fri 19 Mar 10:15 EDT with Dr Lee", or, when this visit
+  // ended with nothing booked, the date the follow-up is due by.
+  drawNextVisit(rec) {
+    const next = rec.next_visit;
+    const fu = rec.follow_up;
+    const line = this.ui.nextVisit;
+    line.classList.remove('next-visit-missing');
+    if (next) {
+      line.replaceChildren(el('strong', {}, 'Next visit: '), `${next.local} with ${next.provider.display_name}`);
+    } else if (fu) {
+      line.classList.add('next-visit-missing');
+      line.replaceChildren(el('strong', {}, 'No follow-up booked'), ` — due by ${fu.due_by_text}`);
+    } else {
+      line.replaceChildren();
+    }
+    line.hidden = !next && !fu;
   }
 
   drawAlerts(rec) {
