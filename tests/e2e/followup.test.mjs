@@ -99,7 +99,7 @@ async function axe(page) {
 
 // The element's box lies inside the viewport (the first screen).
 async function onFirstScreen(page, id) {
-  const box = await by(page, id).boundingBox();
+  const box = await by(page, id).first().boundingBox();
   const vp = page.viewportSize();
   return box && box.y >= 0 && box.y + box.height <= vp.height && box.x + box.width <= vp.width;
 }
@@ -164,15 +164,22 @@ test('later, the overdue list shows a patient past their interval, and Book work
   if (new URL(page.url()).pathname === '/login.html' || await page.waitForURL((u) => u.pathname === '/login.html', { timeout: 5000 }).then(() => true, () => false)) {
     await signInOnLoginPage(provider, server.demo.provider_login);
   }
+  // Olive is past her 12 weeks with nothing booked; Sam's follow-up booked
+  // above (19 Mar) and the demo's own visit, which nobody joined, are
+  // listed too, as no-shows.
+  const before = (await api('/api/overdue')).json;
+  assert.deepEqual(before.patients.map((p) => [p.patient.display_name, p.kind]),
+    [['Demo Patient', 'no-show'], ['Sam Start', 'no-show'], ['Olive Overdue', 'overdue']]);
   const link = by(page, 'to-overdue');
-  await waitFor(async () => (await link.innerText()) === 'Overdue (1)', { what: 'the header\'s overdue count' });
+  await waitFor(async () => (await link.innerText()) === 'Overdue (3)', { what: 'the header\'s overdue count' });
   await link.click();
   await page.waitForURL((u) => u.pathname === '/overdue.html');
-  const item = by(page, 'overdue-item');
-  await item.first().waitFor({ state: 'visible' });
-  assert.equal(await item.count(), 1);
-  assert.match(await item.innerText(), /Olive Overdue/);
-  assert.equal(await by(page, 'overdue-due').innerText(), 'Due by Fri 28 May — 13 days overdue');
+  const items = by(page, 'overdue-item');
+  await items.first().waitFor({ state: 'visible' });
+  assert.equal(await items.count(), 3);
+  assert.match(await items.first().innerText(), /Demo Patient[\s\S]*missed/i);
+  const item = items.filter({ hasText: 'Olive Overdue' });
+  assert.equal(await by(item, 'overdue-due').innerText(), 'Due by Fri 28 May — 13 days overdue');
   assert.ok(await onFirstScreen(page, 'overdue-book'), 'Book is on the first screen at 1280×800');
   assert.deepEqual(await axe(page), []);
   await page.screenshot({ path: path.join(shots, 'overdue-1280x800.png') });
@@ -181,12 +188,12 @@ test('later, the overdue list shows a patient past their interval, and Book work
   assert.deepEqual(await axe(page), []);
   await page.screenshot({ path: path.join(shots, 'overdue-390x844.png') });
 
-  await by(page, 'overdue-book').click();
-  const done = by(page, 'overdue-booked');
+  await by(item, 'overdue-book').click();
+  const done = by(item, 'overdue-booked');
   await waitFor(async () => /Booked/.test(await done.innerText()), { what: 'Booked' });
   assert.equal(await done.innerText(), 'Booked: Thu 17 Jun 10:30 EDT');
   const list = await api('/api/overdue');
-  assert.equal(list.json.count, 0);
+  assert.deepEqual(list.json.patients.map((p) => p.patient.display_name), ['Demo Patient', 'Sam Start']);
   const rec = await api(`/api/visits/${olive.visit_id}/record`);
   assert.equal(rec.json.next_visit.local, 'Thu 17 Jun 10:30 EDT');
   assert.deepEqual([...provider.pageErrors], []);

@@ -206,9 +206,21 @@ test('later, a patient past their interval with nothing booked is overdue, and B
   assert.equal(list.status, 200, list.text);
   assert.equal(list.json.today, '2027-06-10');
   const names = list.json.patients.map((p) => p.patient.display_name);
-  // Sam has a visit booked (even a past one still "scheduled" counts as booked
-  // until the no-show sweep says otherwise); Ivy and Olive have none.
-  assert.deepEqual(names, ['Ivy Item', 'Nell None', 'Olive Overdue']);
+  const kinds = (kind) => list.json.patients.filter((p) => p.kind === kind).map((p) => p.patient.display_name);
+  // Ivy, Nell and Olive are past their intervals with nothing booked. Nobody
+  // joined Sam's booked follow-up (19 Mar) nor the demo's visit (5 Mar): the
+  // no-show sweep marked both, and a missed visit is listed from its day.
+  assert.deepEqual(kinds('overdue'), ['Ivy Item', 'Nell None', 'Olive Overdue']);
+  assert.deepEqual(kinds('no-show'), ['Demo Patient', 'Sam Start']);
+  assert.deepEqual(names, ['Demo Patient', 'Ivy Item', 'Nell None', 'Sam Start', 'Olive Overdue'],
+    'the longest overdue first');
+  const sam = list.json.patients.find((p) => p.patient.display_name === 'Sam Start');
+  assert.equal(sam.last_visit.state, 'no_show');
+  assert.equal(sam.last_visit.local, 'Fri 19 Mar 10:15 EDT');
+  assert.equal(sam.due_by, '2027-03-19');
+  assert.equal(sam.days_overdue, 83);
+  assert.equal(sam.reason, 'missed the last visit (no-show)');
+  assert.equal(sam.can_book, true);
   const olive = list.json.patients.find((p) => p.patient.display_name === 'Olive Overdue');
   assert.equal(olive.kind, 'overdue');
   assert.equal(olive.due_by, '2027-05-28');
@@ -218,19 +230,16 @@ test('later, a patient past their interval with nothing booked is overdue, and B
   assert.equal(olive.last_visit.id, stable.id);
   assert.equal(olive.provider.display_name, 'Dr. Demo Provider');
   assert.equal(olive.can_book, true);
-  assert.equal(list.json.patients[0].days_overdue, 90, 'the longest overdue first');
+  assert.equal(list.json.patients[1].days_overdue, 90);
 
   const booked = await api(`/api/visits/${stable.id}/follow-up`, { method: 'POST', body: { weeks: 1, time: '09:30' } });
   assert.equal(booked.status, 201, booked.text);
   assert.equal(booked.json.local, 'Thu 17 Jun 09:30 EDT');
+  // Book works from a missed visit too: Sam's next visit, a week on.
+  const samBooked = await api(`/api/visits/${sam.last_visit.id}/follow-up`, { method: 'POST', body: { weeks: 1, time: '10:00' } });
+  assert.equal(samBooked.status, 201, samBooked.text);
   const after = await api('/api/overdue');
-  assert.deepEqual(after.json.patients.map((p) => p.patient.display_name), ['Ivy Item', 'Nell None']);
+  assert.deepEqual(after.json.patients.map((p) => p.patient.display_name), ['Demo Patient', 'Ivy Item', 'Nell None']);
   // Patients and anonymous callers get nothing.
   assert.equal((await fetchJson(`${server.baseUrl}/api/overdue`)).status, 401);
 });
-
-// TODO(lead): the no-show half. GET /api/overdue lists a patient whose last
-// visit is in state 'no_show' (store_list_follow_ups_due reads it by name),
-// but this branch has no such state (the no-show sweep is another part of
-// issue 13): once it lands, add a case here that lets a booked visit's join
-// window pass, runs the sweep, and expects kind 'no-show' with Book working.
