@@ -132,13 +132,56 @@ test_book_and_overdue (StoreFixture *fx, gconstpointer data)
   visit_clear (&v);
 }
 
+/* A visit nobody joined, marked by the no-show sweep, is listed as missed
+ * (no follow-up row: it never ended); a visit booked after it takes it off. */
+static void
+test_no_show (StoreFixture *fx, gconstpointer data)
+{
+  g_autoptr (GError) error = NULL;
+  Visit v;
+  GPtrArray *due;
+  gboolean marked = FALSE;
+  StoreBookedVisit booked = { 0 };
+  StoreVisitBooking b = { 0 };
+
+  (void) data;
+  make_visit (fx->store, &v, T0);
+  g_assert_true (store_mark_no_show (fx->store, v.visit, &marked, &error));
+  g_assert_no_error (error);
+  g_assert_true (marked);
+  due = store_list_follow_ups_due (fx->store, v.provider, &error);
+  g_assert_no_error (error);
+  g_assert_cmpuint (due->len, ==, 1);
+  {
+    StoreFollowUpDue *d = g_ptr_array_index (due, 0);
+    g_assert_cmpstr (d->last.id, ==, v.visit);
+    g_assert_true (d->no_show);
+    g_assert_false (d->has_follow_up);
+    g_assert_cmpint (d->last.state, ==, VISIT_NO_SHOW);
+  }
+  g_ptr_array_unref (due);
+
+  b.patient_id = v.patient;
+  b.provider_id = v.provider;
+  b.scheduled_at_ms = T0 + 7 * DAY;
+  b.link_not_before_ms = b.scheduled_at_ms - HOUR;
+  b.link_not_after_ms = b.scheduled_at_ms + HOUR;
+  g_assert_true (store_book_visit (fx->store, &b, &booked, &error));
+  g_assert_no_error (error);
+  due = store_list_follow_ups_due (fx->store, NULL, &error);
+  g_assert_no_error (error);
+  g_assert_cmpuint (due->len, ==, 0);
+  g_ptr_array_unref (due);
+  store_booked_visit_clear (&booked);
+  visit_clear (&v);
+}
+
 int
 main (int argc, char **argv)
 {
   g_test_init (&argc, &argv, NULL);
   STORE_TEST_ADD ("followups/suggest-once", test_suggest_once);
   STORE_TEST_ADD ("followups/book-and-overdue", test_book_and_overdue);
-  /* TODO(lead): a no-show case (a visit in state no_show listed with
-   * no_show TRUE) once the store can put a visit in that state. */
+  STORE_TEST_ADD ("followups/no-show", test_no_show);
   return g_test_run ();
 }
