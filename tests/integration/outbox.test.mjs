@@ -130,6 +130,61 @@ test('booking sends one email with a calendar invitation in the patient\'s zone,
   assert.doesNotMatch(JSON.stringify(list), /token|patient\.html/);
 });
 
+test('moving a visit on the schedule sends the new time (SEQUENCE 1), cancelling it a CANCEL (SEQUENCE 2); the reminders follow, then go', async () => {
+  // Booked on the clinic's clock (UTC here): Tue 12 Jan 15:00 = 10:00 in New York.
+  const booked = await fetchJson(`${server.baseUrl}/api/visits`, {
+    session, method: 'POST',
+    body: { patient_id: patientId, start: { date: '2027-01-12', time: '15:00' }, length_minutes: 45 },
+  });
+  assert.equal(booked.status, 201, booked.text);
+  assert.equal(booked.json.invitation.status, 'queued', JSON.stringify(booked.json.invitation));
+  const id = booked.json.visit_id;
+  const uid = `${id}@127.0.0.1`;
+  const mailsOfVisit = async () => (await sink.messages()).filter((m) => m.ics?.uid === uid)
+    .sort((a, b) => a.ics.sequence - b.ics.sequence);
+  await waitFor(async () => (await mailsOfVisit()).length === 1, { timeout: 15000, what: 'the invitation' });
+  const [invite] = await mailsOfVisit();
+  assert.equal(invite.ics.sequence, 0);
+  assert.equal(invite.ics.dtstart, '2027-01-12T10:00:00-05:00');
+  assert.equal(invite.ics.dtend, '2027-01-12T10:45:00-05:00', 'DTEND is the visit\'s length on');
+
+  const moved = await fetchJson(`${server.baseUrl}/api/visits/${id}/move`, {
+    session, method: 'POST', body: { start: { date: '2027-01-13', time: '16:00' } },
+  });
+  assert.equal(moved.status, 200, moved.text);
+  assert.equal(moved.json.invitation.status, 'queued', JSON.stringify(moved.json.invitation));
+  await waitFor(async () => (await mailsOfVisit()).length === 2, { timeout: 15000, what: 'the update' });
+  const update = (await mailsOfVisit())[1];
+  assert.equal(update.ics.method, 'REQUEST');
+  assert.equal(update.ics.sequence, 1);
+  assert.equal(update.ics.dtstart, '2027-01-13T11:00:00-05:00');
+  assert.match(update.text, /Wednesday 13 January 2027 at 11:00/);
+  assert.doesNotMatch(`${update.subject}\n${update.text}`, CLINICAL_WORDS);
+  // The reminders of the old time are withdrawn; new ones wait for the new time.
+  let list = await messagesOf(id);
+  const pendingReminders = list.filter((m) => m.kind === 'reminder' && m.state === 'pending');
+  assert.deepEqual(pendingReminders.map((m) => `${m.channel} ${m.reminder_minutes}`).sort(),
+    ['email 1440', 'email 60', 'sms 1440', 'sms 60']);
+  assert.ok(pendingReminders.every((m) => Date.parse(m.due_at) === Date.parse('2027-01-13T16:00:00Z') - m.reminder_minutes * 60000));
+  assert.equal(list.filter((m) => m.kind === 'reminder' && m.state === 'withdrawn').length, 4);
+
+  const cancelled = await fetchJson(`${server.baseUrl}/api/visits/${id}/cancel`, {
+    session, method: 'POST', body: { reason: 'The provider is away that day.' },
+  });
+  assert.equal(cancelled.status, 200, cancelled.text);
+  assert.equal(cancelled.json.invitation.status, 'queued', JSON.stringify(cancelled.json.invitation));
+  await waitFor(async () => (await mailsOfVisit()).length === 3, { timeout: 15000, what: 'the cancellation' });
+  const cancel = (await mailsOfVisit())[2];
+  assert.equal(cancel.ics.method, 'CANCEL');
+  assert.match(cancel.ics.content_type, /method="?CANCEL"?/);
+  assert.equal(cancel.ics.sequence, 2);
+  assert.equal(cancel.ics.uid, uid);
+  assert.doesNotMatch(`${cancel.subject}\n${cancel.text}`, /patient\.html#token=/, 'a cancellation carries no link');
+  assert.doesNotMatch(cancel.text, /away that day/, 'the clinic\'s reason stays in the clinic');
+  list = await messagesOf(id);
+  assert.equal(list.filter((m) => m.kind === 'reminder' && m.state === 'pending').length, 0, 'no reminder goes');
+});
+
 test('a refusing mail server leaves the email in the outbox with its error; a retry sends it', async () => {
   await sink.refuse(true);
   const booked = await book('2027-01-12T19:00:00Z'); // Tue 14:00 in New York
