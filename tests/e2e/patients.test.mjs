@@ -1,5 +1,5 @@
 // E2E (issue 13 item 1): the Patients page in a real Chromium against a real
-// telehealthd, as the front desk (an admin): reached from the console's
+// telehealthd, as the front desk (a scheduler): reached from the schedule's
 // header; create a patient; the same name and date of birth again shows
 // "This may be the same person" before a second record is made; a bad field
 // has its message beside it; the patient is found by MRN as one types.
@@ -22,7 +22,7 @@ let admin;
 before(async () => {
   server = await startServer({ now: '2026-06-15T16:00:00Z', timeZone: 'America/New_York' });
   const r = spawnSync(bin, ['--config', path.join(root, 'config', 'telehealth.conf'), '--data-dir', server.dataDir,
-    'admin', 'add-staff', '--username', 'front.desk', '--name', 'Front Desk', '--role', 'admin'],
+    'admin', 'add-staff', '--username', 'front.desk', '--name', 'Front Desk', '--role', 'scheduler'],
   { encoding: 'utf8', timeout: 15000 });
   assert.equal(r.status, 0, r.stderr);
   login = JSON.parse(r.stdout.trim().split('\n').pop());
@@ -56,9 +56,11 @@ test('the front desk creates a patient, sees the duplicate warning and finds the
   const shots = process.env.TH_SCREENSHOT_DIR || await mkdtemp(path.join(tmpdir(), 'th-patients-shots-'));
   try {
     await page.setViewportSize({ width: 1280, height: 800 });
-    // From the console's header, through the sign-in page.
+    // The console's address, through the sign-in page: the front desk
+    // lands on the schedule, and goes to the patients from its header.
     await page.goto(`${server.baseUrl}/provider.html`, { waitUntil: 'load' });
     await signInOnLoginPage(desk, login);
+    await page.waitForURL((u) => u.pathname === '/schedule.html');
     await by(page, 'to-patients').click();
     await page.waitForURL((u) => u.pathname === '/patients.html');
     await by(page, 'patient-search').waitFor({ state: 'visible' });
