@@ -63,24 +63,41 @@ th_create_visit_with_links (ThApp *app, const char *patient_id, const char *new_
   return th_book_visit_with_links (app, &booking, out, error);
 }
 
+/* The join window of a visit at `booking->scheduled_at_ms`: the config's,
+ * whatever the booking says. */
+static void
+set_join_window (const ThApp *app, StoreVisitBooking *booking)
+{
+  const ThConfig *c = app->config;
+
+  booking->link_not_before_ms = booking->scheduled_at_ms -
+                                (gint64) c->join_window_before_min * 60000;
+  booking->link_not_after_ms = booking->scheduled_at_ms + (gint64) c->join_window_after_min * 60000;
+}
+
+/* The links of a visit just booked; takes `booked`'s visit id. */
+static void
+links_of (const ThApp *app, StoreBookedVisit *booked, gint64 scheduled_at_ms, ThVisitLinks *out)
+{
+  out->patient_url = g_strdup_printf ("%s/patient.html#token=%s", app->base_url,
+                                      booked->patient_token);
+  /* No secret in the provider's link: the console asks them to sign in. */
+  out->provider_url = g_strdup_printf ("%s/provider.html#visit=%s", app->base_url,
+                                       booked->visit_id);
+  out->visit_id = g_steal_pointer (&booked->visit_id);
+  out->scheduled_at_ms = scheduled_at_ms;
+}
+
 gboolean
 th_book_visit_with_links (ThApp *app, const StoreVisitBooking *b, ThVisitLinks *out, GError **error)
 {
-  const ThConfig *c = app->config;
-  gint64 scheduled_at_ms = b->scheduled_at_ms;
   StoreBookedVisit booked = { 0 };
   StoreVisitBooking booking = *b;
 
-  booking.link_not_before_ms = scheduled_at_ms - (gint64) c->join_window_before_min * 60000;
-  booking.link_not_after_ms = scheduled_at_ms + (gint64) c->join_window_after_min * 60000;
+  set_join_window (app, &booking);
   if (!store_book_visit (app->store, &booking, &booked, error))
     return FALSE;
-  out->patient_url = g_strdup_printf ("%s/patient.html#token=%s", app->base_url,
-                                      booked.patient_token);
-  /* No secret in the provider's link: the console asks them to sign in. */
-  out->provider_url = g_strdup_printf ("%s/provider.html#visit=%s", app->base_url, booked.visit_id);
-  out->visit_id = g_steal_pointer (&booked.visit_id);
-  out->scheduled_at_ms = scheduled_at_ms;
+  links_of (app, &booked, booking.scheduled_at_ms, out);
   store_booked_visit_clear (&booked);
   return TRUE;
 }
@@ -91,7 +108,6 @@ th_book_follow_up_with_links (ThApp *app, const StoreFollowUp *f, const char *de
                               gint64 scheduled_at_ms, guint length_minutes, ThVisitLinks *out,
                               GError **error)
 {
-  const ThConfig *c = app->config;
   StoreBookedVisit booked = { 0 };
   StoreVisitBooking booking = {
     .patient_id = patient_id,
@@ -99,19 +115,14 @@ th_book_follow_up_with_links (ThApp *app, const StoreFollowUp *f, const char *de
     .scheduled_at_ms = scheduled_at_ms,
     .length_minutes = length_minutes,
     .visit_type = "follow_up",
-    .link_not_before_ms = scheduled_at_ms - (gint64) c->join_window_before_min * 60000,
-    .link_not_after_ms = scheduled_at_ms + (gint64) c->join_window_after_min * 60000,
   };
 
-  /* The booking as th_create_visit_with_links makes it, and the ended
+  /* The booking as th_book_visit_with_links makes it, and the ended
    * visit's follow-up recorded in the same transaction. */
+  set_join_window (app, &booking);
   if (!store_book_follow_up (app->store, f, decided_by, &booking, &booked, error))
     return FALSE;
-  out->patient_url = g_strdup_printf ("%s/patient.html#token=%s", app->base_url,
-                                      booked.patient_token);
-  out->provider_url = g_strdup_printf ("%s/provider.html#visit=%s", app->base_url, booked.visit_id);
-  out->visit_id = g_steal_pointer (&booked.visit_id);
-  out->scheduled_at_ms = scheduled_at_ms;
+  links_of (app, &booked, scheduled_at_ms, out);
   store_booked_visit_clear (&booked);
   return TRUE;
 }

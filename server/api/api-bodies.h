@@ -22,6 +22,10 @@ typedef enum {
 /* The wire code of a TH_BODY_ERROR ("bad-json" | "bad-field"). */
 const char *th_body_error_code (const GError *error);
 
+/* For the decoders (bodies*.c): the body as a JSON object, duplicate keys
+ * refused; NULL with a bad-json error ("Nothing was saved") otherwise. */
+struct json_t *th_body_load_object (const char *body, gsize len, GError **error);
+
 /* POST /api/visits {"patient_name" | "patient_id", "scheduled_at"?, "modality"?} */
 typedef struct {
   char *patient_name; /* exactly one of patient_name and patient_id */
@@ -175,15 +179,15 @@ gboolean th_body_in_person_evaluation (const char *body, gsize len, ThEvaluation
  * an object or has an unknown key) and the message says, in a front-desk
  * person's words, what is wrong with it; the route answers 422. */
 typedef struct {
-  char *name;         /* 1..200 characters, trimmed */
+  char *name;          /* 1..200 characters, trimmed */
   char birth_date[11]; /* YYYY-MM-DD, a real date in [1900-01-01, today] */
-  char *mrn;          /* 1..32 of [A-Za-z0-9-] */
-  char *email;        /* NULL or local@domain.tld, at most 254 bytes */
-  char *phone;        /* NULL or E.164: "+" and 8..15 digits (spaces, dashes,
+  char *mrn;           /* 1..32 of [A-Za-z0-9-] */
+  char *email;         /* NULL or local@domain.tld, at most 254 bytes */
+  char *phone;         /* NULL or E.164: "+" and 8..15 digits (spaces, dashes,
                        * dots and brackets taken out) */
-  char *time_zone;    /* NULL or an IANA zone GLib knows ("America/New_York") */
-  char *region;       /* NULL or a code of region_table ("NY") */
-  char *language;     /* NULL or a BCP 47 tag, language[-subtag]* ("en", "pt-BR") */
+  char *time_zone;     /* NULL or an IANA zone GLib knows ("America/New_York") */
+  char *region;        /* NULL or a code of region_table ("NY") */
+  char *language;      /* NULL or a BCP 47 tag, language[-subtag]* ("en", "pt-BR") */
   gboolean confirm_duplicate;
 } ThPatientBody;
 gboolean th_body_patient (const char *body, gsize len, const GDate *today, ThPatientBody *out,

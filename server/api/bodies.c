@@ -37,9 +37,8 @@ bad_field (GError **error, const char *message)
   g_set_error_literal (error, TH_BODY_ERROR, TH_BODY_ERROR_BAD_FIELD, message);
 }
 
-/* The body as a JSON object (duplicate keys refused), or NULL + bad-json. */
-static json_t *
-load_object (const char *body, gsize len, GError **error)
+json_t *
+th_body_load_object (const char *body, gsize len, GError **error)
 {
   json_error_t jerr;
   json_t *obj = body ? json_loadb (body, len, JSON_REJECT_DUPLICATES, &jerr) : NULL;
@@ -108,7 +107,7 @@ static gboolean
 single_text (const char *body, gsize len, const char *field, const char *blank, glong max,
              const char *what, char **out, GError **error)
 {
-  json_t *obj = load_object (body, len, error);
+  json_t *obj = th_body_load_object (body, len, error);
   const char *text = NULL;
   json_error_t jerr;
   gboolean ok = FALSE;
@@ -151,7 +150,7 @@ th_body_visit_create (const char *body, gsize len, ThVisitCreateBody *out, GErro
   gboolean ok = FALSE;
 
   memset (out, 0, sizeof *out);
-  obj = load_object (body, len, error);
+  obj = th_body_load_object (body, len, error);
   if (!obj)
     return FALSE;
   if (json_unpack_ex (obj, &jerr, JSON_STRICT, "{s?s, s?s, s?s, s?s}", "patient_name", &name,
@@ -211,7 +210,7 @@ th_body_sign_in (const char *body, gsize len, ThSignInBody *out, GError **error)
   gboolean ok = FALSE;
 
   memset (out, 0, sizeof *out);
-  obj = load_object (body, len, error);
+  obj = th_body_load_object (body, len, error);
   if (!obj)
     return FALSE;
   if (json_unpack_ex (obj, &jerr, JSON_STRICT, "{s:s, s:s}", "username", &user, "password",
@@ -372,7 +371,7 @@ th_body_checkin (const char *body, gsize len, ThCheckinBody *out, GError **error
   gboolean ok = FALSE;
 
   memset (out, 0, sizeof *out);
-  obj = load_object (body, len, error);
+  obj = th_body_load_object (body, len, error);
   if (!obj)
     return FALSE;
   json_object_foreach (obj, key, value)
@@ -445,7 +444,7 @@ th_consent_body_clear (ThConsentBody *b)
 gboolean
 th_body_consent (const char *body, gsize len, ThConsentBody *out, GError **error)
 {
-  json_t *obj = load_object (body, len, error);
+  json_t *obj = th_body_load_object (body, len, error);
   const char *version = NULL, *decision = NULL;
   json_error_t jerr;
   gboolean ok = FALSE;
@@ -496,7 +495,7 @@ th_body_adjustment (const char *body, gsize len, ThAdjustmentBody *out, GError *
   gboolean ok = FALSE;
 
   memset (out, 0, sizeof *out);
-  obj = load_object (body, len, error);
+  obj = th_body_load_object (body, len, error);
   if (!obj)
     return FALSE;
   if (json_unpack_ex (obj, &jerr, JSON_STRICT,
@@ -557,7 +556,7 @@ th_body_in_person_evaluation (const char *body, gsize len, ThEvaluationBody *out
 
   memset (out, 0, sizeof *out);
   g_date_clear (&out->day, 1);
-  obj = load_object (body, len, error);
+  obj = th_body_load_object (body, len, error);
   if (!obj)
     return FALSE;
   if (json_unpack_ex (obj, &jerr, JSON_STRICT, "{s:s}", "date", &date) != 0 ||

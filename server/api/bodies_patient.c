@@ -284,13 +284,8 @@ th_body_patient (const char *body, gsize len, const GDate *today, ThPatientBody 
 
   memset (out, 0, sizeof *out);
   *field = NULL;
-  obj = body ? json_loadb (body, len, JSON_REJECT_DUPLICATES, &jerr) : NULL;
-  if (!obj || !json_is_object (obj)) {
-    g_set_error_literal (error, TH_BODY_ERROR, TH_BODY_ERROR_BAD_JSON,
-                         "The request could not be read. Nothing was saved; reload the page and "
-                         "try again.");
+  if (!(obj = th_body_load_object (body, len, error)))
     goto out;
-  }
   if (json_unpack_ex (obj, &jerr, JSON_STRICT, "{s?o, s?o, s?o, s?o, s?o, s?o, s?o, s?o, s?b}",
                       "name", &name, "birth_date", &dob, "mrn", &mrn, "email", &email, "phone",
                       &phone, "time_zone", &zone, "region", &region, "language", &language,

@@ -27,27 +27,11 @@ refuse (const char **field, GError **error, const char *name, const char *messag
   return FALSE;
 }
 
-static json_t *
-load (const char *body, gsize len, GError **error)
-{
-  json_error_t jerr;
-  json_t *obj = body ? json_loadb (body, len, JSON_REJECT_DUPLICATES, &jerr) : NULL;
-
-  if (!obj || !json_is_object (obj)) {
-    json_decref (obj);
-    g_set_error_literal (error, TH_BODY_ERROR, TH_BODY_ERROR_BAD_JSON,
-                         "The request could not be read. Nothing was saved; reload the page and "
-                         "try again.");
-    return NULL;
-  }
-  return obj;
-}
-
 gboolean
 th_body_has_field (const char *body, gsize len, const char *name)
 {
   g_autoptr (GError) error = NULL;
-  json_t *obj = load (body, len, &error);
+  json_t *obj = th_body_load_object (body, len, &error);
   gboolean has = obj && json_object_get (obj, name) != NULL;
 
   json_decref (obj);
@@ -166,7 +150,7 @@ th_body_visit_book (const char *body, gsize len, GTimeZone *zone, ThVisitBookBod
   *field = NULL;
   out->length_minutes = DEFAULT_LENGTH;
   out->visit_type = kTypes[1];
-  if (!(obj = load (body, len, error)))
+  if (!(obj = th_body_load_object (body, len, error)))
     return FALSE;
   if (json_unpack_ex (obj, &jerr, JSON_STRICT, "{s?o, s?o, s?o, s?o, s?s, s?s, s?b}", "patient_id",
                       &patient, "provider_id", &provider, "start", &start, "length_minutes",
@@ -219,7 +203,7 @@ th_body_visit_move (const char *body, gsize len, GTimeZone *zone, ThVisitMoveBod
 
   memset (out, 0, sizeof *out);
   *field = NULL;
-  if (!(obj = load (body, len, error)))
+  if (!(obj = th_body_load_object (body, len, error)))
     return FALSE;
   if (json_unpack_ex (obj, &jerr, JSON_STRICT, "{s?o, s?o, s?b}", "start", &start, "length_minutes",
                       &length, "confirm_double_booking", &confirm) != 0)
@@ -245,7 +229,7 @@ th_body_visit_cancel (const char *body, gsize len, char **reason, const char **f
 
   *reason = NULL;
   *field = NULL;
-  if (!(obj = load (body, len, error)))
+  if (!(obj = th_body_load_object (body, len, error)))
     return FALSE;
   if (json_unpack_ex (obj, &jerr, JSON_STRICT, "{s?s}", "reason", &text) != 0 || !text ||
       !g_utf8_validate (text, -1, NULL)) {

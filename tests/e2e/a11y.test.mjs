@@ -40,7 +40,7 @@ const DESKTOP = { name: 'desktop', width: 1280, height: 800 };
 const AXE_TAGS = ['wcag2a', 'wcag2aa', 'wcag21a', 'wcag21aa', ...(process.env.TH_AXE_EXTRA ? process.env.TH_AXE_EXTRA.split(',') : [])];
 // Primary controls: at least 44×44 CSS px wherever they are shown.
 const PRIMARY = ['join', 'consent-accept', 'mute', 'camera', 'leave', 'admit', 'end-visit', 'chat-send', 'cosign-confirm',
-  'follow-up-book', 'overdue-book'];
+  'follow-up-book', 'follow-up-book-suggested', 'overdue-book'];
 const WAITING_TEXT = 'text=The provider will admit you shortly';
 
 let server;
@@ -393,7 +393,7 @@ for (const viewport of [PHONE, DESKTOP]) {
       waiting: check({ expect: ['mute', 'camera', 'leave'] }),
       consoleWaiting: check({ expect: ['admit'] }),
       inVisit: check({ expect: ['mute', 'camera', 'leave', 'chat-send'], stack: true }),
-      consoleEnded: check({ expect: ['follow-up-book'] }),
+      consoleEnded: check({ expect: ['follow-up-book', 'follow-up-book-suggested'] }),
       consoleInVisit: async (page, label) => {
         await check({ expect: ['mute', 'camera', 'end-visit', 'chat-send'], stack: true })(page, label);
         timelineUrl = new URL(await byTestid(page, 'timeline-link').getAttribute('href'), page.url()).href;

@@ -136,10 +136,14 @@ test('the provider ends a visit and books the next follow-up from the suggestion
   await page.setViewportSize({ width: 390, height: 844 });
   await page.evaluate(() => window.scrollTo(0, 0));
   assert.ok(await onFirstScreen(page, 'follow-up-suggestion'), 'the suggestion is on the first screen at 390×844');
+  const quick = by(page, 'follow-up-book-suggested');
+  assert.equal(await quick.innerText(), 'Book Fri 19 Mar at 10:15');
+  assert.ok(await onFirstScreen(page, 'follow-up-book-suggested'), 'booking the suggestion is on the first screen at 390×844');
   await page.screenshot({ path: path.join(shots, 'follow-up-390x844.png') });
   await page.setViewportSize({ width: 1280, height: 800 });
 
-  await by(page, 'follow-up-book').click();
+  // The suggestion in one tap (the choices below stay for another day).
+  await quick.click();
   const booked = by(page, 'follow-up-booked');
   await booked.waitFor({ state: 'visible' });
   assert.equal(await booked.innerText(), 'Booked: Fri 19 Mar 10:15 EDT.');

@@ -41,6 +41,7 @@ export class FollowUpPanel {
       when: q('[data-testid="follow-up-when"]'),
       error: q('[data-testid="follow-up-error"]'),
       book: q('[data-testid="follow-up-book"]'),
+      quick: q('[data-testid="follow-up-book-suggested"]'),
       later: q('[data-testid="follow-up-later"]'),
       done: q('[data-testid="follow-up-done"]'),
       booked: q('[data-testid="follow-up-booked"]'),
@@ -53,6 +54,16 @@ export class FollowUpPanel {
     this.ui.time.addEventListener('input', () => this.describe());
     this.ui.date.addEventListener('input', () => { this.ui.onDate.checked = true; this.describe(); });
     this.ui.later.addEventListener('click', () => this.notNow());
+    // One tap books what the server suggests, whatever the choices below say.
+    this.ui.quick.addEventListener('click', () => {
+      const s = this.data && this.data.suggestion;
+      const radio = s && this.root.querySelector(`#follow-up-weeks-${s.weeks}`);
+      if (!radio) return;
+      radio.checked = true;
+      this.ui.time.value = this.data.proposed.time;
+      this.describe();
+      this.submit();
+    });
     this.ui.copy.addEventListener('click', async () => {
       try {
         await navigator.clipboard.writeText(this.ui.link.value);
@@ -110,6 +121,9 @@ export class FollowUpPanel {
     }));
     this.ui.time.value = data.proposed.time;
     this.ui.date.value = '';
+    const suggested = data.choices.find((c) => c.weeks === s.weeks);
+    this.ui.quick.hidden = !suggested;
+    this.ui.quick.textContent = suggested ? `Book ${dayPart(suggested.local)} at ${data.proposed.time}` : '';
     this.ui.zone.textContent = `(clinic time, ${data.time_zone})`;
     this.describe();
   }
@@ -148,6 +162,7 @@ export class FollowUpPanel {
     }
     const id = this.visitId;
     this.ui.book.disabled = true;
+    this.ui.quick.disabled = true;
     this.ui.book.textContent = 'Booking…';
     try {
       const res = await staffApi(`/api/visits/${enc(id)}/follow-up`, { method: 'POST', body: { ...c, time: this.ui.time.value } });
@@ -163,6 +178,7 @@ export class FollowUpPanel {
       if (field) field.focus();
     } finally {
       this.ui.book.disabled = false;
+      this.ui.quick.disabled = false;
       this.ui.book.textContent = 'Book follow-up';
     }
   }
