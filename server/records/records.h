@@ -412,4 +412,28 @@ void follow_up_suggest (const FollowUpFacts *facts, const FollowUpPolicy *policy
                         FollowUpSuggestion *out);
 void follow_up_suggestion_clear (FollowUpSuggestion *s);
 
+/* ------------------------------------------- labs and vital signs */
+
+/* observations.c: the kinds of observation the record keeps (labs, vital
+ * signs, the AIMS total), LOINC-coded, each in one UCUM unit. */
+typedef struct {
+  const char *code;          /* "lithium", "blood-pressure": the wire's and the store's */
+  const char *display;       /* "Lithium level" */
+  const char *loinc;         /* NULL when no LOINC code is used (AIMS) */
+  const char *loinc_display; /* LOINC's long common name */
+  const char *unit;          /* UCUM: "mmol/L" */
+  const char *unit_text;     /* as a person reads it: "mmol/L", "mmHg" */
+  double min, max;           /* believable values; outside is a typing error */
+  const char *loinc_value2;  /* blood pressure: the diastolic component's LOINC; else NULL */
+  gboolean home;             /* the patient may enter it in the diary */
+} ObservationKind;
+
+const ObservationKind *observation_kinds (guint *n);
+const ObservationKind *observation_kind_find (const char *code); /* NULL when unknown */
+/* A value (and a diastolic value for blood pressure) a person could have
+ * meant: INCOMPLETE when the second number is missing or extra, INVALID
+ * out of range, each with a sentence. */
+gboolean observation_value_valid (const ObservationKind *kind, double value, gboolean has_value2,
+                                  double value2, GError **error);
+
 G_END_DECLS

@@ -579,6 +579,155 @@ static const char *const kMigrations[] = {
   "  updated_at TEXT NOT NULL"
   ");"
   "CREATE INDEX follow_ups_by_due ON follow_ups (due_date);",
+  /* 19: monitoring between visits (issue 14).
+   *
+   * diary_links: a patient's diary link, a long-lived secret of its own (not
+   * a join link): stored as SHA-256 of the token, revoked by staff (every
+   * live link of the patient at once). A fresh token is minted whenever one
+   * is sent, so a patient may hold several live links.
+   *
+   * diary_entries: what the patient wrote for one calendar day (the
+   * patient's own date), append-only; the newest entry of a day (made_at,
+   * then rowid) is that day's record, older ones stay as written. item9 is
+   * the PHQ-9 item-9 question asked the PHQ-9 way (0..3), NULL when not
+   * answered. diary_doses: per current order, doses taken and missed that
+   * day, with the reason for a miss. diary_side_effects: each rated effect
+   * (0 none .. 3 severe) attributed to the order of the drug it belongs to.
+   *
+   * observations: labs and vital signs, LOINC-coded, entered by the clinic
+   * or by the patient in the diary (source). Blood pressure keeps the
+   * diastolic value in value2. interpretation is FHIR's
+   * ObservationInterpretation code (N, L, H, LL, HH) judged when recorded.
+   *
+   * monitoring_alerts: a safety signal for the provider, from a diary
+   * entry, a check-in or an observation, with a sentence for the
+   * clinician. Never deleted; acknowledged once, by a named clinician with
+   * a note (the trigger refuses any other change).
+   *
+   * safety_tasks: a positive PHQ-9 item 9 opens one; it stays open until a
+   * clinician records the C-SSRS screener's answers (JSON object), a risk
+   * level, the plan (JSON array of plan codes) and where the patient is.
+   * At most one open task per patient. */
+  "CREATE TABLE diary_links ("
+  "  id TEXT PRIMARY KEY NOT NULL,"
+  "  patient_id TEXT NOT NULL REFERENCES patients (id),"
+  "  token_hash BLOB NOT NULL UNIQUE CHECK (length(token_hash) = 32),"
+  "  created_at TEXT NOT NULL,"
+  "  created_by TEXT NULL REFERENCES staff (id),"
+  "  revoked_at TEXT NULL,"
+  "  revoked_by TEXT NULL REFERENCES staff (id)"
+  ");"
+  "CREATE INDEX diary_links_by_patient ON diary_links (patient_id);"
+  "CREATE TABLE diary_reminders ("
+  "  patient_id TEXT PRIMARY KEY NOT NULL REFERENCES patients (id),"
+  "  hour INTEGER NOT NULL CHECK (hour BETWEEN 0 AND 23),"
+  "  channel TEXT NOT NULL CHECK (channel IN ('email', 'sms')),"
+  "  last_sent_day TEXT NULL,"
+  "  updated_at TEXT NOT NULL"
+  ") WITHOUT ROWID;"
+  "CREATE TABLE diary_entries ("
+  "  id TEXT PRIMARY KEY NOT NULL,"
+  "  patient_id TEXT NOT NULL REFERENCES patients (id),"
+  "  day TEXT NOT NULL CHECK (day GLOB '[0-9][0-9][0-9][0-9]-[0-9][0-9]-[0-9][0-9]'"
+  "    AND date(day) = day),"
+  "  made_at TEXT NOT NULL,"
+  "  link_id TEXT NULL REFERENCES diary_links (id),"
+  "  item9 INTEGER NULL CHECK (item9 IS NULL OR item9 BETWEEN 0 AND 3),"
+  "  note TEXT NULL CHECK (note IS NULL OR length(note) BETWEEN 1 AND 2000)"
+  ");"
+  "CREATE INDEX diary_entries_by_patient ON diary_entries (patient_id, day, made_at);"
+  "CREATE TABLE diary_doses ("
+  "  entry_id TEXT NOT NULL REFERENCES diary_entries (id),"
+  "  order_id TEXT NOT NULL REFERENCES medication_orders (id),"
+  "  taken INTEGER NOT NULL CHECK (taken BETWEEN 0 AND 24),"
+  "  missed INTEGER NOT NULL CHECK (missed BETWEEN 0 AND 24),"
+  "  reason TEXT NULL CHECK (reason IS NULL"
+  "    OR reason IN ('forgot', 'side-effect', 'ran-out', 'chose-not-to')),"
+  "  PRIMARY KEY (entry_id, order_id)"
+  ");"
+  "CREATE INDEX diary_doses_by_order ON diary_doses (order_id);"
+  "CREATE TABLE diary_side_effects ("
+  "  entry_id TEXT NOT NULL REFERENCES diary_entries (id),"
+  "  order_id TEXT NOT NULL REFERENCES medication_orders (id),"
+  "  effect TEXT NOT NULL CHECK (length(effect) BETWEEN 1 AND 40),"
+  "  severity INTEGER NOT NULL CHECK (severity BETWEEN 0 AND 3),"
+  "  PRIMARY KEY (entry_id, order_id, effect)"
+  ");"
+  "CREATE INDEX diary_side_effects_by_order ON diary_side_effects (order_id);"
+  "CREATE TABLE observations ("
+  "  id TEXT PRIMARY KEY NOT NULL,"
+  "  patient_id TEXT NOT NULL REFERENCES patients (id),"
+  "  kind TEXT NOT NULL CHECK (length(kind) BETWEEN 1 AND 40),"
+  "  loinc TEXT NULL,"
+  "  value REAL NOT NULL,"
+  "  value2 REAL NULL,"
+  "  unit TEXT NOT NULL CHECK (length(unit) BETWEEN 1 AND 40),"
+  "  effective_at TEXT NOT NULL,"
+  "  recorded_at TEXT NOT NULL,"
+  "  source TEXT NOT NULL CHECK (source IN ('clinic', 'patient')),"
+  "  recorded_by TEXT NULL REFERENCES staff (id),"
+  "  diary_entry_id TEXT NULL REFERENCES diary_entries (id),"
+  "  visit_id TEXT NULL REFERENCES visits (id),"
+  "  interpretation TEXT NULL"
+  "    CHECK (interpretation IS NULL OR interpretation IN ('N', 'L', 'H', 'LL', 'HH')),"
+  "  CHECK ((source = 'clinic') = (recorded_by IS NOT NULL))"
+  ");"
+  "CREATE INDEX observations_by_patient ON observations (patient_id, kind, effective_at);"
+  "CREATE TABLE monitoring_alerts ("
+  "  id TEXT PRIMARY KEY NOT NULL,"
+  "  patient_id TEXT NOT NULL REFERENCES patients (id),"
+  "  rule TEXT NOT NULL CHECK (length(rule) BETWEEN 1 AND 40),"
+  "  summary TEXT NOT NULL CHECK (length(summary) BETWEEN 1 AND 500),"
+  "  raised_at TEXT NOT NULL,"
+  "  order_id TEXT NULL REFERENCES medication_orders (id),"
+  "  diary_entry_id TEXT NULL REFERENCES diary_entries (id),"
+  "  checkin_id TEXT NULL REFERENCES checkins (id),"
+  "  observation_id TEXT NULL REFERENCES observations (id),"
+  "  acknowledged_at TEXT NULL,"
+  "  acknowledged_by TEXT NULL REFERENCES staff (id),"
+  "  ack_note TEXT NULL CHECK (ack_note IS NULL OR length(ack_note) BETWEEN 1 AND 1000),"
+  "  CHECK ((acknowledged_at IS NULL) = (acknowledged_by IS NULL)"
+  "    AND (acknowledged_at IS NULL) = (ack_note IS NULL))"
+  ");"
+  "CREATE INDEX monitoring_alerts_by_patient ON monitoring_alerts (patient_id, raised_at);"
+  "CREATE INDEX monitoring_alerts_open ON monitoring_alerts (raised_at)"
+  "  WHERE acknowledged_at IS NULL;"
+  "CREATE TRIGGER monitoring_alerts_no_delete BEFORE DELETE ON monitoring_alerts"
+  " BEGIN SELECT RAISE(ABORT, 'monitoring_alerts are kept'); END;"
+  "CREATE TRIGGER monitoring_alerts_ack_once BEFORE UPDATE ON monitoring_alerts"
+  " WHEN OLD.acknowledged_at IS NOT NULL OR NEW.id IS NOT OLD.id"
+  "   OR NEW.patient_id IS NOT OLD.patient_id OR NEW.rule IS NOT OLD.rule"
+  "   OR NEW.summary IS NOT OLD.summary OR NEW.raised_at IS NOT OLD.raised_at"
+  "   OR NEW.order_id IS NOT OLD.order_id OR NEW.diary_entry_id IS NOT OLD.diary_entry_id"
+  "   OR NEW.checkin_id IS NOT OLD.checkin_id OR NEW.observation_id IS NOT OLD.observation_id"
+  " BEGIN SELECT RAISE(ABORT, 'an alert is acknowledged once and otherwise kept'); END;"
+  "CREATE TABLE safety_tasks ("
+  "  id TEXT PRIMARY KEY NOT NULL,"
+  "  patient_id TEXT NOT NULL REFERENCES patients (id),"
+  "  opened_at TEXT NOT NULL,"
+  "  item9 INTEGER NOT NULL CHECK (item9 BETWEEN 1 AND 3),"
+  "  checkin_id TEXT NULL REFERENCES checkins (id),"
+  "  diary_entry_id TEXT NULL REFERENCES diary_entries (id),"
+  "  closed_at TEXT NULL,"
+  "  closed_by TEXT NULL REFERENCES staff (id),"
+  "  visit_id TEXT NULL REFERENCES visits (id),"
+  "  screen TEXT NULL CHECK (screen IS NULL OR screen LIKE '{%}'),"
+  "  risk_level TEXT NULL CHECK (risk_level IS NULL OR risk_level IN ('low', 'moderate', 'high')),"
+  "  plan TEXT NULL CHECK (plan IS NULL OR plan LIKE '[%]'),"
+  "  location TEXT NULL CHECK (location IS NULL OR length(location) BETWEEN 1 AND 500),"
+  "  CHECK ((checkin_id IS NULL) <> (diary_entry_id IS NULL)),"
+  "  CHECK ((closed_at IS NULL) = (closed_by IS NULL)),"
+  "  CHECK (closed_at IS NULL OR (screen IS NOT NULL AND risk_level IS NOT NULL"
+  "    AND plan IS NOT NULL AND location IS NOT NULL))"
+  ");"
+  "CREATE UNIQUE INDEX safety_tasks_one_open ON safety_tasks (patient_id) WHERE closed_at IS NULL;"
+  "CREATE TRIGGER safety_tasks_no_delete BEFORE DELETE ON safety_tasks"
+  " BEGIN SELECT RAISE(ABORT, 'safety_tasks are kept'); END;"
+  "CREATE TRIGGER safety_tasks_close_once BEFORE UPDATE ON safety_tasks"
+  " WHEN OLD.closed_at IS NOT NULL"
+  " BEGIN SELECT RAISE(ABORT, 'a closed safety task is kept as it was closed'); END;"
+    APPEND_ONLY ("diary_entries") APPEND_ONLY ("diary_doses") APPEND_ONLY ("diary_side_effects")
+      APPEND_ONLY ("observations"),
 };
 
 int

@@ -205,4 +205,54 @@ gboolean store_order_insert_event (Store *store, const char *order_id, const cha
                                    const char *at, const char *by_staff_id, const char *reason,
                                    const char *visit_id, const char *by_order_id, GError **error);
 
+/* ------------------------------------------------ monitoring (monitoring.c) */
+
+/* What raises a monitoring alert (migration 19): the rule's stable code
+ * ("severe-side-effect", "lamotrigine-rash", "item9", "missed-doses",
+ * "toxic-level", ...), a sentence for the clinician (no more than the record
+ * needs), and the row that carries the signal (any may be NULL). */
+typedef struct {
+  const char *patient_id;
+  const char *rule;
+  const char *summary;
+  const char *order_id;
+  const char *diary_entry_id;
+  const char *checkin_id;
+  const char *observation_id;
+} StoreAlertNew;
+
+/* Inside the caller's transaction (store_begin): inserts the alert,
+ * raised at now_ms; *out_id (may be NULL) gets its id. */
+gboolean store_alert_raise_locked (Store *store, const StoreAlertNew *alert, gint64 now_ms,
+                                   char **out_id, GError **error);
+
+/* Inside the caller's transaction: opens a safety task for a positive
+ * PHQ-9 item 9 (1..3) from a check-in or a diary entry (exactly one of
+ * them), unless the patient already has one open; *opened (may be NULL)
+ * says whether a task was opened. */
+gboolean store_safety_task_open_locked (Store *store, const char *patient_id, guint item9,
+                                        const char *checkin_id, const char *diary_entry_id,
+                                        gint64 now_ms, gboolean *opened, GError **error);
+
+/* One observation as recorded: recorded_by is the staff member for a
+ * clinic entry, NULL for the patient's own reading (then diary_entry_id
+ * names the entry it came with). */
+typedef struct {
+  const char *patient_id;
+  const char *kind;  /* observation_kind code (records.h) */
+  const char *loinc; /* NULL when the kind has none */
+  double value;
+  gboolean has_value2;
+  double value2; /* blood pressure: diastolic */
+  const char *unit;
+  gint64 effective_ms; /* when measured or drawn */
+  const char *recorded_by;
+  const char *diary_entry_id;
+  const char *visit_id;
+  const char *interpretation; /* N, L, H, LL, HH or NULL */
+} StoreObservationNew;
+
+gboolean store_observation_insert_locked (Store *store, const StoreObservationNew *obs,
+                                          gint64 now_ms, char **out_id, GError **error);
+
 G_END_DECLS
