@@ -201,8 +201,10 @@ gboolean th_time_zone_valid (const char *zone);
 gboolean th_language_tag_valid (const char *tag);
 gboolean th_mrn_valid (const char *mrn);
 
-/* POST /api/visits/<id>/follow-up {"weeks" | "date", "time"?}: weeks 1..52
- * or a date "YYYY-MM-DD", and a time "HH:MM" (the clinic's). On a
+/* POST /api/visits/<id>/follow-up {"weeks" | "date", "time"?,
+ * "confirm_double_booking"?}: weeks 1..52 or a date "YYYY-MM-DD", a time
+ * "HH:MM" (the clinic's), and whether to keep a clash with another of the
+ * provider's visits (as a booking from the schedule does). On a
  * BAD_FIELD, *field names the field at fault ("weeks", "date", "time"; NULL
  * when the body's shape is wrong): the route answers 422 naming it. */
 typedef struct {
@@ -210,6 +212,7 @@ typedef struct {
   GDate date;  /* valid when given */
   gboolean has_time;
   guint hour, minute;
+  gboolean confirm_double_booking;
 } ThFollowUpBody;
 gboolean th_body_follow_up (const char *body, gsize len, ThFollowUpBody *out, const char **field,
                             GError **error);

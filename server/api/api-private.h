@@ -127,8 +127,8 @@ const char *th_patient_refusal (void);
 /* The visits in [from_ms, to_ms) of the PAs a psychiatrist caller
  * supervises, each with its provider; NULL for anyone else, and NULL with
  * `error` set when the store failed. */
-json_t *th_supervised_visits_json (ThApp *app, const ThApiCall *call, gint64 from_ms,
-                                   gint64 to_ms, GError **error);
+json_t *th_supervised_visits_json (ThApp *app, const ThApiCall *call, gint64 from_ms, gint64 to_ms,
+                                   GError **error);
 
 /* The handlers of the route table, by resource family. */
 #define TH_HANDLER(name) \
@@ -146,6 +146,14 @@ TH_HANDLER (th_move_visit);
 TH_HANDLER (th_cancel_visit);
 /* The new shape of POST /api/visits (a "start"): th_create_visit hands it on. */
 TH_HANDLER (th_book_visit);
+/* TRUE when the provider has no other visit in [start, start + length)
+ * (except the visit `except`, may be NULL), or the caller confirmed the
+ * clash (*double_booked says which); FALSE after answering 409
+ * "double_booked" with the other visits (or a 500). Every booking path
+ * (the schedule, a move, the next follow-up) asks it. */
+gboolean th_free_or_confirmed (ThApp *app, ThHttpResponse *r, const char *provider_id,
+                               gint64 start_ms, guint length, const char *except,
+                               gboolean confirmed, gboolean *double_booked);
 /* session.c */
 TH_HANDLER (th_post_session);
 TH_HANDLER (th_get_session);
@@ -212,8 +220,7 @@ TH_HANDLER (th_get_overdue);
 /* followup.c: what happened in the visit, as the follow-up rules read it
  * (its check-in's item-9 alert, its orders); FALSE with `error` when the
  * store cannot tell (never a suggestion without an alert that is there). */
-gboolean th_follow_up_facts (ThApp *app, const StoreVisit *v, FollowUpFacts *out,
-                             GError **error);
+gboolean th_follow_up_facts (ThApp *app, const StoreVisit *v, FollowUpFacts *out, GError **error);
 /* A date, and an instant, in the clinic's zone as a clinician reads them:
  * "Tue 12 Jan" (the year when not this one), "Tue 12 Jan 10:00 EST". */
 char *th_date_words (ThApp *app, const GDate *d);

@@ -34,6 +34,7 @@ th_body_follow_up (const char *body, gsize len, ThFollowUpBody *out, const char 
   json_t *obj = body ? json_loadb (body, len, JSON_REJECT_DUPLICATES, NULL) : NULL;
   json_t *weeks = NULL;
   const char *date = NULL, *time = NULL;
+  int confirm = 0;
   json_error_t jerr;
   gboolean ok = FALSE;
 
@@ -46,8 +47,8 @@ th_body_follow_up (const char *body, gsize len, ThFollowUpBody *out, const char 
                          "try again.");
     goto out;
   }
-  if (json_unpack_ex (obj, &jerr, JSON_STRICT, "{s?o, s?s, s?s}", "weeks", &weeks, "date", &date,
-                      "time", &time) != 0) {
+  if (json_unpack_ex (obj, &jerr, JSON_STRICT, "{s?o, s?s, s?s, s?b}", "weeks", &weeks, "date",
+                      &date, "time", &time, "confirm_double_booking", &confirm) != 0) {
     refuse (error, field, NULL,
             "Give the interval in weeks or a date, and optionally a time. Nothing was booked.");
     goto out;
@@ -76,6 +77,7 @@ th_body_follow_up (const char *body, gsize len, ThFollowUpBody *out, const char 
   }
   out->weeks = weeks ? (guint) json_integer_value (weeks) : 0;
   out->has_time = time != NULL;
+  out->confirm_double_booking = confirm != 0;
   ok = TRUE;
 out:
   json_decref (obj);

@@ -510,7 +510,7 @@ th_post_follow_up (ThApp *app, const ThHttpRequest *req, ThHttpResponse *r, cons
   ThFollowUpBody body;
   StoreFollowUp f = { 0 };
   const char *field = NULL;
-  gboolean recorded = FALSE;
+  gboolean recorded = FALSE, double_booked = FALSE;
   GDate day;
   gint64 at;
 
@@ -525,7 +525,9 @@ th_post_follow_up (ThApp *app, const ThHttpRequest *req, ThHttpResponse *r, cons
     th_respond_store_error (r, error, "The follow-up could not be read. Nothing was booked.");
     goto out;
   }
-  if (!may_book (app, v, &f, r) || (at = requested_at (app, v, &body, &day, r)) < 0)
+  if (!may_book (app, v, &f, r) || (at = requested_at (app, v, &body, &day, r)) < 0 ||
+      !th_free_or_confirmed (app, r, v->provider_id, at, v->length_minutes, NULL,
+                             body.confirm_double_booking, &double_booked))
     goto out;
   f.weeks = body.weeks;
   g_free (f.due_date);
@@ -537,17 +539,18 @@ th_post_follow_up (ThApp *app, const ThHttpRequest *req, ThHttpResponse *r, cons
     goto out;
   }
   th_audit (app, req->address, call->caller.staff_id, "visit.follow-up-book", v->id,
-            json_pack ("{s:s, s:s, s:i}", "patient", v->patient_id, "next_visit", links.visit_id,
-                       "weeks", (json_int_t) body.weeks));
+            json_pack ("{s:s, s:s, s:i, s:b}", "patient", v->patient_id, "next_visit",
+                       links.visit_id, "weeks", (json_int_t) body.weeks, "double_booked",
+                       double_booked));
   at_text = th_iso_from_ms (at);
   words = th_local_words (app, at);
   th_respond_json (r, 201,
-                   json_pack ("{s:s, s:s, s:s, s:s, s:s, s:{s:o, s:s}, s:o}", "visit_id",
+                   json_pack ("{s:s, s:s, s:s, s:s, s:s, s:{s:o, s:s}, s:b, s:o}", "visit_id",
                               links.visit_id, "patient_url", links.patient_url, "provider_url",
                               links.provider_url, "scheduled_at", at_text, "local", words,
                               "follow_up", "weeks",
                               body.weeks ? json_integer (body.weeks) : json_null (), "due_by",
-                              f.due_date, "invitation",
+                              f.due_date, "double_booked", double_booked, "invitation",
                               th_notify_patient (app, links.visit_id, TH_VISIT_BOOKED)));
 out:
   th_visit_links_clear (&links);

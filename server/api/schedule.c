@@ -113,9 +113,9 @@ require_future (ThHttpResponse *r, gint64 start_ms)
 
 /* TRUE when the provider is free in [start, start + length) or the caller
  * confirmed; FALSE after the 409 that shows the other visits (or a 500). */
-static gboolean
-free_or_confirmed (ThApp *app, ThHttpResponse *r, const char *provider_id, gint64 start_ms,
-                   guint length, const char *except, gboolean confirmed, gboolean *double_booked)
+gboolean
+th_free_or_confirmed (ThApp *app, ThHttpResponse *r, const char *provider_id, gint64 start_ms,
+                      guint length, const char *except, gboolean confirmed, gboolean *double_booked)
 {
   g_autoptr (GError) error = NULL;
   g_autoptr (GPtrArray)
@@ -243,8 +243,8 @@ TH_HANDLER (th_book_visit)
     provider_id = NULL;
   if (!check_provider (app, call, provider_id, r) ||
       !check_patient (app, call, body.patient_id, r) || !require_future (r, body.start_ms) ||
-      !free_or_confirmed (app, r, provider_id, body.start_ms, body.length_minutes, NULL,
-                          body.confirm_double_booking, &double_booked))
+      !th_free_or_confirmed (app, r, provider_id, body.start_ms, body.length_minutes, NULL,
+                             body.confirm_double_booking, &double_booked))
     goto out;
   if (!th_book_visit_with_links (app,
                                  &(StoreVisitBooking) { .patient_id = body.patient_id,
@@ -340,8 +340,8 @@ TH_HANDLER (th_move_visit)
   }
   length = body.length_minutes ? body.length_minutes : v->length_minutes;
   if (!require_scheduled (r, v, "moved") || !require_future (r, body.start_ms) ||
-      !free_or_confirmed (app, r, v->provider_id, body.start_ms, length, v->id,
-                          body.confirm_double_booking, &double_booked))
+      !th_free_or_confirmed (app, r, v->provider_id, body.start_ms, length, v->id,
+                             body.confirm_double_booking, &double_booked))
     return;
   if (!store_move_visit (app->store, v->id,
                          &(StoreVisitMove) {

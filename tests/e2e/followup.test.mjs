@@ -143,10 +143,21 @@ test('the provider ends a visit and books the next follow-up from the suggestion
   await page.setViewportSize({ width: 1280, height: 800 });
 
   // The suggestion in one tap (the choices below stay for another day).
+  // The provider already has a visit then: the clash is named, nothing is
+  // booked, and "Book anyway" keeps both, as on the schedule.
+  const dora = await book('Dora Double', '2027-03-19T10:15:00-04:00');
   await quick.click();
+  const error = by(page, 'follow-up-error');
+  await error.waitFor({ state: 'visible' });
+  assert.match(await error.innerText(), /^Dr\. Demo Provider already has a visit at this time: .*Fri 19 Mar.*Nothing was saved\./);
+  assert.equal((await api(`/api/visits/${sam.visit_id}/follow-up`)).json.booked, null, 'nothing was booked');
+  await by(page, 'follow-up-book-anyway').click();
   const booked = by(page, 'follow-up-booked');
   await booked.waitFor({ state: 'visible' });
-  assert.equal(await booked.innerText(), 'Booked: Fri 19 Mar 10:15 EDT.');
+  assert.equal(await booked.innerText(), 'Booked: Fri 19 Mar 10:15 EDT (double-booked).');
+  // Dora's visit is called off: the list of missed visits below stays as it was.
+  const off = await api(`/api/visits/${dora.visit_id}/cancel`, { method: 'POST', body: { reason: 'Booked twice by mistake' } });
+  assert.equal(off.status, 200, off.text);
   assert.match(await by(page, 'follow-up-link').inputValue(), /\/patient\.html#token=/);
   // The record says when the patient is seen next.
   const next = by(page, 'next-visit');

@@ -163,6 +163,7 @@ test('booking the suggestion makes the next visit at the same local time across 
   assert.match(again.json.error.message, /already booked: Fri 19 Mar 10:15 EDT with Dr\. Demo Provider/);
 });
 
+let empty;
 test('an item-9 alert suggests 1 week; a visit where nothing changed 12', async () => {
   const alert = await book('Ivy Item', '2027-03-05T10:30:00-05:00');
   const c = await api(`/api/visits/${alert.id}/checkin`, { token: alert.token, method: 'POST',
@@ -186,7 +187,7 @@ test('an item-9 alert suggests 1 week; a visit where nothing changed 12', async 
   assert.equal(rec.follow_up.due_by, '2027-05-28');
   // A visit ended before anyone was admitted, with nothing written in it,
   // did not take place: rebook within a week.
-  const empty = await book('Nell None', '2027-03-05T11:30:00-05:00');
+  empty = await book('Nell None', '2027-03-05T11:30:00-05:00');
   await endVisit(empty.id);
   const n = (await api(`/api/visits/${empty.id}/follow-up`)).json;
   assert.equal(n.suggestion.weeks, 1);
@@ -238,8 +239,24 @@ test('later, a patient past their interval with nothing booked is overdue, and B
   // Book works from a missed visit too: Sam's next visit, a week on.
   const samBooked = await api(`/api/visits/${sam.last_visit.id}/follow-up`, { method: 'POST', body: { weeks: 1, time: '10:00' } });
   assert.equal(samBooked.status, 201, samBooked.text);
+  // Nell's follow-up at the hour Olive's was just booked with the same
+  // provider: the schedule's double-booking rule holds here too. Refused
+  // with the other visit named and nothing booked, then kept on "Book anyway".
+  const nellBooking = { weeks: 1, time: '09:30' };
+  const clash = await api(`/api/visits/${empty.id}/follow-up`, { method: 'POST', body: nellBooking });
+  assert.equal(clash.status, 409, clash.text);
+  assert.equal(clash.json.error.code, 'double_booked');
+  assert.match(clash.json.error.message, /^Dr\. Demo Provider already has a visit at this time: .*Thu 17 Jun.*Nothing was saved\.$/);
+  assert.deepEqual(clash.json.error.conflicts.map((v) => v.id), [booked.json.visit_id]);
+  const still = await api('/api/overdue');
+  assert.ok(still.json.patients.some((p) => p.patient.display_name === 'Nell None'), 'nothing was booked for Nell');
+  const anyway = await api(`/api/visits/${empty.id}/follow-up`, { method: 'POST', body: { ...nellBooking, confirm_double_booking: true } });
+  assert.equal(anyway.status, 201, anyway.text);
+  assert.equal(anyway.json.double_booked, true);
+  assert.equal(anyway.json.local, 'Thu 17 Jun 09:30 EDT');
+  assert.equal(booked.json.double_booked, false);
   const after = await api('/api/overdue');
-  assert.deepEqual(after.json.patients.map((p) => p.patient.display_name), ['Demo Patient', 'Ivy Item', 'Nell None']);
+  assert.deepEqual(after.json.patients.map((p) => p.patient.display_name), ['Demo Patient', 'Ivy Item']);
   // Patients and anonymous callers get nothing.
   assert.equal((await fetchJson(`${server.baseUrl}/api/overdue`)).status, 401);
 });

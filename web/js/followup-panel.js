@@ -145,10 +145,13 @@ export class FollowUpPanel {
     this.ui.when.textContent = day && time ? `The next visit: ${day} at ${time} (${this.data.time_zone}).` : 'Choose the day and the time.';
   }
 
-  async submit() {
+  // confirmDouble: the provider saw the clash with another of their visits
+  // and chose "Book anyway" (the schedule's rule: both are kept).
+  async submit(confirmDouble = false) {
     const c = this.chosen();
     const err = this.ui.error;
     err.hidden = true;
+    err.replaceChildren();
     if (!c || (c.date !== undefined && !c.date)) {
       err.textContent = 'Choose a number of weeks, or a date.';
       err.hidden = false;
@@ -165,15 +168,22 @@ export class FollowUpPanel {
     this.ui.quick.disabled = true;
     this.ui.book.textContent = 'Booking…';
     try {
-      const res = await staffApi(`/api/visits/${enc(id)}/follow-up`, { method: 'POST', body: { ...c, time: this.ui.time.value } });
+      const res = await staffApi(`/api/visits/${enc(id)}/follow-up`, { method: 'POST', body: { ...c, time: this.ui.time.value, ...(confirmDouble ? { confirm_double_booking: true } : {}) } });
       if (id !== this.visitId) return;
-      this.showDone(`Booked: ${res.local}.`, res.patient_url);
+      this.showDone(`Booked: ${res.local}${res.double_booked ? ' (double-booked)' : ''}.`, res.patient_url);
       this.onBooked(res);
     } catch (e) {
       if (id !== this.visitId) return;
       // The server's sentence, beside the field it names.
       err.textContent = e.message;
       err.hidden = false;
+      if (e.code === 'double_booked') {
+        const anyway = el('button', { type: 'button', className: 'btn btn-secondary', 'data-testid': 'follow-up-book-anyway' }, 'Book anyway');
+        anyway.addEventListener('click', () => this.submit(true));
+        err.append(' ', anyway);
+        anyway.focus();
+        return;
+      }
       const field = e.field === 'time' ? this.ui.time : e.field === 'date' ? this.ui.date : null;
       if (field) field.focus();
     } finally {

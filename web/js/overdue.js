@@ -38,16 +38,22 @@ function item(p, admin) {
       book || el('p', { className: 'muted' }, `${p.provider.display_name} books the follow-up.`),
       status));
   if (book) {
+    // After the server says the hour clashes with another of the provider's
+    // visits, the same button books anyway (the schedule's rule).
+    let confirmDouble = false;
     book.addEventListener('click', async () => {
       book.disabled = true;
       book.textContent = 'Booking…';
+      ui.error.hidden = true;
       try {
-        const res = await staffApi(`/api/visits/${enc(p.last_visit.id)}/follow-up`, { method: 'POST', body: { weeks: 1 } });
+        const body = confirmDouble ? { weeks: 1, confirm_double_booking: true } : { weeks: 1 };
+        const res = await staffApi(`/api/visits/${enc(p.last_visit.id)}/follow-up`, { method: 'POST', body });
         book.remove();
-        status.textContent = `Booked: ${res.local}`;
+        status.textContent = `Booked: ${res.local}${res.double_booked ? ' (double-booked)' : ''}`;
       } catch (err) {
+        confirmDouble = err.code === 'double_booked';
         book.disabled = false;
-        book.textContent = 'Book in 1 week';
+        book.textContent = confirmDouble ? 'Book anyway' : 'Book in 1 week';
         status.textContent = '';
         ui.error.textContent = `${name}: ${err.message}`;
         ui.error.hidden = false;
