@@ -91,7 +91,11 @@ th_list_visits (ThApp *app, const ThHttpRequest *req, ThHttpResponse *r, const T
   list = json_array ();
   for (guint i = 0; i < visits->len; i++)
     json_array_append_new (list, th_visit_summary_json (g_ptr_array_index (visits, i)));
-  th_respond_json (r, 200, json_pack ("{s:o, s:o*}", "visits", list, "supervised", supervised));
+  /* The clinic's zone: the console shows the day's times on the clinic's
+   * clock, as the schedule does, wherever the provider's browser is. */
+  th_respond_json (r, 200,
+                   json_pack ("{s:o, s:o*, s:s}", "visits", list, "supervised", supervised,
+                              "time_zone", app->config->time_zone_name));
 }
 
 /* POST /api/visits: with a "start", the schedule's booking (schedule.c);

@@ -118,6 +118,10 @@ test('the provider ends a visit and books the next follow-up from the suggestion
   await page.setViewportSize({ width: 1280, height: 800 });
   await openConsole(provider, sam.provider_url, server.demo.provider_login);
   await waitFor(() => by(page, 'end-visit').isEnabled(), { what: 'End visit enabled' });
+  // The day's list shows the clinic's time (10:15 in New York), whatever
+  // zone the browser is in, as the schedule and the follow-up do.
+  const samItem = page.locator(`.visit-item[data-visit="${sam.visit_id}"] .visit-meta`);
+  await waitFor(async () => /^10:15/.test(await samItem.innerText()), { what: 'the visit list in clinic time' });
   await endVisit(page);
 
   const panel = by(page, 'follow-up');

@@ -133,10 +133,21 @@ export function waitingFor(sinceIso, now = Date.now()) {
   return `waiting ${Math.floor(minutes / 60)} h ${minutes % 60} min`;
 }
 
+// The clinic's zone (IANA), once a staff page has read it from the server:
+// a visit's time is the clinic's, as on the schedule, wherever the browser
+// is. Unset (the patient's page), times are the browser's own.
+let clinicZone;
+export function setClinicTimeZone(zone) {
+  try {
+    new Intl.DateTimeFormat([], { timeZone: zone });
+    clinicZone = zone;
+  } catch { clinicZone = undefined; }
+}
+
 export function clockTime(iso) {
   const t = Date.parse(iso);
   if (Number.isNaN(t)) return '';
-  return new Date(t).toLocaleTimeString([], { hour: '2-digit', minute: '2-digit' });
+  return new Date(t).toLocaleTimeString([], { hour: '2-digit', minute: '2-digit', ...(clinicZone ? { timeZone: clinicZone } : {}) });
 }
 
 // Wires the mute and camera buttons to the tracks of whatever stream

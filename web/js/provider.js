@@ -19,7 +19,7 @@ import { FollowUpPanel } from './followup-panel.js';
 import { startStaffSession, checkStaffSession, staffApi, signOut } from './session.js';
 import {
   $, readFragment, getLocalMedia, serverErrorText, showVisitState, waitingFor,
-  clockTime, wireMediaToggles, showMessage, ConnectionBanner, PeerBanner,
+  clockTime, setClinicTimeZone, wireMediaToggles, showMessage, ConnectionBanner, PeerBanner,
 } from './common.js';
 
 const ui = {
@@ -133,6 +133,7 @@ async function loadVisits({ polled = false } = {}) {
   try {
     const body = await staffApi('/api/visits?day=today', { background: polled });
     visits = Array.isArray(body && body.visits) ? body.visits : [];
+    if (body && body.time_zone) setClinicTimeZone(body.time_zone);
     renderSupervised($('supervised'), body && body.supervised);
     alerts.otherVisitsChanged(visits, selectedVisit, { firstLoad: !visitsLoaded });
     visitsLoaded = true;
