@@ -140,6 +140,9 @@ typedef struct {
   guint prn_max_per_day; /* as-needed: the most doses a day; 0 when absent */
   guint supply_days;     /* days of supply to dispense, 1..90; 0 when absent */
   guint refills;         /* 0..11 (0 when absent) */
+  char *safety_confirm;  /* "safety_confirm": {"reason"}: the prescriber confirms a large
+                            supply of a drug lethal in overdose while a safety task is
+                            open (1..1000 characters); NULL when absent */
 } ThAdjustmentBody;
 #define TH_MAX_SUPPLY_DAYS 90
 #define TH_MAX_REFILLS 11
@@ -216,5 +219,30 @@ typedef struct {
 } ThFollowUpBody;
 gboolean th_body_follow_up (const char *body, gsize len, ThFollowUpBody *out, const char **field,
                             GError **error);
+
+/* ---- safety (bodies_safety.c, issue 14) */
+
+/* POST /api/alerts/<id>/acknowledge {"note"}: *note NULL when absent (the
+ * route says a note is needed). */
+gboolean th_body_alert_ack (const char *body, gsize len, char **note, GError **error);
+
+/* POST /api/safety-tasks/<id>/close {"screen"?: {"q1".."q6": bool,
+ * "q6_past_3_months"?: bool}, "risk_level"?, "risk_reason"?, "plan"?: [code],
+ * "plan_reason"?, "location"?, "visit_id"?}: what is missing is the rule's
+ * to name (422). */
+typedef struct {
+  gboolean has_screen;
+  CssrsScreen screen;
+  char *risk_level;
+  char *risk_reason;
+  char **plans; /* NULL-terminated */
+  guint n_plans;
+  char *plan_reason;
+  char *location;
+  char *visit_id;
+} ThSafetyCloseBody;
+gboolean th_body_safety_close (const char *body, gsize len, ThSafetyCloseBody *out,
+                               GError **error);
+void th_safety_close_body_clear (ThSafetyCloseBody *b);
 
 G_END_DECLS

@@ -206,6 +206,19 @@ TH_HANDLER (th_post_care_team_remove);
 TH_HANDLER (th_get_pending);
 /* orders.c */
 TH_HANDLER (th_post_adjustment);
+/* safety.c, safety_tasks.c: monitoring alerts and item-9 safety tasks (issue 14) */
+gboolean th_caller_is_clinician (const ThCaller *caller);
+TH_HANDLER (th_get_open_alerts);
+TH_HANDLER (th_get_patient_alerts);
+TH_HANDLER (th_post_alert_ack);
+TH_HANDLER (th_get_safety_tasks);
+TH_HANDLER (th_post_safety_close);
+/* fhir_safety.c: appends to a FHIR Bundle's entry array the patient's
+ * safety tasks: a Flag per open task, an Observation per C-SSRS answer and
+ * the risk level per closed one. FALSE with `error` when they cannot be
+ * read (the entries may then hold some of them: drop the bundle). */
+gboolean th_fhir_patient_add_safety (ThApp *app, const char *patient_id, json_t *entries,
+                                     GError **error);
 TH_HANDLER (th_post_cosign);
 TH_HANDLER (th_post_decline);
 TH_HANDLER (th_post_acknowledge_stop);

@@ -225,6 +225,14 @@ static const ThRoute kRoutes[] = {
   ROUTE (POST, "/api/patients/:patient/care-team", DESK, NO_VISIT, th_post_care_team),
   ROUTE (POST, "/api/patients/:patient/care-team/:staff/remove", DESK, NO_VISIT,
          th_post_care_team_remove),
+  /* Monitoring alerts and item-9 safety tasks (safety.c, safety_tasks.c):
+   * never the front desk; the patient's record access decides the rest
+   * (careteam.c), acknowledging and closing are a clinician's. */
+  ROUTE (GET, "/api/alerts", STAFF, NO_VISIT, th_get_open_alerts),
+  ROUTE (POST, "/api/alerts/:alert/acknowledge", STAFF, NO_VISIT, th_post_alert_ack),
+  ROUTE (GET, "/api/patients/:patient/alerts", STAFF, NO_VISIT, th_get_patient_alerts),
+  ROUTE (GET, "/api/patients/:patient/safety-tasks", STAFF, NO_VISIT, th_get_safety_tasks),
+  ROUTE (POST, "/api/safety-tasks/:task/close", STAFF, NO_VISIT, th_post_safety_close),
 };
 
 const ThRoute *

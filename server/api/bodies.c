@@ -480,6 +480,7 @@ th_adjustment_body_clear (ThAdjustmentBody *b)
   g_free (b->frequency);
   g_free (b->route);
   g_free (b->reason);
+  g_free (b->safety_confirm);
   memset (b, 0, sizeof *b);
 }
 
@@ -487,7 +488,7 @@ gboolean
 th_body_adjustment (const char *body, gsize len, ThAdjustmentBody *out, GError **error)
 {
   const char *kind_name = NULL, *order_id = NULL, *medication_id = NULL, *unit = NULL;
-  const char *frequency = NULL, *route = NULL, *reason = NULL;
+  const char *frequency = NULL, *route = NULL, *reason = NULL, *confirm = NULL;
   double dose = 0, bedtime_dose = 0;
   int prn_max = 0, supply_days = 0, refills = 0;
   json_t *obj;
@@ -499,11 +500,12 @@ th_body_adjustment (const char *body, gsize len, ThAdjustmentBody *out, GError *
   if (!obj)
     return FALSE;
   if (json_unpack_ex (obj, &jerr, JSON_STRICT,
-                      "{s:s, s?s, s?s, s?F, s?F, s?s, s?s, s?s, s?i, s?i, s?i, s:s}", "kind",
-                      &kind_name, "order_id", &order_id, "medication", &medication_id, "dose",
-                      &dose, "bedtime_dose", &bedtime_dose, "unit", &unit, "frequency", &frequency,
-                      "route", &route, "prn_max_per_day", &prn_max, "supply_days", &supply_days,
-                      "refills", &refills, "reason", &reason) != 0 ||
+                      "{s:s, s?s, s?s, s?F, s?F, s?s, s?s, s?s, s?i, s?i, s?i, s:s, s?{s:s}}",
+                      "kind", &kind_name, "order_id", &order_id, "medication", &medication_id,
+                      "dose", &dose, "bedtime_dose", &bedtime_dose, "unit", &unit, "frequency",
+                      &frequency, "route", &route, "prn_max_per_day", &prn_max, "supply_days",
+                      &supply_days, "refills", &refills, "reason", &reason, "safety_confirm",
+                      "reason", &confirm) != 0 ||
       !adjustment_kind_from_name (kind_name, &out->kind)) {
     bad_field (error, "The change could not be read: choose start, change dose, switch or "
                       "stop, and give a reason. Nothing was saved.");
@@ -511,6 +513,11 @@ th_body_adjustment (const char *body, gsize len, ThAdjustmentBody *out, GError *
   }
   if (!text_ok (reason, " \t\r\n", MAX_REASON_CHARS)) {
     bad_text (error, "The reason", reason, " \t\r\n", MAX_REASON_CHARS);
+    goto out;
+  }
+  if (confirm && !text_ok (confirm, " \t\r\n", MAX_REASON_CHARS)) {
+    bad_text (error, "The reason for the safety confirmation", confirm, " \t\r\n",
+              MAX_REASON_CHARS);
     goto out;
   }
   if (bedtime_dose < 0 || prn_max < 0 || prn_max > 24) {
@@ -538,6 +545,7 @@ th_body_adjustment (const char *body, gsize len, ThAdjustmentBody *out, GError *
   out->prn_max_per_day = (guint) prn_max;
   out->supply_days = (guint) supply_days;
   out->refills = (guint) refills;
+  out->safety_confirm = g_strdup (confirm);
   ok = TRUE;
 out:
   json_decref (obj);

@@ -201,8 +201,10 @@ refuse_rule (ThApp *app, const ThHttpRequest *req, ThHttpResponse *r, const char
   th_audit (app, req->address, staff_id, "prescribe.refused", visit_id,
             json_pack ("{s:s, s:s, s:s}", "rule", rule, "kind", kind, "medication",
                        medication_id ? medication_id : ""));
-  /* (the caller adds nothing patient-identifying beyond ids) */
-  th_respond_json (r, 403,
+  /* (the caller adds nothing patient-identifying beyond ids) A refusal the
+   * prescriber can lift by confirming (an open safety task) is 422: the
+   * request was allowed, it lacked the confirmation. */
+  th_respond_json (r, g_strcmp0 (rule, "safety-task-open") == 0 ? 422 : 403,
                    json_pack ("{s:{s:s, s:s, s:s}}", "error", "code", "prescribing-rule", "rule",
                               rule, "message", reason));
 }
@@ -306,6 +308,45 @@ save_adjustment (ThApp *app, const ThHttpRequest *req, ThHttpResponse *r,
   store_order_free (created);
 }
 
+/* The "safety-task-open" rule's facts: whether the patient has an open
+ * item-9 safety task, whether this order starts a medication, its supply,
+ * and the prescriber's confirmation. FALSE (500 sent) when the task cannot
+ * be read: an unknown task is no reason to wave a lethal supply through. */
+static gboolean
+safety_context (ThApp *app, ThHttpResponse *r, const char *patient_id, const ThAdjustmentBody *body,
+                guint supply_days, PrescribeContext *ctx)
+{
+  g_autoptr (GError) error = NULL;
+
+  if (!store_safety_task_is_open (app->store, patient_id, &ctx->safety_task_open, &error)) {
+    th_respond_store_error (r, error,
+                            "The patient's safety tasks could not be read, so the prescribing "
+                            "rules could not be applied. Nothing was saved; try again.");
+    return FALSE;
+  }
+  ctx->starts_medication = body->kind == ADJUST_START || body->kind == ADJUST_SWITCH;
+  ctx->supply_days = supply_days;
+  ctx->safety_confirmed = body->safety_confirm != NULL;
+  return TRUE;
+}
+
+/* A confirmation that lifted the "safety-task-open" rule is a clinical act
+ * of its own: audited with the prescriber's reason. */
+static void
+audit_safety_confirm (ThApp *app, const ThHttpRequest *req, const ThHttpResponse *r,
+                      const char *staff_id, const PrescribeContext *ctx,
+                      const ThAdjustmentBody *body, const char *visit_id)
+{
+  if (r->status != 201 || !ctx->safety_confirmed || !ctx->safety_task_open ||
+      !ctx->starts_medication || ctx->supply_days <= SAFETY_SUPPLY_MAX_DAYS ||
+      !medication_overdose_lethal (ctx->medication, NULL))
+    return;
+  th_audit (app, req->address, staff_id, "prescribe.safety-confirmed", visit_id,
+            json_pack ("{s:s, s:s, s:i, s:s}", "rule", "safety-task-open", "medication",
+                       body->medication_id ? body->medication_id : "", "supply_days",
+                       (json_int_t) ctx->supply_days, "reason", body->safety_confirm));
+}
+
 /* POST /api/visits/<id>/adjustments */
 void
 th_post_adjustment (ThApp *app, const ThHttpRequest *req, ThHttpResponse *r, const ThApiCall *call)
@@ -359,6 +400,8 @@ th_post_adjustment (ThApp *app, const ThHttpRequest *req, ThHttpResponse *r, con
   ctx.medication = med ? med : med_catalog_find (app->catalog, old.medication_id);
   ctx.new_prescription = adj.kind != ADJUST_STOP;
   ctx.modality = visit->modality;
+  if (!safety_context (app, r, visit->patient_id, &body, adj.supply_days, &ctx))
+    goto out;
   decision = prescribe_decide (&ctx, &rule, &reason_text);
   if (decision == PRESCRIBE_REFUSED) {
     refuse_rule (app, req, r, staff_id, visit_id, kind_name, medication_id, rule, reason_text);
@@ -377,6 +420,7 @@ th_post_adjustment (ThApp *app, const ThHttpRequest *req, ThHttpResponse *r, con
   adj.route = route;
   adj.time_zone = app->config->time_zone;
   save_adjustment (app, req, r, &adj, kind_name, visit->patient_id);
+  audit_safety_confirm (app, req, r, staff_id, &ctx, &body, visit_id);
 out:
   store_order_clear (&old);
   th_adjustment_body_clear (&body);

@@ -549,6 +549,11 @@ th_get_fhir (ThApp *app, const ThHttpRequest *req, ThHttpResponse *r, const ThAp
   json_t *bundle;
 
   bundle = fhir_visit_bundle (app->store, app->catalog, visit_id, app->base_url, &error);
+  /* The patient's safety tasks (a Flag while one is open; the C-SSRS screen
+   * once closed) travel with every export of theirs (fhir_safety.c). */
+  if (bundle && !th_fhir_patient_add_safety (app, visit->patient_id,
+                                             json_object_get (bundle, "entry"), &error))
+    g_clear_pointer (&bundle, json_decref);
   if (!bundle) {
     th_respond_store_error (r, error,
                             "The FHIR export could not be built. Try again; if this keeps "

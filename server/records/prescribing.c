@@ -75,6 +75,42 @@ in_person_eval_recent (const PrescribeContext *ctx)
   return g_date_compare (&ctx->in_person_eval, &cutoff) >= 0;
 }
 
+/* Medications whose overdose is often lethal, so that what is dispensed at
+ * once is limited while a patient has an open item-9 safety task. By class
+ * or ingredient (the catalog's "class" and "ingredient"), each with why.
+ * Limiting the quantity of lethal medications on hand is part of means
+ * restriction (APA Practice Guideline for the Assessment and Treatment of
+ * Patients With Suicidal Behaviors, 2003; VA/DoD Clinical Practice
+ * Guideline for Suicide Risk, 2019); the 14-day cut-off is the clinic's
+ * rule (issue 14), not a published threshold. */
+static const struct {
+  const char *drug_class; /* or NULL */
+  const char *ingredient; /* prefix of Medication.name, or NULL */
+  const char *why;
+} kOverdoseLethal[] = {
+  { "tricyclic", NULL,
+    "tricyclic antidepressants are among the most lethal drugs in overdose (cardiac arrhythmia, "
+    "seizures; FDA label, Overdosage)" },
+  { NULL, "lithium",
+    "lithium has a narrow therapeutic index and is dangerous in overdose (FDA label, boxed "
+    "warning on lithium toxicity)" },
+};
+
+gboolean
+medication_overdose_lethal (const Medication *m, const char **why)
+{
+  for (guint i = 0; m && i < G_N_ELEMENTS (kOverdoseLethal); i++) {
+    const char *c = kOverdoseLethal[i].drug_class, *ing = kOverdoseLethal[i].ingredient;
+    if ((c && g_strcmp0 (m->drug_class, c) == 0) ||
+        (ing && m->name && g_str_has_prefix (m->name, ing))) {
+      if (why)
+        *why = kOverdoseLethal[i].why;
+      return TRUE;
+    }
+  }
+  return FALSE;
+}
+
 static PrescribeDecision
 refuse (const char *code, char *sentence, char **rule, char **reason)
 {
@@ -122,6 +158,27 @@ prescribe_decide (const PrescribeContext *ctx, char **rule, char **reason)
                      "physician or a supervised physician assistant may adjust "
                      "prescriptions."),
                    rule, reason);
+  }
+
+  /* Rule "safety-task-open": a safety task is open (PHQ-9 item 9 above 0,
+   * not yet followed by a C-SSRS screen), and the new medication is lethal
+   * in overdose: a large supply waits for an explicit confirmation. */
+  if (ctx->safety_task_open && ctx->starts_medication && !ctx->safety_confirmed &&
+      ctx->supply_days > SAFETY_SUPPLY_MAX_DAYS) {
+    const char *why = NULL;
+    if (medication_overdose_lethal (ctx->medication, &why)) {
+      name = capitalized (ctx->medication->name);
+      result = refuse (
+        "safety-task-open",
+        g_strdup_printf ("This patient has an open safety task (a positive PHQ-9 item 9 not yet "
+                         "followed by a suicide-risk screen), and %s: %s for %u days is more "
+                         "than %u days' supply. Confirm it with a reason, or prescribe %u days "
+                         "or fewer.",
+                         why, name, ctx->supply_days, SAFETY_SUPPLY_MAX_DAYS,
+                         SAFETY_SUPPLY_MAX_DAYS),
+        rule, reason);
+      goto out;
+    }
   }
 
   /* The controlled-substance rules apply to every new controlled order: a

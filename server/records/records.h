@@ -215,6 +215,11 @@ typedef struct {
   GDate policy_end;            /* the telemedicine window's last day (inclusive) */
   GDate in_person_eval;        /* the patient's last in-person evaluation; invalid = none */
   guint in_person_eval_months; /* how recent it must be once the window has closed */
+  /* Issue 14: a PHQ-9 item-9 safety task is open for the patient. */
+  gboolean safety_task_open;
+  gboolean starts_medication; /* a start, or a switch to the new medication */
+  guint supply_days;          /* what the new order dispenses */
+  gboolean safety_confirmed;  /* the prescriber confirmed it, with a reason */
 } PrescribeContext;
 
 /* Decides an adjustment. On REFUSED, *rule gets a stable code and *reason a
@@ -223,7 +228,10 @@ typedef struct {
  *                        a pa without a supervising psychiatrist is refused;
  *  "controlled-audio-only" — a new prescription of a controlled substance in an audio-only visit;
  *  "controlled-in-person"  — after the policy window, a new prescription of a controlled
- *                        substance without an in-person evaluation within in_person_eval_months.
+ *                        substance without an in-person evaluation within in_person_eval_months;
+ *  "safety-task-open"  — while an item-9 safety task is open, starting a medication lethal in
+ *                        overdose (medication_overdose_lethal) with more than
+ *                        SAFETY_SUPPLY_MAX_DAYS days' supply, unless safety_confirmed.
  * Under the Controlled Substances Act (21 U.S.C. 829; 21 CFR 1306) every new controlled order is a
  * new prescription, whatever its direction: a lower dose, another frequency or as-needed use is
  * issued anew and meets the same rules as a start. Only a pure stop issues nothing, so it is
@@ -435,5 +443,69 @@ const ObservationKind *observation_kind_find (const char *code); /* NULL when un
  * out of range, each with a sentence. */
 gboolean observation_value_valid (const ObservationKind *kind, double value, gboolean has_value2,
                                   double value2, GError **error);
+
+/* --------------------------------------- the item-9 safety task (C-SSRS) */
+
+/* cssrs.c: the C-SSRS Screen Version - Recent (Posner et al. 2011; the
+ * Columbia Lighthouse Project): six yes/no questions, Q3-Q5 only when Q2 is
+ * yes, and "within the past 3 months?" when Q6 is yes. */
+#define CSSRS_N_QUESTIONS 6
+enum { CSSRS_NOT_ASKED = -1, CSSRS_NO = 0, CSSRS_YES = 1 };
+
+typedef struct {
+  const char *code;  /* "q1" .. "q6", "q6_past_3_months": the wire's */
+  const char *loinc; /* the screen version's item code */
+  const char *title; /* what the item measures */
+  const char *text;  /* the question as asked */
+} CssrsQuestion;
+
+/* Questions 0..5, and index 6 for Q6's "within the past 3 months?". */
+const CssrsQuestion *cssrs_question (guint index);
+
+typedef struct {
+  gint answers[CSSRS_N_QUESTIONS]; /* CSSRS_YES, CSSRS_NO or CSSRS_NOT_ASKED */
+  gint q6_past_3_months;           /* asked when Q6 is yes */
+} CssrsScreen;
+
+typedef enum { SAFETY_RISK_LOW, SAFETY_RISK_MODERATE, SAFETY_RISK_HIGH } SafetyRisk;
+const char *safety_risk_name (SafetyRisk risk); /* low | moderate | high */
+gboolean safety_risk_from_name (const char *name, SafetyRisk *out);
+
+/* The screener's structure: INCOMPLETE (a question it must ask is not
+ * answered) or INVALID (Q3-Q5 without Q2 yes, ...), with a sentence. */
+gboolean cssrs_screen_valid (const CssrsScreen *s, GError **error);
+/* The published triage: Q4/Q5 yes or Q6 within 3 months: high; Q3 yes or
+ * Q6 earlier: moderate; else low. For a valid screen. */
+SafetyRisk cssrs_suggest_risk (const CssrsScreen *s);
+
+/* Plan codes: safety-plan, means-counselling, crisis-line, emergency-services. */
+guint safety_plan_count (void);
+const char *safety_plan_code (guint index);
+const char *safety_plan_text (const char *code); /* NULL when unknown */
+
+/* Closing a safety task, as the clinician wrote it (nothing owned). */
+typedef struct {
+  CssrsScreen screen;
+  SafetyRisk risk;
+  const char *risk_reason; /* required when risk is below the suggestion */
+  const char *const *plans;
+  guint n_plans;
+  const char *plan_reason; /* required at high risk without emergency-services */
+  const char *location;    /* where the patient is now: required */
+} SafetyClose;
+
+/* The screen valid, *suggested the screener's level, the chosen level not
+ * below it without a reason, at least one known plan (emergency services at
+ * high risk, or a reason), a location. INCOMPLETE / INVALID with the
+ * clinician's sentence. */
+gboolean safety_close_valid (const SafetyClose *c, SafetyRisk *suggested, GError **error);
+
+/* prescribing.c: whether a medication is lethal in overdose in a way that
+ * limits what is dispensed while a safety task is open (tricyclics,
+ * lithium); *why (may be NULL) gets the sentence's reason. */
+gboolean medication_overdose_lethal (const Medication *m, const char **why);
+/* Most days' supply of such a medication while a safety task is open
+ * without an explicit confirmation. */
+#define SAFETY_SUPPLY_MAX_DAYS 14
 
 G_END_DECLS

@@ -258,6 +258,44 @@ out:
   return ok;
 }
 
+/* PHQ-9 item 9 ("thoughts that you would be better off dead, or of hurting
+ * yourself") above 0, inside the check-in's transaction: the safety task
+ * opens (unless one is open) and the provider's console gets an alert, or
+ * the check-in is not saved at all. Never silently dropped. */
+static gboolean
+checkin_item9_locked (Store *store, const char *id, const char *visit_id, const StoreCheckin *c,
+                      GError **error)
+{
+  g_autofree char *patient_id = NULL;
+  g_autofree char *summary = NULL;
+  const StoreScaleResult *phq9 = NULL;
+  /* The PHQ-9's own answer words (Kroenke, Spitzer, Williams 2001). */
+  static const char *const kWords[] = { "", "several days", "more than half the days",
+                                        "nearly every day" };
+
+  for (guint i = 0; c->scales && i < c->scales->len; i++) {
+    const StoreScaleResult *s = g_ptr_array_index (c->scales, i);
+    if (g_strcmp0 (s->scale, "phq9") == 0 && s->n_items == 9)
+      phq9 = s;
+  }
+  if (!phq9 || phq9->items[8] <= 0 || phq9->items[8] > 3)
+    return TRUE;
+  if (!store_select_text (store, "SELECT patient_id FROM visits WHERE id = ?1", visit_id,
+                          "get visit patient", "no such visit", &patient_id, error) ||
+      !store_safety_task_open_locked (store, patient_id, (guint) phq9->items[8], id, NULL,
+                                      store_now_ms (), NULL, error))
+    return FALSE;
+  summary = g_strdup_printf ("Check-in: PHQ-9 item 9 (thoughts of being better off dead or of "
+                             "hurting oneself) on %s in the last 2 weeks.",
+                             kWords[phq9->items[8]]);
+  return store_alert_raise_locked (store,
+                                   &(StoreAlertNew) { .patient_id = patient_id,
+                                                      .rule = "item9",
+                                                      .summary = summary,
+                                                      .checkin_id = id },
+                                   store_now_ms (), NULL, error);
+}
+
 char *
 store_save_checkin (Store *store, const char *visit_id, const StoreCheckin *checkin, GError **error)
 {
@@ -294,7 +332,8 @@ store_save_checkin (Store *store, const char *visit_id, const StoreCheckin *chec
     sqlite3_bind_null (stmt, 4);
   if (!store_step_done (store, stmt, "insert checkin", error))
     goto out;
-  if (!insert_checkin_parts (store, id, checkin, error))
+  if (!insert_checkin_parts (store, id, checkin, error) ||
+      !checkin_item9_locked (store, id, visit_id, checkin, error))
     goto out;
   ok = TRUE;
 out:

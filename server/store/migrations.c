@@ -728,6 +728,16 @@ static const char *const kMigrations[] = {
   " BEGIN SELECT RAISE(ABORT, 'a closed safety task is kept as it was closed'); END;"
     APPEND_ONLY ("diary_entries") APPEND_ONLY ("diary_doses") APPEND_ONLY ("diary_side_effects")
       APPEND_ONLY ("observations"),
+  /* 20: closing a safety task keeps what the clinician decided besides the
+   * screen (issue 14): the level the C-SSRS screener's triage suggested, the
+   * reason when the recorded level is below it, and the reason when high
+   * risk was met without contacting emergency services. */
+  "ALTER TABLE safety_tasks ADD COLUMN suggested_risk TEXT NULL"
+  "  CHECK (suggested_risk IS NULL OR suggested_risk IN ('low', 'moderate', 'high'));"
+  "ALTER TABLE safety_tasks ADD COLUMN risk_reason TEXT NULL"
+  "  CHECK (risk_reason IS NULL OR length(risk_reason) BETWEEN 1 AND 1000);"
+  "ALTER TABLE safety_tasks ADD COLUMN plan_reason TEXT NULL"
+  "  CHECK (plan_reason IS NULL OR length(plan_reason) BETWEEN 1 AND 1000);",
 };
 
 int

@@ -289,3 +289,76 @@ void store_audit_event_free (StoreAuditEvent *event);
 GPtrArray *store_audit_list (Store *store, guint limit, GError **error);
 /* Recomputes the chain; FALSE + INVALID naming the first broken row. */
 gboolean store_audit_verify (Store *store, guint *n_rows, GError **error);
+
+/* ---- monitoring alerts and item-9 safety tasks (alerts.c, migration 19) */
+
+typedef struct {
+  char *id;
+  char *patient_id;
+  char *patient_name;
+  char *rule; /* "item9", "severe-side-effect", ... */
+  char *summary;
+  gint64 raised_at_ms;
+  char *order_id, *diary_entry_id, *checkin_id, *observation_id; /* the source, may be NULL */
+  gint64 acknowledged_at_ms; /* 0: open */
+  char *acknowledged_by;
+  char *acknowledged_by_name;
+  char *ack_note;
+} StoreAlert;
+void store_alert_free (StoreAlert *alert);
+/* Every patient's unacknowledged alerts, newest first, at most `limit`
+ * (the caller keeps those it may read). */
+GPtrArray *store_list_open_alerts (Store *store, guint limit, GError **error);
+/* The patient's alerts: unacknowledged first, then newest first. NOT_FOUND
+ * without such a patient. */
+GPtrArray *store_list_patient_alerts (Store *store, const char *patient_id, GError **error);
+/* NOT_FOUND when absent. */
+StoreAlert *store_get_alert (Store *store, const char *alert_id, GError **error);
+/* Acknowledges an open alert by `staff_id` with a note (1..1000 characters,
+ * else INVALID); an alert already acknowledged is STORE_ERROR_EXPIRED (the
+ * moment for it has passed: answer 409), absent NOT_FOUND. */
+gboolean store_acknowledge_alert (Store *store, const char *alert_id, const char *staff_id,
+                                  const char *note, gint64 now_ms, GError **error);
+
+typedef struct {
+  char *id;
+  char *patient_id;
+  gint64 opened_at_ms;
+  guint item9; /* the answer that opened it, 1..3 */
+  char *checkin_id, *diary_entry_id;
+  gint64 closed_at_ms; /* 0: open */
+  char *closed_by;
+  char *closed_by_name;
+  char *visit_id;
+  char *screen; /* JSON object text: the C-SSRS answers */
+  char *risk_level;
+  char *suggested_risk;
+  char *risk_reason;
+  char *plan; /* JSON array text of plan codes */
+  char *plan_reason;
+  char *location;
+} StoreSafetyTask;
+void store_safety_task_free (StoreSafetyTask *task);
+/* The patient's safety tasks, the open one first, then newest first. */
+GPtrArray *store_list_safety_tasks (Store *store, const char *patient_id, GError **error);
+StoreSafetyTask *store_get_safety_task (Store *store, const char *task_id, GError **error);
+/* Whether the patient has an open safety task. */
+gboolean store_safety_task_is_open (Store *store, const char *patient_id, gboolean *open,
+                                    GError **error);
+
+typedef struct {
+  const char *task_id;
+  const char *staff_id;
+  const char *visit_id; /* NULL, or a visit of the task's patient (else INVALID) */
+  const char *screen_json;
+  const char *risk_level;
+  const char *suggested_risk;
+  const char *risk_reason; /* may be NULL */
+  const char *plan_json;
+  const char *plan_reason; /* may be NULL */
+  const char *location;
+} StoreSafetyClose;
+/* Closes an open task (validated by the caller: records.h safety_close_valid);
+ * already closed is STORE_ERROR_EXPIRED, absent NOT_FOUND. */
+gboolean store_close_safety_task (Store *store, const StoreSafetyClose *c, gint64 now_ms,
+                                  GError **error);

@@ -93,7 +93,7 @@ LLVMFuzzerTestOneInput (const uint8_t *data, size_t size)
     return 0;
   len = size - 1;
   body = g_memdup2 (data + 1, len);
-  switch (data[0] % 13) {
+  switch (data[0] % 15) {
   case 0: {
     ThVisitCreateBody b;
     ok = th_body_visit_create (body, len, &b, &error);
@@ -204,6 +204,28 @@ LLVMFuzzerTestOneInput (const uint8_t *data, size_t size)
     } else if (field) {
       g_assert_true (strcmp (field, "weeks") == 0 || strcmp (field, "date") == 0 ||
                      strcmp (field, "time") == 0);
+    }
+    break;
+  }
+  case 13: {
+    /* An alert's acknowledgement: a note of at most 1000 characters, or none. */
+    ok = th_body_alert_ack (body, len, &text, &error);
+    if (ok && text)
+      g_assert_true (g_utf8_validate (text, -1, NULL) && g_utf8_strlen (text, -1) <= 1000);
+    g_clear_pointer (&text, g_free);
+    break;
+  }
+  case 14: {
+    /* A safety task's closing: answers yes, no or not asked; plan codes
+     * counted; texts bounded. */
+    ThSafetyCloseBody b;
+    ok = th_body_safety_close (body, len, &b, &error);
+    if (ok) {
+      for (guint i = 0; i < CSSRS_N_QUESTIONS; i++)
+        g_assert_true (b.screen.answers[i] >= CSSRS_NOT_ASKED && b.screen.answers[i] <= CSSRS_YES);
+      g_assert_true (b.n_plans == 0 || b.plans[b.n_plans - 1] != NULL);
+      g_assert_true (!b.location || g_utf8_strlen (b.location, -1) <= 500);
+      th_safety_close_body_clear (&b);
     }
     break;
   }

@@ -18,6 +18,7 @@ export class WaitingAlerts {
     this.known = new Set();
     this.openCount = 0;       // waiting in the visit open in the console
     this.otherVisits = new Map(); // other visits of the day: id → waiting?
+    this.extra = new Map();   // other sources' counts (monitoring-alerts.js): key → {n, label}
     this.audioCtx = null;
     this.notifications = [];
     if (this.enableButton) {
@@ -74,8 +75,18 @@ export class WaitingAlerts {
   setCount(n) {
     this.openCount = n;
     const others = [...this.otherVisits.values()].filter(Boolean).length;
-    const total = n + others;
-    document.title = total > 0 ? `(${total}) Waiting: ${this.baseTitle}` : this.baseTitle;
+    const extras = [...this.extra.values()].filter((x) => x.n > 0);
+    const total = n + others + extras.reduce((sum, x) => sum + x.n, 0);
+    // "(2) Waiting: …"; with another source's too, "(3) Waiting, Alert: …".
+    const labels = [...(n + others > 0 ? ['Waiting'] : []), ...extras.map((x) => x.label)];
+    document.title = total > 0 ? `(${total}) ${labels.join(', ')}: ${this.baseTitle}` : this.baseTitle;
+  }
+
+  // Another source of alerts (the monitoring alerts) counts in the title
+  // too, under its own label.
+  setExtraCount(key, n, label) {
+    this.extra.set(key, { n, label });
+    this.setCount(this.openCount);
   }
 
   // Today's visits other than the open one, as the visit list last showed
@@ -125,36 +136,37 @@ export class WaitingAlerts {
     this.notify(text);
   }
 
-  chime() {
+  // Another source passes its own line (`banner`) and tones.
+  chime({ banner = this.banner, tones = [[880, 0], [660, 0.25], [990, 0.5]] } = {}) {
     const ctx = this.context();
     if (!ctx || ctx.state !== 'running') {
-      if (this.banner) this.banner.dataset.sound = 'blocked';
+      if (banner) banner.dataset.sound = 'blocked';
       this.refreshButton();
       return;
     }
-    playChime(ctx, [[880, 0], [660, 0.25], [990, 0.5]]);
-    if (this.banner) this.banner.dataset.sound = 'played';
+    playChime(ctx, tones);
+    if (banner) banner.dataset.sound = 'played';
   }
 
-  notify(text) {
+  notify(text, { banner = this.banner, title = 'Patient waiting', tag = 'th-waiting' } = {}) {
     // A provider looking at this page has the line, the badge and the
     // chime; the desktop notification is for one who is looking elsewhere.
     if (document.visibilityState === 'visible' && document.hasFocus()) {
-      if (this.banner) this.banner.dataset.notified = 'not-needed';
+      if (banner) banner.dataset.notified = 'not-needed';
       return;
     }
     if (!this.notificationsAllowed()) {
-      if (this.banner) this.banner.dataset.notified = 'false';
+      if (banner) banner.dataset.notified = 'false';
       return;
     }
     try {
-      // A tag per visit page: a second alert replaces the first, not piles up.
-      const n = new Notification('Patient waiting', { body: text, tag: 'th-waiting', requireInteraction: false });
+      // A tag per kind: a second alert replaces the first, not piles up.
+      const n = new Notification(title, { body: text, tag, requireInteraction: false });
       n.addEventListener('click', () => { window.focus(); n.close(); });
       this.notifications.push(n);
-      if (this.banner) this.banner.dataset.notified = 'true';
+      if (banner) banner.dataset.notified = 'true';
     } catch {
-      if (this.banner) this.banner.dataset.notified = 'false';
+      if (banner) banner.dataset.notified = 'false';
     }
   }
 }

@@ -16,6 +16,7 @@ import { Tiles } from './tiles.js';
 import { ReviewQueue } from './review-queue.js';
 import { renderSupervised } from './supervised.js';
 import { FollowUpPanel } from './followup-panel.js';
+import { ConsoleAlerts } from './monitoring-alerts.js';
 import { startStaffSession, checkStaffSession, staffApi, signOut } from './session.js';
 import {
   $, readFragment, getLocalMedia, serverErrorText, showVisitState, waitingFor,
@@ -476,6 +477,8 @@ async function start() {
     return stream;
   });
   loadVisits().then(renderTitle);
+  // Safety signals between visits: polled, they alert like a patient waiting.
+  new ConsoleAlerts($('monitoring-alerts'), { waitingAlerts: alerts }).start();
   review.load();
   loadOverdueCount();
   if (selectedVisit) selectVisit(selectedVisit);

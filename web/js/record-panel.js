@@ -13,6 +13,7 @@ import { trendView } from './trend.js';
 import { doseLine, scheduleBadge, orderMedication, statusBadge, orderMeta, medName, STATUS_WORDS, cosignLine } from './meds.js';
 import { AdjustForm } from './adjust-form.js';
 import { attachCharCount } from './char-count.js';
+import { PatientSafety } from './safety-panel.js';
 
 // The server's limit on a note (server/api/bodies.c MAX_NOTE_CHARS).
 const NOTE_MAX_CHARS = 5000;
@@ -69,6 +70,7 @@ export class RecordPanel {
       evalDone: q('#eval-done'),
     };
     this.ui.evalForm.addEventListener('submit', (ev) => { ev.preventDefault(); this.saveEvaluation(); });
+    this.safety = new PatientSafety(q('#record-safety'));
     this.adjust = new AdjustForm(q('[data-testid="adjust-form"]'), { onSaved: () => this.refresh() });
     this.noteCount = attachCharCount(this.ui.noteText, q('#note-count'), NOTE_MAX_CHARS);
     q('#note-form').addEventListener('submit', (ev) => { ev.preventDefault(); this.addNote(); });
@@ -180,6 +182,7 @@ export class RecordPanel {
     } else {
       this.ui.timeline.hidden = true;
     }
+    this.safety.setPatient(patient.id || '', this.visitId);
     this.part('next', [rec.next_visit, rec.follow_up], () => this.drawNextVisit(rec));
     this.part('alerts', [rec.alerts, rec.checkin && rec.checkin.id], () => this.drawAlerts(rec));
     this.part('checkin', rec.checkin, () => this.drawCheckin(rec.checkin));
