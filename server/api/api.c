@@ -5,6 +5,7 @@
 #define G_LOG_DOMAIN "th-api"
 
 #include "server/api/api-private.h"
+#include "server/api/labs.h"
 #include "server/clock/clock.h"
 
 #include <stdio.h>
@@ -225,6 +226,11 @@ static const ThRoute kRoutes[] = {
   ROUTE (POST, "/api/patients/:patient/care-team", DESK, NO_VISIT, th_post_care_team),
   ROUTE (POST, "/api/patients/:patient/care-team/:staff/remove", DESK, NO_VISIT,
          th_post_care_team_remove),
+  /* Labs and vital signs (labs.c): read by whoever reads the record,
+   * recorded by a clinician who may write it, checked in the handler. */
+  ROUTE (GET, "/api/patients/:patient/observations", STAFF, NO_VISIT, th_get_observations),
+  ROUTE (POST, "/api/patients/:patient/observations", STAFF, NO_VISIT, th_post_observation),
+  ROUTE (GET, "/api/patients/:patient/monitoring", STAFF, NO_VISIT, th_get_monitoring),
 };
 
 const ThRoute *
