@@ -37,7 +37,9 @@ respond_internal (ThHttpResponse *r)
 void
 th_respond_json (ThHttpResponse *r, guint status, json_t *obj)
 {
-  char *text = obj ? json_dumps (obj, JSON_COMPACT) : NULL;
+  /* 15 significant digits: a decimal as entered (0.6 mmol/L) is written
+   * back as 0.6, not as its binary neighbour 0.59999999999999998 (17). */
+  char *text = obj ? json_dumps (obj, JSON_COMPACT | JSON_REAL_PRECISION (15)) : NULL;
 
   /* A value that could not be packed or written is no answer: never send
    * `{}` as though all went well. */

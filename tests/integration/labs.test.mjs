@@ -202,8 +202,16 @@ test('the list is newest first, and a home reading is marked as the patient\'s',
 });
 
 test('the visit\'s FHIR export carries its observations, valid for the outside validator', async () => {
+  // In this visit too: a blood pressure (a panel), an AIMS total (no LOINC
+  // code), and a home heart rate the diary linked to it.
+  assert.equal((await record({ kind: 'blood-pressure', value: 150, value2: 95, visit_id: visitId })).status, 201);
+  assert.equal((await record({ kind: 'aims', value: 4, visit_id: visitId })).status, 201);
+  sql(`INSERT INTO observations (id, patient_id, kind, loinc, value, unit, effective_at, recorded_at, source, visit_id)
+       VALUES ('home-hr-1', '${patientId}', 'heart-rate', '8867-4', 88, '/min', '2026-11-11T13:00:00.000Z', '2026-11-11T13:05:00.000Z', 'patient', '${visitId}')`, { write: true });
   const r = await api(`/api/visits/${visitId}/fhir`);
   assert.equal(r.status, 200, r.text);
+  // Decimals as entered, not their binary neighbours.
+  assert.match(r.text, /"low":\{"value":0\.6,/);
   const bundle = r.json;
   const result = new Fhir().validate(bundle);
   const errors = result.messages.filter((m) => m.severity === 'error');
@@ -221,7 +229,23 @@ test('the visit\'s FHIR export carries its observations, valid for the outside v
   assert.equal(li.encounter.reference, `Encounter/${visitId}`);
   const refs = new Set(bundle.entry.map((e) => `${e.resource.resourceType}/${e.resource.id}`));
   assert.ok(refs.has(li.performer[0].reference), 'the performer is in the bundle');
-  // Only what was recorded in this visit: the blood pressure was not.
-  assert.ok(!bundle.entry.some((e) => e.resource.code?.coding?.[0]?.code === '85354-9'));
+  // Blood pressure: the panel with systolic and diastolic components.
+  const bps = bundle.entry.map((e) => e.resource).filter((x) => x.code?.coding?.[0]?.code === '85354-9');
+  assert.equal(bps.length, 1, 'only the blood pressure recorded in this visit');
+  const bp = bps[0];
+  assert.equal(bp.valueQuantity, undefined);
+  assert.deepEqual(bp.component.map((c) => [c.code.coding[0].code, c.valueQuantity.value, c.valueQuantity.code]),
+    [['8480-6', 150, 'mm[Hg]'], ['8462-4', 95, 'mm[Hg]']]);
+  assert.equal(bp.category[0].coding[0].code, 'vital-signs');
+  assert.equal(bp.interpretation[0].coding[0].code, 'H');
+  // The AIMS total: text only, a clinician's exam.
+  const aims = bundle.entry.map((e) => e.resource).find((x) => x.code?.text === 'AIMS total (items 1-7)');
+  assert.equal(aims.code.coding, undefined);
+  assert.equal(aims.category[0].coding[0].code, 'exam');
+  assert.equal(aims.valueQuantity.value, 4);
+  // The home reading: performed by the patient, said to be patient-reported.
+  const home = bundle.entry.find((e) => e.resource.id === 'home-hr-1').resource;
+  assert.equal(home.performer[0].reference, `Patient/${patientId}`);
+  assert.match(home.note[0].text, /Patient-reported/);
   assert.ok(!bundle.entry.some((e) => e.resource.id === 'home-weight-1'));
 });
