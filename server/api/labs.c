@@ -189,7 +189,26 @@ recent_json (ThApp *app, GPtrArray *obs)
   return list;
 }
 
-/* {"due": [...], "recent": [...]} for the patient; NULL with `error`. */
+/* What the entry form offers: each kind with its unit and the values it
+ * takes (server/records/observations.c is the one list). */
+static json_t *
+kinds_json (void)
+{
+  guint n = 0;
+  const ObservationKind *kinds = observation_kinds (&n);
+  json_t *list = json_array ();
+
+  for (guint i = 0; i < n; i++)
+    json_array_append_new (list, json_pack ("{s:s, s:s, s:s, s:b, s:f, s:f, s:b}", "code",
+                                            kinds[i].code, "display", kinds[i].display,
+                                            "unit_text", kinds[i].unit_text, "two_values",
+                                            kinds[i].loinc_value2 != NULL, "min", kinds[i].min,
+                                            "max", kinds[i].max, "home", kinds[i].home));
+  return list;
+}
+
+/* {"due": [...], "recent": [...], "kinds": [...]} for the patient; NULL
+ * with `error`. */
 static json_t *
 monitoring_json (ThApp *app, const char *patient_id, GError **error)
 {
@@ -198,7 +217,8 @@ monitoring_json (ThApp *app, const char *patient_id, GError **error)
 
   if (!obs || !(due = due_json (app, patient_id, obs, error)))
     return NULL;
-  return json_pack ("{s:o, s:o}", "due", due, "recent", recent_json (app, obs));
+  return json_pack ("{s:o, s:o, s:o}", "due", due, "recent", recent_json (app, obs), "kinds",
+                    kinds_json ());
 }
 
 json_t *
