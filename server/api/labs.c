@@ -422,13 +422,13 @@ th_get_monitoring (ThApp *app, const ThHttpRequest *req, ThHttpResponse *r, cons
   g_autoptr (GError) error = NULL;
   json_t *monitoring;
 
-  (void) req;
   if (!require_access (app, call, patient_id, FALSE, r))
     return;
   if (!(monitoring = monitoring_json (app, patient_id, &error))) {
     th_respond_store_error (r, error, "What is due could not be read. Reload.");
     return;
   }
+  th_audit (app, req->address, call->caller.staff_id, "monitoring.view", patient_id, NULL);
   th_respond_json (r, 200, monitoring);
 }
 
