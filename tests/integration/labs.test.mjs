@@ -64,7 +64,8 @@ before(async () => {
   patientId = (await api(`/api/visits/${visitId}`)).json.patient.id;
   // Ten days later: the same store, the clock moved on.
   await server.stop();
-  server = await startServer({ now: LATER, timeZone: ZONE, dataDir });
+  // The store fault at the end is on purpose: its cause is logged.
+  server = await startServer({ now: LATER, timeZone: ZONE, dataDir, allowLog: [/answered 500: store failure: /] });
   session = await server.login();
   const [d] = cli('admin', 'add-staff', '--username', 'front.desk', '--name', 'Front Desk', '--role', 'scheduler');
   desk = await server.login(d.username, d.password);
@@ -248,4 +249,45 @@ test('the visit\'s FHIR export carries its observations, valid for the outside v
   assert.equal(home.performer[0].reference, `Patient/${patientId}`);
   assert.match(home.note[0].text, /Patient-reported/);
   assert.ok(!bundle.entry.some((e) => e.resource.id === 'home-weight-1'));
+});
+
+// Drops `table` with its indexes and triggers behind the server's back (WAL
+// lets another process); returns a function that puts them back (empty).
+function dropTable(table) {
+  const script = `
+import json, sqlite3, sys
+c = sqlite3.connect(sys.argv[1], timeout=5, isolation_level=None)
+rows = c.execute("SELECT sql FROM sqlite_master WHERE tbl_name = ? AND sql IS NOT NULL ORDER BY type = 'table' DESC", (sys.argv[2],)).fetchall()
+c.execute('DROP TABLE ' + sys.argv[2])
+print(json.dumps([r[0] for r in rows]))`;
+  const db = path.join(dataDir, 'telehealth.db');
+  const r = spawnSync('python3', ['-c', script, db, table], { encoding: 'utf8', timeout: 15000 });
+  assert.equal(r.status, 0, r.stderr);
+  const ddl = JSON.parse(r.stdout);
+  return () => {
+    const back = spawnSync('python3', ['-c', `
+import json, sqlite3, sys
+c = sqlite3.connect(sys.argv[1], timeout=5, isolation_level=None)
+for s in json.loads(sys.argv[2]):
+    c.execute(s)`, db, JSON.stringify(ddl)], { encoding: 'utf8', timeout: 15000 });
+    assert.equal(back.status, 0, back.stderr);
+  };
+}
+
+test('when the alert cannot be written, neither is the level: a 500, never a silent value', async () => {
+  const before = count('observations');
+  const restore = dropTable('monitoring_alerts');
+  try {
+    const r = await record({ kind: 'lithium', value: 1.8 });
+    assert.equal(r.status, 500, r.text);
+    assert.equal(r.json.error.code, 'internal');
+    assert.equal(count('observations'), before, 'the level went with its alert');
+    // A list that cannot say which values alerted is no list: 500, not [].
+    const list = await api(`/api/patients/${patientId}/observations`);
+    assert.equal(list.status, 500, list.text);
+    assert.equal((await api(`/api/visits/${visitId}/record`)).status, 500);
+  } finally {
+    restore();
+  }
+  assert.equal((await api(`/api/patients/${patientId}/observations`)).status, 200);
 });
