@@ -2,13 +2,14 @@
  * 14), for the visit's export and the patient-level one.
  *
  * Choices worth knowing:
- *  - code: the kind's LOINC term (server/records/observations.c); the AIMS
- *    total has no LOINC code we could confirm, so it carries text only;
+ *  - code: the kind's LOINC term (server/records/observations.c), with the
+ *    record's words as text;
  *  - blood pressure is the LOINC panel 85354-9 with two components,
  *    systolic 8480-6 and diastolic 8462-4 (the FHIR vital-signs profile's
  *    shape), each a UCUM mm[Hg] quantity;
  *  - category: vital-signs for weight, BMI, blood pressure, heart rate;
- *    exam for the AIMS (a clinician's rating); laboratory for the rest;
+ *    survey for the AIMS total (an assessment instrument, LOINC class
+ *    SURVEY.NEURO); laboratory for the rest;
  *  - interpretation: the flag stored when the value was recorded
  *    (v3-ObservationInterpretation), with the monitoring table's words;
  *  - referenceRange: the monitoring table's range with its words;
@@ -41,8 +42,8 @@ category_of (const char *kind, const char **display)
       return "vital-signs";
     }
   if (strcmp (kind, "aims") == 0) {
-    *display = "Exam";
-    return "exam";
+    *display = "Survey";
+    return "survey";
   }
   *display = "Laboratory";
   return "laboratory";

@@ -203,8 +203,8 @@ test('the list is newest first, and a home reading is marked as the patient\'s',
 });
 
 test('the visit\'s FHIR export carries its observations, valid for the outside validator', async () => {
-  // In this visit too: a blood pressure (a panel), an AIMS total (no LOINC
-  // code), and a home heart rate the diary linked to it.
+  // In this visit too: a blood pressure (a panel), an AIMS total, and a
+  // home heart rate the diary linked to it.
   assert.equal((await record({ kind: 'blood-pressure', value: 150, value2: 95, visit_id: visitId })).status, 201);
   assert.equal((await record({ kind: 'aims', value: 4, visit_id: visitId })).status, 201);
   sql(`INSERT INTO observations (id, patient_id, kind, loinc, value, unit, effective_at, recorded_at, source, visit_id)
@@ -239,10 +239,10 @@ test('the visit\'s FHIR export carries its observations, valid for the outside v
     [['8480-6', 150, 'mm[Hg]'], ['8462-4', 95, 'mm[Hg]']]);
   assert.equal(bp.category[0].coding[0].code, 'vital-signs');
   assert.equal(bp.interpretation[0].coding[0].code, 'H');
-  // The AIMS total: text only, a clinician's exam.
+  // The AIMS total: LOINC 111770-4, an assessment instrument.
   const aims = bundle.entry.map((e) => e.resource).find((x) => x.code?.text === 'AIMS total (items 1-7)');
-  assert.equal(aims.code.coding, undefined);
-  assert.equal(aims.category[0].coding[0].code, 'exam');
+  assert.deepEqual(aims.code.coding, [{ system: 'http://loinc.org', code: '111770-4', display: 'Total score [AIMS]' }]);
+  assert.equal(aims.category[0].coding[0].code, 'survey');
   assert.equal(aims.valueQuantity.value, 4);
   // The home reading: performed by the patient, said to be patient-reported.
   const home = bundle.entry.find((e) => e.resource.id === 'home-hr-1').resource;
