@@ -14,6 +14,7 @@ typedef struct {
   ThConfig *config;
   Store *store;
   MedCatalog *catalog;
+  MonitoringCatalog *monitoring; /* config/monitoring.json (records.h) */
   SigHub *hub;
   struct lws_context *lws;
   GMainLoop *loop;

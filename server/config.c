@@ -109,6 +109,7 @@ config_defaults (void)
   c->body_timeout_s = 30;
   c->max_connections = 0; /* derived from the open-files limit (http.c) */
   c->catalog_path = g_strdup (TH_DEFAULT_CATALOG);
+  c->monitoring_path = g_strdup (TH_DEFAULT_MONITORING);
   c->consent_text = g_strdup (TH_DEFAULT_CONSENT_TEXT);
   c->consent_version = g_strdup ("default-1");
   c->consent_decline_phone = g_strdup ("your clinic");
@@ -181,6 +182,7 @@ static const char *const known_keys[][2] = {
   { "prescribing", "telemedicine_policy_end" },
   { "prescribing", "in_person_evaluation_months" },
   { "prescribing", "catalog" },
+  { "prescribing", "monitoring" },
   { "security", "session_idle_minutes" },
   { "security", "session_idle_seconds" },
   { "security", "login_slowdown_after" },
@@ -452,11 +454,12 @@ read_join_window (GKeyFile *kf, ThConfig *c, const char *path, GError **error)
 static gboolean
 read_prescribing (GKeyFile *kf, ThConfig *c, const char *path, GError **error)
 {
-  g_autofree char *policy_end = NULL, *catalog = NULL;
+  g_autofree char *policy_end = NULL, *catalog = NULL, *monitoring = NULL;
   guint64 v;
 
   if (!read_string (kf, "prescribing", "telemedicine_policy_end", &policy_end, TRUE, error) ||
-      !read_string (kf, "prescribing", "catalog", &catalog, TRUE, error))
+      !read_string (kf, "prescribing", "catalog", &catalog, TRUE, error) ||
+      !read_string (kf, "prescribing", "monitoring", &monitoring, TRUE, error))
     return FALSE;
   if (policy_end && !th_date_parse (policy_end, &c->policy_end)) {
     g_set_error (error, G_KEY_FILE_ERROR, G_KEY_FILE_ERROR_INVALID_VALUE,
@@ -471,6 +474,12 @@ read_prescribing (GKeyFile *kf, ThConfig *c, const char *path, GError **error)
     /* A relative catalog path is taken from the config file's folder. */
     c->catalog_path = g_path_is_absolute (catalog) ? g_steal_pointer (&catalog)
                                                    : g_build_filename (dir, catalog, NULL);
+  }
+  if (monitoring) {
+    g_autofree char *dir = g_path_get_dirname (path);
+    g_free (c->monitoring_path);
+    c->monitoring_path = g_path_is_absolute (monitoring) ? g_steal_pointer (&monitoring)
+                                                         : g_build_filename (dir, monitoring, NULL);
   }
   v = c->in_person_eval_months;
   if (!read_uint (kf, "prescribing", "in_person_evaluation_months", 1, 120, &v, path, error))
@@ -691,6 +700,7 @@ th_config_free (ThConfig *c)
   g_free (c->web_root);
   g_free (c->public_base_url);
   g_free (c->catalog_path);
+  g_free (c->monitoring_path);
   g_free (c->time_zone_name);
   if (c->time_zone)
     g_time_zone_unref (c->time_zone);

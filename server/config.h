@@ -53,6 +53,7 @@ typedef struct {
                                   * last day, in the clinic's time zone */
   guint in_person_eval_months;
   char *catalog_path;
+  char *monitoring_path; /* the monitoring table (config/monitoring.json) */
   /* [security] */
   guint session_idle_s;       /* session_idle_minutes × 60, or session_idle_seconds */
   guint login_slowdown_after; /* failures before each attempt must wait */

@@ -232,6 +232,7 @@ app_clear (ThApp *app)
   g_clear_pointer (&app->signin, th_signin_gate_free);
   g_clear_pointer (&app->store, store_close);
   g_clear_pointer (&app->catalog, med_catalog_free);
+  g_clear_pointer (&app->monitoring, monitoring_catalog_free);
   g_clear_pointer (&app->loop, g_main_loop_unref);
   g_free (app->base_url);
   g_free (app->tls_cert_path);
@@ -332,6 +333,10 @@ run (int argc, char **argv)
     g_prefix_error (&error, "medication catalog: ");
     goto fail;
   }
+  /* The monitoring table names catalog ids: read after the catalog. */
+  if (!(app.monitoring = monitoring_catalog_load (app.config->monitoring_path, app.catalog,
+                                                  &error)))
+    goto fail;
   if (!serve (&app, demo, &error))
     goto fail;
 

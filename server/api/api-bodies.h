@@ -174,6 +174,25 @@ typedef struct {
 gboolean th_body_in_person_evaluation (const char *body, gsize len, ThEvaluationBody *out,
                                        GError **error);
 
+/* POST /api/patients/<id>/observations {"kind", "value", "value2"?,
+ * "effective_at"?, "visit_id"?} (bodies_labs.c): a lab or vital sign the
+ * clinic enters. kind is an observation kind (records.h) and the value(s)
+ * believable for it (observation_value_valid); effective_at is an instant
+ * with an offset or a calendar date (YYYY-MM-DD); absent: now. Whether it
+ * lies in the future is the route's (it has the clock). */
+typedef struct {
+  const ObservationKind *kind;
+  double value;
+  gboolean has_value2;
+  double value2;
+  gboolean has_effective;
+  gboolean effective_is_date; /* a calendar date: effective_day; else effective_ms */
+  GDate effective_day;
+  gint64 effective_ms;
+  char visit_id[65]; /* "" when none */
+} ThObservationBody;
+gboolean th_body_observation (const char *body, gsize len, ThObservationBody *out, GError **error);
+
 /* POST /api/patients and /api/patients/<id> {"name", "birth_date", "mrn",
  * "email"?, "phone"?, "time_zone"?, "region"?, "language"?,
  * "confirm_duplicate"?} (bodies_patient.c). An optional field may be null

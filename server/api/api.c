@@ -5,6 +5,7 @@
 #define G_LOG_DOMAIN "th-api"
 
 #include "server/api/api-private.h"
+#include "server/api/labs.h"
 #include "server/clock/clock.h"
 
 #include <stdio.h>
@@ -36,7 +37,9 @@ respond_internal (ThHttpResponse *r)
 void
 th_respond_json (ThHttpResponse *r, guint status, json_t *obj)
 {
-  char *text = obj ? json_dumps (obj, JSON_COMPACT) : NULL;
+  /* 15 significant digits: a decimal as entered (0.6 mmol/L) is written
+   * back as 0.6, not as its binary neighbour 0.59999999999999998 (17). */
+  char *text = obj ? json_dumps (obj, JSON_COMPACT | JSON_REAL_PRECISION (15)) : NULL;
 
   /* A value that could not be packed or written is no answer: never send
    * `{}` as though all went well. */
@@ -233,6 +236,11 @@ static const ThRoute kRoutes[] = {
   ROUTE (GET, "/api/patients/:patient/alerts", STAFF, NO_VISIT, th_get_patient_alerts),
   ROUTE (GET, "/api/patients/:patient/safety-tasks", STAFF, NO_VISIT, th_get_safety_tasks),
   ROUTE (POST, "/api/safety-tasks/:task/close", STAFF, NO_VISIT, th_post_safety_close),
+  /* Labs and vital signs (labs.c): read by whoever reads the record,
+   * recorded by a clinician who may write it, checked in the handler. */
+  ROUTE (GET, "/api/patients/:patient/observations", STAFF, NO_VISIT, th_get_observations),
+  ROUTE (POST, "/api/patients/:patient/observations", STAFF, NO_VISIT, th_post_observation),
+  ROUTE (GET, "/api/patients/:patient/monitoring", STAFF, NO_VISIT, th_get_monitoring),
 };
 
 const ThRoute *

@@ -8,6 +8,7 @@
 #include "server/api/api-private.h"
 #include "server/clock/clock.h"
 #include "server/api/fhir.h"
+#include "server/api/labs.h"
 
 #include <string.h>
 
@@ -448,6 +449,7 @@ th_get_record (ThApp *app, const ThHttpRequest *req, ThHttpResponse *r, const Th
   g_autoptr (GPtrArray) history = NULL, current = NULL, orders = NULL, notes = NULL;
   g_autoptr (GError) error = NULL;
   json_t *checkin = NULL, *patient = NULL, *trend, *next = NULL, *follow_up = NULL, *obj;
+  json_t *monitoring = NULL;
 
   th_audit (app, req->address, staff_id, "record.view", visit_id,
             json_pack ("{s:s}", "patient", visit->patient_id));
@@ -460,10 +462,12 @@ th_get_record (ThApp *app, const ThHttpRequest *req, ThHttpResponse *r, const Th
       !(checkin = latest_checkin_json (app, visit_id, &error)) ||
       !(patient = patient_json (app, visit->patient_id, visit->patient_name, &error)) ||
       !(next = th_next_visit_json (app, visit, &error)) ||
-      !(follow_up = th_follow_up_record_json (app, visit_id, &error))) {
+      !(follow_up = th_follow_up_record_json (app, visit_id, &error)) ||
+      !(monitoring = th_labs_record_json (app, visit, &error))) {
     json_decref (checkin);
     json_decref (patient);
     json_decref (next);
+    json_decref (follow_up);
     th_respond_store_error (r, error,
                             "The record could not be read. Reload the page; if this keeps "
                             "happening, tell the clinic's administrator.");
@@ -497,6 +501,8 @@ th_get_record (ThApp *app, const ThHttpRequest *req, ThHttpResponse *r, const Th
   /* When the patient is seen next (issue 13), and what this visit asked. */
   json_object_set_new (obj, "next_visit", next);
   json_object_set_new (obj, "follow_up", follow_up);
+  /* Labs and vital signs: what is due, the latest of each (labs.c). */
+  json_object_set_new (obj, "monitoring", monitoring);
   th_respond_json (r, 200, obj);
 }
 
@@ -550,9 +556,12 @@ th_get_fhir (ThApp *app, const ThHttpRequest *req, ThHttpResponse *r, const ThAp
 
   bundle = fhir_visit_bundle (app->store, app->catalog, visit_id, app->base_url, &error);
   /* The patient's safety tasks (a Flag while one is open; the C-SSRS screen
-   * once closed) travel with every export of theirs (fhir_safety.c). */
-  if (bundle && !th_fhir_patient_add_safety (app, visit->patient_id,
-                                             json_object_get (bundle, "entry"), &error))
+   * once closed) travel with every export of theirs (fhir_safety.c), and
+   * the labs and vital signs recorded in this visit (labs.c). */
+  if (bundle && (!th_fhir_patient_add_safety (app, visit->patient_id,
+                                              json_object_get (bundle, "entry"), &error) ||
+                 !th_fhir_visit_add_observations (app, visit, json_object_get (bundle, "entry"),
+                                                  &error)))
     g_clear_pointer (&bundle, json_decref);
   if (!bundle) {
     th_respond_store_error (r, error,

@@ -56,8 +56,13 @@ static const ObservationKind kKinds[] = {
     "Blood pressure panel with all children optional", "mm[Hg]", "mmHg", 50, 280, "8462-4", TRUE },
   { "heart-rate", "Heart rate", "8867-4", "Heart rate", "/min", "beats/min", 20, 250, NULL, TRUE },
   { "qtc", "QTc interval", "8636-3", "Q-T interval corrected", "ms", "ms", 250, 700, NULL, FALSE },
-  /* AIMS (Guy 1976, ECDEU): 7 movement items scored 0-4, total 0-28. */
-  { "aims", "AIMS total (items 1-7)", NULL, NULL, "{score}", "points", 0, 28, NULL, FALSE },
+  /* AIMS (Guy 1976, ECDEU): 7 movement items scored 0-4, total 0-28.
+   * LOINC 111770-4 "Total score [AIMS]" (class SURVEY.NEURO), defined as
+   * the sum of items 1-7, dental items excluded; found in a LOINC mirror
+   * (autoicdapi.com/loinc/111770-4) and its check digit verified: confirm
+   * on loinc.org before production use. */
+  { "aims", "AIMS total (items 1-7)", "111770-4", "Total score [AIMS]", "{score}", "points", 0, 28,
+    NULL, FALSE },
 };
 
 const ObservationKind *

@@ -507,5 +507,98 @@ gboolean medication_overdose_lethal (const Medication *m, const char **why);
 /* Most days' supply of such a medication while a safety task is open
  * without an explicit confirmation. */
 #define SAFETY_SUPPLY_MAX_DAYS 14
+/* monitoring.c: config/monitoring.json, the monitoring table (issue 14):
+ * per observation kind its reference range, the flags that interpret a
+ * value (FHIR N/L/H/LL/HH) and the safety thresholds that raise an alert;
+ * per drug class or drug what is due when. Loaded once at start; errors
+ * name the file, the entry and the field. Pure: no clock, no store. */
+typedef struct _MonitoringCatalog MonitoringCatalog;
+
+/* `meds` (may be NULL) checks that each rule's medications and classes
+ * exist in the medication catalog. */
+MonitoringCatalog *monitoring_catalog_load (const char *path, const MedCatalog *meds,
+                                            GError **error);
+void monitoring_catalog_free (MonitoringCatalog *catalog);
+
+/* A kind's reference range as FHIR's referenceRange carries it: low/high
+ * (has_low/has_high say which exist) and the words. NULL when the file
+ * gives the kind none (weight, the AIMS total). */
+typedef struct {
+  gboolean has_low, has_high;
+  double low, high;
+  const char *text;   /* "0.6-1.2 mmol/L (maintenance)" */
+  const char *source; /* the source's text */
+} MonitoringRange;
+const MonitoringRange *monitoring_range (const MonitoringCatalog *catalog, const char *kind);
+
+/* What one value means. code: "N", "L", "H", "LL", "HH"; words for the
+ * record; alert_rule non-NULL ("toxic-level", "out-of-range-safety") when
+ * the value crosses a safety threshold for this patient, with the
+ * sentence the alert carries. Strings are owned (monitoring_reading_clear). */
+typedef struct {
+  const char *code;
+  char *words; /* "high: above the maintenance range (NICE CG185)", or NULL for N */
+  const char *alert_rule;
+  char *alert_summary; /* "Lithium level 1.5 mmol/L: ..." */
+} MonitoringReading;
+void monitoring_reading_clear (MonitoringReading *reading);
+
+/* Interprets `value` (and value2, the diastolic) of `kind`; medication_ids
+ * (NULL-terminated, may be NULL) are the patient's current medications, for
+ * thresholds that apply on a drug only (platelets on valproate). */
+void monitoring_interpret (const MonitoringCatalog *catalog, const ObservationKind *kind,
+                           double value, gboolean has_value2, double value2,
+                           const char *const *medication_ids, MonitoringReading *out);
+
+/* One order of a course of treatment: the active order is links[0], then
+ * the orders it replaced, newest first (change-dose, switch). since_ms is
+ * when the order took effect (its co-signature for a PA's order). */
+typedef struct {
+  const char *medication_id;
+  const char *drug_class;
+  const char *name; /* "lithium carbonate" */
+  gint64 since_ms;
+} MonitoringLink;
+
+typedef struct {
+  const MonitoringLink *links;
+  guint n_links;
+} MonitoringCourse;
+
+/* One observation on record (any order): its kind and when it was taken. */
+typedef struct {
+  const char *kind;
+  gint64 effective_ms;
+} MonitoringObservation;
+
+typedef enum {
+  MONITORING_OVERDUE,
+  MONITORING_DUE,
+  MONITORING_NOT_YET,
+  MONITORING_DONE,
+} MonitoringStatus;
+
+const char *monitoring_status_name (MonitoringStatus status); /* "overdue", "due", ... */
+
+typedef struct {
+  const char *rule_id;       /* "lithium-level-after-change" */
+  const char *kind;          /* the first observation kind the rule asks for */
+  const char *what;          /* "Lithium level" */
+  const char *medication_id; /* the course's current order */
+  MonitoringStatus status;
+  GDate due;     /* when it is (or was, or will be) due; invalid when done */
+  GDate overdue; /* after this day it is overdue; invalid when done */
+  char *why; /* "Lithium level: due 5-7 days after the dose change on 3 Dec 2026; none since." */
+  const char *source; /* the rule's source text */
+} MonitoringItem;
+void monitoring_item_free (MonitoringItem *item);
+
+/* What each rule that applies to the courses asks for, as of `today` in
+ * `tz` (observation times and order times are read as dates there):
+ * overdue first, then due, not yet, done; by due date within each. One
+ * item per rule (the most urgent when two courses match it). */
+GPtrArray *monitoring_due (const MonitoringCatalog *catalog, const MonitoringCourse *courses,
+                           guint n_courses, const MonitoringObservation *observations,
+                           guint n_observations, const GDate *today, GTimeZone *tz);
 
 G_END_DECLS

@@ -270,6 +270,60 @@ GPtrArray *store_list_visit_orders (Store *store, const char *visit_id, GError *
 /* The patient's visits, oldest first (StoreVisit*). */
 GPtrArray *store_list_patient_visits (Store *store, const char *patient_id, GError **error);
 
+/* ---- labs and vital signs (observations.c, migration 19) */
+
+/* A clinic entry to record: recorded_by is the staff member; alert_rule
+ * and alert_summary (both or neither) raise a monitoring alert on it in the
+ * same transaction, so a toxic level is written with its alert or not at
+ * all. */
+typedef struct {
+  const char *patient_id;
+  const char *kind;  /* observation kind code (records.h) */
+  const char *loinc; /* NULL when the kind has none */
+  double value;
+  gboolean has_value2;
+  double value2;
+  const char *unit;
+  gint64 effective_ms;
+  const char *recorded_by;
+  const char *visit_id; /* NULL: not recorded in a visit */
+  const char *interpretation;
+  const char *alert_rule;
+  const char *alert_summary;
+} StoreObservationRecord;
+
+/* INVALID when the visit is not the patient's; *out_id and *out_alert_id
+ * (may be NULL; the alert's is NULL when none was raised) get the ids. */
+gboolean store_record_observation (Store *store, const StoreObservationRecord *rec, gint64 now_ms,
+                                   char **out_id, char **out_alert_id, GError **error);
+
+typedef struct {
+  char *id;
+  char *kind;
+  char *loinc;
+  double value;
+  gboolean has_value2;
+  double value2;
+  char *unit;
+  gint64 effective_ms;
+  gint64 recorded_ms;
+  gboolean home;     /* the patient's own reading (source 'patient') */
+  char *recorded_by; /* staff id; NULL for a home reading */
+  char *recorded_by_name;
+  char *visit_id;
+  char *interpretation; /* N, L, H, LL, HH or NULL */
+  char *alert_id;       /* the monitoring alert it raised, or NULL */
+  char *alert_rule;
+  char *alert_summary;
+  gboolean alert_acknowledged;
+} StoreObservation;
+void store_observation_free (StoreObservation *obs);
+/* The patient's observations, newest first (by when taken, then entered);
+ * NOT_FOUND when there is no such patient. visit_id (may be NULL) keeps
+ * those recorded in that visit only. */
+GPtrArray *store_list_observations (Store *store, const char *patient_id, const char *visit_id,
+                                    GError **error);
+
 /* ---- audit log: append-only, hash-chained */
 /* Each row's hash = SHA-256(prev_hash || at || actor || action || target || detail),
  * hex; the first row's prev_hash is 64 zeros. detail is JSON text without

@@ -228,7 +228,10 @@ export async function startServer({ extraArgs = [], timeout = 20000, configPath,
     // (a copied config whose relative catalog is not beside it means ours).
     const own = cat ? path.resolve(path.dirname(config), cat[1]) : null;
     const catalog = own && existsSync(own) ? own : path.resolve(root, 'config', 'medications.json');
-    changes.prescribing = { catalog, ...changes.prescribing };
+    const mon = /^\s*monitoring\s*=\s*(\S.*?)\s*$/m.exec(text);
+    const ownMon = mon ? path.resolve(path.dirname(config), mon[1]) : null;
+    const monitoring = ownMon && existsSync(ownMon) ? ownMon : path.resolve(root, 'config', 'monitoring.json');
+    changes.prescribing = { catalog, monitoring, ...changes.prescribing };
     config = path.join(configDir, 'telehealth.conf');
     await writeFile(config, rewriteConfig(text, changes));
   }

@@ -93,7 +93,7 @@ LLVMFuzzerTestOneInput (const uint8_t *data, size_t size)
     return 0;
   len = size - 1;
   body = g_memdup2 (data + 1, len);
-  switch (data[0] % 15) {
+  switch (data[0] % 16) {
   case 0: {
     ThVisitCreateBody b;
     ok = th_body_visit_create (body, len, &b, &error);
@@ -227,6 +227,14 @@ LLVMFuzzerTestOneInput (const uint8_t *data, size_t size)
       g_assert_true (!b.location || g_utf8_strlen (b.location, -1) <= 500);
       th_safety_close_body_clear (&b);
     }
+    break;
+  }
+  case 15: {
+    /* A lab or vital sign: a known kind with a believable value. */
+    ThObservationBody b;
+    ok = th_body_observation (body, len, &b, &error);
+    if (ok)
+      g_assert_true (observation_value_valid (b.kind, b.value, b.has_value2, b.value2, NULL));
     break;
   }
   default: {

@@ -14,6 +14,7 @@ import { doseLine, scheduleBadge, orderMedication, statusBadge, orderMeta, medNa
 import { AdjustForm } from './adjust-form.js';
 import { attachCharCount } from './char-count.js';
 import { PatientSafety } from './safety-panel.js';
+import { LabsPanel } from './labs-panel.js';
 
 // The server's limit on a note (server/api/bodies.c MAX_NOTE_CHARS).
 const NOTE_MAX_CHARS = 5000;
@@ -72,6 +73,7 @@ export class RecordPanel {
     this.ui.evalForm.addEventListener('submit', (ev) => { ev.preventDefault(); this.saveEvaluation(); });
     this.safety = new PatientSafety(q('#record-safety'));
     this.adjust = new AdjustForm(q('[data-testid="adjust-form"]'), { onSaved: () => this.refresh() });
+    this.labs = new LabsPanel(q('#record-labs'), { onSaved: () => this.refresh() });
     this.noteCount = attachCharCount(this.ui.noteText, q('#note-count'), NOTE_MAX_CHARS);
     q('#note-form').addEventListener('submit', (ev) => { ev.preventDefault(); this.addNote(); });
     document.addEventListener('visibilitychange', () => {
@@ -87,6 +89,7 @@ export class RecordPanel {
     this.sig = {};
     this.root.hidden = !id;
     this.adjust.setVisit(id);
+    this.labs.setVisit(id);
     this.ui.noteText.value = '';
     this.noteCount.update();
     this.ui.noteError.hidden = true;
@@ -189,6 +192,7 @@ export class RecordPanel {
     this.part('trend', [rec.score_history, rec.checkin && rec.checkin.id], () => this.drawTrend(rec));
     this.part('eval', [patient.id, patient.in_person_eval_at], () => this.drawEvaluation(patient));
     this.part('meds', rec.current_medications, () => this.drawMeds(rec.current_medications || []), force);
+    this.part('labs', [rec.monitoring, patient.id], () => this.labs.render(rec));
     this.part('notes', rec.notes, () => this.drawNotes(rec.notes || []));
     if (!this.root.querySelector('.error-form')) {
       this.part('orders', rec.orders, () => this.drawOrders(rec.orders || []), force);
