@@ -130,6 +130,30 @@ const char *th_patient_refusal (void);
 json_t *th_supervised_visits_json (ThApp *app, const ThApiCall *call, gint64 from_ms,
                                    gint64 to_ms, GError **error);
 
+/* adherence.c: a medication line (a current order and the orders it
+ * replaced by a change of dose, oldest first, with the day each took
+ * effect), its adherence over [from, to], and the record's monitoring. */
+typedef struct {
+  const StoreOrder *current;
+  GArray *orders; /* AdherenceOrder, pointing into the StoreOrders */
+} ThMedLine;
+void th_med_line_build (ThApp *app, const StoreOrder *current, GPtrArray *orders, ThMedLine *out);
+void th_med_line_clear (ThMedLine *line);
+gboolean th_med_line_adherence (ThApp *app, const ThMedLine *line, const StoreDiary *diary,
+                                GPtrArray *missed, gint64 missed_at_ms, const GDate *from,
+                                const GDate *to, Adherence *out, GError **error);
+/* From the day the patient's last visit (but except_visit_id) took place,
+ * or the last 28 days when there is none, to the clinic's today. */
+gboolean th_adherence_period (ThApp *app, const char *patient_id, const char *except_visit_id,
+                              GDate *from, GDate *to, gint64 *since_ms, gboolean *since_visit,
+                              GError **error);
+gint64 th_treatment_start_ms (GPtrArray *orders);
+/* Adds "adherence" and "side_effects" to each active item of the record's
+ * current_medications, and "mbc" and "adherence_period" to the record. */
+gboolean th_record_add_adherence (ThApp *app, const StoreVisit *visit, GPtrArray *current,
+                                  GPtrArray *orders, GPtrArray *history, json_t *record,
+                                  GError **error);
+
 /* The handlers of the route table, by resource family. */
 #define TH_HANDLER(name) \
   void name (ThApp *app, const ThHttpRequest *req, ThHttpResponse *r, const ThApiCall *call)
