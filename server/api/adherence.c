@@ -263,18 +263,21 @@ mbc_json (GPtrArray *history, gint64 treatment_start_ms, GError **error)
 
 gboolean
 th_adherence_period (ThApp *app, const char *patient_id, const char *except_visit_id, GDate *from,
-                     GDate *to, gint64 *since_ms, gboolean *since_visit, GError **error)
+                     GDate *to, gint64 *since_ms, char **held_visit_id, GError **error)
 {
   gint64 held;
+  gboolean since_visit;
 
-  if (!store_last_visit_held (app->store, patient_id, except_visit_id, &held, error))
+  if (!store_last_visit_held (app->store, patient_id, except_visit_id, &held, held_visit_id, error))
     return FALSE;
   th_clinic_today (app, to);
-  *since_visit = held >= 0 && held <= store_now_ms ();
-  if (*since_visit) {
+  since_visit = held >= 0 && held <= store_now_ms ();
+  if (since_visit) {
     th_clock_local_date (app->config->time_zone, held, from);
     *since_ms = held;
   } else {
+    if (held_visit_id)
+      g_clear_pointer (held_visit_id, g_free);
     *from = *to;
     g_date_subtract_days (from, NO_VISIT_LOOKBACK_DAYS - 1);
     *since_ms = store_now_ms () - (gint64) NO_VISIT_LOOKBACK_DAYS * 24 * 3600 * 1000;
@@ -290,24 +293,23 @@ gboolean
 th_record_add_adherence (ThApp *app, const StoreVisit *visit, GPtrArray *current, GPtrArray *orders,
                          GPtrArray *history, json_t *record, GError **error)
 {
-  g_autofree char *from_text = NULL, *to_text = NULL;
+  g_autofree char *from_text = NULL, *to_text = NULL, *held_visit = NULL;
   g_autoptr (GPtrArray) missed = NULL;
   StoreDiary diary = { 0 };
   gint64 since_ms = -1, missed_at_ms = -1;
-  gboolean since_visit = FALSE;
   json_t *meds = json_object_get (record, "current_medications"), *mbc;
   GDate from, to;
   gboolean ok = FALSE;
 
   g_date_clear (&from, 1);
   g_date_clear (&to, 1);
-  if (!th_adherence_period (app, visit->patient_id, visit->id, &from, &to, &since_ms, &since_visit,
+  if (!th_adherence_period (app, visit->patient_id, visit->id, &from, &to, &since_ms, &held_visit,
                             error))
     return FALSE;
   from_text = th_date_format (&from);
   to_text = th_date_format (&to);
   if (!store_read_diary (app->store, visit->patient_id, from_text, to_text, &diary, error) ||
-      !(missed = store_latest_checkin_missed (app->store, visit->patient_id, since_ms,
+      !(missed = store_latest_checkin_missed (app->store, visit->patient_id, since_ms, held_visit,
                                               &missed_at_ms, error)))
     goto out;
   for (guint i = 0; current && i < current->len; i++) {
@@ -341,7 +343,7 @@ th_record_add_adherence (ThApp *app, const StoreVisit *visit, GPtrArray *current
   json_object_set_new (record, "mbc", mbc);
   json_object_set_new (record, "adherence_period",
                        json_pack ("{s:s, s:s, s:b}", "from", from_text, "to", to_text,
-                                  "since_last_visit", since_visit));
+                                  "since_last_visit", held_visit != NULL));
   ok = TRUE;
 out:
   store_diary_clear (&diary);

@@ -143,9 +143,10 @@ gboolean th_med_line_adherence (ThApp *app, const ThMedLine *line, const StoreDi
                                 GPtrArray *missed, gint64 missed_at_ms, const GDate *from,
                                 const GDate *to, Adherence *out, GError **error);
 /* From the day the patient's last visit (but except_visit_id) took place,
- * or the last 28 days when there is none, to the clinic's today. */
+ * or the last 28 days when there is none, to the clinic's today;
+ * *held_visit_id (g_free) gets that visit, NULL when there is none. */
 gboolean th_adherence_period (ThApp *app, const char *patient_id, const char *except_visit_id,
-                              GDate *from, GDate *to, gint64 *since_ms, gboolean *since_visit,
+                              GDate *from, GDate *to, gint64 *since_ms, char **held_visit_id,
                               GError **error);
 gint64 th_treatment_start_ms (GPtrArray *orders);
 /* Adds "adherence" and "side_effects" to each active item of the record's
@@ -194,6 +195,9 @@ TH_HANDLER (th_get_record);
 TH_HANDLER (th_post_note);
 TH_HANDLER (th_get_fhir);
 TH_HANDLER (th_get_timeline);
+/* fhir_patient.c: the patient-level FHIR export (issue 14). */
+TH_HANDLER (th_get_patient_fhir);
+json_t *th_fhir_patient_bundle (ThApp *app, const char *patient_id, GError **error);
 TH_HANDLER (th_post_in_person_evaluation);
 /* patients.c */
 TH_HANDLER (th_find_patients);

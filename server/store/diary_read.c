@@ -152,27 +152,38 @@ store_read_diary (Store *store, const char *patient_id, const char *from_day, co
 
 gboolean
 store_last_visit_held (Store *store, const char *patient_id, const char *except_visit_id,
-                       gint64 *out_ms, GError **error)
+                       gint64 *out_ms, char **visit_id, GError **error)
 {
   sqlite3_stmt *stmt = NULL;
   gboolean ok = FALSE;
 
   *out_ms = -1;
+  if (visit_id)
+    *visit_id = NULL;
   /* A visit took place when it went in progress (the provider admitted the
    * patient); when is its first such moment. */
   if (!store_prepare (store,
-                      "SELECT MAX(started) FROM (SELECT MIN(e.at) AS started"
-                      " FROM visit_events e JOIN visits v ON v.id = e.visit_id"
+                      "SELECT started, visit_id FROM (SELECT MIN(e.at) AS started,"
+                      "   v.id AS visit_id FROM visit_events e JOIN visits v ON v.id = e.visit_id"
                       " WHERE v.patient_id = ?1 AND v.id IS NOT ?2 AND e.kind = 'state'"
-                      "   AND e.state = 'in_progress' GROUP BY v.id)",
+                      "   AND e.state = 'in_progress' GROUP BY v.id)"
+                      " ORDER BY started DESC, visit_id DESC LIMIT 1",
                       &stmt, error))
     return FALSE;
   store_bind_text (stmt, 1, patient_id);
   store_bind_text (stmt, 2, except_visit_id);
-  if (!store_step_row (store, stmt, "read the last visit held", "no row", error))
-    goto out;
-  ok = sqlite3_column_type (stmt, 0) == SQLITE_NULL || store_column_time (stmt, 0, out_ms, error);
-out:
+  switch (sqlite3_step (stmt)) {
+  case SQLITE_DONE:
+    ok = TRUE; /* none held */
+    break;
+  case SQLITE_ROW:
+    ok = store_column_time (stmt, 0, out_ms, error);
+    if (ok && visit_id)
+      *visit_id = store_column_dup_text (stmt, 1);
+    break;
+  default:
+    store_set_sql_error (store, error, "read the last visit held");
+  }
   sqlite3_finalize (stmt);
   return ok;
 }
@@ -191,7 +202,7 @@ missed_row (sqlite3_stmt *stmt, GError **error)
 
 GPtrArray *
 store_latest_checkin_missed (Store *store, const char *patient_id, gint64 since_ms,
-                             gint64 *submitted_at_ms, GError **error)
+                             const char *except_visit_id, gint64 *submitted_at_ms, GError **error)
 {
   g_autofree char *since = store_format_time (MAX (since_ms, 0), error);
   g_autofree char *at = NULL;
@@ -204,7 +215,7 @@ store_latest_checkin_missed (Store *store, const char *patient_id, gint64 since_
     return NULL;
   if (!store_prepare (store,
                       "SELECT c.submitted_at FROM checkins c JOIN visits v ON v.id = c.visit_id"
-                      " WHERE v.patient_id = ?1 AND c.submitted_at >= ?2"
+                      " WHERE v.patient_id = ?1 AND c.submitted_at >= ?2 AND v.id IS NOT ?3"
                       "   AND EXISTS (SELECT 1 FROM checkin_missed_doses m"
                       "               WHERE m.checkin_id = c.id)"
                       " ORDER BY c.submitted_at DESC, c.rowid DESC LIMIT 1",
@@ -212,6 +223,7 @@ store_latest_checkin_missed (Store *store, const char *patient_id, gint64 since_
     return NULL;
   store_bind_text (stmt, 1, patient_id);
   store_bind_text (stmt, 2, since);
+  store_bind_text (stmt, 3, except_visit_id);
   if (!store_step_row (store, stmt, "read the latest check-in", "none", &local)) {
     sqlite3_finalize (stmt);
     if (g_error_matches (local, STORE_ERROR, STORE_ERROR_NOT_FOUND)) {

@@ -323,12 +323,15 @@ void store_diary_clear (StoreDiary *diary);
 gboolean store_read_diary (Store *store, const char *patient_id, const char *from_day,
                            const char *to_day, StoreDiary *out, GError **error);
 /* When the patient's last visit that took place began (it went in progress),
- * leaving out `except_visit_id` (may be NULL); *out_ms = -1 when none. */
+ * leaving out `except_visit_id` (may be NULL); *out_ms = -1 when none.
+ * *visit_id (may be NULL; g_free) gets that visit. */
 gboolean store_last_visit_held (Store *store, const char *patient_id, const char *except_visit_id,
-                                gint64 *out_ms, GError **error);
+                                gint64 *out_ms, char **visit_id, GError **error);
 /* The per-medication missed doses (StoreMissedDose*: order_id, missed,
  * max_missed) of the patient's newest check-in submitted at or after
- * since_ms that has any, and when it was submitted (-1 and an empty array
- * when none). */
+ * since_ms that has any, in a visit other than except_visit_id (the last
+ * visit's own check-in speaks of the weeks before it), and when it was
+ * submitted (-1 and an empty array when none). */
 GPtrArray *store_latest_checkin_missed (Store *store, const char *patient_id, gint64 since_ms,
-                                        gint64 *submitted_at_ms, GError **error);
+                                        const char *except_visit_id, gint64 *submitted_at_ms,
+                                        GError **error);

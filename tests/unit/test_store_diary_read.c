@@ -98,10 +98,10 @@ test_last_visit_held (Fixture *f, gconstpointer data)
 {
   GError *error = NULL;
   gint64 at = 0;
-  g_autofree char *next = NULL;
+  g_autofree char *next = NULL, *held = NULL;
 
   (void) data;
-  g_assert_true (store_last_visit_held (f->store, f->patient, NULL, &at, &error));
+  g_assert_true (store_last_visit_held (f->store, f->patient, NULL, &at, NULL, &error));
   g_assert_no_error (error);
   g_assert_cmpint (at, ==, -1); /* scheduled, never held */
   g_assert_true (store_set_visit_state_at (f->store, f->visit, VISIT_WAITING, T0, &error));
@@ -111,10 +111,11 @@ test_last_visit_held (Fixture *f, gconstpointer data)
   g_assert_no_error (error);
   next = store_create_visit (f->store, f->patient, f->psychiatrist, T0 + 14 * DAY, &error);
   g_assert_no_error (error);
-  g_assert_true (store_last_visit_held (f->store, f->patient, next, &at, &error));
+  g_assert_true (store_last_visit_held (f->store, f->patient, next, &at, &held, &error));
   g_assert_cmpint (at, ==, T0 + MINUTE);
+  g_assert_cmpstr (held, ==, f->visit);
   /* Leaving out the visit that was held: none. */
-  g_assert_true (store_last_visit_held (f->store, f->patient, f->visit, &at, &error));
+  g_assert_true (store_last_visit_held (f->store, f->patient, f->visit, &at, NULL, &error));
   g_assert_cmpint (at, ==, -1);
 }
 
@@ -130,7 +131,7 @@ test_latest_checkin_missed (Fixture *f, gconstpointer data)
   g_autoptr (GPtrArray) none = NULL, rows = NULL, later = NULL;
 
   (void) data;
-  none = store_latest_checkin_missed (f->store, f->patient, 0, &at, &error);
+  none = store_latest_checkin_missed (f->store, f->patient, 0, NULL, &at, &error);
   g_assert_no_error (error);
   g_assert_cmpuint (none->len, ==, 0);
   g_assert_cmpint (at, ==, -1);
@@ -140,7 +141,7 @@ test_latest_checkin_missed (Fixture *f, gconstpointer data)
   g_ptr_array_add (c->missed_doses, m);
   id = store_save_checkin (f->store, f->visit, c, &error);
   g_assert_no_error (error);
-  rows = store_latest_checkin_missed (f->store, f->patient, 0, &at, &error);
+  rows = store_latest_checkin_missed (f->store, f->patient, 0, NULL, &at, &error);
   g_assert_no_error (error);
   g_assert_cmpuint (rows->len, ==, 1);
   m = g_ptr_array_index (rows, 0);
@@ -149,7 +150,12 @@ test_latest_checkin_missed (Fixture *f, gconstpointer data)
   g_assert_cmpuint (m->max_missed, ==, 14);
   g_assert_cmpint (at, >, 0);
   /* Submitted before `since`: not this period's. */
-  later = store_latest_checkin_missed (f->store, f->patient, at + 1, &at, &error);
+  later = store_latest_checkin_missed (f->store, f->patient, at + 1, NULL, &at, &error);
+  g_assert_no_error (error);
+  g_assert_cmpuint (later->len, ==, 0);
+  /* The visit left out (the last visit's own check-in): none. */
+  g_ptr_array_unref (later);
+  later = store_latest_checkin_missed (f->store, f->patient, 0, f->visit, &at, &error);
   g_assert_no_error (error);
   g_assert_cmpuint (later->len, ==, 0);
   store_checkin_free (c);
