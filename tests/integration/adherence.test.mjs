@@ -171,9 +171,9 @@ test('without a diary, the check-in\'s 14 days, said so; the scores give the lab
   assert.equal(med(rec, 'buspirone').adherence.percent, 70);
 
   assert.equal(rec.mbc.phq9.status, 'remission');
-  assert.match(rec.mbc.phq9.text, /^Remission: PHQ-9 down 75 % \(8 to 2\) after [34] weeks \(below 5\)$/);
+  assert.match(rec.mbc.phq9.text, /^Remission: PHQ-9 down 75% \(8 to 2\) after [34] weeks \(below 5\)$/);
   assert.equal(rec.mbc.gad7.status, 'too-early');
-  assert.match(rec.mbc.gad7.text, /^Too early to tell: GAD-7 down 16 % \(6 to 5\) at week [34] of 8$/);
+  assert.match(rec.mbc.gad7.text, /^Too early to tell: GAD-7 down 16% \(6 to 5\) at week [34] of 8$/);
   assert.equal(rec.mbc.gad7.change_percent, 16);
 });
 
@@ -252,9 +252,9 @@ test('the patient-level FHIR export validates and carries the diary and the repo
   assert.deepEqual(busp.basedOn.map((b) => b.reference).sort(),
     requests.filter((m) => /buspirone/i.test(m.medicationCodeableConcept.text)).map((m) => `MedicationRequest/${m.id}`).sort(),
     'both orders of the line (5 mg, then 10 mg)');
-  assert.match(busp.note[0].text, /7 of \d+ doses due taken \(\d+ %\) on 5 of \d+ days logged\. Missed: forgot 1, side-effect 2\./);
+  assert.match(busp.note[0].text, /7 of \d+ doses due taken \(\d+%\) on 5 of \d+ days logged\. Missed: forgot 1, side-effect 2\./);
   const sert = statements.find((s) => /sertraline/i.test(s.medicationCodeableConcept.text));
-  assert.equal(sert.note[0].text, 'Reported adherence, from the check-in (14 days): 12 of 14 doses taken (86 %).');
+  assert.equal(sert.note[0].text, 'Reported adherence, from the check-in (14 days): 12 of 14 doses taken (86%).');
   assert.equal(sert.derivedFrom, undefined);
 });
 

@@ -317,18 +317,18 @@ test_mbc (void)
   GError *error = NULL;
 
   check_label (SCALE_PHQ9, response, 3, kStart, MBC_RESPONSE,
-               "Response: PHQ-9 down 55 % (18 to 8) after 6 weeks");
+               "Response: PHQ-9 down 55% (18 to 8) after 6 weeks");
   check_label (SCALE_PHQ9, remission, 2, kStart, MBC_REMISSION,
-               "Remission: PHQ-9 down 75 % (16 to 4) after 10 weeks (below 5)");
+               "Remission: PHQ-9 down 75% (16 to 4) after 10 weeks (below 5)");
   check_label (SCALE_GAD7, early, 2, kStart, MBC_TOO_EARLY,
-               "Too early to tell: GAD-7 down 16 % (18 to 15) at week 3 of 8");
+               "Too early to tell: GAD-7 down 16% (18 to 15) at week 3 of 8");
   check_label (SCALE_PHQ9, none, 2, kStart, MBC_NO_RESPONSE,
-               "No response after 9 weeks at the same dose: PHQ-9 down 16 % (18 to 15)");
+               "No response after 9 weeks at the same dose: PHQ-9 down 16% (18 to 15)");
   check_label (SCALE_PHQ9, partial, 2, kStart, MBC_PARTIAL_RESPONSE,
-               "Partial response after 12 weeks at the same dose: PHQ-9 down 40 % (20 to 12)");
+               "Partial response after 12 weeks at the same dose: PHQ-9 down 40% (20 to 12)");
   check_label (SCALE_PHQ9, edge, 2, kStart, MBC_PARTIAL_RESPONSE, NULL);
   check_label (SCALE_PHQ9, worse, 2, kStart, MBC_NO_RESPONSE,
-               "No response after 8 weeks at the same dose: PHQ-9 up 10 % (10 to 11)");
+               "No response after 8 weeks at the same dose: PHQ-9 up 10% (10 to 11)");
   check_label (SCALE_PHQ9, mild, 2, kStart, MBC_MILD_BASELINE, NULL);
   check_label (SCALE_PHQ9, only_after, 1, kStart, MBC_NO_BASELINE, NULL);
   check_label (SCALE_PHQ9, only_before, 1, kStart, MBC_NO_FOLLOW_UP,
