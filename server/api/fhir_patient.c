@@ -213,7 +213,7 @@ adherence_note (const Adherence *a)
   if (a->source == ADHERENCE_CHECKIN)
     g_string_append_printf (s,
                             "Reported adherence, from the check-in (%u days): %u of %u doses "
-                            "taken (%d %%).",
+                            "taken (%d%%).",
                             a->days_in_period, a->taken, a->due, a->percent);
   else if (a->as_needed)
     g_string_append_printf (s,
@@ -223,7 +223,7 @@ adherence_note (const Adherence *a)
   else if (a->percent >= 0)
     g_string_append_printf (s,
                             "Reported adherence, from the patient's diary: %u of %u doses due "
-                            "taken (%d %%) on %d of %u days logged.",
+                            "taken (%d%%) on %d of %u days logged.",
                             a->taken, a->due, a->percent, a->days_logged, a->days_in_period);
   else
     g_string_append_printf (s,

@@ -16,7 +16,7 @@
  *    A baseline already below 5 cannot remit or respond in a meaningful
  *    way, and says so;
  *  - non-response: under 25 % improvement after an adequate trial, partial
- *    response 25-49 % (Nierenberg AA, DeCecco LM, J Clin Psychiatry 2001;62
+ *    response 25-49% (Nierenberg AA, DeCecco LM, J Clin Psychiatry 2001;62
  *    Suppl 16:5-9); an adequate trial is 8 weeks at the same dose (APA 2010:
  *    reappraise when there is no moderate improvement after 4-8 weeks; the
  *    8-12 weeks of STAR*D's levels). Before 8 weeks without a response, it
@@ -55,13 +55,13 @@ weeks_word (guint weeks)
   return weeks == 1 ? "week" : "weeks";
 }
 
-/* "down 56 % (18 to 8)" or "up 10 % (10 to 11)". */
+/* "down 56% (18 to 8)" or "up 10% (10 to 11)". */
 static char *
 change_text (const MbcLabel *l)
 {
   if (l->change_percent >= 0)
-    return g_strdup_printf ("down %d %% (%u to %u)", l->change_percent, l->baseline, l->latest);
-  return g_strdup_printf ("up %d %% (%u to %u)", -l->change_percent, l->baseline, l->latest);
+    return g_strdup_printf ("down %d%% (%u to %u)", l->change_percent, l->baseline, l->latest);
+  return g_strdup_printf ("up %d%% (%u to %u)", -l->change_percent, l->baseline, l->latest);
 }
 
 static void

@@ -584,9 +584,9 @@ typedef struct {
   gboolean has_baseline, has_latest;
   guint baseline, latest;
   gint64 baseline_at_ms, latest_at_ms;
-  gint change_percent; /* improvement from baseline, % (negative: worse) */
+  gint change_percent; /* improvement from baseline,% (negative: worse) */
   guint weeks;         /* from the treatment's start to the latest score */
-  char *text;          /* "Response: PHQ-9 down 56 % from 18 to 8 after 6 weeks" */
+  char *text;          /* "Response: PHQ-9 down 56% (18 to 8) after 6 weeks" */
 } MbcLabel;
 
 const char *mbc_status_code (MbcStatus status); /* "response", "too-early", ... */
