@@ -98,6 +98,26 @@ order_by_id (GPtrArray *orders, const char *id)
   return NULL;
 }
 
+/* The diary's reasons for a missed dose, as the patient chose them. */
+static const char *
+reason_words (const char *reason)
+{
+  static const struct {
+    const char *code, *words;
+  } kReasons[] = {
+    { "forgot", "Forgot" },
+    { "side-effect", "Because of a side effect" },
+    { "ran-out", "Ran out" },
+    { "chose-not-to", "Chose not to take it" },
+  };
+
+  for (gsize i = 0; i < G_N_ELEMENTS (kReasons); i++) {
+    if (strcmp (reason, kReasons[i].code) == 0)
+      return kReasons[i].words;
+  }
+  return reason;
+}
+
 static void
 add_dose_observation (FhirExport *ex, ThApp *app, GPtrArray *orders, const StoreDiaryRow *r)
 {
@@ -115,7 +135,7 @@ add_dose_observation (FhirExport *ex, ThApp *app, GPtrArray *orders, const Store
   if (r->reason)
     json_array_append_new (components,
                            text_component ("Reason for the missed doses", "valueCodeableConcept",
-                                           fhir_text_concept (r->reason)));
+                                           fhir_text_concept (reason_words (r->reason))));
   if (o)
     json_array_append_new (components, text_component ("Medication", "valueCodeableConcept",
                                                        fhir_order_medication (o, app->catalog)));

@@ -225,7 +225,7 @@ test('the patient-level FHIR export validates and carries the diary and the repo
   const day2 = doses.find((o) => o.effectiveDateTime === addDays(server.today(), -2));
   assert.equal(comp(day2, 'Doses taken').valueInteger, 0);
   assert.equal(comp(day2, 'Doses missed').valueInteger, 2);
-  assert.equal(comp(day2, 'Reason for the missed doses').valueCodeableConcept.text, 'side-effect');
+  assert.equal(comp(day2, 'Reason for the missed doses').valueCodeableConcept.text, 'Because of a side effect');
   assert.ok(comp(day2, 'Medication').valueCodeableConcept.coding.some((c) => c.system === 'http://www.nlm.nih.gov/research/umls/rxnorm'));
   assert.deepEqual(day2.performer, [{ reference: `Patient/${patientId}` }]);
 
