@@ -130,6 +130,31 @@ const char *th_patient_refusal (void);
 json_t *th_supervised_visits_json (ThApp *app, const ThApiCall *call, gint64 from_ms, gint64 to_ms,
                                    GError **error);
 
+/* adherence.c: a medication line (a current order and the orders it
+ * replaced by a change of dose, oldest first, with the day each took
+ * effect), its adherence over [from, to], and the record's monitoring. */
+typedef struct {
+  const StoreOrder *current;
+  GArray *orders; /* AdherenceOrder, pointing into the StoreOrders */
+} ThMedLine;
+void th_med_line_build (ThApp *app, const StoreOrder *current, GPtrArray *orders, ThMedLine *out);
+void th_med_line_clear (ThMedLine *line);
+gboolean th_med_line_adherence (ThApp *app, const ThMedLine *line, const StoreDiary *diary,
+                                GPtrArray *missed, gint64 missed_at_ms, const GDate *from,
+                                const GDate *to, Adherence *out, GError **error);
+/* From the day the patient's last visit (but except_visit_id) took place,
+ * or the last 28 days when there is none, to the clinic's today;
+ * *held_visit_id (g_free) gets that visit, NULL when there is none. */
+gboolean th_adherence_period (ThApp *app, const char *patient_id, const char *except_visit_id,
+                              GDate *from, GDate *to, gint64 *since_ms, char **held_visit_id,
+                              GError **error);
+gint64 th_treatment_start_ms (GPtrArray *orders);
+/* Adds "adherence" and "side_effects" to each active item of the record's
+ * current_medications, and "mbc" and "adherence_period" to the record. */
+gboolean th_record_add_adherence (ThApp *app, const StoreVisit *visit, GPtrArray *current,
+                                  GPtrArray *orders, GPtrArray *history, json_t *record,
+                                  GError **error);
+
 /* The handlers of the route table, by resource family. */
 #define TH_HANDLER(name) \
   void name (ThApp *app, const ThHttpRequest *req, ThHttpResponse *r, const ThApiCall *call)
@@ -178,6 +203,9 @@ TH_HANDLER (th_get_record);
 TH_HANDLER (th_post_note);
 TH_HANDLER (th_get_fhir);
 TH_HANDLER (th_get_timeline);
+/* fhir_patient.c: the patient-level FHIR export (issue 14). */
+TH_HANDLER (th_get_patient_fhir);
+json_t *th_fhir_patient_bundle (ThApp *app, const char *patient_id, GError **error);
 TH_HANDLER (th_post_in_person_evaluation);
 /* patients.c */
 TH_HANDLER (th_find_patients);

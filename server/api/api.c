@@ -209,6 +209,7 @@ static const ThRoute kRoutes[] = {
   /* A patient's routes check the patient (one visit together, or an admin
    * reading) in the handler. */
   ROUTE (GET, "/api/patients/:patient/timeline", STAFF, NO_VISIT, th_get_timeline),
+  ROUTE (GET, "/api/patients/:patient/fhir", STAFF, NO_VISIT, th_get_patient_fhir),
   ROUTE (POST, "/api/patients/:patient/in-person-evaluation", STAFF, NO_VISIT,
          th_post_in_person_evaluation),
   /* An order's routes check the order's prescriber and supervisor in the

@@ -56,3 +56,16 @@ gboolean fhir_add_checkin (FhirExport *ex, Store *store, GError **error);
 /* fhir_orders.c: the MedicationRequests of the orders with an event in the
  * visit, their replacement chains and the co-signers' Provenance. */
 gboolean fhir_add_orders (FhirExport *ex, Store *store, const MedCatalog *catalog, GError **error);
+
+/* fhir.c: the Patient, and a visit's Encounter (the patient-level export,
+ * fhir_patient.c, adds one per visit). */
+gboolean fhir_add_patient (FhirExport *ex, Store *store, GError **error);
+gboolean fhir_add_encounter (FhirExport *ex, Store *store, const StoreVisit *visit, GError **error);
+/* fhir_orders.c: one order as a MedicationRequest (with its co-signature's
+ * Provenance), once; its medication as a CodeableConcept (RxNorm). */
+gboolean fhir_add_order (FhirExport *ex, Store *store, const MedCatalog *catalog,
+                         const StoreOrder *o, GError **error);
+json_t *fhir_order_medication (const StoreOrder *o, const MedCatalog *catalog);
+/* fhir_checkin.c: a PHQ-9 answer (0..3) as its LOINC answer code; NULL out of range. */
+json_t *fhir_phq9_answer (gint value);
+#define PHQ9_ITEM9_LOINC_CODE "44260-8"

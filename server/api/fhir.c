@@ -159,8 +159,8 @@ patient_contact (json_t *patient, const StorePatient *p)
                                     1));
 }
 
-static gboolean
-add_patient (FhirExport *ex, Store *store, GError **error)
+gboolean
+fhir_add_patient (FhirExport *ex, Store *store, GError **error)
 {
   StorePatient p = { 0 };
   json_t *patient, *identifiers;
@@ -220,8 +220,8 @@ fhir_add_practitioner (FhirExport *ex, Store *store, const char *staff_id, GErro
 
 /* ------------------------------------------------------------ encounter */
 
-static gboolean
-add_encounter (FhirExport *ex, Store *store, const StoreVisit *visit, GError **error)
+gboolean
+fhir_add_encounter (FhirExport *ex, Store *store, const StoreVisit *visit, GError **error)
 {
   GPtrArray *timeline = NULL;
   gint64 start_ms = -1, end_ms = -1;
@@ -320,9 +320,9 @@ fhir_visit_bundle (Store *store, const MedCatalog *catalog, const char *visit_id
   ex.patient_id = visit.patient_id;
   ex.visit_id = visit.id;
 
-  if (!add_patient (&ex, store, error) ||
+  if (!fhir_add_patient (&ex, store, error) ||
       !fhir_add_practitioner (&ex, store, visit.provider_id, error) ||
-      !add_encounter (&ex, store, &visit, error) || !fhir_add_checkin (&ex, store, error) ||
+      !fhir_add_encounter (&ex, store, &visit, error) || !fhir_add_checkin (&ex, store, error) ||
       !fhir_add_orders (&ex, store, catalog, error))
     goto out;
 

@@ -82,6 +82,12 @@ frequency_answer (gint value)
                       kFrequencyAnswers[value].display);
 }
 
+json_t *
+fhir_phq9_answer (gint value)
+{
+  return frequency_answer (value);
+}
+
 static void
 add_questionnaire_response (FhirExport *ex, const StoreCheckin *checkin, const StoreScaleResult *s,
                             const ScaleExport *se, const char *id)

@@ -271,6 +271,30 @@ add_cosign_provenance (FhirExport *ex, Store *store, const StoreOrder *o, GError
   return TRUE;
 }
 
+static gboolean add_order (FhirExport *ex, Store *store, const MedCatalog *catalog,
+                           const StoreOrder *o, GError **error);
+
+/* The medication of an order as a CodeableConcept (its snapshot first). */
+json_t *
+fhir_order_medication (const StoreOrder *o, const MedCatalog *catalog)
+{
+  Medication *snapshot = med_snapshot_parse (o->snapshot);
+  const Medication *m = snapshot                      ? snapshot
+                        : catalog && o->medication_id ? med_catalog_find (catalog, o->medication_id)
+                                                      : NULL;
+  json_t *concept = medication_concept (o, m);
+
+  medication_free (snapshot);
+  return concept;
+}
+
+gboolean
+fhir_add_order (FhirExport *ex, Store *store, const MedCatalog *catalog, const StoreOrder *o,
+                GError **error)
+{
+  return g_hash_table_contains (ex->orders, o->id) || add_order (ex, store, catalog, o, error);
+}
+
 /* The order as a MedicationRequest, with its co-signature when it has one. */
 static gboolean
 add_order (FhirExport *ex, Store *store, const MedCatalog *catalog, const StoreOrder *o,

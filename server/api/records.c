@@ -503,6 +503,12 @@ th_get_record (ThApp *app, const ThHttpRequest *req, ThHttpResponse *r, const Th
   json_object_set_new (obj, "follow_up", follow_up);
   /* Labs and vital signs: what is due, the latest of each (labs.c). */
   json_object_set_new (obj, "monitoring", monitoring);
+  /* Adherence and side effects per medication, MBC labels (issue 14). */
+  if (!th_record_add_adherence (app, visit, current, orders, history, obj, &error)) {
+    json_decref (obj);
+    th_respond_store_error (r, error, "The record could not be read. Reload the page.");
+    return;
+  }
   th_respond_json (r, 200, obj);
 }
 

@@ -600,5 +600,164 @@ void monitoring_item_free (MonitoringItem *item);
 GPtrArray *monitoring_due (const MonitoringCatalog *catalog, const MonitoringCourse *courses,
                            guint n_courses, const MonitoringObservation *observations,
                            guint n_observations, const GDate *today, GTimeZone *tz);
+/* ------------------------------------- adherence per medication line */
+
+/* adherence.c: doses taken against doses due for one medication line (an
+ * order and the orders it replaced by a change of dose), over calendar days
+ * [from, to], from the patient's diary; the check-in's 14-day count when no
+ * day of the period was logged. Nothing is assumed of a day not logged:
+ * adherence is over the logged days, and days_logged says how much is known.
+ * Pure: the caller turns instants into the clinic's dates. */
+
+/* One order of the line, oldest first: in force from `start` (its first
+ * day) until the day before the next order's start (a dose change switches
+ * on its own day). */
+typedef struct {
+  const char *id;
+  const char *frequency; /* med_frequency_*: per day, every other day, as needed */
+  GDate start;
+} AdherenceOrder;
+
+/* One diary row for an order of the line: the doses of one day as one entry
+ * recorded them. Several entries of a day: the newest (made_at_ms, then
+ * entry_seq) is the day's record, the older ones are left out. */
+typedef struct {
+  GDate day;
+  const char *order_id;
+  gint64 made_at_ms;
+  gint64 entry_seq;
+  guint taken;
+  guint missed;
+  const char *reason; /* forgot | side-effect | ran-out | chose-not-to | NULL */
+} AdherenceDose;
+
+/* The check-in's answer for an order of the line: doses missed in the 14
+ * days before `day`, of at most max_missed. */
+typedef struct {
+  gboolean present;
+  GDate day;
+  guint missed;
+  guint max_missed;
+} AdherenceCheckin;
+
+/* Reasons for a missed dose, as the diary stores them; the last is a miss
+ * with no reason given. */
+#define ADHERENCE_N_REASONS 5
+const char *adherence_reason_code (guint index); /* "forgot" .. "unspecified" */
+
+typedef enum {
+  ADHERENCE_NONE,    /* no diary day and no check-in answer: nothing known */
+  ADHERENCE_DIARY,   /* the diary's logged days */
+  ADHERENCE_CHECKIN, /* the check-in's 14-day count */
+} AdherenceSource;
+const char *adherence_source_code (AdherenceSource source); /* none | diary | checkin */
+
+/* Weeks of 7 days from the period's first day (the last may be shorter). */
+typedef struct {
+  GDate start;
+  guint days; /* days of the period in this week */
+  guint days_logged;
+  guint taken; /* taken as prescribed: at most the day's due */
+  guint due;   /* due on the logged days */
+} AdherenceWeek;
+
+typedef struct {
+  AdherenceSource source;
+  gboolean as_needed;   /* the line's order in force at `to` is as needed */
+  GDate from, to;       /* the period (from: not before the line's first day) */
+  guint days_in_period;
+  gint days_logged;     /* -1: not from the diary */
+  guint taken;          /* doses taken as prescribed, each day at most its due */
+  guint due;            /* doses due on the logged days */
+  guint extra;          /* doses taken above a day's due (a dosing day or not) */
+  gint percent;         /* round(100 x taken / due); -1 when nothing was due */
+  guint prn_taken;      /* as needed: doses taken, and the days they were taken on */
+  guint prn_days_used;
+  guint missed_by_reason[ADHERENCE_N_REASONS];
+  AdherenceWeek *weeks;
+  guint n_weeks;
+} Adherence;
+
+/* Doses due on `day` by an order started on `start` (every other day counts
+ * from its start day; as needed: 0). */
+guint adherence_due_on (const char *frequency, const GDate *start, const GDate *day);
+
+/* FALSE + INVALID when the period or an order is malformed (no orders, from
+ * after to, an order's start not valid, orders out of order). `out` is
+ * cleared first; free it with adherence_clear. */
+gboolean adherence_compute (const AdherenceOrder *orders, guint n_orders, const AdherenceDose *doses,
+                            guint n_doses, const AdherenceCheckin *checkin, const GDate *from,
+                            const GDate *to, Adherence *out, GError **error);
+void adherence_clear (Adherence *a);
+
+/* Side effects the diary attributes to a line's orders, per effect: the
+ * worst rating (0 none .. 3 severe) of each week of the period, -1 for a
+ * week it was not rated. The newest entry of a day counts, as for doses. */
+typedef struct {
+  GDate day;
+  const char *order_id;
+  gint64 made_at_ms;
+  gint64 entry_seq;
+  const char *effect;
+  guint severity;
+} AdherenceEffectRow;
+
+typedef struct {
+  char *effect;
+  gint worst;      /* over the period */
+  GDate last_day;  /* the last day it was rated above 0 (invalid: never) */
+  gint *weekly;    /* n_weeks values */
+  guint n_weeks;
+} AdherenceEffect;
+
+/* Effects in the order of their first appearance; g_ptr_array_unref frees. */
+GPtrArray *adherence_side_effects (const AdherenceEffectRow *rows, guint n_rows, const GDate *from,
+                                   const GDate *to);
+
+/* ----------------------------------------- measurement-based care */
+
+/* mbc.c: whether the current treatment works, read from a scale's totals
+ * (PHQ-9, GAD-7). The current treatment began at the latest start, switch,
+ * change of dose or stop among the patient's medication orders; its
+ * baseline is the score at or just before that instant. Thresholds and
+ * their sources are in mbc.c. */
+typedef enum {
+  MBC_NO_TREATMENT,     /* no current medication */
+  MBC_NO_BASELINE,      /* no score at or before the treatment began */
+  MBC_NO_FOLLOW_UP,     /* no score since it began */
+  MBC_MILD_BASELINE,    /* baseline already below the remission cut-off */
+  MBC_REMISSION,        /* latest below the cut-off (< 5) */
+  MBC_RESPONSE,         /* >= 50 % below baseline */
+  MBC_TOO_EARLY,        /* neither, and under 8 weeks on this treatment */
+  MBC_PARTIAL_RESPONSE, /* 25-49 % below baseline after 8 weeks */
+  MBC_NO_RESPONSE,      /* < 25 % below baseline after 8 weeks */
+} MbcStatus;
+
+#define MBC_RESPONSE_PERCENT 50
+#define MBC_NONRESPONSE_PERCENT 25
+#define MBC_REMISSION_BELOW 5
+#define MBC_ADEQUATE_TRIAL_WEEKS 8
+
+typedef struct {
+  gint64 at_ms;
+  guint total;
+} MbcPoint;
+
+typedef struct {
+  MbcStatus status;
+  gboolean has_baseline, has_latest;
+  guint baseline, latest;
+  gint64 baseline_at_ms, latest_at_ms;
+  gint change_percent; /* improvement from baseline,% (negative: worse) */
+  guint weeks;         /* from the treatment's start to the latest score */
+  char *text;          /* "Response: PHQ-9 down 56% (18 to 8) after 6 weeks" */
+} MbcLabel;
+
+const char *mbc_status_code (MbcStatus status); /* "response", "too-early", ... */
+/* points: the scale's totals, oldest first; treatment_start_ms < 0: no
+ * current treatment. FALSE + INVALID for a scale other than PHQ-9 or GAD-7. */
+gboolean mbc_label (ScaleKind kind, const MbcPoint *points, guint n_points,
+                    gint64 treatment_start_ms, MbcLabel *out, GError **error);
+void mbc_label_clear (MbcLabel *label);
 
 G_END_DECLS

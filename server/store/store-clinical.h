@@ -416,3 +416,48 @@ typedef struct {
  * already closed is STORE_ERROR_EXPIRED, absent NOT_FOUND. */
 gboolean store_close_safety_task (Store *store, const StoreSafetyClose *c, gint64 now_ms,
                                   GError **error);
+/* ---- the diary as the record reads it (diary_read.c, migration 19) */
+
+/* One row of the diary: an entry (item9), a dose count (order_id, taken,
+ * missed, reason) or a rated side effect (order_id, effect, severity), with
+ * its entry's day ("YYYY-MM-DD", the patient's date), when the entry was
+ * made, its rowid (the tie-break of two entries made at once) and whether
+ * that entry is its day's record (the newest of the day). */
+typedef struct {
+  char *entry_id;
+  char *day;
+  gint64 made_at_ms;
+  gint64 seq;
+  gboolean days_record;
+  gint item9; /* entries: 0..3, -1 when not answered */
+  char *order_id;
+  guint taken, missed;
+  char *reason; /* forgot | side-effect | ran-out | chose-not-to | NULL */
+  char *effect;
+  guint severity; /* 0 none .. 3 severe */
+} StoreDiaryRow;
+void store_diary_row_free (StoreDiaryRow *row);
+
+typedef struct {
+  GPtrArray *entries; /* StoreDiaryRow*, by day, then as made */
+  GPtrArray *doses;
+  GPtrArray *effects;
+} StoreDiary;
+void store_diary_clear (StoreDiary *diary);
+/* The patient's diary for days [from_day, to_day] (either NULL: open), every
+ * entry (superseded ones too, marked), one snapshot. */
+gboolean store_read_diary (Store *store, const char *patient_id, const char *from_day,
+                           const char *to_day, StoreDiary *out, GError **error);
+/* When the patient's last visit that took place began (it went in progress),
+ * leaving out `except_visit_id` (may be NULL); *out_ms = -1 when none.
+ * *visit_id (may be NULL; g_free) gets that visit. */
+gboolean store_last_visit_held (Store *store, const char *patient_id, const char *except_visit_id,
+                                gint64 *out_ms, char **visit_id, GError **error);
+/* The per-medication missed doses (StoreMissedDose*: order_id, missed,
+ * max_missed) of the patient's newest check-in submitted at or after
+ * since_ms that has any, in a visit other than except_visit_id (the last
+ * visit's own check-in speaks of the weeks before it), and when it was
+ * submitted (-1 and an empty array when none). */
+GPtrArray *store_latest_checkin_missed (Store *store, const char *patient_id, gint64 since_ms,
+                                        const char *except_visit_id, gint64 *submitted_at_ms,
+                                        GError **error);

@@ -15,6 +15,7 @@ import { AdjustForm } from './adjust-form.js';
 import { attachCharCount } from './char-count.js';
 import { PatientSafety } from './safety-panel.js';
 import { LabsPanel } from './labs-panel.js';
+import { medicationMonitoring } from './adherence-chart.js';
 
 // The server's limit on a note (server/api/bodies.c MAX_NOTE_CHARS).
 const NOTE_MAX_CHARS = 5000;
@@ -189,7 +190,7 @@ export class RecordPanel {
     this.part('next', [rec.next_visit, rec.follow_up], () => this.drawNextVisit(rec));
     this.part('alerts', [rec.alerts, rec.checkin && rec.checkin.id], () => this.drawAlerts(rec));
     this.part('checkin', rec.checkin, () => this.drawCheckin(rec.checkin));
-    this.part('trend', [rec.score_history, rec.checkin && rec.checkin.id], () => this.drawTrend(rec));
+    this.part('trend', [rec.score_history, rec.checkin && rec.checkin.id, rec.mbc], () => this.drawTrend(rec));
     this.part('eval', [patient.id, patient.in_person_eval_at], () => this.drawEvaluation(patient));
     this.part('meds', rec.current_medications, () => this.drawMeds(rec.current_medications || []), force);
     this.part('labs', [rec.monitoring, patient.id], () => this.labs.render(rec));
@@ -304,7 +305,7 @@ export class RecordPanel {
         history.push({ visit_id: visit.id, scheduled_at: visit.scheduled_at || rec.checkin.submitted_at, scale: s.scale, total: s.total, band: s.band, alert: s.alert, subscales: s.subscales });
       }
     }
-    this.ui.trend.replaceChildren(trendView(history, { currentVisitId: visit.id }));
+    this.ui.trend.replaceChildren(trendView(history, { currentVisitId: visit.id, mbc: rec.mbc }));
   }
 
   drawMeds(meds) {
@@ -314,7 +315,8 @@ export class RecordPanel {
       this.ui.meds.replaceChildren(...meds.map((o) => el('li', { className: 'med', dataset: { testid: `med-${o.id}`, status: o.status } },
         el('span', { className: 'med-line' }, el('strong', {}, medName(o)), ` ${doseLine(o, this.catalog).slice(medName(o).length)}`),
         ' ', statusBadge(o.status), ' ', scheduleBadge(orderMedication(o, this.catalog)),
-        o.status === 'pending' ? el('span', { className: 'visually-hidden' }, ' (pending)') : null)));
+        o.status === 'pending' ? el('span', { className: 'visually-hidden' }, ' (pending)') : null,
+        medicationMonitoring(o, medName(o)))));
     }
     this.adjust.setCurrent(meds);
   }

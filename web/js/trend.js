@@ -3,6 +3,7 @@
 
 import { el, shortDate } from './api.js';
 import { scaleTitle, bandLabel, maxTotal } from './scales.js';
+import { mbcLabel } from './adherence-chart.js';
 
 const SVG = 'http://www.w3.org/2000/svg';
 
@@ -34,7 +35,9 @@ export function sparkline(points, { max, width = 160, height = 40, title = '' } 
 
 // history: [{visit_id, scheduled_at, scale, total, band, alert}] in any order.
 // Returns the element showing one block per scale.
-export function trendView(history, { currentVisitId = '' } = {}) {
+// mbc: the record's measurement-based care labels ({phq9, gad7}), shown in
+// words under their scale's title.
+export function trendView(history, { currentVisitId = '', mbc = null } = {}) {
   const byScale = new Map();
   for (const h of history) {
     if (!byScale.has(h.scale)) byScale.set(h.scale, []);
@@ -58,6 +61,7 @@ export function trendView(history, { currentVisitId = '' } = {}) {
     return el('div', { className: 'trend', dataset: { scale: key } },
       el('p', { className: 'trend-title' }, el('strong', {}, title), ' ',
         sparkline(rows.map((r) => ({ total: r.total, alert: r.alert })), { max: maxTotal(key), title: `${title} totals, oldest first` })),
+      mbc ? mbcLabel(mbc[key], key) : null,
       table);
   }));
 }
