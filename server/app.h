@@ -14,6 +14,7 @@ typedef struct {
   ThConfig *config;
   Store *store;
   MedCatalog *catalog;
+  DiaryCatalog *diary; /* config/diary.json, beside the catalog (records.h) */
   SigHub *hub;
   struct lws_context *lws;
   GMainLoop *loop;

@@ -436,4 +436,67 @@ const ObservationKind *observation_kind_find (const char *code); /* NULL when un
 gboolean observation_value_valid (const ObservationKind *kind, double value, gboolean has_value2,
                                   double value2, GError **error);
 
+/* ------------------------------------------------ the patient's diary */
+
+/* diary.c: config/diary.json (which side effects a patient rates for a
+ * drug, which drugs raise an alert after days in a row of missed doses)
+ * and the rules a diary day raises safety signals by. Pure. */
+typedef struct {
+  char *code;  /* "tremor": the wire's, the store's, and the clinician's word */
+  char *label; /* what the patient reads: "Shaky hands (tremor)" */
+} DiaryEffect;
+
+typedef struct _DiaryCatalog DiaryCatalog;
+
+/* Loads the file; every drug class of `meds` must have a list. Errors name
+ * the file and the entry. */
+DiaryCatalog *diary_catalog_load (const char *path, const MedCatalog *meds, GError **error);
+void diary_catalog_free (DiaryCatalog *catalog);
+/* The effects rated for a drug: its ingredient's list, else its class's. */
+const DiaryEffect *diary_effects_for (const DiaryCatalog *catalog, const Medication *m, guint *n);
+/* Days in a row of missed doses that raise an alert (0: none) and the risk
+ * in the clinician's words. */
+guint diary_missed_days_for (const DiaryCatalog *catalog, const Medication *m, const char **risk);
+/* The most doses a patient logs for a day: the frequency's administrations
+ * (every other day: 1, on a dosing day); as needed, its daily maximum (8
+ * when the order gives none); 0 for an unknown frequency. */
+guint diary_doses_per_day (const char *frequency, guint prn_max_per_day);
+
+/* One order's day, as the rules read it. */
+typedef struct {
+  const char *drug; /* the ingredient: "lithium carbonate", "lamotrigine" */
+  guint missed;
+  guint missed_run_days; /* days in a row with a missed dose, this one included */
+  const char *missed_run_last; /* the run's last day (a day filled in later may end it) */
+  guint missed_alert_days; /* diary_missed_days_for, 0: none */
+  const char *missed_risk;
+} DiaryOrderDay;
+
+typedef struct {
+  guint order; /* index into DiaryDay.orders */
+  const char *effect;
+  guint severity; /* 0 none, 1 mild, 2 moderate, 3 severe */
+} DiaryRating;
+
+typedef struct {
+  const char *day; /* "2026-12-03", the patient's calendar */
+  gint item9;      /* PHQ-9 item 9 (0..3), -1 when not answered */
+  const DiaryOrderDay *orders;
+  guint n_orders;
+  const DiaryRating *ratings;
+  guint n_ratings;
+} DiaryDay;
+
+typedef struct {
+  const char *rule; /* "severe-side-effect" | "lamotrigine-rash" | "item9" | "missed-doses" */
+  gint order;       /* index into DiaryDay.orders, -1 for none */
+  char *summary;    /* the clinician's sentence: drug, effect, day; never the note */
+  gboolean crisis;  /* the patient sees the crisis text now */
+  gboolean safety_task; /* item 9: a safety task opens */
+} DiarySignal;
+
+/* The signals of a day, each rule of the table in turn (DiarySignal *,
+ * freed with the array). */
+GPtrArray *diary_signals (const DiaryDay *day);
+
 G_END_DECLS
