@@ -11,7 +11,7 @@ import assert from 'node:assert/strict';
 import { createRequire } from 'node:module';
 import { readFile } from 'node:fs/promises';
 import path from 'node:path';
-import { startServer, fetchJson, launchParticipant, waitFor, addDays } from './lib.mjs';
+import { startServer, fetchJson, launchParticipant, waitFor, addDays, signInOnLoginPage } from './lib.mjs';
 
 const NOW = '2027-03-10T15:00:00Z'; // Wed 10:00 in New York, the demo patient's zone
 const TODAY = '2027-03-10';
@@ -179,4 +179,36 @@ test('a reload mid-entry loses nothing; a failed save says so and goes with Retr
   const lithiumDose = tremor.doses.find((d) => tremor.side_effects.some((e) => e.order_id === d.order_id && e.effect === 'tremor'));
   assert.deepEqual([lithiumDose.taken, lithiumDose.missed, lithiumDose.reason], [1, 1, 'forgot']);
   assert.deepEqual(patient.pageErrors, []);
+});
+
+test('the provider makes a diary link on the Patients page and turns the diary off', { timeout: 120000 }, async () => {
+  const provider = await launchParticipant('diary-provider');
+  try {
+    const p = provider.page;
+    await p.setViewportSize({ width: 1280, height: 800 });
+    await p.goto(`${server.baseUrl}/patients.html#patient=${patientId}`, { waitUntil: 'load' });
+    await signInOnLoginPage(provider, server.providerLogin);
+    await p.waitForURL((u) => u.pathname === '/patients.html');
+    const box = p.getByTestId('diary-link');
+    await box.waitFor({ state: 'visible' });
+    assert.match(await p.getByTestId('diary-link-status').textContent(), /The diary is on/);
+    await p.getByTestId('diary-link-create').click();
+    const input = p.getByTestId('diary-link-url');
+    await input.waitFor({ state: 'visible' });
+    const made = await input.inputValue();
+    assert.match(made, /\/diary\.html#d=[A-Za-z0-9_-]{43}$/);
+    if (SHOTS) await p.screenshot({ path: path.join(SHOTS, 'patients-diary-link-1280.png') });
+    p.once('dialog', (d) => d.accept());
+    await p.getByTestId('diary-link-revoke').click();
+    await waitFor(async () => /The diary is off/.test(await p.getByTestId('diary-link-status').textContent()), { what: 'the diary off' });
+    // The patient's page, and the link just made, now say so in words.
+    for (const link of [url, made]) {
+      await page().goto('about:blank');
+      await page().goto(link, { waitUntil: 'load' });
+      await waitFor(async () => /Your clinic has turned this diary link off/.test(await page().getByTestId('diary-error').textContent()), { what: 'the revoked link said' });
+    }
+    assert.deepEqual(provider.pageErrors, []);
+  } finally {
+    await provider.close();
+  }
 });
