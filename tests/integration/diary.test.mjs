@@ -80,9 +80,16 @@ after(async () => {
 });
 
 test('staff make a diary link; it opens the diary and nothing else', async () => {
+  // The demo turned the diary on and printed its link with the others.
+  assert.match(server.demo.diary_url, /\/diary\.html#d=[A-Za-z0-9_-]{43}$/);
   let status = await api(`/api/patients/${patientId}/diary-link`);
   assert.equal(status.status, 200, status.text);
-  assert.equal(status.json.live, false);
+  assert.equal(status.json.live, true);
+  const other = await api('/api/patients', { method: 'POST', body: { name: 'Noor Haddad', birth_date: '1990-04-02', mrn: 'MRN-DIARY-1' } });
+  assert.equal(other.status, 201, other.text);
+  // Made, never seen: the record is not this clinician's to read (careteam.c).
+  status = await api(`/api/patients/${other.json.patient.id}/diary-link`, { method: 'POST' });
+  assert.equal(status.status, 404, status.text);
 
   const made = await api(`/api/patients/${patientId}/diary-link`, { method: 'POST' });
   assert.equal(made.status, 201, made.text);
@@ -262,7 +269,7 @@ test('the daily reminder goes at the patient\'s hour, once, with a working link'
 test('a revoked diary link ends every live link; nothing is written through it', async () => {
   const revoked = await api(`/api/patients/${patientId}/diary-link/revoke`, { method: 'POST' });
   assert.equal(revoked.status, 200, revoked.text);
-  assert.ok(revoked.json.revoked >= 3, 'the staff link and the two minted for messages');
+  assert.equal(revoked.json.revoked, 4, 'the demo\'s link, the one made here and the two minted for messages');
   const page = await diary('/api/diary');
   assert.equal(page.status, 401);
   assert.match(page.json.error.message, /turned this diary link off/);
@@ -270,5 +277,6 @@ test('a revoked diary link ends every live link; nothing is written through it',
   const post = await diary('/api/diary/entries', { method: 'POST', body: { day: TODAY, doses: [], side_effects: [] } });
   assert.equal(post.status, 401);
   assert.deepEqual(await sql('SELECT count(*) FROM diary_entries'), before);
+  assert.equal((await fetchJson(`${server.baseUrl}/api/diary`, { token: fragmentOf(server.demo.diary_url).d })).status, 401);
   assert.equal((await api(`/api/patients/${patientId}/diary-link`)).json.live, false);
 });
