@@ -103,7 +103,14 @@ test('the patient logs five days on a phone; a severe tremor shows the crisis te
   assert.ok(box.y + box.height <= PHONE.height && box.y > PHONE.height * 0.6, `Save at ${JSON.stringify(box)}`);
   assert.ok(box.height >= 48);
   await axeSerious('the diary, today');
-  if (SHOTS) await page().screenshot({ path: path.join(SHOTS, 'diary-390x844.png') });
+  if (SHOTS) {
+    await page().screenshot({ path: path.join(SHOTS, 'diary-390x844.png') });
+    await page().getByTestId('diary-item9').scrollIntoViewIfNeeded();
+    await page().screenshot({ path: path.join(SHOTS, 'diary-item9-390x844.png') });
+    await page().getByTestId('diary-note').scrollIntoViewIfNeeded();
+    await page().screenshot({ path: path.join(SHOTS, 'diary-end-390x844.png') });
+    await page().evaluate(() => window.scrollTo(0, 0));
+  }
 
   for (const back of [4, 3, 2, 1]) {
     await pickDay(day(back));

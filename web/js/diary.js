@@ -4,7 +4,10 @@
 // the screen. A poor connection loses nothing: every change is kept on the
 // phone (localStorage, one draft per day) until the server has it; a failed
 // save says so and tries again by itself (5, 10, 20, 40, 60 s), or now with
-// Retry. The PHQ-9 item-9 question is the check-in's own (scales.js).
+// Retry. The PHQ-9 item-9 question is asked the PHQ-9 way, word for word
+// with its four answers (0-3), from the check-in's own table (scales.js):
+// the PHQ-9 of Kroenke, Spitzer & Williams 2001 (J Gen Intern Med
+// 16:606-13), as server/records/scales.c scores it.
 import { apiRequest, ApiError, el } from './api.js';
 import { readFragment } from './common.js';
 import { SCALES } from './scales.js';
@@ -311,8 +314,9 @@ function renderMedicines() {
 }
 
 function renderItem9() {
-  $id('item9-legend').textContent = `${ITEM9}?`;
-  $id('item9-stem').textContent = `${PHQ9.question.replace('problems', 'problem')} (the same question as in your check-in)`;
+  // The PHQ-9's own stem first, then item 9 itself.
+  $id('item9-legend').replaceChildren(el('span', { className: 'diary-stem' }, PHQ9.question),
+    el('span', { className: 'diary-item9-text' }, ITEM9));
   $id('item9-choices').replaceWith(Object.assign(choiceRow('item9', PHQ9.answers.map((a, i) => [i, a]), state.model.item9, (v) => {
     state.model.item9 = v;
     changed();
