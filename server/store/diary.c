@@ -189,8 +189,10 @@ missed_run (Store *store, const char *patient_id, const char *day, const char *o
     for (gint step = 1; step <= 8; step++) {
       g_autofree char *d = day_shift (day, dir * step);
       gboolean missed = FALSE;
-      if (!d || !day_missed (store, patient_id, d, order_id, &missed, error))
-        return d != NULL ? FALSE : TRUE;
+      if (!d) /* past the calendar's end: the run ends there */
+        break;
+      if (!day_missed (store, patient_id, d, order_id, &missed, error))
+        return FALSE;
       if (!missed)
         break;
       (*len)++;
