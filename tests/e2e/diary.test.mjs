@@ -29,7 +29,9 @@ const api = (p, opts = {}) => fetchJson(`${server.baseUrl}${p}`, { session, ...o
 const day = (back) => addDays(TODAY, -back);
 
 before(async () => {
-  server = await startServer({ now: NOW });
+  // Email set up (to a port nobody listens on: nothing is sent in this
+  // test), so the page offers the daily reminder by email.
+  server = await startServer({ now: NOW, settings: { mail: { host: '127.0.0.1', port: '9', security: 'none', from: 'Clinic <visits@clinic.example>' } } });
   session = await server.login();
   const visitId = server.demo.visit_id;
   patientId = (await api(`/api/visits/${visitId}`)).json.patient.id;
@@ -166,7 +168,14 @@ test('a reload mid-entry loses nothing; a failed save says so and goes with Retr
   await page().getByTestId('diary-retry').click();
   await waitFor(async () => /Saved\./.test(await status().textContent()), { timeout: 15000, what: 'saved on Retry' });
   assert.equal(await page().getByTestId('diary-retry').isVisible(), false);
+  // The daily reminder, by email at 8 in the morning.
+  await page().locator('[data-testid="diary-reminder"] summary').click();
+  await page().getByTestId('diary-reminder-hour').selectOption('8');
+  await page().getByTestId('diary-reminder-save').click();
+  await waitFor(async () => /every day at 8:00 am/.test(await page().getByTestId('diary-reminder-status').textContent()), { what: 'the reminder saved' });
   if (SHOTS) {
+    await page().getByTestId('diary-reminder').scrollIntoViewIfNeeded();
+    await page().screenshot({ path: path.join(SHOTS, 'diary-reminder-390x844.png') });
     await page().setViewportSize({ width: 1280, height: 800 });
     await page().evaluate(() => window.scrollTo(0, 0));
     await page().screenshot({ path: path.join(SHOTS, 'diary-1280x800.png') });
