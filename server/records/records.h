@@ -466,9 +466,9 @@ guint diary_doses_per_day (const char *frequency, guint prn_max_per_day);
 typedef struct {
   const char *drug; /* the ingredient: "lithium carbonate", "lamotrigine" */
   guint missed;
-  guint missed_run_days; /* days in a row with a missed dose, this one included */
+  guint missed_run_days;       /* days in a row with a missed dose, this one included */
   const char *missed_run_last; /* the run's last day (a day filled in later may end it) */
-  guint missed_alert_days; /* diary_missed_days_for, 0: none */
+  guint missed_alert_days;     /* diary_missed_days_for, 0: none */
   const char *missed_risk;
 } DiaryOrderDay;
 
@@ -488,10 +488,10 @@ typedef struct {
 } DiaryDay;
 
 typedef struct {
-  const char *rule; /* "severe-side-effect" | "lamotrigine-rash" | "item9" | "missed-doses" */
-  gint order;       /* index into DiaryDay.orders, -1 for none */
-  char *summary;    /* the clinician's sentence: drug, effect, day; never the note */
-  gboolean crisis;  /* the patient sees the crisis text now */
+  const char *rule;     /* "severe-side-effect" | "lamotrigine-rash" | "item9" | "missed-doses" */
+  gint order;           /* index into DiaryDay.orders, -1 for none */
+  char *summary;        /* the clinician's sentence: drug, effect, day; never the note */
+  gboolean crisis;      /* the patient sees the crisis text now */
   gboolean safety_task; /* item 9: a safety task opens */
 } DiarySignal;
 

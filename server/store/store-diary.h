@@ -37,13 +37,13 @@ gboolean store_diary_link_resolve (Store *store, const char *token, char **link_
 /* One current order as the entry records it and the rules read it. */
 typedef struct {
   const char *order_id;
-  const char *drug;          /* the ingredient, for the alert's sentence */
-  guint missed_alert_days;   /* config/diary.json; 0: none */
+  const char *drug;        /* the ingredient, for the alert's sentence */
+  guint missed_alert_days; /* config/diary.json; 0: none */
   const char *missed_risk;
-  gboolean logged;           /* the patient said something of its doses */
+  gboolean logged; /* the patient said something of its doses */
   guint taken;
   guint missed;
-  const char *reason;        /* forgot | side-effect | ran-out | chose-not-to | NULL */
+  const char *reason; /* forgot | side-effect | ran-out | chose-not-to | NULL */
 } StoreDiaryOrder;
 
 /* A home reading (observation kinds with `home`, records.h). */
@@ -59,7 +59,7 @@ typedef struct {
 typedef struct {
   const char *patient_id;
   const char *link_id;
-  const char *day; /* "YYYY-MM-DD", checked by the caller against the patient's today */
+  const char *day;    /* "YYYY-MM-DD", checked by the caller against the patient's today */
   gint64 day_noon_ms; /* the readings' effective time: noon of `day` in the patient's zone,
                        * or now when `day` is today */
   gint item9;         /* 0..3, -1 when not answered */
@@ -74,9 +74,9 @@ typedef struct {
 
 typedef struct {
   char *entry_id;
-  guint alerts_raised;    /* new alerts (a re-saved day raises none twice) */
-  gboolean crisis;        /* a signal the patient sees the crisis text for */
-  gboolean task_opened;   /* an item-9 safety task was opened */
+  guint alerts_raised;  /* new alerts (a re-saved day raises none twice) */
+  gboolean crisis;      /* a signal the patient sees the crisis text for */
+  gboolean task_opened; /* an item-9 safety task was opened */
 } StoreDiarySaved;
 
 void store_diary_saved_clear (StoreDiarySaved *s);
@@ -123,10 +123,10 @@ typedef struct {
   gint64 made_at_ms;
   gint item9; /* -1: not answered */
   char *note;
-  GArray *doses;     /* StoreDiaryDoseRow */
-  GArray *effects;   /* StoreDiaryEffectRow */
-  GArray *readings;  /* StoreDiaryReadingRow */
-  GArray *alerts;    /* StoreDiaryAlertRow, the alerts raised by this day's entries */
+  GArray *doses;    /* StoreDiaryDoseRow */
+  GArray *effects;  /* StoreDiaryEffectRow */
+  GArray *readings; /* StoreDiaryReadingRow */
+  GArray *alerts;   /* StoreDiaryAlertRow, the alerts raised by this day's entries */
 } StoreDiaryDay;
 
 void store_diary_day_free (gpointer day);
@@ -142,8 +142,8 @@ GPtrArray *store_diary_days (Store *store, const char *patient_id, const char *f
 gboolean store_diary_reminder_set (Store *store, const char *patient_id, gint hour,
                                    const char *channel, gint64 now_ms, GError **error);
 /* *hour -1 when none; *channel NULL then. */
-gboolean store_diary_reminder_get (Store *store, const char *patient_id, gint *hour,
-                                   char **channel, GError **error);
+gboolean store_diary_reminder_get (Store *store, const char *patient_id, gint *hour, char **channel,
+                                   GError **error);
 /* Queues in the outbox ("diary-reminder", no visit) the reminder of every
  * patient whose hour it is now in their zone (`clinic_zone` when they have
  * none), not yet sent today, with a live diary link and an address for
