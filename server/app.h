@@ -15,6 +15,7 @@ typedef struct {
   Store *store;
   MedCatalog *catalog;
   MonitoringCatalog *monitoring; /* config/monitoring.json (records.h) */
+  DiaryCatalog *diary; /* config/diary.json, beside the catalog (records.h) */
   SigHub *hub;
   struct lws_context *lws;
   GMainLoop *loop;

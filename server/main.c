@@ -74,6 +74,18 @@ load_catalog (ThApp *app, GError **error)
   app->catalog = med_catalog_load (app->config->catalog_path, error);
   if (!app->catalog)
     return FALSE;
+  /* The diary's side-effect lists and missed-dose alerts (diary.json)
+   * live beside the catalog, else the built-in file is read; either way
+   * they must cover every drug class of the catalog. */
+  {
+    g_autofree char *dir = g_path_get_dirname (app->config->catalog_path);
+    g_autofree char *path = g_build_filename (dir, "diary.json", NULL);
+    app->diary = diary_catalog_load (g_file_test (path, G_FILE_TEST_EXISTS) ? path
+                                                                            : TH_DEFAULT_DIARY,
+                                     app->catalog, error);
+    if (!app->diary)
+      return FALSE;
+  }
   n = med_catalog_size (app->catalog);
   rows = g_new0 (StoreMedicationRow, n);
   for (guint i = 0; i < n; i++) {
@@ -233,6 +245,7 @@ app_clear (ThApp *app)
   g_clear_pointer (&app->store, store_close);
   g_clear_pointer (&app->catalog, med_catalog_free);
   g_clear_pointer (&app->monitoring, monitoring_catalog_free);
+  g_clear_pointer (&app->diary, diary_catalog_free);
   g_clear_pointer (&app->loop, g_main_loop_unref);
   g_free (app->base_url);
   g_free (app->tls_cert_path);

@@ -263,5 +263,36 @@ typedef struct {
 gboolean th_body_safety_close (const char *body, gsize len, ThSafetyCloseBody *out,
                                GError **error);
 void th_safety_close_body_clear (ThSafetyCloseBody *b);
+/* ---- the patient's diary (bodies_diary.c). POST /api/diary/entries
+ * {"day", "doses": [{"order_id", "taken", "missed", "reason"?}],
+ *  "side_effects": [{"order_id", "effect", "severity": none|mild|moderate|severe}],
+ *  "item9"?: 0..3 | null, "note"?: text | null,
+ *  "readings"?: {"weight_kg"?, "systolic"?, "diastolic"?, "heart_rate"?}} */
+typedef struct {
+  char *order_id;
+  guint taken, missed;
+  char *reason; /* forgot | side-effect | ran-out | chose-not-to | NULL */
+} ThDiaryDoseBody;
+typedef struct {
+  char *order_id;
+  char *effect;
+  guint severity; /* 0..3 */
+} ThDiaryEffectBody;
+typedef struct {
+  char *day;
+  ThDiaryDoseBody *doses;
+  guint n_doses;
+  ThDiaryEffectBody *effects;
+  guint n_effects;
+  gint item9; /* -1: not answered */
+  char *note; /* NULL: none */
+  gboolean has_weight, has_systolic, has_diastolic, has_heart_rate;
+  double weight_kg, systolic, diastolic, heart_rate;
+} ThDiaryEntryBody;
+gboolean th_body_diary_entry (const char *body, gsize len, ThDiaryEntryBody *out, GError **error);
+void th_diary_entry_body_clear (ThDiaryEntryBody *b);
+/* POST /api/diary/reminder {"hour": 0..23 | null (off), "channel"?: "email" | "sms"} */
+gboolean th_body_diary_reminder (const char *body, gsize len, gint *hour, char **channel,
+                                 GError **error);
 
 G_END_DECLS

@@ -15,6 +15,7 @@ typedef enum {
   CALLER_ANONYMOUS, /* a route anyone may call: no one was asked */
   CALLER_STAFF,     /* a staff session (the th_session cookie) */
   CALLER_PATIENT,   /* a patient's (or guest's) join token */
+  CALLER_DIARY,     /* a patient's diary link: their diary, never a visit */
 } ThCallerKind;
 
 typedef struct {
@@ -24,6 +25,8 @@ typedef struct {
   StoreParticipant participant; /* CALLER_PATIENT: who, in which visit */
   gint64 link_opens_ms;         /* CALLER_PATIENT: the link's window, from ... */
   gint64 link_closes_ms;        /* ... to (both unix ms) */
+  char *diary_patient_id;       /* CALLER_DIARY: whose diary */
+  char *diary_link_id;          /* CALLER_DIARY: which link */
 } ThCaller;
 
 /* ---- the route table (api.c): every route says who may call it and which
@@ -41,6 +44,7 @@ typedef enum {
                          * never a visit's contents: no :visit) */
   TH_WHO_DESK,          /* any staff session, the front desk too: only the routes a front
                          * desk needs (the schedule, booking, the patients' details) */
+  TH_WHO_DIARY,         /* a patient's diary link only (never a join token, never a visit) */
 } ThRouteWho;
 
 typedef enum {
@@ -158,6 +162,14 @@ gboolean th_record_add_adherence (ThApp *app, const StoreVisit *visit, GPtrArray
 /* The handlers of the route table, by resource family. */
 #define TH_HANDLER(name) \
   void name (ThApp *app, const ThHttpRequest *req, ThHttpResponse *r, const ThApiCall *call)
+/* diary.c, diary_staff.c: the patient's between-visit diary */
+TH_HANDLER (th_get_diary);
+TH_HANDLER (th_post_diary_entry);
+TH_HANDLER (th_post_diary_reminder);
+TH_HANDLER (th_get_diary_link);
+TH_HANDLER (th_post_diary_link);
+TH_HANDLER (th_post_diary_link_revoke);
+TH_HANDLER (th_get_patient_diary);
 /* visits.c */
 TH_HANDLER (th_get_health);
 TH_HANDLER (th_get_me);

@@ -101,6 +101,8 @@ th_caller_clear (ThCaller *caller)
   g_free (caller->staff_id);
   g_free (caller->staff_role);
   store_participant_clear (&caller->participant);
+  g_free (caller->diary_patient_id);
+  g_free (caller->diary_link_id);
   memset (caller, 0, sizeof *caller);
 }
 
@@ -146,6 +148,7 @@ th_caller_sees_all (const ThCaller *caller)
 #define STAFF_OR_LINK TH_WHO_STAFF_OR_LINK
 #define LINK_ANY_TIME TH_WHO_LINK_ANY_TIME
 #define DESK TH_WHO_DESK
+#define DIARY TH_WHO_DIARY
 #define SCHEDULE_VISIT TH_VISIT_SCHEDULE
 #define NO_VISIT TH_VISIT_NONE
 #define OWN_VISIT TH_VISIT_OWN
@@ -242,6 +245,18 @@ static const ThRoute kRoutes[] = {
   ROUTE (GET, "/api/patients/:patient/observations", STAFF, NO_VISIT, th_get_observations),
   ROUTE (POST, "/api/patients/:patient/observations", STAFF, NO_VISIT, th_post_observation),
   ROUTE (GET, "/api/patients/:patient/monitoring", STAFF, NO_VISIT, th_get_monitoring),
+  /* The between-visit diary (issue 14): the patient's own page, opened by
+   * a diary link (DIARY: never a join token); staff make and revoke links
+   * and read the diary of a patient whose record they may read (checked in
+   * the handler). */
+  ROUTE (GET, "/api/diary", DIARY, NO_VISIT, th_get_diary),
+  ROUTE (POST, "/api/diary/entries", DIARY, NO_VISIT, th_post_diary_entry),
+  ROUTE (POST, "/api/diary/reminder", DIARY, NO_VISIT, th_post_diary_reminder),
+  ROUTE (GET, "/api/patients/:patient/diary-link", STAFF, NO_VISIT, th_get_diary_link),
+  ROUTE (POST, "/api/patients/:patient/diary-link", STAFF, NO_VISIT, th_post_diary_link),
+  ROUTE (POST, "/api/patients/:patient/diary-link/revoke", STAFF, NO_VISIT,
+         th_post_diary_link_revoke),
+  ROUTE (GET, "/api/patients/:patient/diary", STAFF, NO_VISIT, th_get_patient_diary),
 };
 
 const ThRoute *
@@ -281,7 +296,7 @@ th_api_routes_check (const ThRoute *routes, guint n, GError **error)
       problem = "its method is neither GET nor POST";
     else if (!t->handler)
       problem = "it has no handler";
-    else if (t->who == TH_WHO_UNDECLARED || t->who > TH_WHO_DESK)
+    else if (t->who == TH_WHO_UNDECLARED || t->who > TH_WHO_DIARY)
       problem = "it does not say who may call it";
     else if (t->visit == TH_VISIT_UNDECLARED || t->visit > TH_VISIT_SCHEDULE)
       problem = "it does not say which visit access it needs";
@@ -293,6 +308,8 @@ th_api_routes_check (const ThRoute *routes, guint n, GError **error)
       problem = "anyone may call it, yet it reads a visit";
     else if (t->visit != TH_VISIT_NONE && t->who == TH_WHO_LINK_ANY_TIME)
       problem = "a link outside its window may call it, yet it reads a visit";
+    else if (t->visit != TH_VISIT_NONE && t->who == TH_WHO_DIARY)
+      problem = "a diary link may call it, yet it reads a visit";
     else if ((t->visit == TH_VISIT_SCHEDULE) != (t->who == TH_WHO_DESK && has_visit))
       problem = "only a front-desk route may schedule a visit, and it may do nothing else";
     for (guint j = 0; !problem && j < i; j++)
@@ -416,6 +433,32 @@ resolve_link (ThApp *app, const ThHttpRequest *req, ThHttpResponse *r, gboolean 
   return FALSE;
 }
 
+/* The patient behind a diary link; FALSE after a 401 (or a 500). A join
+ * token is not a diary link: it is unknown here. */
+static gboolean
+resolve_diary (ThApp *app, const ThHttpRequest *req, ThHttpResponse *r, ThCaller *out)
+{
+  g_autoptr (GError) error = NULL;
+
+  if (!req->bearer) {
+    respond_link_refused (app, r, "Open your diary from the diary link your clinic sent you.");
+    return FALSE;
+  }
+  if (store_diary_link_resolve (app->store, req->bearer, &out->diary_link_id,
+                                &out->diary_patient_id, &error)) {
+    out->kind = CALLER_DIARY;
+    return TRUE;
+  }
+  if (g_error_matches (error, STORE_ERROR, STORE_ERROR_EXPIRED))
+    respond_link_refused (app, r, "Your clinic has turned this diary link off.");
+  else if (g_error_matches (error, STORE_ERROR, STORE_ERROR_NOT_FOUND))
+    respond_link_refused (app, r, "This diary link is not valid. Check that it was copied whole.");
+  else
+    th_respond_store_error (r, error,
+                            "Your diary link could not be checked. Try again in a moment.");
+  return FALSE;
+}
+
 static gboolean
 resolve_caller (ThApp *app, const ThHttpRequest *req, ThHttpResponse *r, ThRouteWho who,
                 ThCaller *out)
@@ -436,6 +479,8 @@ resolve_caller (ThApp *app, const ThHttpRequest *req, ThHttpResponse *r, ThRoute
      * the same browser would be ambient. The explicit one wins. */
     return req->bearer ? resolve_link (app, req, r, FALSE, out)
                        : resolve_staff (app, req, r, FALSE, out);
+  case TH_WHO_DIARY:
+    return resolve_diary (app, req, r, out);
   case TH_WHO_UNDECLARED:
   default:
     break;

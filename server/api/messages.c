@@ -73,6 +73,8 @@ may_read (ThApp *app, const ThApiCall *call, const StoreOutboxMessage *m, GError
   g_autoptr (GError) local = NULL;
   gboolean ok;
 
+  if (!m->visit_id) /* a diary reminder: no visit's message (its own is the patient's) */
+    return FALSE;
   if (!store_get_visit (app->store, m->visit_id, &v, &local)) {
     if (!th_store_absent (local))
       g_propagate_error (error, g_steal_pointer (&local));

@@ -36,7 +36,7 @@ gboolean
 th_demo_create (ThApp *app, GError **error)
 {
   g_autofree char *provider_id = NULL, *patient_id = NULL, *line = NULL;
-  g_autofree char *password = NULL, *hash = NULL;
+  g_autofree char *password = NULL, *hash = NULL, *diary_token = NULL, *diary_url = NULL;
   StoreStaffAccount existing = { 0 };
   g_autoptr (GPtrArray) past = g_ptr_array_new_with_free_func (g_free);
   ThVisitLinks links = { 0 };
@@ -75,13 +75,19 @@ th_demo_create (ThApp *app, GError **error)
   if (!th_create_visit_with_links (app, patient_id, NULL, provider_id, store_now_ms (), NULL,
                                    &links, error))
     goto out;
+  /* The patient's diary between visits (issue 14), turned on by the
+   * provider: its own link, beside the visit's. */
+  if (!(diary_token = store_diary_link_create (app->store, patient_id, provider_id, error)))
+    goto out;
+  diary_url = g_strdup_printf ("%s/diary.html#d=%s", app->base_url, diary_token);
 
   past_json = json_array ();
   for (guint i = 0; i < past->len; i++)
     json_array_append_new (past_json, json_string (g_ptr_array_index (past, i)));
-  obj = json_pack ("{s:s, s:s, s:s, s:o, s:{s:s, s:s}}", "visit_id", links.visit_id, "patient_url",
-                   links.patient_url, "provider_url", links.provider_url, "past_visit_ids",
-                   past_json, "provider_login", "username", DEMO_USERNAME, "password", password);
+  obj = json_pack ("{s:s, s:s, s:s, s:s, s:o, s:{s:s, s:s}}", "visit_id", links.visit_id,
+                   "patient_url", links.patient_url, "provider_url", links.provider_url,
+                   "diary_url", diary_url, "past_visit_ids", past_json, "provider_login",
+                   "username", DEMO_USERNAME, "password", password);
   dump = obj ? json_dumps (obj, JSON_COMPACT) : NULL;
   if (!dump) {
     g_set_error (error, G_IO_ERROR, G_IO_ERROR_FAILED, "could not encode the demo links");
@@ -93,8 +99,10 @@ th_demo_create (ThApp *app, GError **error)
   printf ("Demo visit %s is ready.\n"
           "  Patient's join link (open in one tab):   %s\n"
           "  Provider's console link (another tab):   %s\n"
+          "  Patient's diary between visits (phone):  %s\n"
           "  Sign in there as %s with password %s\n",
-          links.visit_id, links.patient_url, links.provider_url, DEMO_USERNAME, password);
+          links.visit_id, links.patient_url, links.provider_url, diary_url, DEMO_USERNAME,
+          password);
   /* The last line is for scripts. */
   printf ("%s\n", line);
   fflush (stdout);

@@ -53,6 +53,7 @@ typedef struct {
   char *when;       /* "Tuesday 12 January 2027 at 10:00 (EST)" */
   char *when_short; /* "Tue 12 Jan 10:00 EST" */
   char *link;       /* NULL for a cancellation */
+  char *diary_link; /* an invitation's, while the patient's diary is on; else NULL */
 } Facts;
 
 static void
@@ -64,6 +65,7 @@ facts_clear (Facts *f)
   g_free (f->when);
   g_free (f->when_short);
   g_free (f->link);
+  g_free (f->diary_link);
 }
 
 static void
@@ -134,6 +136,15 @@ facts_load (Notify *n, const StoreOutboxMessage *row, Facts *f, GError **error)
   format_when (f, n->config->time_zone_name);
   if (strcmp (row->kind, "cancellation") != 0 && !(f->link = mint_link (n, &f->visit, error)))
     return FALSE;
+  /* The invitation email carries the diary link too (issue 14). */
+  if (strcmp (row->kind, "invitation") == 0 && strcmp (row->channel, "email") == 0) {
+    GError *local = NULL;
+    f->diary_link = notify_diary_link (n, f->visit.patient_id, &local);
+    if (local) {
+      g_propagate_error (error, local);
+      return FALSE;
+    }
+  }
   return TRUE;
 }
 
@@ -189,6 +200,11 @@ email_text (Notify *n, const StoreOutboxMessage *row, const Facts *f)
                             opens, f->link);
     g_string_append (s, "The calendar invitation is attached.\n\n");
   }
+  if (f->diary_link)
+    g_string_append_printf (s,
+                            "Between visits, keep your short daily diary of your medicines from "
+                            "this link (it is yours alone; keep it to yourself):\n%s\n\n",
+                            f->diary_link);
   if (c->clinic_phone)
     g_string_append_printf (s, "%s, or if the link does not work, call %s at %s.\n",
                             f->link ? "To change the time" : "To book another time", c->clinic_name,
@@ -254,6 +270,10 @@ notify_compose (Notify *n, const StoreOutboxMessage *row, NotifyMessage *out, GE
   gboolean ok = FALSE;
 
   memset (out, 0, sizeof *out);
+  if (strcmp (row->kind, "diary-reminder") == 0) {
+    ok = notify_compose_diary_reminder (n, row, out, error);
+    goto out;
+  }
   if (!facts_load (n, row, &f, error))
     goto out;
   out->channel = g_strdup (row->channel);

@@ -67,4 +67,13 @@ char *notify_hmac_hex (const char *secret, const char *body);
 /* The address inside "Name <addr>" (or the text itself). */
 char *notify_address_of (const char *from);
 
+/* ---- diary.c: the diary's reminder and link (issue 14) */
+/* A fresh diary link for the patient's message while their diary is on;
+ * NULL without an error when staff turned it off. */
+char *notify_diary_link (Notify *n, const char *patient_id, GError **error);
+gboolean notify_diary_live (Notify *n, const char *patient_id, gboolean *live, GError **error);
+/* The daily reminder ("diary-reminder"), with a fresh link. */
+gboolean notify_compose_diary_reminder (Notify *n, const StoreOutboxMessage *row,
+                                        NotifyMessage *out, GError **error);
+
 G_END_DECLS

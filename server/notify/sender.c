@@ -28,6 +28,16 @@ static const guint kBackoffMin[] = { 1, 5, 15, 60, 240 };
 
 static void pump (Notify *n);
 
+/* Until the next quarter hour (and a little): a diary reminder's hour
+ * begins on one in every time zone (offsets are whole quarter hours). */
+static gint64
+to_quarter_hour (void)
+{
+  const gint64 q = 15 * 60000;
+
+  return q - th_clock_now_ms () % q + 50;
+}
+
 static gboolean
 on_timer (gpointer data)
 {
@@ -63,6 +73,12 @@ withdraw_reason (Notify *n, const StoreOutboxMessage *m, gint64 now, GError **er
   gboolean cancelled;
   const char *why = NULL;
 
+  if (strcmp (m->kind, "diary-reminder") == 0) {
+    gboolean live = FALSE;
+    if (notify_diary_live (n, m->patient_id, &live, error) && !live)
+      why = "Not sent: the patient's diary link was turned off.";
+    return why;
+  }
   if (!store_get_visit (n->store, m->visit_id, &v, error) ||
       !store_visit_notify_get (n->store, m->visit_id, &seq, &cancelled, error))
     goto out;
@@ -253,6 +269,13 @@ pump (Notify *n)
 
   if (n->in_flight || n->stopping)
     return;
+  /* The diary's daily reminders whose hour has come join the outbox. */
+  if (!store_diary_reminders_queue (n->store, now, n->config->time_zone,
+                                    n->config->notify.mail_host != NULL,
+                                    n->config->notify.sms_url != NULL, NULL, &error)) {
+    g_warning ("outbox: diary reminders could not be queued: %s", error->message);
+    g_clear_error (&error);
+  }
   /* A few at a time: the withdrawn ones take no network call. */
   due = store_outbox_due (n->store, now, 8, &error);
   for (guint i = 0; due && i < due->len; i++)
@@ -267,7 +290,7 @@ pump (Notify *n)
   if (due->len == 8)
     arm (n, 1); /* all withdrawn: look at the next ones */
   else
-    arm (n, next ? next - th_clock_now_ms () : MAX_SLEEP_MS);
+    arm (n, MIN (next ? next - th_clock_now_ms () : MAX_SLEEP_MS, to_quarter_hour ()));
 }
 
 gboolean

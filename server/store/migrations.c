@@ -738,6 +738,42 @@ static const char *const kMigrations[] = {
   "  CHECK (risk_reason IS NULL OR length(risk_reason) BETWEEN 1 AND 1000);"
   "ALTER TABLE safety_tasks ADD COLUMN plan_reason TEXT NULL"
   "  CHECK (plan_reason IS NULL OR length(plan_reason) BETWEEN 1 AND 1000);",
+  /* 21: the diary's daily reminder goes through the outbox (issue 14): a
+   * message without a visit. sqlite cannot loosen a NOT NULL or a CHECK in
+   * place, so the outbox is rebuilt as it was, with visit_id NULL for kind
+   * 'diary-reminder' only, and patient_id naming whose reminder it is
+   * (NULL on every visit's message: the visit says who). */
+  "CREATE TABLE outbox_new ("
+  "  id TEXT PRIMARY KEY NOT NULL,"
+  "  visit_id TEXT NULL REFERENCES visits (id),"
+  "  channel TEXT NOT NULL CHECK (channel IN ('email', 'sms')),"
+  "  kind TEXT NOT NULL"
+  "    CHECK (kind IN ('invitation', 'update', 'cancellation', 'reminder', 'diary-reminder')),"
+  "  recipient TEXT NOT NULL CHECK (length(recipient) BETWEEN 3 AND 254),"
+  "  reminder_minutes INTEGER NULL CHECK (reminder_minutes IS NULL OR reminder_minutes > 0),"
+  "  created_at TEXT NOT NULL,"
+  "  due_at TEXT NOT NULL,"
+  "  next_attempt_at TEXT NOT NULL,"
+  "  attempts INTEGER NOT NULL DEFAULT 0 CHECK (attempts >= 0),"
+  "  claimed_at TEXT NULL,"
+  "  sent_at TEXT NULL,"
+  "  last_error TEXT NULL,"
+  "  state TEXT NOT NULL DEFAULT 'pending'"
+  "    CHECK (state IN ('pending', 'sending', 'sent', 'failed', 'withdrawn')),"
+  "  patient_id TEXT NULL REFERENCES patients (id),"
+  "  CHECK ((state = 'sent') = (sent_at IS NOT NULL)),"
+  "  CHECK ((kind = 'diary-reminder') = (visit_id IS NULL)),"
+  "  CHECK ((kind = 'diary-reminder') = (patient_id IS NOT NULL))"
+  ");"
+  "INSERT INTO outbox_new (id, visit_id, channel, kind, recipient, reminder_minutes, created_at,"
+  " due_at, next_attempt_at, attempts, claimed_at, sent_at, last_error, state)"
+  " SELECT id, visit_id, channel, kind, recipient, reminder_minutes, created_at, due_at,"
+  " next_attempt_at, attempts, claimed_at, sent_at, last_error, state FROM outbox;"
+  "DROP TABLE outbox;"
+  "ALTER TABLE outbox_new RENAME TO outbox;"
+  "CREATE INDEX outbox_by_visit ON outbox (visit_id, created_at);"
+  "CREATE INDEX outbox_by_patient ON outbox (patient_id, created_at) WHERE patient_id IS NOT NULL;"
+  "CREATE INDEX outbox_due ON outbox (next_attempt_at) WHERE state = 'pending';",
 };
 
 int

@@ -11,13 +11,14 @@
 
 #define OUTBOX_COLUMNS                                                                   \
   "SELECT id, visit_id, channel, kind, recipient, reminder_minutes, created_at, due_at," \
-  " next_attempt_at, attempts, sent_at, last_error, state FROM outbox "
+  " next_attempt_at, attempts, sent_at, last_error, state, patient_id FROM outbox "
 
 void
 store_outbox_message_clear (StoreOutboxMessage *m)
 {
   g_free (m->id);
   g_free (m->visit_id);
+  g_free (m->patient_id);
   g_free (m->channel);
   g_free (m->kind);
   g_free (m->recipient);
@@ -49,8 +50,10 @@ read_message (sqlite3_stmt *stmt, StoreOutboxMessage *out, GError **error)
   m.attempts = (guint) MAX (sqlite3_column_int64 (stmt, 9), 0);
   m.last_error = store_column_dup_text (stmt, 11);
   m.state = store_column_dup_text (stmt, 12);
-  if (!m.id || !m.visit_id || !m.channel || !m.kind || !m.recipient || !m.state ||
-      !store_column_time (stmt, 6, &m.created_at_ms, error) ||
+  m.patient_id = store_column_dup_text (stmt, 13);
+  /* A diary reminder has no visit, but a patient (migration 20). */
+  if (!m.id || (!m.visit_id && !m.patient_id) || !m.channel || !m.kind || !m.recipient ||
+      !m.state || !store_column_time (stmt, 6, &m.created_at_ms, error) ||
       !store_column_time (stmt, 7, &m.due_at_ms, error) ||
       !store_column_time (stmt, 8, &m.next_attempt_at_ms, error) ||
       (sqlite3_column_type (stmt, 10) != SQLITE_NULL &&

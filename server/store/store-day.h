@@ -27,7 +27,8 @@ typedef struct {
 
 typedef struct {
   char *id;
-  char *visit_id;
+  char *visit_id;   /* NULL for a diary reminder (kind "diary-reminder") */
+  char *patient_id; /* a diary reminder's patient; NULL on a visit's message */
   char *channel;
   char *kind;
   char *recipient;

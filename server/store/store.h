@@ -468,6 +468,8 @@ gboolean store_patient_visible (Store *store, const char *patient_id, const char
 
 /* The clinic's day: the outbox, care teams, the next follow-up. */
 #include "server/store/store-day.h"
+/* The patient's between-visit diary (issue 14). */
+#include "server/store/store-diary.h"
 
 #undef TH_STORE_H_INSIDE
 

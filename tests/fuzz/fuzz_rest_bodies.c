@@ -93,7 +93,7 @@ LLVMFuzzerTestOneInput (const uint8_t *data, size_t size)
     return 0;
   len = size - 1;
   body = g_memdup2 (data + 1, len);
-  switch (data[0] % 16) {
+  switch (data[0] % 18) {
   case 0: {
     ThVisitCreateBody b;
     ok = th_body_visit_create (body, len, &b, &error);
@@ -235,6 +235,30 @@ LLVMFuzzerTestOneInput (const uint8_t *data, size_t size)
     ok = th_body_observation (body, len, &b, &error);
     if (ok)
       g_assert_true (observation_value_valid (b.kind, b.value, b.has_value2, b.value2, NULL));
+    break;
+  }
+  case 16: {
+    /* The diary's entry: counts and severities inside their ranges. */
+    ThDiaryEntryBody b;
+    ok = th_body_diary_entry (body, len, &b, &error);
+    if (ok) {
+      g_assert_cmpuint (strlen (b.day), >, 0);
+      g_assert_true (b.item9 >= -1 && b.item9 <= 3);
+      for (guint i = 0; i < b.n_doses; i++)
+        g_assert_true (b.doses[i].taken <= 24 && b.doses[i].missed <= 24);
+      for (guint i = 0; i < b.n_effects; i++)
+        g_assert_cmpuint (b.effects[i].severity, <=, 3);
+      th_diary_entry_body_clear (&b);
+    }
+    break;
+  }
+  case 17: {
+    gint hour = -1;
+    char *channel = NULL;
+    ok = th_body_diary_reminder (body, len, &hour, &channel, &error);
+    if (ok)
+      g_assert_true ((hour == -1 && !channel) || (hour >= 0 && hour <= 23 && channel));
+    g_free (channel);
     break;
   }
   default: {

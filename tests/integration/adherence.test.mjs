@@ -182,6 +182,11 @@ test('without a diary, the check-in\'s 14 days, said so; the scores give the lab
 const TERMINOLOGY_ONLY = /not found in value set|Value set ".*" could not be found/;
 
 test('the patient-level FHIR export validates and carries the diary and the reported adherence', { skip: !existsSync(SQLITE) }, async () => {
+  // The clinic's readings travel in the same export (labs.c).
+  for (const body of [{ kind: 'weight', value: 81.5 }, { kind: 'blood-pressure', value: 150, value2: 95 }]) {
+    const o = await api(`/api/patients/${patientId}/observations`, { method: 'POST', body });
+    assert.equal(o.status, 201, o.text);
+  }
   const r = await rawRequest(`${server.baseUrl}/api/patients/${patientId}/fhir`,
     { headers: { Accept: 'application/fhir+json', Cookie: session.cookie } });
   assert.equal(r.status, 200, r.text);
@@ -242,6 +247,13 @@ test('the patient-level FHIR export validates and carries the diary and the repo
   const positive = item9.filter((o) => o.interpretation[0].coding[0].code === 'A');
   assert.equal(positive.length, 1);
   assert.match(positive[0].note[0].text, /A later entry of the same day replaced this one/);
+
+  const weight = obs.filter((o) => o.code.coding?.some((c) => c.system === 'http://loinc.org' && c.code === '29463-7'));
+  assert.equal(weight.length, 1);
+  assert.deepEqual(weight[0].valueQuantity, { value: 81.5, unit: 'kg', system: 'http://unitsofmeasure.org', code: 'kg' });
+  const bp = obs.find((o) => o.code.coding?.some((c) => c.code === '85354-9'));
+  assert.ok(bp, 'the blood pressure panel');
+  assert.deepEqual(bp.component.map((c) => [c.code.coding[0].code, c.valueQuantity.value]), [['8480-6', 150], ['8462-4', 95]]);
 
   const statements = res.filter((x) => x.resourceType === 'MedicationStatement');
   assert.equal(statements.length, 2);

@@ -8,6 +8,7 @@ import { readFragment } from './common.js';
 import { enc, el, ApiError } from './api.js';
 import { startStaffSession, staffApi } from './session.js';
 import { CareTeam } from './care-team.js';
+import { DiaryLink } from './diary-link.js';
 
 const $id = (id) => document.getElementById(id);
 const ui = {
@@ -49,6 +50,7 @@ const LABELS = {
 const LANGUAGES = ['en', 'es', 'zh', 'vi', 'tl', 'ar', 'fr', 'ht', 'ko', 'ru', 'pt', 'de', 'it', 'pl', 'hi', 'ja'];
 
 const careTeam = new CareTeam($id('pt-team'));
+const diaryLink = new DiaryLink($id('pt-diary'));
 let regions = [];
 let current = null;     // the open patient
 let editing = null;     // the patient being edited, or null for a new one
@@ -134,6 +136,7 @@ function showDetail(p, hasTimeline) {
   ui.detail.hidden = false;
   ui.formSection.hidden = true;
   careTeam.show(p);
+  diaryLink.show(p, hasTimeline);
   for (const b of ui.results.querySelectorAll('.pt-result')) {
     if (b.dataset.testid === `patient-result-${p.id}`) b.setAttribute('aria-current', 'true');
     else b.removeAttribute('aria-current');
