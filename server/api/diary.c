@@ -357,8 +357,10 @@ check_doses (ThHttpResponse *r, GArray *meds, const ThDiaryEntryBody *b, StoreDi
 
 /* The home readings as observations; FALSE after a 422. */
 static gboolean
-check_readings (ThHttpResponse *r, const ThDiaryEntryBody *b, StoreDiaryReading *out, guint *n)
+check_readings (ThApp *app, ThHttpResponse *r, const ThDiaryEntryBody *b, GArray *meds,
+                StoreDiaryReading *out, MonitoringReading *read, guint *n)
 {
+  g_autofree const char **med_ids = g_new0 (const char *, meds->len + 1);
   struct {
     const char *kind;
     gboolean has;
@@ -372,6 +374,8 @@ check_readings (ThHttpResponse *r, const ThDiaryEntryBody *b, StoreDiaryReading 
     { "heart-rate", b->has_heart_rate, b->heart_rate, FALSE, 0 },
   };
 
+  for (guint i = 0; i < meds->len; i++)
+    med_ids[i] = g_array_index (meds, DiaryMed, i).order->medication_id;
   *n = 0;
   for (guint i = 0; i < G_N_ELEMENTS (in); i++) {
     const ObservationKind *kind = observation_kind_find (in[i].kind);
@@ -384,12 +388,20 @@ check_readings (ThHttpResponse *r, const ThDiaryEntryBody *b, StoreDiaryReading 
               error ? error->message : "Blood pressure needs both numbers (for example 120/80).");
       return FALSE;
     }
-    out[(*n)++] = (StoreDiaryReading) { .kind = kind->code,
-                                        .loinc = kind->loinc,
-                                        .unit = kind->unit,
-                                        .value = in[i].value,
-                                        .has_value2 = in[i].has2,
-                                        .value2 = in[i].value2 };
+    /* Flagged and, past a safety threshold, alerted as the clinic's own
+     * entry of the same value would be (labs.c). */
+    monitoring_interpret (app->monitoring, kind, in[i].value, in[i].has2, in[i].value2, med_ids,
+                          &read[*n]);
+    out[*n] = (StoreDiaryReading) { .kind = kind->code,
+                                    .loinc = kind->loinc,
+                                    .unit = kind->unit,
+                                    .value = in[i].value,
+                                    .has_value2 = in[i].has2,
+                                    .value2 = in[i].value2,
+                                    .interpretation = read[*n].code,
+                                    .alert_rule = read[*n].alert_rule,
+                                    .alert_summary = read[*n].alert_summary };
+    (*n)++;
   }
   return TRUE;
 }
@@ -451,6 +463,7 @@ TH_HANDLER (th_post_diary_entry)
   g_autofree StoreDiaryOrder *entry_orders = NULL;
   g_autofree DiaryRating *ratings = NULL;
   StoreDiaryReading readings[3];
+  MonitoringReading interpreted[3] = { 0 };
   ThDiaryEntryBody b = { 0 };
   StorePatient p = { 0 };
   StoreDiarySaved saved = { 0 };
@@ -474,7 +487,7 @@ TH_HANDLER (th_post_diary_entry)
   ratings = g_new0 (DiaryRating, MAX (b.n_effects, 1));
   fill_orders (app, meds, entry_orders);
   if (!check_day (r, b.day, &today) || !check_doses (r, meds, &b, entry_orders, ratings) ||
-      !check_readings (r, &b, readings, &e.n_readings))
+      !check_readings (app, r, &b, meds, readings, interpreted, &e.n_readings))
     goto out;
   th_date_parse (b.day, &day);
   e.patient_id = patient_id;
@@ -499,6 +512,8 @@ TH_HANDLER (th_post_diary_entry)
             json_pack ("{s:s, s:i}", "day", b.day, "alerts", (json_int_t) saved.alerts_raised));
   respond_saved (app, r, patient_id, b.day, &saved);
 out:
+  for (guint i = 0; i < G_N_ELEMENTS (interpreted); i++)
+    monitoring_reading_clear (&interpreted[i]);
   store_diary_saved_clear (&saved);
   store_patient_clear (&p);
   th_diary_entry_body_clear (&b);

@@ -230,6 +230,30 @@ alert_raised (Store *store, const char *patient_id, const char *rule, const char
   return ok;
 }
 
+/* Whether a home reading of `kind` on `day` raised `rule` already. */
+static gboolean
+reading_alert_raised (Store *store, const char *patient_id, const char *rule, const char *kind,
+                      const char *day, gboolean *raised, GError **error)
+{
+  static const char sql[] =
+    "SELECT count(*) FROM monitoring_alerts a JOIN observations o ON o.id = a.observation_id"
+    " JOIN diary_entries e ON e.id = o.diary_entry_id"
+    " WHERE e.patient_id = ?1 AND a.rule = ?2 AND o.kind = ?3 AND e.day = ?4";
+  sqlite3_stmt *stmt = NULL;
+  gboolean ok;
+
+  if (!store_prepare (store, sql, &stmt, error))
+    return FALSE;
+  store_bind_text (stmt, 1, patient_id);
+  store_bind_text (stmt, 2, rule);
+  store_bind_text (stmt, 3, kind);
+  store_bind_text (stmt, 4, day);
+  ok = store_step_row (store, stmt, "look for a reading's alert", "no count", error);
+  *raised = ok && sqlite3_column_int (stmt, 0) > 0;
+  sqlite3_finalize (stmt);
+  return ok;
+}
+
 static gboolean
 insert_entry_rows (Store *store, const StoreDiaryEntryNew *e, const char *entry_id,
                    const char *made_at, gint64 now_ms, GError **error)
@@ -284,8 +308,25 @@ insert_entry_rows (Store *store, const StoreDiaryEntryNew *e, const char *entry_
       .unit = r->unit,
       .effective_ms = e->day_noon_ms,
       .diary_entry_id = entry_id,
+      .interpretation = r->interpretation,
     };
-    if (!store_observation_insert_locked (store, &obs, now_ms, NULL, error))
+    g_autofree char *obs_id = NULL;
+    gboolean raised = FALSE;
+    if (!store_observation_insert_locked (store, &obs, now_ms, &obs_id, error))
+      return FALSE;
+    /* A home reading past a safety threshold is a signal like any other,
+     * raised once a day per kind of reading: a re-saved day raises it no
+     * second time. */
+    if (r->alert_rule &&
+        (!reading_alert_raised (store, e->patient_id, r->alert_rule, r->kind, e->day, &raised,
+                                error) ||
+         (!raised && !store_alert_raise_locked (store,
+                                                &(StoreAlertNew) { .patient_id = e->patient_id,
+                                                                   .rule = r->alert_rule,
+                                                                   .summary = r->alert_summary,
+                                                                   .diary_entry_id = entry_id,
+                                                                   .observation_id = obs_id },
+                                                now_ms, NULL, error))))
       return FALSE;
   }
   return TRUE;

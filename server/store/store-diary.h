@@ -54,6 +54,12 @@ typedef struct {
   double value;
   gboolean has_value2;
   double value2;
+  /* Read against the monitoring table (config/monitoring.json) by the
+   * caller: FHIR's interpretation code, and the safety alert a value past a
+   * threshold raises (rule and sentence; NULL when none). */
+  const char *interpretation;
+  const char *alert_rule;
+  const char *alert_summary;
 } StoreDiaryReading;
 
 typedef struct {

@@ -230,6 +230,19 @@ test('entries raise each safety signal once, with the crisis text where it appli
     ['heart-rate', '8867-4', 'patient', null],
     ['weight', '29463-7', 'patient', null],
   ]);
+  // A home blood pressure past the monitoring table's safety threshold
+  // (config/monitoring.json: systolic above 180, ACC/AHA 2017) is flagged and
+  // raises its alert as the clinic's own entry would, once a day.
+  const high = { day: TODAY, doses: [{ order_id: L, taken: 1, missed: 0 }], item9: 1,
+    readings: { systolic: 186, diastolic: 96 } };
+  await save(high);
+  await save(high);
+  const today = (await staffDays()).find((d) => d.day === TODAY);
+  assert.deepEqual(today.alerts.map((a) => a.rule).sort(), ['item9', 'out-of-range-safety']);
+  assert.match(today.alerts.find((a) => a.rule === 'out-of-range-safety').summary,
+    /^Blood pressure 186\/96 mmHg: systolic above 180 mmHg: severe hypertension/);
+  assert.deepEqual(await sql(`SELECT value, value2, interpretation FROM observations WHERE kind = 'blood-pressure' ORDER BY recorded_at`),
+    [[124, 78, 'N'], [186, 96, 'HH'], [186, 96, 'HH']]);
   // The patient's page shows the saved days back.
   const page = await diary('/api/diary');
   assert.equal(page.json.entries.length, 5);
