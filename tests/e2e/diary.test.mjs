@@ -2,19 +2,29 @@
 // the patient opens the diary link, logs 5 days (one with a missed lithium
 // dose and a severe tremor, which shows the crisis text at once), reloads
 // mid-entry and loses nothing, and a save without a connection says so,
-// keeps the entry and goes with Retry. The clinic's side (REST) sees the
-// five days and the alerts attributed to lithium. axe-core finds no serious
+// keeps the entry and goes with Retry. The provider's console, open the
+// while, shows the tremor's alert within seconds; the record shows lithium's
+// adherence over the logged days and the tremor attributed to lithium; the
+// provider acknowledges the alert with a note. axe-core finds no serious
 // or critical problem on the page. TH_DIARY_SHOTS=<dir> keeps screenshots
 // at 390×844 and 1280×800.
+//
+// Lithium is started nine days before the diary's days (the server is
+// started on that day, then again today on the same data), so every day
+// logged is a day of treatment.
 import { test, before, after } from 'node:test';
 import assert from 'node:assert/strict';
 import { createRequire } from 'node:module';
-import { readFile } from 'node:fs/promises';
+import { readFile, mkdtemp, rm } from 'node:fs/promises';
+import { tmpdir } from 'node:os';
 import path from 'node:path';
-import { startServer, fetchJson, launchParticipant, waitFor, addDays, signInOnLoginPage } from './lib.mjs';
+import { startServer, fetchJson, launchParticipant, waitFor, addDays, signInOnLoginPage, openConsole } from './lib.mjs';
 
+const STARTED = '2027-03-01T15:00:00Z'; // lithium started
 const NOW = '2027-03-10T15:00:00Z'; // Wed 10:00 in New York, the demo patient's zone
 const TODAY = '2027-03-10';
+// The console polls the open alerts every 5 s: "within seconds".
+const ALERT_WAIT_MS = 12000;
 const PHONE = { width: 390, height: 844 };
 const SHOTS = process.env.TH_DIARY_SHOTS || null;
 
@@ -23,6 +33,9 @@ let session;
 let patientId;
 let url;
 let patient;
+let provider;
+let providerUrl;
+let dataDir;
 let axeSource;
 
 const api = (p, opts = {}) => fetchJson(`${server.baseUrl}${p}`, { session, ...opts });
@@ -31,7 +44,9 @@ const day = (back) => addDays(TODAY, -back);
 before(async () => {
   // Email set up (to a port nobody listens on: nothing is sent in this
   // test), so the page offers the daily reminder by email.
-  server = await startServer({ now: NOW, settings: { mail: { host: '127.0.0.1', port: '9', security: 'none', from: 'Clinic <visits@clinic.example>' } } });
+  const settings = { mail: { host: '127.0.0.1', port: '9', security: 'none', from: 'Clinic <visits@clinic.example>' } };
+  dataDir = await mkdtemp(path.join(tmpdir(), 'th-diary-e2e-'));
+  server = await startServer({ now: STARTED, dataDir, settings });
   session = await server.login();
   const visitId = server.demo.visit_id;
   patientId = (await api(`/api/visits/${visitId}`)).json.patient.id;
@@ -42,6 +57,16 @@ before(async () => {
   const link = await api(`/api/patients/${patientId}/diary-link`, { method: 'POST' });
   assert.equal(link.status, 201, link.text);
   url = link.json.url;
+  // Nine days on: the same clinic, the same patient and diary link; today's
+  // follow-up visit with the same provider, whose console is open while
+  // the patient writes.
+  await server.stop();
+  server = await startServer({ now: NOW, dataDir, settings });
+  session = await server.login();
+  url = url.replace(/^https?:\/\/[^/]+/, server.baseUrl);
+  const booked = await api('/api/visits', { method: 'POST', body: { patient_id: patientId, scheduled_at: '2027-03-10T16:00:00Z' } });
+  assert.equal(booked.status, 201, booked.text);
+  providerUrl = booked.json.provider_url;
   const require = createRequire(import.meta.url);
   axeSource = await readFile(path.join(path.dirname(require.resolve('axe-core')), 'axe.min.js'), 'utf8');
   patient = await launchParticipant('diary-patient');
@@ -50,7 +75,9 @@ before(async () => {
 
 after(async () => {
   await patient?.close();
+  await provider?.close();
   await server?.stop();
+  if (dataDir) await rm(dataDir, { recursive: true, force: true });
 });
 
 const page = () => patient.page;
@@ -92,7 +119,11 @@ async function axeSerious(label) {
   assert.deepEqual(violations, [], `axe on ${label}`);
 }
 
-test('the patient logs five days on a phone; a severe tremor shows the crisis text', { timeout: 120000 }, async () => {
+test('the patient logs five days on a phone; a severe tremor shows the crisis text', { timeout: 150000 }, async (t) => {
+  provider = await launchParticipant('diary-console');
+  await provider.page.setViewportSize({ width: 1280, height: 800 });
+  await openConsole(provider, providerUrl, server.demo.provider_login);
+  const alertLine = provider.page.getByTestId('monitoring-alert-line');
   await page().goto(url, { waitUntil: 'load' });
   await waitFor(async () => (await page().getByTestId('diary-hello').textContent()) === 'Hello, Demo', { what: 'the diary opened' });
   assert.equal(await page().getByTestId('diary-day').count(), 8);
@@ -133,6 +164,14 @@ test('the patient logs five days on a phone; a severe tremor shows the crisis te
     if (tremorDay) {
       assert.equal(await page().getByTestId('diary-crisis').isVisible(), true);
       if (SHOTS) await page().screenshot({ path: path.join(SHOTS, 'diary-crisis-390x844.png') });
+      // The provider's console, open meanwhile, says so within seconds.
+      const t0 = Date.now();
+      await alertLine.waitFor({ state: 'visible', timeout: ALERT_WAIT_MS });
+      t.diagnostic(`the console showed the alert ${Date.now() - t0} ms after the save`);
+      assert.match(await alertLine.innerText(), /^New safety alert for Demo Patient\.$/);
+      assert.match(await provider.page.getByTestId('monitoring-alert-list').innerText(),
+        new RegExp(`Demo Patient: Severe tremor on lithium carbonate, reported in the diary for ${day(2)}\\.`));
+      assert.match(await provider.page.title(), /^\(1\) Alert/);
     }
     assert.equal(await page().locator(`[data-testid="diary-day"][data-day="${day(back)}"]`).getAttribute('data-mark'), 'saved');
   }
@@ -195,6 +234,36 @@ test('a reload mid-entry loses nothing; a failed save says so and goes with Retr
   const lithiumDose = tremor.doses.find((d) => tremor.side_effects.some((e) => e.order_id === d.order_id && e.effect === 'tremor'));
   assert.deepEqual([lithiumDose.taken, lithiumDose.missed, lithiumDose.reason], [1, 1, 'forgot']);
   assert.deepEqual(patient.pageErrors, []);
+});
+
+test('the record shows lithium\'s adherence and the tremor attributed to it; the provider acknowledges the alert with a note', { timeout: 120000 }, async () => {
+  const p = provider.page;
+  await p.reload({ waitUntil: 'load' });
+  const lithium = await waitFor(async () => {
+    const items = p.locator('[data-testid^="adherence-"]').filter({ hasText: /lithium/i });
+    return (await items.count()) ? items.first() : null;
+  }, { what: 'lithium\'s adherence in the record' });
+  // Five days logged, two doses due each; one missed (forgot) on the tremor day.
+  // Since lithium started on 1 Mar: 10 days, 5 of them logged.
+  assert.equal(await lithium.getByTestId('adherence').innerText(),
+    'Adherence: 90% of doses taken: 9 of 10 due on the logged days; 5 of 10 days logged since 1 Mar. Missed: forgot 1.');
+  const effects = lithium.getByTestId('adherence-side-effects');
+  assert.match(await effects.innerText(), /tremor[^\n]*severe/i);
+  if (SHOTS) await p.screenshot({ path: path.join(SHOTS, 'diary-console-record-1280x800.png') });
+
+  // The alert, acknowledged once by the named clinician with a note.
+  const item = p.getByTestId('monitoring-alert-list').locator('[data-testid="monitoring-alert"]').first();
+  await item.waitFor({ state: 'visible' });
+  await item.getByTestId('alert-ack').click();
+  await item.getByTestId('alert-ack-note').fill('Called her: tremor easing; lithium level ordered for tomorrow.');
+  await item.getByTestId('alert-ack-save').click();
+  await p.getByTestId('monitoring-alerts').waitFor({ state: 'hidden', timeout: 10000 });
+  const alerts = await api(`/api/patients/${patientId}/alerts`);
+  assert.equal(alerts.status, 200, alerts.text);
+  const tremor = alerts.json.alerts.find((a) => a.rule === 'severe-side-effect');
+  assert.equal(tremor.acknowledged.by.display_name, 'Dr. Demo Provider');
+  assert.equal(tremor.acknowledged.note, 'Called her: tremor easing; lithium level ordered for tomorrow.');
+  assert.deepEqual(provider.pageErrors, []);
 });
 
 test('the provider makes a diary link on the Patients page and turns the diary off', { timeout: 120000 }, async () => {
