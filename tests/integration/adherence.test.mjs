@@ -4,15 +4,14 @@
 //
 // The demo patient was last seen 4 weeks ago (demo_history.c): PHQ-9 8,
 // GAD-7 6; fluoxetine was switched to sertraline 50 mg once daily and
-// buspirone raised to 10 mg twice daily. The diary's own routes are another
-// part's work, so the diary rows are written into the server's database with
-// the sqlite3 program, as the diary would write them (migration 19); the
-// check-in goes through the API.
+// buspirone raised to 10 mg twice daily. The patient writes the diary
+// through its own routes (a diary link made by staff); the check-in goes
+// through the API too.
 import { test, before, after } from 'node:test';
 import assert from 'node:assert/strict';
 import { spawnSync } from 'node:child_process';
 import { createRequire } from 'node:module';
-import { existsSync, mkdtempSync, rmSync } from 'node:fs';
+import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import path from 'node:path';
 import { startServer, fetchJson, rawRequest, fragmentOf, requireEnv, testClock, dateIn, addDays } from '../e2e/lib.mjs';
@@ -20,7 +19,6 @@ import { startServer, fetchJson, rawRequest, fragmentOf, requireEnv, testClock, 
 const require = createRequire(import.meta.url);
 const { Fhir } = require('fhir');
 const { bin } = requireEnv();
-const SQLITE = '/usr/bin/sqlite3';
 
 let server;
 let dataDir;
@@ -38,13 +36,6 @@ function addStaff(username, name, role) {
   const r = admin('add-staff', '--username', username, '--name', name, '--role', role);
   assert.equal(r.status, 0, r.stderr);
   return JSON.parse(r.stdout.trim().split('\n').pop());
-}
-
-function sql(text) {
-  const r = spawnSync(SQLITE, ['-bail', '-cmd', '.timeout 5000', path.join(dataDir, 'telehealth.db'), text],
-    { encoding: 'utf8', timeout: 15000 });
-  assert.equal(r.status, 0, r.stderr);
-  return r.stdout;
 }
 
 const api = (p, opts = {}) => fetchJson(`${server.baseUrl}${p}`, opts.token ? opts : { session, ...opts });
@@ -99,28 +90,30 @@ test('before any diary or check-in: nothing known, nothing made up; the labels w
   assert.ok(rec.mbc.treatment_start, 'the switch and the dose change of the last visit');
 });
 
-test('the diary gives adherence over the logged days, the newest entry of a day counting', { skip: !existsSync(SQLITE) }, async () => {
+test('the diary gives adherence over the logged days, the newest entry of a day counting', async () => {
   const busp = meds.buspirone.id;
   const today = server.today();
-  const at = (n, minutes = 0) => new Date(server.now() - (n * 24 * 60 - minutes) * 60000).toISOString();
+  const link = await api(`/api/patients/${patientId}/diary-link`, { method: 'POST' });
+  assert.equal(link.status, 201, link.text);
+  const token = new URL(link.json.url).hash.replace(/^#d=/, '');
   const rows = [
-    // [entry, days back, made minutes later, item9, taken, missed, reason, side effect severity]
-    ['e6', 6, 0, 0, 2, 0, null, null],
-    ['e5', 5, 0, 0, 1, 1, 'forgot', 1],
-    ['e4', 4, 0, 0, 2, 0, null, null],
-    ['e3-old', 3, 0, 1, 0, 2, 'ran-out', null], // replaced by the entry below
-    ['e3', 3, 30, 0, 2, 0, null, null],
-    ['e2', 2, 0, 0, 0, 2, 'side-effect', 3],
+    // [days back, item9, taken, missed, reason, side effect severity]
+    [6, 0, 2, 0, null, null],
+    [5, 0, 1, 1, 'forgot', 'mild'],
+    [4, 0, 2, 0, null, null],
+    [3, 1, 0, 2, 'ran-out', null], // replaced by the entry below, written later
+    [3, 0, 2, 0, null, null],
+    [2, 0, 0, 2, 'side-effect', 'severe'],
   ];
-  const q = (v) => (v === null ? 'NULL' : typeof v === 'number' ? String(v) : `'${v}'`);
-  let text = 'BEGIN;';
-  for (const [id, back, later, item9, taken, missed, reason, sev] of rows) {
-    text += `INSERT INTO diary_entries (id, patient_id, day, made_at, item9) VALUES (${q(id)}, ${q(patientId)}, ${q(addDays(today, -back))}, ${q(at(back, later))}, ${item9});`;
-    text += `INSERT INTO diary_doses (entry_id, order_id, taken, missed, reason) VALUES (${q(id)}, ${q(busp)}, ${taken}, ${missed}, ${q(reason)});`;
-    if (sev !== null) text += `INSERT INTO diary_side_effects (entry_id, order_id, effect, severity) VALUES (${q(id)}, ${q(busp)}, 'dizziness', ${sev});`;
+  // Written by the patient through the diary page's own route.
+  for (const [back, item9, taken, missed, reason, sev] of rows) {
+    const saved = await api('/api/diary/entries', { token, method: 'POST', body: {
+      day: addDays(today, -back), item9,
+      doses: [{ order_id: busp, taken, missed, ...(reason ? { reason } : {}) }],
+      side_effects: sev ? [{ order_id: busp, effect: 'dizziness', severity: sev }] : [],
+    } });
+    assert.equal(saved.status, 201, saved.text);
   }
-  sql(`${text}COMMIT;`);
-
   const rec = await record();
   const a = med(rec, 'buspirone').adherence;
   assert.equal(a.source, 'diary');
@@ -181,7 +174,7 @@ test('without a diary, the check-in\'s 14 days, said so; the scores give the lab
 // "not found in value set" (warnings) and the value sets missing (info).
 const TERMINOLOGY_ONLY = /not found in value set|Value set ".*" could not be found/;
 
-test('the patient-level FHIR export validates and carries the diary and the reported adherence', { skip: !existsSync(SQLITE) }, async () => {
+test('the patient-level FHIR export validates and carries the diary and the reported adherence', async () => {
   // The clinic's readings travel in the same export (labs.c).
   for (const body of [{ kind: 'weight', value: 81.5 }, { kind: 'blood-pressure', value: 150, value2: 95 }]) {
     const o = await api(`/api/patients/${patientId}/observations`, { method: 'POST', body });
@@ -254,6 +247,12 @@ test('the patient-level FHIR export validates and carries the diary and the repo
   const bp = obs.find((o) => o.code.coding?.some((c) => c.code === '85354-9'));
   assert.ok(bp, 'the blood pressure panel');
   assert.deepEqual(bp.component.map((c) => [c.code.coding[0].code, c.valueQuantity.value]), [['8480-6', 150], ['8462-4', 95]]);
+
+  // The replaced entry's item 9 opened the safety task: a Flag while it is open.
+  const flags = res.filter((x) => x.resourceType === 'Flag' && /Suicide-risk follow-up open/.test(x.code.text));
+  assert.equal(flags.length, 1);
+  assert.equal(flags[0].status, 'active');
+  assert.deepEqual(flags[0].subject, { reference: `Patient/${patientId}` });
 
   const statements = res.filter((x) => x.resourceType === 'MedicationStatement');
   assert.equal(statements.length, 2);
