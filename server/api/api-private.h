@@ -128,6 +128,12 @@ gboolean th_patient_access (ThApp *app, const ThCaller *caller, const char *pati
                             ThPatientAccess *out, GError **error);
 /* The one sentence a patient the caller may not see is refused with (404). */
 const char *th_patient_refusal (void);
+/* For a route on a patient's record: fills *access (may be NULL) and
+ * answers FALSE after a 500 (the store failed, its cause kept) or a 404
+ * (a patient whose record the caller may not read); the route checks
+ * anything more (writing) with *access. */
+gboolean th_require_record (ThApp *app, const ThApiCall *call, const char *patient_id,
+                            ThHttpResponse *r, ThPatientAccess *access);
 /* The visits in [from_ms, to_ms) of the PAs a psychiatrist caller
  * supervises, each with its provider; NULL for anyone else, and NULL with
  * `error` set when the store failed. */

@@ -53,6 +53,26 @@ th_patient_refusal (void)
   return "This patient is not among your patients.";
 }
 
+gboolean
+th_require_record (ThApp *app, const ThApiCall *call, const char *patient_id, ThHttpResponse *r,
+                   ThPatientAccess *access)
+{
+  g_autoptr (GError) error = NULL;
+  ThPatientAccess local;
+
+  if (!access)
+    access = &local;
+  if (!th_patient_access (app, &call->caller, patient_id, access, &error)) {
+    th_respond_store_error (r, error, "The patient could not be read. Reload the page.");
+    return FALSE;
+  }
+  if (!access->read_record) {
+    th_respond_error (r, 404, "not-found", th_patient_refusal ());
+    return FALSE;
+  }
+  return TRUE;
+}
+
 /* Loads the caller's access to the patient; FALSE after a 500 (with its
  * cause) or a 404 when `need` is not among what they may do. */
 static gboolean

@@ -11,19 +11,8 @@
 static gboolean
 readable_patient (ThApp *app, const ThApiCall *call, ThHttpResponse *r, const char **patient_id)
 {
-  g_autoptr (GError) error = NULL;
-  ThPatientAccess access;
-
   *patient_id = th_route_param (&call->params, "patient");
-  if (!th_patient_access (app, &call->caller, *patient_id, &access, &error)) {
-    th_respond_store_error (r, error, "The patient could not be read. Try again in a moment.");
-    return FALSE;
-  }
-  if (!access.read_record) {
-    th_respond_error (r, 404, "not-found", th_patient_refusal ());
-    return FALSE;
-  }
-  return TRUE;
+  return th_require_record (app, call, *patient_id, r, NULL);
 }
 
 static json_t *

@@ -454,17 +454,10 @@ th_get_patient_fhir (ThApp *app, const ThHttpRequest *req, ThHttpResponse *r, co
 {
   const char *patient_id = th_route_param (&call->params, "patient");
   g_autoptr (GError) error = NULL;
-  ThPatientAccess access;
   json_t *bundle;
 
-  if (!th_patient_access (app, &call->caller, patient_id, &access, &error)) {
-    th_respond_store_error (r, error, "The patient could not be read. Reload the page.");
+  if (!th_require_record (app, call, patient_id, r, NULL))
     return;
-  }
-  if (!access.read_record) {
-    th_respond_error (r, 404, "not-found", th_patient_refusal ());
-    return;
-  }
   bundle = th_fhir_patient_bundle (app, patient_id, &error);
   if (!bundle) {
     th_respond_store_error (r, error,

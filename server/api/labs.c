@@ -199,11 +199,11 @@ kinds_json (void)
   json_t *list = json_array ();
 
   for (guint i = 0; i < n; i++)
-    json_array_append_new (list, json_pack ("{s:s, s:s, s:s, s:b, s:f, s:f, s:b}", "code",
-                                            kinds[i].code, "display", kinds[i].display,
-                                            "unit_text", kinds[i].unit_text, "two_values",
-                                            kinds[i].loinc_value2 != NULL, "min", kinds[i].min,
-                                            "max", kinds[i].max, "home", kinds[i].home));
+    json_array_append_new (list,
+                           json_pack ("{s:s, s:s, s:s, s:b, s:f, s:f, s:b}", "code", kinds[i].code,
+                                      "display", kinds[i].display, "unit_text", kinds[i].unit_text,
+                                      "two_values", kinds[i].loinc_value2 != NULL, "min",
+                                      kinds[i].min, "max", kinds[i].max, "home", kinds[i].home));
   return list;
 }
 
@@ -235,17 +235,10 @@ static gboolean
 require_access (ThApp *app, const ThApiCall *call, const char *patient_id, gboolean write,
                 ThHttpResponse *r)
 {
-  g_autoptr (GError) error = NULL;
   ThPatientAccess access;
 
-  if (!th_patient_access (app, &call->caller, patient_id, &access, &error)) {
-    th_respond_store_error (r, error, "The patient could not be read. Reload the page.");
+  if (!th_require_record (app, call, patient_id, r, &access))
     return FALSE;
-  }
-  if (!access.read_record) {
-    th_respond_error (r, 404, "not-found", th_patient_refusal ());
-    return FALSE;
-  }
   if (write && !access.write_patient) {
     th_respond_error (r, 403, "forbidden",
                       "Only a clinician who has seen this patient or is on their care team can "

@@ -37,17 +37,8 @@ static gboolean
 require_record (ThApp *app, const ThApiCall *call, const char *patient_id, gboolean act,
                 ThHttpResponse *r)
 {
-  g_autoptr (GError) error = NULL;
-  ThPatientAccess access;
-
-  if (!th_patient_access (app, &call->caller, patient_id, &access, &error)) {
-    th_respond_store_error (r, error, "The patient could not be read. Reload the page.");
+  if (!th_require_record (app, call, patient_id, r, NULL))
     return FALSE;
-  }
-  if (!access.read_record) {
-    th_respond_error (r, 404, "not-found", th_patient_refusal ());
-    return FALSE;
-  }
   if (act && !th_caller_is_clinician (&call->caller)) {
     th_respond_error (r, 403, "forbidden",
                       "Only a clinician (psychiatrist, nurse practitioner, physician assistant "

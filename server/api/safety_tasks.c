@@ -16,18 +16,7 @@
 static gboolean
 may_read (ThApp *app, const ThApiCall *call, const char *patient_id, ThHttpResponse *r)
 {
-  g_autoptr (GError) error = NULL;
-  ThPatientAccess access;
-
-  if (!th_patient_access (app, &call->caller, patient_id, &access, &error)) {
-    th_respond_store_error (r, error, "The patient could not be read. Reload the page.");
-    return FALSE;
-  }
-  if (!access.read_record) {
-    th_respond_error (r, 404, "not-found", th_patient_refusal ());
-    return FALSE;
-  }
-  return TRUE;
+  return th_require_record (app, call, patient_id, r, NULL);
 }
 
 /* The screener as the form asks it and the record shows it. */

@@ -84,27 +84,35 @@ out:
   return list;
 }
 
-GPtrArray *
-store_list_patient_alerts (Store *store, const char *patient_id, GError **error)
+/* The rows `sql` selects for one patient (bound to ?1); NOT_FOUND when
+ * there is no such patient, so an unknown patient is never an empty list. */
+static GPtrArray *
+list_for_patient (Store *store, const char *patient_id, const char *sql, StoreRowReader read,
+                  GDestroyNotify free_item, const char *what, GError **error)
 {
   sqlite3_stmt *stmt = NULL;
   GPtrArray *list = NULL;
 
   g_return_val_if_fail (store != NULL, NULL);
-  if (!store_require_row (store, "patients", patient_id, "no such patient", error))
-    goto out;
-  if (!store_prepare (store,
-                      ALERT_COLUMNS "WHERE a.patient_id = ?1"
-                                    " ORDER BY a.acknowledged_at IS NOT NULL, a.raised_at DESC,"
-                                    " a.rowid DESC",
-                      &stmt, error))
+  if (!store_require_row (store, "patients", patient_id, "no such patient", error) ||
+      !store_prepare (store, sql, &stmt, error))
     goto out;
   store_bind_text (stmt, 1, patient_id);
-  list = store_collect_rows (store, stmt, alert_row_new, (GDestroyNotify) store_alert_free,
-                             "list patient alerts", error);
+  list = store_collect_rows (store, stmt, read, free_item, what, error);
 out:
   sqlite3_finalize (stmt);
   return list;
+}
+
+GPtrArray *
+store_list_patient_alerts (Store *store, const char *patient_id, GError **error)
+{
+  return list_for_patient (store, patient_id,
+                           ALERT_COLUMNS "WHERE a.patient_id = ?1"
+                                         " ORDER BY a.acknowledged_at IS NOT NULL,"
+                                         " a.raised_at DESC, a.rowid DESC",
+                           alert_row_new, (GDestroyNotify) store_alert_free, "list patient alerts",
+                           error);
 }
 
 StoreAlert *
@@ -223,24 +231,12 @@ task_row_new (sqlite3_stmt *stmt, GError **error)
 GPtrArray *
 store_list_safety_tasks (Store *store, const char *patient_id, GError **error)
 {
-  sqlite3_stmt *stmt = NULL;
-  GPtrArray *list = NULL;
-
-  g_return_val_if_fail (store != NULL, NULL);
-  if (!store_require_row (store, "patients", patient_id, "no such patient", error))
-    goto out;
-  if (!store_prepare (store,
-                      TASK_COLUMNS "WHERE t.patient_id = ?1"
-                                   " ORDER BY t.closed_at IS NOT NULL, t.opened_at DESC,"
-                                   " t.rowid DESC",
-                      &stmt, error))
-    goto out;
-  store_bind_text (stmt, 1, patient_id);
-  list = store_collect_rows (store, stmt, task_row_new, (GDestroyNotify) store_safety_task_free,
-                             "list safety tasks", error);
-out:
-  sqlite3_finalize (stmt);
-  return list;
+  return list_for_patient (store, patient_id,
+                           TASK_COLUMNS "WHERE t.patient_id = ?1"
+                                        " ORDER BY t.closed_at IS NOT NULL, t.opened_at DESC,"
+                                        " t.rowid DESC",
+                           task_row_new, (GDestroyNotify) store_safety_task_free,
+                           "list safety tasks", error);
 }
 
 StoreSafetyTask *

@@ -7,6 +7,7 @@
 
 #include "server/store/store-private.h"
 
+#include <stdarg.h>
 #include <string.h>
 
 #include <openssl/crypto.h>
@@ -205,29 +206,40 @@ missed_run (Store *store, const char *patient_id, const char *day, const char *o
   return TRUE;
 }
 
+/* Whether `sql` (a count, its texts bound to ?1, ?2, ...) counts any row. */
+static gboolean
+counts_any (Store *store, const char *sql, const char *what, gboolean *any, GError **error,
+            int n_texts, ...)
+{
+  sqlite3_stmt *stmt = NULL;
+  gboolean ok;
+  va_list ap;
+
+  if (!store_prepare (store, sql, &stmt, error))
+    return FALSE;
+  va_start (ap, n_texts);
+  for (int i = 0; i < n_texts; i++)
+    store_bind_text (stmt, i + 1, va_arg (ap, const char *));
+  va_end (ap);
+  ok = store_step_row (store, stmt, what, "no count", error);
+  *any = ok && sqlite3_column_int (stmt, 0) > 0;
+  sqlite3_finalize (stmt);
+  return ok;
+}
+
 /* Whether the same alert (rule and order) was raised already for a day of
  * the patient's in [from, to]: a re-saved day raises nothing twice. */
 static gboolean
 alert_raised (Store *store, const char *patient_id, const char *rule, const char *order_id,
               const char *from, const char *to, gboolean *raised, GError **error)
 {
-  static const char sql[] =
-    "SELECT count(*) FROM monitoring_alerts a JOIN diary_entries e ON e.id = a.diary_entry_id"
-    " WHERE e.patient_id = ?1 AND a.rule = ?2 AND a.order_id IS ?3 AND e.day BETWEEN ?4 AND ?5";
-  sqlite3_stmt *stmt = NULL;
-  gboolean ok;
-
-  if (!store_prepare (store, sql, &stmt, error))
-    return FALSE;
-  store_bind_text (stmt, 1, patient_id);
-  store_bind_text (stmt, 2, rule);
-  store_bind_text (stmt, 3, order_id);
-  store_bind_text (stmt, 4, from);
-  store_bind_text (stmt, 5, to);
-  ok = store_step_row (store, stmt, "look for a raised alert", "no count", error);
-  *raised = ok && sqlite3_column_int (stmt, 0) > 0;
-  sqlite3_finalize (stmt);
-  return ok;
+  return counts_any (store,
+                     "SELECT count(*) FROM monitoring_alerts a"
+                     " JOIN diary_entries e ON e.id = a.diary_entry_id"
+                     " WHERE e.patient_id = ?1 AND a.rule = ?2 AND a.order_id IS ?3"
+                     " AND e.day BETWEEN ?4 AND ?5",
+                     "look for a raised alert", raised, error, 5, patient_id, rule, order_id, from,
+                     to);
 }
 
 /* Whether a home reading of `kind` on `day` raised `rule` already. */
@@ -235,23 +247,12 @@ static gboolean
 reading_alert_raised (Store *store, const char *patient_id, const char *rule, const char *kind,
                       const char *day, gboolean *raised, GError **error)
 {
-  static const char sql[] =
-    "SELECT count(*) FROM monitoring_alerts a JOIN observations o ON o.id = a.observation_id"
-    " JOIN diary_entries e ON e.id = o.diary_entry_id"
-    " WHERE e.patient_id = ?1 AND a.rule = ?2 AND o.kind = ?3 AND e.day = ?4";
-  sqlite3_stmt *stmt = NULL;
-  gboolean ok;
-
-  if (!store_prepare (store, sql, &stmt, error))
-    return FALSE;
-  store_bind_text (stmt, 1, patient_id);
-  store_bind_text (stmt, 2, rule);
-  store_bind_text (stmt, 3, kind);
-  store_bind_text (stmt, 4, day);
-  ok = store_step_row (store, stmt, "look for a reading's alert", "no count", error);
-  *raised = ok && sqlite3_column_int (stmt, 0) > 0;
-  sqlite3_finalize (stmt);
-  return ok;
+  return counts_any (store,
+                     "SELECT count(*) FROM monitoring_alerts a"
+                     " JOIN observations o ON o.id = a.observation_id"
+                     " JOIN diary_entries e ON e.id = o.diary_entry_id"
+                     " WHERE e.patient_id = ?1 AND a.rule = ?2 AND o.kind = ?3 AND e.day = ?4",
+                     "look for a reading's alert", raised, error, 4, patient_id, rule, kind, day);
 }
 
 static gboolean
