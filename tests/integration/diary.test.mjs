@@ -225,6 +225,17 @@ test('entries raise each safety signal once, with the crisis text where it appli
   // Item 9 opened a safety task from the diary entry; home readings are
   // patient observations of that entry.
   assert.deepEqual(await sql('SELECT count(*), min(item9) FROM safety_tasks WHERE diary_entry_id IS NOT NULL AND closed_at IS NULL'), [[1, 1]]);
+  // The clinician sees it as the patient's open task, opened by the diary,
+  // and cannot close it without the C-SSRS screen.
+  const tasks = await api(`/api/patients/${patientId}/safety-tasks`);
+  assert.equal(tasks.status, 200, tasks.text);
+  const task = tasks.json.tasks[0];
+  assert.equal(task.status, 'open');
+  assert.ok(task.source.diary_entry_id, 'opened by the diary entry');
+  const bare = await api(`/api/safety-tasks/${task.id}/close`, { method: 'POST', body: { risk_level: 'low', plan: ['safety-plan'], location: 'Home' } });
+  assert.equal(bare.status, 422, bare.text);
+  assert.equal(bare.json.error.code, 'screen-required');
+  assert.deepEqual(await sql('SELECT count(*) FROM safety_tasks WHERE closed_at IS NOT NULL'), [[0]]);
   assert.deepEqual(await sql(`SELECT kind, loinc, source, recorded_by FROM observations ORDER BY kind`), [
     ['blood-pressure', '85354-9', 'patient', null],
     ['heart-rate', '8867-4', 'patient', null],
