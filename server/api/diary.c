@@ -102,19 +102,35 @@ typedef struct {
   gboolean as_needed;
   const DiaryEffect *effects;
   guint n_effects;
+  GDate since; /* the first day of its line (a dose change keeps the line): the clinic's date */
 } DiaryMed;
 
+static const char *
+drug_name (const DiaryMed *m)
+{
+  return m->med ? m->med->name : m->order->medication_name;
+}
+
+/* The current orders as the diary offers them; `all` (the patient's orders,
+ * any status) gives each the day its line began, before which the patient
+ * was not taking it. */
 static GArray *
-diary_meds (ThApp *app, GPtrArray *orders)
+diary_meds (ThApp *app, GPtrArray *orders, GPtrArray *all)
 {
   GArray *meds = g_array_new (FALSE, TRUE, sizeof (DiaryMed));
 
   for (guint i = 0; i < orders->len; i++) {
     const StoreOrder *o = g_ptr_array_index (orders, i);
     DiaryMed m = { .order = o, .med = med_catalog_find (app->catalog, o->medication_id) };
+    ThMedLine line = { 0 };
     m.as_needed = med_frequency_is_as_needed (o->frequency);
     m.per_day = diary_doses_per_day (o->frequency, o->prn_max_per_day);
     m.effects = diary_effects_for (app->diary, m.med, &m.n_effects);
+    g_date_clear (&m.since, 1);
+    th_med_line_build (app, o, all, &line);
+    if (line.orders && line.orders->len > 0)
+      m.since = g_array_index (line.orders, AdherenceOrder, 0).start;
+    th_med_line_clear (&line);
     g_array_append_val (meds, m);
   }
   return meds;
@@ -134,12 +150,6 @@ find_med (GArray *meds, const char *order_id, guint *index)
   return NULL;
 }
 
-static const char *
-drug_name (const DiaryMed *m)
-{
-  return m->med ? m->med->name : m->order->medication_name;
-}
-
 static json_t *
 med_json (const DiaryMed *m)
 {
@@ -154,9 +164,10 @@ med_json (const DiaryMed *m)
   for (guint i = 0; i < m->n_effects; i++)
     json_array_append_new (effects, json_pack ("{s:s, s:s}", "code", m->effects[i].code, "label",
                                                m->effects[i].label));
-  return json_pack ("{s:s, s:s, s:s, s:i, s:b, s:o}", "order_id", m->order->id, "name",
+  g_autofree char *since = g_date_valid (&m->since) ? th_date_format (&m->since) : NULL;
+  return json_pack ("{s:s, s:s, s:s, s:i, s:b, s:o, s:s?}", "order_id", m->order->id, "name",
                     drug_name (m), "dose_text", dose_text, "doses_per_day", (json_int_t) m->per_day,
-                    "as_needed", m->as_needed, "side_effects", effects);
+                    "as_needed", m->as_needed, "side_effects", effects, "since", since);
 }
 
 /* ------------------------------------------------------------- GET */
@@ -209,7 +220,7 @@ TH_HANDLER (th_get_diary)
 {
   const char *patient_id = call->caller.diary_patient_id;
   g_autoptr (GError) error = NULL;
-  g_autoptr (GPtrArray) orders = NULL, days = NULL;
+  g_autoptr (GPtrArray) orders = NULL, all = NULL, days = NULL;
   g_autoptr (GArray) meds = NULL;
   g_autofree char *from = NULL, *to = NULL, *name = NULL;
   StorePatient p = { 0 };
@@ -219,6 +230,7 @@ TH_HANDLER (th_get_diary)
   (void) req;
   if (!store_patient_get (app->store, patient_id, &p, &error) ||
       !(orders = store_current_medications (app->store, patient_id, &error)) ||
+      !(all = store_list_patient_orders (app->store, patient_id, &error)) ||
       !(reminder = reminder_json (app, &p, &error))) {
     th_respond_store_error (r, error, "Your diary could not be opened. Try again in a moment.");
     goto out;
@@ -230,7 +242,7 @@ TH_HANDLER (th_get_diary)
     th_respond_store_error (r, error, "Your diary could not be opened. Try again in a moment.");
     goto out;
   }
-  meds = diary_meds (app, orders);
+  meds = diary_meds (app, orders, all);
   meds_json = json_array ();
   for (guint i = 0; i < meds->len; i++)
     json_array_append_new (meds_json, med_json (&g_array_index (meds, DiaryMed, i)));
@@ -293,10 +305,28 @@ check_day (ThHttpResponse *r, const char *day, const GDate *today)
   return TRUE;
 }
 
+/* FALSE after a 422 when the patient was not yet taking m on `day`. */
+static gboolean
+taking_on (ThHttpResponse *r, const DiaryMed *m, const GDate *day)
+{
+  char on[32], since[32];
+  g_autofree char *words = NULL;
+
+  if (!g_date_valid (&m->since) || g_date_compare (day, &m->since) >= 0)
+    return TRUE;
+  g_date_strftime (on, sizeof on, "%a %-d %b", day);
+  g_date_strftime (since, sizeof since, "%a %-d %b", &m->since);
+  words = g_strdup_printf ("You were not taking %s yet on %s: your clinic started it on %s. "
+                           "Leave it out for that day.",
+                           drug_name (m), on, since);
+  refuse (r, "not-yet-taking", words);
+  return FALSE;
+}
+
 /* The doses and ratings against the current orders; FALSE after a 422. */
 static gboolean
-check_doses (ThHttpResponse *r, GArray *meds, const ThDiaryEntryBody *b, StoreDiaryOrder *orders,
-             DiaryRating *ratings)
+check_doses (ThHttpResponse *r, GArray *meds, const ThDiaryEntryBody *b, const GDate *day,
+             StoreDiaryOrder *orders, DiaryRating *ratings)
 {
   g_autofree char *words = NULL;
 
@@ -310,6 +340,8 @@ check_doses (ThHttpResponse *r, GArray *meds, const ThDiaryEntryBody *b, StoreDi
               "page to see your list as your clinic has it.");
       return FALSE;
     }
+    if (!taking_on (r, m, day))
+      return FALSE;
     if (m->as_needed && d->missed > 0) {
       words = g_strdup_printf ("%s is taken only when needed, so it cannot be missed: log the "
                                "doses you took.",
@@ -339,6 +371,8 @@ check_doses (ThHttpResponse *r, GArray *meds, const ThDiaryEntryBody *b, StoreDi
               "Reload the page to see your list.");
       return FALSE;
     }
+    if (!taking_on (r, m, day))
+      return FALSE;
     for (j = 0; j < m->n_effects && strcmp (m->effects[j].code, e->effect) != 0; j++)
       ;
     if (j == m->n_effects) {
@@ -458,7 +492,7 @@ TH_HANDLER (th_post_diary_entry)
 {
   const char *patient_id = call->caller.diary_patient_id;
   g_autoptr (GError) error = NULL;
-  g_autoptr (GPtrArray) orders = NULL;
+  g_autoptr (GPtrArray) orders = NULL, all = NULL;
   g_autoptr (GArray) meds = NULL;
   g_autofree StoreDiaryOrder *entry_orders = NULL;
   g_autofree DiaryRating *ratings = NULL;
@@ -475,21 +509,24 @@ TH_HANDLER (th_post_diary_entry)
     return;
   }
   if (!store_patient_get (app->store, patient_id, &p, &error) ||
-      !(orders = store_current_medications (app->store, patient_id, &error))) {
+      !(orders = store_current_medications (app->store, patient_id, &error)) ||
+      !(all = store_list_patient_orders (app->store, patient_id, &error))) {
     th_respond_store_error (r, error,
                             "Your entry could not be saved. Try again in a moment; "
                             "nothing was lost on this phone.");
     goto out;
   }
   th_diary_today (app, &p, &today);
-  meds = diary_meds (app, orders);
+  meds = diary_meds (app, orders, all);
   entry_orders = g_new0 (StoreDiaryOrder, MAX (meds->len, 1));
   ratings = g_new0 (DiaryRating, MAX (b.n_effects, 1));
   fill_orders (app, meds, entry_orders);
-  if (!check_day (r, b.day, &today) || !check_doses (r, meds, &b, entry_orders, ratings) ||
-      !check_readings (app, r, &b, meds, readings, interpreted, &e.n_readings))
+  if (!check_day (r, b.day, &today))
     goto out;
   th_date_parse (b.day, &day);
+  if (!check_doses (r, meds, &b, &day, entry_orders, ratings) ||
+      !check_readings (app, r, &b, meds, readings, interpreted, &e.n_readings))
+    goto out;
   e.patient_id = patient_id;
   e.link_id = call->caller.diary_link_id;
   e.day = b.day;

@@ -11,6 +11,8 @@
 import { test, before, after } from 'node:test';
 import assert from 'node:assert/strict';
 import { execFile } from 'node:child_process';
+import { mkdtemp, rm } from 'node:fs/promises';
+import { tmpdir } from 'node:os';
 import path from 'node:path';
 import { promisify } from 'node:util';
 import { startServer, fetchJson, fragmentOf, waitFor, addDays } from '../e2e/lib.mjs';
@@ -20,6 +22,10 @@ import { startSmtpSink, startSmsReceiver, outboxSettings, CLINICAL_WORDS } from 
 // server starts 20 s before 09:00 in New York on Wednesday 10 March 2027
 // (EST, before the DST change of the 14th): the reminder set for 9 o'clock
 // must wait for it, then go once.
+// Lithium and lamotrigine are started on STARTED (the server runs that day
+// first, then today on the same data), so the week the diary covers is a
+// week of treatment.
+const STARTED = '2027-03-01T15:00:00Z';
 const NOW = '2027-03-10T13:59:40Z';
 const TODAY = '2027-03-10';
 
@@ -29,6 +35,7 @@ let server;
 let session;
 let patientId;
 let visitId;
+let demoDiaryUrl; // the demo's own diary link for this patient (the first start's)
 let token; // the diary link's token
 let orders; // name -> order id
 let dataDir;
@@ -64,24 +71,33 @@ async function start(medication, dose, frequency, reason) {
 before(async () => {
   sink = await startSmtpSink();
   sms = await startSmsReceiver();
-  server = await startServer({ now: NOW, settings: outboxSettings(sink, sms) });
-  dataDir = server.dataDir;
+  dataDir = await mkdtemp(path.join(tmpdir(), 'th-diary-'));
+  server = await startServer({ now: STARTED, dataDir, settings: outboxSettings(sink, sms) });
   session = await server.login();
   visitId = server.demo.visit_id;
+  demoDiaryUrl = server.demo.diary_url;
   const visit = await api(`/api/visits/${visitId}`);
   assert.equal(visit.status, 200, visit.text);
   patientId = visit.json.patient.id;
+  orders = {
+    lithium: await start('lithium-carbonate-ir', 300, 'twice-daily', 'Bipolar depression, augmentation'),
+    lamotrigine: await start('lamotrigine', 25, 'once-daily', 'Bipolar depression'),
+  };
+  await server.stop();
+  server = await startServer({ now: NOW, dataDir, settings: outboxSettings(sink, sms) });
+  session = await server.login();
 });
 
 after(async () => {
   await server?.stop();
   await sink?.stop();
   await sms?.stop();
+  if (dataDir) await rm(dataDir, { recursive: true, force: true });
 });
 
 test('staff make a diary link; it opens the diary and nothing else', async () => {
   // The demo turned the diary on and printed its link with the others.
-  assert.match(server.demo.diary_url, /\/diary\.html#d=[A-Za-z0-9_-]{43}$/);
+  assert.match(demoDiaryUrl, /\/diary\.html#d=[A-Za-z0-9_-]{43}$/);
   let status = await api(`/api/patients/${patientId}/diary-link`);
   assert.equal(status.status, 200, status.text);
   assert.equal(status.json.live, true);
@@ -121,10 +137,6 @@ test('staff make a diary link; it opens the diary and nothing else', async () =>
 });
 
 test('the diary shows the first name, the current medications with their side effects, 8 days', async () => {
-  orders = {
-    lithium: await start('lithium-carbonate-ir', 300, 'twice-daily', 'Bipolar depression, augmentation'),
-    lamotrigine: await start('lamotrigine', 25, 'once-daily', 'Bipolar depression'),
-  };
   const page = await diary('/api/diary');
   assert.equal(page.status, 200, page.text);
   const p = page.json;
@@ -136,6 +148,7 @@ test('the diary shows the first name, the current medications with their side ef
   assert.deepEqual(Object.keys(byName).sort(), ['buspirone', 'lamotrigine', 'lithium carbonate', 'sertraline']);
   assert.equal(byName['lithium carbonate'].doses_per_day, 2);
   assert.equal(byName['lithium carbonate'].dose_text, '300 mg twice daily');
+  assert.equal(byName['lithium carbonate'].since, '2027-03-01', 'offered from the day it was started');
   assert.deepEqual(byName['lithium carbonate'].side_effects.map((e) => e.code),
     ['tremor', 'thirst', 'diarrhoea', 'vomiting', 'unsteady']);
   assert.deepEqual(byName.sertraline.side_effects.map((e) => e.code), ['nausea', 'sleep', 'sexual']);
@@ -164,6 +177,24 @@ test('bad input is refused in the patient\'s words and nothing is written', asyn
     assert.match(res.json.error.message, /Nothing was saved\.$/);
     assert.doesNotMatch(res.json.error.message, /[0-9a-f]{8}-[0-9a-f]{4}/, 'no raw id');
   }
+  // A medicine started today: the days before it were not days of taking it.
+  const booked = await api('/api/visits', { method: 'POST', body: { patient_id: patientId, scheduled_at: '2027-03-10T16:00:00Z' } });
+  assert.equal(booked.status, 201, booked.text);
+  const adj = await api(`/api/visits/${booked.json.visit_id}/adjustments`, {
+    method: 'POST', body: { kind: 'start', medication: 'quetiapine-ir', dose: 25, frequency: 'at-bedtime', reason: 'Insomnia with bipolar depression' },
+  });
+  assert.equal(adj.status, 201, adj.text);
+  const quetiapine = adj.json.order?.id || adj.json.id;
+  const early = await diary('/api/diary/entries', { method: 'POST', body: { ...ok, day: day(2), doses: [{ order_id: quetiapine, taken: 1, missed: 0 }] } });
+  assert.equal(early.status, 422, early.text);
+  assert.equal(early.json.error.code, 'not-yet-taking');
+  assert.equal(early.json.error.message, 'You were not taking quetiapine yet on Mon 8 Mar: your clinic started it on Wed 10 Mar. Leave it out for that day. Nothing was saved.');
+  const q = (await diary('/api/diary')).json.medications.find((m) => m.order_id === quetiapine);
+  assert.equal(q.since, TODAY);
+  const stop = await api(`/api/visits/${booked.json.visit_id}/adjustments`, {
+    method: 'POST', body: { kind: 'stop', order_id: quetiapine, reason: 'Started in error for this test' },
+  });
+  assert.equal(stop.status, 201, stop.text);
   const shape = await diary('/api/diary/entries', { method: 'POST', body: { ...ok, extra: 1 } });
   assert.equal(shape.status, 400);
   assert.deepEqual(await staffDays(), []);
@@ -293,7 +324,7 @@ test('the daily reminder goes at the patient\'s hour, once, with a working link'
 test('a revoked diary link ends every live link; nothing is written through it', async () => {
   const revoked = await api(`/api/patients/${patientId}/diary-link/revoke`, { method: 'POST' });
   assert.equal(revoked.status, 200, revoked.text);
-  assert.equal(revoked.json.revoked, 4, 'the demo\'s link, the one made here and the two minted for messages');
+  assert.equal(revoked.json.revoked, 5, 'the demo\'s link, the one made here and the three minted for messages (two invitations, a reminder)');
   const page = await diary('/api/diary');
   assert.equal(page.status, 401);
   assert.match(page.json.error.message, /turned this diary link off/);
@@ -301,6 +332,6 @@ test('a revoked diary link ends every live link; nothing is written through it',
   const post = await diary('/api/diary/entries', { method: 'POST', body: { day: TODAY, doses: [], side_effects: [] } });
   assert.equal(post.status, 401);
   assert.deepEqual(await sql('SELECT count(*) FROM diary_entries'), before);
-  assert.equal((await fetchJson(`${server.baseUrl}/api/diary`, { token: fragmentOf(server.demo.diary_url).d })).status, 401);
+  assert.equal((await fetchJson(`${server.baseUrl}/api/diary`, { token: fragmentOf(demoDiaryUrl).d })).status, 401);
   assert.equal((await api(`/api/patients/${patientId}/diary-link`)).json.live, false);
 });

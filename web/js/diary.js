@@ -88,6 +88,11 @@ function emptyModel() {
   return { doses: {}, effects: {}, item9: null, weight: '', systolic: '', diastolic: '', heartRate: '', note: '', dirty: false };
 }
 
+// The medicines of a day: each from the day the clinic started it
+// ("since", YYYY-MM-DD, compared as text); before that the patient was
+// not taking it, and the server refuses doses for it.
+const medsOn = (day) => state.data.medications.filter((m) => !m.since || !day || day >= m.since);
+
 // A saved entry as the form shows it.
 function modelFromEntry(entry) {
   const m = emptyModel();
@@ -128,7 +133,7 @@ const number = (text) => (text === '' || text === null || text === undefined ? n
 // The model as the server takes it (POST /api/diary/entries).
 function bodyOf(day, m) {
   const doses = [];
-  for (const med of state.data.medications) {
+  for (const med of medsOn(day)) {
     const d = m.doses[med.order_id];
     if (!d) continue;
     if (med.as_needed) {
@@ -144,7 +149,7 @@ function bodyOf(day, m) {
   }
   const sideEffects = [];
   for (const [orderId, effects] of Object.entries(m.effects)) {
-    if (!state.data.medications.some((x) => x.order_id === orderId)) continue;
+    if (!medsOn(day).some((x) => x.order_id === orderId)) continue;
     for (const [effect, severity] of Object.entries(effects)) sideEffects.push({ order_id: orderId, effect, severity });
   }
   const body = { day, doses, side_effects: sideEffects, item9: m.item9, note: m.note.trim() ? m.note : null };
@@ -302,11 +307,14 @@ function effectRows(med) {
 
 function renderMedicines() {
   const box = $id('medicines');
-  if (!state.data.medications.length) {
-    box.replaceChildren(el('p', { className: 'diary-card' }, 'Your clinic has no current medicines on your list. You can still tell them how you are.'));
+  const meds = medsOn(state.day);
+  if (!meds.length) {
+    box.replaceChildren(el('p', { className: 'diary-card' }, state.data.medications.length
+      ? 'You were not taking your current medicines yet on this day. You can still tell your clinic how you were.'
+      : 'Your clinic has no current medicines on your list. You can still tell them how you are.'));
     return;
   }
-  box.replaceChildren(...state.data.medications.map((med) => el('fieldset', {
+  box.replaceChildren(...meds.map((med) => el('fieldset', {
     className: 'diary-card diary-med', dataset: { testid: 'diary-med', medication: med.name },
   }, el('legend', {}, el('span', { className: 'diary-med-name' }, med.name), ' ',
     el('span', { className: 'diary-med-dose' }, med.dose_text)),
