@@ -43,23 +43,19 @@ gboolean
 store_diary_reminder_get (Store *store, const char *patient_id, gint *hour, char **channel,
                           GError **error)
 {
-  g_autoptr (GError) local = NULL;
   sqlite3_stmt *stmt = NULL;
-  gboolean ok;
+  gboolean found = FALSE, ok;
 
   *hour = -1;
   *channel = NULL;
-  ok = store_select_row (store, "SELECT hour, channel FROM diary_reminders WHERE patient_id = ?1",
-                         patient_id, "read the diary reminder", "no reminder", &stmt, &local);
-  if (ok) {
+  ok = store_select_optional_row (store,
+                                  "SELECT hour, channel FROM diary_reminders WHERE patient_id = ?1",
+                                  patient_id, "read the diary reminder", &stmt, &found, error);
+  if (found) {
     *hour = sqlite3_column_int (stmt, 0);
     *channel = store_column_dup_text (stmt, 1);
   }
   sqlite3_finalize (stmt);
-  if (!ok && g_error_matches (local, STORE_ERROR, STORE_ERROR_NOT_FOUND))
-    return TRUE;
-  if (!ok)
-    g_propagate_error (error, g_steal_pointer (&local));
   return ok;
 }
 

@@ -169,22 +169,19 @@ store_visit_notify_get (Store *store, const char *visit_id, guint *sequence, gbo
                         GError **error)
 {
   sqlite3_stmt *stmt = NULL;
-  g_autoptr (GError) local = NULL;
-  gboolean ok;
+  gboolean found = FALSE, ok;
 
   *sequence = 0;
   *cancelled = FALSE;
-  ok = store_select_row (store, "SELECT sequence, cancelled FROM visit_notify WHERE visit_id = ?1",
-                         visit_id, "read visit notify", "none", &stmt, &local);
-  if (ok) {
+  ok =
+    store_select_optional_row (store,
+                               "SELECT sequence, cancelled FROM visit_notify WHERE visit_id = ?1",
+                               visit_id, "read visit notify", &stmt, &found, error);
+  if (found) {
     *sequence = (guint) MAX (sqlite3_column_int64 (stmt, 0), 0);
     *cancelled = sqlite3_column_int64 (stmt, 1) != 0;
   }
   sqlite3_finalize (stmt);
-  if (!ok && g_error_matches (local, STORE_ERROR, STORE_ERROR_NOT_FOUND))
-    return TRUE;
-  if (!ok)
-    g_propagate_error (error, g_steal_pointer (&local));
   return ok;
 }
 

@@ -55,6 +55,12 @@ gboolean store_step_row (Store *store, sqlite3_stmt *stmt, const char *what, con
  * store_step_row does. *out is the statement: finalize it in any case. */
 gboolean store_select_row (Store *store, const char *sql, const char *key, const char *what,
                            const char *not_found, sqlite3_stmt **out, GError **error);
+/* store_select_row for a row that may be absent: TRUE with *found FALSE
+ * when there is none, FALSE only when the statement fails. *out is the
+ * statement: finalize it in any case. */
+gboolean store_select_optional_row (Store *store, const char *sql, const char *key,
+                                    const char *what, sqlite3_stmt **out, gboolean *found,
+                                    GError **error);
 /* store_select_row, then the row's first column as text into *out (when
  * out is not NULL; NULL for SQL NULL). */
 gboolean store_select_text (Store *store, const char *sql, const char *key, const char *what,
@@ -126,7 +132,7 @@ gboolean store_require_row (Store *store, const char *table, const char *id, con
 /* The columns store_read_visit reads; append a WHERE / ORDER BY. */
 #define STORE_VISIT_COLUMNS                                                     \
   "SELECT v.id, v.patient_id, pa.display_name, v.provider_id, st.display_name," \
-  " v.scheduled_at, v.state, v.modality, v.created_at, v.length_minutes,"     \
+  " v.scheduled_at, v.state, v.modality, v.created_at, v.length_minutes,"       \
   " v.visit_type"                                                               \
   " FROM visits v JOIN patients pa ON pa.id = v.patient_id"                     \
   " JOIN staff st ON st.id = v.provider_id "

@@ -110,6 +110,19 @@ store_select_row (Store *store, const char *sql, const char *key, const char *wh
 }
 
 gboolean
+store_select_optional_row (Store *store, const char *sql, const char *key, const char *what,
+                           sqlite3_stmt **out, gboolean *found, GError **error)
+{
+  g_autoptr (GError) local = NULL;
+
+  *found = store_select_row (store, sql, key, what, "no row", out, &local);
+  if (*found || g_error_matches (local, STORE_ERROR, STORE_ERROR_NOT_FOUND))
+    return TRUE;
+  g_propagate_error (error, g_steal_pointer (&local));
+  return FALSE;
+}
+
+gboolean
 store_select_text (Store *store, const char *sql, const char *key, const char *what,
                    const char *not_found, char **out, GError **error)
 {
