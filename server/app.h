@@ -16,6 +16,7 @@ typedef struct {
   MedCatalog *catalog;
   MonitoringCatalog *monitoring; /* config/monitoring.json (records.h) */
   DiaryCatalog *diary; /* config/diary.json, beside the catalog (records.h) */
+  RxTables *rx;        /* the safety check's data files, beside the catalog (records-rx.h) */
   SigHub *hub;
   struct lws_context *lws;
   GMainLoop *loop;

@@ -85,6 +85,11 @@ load_catalog (ThApp *app, GError **error)
                                      app->catalog, error);
     if (!app->diary)
       return FALSE;
+    /* The safety check's tables (interactions, diagnoses): beside the
+     * catalog too, else the built-in ones. */
+    app->rx = rx_tables_load (dir, TH_DEFAULT_CONFIG_DIR, app->catalog, error);
+    if (!app->rx)
+      return FALSE;
   }
   n = med_catalog_size (app->catalog);
   rows = g_new0 (StoreMedicationRow, n);
@@ -243,6 +248,7 @@ app_clear (ThApp *app)
   g_clear_pointer (&app->ws_per_address, g_hash_table_unref);
   g_clear_pointer (&app->signin, th_signin_gate_free);
   g_clear_pointer (&app->store, store_close);
+  g_clear_pointer (&app->rx, rx_tables_free);
   g_clear_pointer (&app->catalog, med_catalog_free);
   g_clear_pointer (&app->monitoring, monitoring_catalog_free);
   g_clear_pointer (&app->diary, diary_catalog_free);

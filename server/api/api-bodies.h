@@ -143,10 +143,17 @@ typedef struct {
   char *safety_confirm;  /* "safety_confirm": {"reason"}: the prescriber confirms a large
                             supply of a drug lethal in overdose while a safety task is
                             open (1..1000 characters); NULL when absent */
+  char *override_reason; /* "override": {"reason"}: the prescriber overrides the major
+                            findings of the safety check (records-rx.h), 1..1000
+                            characters; NULL when absent */
 } ThAdjustmentBody;
 #define TH_MAX_SUPPLY_DAYS 90
 #define TH_MAX_REFILLS 11
 gboolean th_body_adjustment (const char *body, gsize len, ThAdjustmentBody *out, GError **error);
+/* POST /api/orders/<id>/cosign: an empty body, {} or {"override": {"reason"}} for
+ * major findings of the safety check first seen at co-signature. *override_reason
+ * gets the reason or NULL. */
+gboolean th_body_cosign (const char *body, gsize len, char **override_reason, GError **error);
 void th_adjustment_body_clear (ThAdjustmentBody *b);
 
 /* POST /api/orders/<id>/entered-in-error and /decline {"reason"} — 1..1000 characters. */

@@ -295,3 +295,6 @@ json_t *th_follow_up_record_json (ThApp *app, const char *visit_id, GError **err
 json_t *th_activity_json (const StoreActivity *activity);
 gboolean th_timeline_add_activity (ThApp *app, const char *visit_id, json_t *events,
                                    const gint64 *event_at_ms, GError **error);
+
+/* The prescribing safety check at the edge (issue 15). */
+#include "server/api/api-rx.h"

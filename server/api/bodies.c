@@ -481,6 +481,7 @@ th_adjustment_body_clear (ThAdjustmentBody *b)
   g_free (b->route);
   g_free (b->reason);
   g_free (b->safety_confirm);
+  g_free (b->override_reason);
   memset (b, 0, sizeof *b);
 }
 
@@ -489,6 +490,7 @@ th_body_adjustment (const char *body, gsize len, ThAdjustmentBody *out, GError *
 {
   const char *kind_name = NULL, *order_id = NULL, *medication_id = NULL, *unit = NULL;
   const char *frequency = NULL, *route = NULL, *reason = NULL, *confirm = NULL;
+  const char *override = NULL;
   double dose = 0, bedtime_dose = 0;
   int prn_max = 0, supply_days = 0, refills = 0;
   json_t *obj;
@@ -500,12 +502,13 @@ th_body_adjustment (const char *body, gsize len, ThAdjustmentBody *out, GError *
   if (!obj)
     return FALSE;
   if (json_unpack_ex (obj, &jerr, JSON_STRICT,
-                      "{s:s, s?s, s?s, s?F, s?F, s?s, s?s, s?s, s?i, s?i, s?i, s:s, s?{s:s}}",
+                      "{s:s, s?s, s?s, s?F, s?F, s?s, s?s, s?s, s?i, s?i, s?i, s:s, s?{s:s},"
+                      " s?{s:s}}",
                       "kind", &kind_name, "order_id", &order_id, "medication", &medication_id,
                       "dose", &dose, "bedtime_dose", &bedtime_dose, "unit", &unit, "frequency",
                       &frequency, "route", &route, "prn_max_per_day", &prn_max, "supply_days",
                       &supply_days, "refills", &refills, "reason", &reason, "safety_confirm",
-                      "reason", &confirm) != 0 ||
+                      "reason", &confirm, "override", "reason", &override) != 0 ||
       !adjustment_kind_from_name (kind_name, &out->kind)) {
     bad_field (error, "The change could not be read: choose start, change dose, switch or "
                       "stop, and give a reason. Nothing was saved.");
@@ -517,6 +520,11 @@ th_body_adjustment (const char *body, gsize len, ThAdjustmentBody *out, GError *
   }
   if (confirm && !text_ok (confirm, " \t\r\n", MAX_REASON_CHARS)) {
     bad_text (error, "The reason for the safety confirmation", confirm, " \t\r\n",
+              MAX_REASON_CHARS);
+    goto out;
+  }
+  if (override && !text_ok (override, " \t\r\n", MAX_REASON_CHARS)) {
+    bad_text (error, "The reason for overriding the interaction warning", override, " \t\r\n",
               MAX_REASON_CHARS);
     goto out;
   }
@@ -546,6 +554,39 @@ th_body_adjustment (const char *body, gsize len, ThAdjustmentBody *out, GError *
   out->supply_days = (guint) supply_days;
   out->refills = (guint) refills;
   out->safety_confirm = g_strdup (confirm);
+  out->override_reason = g_strdup (override);
+  ok = TRUE;
+out:
+  json_decref (obj);
+  return ok;
+}
+
+gboolean
+th_body_cosign (const char *body, gsize len, char **override_reason, GError **error)
+{
+  const char *override = NULL;
+  json_t *obj;
+  json_error_t jerr;
+  gboolean ok = FALSE;
+
+  *override_reason = NULL;
+  /* A plain co-signature carries no body. */
+  if (!body || len == 0)
+    return TRUE;
+  obj = th_body_load_object (body, len, error);
+  if (!obj)
+    return FALSE;
+  if (json_unpack_ex (obj, &jerr, JSON_STRICT, "{s?{s:s}}", "override", "reason", &override) != 0) {
+    bad_field (error, "The co-signature could not be read: send nothing, or an override with a "
+                      "reason. Nothing was co-signed.");
+    goto out;
+  }
+  if (override && !text_ok (override, " \t\r\n", MAX_REASON_CHARS)) {
+    bad_text (error, "The reason for overriding the interaction warning", override, " \t\r\n",
+              MAX_REASON_CHARS);
+    goto out;
+  }
+  *override_reason = g_strdup (override);
   ok = TRUE;
 out:
   json_decref (obj);

@@ -111,6 +111,7 @@ th_order_json (ThApp *app, const StoreOrder *o)
                          json_string (med->dose_note));
   json_object_update_new (j, order_dosing_json (o, med));
   json_object_set_new (j, "cosign", order_cosign_json (o));
+  json_object_set_new (j, "checks", th_order_checks_json (o->checks));
   medication_free (snapshot);
   return j;
 }
@@ -281,7 +282,8 @@ check_adjustment (ThApp *app, ThHttpResponse *r, const ThAdjustmentBody *b, cons
 /* Stores an adjustment the rules allowed, audits it and answers 201. */
 static void
 save_adjustment (ThApp *app, const ThHttpRequest *req, ThHttpResponse *r,
-                 const StoreAdjustment *adj, const char *kind_name, const char *patient_id)
+                 const StoreAdjustment *adj, const char *kind_name, const char *patient_id,
+                 const ThRxRun *run)
 {
   g_autoptr (GError) error = NULL;
   StoreOrder *created = store_apply_adjustment (app->store, adj, &error);
@@ -302,6 +304,9 @@ save_adjustment (ThApp *app, const ThHttpRequest *req, ThHttpResponse *r,
             json_pack ("{s:s, s:s, s:s, s:s, s:b}", "kind", kind_name, "visit", adj->visit_id,
                        "medication", created->medication_id, "patient", patient_id,
                        "supervisor_to_acknowledge", adj->pending && adj->kind == ADJUST_STOP));
+  if (run->findings)
+    th_rx_audit_overrides (app, req, adj->prescriber_id, created->id, run, adj->override_reason,
+                           "written");
   th_respond_json (r, 201,
                    json_pack ("{s:s, s:o}", "status", created->status, "order",
                               th_order_json (app, created)));
@@ -367,6 +372,7 @@ th_post_adjustment (ThApp *app, const ThHttpRequest *req, ThHttpResponse *r, con
   const Medication *med = NULL;
   PrescribeContext ctx = { 0 };
   PrescribeDecision decision;
+  ThRxRun run = { 0 };
 
   if (!th_body_adjustment (req->body, req->body_len, &body, &error)) {
     th_respond_body_error (r, error);
@@ -408,6 +414,26 @@ th_post_adjustment (ThApp *app, const ThHttpRequest *req, ThHttpResponse *r, con
     goto out;
   }
 
+  /* The safety check (records-rx.h): the new order against the patient's
+   * whole picture. A stop prescribes nothing and is never held back. */
+  if (med && adj.kind != ADJUST_STOP) {
+    ThRxRequest q = { visit->patient_id, staff_id, visit, &body, NULL, orders };
+    run.facts.kind = adj.kind;
+    run.facts.medication = med;
+    run.facts.dosing = (MedDosing) { dose,  body.bedtime_dose,   unit, frequency,
+                                     route, body.prn_max_per_day };
+    run.facts.supply_days = adj.supply_days;
+    run.facts.refills = adj.refills;
+    if (!th_rx_run (app, r, &q, body.override_reason, &run))
+      goto out;
+    if (run.verdict != RX_PASS) {
+      th_rx_respond_refused (app, req, r, staff_id, visit_id, kind_name, medication_id, &run, NULL);
+      goto out;
+    }
+    adj.checks = run.findings;
+    adj.override_reason = body.override_reason;
+  }
+
   adj.visit_id = visit_id;
   adj.prescriber_id = staff_id;
   adj.pending = decision == PRESCRIBE_PENDING_COSIGN;
@@ -419,9 +445,10 @@ th_post_adjustment (ThApp *app, const ThHttpRequest *req, ThHttpResponse *r, con
   adj.frequency = frequency;
   adj.route = route;
   adj.time_zone = app->config->time_zone;
-  save_adjustment (app, req, r, &adj, kind_name, visit->patient_id);
+  save_adjustment (app, req, r, &adj, kind_name, visit->patient_id, &run);
   audit_safety_confirm (app, req, r, staff_id, &ctx, &body, visit_id);
 out:
+  th_rx_run_clear (&run);
   store_order_clear (&old);
   th_adjustment_body_clear (&body);
 }
@@ -537,9 +564,15 @@ th_post_cosign (ThApp *app, const ThHttpRequest *req, ThHttpResponse *r, const T
   StoreOrder o = { 0 };
   StoreVisit visit = { 0 };
   PrescribeContext ctx = { 0 };
+  ThRxRun run = { 0 };
+  g_autofree char *override = NULL;
 
   if (!load_for_supervisor (app, r, order_id, staff_id, "co-sign", &o))
     goto out;
+  if (!th_body_cosign (req->body, req->body_len, &override, &error)) {
+    th_respond_body_error (r, error);
+    goto out;
+  }
   if (g_strcmp0 (o.status, "pending") != 0) {
     msg = g_strdup_printf ("This %s order is not awaiting co-signature: it is %s.",
                            o.medication_name, order_status_text (o.status));
@@ -573,10 +606,15 @@ th_post_cosign (ThApp *app, const ThHttpRequest *req, ThHttpResponse *r, const T
     refuse_rule (app, req, r, staff_id, o.visit_id, "cosign", o.medication_id, rule, msg);
     goto out;
   }
-  if (!store_cosign_order (app->store, order_id, staff_id, &error)) {
+  if (!th_rx_cosign_check (app, req, r, staff_id, &o, &visit, override, &run))
+    goto out;
+  if (!store_cosign_order_checked (app->store, order_id, staff_id, run.findings, override,
+                                   &error)) {
     respond_store_error (r, error);
     goto out;
   }
+  if (run.findings)
+    th_rx_audit_overrides (app, req, staff_id, order_id, &run, override, "cosign");
   th_audit (app, req->address, staff_id, "prescribe.cosign", order_id,
             json_pack ("{s:s, s:s, s:s}", "visit", o.visit_id, "medication", o.medication_id,
                        "patient", o.patient_id));
@@ -585,6 +623,7 @@ th_post_cosign (ThApp *app, const ThHttpRequest *req, ThHttpResponse *r, const T
     sig_hub_record_changed (app->hub, o.visit_id, "orders");
   respond_order (app, r, 200, order_id, NULL);
 out:
+  th_rx_run_clear (&run);
   store_order_clear (&o);
   store_visit_clear (&visit);
 }

@@ -424,6 +424,8 @@ void follow_up_suggestion_clear (FollowUpSuggestion *s);
  * adherence, measurement-based care, the diary. */
 #define TH_RECORDS_H_INSIDE
 #include "server/records/records-monitoring.h"
+/* The prescribing safety check (issue 15). */
+#include "server/records/records-rx.h"
 #undef TH_RECORDS_H_INSIDE
 
 G_END_DECLS

@@ -6,14 +6,6 @@
 
 /* ------------------------------------------------------------ migrations */
 
-/* Makes a table append-only: any UPDATE or DELETE aborts the statement
- * (and, through the callers' error paths, their transaction). */
-#define APPEND_ONLY(table)                                       \
-  "CREATE TRIGGER " table "_no_update BEFORE UPDATE ON " table   \
-  " BEGIN SELECT RAISE(ABORT, '" table " is append-only'); END;" \
-  "CREATE TRIGGER " table "_no_delete BEFORE DELETE ON " table   \
-  " BEGIN SELECT RAISE(ABORT, '" table " is append-only'); END;"
-
 /* Migration N is kMigrations[N - 1]; after it runs, PRAGMA user_version is N.
  * Append new steps (follow-up records, medication orders, audit log, ...) at
  * the end; never edit a step that has shipped. */
@@ -779,7 +771,7 @@ static const char *const kMigrations[] = {
 int
 store_latest_schema_version (void)
 {
-  return (int) G_N_ELEMENTS (kMigrations);
+  return (int) (G_N_ELEMENTS (kMigrations) + store_migrations_rx_count);
 }
 
 const char *
@@ -787,5 +779,8 @@ store_migration_sql (int version)
 {
   if (version < 1 || version > store_latest_schema_version ())
     return NULL;
-  return kMigrations[version - 1];
+  /* 1..21 here, then migrations_rx.c's, numbered on from 22. */
+  if ((guint) version <= G_N_ELEMENTS (kMigrations))
+    return kMigrations[version - 1];
+  return store_migrations_rx[version - 1 - G_N_ELEMENTS (kMigrations)];
 }

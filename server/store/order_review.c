@@ -48,6 +48,13 @@ load_pending (Store *store, const char *order_id, StoreOrder *order, GError **er
 gboolean
 store_cosign_order (Store *store, const char *order_id, const char *cosigner_id, GError **error)
 {
+  return store_cosign_order_checked (store, order_id, cosigner_id, NULL, NULL, error);
+}
+
+gboolean
+store_cosign_order_checked (Store *store, const char *order_id, const char *cosigner_id,
+                            const GPtrArray *checks, const char *override_reason, GError **error)
+{
   StoreOrder order = { 0 };
   StoreOrder replaced = { 0 };
   char *now = NULL;
@@ -80,6 +87,9 @@ store_cosign_order (Store *store, const char *order_id, const char *cosigner_id,
   }
   if (!store_order_insert_event (store, order.id, "cosigned", now, cosigner_id, NULL, NULL, NULL,
                                  error))
+    goto out;
+  if (!store_order_checks_insert_locked (store, order.id, "cosign", checks, override_reason,
+                                         cosigner_id, now, error))
     goto out;
   if (order.replaces_order_id) {
     reason = g_strdup_printf ("Replaced by a co-signed order: %s", order.reason);

@@ -107,6 +107,7 @@ store_order_clear (StoreOrder *o)
   g_free (o->cosigned_by_name);
   g_free (o->visit_modality);
   g_free (o->snapshot);
+  g_clear_pointer (&o->checks, g_ptr_array_unref);
   memset (o, 0, sizeof *o);
 }
 
@@ -241,6 +242,10 @@ store_order_load (Store *store, const char *order_id, StoreOrder *out, GError **
                 read_order_row (stmt, out, error);
 
   sqlite3_finalize (stmt);
+  if (ok && !(out->checks = store_list_order_checks (store, out->id, error))) {
+    store_order_clear (out);
+    ok = FALSE;
+  }
   return ok;
 }
 
@@ -273,6 +278,15 @@ store_order_list (Store *store, const char *where_order, const char *arg, const 
     const StoreOrder *o = g_ptr_array_index (orders, i - 1);
     if (g_strcmp0 (o->status, status) != 0)
       g_ptr_array_remove_index (orders, i - 1);
+  }
+  /* What the safety check found on each: part of the order, so a failure
+   * to read it fails the list. */
+  for (guint i = 0; orders && i < orders->len; i++) {
+    StoreOrder *o = g_ptr_array_index (orders, i);
+    if (!(o->checks = store_list_order_checks (store, o->id, error))) {
+      g_clear_pointer (&orders, g_ptr_array_unref);
+      break;
+    }
   }
 out:
   sqlite3_finalize (stmt);
@@ -577,6 +591,9 @@ store_apply_adjustment_at (Store *store, const StoreAdjustment *a, gint64 at_ms,
       goto out;
     new_id = g_uuid_string_random ();
     if (!insert_order (store, new_id, patient_id, a, medication_id, pending, now, error))
+      goto out;
+    if (!store_order_checks_insert_locked (store, new_id, "written", a->checks, a->override_reason,
+                                           a->prescriber_id, now, error))
       goto out;
     /* A pending replacement leaves the old order active until co-signed. */
     if (a->replaces_order_id && !pending &&

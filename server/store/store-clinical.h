@@ -165,7 +165,29 @@ typedef struct {
   double dispense_quantity; /* dispense: units of the dose form */
   const char *snapshot;     /* the catalog entry prescribed against (JSON object) */
   GTimeZone *time_zone;     /* the clinic's, for dates in a refusal; NULL = UTC */
+  /* Since schema 22: what the prescribing safety check found (RxFinding;
+   * warn and major ones are kept with the order) and the prescriber's
+   * override reason for the major ones. NULL: none. */
+  const GPtrArray *checks;
+  const char *override_reason;
 } StoreAdjustment;
+
+/* order_checks.c: what the safety check found on an order (schema 22). */
+typedef struct {
+  char *stage;    /* written | cosign */
+  char *rule;     /* the finding's rule code */
+  char *severity; /* warn | major */
+  char *title;
+  char *message;
+  char *source;
+  char *override_reason; /* a major finding's, else NULL */
+  char *by_staff_id;     /* who wrote (or co-signed) the order */
+  char *by_name;
+  gint64 at_ms;
+} StoreOrderCheck;
+void store_order_check_free (gpointer check);
+/* An order's checks, oldest first (a GPtrArray of StoreOrderCheck). */
+GPtrArray *store_list_order_checks (Store *store, const char *order_id, GError **error);
 
 typedef struct {
   char *id;
@@ -203,6 +225,8 @@ typedef struct {
   guint refills;
   double dispense_quantity;
   char *snapshot; /* JSON object: the catalog entry as prescribed */
+  GPtrArray *checks; /* StoreOrderCheck: what the safety check found (schema 22), never NULL
+                        on an order the store read */
 } StoreOrder;
 void store_order_free (StoreOrder *order);
 /* The order as the adjustment rules read it (records.h); points into o. */
@@ -232,6 +256,13 @@ StoreOrder *store_apply_adjustment_at (Store *store, const StoreAdjustment *adju
  * prescribing rules are the caller's (api_orders.c re-runs them). */
 gboolean store_cosign_order (Store *store, const char *order_id, const char *cosigner_id,
                              GError **error);
+/* The same, keeping what the safety check found at co-signature (RxFinding;
+ * NULL: nothing) with the co-signer's override reason for major ones. */
+gboolean store_cosign_order_checked (Store *store, const char *order_id, const char *cosigner_id,
+                                     const GPtrArray *checks, const char *override_reason,
+                                     GError **error);
+
+
 /* The supervising psychiatrist declines a PA's pending order with a reason:
  * it never takes effect, and the order it would have replaced stays as it
  * is. INVALID if not pending or not their PA's. */

@@ -26,6 +26,26 @@ struct _Store {
 /* The SQL of migration `version` (1..latest), NULL otherwise: lets a test
  * build an older schema and check the upgrade from it. */
 const char *store_migration_sql (int version);
+/* Makes a table append-only: any UPDATE or DELETE aborts the statement
+ * (and, through the callers' error paths, their transaction). */
+#define APPEND_ONLY(table)                                       \
+  "CREATE TRIGGER " table "_no_update BEFORE UPDATE ON " table   \
+  " BEGIN SELECT RAISE(ABORT, '" table " is append-only'); END;" \
+  "CREATE TRIGGER " table "_no_delete BEFORE DELETE ON " table   \
+  " BEGIN SELECT RAISE(ABORT, '" table " is append-only'); END;"
+
+/* order_checks.c: keeps an order's warn and major findings (records-rx.h)
+ * inside the caller's transaction; `stage` is "written" or "cosign". A
+ * major finding without an override reason is INVALID. */
+gboolean store_order_checks_insert_locked (Store *store, const char *order_id, const char *stage,
+                                           const GPtrArray *findings, const char *override_reason,
+                                           const char *by_staff_id, const char *at,
+                                           GError **error);
+
+/* Migrations 22 on (migrations_rx.c: issue 15's prescribing safety), in
+ * order; migrations.c numbers them after its own. */
+extern const char *const store_migrations_rx[];
+extern const guint store_migrations_rx_count;
 
 /* The raw connection (for tests). */
 sqlite3 *store_get_db (Store *store);

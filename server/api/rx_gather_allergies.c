@@ -1,0 +1,13 @@
+/* rx_gather_allergies.c — the allergies section's facts for the safety check (api-rx.h).
+ * PLACEHOLDER: replaced by the allergies work of issue 15. */
+#include "server/api/api-private.h"
+
+gboolean
+th_rx_gather_allergies (ThApp *app, const ThRxRequest *q, RxCheckFacts *f, GError **error)
+{
+  (void) app;
+  (void) q;
+  (void) f;
+  (void) error;
+  return TRUE;
+}
