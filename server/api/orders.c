@@ -112,8 +112,8 @@ th_order_json (ThApp *app, const StoreOrder *o)
   json_object_update_new (j, order_dosing_json (o, med));
   json_object_set_new (j, "cosign", order_cosign_json (o));
   json_object_set_new (j, "checks", th_order_checks_json (o->checks));
-  json_object_set_new (j, "condition_id", o->condition_id ? json_string (o->condition_id)
-                                                          : json_null ());
+  json_object_set_new (j, "condition_id",
+                       o->condition_id ? json_string (o->condition_id) : json_null ());
   medication_free (snapshot);
   return j;
 }

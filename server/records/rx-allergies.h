@@ -47,11 +47,11 @@ gboolean rx_condition_clinical_is_active (const char *status);
 
 /* What a reaction looked like: a short list a prescriber picks from. */
 typedef struct {
-  const char *code;    /* the wire word: "rash" */
-  const char *text;    /* for sentences: "a rash" */
-  const char *snomed;  /* SNOMED CT, only where the concept is certain; else NULL */
+  const char *code;   /* the wire word: "rash" */
+  const char *text;   /* for sentences: "a rash" */
+  const char *snomed; /* SNOMED CT, only where the concept is certain; else NULL */
   const char *snomed_display;
-  gboolean skin;       /* a rash-type reaction (lamotrigine rechallenge) */
+  gboolean skin; /* a rash-type reaction (lamotrigine rechallenge) */
 } RxManifestation;
 
 /* rash | sjs-ten | anaphylaxis | angioedema | hives | other; NULL otherwise. */

@@ -46,17 +46,16 @@ typedef struct {
 
 /* The new condition's id; NOT_FOUND without the patient, INVALID (in the
  * clinician's words) for a visit of another patient. */
-char *store_add_condition (Store *store, const StoreConditionNew *c, gint64 at_ms,
-                           GError **error);
+char *store_add_condition (Store *store, const StoreConditionNew *c, gint64 at_ms, GError **error);
 /* The patient's conditions, oldest first (StoreCondition). NOT_FOUND
  * without the patient. */
 GPtrArray *store_list_conditions (Store *store, const char *patient_id, GError **error);
 /* A new status for one of the patient's conditions (NOT_FOUND when it is
  * not theirs). `reason` may be NULL. */
-gboolean store_condition_set_status (Store *store, const char *patient_id,
-                                     const char *condition_id, const char *clinical_status,
-                                     const char *verification_status, const char *reason,
-                                     const char *by_staff_id, gint64 at_ms, GError **error);
+gboolean store_condition_set_status (Store *store, const char *patient_id, const char *condition_id,
+                                     const char *clinical_status, const char *verification_status,
+                                     const char *reason, const char *by_staff_id, gint64 at_ms,
+                                     GError **error);
 /* The ids of the conditions a visit addressed: recorded in it, or treated
  * by an order written in it (each once, oldest first; GStrv). */
 char **store_visit_condition_ids (Store *store, const char *visit_id, GError **error);
@@ -106,5 +105,5 @@ typedef struct {
 char *store_add_allergy (Store *store, const StoreAllergyNew *a, gint64 at_ms, GError **error);
 GPtrArray *store_list_allergies (Store *store, const char *patient_id, GError **error);
 gboolean store_allergy_set_status (Store *store, const char *patient_id, const char *allergy_id,
-                                   const char *status, const char *reason,
-                                   const char *by_staff_id, gint64 at_ms, GError **error);
+                                   const char *status, const char *reason, const char *by_staff_id,
+                                   gint64 at_ms, GError **error);
