@@ -4,7 +4,8 @@
 // an allergy with nothing filled in is explained before anything is sent;
 // a sertraline allergy with hives is added; the adjustment form's "Treats"
 // offers the active diagnosis and an escitalopram start is saved linked to
-// it; a sertraline start is refused with the allergy named. Screenshots at
+// it; a sertraline start is refused with the allergy named; the diagnosis
+// put in remission is no longer offered. Screenshots at
 // 390×844 and 1280×800 (TH_SCREENSHOT_DIR, else a temporary folder);
 // axe-core on the page with the section filled.
 import { test, before, after } from 'node:test';
@@ -136,6 +137,13 @@ test('diagnoses and allergies on the record, and an order linked to what it trea
   await by(page, 'adjust-submit').click();
   await by(page, 'adjust-error').waitFor({ state: 'visible' });
   assert.match(squash(await by(page, 'adjust-error').innerText()), /recorded allergy to sertraline \(hives \(welts on both arms\), noted 3 Mar 2024\)/);
+
+  // In remission: no longer offered as what a new order treats.
+  await dx.locator('[data-testid="diagnosis-change"]').selectOption('remission');
+  await page.locator('[data-testid="diagnosis"][data-status="remission"]').waitFor({ state: 'visible' });
+  assert.equal(await by(page, 'diagnosis-done').innerText(), 'F33.1 is now remission.');
+  await waitFor(async () => (await treats.locator('option').count()) === 1, { what: 'Treats to drop the diagnosis' });
+  assert.equal(await treats.locator('option').innerText(), 'No active diagnosis recorded');
 
   assert.deepEqual(await axe(page), []);
   await page.setViewportSize({ width: 390, height: 844 });

@@ -171,9 +171,10 @@ export class ProblemsPanel {
     const ui = this.dx.ui;
     ui.status.textContent = list.length ? '' : 'No diagnoses recorded.';
     ui.list.replaceChildren(...list.map((c) => {
-      const ctl = select(`problems-cs-${c.id}`, 'diagnosis-change', CLINICAL.map((s) => [s, s.charAt(0).toUpperCase() + s.slice(1)]));
+      const ctl = select(`problems-cs-${c.id}`, 'diagnosis-change',
+        [...CLINICAL.map((s) => [s, s.charAt(0).toUpperCase() + s.slice(1)]), ['entered-in-error', 'Entered in error']]);
       ctl.value = c.clinical_status;
-      ctl.addEventListener('change', () => this.changeDiagnosis(c, { clinical_status: ctl.value }));
+      ctl.addEventListener('change', () => this.changeDiagnosis(c, ctl));
       const erroneous = c.verification_status === 'entered-in-error';
       return el('li', { className: `problem-item${c.active ? '' : ' problem-inactive'}`, dataset: { testid: 'diagnosis', code: c.code, status: c.clinical_status } },
         el('span', { className: 'problem-text' }, el('span', { className: 'problem-code' }, c.code), ` ${c.display}`,
@@ -183,12 +184,20 @@ export class ProblemsPanel {
     }));
   }
 
-  async changeDiagnosis(c, body) {
+  async changeDiagnosis(c, ctl) {
+    let body = { clinical_status: ctl.value };
+    if (ctl.value === 'entered-in-error') {
+      // eslint-disable-next-line no-alert
+      const reason = window.prompt(`Why was ${c.code} entered in error?`);
+      if (!reason || !reason.trim()) { ctl.value = c.clinical_status; return; }
+      body = { verification_status: 'entered-in-error', reason: reason.trim() };
+    }
     try {
       await this.loadDiagnoses(await staffApi(`/api/patients/${enc(this.patientId)}/conditions/${enc(c.id)}/status`, { method: 'POST', body }));
-      this.dx.ui.done.textContent = `${c.code} is now ${body.clinical_status}.`;
+      this.dx.ui.done.textContent = `${c.code} is now ${body.clinical_status || 'marked entered in error'}.`;
     } catch (err) {
       if (err.status === 401) return;
+      ctl.value = c.clinical_status;
       this.showError(this.dx.ui, [err.message]);
     }
   }
