@@ -141,7 +141,7 @@ test('diagnoses and allergies on the record, and an order linked to what it trea
   // In remission: no longer offered as what a new order treats.
   await dx.locator('[data-testid="diagnosis-change"]').selectOption('remission');
   await page.locator('[data-testid="diagnosis"][data-status="remission"]').waitFor({ state: 'visible' });
-  assert.equal(await by(page, 'diagnosis-done').innerText(), 'F33.1 is now remission.');
+  assert.equal(await by(page, 'diagnosis-done').innerText(), 'F33.1: status changed to remission.');
   await waitFor(async () => (await treats.locator('option').count()) === 1, { what: 'Treats to drop the diagnosis' });
   assert.equal(await treats.locator('option').innerText(), 'No active diagnosis recorded');
 

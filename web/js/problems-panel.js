@@ -194,7 +194,7 @@ export class ProblemsPanel {
     }
     try {
       await this.loadDiagnoses(await staffApi(`/api/patients/${enc(this.patientId)}/conditions/${enc(c.id)}/status`, { method: 'POST', body }));
-      this.dx.ui.done.textContent = `${c.code} is now ${body.clinical_status || 'marked entered in error'}.`;
+      this.dx.ui.done.textContent = body.clinical_status ? `${c.code}: status changed to ${body.clinical_status}.` : `${c.code}: marked entered in error.`;
     } catch (err) {
       if (err.status === 401) return;
       ctl.value = c.clinical_status;
