@@ -146,6 +146,8 @@ typedef struct {
   char *override_reason; /* "override": {"reason"}: the prescriber overrides the major
                             findings of the safety check (records-rx.h), 1..1000
                             characters; NULL when absent */
+  char *condition_id;    /* "condition_id": the patient's condition the order treats
+                            (an id, 1..64 characters); NULL when absent */
 } ThAdjustmentBody;
 #define TH_MAX_SUPPLY_DAYS 90
 #define TH_MAX_REFILLS 11

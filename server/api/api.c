@@ -6,6 +6,7 @@
 
 #include "server/api/api-private.h"
 #include "server/api/labs.h"
+#include "server/api/problems.h"
 #include "server/clock/clock.h"
 
 #include <stdio.h>
@@ -245,6 +246,16 @@ static const ThRoute kRoutes[] = {
   ROUTE (GET, "/api/patients/:patient/observations", STAFF, NO_VISIT, th_get_observations),
   ROUTE (POST, "/api/patients/:patient/observations", STAFF, NO_VISIT, th_post_observation),
   ROUTE (GET, "/api/patients/:patient/monitoring", STAFF, NO_VISIT, th_get_monitoring),
+  /* Diagnoses and allergies (issue 15): the record's readers, a clinician
+   * of the patient to write (checked in the handlers, problems.c). */
+  ROUTE (GET, "/api/patients/:patient/conditions", STAFF, NO_VISIT, th_get_conditions),
+  ROUTE (POST, "/api/patients/:patient/conditions", STAFF, NO_VISIT, th_post_condition),
+  ROUTE (POST, "/api/patients/:patient/conditions/:condition/status", STAFF, NO_VISIT,
+         th_post_condition_status),
+  ROUTE (GET, "/api/patients/:patient/allergies", STAFF, NO_VISIT, th_get_allergies),
+  ROUTE (POST, "/api/patients/:patient/allergies", STAFF, NO_VISIT, th_post_allergy),
+  ROUTE (POST, "/api/patients/:patient/allergies/:allergy/status", STAFF, NO_VISIT,
+         th_post_allergy_status),
   /* The between-visit diary (issue 14): the patient's own page, opened by
    * a diary link (DIARY: never a join token); staff make and revoke links
    * and read the diary of a patient whose record they may read (checked in

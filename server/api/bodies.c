@@ -482,6 +482,7 @@ th_adjustment_body_clear (ThAdjustmentBody *b)
   g_free (b->reason);
   g_free (b->safety_confirm);
   g_free (b->override_reason);
+  g_free (b->condition_id);
   memset (b, 0, sizeof *b);
 }
 
@@ -490,7 +491,7 @@ th_body_adjustment (const char *body, gsize len, ThAdjustmentBody *out, GError *
 {
   const char *kind_name = NULL, *order_id = NULL, *medication_id = NULL, *unit = NULL;
   const char *frequency = NULL, *route = NULL, *reason = NULL, *confirm = NULL;
-  const char *override = NULL;
+  const char *override = NULL, *condition = NULL;
   double dose = 0, bedtime_dose = 0;
   int prn_max = 0, supply_days = 0, refills = 0;
   json_t *obj;
@@ -503,12 +504,13 @@ th_body_adjustment (const char *body, gsize len, ThAdjustmentBody *out, GError *
     return FALSE;
   if (json_unpack_ex (obj, &jerr, JSON_STRICT,
                       "{s:s, s?s, s?s, s?F, s?F, s?s, s?s, s?s, s?i, s?i, s?i, s:s, s?{s:s},"
-                      " s?{s:s}}",
+                      " s?{s:s}, s?s}",
                       "kind", &kind_name, "order_id", &order_id, "medication", &medication_id,
                       "dose", &dose, "bedtime_dose", &bedtime_dose, "unit", &unit, "frequency",
                       &frequency, "route", &route, "prn_max_per_day", &prn_max, "supply_days",
                       &supply_days, "refills", &refills, "reason", &reason, "safety_confirm",
-                      "reason", &confirm, "override", "reason", &override) != 0 ||
+                      "reason", &confirm, "override", "reason", &override, "condition_id",
+                      &condition) != 0 ||
       !adjustment_kind_from_name (kind_name, &out->kind)) {
     bad_field (error, "The change could not be read: choose start, change dose, switch or "
                       "stop, and give a reason. Nothing was saved.");
@@ -526,6 +528,11 @@ th_body_adjustment (const char *body, gsize len, ThAdjustmentBody *out, GError *
   if (override && !text_ok (override, " \t\r\n", MAX_REASON_CHARS)) {
     bad_text (error, "The reason for overriding the interaction warning", override, " \t\r\n",
               MAX_REASON_CHARS);
+    goto out;
+  }
+  if (condition && (!*condition || strlen (condition) > 64)) {
+    bad_field (error, "The diagnosis this order treats could not be read: choose it from the "
+                      "patient's diagnoses. Nothing was saved.");
     goto out;
   }
   if (bedtime_dose < 0 || prn_max < 0 || prn_max > 24) {
@@ -555,6 +562,7 @@ th_body_adjustment (const char *body, gsize len, ThAdjustmentBody *out, GError *
   out->refills = (guint) refills;
   out->safety_confirm = g_strdup (confirm);
   out->override_reason = g_strdup (override);
+  out->condition_id = g_strdup (condition);
   ok = TRUE;
 out:
   json_decref (obj);

@@ -26,6 +26,7 @@
 
 #include "server/api/fhir.h"
 #include "server/api/fhir-private.h"
+#include "server/api/fhir-problems.h"
 #include "server/clock/clock.h"
 
 #include <string.h>
@@ -284,6 +285,11 @@ fhir_add_encounter (FhirExport *ex, Store *store, const StoreVisit *visit, GErro
     fhir_set_time (period, "start", visit->scheduled_at_ms);
   }
   json_object_set_new (encounter, "period", period);
+  /* The conditions the visit addressed (issue 15). */
+  if (!fhir_encounter_diagnosis (store, visit, encounter, error)) {
+    json_decref (encounter);
+    goto out;
+  }
   fhir_add_entry (ex, "Encounter", visit->id, encounter);
   ok = TRUE;
 out:
@@ -323,7 +329,8 @@ fhir_visit_bundle (Store *store, const MedCatalog *catalog, const char *visit_id
   if (!fhir_add_patient (&ex, store, error) ||
       !fhir_add_practitioner (&ex, store, visit.provider_id, error) ||
       !fhir_add_encounter (&ex, store, &visit, error) || !fhir_add_checkin (&ex, store, error) ||
-      !fhir_add_orders (&ex, store, catalog, error))
+      !fhir_add_orders (&ex, store, catalog, error) ||
+      !fhir_add_problems (&ex, store, catalog, error))
     goto out;
 
   bundle = json_object ();

@@ -4,6 +4,7 @@
 #define G_LOG_DOMAIN "th-fhir"
 
 #include "server/api/fhir-private.h"
+#include "server/api/fhir-problems.h"
 
 #include <string.h>
 
@@ -225,6 +226,8 @@ add_medication_request (FhirExport *ex, Store *store, const MedCatalog *catalog,
    * system the drug treats insomnia. */
   if (o->reason && o->reason[0])
     json_object_set_new (mr, "note", json_pack ("[{s:s}]", "text", o->reason));
+  /* The indication is the condition the prescriber linked (issue 15). */
+  fhir_order_reason (mr, o);
   json_object_set_new (mr, "dosageInstruction", dosages (o, m));
   if ((dispense = dispense_request (o, m)))
     json_object_set_new (mr, "dispenseRequest", dispense);

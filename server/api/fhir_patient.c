@@ -32,6 +32,7 @@
 #include "server/api/api-private.h"
 #include "server/api/labs.h"
 #include "server/api/fhir-private.h"
+#include "server/api/fhir-problems.h"
 
 #include <string.h>
 
@@ -424,7 +425,8 @@ th_fhir_patient_bundle (ThApp *app, const char *patient_id, GError **error)
       !(orders = store_list_patient_orders (app->store, patient_id, error)) ||
       !store_read_diary (app->store, patient_id, NULL, NULL, &diary, error) ||
       !fhir_add_patient (&ex, app->store, error) || !add_visits (&ex, app, visits, error) ||
-      !add_orders_and_adherence (&ex, app, orders, &diary, error))
+      !add_orders_and_adherence (&ex, app, orders, &diary, error) ||
+      !fhir_add_problems (&ex, app->store, app->catalog, error))
     goto out;
   add_diary (&ex, app, orders, &diary);
   /* The safety tasks (a Flag while open, the C-SSRS screen once closed:

@@ -112,6 +112,8 @@ th_order_json (ThApp *app, const StoreOrder *o)
   json_object_update_new (j, order_dosing_json (o, med));
   json_object_set_new (j, "cosign", order_cosign_json (o));
   json_object_set_new (j, "checks", th_order_checks_json (o->checks));
+  json_object_set_new (j, "condition_id",
+                       o->condition_id ? json_string (o->condition_id) : json_null ());
   medication_free (snapshot);
   return j;
 }
@@ -445,6 +447,7 @@ th_post_adjustment (ThApp *app, const ThHttpRequest *req, ThHttpResponse *r, con
   adj.frequency = frequency;
   adj.route = route;
   adj.time_zone = app->config->time_zone;
+  adj.condition_id = adj.kind == ADJUST_STOP ? NULL : body.condition_id;
   save_adjustment (app, req, r, &adj, kind_name, visit->patient_id, &run);
   audit_safety_confirm (app, req, r, staff_id, &ctx, &body, visit_id);
 out:

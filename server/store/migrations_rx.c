@@ -25,6 +25,75 @@ const char *const store_migrations_rx[] = {
   "  CHECK ((severity = 'major') = (override_reason IS NOT NULL))"
   ");"
   "CREATE INDEX order_checks_by_order ON order_checks (order_id, id);" APPEND_ONLY ("order_checks"),
+  /* Diagnoses and allergies (issue 15, items 1 and 3; server/store/problems.c).
+   * A condition is an ICD-10-CM code of the clinic's list
+   * (config/conditions.json), its title as coded, an onset date, the visit
+   * it was recorded in; its FHIR clinical and verification status is a list
+   * of events, the latest counting (the first written with the row). An
+   * allergy or intolerance names a catalog ingredient, a catalog class or
+   * free text, with the reaction; its status (active, inactive, resolved,
+   * entered-in-error) is a list of events the same way. An order names the
+   * condition it treats (NULL for older orders), set when it is written:
+   * the orders stay append-only. */
+  "CREATE TABLE patient_conditions ("
+  "  id TEXT PRIMARY KEY NOT NULL,"
+  "  patient_id TEXT NOT NULL REFERENCES patients (id),"
+  "  code TEXT NOT NULL CHECK (length(code) BETWEEN 3 AND 8),"
+  "  display TEXT NOT NULL CHECK (length(display) BETWEEN 1 AND 200),"
+  "  onset_date TEXT NULL CHECK (onset_date IS NULL OR length(onset_date) = 10),"
+  "  visit_id TEXT NULL REFERENCES visits (id),"
+  "  recorded_by TEXT NOT NULL REFERENCES staff (id),"
+  "  recorded_at TEXT NOT NULL"
+  ");"
+  "CREATE INDEX patient_conditions_by_patient ON patient_conditions (patient_id, recorded_at);"
+  "CREATE INDEX patient_conditions_by_visit ON patient_conditions (visit_id)"
+  "  WHERE visit_id IS NOT NULL;"
+  "CREATE TABLE condition_events ("
+  "  id INTEGER PRIMARY KEY AUTOINCREMENT,"
+  "  condition_id TEXT NOT NULL REFERENCES patient_conditions (id),"
+  "  clinical_status TEXT NOT NULL CHECK (clinical_status IN ('active', 'recurrence',"
+  "    'relapse', 'inactive', 'remission', 'resolved')),"
+  "  verification_status TEXT NOT NULL CHECK (verification_status IN ('unconfirmed',"
+  "    'provisional', 'differential', 'confirmed', 'refuted', 'entered-in-error')),"
+  "  reason TEXT NULL CHECK (reason IS NULL OR length(reason) BETWEEN 1 AND 1000),"
+  "  by_staff_id TEXT NOT NULL REFERENCES staff (id),"
+  "  at TEXT NOT NULL"
+  ");"
+  "CREATE INDEX condition_events_by_condition ON condition_events (condition_id, id);"
+  "CREATE TABLE patient_allergies ("
+  "  id TEXT PRIMARY KEY NOT NULL,"
+  "  patient_id TEXT NOT NULL REFERENCES patients (id),"
+  "  substance_kind TEXT NOT NULL CHECK (substance_kind IN ('ingredient', 'class', 'other')),"
+  "  substance TEXT NOT NULL CHECK (length(substance) BETWEEN 1 AND 200),"
+  "  type TEXT NOT NULL CHECK (type IN ('allergy', 'intolerance')),"
+  "  manifestation TEXT NULL CHECK (manifestation IS NULL OR manifestation IN ('rash',"
+  "    'sjs-ten', 'anaphylaxis', 'angioedema', 'hives', 'other')),"
+  "  reaction TEXT NULL CHECK (reaction IS NULL OR length(reaction) BETWEEN 1 AND 1000),"
+  "  severity TEXT NULL CHECK (severity IS NULL OR severity IN ('mild', 'moderate', 'severe')),"
+  "  criticality TEXT NULL CHECK (criticality IS NULL"
+  "    OR criticality IN ('low', 'high', 'unable-to-assess')),"
+  "  onset_date TEXT NULL CHECK (onset_date IS NULL OR length(onset_date) = 10),"
+  "  visit_id TEXT NULL REFERENCES visits (id),"
+  "  recorded_by TEXT NOT NULL REFERENCES staff (id),"
+  "  recorded_at TEXT NOT NULL"
+  ");"
+  "CREATE INDEX patient_allergies_by_patient ON patient_allergies (patient_id, recorded_at);"
+  "CREATE TABLE allergy_events ("
+  "  id INTEGER PRIMARY KEY AUTOINCREMENT,"
+  "  allergy_id TEXT NOT NULL REFERENCES patient_allergies (id),"
+  "  status TEXT NOT NULL CHECK (status IN ('active', 'inactive', 'resolved',"
+  "    'entered-in-error')),"
+  "  reason TEXT NULL CHECK (reason IS NULL OR length(reason) BETWEEN 1 AND 1000),"
+  "  by_staff_id TEXT NOT NULL REFERENCES staff (id),"
+  "  at TEXT NOT NULL"
+  ");"
+  "CREATE INDEX allergy_events_by_allergy ON allergy_events (allergy_id, id);"
+  "ALTER TABLE medication_orders ADD COLUMN condition_id TEXT NULL"
+  "  REFERENCES patient_conditions (id);"
+  "CREATE INDEX medication_orders_by_condition ON medication_orders (condition_id)"
+  "  WHERE condition_id IS NOT NULL;" APPEND_ONLY ("patient_conditions")
+    APPEND_ONLY ("condition_events") APPEND_ONLY ("patient_allergies")
+      APPEND_ONLY ("allergy_events"),
 };
 
 const guint store_migrations_rx_count = G_N_ELEMENTS (store_migrations_rx);

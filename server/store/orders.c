@@ -108,6 +108,7 @@ store_order_clear (StoreOrder *o)
   g_free (o->visit_modality);
   g_free (o->snapshot);
   g_clear_pointer (&o->checks, g_ptr_array_unref);
+  g_free (o->condition_id);
   memset (o, 0, sizeof *o);
 }
 
@@ -134,7 +135,7 @@ store_order_free (StoreOrder *o)
   " ed.at, ed.reason, er.at, o.visit_modality, es.by_order_id,"                             \
   " coalesce(ee.by_staff_id, ed.by_staff_id, es.by_staff_id), sb.display_name,"             \
   " o.second_dose, o.prn_max_per_day, o.supply_days, o.refills, o.dispense_quantity,"       \
-  " o.snapshot, sc.display_name"                                                            \
+  " o.snapshot, sc.display_name, o.condition_id"                                            \
   " FROM medication_orders o"                                                               \
   " JOIN staff st ON st.id = o.prescriber_id"                                               \
   " JOIN medications m ON m.id = o.medication_id"                                           \
@@ -184,6 +185,7 @@ read_order_row (sqlite3_stmt *stmt, StoreOrder *out, GError **error)
   o.refills = (guint) sqlite3_column_int (stmt, 33);
   o.dispense_quantity = sqlite3_column_double (stmt, 34);
   o.snapshot = store_column_dup_text (stmt, 35);
+  o.condition_id = store_column_dup_text (stmt, 37);
   if (sqlite3_column_type (stmt, 21) != SQLITE_NULL) {
     if (!store_column_time (stmt, 21, &cosigned_at, error))
       goto out;
@@ -491,9 +493,9 @@ insert_order (Store *store, const char *id, const char *patient_id, const StoreA
                       " medication_id, dose, unit, frequency, route, action, reason,"
                       " replaces_order_id, initially_pending, created_at, second_dose,"
                       " prn_max_per_day, supply_days, refills, dispense_quantity, snapshot,"
-                      " visit_modality)"
+                      " condition_id, visit_modality)"
                       " VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10, ?11, ?12, ?13, ?14,"
-                      " ?15, ?16, ?17, ?18, ?19, ?20,"
+                      " ?15, ?16, ?17, ?18, ?19, ?20, ?21,"
                       /* The visit's modality as it is now, when the order is
                        * drafted: a co-signature is judged by it. */
                       " (SELECT modality FROM visits WHERE id = ?3))",
@@ -525,6 +527,7 @@ insert_order (Store *store, const char *id, const char *patient_id, const StoreA
   if (a->dispense_quantity > 0)
     sqlite3_bind_double (stmt, 19, a->dispense_quantity);
   store_bind_text (stmt, 20, a->snapshot);
+  store_bind_text (stmt, 21, a->condition_id);
   ok = store_step_done (store, stmt, "insert order", error);
 out:
   sqlite3_finalize (stmt);
@@ -587,7 +590,8 @@ store_apply_adjustment_at (Store *store, const StoreAdjustment *a, gint64 at_ms,
                                    a->visit_id, NULL, error))
       goto out;
   } else {
-    if (!medication_known (store, medication_id, error))
+    if (!medication_known (store, medication_id, error) ||
+        !store_order_condition_check_locked (store, patient_id, a->condition_id, error))
       goto out;
     new_id = g_uuid_string_random ();
     if (!insert_order (store, new_id, patient_id, a, medication_id, pending, now, error))

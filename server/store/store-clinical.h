@@ -170,6 +170,9 @@ typedef struct {
    * override reason for the major ones. NULL: none. */
   const GPtrArray *checks;
   const char *override_reason;
+  /* The patient's condition the new order treats (an active one; checked in
+   * the transaction), NULL: none. */
+  const char *condition_id;
 } StoreAdjustment;
 
 /* order_checks.c: what the safety check found on an order (schema 22). */
@@ -227,6 +230,7 @@ typedef struct {
   char *snapshot; /* JSON object: the catalog entry as prescribed */
   GPtrArray *checks; /* StoreOrderCheck: what the safety check found (schema 22), never NULL
                         on an order the store read */
+  char *condition_id; /* the patient's condition it treats (store-problems.h); NULL: none */
 } StoreOrder;
 void store_order_free (StoreOrder *order);
 /* The order as the adjustment rules read it (records.h); points into o. */

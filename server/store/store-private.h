@@ -42,6 +42,12 @@ gboolean store_order_checks_insert_locked (Store *store, const char *order_id, c
                                            const char *by_staff_id, const char *at,
                                            GError **error);
 
+/* problems.c: INVALID in the prescriber's words unless `condition_id`
+ * (NULL: TRUE) is an active condition of the patient; inside the caller's
+ * transaction. */
+gboolean store_order_condition_check_locked (Store *store, const char *patient_id,
+                                             const char *condition_id, GError **error);
+
 /* Migrations 22 on (migrations_rx.c: issue 15's prescribing safety), in
  * order; migrations.c numbers them after its own. */
 extern const char *const store_migrations_rx[];

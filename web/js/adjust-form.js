@@ -121,6 +121,24 @@ export class AdjustForm {
     this.fillDoses();
   }
 
+  // The patient's conditions (problems-panel.js): "Treats" offers the
+  // active ones; older orders have none, so choosing is asked, not forced.
+  setConditions(list) {
+    if (!this.treats) {
+      this.treats = Object.assign(document.createElement('select'), { id: 'adjust-treats' });
+      this.treats.dataset.testid = 'adjust-treats';
+      const label = Object.assign(document.createElement('label'), { htmlFor: 'adjust-treats', textContent: 'Treats (the diagnosis this order is for)' });
+      this.fields.treats = Object.assign(document.createElement('div'), { className: 'field' });
+      this.fields.treats.append(label, this.treats);
+      this.reason.closest('.field').before(this.fields.treats);
+    }
+    const keep = this.treats.value;
+    const active = (list || []).filter((c) => c.active);
+    this.treats.replaceChildren(option('', active.length ? 'Choose the diagnosis it treats' : 'No active diagnosis recorded'),
+      ...active.map((c) => option(c.id, `${c.code} ${c.display}`)));
+    if (active.some((c) => c.id === keep)) this.treats.value = keep;
+  }
+
   // meds: the record's current_medications.
   setCurrent(meds) {
     this.current = Array.isArray(meds) ? meds : [];
@@ -318,6 +336,7 @@ export class AdjustForm {
     const reason = this.reason.value.trim();
     if (!reason) { this.showError(['Give a reason: it is part of the record.'], this.reason); return null; }
     body.reason = reason;
+    if (kind !== 'stop' && this.treats && this.treats.value) body.condition_id = this.treats.value;
     return body;
   }
 

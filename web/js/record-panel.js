@@ -15,6 +15,7 @@ import { AdjustForm } from './adjust-form.js';
 import { attachCharCount } from './char-count.js';
 import { PatientSafety } from './safety-panel.js';
 import { LabsPanel } from './labs-panel.js';
+import { ProblemsPanel } from './problems-panel.js';
 import { medicationMonitoring } from './adherence-chart.js';
 
 // The server's limit on a note (server/api/bodies.c MAX_NOTE_CHARS).
@@ -75,6 +76,7 @@ export class RecordPanel {
     this.safety = new PatientSafety(q('#record-safety'));
     this.adjust = new AdjustForm(q('[data-testid="adjust-form"]'), { onSaved: () => this.refresh() });
     this.labs = new LabsPanel(q('#record-labs'), { onSaved: () => this.refresh() });
+    this.problems = new ProblemsPanel(q('#record-problems'), { onConditions: (list) => this.adjust.setConditions(list) });
     this.noteCount = attachCharCount(this.ui.noteText, q('#note-count'), NOTE_MAX_CHARS);
     q('#note-form').addEventListener('submit', (ev) => { ev.preventDefault(); this.addNote(); });
     document.addEventListener('visibilitychange', () => {
@@ -187,6 +189,7 @@ export class RecordPanel {
       this.ui.timeline.hidden = true;
     }
     this.safety.setPatient(patient.id || '', this.visitId);
+    this.problems.setPatient(patient.id || '', this.visitId);
     this.part('next', [rec.next_visit, rec.follow_up], () => this.drawNextVisit(rec));
     this.part('alerts', [rec.alerts, rec.checkin && rec.checkin.id], () => this.drawAlerts(rec));
     this.part('checkin', rec.checkin, () => this.drawCheckin(rec.checkin));
