@@ -51,7 +51,7 @@ order_status_text (const char *status)
   static const char *const words[][2] = {
     { "active", "active" },     { "pending", "awaiting co-signature" },
     { "stopped", "stopped" },   { "entered-in-error", "marked entered in error" },
-    { "declined", "declined" },
+    { "declined", "declined" }, { "completed", "completed (renewed)" },
   };
 
   for (guint i = 0; i < G_N_ELEMENTS (words); i++)

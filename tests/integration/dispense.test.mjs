@@ -238,8 +238,15 @@ test('renew: a new order with the same dosing, linked; the old one completed; ch
   // Only an active order can be renewed.
   const again = await api(`/api/visits/${visitId}/orders/${old.id}/renew`, { method: 'POST', body: {} });
   assert.equal(again.status, 422, again.text);
-  assert.match(again.json.error.message, /Only an active order can be renewed/);
+  assert.match(again.json.error.message, /Only an active order can be renewed: this sertraline order is completed \(renewed\)/);
   assert.ok(auditActions().some((e) => e.action === 'prescribe.apply' && e.target === renewed.id && e.detail.kind === 'renew'));
+  // A renewal entered in error gives the renewed order back.
+  const err = await api(`/api/orders/${renewed.id}/entered-in-error`, { method: 'POST', body: { reason: 'Renewed the wrong order' } });
+  assert.equal(err.status, 200, err.text);
+  assert.equal(err.json.restored.id, old.id);
+  assert.equal(err.json.restored.status, 'active');
+  const again2 = await api(`/api/visits/${visitId}/orders/${old.id}/renew`, { method: 'POST', body: {} });
+  assert.equal(again2.status, 201, again2.text);
   // A controlled renewal meets the whole check: no PDMP check on record.
   const alp = await adjust(api, visitId, { ...alprazolam });
   refusedBy(alp, 'pdmp-check');
