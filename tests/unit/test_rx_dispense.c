@@ -66,6 +66,18 @@ lawful (Fixture *fx, const char *medication_id, guint refills)
   d->pdmp_max_days = 7;
 }
 
+/* The prescriber has no registration at all. */
+static void
+no_registrations (Fixture *fx)
+{
+  RxDispenseFacts *d = fx->f.dispense;
+  for (guint i = 0; i < d->n_dea; i++) {
+    g_free (d->dea[i].state);
+    g_free (d->dea[i].number);
+  }
+  d->n_dea = 0;
+}
+
 /* The rule of the one refusing finding, or NULL when nothing refuses. */
 static const char *
 refused_rule (Fixture *fx)
@@ -177,7 +189,7 @@ test_dea_registration (Fixture *fx, gconstpointer data)
 
   /* None at all. */
   lawful (fx, "methylphenidate-ir", 0);
-  fx->f.dispense->n_dea = 0;
+  no_registrations (fx);
   g_assert_cmpstr (refused_rule (fx), ==, "dea-registration");
   g_assert_nonnull (strstr (message_of (fx, "dea-registration"), "no DEA registration on record "
                                                                  "for NY"));
@@ -212,7 +224,7 @@ test_dea_registration (Fixture *fx, gconstpointer data)
   g_assert_cmpstr (refused_rule (fx), ==, "dea-registration");
   /* A medicine that is not controlled needs none. */
   lawful (fx, "sertraline", 0);
-  fx->f.dispense->n_dea = 0;
+  no_registrations (fx);
   fx->f.dispense->pdmp_found = FALSE;
   g_assert_null (refused_rule (fx));
 }
