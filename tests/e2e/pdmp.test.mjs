@@ -3,8 +3,8 @@
 // has the demo's PDMP check: the panel says who checked and until when it
 // counts for a controlled order, and the pharmacy. An empty check is refused
 // in words; the provider records one and the panel shows it. The in-person
-// evaluation is saved with who performed it, and the record says so.
-// axe-core on the panel.
+// evaluation is saved with who performed it, and the record says so. A
+// current medication is renewed from its line. axe-core on both parts.
 import { test, before, after } from 'node:test';
 import assert from 'node:assert/strict';
 import { createRequire } from 'node:module';
@@ -74,9 +74,23 @@ test('the PDMP panel says when a check is due, records one, and the order goes a
   await waitFor(async () => /performed by Dr\. Ana Field, MD/.test(await by(page, 'eval-on-record').textContent()),
     { what: 'the evaluation shown with who performed it' });
 
+  // Renew a current medication from its line: the same dosing, a new order
+  // linked to the old one, which leaves the current list completed.
+  const before = (await api(`/api/visits/${demo.visit_id}/record`)).json.current_medications;
+  const target = before[0];
+  await by(page, `renew-${target.id}`).click();
+  await waitFor(async () => (await page.locator(`[data-testid="med-${target.id}"]`).count()) === 0,
+    { what: 'the renewed order leaves the current list' });
+  const now = (await api(`/api/visits/${demo.visit_id}/record`)).json;
+  const renewal = now.current_medications.find((o) => o.renews === target.id);
+  assert.ok(renewal, 'the renewal is current');
+  assert.equal(renewal.dose, target.dose);
+  assert.equal(now.orders.find((o) => o.id === target.id).status, 'completed');
+  await page.locator(`[data-testid="med-${renewal.id}"]`).waitFor();
+
   // axe-core on the page with the panel filled.
   await page.addScriptTag({ content: axeSource });
-  const result = await page.evaluate(async () => globalThis.axe.run(document.querySelector('[data-testid="pdmp"]')));
+  const result = await page.evaluate(async () => globalThis.axe.run({ include: [['[data-testid="pdmp"]'], ['[data-testid="current-medications"]']] }));
   assert.deepEqual(result.violations.map((v) => `${v.id}: ${v.nodes.map((n) => n.target).join(' ')}`), []);
   assert.deepEqual(pageErrors, []);
 });

@@ -16,6 +16,7 @@ import { attachCharCount } from './char-count.js';
 import { PatientSafety } from './safety-panel.js';
 import { LabsPanel } from './labs-panel.js';
 import { PdmpPanel } from './pdmp-panel.js';
+import { renewControl } from './renew.js';
 import { medicationMonitoring } from './adherence-chart.js';
 
 // The server's limit on a note (server/api/bodies.c MAX_NOTE_CHARS).
@@ -320,7 +321,8 @@ export class RecordPanel {
         el('span', { className: 'med-line' }, el('strong', {}, medName(o)), ` ${doseLine(o, this.catalog).slice(medName(o).length)}`),
         ' ', statusBadge(o.status), ' ', scheduleBadge(orderMedication(o, this.catalog)),
         o.status === 'pending' ? el('span', { className: 'visually-hidden' }, ' (pending)') : null,
-        medicationMonitoring(o, medName(o)))));
+        medicationMonitoring(o, medName(o)),
+        renewControl(o, this.visitId, { onDone: () => this.refresh() }))));
     }
     this.adjust.setCurrent(meds);
   }
