@@ -197,7 +197,7 @@ gboolean th_body_in_person_evaluation (const char *body, gsize len, ThEvaluation
 /* "performed_by" of an in-person evaluation (bodies_dispense.c). */
 gboolean th_body_evaluation_by (const char *performed_by, ThEvaluationBody *out, GError **error);
 
-/* PUT /api/patients/<id>/pharmacy {"name", "address", "phone", "ncpdp_id"?}
+/* GET, POST /api/patients/<id>/pharmacy {"name", "address", "phone", "ncpdp_id"?}
  * (bodies_dispense.c): the patient's preferred pharmacy. */
 typedef struct {
   char *name;     /* 1..200 */
@@ -307,7 +307,8 @@ typedef struct {
   char *location;
   char *visit_id;
 } ThSafetyCloseBody;
-gboolean th_body_safety_close (const char *body, gsize len, ThSafetyCloseBody *out, GError **error);
+gboolean th_body_safety_close (const char *body, gsize len, ThSafetyCloseBody *out,
+                               GError **error);
 void th_safety_close_body_clear (ThSafetyCloseBody *b);
 /* ---- the patient's diary (bodies_diary.c). POST /api/diary/entries
  * {"day", "doses": [{"order_id", "taken", "missed", "reason"?}],

@@ -567,10 +567,10 @@ th_get_fhir (ThApp *app, const ThHttpRequest *req, ThHttpResponse *r, const ThAp
   /* The patient's safety tasks (a Flag while one is open; the C-SSRS screen
    * once closed) travel with every export of theirs (fhir_safety.c), and
    * the labs and vital signs recorded in this visit (labs.c). */
-  if (bundle &&
-      (!th_fhir_patient_add_safety (app, visit->patient_id, json_object_get (bundle, "entry"),
-                                    &error) ||
-       !th_fhir_visit_add_observations (app, visit, json_object_get (bundle, "entry"), &error)))
+  if (bundle && (!th_fhir_patient_add_safety (app, visit->patient_id,
+                                              json_object_get (bundle, "entry"), &error) ||
+                 !th_fhir_visit_add_observations (app, visit, json_object_get (bundle, "entry"),
+                                                  &error)))
     g_clear_pointer (&bundle, json_decref);
   if (!bundle) {
     th_respond_store_error (r, error,

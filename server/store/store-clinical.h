@@ -211,26 +211,26 @@ typedef struct {
   char *reason;
   char *replaces_order_id; /* NULL for a start */
   gint64 created_at_ms;
-  char *status;               /* derived: active | pending | stopped | entered-in-error |
+  char *status;              /* derived: active | pending | stopped | entered-in-error |
                                    declined */
-  gint64 status_at_ms;        /* when the status was reached */
-  char *status_reason;        /* stop / error / decline reason */
-  char *status_by;            /* staff id who stopped, declined or marked it (NULL otherwise) */
-  char *status_by_name;       /* their display name */
-  char *stopped_by_order_id;  /* stopped: the replacement that stopped it, NULL for a pure stop */
-  char *cosigned_by;          /* staff id, when co-signed */
-  gint64 cosigned_at_ms;      /* when co-signed (0 when not) */
-  char *cosigned_by_name;     /* the co-signer's display name, when co-signed */
+  gint64 status_at_ms;       /* when the status was reached */
+  char *status_reason;       /* stop / error / decline reason */
+  char *status_by;           /* staff id who stopped, declined or marked it (NULL otherwise) */
+  char *status_by_name;      /* their display name */
+  char *stopped_by_order_id; /* stopped: the replacement that stopped it, NULL for a pure stop */
+  char *cosigned_by;         /* staff id, when co-signed */
+  gint64 cosigned_at_ms;     /* when co-signed (0 when not) */
+  char *cosigned_by_name;    /* the co-signer's display name, when co-signed */
   gboolean initially_pending; /* written by a PA: it needed a co-signature */
-  char *visit_modality;       /* video | audio-only when drafted (NULL: older orders) */
+  char *visit_modality;      /* video | audio-only when drafted (NULL: older orders) */
   /* Since schema 6; 0 / NULL on older orders */
   double second_dose;
   guint prn_max_per_day;
   guint supply_days;
   guint refills;
   double dispense_quantity;
-  char *snapshot;       /* JSON object: the catalog entry as prescribed */
-  GPtrArray *checks;    /* StoreOrderCheck: what the safety check found (schema 22), never NULL
+  char *snapshot; /* JSON object: the catalog entry as prescribed */
+  GPtrArray *checks; /* StoreOrderCheck: what the safety check found (schema 22), never NULL
                         on an order the store read */
   StoreOrderRxRead *rx; /* what it dispenses (schema 23, store-rx.h), never NULL on an order
                            the store read */
@@ -268,6 +268,7 @@ gboolean store_cosign_order (Store *store, const char *order_id, const char *cos
 gboolean store_cosign_order_checked (Store *store, const char *order_id, const char *cosigner_id,
                                      const GPtrArray *checks, const char *override_reason,
                                      GError **error);
+
 
 /* The supervising psychiatrist declines a PA's pending order with a reason:
  * it never takes effect, and the order it would have replaced stays as it
@@ -391,7 +392,7 @@ typedef struct {
   char *summary;
   gint64 raised_at_ms;
   char *order_id, *diary_entry_id, *checkin_id, *observation_id; /* the source, may be NULL */
-  gint64 acknowledged_at_ms;                                     /* 0: open */
+  gint64 acknowledged_at_ms; /* 0: open */
   char *acknowledged_by;
   char *acknowledged_by_name;
   char *ack_note;

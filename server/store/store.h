@@ -109,9 +109,9 @@ typedef struct {
   gint64 at_ms;
   char *kind;  /* "state" | "join" | "admit" | "drop" | "return" | "leave" | "connect-trouble" */
   char *state; /* for kind "state": the new state name; else NULL */
-  char *participant_id;              /* for the others: who; else NULL */
-  char *role;                        /* the participant's role name; else NULL */
-  char *reason;                      /* for kind "state": why, when not a person's act ("abandoned",
+  char *participant_id; /* for the others: who; else NULL */
+  char *role;           /* the participant's role name; else NULL */
+  char *reason; /* for kind "state": why, when not a person's act ("abandoned",
                  * "no-show"), or the clinic's reason for a cancel; else NULL */
   gint64 moved_from_ms, moved_to_ms; /* kind "moved": the start before and after */
   char *staff_id;                    /* who moved or cancelled it; else NULL */
@@ -265,7 +265,8 @@ gboolean store_cancel_visit (Store *store, const char *visit_id, const char *rea
 GPtrArray *store_visits_unjoined (Store *store, gint64 before_ms, GError **error);
 /* Marks the visit no_show (a "state" event with reason "no-show") if it is
  * still scheduled and nobody ever joined it; *marked says whether it was. */
-gboolean store_mark_no_show (Store *store, const char *visit_id, gboolean *marked, GError **error);
+gboolean store_mark_no_show (Store *store, const char *visit_id, gboolean *marked,
+                             GError **error);
 
 /* ------------------------------------------------------------ tokens */
 /* Tokens are 256-bit random (OpenSSL RAND_bytes), handed out once as
@@ -455,8 +456,8 @@ gboolean store_patient_get (Store *store, const char *patient_id, StorePatient *
 /* Patients whose name (or a word of it), MRN or date of birth starts with
  * `query` (case ignored), by name, at most `limit`; only those
  * `visible_to` (a staff id) may open (store_patient_visible), all when NULL. */
-GPtrArray *store_patient_find (Store *store, const char *query, const char *visible_to, guint limit,
-                               GError **error);
+GPtrArray *store_patient_find (Store *store, const char *query, const char *visible_to,
+                               guint limit, GError **error);
 /* The patients with the same name (case and outer spaces ignored) and date
  * of birth, other than `except_id` (may be NULL): possible duplicates. */
 GPtrArray *store_patient_duplicates (Store *store, const char *name, const char *birth_date,

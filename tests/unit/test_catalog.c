@@ -19,7 +19,7 @@ typedef struct {
   const char *cls;
   const char *schedule;
   gboolean adhd;
-  double max_daily; /* as on the FDA label (or the clinic's ceiling: divalproex) */
+  double max_daily;       /* as on the FDA label (or the clinic's ceiling: divalproex) */
 } Required;
 
 /* The 18 drugs of catalog version 1, now one entry per formulation. */
@@ -100,7 +100,7 @@ test_shipped (void)
    * it is of. */
   for (guint i = 0; i < 2; i++) {
     const Medication *m = med_catalog_find (c, i ? "amphetamine-mixed-salts-er"
-                                                 : "amphetamine-mixed-salts-ir");
+                                                  : "amphetamine-mixed-salts-ir");
     for (guint k = 0; k < m->n_codes; k++)
       g_assert_cmpstr (m->codes[k].code, !=, "725");
     g_assert_nonnull (strstr (m->dose_note, "total mixed amphetamine salts"));
@@ -116,20 +116,20 @@ test_shipped (void)
 
 /* ---------------------------------------------------------- malformed */
 
-#define GOOD                                                                             \
-  "{\"version\":2,\"sources\":{\"s\":\"a source\"},\"medications\":[{\"id\":\"b\","      \
-  "\"ingredient\":\"b\",\"display\":\"b tablet\",\"dose_form\":\"tablet\","              \
-  "\"rxnorm\":[{\"code\":\"1\",\"tty\":\"IN\",\"source\":\"s\"}],\"routes\":[\"oral\"]," \
-  "\"frequencies\":[\"once-daily\"],\"unit\":\"mg\",\"strengths\":[5,10],"               \
-  "\"products\":[{\"strength\":5}],"                                                     \
-  "\"max_daily\":{\"amount\":10,\"source\":\"FDA label\",\"detail\":\"x\"},"             \
+#define GOOD                                                                                   \
+  "{\"version\":2,\"sources\":{\"s\":\"a source\"},\"medications\":[{\"id\":\"b\","            \
+  "\"ingredient\":\"b\",\"display\":\"b tablet\",\"dose_form\":\"tablet\","                     \
+  "\"rxnorm\":[{\"code\":\"1\",\"tty\":\"IN\",\"source\":\"s\"}],\"routes\":[\"oral\"],"        \
+  "\"frequencies\":[\"once-daily\"],\"unit\":\"mg\",\"strengths\":[5,10],"                      \
+  "\"products\":[{\"strength\":5}],"                                                            \
+  "\"max_daily\":{\"amount\":10,\"source\":\"FDA label\",\"detail\":\"x\"},"                    \
   "\"schedule\":\"none\",\"class\":\"SSRI\",\"adhd\":false}]}"
 
 typedef struct {
   const char *label;
-  const char *find; /* in GOOD, replaced by: */
+  const char *find;       /* in GOOD, replaced by: */
   const char *replace;
-  const char *needle; /* must appear in the message (besides the path) */
+  const char *needle;     /* must appear in the message (besides the path) */
 } BadCatalog;
 
 static const BadCatalog kBad[] = {
@@ -150,8 +150,7 @@ static const BadCatalog kBad[] = {
     "medication 1 (\"b\"): \"max_daily\"" },
   { "max_daily without a source", "\"source\":\"FDA label\",", "\"from\":\"FDA label\",",
     "missing \"max_daily.source\"" },
-  { "max_daily below the smallest strength", "\"amount\":10", "\"amount\":2",
-    "below the smallest" },
+  { "max_daily below the smallest strength", "\"amount\":10", "\"amount\":2", "below the smallest" },
   { "code source unknown", "\"source\":\"s\"", "\"source\":\"nowhere\"",
     "medication 1 (\"b\"): rxnorm code 1: source \"nowhere\" is not in the sources block" },
   { "bad term type", "\"tty\":\"IN\"", "\"tty\":\"SBD\"", "\"tty\" must be IN, PIN or MIN" },
@@ -163,8 +162,7 @@ static const BadCatalog kBad[] = {
   { "dose form", "\"dose_form\":\"tablet\"", "\"dose_form\":\"patch\"", "\"dose_form\"" },
   { "misspelled field", "\"adhd\":false", "\"adhd\":false,\"schedual\":\"II\"",
     "unknown field \"schedual\"" },
-  { "missing display", "\"display\":\"b tablet\",", "",
-    "medication 1 (\"b\"): missing \"display\"" },
+  { "missing display", "\"display\":\"b tablet\",", "", "medication 1 (\"b\"): missing \"display\"" },
   { "bad schedule", "\"schedule\":\"none\"", "\"schedule\":\"ii\"", "\"schedule\"" },
   { "duplicate id", "}]}", "},{\"id\":\"b\"}]}", "medication 2 (\"b\")" },
   { "entry not an object", "}]}", "},42]}", "medication 2: must be an object" },
@@ -225,10 +223,8 @@ test_tables (void)
     const char *code, *text;
     guint per_day, period;
   } freqs[] = {
-    { "once-daily", "once daily", 1, 1 },
-    { "every-morning", "every morning", 1, 1 },
-    { "at-bedtime", "at bedtime", 1, 1 },
-    { "twice-daily", "twice daily", 2, 1 },
+    { "once-daily", "once daily", 1, 1 }, { "every-morning", "every morning", 1, 1 },
+    { "at-bedtime", "at bedtime", 1, 1 }, { "twice-daily", "twice daily", 2, 1 },
     { "three-times-daily", "three times daily", 3, 1 },
     { "four-times-daily", "four times daily", 4, 1 },
     { "every-other-day", "every other day", 1, 2 },
@@ -307,19 +303,15 @@ test_dosing (void)
   MedCatalog *c = load_shipped ();
 
   /* Refused, each with the sentence a prescriber reads. */
-  assert_refused (c, "lithium-carbonate-ir",
-                  (MedDosing) { 300, 0, NULL, "twice-daily", "transdermal", 0 },
+  assert_refused (c, "lithium-carbonate-ir", (MedDosing) { 300, 0, NULL, "twice-daily", "transdermal", 0 },
                   "Lithium carbonate capsule is given oral, not transdermal");
-  assert_refused (c, "methylphenidate-er-oros",
-                  (MedDosing) { 54, 0, NULL, "three-times-daily", NULL, 0 },
-                  "Methylphenidate extended-release (OROS) tablet: at most 72 mg a day (FDA "
-                  "label); "
+  assert_refused (c, "methylphenidate-er-oros", (MedDosing) { 54, 0, NULL, "three-times-daily", NULL, 0 },
+                  "Methylphenidate extended-release (OROS) tablet: at most 72 mg a day (FDA label); "
                   "this order comes to 162 mg a day (54 mg three times daily).");
   assert_refused (c, "quetiapine-ir", (MedDosing) { 400, 0, NULL, "three-times-daily", NULL, 0 },
                   "at most 800 mg a day (FDA label); this order comes to 1200 mg a day "
                   "(400 mg three times daily).");
-  assert_refused (c, "methylphenidate-er-oros",
-                  (MedDosing) { 18, 0, NULL, "three-times-daily", NULL, 0 },
+  assert_refused (c, "methylphenidate-er-oros", (MedDosing) { 18, 0, NULL, "three-times-daily", NULL, 0 },
                   "Methylphenidate extended-release (OROS) tablet is taken once daily or every "
                   "morning, not three times daily.");
   assert_refused (c, "sertraline", (MedDosing) { 200, 0, NULL, "three-times-daily", NULL, 0 },
@@ -331,17 +323,13 @@ test_dosing (void)
   assert_refused (c, "sertraline", (MedDosing) { 50, 0, "g", "once-daily", NULL, 0 },
                   "is dosed in mg");
   /* A split dose: both amounts strengths, both counted. */
-  assert_refused (c, "lithium-carbonate-ir",
-                  (MedDosing) { 300, 700, NULL, "morning-and-bedtime", NULL, 0 },
+  assert_refused (c, "lithium-carbonate-ir", (MedDosing) { 300, 700, NULL, "morning-and-bedtime", NULL, 0 },
                   "comes in 150, 300, 450, 600, 900 mg a dose");
-  assert_refused (c, "lithium-carbonate-ir",
-                  (MedDosing) { 900, 900, NULL, "three-times-daily", NULL, 0 },
+  assert_refused (c, "lithium-carbonate-ir", (MedDosing) { 900, 900, NULL, "three-times-daily", NULL, 0 },
                   "Only a morning-and-bedtime order has a second amount");
-  assert_refused (c, "lithium-carbonate-ir",
-                  (MedDosing) { 900, 0, NULL, "three-times-daily", NULL, 0 },
+  assert_refused (c, "lithium-carbonate-ir", (MedDosing) { 900, 0, NULL, "three-times-daily", NULL, 0 },
                   "at most 1800 mg a day (FDA label); this order comes to 2700 mg a day");
-  assert_refused (c, "lithium-carbonate-ir",
-                  (MedDosing) { 300, 0, NULL, "morning-and-bedtime", NULL, 0 },
+  assert_refused (c, "lithium-carbonate-ir", (MedDosing) { 300, 0, NULL, "morning-and-bedtime", NULL, 0 },
                   "needs both amounts");
   assert_refused (c, "lithium-carbonate-ir", (MedDosing) { 300, 600, NULL, "twice-daily", NULL, 0 },
                   "Only a morning-and-bedtime order has a second amount");
@@ -364,15 +352,12 @@ test_dosing (void)
                   "or transdermal.");
 
   /* Accepted. */
-  assert_accepted (c, "lithium-carbonate-ir",
-                   (MedDosing) { 300, 600, NULL, "morning-and-bedtime", NULL, 0 }, 900);
-  assert_accepted (c, "lithium-carbonate-ir",
-                   (MedDosing) { 900, 900, NULL, "morning-and-bedtime", NULL, 0 }, 1800);
+  assert_accepted (c, "lithium-carbonate-ir", (MedDosing) { 300, 600, NULL, "morning-and-bedtime", NULL, 0 }, 900);
+  assert_accepted (c, "lithium-carbonate-ir", (MedDosing) { 900, 900, NULL, "morning-and-bedtime", NULL, 0 }, 1800);
   assert_accepted (c, "lamotrigine", (MedDosing) { 25, 0, NULL, "every-other-day", NULL, 0 }, 25);
   assert_accepted (c, "alprazolam", (MedDosing) { 0.5, 0, NULL, "as-needed", NULL, 3 }, 1.5);
   assert_accepted (c, "sertraline", (MedDosing) { 200, 0, NULL, "once-daily", NULL, 0 }, 200);
-  assert_accepted (c, "methylphenidate-er-oros",
-                   (MedDosing) { 72, 0, NULL, "every-morning", NULL, 0 }, 72);
+  assert_accepted (c, "methylphenidate-er-oros", (MedDosing) { 72, 0, NULL, "every-morning", NULL, 0 }, 72);
   assert_accepted (c, "diazepam", (MedDosing) { 10, 0, NULL, "four-times-daily", NULL, 0 }, 40);
   assert_accepted (c, "quetiapine-ir", (MedDosing) { 400, 0, NULL, "twice-daily", NULL, 0 }, 800);
   med_catalog_free (c);
@@ -407,12 +392,12 @@ test_units_and_dispense (void)
   double units = 0;
 
   g_assert_true (med_dosing_units_per_day (li, &d, &units, &p));
-  g_assert_cmpfloat (units, ==, 3); /* three 300 mg capsules a day */
+  g_assert_cmpfloat (units, ==, 3);           /* three 300 mg capsules a day */
   g_assert_cmpfloat (p->strength, ==, 300);
   g_assert_cmpstr (p->scd, ==, "197889");
   d = (MedDosing) { 75, 0, "mg", "once-daily", "oral", 0 };
   g_assert_true (med_dosing_units_per_day (ser, &d, &units, &p));
-  g_assert_cmpfloat (units, ==, 3); /* 3 x 25 mg */
+  g_assert_cmpfloat (units, ==, 3);           /* 3 x 25 mg */
 
   /* The supply and the 11-refill cap; the schedules' own limits are the
    * prescribing check's (test_rx_dispense.c). */
