@@ -84,6 +84,7 @@ config_defaults (void)
   c->join_window_before_min = 120;
   c->join_window_after_min = 240;
   c->in_person_eval_months = 24;
+  c->pdmp_max_days = 7; /* RX_PDMP_MAX_DAYS_DEFAULT: the clinic's policy */
   c->session_idle_s = 15 * 60;
   c->abandoned_end_s = 30 * 60;
   c->login_slowdown_after = 3;
@@ -181,6 +182,7 @@ static const char *const known_keys[][2] = {
   { "visits", "abandoned_end_seconds" },
   { "prescribing", "telemedicine_policy_end" },
   { "prescribing", "in_person_evaluation_months" },
+  { "prescribing", "pdmp_max_days" },
   { "prescribing", "catalog" },
   { "prescribing", "monitoring" },
   { "security", "session_idle_minutes" },
@@ -485,6 +487,10 @@ read_prescribing (GKeyFile *kf, ThConfig *c, const char *path, GError **error)
   if (!read_uint (kf, "prescribing", "in_person_evaluation_months", 1, 120, &v, path, error))
     return FALSE;
   c->in_person_eval_months = (guint) v;
+  v = c->pdmp_max_days;
+  if (!read_uint (kf, "prescribing", "pdmp_max_days", 1, 90, &v, path, error))
+    return FALSE;
+  c->pdmp_max_days = (guint) v;
   return TRUE;
 }
 

@@ -52,6 +52,7 @@ typedef struct {
   GDate policy_end; /* telemedicine flexibility for controlled substances: its
                                   * last day, in the clinic's time zone */
   guint in_person_eval_months;
+  guint pdmp_max_days; /* a controlled order needs a PDMP check this recent (rx-dispense.h) */
   char *catalog_path;
   char *monitoring_path; /* the monitoring table (config/monitoring.json) */
   /* [security] */

@@ -110,14 +110,35 @@ load_catalog (ThApp *app, GError **error)
   return store_sync_medications (app->store, rows, n, error);
 }
 
+/* admin set-dea / list-dea (admin_dea.c): read into file scope, so run()
+ * stays one screen. */
+static struct {
+  char *staff, *state, *number, *schedules, *expires;
+} dea_args;
+
+static const GOptionEntry kDeaEntries[] = {
+  { "staff", 0, 0, G_OPTION_ARG_STRING, &dea_args.staff,
+    "admin set-dea, list-dea: the prescriber's staff id or username", "ID" },
+  { "state", 0, 0, G_OPTION_ARG_STRING, &dea_args.state,
+    "admin set-dea: the state of the DEA registration (USPS code, e.g. NY)", "XX" },
+  { "number", 0, 0, G_OPTION_ARG_STRING, &dea_args.number,
+    "admin set-dea: the DEA registration number (e.g. AB1234563)", "NUMBER" },
+  { "schedules", 0, 0, G_OPTION_ARG_STRING, &dea_args.schedules,
+    "admin set-dea: the schedules it covers, e.g. 2,2N,3,3N,4,5", "LIST" },
+  { "expires", 0, 0, G_OPTION_ARG_STRING, &dea_args.expires, "admin set-dea: its last valid day",
+    "YYYY-MM-DD" },
+  { NULL, 0, 0, 0, NULL, NULL, NULL },
+};
+
 /* The command line: flags, the admin commands and the examples --help shows. */
 static GOptionContext *
 option_context_new (const GOptionEntry *entries)
 {
   GOptionContext *ctx;
 
-  ctx = g_option_context_new ("[admin add-staff|list-staff|disable-staff|enable-staff|"
-                              "reset-password|verify-audit|audit] - telehealth video-visit server");
+  ctx = g_option_context_new (
+    "[admin add-staff|list-staff|disable-staff|enable-staff|"
+    "reset-password|verify-audit|audit|set-dea|list-dea] - telehealth video-visit server");
   g_option_context_set_summary (
     ctx, "Serves the patient join page, the provider console, a REST API and the /signaling\n"
          "WebSocket, and relays the visit's audio and video through GStreamer (webrtcbin).\n"
@@ -140,6 +161,9 @@ option_context_new (const GOptionEntry *entries)
     "  telehealthd --data-dir data admin reset-password --username lee\n"
     "  telehealthd --data-dir data admin verify-audit\n"
     "  telehealthd --data-dir data admin audit\n"
+    "  telehealthd --data-dir data admin set-dea --staff lee --state NY --number AB1234563 \\\n"
+    "      --schedules 2N,3N,4,5 --expires 2028-06-30\n"
+    "  telehealthd --data-dir data admin list-dea --staff lee\n"
     "\n"
     "admin add-staff creates a staff account with a generated password and prints one JSON\n"
     "line {staff_id, username, password}: the only time the password is shown. Passwords are\n"
@@ -153,6 +177,7 @@ option_context_new (const GOptionEntry *entries)
     "\n"
     "Stop with SIGTERM or Ctrl-C: connected clients are told, visits are kept.\n");
   g_option_context_add_main_entries (ctx, entries, NULL);
+  g_option_context_add_main_entries (ctx, kDeaEntries, NULL);
   g_option_context_add_group (ctx, gst_init_get_option_group ());
   return ctx;
 }
@@ -343,7 +368,15 @@ run (int argc, char **argv)
   }
   if (admin_command) {
     ThAdminOptions opt = {
-      .name = staff_name, .role = staff_role, .supervisor = supervisor, .username = username
+      .name = staff_name,
+      .role = staff_role,
+      .supervisor = supervisor,
+      .username = username,
+      .staff = dea_args.staff,
+      .state = dea_args.state,
+      .number = dea_args.number,
+      .schedules = dea_args.schedules,
+      .expires = dea_args.expires,
     };
     rc = th_admin_run (&app, admin_command, &opt);
     goto out;

@@ -148,7 +148,19 @@ typedef struct {
                             characters; NULL when absent */
   char *condition_id;    /* "condition_id": the patient's condition the order treats
                             (an id, 1..64 characters); NULL when absent */
+  /* Issue 15, item 7 (bodies_dispense.c): "quantity" (units of the dose form,
+   * above zero; must match the dose and the days' supply), "earliest_fill_date"
+   * (YYYY-MM-DD), "series" (2 or 3 dates: a schedule II series, each
+   * prescription's earliest fill date). */
+  gboolean has_quantity;
+  double quantity;
+  GDate earliest_fill; /* invalid when absent */
+  guint n_series;
+  GDate series[3];
 } ThAdjustmentBody;
+/* The dispensing keys of an adjustment body (NULL when absent). */
+gboolean th_body_adjustment_dispense (struct json_t *quantity, const char *earliest_fill_date,
+                                      struct json_t *series, ThAdjustmentBody *out, GError **error);
 #define TH_MAX_SUPPLY_DAYS 90
 #define TH_MAX_REFILLS 11
 gboolean th_body_adjustment (const char *body, gsize len, ThAdjustmentBody *out, GError **error);
@@ -167,7 +179,7 @@ gboolean th_body_guest (const char *body, gsize len, char **display_name, GError
 /* POST /api/patients/<id>/care-team {"staff_id"}: a staff id (1..64
  * characters); whether it names a clinician is the store's to say. */
 gboolean th_body_care_team (const char *body, gsize len, char **staff_id, GError **error);
-/* POST /api/patients/<id>/in-person-evaluation {"date": "YYYY-MM-DD"} */
+/* POST /api/patients/<id>/in-person-evaluation {"date": "YYYY-MM-DD", "performed_by"?} */
 /* {"version": 1..64 characters, "decision": "accepted" | "declined"} */
 typedef struct {
   char *version;
@@ -177,11 +189,39 @@ gboolean th_body_consent (const char *body, gsize len, ThConsentBody *out, GErro
 void th_consent_body_clear (ThConsentBody *b);
 
 typedef struct {
-  char date[11]; /* as sent: YYYY-MM-DD */
-  GDate day;     /* that calendar date (no time of day, no zone) */
+  char date[11];          /* as sent: YYYY-MM-DD */
+  GDate day;              /* that calendar date (no time of day, no zone) */
+  char performed_by[801]; /* "performed_by": a clinician's name or a staff id, 1..200
+                             characters; "" when absent */
 } ThEvaluationBody;
 gboolean th_body_in_person_evaluation (const char *body, gsize len, ThEvaluationBody *out,
                                        GError **error);
+/* "performed_by" of an in-person evaluation (bodies_dispense.c). */
+gboolean th_body_evaluation_by (const char *performed_by, ThEvaluationBody *out, GError **error);
+
+/* GET, POST /api/patients/<id>/pharmacy {"name", "address", "phone", "ncpdp_id"?}
+ * (bodies_dispense.c): the patient's preferred pharmacy. */
+typedef struct {
+  char *name;     /* 1..200 */
+  char *address;  /* 1..500 */
+  char *phone;    /* 1..40: digits, spaces, + ( ) - . */
+  char *ncpdp_id; /* 7 digits, NULL when absent */
+} ThPharmacyBody;
+gboolean th_body_pharmacy (const char *body, gsize len, ThPharmacyBody *out, GError **error);
+void th_pharmacy_body_clear (ThPharmacyBody *b);
+
+/* POST /api/patients/<id>/pdmp-checks {"state"?, "result", "checked_at"?}: a
+ * check of the prescription drug monitoring program. state: a USPS code
+ * (absent: the patient's); result: what was found, 1..2000 characters;
+ * checked_at: an instant with an offset (absent: now). */
+typedef struct {
+  char state[3]; /* "" when absent */
+  char *result;
+  gboolean has_checked_at;
+  gint64 checked_at_ms;
+} ThPdmpBody;
+gboolean th_body_pdmp_check (const char *body, gsize len, ThPdmpBody *out, GError **error);
+void th_pdmp_body_clear (ThPdmpBody *b);
 
 /* POST /api/patients/<id>/observations {"kind", "value", "value2"?,
  * "effective_at"?, "visit_id"?} (bodies_labs.c): a lab or vital sign the

@@ -187,6 +187,7 @@ static const ThRoute kRoutes[] = {
   ROUTE (GET, "/api/visits/:visit/fhir", STAFF, READABLE_VISIT, th_get_fhir),
   ROUTE (POST, "/api/visits/:visit/notes", STAFF, OWN_VISIT, th_post_note),
   ROUTE (POST, "/api/visits/:visit/adjustments", STAFF, OWN_VISIT, th_post_adjustment),
+  ROUTE (POST, "/api/visits/:visit/orders/:order/renew", STAFF, OWN_VISIT, th_post_renew),
   /* The next follow-up: the suggestion (an admin may read it), booking it. */
   ROUTE (GET, "/api/visits/:visit/follow-up", STAFF, READABLE_VISIT, th_get_follow_up),
   ROUTE (POST, "/api/visits/:visit/follow-up", STAFF, OWN_VISIT, th_post_follow_up),
@@ -216,6 +217,12 @@ static const ThRoute kRoutes[] = {
   ROUTE (GET, "/api/patients/:patient/fhir", STAFF, NO_VISIT, th_get_patient_fhir),
   ROUTE (POST, "/api/patients/:patient/in-person-evaluation", STAFF, NO_VISIT,
          th_post_in_person_evaluation),
+  /* Real prescriptions (prescriptions.c, pdmp.c): the pharmacy and the PDMP
+   * checks, the patient's access checked in the handler. */
+  ROUTE (GET, "/api/patients/:patient/pharmacy", STAFF, NO_VISIT, th_get_pharmacy),
+  ROUTE (POST, "/api/patients/:patient/pharmacy", STAFF, NO_VISIT, th_post_pharmacy),
+  ROUTE (GET, "/api/patients/:patient/pdmp-checks", STAFF, NO_VISIT, th_get_pdmp_checks),
+  ROUTE (POST, "/api/patients/:patient/pdmp-checks", STAFF, NO_VISIT, th_post_pdmp_check),
   /* An order's routes check the order's prescriber and supervisor in the
    * handler. */
   ROUTE (GET, "/api/orders/pending", STAFF, NO_VISIT, th_get_pending),

@@ -491,10 +491,10 @@ th_body_adjustment (const char *body, gsize len, ThAdjustmentBody *out, GError *
 {
   const char *kind_name = NULL, *order_id = NULL, *medication_id = NULL, *unit = NULL;
   const char *frequency = NULL, *route = NULL, *reason = NULL, *confirm = NULL;
-  const char *override = NULL, *condition = NULL;
+  const char *override = NULL, *condition = NULL, *earliest = NULL;
   double dose = 0, bedtime_dose = 0;
   int prn_max = 0, supply_days = 0, refills = 0;
-  json_t *obj;
+  json_t *obj, *quantity = NULL, *series = NULL;
   json_error_t jerr;
   gboolean ok = FALSE;
 
@@ -504,13 +504,14 @@ th_body_adjustment (const char *body, gsize len, ThAdjustmentBody *out, GError *
     return FALSE;
   if (json_unpack_ex (obj, &jerr, JSON_STRICT,
                       "{s:s, s?s, s?s, s?F, s?F, s?s, s?s, s?s, s?i, s?i, s?i, s:s, s?{s:s},"
-                      " s?{s:s}, s?s}",
+                      " s?{s:s}, s?s, s?o, s?s, s?o}",
                       "kind", &kind_name, "order_id", &order_id, "medication", &medication_id,
                       "dose", &dose, "bedtime_dose", &bedtime_dose, "unit", &unit, "frequency",
                       &frequency, "route", &route, "prn_max_per_day", &prn_max, "supply_days",
                       &supply_days, "refills", &refills, "reason", &reason, "safety_confirm",
                       "reason", &confirm, "override", "reason", &override, "condition_id",
-                      &condition) != 0 ||
+                      &condition, "quantity", &quantity, "earliest_fill_date", &earliest,
+                      "series", &series) != 0 ||
       !adjustment_kind_from_name (kind_name, &out->kind)) {
     bad_field (error, "The change could not be read: choose start, change dose, switch or "
                       "stop, and give a reason. Nothing was saved.");
@@ -548,6 +549,8 @@ th_body_adjustment (const char *body, gsize len, ThAdjustmentBody *out, GError *
     bad_field (error, "Refills must be 0 to 11. Nothing was saved.");
     goto out;
   }
+  if (!th_body_adjustment_dispense (quantity, earliest, series, out, error))
+    goto out;
   out->kind_name = g_strdup (kind_name);
   out->order_id = g_strdup (order_id);
   out->medication_id = g_strdup (medication_id);
@@ -606,7 +609,7 @@ out:
 gboolean
 th_body_in_person_evaluation (const char *body, gsize len, ThEvaluationBody *out, GError **error)
 {
-  const char *date = NULL;
+  const char *date = NULL, *performed_by = NULL;
   json_t *obj;
   json_error_t jerr;
   gboolean ok = FALSE;
@@ -616,7 +619,8 @@ th_body_in_person_evaluation (const char *body, gsize len, ThEvaluationBody *out
   obj = th_body_load_object (body, len, error);
   if (!obj)
     return FALSE;
-  if (json_unpack_ex (obj, &jerr, JSON_STRICT, "{s:s}", "date", &date) != 0 ||
+  if (json_unpack_ex (obj, &jerr, JSON_STRICT, "{s:s, s?s}", "date", &date, "performed_by",
+                      &performed_by) != 0 ||
       !th_date_parse (date, &out->day)) {
     bad_field (error, "The evaluation date must be a calendar date written YYYY-MM-DD (for "
                       "example 2026-11-03). Nothing was saved.");
@@ -624,7 +628,7 @@ th_body_in_person_evaluation (const char *body, gsize len, ThEvaluationBody *out
   }
   memcpy (out->date, date, 10);
   out->date[10] = '\0';
-  ok = TRUE;
+  ok = th_body_evaluation_by (performed_by, out, error);
 out:
   json_decref (obj);
   return ok;

@@ -66,6 +66,13 @@ gboolean fhir_add_encounter (FhirExport *ex, Store *store, const StoreVisit *vis
 gboolean fhir_add_order (FhirExport *ex, Store *store, const MedCatalog *catalog,
                          const StoreOrder *o, GError **error);
 json_t *fhir_order_medication (const StoreOrder *o, const MedCatalog *catalog);
+/* fhir_dispense.c: what the order dispenses beyond its quantity, supply and
+ * refills: dispenseRequest.validityPeriod.start (the earliest fill date),
+ * dispenseRequest.performer (the pharmacy, an Organization added once), and
+ * for a schedule II series, each further prescription as a MedicationRequest
+ * of its own sharing the order's groupIdentifier. Call before adding `mr`. */
+gboolean fhir_add_dispense (FhirExport *ex, Store *store, const StoreOrder *o, json_t *mr,
+                            GError **error);
 /* fhir_checkin.c: a PHQ-9 answer (0..3) as its LOINC answer code; NULL out of range. */
 json_t *fhir_phq9_answer (gint value);
 #define PHQ9_ITEM9_LOINC_CODE "44260-8"

@@ -25,6 +25,9 @@ order_status (const char *status)
     return "cancelled";
   if (g_strcmp0 (status, "active") == 0 || g_strcmp0 (status, "cosigned") == 0)
     return "active";
+  /* Renewed: its renewal took over (fhir_dispense.c). */
+  if (g_strcmp0 (status, "completed") == 0)
+    return "completed";
   return "unknown";
 }
 
@@ -234,6 +237,11 @@ add_medication_request (FhirExport *ex, Store *store, const MedCatalog *catalog,
   if (o->replaces_order_id)
     json_object_set_new (mr, "priorPrescription",
                          fhir_reference ("MedicationRequest", o->replaces_order_id, NULL));
+  if (!fhir_add_dispense (ex, store, o, mr, error)) {
+    json_decref (mr);
+    medication_free (snapshot);
+    return FALSE;
+  }
   fhir_add_entry (ex, "MedicationRequest", o->id, mr);
   g_hash_table_add (ex->orders, g_strdup (o->id));
   medication_free (snapshot);

@@ -114,6 +114,7 @@ th_order_json (ThApp *app, const StoreOrder *o)
   json_object_set_new (j, "checks", th_order_checks_json (o->checks));
   json_object_set_new (j, "condition_id",
                        o->condition_id ? json_string (o->condition_id) : json_null ());
+  th_order_rx_json (o, j);
   medication_free (snapshot);
   return j;
 }
@@ -241,7 +242,8 @@ read_record_facts (ThApp *app, ThHttpResponse *r, const char *order_id, const ch
  * too. */
 static gboolean
 check_adjustment (ThApp *app, ThHttpResponse *r, const ThAdjustmentBody *b, const char *patient_id,
-                  const StoreOrder *old, const GPtrArray *orders, AdjustmentResolved *out)
+                  const StoreOrder *old, const GPtrArray *orders, gboolean renew,
+                  AdjustmentResolved *out)
 {
   g_autoptr (GError) error = NULL;
   g_autofree OrderFacts *order_facts = store_orders_facts (orders);
@@ -259,6 +261,7 @@ check_adjustment (ThApp *app, ThHttpResponse *r, const ThAdjustmentBody *b, cons
     .prn_max_per_day = b->prn_max_per_day,
     .supply_days = b->supply_days,
     .refills = b->refills,
+    .renew = renew,
   };
   AdjustmentFacts facts = {
     .patient_id = patient_id,
@@ -358,13 +361,28 @@ audit_safety_confirm (ThApp *app, const ThHttpRequest *req, const ThHttpResponse
 void
 th_post_adjustment (ThApp *app, const ThHttpRequest *req, ThHttpResponse *r, const ThApiCall *call)
 {
+  g_autoptr (GError) error = NULL;
+  ThAdjustmentBody body = { 0 };
+
+  if (!th_body_adjustment (req->body, req->body_len, &body, &error))
+    th_respond_body_error (r, error);
+  else
+    th_adjustment_apply (app, req, r, call, &body, FALSE);
+  th_adjustment_body_clear (&body);
+}
+
+/* An adjustment the body asks for (a renewal: a dose change to the same
+ * dosing, prescriptions.c), through every rule, saved and audited. */
+void
+th_adjustment_apply (ThApp *app, const ThHttpRequest *req, ThHttpResponse *r, const ThApiCall *call,
+                     ThAdjustmentBody *b, gboolean renew)
+{
   const char *staff_id = call->caller.staff_id;
   const StoreVisit *visit = &call->visit;
   const char *visit_id = visit->id;
   g_autofree char *role = NULL, *supervisor = NULL, *rule = NULL, *reason_text = NULL;
   g_autofree char *snapshot = NULL;
-  g_autoptr (GError) error = NULL;
-  ThAdjustmentBody body = { 0 };
+  ThAdjustmentBody body = *b;
   const char *kind_name, *medication_id, *unit = NULL, *frequency, *route = NULL;
   double dose;
   StoreOrder old = { 0 };
@@ -375,11 +393,8 @@ th_post_adjustment (ThApp *app, const ThHttpRequest *req, ThHttpResponse *r, con
   PrescribeContext ctx = { 0 };
   PrescribeDecision decision;
   ThRxRun run = { 0 };
+  StoreOrderRx rx = { .renews = renew };
 
-  if (!th_body_adjustment (req->body, req->body_len, &body, &error)) {
-    th_respond_body_error (r, error);
-    goto out;
-  }
   adj.kind = body.kind;
   kind_name = body.kind_name;
   medication_id = body.medication_id;
@@ -389,13 +404,14 @@ th_post_adjustment (ThApp *app, const ThHttpRequest *req, ThHttpResponse *r, con
   /* The order acted on, the medication and its dosing, against the record
    * and the catalog. */
   if (!read_record_facts (app, r, body.order_id, visit->patient_id, &old, &orders) ||
-      !check_adjustment (app, r, &body, visit->patient_id, &old, orders, &resolved))
+      !check_adjustment (app, r, &body, visit->patient_id, &old, orders, renew, &resolved))
     goto out;
   med = resolved.medication;
   unit = resolved.unit;
   route = resolved.route;
   if (med) {
-    if (!check_dosing (r, med, &body, unit, route, &adj))
+    if (!check_dosing (r, med, &body, unit, route, &adj) ||
+        !th_order_rx_prepare (app, r, med, &body, visit->patient_id, &adj, &rx))
       goto out;
     adj.snapshot = snapshot = med_snapshot_json (med);
   }
@@ -453,7 +469,6 @@ th_post_adjustment (ThApp *app, const ThHttpRequest *req, ThHttpResponse *r, con
 out:
   th_rx_run_clear (&run);
   store_order_clear (&old);
-  th_adjustment_body_clear (&body);
 }
 
 /* 200 {"order": the order as it now stands, "restored"?: another}. */

@@ -409,15 +409,18 @@ patient_json (ThApp *app, const char *patient_id, const char *name, GError **err
 {
   GDate eval;
   g_autofree char *date = NULL, *birth_date = NULL;
+  json_t *by;
 
   if (!store_get_in_person_evaluation (app->store, patient_id, &eval, error) ||
-      !store_get_patient_birth_date (app->store, patient_id, &birth_date, error))
+      !store_get_patient_birth_date (app->store, patient_id, &birth_date, error) ||
+      !(by = th_in_person_eval_by_json (app, patient_id, error)))
     return NULL;
   /* Dates, "YYYY-MM-DD": an instant would show as another day in a zone
    * far from UTC. */
   date = th_date_format (&eval);
-  return json_pack ("{s:s, s:s, s:o, s:o}", "id", patient_id, "display_name", name ? name : "",
-                    "in_person_eval_at", date ? json_string (date) : json_null (), "birth_date",
+  return json_pack ("{s:s, s:s, s:o, s:o, s:o}", "id", patient_id, "display_name", name ? name : "",
+                    "in_person_eval_at", date ? json_string (date) : json_null (),
+                    "in_person_eval_by", by, "birth_date",
                     birth_date ? json_string (birth_date) : json_null ());
 }
 
@@ -739,11 +742,15 @@ th_post_in_person_evaluation (ThApp *app, const ThHttpRequest *req, ThHttpRespon
     th_respond_error (r, 422, "invalid", message);
     return;
   }
-  if (!store_set_in_person_evaluation (app->store, patient_id, &body.day, &error)) {
+  if (!store_set_in_person_evaluation_by (app->store, patient_id, &body.day,
+                                          body.performed_by[0] ? body.performed_by : NULL,
+                                          &error)) {
     th_respond_store_error (r, error, "The date could not be saved. Try again.");
     return;
   }
   th_audit (app, req->address, staff_id, "patient.in-person-evaluation", patient_id,
-            json_pack ("{s:s}", "date", body.date));
-  th_respond_json (r, 200, json_pack ("{s:s}", "in_person_eval_at", body.date));
+            json_pack ("{s:s, s:s}", "date", body.date, "performed_by", body.performed_by));
+  th_respond_json (r, 200,
+                   json_pack ("{s:s, s:o}", "in_person_eval_at", body.date, "in_person_eval_by",
+                              th_in_person_eval_by_json (app, patient_id, NULL)));
 }

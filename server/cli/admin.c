@@ -386,9 +386,14 @@ th_admin_run (ThApp *app, const char *command, const ThAdminOptions *opt)
     return print_verify (app) ? 0 : 1;
   if (g_strcmp0 (command, "audit") == 0)
     return audit (app);
+  if (g_strcmp0 (command, "set-dea") == 0)
+    return th_admin_set_dea (app, opt);
+  if (g_strcmp0 (command, "list-dea") == 0)
+    return th_admin_list_dea (app, opt);
   fprintf (stderr,
            "telehealthd admin: unknown command \"%s\" (known: add-staff, list-staff, "
-           "disable-staff, enable-staff, reset-password, verify-audit, audit)\n",
+           "disable-staff, enable-staff, reset-password, verify-audit, audit, set-dea, "
+           "list-dea)\n",
            command ? command : "");
   return 2;
 }

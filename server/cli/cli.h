@@ -20,5 +20,27 @@ typedef struct {
   const char *role;
   const char *supervisor;
   const char *username;
+  /* set-dea, list-dea (admin_dea.c) */
+  const char *staff;
+  const char *state;
+  const char *number;
+  const char *schedules;
+  const char *expires;
 } ThAdminOptions;
 int th_admin_run (ThApp *app, const char *command, const ThAdminOptions *options);
+
+/* ---- admin_dea.c: a prescriber's DEA registration for a state (issue 15).
+ * Checks the number (format and check digit), the schedules and the
+ * expiry date (CLINICAL_ERROR_INVALID with the rule in words), stores it
+ * and audits "dea.set" by `actor`. */
+gboolean th_dea_set (ThApp *app, const char *actor, const char *staff_id, const char *state,
+                     const char *number, const char *schedules, const char *expires,
+                     GError **error);
+
+/* ---- demo_rx.c: the demo provider's DEA registration for the demo
+ * patient's state (NY), a PDMP check today and the patient's pharmacy, so
+ * the demo can prescribe a controlled medicine as a real clinic would. */
+gboolean th_demo_prescribing (ThApp *app, const char *patient_id, const char *provider_id,
+                              GError **error);
+int th_admin_set_dea (ThApp *app, const ThAdminOptions *options);
+int th_admin_list_dea (ThApp *app, const ThAdminOptions *options);

@@ -70,7 +70,8 @@ th_demo_create (ThApp *app, GError **error)
   patient_id = demo_patient (app, provider_id, error);
   if (!patient_id)
     goto out;
-  if (!th_demo_history (app, patient_id, provider_id, past, error))
+  if (!th_demo_history (app, patient_id, provider_id, past, error) ||
+      !th_demo_prescribing (app, patient_id, provider_id, error))
     goto out;
   if (!th_create_visit_with_links (app, patient_id, NULL, provider_id, store_now_ms (), NULL,
                                    &links, error))

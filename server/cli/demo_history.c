@@ -179,7 +179,7 @@ th_demo_history (ThApp *app, const char *patient_id, const char *provider_id,
   gboolean ok = FALSE;
 
   th_clock_local_date (app->config->time_zone, now - 22 * WEEK_MS, &eval);
-  if (!store_set_in_person_evaluation (app->store, patient_id, &eval, error) ||
+  if (!store_set_in_person_evaluation_by (app->store, patient_id, &eval, provider_id, error) ||
       !store_set_patient_birth_date (app->store, patient_id, "1988-06-14", error))
     goto out;
 

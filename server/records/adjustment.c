@@ -51,7 +51,7 @@ order_status_text (const char *status)
   static const char *const words[][2] = {
     { "active", "active" },     { "pending", "awaiting co-signature" },
     { "stopped", "stopped" },   { "entered-in-error", "marked entered in error" },
-    { "declined", "declined" },
+    { "declined", "declined" }, { "completed", "completed (renewed)" },
   };
 
   for (guint i = 0; i < G_N_ELEMENTS (words); i++)
@@ -206,9 +206,10 @@ check_changes_something (const Adjustment *a, const AdjustmentResolved *r, const
 {
   g_autofree char *name = NULL, *dosing = NULL;
 
-  if (a->kind != ADJUST_CHANGE_DOSE || a->dose != old->dose || a->second_dose != old->second_dose ||
-      a->prn_max_per_day != old->prn_max_per_day || g_strcmp0 (a->frequency, old->frequency) != 0 ||
-      g_strcmp0 (r->route, old->route) != 0 || g_strcmp0 (r->unit, old->unit) != 0)
+  if (a->kind != ADJUST_CHANGE_DOSE || a->renew || a->dose != old->dose ||
+      a->second_dose != old->second_dose || a->prn_max_per_day != old->prn_max_per_day ||
+      g_strcmp0 (a->frequency, old->frequency) != 0 || g_strcmp0 (r->route, old->route) != 0 ||
+      g_strcmp0 (r->unit, old->unit) != 0)
     return TRUE;
   name = order_title (old);
   dosing = order_dosing_text (old);

@@ -368,21 +368,12 @@ med_dispense_check (const Medication *m, guint supply_days, guint refills, GErro
                          "The supply is 1 to 90 days.");
     return FALSE;
   }
-  if (g_strcmp0 (m->schedule, "II") == 0)
-    most = 0;
-  else if (medication_is_controlled (m))
-    most = 5;
-  else
-    most = 11;
+  /* The schedules' own limits (none on schedule II, 5 on III to V) are
+   * the prescribing check's, which names their rule (rx_dispense.c). */
+  most = 11;
   if (refills > most) {
-    if (most == 0)
-      g_set_error (error, CLINICAL_ERROR, CLINICAL_ERROR_INVALID,
-                   "%s is a schedule II controlled substance: it cannot be refilled; write a new "
-                   "prescription instead (21 CFR 1306.12).",
-                   who);
-    else
-      g_set_error (error, CLINICAL_ERROR, CLINICAL_ERROR_INVALID, "%s allows at most %u refills%s.",
-                   who, most, most == 5 ? " (schedule III to V, 21 CFR 1306.22)" : "");
+    g_set_error (error, CLINICAL_ERROR, CLINICAL_ERROR_INVALID, "%s allows at most %u refills.",
+                 who, most);
     return FALSE;
   }
   return TRUE;

@@ -188,9 +188,11 @@ char *med_snapshot_json (const Medication *m);
 Medication *med_snapshot_parse (const char *json);
 void medication_free (Medication *m);
 
-/* What may be dispensed: schedule II, no refills (21 CFR 1306.12); schedule
- * III to V, at most 5 refills (21 CFR 1306.22); others at most 11 (a year
- * of 30-day supplies). FALSE + INVALID with a sentence otherwise. */
+/* What may be dispensed: a supply of 1 to 90 days and at most 11 refills (a
+ * year of 30-day supplies). The controlled schedules' limits (schedule II:
+ * no refills, 21 CFR 1306.12; III to V: 5, 21 CFR 1306.22) are the
+ * prescribing check's (rx-dispense.h), which refuses with their rule.
+ * FALSE + INVALID with a sentence otherwise. */
 gboolean med_dispense_check (const Medication *m, guint supply_days, guint refills, GError **error);
 
 /* ---------------------------------------------------- who may prescribe */
@@ -291,6 +293,7 @@ typedef struct {
   guint prn_max_per_day;
   guint supply_days; /* what to dispense: a stop has none */
   guint refills;
+  gboolean renew; /* change-dose: a renewal, the same dosing written anew (issue 15) */
 } Adjustment;
 
 /* What the rules need to know of the record, read by the caller (the API

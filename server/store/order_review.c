@@ -174,7 +174,9 @@ restore_replaced (Store *store, const StoreOrder *order, const char *by_staff_id
 
   if (!store_order_load (store, order->replaces_order_id, &replaced, error))
     goto out;
-  if (g_strcmp0 (replaced.status, "stopped") != 0 ||
+  /* A renewed order reads "completed" (order_rx.c): stopped by its renewal. */
+  if ((g_strcmp0 (replaced.status, "stopped") != 0 &&
+       g_strcmp0 (replaced.status, "completed") != 0) ||
       g_strcmp0 (replaced.stopped_by_order_id, order->id) != 0) {
     ok = TRUE; /* stopped for another reason, or never by this order */
     goto out;

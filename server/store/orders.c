@@ -109,6 +109,7 @@ store_order_clear (StoreOrder *o)
   g_free (o->snapshot);
   g_clear_pointer (&o->checks, g_ptr_array_unref);
   g_free (o->condition_id);
+  g_clear_pointer (&o->rx, store_order_rx_free);
   memset (o, 0, sizeof *o);
 }
 
@@ -244,7 +245,8 @@ store_order_load (Store *store, const char *order_id, StoreOrder *out, GError **
                 read_order_row (stmt, out, error);
 
   sqlite3_finalize (stmt);
-  if (ok && !(out->checks = store_list_order_checks (store, out->id, error))) {
+  if (ok && (!(out->checks = store_list_order_checks (store, out->id, error)) ||
+             !store_order_rx_load (store, out, error))) {
     store_order_clear (out);
     ok = FALSE;
   }
@@ -285,7 +287,8 @@ store_order_list (Store *store, const char *where_order, const char *arg, const 
    * to read it fails the list. */
   for (guint i = 0; orders && i < orders->len; i++) {
     StoreOrder *o = g_ptr_array_index (orders, i);
-    if (!(o->checks = store_list_order_checks (store, o->id, error))) {
+    if (!(o->checks = store_list_order_checks (store, o->id, error)) ||
+        !store_order_rx_load (store, o, error)) {
       g_clear_pointer (&orders, g_ptr_array_unref);
       break;
     }
@@ -419,6 +422,7 @@ adjustment_allowed (Store *store, const StoreAdjustment *a, const char *patient_
     .frequency = stop ? NULL : a->frequency,
     .route = stop ? NULL : a->route,
     .prn_max_per_day = stop ? 0 : a->prn_max_per_day,
+    .renew = !stop && a->rx && a->rx->renews,
   };
   OrderFacts acted_on = { 0 };
   AdjustmentFacts facts = { .patient_id = patient_id, .time_zone = a->time_zone };
@@ -597,7 +601,8 @@ store_apply_adjustment_at (Store *store, const StoreAdjustment *a, gint64 at_ms,
     if (!insert_order (store, new_id, patient_id, a, medication_id, pending, now, error))
       goto out;
     if (!store_order_checks_insert_locked (store, new_id, "written", a->checks, a->override_reason,
-                                           a->prescriber_id, now, error))
+                                           a->prescriber_id, now, error) ||
+        !store_order_rx_insert_locked (store, new_id, a->replaces_order_id, a->rx, error))
       goto out;
     /* A pending replacement leaves the old order active until co-signed. */
     if (a->replaces_order_id && !pending &&

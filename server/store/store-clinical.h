@@ -173,6 +173,9 @@ typedef struct {
   /* The patient's condition the new order treats (an active one; checked in
    * the transaction), NULL: none. */
   const char *condition_id;
+  /* Since schema 24 (store-rx.h): earliest fill date, pharmacy, renewal,
+   * a schedule II series. NULL: none. */
+  const struct _StoreOrderRx *rx;
 } StoreAdjustment;
 
 /* order_checks.c: what the safety check found on an order (schema 22). */
@@ -191,6 +194,8 @@ typedef struct {
 void store_order_check_free (gpointer check);
 /* An order's checks, oldest first (a GPtrArray of StoreOrderCheck). */
 GPtrArray *store_list_order_checks (Store *store, const char *order_id, GError **error);
+
+typedef struct _StoreOrderRxRead StoreOrderRxRead; /* store-rx.h */
 
 typedef struct {
   char *id;
@@ -231,6 +236,8 @@ typedef struct {
   GPtrArray *checks; /* StoreOrderCheck: what the safety check found (schema 22), never NULL
                         on an order the store read */
   char *condition_id; /* the patient's condition it treats (store-problems.h); NULL: none */
+  StoreOrderRxRead *rx; /* what it dispenses (schema 24, store-rx.h), never NULL on an order
+                           the store read */
 } StoreOrder;
 void store_order_free (StoreOrder *order);
 /* The order as the adjustment rules read it (records.h); points into o. */

@@ -289,6 +289,7 @@ gboolean store_inspect_join_token (Store *store, const char *token, StorePartici
 
 /* The clinical record: check-ins, notes, orders, the audit log. */
 #include "server/store/store-clinical.h"
+#include "server/store/store-rx.h"
 
 /* ============================================================ accounts */
 /* Migration 3 adds staff credentials (username, scrypt hash, disabled),

@@ -93,7 +93,7 @@ LLVMFuzzerTestOneInput (const uint8_t *data, size_t size)
     return 0;
   len = size - 1;
   body = g_memdup2 (data + 1, len);
-  switch (data[0] % 18) {
+  switch (data[0] % 20) {
   case 0: {
     ThVisitCreateBody b;
     ok = th_body_visit_create (body, len, &b, &error);
@@ -259,6 +259,22 @@ LLVMFuzzerTestOneInput (const uint8_t *data, size_t size)
     if (ok)
       g_assert_true ((hour == -1 && !channel) || (hour >= 0 && hour <= 23 && channel));
     g_free (channel);
+    break;
+  }
+  case 18: {
+    ThPharmacyBody b = { 0 };
+    ok = th_body_pharmacy (body, len, &b, &error);
+    if (ok)
+      g_assert_true (b.name && b.address && b.phone && (!b.ncpdp_id || strlen (b.ncpdp_id) == 7));
+    th_pharmacy_body_clear (&b);
+    break;
+  }
+  case 19: {
+    ThPdmpBody b = { 0 };
+    ok = th_body_pdmp_check (body, len, &b, &error);
+    if (ok)
+      g_assert_true (b.result && (b.state[0] == '\0' || strlen (b.state) == 2));
+    th_pdmp_body_clear (&b);
     break;
   }
   default: {

@@ -14,6 +14,7 @@ import { mkdtempSync, writeFileSync, readFileSync, rmSync, mkdirSync } from 'nod
 import { tmpdir } from 'node:os';
 import path from 'node:path';
 import { startServer, fetchJson, requireEnv, rewriteConfig } from '../e2e/lib.mjs';
+import { controlledReady } from './controlled.mjs';
 
 const { root } = requireEnv();
 const RXNORM = 'http://www.nlm.nih.gov/research/umls/rxnorm';
@@ -47,6 +48,10 @@ before(async () => {
   const v = await api('/api/visits', { method: 'POST', body: { patient_name: 'Catalog Patient' } });
   assert.equal(v.status, 201, v.text);
   visitId = v.json.visit_id;
+  // The facts a controlled order needs (the patient's state, a PDMP check;
+  // the demo provider's DEA registration for New York comes with the demo).
+  const rec = await api(`/api/visits/${visitId}/record`);
+  await controlledReady(server, api, rec.json.patient.id);
 });
 
 after(async () => {
@@ -84,14 +89,18 @@ test('doses the formulation does not allow: 422 with the sentence a prescriber r
     [{ medication: 'quetiapine-ir', dose: 400, frequency: 'three-times-daily' },
       'at most 800 mg a day (FDA label); this order comes to 1200 mg a day'],
     [{ medication: 'alprazolam', dose: 0.5, frequency: 'as-needed' }, 'needs the most doses a day'],
-    [{ medication: 'amphetamine-mixed-salts-ir', dose: 10, frequency: 'every-morning', refills: 1 },
-      'schedule II controlled substance: it cannot be refilled'],
   ];
   for (const [fields, sentence] of cases) {
     const r = await adjust({ kind: 'start', reason: 'test', ...fields });
     assert.equal(r.status, 422, `${JSON.stringify(fields)}: ${r.text}`);
     assert.ok(r.json.error.message.includes(sentence), `${r.json.error.message} lacks "${sentence}"`);
   }
+  // A refill of a schedule II drug is the prescribing check's refusal, named
+  // by its rule (21 CFR 1306.12(a)).
+  const c2 = await adjust({ kind: 'start', medication: 'amphetamine-mixed-salts-ir', dose: 10, frequency: 'every-morning', refills: 1, reason: 'test' });
+  assert.equal(c2.status, 403, c2.text);
+  assert.equal(c2.json.error.rule, 'c2-no-refills');
+  assert.match(c2.json.error.message, /schedule II controlled substance: it cannot be refilled \(21 CFR 1306\.12\(a\)\)/);
   // Nothing was written.
   const rec = await api(`/api/visits/${visitId}/record`);
   assert.equal(rec.json.current_medications.length, 0);
@@ -105,7 +114,8 @@ test('split doses, every other day and as needed with a maximum are accepted, wi
   assert.equal(li.status, 201, li.text);
   assert.equal(li.json.order.dosage_text, '300 mg in the morning and 600 mg at bedtime');
   assert.equal(li.json.order.daily_total, 900);
-  assert.deepEqual(li.json.order.dispense, { quantity: 90, unit: 'capsule', supply_days: 30, refills: 2 });
+  assert.deepEqual(li.json.order.dispense, { quantity: 90, unit: 'capsule', supply_days: 30, refills: 2,
+    earliest_fill_date: null, pharmacy: null, series: null });
   assert.equal(li.json.order.medication.display, 'lithium carbonate capsule');
   assert.equal(li.json.order.medication.rxnorm, '42351');
 
@@ -118,7 +128,8 @@ test('split doses, every other day and as needed with a maximum are accepted, wi
   assert.equal(alp.status, 201, alp.text);
   assert.equal(alp.json.order.dosage_text, '0.5 mg as needed, at most 3 times a day');
   assert.equal(alp.json.order.prn_max_per_day, 3);
-  assert.deepEqual(alp.json.order.dispense, { quantity: 90, unit: 'tablet', supply_days: 30, refills: 0 });
+  assert.deepEqual(alp.json.order.dispense, { quantity: 90, unit: 'tablet', supply_days: 30, refills: 0,
+    earliest_fill_date: null, pharmacy: null, series: null });
 });
 
 test('an order keeps what was prescribed when the catalog changes', async () => {

@@ -227,9 +227,10 @@ test('PHQ-9 item 9 is its own coded Observation, and a safety Flag', { skip: !DU
 test('MedicationRequests: RxNorm, dosage, and the replacement chain', { skip: !DUMP }, () => {
   const requests = ofType('MedicationRequest');
   // sertraline 50, sertraline 100, escitalopram, alprazolam, lithium, mixed amphetamine
-  // salts, lamotrigine (the PA's, co-signed), fluoxetine (replaced) and buspirone (an
-  // earlier visit's order stopped in this one)
-  assert.equal(requests.length, 9);
+  // salts (a schedule II series: three prescriptions), lamotrigine (the PA's,
+  // co-signed), fluoxetine (replaced) and buspirone (an earlier visit's order
+  // stopped in this one)
+  assert.equal(requests.length, 11);
   const [encounter] = ofType('Encounter');
   const [practitioner, pa] = ofType('Practitioner');
   for (const mr of requests) {
@@ -268,7 +269,8 @@ test('MedicationRequests: RxNorm, dosage, and the replacement chain', { skip: !D
   const escitalopram = find('escitalopram tablet', 10);
   const alprazolam = find('alprazolam tablet', 0.25);
   const lithium = find('lithium carbonate capsule', 300);
-  const amphetamine = requests.find((mr) => medicationName(mr).startsWith('mixed amphetamine salts extended-release capsule'));
+  const amphetamines = requests.filter((mr) => medicationName(mr).startsWith('mixed amphetamine salts extended-release capsule'));
+  const amphetamine = amphetamines.find((mr) => !/-rx\d$/.test(mr.id));
   for (const [name, mr] of Object.entries({ sertraline50, sertraline100, fluoxetine, escitalopram, alprazolam, lithium, amphetamine })) {
     assert.ok(mr, `the ${name} order`);
   }
@@ -313,6 +315,44 @@ test('MedicationRequests: RxNorm, dosage, and the replacement chain', { skip: !D
   assert.ok(!(amphetamine.medicationCodeableConcept.coding ?? []).some((c) => c.code === '725'));
   assert.match(amphetamine.dosageInstruction[0].text, /20 mg every morning \(total mixed amphetamine salts, not amphetamine base/);
   assert.equal(amphetamine.dispenseRequest.numberOfRepeatsAllowed, 0, 'schedule II: no refills');
+});
+
+// Days after a YYYY-MM-DD date, as YYYY-MM-DD.
+const addDaysTo = (date, n) => new Date(Date.parse(`${date}T00:00:00Z`) + n * 86400000).toISOString().slice(0, 10);
+
+test('dispenseRequest: the pharmacy, the earliest fill date and a schedule II series', { skip: !DUMP }, () => {
+  const requests = ofType('MedicationRequest');
+  const [pharmacy] = ofType('Organization');
+  assert.ok(pharmacy, 'the patient\'s pharmacy as an Organization');
+  assert.equal(pharmacy.name, 'Lakeview Pharmacy');
+  assert.deepEqual(pharmacy.identifier, [{ system: 'http://terminology.hl7.org/NamingSystem/NCPDPProviderIdentificationNumber', value: '1234567' }]);
+  assert.equal(pharmacy.telecom[0].system, 'phone');
+  assert.match(pharmacy.address[0].text, /Springfield, IL/);
+  assert.equal(ofType('Organization').length, 1, 'one Organization however many orders go there');
+  for (const mr of requests) {
+    assert.equal(mr.dispenseRequest.performer.reference, `Organization/${pharmacy.id}`, `${medicationName(mr)} goes to the pharmacy`);
+  }
+  // The day written, as the dump's clock saw it (UTC).
+  const alprazolam = requests.find((mr) => medicationName(mr) === 'alprazolam tablet');
+  const written = alprazolam.authoredOn.slice(0, 10);
+  assert.deepEqual(alprazolam.dispenseRequest.validityPeriod, { start: addDaysTo(written, 2) });
+  const sertraline = requests.find((mr) => medicationName(mr) === 'sertraline tablet');
+  assert.equal(sertraline.dispenseRequest.validityPeriod, undefined, 'no earliest fill date: fill at once');
+  // Three separate prescriptions written together, 30 days apart, each 30 days, none refillable.
+  const series = requests.filter((mr) => medicationName(mr).startsWith('mixed amphetamine salts extended-release capsule'))
+    .sort((a, b) => a.dispenseRequest.validityPeriod.start.localeCompare(b.dispenseRequest.validityPeriod.start));
+  assert.equal(series.length, 3);
+  assert.deepEqual(series.map((mr) => mr.dispenseRequest.validityPeriod.start),
+    [written, addDaysTo(written, 30), addDaysTo(written, 60)]);
+  const group = series[0].groupIdentifier;
+  assert.equal(group.system, 'urn:telehealth:order');
+  assert.equal(group.value, series[0].id);
+  series.forEach((mr, i) => {
+    assert.deepEqual(mr.groupIdentifier, group);
+    assert.equal(mr.dispenseRequest.numberOfRepeatsAllowed, 0);
+    assert.equal(mr.dispenseRequest.expectedSupplyDuration.value, 30);
+    assert.ok(mr.note.some((n) => n.text.startsWith(`Prescription ${i + 1} of 3 of a schedule II series`)), JSON.stringify(mr.note));
+  });
 });
 
 test('an earlier visit\'s order stopped in this visit is in its bundle, stopped', { skip: !DUMP }, () => {

@@ -11,7 +11,9 @@
  * morning + 600 mg bedtime; mixed amphetamine salts ER 20 mg every morning;
  * buspirone, from the earlier visit, stopped; the PA starts lamotrigine,
  * which the psychiatrist co-signs) → ended. Every order keeps a snapshot of
- * its catalog entry and a 30-day supply.
+ * its catalog entry and a 30-day supply, and goes to the patient's pharmacy
+ * (with its NCPDP id); alprazolam has an earliest fill date, the mixed
+ * amphetamine salts are a schedule II series of three prescriptions.
  *
  * Exits 1 with a message on stderr at the first error. */
 #include <glib.h>
@@ -23,6 +25,7 @@
 #include "server/records/records.h"
 #include "server/api/fhir.h"
 #include "server/store/store.h"
+#include "server/clock/clock.h"
 
 #define BASE_URL "https://telehealth.example"
 
@@ -130,6 +133,9 @@ out:
 
 /* The catalog the orders are written against (each keeps a snapshot). */
 static const MedCatalog *order_catalog;
+/* What every order dispenses beyond its supply: the patient's pharmacy;
+ * set per order for the earliest fill date and the series. */
+static StoreOrderRx order_rx;
 
 /* Applies one adjustment as the REST edge would write it: the dosing
  * checked against the catalog, a snapshot of the entry, a 30-day supply.
@@ -162,6 +168,8 @@ adjust_dosing (Store *store, AdjustmentKind kind, const char *visit_id, const ch
   };
   StoreOrder *order;
 
+  if (kind != ADJUST_STOP)
+    a.rx = &order_rx;
   if (kind != ADJUST_STOP) {
     if (!med_dosing_check (m, d, error) || !med_dispense_check (m, 30, refills, error) ||
         !med_dosing_units_per_day (m, d, &units, NULL))
@@ -194,6 +202,35 @@ adjust (Store *store, AdjustmentKind kind, const char *visit_id, const char *pre
                         reason, order_id, error);
 }
 
+/* The next orders' earliest fill date (`delay` days after `from`), or a
+ * series of `n` prescriptions `step` days apart from `from`; NULL: none. */
+static gboolean
+fill_dates (const GDate *from, guint delay, guint n, guint step)
+{
+  order_rx.earliest_fill_date[0] = '\0';
+  order_rx.n_series = 0;
+  if (!from)
+    return TRUE;
+  for (guint i = 0; i < n; i++) {
+    GDate d = *from;
+    g_autofree char *text = NULL;
+    g_date_add_days (&d, i * step);
+    text = th_date_format (&d);
+    g_strlcpy (order_rx.series[i], text, sizeof order_rx.series[i]);
+  }
+  order_rx.n_series = n;
+  if (n == 0) {
+    GDate d = *from;
+    g_autofree char *text = NULL;
+    g_date_add_days (&d, delay);
+    text = th_date_format (&d);
+    g_strlcpy (order_rx.earliest_fill_date, text, sizeof order_rx.earliest_fill_date);
+  } else {
+    g_strlcpy (order_rx.earliest_fill_date, order_rx.series[0], sizeof order_rx.earliest_fill_date);
+  }
+  return TRUE;
+}
+
 static gboolean
 move (Store *store, const char *visit_id, VisitState to, GError **error)
 {
@@ -212,6 +249,12 @@ main (void)
   char *fluoxetine = NULL, *sertraline = NULL, *buspirone = NULL, *lamotrigine = NULL;
   json_t *bundle = NULL;
   gint64 now = store_now_ms ();
+  StorePharmacy pharmacy = { 0 };
+  const StorePharmacy kPharmacy = { .name = "Lakeview Pharmacy",
+                                    .address = "200 Example Avenue, Springfield, IL 62701",
+                                    .phone = "+1 555 010 0188",
+                                    .ncpdp_id = "1234567" };
+  GDate today;
   int status = 1;
   /* Made-up details: an example.org address, a 555-01xx number. */
   const StorePatient sam = { .name = "Sam Rivera",
@@ -234,8 +277,16 @@ main (void)
   if (!(staff = store_create_staff (store, "Dr. Ada Moreau", "psychiatrist", &error)) ||
       !(pa = store_create_staff (store, "Jo Park, PA-C", "pa", &error)) ||
       !store_set_staff_supervisor (store, pa, staff, &error) ||
-      !(patient = store_patient_create (store, &sam, staff, &error)))
+      !(patient = store_patient_create (store, &sam, staff, &error)) ||
+      !store_set_patient_pharmacy (store, patient, &kPharmacy, staff, &error) ||
+      !store_get_patient_pharmacy (store, patient, &pharmacy, &error))
     goto out;
+  order_rx.pharmacy_id = pharmacy.id;
+  store_pharmacy_clear (&pharmacy);
+  {
+    g_autoptr (GTimeZone) utc = g_time_zone_new_utc ();
+    th_clock_local_date (utc, now, &today);
+  }
 
   /* Four weeks ago: fluoxetine started. */
   if (!(earlier = store_create_visit (store, patient, staff, now - 28 * G_TIME_SPAN_DAY / 1000,
@@ -259,12 +310,16 @@ main (void)
                "Partial response at 50 mg", NULL, &error) ||
       !adjust (store, ADJUST_SWITCH, visit, staff, fluoxetine, "escitalopram", 10, "once-daily",
                "Insomnia on fluoxetine", NULL, &error) ||
+      !fill_dates (&today, 2, 0, 0) ||
       !adjust_dosing (store, ADJUST_START, visit, staff, FALSE, NULL, "alprazolam", &kAlprazolam, 0,
                       "Panic attacks", NULL, &error) ||
+      !fill_dates (NULL, 0, 0, 0) ||
       !adjust_dosing (store, ADJUST_START, visit, staff, FALSE, NULL, "lithium-carbonate-ir",
                       &kLithium, 1, "Bipolar I disorder, maintenance", NULL, &error) ||
+      !fill_dates (&today, 0, 3, 30) ||
       !adjust_dosing (store, ADJUST_START, visit, staff, FALSE, NULL, "amphetamine-mixed-salts-er",
                       &kAmphetamine, 0, "ADHD, combined presentation", NULL, &error) ||
+      !fill_dates (NULL, 0, 0, 0) ||
       !adjust (store, ADJUST_STOP, visit, staff, buspirone, NULL, 0, NULL,
                "Anxiety controlled on escitalopram", NULL, &error) ||
       !adjust_dosing (store, ADJUST_START, visit, pa, TRUE, NULL, "lamotrigine", &kLamotrigine, 2,

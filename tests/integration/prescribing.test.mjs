@@ -26,6 +26,7 @@ import { mkdtempSync, writeFileSync, readFileSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import path from 'node:path';
 import { startServer, fetchJson, requireEnv, rewriteConfig } from '../e2e/lib.mjs';
+import { setDea, controlledReady, DEA_NUMBERS } from './controlled.mjs';
 
 const { bin, root } = requireEnv();
 
@@ -81,6 +82,9 @@ before(async () => {
   paAccount = JSON.parse(admin('add-staff', '--username', 'pat.assistant', '--name', 'Pat Assistant',
     '--role', 'pa', '--supervisor', me.staff_id).pop());
   pa = await server.login(paAccount.username, paAccount.password);
+  // The demo psychiatrist's New York registration comes with the demo; the
+  // PA prescribes controlled drugs under a mid-level registration of their own.
+  setDea(server, paAccount.staff_id, { number: DEA_NUMBERS.midLevel, schedules: '2N,3N,4,5' });
 });
 
 after(async () => {
@@ -133,6 +137,7 @@ function ok(r, status = 201) {
 
 test('a controlled decrease with another frequency or as needed is refused in an audio-only visit; a stop is not', async () => {
   const { visitId, patientId } = await newVisit(psy, 'Audio Only Patient');
+  await controlledReady(server, (p, o = {}) => call(p, { session: psy, ...o }), patientId);
   const alprazolam = await med(/^alprazolam/i, { dose: 0.5, frequency: 'three-times-daily' });
   const base = ok(await adjust(psy, visitId, {
     kind: 'start', medication: alprazolam, dose: 0.5, frequency: 'three-times-daily', reason: 'Panic disorder',
@@ -309,6 +314,7 @@ test('errors read as sentences: a note over the limit says its length', async ()
 // without it the server runs on the real clock and this cannot hold.
 test('co-signing across the policy end applies the rules of the co-signing day', async () => {
   const { visitId, patientId } = await newVisit(pa, 'Across The End Patient');
+  await controlledReady(server, (p, o = {}) => call(p, { session: pa, ...o }), patientId);
   const methylphenidate = await med(/^methylphenidate/i, { dose: 10, frequency: 'twice-daily' });
   // Drafted on Dec 30, inside the window: a video visit suffices.
   const drafted = ok(await adjust(pa, visitId, {

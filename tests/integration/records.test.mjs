@@ -9,6 +9,7 @@ import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import path from 'node:path';
 import { startServer, fetchJson, fragmentOf, requireEnv, testClock, dateIn, addDays } from '../e2e/lib.mjs';
+import { controlledReady } from './controlled.mjs';
 
 const { bin, root } = requireEnv();
 let server;
@@ -295,6 +296,10 @@ async function atClock(now, timeZone, fn) {
     const v = await call('/api/visits', { method: 'POST', body: { patient_name: 'New Patient', modality: 'video' } });
     assert.equal(v.status, 201, v.text);
     const pid = (await call(`/api/visits/${v.json.visit_id}/record`)).json.patient.id;
+    // What a controlled order needs besides the in-person rule: the
+    // patient's state and a PDMP check (the demo provider's New York DEA
+    // registration comes with the demo).
+    await controlledReady(closed, call, pid);
     await fn({ call, vid: v.json.visit_id, pid, server: closed });
   } finally {
     await closed.stop();

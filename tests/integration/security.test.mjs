@@ -12,6 +12,7 @@ import path from 'node:path';
 import { setTimeout as sleep } from 'node:timers/promises';
 import WebSocket from 'ws';
 import { startServer, fetchJson, fragmentOf, requireEnv, testClock, dateIn, addDays, waitFor } from '../e2e/lib.mjs';
+import { setDea, controlledReady, DEA_NUMBERS } from './controlled.mjs';
 
 const { bin, root } = requireEnv();
 const confPath = path.join(root, 'config', 'telehealth.conf');
@@ -154,6 +155,11 @@ test("a physician assistant's controlled-substance change stays pending; they ca
   assert.equal(acct.status, 0, acct.stderr);
   const pa = await server.login(acct.lines[0].username, acct.lines[0].password);
   const v = await api('/api/visits', { session: pa, method: 'POST', body: { patient_name: 'PA Sec Patient' } });
+  // The PA's own (mid-level) DEA registration for the patient's state, and a
+  // PDMP check: what a controlled order needs.
+  const pid = (await api(`/api/visits/${v.json.visit_id}/record`, { session: pa })).json.patient.id;
+  setDea(server, acct.lines[0].staff_id, { number: DEA_NUMBERS.midLevel, schedules: '2N,3N,4,5', dataDir });
+  await controlledReady(server, (p, o = {}) => api(p, { session: pa, ...o }), pid);
   const r = await api(`/api/visits/${v.json.visit_id}/adjustments`, {
     session: pa, method: 'POST', body: { kind: 'start', medication: 'methylphenidate-ir', dose: 10, frequency: 'twice-daily', reason: 'ADHD' },
   });

@@ -15,6 +15,7 @@ export const STATUS_WORDS = {
   stopped: 'stopped',
   'entered-in-error': 'entered in error',
   declined: 'declined by the supervising psychiatrist',
+  completed: 'completed (renewed)',
 };
 
 // Whether a medication (a catalog entry, or an order's medication) is a

@@ -16,6 +16,8 @@ import { attachCharCount } from './char-count.js';
 import { PatientSafety } from './safety-panel.js';
 import { LabsPanel } from './labs-panel.js';
 import { ProblemsPanel } from './problems-panel.js';
+import { PdmpPanel } from './pdmp-panel.js';
+import { renewControl } from './renew.js';
 import { medicationMonitoring } from './adherence-chart.js';
 
 // The server's limit on a note (server/api/bodies.c MAX_NOTE_CHARS).
@@ -69,6 +71,7 @@ export class RecordPanel {
       evalLine: q('#record-eval'),
       evalForm: q('#eval-form'),
       evalDate: q('#eval-date'),
+      evalBy: q('#eval-by'),
       evalError: q('#eval-error'),
       evalDone: q('#eval-done'),
     };
@@ -77,6 +80,7 @@ export class RecordPanel {
     this.adjust = new AdjustForm(q('[data-testid="adjust-form"]'), { onSaved: () => this.refresh() });
     this.labs = new LabsPanel(q('#record-labs'), { onSaved: () => this.refresh() });
     this.problems = new ProblemsPanel(q('#record-problems'), { onConditions: (list) => this.adjust.setConditions(list) });
+    this.pdmp = new PdmpPanel(q('#record-pdmp'));
     this.noteCount = attachCharCount(this.ui.noteText, q('#note-count'), NOTE_MAX_CHARS);
     q('#note-form').addEventListener('submit', (ev) => { ev.preventDefault(); this.addNote(); });
     document.addEventListener('visibilitychange', () => {
@@ -194,7 +198,8 @@ export class RecordPanel {
     this.part('alerts', [rec.alerts, rec.checkin && rec.checkin.id], () => this.drawAlerts(rec));
     this.part('checkin', rec.checkin, () => this.drawCheckin(rec.checkin));
     this.part('trend', [rec.score_history, rec.checkin && rec.checkin.id, rec.mbc], () => this.drawTrend(rec));
-    this.part('eval', [patient.id, patient.in_person_eval_at], () => this.drawEvaluation(patient));
+    this.part('eval', [patient.id, patient.in_person_eval_at, patient.in_person_eval_by], () => this.drawEvaluation(patient));
+    this.pdmp.setPatient(patient.id || '');
     this.part('meds', rec.current_medications, () => this.drawMeds(rec.current_medications || []), force);
     this.part('labs', [rec.monitoring, patient.id], () => this.labs.render(rec));
     this.part('notes', rec.notes, () => this.drawNotes(rec.notes || []));
@@ -319,7 +324,8 @@ export class RecordPanel {
         el('span', { className: 'med-line' }, el('strong', {}, medName(o)), ` ${doseLine(o, this.catalog).slice(medName(o).length)}`),
         ' ', statusBadge(o.status), ' ', scheduleBadge(orderMedication(o, this.catalog)),
         o.status === 'pending' ? el('span', { className: 'visually-hidden' }, ' (pending)') : null,
-        medicationMonitoring(o, medName(o)))));
+        medicationMonitoring(o, medName(o)),
+        renewControl(o, this.visitId, { onDone: () => this.refresh() }))));
     }
     this.adjust.setCurrent(meds);
   }
@@ -328,8 +334,9 @@ export class RecordPanel {
   // reads (a calendar date, no zone), and the field to record one.
   drawEvaluation(patient) {
     const date = patient.in_person_eval_at;
+    const by = patient.in_person_eval_by && patient.in_person_eval_by.display_name;
     this.ui.evalLine.replaceChildren(date
-      ? el('span', {}, 'Last in-person evaluation: ', el('strong', {}, calendarDate(date)))
+      ? el('span', {}, 'Last in-person evaluation: ', el('strong', {}, calendarDate(date)), by ? `, performed by ${by}` : '')
       : el('span', { className: 'muted' }, 'No in-person evaluation on record.'));
     this.ui.evalDate.max = localToday();
     if (document.activeElement !== this.ui.evalDate) this.ui.evalDate.value = date || '';
@@ -352,7 +359,9 @@ export class RecordPanel {
       return;
     }
     try {
-      const res = await staffApi(`/api/patients/${enc(patient.id)}/in-person-evaluation`, { method: 'POST', body: { date } });
+      const by = this.ui.evalBy.value.trim();
+      const res = await staffApi(`/api/patients/${enc(patient.id)}/in-person-evaluation`, { method: 'POST', body: by ? { date, performed_by: by } : { date } });
+      this.ui.evalBy.value = '';
       this.ui.evalDone.textContent = `Saved: in-person evaluation on ${calendarDate(res.in_person_eval_at || date)}.`;
       await this.refresh();
     } catch (e) {

@@ -1,0 +1,38 @@
+/* demo_rx.c — what a real clinic has on file before a controlled
+ * prescription (issue 15, item 7), for the demo: the demo provider's DEA
+ * registration for New York (the demo patient's state), a PDMP check of
+ * New York today, and the patient's preferred pharmacy. The number and the
+ * pharmacy are made up (the NCPDP id is left out; the phone is a 555-01xx
+ * number, reserved for fiction). */
+#include "server/cli/cli.h"
+#include "server/clock/clock.h"
+
+#define DEMO_DEA_NUMBER "AP1234563" /* valid check digit; no real registrant */
+/* A DEA registration runs three years (21 CFR 1301.13(f)). */
+#define DEMO_DEA_YEARS 3
+
+gboolean
+th_demo_prescribing (ThApp *app, const char *patient_id, const char *provider_id, GError **error)
+{
+  gint64 now = store_now_ms ();
+  g_autofree char *expires = NULL;
+  StorePharmacy pharmacy = { .name = "Demo Community Pharmacy",
+                             .address = "100 Example Street, Albany, NY 12207",
+                             .phone = "+1 555 010 0150" };
+  StorePdmpCheck check = { .patient_id = (char *) patient_id,
+                           .staff_id = (char *) provider_id,
+                           .state = "NY",
+                           .checked_at_ms = now,
+                           .result_note = "NY PMP searched: no other controlled-substance "
+                                          "prescriptions in the last 12 months." };
+  GDate day;
+
+  th_clock_local_date (app->config->time_zone, now, &day);
+  g_date_add_years (&day, DEMO_DEA_YEARS);
+  expires = th_date_format (&day);
+  return expires &&
+         th_dea_set (app, "demo", provider_id, "NY", DEMO_DEA_NUMBER, "2,2N,3,3N,4,5", expires,
+                     error) &&
+         store_add_pdmp_check (app->store, &check, NULL, error) &&
+         store_set_patient_pharmacy (app->store, patient_id, &pharmacy, provider_id, error);
+}
