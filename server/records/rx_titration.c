@@ -90,6 +90,16 @@ next_step_above (const MedTitrationSchedule *s, double current)
   return NULL;
 }
 
+/* "25 mg every other day" for a step's amount, else "50 mg a day". */
+static char *
+allowed_text (const MedTitrationSchedule *s, double daily, const char *unit)
+{
+  for (guint i = 0; i < s->n_steps; i++)
+    if (s->steps[i].every_days > 1 && fabs (step_daily (&s->steps[i]) - daily) < AMOUNT_EPSILON)
+      return g_strdup_printf ("%g %s every other day", s->steps[i].amount, unit ? unit : "");
+  return daily_text (daily, unit);
+}
+
 /* Days without the drug the record shows: since the last stop (no live
  * line), or the diary's run of days with doses missed and none taken. */
 static gint
@@ -138,7 +148,7 @@ allowance (const RxCheckFacts *f, const MedTitration *mt, const MedTitrationSche
   }
   if (!t->live) {
     if (g_date_valid (&t->last_stopped) && t->stopped_daily > first) {
-      g_autofree char *was = daily_text (t->stopped_daily, unit);
+      g_autofree char *was = allowed_text (s, t->stopped_daily, unit);
       /* Within the restart window the label's initial dosing does not
        * apply: the patient may resume what they took. */
       a->allowed = t->stopped_daily;
@@ -154,7 +164,7 @@ allowance (const RxCheckFacts *f, const MedTitration *mt, const MedTitrationSche
     guint week = (guint) days / 7 + 1;
     const MedTitrationStep *by_week = step_for_week (s, week);
     const MedTitrationStep *next = next_step_above (s, t->live_daily);
-    g_autofree char *now = daily_text (t->live_daily, unit);
+    g_autofree char *now = allowed_text (s, t->live_daily, unit);
 
     if (!next) {
       a->allowed = INFINITY; /* the schedule is done: max_daily rules */
@@ -164,16 +174,6 @@ allowance (const RxCheckFacts *f, const MedTitration *mt, const MedTitrationSche
     a->why = g_strdup_printf ("This patient started on %s (week %u), now on %s", started, week,
                               now);
   }
-}
-
-/* "25 mg every other day" for a step's amount, else "50 mg a day". */
-static char *
-allowed_text (const MedTitrationSchedule *s, double daily, const char *unit)
-{
-  for (guint i = 0; i < s->n_steps; i++)
-    if (s->steps[i].every_days > 1 && fabs (step_daily (&s->steps[i]) - daily) < AMOUNT_EPSILON)
-      return g_strdup_printf ("%g %s every other day", s->steps[i].amount, unit ? unit : "");
-  return daily_text (daily, unit);
 }
 
 static void
