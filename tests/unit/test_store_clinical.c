@@ -25,10 +25,11 @@ test_schema_fresh (Fixture *f, gconstpointer data)
    * per-medication missed doses), then the diary's three and observations
    * (migration 19) = 30, and the no-delete triggers of monitoring alerts and
    * safety tasks (which change once, to be acknowledged or closed) = 32,
-   * then the order checks of the safety check (migration 22) = 34;
+   * then the order checks of the safety check (migration 22) = 34, then
+   * the patient's pregnancy potential (issue 15) = 36;
    * checkin_scales keeps its two after its rebuild. */
   g_assert_cmpint (count_rows (f->store, "SELECT count(*) FROM sqlite_master WHERE type = 'trigger'"
-                                         " AND name LIKE '%_no_%'"), ==, 34);
+                                         " AND name LIKE '%_no_%'"), ==, 36);
   g_assert_cmpint (count_rows (f->store, "SELECT count(*) FROM sqlite_master WHERE type = 'trigger'"
                                          " AND name LIKE 'checkin_scales_no_%'"), ==, 2);
   g_assert_cmpint (count_rows (f->store, "SELECT count(*) FROM pragma_table_info('patients')"
