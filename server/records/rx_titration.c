@@ -219,6 +219,10 @@ check_interacting (const RxCheckFacts *f, const RxDrug *other, const Medication 
    * schedule (valproate to lamotrigine). */
   const char *started = f->medication->name;
   const char *stopped = f->replaced ? f->replaced->ingredient : NULL;
+  g_autofree char *who = other && other->display ? g_strdup (other->display) : NULL;
+
+  if (who)
+    who[0] = g_ascii_toupper (who[0]);
 
   for (guint i = 0; m->titration && i < m->titration->n_schedules; i++) {
     const MedTitrationSchedule *s = &m->titration->schedules[i];
@@ -227,13 +231,12 @@ check_interacting (const RxCheckFacts *f, const RxDrug *other, const Medication 
       continue;
     if (other && g_strv_contains (names, started) && !(stopped && g_strv_contains (names, stopped)))
       rx_add (findings, RX_WARN, "titration-interacting-start", "A dose to review",
-              m->titration->detail, "%s is taken with %s: %s", other->display, started,
-              s->on_start);
+              m->titration->detail, "%s is taken with %s: %s", who, started, s->on_start);
     else if (stopped && g_strv_contains (names, stopped) && !g_strv_contains (names, started)) {
       if (other)
         rx_add (findings, RX_WARN, "titration-interacting-stop", "A dose to review",
-                m->titration->detail, "%s is taken with %s, which this order stops: %s",
-                other->display, stopped, s->on_stop);
+                m->titration->detail, "%s is taken with %s, which this order stops: %s", who,
+                stopped, s->on_stop);
       else
         rx_add (findings, RX_WARN, "titration-interacting-stop", "A dose to review",
                 m->titration->detail,

@@ -324,7 +324,7 @@ test_interacting (void)
   added = judge (&o);
   g_assert_nonnull ((f = find_rule (added, "titration-interacting-start")));
   g_assert_cmpint (f->severity, ==, RX_WARN);
-  assert_contains (f->message, "lamotrigine tablet is taken with divalproex sodium: valproate "
+  assert_contains (f->message, "Lamotrigine tablet is taken with divalproex sodium: valproate "
                                "more than doubles lamotrigine's half-life");
   assert_contains (f->source, "Lamictal");
   /* Valproate switched to quetiapine with lamotrigine going on. */
