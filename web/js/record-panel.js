@@ -15,6 +15,7 @@ import { AdjustForm } from './adjust-form.js';
 import { attachCharCount } from './char-count.js';
 import { PatientSafety } from './safety-panel.js';
 import { LabsPanel } from './labs-panel.js';
+import { PregnancyPanel } from './pregnancy-panel.js';
 import { medicationMonitoring } from './adherence-chart.js';
 
 // The server's limit on a note (server/api/bodies.c MAX_NOTE_CHARS).
@@ -75,6 +76,7 @@ export class RecordPanel {
     this.safety = new PatientSafety(q('#record-safety'));
     this.adjust = new AdjustForm(q('[data-testid="adjust-form"]'), { onSaved: () => this.refresh() });
     this.labs = new LabsPanel(q('#record-labs'), { onSaved: () => this.refresh() });
+    this.pregnancy = new PregnancyPanel(q('#record-pregnancy'));
     this.noteCount = attachCharCount(this.ui.noteText, q('#note-count'), NOTE_MAX_CHARS);
     q('#note-form').addEventListener('submit', (ev) => { ev.preventDefault(); this.addNote(); });
     document.addEventListener('visibilitychange', () => {
@@ -194,6 +196,7 @@ export class RecordPanel {
     this.part('eval', [patient.id, patient.in_person_eval_at], () => this.drawEvaluation(patient));
     this.part('meds', rec.current_medications, () => this.drawMeds(rec.current_medications || []), force);
     this.part('labs', [rec.monitoring, patient.id], () => this.labs.render(rec));
+    this.pregnancy.setPatient(patient.id || '');
     this.part('notes', rec.notes, () => this.drawNotes(rec.notes || []));
     if (!this.root.querySelector('.error-form')) {
       this.part('orders', rec.orders, () => this.drawOrders(rec.orders || []), force);
