@@ -13,36 +13,12 @@
 #include <string.h>
 
 void
-rx_reproductive_clear (RxReproductive *r)
-{
-  if (!r)
-    return;
-  g_free (r->sex_at_birth);
-  g_free (r->unable_reason);
-  g_free (r->pregnancy);
-  g_free (r->breastfeeding);
-  g_free (r->contraception);
-  g_free (r->counselled_by);
-  memset (r, 0, sizeof *r);
-  g_date_clear (&r->pregnancy_checked, 1);
-  g_date_clear (&r->counselled, 1);
-}
-
-void
 rx_pregnancy_facts_free (RxPregnancyFacts *facts)
 {
   if (!facts)
     return;
   rx_reproductive_clear (&facts->r);
   g_free (facts);
-}
-
-gboolean
-rx_can_become_pregnant (const RxReproductive *r)
-{
-  if (!r || !r->sex_at_birth)
-    return TRUE;
-  return g_strcmp0 (r->sex_at_birth, "male") != 0 && r->unable_reason == NULL;
 }
 
 static char *
