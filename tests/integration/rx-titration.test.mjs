@@ -1,7 +1,7 @@
 // Issue 15, items 5 and 6, through a real server, a real sqlite file and the
 // test clock: lamotrigine's escalation refused past its step ("titration-step",
 // nothing written), the week-3 step accepted, a restart after more than 5
-// days off refused above the first step; the pregnancy potential recorded
+// days off (the diary's missed doses, a stop) refused above the first step; the pregnancy potential recorded
 // on the patient (GET/POST /api/patients/:patient/reproductive, bad input
 // refused in the clinician's words with nothing written); valproate refused
 // without the pregnancy prevention documented and when pregnant, accepted
@@ -87,6 +87,23 @@ test('lamotrigine: in week 3 the step to 50 mg passes; a jump to 100 mg is refus
   assert.match(f.message, /This patient started on 3 Nov 2026 \(week 3\), now on 25 mg a day: at most 50 mg a day now; this order comes to 100 mg a day/);
   assert.equal((await current()).find((o) => o.medication.id === 'lamotrigine').dose, 25, 'nothing was written');
 
+  // The patient's diary: the last dose on 10 Nov, then a dose missed each
+  // day to the 16th — 6 days without it: back to the first step.
+  const link = await api(`/api/patients/${patientId}/diary-link`, { method: 'POST' });
+  assert.equal(link.status, 201, link.text);
+  const token = new URLSearchParams(new URL(link.json.url).hash.slice(1)).get('d');
+  const entry = async (day, taken) => {
+    const res = await fetchJson(`${server.baseUrl}/api/diary/entries`, { token, method: 'POST',
+      body: { day, doses: [{ order_id: lam.id, taken, missed: 1 - taken, ...(taken ? {} : { reason: 'forgot' }) }], side_effects: [] } });
+    assert.equal(res.status, 201, res.text);
+  };
+  await entry('2026-11-10', 1);
+  for (const d of ['11', '12', '13', '14', '15', '16']) await entry(`2026-11-${d}`, 0);
+  const missed = await adjust({ kind: 'change-dose', order_id: lam.id, dose: 50, frequency: 'once-daily', reason: 'Titration, week 3' });
+  assert.match(refused(missed, 'titration-step').message,
+    /The patient's diary shows no dose taken after 10 Nov 2026 until 16 Nov 2026 \(6 days without it\): after more than 5 days without it, titration starts again from the first step: at most 25 mg a day now/);
+  // The patient corrects the 16th: taken. The step goes ahead.
+  await entry('2026-11-16', 1);
   const step = await adjust({ kind: 'change-dose', order_id: lam.id, dose: 50, frequency: 'once-daily', reason: 'Titration, week 3' });
   assert.equal(step.status, 201, step.text);
 });
