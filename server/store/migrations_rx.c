@@ -36,15 +36,21 @@ const char *const store_migrations_rx[] = {
   "CREATE TABLE patient_reproductive ("
   "  id INTEGER PRIMARY KEY,"
   "  patient_id TEXT NOT NULL REFERENCES patients (id),"
-  "  sex_at_birth TEXT NOT NULL CHECK (sex_at_birth IN ('female', 'male', 'intersex', 'unknown')),"
-  "  unable_reason TEXT NULL CHECK (unable_reason IS NULL OR length(unable_reason) BETWEEN 1 AND 200),"
+  "  sex_at_birth TEXT NOT NULL"
+  "    CHECK (sex_at_birth IN ('female', 'male', 'intersex', 'unknown')),"
+  "  unable_reason TEXT NULL CHECK (unable_reason IS NULL"
+  "    OR length(unable_reason) BETWEEN 1 AND 200),"
   "  pregnancy TEXT NOT NULL CHECK (pregnancy IN ('pregnant', 'not-pregnant', 'unknown')),"
-  "  pregnancy_checked TEXT NULL CHECK (pregnancy_checked IS NULL OR date(pregnancy_checked) = pregnancy_checked),"
+  "  pregnancy_checked TEXT NULL CHECK (pregnancy_checked IS NULL"
+  "    OR date(pregnancy_checked) = pregnancy_checked),"
   "  breastfeeding TEXT NOT NULL CHECK (breastfeeding IN ('yes', 'no', 'unknown')),"
-  "  contraception TEXT NULL CHECK (contraception IS NULL OR length(contraception) BETWEEN 1 AND 200),"
+  "  contraception TEXT NULL CHECK (contraception IS NULL"
+  "    OR length(contraception) BETWEEN 1 AND 200),"
   "  highly_effective INTEGER NOT NULL CHECK (highly_effective IN (0, 1)),"
-  "  counselled_on TEXT NULL CHECK (counselled_on IS NULL OR date(counselled_on) = counselled_on),"
-  "  counselled_by TEXT NULL CHECK (counselled_by IS NULL OR length(counselled_by) BETWEEN 1 AND 200),"
+  "  counselled_on TEXT NULL CHECK (counselled_on IS NULL"
+  "    OR date(counselled_on) = counselled_on),"
+  "  counselled_by TEXT NULL CHECK (counselled_by IS NULL"
+  "    OR length(counselled_by) BETWEEN 1 AND 200),"
   "  recorded_by TEXT NOT NULL REFERENCES staff (id),"
   "  recorded_at TEXT NOT NULL,"
   "  CHECK ((pregnancy = 'unknown') = (pregnancy_checked IS NULL)),"
@@ -53,8 +59,8 @@ const char *const store_migrations_rx[] = {
   "  CHECK (sex_at_birth <> 'male' OR (contraception IS NULL AND pregnancy <> 'pregnant'"
   "    AND counselled_on IS NULL))"
   ");"
-  "CREATE INDEX patient_reproductive_by_patient ON patient_reproductive (patient_id, id);"
-  APPEND_ONLY ("patient_reproductive"),
+  "CREATE INDEX reproductive_by_patient"
+  " ON patient_reproductive (patient_id, id);" APPEND_ONLY ("patient_reproductive"),
 };
 
 const guint store_migrations_rx_count = G_N_ELEMENTS (store_migrations_rx);
