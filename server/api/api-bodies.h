@@ -344,4 +344,12 @@ void th_diary_entry_body_clear (ThDiaryEntryBody *b);
 gboolean th_body_diary_reminder (const char *body, gsize len, gint *hour, char **channel,
                                  GError **error);
 
+/* POST /api/patients/<id>/reproductive (bodies_reproductive.c, issue 15):
+ * {"sex_at_birth", "unable_reason"?, "pregnancy", "pregnancy_checked"?,
+ * "breastfeeding", "contraception"?: {"method", "highly_effective"},
+ * "valproate_counselling"?: {"date", "by"}} into out (rx_reproductive_clear);
+ * th_reproductive_check: the answers fit together, no date after today. */
+gboolean th_body_reproductive (const char *body, gsize len, RxReproductive *out, GError **error);
+gboolean th_reproductive_check (const RxReproductive *r, const GDate *today, GError **error);
+
 G_END_DECLS

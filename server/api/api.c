@@ -7,6 +7,7 @@
 #include "server/api/api-private.h"
 #include "server/api/labs.h"
 #include "server/api/problems.h"
+#include "server/api/reproductive.h"
 #include "server/clock/clock.h"
 
 #include <stdio.h>
@@ -275,6 +276,10 @@ static const ThRoute kRoutes[] = {
   ROUTE (POST, "/api/patients/:patient/diary-link/revoke", STAFF, NO_VISIT,
          th_post_diary_link_revoke),
   ROUTE (GET, "/api/patients/:patient/diary", STAFF, NO_VISIT, th_get_patient_diary),
+  /* Pregnancy potential (issue 15): read with the record, written by a
+   * clinician who may write the patient's facts (checked in the handler). */
+  ROUTE (GET, "/api/patients/:patient/reproductive", STAFF, NO_VISIT, th_get_reproductive),
+  ROUTE (POST, "/api/patients/:patient/reproductive", STAFF, NO_VISIT, th_post_reproductive),
 };
 
 const ThRoute *

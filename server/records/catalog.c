@@ -5,7 +5,7 @@
  * The catalog is validated strictly at load: a typo in a schedule, a route
  * or a maximum would otherwise silently change which rules apply, so any
  * malformed entry refuses the whole file, naming the entry and the field. */
-#include "server/records/records.h"
+#include "server/records/catalog-private.h"
 
 #include <math.h>
 #include <string.h>
@@ -38,9 +38,9 @@ static const char *const kDoseForms[] = { "tablet", "capsule" };
 /* Keys an entry may carry; anything else is most likely a misspelling of one
  * of these, which would leave a field at its default, so it is refused. */
 static const char *const kEntryKeys[] = {
-  "id",       "ingredient",  "display", "dose_form", "rxnorm",   "rxnorm_note",
-  "routes",   "frequencies", "unit",    "strengths", "products", "max_daily",
-  "schedule", "class",       "adhd",    "dose_note", "note",
+  "id",          "ingredient", "display",   "dose_form", "rxnorm",    "rxnorm_note", "routes",
+  "frequencies", "unit",       "strengths", "products",  "max_daily", "schedule",    "class",
+  "adhd",        "dose_note",  "note",      "titration", "pregnancy",
 };
 
 /* ------------------------------------------------- frequencies and routes */
@@ -259,6 +259,8 @@ medication_free (Medication *m)
   g_free (m->max_daily_source);
   g_free (m->max_daily_detail);
   g_free (m->dose_note);
+  med_titration_free (m->titration);
+  med_pregnancy_free (m->pregnancy);
   g_free (m);
 }
 
@@ -610,7 +612,9 @@ parse_entry (json_t *entry, GHashTable *sources, char **msg)
       !parse_code_set (entry, "frequencies", "frequency", frequency_index, med_frequency_code,
                        med_frequency_count (), &m->frequencies, msg) ||
       !parse_strengths (entry, m, msg) || !parse_products (entry, m, sources, msg) ||
-      !parse_max_daily (entry, m, msg))
+      !parse_max_daily (entry, m, msg) ||
+      !med_titration_parse (json_object_get (entry, "titration"), m, msg) ||
+      !med_pregnancy_parse (json_object_get (entry, "pregnancy"), m, msg))
     goto fail;
   return m;
 

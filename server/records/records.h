@@ -109,6 +109,10 @@ typedef struct {
   char *max_daily_detail; /* which label and section */
   char *dose_note;        /* what the amount means, when it could be misread (mixed salts) */
   gboolean adhd;          /* an ADHD medication: its patients also get ASRS part A */
+  /* Issue 15 (rx-titration.h): the label's titration steps, and what the
+   * label says of pregnancy and breastfeeding; NULL where none matters. */
+  struct _MedTitration *titration;
+  struct _MedPregnancy *pregnancy;
 } Medication;
 
 typedef struct _MedCatalog MedCatalog;

@@ -25,7 +25,7 @@ const char *const store_migrations_rx[] = {
   "  CHECK ((severity = 'major') = (override_reason IS NOT NULL))"
   ");"
   "CREATE INDEX order_checks_by_order ON order_checks (order_id, id);" APPEND_ONLY ("order_checks"),
-  /* Diagnoses and allergies (issue 15, items 1 and 3; server/store/problems.c).
+  /* 23: diagnoses and allergies (issue 15, items 1 and 3; server/store/problems.c).
    * A condition is an ICD-10-CM code of the clinic's list
    * (config/conditions.json), its title as coded, an onset date, the visit
    * it was recorded in; its FHIR clinical and verification status is a list
@@ -155,6 +155,42 @@ const char *const store_migrations_rx[] = {
   "  CHECK (in_person_eval_by IS NULL OR length(in_person_eval_by) BETWEEN 1 AND "
   "200);" APPEND_ONLY ("patient_pharmacies") APPEND_ONLY ("order_dispense")
     APPEND_ONLY ("order_series") APPEND_ONLY ("pdmp_checks"),
+  /* 25: the patient's pregnancy potential (issue 15, item 6; rx-titration.h):
+   * sex assigned at birth, whether documented as unable to become pregnant
+   * (and why), pregnancy status with the day it was checked, breastfeeding,
+   * contraception (method, highly effective or not), and the valproate
+   * pregnancy prevention counselling (day, by whom). Each save is a whole
+   * new row, append-only: the newest (id) is the record, older ones its
+   * history. Contraception, a pregnancy and counselling are never on a row
+   * whose sex at birth is male. */
+  "CREATE TABLE patient_reproductive ("
+  "  id INTEGER PRIMARY KEY,"
+  "  patient_id TEXT NOT NULL REFERENCES patients (id),"
+  "  sex_at_birth TEXT NOT NULL"
+  "    CHECK (sex_at_birth IN ('female', 'male', 'intersex', 'unknown')),"
+  "  unable_reason TEXT NULL CHECK (unable_reason IS NULL"
+  "    OR length(unable_reason) BETWEEN 1 AND 200),"
+  "  pregnancy TEXT NOT NULL CHECK (pregnancy IN ('pregnant', 'not-pregnant', 'unknown')),"
+  "  pregnancy_checked TEXT NULL CHECK (pregnancy_checked IS NULL"
+  "    OR date(pregnancy_checked) = pregnancy_checked),"
+  "  breastfeeding TEXT NOT NULL CHECK (breastfeeding IN ('yes', 'no', 'unknown')),"
+  "  contraception TEXT NULL CHECK (contraception IS NULL"
+  "    OR length(contraception) BETWEEN 1 AND 200),"
+  "  highly_effective INTEGER NOT NULL CHECK (highly_effective IN (0, 1)),"
+  "  counselled_on TEXT NULL CHECK (counselled_on IS NULL"
+  "    OR date(counselled_on) = counselled_on),"
+  "  counselled_by TEXT NULL CHECK (counselled_by IS NULL"
+  "    OR length(counselled_by) BETWEEN 1 AND 200),"
+  "  recorded_by TEXT NOT NULL REFERENCES staff (id),"
+  "  recorded_at TEXT NOT NULL,"
+  "  CHECK ((pregnancy = 'unknown') = (pregnancy_checked IS NULL)),"
+  "  CHECK (highly_effective = 0 OR contraception IS NOT NULL),"
+  "  CHECK ((counselled_on IS NULL) = (counselled_by IS NULL)),"
+  "  CHECK (sex_at_birth <> 'male' OR (contraception IS NULL AND pregnancy <> 'pregnant'"
+  "    AND counselled_on IS NULL))"
+  ");"
+  "CREATE INDEX reproductive_by_patient"
+  " ON patient_reproductive (patient_id, id);" APPEND_ONLY ("patient_reproductive"),
 };
 
 const guint store_migrations_rx_count = G_N_ELEMENTS (store_migrations_rx);

@@ -473,6 +473,8 @@ gboolean store_patient_visible (Store *store, const char *patient_id, const char
 #include "server/store/store-diary.h"
 /* The patient's diagnoses and allergies (issue 15). */
 #include "server/store/store-problems.h"
+/* The patient's pregnancy potential (issue 15). */
+#include "server/store/store-reproductive.h"
 
 #undef TH_STORE_H_INSIDE
 

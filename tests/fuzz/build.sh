@@ -43,8 +43,10 @@ build fuzz_rest_bodies "glib-2.0 jansson" "$root/server/api/bodies.c" "$root/ser
   "$root/server/api/bodies_followup.c" "$root/server/api/bodies_safety.c" \
   "$root/server/api/bodies_labs.c" "$root/server/records/observations.c" \
   "$root/server/api/bodies_diary.c" "$root/server/api/bodies_dispense.c" \
+  "$root/server/api/bodies_reproductive.c" \
   "$root/server/records/regions.c" \
   "$root/server/records/scales.c" "$root/server/records/catalog.c" "$root/server/records/adjustment.c" \
+  "$root/server/records/catalog_rx.c" "$root/server/records/reproductive.c" \
   "$root/server/records/dosing.c" "$root/server/clock/clock.c" -lm
 build fuzz_routes "glib-2.0" "$root/server/api/routes.c"
 build fuzz_sdp "glib-2.0 gstreamer-1.0 gstreamer-sdp-1.0" "$root/media/sdp_check.c" \

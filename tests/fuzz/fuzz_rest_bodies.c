@@ -93,7 +93,7 @@ LLVMFuzzerTestOneInput (const uint8_t *data, size_t size)
     return 0;
   len = size - 1;
   body = g_memdup2 (data + 1, len);
-  switch (data[0] % 20) {
+  switch (data[0] % 22) {
   case 0: {
     ThVisitCreateBody b;
     ok = th_body_visit_create (body, len, &b, &error);
@@ -275,6 +275,21 @@ LLVMFuzzerTestOneInput (const uint8_t *data, size_t size)
     if (ok)
       g_assert_true (b.result && (b.state[0] == '\0' || strlen (b.state) == 2));
     th_pdmp_body_clear (&b);
+    break;
+  }
+  case 20: {
+    RxReproductive b;
+    GDate today;
+    ok = th_body_reproductive (body, len, &b, &error);
+    if (ok) {
+      g_assert_nonnull (b.sex_at_birth);
+      g_date_clear (&today, 1);
+      g_date_set_dmy (&today, 17, G_DATE_NOVEMBER, 2026);
+      /* The check only answers: it never crashes on what the decoder let in. */
+      if (!th_reproductive_check (&b, &today, &error))
+        g_clear_error (&error);
+      rx_reproductive_clear (&b);
+    }
     break;
   }
   default: {

@@ -27,10 +27,11 @@ test_schema_fresh (Fixture *f, gconstpointer data)
    * safety tasks (which change once, to be acknowledged or closed) = 32,
    * then the order checks of the safety check (migration 22) = 34, then
    * the diagnoses and allergies with their status events (issue 15) = 42,
-   * the pharmacies, order dispense rows, series and PDMP checks = 50;
-   * checkin_scales keeps its two after its rebuild. */
+   * the pharmacies, order dispense rows, series and PDMP checks = 50, the
+   * patient's pregnancy potential = 52; checkin_scales keeps its two after
+   * its rebuild. */
   g_assert_cmpint (count_rows (f->store, "SELECT count(*) FROM sqlite_master WHERE type = 'trigger'"
-                                         " AND name LIKE '%_no_%'"), ==, 50);
+                                         " AND name LIKE '%_no_%'"), ==, 52);
   g_assert_cmpint (count_rows (f->store, "SELECT count(*) FROM sqlite_master WHERE type = 'trigger'"
                                          " AND name LIKE 'checkin_scales_no_%'"), ==, 2);
   g_assert_cmpint (count_rows (f->store, "SELECT count(*) FROM pragma_table_info('patients')"

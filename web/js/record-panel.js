@@ -18,6 +18,7 @@ import { LabsPanel } from './labs-panel.js';
 import { ProblemsPanel } from './problems-panel.js';
 import { PdmpPanel } from './pdmp-panel.js';
 import { renewControl } from './renew.js';
+import { PregnancyPanel } from './pregnancy-panel.js';
 import { medicationMonitoring } from './adherence-chart.js';
 
 // The server's limit on a note (server/api/bodies.c MAX_NOTE_CHARS).
@@ -81,6 +82,7 @@ export class RecordPanel {
     this.labs = new LabsPanel(q('#record-labs'), { onSaved: () => this.refresh() });
     this.problems = new ProblemsPanel(q('#record-problems'), { onConditions: (list) => this.adjust.setConditions(list) });
     this.pdmp = new PdmpPanel(q('#record-pdmp'));
+    this.pregnancy = new PregnancyPanel(q('#record-pregnancy'));
     this.noteCount = attachCharCount(this.ui.noteText, q('#note-count'), NOTE_MAX_CHARS);
     q('#note-form').addEventListener('submit', (ev) => { ev.preventDefault(); this.addNote(); });
     document.addEventListener('visibilitychange', () => {
@@ -202,6 +204,7 @@ export class RecordPanel {
     this.pdmp.setPatient(patient.id || '');
     this.part('meds', rec.current_medications, () => this.drawMeds(rec.current_medications || []), force);
     this.part('labs', [rec.monitoring, patient.id], () => this.labs.render(rec));
+    this.pregnancy.setPatient(patient.id || '');
     this.part('notes', rec.notes, () => this.drawNotes(rec.notes || []));
     if (!this.root.querySelector('.error-form')) {
       this.part('orders', rec.orders, () => this.drawOrders(rec.orders || []), force);
