@@ -71,7 +71,8 @@ th_demo_create (ThApp *app, GError **error)
   if (!patient_id)
     goto out;
   if (!th_demo_history (app, patient_id, provider_id, past, error) ||
-      !th_demo_prescribing (app, patient_id, provider_id, error))
+      !th_demo_prescribing (app, patient_id, provider_id, error) ||
+      !th_demo_problems (app, patient_id, provider_id, error))
     goto out;
   if (!th_create_visit_with_links (app, patient_id, NULL, provider_id, store_now_ms (), NULL,
                                    &links, error))
