@@ -470,6 +470,8 @@ gboolean store_patient_visible (Store *store, const char *patient_id, const char
 #include "server/store/store-day.h"
 /* The patient's between-visit diary (issue 14). */
 #include "server/store/store-diary.h"
+/* The patient's medications from elsewhere (issue 15). */
+#include "server/store/store-other-meds.h"
 
 #undef TH_STORE_H_INSIDE
 
