@@ -51,7 +51,7 @@ const char *const store_migrations_rx[] = {
   "  CHECK ((verified_by IS NULL) = (verified_at IS NULL))"
   ");"
   "CREATE INDEX other_medications_by_patient ON other_medications (patient_id, created_at);"
-  "CREATE TRIGGER other_medications_no_delete BEFORE DELETE ON other_medications"
+  "CREATE TRIGGER other_medications_keep_rows BEFORE DELETE ON other_medications"
   " BEGIN SELECT RAISE(ABORT, 'other_medications rows are kept'); END;",
 };
 
