@@ -120,10 +120,10 @@ test('escitalopram on top of sertraline is explained in the form; cancel, then a
     assert.equal(await by(page, 'rx-override-reason').getAttribute('aria-invalid'), 'true');
 
     assert.deepEqual(await axe(page), []);
-    await panel.scrollIntoViewIfNeeded();
+    await panel.evaluate((n) => n.scrollIntoView({ block: 'start' }));
     await page.screenshot({ path: path.join(shots, 'interactions-findings-1280x800.png') });
     await page.setViewportSize({ width: 390, height: 844 });
-    await panel.evaluate((n) => n.scrollIntoView());
+    await panel.evaluate((n) => n.scrollIntoView({ block: 'start' }));
     await page.screenshot({ path: path.join(shots, 'interactions-findings-390x844.png') });
     assert.deepEqual(await axe(page), []);
     await page.setViewportSize({ width: 1280, height: 800 });
@@ -165,6 +165,7 @@ test('escitalopram on top of sertraline is explained in the form; cancel, then a
     assert.match(await by(page, 'other-meds-error').innerText(), /Give the medication's name/);
 
     assert.deepEqual(await axe(page), []);
+    await page.evaluate(() => document.getElementById('rec-other-meds-heading').scrollIntoView());
     await page.screenshot({ path: path.join(shots, 'interactions-other-meds-1280x800.png') });
     await page.setViewportSize({ width: 390, height: 844 });
     await page.evaluate(() => document.getElementById('rec-other-meds-heading').scrollIntoView());

@@ -42,7 +42,7 @@ export class OtherMedsPanel {
           el('p', { className: 'hint', id: `${ids.name}-hint` }, 'Pick from the list so it is checked for interactions, or type it as the patient says it.')),
         el('div', { className: 'field' }, el('label', { htmlFor: ids.dose }, 'Dose (as taken)'), this.ui.dose),
         el('div', { className: 'field' }, el('label', { htmlFor: ids.prescriber }, 'Prescribed by'), this.ui.prescriber)),
-      el('div', { className: 'field field-check' }, this.ui.verified, el('label', { htmlFor: ids.verified }, 'Verified with the patient now')),
+      el('div', { className: 'other-meds-check' }, this.ui.verified, el('label', { htmlFor: ids.verified }, 'Verified with the patient now')),
       this.ui.add, this.ui.error, this.ui.done);
     this.form.addEventListener('submit', (ev) => { ev.preventDefault(); this.add(); });
     root.replaceChildren(el('h3', { id: 'rec-other-meds-heading' }, 'Medications from elsewhere'),
@@ -80,11 +80,12 @@ export class OtherMedsPanel {
         m.prescriber ? `Prescribed by ${m.prescriber}. ` : 'Prescriber not recorded. ',
         m.verified ? `Verified by ${m.verified.by.display_name} ${shortDate(m.verified.at)}.` : 'Not verified with the patient.'));
     if (m.status === 'active') {
-      const verify = el('button', { type: 'button', className: 'btn btn-small', dataset: { testid: `other-med-verify-${m.id}` }, attrs: { 'aria-label': `Verified with patient: ${m.name}` } }, 'Verified with patient');
+      const verifyText = m.verified ? 'Verified again with patient' : 'Verified with patient';
+      const verify = el('button', { type: 'button', className: 'btn btn-small', dataset: { testid: `other-med-verify-${m.id}` }, attrs: { 'aria-label': `${verifyText}: ${m.name}` } }, verifyText);
       const stop = el('button', { type: 'button', className: 'btn btn-small', dataset: { testid: `other-med-stop-${m.id}` }, attrs: { 'aria-label': `Stopped: ${m.name}` } }, 'Stopped');
       verify.addEventListener('click', () => this.change(m, 'verify', {}));
       stop.addEventListener('click', () => this.openStop(li, m, stop));
-      li.append(el('p', { className: 'other-med-actions' }, verify, ' ', stop));
+      li.append(el('p', { className: 'other-med-actions' }, verify, stop));
     }
     return li;
   }

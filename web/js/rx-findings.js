@@ -51,7 +51,6 @@ export class FindingsPanel {
     const blocking = findings.filter((f) => f.severity !== 'warn');
     const warnings = findings.filter((f) => f.severity === 'warn');
     const canOverride = err.overrideAllowed === true;
-    const items = [...blocking, ...warnings].map(findingItem);
     const reasonId = 'rx-override-reason';
     const reason = canOverride
       ? el('textarea', { id: reasonId, className: 'input-text', rows: 3, maxLength: REASON_MAX_CHARS, required: true, dataset: { testid: 'rx-override-reason' }, attrs: { 'aria-describedby': 'rx-override-help' } })
@@ -61,18 +60,22 @@ export class FindingsPanel {
       ? el('button', { type: 'button', className: 'btn btn-danger', dataset: { testid: 'rx-override-submit' } }, 'Override and save')
       : null;
     const cancel = el('button', { type: 'button', className: 'btn', dataset: { testid: 'rx-cancel' } }, canOverride ? 'Cancel' : 'Close');
+    // What stands in the way first, then the decision, then what the order
+    // could go ahead with: the action sits next to the reason for it.
     this.root.replaceChildren(
       el('h4', { id: 'rx-findings-heading' }, canOverride
         ? 'Not saved yet: the prescribing check needs your attention'
         : 'Not saved: the prescribing check does not allow this order'),
-      el('ul', { className: 'rx-finding-list' }, items),
+      el('ul', { className: 'rx-finding-list' }, blocking.map(findingItem)),
       canOverride
         ? el('div', { className: 'field' },
           el('label', { htmlFor: reasonId }, 'Reason for overriding (required)'),
           el('p', { id: 'rx-override-help', className: 'hint' }, 'Kept with the order, shown on the record and audited. For example: “Cross-taper agreed with the patient; weekly review for serotonin syndrome.”'),
           reason, problem)
         : el('p', { className: 'hint' }, 'Nothing was saved. Change the order (for example, switch the current medication instead of starting a second one) or cancel.'),
-      el('div', { className: 'rx-actions' }, submit, cancel));
+      el('div', { className: 'rx-actions' }, submit, cancel),
+      warnings.length ? el('h5', { className: 'rx-also' }, 'Also noted (these alone would not stop the order)') : null,
+      warnings.length ? el('ul', { className: 'rx-finding-list' }, warnings.map((f, i) => findingItem(f, blocking.length + i))) : null);
     this.root.hidden = false;
     cancel.addEventListener('click', () => { this.hide(); if (onCancel) onCancel(); });
     if (submit) {
@@ -91,7 +94,8 @@ export class FindingsPanel {
         try { await onOverride(text); } finally { submit.disabled = false; }
       });
     }
-    this.root.focus();
+    this.root.focus({ preventScroll: true });
+    this.root.scrollIntoView({ block: 'start' });
   }
 }
 
