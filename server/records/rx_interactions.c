@@ -114,7 +114,8 @@ check_washout (const RxCheckFacts *f, const RxInteractionRule *r, const char *ne
           stopped_text, until_text, days, r->text, r->action);
 }
 
-/* One warning naming every medicine the vocabulary does not know. */
+/* One warning naming the medicines the vocabulary does not know. */
+#define UNCHECKED_NAMED 5
 static void
 check_unknown (const RxCheckFacts *f, const RxInteractionTable *t, GPtrArray *findings)
 {
@@ -125,8 +126,13 @@ check_unknown (const RxCheckFacts *f, const RxInteractionTable *t, GPtrArray *fi
     const RxDrug *d = &f->drugs[i];
     if (rx_vocab_find (t, d->ingredient) || rx_drug_is_replaced (f, d))
       continue;
-    g_string_append_printf (names, "%s%s", n++ ? "; " : "", d->display ? d->display : "?");
+    /* A handful by name keeps the kept finding within the order's limits. */
+    if (n < UNCHECKED_NAMED)
+      g_string_append_printf (names, "%s%s", n ? "; " : "", d->display ? d->display : "?");
+    n++;
   }
+  if (n > UNCHECKED_NAMED)
+    g_string_append_printf (names, " and %u more", n - UNCHECKED_NAMED);
   if (n > 0)
     rx_add (findings, RX_WARN, "interactions-unchecked", "Medicines not checked for interactions",
             "Clinic policy: free-text medicines cannot be matched to the interaction table "

@@ -326,6 +326,21 @@ test_free_text (void)
   g_assert_nonnull (find_rule (&r, "serotonergic-tramadol-triptan"));
   assert_verdicts (&r, RX_PASS, RX_PASS);
   run_clear (&r);
+  /* Many: five by name and how many more, within what an order keeps
+   * (order_checks.message, 4000 characters). */
+  {
+    g_autofree char *long_name = g_strnfill (400, 'x');
+    Med many[7];
+    const RxFinding *f;
+    for (guint i = 0; i < G_N_ELEMENTS (many); i++)
+      many[i] = (Med) { NULL, long_name, NULL, 0 };
+    run_check (&r, "sertraline", many, G_N_ELEMENTS (many), -1, kNow);
+    f = find_rule (&r, "interactions-unchecked");
+    g_assert_nonnull (f);
+    g_assert_nonnull (strstr (f->message, " and 2 more are not in the interaction table"));
+    g_assert_cmpuint (strlen (f->message), <, 4000);
+    run_clear (&r);
+  }
 }
 
 /* ---------------------------------------------------------------- loader */
