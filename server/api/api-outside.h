@@ -4,6 +4,8 @@
  * (fhir_other_meds.c). Included by api-private.h. */
 #pragma once
 
+#include "server/api/api-bodies-outside.h"
+
 /* GET/POST /api/patients/:patient/other-medications,
  * POST .../other-medications/:id/stop and .../:id/verify */
 TH_HANDLER (th_get_other_meds);

@@ -7,120 +7,33 @@
 
 #include <string.h>
 
-#define TEXT_MAX 200
-
-/* A medication as the clinician records it, checked. */
-typedef struct {
-  const char *name;
-  const char *rxnorm;
-  const char *dose;
-  const char *prescriber;
-  const char *stopped_on;
-  gboolean verified;
-} OtherMedBody;
-
-static gboolean refuse (GError **error, const char *format, ...) G_GNUC_PRINTF (2, 3);
-
-static gboolean
-refuse (GError **error, const char *format, ...)
-{
-  va_list args;
-  g_autofree char *text = NULL;
-
-  va_start (args, format);
-  text = g_strdup_vprintf (format, args);
-  va_end (args);
-  g_set_error (error, TH_BODY_ERROR, TH_BODY_ERROR_BAD_FIELD, "%s Nothing was saved.", text);
-  return FALSE;
-}
-
-/* NULL and "" alike are "not given"; else 1..TEXT_MAX characters of text. */
-static gboolean
-optional_text (const char **value, const char *what, GError **error)
-{
-  if (*value && !**value)
-    *value = NULL;
-  if (*value && (!g_utf8_validate (*value, -1, NULL) || g_utf8_strlen (*value, -1) > TEXT_MAX))
-    return refuse (error, "The %s must be at most %d characters.", what, TEXT_MAX);
-  return TRUE;
-}
-
-/* A stop date: a real date, not after the clinic's today. */
-static gboolean
-stop_date_valid (ThApp *app, const char *text, GError **error)
-{
-  GDate date, today;
-
-  if (!th_date_parse (text, &date))
-    return refuse (error, "The stop date must be a date written YYYY-MM-DD, for example "
-                          "2026-11-21.");
-  th_clinic_today (app, &today);
-  if (g_date_compare (&date, &today) > 0)
-    return refuse (error,
-                   "The stop date %s is in the future: record the medication as stopped "
-                   "once the patient has stopped it.",
-                   text);
-  return TRUE;
-}
-
-/* Name and code agree with the vocabulary: a known code names its
+/* Name and code agree with the interaction table: a known code names its
  * ingredient, a known name gets its code. */
 static gboolean
-resolve_name (ThApp *app, OtherMedBody *b, GError **error)
+resolve_name (ThApp *app, ThOtherMedBody *b, GError **error)
 {
   const RxInteractionTable *t = app->rx ? app->rx->interactions : NULL;
-  const RxVocabEntry *by_code = NULL, *by_name = b->name ? rx_vocab_find (t, b->name) : NULL;
+  const RxVocabEntry *by_code = b->rxnorm ? rx_vocab_find_rxnorm (t, b->rxnorm) : NULL;
+  const RxVocabEntry *by_name = b->name ? rx_vocab_find (t, b->name) : NULL;
 
-  if (b->rxnorm) {
-    if (strlen (b->rxnorm) > 10 || strspn (b->rxnorm, "0123456789") != strlen (b->rxnorm))
-      return refuse (error,
-                     "\"%.20s\" is not an RxNorm code: RxNorm codes are digits, for "
-                     "example 10689 for tramadol.",
-                     g_utf8_validate (b->rxnorm, -1, NULL) ? b->rxnorm : "?");
-    by_code = rx_vocab_find_rxnorm (t, b->rxnorm);
-    if (by_code && by_name && by_code != by_name && g_strcmp0 (by_code->rxnorm, by_name->rxnorm))
-      return refuse (error, "RxNorm code %s is %s, not %s: check the code or the name.", b->rxnorm,
-                     by_code->ingredient, by_name->ingredient);
-    if (!by_code && !b->name)
-      return refuse (error,
-                     "RxNorm code %s is not in the clinic's list of medicines: give the "
-                     "medication's name with it.",
-                     b->rxnorm);
-    if (by_code && !b->name)
-      b->name = by_code->ingredient;
-  } else if (by_name) {
-    b->rxnorm = by_name->rxnorm;
-  }
-  if (!b->name)
-    return refuse (error, "Give the medication's name (pick it from the list, or type it as "
-                          "the patient says it).");
-  return TRUE;
-}
-
-/* The strings of *b point into *obj: the caller keeps it while it uses them. */
-static gboolean
-parse_body (ThApp *app, const ThHttpRequest *req, json_t **obj, OtherMedBody *b, GError **error)
-{
-  json_t *verified = NULL;
-  json_error_t jerr;
-
-  memset (b, 0, sizeof *b);
-  if (!(*obj = th_body_load_object (req->body, req->body_len, error)))
+  if (by_code && by_name && g_strcmp0 (by_code->rxnorm, by_name->rxnorm) != 0) {
+    g_set_error (error, TH_BODY_ERROR, TH_BODY_ERROR_BAD_FIELD,
+                 "RxNorm code %s is %s, not %s: check the code or the name. Nothing was saved.",
+                 b->rxnorm, by_code->ingredient, by_name->ingredient);
     return FALSE;
-  if (json_unpack_ex (*obj, &jerr, JSON_STRICT, "{s?s, s?s, s?s, s?s, s?s, s?o}", "name", &b->name,
-                      "rxnorm", &b->rxnorm, "dose", &b->dose, "prescriber", &b->prescriber,
-                      "stopped_on", &b->stopped_on, "verified", &verified) != 0 ||
-      (verified && !json_is_boolean (verified)))
-    return refuse (error, "A medication from elsewhere has a name, and may have rxnorm, dose, "
-                          "prescriber, stopped_on (YYYY-MM-DD) and verified (true or false), each "
-                          "as text (verified as true or false), nothing else.");
-  b->verified = json_is_true (verified);
-  return optional_text (&b->name, "name", error) &&
-         optional_text (&b->rxnorm, "RxNorm code", error) &&
-         optional_text (&b->dose, "dose", error) &&
-         optional_text (&b->prescriber, "prescriber", error) &&
-         (!b->stopped_on || stop_date_valid (app, b->stopped_on, error)) &&
-         resolve_name (app, b, error);
+  }
+  if (b->rxnorm && !by_code && !b->name) {
+    g_set_error (error, TH_BODY_ERROR, TH_BODY_ERROR_BAD_FIELD,
+                 "RxNorm code %s is not in the clinic's list of medicines: give the "
+                 "medication's name with it. Nothing was saved.",
+                 b->rxnorm);
+    return FALSE;
+  }
+  if (by_code && !b->name)
+    b->name = g_strdup (by_code->ingredient);
+  if (by_name && !b->rxnorm && by_name->rxnorm)
+    b->rxnorm = g_strdup (by_name->rxnorm);
+  return TRUE;
 }
 
 const RxVocabEntry *
@@ -241,18 +154,25 @@ TH_HANDLER (th_post_other_med)
 {
   const char *patient_id = th_route_param (&call->params, "patient");
   g_autoptr (GError) error = NULL;
-  json_t *obj = NULL;
   StoreOtherMed *m;
-  OtherMedBody b;
+  ThOtherMedBody b;
   StoreOtherMedNew n;
+  GDate today;
 
   if (!require_access (app, call, patient_id, TRUE, r))
     return;
-  if (!parse_body (app, req, &obj, &b, &error)) {
+  th_clinic_today (app, &today);
+  if (!th_body_other_med (req->body, req->body_len, &today, &b, &error)) {
+    th_respond_body_error (r, error);
+    return;
+  }
+  if (!resolve_name (app, &b, &error)) {
     th_respond_body_error (r, error);
     goto out;
   }
-  n = (StoreOtherMedNew) { b.name, b.rxnorm, b.dose, b.prescriber, b.stopped_on, b.verified };
+  n = (StoreOtherMedNew) {
+    b.name, b.rxnorm, b.dose, b.prescriber, b.stopped_on[0] ? b.stopped_on : NULL, b.verified
+  };
   if (!(m = store_other_med_add (app->store, patient_id, &n, call->caller.staff_id, &error))) {
     respond_change_error (r, error);
     goto out;
@@ -264,8 +184,7 @@ TH_HANDLER (th_post_other_med)
   th_respond_json (r, 201, json_pack ("{s:o}", "other_medication", other_med_json (app, m)));
   store_other_med_free (m);
 out:
-  if (obj)
-    json_decref (obj);
+  th_other_med_body_clear (&b);
 }
 
 TH_HANDLER (th_post_other_med_stop)
@@ -273,39 +192,28 @@ TH_HANDLER (th_post_other_med_stop)
   const char *patient_id = th_route_param (&call->params, "patient");
   const char *id = th_route_param (&call->params, "id");
   g_autoptr (GError) error = NULL;
-  json_t *obj = NULL;
   g_autofree char *today_text = NULL;
-  const char *stopped_on = NULL;
-  json_error_t jerr;
+  char stopped_on[11];
   StoreOtherMed *m;
   GDate today;
 
   if (!require_access (app, call, patient_id, TRUE, r))
     return;
-  if (req->body_len > 0) {
-    if (!(obj = th_body_load_object (req->body, req->body_len, &error)) ||
-        (json_unpack_ex (obj, &jerr, JSON_STRICT, "{s?s}", "stopped_on", &stopped_on) != 0 &&
-         !refuse (&error, "Stopping takes only stopped_on (YYYY-MM-DD), or nothing for "
-                          "today.")) ||
-        (stopped_on && !stop_date_valid (app, stopped_on, &error))) {
-      th_respond_body_error (r, error);
-      goto out;
-    }
-  }
   th_clinic_today (app, &today);
+  if (!th_body_other_med_stop (req->body, req->body_len, &today, stopped_on, &error)) {
+    th_respond_body_error (r, error);
+    return;
+  }
   today_text = th_date_format (&today);
-  if (!(m = store_other_med_stop (app->store, patient_id, id, stopped_on ? stopped_on : today_text,
-                                  &error))) {
+  if (!(m = store_other_med_stop (app->store, patient_id, id,
+                                  stopped_on[0] ? stopped_on : today_text, &error))) {
     respond_change_error (r, error);
-    goto out;
+    return;
   }
   th_audit (app, req->address, call->caller.staff_id, "other-medication.stop", patient_id,
             json_pack ("{s:s, s:s}", "other_medication", m->id, "stopped_on", m->stopped_on));
   th_respond_json (r, 200, json_pack ("{s:o}", "other_medication", other_med_json (app, m)));
   store_other_med_free (m);
-out:
-  if (obj)
-    json_decref (obj);
 }
 
 TH_HANDLER (th_post_other_med_verify)
