@@ -299,3 +299,4 @@ gboolean th_timeline_add_activity (ThApp *app, const char *visit_id, json_t *eve
 /* The prescribing safety check at the edge (issue 15). */
 #include "server/api/api-rx.h"
 #include "server/api/api-dispense.h"
+#include "server/api/api-outside.h"

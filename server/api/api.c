@@ -252,6 +252,12 @@ static const ThRoute kRoutes[] = {
   /* Labs and vital signs (labs.c): read by whoever reads the record,
    * recorded by a clinician who may write it, checked in the handler. */
   ROUTE (GET, "/api/patients/:patient/observations", STAFF, NO_VISIT, th_get_observations),
+  ROUTE (GET, "/api/patients/:patient/other-medications", STAFF, NO_VISIT, th_get_other_meds),
+  ROUTE (POST, "/api/patients/:patient/other-medications", STAFF, NO_VISIT, th_post_other_med),
+  ROUTE (POST, "/api/patients/:patient/other-medications/:id/stop", STAFF, NO_VISIT,
+         th_post_other_med_stop),
+  ROUTE (POST, "/api/patients/:patient/other-medications/:id/verify", STAFF, NO_VISIT,
+         th_post_other_med_verify),
   ROUTE (POST, "/api/patients/:patient/observations", STAFF, NO_VISIT, th_post_observation),
   ROUTE (GET, "/api/patients/:patient/monitoring", STAFF, NO_VISIT, th_get_monitoring),
   /* Diagnoses and allergies (issue 15): the record's readers, a clinician

@@ -432,7 +432,8 @@ th_fhir_patient_bundle (ThApp *app, const char *patient_id, GError **error)
   /* The safety tasks (a Flag while open, the C-SSRS screen once closed:
    * fhir_safety.c) and the labs, vital signs and home readings (labs.c). */
   if (!th_fhir_patient_add_safety (app, patient_id, ex.entries, error) ||
-      !th_fhir_patient_add_observations (app, patient_id, ex.entries, error))
+      !th_fhir_patient_add_observations (app, patient_id, ex.entries, error) ||
+      !th_fhir_patient_add_other_meds (app, patient_id, ex.entries, error))
     goto out;
 
   bundle = json_object ();

@@ -191,6 +191,34 @@ const char *const store_migrations_rx[] = {
   ");"
   "CREATE INDEX reproductive_by_patient"
   " ON patient_reproductive (patient_id, id);" APPEND_ONLY ("patient_reproductive"),
+  /* 26: the patient's medications from elsewhere (issue 15, other_meds.c): what
+   * another prescriber gave, so the prescribing check sees the whole list.
+   * An RxNorm code when known (digits), the name as written otherwise; the
+   * dose as free text; who prescribed it; who verified it with the patient
+   * and when; active, or stopped on a date (the patient's calendar day, for
+   * washouts). Rows are never deleted: a stop or a verification updates
+   * them and is audited. */
+  "CREATE TABLE other_medications ("
+  "  id TEXT PRIMARY KEY,"
+  "  patient_id TEXT NOT NULL REFERENCES patients (id),"
+  "  name TEXT NOT NULL CHECK (length(name) BETWEEN 1 AND 200),"
+  "  rxnorm TEXT NULL CHECK (rxnorm IS NULL OR (length(rxnorm) BETWEEN 1 AND 10"
+  "    AND rxnorm NOT GLOB '*[^0-9]*')),"
+  "  dose TEXT NULL CHECK (dose IS NULL OR length(dose) BETWEEN 1 AND 200),"
+  "  prescriber TEXT NULL CHECK (prescriber IS NULL OR length(prescriber) BETWEEN 1 AND 200),"
+  "  status TEXT NOT NULL CHECK (status IN ('active', 'stopped')),"
+  "  stopped_on TEXT NULL CHECK (stopped_on IS NULL OR stopped_on GLOB"
+  "    '[0-9][0-9][0-9][0-9]-[0-1][0-9]-[0-3][0-9]'),"
+  "  verified_by TEXT NULL REFERENCES staff (id),"
+  "  verified_at TEXT NULL,"
+  "  created_by TEXT NOT NULL REFERENCES staff (id),"
+  "  created_at TEXT NOT NULL,"
+  "  CHECK ((status = 'stopped') = (stopped_on IS NOT NULL)),"
+  "  CHECK ((verified_by IS NULL) = (verified_at IS NULL))"
+  ");"
+  "CREATE INDEX other_medications_by_patient ON other_medications (patient_id, created_at);"
+  "CREATE TRIGGER other_medications_keep_rows BEFORE DELETE ON other_medications"
+  " BEGIN SELECT RAISE(ABORT, 'other_medications rows are kept'); END;",
 };
 
 const guint store_migrations_rx_count = G_N_ELEMENTS (store_migrations_rx);

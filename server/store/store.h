@@ -475,6 +475,8 @@ gboolean store_patient_visible (Store *store, const char *patient_id, const char
 #include "server/store/store-problems.h"
 /* The patient's pregnancy potential (issue 15). */
 #include "server/store/store-reproductive.h"
+/* The patient's medications from elsewhere (issue 15). */
+#include "server/store/store-other-meds.h"
 
 #undef TH_STORE_H_INSIDE
 

@@ -4,6 +4,7 @@
  * with a TH_BODY_ERROR; never crash or leak. */
 #include "tests/fuzz/fuzz_common.h"
 #include "server/api/api-bodies.h"
+#include "server/api/api-bodies-outside.h"
 #include "server/clock/clock.h"
 
 #include <string.h>
@@ -93,7 +94,7 @@ LLVMFuzzerTestOneInput (const uint8_t *data, size_t size)
     return 0;
   len = size - 1;
   body = g_memdup2 (data + 1, len);
-  switch (data[0] % 22) {
+  switch (data[0] % 23) {
   case 0: {
     ThVisitCreateBody b;
     ok = th_body_visit_create (body, len, &b, &error);
@@ -289,6 +290,30 @@ LLVMFuzzerTestOneInput (const uint8_t *data, size_t size)
       if (!th_reproductive_check (&b, &today, &error))
         g_clear_error (&error);
       rx_reproductive_clear (&b);
+    }
+    break;
+  }
+  case 21: {
+    /* A medication from elsewhere: a name or a code of digits, texts
+     * within 200 characters, a stop date not after today. */
+    ThOtherMedBody b;
+    char stopped[11];
+    GDate today;
+    g_date_clear (&today, 1);
+    g_date_set_dmy (&today, 5, G_DATE_DECEMBER, 2026);
+    ok = th_body_other_med (body, len, &today, &b, &error);
+    if (ok) {
+      g_assert_true (b.name || b.rxnorm);
+      g_assert_true (!b.rxnorm || strspn (b.rxnorm, "0123456789") == strlen (b.rxnorm));
+      g_assert_true (!b.dose || g_utf8_strlen (b.dose, -1) <= 200);
+      g_assert_true (!b.stopped_on[0] || strcmp (b.stopped_on, "2026-12-05") <= 0);
+      th_other_med_body_clear (&b);
+    } else {
+      check_failure (ok, error);
+      error = NULL;
+      ok = th_body_other_med_stop (body, len, &today, stopped, &error);
+      if (ok)
+        g_assert_true (!stopped[0] || strcmp (stopped, "2026-12-05") <= 0);
     }
     break;
   }

@@ -6,6 +6,7 @@ import { enc, capitalize } from './api.js';
 import { staffApi } from './session.js';
 import { amountText, dailyTotal, doseLine, dosingProblem, isControlled, scheduleText, STATUS_WORDS } from './meds.js';
 import { attachCharCount } from './char-count.js';
+import { FindingsPanel } from './rx-findings.js';
 
 // The server's limit on a reason (server/api/bodies.c MAX_REASON_CHARS).
 const REASON_MAX_CHARS = 1000;
@@ -57,6 +58,7 @@ export class AdjustForm {
     this.reason = q('adjust-reason');
     this.submitBtn = q('adjust-submit');
     this.error = q('adjust-error');
+    this.findings = new FindingsPanel(form, this.error);
     this.done = q('adjust-done');
     this.unit = form.querySelector('#adjust-unit');
     this.controlledNote = form.querySelector('#adjust-controlled');
@@ -146,7 +148,9 @@ export class AdjustForm {
     this.order.replaceChildren(option('', this.current.length ? 'Choose an order' : 'No current medications'),
       ...this.current.map((o) => option(String(o.id), `${doseLine(o, this.catalog)} (${STATUS_WORDS[o.status] || o.status})`)));
     if (keep && this.current.some((o) => String(o.id) === keep)) this.order.value = keep;
-    else if (keep) this.onOrderChange();
+    // The order acted on is gone (a switch or stop just saved): offer the
+    // new doses without wiping the "Saved" line the provider is reading.
+    else if (keep) this.fillDoses();
   }
 
   selectedOrder() {
@@ -269,6 +273,7 @@ export class AdjustForm {
   }
 
   clearMessages() {
+    this.findings.hide();
     this.error.hidden = true;
     this.error.replaceChildren();
     this.done.textContent = '';
@@ -340,11 +345,13 @@ export class AdjustForm {
     return body;
   }
 
-  async submit() {
+  // override: the prescriber's reason for overriding a major finding.
+  async submit(override = null) {
     if (this.busy || !this.visitId) return;
     this.clearMessages();
     const body = this.collect();
     if (!body) return;
+    if (override) body.override = { reason: override };
     this.busy = true;
     const label = this.submitBtn.textContent;
     this.submitBtn.disabled = true;
@@ -363,6 +370,12 @@ export class AdjustForm {
       this.showDosing();
       if (this.onSaved) await this.onSaved(res);
     } catch (err) {
+      // Findings of the safety check, each explained, with the override
+      // when a reason would lift them (rx-findings.js).
+      if (err.code === 'prescribing-rule' && Array.isArray(err.findings) && err.findings.length) {
+        this.findings.show(err, { onOverride: (reason) => this.submit(reason), onCancel: () => this.clearMessages() });
+        return;
+      }
       // The server's sentences as they come: they say what is wrong, what
       // to do, and that nothing was saved.
       const lines = [];

@@ -13,6 +13,9 @@ export class ApiError extends Error {
     this.status = status;
     this.code = e.code || (status ? `http-${status}` : 'network');
     this.rule = e.rule || null;
+    // A refused order's findings and whether an override reason lifts them.
+    this.findings = Array.isArray(e.findings) ? e.findings : null;
+    this.overrideAllowed = e.override_allowed === true;
     this.serverMessage = e.message || '';
     this.retryAfter = Number.isFinite(e.retry_after) ? e.retry_after : null;
     // A refused field ("birth_date"), and a possible duplicate's candidates.

@@ -20,6 +20,8 @@ import { PdmpPanel } from './pdmp-panel.js';
 import { renewControl } from './renew.js';
 import { PregnancyPanel } from './pregnancy-panel.js';
 import { medicationMonitoring } from './adherence-chart.js';
+import { orderChecks } from './rx-findings.js';
+import { OtherMedsPanel } from './other-meds-panel.js';
 
 // The server's limit on a note (server/api/bodies.c MAX_NOTE_CHARS).
 const NOTE_MAX_CHARS = 5000;
@@ -83,6 +85,7 @@ export class RecordPanel {
     this.problems = new ProblemsPanel(q('#record-problems'), { onConditions: (list) => this.adjust.setConditions(list) });
     this.pdmp = new PdmpPanel(q('#record-pdmp'));
     this.pregnancy = new PregnancyPanel(q('#record-pregnancy'));
+    this.otherMeds = new OtherMedsPanel(q('#record-other-meds'));
     this.noteCount = attachCharCount(this.ui.noteText, q('#note-count'), NOTE_MAX_CHARS);
     q('#note-form').addEventListener('submit', (ev) => { ev.preventDefault(); this.addNote(); });
     document.addEventListener('visibilitychange', () => {
@@ -205,6 +208,7 @@ export class RecordPanel {
     this.part('meds', rec.current_medications, () => this.drawMeds(rec.current_medications || []), force);
     this.part('labs', [rec.monitoring, patient.id], () => this.labs.render(rec));
     this.pregnancy.setPatient(patient.id || '');
+    this.part('other-meds', patient.id, () => this.otherMeds.render(patient.id));
     this.part('notes', rec.notes, () => this.drawNotes(rec.notes || []));
     if (!this.root.querySelector('.error-form')) {
       this.part('orders', rec.orders, () => this.drawOrders(rec.orders || []), force);
@@ -327,7 +331,7 @@ export class RecordPanel {
         el('span', { className: 'med-line' }, el('strong', {}, medName(o)), ` ${doseLine(o, this.catalog).slice(medName(o).length)}`),
         ' ', statusBadge(o.status), ' ', scheduleBadge(orderMedication(o, this.catalog)),
         o.status === 'pending' ? el('span', { className: 'visually-hidden' }, ' (pending)') : null,
-        medicationMonitoring(o, medName(o)),
+        medicationMonitoring(o, medName(o)), orderChecks(o, 'med'),
         renewControl(o, this.visitId, { onDone: () => this.refresh() }))));
     }
     this.adjust.setCurrent(meds);
@@ -425,6 +429,7 @@ export class RecordPanel {
         el('p', { className: 'order-meta' }, orderMeta(o), o.visit_id === this.visitId ? ' (this visit)' : ''),
         o.reason ? el('p', { className: 'order-meta' }, `Reason: ${o.reason}`) : null,
         cosignLine(o),
+        orderChecks(o),
         ['stopped', 'entered-in-error'].includes(o.status) && (o.status_reason || o.status_at)
           ? el('p', { className: 'order-meta' }, `${capitalize(STATUS_WORDS[o.status])}${o.status_at ? ` ${dateTime(o.status_at)}` : ''}${o.status_reason ? `: ${o.status_reason}` : ''}`)
           : null,
