@@ -44,6 +44,8 @@ build fuzz_rest_bodies "glib-2.0 jansson" "$root/server/api/bodies.c" "$root/ser
   "$root/server/api/bodies_labs.c" "$root/server/records/observations.c" \
   "$root/server/api/bodies_diary.c" "$root/server/api/bodies_dispense.c" \
   "$root/server/api/bodies_reproductive.c" "$root/server/api/bodies_other_meds.c" \
+  "$root/server/api/bodies_problems.c" \
+  "$root"/server/records/rx_*.c \
   "$root/server/records/regions.c" \
   "$root/server/records/scales.c" "$root/server/records/catalog.c" "$root/server/records/adjustment.c" \
   "$root/server/records/catalog_rx.c" "$root/server/records/reproductive.c" \

@@ -5,6 +5,7 @@
 #include "tests/fuzz/fuzz_common.h"
 #include "server/api/api-bodies.h"
 #include "server/api/api-bodies-outside.h"
+#include "server/api/bodies-problems.h"
 #include "server/clock/clock.h"
 
 #include <string.h>
@@ -94,7 +95,7 @@ LLVMFuzzerTestOneInput (const uint8_t *data, size_t size)
     return 0;
   len = size - 1;
   body = g_memdup2 (data + 1, len);
-  switch (data[0] % 23) {
+  switch (data[0] % 25) {
   case 0: {
     ThVisitCreateBody b;
     ok = th_body_visit_create (body, len, &b, &error);
@@ -314,6 +315,42 @@ LLVMFuzzerTestOneInput (const uint8_t *data, size_t size)
       ok = th_body_other_med_stop (body, len, &today, stopped, &error);
       if (ok)
         g_assert_true (!stopped[0] || strcmp (stopped, "2026-12-05") <= 0);
+    }
+    break;
+  }
+  case 22: {
+    /* A diagnosis or its new status: a code and statuses when accepted. */
+    ThConditionBody b = { 0 };
+    ok = th_body_condition (body, len, &b, &error);
+    if (ok) {
+      g_assert_true (b.code && *b.code);
+      th_condition_body_clear (&b);
+    } else {
+      ThConditionStatusBody st = { 0 };
+      check_failure (ok, error);
+      error = NULL;
+      ok = th_body_condition_status (body, len, &st, &error);
+      if (ok)
+        g_assert_true (st.clinical_status || st.verification_status);
+      th_condition_status_body_clear (&st);
+    }
+    break;
+  }
+  case 23: {
+    /* An allergy always names its substance; entered in error has a reason. */
+    ThAllergyBody b = { 0 };
+    ok = th_body_allergy (body, len, &b, &error);
+    if (ok) {
+      g_assert_true (b.substance && *b.substance);
+      th_allergy_body_clear (&b);
+    } else {
+      ThAllergyStatusBody st = { 0 };
+      check_failure (ok, error);
+      error = NULL;
+      ok = th_body_allergy_status (body, len, &st, &error);
+      if (ok)
+        g_assert_true (st.status && (g_strcmp0 (st.status, "entered-in-error") != 0 || st.reason));
+      th_allergy_status_body_clear (&st);
     }
     break;
   }

@@ -20,6 +20,7 @@ import { createRequire } from 'node:module';
 import { tmpdir } from 'node:os';
 import path from 'node:path';
 import { startServer, fetchJson, requireEnv } from '../e2e/lib.mjs';
+import { controlledReady } from './controlled.mjs';
 
 const require = createRequire(import.meta.url);
 const { Fhir } = require('fhir');
@@ -104,8 +105,10 @@ const RULES = [
     order: { medication: 'lithium-carbonate-ir', dose: 300, frequency: 'twice-daily' } },
   { rule: 'valproate-lamotrigine', severity: 'warn', other: { name: 'divalproex sodium', dose: '500 mg twice daily' },
     order: { medication: 'lamotrigine', dose: 25, frequency: 'every-other-day' } },
+  // Alprazolam is schedule IV: the patient's state and a PDMP check are on
+  // file, as for any controlled order (controlled.mjs).
   { rule: 'benzodiazepine-opioid', severity: 'major', other: { name: 'oxycodone', dose: '5 mg every 6 hours' },
-    order: { medication: 'alprazolam', dose: 0.25, frequency: 'twice-daily' } },
+    order: { medication: 'alprazolam', dose: 0.25, frequency: 'twice-daily' }, controlled: true },
   { rule: 'qtc-prolonging-combination', severity: 'major', other: { name: 'methadone', dose: '80 mg daily' },
     order: { medication: 'escitalopram', dose: 10, frequency: 'once-daily' } },
   { rule: 'cyp2d6-inhibitor-substrate', severity: 'warn', other: { name: 'bupropion', dose: '150 mg XL' },
@@ -115,6 +118,7 @@ const RULES = [
 for (const [i, row] of RULES.entries()) {
   test(`${row.rule} (${row.severity}): ${row.order.medication} with ${row.other.name || row.other.rxnorm}`, async () => {
     const { visitId, patientId } = await newPatient(`Interaction Patient ${i + 1}`);
+    if (row.controlled) await controlledReady(server, call, patientId);
     const other = await addOther(patientId, { ...row.other, prescriber: 'Dr Okafor (primary care)' });
     assert.equal(other.checked, true, 'the medication matched the interaction table');
     const body = { kind: 'start', ...row.order, reason: 'Treatment' };

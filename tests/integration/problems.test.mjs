@@ -42,7 +42,15 @@ function sql(query) {
   return r.stdout.trim();
 }
 
-const count = (table) => Number(sql(`SELECT count(*) FROM ${table}`));
+// Rows of this test's patient only: the demo patient the server starts with
+// has diagnoses and an intolerance of its own.
+const OWNER = {
+  patient_conditions: () => `patient_id = '${patientId}'`,
+  patient_allergies: () => `patient_id = '${patientId}'`,
+  condition_events: () => `condition_id IN (SELECT id FROM patient_conditions WHERE patient_id = '${patientId}')`,
+  allergy_events: () => `allergy_id IN (SELECT id FROM patient_allergies WHERE patient_id = '${patientId}')`,
+};
+const count = (table) => Number(sql(`SELECT count(*) FROM ${table}${OWNER[table] ? ` WHERE ${OWNER[table]()}` : ''}`));
 const addCondition = (body) => api(`/api/patients/${patientId}/conditions`, { method: 'POST', body });
 const addAllergy = (body) => api(`/api/patients/${patientId}/allergies`, { method: 'POST', body });
 const order = (body) => api(`/api/visits/${visitId}/adjustments`, { method: 'POST', body: { kind: 'start', route: 'oral', supply_days: 30, refills: 0, ...body } });

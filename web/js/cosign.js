@@ -13,6 +13,7 @@ import { enc, el, dateTime } from './api.js';
 import { startStaffSession, staffApi } from './session.js';
 import { doseLine, scheduleBadge, orderMedication, statusBadge, ACTION_WORDS } from './meds.js';
 import { scoreText, sideEffectLabel, severityLabel } from './scales.js';
+import { FindingsPanel, orderChecks } from './rx-findings.js';
 
 const $id = (id) => document.getElementById(id);
 const ui = {
@@ -25,6 +26,11 @@ const ui = {
   patient: $id('cs-patient'), recordStatus: $id('cs-record-status'), alerts: $id('cs-alerts'),
   meds: $id('cs-meds'), checkin: $id('cs-checkin'), evalLine: $id('cs-eval'), timeline: $id('cs-timeline'),
 };
+
+// The prescribing check's findings when a co-signature is refused: the
+// server runs the whole check again (issue 15, item 8); a major finding new
+// since the PA wrote the order takes the co-signer's own override reason.
+const findings = new FindingsPanel(ui.detail, ui.orderError);
 
 // The scales in the order a psychiatrist reads them (as the timeline does).
 const SCALE_ORDER = ['phq9', 'gad7', 'asrs18', 'asrs_a'];
@@ -158,9 +164,14 @@ function drawOrder(o, record) {
   ].filter(Boolean);
   ui.facts.replaceChildren(...rows.flatMap(([k, v]) => [el('dt', {}, k), el('dd', {}, v)]));
   const rule = o.cosign_rule || {};
+  // What the prescribing check found when the PA wrote it: the warnings it
+  // went ahead with, and a major finding with the PA's override reason.
+  const checks = orderChecks(o, 'cosign');
   ui.rule.replaceChildren(...present(
     el('p', {}, el('strong', {}, 'Why it waits for you: '), rule.text || 'A physician assistant\'s order needs your co-signature.'),
-    rule.also ? el('p', { dataset: { testid: 'cosign-rule-controlled' } }, rule.also) : null));
+    rule.also ? el('p', { dataset: { testid: 'cosign-rule-controlled' } }, rule.also) : null,
+    checks ? el('p', { className: 'cs-checks-head' }, el('strong', {}, 'The prescribing check found, when it was written:')) : null,
+    checks));
 }
 
 async function loadRecord(o) {
@@ -218,6 +229,7 @@ async function act(path, body, doneText) {
   if (busy || !selected) return;
   busy = true;
   ui.orderError.hidden = true;
+  findings.hide();
   ui.cosign.disabled = ui.decline.disabled = true;
   try {
     await staffApi(path, { method: 'POST', body });
@@ -228,9 +240,18 @@ async function act(path, body, doneText) {
     (ui.list.querySelector('.cs-item') || ui.status).focus?.();
   } catch (err) {
     // The server's sentence as it comes (a refused co-signature says why
-    // and that the order is still pending).
+    // and that the order is still pending); the check's findings each with
+    // its source, and the override box when a reason would lift them.
     ui.orderError.textContent = err.message;
     ui.orderError.hidden = false;
+    const o = selected;
+    if (err.code === 'prescribing-rule' && Array.isArray(err.findings) && err.findings.length && o) {
+      ui.orderError.hidden = true;
+      findings.show(err, {
+        onOverride: (reason) => act(path, { override: { reason } }, doneText),
+        onCancel: () => ui.cosign.focus(),
+      });
+    }
   } finally {
     busy = false;
     ui.cosign.disabled = ui.decline.disabled = false;
