@@ -194,3 +194,53 @@ test("the PA puts a colleague on the patient's care team from the Patients page,
   assert.equal((await recordOf()).status, 404, 'removed: nothing to read');
   assert.deepEqual(paBrowser.pageErrors, []);
 });
+
+test('a major interaction new since the PA wrote the order is explained at co-signature and overridden with her reason', { timeout: 90000 }, async () => {
+  assert.ok(shared, 'the first test ran');
+  const call = (session, p, o = {}) => fetchJson(`${server.baseUrl}${p}`, { session, ...o });
+  const booked = await call(shared.pa, '/api/visits', { method: 'POST', body: { patient_name: 'Morgan Reyes' } });
+  assert.equal(booked.status, 201, booked.text);
+  const visit = booked.json.visit_id;
+  const patientId = (await call(shared.pa, `/api/visits/${visit}`)).json.patient.id;
+  const drafted = await call(shared.pa, `/api/visits/${visit}/adjustments`, {
+    method: 'POST', body: { kind: 'start', medication: 'sertraline', dose: 50, frequency: 'once-daily', reason: 'Depression' },
+  });
+  assert.equal(drafted.status, 201, drafted.text);
+  // After the order was written, an MAOI from elsewhere comes to light.
+  const maoi = await call(shared.pa, `/api/patients/${patientId}/other-medications`, {
+    method: 'POST', body: { name: 'phenelzine', dose: '15 mg three times daily', prescriber: 'Dr Ames (elsewhere)' },
+  });
+  assert.equal(maoi.status, 201, maoi.text);
+
+  const page = psyBrowser.page;
+  await page.setViewportSize(DESKTOP);
+  // A fresh load: the page is still on the queue from the first test, and a
+  // new fragment alone would not reload it.
+  await page.goto('about:blank');
+  await page.goto(`${server.baseUrl}/cosign.html#order=${drafted.json.order.id}`, { waitUntil: 'load' });
+  await page.locator('[data-testid="cosign-detail"]').waitFor({ state: 'visible' });
+  await page.click('[data-testid="cosign-confirm"]');
+  const findings = page.locator('[data-testid="rx-findings"]');
+  await findings.waitFor({ state: 'visible' });
+  const finding = findings.locator('[data-rule="maoi-serotonergic"]');
+  assert.match(await finding.innerText(), /Major[\s\S]*phenelzine[\s\S]*Source:/i);
+  assert.equal(await page.locator(`[data-testid="cosign-item-${drafted.json.order.id}"]`).count(), 1, 'still waiting');
+  for (const [name, viewport] of [['desktop', DESKTOP], ['phone', PHONE]]) {
+    await page.setViewportSize(viewport);
+    await findings.evaluate((f) => f.scrollIntoView({ block: 'start' }));
+    await page.screenshot({ path: path.join(shared.shots, `cosign-findings-${name}.png`) });
+  }
+  await page.setViewportSize(DESKTOP);
+  // A reason is required; then the order takes effect.
+  await page.click('[data-testid="rx-override-submit"]');
+  await page.locator('[data-testid="rx-override-error"]').waitFor({ state: 'visible' });
+  const reason = 'Phenelzine was stopped a month ago; the outside list is out of date (confirmed with the pharmacy).';
+  await page.fill('[data-testid="rx-override-reason"]', reason);
+  await page.click('[data-testid="rx-override-submit"]');
+  const done = page.locator('[data-testid="cosign-done"]');
+  await waitFor(async () => /^Co-signed: Sertraline tablet 50 mg once daily, oral for Morgan Reyes is now in effect\.$/.test(await done.innerText()), { what: 'the co-signed message' });
+  const order = (await call(shared.pa, `/api/visits/${visit}/record`)).json.orders.find((o) => o.id === drafted.json.order.id);
+  assert.equal(order.status, 'active');
+  assert.deepEqual(order.checks.map((c) => [c.stage, c.rule, c.override_reason]), [['cosign', 'maoi-serotonergic', reason]]);
+  assert.deepEqual(psyBrowser.pageErrors, []);
+});

@@ -135,8 +135,14 @@ test('diagnoses and allergies on the record, and an order linked to what it trea
   await by(page, 'adjust-frequency').selectOption('once-daily');
   await by(page, 'adjust-reason').fill('Depression');
   await by(page, 'adjust-submit').click();
-  await by(page, 'adjust-error').waitFor({ state: 'visible' });
-  assert.match(squash(await by(page, 'adjust-error').innerText()), /recorded allergy to sertraline \(hives \(welts on both arms\), noted 3 Mar 2024\)/);
+  // The prescribing check's findings, explained in the form (rx-findings.js):
+  // an allergy is refused outright, with no override offered.
+  const findings = by(page, 'rx-findings');
+  await findings.waitFor({ state: 'visible' });
+  assert.match(squash(await findings.locator('[data-rule="allergy"]').innerText()), /recorded allergy to sertraline \(hives \(welts on both arms\), noted 3 Mar 2024\)/);
+  assert.equal(await by(page, 'rx-override-reason').count(), 0);
+  await by(page, 'rx-cancel').click();
+  await findings.waitFor({ state: 'hidden' });
 
   // In remission: no longer offered as what a new order treats.
   await dx.locator('[data-testid="diagnosis-change"]').selectOption('remission');
