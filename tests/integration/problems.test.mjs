@@ -274,6 +274,11 @@ function checkProblems(bundle) {
   // The order's indication, and the visit's diagnoses.
   const mr = all.find((x) => x.resourceType === 'MedicationRequest' && x.id === linked.id);
   assert.deepEqual(mr.reasonReference, [{ reference: `Condition/${depression.id}` }]);
+  // ...and what it dispenses (item 7), in the same bundle that validates.
+  assert.equal(mr.dispenseRequest.expectedSupplyDuration.value, 30);
+  assert.equal(mr.dispenseRequest.expectedSupplyDuration.code, 'd');
+  assert.equal(mr.dispenseRequest.numberOfRepeatsAllowed, 0);
+  assert.ok(mr.dispenseRequest.quantity.value > 0);
   const enc = all.find((x) => x.resourceType === 'Encounter' && x.id === visitId);
   assert.deepEqual(enc.diagnosis.map((d) => d.condition.reference), [`Condition/${depression.id}`]);
   for (const r of [...mr.reasonReference, ...enc.diagnosis.map((d) => d.condition)]) {
