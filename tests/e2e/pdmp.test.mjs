@@ -67,6 +67,21 @@ test('the PDMP panel says when a check is due, records one, and the order goes a
   assert.equal(after_.checks.length, 2);
   assert.equal(after_.checks[0].result, 'NY PMP: one prior prescriber, 2025; nothing current.');
 
+  // The patient's pharmacy, set from the panel: a missing field is named in
+  // words; then new orders go to the new one.
+  await by(page, 'pharmacy-set').locator('summary').click();
+  await by(page, 'pharmacy-name').fill('Riverside Pharmacy');
+  await by(page, 'pharmacy-save').click();
+  await waitFor(async () => by(page, 'pharmacy-error').isVisible(), { what: 'the missing-fields error' });
+  assert.equal(await by(page, 'pharmacy-error').textContent(), 'Give its address, its phone number.');
+  await by(page, 'pharmacy-address').fill('12 River Road, Troy, NY 12180');
+  await by(page, 'pharmacy-phone').fill('+1 555 010 0177');
+  await by(page, 'pharmacy-save').click();
+  await waitFor(async () => /Pharmacy: Riverside Pharmacy, 12 River Road/.test(await by(page, 'pharmacy').textContent()),
+    { what: 'the new pharmacy shown' });
+  assert.equal(await by(page, 'pharmacy-done').textContent(), 'Saved: new orders go to Riverside Pharmacy.');
+  assert.equal((await api(`/api/patients/${patientId}/pharmacy`)).json.pharmacy.name, 'Riverside Pharmacy');
+
   // The in-person evaluation, with who performed it.
   await by(page, 'eval-date').fill(server.today());
   await by(page, 'eval-by').fill('Dr. Ana Field, MD');

@@ -3,9 +3,9 @@
 // check (who, when, which state, what was found), whether it is recent
 // enough for a controlled order (the clinic's [prescribing] pdmp_max_days;
 // the server enforces it, rule "pdmp-check"), a small form to record one,
-// and the pharmacy the patient's orders go to. Reads
-// GET /api/patients/<id>/pdmp-checks and /pharmacy; records with
-// POST /api/patients/<id>/pdmp-checks.
+// and the pharmacy the patient's orders go to, with a folded form to set it.
+// Reads GET /api/patients/<id>/pdmp-checks and /pharmacy; records with
+// POST /api/patients/<id>/pdmp-checks and /pharmacy.
 
 import { enc, el, dateTime } from './api.js';
 import { staffApi } from './session.js';
@@ -34,9 +34,59 @@ export class PdmpPanel {
       el('button', { type: 'submit', className: 'btn', dataset: { testid: 'pdmp-record' } }, 'Record a PDMP check'),
       this.ui.error, this.ui.done);
     this.form.addEventListener('submit', (ev) => { ev.preventDefault(); this.save(); });
+    this.pharmacyForm = this.buildPharmacyForm(n);
     root.setAttribute('aria-labelledby', ids.heading);
     root.replaceChildren(el('h3', { id: ids.heading }, 'Controlled-substance checks'),
-      this.ui.last, this.ui.pharmacy, this.form);
+      this.ui.last, this.ui.pharmacy, this.pharmacyForm, this.form);
+  }
+
+  // The patient's preferred pharmacy: new orders go there (each order keeps
+  // the one it was sent to). Folded away until needed.
+  buildPharmacyForm(n) {
+    const field = (key, label, attrs = {}) => {
+      const input = el('input', { id: `pharmacy-${key}-${n}`, className: 'input-text', dataset: { testid: `pharmacy-${key}` }, ...attrs });
+      this.ui[`pharmacy_${key}`] = input;
+      return el('div', { className: 'field' }, el('label', { htmlFor: input.id }, label), input);
+    };
+    this.ui.pharmacyError = el('p', { className: 'alert', role: 'alert', hidden: true, dataset: { testid: 'pharmacy-error' } });
+    this.ui.pharmacyDone = el('p', { className: 'ok-text', role: 'status', dataset: { testid: 'pharmacy-done' } });
+    const form = el('form', { noValidate: true, dataset: { testid: 'pharmacy-form' } },
+      field('name', 'Pharmacy name', { maxLength: 200, autocomplete: 'off' }),
+      field('address', 'Address', { maxLength: 300, autocomplete: 'off' }),
+      field('phone', 'Phone', { type: 'tel', maxLength: 40, autocomplete: 'off' }),
+      field('ncpdp', 'NCPDP id (optional, 7 digits)', { inputMode: 'numeric', maxLength: 7, autocomplete: 'off' }),
+      el('button', { type: 'submit', className: 'btn', dataset: { testid: 'pharmacy-save' } }, 'Save pharmacy'),
+      this.ui.pharmacyError);
+    form.addEventListener('submit', (ev) => { ev.preventDefault(); this.savePharmacy(); });
+    this.ui.pharmacyDetails = el('details', { className: 'pharmacy-set', dataset: { testid: 'pharmacy-set' } },
+      el('summary', {}, 'Set the patient\'s pharmacy'), form);
+    return el('div', {}, this.ui.pharmacyDetails, this.ui.pharmacyDone);
+  }
+
+  async savePharmacy() {
+    const v = (k) => this.ui[`pharmacy_${k}`].value.trim();
+    this.ui.pharmacyError.hidden = true;
+    this.ui.pharmacyDone.textContent = '';
+    const missing = [['name', 'the pharmacy\'s name'], ['address', 'its address'], ['phone', 'its phone number']].filter(([k]) => !v(k));
+    if (missing.length) {
+      this.ui.pharmacyError.textContent = `Give ${missing.map(([, w]) => w).join(', ')}.`;
+      this.ui.pharmacyError.hidden = false;
+      this.ui[`pharmacy_${missing[0][0]}`].focus();
+      return;
+    }
+    const body = { name: v('name'), address: v('address'), phone: v('phone') };
+    if (v('ncpdp')) body.ncpdp_id = v('ncpdp');
+    try {
+      await staffApi(`/api/patients/${enc(this.patientId)}/pharmacy`, { method: 'POST', body });
+      for (const k of ['name', 'address', 'phone', 'ncpdp']) this.ui[`pharmacy_${k}`].value = '';
+      this.ui.pharmacyDetails.open = false;
+      this.ui.pharmacyDone.textContent = `Saved: new orders go to ${body.name}.`;
+      await this.load();
+    } catch (e) {
+      // The server's sentence: which field, in words.
+      this.ui.pharmacyError.textContent = e.message;
+      this.ui.pharmacyError.hidden = false;
+    }
   }
 
   setPatient(patientId) {
@@ -47,6 +97,9 @@ export class PdmpPanel {
     this.ui.done.textContent = '';
     this.ui.last.textContent = '';
     this.ui.pharmacy.textContent = '';
+    this.ui.pharmacyDone.textContent = '';
+    this.ui.pharmacyError.hidden = true;
+    this.ui.pharmacyDetails.open = false;
     if (patientId) this.load();
   }
 
