@@ -130,7 +130,7 @@ past_visit (ThApp *app, const char *patient_id, const char *provider_id, gint64 
 static StoreOrder *
 adjust (ThApp *app, AdjustmentKind kind, const char *visit_id, const char *provider_id,
         const char *replaces, const char *medication, double dose, const char *frequency,
-        const char *reason, gint64 at_ms, GError **error)
+        const char *condition_id, const char *reason, gint64 at_ms, GError **error)
 {
   const Medication *m = med_catalog_find (app->catalog, medication);
   /* The formulation's unit and first route, as the adjustment form offers. */
@@ -151,6 +151,7 @@ adjust (ThApp *app, AdjustmentKind kind, const char *visit_id, const char *provi
     .route = route,
     .snapshot = snapshot,
     .time_zone = app->config->time_zone,
+    .condition_id = condition_id,
   };
 
   /* As the adjustment form writes them: a 30-day supply, no refills. */
@@ -163,6 +164,22 @@ adjust (ThApp *app, AdjustmentKind kind, const char *visit_id, const char *provi
 
 #define AT(visit_ms, minutes) ((visit_ms) + (gint64) (minutes) *MINUTE_MS)
 
+/* A diagnosis of the clinic's list (config/conditions.json), made in a
+ * visit; its id, or NULL with `error`. */
+static char *
+demo_condition (ThApp *app, const char *patient_id, const char *provider_id, const char *visit_id,
+                const char *code, const char *display, gint64 at_ms, GError **error)
+{
+  StoreConditionNew c = { .patient_id = patient_id,
+                          .code = code,
+                          .display = display,
+                          .visit_id = visit_id,
+                          .clinical_status = "active",
+                          .verification_status = "confirmed",
+                          .recorded_by = provider_id };
+  return store_add_condition (app->store, &c, at_ms, error);
+}
+
 gboolean
 th_demo_history (ThApp *app, const char *patient_id, const char *provider_id,
                  GPtrArray *past_visit_ids, GError **error)
@@ -174,6 +191,7 @@ th_demo_history (ThApp *app, const char *patient_id, const char *provider_id,
   gint64 now = store_now_ms ();
   gint64 t1 = past_visit_time (app, now, 8), t2 = past_visit_time (app, now, 4);
   g_autofree char *first = NULL, *second = NULL, *n1 = NULL, *n2 = NULL;
+  g_autofree char *depression = NULL, *anxiety = NULL;
   StoreOrder *fluoxetine = NULL, *buspirone = NULL, *sertraline = NULL, *buspirone10 = NULL;
   GDate eval;
   gboolean ok = FALSE;
@@ -184,6 +202,15 @@ th_demo_history (ThApp *app, const char *patient_id, const char *provider_id,
     goto out;
 
   first = past_visit (app, patient_id, provider_id, t1, error);
+  /* The diagnoses made in the first visit, which the orders treat. */
+  if (first && !(depression = demo_condition (app, patient_id, provider_id, first, "F33.1",
+                                              "Major depressive disorder, recurrent, moderate",
+                                              AT (t1, AT_NOTE), error)))
+    goto out;
+  if (first &&
+      !(anxiety = demo_condition (app, patient_id, provider_id, first, "F41.1",
+                                  "Generalized anxiety disorder", AT (t1, AT_NOTE), error)))
+    goto out;
   if (!first ||
       !add_checkin (app, first, AT (t1, AT_CHECKIN), phq9_first, gad7_first, NULL, 0, NULL, 0,
                     error) ||
@@ -193,10 +220,11 @@ th_demo_history (ThApp *app, const char *patient_id, const char *provider_id,
                                 "4 weeks.",
                                 AT (t1, AT_NOTE), error)) ||
       !(fluoxetine = adjust (app, ADJUST_START, first, provider_id, NULL, "fluoxetine", 20,
-                             "every-morning", "Depressive episode, moderately severe",
+                             "every-morning", depression, "Depressive episode, moderately severe",
                              AT (t1, AT_ORDERS), error)) ||
       !(buspirone = adjust (app, ADJUST_START, first, provider_id, NULL, "buspirone", 5,
-                            "twice-daily", "Generalized anxiety", AT (t1, AT_ORDERS + 1), error)) ||
+                            "twice-daily", anxiety, "Generalized anxiety", AT (t1, AT_ORDERS + 1),
+                            error)) ||
       !store_set_visit_state_at (app->store, first, VISIT_ENDED, AT (t1, AT_ENDED), error))
     goto out;
 
@@ -213,11 +241,11 @@ th_demo_history (ThApp *app, const char *patient_id, const char *provider_id,
                                 "to sertraline. Anxiety partly improved: raise buspirone.",
                                 AT (t2, AT_NOTE), error)) ||
       !(sertraline = adjust (app, ADJUST_SWITCH, second, provider_id, fluoxetine->id, "sertraline",
-                             50, "once-daily", "Insomnia and jitteriness on fluoxetine",
+                             50, "once-daily", depression, "Insomnia and jitteriness on fluoxetine",
                              AT (t2, AT_ORDERS), error)) ||
       !(buspirone10 = adjust (app, ADJUST_CHANGE_DOSE, second, provider_id, buspirone->id,
-                              "buspirone", 10, "twice-daily", "Anxiety only partly improved",
-                              AT (t2, AT_ORDERS + 1), error)) ||
+                              "buspirone", 10, "twice-daily", anxiety,
+                              "Anxiety only partly improved", AT (t2, AT_ORDERS + 1), error)) ||
       !store_set_visit_state_at (app->store, second, VISIT_ENDED, AT (t2, AT_ENDED), error))
     goto out;
 

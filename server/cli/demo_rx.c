@@ -37,26 +37,12 @@ th_demo_prescribing (ThApp *app, const char *patient_id, const char *provider_id
          store_set_patient_pharmacy (app->store, patient_id, &pharmacy, provider_id, error);
 }
 
-/* The demo patient's problem list: the diagnoses the orders of the demo
- * history treat (recurrent depression, generalized anxiety; ICD-10-CM,
- * config/conditions.json), and the intolerance that made the provider
- * switch fluoxetine to sertraline, so a new fluoxetine order is flagged. */
+/* The intolerance that made the provider switch fluoxetine to sertraline
+ * in the demo history, so a new fluoxetine order is flagged (its
+ * diagnoses are made in the history's first visit, demo_history.c). */
 gboolean
 th_demo_problems (ThApp *app, const char *patient_id, const char *provider_id, GError **error)
 {
-  gint64 now = store_now_ms ();
-  StoreConditionNew depression = { .patient_id = patient_id,
-                                   .code = "F33.1",
-                                   .display = "Major depressive disorder, recurrent, moderate",
-                                   .clinical_status = "active",
-                                   .verification_status = "confirmed",
-                                   .recorded_by = provider_id };
-  StoreConditionNew anxiety = { .patient_id = patient_id,
-                                .code = "F41.1",
-                                .display = "Generalized anxiety disorder",
-                                .clinical_status = "active",
-                                .verification_status = "confirmed",
-                                .recorded_by = provider_id };
   StoreAllergyNew fluoxetine = { .patient_id = patient_id,
                                  .substance_kind = "ingredient",
                                  .substance = "fluoxetine",
@@ -67,9 +53,7 @@ th_demo_problems (ThApp *app, const char *patient_id, const char *provider_id, G
                                  .criticality = "low",
                                  .status = "active",
                                  .recorded_by = provider_id };
-  g_autofree char *c1 = store_add_condition (app->store, &depression, now, error);
-  g_autofree char *c2 = c1 ? store_add_condition (app->store, &anxiety, now, error) : NULL;
-  g_autofree char *a1 = c2 ? store_add_allergy (app->store, &fluoxetine, now, error) : NULL;
+  g_autofree char *id = store_add_allergy (app->store, &fluoxetine, store_now_ms (), error);
 
-  return a1 != NULL;
+  return id != NULL;
 }
