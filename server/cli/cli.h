@@ -42,7 +42,7 @@ gboolean th_dea_set (ThApp *app, const char *actor, const char *staff_id, const 
  * the demo can prescribe a controlled medicine as a real clinic would. */
 gboolean th_demo_prescribing (ThApp *app, const char *patient_id, const char *provider_id,
                               GError **error);
-/* The demo patient's fluoxetine intolerance (issue 15). */
+/* The demo patient's fluoxetine intolerance and a medication from elsewhere (issue 15). */
 gboolean th_demo_problems (ThApp *app, const char *patient_id, const char *provider_id,
                            GError **error);
 int th_admin_set_dea (ThApp *app, const ThAdminOptions *options);

@@ -39,7 +39,8 @@ th_demo_prescribing (ThApp *app, const char *patient_id, const char *provider_id
 
 /* The intolerance that made the provider switch fluoxetine to sertraline
  * in the demo history, so a new fluoxetine order is flagged (its
- * diagnoses are made in the history's first visit, demo_history.c). */
+ * diagnoses are made in the history's first visit, demo_history.c), and
+ * a medication from elsewhere. */
 gboolean
 th_demo_problems (ThApp *app, const char *patient_id, const char *provider_id, GError **error)
 {
@@ -53,7 +54,20 @@ th_demo_problems (ThApp *app, const char *patient_id, const char *provider_id, G
                                  .criticality = "low",
                                  .status = "active",
                                  .recorded_by = provider_id };
+  /* A medicine another prescriber gave, verified with the patient: a new
+   * serotonergic order meets it in the prescribing check (a triptan with
+   * an SSRI is a moderate interaction, config/interactions.json). */
+  StoreOtherMedNew sumatriptan = { .name = "sumatriptan",
+                                   .rxnorm = "37418",
+                                   .dose = "50 mg as needed for migraine, at most twice a week",
+                                   .prescriber = "Dr. Patel (primary care)",
+                                   .verified = TRUE };
   g_autofree char *id = store_add_allergy (app->store, &fluoxetine, store_now_ms (), error);
+  StoreOtherMed *other = id ? store_other_med_add (app->store, patient_id, &sumatriptan,
+                                                   provider_id, error)
+                            : NULL;
+  gboolean ok = other != NULL;
 
-  return id != NULL;
+  store_other_med_free (other);
+  return ok;
 }
