@@ -303,6 +303,15 @@ test('the FHIR export carries the newest pregnancy-potential record as Observati
   assert.equal(unknown.effectiveDateTime, server.today());
   assert.equal(repro.length, 2);
 
+  // Pregnant: 77386006, effective the day it was checked.
+  const pregnant = await reproductive({ sex_at_birth: 'female', pregnancy: 'pregnant', pregnancy_checked: '2026-11-21', breastfeeding: 'no' });
+  assert.equal(pregnant.status, 201, pregnant.text);
+  ({ repro } = await exportFhir());
+  const nowPregnant = withLoinc(repro, '82810-3');
+  assert.equal(nowPregnant.length, 1);
+  assert.deepEqual(nowPregnant[0].valueCodeableConcept, { coding: [{ system: SNOMED, code: '77386006', display: 'Pregnant' }], text: 'Pregnant' });
+  assert.equal(nowPregnant[0].effectiveDateTime, '2026-11-21');
+
   // Male at birth: the record asks no pregnancy status of him; none is exported.
   const male = await reproductive({ sex_at_birth: 'male', pregnancy: 'unknown', breastfeeding: 'no' });
   assert.equal(male.status, 201, male.text);
