@@ -33,6 +33,7 @@
 #include "server/api/labs.h"
 #include "server/api/fhir-private.h"
 #include "server/api/fhir-problems.h"
+#include "server/api/reproductive.h"
 
 #include <string.h>
 
@@ -433,7 +434,8 @@ th_fhir_patient_bundle (ThApp *app, const char *patient_id, GError **error)
    * fhir_safety.c) and the labs, vital signs and home readings (labs.c). */
   if (!th_fhir_patient_add_safety (app, patient_id, ex.entries, error) ||
       !th_fhir_patient_add_observations (app, patient_id, ex.entries, error) ||
-      !th_fhir_patient_add_other_meds (app, patient_id, ex.entries, error))
+      !th_fhir_patient_add_other_meds (app, patient_id, ex.entries, error) ||
+      !th_fhir_patient_add_reproductive (app, patient_id, ex.entries, error))
     goto out;
 
   bundle = json_object ();

@@ -12,3 +12,11 @@ TH_HANDLER (th_get_reproductive);
 /* POST /api/patients/:patient/reproductive — the record as it now stands
  * (a whole new row); 201 with what GET answers. */
 TH_HANDLER (th_post_reproductive);
+
+/* fhir_reproductive.c: appends to a FHIR Bundle's entry array Observations
+ * of the newest record (sex assigned at birth, pregnancy status,
+ * contraception, valproate counselling; breastfeeding is not exported) and
+ * the recorder's Practitioner when the bundle lacks it; nothing when none is
+ * recorded. FALSE with `error` when the record cannot be read. */
+gboolean th_fhir_patient_add_reproductive (ThApp *app, const char *patient_id, json_t *entries,
+                                           GError **error);

@@ -6,13 +6,23 @@
 // refused in the clinician's words with nothing written); valproate refused
 // without the pregnancy prevention documented and when pregnant, accepted
 // once documented, with the warning to halve lamotrigine kept on the order;
-// lithium's pregnancy warning kept on its order.
+// lithium's pregnancy warning kept on its order; the newest record in the
+// patient's FHIR export (sex assigned at birth, pregnancy status,
+// contraception and counselling as Observations) in a bundle that validates.
 import { test, before, after } from 'node:test';
 import assert from 'node:assert/strict';
 import { mkdtemp, rm } from 'node:fs/promises';
+import { createRequire } from 'node:module';
 import { tmpdir } from 'node:os';
 import path from 'node:path';
 import { startServer, fetchJson } from '../e2e/lib.mjs';
+
+const require = createRequire(import.meta.url);
+const { Fhir } = require('fhir');
+const LOINC = 'http://loinc.org';
+const SNOMED = 'http://snomed.info/sct';
+const NULL_FLAVOR = 'http://terminology.hl7.org/CodeSystem/v3-NullFlavor';
+const GENDER = 'http://terminology.hl7.org/CodeSystem/v3-AdministrativeGender';
 
 // The clinic runs on UTC here. Lamotrigine is started on Tuesday 3 Nov
 // 2026; 17 Nov is day 14 (week 3); it is stopped on 18 Nov and asked for
@@ -38,6 +48,27 @@ async function restartAt(now) {
   server = await startServer({ now, dataDir });
   session = await server.login();
 }
+
+// The patient's FHIR export: it validates with zero errors; its
+// pregnancy-potential Observations (by id prefix) and a resolver.
+async function exportFhir() {
+  const r = await api(`/api/patients/${patientId}/fhir`);
+  assert.equal(r.status, 200, r.text);
+  const result = new Fhir().validate(r.json);
+  const errors = result.messages.filter((m) => m.severity === 'error');
+  assert.equal(errors.length, 0, JSON.stringify(errors, null, 2));
+  assert.equal(result.valid, true);
+  // Ours draw no warning either, beyond the validator's missing LOINC value set.
+  const ours = result.messages.filter((m) => String(m.resourceId).startsWith('reproductive-') &&
+    !/not found in value set|Value set ".*" could not be found/.test(m.message));
+  assert.deepEqual(ours, []);
+  const all = r.json.entry.map((e) => e.resource);
+  const byRef = new Map(all.map((x) => [`${x.resourceType}/${x.id}`, x]));
+  const repro = all.filter((x) => x.resourceType === 'Observation' && x.id.startsWith('reproductive-'));
+  return { all, byRef, repro };
+}
+
+const withLoinc = (obs, code) => obs.filter((o) => o.code.coding?.some((c) => c.system === LOINC && c.code === code));
 
 function refused(res, rule) {
   assert.equal(res.status, 403, res.text);
@@ -113,6 +144,9 @@ test('the pregnancy potential: bad input is refused in words, nothing written; a
   assert.equal(empty.status, 200, empty.text);
   assert.equal(empty.json.current, null);
   assert.deepEqual(empty.json.history, []);
+  const none = await exportFhir();
+  assert.deepEqual(none.repro, [], 'nothing recorded: no pregnancy-potential Observations');
+  assert.deepEqual(withLoinc(none.all.filter((x) => x.resourceType === 'Observation'), '82810-3'), []);
 
   const base = { sex_at_birth: 'female', pregnancy: 'not-pregnant', pregnancy_checked: '2026-11-17', breastfeeding: 'no' };
   const bad = [
@@ -205,4 +239,83 @@ test('lamotrigine stopped for 6 days: only the first step again', async () => {
   assert.match(f.source, /5 half-lives/);
   const ok = await adjust({ kind: 'start', medication: 'lamotrigine', dose: 25, frequency: 'every-other-day', reason: 'Restart at the first step' });
   assert.equal(ok.status, 201, ok.text);
+});
+
+test('the FHIR export carries the newest pregnancy-potential record as Observations that resolve in the bundle', async () => {
+  // Recorded now (24 Nov in UTC; the clinic's own day, in whatever zone the
+  // suite runs); the status checked on the 20th.
+  const saved = await reproductive({
+    sex_at_birth: 'female', pregnancy: 'not-pregnant', pregnancy_checked: '2026-11-20', breastfeeding: 'yes',
+    contraception: { method: 'levonorgestrel IUD', highly_effective: true },
+    valproate_counselling: { date: '2026-11-17', by: 'Dr. Ana Ruiz, psychiatrist' },
+  });
+  assert.equal(saved.status, 201, saved.text);
+  assert.ok(saved.json.history.length > 1, 'older records exist; only the newest is exported');
+  const recorder = saved.json.current.recorded_by;
+  const recordedDay = server.today();
+
+  let { repro, byRef } = await exportFhir();
+  for (const o of repro) {
+    assert.equal(o.status, 'final');
+    assert.deepEqual(o.category[0].coding[0], { system: 'http://terminology.hl7.org/CodeSystem/observation-category', code: 'social-history', display: 'Social History' });
+    assert.equal(o.subject.reference, `Patient/${patientId}`);
+    assert.ok(byRef.has(o.subject.reference), 'the Patient is in the bundle');
+    assert.equal(o.performer.length, 1);
+    assert.equal(o.performer[0].reference, `Practitioner/${recorder.id}`);
+    const who = byRef.get(o.performer[0].reference);
+    assert.ok(who, 'the recorder is a Practitioner in the bundle');
+    assert.equal(who.name[0].text, recorder.display_name);
+    assert.equal(o.issued, saved.json.current.recorded_at, 'issued: when it was recorded');
+  }
+  const sex = withLoinc(repro, '76689-9');
+  assert.equal(sex.length, 1, 'one sex-at-birth Observation: the newest record only');
+  assert.equal(sex[0].code.coding[0].display, 'Sex assigned at birth');
+  assert.deepEqual(sex[0].valueCodeableConcept, { coding: [{ system: GENDER, code: 'F', display: 'Female' }], text: 'Female' });
+  assert.equal(sex[0].effectiveDateTime, recordedDay);
+  const preg = withLoinc(repro, '82810-3');
+  assert.equal(preg.length, 1);
+  assert.deepEqual(preg[0].valueCodeableConcept, { coding: [{ system: SNOMED, code: '60001007', display: 'Not pregnant' }], text: 'Not pregnant' });
+  assert.equal(preg[0].effectiveDateTime, '2026-11-20', 'the day it was checked');
+  // Breastfeeding: no LOINC code could be confirmed, so it is not exported.
+  assert.equal(repro.some((o) => /breastfeed/i.test(JSON.stringify(o.code))), false);
+  const textOnly = repro.filter((o) => !o.code.coding);
+  assert.equal(textOnly.length, 2, 'contraception and counselling, text only');
+  const contra = textOnly.find((o) => /^Contraception method/.test(o.code.text));
+  assert.match(contra.code.text, /text only: no standard code/);
+  assert.equal(contra.valueString, 'levonorgestrel IUD');
+  assert.equal(contra.component[0].valueBoolean, true);
+  assert.match(contra.component[0].code.text, /Highly effective/);
+  assert.equal(contra.effectiveDateTime, recordedDay);
+  const counsel = textOnly.find((o) => /^Valproate pregnancy prevention/.test(o.code.text));
+  assert.match(counsel.code.text, /text only: no standard code/);
+  assert.equal(counsel.effectiveDateTime, '2026-11-17', 'the day of the counselling');
+  assert.equal(counsel.valueString, 'Given by Dr. Ana Ruiz, psychiatrist');
+  assert.equal(repro.length, 4);
+
+  // Intersex, pregnancy status unknown: OTH (a value the set lacks) and UNK,
+  // effective the day recorded; no contraception or counselling recorded.
+  const intersex = await reproductive({ sex_at_birth: 'intersex', pregnancy: 'unknown', breastfeeding: 'unknown' });
+  assert.equal(intersex.status, 201, intersex.text);
+  ({ repro } = await exportFhir());
+  assert.deepEqual(withLoinc(repro, '76689-9')[0].valueCodeableConcept, { coding: [{ system: NULL_FLAVOR, code: 'OTH', display: 'other' }], text: 'Intersex' });
+  const unknown = withLoinc(repro, '82810-3')[0];
+  assert.deepEqual(unknown.valueCodeableConcept, { coding: [{ system: NULL_FLAVOR, code: 'UNK', display: 'unknown' }], text: 'Unknown' });
+  assert.equal(unknown.effectiveDateTime, server.today());
+  assert.equal(repro.length, 2);
+
+  // Pregnant: 77386006, effective the day it was checked.
+  const pregnant = await reproductive({ sex_at_birth: 'female', pregnancy: 'pregnant', pregnancy_checked: '2026-11-21', breastfeeding: 'no' });
+  assert.equal(pregnant.status, 201, pregnant.text);
+  ({ repro } = await exportFhir());
+  const nowPregnant = withLoinc(repro, '82810-3');
+  assert.equal(nowPregnant.length, 1);
+  assert.deepEqual(nowPregnant[0].valueCodeableConcept, { coding: [{ system: SNOMED, code: '77386006', display: 'Pregnant' }], text: 'Pregnant' });
+  assert.equal(nowPregnant[0].effectiveDateTime, '2026-11-21');
+
+  // Male at birth: the record asks no pregnancy status of him; none is exported.
+  const male = await reproductive({ sex_at_birth: 'male', pregnancy: 'unknown', breastfeeding: 'no' });
+  assert.equal(male.status, 201, male.text);
+  ({ repro } = await exportFhir());
+  assert.equal(repro.length, 1);
+  assert.deepEqual(withLoinc(repro, '76689-9')[0].valueCodeableConcept.coding[0], { system: GENDER, code: 'M', display: 'Male' });
 });
