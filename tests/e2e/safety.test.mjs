@@ -13,7 +13,7 @@ import { mkdir, readFile } from 'node:fs/promises';
 import { createRequire } from 'node:module';
 import { tmpdir } from 'node:os';
 import path from 'node:path';
-import { startServer, fetchJson, fragmentOf, launchParticipant, openConsole } from './lib.mjs';
+import { startServer, fetchJson, fragmentOf, launchParticipant, openConsole, waitFor } from './lib.mjs';
 
 const SHOTS = process.env.TH_SCREENSHOT_DIR || path.join(tmpdir(), 'th-safety-screens');
 // The console polls its alerts every 5 s; on a loaded machine allow two
@@ -131,7 +131,9 @@ test('a new item-9 alert reaches the console within seconds; the provider acknow
       await shot(page, 'safety-record-open', { width: 1280, height: 800 }, safety);
       await page.setViewportSize({ width: 1280, height: 800 });
       await form.locator('[data-testid="cssrs-submit"]').click();
-      assert.match(await form.locator('[data-testid="cssrs-error"]').innerText(), /Say where the patient is right now/);
+      // The server refuses it (a round trip): wait for its sentence.
+      const cssrsError = form.locator('[data-testid="cssrs-error"]');
+      await waitFor(async () => /Say where the patient is right now/.test(await cssrsError.innerText()), { what: 'the missing-location refusal' });
       await form.locator('[data-testid="cssrs-location"]').fill('At home, 4 Birch Lane, with her sister');
       await form.locator('[data-testid="cssrs-submit"]').click();
       const closed = by(page, 'safety-task-closed-item').first();
