@@ -254,8 +254,14 @@ test('the patient-level FHIR export validates and carries the diary and the repo
   assert.equal(flags[0].status, 'active');
   assert.deepEqual(flags[0].subject, { reference: `Patient/${patientId}` });
 
-  const statements = res.filter((x) => x.resourceType === 'MedicationStatement');
+  // What the patient reported taking (informationSource: the patient); the
+  // demo's medication from elsewhere is a statement of its own, by the
+  // clinician who recorded it.
+  const all = res.filter((x) => x.resourceType === 'MedicationStatement');
+  const statements = all.filter((x) => x.informationSource?.reference === `Patient/${patientId}`);
   assert.equal(statements.length, 2);
+  const elsewhere = all.filter((x) => x.informationSource?.reference?.startsWith('Practitioner/'));
+  assert.deepEqual(elsewhere.map((x) => x.medicationCodeableConcept.text), ['sumatriptan']);
   const busp = statements.find((s) => /buspirone/i.test(s.medicationCodeableConcept.text));
   assert.equal(busp.status, 'active');
   assert.deepEqual(busp.informationSource, { reference: `Patient/${patientId}` });
