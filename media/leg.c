@@ -12,7 +12,7 @@
  * leg was removed does nothing. The one exception is pad-added, which links
  * the new src pad to a tee right in the streaming thread (see leg_input.c).
  */
-#include "media/media-private.h"
+#include "media/lean-private.h"
 
 #include <gst/sdp/sdp.h>
 #include <nice/agent.h>
@@ -165,7 +165,9 @@ media_leg_mark_closed (MediaLeg *leg)
   leg->visit = NULL;
   /* Handlers hold a leg ref each; disconnecting drops them once any
    * invocation in flight has returned (GClosure keeps itself alive). */
-  g_signal_handlers_disconnect_matched (leg->webrtcbin, G_SIGNAL_MATCH_DATA, 0, 0, NULL, NULL, leg);
+  if (leg->webrtcbin != NULL)
+    g_signal_handlers_disconnect_matched (leg->webrtcbin, G_SIGNAL_MATCH_DATA, 0, 0, NULL, NULL,
+                                          leg);
 }
 
 /* ---- offer ---- */
@@ -621,6 +623,8 @@ media_leg_set_answer (MediaLeg *leg, const char *sdp, GError **error)
   GstSDPMessage *msg = NULL;
   if (!media_sdp_parse_answer (sdp, leg->n_mlines, &msg, error))
     return FALSE;
+  if (leg->lean != NULL)
+    return lean_leg_set_answer (leg, msg, error);
   GstWebRTCSessionDescription *answer =
     gst_webrtc_session_description_new (GST_WEBRTC_SDP_TYPE_ANSWER, msg);
   GstPromise *promise = gst_promise_new_with_change_func (on_description_set, media_leg_ref (leg),
@@ -650,6 +654,8 @@ media_leg_add_ice_candidate (MediaLeg *leg, guint mline, const char *candidate, 
     GST_DEBUG ("leg %s: ignoring mDNS candidate %s", leg->participant, candidate);
     return TRUE;
   }
+  if (leg->lean != NULL)
+    return lean_leg_add_ice_candidate (leg, mline, candidate, error);
   g_signal_emit_by_name (leg->webrtcbin, "add-ice-candidate", mline, candidate);
   return TRUE;
 }

@@ -52,6 +52,7 @@ do_tee_ready (MediaLeg *leg, gpointer data)
     media_visit_drop_source (leg->visit, leg, t->kind);
   }
   leg->tee[t->kind] = gst_object_ref (t->tee);
+  leg->receiving[t->kind] = TRUE;
   GST_INFO ("leg %s: receiving %s", leg->participant, media_source_name (t->kind));
   if (t->kind == MEDIA_SOURCE_SCREEN)
     media_slots_watch_screens (leg->visit);

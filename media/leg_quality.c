@@ -5,7 +5,7 @@
  * on a webrtcbin thread, so the result is handed to the leg's main context
  * with media_leg_marshal (leg.c: always later, never inline).
  */
-#include "media/media-private.h"
+#include "media/lean-private.h"
 
 typedef struct {
   MediaLeg *leg; /* ref */
@@ -95,6 +95,10 @@ media_leg_request_quality (MediaLeg *leg, MediaQualityFunc func, gpointer user_d
   GstPromise *promise;
 
   g_return_if_fail (leg != NULL && func != NULL);
+  if (leg->lean != NULL) {
+    lean_leg_request_quality (leg, func, user_data, destroy);
+    return;
+  }
   if (leg->closed || leg->webrtcbin == NULL) {
     if (destroy)
       destroy (user_data);

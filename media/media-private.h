@@ -77,8 +77,13 @@ typedef struct {
   GstElement *rewrite;  /* rtp_rewrite → sink_pad, made at the first link (ref) */
 } MediaRelay;
 
+typedef struct _LeanVisit LeanVisit;
+typedef struct _LeanLeg LeanLeg;
+
 struct _MediaVisit {
   char *id;
+  MediaEngine engine; /* WEBRTCBIN or LEAN, never DEFAULT */
+  LeanVisit *lean;    /* the lean engine's part (lean-private.h), or NULL */
   /* Deep copy of the caller's config. */
   gchar **ice_addresses;
   gchar *stun_server;
@@ -112,13 +117,17 @@ struct _MediaLeg {
   MediaLegCallbacks callbacks;
   gpointer user_data;
 
-  GstElement *webrtcbin;                 /* ref */
+  LeanLeg *lean;                         /* the lean engine's part, or NULL */
+  GstElement *webrtcbin;                 /* ref; NULL for a lean leg */
   guint n_mlines;                        /* m-lines of the local offer */
   GstPad *sink_pad[MEDIA_MAX_MLINES];    /* request pads on webrtcbin (ref) */
   guint32 ssrc[MEDIA_MAX_MLINES];        /* what each m-line sends with, announced */
   gchar *mid[MEDIA_MAX_MLINES];          /* from the local offer */
   MediaRelay relay_in[MEDIA_MAX_MLINES]; /* what feeds sink_pad[m] */
   GstElement *tee[MEDIA_N_SOURCES];      /* after the incoming src pad (ref), until then NULL */
+  /* The client sends this source (webrtcbin: its tee exists; lean: a
+   * packet of it came). What the slots look at. Main context. */
+  gboolean receiving[MEDIA_N_SOURCES];
 
   /* Slots (slots.c): slot[s] is the leg whose microphone and camera this
    * leg's client receives in remote slot s (borrowed; cleared when that
@@ -179,6 +188,23 @@ GstElement *media_rtp_pass_new (void);
  * they become the element's output caps) and keeps sequence numbers and
  * timestamps continuous across source changes. */
 GstElement *media_rtp_rewrite_new (const GstCaps *caps);
+
+/* rtp_continuity.c — an outgoing m-line's sequence numbers and timestamps,
+ * continuous across source changes (pure; the caller locks). */
+typedef struct {
+  guint clock_rate;
+  gboolean have_in, have_out;
+  gboolean rebase; /* set by the caller: the next packet starts a new source */
+  guint32 in_ssrc;
+  guint16 seq_delta;
+  guint32 ts_delta;
+  guint16 last_seq; /* highest sequence number sent */
+  guint32 last_ts;  /* and its timestamp */
+  gint64 last_us;   /* when the last packet went */
+} MediaContinuity;
+void media_continuity_init (MediaContinuity *c, guint clock_rate);
+void media_continuity_map (MediaContinuity *c, guint32 ssrc, guint16 seq, guint32 ts, gint64 now_us,
+                           guint16 *out_seq, guint32 *out_ts);
 
 /* layout.c — the m-line layout and each m-line's codec caps. */
 guint media_layout_n_mlines (guint remote_slots);

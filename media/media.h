@@ -23,7 +23,26 @@ typedef enum {
   MEDIA_ERROR_BAD_STATE,      /* the leg is not in a state where this makes sense */
 } MediaErrorCode;
 
+/* Which data path relays a visit's media (both speak the same SDP, m-line
+ * layout and RTCP to browsers; see README, Performance):
+ * - LEAN: a leg is a libnice agent, DTLS (OpenSSL) and SRTP (libsrtp) of our
+ *   own, on worker threads shared by many legs (one per core): a packet is
+ *   carried from socket to socket by one thread, with no GStreamer element
+ *   in between (lean_*.c).
+ * - WEBRTCBIN: a leg is a webrtcbin in the visit's GstPipeline (leg.c,
+ *   visit_pipeline.c), about eight threads per leg. */
+typedef enum {
+  MEDIA_ENGINE_DEFAULT = 0, /* whichever of the two is the default */
+  MEDIA_ENGINE_WEBRTCBIN,
+  MEDIA_ENGINE_LEAN,
+} MediaEngine;
+
+/* The engine MEDIA_ENGINE_DEFAULT stands for. */
+MediaEngine media_engine_default (void);
+const char *media_engine_name (MediaEngine engine);
+
 typedef struct {
+  MediaEngine engine;
   /* Local addresses ICE gathers host candidates on. libnice ignores loopback
    * interfaces unless they are added explicitly, so NULL or empty means "every
    * local interface address, loopback included". */

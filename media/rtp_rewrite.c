@@ -5,13 +5,8 @@
  * - payload type and SSRC become the m-line's (each m-line has its own, so
  *   the browser demultiplexes the BUNDLE, see layout.c; the SSRC is the one
  *   the offer announced);
- * - when the source changes (a participant reconnects with a new leg, their
- *   slot goes to someone else, a screen share starts again), sequence
- *   numbers and timestamps are offset so that the next packet follows the
- *   last one sent: the browser sees one stream going on, not a 30000-packet
- *   gap (a NACK storm) or a timestamp jump (a frozen or sped-up picture).
- *   The timestamp step over the switch is the wall-clock time between the
- *   two packets at the m-line's clock rate.
+ * - when the source changes, sequence numbers and timestamps stay
+ *   continuous (rtp_continuity.c).
  *
  * Its output caps are exactly the m-line's codec preferences: webrtcbin's
  * sink pad accepts only caps that intersect them (payload and ssrc
@@ -38,14 +33,7 @@ typedef struct {
   guint32 ssrc;
   guint clock_rate;
 
-  /* Streaming state, under the object lock. */
-  gboolean have_in, have_out, rebase;
-  guint32 in_ssrc;
-  guint16 seq_delta;
-  guint32 ts_delta;
-  guint16 last_seq; /* highest sequence number sent */
-  guint32 last_ts;  /* and timestamp */
-  gint64 last_us;   /* when the last packet went */
+  MediaContinuity cont; /* streaming state, under the object lock */
 } MediaRtpRewrite;
 
 typedef struct {
@@ -93,28 +81,6 @@ rewrite_transform_caps (GstBaseTransform *trans, GstPadDirection direction, GstC
   return result;
 }
 
-/* Offsets so the next packet of the new source follows the last one sent:
- * the next sequence number, and the timestamp moved on by the time that
- * passed. The very first source keeps its own numbers. */
-static void
-rebase (MediaRtpRewrite *self, guint32 ssrc, guint16 seq, guint32 ts, gint64 now_us)
-{
-  if (self->have_out) {
-    guint16 next_seq = (guint16) (self->last_seq + 1);
-    guint64 step = (guint64) MAX (now_us - self->last_us, 0) * self->clock_rate / G_USEC_PER_SEC;
-    guint32 next_ts = self->last_ts + (guint32) MAX (step, 1);
-    self->seq_delta = (guint16) (next_seq - seq);
-    self->ts_delta = next_ts - ts;
-  } else {
-    self->seq_delta = 0;
-    self->ts_delta = 0;
-  }
-  GST_DEBUG_OBJECT (self, "source %08x: seq +%u, ts +%u", ssrc, self->seq_delta, self->ts_delta);
-  self->in_ssrc = ssrc;
-  self->have_in = TRUE;
-  self->rebase = FALSE;
-}
-
 static GstFlowReturn
 rewrite_transform_ip (GstBaseTransform *trans, GstBuffer *buf)
 {
@@ -130,19 +96,10 @@ rewrite_transform_ip (GstBaseTransform *trans, GstBuffer *buf)
   guint32 ts = gst_rtp_buffer_get_timestamp (&rtp);
   gint64 now_us = g_get_monotonic_time ();
 
+  guint16 out_seq;
+  guint32 out_ts;
   GST_OBJECT_LOCK (self);
-  if (!self->have_in || self->rebase || ssrc != self->in_ssrc)
-    rebase (self, ssrc, seq, ts, now_us);
-  guint16 out_seq = (guint16) (seq + self->seq_delta);
-  guint32 out_ts = ts + self->ts_delta;
-  /* Remember the newest packet (a reordered older one leaves it alone), so
-   * a later switch continues after the highest number the browser saw. */
-  if (!self->have_out || (gint16) (out_seq - self->last_seq) > 0) {
-    self->last_seq = out_seq;
-    self->last_ts = out_ts;
-  }
-  self->last_us = now_us;
-  self->have_out = TRUE;
+  media_continuity_map (&self->cont, ssrc, seq, ts, now_us, &out_seq, &out_ts);
   GST_OBJECT_UNLOCK (self);
 
   gst_rtp_buffer_set_payload_type (&rtp, (guint8) self->pt);
@@ -162,7 +119,7 @@ rewrite_sink_event (GstBaseTransform *trans, GstEvent *event)
   if (GST_EVENT_TYPE (event) == GST_EVENT_STREAM_START ||
       GST_EVENT_TYPE (event) == GST_EVENT_FLUSH_STOP) {
     GST_OBJECT_LOCK (self);
-    self->rebase = TRUE;
+    self->cont.rebase = TRUE;
     GST_OBJECT_UNLOCK (self);
   }
   return GST_BASE_TRANSFORM_CLASS (media_rtp_rewrite_parent_class)->sink_event (trans, event);
@@ -178,8 +135,8 @@ rewrite_src_event (GstBaseTransform *trans, GstEvent *event)
     GstStructure *s = gst_event_writable_structure (event);
     GST_OBJECT_LOCK (self);
     /* Without an ssrc field the source's rtpssrcdemux fills in its own. */
-    if (self->have_in)
-      gst_structure_set (s, "ssrc", G_TYPE_UINT, self->in_ssrc, NULL);
+    if (self->cont.have_in)
+      gst_structure_set (s, "ssrc", G_TYPE_UINT, self->cont.in_ssrc, NULL);
     else
       gst_structure_remove_field (s, "ssrc");
     GST_OBJECT_UNLOCK (self);
@@ -205,6 +162,7 @@ rewrite_set_property (GObject *object, guint id, const GValue *value, GParamSpec
       self->pt = (guint) pt & 0x7f;
       self->clock_rate = (guint) MAX (rate, 1);
       self->ssrc = ssrc;
+      media_continuity_init (&self->cont, self->clock_rate);
     }
     break;
   }

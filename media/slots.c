@@ -77,7 +77,7 @@ assign_one (MediaVisit *visit, MediaLeg *viewer, MediaLeg *source)
 static gboolean
 can_share (MediaLeg *leg)
 {
-  return !leg->closed && leg->may_share && leg->tee[MEDIA_SOURCE_SCREEN] != NULL && leg->screen_on;
+  return !leg->closed && leg->may_share && leg->receiving[MEDIA_SOURCE_SCREEN] && leg->screen_on;
 }
 
 void
@@ -93,7 +93,7 @@ media_slots_assign (MediaVisit *visit)
     for (GList *s = visit->legs; s != NULL; s = s->next) {
       MediaLeg *source = s->data;
       if (source == viewer || source->closed ||
-          (source->tee[MEDIA_SOURCE_MIC] == NULL && source->tee[MEDIA_SOURCE_CAMERA] == NULL))
+          (!source->receiving[MEDIA_SOURCE_MIC] && !source->receiving[MEDIA_SOURCE_CAMERA]))
         continue;
       if (slot_of (visit, viewer, source) < 0)
         assign_one (visit, viewer, source);
@@ -127,7 +127,7 @@ media_slots_wanted (MediaVisit *visit, MediaLeg *dst, guint mline, MediaSourceKi
   MediaMline m;
   media_layout_mline (mline, &m);
   MediaLeg *src = m.slot < 0 ? visit->screen : dst->slot[m.slot];
-  if (src == NULL || src == dst || src->closed || src->tee[m.source] == NULL)
+  if (src == NULL || src == dst || src->closed || !src->receiving[m.source])
     return NULL;
   *kind = m.source;
   return src;
@@ -241,7 +241,7 @@ screen_check (gpointer data)
   gboolean changed = FALSE, any = FALSE;
   for (GList *l = visit->legs; l != NULL; l = l->next) {
     MediaLeg *leg = l->data;
-    if (leg->closed || leg->tee[MEDIA_SOURCE_SCREEN] == NULL)
+    if (leg->closed || !leg->receiving[MEDIA_SOURCE_SCREEN])
       continue;
     any = TRUE;
     gint64 last = atomic_load (&leg->screen_last_us);

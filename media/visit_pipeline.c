@@ -17,7 +17,7 @@
  *
  * All functions here run on the visit's main context.
  */
-#include "media/media-private.h"
+#include "media/lean-private.h"
 
 #include <string.h>
 
@@ -70,16 +70,9 @@ media_visit_new (const char *visit_id, const MediaConfig *config, GError **error
   if (media_visit_debug == NULL)
     GST_DEBUG_CATEGORY_INIT (media_visit_debug, "mediavisit", 0, "telehealth media visit");
 
-  gchar *name = g_strdup_printf ("visit-%s", visit_id);
-  GstElement *pipeline = gst_pipeline_new (name);
-  g_free (name);
-  if (pipeline == NULL) {
-    g_set_error (error, MEDIA_ERROR, MEDIA_ERROR_PIPELINE, "cannot create a pipeline");
-    return NULL;
-  }
-
   MediaVisit *visit = g_new0 (MediaVisit, 1);
   visit->id = g_strdup (visit_id);
+  visit->engine = config->engine == MEDIA_ENGINE_DEFAULT ? media_engine_default () : config->engine;
   if (config->ice_addresses != NULL && config->ice_addresses[0] != NULL)
     visit->ice_addresses = g_strdupv (config->ice_addresses);
   visit->stun_server = g_strdup (config->stun_server);
@@ -92,6 +85,22 @@ media_visit_new (const char *visit_id, const MediaConfig *config, GError **error
   visit->n_mlines = media_layout_n_mlines (visit->remote_slots);
   visit->slot_memory = g_hash_table_new_full (g_str_hash, g_str_equal, g_free, NULL);
   visit->context = g_main_context_ref_thread_default ();
+  if (visit->engine == MEDIA_ENGINE_LEAN) {
+    if (!lean_visit_init (visit, error)) {
+      media_visit_free (visit);
+      return NULL;
+    }
+    return visit;
+  }
+
+  gchar *name = g_strdup_printf ("visit-%s", visit_id);
+  GstElement *pipeline = gst_pipeline_new (name);
+  g_free (name);
+  if (pipeline == NULL) {
+    g_set_error (error, MEDIA_ERROR, MEDIA_ERROR_PIPELINE, "cannot create a pipeline");
+    media_visit_free (visit);
+    return NULL;
+  }
   visit->pipeline = gst_object_ref_sink (pipeline);
 
   /* The bus watch lives on the visit's context, so errors are seen on the
@@ -125,6 +134,8 @@ media_visit_add_leg (MediaVisit *visit, const char *participant_id,
                      const MediaLegCallbacks *callbacks, gpointer user_data, GError **error)
 {
   g_return_val_if_fail (visit != NULL && participant_id != NULL, NULL);
+  if (visit->engine == MEDIA_ENGINE_LEAN)
+    return lean_visit_add_leg (visit, participant_id, callbacks, user_data, error);
   MediaLeg *leg = media_leg_new (visit, participant_id, callbacks, user_data, error);
   if (leg == NULL)
     return NULL;
@@ -315,6 +326,10 @@ unlink_relay (MediaVisit *visit, MediaLeg *dst, guint mline)
 void
 media_visit_update_links (MediaVisit *visit)
 {
+  if (visit->engine == MEDIA_ENGINE_LEAN) {
+    lean_visit_update_links (visit);
+    return;
+  }
   media_slots_assign (visit);
   for (GList *d = visit->legs; d != NULL; d = d->next) {
     MediaLeg *dst = d->data;
@@ -347,6 +362,7 @@ media_visit_drop_source (MediaVisit *visit, MediaLeg *leg, MediaSourceKind kind)
     discard_element (visit, leg->tee[kind]);
     gst_clear_object (&leg->tee[kind]);
   }
+  leg->receiving[kind] = FALSE;
 }
 
 /* ---- teardown ---- */
@@ -383,6 +399,10 @@ media_visit_remove_leg (MediaVisit *visit, MediaLeg *leg)
     g_critical ("media_visit_remove_leg: leg %s is not in visit %s", leg->participant, visit->id);
     return;
   }
+  if (visit->engine == MEDIA_ENGINE_LEAN) {
+    lean_visit_remove_leg (visit, leg);
+    return;
+  }
   media_leg_mark_closed (leg);
 
   /* 1. What feeds this leg, 2. what this leg feeds, 3. its slots on the
@@ -405,11 +425,19 @@ media_visit_remove_leg (MediaVisit *visit, MediaLeg *leg)
   media_visit_update_links (visit);
 }
 
+static void visit_free_common (MediaVisit *visit);
+
 void
 media_visit_free (MediaVisit *visit)
 {
   if (visit == NULL)
     return;
+  if (visit->engine == MEDIA_ENGINE_LEAN) {
+    /* Its legs and its worker's part; visit->legs is empty afterwards. */
+    lean_visit_free (visit);
+    visit_free_common (visit);
+    return;
+  }
   for (GList *l = visit->legs; l != NULL; l = l->next)
     media_leg_mark_closed (l->data);
   /* Each leg's elements go down on their own first, the way a leaving
@@ -430,7 +458,8 @@ media_visit_free (MediaVisit *visit)
   }
   for (GList *l = visit->legs; l != NULL; l = l->next)
     remove_leg_elements (visit, l->data);
-  gst_element_set_state (visit->pipeline, GST_STATE_NULL);
+  if (visit->pipeline != NULL)
+    gst_element_set_state (visit->pipeline, GST_STATE_NULL);
 
   for (GList *l = visit->legs; l != NULL; l = l->next) {
     MediaLeg *leg = l->data;
@@ -445,8 +474,15 @@ media_visit_free (MediaVisit *visit)
     memset (leg->slot, 0, sizeof leg->slot);
   }
   g_list_free_full (g_steal_pointer (&visit->legs), (GDestroyNotify) media_leg_unref);
-  visit->screen = NULL;
+  visit_free_common (visit);
+}
 
+/* What both engines' visits have: sources on the main context, the slot
+ * memory, the copied config. */
+static void
+visit_free_common (MediaVisit *visit)
+{
+  visit->screen = NULL;
   GSource **sources[] = { &visit->bus_source, &visit->report_source, &visit->screen_check };
   for (gsize i = 0; i < G_N_ELEMENTS (sources); i++) {
     if (*sources[i] != NULL) {
@@ -456,7 +492,7 @@ media_visit_free (MediaVisit *visit)
     }
   }
   g_hash_table_unref (visit->slot_memory);
-  gst_object_unref (visit->pipeline);
+  g_clear_object (&visit->pipeline);
   g_main_context_unref (visit->context);
   g_strfreev (visit->ice_addresses);
   g_free (visit->stun_server);

@@ -7,7 +7,7 @@ cd "$(dirname "$0")/.."
 APT_PACKAGES="meson ninja-build pkg-config gcc libc6-dev
   libglib2.0-dev libgstreamer1.0-dev libgstreamer-plugins-base1.0-dev libgstreamer-plugins-bad1.0-dev
   gstreamer1.0-plugins-base gstreamer1.0-plugins-good gstreamer1.0-plugins-bad gstreamer1.0-nice
-  libnice-dev libwebsockets-dev libwebsockets-evlib-glib libsqlite3-dev libssl-dev libjansson-dev
+  libnice-dev libsrtp2-dev libwebsockets-dev libwebsockets-evlib-glib libsqlite3-dev libssl-dev libjansson-dev
   libcurl4-openssl-dev libical-dev
   iproute2 util-linux ca-certificates"
 # What only the tests need: a real browser and Node.js for the browser tests;

@@ -217,6 +217,7 @@ static const char *const known_keys[][2] = {
   { "tls", "certificate" },
   { "tls", "private_key" },
   { "tls", "self_signed" },
+  { "media", "engine" },
   { "media", "ice_addresses" },
   { "media", "stun_server" },
   { "media", "jitter_latency_ms" },
@@ -608,13 +609,41 @@ read_tls (GKeyFile *kf, ThConfig *c, const char *path, GError **error)
   return TRUE;
 }
 
-/* [media]: ICE addresses, STUN, jitter buffer, the UDP port range. */
+/* [media] engine: the names media_engine_name gives (config.c is also built
+ * into tests that do not link the media part, hence a table of its own). */
+static gboolean
+read_media_engine (GKeyFile *kf, ThConfig *c, const char *path, GError **error)
+{
+  static const struct {
+    const char *name;
+    MediaEngine engine;
+  } engines[] = { { "lean", MEDIA_ENGINE_LEAN }, { "webrtcbin", MEDIA_ENGINE_WEBRTCBIN } };
+  g_autofree char *name = NULL;
+  if (!read_string (kf, "media", "engine", &name, TRUE, error))
+    return FALSE;
+  c->media.engine = MEDIA_ENGINE_DEFAULT;
+  if (name == NULL)
+    return TRUE;
+  for (gsize i = 0; i < G_N_ELEMENTS (engines); i++) {
+    if (g_strcmp0 (name, engines[i].name) == 0) {
+      c->media.engine = engines[i].engine;
+      return TRUE;
+    }
+  }
+  g_set_error (error, G_KEY_FILE_ERROR, G_KEY_FILE_ERROR_INVALID_VALUE,
+               "%s: [media] engine = \"%s\": use lean or webrtcbin", path, name);
+  return FALSE;
+}
+
+/* [media]: the engine, ICE addresses, STUN, jitter buffer, the UDP port range. */
 static gboolean
 read_media (GKeyFile *kf, ThConfig *c, const char *path, GError **error)
 {
   g_autofree char *ice = NULL;
   guint64 v;
 
+  if (!read_media_engine (kf, c, path, error))
+    return FALSE;
   if (!read_string (kf, "media", "ice_addresses", &ice, TRUE, error) ||
       !read_string (kf, "media", "stun_server", &c->media.stun_server, TRUE, error))
     return FALSE;
