@@ -93,3 +93,18 @@ media_layout_source_for_pt (guint pt, MediaSourceKind *out)
     return FALSE;
   }
 }
+
+guint32
+media_layout_pick_ssrc (const guint32 *taken, guint n_taken)
+{
+  /* Unique and non-zero within the leg (a clash with the client's own
+   * SSRCs is as unlikely as between any two RTP senders). */
+  guint32 ssrc;
+  do {
+    ssrc = g_random_int ();
+    for (guint i = 0; i < n_taken && ssrc != 0; i++)
+      if (taken[i] == ssrc)
+        ssrc = 0;
+  } while (ssrc == 0);
+  return ssrc;
+}

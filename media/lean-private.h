@@ -253,6 +253,107 @@ GMainContext *lean_worker_pick (void);
 
 /* ==== The engine (lean_visit.c, lean_leg.c, lean_path.c) ==== */
 
+/* A NACK cache of one outgoing video m-line: the last packets as sent
+ * (protected), by sequence number, so a receiver's NACK is answered from
+ * here without asking the sender (lean_path.c). */
+#define LEAN_CACHE_SLOTS 256
+typedef struct {
+  guint16 seq[LEAN_CACHE_SLOTS];
+  guint16 len[LEAN_CACHE_SLOTS];  /* 0: empty */
+  guint8 *data[LEAN_CACHE_SLOTS]; /* grown to the largest packet seen in the slot */
+  guint16 cap[LEAN_CACHE_SLOTS];
+} LeanCache;
+
+/* What one of the client's sources (microphone, camera, screen) sends us. */
+typedef struct {
+  gboolean seen;
+  guint32 ssrc;
+  LeanRecvStats stats;
+  gint64 last_pli_us; /* the last keyframe request we sent the client for it */
+} LeanSource;
+
+/* What one of our m-lines sends the client. */
+typedef struct {
+  LeanLeg *src;         /* who feeds it (ref), NULL: nothing */
+  MediaSourceKind kind; /* which of src's sources */
+  MediaContinuity cont;
+  guint32 packets, octets; /* for our sender reports */
+  LeanCache *cache;        /* video m-lines, made at the first packet */
+} LeanOut;
+
+/* Our sender reports, remembered for the round trip a receiver report
+ * implies (RFC 3550 §6.4.1: LSR and DLSR). */
+#define LEAN_SR_MEMORY 8
+
+struct _LeanLeg {
+  gatomicrefcount ref;
+  /* Immutable after creation. */
+  MediaLeg *leg;        /* ref, dropped when closed (marshal, atomics) */
+  LeanVisit *visit;     /* borrowed: the visit outlives its legs on the worker */
+  GMainContext *worker; /* ref */
+  guint n_mlines;
+  guint32 ssrc[MEDIA_MAX_MLINES];
+  gchar *ufrag, *pwd, *cname;
+
+  /* The worker's alone from here on. */
+  gboolean closed;
+  NiceAgent *agent;
+  guint stream_id;
+  LeanDtls *dtls;
+  gboolean dtls_started;
+  LeanSrtp *srtp_in, *srtp_out;
+  gboolean connected; /* DTLS done, keys set: media may flow */
+  guint8 twcc_ext_id; /* what the client's packets carry transport-wide numbers in */
+  LeanTwcc *twcc;
+  LeanSource in[MEDIA_N_SOURCES];
+  LeanOut out[MEDIA_MAX_MLINES];
+  struct {
+    guint32 ntp_middle;
+    gint64 sent_us;
+  } sr_sent[LEAN_SR_MEMORY];
+  guint sr_next;
+  gdouble rtt_ms; /* the latest round trip, when have_rtt */
+  gboolean have_rtt;
+  GSource *dtls_timer, *rtcp_timer, *twcc_timer;
+};
+
+struct _LeanVisit {
+  GMainContext *worker; /* ref: every leg of the visit lives there */
+  GList *legs;          /* LeanLeg* (refs), the worker's */
+};
+
+/* lean_leg.c: a leg's life. Main context: makes the LeanLeg (leg->lean,
+ * which holds a ref), its offer (delivered later) and starts it on the
+ * visit's worker. */
+gboolean lean_leg_start (MediaLeg *leg, GError **error);
+LeanLeg *lean_leg_ref (LeanLeg *lean);
+void lean_leg_unref (LeanLeg *lean);
+/* Runs func on the worker, later (holds a ref until then; skipped once the
+ * leg is closed unless `always`). From any thread. */
+typedef void (*LeanLegCall) (LeanLeg *lean, gpointer data);
+void lean_leg_post (LeanLeg *lean, LeanLegCall func, gpointer data, GDestroyNotify data_free);
+/* Runs func(data) on `worker` and waits for it (teardown only). */
+void lean_worker_run_sync (GMainContext *worker, GSourceFunc func, gpointer data);
+void lean_leg_send (LeanLeg *lean, const guint8 *data, gsize len);
+/* Worker: the leg goes (agent closed, timers stopped, routes to it cut). */
+void lean_leg_close (LeanLeg *lean);
+/* Worker: a DTLS datagram from the client. */
+void lean_leg_on_dtls (LeanLeg *lean, const guint8 *data, gsize len);
+/* Worker: the first packet of one of the client's sources came; a screen
+ * share's packet after a quiet spell (the main context re-links). */
+void lean_leg_source_seen (LeanLeg *lean, MediaSourceKind kind);
+void lean_leg_screen_flowing (LeanLeg *lean);
+
+/* lean_path.c: the data path, on the worker. */
+void lean_path_receive (NiceAgent *agent, guint stream_id, guint component_id, guint len,
+                        gchar *buf, gpointer user_data);
+/* A route changed: `m` of `dst` is now fed by src's `kind` (src NULL: nothing). */
+void lean_path_set_route (LeanLeg *dst, guint m, LeanLeg *src, MediaSourceKind kind);
+/* Receiver reports (and SDES) to the client; TWCC feedback to the client. */
+void lean_path_send_reports (LeanLeg *lean);
+void lean_path_send_twcc (LeanLeg *lean);
+void lean_path_free_out (LeanLeg *lean);
+
 gboolean lean_visit_init (MediaVisit *visit, GError **error);
 void lean_visit_free (MediaVisit *visit);
 MediaLeg *lean_visit_add_leg (MediaVisit *visit, const char *participant_id,

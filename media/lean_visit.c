@@ -1,63 +1,168 @@
-/* lean_visit.c — placeholder: the lean engine's visit (lean-private.h). */
+/* lean_visit.c — the lean engine's visit, on the main context: legs in and
+ * out, and which leg feeds which m-line (the slots of slots.c, shared with
+ * the webrtcbin engine) handed to the visit's worker.
+ *
+ * The main context keeps its own view of the routes in MediaLeg.relay_in
+ * (source and kind only), so that it posts a route to the worker only when
+ * one changed; the worker's view (LeanOut.src) follows in posting order.
+ */
 #include "media/lean-private.h"
+
+GST_DEBUG_CATEGORY_EXTERN (media_leg_debug);
+#define GST_CAT_DEFAULT media_leg_debug
 
 gboolean
 lean_visit_init (MediaVisit *visit, GError **error)
 {
-  (void) visit;
-  g_set_error (error, MEDIA_ERROR, MEDIA_ERROR_PIPELINE, "the lean engine is not built yet");
-  return FALSE;
-}
-
-void
-lean_visit_free (MediaVisit *visit)
-{
-  (void) visit;
+  /* The certificate is made once per process; failing here tells the
+   * visit's owner now rather than at the first participant. */
+  if (lean_dtls_local_fingerprint (error) == NULL)
+    return FALSE;
+  visit->lean = g_new0 (LeanVisit, 1);
+  visit->lean->worker = lean_worker_pick ();
+  return TRUE;
 }
 
 MediaLeg *
 lean_visit_add_leg (MediaVisit *visit, const char *participant_id,
                     const MediaLegCallbacks *callbacks, gpointer user_data, GError **error)
 {
-  (void) visit, (void) participant_id, (void) callbacks, (void) user_data;
-  g_set_error (error, MEDIA_ERROR, MEDIA_ERROR_PIPELINE, "the lean engine is not built yet");
-  return NULL;
+  MediaLeg *leg = media_leg_alloc (visit, participant_id, callbacks, user_data);
+  if (!lean_leg_start (leg, error)) {
+    media_leg_mark_closed (leg);
+    media_leg_unref (leg);
+    return NULL;
+  }
+  visit->legs = g_list_append (visit->legs, leg); /* the visit owns the first ref */
+  media_slots_assign (visit);
+  return leg;
 }
 
-void
-lean_visit_remove_leg (MediaVisit *visit, MediaLeg *leg)
+/* ---- routes ---- */
+
+typedef struct {
+  guint mline;
+  LeanLeg *src; /* ref or NULL */
+  MediaSourceKind kind;
+} RouteMsg;
+
+static void
+route_msg_free (gpointer data)
 {
-  (void) visit, (void) leg;
+  RouteMsg *r = data;
+  g_clear_pointer (&r->src, lean_leg_unref);
+  g_free (r);
+}
+
+static void
+do_route (LeanLeg *dst, gpointer data)
+{
+  RouteMsg *r = data;
+  lean_path_set_route (dst, r->mline, r->src != NULL && !r->src->closed ? r->src : NULL, r->kind);
+}
+
+static void
+post_route (MediaLeg *dst, guint mline, MediaLeg *src, MediaSourceKind kind)
+{
+  RouteMsg *r = g_new0 (RouteMsg, 1);
+  r->mline = mline;
+  r->src = src != NULL ? lean_leg_ref (src->lean) : NULL;
+  r->kind = kind;
+  lean_leg_post (dst->lean, do_route, r, route_msg_free);
 }
 
 void
 lean_visit_update_links (MediaVisit *visit)
 {
-  (void) visit;
+  media_slots_assign (visit);
+  for (GList *d = visit->legs; d != NULL; d = d->next) {
+    MediaLeg *dst = d->data;
+    if (dst->closed || dst->state != MEDIA_LEG_CONNECTED)
+      continue;
+    for (guint m = 0; m < dst->n_mlines; m++) {
+      MediaSourceKind kind = MEDIA_SOURCE_MIC;
+      MediaLeg *src = media_slots_wanted (visit, dst, m, &kind);
+      MediaRelay *r = &dst->relay_in[m];
+      if (r->source == src && (src == NULL || r->kind == kind))
+        continue;
+      GST_INFO ("relay m-line %u of %s: %s %s", m, dst->participant,
+                src ? src->participant : "nobody", src ? media_source_name (kind) : "");
+      g_clear_pointer (&r->source, media_leg_unref);
+      if (src != NULL) {
+        r->source = media_leg_ref (src);
+        r->kind = kind;
+      }
+      post_route (dst, m, src, kind);
+    }
+  }
+  media_slots_schedule_report (visit);
 }
 
-gboolean
-lean_leg_set_answer (MediaLeg *leg, GstSDPMessage *answer, GError **error)
+/* ---- legs out ---- */
+
+typedef struct {
+  LeanVisit *visit;
+  LeanLeg *only; /* NULL: every leg of the visit */
+} CloseCall;
+
+static gboolean
+do_close (gpointer data)
 {
-  (void) leg;
-  gst_sdp_message_free (answer);
-  g_set_error (error, MEDIA_ERROR, MEDIA_ERROR_PIPELINE, "the lean engine is not built yet");
-  return FALSE;
+  CloseCall *call = data;
+  GList *legs = call->only != NULL
+                  ? g_list_prepend (NULL, lean_leg_ref (call->only))
+                  : g_list_copy_deep (call->visit->legs, (GCopyFunc) (void (*) (void)) lean_leg_ref,
+                                      NULL);
+  for (GList *l = legs; l != NULL; l = l->next)
+    lean_leg_close (l->data);
+  g_list_free_full (legs, (GDestroyNotify) lean_leg_unref);
+  return G_SOURCE_REMOVE;
 }
 
-gboolean
-lean_leg_add_ice_candidate (MediaLeg *leg, guint mline, const char *candidate, GError **error)
+/* Main-context view: what fed the leg and what it fed. */
+static void
+forget_relays (MediaVisit *visit, MediaLeg *leg)
 {
-  (void) leg, (void) mline, (void) candidate;
-  g_set_error (error, MEDIA_ERROR, MEDIA_ERROR_PIPELINE, "the lean engine is not built yet");
-  return FALSE;
+  for (guint m = 0; m < MEDIA_MAX_MLINES; m++)
+    g_clear_pointer (&leg->relay_in[m].source, media_leg_unref);
+  for (GList *l = visit->legs; l != NULL; l = l->next) {
+    MediaLeg *other = l->data;
+    for (guint m = 0; m < MEDIA_MAX_MLINES; m++)
+      if (other->relay_in[m].source == leg)
+        g_clear_pointer (&other->relay_in[m].source, media_leg_unref);
+  }
 }
 
 void
-lean_leg_request_quality (MediaLeg *leg, MediaQualityFunc func, gpointer user_data,
-                          GDestroyNotify destroy)
+lean_visit_remove_leg (MediaVisit *visit, MediaLeg *leg)
 {
-  (void) leg, (void) func;
-  if (destroy)
-    destroy (user_data);
+  media_leg_mark_closed (leg);
+  forget_relays (visit, leg);
+  media_slots_release (visit, leg);
+  visit->legs = g_list_remove (visit->legs, leg);
+  /* Synchronous: when this returns, the worker has closed the agent and cut
+   * every route from this leg, so no packet or callback of it comes later. */
+  CloseCall call = { visit->lean, leg->lean };
+  lean_worker_run_sync (visit->lean->worker, do_close, &call);
+  media_leg_unref (leg);
+  media_visit_update_links (visit);
+}
+
+void
+lean_visit_free (MediaVisit *visit)
+{
+  if (visit->lean == NULL)
+    return;
+  for (GList *l = visit->legs; l != NULL; l = l->next)
+    media_leg_mark_closed (l->data);
+  for (GList *l = visit->legs; l != NULL; l = l->next)
+    forget_relays (visit, l->data);
+  CloseCall call = { visit->lean, NULL };
+  lean_worker_run_sync (visit->lean->worker, do_close, &call);
+  for (GList *l = visit->legs; l != NULL; l = l->next)
+    memset (((MediaLeg *) l->data)->slot, 0, sizeof ((MediaLeg *) l->data)->slot);
+  g_list_free_full (g_steal_pointer (&visit->legs), (GDestroyNotify) media_leg_unref);
+  g_warn_if_fail (visit->lean->legs == NULL);
+  g_main_context_unref (visit->lean->worker);
+  g_clear_pointer (&visit->lean, g_free);
 }

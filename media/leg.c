@@ -85,6 +85,7 @@ media_leg_unref (MediaLeg *leg)
   if (leg->reported != NULL)
     g_array_unref (leg->reported);
   g_clear_object (&leg->webrtcbin);
+  g_clear_pointer (&leg->lean, lean_leg_unref);
   g_main_context_unref (leg->context);
   g_free (leg->participant);
   g_free (leg);
@@ -378,6 +379,40 @@ on_connection_state (GObject *webrtcbin, GParamSpec *pspec, gpointer user_data)
 
 /* ---- ICE set-up ---- */
 
+/* libnice skips loopback interfaces when it enumerates them itself, and
+ * once any address is added explicitly it uses only the added ones. */
+gboolean
+media_nice_add_local_addresses (NiceAgent *agent, const gchar *const *addresses, GError **error)
+{
+  GList *defaults = NULL;
+  if (addresses == NULL || addresses[0] == NULL)
+    defaults = nice_interfaces_get_local_ips (TRUE);
+  guint added = 0;
+  for (GList *l = defaults; l != NULL; l = l->next) {
+    NiceAddress addr;
+    nice_address_init (&addr);
+    if (nice_address_set_from_string (&addr, l->data) &&
+        nice_agent_add_local_address (agent, &addr))
+      added++;
+  }
+  for (guint i = 0; defaults == NULL && addresses != NULL && addresses[i] != NULL; i++) {
+    NiceAddress addr;
+    nice_address_init (&addr);
+    if (!nice_address_set_from_string (&addr, addresses[i])) {
+      g_set_error (error, MEDIA_ERROR, MEDIA_ERROR_PIPELINE, "bad ICE address '%s'", addresses[i]);
+      return FALSE;
+    }
+    if (nice_agent_add_local_address (agent, &addr))
+      added++;
+  }
+  g_list_free_full (defaults, g_free);
+  if (added == 0) {
+    g_set_error (error, MEDIA_ERROR, MEDIA_ERROR_PIPELINE, "no local address for ICE");
+    return FALSE;
+  }
+  return TRUE;
+}
+
 gboolean
 media_ice_add_local_addresses (GstElement *webrtcbin, const gchar *const *addresses,
                                guint16 port_min, guint16 port_max, GError **error)
@@ -405,35 +440,8 @@ media_ice_add_local_addresses (GstElement *webrtcbin, const gchar *const *addres
     g_object_set (ice, "min-rtp-port", (guint) port_min, NULL);
   }
 
-  /* libnice skips loopback interfaces when it enumerates them itself, and
-   * once any address is added explicitly it uses only the added ones. */
-  GList *defaults = NULL;
-  if (addresses == NULL || addresses[0] == NULL)
-    defaults = nice_interfaces_get_local_ips (TRUE);
-  guint added = 0;
-  for (GList *l = defaults; l != NULL; l = l->next) {
-    NiceAddress addr;
-    nice_address_init (&addr);
-    if (nice_address_set_from_string (&addr, l->data) &&
-        nice_agent_add_local_address (NICE_AGENT (agent), &addr))
-      added++;
-  }
-  for (guint i = 0; defaults == NULL && addresses != NULL && addresses[i] != NULL; i++) {
-    NiceAddress addr;
-    nice_address_init (&addr);
-    if (!nice_address_set_from_string (&addr, addresses[i])) {
-      g_set_error (error, MEDIA_ERROR, MEDIA_ERROR_PIPELINE, "bad ICE address '%s'", addresses[i]);
-      g_list_free_full (defaults, g_free);
-      goto out;
-    }
-    if (nice_agent_add_local_address (NICE_AGENT (agent), &addr))
-      added++;
-  }
-  g_list_free_full (defaults, g_free);
-  if (added == 0) {
-    g_set_error (error, MEDIA_ERROR, MEDIA_ERROR_PIPELINE, "no local address for ICE");
+  if (!media_nice_add_local_addresses (NICE_AGENT (agent), addresses, error))
     goto out;
-  }
   ok = TRUE;
 out:
   g_clear_object (&agent);
@@ -514,14 +522,7 @@ leg_add_transceivers (MediaLeg *leg, GError **error)
       g_set_error (error, MEDIA_ERROR, MEDIA_ERROR_PIPELINE, "sink pad without transceiver");
       return FALSE;
     }
-    /* Unique and non-zero within the leg (a clash with the client's own
-     * SSRCs is as unlikely as between any two RTP senders). */
-    do {
-      leg->ssrc[m] = g_random_int ();
-      for (guint i = 0; i < m && leg->ssrc[m] != 0; i++)
-        if (leg->ssrc[i] == leg->ssrc[m])
-          leg->ssrc[m] = 0;
-    } while (leg->ssrc[m] == 0);
+    leg->ssrc[m] = media_layout_pick_ssrc (leg->ssrc, m);
     MediaMline info;
     media_layout_mline (m, &info);
     GstCaps *caps = media_layout_caps (m, leg->ssrc[m]);
@@ -545,18 +546,11 @@ leg_add_transceivers (MediaLeg *leg, GError **error)
 }
 
 MediaLeg *
-media_leg_new (MediaVisit *visit, const char *participant_id, const MediaLegCallbacks *callbacks,
-               gpointer user_data, GError **error)
+media_leg_alloc (MediaVisit *visit, const char *participant_id, const MediaLegCallbacks *callbacks,
+                 gpointer user_data)
 {
   if (media_leg_debug == NULL)
     GST_DEBUG_CATEGORY_INIT (media_leg_debug, "medialeg", 0, "telehealth media leg");
-
-  GstElement *webrtcbin = gst_element_factory_make ("webrtcbin", NULL);
-  if (webrtcbin == NULL) {
-    g_set_error (error, MEDIA_ERROR, MEDIA_ERROR_MISSING_PLUGIN,
-                 "cannot make webrtcbin (install gstreamer1.0-plugins-bad)");
-    return NULL;
-  }
   MediaLeg *leg = g_new0 (MediaLeg, 1);
   g_atomic_ref_count_init (&leg->ref);
   leg->visit = visit;
@@ -566,6 +560,21 @@ media_leg_new (MediaVisit *visit, const char *participant_id, const MediaLegCall
   if (callbacks != NULL)
     leg->callbacks = *callbacks;
   leg->user_data = user_data;
+  leg->n_mlines = visit->n_mlines;
+  return leg;
+}
+
+MediaLeg *
+media_leg_new (MediaVisit *visit, const char *participant_id, const MediaLegCallbacks *callbacks,
+               gpointer user_data, GError **error)
+{
+  GstElement *webrtcbin = gst_element_factory_make ("webrtcbin", NULL);
+  if (webrtcbin == NULL) {
+    g_set_error (error, MEDIA_ERROR, MEDIA_ERROR_MISSING_PLUGIN,
+                 "cannot make webrtcbin (install gstreamer1.0-plugins-bad)");
+    return NULL;
+  }
+  MediaLeg *leg = media_leg_alloc (visit, participant_id, callbacks, user_data);
   leg->webrtcbin = gst_object_ref_sink (webrtcbin);
 
   leg_tune_webrtcbin (visit, webrtcbin);
@@ -584,7 +593,6 @@ media_leg_new (MediaVisit *visit, const char *participant_id, const MediaLegCall
   g_signal_connect_data (webrtcbin, "notify::connection-state", G_CALLBACK (on_connection_state),
                          media_leg_ref (leg), leg_closure_unref, 0);
 
-  leg->n_mlines = visit->n_mlines;
   if (!leg_add_transceivers (leg, error))
     goto fail;
 

@@ -29,6 +29,7 @@
 #include <gst/gst.h>
 #include <gst/webrtc/webrtc.h>
 #include <gst/sdp/sdp.h>
+#include <nice/agent.h>
 #include <stdatomic.h>
 
 G_BEGIN_DECLS
@@ -146,6 +147,10 @@ struct _MediaLeg {
 };
 
 /* leg.c */
+/* A leg's engine-independent part: state NEW, the visit's m-line count,
+ * one ref (the visit's). */
+MediaLeg *media_leg_alloc (MediaVisit *visit, const char *participant_id,
+                           const MediaLegCallbacks *callbacks, gpointer user_data);
 MediaLeg *media_leg_new (MediaVisit *visit, const char *participant_id,
                          const MediaLegCallbacks *callbacks, gpointer user_data, GError **error);
 MediaLeg *media_leg_ref (MediaLeg *leg);
@@ -170,6 +175,8 @@ const char *media_source_name (MediaSourceKind kind);
  * local address, loopback included), turns ICE-TCP off and applies the port
  * range when non-zero. Works for any webrtcbin, so tests use it for their
  * in-process peers. */
+gboolean media_nice_add_local_addresses (NiceAgent *agent, const gchar *const *addresses,
+                                         GError **error);
 gboolean media_ice_add_local_addresses (GstElement *webrtcbin, const gchar *const *addresses,
                                         guint16 port_min, guint16 port_max, GError **error);
 
@@ -213,6 +220,8 @@ void media_layout_mline (guint mline, MediaMline *out);
 guint media_layout_slot_mline (guint slot, MediaSourceKind kind);
 /* Codec preferences of m-line `mline`; ssrc 0 leaves the SSRC out. */
 GstCaps *media_layout_caps (guint mline, guint32 ssrc);
+/* A random SSRC, non-zero and not among taken[0..n_taken). */
+guint32 media_layout_pick_ssrc (const guint32 *taken, guint n_taken);
 /* What a client's incoming stream carries, by its payload type. */
 gboolean media_layout_source_for_pt (guint pt, MediaSourceKind *out);
 
