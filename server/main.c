@@ -235,6 +235,7 @@ serve (ThApp *app, gboolean demo, GError **error)
   g_message ("telehealthd %s listening on %s://%s%s%s:%u", TH_VERSION,
              app->tls_cert_path ? "https" : "http", strchr (config->listen_host, ':') ? "[" : "",
              config->listen_host, strchr (config->listen_host, ':') ? "]" : "", app->port);
+  g_message ("media engine: %s", media_engine_name (config->media.engine));
   if (demo && !th_demo_create (app, error))
     return FALSE;
   if (!th_abandoned_start (app, error)) {

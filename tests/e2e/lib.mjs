@@ -198,7 +198,8 @@ export const LOG_PROBLEM = /GLib-GObject-WARNING|CRITICAL|-WARNING \*\*/;
 // of 127.0.0.1 instead of a free one (a restart on the same address).
 // `now` (ISO 8601, see instantOf) and `timeZone` (IANA) set the server's
 // clock and [clinic] time_zone, over TH_TEST_NOW / TH_TEST_TIME_ZONE;
-// `settings` ({section: {key: value}}) go into a copy of the config.
+// `settings` ({section: {key: value}}) go into a copy of the config, and so
+// does [media] engine from the environment's TH_MEDIA_ENGINE.
 // server.nowMs is the instant the server's clock started at and
 // server.timeZone its zone; server.today() the clinic's date now.
 // server.stop() fails (rejects) when the server's log had a GLib warning or
@@ -220,6 +221,9 @@ export async function startServer({ extraArgs = [], timeout = 20000, configPath,
   const changes = { ...settings };
   if (tls) changes.tls = { ...changes.tls, self_signed: 'true' };
   if (clock.timeZone) changes.clinic = { time_zone: clock.timeZone, ...changes.clinic };
+  // The suite runs some browser tests once more on the other media engine
+  // (tests/meson.build): the same test, [media] engine set from outside.
+  if (process.env.TH_MEDIA_ENGINE) changes.media = { engine: process.env.TH_MEDIA_ENGINE, ...changes.media };
   if (Object.keys(changes).length) {
     configDir = await mkdtemp(path.join(tmpdir(), 'th-conf-'));
     const text = await readFile(config, 'utf8');
