@@ -257,17 +257,26 @@ twcc_id_of (const char *extmap)
   return (guint8) id;
 }
 
-/* Every a=candidate of the answer, as "candidate:...", each once. */
+/* Every a=candidate of the answer, as "candidate:...", each once. Those a
+ * trickled candidate would be refused or ignored for (media_leg_add_ice_
+ * candidate: malformed, or an mDNS name libnice cannot resolve) are left out
+ * here too, so the answer's candidates and the trickled ones get the same
+ * checks. */
 static void
 collect_candidates (const GstSDPMessage *answer, GPtrArray *out)
 {
-  for (guint m = 0; m < gst_sdp_message_medias_len (answer); m++) {
+  guint n = gst_sdp_message_medias_len (answer);
+  for (guint m = 0; m < n; m++) {
     const GstSDPMedia *media = gst_sdp_message_get_media (answer, m);
     for (guint i = 0;; i++) {
       const char *v = gst_sdp_media_get_attribute_val_n (media, "candidate", i);
       if (v == NULL)
         break;
       gchar *line = g_strconcat ("candidate:", v, NULL);
+      if (!media_candidate_check (line, m, n, NULL) || media_candidate_is_mdns (line)) {
+        g_free (line);
+        continue;
+      }
       gboolean seen = FALSE;
       for (guint k = 0; k < out->len && !seen; k++)
         seen = strcmp (out->pdata[k], line) == 0;
