@@ -30,11 +30,17 @@
  * - the msid track id is "track<m>" rather than webrtcbin's transceiver
  *   object name ("webrtctransceiver<n>", a process-wide counter): the id is
  *   opaque to browsers and only has to be unique within the offer.
+ * Kept as webrtcbin has it: port 9 on m0 only, 0 with a=bundle-only on the
+ * others (RFC 8843's max-bundle offer; Chromium takes it, see
+ * tests/integration/lean-sdp.test.mjs), a=rtcp-rsize and a=rtcp-mux-only.
+ *
+ * The answer side reads only what the lean leg needs to connect; each rule
+ * (which m-line's transport, sha-256 first, candidates checked as trickled
+ * ones are) is explained where it is applied.
  */
 #include "media/lean-private.h"
 
 #include <gst/sdp/sdp.h>
-#include <stdlib.h>
 #include <string.h>
 
 /* ---- the offer ---- */
