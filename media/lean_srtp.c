@@ -32,13 +32,24 @@ struct _LeanSrtp {
 };
 
 /* srtp_init is not safe to call twice at once; its status is kept for every
- * later caller (0 is srtp_err_status_ok, so store status + 1). */
+ * later caller (0 is srtp_err_status_ok, so store status + 1).
+ *
+ * GStreamer's srtp plugin (webrtcbin's legs, the dtlssrtp* elements) calls
+ * srtp_init too, once, when its elements are first made. A second srtp_init
+ * finds the crypto kernel ready, then refuses to load its debug module a
+ * second time with srtp_err_status_bad_param (libsrtp 2.5 srtp_init): that
+ * is "already started", not a failure. GStreamer's call and ours are not
+ * serialized with each other; both happen once, early. */
 static srtp_err_status_t
 srtp_init_once (void)
 {
   static gsize status_plus_one = 0;
-  if (g_once_init_enter (&status_plus_one))
-    g_once_init_leave (&status_plus_one, (gsize) srtp_init () + 1);
+  if (g_once_init_enter (&status_plus_one)) {
+    srtp_err_status_t status = srtp_init ();
+    if (status == srtp_err_status_bad_param)
+      status = srtp_err_status_ok;
+    g_once_init_leave (&status_plus_one, (gsize) status + 1);
+  }
   return (srtp_err_status_t) (status_plus_one - 1);
 }
 
