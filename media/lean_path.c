@@ -5,7 +5,8 @@
  * decrypt once, then per receiving m-line rewrite the header (payload type,
  * SSRC, continuous sequence numbers and timestamps), encrypt with that
  * client's keys and send. No allocation, lock or log per packet: the
- * buffers are on the stack and every leg of the visit lives on this thread.
+ * buffers are on the stack (8-byte aligned: libsrtp reads headers as 32-bit
+ * words) and every leg of the visit lives on this thread.
  *
  * RTCP, per client:
  * - its sender reports go on to whoever receives that stream, in their
@@ -131,7 +132,7 @@ request_keyframe (LeanLeg *src, MediaSourceKind kind, gint64 now)
   if (src->closed || !src->connected || !s->seen || now - s->last_pli_us < LEAN_PLI_MIN_US)
     return;
   s->last_pli_us = now;
-  guint8 buf[256 + LEAN_SRTP_MAX_TRAILER];
+  _Alignas(8) guint8 buf[256 + LEAN_SRTP_MAX_TRAILER];
   LeanRtcpWriter w;
   lean_rtcp_writer_init (&w, buf, sizeof buf);
   lean_rtcp_add_rr (&w, src->ssrc[0], NULL, 0);
@@ -150,7 +151,7 @@ lean_path_send_reports (LeanLeg *lean)
   for (int k = 0; k < MEDIA_N_SOURCES; k++)
     if (lean->in[k].seen)
       lean_recv_stats_block (&lean->in[k].stats, now, &blocks[n++]);
-  guint8 buf[512 + LEAN_SRTP_MAX_TRAILER];
+  _Alignas(8) guint8 buf[512 + LEAN_SRTP_MAX_TRAILER];
   LeanRtcpWriter w;
   lean_rtcp_writer_init (&w, buf, sizeof buf);
   lean_rtcp_add_rr (&w, lean->ssrc[0], blocks, n);
@@ -167,11 +168,11 @@ lean_path_send_twcc (LeanLeg *lean)
    * sequence numbers span all the client's streams). */
   guint32 media_ssrc = lean->in[MEDIA_SOURCE_CAMERA].seen ? lean->in[MEDIA_SOURCE_CAMERA].ssrc
                                                           : lean->in[MEDIA_SOURCE_MIC].ssrc;
-  guint8 fb[1024];
+  _Alignas(8) guint8 fb[1024];
   gsize n = lean_twcc_build (lean->twcc, lean->ssrc[0], media_ssrc, fb, sizeof fb);
   if (n == 0)
     return;
-  guint8 buf[1100 + LEAN_SRTP_MAX_TRAILER];
+  _Alignas(8) guint8 buf[1100 + LEAN_SRTP_MAX_TRAILER];
   LeanRtcpWriter w;
   lean_rtcp_writer_init (&w, buf, sizeof buf);
   lean_rtcp_add_rr (&w, lean->ssrc[0], NULL, 0);
@@ -283,7 +284,7 @@ forward (LeanLeg *dst, guint m, const guint8 *pkt, gsize len, const RtpInfo *inf
   LeanOut *o = &dst->out[m];
   MediaMline ml;
   media_layout_mline (m, &ml);
-  guint8 out[LEAN_MTU + LEAN_SRTP_MAX_TRAILER];
+  _Alignas(8) guint8 out[LEAN_MTU + LEAN_SRTP_MAX_TRAILER];
   memcpy (out, pkt, len);
   guint16 seq;
   guint32 ts;
@@ -378,7 +379,7 @@ relay_sr (LeanLeg *lean, MediaSourceKind kind, const LeanRtcpEvent *ev, gint64 n
       if (o->src != lean || o->kind != kind || !o->cont.have_in || o->cont.rebase ||
           o->cont.in_ssrc != ev->sender_ssrc)
         continue;
-      guint8 buf[256 + LEAN_SRTP_MAX_TRAILER];
+      _Alignas(8) guint8 buf[256 + LEAN_SRTP_MAX_TRAILER];
       LeanRtcpWriter w;
       lean_rtcp_writer_init (&w, buf, sizeof buf);
       lean_rtcp_add_sr (&w, dst->ssrc[m], ev->ntp, ev->rtp_ts + o->cont.ts_delta, o->packets,
@@ -432,7 +433,7 @@ on_nack (LeanLeg *lean, guint m, guint16 pid, guint16 blp, gint64 now)
       o->cont.rebase || !src->in[o->kind].seen || src->in[o->kind].ssrc != o->cont.in_ssrc)
     return;
   (void) now;
-  guint8 buf[256 + LEAN_SRTP_MAX_TRAILER];
+  _Alignas(8) guint8 buf[256 + LEAN_SRTP_MAX_TRAILER];
   LeanRtcpWriter w;
   lean_rtcp_writer_init (&w, buf, sizeof buf);
   lean_rtcp_add_rr (&w, src->ssrc[0], NULL, 0);
@@ -495,7 +496,7 @@ lean_path_receive (NiceAgent *agent, guint stream_id, guint component_id, guint 
   }
   if (first < 128 || first > 191 || !lean->connected || len > LEAN_MTU)
     return;
-  guint8 pkt[LEAN_MTU + LEAN_SRTP_MAX_TRAILER];
+  _Alignas(8) guint8 pkt[LEAN_MTU + LEAN_SRTP_MAX_TRAILER];
   memcpy (pkt, buf, len);
   gsize n = len;
   gint64 now = g_get_monotonic_time ();

@@ -100,23 +100,27 @@ lean_visit_update_links (MediaVisit *visit)
 
 /* ---- legs out ---- */
 
-typedef struct {
-  LeanVisit *visit;
-  LeanLeg *only; /* NULL: every leg of the visit */
-} CloseCall;
-
+/* Worker: closes the legs the main context names (LeanLeg refs). A leg
+ * whose start has not run yet is closed all the same: its start is then
+ * skipped (lean_leg_post). */
 static gboolean
 do_close (gpointer data)
 {
-  CloseCall *call = data;
-  GList *legs = call->only != NULL
-                  ? g_list_prepend (NULL, lean_leg_ref (call->only))
-                  : g_list_copy_deep (call->visit->legs, (GCopyFunc) (void (*) (void)) lean_leg_ref,
-                                      NULL);
-  for (GList *l = legs; l != NULL; l = l->next)
-    lean_leg_close (l->data);
-  g_list_free_full (legs, (GDestroyNotify) lean_leg_unref);
+  GPtrArray *legs = data;
+  for (guint i = 0; i < legs->len; i++)
+    lean_leg_close (g_ptr_array_index (legs, i));
   return G_SOURCE_REMOVE;
+}
+
+static void
+close_on_worker (MediaVisit *visit, GList *legs)
+{
+  GPtrArray *leans = g_ptr_array_new_with_free_func ((GDestroyNotify) lean_leg_unref);
+  for (GList *l = legs; l != NULL; l = l->next)
+    if (((MediaLeg *) l->data)->lean != NULL)
+      g_ptr_array_add (leans, lean_leg_ref (((MediaLeg *) l->data)->lean));
+  lean_worker_run_sync (visit->lean->worker, do_close, leans);
+  g_ptr_array_unref (leans);
 }
 
 /* Main-context view: what fed the leg and what it fed. */
@@ -142,8 +146,8 @@ lean_visit_remove_leg (MediaVisit *visit, MediaLeg *leg)
   visit->legs = g_list_remove (visit->legs, leg);
   /* Synchronous: when this returns, the worker has closed the agent and cut
    * every route from this leg, so no packet or callback of it comes later. */
-  CloseCall call = { visit->lean, leg->lean };
-  lean_worker_run_sync (visit->lean->worker, do_close, &call);
+  GList one = { leg, NULL, NULL };
+  close_on_worker (visit, &one);
   media_leg_unref (leg);
   media_visit_update_links (visit);
 }
@@ -157,8 +161,7 @@ lean_visit_free (MediaVisit *visit)
     media_leg_mark_closed (l->data);
   for (GList *l = visit->legs; l != NULL; l = l->next)
     forget_relays (visit, l->data);
-  CloseCall call = { visit->lean, NULL };
-  lean_worker_run_sync (visit->lean->worker, do_close, &call);
+  close_on_worker (visit, visit->legs);
   for (GList *l = visit->legs; l != NULL; l = l->next)
     memset (((MediaLeg *) l->data)->slot, 0, sizeof ((MediaLeg *) l->data)->slot);
   g_list_free_full (g_steal_pointer (&visit->legs), (GDestroyNotify) media_leg_unref);

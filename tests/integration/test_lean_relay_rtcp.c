@@ -1,4 +1,4 @@
-/* test_lean_rtcp.c — the lean engine's RTCP against real webrtcbin clients
+/* test_lean_relay_rtcp.c — the lean engine's RTCP against real webrtcbin clients
  * (issue 16), each a full RTP stack of its own (GStreamer's rtpsession), so
  * what the relay sends is judged by an implementation that is not ours:
  *
@@ -9,9 +9,9 @@
  *   the receiver's RTP session turns a force-key-unit into a PLI, the relay
  *   turns that into a PLI to the sender, whose RTP session asks its encoder
  *   for a keyframe (counted at the sender's payloader);
- * - a NACK is answered: video packets dropped on their way into the
- *   receiving client's RTP session (after the network) arrive a second
- *   time, resent from the relay's cache at the receiver's request.
+ * - a NACK is answered: video packets dropped as they leave the receiving
+ *   client's socket (as the network would lose them) arrive a second time,
+ *   resent from the relay's cache at the receiver's request.
  *
  * The relay tests for both engines are test_media_relay.c.
  */
@@ -106,17 +106,17 @@ received_pad (Client *c, gint pt)
 
 /* ---- b drops some video before its RTP session ---- */
 
+/* SRTP leaves the RTP header in the clear: what the network would lose is
+ * dropped as it leaves b's socket, before b decrypts it (a packet b had
+ * decrypted would be a replay to b's SRTP when it came again). */
 static gboolean
 drop_one (Pair *p, GstBuffer *buf)
 {
-  GstRTPBuffer rtp = GST_RTP_BUFFER_INIT;
-  if (!gst_rtp_buffer_map (buf, GST_MAP_READ, &rtp))
+  guint8 h[4];
+  if (gst_buffer_extract (buf, 0, h, sizeof h) != sizeof h || h[0] < 128 || h[0] > 191 ||
+      (h[1] & 0x7f) != MEDIA_PT_VP8)
     return FALSE;
-  guint pt = gst_rtp_buffer_get_payload_type (&rtp);
-  guint16 seq = gst_rtp_buffer_get_seq (&rtp);
-  gst_rtp_buffer_unmap (&rtp);
-  if (pt != MEDIA_PT_VP8)
-    return FALSE;
+  guint16 seq = (guint16) (h[2] << 8 | h[3]);
   gboolean drop = FALSE;
   g_mutex_lock (&p->lock);
   gpointer state = g_hash_table_lookup (p->dropped, GUINT_TO_POINTER (seq));
@@ -167,6 +167,14 @@ on_new_jitterbuffer (GstElement *rtpbin, GstElement *jitterbuffer, guint session
 static void
 b_drops_and_nacks (Pair *p)
 {
+  /* Its transceivers answer the offer's "nack" (a browser always does). */
+  GArray *transceivers = NULL;
+  g_signal_emit_by_name (p->b.webrtcbin, "get-transceivers", &transceivers);
+  g_assert_nonnull (transceivers);
+  for (guint i = 0; i < transceivers->len; i++)
+    g_object_set (g_array_index (transceivers, GstWebRTCRTPTransceiver *, i), "do-nack", TRUE,
+                  NULL);
+  g_array_unref (transceivers);
   GstElement *rtpbin = gst_bin_get_by_name (GST_BIN (p->b.webrtcbin), "rtpbin");
   g_assert_nonnull (rtpbin);
   g_signal_connect (rtpbin, "new-jitterbuffer", G_CALLBACK (on_new_jitterbuffer), p);
@@ -176,14 +184,23 @@ b_drops_and_nacks (Pair *p)
 static void
 b_start_dropping (Pair *p)
 {
-  GstElement *rtpbin = gst_bin_get_by_name (GST_BIN (p->b.webrtcbin), "rtpbin");
-  g_assert_nonnull (rtpbin);
-  GstPad *sink = gst_element_get_static_pad (rtpbin, "recv_rtp_sink_0");
-  g_assert_nonnull (sink);
-  gst_pad_add_probe (sink, GST_PAD_PROBE_TYPE_BUFFER | GST_PAD_PROBE_TYPE_BUFFER_LIST, drop_probe,
-                     p, NULL);
-  gst_object_unref (sink);
-  gst_object_unref (rtpbin);
+  GstElement *nicesrc = NULL;
+  GstIterator *it = gst_bin_iterate_recurse (GST_BIN (p->b.webrtcbin));
+  GValue v = G_VALUE_INIT;
+  while (nicesrc == NULL && gst_iterator_next (it, &v) == GST_ITERATOR_OK) {
+    GstElementFactory *f = gst_element_get_factory (g_value_get_object (&v));
+    if (f != NULL && g_strcmp0 (GST_OBJECT_NAME (f), "nicesrc") == 0)
+      nicesrc = g_value_dup_object (&v);
+    g_value_reset (&v);
+  }
+  g_value_unset (&v);
+  gst_iterator_free (it);
+  g_assert_nonnull (nicesrc);
+  GstPad *src = gst_element_get_static_pad (nicesrc, "src");
+  gst_pad_add_probe (src, GST_PAD_PROBE_TYPE_BUFFER | GST_PAD_PROBE_TYPE_BUFFER_LIST, drop_probe, p,
+                     NULL);
+  gst_object_unref (src);
+  gst_object_unref (nicesrc);
 }
 
 static gboolean
