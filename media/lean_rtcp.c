@@ -421,6 +421,21 @@ nack_first (const guint64 *set)
   return (guint) best_start;
 }
 
+/* The first member at or after `from` going round the circle; the set must
+ * not be empty. Whole words at a time: a NACK of two far-apart numbers does
+ * not walk 65536 bits. */
+static guint
+next_member (const guint64 *set, guint from)
+{
+  guint word = from / 64;
+  guint64 bits = set[word] & (~G_GUINT64_CONSTANT (0) << (from % 64));
+  for (guint k = 0; bits == 0 && k < 65536 / 64; k++) {
+    word = (word + 1) % (65536 / 64);
+    bits = set[word];
+  }
+  return word * 64 + (guint) __builtin_ctzll (bits);
+}
+
 static gboolean
 set_has (const guint64 *set, guint seq)
 {
@@ -452,10 +467,8 @@ lean_rtcp_add_nack (LeanRtcpWriter *w, guint32 sender_ssrc, guint32 media_ssrc, 
   guint left = 0; /* distinct numbers not yet written */
   for (guint word = 0; word < G_N_ELEMENTS (set); word++)
     left += (guint) __builtin_popcountll (set[word]);
-  guint seq = nack_first (set);
-  for (; left > 0; seq = (seq + 1) & 0xffff) {
-    if (!set_has (set, seq))
-      continue;
+  for (guint seq = nack_first (set); left > 0; seq = (seq + 1) & 0xffff) {
+    seq = next_member (set, seq);
     set_clear (set, seq);
     left--;
     guint16 blp = 0;

@@ -349,6 +349,11 @@ test_nack_packing (void)
   const guint16 f[] = { 40, 0, 65535, 16 };
   const Pair f_want[] = { { 65535, 0x0001 }, { 16, 0 }, { 40, 0 } };
   check_nack (f, G_N_ELEMENTS (f), f_want, G_N_ELEMENTS (f_want));
+  /* Far apart: the widest stretch is 6..39999, so 40000 (with 40001 as
+   * bit 0) comes first, then round the top to 5. */
+  const guint16 g[] = { 5, 40001, 40000 };
+  const Pair g_want[] = { { 40000, 0x0001 }, { 5, 0 } };
+  check_nack (g, G_N_ELEMENTS (g), g_want, G_N_ELEMENTS (g_want));
 }
 
 static void
