@@ -40,6 +40,7 @@ typedef struct {
   gint jitter_ms;        /* client webrtcbin latency (jitterbuffer) */
   gchar *ice_address;    /* host candidate address for the clients */
   gint janus_fir_freq;   /* room fir_freq; 0: keyframe requests only on subscribe */
+  gint keyframe_gap_ms;  /* minimum gap between two keyframes a client sends */
   gdouble drop_every_s;  /* ours: each client drops its connection and returns this often */
   gboolean verbose;
 } LoadOptions;

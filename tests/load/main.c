@@ -29,6 +29,7 @@ LoadOptions opt = {
   .height = 480,
   .jitter_ms = 10,
   .janus_fir_freq = 0,
+  .keyframe_gap_ms = 300,
 };
 
 Visit *visits;
@@ -144,6 +145,9 @@ static const GOptionEntry entries[] = {
   { "janus-fir-freq", 0, 0, G_OPTION_ARG_INT, &opt.janus_fir_freq,
     "fir_freq of the Janus rooms: seconds between Janus's periodic keyframe requests. Default "
     "0 (none), like ours, which asks only when a receiver connects", "S" },
+  { "keyframe-gap-ms", 0, 0, G_OPTION_ARG_INT, &opt.keyframe_gap_ms,
+    "Each client answers keyframe requests with at most one keyframe per this many ms; a "
+    "request within the gap waits for its end (default 300)", "MS" },
   { "drop-every", 0, 0, G_OPTION_ARG_DOUBLE, &opt.drop_every_s,
     "ours: every S seconds each client in turn (staggered) drops its WebSocket without a "
     "leave and its peer connection, reconnects with the same link, answers the fresh offer, "

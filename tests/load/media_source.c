@@ -14,11 +14,23 @@
  * the shared vp8enc), and the next frame that client sends is the encoder's
  * latest keyframe, kept here, in place of its delta frame. A client's first
  * frame is such a keyframe too (a browser starts with one). So a request
- * costs the other clients nothing and is never rate-limited or missed: the
- * first-frame figure is the server's time to get a keyframe to a new
- * viewer, not the shared encoder's. Why not an encoder per client: 40 VP8
- * encoders at 640x480 for N = 20 would need more than the machine's two
- * cores; this costs one buffer copy per request.
+ * costs the other clients nothing and is never missed: the first-frame
+ * figure is the server's time to get a keyframe to a new viewer, not the
+ * shared encoder's. A client answers a request at once unless it answered
+ * one less than opt.keyframe_gap_ms ago; then the request waits for the end
+ * of the gap (it is not dropped). The gap keeps requests that follow each
+ * other (the server's on linking, the receivers' depayloaders' while they
+ * wait) from making back-to-back keyframes: each is ~36 packets sent at once
+ * (no pacer here, unlike a browser), and a starved server's UDP receive
+ * buffer overflows on a few of them (RcvbufErrors, seen as loss). The first
+ * keyframe and the encoder's periodic ones do not start a gap: the server's
+ * request when it links a receiver usually comes just after the first, and
+ * must not wait.
+ * Why not an encoder per client: 40 VP8 encoders at 640x480 for N = 20
+ * would need more than the machine's two cores; this costs one buffer copy
+ * per request. Each answered request does add a keyframe's bytes (~40 KB)
+ * to that client's stream above the encoder's budget, as a browser's
+ * keyframe would.
  * The price: the delta frames after an injected keyframe were encoded
  * against the shared stream's previous frame, not against it, so a decoder
  * (--decode) shows a smeared picture until the encoder's next periodic
@@ -67,10 +79,13 @@ media_source_produced (Kind kind)
   return atomic_load (&produced[kind]);
 }
 
-/* One client's video tee pad: set by its keyframe requests (any thread),
- * taken by the tee's streaming thread. */
+/* One client's video tee pad: want_keyframe is set by its keyframe requests
+ * (any thread) and taken by the tee's streaming thread, the only one that
+ * touches last_key_us. */
 typedef struct {
   atomic_bool want_keyframe;
+  gint64 last_key_us;  /* when this client last answered a request, 0: never */
+  gboolean started;    /* its first frame went out */
 } Branch;
 
 static gboolean
@@ -100,11 +115,21 @@ branch_buffer_probe (GstPad *pad, GstPadProbeInfo *info, gpointer data)
   (void) pad;
   Branch *b = data;
   GstBuffer *buf = GST_PAD_PROBE_INFO_BUFFER (info);
-  if (!atomic_load (&b->want_keyframe) || last_keyframe == NULL)
+  gint64 now = g_get_monotonic_time ();
+  gboolean first = !b->started;
+  b->started = TRUE;
+  if (!GST_BUFFER_FLAG_IS_SET (buf, GST_BUFFER_FLAG_DELTA_UNIT)) {
+    /* The encoder's own keyframe answers any request. */
+    atomic_store (&b->want_keyframe, FALSE);
+    return GST_PAD_PROBE_OK;
+  }
+  if (!atomic_load (&b->want_keyframe) || last_keyframe == NULL ||
+      (!first && b->last_key_us != 0 &&
+       now - b->last_key_us < (gint64) opt.keyframe_gap_ms * 1000))
     return GST_PAD_PROBE_OK;
   atomic_store (&b->want_keyframe, FALSE);
-  if (!GST_BUFFER_FLAG_IS_SET (buf, GST_BUFFER_FLAG_DELTA_UNIT))
-    return GST_PAD_PROBE_OK;  /* the encoder's own keyframe answers it */
+  if (!first)
+    b->last_key_us = now;
   /* The cached keyframe's data (shared, not copied) at this frame's time. */
   GstBuffer *key = gst_buffer_copy (last_keyframe);
   GST_BUFFER_PTS (key) = GST_BUFFER_PTS (buf);
