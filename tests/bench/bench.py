@@ -545,6 +545,102 @@ def run_one(server, n, rawdir):
     return row
 
 
+# --------------------------------------------------------- browser quality
+
+def browser_row(server, rawdir):
+    """One Chromium sender and one receiver through `server` (tests/bench/
+    browser.mjs): the sender's bandwidth estimate, the receiver's decoded
+    frame rate and size after BENCH_BROWSER_SECONDS."""
+    seconds = int(os.environ.get("BENCH_BROWSER_SECONDS", "20"))
+    workdir = tempfile.mkdtemp(prefix="%s-browser-" % server, dir=rawdir)
+    out = os.path.join(workdir, "browser.json")
+    row = {"N": "browser", "server": server, "valid": "no", "why": ""}
+    janus = None
+    try:
+        if server == "janus":
+            janus, url_args = start_janus(workdir)
+            argv = ["janus", url_args[1]]
+        else:
+            # The script starts telehealthd itself, through tests/e2e/lib.mjs
+            # (demo visit, sign-in and admission as the browser tests do).
+            config = os.environ["TH_CONFIG"]
+            if OUR_ENGINES[server]:
+                config = engine_config(config, OUR_ENGINES[server], workdir)
+            argv = ["ours", config]
+        env = dict(os.environ, TH_SOURCE_ROOT=TOP)
+        log("browser", server, "for", seconds, "s")
+        with open(os.path.join(workdir, "browser.log"), "w") as lf:
+            p = spawn(["node", os.path.join(HERE, "browser.mjs")] + argv + [str(seconds), out],
+                      stdout=lf, stderr=subprocess.STDOUT, env=env)
+            try:
+                p.wait(seconds + 150)
+            except subprocess.TimeoutExpired:
+                log("browser", server, "still running after", seconds + 150, "s: stopping it")
+                stop(p)
+        with open(out) as f:
+            rep = json.load(f)
+        if rep.get("error"):
+            row["why"] = "browser run: %s" % rep["error"].splitlines()[0]
+        else:
+            row["browser_bitrate_kbps"] = rep["bitrate_kbps"]
+            row["browser_fps"] = rep["fps"]
+            row["browser_width"] = rep["width"]
+            row["browser_height"] = rep["height"]
+            row["valid"] = "yes"
+    except (OSError, ValueError, KeyError, RuntimeError) as e:
+        row["why"] = row["why"] or "browser run: %s" % e
+    finally:
+        stop(janus)
+    log("browser", server, "done:", json.dumps(row))
+    return row
+
+
+BROWSER_COLUMNS = [("browser_bitrate_kbps", "sender est. kbit/s", "{:.0f}"),
+                   ("browser_fps", "receiver fps", "{:.1f}")]
+
+
+def print_browser(rows, servers):
+    by = {r["server"]: r for r in rows}
+    print()
+    print("Browser quality: a Chromium sender and a Chromium receiver through each server, after %s s" %
+          os.environ.get("BENCH_BROWSER_SECONDS", "20"))
+    heads = ["server"] + [h for _, h, _ in BROWSER_COLUMNS] + ["resolution", "valid"]
+    cells = []
+    for s in servers:
+        if s not in by:
+            continue
+        r = by[s]
+        res = "%dx%d" % (r["browser_width"], r["browser_height"]) if r.get("browser_width") else "-"
+        cells.append([s] + [fmt(r, k, f) for k, _, f in BROWSER_COLUMNS] + [res, r["valid"]])
+    for s in servers:
+        if s in OUR_ENGINES and s in by and "janus" in by:
+            cells.append(["%s/janus" % s] + [
+                "-" if ratio(by[s].get(k), by["janus"].get(k)) is None else
+                "{:.2f}x".format(ratio(by[s].get(k), by["janus"].get(k))) for k, _, _ in BROWSER_COLUMNS] +
+                ["", "yes" if by[s]["valid"] == by["janus"]["valid"] == "yes" else "no"])
+    widths = [max(len(h), *(len(c[i]) for c in cells)) if cells else len(h) for i, h in enumerate(heads)]
+    print(" | ".join(h.rjust(w) for h, w in zip(heads, widths)))
+    print("-+-".join("-" * w for w in widths))
+    for c in cells:
+        print(" | ".join(x.rjust(w) for x, w in zip(c, widths)))
+    for s in servers:
+        if s in by and by[s].get("why"):
+            print("  browser %s: %s" % (s, by[s]["why"]))
+
+
+def browser_ratio_rows(rows, servers):
+    by = {r["server"]: r for r in rows}
+    out = []
+    for s in servers:
+        if s in OUR_ENGINES and s in by and "janus" in by:
+            r = {"N": "browser", "server": "%s/janus" % s, "ratio": True,
+                 "valid": "yes" if by[s]["valid"] == by["janus"]["valid"] == "yes" else "no"}
+            for k, _, _ in BROWSER_COLUMNS:
+                r[k] = ratio(by[s].get(k), by["janus"].get(k))
+            out.append(r)
+    return out
+
+
 # ------------------------------------------------------------------ report
 
 COLUMNS = [
@@ -567,7 +663,8 @@ COLUMNS = [
 EXTRA_CSV = ["server_cpu_pct", "idle_rss_mib", "hwm_mib", "idle_threads", "ctxt_switches_per_s", "packets_per_s", "latency_p50_ms", "latency_p95_ms", "visits_ok",
              "visits_failed", "video_frames_min", "audio_packets_min", "loadgen_busiest_thread_pct",
              "loadgen_busiest_thread", "loadgen_window_cpu_pct", "loadgen_cpu_pct_reported",
-             "loadgen_threads", "window_s", "prepare_s", "why"]
+             "loadgen_threads", "window_s", "prepare_s", "browser_bitrate_kbps", "browser_fps", "browser_width",
+             "browser_height", "why"]
 
 
 def fmt(row, key, f):
@@ -714,6 +811,7 @@ def main():
     log("machine:", machine())
     log("N:", ns, "servers:", servers, "direct:", direct_mode, "duration:", os.environ.get("BENCH_DURATION", "30"), "s")
     rows = []
+    browser = []
     stopped = set()
     direct_ref = {}
     try:
@@ -746,6 +844,9 @@ def main():
                     stopped.add(server)
             if all(s in stopped for s in servers):
                 break
+        if os.environ.get("BENCH_BROWSER", "0") == "1":
+            for server in servers:
+                browser.append(browser_row(server, rawdir))
     except KeyboardInterrupt as e:
         log("interrupted:", e)
     finally:
@@ -768,7 +869,9 @@ def main():
     for r in table:
         if r.get("why"):
             print("  N=%s %s: %s" % (r["N"], r["server"], r["why"]))
-    write_csv(csv_path, table)
+    if browser:
+        print_browser(browser, servers)
+    write_csv(csv_path, table + browser + browser_ratio_rows(browser, servers))
     ok = plot(png_path, rows, "CPU per relayed stream, %s" % machine())
     print()
     print("CSV:  %s" % csv_path)
