@@ -872,7 +872,7 @@ def main():
     if browser:
         print_browser(browser, servers)
     write_csv(csv_path, table + browser + browser_ratio_rows(browser, servers))
-    ok = plot(png_path, rows, "CPU per relayed stream, %s" % machine())
+    ok = plot(png_path, rows, "Server cost per relayed stream and per visit, %s" % machine())
     print()
     print("CSV:  %s" % csv_path)
     if ok:
