@@ -38,6 +38,7 @@ NPROC = os.cpu_count() or 1
 STREAMS_PER_VISIT = 4  # audio + video, each way
 
 PROGRESS = re.compile(r"th-load:\s+([0-9.]+) s:")
+RECEIVED = re.compile(r"(\d+) packets received")
 OURS_PORT = int(os.environ.get("BENCH_PORT", "8080"))
 JANUS_PORT = 8188  # tests/bench/janus/janus.transport.websockets.jcfg
 
@@ -138,23 +139,62 @@ def proc_mem_kib(pid):
     return rss, hwm
 
 
+def proc_task_switches(pid):
+    """{tid: voluntary + nonvoluntary context switches} of every task (thread)
+    of a process, read from /proc/<pid>/task/<tid>/status. A task that ends
+    between two reads is simply missing from the second."""
+    out = {}
+    try:
+        tids = os.listdir("/proc/%d/task" % pid)
+    except FileNotFoundError:
+        return out
+    for tid in tids:
+        n = 0
+        try:
+            with open("/proc/%d/task/%s/status" % (pid, tid)) as f:
+                for line in f:
+                    if line.startswith(("voluntary_ctxt_switches:", "nonvoluntary_ctxt_switches:")):
+                        n += int(line.split()[1])
+        except (FileNotFoundError, ProcessLookupError, ValueError):
+            continue
+        out[tid] = n
+    return out
+
+
+def switches_between(samples):
+    """Context switches of all the server's tasks from the first sample to the
+    last: per task its last count seen minus its count in the first sample (0
+    for a task born later). A task that ended counts up to its last sample, so
+    what it did in its last second is missed, and so is a task that lived
+    less than a second; both are rare in the steady window."""
+    first = samples[0][6]
+    last = {}
+    for s in samples:
+        last.update(s[6])
+    return sum(n - first.get(tid, 0) for tid, n in last.items())
+
+
 class Sampler(threading.Thread):
-    """Every second: the server's CPU and memory, and th-load's CPU per thread."""
+    """Every second: the server's CPU, memory, tasks and their context
+    switches, and th-load's CPU per thread."""
 
     def __init__(self, server_pid, load_pid):
         super().__init__(daemon=True)
         self.server_pid = server_pid
         self.load_pid = load_pid
-        self.samples = []  # (t, server_cpu_s, rss_kib, hwm_kib, load_cpu_s, {tid: (name, cpu)})
+        # (t, server_cpu_s, rss_kib, hwm_kib, load_cpu_s, {tid: (name, cpu)}, {server tid: switches})
+        self.samples = []
         self.halt = threading.Event()
 
     def sample(self):
         t = time.monotonic()
         scpu = rss = hwm = None
+        switches = {}
         if self.server_pid:
             try:
                 scpu = proc_cpu_s(self.server_pid)
                 rss, hwm = proc_mem_kib(self.server_pid)
+                switches = proc_task_switches(self.server_pid)
             except (FileNotFoundError, ProcessLookupError):
                 pass
         lcpu = None
@@ -164,7 +204,7 @@ class Sampler(threading.Thread):
             threads = proc_threads_cpu(self.load_pid)
         except (FileNotFoundError, ProcessLookupError):
             pass
-        self.samples.append((t, scpu, rss, hwm, lcpu, threads))
+        self.samples.append((t, scpu, rss, hwm, lcpu, threads, switches))
 
     def run(self):
         while not self.halt.is_set():
@@ -187,11 +227,62 @@ def wait_tcp(port, deadline_s, proc):
     return False
 
 
-def start_ours(workdir):
+# BENCH_SERVERS names: telehealthd with its default media engine, or with
+# [media] engine set; and Janus.
+OUR_ENGINES = {"ours": None, "webrtcbin": "webrtcbin", "lean": "lean"}
+SERVERS = list(OUR_ENGINES) + ["janus"]
+LABELS = {"ours": "telehealthd (default engine)", "webrtcbin": "telehealthd, webrtcbin engine",
+          "lean": "telehealthd, lean engine", "janus": "Janus 1.1.2 VideoRoom"}
+# Keys of the config whose relative paths are taken from the config file's
+# folder: an override written elsewhere makes them absolute.
+CONFIG_PATH_KEYS = ("catalog", "monitoring", "turn_secret_file")
+
+
+def engine_config(base, engine, workdir):
+    """A copy of the config `base` with `[media] engine = <engine>`, written
+    into workdir. Line by line rather than through configparser: GLib key
+    files are not quite INI (';' lists, '\\n' escapes), and the copy should
+    differ from the original in that one key only (plus absolute paths)."""
+    base_dir = os.path.dirname(os.path.abspath(base))
+    out, section, done = [], None, False
+    with open(base) as f:
+        lines = f.read().splitlines()
+    for line in lines:
+        head = re.match(r"\s*\[([^\]]+)\]\s*$", line)
+        if head:
+            if section == "media" and not done:
+                out.append("engine = %s" % engine)
+                done = True
+            section = head.group(1).strip()
+            out.append(line)
+            continue
+        kv = re.match(r"\s*([A-Za-z0-9_.-]+)\s*=\s*(.*?)\s*$", line)
+        if kv and section == "media" and kv.group(1) == "engine":
+            out.append("engine = %s" % engine)
+            done = True
+            continue
+        if kv and kv.group(1) in CONFIG_PATH_KEYS and kv.group(2) and not os.path.isabs(kv.group(2)):
+            out.append("%s = %s" % (kv.group(1), os.path.join(base_dir, kv.group(2))))
+            continue
+        out.append(line)
+    if not done:
+        if section != "media":
+            out += ["", "[media]"]
+        out.append("engine = %s" % engine)
+    path = os.path.join(workdir, "telehealth.conf")
+    with open(path, "w") as f:
+        f.write("\n".join(out) + "\n")
+    return path
+
+
+def start_ours(workdir, engine=None):
     data = os.path.join(workdir, "data")
     out = open(os.path.join(workdir, "telehealthd.stdout"), "w+")
     err = open(os.path.join(workdir, "telehealthd.log"), "w")
-    argv = [os.environ["TELEHEALTHD"], "--config", os.environ["TH_CONFIG"],
+    config = os.environ["TH_CONFIG"]
+    if engine:
+        config = engine_config(config, engine, workdir)
+    argv = [os.environ["TELEHEALTHD"], "--config", config,
             "--listen", "127.0.0.1:%d" % OURS_PORT, "--data-dir", data, "--demo"]
     p = spawn(argv, stdout=out, stderr=err, cwd=workdir)
     end = time.monotonic() + 30
@@ -255,15 +346,16 @@ def run_one(server, n, rawdir):
     row = {"N": n, "server": server, "valid": "no", "why": ""}
 
     proc, url_args = None, []
-    idle_rss = None
+    idle_rss = idle_threads = None
     try:
-        if server == "ours":
-            proc, url_args = start_ours(workdir)
+        if server in OUR_ENGINES:
+            proc, url_args = start_ours(workdir, OUR_ENGINES[server])
         elif server == "janus":
             proc, url_args = start_janus(workdir)
         if proc:
             time.sleep(1.0)  # idle baseline after start-up
             idle_rss, _ = proc_mem_kib(proc.pid)
+            idle_threads = len(os.listdir("/proc/%d/task" % proc.pid))
             cpu_idle0 = proc_cpu_s(proc.pid)
     except Exception as e:  # noqa: BLE001 - report and go on
         row["why"] = "server start failed: %s" % e
@@ -271,7 +363,8 @@ def run_one(server, n, rawdir):
         return row
 
     json_path = os.path.join(workdir, "th-load.json")
-    argv = [os.environ["TH_LOAD"], "--server", server] + url_args + [
+    kind = "ours" if server in OUR_ENGINES else server
+    argv = [os.environ["TH_LOAD"], "--server", kind] + url_args + [
         "--visits", str(n), "--duration", str(duration), "--ramp-up", str(ramp),
         "--bitrate", str(bitrate), "--json", json_path, "--verbose"] + shlex.split(os.environ.get("BENCH_EXTRA_ARGS", ""))
     log(tag, "running:", " ".join(shlex.quote(a) for a in argv if a))
@@ -279,6 +372,7 @@ def run_one(server, n, rawdir):
     t_start = time.monotonic()
     load = spawn(argv, stdout=subprocess.PIPE, stderr=subprocess.STDOUT)
     run_start = []  # when th-load's run began (after its prepare step)
+    received = []  # (when, RTP packets all its clients received so far)
 
     def reader():
         # th-load --verbose prints "th-load:   3.0 s: ..." every second of its
@@ -291,6 +385,9 @@ def run_one(server, n, rawdir):
             m = PROGRESS.match(line)
             if m and not run_start:
                 run_start.append(now - float(m.group(1)))
+            m = RECEIVED.search(line) if m else None
+            if m:
+                received.append((now, int(m.group(1))))
         lerr.flush()
 
     rt = threading.Thread(target=reader, daemon=True)
@@ -325,10 +422,12 @@ def run_one(server, n, rawdir):
 
     with open(os.path.join(workdir, "samples.csv"), "w") as f:
         w = csv.writer(f)
-        w.writerow(["t_s", "server_cpu_s", "server_rss_kib", "server_hwm_kib", "load_cpu_s", "load_busiest_thread"])
-        for (t, scpu, rss, hwm, lcpu, th) in sampler.samples:
+        w.writerow(["t_s", "server_cpu_s", "server_rss_kib", "server_hwm_kib", "server_threads",
+                    "server_ctxt_switches", "load_cpu_s", "load_busiest_thread"])
+        for (t, scpu, rss, hwm, lcpu, th, sw) in sampler.samples:
             busiest = max(th.values(), key=lambda v: v[1])[0] if th else ""
-            w.writerow(["%.2f" % (t - t_start), scpu, rss, hwm, lcpu, busiest])
+            w.writerow(["%.2f" % (t - t_start), scpu, rss, hwm, len(sw) if sw else "",
+                        sum(sw.values()) if sw else "", lcpu, busiest])
 
     # ----- the load generator's own figures
     rep = None
@@ -390,6 +489,24 @@ def run_one(server, n, rawdir):
         row["hwm_mib"] = max(hwms) / 1024 if hwms else float("nan")
         if peak and idle_rss:
             row["rss_per_visit_mib"] = (peak - idle_rss) / 1024 / n
+        # Threads: the most tasks seen in the window (a leg's threads come and
+        # go with it; the steady window has every visit up), less the idle
+        # server's, per visit.
+        counts = [len(s[6]) for s in win if s[6]]
+        if counts and idle_threads:
+            row["threads"] = max(counts)
+            row["idle_threads"] = idle_threads
+            row["threads_per_visit"] = (max(counts) - idle_threads) / n
+        # Context switches per relayed packet: all the server's tasks'
+        # switches per second over the window ÷ RTP packets per second that
+        # th-load's clients received over the same window (each of them went
+        # through the server once: in from one client, out to the other).
+        got = [r for r in received if win and win[0][0] - 0.5 <= r[0] <= win[-1][0] + 0.5]
+        if len(win) >= 2 and win[0][6] and row["window_s"] > 0:
+            row["ctxt_switches_per_s"] = switches_between(win) / row["window_s"]
+            if len(got) >= 2 and got[-1][0] > got[0][0] and got[-1][1] > got[0][1]:
+                row["packets_per_s"] = (got[-1][1] - got[0][1]) / (got[-1][0] - got[0][0])
+                row["ctxt_switches_per_packet"] = row["ctxt_switches_per_s"] / row["packets_per_s"]
 
     if rep:
         s = rep.get("summary", {})
@@ -428,6 +545,102 @@ def run_one(server, n, rawdir):
     return row
 
 
+# --------------------------------------------------------- browser quality
+
+def browser_row(server, rawdir):
+    """One Chromium sender and one receiver through `server` (tests/bench/
+    browser.mjs): the sender's bandwidth estimate, the receiver's decoded
+    frame rate and size after BENCH_BROWSER_SECONDS."""
+    seconds = int(os.environ.get("BENCH_BROWSER_SECONDS", "20"))
+    workdir = tempfile.mkdtemp(prefix="%s-browser-" % server, dir=rawdir)
+    out = os.path.join(workdir, "browser.json")
+    row = {"N": "browser", "server": server, "valid": "no", "why": ""}
+    janus = None
+    try:
+        if server == "janus":
+            janus, url_args = start_janus(workdir)
+            argv = ["janus", url_args[1]]
+        else:
+            # The script starts telehealthd itself, through tests/e2e/lib.mjs
+            # (demo visit, sign-in and admission as the browser tests do).
+            config = os.environ["TH_CONFIG"]
+            if OUR_ENGINES[server]:
+                config = engine_config(config, OUR_ENGINES[server], workdir)
+            argv = ["ours", config]
+        env = dict(os.environ, TH_SOURCE_ROOT=TOP)
+        log("browser", server, "for", seconds, "s")
+        with open(os.path.join(workdir, "browser.log"), "w") as lf:
+            p = spawn(["node", os.path.join(HERE, "browser.mjs")] + argv + [str(seconds), out],
+                      stdout=lf, stderr=subprocess.STDOUT, env=env)
+            try:
+                p.wait(seconds + 150)
+            except subprocess.TimeoutExpired:
+                log("browser", server, "still running after", seconds + 150, "s: stopping it")
+                stop(p)
+        with open(out) as f:
+            rep = json.load(f)
+        if rep.get("error"):
+            row["why"] = "browser run: %s" % rep["error"].splitlines()[0]
+        else:
+            row["browser_bitrate_kbps"] = rep["bitrate_kbps"]
+            row["browser_fps"] = rep["fps"]
+            row["browser_width"] = rep["width"]
+            row["browser_height"] = rep["height"]
+            row["valid"] = "yes"
+    except (OSError, ValueError, KeyError, RuntimeError) as e:
+        row["why"] = row["why"] or "browser run: %s" % e
+    finally:
+        stop(janus)
+    log("browser", server, "done:", json.dumps(row))
+    return row
+
+
+BROWSER_COLUMNS = [("browser_bitrate_kbps", "sender est. kbit/s", "{:.0f}"),
+                   ("browser_fps", "receiver fps", "{:.1f}")]
+
+
+def print_browser(rows, servers):
+    by = {r["server"]: r for r in rows}
+    print()
+    print("Browser quality: a Chromium sender and a Chromium receiver through each server, after %s s" %
+          os.environ.get("BENCH_BROWSER_SECONDS", "20"))
+    heads = ["server"] + [h for _, h, _ in BROWSER_COLUMNS] + ["resolution", "valid"]
+    cells = []
+    for s in servers:
+        if s not in by:
+            continue
+        r = by[s]
+        res = "%dx%d" % (r["browser_width"], r["browser_height"]) if r.get("browser_width") else "-"
+        cells.append([s] + [fmt(r, k, f) for k, _, f in BROWSER_COLUMNS] + [res, r["valid"]])
+    for s in servers:
+        if s in OUR_ENGINES and s in by and "janus" in by:
+            cells.append(["%s/janus" % s] + [
+                "-" if ratio(by[s].get(k), by["janus"].get(k)) is None else
+                "{:.2f}x".format(ratio(by[s].get(k), by["janus"].get(k))) for k, _, _ in BROWSER_COLUMNS] +
+                ["", "yes" if by[s]["valid"] == by["janus"]["valid"] == "yes" else "no"])
+    widths = [max(len(h), *(len(c[i]) for c in cells)) if cells else len(h) for i, h in enumerate(heads)]
+    print(" | ".join(h.rjust(w) for h, w in zip(heads, widths)))
+    print("-+-".join("-" * w for w in widths))
+    for c in cells:
+        print(" | ".join(x.rjust(w) for x, w in zip(c, widths)))
+    for s in servers:
+        if s in by and by[s].get("why"):
+            print("  browser %s: %s" % (s, by[s]["why"]))
+
+
+def browser_ratio_rows(rows, servers):
+    by = {r["server"]: r for r in rows}
+    out = []
+    for s in servers:
+        if s in OUR_ENGINES and s in by and "janus" in by:
+            r = {"N": "browser", "server": "%s/janus" % s, "ratio": True,
+                 "valid": "yes" if by[s]["valid"] == by["janus"]["valid"] == "yes" else "no"}
+            for k, _, _ in BROWSER_COLUMNS:
+                r[k] = ratio(by[s].get(k), by["janus"].get(k))
+            out.append(r)
+    return out
+
+
 # ------------------------------------------------------------------ report
 
 COLUMNS = [
@@ -436,6 +649,9 @@ COLUMNS = [
     ("cpu_per_stream", "CPU s/stream-s", "{:.5f}"),
     ("peak_rss_mib", "peak RSS MiB", "{:.1f}"),
     ("rss_per_visit_mib", "RSS/visit MiB", "{:.2f}"),
+    ("threads", "threads", "{:.0f}"),
+    ("threads_per_visit", "threads/visit", "{:.2f}"),
+    ("ctxt_switches_per_packet", "cswitch/pkt", "{:.2f}"),
     ("first_frame_p50_ms", "1st frame p50", "{:.0f}"),
     ("first_frame_p95_ms", "1st frame p95", "{:.0f}"),
     ("added_latency_p50_ms", "added lat p50", "{:.1f}"),
@@ -444,10 +660,11 @@ COLUMNS = [
     ("loadgen_cpu_pct", "loadgen CPU %", "{:.0f}"),
     ("valid", "valid", "{}"),
 ]
-EXTRA_CSV = ["server_cpu_pct", "idle_rss_mib", "hwm_mib", "latency_p50_ms", "latency_p95_ms", "visits_ok",
+EXTRA_CSV = ["server_cpu_pct", "idle_rss_mib", "hwm_mib", "idle_threads", "ctxt_switches_per_s", "packets_per_s", "latency_p50_ms", "latency_p95_ms", "visits_ok",
              "visits_failed", "video_frames_min", "audio_packets_min", "loadgen_busiest_thread_pct",
              "loadgen_busiest_thread", "loadgen_window_cpu_pct", "loadgen_cpu_pct_reported",
-             "loadgen_threads", "window_s", "prepare_s", "why"]
+             "loadgen_threads", "window_s", "prepare_s", "browser_bitrate_kbps", "browser_fps", "browser_width",
+             "browser_height", "why"]
 
 
 def fmt(row, key, f):
@@ -468,8 +685,8 @@ def ratio(a, b):
     return a / b
 
 
-def ratio_row(n, ours, janus):
-    r = {"N": n, "server": "ours/janus"}
+def ratio_row(n, name, ours, janus):
+    r = {"N": n, "server": "%s/janus" % name, "ratio": True}
     for key, _, _ in COLUMNS[2:-2]:
         r[key] = ratio(ours.get(key), janus.get(key))
     r["valid"] = "yes" if ours.get("valid") == "yes" and janus.get("valid") == "yes" else "no"
@@ -480,7 +697,7 @@ def print_table(rows):
     heads = [h for _, h, _ in COLUMNS]
     cells = []
     for r in rows:
-        if r["server"] == "ours/janus":
+        if r.get("ratio"):
             cells.append([str(r["N"]), r["server"]] + [
                 ("-" if r.get(k) is None else "{:.2f}x".format(r[k])) for k, _, _ in COLUMNS[2:-2]] +
                 ["-", r["valid"]])
@@ -512,38 +729,47 @@ def write_csv(path, rows):
             w.writerow(out)
 
 
+# The PNG's panels: (row key, scale, y label).
+PANELS = [
+    ("cpu_per_stream", 1000, "server CPU ms per relayed stream-second"),
+    ("threads_per_visit", 1, "server threads per visit"),
+    ("ctxt_switches_per_packet", 1, "context switches per relayed packet"),
+]
+
+
 def plot(png, rows, title):
     data = {}
     for r in rows:
-        if r["server"] in ("ours", "janus") and r.get("cpu_per_stream") is not None:
-            data.setdefault(r["server"], []).append((r["N"], r["cpu_per_stream"] * 1000, r["valid"]))
-    if not data:
+        if r["server"] in LABELS:
+            data.setdefault(r["server"], []).append(r)
+    if not any(r.get("cpu_per_stream") is not None for pts in data.values() for r in pts):
         log("nothing to plot")
         return False
     tmp = tempfile.mkdtemp(prefix="plot-")
-    plots = []
-    for name, pts in sorted(data.items(), reverse=True):
-        fn = os.path.join(tmp, name + ".dat")
-        with open(fn, "w") as f:
-            for n, v, _ in sorted(pts):
-                f.write("%d %.6f\n" % (n, v))
-        label = {"ours": "telehealthd (webrtcbin relay)", "janus": "Janus 1.1.2 VideoRoom"}[name]
-        plots.append("'%s' using 1:2 with linespoints lw 2 pt 7 title '%s'" % (fn, label))
-    script = "\n".join([
-        "set terminal pngcairo size 900,560 font 'sans,11'",
+    script = [
+        "set terminal pngcairo size 900,1200 font 'sans,11'",
         "set output '%s'" % png,
-        "set title '%s'" % title.replace("'", ""),
+        "set multiplot layout 3,1 title '%s'" % title.replace("'", ""),
         "set xlabel 'concurrent 1:1 visits (N)'",
-        "set ylabel 'server CPU ms per relayed stream-second'",
         "set logscale x",
-        "set xtics (1,5,10,25,50,100)",
+        "set xtics (1,5,10,20,25,50,100)",
         "set yrange [0:*]",
         "set grid",
         "set key top right",
-        "plot " + ", ".join(plots),
-    ])
+    ]
+    for key, scale, ylabel in PANELS:
+        plots = []
+        for name, pts in sorted(data.items(), reverse=True):
+            fn = os.path.join(tmp, "%s-%s.dat" % (name, key))
+            with open(fn, "w") as f:
+                for r in sorted(pts, key=lambda r: r["N"]):
+                    if r.get(key) is not None:
+                        f.write("%d %.6f\n" % (r["N"], r[key] * scale))
+            plots.append("'%s' using 1:2 with linespoints lw 2 pt 7 title '%s'" % (fn, LABELS[name]))
+        script += ["set ylabel '%s'" % ylabel, "plot " + ", ".join(plots)]
+    script.append("unset multiplot")
     try:
-        subprocess.run(["gnuplot"], input=script.encode(), check=True, timeout=60)
+        subprocess.run(["gnuplot"], input="\n".join(script).encode(), check=True, timeout=60)
         return True
     except (OSError, subprocess.SubprocessError) as e:
         log("gnuplot failed:", e)
@@ -568,6 +794,10 @@ def main():
     signal.signal(signal.SIGHUP, _on_signal)
     ns = [int(x) for x in env_list("BENCH_N", "1 5 10 25 50 100")]
     servers = env_list("BENCH_SERVERS", "ours janus")
+    unknown = [x for x in servers if x not in SERVERS]
+    if unknown:
+        log("BENCH_SERVERS: unknown %s; the choices are %s" % (" ".join(unknown), " ".join(SERVERS)))
+        return 2
     direct_mode = os.environ.get("BENCH_DIRECT", "each")  # each | once | none
     loss_stop = float(os.environ.get("BENCH_LOSS_STOP", "5"))
     outdir = os.environ.get("BENCH_OUT", os.path.join(HERE, "results"))
@@ -581,6 +811,7 @@ def main():
     log("machine:", machine())
     log("N:", ns, "servers:", servers, "direct:", direct_mode, "duration:", os.environ.get("BENCH_DURATION", "30"), "s")
     rows = []
+    browser = []
     stopped = set()
     direct_ref = {}
     try:
@@ -613,6 +844,9 @@ def main():
                     stopped.add(server)
             if all(s in stopped for s in servers):
                 break
+        if os.environ.get("BENCH_BROWSER", "0") == "1":
+            for server in servers:
+                browser.append(browser_row(server, rawdir))
     except KeyboardInterrupt as e:
         log("interrupted:", e)
     finally:
@@ -624,8 +858,9 @@ def main():
         for s in ["direct"] + servers:
             if s in by:
                 table.append(by[s])
-        if "ours" in by and "janus" in by:
-            table.append(ratio_row(n, by["ours"], by["janus"]))
+        for s in servers:
+            if s in OUR_ENGINES and s in by and "janus" in by:
+                table.append(ratio_row(n, s, by[s], by["janus"]))
     print()
     print("Machine: %s" % machine())
     print("Duration per row: %s s; bitrate %s kbit/s per video sender" % (
@@ -634,8 +869,10 @@ def main():
     for r in table:
         if r.get("why"):
             print("  N=%s %s: %s" % (r["N"], r["server"], r["why"]))
-    write_csv(csv_path, table)
-    ok = plot(png_path, rows, "CPU per relayed stream, %s" % machine())
+    if browser:
+        print_browser(browser, servers)
+    write_csv(csv_path, table + browser + browser_ratio_rows(browser, servers))
+    ok = plot(png_path, rows, "Server cost per relayed stream and per visit, %s" % machine())
     print()
     print("CSV:  %s" % csv_path)
     if ok:

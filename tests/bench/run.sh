@@ -9,13 +9,18 @@
 #   BENCH_DURATION=30           seconds of media per row, after the ramp-up
 #   BENCH_RAMP_UP=              seconds over which visits start (default: N/10, between 1 and 10)
 #   BENCH_BITRATE=1000          kbit/s of each VP8 sender
-#   BENCH_SERVERS="ours janus"  which servers to run
+#   BENCH_SERVERS="ours janus"  which servers to run: ours (our default media engine),
+#                               webrtcbin or lean (ours with [media] engine set), janus
 #   BENCH_DIRECT=each           reference run without a server: each (every N) | once (first N) | none
 #   BENCH_LOSS_STOP=5           loss % above which a server is not tried at larger N
 #   BENCH_SETTLE=3              seconds after the ramp-up before the CPU window opens
 #   BENCH_BUILDDIR=build-bench  build directory (release build)
 #   BENCH_OUT=tests/bench/results  where the CSV, the PNG and the raw files go
 #   BENCH_EXTRA_ARGS=           more th-load arguments, e.g. "--decode"
+#   BENCH_BROWSER=              1: the browser-quality row (a Chromium sender and receiver
+#                               through each server); default 1 when node, /usr/bin/chromium
+#                               and tests/node_modules/playwright-core are there
+#   BENCH_BROWSER_SECONDS=20    seconds before the browser figures are read
 set -eu
 cd "$(dirname "$0")/../.."
 TOP=$(pwd)
@@ -52,6 +57,13 @@ export TH_LOAD="$TOP/$BUILDDIR/tests/load/th-load"
 case "$BUILDDIR" in /*) TELEHEALTHD="$BUILDDIR/server/telehealthd"; TH_LOAD="$BUILDDIR/tests/load/th-load" ;; esac
 export TH_CONFIG="$TOP/config/telehealth.conf"
 export JANUS_DIR="$TOP/tests/bench/janus"
+if [ -z "${BENCH_BROWSER:-}" ]; then
+  BENCH_BROWSER=0
+  if command -v node >/dev/null 2>&1 && [ -x /usr/bin/chromium ] && [ -d tests/node_modules/playwright-core ]; then
+    BENCH_BROWSER=1
+  fi
+fi
+export BENCH_BROWSER
 
 # One fresh network namespace for the whole run: lo, plus a veth pair whose
 # two ends both stay inside, one holding 127.0.0.1/32. Janus 1.1.2 skips

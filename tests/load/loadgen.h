@@ -3,7 +3,8 @@
  * One process, one GLib main loop, one GstPipeline. The pipeline holds ONE
  * shared VP8 encoder and ONE shared Opus encoder (media_source.c), each
  * feeding a tee; every client's payloaders hang off those tees, so N visits
- * cost one encoder, not 2N. Each client is one webrtcbin (ours, direct) or
+ * cost one encoder, not 2N. Each client's video branch answers its own
+ * keyframe requests (media_source.c). Each client is one webrtcbin (ours, direct) or
  * two (Janus: a publisher and a subscriber PeerConnection) in that pipeline.
  *
  * Threads: streaming threads only touch atomics and the per-stream rings and
@@ -39,7 +40,7 @@ typedef struct {
   gint jitter_ms;        /* client webrtcbin latency (jitterbuffer) */
   gchar *ice_address;    /* host candidate address for the clients */
   gint janus_fir_freq;   /* room fir_freq; 0: keyframe requests only on subscribe */
-  gint keyframe_gap_ms;  /* minimum gap between keyframes forced on the shared encoder */
+  gint keyframe_gap_ms;  /* minimum gap between two keyframes a client sends */
   gdouble drop_every_s;  /* ours: each client drops its connection and returns this often */
   gboolean verbose;
 } LoadOptions;
@@ -121,10 +122,13 @@ void media_source_stop (void);
 /* Links the shared encoder of `kind` into `payloader_sink` (a new tee pad). */
 GstPad *media_source_attach (Kind kind, GstPad *payloader_sink);
 void media_source_detach (Kind kind, GstPad *tee_pad);
-guint media_source_keyframes_forced (void);
+/* Keyframe requests that reached a client's video branch, and keyframes
+ * sent in a delta frame's place to answer them (a request that a periodic
+ * keyframe answered first is not counted). */
+guint media_source_keyframe_requests (void);
+guint media_source_keyframes_injected (void);
 /* Encoded video frames / Opus packets so far. */
 guint64 media_source_produced (Kind kind);
-guint media_source_keyframes_dropped (void);
 
 /* ---- peer.c ---- */
 typedef struct _Client Client;
