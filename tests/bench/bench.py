@@ -10,7 +10,8 @@ plot. Every wait is bounded; every child is killed on the way out.
 
 Settings come from the environment (run.sh documents them):
   BENCH_N, BENCH_DURATION, BENCH_RAMP_UP, BENCH_BITRATE, BENCH_DIRECT,
-  BENCH_SERVERS, BENCH_LOSS_STOP, BENCH_SETTLE, BENCH_OUT, BENCH_EXTRA_ARGS
+  BENCH_SERVERS, BENCH_LOSS_STOP, BENCH_SETTLE, BENCH_OUT, BENCH_EXTRA_ARGS,
+  BENCH_PERF (seconds of `perf record` on the server in the steady window)
 and the paths TELEHEALTHD, TH_LOAD, TH_CONFIG, JANUS_DIR.
 """
 
@@ -41,6 +42,17 @@ PROGRESS = re.compile(r"th-load:\s+([0-9.]+) s:")
 RECEIVED = re.compile(r"(\d+) packets received")
 OURS_PORT = int(os.environ.get("BENCH_PORT", "8080"))
 JANUS_PORT = 8188  # tests/bench/janus/janus.transport.websockets.jcfg
+
+
+def perf_report(workdir):
+    """Where the server's CPU went: by thread name and by function, as text
+    beside the run's other raw files (perf-threads.txt, perf-symbols.txt)."""
+    data = os.path.join(workdir, "perf.data")
+    for name, sort in (("perf-threads.txt", "comm"), ("perf-symbols.txt", "dso,sym")):
+        with open(os.path.join(workdir, name), "w") as out:
+            subprocess.run(["perf", "report", "-i", data, "--stdio", "--no-children",
+                            "--sort", sort, "-g", "none", "--percent-limit", "1"],
+                           stdout=out, stderr=subprocess.DEVNULL, timeout=120, check=False)
 
 
 def env_list(name, default):
@@ -398,7 +410,17 @@ def run_one(server, n, rawdir):
     limit = ramp + duration + 60 + n
     rusage = None
     end = time.monotonic() + limit
+    perf_s = float(os.environ.get("BENCH_PERF", "0") or 0)
+    perf = None
     while True:
+        # A CPU profile of the server in the steady window (software clock:
+        # hardware counters are often missing on virtual machines).
+        if (perf_s > 0 and perf is None and proc and run_start
+                and time.monotonic() >= run_start[0] + ramp + settle):
+            perf = spawn(["perf", "record", "-q", "-e", "cpu-clock", "-F", "499", "-g",
+                          "-p", str(proc.pid), "-o", os.path.join(workdir, "perf.data"),
+                          "--", "sleep", str(min(perf_s, max(1.0, duration - settle - 1)))],
+                         stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
         pid, status, ru = os.wait4(load.pid, os.WNOHANG)
         if pid:
             load.returncode = os.waitstatus_to_exitcode(status)
@@ -410,6 +432,12 @@ def run_one(server, n, rawdir):
             break
         time.sleep(0.2)
     t_end = time.monotonic()
+    if perf is not None:
+        try:
+            perf.wait(30)
+            perf_report(workdir)
+        except Exception as e:  # noqa: BLE001 - a profile is a bonus
+            log(tag, "perf report failed:", e)
     rt.join(5)
     sampler.halt.set()
     sampler.join(5)

@@ -17,6 +17,9 @@
 #   BENCH_BUILDDIR=build-bench  build directory (release build)
 #   BENCH_OUT=tests/bench/results  where the CSV, the PNG and the raw files go
 #   BENCH_EXTRA_ARGS=           more th-load arguments, e.g. "--decode"
+#   BENCH_PERF=                 seconds of `perf record` (cpu-clock, call graphs) on each
+#                               server in its steady window; reports by thread and function
+#                               go to the raw folder (perf-threads.txt, perf-symbols.txt)
 #   BENCH_BROWSER=              1: the browser-quality row (a Chromium sender and receiver
 #                               through each server); default 1 when node, /usr/bin/chromium
 #                               and tests/node_modules/playwright-core are there
@@ -33,7 +36,9 @@ fi
 # What building and running need, then what only the bench needs.
 ./scripts/install-deps.sh
 missing=""
-for p in janus gnuplot-nox python3 iproute2 util-linux; do
+perf_pkg=""
+[ -n "${BENCH_PERF:-}" ] && perf_pkg=linux-perf
+for p in janus gnuplot-nox python3 iproute2 util-linux $perf_pkg; do
   dpkg-query -W -f='${Status}' "$p" 2>/dev/null | grep -q "install ok installed" || missing="$missing $p"
 done
 if [ -n "$missing" ]; then
