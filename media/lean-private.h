@@ -255,8 +255,10 @@ GMainContext *lean_worker_pick (void);
 
 /* A NACK cache of one outgoing video m-line: the last packets as sent
  * (protected), by sequence number, so a receiver's NACK is answered from
- * here without asking the sender (lean_path.c). */
-#define LEAN_CACHE_SLOTS 256
+ * here without asking the sender (lean_path.c). 128 packets are about a
+ * second of a 1 Mbit/s camera: far more than a NACK's round trip, and a
+ * cache of a few hundred kilobytes at most per receiving leg. */
+#define LEAN_CACHE_SLOTS 128
 typedef struct {
   guint16 seq[LEAN_CACHE_SLOTS];
   guint16 len[LEAN_CACHE_SLOTS];  /* 0: empty */
@@ -277,6 +279,7 @@ typedef struct {
   LeanLeg *src;         /* who feeds it (ref), NULL: nothing */
   MediaSourceKind kind; /* which of src's sources */
   MediaContinuity cont;
+  gboolean keyframe_sent;  /* a VP8 keyframe went out since the route was set */
   guint32 packets, octets; /* for our sender reports */
   LeanCache *cache;        /* video m-lines, made at the first packet */
 } LeanOut;

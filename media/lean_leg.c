@@ -371,8 +371,10 @@ do_start (LeanLeg *lean, gpointer data)
   lean->twcc = lean_twcc_new ();
   lean->agent = nice_agent_new_full (lean->worker, NICE_COMPATIBILITY_RFC5245,
                                      NICE_AGENT_OPTION_ICE_TRICKLE);
-  /* The offerer controls (RFC 8445 §6.1.1); ICE-TCP only adds failed checks. */
-  g_object_set (lean->agent, "controlling-mode", TRUE, "ice-tcp", FALSE, NULL);
+  /* The offerer controls (RFC 8445 §6.1.1); ICE-TCP only adds failed checks.
+   * No UPnP: a server does not ask a router for port mappings, and libnice's
+   * UPnP discovery costs a thread and its memory per agent. */
+  g_object_set (lean->agent, "controlling-mode", TRUE, "ice-tcp", FALSE, "upnp", FALSE, NULL);
   if (m->stun_host != NULL)
     g_object_set (lean->agent, "stun-server", m->stun_host, "stun-server-port", m->stun_port, NULL);
   if (!media_nice_add_local_addresses (lean->agent, (const gchar *const *) m->addresses, &err)) {

@@ -113,6 +113,29 @@ rtp_parse (const guint8 *b, gsize len, guint8 twcc_id, RtpInfo *info)
   return TRUE;
 }
 
+/* Whether an RTP payload starts a VP8 keyframe (RFC 7741 §4.2-4.3: the
+ * payload descriptor's S bit and partition 0, then the payload header's P
+ * bit clear). */
+static gboolean
+vp8_keyframe_start (const guint8 *p, gsize n)
+{
+  if (n < 1 || !(p[0] & 0x10) || (p[0] & 0x07) != 0)
+    return FALSE;
+  gsize off = 1;
+  if (p[0] & 0x80) { /* X: extension byte I L T K */
+    if (n < 2)
+      return FALSE;
+    guint8 e = p[off++];
+    if (e & 0x80) /* I: a 7- or 15-bit picture id */
+      off += off < n && (p[off] & 0x80) ? 2 : 1;
+    if (e & 0x40) /* L: TL0PICIDX */
+      off++;
+    if (e & 0x30) /* T or K: TID/Y/KEYIDX */
+      off++;
+  }
+  return off < n && (p[off] & 0x01) == 0;
+}
+
 /* ---- sending RTCP ---- */
 
 static void
@@ -203,15 +226,17 @@ keyframe_retry (gpointer data)
 {
   KeyframeRetry *kr = data;
   LeanOut *o = &kr->dst->out[kr->mline];
-  /* Only while the same route is in place. */
-  if (!kr->dst->closed && o->src == kr->src && o->kind == kr->kind)
+  /* Only while the same route is in place and no keyframe got through yet:
+   * each extra keyframe is a burst of packets for every viewer. */
+  if (!kr->dst->closed && o->src == kr->src && o->kind == kr->kind && !o->keyframe_sent)
     request_keyframe (kr->src, kr->kind, g_get_monotonic_time ());
   return G_SOURCE_REMOVE;
 }
 
 /* A single keyframe request at link time is easily lost (on UDP, or while
  * the sender is still ramping up), and the new viewer would wait for the
- * encoder's next periodic keyframe, seconds later: ask again a few times. */
+ * encoder's next periodic keyframe, seconds later: ask again a few times,
+ * until a keyframe has gone to that viewer. */
 static const guint keyframe_retry_ms[] = { 300, 1000, 2500 };
 
 void
@@ -224,6 +249,7 @@ lean_path_set_route (LeanLeg *dst, guint m, LeanLeg *src, MediaSourceKind kind)
   /* Whatever comes next is a new source for the browser's one stream,
    * even should its SSRC be the old one's. */
   o->cont.rebase = TRUE;
+  o->keyframe_sent = FALSE;
   if (src == NULL || dst->closed)
     return;
   o->src = lean_leg_ref (src);
@@ -298,8 +324,11 @@ forward (LeanLeg *dst, guint m, const guint8 *pkt, gsize len, const RtpInfo *inf
     return;
   o->packets++;
   o->octets += (guint32) (len - info->header_len);
-  if (ml.video)
+  if (ml.video) {
     cache_put (o, seq, out, n);
+    if (!o->keyframe_sent && vp8_keyframe_start (pkt + info->header_len, len - info->header_len))
+      o->keyframe_sent = TRUE;
+  }
   lean_leg_send (dst, out, n);
   atomic_fetch_add_explicit (&dst->leg->tx_packets, 1, memory_order_relaxed);
   atomic_fetch_add_explicit (&dst->leg->tx_bytes, len, memory_order_relaxed);

@@ -42,6 +42,21 @@ async function peerFigures(page, name) {
     });
     let bitrate = null;
     let video = null;
+    // What explains a low estimate, for the run's log: the sender's view of
+    // its video stream and of the relay's reports on it.
+    const detail = {};
+    report.forEach((s) => {
+      if (s.type === 'outbound-rtp' && s.kind === 'video') {
+        detail.outbound = { targetBitrate: s.targetBitrate, bytesSent: s.bytesSent,
+          qualityLimitationReason: s.qualityLimitationReason, nackCount: s.nackCount,
+          pliCount: s.pliCount, retransmittedPacketsSent: s.retransmittedPacketsSent,
+          frameWidth: s.frameWidth };
+      }
+      if (s.type === 'remote-inbound-rtp' && s.kind === 'video') {
+        detail.remoteInbound = { fractionLost: s.fractionLost, packetsLost: s.packetsLost,
+          roundTripTime: s.roundTripTime, jitter: s.jitter };
+      }
+    });
     report.forEach((s) => {
       if (s.type === 'candidate-pair' && s.availableOutgoingBitrate !== undefined
         && (s.id === selected || (!selected && s.nominated && s.state === 'succeeded'))) {
@@ -53,7 +68,7 @@ async function peerFigures(page, name) {
         video = { framesDecoded: s.framesDecoded || 0, width: s.frameWidth || 0, height: s.frameHeight || 0 };
       }
     });
-    return { bitrate, video, at: performance.now() };
+    return { bitrate, video, detail, at: performance.now() };
   }, name);
 }
 
@@ -67,6 +82,7 @@ async function measure(sender, senderPc, receiver, receiverPc) {
   const s = await peerFigures(sender.page, senderPc);
   if (!a || !b || !a.video || !b.video) throw new Error('the receiver has no inbound video stream');
   if (!s || s.bitrate === null) throw new Error('the sender has no selected candidate pair with availableOutgoingBitrate');
+  console.error('sender:', JSON.stringify(s.detail), 'estimate', s.bitrate);
   return {
     bitrate_kbps: s.bitrate / 1000,
     fps: (b.video.framesDecoded - a.video.framesDecoded) / ((b.at - a.at) / 1000),

@@ -24,6 +24,7 @@
 #                               through each server); default 1 when node, /usr/bin/chromium
 #                               and tests/node_modules/playwright-core are there
 #   BENCH_BROWSER_SECONDS=20    seconds before the browser figures are read
+#   BENCH_BROWSER_RUNS=3        browser runs per server (servers take turns); medians reported
 set -eu
 cd "$(dirname "$0")/../.."
 TOP=$(pwd)

@@ -51,5 +51,7 @@ build fuzz_rest_bodies "glib-2.0 jansson" "$root/server/api/bodies.c" "$root/ser
   "$root/server/records/catalog_rx.c" "$root/server/records/reproductive.c" \
   "$root/server/records/dosing.c" "$root/server/clock/clock.c" -lm
 build fuzz_routes "glib-2.0" "$root/server/api/routes.c"
-build fuzz_sdp "glib-2.0 gstreamer-1.0 gstreamer-sdp-1.0" "$root/media/sdp_check.c" \
-  "$root/media/layout.c"
+build fuzz_sdp "glib-2.0 gstreamer-1.0 gstreamer-sdp-1.0 nice" "$root/media/sdp_check.c" \
+  "$root/media/layout.c" "$root/media/lean_sdp.c"
+build fuzz_rtcp "glib-2.0 nice" "$root/media/lean_rtcp.c" "$root/media/lean_twcc.c" \
+  "$root/media/lean_rtpstats.c"

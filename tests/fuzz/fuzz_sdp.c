@@ -1,9 +1,10 @@
 /* fuzz_sdp.c — what the relay parses out of a client's SDP answer and ICE
- * candidates before webrtcbin sees them (media/sdp_check.c). Byte 0 picks
+ * candidates before an engine sees them (media/sdp_check.c), and what the
+ * lean engine reads from a checked answer (media/lean_sdp.c). Byte 0 picks
  * the expected m-line count, byte 1 the candidate's m-line index; the rest
  * is the text (up to a NUL), tried both as an answer and as a candidate. */
 #include "tests/fuzz/fuzz_common.h"
-#include "media/media-private.h"
+#include "media/lean-private.h"
 
 #include <string.h>
 
@@ -37,6 +38,16 @@ LLVMFuzzerTestOneInput (const uint8_t *data, size_t size)
 
   if (media_sdp_parse_answer (text, expected, &msg, &error)) {
     g_assert_cmpuint (gst_sdp_message_medias_len (msg), ==, expected);
+    LeanAnswer answer;
+    if (lean_sdp_read_answer (msg, &answer, &error)) {
+      g_assert_nonnull (answer.ice_ufrag);
+      g_assert_nonnull (answer.ice_pwd);
+      g_assert_nonnull (answer.fingerprint);
+      lean_answer_clear (&answer);
+    } else {
+      g_assert_true (error && error->domain == MEDIA_ERROR);
+      g_clear_error (&error);
+    }
     gst_sdp_message_free (msg);
   } else {
     g_assert_true (error && error->domain == MEDIA_ERROR);

@@ -12,7 +12,7 @@ here=$(cd "$(dirname "$0")" && pwd)
 root=$(cd "$here/../.." && pwd)
 seconds=${1:-10}
 out=${2:-"$root/build-fuzz"}
-targets=${FUZZ_TARGETS:-"fuzz_signaling fuzz_rest_bodies fuzz_routes fuzz_sdp"}
+targets=${FUZZ_TARGETS:-"fuzz_signaling fuzz_rest_bodies fuzz_routes fuzz_sdp fuzz_rtcp"}
 
 "$here/build.sh" "$out" || exit 1
 
