@@ -272,6 +272,7 @@ typedef struct {
   guint32 ssrc;
   LeanRecvStats stats;
   gint64 last_pli_us; /* the last keyframe request we sent the client for it */
+  GSource *pli_timer; /* a request held back until LEAN_PLI_MIN_US passed */
 } LeanSource;
 
 /* What one of our m-lines sends the client. */
@@ -356,6 +357,8 @@ void lean_path_set_route (LeanLeg *dst, guint m, LeanLeg *src, MediaSourceKind k
 void lean_path_send_reports (LeanLeg *lean);
 void lean_path_send_twcc (LeanLeg *lean);
 void lean_path_free_out (LeanLeg *lean);
+/* Worker, at close: stops the held-back keyframe requests. */
+void lean_path_stop (LeanLeg *lean);
 
 gboolean lean_visit_init (MediaVisit *visit, GError **error);
 void lean_visit_free (MediaVisit *visit);

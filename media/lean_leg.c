@@ -140,43 +140,11 @@ lean_leg_source_seen (LeanLeg *lean, MediaSourceKind kind)
     media_leg_marshal (lean->leg, do_source_seen, GINT_TO_POINTER (kind), NULL);
 }
 
-static void
-do_screen_flowing (MediaLeg *leg, gpointer data)
-{
-  (void) data;
-  if (leg->closed || leg->visit == NULL || leg->screen_on)
-    return;
-  GST_INFO ("leg %s: screen share on", leg->participant);
-  leg->screen_on = TRUE;
-  media_visit_update_links (leg->visit);
-}
-
 void
 lean_leg_screen_flowing (LeanLeg *lean)
 {
   if (!lean->closed)
-    media_leg_marshal (lean->leg, do_screen_flowing, NULL, NULL);
-}
-
-typedef struct {
-  guint mline;
-  gchar *candidate;
-} Candidate;
-
-static void
-candidate_free (gpointer data)
-{
-  Candidate *c = data;
-  g_free (c->candidate);
-  g_free (c);
-}
-
-static void
-do_candidate (MediaLeg *leg, gpointer data)
-{
-  Candidate *c = data;
-  if (!leg->closed && leg->callbacks.ice_candidate != NULL)
-    leg->callbacks.ice_candidate (leg, c->mline, c->candidate, leg->user_data);
+    media_leg_post_screen_flowing (lean->leg);
 }
 
 static void
@@ -317,11 +285,9 @@ on_new_candidate (NiceAgent *agent, NiceCandidate *candidate, gpointer user_data
   gchar *line = nice_agent_generate_local_candidate_sdp (agent, candidate);
   if (line == NULL)
     return;
-  Candidate *c = g_new0 (Candidate, 1);
-  c->mline = 0; /* BUNDLE: one transport, announced on the first m-line */
-  c->candidate = g_strdup (g_str_has_prefix (line, "a=") ? line + 2 : line);
+  /* BUNDLE: one transport, announced on the first m-line. */
+  media_leg_post_candidate (lean->leg, 0, g_str_has_prefix (line, "a=") ? line + 2 : line);
   g_free (line);
-  media_leg_marshal (lean->leg, do_candidate, c, candidate_free);
 }
 
 static void
@@ -641,6 +607,7 @@ lean_leg_close (LeanLeg *lean)
   for (guint m = 0; m < lean->n_mlines; m++)
     lean_path_set_route (lean, m, NULL, MEDIA_SOURCE_MIC);
   lean->closed = TRUE;
+  lean_path_stop (lean);
   stop_timer (&lean->dtls_timer);
   stop_timer (&lean->rtcp_timer);
   stop_timer (&lean->twcc_timer);

@@ -29,8 +29,11 @@
 #define LEAN_MTU 1500
 /* A sender gets a keyframe request at most this often per stream: browsers
  * repeat PLIs while a picture is broken, and several viewers may ask at
- * once; one keyframe serves them all. */
-#define LEAN_PLI_MIN_US (200 * G_TIME_SPAN_MILLISECOND)
+ * once; one keyframe serves them all, and each keyframe is a burst of
+ * packets to every viewer. A request within the interval is held back to
+ * its end rather than dropped, so no viewer is left waiting for the
+ * encoder's periodic keyframe. */
+#define LEAN_PLI_MIN_US (500 * G_TIME_SPAN_MILLISECOND)
 
 static inline guint16
 rd16 (const guint8 *p)
@@ -148,12 +151,48 @@ send_rtcp (LeanLeg *lean, LeanRtcpWriter *w)
     lean_leg_send (lean, w->buf, len);
 }
 
+static void request_keyframe (LeanLeg *src, MediaSourceKind kind, gint64 now);
+
+typedef struct {
+  LeanLeg *src; /* ref */
+  MediaSourceKind kind;
+} HeldPli;
+
+static void
+held_pli_free (gpointer data)
+{
+  HeldPli *h = data;
+  lean_leg_unref (h->src);
+  g_free (h);
+}
+
+static gboolean
+held_pli_due (gpointer data)
+{
+  HeldPli *h = data;
+  LeanSource *s = &h->src->in[h->kind];
+  g_clear_pointer (&s->pli_timer, g_source_unref);
+  request_keyframe (h->src, h->kind, g_get_monotonic_time ());
+  return G_SOURCE_REMOVE;
+}
+
 static void
 request_keyframe (LeanLeg *src, MediaSourceKind kind, gint64 now)
 {
   LeanSource *s = &src->in[kind];
-  if (src->closed || !src->connected || !s->seen || now - s->last_pli_us < LEAN_PLI_MIN_US)
+  if (src->closed || !src->connected || !s->seen || s->pli_timer != NULL)
     return;
+  if (now - s->last_pli_us < LEAN_PLI_MIN_US) {
+    HeldPli *h = g_new0 (HeldPli, 1);
+    h->src = lean_leg_ref (src);
+    h->kind = kind;
+    s->pli_timer = g_timeout_source_new ((guint) ((s->last_pli_us + LEAN_PLI_MIN_US - now) / 1000) +
+                                         1);
+    g_source_set_callback (s->pli_timer, held_pli_due, h, held_pli_free);
+    g_source_set_static_name (s->pli_timer, "lean-held-pli");
+    g_source_attach (s->pli_timer, src->worker);
+    return;
+  }
   s->last_pli_us = now;
   _Alignas(8) guint8 buf[256 + LEAN_SRTP_MAX_TRAILER];
   LeanRtcpWriter w;
@@ -268,6 +307,17 @@ lean_path_set_route (LeanLeg *dst, guint m, LeanLeg *src, MediaSourceKind kind)
     g_source_set_static_name (source, "lean-keyframe-retry");
     g_source_attach (source, dst->worker);
     g_source_unref (source);
+  }
+}
+
+void
+lean_path_stop (LeanLeg *lean)
+{
+  for (int k = 0; k < MEDIA_N_SOURCES; k++) {
+    if (lean->in[k].pli_timer != NULL) {
+      g_source_destroy (lean->in[k].pli_timer);
+      g_clear_pointer (&lean->in[k].pli_timer, g_source_unref);
+    }
   }
 }
 

@@ -71,31 +71,25 @@ post_route (MediaLeg *dst, guint mline, MediaLeg *src, MediaSourceKind kind)
   lean_leg_post (dst->lean, do_route, r, route_msg_free);
 }
 
+/* The main context's view first (what relay_in says feeds the m-line),
+ * then the worker's. */
+static void
+relink (MediaVisit *visit, MediaLeg *dst, guint mline, MediaLeg *src, MediaSourceKind kind)
+{
+  (void) visit;
+  MediaRelay *r = &dst->relay_in[mline];
+  g_clear_pointer (&r->source, media_leg_unref);
+  if (src != NULL) {
+    r->source = media_leg_ref (src);
+    r->kind = kind;
+  }
+  post_route (dst, mline, src, kind);
+}
+
 void
 lean_visit_update_links (MediaVisit *visit)
 {
-  media_slots_assign (visit);
-  for (GList *d = visit->legs; d != NULL; d = d->next) {
-    MediaLeg *dst = d->data;
-    if (dst->closed || dst->state != MEDIA_LEG_CONNECTED)
-      continue;
-    for (guint m = 0; m < dst->n_mlines; m++) {
-      MediaSourceKind kind = MEDIA_SOURCE_MIC;
-      MediaLeg *src = media_slots_wanted (visit, dst, m, &kind);
-      MediaRelay *r = &dst->relay_in[m];
-      if (r->source == src && (src == NULL || r->kind == kind))
-        continue;
-      GST_INFO ("relay m-line %u of %s: %s %s", m, dst->participant,
-                src ? src->participant : "nobody", src ? media_source_name (kind) : "");
-      g_clear_pointer (&r->source, media_leg_unref);
-      if (src != NULL) {
-        r->source = media_leg_ref (src);
-        r->kind = kind;
-      }
-      post_route (dst, m, src, kind);
-    }
-  }
-  media_slots_schedule_report (visit);
+  media_slots_relink (visit, relink);
 }
 
 /* ---- legs out ---- */

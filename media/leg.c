@@ -307,14 +307,20 @@ do_ice_candidate (MediaLeg *leg, gpointer data)
   leg->callbacks.ice_candidate (leg, c->mline, c->candidate, leg->user_data);
 }
 
+void
+media_leg_post_candidate (MediaLeg *leg, guint mline, const char *candidate)
+{
+  Candidate *c = g_new0 (Candidate, 1);
+  c->mline = mline;
+  c->candidate = g_strdup (candidate);
+  media_leg_marshal (leg, do_ice_candidate, c, candidate_free);
+}
+
 static void
 on_ice_candidate (GstElement *webrtcbin, guint mline, gchar *candidate, gpointer user_data)
 {
   (void) webrtcbin;
-  Candidate *c = g_new0 (Candidate, 1);
-  c->mline = mline;
-  c->candidate = g_strdup (candidate);
-  media_leg_marshal (user_data, do_ice_candidate, c, candidate_free);
+  media_leg_post_candidate (user_data, mline, candidate);
 }
 
 /* ---- connection state ---- */

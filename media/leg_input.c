@@ -87,6 +87,12 @@ do_screen_flowing (MediaLeg *leg, gpointer data)
   media_visit_update_links (leg->visit);
 }
 
+void
+media_leg_post_screen_flowing (MediaLeg *leg)
+{
+  media_leg_marshal (leg, do_screen_flowing, NULL, NULL);
+}
+
 /* Streaming thread: a screen share is on while its packets come (slots.c
  * turns it off after a quiet spell); the first packet after a quiet spell
  * says so at once. */
@@ -98,7 +104,7 @@ screen_probe (GstPad *pad, GstPadProbeInfo *info, gpointer user_data)
   MediaLeg *leg = user_data;
   atomic_store (&leg->screen_last_us, g_get_monotonic_time ());
   if (atomic_exchange (&leg->screen_flowing, 1) == 0)
-    media_leg_marshal (leg, do_screen_flowing, NULL, NULL);
+    media_leg_post_screen_flowing (leg);
   return GST_PAD_PROBE_OK;
 }
 

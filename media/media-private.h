@@ -159,6 +159,11 @@ void media_leg_unref (MediaLeg *leg);
  * (takes a leg ref until then). From any thread. */
 typedef void (*MediaLegCall) (MediaLeg *leg, gpointer data);
 void media_leg_marshal (MediaLeg *leg, MediaLegCall func, gpointer data, GDestroyNotify data_free);
+/* From any thread: hands a local ICE candidate to the leg's owner, later. */
+void media_leg_post_candidate (MediaLeg *leg, guint mline, const char *candidate);
+/* From any thread (leg_input.c): a screen share's first packet after a
+ * quiet spell; the main context turns the share on and re-links. */
+void media_leg_post_screen_flowing (MediaLeg *leg);
 /* leg_input.c: webrtcbin's pad-added (a streaming thread). */
 void media_leg_on_pad_added (GstElement *webrtcbin, GstPad *pad, gpointer user_data);
 /* Marks the leg closed (no callback after this) and disconnects its signal
@@ -233,6 +238,14 @@ void media_slots_assign (MediaVisit *visit);
 void media_slots_release (MediaVisit *visit, MediaLeg *leg);
 /* Which leg and which of its tees should feed `dst`'s m-line (NULL: none). */
 MediaLeg *media_slots_wanted (MediaVisit *visit, MediaLeg *dst, guint mline, MediaSourceKind *kind);
+/* The feed of `dst`'s m-line should change to src's `kind` (src NULL:
+ * nothing); dst->relay_in[mline] says what feeds it now, and the function
+ * brings it up to date. */
+typedef void (*MediaRelinkFunc) (MediaVisit *visit, MediaLeg *dst, guint mline, MediaLeg *src,
+                                 MediaSourceKind kind);
+/* Assigns the slots, calls `func` for every m-line of a connected leg whose
+ * feed should change, and schedules the streams reports. */
+void media_slots_relink (MediaVisit *visit, MediaRelinkFunc func);
 /* Reports what the leg's client receives, now, if it changed (or `force`). */
 void media_slots_report (MediaLeg *leg, gboolean force);
 /* Reports for every leg, soon (an idle dispatch). */

@@ -133,6 +133,28 @@ media_slots_wanted (MediaVisit *visit, MediaLeg *dst, guint mline, MediaSourceKi
   return src;
 }
 
+void
+media_slots_relink (MediaVisit *visit, MediaRelinkFunc func)
+{
+  media_slots_assign (visit);
+  for (GList *d = visit->legs; d != NULL; d = d->next) {
+    MediaLeg *dst = d->data;
+    if (dst->closed || dst->state != MEDIA_LEG_CONNECTED)
+      continue;
+    for (guint m = 0; m < dst->n_mlines; m++) {
+      MediaSourceKind kind = MEDIA_SOURCE_MIC;
+      MediaLeg *src = media_slots_wanted (visit, dst, m, &kind);
+      MediaRelay *r = &dst->relay_in[m];
+      if (r->source == src && (src == NULL || r->kind == kind))
+        continue;
+      GST_INFO ("relay m-line %u of %s: %s %s", m, dst->participant,
+                src ? src->participant : "nobody", src ? media_source_name (kind) : "");
+      func (visit, dst, m, src, kind);
+    }
+  }
+  media_slots_schedule_report (visit);
+}
+
 /* ---- reports ---- */
 
 static void

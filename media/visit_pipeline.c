@@ -323,6 +323,14 @@ unlink_relay (MediaVisit *visit, MediaLeg *dst, guint mline)
   g_clear_pointer (&r->source, media_leg_unref);
 }
 
+static void
+relink (MediaVisit *visit, MediaLeg *dst, guint mline, MediaLeg *src, MediaSourceKind kind)
+{
+  unlink_relay (visit, dst, mline);
+  if (src != NULL)
+    link_relay (visit, src, dst, mline, kind);
+}
+
 void
 media_visit_update_links (MediaVisit *visit)
 {
@@ -330,23 +338,7 @@ media_visit_update_links (MediaVisit *visit)
     lean_visit_update_links (visit);
     return;
   }
-  media_slots_assign (visit);
-  for (GList *d = visit->legs; d != NULL; d = d->next) {
-    MediaLeg *dst = d->data;
-    if (dst->closed || dst->state != MEDIA_LEG_CONNECTED)
-      continue;
-    for (guint m = 0; m < dst->n_mlines; m++) {
-      MediaSourceKind kind = MEDIA_SOURCE_MIC;
-      MediaLeg *src = media_slots_wanted (visit, dst, m, &kind);
-      MediaRelay *r = &dst->relay_in[m];
-      if (r->source == src && (src == NULL || r->kind == kind))
-        continue;
-      unlink_relay (visit, dst, m);
-      if (src != NULL)
-        link_relay (visit, src, dst, m, kind);
-    }
-  }
-  media_slots_schedule_report (visit);
+  media_slots_relink (visit, relink);
 }
 
 void
