@@ -17,6 +17,7 @@
 
 #include <openssl/rand.h>
 #include <string.h>
+#include <sys/socket.h>
 
 GST_DEBUG_CATEGORY_EXTERN (media_leg_debug);
 #define GST_CAT_DEFAULT media_leg_debug
@@ -290,6 +291,27 @@ on_new_candidate (NiceAgent *agent, NiceCandidate *candidate, gpointer user_data
   g_free (line);
 }
 
+/* A keyframe arrives as a burst of some 40 packets at once, and a worker
+ * serves many legs: the kernel's default receive buffer (about 200 KB,
+ * which counts each 1.2 KB datagram at twice its size or more) overflows
+ * when a few bursts meet a busy moment, and each lost packet then costs a
+ * retransmission or a new keyframe. Ask for a larger one (the kernel caps
+ * it at net.core.rmem_max). */
+#define LEAN_SOCKET_BUFFER (1024 * 1024)
+
+static void
+enlarge_socket_buffers (LeanLeg *lean)
+{
+  GSocket *socket = nice_agent_get_selected_socket (lean->agent, lean->stream_id, 1);
+  if (socket == NULL)
+    return;
+  int fd = g_socket_get_fd (socket);
+  int size = LEAN_SOCKET_BUFFER;
+  (void) setsockopt (fd, SOL_SOCKET, SO_RCVBUF, &size, sizeof size);
+  (void) setsockopt (fd, SOL_SOCKET, SO_SNDBUF, &size, sizeof size);
+  g_object_unref (socket);
+}
+
 static void
 on_component_state (NiceAgent *agent, guint stream_id, guint component_id, guint state,
                     gpointer user_data)
@@ -303,8 +325,11 @@ on_component_state (NiceAgent *agent, guint stream_id, guint component_id, guint
   if (state == NICE_COMPONENT_STATE_FAILED) {
     g_message ("media: a participant's network path (ICE) failed");
     post_state (lean, MEDIA_LEG_FAILED);
-  } else if ((state == NICE_COMPONENT_STATE_CONNECTED || state == NICE_COMPONENT_STATE_READY) &&
-             lean->dtls != NULL && !lean->dtls_started) {
+  } else if (state == NICE_COMPONENT_STATE_READY) {
+    enlarge_socket_buffers (lean);
+  }
+  if ((state == NICE_COMPONENT_STATE_CONNECTED || state == NICE_COMPONENT_STATE_READY) &&
+      lean->dtls != NULL && !lean->dtls_started) {
     /* A client starts the handshake once a path exists (a server waits for
      * the browser's hello); start returns at once for a server. */
     lean->dtls_started = TRUE;

@@ -360,6 +360,14 @@ forward (LeanLeg *dst, guint m, const guint8 *pkt, gsize len, const RtpInfo *inf
   LeanOut *o = &dst->out[m];
   MediaMline ml;
   media_layout_mline (m, &ml);
+  if (ml.video && !o->keyframe_sent) {
+    /* A new viewer (or a new source on its m-line) starts with a keyframe:
+     * delta frames before it cannot be decoded, and a browser that gets
+     * them asks for a keyframe of its own, one more burst for everyone. */
+    if (!vp8_keyframe_start (pkt + info->header_len, len - info->header_len))
+      return;
+    o->keyframe_sent = TRUE;
+  }
   _Alignas(8) guint8 out[LEAN_MTU + LEAN_SRTP_MAX_TRAILER];
   memcpy (out, pkt, len);
   guint16 seq;
@@ -374,11 +382,8 @@ forward (LeanLeg *dst, guint m, const guint8 *pkt, gsize len, const RtpInfo *inf
     return;
   o->packets++;
   o->octets += (guint32) (len - info->header_len);
-  if (ml.video) {
+  if (ml.video)
     cache_put (o, seq, out, n);
-    if (!o->keyframe_sent && vp8_keyframe_start (pkt + info->header_len, len - info->header_len))
-      o->keyframe_sent = TRUE;
-  }
   lean_leg_send (dst, out, n);
   atomic_fetch_add_explicit (&dst->leg->tx_packets, 1, memory_order_relaxed);
   atomic_fetch_add_explicit (&dst->leg->tx_bytes, len, memory_order_relaxed);

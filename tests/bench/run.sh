@@ -71,13 +71,22 @@ if [ -z "${BENCH_BROWSER:-}" ]; then
 fi
 export BENCH_BROWSER
 
+# The load generator's clients are webrtcbins, whose sockets keep the
+# kernel's default receive buffer (net.core.rmem_default, ~200 KB): bursts
+# of keyframes to many clients at once overflow it, and the "loss" that
+# follows is the load generator's. The run raises the default to 4 MiB (for
+# every process: both servers get the same) and puts it back at the end.
+old_rmem=$(sysctl -n net.core.rmem_default)
+trap 'sysctl -q -w net.core.rmem_default="$old_rmem"' EXIT
+sysctl -q -w net.core.rmem_default=4194304
+
 # One fresh network namespace for the whole run: lo, plus a veth pair whose
 # two ends both stay inside, one holding 127.0.0.1/32. Janus 1.1.2 skips
 # loopback interfaces when it gathers ICE candidates; with the veth end it
 # offers a 127.0.0.1 host candidate, and packets to it still go over lo.
 # --kill-child: if unshare dies, the bench (and, through PDEATHSIG, every
 # server and load generator it started) dies with it.
-exec unshare --net --fork --kill-child -- sh -c '
+unshare --net --fork --kill-child -- sh -c '
   set -e
   ip link set lo up
   ip link add thb0 type veth peer name thb1
