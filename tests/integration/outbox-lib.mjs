@@ -3,6 +3,7 @@
 // webhook that checks the HMAC signature, both on 127.0.0.1 inside the
 // test's network namespace; received mail read by read_mail.py (Python's
 // email parser and python3-icalendar). Every wait is bounded.
+import assert from 'node:assert/strict';
 import { spawn, execFile } from 'node:child_process';
 import { createHmac, timingSafeEqual } from 'node:crypto';
 import { mkdtemp, readdir, rm, writeFile, unlink } from 'node:fs/promises';
@@ -108,3 +109,10 @@ export function outboxSettings(sink, sms, extra = {}) {
 
 // Words a message to a patient must never hold (issue 13: nothing clinical).
 export const CLINICAL_WORDS = /diagnos|depress|anxiety|adhd|phq|gad-?7|score|medication|prescri|sertraline|bupropion|\bmg\b|dose|item 9/i;
+
+// A link's token is random letters and digits and may spell "mg" or "phq"
+// by chance: the words are looked for in the text with the tokens taken out.
+export function assertNothingClinical(text) {
+  const words = text.replace(/(#token=|#d=)[A-Za-z0-9_-]+/g, '$1');
+  assert.doesNotMatch(words, CLINICAL_WORDS);
+}
