@@ -245,6 +245,23 @@ void lean_twcc_record (LeanTwcc *twcc, guint16 seq, gint64 arrival_us);
 gsize lean_twcc_build (LeanTwcc *twcc, guint32 sender_ssrc, guint32 media_ssrc, guint8 *buf,
                        gsize cap);
 
+/* ==== Arrival times (lean_arrival.c) ====
+ * The kernel's receive stamp of the datagram just read from a socket, on
+ * the monotonic clock: what transport-wide feedback and jitter need, free of
+ * our own scheduling delays. */
+typedef struct {
+  GSocket *socket; /* ref */
+  int fd;
+  gint64 last_ns; /* the last stamp used: a repeat is not this datagram's */
+} LeanArrival;
+#define LEAN_ARRIVAL_INIT { NULL, -1, 0 }
+/* Watch `socket` (the selected pair's; NULL: none), turning stamping on. */
+void lean_arrival_watch (LeanArrival *a, GSocket *socket);
+void lean_arrival_clear (LeanArrival *a);
+/* When the datagram just read arrived (monotonic µs); read_us, the time it
+ * was read, when the kernel's stamp is not to be had or not this one's. */
+gint64 lean_arrival_us (LeanArrival *a, gint64 read_us);
+
 /* ==== Workers (lean_worker.c) ==== */
 
 /* One thread and GMainContext per core (at most 8), made on first use and
@@ -319,6 +336,7 @@ struct _LeanLeg {
   gdouble rtt_ms; /* the latest round trip, when have_rtt */
   gboolean have_rtt;
   GSource *dtls_timer, *rtcp_timer, *twcc_timer;
+  LeanArrival arrival; /* the selected pair's socket */
 };
 
 struct _LeanVisit {

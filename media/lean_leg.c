@@ -299,10 +299,13 @@ on_new_candidate (NiceAgent *agent, NiceCandidate *candidate, gpointer user_data
  * it at net.core.rmem_max). */
 #define LEAN_SOCKET_BUFFER (1024 * 1024)
 
+/* The path is chosen (or changed): size its socket's buffers and take the
+ * arrival times of what comes on it from the kernel (lean_arrival.c). */
 static void
-enlarge_socket_buffers (LeanLeg *lean)
+watch_selected_socket (LeanLeg *lean)
 {
   GSocket *socket = nice_agent_get_selected_socket (lean->agent, lean->stream_id, 1);
+  lean_arrival_watch (&lean->arrival, socket);
   if (socket == NULL)
     return;
   int fd = g_socket_get_fd (socket);
@@ -310,6 +313,20 @@ enlarge_socket_buffers (LeanLeg *lean)
   (void) setsockopt (fd, SOL_SOCKET, SO_RCVBUF, &size, sizeof size);
   (void) setsockopt (fd, SOL_SOCKET, SO_SNDBUF, &size, sizeof size);
   g_object_unref (socket);
+}
+
+static void
+on_selected_pair (NiceAgent *agent, guint stream_id, guint component_id, NiceCandidate *local,
+                  NiceCandidate *remote, gpointer user_data)
+{
+  (void) agent;
+  (void) stream_id;
+  (void) component_id;
+  (void) local;
+  (void) remote;
+  LeanLeg *lean = user_data;
+  if (!lean->closed)
+    watch_selected_socket (lean);
 }
 
 static void
@@ -326,7 +343,7 @@ on_component_state (NiceAgent *agent, guint stream_id, guint component_id, guint
     g_message ("media: a participant's network path (ICE) failed");
     post_state (lean, MEDIA_LEG_FAILED);
   } else if (state == NICE_COMPONENT_STATE_READY) {
-    enlarge_socket_buffers (lean);
+    watch_selected_socket (lean);
   }
   if ((state == NICE_COMPONENT_STATE_CONNECTED || state == NICE_COMPONENT_STATE_READY) &&
       lean->dtls != NULL && !lean->dtls_started) {
@@ -380,6 +397,7 @@ do_start (LeanLeg *lean, gpointer data)
     nice_agent_set_port_range (lean->agent, lean->stream_id, 1, m->port_min, m->port_max);
   g_signal_connect (lean->agent, "new-candidate-full", G_CALLBACK (on_new_candidate), lean);
   g_signal_connect (lean->agent, "component-state-changed", G_CALLBACK (on_component_state), lean);
+  g_signal_connect (lean->agent, "new-selected-pair-full", G_CALLBACK (on_selected_pair), lean);
   nice_agent_attach_recv (lean->agent, lean->stream_id, 1, lean->worker, lean_path_receive, lean);
   if (!nice_agent_gather_candidates (lean->agent, lean->stream_id)) {
     g_message ("media: no local address to receive a participant's media on");
@@ -437,6 +455,7 @@ lean_leg_start (MediaLeg *leg, GError **error)
     return FALSE;
   LeanLeg *lean = g_new0 (LeanLeg, 1);
   g_atomic_ref_count_init (&lean->ref);
+  lean->arrival = (LeanArrival) LEAN_ARRIVAL_INIT;
   lean->visit = visit->lean;
   lean->worker = g_main_context_ref (visit->lean->worker);
   lean->n_mlines = leg->n_mlines;
@@ -641,6 +660,7 @@ lean_leg_close (LeanLeg *lean)
     g_signal_handlers_disconnect_by_data (lean->agent, lean);
     g_clear_object (&lean->agent);
   }
+  lean_arrival_clear (&lean->arrival);
   GList *link = g_list_find (lean->visit->legs, lean);
   if (link != NULL) {
     lean->visit->legs = g_list_delete_link (lean->visit->legs, link);

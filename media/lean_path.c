@@ -389,8 +389,10 @@ forward (LeanLeg *dst, guint m, const guint8 *pkt, gsize len, const RtpInfo *inf
   atomic_fetch_add_explicit (&dst->leg->tx_bytes, len, memory_order_relaxed);
 }
 
+/* now: when we read it; arrived: when it reached the machine, which is
+ * what feedback and jitter are about. */
 static void
-receive_rtp (LeanLeg *lean, guint8 *pkt, gsize len, gint64 now)
+receive_rtp (LeanLeg *lean, guint8 *pkt, gsize len, gint64 now, gint64 arrived)
 {
   RtpInfo info;
   MediaSourceKind kind;
@@ -398,7 +400,7 @@ receive_rtp (LeanLeg *lean, guint8 *pkt, gsize len, gint64 now)
       !rtp_parse (pkt, len, lean->twcc_ext_id, &info))
     return;
   if (info.twcc_at >= 0) {
-    lean_twcc_record (lean->twcc, rd16 (pkt + info.twcc_at + 1), now);
+    lean_twcc_record (lean->twcc, rd16 (pkt + info.twcc_at + 1), arrived);
     /* The number means something only between this client and us; blank
      * the element (three padding bytes, RFC 8285 §4.2) so that receivers do
      * not answer it with feedback nobody reads. */
@@ -418,7 +420,7 @@ receive_rtp (LeanLeg *lean, guint8 *pkt, gsize len, gint64 now)
     if (first)
       lean_leg_source_seen (lean, kind);
   }
-  lean_recv_stats_packet (&s->stats, info.seq, info.ts, now);
+  lean_recv_stats_packet (&s->stats, info.seq, info.ts, arrived);
   if (kind == MEDIA_SOURCE_SCREEN) {
     atomic_store (&leg->screen_last_us, now);
     if (atomic_exchange (&leg->screen_flowing, 1) == 0)
@@ -438,7 +440,8 @@ receive_rtp (LeanLeg *lean, guint8 *pkt, gsize len, gint64 now)
 
 typedef struct {
   LeanLeg *lean;
-  gint64 now;
+  gint64 now;     /* when we read it */
+  gint64 arrived; /* when it reached the machine (lean_arrival.c) */
 } RtcpCtx;
 
 static gint
@@ -535,13 +538,13 @@ on_rtcp_event (const LeanRtcpEvent *ev, gpointer user_data)
   case LEAN_RTCP_SR:
     for (int k = 0; k < MEDIA_N_SOURCES; k++) {
       if (lean->in[k].seen && lean->in[k].ssrc == ev->sender_ssrc) {
-        lean_recv_stats_sr (&lean->in[k].stats, ev->ntp, ctx->now);
+        lean_recv_stats_sr (&lean->in[k].stats, ev->ntp, ctx->arrived);
         relay_sr (lean, (MediaSourceKind) k, ev, ctx->now);
       }
     }
     break;
   case LEAN_RTCP_BLOCK:
-    on_block (lean, &ev->block, ctx->now);
+    on_block (lean, &ev->block, ctx->arrived);
     break;
   case LEAN_RTCP_PLI:
   case LEAN_RTCP_FIR:
@@ -584,13 +587,14 @@ lean_path_receive (NiceAgent *agent, guint stream_id, guint component_id, guint 
   memcpy (pkt, buf, len);
   gsize n = len;
   gint64 now = g_get_monotonic_time ();
+  gint64 arrived = lean_arrival_us (&lean->arrival, now);
   guint8 pt = pkt[1];
   if (pt >= 192 && pt <= 223) { /* RTCP (RFC 5761 §4) */
     if (!lean_srtp_unprotect_rtcp (lean->srtp_in, pkt, &n))
       return;
-    RtcpCtx ctx = { lean, now };
+    RtcpCtx ctx = { lean, now, arrived };
     lean_rtcp_parse (pkt, n, on_rtcp_event, &ctx);
     return;
   }
-  receive_rtp (lean, pkt, n, now);
+  receive_rtp (lean, pkt, n, now, arrived);
 }
