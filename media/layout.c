@@ -94,6 +94,24 @@ media_layout_source_for_pt (guint pt, MediaSourceKind *out)
   }
 }
 
+guint
+media_layout_rtx_pt (guint pt)
+{
+  return pt == MEDIA_PT_VP8 ? MEDIA_PT_VP8_RTX : pt == MEDIA_PT_SCREEN ? MEDIA_PT_SCREEN_RTX : 0;
+}
+
+gboolean
+media_layout_source_for_rtx_pt (guint pt, MediaSourceKind *out)
+{
+  if (pt == MEDIA_PT_VP8_RTX)
+    *out = MEDIA_SOURCE_CAMERA;
+  else if (pt == MEDIA_PT_SCREEN_RTX)
+    *out = MEDIA_SOURCE_SCREEN;
+  else
+    return FALSE;
+  return TRUE;
+}
+
 guint32
 media_layout_pick_ssrc (const guint32 *taken, guint n_taken)
 {

@@ -283,6 +283,8 @@ typedef struct {
   guint16 cap[LEAN_CACHE_SLOTS];
 } LeanCache;
 
+#define LEAN_ASKED_SLOTS 64
+
 /* What one of the client's sources (microphone, camera, screen) sends us. */
 typedef struct {
   gboolean seen;
@@ -290,6 +292,12 @@ typedef struct {
   LeanRecvStats stats;
   gint64 last_pli_us; /* the last keyframe request we sent the client for it */
   GSource *pli_timer; /* a request held back until LEAN_PLI_MIN_US passed */
+  /* Sequence numbers we NACKed the client for (a viewer missed them and
+   * our cache had them no more): the retransmissions (RTX) to pass on.
+   * Other RTX packets are the browser's bandwidth probes. */
+  guint16 asked[LEAN_ASKED_SLOTS];
+  guint8 asked_valid[LEAN_ASKED_SLOTS];
+  guint asked_next;
 } LeanSource;
 
 /* What one of our m-lines sends the client. */

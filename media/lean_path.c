@@ -389,6 +389,69 @@ forward (LeanLeg *dst, guint m, const guint8 *pkt, gsize len, const RtpInfo *inf
   atomic_fetch_add_explicit (&dst->leg->tx_bytes, len, memory_order_relaxed);
 }
 
+static void
+forward_all (LeanLeg *lean, MediaSourceKind kind, const guint8 *pkt, gsize len,
+             const RtpInfo *info, gint64 now)
+{
+  for (GList *l = lean->visit->legs; l != NULL; l = l->next) {
+    LeanLeg *dst = l->data;
+    if (dst == lean || dst->closed || !dst->connected)
+      continue;
+    for (guint m = 0; m < dst->n_mlines; m++)
+      if (dst->out[m].src == lean && dst->out[m].kind == kind)
+        forward (dst, m, pkt, len, info, now);
+  }
+}
+
+/* We asked the client for `seq` of `s` again (a viewer's NACK our cache
+ * could not answer). */
+static void
+remember_asked (LeanSource *s, guint16 seq)
+{
+  guint i = s->asked_next++ % LEAN_ASKED_SLOTS;
+  s->asked[i] = seq;
+  s->asked_valid[i] = 1;
+}
+
+/* Whether `seq` was asked for (and no more from now on: one answer). */
+static gboolean
+take_asked (LeanSource *s, guint16 seq)
+{
+  for (guint i = 0; i < LEAN_ASKED_SLOTS; i++)
+    if (s->asked_valid[i] && s->asked[i] == seq) {
+      s->asked_valid[i] = 0;
+      return TRUE;
+    }
+  return FALSE;
+}
+
+/* An RTX packet (RFC 4588 §4): the original sequence number, then the
+ * original payload. One we asked for goes on as the original (its payload
+ * type, SSRC and number); the rest are the browser's bandwidth probes
+ * (padding only, or old packets sent again as padding), which have done
+ * their work once counted for the transport-wide feedback. */
+static void
+receive_rtx (LeanLeg *lean, MediaSourceKind kind, guint8 *pkt, gsize len, RtpInfo *info,
+             gint64 now)
+{
+  gsize pad = (pkt[0] & 0x20) ? pkt[len - 1] : 0;
+  LeanSource *s = &lean->in[kind];
+  if (pad > len || len - pad < info->header_len + 2 || !s->seen)
+    return;
+  guint16 osn = rd16 (pkt + info->header_len);
+  if (!take_asked (s, osn))
+    return;
+  memmove (pkt + info->header_len, pkt + info->header_len + 2, len - info->header_len - 2);
+  len -= 2;
+  info->pt = kind == MEDIA_SOURCE_SCREEN ? MEDIA_PT_SCREEN : MEDIA_PT_VP8;
+  info->seq = osn;
+  info->ssrc = s->ssrc;
+  pkt[1] = (guint8) ((pkt[1] & 0x80) | info->pt);
+  wr16 (pkt + 2, osn);
+  wr32 (pkt + 8, s->ssrc);
+  forward_all (lean, kind, pkt, len, info, now);
+}
+
 /* now: when we read it; arrived: when it reached the machine, which is
  * what feedback and jitter are about. */
 static void
@@ -405,6 +468,10 @@ receive_rtp (LeanLeg *lean, guint8 *pkt, gsize len, gint64 now, gint64 arrived)
      * the element (three padding bytes, RFC 8285 §4.2) so that receivers do
      * not answer it with feedback nobody reads. */
     memset (pkt + info.twcc_at, 0, 3);
+  }
+  if (media_layout_source_for_rtx_pt (info.pt, &kind)) {
+    receive_rtx (lean, kind, pkt, len, &info, now);
+    return;
   }
   if (!media_layout_source_for_pt (info.pt, &kind))
     return;
@@ -426,14 +493,7 @@ receive_rtp (LeanLeg *lean, guint8 *pkt, gsize len, gint64 now, gint64 arrived)
     if (atomic_exchange (&leg->screen_flowing, 1) == 0)
       lean_leg_screen_flowing (lean);
   }
-  for (GList *l = lean->visit->legs; l != NULL; l = l->next) {
-    LeanLeg *dst = l->data;
-    if (dst == lean || dst->closed || !dst->connected)
-      continue;
-    for (guint m = 0; m < dst->n_mlines; m++)
-      if (dst->out[m].src == lean && dst->out[m].kind == kind)
-        forward (dst, m, pkt, len, &info, now);
-  }
+  forward_all (lean, kind, pkt, len, &info, now);
 }
 
 /* ---- RTCP from a client ---- */
@@ -525,6 +585,8 @@ on_nack (LeanLeg *lean, guint m, guint16 pid, guint16 blp, gint64 now)
   lean_rtcp_writer_init (&w, buf, sizeof buf);
   lean_rtcp_add_rr (&w, src->ssrc[0], NULL, 0);
   lean_rtcp_add_nack (&w, src->ssrc[0], o->cont.in_ssrc, missing, n_missing);
+  for (guint i = 0; i < n_missing; i++)
+    remember_asked (&src->in[o->kind], missing[i]);
   send_rtcp (src, &w);
 }
 

@@ -27,6 +27,15 @@
  * - a=rtcp-fb:<pt> nack on video: the lean leg answers a browser's generic
  *   NACKs from its packet cache (webrtcbin offers only "nack pli", so a
  *   browser never sent it one);
+ * - RTX (RFC 4588: a=rtpmap:<rtx> rtx/90000, a=fmtp:<rtx> apt=<pt>) on the
+ *   video m-lines a client sends on (camera 120 for 96, screen 121 for
+ *   97): Chrome probes its bandwidth with padding, and without RTX it may
+ *   pad only right after a frame's last packet, so its probes often never
+ *   went out and its estimate stayed near its first probe (~900 kbit/s)
+ *   for a whole visit. The lean leg takes the browser's retransmissions
+ *   of packets it asked for and passes them on as the originals; the rest
+ *   (the probes) only count for the transport-wide feedback. We never send
+ *   RTX ourselves (a=fmtp apt only says what the payload type carries);
  * - the msid track id is "track<m>" rather than webrtcbin's transceiver
  *   object name ("webrtctransceiver<n>", a process-wide counter): the id is
  *   opaque to browsers and only has to be unique within the offer.
@@ -90,9 +99,16 @@ offer_mline (const LeanOffer *offer, guint m, const char *mid)
   gst_sdp_media_set_port_info (media, m == 0 ? 9 : 0, 1);
   gst_sdp_media_set_proto (media, "UDP/TLS/RTP/SAVPF");
   gst_sdp_media_add_connection (media, "IN", "IP4", "0.0.0.0", 0, 0);
+  /* RTX on the video a client sends (see the top). */
+  guint rtx = layout.video && layout.sendrecv ? media_layout_rtx_pt (pt) : 0;
   gchar *format = g_strdup_printf ("%u", pt);
   gst_sdp_media_add_format (media, format);
   g_free (format);
+  if (rtx != 0) {
+    format = g_strdup_printf ("%u", rtx);
+    gst_sdp_media_add_format (media, format);
+    g_free (format);
+  }
 
   add_attr (media, "setup", "actpass");
   add_attr (media, "ice-ufrag", offer->ice_ufrag);
@@ -115,6 +131,10 @@ offer_mline (const LeanOffer *offer, guint m, const char *mid)
   /* The lean leg sends transport-wide feedback (lean_twcc.c) for every
    * m-line, so the browser's bandwidth estimate ramps up. */
   add_attr_printf (media, "rtcp-fb", "%u transport-cc", pt);
+  if (rtx != 0) {
+    add_attr_printf (media, "rtpmap", "%u rtx/90000", rtx);
+    add_attr_printf (media, "fmtp", "%u apt=%u", rtx, pt);
+  }
   add_attr_printf (media, "extmap", "%d %s", MEDIA_TWCC_EXT_ID, MEDIA_TWCC_URI);
   /* msid "slot<s>" (or "screen") is the browser's MediaStream id: a remote
    * slot's audio and video share it, so they arrive as one stream

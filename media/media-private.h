@@ -56,6 +56,12 @@ typedef enum {
 #define MEDIA_PT_OPUS 111
 #define MEDIA_PT_VP8 96
 #define MEDIA_PT_SCREEN 97
+/* Retransmissions (RFC 4588) of the client's camera and screen, offered by
+ * the lean engine only. With RTX a browser probes its bandwidth with
+ * padding on the RTX stream at any moment; without it Chrome may pad only
+ * right after a frame's last packet, and its probes often never go out. */
+#define MEDIA_PT_VP8_RTX 120
+#define MEDIA_PT_SCREEN_RTX 121
 /* Transport-wide congestion control header extension: advertising it lets
  * Chrome ramp its send bitrate quickly. Same id on every m-line (BUNDLE
  * requires one id per URI across the bundle). */
@@ -229,6 +235,10 @@ GstCaps *media_layout_caps (guint mline, guint32 ssrc);
 guint32 media_layout_pick_ssrc (const guint32 *taken, guint n_taken);
 /* What a client's incoming stream carries, by its payload type. */
 gboolean media_layout_source_for_pt (guint pt, MediaSourceKind *out);
+/* The RTX payload type that retransmits `pt` (0: none), and which of a
+ * client's sources an RTX payload type retransmits (lean engine). */
+guint media_layout_rtx_pt (guint pt);
+gboolean media_layout_source_for_rtx_pt (guint pt, MediaSourceKind *out);
 
 /* slots.c — who a leg's client sees in which slot, the screen share, and the
  * streams_changed reports; main context only. */

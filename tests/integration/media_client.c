@@ -349,11 +349,17 @@ offer_is_as_designed (const char *sdp, guint n_mlines)
     MediaMline want;
     media_layout_mline (i, &want);
     gchar *pt = g_strdup_printf ("%u", want.pt);
-    /* One payload type per m-line, the layout's; an announced SSRC of its
-     * own (a=ssrc:<ssrc> cname:...); the direction. */
+    /* The layout's payload type per m-line (and, from the lean engine, its
+     * RTX on the video a client sends); an announced SSRC of its own
+     * (a=ssrc:<ssrc> cname:...); the direction. */
     const char *ssrc = gst_sdp_media_get_attribute_val (m, "ssrc");
-    ok = strcmp (gst_sdp_media_get_media (m), want.video ? "video" : "audio") == 0 &&
-         gst_sdp_media_formats_len (m) == 1 && strcmp (gst_sdp_media_get_format (m, 0), pt) == 0 &&
+    guint rtx = want.video && want.sendrecv ? media_layout_rtx_pt (want.pt) : 0;
+    gboolean formats =
+      gst_sdp_media_formats_len (m) == 1 ||
+      (gst_sdp_media_formats_len (m) == 2 && rtx != 0 &&
+       (guint) g_ascii_strtoull (gst_sdp_media_get_format (m, 1), NULL, 10) == rtx);
+    ok = strcmp (gst_sdp_media_get_media (m), want.video ? "video" : "audio") == 0 && formats &&
+         strcmp (gst_sdp_media_get_format (m, 0), pt) == 0 &&
          gst_sdp_media_get_attribute_val (m, want.sendrecv ? "sendrecv" : "sendonly") != NULL &&
          gst_sdp_media_get_attribute_val (m, "extmap") != NULL && ssrc != NULL &&
          gst_sdp_media_get_attribute_val (m, "mid") != NULL;

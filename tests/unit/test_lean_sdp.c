@@ -163,9 +163,16 @@ compare_mline (guint m, const GstSDPMedia *ref, const GstSDPMedia *ours, gchar *
   g_assert_cmpuint (gst_sdp_media_get_port (ours), ==, gst_sdp_media_get_port (ref));
   g_assert_cmpstr (gst_sdp_media_get_proto (ours), ==, gst_sdp_media_get_proto (ref));
   g_assert_cmpstr (gst_sdp_media_get_proto (ours), ==, "UDP/TLS/RTP/SAVPF");
-  g_assert_cmpuint (gst_sdp_media_formats_len (ours), ==, gst_sdp_media_formats_len (ref));
+  /* RTX on the video a client sends, after webrtcbin's formats. */
+  guint rtx = layout.video && layout.sendrecv ? media_layout_rtx_pt (layout.pt) : 0;
+  g_assert_cmpuint (gst_sdp_media_formats_len (ours), ==,
+                    gst_sdp_media_formats_len (ref) + (rtx != 0));
   for (guint f = 0; f < gst_sdp_media_formats_len (ref); f++)
     g_assert_cmpstr (gst_sdp_media_get_format (ours, f), ==, gst_sdp_media_get_format (ref, f));
+  if (rtx != 0) {
+    g_autofree gchar *want = g_strdup_printf ("%u", rtx);
+    g_assert_cmpstr (gst_sdp_media_get_format (ours, gst_sdp_media_formats_len (ref)), ==, want);
+  }
   g_assert_cmpuint (gst_sdp_media_connections_len (ours), ==, 1);
   const GstSDPConnection *c = gst_sdp_media_get_connection (ours, 0);
   const GstSDPConnection *rc = gst_sdp_media_get_connection (ref, 0);
@@ -180,6 +187,10 @@ compare_mline (guint m, const GstSDPMedia *ref, const GstSDPMedia *ours, gchar *
   gchar *fir = g_strdup_printf ("rtcp-fb:%u ccm fir", layout.pt);
   gchar *nack = g_strdup_printf ("rtcp-fb:%u nack", layout.pt);
   gchar *extmap = g_strdup_printf ("extmap:%d %s", MEDIA_TWCC_EXT_ID, MEDIA_TWCC_URI);
+  gchar *rtx_map = g_strdup_printf ("rtpmap:%u rtx/90000", rtx);
+  gchar *rtx_apt = g_strdup_printf ("fmtp:%u apt=%u", rtx, layout.pt);
+  g_assert_true (has_line (o, rtx_map) == (rtx != 0));
+  g_assert_true (has_line (o, rtx_apt) == (rtx != 0));
   g_assert_true (has_line (o, twcc));
   g_assert_true (has_line (o, extmap));
   g_assert_true (has_line (o, layout.sendrecv ? "sendrecv" : "sendonly"));
@@ -191,7 +202,8 @@ compare_mline (guint m, const GstSDPMedia *ref, const GstSDPMedia *ours, gchar *
   for (guint i = o->len; i-- > 0;) {
     const char *line = o->pdata[i];
     gboolean extra = (strcmp (line, twcc) == 0 || strcmp (line, fir) == 0 ||
-                      strcmp (line, nack) == 0) &&
+                      strcmp (line, nack) == 0 || strcmp (line, rtx_map) == 0 ||
+                      strcmp (line, rtx_apt) == 0) &&
                      !has_line (r, line);
     if (extra)
       g_ptr_array_remove_index (o, i);
@@ -201,7 +213,7 @@ compare_mline (guint m, const GstSDPMedia *ref, const GstSDPMedia *ours, gchar *
     g_test_message ("m-line %u differs.\nwebrtcbin:\n%s\nours:\n%s", m, rs, os);
   g_assert_cmpstr (os, ==, rs);
   g_free (rs), g_free (os);
-  g_free (twcc), g_free (fir), g_free (nack), g_free (extmap);
+  g_free (twcc), g_free (fir), g_free (nack), g_free (extmap), g_free (rtx_map), g_free (rtx_apt);
   g_ptr_array_unref (r);
   g_ptr_array_unref (o);
 }
