@@ -11,7 +11,12 @@
  *   for a keyframe (counted at the sender's payloader);
  * - a NACK is answered: video packets dropped as they leave the receiving
  *   client's socket (as the network would lose them) arrive a second time,
- *   resent from the relay's cache at the receiver's request.
+ *   resent from the relay's cache at the receiver's request;
+ * - a NACK is forwarded: video packets the sending client's network loses
+ *   on the way to the relay are not in its cache; the relay asks the sender,
+ *   which resends them as RTX (RFC 4588, offered on the camera's m-line),
+ *   and the relay passes them on as the originals: the receiver gets every
+ *   number of the camera's stream.
  *
  * The relay tests for both engines are test_media_relay.c.
  */
@@ -28,6 +33,14 @@ typedef struct {
   GHashTable *dropped; /* seq → 1 dropped once, 2 came again */
   guint seen_video;
   guint n_dropped, n_again;
+  /* a's drops on the way in, and its RTX packets */
+  gboolean a_dropping;
+  guint a_seen_video, a_dropped, a_rtx;
+  /* b's camera packets while a loses some: which numbers came */
+  gboolean b_counting;
+  guint16 b_first;
+  guint b_top; /* the highest number seen, as an offset from b_first */
+  GHashTable *b_seen; /* offsets */
 } Pair;
 
 static gboolean
@@ -119,6 +132,15 @@ drop_one (Pair *p, GstBuffer *buf)
   guint16 seq = (guint16) (h[2] << 8 | h[3]);
   gboolean drop = FALSE;
   g_mutex_lock (&p->lock);
+  if (p->b_counting) {
+    if (g_hash_table_size (p->b_seen) == 0)
+      p->b_first = seq;
+    guint offset = (guint16) (seq - p->b_first);
+    if (offset < 0x8000) {
+      g_hash_table_add (p->b_seen, GUINT_TO_POINTER (offset));
+      p->b_top = MAX (p->b_top, offset);
+    }
+  }
   gpointer state = g_hash_table_lookup (p->dropped, GUINT_TO_POINTER (seq));
   if (state == GUINT_TO_POINTER (1)) {
     /* It came again: the relay resent it. */
@@ -164,17 +186,108 @@ on_new_jitterbuffer (GstElement *rtpbin, GstElement *jitterbuffer, guint session
   g_object_set (jitterbuffer, "do-retransmission", TRUE, NULL);
 }
 
-static void
-b_drops_and_nacks (Pair *p)
+/* ---- a loses some camera packets on the way to the relay ---- */
+
+/* At a's nicesink: SRTP leaves the header in the clear. Every 20th camera
+ * packet (10 at most) is lost; RTX packets (a's resends) are counted. */
+static gboolean
+a_drop_one (Pair *p, GstBuffer *buf)
 {
-  /* Its transceivers answer the offer's "nack" (a browser always does). */
+  guint8 h[2];
+  if (gst_buffer_extract (buf, 0, h, sizeof h) != sizeof h || h[0] < 128 || h[0] > 191)
+    return FALSE;
+  gboolean drop = FALSE;
+  g_mutex_lock (&p->lock);
+  if ((h[1] & 0x7f) == MEDIA_PT_VP8_RTX)
+    p->a_rtx++;
+  else if ((h[1] & 0x7f) == MEDIA_PT_VP8 && p->a_dropping && ++p->a_seen_video % 20 == 0 &&
+           p->a_dropped < 10) {
+    p->a_dropped++;
+    drop = TRUE;
+  }
+  g_mutex_unlock (&p->lock);
+  return drop;
+}
+
+static gboolean
+a_keep_buffer (GstBuffer **buf, guint idx, gpointer data)
+{
+  (void) idx;
+  if (a_drop_one (data, *buf))
+    gst_clear_buffer (buf);
+  return TRUE;
+}
+
+static GstPadProbeReturn
+a_drop_probe (GstPad *pad, GstPadProbeInfo *info, gpointer data)
+{
+  (void) pad;
+  if (info->type & GST_PAD_PROBE_TYPE_BUFFER)
+    return a_drop_one (data, GST_PAD_PROBE_INFO_BUFFER (info)) ? GST_PAD_PROBE_DROP
+                                                               : GST_PAD_PROBE_OK;
+  GstBufferList *list = gst_buffer_list_make_writable (GST_PAD_PROBE_INFO_BUFFER_LIST (info));
+  gst_buffer_list_foreach (list, a_keep_buffer, data);
+  GST_PAD_PROBE_INFO_DATA (info) = list;
+  return GST_PAD_PROBE_OK;
+}
+
+static gboolean
+a_dropped_enough (gpointer data)
+{
+  Pair *p = data;
+  g_mutex_lock (&p->lock);
+  gboolean yes = p->a_dropped >= 10;
+  g_mutex_unlock (&p->lock);
+  return yes;
+}
+
+/* The first element of `factory` inside c's webrtcbin (a ref). */
+static GstElement *
+find_inside (Client *c, const char *factory)
+{
+  GstElement *found = NULL;
+  GstIterator *it = gst_bin_iterate_recurse (GST_BIN (c->webrtcbin));
+  GValue v = G_VALUE_INIT;
+  while (found == NULL && gst_iterator_next (it, &v) == GST_ITERATOR_OK) {
+    GstElementFactory *f = gst_element_get_factory (g_value_get_object (&v));
+    if (f != NULL && g_strcmp0 (GST_OBJECT_NAME (f), factory) == 0)
+      found = g_value_dup_object (&v);
+    g_value_reset (&v);
+  }
+  g_value_unset (&v);
+  gst_iterator_free (it);
+  return found;
+}
+
+/* c's transceivers answer the offer's "nack" (and RTX) as a browser does. */
+static void
+client_does_nack (Client *c)
+{
   GArray *transceivers = NULL;
-  g_signal_emit_by_name (p->b.webrtcbin, "get-transceivers", &transceivers);
+  g_signal_emit_by_name (c->webrtcbin, "get-transceivers", &transceivers);
   g_assert_nonnull (transceivers);
   for (guint i = 0; i < transceivers->len; i++)
     g_object_set (g_array_index (transceivers, GstWebRTCRTPTransceiver *, i), "do-nack", TRUE,
                   NULL);
   g_array_unref (transceivers);
+}
+
+static void
+a_starts_losing (Pair *p)
+{
+  GstElement *nicesink = find_inside (&p->a, "nicesink");
+  g_assert_nonnull (nicesink);
+  GstPad *sink = gst_element_get_static_pad (nicesink, "sink");
+  gst_pad_add_probe (sink, GST_PAD_PROBE_TYPE_BUFFER | GST_PAD_PROBE_TYPE_BUFFER_LIST,
+                     a_drop_probe, p, NULL);
+  gst_object_unref (sink);
+  gst_object_unref (nicesink);
+}
+
+static void
+b_drops_and_nacks (Pair *p)
+{
+  client_does_nack (&p->b);
   GstElement *rtpbin = gst_bin_get_by_name (GST_BIN (p->b.webrtcbin), "rtpbin");
   g_assert_nonnull (rtpbin);
   g_signal_connect (rtpbin, "new-jitterbuffer", G_CALLBACK (on_new_jitterbuffer), p);
@@ -184,17 +297,7 @@ b_drops_and_nacks (Pair *p)
 static void
 b_start_dropping (Pair *p)
 {
-  GstElement *nicesrc = NULL;
-  GstIterator *it = gst_bin_iterate_recurse (GST_BIN (p->b.webrtcbin));
-  GValue v = G_VALUE_INIT;
-  while (nicesrc == NULL && gst_iterator_next (it, &v) == GST_ITERATOR_OK) {
-    GstElementFactory *f = gst_element_get_factory (g_value_get_object (&v));
-    if (f != NULL && g_strcmp0 (GST_OBJECT_NAME (f), "nicesrc") == 0)
-      nicesrc = g_value_dup_object (&v);
-    g_value_reset (&v);
-  }
-  g_value_unset (&v);
-  gst_iterator_free (it);
+  GstElement *nicesrc = find_inside (&p->b, "nicesrc");
   g_assert_nonnull (nicesrc);
   GstPad *src = gst_element_get_static_pad (nicesrc, "src");
   gst_pad_add_probe (src, GST_PAD_PROBE_TYPE_BUFFER | GST_PAD_PROBE_TYPE_BUFFER_LIST, drop_probe, p,
@@ -283,6 +386,7 @@ test_rtcp (void)
   Pair *p = g_new0 (Pair, 1);
   g_mutex_init (&p->lock);
   p->dropped = g_hash_table_new (NULL, NULL);
+  p->b_seen = g_hash_table_new (NULL, NULL);
   client_init (&p->a, "a", 0, -1);
   client_init (&p->b, "b", 18, -1);
   p->a.expected_mlines = p->b.expected_mlines = 3;
@@ -291,6 +395,7 @@ test_rtcp (void)
   gst_pad_add_probe (pay, GST_PAD_PROBE_TYPE_EVENT_UPSTREAM, keyframe_probe, p, NULL);
   gst_object_unref (pay);
   b_drops_and_nacks (p);
+  client_does_nack (&p->a);
 
   MediaConfig config = client_test_config (1);
   config.engine = MEDIA_ENGINE_LEAN;
@@ -303,6 +408,7 @@ test_rtcp (void)
   g_assert_no_error (error);
   g_assert_true (wait_until (both_connected, p, CONNECT_TIMEOUT_MS));
   g_assert_true (wait_until (b_decodes, p, MEDIA_TIMEOUT_MS));
+  a_starts_losing (p); /* not yet dropping: counts a's RTX packets */
 
   /* The relay's own keyframe requests at link time are over after 2.5 s. */
   spin (3500);
@@ -337,12 +443,37 @@ test_rtcp (void)
   g_test_message ("b dropped %u video packets, %u came again", p->n_dropped, p->n_again);
   g_assert_true (resent);
 
+  /* 4. What a's network lost on the way in: the relay has nothing to resend
+   * from its cache, asks a, and passes a's RTX on as the originals. */
+  g_mutex_lock (&p->lock);
+  p->n_dropped = 10; /* b loses nothing more */
+  g_mutex_unlock (&p->lock);
+  spin (500);
+  g_mutex_lock (&p->lock);
+  guint rtx_before = p->a_rtx;
+  p->b_counting = TRUE;
+  p->a_dropping = TRUE;
+  g_mutex_unlock (&p->lock);
+  g_assert_true (wait_until (a_dropped_enough, p, 15000));
+  spin (2000); /* NACK, RTX and the jitter buffer's wait: well under 2 s on lo */
+  g_mutex_lock (&p->lock);
+  p->b_counting = FALSE;
+  guint rtx = p->a_rtx - rtx_before;
+  guint expected = p->b_top + 1, got = g_hash_table_size (p->b_seen);
+  g_mutex_unlock (&p->lock);
+  g_test_message ("a lost 10 camera packets on the way in and resent %u as RTX; "
+                  "b got %u of the %u camera packets numbered meanwhile", rtx, got, expected);
+  g_assert_cmpuint (rtx, >=, 10);
+  g_assert_cmpuint (expected, >=, 200); /* 10 × 20 packets went by */
+  g_assert_cmpuint (got, ==, expected);
+
   media_visit_free (p->visit);
   p->a.leg = p->b.leg = NULL;
   spin (100);
   client_clear (&p->a);
   client_clear (&p->b);
   g_hash_table_unref (p->dropped);
+  g_hash_table_unref (p->b_seen);
   g_mutex_clear (&p->lock);
   g_free (p);
 }
