@@ -578,35 +578,11 @@ lean_leg_add_ice_candidate (MediaLeg *leg, guint mline, const char *candidate, G
 
 /* ---- quality ---- */
 
-typedef struct {
-  MediaQualityFunc func;
-  gpointer user_data;
-  GDestroyNotify destroy;
-  MediaLegQuality quality;
-} QualityRequest;
-
-static void
-quality_request_free (gpointer data)
-{
-  QualityRequest *req = data;
-  if (req->destroy != NULL)
-    req->destroy (req->user_data);
-  g_free (req);
-}
-
-static void
-do_quality_deliver (MediaLeg *leg, gpointer data)
-{
-  QualityRequest *req = data;
-  if (!leg->closed)
-    req->func (leg, &req->quality, req->user_data);
-}
-
 static void
 do_quality (LeanLeg *lean, gpointer data)
 {
-  QualityRequest *req = data;
-  QualityRequest *out = g_new0 (QualityRequest, 1);
+  MediaQualityRequest *req = data;
+  MediaQualityRequest *out = g_new0 (MediaQualityRequest, 1);
   /* The request moves on to the main context; the post frees an empty one. */
   *out = *req;
   req->destroy = NULL;
@@ -620,18 +596,16 @@ do_quality (LeanLeg *lean, gpointer data)
   }
   out->quality.rtt_ms = lean->rtt_ms;
   out->quality.have_rtt = lean->have_rtt;
-  media_leg_marshal (lean->leg, do_quality_deliver, out, quality_request_free);
+  media_leg_marshal (lean->leg, media_quality_request_deliver, out, media_quality_request_free);
 }
 
 void
 lean_leg_request_quality (MediaLeg *leg, MediaQualityFunc func, gpointer user_data,
                           GDestroyNotify destroy)
 {
-  QualityRequest *req = g_new0 (QualityRequest, 1);
-  req->func = func;
-  req->user_data = user_data;
-  req->destroy = destroy;
-  lean_leg_post (leg->lean, do_quality, req, quality_request_free);
+  /* No leg ref: the post holds the LeanLeg, which holds the leg. */
+  lean_leg_post (leg->lean, do_quality, media_quality_request_new (NULL, func, user_data, destroy),
+                 media_quality_request_free);
 }
 
 /* ---- worker: the end ---- */

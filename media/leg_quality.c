@@ -7,29 +7,34 @@
  */
 #include "media/lean-private.h"
 
-typedef struct {
-  MediaLeg *leg; /* ref */
-  MediaQualityFunc func;
-  gpointer user_data;
-  GDestroyNotify destroy;
-  MediaLegQuality quality;
-} QualityRequest;
-
-static void
-request_free (gpointer data)
+MediaQualityRequest *
+media_quality_request_new (MediaLeg *leg, MediaQualityFunc func, gpointer user_data,
+                           GDestroyNotify destroy)
 {
-  QualityRequest *req = data;
+  MediaQualityRequest *req = g_new0 (MediaQualityRequest, 1);
+
+  req->leg = leg != NULL ? media_leg_ref (leg) : NULL;
+  req->func = func;
+  req->user_data = user_data;
+  req->destroy = destroy;
+  return req;
+}
+
+void
+media_quality_request_free (gpointer data)
+{
+  MediaQualityRequest *req = data;
 
   if (req->destroy)
     req->destroy (req->user_data);
-  media_leg_unref (req->leg);
+  g_clear_pointer (&req->leg, media_leg_unref);
   g_free (req);
 }
 
-static void
-deliver (MediaLeg *leg, gpointer data)
+void
+media_quality_request_deliver (MediaLeg *leg, gpointer data)
 {
-  QualityRequest *req = data;
+  MediaQualityRequest *req = data;
 
   /* A leg removed meanwhile has no owner to tell. */
   if (!leg->closed)
@@ -73,7 +78,7 @@ add_stat (GQuark field, const GValue *value, gpointer data)
 static void
 on_stats (GstPromise *promise, gpointer data)
 {
-  QualityRequest *req = data;
+  MediaQualityRequest *req = data;
   const GstStructure *reply = NULL;
 
   if (gst_promise_wait (promise) == GST_PROMISE_RESULT_REPLIED)
@@ -84,14 +89,14 @@ on_stats (GstPromise *promise, gpointer data)
   /* Not g_main_context_invoke_full: should webrtcbin ever answer on the
    * main context itself (from inside our own get-stats call), invoke would
    * run the room's callback inline, in the middle of the room's tick. */
-  media_leg_marshal (req->leg, deliver, req, request_free);
+  media_leg_marshal (req->leg, media_quality_request_deliver, req, media_quality_request_free);
 }
 
 void
 media_leg_request_quality (MediaLeg *leg, MediaQualityFunc func, gpointer user_data,
                            GDestroyNotify destroy)
 {
-  QualityRequest *req;
+  MediaQualityRequest *req;
   GstPromise *promise;
 
   g_return_if_fail (leg != NULL && func != NULL);
@@ -104,11 +109,7 @@ media_leg_request_quality (MediaLeg *leg, MediaQualityFunc func, gpointer user_d
       destroy (user_data);
     return;
   }
-  req = g_new0 (QualityRequest, 1);
-  req->leg = media_leg_ref (leg);
-  req->func = func;
-  req->user_data = user_data;
-  req->destroy = destroy;
+  req = media_quality_request_new (leg, func, user_data, destroy);
   /* The change func owns the promise's last ref: webrtcbin replies once. */
   promise = gst_promise_new_with_change_func (on_stats, req, NULL);
   g_signal_emit_by_name (leg->webrtcbin, "get-stats", NULL, gst_promise_ref (promise));

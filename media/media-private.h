@@ -165,6 +165,22 @@ void media_leg_unref (MediaLeg *leg);
  * (takes a leg ref until then). From any thread. */
 typedef void (*MediaLegCall) (MediaLeg *leg, gpointer data);
 void media_leg_marshal (MediaLeg *leg, MediaLegCall func, gpointer data, GDestroyNotify data_free);
+
+/* A quality request on its way (leg_quality.c), for both engines: who
+ * asked, and the answer once made. leg: a ref, or NULL when the engine
+ * keeps the leg alive otherwise. */
+typedef struct {
+  MediaLeg *leg;
+  MediaQualityFunc func;
+  gpointer user_data;
+  GDestroyNotify destroy;
+  MediaLegQuality quality;
+} MediaQualityRequest;
+MediaQualityRequest *media_quality_request_new (MediaLeg *leg, MediaQualityFunc func,
+                                                gpointer user_data, GDestroyNotify destroy);
+void media_quality_request_free (gpointer data);
+/* For media_leg_marshal: tells the asker, unless the leg closed meanwhile. */
+void media_quality_request_deliver (MediaLeg *leg, gpointer data);
 /* From any thread: hands a local ICE candidate to the leg's owner, later. */
 void media_leg_post_candidate (MediaLeg *leg, guint mline, const char *candidate);
 /* From any thread (leg_input.c): a screen share's first packet after a

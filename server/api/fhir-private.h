@@ -40,6 +40,15 @@ typedef struct {
   const char *visit_id;
 } FhirExport;
 
+/* A section exported on its own into a bundle being built: appends to
+ * `entries` (borrowed); the base URL without trailing slashes (empty or
+ * NULL: DEFAULT_BASE_URL); the staff `entries` already holds as
+ * Practitioners, so that none is added twice. fhir_export_end frees what
+ * begin made (not the entries). */
+void fhir_export_begin (FhirExport *ex, const char *base_url, const char *patient_id,
+                        json_t *entries);
+void fhir_export_end (FhirExport *ex);
+
 char *fhir_id (const char *a, const char *b);
 void fhir_set_str (json_t *obj, const char *key, const char *value);
 /* key = th_iso_from_ms (ms); left out when ms is out of its range. */

@@ -97,6 +97,37 @@ fhir_coding (const char *system, const char *code, const char *display)
   return obj;
 }
 
+void
+fhir_export_begin (FhirExport *ex, const char *base_url, const char *patient_id, json_t *entries)
+{
+  size_t i;
+  json_t *entry;
+
+  memset (ex, 0, sizeof *ex);
+  ex->entries = entries;
+  ex->patient_id = patient_id;
+  ex->base = g_strdup (base_url && *base_url ? base_url : DEFAULT_BASE_URL);
+  while (g_str_has_suffix (ex->base, "/"))
+    ex->base[strlen (ex->base) - 1] = '\0';
+  ex->practitioners = g_hash_table_new_full (g_str_hash, g_str_equal, g_free, NULL);
+  json_array_foreach (entries, i, entry)
+  {
+    json_t *res = json_object_get (entry, "resource");
+    const char *id = json_string_value (json_object_get (res, "id"));
+    if (id && g_strcmp0 (json_string_value (json_object_get (res, "resourceType")),
+                         "Practitioner") == 0)
+      g_hash_table_add (ex->practitioners, g_strdup (id));
+  }
+}
+
+void
+fhir_export_end (FhirExport *ex)
+{
+  g_clear_pointer (&ex->base, g_free);
+  g_clear_pointer (&ex->practitioners, g_hash_table_destroy);
+  ex->entries = NULL;
+}
+
 /* Appends {fullUrl, resource}; takes the resource. */
 void
 fhir_add_entry (FhirExport *ex, const char *type, const char *id, json_t *resource)

@@ -61,19 +61,7 @@ th_fhir_patient_add_other_meds (ThApp *app, const char *patient_id, json_t *entr
 
   if (!rows)
     return FALSE;
-  ex.entries = entries;
-  ex.patient_id = patient_id;
-  ex.base = g_strdup (app->base_url && *app->base_url ? app->base_url : DEFAULT_BASE_URL);
-  while (g_str_has_suffix (ex.base, "/"))
-    ex.base[strlen (ex.base) - 1] = '\0';
-  ex.practitioners = g_hash_table_new_full (g_str_hash, g_str_equal, g_free, NULL);
-  /* Staff the bundle already holds are not added twice. */
-  for (guint i = 0; i < json_array_size (entries); i++) {
-    json_t *res = json_object_get (json_array_get (entries, i), "resource");
-    if (g_strcmp0 (json_string_value (json_object_get (res, "resourceType")), "Practitioner") == 0)
-      g_hash_table_add (ex.practitioners,
-                        g_strdup (json_string_value (json_object_get (res, "id"))));
-  }
+  fhir_export_begin (&ex, app->base_url, patient_id, entries);
   for (guint i = 0; i < rows->len; i++) {
     const StoreOtherMed *m = g_ptr_array_index (rows, i);
     g_autofree char *id = fhir_id ("other-medication", m->id);
@@ -84,7 +72,6 @@ th_fhir_patient_add_other_meds (ThApp *app, const char *patient_id, json_t *entr
   }
   ok = TRUE;
 out:
-  g_free (ex.base);
-  g_hash_table_destroy (ex.practitioners);
+  fhir_export_end (&ex);
   return ok;
 }

@@ -209,19 +209,8 @@ th_fhir_patient_add_reproductive (ThApp *app, const char *patient_id, json_t *en
   if (rows->len == 0)
     return TRUE;
   row = g_ptr_array_index (rows, 0); /* newest first: the record */
-  ex.entries = entries;              /* borrowed: fhir_add_entry appends to it */
-  ex.patient_id = patient_id;
-  ex.base = g_strdup (app->base_url && *app->base_url ? app->base_url : DEFAULT_BASE_URL);
-  while (g_str_has_suffix (ex.base, "/"))
-    ex.base[strlen (ex.base) - 1] = '\0';
-  ex.practitioners = g_hash_table_new_full (g_str_hash, g_str_equal, g_free, NULL);
   /* The recorder's Practitioner once: the bundle may hold it already. */
-  for (guint i = 0; i < json_array_size (entries); i++) {
-    json_t *res = json_object_get (json_array_get (entries, i), "resource");
-    if (g_strcmp0 (json_string_value (json_object_get (res, "resourceType")), "Practitioner") == 0)
-      g_hash_table_add (ex.practitioners,
-                        g_strdup (json_string_value (json_object_get (res, "id"))));
-  }
+  fhir_export_begin (&ex, app->base_url, patient_id, entries);
   if (!fhir_add_practitioner (&ex, app->store, row->recorded_by, error))
     goto out;
   /* The clinic's calendar day it was recorded on. */
@@ -237,7 +226,6 @@ th_fhir_patient_add_reproductive (ThApp *app, const char *patient_id, json_t *en
   add_counselling (&ex, row);
   ok = TRUE;
 out:
-  g_free (ex.base);
-  g_hash_table_destroy (ex.practitioners);
+  fhir_export_end (&ex);
   return ok;
 }

@@ -132,11 +132,7 @@ th_fhir_patient_add_safety (ThApp *app, const char *patient_id, json_t *entries,
   g_return_val_if_fail (json_is_array (entries), FALSE);
   if (!(tasks = store_list_safety_tasks (app->store, patient_id, error)))
     return FALSE;
-  ex.entries = entries; /* borrowed: fhir_add_entry appends to it */
-  ex.base = g_strdup (app->base_url && *app->base_url ? app->base_url : DEFAULT_BASE_URL);
-  while (g_str_has_suffix (ex.base, "/"))
-    ex.base[strlen (ex.base) - 1] = '\0';
-  ex.patient_id = patient_id;
+  fhir_export_begin (&ex, app->base_url, patient_id, entries);
   for (guint i = 0; i < tasks->len; i++) {
     const StoreSafetyTask *t = g_ptr_array_index (tasks, i);
     if (!t->closed_at_ms)
@@ -146,6 +142,6 @@ th_fhir_patient_add_safety (ThApp *app, const char *patient_id, json_t *entries,
   }
   ok = TRUE;
 out:
-  g_free (ex.base);
+  fhir_export_end (&ex);
   return ok;
 }

@@ -8,7 +8,7 @@
  * FALSE without reading past the buffer: each case gets a heap copy of
  * exactly its length, so an ASan build (meson setup -Db_sanitize=address)
  * catches any overread. */
-#include "media/lean-private.h"
+#include "tests/unit/lean-rtcp-assert.h"
 
 #include <gst/gst.h>
 #include <gst/rtp/rtp.h>
@@ -68,22 +68,6 @@ gst_bytes (GstBuffer *buf, gsize *len)
   *len = map.size;
   gst_buffer_unmap (buf, &map);
   return out;
-}
-
-static void
-assert_block (GstRTCPPacket *packet, guint nth, const LeanReportBlock *want)
-{
-  guint32 ssrc, ext, jitter, lsr, dlsr;
-  guint8 fraction;
-  gint32 lost;
-  gst_rtcp_packet_get_rb (packet, nth, &ssrc, &fraction, &lost, &ext, &jitter, &lsr, &dlsr);
-  g_assert_cmphex (ssrc, ==, want->ssrc);
-  g_assert_cmpuint (fraction, ==, want->fraction_lost);
-  g_assert_cmpint (lost, ==, want->packets_lost);
-  g_assert_cmphex (ext, ==, want->ext_highest_seq);
-  g_assert_cmpuint (jitter, ==, want->jitter);
-  g_assert_cmphex (lsr, ==, want->lsr);
-  g_assert_cmphex (dlsr, ==, want->dlsr);
 }
 
 static void
@@ -167,8 +151,8 @@ test_sr_sdes (void)
   g_assert_cmpuint (packets, ==, 4242);
   g_assert_cmpuint (octets, ==, 999999);
   g_assert_cmpuint (gst_rtcp_packet_get_rb_count (&packet), ==, 2);
-  assert_block (&packet, 0, &block_a);
-  assert_block (&packet, 1, &block_b);
+  lean_assert_block (&packet, 0, &block_a);
+  lean_assert_block (&packet, 1, &block_b);
   g_assert_true (gst_rtcp_packet_move_to_next (&packet));
   assert_sdes_cname (&packet, 0x11223344, "lean-relay");
   g_assert_false (gst_rtcp_packet_move_to_next (&packet));
@@ -199,7 +183,7 @@ test_rr_sdes (void)
     g_assert_cmpint (gst_rtcp_packet_get_type (&packet), ==, GST_RTCP_TYPE_RR);
     g_assert_cmphex (gst_rtcp_packet_rr_get_ssrc (&packet), ==, 0x55667788);
     g_assert_cmpuint (gst_rtcp_packet_get_rb_count (&packet), ==, 1);
-    assert_block (&packet, 0, &block_a);
+    lean_assert_block (&packet, 0, &block_a);
     g_assert_true (gst_rtcp_packet_move_to_next (&packet));
     assert_sdes_cname (&packet, 0x55667788, cnames[c]);
     gst_done (gbuf, &rtcp);

@@ -4,27 +4,11 @@
  * that restarts its sequence, jitter, and the delay since the last SR. The
  * report block that results goes through our writer to GStreamer's RTCP
  * reader once, at the 24-bit limit of the loss field. */
-#include "media/lean-private.h"
+#include "tests/unit/lean-rtcp-assert.h"
 
 #include <gst/gst.h>
 #include <gst/rtp/rtp.h>
 #include <string.h>
-
-static void
-assert_block (GstRTCPPacket *packet, guint nth, const LeanReportBlock *want)
-{
-  guint32 ssrc, ext, jitter, lsr, dlsr;
-  guint8 fraction;
-  gint32 lost;
-  gst_rtcp_packet_get_rb (packet, nth, &ssrc, &fraction, &lost, &ext, &jitter, &lsr, &dlsr);
-  g_assert_cmphex (ssrc, ==, want->ssrc);
-  g_assert_cmpuint (fraction, ==, want->fraction_lost);
-  g_assert_cmpint (lost, ==, want->packets_lost);
-  g_assert_cmphex (ext, ==, want->ext_highest_seq);
-  g_assert_cmpuint (jitter, ==, want->jitter);
-  g_assert_cmphex (lsr, ==, want->lsr);
-  g_assert_cmphex (dlsr, ==, want->dlsr);
-}
 
 #define RATE 48000
 #define PTIME_US 20000
@@ -203,7 +187,7 @@ test_stats_lost_clamp (void)
   GstRTCPPacket packet;
   g_assert_true (gst_rtcp_buffer_map (gbuf, GST_MAP_READ, &rtcp));
   g_assert_true (gst_rtcp_buffer_get_first_packet (&rtcp, &packet));
-  assert_block (&packet, 0, &b);
+  lean_assert_block (&packet, 0, &b);
   gst_rtcp_buffer_unmap (&rtcp);
   gst_buffer_unref (gbuf);
 }
