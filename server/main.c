@@ -130,6 +130,33 @@ static const GOptionEntry kDeaEntries[] = {
   { NULL, 0, 0, 0, NULL, NULL, NULL },
 };
 
+/* admin backup / restore (admin_backup.c). */
+static struct {
+  char *to, *from;
+} backup_args;
+
+static const GOptionEntry kBackupEntries[] = {
+  { "to", 0, 0, G_OPTION_ARG_FILENAME, &backup_args.to, "admin backup: the file to write", "FILE" },
+  { "from", 0, 0, G_OPTION_ARG_FILENAME, &backup_args.from,
+    "admin restore: the backup to restore (the server must be stopped)", "FILE" },
+  { NULL, 0, 0, 0, NULL, NULL, NULL },
+};
+
+/* `admin COMMAND` on the open store; opt holds the main flags, the rest
+ * comes from the file-scope argument tables. */
+static int
+run_admin (ThApp *app, const char *command, ThAdminOptions *opt)
+{
+  if (g_strcmp0 (command, "backup") == 0)
+    return th_admin_backup (app, backup_args.to);
+  opt->staff = dea_args.staff;
+  opt->state = dea_args.state;
+  opt->number = dea_args.number;
+  opt->schedules = dea_args.schedules;
+  opt->expires = dea_args.expires;
+  return th_admin_run (app, command, opt);
+}
+
 /* The command line: flags, the admin commands and the examples --help shows. */
 static GOptionContext *
 option_context_new (const GOptionEntry *entries)
@@ -138,7 +165,7 @@ option_context_new (const GOptionEntry *entries)
 
   ctx = g_option_context_new (
     "[admin add-staff|list-staff|disable-staff|enable-staff|"
-    "reset-password|verify-audit|audit|set-dea|list-dea] - telehealth video-visit server");
+    "reset-password|verify-audit|audit|set-dea|list-dea|backup|restore] - telehealth video-visit server");
   g_option_context_set_summary (
     ctx, "Serves the patient join page, the provider console, a REST API and the /signaling\n"
          "WebSocket, and relays the visit's audio and video through GStreamer (webrtcbin).\n"
@@ -164,6 +191,8 @@ option_context_new (const GOptionEntry *entries)
     "  telehealthd --data-dir data admin set-dea --staff lee --state NY --number AB1234563 \\\n"
     "      --schedules 2N,3N,4,5 --expires 2028-06-30\n"
     "  telehealthd --data-dir data admin list-dea --staff lee\n"
+    "  telehealthd --data-dir data admin backup --to /var/backups/telehealth-2026-12-05.db\n"
+    "  telehealthd --data-dir data admin restore --from /var/backups/telehealth-2026-12-05.db\n"
     "\n"
     "admin add-staff creates a staff account with a generated password and prints one JSON\n"
     "line {staff_id, username, password}: the only time the password is shown. Passwords are\n"
@@ -173,11 +202,16 @@ option_context_new (const GOptionEntry *entries)
     "chain and prints {chain_intact, rows, problem} (exit 1 when broken, naming the first\n"
     "broken row); audit prints the newest audit events, then that line. Every account change\n"
     "is written to the audit log. Exit 2: bad usage; 1: failure. The server may be running\n"
-    "meanwhile.\n"
+    "meanwhile, except for restore. backup writes a consistent copy of the database while the\n"
+    "server serves, checks it (SQLite's integrity check, the audit chain) and prints\n"
+    "{backup, bytes, schema_version, audit_rows, checked}. restore checks the backup the same\n"
+    "way, refuses while a server runs on the data directory, and keeps the database it\n"
+    "replaces beside it as telehealth.db.before-restore-<time>.\n"
     "\n"
     "Stop with SIGTERM or Ctrl-C: connected clients are told, visits are kept.\n");
   g_option_context_add_main_entries (ctx, entries, NULL);
   g_option_context_add_main_entries (ctx, kDeaEntries, NULL);
+  g_option_context_add_main_entries (ctx, kBackupEntries, NULL);
   g_option_context_add_group (ctx, gst_init_get_option_group ());
   return ctx;
 }
@@ -360,6 +394,14 @@ run (int argc, char **argv)
              g_strerror (errno));
     return 1;
   }
+  if (g_strcmp0 (admin_command, "restore") == 0) {
+    rc = th_admin_restore (config->data_dir, backup_args.from);
+    goto out;
+  }
+  /* One server per data directory: a second one, or a restore, is refused
+   * while this one serves (held until the process ends). */
+  if (!admin_command && th_data_dir_lock (config->data_dir, &error) < 0)
+    goto fail;
   db_path = g_build_filename (config->data_dir, "telehealth.db", NULL);
   app.config = config;
   app.store = store_open (db_path, &error);
@@ -368,18 +410,9 @@ run (int argc, char **argv)
     goto fail;
   }
   if (admin_command) {
-    ThAdminOptions opt = {
-      .name = staff_name,
-      .role = staff_role,
-      .supervisor = supervisor,
-      .username = username,
-      .staff = dea_args.staff,
-      .state = dea_args.state,
-      .number = dea_args.number,
-      .schedules = dea_args.schedules,
-      .expires = dea_args.expires,
-    };
-    rc = th_admin_run (&app, admin_command, &opt);
+    ThAdminOptions opt = { .name = staff_name, .role = staff_role, .supervisor = supervisor,
+                           .username = username };
+    rc = run_admin (&app, admin_command, &opt);
     goto out;
   }
   if (!load_catalog (&app, &error)) {

@@ -393,7 +393,7 @@ th_admin_run (ThApp *app, const char *command, const ThAdminOptions *opt)
   fprintf (stderr,
            "telehealthd admin: unknown command \"%s\" (known: add-staff, list-staff, "
            "disable-staff, enable-staff, reset-password, verify-audit, audit, set-dea, "
-           "list-dea)\n",
+           "list-dea, backup, restore)\n",
            command ? command : "");
   return 2;
 }

@@ -46,4 +46,15 @@ gboolean th_demo_prescribing (ThApp *app, const char *patient_id, const char *pr
 gboolean th_demo_problems (ThApp *app, const char *patient_id, const char *provider_id,
                            GError **error);
 int th_admin_set_dea (ThApp *app, const ThAdminOptions *options);
+
+/* ---- admin_backup.c (issue 17) */
+/* Takes the data directory's lock (a server holds it while it serves):
+ * returns the descriptor that holds it, or -1 and an error that says a
+ * server is running there. */
+int th_data_dir_lock (const char *data_dir, GError **error);
+/* admin backup --to FILE: a checked copy of the running database. */
+int th_admin_backup (ThApp *app, const char *to);
+/* admin restore --from FILE: into a stopped server's data directory (run
+ * before the store is opened). */
+int th_admin_restore (const char *data_dir, const char *from);
 int th_admin_list_dea (ThApp *app, const ThAdminOptions *options);

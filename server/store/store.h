@@ -59,6 +59,26 @@ int store_latest_schema_version (void);
 
 gint64 store_now_ms (void); /* wall clock, unix ms */
 
+/* ------------------------------------------------------------ backups (backup.c) */
+
+typedef struct {
+  int schema_version;
+  guint audit_rows; /* audit events in the copy, their chain verified */
+} StoreCopyInfo;
+/* A consistent copy of the open database at `path` (one file, mode 0600),
+ * made while others write, and checked as store_check_copy does. */
+gboolean store_backup (Store *store, const char *path, StoreCopyInfo *info, GError **error);
+/* Whether `path` is a whole database this program can open: SQLite's
+ * integrity check, a known schema version, an intact audit chain. */
+gboolean store_check_copy (const char *path, StoreCopyInfo *info, GError **error);
+/* Replaces the database at db_path (no server may have it open) with a
+ * checked copy of from_path. The database it replaces, if any, is kept
+ * whole at aside_path. */
+gboolean store_restore (const char *from_path, const char *db_path, const char *aside_path,
+                        StoreCopyInfo *info, GError **error);
+
+
+
 /* ------------------------------------------------------------ visits */
 
 typedef enum {

@@ -1,0 +1,146 @@
+// Integration (issue 17 item 5): `telehealthd admin backup` beside a serving
+// server, under a load of prescription adjustments, then `admin restore`
+// into a fresh data directory: a server started on it has every adjustment
+// the API acknowledged before the backup began, and its audit chain holds.
+// A restore into the data directory of a running server is refused, and a
+// damaged backup is refused without touching the database it would replace.
+
+import { test, after } from 'node:test';
+import assert from 'node:assert/strict';
+import { execFile } from 'node:child_process';
+import { mkdtemp, readFile, rm, writeFile, readdir } from 'node:fs/promises';
+import { tmpdir } from 'node:os';
+import path from 'node:path';
+import { promisify } from 'node:util';
+import { setTimeout as sleep } from 'node:timers/promises';
+import { requireEnv, startServer, fetchJson } from '../e2e/lib.mjs';
+
+const { bin } = requireEnv();
+const WRITERS = 3;
+const dirs = [];
+let server = null;
+
+after(async () => {
+  if (server) await server.stop();
+  for (const d of dirs) await rm(d, { recursive: true, force: true });
+});
+
+async function freshDir(name) {
+  const d = await mkdtemp(path.join(tmpdir(), `th-backup-${name}-`));
+  dirs.push(d);
+  return d;
+}
+
+// The admin CLI, not blocking the event loop (the writers go on meanwhile).
+async function admin(dataDir, ...args) {
+  try {
+    const { stdout, stderr } = await promisify(execFile)(bin, ['--data-dir', dataDir, 'admin', ...args],
+      { encoding: 'utf8', timeout: 60000 });
+    return { code: 0, stdout, stderr };
+  } catch (err) {
+    if (typeof err.code !== 'number') throw err;
+    return { code: err.code, stdout: err.stdout, stderr: err.stderr };
+  }
+}
+
+// One adjustment: a new patient's visit, then a sertraline start on it.
+// Resolves {visit, order, reason} once the server acknowledged it, else null.
+let seq = 0;
+async function adjustOnce(base, session) {
+  const n = (seq += 1);
+  const v = await fetchJson(`${base}/api/visits`, { session, method: 'POST', body: { patient_name: `Backup Patient ${n}` } });
+  if (v.status !== 201) return null;
+  const reason = `backup load ${n}`;
+  const r = await fetchJson(`${base}/api/visits/${v.json.visit_id}/adjustments`, {
+    session, method: 'POST',
+    body: { kind: 'start', medication: 'sertraline', dose: 50, unit: 'mg', frequency: 'once-daily', route: 'oral', reason },
+  });
+  if (r.status < 200 || r.status >= 300) return null;
+  assert.ok(r.json?.order?.id, `an acknowledged adjustment has an order id: ${r.text}`);
+  return { visit: v.json.visit_id, order: r.json.order.id, reason };
+}
+
+test('a backup taken under load restores with every adjustment acknowledged before it, and a verified audit chain', { timeout: 150000 }, async (t) => {
+  const dataDir = await freshDir('live');
+  const backupDir = await freshDir('copies');
+  server = await startServer({ dataDir });
+  const session = await server.login();
+  const acked = []; // {visit, order, reason, at}
+  let writing = true;
+  const loops = Array.from({ length: WRITERS }, async () => {
+    while (writing) {
+      const a = await adjustOnce(server.baseUrl, session);
+      if (a) acked.push({ ...a, at: Date.now() });
+    }
+  });
+
+  await sleep(1500);
+  const backupFile = path.join(backupDir, 'telehealth-backup.db');
+  const began = Date.now();
+  const before = acked.filter((a) => a.at < began);
+  const made = await admin(dataDir, 'backup', '--to', backupFile);
+  const ended = Date.now();
+  await sleep(500); // the writers went on during the backup and go on after it
+  writing = false;
+  await Promise.all(loops);
+  assert.equal(made.code, 0, made.stderr);
+  const copy = JSON.parse(made.stdout.trim().split('\n').pop());
+  assert.equal(copy.backup, backupFile);
+  assert.equal(copy.checked, 'integrity ok, audit chain intact');
+  assert.ok(copy.audit_rows > 0 && copy.bytes > 0, made.stdout);
+  const during = acked.filter((a) => a.at >= began && a.at <= ended).length;
+  t.diagnostic(`${before.length} adjustments acknowledged before the backup, ${during} while it ran (${ended - began} ms), ${acked.length} in all`);
+  assert.ok(before.length >= 5, 'a load was being written');
+  assert.ok(acked.length > before.length, 'writes went on while the backup ran and after it');
+  // Nothing but the backup itself is left beside it (no -wal, -shm or partial file).
+  assert.deepEqual(await readdir(backupDir), ['telehealth-backup.db']);
+
+  // Not into the data directory of a running server.
+  const refused = await admin(dataDir, 'restore', '--from', backupFile);
+  assert.equal(refused.code, 1);
+  assert.match(refused.stderr, /a telehealthd server is running on the data directory .*; stop it first/);
+  const still = await fetchJson(`${server.baseUrl}/api/visits/${acked[acked.length - 1].visit}/record`, { session });
+  assert.equal(still.status, 200, 'the running server still has its newest adjustment');
+  assert.equal((await server.stop()).code, 0);
+  server = null;
+
+  // Into a fresh data directory; a server on it has everything acknowledged before the backup.
+  const restoredDir = await freshDir('restored');
+  const restored = await admin(restoredDir, 'restore', '--from', backupFile);
+  assert.equal(restored.code, 0, restored.stderr);
+  const r = JSON.parse(restored.stdout.trim().split('\n').pop());
+  assert.equal(r.previous_database, null);
+  assert.equal(r.audit_rows, copy.audit_rows);
+  server = await startServer({ dataDir: restoredDir });
+  const again = await server.login();
+  for (const a of before) {
+    const rec = await fetchJson(`${server.baseUrl}/api/visits/${a.visit}/record`, { session: again });
+    assert.equal(rec.status, 200, `visit ${a.visit} of an adjustment acknowledged before the backup: ${rec.text.slice(0, 200)}`);
+    const order = rec.json.orders.find((o) => o.id === a.order);
+    assert.ok(order, `adjustment ${a.order} (${a.reason}) acknowledged before the backup is in the restored record`);
+    assert.equal(order.reason, a.reason);
+  }
+  const audit = await admin(restoredDir, 'verify-audit');
+  assert.equal(audit.code, 0, audit.stderr);
+  const chain = JSON.parse(audit.stdout.trim());
+  assert.equal(chain.chain_intact, true);
+  assert.ok(chain.rows >= copy.audit_rows, audit.stdout);
+  assert.equal((await server.stop()).code, 0);
+  server = null;
+
+  // A damaged backup is refused, and the database it would replace stays as it was.
+  const damaged = path.join(backupDir, 'damaged.db');
+  const bytes = await readFile(backupFile);
+  for (let i = 8192; i < 8192 + 2048; i += 1) bytes[i] = (i * 7919) & 0xff; // page 3 overwritten
+  await writeFile(damaged, bytes);
+  const bad = await admin(restoredDir, 'restore', '--from', damaged);
+  assert.equal(bad.code, 1);
+  assert.match(bad.stderr, /is damaged \(SQLite's integrity check failed\)/);
+  assert.match(bad.stderr, /nothing was changed/);
+  assert.deepEqual((await readdir(restoredDir)).filter((f) => /before-restore|restoring/.test(f)), []);
+  server = await startServer({ dataDir: restoredDir });
+  const third = await server.login();
+  const last = before[before.length - 1];
+  const rec = await fetchJson(`${server.baseUrl}/api/visits/${last.visit}/record`, { session: third });
+  assert.ok(rec.json.orders.some((o) => o.id === last.order), 'the restored database is untouched by the refused restore');
+});
