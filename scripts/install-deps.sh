@@ -8,7 +8,7 @@ APT_PACKAGES="meson ninja-build pkg-config gcc libc6-dev
   libglib2.0-dev libgstreamer1.0-dev libgstreamer-plugins-base1.0-dev libgstreamer-plugins-bad1.0-dev
   gstreamer1.0-plugins-base gstreamer1.0-plugins-good gstreamer1.0-plugins-bad gstreamer1.0-nice
   libnice-dev libsrtp2-dev libwebsockets-dev libwebsockets-evlib-glib libsqlite3-dev libssl-dev libjansson-dev
-  libcurl4-openssl-dev libical-dev
+  libcurl4-openssl-dev libical-dev libsystemd-dev
   iproute2 util-linux ca-certificates"
 # What only the tests need: a real browser and Node.js for the browser tests;
 # clang and libFuzzer's runtime for the fuzz targets (tests/fuzz); nftables to
@@ -18,7 +18,7 @@ APT_PACKAGES="meson ninja-build pkg-config gcc libc6-dev
 # sqlite3's shell to hold the write lock from another process (signin-load);
 # a real SMTP server (aiosmtpd) and an iCalendar parser to read what the
 # outbox sends (tests/integration/notify*).
-TEST_PACKAGES="chromium nodejs npm clang libclang-rt-14-dev coturn nftables python3 sqlite3
+TEST_PACKAGES="chromium nodejs npm clang libclang-rt-14-dev coturn nftables python3 sqlite3 systemd
   python3-aiosmtpd python3-icalendar"
 
 want="$APT_PACKAGES"

@@ -28,6 +28,7 @@ typedef struct {
   char *tls_key_path;
   GHashTable *abandoned; /* visit id → its abandoned-visit timer (abandoned.c) */
   guint no_show_sweep;   /* the no-show sweep's timer (noshow.c) */
+  guint watchdog;        /* systemd's watchdog ping (service.c), 0: none */
   struct _Notify *notify; /* invitations and reminders (server/notify/notify.h); NULL
                            * outside the running server (tests, the admin CLI) */
 } ThApp;
@@ -67,6 +68,11 @@ gboolean th_book_follow_up_with_links (ThApp *app, const StoreFollowUp *f, const
                                        ThVisitLinks *out, GError **error);
 /* A join link for a participant of the visit, valid in the visit's window. */
 char *th_join_link (ThApp *app, const char *participant_id, gint64 scheduled_at_ms, GError **error);
+
+/* ---- service.c: sd_notify for a Type=notify unit (no-ops outside
+ * systemd). ready: READY=1 and the watchdog's pings; stopping: STOPPING=1. */
+void th_service_ready (ThApp *app);
+void th_service_stopping (ThApp *app);
 
 /* ---- abandoned.c: visits everyone left are ended after
  * config->abandoned_end_s */

@@ -31,6 +31,7 @@ on_signal (gpointer data)
   ThApp *app = data;
 
   g_message ("stopping: telling every connection");
+  th_service_stopping (app);
   sig_hub_shutdown (app->hub);
   /* One more pass of the loop lets lws write the goodbyes. */
   g_timeout_add (200, quit_loop, app->loop);
@@ -289,6 +290,7 @@ serve (ThApp *app, gboolean demo, GError **error)
   }
   if (!notify_configured (app->notify))
     g_message ("no [mail] host and no [sms] url: invitations and reminders are not sent");
+  th_service_ready (app);
   return TRUE;
 }
 
