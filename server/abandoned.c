@@ -58,7 +58,9 @@ watch_fire (gpointer data)
   if (!store_end_abandoned_visit (app->store, w->visit_id, &ended, &error)) {
     /* Tried again in a minute: a busy or failing store must not leave the
      * visit in progress for ever. */
-    g_warning ("visit %s: could not end it after everyone left: %s", w->visit_id, error->message);
+    th_log_visit (G_LOG_LEVEL_WARNING, w->visit_id, NULL, "visit.abandoned", error,
+                  "visit %s: could not end it after everyone left: %s", w->visit_id,
+                  error->message);
     watch_schedule (w, 60 * 1000);
     return G_SOURCE_REMOVE;
   }

@@ -69,6 +69,16 @@ gboolean th_book_follow_up_with_links (ThApp *app, const StoreFollowUp *f, const
 /* A join link for a participant of the visit, valid in the visit's window. */
 char *th_join_link (ThApp *app, const char *participant_id, gint64 scheduled_at_ms, GError **error);
 
+/* ---- log.c: the writer that applies [log] level (journald under
+ * systemd, else stderr). */
+void th_log_start (GLogLevelFlags level);
+/* One record about a visit, with the fields journalctl can search by:
+ * VISIT_ID, PARTICIPANT_ROLE, EVENT, and for an error ERROR_DOMAIN and
+ * ERROR_CODE (any of them NULL: left out). The text must name no patient,
+ * token, note or answer. */
+void th_log_visit (GLogLevelFlags level, const char *visit_id, const char *role, const char *event,
+                   const GError *error, const char *format, ...) G_GNUC_PRINTF (6, 7);
+
 /* ---- service.c: sd_notify for a Type=notify unit (no-ops outside
  * systemd). ready: READY=1 and the watchdog's pings; stopping: STOPPING=1. */
 void th_service_ready (ThApp *app);

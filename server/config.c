@@ -79,6 +79,7 @@ config_defaults (void)
 
   c->listen_host = g_strdup ("127.0.0.1");
   c->listen_port = 8080;
+  c->log_level = G_LOG_LEVEL_MESSAGE;
   c->data_dir = g_strdup ("data");
   c->web_root = g_strdup (TH_DEFAULT_WEB_ROOT);
   c->join_window_before_min = 120;
@@ -223,6 +224,7 @@ static const char *const known_keys[][2] = {
   { "media", "jitter_latency_ms" },
   { "media", "port_min" },
   { "media", "port_max" },
+  { "log", "level" },
 };
 
 /* A misspelt key would otherwise be ignored in silence. */
@@ -635,6 +637,36 @@ read_media_engine (GKeyFile *kf, ThConfig *c, const char *path, GError **error)
   return FALSE;
 }
 
+/* [log] level: error, critical, warning, message (the default), info, debug. */
+static gboolean
+read_log (GKeyFile *kf, ThConfig *c, const char *path, GError **error)
+{
+  /* Most important first, as GLib orders its levels. */
+  static const struct {
+    const char *name;
+    GLogLevelFlags level;
+  } levels[] = {
+    { "error", G_LOG_LEVEL_ERROR },     { "critical", G_LOG_LEVEL_CRITICAL },
+    { "warning", G_LOG_LEVEL_WARNING }, { "message", G_LOG_LEVEL_MESSAGE },
+    { "info", G_LOG_LEVEL_INFO },       { "debug", G_LOG_LEVEL_DEBUG },
+  };
+  g_autofree char *name = NULL;
+  if (!read_string (kf, "log", "level", &name, TRUE, error))
+    return FALSE;
+  c->log_level = G_LOG_LEVEL_MESSAGE;
+  if (name == NULL)
+    return TRUE;
+  for (gsize i = 0; i < G_N_ELEMENTS (levels); i++)
+    if (g_ascii_strcasecmp (name, levels[i].name) == 0) {
+      c->log_level = levels[i].level;
+      return TRUE;
+    }
+  g_set_error (error, G_KEY_FILE_ERROR, G_KEY_FILE_ERROR_INVALID_VALUE,
+               "%s: [log] level = \"%s\": use error, critical, warning, message, info or debug",
+               path, name);
+  return FALSE;
+}
+
 /* [media]: the engine, ICE addresses, STUN, jitter buffer, the UDP port range. */
 static gboolean
 read_media (GKeyFile *kf, ThConfig *c, const char *path, GError **error)
@@ -717,7 +749,7 @@ th_config_load (const char *path, GError **error)
       !read_limits (kf, c, path, error) || !read_consent (kf, c, path, error) ||
       !read_clinic_safety (kf, c, path, error) || !read_tls (kf, c, path, error) ||
       !read_media (kf, c, path, error) || !th_notify_config_read (kf, c, path, error) ||
-      !read_follow_up (kf, c, path, error))
+      !read_follow_up (kf, c, path, error) || !read_log (kf, c, path, error))
     return NULL;
   if (!th_ice_config_load (kf, path, &c->ice, error))
     return NULL;

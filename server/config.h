@@ -104,6 +104,8 @@ typedef struct {
   /* [ice]: the STUN/TURN servers browsers are given (media.stun_server is the
    * server's own) */
   ThIceConfig ice;
+  /* [log] level: the least important level written (server/log.c) */
+  GLogLevelFlags log_level;
 } ThConfig;
 
 /* Loads `path` (NULL = built-in defaults only). */

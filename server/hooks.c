@@ -153,9 +153,12 @@ visit_state_changed (const char *visit_id, const char *state, gpointer user_data
   if (!visit_state_from_name (state, &to))
     return FALSE;
   if (!store_set_visit_state (app->store, visit_id, to, &error)) {
-    g_warning ("visit %s: state %s not recorded: %s", visit_id, state, error->message);
+    th_log_visit (G_LOG_LEVEL_WARNING, visit_id, NULL, "visit.state", error,
+                  "visit %s: state %s not recorded: %s", visit_id, state, error->message);
     return FALSE;
   }
+  th_log_visit (G_LOG_LEVEL_MESSAGE, visit_id, NULL, "visit.state", NULL, "visit %s: %s",
+                visit_id, state);
   /* The interval to the next follow-up, and the date it is due by. */
   if (to == VISIT_ENDED)
     th_follow_up_visit_ended (app, visit_id);
@@ -173,7 +176,11 @@ participant_event (const char *visit_id, const char *participant_id, SigRole rol
   /* "end" is a state change, already in the visit's timeline. */
   if (g_strcmp0 (event, "end") != 0 &&
       !store_record_participant_event (app->store, visit_id, participant_id, event, &error))
-    g_warning ("visit %s: %s event not recorded: %s", visit_id, event, error->message);
+    th_log_visit (G_LOG_LEVEL_WARNING, visit_id, sig_role_name (role), action, error,
+                  "visit %s: %s event not recorded: %s", visit_id, event, error->message);
+  else
+    th_log_visit (G_LOG_LEVEL_MESSAGE, visit_id, sig_role_name (role), action, NULL,
+                  "visit %s: %s (%s)", visit_id, event, sig_role_name (role));
   th_audit (app, address, participant_id, action, visit_id,
             json_pack ("{s:s}", "role", sig_role_name (role)));
   /* The last one out may leave the visit in progress: see abandoned.c. */
@@ -191,7 +198,8 @@ chat (const char *visit_id, const char *participant_id, const char *text, gint64
 
   if (!stored) {
     /* The reason only: the text is patient data. */
-    g_warning ("visit %s: chat message not stored: %s", visit_id, error->message);
+    th_log_visit (G_LOG_LEVEL_WARNING, visit_id, NULL, "visit.chat", error,
+                  "visit %s: chat message not stored: %s", visit_id, error->message);
     return FALSE;
   }
   *at_unix_ms = stored->at_ms;
@@ -207,7 +215,8 @@ modality_changed (const char *visit_id, const char *participant_id, const char *
   g_autoptr (GError) error = NULL;
 
   if (!store_change_modality (app->store, visit_id, participant_id, modality, &error)) {
-    g_warning ("visit %s: modality %s not recorded: %s", visit_id, modality, error->message);
+    th_log_visit (G_LOG_LEVEL_WARNING, visit_id, NULL, "visit.modality", error,
+                  "visit %s: modality %s not recorded: %s", visit_id, modality, error->message);
     return FALSE;
   }
   th_audit (app, NULL, participant_id, "visit.modality", visit_id,

@@ -378,6 +378,7 @@ run (int argc, char **argv)
   config = th_config_load (config_path, &error);
   if (!config)
     goto fail;
+  th_log_start (config->log_level);
   if (!start_clock (&error))
     goto fail;
   if (listen && !th_config_set_listen (config, listen, "--listen", &error))
