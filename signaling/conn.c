@@ -101,6 +101,7 @@ sig_hub_shutdown (SigHub *hub)
   GHashTableIter iter;
   gpointer key;
 
+  hub->stopping = TRUE;
   g_hash_table_iter_init (&iter, hub->conns);
   while (g_hash_table_iter_next (&iter, &key, NULL)) {
     SigConn *conn = key;
@@ -181,6 +182,12 @@ handle_hello (SigConn *conn, const SigMessage *msg)
   g_autofree char *message = NULL;
   Room *room;
 
+  /* Stopping: a page that connects in the last moments is told so, and
+   * comes back by itself once the server is up again (bye "shutdown"). */
+  if (hub->stopping) {
+    conn_close_with_bye (conn, "shutdown");
+    return;
+  }
   if (!hub->hooks.authorize (msg->u.hello.token, msg->u.hello.visit, conn->credential, &identity,
                              &code, &message, hub->hooks_user_data)) {
     conn_send_error (conn, code, message ? message : "this link is not valid");

@@ -80,6 +80,7 @@ struct _SigHub {
   GHashTable *rooms;        /* visit id → Room* (owned) */
   GHashTable *conns;        /* SigConn* set (owned) */
   SigLimits limits;
+  gboolean stopping; /* sig_hub_shutdown: no one joins any more */
 };
 
 const char *room_state_name (RoomState state);

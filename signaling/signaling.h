@@ -293,7 +293,8 @@ void sig_hub_set_limits (SigHub *hub, const SigLimits *limits);
 void sig_hub_free (SigHub *hub);
 guint sig_hub_active_visits (SigHub *hub);
 guint sig_hub_connection_count (SigHub *hub);
-/* Says bye ("shutdown") to every connection and asks the transports to close. */
+/* Says bye ("shutdown") to every connection and asks the transports to
+ * close; a hello that comes after is answered the same way (no joins). */
 void sig_hub_shutdown (SigHub *hub);
 
 /* A new WebSocket connection. `credential` is whatever the transport knows

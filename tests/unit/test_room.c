@@ -116,6 +116,29 @@ test_kick (Fixture *f, gconstpointer data G_GNUC_UNUSED)
   transport_free (g);
 }
 
+/* SIGTERM's goodbye: everyone is told "shutdown" (the pages come back by
+ * themselves), and a hello in the last moments joins no one. */
+static void
+test_shutdown (Fixture *f, gconstpointer data G_GNUC_UNUSED)
+{
+  FakeTransport *p = transport_new (), *late = transport_new ();
+  SigConn *cp = say_hello (f, p, "patient-1");
+
+  g_assert_true (got (p, "welcome", NULL, NULL));
+  sig_hub_shutdown (f->hub);
+  g_assert_true (got (p, "bye", "reason", "shutdown"));
+  g_assert_true (p->closed);
+  SigConn *cl = say_hello (f, late, "provider-1");
+  g_assert_true (got (late, "bye", "reason", "shutdown"));
+  g_assert_false (got (late, "welcome", NULL, NULL));
+  g_assert_true (late->closed);
+  g_assert_false (has_event (f, "provider-1:join"));
+  sig_conn_disconnected (cp);
+  sig_conn_disconnected (cl);
+  transport_free (p);
+  transport_free (late);
+}
+
 static void
 test_chat_stored_first (Fixture *f, gconstpointer data G_GNUC_UNUSED)
 {
@@ -302,6 +325,7 @@ main (int argc, char **argv)
   ADD ("leave-is-immediate", test_leave_is_immediate);
   ADD ("capacity", test_capacity);
   ADD ("kick", test_kick);
+  ADD ("shutdown", test_shutdown);
   ADD ("chat-stored-first", test_chat_stored_first);
   ADD ("media-state-and-modality", test_media_state_and_modality);
   ADD ("rejoin-learns-media-state", test_rejoin_learns_media_state);
