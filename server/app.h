@@ -24,6 +24,7 @@ typedef struct {
   struct _ThSignInGate *signin; /* sign-in password checks, off the loop (accounts.h) */
   guint16 port;                 /* the port actually listened on */
   char *base_url;               /* what links start with, no trailing slash */
+  char *config_path;            /* what --config named (NULL: the defaults), for reloads */
   char *tls_cert_path;          /* both NULL: plain HTTP (loopback only); see tls.h */
   char *tls_key_path;
   GHashTable *abandoned; /* visit id → its abandoned-visit timer (abandoned.c) */
@@ -68,6 +69,11 @@ gboolean th_book_follow_up_with_links (ThApp *app, const StoreFollowUp *f, const
                                        ThVisitLinks *out, GError **error);
 /* A join link for a participant of the visit, valid in the visit's window. */
 char *th_join_link (ThApp *app, const char *participant_id, gint64 scheduled_at_ms, GError **error);
+
+/* ---- reload.c: SIGHUP reads the config file again and puts in place
+ * what can change live (consent, ICE servers, mail/SMS, log level, the TLS
+ * certificate); a file that does not read changes nothing. */
+gboolean th_reload (ThApp *app);
 
 /* ---- log.c: the writer that applies [log] level (journald under
  * systemd, else stderr). */

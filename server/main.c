@@ -38,6 +38,23 @@ on_signal (gpointer data)
   return G_SOURCE_REMOVE;
 }
 
+static gboolean
+on_hangup (gpointer data)
+{
+  th_reload (data);
+  return G_SOURCE_CONTINUE;
+}
+
+/* SIGTERM/SIGINT stop the server (goodbyes first), SIGHUP reloads. */
+static void
+run_until_stopped (ThApp *app)
+{
+  g_unix_signal_add (SIGTERM, on_signal, app);
+  g_unix_signal_add (SIGINT, on_signal, app);
+  g_unix_signal_add (SIGHUP, on_hangup, app);
+  g_main_loop_run (app->loop);
+}
+
 /* The transport knows the REST API only through these. */
 static void
 handle_api (gpointer app, const ThHttpRequest *request, ThHttpResponse *response)
@@ -316,6 +333,7 @@ app_clear (ThApp *app)
   g_clear_pointer (&app->diary, diary_catalog_free);
   g_clear_pointer (&app->loop, g_main_loop_unref);
   g_free (app->base_url);
+  g_free (app->config_path);
   g_free (app->tls_cert_path);
   g_free (app->tls_key_path);
 }
@@ -379,6 +397,7 @@ run (int argc, char **argv)
   if (!config)
     goto fail;
   th_log_start (config->log_level);
+  app.config_path = g_strdup (config_path);
   if (!start_clock (&error))
     goto fail;
   if (listen && !th_config_set_listen (config, listen, "--listen", &error))
@@ -429,9 +448,7 @@ run (int argc, char **argv)
   if (!serve (&app, demo, &error))
     goto fail;
 
-  g_unix_signal_add (SIGTERM, on_signal, &app);
-  g_unix_signal_add (SIGINT, on_signal, &app);
-  g_main_loop_run (app.loop);
+  run_until_stopped (&app);
   rc = 0;
   goto out;
 
