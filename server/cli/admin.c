@@ -26,9 +26,8 @@
 static const char *const staff_roles[] = { "psychiatrist", "pmhnp", "pa",
                                            "pcp",          "admin", "scheduler" };
 
-/* Prints one JSON value as a line and releases it. */
-static void
-print_json (json_t *value)
+void
+th_admin_print (json_t *value)
 {
   char *text = value ? json_dumps (value, JSON_COMPACT) : NULL;
 
@@ -230,7 +229,7 @@ add_staff (ThApp *app, const ThAdminOptions *opt)
     goto fail;
   if (!audit_account (app, "account.create", staff_id, username, opt->role, &error))
     goto fail;
-  print_json (json_pack ("{s:s, s:s, s:s}", "staff_id", staff_id, "username", username, "password",
+  th_admin_print (json_pack ("{s:s, s:s, s:s}", "staff_id", staff_id, "username", username, "password",
                          password));
   rc = 0;
   goto out;
@@ -252,7 +251,7 @@ list_staff (ThApp *app)
   for (guint i = 0; i < staff->len; i++) {
     StoreStaffAccount *a = g_ptr_array_index (staff, i);
     /* "s?" writes JSON null for a missing username or supervisor. */
-    print_json (json_pack ("{s:s, s:s?, s:s, s:s, s:s?, s:b}", "staff_id", a->id, "username",
+    th_admin_print (json_pack ("{s:s, s:s?, s:s, s:s, s:s?, s:b}", "staff_id", a->id, "username",
                            a->username, "display_name", a->display_name, "role", a->role,
                            "supervisor", a->supervisor_id, "disabled", a->disabled));
   }
@@ -295,7 +294,7 @@ set_disabled (ThApp *app, const ThAdminOptions *opt, gboolean disabled)
     rc = failure (cmd, error);
     goto out;
   }
-  print_json (json_pack ("{s:s, s:s, s:b}", "staff_id", account.id, "username", account.username,
+  th_admin_print (json_pack ("{s:s, s:s, s:b}", "staff_id", account.id, "username", account.username,
                          "disabled", disabled));
 out:
   store_staff_account_clear (&account);
@@ -324,7 +323,7 @@ reset_password (ThApp *app, const ThAdminOptions *opt)
   if (!audit_account (app, "account.password-reset", account.id, account.username, account.role,
                       &error))
     goto fail;
-  print_json (json_pack ("{s:s, s:s}", "username", account.username, "password", password));
+  th_admin_print (json_pack ("{s:s, s:s}", "username", account.username, "password", password));
   rc = 0;
   goto out;
 fail:
@@ -343,7 +342,7 @@ print_verify (ThApp *app)
   guint n_rows = 0;
   gboolean intact = store_audit_verify (app->store, &n_rows, &error);
 
-  print_json (json_pack ("{s:b, s:I, s:s}", "chain_intact", intact, "rows", (json_int_t) n_rows,
+  th_admin_print (json_pack ("{s:b, s:I, s:s}", "chain_intact", intact, "rows", (json_int_t) n_rows,
                          "problem", intact ? "" : error->message));
   return intact;
 }
@@ -362,7 +361,7 @@ audit (ThApp *app)
     StoreAuditEvent *e = g_ptr_array_index (events, i);
     g_autofree char *at_text = th_iso_from_ms (e->at_ms);
     json_t *detail = json_loads (e->detail ? e->detail : "{}", 0, NULL);
-    print_json (json_pack ("{s:I, s:s?, s:s, s:s, s:s, s:o}", "seq", (json_int_t) e->seq, "at",
+    th_admin_print (json_pack ("{s:I, s:s?, s:s, s:s, s:s, s:o}", "seq", (json_int_t) e->seq, "at",
                            at_text, "actor", e->actor, "action", e->action, "target",
                            e->target ? e->target : "", "detail", detail ? detail : json_object ()));
   }

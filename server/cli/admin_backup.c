@@ -48,17 +48,6 @@ th_data_dir_lock (const char *data_dir, GError **error)
   return fd;
 }
 
-static void
-print_line (json_t *value)
-{
-  char *text = value ? json_dumps (value, JSON_COMPACT) : NULL;
-
-  if (text)
-    printf ("%s\n", text);
-  free (text);
-  json_decref (value);
-}
-
 int
 th_admin_backup (ThApp *app, const char *to)
 {
@@ -74,7 +63,7 @@ th_admin_backup (ThApp *app, const char *to)
     fprintf (stderr, "telehealthd admin backup: %s\n", error->message);
     return 1;
   }
-  print_line (json_pack ("{s:s, s:I, s:i, s:I, s:s}", "backup", to, "bytes",
+  th_admin_print (json_pack ("{s:s, s:I, s:i, s:I, s:s}", "backup", to, "bytes",
                          (json_int_t) (g_stat (to, &st) == 0 ? st.st_size : 0), "schema_version",
                          info.schema_version, "audit_rows", (json_int_t) info.audit_rows,
                          "checked", "integrity ok, audit chain intact"));
@@ -109,7 +98,7 @@ th_admin_restore (const char *data_dir, const char *from)
     close (lock);
     return 1;
   }
-  print_line (json_pack ("{s:s, s:s, s:s?, s:i, s:I}", "restored", from, "database", db_path,
+  th_admin_print (json_pack ("{s:s, s:s, s:s?, s:i, s:I}", "restored", from, "database", db_path,
                          "previous_database", had_old ? aside : NULL, "schema_version",
                          info.schema_version, "audit_rows", (json_int_t) info.audit_rows));
   close (lock);

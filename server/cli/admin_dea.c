@@ -84,16 +84,6 @@ registration_json (const StoreDeaRegistration *r)
                     "number", r->number, "schedules", r->schedules, "expires", r->expires);
 }
 
-static void
-print_line (json_t *value)
-{
-  char *text = json_dumps (value, JSON_COMPACT);
-  if (text)
-    printf ("%s\n", text);
-  free (text);
-  json_decref (value);
-}
-
 int
 th_admin_set_dea (ThApp *app, const ThAdminOptions *opt)
 {
@@ -120,7 +110,7 @@ th_admin_set_dea (ThApp *app, const ThAdminOptions *opt)
     const StoreDeaRegistration *r = g_ptr_array_index (regs, i);
     if (g_ascii_strcasecmp (r->state, opt->state) == 0 ||
         (region_lookup (opt->state) && strcmp (r->state, region_lookup (opt->state)->code) == 0))
-      print_line (registration_json (r));
+      th_admin_print (registration_json (r));
   }
   return 0;
 }
@@ -142,6 +132,6 @@ th_admin_list_dea (ThApp *app, const ThAdminOptions *opt)
     return 1;
   }
   for (guint i = 0; i < regs->len; i++)
-    print_line (registration_json (g_ptr_array_index (regs, i)));
+    th_admin_print (registration_json (g_ptr_array_index (regs, i)));
   return 0;
 }

@@ -4,6 +4,8 @@
 
 #include "server/app.h"
 
+#include <jansson.h>
+
 /* ---- demo.c, demo_history.c */
 /* Creates the demo provider, patient and a visit now; prints the links and,
  * as the last line on stdout, one JSON object with them. */
@@ -28,6 +30,9 @@ typedef struct {
   const char *expires;
 } ThAdminOptions;
 int th_admin_run (ThApp *app, const char *command, const ThAdminOptions *options);
+/* What every admin command prints: one JSON value as a line on stdout
+ * (released here). */
+void th_admin_print (json_t *value);
 
 /* ---- admin_dea.c: a prescriber's DEA registration for a state (issue 15).
  * Checks the number (format and check digit), the schedules and the

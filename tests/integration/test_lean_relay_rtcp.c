@@ -155,11 +155,19 @@ drop_one (Pair *p, GstBuffer *buf)
   return drop;
 }
 
+/* A pad probe that asks `drop` about each buffer, alone or in a list. */
+typedef gboolean (*DropFunc) (Pair *p, GstBuffer *buf);
+typedef struct {
+  Pair *p;
+  DropFunc drop;
+} Dropper;
+
 static gboolean
 keep_buffer (GstBuffer **buf, guint idx, gpointer data)
 {
+  Dropper *d = data;
   (void) idx;
-  if (drop_one (data, *buf))
+  if (d->drop (d->p, *buf))
     gst_clear_buffer (buf); /* removes it from the list */
   return TRUE;
 }
@@ -167,14 +175,25 @@ keep_buffer (GstBuffer **buf, guint idx, gpointer data)
 static GstPadProbeReturn
 drop_probe (GstPad *pad, GstPadProbeInfo *info, gpointer data)
 {
+  Dropper *d = data;
   (void) pad;
   if (info->type & GST_PAD_PROBE_TYPE_BUFFER)
-    return drop_one (data, GST_PAD_PROBE_INFO_BUFFER (info)) ? GST_PAD_PROBE_DROP
-                                                             : GST_PAD_PROBE_OK;
+    return d->drop (d->p, GST_PAD_PROBE_INFO_BUFFER (info)) ? GST_PAD_PROBE_DROP
+                                                            : GST_PAD_PROBE_OK;
   GstBufferList *list = gst_buffer_list_make_writable (GST_PAD_PROBE_INFO_BUFFER_LIST (info));
-  gst_buffer_list_foreach (list, keep_buffer, data);
+  gst_buffer_list_foreach (list, keep_buffer, d);
   GST_PAD_PROBE_INFO_DATA (info) = list;
   return GST_PAD_PROBE_OK;
+}
+
+static void
+add_drop_probe (GstPad *pad, Pair *p, DropFunc drop)
+{
+  Dropper *d = g_new0 (Dropper, 1);
+  d->p = p;
+  d->drop = drop;
+  gst_pad_add_probe (pad, GST_PAD_PROBE_TYPE_BUFFER | GST_PAD_PROBE_TYPE_BUFFER_LIST, drop_probe, d,
+                     g_free);
 }
 
 static void
@@ -207,28 +226,6 @@ a_drop_one (Pair *p, GstBuffer *buf)
   }
   g_mutex_unlock (&p->lock);
   return drop;
-}
-
-static gboolean
-a_keep_buffer (GstBuffer **buf, guint idx, gpointer data)
-{
-  (void) idx;
-  if (a_drop_one (data, *buf))
-    gst_clear_buffer (buf);
-  return TRUE;
-}
-
-static GstPadProbeReturn
-a_drop_probe (GstPad *pad, GstPadProbeInfo *info, gpointer data)
-{
-  (void) pad;
-  if (info->type & GST_PAD_PROBE_TYPE_BUFFER)
-    return a_drop_one (data, GST_PAD_PROBE_INFO_BUFFER (info)) ? GST_PAD_PROBE_DROP
-                                                               : GST_PAD_PROBE_OK;
-  GstBufferList *list = gst_buffer_list_make_writable (GST_PAD_PROBE_INFO_BUFFER_LIST (info));
-  gst_buffer_list_foreach (list, a_keep_buffer, data);
-  GST_PAD_PROBE_INFO_DATA (info) = list;
-  return GST_PAD_PROBE_OK;
 }
 
 static gboolean
@@ -278,8 +275,7 @@ a_starts_losing (Pair *p)
   GstElement *nicesink = find_inside (&p->a, "nicesink");
   g_assert_nonnull (nicesink);
   GstPad *sink = gst_element_get_static_pad (nicesink, "sink");
-  gst_pad_add_probe (sink, GST_PAD_PROBE_TYPE_BUFFER | GST_PAD_PROBE_TYPE_BUFFER_LIST,
-                     a_drop_probe, p, NULL);
+  add_drop_probe (sink, p, a_drop_one);
   gst_object_unref (sink);
   gst_object_unref (nicesink);
 }
@@ -300,8 +296,7 @@ b_start_dropping (Pair *p)
   GstElement *nicesrc = find_inside (&p->b, "nicesrc");
   g_assert_nonnull (nicesrc);
   GstPad *src = gst_element_get_static_pad (nicesrc, "src");
-  gst_pad_add_probe (src, GST_PAD_PROBE_TYPE_BUFFER | GST_PAD_PROBE_TYPE_BUFFER_LIST, drop_probe, p,
-                     NULL);
+  add_drop_probe (src, p, drop_one);
   gst_object_unref (src);
   gst_object_unref (nicesrc);
 }
