@@ -150,11 +150,16 @@ static const GOptionEntry kDeaEntries[] = {
 
 /* admin backup / restore (admin_backup.c). */
 static struct {
-  char *to, *from;
+  char *to, *to_dir, *from;
+  int keep;
 } backup_args;
 
 static const GOptionEntry kBackupEntries[] = {
   { "to", 0, 0, G_OPTION_ARG_FILENAME, &backup_args.to, "admin backup: the file to write", "FILE" },
+  { "to-dir", 0, 0, G_OPTION_ARG_FILENAME, &backup_args.to_dir,
+    "admin backup: write telehealth-<UTC time>.db into DIR (the systemd timer's way)", "DIR" },
+  { "keep", 0, 0, G_OPTION_ARG_INT, &backup_args.keep,
+    "admin backup --to-dir: keep only the newest N backups there", "N" },
   { "from", 0, 0, G_OPTION_ARG_FILENAME, &backup_args.from,
     "admin restore: the backup to restore (the server must be stopped)", "FILE" },
   { NULL, 0, 0, 0, NULL, NULL, NULL },
@@ -166,7 +171,7 @@ static int
 run_admin (ThApp *app, const char *command, ThAdminOptions *opt)
 {
   if (g_strcmp0 (command, "backup") == 0)
-    return th_admin_backup (app, backup_args.to);
+    return th_admin_backup (app, backup_args.to, backup_args.to_dir, backup_args.keep);
   opt->staff = dea_args.staff;
   opt->state = dea_args.state;
   opt->number = dea_args.number;
@@ -210,6 +215,7 @@ option_context_new (const GOptionEntry *entries)
     "      --schedules 2N,3N,4,5 --expires 2028-06-30\n"
     "  telehealthd --data-dir data admin list-dea --staff lee\n"
     "  telehealthd --data-dir data admin backup --to /var/backups/telehealth-2026-12-05.db\n"
+    "  telehealthd --data-dir data admin backup --to-dir /var/backups/telehealth --keep 14\n"
     "  telehealthd --data-dir data admin restore --from /var/backups/telehealth-2026-12-05.db\n"
     "\n"
     "admin add-staff creates a staff account with a generated password and prints one JSON\n"

@@ -48,25 +48,92 @@ th_data_dir_lock (const char *data_dir, GError **error)
   return fd;
 }
 
+/* The backups a --to-dir run writes: telehealth-<UTC, to the microsecond>.db,
+ * so that their names sort as their times. */
+#define BACKUP_PREFIX "telehealth-"
+#define BACKUP_SUFFIX "Z.db"
+
+static gboolean
+is_dated_backup (const char *name)
+{
+  gsize len = strlen (name);
+  return g_str_has_prefix (name, BACKUP_PREFIX) && g_str_has_suffix (name, BACKUP_SUFFIX) &&
+         len == strlen (BACKUP_PREFIX "20261205T213800123456" BACKUP_SUFFIX);
+}
+
+static gint
+newest_first (gconstpointer a, gconstpointer b)
+{
+  return -g_strcmp0 (*(const char *const *) a, *(const char *const *) b);
+}
+
+/* Removes the dated backups in `dir` beyond the `keep` newest; the names
+ * removed go into `removed`. */
+static gboolean
+prune (const char *dir, guint keep, json_t *removed, GError **error)
+{
+  g_autoptr (GDir) d = g_dir_open (dir, 0, error);
+  g_autoptr (GPtrArray) names = g_ptr_array_new_with_free_func (g_free);
+  const char *name;
+
+  if (!d)
+    return FALSE;
+  while ((name = g_dir_read_name (d)))
+    if (is_dated_backup (name))
+      g_ptr_array_add (names, g_strdup (name));
+  g_ptr_array_sort (names, newest_first);
+  for (guint i = keep; i < names->len; i++) {
+    g_autofree char *path = g_build_filename (dir, names->pdata[i], NULL);
+    if (g_unlink (path) != 0) {
+      g_set_error (error, G_FILE_ERROR, g_file_error_from_errno (errno), "cannot remove %s: %s",
+                   path, g_strerror (errno));
+      return FALSE;
+    }
+    json_array_append_new (removed, json_string (path));
+  }
+  return TRUE;
+}
+
 int
-th_admin_backup (ThApp *app, const char *to)
+th_admin_backup (ThApp *app, const char *to, const char *to_dir, int keep)
 {
   g_autoptr (GError) error = NULL;
+  g_autofree char *path = NULL;
+  json_t *removed = json_array ();
   StoreCopyInfo info;
   GStatBuf st;
 
-  if (!to || !*to) {
-    fprintf (stderr, "telehealthd admin backup: say where with --to FILE\n");
+  if ((!to || !*to) == (!to_dir || !*to_dir) || (keep != 0 && !to_dir) || keep < 0) {
+    fprintf (stderr, "telehealthd admin backup: say where with --to FILE, or --to-dir DIR "
+                     "(and optionally --keep N, the newest N kept there)\n");
+    json_decref (removed);
     return 2;
   }
-  if (!store_backup (app->store, to, &info, &error)) {
+  if (to_dir) {
+    g_autoptr (GDateTime) now = g_date_time_new_now_utc ();
+    g_autofree char *stamp = g_date_time_format (now, "%Y%m%dT%H%M%S%f");
+    g_autofree char *name = g_strconcat (BACKUP_PREFIX, stamp, BACKUP_SUFFIX, NULL);
+    if (g_mkdir_with_parents (to_dir, 0700) != 0) {
+      fprintf (stderr, "telehealthd admin backup: cannot create %s: %s\n", to_dir,
+               g_strerror (errno));
+      json_decref (removed);
+      return 1;
+    }
+    path = g_build_filename (to_dir, name, NULL);
+  } else {
+    path = g_strdup (to);
+  }
+  if (!store_backup (app->store, path, &info, &error) ||
+      (keep > 0 && !prune (to_dir, (guint) keep, removed, &error))) {
     fprintf (stderr, "telehealthd admin backup: %s\n", error->message);
+    json_decref (removed);
     return 1;
   }
-  th_admin_print (json_pack ("{s:s, s:I, s:i, s:I, s:s}", "backup", to, "bytes",
-                         (json_int_t) (g_stat (to, &st) == 0 ? st.st_size : 0), "schema_version",
-                         info.schema_version, "audit_rows", (json_int_t) info.audit_rows,
-                         "checked", "integrity ok, audit chain intact"));
+  th_admin_print (json_pack ("{s:s, s:I, s:i, s:I, s:s, s:o}", "backup", path, "bytes",
+                             (json_int_t) (g_stat (path, &st) == 0 ? st.st_size : 0),
+                             "schema_version", info.schema_version, "audit_rows",
+                             (json_int_t) info.audit_rows, "checked",
+                             "integrity ok, audit chain intact", "removed", removed));
   return 0;
 }
 

@@ -57,8 +57,9 @@ int th_admin_set_dea (ThApp *app, const ThAdminOptions *options);
  * returns the descriptor that holds it, or -1 and an error that says a
  * server is running there. */
 int th_data_dir_lock (const char *data_dir, GError **error);
-/* admin backup --to FILE: a checked copy of the running database. */
-int th_admin_backup (ThApp *app, const char *to);
+/* admin backup --to FILE, or --to-dir DIR [--keep N]: a checked copy of
+ * the running database (in DIR named by its UTC time; the newest N kept). */
+int th_admin_backup (ThApp *app, const char *to, const char *to_dir, int keep);
 /* admin restore --from FILE: into a stopped server's data directory (run
  * before the store is opened). */
 int th_admin_restore (const char *data_dir, const char *from);

@@ -145,3 +145,31 @@ test('a backup taken under load restores with every adjustment acknowledged befo
   const rec = await fetchJson(`${server.baseUrl}/api/visits/${last.visit}/record`, { session: third });
   assert.ok(rec.json.orders.some((o) => o.id === last.order), 'the restored database is untouched by the refused restore');
 });
+
+test('backups by date into a folder keep the newest N; unclear arguments are refused', { timeout: 90000 }, async () => {
+  const dataDir = await freshDir('dated');
+  const folder = path.join(await freshDir('folder'), 'backups');
+  const made = [];
+  for (let i = 0; i < 3; i += 1) {
+    const r = await admin(dataDir, 'backup', '--to-dir', folder, '--keep', '2');
+    assert.equal(r.code, 0, r.stderr);
+    const out = JSON.parse(r.stdout.trim().split('\n').pop());
+    assert.match(path.basename(out.backup), /^telehealth-\d{8}T\d{12}Z\.db$/);
+    made.push(out);
+  }
+  assert.deepEqual(made[0].removed, []);
+  assert.deepEqual(made[1].removed, []);
+  assert.deepEqual(made[2].removed, [made[0].backup], 'the third run removed the oldest');
+  assert.deepEqual((await readdir(folder)).sort(), [made[1].backup, made[2].backup].map((p) => path.basename(p)).sort());
+  for (const args of [
+    ['backup'],
+    ['backup', '--to', path.join(folder, 'x.db'), '--to-dir', folder],
+    ['backup', '--to', path.join(folder, 'x.db'), '--keep', '3'],
+    ['backup', '--to-dir', folder, '--keep', '-1'],
+  ]) {
+    const r = await admin(dataDir, ...args);
+    assert.equal(r.code, 2, `${args.join(' ')}: ${r.stderr}`);
+    assert.match(r.stderr, /say where with --to FILE, or --to-dir DIR/);
+  }
+  assert.equal((await readdir(folder)).length, 2, 'a refused run wrote nothing');
+});

@@ -9,9 +9,10 @@ datagram socket, as systemd makes it) and the watchdog's interval
 - WATCHDOG=1 comes at half the interval, from the main loop;
 - SIGTERM: STOPPING=1, then exit 0 within 10 s (the unit's TimeoutStopSec);
 - a second server on the same data directory is refused, in words;
-- the unit file: `systemd-analyze verify` accepts it (ExecStart pointed at
-  this build) and `systemd-analyze security --offline=yes` rates its exposure
-  at most 2.5.
+- the unit files (the server, the daily backup and its timer):
+  `systemd-analyze verify` accepts them (ExecStart pointed at this build) and
+  `systemd-analyze security --offline=yes` rates each service's exposure at
+  most 2.5.
 
 Runs in a loopback-only network namespace (tests/netns-run.sh); every wait is
 bounded."""
@@ -28,7 +29,8 @@ import time
 
 BIN = os.environ["TELEHEALTHD"]
 ROOT = os.environ["TH_SOURCE_ROOT"]
-UNIT = os.path.join(ROOT, "config", "systemd", "telehealthd.service")
+UNIT_DIR = os.path.join(ROOT, "config", "systemd")
+UNITS = ["telehealthd.service", "telehealthd-backup.service", "telehealthd-backup.timer"]
 WATCHDOG_USEC = 400000  # pings every 200 ms
 MAX_EXPOSURE = 2.5
 
@@ -110,22 +112,29 @@ def main():
         check(code == 0 and took < 10, "exit 0 within 10 s of SIGTERM (%d after %.1f s)" % (code, took))
         proc = None
 
-        # The unit file, as systemd reads it.
-        unit = os.path.join(work, "telehealthd.service")
-        with open(UNIT) as f:
-            text = f.read().replace("/usr/bin/telehealthd", BIN)
-        with open(unit, "w") as f:
-            f.write(text)
-        verify = subprocess.run(["systemd-analyze", "verify", unit], capture_output=True,
+        # The unit files, as systemd reads them (ExecStart pointed at this build).
+        units = []
+        for name in UNITS:
+            with open(os.path.join(UNIT_DIR, name)) as f:
+                text = f.read().replace("/usr/bin/telehealthd", BIN)
+            units.append(os.path.join(work, name))
+            with open(units[-1], "w") as f:
+                f.write(text)
+        verify = subprocess.run(["systemd-analyze", "verify"] + units, capture_output=True,
                                 text=True, timeout=60)
-        check(verify.returncode == 0, "systemd-analyze verify accepts the unit: %s"
-              % (verify.stderr.strip() or "no complaint"))
-        security = subprocess.run(["systemd-analyze", "security", "--offline=yes", unit],
-                                  capture_output=True, text=True, timeout=60)
-        m = re.search(r"Overall exposure level for telehealthd.service: ([0-9.]+)",
-                      security.stdout + security.stderr)
-        check(m is not None, "systemd-analyze security rates the unit")
-        check(float(m.group(1)) <= MAX_EXPOSURE, "exposure %s (at most %.1f)" % (m.group(1), MAX_EXPOSURE))
+        check(verify.returncode == 0, "systemd-analyze verify accepts %s: %s"
+              % (", ".join(UNITS), verify.stderr.strip() or "no complaint"))
+        for unit in units:
+            name = os.path.basename(unit)
+            if not name.endswith(".service"):
+                continue
+            security = subprocess.run(["systemd-analyze", "security", "--offline=yes", unit],
+                                      capture_output=True, text=True, timeout=60)
+            m = re.search(r"Overall exposure level for %s: ([0-9.]+)" % re.escape(name),
+                          security.stdout + security.stderr)
+            check(m is not None, "systemd-analyze security rates %s" % name)
+            check(float(m.group(1)) <= MAX_EXPOSURE,
+                  "%s: exposure %s (at most %.1f)" % (name, m.group(1), MAX_EXPOSURE))
     finally:
         if proc is not None:
             proc.kill()
