@@ -58,8 +58,9 @@ room_set_state (Room *room, RoomState to)
   if (hub->hooks.visit_state_changed &&
       !hub->hooks.visit_state_changed (room->visit_id, room_state_name (to),
                                        hub->hooks_user_data)) {
-    g_warning ("visit %s: the store refused %s → %s", room->visit_id, room_state_name (room->state),
-               room_state_name (to));
+    g_log_structured (G_LOG_DOMAIN, G_LOG_LEVEL_WARNING, "VISIT_ID", room->visit_id, "EVENT",
+                      "visit.state", "MESSAGE", "visit %s: the store refused %s → %s",
+                      room->visit_id, room_state_name (room->state), room_state_name (to));
     return FALSE;
   }
   room->state = to;
@@ -231,13 +232,29 @@ room_watchdog (gpointer data)
       p->rx_packets = stats.packets_received;
       p->rx_changed_us = now;
     } else if (limit > 0 && now - p->rx_changed_us > limit) {
-      g_message ("visit %s: no media from participant %s for %u s; dropping the connection",
-                 room->visit_id, p->id, room->hub->limits.media_timeout_s);
+      g_log_structured (G_LOG_DOMAIN, G_LOG_LEVEL_MESSAGE, "VISIT_ID", room->visit_id,
+                        "PARTICIPANT_ROLE", sig_role_name (p->role), "EVENT", "visit.media-timeout",
+                        "MESSAGE", "visit %s: no media from participant %s for %u s; dropping "
+                        "the connection", room->visit_id, p->id, room->hub->limits.media_timeout_s);
       conn_close_with_bye (p->conn, "media-timeout");
       p->rx_changed_us = now; /* once per timeout, until the socket closes */
     }
   }
   return G_SOURCE_CONTINUE;
+}
+
+/* The call could not start for p: said with the visit, the role and the
+ * error's domain and code as fields (the message names no one). */
+static void
+log_media_failure (Room *room, Participant *p, const GError *error)
+{
+  char code[16];
+  g_snprintf (code, sizeof code, "%d", error->code);
+  g_log_structured (G_LOG_DOMAIN, G_LOG_LEVEL_WARNING, "VISIT_ID", room->visit_id,
+                    "PARTICIPANT_ROLE", sig_role_name (p->role), "EVENT", "media.start",
+                    "ERROR_DOMAIN", g_quark_to_string (error->domain), "ERROR_CODE", code,
+                    "MESSAGE", "visit %s: the call could not start: %s", room->visit_id,
+                    error->message);
 }
 
 /* Gives a connected, admitted participant a fresh media leg; the server
@@ -255,7 +272,7 @@ participant_start_media (Participant *p)
   if (!room->media) {
     room->media = room->hub->media->visit_new (room->visit_id, &room->hub->media_config, &error);
     if (!room->media) {
-      g_warning ("visit %s: no media pipeline: %s", room->visit_id, error->message);
+      log_media_failure (room, p, error);
       conn_send_error (p->conn, SIG_ERR_INTERNAL, "the server could not start the video call");
       return;
     }
@@ -267,7 +284,7 @@ participant_start_media (Participant *p)
   if (p->leg && !room->watchdog_source && room->hub->limits.media_timeout_s)
     room->watchdog_source = g_timeout_add_seconds (2, room_watchdog, room);
   if (!p->leg) {
-    g_warning ("visit %s: no media leg: %s", room->visit_id, error->message);
+    log_media_failure (room, p, error);
     conn_send_error (p->conn, SIG_ERR_INTERNAL, "the server could not start the video call");
   }
 }

@@ -80,8 +80,10 @@ room_connect_trouble (Room *room, Participant *p, gboolean trouble)
     return;
   p->connect_trouble = trouble;
   /* Ids only: names are patient data. */
-  g_message ("visit %s: participant %s media %s", room->visit_id, p->id,
-             trouble ? "cannot connect" : "connects again");
+  g_log_structured (G_LOG_DOMAIN, G_LOG_LEVEL_MESSAGE, "VISIT_ID", room->visit_id,
+                    "PARTICIPANT_ROLE", sig_role_name (p->role), "EVENT",
+                    "visit.connect-trouble", "MESSAGE", "visit %s: participant %s media %s",
+                    room->visit_id, p->id, trouble ? "cannot connect" : "connects again");
   if (trouble && room->hub->hooks.participant_event)
     room->hub->hooks.participant_event (room->visit_id, p->id, p->role, "connect-trouble",
                                         p->conn ? p->conn->address : NULL,

@@ -27,7 +27,7 @@ static struct {
   GPtrArray *legs;         /* live legs (owned) */
   GPtrArray *log;          /* "visit-new:v1", "add-leg:p", "remove-leg:p", "visit-free:v1" */
   gboolean fail_visit;     /* the next visit_new fails */
-  guint pipeline_warnings; /* "no media pipeline" warnings logged */
+  guint pipeline_warnings; /* "the call could not start" warnings logged, with their fields */
 } fake;
 
 /* Tests make warnings fatal; the one a failing pipeline must log is
@@ -36,12 +36,21 @@ static GLogWriterOutput
 log_writer (GLogLevelFlags level, const GLogField *fields, gsize n_fields, gpointer user_data)
 {
   if (level & G_LOG_LEVEL_WARNING) {
+    /* The message, and the fields journalctl searches by (issue 17). */
+    gboolean message = FALSE, event = FALSE, visit = FALSE, domain = FALSE;
     for (gsize i = 0; i < n_fields; i++) {
-      if (strcmp (fields[i].key, "MESSAGE") == 0 && fields[i].length < 0 &&
-          strstr (fields[i].value, "no media pipeline: no webrtcbin here")) {
-        fake.pipeline_warnings++;
-        return G_LOG_WRITER_HANDLED;
-      }
+      const char *v = fields[i].length < 0 ? fields[i].value : NULL;
+      if (!v)
+        continue;
+      message |= strcmp (fields[i].key, "MESSAGE") == 0 &&
+                 strstr (v, "the call could not start: no webrtcbin here") != NULL;
+      event |= strcmp (fields[i].key, "EVENT") == 0 && strcmp (v, "media.start") == 0;
+      visit |= strcmp (fields[i].key, "VISIT_ID") == 0 && *v;
+      domain |= strcmp (fields[i].key, "ERROR_DOMAIN") == 0 && *v;
+    }
+    if (message && event && visit && domain) {
+      fake.pipeline_warnings++;
+      return G_LOG_WRITER_HANDLED;
     }
   }
   return g_log_writer_default (level, fields, n_fields, user_data);
