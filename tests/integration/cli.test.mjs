@@ -17,7 +17,9 @@ function run(args) {
 test('--help documents every flag', () => {
   const r = run(['--help']);
   assert.equal(r.status, 0);
-  for (const flag of ['--config', '--listen', '--data-dir', '--demo']) assert.match(r.stdout, new RegExp(flag));
+  for (const flag of ['--config', '--listen', '--data-dir', '--demo', '--to', '--to-dir', '--keep', '--from']) assert.match(r.stdout, new RegExp(flag));
+  assert.match(r.stdout, /admin backup --to-dir/);
+  assert.match(r.stdout, /admin restore --from/);
 });
 
 test('a bad config value stops the start, naming the key and the file', () => {
