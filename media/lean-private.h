@@ -323,6 +323,7 @@ struct _LeanLeg {
   guint n_mlines;
   guint32 ssrc[MEDIA_MAX_MLINES];
   gchar *ufrag, *pwd, *cname;
+  gchar *visit_id; /* for the log (the MediaVisit is the main context's) */
 
   /* The worker's alone from here on. */
   gboolean closed;

@@ -53,6 +53,7 @@ lean_leg_unref (LeanLeg *lean)
   g_free (lean->ufrag);
   g_free (lean->pwd);
   g_free (lean->cname);
+  g_free (lean->visit_id);
   g_free (lean);
 }
 
@@ -217,10 +218,24 @@ dtls_send (const guint8 *data, gsize len, gpointer user_data)
 
 static gboolean on_dtls_timer (gpointer data);
 
+/* A leg's trouble, for the log with the visit and the event as fields
+ * (journalctl VISIT_ID=...); it names no one. */
+static void G_GNUC_PRINTF (3, 4)
+leg_log (LeanLeg *lean, const char *event, const char *format, ...)
+{
+  va_list args;
+  va_start (args, format);
+  g_autofree char *text = g_strdup_vprintf (format, args);
+  va_end (args);
+  g_log_structured (G_LOG_DOMAIN, G_LOG_LEVEL_MESSAGE, "VISIT_ID", lean->visit_id, "EVENT", event,
+                    "MESSAGE", "visit %s: media: %s", lean->visit_id, text);
+}
+
 static void
 dtls_fail (LeanLeg *lean, const char *why)
 {
-  g_message ("media: a participant's secure connection failed: %s", why ? why : "unknown");
+  leg_log (lean, "media.dtls", "a participant's secure connection failed: %s",
+           why ? why : "unknown");
   stop_timer (&lean->dtls_timer);
   post_state (lean, MEDIA_LEG_FAILED);
 }
@@ -340,7 +355,7 @@ on_component_state (NiceAgent *agent, guint stream_id, guint component_id, guint
   if (lean->closed)
     return;
   if (state == NICE_COMPONENT_STATE_FAILED) {
-    g_message ("media: a participant's network path (ICE) failed");
+    leg_log (lean, "media.ice", "a participant's network path (ICE) failed");
     post_state (lean, MEDIA_LEG_FAILED);
   } else if (state == NICE_COMPONENT_STATE_READY) {
     watch_selected_socket (lean);
@@ -386,7 +401,7 @@ do_start (LeanLeg *lean, gpointer data)
   if (m->stun_host != NULL)
     g_object_set (lean->agent, "stun-server", m->stun_host, "stun-server-port", m->stun_port, NULL);
   if (!media_nice_add_local_addresses (lean->agent, (const gchar *const *) m->addresses, &err)) {
-    g_message ("media: cannot start a participant's connection: %s", err->message);
+    leg_log (lean, "media.start", "cannot start a participant's connection: %s", err->message);
     g_error_free (err);
     post_state (lean, MEDIA_LEG_FAILED);
     return;
@@ -400,7 +415,7 @@ do_start (LeanLeg *lean, gpointer data)
   g_signal_connect (lean->agent, "new-selected-pair-full", G_CALLBACK (on_selected_pair), lean);
   nice_agent_attach_recv (lean->agent, lean->stream_id, 1, lean->worker, lean_path_receive, lean);
   if (!nice_agent_gather_candidates (lean->agent, lean->stream_id)) {
-    g_message ("media: no local address to receive a participant's media on");
+    leg_log (lean, "media.start", "no local address to receive a participant's media on");
     post_state (lean, MEDIA_LEG_FAILED);
   }
 }
@@ -462,6 +477,7 @@ lean_leg_start (MediaLeg *leg, GError **error)
   lean->ufrag = random_ice_string (8);
   lean->pwd = random_ice_string (24);
   lean->cname = random_ice_string (16);
+  lean->visit_id = g_strdup (visit->id);
   for (guint m = 0; m < leg->n_mlines; m++) {
     MediaMline info;
     media_layout_mline (m, &info);
