@@ -174,27 +174,17 @@ store_backup (Store *store, const char *path, StoreCopyInfo *info, GError **erro
 /* What SQLite keeps beside a database in WAL mode. */
 static const char *const kSideFiles[] = { "-wal", "-shm" };
 
-/* Folds the database's write-ahead log into the file, so that the file
- * alone is the whole database (the last connection's close checkpoints and
- * removes the log). */
-static gboolean
-fold_wal (const char *db_path, GError **error)
+/* Undoes a half-done restore: the old database and its side files go back. */
+static void
+put_back (const char *db_path, const char *aside_path)
 {
-  sqlite3 *db = NULL;
-  gboolean ok;
-
-  if (sqlite3_open_v2 (db_path, &db, SQLITE_OPEN_READWRITE, NULL) != SQLITE_OK) {
-    g_set_error (error, STORE_ERROR, STORE_ERROR_SQL, "cannot open %s: %s", db_path,
-                 db ? sqlite3_errmsg (db) : "out of memory");
-    sqlite3_close (db);
-    return FALSE;
+  (void) g_rename (aside_path, db_path);
+  for (guint i = 0; i < G_N_ELEMENTS (kSideFiles); i++) {
+    g_autofree char *side = g_strconcat (db_path, kSideFiles[i], NULL);
+    g_autofree char *kept = g_strconcat (aside_path, kSideFiles[i], NULL);
+    if (g_file_test (kept, G_FILE_TEST_EXISTS))
+      (void) g_rename (kept, side);
   }
-  ok = exec (db, "PRAGMA wal_checkpoint(TRUNCATE)", error);
-  if (sqlite3_close (db) != SQLITE_OK && ok) {
-    g_set_error (error, STORE_ERROR, STORE_ERROR_SQL, "closing %s failed", db_path);
-    ok = FALSE;
-  }
-  return ok;
 }
 
 gboolean
@@ -203,7 +193,7 @@ store_restore (const char *from_path, const char *db_path, const char *aside_pat
 {
   g_autofree char *incoming = g_strconcat (db_path, ".restoring", NULL);
   sqlite3 *from = NULL;
-  gboolean ok = FALSE, had_old = g_file_test (db_path, G_FILE_TEST_EXISTS);
+  gboolean ok = FALSE, moved = FALSE, had_old = g_file_test (db_path, G_FILE_TEST_EXISTS);
 
   if (!store_check_copy (from_path, info, error))
     return FALSE;
@@ -213,36 +203,30 @@ store_restore (const char *from_path, const char *db_path, const char *aside_pat
   }
   if (!write_copy (from, incoming, error))
     goto out;
-  /* The database it replaces is kept, whole, beside it. */
-  if (had_old) {
-    if (!fold_wal (db_path, error))
-      goto out;
-    if (g_rename (db_path, aside_path) != 0) {
-      g_set_error (error, STORE_ERROR, STORE_ERROR_INVALID, "cannot move %s aside: %s", db_path,
-                   g_strerror (errno));
-      goto out;
-    }
+  /* The database it replaces is kept, whole, beside it: renamed with its
+   * write-ahead log and index (SQLite pairs them by name), never opened:
+   * a restore is often wanted because SQLite cannot read it, and SQLite
+   * may drop the log of a file it cannot read. No log of the old database
+   * may stay beside the new one either: SQLite would read it as this one's. */
+  if (had_old && g_rename (db_path, aside_path) != 0) {
+    g_set_error (error, STORE_ERROR, STORE_ERROR_INVALID, "cannot move %s aside: %s", db_path,
+                 g_strerror (errno));
+    goto out;
   }
-  /* No log of another database may lie beside the new one: SQLite would
-   * read it as this one's. After the fold the old database's are empty;
-   * without a database they are kept beside it, like the database. */
   for (guint i = 0; i < G_N_ELEMENTS (kSideFiles); i++) {
     g_autofree char *side = g_strconcat (db_path, kSideFiles[i], NULL);
     g_autofree char *kept = g_strconcat (aside_path, kSideFiles[i], NULL);
-    if (g_file_test (side, G_FILE_TEST_EXISTS) &&
-        (had_old ? g_unlink (side) : g_rename (side, kept)) != 0) {
+    if (g_file_test (side, G_FILE_TEST_EXISTS) && g_rename (side, kept) != 0) {
       g_set_error (error, STORE_ERROR, STORE_ERROR_INVALID, "cannot move %s aside: %s", side,
                    g_strerror (errno));
-      if (had_old)
-        (void) g_rename (aside_path, db_path);
+      moved = TRUE;
       goto out;
     }
   }
   if (g_rename (incoming, db_path) != 0) {
     g_set_error (error, STORE_ERROR, STORE_ERROR_INVALID, "cannot move the copy to %s: %s",
                  db_path, g_strerror (errno));
-    if (had_old)
-      (void) g_rename (aside_path, db_path); /* put it back as it was */
+    moved = TRUE;
     goto out;
   }
   ok = TRUE;
@@ -251,5 +235,7 @@ out:
     sqlite3_close (from);
   if (!ok)
     (void) g_unlink (incoming);
+  if (!ok && moved)
+    put_back (db_path, aside_path);
   return ok;
 }

@@ -150,6 +150,23 @@ test_restore_keeps_the_old (StoreFixture *f, gconstpointer data)
                               "only.in.the.old"),
                    ==, 1);
   store_close (kept);
+
+  /* A database SQLite cannot open any more (why one restores): it is kept
+   * beside the restored one as it was, its log too. */
+  g_autofree char *junk = g_strdup ("not a database any more");
+  g_assert_true (g_file_set_contents (target, junk, -1, NULL));
+  g_assert_true (g_file_set_contents (target_wal, "a log", -1, NULL));
+  remove_in_dir (f, "target.db.before-restore");
+  g_assert_true (store_restore (copy, target, aside, &info, &error));
+  g_assert_no_error (error);
+  g_autofree char *kept_bytes = NULL;
+  g_assert_true (g_file_get_contents (aside, &kept_bytes, NULL, NULL));
+  g_assert_cmpstr (kept_bytes, ==, junk);
+  g_autofree char *aside_wal = g_strconcat (aside, "-wal", NULL);
+  g_assert_true (g_file_test (aside_wal, G_FILE_TEST_EXISTS));
+  g_assert_false (g_file_test (target_wal, G_FILE_TEST_EXISTS));
+  g_assert_true (store_check_copy (target, &info, &error));
+
   remove_in_dir (f, "copy.db");
   remove_in_dir (f, "target.db");
   remove_in_dir (f, "target.db.before-restore");
