@@ -62,7 +62,9 @@ test('the PDMP panel says when a check is due, records one, and the order goes a
   await by(page, 'pdmp-result').fill('NY PMP: one prior prescriber, 2025; nothing current.');
   await by(page, 'pdmp-record').click();
   await waitFor(async () => /recorded/.test(await by(page, 'pdmp-done').textContent()), { what: 'the check recorded' });
-  assert.match(await by(page, 'pdmp-last').textContent(), /“NY PMP: one prior prescriber, 2025; nothing current\.”/);
+  // The panel is drawn again after the "recorded" note: wait for it.
+  await waitFor(async () => /“NY PMP: one prior prescriber, 2025; nothing current\.”/.test(await by(page, 'pdmp-last').textContent()),
+    { what: 'the panel showing the new check' });
   const after_ = (await api(`/api/patients/${patientId}/pdmp-checks`)).json;
   assert.equal(after_.checks.length, 2);
   assert.equal(after_.checks[0].result, 'NY PMP: one prior prescriber, 2025; nothing current.');
