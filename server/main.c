@@ -191,13 +191,13 @@ option_context_new (const GOptionEntry *entries)
     "reset-password|verify-audit|audit|set-dea|list-dea|backup|restore] - telehealth video-visit server");
   g_option_context_set_summary (
     ctx, "Serves the patient join page, the provider console, a REST API and the /signaling\n"
-         "WebSocket, and relays the visit's audio and video through GStreamer (webrtcbin).\n"
+         "WebSocket, and relays the visit's audio and video itself ([media] engine).\n"
          "Flags override the config file; without --config the built-in defaults apply.");
   g_option_context_set_description (
     ctx,
     "Examples:\n"
     "  telehealthd --config config/telehealth.conf --demo\n"
-    "  telehealthd --config /etc/telehealth/telehealth.conf --listen 127.0.0.1:8443\n"
+    "  telehealthd --config /etc/telehealthd/telehealth.conf --listen 127.0.0.1:8443\n"
     "\n"
     "  telehealthd --data-dir data admin add-staff --username lee --name 'Dr. Lee' \\\n"
     "      --role psychiatrist\n"

@@ -210,7 +210,9 @@ export async function startServer({ extraArgs = [], timeout = 20000, configPath,
   const { bin, root } = requireEnv();
   const clock = testClock({ now, timeZone });
   const dataDir = keptDir || await mkdtemp(path.join(tmpdir(), 'th-data-'));
-  let config = configPath || path.join(root, 'config', 'telehealth.conf');
+  // TH_CONFIG: the config a test starts from when it names none (the
+  // package test: the installed /etc/telehealthd/telehealth.conf).
+  let config = configPath || process.env.TH_CONFIG || path.join(root, 'config', 'telehealth.conf');
   // A --config among the extra arguments is the config to start from.
   const rest = [];
   for (let i = 0; i < extraArgs.length; i++) {
@@ -227,15 +229,18 @@ export async function startServer({ extraArgs = [], timeout = 20000, configPath,
   if (Object.keys(changes).length) {
     configDir = await mkdtemp(path.join(tmpdir(), 'th-conf-'));
     const text = await readFile(config, 'utf8');
-    // The catalog keeps pointing where it did from the original's folder.
-    const cat = /^\s*catalog\s*=\s*(\S.*?)\s*$/m.exec(text);
-    // (a copied config whose relative catalog is not beside it means ours).
-    const own = cat ? path.resolve(path.dirname(config), cat[1]) : null;
-    const catalog = own && existsSync(own) ? own : path.resolve(root, 'config', 'medications.json');
-    const mon = /^\s*monitoring\s*=\s*(\S.*?)\s*$/m.exec(text);
-    const ownMon = mon ? path.resolve(path.dirname(config), mon[1]) : null;
-    const monitoring = ownMon && existsSync(ownMon) ? ownMon : path.resolve(root, 'config', 'monitoring.json');
-    changes.prescribing = { catalog, monitoring, ...changes.prescribing };
+    // A catalog or monitoring table the original names keeps pointing where
+    // it did from the original's folder (a copied config whose relative file
+    // is not beside it means ours); one it leaves unset stays unset, and the
+    // server reads its built-in one (the installed one, for a package's).
+    const keep = {};
+    for (const key of ['catalog', 'monitoring']) {
+      const m = new RegExp(`^\\s*${key}\\s*=\\s*(\\S.*?)\\s*$`, 'm').exec(text);
+      if (!m) continue;
+      const own = path.resolve(path.dirname(config), m[1]);
+      keep[key] = existsSync(own) ? own : path.resolve(root, 'config', path.basename(m[1]));
+    }
+    changes.prescribing = { ...keep, ...changes.prescribing };
     config = path.join(configDir, 'telehealth.conf');
     await writeFile(config, rewriteConfig(text, changes));
   }
