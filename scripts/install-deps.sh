@@ -18,10 +18,11 @@ APT_PACKAGES="meson ninja-build pkg-config gcc libc6-dev
 # sqlite3's shell to hold the write lock from another process (signin-load);
 # a real SMTP server (aiosmtpd) and an iCalendar parser to read what the
 # outbox sends (tests/integration/notify*); debhelper, dpkg-dev and lintian
-# to build and check the Debian package, and adduser for its postinst in the
-# throwaway root it is installed into (tests/integration/package_test.py).
+# to build and check the Debian package, adduser for its postinst in the
+# throwaway root it is installed into, and systemd-nspawn (systemd-container)
+# to boot that root with systemd (tests/integration/package_test.py).
 TEST_PACKAGES="chromium nodejs npm clang libclang-rt-14-dev coturn nftables python3 sqlite3 systemd
-  python3-aiosmtpd python3-icalendar debhelper dpkg-dev lintian adduser"
+  python3-aiosmtpd python3-icalendar debhelper dpkg-dev lintian adduser systemd-container"
 
 want="$APT_PACKAGES"
 [ "${1:-}" = "--test" ] && want="$want $TEST_PACKAGES"
