@@ -30,6 +30,8 @@ import tempfile
 import time
 import urllib.parse
 
+import th_process
+
 BIN = os.environ["TELEHEALTHD"]
 
 
@@ -161,12 +163,7 @@ def main():
         if ws is not None:
             ws.close()
         if proc is not None:
-            proc.terminate()
-            try:
-                proc.wait(timeout=10)
-            except subprocess.TimeoutExpired:
-                proc.kill()
-                proc.wait()
+            th_process.stop(proc, 10)
         shutil.rmtree(work, ignore_errors=True)
 
 

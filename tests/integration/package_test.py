@@ -41,6 +41,8 @@ import sys
 import tempfile
 import time
 
+import th_process
+
 ROOT = os.environ["TH_SOURCE_ROOT"]
 NODE = os.environ.get("TH_NODE", "node")
 SKIPPED = ("build", "builddir", "node_modules", ".git", "data", "debian/telehealthd",
@@ -357,12 +359,7 @@ def under_systemd(root, uid):
         check(res.returncode == 0 and took < 10 and result == "success",
               "systemctl stop: a clean exit in %.1f s (TimeoutStopSec=10s)" % took)
     finally:
-        nspawn.terminate()
-        try:
-            nspawn.wait(timeout=30)
-        except subprocess.TimeoutExpired:
-            nspawn.kill()
-            nspawn.wait()
+        th_process.stop(nspawn, 30)
 
 
 def main_in_namespace():
