@@ -648,6 +648,10 @@ test_gstreamer_peer (void)
     memcpy (b.words, data, len);
     g_bytes_unref (srtp);
     g_assert_true (lean_srtp_unprotect_rtp (in, (guint8 *) b.words, &len));
+    /* A packet pushed on an earlier turn (whose pull timed out) may come
+     * out now: compare with what was sent under its own sequence number. */
+    const guint8 *head = (const guint8 *) b.words;
+    plain_len = make_rtp (&plain, (guint16) (head[2] << 8 | head[3]), 0x0badcafe);
     g_assert_cmpmem (b.words, len, plain.words, plain_len);
     got = TRUE;
   }
