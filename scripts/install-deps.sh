@@ -17,9 +17,10 @@ APT_PACKAGES="meson ninja-build pkg-config gcc libc6-dev
 # architecture check and the store-fault test (its sqlite3 module), and
 # sqlite3's shell to hold the write lock from another process (signin-load);
 # a real SMTP server (aiosmtpd) and an iCalendar parser to read what the
-# outbox sends (tests/integration/notify*).
+# outbox sends (tests/integration/notify*); prometheus for promtool, which
+# checks what GET /metrics serves (tests/*/metrics.test.mjs, test_metrics).
 TEST_PACKAGES="chromium nodejs npm clang libclang-rt-14-dev coturn nftables python3 sqlite3 systemd
-  python3-aiosmtpd python3-icalendar"
+  python3-aiosmtpd python3-icalendar prometheus"
 
 want="$APT_PACKAGES"
 [ "${1:-}" = "--test" ] && want="$want $TEST_PACKAGES"
@@ -49,6 +50,14 @@ if [ -n "$missing" ]; then
     *" coturn "*)
       if [ -d /run/systemd/system ]; then
         $SUDO systemctl disable --now coturn.service >/dev/null 2>&1 || true
+      fi ;;
+  esac
+  # Likewise the prometheus package starts a Prometheus server (port 9090,
+  # scraping itself and keeping a database); the tests want only promtool.
+  case " $missing " in
+    *" prometheus "*)
+      if [ -d /run/systemd/system ]; then
+        $SUDO systemctl disable --now prometheus.service >/dev/null 2>&1 || true
       fi ;;
   esac
 fi

@@ -1,0 +1,86 @@
+// The [metrics] listener (issue 17 item 4): only GET /metrics there and
+// never on the public port; a bearer token when token_sha256 is set (401
+// with WWW-Authenticate: Bearer without it or with a wrong one, 200 with
+// it); a listener off loopback without a token, or a token that is not a
+// SHA-256, stops the start with a sentence that says what to do. The
+// browser visit's figures are tests/e2e/metrics.test.mjs.
+
+import { test } from 'node:test';
+import assert from 'node:assert/strict';
+import { createHash } from 'node:crypto';
+import { startServer, rawRequest, fetchJson, metricsUrl, scrapeMetrics, promtoolCheck } from '../e2e/lib.mjs';
+
+const TOKEN = 'kq2L0x9vW7-metrics-test-token';
+const sha256 = (text) => createHash('sha256').update(text).digest('hex');
+
+test('with a token: 401 without it or with another, 200 with it; only /metrics is there', { timeout: 60000 }, async () => {
+  const server = await startServer({
+    settings: { metrics: { listen: '127.0.0.1:0', token_sha256: sha256(TOKEN) } },
+  });
+  try {
+    const url = await metricsUrl(server);
+    const none = await scrapeMetrics(url);
+    assert.equal(none.status, 401);
+    assert.match(none.headers.get('www-authenticate') || '', /^Bearer\b/);
+    assert.doesNotMatch(none.text, /telehealthd_/);
+    const wrong = await scrapeMetrics(url, { token: `${TOKEN}x` });
+    assert.equal(wrong.status, 401);
+    const basic = await rawRequest(url, { headers: { Authorization: `Basic ${Buffer.from(`u:${TOKEN}`).toString('base64')}` } });
+    assert.equal(basic.status, 401);
+
+    // Traffic on the public port, then its count by route pattern and status.
+    const session = await server.login();
+    const visit = await fetchJson(`${server.baseUrl}/api/visits/${server.demo.visit_id}`, { session });
+    assert.equal(visit.status, 200);
+    const missing = await fetchJson(`${server.baseUrl}/api/no-such-thing/${server.demo.visit_id}`, { session });
+    assert.equal(missing.status, 404);
+
+    const ok = await scrapeMetrics(url, { token: TOKEN });
+    assert.equal(ok.status, 200, ok.text);
+    assert.match(ok.headers.get('content-type'), /^text\/plain; version=0\.0\.4/);
+    promtoolCheck(ok.text);
+    assert.ok(ok.samples.get('telehealthd_http_requests_total{route="/api/visits/:visit",status="200"}') >= 1,
+      [...ok.samples.keys()].filter((k) => k.includes('http_requests')).join('\n'));
+    assert.ok(ok.samples.get('telehealthd_http_requests_total{route="other",status="404"}') >= 1);
+    assert.ok(!ok.text.includes(server.demo.visit_id), 'no visit id in a label');
+
+    // Nothing else on the metrics port; no metrics on the public one.
+    for (const p of ['/', '/metrics/', '/api/visits', '/metricsx']) {
+      const r = await rawRequest(new URL(p, url).href, { headers: { Authorization: `Bearer ${TOKEN}` } });
+      assert.equal(r.status, 404, `${p} on the metrics port`);
+    }
+    const pub = await rawRequest(`${server.baseUrl}/metrics`, { headers: { Authorization: `Bearer ${TOKEN}` } });
+    assert.notEqual(pub.status, 200, 'the public port does not serve /metrics');
+    assert.doesNotMatch(pub.text, /telehealthd_/);
+  } finally {
+    await server.stop();
+  }
+});
+
+test('no [metrics] listen: no metrics listener at all', { timeout: 30000 }, async () => {
+  const server = await startServer();
+  try {
+    assert.doesNotMatch(server.stderrTail(1e6), /metrics on http/);
+  } finally {
+    await server.stop();
+  }
+});
+
+test('a metrics listener off loopback without a token, or a bad token, stops the start', { timeout: 60000 }, async () => {
+  await assert.rejects(startServer({ settings: { metrics: { listen: '0.0.0.0:0' } }, timeout: 15000 }),
+    /\[metrics\] listen = 0\.0\.0\.0:0 is reachable from other machines: set \[metrics\] token_sha256/);
+  await assert.rejects(startServer({ settings: { metrics: { listen: '127.0.0.1:0', token_sha256: 'abc' } }, timeout: 15000 }),
+    /\[metrics\] token_sha256 must be 64 hex digits/);
+  await assert.rejects(startServer({ settings: { metrics: { listen: 'here:0' } }, timeout: 15000 }),
+    /\[metrics\] listen: "here:0" is not HOST:PORT/);
+  // With a token, any address will do.
+  const server = await startServer({
+    settings: { metrics: { listen: '0.0.0.0:0', token_sha256: sha256(TOKEN) } },
+  });
+  try {
+    const url = (await metricsUrl(server)).replace('0.0.0.0', '127.0.0.1');
+    assert.equal((await scrapeMetrics(url, { token: TOKEN })).status, 200);
+  } finally {
+    await server.stop();
+  }
+});
