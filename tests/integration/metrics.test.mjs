@@ -8,10 +8,34 @@
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import { createHash } from 'node:crypto';
-import { startServer, rawRequest, fetchJson, metricsUrl, scrapeMetrics, promtoolCheck } from '../e2e/lib.mjs';
+import { spawnSync } from 'node:child_process';
+import { mkdtemp, readFile, rm, writeFile } from 'node:fs/promises';
+import { tmpdir } from 'node:os';
+import path from 'node:path';
+import {
+  startServer, rawRequest, fetchJson, metricsUrl, scrapeMetrics, promtoolCheck, requireEnv, rewriteConfig,
+} from '../e2e/lib.mjs';
 
 const TOKEN = 'kq2L0x9vW7-metrics-test-token';
 const sha256 = (text) => createHash('sha256').update(text).digest('hex');
+
+// Starts telehealthd with these [metrics] settings and expects it to stop
+// at once: resolves {status, stderr}.
+async function refusedStart(metrics) {
+  const { bin, root } = requireEnv();
+  const dir = await mkdtemp(path.join(tmpdir(), 'th-metrics-'));
+  try {
+    const conf = path.join(dir, 'telehealth.conf');
+    const text = await readFile(path.join(root, 'config', 'telehealth.conf'), 'utf8');
+    await writeFile(conf, rewriteConfig(text, { metrics }));
+    const res = spawnSync(bin, ['--config', conf, '--listen', '127.0.0.1:0', '--data-dir', path.join(dir, 'data')],
+      { encoding: 'utf8', timeout: 10000 });
+    assert.equal(res.error, undefined, 'telehealthd stops by itself');
+    return { status: res.status, stderr: res.stderr };
+  } finally {
+    await rm(dir, { recursive: true, force: true });
+  }
+}
 
 test('with a token: 401 without it or with another, 200 with it; only /metrics is there', { timeout: 60000 }, async () => {
   const server = await startServer({
@@ -67,12 +91,18 @@ test('no [metrics] listen: no metrics listener at all', { timeout: 30000 }, asyn
 });
 
 test('a metrics listener off loopback without a token, or a bad token, stops the start', { timeout: 60000 }, async () => {
-  await assert.rejects(startServer({ settings: { metrics: { listen: '0.0.0.0:0' } }, timeout: 15000 }),
-    /\[metrics\] listen = 0\.0\.0\.0:0 is reachable from other machines: set \[metrics\] token_sha256/);
-  await assert.rejects(startServer({ settings: { metrics: { listen: '127.0.0.1:0', token_sha256: 'abc' } }, timeout: 15000 }),
-    /\[metrics\] token_sha256 must be 64 hex digits/);
-  await assert.rejects(startServer({ settings: { metrics: { listen: 'here:0' } }, timeout: 15000 }),
-    /\[metrics\] listen: "here:0" is not HOST:PORT/);
+  for (const [metrics, says] of [
+    [{ listen: '0.0.0.0:0' }, /\[metrics\] listen = 0\.0\.0\.0:0 is reachable from other machines: set \[metrics\] token_sha256/],
+    [{ listen: '[::]:0' }, /is reachable from other machines/],
+    [{ listen: '127.0.0.1:0', token_sha256: 'abc' }, /\[metrics\] token_sha256 must be 64 hex digits/],
+    [{ listen: '127.0.0.1:0', token_sha256: 'g'.repeat(64) }, /\[metrics\] token_sha256 must be 64 hex digits/],
+    [{ listen: 'here:0' }, /\[metrics\] listen: "here:0" is not HOST:PORT/],
+    [{ listen: '127.0.0.1:0', port: '9464' }, /\[metrics\] port is not a setting telehealthd knows/],
+  ]) {
+    const res = await refusedStart(metrics);
+    assert.equal(res.status, 1, `${JSON.stringify(metrics)}: ${res.stderr}`);
+    assert.match(res.stderr, says);
+  }
   // With a token, any address will do.
   const server = await startServer({
     settings: { metrics: { listen: '0.0.0.0:0', token_sha256: sha256(TOKEN) } },
