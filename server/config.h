@@ -122,8 +122,7 @@ gboolean th_config_set_listen (ThConfig *config, const char *value, const char *
 void th_config_free (ThConfig *config);
 /* config_listen.c: [metrics] listen and token_sha256; a listener off
  * loopback without a token is refused. */
-gboolean th_metrics_config_read (GKeyFile *kf, ThConfig *config, const char *path,
-                                 GError **error);
+gboolean th_metrics_config_read (GKeyFile *kf, ThConfig *config, const char *path, GError **error);
 /* config_notify.c: [clinic] name, [mail], [sms], [notify] (defaults first). */
 void th_notify_config_defaults (ThConfig *config);
 gboolean th_notify_config_read (GKeyFile *kf, ThConfig *config, const char *path, GError **error);

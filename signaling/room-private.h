@@ -80,7 +80,7 @@ struct _SigHub {
   GHashTable *rooms;        /* visit id → Room* (owned) */
   GHashTable *conns;        /* SigConn* set (owned) */
   SigLimits limits;
-  gboolean stopping; /* sig_hub_shutdown: no one joins any more */
+  gboolean stopping;     /* sig_hub_shutdown: no one joins any more */
   MediaLegStats retired; /* the removed legs' totals (hub_stats.c) */
   guint64 messages[SIG_MSG_N_TYPES];
   guint64 messages_invalid;

@@ -250,8 +250,7 @@ typedef struct {
    * connected participant): the fraction of packets lost since the last
    * one, and the round trip in seconds when known. For the metrics; no
    * visit or participant, so nothing to tell who. May be NULL. */
-  void (*media_quality) (double loss_fraction, double rtt_s, gboolean have_rtt,
-                         gpointer user_data);
+  void (*media_quality) (double loss_fraction, double rtt_s, gboolean have_rtt, gpointer user_data);
 } SigHooks;
 
 typedef struct {
@@ -304,13 +303,13 @@ guint sig_hub_active_visits (SigHub *hub);
  * (hub_stats.c), read by the server's GET /metrics: cheap, a walk of the
  * live rooms. */
 typedef struct {
-  guint visits_waiting;     /* live rooms by state */
+  guint visits_waiting; /* live rooms by state */
   guint visits_in_progress;
-  guint visits_other;       /* scheduled (someone early) or ended (not yet freed) */
-  guint participants;       /* with a live connection */
-  guint legs;               /* media legs */
-  guint connections;        /* WebSockets, identified or not */
-  MediaLegStats media;      /* totals over every leg there was, the live ones' so far */
+  guint visits_other;                /* scheduled (someone early) or ended (not yet freed) */
+  guint participants;                /* with a live connection */
+  guint legs;                        /* media legs */
+  guint connections;                 /* WebSockets, identified or not */
+  MediaLegStats media;               /* totals over every leg there was, the live ones' so far */
   guint64 messages[SIG_MSG_N_TYPES]; /* received, by type */
   guint64 messages_invalid;          /* frames refused by the parser (or binary) */
 } SigHubStats;
