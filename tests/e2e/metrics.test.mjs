@@ -14,6 +14,7 @@ import { startServer, runVisit, waitFor, metricsUrl, scrapeMetrics, promtoolChec
 const value = (scrape, series) => scrape.samples.get(series);
 
 test('a two-party visit moves the visit, participant and relayed-packet figures', { timeout: 240000 }, async (t) => {
+  t.diagnostic(`media engine: ${process.env.TH_MEDIA_ENGINE || 'the default'}`);
   const server = await startServer({ settings: { metrics: { listen: '127.0.0.1:0' } } });
   try {
     const url = await metricsUrl(server);
