@@ -65,8 +65,9 @@ void th_metrics_reset_gauges (ThMetrics *metrics, guint family);
 
 /* The whole registry as text: HELP and TYPE once per family, its series
  * sorted by label values, a histogram's cumulative _bucket{le=...} lines
- * ending in +Inf, then _sum and _count. Families with no series say only
- * HELP and TYPE. */
+ * ending in +Inf, then _sum and _count. A family without labels has its
+ * one series (0) from the start; one with labels and nothing counted yet
+ * says only HELP and TYPE. */
 char *th_metrics_render (ThMetrics *metrics);
 
 /* ---- the server's families (families.c) */

@@ -151,6 +151,11 @@ th_metrics_new (const ThMetricDef *defs, guint n, GError **error)
       f->n_labels++;
     f->series = g_hash_table_new_full (g_str_hash, g_str_equal, NULL, series_free);
   }
+  /* A family without labels has its one series from the start: a scraper
+   * sees 0 rather than nothing until the first count. */
+  for (guint i = 0; i < n; i++)
+    if (m->families[i].n_labels == 0)
+      th_metrics_series (m, i, NULL);
   return m;
 }
 

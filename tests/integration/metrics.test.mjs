@@ -81,6 +81,38 @@ test('with a token: 401 without it or with another, 200 with it; only /metrics i
   }
 });
 
+test('failed sign-ins and a lockout are counted', { timeout: 60000 }, async () => {
+  const server = await startServer({
+    settings: {
+      metrics: { listen: '127.0.0.1:0' },
+      security: { login_slowdown_after: 2, login_lockout_after: 2 },
+    },
+  });
+  try {
+    const url = await metricsUrl(server);
+    const signIn = (password) => rawRequest(`${server.baseUrl}/api/session`, {
+      method: 'POST', headers: { 'Content-Type': 'application/json' },
+      body: JSON.stringify({ username: server.providerLogin.username, password }), timeout: 10000,
+    });
+    const before = await scrapeMetrics(url);
+    assert.equal(before.samples.get('telehealthd_signin_failures_total'), 0);
+    assert.equal(before.samples.get('telehealthd_signin_lockouts_total'), 0);
+    for (let i = 0; i < 2; i++) assert.equal((await signIn('not-the-password')).status, 401);
+    const locked = await signIn('not-the-password');
+    assert.equal(locked.status, 429, locked.text);
+    assert.match(locked.text, /"locked"/);
+    const after = await scrapeMetrics(url);
+    promtoolCheck(after.text);
+    assert.equal(after.samples.get('telehealthd_signin_failures_total'), 2);
+    assert.equal(after.samples.get('telehealthd_signin_lockouts_total'), 1);
+    assert.ok(after.samples.get('telehealthd_http_requests_total{route="/api/session",status="401"}') >= 2);
+    assert.ok(after.samples.get('telehealthd_http_requests_total{route="/api/session",status="429"}') >= 1);
+    assert.ok(!after.text.includes(server.providerLogin.username), 'no user name in the metrics');
+  } finally {
+    await server.stop();
+  }
+});
+
 test('no [metrics] listen: no metrics listener at all', { timeout: 30000 }, async () => {
   const server = await startServer();
   try {

@@ -49,7 +49,8 @@ static const char kExpected[] =
   "t_latency_seconds_sum{route=\"y\"} 0\n"
   "t_latency_seconds_count{route=\"y\"} 0\n"
   "# HELP t_unused_total Never counted.\n"
-  "# TYPE t_unused_total counter\n";
+  "# TYPE t_unused_total counter\n"
+  "t_unused_total 0\n";
 
 static void
 test_render_exact (void)
