@@ -12,6 +12,7 @@ import { setTimeout as sleep } from 'node:timers/promises';
 import { startServer, runVisit, waitFor, metricsUrl, scrapeMetrics, promtoolCheck, fragmentOf } from './lib.mjs';
 
 const value = (scrape, series) => scrape.samples.get(series);
+const leanEngine = (process.env.TH_MEDIA_ENGINE || 'lean') === 'lean';
 
 test('a two-party visit moves the visit, participant and relayed-packet figures', { timeout: 240000 }, async (t) => {
   t.diagnostic(`media engine: ${process.env.TH_MEDIA_ENGINE || 'the default'}`);
@@ -36,9 +37,14 @@ test('a two-party visit moves the visit, participant and relayed-packet figures'
         await sleep(1500);
         during.push(await scrapeMetrics(url));
         // The rooms sample each leg's quality every 3 s; the second sample
-        // of a leg is the first with a loss figure.
-        await waitFor(async () => (await scrapeMetrics(url)).samples.get('telehealthd_media_loss_ratio_count') > 0,
-          { timeout: 15000, interval: 500, what: 'a quality sample in telehealthd_media_loss_ratio' });
+        // of a leg is the first with a loss figure. The lean engine also
+        // has the round trip from the browsers' receiver reports (webrtcbin's
+        // statistics seldom carry one this early).
+        await waitFor(async () => {
+          const q = (await scrapeMetrics(url)).samples;
+          return q.get('telehealthd_media_loss_ratio_count') > 0 &&
+            (!leanEngine || q.get('telehealthd_media_rtt_seconds_count') > 0);
+        }, { timeout: 15000, interval: 500, what: 'quality samples in telehealthd_media_loss_ratio (and _rtt_seconds)' });
       },
     });
     const [a, b] = during;
@@ -74,8 +80,13 @@ test('a two-party visit moves the visit, participant and relayed-packet figures'
     assert.equal(value(after, 'telehealthd_media_legs'), 0);
     // Counters do not go back when the legs are gone.
     assert.ok(value(after, 'telehealthd_relayed_packets_total') >= value(b, 'telehealthd_relayed_packets_total'));
+    t.diagnostic(`quality samples: ${value(after, 'telehealthd_media_loss_ratio_count')}, with a round trip: ${value(after, 'telehealthd_media_rtt_seconds_count')}`);
     // The rooms' quality samples (every 3 s per participant) were observed.
     assert.ok(value(after, 'telehealthd_media_loss_ratio_count') > 0);
+    if (leanEngine) {
+      const rtt = value(after, 'telehealthd_media_rtt_seconds_sum') / value(after, 'telehealthd_media_rtt_seconds_count');
+      assert.ok(rtt > 0 && rtt < 0.5, `a loopback round trip: ${rtt} s`);
+    }
     assert.ok(value(after, 'telehealthd_media_loss_ratio_bucket{le="+Inf"}') === value(after, 'telehealthd_media_loss_ratio_count'));
 
     // Nothing that names the visit or opens it.
