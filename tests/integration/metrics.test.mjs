@@ -14,7 +14,9 @@ import { tmpdir } from 'node:os';
 import path from 'node:path';
 import {
   startServer, rawRequest, fetchJson, metricsUrl, scrapeMetrics, promtoolCheck, requireEnv, rewriteConfig,
+  waitFor,
 } from '../e2e/lib.mjs';
+import { startSmtpSink, startSmsReceiver, outboxSettings } from './outbox-lib.mjs';
 
 const TOKEN = 'kq2L0x9vW7-metrics-test-token';
 const sha256 = (text) => createHash('sha256').update(text).digest('hex');
@@ -110,6 +112,39 @@ test('failed sign-ins and a lockout are counted', { timeout: 60000 }, async () =
     assert.ok(!after.text.includes(server.providerLogin.username), 'no user name in the metrics');
   } finally {
     await server.stop();
+  }
+});
+
+test('with mail set up: the outbox depth and a refused send', { timeout: 60000 }, async () => {
+  const sink = await startSmtpSink();
+  const sms = await startSmsReceiver();
+  let server;
+  try {
+    await sink.refuse(true);
+    server = await startServer({
+      now: '2027-01-05T15:00:00Z',
+      settings: { ...outboxSettings(sink, sms), metrics: { listen: '127.0.0.1:0' } },
+    });
+    const url = await metricsUrl(server);
+    const session = await server.login();
+    const demo = await fetchJson(`${server.baseUrl}/api/visits/${server.demo.visit_id}`, { session });
+    assert.equal(demo.status, 200, demo.text);
+    const booked = await fetchJson(`${server.baseUrl}/api/visits`, {
+      session, method: 'POST', body: { patient_id: demo.json.patient.id, scheduled_at: '2027-01-12T19:00:00Z' },
+    });
+    assert.equal(booked.status, 201, booked.text);
+    // The mail server refuses the invitation: a failed send, and the email
+    // waits in the outbox with the visit's reminders.
+    const scrape = await waitFor(async () => {
+      const m = await scrapeMetrics(url);
+      return m.samples.get('telehealthd_outbox_failures_total') >= 1 ? m : null;
+    }, { timeout: 15000, interval: 300, what: 'telehealthd_outbox_failures_total to count the refused email' });
+    promtoolCheck(scrape.text);
+    assert.ok(scrape.samples.get('telehealthd_outbox_queued') >= 1, scrape.text);
+  } finally {
+    if (server) await server.stop();
+    await sink.stop();
+    await sms.stop();
   }
 });
 
