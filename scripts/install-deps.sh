@@ -17,12 +17,14 @@ APT_PACKAGES="meson ninja-build pkg-config gcc libc6-dev
 # architecture check and the store-fault test (its sqlite3 module), and
 # sqlite3's shell to hold the write lock from another process (signin-load);
 # a real SMTP server (aiosmtpd) and an iCalendar parser to read what the
-# outbox sends (tests/integration/notify*); debhelper, dpkg-dev and lintian
-# to build and check the Debian package, adduser for its postinst in the
-# throwaway root it is installed into, and systemd-nspawn (systemd-container)
-# to boot that root with systemd (tests/integration/package_test.py).
+# outbox sends (tests/integration/notify*); prometheus for promtool, which
+# checks what GET /metrics serves (tests/*/metrics.test.mjs, test_metrics);
+# debhelper, dpkg-dev and lintian to build and check the Debian package,
+# adduser for its postinst in the throwaway root it is installed into, and
+# systemd-nspawn (systemd-container) to boot that root with systemd
+# (tests/integration/package_test.py).
 TEST_PACKAGES="chromium nodejs npm clang libclang-rt-14-dev coturn nftables python3 sqlite3 systemd
-  python3-aiosmtpd python3-icalendar debhelper dpkg-dev lintian adduser systemd-container"
+  python3-aiosmtpd python3-icalendar prometheus debhelper dpkg-dev lintian adduser systemd-container"
 
 want="$APT_PACKAGES"
 [ "${1:-}" = "--test" ] && want="$want $TEST_PACKAGES"
@@ -52,6 +54,14 @@ if [ -n "$missing" ]; then
     *" coturn "*)
       if [ -d /run/systemd/system ]; then
         $SUDO systemctl disable --now coturn.service >/dev/null 2>&1 || true
+      fi ;;
+  esac
+  # Likewise the prometheus package starts a Prometheus server (port 9090,
+  # scraping itself and keeping a database); the tests want only promtool.
+  case " $missing " in
+    *" prometheus "*)
+      if [ -d /run/systemd/system ]; then
+        $SUDO systemctl disable --now prometheus.service >/dev/null 2>&1 || true
       fi ;;
   esac
 fi

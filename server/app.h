@@ -23,6 +23,7 @@ typedef struct {
   GHashTable *ws_per_address;   /* IP address → live WebSocket count */
   struct _ThSignInGate *signin; /* sign-in password checks, off the loop (accounts.h) */
   guint16 port;                 /* the port actually listened on */
+  guint16 metrics_port;         /* [metrics] listen's, once bound (0: none) */
   char *base_url;               /* what links start with, no trailing slash */
   char *config_path;            /* what --config named (NULL: the defaults), for reloads */
   char *tls_cert_path;          /* both NULL: plain HTTP (loopback only); see tls.h */
@@ -108,6 +109,12 @@ void th_abandoned_stop (ThApp *app);
 /* Sweeps once now (a store failure is returned), then every minute. */
 gboolean th_no_show_start (ThApp *app, GError **error);
 void th_no_show_stop (ThApp *app);
+
+/* ---- observe.c: GET /metrics's figures read at scrape time (rooms, legs,
+ * signaling messages, the outbox, the process), and the quality samples
+ * signaling reports. */
+void th_metrics_refresh (ThApp *app);
+void th_metrics_media_quality (double loss_fraction, double rtt_s, gboolean have_rtt);
 
 /* ---- hooks.c: what signaling asks of the server */
 const SigHooks *th_signaling_hooks (void);

@@ -18,60 +18,6 @@
   "You can stop at any time and ask for a phone or in-person visit instead. Saying no "   \
   "will not change your care."
 
-static gboolean
-parse_port (const char *text, guint16 *out)
-{
-  guint64 v;
-
-  if (!g_ascii_string_to_unsigned (text, 10, 0, 65535, &v, NULL))
-    return FALSE;
-  *out = (guint16) v;
-  return TRUE;
-}
-
-gboolean
-th_config_set_listen (ThConfig *config, const char *value, const char *what, GError **error)
-{
-  g_autofree char *host = NULL;
-  const char *colon;
-  guint16 port;
-  GInetAddress *addr;
-
-  if (value[0] == '[') {
-    /* [v6-address]:port */
-    const char *close = strchr (value, ']');
-    if (!close || close[1] != ':')
-      goto bad;
-    host = g_strndup (value + 1, (gsize) (close - value - 1));
-    colon = close + 1;
-  } else {
-    colon = strrchr (value, ':');
-    if (!colon || colon == value)
-      goto bad;
-    host = g_strndup (value, (gsize) (colon - value));
-    if (strchr (host, ':'))
-      goto bad; /* a bare IPv6 address needs brackets */
-  }
-  if (!parse_port (colon + 1, &port))
-    goto bad;
-  addr = g_inet_address_new_from_string (host);
-  if (!addr && g_strcmp0 (host, "localhost") != 0)
-    goto bad;
-  g_clear_object (&addr);
-  g_free (config->listen_host);
-  config->listen_host = g_strcmp0 (host, "localhost") == 0 ? g_strdup ("127.0.0.1")
-                                                           : g_steal_pointer (&host);
-  config->listen_port = port;
-  return TRUE;
-
-bad:
-  g_set_error (error, G_KEY_FILE_ERROR, G_KEY_FILE_ERROR_INVALID_VALUE,
-               "%s: \"%s\" is not HOST:PORT with a numeric IP address (or localhost) and a "
-               "port 0-65535; IPv6 goes in brackets, e.g. [::1]:8080",
-               what, value);
-  return FALSE;
-}
-
 static ThConfig *
 config_defaults (void)
 {
@@ -225,6 +171,8 @@ static const char *const known_keys[][2] = {
   { "media", "port_min" },
   { "media", "port_max" },
   { "log", "level" },
+  { "metrics", "listen" },
+  { "metrics", "token_sha256" },
 };
 
 /* A misspelt key would otherwise be ignored in silence. */
@@ -749,7 +697,8 @@ th_config_load (const char *path, GError **error)
       !read_limits (kf, c, path, error) || !read_consent (kf, c, path, error) ||
       !read_clinic_safety (kf, c, path, error) || !read_tls (kf, c, path, error) ||
       !read_media (kf, c, path, error) || !th_notify_config_read (kf, c, path, error) ||
-      !read_follow_up (kf, c, path, error) || !read_log (kf, c, path, error))
+      !read_follow_up (kf, c, path, error) || !read_log (kf, c, path, error) ||
+      !th_metrics_config_read (kf, c, path, error))
     return NULL;
   if (!th_ice_config_load (kf, path, &c->ice, error))
     return NULL;
@@ -763,6 +712,7 @@ th_config_free (ThConfig *c)
     return;
   g_free (c->source);
   g_free (c->listen_host);
+  g_free (c->metrics_host);
   g_free (c->data_dir);
   g_free (c->web_root);
   g_free (c->public_base_url);

@@ -106,6 +106,12 @@ typedef struct {
   ThIceConfig ice;
   /* [log] level: the least important level written (server/log.c) */
   GLogLevelFlags log_level;
+  /* [metrics] (config_listen.c): GET /metrics on a listener of its own */
+  gboolean metrics_on;             /* [metrics] listen is set */
+  char *metrics_host;              /* loopback, or anything with a token */
+  guint16 metrics_port;            /* 0 = pick a free one */
+  gboolean metrics_token_set;      /* a scraper must send Authorization: Bearer */
+  guint8 metrics_token_sha256[32]; /* ... the token whose SHA-256 this is */
 } ThConfig;
 
 /* Loads `path` (NULL = built-in defaults only). */
@@ -114,6 +120,9 @@ ThConfig *th_config_load (const char *path, GError **error);
 gboolean th_config_set_listen (ThConfig *config, const char *value, const char *what,
                                GError **error);
 void th_config_free (ThConfig *config);
+/* config_listen.c: [metrics] listen and token_sha256; a listener off
+ * loopback without a token is refused. */
+gboolean th_metrics_config_read (GKeyFile *kf, ThConfig *config, const char *path, GError **error);
 /* config_notify.c: [clinic] name, [mail], [sms], [notify] (defaults first). */
 void th_notify_config_defaults (ThConfig *config);
 gboolean th_notify_config_read (GKeyFile *kf, ThConfig *config, const char *path, GError **error);

@@ -232,6 +232,12 @@ refused (const char *visit_id, const char *participant_id, const char *code, con
             visit_id, json_pack ("{s:s}", "code", code));
 }
 
+static void
+media_quality (double loss_fraction, double rtt_s, gboolean have_rtt, G_GNUC_UNUSED gpointer app)
+{
+  th_metrics_media_quality (loss_fraction, rtt_s, have_rtt);
+}
+
 static const SigHooks hooks = {
   .refused = refused,
   .authorize = authorize,
@@ -239,6 +245,7 @@ static const SigHooks hooks = {
   .participant_event = participant_event,
   .chat = chat,
   .modality_changed = modality_changed,
+  .media_quality = media_quality,
 };
 
 const SigHooks *

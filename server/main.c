@@ -74,10 +74,17 @@ api_uri_seen (gpointer app, const char *address, const char *uri)
   th_api_uri_seen (app, address, uri);
 }
 
+static void
+metrics_refresh (gpointer app)
+{
+  th_metrics_refresh (app);
+}
+
 static const ThHttpHandler api_handler = {
   .handle = handle_api,
   .refused = api_refused,
   .uri_seen = api_uri_seen,
+  .metrics_refresh = metrics_refresh,
 };
 
 /* Loads the medication catalog and copies it into the store, so orders

@@ -292,15 +292,18 @@ sig_conn_receive (SigConn *conn, const char *data, gsize len, gboolean binary)
   if (conn->state == CONN_CLOSING)
     return;
   if (binary) {
+    conn->hub->messages_invalid++;
     conn_send_error (conn, SIG_ERR_BINARY, "binary frames are not part of this protocol");
     return;
   }
   if (!sig_message_parse (data, len, &msg, &error)) {
+    conn->hub->messages_invalid++;
     conn_send_error (conn,
                      error->domain == SIG_ERROR ? (SigErrorCode) error->code : SIG_ERR_BAD_JSON,
                      error->message);
     return;
   }
+  conn->hub->messages[msg.type]++;
   dispatch (conn, &msg);
   sig_message_clear (&msg);
 }

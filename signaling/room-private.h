@@ -80,7 +80,10 @@ struct _SigHub {
   GHashTable *rooms;        /* visit id → Room* (owned) */
   GHashTable *conns;        /* SigConn* set (owned) */
   SigLimits limits;
-  gboolean stopping; /* sig_hub_shutdown: no one joins any more */
+  gboolean stopping;     /* sig_hub_shutdown: no one joins any more */
+  MediaLegStats retired; /* the removed legs' totals (hub_stats.c) */
+  guint64 messages[SIG_MSG_N_TYPES];
+  guint64 messages_invalid;
 };
 
 const char *room_state_name (RoomState state);
@@ -96,6 +99,10 @@ void conn_send_error (SigConn *conn, SigErrorCode code, const char *message);
 void conn_close_with_bye (SigConn *conn, const char *reason);
 /* Sends a frame to everyone connected but `except` (takes the text). */
 void room_broadcast_take (Room *room, char *text, Participant *except);
+
+/* hub_stats.c: a leg's totals kept before it goes, so the hub's counts
+ * never go down. */
+void hub_retire_leg (SigHub *hub, MediaLeg *leg);
 
 /* hub_media.c: the media layer of sig_hub_new, media/ itself. */
 extern const SigMedia sig_media_gstreamer;

@@ -202,6 +202,7 @@ static void
 participant_stop_media (Participant *p)
 {
   if (p->leg) {
+    hub_retire_leg (p->room->hub, p->leg);
     p->room->hub->media->remove_leg (p->room->media, p->leg);
     p->leg = NULL;
   }

@@ -273,6 +273,9 @@ quality_answer (MediaLeg *leg, const MediaLegQuality *q, gpointer data)
     gdouble secs = (gdouble) (now - p->quality_at_us) / G_USEC_PER_SEC;
     if (got + lost > 0)
       loss = 100.0 * (gdouble) lost / (gdouble) (got + lost);
+    if (got + lost > 0 && ask->hub->hooks.media_quality)
+      ask->hub->hooks.media_quality (loss / 100.0, q->rtt_ms / 1000.0, q->have_rtt,
+                                     ask->hub->hooks_user_data);
     kbps = (gdouble) (stats.bytes_received - MIN (stats.bytes_received, p->quality_rx_bytes)) *
            8.0 / 1000.0 / secs;
     conn_send_take (p->conn, sig_encode_quality (loss, q->rtt_ms, q->have_rtt, kbps));

@@ -75,6 +75,7 @@ typedef enum {
   SIG_MSG_MODALITY,    /* {type:"modality", modality:"video"|"audio-only"} (patient or provider) */
   SIG_MSG_CONNECT_TROUBLE, /* {type:"connect-trouble", trouble:bool}: my media cannot connect (or does again) */
 } SigMsgType;
+#define SIG_MSG_N_TYPES (SIG_MSG_CONNECT_TROUBLE + 1)
 
 typedef struct {
   SigMsgType type;
@@ -245,6 +246,11 @@ typedef struct {
    * for the audit log. visit_id and participant_id are NULL before a hello. */
   void (*refused) (const char *visit_id, const char *participant_id, const char *code,
                    const char *address, gpointer user_data);
+  /* A quality sample of a leg's incoming media (every few seconds per
+   * connected participant): the fraction of packets lost since the last
+   * one, and the round trip in seconds when known. For the metrics; no
+   * visit or participant, so nothing to tell who. May be NULL. */
+  void (*media_quality) (double loss_fraction, double rtt_s, gboolean have_rtt, gpointer user_data);
 } SigHooks;
 
 typedef struct {
@@ -292,6 +298,22 @@ void sig_hub_set_media (SigHub *hub, const SigMedia *media);
 void sig_hub_set_limits (SigHub *hub, const SigLimits *limits);
 void sig_hub_free (SigHub *hub);
 guint sig_hub_active_visits (SigHub *hub);
+
+/* What the rooms hold now and what went through them since the hub began
+ * (hub_stats.c), read by the server's GET /metrics: cheap, a walk of the
+ * live rooms. */
+typedef struct {
+  guint visits_waiting; /* live rooms by state */
+  guint visits_in_progress;
+  guint visits_other;                /* scheduled (someone early) or ended (not yet freed) */
+  guint participants;                /* with a live connection */
+  guint legs;                        /* media legs */
+  guint connections;                 /* WebSockets, identified or not */
+  MediaLegStats media;               /* totals over every leg there was, the live ones' so far */
+  guint64 messages[SIG_MSG_N_TYPES]; /* received, by type */
+  guint64 messages_invalid;          /* frames refused by the parser (or binary) */
+} SigHubStats;
+void sig_hub_get_stats (SigHub *hub, SigHubStats *stats);
 guint sig_hub_connection_count (SigHub *hub);
 /* Says bye ("shutdown") to every connection and asks the transports to
  * close; a hello that comes after is answered the same way (no joins). */

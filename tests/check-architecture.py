@@ -53,19 +53,27 @@ ALLOWED = {
     "media": set(),
     "signaling": {"media"},
     "clock": set(),
+    # GET /metrics: the registry and its text format, used by whoever counts;
+    # it uses nothing of the others (its families are its own table).
+    "metrics": set(),
     "records": set(),                 # pure clinical code: nothing of the server
-    "store": {"clock", "records"},    # the adjustment rules, re-checked in the transaction
+    "store": {"clock", "records",     # the adjustment rules, re-checked in the transaction
+              "metrics"},             # how long transactions take, timed in store.c
     "accounts": {"clock"},
     "api": {"server", "clock", "records", "store", "accounts",
             "http",                   # the request and response types, the deferred answer
-            "notify"},                # a booking queues its invitation; the messages' routes
+            "notify",                 # a booking queues its invitation; the messages' routes
+            "metrics"},               # sign-in failures and lockouts, counted where decided
     # invitations and reminders: the outbox (store), the clock, the root's
     # config ([mail], [sms], [notify]); nothing of api, http or signaling.
-    "notify": {"server", "clock", "store"},
-    "http": {"server", "clock", "signaling", "media"},   # never api, never store
+    # metrics: failed sends counted as they happen.
+    "notify": {"server", "clock", "store", "metrics"},
+    # never api, never store; metrics: it counts requests by route and status
+    # and serves the [metrics] listener
+    "http": {"server", "clock", "signaling", "media", "metrics"},
     "cli": {"server", "clock", "accounts", "store", "records"},
     "server": {"media", "signaling", "clock", "records", "store", "accounts", "api",
-               "http", "cli", "notify"},
+               "http", "cli", "notify", "metrics"},
 }
 
 # Parts whose files must also call one way among themselves (file A uses file

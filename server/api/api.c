@@ -652,6 +652,9 @@ dispatch (ThApp *app, const ThHttpRequest *req, ThHttpResponse *r)
     ThRouteParams params;
     if (!th_route_match (kRoutes[i].pattern, req->path, &params))
       continue;
+    /* The metrics count by pattern, never by path (it holds ids). */
+    if (!path_known)
+      r->route = kRoutes[i].pattern;
     path_known = TRUE;
     get |= kRoutes[i].method == TH_HTTP_GET;
     post |= kRoutes[i].method == TH_HTTP_POST;
@@ -669,6 +672,7 @@ dispatch (ThApp *app, const ThHttpRequest *req, ThHttpResponse *r)
     return;
   }
   call.pattern = route->pattern;
+  r->route = route->pattern;
   if (!resolve_caller (app, req, r, route->who, &call.caller) || !load_visit (app, route, &call, r))
     goto out;
   route->handler (app, req, r, &call);

@@ -6,6 +6,7 @@
 #define G_LOG_DOMAIN "th-api"
 
 #include "server/api/api-private.h"
+#include "server/metrics/metrics.h"
 #include "server/accounts/accounts.h"
 
 #include <string.h>
@@ -139,6 +140,8 @@ refuse_throttled (ThApp *app, const ThHttpRequest *req, const char *username, co
   g_autofree char *msg = NULL;
   guint attempts = 0;
 
+  if (locked)
+    th_metrics_inc (TH_M_SIGNIN_LOCKOUTS);
   if (!network)
     ; /* no address to count by: nothing to audit against */
   else if (!store_note_throttled (app->store, network, window, code, now, &attempts, &error))
@@ -216,6 +219,7 @@ sign_in_answer (SignIn *si, gboolean match, ThHttpResponse *r)
   const gboolean ok = match && si->found && !si->account.disabled;
 
   if (!ok) {
+    th_metrics_inc (TH_M_SIGNIN_FAILURES);
     if (!store_record_login_failure_from (app->store, si->username, si->address, si->network,
                                           store_now_ms (), &error))
       g_warning ("failed sign-in not counted: %s", error->message);

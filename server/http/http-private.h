@@ -40,6 +40,8 @@ typedef struct {
   gsize response_len;
   ThHttpPending *pending; /* a deferred answer still to come (http.c) */
   ThHttpResponse *answer; /* a deferred answer whose headers wait for HTTP_WRITEABLE */
+  const char *route;      /* the API route's pattern, once the handler said (metrics) */
+  gint64 started_us;      /* monotonic: when the request's headers were in (metrics) */
   /* WebSocket */
   ThWsConn *ws;
 } ThSession;
@@ -76,6 +78,10 @@ guint th_http_connection_cap (guint configured);
 void th_http_guard_start (ThHttpServer *server);
 /* After lws_context_destroy: frees `server`. */
 void th_http_guard_stop (ThHttpServer *server);
+
+/* ---- scrape.c: the [metrics] listener, a second vhost of app->lws (none
+ * when [metrics] listen is not set). */
+gboolean th_http_scrape_start (ThApp *app, GError **error);
 
 /* ---- ws.c */
 ThWsConn *th_ws_open (ThApp *app, struct lws *wsi);

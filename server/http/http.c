@@ -4,6 +4,7 @@
 #define G_LOG_DOMAIN "th-http"
 
 #include "server/http/http-private.h"
+#include "server/metrics/metrics.h"
 
 #include <errno.h>
 #include <string.h>
@@ -33,6 +34,22 @@ session_clear_http (ThSession *s)
   s->body_too_large = FALSE;
   s->body_deadline_us = 0;
   s->answered = FALSE;
+  s->route = NULL;
+  s->started_us = 0;
+}
+
+/* One answered request, by its route's pattern (never the path: it holds
+ * ids) and status; the time from its headers to its answer's. */
+static void
+count_request (const char *route, guint status, gint64 started_us)
+{
+  char code[8];
+
+  g_snprintf (code, sizeof code, "%u", status);
+  th_metrics_inc (TH_M_HTTP_REQUESTS, route, code);
+  if (started_us > 0)
+    th_metrics_observe (TH_M_HTTP_DURATION,
+                        (double) (g_get_monotonic_time () - started_us) / G_USEC_PER_SEC, route);
 }
 
 static char *
@@ -100,6 +117,7 @@ send_response (struct lws *wsi, ThSession *s, const ThHttpResponse *resp, char *
     status = 500;
     content_type = "application/json";
   }
+  count_request (s->route ? s->route : "other", status, s->started_us);
   len = strlen (body);
   g_free (s->response);
   s->response = body;
@@ -165,6 +183,7 @@ begin_http (struct lws *wsi, ThSession *s)
 
   th_http_pending_detach (s);
   session_clear_http (s);
+  s->started_us = g_get_monotonic_time ();
   if ((s->path = copy_header (wsi, WSI_TOKEN_GET_URI)))
     s->method = TH_HTTP_GET;
   else if ((s->path = copy_header (wsi, WSI_TOKEN_POST_URI)))
@@ -224,6 +243,7 @@ run_api (struct lws *wsi, ThSession *s, ThHttpServer *server)
     return refuse (wsi, s, 413, "too-large", message, FALSE);
   }
   server->handler.handle (server->handler_data, &req, &resp);
+  s->route = resp.route;
   if (resp.deferred) {
     /* th_http_pending_finish answers later; nothing is sent now. */
     g_free (resp.body);
@@ -404,6 +424,12 @@ callback (struct lws *wsi, enum lws_callback_reasons reason, void *user, void *i
       return rc;
     }
     return on_http_writeable (wsi, s);
+
+  case LWS_CALLBACK_HTTP_FILE_COMPLETION:
+    /* A static file lws served whole (what it refuses itself, it answers
+     * without telling us). */
+    count_request ("static", 200, 0);
+    return lws_callback_http_dummy (wsi, reason, user, in, len);
 
   case LWS_CALLBACK_CLOSED_HTTP:
   case LWS_CALLBACK_HTTP_DROP_PROTOCOL:
@@ -605,6 +631,10 @@ th_http_start (ThApp *app, const ThHttpHandler *handler, gpointer handler_data, 
     return FALSE;
   }
   app->port = (guint16) port;
+  if (!th_http_scrape_start (app, error)) {
+    th_http_stop (app);
+    return FALSE;
+  }
   g_message ("at most %u connections at once", server->max_connections);
   return TRUE;
 }

@@ -45,6 +45,8 @@ typedef struct {
                               * route and frees it */
   char error_code[32];      /* an error answer's "code", for the refusal audit; "" otherwise */
   gboolean deferred;        /* set by th_http_defer: nothing to send now */
+  const char *route;        /* the route's pattern ("/api/visits/:visit"), a static string,
+                              * for the metrics' label; NULL: "other" */
 } ThHttpResponse;
 
 /* ---- Deferred answers (pending.c).
@@ -86,10 +88,14 @@ typedef struct {
    * decodes it (lws normalises the path: a climb out of the web root ends
    * in its 404); may be NULL. */
   void (*uri_seen) (gpointer user_data, const char *address, const char *uri);
+  /* Before each GET /metrics is rendered: sets the gauges read at scrape
+   * time (rooms, legs, the process); may be NULL. */
+  void (*metrics_refresh) (gpointer user_data);
 } ThHttpHandler;
 
 /* Listens on [server] listen (port 0: one the kernel picks; app->port is
- * the real one afterwards). `handler` and `user_data` must outlive the
+ * the real one afterwards), and on [metrics] listen when set (scrape.c;
+ * app->metrics_port). `handler` and `user_data` must outlive the
  * server. */
 gboolean th_http_start (ThApp *app, const ThHttpHandler *handler, gpointer user_data,
                         GError **error);

@@ -16,6 +16,7 @@
 
 #include "server/notify/notify-private.h"
 #include "server/clock/clock.h"
+#include "server/metrics/metrics.h"
 
 #include <string.h>
 #include <gio/gio.h>
@@ -180,6 +181,8 @@ finish (Notify *n, const char *message_id, guint attempts, const char *problem)
   guint step = MIN (attempts ? attempts - 1 : 0, G_N_ELEMENTS (kBackoffMin) - 1);
   gboolean give_up = problem && attempts >= n->config->notify.max_attempts;
 
+  if (problem)
+    th_metrics_inc (TH_M_OUTBOX_FAILURES);
   if (!store_outbox_finish (n->store, message_id, now, problem,
                             now + (gint64) kBackoffMin[step] * 60000, give_up, &error))
     g_warning ("outbox message %s: its result could not be written: %s", message_id,

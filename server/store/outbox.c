@@ -259,6 +259,30 @@ store_outbox_next_due (Store *store, gint64 *at_ms, GError **error)
 }
 
 gboolean
+store_outbox_waiting (Store *store, guint64 *n, GError **error)
+{
+  sqlite3_stmt *stmt = NULL;
+  gboolean ok = FALSE;
+
+  *n = 0;
+  /* Pending rows are what the partial index outbox_due holds: a count of
+   * it, cheap enough for every scrape. */
+  if (!store_prepare (store,
+                      "SELECT (SELECT count(*) FROM outbox WHERE state = 'pending'),"
+                      " (SELECT count(*) FROM outbox WHERE state = 'sending')",
+                      &stmt, error))
+    return FALSE;
+  if (sqlite3_step (stmt) != SQLITE_ROW)
+    store_set_sql_error (store, error, "count waiting messages");
+  else {
+    *n = (guint64) sqlite3_column_int64 (stmt, 0) + (guint64) sqlite3_column_int64 (stmt, 1);
+    ok = TRUE;
+  }
+  sqlite3_finalize (stmt);
+  return ok;
+}
+
+gboolean
 store_outbox_claim (Store *store, const char *message_id, gint64 now_ms, gboolean *claimed,
                     GError **error)
 {

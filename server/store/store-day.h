@@ -67,6 +67,8 @@ GPtrArray *store_outbox_list_visit (Store *store, const char *visit_id, GError *
  * most `limit`. */
 GPtrArray *store_outbox_due (Store *store, gint64 now_ms, guint limit, GError **error);
 /* The earliest next_attempt_at of a pending message; 0 when none. */
+/* Messages not yet sent nor given up (pending, or being sent now). */
+gboolean store_outbox_waiting (Store *store, guint64 *n, GError **error);
 gboolean store_outbox_next_due (Store *store, gint64 *at_ms, GError **error);
 /* Claims a pending message for sending (state sending, attempts + 1),
  * committed before the network call. *claimed is FALSE (nothing written)

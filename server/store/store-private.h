@@ -16,6 +16,7 @@ G_BEGIN_DECLS
 
 struct _Store {
   sqlite3 *db;
+  gint64 txn_started_us; /* monotonic, while a transaction is open (store.c) */
 };
 
 /* The largest time the store can represent: 9999-12-31T23:59:59.999Z.

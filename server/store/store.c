@@ -7,6 +7,7 @@
  * patient data or tokens; error messages name statements, never values.
  */
 #include "server/store/store-private.h"
+#include "server/metrics/metrics.h"
 #include "server/clock/clock.h"
 
 #include <stdarg.h>
@@ -174,12 +175,31 @@ exec_simple (Store *store, const char *sql, const char *what, GError **error)
   return TRUE;
 }
 
+/* How long transactions hold the database (the metrics): from BEGIN to
+ * COMMIT or ROLLBACK. */
+static gboolean
+txn_started (Store *store, gboolean ok)
+{
+  store->txn_started_us = ok ? g_get_monotonic_time () : 0;
+  return ok;
+}
+
+static void
+txn_done (Store *store)
+{
+  if (store->txn_started_us > 0)
+    th_metrics_observe (TH_M_STORE_TRANSACTION,
+                        (double) (g_get_monotonic_time () - store->txn_started_us) /
+                          G_USEC_PER_SEC);
+  store->txn_started_us = 0;
+}
+
 gboolean
 store_begin (Store *store, GError **error)
 {
   /* IMMEDIATE takes the write lock up front, so a read-then-write
    * transaction cannot fail half-way with SQLITE_BUSY on upgrade. */
-  return exec_simple (store, "BEGIN IMMEDIATE", "begin", error);
+  return txn_started (store, exec_simple (store, "BEGIN IMMEDIATE", "begin", error));
 }
 
 gboolean
@@ -188,13 +208,18 @@ store_begin_read (Store *store, GError **error)
   /* Deferred: no lock until the first read, and then only a WAL read mark.
    * A read never takes the write lock, so it never waits for the admin CLI
    * and never makes a writer wait. */
-  return exec_simple (store, "BEGIN DEFERRED", "begin read", error);
+  return txn_started (store, exec_simple (store, "BEGIN DEFERRED", "begin read", error));
 }
 
 gboolean
 store_commit (Store *store, GError **error)
 {
-  return exec_simple (store, "COMMIT", "commit", error);
+  gboolean ok = exec_simple (store, "COMMIT", "commit", error);
+
+  /* A failed COMMIT leaves the transaction open for the caller's rollback. */
+  if (ok)
+    txn_done (store);
+  return ok;
 }
 
 void
@@ -202,6 +227,7 @@ store_rollback (Store *store)
 {
   if (!sqlite3_get_autocommit (store->db))
     sqlite3_exec (store->db, "ROLLBACK", NULL, NULL, NULL);
+  txn_done (store);
 }
 
 gboolean

@@ -11,7 +11,7 @@
 // that certificate (node:https with it as the CA); browsers launched with
 // {server} trust it through Chromium's SPKI allow-list.
 
-import { spawn } from 'node:child_process';
+import { spawn, spawnSync } from 'node:child_process';
 import { X509Certificate, createHash } from 'node:crypto';
 import { mkdtemp, readFile, rm, writeFile } from 'node:fs/promises';
 import { existsSync } from 'node:fs';
@@ -192,7 +192,7 @@ export const LOG_PROBLEM = /GLib-GObject-WARNING|CRITICAL|-WARNING \*\*/;
 // config/telehealth.conf; a given `dataDir` is used and kept on stop (the
 // caller removes it), e.g. to restart on the same data. `tls`: a temporary
 // copy of the config with `[tls] self_signed = true` (and the catalog's
-// absolute path): HTTPS/WSS with the certificate the server makes on first
+// absolute path, when it names one): HTTPS/WSS with the certificate the server makes on first
 // start (<data dir>/tls/cert.pem), which fetchJson, server.login and
 // browsers launched with {server} then trust. `port`: listen on that port
 // of 127.0.0.1 instead of a free one (a restart on the same address).
@@ -768,5 +768,39 @@ export async function fillCheckin(page, answers, { timeout = 15000 } = {}) {
       const n = typeof answers.missedDoses === 'number' ? answers.missedDoses : answers.missedDoses[name];
       if (n !== undefined) await input.fill(String(n), { timeout });
     }
+  }
+}
+
+// ------------------------------------------------------------------ metrics (issue 17)
+
+// The [metrics] listener's URL, from the line the server logs once it is
+// bound ("metrics on http://127.0.0.1:PORT/metrics"): how a test started
+// with [metrics] listen = 127.0.0.1:0 learns the port.
+export async function metricsUrl(server, { timeout = 5000 } = {}) {
+  return waitFor(() => /metrics on (http:\/\/\S+\/metrics)/.exec(server.stderrTail(1e6))?.[1],
+    { timeout, what: 'the "metrics on http://..." line in the server log' });
+}
+
+// GET /metrics; resolves {status, headers, text, samples} where samples
+// maps each line's series ("name{labels}" as written) to its value.
+export async function scrapeMetrics(url, { token, timeout = 5000 } = {}) {
+  const headers = token ? { Authorization: `Bearer ${token}` } : {};
+  const res = await rawRequest(url, { headers, timeout });
+  const samples = new Map();
+  for (const line of res.text.split('\n')) {
+    if (!line || line.startsWith('#')) continue;
+    const m = /^(\S+?(?:\{.*\})?) (\S+)$/.exec(line);
+    if (m) samples.set(m[1], Number(m[2]));
+  }
+  return { ...res, samples };
+}
+
+// `promtool check metrics` (Debian's prometheus package) on a scrape's
+// text: throws with what it said on any error or lint warning.
+export function promtoolCheck(text) {
+  const res = spawnSync('promtool', ['check', 'metrics'], { input: text, encoding: 'utf8', timeout: 20000 });
+  if (res.error) throw new Error(`promtool could not run (apt-get install prometheus): ${res.error.message}`);
+  if (res.status !== 0 || res.stdout.trim() || res.stderr.trim()) {
+    throw new Error(`promtool check metrics (exit ${res.status}):\n${res.stdout}${res.stderr}`);
   }
 }

@@ -24,7 +24,8 @@ installed into a throwaway root and used for a real browser visit.
 
 6. The root booted with systemd as PID 1 (systemd-nspawn, only `lo`): the
    service comes up (Type=notify), answers, runs as its user with no
-   capabilities, a seccomp filter and no new privileges; reload keeps the
+   capabilities, a seccomp filter and no new privileges; with [metrics]
+   listen set, GET /metrics reads its process figures in that sandbox; reload keeps the
    process; its records are in the journal with their fields; the backup
    service writes a copy; stop ends it cleanly within TimeoutStopSec.
 
@@ -274,6 +275,15 @@ def boot(root):
     # A machine id of its own (nspawn refuses the host's for the journal).
     with open(os.path.join(root, "etc", "machine-id"), "w") as f:
         f.write(os.urandom(16).hex() + "\n")
+    # The admin's one edit to have numbers for their monitoring.
+    conf = os.path.join(root, "etc", "telehealthd", "telehealth.conf")
+    with open(conf) as f:
+        text = f.read()
+    check("\n[metrics]\n" in text and "\nlisten =\n" in text.split("\n[metrics]\n", 1)[1],
+          "the installed config has [metrics] listen, empty (off)")
+    head, tail = text.split("\n[metrics]\n", 1)
+    with open(conf, "w") as f:
+        f.write(head + "\n[metrics]\n" + tail.replace("\nlisten =\n", "\nlisten = 127.0.0.1:9464\n", 1))
     with open(os.path.join(root, "etc", "systemd", "system", "th-test.target"), "w") as f:
         f.write("[Unit]\nDescription=The package test's boot\nRequires=basic.target\n"
                 "Wants=telehealthd.service\nAfter=basic.target\nAllowIsolate=yes\n")
@@ -335,6 +345,22 @@ def under_systemd(root, uid):
               int(fields.get("CapEff", "1").strip(), 16) == 0 and
               int(fields.get("CapBnd", "1").strip(), 16) == 0,
               "confined as the unit says: no new privileges, a seccomp filter, no capabilities")
+        metrics = in_container(leader, "python3", "-c",
+                               "import urllib.request,sys;sys.stdout.write(urllib.request.urlopen("
+                               "'http://127.0.0.1:9464/metrics',timeout=5).read().decode())").stdout
+        values = {}
+        for line in metrics.splitlines():
+            if line and not line.startswith("#") and " " in line:
+                name, value = line.rsplit(" ", 1)
+                values[name] = float(value)
+        lint = subprocess.run(["promtool", "check", "metrics"], input=metrics, text=True,
+                              capture_output=True, timeout=60)
+        check(values.get("process_resident_memory_bytes", 0) > 0 and
+              values.get("process_threads", 0) >= 1 and
+              values.get("process_open_fds", 0) > 0 and
+              "telehealthd_participants" in values and lint.returncode == 0 and
+              not (lint.stdout + lint.stderr).strip(),
+              "GET /metrics under the unit's sandbox: process figures read, promtool accepts it")
         res = in_container(leader, "systemctl", "reload", "telehealthd.service")
         same = in_container(leader, "systemctl", "show", "-P", "MainPID",
                             "telehealthd.service").stdout.strip()

@@ -1,7 +1,8 @@
 /* test_room_media.c — the room's core with a fake media layer (SigMedia):
  * admit, the server's offer and the client's answer, ICE both ways, a
  * leg's state reaching the others, leave, end, a fresh leg on return, a
- * pipeline that cannot start, and a guest's welcome naming the patient.
+ * pipeline that cannot start, a guest's welcome naming the patient, and
+ * the hub's figures for GET /metrics.
  * No network, no GStreamer: the test plays the media layer and calls the
  * legs' callbacks itself, as webrtcbin would on the main context. */
 #include "room-fixture.h"
@@ -20,6 +21,7 @@ struct _MediaLeg {
   gboolean may_share;
   GPtrArray *answers;      /* SDP answers set */
   GPtrArray *candidates;   /* "mline:candidate" added */
+  MediaLegStats stats;     /* what get_stats says (the test sets it) */
 };
 
 /* What the fake media saw. One test at a time runs, each from a fresh state. */
@@ -129,9 +131,9 @@ fake_get_state (MediaLeg *leg)
 }
 
 static void
-fake_get_stats (MediaLeg *leg G_GNUC_UNUSED, MediaLegStats *stats)
+fake_get_stats (MediaLeg *leg, MediaLegStats *stats)
 {
-  *stats = (MediaLegStats) { 0 };
+  *stats = leg->stats;
 }
 
 /* Like media/: an answer that does not fit the offer is refused. */
@@ -534,6 +536,58 @@ test_guest_welcome_names_patient (Fixture *f, gconstpointer data G_GNUC_UNUSED)
   transport_free (p);
 }
 
+/* What GET /metrics reads (sig_hub_get_stats): rooms by state, who is
+ * connected, legs, messages by type, and media totals that do not go down
+ * when a leg goes. */
+static void
+test_stats (Fixture *f, gconstpointer data G_GNUC_UNUSED)
+{
+  FakeTransport *p = transport_new (), *d = transport_new ();
+  SigConn *cp, *cd;
+  SigHubStats s;
+
+  cp = say_hello (f, p, "patient-1");
+  sig_hub_get_stats (f->hub, &s);
+  g_assert_cmpuint (s.visits_waiting + s.visits_in_progress + s.visits_other, ==, 1);
+  g_assert_cmpuint (s.visits_in_progress, ==, 0);
+  g_assert_cmpuint (s.participants, ==, 1);
+  g_assert_cmpuint (s.legs, ==, 0);
+  cd = say_hello (f, d, "provider-1");
+  send_text (cd, "{\"type\":\"admit\",\"participant\":\"patient-1\"}");
+  send_text (cp, "{\"type\":");
+  leg_of ("patient-1")->stats = (MediaLegStats) { 5, 500, 10, 1000 };
+  leg_of ("provider-1")->stats = (MediaLegStats) { 7, 700, 20, 2000 };
+  sig_hub_get_stats (f->hub, &s);
+  g_assert_cmpuint (s.visits_in_progress, ==, 1);
+  g_assert_cmpuint (s.participants, ==, 2);
+  g_assert_cmpuint (s.legs, ==, 2);
+  g_assert_cmpuint (s.connections, ==, 2);
+  g_assert_cmpuint (s.messages[SIG_MSG_HELLO], ==, 2);
+  g_assert_cmpuint (s.messages[SIG_MSG_ADMIT], ==, 1);
+  g_assert_cmpuint (s.messages[SIG_MSG_ANSWER], ==, 0);
+  g_assert_cmpuint (s.messages_invalid, ==, 1);
+  g_assert_cmpuint (s.media.packets_sent, ==, 30);
+  g_assert_cmpuint (s.media.bytes_sent, ==, 3000);
+  g_assert_cmpuint (s.media.packets_received, ==, 12);
+  g_assert_cmpuint (s.media.bytes_received, ==, 1200);
+
+  send_text (cp, "{\"type\":\"leave\"}");
+  leg_of ("provider-1")->stats.packets_sent = 25;
+  sig_hub_get_stats (f->hub, &s);
+  g_assert_cmpuint (s.legs, ==, 1);
+  g_assert_cmpuint (s.messages[SIG_MSG_LEAVE], ==, 1);
+  /* The patient's 10 are kept after their leg went. */
+  g_assert_cmpuint (s.media.packets_sent, ==, 35);
+  sig_conn_disconnected (cp);
+  sig_conn_disconnected (cd);
+  sig_hub_get_stats (f->hub, &s);
+  g_assert_cmpuint (s.legs, ==, 0);
+  g_assert_cmpuint (s.participants, ==, 0);
+  g_assert_cmpuint (s.media.packets_sent, ==, 35);
+  transport_free (p);
+  transport_free (d);
+}
+
 int
 main (int argc, char **argv)
 {
@@ -549,5 +603,6 @@ main (int argc, char **argv)
   ADD ("return-gets-fresh-leg", test_return_gets_fresh_leg);
   ADD ("no-pipeline", test_no_pipeline);
   ADD ("guest-welcome-names-patient", test_guest_welcome_names_patient);
+  ADD ("stats", test_stats);
   return g_test_run ();
 }
