@@ -184,10 +184,14 @@ add_observation (FhirExport *ex, const StoreCheckin *checkin, const StoreScaleRe
 }
 
 /* PHQ-9 item 9 as its own Observation, coded so a receiving system can act
- * on it; above 0, abnormal, and a clinical safety Flag on the patient. */
+ * on it; above 0, abnormal, and a clinical safety Flag on the patient. The
+ * answer opened a safety task (issue 14): once a clinician has closed it
+ * with a C-SSRS screen (`closed_at_ms` > 0), the Flag is inactive with
+ * that end, so a receiver does not keep showing an alert someone has
+ * answered; the Flag itself stays, as history. */
 static void
 add_item9 (FhirExport *ex, const StoreCheckin *checkin, const StoreScaleResult *s,
-           const char *qr_id)
+           const char *qr_id, gint64 closed_at_ms)
 {
   g_autofree char *id = NULL;
   json_t *code, *obs, *value;
@@ -219,7 +223,7 @@ add_item9 (FhirExport *ex, const StoreCheckin *checkin, const StoreScaleResult *
   if (above) {
     json_t *flag = json_object (), *period = json_object ();
 
-    json_object_set_new (flag, "status", json_string ("active"));
+    json_object_set_new (flag, "status", json_string (closed_at_ms > 0 ? "inactive" : "active"));
     json_object_set_new (flag, "category",
                          json_pack ("[{s:[o]}]", "coding",
                                     fhir_coding (FLAG_CATEGORY_SYSTEM, "safety", "Safety")));
@@ -229,10 +233,32 @@ add_item9 (FhirExport *ex, const StoreCheckin *checkin, const StoreScaleResult *
                                     "Suicide risk: PHQ-9 item 9 answered above 0. Assess safety."));
     json_object_set_new (flag, "subject", fhir_reference ("Patient", ex->patient_id, NULL));
     fhir_set_time (period, "start", checkin->submitted_at_ms);
+    if (closed_at_ms > 0)
+      fhir_set_time (period, "end", closed_at_ms);
     json_object_set_new (flag, "period", period);
     json_object_set_new (flag, "encounter", fhir_reference ("Encounter", ex->visit_id, NULL));
     fhir_add_entry (ex, "Flag", id, flag);
   }
+}
+
+/* When the safety task a check-in's item 9 opened was closed (0: open, or
+ * none). FALSE when the tasks cannot be read: the Flag's status would be
+ * a guess. */
+static gboolean
+item9_closed_at (Store *store, const char *patient_id, const char *checkin_id, gint64 *out,
+                 GError **error)
+{
+  g_autoptr (GPtrArray) tasks = store_list_safety_tasks (store, patient_id, error);
+
+  *out = 0;
+  if (!tasks)
+    return FALSE;
+  for (guint i = 0; i < tasks->len; i++) {
+    const StoreSafetyTask *t = g_ptr_array_index (tasks, i);
+    if (g_strcmp0 (t->checkin_id, checkin_id) == 0)
+      *out = t->closed_at_ms;
+  }
+  return TRUE;
 }
 
 /* The latest check-in: none is not an error, the bundle just has no scores. */
@@ -241,6 +267,7 @@ fhir_add_checkin (FhirExport *ex, Store *store, GError **error)
 {
   StoreCheckin checkin = { 0 };
   GError *local = NULL;
+  gint64 closed_at_ms = 0;
 
   if (!store_get_latest_checkin (store, ex->visit_id, &checkin, &local)) {
     if (g_error_matches (local, STORE_ERROR, STORE_ERROR_NOT_FOUND)) {
@@ -263,8 +290,14 @@ fhir_add_checkin (FhirExport *ex, Store *store, GError **error)
     id = fhir_id (checkin.id, scale_name (kind));
     add_questionnaire_response (ex, &checkin, s, se, id);
     add_observation (ex, &checkin, s, se, id);
-    if (kind == SCALE_PHQ9)
-      add_item9 (ex, &checkin, s, id);
+    if (kind == SCALE_PHQ9) {
+      if (!item9_closed_at (store, ex->patient_id, checkin.id, &closed_at_ms, error)) {
+        g_free (id);
+        store_checkin_clear (&checkin);
+        return FALSE;
+      }
+      add_item9 (ex, &checkin, s, id, closed_at_ms);
+    }
     g_free (id);
   }
   store_checkin_clear (&checkin);

@@ -301,6 +301,14 @@ test('the FHIR export carries a Flag while the task is open, then the C-SSRS Obs
   assert.deepEqual(flags[0].category.map((c) => c.coding[0].code), ['safety', 'clinical']);
   assert.equal(flags[0].subject.reference, `Patient/${p.patientId}`);
   assert.match(flags[0].code.text, /C-SSRS screen is not yet recorded/);
+  // The check-in's own item-9 Flag: active while nobody has answered it.
+  const item9Flag = (bundle) => bundle.entry.map((e) => e.resource)
+    .filter((r) => r.resourceType === 'Flag' && !r.id.startsWith('safety-task-') &&
+      r.code.coding?.[0]?.system === LOINC && /PHQ-9 item 9 answered above 0/.test(r.code.text));
+  const open9 = item9Flag(before);
+  assert.equal(open9.length, 1);
+  assert.equal(open9[0].status, 'active');
+  assert.equal(open9[0].period.end, undefined);
 
   const taskId = (await tasksOf(p.patientId)).tasks[0].id;
   const closed = await post(`/api/safety-tasks/${taskId}/close`, {
@@ -312,6 +320,15 @@ test('the FHIR export carries a Flag while the task is open, then the C-SSRS Obs
   validate(after);
   const res = after.entry.map((e) => e.resource);
   assert.equal(res.filter((r) => r.resourceType === 'Flag' && r.id.startsWith('safety-task-')).length, 0);
+  // Closed: the item-9 Flag stays as history but is inactive, ended when
+  // the screen was recorded, so a receiver stops showing it as open.
+  const closed9 = item9Flag(after);
+  assert.equal(closed9.length, 1);
+  assert.equal(closed9[0].status, 'inactive');
+  assert.equal(closed9[0].period.start, open9[0].period.start);
+  const task = (await tasksOf(p.patientId)).tasks.find((t) => t.id === taskId);
+  assert.ok(task.closed && task.closed.at, 'the task says when it was closed');
+  assert.equal(Date.parse(closed9[0].period.end), Date.parse(task.closed.at));
   const screen = res.filter((r) => r.resourceType === 'Observation' && r.id.startsWith('cssrs-'));
   const byCode = Object.fromEntries(screen.map((o) => [o.code.coding[0].code, o]));
   // Asked: Q1, Q2, Q6 and its follow-up; Q3-Q5 were not (Q2 no).
