@@ -25,10 +25,14 @@
  *    the day it was checked; an unknown status has no such day, so the day
  *    it was recorded. Not exported for a patient male at birth whose status
  *    is unknown: the record does not ask it of them.
- *  - Breastfeeding is NOT exported: no LOINC code for the question
- *    "breastfeeding status" could be confirmed offline (only answer codes
- *    of a non-HL7 guide), and a code is never guessed. It stays on the
- *    record and in the prescribing check.
+ *  - Breastfeeding status: LOINC 63895-7 "Breastfeeding status", answered
+ *    LA29252-6 "Currently breastfeeding" / LA29253-4 "Not currently
+ *    breastfeeding" (LOINC answer codes, as tx.fhir.org expands them from
+ *    LOINC 2.81; the pairing is the one national profiles use, e.g.
+ *    Germany's ISiK "Stillstatus" and WHO's family-planning guide maps its
+ *    breastfeeding element to 63895-7), v3-NullFlavor UNK for unknown.
+ *    Effective the day recorded. Not exported for a patient male at birth
+ *    unless recorded as breastfeeding: the record does not ask it of them.
  *  - Contraception and the valproate pregnancy prevention counselling: no
  *    standard code was confirmed, so the code is text only and says so;
  *    they are exported because they are why a valproate order was allowed.
@@ -59,6 +63,12 @@ static const AnswerCode kSexAtBirth[] = {
 static const AnswerCode kPregnancy[] = {
   { "pregnant", SNOMED_SYSTEM, "77386006", "Pregnant", "Pregnant" },
   { "not-pregnant", SNOMED_SYSTEM, "60001007", "Not pregnant", "Not pregnant" },
+  { "unknown", NULL_FLAVOR_SYSTEM, "UNK", "unknown", "Unknown" },
+};
+
+static const AnswerCode kBreastfeeding[] = {
+  { "yes", LOINC_SYSTEM, "LA29252-6", "Currently breastfeeding", "Breastfeeding" },
+  { "no", LOINC_SYSTEM, "LA29253-4", "Not currently breastfeeding", "Not breastfeeding" },
   { "unknown", NULL_FLAVOR_SYSTEM, "UNK", "unknown", "Unknown" },
 };
 
@@ -153,6 +163,22 @@ add_pregnancy (FhirExport *ex, const StoreReproductive *row, const char *recorde
 }
 
 static void
+add_breastfeeding (FhirExport *ex, const StoreReproductive *row, const char *recorded_day)
+{
+  const RxReproductive *r = &row->r;
+  json_t *value;
+  json_t *obs;
+
+  if (g_strcmp0 (r->sex_at_birth, "male") == 0 && g_strcmp0 (r->breastfeeding, "yes") != 0)
+    return;
+  if (!(value = answer_concept (kBreastfeeding, G_N_ELEMENTS (kBreastfeeding), r->breastfeeding)))
+    return;
+  obs = observation (ex, row, loinc_code ("63895-7", "Breastfeeding status"), recorded_day);
+  json_object_set_new (obs, "valueCodeableConcept", value);
+  add (ex, row, "breastfeeding", obs);
+}
+
+static void
 add_contraception (FhirExport *ex, const StoreReproductive *row, const char *recorded_day)
 {
   json_t *obs;
@@ -222,6 +248,7 @@ th_fhir_patient_add_reproductive (ThApp *app, const char *patient_id, json_t *en
   }
   add_sex_at_birth (&ex, row, recorded_day);
   add_pregnancy (&ex, row, recorded_day);
+  add_breastfeeding (&ex, row, recorded_day);
   add_contraception (&ex, row, recorded_day);
   add_counselling (&ex, row);
   ok = TRUE;

@@ -276,8 +276,12 @@ test('the FHIR export carries the newest pregnancy-potential record as Observati
   assert.equal(preg.length, 1);
   assert.deepEqual(preg[0].valueCodeableConcept, { coding: [{ system: SNOMED, code: '60001007', display: 'Not pregnant' }], text: 'Not pregnant' });
   assert.equal(preg[0].effectiveDateTime, '2026-11-20', 'the day it was checked');
-  // Breastfeeding: no LOINC code could be confirmed, so it is not exported.
-  assert.equal(repro.some((o) => /breastfeed/i.test(JSON.stringify(o.code))), false);
+  // Breastfeeding status: LOINC 63895-7, answered with LOINC's answer code.
+  const nursing = withLoinc(repro, '63895-7');
+  assert.equal(nursing.length, 1);
+  assert.equal(nursing[0].code.coding[0].display, 'Breastfeeding status');
+  assert.deepEqual(nursing[0].valueCodeableConcept, { coding: [{ system: 'http://loinc.org', code: 'LA29252-6', display: 'Currently breastfeeding' }], text: 'Breastfeeding' });
+  assert.equal(nursing[0].effectiveDateTime, recordedDay);
   const textOnly = repro.filter((o) => !o.code.coding);
   assert.equal(textOnly.length, 2, 'contraception and counselling, text only');
   const contra = textOnly.find((o) => /^Contraception method/.test(o.code.text));
@@ -290,7 +294,7 @@ test('the FHIR export carries the newest pregnancy-potential record as Observati
   assert.match(counsel.code.text, /text only: no standard code/);
   assert.equal(counsel.effectiveDateTime, '2026-11-17', 'the day of the counselling');
   assert.equal(counsel.valueString, 'Given by Dr. Ana Ruiz, psychiatrist');
-  assert.equal(repro.length, 4);
+  assert.equal(repro.length, 5);
 
   // Intersex, pregnancy status unknown: OTH (a value the set lacks) and UNK,
   // effective the day recorded; no contraception or counselling recorded.
@@ -301,7 +305,8 @@ test('the FHIR export carries the newest pregnancy-potential record as Observati
   const unknown = withLoinc(repro, '82810-3')[0];
   assert.deepEqual(unknown.valueCodeableConcept, { coding: [{ system: NULL_FLAVOR, code: 'UNK', display: 'unknown' }], text: 'Unknown' });
   assert.equal(unknown.effectiveDateTime, server.today());
-  assert.equal(repro.length, 2);
+  assert.deepEqual(withLoinc(repro, '63895-7')[0].valueCodeableConcept, { coding: [{ system: NULL_FLAVOR, code: 'UNK', display: 'unknown' }], text: 'Unknown' });
+  assert.equal(repro.length, 3);
 
   // Pregnant: 77386006, effective the day it was checked.
   const pregnant = await reproductive({ sex_at_birth: 'female', pregnancy: 'pregnant', pregnancy_checked: '2026-11-21', breastfeeding: 'no' });
@@ -311,8 +316,10 @@ test('the FHIR export carries the newest pregnancy-potential record as Observati
   assert.equal(nowPregnant.length, 1);
   assert.deepEqual(nowPregnant[0].valueCodeableConcept, { coding: [{ system: SNOMED, code: '77386006', display: 'Pregnant' }], text: 'Pregnant' });
   assert.equal(nowPregnant[0].effectiveDateTime, '2026-11-21');
+  assert.equal(withLoinc(repro, '63895-7')[0].valueCodeableConcept.coding[0].code, 'LA29253-4', 'not breastfeeding');
 
-  // Male at birth: the record asks no pregnancy status of him; none is exported.
+  // Male at birth: the record asks no pregnancy or breastfeeding status of
+  // him; neither is exported.
   const male = await reproductive({ sex_at_birth: 'male', pregnancy: 'unknown', breastfeeding: 'no' });
   assert.equal(male.status, 201, male.text);
   ({ repro } = await exportFhir());
