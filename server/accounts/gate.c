@@ -84,6 +84,11 @@ derive (GTask *task, gpointer source, gpointer task_data, GCancellable *cancella
     match = th_password_verify (job->password, job->stored, NULL);
   else
     th_password_verify_dummy (job->password);
+  /* GLib's pool threads outlive the task, often the process's OpenSSL
+   * too: let go of this thread's OpenSSL state (its error stack, its
+   * random generator) now rather than leave it to a thread exit that may
+   * come after OpenSSL's own cleanup. The next use makes it again. */
+  OPENSSL_thread_stop ();
   g_task_return_boolean (task, match);
 }
 

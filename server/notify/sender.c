@@ -21,6 +21,7 @@
 #include <string.h>
 #include <gio/gio.h>
 #include <jansson.h>
+#include <openssl/crypto.h>
 
 /* Between attempts: 1, 5, 15, 60 minutes, then every 4 hours. */
 static const guint kBackoffMin[] = { 1, 5, 15, 60, 240 };
@@ -168,7 +169,12 @@ run_job (GTask *task, gpointer source, gpointer data, GCancellable *cancellable)
 
   (void) source;
   (void) cancellable;
-  g_task_return_pointer (task, notify_transport_run (f->job), g_free);
+  char *problem = notify_transport_run (f->job);
+
+  /* libcurl's TLS leaves OpenSSL state on this pool thread: release it
+   * now (as the sign-in gate does, server/accounts/gate.c). */
+  OPENSSL_thread_stop ();
+  g_task_return_pointer (task, problem, g_free);
 }
 
 /* Writes what the network call came to; a store failure here leaves the
