@@ -44,7 +44,7 @@ out:
 GPtrArray *
 store_visits_in_progress (Store *store, GError **error)
 {
-  sqlite3_stmt *stmt = NULL;
+  StoreStmt *stmt = NULL;
   GPtrArray *ids = NULL;
   int rc;
 
@@ -53,12 +53,12 @@ store_visits_in_progress (Store *store, GError **error)
                       error))
     return NULL;
   ids = g_ptr_array_new_with_free_func (g_free);
-  while ((rc = sqlite3_step (stmt)) == SQLITE_ROW)
+  while ((rc = store_step (stmt)) == STORE_ROW)
     g_ptr_array_add (ids, store_column_dup_text (stmt, 0));
-  if (rc != SQLITE_DONE) {
+  if (rc != STORE_DONE) {
     store_set_sql_error (store, error, "visits in progress");
     g_clear_pointer (&ids, g_ptr_array_unref);
   }
-  sqlite3_finalize (stmt);
+  store_stmt_free (stmt);
   return ids;
 }

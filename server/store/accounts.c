@@ -117,7 +117,7 @@ store_staff_account_free (StoreStaffAccount *account)
   " FROM staff s LEFT JOIN staff_credentials c ON c.staff_id = s.id "
 
 static gboolean
-read_account (sqlite3_stmt *stmt, StoreStaffAccount *out, GError **error)
+read_account (StoreStmt *stmt, StoreStaffAccount *out, GError **error)
 {
   StoreStaffAccount a = { 0 };
 
@@ -128,7 +128,7 @@ read_account (sqlite3_stmt *stmt, StoreStaffAccount *out, GError **error)
   a.display_name = store_column_dup_text (stmt, 2);
   a.role = store_column_dup_text (stmt, 3);
   a.supervisor_id = store_column_dup_text (stmt, 4);
-  a.disabled = sqlite3_column_int (stmt, 5) != 0;
+  a.disabled = store_col_int (stmt, 5) != 0;
   *out = a;
   return TRUE;
 }
@@ -138,7 +138,7 @@ static gboolean
 get_account (Store *store, const char *sql, const char *key, StoreStaffAccount *out,
              char **password_hash, GError **error)
 {
-  sqlite3_stmt *stmt = NULL;
+  StoreStmt *stmt = NULL;
   StoreStaffAccount a = { 0 };
   gboolean ok = FALSE;
 
@@ -154,7 +154,7 @@ get_account (Store *store, const char *sql, const char *key, StoreStaffAccount *
     store_staff_account_clear (&a);
   ok = TRUE;
 out:
-  sqlite3_finalize (stmt);
+  store_stmt_free (stmt);
   return ok;
 }
 
@@ -185,7 +185,7 @@ store_get_staff_account (Store *store, const char *staff_id, StoreStaffAccount *
 }
 
 static gpointer
-account_row_new (sqlite3_stmt *stmt, GError **error)
+account_row_new (StoreStmt *stmt, GError **error)
 {
   StoreStaffAccount *a = g_new0 (StoreStaffAccount, 1);
   if (!read_account (stmt, a, error))
@@ -196,14 +196,14 @@ account_row_new (sqlite3_stmt *stmt, GError **error)
 GPtrArray *
 store_list_staff (Store *store, GError **error)
 {
-  sqlite3_stmt *stmt = NULL;
+  StoreStmt *stmt = NULL;
   GPtrArray *list = NULL;
 
   g_return_val_if_fail (store != NULL, NULL);
   if (store_prepare (store, ACCOUNT_COLUMNS "ORDER BY s.display_name, s.id", &stmt, error))
     list = store_collect_rows (store, stmt, account_row_new,
                                (GDestroyNotify) store_staff_account_free, "list staff", error);
-  sqlite3_finalize (stmt);
+  store_stmt_free (stmt);
   return list;
 }
 
@@ -221,7 +221,7 @@ store_set_staff_credentials (Store *store, const char *staff_id, const char *use
   char *name = username_normalize (username);
   char *now = NULL;
   gboolean ok = FALSE;
-  int code;
+  StoreViolation violation;
 
   g_return_val_if_fail (store != NULL, FALSE);
   if (!name) {
@@ -244,10 +244,10 @@ store_set_staff_credentials (Store *store, const char *staff_id, const char *use
                   " username = excluded.username, password_hash = excluded.password_hash,"
                   " updated_at = excluded.updated_at",
                   NULL, NULL, error, 4, staff_id, name, password_hash, now);
-  code = sqlite3_extended_errcode (store->db);
-  if (!ok && (code == SQLITE_CONSTRAINT_UNIQUE || code == SQLITE_CONSTRAINT_FOREIGNKEY)) {
+  violation = store_last_violation (store);
+  if (!ok && (violation == STORE_VIOLATION_UNIQUE || violation == STORE_VIOLATION_FOREIGN_KEY)) {
     g_clear_error (error);
-    if (code == SQLITE_CONSTRAINT_UNIQUE)
+    if (violation == STORE_VIOLATION_UNIQUE)
       set_error (error, STORE_ERROR_INVALID, "username is taken");
     else
       set_error (error, STORE_ERROR_NOT_FOUND, "no such staff member");
@@ -341,7 +341,7 @@ char *
 store_create_session (Store *store, const char *staff_id, const char *address, gint64 now_ms,
                       GError **error)
 {
-  sqlite3_stmt *stmt = NULL;
+  StoreStmt *stmt = NULL;
   guchar hash[STORE_HASH_BYTES];
   char *session = NULL;
   char *now = NULL;
@@ -366,7 +366,7 @@ store_create_session (Store *store, const char *staff_id, const char *address, g
                          " LEFT JOIN staff_credentials c ON c.staff_id = s.id WHERE s.id = ?1",
                          staff_id, "session account", "no such staff member", &stmt, error))
     goto out;
-  if (sqlite3_column_int (stmt, 0) != 0) {
+  if (store_col_int (stmt, 0) != 0) {
     set_error (error, STORE_ERROR_INVALID, "the account is disabled");
     goto out;
   }
@@ -377,7 +377,7 @@ store_create_session (Store *store, const char *staff_id, const char *address, g
     goto out;
   ok = TRUE;
 out:
-  sqlite3_finalize (stmt);
+  store_stmt_free (stmt);
   ok = store_commit_or_rollback (store, ok, error);
   if (!ok)
     store_secret_clear (&session);
@@ -397,7 +397,7 @@ char *
 store_resolve_session_full (Store *store, const char *session_id, gint64 now_ms, gint64 idle_ms,
                             gboolean touch, GError **error)
 {
-  sqlite3_stmt *stmt = NULL;
+  StoreStmt *stmt = NULL;
   guchar hash[STORE_HASH_BYTES];
   char *staff_id = NULL;
   char *now = NULL;
@@ -429,14 +429,14 @@ store_resolve_session_full (Store *store, const char *session_id, gint64 now_ms,
                               " WHERE s.id_hash = ?1",
                               hash, "resolve session", "unknown session", &stmt, error))
     goto out;
-  if (sqlite3_column_type (stmt, 3) != SQLITE_NULL || sqlite3_column_int (stmt, 4) != 0) {
+  if (!store_col_is_null (stmt, 3) || store_col_int (stmt, 4) != 0) {
     set_error (error, STORE_ERROR_NOT_FOUND, "unknown session");
     goto out;
   }
   if (!store_column_time (stmt, 2, &last_seen, error))
     goto out;
   staff_id = store_column_dup_text (stmt, 1);
-  sqlite3_finalize (stmt);
+  store_stmt_free (stmt);
   stmt = NULL;
   expired = now_ms - last_seen > idle_ms;
   /* An expired session ends for good. A live one is marked active, but
@@ -460,7 +460,7 @@ store_resolve_session_full (Store *store, const char *session_id, gint64 now_ms,
   }
   ok = TRUE;
 out:
-  sqlite3_finalize (stmt);
+  store_stmt_free (stmt);
   if (!ok) {
     store_rollback (store);
     g_clear_pointer (&staff_id, g_free);
@@ -594,7 +594,7 @@ guint
 store_count_login_failures (Store *store, const char *kind, const char *key, gint64 since_ms,
                             gint64 *latest_ms, GError **error)
 {
-  sqlite3_stmt *stmt = NULL;
+  StoreStmt *stmt = NULL;
   char *lookup = NULL;
   char *since = NULL;
   const char *sql;
@@ -624,17 +624,17 @@ store_count_login_failures (Store *store, const char *kind, const char *key, gin
     goto out;
   store_bind_text (stmt, 1, lookup);
   store_bind_text (stmt, 2, since);
-  if (sqlite3_step (stmt) != SQLITE_ROW) {
+  if (store_step (stmt) != STORE_ROW) {
     store_set_sql_error (store, error, "count failures");
     goto out;
   }
-  if (sqlite3_column_type (stmt, 1) != SQLITE_NULL && !store_column_time (stmt, 1, &latest, error))
+  if (!store_col_is_null (stmt, 1) && !store_column_time (stmt, 1, &latest, error))
     goto out;
-  n = (guint) sqlite3_column_int64 (stmt, 0);
+  n = (guint) store_col_int64 (stmt, 0);
 out:
   if (latest_ms)
     *latest_ms = n ? latest : 0;
-  sqlite3_finalize (stmt);
+  store_stmt_free (stmt);
   g_free (since);
   g_free (lookup);
   return n;
@@ -666,7 +666,7 @@ gboolean
 store_note_throttled (Store *store, const char *network, gint64 window_start_ms,
                       const char *verdict, gint64 now_ms, guint *attempts, GError **error)
 {
-  sqlite3_stmt *stmt = NULL;
+  StoreStmt *stmt = NULL;
   char *start = NULL, *now = NULL, *horizon = NULL;
   gboolean ok = FALSE;
 
@@ -701,15 +701,15 @@ store_note_throttled (Store *store, const char *network, gint64 window_start_ms,
   store_bind_text (stmt, 1, network);
   store_bind_text (stmt, 2, start);
   store_bind_text (stmt, 3, verdict);
-  if (sqlite3_step (stmt) != SQLITE_ROW) {
+  if (store_step (stmt) != STORE_ROW) {
     store_set_sql_error (store, error, "read throttled");
     goto out;
   }
   if (attempts)
-    *attempts = (guint) sqlite3_column_int64 (stmt, 0);
+    *attempts = (guint) store_col_int64 (stmt, 0);
   ok = TRUE;
 out:
-  sqlite3_finalize (stmt);
+  store_stmt_free (stmt);
   ok = store_commit_or_rollback (store, ok, error);
   g_free (horizon);
   g_free (now);
@@ -720,7 +720,7 @@ out:
 guint
 store_count_throttled (Store *store, const char *network, gint64 window_start_ms, GError **error)
 {
-  sqlite3_stmt *stmt = NULL;
+  StoreStmt *stmt = NULL;
   char *start = NULL;
   guint n = 0;
   int rc;
@@ -735,13 +735,13 @@ store_count_throttled (Store *store, const char *network, gint64 window_start_ms
     goto out;
   store_bind_text (stmt, 1, network);
   store_bind_text (stmt, 2, start);
-  rc = sqlite3_step (stmt);
-  if (rc == SQLITE_ROW)
-    n = (guint) sqlite3_column_int64 (stmt, 0);
-  else if (rc != SQLITE_DONE)
+  rc = store_step (stmt);
+  if (rc == STORE_ROW)
+    n = (guint) store_col_int64 (stmt, 0);
+  else if (rc != STORE_DONE)
     store_set_sql_error (store, error, "count throttled");
 out:
-  sqlite3_finalize (stmt);
+  store_stmt_free (stmt);
   g_free (start);
   return n;
 }

@@ -31,11 +31,11 @@ store_activity_free (StoreActivity *a)
 /* Reads ACTIVITY_COLUMNS (starting at column 0) and the kind's own columns
  * 5 and 6 into a new StoreActivity. */
 static StoreActivity *
-read_activity (sqlite3_stmt *stmt, const char *kind, GError **error)
+read_activity (StoreStmt *stmt, const char *kind, GError **error)
 {
   StoreActivity *a = g_new0 (StoreActivity, 1);
 
-  a->id = sqlite3_column_int64 (stmt, 0);
+  a->id = store_col_int64 (stmt, 0);
   if (!store_column_time (stmt, 1, &a->at_ms, error)) {
     store_activity_free (a);
     return NULL;
@@ -56,17 +56,17 @@ read_activity (sqlite3_stmt *stmt, const char *kind, GError **error)
 /* Runs a prepared query whose rows are ACTIVITY_COLUMNS + the kind's
  * columns, appending to `out`. */
 static gboolean
-collect (Store *store, sqlite3_stmt *stmt, const char *kind, GPtrArray *out, GError **error)
+collect (Store *store, StoreStmt *stmt, const char *kind, GPtrArray *out, GError **error)
 {
   int rc;
 
-  while ((rc = sqlite3_step (stmt)) == SQLITE_ROW) {
+  while ((rc = store_step (stmt)) == STORE_ROW) {
     StoreActivity *a = read_activity (stmt, kind, error);
     if (!a)
       return FALSE;
     g_ptr_array_add (out, a);
   }
-  if (rc != SQLITE_DONE) {
+  if (rc != STORE_DONE) {
     store_set_sql_error (store, error, kind);
     return FALSE;
   }
@@ -78,15 +78,15 @@ collect (Store *store, sqlite3_stmt *stmt, const char *kind, GPtrArray *out, GEr
 static StoreActivity *
 read_back (Store *store, const char *sql, const char *kind, gint64 id, GError **error)
 {
-  sqlite3_stmt *stmt = NULL;
+  StoreStmt *stmt = NULL;
   StoreActivity *a = NULL;
 
   if (!store_prepare (store, sql, &stmt, error))
     return NULL;
-  sqlite3_bind_int64 (stmt, 1, id);
+  store_bind_int64 (stmt, 1, id);
   if (store_step_row (store, stmt, kind, "the stored row is gone", error))
     a = read_activity (stmt, kind, error);
-  sqlite3_finalize (stmt);
+  store_stmt_free (stmt);
   return a;
 }
 
@@ -156,7 +156,7 @@ store_add_chat (Store *store, const char *visit_id, const char *participant_id, 
     goto out;
   }
   a = read_back (store, CHAT_SELECT "WHERE x.id = ?1", "chat",
-                 sqlite3_last_insert_rowid (store_get_db (store)), error);
+                 store_last_insert_rowid (store), error);
 out:
   g_free (now);
   return a;
@@ -165,7 +165,7 @@ out:
 GPtrArray *
 store_list_chat (Store *store, const char *visit_id, GError **error)
 {
-  sqlite3_stmt *stmt = NULL;
+  StoreStmt *stmt = NULL;
   GPtrArray *out = NULL;
 
   g_return_val_if_fail (store != NULL, NULL);
@@ -177,7 +177,7 @@ store_list_chat (Store *store, const char *visit_id, GError **error)
   out = g_ptr_array_new_with_free_func ((GDestroyNotify) store_activity_free);
   if (!collect (store, stmt, "chat", out, error))
     g_clear_pointer (&out, g_ptr_array_unref);
-  sqlite3_finalize (stmt);
+  store_stmt_free (stmt);
   return out;
 }
 
@@ -211,7 +211,7 @@ store_record_consent (Store *store, const char *participant_id, gboolean accepte
     goto out;
   }
   a = read_back (store, CONSENT_SELECT "WHERE x.id = ?1", "consent",
-                 sqlite3_last_insert_rowid (store_get_db (store)), error);
+                 store_last_insert_rowid (store), error);
 out:
   g_free (now);
   return a;
@@ -220,7 +220,7 @@ out:
 StoreActivity *
 store_latest_consent (Store *store, const char *participant_id, GError **error)
 {
-  sqlite3_stmt *stmt = NULL;
+  StoreStmt *stmt = NULL;
   StoreActivity *a = NULL;
 
   g_return_val_if_fail (store != NULL, NULL);
@@ -228,7 +228,7 @@ store_latest_consent (Store *store, const char *participant_id, GError **error)
                         CONSENT_SELECT "WHERE x.participant_id = ?1 ORDER BY x.id DESC LIMIT 1",
                         participant_id, "latest consent", "no consent answer yet", &stmt, error))
     a = read_activity (stmt, "consent", error);
-  sqlite3_finalize (stmt);
+  store_stmt_free (stmt);
   return a;
 }
 
@@ -289,13 +289,13 @@ store_visit_activity (Store *store, const char *visit_id, GError **error)
   if (!store_begin_read (store, error))
     goto fail;
   for (gsize i = 0; i < G_N_ELEMENTS (kinds); i++) {
-    sqlite3_stmt *stmt = NULL;
+    StoreStmt *stmt = NULL;
     gboolean ok = store_prepare (store, kinds[i].sql, &stmt, error);
     if (ok) {
       store_bind_text (stmt, 1, visit_id);
       ok = collect (store, stmt, kinds[i].kind, out, error);
     }
-    sqlite3_finalize (stmt);
+    store_stmt_free (stmt);
     if (!ok) {
       store_rollback (store);
       goto fail;

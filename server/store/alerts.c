@@ -39,7 +39,7 @@ store_alert_free (StoreAlert *a)
   " LEFT JOIN staff s ON s.id = a.acknowledged_by "
 
 static gpointer
-alert_row_new (sqlite3_stmt *stmt, GError **error)
+alert_row_new (StoreStmt *stmt, GError **error)
 {
   StoreAlert *a = g_new0 (StoreAlert, 1);
 
@@ -56,7 +56,7 @@ alert_row_new (sqlite3_stmt *stmt, GError **error)
   a->acknowledged_by_name = store_column_dup_text (stmt, 12);
   a->ack_note = store_column_dup_text (stmt, 13);
   if (!store_column_time (stmt, 5, &a->raised_at_ms, error) ||
-      (sqlite3_column_type (stmt, 10) != SQLITE_NULL &&
+      (!store_col_is_null (stmt, 10) &&
        !store_column_time (stmt, 10, &a->acknowledged_at_ms, error))) {
     store_alert_free (a);
     return NULL;
@@ -67,7 +67,7 @@ alert_row_new (sqlite3_stmt *stmt, GError **error)
 GPtrArray *
 store_list_open_alerts (Store *store, guint limit, GError **error)
 {
-  sqlite3_stmt *stmt = NULL;
+  StoreStmt *stmt = NULL;
   GPtrArray *list = NULL;
 
   g_return_val_if_fail (store != NULL, NULL);
@@ -76,11 +76,11 @@ store_list_open_alerts (Store *store, guint limit, GError **error)
                                     " ORDER BY a.raised_at DESC, a.rowid DESC LIMIT ?1",
                       &stmt, error))
     goto out;
-  sqlite3_bind_int64 (stmt, 1, limit ? (sqlite3_int64) limit : -1);
+  store_bind_int64 (stmt, 1, limit ? (gint64) limit : -1);
   list = store_collect_rows (store, stmt, alert_row_new, (GDestroyNotify) store_alert_free,
                              "list open alerts", error);
 out:
-  sqlite3_finalize (stmt);
+  store_stmt_free (stmt);
   return list;
 }
 
@@ -90,7 +90,7 @@ static GPtrArray *
 list_for_patient (Store *store, const char *patient_id, const char *sql, StoreRowReader read,
                   GDestroyNotify free_item, const char *what, GError **error)
 {
-  sqlite3_stmt *stmt = NULL;
+  StoreStmt *stmt = NULL;
   GPtrArray *list = NULL;
 
   g_return_val_if_fail (store != NULL, NULL);
@@ -100,7 +100,7 @@ list_for_patient (Store *store, const char *patient_id, const char *sql, StoreRo
   store_bind_text (stmt, 1, patient_id);
   list = store_collect_rows (store, stmt, read, free_item, what, error);
 out:
-  sqlite3_finalize (stmt);
+  store_stmt_free (stmt);
   return list;
 }
 
@@ -118,14 +118,14 @@ store_list_patient_alerts (Store *store, const char *patient_id, GError **error)
 StoreAlert *
 store_get_alert (Store *store, const char *alert_id, GError **error)
 {
-  sqlite3_stmt *stmt = NULL;
+  StoreStmt *stmt = NULL;
   StoreAlert *a = NULL;
 
   g_return_val_if_fail (store != NULL, NULL);
   if (store_select_row (store, ALERT_COLUMNS "WHERE a.id = ?1", alert_id, "get alert",
                         "no such alert", &stmt, error))
     a = alert_row_new (stmt, error);
-  sqlite3_finalize (stmt);
+  store_stmt_free (stmt);
   return a;
 }
 
@@ -200,13 +200,13 @@ store_safety_task_free (StoreSafetyTask *t)
   " LEFT JOIN staff s ON s.id = t.closed_by "
 
 static gpointer
-task_row_new (sqlite3_stmt *stmt, GError **error)
+task_row_new (StoreStmt *stmt, GError **error)
 {
   StoreSafetyTask *t = g_new0 (StoreSafetyTask, 1);
 
   t->id = store_column_dup_text (stmt, 0);
   t->patient_id = store_column_dup_text (stmt, 1);
-  t->item9 = (guint) sqlite3_column_int (stmt, 3);
+  t->item9 = (guint) store_col_int (stmt, 3);
   t->checkin_id = store_column_dup_text (stmt, 4);
   t->diary_entry_id = store_column_dup_text (stmt, 5);
   t->closed_by = store_column_dup_text (stmt, 7);
@@ -220,7 +220,7 @@ task_row_new (sqlite3_stmt *stmt, GError **error)
   t->plan_reason = store_column_dup_text (stmt, 15);
   t->location = store_column_dup_text (stmt, 16);
   if (!store_column_time (stmt, 2, &t->opened_at_ms, error) ||
-      (sqlite3_column_type (stmt, 6) != SQLITE_NULL &&
+      (!store_col_is_null (stmt, 6) &&
        !store_column_time (stmt, 6, &t->closed_at_ms, error))) {
     store_safety_task_free (t);
     return NULL;
@@ -242,21 +242,21 @@ store_list_safety_tasks (Store *store, const char *patient_id, GError **error)
 StoreSafetyTask *
 store_get_safety_task (Store *store, const char *task_id, GError **error)
 {
-  sqlite3_stmt *stmt = NULL;
+  StoreStmt *stmt = NULL;
   StoreSafetyTask *t = NULL;
 
   g_return_val_if_fail (store != NULL, NULL);
   if (store_select_row (store, TASK_COLUMNS "WHERE t.id = ?1", task_id, "get safety task",
                         "no such safety task", &stmt, error))
     t = task_row_new (stmt, error);
-  sqlite3_finalize (stmt);
+  store_stmt_free (stmt);
   return t;
 }
 
 gboolean
 store_safety_task_is_open (Store *store, const char *patient_id, gboolean *open, GError **error)
 {
-  sqlite3_stmt *stmt = NULL;
+  StoreStmt *stmt = NULL;
   g_autoptr (GError) local = NULL;
   gboolean ok;
 
@@ -264,7 +264,7 @@ store_safety_task_is_open (Store *store, const char *patient_id, gboolean *open,
   ok = store_select_row (store,
                          "SELECT 1 FROM safety_tasks WHERE patient_id = ?1 AND closed_at IS NULL",
                          patient_id, "find open safety task", "none open", &stmt, &local);
-  sqlite3_finalize (stmt);
+  store_stmt_free (stmt);
   if (ok) {
     *open = TRUE;
     return TRUE;
@@ -283,7 +283,7 @@ store_close_safety_task (Store *store, const StoreSafetyClose *c, gint64 now_ms,
     " risk_level = ?5, suggested_risk = ?6, risk_reason = ?7, plan = ?8, plan_reason = ?9,"
     " location = ?10 WHERE id = ?11 AND closed_at IS NULL";
   g_autofree char *at = NULL, *closed = NULL, *patient = NULL, *visit_patient = NULL;
-  sqlite3_stmt *stmt = NULL;
+  StoreStmt *stmt = NULL;
   guint changes = 0;
   gboolean ok = FALSE;
 
@@ -295,7 +295,7 @@ store_close_safety_task (Store *store, const StoreSafetyClose *c, gint64 now_ms,
     goto out;
   closed = store_column_dup_text (stmt, 0);
   patient = store_column_dup_text (stmt, 1);
-  sqlite3_finalize (stmt);
+  store_stmt_free (stmt);
   stmt = NULL;
   if (closed) {
     g_set_error (error, STORE_ERROR, STORE_ERROR_EXPIRED, "the safety task is already closed");
@@ -325,6 +325,6 @@ store_close_safety_task (Store *store, const StoreSafetyClose *c, gint64 now_ms,
   }
   ok = TRUE;
 out:
-  sqlite3_finalize (stmt);
+  store_stmt_free (stmt);
   return store_commit_or_rollback (store, ok, error);
 }

@@ -74,7 +74,7 @@ gboolean
 store_audit_append (Store *store, const char *actor, const char *action, const char *target,
                     const char *detail_json, GError **error)
 {
-  sqlite3_stmt *stmt = NULL;
+  StoreStmt *stmt = NULL;
   char *now = NULL;
   char prev[HASH_HEX_LEN + 1];
   char hash[HASH_HEX_LEN + 1];
@@ -98,17 +98,17 @@ store_audit_append (Store *store, const char *actor, const char *action, const c
   if (!store_prepare (store, "SELECT hash FROM audit_events ORDER BY seq DESC LIMIT 1", &stmt,
                       error))
     goto out;
-  rc = sqlite3_step (stmt);
-  if (rc == SQLITE_DONE) {
+  rc = store_step (stmt);
+  if (rc == STORE_DONE) {
     memcpy (prev, kGenesis, sizeof prev);
-  } else if (rc == SQLITE_ROW && sqlite3_column_bytes (stmt, 0) == HASH_HEX_LEN) {
-    memcpy (prev, sqlite3_column_text (stmt, 0), HASH_HEX_LEN);
+  } else if (rc == STORE_ROW && store_col_bytes (stmt, 0) == HASH_HEX_LEN) {
+    memcpy (prev, store_col_text (stmt, 0), HASH_HEX_LEN);
     prev[HASH_HEX_LEN] = '\0';
   } else {
     store_set_sql_error (store, error, "read last audit hash");
     goto out;
   }
-  sqlite3_finalize (stmt);
+  store_stmt_free (stmt);
   stmt = NULL;
   if (!audit_hash (prev, now, actor, action, target_text, detail, hash, error))
     goto out;
@@ -119,7 +119,7 @@ store_audit_append (Store *store, const char *actor, const char *action, const c
     goto out;
   ok = TRUE;
 out:
-  sqlite3_finalize (stmt);
+  store_stmt_free (stmt);
   ok = store_commit_or_rollback (store, ok, error);
   g_free (now);
   return ok;
@@ -128,7 +128,7 @@ out:
 gboolean
 store_audit_verify (Store *store, guint *n_rows, GError **error)
 {
-  sqlite3_stmt *stmt = NULL;
+  StoreStmt *stmt = NULL;
   char expected_prev[HASH_HEX_LEN + 1];
   char hash[HASH_HEX_LEN + 1];
   guint n = 0;
@@ -142,16 +142,16 @@ store_audit_verify (Store *store, guint *n_rows, GError **error)
                       " FROM audit_events ORDER BY seq",
                       &stmt, error))
     goto out;
-  while ((rc = sqlite3_step (stmt)) == SQLITE_ROW) {
-    gint64 seq = sqlite3_column_int64 (stmt, 0);
-    const char *stored_prev = (const char *) sqlite3_column_text (stmt, 6);
-    const char *stored_hash = (const char *) sqlite3_column_text (stmt, 7);
+  while ((rc = store_step (stmt)) == STORE_ROW) {
+    gint64 seq = store_col_int64 (stmt, 0);
+    const char *stored_prev = store_col_text (stmt, 6);
+    const char *stored_hash = store_col_text (stmt, 7);
 
-    if (!audit_hash (stored_prev ? stored_prev : "", (const char *) sqlite3_column_text (stmt, 1),
-                     (const char *) sqlite3_column_text (stmt, 2),
-                     (const char *) sqlite3_column_text (stmt, 3),
-                     (const char *) sqlite3_column_text (stmt, 4),
-                     (const char *) sqlite3_column_text (stmt, 5), hash, error))
+    if (!audit_hash (stored_prev ? stored_prev : "", store_col_text (stmt, 1),
+                     store_col_text (stmt, 2),
+                     store_col_text (stmt, 3),
+                     store_col_text (stmt, 4),
+                     store_col_text (stmt, 5), hash, error))
       goto out;
     /* A broken link (row removed or prev_hash edited) or a row whose
      * content no longer matches its own hash. */
@@ -163,13 +163,13 @@ store_audit_verify (Store *store, guint *n_rows, GError **error)
     memcpy (expected_prev, hash, sizeof expected_prev);
     n++;
   }
-  if (rc != SQLITE_DONE) {
+  if (rc != STORE_DONE) {
     store_set_sql_error (store, error, "read audit events");
     goto out;
   }
   ok = TRUE;
 out:
-  sqlite3_finalize (stmt);
+  store_stmt_free (stmt);
   if (n_rows)
     *n_rows = n;
   return ok;
@@ -188,13 +188,13 @@ store_audit_event_free (StoreAuditEvent *event)
 }
 
 static gpointer
-audit_row_new (sqlite3_stmt *stmt, GError **error)
+audit_row_new (StoreStmt *stmt, GError **error)
 {
   StoreAuditEvent *e = g_new0 (StoreAuditEvent, 1);
   (void) error;
-  e->seq = sqlite3_column_int64 (stmt, 0);
+  e->seq = store_col_int64 (stmt, 0);
   /* A corrupt time is left at 0; the row is still listed. */
-  store_parse_time ((const char *) sqlite3_column_text (stmt, 1), &e->at_ms);
+  store_parse_time (store_col_text (stmt, 1), &e->at_ms);
   e->actor = store_column_dup_text (stmt, 2);
   e->action = store_column_dup_text (stmt, 3);
   e->target = store_column_dup_text (stmt, 4);
@@ -205,7 +205,7 @@ audit_row_new (sqlite3_stmt *stmt, GError **error)
 GPtrArray *
 store_audit_list (Store *store, guint limit, GError **error)
 {
-  sqlite3_stmt *stmt = NULL;
+  StoreStmt *stmt = NULL;
   GPtrArray *events = NULL;
 
   /* The newest `limit` rows, returned oldest first. */
@@ -213,11 +213,11 @@ store_audit_list (Store *store, guint limit, GError **error)
                      "SELECT seq, at, actor, action, target, detail FROM"
                      " (SELECT * FROM audit_events ORDER BY seq DESC LIMIT ?1) ORDER BY seq",
                      &stmt, error)) {
-    sqlite3_bind_int64 (stmt, 1, limit ? (gint64) limit : -1);
+    store_bind_int64 (stmt, 1, limit ? (gint64) limit : -1);
     events = store_collect_rows (store, stmt, audit_row_new,
                                  (GDestroyNotify) store_audit_event_free, "read audit events",
                                  error);
   }
-  sqlite3_finalize (stmt);
+  store_stmt_free (stmt);
   return events;
 }

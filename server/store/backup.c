@@ -99,7 +99,7 @@ gboolean
 store_check_copy (const char *path, StoreCopyInfo *info, GError **error)
 {
   Store *copy = g_new0 (Store, 1);
-  sqlite3_stmt *stmt = NULL;
+  StoreStmt *stmt = NULL;
   gboolean ok = FALSE;
   int rc;
 
@@ -115,13 +115,13 @@ store_check_copy (const char *path, StoreCopyInfo *info, GError **error)
   }
   /* A file that is not a database fails here, on its first page. */
   if (!store_prepare (copy, "PRAGMA user_version", &stmt, NULL) ||
-      sqlite3_step (stmt) != SQLITE_ROW) {
+      store_step (stmt) != STORE_ROW) {
     g_set_error (error, STORE_ERROR, STORE_ERROR_INVALID, "%s is not a telehealthd database",
                  path);
     goto out;
   }
-  info->schema_version = sqlite3_column_int (stmt, 0);
-  g_clear_pointer (&stmt, sqlite3_finalize);
+  info->schema_version = store_col_int (stmt, 0);
+  g_clear_pointer (&stmt, store_stmt_free);
   if (info->schema_version < 1 || info->schema_version > store_latest_schema_version ()) {
     g_set_error (error, STORE_ERROR, STORE_ERROR_SCHEMA,
                  "%s has schema version %d; this program reads 1 to %d", path,
@@ -130,20 +130,20 @@ store_check_copy (const char *path, StoreCopyInfo *info, GError **error)
   }
   /* integrity_check reads every page: damage anywhere shows here. */
   if (!store_prepare (copy, "PRAGMA integrity_check(1)", &stmt, NULL) ||
-      (rc = sqlite3_step (stmt)) != SQLITE_ROW ||
-      g_strcmp0 ((const char *) sqlite3_column_text (stmt, 0), "ok") != 0) {
+      (rc = store_step (stmt)) != STORE_ROW ||
+      g_strcmp0 (store_col_text (stmt, 0), "ok") != 0) {
     g_set_error (error, STORE_ERROR, STORE_ERROR_INVALID,
                  "%s is damaged (SQLite's integrity check failed)", path);
     goto out;
   }
-  g_clear_pointer (&stmt, sqlite3_finalize);
+  g_clear_pointer (&stmt, store_stmt_free);
   if (!store_audit_verify (copy, &info->audit_rows, error)) {
     g_prefix_error (error, "%s: ", path);
     goto out;
   }
   ok = TRUE;
 out:
-  sqlite3_finalize (stmt);
+  store_stmt_free (stmt);
   if (copy->db)
     sqlite3_close (copy->db);
   g_free (copy);

@@ -26,7 +26,7 @@ store_care_team_member_free (StoreCareTeamMember *m)
 }
 
 static gpointer
-read_member (sqlite3_stmt *stmt, GError **error)
+read_member (StoreStmt *stmt, GError **error)
 {
   StoreCareTeamMember *m = g_new0 (StoreCareTeamMember, 1);
 
@@ -49,7 +49,7 @@ read_member (sqlite3_stmt *stmt, GError **error)
 GPtrArray *
 store_care_team_list (Store *store, const char *patient_id, GError **error)
 {
-  sqlite3_stmt *stmt = NULL;
+  StoreStmt *stmt = NULL;
   GPtrArray *rows;
 
   g_return_val_if_fail (store != NULL, NULL);
@@ -64,7 +64,7 @@ store_care_team_list (Store *store, const char *patient_id, GError **error)
   store_bind_text (stmt, 1, patient_id);
   rows = store_collect_rows (store, stmt, read_member, (GDestroyNotify) store_care_team_member_free,
                              "list care team", error);
-  sqlite3_finalize (stmt);
+  store_stmt_free (stmt);
   return rows;
 }
 
@@ -73,7 +73,7 @@ store_care_team_list (Store *store, const char *patient_id, GError **error)
 static gboolean
 require_clinician (Store *store, const char *staff_id, GError **error)
 {
-  sqlite3_stmt *stmt = NULL;
+  StoreStmt *stmt = NULL;
   gboolean ok;
 
   ok = store_select_row (store,
@@ -81,14 +81,14 @@ require_clinician (Store *store, const char *staff_id, GError **error)
                          " FROM staff s LEFT JOIN staff_credentials c ON c.staff_id = s.id"
                          " WHERE s.id = ?1",
                          staff_id, "check care team member", "no such staff member", &stmt, error);
-  if (ok && sqlite3_column_int (stmt, 0) == 0) {
+  if (ok && store_col_int (stmt, 0) == 0) {
     g_set_error_literal (error, STORE_ERROR, STORE_ERROR_INVALID, "not a clinician");
     ok = FALSE;
-  } else if (ok && sqlite3_column_int (stmt, 1) != 0) {
+  } else if (ok && store_col_int (stmt, 1) != 0) {
     g_set_error_literal (error, STORE_ERROR, STORE_ERROR_INVALID, "account disabled");
     ok = FALSE;
   }
-  sqlite3_finalize (stmt);
+  store_stmt_free (stmt);
   return ok;
 }
 
@@ -137,7 +137,7 @@ gboolean
 store_patient_relation (Store *store, const char *patient_id, const char *staff_id,
                         StorePatientRelation *out, GError **error)
 {
-  sqlite3_stmt *stmt = NULL;
+  StoreStmt *stmt = NULL;
   gboolean ok;
 
   g_return_val_if_fail (store != NULL && out != NULL, FALSE);
@@ -161,12 +161,12 @@ store_patient_relation (Store *store, const char *patient_id, const char *staff_
   store_bind_text (stmt, 2, staff_id);
   ok = store_step_row (store, stmt, "check patient relation", "no such patient", error);
   if (ok) {
-    out->created = sqlite3_column_int (stmt, 0) != 0;
-    out->had_visit = sqlite3_column_int (stmt, 1) != 0;
-    out->care_team = sqlite3_column_int (stmt, 2) != 0;
-    out->supervises = sqlite3_column_int (stmt, 3) != 0;
+    out->created = store_col_int (stmt, 0) != 0;
+    out->had_visit = store_col_int (stmt, 1) != 0;
+    out->care_team = store_col_int (stmt, 2) != 0;
+    out->supervises = store_col_int (stmt, 3) != 0;
   }
-  sqlite3_finalize (stmt);
+  store_stmt_free (stmt);
   return ok;
 }
 
@@ -175,7 +175,7 @@ store_list_supervised_visits (Store *store, const char *supervisor_id, gint64 fr
                               GError **error)
 {
   g_autofree char *from_text = NULL, *to_text = NULL;
-  sqlite3_stmt *stmt = NULL;
+  StoreStmt *stmt = NULL;
   GPtrArray *visits = NULL;
 
   g_return_val_if_fail (store != NULL && supervisor_id != NULL, NULL);
@@ -196,6 +196,6 @@ store_list_supervised_visits (Store *store, const char *supervisor_id, gint64 fr
   store_bind_text (stmt, 2, from_text);
   store_bind_text (stmt, 3, to_text);
   visits = store_collect_visits (store, stmt, "list supervised visits", error);
-  sqlite3_finalize (stmt);
+  store_stmt_free (stmt);
   return visits;
 }

@@ -186,7 +186,7 @@ items_from_json (const char *text, StoreScaleResult *s)
 static gboolean
 insert_checkin_parts (Store *store, const char *id, const StoreCheckin *c, GError **error)
 {
-  sqlite3_stmt *stmt = NULL;
+  StoreStmt *stmt = NULL;
   char *items = NULL;
   gboolean ok = FALSE;
 
@@ -199,18 +199,18 @@ insert_checkin_parts (Store *store, const char *id, const StoreCheckin *c, GErro
     const StoreScaleResult *s = g_ptr_array_index (c->scales, i);
     g_free (items);
     items = items_to_json (s);
-    sqlite3_reset (stmt);
+    store_stmt_reset (stmt);
     store_bind_text (stmt, 1, id);
     store_bind_text (stmt, 2, s->scale);
     store_bind_text (stmt, 3, items);
-    sqlite3_bind_int64 (stmt, 4, s->total);
+    store_bind_int64 (stmt, 4, s->total);
     store_bind_text (stmt, 5, s->band);
-    sqlite3_bind_int (stmt, 6, s->alert ? 1 : 0);
-    sqlite3_bind_int (stmt, 7, s->positive ? 1 : 0);
+    store_bind_int (stmt, 6, s->alert ? 1 : 0);
+    store_bind_int (stmt, 7, s->positive ? 1 : 0);
     if (!store_step_done (store, stmt, "insert checkin scale", error))
       goto out;
   }
-  sqlite3_finalize (stmt);
+  store_stmt_free (stmt);
   stmt = NULL;
   if (!store_prepare (store,
                       "INSERT INTO checkin_side_effects (checkin_id, name, severity)"
@@ -219,14 +219,14 @@ insert_checkin_parts (Store *store, const char *id, const StoreCheckin *c, GErro
     goto out;
   for (guint i = 0; c->side_effects && i < c->side_effects->len; i++) {
     const StoreSideEffect *e = g_ptr_array_index (c->side_effects, i);
-    sqlite3_reset (stmt);
+    store_stmt_reset (stmt);
     store_bind_text (stmt, 1, id);
     store_bind_text (stmt, 2, e->name);
-    sqlite3_bind_int (stmt, 3, (int) e->severity);
+    store_bind_int (stmt, 3, (int) e->severity);
     if (!store_step_done (store, stmt, "insert side effect", error))
       goto out;
   }
-  sqlite3_finalize (stmt);
+  store_stmt_free (stmt);
   stmt = NULL;
   /* Only an order of this check-in's patient: nothing is written otherwise. */
   if (!store_prepare (store,
@@ -238,14 +238,14 @@ insert_checkin_parts (Store *store, const char *id, const StoreCheckin *c, GErro
     goto out;
   for (guint i = 0; c->missed_doses && i < c->missed_doses->len; i++) {
     const StoreMissedDose *m = g_ptr_array_index (c->missed_doses, i);
-    sqlite3_reset (stmt);
+    store_stmt_reset (stmt);
     store_bind_text (stmt, 1, id);
     store_bind_text (stmt, 2, m->order_id);
-    sqlite3_bind_int (stmt, 3, (int) m->missed);
-    sqlite3_bind_int (stmt, 4, (int) m->max_missed);
+    store_bind_int (stmt, 3, (int) m->missed);
+    store_bind_int (stmt, 4, (int) m->max_missed);
     if (!store_step_done (store, stmt, "insert missed doses", error))
       goto out;
-    if (sqlite3_changes (store->db) != 1) {
+    if (store_changes (store) != 1) {
       g_set_error (error, STORE_ERROR, STORE_ERROR_INVALID,
                    "missed doses name an order that is not the patient's");
       goto out;
@@ -253,7 +253,7 @@ insert_checkin_parts (Store *store, const char *id, const StoreCheckin *c, GErro
   }
   ok = TRUE;
 out:
-  sqlite3_finalize (stmt);
+  store_stmt_free (stmt);
   g_free (items);
   return ok;
 }
@@ -299,7 +299,7 @@ checkin_item9_locked (Store *store, const char *id, const char *visit_id, const 
 char *
 store_save_checkin (Store *store, const char *visit_id, const StoreCheckin *checkin, GError **error)
 {
-  sqlite3_stmt *stmt = NULL;
+  StoreStmt *stmt = NULL;
   char *id = NULL;
   char *at = NULL;
   gboolean ok = FALSE;
@@ -327,9 +327,9 @@ store_save_checkin (Store *store, const char *visit_id, const StoreCheckin *chec
   store_bind_text (stmt, 2, visit_id);
   store_bind_text (stmt, 3, at);
   if (checkin->missed_doses_14d >= 0)
-    sqlite3_bind_int (stmt, 4, checkin->missed_doses_14d);
+    store_bind_int (stmt, 4, checkin->missed_doses_14d);
   else
-    sqlite3_bind_null (stmt, 4);
+    store_bind_null (stmt, 4);
   if (!store_step_done (store, stmt, "insert checkin", error))
     goto out;
   if (!insert_checkin_parts (store, id, checkin, error) ||
@@ -337,7 +337,7 @@ store_save_checkin (Store *store, const char *visit_id, const StoreCheckin *chec
     goto out;
   ok = TRUE;
 out:
-  sqlite3_finalize (stmt);
+  store_stmt_free (stmt);
   ok = store_commit_or_rollback (store, ok, error);
   if (!ok)
     g_clear_pointer (&id, g_free);
@@ -349,7 +349,7 @@ out:
 static gboolean
 read_checkin_parts (Store *store, StoreCheckin *c, GError **error)
 {
-  sqlite3_stmt *stmt = NULL;
+  StoreStmt *stmt = NULL;
   gboolean ok = FALSE;
   int rc;
 
@@ -359,24 +359,24 @@ read_checkin_parts (Store *store, StoreCheckin *c, GError **error)
                       &stmt, error))
     goto out;
   store_bind_text (stmt, 1, c->id);
-  while ((rc = sqlite3_step (stmt)) == SQLITE_ROW) {
+  while ((rc = store_step (stmt)) == STORE_ROW) {
     StoreScaleResult *s = g_new0 (StoreScaleResult, 1);
     g_ptr_array_add (c->scales, s);
     s->scale = store_column_dup_text (stmt, 0);
-    if (!items_from_json ((const char *) sqlite3_column_text (stmt, 1), s)) {
+    if (!items_from_json (store_col_text (stmt, 1), s)) {
       g_set_error (error, STORE_ERROR, STORE_ERROR_SQL, "stored scale items are malformed");
       goto out;
     }
-    s->total = (guint) sqlite3_column_int (stmt, 2);
+    s->total = (guint) store_col_int (stmt, 2);
     s->band = store_column_dup_text (stmt, 3);
-    s->alert = sqlite3_column_int (stmt, 4) != 0;
-    s->positive = sqlite3_column_int (stmt, 5) != 0;
+    s->alert = store_col_int (stmt, 4) != 0;
+    s->positive = store_col_int (stmt, 5) != 0;
   }
-  if (rc != SQLITE_DONE) {
+  if (rc != STORE_DONE) {
     store_set_sql_error (store, error, "read checkin scales");
     goto out;
   }
-  sqlite3_finalize (stmt);
+  store_stmt_free (stmt);
   stmt = NULL;
   if (!store_prepare (store,
                       "SELECT name, severity FROM checkin_side_effects WHERE checkin_id = ?1"
@@ -384,17 +384,17 @@ read_checkin_parts (Store *store, StoreCheckin *c, GError **error)
                       &stmt, error))
     goto out;
   store_bind_text (stmt, 1, c->id);
-  while ((rc = sqlite3_step (stmt)) == SQLITE_ROW) {
+  while ((rc = store_step (stmt)) == STORE_ROW) {
     StoreSideEffect *e = g_new0 (StoreSideEffect, 1);
     e->name = store_column_dup_text (stmt, 0);
-    e->severity = (guint) sqlite3_column_int (stmt, 1);
+    e->severity = (guint) store_col_int (stmt, 1);
     g_ptr_array_add (c->side_effects, e);
   }
-  if (rc != SQLITE_DONE) {
+  if (rc != STORE_DONE) {
     store_set_sql_error (store, error, "read side effects");
     goto out;
   }
-  sqlite3_finalize (stmt);
+  store_stmt_free (stmt);
   stmt = NULL;
   if (!store_prepare (store,
                       "SELECT d.order_id, d.missed, d.max_missed, m.name, o.dose, o.unit,"
@@ -405,31 +405,31 @@ read_checkin_parts (Store *store, StoreCheckin *c, GError **error)
                       &stmt, error))
     goto out;
   store_bind_text (stmt, 1, c->id);
-  while ((rc = sqlite3_step (stmt)) == SQLITE_ROW) {
+  while ((rc = store_step (stmt)) == STORE_ROW) {
     StoreMissedDose *m = g_new0 (StoreMissedDose, 1);
     m->order_id = store_column_dup_text (stmt, 0);
-    m->missed = (guint) sqlite3_column_int (stmt, 1);
-    m->max_missed = (guint) sqlite3_column_int (stmt, 2);
+    m->missed = (guint) store_col_int (stmt, 1);
+    m->max_missed = (guint) store_col_int (stmt, 2);
     m->medication_name = store_column_dup_text (stmt, 3);
-    m->dose = sqlite3_column_double (stmt, 4);
+    m->dose = store_col_double (stmt, 4);
     m->unit = store_column_dup_text (stmt, 5);
     m->frequency = store_column_dup_text (stmt, 6);
     g_ptr_array_add (c->missed_doses, m);
   }
-  if (rc != SQLITE_DONE) {
+  if (rc != STORE_DONE) {
     store_set_sql_error (store, error, "read missed doses");
     goto out;
   }
   ok = TRUE;
 out:
-  sqlite3_finalize (stmt);
+  store_stmt_free (stmt);
   return ok;
 }
 
 gboolean
 store_get_latest_checkin (Store *store, const char *visit_id, StoreCheckin *out, GError **error)
 {
-  sqlite3_stmt *stmt = NULL;
+  StoreStmt *stmt = NULL;
   StoreCheckin *c = NULL;
   gboolean ok = FALSE;
 
@@ -447,8 +447,8 @@ store_get_latest_checkin (Store *store, const char *visit_id, StoreCheckin *out,
   c->visit_id = store_column_dup_text (stmt, 1);
   if (!store_column_time (stmt, 2, &c->submitted_at_ms, error))
     goto out;
-  c->missed_doses_14d = sqlite3_column_type (stmt, 3) == SQLITE_NULL ? -1
-                                                                     : sqlite3_column_int (stmt, 3);
+  c->missed_doses_14d = store_col_is_null (stmt, 3) ? -1
+                                                                     : store_col_int (stmt, 3);
   if (!read_checkin_parts (store, c, error))
     goto out;
   if (!store_commit (store, error))
@@ -458,7 +458,7 @@ store_get_latest_checkin (Store *store, const char *visit_id, StoreCheckin *out,
   c = NULL;
   ok = TRUE;
 out:
-  sqlite3_finalize (stmt);
+  store_stmt_free (stmt);
   if (!ok)
     store_rollback (store);
   store_checkin_free (c);
@@ -477,7 +477,7 @@ store_score_point_free (StoreScorePoint *point)
 }
 
 static gpointer
-score_point_new (sqlite3_stmt *stmt, GError **error)
+score_point_new (StoreStmt *stmt, GError **error)
 {
   StoreScorePoint *p = g_new0 (StoreScorePoint, 1);
 
@@ -487,12 +487,12 @@ score_point_new (sqlite3_stmt *stmt, GError **error)
     return NULL;
   }
   p->scale = store_column_dup_text (stmt, 2);
-  p->total = (guint) sqlite3_column_int (stmt, 3);
+  p->total = (guint) store_col_int (stmt, 3);
   p->band = store_column_dup_text (stmt, 4);
-  p->alert = sqlite3_column_int (stmt, 5) != 0;
+  p->alert = store_col_int (stmt, 5) != 0;
   {
     StoreScaleResult parsed = { 0 };
-    if (!items_from_json ((const char *) sqlite3_column_text (stmt, 6), &parsed)) {
+    if (!items_from_json (store_col_text (stmt, 6), &parsed)) {
       g_set_error (error, STORE_ERROR, STORE_ERROR_SQL, "stored scale items are malformed");
       store_score_point_free (p);
       return NULL;
@@ -506,7 +506,7 @@ score_point_new (sqlite3_stmt *stmt, GError **error)
 GPtrArray *
 store_patient_score_history (Store *store, const char *patient_id, GError **error)
 {
-  sqlite3_stmt *stmt = NULL;
+  StoreStmt *stmt = NULL;
   GPtrArray *points = NULL;
 
   g_return_val_if_fail (store != NULL, NULL);
@@ -529,6 +529,6 @@ store_patient_score_history (Store *store, const char *patient_id, GError **erro
   points = store_collect_rows (store, stmt, score_point_new,
                                (GDestroyNotify) store_score_point_free, "score history", error);
 out:
-  sqlite3_finalize (stmt);
+  store_stmt_free (stmt);
   return points;
 }

@@ -254,7 +254,7 @@ out:
 }
 
 static gpointer
-note_row_new (sqlite3_stmt *stmt, GError **error)
+note_row_new (StoreStmt *stmt, GError **error)
 {
   StoreNote *n = g_new0 (StoreNote, 1);
 
@@ -273,7 +273,7 @@ note_row_new (sqlite3_stmt *stmt, GError **error)
 GPtrArray *
 store_list_notes (Store *store, const char *visit_id, GError **error)
 {
-  sqlite3_stmt *stmt = NULL;
+  StoreStmt *stmt = NULL;
   GPtrArray *notes = NULL;
 
   g_return_val_if_fail (store != NULL, NULL);
@@ -289,7 +289,7 @@ store_list_notes (Store *store, const char *visit_id, GError **error)
   notes = store_collect_rows (store, stmt, note_row_new, (GDestroyNotify) store_note_free,
                               "list notes", error);
 out:
-  sqlite3_finalize (stmt);
+  store_stmt_free (stmt);
   return notes;
 }
 
@@ -298,7 +298,7 @@ out:
 GPtrArray *
 store_list_patient_visits (Store *store, const char *patient_id, GError **error)
 {
-  sqlite3_stmt *stmt = NULL;
+  StoreStmt *stmt = NULL;
   GPtrArray *visits = NULL;
 
   g_return_val_if_fail (store != NULL, NULL);
@@ -313,6 +313,6 @@ store_list_patient_visits (Store *store, const char *patient_id, GError **error)
   store_bind_text (stmt, 1, patient_id);
   visits = store_collect_visits (store, stmt, "list patient visits", error);
 out:
-  sqlite3_finalize (stmt);
+  store_stmt_free (stmt);
   return visits;
 }

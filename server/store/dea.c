@@ -40,10 +40,10 @@ store_set_dea_registration (Store *store, const StoreDeaRegistration *r, GError 
 }
 
 static gpointer
-read_registration (sqlite3_stmt *stmt, GError **error)
+read_registration (StoreStmt *stmt, GError **error)
 {
   StoreDeaRegistration *r = g_new0 (StoreDeaRegistration, 1);
-  const char *expires = (const char *) sqlite3_column_text (stmt, 4);
+  const char *expires = store_col_text (stmt, 4);
 
   (void) error;
   r->staff_id = store_column_dup_text (stmt, 0);
@@ -57,7 +57,7 @@ read_registration (sqlite3_stmt *stmt, GError **error)
 GPtrArray *
 store_list_dea_registrations (Store *store, const char *staff_id, GError **error)
 {
-  sqlite3_stmt *stmt = NULL;
+  StoreStmt *stmt = NULL;
   GPtrArray *out = NULL;
 
   if (!store_prepare (store,
@@ -68,7 +68,7 @@ store_list_dea_registrations (Store *store, const char *staff_id, GError **error
   store_bind_text (stmt, 1, staff_id);
   out = store_collect_rows (store, stmt, read_registration, store_dea_registration_free,
                             "list DEA registrations", error);
-  sqlite3_finalize (stmt);
+  store_stmt_free (stmt);
   return out;
 }
 
@@ -98,7 +98,7 @@ gboolean
 store_add_pdmp_check (Store *store, const StorePdmpCheck *c, gint64 *id_out, GError **error)
 {
   g_autofree char *now = NULL, *at = NULL;
-  sqlite3_stmt *stmt = NULL;
+  StoreStmt *stmt = NULL;
   gboolean ok = FALSE;
 
   g_return_val_if_fail (store != NULL && c != NULL, FALSE);
@@ -124,18 +124,18 @@ store_add_pdmp_check (Store *store, const StorePdmpCheck *c, gint64 *id_out, GEr
   store_bind_text (stmt, 6, now);
   ok = store_step_done (store, stmt, "insert PDMP check", error);
   if (ok && id_out)
-    *id_out = sqlite3_last_insert_rowid (store_get_db (store));
+    *id_out = store_last_insert_rowid (store);
 out:
-  sqlite3_finalize (stmt);
+  store_stmt_free (stmt);
   return ok;
 }
 
 static gpointer
-read_pdmp (sqlite3_stmt *stmt, GError **error)
+read_pdmp (StoreStmt *stmt, GError **error)
 {
   StorePdmpCheck *c = g_new0 (StorePdmpCheck, 1);
 
-  c->id = sqlite3_column_int64 (stmt, 0);
+  c->id = store_col_int64 (stmt, 0);
   c->patient_id = store_column_dup_text (stmt, 1);
   c->staff_id = store_column_dup_text (stmt, 2);
   c->staff_name = store_column_dup_text (stmt, 3);
@@ -149,7 +149,7 @@ read_pdmp (sqlite3_stmt *stmt, GError **error)
 GPtrArray *
 store_list_pdmp_checks (Store *store, const char *patient_id, guint limit, GError **error)
 {
-  sqlite3_stmt *stmt = NULL;
+  StoreStmt *stmt = NULL;
   GPtrArray *out = NULL;
 
   if (!store_require_row (store, "patients", patient_id, "no such patient", error) ||
@@ -161,10 +161,10 @@ store_list_pdmp_checks (Store *store, const char *patient_id, guint limit, GErro
                       &stmt, error))
     return NULL;
   store_bind_text (stmt, 1, patient_id);
-  sqlite3_bind_int (stmt, 2, (int) MAX (limit, 1));
+  store_bind_int (stmt, 2, (int) MAX (limit, 1));
   out = store_collect_rows (store, stmt, read_pdmp, store_pdmp_check_free, "list PDMP checks",
                             error);
-  sqlite3_finalize (stmt);
+  store_stmt_free (stmt);
   return out;
 }
 

@@ -69,7 +69,7 @@ gboolean
 store_diary_link_status (Store *store, const char *patient_id, gboolean *live, gint64 *since_ms,
                          GError **error)
 {
-  sqlite3_stmt *stmt = NULL;
+  StoreStmt *stmt = NULL;
   gboolean ok;
 
   *live = FALSE;
@@ -79,14 +79,14 @@ store_diary_link_status (Store *store, const char *patient_id, gboolean *live, g
                          "SELECT max(created_at) FROM diary_links"
                          " WHERE patient_id = ?1 AND revoked_at IS NULL",
                          patient_id, "read diary links", "no diary link", &stmt, error);
-  if (ok && sqlite3_column_type (stmt, 0) != SQLITE_NULL) {
+  if (ok && !store_col_is_null (stmt, 0)) {
     gint64 at = 0;
     ok = store_column_time (stmt, 0, &at, error);
     *live = ok;
     if (since_ms)
       *since_ms = at;
   }
-  sqlite3_finalize (stmt);
+  store_stmt_free (stmt);
   return ok;
 }
 
@@ -94,7 +94,7 @@ gboolean
 store_diary_link_resolve (Store *store, const char *token, char **link_id, char **patient_id,
                           GError **error)
 {
-  sqlite3_stmt *stmt = NULL;
+  StoreStmt *stmt = NULL;
   guchar hash[STORE_HASH_BYTES];
   gboolean ok = FALSE;
 
@@ -109,7 +109,7 @@ store_diary_link_resolve (Store *store, const char *token, char **link_id, char 
                               " WHERE token_hash = ?1",
                               hash, "resolve diary link", "unknown diary link", &stmt, error))
     goto out;
-  if (sqlite3_column_type (stmt, 3) != SQLITE_NULL) {
+  if (!store_col_is_null (stmt, 3)) {
     g_set_error_literal (error, STORE_ERROR, STORE_ERROR_EXPIRED, "diary link revoked");
     goto out;
   }
@@ -117,7 +117,7 @@ store_diary_link_resolve (Store *store, const char *token, char **link_id, char 
   *patient_id = store_column_dup_text (stmt, 2);
   ok = TRUE;
 out:
-  sqlite3_finalize (stmt);
+  store_stmt_free (stmt);
   OPENSSL_cleanse (hash, sizeof hash);
   return ok;
 }
@@ -156,7 +156,7 @@ day_missed (Store *store, const char *patient_id, const char *day, const char *o
     "SELECT coalesce((SELECT d.missed > 0 FROM diary_doses d WHERE d.entry_id = e.id"
     " AND d.order_id = ?3), 0) FROM diary_entries e WHERE e.patient_id = ?1 AND e.day = ?2"
     " ORDER BY e.made_at DESC, e.rowid DESC LIMIT 1";
-  sqlite3_stmt *stmt = NULL;
+  StoreStmt *stmt = NULL;
   int rc;
 
   *missed = FALSE;
@@ -165,11 +165,11 @@ day_missed (Store *store, const char *patient_id, const char *day, const char *o
   store_bind_text (stmt, 1, patient_id);
   store_bind_text (stmt, 2, day);
   store_bind_text (stmt, 3, order_id);
-  rc = sqlite3_step (stmt);
-  if (rc == SQLITE_ROW)
-    *missed = sqlite3_column_int (stmt, 0) != 0;
-  sqlite3_finalize (stmt);
-  if (rc != SQLITE_ROW && rc != SQLITE_DONE) {
+  rc = store_step (stmt);
+  if (rc == STORE_ROW)
+    *missed = store_col_int (stmt, 0) != 0;
+  store_stmt_free (stmt);
+  if (rc != STORE_ROW && rc != STORE_DONE) {
     store_set_sql_error (store, error, "read a diary day's doses");
     return FALSE;
   }
@@ -211,7 +211,7 @@ static gboolean
 counts_any (Store *store, const char *sql, const char *what, gboolean *any, GError **error,
             int n_texts, ...)
 {
-  sqlite3_stmt *stmt = NULL;
+  StoreStmt *stmt = NULL;
   gboolean ok;
   va_list ap;
 
@@ -222,8 +222,8 @@ counts_any (Store *store, const char *sql, const char *what, gboolean *any, GErr
     store_bind_text (stmt, i + 1, va_arg (ap, const char *));
   va_end (ap);
   ok = store_step_row (store, stmt, what, "no count", error);
-  *any = ok && sqlite3_column_int (stmt, 0) > 0;
-  sqlite3_finalize (stmt);
+  *any = ok && store_col_int (stmt, 0) > 0;
+  store_stmt_free (stmt);
   return ok;
 }
 

@@ -70,10 +70,10 @@ rows_new (gsize size, GDestroyNotify clear)
  * each row. */
 static gboolean
 each_row (Store *store, const char *sql, const char *key, const char *key2, const char *what,
-          gboolean (*read) (sqlite3_stmt *stmt, StoreDiaryDay *d, GError **error), StoreDiaryDay *d,
+          gboolean (*read) (StoreStmt *stmt, StoreDiaryDay *d, GError **error), StoreDiaryDay *d,
           GError **error)
 {
-  sqlite3_stmt *stmt = NULL;
+  StoreStmt *stmt = NULL;
   gboolean ok = TRUE;
   int rc;
 
@@ -82,23 +82,23 @@ each_row (Store *store, const char *sql, const char *key, const char *key2, cons
   store_bind_text (stmt, 1, key);
   if (key2)
     store_bind_text (stmt, 2, key2);
-  while (ok && (rc = sqlite3_step (stmt)) == SQLITE_ROW)
+  while (ok && (rc = store_step (stmt)) == STORE_ROW)
     ok = read (stmt, d, error);
-  if (ok && rc != SQLITE_DONE) {
+  if (ok && rc != STORE_DONE) {
     store_set_sql_error (store, error, what);
     ok = FALSE;
   }
-  sqlite3_finalize (stmt);
+  store_stmt_free (stmt);
   return ok;
 }
 
 static gboolean
-read_dose (sqlite3_stmt *stmt, StoreDiaryDay *d, GError **error)
+read_dose (StoreStmt *stmt, StoreDiaryDay *d, GError **error)
 {
   StoreDiaryDoseRow r = {
     .order_id = store_column_dup_text (stmt, 0),
-    .taken = (guint) MAX (sqlite3_column_int (stmt, 1), 0),
-    .missed = (guint) MAX (sqlite3_column_int (stmt, 2), 0),
+    .taken = (guint) MAX (store_col_int (stmt, 1), 0),
+    .missed = (guint) MAX (store_col_int (stmt, 2), 0),
     .reason = store_column_dup_text (stmt, 3),
   };
   (void) error;
@@ -107,12 +107,12 @@ read_dose (sqlite3_stmt *stmt, StoreDiaryDay *d, GError **error)
 }
 
 static gboolean
-read_effect (sqlite3_stmt *stmt, StoreDiaryDay *d, GError **error)
+read_effect (StoreStmt *stmt, StoreDiaryDay *d, GError **error)
 {
   StoreDiaryEffectRow r = {
     .order_id = store_column_dup_text (stmt, 0),
     .effect = store_column_dup_text (stmt, 1),
-    .severity = (guint) CLAMP (sqlite3_column_int (stmt, 2), 0, 3),
+    .severity = (guint) CLAMP (store_col_int (stmt, 2), 0, 3),
   };
   (void) error;
   g_array_append_val (d->effects, r);
@@ -120,13 +120,13 @@ read_effect (sqlite3_stmt *stmt, StoreDiaryDay *d, GError **error)
 }
 
 static gboolean
-read_reading (sqlite3_stmt *stmt, StoreDiaryDay *d, GError **error)
+read_reading (StoreStmt *stmt, StoreDiaryDay *d, GError **error)
 {
   StoreDiaryReadingRow r = {
     .kind = store_column_dup_text (stmt, 0),
-    .value = sqlite3_column_double (stmt, 1),
-    .has_value2 = sqlite3_column_type (stmt, 2) != SQLITE_NULL,
-    .value2 = sqlite3_column_double (stmt, 2),
+    .value = store_col_double (stmt, 1),
+    .has_value2 = !store_col_is_null (stmt, 2),
+    .value2 = store_col_double (stmt, 2),
     .unit = store_column_dup_text (stmt, 3),
   };
   (void) error;
@@ -135,13 +135,13 @@ read_reading (sqlite3_stmt *stmt, StoreDiaryDay *d, GError **error)
 }
 
 static gboolean
-read_alert (sqlite3_stmt *stmt, StoreDiaryDay *d, GError **error)
+read_alert (StoreStmt *stmt, StoreDiaryDay *d, GError **error)
 {
   StoreDiaryAlertRow r = {
     .rule = store_column_dup_text (stmt, 0),
     .summary = store_column_dup_text (stmt, 1),
     .order_id = store_column_dup_text (stmt, 2),
-    .acknowledged = sqlite3_column_type (stmt, 4) != SQLITE_NULL,
+    .acknowledged = !store_col_is_null (stmt, 4),
   };
   if (!store_column_time (stmt, 3, &r.raised_at_ms, error)) {
     alert_row_clear (&r);
@@ -152,13 +152,13 @@ read_alert (sqlite3_stmt *stmt, StoreDiaryDay *d, GError **error)
 }
 
 static gpointer
-read_day (sqlite3_stmt *stmt, GError **error)
+read_day (StoreStmt *stmt, GError **error)
 {
   StoreDiaryDay *d = g_new0 (StoreDiaryDay, 1);
 
   d->entry_id = store_column_dup_text (stmt, 0);
   d->day = store_column_dup_text (stmt, 1);
-  d->item9 = sqlite3_column_type (stmt, 3) == SQLITE_NULL ? -1 : sqlite3_column_int (stmt, 3);
+  d->item9 = store_col_is_null (stmt, 3) ? -1 : store_col_int (stmt, 3);
   d->note = store_column_dup_text (stmt, 4);
   d->doses = rows_new (sizeof (StoreDiaryDoseRow), dose_row_clear);
   d->effects = rows_new (sizeof (StoreDiaryEffectRow), effect_row_clear);
@@ -206,7 +206,7 @@ store_diary_days (Store *store, const char *patient_id, const char *from_day, co
     " (PARTITION BY e.day ORDER BY e.made_at DESC, e.rowid DESC) AS newest"
     " FROM diary_entries e WHERE e.patient_id = ?1 AND e.day BETWEEN ?2 AND ?3)"
     " WHERE newest = 1 ORDER BY day DESC";
-  sqlite3_stmt *stmt = NULL;
+  StoreStmt *stmt = NULL;
   GPtrArray *days = NULL;
   gboolean ok;
 
@@ -219,7 +219,7 @@ store_diary_days (Store *store, const char *patient_id, const char *from_day, co
     store_bind_text (stmt, 3, to_day);
     days = store_collect_rows (store, stmt, read_day, store_diary_day_free, "read diary days",
                                error);
-    sqlite3_finalize (stmt);
+    store_stmt_free (stmt);
     ok = days != NULL;
   }
   for (guint i = 0; ok && i < days->len; i++)

@@ -42,7 +42,7 @@ store_diary_clear (StoreDiary *diary)
 #define ENTRY_ORDER " ORDER BY e.day, e.made_at, e.rowid"
 
 static StoreDiaryRow *
-entry_part (sqlite3_stmt *stmt, GError **error)
+entry_part (StoreStmt *stmt, GError **error)
 {
   StoreDiaryRow *row = g_new0 (StoreDiaryRow, 1);
 
@@ -54,38 +54,38 @@ entry_part (sqlite3_stmt *stmt, GError **error)
     store_diary_row_free (row);
     return NULL;
   }
-  row->seq = sqlite3_column_int64 (stmt, 3);
-  row->days_record = sqlite3_column_int (stmt, 4) != 0;
+  row->seq = store_col_int64 (stmt, 3);
+  row->days_record = store_col_int (stmt, 4) != 0;
   row->item9 = -1;
   return row;
 }
 
 static gpointer
-entry_row (sqlite3_stmt *stmt, GError **error)
+entry_row (StoreStmt *stmt, GError **error)
 {
   StoreDiaryRow *row = entry_part (stmt, error);
 
-  if (row && sqlite3_column_type (stmt, 5) != SQLITE_NULL)
-    row->item9 = sqlite3_column_int (stmt, 5);
+  if (row && !store_col_is_null (stmt, 5))
+    row->item9 = store_col_int (stmt, 5);
   return row;
 }
 
 static gpointer
-dose_row (sqlite3_stmt *stmt, GError **error)
+dose_row (StoreStmt *stmt, GError **error)
 {
   StoreDiaryRow *row = entry_part (stmt, error);
 
   if (!row)
     return NULL;
   row->order_id = store_column_dup_text (stmt, 5);
-  row->taken = (guint) sqlite3_column_int (stmt, 6);
-  row->missed = (guint) sqlite3_column_int (stmt, 7);
+  row->taken = (guint) store_col_int (stmt, 6);
+  row->missed = (guint) store_col_int (stmt, 7);
   row->reason = store_column_dup_text (stmt, 8);
   return row;
 }
 
 static gpointer
-effect_row (sqlite3_stmt *stmt, GError **error)
+effect_row (StoreStmt *stmt, GError **error)
 {
   StoreDiaryRow *row = entry_part (stmt, error);
 
@@ -93,7 +93,7 @@ effect_row (sqlite3_stmt *stmt, GError **error)
     return NULL;
   row->order_id = store_column_dup_text (stmt, 5);
   row->effect = store_column_dup_text (stmt, 6);
-  row->severity = (guint) sqlite3_column_int (stmt, 7);
+  row->severity = (guint) store_col_int (stmt, 7);
   return row;
 }
 
@@ -101,7 +101,7 @@ static GPtrArray *
 diary_rows (Store *store, const char *sql, StoreRowReader read, const char *what,
             const char *patient_id, const char *from_day, const char *to_day, GError **error)
 {
-  sqlite3_stmt *stmt = NULL;
+  StoreStmt *stmt = NULL;
   GPtrArray *rows;
 
   if (!store_prepare (store, sql, &stmt, error))
@@ -110,7 +110,7 @@ diary_rows (Store *store, const char *sql, StoreRowReader read, const char *what
   store_bind_text (stmt, 2, from_day ? from_day : "0000-01-01");
   store_bind_text (stmt, 3, to_day ? to_day : "9999-12-31");
   rows = store_collect_rows (store, stmt, read, (GDestroyNotify) store_diary_row_free, what, error);
-  sqlite3_finalize (stmt);
+  store_stmt_free (stmt);
   return rows;
 }
 
@@ -154,7 +154,7 @@ gboolean
 store_last_visit_held (Store *store, const char *patient_id, const char *except_visit_id,
                        gint64 *out_ms, char **visit_id, GError **error)
 {
-  sqlite3_stmt *stmt = NULL;
+  StoreStmt *stmt = NULL;
   gboolean ok = FALSE;
 
   *out_ms = -1;
@@ -172,11 +172,11 @@ store_last_visit_held (Store *store, const char *patient_id, const char *except_
     return FALSE;
   store_bind_text (stmt, 1, patient_id);
   store_bind_text (stmt, 2, except_visit_id);
-  switch (sqlite3_step (stmt)) {
-  case SQLITE_DONE:
+  switch (store_step (stmt)) {
+  case STORE_DONE:
     ok = TRUE; /* none held */
     break;
-  case SQLITE_ROW:
+  case STORE_ROW:
     ok = store_column_time (stmt, 0, out_ms, error);
     if (ok && visit_id)
       *visit_id = store_column_dup_text (stmt, 1);
@@ -184,19 +184,19 @@ store_last_visit_held (Store *store, const char *patient_id, const char *except_
   default:
     store_set_sql_error (store, error, "read the last visit held");
   }
-  sqlite3_finalize (stmt);
+  store_stmt_free (stmt);
   return ok;
 }
 
 static gpointer
-missed_row (sqlite3_stmt *stmt, GError **error)
+missed_row (StoreStmt *stmt, GError **error)
 {
   StoreMissedDose *m = g_new0 (StoreMissedDose, 1);
 
   (void) error;
   m->order_id = store_column_dup_text (stmt, 0);
-  m->missed = (guint) sqlite3_column_int (stmt, 1);
-  m->max_missed = (guint) sqlite3_column_int (stmt, 2);
+  m->missed = (guint) store_col_int (stmt, 1);
+  m->max_missed = (guint) store_col_int (stmt, 2);
   return m;
 }
 
@@ -206,7 +206,7 @@ store_latest_checkin_missed (Store *store, const char *patient_id, gint64 since_
 {
   g_autofree char *since = store_format_time (MAX (since_ms, 0), error);
   g_autofree char *at = NULL;
-  sqlite3_stmt *stmt = NULL;
+  StoreStmt *stmt = NULL;
   GPtrArray *rows = NULL;
   GError *local = NULL;
 
@@ -225,7 +225,7 @@ store_latest_checkin_missed (Store *store, const char *patient_id, gint64 since_
   store_bind_text (stmt, 2, since);
   store_bind_text (stmt, 3, except_visit_id);
   if (!store_step_row (store, stmt, "read the latest check-in", "none", &local)) {
-    sqlite3_finalize (stmt);
+    store_stmt_free (stmt);
     if (g_error_matches (local, STORE_ERROR, STORE_ERROR_NOT_FOUND)) {
       g_error_free (local);
       return g_ptr_array_new_with_free_func ((GDestroyNotify) store_missed_dose_free);
@@ -234,7 +234,7 @@ store_latest_checkin_missed (Store *store, const char *patient_id, gint64 since_
     return NULL;
   }
   at = store_column_dup_text (stmt, 0);
-  sqlite3_finalize (stmt);
+  store_stmt_free (stmt);
   if (!store_text_time (at, submitted_at_ms, error))
     return NULL;
   if (!store_prepare (store,
@@ -253,6 +253,6 @@ store_latest_checkin_missed (Store *store, const char *patient_id, gint64 since_
   store_bind_text (stmt, 2, at);
   rows = store_collect_rows (store, stmt, missed_row, (GDestroyNotify) store_missed_dose_free,
                              "read the check-in's missed doses", error);
-  sqlite3_finalize (stmt);
+  store_stmt_free (stmt);
   return rows;
 }

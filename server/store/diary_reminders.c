@@ -43,7 +43,7 @@ gboolean
 store_diary_reminder_get (Store *store, const char *patient_id, gint *hour, char **channel,
                           GError **error)
 {
-  sqlite3_stmt *stmt = NULL;
+  StoreStmt *stmt = NULL;
   gboolean found = FALSE, ok;
 
   *hour = -1;
@@ -52,10 +52,10 @@ store_diary_reminder_get (Store *store, const char *patient_id, gint *hour, char
                                   "SELECT hour, channel FROM diary_reminders WHERE patient_id = ?1",
                                   patient_id, "read the diary reminder", &stmt, &found, error);
   if (found) {
-    *hour = sqlite3_column_int (stmt, 0);
+    *hour = store_col_int (stmt, 0);
     *channel = store_column_dup_text (stmt, 1);
   }
-  sqlite3_finalize (stmt);
+  store_stmt_free (stmt);
   return ok;
 }
 
@@ -85,13 +85,13 @@ due_free (gpointer p)
 }
 
 static gpointer
-read_due (sqlite3_stmt *stmt, GError **error)
+read_due (StoreStmt *stmt, GError **error)
 {
   Due *d = g_new0 (Due, 1);
 
   (void) error;
   d->patient_id = store_column_dup_text (stmt, 0);
-  d->hour = sqlite3_column_int (stmt, 1);
+  d->hour = store_col_int (stmt, 1);
   d->channel = store_column_dup_text (stmt, 2);
   d->last_sent_day = store_column_dup_text (stmt, 3);
   d->zone = store_column_dup_text (stmt, 4);
@@ -145,7 +145,7 @@ store_diary_reminders_queue (Store *store, gint64 now_ms, GTimeZone *clinic_zone
     " AND l.revoked_at IS NULL) ORDER BY r.patient_id";
   g_autoptr (GPtrArray) rows = NULL;
   g_autofree char *now = NULL;
-  sqlite3_stmt *stmt = NULL;
+  StoreStmt *stmt = NULL;
   gboolean ok;
 
   if (queued)
@@ -157,7 +157,7 @@ store_diary_reminders_queue (Store *store, gint64 now_ms, GTimeZone *clinic_zone
   ok = store_prepare (store, sql, &stmt, error);
   if (ok) {
     rows = store_collect_rows (store, stmt, read_due, due_free, "read diary reminders", error);
-    sqlite3_finalize (stmt);
+    store_stmt_free (stmt);
     ok = rows != NULL;
   }
   for (guint i = 0; ok && i < rows->len; i++) {

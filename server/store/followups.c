@@ -57,7 +57,7 @@ write_follow_up (Store *store, const StoreFollowUp *f, const char *decided_by, g
                  guint *changed, GError **error)
 {
   g_autofree char *now = store_format_time (store_now_ms (), error);
-  sqlite3_stmt *stmt = NULL;
+  StoreStmt *stmt = NULL;
   gboolean ok = FALSE;
 
   if (!now)
@@ -79,20 +79,20 @@ write_follow_up (Store *store, const StoreFollowUp *f, const char *decided_by, g
     return FALSE;
   store_bind_text (stmt, 1, f->visit_id);
   store_bind_text (stmt, 2, f->rule);
-  sqlite3_bind_int (stmt, 3, (int) f->suggested_weeks);
+  store_bind_int (stmt, 3, (int) f->suggested_weeks);
   store_bind_text (stmt, 4, f->reason);
   if (f->weeks > 0)
-    sqlite3_bind_int (stmt, 5, (int) f->weeks);
+    store_bind_int (stmt, 5, (int) f->weeks);
   store_bind_text (stmt, 6, f->due_date);
   store_bind_text (stmt, 7, f->next_visit_id);
   store_bind_text (stmt, 8, decided_by);
   store_bind_text (stmt, 9, now);
   if (store_step_done (store, stmt, "write follow-up", error)) {
     if (changed)
-      *changed = (guint) sqlite3_changes (store_get_db (store));
+      *changed = (guint) store_changes (store);
     ok = TRUE;
   }
-  sqlite3_finalize (stmt);
+  store_stmt_free (stmt);
   return ok;
 }
 
@@ -119,13 +119,13 @@ store_follow_up_suggest (Store *store, const StoreFollowUp *f, gboolean *recorde
 
 /* Reads FOLLOW_UP_COLUMNS from column `col` on. */
 static void
-read_follow_up (sqlite3_stmt *stmt, int col, StoreFollowUp *out)
+read_follow_up (StoreStmt *stmt, int col, StoreFollowUp *out)
 {
   out->visit_id = store_column_dup_text (stmt, col);
   out->rule = store_column_dup_text (stmt, col + 1);
-  out->suggested_weeks = (guint) sqlite3_column_int (stmt, col + 2);
+  out->suggested_weeks = (guint) store_col_int (stmt, col + 2);
   out->reason = store_column_dup_text (stmt, col + 3);
-  out->weeks = (guint) sqlite3_column_int (stmt, col + 4); /* NULL reads 0 */
+  out->weeks = (guint) store_col_int (stmt, col + 4); /* NULL reads 0 */
   out->due_date = store_column_dup_text (stmt, col + 5);
   out->next_visit_id = store_column_dup_text (stmt, col + 6);
 }
@@ -133,7 +133,7 @@ read_follow_up (sqlite3_stmt *stmt, int col, StoreFollowUp *out)
 gboolean
 store_get_follow_up (Store *store, const char *visit_id, StoreFollowUp *out, GError **error)
 {
-  sqlite3_stmt *stmt = NULL;
+  StoreStmt *stmt = NULL;
   gboolean ok;
 
   g_return_val_if_fail (store != NULL && out != NULL, FALSE);
@@ -141,7 +141,7 @@ store_get_follow_up (Store *store, const char *visit_id, StoreFollowUp *out, GEr
                          visit_id, "get follow-up", "no follow-up recorded", &stmt, error);
   if (ok)
     read_follow_up (stmt, 0, out);
-  sqlite3_finalize (stmt);
+  store_stmt_free (stmt);
   return ok;
 }
 
@@ -178,7 +178,7 @@ store_next_visit (Store *store, const char *patient_id, const char *except_id, g
 {
   g_autofree char *after = store_format_time (MAX (after_ms, 0), error);
   g_autoptr (GPtrArray) visits = NULL;
-  sqlite3_stmt *stmt = NULL;
+  StoreStmt *stmt = NULL;
 
   g_return_val_if_fail (store != NULL && out != NULL, FALSE);
   if (!after || !store_prepare (store,
@@ -192,7 +192,7 @@ store_next_visit (Store *store, const char *patient_id, const char *except_id, g
   store_bind_text (stmt, 2, except_id ? except_id : "");
   store_bind_text (stmt, 3, after);
   visits = store_collect_visits (store, stmt, "next visit", error);
-  sqlite3_finalize (stmt);
+  store_stmt_free (stmt);
   if (!visits)
     return FALSE;
   if (visits->len == 0) {
@@ -208,10 +208,10 @@ store_next_visit (Store *store, const char *patient_id, const char *except_id, g
 /* One row of the query below: the visit (0..8), when it reached its state
  * (9), then FOLLOW_UP_COLUMNS (10..16, NULL without a row). */
 static gpointer
-due_row_new (sqlite3_stmt *stmt, GError **error)
+due_row_new (StoreStmt *stmt, GError **error)
 {
   StoreFollowUpDue *d = g_new0 (StoreFollowUpDue, 1);
-  const char *state = (const char *) sqlite3_column_text (stmt, 6);
+  const char *state = store_col_text (stmt, 6);
 
   /* A missed visit is read by its state's name: the no-show sweep owns the
    * state itself (VisitState may not know it in every build). */
@@ -221,7 +221,7 @@ due_row_new (sqlite3_stmt *stmt, GError **error)
     store_follow_up_due_free (d);
     return NULL;
   }
-  d->has_follow_up = sqlite3_column_type (stmt, 10) != SQLITE_NULL;
+  d->has_follow_up = !store_col_is_null (stmt, 10);
   if (d->has_follow_up)
     read_follow_up (stmt, 10, &d->follow_up);
   return d;
@@ -230,7 +230,7 @@ due_row_new (sqlite3_stmt *stmt, GError **error)
 GPtrArray *
 store_list_follow_ups_due (Store *store, const char *provider_id, GError **error)
 {
-  sqlite3_stmt *stmt = NULL;
+  StoreStmt *stmt = NULL;
   GPtrArray *rows = NULL;
 
   g_return_val_if_fail (store != NULL, NULL);
@@ -259,6 +259,6 @@ store_list_follow_ups_due (Store *store, const char *provider_id, GError **error
   store_bind_text (stmt, 1, provider_id);
   rows = store_collect_rows (store, stmt, due_row_new, (GDestroyNotify) store_follow_up_due_free,
                              "list follow-ups due", error);
-  sqlite3_finalize (stmt);
+  store_stmt_free (stmt);
   return rows;
 }

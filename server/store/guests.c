@@ -100,7 +100,7 @@ out:
 }
 
 static gpointer
-guest_row_new (sqlite3_stmt *stmt, GError **error)
+guest_row_new (StoreStmt *stmt, GError **error)
 {
   StoreGuest *g = g_new0 (StoreGuest, 1);
   (void) error;
@@ -108,14 +108,14 @@ guest_row_new (sqlite3_stmt *stmt, GError **error)
   g->participant.visit_id = store_column_dup_text (stmt, 1);
   g->participant.role = PARTICIPANT_GUEST;
   g->participant.display_name = store_column_dup_text (stmt, 2);
-  g->revoked = sqlite3_column_int (stmt, 3) != 0;
+  g->revoked = store_col_int (stmt, 3) != 0;
   return g;
 }
 
 GPtrArray *
 store_list_visit_guests (Store *store, const char *visit_id, GError **error)
 {
-  sqlite3_stmt *stmt = NULL;
+  StoreStmt *stmt = NULL;
   GPtrArray *list = NULL;
 
   g_return_val_if_fail (store != NULL, NULL);
@@ -135,6 +135,6 @@ store_list_visit_guests (Store *store, const char *visit_id, GError **error)
     list = store_collect_rows (store, stmt, guest_row_new, (GDestroyNotify) store_guest_free,
                                "list guests", error);
   }
-  sqlite3_finalize (stmt);
+  store_stmt_free (stmt);
   return list;
 }

@@ -82,7 +82,7 @@ store_observation_insert_locked (Store *store, const StoreObservationNew *obs, g
   g_autofree char *id = g_uuid_string_random ();
   g_autofree char *effective = NULL;
   g_autofree char *recorded = NULL;
-  sqlite3_stmt *stmt = NULL;
+  StoreStmt *stmt = NULL;
   gboolean ok = FALSE;
 
   g_return_val_if_fail (obs->patient_id && obs->kind && obs->unit, FALSE);
@@ -95,9 +95,9 @@ store_observation_insert_locked (Store *store, const StoreObservationNew *obs, g
   store_bind_text (stmt, 2, obs->patient_id);
   store_bind_text (stmt, 3, obs->kind);
   store_bind_text (stmt, 4, obs->loinc);
-  sqlite3_bind_double (stmt, 5, obs->value);
+  store_bind_double (stmt, 5, obs->value);
   if (obs->has_value2)
-    sqlite3_bind_double (stmt, 6, obs->value2);
+    store_bind_double (stmt, 6, obs->value2);
   store_bind_text (stmt, 7, obs->unit);
   store_bind_text (stmt, 8, effective);
   store_bind_text (stmt, 9, recorded);
@@ -107,7 +107,7 @@ store_observation_insert_locked (Store *store, const StoreObservationNew *obs, g
   store_bind_text (stmt, 13, obs->visit_id);
   store_bind_text (stmt, 14, obs->interpretation);
   ok = store_step_done (store, stmt, "record an observation", error);
-  sqlite3_finalize (stmt);
+  store_stmt_free (stmt);
   if (ok && out_id)
     *out_id = g_steal_pointer (&id);
   return ok;

@@ -94,23 +94,23 @@ out:
 }
 
 static gpointer
-observation_row_new (sqlite3_stmt *stmt, GError **error)
+observation_row_new (StoreStmt *stmt, GError **error)
 {
   StoreObservation *o = g_new0 (StoreObservation, 1);
 
   o->id = store_column_dup_text (stmt, 0);
   o->kind = store_column_dup_text (stmt, 1);
   o->loinc = store_column_dup_text (stmt, 2);
-  o->value = sqlite3_column_double (stmt, 3);
-  o->has_value2 = sqlite3_column_type (stmt, 4) != SQLITE_NULL;
-  o->value2 = o->has_value2 ? sqlite3_column_double (stmt, 4) : 0;
+  o->value = store_col_double (stmt, 3);
+  o->has_value2 = !store_col_is_null (stmt, 4);
+  o->value2 = o->has_value2 ? store_col_double (stmt, 4) : 0;
   o->unit = store_column_dup_text (stmt, 5);
   if (!store_column_time (stmt, 6, &o->effective_ms, error) ||
       !store_column_time (stmt, 7, &o->recorded_ms, error)) {
     store_observation_free (o);
     return NULL;
   }
-  o->home = g_strcmp0 ((const char *) sqlite3_column_text (stmt, 8), "patient") == 0;
+  o->home = g_strcmp0 (store_col_text (stmt, 8), "patient") == 0;
   o->recorded_by = store_column_dup_text (stmt, 9);
   o->recorded_by_name = store_column_dup_text (stmt, 10);
   o->visit_id = store_column_dup_text (stmt, 11);
@@ -118,7 +118,7 @@ observation_row_new (sqlite3_stmt *stmt, GError **error)
   o->alert_id = store_column_dup_text (stmt, 13);
   o->alert_rule = store_column_dup_text (stmt, 14);
   o->alert_summary = store_column_dup_text (stmt, 15);
-  o->alert_acknowledged = sqlite3_column_type (stmt, 16) != SQLITE_NULL;
+  o->alert_acknowledged = !store_col_is_null (stmt, 16);
   return o;
 }
 
@@ -136,7 +136,7 @@ store_list_observations (Store *store, const char *patient_id, const char *visit
     "   WHERE observation_id = o.id ORDER BY raised_at, rowid LIMIT 1)"
     " WHERE o.patient_id = ?1 AND (?2 IS NULL OR o.visit_id = ?2)"
     " ORDER BY o.effective_at DESC, o.recorded_at DESC, o.rowid DESC";
-  sqlite3_stmt *stmt = NULL;
+  StoreStmt *stmt = NULL;
   GPtrArray *list = NULL;
 
   g_return_val_if_fail (store != NULL, NULL);
@@ -148,6 +148,6 @@ store_list_observations (Store *store, const char *patient_id, const char *visit
   list = store_collect_rows (store, stmt, observation_row_new,
                              (GDestroyNotify) store_observation_free, "list observations", error);
 out:
-  sqlite3_finalize (stmt);
+  store_stmt_free (stmt);
   return list;
 }

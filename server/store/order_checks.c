@@ -27,7 +27,7 @@ store_order_checks_insert_locked (Store *store, const char *order_id, const char
                                   const GPtrArray *findings, const char *override_reason,
                                   const char *by_staff_id, const char *at, GError **error)
 {
-  sqlite3_stmt *stmt = NULL;
+  StoreStmt *stmt = NULL;
   gboolean ok = FALSE;
 
   if (!findings || findings->len == 0)
@@ -49,8 +49,8 @@ store_order_checks_insert_locked (Store *store, const char *order_id, const char
                    "A major interaction needs the prescriber's reason to override it.");
       goto out;
     }
-    sqlite3_reset (stmt);
-    sqlite3_clear_bindings (stmt);
+    store_stmt_reset (stmt);
+    store_stmt_clear_bindings (stmt);
     store_bind_text (stmt, 1, order_id);
     store_bind_text (stmt, 2, stage);
     store_bind_text (stmt, 3, f->rule);
@@ -66,14 +66,14 @@ store_order_checks_insert_locked (Store *store, const char *order_id, const char
   }
   ok = TRUE;
 out:
-  sqlite3_finalize (stmt);
+  store_stmt_free (stmt);
   return ok;
 }
 
 GPtrArray *
 store_list_order_checks (Store *store, const char *order_id, GError **error)
 {
-  sqlite3_stmt *stmt = NULL;
+  StoreStmt *stmt = NULL;
   GPtrArray *out = g_ptr_array_new_with_free_func (store_order_check_free);
   int rc;
 
@@ -85,7 +85,7 @@ store_list_order_checks (Store *store, const char *order_id, GError **error)
                       &stmt, error))
     goto fail;
   store_bind_text (stmt, 1, order_id);
-  while ((rc = sqlite3_step (stmt)) == SQLITE_ROW) {
+  while ((rc = store_step (stmt)) == STORE_ROW) {
     StoreOrderCheck *c = g_new0 (StoreOrderCheck, 1);
     c->stage = store_column_dup_text (stmt, 0);
     c->rule = store_column_dup_text (stmt, 1);
@@ -96,17 +96,17 @@ store_list_order_checks (Store *store, const char *order_id, GError **error)
     c->override_reason = store_column_dup_text (stmt, 6);
     c->by_staff_id = store_column_dup_text (stmt, 7);
     c->by_name = store_column_dup_text (stmt, 8);
-    store_parse_time ((const char *) sqlite3_column_text (stmt, 9), &c->at_ms);
+    store_parse_time (store_col_text (stmt, 9), &c->at_ms);
     g_ptr_array_add (out, c);
   }
-  if (rc != SQLITE_DONE) {
+  if (rc != STORE_DONE) {
     store_set_sql_error (store, error, "list order checks");
     goto fail;
   }
-  sqlite3_finalize (stmt);
+  store_stmt_free (stmt);
   return out;
 fail:
-  sqlite3_finalize (stmt);
+  store_stmt_free (stmt);
   g_ptr_array_unref (out);
   return NULL;
 }

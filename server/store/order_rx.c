@@ -27,7 +27,7 @@ date_ok (const char *text)
 static gboolean
 insert_series (Store *store, const char *order_id, const StoreOrderRx *rx, GError **error)
 {
-  sqlite3_stmt *stmt = NULL;
+  StoreStmt *stmt = NULL;
   gboolean ok = FALSE;
 
   if (!store_prepare (store,
@@ -36,16 +36,16 @@ insert_series (Store *store, const char *order_id, const StoreOrderRx *rx, GErro
                       &stmt, error))
     goto out;
   for (guint i = 0; i < rx->n_series; i++) {
-    sqlite3_reset (stmt);
+    store_stmt_reset (stmt);
     store_bind_text (stmt, 1, order_id);
-    sqlite3_bind_int (stmt, 2, (int) i + 1);
+    store_bind_int (stmt, 2, (int) i + 1);
     store_bind_text (stmt, 3, rx->series[i]);
     if (!store_step_done (store, stmt, "insert series prescription", error))
       goto out;
   }
   ok = TRUE;
 out:
-  sqlite3_finalize (stmt);
+  store_stmt_free (stmt);
   return ok;
 }
 
@@ -53,7 +53,7 @@ gboolean
 store_order_rx_insert_locked (Store *store, const char *order_id, const char *replaces_order_id,
                               const StoreOrderRx *rx, GError **error)
 {
-  sqlite3_stmt *stmt = NULL;
+  StoreStmt *stmt = NULL;
   gboolean ok = FALSE;
 
   if (!rx)
@@ -78,19 +78,19 @@ store_order_rx_insert_locked (Store *store, const char *order_id, const char *re
   store_bind_text (stmt, 1, order_id);
   store_bind_text (stmt, 2, rx->earliest_fill_date[0] ? rx->earliest_fill_date : NULL);
   if (rx->pharmacy_id > 0)
-    sqlite3_bind_int64 (stmt, 3, rx->pharmacy_id);
+    store_bind_int64 (stmt, 3, rx->pharmacy_id);
   store_bind_text (stmt, 4, rx->renews ? replaces_order_id : NULL);
   ok = store_step_done (store, stmt, "insert order dispense", error) &&
        insert_series (store, order_id, rx, error);
 out:
-  sqlite3_finalize (stmt);
+  store_stmt_free (stmt);
   return ok;
 }
 
 static gboolean
 load_series (Store *store, const char *order_id, StoreOrderRx *rx, GError **error)
 {
-  sqlite3_stmt *stmt = NULL;
+  StoreStmt *stmt = NULL;
   gboolean ok = FALSE;
   int rc;
 
@@ -100,17 +100,17 @@ load_series (Store *store, const char *order_id, StoreOrderRx *rx, GError **erro
                       &stmt, error))
     goto out;
   store_bind_text (stmt, 1, order_id);
-  while ((rc = sqlite3_step (stmt)) == SQLITE_ROW) {
-    const char *d = (const char *) sqlite3_column_text (stmt, 0);
+  while ((rc = store_step (stmt)) == STORE_ROW) {
+    const char *d = store_col_text (stmt, 0);
     g_strlcpy (rx->series[rx->n_series++], d ? d : "", sizeof rx->series[0]);
   }
-  if (rc != SQLITE_DONE) {
+  if (rc != STORE_DONE) {
     store_set_sql_error (store, error, "list series prescriptions");
     goto out;
   }
   ok = TRUE;
 out:
-  sqlite3_finalize (stmt);
+  store_stmt_free (stmt);
   return ok;
 }
 
@@ -118,7 +118,7 @@ gboolean
 store_order_rx_load (Store *store, StoreOrder *o, GError **error)
 {
   StoreOrderRxRead *rx = g_new0 (StoreOrderRxRead, 1);
-  sqlite3_stmt *stmt = NULL;
+  StoreStmt *stmt = NULL;
   gboolean found = FALSE, ok = FALSE;
   gint64 pharmacy_id = 0;
 
@@ -131,9 +131,9 @@ store_order_rx_load (Store *store, StoreOrder *o, GError **error)
                                   o->id, "get order dispense", &stmt, &found, error))
     goto out;
   if (found) {
-    const char *efd = (const char *) sqlite3_column_text (stmt, 0);
+    const char *efd = store_col_text (stmt, 0);
     g_strlcpy (rx->rx.earliest_fill_date, efd ? efd : "", sizeof rx->rx.earliest_fill_date);
-    pharmacy_id = sqlite3_column_int64 (stmt, 1);
+    pharmacy_id = store_col_int64 (stmt, 1);
     rx->renews_order_id = store_column_dup_text (stmt, 2);
     rx->rx.renews = rx->renews_order_id != NULL;
     rx->renewed_by_order_id = store_column_dup_text (stmt, 3);
@@ -153,7 +153,7 @@ store_order_rx_load (Store *store, StoreOrder *o, GError **error)
   o->rx = g_steal_pointer (&rx);
   ok = TRUE;
 out:
-  sqlite3_finalize (stmt);
+  store_stmt_free (stmt);
   store_order_rx_free (rx);
   return ok;
 }

@@ -35,7 +35,7 @@ store_order_reason_valid (const char *reason, GError **error)
 gboolean
 store_sync_medications (Store *store, const StoreMedicationRow *rows, guint n_rows, GError **error)
 {
-  sqlite3_stmt *stmt = NULL;
+  StoreStmt *stmt = NULL;
   gboolean ok = FALSE;
 
   g_return_val_if_fail (store != NULL && (rows != NULL || n_rows == 0), FALSE);
@@ -59,7 +59,7 @@ store_sync_medications (Store *store, const StoreMedicationRow *rows, guint n_ro
       g_set_error (error, STORE_ERROR, STORE_ERROR_INVALID, "medication row %u is incomplete", i);
       goto out;
     }
-    sqlite3_reset (stmt);
+    store_stmt_reset (stmt);
     store_bind_text (stmt, 1, r->id);
     store_bind_text (stmt, 2, r->name);
     store_bind_text (stmt, 3, r->rxnorm);
@@ -72,7 +72,7 @@ store_sync_medications (Store *store, const StoreMedicationRow *rows, guint n_ro
   }
   ok = TRUE;
 out:
-  sqlite3_finalize (stmt);
+  store_stmt_free (stmt);
   ok = store_commit_or_rollback (store, ok, error);
   return ok;
 }
@@ -154,7 +154,7 @@ store_order_free (StoreOrder *o)
   " LEFT JOIN staff sc ON sc.id = ec.by_staff_id "
 
 static gboolean
-read_order_row (sqlite3_stmt *stmt, StoreOrder *out, GError **error)
+read_order_row (StoreStmt *stmt, StoreOrder *out, GError **error)
 {
   StoreOrder o = { 0 };
   gboolean pending;
@@ -169,7 +169,7 @@ read_order_row (sqlite3_stmt *stmt, StoreOrder *out, GError **error)
   o.medication_id = store_column_dup_text (stmt, 5);
   o.medication_name = store_column_dup_text (stmt, 6);
   o.rxnorm = store_column_dup_text (stmt, 7);
-  o.dose = sqlite3_column_double (stmt, 8);
+  o.dose = store_col_double (stmt, 8);
   o.unit = store_column_dup_text (stmt, 9);
   o.frequency = store_column_dup_text (stmt, 10);
   o.route = store_column_dup_text (stmt, 11);
@@ -178,39 +178,39 @@ read_order_row (sqlite3_stmt *stmt, StoreOrder *out, GError **error)
   o.replaces_order_id = store_column_dup_text (stmt, 14);
   if (!store_column_time (stmt, 15, &o.created_at_ms, error))
     goto out;
-  pending = sqlite3_column_int (stmt, 16) != 0;
+  pending = store_col_int (stmt, 16) != 0;
   o.initially_pending = pending;
-  o.second_dose = sqlite3_column_double (stmt, 30);
-  o.prn_max_per_day = (guint) sqlite3_column_int (stmt, 31);
-  o.supply_days = (guint) sqlite3_column_int (stmt, 32);
-  o.refills = (guint) sqlite3_column_int (stmt, 33);
-  o.dispense_quantity = sqlite3_column_double (stmt, 34);
+  o.second_dose = store_col_double (stmt, 30);
+  o.prn_max_per_day = (guint) store_col_int (stmt, 31);
+  o.supply_days = (guint) store_col_int (stmt, 32);
+  o.refills = (guint) store_col_int (stmt, 33);
+  o.dispense_quantity = store_col_double (stmt, 34);
   o.snapshot = store_column_dup_text (stmt, 35);
   o.condition_id = store_column_dup_text (stmt, 37);
-  if (sqlite3_column_type (stmt, 21) != SQLITE_NULL) {
+  if (!store_col_is_null (stmt, 21)) {
     if (!store_column_time (stmt, 21, &cosigned_at, error))
       goto out;
     o.cosigned_by = store_column_dup_text (stmt, 22);
     o.cosigned_by_name = store_column_dup_text (stmt, 36);
     o.cosigned_at_ms = cosigned_at;
   }
-  if (sqlite3_column_type (stmt, 25) != SQLITE_NULL &&
+  if (!store_col_is_null (stmt, 25) &&
       !store_column_time (stmt, 25, &restored_at, error))
     goto out;
   o.visit_modality = store_column_dup_text (stmt, 26);
 
   /* The precedence of the derived status, highest first. */
-  if (sqlite3_column_type (stmt, 17) != SQLITE_NULL) {
+  if (!store_col_is_null (stmt, 17)) {
     o.status = g_strdup ("entered-in-error");
     o.status_reason = store_column_dup_text (stmt, 18);
     if (!store_column_time (stmt, 17, &o.status_at_ms, error))
       goto out;
-  } else if (sqlite3_column_type (stmt, 23) != SQLITE_NULL) {
+  } else if (!store_col_is_null (stmt, 23)) {
     o.status = g_strdup ("declined");
     o.status_reason = store_column_dup_text (stmt, 24);
     if (!store_column_time (stmt, 23, &o.status_at_ms, error))
       goto out;
-  } else if (sqlite3_column_type (stmt, 19) != SQLITE_NULL) {
+  } else if (!store_col_is_null (stmt, 19)) {
     o.status = g_strdup ("stopped");
     o.status_reason = store_column_dup_text (stmt, 20);
     o.stopped_by_order_id = store_column_dup_text (stmt, 27);
@@ -239,12 +239,12 @@ out:
 gboolean
 store_order_load (Store *store, const char *order_id, StoreOrder *out, GError **error)
 {
-  sqlite3_stmt *stmt = NULL;
+  StoreStmt *stmt = NULL;
   gboolean ok = store_select_row (store, ORDER_COLUMNS "WHERE o.id = ?1", order_id, "get order",
                                   "no such order", &stmt, error) &&
                 read_order_row (stmt, out, error);
 
-  sqlite3_finalize (stmt);
+  store_stmt_free (stmt);
   if (ok && (!(out->checks = store_list_order_checks (store, out->id, error)) ||
              !store_order_rx_load (store, out, error))) {
     store_order_clear (out);
@@ -254,7 +254,7 @@ store_order_load (Store *store, const char *order_id, StoreOrder *out, GError **
 }
 
 static gpointer
-order_row_new (sqlite3_stmt *stmt, GError **error)
+order_row_new (StoreStmt *stmt, GError **error)
 {
   StoreOrder *o = g_new0 (StoreOrder, 1);
   if (!read_order_row (stmt, o, error))
@@ -268,7 +268,7 @@ GPtrArray *
 store_order_list (Store *store, const char *where_order, const char *arg, const char *status,
                   GError **error)
 {
-  sqlite3_stmt *stmt = NULL;
+  StoreStmt *stmt = NULL;
   GPtrArray *orders = NULL;
   char *sql = g_strconcat (ORDER_COLUMNS, where_order, NULL);
 
@@ -294,7 +294,7 @@ store_order_list (Store *store, const char *where_order, const char *arg, const 
     }
   }
 out:
-  sqlite3_finalize (stmt);
+  store_stmt_free (stmt);
   g_free (sql);
   return orders;
 }
@@ -465,23 +465,23 @@ visit_patient (Store *store, const char *visit_id, GError **error)
 static gboolean
 medication_known (Store *store, const char *medication_id, GError **error)
 {
-  sqlite3_stmt *stmt = NULL;
+  StoreStmt *stmt = NULL;
   gboolean ok = FALSE;
   int rc;
 
   if (!store_prepare (store, "SELECT 1 FROM medications WHERE id = ?1", &stmt, error))
     goto out;
   store_bind_text (stmt, 1, medication_id);
-  rc = sqlite3_step (stmt);
-  if (rc == SQLITE_DONE)
+  rc = store_step (stmt);
+  if (rc == STORE_DONE)
     g_set_error (error, STORE_ERROR, STORE_ERROR_INVALID,
                  "That medication is not in the clinic's medication list.");
-  else if (rc != SQLITE_ROW)
+  else if (rc != STORE_ROW)
     store_set_sql_error (store, error, "find medication");
   else
     ok = TRUE;
 out:
-  sqlite3_finalize (stmt);
+  store_stmt_free (stmt);
   return ok;
 }
 
@@ -489,7 +489,7 @@ static gboolean
 insert_order (Store *store, const char *id, const char *patient_id, const StoreAdjustment *a,
               const char *medication_id, gboolean pending, const char *at, GError **error)
 {
-  sqlite3_stmt *stmt = NULL;
+  StoreStmt *stmt = NULL;
   gboolean ok = FALSE;
 
   if (!store_prepare (store,
@@ -510,31 +510,31 @@ insert_order (Store *store, const char *id, const char *patient_id, const StoreA
   store_bind_text (stmt, 3, a->visit_id);
   store_bind_text (stmt, 4, a->prescriber_id);
   store_bind_text (stmt, 5, medication_id);
-  sqlite3_bind_double (stmt, 6, a->dose);
+  store_bind_double (stmt, 6, a->dose);
   store_bind_text (stmt, 7, a->unit);
   store_bind_text (stmt, 8, a->frequency);
   store_bind_text (stmt, 9, a->route);
   store_bind_text (stmt, 10, adjustment_kind_name (a->kind));
   store_bind_text (stmt, 11, a->reason);
   store_bind_text (stmt, 12, a->replaces_order_id);
-  sqlite3_bind_int (stmt, 13, pending ? 1 : 0);
+  store_bind_int (stmt, 13, pending ? 1 : 0);
   store_bind_text (stmt, 14, at);
   /* 0 means "none" for each of these: stored as NULL, never as 0. */
   if (a->second_dose > 0)
-    sqlite3_bind_double (stmt, 15, a->second_dose);
+    store_bind_double (stmt, 15, a->second_dose);
   if (a->prn_max_per_day > 0)
-    sqlite3_bind_int (stmt, 16, (int) a->prn_max_per_day);
+    store_bind_int (stmt, 16, (int) a->prn_max_per_day);
   if (a->supply_days > 0) {
-    sqlite3_bind_int (stmt, 17, (int) a->supply_days);
-    sqlite3_bind_int (stmt, 18, (int) a->refills);
+    store_bind_int (stmt, 17, (int) a->supply_days);
+    store_bind_int (stmt, 18, (int) a->refills);
   }
   if (a->dispense_quantity > 0)
-    sqlite3_bind_double (stmt, 19, a->dispense_quantity);
+    store_bind_double (stmt, 19, a->dispense_quantity);
   store_bind_text (stmt, 20, a->snapshot);
   store_bind_text (stmt, 21, a->condition_id);
   ok = store_step_done (store, stmt, "insert order", error);
 out:
-  sqlite3_finalize (stmt);
+  store_stmt_free (stmt);
   return ok;
 }
 

@@ -32,7 +32,7 @@ store_other_med_free (gpointer p)
 }
 
 static gpointer
-read_row (sqlite3_stmt *stmt, GError **error)
+read_row (StoreStmt *stmt, GError **error)
 {
   StoreOtherMed *m = g_new0 (StoreOtherMed, 1);
 
@@ -63,7 +63,7 @@ read_row (sqlite3_stmt *stmt, GError **error)
 static StoreOtherMed *
 get_one (Store *store, const char *patient_id, const char *id, GError **error)
 {
-  sqlite3_stmt *stmt = NULL;
+  StoreStmt *stmt = NULL;
   StoreOtherMed *m = NULL;
 
   if (!store_prepare (store, COLUMNS "WHERE m.id = ?1 AND m.patient_id = ?2", &stmt, error))
@@ -73,14 +73,14 @@ get_one (Store *store, const char *patient_id, const char *id, GError **error)
   if (store_step_row (store, stmt, "read other medication",
                       "That medication is not on this patient's list.", error))
     m = read_row (stmt, error);
-  sqlite3_finalize (stmt);
+  store_stmt_free (stmt);
   return m;
 }
 
 GPtrArray *
 store_list_other_meds (Store *store, const char *patient_id, GError **error)
 {
-  sqlite3_stmt *stmt = NULL;
+  StoreStmt *stmt = NULL;
   GPtrArray *rows;
 
   g_return_val_if_fail (store != NULL, NULL);
@@ -90,7 +90,7 @@ store_list_other_meds (Store *store, const char *patient_id, GError **error)
   store_bind_text (stmt, 1, patient_id);
   rows = store_collect_rows (store, stmt, read_row, store_other_med_free, "list other medications",
                              error);
-  sqlite3_finalize (stmt);
+  store_stmt_free (stmt);
   return rows;
 }
 

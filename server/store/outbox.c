@@ -37,7 +37,7 @@ store_outbox_message_free (gpointer m)
 }
 
 static gboolean
-read_message (sqlite3_stmt *stmt, StoreOutboxMessage *out, GError **error)
+read_message (StoreStmt *stmt, StoreOutboxMessage *out, GError **error)
 {
   StoreOutboxMessage m = { 0 };
 
@@ -46,8 +46,8 @@ read_message (sqlite3_stmt *stmt, StoreOutboxMessage *out, GError **error)
   m.channel = store_column_dup_text (stmt, 2);
   m.kind = store_column_dup_text (stmt, 3);
   m.recipient = store_column_dup_text (stmt, 4);
-  m.reminder_minutes = (guint) MAX (sqlite3_column_int64 (stmt, 5), 0);
-  m.attempts = (guint) MAX (sqlite3_column_int64 (stmt, 9), 0);
+  m.reminder_minutes = (guint) MAX (store_col_int64 (stmt, 5), 0);
+  m.attempts = (guint) MAX (store_col_int64 (stmt, 9), 0);
   m.last_error = store_column_dup_text (stmt, 11);
   m.state = store_column_dup_text (stmt, 12);
   m.patient_id = store_column_dup_text (stmt, 13);
@@ -56,7 +56,7 @@ read_message (sqlite3_stmt *stmt, StoreOutboxMessage *out, GError **error)
       !m.state || !store_column_time (stmt, 6, &m.created_at_ms, error) ||
       !store_column_time (stmt, 7, &m.due_at_ms, error) ||
       !store_column_time (stmt, 8, &m.next_attempt_at_ms, error) ||
-      (sqlite3_column_type (stmt, 10) != SQLITE_NULL &&
+      (!store_col_is_null (stmt, 10) &&
        !store_column_time (stmt, 10, &m.sent_at_ms, error))) {
     if (error && !*error)
       g_set_error_literal (error, STORE_ERROR, STORE_ERROR_SQL, "read outbox: a NULL column");
@@ -68,7 +68,7 @@ read_message (sqlite3_stmt *stmt, StoreOutboxMessage *out, GError **error)
 }
 
 static gpointer
-read_message_row (sqlite3_stmt *stmt, GError **error)
+read_message_row (StoreStmt *stmt, GError **error)
 {
   StoreOutboxMessage *m = g_new0 (StoreOutboxMessage, 1);
 
@@ -86,7 +86,7 @@ insert_message (Store *store, const char *visit_id, const StoreOutboxNew *row, c
 {
   g_autofree char *id = g_uuid_string_random ();
   g_autofree char *due = store_format_time (row->due_at_ms, error);
-  sqlite3_stmt *stmt = NULL;
+  StoreStmt *stmt = NULL;
   gboolean ok;
 
   if (!due || !store_prepare (store,
@@ -101,13 +101,13 @@ insert_message (Store *store, const char *visit_id, const StoreOutboxNew *row, c
   store_bind_text (stmt, 4, row->kind);
   store_bind_text (stmt, 5, row->recipient);
   if (row->reminder_minutes)
-    sqlite3_bind_int64 (stmt, 6, row->reminder_minutes);
+    store_bind_int64 (stmt, 6, row->reminder_minutes);
   else
-    sqlite3_bind_null (stmt, 6);
+    store_bind_null (stmt, 6);
   store_bind_text (stmt, 7, now);
   store_bind_text (stmt, 8, due);
   ok = store_step_done (store, stmt, "insert outbox message", error);
-  sqlite3_finalize (stmt);
+  store_stmt_free (stmt);
   return ok;
 }
 
@@ -116,7 +116,7 @@ static gboolean
 bump_sequence (Store *store, const char *visit_id, gboolean raise, gboolean cancelled,
                guint *sequence, GError **error)
 {
-  sqlite3_stmt *stmt = NULL;
+  StoreStmt *stmt = NULL;
   gboolean ok;
 
   if (!store_run (store, "insert visit notify",
@@ -131,8 +131,8 @@ bump_sequence (Store *store, const char *visit_id, gboolean raise, gboolean canc
   ok = store_select_row (store, "SELECT sequence FROM visit_notify WHERE visit_id = ?1", visit_id,
                          "read visit sequence", "no such visit", &stmt, error);
   if (ok && sequence)
-    *sequence = (guint) MAX (sqlite3_column_int64 (stmt, 0), 0);
-  sqlite3_finalize (stmt);
+    *sequence = (guint) MAX (store_col_int64 (stmt, 0), 0);
+  store_stmt_free (stmt);
   return ok;
 }
 
@@ -168,7 +168,7 @@ gboolean
 store_visit_notify_get (Store *store, const char *visit_id, guint *sequence, gboolean *cancelled,
                         GError **error)
 {
-  sqlite3_stmt *stmt = NULL;
+  StoreStmt *stmt = NULL;
   gboolean found = FALSE, ok;
 
   *sequence = 0;
@@ -178,22 +178,22 @@ store_visit_notify_get (Store *store, const char *visit_id, guint *sequence, gbo
                                "SELECT sequence, cancelled FROM visit_notify WHERE visit_id = ?1",
                                visit_id, "read visit notify", &stmt, &found, error);
   if (found) {
-    *sequence = (guint) MAX (sqlite3_column_int64 (stmt, 0), 0);
-    *cancelled = sqlite3_column_int64 (stmt, 1) != 0;
+    *sequence = (guint) MAX (store_col_int64 (stmt, 0), 0);
+    *cancelled = store_col_int64 (stmt, 1) != 0;
   }
-  sqlite3_finalize (stmt);
+  store_stmt_free (stmt);
   return ok;
 }
 
 gboolean
 store_outbox_get (Store *store, const char *message_id, StoreOutboxMessage *out, GError **error)
 {
-  sqlite3_stmt *stmt = NULL;
+  StoreStmt *stmt = NULL;
   gboolean ok = store_select_row (store, OUTBOX_COLUMNS "WHERE id = ?1", message_id,
                                   "get outbox message", "no such message", &stmt, error) &&
                 read_message (stmt, out, error);
 
-  sqlite3_finalize (stmt);
+  store_stmt_free (stmt);
   return ok;
 }
 
@@ -201,7 +201,7 @@ static GPtrArray *
 collect (Store *store, const char *sql, const char *key, const char *key2, const char *what,
          GError **error)
 {
-  sqlite3_stmt *stmt = NULL;
+  StoreStmt *stmt = NULL;
   GPtrArray *rows;
 
   if (!store_prepare (store, sql, &stmt, error))
@@ -210,7 +210,7 @@ collect (Store *store, const char *sql, const char *key, const char *key2, const
   if (key2)
     store_bind_text (stmt, 2, key2);
   rows = store_collect_rows (store, stmt, read_message_row, store_outbox_message_free, what, error);
-  sqlite3_finalize (stmt);
+  store_stmt_free (stmt);
   return rows;
 }
 
@@ -241,7 +241,7 @@ store_outbox_due (Store *store, gint64 now_ms, guint limit, GError **error)
 gboolean
 store_outbox_next_due (Store *store, gint64 *at_ms, GError **error)
 {
-  sqlite3_stmt *stmt = NULL;
+  StoreStmt *stmt = NULL;
   gboolean ok = FALSE;
   int rc;
 
@@ -249,19 +249,19 @@ store_outbox_next_due (Store *store, gint64 *at_ms, GError **error)
   if (!store_prepare (store, "SELECT min(next_attempt_at) FROM outbox WHERE state = 'pending'",
                       &stmt, error))
     return FALSE;
-  rc = sqlite3_step (stmt);
-  if (rc != SQLITE_ROW)
+  rc = store_step (stmt);
+  if (rc != STORE_ROW)
     store_set_sql_error (store, error, "next due message");
   else
-    ok = sqlite3_column_type (stmt, 0) == SQLITE_NULL || store_column_time (stmt, 0, at_ms, error);
-  sqlite3_finalize (stmt);
+    ok = store_col_is_null (stmt, 0) || store_column_time (stmt, 0, at_ms, error);
+  store_stmt_free (stmt);
   return ok;
 }
 
 gboolean
 store_outbox_waiting (Store *store, guint64 *n, GError **error)
 {
-  sqlite3_stmt *stmt = NULL;
+  StoreStmt *stmt = NULL;
   gboolean ok = FALSE;
 
   *n = 0;
@@ -272,13 +272,13 @@ store_outbox_waiting (Store *store, guint64 *n, GError **error)
                       " (SELECT count(*) FROM outbox WHERE state = 'sending')",
                       &stmt, error))
     return FALSE;
-  if (sqlite3_step (stmt) != SQLITE_ROW)
+  if (store_step (stmt) != STORE_ROW)
     store_set_sql_error (store, error, "count waiting messages");
   else {
-    *n = (guint64) sqlite3_column_int64 (stmt, 0) + (guint64) sqlite3_column_int64 (stmt, 1);
+    *n = (guint64) store_col_int64 (stmt, 0) + (guint64) store_col_int64 (stmt, 1);
     ok = TRUE;
   }
-  sqlite3_finalize (stmt);
+  store_stmt_free (stmt);
   return ok;
 }
 

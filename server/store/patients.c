@@ -47,7 +47,7 @@ store_patient_free (gpointer p)
 }
 
 static gboolean
-read_patient (sqlite3_stmt *stmt, StorePatient *out, GError **error)
+read_patient (StoreStmt *stmt, StorePatient *out, GError **error)
 {
   StorePatient p = { 0 };
 
@@ -72,7 +72,7 @@ read_patient (sqlite3_stmt *stmt, StorePatient *out, GError **error)
 }
 
 static gpointer
-read_patient_row (sqlite3_stmt *stmt, GError **error)
+read_patient_row (StoreStmt *stmt, GError **error)
 {
   StorePatient *p = g_new0 (StorePatient, 1);
 
@@ -88,7 +88,7 @@ read_patient_row (sqlite3_stmt *stmt, GError **error)
 static gboolean
 mrn_free (Store *store, const char *mrn, const char *except_id, GError **error)
 {
-  sqlite3_stmt *stmt = NULL;
+  StoreStmt *stmt = NULL;
   gboolean ok = FALSE;
   int rc;
 
@@ -101,14 +101,14 @@ mrn_free (Store *store, const char *mrn, const char *except_id, GError **error)
     return FALSE;
   store_bind_text (stmt, 1, mrn);
   store_bind_text (stmt, 2, except_id);
-  rc = sqlite3_step (stmt);
-  if (rc == SQLITE_ROW)
+  rc = store_step (stmt);
+  if (rc == STORE_ROW)
     g_set_error_literal (error, STORE_ERROR, STORE_ERROR_INVALID, "record number taken");
-  else if (rc != SQLITE_DONE)
+  else if (rc != STORE_DONE)
     store_set_sql_error (store, error, "check record number");
   else
     ok = TRUE;
-  sqlite3_finalize (stmt);
+  store_stmt_free (stmt);
   return ok;
 }
 
@@ -171,14 +171,14 @@ store_patient_update (Store *store, const char *patient_id, const StorePatient *
 gboolean
 store_patient_get (Store *store, const char *patient_id, StorePatient *out, GError **error)
 {
-  sqlite3_stmt *stmt = NULL;
+  StoreStmt *stmt = NULL;
   gboolean ok;
 
   g_return_val_if_fail (store != NULL && out != NULL, FALSE);
   ok = store_select_row (store, PATIENT_COLUMNS "WHERE p.id = ?1", patient_id, "get patient",
                          "no such patient", &stmt, error) &&
        read_patient (stmt, out, error);
-  sqlite3_finalize (stmt);
+  store_stmt_free (stmt);
   return ok;
 }
 
@@ -201,7 +201,7 @@ store_patient_find (Store *store, const char *query, const char *visible_to, gui
                     GError **error)
 {
   g_autofree char *escaped = NULL, *prefix = NULL, *word = NULL, *trimmed = NULL;
-  sqlite3_stmt *stmt = NULL;
+  StoreStmt *stmt = NULL;
   GPtrArray *rows;
 
   g_return_val_if_fail (store != NULL && query != NULL, NULL);
@@ -224,10 +224,10 @@ store_patient_find (Store *store, const char *query, const char *visible_to, gui
   store_bind_text (stmt, 1, prefix);
   store_bind_text (stmt, 2, word);
   store_bind_text (stmt, 3, visible_to);
-  sqlite3_bind_int64 (stmt, 4, limit);
+  store_bind_int64 (stmt, 4, limit);
   rows = store_collect_rows (store, stmt, read_patient_row, store_patient_free, "find patients",
                              error);
-  sqlite3_finalize (stmt);
+  store_stmt_free (stmt);
   return rows;
 }
 
@@ -236,7 +236,7 @@ store_patient_duplicates (Store *store, const char *name, const char *birth_date
                           const char *except_id, GError **error)
 {
   g_autofree char *trimmed = NULL;
-  sqlite3_stmt *stmt = NULL;
+  StoreStmt *stmt = NULL;
   GPtrArray *rows;
 
   g_return_val_if_fail (store != NULL && name != NULL && birth_date != NULL, NULL);
@@ -252,7 +252,7 @@ store_patient_duplicates (Store *store, const char *name, const char *birth_date
   store_bind_text (stmt, 3, except_id);
   rows = store_collect_rows (store, stmt, read_patient_row, store_patient_free,
                              "find duplicate patients", error);
-  sqlite3_finalize (stmt);
+  store_stmt_free (stmt);
   return rows;
 }
 
@@ -260,7 +260,7 @@ gboolean
 store_patient_visible (Store *store, const char *patient_id, const char *staff_id,
                        gboolean *visible, GError **error)
 {
-  sqlite3_stmt *stmt = NULL;
+  StoreStmt *stmt = NULL;
   GError *local = NULL;
   gboolean ok;
 
@@ -279,6 +279,6 @@ store_patient_visible (Store *store, const char *patient_id, const char *staff_i
   else
     g_propagate_error (error, g_steal_pointer (&local));
   g_clear_error (&local);
-  sqlite3_finalize (stmt);
+  store_stmt_free (stmt);
   return ok;
 }

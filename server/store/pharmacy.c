@@ -24,7 +24,7 @@ store_set_patient_pharmacy (Store *store, const char *patient_id, const StorePha
                             const char *staff_id, GError **error)
 {
   g_autofree char *now = NULL;
-  sqlite3_stmt *stmt = NULL;
+  StoreStmt *stmt = NULL;
   gboolean ok = FALSE;
 
   g_return_val_if_fail (store != NULL && p != NULL, FALSE);
@@ -53,7 +53,7 @@ store_set_patient_pharmacy (Store *store, const char *patient_id, const StorePha
   store_bind_text (stmt, 7, now);
   ok = store_step_done (store, stmt, "insert pharmacy", error);
 out:
-  sqlite3_finalize (stmt);
+  store_stmt_free (stmt);
   return ok;
 }
 
@@ -62,11 +62,11 @@ out:
   " p.created_at FROM patient_pharmacies p JOIN staff s ON s.id = p.set_by_staff_id "
 
 static gboolean
-read_pharmacy (sqlite3_stmt *stmt, StorePharmacy *out, GError **error)
+read_pharmacy (StoreStmt *stmt, StorePharmacy *out, GError **error)
 {
   StorePharmacy p = { 0 };
 
-  p.id = sqlite3_column_int64 (stmt, 0);
+  p.id = store_col_int64 (stmt, 0);
   p.name = store_column_dup_text (stmt, 1);
   p.address = store_column_dup_text (stmt, 2);
   p.phone = store_column_dup_text (stmt, 3);
@@ -85,7 +85,7 @@ gboolean
 store_get_patient_pharmacy (Store *store, const char *patient_id, StorePharmacy *out,
                             GError **error)
 {
-  sqlite3_stmt *stmt = NULL;
+  StoreStmt *stmt = NULL;
   gboolean found = FALSE, ok;
 
   memset (out, 0, sizeof *out);
@@ -95,23 +95,23 @@ store_get_patient_pharmacy (Store *store, const char *patient_id, StorePharmacy 
                                                    "LIMIT 1",
                                   patient_id, "get pharmacy", &stmt, &found, error) &&
        (!found || read_pharmacy (stmt, out, error));
-  sqlite3_finalize (stmt);
+  store_stmt_free (stmt);
   return ok;
 }
 
 gboolean
 store_get_pharmacy (Store *store, gint64 id, StorePharmacy *out, GError **error)
 {
-  sqlite3_stmt *stmt = NULL;
+  StoreStmt *stmt = NULL;
   gboolean ok = FALSE;
 
   memset (out, 0, sizeof *out);
   if (!store_prepare (store, PHARMACY_COLUMNS "WHERE p.id = ?1", &stmt, error))
     goto out;
-  sqlite3_bind_int64 (stmt, 1, id);
+  store_bind_int64 (stmt, 1, id);
   ok = store_step_row (store, stmt, "get pharmacy", "no such pharmacy", error) &&
        read_pharmacy (stmt, out, error);
 out:
-  sqlite3_finalize (stmt);
+  store_stmt_free (stmt);
   return ok;
 }

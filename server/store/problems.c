@@ -38,14 +38,14 @@ static GPtrArray *
 list_rows (Store *store, const char *sql, const char *arg, StoreRowReader read,
            GDestroyNotify free_item, const char *what, GError **error)
 {
-  sqlite3_stmt *stmt = NULL;
+  StoreStmt *stmt = NULL;
   GPtrArray *rows = NULL;
 
   if (store_prepare (store, sql, &stmt, error)) {
     store_bind_text (stmt, 1, arg);
     rows = store_collect_rows (store, stmt, read, free_item, what, error);
   }
-  sqlite3_finalize (stmt);
+  store_stmt_free (stmt);
   return rows;
 }
 
@@ -89,7 +89,7 @@ store_condition_free (StoreCondition *c)
   " JOIN staff s2 ON s2.id = e.by_staff_id "
 
 static gpointer
-condition_row_new (sqlite3_stmt *stmt, GError **error)
+condition_row_new (StoreStmt *stmt, GError **error)
 {
   StoreCondition *c = g_new0 (StoreCondition, 1);
 
@@ -165,13 +165,13 @@ store_list_conditions (Store *store, const char *patient_id, GError **error)
 static StoreCondition *
 patient_condition (Store *store, const char *patient_id, const char *condition_id, GError **error)
 {
-  sqlite3_stmt *stmt = NULL;
+  StoreStmt *stmt = NULL;
   StoreCondition *c = NULL;
 
   if (store_select_row (store, CONDITION_COLUMNS "WHERE c.id = ?1", condition_id, "get condition",
                         "no such condition", &stmt, error))
     c = condition_row_new (stmt, error);
-  sqlite3_finalize (stmt);
+  store_stmt_free (stmt);
   if (c && g_strcmp0 (c->patient_id, patient_id) != 0) {
     g_clear_pointer (&c, store_condition_free);
     g_set_error (error, STORE_ERROR, STORE_ERROR_NOT_FOUND, "no such condition");
@@ -240,7 +240,7 @@ store_order_condition_check_locked (Store *store, const char *patient_id, const 
 char **
 store_visit_condition_ids (Store *store, const char *visit_id, GError **error)
 {
-  sqlite3_stmt *stmt = NULL;
+  StoreStmt *stmt = NULL;
   GPtrArray *ids = g_ptr_array_new ();
   gboolean ok = FALSE;
   int rc;
@@ -255,15 +255,15 @@ store_visit_condition_ids (Store *store, const char *visit_id, GError **error)
                       &stmt, error))
     goto out;
   store_bind_text (stmt, 1, visit_id);
-  while ((rc = sqlite3_step (stmt)) == SQLITE_ROW)
+  while ((rc = store_step (stmt)) == STORE_ROW)
     g_ptr_array_add (ids, store_column_dup_text (stmt, 0));
-  if (rc != SQLITE_DONE) {
+  if (rc != STORE_DONE) {
     store_set_sql_error (store, error, "list visit conditions");
     goto out;
   }
   ok = TRUE;
 out:
-  sqlite3_finalize (stmt);
+  store_stmt_free (stmt);
   g_ptr_array_add (ids, NULL);
   if (!ok) {
     g_strfreev ((char **) g_ptr_array_free (ids, FALSE));
@@ -316,7 +316,7 @@ store_allergy_free (StoreAllergy *a)
   " JOIN staff s2 ON s2.id = e.by_staff_id "
 
 static gpointer
-allergy_row_new (sqlite3_stmt *stmt, GError **error)
+allergy_row_new (StoreStmt *stmt, GError **error)
 {
   StoreAllergy *a = g_new0 (StoreAllergy, 1);
   char **text[] = { &a->id,

@@ -30,7 +30,7 @@ store_reproductive_add (Store *store, const char *patient_id, const RxReproducti
 {
   g_autofree char *at = NULL, *checked = date_or_null (&r->pregnancy_checked);
   g_autofree char *counselled = date_or_null (&r->counselled);
-  sqlite3_stmt *stmt = NULL;
+  StoreStmt *stmt = NULL;
   gboolean ok = FALSE;
   int rc;
 
@@ -52,47 +52,47 @@ store_reproductive_add (Store *store, const char *patient_id, const RxReproducti
   store_bind_text (stmt, 5, checked);
   store_bind_text (stmt, 6, r->breastfeeding);
   store_bind_text (stmt, 7, r->contraception);
-  sqlite3_bind_int (stmt, 8, r->highly_effective ? 1 : 0);
+  store_bind_int (stmt, 8, r->highly_effective ? 1 : 0);
   store_bind_text (stmt, 9, counselled);
   store_bind_text (stmt, 10, r->counselled_by);
   store_bind_text (stmt, 11, staff_id);
   store_bind_text (stmt, 12, at);
-  rc = sqlite3_step (stmt);
-  if (rc == SQLITE_DONE)
+  rc = store_step (stmt);
+  if (rc == STORE_DONE)
     ok = TRUE;
-  else if ((rc & 0xff) == SQLITE_CONSTRAINT)
+  else if (store_last_violation (store) != STORE_VIOLATION_NONE)
     /* The API checks every rule first: the table refusing is a bug there,
      * but it is still the clinician's input that was not saved. */
     g_set_error (error, STORE_ERROR, STORE_ERROR_INVALID,
                  "The pregnancy potential record is not consistent; nothing was saved.");
   else
     store_set_sql_error (store, error, "save the pregnancy potential record");
-  sqlite3_finalize (stmt);
+  store_stmt_free (stmt);
   return ok;
 }
 
 static void
-date_column (sqlite3_stmt *stmt, int col, GDate *out)
+date_column (StoreStmt *stmt, int col, GDate *out)
 {
-  const char *text = (const char *) sqlite3_column_text (stmt, col);
+  const char *text = store_col_text (stmt, col);
 
   if (!text || !th_date_parse (text, out))
     g_date_clear (out, 1);
 }
 
 static gpointer
-reproductive_row (sqlite3_stmt *stmt, GError **error)
+reproductive_row (StoreStmt *stmt, GError **error)
 {
   StoreReproductive *row = g_new0 (StoreReproductive, 1);
 
-  row->id = sqlite3_column_int64 (stmt, 0);
+  row->id = store_col_int64 (stmt, 0);
   row->r.sex_at_birth = store_column_dup_text (stmt, 1);
   row->r.unable_reason = store_column_dup_text (stmt, 2);
   row->r.pregnancy = store_column_dup_text (stmt, 3);
   date_column (stmt, 4, &row->r.pregnancy_checked);
   row->r.breastfeeding = store_column_dup_text (stmt, 5);
   row->r.contraception = store_column_dup_text (stmt, 6);
-  row->r.highly_effective = sqlite3_column_int (stmt, 7) != 0;
+  row->r.highly_effective = store_col_int (stmt, 7) != 0;
   date_column (stmt, 8, &row->r.counselled);
   row->r.counselled_by = store_column_dup_text (stmt, 9);
   row->recorded_by = store_column_dup_text (stmt, 10);
@@ -107,7 +107,7 @@ reproductive_row (sqlite3_stmt *stmt, GError **error)
 GPtrArray *
 store_reproductive_history (Store *store, const char *patient_id, GError **error)
 {
-  sqlite3_stmt *stmt = NULL;
+  StoreStmt *stmt = NULL;
   GPtrArray *rows;
 
   g_return_val_if_fail (patient_id != NULL, NULL);
@@ -123,6 +123,6 @@ store_reproductive_history (Store *store, const char *patient_id, GError **error
   store_bind_text (stmt, 1, patient_id);
   rows = store_collect_rows (store, stmt, reproductive_row, store_reproductive_free,
                              "read the pregnancy potential record", error);
-  sqlite3_finalize (stmt);
+  store_stmt_free (stmt);
   return rows;
 }

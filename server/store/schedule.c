@@ -49,7 +49,7 @@ store_visit_conflicts (Store *store, const char *provider_id, gint64 start_ms, g
 {
   gint64 end_ms = start_ms + (gint64) length_minutes * 60000;
   g_autofree char *from = NULL, *to = NULL;
-  sqlite3_stmt *stmt = NULL;
+  StoreStmt *stmt = NULL;
   GPtrArray *found = NULL;
 
   g_return_val_if_fail (store != NULL, NULL);
@@ -72,7 +72,7 @@ store_visit_conflicts (Store *store, const char *provider_id, gint64 start_ms, g
   store_bind_text (stmt, 3, to);
   store_bind_text (stmt, 4, except_visit_id);
   found = store_collect_visits (store, stmt, "visit conflicts", error);
-  sqlite3_finalize (stmt);
+  store_stmt_free (stmt);
   for (guint i = found ? found->len : 0; i > 0; i--) {
     StoreVisit *v = g_ptr_array_index (found, i - 1);
     if (v->scheduled_at_ms + (gint64) v->length_minutes * 60000 <= start_ms)
@@ -186,7 +186,7 @@ GPtrArray *
 store_visits_unjoined (Store *store, gint64 before_ms, GError **error)
 {
   g_autofree char *before = NULL;
-  sqlite3_stmt *stmt = NULL;
+  StoreStmt *stmt = NULL;
   GPtrArray *ids = NULL;
   int rc;
 
@@ -200,13 +200,13 @@ store_visits_unjoined (Store *store, gint64 before_ms, GError **error)
     return NULL;
   store_bind_text (stmt, 1, before);
   ids = g_ptr_array_new_with_free_func (g_free);
-  while ((rc = sqlite3_step (stmt)) == SQLITE_ROW)
+  while ((rc = store_step (stmt)) == STORE_ROW)
     g_ptr_array_add (ids, store_column_dup_text (stmt, 0));
-  if (rc != SQLITE_DONE) {
+  if (rc != STORE_DONE) {
     store_set_sql_error (store, error, "unjoined visits");
     g_clear_pointer (&ids, g_ptr_array_unref);
   }
-  sqlite3_finalize (stmt);
+  store_stmt_free (stmt);
   return ids;
 }
 

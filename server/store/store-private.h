@@ -57,14 +57,61 @@ extern const guint store_migrations_rx_count;
 /* The raw connection (for tests). */
 sqlite3 *store_get_db (Store *store);
 
-/* ------------------------------------------------------------ statements */
+/* ------------------------------------------------------------ statements
+ *
+ * The store's files speak to the database only through StoreStmt (stmt.c):
+ * prepare, bind by position (?1, ?2, ...), step, read columns by index,
+ * free. It is the seam a second backend (PostgreSQL, issue 18) fits under;
+ * what is still sqlite's own (opening, pragmas, the migrations' runner, the
+ * online backup) lives in store.c and backup.c. */
 
-/* Sets STORE_ERROR_SQL naming `what` and sqlite's message. */
+typedef struct _StoreStmt StoreStmt;
+
+/* What store_step found. */
+typedef enum { STORE_ROW, STORE_DONE, STORE_FAILED } StoreStep;
+
+/* Which constraint the last failed statement broke. */
+typedef enum {
+  STORE_VIOLATION_NONE,
+  STORE_VIOLATION_UNIQUE,
+  STORE_VIOLATION_FOREIGN_KEY,
+  STORE_VIOLATION_OTHER, /* CHECK, NOT NULL, an append-only table's trigger */
+} StoreViolation;
+
+/* Sets STORE_ERROR_SQL (STORE_ERROR_BUSY when the database was locked)
+ * naming `what` and the database's message. */
 void store_set_sql_error (Store *store, GError **error, const char *what);
 
-gboolean store_prepare (Store *store, const char *sql, sqlite3_stmt **out, GError **error);
-/* Steps a statement that returns no rows; anything but SQLITE_DONE is an error. */
-gboolean store_step_done (Store *store, sqlite3_stmt *stmt, const char *what, GError **error);
+gboolean store_prepare (Store *store, const char *sql, StoreStmt **out, GError **error);
+void store_stmt_free (StoreStmt *stmt); /* NULL is fine */
+/* Back to before the first step; the bound values stay. */
+void store_stmt_reset (StoreStmt *stmt);
+void store_stmt_clear_bindings (StoreStmt *stmt);
+StoreStep store_step (StoreStmt *stmt);
+
+void store_bind_int (StoreStmt *stmt, int idx, int v);
+void store_bind_int64 (StoreStmt *stmt, int idx, gint64 v);
+void store_bind_double (StoreStmt *stmt, int idx, double v);
+void store_bind_null (StoreStmt *stmt, int idx);
+/* `data` is copied. */
+void store_bind_blob (StoreStmt *stmt, int idx, const void *data, gsize len);
+
+/* A column of the current row (STORE_ROW), by index from 0. Text and blob
+ * pointers are valid until the next step, reset or free. */
+gboolean store_col_is_null (StoreStmt *stmt, int col);
+int store_col_int (StoreStmt *stmt, int col);
+gint64 store_col_int64 (StoreStmt *stmt, int col);
+double store_col_double (StoreStmt *stmt, int col);
+const char *store_col_text (StoreStmt *stmt, int col);
+const void *store_col_blob (StoreStmt *stmt, int col);
+int store_col_bytes (StoreStmt *stmt, int col);
+
+/* Rows the last INSERT, UPDATE or DELETE changed; the rowid it inserted. */
+guint store_changes (Store *store);
+gint64 store_last_insert_rowid (Store *store);
+StoreViolation store_last_violation (Store *store);
+/* Steps a statement that returns no rows; anything but STORE_DONE is an error. */
+gboolean store_step_done (Store *store, StoreStmt *stmt, const char *what, GError **error);
 
 /* Runs one statement that returns no rows: prepares `sql`, binds `hash`
  * (STORE_HASH_BYTES, when given) to ?1 and then `n_texts` text values
@@ -76,17 +123,17 @@ gboolean store_run (Store *store, const char *what, const char *sql, const gucha
 /* Steps a prepared, bound statement to its first row. No row is
  * STORE_ERROR_NOT_FOUND with the message `not_found`; a failure is
  * STORE_ERROR_SQL naming `what`. */
-gboolean store_step_row (Store *store, sqlite3_stmt *stmt, const char *what, const char *not_found,
+gboolean store_step_row (Store *store, StoreStmt *stmt, const char *what, const char *not_found,
                          GError **error);
 /* Prepares `sql`, binds `key` to ?1 and steps to the first row as
  * store_step_row does. *out is the statement: finalize it in any case. */
 gboolean store_select_row (Store *store, const char *sql, const char *key, const char *what,
-                           const char *not_found, sqlite3_stmt **out, GError **error);
+                           const char *not_found, StoreStmt **out, GError **error);
 /* store_select_row for a row that may be absent: TRUE with *found FALSE
  * when there is none, FALSE only when the statement fails. *out is the
  * statement: finalize it in any case. */
 gboolean store_select_optional_row (Store *store, const char *sql, const char *key,
-                                    const char *what, sqlite3_stmt **out, gboolean *found,
+                                    const char *what, StoreStmt **out, gboolean *found,
                                     GError **error);
 /* store_select_row, then the row's first column as text into *out (when
  * out is not NULL; NULL for SQL NULL). */
@@ -95,11 +142,11 @@ gboolean store_select_text (Store *store, const char *sql, const char *key, cons
 
 /* Reads one row of a statement into a new item; NULL (with `error` set)
  * when the row cannot be read. */
-typedef gpointer (*StoreRowReader) (sqlite3_stmt *stmt, GError **error);
+typedef gpointer (*StoreRowReader) (StoreStmt *stmt, GError **error);
 /* Steps `stmt` to the end, reading every row into a new array that frees
  * its items with `free_item`. NULL on a failure (STORE_ERROR_SQL naming
  * `what` when stepping fails). */
-GPtrArray *store_collect_rows (Store *store, sqlite3_stmt *stmt, StoreRowReader read,
+GPtrArray *store_collect_rows (Store *store, StoreStmt *stmt, StoreRowReader read,
                                GDestroyNotify free_item, const char *what, GError **error);
 
 /* BEGIN IMMEDIATE / COMMIT / ROLLBACK. store_rollback is a no-op outside a
@@ -125,13 +172,13 @@ gboolean store_parse_time (const char *text, gint64 *out_ms);
 /* Parses a stored time; a corrupt value is STORE_ERROR_SQL. */
 gboolean store_text_time (const char *text, gint64 *out_ms, GError **error);
 /* Reads a stored time column; a corrupt value is STORE_ERROR_SQL. */
-gboolean store_column_time (sqlite3_stmt *stmt, int col, gint64 *out_ms, GError **error);
+gboolean store_column_time (StoreStmt *stmt, int col, gint64 *out_ms, GError **error);
 
 /* g_strdup of a text column (NULL for SQL NULL). */
-char *store_column_dup_text (sqlite3_stmt *stmt, int col);
+char *store_column_dup_text (StoreStmt *stmt, int col);
 
-/* text → bound value; `text` is copied by sqlite (SQLITE_TRANSIENT). */
-int store_bind_text (sqlite3_stmt *stmt, int idx, const char *text);
+/* text → bound value (NULL → SQL NULL); `text` is copied. */
+void store_bind_text (StoreStmt *stmt, int idx, const char *text);
 
 /* Non-empty valid UTF-8 of at most `max_chars` characters. */
 gboolean store_text_valid (const char *text, glong max_chars);
@@ -166,7 +213,7 @@ gboolean store_require_row (Store *store, const char *table, const char *id, con
 
 /* Runs a prepared STORE_VISIT_COLUMNS query, collecting all rows as
  * StoreVisit; a failure to step is STORE_ERROR_SQL naming `what`. */
-GPtrArray *store_collect_visits (Store *store, sqlite3_stmt *stmt, const char *what,
+GPtrArray *store_collect_visits (Store *store, StoreStmt *stmt, const char *what,
                                  GError **error);
 
 /* Sets a visit's length (0: leave it) and type (NULL: leave it) inside the
@@ -175,14 +222,14 @@ GPtrArray *store_collect_visits (Store *store, sqlite3_stmt *stmt, const char *w
 gboolean store_set_visit_kind (Store *store, const char *visit_id, guint length_minutes,
                                const char *visit_type, GError **error);
 /* Reads one STORE_VISIT_COLUMNS row into `out`. */
-gboolean store_read_visit (sqlite3_stmt *stmt, StoreVisit *out, GError **error);
+gboolean store_read_visit (StoreStmt *stmt, StoreVisit *out, GError **error);
 /* Writes a booking's rows (store_book_visit) inside the caller's transaction. */
 gboolean store_insert_booking (Store *store, const StoreVisitBooking *booking,
                                StoreBookedVisit *out, GError **error);
 
 /* Reads a participant from the columns id, visit_id, role, display_name,
  * person id starting at `col` into `out` (overwritten on success). */
-gboolean store_read_participant (sqlite3_stmt *stmt, int col, StoreParticipant *out,
+gboolean store_read_participant (StoreStmt *stmt, int col, StoreParticipant *out,
                                  GError **error);
 
 /* ------------------------------------------------------------ secrets */
@@ -210,7 +257,7 @@ gboolean store_secret_hash (const char *text, guchar hash[STORE_HASH_BYTES], GEr
  * failure is STORE_ERROR_SQL naming `what`. *out is the statement on its
  * row: finalize it in any case. */
 gboolean store_select_hash_row (Store *store, const char *sql, const guchar hash[STORE_HASH_BYTES],
-                                const char *what, const char *unknown, sqlite3_stmt **out,
+                                const char *what, const char *unknown, StoreStmt **out,
                                 GError **error);
 
 /* Issues a join token for the participant valid in [not_before_ms,

@@ -37,23 +37,10 @@ store_set_sql_error (Store *store, GError **error, const char *what)
 }
 
 gboolean
-store_prepare (Store *store, const char *sql, sqlite3_stmt **out, GError **error)
+store_step_done (Store *store, StoreStmt *stmt, const char *what, GError **error)
 {
-  *out = NULL;
-  if (sqlite3_prepare_v2 (store->db, sql, -1, out, NULL) != SQLITE_OK) {
-    store_set_sql_error (store, error, "prepare");
-    sqlite3_finalize (*out);
-    *out = NULL;
-    return FALSE;
-  }
-  return TRUE;
-}
-
-gboolean
-store_step_done (Store *store, sqlite3_stmt *stmt, const char *what, GError **error)
-{
-  int rc = sqlite3_step (stmt);
-  if (rc != SQLITE_DONE) {
+  int rc = store_step (stmt);
+  if (rc != STORE_DONE) {
     store_set_sql_error (store, error, what);
     return FALSE;
   }
@@ -64,7 +51,7 @@ gboolean
 store_run (Store *store, const char *what, const char *sql, const guchar *hash, guint *changes,
            GError **error, int n_texts, ...)
 {
-  sqlite3_stmt *stmt = NULL;
+  StoreStmt *stmt = NULL;
   gboolean ok = FALSE;
   int idx = 1;
   va_list ap;
@@ -72,28 +59,28 @@ store_run (Store *store, const char *what, const char *sql, const guchar *hash, 
   if (!store_prepare (store, sql, &stmt, error))
     return FALSE;
   if (hash)
-    sqlite3_bind_blob (stmt, idx++, hash, STORE_HASH_BYTES, SQLITE_TRANSIENT);
+    store_bind_blob (stmt, idx++, hash, STORE_HASH_BYTES);
   va_start (ap, n_texts);
   for (int i = 0; i < n_texts; i++)
     store_bind_text (stmt, idx++, va_arg (ap, const char *));
   va_end (ap);
   if (store_step_done (store, stmt, what, error)) {
     if (changes)
-      *changes = (guint) sqlite3_changes (store->db);
+      *changes = (guint) store_changes (store);
     ok = TRUE;
   }
-  sqlite3_finalize (stmt);
+  store_stmt_free (stmt);
   return ok;
 }
 
 gboolean
-store_step_row (Store *store, sqlite3_stmt *stmt, const char *what, const char *not_found,
+store_step_row (Store *store, StoreStmt *stmt, const char *what, const char *not_found,
                 GError **error)
 {
-  int rc = sqlite3_step (stmt);
-  if (rc == SQLITE_ROW)
+  int rc = store_step (stmt);
+  if (rc == STORE_ROW)
     return TRUE;
-  if (rc == SQLITE_DONE)
+  if (rc == STORE_DONE)
     g_set_error_literal (error, STORE_ERROR, STORE_ERROR_NOT_FOUND, not_found);
   else
     store_set_sql_error (store, error, what);
@@ -102,7 +89,7 @@ store_step_row (Store *store, sqlite3_stmt *stmt, const char *what, const char *
 
 gboolean
 store_select_row (Store *store, const char *sql, const char *key, const char *what,
-                  const char *not_found, sqlite3_stmt **out, GError **error)
+                  const char *not_found, StoreStmt **out, GError **error)
 {
   if (!store_prepare (store, sql, out, error))
     return FALSE;
@@ -112,7 +99,7 @@ store_select_row (Store *store, const char *sql, const char *key, const char *wh
 
 gboolean
 store_select_optional_row (Store *store, const char *sql, const char *key, const char *what,
-                           sqlite3_stmt **out, gboolean *found, GError **error)
+                           StoreStmt **out, gboolean *found, GError **error)
 {
   g_autoptr (GError) local = NULL;
 
@@ -127,29 +114,29 @@ gboolean
 store_select_text (Store *store, const char *sql, const char *key, const char *what,
                    const char *not_found, char **out, GError **error)
 {
-  sqlite3_stmt *stmt = NULL;
+  StoreStmt *stmt = NULL;
   gboolean ok = store_select_row (store, sql, key, what, not_found, &stmt, error);
 
   if (ok && out)
     *out = store_column_dup_text (stmt, 0);
-  sqlite3_finalize (stmt);
+  store_stmt_free (stmt);
   return ok;
 }
 
 GPtrArray *
-store_collect_rows (Store *store, sqlite3_stmt *stmt, StoreRowReader read, GDestroyNotify free_item,
+store_collect_rows (Store *store, StoreStmt *stmt, StoreRowReader read, GDestroyNotify free_item,
                     const char *what, GError **error)
 {
   GPtrArray *rows = g_ptr_array_new_with_free_func (free_item);
   int rc;
 
-  while ((rc = sqlite3_step (stmt)) == SQLITE_ROW) {
+  while ((rc = store_step (stmt)) == STORE_ROW) {
     gpointer item = read (stmt, error);
     if (!item)
       goto fail;
     g_ptr_array_add (rows, item);
   }
-  if (rc != SQLITE_DONE) {
+  if (rc != STORE_DONE) {
     store_set_sql_error (store, error, what);
     goto fail;
   }
@@ -239,19 +226,11 @@ store_commit_or_rollback (Store *store, gboolean ok, GError **error)
   return FALSE;
 }
 
-int
-store_bind_text (sqlite3_stmt *stmt, int idx, const char *text)
-{
-  if (!text)
-    return sqlite3_bind_null (stmt, idx);
-  return sqlite3_bind_text (stmt, idx, text, -1, SQLITE_TRANSIENT);
-}
-
 char *
-store_column_dup_text (sqlite3_stmt *stmt, int col)
+store_column_dup_text (StoreStmt *stmt, int col)
 {
-  const unsigned char *text = sqlite3_column_text (stmt, col);
-  return text ? g_strdup ((const char *) text) : NULL;
+  const char *text = store_col_text (stmt, col);
+  return text ? g_strdup (text) : NULL;
 }
 
 gboolean
@@ -322,9 +301,9 @@ store_text_time (const char *text, gint64 *out_ms, GError **error)
 }
 
 gboolean
-store_column_time (sqlite3_stmt *stmt, int col, gint64 *out_ms, GError **error)
+store_column_time (StoreStmt *stmt, int col, gint64 *out_ms, GError **error)
 {
-  return store_text_time ((const char *) sqlite3_column_text (stmt, col), out_ms, error);
+  return store_text_time (store_col_text (stmt, col), out_ms, error);
 }
 
 gboolean
@@ -332,7 +311,7 @@ store_row_exists (Store *store, const char *table, const char *id, gboolean *exi
 {
   /* Fixed statements per table: no identifier is ever pasted into SQL. */
   const char *sql = NULL;
-  sqlite3_stmt *stmt = NULL;
+  StoreStmt *stmt = NULL;
   gboolean ok = FALSE;
   int rc;
 
@@ -351,10 +330,10 @@ store_row_exists (Store *store, const char *table, const char *id, gboolean *exi
   if (!store_prepare (store, sql, &stmt, error))
     goto out;
   store_bind_text (stmt, 1, id);
-  rc = sqlite3_step (stmt);
-  if (rc == SQLITE_ROW)
+  rc = store_step (stmt);
+  if (rc == STORE_ROW)
     *exists = TRUE;
-  else if (rc == SQLITE_DONE)
+  else if (rc == STORE_DONE)
     *exists = FALSE;
   else {
     store_set_sql_error (store, error, "row exists");
@@ -362,7 +341,7 @@ store_row_exists (Store *store, const char *table, const char *id, gboolean *exi
   }
   ok = TRUE;
 out:
-  sqlite3_finalize (stmt);
+  store_stmt_free (stmt);
   return ok;
 }
 
@@ -385,19 +364,19 @@ store_require_row (Store *store, const char *table, const char *id, const char *
 static gboolean
 read_int_pragma (Store *store, const char *sql, int *out, GError **error)
 {
-  sqlite3_stmt *stmt = NULL;
+  StoreStmt *stmt = NULL;
   gboolean ok = FALSE;
 
   if (!store_prepare (store, sql, &stmt, error))
     goto out;
-  if (sqlite3_step (stmt) != SQLITE_ROW) {
+  if (store_step (stmt) != STORE_ROW) {
     store_set_sql_error (store, error, sql);
     goto out;
   }
-  *out = sqlite3_column_int (stmt, 0);
+  *out = store_col_int (stmt, 0);
   ok = TRUE;
 out:
-  sqlite3_finalize (stmt);
+  store_stmt_free (stmt);
   return ok;
 }
 
@@ -413,7 +392,7 @@ store_schema_version (Store *store)
 static gboolean
 set_pragmas (Store *store, GError **error)
 {
-  sqlite3_stmt *stmt = NULL;
+  StoreStmt *stmt = NULL;
   gboolean ok = FALSE;
   const char *mode;
   int fk = 0;
@@ -432,11 +411,11 @@ set_pragmas (Store *store, GError **error)
   /* WAL: readers never block the writer; the mode is persistent in the file. */
   if (!store_prepare (store, "PRAGMA journal_mode = WAL", &stmt, error))
     goto out;
-  if (sqlite3_step (stmt) != SQLITE_ROW) {
+  if (store_step (stmt) != STORE_ROW) {
     store_set_sql_error (store, error, "journal_mode");
     goto out;
   }
-  mode = (const char *) sqlite3_column_text (stmt, 0);
+  mode = store_col_text (stmt, 0);
   /* An in-memory database reports "memory"; anything else must be WAL. */
   if (!mode ||
       (g_ascii_strcasecmp (mode, "wal") != 0 && g_ascii_strcasecmp (mode, "memory") != 0)) {
@@ -454,7 +433,7 @@ set_pragmas (Store *store, GError **error)
     goto out;
   ok = TRUE;
 out:
-  sqlite3_finalize (stmt);
+  store_stmt_free (stmt);
   return ok;
 }
 
@@ -463,21 +442,21 @@ out:
 static gboolean
 foreign_keys_hold (Store *store, GError **error)
 {
-  sqlite3_stmt *stmt = NULL;
+  StoreStmt *stmt = NULL;
   gboolean ok = FALSE;
   int rc;
 
   if (!store_prepare (store, "PRAGMA foreign_key_check", &stmt, error))
     return FALSE;
-  rc = sqlite3_step (stmt);
-  if (rc == SQLITE_ROW)
+  rc = store_step (stmt);
+  if (rc == STORE_ROW)
     g_set_error (error, STORE_ERROR, STORE_ERROR_SQL, "foreign key check: table %s breaks a key",
-                 (const char *) sqlite3_column_text (stmt, 0));
-  else if (rc != SQLITE_DONE)
+                 store_col_text (stmt, 0));
+  else if (rc != STORE_DONE)
     store_set_sql_error (store, error, "foreign key check");
   else
     ok = TRUE;
-  sqlite3_finalize (stmt);
+  store_stmt_free (stmt);
   return ok;
 }
 

@@ -86,17 +86,17 @@ store_secret_hash (const char *text, guchar hash[STORE_HASH_BYTES], GError **err
 
 gboolean
 store_select_hash_row (Store *store, const char *sql, const guchar hash[STORE_HASH_BYTES],
-                       const char *what, const char *unknown, sqlite3_stmt **out, GError **error)
+                       const char *what, const char *unknown, StoreStmt **out, GError **error)
 {
   const void *stored;
 
   if (!store_prepare (store, sql, out, error))
     return FALSE;
-  sqlite3_bind_blob (*out, 1, hash, STORE_HASH_BYTES, SQLITE_TRANSIENT);
+  store_bind_blob (*out, 1, hash, STORE_HASH_BYTES);
   if (!store_step_row (store, *out, what, unknown, error))
     return FALSE;
-  stored = sqlite3_column_blob (*out, 0);
-  if (!stored || sqlite3_column_bytes (*out, 0) != STORE_HASH_BYTES ||
+  stored = store_col_blob (*out, 0);
+  if (!stored || store_col_bytes (*out, 0) != STORE_HASH_BYTES ||
       CRYPTO_memcmp (stored, hash, STORE_HASH_BYTES) != 0) {
     g_set_error_literal (error, STORE_ERROR, STORE_ERROR_NOT_FOUND, unknown);
     return FALSE;
@@ -117,7 +117,7 @@ set_not_found (GError **error)
  * to wipe. */
 static gboolean
 select_token_row (Store *store, const char *token, const char *sql, const char *what,
-                  guchar hash[STORE_HASH_BYTES], sqlite3_stmt **out, GError **error)
+                  guchar hash[STORE_HASH_BYTES], StoreStmt **out, GError **error)
 {
   if (!store_secret_plausible (token)) {
     set_not_found (error);
@@ -183,7 +183,7 @@ static gboolean
 read_join_token (Store *store, const char *token, StoreParticipant *out, gint64 *not_before,
                  gint64 *not_after, GError **error)
 {
-  sqlite3_stmt *stmt = NULL;
+  StoreStmt *stmt = NULL;
   guchar hash[STORE_HASH_BYTES];
   gboolean ok = FALSE;
 
@@ -196,7 +196,7 @@ read_join_token (Store *store, const char *token, StoreParticipant *out, gint64 
                          " ON p.id = t.participant_id WHERE t.token_hash = ?1",
                          "resolve join token", hash, &stmt, error))
     goto out;
-  if (sqlite3_column_type (stmt, 3) != SQLITE_NULL) {
+  if (!store_col_is_null (stmt, 3)) {
     set_not_found (error); /* revoked tokens are as good as unknown */
     goto out;
   }
@@ -204,7 +204,7 @@ read_join_token (Store *store, const char *token, StoreParticipant *out, gint64 
        store_column_time (stmt, 2, not_after, error) &&
        store_read_participant (stmt, 4, out, error);
 out:
-  sqlite3_finalize (stmt);
+  store_stmt_free (stmt);
   OPENSSL_cleanse (hash, sizeof hash);
   return ok;
 }

@@ -99,7 +99,7 @@ gboolean
 store_get_staff (Store *store, const char *staff_id, char **display_name, char **role,
                  GError **error)
 {
-  sqlite3_stmt *stmt = NULL;
+  StoreStmt *stmt = NULL;
   gboolean ok = store_select_row (store, "SELECT display_name, role FROM staff WHERE id = ?1",
                                   staff_id, "get staff", "no such staff member", &stmt, error);
 
@@ -107,7 +107,7 @@ store_get_staff (Store *store, const char *staff_id, char **display_name, char *
     *display_name = store_column_dup_text (stmt, 0);
   if (ok && role)
     *role = store_column_dup_text (stmt, 1);
-  sqlite3_finalize (stmt);
+  store_stmt_free (stmt);
   return ok;
 }
 
@@ -243,7 +243,7 @@ store_participant_clear (StoreParticipant *participant)
 
 /* Reads one STORE_VISIT_COLUMNS row into `out` (which is overwritten). */
 static gboolean
-read_visit_row (sqlite3_stmt *stmt, StoreVisit *out, GError **error)
+read_visit_row (StoreStmt *stmt, StoreVisit *out, GError **error)
 {
   StoreVisit v = { 0 };
   gboolean ok = FALSE;
@@ -254,13 +254,13 @@ read_visit_row (sqlite3_stmt *stmt, StoreVisit *out, GError **error)
   v.provider_id = store_column_dup_text (stmt, 3);
   v.provider_name = store_column_dup_text (stmt, 4);
   v.modality = store_column_dup_text (stmt, 7);
-  v.length_minutes = (guint) sqlite3_column_int (stmt, 9);
+  v.length_minutes = (guint) store_col_int (stmt, 9);
   v.visit_type = store_column_dup_text (stmt, 10);
   if (!store_column_time (stmt, 5, &v.scheduled_at_ms, error))
     goto out;
   if (!store_column_time (stmt, 8, &v.created_at_ms, error))
     goto out;
-  if (!visit_state_from_name ((const char *) sqlite3_column_text (stmt, 6), &v.state)) {
+  if (!visit_state_from_name (store_col_text (stmt, 6), &v.state)) {
     g_set_error (error, STORE_ERROR, STORE_ERROR_SQL, "stored visit state is unknown");
     goto out;
   }
@@ -273,7 +273,7 @@ out:
 }
 
 static gpointer
-visit_row_new (sqlite3_stmt *stmt, GError **error)
+visit_row_new (StoreStmt *stmt, GError **error)
 {
   StoreVisit *v = g_new0 (StoreVisit, 1);
   if (!read_visit_row (stmt, v, error))
@@ -282,7 +282,7 @@ visit_row_new (sqlite3_stmt *stmt, GError **error)
 }
 
 GPtrArray *
-store_collect_visits (Store *store, sqlite3_stmt *stmt, const char *what, GError **error)
+store_collect_visits (Store *store, StoreStmt *stmt, const char *what, GError **error)
 {
   return store_collect_rows (store, stmt, visit_row_new, (GDestroyNotify) store_visit_free, what,
                              error);
@@ -291,14 +291,14 @@ store_collect_visits (Store *store, sqlite3_stmt *stmt, const char *what, GError
 gboolean
 store_get_visit (Store *store, const char *visit_id, StoreVisit *out, GError **error)
 {
-  sqlite3_stmt *stmt = NULL;
+  StoreStmt *stmt = NULL;
   gboolean ok;
 
   g_return_val_if_fail (store != NULL && out != NULL, FALSE);
   ok = store_select_row (store, STORE_VISIT_COLUMNS "WHERE v.id = ?1", visit_id, "get visit",
                          "no such visit", &stmt, error) &&
        read_visit_row (stmt, out, error);
-  sqlite3_finalize (stmt);
+  store_stmt_free (stmt);
   return ok;
 }
 
@@ -306,7 +306,7 @@ GPtrArray *
 store_list_provider_visits (Store *store, const char *provider_id, gint64 from_ms, gint64 to_ms,
                             GError **error)
 {
-  sqlite3_stmt *stmt = NULL;
+  StoreStmt *stmt = NULL;
   GPtrArray *visits = NULL;
   char *from_text = NULL;
   char *to_text = NULL;
@@ -333,7 +333,7 @@ store_list_provider_visits (Store *store, const char *provider_id, gint64 from_m
   store_bind_text (stmt, 3, to_text);
   visits = store_collect_visits (store, stmt, "list visits", error);
 out:
-  sqlite3_finalize (stmt);
+  store_stmt_free (stmt);
   g_free (from_text);
   g_free (to_text);
   return visits;
@@ -495,7 +495,7 @@ store_insert_booking (Store *store, const StoreVisitBooking *booking, StoreBooke
 }
 
 gboolean
-store_read_visit (sqlite3_stmt *stmt, StoreVisit *out, GError **error)
+store_read_visit (StoreStmt *stmt, StoreVisit *out, GError **error)
 {
   return read_visit_row (stmt, out, error);
 }
@@ -613,7 +613,7 @@ out:
 GPtrArray *
 store_visit_timeline (Store *store, const char *visit_id, GError **error)
 {
-  sqlite3_stmt *stmt = NULL;
+  StoreStmt *stmt = NULL;
   GPtrArray *events = NULL;
   gboolean found = FALSE;
   int rc;
@@ -632,10 +632,10 @@ store_visit_timeline (Store *store, const char *visit_id, GError **error)
     goto out;
   store_bind_text (stmt, 1, visit_id);
   events = g_ptr_array_new_with_free_func ((GDestroyNotify) store_visit_event_free);
-  while ((rc = sqlite3_step (stmt)) == SQLITE_ROW) {
+  while ((rc = store_step (stmt)) == STORE_ROW) {
     StoreVisitEvent *ev;
     found = TRUE;
-    if (sqlite3_column_type (stmt, 0) == SQLITE_NULL)
+    if (store_col_is_null (stmt, 0))
       continue; /* the visit has no events */
     ev = g_new0 (StoreVisitEvent, 1);
     g_ptr_array_add (events, ev);
@@ -647,12 +647,12 @@ store_visit_timeline (Store *store, const char *visit_id, GError **error)
     ev->role = store_column_dup_text (stmt, 5);
     ev->reason = store_column_dup_text (stmt, 6);
     ev->staff_id = store_column_dup_text (stmt, 9);
-    if (sqlite3_column_type (stmt, 7) != SQLITE_NULL &&
+    if (!store_col_is_null (stmt, 7) &&
         (!store_column_time (stmt, 7, &ev->moved_from_ms, error) ||
          !store_column_time (stmt, 8, &ev->moved_to_ms, error)))
       goto fail;
   }
-  if (rc != SQLITE_DONE) {
+  if (rc != STORE_DONE) {
     store_set_sql_error (store, error, "visit timeline");
     goto fail;
   }
@@ -664,7 +664,7 @@ store_visit_timeline (Store *store, const char *visit_id, GError **error)
 fail:
   g_clear_pointer (&events, g_ptr_array_unref);
 out:
-  sqlite3_finalize (stmt);
+  store_stmt_free (stmt);
   return events;
 }
 
@@ -674,11 +674,11 @@ out:
   "SELECT id, visit_id, role, display_name, COALESCE(patient_id, staff_id) FROM participants "
 
 gboolean
-store_read_participant (sqlite3_stmt *stmt, int col, StoreParticipant *out, GError **error)
+store_read_participant (StoreStmt *stmt, int col, StoreParticipant *out, GError **error)
 {
   StoreParticipant p = { 0 };
 
-  if (!store_participant_role_from_name ((const char *) sqlite3_column_text (stmt, col + 2),
+  if (!store_participant_role_from_name (store_col_text (stmt, col + 2),
                                          &p.role)) {
     g_set_error (error, STORE_ERROR, STORE_ERROR_SQL, "stored participant role is unknown");
     return FALSE;
@@ -695,7 +695,7 @@ static gboolean
 get_participant (Store *store, const char *sql, const char *arg1, const char *arg2,
                  StoreParticipant *out, GError **error)
 {
-  sqlite3_stmt *stmt = NULL;
+  StoreStmt *stmt = NULL;
   gboolean ok = FALSE;
 
   if (!store_prepare (store, sql, &stmt, error))
@@ -706,7 +706,7 @@ get_participant (Store *store, const char *sql, const char *arg1, const char *ar
   ok = store_step_row (store, stmt, "get participant", "no such participant", error) &&
        store_read_participant (stmt, 0, out, error);
 out:
-  sqlite3_finalize (stmt);
+  store_stmt_free (stmt);
   return ok;
 }
 
