@@ -15,6 +15,9 @@
 G_BEGIN_DECLS
 
 struct _Store {
+  StoreBackend backend;
+  char *path; /* sqlite: the file, for store_open_again */
+  char *dsn;  /* postgresql: the connection string */
   sqlite3 *db;
   gint64 txn_started_us; /* monotonic, while a transaction is open (store.c) */
 };

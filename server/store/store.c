@@ -536,8 +536,10 @@ migrate (Store *store, GError **error)
   return TRUE;
 }
 
-Store *
-store_open (const char *path, GError **error)
+/* A connection to the sqlite file at `path`, pragmas set; migrated to the
+ * current schema when `migrate_schema`, else only checked not newer. */
+static Store *
+open_sqlite (const char *path, gboolean migrate_schema, GError **error)
 {
   Store *store = NULL;
   int version = 0;
@@ -548,6 +550,8 @@ store_open (const char *path, GError **error)
     return NULL;
   }
   store = g_new0 (Store, 1);
+  store->backend = STORE_BACKEND_SQLITE;
+  store->path = g_strdup (path);
   rc = sqlite3_open_v2 (path, &store->db,
                         SQLITE_OPEN_READWRITE | SQLITE_OPEN_CREATE | SQLITE_OPEN_NOMUTEX, NULL);
   if (rc != SQLITE_OK) {
@@ -570,13 +574,49 @@ store_open (const char *path, GError **error)
   }
   if (!set_pragmas (store, error))
     goto fail;
-  if (!migrate (store, error))
+  if (migrate_schema && !migrate (store, error))
     goto fail;
   return store;
 
 fail:
   store_close (store);
   return NULL;
+}
+
+Store *
+store_open (const char *path, GError **error)
+{
+  return open_sqlite (path, TRUE, error);
+}
+
+Store *
+store_open_target (const StoreTarget *target, GError **error)
+{
+  switch (target->backend) {
+  case STORE_BACKEND_SQLITE:
+    return open_sqlite (target->path, TRUE, error);
+  case STORE_BACKEND_POSTGRESQL:
+  default:
+    g_set_error (error, STORE_ERROR, STORE_ERROR_INVALID,
+                 "this build cannot use PostgreSQL yet");
+    return NULL;
+  }
+}
+
+Store *
+store_open_again (Store *store, GError **error)
+{
+  StoreTarget target = { store->backend, store->path, store->dsn };
+
+  if (store->backend == STORE_BACKEND_SQLITE)
+    return open_sqlite (store->path, FALSE, error);
+  return store_open_target (&target, error);
+}
+
+StoreBackend
+store_backend (Store *store)
+{
+  return store->backend;
 }
 
 void
@@ -596,5 +636,7 @@ store_close (Store *store)
     if (sqlite3_close_v2 (store->db) != SQLITE_OK)
       g_warning ("store: closing the database failed");
   }
+  g_free (store->path);
+  g_free (store->dsn);
   g_free (store);
 }

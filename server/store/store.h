@@ -45,9 +45,29 @@ typedef enum {
 
 typedef struct _Store Store;
 
+/* Where the shared state lives: one sqlite file (one machine), or a
+ * PostgreSQL database any number of nodes share (issue 18). */
+typedef enum {
+  STORE_BACKEND_SQLITE,
+  STORE_BACKEND_POSTGRESQL,
+} StoreBackend;
+
+typedef struct {
+  StoreBackend backend;
+  const char *path; /* sqlite: the database file */
+  const char *dsn;  /* postgresql: a libpq connection string */
+} StoreTarget;
+
 /* Opens (creating if needed) the database file and migrates it to the
  * current schema, each migration in its own transaction. */
 Store *store_open (const char *path, GError **error);
+/* store_open for either backend. */
+Store *store_open_target (const StoreTarget *target, GError **error);
+/* Another connection to the database `store` is connected to, for another
+ * thread (a connection is used by one thread at a time); the schema is not
+ * migrated again. */
+Store *store_open_again (Store *store, GError **error);
+StoreBackend store_backend (Store *store);
 void store_close (Store *store);
 /* How long a statement waits for another process's write lock before
  * failing with STORE_ERROR_BUSY. store_open sets 5 s (right for the admin
