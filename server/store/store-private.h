@@ -57,6 +57,15 @@ gboolean store_order_condition_check_locked (Store *store, const char *patient_i
 extern const char *const store_migrations_rx[];
 extern const guint store_migrations_rx_count;
 
+/* The PostgreSQL baseline (schema_pg.c): the schema migrations 1..
+ * STORE_PG_BASELINE_VERSION build on sqlite, as statements to run in order
+ * in one transaction on an empty database. A new sqlite migration needs its
+ * PostgreSQL twin: test_store.c holds this number to
+ * store_latest_schema_version (). */
+#define STORE_PG_BASELINE_VERSION 26
+extern const char *const store_pg_baseline[];
+extern const guint store_pg_baseline_count;
+
 /* The raw connection (for tests). */
 sqlite3 *store_get_db (Store *store);
 

@@ -161,6 +161,15 @@ test_time_format (Fixture *f, gconstpointer data)
   g_assert_cmpint (store_now_ms (), >, T0 - 400 * 24 * HOUR);
 }
 
+/* The PostgreSQL baseline (schema_pg.c) is the schema at the latest sqlite
+ * version: a new sqlite migration without its PostgreSQL twin fails here. */
+static void
+test_schema_pg_baseline_version (void)
+{
+  g_assert_cmpint (STORE_PG_BASELINE_VERSION, ==, store_latest_schema_version ());
+  g_assert_cmpuint (store_pg_baseline_count, >, 0);
+}
+
 /* ------------------------------------------------------------ people */
 
 static void
@@ -655,6 +664,7 @@ main (int argc, char **argv)
   ADD ("schema/newer-refused", test_schema_newer_refused);
   ADD ("schema/pragmas", test_schema_pragmas);
   ADD ("schema/not-a-database", test_schema_not_a_database);
+  g_test_add_func ("/store/schema/pg-baseline-version", test_schema_pg_baseline_version);
   ADD ("time/format-parse", test_time_format);
   ADD ("people/create-get", test_people);
   ADD ("visits/create", test_visit_create);
