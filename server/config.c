@@ -194,6 +194,9 @@ check_known_keys (GKeyFile *kf, const char *path, GError **error)
       for (guint i = 0; i < FOLLOW_UP_N_RULES && !known; i++)
         known = strcmp (groups[g], "follow_up") == 0 &&
                 strcmp (follow_up_rule_key ((FollowUpRule) i), keys[k]) == 0;
+      for (guint i = 0; th_store_config_keys[i][0] && !known; i++)
+        known = strcmp (th_store_config_keys[i][0], groups[g]) == 0 &&
+                strcmp (th_store_config_keys[i][1], keys[k]) == 0;
       for (guint i = 0; th_ice_config_keys[i] && !known; i++)
         known = strcmp (groups[g], "ice") == 0 && strcmp (th_ice_config_keys[i], keys[k]) == 0;
       if (!known) {
@@ -683,7 +686,7 @@ th_config_load (const char *path, GError **error)
   g_autoptr (GKeyFile) kf = g_key_file_new ();
 
   if (!path)
-    return g_steal_pointer (&c);
+    return th_store_config_read (NULL, c, NULL, error) ? g_steal_pointer (&c) : NULL;
   c->source = g_strdup (path);
   if (!g_key_file_load_from_file (kf, path, G_KEY_FILE_NONE, error)) {
     g_prefix_error (error, "%s: ", path);
@@ -698,7 +701,7 @@ th_config_load (const char *path, GError **error)
       !read_clinic_safety (kf, c, path, error) || !read_tls (kf, c, path, error) ||
       !read_media (kf, c, path, error) || !th_notify_config_read (kf, c, path, error) ||
       !read_follow_up (kf, c, path, error) || !read_log (kf, c, path, error) ||
-      !th_metrics_config_read (kf, c, path, error))
+      !th_metrics_config_read (kf, c, path, error) || !th_store_config_read (kf, c, path, error))
     return NULL;
   if (!th_ice_config_load (kf, path, &c->ice, error))
     return NULL;
@@ -734,5 +737,6 @@ th_config_free (ThConfig *c)
   g_free (c->media.stun_server);
   th_ice_config_clear (&c->ice);
   th_notify_config_clear (c);
+  g_free (c->store_dsn);
   g_free (c);
 }

@@ -112,6 +112,9 @@ typedef struct {
   guint16 metrics_port;            /* 0 = pick a free one */
   gboolean metrics_token_set;      /* a scraper must send Authorization: Bearer */
   guint8 metrics_token_sha256[32]; /* ... the token whose SHA-256 this is */
+  /* [store] (config_store.c): sqlite in data_dir, or PostgreSQL */
+  gboolean store_postgresql; /* backend = postgresql, or TELEHEALTHD_DSN set */
+  char *store_dsn;           /* libpq's connection string; never logged */
 } ThConfig;
 
 /* Loads `path` (NULL = built-in defaults only). */
@@ -128,4 +131,8 @@ void th_notify_config_defaults (ThConfig *config);
 gboolean th_notify_config_read (GKeyFile *kf, ThConfig *config, const char *path, GError **error);
 void th_notify_config_clear (ThConfig *config);
 extern const char *const th_notify_config_keys[][2];
+/* config_store.c: [store] backend and dsn, then TELEHEALTHD_DSN; `kf` may
+ * be NULL (no config file). */
+gboolean th_store_config_read (GKeyFile *kf, ThConfig *config, const char *path, GError **error);
+extern const char *const th_store_config_keys[][2];
 G_DEFINE_AUTOPTR_CLEANUP_FUNC (ThConfig, th_config_free)

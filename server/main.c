@@ -177,6 +177,8 @@ static const GOptionEntry kBackupEntries[] = {
 static int
 run_admin (ThApp *app, const char *command, ThAdminOptions *opt)
 {
+  if (g_strcmp0 (command, "migrate") == 0)
+    return th_admin_migrate (app);
   if (g_strcmp0 (command, "backup") == 0)
     return th_admin_backup (app, backup_args.to, backup_args.to_dir, backup_args.keep);
   opt->staff = dea_args.staff;
@@ -195,7 +197,7 @@ option_context_new (const GOptionEntry *entries)
 
   ctx = g_option_context_new (
     "[admin add-staff|list-staff|disable-staff|enable-staff|"
-    "reset-password|verify-audit|audit|set-dea|list-dea|backup|restore] - telehealth video-visit server");
+    "reset-password|verify-audit|audit|set-dea|list-dea|backup|restore|migrate] - telehealth video-visit server");
   g_option_context_set_summary (
     ctx, "Serves the patient join page, the provider console, a REST API and the /signaling\n"
          "WebSocket, and relays the visit's audio and video itself ([media] engine).\n"
@@ -224,6 +226,7 @@ option_context_new (const GOptionEntry *entries)
     "  telehealthd --data-dir data admin backup --to /var/backups/telehealth-2026-12-05.db\n"
     "  telehealthd --data-dir data admin backup --to-dir /var/backups/telehealth --keep 14\n"
     "  telehealthd --data-dir data admin restore --from /var/backups/telehealth-2026-12-05.db\n"
+    "  TELEHEALTHD_DSN='host=db1 dbname=telehealth' telehealthd admin migrate\n"
     "\n"
     "admin add-staff creates a staff account with a generated password and prints one JSON\n"
     "line {staff_id, username, password}: the only time the password is shown. Passwords are\n"
@@ -238,6 +241,9 @@ option_context_new (const GOptionEntry *entries)
     "{backup, bytes, schema_version, audit_rows, checked}. restore checks the backup the same\n"
     "way, refuses while a server runs on the data directory, and keeps the database it\n"
     "replaces beside it as telehealth.db.before-restore-<time>.\n"
+    "On PostgreSQL ([store] backend), migrate brings the shared schema up to date after an\n"
+    "upgrade (a server sets up an empty database but never upgrades one itself) and prints\n"
+    "{backend, schema_version}; back up with pg_dump instead of backup and restore.\n"
     "\n"
     "Stop with SIGTERM or Ctrl-C: connected clients are told, visits are kept.\n");
   g_option_context_add_main_entries (ctx, entries, NULL);
@@ -351,6 +357,25 @@ app_clear (ThApp *app)
   g_free (app->tls_key_path);
 }
 
+/* The store the config names: the sqlite file in the data directory, or
+ * PostgreSQL (config_store.c). */
+static Store *
+open_store (const ThConfig *config, const char *db_path, gboolean upgrade, GError **error)
+{
+  StoreTarget target = {
+    .backend = config->store_postgresql ? STORE_BACKEND_POSTGRESQL : STORE_BACKEND_SQLITE,
+    .path = db_path,
+    .dsn = config->store_dsn,
+    .upgrade = upgrade,
+  };
+  Store *store = store_open_target (&target, error);
+
+  /* The DSN is not named: it may hold a password. */
+  if (!store)
+    g_prefix_error (error, "%s: ", config->store_postgresql ? "PostgreSQL store" : db_path);
+  return store;
+}
+
 static int
 run (int argc, char **argv)
 {
@@ -430,7 +455,8 @@ run (int argc, char **argv)
     return 1;
   }
   if (g_strcmp0 (admin_command, "restore") == 0) {
-    rc = th_admin_restore (config->data_dir, backup_args.from);
+    rc = config->store_postgresql ? th_admin_restore_refused ()
+                                  : th_admin_restore (config->data_dir, backup_args.from);
     goto out;
   }
   /* One server per data directory: a second one, or a restore, is refused
@@ -439,11 +465,9 @@ run (int argc, char **argv)
     goto fail;
   db_path = g_build_filename (config->data_dir, "telehealth.db", NULL);
   app.config = config;
-  app.store = store_open (db_path, &error);
-  if (!app.store) {
-    g_prefix_error (&error, "%s: ", db_path);
+  if (!(app.store = open_store (config, db_path, g_strcmp0 (admin_command, "migrate") == 0,
+                                &error)))
     goto fail;
-  }
   if (admin_command) {
     ThAdminOptions opt = { .name = staff_name, .role = staff_role, .supervisor = supervisor,
                            .username = username };

@@ -94,6 +94,37 @@ prune (const char *dir, guint keep, json_t *removed, GError **error)
   return TRUE;
 }
 
+/* PostgreSQL has its own tools for this, which know its files, its
+ * write-ahead log and its replicas; a copy of our own would be worse. */
+static int
+refuse_on_postgresql (const char *command)
+{
+  fprintf (stderr,
+           "telehealthd admin %s: this server keeps its data in PostgreSQL; use PostgreSQL's "
+           "own tools instead (pg_dump to back up, pg_restore to restore; see the README, "
+           "\"More than one machine\")\n",
+           command);
+  return 1;
+}
+
+int
+th_admin_restore_refused (void)
+{
+  return refuse_on_postgresql ("restore");
+}
+
+int
+th_admin_migrate (ThApp *app)
+{
+  /* Opening the store with `upgrade` (main.c) ran the migrations; this
+   * says where the schema now stands. */
+  th_admin_print (json_pack ("{s:s, s:i}", "backend",
+                             store_backend (app->store) == STORE_BACKEND_POSTGRESQL ? "postgresql"
+                                                                                   : "sqlite",
+                             "schema_version", store_schema_version (app->store)));
+  return 0;
+}
+
 int
 th_admin_backup (ThApp *app, const char *to, const char *to_dir, int keep)
 {
@@ -103,6 +134,10 @@ th_admin_backup (ThApp *app, const char *to, const char *to_dir, int keep)
   StoreCopyInfo info;
   GStatBuf st;
 
+  if (store_backend (app->store) == STORE_BACKEND_POSTGRESQL) {
+    json_decref (removed);
+    return refuse_on_postgresql ("backup");
+  }
   if ((!to || !*to) == (!to_dir || !*to_dir) || (keep != 0 && !to_dir) || keep < 0) {
     fprintf (stderr, "telehealthd admin backup: say where with --to FILE, or --to-dir DIR "
                      "(and optionally --keep N, the newest N kept there)\n");

@@ -63,4 +63,9 @@ int th_admin_backup (ThApp *app, const char *to, const char *to_dir, int keep);
 /* admin restore --from FILE: into a stopped server's data directory (run
  * before the store is opened). */
 int th_admin_restore (const char *data_dir, const char *from);
+/* admin restore on PostgreSQL: refused, pointing to pg_restore; exit 1. */
+int th_admin_restore_refused (void);
+/* admin migrate: prints {backend, schema_version} once the store (opened
+ * with StoreTarget.upgrade) is up to date. */
+int th_admin_migrate (ThApp *app);
 int th_admin_list_dea (ThApp *app, const ThAdminOptions *options);

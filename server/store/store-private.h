@@ -19,6 +19,10 @@ struct _Store {
   char *path; /* sqlite: the file, for store_open_again */
   char *dsn;  /* postgresql: the connection string */
   sqlite3 *db;
+  struct pg_conn *pg; /* postgresql: libpq's PGconn (store_pg.c) */
+  char *pg_message;  /* the last failure's primary message */
+  char pg_state[6];  /* and its SQLSTATE; "" after a success */
+  guint pg_changes;  /* rows the last statement changed */
   gint64 txn_started_us; /* monotonic, while a transaction is open (store.c) */
 };
 

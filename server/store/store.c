@@ -6,7 +6,7 @@
  * All SQL takes values through bound parameters only. Nothing here logs
  * patient data or tokens; error messages name statements, never values.
  */
-#include "server/store/store-private.h"
+#include "server/store/store-pg.h"
 #include "server/metrics/metrics.h"
 #include "server/clock/clock.h"
 
@@ -28,6 +28,10 @@ store_get_db (Store *store)
 void
 store_set_sql_error (Store *store, GError **error, const char *what)
 {
+  if (store && store->backend == STORE_BACKEND_POSTGRESQL) {
+    store_pg_set_error (store, error, what);
+    return;
+  }
   const char *msg = (store && store->db) ? sqlite3_errmsg (store->db) : "no database";
   int code = (store && store->db) ? (sqlite3_errcode (store->db) & 0xff) : SQLITE_ERROR;
 
@@ -150,7 +154,11 @@ static gboolean
 exec_simple (Store *store, const char *sql, const char *what, GError **error)
 {
   char *errmsg = NULL;
-  int rc = sqlite3_exec (store->db, sql, NULL, NULL, &errmsg);
+  int rc;
+
+  if (store->backend == STORE_BACKEND_POSTGRESQL)
+    return store_pg_exec (store, sql, what, error);
+  rc = sqlite3_exec (store->db, sql, NULL, NULL, &errmsg);
   if (rc != SQLITE_OK) {
     rc &= 0xff;
     g_set_error (error, STORE_ERROR,
@@ -185,7 +193,17 @@ gboolean
 store_begin (Store *store, GError **error)
 {
   /* IMMEDIATE takes the write lock up front, so a read-then-write
-   * transaction cannot fail half-way with SQLITE_BUSY on upgrade. */
+   * transaction cannot fail half-way with SQLITE_BUSY on upgrade. On
+   * PostgreSQL the cluster-wide write lock does the same (store-pg.h). */
+  if (store->backend == STORE_BACKEND_POSTGRESQL) {
+    char *sql = g_strdup_printf ("BEGIN; SELECT pg_advisory_xact_lock(%" G_GINT64_FORMAT ")",
+                                 STORE_PG_WRITE_LOCK);
+    gboolean ok = exec_simple (store, sql, "begin", error);
+    g_free (sql);
+    if (!ok)
+      store_rollback (store);
+    return txn_started (store, ok);
+  }
   return txn_started (store, exec_simple (store, "BEGIN IMMEDIATE", "begin", error));
 }
 
@@ -194,14 +212,20 @@ store_begin_read (Store *store, GError **error)
 {
   /* Deferred: no lock until the first read, and then only a WAL read mark.
    * A read never takes the write lock, so it never waits for the admin CLI
-   * and never makes a writer wait. */
+   * and never makes a writer wait. On PostgreSQL, REPEATABLE READ gives
+   * the same: one snapshot for the whole read, no lock. */
+  if (store->backend == STORE_BACKEND_POSTGRESQL)
+    return txn_started (store, exec_simple (store, "BEGIN ISOLATION LEVEL REPEATABLE READ",
+                                            "begin read", error));
   return txn_started (store, exec_simple (store, "BEGIN DEFERRED", "begin read", error));
 }
 
 gboolean
 store_commit (Store *store, GError **error)
 {
-  gboolean ok = exec_simple (store, "COMMIT", "commit", error);
+  gboolean ok = store->backend == STORE_BACKEND_POSTGRESQL
+                  ? store_pg_commit (store, error)
+                  : exec_simple (store, "COMMIT", "commit", error);
 
   /* A failed COMMIT leaves the transaction open for the caller's rollback. */
   if (ok)
@@ -212,7 +236,10 @@ store_commit (Store *store, GError **error)
 void
 store_rollback (Store *store)
 {
-  if (!sqlite3_get_autocommit (store->db))
+  if (store->backend == STORE_BACKEND_POSTGRESQL) {
+    if (store->pg && store_pg_in_transaction (store))
+      PQclear (PQexec (store->pg, "ROLLBACK"));
+  } else if (!sqlite3_get_autocommit (store->db))
     sqlite3_exec (store->db, "ROLLBACK", NULL, NULL, NULL);
   txn_done (store);
 }
@@ -384,6 +411,8 @@ int
 store_schema_version (Store *store)
 {
   int version = -1;
+  if (store && store->backend == STORE_BACKEND_POSTGRESQL)
+    return store_pg_schema_version (store);
   if (!store || !read_int_pragma (store, "PRAGMA user_version", &version, NULL))
     return -1;
   return version;
@@ -596,9 +625,10 @@ store_open_target (const StoreTarget *target, GError **error)
   case STORE_BACKEND_SQLITE:
     return open_sqlite (target->path, TRUE, error);
   case STORE_BACKEND_POSTGRESQL:
+    return store_pg_open (target->dsn, target->upgrade ? STORE_PG_UPGRADE : STORE_PG_SET_UP,
+                          error);
   default:
-    g_set_error (error, STORE_ERROR, STORE_ERROR_INVALID,
-                 "this build cannot use PostgreSQL yet");
+    g_set_error (error, STORE_ERROR, STORE_ERROR_INVALID, "unknown store backend");
     return NULL;
   }
 }
@@ -606,11 +636,9 @@ store_open_target (const StoreTarget *target, GError **error)
 Store *
 store_open_again (Store *store, GError **error)
 {
-  StoreTarget target = { store->backend, store->path, store->dsn };
-
-  if (store->backend == STORE_BACKEND_SQLITE)
-    return open_sqlite (store->path, FALSE, error);
-  return store_open_target (&target, error);
+  if (store->backend == STORE_BACKEND_POSTGRESQL)
+    return store_pg_open (store->dsn, STORE_PG_CHECK, error);
+  return open_sqlite (store->path, FALSE, error);
 }
 
 StoreBackend
@@ -623,6 +651,10 @@ void
 store_set_busy_timeout (Store *store, guint ms)
 {
   g_return_if_fail (store != NULL);
+  if (store->backend == STORE_BACKEND_POSTGRESQL) {
+    store_pg_set_lock_timeout (store, ms);
+    return;
+  }
   sqlite3_busy_timeout (store->db, (int) MIN (ms, (guint) G_MAXINT));
 }
 
@@ -631,6 +663,8 @@ store_close (Store *store)
 {
   if (!store)
     return;
+  if (store->backend == STORE_BACKEND_POSTGRESQL)
+    store_pg_close (store);
   if (store->db) {
     store_rollback (store);
     if (sqlite3_close_v2 (store->db) != SQLITE_OK)

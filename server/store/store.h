@@ -56,6 +56,12 @@ typedef struct {
   StoreBackend backend;
   const char *path; /* sqlite: the database file */
   const char *dsn;  /* postgresql: a libpq connection string */
+  /* postgresql: bring an older schema up to date (`admin migrate`). A
+   * server opening a shared database only sets up an empty one: nodes
+   * running the older program may still be serving from it, so an upgrade
+   * is an operator's step, not a side effect of starting one node. sqlite
+   * (one machine, one program) is always brought up to date. */
+  gboolean upgrade;
 } StoreTarget;
 
 /* Opens (creating if needed) the database file and migrates it to the
