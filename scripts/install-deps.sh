@@ -8,7 +8,7 @@ APT_PACKAGES="meson ninja-build pkg-config gcc libc6-dev
   libglib2.0-dev libgstreamer1.0-dev libgstreamer-plugins-base1.0-dev libgstreamer-plugins-bad1.0-dev
   gstreamer1.0-plugins-base gstreamer1.0-plugins-good gstreamer1.0-plugins-bad gstreamer1.0-nice
   libnice-dev libsrtp2-dev libwebsockets-dev libwebsockets-evlib-glib libsqlite3-dev libssl-dev libjansson-dev
-  libcurl4-openssl-dev libical-dev libsystemd-dev
+  libcurl4-openssl-dev libical-dev libsystemd-dev libpq-dev
   iproute2 util-linux ca-certificates"
 # What only the tests need: a real browser and Node.js for the browser tests;
 # clang and libFuzzer's runtime for the fuzz targets (tests/fuzz); nftables to
@@ -22,9 +22,12 @@ APT_PACKAGES="meson ninja-build pkg-config gcc libc6-dev
 # debhelper, dpkg-dev and lintian to build and check the Debian package,
 # adduser for its postinst in the throwaway root it is installed into, and
 # systemd-nspawn (systemd-container) to boot that root with systemd
-# (tests/integration/package_test.py).
+# (tests/integration/package_test.py); PostgreSQL 15's server, which the
+# tests start themselves in a temporary folder (tests/pg/pg-cluster.sh: the
+# pg-schema test, and the PostgreSQL pass of scripts/test.sh).
 TEST_PACKAGES="chromium nodejs npm clang libclang-rt-14-dev coturn nftables python3 sqlite3 systemd
-  python3-aiosmtpd python3-icalendar prometheus debhelper dpkg-dev lintian adduser systemd-container"
+  python3-aiosmtpd python3-icalendar prometheus debhelper dpkg-dev lintian adduser systemd-container
+  postgresql"
 
 want="$APT_PACKAGES"
 [ "${1:-}" = "--test" ] && want="$want $TEST_PACKAGES"
@@ -62,6 +65,17 @@ if [ -n "$missing" ]; then
     *" prometheus "*)
       if [ -d /run/systemd/system ]; then
         $SUDO systemctl disable --now prometheus.service >/dev/null 2>&1 || true
+      fi ;;
+  esac
+  # And the postgresql package creates and starts a cluster of its own
+  # (15/main on port 5432); the tests want only the server's binaries and run
+  # their own clusters on a Unix socket in a temporary folder.
+  case " $missing " in
+    *" postgresql "*)
+      if [ -d /run/systemd/system ]; then
+        $SUDO systemctl disable --now postgresql.service >/dev/null 2>&1 || true
+      else
+        $SUDO pg_ctlcluster 15 main stop >/dev/null 2>&1 || true
       fi ;;
   esac
 fi

@@ -690,7 +690,7 @@ store_note_throttled (Store *store, const char *network, gint64 window_start_ms,
                   "INSERT INTO login_throttled (network, window_start, verdict, attempts, last_at)"
                   " VALUES (?1, ?2, ?3, 1, ?4)"
                   " ON CONFLICT (network, window_start, verdict) DO UPDATE SET"
-                  " attempts = attempts + 1, last_at = excluded.last_at",
+                  " attempts = login_throttled.attempts + 1, last_at = excluded.last_at",
                   NULL, NULL, error, 4, network, start, verdict, now))
     goto out;
   if (!store_prepare (store,

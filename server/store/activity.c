@@ -131,7 +131,8 @@ store_add_chat (Store *store, const char *visit_id, const char *participant_id, 
                 GError **error)
 {
   char *now = NULL;
-  guint changed = 0;
+  gboolean inserted = FALSE;
+  gint64 id = 0;
   StoreActivity *a = NULL;
 
   g_return_val_if_fail (store != NULL, NULL);
@@ -144,19 +145,18 @@ store_add_chat (Store *store, const char *visit_id, const char *participant_id, 
     return NULL;
   /* One statement checks and writes: the participant belongs to the visit
    * and the visit is not over. */
-  if (!store_run (store, "insert chat message",
-                  "INSERT INTO chat_messages (visit_id, participant_id, at, text)"
-                  " SELECT v.id, p.id, ?3, ?4 FROM visits v JOIN participants p"
-                  "  ON p.visit_id = v.id AND p.id = ?2"
-                  " WHERE v.id = ?1 AND v.state <> 'ended'",
-                  NULL, &changed, error, 4, visit_id, participant_id, now, text))
+  if (!store_insert_returning (store, "insert chat message",
+                               "INSERT INTO chat_messages (visit_id, participant_id, at, text)"
+                               " SELECT v.id, p.id, ?3, ?4 FROM visits v JOIN participants p"
+                               "  ON p.visit_id = v.id AND p.id = ?2"
+                               " WHERE v.id = ?1 AND v.state <> 'ended' RETURNING id",
+                               &inserted, &id, error, 4, visit_id, participant_id, now, text))
     goto out;
-  if (changed != 1) {
+  if (!inserted) {
     explain_refusal (store, visit_id, error);
     goto out;
   }
-  a = read_back (store, CHAT_SELECT "WHERE x.id = ?1", "chat",
-                 store_last_insert_rowid (store), error);
+  a = read_back (store, CHAT_SELECT "WHERE x.id = ?1", "chat", id, error);
 out:
   g_free (now);
   return a;
@@ -186,7 +186,8 @@ store_record_consent (Store *store, const char *participant_id, gboolean accepte
                       const char *version, GError **error)
 {
   char *now = NULL;
-  guint changed = 0;
+  gboolean inserted = FALSE;
+  gint64 id = 0;
   StoreActivity *a = NULL;
 
   g_return_val_if_fail (store != NULL, NULL);
@@ -197,21 +198,20 @@ store_record_consent (Store *store, const char *participant_id, gboolean accepte
   }
   if (!(now = store_format_time (store_now_ms (), error)))
     return NULL;
-  if (!store_run (store, "insert consent",
-                  "INSERT INTO consents (visit_id, participant_id, at, decision, text_version)"
-                  " SELECT p.visit_id, p.id, ?2, ?3, ?4 FROM participants p"
-                  " JOIN visits v ON v.id = p.visit_id"
-                  " WHERE p.id = ?1 AND v.state <> 'ended'",
-                  NULL, &changed, error, 4, participant_id, now, accepted ? "accepted" : "declined",
-                  version))
+  if (!store_insert_returning (store, "insert consent",
+                               "INSERT INTO consents (visit_id, participant_id, at, decision,"
+                               " text_version) SELECT p.visit_id, p.id, ?2, ?3, ?4"
+                               " FROM participants p JOIN visits v ON v.id = p.visit_id"
+                               " WHERE p.id = ?1 AND v.state <> 'ended' RETURNING id",
+                               &inserted, &id, error, 4, participant_id, now,
+                               accepted ? "accepted" : "declined", version))
     goto out;
-  if (changed != 1) {
+  if (!inserted) {
     g_set_error_literal (error, STORE_ERROR, STORE_ERROR_INVALID,
                          "the visit has ended, or there is no such participant");
     goto out;
   }
-  a = read_back (store, CONSENT_SELECT "WHERE x.id = ?1", "consent",
-                 store_last_insert_rowid (store), error);
+  a = read_back (store, CONSENT_SELECT "WHERE x.id = ?1", "consent", id, error);
 out:
   g_free (now);
   return a;

@@ -211,7 +211,8 @@ store_audit_list (Store *store, guint limit, GError **error)
   /* The newest `limit` rows, returned oldest first. */
   if (store_prepare (store,
                      "SELECT seq, at, actor, action, target, detail FROM"
-                     " (SELECT * FROM audit_events ORDER BY seq DESC LIMIT ?1) ORDER BY seq",
+                     " (SELECT * FROM audit_events ORDER BY seq DESC LIMIT ?1) AS tail ORDER BY "
+                     "seq",
                      &stmt, error)) {
     store_bind_int64 (stmt, 1, limit ? (gint64) limit : -1);
     events = store_collect_rows (store, stmt, audit_row_new,

@@ -77,7 +77,8 @@ require_clinician (Store *store, const char *staff_id, GError **error)
   gboolean ok;
 
   ok = store_select_row (store,
-                         "SELECT s.role IN " CLINICIAN_ROLES ", coalesce(c.disabled, 0)"
+                         "SELECT CASE WHEN s.role IN " CLINICIAN_ROLES " THEN 1 ELSE 0 END,"
+                         " coalesce(c.disabled, 0)"
                          " FROM staff s LEFT JOIN staff_credentials c ON c.staff_id = s.id"
                          " WHERE s.id = ?1",
                          staff_id, "check care team member", "no such staff member", &stmt, error);
@@ -143,16 +144,17 @@ store_patient_relation (Store *store, const char *patient_id, const char *staff_
   g_return_val_if_fail (store != NULL && out != NULL, FALSE);
   memset (out, 0, sizeof *out);
   /* One snapshot, one statement: each relation an EXISTS over an index
-   * (visits_by_patient, the care team's key). */
+   * (visits_by_patient, the care team's key). Each is read as 0 or 1:
+   * PostgreSQL's booleans are not integers, hence the CASEs. */
   ok = store_prepare (store,
-                      "SELECT p.created_by IS ?2,"
-                      " EXISTS (SELECT 1 FROM visits v WHERE v.patient_id = p.id"
-                      "  AND v.provider_id = ?2),"
-                      " EXISTS (SELECT 1 FROM patient_care_team t WHERE t.patient_id = p.id"
-                      "  AND t.staff_id = ?2),"
-                      " EXISTS (SELECT 1 FROM visits v JOIN staff s ON s.id = v.provider_id"
-                      "  WHERE v.patient_id = p.id AND s.role = 'pa'"
-                      "  AND s.supervising_psychiatrist_id = ?2)"
+                      "SELECT CASE WHEN p.created_by IS NOT DISTINCT FROM ?2 THEN 1 ELSE 0 END,"
+                      " CASE WHEN EXISTS (SELECT 1 FROM visits v WHERE v.patient_id = p.id"
+                      "  AND v.provider_id = ?2) THEN 1 ELSE 0 END,"
+                      " CASE WHEN EXISTS (SELECT 1 FROM patient_care_team t"
+                      "  WHERE t.patient_id = p.id AND t.staff_id = ?2) THEN 1 ELSE 0 END,"
+                      " CASE WHEN EXISTS (SELECT 1 FROM visits v JOIN staff s"
+                      "  ON s.id = v.provider_id WHERE v.patient_id = p.id AND s.role = 'pa'"
+                      "  AND s.supervising_psychiatrist_id = ?2) THEN 1 ELSE 0 END"
                       " FROM patients p WHERE p.id = ?1",
                       &stmt, error);
   if (!ok)

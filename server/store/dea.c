@@ -98,8 +98,7 @@ gboolean
 store_add_pdmp_check (Store *store, const StorePdmpCheck *c, gint64 *id_out, GError **error)
 {
   g_autofree char *now = NULL, *at = NULL;
-  StoreStmt *stmt = NULL;
-  gboolean ok = FALSE;
+  gint64 id = 0;
 
   g_return_val_if_fail (store != NULL && c != NULL, FALSE);
   if (!c->state || strlen (c->state) != 2 || !store_text_valid (c->result_note, 2000)) {
@@ -111,23 +110,16 @@ store_add_pdmp_check (Store *store, const StorePdmpCheck *c, gint64 *id_out, GEr
       !(at = store_format_time (c->checked_at_ms, error)) ||
       !store_require_row (store, "patients", c->patient_id, "no such patient", error) ||
       !store_require_row (store, "staff", c->staff_id, "no such staff member", error) ||
-      !store_prepare (store,
-                      "INSERT INTO pdmp_checks (patient_id, staff_id, state, checked_at,"
-                      " result_note, created_at) VALUES (?1, ?2, ?3, ?4, ?5, ?6)",
-                      &stmt, error))
-    goto out;
-  store_bind_text (stmt, 1, c->patient_id);
-  store_bind_text (stmt, 2, c->staff_id);
-  store_bind_text (stmt, 3, c->state);
-  store_bind_text (stmt, 4, at);
-  store_bind_text (stmt, 5, c->result_note);
-  store_bind_text (stmt, 6, now);
-  ok = store_step_done (store, stmt, "insert PDMP check", error);
-  if (ok && id_out)
-    *id_out = store_last_insert_rowid (store);
-out:
-  store_stmt_free (stmt);
-  return ok;
+      !store_insert_returning (store, "insert PDMP check",
+                               "INSERT INTO pdmp_checks (patient_id, staff_id, state, checked_at,"
+                               " result_note, created_at) VALUES (?1, ?2, ?3, ?4, ?5, ?6)"
+                               " RETURNING id",
+                               NULL, &id, error, 6, c->patient_id, c->staff_id, c->state, at,
+                               c->result_note, now))
+    return FALSE;
+  if (id_out)
+    *id_out = id;
+  return TRUE;
 }
 
 static gpointer

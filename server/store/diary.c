@@ -153,8 +153,9 @@ day_missed (Store *store, const char *patient_id, const char *day, const char *o
             gboolean *missed, GError **error)
 {
   static const char sql[] =
-    "SELECT coalesce((SELECT d.missed > 0 FROM diary_doses d WHERE d.entry_id = e.id"
-    " AND d.order_id = ?3), 0) FROM diary_entries e WHERE e.patient_id = ?1 AND e.day = ?2"
+    "SELECT coalesce((SELECT CASE WHEN d.missed > 0 THEN 1 ELSE 0 END FROM diary_doses d"
+    " WHERE d.entry_id = e.id AND d.order_id = ?3), 0) FROM diary_entries e WHERE e.patient_id = "
+    "?1 AND e.day = ?2"
     " ORDER BY e.made_at DESC, e.rowid DESC LIMIT 1";
   StoreStmt *stmt = NULL;
   int rc;
@@ -236,7 +237,8 @@ alert_raised (Store *store, const char *patient_id, const char *rule, const char
   return counts_any (store,
                      "SELECT count(*) FROM monitoring_alerts a"
                      " JOIN diary_entries e ON e.id = a.diary_entry_id"
-                     " WHERE e.patient_id = ?1 AND a.rule = ?2 AND a.order_id IS ?3"
+                     " WHERE e.patient_id = ?1 AND a.rule = ?2 AND a.order_id IS NOT DISTINCT FROM "
+                     "?3"
                      " AND e.day BETWEEN ?4 AND ?5",
                      "look for a raised alert", raised, error, 5, patient_id, rule, order_id, from,
                      to);

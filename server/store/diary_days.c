@@ -204,7 +204,7 @@ store_diary_days (Store *store, const char *patient_id, const char *from_day, co
   static const char sql[] =
     "SELECT id, day, made_at, item9, note FROM (SELECT e.*, row_number() OVER"
     " (PARTITION BY e.day ORDER BY e.made_at DESC, e.rowid DESC) AS newest"
-    " FROM diary_entries e WHERE e.patient_id = ?1 AND e.day BETWEEN ?2 AND ?3)"
+    " FROM diary_entries e WHERE e.patient_id = ?1 AND e.day BETWEEN ?2 AND ?3) AS entries"
     " WHERE newest = 1 ORDER BY day DESC";
   StoreStmt *stmt = NULL;
   GPtrArray *days = NULL;

@@ -32,12 +32,13 @@ store_diary_clear (StoreDiary *diary)
 
 /* The columns every diary query starts with: the entry, its day, when it
  * was made, its rowid (the tie-break) and whether it is its day's record
- * (no newer entry of the same day). */
+ * (no newer entry of the same day), as 0 or 1 (a PostgreSQL boolean is not
+ * an integer). */
 #define ENTRY_COLUMNS                                                                        \
   "e.id, e.day, e.made_at, e.rowid,"                                                         \
-  " NOT EXISTS (SELECT 1 FROM diary_entries n WHERE n.patient_id = e.patient_id"             \
+  " CASE WHEN NOT EXISTS (SELECT 1 FROM diary_entries n WHERE n.patient_id = e.patient_id"   \
   "   AND n.day = e.day AND (n.made_at > e.made_at OR (n.made_at = e.made_at AND n.rowid > " \
-  "e.rowid)))"
+  "e.rowid))) THEN 1 ELSE 0 END"
 #define ENTRY_WHERE " WHERE e.patient_id = ?1 AND e.day >= ?2 AND e.day <= ?3"
 #define ENTRY_ORDER " ORDER BY e.day, e.made_at, e.rowid"
 
@@ -165,8 +166,8 @@ store_last_visit_held (Store *store, const char *patient_id, const char *except_
   if (!store_prepare (store,
                       "SELECT started, visit_id FROM (SELECT MIN(e.at) AS started,"
                       "   v.id AS visit_id FROM visit_events e JOIN visits v ON v.id = e.visit_id"
-                      " WHERE v.patient_id = ?1 AND v.id IS NOT ?2 AND e.kind = 'state'"
-                      "   AND e.state = 'in_progress' GROUP BY v.id)"
+                      " WHERE v.patient_id = ?1 AND v.id IS DISTINCT FROM ?2 AND e.kind = 'state'"
+                      "   AND e.state = 'in_progress' GROUP BY v.id) AS held"
                       " ORDER BY started DESC, visit_id DESC LIMIT 1",
                       &stmt, error))
     return FALSE;
@@ -215,7 +216,8 @@ store_latest_checkin_missed (Store *store, const char *patient_id, gint64 since_
     return NULL;
   if (!store_prepare (store,
                       "SELECT c.submitted_at FROM checkins c JOIN visits v ON v.id = c.visit_id"
-                      " WHERE v.patient_id = ?1 AND c.submitted_at >= ?2 AND v.id IS NOT ?3"
+                      " WHERE v.patient_id = ?1 AND c.submitted_at >= ?2 AND v.id IS DISTINCT FROM "
+                      "?3"
                       "   AND EXISTS (SELECT 1 FROM checkin_missed_doses m"
                       "               WHERE m.checkin_id = c.id)"
                       " ORDER BY c.submitted_at DESC, c.rowid DESC LIMIT 1",

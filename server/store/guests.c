@@ -125,9 +125,9 @@ store_list_visit_guests (Store *store, const char *visit_id, GError **error)
    * with no token yet has nothing revoked. */
   if (store_prepare (store,
                      "SELECT p.id, p.visit_id, p.display_name,"
-                     " EXISTS (SELECT 1 FROM join_tokens t WHERE t.participant_id = p.id)"
+                     " CASE WHEN EXISTS (SELECT 1 FROM join_tokens t WHERE t.participant_id = p.id)"
                      " AND NOT EXISTS (SELECT 1 FROM join_tokens t"
-                     "   WHERE t.participant_id = p.id AND t.revoked_at IS NULL)"
+                     "   WHERE t.participant_id = p.id AND t.revoked_at IS NULL) THEN 1 ELSE 0 END"
                      " FROM participants p WHERE p.visit_id = ?1 AND p.role = 'guest'"
                      " ORDER BY p.created_at, p.id",
                      &stmt, error)) {

@@ -134,7 +134,7 @@ store_list_observations (Store *store, const char *patient_id, const char *visit
     " FROM observations o LEFT JOIN staff s ON s.id = o.recorded_by"
     " LEFT JOIN monitoring_alerts a ON a.id = (SELECT id FROM monitoring_alerts"
     "   WHERE observation_id = o.id ORDER BY raised_at, rowid LIMIT 1)"
-    " WHERE o.patient_id = ?1 AND (?2 IS NULL OR o.visit_id = ?2)"
+    " WHERE o.patient_id = ?1 AND (CAST(?2 AS TEXT) IS NULL OR o.visit_id = ?2)"
     " ORDER BY o.effective_at DESC, o.recorded_at DESC, o.rowid DESC";
   StoreStmt *stmt = NULL;
   GPtrArray *list = NULL;

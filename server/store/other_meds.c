@@ -111,7 +111,8 @@ store_other_med_add (Store *store, const char *patient_id, const StoreOtherMedNe
        store_run (store, "add other medication",
                   "INSERT INTO other_medications (id, patient_id, name, rxnorm, dose, prescriber,"
                   " status, stopped_on, verified_by, verified_at, created_by, created_at)"
-                  " VALUES (?1, ?2, ?3, ?4, ?5, ?6, CASE WHEN ?7 IS NULL THEN 'active' ELSE"
+                  " VALUES (?1, ?2, ?3, ?4, ?5, ?6, CASE WHEN CAST(?7 AS TEXT) IS NULL THEN "
+                  "'active' ELSE"
                   " 'stopped' END, ?7, ?8, ?9, ?10, ?11)",
                   NULL, NULL, error, 11, id, patient_id, m->name, m->rxnorm, m->dose, m->prescriber,
                   m->stopped_on, m->verified ? staff_id : NULL, m->verified ? now : NULL, staff_id,

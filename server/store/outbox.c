@@ -124,8 +124,11 @@ bump_sequence (Store *store, const char *visit_id, gboolean raise, gboolean canc
                   NULL, error, 1, visit_id))
     return FALSE;
   if (!store_run (store, "raise visit sequence",
-                  "UPDATE visit_notify SET sequence = sequence + (?2 = '1'),"
-                  " cancelled = max(cancelled, ?3 = '1') WHERE visit_id = ?1",
+                  /* CASE, not a comparison's 0/1: PostgreSQL's booleans are not
+                   * numbers (and sqlite's two-argument max() is GREATEST there). */
+                  "UPDATE visit_notify SET sequence = sequence + CASE WHEN ?2 = '1' THEN 1 ELSE 0"
+                  " END, cancelled = CASE WHEN ?3 = '1' THEN 1 ELSE cancelled END"
+                  " WHERE visit_id = ?1",
                   NULL, NULL, error, 3, visit_id, raise ? "1" : "0", cancelled ? "1" : "0"))
     return FALSE;
   ok = store_select_row (store, "SELECT sequence FROM visit_notify WHERE visit_id = ?1", visit_id,

@@ -88,18 +88,24 @@ read_patient_row (StoreStmt *stmt, GError **error)
 static gboolean
 mrn_free (Store *store, const char *mrn, const char *except_id, GError **error)
 {
+  g_autofree char *folded = NULL;
   StoreStmt *stmt = NULL;
   gboolean ok = FALSE;
   int rc;
 
   if (!mrn)
     return TRUE;
+  /* The record number is unique without case (patients_by_mrn), as sqlite's
+   * NOCASE compares: ASCII letters folded, the value's here in C rather than
+   * by the database, whose lower() of a parameter would follow PostgreSQL's
+   * locale (a column's is ASCII only: its text is COLLATE "C"). */
+  folded = g_ascii_strdown (mrn, -1);
   if (!store_prepare (store,
-                      "SELECT 1 FROM patients WHERE mrn = ?1 COLLATE NOCASE"
-                      " AND (?2 IS NULL OR id <> ?2)",
+                      "SELECT 1 FROM patients WHERE lower(mrn) = ?1"
+                      " AND (CAST(?2 AS TEXT) IS NULL OR id <> ?2)",
                       &stmt, error))
     return FALSE;
-  store_bind_text (stmt, 1, mrn);
+  store_bind_text (stmt, 1, folded);
   store_bind_text (stmt, 2, except_id);
   rc = store_step (stmt);
   if (rc == STORE_ROW)
@@ -201,24 +207,32 @@ store_patient_find (Store *store, const char *query, const char *visible_to, gui
                     GError **error)
 {
   g_autofree char *escaped = NULL, *prefix = NULL, *word = NULL, *trimmed = NULL;
+  g_autofree char *folded = NULL;
   StoreStmt *stmt = NULL;
   GPtrArray *rows;
 
   g_return_val_if_fail (store != NULL && query != NULL, NULL);
   trimmed = g_strstrip (g_strdup (query));
-  escaped = like_escape (trimmed);
+  /* sqlite's LIKE ignores the case of ASCII letters, PostgreSQL's of none:
+   * the columns are lowered by the database and the pattern here (ASCII
+   * only on both, as in mrn_free), so both mean sqlite's LIKE. */
+  folded = g_ascii_strdown (trimmed, -1);
+  escaped = like_escape (folded);
   prefix = g_strconcat (escaped, "%", NULL);
   word = g_strconcat ("% ", escaped, "%", NULL);
-  /* LIKE ignores the case of ASCII letters; the name matches at its start
-   * or at the start of any later word ("smi" finds "Jane Smith"). */
+  /* The name matches at its start or at the start of any later word ("smi"
+   * finds "Jane Smith"). Names sort without case (sqlite's NOCASE is
+   * lower()'s byte order); a patient without a birth date first, as
+   * sqlite sorts NULL. */
   if (!store_prepare (store,
                       PATIENT_COLUMNS
-                      "WHERE (p.display_name LIKE ?1 ESCAPE '\\' OR p.display_name LIKE ?2 ESCAPE"
-                      " '\\' OR p.mrn LIKE ?1 ESCAPE '\\' OR p.birth_date LIKE ?1 ESCAPE '\\')"
-                      " AND (?3 IS NULL OR " PATIENT_RELATED (
+                      "WHERE (lower(p.display_name) LIKE ?1 ESCAPE '\\'"
+                      " OR lower(p.display_name) LIKE ?2 ESCAPE '\\'"
+                      " OR lower(p.mrn) LIKE ?1 ESCAPE '\\' OR p.birth_date LIKE ?1 ESCAPE '\\')"
+                      " AND (CAST(?3 AS TEXT) IS NULL OR " PATIENT_RELATED (
                         "?3") ")"
-                              " ORDER BY p.display_name COLLATE NOCASE, p.birth_date, p.id LIMIT "
-                              "?4",
+                              " ORDER BY lower(p.display_name), p.birth_date NULLS FIRST, p.id "
+                              "LIMIT ?4",
                       &stmt, error))
     return NULL;
   store_bind_text (stmt, 1, prefix);
@@ -235,19 +249,22 @@ GPtrArray *
 store_patient_duplicates (Store *store, const char *name, const char *birth_date,
                           const char *except_id, GError **error)
 {
-  g_autofree char *trimmed = NULL;
+  g_autofree char *trimmed = NULL, *folded = NULL;
   StoreStmt *stmt = NULL;
   GPtrArray *rows;
 
   g_return_val_if_fail (store != NULL && name != NULL && birth_date != NULL, NULL);
   trimmed = g_strstrip (g_strdup (name));
+  folded = g_ascii_strdown (trimmed, -1);
   if (!store_prepare (store,
                       PATIENT_COLUMNS
-                      "WHERE lower(trim(p.display_name)) = lower(?1) AND p.birth_date = ?2"
-                      " AND (?3 IS NULL OR p.id <> ?3) ORDER BY p.created_at, p.id LIMIT 20",
+                      "WHERE lower(trim(p.display_name)) = ?1 AND p.birth_date = ?2"
+                      " AND (CAST(?3 AS TEXT) IS NULL OR p.id <> ?3)"
+                      " ORDER BY p.created_at, p.id LIMIT 20",
                       &stmt, error))
     return NULL;
-  store_bind_text (stmt, 1, trimmed);
+  /* Lowered here, ASCII only, as sqlite's lower() does (see mrn_free). */
+  store_bind_text (stmt, 1, folded);
   store_bind_text (stmt, 2, birth_date);
   store_bind_text (stmt, 3, except_id);
   rows = store_collect_rows (store, stmt, read_patient_row, store_patient_free,

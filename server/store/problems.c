@@ -250,7 +250,8 @@ store_visit_condition_ids (Store *store, const char *visit_id, GError **error)
                       "SELECT id FROM (SELECT id, recorded_at AS at, rowid AS r FROM"
                       " patient_conditions WHERE visit_id = ?1"
                       " UNION SELECT c.id, c.recorded_at, c.rowid FROM medication_orders o"
-                      " JOIN patient_conditions c ON c.id = o.condition_id WHERE o.visit_id = ?1)"
+                      " JOIN patient_conditions c ON c.id = o.condition_id WHERE o.visit_id = ?1) "
+                      "AS treated"
                       " ORDER BY at, r",
                       &stmt, error))
     goto out;

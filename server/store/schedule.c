@@ -64,7 +64,7 @@ store_visit_conflicts (Store *store, const char *provider_id, gint64 start_ms, g
                       STORE_VISIT_COLUMNS
                       "WHERE v.provider_id = ?1 AND v.scheduled_at >= ?2 AND v.scheduled_at < ?3"
                       " AND v.state NOT IN ('cancelled', 'no_show')"
-                      " AND (?4 IS NULL OR v.id <> ?4) ORDER BY v.scheduled_at, v.id",
+                      " AND (CAST(?4 AS TEXT) IS NULL OR v.id <> ?4) ORDER BY v.scheduled_at, v.id",
                       &stmt, error))
     return NULL;
   store_bind_text (stmt, 1, provider_id);

@@ -228,12 +228,6 @@ store_changes (Store *store)
   return (guint) sqlite3_changes (store->db);
 }
 
-gint64
-store_last_insert_rowid (Store *store)
-{
-  return sqlite3_last_insert_rowid (store->db);
-}
-
 StoreViolation
 store_last_violation (Store *store)
 {

@@ -122,9 +122,10 @@ const char *store_col_text (StoreStmt *stmt, int col);
 const void *store_col_blob (StoreStmt *stmt, int col);
 int store_col_bytes (StoreStmt *stmt, int col);
 
-/* Rows the last INSERT, UPDATE or DELETE changed; the rowid it inserted. */
+/* Rows the last INSERT, UPDATE or DELETE changed. (No "last inserted
+ * rowid": PostgreSQL has none; an INSERT says RETURNING id instead, read
+ * with store_insert_returning.) */
 guint store_changes (Store *store);
-gint64 store_last_insert_rowid (Store *store);
 StoreViolation store_last_violation (Store *store);
 /* Steps a statement that returns no rows; anything but STORE_DONE is an error. */
 gboolean store_step_done (Store *store, StoreStmt *stmt, const char *what, GError **error);
@@ -135,6 +136,13 @@ gboolean store_step_done (Store *store, StoreStmt *stmt, const char *what, GErro
  * completion; `changes` (may be NULL) gets the rows changed. */
 gboolean store_run (Store *store, const char *what, const char *sql, const guchar *hash,
                     guint *changes, GError **error, int n_texts, ...);
+
+/* Runs `sql`, an INSERT ... RETURNING one integer column (the new row's
+ * id), with `n_texts` text values (NULL → SQL NULL) bound from ?1. *id gets
+ * the value; *inserted (may be NULL) says whether a row was inserted at all
+ * (an INSERT ... SELECT may insert none: then *id is 0). */
+gboolean store_insert_returning (Store *store, const char *what, const char *sql,
+                                 gboolean *inserted, gint64 *id, GError **error, int n_texts, ...);
 
 /* Steps a prepared, bound statement to its first row. No row is
  * STORE_ERROR_NOT_FOUND with the message `not_found`; a failure is

@@ -78,6 +78,39 @@ store_run (Store *store, const char *what, const char *sql, const guchar *hash, 
 }
 
 gboolean
+store_insert_returning (Store *store, const char *what, const char *sql, gboolean *inserted,
+                        gint64 *id, GError **error, int n_texts, ...)
+{
+  StoreStmt *stmt = NULL;
+  gboolean ok = FALSE, got = FALSE;
+  StoreStep rc;
+  va_list ap;
+
+  *id = 0;
+  if (!store_prepare (store, sql, &stmt, error))
+    return FALSE;
+  va_start (ap, n_texts);
+  for (int i = 0; i < n_texts; i++)
+    store_bind_text (stmt, i + 1, va_arg (ap, const char *));
+  va_end (ap);
+  rc = store_step (stmt);
+  if (rc == STORE_ROW) {
+    got = TRUE;
+    *id = store_col_int64 (stmt, 0);
+    /* One row inserted, one returned: step on to the end of the statement. */
+    rc = store_step (stmt);
+  }
+  if (rc != STORE_DONE)
+    store_set_sql_error (store, error, what);
+  else
+    ok = TRUE;
+  if (inserted)
+    *inserted = ok && got;
+  store_stmt_free (stmt);
+  return ok;
+}
+
+gboolean
 store_step_row (Store *store, StoreStmt *stmt, const char *what, const char *not_found,
                 GError **error)
 {

@@ -323,8 +323,9 @@ store_list_provider_visits (Store *store, const char *provider_id, gint64 from_m
     goto out;
   if (!store_prepare (store,
                       STORE_VISIT_COLUMNS
-                      "WHERE (?1 IS NULL OR v.provider_id = ?1) AND v.scheduled_at >= ?2"
-                      " AND (?3 IS NULL OR v.scheduled_at < ?3)"
+                      "WHERE (CAST(?1 AS TEXT) IS NULL OR v.provider_id = ?1)"
+                      " AND v.scheduled_at >= ?2"
+                      " AND (CAST(?3 AS TEXT) IS NULL OR v.scheduled_at < ?3)"
                       " ORDER BY v.scheduled_at, v.created_at, v.id",
                       &stmt, error))
     goto out;
