@@ -63,10 +63,19 @@ deliver (gpointer user_data)
   return G_SOURCE_REMOVE;
 }
 
+/* Always through a source on the main context: g_main_context_invoke
+ * would run `done` right here, on the worker, whenever the main thread
+ * happens not to hold its context (between two iterations). */
 static void
 send_back (Job *job)
 {
-  g_main_context_invoke_full (job->pool->main_context, G_PRIORITY_DEFAULT, deliver, job, NULL);
+  GSource *source = g_idle_source_new ();
+
+  g_source_set_priority (source, G_PRIORITY_DEFAULT);
+  g_source_set_callback (source, deliver, job, NULL);
+  g_source_set_static_name (source, "th-store-job-done");
+  g_source_attach (source, job->pool->main_context);
+  g_source_unref (source);
 }
 
 /* The next job of `job`'s serial key, or NULL (the key is then free). */
