@@ -7,10 +7,12 @@
 // (5 s), the write is answered 503 "busy, try again" and nothing is saved.
 import { test, before, after } from 'node:test';
 import assert from 'node:assert/strict';
-import { spawn } from 'node:child_process';
+import { spawn, spawnSync } from 'node:child_process';
+import { mkdtemp, readFile, rm, writeFile } from 'node:fs/promises';
+import { tmpdir } from 'node:os';
 import path from 'node:path';
 import WebSocket from 'ws';
-import { startServer, fetchJson, fragmentOf, withTimeout } from '../e2e/lib.mjs';
+import { startServer, fetchJson, fragmentOf, withTimeout, requireEnv, rewriteConfig } from '../e2e/lib.mjs';
 
 let server;
 let session;
@@ -158,5 +160,25 @@ test('held past the worker\'s wait, the write is answered 503 busy and nothing i
     assert.ok(!JSON.stringify(rec.json).includes('Not saved: the database was held too long.'), 'nothing was saved');
   } finally {
     probe.close();
+  }
+});
+
+// [store] workers outside 1..64 stops the start, naming the key and the range.
+test('[store] workers must be 1 to 64', { timeout: 30000 }, async () => {
+  const { bin, root } = requireEnv();
+  const dir = await mkdtemp(path.join(tmpdir(), 'th-workers-'));
+  try {
+    const text = await readFile(path.join(root, 'config', 'telehealth.conf'), 'utf8');
+    for (const workers of ['0', '65', 'many']) {
+      const conf = path.join(dir, 'telehealth.conf');
+      await writeFile(conf, rewriteConfig(text, { store: { workers } }));
+      const res = spawnSync(bin, ['--config', conf, '--listen', '127.0.0.1:0', '--data-dir', path.join(dir, 'data')],
+        { encoding: 'utf8', timeout: 10000 });
+      assert.equal(res.error, undefined, 'telehealthd stops by itself');
+      assert.notEqual(res.status, 0);
+      assert.ok(res.stderr.includes(`[store] workers = "${workers}" is not a whole number from 1 to 64`), res.stderr);
+    }
+  } finally {
+    await rm(dir, { recursive: true, force: true });
   }
 });
