@@ -4,12 +4,15 @@
  * on the main loop for the visit; when it fires, the visit is ended only if
  * its room is still empty and the server's one clock (server/clock) says
  * the time has passed. A visit someone rejoined is left alone: their next
- * leave arms it again. */
+ * leave arms it again. Ending it (the store's transaction, its audit, the
+ * follow-up's due date) runs on a store worker; the watch waits meanwhile
+ * (no timer armed) and is settled when the result is back on the loop. */
 #define G_LOG_DOMAIN "th-server"
 
 #include "server/audit.h"
 #include "server/api/api.h" /* th_follow_up_visit_ended */
 #include "server/clock/clock.h"
+#include "server/storepool/storepool.h"
 
 typedef struct {
   ThApp *app;
@@ -37,6 +40,84 @@ watch_schedule (AbandonWatch *w, gint64 in_ms)
   w->source = g_timeout_add ((guint) CLAMP (in_ms, 1, G_MAXUINT), watch_fire, w);
 }
 
+/* Ends the visit if it is still in progress; FALSE with `error` when the
+ * store failed. With `app`'s store: the main thread's, or a job's. */
+static gboolean
+end_visit (ThApp *app, const char *visit_id, GError **error)
+{
+  gboolean ended = FALSE;
+
+  if (!store_end_abandoned_visit (app->store, visit_id, &ended, error))
+    return FALSE;
+  if (ended) {
+    g_message ("visit %s: ended by the server, everyone had left %u s ago", visit_id,
+               app->config->abandoned_end_s);
+    th_audit (app, NULL, "server", "visit.end", visit_id,
+              json_pack ("{s:s}", "reason", "abandoned"));
+    th_follow_up_visit_ended (app, visit_id);
+  }
+  return TRUE;
+}
+
+/* On the loop, once the visit was ended (or the store failed): the watch
+ * goes, unless a leave re-armed it meanwhile; a failure tries again in a
+ * minute (a busy or failing store must not leave the visit in progress for
+ * ever). */
+static void
+watch_settle (ThApp *app, const char *visit_id, const GError *error)
+{
+  AbandonWatch *w = app->abandoned ? g_hash_table_lookup (app->abandoned, visit_id) : NULL;
+
+  if (error)
+    th_log_visit (G_LOG_LEVEL_WARNING, visit_id, NULL, "visit.abandoned", error,
+                  "visit %s: could not end it after everyone left: %s", visit_id,
+                  error->message);
+  if (!w || w->source != 0)
+    return;
+  if (error)
+    watch_schedule (w, 60 * 1000);
+  else
+    g_hash_table_remove (app->abandoned, visit_id);
+}
+
+typedef struct {
+  ThApp app; /* the job's copy (app.h) */
+  char *visit_id;
+  GError *error;
+} EndJob;
+
+static void
+end_job_run (Store *store, gpointer data)
+{
+  EndJob *j = data;
+
+  j->app.store = store;
+  end_visit (&j->app, j->visit_id, &j->error);
+}
+
+static void
+end_job_done (gpointer data, const GError *error)
+{
+  EndJob *j = data;
+
+  watch_settle (j->app.origin, j->visit_id, error ? error : j->error);
+  g_clear_error (&j->error);
+  th_app_job_clear (&j->app);
+  g_free (j->visit_id);
+  g_free (j);
+}
+
+static void
+end_on_worker (AbandonWatch *w)
+{
+  EndJob *j = g_new0 (EndJob, 1);
+
+  th_app_job_init (&j->app, w->app);
+  j->visit_id = g_strdup (w->visit_id);
+  /* After the visit's own records (hooks.c), in their order. */
+  th_store_pool_run (w->app->pool, w->visit_id, end_job_run, end_job_done, j);
+}
+
 static gboolean
 watch_fire (gpointer data)
 {
@@ -44,7 +125,6 @@ watch_fire (gpointer data)
   ThApp *app = w->app;
   g_autoptr (GError) error = NULL;
   gint64 left_ms = w->deadline_ms - th_clock_now_ms ();
-  gboolean ended = FALSE;
 
   w->source = 0;
   if (app->hub && sig_hub_visit_occupied (app->hub, w->visit_id)) {
@@ -55,23 +135,12 @@ watch_fire (gpointer data)
     watch_schedule (w, left_ms);
     return G_SOURCE_REMOVE;
   }
-  if (!store_end_abandoned_visit (app->store, w->visit_id, &ended, &error)) {
-    /* Tried again in a minute: a busy or failing store must not leave the
-     * visit in progress for ever. */
-    th_log_visit (G_LOG_LEVEL_WARNING, w->visit_id, NULL, "visit.abandoned", error,
-                  "visit %s: could not end it after everyone left: %s", w->visit_id,
-                  error->message);
-    watch_schedule (w, 60 * 1000);
+  if (app->pool) {
+    end_on_worker (w);
     return G_SOURCE_REMOVE;
   }
-  if (ended) {
-    g_message ("visit %s: ended by the server, everyone had left %u s ago", w->visit_id,
-               app->config->abandoned_end_s);
-    th_audit (app, NULL, "server", "visit.end", w->visit_id,
-              json_pack ("{s:s}", "reason", "abandoned"));
-    th_follow_up_visit_ended (app, w->visit_id);
-  }
-  g_hash_table_remove (app->abandoned, w->visit_id);
+  end_visit (app, w->visit_id, &error);
+  watch_settle (app, w->visit_id, error);
   return G_SOURCE_REMOVE;
 }
 

@@ -1,5 +1,12 @@
 /* app.h — the composition root's shared state: one per process, owned by
- * main.c, used from the main thread only. */
+ * main.c, used from the main thread only.
+ *
+ * Except for a job's copy (api.c): a REST call runs on a store worker
+ * (storepool.h) with a copy of this struct whose `store` is that worker's
+ * connection, whose `config` is a snapshot (th_config_snapshot), whose
+ * main-loop parts (hub, lws, loop, timers, the sign-in gate) are NULL, and
+ * whose `origin` is the real one. What such code must do on the main loop
+ * goes through th_app_* below, which queue it there. */
 #pragma once
 
 #include <glib.h>
@@ -10,7 +17,7 @@
 
 struct lws_context;
 
-typedef struct {
+typedef struct _ThApp {
   ThConfig *config;
   Store *store;
   MedCatalog *catalog;
@@ -32,7 +39,13 @@ typedef struct {
   guint no_show_sweep;   /* the no-show sweep's timer (noshow.c) */
   guint watchdog;        /* systemd's watchdog ping (service.c), 0: none */
   struct _Notify *notify; /* invitations and reminders (server/notify/notify.h); NULL
-                           * outside the running server (tests, the admin CLI) */
+                           * outside the running server (tests, the admin CLI). In a
+                           * job's copy: only whether there is one (never dereferenced;
+                           * th_app_notify_kick) */
+  struct _ThStorePool *pool; /* the store's workers (storepool.h); NULL: everything runs
+                              * on this thread with `store` (tests, the admin CLI) */
+  struct _ThApp *origin;     /* in a job's copy: the main thread's app, reached only
+                              * through the main context; NULL in the real one */
 } ThApp;
 
 /* ---- links.c: visits with their join links */
@@ -115,6 +128,26 @@ void th_no_show_stop (ThApp *app);
  * signaling reports. */
 void th_metrics_refresh (ThApp *app);
 void th_metrics_media_quality (double loss_fraction, double rtt_s, gboolean have_rtt);
+
+/* ---- onmain.c: a job's copy of the app (see the top), made on the main
+ * thread; its `store` is set on the worker. Cleared with th_app_job_clear. */
+void th_app_job_init (ThApp *copy, ThApp *app);
+void th_app_job_clear (ThApp *copy);
+
+/* ---- onmain.c: what code that may run on a store worker (a job's copy of
+ * the app) asks of the main loop: done at once on the main thread, queued
+ * to the main context from a job (in order, after what the job queued
+ * before). */
+/* Tells the visit's participants its record changed (sig_hub_record_changed). */
+void th_app_record_changed (ThApp *app, const char *visit_id, const char *what);
+/* Closes a participant's connection (sig_hub_kick_participant). */
+void th_app_kick_participant (ThApp *app, const char *visit_id, const char *participant_id,
+                              const char *reason);
+/* Wakes the outbox's sender (notify_kick), if there is one. */
+void th_app_notify_kick (ThApp *app);
+/* Whether messages to patients are set up (a sender, and [mail] or [sms]
+ * in the app's config). */
+gboolean th_app_notify_configured (const ThApp *app);
 
 /* ---- hooks.c: what signaling asks of the server */
 const SigHooks *th_signaling_hooks (void);

@@ -13,5 +13,11 @@ G_BEGIN_DECLS
  * logged, not returned: the action itself has been recorded. */
 void th_audit (ThApp *app, const char *address, const char *actor, const char *action,
                const char *target, json_t *detail);
+/* The same, written on a store worker when the app has them (the main
+ * loop does not wait for the database); at once otherwise. For events the
+ * main loop records as they happen (refusals), whose order among other
+ * writes does not matter. */
+void th_audit_queued (ThApp *app, const char *address, const char *actor, const char *action,
+                      const char *target, json_t *detail);
 
 G_END_DECLS

@@ -43,6 +43,9 @@ config_defaults (void)
   c->signin_queue = 16;
   c->signin_per_second = 10;
   c->signin_burst = 20;
+  /* Enough that a slow statement or two leave the rest moving; each holds
+   * a connection (a PostgreSQL server counts them). */
+  c->store_workers = 4;
   c->reconnect_grace_s = 60;
   c->media_timeout_s = 20;
   c->max_frame_bytes = 64 * 1024;
@@ -138,6 +141,7 @@ static const char *const known_keys[][2] = {
   { "security", "login_lockout_after" },
   { "security", "login_lockout_minutes" },
   { "security", "signin_workers" },
+  { "store", "workers" },
   { "security", "signin_queue" },
   { "security", "signin_per_second" },
   { "security", "signin_burst" },
@@ -448,7 +452,7 @@ read_prescribing (GKeyFile *kf, ThConfig *c, const char *path, GError **error)
   return TRUE;
 }
 
-/* The numeric limits of [security], [visits] and [limits], each with its range. */
+/* The numeric limits of [security], [visits], [limits] and [store], each with its range. */
 static gboolean
 read_limits (GKeyFile *kf, ThConfig *c, const char *path, GError **error)
 {
@@ -503,6 +507,7 @@ read_limits (GKeyFile *kf, ThConfig *c, const char *path, GError **error)
       { "limits", "hello_timeout_seconds", 1, 600, G_STRUCT_OFFSET (ThConfig, hello_timeout_s) },
       { "limits", "body_timeout_seconds", 1, 3600, G_STRUCT_OFFSET (ThConfig, body_timeout_s) },
       { "limits", "max_connections", 0, 10000000, G_STRUCT_OFFSET (ThConfig, max_connections) },
+      { "store", "workers", 1, 64, G_STRUCT_OFFSET (ThConfig, store_workers) },
     };
     for (guint i = 0; i < G_N_ELEMENTS (more); i++) {
       guint *field = G_STRUCT_MEMBER_P (c, more[i].offset);

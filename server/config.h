@@ -106,6 +106,9 @@ typedef struct {
   ThIceConfig ice;
   /* [log] level: the least important level written (server/log.c) */
   GLogLevelFlags log_level;
+  /* [store] workers: threads with a database connection each that run the
+   * REST calls, signaling hooks and sweeps off the main loop (storepool.h) */
+  guint store_workers;
   /* [metrics] (config_listen.c): GET /metrics on a listener of its own */
   gboolean metrics_on;             /* [metrics] listen is set */
   char *metrics_host;              /* loopback, or anything with a token */
@@ -123,6 +126,11 @@ ThConfig *th_config_load (const char *path, GError **error);
 gboolean th_config_set_listen (ThConfig *config, const char *value, const char *what,
                                GError **error);
 void th_config_free (ThConfig *config);
+/* config_snapshot.c: a copy of `live` for a job off the main loop, taken on
+ * the main thread: what a reload swaps is copied, the rest shared (it
+ * outlives the workers). Free with th_config_snapshot_free only. */
+ThConfig *th_config_snapshot (const ThConfig *live);
+void th_config_snapshot_free (ThConfig *snapshot);
 /* config_listen.c: [metrics] listen and token_sha256; a listener off
  * loopback without a token is refused. */
 gboolean th_metrics_config_read (GKeyFile *kf, ThConfig *config, const char *path, GError **error);

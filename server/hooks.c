@@ -1,9 +1,16 @@
 /* hooks.c — what the signaling rooms ask of the server: who a hello is,
- * and recording each state change and join/leave in the store. */
+ * and recording each state change and join/leave in the store.
+ *
+ * A hello is checked on a store worker (authorize_async): its reads (the
+ * link, the session, the visit) may wait for the database without holding
+ * up the loop that carries every visit. The records of what happens in a
+ * visit (state, join and leave, chat, modality) are still written on the
+ * loop, where their order is the rooms' own (docs/architecture.md). */
 #define G_LOG_DOMAIN "th-server"
 
 #include "server/audit.h"
 #include "server/api/api.h" /* th_follow_up_visit_ended */
+#include "server/storepool/storepool.h"
 
 /* A store failure while checking a hello: logged with its cause (the
  * GError names a statement, never a value; no token, no name here), and the
@@ -228,8 +235,8 @@ static void
 refused (const char *visit_id, const char *participant_id, const char *code, const char *address,
          gpointer user_data)
 {
-  th_audit (user_data, address, participant_id ? participant_id : "anonymous", "signaling.refused",
-            visit_id, json_pack ("{s:s}", "code", code));
+  th_audit_queued (user_data, address, participant_id ? participant_id : "anonymous",
+                   "signaling.refused", visit_id, json_pack ("{s:s}", "code", code));
 }
 
 static void
@@ -238,9 +245,83 @@ media_quality (double loss_fraction, double rtt_s, gboolean have_rtt, G_GNUC_UNU
   th_metrics_media_quality (loss_fraction, rtt_s, have_rtt);
 }
 
+/* ---------------------------------------------- the hello, off the loop */
+
+typedef struct {
+  ThApp *app; /* the main thread's: only its config's fixed values are read off it */
+  char *token, *visit_id, *credential;
+  SigAuthorizeReply *reply;
+  gboolean ok;
+  SigIdentity identity;
+  SigErrorCode code;
+  char *message;
+} Hello;
+
+/* On a store worker: authorize with that worker's connection. Reads only
+ * [security] session_idle of the config, which a reload never changes. */
+static void
+hello_run (Store *store, gpointer data)
+{
+  Hello *h = data;
+  ThApp app = { .store = store, .config = h->app->config };
+
+  h->ok = authorize (h->token, h->visit_id, h->credential, &h->identity, &h->code, &h->message,
+                     &app);
+}
+
+/* On the main loop: the hello goes on (or its connection is gone). */
+static void
+hello_done (gpointer data, const GError *error)
+{
+  Hello *h = data;
+
+  if (error) {
+    g_warning ("signaling hello: not checked: %s", error->message);
+    h->ok = FALSE;
+    h->code = SIG_ERR_INTERNAL;
+    g_free (h->message);
+    h->message = g_strdup ("The clinic's server could not check this connection because of a "
+                           "fault on its side. Try again in a moment.");
+    sig_identity_clear (&h->identity);
+  }
+  sig_authorize_reply_finish (h->reply, h->ok, &h->identity, h->code, h->message);
+  g_free (h->token);
+  g_free (h->visit_id);
+  g_free (h->credential);
+  g_free (h->message);
+  g_free (h);
+}
+
+static void
+authorize_async (const char *token, const char *visit_id, const char *credential,
+                 SigAuthorizeReply *reply, gpointer user_data)
+{
+  ThApp *app = user_data;
+  Hello *h;
+
+  if (!app->pool) {
+    /* No workers (tests): checked here, answered at once. */
+    SigIdentity identity = { 0 };
+    SigErrorCode code = SIG_ERR_UNAUTHORIZED;
+    g_autofree char *message = NULL;
+    gboolean ok = authorize (token, visit_id, credential, &identity, &code, &message, app);
+    sig_authorize_reply_finish (reply, ok, &identity, code, message);
+    return;
+  }
+  h = g_new0 (Hello, 1);
+  h->app = app;
+  h->token = g_strdup (token);
+  h->visit_id = g_strdup (visit_id);
+  h->credential = g_strdup (credential);
+  h->reply = reply;
+  h->code = SIG_ERR_UNAUTHORIZED;
+  th_store_pool_run (app->pool, NULL, hello_run, hello_done, h);
+}
+
 static const SigHooks hooks = {
   .refused = refused,
   .authorize = authorize,
+  .authorize_async = authorize_async,
   .visit_state_changed = visit_state_changed,
   .participant_event = participant_event,
   .chat = chat,

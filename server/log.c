@@ -18,7 +18,9 @@
 
 #include <stdio.h>
 
-static GLogLevelFlags max_level = G_LOG_LEVEL_MESSAGE;
+/* Read by every thread that logs (media and store workers), set by a
+ * reload on the main loop: atomic. */
+static gint max_level = G_LOG_LEVEL_MESSAGE;
 
 static GLogWriterOutput
 writer (GLogLevelFlags log_level, const GLogField *fields, gsize n_fields, gpointer user_data)
@@ -26,7 +28,7 @@ writer (GLogLevelFlags log_level, const GLogField *fields, gsize n_fields, gpoin
   (void) user_data;
   GLogLevelFlags level = log_level & G_LOG_LEVEL_MASK;
   /* GLib's levels grow as they matter less (ERROR = 1 << 2 ... DEBUG). */
-  if (level > max_level)
+  if ((gint) level > g_atomic_int_get (&max_level))
     return G_LOG_WRITER_HANDLED;
   if (level <= G_LOG_LEVEL_MESSAGE)
     return g_log_writer_default (log_level, fields, n_fields, NULL);
@@ -41,7 +43,7 @@ th_log_start (GLogLevelFlags level)
 {
   static gsize once = 0;
 
-  max_level = level;
+  g_atomic_int_set (&max_level, (gint) level);
   if (g_once_init_enter (&once)) {
     g_log_set_writer_func (writer, NULL, NULL);
     g_once_init_leave (&once, 1);

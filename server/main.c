@@ -9,6 +9,7 @@
 #include "server/clock/clock.h"
 #include "server/http/http.h"
 #include "server/notify/notify.h"
+#include "server/storepool/storepool.h"
 
 #include <errno.h>
 #include <string.h>
@@ -17,6 +18,10 @@
 #include <glib/gstdio.h>
 #include <glib-unix.h>
 #include <gst/gst.h>
+
+/* How long a statement on a store worker waits for another writer's lock
+ * before failing STORE_ERROR_BUSY (503 "busy, try again"). */
+#define STORE_WORKER_BUSY_MS 5000
 
 static gboolean
 quit_loop (gpointer data)
@@ -278,12 +283,17 @@ serve (ThApp *app, gboolean demo, GError **error)
   ThConfig *config = app->config;
 
   app->loop = g_main_loop_new (NULL, FALSE);
-  /* The loop carries every visit's signaling: a statement must not wait
-   * seconds for the admin CLI's write lock. WAL lets reads go on under a
-   * writer; a write waits at most this long (the CLI's transactions take
-   * milliseconds), and otherwise fails STORE_ERROR_BUSY, which the API
-   * answers 503 "busy, try again" — a retry beats a frozen visit. */
+  /* The loop carries every visit's signaling: a statement it still runs
+   * itself (what is left on it, see docs/architecture.md) must not wait
+   * seconds for another writer. WAL lets reads go on under a writer; a
+   * write waits at most this long, and otherwise fails STORE_ERROR_BUSY,
+   * answered 503 "busy, try again" — a retry beats a frozen visit. */
   store_set_busy_timeout (app->store, 50);
+  /* The REST calls run on the store's workers, each on its own connection:
+   * there a statement may wait for a writer (the admin CLI, a backup, a
+   * slow database) as long as a person waits for a page, since nothing
+   * else waits on that thread. */
+  app->pool = th_store_pool_new (app->store, config->store_workers, STORE_WORKER_BUSY_MS);
   app->signin = th_signin_gate_new (config->signin_workers, config->signin_queue,
                                     config->signin_per_second, config->signin_burst);
   app->hub = sig_hub_new (th_signaling_hooks (), app, &config->media);
@@ -338,6 +348,9 @@ app_clear (ThApp *app)
   /* The send in flight first (its result is written to the store), then
    * sockets (their close callbacks still reach the rooms), then the rooms
    * and their pipelines, then the store they record into. */
+  /* The store's jobs first: each finishes and answers (its client may
+   * still be there), with the hub and the sockets still in place. */
+  g_clear_pointer (&app->pool, th_store_pool_free);
   g_clear_pointer (&app->notify, notify_free);
   th_http_stop (app);
   g_clear_pointer (&app->hub, sig_hub_free);

@@ -3,11 +3,14 @@
  * links close) becomes no_show, recorded with reason "no-show", so the
  * schedule and the overdue list tell it from a visit still to come. A GLib
  * timeout on the main loop sweeps once a minute: one indexed query for the
- * candidates (visits_scheduled), then one short transaction each. */
+ * candidates (visits_scheduled), then one short transaction each, on a
+ * store worker (the first sweep, at start, before anyone connects, on the
+ * main thread). */
 #define G_LOG_DOMAIN "th-server"
 
 #include "server/audit.h"
 #include "server/clock/clock.h"
+#include "server/storepool/storepool.h"
 
 #define SWEEP_EVERY_S 60
 
@@ -30,15 +33,54 @@ sweep (ThApp *app, GError **error)
   return TRUE;
 }
 
+typedef struct {
+  ThApp app; /* the job's copy (app.h) */
+  GError *error;
+} Sweep;
+
+static gboolean sweeping; /* a sweep is on a worker: the next tick skips */
+
+static void
+sweep_run (Store *store, gpointer data)
+{
+  Sweep *s = data;
+
+  s->app.store = store;
+  sweep (&s->app, &s->error);
+}
+
+static void
+sweep_done (gpointer data, const GError *error)
+{
+  Sweep *s = data;
+
+  sweeping = FALSE;
+  /* A busy or failing store is tried again at the next tick. */
+  if (error || s->error)
+    g_message ("no-show sweep: not done this time: %s", (error ? error : s->error)->message);
+  g_clear_error (&s->error);
+  th_app_job_clear (&s->app);
+  g_free (s);
+}
+
 static gboolean
 sweep_tick (gpointer data)
 {
   ThApp *app = data;
   g_autoptr (GError) error = NULL;
+  Sweep *s;
 
-  /* A busy or failing store is tried again at the next tick. */
-  if (!sweep (app, &error))
-    g_message ("no-show sweep: not done this time: %s", error->message);
+  if (!app->pool) {
+    if (!sweep (app, &error))
+      g_message ("no-show sweep: not done this time: %s", error->message);
+    return G_SOURCE_CONTINUE;
+  }
+  if (sweeping)
+    return G_SOURCE_CONTINUE;
+  sweeping = TRUE;
+  s = g_new0 (Sweep, 1);
+  th_app_job_init (&s->app, app);
+  th_store_pool_run (app->pool, "no-show-sweep", sweep_run, sweep_done, s);
   return G_SOURCE_CONTINUE;
 }
 

@@ -42,9 +42,16 @@ sig_hub_set_media (SigHub *hub, const SigMedia *media)
   hub->media = media;
 }
 
+struct _SigAuthorizeReply {
+  SigConn *conn; /* NULL once the connection is gone */
+};
+
 static void
 conn_free (SigConn *conn)
 {
+  /* A hello still being checked: its answer will find nobody. */
+  if (conn->authorizing)
+    conn->authorizing->conn = NULL;
   g_free (conn->credential);
   g_free (conn->address);
   g_free (conn);
@@ -173,13 +180,12 @@ sig_hub_connect (SigHub *hub, const SigTransport *transport, gpointer transport_
   return conn;
 }
 
+/* The hello's answer: the welcome (joining the room), or the error. */
 static void
-handle_hello (SigConn *conn, const SigMessage *msg)
+hello_answered (SigConn *conn, gboolean ok, SigIdentity *identity, SigErrorCode code,
+                const char *message)
 {
   SigHub *hub = conn->hub;
-  SigIdentity identity = { 0 };
-  SigErrorCode code = SIG_ERR_UNAUTHORIZED;
-  g_autofree char *message = NULL;
   Room *room;
 
   /* Stopping: a page that connects in the last moments is told so, and
@@ -188,23 +194,65 @@ handle_hello (SigConn *conn, const SigMessage *msg)
     conn_close_with_bye (conn, "shutdown");
     return;
   }
-  if (!hub->hooks.authorize (msg->u.hello.token, msg->u.hello.visit, conn->credential, &identity,
-                             &code, &message, hub->hooks_user_data)) {
+  if (!ok) {
     conn_send_error (conn, code, message ? message : "this link is not valid");
     if (++conn->failed_hellos >= MAX_FAILED_HELLOS)
       conn_close_with_bye (conn, "too-many-failures");
-    goto out;
+    return;
   }
-  room = room_get_or_load (hub, &identity);
+  room = room_get_or_load (hub, identity);
   if (!room) {
     conn_send_error (conn, SIG_ERR_BUSY,
                      "the server is carrying as many visits as it allows; "
                      "please try again in a few minutes");
-    goto out;
+    return;
   }
-  room_join (room, conn, &identity);
+  room_join (room, conn, identity);
+}
 
-out:
+void
+sig_authorize_reply_finish (SigAuthorizeReply *reply, gboolean ok, SigIdentity *identity,
+                            SigErrorCode code, const char *message)
+{
+  SigConn *conn = reply->conn;
+
+  g_free (reply);
+  if (conn) {
+    conn->authorizing = NULL;
+    if (conn->state == CONN_AUTHORIZING) {
+      conn->state = CONN_AWAITING_HELLO;
+      hello_answered (conn, ok, identity, code, message);
+    }
+  }
+  sig_identity_clear (identity);
+}
+
+static void
+handle_hello (SigConn *conn, const SigMessage *msg)
+{
+  SigHub *hub = conn->hub;
+  SigIdentity identity = { 0 };
+  SigErrorCode code = SIG_ERR_UNAUTHORIZED;
+  g_autofree char *message = NULL;
+  gboolean ok;
+
+  if (hub->stopping) {
+    conn_close_with_bye (conn, "shutdown");
+    return;
+  }
+  if (hub->hooks.authorize_async) {
+    SigAuthorizeReply *reply = g_new0 (SigAuthorizeReply, 1);
+    reply->conn = conn;
+    conn->authorizing = reply;
+    conn->state = CONN_AUTHORIZING;
+    /* May answer before it returns: nothing of `conn` is used after. */
+    hub->hooks.authorize_async (msg->u.hello.token, msg->u.hello.visit, conn->credential, reply,
+                                hub->hooks_user_data);
+    return;
+  }
+  ok = hub->hooks.authorize (msg->u.hello.token, msg->u.hello.visit, conn->credential, &identity,
+                             &code, &message, hub->hooks_user_data);
+  hello_answered (conn, ok, &identity, code, message);
   sig_identity_clear (&identity);
 }
 
@@ -231,6 +279,10 @@ dispatch (SigConn *conn, const SigMessage *msg)
   Room *room;
 
   if (msg->type == SIG_MSG_HELLO) {
+    if (conn->state == CONN_AUTHORIZING) {
+      conn_send_error (conn, SIG_ERR_BAD_STATE, "the hello sent is still being checked");
+      return;
+    }
     if (conn->state != CONN_AWAITING_HELLO) {
       conn_send_error (conn, SIG_ERR_BAD_STATE, "hello was already accepted on this connection");
       return;

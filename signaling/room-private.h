@@ -14,6 +14,7 @@ typedef struct _Participant Participant;
 
 typedef enum {
   CONN_AWAITING_HELLO, /* connected, not yet identified */
+  CONN_AUTHORIZING,    /* its hello is being checked (authorize_async) */
   CONN_JOINED,         /* identified and attached to a participant */
   CONN_CLOSING,        /* told to go; ignore whatever else it sends */
 } ConnState;
@@ -27,6 +28,7 @@ struct _SigConn {
   ConnState state;
   Participant *participant; /* when JOINED */
   guint failed_hellos;
+  SigAuthorizeReply *authorizing; /* while CONN_AUTHORIZING: the answer awaited */
 };
 
 struct _Participant {

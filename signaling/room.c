@@ -360,6 +360,8 @@ room_join (Room *room, SigConn *conn, const SigIdentity *identity)
   p->conn = conn;
   conn->participant = p;
   conn->state = CONN_JOINED;
+  if (conn->transport->joined)
+    conn->transport->joined (conn->transport_data);
 
   conn_send_take (conn, sig_encode_welcome (room->visit_id, p->role, p->id, p->display_name,
                                             identity->patient_display_name,

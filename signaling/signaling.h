@@ -220,12 +220,30 @@ typedef struct {
 
 void sig_identity_clear (SigIdentity *identity);
 
+/* The answer to a hello checked off the main loop (authorize_async): the
+ * server's store may take its time, and the loop carries every visit. */
+typedef struct _SigAuthorizeReply SigAuthorizeReply;
+
+/* Main context only, once per reply: the hello's answer, as authorize's
+ * (TRUE with `identity`, whose contents are taken; FALSE with `code` and
+ * `message`). The hello then goes on (welcome, or the error). A connection
+ * that closed meanwhile gets nothing: the reply only outlives it. May be
+ * called from inside authorize_async itself. */
+void sig_authorize_reply_finish (SigAuthorizeReply *reply, gboolean ok, SigIdentity *identity,
+                                 SigErrorCode code, const char *message);
+
 typedef struct {
   /* Resolves a hello (token and/or visit) plus the transport's credentials
    * (e.g. the upgrade request's cookie, may be NULL) into an identity. On
    * refusal returns FALSE and sets *code and a message for the client. */
   gboolean (*authorize) (const char *token, const char *visit, const char *transport_credential,
                          SigIdentity *out, SigErrorCode *code, char **message, gpointer user_data);
+  /* The same, answered later through sig_authorize_reply_finish (the
+   * strings are only valid during the call: copy them). Used instead of
+   * authorize when set. Meanwhile the connection's other messages are
+   * refused as before a hello. */
+  void (*authorize_async) (const char *token, const char *visit, const char *transport_credential,
+                           SigAuthorizeReply *reply, gpointer user_data);
   /* The visit moved to `state`. Returns FALSE (and the room does not move)
    * when the store refuses the transition. */
   gboolean (*visit_state_changed) (const char *visit_id, const char *state, gpointer user_data);
@@ -258,6 +276,11 @@ typedef struct {
   void (*send) (gpointer transport, const char *text);
   /* Ask the transport to close the connection after what is queued. */
   void (*close) (gpointer transport);
+  /* The connection's hello was verified (it now speaks for a participant:
+   * the transport's limits on unidentified connections end). With an
+   * authorize_async hook this comes after the hello's frame was handled.
+   * May be NULL. */
+  void (*joined) (gpointer transport);
 } SigTransport;
 
 /* What the rooms allow and how long they wait; 0 means "no limit" for the

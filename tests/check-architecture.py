@@ -60,7 +60,10 @@ ALLOWED = {
     "store": {"clock", "records",     # the adjustment rules, re-checked in the transaction
               "metrics"},             # how long transactions take, timed in store.c
     "accounts": {"clock"},
+    # the store's worker threads: connections of the store, nothing above it
+    "storepool": {"store"},
     "api": {"server", "clock", "records", "store", "accounts",
+            "storepool",              # the REST calls run on the store's workers
             "http",                   # the request and response types, the deferred answer
             "notify",                 # a booking queues its invitation; the messages' routes
             "metrics"},               # sign-in failures and lockouts, counted where decided
@@ -73,7 +76,7 @@ ALLOWED = {
     "http": {"server", "clock", "signaling", "media", "metrics"},
     "cli": {"server", "clock", "accounts", "store", "records"},
     "server": {"media", "signaling", "clock", "records", "store", "accounts", "api",
-               "http", "cli", "notify", "metrics"},
+               "http", "cli", "notify", "metrics", "storepool"},
 }
 
 # Parts whose files must also call one way among themselves (file A uses file

@@ -85,6 +85,19 @@ const ThRoute *th_api_routes (guint *n);
  * method matching the same path); FALSE with the first problem. */
 gboolean th_api_routes_check (const ThRoute *routes, guint n, GError **error);
 
+/* The dispatcher's steps (api.c), which offloop.c runs on the main loop or
+ * on a store worker. th_api_match finds the route (pure): FALSE after a
+ * 404 or 405 answer. th_api_run_route resolves the caller and the :visit
+ * and runs the handler, with `app`'s store. th_api_after logs a 500's cause
+ * and audits a refusal. */
+gboolean th_api_match (const ThHttpRequest *req, ThHttpResponse *r, const ThRoute **route,
+                       ThRouteParams *params);
+void th_api_run_route (ThApp *app, const ThHttpRequest *req, ThHttpResponse *r,
+                       const ThRoute *route, const ThRouteParams *params);
+void th_api_after (ThApp *app, const ThHttpRequest *req, ThHttpResponse *r);
+/* Whether a route runs on the main loop rather than on a store worker. */
+gboolean th_api_route_on_main (const ThRoute *route);
+
 void th_caller_clear (ThCaller *caller);
 
 /* The clinic's today: the date of the server's clock in [clinic] time_zone. */

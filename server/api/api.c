@@ -620,17 +620,6 @@ respond_not_allowed (ThHttpResponse *r, gboolean get, gboolean post)
                                 : "This address takes POST requests only.");
 }
 
-void
-th_api_refused (ThApp *app, const ThHttpRefusal *refusal)
-{
-  json_t *detail = json_pack ("{s:i, s:s}", "status", (json_int_t) refusal->status, "code",
-                              refusal->code);
-
-  if (refusal->path)
-    json_object_set_new (detail, "path", json_string (refusal->path));
-  th_audit (app, refusal->address, "anonymous", "http.refused", NULL, detail);
-}
-
 /* A URI that still looks like a climb after lws's decoding (double
  * encoding, backslashes) is noted; lws answers it with 404 as well. */
 void
@@ -641,12 +630,12 @@ th_api_uri_seen (ThApp *app, const char *address, const char *uri)
                            .address = address, .status = 404, .code = "path-traversal" });
 }
 
-static void
-dispatch (ThApp *app, const ThHttpRequest *req, ThHttpResponse *r)
+gboolean
+th_api_match (const ThHttpRequest *req, ThHttpResponse *r, const ThRoute **route_out,
+              ThRouteParams *params_out)
 {
   const ThRoute *route = NULL;
   gboolean path_known = FALSE, get = FALSE, post = FALSE;
-  ThApiCall call = { 0 };
 
   for (guint i = 0; i < G_N_ELEMENTS (kRoutes); i++) {
     ThRouteParams params;
@@ -660,19 +649,38 @@ dispatch (ThApp *app, const ThHttpRequest *req, ThHttpResponse *r)
     post |= kRoutes[i].method == TH_HTTP_POST;
     if (!route && kRoutes[i].method == req->method) {
       route = &kRoutes[i];
-      call.params = params;
+      *params_out = params;
     }
   }
   if (!path_known) {
     th_respond_error (r, 404, "not-found", "There is nothing at this address.");
-    return;
+    return FALSE;
   }
   if (!route) {
     respond_not_allowed (r, get, post);
-    return;
+    return FALSE;
   }
-  call.pattern = route->pattern;
   r->route = route->pattern;
+  *route_out = route;
+  return TRUE;
+}
+
+gboolean
+th_api_route_on_main (const ThRoute *route)
+{
+  /* The health check reads the hub's counts and no store; the sign-in
+   * hands its password to the gate (accounts.h), which lives on the loop. */
+  return route->handler == th_get_health || route->handler == th_post_session;
+}
+
+void
+th_api_run_route (ThApp *app, const ThHttpRequest *req, ThHttpResponse *r, const ThRoute *route,
+                  const ThRouteParams *params)
+{
+  ThApiCall call = { 0 };
+
+  call.params = *params;
+  call.pattern = route->pattern;
   if (!resolve_caller (app, req, r, route->who, &call.caller) || !load_visit (app, route, &call, r))
     goto out;
   route->handler (app, req, r, &call);
@@ -702,9 +710,8 @@ audit_refusal (ThApp *app, const ThHttpRequest *req, const ThHttpResponse *r)
 }
 
 void
-th_api_handle (ThApp *app, const ThHttpRequest *req, ThHttpResponse *r)
+th_api_after (ThApp *app, const ThHttpRequest *req, ThHttpResponse *r)
 {
-  dispatch (app, req, r);
   /* The cause of a 500, with the route (ids, never names), for whoever
    * keeps the server running. */
   if (r->failure) {

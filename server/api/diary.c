@@ -599,8 +599,8 @@ TH_HANDLER (th_post_diary_reminder)
     goto out;
   }
   th_audit (app, req->address, patient_id, "diary.reminder", patient_id, NULL);
-  if (app->notify && hour >= 0)
-    notify_kick (app->notify);
+  if (hour >= 0)
+    th_app_notify_kick (app);
   th_respond_json (r, 200, json_pack ("{s:O}", "reminder", reminder));
 out:
   json_decref (reminder);

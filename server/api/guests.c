@@ -84,7 +84,7 @@ th_revoke_guest (ThApp *app, const ThHttpRequest *req, ThHttpResponse *r, const 
     goto out;
   }
   /* The link no longer works, and whoever is using it right now goes too. */
-  sig_hub_kick_participant (app->hub, visit_id, participant_id, "revoked");
+  th_app_kick_participant (app, visit_id, participant_id, "revoked");
   th_audit (app, req->address, staff_id, "guest.revoke", visit_id,
             json_pack ("{s:s, s:s}", "participant", participant_id, "patient", visit->patient_id));
   th_respond_json (r, 200, json_object ());

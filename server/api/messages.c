@@ -59,7 +59,7 @@ th_get_messages (ThApp *app, const ThHttpRequest *req, ThHttpResponse *r, const 
     json_array_append_new (list, message_json (g_ptr_array_index (rows, i)));
   th_respond_json (r, 200,
                    json_pack ("{s:o, s:b}", "messages", list, "configured",
-                              notify_configured (app->notify)));
+                              th_app_notify_configured (app)));
 }
 
 /* Whether the caller may see the message's visit, as the route table's
@@ -101,8 +101,10 @@ th_retry_message (ThApp *app, const ThHttpRequest *req, ThHttpResponse *r, const
       th_respond_error (r, 404, "not-found", "This message is not among your visits' messages.");
     goto out;
   }
-  ok = app->notify ? notify_retry (app->notify, message_id, &error)
-                   : store_outbox_retry (app->store, message_id, store_now_ms (), &error);
+  /* The row on this call's store; the sender, on the main loop, is woken. */
+  ok = store_outbox_retry (app->store, message_id, th_clock_now_ms (), &error);
+  if (ok)
+    th_app_notify_kick (app);
   if (!ok) {
     if (g_error_matches (error, STORE_ERROR, STORE_ERROR_INVALID))
       th_respond_error (r, 409, "not-retryable",
@@ -155,17 +157,19 @@ th_notify_patient (ThApp *app, const char *visit_id, ThVisitChange change)
   guint queued = 0;
 
   g_return_val_if_fail ((guint) change < G_N_ELEMENTS (kChangeWords), NULL);
-  if (!notify_configured (app->notify))
+  if (!th_app_notify_configured (app))
     return json_pack ("{s:s, s:s}", "status", "not-sent", "message",
                       "Messages to patients are not set up on this server, so nothing was "
                       "sent. Tell the patient yourself.");
-  if (!notify_visit_changed (app->notify, visit_id, kChangeWords[change].change, &queued, &error)) {
+  if (!notify_queue_visit_changed (app->store, app->config, visit_id, kChangeWords[change].change,
+                                   &queued, &error)) {
     /* The change is committed: say that its message is not on its way
      * rather than lose it in silence. */
     g_warning ("visit %s: the patient's message could not be queued: %s %d: %s", visit_id,
                g_quark_to_string (error->domain), error->code, error->message);
     return json_pack ("{s:s, s:s}", "status", "failed", "message", kChangeWords[change].failed);
   }
+  th_app_notify_kick (app);
   if (queued == 0)
     return json_pack ("{s:s, s:s}", "status", "not-sent", "message",
                       "The patient has no email address or mobile phone on record that "

@@ -637,8 +637,7 @@ th_post_cosign (ThApp *app, const ThHttpRequest *req, ThHttpResponse *r, const T
             json_pack ("{s:s, s:s, s:s}", "visit", o.visit_id, "medication", o.medication_id,
                        "patient", o.patient_id));
   /* The PA's open record shows the answer now. */
-  if (app->hub)
-    sig_hub_record_changed (app->hub, o.visit_id, "orders");
+  th_app_record_changed (app, o.visit_id, "orders");
   respond_order (app, r, 200, order_id, NULL);
 out:
   th_rx_run_clear (&run);
@@ -669,8 +668,7 @@ th_post_decline (ThApp *app, const ThHttpRequest *req, ThHttpResponse *r, const 
   }
   th_audit (app, req->address, staff_id, "prescribe.decline", order_id,
             json_pack ("{s:s, s:s}", "visit", o.visit_id, "medication", o.medication_id));
-  if (app->hub)
-    sig_hub_record_changed (app->hub, o.visit_id, "orders");
+  th_app_record_changed (app, o.visit_id, "orders");
   respond_order (app, r, 200, order_id, NULL);
 out:
   store_order_clear (&o);

@@ -343,8 +343,7 @@ th_post_checkin (ThApp *app, const ThHttpRequest *req, ThHttpResponse *r, const 
   th_audit (app, req->address, caller->participant.id, "checkin.submit", visit->id,
             json_pack ("{s:s}", "patient", visit->patient_id));
   /* The provider's open record shows the answers now, not at its next poll. */
-  if (app->hub)
-    sig_hub_record_changed (app->hub, visit->id, "checkin");
+  th_app_record_changed (app, visit->id, "checkin");
   store_checkin_clear (c);
   if (!store_get_latest_checkin (app->store, visit->id, c, &error)) {
     th_respond_store_error (r, error,

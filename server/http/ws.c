@@ -79,9 +79,12 @@ transport_close (gpointer data)
   ws_close_now (data, LWS_CLOSE_STATUS_NORMAL);
 }
 
+static void transport_joined (gpointer data);
+
 static const SigTransport transport = {
   .send = transport_send,
   .close = transport_close,
+  .joined = transport_joined,
 };
 
 /* Connections that have not said a verified hello are counted per
@@ -129,6 +132,14 @@ note_joined (ThWsConn *ws)
   ws->joined = TRUE;
   address_count_add (ws, -1);
   g_clear_handle_id (&ws->hello_deadline, g_source_remove);
+}
+
+/* The hello was verified, maybe after its frame (checked on a store
+ * worker, server/hooks.c). */
+static void
+transport_joined (gpointer data)
+{
+  note_joined (data);
 }
 
 ThWsConn *

@@ -46,16 +46,22 @@ notify_free (Notify *n)
 gboolean
 notify_configured (const Notify *n)
 {
-  return n && (n->config->notify.mail_host || n->config->notify.sms_url);
+  return n && notify_config_configured (n->config);
+}
+
+gboolean
+notify_config_configured (const ThConfig *config)
+{
+  return config->notify.mail_host || config->notify.sms_url;
 }
 
 /* The rows for one kind of message: one per channel the patient can be
  * reached on. */
 static void
-add_rows (Notify *n, GArray *rows, const StorePatient *p, const char *kind, guint reminder_min,
-          gint64 due_ms)
+add_rows (const ThConfig *config, GArray *rows, const StorePatient *p, const char *kind,
+          guint reminder_min, gint64 due_ms)
 {
-  const ThNotifyConfig *c = &n->config->notify;
+  const ThNotifyConfig *c = &config->notify;
   StoreOutboxNew row = { .kind = kind, .reminder_minutes = reminder_min, .due_at_ms = due_ms };
 
   if (c->mail_host && p->email) {
@@ -74,6 +80,16 @@ gboolean
 notify_visit_changed (Notify *n, const char *visit_id, NotifyChange change, guint *queued,
                       GError **error)
 {
+  if (!notify_queue_visit_changed (n->store, n->config, visit_id, change, queued, error))
+    return FALSE;
+  notify_kick (n);
+  return TRUE;
+}
+
+gboolean
+notify_queue_visit_changed (Store *store, const ThConfig *config, const char *visit_id,
+                            NotifyChange change, guint *queued, GError **error)
+{
   g_autoptr (GArray) rows = g_array_new (FALSE, TRUE, sizeof (StoreOutboxNew));
   StoreVisit v = { 0 };
   StorePatient p = { 0 };
@@ -85,19 +101,19 @@ notify_visit_changed (Notify *n, const char *visit_id, NotifyChange change, guin
 
   if (queued)
     *queued = 0;
-  if (!store_get_visit (n->store, visit_id, &v, error) ||
-      !store_patient_get (n->store, v.patient_id, &p, error))
+  if (!store_get_visit (store, visit_id, &v, error) ||
+      !store_patient_get (store, v.patient_id, &p, error))
     goto out;
-  add_rows (n, rows, &p, kind, 0, now);
+  add_rows (config, rows, &p, kind, 0, now);
   /* Reminders for the visit's time as it is now; one whose time has
    * passed already is not queued (the invitation just said it all). */
-  for (guint i = 0; change != NOTIFY_CANCELLED && i < n->config->notify.n_reminders; i++) {
-    guint min = n->config->notify.reminder_minutes[i];
+  for (guint i = 0; change != NOTIFY_CANCELLED && i < config->notify.n_reminders; i++) {
+    guint min = config->notify.reminder_minutes[i];
     gint64 due = v.scheduled_at_ms - (gint64) min * 60000;
     if (due > now)
-      add_rows (n, rows, &p, "reminder", min, due);
+      add_rows (config, rows, &p, "reminder", min, due);
   }
-  if (!store_outbox_visit_changed (n->store, visit_id, change != NOTIFY_BOOKED,
+  if (!store_outbox_visit_changed (store, visit_id, change != NOTIFY_BOOKED,
                                    change == NOTIFY_CANCELLED,
                                    change == NOTIFY_BOOKED  ? NULL
                                    : change == NOTIFY_MOVED ? WITHDRAWN_MOVED
@@ -108,7 +124,6 @@ notify_visit_changed (Notify *n, const char *visit_id, NotifyChange change, guin
   if (queued)
     *queued = rows->len;
   ok = TRUE;
-  notify_kick (n);
 out:
   store_visit_clear (&v);
   store_patient_clear (&p);

@@ -58,6 +58,11 @@ void notify_free (Notify *notify);
  * no address for any channel that is set up. */
 gboolean notify_visit_changed (Notify *notify, const char *visit_id, NotifyChange change,
                                guint *queued, GError **error);
+/* notify_visit_changed's rows, on `store` with the settings of `config`,
+ * without waking the sender (for a store worker: the caller wakes it from
+ * the main loop, th_app_notify_kick). */
+gboolean notify_queue_visit_changed (Store *store, const ThConfig *config, const char *visit_id,
+                                     NotifyChange change, guint *queued, GError **error);
 /* A pending or failed message goes again now (STORE_ERROR_INVALID for one
  * sent, being sent or withdrawn). */
 gboolean notify_retry (Notify *notify, const char *message_id, GError **error);
@@ -66,6 +71,7 @@ void notify_kick (Notify *notify);
 
 /* Whether any channel is set up ([mail] host or [sms] url). */
 gboolean notify_configured (const Notify *notify);
+gboolean notify_config_configured (const ThConfig *config);
 
 /* How long the calendar invitation says the visit lasts: the visit's
  * length (DTEND = DTSTART + it). */

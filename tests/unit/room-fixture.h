@@ -16,6 +16,7 @@
 typedef struct {
   GPtrArray *frames;    /* text frames sent, oldest first */
   gboolean closed;
+  gboolean joined; /* told its hello was verified */
 } FakeTransport;
 
 typedef struct {
@@ -38,7 +39,14 @@ fake_close (gpointer data)
   ((FakeTransport *) data)->closed = TRUE;
 }
 
-static const SigTransport transport = { fake_send, fake_close };
+static inline void
+fake_joined (gpointer data)
+{
+  ((FakeTransport *) data)->joined = TRUE;
+}
+
+static const SigTransport transport = { .send = fake_send, .close = fake_close,
+                                        .joined = fake_joined };
 
 static inline gboolean
 authorize (const char *token, const char *visit G_GNUC_UNUSED, const char *credential G_GNUC_UNUSED,
