@@ -236,6 +236,45 @@ read_record_facts (ThApp *app, ThHttpResponse *r, const char *order_id, const ch
   return TRUE;
 }
 
+/* The order a change acts on was changed or stopped by someone else after
+ * the prescriber's page showed it (another device, another node; or between
+ * this change's checks and its transaction, where the store's second look
+ * refused it). That is a conflict (409), not a mistake in what was asked:
+ * say who changed the order, when, and to what. NULL when the order is not
+ * stopped (the refusal is the rule's own) or cannot be read. */
+static char *
+changed_meanwhile (ThApp *app, const char *order_id)
+{
+  StoreOrder base = { 0 }, now = { 0 };
+  g_autofree char *by = NULL, *was = NULL, *is = NULL, *now_dose = NULL, *day = NULL;
+  char *msg = NULL;
+
+  if (!order_id || !store_get_order (app->store, order_id, &base, NULL))
+    return NULL;
+  if (g_strcmp0 (base.status, "stopped") != 0)
+    goto out;
+  by = base.status_by_name ? g_strdup_printf (" by %s", base.status_by_name) : g_strdup ("");
+  was = dose_words (&base);
+  day = date_words (app, base.status_at_ms);
+  if (base.stopped_by_order_id &&
+      store_get_order (app->store, base.stopped_by_order_id, &now, NULL)) {
+    now_dose = dose_words (&now);
+    is = g_strdup_printf ("it is now %s", now_dose);
+  }
+  msg = g_strdup_printf ("%s (%s) was %s%s on %s, after your page showed it; %s. Your change was "
+                         "not saved: look at the current order and adjust it again if it is "
+                         "still needed.",
+                         base.medication_name, was, is ? "changed" : "stopped", by, day,
+                         is ? is : "it is no longer taken");
+  /* The sentence starts with the medication's name, which the catalog
+   * writes in lower case. */
+  msg[0] = g_ascii_toupper (msg[0]);
+  store_order_clear (&now);
+out:
+  store_order_clear (&base);
+  return msg;
+}
+
 /* Runs the adjustment rules (records.h) on the body and the record: FALSE
  * after answering 400 (a field missing or out of place) or 422 (the record
  * does not allow it) with the rule's sentence, which the store would give
@@ -277,6 +316,13 @@ check_adjustment (ThApp *app, ThHttpResponse *r, const ThAdjustmentBody *b, cons
   }
   if (adjustment_validate (&rule, &facts, out, &error))
     return TRUE;
+  if (old->id && !g_error_matches (error, CLINICAL_ERROR, CLINICAL_ERROR_INCOMPLETE)) {
+    g_autofree char *conflict = changed_meanwhile (app, old->id);
+    if (conflict) {
+      th_respond_error (r, 409, "conflict", conflict);
+      return FALSE;
+    }
+  }
   if (g_error_matches (error, CLINICAL_ERROR, CLINICAL_ERROR_INCOMPLETE))
     th_respond_error (r, 400, "bad-field", error->message);
   else
@@ -295,7 +341,12 @@ save_adjustment (ThApp *app, const ThHttpRequest *req, ThHttpResponse *r,
   gboolean effective;
 
   if (!created) {
-    if (g_error_matches (error, STORE_ERROR, STORE_ERROR_INVALID))
+    g_autofree char *conflict = g_error_matches (error, STORE_ERROR, STORE_ERROR_INVALID)
+                                  ? changed_meanwhile (app, adj->replaces_order_id)
+                                  : NULL;
+    if (conflict)
+      th_respond_error (r, 409, "conflict", conflict);
+    else if (g_error_matches (error, STORE_ERROR, STORE_ERROR_INVALID))
       th_respond_error (r, 422, "invalid", error->message);
     else
       th_respond_store_error (r, error, "The change could not be saved. Nothing was changed.");

@@ -153,7 +153,11 @@ test('a dose change leaves two orders linked by the replacement, the old one sto
   }
   const stopped = before.orders.find((o) => o.status === 'stopped');
   const r0 = await adjust(demo.visit_id, { kind: 'stop', order_id: stopped.id, reason: 'again' });
-  assert.equal(r0.status, 422, 'a stop of an order that is not active');
+  // Acting on an order someone already changed or stopped: a conflict,
+  // saying who changed it and when, not a mistake in the request.
+  assert.equal(r0.status, 409, 'a stop of an order that is not active');
+  assert.equal(r0.json.error.code, 'conflict');
+  assert.match(r0.json.error.message, / was (changed|stopped) by .* on \d{1,2} [A-Z][a-z]{2} \d{4}, after your page showed it; .*Your change was not saved/);
   assert.equal((await record(demo.visit_id)).orders.length, before.orders.length, 'nothing written');
 
   const r = await adjust(demo.visit_id, {
