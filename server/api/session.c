@@ -2,12 +2,16 @@
  * Failed sign-ins slow down and then lock, per account, per address and
  * per IPv6 /64; every checked attempt is audited, throttled ones counted.
  * Passwords are checked off the main loop (accounts.h, the gate) and the
- * answer is deferred (http.h, th_http_defer). */
+ * answer is deferred (http.h, th_http_defer). With the store's workers
+ * (storepool.h) the store's part runs there too, in two jobs around the
+ * gate, which stays on the loop: the throttle's counts and the account
+ * before the check, the failure count or the new session after it. */
 #define G_LOG_DOMAIN "th-api"
 
 #include "server/api/api-private.h"
 #include "server/metrics/metrics.h"
 #include "server/accounts/accounts.h"
+#include "server/storepool/storepool.h"
 
 #include <string.h>
 #include <openssl/evp.h>
@@ -94,7 +98,7 @@ throttle_policy (ThApp *app)
 /* The verdict for this attempt; FALSE when the counts could not be read. */
 static gboolean
 throttle_check (ThApp *app, const char *username, const char *address, const char *network,
-                ThThrottleVerdict *verdict, guint *wait_s, GError **error)
+                guint in_flight, ThThrottleVerdict *verdict, guint *wait_s, GError **error)
 {
   const ThThrottlePolicy policy = throttle_policy (app);
   const gint64 now = store_now_ms (), since = now - policy.window_ms;
@@ -120,8 +124,7 @@ throttle_check (ThApp *app, const char *username, const char *address, const cha
     g_propagate_error (error, local);
     return FALSE;
   }
-  *verdict = th_throttle_decide (&policy, counts, n,
-                                 th_signin_gate_in_flight (app->signin, network), now, wait_s);
+  *verdict = th_throttle_decide (&policy, counts, n, in_flight, now, wait_s);
   return TRUE;
 }
 
@@ -129,7 +132,7 @@ throttle_check (ThApp *app, const char *username, const char *address, const cha
  * a window is audited; the rest are only counted (login_throttled), so a
  * flood adds two audit rows per network per window, not one per attempt. */
 static void
-refuse_throttled (ThApp *app, const ThHttpRequest *req, const char *username, const char *network,
+refuse_throttled (ThApp *app, const char *address, const char *username, const char *network,
                   ThThrottleVerdict verdict, guint wait, ThHttpResponse *r)
 {
   const ThThrottlePolicy policy = throttle_policy (app);
@@ -148,7 +151,7 @@ refuse_throttled (ThApp *app, const ThHttpRequest *req, const char *username, co
     g_warning ("a throttled sign-in was not counted: %s", error->message);
   else if (attempts == 1) {
     g_autofree char *since = th_iso_from_ms (window);
-    th_audit (app, req->address, username, locked ? "login.locked" : "login.throttled", NULL,
+    th_audit (app, address, username, locked ? "login.locked" : "login.throttled", NULL,
               json_pack ("{s:s, s:s}", "network", network, "window_start", since));
   }
   msg = locked
@@ -186,7 +189,7 @@ refuse_busy (ThHttpResponse *r, const char *why)
 
 /* One sign-in between its check on a worker and its answer. */
 typedef struct {
-  ThApp *app;
+  ThApp *app;             /* the main thread's */
   gboolean deferred;      /* checked on the gate; answered through `pending` */
   ThHttpPending *pending; /* NULL: nobody to answer */
   char *username;
@@ -194,6 +197,15 @@ typedef struct {
   char *network;
   gboolean found;
   StoreStaffAccount account;
+  /* With the store's workers: */
+  ThApp job;          /* the jobs' copy of the app (app.h) */
+  char *password;     /* until the gate has it */
+  char *hash;         /* the account's, or NULL (the dummy check) */
+  guint in_flight;    /* this client's attempts at the gate, read on the loop */
+  gboolean answered;  /* `r` is the answer already (throttled, a failure) */
+  gboolean match;     /* what the gate said */
+  gboolean client_present; /* the client still waited when the check was done */
+  ThHttpResponse r;
 } SignIn;
 
 static void
@@ -206,14 +218,21 @@ sign_in_free (SignIn *si)
   g_free (si->username);
   g_free (si->address);
   g_free (si->network);
+  if (si->password)
+    OPENSSL_cleanse (si->password, strlen (si->password));
+  g_free (si->password);
+  g_free (si->hash);
+  g_free (si->r.body);
+  g_free (si->r.set_cookie);
+  th_app_job_clear (&si->job);
   g_free (si);
 }
 
-/* Back on the loop with the password checked: the answer. */
+/* With the password checked: the answer (on the loop with its store, or on
+ * a worker with the job's). */
 static void
-sign_in_answer (SignIn *si, gboolean match, ThHttpResponse *r)
+sign_in_answer (ThApp *app, SignIn *si, gboolean match, ThHttpResponse *r)
 {
-  ThApp *app = si->app;
   g_autoptr (GError) error = NULL;
   g_autofree char *session_id = NULL, *csrf = NULL;
   const gboolean ok = match && si->found && !si->account.disabled;
@@ -232,12 +251,18 @@ sign_in_answer (SignIn *si, gboolean match, ThHttpResponse *r)
     return;
   }
   if (!store_clear_login_failures (app->store, si->username, &error)) {
+    /* A database held by another writer will not take the session either:
+     * say so now rather than wait for it twice. */
+    if (g_error_matches (error, STORE_ERROR, STORE_ERROR_BUSY)) {
+      respond_store_failure (r, error, "the failures could not be cleared");
+      return;
+    }
     /* The sign-in stands; old failures only slow the next mistake. */
     g_message ("failures of a successful sign-in not cleared: %s", error->message);
     g_clear_error (&error);
   }
   /* Nobody to hand a session to: none is started. */
-  if (si->deferred && !th_http_pending_connected (si->pending))
+  if (!si->client_present)
     return;
   session_id = store_create_session (app->store, si->account.id, si->address, store_now_ms (),
                                      &error);
@@ -257,13 +282,20 @@ sign_in_answer (SignIn *si, gboolean match, ThHttpResponse *r)
                               staff_json (&si->account)));
 }
 
+static void sign_in_checked_later (SignIn *si, gboolean match);
+
 static void
 sign_in_checked (gboolean match, gpointer user_data)
 {
   SignIn *si = user_data;
   ThHttpResponse r = { 0 };
 
-  sign_in_answer (si, match, &r);
+  si->client_present = !si->deferred || th_http_pending_connected (si->pending);
+  if (si->app->pool) {
+    sign_in_checked_later (si, match);
+    return;
+  }
+  sign_in_answer (si->app, si, match, &r);
   if (si->pending)
     th_http_pending_finish (si->pending, &r);
   g_free (r.body);
@@ -278,6 +310,126 @@ sign_in_wanted (gpointer user_data)
   SignIn *si = user_data;
   /* Asked inside th_signin_gate_check too, before the answer is deferred. */
   return !si->deferred || th_http_pending_connected (si->pending);
+}
+
+/* ---------------------------------------- the same on the store's workers */
+
+/* A job that did not run (the server is stopping, no connection). */
+static void
+respond_not_run (ThHttpResponse *r, const GError *error)
+{
+  g_warning ("sign-in: not run on a store worker: %s", error->message);
+  th_respond_error (r, 503, "busy", "The record is busy. Try again in a moment.");
+  r->retry_after = 1;
+}
+
+/* The answer, on the loop; `si` goes. */
+static void
+sign_in_finish (SignIn *si)
+{
+  th_http_pending_finish (si->pending, &si->r);
+  si->pending = NULL;
+  sign_in_free (si);
+}
+
+/* After the gate, on a worker: count the failure or start the session. */
+static void
+sign_in_answer_run (Store *store, gpointer data)
+{
+  SignIn *si = data;
+
+  si->job.store = store;
+  sign_in_answer (&si->job, si, si->match, &si->r);
+  si->job.store = NULL;
+}
+
+static void
+sign_in_answer_done (gpointer data, const GError *error)
+{
+  SignIn *si = data;
+
+  if (error)
+    respond_not_run (&si->r, error);
+  sign_in_finish (si);
+}
+
+/* The gate's answer, on the loop: the gate frees `si` when this returns, so
+ * what the job needs moves to a sign-in of its own. */
+static void
+sign_in_checked_later (SignIn *si, gboolean match)
+{
+  SignIn *later = g_new (SignIn, 1);
+
+  *later = *si;
+  memset (si, 0, sizeof *si);
+  later->match = match;
+  th_store_pool_run (later->app->pool, NULL, sign_in_answer_run, sign_in_answer_done, later);
+}
+
+/* Before the gate, on a worker: this client's throttle, then the account. */
+static void
+sign_in_lookup_run (Store *store, gpointer data)
+{
+  SignIn *si = data;
+  ThApp *app = &si->job;
+  g_autoptr (GError) error = NULL;
+  ThThrottleVerdict verdict = TH_THROTTLE_GO;
+  guint wait = 0;
+
+  app->store = store;
+  si->answered = TRUE;
+  if (!throttle_check (app, si->username, si->address, si->network, si->in_flight, &verdict, &wait,
+                       &error))
+    respond_store_failure (&si->r, error, "the throttle could not be read");
+  else if (verdict != TH_THROTTLE_GO)
+    refuse_throttled (app, si->address, si->username, si->network, verdict, wait, &si->r);
+  else if (!(si->found = store_find_staff_by_username (store, si->username, &si->account,
+                                                       &si->hash, &error)) &&
+           !g_error_matches (error, STORE_ERROR, STORE_ERROR_NOT_FOUND))
+    respond_store_failure (&si->r, error, "the account could not be read");
+  else
+    si->answered = FALSE;
+  if (!si->hash)
+    si->found = FALSE; /* no credentials: as unknown, and the same work */
+  app->store = NULL;
+}
+
+/* Back on the loop: the server-wide budget, then the gate. */
+static void
+sign_in_lookup_done (gpointer data, const GError *error)
+{
+  SignIn *si = data;
+  ThSignInGate *gate = si->app->signin;
+
+  if (error)
+    respond_not_run (&si->r, error);
+  else if (si->answered)
+    ;
+  else if (!gate || !th_signin_gate_admit (gate))
+    refuse_busy (&si->r, "past the server-wide budget");
+  else if (!th_signin_gate_check (gate, si->network, si->password, si->hash, sign_in_checked,
+                                  sign_in_wanted, si, (GDestroyNotify) sign_in_free))
+    refuse_busy (&si->r, "every password worker busy and the queue full");
+  else
+    return; /* the gate owns `si` now, and calls back on this loop */
+  sign_in_finish (si);
+}
+
+/* The pool's way: the answer deferred at once, the store's part queued. */
+static void
+sign_in_on_workers (ThApp *app, const ThHttpRequest *req, ThHttpResponse *r, SignIn *si,
+                    const char *password)
+{
+  si->deferred = TRUE;
+  si->password = g_strdup (password);
+  si->in_flight = th_signin_gate_in_flight (app->signin, si->network);
+  if (!(si->pending = th_http_defer (req, r))) {
+    th_respond_error (r, 500, "internal", "Signing in did not work. Try again in a moment.");
+    sign_in_free (si);
+    return;
+  }
+  th_app_job_init (&si->job, app);
+  th_store_pool_run (app->pool, NULL, sign_in_lookup_run, sign_in_lookup_done, si);
 }
 
 void
@@ -299,15 +451,22 @@ th_post_session (ThApp *app, const ThHttpRequest *req, ThHttpResponse *r, const 
   si->username = g_utf8_strdown (body.username, -1);
   si->address = g_strdup (req->address);
   si->network = th_throttle_network (req->address);
+  if (app->pool && req->transport) {
+    sign_in_on_workers (app, req, r, si, body.password);
+    si = NULL;
+    goto out;
+  }
 
   /* The cheap refusals first: this client's throttle, then the budget of
    * the whole server (which only attempts that will cost a scrypt spend). */
-  if (!throttle_check (app, si->username, si->address, si->network, &verdict, &wait, &error)) {
+  if (!throttle_check (app, si->username, si->address, si->network,
+                       th_signin_gate_in_flight (app->signin, si->network), &verdict, &wait,
+                       &error)) {
     respond_store_failure (r, error, "the throttle could not be read");
     goto out;
   }
   if (verdict != TH_THROTTLE_GO) {
-    refuse_throttled (app, req, si->username, si->network, verdict, wait, r);
+    refuse_throttled (app, si->address, si->username, si->network, verdict, wait, r);
     goto out;
   }
   if (!th_signin_gate_admit (app->signin)) {
@@ -326,7 +485,8 @@ th_post_session (ThApp *app, const ThHttpRequest *req, ThHttpResponse *r, const 
     gboolean match = hash ? th_password_verify (body.password, hash, NULL) : FALSE;
     if (!hash)
       th_password_verify_dummy (body.password);
-    sign_in_answer (si, match, r);
+    si->client_present = TRUE;
+    sign_in_answer (app, si, match, r);
     goto out;
   }
   if (!th_signin_gate_check (app->signin, si->network, body.password, hash, sign_in_checked,
