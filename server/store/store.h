@@ -1,5 +1,8 @@
-/* store.h — the sqlite store: one file, WAL, foreign keys on, numbered
- * migrations tracked in PRAGMA user_version. Used from the main thread only.
+/* store.h — the store: one sqlite file (WAL, foreign keys on, numbered
+ * migrations tracked in PRAGMA user_version), or a PostgreSQL database
+ * several nodes share (issue 18; its version in schema_version). A Store is
+ * one connection, used by one thread at a time: the server's workers each
+ * open their own (store_open_again, server/storepool).
  *
  * Times cross this interface as unix milliseconds (UTC) and are stored as
  * ISO 8601 UTC text with milliseconds ("2026-11-27T12:00:00.000Z"), which
@@ -75,10 +78,10 @@ Store *store_open_target (const StoreTarget *target, GError **error);
 Store *store_open_again (Store *store, GError **error);
 StoreBackend store_backend (Store *store);
 void store_close (Store *store);
-/* How long a statement waits for another process's write lock before
- * failing with STORE_ERROR_BUSY. store_open sets 5 s (right for the admin
- * CLI, which has nothing else to do); the server sets a short one, because
- * it waits on its only thread (see main.c). */
+/* How long a statement waits for another connection's write lock before
+ * failing with STORE_ERROR_BUSY (on PostgreSQL: lock_timeout). store_open
+ * sets 5 s (right for the admin CLI and the server's workers); the server's
+ * main thread, which carries the visits, sets a short one (see main.c). */
 void store_set_busy_timeout (Store *store, guint ms);
 int store_schema_version (Store *store); /* PRAGMA user_version */
 int store_latest_schema_version (void);
