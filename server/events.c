@@ -12,11 +12,11 @@
 #include "server/api/api.h"
 #include "server/http/http.h"
 
-/* Tells the streams that may see it that `visit_id` (of `provider_id`)
- * changed; both NULL: every stream resyncs. Ids are letters, digits and
+/* Tells the streams that may see it that `visit_id` (of `provider_id`,
+ * supervised by `supervisor_id`) changed; all NULL: every stream resyncs. Ids are letters, digits and
  * '-' (store_visit_change_parse): nothing to escape in the JSON. */
 static void
-publish (ThApp *app, const char *visit_id, const char *provider_id)
+publish (ThApp *app, const char *visit_id, const char *provider_id, const char *supervisor_id)
 {
   char topic[96];
   g_autofree char *text = NULL;
@@ -28,6 +28,11 @@ publish (ThApp *app, const char *visit_id, const char *provider_id)
   text = g_strdup_printf ("event: visits-changed\ndata: {\"visit\":\"%s\"}\n\n", visit_id);
   th_api_events_topic (topic, sizeof topic, provider_id);
   th_http_stream_publish (app, topic, text);
+  /* A supervising psychiatrist's list shows her PAs' visits too. */
+  if (supervisor_id) {
+    th_api_events_topic (topic, sizeof topic, supervisor_id);
+    th_http_stream_publish (app, topic, text);
+  }
   th_api_events_topic (topic, sizeof topic, NULL);
   th_http_stream_publish (app, topic, text);
 }
@@ -36,6 +41,7 @@ typedef struct {
   ThApp *app;
   char *visit_id;
   char *provider_id;
+  char *supervisor_id;
 } Change;
 
 static void
@@ -44,6 +50,7 @@ change_free (gpointer data)
   Change *c = data;
   g_free (c->visit_id);
   g_free (c->provider_id);
+  g_free (c->supervisor_id);
   g_free (c);
 }
 
@@ -51,13 +58,14 @@ static gboolean
 change_on_main (gpointer data)
 {
   Change *c = data;
-  publish (c->app, c->visit_id, c->provider_id);
+  publish (c->app, c->visit_id, c->provider_id, c->supervisor_id);
   return G_SOURCE_REMOVE;
 }
 
 /* sqlite: any thread. */
 static void
-on_commit (const char *visit_id, const char *provider_id, gpointer data)
+on_commit (const char *visit_id, const char *provider_id, const char *supervisor_id,
+           gpointer data)
 {
   ThApp *app = data;
   Change *c = g_new0 (Change, 1);
@@ -66,6 +74,7 @@ on_commit (const char *visit_id, const char *provider_id, gpointer data)
   c->app = app;
   c->visit_id = g_strdup (visit_id);
   c->provider_id = g_strdup (provider_id);
+  c->supervisor_id = g_strdup (supervisor_id);
   g_source_set_callback (idle, change_on_main, c, change_free);
   g_source_attach (idle, g_main_loop_get_context (app->loop));
   g_source_unref (idle);
@@ -73,9 +82,10 @@ on_commit (const char *visit_id, const char *provider_id, gpointer data)
 
 /* PostgreSQL: on the main loop already. */
 static void
-on_notify (const char *visit_id, const char *provider_id, gpointer data)
+on_notify (const char *visit_id, const char *provider_id, const char *supervisor_id,
+           gpointer data)
 {
-  publish (data, visit_id, provider_id);
+  publish (data, visit_id, provider_id, supervisor_id);
 }
 
 void

@@ -72,8 +72,6 @@ th_http_stream_start (struct lws *wsi, ThSession *s, const ThHttpResponse *resp,
                                    &p, end) ||
       lws_add_http_header_by_name (wsi, (const unsigned char *) "cache-control:",
                                    (const unsigned char *) "no-store", 8, &p, end) ||
-      lws_add_http_header_by_name (wsi, (const unsigned char *) "connection:",
-                                   (const unsigned char *) "close", 5, &p, end) ||
       lws_finalize_write_http_header (wsi, start, &p, end)) {
     g_free (body);
     return -1;

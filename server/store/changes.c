@@ -29,18 +29,20 @@ id_valid (const char *id)
 }
 
 gboolean
-store_visit_change_parse (const char *payload, char **visit_id, char **provider_id)
+store_visit_change_parse (const char *payload, char **visit_id, char **provider_id,
+                          char **supervisor_id)
 {
-  const char *sp = payload ? strchr (payload, ' ') : NULL;
-  g_autofree char *visit = NULL;
+  g_auto (GStrv) ids = payload ? g_strsplit (payload, " ", 4) : NULL;
+  guint n = ids ? g_strv_length (ids) : 0;
 
-  if (!sp)
+  if (n < 2 || n > 3)
     return FALSE;
-  visit = g_strndup (payload, (gsize) (sp - payload));
-  if (!id_valid (visit) || !id_valid (sp + 1))
-    return FALSE;
-  *visit_id = g_steal_pointer (&visit);
-  *provider_id = g_strdup (sp + 1);
+  for (guint i = 0; i < n; i++)
+    if (!id_valid (ids[i]))
+      return FALSE;
+  *visit_id = g_strdup (ids[0]);
+  *provider_id = g_strdup (ids[1]);
+  *supervisor_id = n == 3 ? g_strdup (ids[2]) : NULL;
   return TRUE;
 }
 
@@ -52,6 +54,11 @@ store_set_change_sink (Store *store, StoreVisitChangedFunc func, gpointer user_d
   store->change_data = user_data;
 }
 
+/* The payload, built by the database from the rows (the same SQL on both):
+ * the visit, its provider and, for a PA, their supervising psychiatrist. */
+#define PAYLOAD "v.id || ' ' || v.provider_id || COALESCE(' ' || s.supervising_psychiatrist_id, '')"
+#define PAYLOAD_FROM "FROM visits v JOIN staff s ON s.id = v.provider_id WHERE v.id = ?1"
+
 gboolean
 store_visit_changed (Store *store, const char *visit_id, GError **error)
 {
@@ -59,20 +66,19 @@ store_visit_changed (Store *store, const char *visit_id, GError **error)
   gboolean found = FALSE, ok;
 
   if (store->backend == STORE_BACKEND_POSTGRESQL) {
-    /* The payload is built by the database from the row: ids only. */
     ok = store_select_optional_row (store,
-                                    "SELECT pg_notify('" STORE_VISITS_CHANNEL "',"
-                                    " id || ' ' || provider_id) FROM visits WHERE id = ?1",
+                                    "SELECT pg_notify('" STORE_VISITS_CHANNEL "', " PAYLOAD ")"
+                                    " " PAYLOAD_FROM,
                                     visit_id, "notify visit change", &stmt, &found, error);
     store_stmt_free (stmt);
     return ok;
   }
   if (!store->change_fn)
     return TRUE;
-  ok = store_select_optional_row (store, "SELECT id, provider_id FROM visits WHERE id = ?1",
-                                  visit_id, "read visit change", &stmt, &found, error);
+  ok = store_select_optional_row (store, "SELECT " PAYLOAD " " PAYLOAD_FROM, visit_id,
+                                  "read visit change", &stmt, &found, error);
   if (ok && found) {
-    char *pair = g_strdup_printf ("%s %s", store_col_text (stmt, 0), store_col_text (stmt, 1));
+    char *pair = g_strdup (store_col_text (stmt, 0));
     if (!store->changed)
       store->changed = g_ptr_array_new_with_free_func (g_free);
     /* Once per visit and transaction. */
@@ -94,9 +100,9 @@ store_changes_committed (Store *store)
   if (!changed || !store->change_fn)
     return;
   for (guint i = 0; i < changed->len; i++) {
-    g_autofree char *visit = NULL, *provider = NULL;
-    if (store_visit_change_parse (changed->pdata[i], &visit, &provider))
-      store->change_fn (visit, provider, store->change_data);
+    g_autofree char *visit = NULL, *provider = NULL, *supervisor = NULL;
+    if (store_visit_change_parse (changed->pdata[i], &visit, &provider, &supervisor))
+      store->change_fn (visit, provider, supervisor, store->change_data);
   }
 }
 

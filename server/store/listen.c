@@ -174,7 +174,7 @@ read_results (StoreListener *l)
     g_message ("store: listening for visit changes on PostgreSQL%s",
                l->was_ready ? " again: listeners resync" : "");
     if (l->was_ready)
-      l->func (NULL, NULL, l->user_data);
+      l->func (NULL, NULL, NULL, l->user_data);
     l->was_ready = TRUE;
   }
   return TRUE;
@@ -194,9 +194,9 @@ reading (StoreListener *l)
   if (!read_results (l))
     return;
   while ((n = PQnotifies (l->conn))) {
-    g_autofree char *visit = NULL, *provider = NULL;
-    if (store_visit_change_parse (n->extra, &visit, &provider))
-      l->func (visit, provider, l->user_data);
+    g_autofree char *visit = NULL, *provider = NULL, *supervisor = NULL;
+    if (store_visit_change_parse (n->extra, &visit, &provider, &supervisor))
+      l->func (visit, provider, supervisor, l->user_data);
     else
       g_message ("store: a notification on %s that is not a visit change was ignored",
                  STORE_VISITS_CHANNEL);

@@ -40,11 +40,12 @@ typedef struct {
 } Seen;
 
 static void
-on_change (const char *visit, const char *provider, gpointer data)
+on_change (const char *visit, const char *provider, const char *supervisor, gpointer data)
 {
   Seen *seen = data;
-  g_ptr_array_add (seen->seen, visit ? g_strdup_printf ("%s %s", visit, provider)
-                                     : g_strdup ("resync"));
+  g_ptr_array_add (seen->seen, !visit     ? g_strdup ("resync")
+                               : supervisor ? g_strdup_printf ("%s %s %s", visit, provider, supervisor)
+                                            : g_strdup_printf ("%s %s", visit, provider));
 }
 
 static gboolean
@@ -220,6 +221,19 @@ test_sqlite_sink (void)
   g_assert_false (store_set_visit_state (again, visit, VISIT_NO_SHOW, &error));
   g_clear_error (&error);
   g_assert_cmpuint (seen.seen->len, ==, 2);
+  /* A PA's visit names their supervising psychiatrist too. */
+  {
+    g_autofree char *pa = store_create_staff (store, "PA Listen", "pa", &error);
+    g_autofree char *patient = store_create_patient (store, "Pat Supervised", &error);
+    g_autofree char *pa_visit = NULL, *triple = NULL;
+    g_assert_no_error (error);
+    g_assert_true (store_set_staff_supervisor (store, pa, provider, &error));
+    g_assert_no_error (error);
+    pa_visit = store_create_visit (store, patient, pa, store_now_ms (), &error);
+    g_assert_no_error (error);
+    triple = g_strdup_printf ("%s %s %s", pa_visit, pa, provider);
+    g_assert_cmpstr (g_ptr_array_index (seen.seen, seen.seen->len - 1), ==, triple);
+  }
   store_close (again);
   store_close (store);
   g_unlink (path);
