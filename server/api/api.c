@@ -179,7 +179,7 @@ static const ThRoute kRoutes[] = {
   ROUTE (POST, "/api/consent", LINK, NO_VISIT, th_post_consent),
   ROUTE (GET, "/api/visits", DESK, NO_VISIT, th_list_visits),
   /* The console's push channel: an event stream of the visits above. */
-  ROUTE (GET, "/api/events", DESK, NO_VISIT, th_get_events),
+  ROUTE (GET, "/api/events", STAFF, NO_VISIT, th_get_events),
   ROUTE (POST, "/api/visits", DESK, NO_VISIT, th_create_visit),
   ROUTE (GET, "/api/schedule", DESK, NO_VISIT, th_get_schedule),
   ROUTE (GET, "/api/providers", DESK, NO_VISIT, th_get_providers),
