@@ -121,9 +121,10 @@ describe('two nodes on one PostgreSQL', { skip: !PG_DIR && 'needs TH_PG_DIR (tes
     sOther = await a.login(other.username, other.password);
   });
   after(async () => {
-    if (a) await a.stop();
-    if (b) await b.stop();
+    // Both nodes stop (and the database goes) whatever the first says.
+    const stopped = await Promise.allSettled([a && a.stop(), b && b.stop()]);
     if (PG_DIR) pg('dropdb', '--force', '--if-exists', DB);
+    for (const s of stopped) if (s.status === 'rejected') throw s.reason;
   });
 
   test("the provider's stream on node A hears their patient's hello on node B within a second; another provider's does not", async () => {
@@ -148,6 +149,20 @@ describe('two nodes on one PostgreSQL', { skip: !PG_DIR && 'needs TH_PG_DIR (tes
     hello.ws.close();
     mine.close();
     theirs.close();
+  });
+
+  test("a node whose LISTEN connection is killed connects again and tells its streams to resync", async () => {
+    const mine = await openEvents(a, sa);
+    await mine.next('ready');
+    // Each node says once that its listener lost its connection.
+    for (const node of [a, b]) node.allowLog(/the PostgreSQL listener lost its connection/);
+    pg('psql', '-d', DB, '-Atc', "SELECT pg_terminate_backend(pid) FROM pg_stat_activity WHERE application_name = 'telehealthd-listen'");
+    await mine.next('resync', () => true, 5000);
+    // And it hears changes again: a booking through node B (a session is
+    // good on every node: it lives in the shared database).
+    const booked = await book(b, sa, 'After Resync');
+    await mine.next('visits-changed', (e) => JSON.parse(e.data).visit === booked.id, 3000);
+    mine.close();
   });
 });
 
