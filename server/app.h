@@ -44,8 +44,9 @@ typedef struct _ThApp {
                            * th_app_notify_kick) */
   struct _ThStorePool *pool; /* the store's workers (storepool.h); NULL: everything runs
                               * on this thread with `store` (tests, the admin CLI) */
-  StoreListener *visit_listener; /* events.c: PostgreSQL's LISTEN for visit changes;
-                                  * NULL on sqlite and in a job's copy */
+  /* events.c: PostgreSQL's LISTEN for visit changes; NULL on sqlite and in
+   * a job's copy */
+  StoreListener *visit_listener;
   struct _ThApp *origin;     /* in a job's copy: the main thread's app, reached only
                               * through the main context; NULL in the real one */
 } ThApp;

@@ -1,6 +1,6 @@
 /* events.c — visit changes to the consoles' event streams (GET /api/events,
  * issue 18): the composition root wires the store's news of a changed visit
- * to the API's publisher, on the main loop.
+ * to the transport's event streams, on the main loop.
  *
  * PostgreSQL: a LISTEN connection on the loop (store_listen_start) hears
  * every node's commits, this node's too. sqlite (one process): the store's
@@ -13,8 +13,9 @@
 #include "server/http/http.h"
 
 /* Tells the streams that may see it that `visit_id` (of `provider_id`,
- * supervised by `supervisor_id`) changed; all NULL: every stream resyncs. Ids are letters, digits and
- * '-' (store_visit_change_parse): nothing to escape in the JSON. */
+ * supervised by `supervisor_id`) changed; all NULL: every stream resyncs.
+ * Ids are letters, digits and '-' (store_visit_change_parse): nothing to
+ * escape in the JSON. */
 static void
 publish (ThApp *app, const char *visit_id, const char *provider_id, const char *supervisor_id)
 {
@@ -64,8 +65,7 @@ change_on_main (gpointer data)
 
 /* sqlite: any thread. */
 static void
-on_commit (const char *visit_id, const char *provider_id, const char *supervisor_id,
-           gpointer data)
+on_commit (const char *visit_id, const char *provider_id, const char *supervisor_id, gpointer data)
 {
   ThApp *app = data;
   Change *c = g_new0 (Change, 1);
@@ -82,8 +82,7 @@ on_commit (const char *visit_id, const char *provider_id, const char *supervisor
 
 /* PostgreSQL: on the main loop already. */
 static void
-on_notify (const char *visit_id, const char *provider_id, const char *supervisor_id,
-           gpointer data)
+on_notify (const char *visit_id, const char *provider_id, const char *supervisor_id, gpointer data)
 {
   publish (data, visit_id, provider_id, supervisor_id);
 }

@@ -68,8 +68,8 @@ th_http_stream_start (struct lws *wsi, ThSession *s, const ThHttpResponse *resp,
   th_metrics_inc (TH_M_HTTP_REQUESTS, s->route ? s->route : "other", "200");
   s->answered = TRUE;
   /* No length: the body is as long as the stream lasts, ended by the close. */
-  if (lws_add_http_common_headers (wsi, 200, "text/event-stream", LWS_ILLEGAL_HTTP_CONTENT_LEN,
-                                   &p, end) ||
+  if (lws_add_http_common_headers (wsi, 200, "text/event-stream", LWS_ILLEGAL_HTTP_CONTENT_LEN, &p,
+                                   end) ||
       lws_add_http_header_by_name (wsi, (const unsigned char *) "cache-control:",
                                    (const unsigned char *) "no-store", 8, &p, end) ||
       lws_finalize_write_http_header (wsi, start, &p, end)) {

@@ -62,8 +62,8 @@ static void
 lost (StoreListener *l, const char *what)
 {
   /* libpq's message spans lines: one log line. */
-  g_autofree char *why =
-    g_strstrip (g_strdelimit (g_strdup (l->conn ? PQerrorMessage (l->conn) : ""), "\n\t", ' '));
+  g_autofree char *why = g_strstrip (
+    g_strdelimit (g_strdup (l->conn ? PQerrorMessage (l->conn) : ""), "\n\t", ' '));
 
   g_warning ("store: the PostgreSQL listener %s (%s); connecting again in %u ms", what,
              *why ? why : "no reason given", l->backoff_ms);

@@ -107,8 +107,7 @@ gboolean store_visit_change_parse (const char *payload, char **visit_id, char **
  * again (with back-off, 0.25 s doubling to 8 s) `func (NULL, NULL, NULL)`:
  * resync. */
 typedef struct _StoreListener StoreListener;
-StoreListener *store_listen_start (const char *dsn, StoreVisitChangedFunc func,
-                                   gpointer user_data);
+StoreListener *store_listen_start (const char *dsn, StoreVisitChangedFunc func, gpointer user_data);
 /* TRUE once LISTEN is in force (tests). */
 gboolean store_listen_ready (StoreListener *listener);
 void store_listen_stop (StoreListener *listener);

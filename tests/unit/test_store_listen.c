@@ -43,9 +43,10 @@ static void
 on_change (const char *visit, const char *provider, const char *supervisor, gpointer data)
 {
   Seen *seen = data;
-  g_ptr_array_add (seen->seen, !visit     ? g_strdup ("resync")
-                               : supervisor ? g_strdup_printf ("%s %s %s", visit, provider, supervisor)
-                                            : g_strdup_printf ("%s %s", visit, provider));
+  g_ptr_array_add (seen->seen, !visit ? g_strdup ("resync")
+                               : supervisor
+                                 ? g_strdup_printf ("%s %s %s", visit, provider, supervisor)
+                                 : g_strdup_printf ("%s %s", visit, provider));
 }
 
 static gboolean
