@@ -44,6 +44,9 @@ typedef struct _ThApp {
                            * th_app_notify_kick) */
   struct _ThStorePool *pool; /* the store's workers (storepool.h); NULL: everything runs
                               * on this thread with `store` (tests, the admin CLI) */
+  /* events.c: PostgreSQL's LISTEN for visit changes; NULL on sqlite and in
+   * a job's copy */
+  StoreListener *visit_listener;
   struct _ThApp *origin;     /* in a job's copy: the main thread's app, reached only
                               * through the main context; NULL in the real one */
 } ThApp;
@@ -131,6 +134,12 @@ void th_metrics_media_quality (double loss_fraction, double rtt_s, gboolean have
 
 /* ---- onmain.c: a job's copy of the app (see the top), made on the main
  * thread; its `store` is set on the worker. Cleared with th_app_job_clear. */
+/* ---- events.c: visit changes to the consoles' event streams (issue 18):
+ * PostgreSQL's LISTEN, or the sqlite store's sink. Start after app->loop is
+ * made and before the store's workers open their connections. */
+void th_events_start (ThApp *app);
+void th_events_stop (ThApp *app);
+
 void th_app_job_init (ThApp *copy, ThApp *app);
 void th_app_job_clear (ThApp *copy);
 

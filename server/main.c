@@ -289,6 +289,8 @@ serve (ThApp *app, gboolean demo, GError **error)
    * write waits at most this long, and otherwise fails STORE_ERROR_BUSY,
    * answered 503 "busy, try again" — a retry beats a frozen visit. */
   store_set_busy_timeout (app->store, 50);
+  /* Before the workers: their connections copy the store's sink. */
+  th_events_start (app);
   /* The REST calls run on the store's workers, each on its own connection:
    * there a statement may wait for a writer (the admin CLI, a backup, a
    * slow database) as long as a person waits for a page, since nothing
@@ -351,6 +353,7 @@ app_clear (ThApp *app)
   /* The store's jobs first: each finishes and answers (its client may
    * still be there), with the hub and the sockets still in place. */
   g_clear_pointer (&app->pool, th_store_pool_free);
+  th_events_stop (app);
   g_clear_pointer (&app->notify, notify_free);
   th_http_stop (app);
   g_clear_pointer (&app->hub, sig_hub_free);

@@ -121,6 +121,7 @@ th_app_job_init (ThApp *copy, ThApp *app)
   copy->abandoned = NULL;
   copy->no_show_sweep = 0;
   copy->watchdog = 0;
+  copy->visit_listener = NULL;
 }
 
 void

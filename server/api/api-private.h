@@ -194,6 +194,8 @@ TH_HANDLER (th_get_health);
 TH_HANDLER (th_get_me);
 TH_HANDLER (th_list_visits);
 TH_HANDLER (th_create_visit);
+/* events.c */
+TH_HANDLER (th_get_events);
 TH_HANDLER (th_get_visit);
 /* schedule.c */
 TH_HANDLER (th_get_schedule);

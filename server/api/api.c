@@ -178,6 +178,8 @@ static const ThRoute kRoutes[] = {
   ROUTE (GET, "/api/consent", LINK, NO_VISIT, th_get_consent),
   ROUTE (POST, "/api/consent", LINK, NO_VISIT, th_post_consent),
   ROUTE (GET, "/api/visits", DESK, NO_VISIT, th_list_visits),
+  /* The console's push channel: an event stream of the visits above. */
+  ROUTE (GET, "/api/events", STAFF, NO_VISIT, th_get_events),
   ROUTE (POST, "/api/visits", DESK, NO_VISIT, th_create_visit),
   ROUTE (GET, "/api/schedule", DESK, NO_VISIT, th_get_schedule),
   ROUTE (GET, "/api/providers", DESK, NO_VISIT, th_get_providers),
@@ -678,7 +680,15 @@ th_api_run_route (ThApp *app, const ThHttpRequest *req, ThHttpResponse *r, const
                   const ThRouteParams *params)
 {
   ThApiCall call = { 0 };
+  ThHttpRequest quiet;
 
+  /* The event stream is opened, and opened again, by the page itself,
+   * never by a person: it does not keep the session from its idle end. */
+  if (route->handler == th_get_events) {
+    quiet = *req;
+    quiet.background = TRUE;
+    req = &quiet;
+  }
   call.params = *params;
   call.pattern = route->pattern;
   if (!resolve_caller (app, req, r, route->who, &call.caller) || !load_visit (app, route, &call, r))

@@ -15,6 +15,10 @@ void th_api_refused (ThApp *app, const ThHttpRefusal *refusal);
 /* Notes in the audit log a request URI that tries to climb out of the web
  * root. */
 void th_api_uri_seen (ThApp *app, const char *address, const char *uri);
+/* events.c: the topic (th_http_stream_publish) of GET /api/events streams
+ * that see the visits of `staff_id` (NULL: of every provider, the front
+ * desk's and the admin's streams). */
+void th_api_events_topic (char *out, gsize size, const char *staff_id);
 /* A visit ended (by its provider, or by the server when everyone left):
  * records the interval the follow-up rules suggest and the date the next
  * follow-up is due by, unless one is recorded already. A failure is

@@ -17,7 +17,11 @@ typedef struct {
   guint refused_full;    /* refused at the cap since the last log line */
   int listen_fd;         /* learnt at the first accept; -1 before */
   int reserve_fd;        /* given up to shed connections at EMFILE */
+  GQueue streams;        /* ThHttpStream *, open event streams (stream.c) */
+  guint stream_timer;    /* their keep-alive and age, while there are any */
 } ThHttpServer;
+
+typedef struct _ThHttpStream ThHttpStream;
 
 /* lws's per-session data for our one protocol: an HTTP request or a
  * WebSocket connection, never both. Zeroed by lws. */
@@ -42,6 +46,7 @@ typedef struct {
   ThHttpResponse *answer; /* a deferred answer whose headers wait for HTTP_WRITEABLE */
   const char *route;      /* the API route's pattern, once the handler said (metrics) */
   gint64 started_us;      /* monotonic: when the request's headers were in (metrics) */
+  ThHttpStream *stream;   /* an open event stream (stream.c) */
   /* WebSocket */
   ThWsConn *ws;
 } ThSession;
@@ -56,6 +61,16 @@ typedef struct {
 /* pending.c: the connection lets go of its deferred answer (it closed, or a
  * new request begins); a later th_http_pending_finish then sends nothing. */
 void th_http_pending_detach (ThSession *s);
+
+/* stream.c: answers `resp` (status 200, resp->stream set) by opening an event
+ * stream on the connection; takes `body`, its first text. */
+int th_http_stream_start (struct lws *wsi, ThSession *s, const ThHttpResponse *resp, char *body);
+/* HTTP_WRITEABLE of a stream's connection: the next text; -1 closes it. */
+int th_http_stream_writeable (struct lws *wsi, ThSession *s);
+/* The connection closed: forget its stream. */
+void th_http_stream_detach (ThSession *s);
+/* th_http_stop: the timer goes; the streams go with their connections. */
+void th_http_stream_stop (ThHttpServer *server);
 
 /* Copies the TH_SESSION_COOKIE cookie of the request, or NULL. */
 char *th_http_session_cookie (struct lws *wsi);

@@ -109,6 +109,8 @@ send_response (struct lws *wsi, ThSession *s, const ThHttpResponse *resp, char *
   const char *content_type = resp->content_type ? resp->content_type : "application/json";
   gsize len;
 
+  if (body && status == 200 && resp->stream[0])
+    return th_http_stream_start (wsi, s, resp, body);
   if (!body || status < 100 || status > 599) {
     g_warning ("%s %s: the handler gave no answer (status %u); answering 500",
                s->method == TH_HTTP_POST ? "POST" : "GET", s->path ? s->path : "?", status);
@@ -412,6 +414,8 @@ callback (struct lws *wsi, enum lws_callback_reasons reason, void *user, void *i
     return s->answered ? 0 : run_api (wsi, s, server);
 
   case LWS_CALLBACK_HTTP_WRITEABLE:
+    if (s->stream)
+      return th_http_stream_writeable (wsi, s);
     if (s->answer) {
       /* A deferred answer (pending.c): its headers now, its body on the
        * next call. */
@@ -433,8 +437,10 @@ callback (struct lws *wsi, enum lws_callback_reasons reason, void *user, void *i
 
   case LWS_CALLBACK_CLOSED_HTTP:
   case LWS_CALLBACK_HTTP_DROP_PROTOCOL:
-    if (s)
+    if (s) {
+      th_http_stream_detach (s);
       session_clear_http (s);
+    }
     return 0;
 
   /* lws skips CLOSED_HTTP for a connection closed outside an established
@@ -445,6 +451,7 @@ callback (struct lws *wsi, enum lws_callback_reasons reason, void *user, void *i
       server->connections--;
     if (s) {
       th_http_pending_detach (s);
+      th_http_stream_detach (s);
       session_clear_http (s);
     }
     return 0;
@@ -647,6 +654,7 @@ th_http_stop (ThApp *app)
   if (!app->lws)
     return;
   server = lws_context_user (app->lws);
+  th_http_stream_stop (server);
   lws_context_destroy (app->lws);
   app->lws = NULL;
   th_http_guard_stop (server);

@@ -47,6 +47,9 @@ typedef struct {
   gboolean deferred;        /* set by th_http_defer: nothing to send now */
   const char *route;        /* the route's pattern ("/api/visits/:visit"), a static string,
                               * for the metrics' label; NULL: "other" */
+  char stream[64];          /* non-empty with status 200: the answer is an event stream
+                              * (text/event-stream, stream.c) that stays open, subscribed
+                              * to this topic; `body` is its first text */
 } ThHttpResponse;
 
 /* ---- Deferred answers (pending.c).
@@ -70,6 +73,26 @@ void th_http_pending_finish (ThHttpPending *pending, ThHttpResponse *response);
 void th_http_pending_abandon (ThHttpPending *pending);
 /* TRUE while the client still waits (its connection is open). */
 gboolean th_http_pending_connected (const ThHttpPending *pending);
+
+/* ---- Event streams (stream.c): Server-Sent Events.
+ *
+ * A handler answers 200 with ThHttpResponse.stream set to a topic (an opaque
+ * string of its choosing); the connection then stays open and carries what
+ * is published to that topic, written only when the socket is writable,
+ * with a comment every TH_HTTP_STREAM_KEEPALIVE_S so proxies keep it. A
+ * stream holds at most TH_HTTP_STREAM_QUEUE texts not yet written: past
+ * that its queue collapses into one `event: resync` (the client reloads
+ * everything). A stream is closed after TH_HTTP_STREAM_MAX_S (the browser's
+ * EventSource connects again, and the caller is checked again). Streams are
+ * connections: they count toward [limits] max_connections. */
+#define TH_HTTP_STREAM_KEEPALIVE_S 20
+#define TH_HTTP_STREAM_QUEUE 64
+#define TH_HTTP_STREAM_MAX_S (10 * 60)
+/* Main thread only. Queues `text` (whole events, "event: x\ndata: y\n\n")
+ * to every open stream of `topic` (NULL: every stream). */
+void th_http_stream_publish (ThApp *app, const char *topic, const char *text);
+/* Open streams (tests, metrics). */
+guint th_http_stream_count (ThApp *app);
 
 /* A request the transport answered itself, before any handler saw it. */
 typedef struct {

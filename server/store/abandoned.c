@@ -32,6 +32,8 @@ store_end_abandoned_visit (Store *store, const char *visit_id, gboolean *ended, 
                                   " VALUES (?1, ?2, 'state', 'ended', 'abandoned')",
                                   NULL, NULL, error, 2, visit_id, now))
     goto out;
+  if (changed == 1 && !store_visit_changed (store, visit_id, error))
+    goto out;
   ok = TRUE;
 out:
   ok = store_commit_or_rollback (store, ok, error);

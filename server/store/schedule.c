@@ -128,7 +128,8 @@ move_rows (Store *store, const char *visit_id, const StoreVisitMove *m, const ch
       !store_run (store, "move join tokens",
                   "UPDATE join_tokens SET not_before = ?2, not_after = ?3 WHERE participant_id IN"
                   " (SELECT id FROM participants WHERE visit_id = ?1)",
-                  NULL, NULL, error, 3, visit_id, opens, closes))
+                  NULL, NULL, error, 3, visit_id, opens, closes) ||
+      !store_visit_changed (store, visit_id, error))
     return FALSE;
   if (from_ms)
     *from_ms = before;
@@ -174,7 +175,8 @@ store_cancel_visit (Store *store, const char *visit_id, const char *reason, cons
        store_run (store, "insert cancel event",
                   "INSERT INTO visit_events (visit_id, at, kind, state, reason, staff_id)"
                   " VALUES (?1, ?2, 'state', 'cancelled', ?3, ?4)",
-                  NULL, NULL, error, 4, visit_id, now, reason, by_staff_id);
+                  NULL, NULL, error, 4, visit_id, now, reason, by_staff_id) &&
+       store_visit_changed (store, visit_id, error);
   return store_commit_or_rollback (store, ok, error);
 }
 
@@ -230,7 +232,8 @@ store_mark_no_show (Store *store, const char *visit_id, gboolean *marked, GError
        (changed == 0 || store_run (store, "insert no-show event",
                                    "INSERT INTO visit_events (visit_id, at, kind, state, reason)"
                                    " VALUES (?1, ?2, 'state', 'no_show', 'no-show')",
-                                   NULL, NULL, error, 2, visit_id, now));
+                                   NULL, NULL, error, 2, visit_id, now)) &&
+       (changed == 0 || store_visit_changed (store, visit_id, error));
   ok = store_commit_or_rollback (store, ok, error);
   if (ok)
     *marked = changed == 1;

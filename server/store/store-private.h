@@ -24,6 +24,11 @@ struct _Store {
   char pg_state[6];  /* and its SQLSTATE; "" after a success */
   guint pg_changes;  /* rows the last statement changed */
   gint64 txn_started_us; /* monotonic, while a transaction is open (store.c) */
+  /* changes.c: the sink of a sqlite connection, and the visits the open
+   * transaction changed (visit id, provider id pairs), told at commit */
+  StoreVisitChangedFunc change_fn;
+  gpointer change_data;
+  GPtrArray *changed;
 };
 
 /* The largest time the store can represent: 9999-12-31T23:59:59.999Z.
@@ -69,6 +74,14 @@ extern const guint store_migrations_rx_count;
 #define STORE_PG_BASELINE_VERSION 26
 extern const char *const store_pg_baseline[];
 extern const guint store_pg_baseline_count;
+
+/* changes.c: inside the caller's transaction, says that `visit_id` changed
+ * in a way a console shows (store.h, "Visit changes"): pg_notify on
+ * PostgreSQL, noted for the sink at commit on sqlite. */
+gboolean store_visit_changed (Store *store, const char *visit_id, GError **error);
+/* store.c calls these when a transaction ends. */
+void store_changes_committed (Store *store);
+void store_changes_dropped (Store *store);
 
 /* The raw connection (for tests). */
 sqlite3 *store_get_db (Store *store);

@@ -261,8 +261,10 @@ store_commit (Store *store, GError **error)
                   : exec_simple (store, "COMMIT", "commit", error);
 
   /* A failed COMMIT leaves the transaction open for the caller's rollback. */
-  if (ok)
+  if (ok) {
     txn_done (store);
+    store_changes_committed (store);
+  }
   return ok;
 }
 
@@ -275,6 +277,7 @@ store_rollback (Store *store)
   } else if (!sqlite3_get_autocommit (store->db))
     sqlite3_exec (store->db, "ROLLBACK", NULL, NULL, NULL);
   txn_done (store);
+  store_changes_dropped (store);
 }
 
 gboolean
@@ -669,9 +672,13 @@ store_open_target (const StoreTarget *target, GError **error)
 Store *
 store_open_again (Store *store, GError **error)
 {
-  if (store->backend == STORE_BACKEND_POSTGRESQL)
-    return store_pg_open (store->dsn, STORE_PG_CHECK, error);
-  return open_sqlite (store->path, FALSE, error);
+  Store *again = store->backend == STORE_BACKEND_POSTGRESQL
+                   ? store_pg_open (store->dsn, STORE_PG_CHECK, error)
+                   : open_sqlite (store->path, FALSE, error);
+
+  if (again)
+    store_set_change_sink (again, store->change_fn, store->change_data);
+  return again;
 }
 
 StoreBackend
@@ -703,6 +710,7 @@ store_close (Store *store)
     if (sqlite3_close_v2 (store->db) != SQLITE_OK)
       g_warning ("store: closing the database failed");
   }
+  store_changes_dropped (store);
   g_free (store->path);
   g_free (store->dsn);
   g_free (store);

@@ -77,6 +77,43 @@ Store *store_open_target (const StoreTarget *target, GError **error);
  * migrated again. */
 Store *store_open_again (Store *store, GError **error);
 StoreBackend store_backend (Store *store);
+
+/* ---- Visit changes (changes.c, listen.c; issue 18).
+ *
+ * What a provider's console shows of a visit (its state, who joined or left
+ * its waiting room, a booking, a move, a cancel) changes in the store's own
+ * transactions, and each such transaction says so: on PostgreSQL with
+ * pg_notify on STORE_VISITS_CHANNEL, delivered at commit to every node that
+ * listens (store_listen_*); on sqlite (one process) to the sink set below,
+ * right after the commit. A payload holds ids only. */
+#define STORE_VISITS_CHANNEL "th_visits"
+
+/* A changed visit, its provider (staff id) and the provider's supervising
+ * psychiatrist (NULL when none: a PA's supervisor sees their visits); all
+ * NULL when listeners must refresh everything ("resync": notifications may
+ * have been lost). */
+typedef void (*StoreVisitChangedFunc) (const char *visit_id, const char *provider_id,
+                                       const char *supervisor_id, gpointer user_data);
+/* sqlite: called after each commit that changed a visit, on the thread
+ * that committed (a store worker's, too: store_open_again copies it), once
+ * per visit. Does nothing on PostgreSQL (listen instead). */
+void store_set_change_sink (Store *store, StoreVisitChangedFunc func, gpointer user_data);
+/* Parses a STORE_VISITS_CHANNEL payload ("<visit id> <provider id>
+ * [<supervisor id>]"); *supervisor_id NULL when there is none. */
+gboolean store_visit_change_parse (const char *payload, char **visit_id, char **provider_id,
+                                   char **supervisor_id);
+
+/* A connection of its own that LISTENs on STORE_VISITS_CHANNEL from the
+ * default GLib main context, never blocking it: connecting, reading and
+ * reconnecting are driven by the socket's readiness. Each notification is
+ * `func (visit, provider, supervisor)`; after a lost connection is made
+ * again (with back-off, 0.25 s doubling to 8 s) `func (NULL, NULL, NULL)`:
+ * resync. */
+typedef struct _StoreListener StoreListener;
+StoreListener *store_listen_start (const char *dsn, StoreVisitChangedFunc func, gpointer user_data);
+/* TRUE once LISTEN is in force (tests). */
+gboolean store_listen_ready (StoreListener *listener);
+void store_listen_stop (StoreListener *listener);
 void store_close (Store *store);
 /* How long a statement waits for another connection's write lock before
  * failing with STORE_ERROR_BUSY (on PostgreSQL: lock_timeout). store_open

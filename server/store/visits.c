@@ -422,7 +422,8 @@ insert_visit_rows (Store *store, const char *patient_id, const char *provider_id
       !insert_state_event (store, id, now, "scheduled", error) ||
       !insert_person_participant (store, id, PARTICIPANT_PATIENT, patient_id, now,
                                   patient_participant, error) ||
-      !insert_person_participant (store, id, PARTICIPANT_PROVIDER, provider_id, now, NULL, error))
+      !insert_person_participant (store, id, PARTICIPANT_PROVIDER, provider_id, now, NULL, error) ||
+      !store_visit_changed (store, id, error))
     g_clear_pointer (&id, g_free);
   return id;
 }
@@ -559,7 +560,8 @@ store_set_visit_state_at (Store *store, const char *visit_id, VisitState to, gin
                   "UPDATE visits SET state = ?2, updated_at = ?3 WHERE id = ?1", NULL, NULL, error,
                   3, visit_id, to_name, now))
     goto out;
-  if (!insert_state_event (store, visit_id, now, to_name, error))
+  if (!insert_state_event (store, visit_id, now, to_name, error) ||
+      !store_visit_changed (store, visit_id, error))
     goto out;
   ok = TRUE;
 out:
@@ -604,6 +606,9 @@ store_record_participant_event (Store *store, const char *visit_id, const char *
     g_set_error (error, STORE_ERROR, STORE_ERROR_NOT_FOUND, "no such participant in this visit");
     goto out;
   }
+  /* Who waits, who joined or left: the console's waiting room. */
+  if (!store_visit_changed (store, visit_id, error))
+    goto out;
   ok = TRUE;
 out:
   ok = store_commit_or_rollback (store, ok, error);
