@@ -44,6 +44,8 @@ typedef struct _ThApp {
                            * th_app_notify_kick) */
   struct _ThStorePool *pool; /* the store's workers (storepool.h); NULL: everything runs
                               * on this thread with `store` (tests, the admin CLI) */
+  struct _ThCluster *cluster; /* this node among those sharing PostgreSQL (cluster.h);
+                               * NULL on sqlite */
   struct _ThApp *origin;     /* in a job's copy: the main thread's app, reached only
                               * through the main context; NULL in the real one */
 } ThApp;

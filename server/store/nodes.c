@@ -196,3 +196,19 @@ store_nodes_live (Store *store, guint lease_seconds, GError **error)
   store_stmt_free (stmt);
   return urls;
 }
+
+GPtrArray *
+store_leases_held (Store *store, const char *node_id, GError **error)
+{
+  StoreStmt *stmt = NULL;
+  GPtrArray *ids;
+
+  g_return_val_if_fail (store != NULL, NULL);
+  if (!store_prepare (store, "SELECT visit_id FROM visit_leases WHERE node_id = ?1 ORDER BY visit_id",
+                      &stmt, error))
+    return NULL;
+  store_bind_text (stmt, 1, node_id);
+  ids = store_collect_rows (store, stmt, read_url, g_free, "held leases", error);
+  store_stmt_free (stmt);
+  return ids;
+}

@@ -36,3 +36,5 @@ gboolean store_lease_release_all (Store *store, const char *node_id, guint *rele
 /* The base URLs of the nodes that heartbeat within `lease_seconds`, by
  * node id; NULL on a failure. */
 GPtrArray *store_nodes_live (Store *store, guint lease_seconds, GError **error);
+/* The visits whose lease `node_id` holds now (expired or not), by id. */
+GPtrArray *store_leases_held (Store *store, const char *node_id, GError **error);
