@@ -32,6 +32,7 @@ struct _ThCluster {
   gboolean beating;   /* a heartbeat job is out */
   gboolean stopped;
   GHashTable *claimed; /* visit id → monotonic µs of the claim (main thread) */
+  guint n_peers;       /* the nodes known at the last beat (for the log) */
 };
 
 typedef struct {
@@ -87,8 +88,12 @@ beat_done (gpointer data, const GError *error)
   if (b->released)
     g_debug ("cluster: let go of %u visits no longer hosted here", b->released);
   b->cluster->beating = FALSE;
-  if (b->peers)
+  if (b->peers) {
+    if (b->peers->len != b->cluster->n_peers)
+      g_message ("cluster: %u nodes known", b->peers->len);
+    b->cluster->n_peers = b->peers->len;
     th_http_set_peer_nodes (b->peers);
+  }
   g_clear_pointer (&b->peers, g_ptr_array_unref);
   g_ptr_array_unref (b->keep);
   g_free (b->node_id);
