@@ -14,9 +14,12 @@
 import { test, before, after } from 'node:test';
 import assert from 'node:assert/strict';
 import { spawnSync } from 'node:child_process';
+import { mkdtemp, readFile, rm, writeFile } from 'node:fs/promises';
+import { tmpdir } from 'node:os';
+import path from 'node:path';
 import WebSocket from 'ws';
 
-import { startServer } from '../e2e/lib.mjs';
+import { startServer, requireEnv, rewriteConfig } from '../e2e/lib.mjs';
 
 const PG_DIR = process.env.TH_PG_DIR;
 const PG_BIN = process.env.PG_BIN || '/usr/lib/postgresql/15/bin';
@@ -158,4 +161,34 @@ test('SIGTERM on the host hands its visits off at once', { skip }, async () => {
   assert.equal((await patient.next('welcome')).role, 'patient');
   assert.equal(leaseHolder(visitId), 'node-b');
   patient.close();
+});
+
+// A bad [cluster] value stops the start, naming the key and what it must be
+// (read on sqlite too, where the section is otherwise unused).
+test('[cluster] values out of range stop the start with the key named', { timeout: 30000 }, async () => {
+  const { bin, root } = requireEnv();
+  const dir = await mkdtemp(path.join(tmpdir(), 'th-cluster-conf-'));
+  try {
+    const text = await readFile(path.join(root, 'config', 'telehealth.conf'), 'utf8');
+    const cases = [
+      [{ lease_seconds: '2' }, '[cluster] lease_seconds = "2" must be a number of seconds from 3 to 300'],
+      [{ lease_seconds: '301' }, '[cluster] lease_seconds = "301"'],
+      [{ lease_seconds: 'ten' }, '[cluster] lease_seconds = "ten"'],
+      [{ node_id: 'node a!' }, '[cluster] node_id = "node a!" must be 1 to 64 letters'],
+      [{ public_base_url: 'ftp://a.example' }, '[cluster] public_base_url = "ftp://a.example" must start with https:// or http://'],
+    ];
+    for (const [cluster, words] of cases) {
+      const conf = path.join(dir, 'telehealth.conf');
+      await writeFile(conf, rewriteConfig(text, { store: { backend: 'sqlite' }, cluster }));
+      const env = { ...process.env };
+      delete env.TELEHEALTHD_DSN;
+      const res = spawnSync(bin, ['--config', conf, '--listen', '127.0.0.1:0', '--data-dir', path.join(dir, 'data')],
+        { encoding: 'utf8', timeout: 10000, env });
+      assert.equal(res.error, undefined, 'telehealthd stops by itself');
+      assert.notEqual(res.status, 0);
+      assert.ok(res.stderr.includes(words), res.stderr);
+    }
+  } finally {
+    await rm(dir, { recursive: true, force: true });
+  }
 });
