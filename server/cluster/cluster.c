@@ -53,6 +53,16 @@ kept (const GPtrArray *keep, const char *visit_id)
   return FALSE;
 }
 
+/* The address in front of the nodes ([server] public_base_url, the load
+ * balancer's) serves pages too, which a redirect sends to a node: they
+ * are ours as much as the nodes' own. */
+static void
+add_front_door (ThCluster *c, GPtrArray *peers)
+{
+  if (c->app->base_url && !kept (peers, c->app->base_url))
+    g_ptr_array_add (peers, g_strdup (c->app->base_url));
+}
+
 /* On a store worker. */
 static void
 beat_run (Store *store, gpointer data)
@@ -92,6 +102,7 @@ beat_done (gpointer data, const GError *error)
     if (b->peers->len != b->cluster->n_peers)
       g_message ("cluster: %u nodes known", b->peers->len);
     b->cluster->n_peers = b->peers->len;
+    add_front_door (b->cluster, b->peers);
     th_http_set_peer_nodes (b->peers);
   }
   g_clear_pointer (&b->peers, g_ptr_array_unref);
@@ -159,8 +170,10 @@ th_cluster_start (ThApp *app, GError **error)
   }
   {
     g_autoptr (GPtrArray) peers = store_nodes_live (app->store, PEERS_SEEN_S, NULL);
-    if (peers)
+    if (peers) {
+      add_front_door (c, peers);
       th_http_set_peer_nodes (peers);
+    }
   }
   g_message ("cluster: node %s at %s, leases of %u s%s", c->node_id, c->base_url, c->lease_s,
              released ? " (an earlier run's leases let go)" : "");

@@ -44,7 +44,6 @@ typedef struct {
   gint64 started_us;      /* monotonic: when the request's headers were in (metrics) */
   /* WebSocket */
   ThWsConn *ws;
-  gboolean foreign_origin; /* a page of another node's origin: its cookie is not used */
 } ThSession;
 
 /* What th_http_defer finds behind ThHttpRequest.transport while http.c
@@ -85,7 +84,7 @@ void th_http_guard_stop (ThHttpServer *server);
 gboolean th_http_scrape_start (ThApp *app, GError **error);
 
 /* ---- ws.c */
-ThWsConn *th_ws_open (ThApp *app, struct lws *wsi, gboolean use_cookie);
+ThWsConn *th_ws_open (ThApp *app, struct lws *wsi);
 /* Returns -1 when the connection is to be closed (the close reason set). */
 int th_ws_receive (ThWsConn *ws, const void *in, size_t len);
 /* Returns -1 when the connection is to be closed. */

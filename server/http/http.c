@@ -490,21 +490,17 @@ callback (struct lws *wsi, enum lws_callback_reasons reason, void *user, void *i
       return 1;
     /* The session cookie rides along with any page's WebSocket: only our own
      * pages may open one (no cross-site WebSocket hijacking). With several
-     * nodes, another node's page is ours too; any other origin is let in
-     * without the cookie (no ambient authority) and must say who it is
-     * with a link token (a redirect hands staff one, cluster.h). */
+     * nodes, the pages of the nodes and of the address in front of them
+     * are ours too (a redirect sends them here, cluster.h). */
     if (!origin_is_ours (wsi) && !(app->cluster && origin_is_peer (wsi))) {
-      if (!app->cluster) {
-        g_message ("refused a WebSocket from another origin");
-        return 1;
-      }
-      s->foreign_origin = TRUE;
+      g_message ("refused a WebSocket from another origin");
+      return 1;
     }
     return 0;
   }
 
   case LWS_CALLBACK_ESTABLISHED:
-    s->ws = th_ws_open (app, wsi, !s->foreign_origin);
+    s->ws = th_ws_open (app, wsi);
     return 0;
 
   case LWS_CALLBACK_RECEIVE:

@@ -143,12 +143,11 @@ transport_joined (gpointer data)
 }
 
 ThWsConn *
-th_ws_open (ThApp *app, struct lws *wsi, gboolean use_cookie)
+th_ws_open (ThApp *app, struct lws *wsi)
 {
   ThWsConn *ws = g_new0 (ThWsConn, 1);
-  /* Staff are known by the session cookie of the upgrade request (of a
-   * page of this origin only). */
-  g_autofree char *cookie = use_cookie ? th_http_session_cookie (wsi) : NULL;
+  /* Staff are known by the session cookie of the upgrade request. */
+  g_autofree char *cookie = th_http_session_cookie (wsi);
   char address[64] = "";
 
   ws->wsi = wsi;
