@@ -5,7 +5,10 @@
  * go of the leases of visits that have no room here any more (ended, or
  * everyone gone past the reconnect grace), and of nothing it was just
  * given: a hello's claim comes before its room exists, so visits claimed
- * within the last lease are kept too (`claimed`). */
+ * within the last lease are kept too (`claimed`), and a lease is let go
+ * only when its visit had no room at two beats in a row (`orphans`): a
+ * claim whose hello was still on a worker at one beat's look is known by
+ * the next. */
 #define G_LOG_DOMAIN "th-cluster"
 
 #include "server/cluster/cluster.h"
@@ -33,13 +36,16 @@ struct _ThCluster {
   gboolean stopped;
   GHashTable *claimed; /* visit id → monotonic µs of the claim (main thread) */
   guint n_peers;       /* the nodes known at the last beat (for the log) */
+  GPtrArray *orphans;  /* leases held at the last beat whose visit had no room here */
 };
 
 typedef struct {
   ThCluster *cluster; /* NULL once freed meanwhile: never the case, the pool drains first */
   char *node_id, *base_url;
   guint lease_s;
-  GPtrArray *keep; /* visit ids this node still hosts */
+  GPtrArray *keep;    /* visit ids this node still hosts */
+  GPtrArray *release; /* visit ids to let go of: orphans at two beats in a row */
+  GPtrArray *held;    /* what this node held after the beat (back to the loop) */
   guint released;
   GPtrArray *peers; /* the nodes' base URLs, for the pages' CSP */
 } Beat;
@@ -69,22 +75,19 @@ beat_run (Store *store, gpointer data)
 {
   Beat *b = data;
   g_autoptr (GError) error = NULL;
-  g_autoptr (GPtrArray) held = NULL;
 
-  if (!store_node_heartbeat (store, b->node_id, b->base_url, b->lease_s, FALSE, &error) ||
-      !(held = store_leases_held (store, b->node_id, &error))) {
+  if (!store_node_heartbeat (store, b->node_id, b->base_url, b->lease_s, FALSE, &error)) {
     g_warning ("cluster: heartbeat failed: %s", error->message);
     return;
   }
-  for (guint i = 0; i < held->len; i++) {
-    if (kept (b->keep, held->pdata[i]))
-      continue;
-    if (!store_lease_release (store, held->pdata[i], b->node_id, &error)) {
+  for (guint i = 0; i < b->release->len; i++) {
+    if (!store_lease_release (store, b->release->pdata[i], b->node_id, &error)) {
       g_warning ("cluster: a lease was not let go: %s", error->message);
       return;
     }
     b->released++;
   }
+  b->held = store_leases_held (store, b->node_id, NULL);
   b->peers = store_nodes_live (store, PEERS_SEEN_S, NULL);
 }
 
@@ -98,6 +101,13 @@ beat_done (gpointer data, const GError *error)
   if (b->released)
     g_debug ("cluster: let go of %u visits no longer hosted here", b->released);
   b->cluster->beating = FALSE;
+  /* Held now with no room at this beat's look: let go at the next beat if
+   * still without one. */
+  g_ptr_array_set_size (b->cluster->orphans, 0);
+  for (guint i = 0; b->held && i < b->held->len; i++)
+    if (!kept (b->keep, b->held->pdata[i]))
+      g_ptr_array_add (b->cluster->orphans, g_strdup (b->held->pdata[i]));
+  g_clear_pointer (&b->held, g_ptr_array_unref);
   if (b->peers) {
     if (b->peers->len != b->cluster->n_peers)
       g_message ("cluster: %u nodes known", b->peers->len);
@@ -107,6 +117,7 @@ beat_done (gpointer data, const GError *error)
   }
   g_clear_pointer (&b->peers, g_ptr_array_unref);
   g_ptr_array_unref (b->keep);
+  g_ptr_array_unref (b->release);
   g_free (b->node_id);
   g_free (b->base_url);
   g_free (b);
@@ -139,6 +150,10 @@ on_beat (gpointer data)
     }
     g_ptr_array_add (b->keep, g_strdup (key));
   }
+  b->release = g_ptr_array_new_with_free_func (g_free);
+  for (guint i = 0; i < c->orphans->len; i++)
+    if (!kept (b->keep, c->orphans->pdata[i]))
+      g_ptr_array_add (b->release, g_strdup (c->orphans->pdata[i]));
   c->beating = TRUE;
   th_store_pool_run (c->app->pool, "cluster-heartbeat", beat_run, beat_done, b);
   return G_SOURCE_CONTINUE;
@@ -159,6 +174,7 @@ th_cluster_start (ThApp *app, GError **error)
   c->base_url = g_strdup (config->cluster_base_url ? config->cluster_base_url : app->base_url);
   c->lease_s = config->cluster_lease_s;
   c->claimed = g_hash_table_new_full (g_str_hash, g_str_equal, g_free, g_free);
+  c->orphans = g_ptr_array_new_with_free_func (g_free);
   /* On the main thread, once, before any hello: this node's row must exist
    * before it claims, and whatever an earlier run of it held is not hosted
    * by this one. */
@@ -206,6 +222,7 @@ th_cluster_free (ThCluster *cluster)
     return;
   g_clear_handle_id (&cluster->timer, g_source_remove);
   g_hash_table_unref (cluster->claimed);
+  g_ptr_array_unref (cluster->orphans);
   g_free (cluster->node_id);
   g_free (cluster->base_url);
   g_free (cluster);

@@ -141,6 +141,21 @@ test('a page of another origin is refused; a page of a node is ours', { skip }, 
   peer.close();
 });
 
+test('a visit whose room is gone has its lease let go (two heartbeats without a room)', { skip }, async () => {
+  const other = b.demo.visit_id; // untouched so far: nobody in any grace period
+  const provider = await connect(a, { cookie });
+  provider.send({ type: 'hello', visit: other });
+  await provider.next('welcome');
+  assert.equal(leaseHolder(other), 'node-a');
+  provider.send({ type: 'leave' });
+  assert.equal((await provider.next('bye')).reason, 'left');
+  const until = Date.now() + 6000; // two beats of a 3 s lease, and room to spare
+  while (leaseHolder(other) !== '') {
+    assert.ok(Date.now() < until, `the lease is still held by ${leaseHolder(other)}`);
+    await new Promise((resolve) => setTimeout(resolve, 200));
+  }
+});
+
 test('SIGTERM on the host hands its visits off at once', { skip }, async () => {
   const held = await connect(a, { cookie });
   held.send({ type: 'hello', visit: visitId });
