@@ -175,6 +175,15 @@ th_cluster_start (ThApp *app, GError **error)
   c->lease_s = config->cluster_lease_s;
   c->claimed = g_hash_table_new_full (g_str_hash, g_str_equal, g_free, g_free);
   c->orphans = g_ptr_array_new_with_free_func (g_free);
+  /* Two live nodes under one id would take each other's leases for their
+   * own. (A restart soon after a crash looks the same: only said.) */
+  {
+    gboolean seen = FALSE;
+    if (store_node_seen (app->store, c->node_id, c->lease_s, &seen, NULL) && seen)
+      g_message ("cluster: a node with id %s beat less than %u s ago: if it is not this "
+                 "node's earlier run, give each node its own [cluster] node_id",
+                 c->node_id, c->lease_s);
+  }
   /* On the main thread, once, before any hello: this node's row must exist
    * before it claims, and whatever an earlier run of it held is not hosted
    * by this one. */

@@ -212,3 +212,26 @@ store_leases_held (Store *store, const char *node_id, GError **error)
   store_stmt_free (stmt);
   return ids;
 }
+
+gboolean
+store_node_seen (Store *store, const char *node_id, guint seconds, gboolean *seen, GError **error)
+{
+  g_autofree char *sql = NULL;
+  StoreStmt *stmt = NULL;
+  StoreStep rc;
+
+  g_return_val_if_fail (store != NULL && seen != NULL, FALSE);
+  *seen = FALSE;
+  sql = with_now (store, "SELECT 1 FROM cluster_nodes WHERE id = ?1 AND heartbeat_ms >= %s - ?2 * 1000",
+                  1);
+  if (!store_prepare (store, sql, &stmt, error))
+    return FALSE;
+  store_bind_text (stmt, 1, node_id);
+  store_bind_int (stmt, 2, (int) seconds);
+  rc = store_step (stmt);
+  *seen = rc == STORE_ROW;
+  if (rc == STORE_FAILED)
+    store_set_sql_error (store, error, "node seen");
+  store_stmt_free (stmt);
+  return rc != STORE_FAILED;
+}

@@ -38,3 +38,7 @@ gboolean store_lease_release_all (Store *store, const char *node_id, guint *rele
 GPtrArray *store_nodes_live (Store *store, guint lease_seconds, GError **error);
 /* The visits whose lease `node_id` holds now (expired or not), by id. */
 GPtrArray *store_leases_held (Store *store, const char *node_id, GError **error);
+/* Whether a node with this id beat within `seconds` (*seen), e.g. another
+ * live node configured with the same id. */
+gboolean store_node_seen (Store *store, const char *node_id, guint seconds, gboolean *seen,
+                          GError **error);

@@ -108,8 +108,14 @@ test_claim_release (gconstpointer data)
   g_autofree char *held = NULL;
   g_autoptr (GPtrArray) live = NULL;
   guint released = 0;
+  gboolean seen = TRUE;
 
+  g_assert_true (store_node_seen (a, "node-a", 10, &seen, &error));
+  g_assert_no_error (error);
+  g_assert_false (seen);
   beat (a, "node-a", 10);
+  g_assert_true (store_node_seen (b, "node-a", 10, &seen, &error));
+  g_assert_true (seen);
   beat (b, "node-b", 10);
   live = store_nodes_live (a, 10, &error);
   g_assert_no_error (error);
