@@ -47,6 +47,17 @@ end_visit (ThApp *app, const char *visit_id, GError **error)
 {
   gboolean ended = FALSE;
 
+  /* With several nodes, "nobody here" is not "nobody": a visit another
+   * live node hosts (holds the lease of) is that node's to watch. Taking
+   * the lease first also keeps a hello elsewhere from hosting it meanwhile. */
+  if (app->config->store_postgresql) {
+    g_autofree char *holder = NULL;
+    if (!store_lease_claim (app->store, visit_id, app->config->cluster_node_id,
+                            app->config->cluster_lease_s, &holder, error))
+      return FALSE;
+    if (holder)
+      return TRUE;
+  }
   if (!store_end_abandoned_visit (app->store, visit_id, &ended, error))
     return FALSE;
   if (ended) {

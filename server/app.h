@@ -47,6 +47,8 @@ typedef struct _ThApp {
   /* events.c: PostgreSQL's LISTEN for visit changes; NULL on sqlite and in
    * a job's copy */
   StoreListener *visit_listener;
+  struct _ThCluster *cluster; /* this node among those sharing PostgreSQL (cluster.h);
+                               * NULL on sqlite */
   struct _ThApp *origin;     /* in a job's copy: the main thread's app, reached only
                               * through the main context; NULL in the real one */
 } ThApp;

@@ -743,5 +743,7 @@ th_config_free (ThConfig *c)
   th_ice_config_clear (&c->ice);
   th_notify_config_clear (c);
   g_free (c->store_dsn);
+  g_free (c->cluster_node_id);
+  g_free (c->cluster_base_url);
   g_free (c);
 }

@@ -118,6 +118,10 @@ typedef struct {
   /* [store] (config_store.c): sqlite in data_dir, or PostgreSQL */
   gboolean store_postgresql; /* backend = postgresql, or TELEHEALTHD_DSN set */
   char *store_dsn;           /* libpq's connection string; never logged */
+  /* [cluster] (config_store.c): this node among those sharing PostgreSQL */
+  char *cluster_node_id;  /* default: the host name */
+  char *cluster_base_url; /* how browsers reach this node; NULL: the app's base URL */
+  guint cluster_lease_s;  /* a visit's lease; a node silent this long is dead */
 } ThConfig;
 
 /* Loads `path` (NULL = built-in defaults only). */
@@ -139,8 +143,8 @@ void th_notify_config_defaults (ThConfig *config);
 gboolean th_notify_config_read (GKeyFile *kf, ThConfig *config, const char *path, GError **error);
 void th_notify_config_clear (ThConfig *config);
 extern const char *const th_notify_config_keys[][2];
-/* config_store.c: [store] backend and dsn, then TELEHEALTHD_DSN; `kf` may
- * be NULL (no config file). */
+/* config_store.c: [store] backend and dsn, then TELEHEALTHD_DSN, and
+ * [cluster]; `kf` may be NULL (no config file). */
 gboolean th_store_config_read (GKeyFile *kf, ThConfig *config, const char *path, GError **error);
 extern const char *const th_store_config_keys[][2];
 G_DEFINE_AUTOPTR_CLEANUP_FUNC (ThConfig, th_config_free)

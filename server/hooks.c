@@ -10,6 +10,7 @@
 
 #include "server/audit.h"
 #include "server/api/api.h" /* th_follow_up_visit_ended */
+#include "server/cluster/cluster.h"
 #include "server/storepool/storepool.h"
 
 /* A store failure while checking a hello: logged with its cause (the
@@ -265,8 +266,19 @@ hello_run (Store *store, gpointer data)
   Hello *h = data;
   ThApp app = { .store = store, .config = h->app->config };
 
+  g_autoptr (GError) error = NULL;
+
   h->ok = authorize (h->token, h->visit_id, h->credential, &h->identity, &h->code, &h->message,
                      &app);
+  /* With several nodes: host the visit here, or say which node does. A
+   * staff member known by this origin's cookie gets a short link for the
+   * other node (cluster.h). */
+  if (h->ok &&
+      !th_cluster_claim (store, h->app->config, &h->identity, h->token == NULL, &error)) {
+    store_failed (&h->code, &h->message, "the visit's host", error);
+    sig_identity_clear (&h->identity);
+    h->ok = FALSE;
+  }
 }
 
 /* On the main loop: the hello goes on (or its connection is gone). */
@@ -284,6 +296,8 @@ hello_done (gpointer data, const GError *error)
                            "fault on its side. Try again in a moment.");
     sig_identity_clear (&h->identity);
   }
+  if (h->ok && !h->identity.redirect_url)
+    th_cluster_claimed (h->app->cluster, h->identity.visit_id);
   sig_authorize_reply_finish (h->reply, h->ok, &h->identity, h->code, h->message);
   g_free (h->token);
   g_free (h->visit_id);

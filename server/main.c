@@ -6,6 +6,7 @@
 #include "server/accounts/accounts.h"
 #include "server/api/api.h"
 #include "server/cli/cli.h"
+#include "server/cluster/cluster.h"
 #include "server/clock/clock.h"
 #include "server/http/http.h"
 #include "server/notify/notify.h"
@@ -37,6 +38,9 @@ on_signal (gpointer data)
 
   g_message ("stopping: telling every connection");
   th_service_stopping (app);
+  /* Another node takes these visits in as their pages reconnect, without
+   * waiting for the leases to expire. */
+  th_cluster_stop (app->cluster);
   sig_hub_shutdown (app->hub);
   /* One more pass of the loop lets lws write the goodbyes. */
   g_timeout_add (200, quit_loop, app->loop);
@@ -319,6 +323,11 @@ serve (ThApp *app, gboolean demo, GError **error)
              app->tls_cert_path ? "https" : "http", strchr (config->listen_host, ':') ? "[" : "",
              config->listen_host, strchr (config->listen_host, ':') ? "]" : "", app->port);
   g_message ("media engine: %s", media_engine_name (config->media.engine));
+  /* With PostgreSQL, one node among several (before any hello is checked:
+   * a claim needs this node's row). */
+  app->cluster = th_cluster_start (app, error);
+  if (!app->cluster && error && *error)
+    return FALSE;
   if (demo && !th_demo_create (app, error))
     return FALSE;
   if (!th_abandoned_start (app, error)) {
@@ -354,6 +363,7 @@ app_clear (ThApp *app)
    * still be there), with the hub and the sockets still in place. */
   g_clear_pointer (&app->pool, th_store_pool_free);
   th_events_stop (app);
+  g_clear_pointer (&app->cluster, th_cluster_free);
   g_clear_pointer (&app->notify, notify_free);
   th_http_stop (app);
   g_clear_pointer (&app->hub, sig_hub_free);

@@ -164,6 +164,19 @@ sig_hub_visit_occupied (SigHub *hub, const char *visit_id)
   return g_hash_table_contains (hub->rooms, visit_id);
 }
 
+GPtrArray *
+sig_hub_visit_ids (SigHub *hub)
+{
+  GPtrArray *ids = g_ptr_array_new_with_free_func (g_free);
+  GHashTableIter iter;
+  gpointer key;
+
+  g_hash_table_iter_init (&iter, hub->rooms);
+  while (g_hash_table_iter_next (&iter, &key, NULL))
+    g_ptr_array_add (ids, g_strdup (key));
+  return ids;
+}
+
 SigConn *
 sig_hub_connect (SigHub *hub, const SigTransport *transport, gpointer transport_data,
                  const char *credential, const char *address)
@@ -200,6 +213,13 @@ hello_answered (SigConn *conn, gboolean ok, SigIdentity *identity, SigErrorCode 
       conn_close_with_bye (conn, "too-many-failures");
     return;
   }
+  /* Another node hosts the visit: say where, and let go. */
+  if (identity->redirect_url) {
+    conn_send_take (conn, sig_encode_redirect (identity->redirect_url, identity->redirect_token));
+    conn->state = CONN_CLOSING;
+    conn->transport->close (conn->transport_data);
+    return;
+  }
   room = room_get_or_load (hub, identity);
   if (!room) {
     conn_send_error (conn, SIG_ERR_BUSY,
@@ -208,6 +228,8 @@ hello_answered (SigConn *conn, gboolean ok, SigIdentity *identity, SigErrorCode 
     return;
   }
   room_join (room, conn, identity);
+  if (identity->nodes && conn->state == CONN_JOINED)
+    conn_send_take (conn, sig_encode_nodes ((const char *const *) identity->nodes));
 }
 
 void

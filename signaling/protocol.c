@@ -99,6 +99,9 @@ sig_identity_clear (SigIdentity *identity)
   g_free (identity->visit_state);
   g_free (identity->visit_modality);
   g_free (identity->provider_key);
+  g_free (identity->redirect_url);
+  g_free (identity->redirect_token);
+  g_strfreev (identity->nodes);
   memset (identity, 0, sizeof *identity);
 }
 

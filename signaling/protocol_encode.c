@@ -301,6 +301,30 @@ sig_encode_bye (const char *reason)
 }
 
 char *
+sig_encode_redirect (const char *url, const char *token)
+{
+  json_error_t jerr;
+
+  g_return_val_if_fail (url != NULL, NULL);
+  if (token)
+    return finish (json_pack_ex (&jerr, 0, "{s:s, s:s, s:s}", "type", "redirect", "url", url,
+                                 "token", token),
+                   &jerr);
+  return finish (json_pack_ex (&jerr, 0, "{s:s, s:s}", "type", "redirect", "url", url), &jerr);
+}
+
+char *
+sig_encode_nodes (const char *const *urls)
+{
+  json_t *list = json_array ();
+  json_error_t jerr;
+
+  for (guint i = 0; urls && urls[i]; i++)
+    json_array_append_new (list, json_string (urls[i]));
+  return finish (json_pack_ex (&jerr, 0, "{s:s, s:o}", "type", "nodes", "urls", list), &jerr);
+}
+
+char *
 sig_encode_record_changed (const char *what)
 {
   /* The parts of the record another page can change; a table, so the wire

@@ -194,6 +194,13 @@ char *sig_encode_connect_trouble (const char *participant, const char *display_n
 char *sig_encode_record_changed (const char *what);
 /* {type:"bye", reason} — sent before the server closes a connection */
 char *sig_encode_bye (const char *reason);
+/* {type:"redirect", url, token?}: another node hosts this visit; the client
+ * says hello again at `url` + "/signaling" (with `token` instead of what it
+ * sent, when given). The server closes the connection after it. */
+char *sig_encode_redirect (const char *url, const char *token);
+/* {type:"nodes", urls:[…]}: after the welcome, with several nodes: the live
+ * nodes' base URLs, where the client may say hello if its node goes away */
+char *sig_encode_nodes (const char *const *urls);
 
 /* ------------------------------------------------------------ the rooms */
 /* A participant whose connection drops without `leave` (or whose media stops
@@ -216,6 +223,16 @@ typedef struct {
   char *visit_state;    /* the visit's stored state: scheduled | waiting | in_progress | ended */
   char *visit_modality; /* video | audio-only; NULL = video */
   char *provider_key;   /* the visit's provider (opaque): waiting places are counted per provider */
+  /* Set when another node hosts the visit (issue 18): the hello is
+   * answered with redirect {url, token?} and the connection closed, nothing
+   * joined here. `redirect_token`: a short-lived link for that node, for a
+   * participant known here by something it cannot see (a staff cookie of
+   * this origin); may be NULL. */
+  char *redirect_url;
+  char *redirect_token;
+  /* The live nodes' base URLs, sent after the welcome (nodes {urls}) so a
+   * page whose node dies knows where else to say hello; may be NULL. */
+  char **nodes;
 } SigIdentity;
 
 void sig_identity_clear (SigIdentity *identity);
@@ -357,6 +374,9 @@ guint sig_hub_record_changed (SigHub *hub, const char *visit_id, const char *wha
 /* TRUE while the visit has a live room: someone connected, or dropped and
  * still within their grace period. */
 gboolean sig_hub_visit_occupied (SigHub *hub, const char *visit_id);
+/* The ids of the visits with a live room (as sig_hub_visit_occupied), for
+ * a node that must say which visits it still hosts. */
+GPtrArray *sig_hub_visit_ids (SigHub *hub);
 /* One complete frame from the client. */
 void sig_conn_receive (SigConn *conn, const char *data, gsize len, gboolean binary);
 /* The transport is gone; frees the connection. No transport call follows. */

@@ -75,8 +75,13 @@ ALLOWED = {
     # and serves the [metrics] listener
     "http": {"server", "clock", "signaling", "media", "metrics"},
     "cli": {"server", "clock", "accounts", "store", "records"},
+    # this node among those sharing PostgreSQL (issue 18): the app it is
+    # handed, the leases (store), its heartbeat as a store job, the hub's
+    # live visits (signaling)
+    # and the pages' CSP naming the other nodes (http)
+    "cluster": {"server", "store", "storepool", "signaling", "http"},
     "server": {"media", "signaling", "clock", "records", "store", "accounts", "api",
-               "http", "cli", "notify", "metrics", "storepool"},
+               "http", "cli", "notify", "metrics", "storepool", "cluster"},
 }
 
 # Parts whose files must also call one way among themselves (file A uses file

@@ -333,6 +333,21 @@ origin_is_ours (struct lws *wsi)
   return sep && g_ascii_strcasecmp (sep + 3, host) == 0;
 }
 
+static GPtrArray *peer_origins; /* the nodes' base URLs: their pages are ours too */
+
+/* A page of one of the nodes sharing our database (th_http_set_peer_nodes):
+ * the same service, on another address. */
+static gboolean
+origin_is_peer (struct lws *wsi)
+{
+  g_autofree char *origin = copy_header (wsi, WSI_TOKEN_ORIGIN);
+
+  for (guint i = 0; origin && peer_origins && i < peer_origins->len; i++)
+    if (g_ascii_strcasecmp (origin, peer_origins->pdata[i]) == 0)
+      return TRUE;
+  return FALSE;
+}
+
 /* RFC 6585 431: a URI or headers larger than any page of ours sends. */
 static gboolean
 headers_too_large (struct lws *wsi)
@@ -481,8 +496,10 @@ callback (struct lws *wsi, enum lws_callback_reasons reason, void *user, void *i
         strcmp (uri, "/signaling") != 0)
       return 1;
     /* The session cookie rides along with any page's WebSocket: only our own
-     * pages may open one (no cross-site WebSocket hijacking). */
-    if (!origin_is_ours (wsi)) {
+     * pages may open one (no cross-site WebSocket hijacking). With several
+     * nodes, the pages of the nodes and of the address in front of them
+     * are ours too (a redirect sends them here, cluster.h). */
+    if (!origin_is_ours (wsi) && !(app->cluster && origin_is_peer (wsi))) {
       g_message ("refused a WebSocket from another origin");
       return 1;
     }
@@ -526,12 +543,57 @@ static const struct lws_protocol_vhost_options header_nosniff = {
 static const struct lws_protocol_vhost_options header_referrer = {
   &header_nosniff, NULL, "referrer-policy:", "no-referrer"
 };
-static const struct lws_protocol_vhost_options header_csp = {
-  &header_referrer, NULL, "content-security-policy:",
-  "default-src 'self'; script-src 'self'; style-src 'self'; img-src 'self' data: blob:; "
-  "media-src 'self' blob:; connect-src 'self'; frame-ancestors 'none'; base-uri 'none'; "
-  "form-action 'self'"
+#define CSP_BEFORE_CONNECT                                                                 \
+  "default-src 'self'; script-src 'self'; style-src 'self'; img-src 'self' data: blob:; " \
+  "media-src 'self' blob:; connect-src 'self'"
+#define CSP_AFTER_CONNECT "; frame-ancestors 'none'; base-uri 'none'; form-action 'self'"
+/* Not const: with several nodes, connect-src also names the other nodes'
+ * signaling (th_http_set_peer_nodes). lws reads the value as it writes each
+ * response's headers, on this same loop. */
+static struct lws_protocol_vhost_options header_csp = {
+  &header_referrer, NULL, "content-security-policy:", CSP_BEFORE_CONNECT CSP_AFTER_CONNECT
 };
+static char *csp_with_peers;
+
+/* Only a plain scheme://host[:port]: the value goes into a header. */
+static gboolean
+peer_url_plain (const char *url)
+{
+  const char *host = g_str_has_prefix (url, "https://") ? url + 8
+                     : g_str_has_prefix (url, "http://") ? url + 7
+                                                         : NULL;
+  if (!host || !*host || strlen (url) > 300)
+    return FALSE;
+  for (const char *p = host; *p; p++)
+    if (!g_ascii_isalnum (*p) && !strchr (".-:[]", *p))
+      return FALSE;
+  return TRUE;
+}
+
+void
+th_http_set_peer_nodes (const GPtrArray *base_urls)
+{
+  GString *csp = g_string_new (CSP_BEFORE_CONNECT);
+  char *old = csp_with_peers;
+
+  g_clear_pointer (&peer_origins, g_ptr_array_unref);
+  peer_origins = g_ptr_array_new_with_free_func (g_free);
+
+  for (guint i = 0; base_urls && i < base_urls->len; i++) {
+    const char *url = base_urls->pdata[i];
+    if (!peer_url_plain (url))
+      continue;
+    /* A page loaded from one node may open the signaling socket of the
+     * node hosting its visit (a redirect). */
+    g_string_append_printf (csp, " %s%s", g_str_has_prefix (url, "https://") ? "wss://" : "ws://",
+                            strstr (url, "://") + 3);
+    g_ptr_array_add (peer_origins, g_strdup (url));
+  }
+  g_string_append (csp, CSP_AFTER_CONNECT);
+  csp_with_peers = g_string_free (csp, FALSE);
+  header_csp.value = csp_with_peers;
+  g_free (old);
+}
 
 static struct lws_http_mount mount_healthz;
 static struct lws_http_mount mount_api;

@@ -123,6 +123,11 @@ typedef struct {
 gboolean th_http_start (ThApp *app, const ThHttpHandler *handler, gpointer user_data,
                         GError **error);
 void th_http_stop (ThApp *app);
+/* With several nodes (cluster.h): the pages' Content-Security-Policy lets
+ * them open the signaling socket of these nodes too, and a WebSocket from a
+ * page of any of them is accepted as from our own (base URLs; anything but
+ * a plain scheme://host[:port] is left out). Main thread. */
+void th_http_set_peer_nodes (const GPtrArray *base_urls);
 
 /* Raises the open-files soft limit to the hard one (so the connection cap
  * can be generous) and returns the limit now in force. */

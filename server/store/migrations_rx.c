@@ -219,6 +219,22 @@ const char *const store_migrations_rx[] = {
   "CREATE INDEX other_medications_by_patient ON other_medications (patient_id, created_at);"
   "CREATE TRIGGER other_medications_keep_rows BEFORE DELETE ON other_medications"
   " BEGIN SELECT RAISE(ABORT, 'other_medications rows are kept'); END;",
+  /* 27: the nodes sharing one PostgreSQL and the lease of each visit's host
+   * (issue 18, cluster.c, store nodes.c). Times are the database's clock in
+   * unix milliseconds. On sqlite (one machine, one node) the tables stay
+   * empty. PostgreSQL runs its own text (store_pg.c: COLLATE "C"). */
+  "CREATE TABLE cluster_nodes ("
+  "  id TEXT PRIMARY KEY NOT NULL,"
+  "  base_url TEXT NOT NULL,"
+  "  started_ms INTEGER NOT NULL,"
+  "  heartbeat_ms INTEGER NOT NULL"
+  ");"
+  "CREATE TABLE visit_leases ("
+  "  visit_id TEXT PRIMARY KEY NOT NULL,"
+  "  node_id TEXT NOT NULL REFERENCES cluster_nodes (id),"
+  "  expires_ms INTEGER NOT NULL"
+  ");"
+  "CREATE INDEX visit_leases_by_node ON visit_leases (node_id);",
 };
 
 const guint store_migrations_rx_count = G_N_ELEMENTS (store_migrations_rx);

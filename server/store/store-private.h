@@ -68,12 +68,16 @@ extern const guint store_migrations_rx_count;
 
 /* The PostgreSQL baseline (schema_pg.c): the schema migrations 1..
  * STORE_PG_BASELINE_VERSION build on sqlite, as statements to run in order
- * in one transaction on an empty database. A new sqlite migration needs its
- * PostgreSQL twin: test_store.c holds this number to
- * store_latest_schema_version (). */
+ * in one transaction on an empty database. A new sqlite migration needs a
+ * PostgreSQL text that loads (store_pg_migration_sql; the pg-schema test
+ * loads them all after the baseline and compares the two schemas). */
 #define STORE_PG_BASELINE_VERSION 26
 extern const char *const store_pg_baseline[];
 extern const guint store_pg_baseline_count;
+/* A migration after the baseline as PostgreSQL runs it (store_pg.c: its
+ * own text where sqlite's differs); NULL up to the baseline and past the
+ * latest. */
+const char *store_pg_migration_sql (int version);
 
 /* changes.c: inside the caller's transaction, says that `visit_id` changed
  * in a way a console shows (store.h, "Visit changes"): pg_notify on

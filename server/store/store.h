@@ -563,6 +563,8 @@ gboolean store_patient_visible (Store *store, const char *patient_id, const char
 #include "server/store/store-reproductive.h"
 /* The patient's medications from elsewhere (issue 15). */
 #include "server/store/store-other-meds.h"
+/* The nodes sharing one PostgreSQL and their visits' leases (issue 18). */
+#include "server/store/store-cluster.h"
 
 #undef TH_STORE_H_INSIDE
 

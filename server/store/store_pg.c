@@ -226,6 +226,39 @@ out:
   return ok;
 }
 
+/* The migrations after the baseline whose PostgreSQL text differs from
+ * sqlite's (store_migration_sql): text columns sort by their bytes, as
+ * sqlite's BINARY does (COLLATE "C", as in schema_pg.c). Any migration not
+ * listed here runs sqlite's text as it is. */
+static const struct {
+  int version;
+  const char *sql;
+} kPgMigrations[] = {
+  { 27, "CREATE TABLE cluster_nodes ("
+        "  id text COLLATE \"C\" PRIMARY KEY NOT NULL,"
+        "  base_url text COLLATE \"C\" NOT NULL,"
+        "  started_ms bigint NOT NULL,"
+        "  heartbeat_ms bigint NOT NULL"
+        ");"
+        "CREATE TABLE visit_leases ("
+        "  visit_id text COLLATE \"C\" PRIMARY KEY NOT NULL,"
+        "  node_id text COLLATE \"C\" NOT NULL REFERENCES cluster_nodes (id),"
+        "  expires_ms bigint NOT NULL"
+        ");"
+        "CREATE INDEX visit_leases_by_node ON visit_leases (node_id);" },
+};
+
+const char *
+store_pg_migration_sql (int version)
+{
+  if (version <= STORE_PG_BASELINE_VERSION)
+    return NULL; /* the baseline holds them */
+  for (guint i = 0; i < G_N_ELEMENTS (kPgMigrations); i++)
+    if (kPgMigrations[i].version == version)
+      return kPgMigrations[i].sql;
+  return store_migration_sql (version);
+}
+
 static gboolean
 apply_migration (Store *store, int version, GError **error)
 {
@@ -233,7 +266,7 @@ apply_migration (Store *store, int version, GError **error)
 
   if (!store_pg_exec (store, "BEGIN", "begin", error))
     return FALSE;
-  if (!store_pg_exec (store, store_migration_sql (version), "migration", error) ||
+  if (!store_pg_exec (store, store_pg_migration_sql (version), "migration", error) ||
       !set_version (store, version, error))
     goto out;
   ok = store_pg_commit (store, error);

@@ -145,6 +145,19 @@ test_encode_simple (void)
   g_assert_cmpstr (type, ==, "bye");
   g_assert_cmpstr (value, ==, "visit-ended");
   json_decref (root);
+
+  /* Another node hosts the visit (issue 18): its URL, and a link only when given. */
+  root = load_encoded (sig_encode_redirect ("http://127.0.0.1:8081", NULL));
+  UNPACK (root, "{s:s, s:s}", "type", &type, "url", &value);
+  g_assert_cmpstr (type, ==, "redirect");
+  g_assert_cmpstr (value, ==, "http://127.0.0.1:8081");
+  g_assert_null (json_object_get (root, "token"));
+  json_decref (root);
+  root = load_encoded (sig_encode_redirect ("https://a.example", "tok_en-1"));
+  UNPACK (root, "{s:s, s:s, s:s}", "type", &type, "url", &type, "token", &value);
+  g_assert_cmpstr (type, ==, "https://a.example");
+  g_assert_cmpstr (value, ==, "tok_en-1");
+  json_decref (root);
 }
 
 static void

@@ -52,6 +52,17 @@
 // up only when the server itself stays out of reach (no welcome) for
 // GIVE_UP_MS.
 //
+// More than one node (tests/CONTRACT.md, issue 18): a hello that reaches a
+// node not hosting the visit is answered `redirect {url, token?}`. The
+// client opens `url`/signaling at once (not a drop, not counted against the
+// back-off or the budget) and says hello there, with `token` instead of its
+// own hello when given (a staff member's cookie is this origin's only). Its
+// entry URL stays: when a redirected socket drops, it goes back to the
+// entry (a live node behind the balancer), which hosts the visit or
+// redirects again. At most MAX_REDIRECTS in a row without a welcome. After
+// the welcome the server may name the live nodes (`nodes {urls}`): when the
+// entry itself does not answer, the next attempts go to those in turn.
+//
 // Tests reach the live RTCPeerConnection through window.__thPeer and the
 // signaling WebSocket through window.__thSignal.
 //
@@ -70,6 +81,7 @@ const GIVE_UP_MS = 120000;        // no welcome at all for this long: stop
 const MEDIA_CONNECT_MS = 12000;   // an answered offer not connected by then failed
 const TROUBLE_AFTER_MS = 10000;   // media failing this long (or twice): say so
 const STABLE_MS = 60000;          // a socket up this long outside a call was fine
+const MAX_REDIRECTS = 3;          // redirects in a row without a welcome
 // Byes after which the same link is expected to work again.
 const RETRY_BYES = new Set(['shutdown', 'media-timeout']);
 // ICE servers are reused for at most this long (and half their lifetime).
@@ -97,6 +109,19 @@ export function signalingUrl(loc = window.location) {
   return `${scheme}://${loc.host}/signaling`;
 }
 
+// A node's base URL (http(s)://host[:port]) as its signaling URL; null when
+// it is not one.
+function redirectUrl(base) {
+  let u;
+  try {
+    u = new URL(String(base));
+  } catch {
+    return null;
+  }
+  if (u.protocol !== 'http:' && u.protocol !== 'https:') return null;
+  return signalingUrl(u);
+}
+
 export class VisitClient extends EventTarget {
   // hello: the hello message body without `type` ({token} or {token, visit}).
   // remoteVideo: the <video> element that shows the other side.
@@ -110,6 +135,12 @@ export class VisitClient extends EventTarget {
     this.remoteVideo = remoteVideo;
     this.localStream = localStream;
     this.url = url;
+    this.entryUrl = url;        // where we came in (the balancer); redirects go elsewhere
+    this.entryHello = hello;
+    this.redirects = 0;         // redirects followed since the last welcome
+    this.redirectNext = false;  // the close that follows is a redirect, not a drop
+    this.nodeUrls = [];         // other nodes' signaling URLs (nodes message)
+    this.nodeIndex = 0;         // 0: the entry; i: nodeUrls[i - 1]
     this.ws = null;
     this.pc = null;
     this.remoteStream = null;
@@ -157,7 +188,8 @@ export class VisitClient extends EventTarget {
     let ws;
     if (this.ws) return; // one live attempt at a time
     this.generation += 1;
-    this.opens = [...this.opens.slice(1 - OPENS_PER_MINUTE), Date.now()];
+    // A redirect's socket is the server's direction, not a retry.
+    if (this.url === this.entryUrl) this.opens = [...this.opens.slice(1 - OPENS_PER_MINUTE), Date.now()];
     this.sock = { welcomedAt: 0, offeredAt: 0, connected: false };
     try {
       ws = new WebSocket(this.url);
@@ -195,6 +227,20 @@ export class VisitClient extends EventTarget {
   // Any close we did not ask for, without a final bye, is a drop.
   onSocketClosed(code) {
     if (this.closedByUs || this.gotBye || this.state === 'ended') return;
+    if (this.redirectNext) {
+      this.redirectNext = false;
+      this.sock = null;
+      this.openSocket();
+      return;
+    }
+    // A drop at the node we were sent to: back to the entry, which knows
+    // where the visit lives now (another node takes it if that one died).
+    // An attempt that was never welcomed moves on to the next known node.
+    const welcomed = !!(this.sock && this.sock.welcomedAt);
+    const candidates = [this.entryUrl, ...this.nodeUrls.filter((u) => u !== this.entryUrl)];
+    this.nodeIndex = welcomed ? 0 : (this.nodeIndex + 1) % candidates.length;
+    this.url = candidates[this.nodeIndex];
+    this.hello = this.entryHello;
     const reason = this.retryBye || 'closed';
     this.retryBye = null;
     this.pendingIce = [];
@@ -332,6 +378,7 @@ export class VisitClient extends EventTarget {
         // The server is reachable; the back-off holds until the media
         // connects (see the top of this file).
         this.welcomed = true;
+        this.redirects = 0;
         this.lostAt = null;
         if (this.sock) this.sock.welcomedAt = Date.now();
         this.iceConfig(); // fetched now, ready for the offer
@@ -402,6 +449,21 @@ export class VisitClient extends EventTarget {
         break;
       case 'error':
         this.emit('server-error', { code: String(msg.code || 'internal'), message: String(msg.message || '') });
+        break;
+      case 'redirect': {
+        const url = redirectUrl(msg.url);
+        if (!url || this.redirects >= MAX_REDIRECTS) {
+          console.warn('visit-client: redirect not followed');
+          break; // the close that follows is a drop: back to the entry
+        }
+        this.redirects += 1;
+        this.redirectNext = true;
+        this.url = url;
+        this.hello = typeof msg.token === 'string' && msg.token ? { token: msg.token } : this.entryHello;
+        break;
+      }
+      case 'nodes':
+        if (Array.isArray(msg.urls)) this.nodeUrls = msg.urls.map(redirectUrl).filter(Boolean);
         break;
       case 'bye': {
         const reason = String(msg.reason || '');

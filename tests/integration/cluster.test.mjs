@@ -1,0 +1,203 @@
+// More than one node at the signaling level (issue 18): two telehealthd
+// nodes on one PostgreSQL, WebSocket clients (no browser).
+//   - the first hello makes its node the visit's host (its lease), and the
+//     welcome is followed by the live nodes' URLs;
+//   - a hello reaching the other node is answered redirect {url} and closed;
+//     a staff member known there by the cookie gets a short link (token) in
+//     the redirect, which the host accepts without the cookie;
+//   - a page of another origin is refused (no cross-site WebSocket
+//     hijacking); a page of a node of the cluster is ours;
+//   - SIGTERM on the host lets go of its leases at once: the other node
+//     welcomes the next hello instead of redirecting it.
+//
+// PostgreSQL only: run by tests/pg/run-with-cluster.sh.
+import { test, before, after } from 'node:test';
+import assert from 'node:assert/strict';
+import { spawnSync } from 'node:child_process';
+import { mkdtemp, readFile, rm, writeFile } from 'node:fs/promises';
+import { tmpdir } from 'node:os';
+import path from 'node:path';
+import WebSocket from 'ws';
+
+import { startServer, requireEnv, rewriteConfig } from '../e2e/lib.mjs';
+
+const PG_DIR = process.env.TH_PG_DIR;
+const PG_BIN = process.env.PG_BIN || '/usr/lib/postgresql/15/bin';
+const dsn = process.env.TELEHEALTHD_DSN || '';
+const skip = !(PG_DIR && dsn) && 'needs tests/pg/run-with-cluster.sh (TH_PG_DIR, TELEHEALTHD_DSN)';
+
+let a, b, cookie, visitId, patientToken;
+
+const settings = (id) => ({ store: { backend: 'postgresql', dsn }, cluster: { node_id: id, lease_seconds: '3' } });
+
+function leaseHolder(visit) {
+  const r = spawnSync(`${PG_BIN}/psql`, [dsn, '-At', '-c',
+    `SELECT node_id FROM visit_leases WHERE visit_id = '${visit.replace(/'/g, '')}'`], { encoding: 'utf8', timeout: 30000 });
+  assert.equal(r.status, 0, r.stderr);
+  return r.stdout.trim();
+}
+
+before(async () => {
+  if (skip) return;
+  a = await startServer({ settings: settings('node-a') });
+  b = await startServer({ settings: settings('node-b') });
+  visitId = a.demo.visit_id;
+  patientToken = new URLSearchParams(new URL(a.demo.patient_url).hash.slice(1)).get('token');
+  // B's start gave the shared demo provider a new password.
+  cookie = (await a.login(b.providerLogin.username, b.providerLogin.password)).cookie;
+  // A node learns of a node started after it at its next heartbeat (every
+  // third of a lease): until then B's pages count as another origin at A.
+  const until = Date.now() + 5000;
+  for (;;) {
+    const accepted = await connect(a, { origin: b.baseUrl }).then((c) => { c.close(); return true; }, () => false);
+    if (accepted) break;
+    assert.ok(Date.now() < until, 'node A never accepted a page of node B');
+    await new Promise((resolve) => setTimeout(resolve, 250));
+  }
+});
+
+after(async () => {
+  if (a) await a.stop();
+  if (b) await b.stop();
+});
+
+// A client that keeps every message; next(type) waits for one, bounded.
+async function connect(server, { cookie: c, origin } = {}) {
+  const headers = {};
+  if (c) headers.Cookie = c;
+  if (origin) headers.Origin = origin;
+  const ws = new WebSocket(`${server.baseUrl.replace('http', 'ws')}/signaling`, { headers });
+  const inbox = [];
+  let closed = null;
+  const wake = new Set();
+  ws.on('message', (data) => { inbox.push(JSON.parse(data.toString())); for (const w of wake) w(); });
+  ws.on('close', (code) => { closed = code; for (const w of wake) w(); });
+  await new Promise((resolve, reject) => { ws.once('open', resolve); ws.once('error', reject); });
+  return {
+    send(obj) { ws.send(JSON.stringify(obj)); },
+    get closed() { return closed; },
+    // `type`: one type, or a list of them (the first that comes).
+    next(type, timeout = 8000) {
+      const types = [].concat(type);
+      return new Promise((resolve, reject) => {
+        const check = () => {
+          const i = inbox.findIndex((m) => types.includes(m.type));
+          if (i >= 0) { done(); resolve(inbox.splice(i, 1)[0]); } else if (closed !== null) { done(); reject(new Error(`closed (${closed}) before ${type}; got ${JSON.stringify(inbox)}`)); }
+        };
+        const timer = setTimeout(() => { done(); reject(new Error(`no ${type} in ${timeout} ms; got ${JSON.stringify(inbox)}`)); }, timeout);
+        const done = () => { clearTimeout(timer); wake.delete(check); };
+        wake.add(check);
+        check();
+      });
+    },
+    waitClosed(timeout = 5000) {
+      return new Promise((resolve, reject) => {
+        if (closed !== null) return resolve(closed);
+        const timer = setTimeout(() => reject(new Error('not closed')), timeout);
+        ws.once('close', (code) => { clearTimeout(timer); resolve(code); });
+      });
+    },
+    close() { ws.terminate(); },
+  };
+}
+
+test('the first hello makes its node the host; a hello on the other node is redirected there', { skip }, async () => {
+  const provider = await connect(a, { cookie });
+  provider.send({ type: 'hello', visit: visitId });
+  const welcome = await provider.next('welcome');
+  assert.equal(welcome.role, 'provider');
+  const nodes = await provider.next('nodes');
+  assert.deepEqual([...nodes.urls].sort(), [a.baseUrl, b.baseUrl].sort());
+  assert.equal(leaseHolder(visitId), 'node-a');
+
+  // The patient's link through B: told where the visit lives, no link of its own.
+  const patient = await connect(b);
+  patient.send({ type: 'hello', token: patientToken });
+  const redirect = await patient.next('redirect');
+  assert.deepEqual(redirect, { type: 'redirect', url: a.baseUrl });
+  await patient.waitClosed();
+  const there = await connect(a, { origin: b.baseUrl });
+  there.send({ type: 'hello', token: patientToken });
+  assert.equal((await there.next('welcome')).role, 'patient');
+
+  // Staff through B by cookie: a short link for A in the redirect, which A
+  // takes without the cookie (B's origin may have another host name).
+  const staffB = await connect(b, { cookie });
+  staffB.send({ type: 'hello', visit: visitId });
+  const staffRedirect = await staffB.next('redirect');
+  assert.equal(staffRedirect.url, a.baseUrl);
+  assert.match(staffRedirect.token, /^[A-Za-z0-9_-]{20,}$/);
+  const elsewhere = await connect(a, { origin: b.baseUrl });
+  elsewhere.send({ type: 'hello', token: staffRedirect.token });
+  assert.equal((await elsewhere.next('welcome')).role, 'provider');
+  for (const c of [provider, there, elsewhere]) c.close();
+});
+
+test('a page of another origin is refused; a page of a node is ours', { skip }, async () => {
+  await assert.rejects(connect(a, { cookie, origin: 'http://elsewhere.example' }), /Unexpected server response|socket hang up/);
+  const peer = await connect(a, { cookie, origin: b.baseUrl });
+  peer.send({ type: 'hello', visit: visitId });
+  assert.equal((await peer.next('welcome')).role, 'provider');
+  peer.close();
+});
+
+test('a visit whose room is gone has its lease let go (two heartbeats without a room)', { skip }, async () => {
+  const other = b.demo.visit_id; // untouched so far: nobody in any grace period
+  const provider = await connect(a, { cookie });
+  provider.send({ type: 'hello', visit: other });
+  await provider.next('welcome');
+  assert.equal(leaseHolder(other), 'node-a');
+  provider.send({ type: 'leave' });
+  assert.equal((await provider.next('bye')).reason, 'left');
+  const until = Date.now() + 6000; // two beats of a 3 s lease, and room to spare
+  while (leaseHolder(other) !== '') {
+    assert.ok(Date.now() < until, `the lease is still held by ${leaseHolder(other)}`);
+    await new Promise((resolve) => setTimeout(resolve, 200));
+  }
+});
+
+test('SIGTERM on the host hands its visits off at once', { skip }, async () => {
+  const held = await connect(a, { cookie });
+  held.send({ type: 'hello', visit: visitId });
+  await held.next('welcome');
+  assert.equal(leaseHolder(visitId), 'node-a');
+  const stopping = a.stop();
+  assert.equal((await held.next('bye')).reason, 'shutdown');
+  await stopping;
+  // Well within the 3 s lease: B hosts the visit now.
+  const patient = await connect(b);
+  patient.send({ type: 'hello', token: patientToken });
+  assert.equal((await patient.next('welcome')).role, 'patient');
+  assert.equal(leaseHolder(visitId), 'node-b');
+  patient.close();
+});
+
+// A bad [cluster] value stops the start, naming the key and what it must be
+// (read on sqlite too, where the section is otherwise unused).
+test('[cluster] values out of range stop the start with the key named', { timeout: 30000 }, async () => {
+  const { bin, root } = requireEnv();
+  const dir = await mkdtemp(path.join(tmpdir(), 'th-cluster-conf-'));
+  try {
+    const text = await readFile(path.join(root, 'config', 'telehealth.conf'), 'utf8');
+    const cases = [
+      [{ lease_seconds: '2' }, '[cluster] lease_seconds = "2" must be a number of seconds from 3 to 300'],
+      [{ lease_seconds: '301' }, '[cluster] lease_seconds = "301"'],
+      [{ lease_seconds: 'ten' }, '[cluster] lease_seconds = "ten"'],
+      [{ node_id: 'node a!' }, '[cluster] node_id = "node a!" must be 1 to 64 letters'],
+      [{ public_base_url: 'ftp://a.example' }, '[cluster] public_base_url = "ftp://a.example" must start with https:// or http://'],
+    ];
+    for (const [cluster, words] of cases) {
+      const conf = path.join(dir, 'telehealth.conf');
+      await writeFile(conf, rewriteConfig(text, { store: { backend: 'sqlite' }, cluster }));
+      const env = { ...process.env };
+      delete env.TELEHEALTHD_DSN;
+      const res = spawnSync(bin, ['--config', conf, '--listen', '127.0.0.1:0', '--data-dir', path.join(dir, 'data')],
+        { encoding: 'utf8', timeout: 10000, env });
+      assert.equal(res.error, undefined, 'telehealthd stops by itself');
+      assert.notEqual(res.status, 0);
+      assert.ok(res.stderr.includes(words), res.stderr);
+    }
+  } finally {
+    await rm(dir, { recursive: true, force: true });
+  }
+});
