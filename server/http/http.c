@@ -404,6 +404,21 @@ on_http_writeable (struct lws *wsi, ThSession *s)
   return 0;
 }
 
+/* A deferred answer (pending.c): its headers now, its body on the next
+ * WRITEABLE. */
+static int
+send_deferred (struct lws *wsi, ThSession *s)
+{
+  ThHttpResponse *answer = s->answer;
+  int rc;
+
+  s->answer = NULL;
+  rc = send_response (wsi, s, answer, answer->body);
+  g_free (answer->set_cookie);
+  g_free (answer);
+  return rc;
+}
+
 static int
 callback (struct lws *wsi, enum lws_callback_reasons reason, void *user, void *in, size_t len)
 {
@@ -431,17 +446,8 @@ callback (struct lws *wsi, enum lws_callback_reasons reason, void *user, void *i
   case LWS_CALLBACK_HTTP_WRITEABLE:
     if (s->stream)
       return th_http_stream_writeable (wsi, s);
-    if (s->answer) {
-      /* A deferred answer (pending.c): its headers now, its body on the
-       * next call. */
-      ThHttpResponse *answer = s->answer;
-      int rc;
-      s->answer = NULL;
-      rc = send_response (wsi, s, answer, answer->body);
-      g_free (answer->set_cookie);
-      g_free (answer);
-      return rc;
-    }
+    if (s->answer)
+      return send_deferred (wsi, s);
     return on_http_writeable (wsi, s);
 
   case LWS_CALLBACK_HTTP_FILE_COMPLETION:
