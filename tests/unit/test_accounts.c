@@ -51,13 +51,14 @@ static void
 test_schema_from_v2 (Fixture *f, gconstpointer data)
 {
   GError *error = NULL;
-  char *path = g_build_filename (f->dir, "v2.db", NULL);
+  char *path;
   sqlite3 *db = NULL;
   Store *s;
   char *name = NULL;
   (void) data;
 
   SKIP_ON_PG ("an sqlite file of schema 2; PostgreSQL's schema starts at its baseline");
+  path = g_build_filename (f->dir, "v2.db", NULL);
   g_assert_cmpint (sqlite3_open (path, &db), ==, SQLITE_OK);
   g_assert_cmpint (sqlite3_exec (db, store_migration_sql (1), NULL, NULL, NULL), ==, SQLITE_OK);
   g_assert_cmpint (sqlite3_exec (db, store_migration_sql (2), NULL, NULL, NULL), ==, SQLITE_OK);

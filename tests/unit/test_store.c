@@ -78,10 +78,11 @@ static void
 test_schema_not_a_database (Fixture *f, gconstpointer data)
 {
   GError *error = NULL;
-  char *junk = g_build_filename (f->dir, "junk.db", NULL);
+  char *junk;
   Store *s;
   (void) data;
   SKIP_ON_PG ("a file that is not an sqlite database; test_store_pg.c has an unreachable DSN");
+  junk = g_build_filename (f->dir, "junk.db", NULL);
   g_assert_true (g_file_set_contents (junk, "this is not sqlite, just some text that is long "
                                             "enough to be read as a header page......", -1, NULL));
   s = store_open (junk, &error);

@@ -179,26 +179,31 @@ test_restore_keeps_the_old (StoreFixture *f, gconstpointer data)
 }
 
 /* A PostgreSQL store has no file to copy: asked for a backup, it refuses
- * with the tool to use, and writes nothing. */
+ * with the tool to use, and writes nothing. (Its own set-up: on sqlite it
+ * skips before making a database.) */
 static void
-test_postgresql_refused (StoreFixture *f, gconstpointer data)
+test_postgresql_refused (void)
 {
   GError *error = NULL;
   StoreCopyInfo info;
-  g_autofree char *copy = in_dir (f, "copy.db");
-  g_autofree char *partial = g_strconcat (copy, ".partial", NULL);
+  StoreFixture f;
 
-  (void) data;
   if (!fixture_on_pg ()) {
     g_test_skip ("a PostgreSQL store's refusal; sqlite's backups are tested above");
     return;
   }
-  g_assert_false (store_backup (f->store, copy, &info, &error));
-  g_assert_error (error, STORE_ERROR, STORE_ERROR_INVALID);
-  g_assert_nonnull (strstr (error->message, "pg_dump"));
-  g_clear_error (&error);
-  g_assert_false (g_file_test (copy, G_FILE_TEST_EXISTS));
-  g_assert_false (g_file_test (partial, G_FILE_TEST_EXISTS));
+  store_fixture_set_up (&f, NULL);
+  {
+    g_autofree char *copy = in_dir (&f, "copy.db");
+    g_autofree char *partial = g_strconcat (copy, ".partial", NULL);
+    g_assert_false (store_backup (f.store, copy, &info, &error));
+    g_assert_error (error, STORE_ERROR, STORE_ERROR_INVALID);
+    g_assert_nonnull (strstr (error->message, "pg_dump"));
+    g_clear_error (&error);
+    g_assert_false (g_file_test (copy, G_FILE_TEST_EXISTS));
+    g_assert_false (g_file_test (partial, G_FILE_TEST_EXISTS));
+  }
+  store_fixture_tear_down (&f, NULL);
 }
 
 int
@@ -207,6 +212,6 @@ main (int argc, char **argv)
   g_test_init (&argc, &argv, NULL);
   STORE_TEST_ADD ("backup/copy-and-checks", test_copy_and_checks);
   STORE_TEST_ADD ("backup/restore-keeps-the-old", test_restore_keeps_the_old);
-  STORE_TEST_ADD ("backup/postgresql-refused", test_postgresql_refused);
+  g_test_add_func ("/store/backup/postgresql-refused", test_postgresql_refused);
   return g_test_run ();
 }

@@ -46,7 +46,7 @@ static void
 test_schema_from_v1 (Fixture *f, gconstpointer data)
 {
   GError *error = NULL;
-  char *path = g_build_filename (f->dir, "v1.db", NULL);
+  char *path;
   sqlite3 *db = NULL;
   Store *s;
   char *name = NULL;
@@ -54,6 +54,7 @@ test_schema_from_v1 (Fixture *f, gconstpointer data)
   (void) data;
 
   SKIP_ON_PG ("an sqlite file of schema 1; PostgreSQL's schema starts at its baseline");
+  path = g_build_filename (f->dir, "v1.db", NULL);
   g_assert_cmpint (sqlite3_open (path, &db), ==, SQLITE_OK);
   g_assert_cmpint (sqlite3_exec (db, store_migration_sql (1), NULL, NULL, NULL), ==, SQLITE_OK);
   g_assert_cmpint (sqlite3_exec (db,
@@ -93,7 +94,7 @@ static void
 test_schema_eval_dates (Fixture *f, gconstpointer data)
 {
   GError *error = NULL;
-  char *path = g_build_filename (f->dir, "v5.db", NULL);
+  char *path;
   sqlite3 *db = NULL;
   Store *s;
   GDate at;
@@ -101,6 +102,7 @@ test_schema_eval_dates (Fixture *f, gconstpointer data)
   (void) data;
 
   SKIP_ON_PG ("an sqlite file of schema 5; PostgreSQL's schema starts at its baseline");
+  path = g_build_filename (f->dir, "v5.db", NULL);
   g_assert_cmpint (sqlite3_open (path, &db), ==, SQLITE_OK);
   for (int v = 1; v <= 5; v++)
     g_assert_cmpint (sqlite3_exec (db, store_migration_sql (v), NULL, NULL, NULL), ==, SQLITE_OK);

@@ -18,13 +18,14 @@ static void
 test_upgrade_keeps_patients (StoreFixture *f, gconstpointer data)
 {
   GError *error = NULL;
-  char *path = g_build_filename (f->dir, "old.db", NULL);
+  char *path;
   sqlite3 *db = NULL;
   StorePatient p = { 0 };
   Store *s;
   (void) data;
 
   SKIP_ON_PG ("an sqlite file from before migration 13; PostgreSQL's schema starts after it");
+  path = g_build_filename (f->dir, "old.db", NULL);
   /* The schema just before this change, with a patient in it. */
   g_assert_cmpint (sqlite3_open (path, &db), ==, SQLITE_OK);
   for (int v = 1; v < store_latest_schema_version (); v++) {

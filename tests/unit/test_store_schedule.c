@@ -26,7 +26,7 @@ static void
 test_upgrade_keeps_rows (StoreFixture *f, gconstpointer data)
 {
   GError *error = NULL;
-  char *path = g_build_filename (f->dir, "old.db", NULL);
+  char *path;
   sqlite3 *db = NULL;
   StoreVisit v = { 0 };
   Store *s;
@@ -34,6 +34,7 @@ test_upgrade_keeps_rows (StoreFixture *f, gconstpointer data)
 
   SKIP_ON_PG ("an sqlite file from before the schedule's migration; schedule/schema holds"
               " the result on PostgreSQL");
+  path = g_build_filename (f->dir, "old.db", NULL);
   g_assert_cmpint (sqlite3_open (path, &db), ==, SQLITE_OK);
   for (int v = 1; v < schedule_migration (); v++) {
     g_autofree char *version = g_strdup_printf ("PRAGMA user_version = %d", v);
