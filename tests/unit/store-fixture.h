@@ -3,8 +3,8 @@
  * with its two people.
  *
  * The database is a file in a fresh temporary directory (sqlite), or, when
- * TELEHEALTHD_DSN is set (tests/pg/with-pg.sh), that PostgreSQL database
- * with its public schema emptied first, so every test case starts empty on
+ * tests/pg/with-pg.sh set TELEHEALTHD_DSN for a test cluster (TH_PG_DIR),
+ * that PostgreSQL database with its public schema emptied first, so every test case starts empty on
  * either backend (issue 18: the same tests). The raw helpers go through the
  * store's own connection and StoreStmt, so one assertion text serves both:
  * write it in the SQL both speak (docs/architecture.md, "A migration").
@@ -51,12 +51,19 @@ remove_db (const char *path)
 
 /* ------------------------------------------------------------ the backend */
 
-/* The PostgreSQL database the tests run on, or NULL: sqlite files. */
+/* The PostgreSQL database the tests run on, or NULL: sqlite files. Only a
+ * database of a throwaway test cluster, as tests/pg/with-pg.sh names it
+ * (TH_PG_DIR, and TELEHEALTHD_DSN's host there): each case empties the
+ * database's public schema, so a TELEHEALTHD_DSN left in a developer's
+ * environment for running the server must not be taken for it. */
 static inline const char *
 fixture_pg_dsn (void)
 {
   const char *dsn = g_getenv ("TELEHEALTHD_DSN");
-  return dsn && *dsn ? dsn : NULL;
+  const char *dir = g_getenv ("TH_PG_DIR");
+  g_autofree char *host = dir && *dir ? g_strconcat ("host=", dir, " ", NULL) : NULL;
+
+  return dsn && host && g_str_has_prefix (dsn, host) ? dsn : NULL;
 }
 
 static inline gboolean
