@@ -156,6 +156,12 @@ store_backup (Store *store, const char *path, StoreCopyInfo *info, GError **erro
   g_autofree char *partial = g_strconcat (path, ".partial", NULL);
 
   g_return_val_if_fail (store != NULL && path != NULL, FALSE);
+  /* PostgreSQL has no file to copy here: its own tools back it up. */
+  if (store->backend == STORE_BACKEND_POSTGRESQL) {
+    g_set_error (error, STORE_ERROR, STORE_ERROR_INVALID,
+                 "the data is in PostgreSQL: back it up with pg_dump, not with telehealthd");
+    return FALSE;
+  }
   if (!write_copy (store->db, partial, error))
     return FALSE;
   if (!store_check_copy (partial, info, error)) {

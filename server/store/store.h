@@ -132,7 +132,8 @@ typedef struct {
   guint audit_rows; /* audit events in the copy, their chain verified */
 } StoreCopyInfo;
 /* A consistent copy of the open database at `path` (one file, mode 0600),
- * made while others write, and checked as store_check_copy does. */
+ * made while others write, and checked as store_check_copy does. sqlite
+ * only: a PostgreSQL store refuses (STORE_ERROR_INVALID, naming pg_dump). */
 gboolean store_backup (Store *store, const char *path, StoreCopyInfo *info, GError **error);
 /* Whether `path` is a whole database this program can open: SQLite's
  * integrity check, a known schema version, an intact audit chain. */

@@ -1,17 +1,18 @@
-/* test_api_routes.c — the REST API's one route table (server/api/api.c):
- * every route declares who may call it and which visit access it needs,
- * and the dispatcher enforces both (on a real sqlite store in a temporary
- * directory): 404 for an unknown path, 405 with Allow for a wrong method,
- * 401/403 before any handler, a visit that is not the caller's answered as
- * absent, a store failure as a 500 — and a response that cannot be built is
- * a 500, never `200 {}`. */
+/* test_api_routes.c — the REST API's one route table (server/api/api.c): every
+ * route declares who may call it and which visit access it needs, and the
+ * dispatcher enforces both (on a real store: an sqlite file in a temporary
+ * directory, or PostgreSQL, store-fixture.h): 404 for an unknown path, 405 with
+ * Allow for a wrong method, 401/403 before any handler, a visit that is not the
+ * caller's answered as absent, a store failure as a 500 — and a response that
+ * cannot be built is a 500, never `200 {}`. */
 #include "server/api/api-private.h"
 #include "server/accounts/accounts.h"
 #include "server/clock/clock.h"
 
 #include <string.h>
 #include <glib/gstdio.h>
-#include <sqlite3.h>
+
+#include "store-fixture.h"
 
 /* ------------------------------------------------------------- the log */
 
@@ -211,11 +212,7 @@ clinic_open (Clinic *c)
   gint64 now = store_now_ms ();
 
   memset (c, 0, sizeof *c);
-  c->dir = g_dir_make_tmp ("test-api-routes-XXXXXX", &error);
-  g_assert_no_error (error);
-  c->path = g_build_filename (c->dir, "store.db", NULL);
-  c->app.store = store_open (c->path, &error);
-  g_assert_no_error (error);
+  c->app.store = store_fixture_open ("test-api-routes-XXXXXX", &c->dir, &c->path);
   c->app.config = th_config_load (NULL, &error);
   g_assert_no_error (error);
   c->app.base_url = g_strdup ("http://127.0.0.1:1");
@@ -248,20 +245,11 @@ clinic_open (Clinic *c)
 static void
 clinic_close (Clinic *c)
 {
-  const char *suffixes[] = { "", "-wal", "-shm", "-journal" };
-
   sig_hub_free (c->app.hub);
   g_clear_pointer (&c->app.signin, th_signin_gate_free);
-  store_close (c->app.store);
+  store_fixture_close (c->app.store, c->dir, c->path);
   th_config_free (c->app.config);
   g_free (c->app.base_url);
-  for (guint i = 0; i < G_N_ELEMENTS (suffixes); i++) {
-    g_autofree char *f = g_strconcat (c->path, suffixes[i], NULL);
-    g_remove (f);
-  }
-  g_rmdir (c->dir);
-  g_free (c->dir);
-  g_free (c->path);
   g_free (c->provider);
   g_free (c->other);
   g_free (c->admin);
@@ -440,14 +428,7 @@ test_dispatch (void)
 
   /* The visit cannot be read: a 500 with its cause in the log, never the
    * 404 that would tell the provider the visit is not theirs. */
-  {
-    sqlite3 *db = NULL;
-    g_assert_cmpint (sqlite3_open (c.path, &db), ==, SQLITE_OK);
-    g_assert_cmpint (sqlite3_exec (db, "ALTER TABLE visits RENAME TO visits_gone", NULL, NULL,
-                                   NULL),
-                     ==, SQLITE_OK);
-    sqlite3_close (db);
-  }
+  raw_exec (c.app.store, "ALTER TABLE visits RENAME TO visits_gone");
   expect_no_warning ();
   expect (&c, REQ (.method = GET, .path = visit_path, .session = c.provider_session), 500,
           "internal");

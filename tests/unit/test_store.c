@@ -1,6 +1,7 @@
-/* test_store.c — the sqlite store (schema, time text, people, visits and
- * their timeline) against a real database file in a fresh temporary
- * directory per test. The tokens are in test_tokens.c. */
+/* test_store.c — the store (schema, time text, people, visits and their
+ * timeline) against a fresh database per test: a real sqlite file in a
+ * temporary directory, or PostgreSQL (store-fixture.h). The tokens are in
+ * test_tokens.c. */
 #include "store-fixture.h"
 
 typedef StoreFixture Fixture;
@@ -10,7 +11,7 @@ reopen (Fixture *f)
 {
   GError *error = NULL;
   store_close (f->store);
-  f->store = store_open (f->path, &error);
+  f->store = fixture_open_again (f->path, &error);
   g_assert_no_error (error);
   g_assert_nonnull (f->store);
 }
@@ -20,22 +21,17 @@ reopen (Fixture *f)
 static void
 test_schema_migrated (Fixture *f, gconstpointer data)
 {
-  sqlite3 *db = store_get_db (f->store);
   const char *tables[] = { "staff", "patients", "visits", "participants", "visit_events",
                            "join_tokens" };
   (void) data;
   g_assert_cmpint (store_latest_schema_version (), >=, 1);
   g_assert_cmpint (store_schema_version (f->store), ==, store_latest_schema_version ());
   for (gsize i = 0; i < G_N_ELEMENTS (tables); i++)
-    g_assert_cmpint (query_int (db, "SELECT count(*) FROM sqlite_master WHERE type = 'table'"
-                                    " AND name = ?1", tables[i]), ==, 1);
-  g_assert_cmpint (query_int (db, "SELECT count(*) FROM sqlite_master WHERE type = 'index'"
-                                  " AND name = ?1", "visits_by_provider"), ==, 1);
+    g_assert_cmpint (schema_count (f->store, "table", tables[i]), ==, 1);
+  g_assert_cmpint (schema_count (f->store, "index", "visits_by_provider"), ==, 1);
   /* Console tokens gave way to sign-in sessions: their table is gone. */
-  g_assert_cmpint (query_int (db, "SELECT count(*) FROM sqlite_master WHERE name = ?1",
-                              "console_tokens"), ==, 0);
-  g_assert_cmpint (query_int (db, "SELECT count(*) FROM sqlite_master WHERE type = 'index'"
-                                  " AND name = ?1", "visit_events_by_visit"), ==, 1);
+  g_assert_cmpint (schema_count (f->store, "table", "console_tokens"), ==, 0);
+  g_assert_cmpint (schema_count (f->store, "index", "visit_events_by_visit"), ==, 1);
 }
 
 static void
@@ -46,8 +42,7 @@ test_schema_reopen (Fixture *f, gconstpointer data)
   g_assert_cmpint (store_schema_version (f->store), ==, store_latest_schema_version ());
   reopen (f);
   g_assert_cmpint (store_schema_version (f->store), ==, store_latest_schema_version ());
-  g_assert_cmpint (count_rows (f->store, "SELECT count(*) FROM sqlite_master WHERE name = 'staff'"),
-                   ==, 1);
+  g_assert_cmpint (schema_count (f->store, "table", "staff"), ==, 1);
 }
 
 static void
@@ -58,6 +53,7 @@ test_schema_newer_refused (Fixture *f, gconstpointer data)
   char *sql;
   (void) data;
 
+  SKIP_ON_PG ("sqlite's user_version; test_store_pg.c refuses a newer PostgreSQL schema");
   store_close (f->store);
   f->store = NULL;
   g_assert_cmpint (sqlite3_open (f->path, &db), ==, SQLITE_OK);
@@ -73,7 +69,7 @@ test_schema_newer_refused (Fixture *f, gconstpointer data)
 
   /* The file was not touched. */
   g_assert_cmpint (sqlite3_open (f->path, &db), ==, SQLITE_OK);
-  g_assert_cmpint (query_int (db, "PRAGMA user_version", NULL), ==,
+  g_assert_cmpint (sqlite_query_int (db, "PRAGMA user_version"), ==,
                    store_latest_schema_version () + 1);
   sqlite3_close (db);
 }
@@ -82,9 +78,11 @@ static void
 test_schema_not_a_database (Fixture *f, gconstpointer data)
 {
   GError *error = NULL;
-  char *junk = g_build_filename (f->dir, "junk.db", NULL);
+  char *junk;
   Store *s;
   (void) data;
+  SKIP_ON_PG ("a file that is not an sqlite database; test_store_pg.c has an unreachable DSN");
+  junk = g_build_filename (f->dir, "junk.db", NULL);
   g_assert_true (g_file_set_contents (junk, "this is not sqlite, just some text that is long "
                                             "enough to be read as a header page......", -1, NULL));
   s = store_open (junk, &error);
@@ -99,31 +97,40 @@ test_schema_not_a_database (Fixture *f, gconstpointer data)
 static void
 test_schema_pragmas (Fixture *f, gconstpointer data)
 {
-  sqlite3 *db = store_get_db (f->store);
+  sqlite3 *db;
   sqlite3 *other = NULL;
   char *mode;
   (void) data;
 
-  g_assert_cmpint (query_int (db, "PRAGMA foreign_keys", NULL), ==, 1);
-  mode = query_text (db, "PRAGMA journal_mode", NULL);
+  SKIP_ON_PG ("sqlite's PRAGMAs and WAL; PostgreSQL has neither");
+  db = store_get_db (f->store);
+  g_assert_cmpint (sqlite_query_int (db, "PRAGMA foreign_keys"), ==, 1);
+  mode = sqlite_query_text (db, "PRAGMA journal_mode");
   g_assert_cmpstr (mode, ==, "wal");
   g_free (mode);
-  g_assert_cmpint (query_int (db, "PRAGMA synchronous", NULL), ==, 1); /* NORMAL */
+  g_assert_cmpint (sqlite_query_int (db, "PRAGMA synchronous"), ==, 1); /* NORMAL */
 
   /* WAL is a property of the file: a second connection sees it too. */
   g_assert_cmpint (sqlite3_open (f->path, &other), ==, SQLITE_OK);
-  mode = query_text (other, "PRAGMA journal_mode", NULL);
+  mode = sqlite_query_text (other, "PRAGMA journal_mode");
   g_assert_cmpstr (mode, ==, "wal");
   g_free (mode);
   sqlite3_close (other);
+}
 
-  /* And foreign keys are enforced on the store's connection. */
-  g_assert_cmpint (sqlite3_exec (db,
-                                 "INSERT INTO visits (id, patient_id, provider_id, scheduled_at,"
-                                 " created_at, updated_at) VALUES ('v', 'nobody', 'nobody',"
-                                 " 'x', 'x', 'x')",
-                                 NULL, NULL, NULL),
-                   ==, SQLITE_CONSTRAINT_FOREIGNKEY);
+/* Foreign keys are enforced on the store's connection. */
+static void
+test_schema_foreign_keys (Fixture *f, gconstpointer data)
+{
+  (void) data;
+  g_assert_cmpint (raw_exec_refused (f->store,
+                                     "INSERT INTO visits (id, patient_id, provider_id,"
+                                     " scheduled_at, created_at, updated_at) VALUES ('v',"
+                                     " 'nobody', 'nobody', '2026-01-01T00:00:00.000Z',"
+                                     " '2026-01-01T00:00:00.000Z', '2026-01-01T00:00:00.000Z')",
+                                     NULL),
+                   ==, STORE_VIOLATION_FOREIGN_KEY);
+  g_assert_cmpint (count_rows (f->store, "SELECT count(*) FROM visits"), ==, 0);
 }
 
 static void
@@ -416,7 +423,6 @@ test_visit_transitions (Fixture *f, gconstpointer data)
   StoreVisit v = { 0 };
   Visit a;
   char *updated_before, *updated_after;
-  sqlite3 *db = store_get_db (f->store);
   (void) data;
 
   make_visit (f->store, &a, T0);
@@ -428,13 +434,13 @@ test_visit_transitions (Fixture *f, gconstpointer data)
   assert_timeline_len (f, a.visit, 4);
 
   /* waiting → waiting and waiting → ended's opposite are refused, writing nothing */
-  updated_before = query_text (db, "SELECT updated_at FROM visits WHERE id = ?1", a.visit);
+  updated_before = query_text (f->store, "SELECT updated_at FROM visits WHERE id = ?1", a.visit);
   g_assert_false (store_set_visit_state (f->store, a.visit, VISIT_WAITING, &error));
   ASSERT_ERR (STORE_ERROR_INVALID);
   g_assert_false (store_set_visit_state (f->store, a.visit, (VisitState) 17, &error));
   ASSERT_ERR (STORE_ERROR_INVALID);
   assert_timeline_len (f, a.visit, 4);
-  updated_after = query_text (db, "SELECT updated_at FROM visits WHERE id = ?1", a.visit);
+  updated_after = query_text (f->store, "SELECT updated_at FROM visits WHERE id = ?1", a.visit);
   g_assert_cmpstr (updated_before, ==, updated_after);
   g_free (updated_before);
   g_free (updated_after);
@@ -669,6 +675,7 @@ main (int argc, char **argv)
   ADD ("schema/reopen-idempotent", test_schema_reopen);
   ADD ("schema/newer-refused", test_schema_newer_refused);
   ADD ("schema/pragmas", test_schema_pragmas);
+  ADD ("schema/foreign-keys", test_schema_foreign_keys);
   ADD ("schema/not-a-database", test_schema_not_a_database);
   g_test_add_func ("/store/schema/pg-baseline-version", test_schema_pg_baseline_version);
   ADD ("time/format-parse", test_time_format);

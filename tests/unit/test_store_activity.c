@@ -1,6 +1,7 @@
-/* test_store_activity.c — chat, consent answers and modality switches in a
- * real sqlite file: stored as sent, refused when the visit is over or the
- * participant is someone else's, append-only, and merged into one list. */
+/* test_store_activity.c — chat, consent answers and modality switches in the
+ * store (a real sqlite file, or PostgreSQL: store-fixture.h): stored as
+ * sent, refused when the visit is over or the participant is someone else's,
+ * append-only, and merged into one list. */
 #include "store-fixture.h"
 
 typedef StoreFixture Fixture;
@@ -69,10 +70,10 @@ test_chat (Fixture *f, gconstpointer data)
   g_ptr_array_unref (list);
 
   /* The record cannot be edited behind the store's back. */
-  g_assert_cmpint (sqlite3_exec (store_get_db (f->store), "UPDATE chat_messages SET text = 'x'",
-                                 NULL, NULL, NULL), !=, SQLITE_OK);
-  g_assert_cmpint (sqlite3_exec (store_get_db (f->store), "DELETE FROM chat_messages",
-                                 NULL, NULL, NULL), !=, SQLITE_OK);
+  g_assert_cmpint (raw_exec_refused (f->store, "UPDATE chat_messages SET text = 'x'",
+                                     "is append-only"), ==, STORE_VIOLATION_OTHER);
+  g_assert_cmpint (raw_exec_refused (f->store, "DELETE FROM chat_messages", "is append-only"), ==,
+                   STORE_VIOLATION_OTHER);
 
   /* After the visit: no more messages. */
   g_assert_true (store_set_visit_state (f->store, v.visit, VISIT_WAITING, &error));

@@ -2,7 +2,10 @@
  * backup.c, issue 17): the copy holds what was committed, is one file of
  * mode 0600 and passes the checks; a copy whose audit chain was edited, a
  * damaged page, a file that is not a database and a newer schema are each
- * refused with their reason; a restore keeps the database it replaces. */
+ * refused with their reason; a restore keeps the database it replaces.
+ * All of it is SQLite's online backup: on PostgreSQL (pg_dump's job) these
+ * skip, and a backup asked of a PostgreSQL store is refused, naming
+ * pg_dump. */
 #include "tests/unit/store-fixture.h"
 
 #include <sys/stat.h>
@@ -40,6 +43,7 @@ test_copy_and_checks (StoreFixture *f, gconstpointer data)
   g_autofree char *partial = g_strconcat (copy, ".partial", NULL);
 
   (void) data;
+  SKIP_ON_PG ("SQLite's online backup; PostgreSQL is backed up with pg_dump");
   for (int i = 0; i < 3; i++)
     g_assert_true (store_audit_append (f->store, "test", "backup.test", NULL, "{}", &error));
   g_assert_true (store_backup (f->store, copy, &info, &error));
@@ -110,6 +114,7 @@ test_restore_keeps_the_old (StoreFixture *f, gconstpointer data)
   g_autofree char *aside = in_dir (f, "target.db.before-restore");
 
   (void) data;
+  SKIP_ON_PG ("SQLite's files restored; PostgreSQL is restored with pg_restore");
   g_assert_true (store_audit_append (f->store, "test", "in.the.backup", NULL, "{}", &error));
   g_assert_true (store_backup (f->store, copy, &info, &error));
   /* A database with a row of its own still in its write-ahead log, as a
@@ -139,13 +144,13 @@ test_restore_keeps_the_old (StoreFixture *f, gconstpointer data)
 
   Store *now = store_open (target, &error);
   g_assert_no_error (error);
-  g_assert_cmpint (query_int (store_get_db (now),
+  g_assert_cmpint (query_int (now,
                               "SELECT count(*) FROM audit_events WHERE action = ?", "in.the.backup"),
                    ==, 1);
   store_close (now);
   Store *kept = store_open (aside, &error);
   g_assert_no_error (error);
-  g_assert_cmpint (query_int (store_get_db (kept),
+  g_assert_cmpint (query_int (kept,
                               "SELECT count(*) FROM audit_events WHERE action = ?",
                               "only.in.the.old"),
                    ==, 1);
@@ -173,11 +178,40 @@ test_restore_keeps_the_old (StoreFixture *f, gconstpointer data)
   remove_in_dir (f, "live.db");
 }
 
+/* A PostgreSQL store has no file to copy: asked for a backup, it refuses
+ * with the tool to use, and writes nothing. (Its own set-up: on sqlite it
+ * skips before making a database.) */
+static void
+test_postgresql_refused (void)
+{
+  GError *error = NULL;
+  StoreCopyInfo info;
+  StoreFixture f;
+
+  if (!fixture_on_pg ()) {
+    g_test_skip ("a PostgreSQL store's refusal; sqlite's backups are tested above");
+    return;
+  }
+  store_fixture_set_up (&f, NULL);
+  {
+    g_autofree char *copy = in_dir (&f, "copy.db");
+    g_autofree char *partial = g_strconcat (copy, ".partial", NULL);
+    g_assert_false (store_backup (f.store, copy, &info, &error));
+    g_assert_error (error, STORE_ERROR, STORE_ERROR_INVALID);
+    g_assert_nonnull (strstr (error->message, "pg_dump"));
+    g_clear_error (&error);
+    g_assert_false (g_file_test (copy, G_FILE_TEST_EXISTS));
+    g_assert_false (g_file_test (partial, G_FILE_TEST_EXISTS));
+  }
+  store_fixture_tear_down (&f, NULL);
+}
+
 int
 main (int argc, char **argv)
 {
   g_test_init (&argc, &argv, NULL);
   STORE_TEST_ADD ("backup/copy-and-checks", test_copy_and_checks);
   STORE_TEST_ADD ("backup/restore-keeps-the-old", test_restore_keeps_the_old);
+  g_test_add_func ("/store/backup/postgresql-refused", test_postgresql_refused);
   return g_test_run ();
 }

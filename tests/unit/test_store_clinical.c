@@ -1,8 +1,8 @@
-/* test_store_clinical.c — the follow-up record in the sqlite store (schema
+/* test_store_clinical.c — the follow-up record in the store (schema
  * version 2): medications, supervision, check-ins, notes, the append-only
  * triggers and the hash-chained audit log. (Medication orders are in
- * test_store_orders.c.) A real database file in a fresh temporary directory
- * per test. */
+ * test_store_orders.c.) A fresh database per test: a real sqlite file in a
+ * temporary directory, or PostgreSQL (store-fixture.h). */
 #include "store-clinical-fixture.h"
 #include "server/clock/clock.h"
 
@@ -15,11 +15,11 @@ test_schema_fresh (Fixture *f, gconstpointer data)
   /* Later issues add migrations after 2; a fresh file is at the latest. */
   g_assert_cmpint (store_latest_schema_version (), >=, 2);
   g_assert_cmpint (store_schema_version (f->store), ==, store_latest_schema_version ());
-  g_assert_cmpint (count_rows (f->store, "SELECT count(*) FROM sqlite_master WHERE type = 'table'"
-                                         " AND name IN ('medications', 'checkins', 'checkin_scales',"
-                                         " 'checkin_side_effects', 'notes', 'medication_orders',"
-                                         " 'order_events', 'audit_events')"),
-                   ==, 8);
+  static const char *const tables[] = { "medications",  "checkins",          "checkin_scales",
+                                        "checkin_side_effects", "notes", "medication_orders",
+                                        "order_events", "audit_events" };
+  for (gsize i = 0; i < G_N_ELEMENTS (tables); i++)
+    g_assert_cmpint (schema_count (f->store, "table", tables[i]), ==, 1);
   /* Two triggers (no update, no delete) on each of eleven append-only tables
    * (seven clinical ones, then chat, consents and modality changes, then
    * per-medication missed doses), then the diary's three and observations
@@ -29,13 +29,15 @@ test_schema_fresh (Fixture *f, gconstpointer data)
    * the diagnoses and allergies with their status events (issue 15) = 42,
    * the pharmacies, order dispense rows, series and PDMP checks = 50, the
    * patient's pregnancy potential = 52; checkin_scales keeps its two after
-   * its rebuild. */
-  g_assert_cmpint (count_rows (f->store, "SELECT count(*) FROM sqlite_master WHERE type = 'trigger'"
-                                         " AND name LIKE '%_no_%'"), ==, 52);
-  g_assert_cmpint (count_rows (f->store, "SELECT count(*) FROM sqlite_master WHERE type = 'trigger'"
-                                         " AND name LIKE 'checkin_scales_no_%'"), ==, 2);
-  g_assert_cmpint (count_rows (f->store, "SELECT count(*) FROM pragma_table_info('patients')"
-                                         " WHERE name = 'in_person_eval_at'"), ==, 1);
+   * its rebuild. (PostgreSQL also has a no-truncate trigger per append-only
+   * table: sqlite has no TRUNCATE.) */
+  g_assert_cmpint (schema_count (f->store, "trigger", "%\\_no\\_update") +
+                     schema_count (f->store, "trigger", "%\\_no\\_delete"),
+                   ==, 52);
+  g_assert_cmpint (schema_count (f->store, "trigger", "checkin\\_scales\\_no\\_update") +
+                     schema_count (f->store, "trigger", "checkin\\_scales\\_no\\_delete"),
+                   ==, 2);
+  g_assert_true (table_has_column (f->store, "patients", "in_person_eval_at"));
 }
 
 /* A file written by the previous program (schema 1, with data) upgrades in
@@ -44,13 +46,15 @@ static void
 test_schema_from_v1 (Fixture *f, gconstpointer data)
 {
   GError *error = NULL;
-  char *path = g_build_filename (f->dir, "v1.db", NULL);
+  char *path;
   sqlite3 *db = NULL;
   Store *s;
   char *name = NULL;
   GDate at, want;
   (void) data;
 
+  SKIP_ON_PG ("an sqlite file of schema 1; PostgreSQL's schema starts at its baseline");
+  path = g_build_filename (f->dir, "v1.db", NULL);
   g_assert_cmpint (sqlite3_open (path, &db), ==, SQLITE_OK);
   g_assert_cmpint (sqlite3_exec (db, store_migration_sql (1), NULL, NULL, NULL), ==, SQLITE_OK);
   g_assert_cmpint (sqlite3_exec (db,
@@ -90,13 +94,15 @@ static void
 test_schema_eval_dates (Fixture *f, gconstpointer data)
 {
   GError *error = NULL;
-  char *path = g_build_filename (f->dir, "v5.db", NULL);
+  char *path;
   sqlite3 *db = NULL;
   Store *s;
   GDate at;
   g_autofree char *text = NULL;
   (void) data;
 
+  SKIP_ON_PG ("an sqlite file of schema 5; PostgreSQL's schema starts at its baseline");
+  path = g_build_filename (f->dir, "v5.db", NULL);
   g_assert_cmpint (sqlite3_open (path, &db), ==, SQLITE_OK);
   for (int v = 1; v <= 5; v++)
     g_assert_cmpint (sqlite3_exec (db, store_migration_sql (v), NULL, NULL, NULL), ==, SQLITE_OK);
@@ -542,12 +548,8 @@ test_notes (Fixture *f, gconstpointer data)
 static void
 expect_append_only (Fixture *f, const char *sql)
 {
-  sqlite3 *db = store_get_db (f->store);
-  char *msg = NULL;
-  g_assert_cmpint (sqlite3_exec (db, sql, NULL, NULL, &msg), !=, SQLITE_OK);
-  g_assert_nonnull (msg);
-  g_assert_nonnull (strstr (msg, "is append-only"));
-  sqlite3_free (msg);
+  g_assert_cmpint (raw_exec_refused (f->store, sql, "is append-only"), ==,
+                   STORE_VIOLATION_OTHER);
 }
 
 static void
@@ -585,7 +587,7 @@ static void
 test_audit_chain (Fixture *f, gconstpointer data)
 {
   GError *error = NULL;
-  sqlite3 *db = store_get_db (f->store);
+  g_autofree char *zeros = g_strnfill (64, '0');
   guint n = 99;
   (void) data;
 
@@ -603,27 +605,28 @@ test_audit_chain (Fixture *f, gconstpointer data)
   g_assert_true (store_audit_verify (f->store, &n, &error));
   g_assert_no_error (error);
   g_assert_cmpuint (n, ==, 5);
-  g_assert_cmpint (count_rows (f->store, "SELECT count(*) FROM audit_events WHERE seq = 1"
-                                         " AND prev_hash = printf('%064d', 0)"), ==, 1);
+  g_assert_cmpint (query_int (f->store, "SELECT count(*) FROM audit_events WHERE seq = 1"
+                                       " AND prev_hash = ?1", zeros), ==, 1);
   g_assert_cmpint (count_rows (f->store, "SELECT count(*) FROM audit_events a JOIN audit_events b"
                                          " ON b.seq = a.seq + 1 WHERE b.prev_hash = a.hash"), ==, 4);
 
-  /* Tamper behind the program's back: drop the guard, edit row 3. */
-  g_assert_cmpint (sqlite3_exec (db, "DROP TRIGGER audit_events_no_update;"
-                                     "DROP TRIGGER audit_events_no_delete;"
-                                     "UPDATE audit_events SET detail = '{\"i\":9}' WHERE seq = 3",
-                                 NULL, NULL, NULL), ==, SQLITE_OK);
+  /* Tamper behind the program's back: drop (PostgreSQL: disable) the
+   * guard, edit row 3. */
+  raw_exec (f->store, fixture_on_pg () ? "ALTER TABLE audit_events DISABLE TRIGGER USER"
+                                       : "DROP TRIGGER audit_events_no_update;"
+                                         "DROP TRIGGER audit_events_no_delete");
+  raw_exec (f->store, "UPDATE audit_events SET detail = '{\"i\":9}' WHERE seq = 3");
   g_assert_false (store_audit_verify (f->store, &n, &error));
   g_assert_nonnull (error);
   g_assert_nonnull (strstr (error->message, "seq 3"));
   ASSERT_ERR (STORE_ERROR_INVALID);
   g_assert_cmpuint (n, ==, 2);
   /* Restore the detail, then delete row 2: the link at 3 breaks. */
-  g_assert_cmpint (sqlite3_exec (db, "UPDATE audit_events SET detail = '{\"i\":2}' WHERE seq = 3",
-                                 NULL, NULL, NULL), ==, SQLITE_OK);
+  raw_exec (f->store, "UPDATE audit_events SET detail = '{\"i\":2}' WHERE seq = 3");
   g_assert_true (store_audit_verify (f->store, &n, &error));
-  g_assert_cmpint (sqlite3_exec (db, "DELETE FROM audit_events WHERE seq = 2", NULL, NULL, NULL),
-                   ==, SQLITE_OK);
+  g_assert_no_error (error);
+  g_assert_cmpuint (n, ==, 5);
+  raw_exec (f->store, "DELETE FROM audit_events WHERE seq = 2");
   g_assert_false (store_audit_verify (f->store, &n, &error));
   g_assert_nonnull (strstr (error->message, "seq 3"));
   ASSERT_ERR (STORE_ERROR_INVALID);

@@ -8,10 +8,7 @@
 static void
 exec_sql (Fixture *f, const char *sql)
 {
-  char *err = NULL;
-  int rc = sqlite3_exec (store_get_db (f->store), sql, NULL, NULL, &err);
-  if (rc != SQLITE_OK)
-    g_error ("%s: %s", sql, err);
+  raw_exec (f->store, sql);
 }
 
 static void

@@ -1,7 +1,8 @@
 /* test_store_followups.c — the next follow-up in the store (followups.c,
- * migration 15) on a real sqlite file: the suggestion recorded once, a
- * booking and its record written together or not at all, the patient's
- * next visit, and the patients whose last visit left nothing booked. */
+ * migration 15) on a fresh database (sqlite or PostgreSQL: store-fixture.h):
+ * the suggestion recorded once, a booking and its record written together or
+ * not at all, the patient's next visit, and the patients whose last visit
+ * left nothing booked. */
 #include "tests/unit/store-fixture.h"
 
 static StoreFollowUp

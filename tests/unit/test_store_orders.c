@@ -1,7 +1,7 @@
-/* test_store_orders.c — medication orders in the sqlite store: starts, dose
+/* test_store_orders.c — medication orders in the store: starts, dose
  * changes, switches and stops, a PA's pending orders and their co-signature,
- * and corrections, with the status derived from the order events. A real
- * database file in a fresh temporary directory per test. */
+ * and corrections, with the status derived from the order events. A fresh
+ * database per test (sqlite or PostgreSQL: store-fixture.h). */
 #include "store-clinical-fixture.h"
 
 /* Rows in every order table: a refused adjustment must leave this unchanged. */

@@ -1,9 +1,9 @@
-/* test_store_other_meds.c — the patient's medications from elsewhere in a
- * real sqlite file (migration 23, store-other-meds.h): added coded or as
- * free text, stopped once on a date, verified (who, when), listed in the
- * order recorded; another patient's row is not found; the table refuses
- * what the API would never send (a code that is not digits, a stop without
- * a date) and keeps its rows. */
+/* test_store_other_meds.c — the patient's medications from elsewhere in the
+ * store (sqlite or PostgreSQL: store-fixture.h; migration 23,
+ * store-other-meds.h): added coded or as free text, stopped once on a date,
+ * verified (who, when), listed in the order recorded; another patient's row
+ * is not found; the table refuses what the API would never send (a code that
+ * is not digits, a stop without a date) and keeps its rows. */
 #include <glib.h>
 #include <string.h>
 
@@ -89,7 +89,6 @@ test_table_rules (Fixture *f, gconstpointer data)
   StoreOtherMedNew empty = { "", NULL, NULL, NULL, NULL, FALSE };
   StoreOtherMedNew ok = { "lisinopril", "29046", NULL, NULL, NULL, FALSE };
   StoreOtherMed *m;
-  sqlite3 *db = store_get_db (f->store);
 
   (void) data;
   g_assert_null (store_other_med_add (f->store, f->patient, &bad_code, f->pa, &error));
@@ -100,11 +99,15 @@ test_table_rules (Fixture *f, gconstpointer data)
   g_clear_error (&error);
   m = store_other_med_add (f->store, f->patient, &ok, f->pa, &error);
   g_assert_no_error (error);
-  g_assert_cmpint (sqlite3_exec (db, "UPDATE other_medications SET status = 'stopped'", NULL, NULL,
-                                 NULL),
-                   !=, SQLITE_OK);
-  g_assert_cmpint (sqlite3_exec (db, "DELETE FROM other_medications", NULL, NULL, NULL), !=,
-                   SQLITE_OK);
+  /* Stopped needs its date (a CHECK); rows are never deleted (a trigger). */
+  g_assert_cmpint (raw_exec_refused (f->store, "UPDATE other_medications SET status = 'stopped'",
+                                     NULL),
+                   ==, STORE_VIOLATION_OTHER);
+  g_assert_cmpint (raw_exec_refused (f->store, "DELETE FROM other_medications",
+                                     "other_medications rows are kept"),
+                   ==, STORE_VIOLATION_OTHER);
+  g_assert_cmpint (count_rows (f->store, "SELECT count(*) FROM other_medications"
+                                         " WHERE status = 'stopped'"), ==, 0);
   store_other_med_free (m);
 }
 

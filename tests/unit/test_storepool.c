@@ -1,8 +1,8 @@
-/* test_storepool.c — the store's worker threads (server/storepool): jobs
- * run off the calling thread, each worker on a connection of its own, the
+/* test_storepool.c — the store's worker threads (server/storepool): jobs run
+ * off the calling thread, each worker on a connection of its own, the
  * results come back on the main context, a serial key's jobs keep their
- * order, and freeing the pool waits for what runs. A real database file in
- * a fresh temporary directory per test. */
+ * order, and freeing the pool waits for what runs. A fresh database per test
+ * (a real sqlite file, or PostgreSQL: store-fixture.h). */
 #include "store-fixture.h"
 
 #include <gio/gio.h>
