@@ -503,7 +503,8 @@ export function storeOf(target) {
   return { backend: 'sqlite', file: path.join(dataDir, 'telehealth.db') };
 }
 
-// PostgreSQL's name for a dsn's parts ("host=/tmp/x dbname=th_1 user=postgres").
+// The key=value parts of a libpq connection string as with-pg.sh writes it
+// ("host=/tmp/x dbname=th_1 user=postgres": no quotes, no spaces in values).
 function dsnParts(dsn) {
   return Object.fromEntries(dsn.trim().split(/\s+/).map((kv) => {
     const i = kv.indexOf('=');
