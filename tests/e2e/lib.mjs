@@ -207,7 +207,9 @@ export const LOG_PROBLEM = /GLib-GObject-WARNING|CRITICAL|-WARNING \*\*/;
 // that matters. `allowLog` (RegExps), or server.allowLog(re) later, exempts
 // the lines a test provokes on purpose. `env` is added to the server's
 // environment (e.g. its own TELEHEALTHD_DSN); server.store says where its
-// records are (storeOf, below).
+// records are (storeOf, below). On PostgreSQL a new data directory after the
+// first gets a database of its own (databaseOf, below), as it would get a
+// new sqlite file.
 export async function startServer({ extraArgs = [], timeout = 20000, configPath, dataDir: keptDir, tls = false, port = 0, now, timeZone, settings = {}, allowLog = [], env: extraEnv = {} } = {}) {
   const { bin, root } = requireEnv();
   const clock = testClock({ now, timeZone });
@@ -250,7 +252,8 @@ export async function startServer({ extraArgs = [], timeout = 20000, configPath,
   }
   const args = ['--config', config,
     '--listen', `127.0.0.1:${port}`, '--data-dir', dataDir, '--demo', ...rest];
-  const env = { ...process.env, ...extraEnv };
+  const ownDsn = databaseOf(dataDir, { env: extraEnv, settings });
+  const env = { ...process.env, ...extraEnv, ...(ownDsn ? { TELEHEALTHD_DSN: ownDsn } : {}) };
   if (clock.nowMs !== null) env.TELEHEALTHD_TEST_NOW = new Date(clock.nowMs).toISOString();
   const proc = spawn(bin, args, { stdio: ['ignore', 'pipe', 'pipe'], env });
   const stdoutLines = [];
@@ -487,6 +490,28 @@ const PSQL = '/usr/bin/psql';
 // Debian's python3, whose sqlite3 module is the system's libsqlite3.
 const PYTHON = '/usr/bin/python3';
 
+// On PostgreSQL (the test program's TELEHEALTHD_DSN, one database per
+// program from with-pg.sh), servers on different data directories would
+// share one database where on sqlite each has a file of its own: a server a
+// test expects to start empty would not. So the first data directory a
+// program starts a server on uses that database, and each other one a new
+// database beside it (<db>_<n>, dropped by with-pg.sh), which a restart on
+// the same directory finds again; storeOf(dataDir) and storeEnv(dataDir)
+// know it. Not when the test names a store itself (env TELEHEALTHD_DSN,
+// settings [store]): nodes meant to share one database do.
+const dataDirDatabases = new Map(); // path.resolve(dataDir) -> dsn
+
+function databaseOf(dataDir, { env = {}, settings = {} } = {}) {
+  const dsn = process.env.TELEHEALTHD_DSN;
+  if (!dsn || env.TELEHEALTHD_DSN !== undefined || settings.store) return null;
+  const key = path.resolve(dataDir);
+  if (!dataDirDatabases.has(key)) {
+    dataDirDatabases.set(key, dataDirDatabases.size === 0 ? dsn
+      : createDatabase({ backend: 'postgresql', dsn }, String(dataDirDatabases.size)).dsn);
+  }
+  return dataDirDatabases.get(key);
+}
+
 // Where a server's records are, as server/config_store.c decides:
 // {backend: 'postgresql', dsn} when its environment has TELEHEALTHD_DSN (or
 // its config `[store] backend = postgresql` with a dsn), else
@@ -495,12 +520,23 @@ export function storeOf(target) {
   if (target && target.backend) return target;
   if (target && target.store) return target.store;
   const dataDir = typeof target === 'string' ? target : target?.dataDir;
+  if (typeof target === 'string' && dataDirDatabases.has(path.resolve(target))) {
+    return { backend: 'postgresql', dsn: dataDirDatabases.get(path.resolve(target)) };
+  }
   const env = (target && typeof target === 'object' && target.env) || process.env;
   const store = target?.settings?.store || {};
   const dsn = env.TELEHEALTHD_DSN || (store.backend === 'postgresql' ? store.dsn : '');
   if (dsn) return { backend: 'postgresql', dsn };
   if (!dataDir) throw new Error('storeOf: a server, a data directory or a store');
   return { backend: 'sqlite', file: path.join(dataDir, 'telehealth.db') };
+}
+
+// The environment for a command on `target`'s store (the admin CLI with
+// --data-dir): the test's own, with the data directory's database.
+export function storeEnv(target) {
+  if (target && target.env && target.store) return target.env;
+  const store = storeOf(target);
+  return { ...process.env, ...(store.backend === 'postgresql' ? { TELEHEALTHD_DSN: store.dsn } : {}) };
 }
 
 // The key=value parts of a libpq connection string as with-pg.sh writes it

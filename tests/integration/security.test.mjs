@@ -11,7 +11,7 @@ import { tmpdir } from 'node:os';
 import path from 'node:path';
 import { setTimeout as sleep } from 'node:timers/promises';
 import WebSocket from 'ws';
-import { startServer, fetchJson, fragmentOf, requireEnv, testClock, dateIn, addDays, waitFor, dbExec, dbValue } from '../e2e/lib.mjs';
+import { startServer, fetchJson, fragmentOf, requireEnv, testClock, dateIn, addDays, waitFor, dbExec, dbValue, storeEnv } from '../e2e/lib.mjs';
 import { setDea, controlledReady, DEA_NUMBERS } from './controlled.mjs';
 
 const { bin, root } = requireEnv();
@@ -41,7 +41,7 @@ after(async () => {
 
 function admin(dir, ...args) {
   const r = spawnSync(bin, ['--config', confPath, '--data-dir', dir, 'admin', ...args],
-    { encoding: 'utf8', timeout: 15000 });
+    { encoding: 'utf8', timeout: 15000, env: storeEnv(dir) });
   return { status: r.status, stderr: r.stderr, lines: r.stdout.trim().split('\n').filter(Boolean).map((l) => JSON.parse(l)) };
 }
 

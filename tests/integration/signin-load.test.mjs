@@ -165,7 +165,7 @@ test('a throttled flood from one address adds a bounded number of audit rows', {
   assert.ok(refused.some((r) => r.json.error.code === 'slow-down' || r.json.error.code === 'locked'));
 
   const out = spawnSync(process.env.TELEHEALTHD, ['--config', server.configPath, '--data-dir', server.dataDir, 'admin', 'audit'],
-    { encoding: 'utf8', timeout: 15000 });
+    { encoding: 'utf8', timeout: 15000, env: server.env });
   assert.equal(out.status, 0, out.stderr);
   const rows = out.stdout.trim().split('\n').map((l) => JSON.parse(l)).filter((e) => e.detail && e.detail.from === addr);
   const failed = rows.filter((e) => e.action === 'login.failed').length;
@@ -235,7 +235,7 @@ test('clients that hang up before their answer cost no password check, and nothi
   // waiting for the one worker are dropped unchecked (nobody to answer).
   const audit = () => {
     const out = spawnSync(process.env.TELEHEALTHD, ['--config', server.configPath, '--data-dir', server.dataDir, 'admin', 'audit'],
-      { encoding: 'utf8', timeout: 15000 });
+      { encoding: 'utf8', timeout: 15000, env: server.env });
     assert.equal(out.status, 0, out.stderr);
     return out.stdout.trim().split('\n').map((l) => JSON.parse(l));
   };
