@@ -14,7 +14,7 @@
 import { spawn, spawnSync } from 'node:child_process';
 import { X509Certificate, createHash } from 'node:crypto';
 import { mkdtemp, readFile, rm, writeFile } from 'node:fs/promises';
-import { existsSync } from 'node:fs';
+import { existsSync, readFileSync } from 'node:fs';
 import https from 'node:https';
 import { tmpdir } from 'node:os';
 import path from 'node:path';
@@ -205,20 +205,26 @@ export const LOG_PROBLEM = /GLib-GObject-WARNING|CRITICAL|-WARNING \*\*/;
 // server.stop() fails (rejects) when the server's log had a GLib warning or
 // critical line (LOG_PROBLEM): a log that cries on every visit hides the one
 // that matters. `allowLog` (RegExps), or server.allowLog(re) later, exempts
-// the lines a test provokes on purpose.
-export async function startServer({ extraArgs = [], timeout = 20000, configPath, dataDir: keptDir, tls = false, port = 0, now, timeZone, settings = {}, allowLog = [] } = {}) {
+// the lines a test provokes on purpose. `env` is added to the server's
+// environment (e.g. its own TELEHEALTHD_DSN); server.store says where its
+// records are (storeOf, below). On PostgreSQL a new data directory after the
+// first gets a database of its own (databaseOf, below), as it would get a
+// new sqlite file.
+export async function startServer({ extraArgs = [], timeout = 20000, configPath, dataDir: keptDir, tls = false, port = 0, now, timeZone, settings = {}, allowLog = [], env: extraEnv = {} } = {}) {
   const { bin, root } = requireEnv();
   const clock = testClock({ now, timeZone });
-  const dataDir = keptDir || await mkdtemp(path.join(tmpdir(), 'th-data-'));
   // TH_CONFIG: the config a test starts from when it names none (the
   // package test: the installed /etc/telehealthd/telehealth.conf).
   let config = configPath || process.env.TH_CONFIG || path.join(root, 'config', 'telehealth.conf');
-  // A --config among the extra arguments is the config to start from.
+  // A --config among the extra arguments is the config to start from; a
+  // --data-dir there is the data directory, kept as `dataDir` is.
   const rest = [];
   for (let i = 0; i < extraArgs.length; i++) {
     if (extraArgs[i] === '--config' && i + 1 < extraArgs.length) config = extraArgs[++i];
+    else if (extraArgs[i] === '--data-dir' && i + 1 < extraArgs.length) keptDir = extraArgs[++i];
     else rest.push(extraArgs[i]);
   }
+  const dataDir = keptDir || await mkdtemp(path.join(tmpdir(), 'th-data-'));
   let configDir = null;
   const changes = { ...settings };
   if (tls) changes.tls = { ...changes.tls, self_signed: 'true' };
@@ -246,7 +252,8 @@ export async function startServer({ extraArgs = [], timeout = 20000, configPath,
   }
   const args = ['--config', config,
     '--listen', `127.0.0.1:${port}`, '--data-dir', dataDir, '--demo', ...rest];
-  const env = { ...process.env };
+  const ownDsn = databaseOf(dataDir, { env: extraEnv, settings });
+  const env = { ...process.env, ...extraEnv, ...(ownDsn ? { TELEHEALTHD_DSN: ownDsn } : {}) };
   if (clock.nowMs !== null) env.TELEHEALTHD_TEST_NOW = new Date(clock.nowMs).toISOString();
   const proc = spawn(bin, args, { stdio: ['ignore', 'pipe', 'pipe'], env });
   const stdoutLines = [];
@@ -316,6 +323,7 @@ export async function startServer({ extraArgs = [], timeout = 20000, configPath,
     dataDir,
     configPath: config,
     env,
+    store: storeOf({ dataDir, env, settings: changes }),
     nowMs: clock.nowMs ?? Date.now(),
     timeZone: clock.timeZone || 'UTC',
     startedAt: Date.now(),
@@ -466,6 +474,251 @@ export async function fetchJson(url, { token, session, method = 'GET', body, tim
   let json = null;
   try { json = JSON.parse(text); } catch { /* leave null */ }
   return { status: res.status, json, text };
+}
+
+// ------------------------------------------------------------------ the store (issue 18)
+
+// A test reaches the server's database one way, whichever store the server
+// runs on: the sqlite file in its data directory, or the PostgreSQL database
+// TELEHEALTHD_DSN names (tests/pg/with-pg.sh sets it for the PostgreSQL pass
+// of scripts/test.sh; the server takes it from its environment, as here).
+// `target` is a server from startServer, a data directory, or a store from
+// storeOf. What a test looks at must mean the same on both: name the
+// columns (count(*) is "count(*)" on sqlite and "count" on PostgreSQL).
+
+const PSQL = '/usr/bin/psql';
+// Debian's python3, whose sqlite3 module is the system's libsqlite3.
+const PYTHON = '/usr/bin/python3';
+
+// On PostgreSQL (the test program's TELEHEALTHD_DSN, one database per
+// program from with-pg.sh), servers on different data directories would
+// share one database where on sqlite each has a file of its own: a server a
+// test expects to start empty would not. So the first data directory a
+// program starts a server on uses that database, and each other one a new
+// database beside it (<db>_<n>, dropped by with-pg.sh), which a restart on
+// the same directory finds again; storeOf(dataDir) and storeEnv(dataDir)
+// know it. Not when the test names a store itself (env TELEHEALTHD_DSN,
+// settings [store]): nodes meant to share one database do.
+const dataDirDatabases = new Map(); // path.resolve(dataDir) -> dsn
+
+function databaseOf(dataDir, { env = {}, settings = {} } = {}) {
+  const dsn = process.env.TELEHEALTHD_DSN;
+  if (!dsn || env.TELEHEALTHD_DSN !== undefined || settings.store) return null;
+  const key = path.resolve(dataDir);
+  if (!dataDirDatabases.has(key)) {
+    dataDirDatabases.set(key, dataDirDatabases.size === 0 ? dsn
+      : createDatabase({ backend: 'postgresql', dsn }, String(dataDirDatabases.size)).dsn);
+  }
+  return dataDirDatabases.get(key);
+}
+
+// Where a server's records are, as server/config_store.c decides:
+// {backend: 'postgresql', dsn} when its environment has TELEHEALTHD_DSN (or
+// its config `[store] backend = postgresql` with a dsn), else
+// {backend: 'sqlite', file} (telehealth.db in the data directory).
+export function storeOf(target) {
+  if (target && target.backend) return target;
+  if (target && target.store) return target.store;
+  const dataDir = typeof target === 'string' ? target : target?.dataDir;
+  if (typeof target === 'string' && dataDirDatabases.has(path.resolve(target))) {
+    return { backend: 'postgresql', dsn: dataDirDatabases.get(path.resolve(target)) };
+  }
+  const env = (target && typeof target === 'object' && target.env) || process.env;
+  const store = target?.settings?.store || {};
+  const dsn = env.TELEHEALTHD_DSN || (store.backend === 'postgresql' ? store.dsn : '');
+  if (dsn) return { backend: 'postgresql', dsn };
+  if (!dataDir) throw new Error('storeOf: a server, a data directory or a store');
+  return { backend: 'sqlite', file: path.join(dataDir, 'telehealth.db') };
+}
+
+// The environment for a command on `target`'s store (the admin CLI with
+// --data-dir): the test's own, with the data directory's database.
+export function storeEnv(target) {
+  if (target && target.env && target.store) return target.env;
+  const store = storeOf(target);
+  return { ...process.env, ...(store.backend === 'postgresql' ? { TELEHEALTHD_DSN: store.dsn } : {}) };
+}
+
+// The key=value parts of a libpq connection string as with-pg.sh writes it
+// ("host=/tmp/x dbname=th_1 user=postgres": no quotes, no spaces in values).
+function dsnParts(dsn) {
+  return Object.fromEntries(dsn.trim().split(/\s+/).map((kv) => {
+    const i = kv.indexOf('=');
+    return [kv.slice(0, i), kv.slice(i + 1)];
+  }));
+}
+
+function psql(dsn, script, vars = {}) {
+  const args = ['-X', '-A', '-t', '-q', '-v', 'ON_ERROR_STOP=1', '-d', dsn];
+  for (const [k, v] of Object.entries(vars)) args.push('-v', `${k}=${v}`);
+  const r = spawnSync(PSQL, args, { input: script, encoding: 'utf8', timeout: 30000 });
+  if (r.error) throw new Error(`psql: ${r.error.message}`);
+  if (r.status !== 0) throw new Error(`psql (exit ${r.status}): ${r.stderr.trim()}\n--- the SQL ---\n${script}`);
+  return r.stdout;
+}
+
+const SQLITE_SCRIPT = `
+import json, sqlite3, sys
+mode, db, sql, params = sys.argv[1:5]
+if mode == 'query':
+    c = sqlite3.connect('file:' + db + '?mode=ro', uri=True, timeout=5, isolation_level=None)
+    cur = c.execute(sql, json.loads(params))
+    names = [d[0] for d in cur.description or ()]
+    print(json.dumps([dict(zip(names, r)) for r in cur], default=lambda b: '\\\\x' + b.hex()))
+else:
+    c = sqlite3.connect(db, timeout=5, isolation_level=None)
+    c.executescript(sql)
+c.close()
+`;
+
+function sqlite(mode, file, sql, params = []) {
+  const r = spawnSync(PYTHON, ['-c', SQLITE_SCRIPT, mode, file, sql, JSON.stringify(params)],
+    { encoding: 'utf8', timeout: 30000 });
+  if (r.error) throw new Error(`python3 sqlite3: ${r.error.message}`);
+  if (r.status !== 0) throw new Error(`sqlite (${file}): ${r.stderr.trim()}\n--- the SQL ---\n${sql}`);
+  return r.stdout;
+}
+
+// The rows of one query, each an object by column name. Parameters are $1,
+// $2, ... in the text (sqlite reads them as ?1, ?2); values are strings,
+// numbers or null. A reader only (on sqlite, the file opened read-only).
+export function dbQuery(target, sql, params = []) {
+  const store = storeOf(target);
+  const text = sql.trim().replace(/;$/, '');
+  if (store.backend === 'sqlite') {
+    return JSON.parse(sqlite('query', store.file, text.replace(/\$(\d+)/g, '?$1'), params));
+  }
+  // psql quotes each value as a literal (:'pN'); null is SQL's NULL.
+  const vars = {};
+  const bound = text.replace(/\$(\d+)/g, (_, n) => {
+    const v = params[Number(n) - 1];
+    if (v === undefined) throw new Error(`dbQuery: no value for $${n}`);
+    if (v === null) return 'NULL';
+    vars[`p${n}`] = String(v);
+    return `:'p${n}'`;
+  });
+  return JSON.parse(psql(store.dsn, `SELECT coalesce(json_agg(q), '[]'::json) FROM (${bound}) q;\n`, vars));
+}
+
+// The first column of the first row (undefined when there is none).
+export function dbValue(target, sql, params = []) {
+  const [row] = dbQuery(target, sql, params);
+  return row === undefined ? undefined : Object.values(row)[0];
+}
+
+// Runs statements (a script; each its own transaction unless it says
+// BEGIN), as an administrator with the database would, behind the server's
+// back. Throws with the database's words when one fails.
+export function dbExec(target, script) {
+  const store = storeOf(target);
+  if (store.backend === 'sqlite') sqlite('exec', store.file, script);
+  else psql(store.dsn, script.trim().endsWith(';') ? `${script}\n` : `${script};\n`);
+}
+
+// A new, empty PostgreSQL database beside `target`'s, in the same cluster,
+// named after it (<db>_<suffix>, which tests/pg/with-pg.sh drops with its
+// own): returns its store ({backend, dsn}); dropDatabase(store) drops it.
+export function createDatabase(target, suffix) {
+  const { dsn } = storeOf(target);
+  if (!dsn) throw new Error('createDatabase: the server is not on PostgreSQL');
+  if (!/^[a-z0-9_]+$/.test(suffix)) throw new Error(`createDatabase: "${suffix}" is not a plain name`);
+  const parts = dsnParts(dsn);
+  const name = `${parts.dbname}_${suffix}`;
+  psql(dsn, `CREATE DATABASE "${name}";\n`);
+  const copy = Object.entries({ ...parts, dbname: name }).map(([k, v]) => `${k}=${v}`).join(' ');
+  return { backend: 'postgresql', dsn: copy, dbname: name, admin: dsn };
+}
+
+export function dropDatabase(store) {
+  psql(store.admin, `DROP DATABASE IF EXISTS "${store.dbname}" WITH (FORCE);\n`);
+}
+
+// Store faults, made behind a running server's back: `table` gone, or a
+// column of it under another name, for every statement that names it. The
+// table is renamed out of the way rather than dropped, on either store (the
+// same SQL), so the fault is the same to the server ("no such table" /
+// "relation ... does not exist") while its rows, keys and triggers wait
+// for the function each returns, which puts it back as it was.
+export function hideTable(target, table) {
+  const hidden = `${table}_hidden_by_test`;
+  dbExec(target, `${lockWait(target)}ALTER TABLE ${table} RENAME TO ${hidden}`);
+  return () => dbExec(target, `${lockWait(target)}ALTER TABLE ${hidden} RENAME TO ${table}`);
+}
+
+export function hideColumn(target, table, column, hidden = `${column}_hidden`) {
+  dbExec(target, `${lockWait(target)}ALTER TABLE ${table} RENAME COLUMN ${column} TO ${hidden}`);
+  return () => dbExec(target, `${lockWait(target)}ALTER TABLE ${table} RENAME COLUMN ${hidden} TO ${column}`);
+}
+
+// A change of schema waits for the server's transactions to end: at most
+// 10 s on PostgreSQL (sqlite's busy wait is python's 5 s).
+const lockWait = (target) => (storeOf(target).backend === 'postgresql' ? "SET lock_timeout = '10s';\n" : '');
+
+// The key of the store's cluster-wide write lock on PostgreSQL, read from
+// the source (STORE_PG_WRITE_LOCK in server/store/store-pg.h).
+export function storePgWriteLockKey() {
+  const { root } = requireEnv();
+  const text = readFileSync(path.join(root, 'server', 'store', 'store-pg.h'), 'utf8');
+  const m = /#define\s+STORE_PG_WRITE_LOCK\s+G_GINT64_CONSTANT\s*\(\s*(0x[0-9a-fA-F]+|\d+)\s*\)/.exec(text);
+  if (!m) throw new Error('STORE_PG_WRITE_LOCK is not in server/store/store-pg.h');
+  return BigInt(m[1]).toString();
+}
+
+// Another process takes the store's write lock and keeps it until
+// release(), as the admin CLI or another node in the middle of a write
+// would: on sqlite a write transaction (BEGIN IMMEDIATE, a row written), on
+// PostgreSQL the advisory lock every changing transaction takes first
+// (storePgWriteLockKey). Resolves once it is held, with release(), which
+// rolls back and resolves to the performance.now() of the holder's exit.
+export async function holdStoreWriteLock(target, { timeout = 10000 } = {}) {
+  const store = storeOf(target);
+  const child = store.backend === 'sqlite'
+    ? spawn(PYTHON, ['-c', `
+import sqlite3, sys
+c = sqlite3.connect(sys.argv[1], timeout=10, isolation_level=None)
+c.execute('BEGIN IMMEDIATE')
+c.execute("INSERT INTO login_failures (username, at) VALUES ('held', '2026-01-01T00:00:00.000Z')")
+print('locked', flush=True)
+sys.stdin.read()
+c.execute('ROLLBACK')
+`, store.file], { stdio: ['pipe', 'pipe', 'pipe'] })
+    : spawn(PSQL, ['-X', '-A', '-t', '-q', '-v', 'ON_ERROR_STOP=1', '-d', store.dsn], { stdio: ['pipe', 'pipe', 'pipe'] });
+  let out = '';
+  let err = '';
+  child.stdout.on('data', (c) => { out += c; });
+  child.stderr.on('data', (c) => { err += c; });
+  const exited = new Promise((resolve) => child.once('exit', (code) => resolve(code)));
+  if (store.backend === 'postgresql') {
+    child.stdin.write(`BEGIN;\nSELECT pg_advisory_xact_lock(${storePgWriteLockKey()});\n\\echo locked\n`);
+  }
+  try {
+    await withTimeout((async () => {
+      while (!/^locked$/m.test(out)) {
+        if (child.exitCode !== null) throw new Error(`the lock holder exited (${child.exitCode}): ${err}`);
+        await sleep(10);
+      }
+    })(), timeout, 'another process to take the store\'s write lock');
+  } catch (e) {
+    child.kill('SIGKILL');
+    throw e;
+  }
+  let released = null;
+  return {
+    release() {
+      if (!released) {
+        released = (async () => {
+          child.stdin.end(store.backend === 'sqlite' ? '' : 'ROLLBACK;\n');
+          const code = await withTimeout(exited, timeout, 'the lock holder to let go').catch((e) => {
+            child.kill('SIGKILL');
+            throw e;
+          });
+          if (code !== 0) throw new Error(`the lock holder failed (${code}): ${err}`);
+          return performance.now();
+        })();
+      }
+      return released;
+    },
+  };
 }
 
 // ------------------------------------------------------------------ browser

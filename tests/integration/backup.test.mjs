@@ -4,25 +4,36 @@
 // the API acknowledged before the backup began, and its audit chain holds.
 // A restore into the data directory of a running server is refused, and a
 // damaged backup is refused without touching the database it would replace.
+//
+// On PostgreSQL (issue 18) backup and restore are PostgreSQL's own: the
+// admin commands refuse, naming pg_dump and pg_restore, and the README's
+// commands are run instead, under the same load and with the same promise.
 
 import { test, after } from 'node:test';
 import assert from 'node:assert/strict';
 import { execFile } from 'node:child_process';
+import { existsSync } from 'node:fs';
 import { mkdtemp, readFile, rm, writeFile, readdir } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import path from 'node:path';
 import { promisify } from 'node:util';
 import { setTimeout as sleep } from 'node:timers/promises';
-import { requireEnv, startServer, fetchJson, waitFor } from '../e2e/lib.mjs';
+import { requireEnv, startServer, fetchJson, waitFor, storeOf, dbValue, createDatabase, dropDatabase } from '../e2e/lib.mjs';
 
 const { bin } = requireEnv();
 const WRITERS = 3;
 const dirs = [];
+const databases = [];
 let server = null;
+// Where the servers this test starts keep their records (TELEHEALTHD_DSN:
+// the PostgreSQL pass of scripts/test.sh).
+const POSTGRESQL = storeOf(tmpdir()).backend === 'postgresql';
+const PG_BIN = process.env.PG_BIN || '/usr/lib/postgresql/15/bin';
 
 after(async () => {
   if (server) await server.stop();
   for (const d of dirs) await rm(d, { recursive: true, force: true });
+  for (const db of databases) dropDatabase(db);
 });
 
 async function freshDir(name) {
@@ -31,17 +42,21 @@ async function freshDir(name) {
   return d;
 }
 
-// The admin CLI, not blocking the event loop (the writers go on meanwhile).
-async function admin(dataDir, ...args) {
+// A program, not blocking the event loop (the writers go on meanwhile):
+// {code, stdout, stderr}.
+async function run(file, args, env = process.env) {
   try {
-    const { stdout, stderr } = await promisify(execFile)(bin, ['--data-dir', dataDir, 'admin', ...args],
-      { encoding: 'utf8', timeout: 60000 });
+    const { stdout, stderr } = await promisify(execFile)(file, args, { encoding: 'utf8', timeout: 60000, env });
     return { code: 0, stdout, stderr };
   } catch (err) {
     if (typeof err.code !== 'number') throw err;
     return { code: err.code, stdout: err.stdout, stderr: err.stderr };
   }
 }
+
+// The admin CLI; `env` for a server on a database of its own.
+const admin = (dataDir, ...args) => run(bin, ['--data-dir', dataDir, 'admin', ...args]);
+const adminOn = (env, dataDir, ...args) => run(bin, ['--data-dir', dataDir, 'admin', ...args], { ...process.env, ...env });
 
 // One adjustment: a new patient's visit, then a sertraline start on it.
 // Resolves {visit, order, reason} once the server acknowledged it, else null.
@@ -60,19 +75,27 @@ async function adjustOnce(base, session) {
   return { visit: v.json.visit_id, order: r.json.order.id, reason };
 }
 
-test('a backup taken under load restores with every adjustment acknowledged before it, and a verified audit chain', { timeout: 150000 }, async (t) => {
-  const dataDir = await freshDir('live');
-  const backupDir = await freshDir('copies');
-  server = await startServer({ dataDir });
-  const session = await server.login();
+// Writers adjusting prescriptions through the API, WRITERS at a time, until
+// stop(); `acked` the adjustments acknowledged, each with its time.
+function load(base, session) {
   const acked = []; // {visit, order, reason, at}
   let writing = true;
   const loops = Array.from({ length: WRITERS }, async () => {
     while (writing) {
-      const a = await adjustOnce(server.baseUrl, session);
+      const a = await adjustOnce(base, session);
       if (a) acked.push({ ...a, at: Date.now() });
     }
   });
+  return { acked, async stop() { writing = false; await Promise.all(loops); } };
+}
+
+test('a backup taken under load restores with every adjustment acknowledged before it, and a verified audit chain', { timeout: 150000, skip: POSTGRESQL && 'sqlite\'s own backup; PostgreSQL: pg_dump, below' }, async (t) => {
+  const dataDir = await freshDir('live');
+  const backupDir = await freshDir('copies');
+  server = await startServer({ dataDir });
+  const session = await server.login();
+  const writers = load(server.baseUrl, session);
+  const { acked } = writers;
 
   // A load under way: the first ten acknowledged (a slow build takes longer).
   await waitFor(() => acked.length >= 10, { timeout: 60000, interval: 50, what: 'ten adjustments acknowledged' });
@@ -82,8 +105,7 @@ test('a backup taken under load restores with every adjustment acknowledged befo
   const made = await admin(dataDir, 'backup', '--to', backupFile);
   const ended = Date.now();
   await sleep(500); // the writers went on during the backup and go on after it
-  writing = false;
-  await Promise.all(loops);
+  await writers.stop();
   assert.equal(made.code, 0, made.stderr);
   const copy = JSON.parse(made.stdout.trim().split('\n').pop());
   assert.equal(copy.backup, backupFile);
@@ -146,7 +168,7 @@ test('a backup taken under load restores with every adjustment acknowledged befo
   assert.ok(rec.json.orders.some((o) => o.id === last.order), 'the restored database is untouched by the refused restore');
 });
 
-test('backups by date into a folder keep the newest N; unclear arguments are refused', { timeout: 90000 }, async () => {
+test('backups by date into a folder keep the newest N; unclear arguments are refused', { timeout: 90000, skip: POSTGRESQL && 'sqlite\'s own backup' }, async () => {
   const dataDir = await freshDir('dated');
   const folder = path.join(await freshDir('folder'), 'backups');
   const made = [];
@@ -172,4 +194,91 @@ test('backups by date into a folder keep the newest N; unclear arguments are ref
     assert.match(r.stderr, /say where with --to FILE, or --to-dir DIR/);
   }
   assert.equal((await readdir(folder)).length, 2, 'a refused run wrote nothing');
+});
+
+// ---------------------------------------------------------------- PostgreSQL
+
+test('on PostgreSQL, admin backup and restore refuse, naming pg_dump and pg_restore, and write nothing', { timeout: 60000, skip: !POSTGRESQL && 'the store is sqlite' }, async () => {
+  const dataDir = await freshDir('pg-refused');
+  const folder = path.join(await freshDir('pg-folder'), 'backups');
+  for (const args of [['backup', '--to', path.join(folder, 'x.db')], ['backup', '--to-dir', folder, '--keep', '2']]) {
+    const r = await admin(dataDir, ...args);
+    assert.equal(r.code, 1, `${args.join(' ')}: ${r.stderr}`);
+    assert.match(r.stderr, /keeps its data in PostgreSQL; use PostgreSQL's own tools instead \(pg_dump to back up, pg_restore to restore/);
+  }
+  const r = await admin(dataDir, 'restore', '--from', path.join(folder, 'x.db'));
+  assert.equal(r.code, 1, r.stderr);
+  assert.match(r.stderr, /pg_restore to restore/);
+  assert.equal(existsSync(folder), false, 'nothing was written');
+});
+
+test('on PostgreSQL, a pg_dump taken under load restores into a fresh database with every adjustment acknowledged before it, and a verified audit chain', { timeout: 150000, skip: !POSTGRESQL && 'the store is sqlite' }, async (t) => {
+  const dataDir = await freshDir('pg-live');
+  const dumpFile = path.join(await freshDir('pg-dumps'), 'telehealth.dump');
+  server = await startServer({ dataDir });
+  const live = server.store;
+  const session = await server.login();
+  const writers = load(server.baseUrl, session);
+  const { acked } = writers;
+
+  await waitFor(() => acked.length >= 10, { timeout: 60000, interval: 50, what: 'ten adjustments acknowledged' });
+  // The README's backup: pg_dump's custom format, while the server serves.
+  const began = Date.now();
+  const before = acked.filter((a) => a.at < began);
+  const dumped = await run(`${PG_BIN}/pg_dump`, ['-Fc', '-f', dumpFile, '-d', live.dsn]);
+  const ended = Date.now();
+  await sleep(500);
+  await writers.stop();
+  assert.equal(dumped.code, 0, dumped.stderr);
+  const during = acked.filter((a) => a.at >= began && a.at <= ended).length;
+  t.diagnostic(`${before.length} adjustments acknowledged before pg_dump, ${during} while it ran (${ended - began} ms), ${acked.length} in all`);
+  assert.ok(before.length >= 10, 'a load was being written');
+  assert.ok(acked.length > before.length, 'writes went on while pg_dump ran and after it');
+  assert.equal((await server.stop()).code, 0);
+  server = null;
+
+  // The README's restore, into a database made empty for it.
+  const fresh = createDatabase(live, 'restored');
+  databases.push(fresh);
+  const restored = await run(`${PG_BIN}/pg_restore`, ['--clean', '--if-exists', '--single-transaction', '-d', fresh.dsn, dumpFile]);
+  assert.equal(restored.code, 0, restored.stderr);
+  const env = { TELEHEALTHD_DSN: fresh.dsn };
+  const restoredDir = await freshDir('pg-restored');
+  const first = await adminOn(env, restoredDir, 'verify-audit');
+  assert.equal(first.code, 0, first.stderr);
+  const chain = JSON.parse(first.stdout.trim());
+  assert.equal(chain.chain_intact, true);
+  assert.equal(chain.rows, dbValue(fresh, 'SELECT count(*) AS n FROM audit_events'));
+  assert.ok(chain.rows >= before.length, `${chain.rows} audit rows for ${before.length} adjustments`);
+
+  // A server on it has everything acknowledged before the dump began.
+  server = await startServer({ dataDir: restoredDir, env });
+  assert.equal(server.store.dsn, fresh.dsn);
+  const again = await server.login();
+  for (const a of before) {
+    const rec = await fetchJson(`${server.baseUrl}/api/visits/${a.visit}/record`, { session: again });
+    assert.equal(rec.status, 200, `visit ${a.visit} of an adjustment acknowledged before pg_dump: ${rec.text.slice(0, 200)}`);
+    const order = rec.json.orders.find((o) => o.id === a.order);
+    assert.ok(order, `adjustment ${a.order} (${a.reason}) acknowledged before pg_dump is in the restored record`);
+    assert.equal(order.reason, a.reason);
+  }
+  assert.equal((await server.stop()).code, 0);
+  server = null;
+  const audit = await adminOn(env, restoredDir, 'verify-audit');
+  assert.equal(audit.code, 0, audit.stderr);
+  assert.equal(JSON.parse(audit.stdout.trim()).chain_intact, true);
+
+  // The same restore over the database it came from (the README's way back
+  // to a dump, the servers stopped): what came after the dump is gone.
+  const after = acked.filter((a) => a.at > ended);
+  assert.ok(after.length > 0, 'adjustments acknowledged after pg_dump ended');
+  const back = await run(`${PG_BIN}/pg_restore`, ['--clean', '--if-exists', '--single-transaction', '-d', live.dsn, dumpFile]);
+  assert.equal(back.code, 0, back.stderr);
+  const orders = (list) => dbValue(live, 'SELECT count(*) AS n FROM medication_orders WHERE id = ANY (string_to_array($1, \',\'))',
+    [list.map((a) => a.order).join(',')]);
+  assert.equal(orders(before), before.length, 'every adjustment from before the dump');
+  assert.equal(orders(after), 0, 'none from after it');
+  const verified = await admin(dataDir, 'verify-audit');
+  assert.equal(verified.code, 0, verified.stderr);
+  assert.equal(JSON.parse(verified.stdout.trim()).chain_intact, true);
 });

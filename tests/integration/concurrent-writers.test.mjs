@@ -16,7 +16,8 @@ const PG_DIR = process.env.TH_PG_DIR;
 const PG_BIN = process.env.PG_BIN || '/usr/lib/postgresql/15/bin';
 const DB = `th_concurrent_${process.pid}`;
 const dsn = `host=${PG_DIR} dbname=${DB} user=postgres`;
-const settings = { store: { backend: 'postgresql', dsn } };
+// Both nodes, and the admin commands, on this test's own database.
+const env = { TELEHEALTHD_DSN: dsn };
 
 let a, b, sa, sb, catalog;
 
@@ -28,15 +29,15 @@ function pg(tool, ...args) {
 before(async () => {
   if (!PG_DIR) return;
   pg('createdb', DB);
-  a = await startServer({ settings });
+  a = await startServer({ env });
   // B's start gives the shared demo provider a new password: sign in on A
   // first (the session stays good). On B signs in a second psychiatrist of
   // the clinic, made with the admin command against the shared database.
   sa = await a.login();
-  b = await startServer({ settings });
+  b = await startServer({ env });
   const { bin } = requireEnv();
   const made = spawnSync(bin, ['--config', b.configPath, '--data-dir', b.dataDir, 'admin', 'add-staff',
-    '--username', 'dr.second', '--name', 'Dr. Second', '--role', 'psychiatrist'], { encoding: 'utf8', timeout: 30000 });
+    '--username', 'dr.second', '--name', 'Dr. Second', '--role', 'psychiatrist'], { encoding: 'utf8', timeout: 30000, env: { ...process.env, ...env } });
   assert.equal(made.status, 0, made.stderr);
   const second = JSON.parse(made.stdout.trim().split('\n').pop());
   sb = await b.login(second.username, second.password);
@@ -114,7 +115,7 @@ test('a burst of writes through both nodes leaves the audit chain whole', { skip
   }
   for (const r of await Promise.all(writes)) assert.equal(r.status, 201, r.text);
   const { bin } = requireEnv();
-  const v = spawnSync(bin, ['--config', a.configPath, '--data-dir', a.dataDir, 'admin', 'verify-audit'], { encoding: 'utf8', timeout: 30000 });
+  const v = spawnSync(bin, ['--config', a.configPath, '--data-dir', a.dataDir, 'admin', 'verify-audit'], { encoding: 'utf8', timeout: 30000, env: { ...process.env, ...env } });
   assert.equal(v.status, 0, v.stderr);
   const out = JSON.parse(v.stdout.trim().split('\n').pop());
   assert.equal(out.chain_intact, true, v.stdout);

@@ -10,12 +10,10 @@
 // diary link; the daily reminder goes at the patient's hour, once.
 import { test, before, after } from 'node:test';
 import assert from 'node:assert/strict';
-import { execFile } from 'node:child_process';
 import { mkdtemp, rm } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import path from 'node:path';
-import { promisify } from 'node:util';
-import { startServer, fetchJson, fragmentOf, waitFor, addDays } from '../e2e/lib.mjs';
+import { startServer, fetchJson, fragmentOf, waitFor, addDays, dbQuery } from '../e2e/lib.mjs';
 import { startSmtpSink, startSmsReceiver, outboxSettings, assertNothingClinical } from './outbox-lib.mjs';
 
 // The demo patient lives in America/New_York; the clinic runs on UTC. The
@@ -50,14 +48,10 @@ const staffDays = async () => {
 };
 const reminderMails = async () => (await sink.messages()).filter((m) => /Your diary for today/.test(m.subject));
 
-// The store's own rows, read from the sqlite file (no API shows safety
-// tasks yet: the safety helper's console adds one).
+// The store's own rows, read beside the server (no API shows safety tasks
+// yet: the safety helper's console adds one), each as its values in order.
 async function sql(query) {
-  const db = path.join(dataDir, 'telehealth.db');
-  const { stdout } = await promisify(execFile)('/usr/bin/python3', ['-c',
-    'import sqlite3,sys,json; c=sqlite3.connect("file:"+sys.argv[1]+"?mode=ro", uri=True); '
-    + 'print(json.dumps(c.execute(sys.argv[2]).fetchall()))', db, query], { timeout: 10000 });
-  return JSON.parse(stdout);
+  return dbQuery(dataDir, query).map((row) => Object.values(row));
 }
 
 async function start(medication, dose, frequency, reason) {

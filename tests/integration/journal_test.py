@@ -18,7 +18,6 @@ record in the journal's native protocol; we read them back and check:
 Runs in a loopback-only network namespace (tests/netns-run.sh) as root (the
 mount namespace); every wait is bounded."""
 import base64
-import sqlite3
 import json
 import os
 import shutil
@@ -118,10 +117,9 @@ def main():
         token = urllib.parse.parse_qs(url.fragment)["token"][0]
         visit = demo["visit_id"]
         # The patient's name, read from the database behind the server's back.
-        db = sqlite3.connect(os.path.join(work, "data", "telehealth.db"), timeout=5)
-        patient_name = db.execute("SELECT p.display_name FROM patients p JOIN visits v"
-                                  " ON v.patient_id = p.id WHERE v.id = ?", (visit,)).fetchone()[0]
-        db.close()
+        patient_name = th_process.db_query(
+            os.path.join(work, "data"), "SELECT p.display_name FROM patients p JOIN visits v"
+            " ON v.patient_id = p.id WHERE v.id = $1", (visit,))[0][0]
         ws = websocket_hello(url.port, token)
 
         records = []

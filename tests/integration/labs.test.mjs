@@ -1,5 +1,5 @@
-// Labs and vital signs (issue 14, item 5) over a real telehealthd and sqlite
-// file on a fixed clock in America/Chicago: lithium started on 2 Nov 2026,
+// Labs and vital signs (issue 14, item 5) over a real telehealthd and its
+// store on a fixed clock in America/Chicago: lithium started on 2 Nov 2026,
 // the server restarted ten days later shows the lithium level overdue; a
 // level of 1.5 mmol/L is flagged high and raises a toxic-level alert
 // (a monitoring_alerts row written with it); bad input is refused with the
@@ -13,7 +13,7 @@ import { mkdtempSync, rmSync } from 'node:fs';
 import { createRequire } from 'node:module';
 import { tmpdir } from 'node:os';
 import path from 'node:path';
-import { startServer, fetchJson, requireEnv } from '../e2e/lib.mjs';
+import { startServer, fetchJson, requireEnv, dbExec, dbValue, hideTable } from '../e2e/lib.mjs';
 
 const require = createRequire(import.meta.url);
 const { Fhir } = require('fhir');
@@ -39,14 +39,8 @@ function cli(...args) {
   return r.stdout.trim().split('\n').filter(Boolean).map((l) => JSON.parse(l));
 }
 
-function sql(query, { write = false } = {}) {
-  const r = spawnSync('sqlite3', [...(write ? [] : ['-readonly']), path.join(dataDir, 'telehealth.db'), query],
-    { encoding: 'utf8', timeout: 15000 });
-  assert.equal(r.status, 0, r.stderr);
-  return r.stdout.trim();
-}
-
-const count = (table) => Number(sql(`SELECT count(*) FROM ${table}`));
+// Rows in the store, read beside the server.
+const count = (table) => dbValue(dataDir, `SELECT count(*) AS n FROM ${table}`);
 const record = (body) => api(`/api/patients/${patientId}/observations`, { method: 'POST', body });
 
 before(async () => {
@@ -117,7 +111,7 @@ test('a lithium level of 1.5 mmol/L is flagged high and raises a toxic-level ale
   assert.equal(r.json.alert.acknowledged, false);
   // The alert is a row, pointing at the observation, written with it.
   assert.equal(count('monitoring_alerts'), before + 1);
-  assert.equal(sql(`SELECT rule || '|' || patient_id FROM monitoring_alerts WHERE observation_id = '${o.id}'`),
+  assert.equal(dbValue(dataDir, "SELECT rule || '|' || patient_id FROM monitoring_alerts WHERE observation_id = $1", [o.id]),
     `toxic-level|${patientId}`);
   // The level counts: the after-start level is done, the 3-monthly one is next.
   const level = r.json.monitoring.due.find((d) => d.what === 'Lithium level');
@@ -132,7 +126,7 @@ test('a lithium level of 1.5 mmol/L is flagged high and raises a toxic-level ale
   assert.equal(latest.alert.rule, 'toxic-level');
   assert.ok(rec.json.monitoring.due.some((d) => d.what === 'TSH'));
   // The audit names what was recorded and its alert, never the value.
-  const audit = sql("SELECT detail FROM audit_events WHERE action = 'observation.record' ORDER BY seq DESC LIMIT 1");
+  const audit = dbValue(dataDir, "SELECT detail FROM audit_events WHERE action = 'observation.record' ORDER BY seq DESC LIMIT 1");
   assert.match(audit, /"kind":"lithium"/);
   assert.match(audit, /"alert":"/);
   assert.doesNotMatch(audit, /1\.5/);
@@ -187,8 +181,8 @@ test('the front desk gets 403, and a stranger cannot see the patient', async () 
 
 test('the list is newest first, and a home reading is marked as the patient\'s', async () => {
   // A reading the patient entered in the diary (the diary writes these).
-  sql(`INSERT INTO observations (id, patient_id, kind, loinc, value, unit, effective_at, recorded_at, source)
-       VALUES ('home-weight-1', '${patientId}', 'weight', '29463-7', 82.5, 'kg', '2026-11-10T13:00:00.000Z', '2026-11-10T13:05:00.000Z', 'patient')`, { write: true });
+  dbExec(dataDir, `INSERT INTO observations (id, patient_id, kind, loinc, value, unit, effective_at, recorded_at, source)
+       VALUES ('home-weight-1', '${patientId}', 'weight', '29463-7', 82.5, 'kg', '2026-11-10T13:00:00.000Z', '2026-11-10T13:05:00.000Z', 'patient')`);
   const r = await api(`/api/patients/${patientId}/observations`);
   assert.equal(r.status, 200, r.text);
   const list = r.json.observations;
@@ -207,8 +201,8 @@ test('the visit\'s FHIR export carries its observations, valid for the outside v
   // home heart rate the diary linked to it.
   assert.equal((await record({ kind: 'blood-pressure', value: 150, value2: 95, visit_id: visitId })).status, 201);
   assert.equal((await record({ kind: 'aims', value: 4, visit_id: visitId })).status, 201);
-  sql(`INSERT INTO observations (id, patient_id, kind, loinc, value, unit, effective_at, recorded_at, source, visit_id)
-       VALUES ('home-hr-1', '${patientId}', 'heart-rate', '8867-4', 88, '/min', '2026-11-11T13:00:00.000Z', '2026-11-11T13:05:00.000Z', 'patient', '${visitId}')`, { write: true });
+  dbExec(dataDir, `INSERT INTO observations (id, patient_id, kind, loinc, value, unit, effective_at, recorded_at, source, visit_id)
+       VALUES ('home-hr-1', '${patientId}', 'heart-rate', '8867-4', 88, '/min', '2026-11-11T13:00:00.000Z', '2026-11-11T13:05:00.000Z', 'patient', '${visitId}')`);
   const r = await api(`/api/visits/${visitId}/fhir`);
   assert.equal(r.status, 200, r.text);
   // Decimals as entered, not their binary neighbours.
@@ -251,32 +245,9 @@ test('the visit\'s FHIR export carries its observations, valid for the outside v
   assert.ok(!bundle.entry.some((e) => e.resource.id === 'home-weight-1'));
 });
 
-// Drops `table` with its indexes and triggers behind the server's back (WAL
-// lets another process); returns a function that puts them back (empty).
-function dropTable(table) {
-  const script = `
-import json, sqlite3, sys
-c = sqlite3.connect(sys.argv[1], timeout=5, isolation_level=None)
-rows = c.execute("SELECT sql FROM sqlite_master WHERE tbl_name = ? AND sql IS NOT NULL ORDER BY type = 'table' DESC", (sys.argv[2],)).fetchall()
-c.execute('DROP TABLE ' + sys.argv[2])
-print(json.dumps([r[0] for r in rows]))`;
-  const db = path.join(dataDir, 'telehealth.db');
-  const r = spawnSync('python3', ['-c', script, db, table], { encoding: 'utf8', timeout: 15000 });
-  assert.equal(r.status, 0, r.stderr);
-  const ddl = JSON.parse(r.stdout);
-  return () => {
-    const back = spawnSync('python3', ['-c', `
-import json, sqlite3, sys
-c = sqlite3.connect(sys.argv[1], timeout=5, isolation_level=None)
-for s in json.loads(sys.argv[2]):
-    c.execute(s)`, db, JSON.stringify(ddl)], { encoding: 'utf8', timeout: 15000 });
-    assert.equal(back.status, 0, back.stderr);
-  };
-}
-
 test('when the alert cannot be written, neither is the level: a 500, never a silent value', async () => {
   const before = count('observations');
-  const restore = dropTable('monitoring_alerts');
+  const restore = hideTable(dataDir, 'monitoring_alerts');
   try {
     const r = await record({ kind: 'lithium', value: 1.8 });
     assert.equal(r.status, 500, r.text);

@@ -1,4 +1,4 @@
-// Integration: the clinic's patients over a real telehealthd and sqlite file
+// Integration: the clinic's patients over a real telehealthd and its store
 // (issue 13 item 1): create, find as one types, open, edit; the possible
 // duplicate answered 409 before a second record is made; every bad field a
 // 422 that names it, with nothing written; who may see whom; the audit rows
@@ -10,7 +10,7 @@ import { spawnSync } from 'node:child_process';
 import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import path from 'node:path';
-import { startServer, fetchJson, requireEnv } from '../e2e/lib.mjs';
+import { startServer, fetchJson, requireEnv, dbValue } from '../e2e/lib.mjs';
 
 const { bin, root } = requireEnv();
 const NOW = '2026-03-10T23:30:00';
@@ -30,12 +30,8 @@ function cli(...args) {
   return r.stdout.trim().split('\n').filter(Boolean).map((l) => JSON.parse(l));
 }
 
-function sql(query) {
-  // -readonly: a second reader beside the server (WAL), never a writer.
-  const r = spawnSync('sqlite3', ['-readonly', path.join(dataDir, 'telehealth.db'), query], { encoding: 'utf8', timeout: 15000 });
-  assert.equal(r.status, 0, r.stderr);
-  return r.stdout.trim();
-}
+// The patients in the store, read beside the server (a reader, never a writer).
+const patientCount = () => dbValue(server, 'SELECT count(*) AS n FROM patients');
 
 before(async () => {
   dataDir = mkdtempSync(path.join(tmpdir(), 'th-patients-'));
@@ -99,7 +95,7 @@ test('at most 20 patients come back, and says there are more', async () => {
 });
 
 test('the same name and date of birth is a possible duplicate until confirmed', async () => {
-  const before = sql('SELECT count(*) FROM patients');
+  const before = patientCount();
   const dup = await create({ ...ANA, name: '  ana lima ', mrn: 'MRN-2002' });
   assert.equal(dup.status, 409, dup.text);
   assert.equal(dup.json.error.code, 'possible-duplicate');
@@ -107,7 +103,7 @@ test('the same name and date of birth is a possible duplicate until confirmed', 
   assert.equal(dup.json.candidates.length, 1);
   assert.deepEqual(Object.keys(dup.json.candidates[0]).sort(), ['birth_date', 'id', 'mrn', 'name']);
   assert.equal(dup.json.candidates[0].mrn, 'MRN-1001');
-  assert.equal(sql('SELECT count(*) FROM patients'), before, 'nothing written');
+  assert.equal(patientCount(), before, 'nothing written');
 
   const yes = await create({ ...ANA, mrn: 'MRN-2002', confirm_duplicate: true });
   assert.equal(yes.status, 201, yes.text);
@@ -139,7 +135,7 @@ test('each bad field is a 422 that names it, and nothing is written', async () =
     [{ ...ok, region: 'ZZ' }, 'region', /state is not one we know/],
     [{ ...ok, language: 'Klingon' }, 'language', /language code/],
   ];
-  const before = sql('SELECT count(*) FROM patients');
+  const before = patientCount();
   for (const [body, field, message] of cases) {
     const r = await create(body);
     assert.equal(r.status, 422, `${field}: ${r.text}`);
@@ -153,7 +149,7 @@ test('each bad field is a 422 that names it, and nothing is written', async () =
   assert.equal(extra.status, 422);
   assert.equal(extra.json.error.field, null);
   assert.equal((await create('not json')).status, 400);
-  assert.equal(sql('SELECT count(*) FROM patients'), before, 'nothing written');
+  assert.equal(patientCount(), before, 'nothing written');
   // Born today (the clinic's date, though UTC is a day ahead) is fine.
   const today = await create({ ...ok, birth_date: TODAY });
   assert.equal(today.status, 201, today.text);

@@ -1,5 +1,5 @@
 // Diagnoses and allergies (issue 15, items 1 and 3) over a real telehealthd
-// and sqlite file on a fixed clock in America/New_York: the clinic's
+// and its store on a fixed clock in America/New_York: the clinic's
 // ICD-10-CM list; an unknown code and an allergy without a substance are
 // refused in words with nothing written; an order for the allergen, or for
 // a drug of an allergic class, is refused (403) naming the rule, the
@@ -12,12 +12,11 @@
 // Encounter.diagnosis, valid for the outside validator.
 import { test, before, after } from 'node:test';
 import assert from 'node:assert/strict';
-import { spawnSync } from 'node:child_process';
 import { mkdtempSync, rmSync } from 'node:fs';
 import { createRequire } from 'node:module';
 import { tmpdir } from 'node:os';
 import path from 'node:path';
-import { startServer, fetchJson } from '../e2e/lib.mjs';
+import { startServer, fetchJson, dbValue } from '../e2e/lib.mjs';
 
 const require = createRequire(import.meta.url);
 const { Fhir } = require('fhir');
@@ -35,12 +34,6 @@ let visitId;
 
 const api = (p, opts = {}) => fetchJson(`${server.baseUrl}${p}`, { session, ...opts });
 
-function sql(query) {
-  const r = spawnSync('sqlite3', ['-readonly', path.join(dataDir, 'telehealth.db'), query],
-    { encoding: 'utf8', timeout: 15000 });
-  assert.equal(r.status, 0, r.stderr);
-  return r.stdout.trim();
-}
 
 // Rows of this test's patient only: the demo patient the server starts with
 // has diagnoses and an intolerance of its own.
@@ -50,7 +43,8 @@ const OWNER = {
   condition_events: () => `condition_id IN (SELECT id FROM patient_conditions WHERE patient_id = '${patientId}')`,
   allergy_events: () => `allergy_id IN (SELECT id FROM patient_allergies WHERE patient_id = '${patientId}')`,
 };
-const count = (table) => Number(sql(`SELECT count(*) FROM ${table}${OWNER[table] ? ` WHERE ${OWNER[table]()}` : ''}`));
+// Rows in the store, read beside the server.
+const count = (table) => dbValue(dataDir, `SELECT count(*) AS n FROM ${table}${OWNER[table] ? ` WHERE ${OWNER[table]()}` : ''}`);
 const addCondition = (body) => api(`/api/patients/${patientId}/conditions`, { method: 'POST', body });
 const addAllergy = (body) => api(`/api/patients/${patientId}/allergies`, { method: 'POST', body });
 const order = (body) => api(`/api/visits/${visitId}/adjustments`, { method: 'POST', body: { kind: 'start', route: 'oral', supply_days: 30, refills: 0, ...body } });
@@ -227,7 +221,7 @@ test('an order names the diagnosis it treats: an active one of this patient\'s',
   assert.equal(r.status, 201, r.text);
   linked = r.json.order;
   assert.equal(linked.condition_id, depression.id);
-  assert.equal(sql(`SELECT condition_id FROM medication_orders WHERE id = '${linked.id}'`), depression.id);
+  assert.equal(dbValue(dataDir, 'SELECT condition_id FROM medication_orders WHERE id = $1', [linked.id]), depression.id);
 });
 
 function validate(bundle) {

@@ -1,4 +1,4 @@
-// Integration: the clinic's schedule over a real telehealthd and sqlite file
+// Integration: the clinic's schedule over a real telehealthd and its store
 // (issue 13 item 2): the front desk (role scheduler) books, moves and
 // cancels for any provider; a double booking answers 409 until confirmed; a
 // provider books only for themselves; every bad field is a 422 naming it
@@ -12,7 +12,7 @@ import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import path from 'node:path';
 import WebSocket from 'ws';
-import { startServer, fetchJson, requireEnv, fragmentOf, waitFor, withTimeout } from '../e2e/lib.mjs';
+import { startServer, fetchJson, requireEnv, fragmentOf, waitFor, withTimeout, dbQuery, dbValue } from '../e2e/lib.mjs';
 
 const { bin, root } = requireEnv();
 const ZONE = 'America/New_York';
@@ -34,15 +34,10 @@ function cli(...args) {
   return r.stdout.trim().split('\n').filter(Boolean).map((l) => JSON.parse(l));
 }
 
-function sql(query) {
-  const r = spawnSync('sqlite3', ['-readonly', path.join(dataDir, 'telehealth.db'), query], { encoding: 'utf8', timeout: 15000 });
-  assert.equal(r.status, 0, r.stderr);
-  return r.stdout.trim();
-}
-
 const api = (p, session, opts = {}) => fetchJson(`${server.baseUrl}${p}`, { session, ...opts });
 const book = (body, session = desk) => api('/api/visits', session, { method: 'POST', body });
-const visitCount = () => Number(sql('SELECT count(*) FROM visits'));
+// Read from the store beside the server.
+const visitCount = () => dbValue(dataDir, 'SELECT count(*) AS n FROM visits');
 
 async function startAt(now) {
   server = await startServer({ now, timeZone: ZONE, dataDir });
@@ -258,7 +253,8 @@ test('cancel: a reason is asked, the state is final, the link says cancelled', a
   const same = await book({ patient_id: patientId, provider_id: drBId, start: { date: '2027-01-13', time: '09:00' } });
   assert.equal(same.status, 201, same.text);
   // The audit has ids and times, never the reason or a name.
-  const audit = sql("SELECT action || ' ' || detail FROM audit_events WHERE action IN ('visit.book', 'visit.move', 'visit.cancel')");
+  const audit = dbQuery(dataDir, "SELECT action || ' ' || detail AS line FROM audit_events WHERE action IN ('visit.book', 'visit.move', 'visit.cancel')")
+    .map((r) => r.line).join('\n');
   assert.match(audit, /visit\.cancel/);
   assert.match(audit, /visit\.move/);
   assert.doesNotMatch(audit, /Rosa|rebook/);
@@ -308,11 +304,11 @@ test('a visit nobody joined is a no-show once its window closed; a later one is 
   await server.stop();
   // 10:30 + [visits] join_window_after_minutes (240) = 14:30 < 16:00.
   await startAt('2027-01-05T16:00:00');
-  const state = (id) => sql(`SELECT state FROM visits WHERE id = '${id}'`);
+  const state = (id) => dbValue(dataDir, 'SELECT state FROM visits WHERE id = $1', [id]);
   assert.equal(state(soon.json.visit_id), 'no_show');
   assert.equal(state(later.json.visit_id), 'scheduled');
-  assert.equal(sql(`SELECT reason FROM visit_events WHERE visit_id = '${soon.json.visit_id}' AND state = 'no_show'`), 'no-show');
-  assert.match(sql("SELECT detail FROM audit_events WHERE action = 'visit.no-show'"), /no-show/);
+  assert.equal(dbValue(dataDir, "SELECT reason FROM visit_events WHERE visit_id = $1 AND state = 'no_show'", [soon.json.visit_id]), 'no-show');
+  assert.match(dbQuery(dataDir, "SELECT detail FROM audit_events WHERE action = 'visit.no-show'").map((r) => r.detail).join('\n'), /no-show/);
   // The schedule shows it so (the provider signs in again after the jump).
   const mine = await api('/api/schedule?date=2027-01-05', await server.login(bell.username, bell.password));
   const states = Object.fromEntries(mine.json.providers[0].visits.map((x) => [x.id, x.state]));

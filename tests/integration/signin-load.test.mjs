@@ -6,12 +6,10 @@
 // password queue answers 429 at once.
 import { test, after } from 'node:test';
 import assert from 'node:assert/strict';
-import { spawn, spawnSync } from 'node:child_process';
-import { existsSync } from 'node:fs';
-import path from 'node:path';
+import { spawnSync } from 'node:child_process';
 import http from 'node:http';
 import WebSocket from 'ws';
-import { startServer, fragmentOf, withTimeout } from '../e2e/lib.mjs';
+import { startServer, fragmentOf, withTimeout, holdStoreWriteLock } from '../e2e/lib.mjs';
 
 const servers = [];
 after(async () => {
@@ -167,7 +165,7 @@ test('a throttled flood from one address adds a bounded number of audit rows', {
   assert.ok(refused.some((r) => r.json.error.code === 'slow-down' || r.json.error.code === 'locked'));
 
   const out = spawnSync(process.env.TELEHEALTHD, ['--config', server.configPath, '--data-dir', server.dataDir, 'admin', 'audit'],
-    { encoding: 'utf8', timeout: 15000 });
+    { encoding: 'utf8', timeout: 15000, env: server.env });
   assert.equal(out.status, 0, out.stderr);
   const rows = out.stdout.trim().split('\n').map((l) => JSON.parse(l)).filter((e) => e.detail && e.detail.from === addr);
   const failed = rows.filter((e) => e.action === 'login.failed').length;
@@ -240,7 +238,7 @@ test('clients that hang up before their answer cost no password check, and nothi
   // waiting for the one worker are dropped unchecked (nobody to answer).
   const audit = () => {
     const out = spawnSync(process.env.TELEHEALTHD, ['--config', server.configPath, '--data-dir', server.dataDir, 'admin', 'audit'],
-      { encoding: 'utf8', timeout: 15000 });
+      { encoding: 'utf8', timeout: 15000, env: server.env });
     assert.equal(out.status, 0, out.stderr);
     return out.stdout.trim().split('\n').map((l) => JSON.parse(l));
   };
@@ -260,21 +258,16 @@ test('clients that hang up before their answer cost no password check, and nothi
   assert.equal(ok.status, 200, ok.text);
 });
 
-// Another process writing (the admin CLI, here sqlite3's own shell holding
-// the write lock): signaling never waits for it, and a sign-in, which must
-// write, waits for it on a store worker (at most its 5 s) and is then told
-// 503 busy, while the loop goes on answering the visit's signaling.
-const SQLITE3 = ['/usr/bin/sqlite3', '/usr/local/bin/sqlite3'].find((p) => existsSync(p));
-test('a writer in another process leaves signaling fast and a write answers 503 busy', { timeout: 60000, skip: !SQLITE3 && 'no sqlite3 shell to hold the lock' }, async () => {
+// Another process writing (the admin CLI, or another node, holding the
+// store's write lock: sqlite's file lock, or PostgreSQL's advisory lock):
+// signaling never waits for it, and a sign-in, which must write, waits for
+// it on a store worker (at most its 5 s) and is then told 503 busy, while
+// the loop goes on answering the visit's signaling.
+test('a writer in another process leaves signaling fast and a write answers 503 busy', { timeout: 60000 }, async () => {
   const server = await start({ limits: { messages_per_second: 500, message_burst: 1000 } });
   const patient = await patientProbe(server);
-  const holder = spawn(SQLITE3, [path.join(server.dataDir, 'telehealth.db')], { stdio: ['pipe', 'pipe', 'pipe'] });
-  let out = '';
-  holder.stdout.on('data', (c) => { out += c; });
+  const lock = await holdStoreWriteLock(server);
   try {
-    holder.stdin.write("BEGIN IMMEDIATE;\nINSERT INTO login_failures (username, at) VALUES ('held', '2026-01-01T00:00:00.000Z');\nSELECT 'locked';\n");
-    await withTimeout((async () => { while (!out.includes('locked')) await new Promise((r) => setTimeout(r, 20)); })(), 10000, 'sqlite3 to take the write lock');
-
     const rtts = [];
     for (let i = 0; i < 40; i++) rtts.push(await patient.probe());
     const t0 = performance.now();
@@ -291,7 +284,7 @@ test('a writer in another process leaves signaling fast and a write answers 503 
     const waited = performance.now() - t0;
     rtts.push(...during);
     for (let i = 0; i < 40; i++) rtts.push(await patient.probe());
-    console.log(`while another process holds the write lock: signaling max ${Math.max(...rtts).toFixed(1)} ms (${during.length} round trips during the sign-in); sign-in ${signin.status} after ${waited.toFixed(0)} ms`);
+    console.log(`while another process holds the write lock (${server.store.backend}): signaling max ${Math.max(...rtts).toFixed(1)} ms (${during.length} round trips during the sign-in); sign-in ${signin.status} after ${waited.toFixed(0)} ms`);
     assert.ok(during.length >= 20, `${during.length} signaling round trips while the sign-in waited`);
     assert.ok(percentile(rtts, 99) < 250, `signaling p99 ${percentile(rtts, 99).toFixed(1)} ms while the database is locked`);
     assert.equal(signin.status, 503, signin.text);
@@ -301,8 +294,7 @@ test('a writer in another process leaves signaling fast and a write answers 503 
     // loop's: signaling was answered all along (above).
     assert.ok(waited < 9000, `the sign-in waited ${waited.toFixed(0)} ms`);
   } finally {
-    holder.stdin.end('COMMIT;\n');
-    await withTimeout(new Promise((r) => holder.once('exit', r)), 10000, 'sqlite3 to exit').catch(() => holder.kill('SIGKILL'));
+    await lock.release();
     patient.close();
   }
   // The lock released, the same sign-in goes through.

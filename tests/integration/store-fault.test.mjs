@@ -1,20 +1,17 @@
 // Integration: a store that fails under a running server is a 500 with its
 // cause in the server's log, never a 404, an empty list or a record without
-// its PHQ-9 item-9 alert. The faults are real: the sqlite file is changed
-// behind the server's back (a table dropped, a column renamed) while it runs
-// in WAL mode, then put back.
+// its PHQ-9 item-9 alert. The faults are real: the database is changed
+// behind the server's back (a table gone, a column renamed) while it runs,
+// then put back; on sqlite (the file, in WAL mode) and on PostgreSQL alike.
 import { test, before, after } from 'node:test';
 import assert from 'node:assert/strict';
-import { spawnSync } from 'node:child_process';
-import path from 'node:path';
 import WebSocket from 'ws';
-import { startServer, fetchJson, fragmentOf, waitFor } from '../e2e/lib.mjs';
+import { startServer, fetchJson, fragmentOf, waitFor, hideTable, hideColumn } from '../e2e/lib.mjs';
 
 let server;
 let session;
 let demo;
 let patientToken;
-let dbPath;
 
 before(async () => {
   // The faults below are on purpose: their causes are logged as warnings.
@@ -22,7 +19,6 @@ before(async () => {
   demo = server.demo;
   session = await server.login();
   patientToken = fragmentOf(demo.patient_url).token;
-  dbPath = path.join(server.dataDir, 'telehealth.db');
 });
 
 after(async () => {
@@ -31,41 +27,14 @@ after(async () => {
 
 const api = (p, opts = {}) => fetchJson(`${server.baseUrl}${p}`, opts.token ? opts : { session, ...opts });
 
-// Runs SQL on the server's sqlite file from another process (as an admin
-// with the file would); returns what the script prints.
-function sqlite(script) {
-  const r = spawnSync('python3', ['-c', `
-import sqlite3, sys
-c = sqlite3.connect(sys.argv[1], timeout=5, isolation_level=None)
-exec(sys.argv[2])
-c.close()
-`, dbPath, script], { encoding: 'utf8', timeout: 15000 });
-  assert.equal(r.status, 0, r.stderr);
-  return r.stdout;
-}
-
-// Drops `table` with its indexes and triggers; returns a function that puts
-// them back (empty).
-function dropTable(table) {
-  const ddl = JSON.parse(sqlite(`
-import json
-table = ${JSON.stringify(table)}
-rows = c.execute("SELECT sql FROM sqlite_master WHERE tbl_name = ? AND sql IS NOT NULL ORDER BY type = 'table' DESC", (table,)).fetchall()
-c.execute('DROP TABLE ' + table)
-print(json.dumps([r[0] for r in rows]))
-`));
-  assert.ok(ddl.length >= 1 && /^CREATE TABLE/.test(ddl[0]), `the schema of ${table}`);
-  return () => sqlite(`
-import json
-for s in json.loads(${JSON.stringify(JSON.stringify(ddl))}):
-    c.execute(s)
-`);
-}
-
-function renameColumn(table, from, to) {
-  sqlite(`c.execute('ALTER TABLE ${table} RENAME COLUMN ${from} TO ${to}')`);
-  return () => sqlite(`c.execute('ALTER TABLE ${table} RENAME COLUMN ${to} TO ${from}')`);
-}
+// What each store says of a table or a column that is not there, as the
+// server logs it.
+const postgresql = () => server.store.backend === 'postgresql';
+const noTable = (table) => (postgresql() ? `relation "${table}" does not exist` : `no such table: ${table}`);
+const noColumn = (column) => (postgresql()
+  ? new RegExp(`column "?(\\w+\\.)?${column}"? does not exist`) : `no such column: ${column}`);
+const anyColumn = () => (postgresql() ? /column .* does not exist/ : 'no such column');
+const says = (line, cause) => (typeof cause === 'string' ? line.includes(cause) : cause.test(line));
 
 // The server's whole log so far.
 const serverLog = () => server.stderrTail(1e6);
@@ -75,7 +44,7 @@ async function causeLogged(method, route, cause) {
   const prefix = `${method} ${route} answered 500: store failure: store-error-quark 0: `;
   let line = null;
   await waitFor(() => {
-    line = serverLog().split('\n').find((l) => l.includes(prefix) && l.includes(cause));
+    line = serverLog().split('\n').find((l) => l.includes(prefix) && says(l, cause));
     return line;
   }, { timeout: 5000, what: `the log line "${prefix}…${cause}"\n${server.stderrTail(20)}` });
   return line;
@@ -122,23 +91,23 @@ test('when the read that finds the item-9 check-in fails, the record and the tim
   // Only the latest check-in's read touches checkin_side_effects: the score
   // trend, orders and notes still read, so a record without the check-in
   // (and its alert) is exactly what a swallowed error would give.
-  const restore = dropTable('checkin_side_effects');
+  const restore = hideTable(server, 'checkin_side_effects');
   try {
     const record = `/api/visits/${demo.visit_id}/record`;
     const rec = await api(record);
     assertInternal(rec, 'the record');
     assert.equal(rec.json.alerts, undefined, 'no record at all, rather than one without its alert');
-    const line = await causeLogged('GET', record, 'no such table: checkin_side_effects');
+    const line = await causeLogged('GET', record, noTable('checkin_side_effects'));
     assert.match(line, /WARNING/);
 
     const timeline = `/api/patients/${patientId}/timeline`;
     assertInternal(await api(timeline), 'the timeline');
-    await causeLogged('GET', timeline, 'no such table: checkin_side_effects');
+    await causeLogged('GET', timeline, noTable('checkin_side_effects'));
 
     // The patient's own check-in page is not shown as "no answers yet".
     const checkin = `/api/visits/${demo.visit_id}/checkin`;
     assertInternal(await api(checkin, { token: patientToken }), "the patient's check-in");
-    await causeLogged('GET', checkin, 'no such table: checkin_side_effects');
+    await causeLogged('GET', checkin, noTable('checkin_side_effects'));
   } finally {
     restore();
   }
@@ -157,10 +126,10 @@ test('a failed lookup of the facts the prescribing rules need is a 500, and noth
   const adjustments = `/api/visits/${demo.visit_id}/adjustments`;
   // The in-person evaluation date cannot be read: neither a refusal by the
   // rules nor a prescription judged without it.
-  const restore = renameColumn('patients', 'in_person_eval_at', 'in_person_eval_hidden');
+  const restore = hideColumn(server, 'patients', 'in_person_eval_at');
   try {
     assertInternal(await api(adjustments, { method: 'POST', body: change }), 'the adjustment');
-    await causeLogged('POST', adjustments, 'no such column: in_person_eval_at');
+    await causeLogged('POST', adjustments, noColumn('in_person_eval_at'));
   } finally {
     restore();
   }
@@ -172,11 +141,11 @@ test('a failed lookup of the facts the prescribing rules need is a 500, and noth
 
 test('a visit the store cannot read is a 500, not "not among your visits"', async () => {
   const visit = `/api/visits/${demo.visit_id}`;
-  const restore = renameColumn('visits', 'modality', 'modality_hidden');
+  const restore = hideColumn(server, 'visits', 'modality');
   try {
     const r = await api(visit);
     assertInternal(r, 'the visit');
-    await causeLogged('GET', visit, 'no such column');
+    await causeLogged('GET', visit, anyColumn());
     // Signaling: neither "this link is not valid" nor "no such visit" for
     // the patient or the provider, but the clinic's fault, in words.
     for (const [who, hello, opts] of [['patient', { type: 'hello', token: patientToken }, {}],
@@ -188,7 +157,7 @@ test('a visit the store cannot read is a 500, not "not among your visits"', asyn
     }
     await waitFor(() => serverLog().split('\n').filter((l) =>
       l.includes('signaling hello: the visit could not be read: store failure: store-error-quark 0: ')
-      && l.includes('no such column')).length >= 2, { timeout: 5000, what: 'the signaling cause lines' });
+      && says(l, anyColumn())).length >= 2, { timeout: 5000, what: 'the signaling cause lines' });
   } finally {
     restore();
   }

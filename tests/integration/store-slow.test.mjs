@@ -1,18 +1,19 @@
 // Integration: a slow database does not freeze a visit (issue 18). Another
-// process holds sqlite's write lock (as the admin CLI, a backup or, later, a
-// PostgreSQL server across a network would keep the server waiting); a REST
+// process holds the store's write lock (as the admin CLI, a backup or another
+// node's transaction would keep the server waiting; sqlite or PostgreSQL); a REST
 // write waits for it on a store worker, while the main loop goes on
 // answering the health check and the visit's signaling promptly. Once the
 // lock is released the write goes through; held past the worker's wait
 // (5 s), the write is answered 503 "busy, try again" and nothing is saved.
 import { test, before, after } from 'node:test';
 import assert from 'node:assert/strict';
-import { spawn, spawnSync } from 'node:child_process';
+import { spawnSync } from 'node:child_process';
 import { mkdtemp, readFile, rm, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import path from 'node:path';
+import { setTimeout as sleep } from 'node:timers/promises';
 import WebSocket from 'ws';
-import { startServer, fetchJson, fragmentOf, withTimeout, requireEnv, rewriteConfig } from '../e2e/lib.mjs';
+import { startServer, fetchJson, fragmentOf, withTimeout, requireEnv, rewriteConfig, holdStoreWriteLock } from '../e2e/lib.mjs';
 
 let server;
 let session;
@@ -30,35 +31,13 @@ after(async () => {
 
 const api = (p, opts = {}) => fetchJson(`${server.baseUrl}${p}`, { session, timeout: 20000, ...opts });
 
-// Another process takes the write lock (BEGIN IMMEDIATE) and keeps it for
+// Another process takes the store's write lock (lib.mjs holdStoreWriteLock:
+// sqlite's BEGIN IMMEDIATE, or PostgreSQL's advisory lock) and keeps it for
 // `holdMs`; resolves once it holds it, with a promise of its release.
 async function holdWriteLock(holdMs) {
-  const child = spawn('python3', ['-c', `
-import sqlite3, sys, time
-c = sqlite3.connect(sys.argv[1], timeout=10, isolation_level=None)
-c.execute('BEGIN IMMEDIATE')
-c.execute("INSERT INTO login_failures (username, at) VALUES ('held', '2026-01-01T00:00:00.000Z')")
-print('locked', flush=True)
-time.sleep(float(sys.argv[2]) / 1000)
-c.execute('ROLLBACK')
-print('released', flush=True)
-`, path.join(server.dataDir, 'telehealth.db'), String(holdMs)], { stdio: ['ignore', 'pipe', 'pipe'] });
-  let out = '';
-  let err = '';
-  child.stdout.on('data', (c) => { out += c; });
-  child.stderr.on('data', (c) => { err += c; });
-  const exited = new Promise((resolve) => child.once('exit', resolve));
-  await withTimeout((async () => {
-    while (!out.includes('locked')) {
-      if (child.exitCode !== null) throw new Error(`the lock holder exited: ${err}`);
-      await new Promise((r) => setTimeout(r, 10));
-    }
-  })(), 10000, 'python3 to take the write lock');
-  const releasedAt = (async () => {
-    const code = await withTimeout(exited, holdMs + 10000, 'the lock holder to finish');
-    assert.equal(code, 0, err);
-    return performance.now();
-  })();
+  const lock = await holdStoreWriteLock(server);
+  const releasedAt = sleep(holdMs).then(() => lock.release());
+  releasedAt.catch(() => {}); // awaited by the test; not an unhandled rejection meanwhile
   return { releasedAt };
 }
 
