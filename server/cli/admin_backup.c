@@ -102,7 +102,7 @@ refuse_on_postgresql (const char *command)
   fprintf (stderr,
            "telehealthd admin %s: this server keeps its data in PostgreSQL; use PostgreSQL's "
            "own tools instead (pg_dump to back up, pg_restore to restore; see the README, "
-           "\"More than one machine\")\n",
+           "\"The store on PostgreSQL\")\n",
            command);
   return 1;
 }
