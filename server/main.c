@@ -294,6 +294,7 @@ serve (ThApp *app, gboolean demo, GError **error)
    * slow database) as long as a person waits for a page, since nothing
    * else waits on that thread. */
   app->pool = th_store_pool_new (app->store, config->store_workers, STORE_WORKER_BUSY_MS);
+  th_store_pool_set_queue_limit (app->pool, config->store_queue);
   app->signin = th_signin_gate_new (config->signin_workers, config->signin_queue,
                                     config->signin_per_second, config->signin_burst);
   app->hub = sig_hub_new (th_signaling_hooks (), app, &config->media);

@@ -35,7 +35,7 @@ const api = (p, opts = {}) => fetchJson(`${server.baseUrl}${p}`, { session, time
 
 // Another process takes the write lock (BEGIN IMMEDIATE) and keeps it for
 // `holdMs`; resolves once it holds it, with a promise of its release.
-async function holdWriteLock(holdMs) {
+async function holdWriteLock(holdMs, dataDir = server.dataDir) {
   const child = spawn('python3', ['-c', `
 import sqlite3, sys, time
 c = sqlite3.connect(sys.argv[1], timeout=10, isolation_level=None)
@@ -45,7 +45,7 @@ print('locked', flush=True)
 time.sleep(float(sys.argv[2]) / 1000)
 c.execute('ROLLBACK')
 print('released', flush=True)
-`, path.join(server.dataDir, 'telehealth.db'), String(holdMs)], { stdio: ['ignore', 'pipe', 'pipe'] });
+`, path.join(dataDir, 'telehealth.db'), String(holdMs)], { stdio: ['ignore', 'pipe', 'pipe'] });
   let out = '';
   let err = '';
   child.stdout.on('data', (c) => { out += c; });
@@ -163,6 +163,40 @@ test('held past the worker\'s wait, the write is answered 503 busy and nothing i
     assert.ok(!JSON.stringify(rec.json).includes('Not saved: the database was held too long.'), 'nothing was saved');
   } finally {
     probe.close();
+  }
+});
+
+// [store] queue: REST calls waiting for a worker at most. With one worker
+// held by a locked database and a queue of 2, a burst of writes is answered
+// at once 503 "busy, try again" past those two (nothing of them saved), and
+// the ones queued go through once the lock is released.
+test('a REST call that finds the store\'s queue full is answered 503 busy at once', { timeout: 60000 }, async () => {
+  const small = await startServer({ settings: { store: { workers: '1', queue: '2' } } });
+  try {
+    const s = await small.login();
+    const v = small.demo.visit_id;
+    const lock = await holdWriteLock(3000, small.dataDir);
+    const burst = [];
+    for (let i = 0; i < 6; i++) {
+      burst.push(timed(() => fetchJson(`${small.baseUrl}/api/visits/${v}/notes`,
+        { session: s, timeout: 20000, method: 'POST', body: { text: `burst note ${i}` } })));
+      // In order: the first reaches the worker, the next two wait.
+      await new Promise((r) => setTimeout(r, 50));
+    }
+    const answers = await Promise.all(burst);
+    await lock.releasedAt;
+    const statuses = answers.map((a) => a.value.status);
+    console.log(`queue 2, one held worker: ${answers.map((a) => `${a.value.status} in ${a.ms.toFixed(0)} ms`).join(', ')}`);
+    assert.deepEqual(statuses, [201, 201, 201, 503, 503, 503], statuses.join(','));
+    for (const a of answers.filter((x) => x.value.status === 503)) {
+      assert.ok(a.ms < 500, `busy answered after ${a.ms.toFixed(0)} ms`);
+      assert.equal(a.value.json.error.code, 'busy');
+      assert.match(a.value.json.error.message, /busy for a moment\. Try again/);
+    }
+    const rec = JSON.stringify((await fetchJson(`${small.baseUrl}/api/visits/${v}/record`, { session: s })).json);
+    for (let i = 0; i < 6; i++) assert.equal(rec.includes(`burst note ${i}`), i < 3, `note ${i}`);
+  } finally {
+    await small.stop();
   }
 });
 
