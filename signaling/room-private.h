@@ -1,8 +1,10 @@
 /* room-private.h — the data behind the visit rooms, shared by the files of
  * signaling/. Calls run one way:
  *   conn.c (the hub, one connection's messages)
- *     → room.c (the rooms, their participants and media legs)
- *       → room_presence.c, room_streams.c (what participants say, places, streams)
+ *     → room.c (the rooms, their participants, their state)
+ *       → room_legs.c (the media legs), room_presence.c, room_streams.c (what
+ *         participants say, places, streams), room_record.c (the records a
+ *         room waits for: SigRecordReply)
  *         → outgoing.c (frames to one connection or to a room)
  * and nothing below calls back up. */
 #pragma once
