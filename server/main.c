@@ -331,6 +331,7 @@ serve (ThApp *app, gboolean demo, GError **error)
   /* The outbox: what a crash left half-sent goes again, then whatever is
    * due (reminders due while the server was down included). */
   app->notify = notify_new (app->store, config, app->base_url);
+  notify_set_pool (app->notify, app->pool);
   if (!notify_start (app->notify, error)) {
     g_prefix_error (error, "outbox: ");
     return FALSE;
@@ -351,6 +352,10 @@ app_clear (ThApp *app)
    * and their pipelines, then the store they record into. */
   /* The store's jobs first: each finishes and answers (its client may
    * still be there), with the hub and the sockets still in place. */
+  /* The outbox's send in flight first: its result is written by a store
+   * job, so the pool is still there. */
+  if (app->notify)
+    notify_stop (app->notify);
   g_clear_pointer (&app->pool, th_store_pool_free);
   g_clear_pointer (&app->notify, notify_free);
   th_http_stop (app);
