@@ -187,14 +187,18 @@ test('a REST call that finds the store\'s queue full is answered 503 busy at onc
     await lock.releasedAt;
     const statuses = answers.map((a) => a.value.status);
     console.log(`queue 2, one held worker: ${answers.map((a) => `${a.value.status} in ${a.ms.toFixed(0)} ms`).join(', ')}`);
-    assert.deepEqual(statuses, [201, 201, 201, 503, 503, 503], statuses.join(','));
+    // One runs, two wait, the rest are turned away. (The third is 503 too
+    // if it came before the worker took the first: a loaded machine.)
+    assert.deepEqual(statuses.slice(0, 2), [201, 201], statuses.join(','));
+    assert.ok([201, 503].includes(statuses[2]), statuses.join(','));
+    assert.deepEqual(statuses.slice(3), [503, 503, 503], statuses.join(','));
     for (const a of answers.filter((x) => x.value.status === 503)) {
       assert.ok(a.ms < 500, `busy answered after ${a.ms.toFixed(0)} ms`);
       assert.equal(a.value.json.error.code, 'busy');
       assert.match(a.value.json.error.message, /busy for a moment\. Try again/);
     }
     const rec = JSON.stringify((await fetchJson(`${small.baseUrl}/api/visits/${v}/record`, { session: s })).json);
-    for (let i = 0; i < 6; i++) assert.equal(rec.includes(`burst note ${i}`), i < 3, `note ${i}`);
+    for (let i = 0; i < 6; i++) assert.equal(rec.includes(`burst note ${i}`), statuses[i] === 201, `note ${i}`);
   } finally {
     await small.stop();
   }
@@ -302,7 +306,9 @@ test('while the database is held, signaling answers at once; the chat, the admit
     const chat1 = patient.inbox.find((m) => m.type === 'chat' && m.text === 'first, while held');
     const started = patient.inbox.find((m) => m.type === 'visit-state' && m.state === 'in_progress');
     assert.ok(chat1 && started, 'the first chat and the visit\'s start came');
-    assert.ok(chat1.receivedAt >= releasedAt - 50, 'the chat waited for its record');
+    // (The lock was taken before the sends and held 3 s.)
+    assert.ok(chat1.receivedAt - sentAt > 2000 && chat1.receivedAt >= releasedAt - 500,
+      `the chat waited for its record: ${(chat1.receivedAt - sentAt).toFixed(0)} ms`);
     assert.ok(patient.inbox.indexOf(chat1) < patient.inbox.indexOf(started), 'the first chat before the start');
     assert.ok(patient.inbox.indexOf(started) < patient.inbox.indexOf(chat2), 'the start before the second chat');
     await provider.find((m) => m.type === 'peer-state' && m.state === 'admitted', 'the admit');
