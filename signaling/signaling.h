@@ -281,13 +281,12 @@ typedef struct {
    * does not happen. participant_event has no answer: nothing waits for
    * it, and the server records it in order with these (its failure is
    * only logged, as before). */
-  void (*visit_state_changed_async) (const char *visit_id, const char *state,
-                                     SigRecordReply *reply, gpointer user_data);
+  void (*visit_state_changed_async) (const char *visit_id, const char *state, SigRecordReply *reply,
+                                     gpointer user_data);
   void (*chat_async) (const char *visit_id, const char *participant_id, const char *text,
                       SigRecordReply *reply, gpointer user_data);
   void (*modality_changed_async) (const char *visit_id, const char *participant_id,
-                                  const char *modality, SigRecordReply *reply,
-                                  gpointer user_data);
+                                  const char *modality, SigRecordReply *reply, gpointer user_data);
   /* A request was refused for who asked (unauthorized, forbidden, not-found):
    * for the audit log. visit_id and participant_id are NULL before a hello. */
   void (*refused) (const char *visit_id, const char *participant_id, const char *code,

@@ -233,9 +233,9 @@ turn_over (Notify *n, gint64 again_in_ms)
  * connection and a snapshot of the config (a `view` of the Notify), or on
  * this thread with the Notify itself when there are no workers. */
 typedef struct {
-  Notify *n;       /* the main thread's */
-  Notify view;     /* what the work uses */
-  ThConfig *snap;  /* the view's config (NULL: the live one) */
+  Notify *n;      /* the main thread's */
+  Notify view;    /* what the work uses */
+  ThConfig *snap; /* the view's config (NULL: the live one) */
   /* a result to write (after the network call) */
   char *message_id;
   guint attempts;
