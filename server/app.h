@@ -162,3 +162,15 @@ gboolean th_app_notify_configured (const ThApp *app);
 
 /* ---- hooks.c: what signaling asks of the server */
 const SigHooks *th_signaling_hooks (void);
+
+/* ---- hooks_visit.c: the hooks that record what happens in a visit
+ * (SigHooks' visit_state_changed_async, chat_async, modality_changed_async,
+ * participant_event), written on a store worker serial per visit. */
+void th_hook_visit_state_changed (const char *visit_id, const char *state, SigRecordReply *reply,
+                                  gpointer app);
+void th_hook_chat (const char *visit_id, const char *participant_id, const char *text,
+                   SigRecordReply *reply, gpointer app);
+void th_hook_modality_changed (const char *visit_id, const char *participant_id,
+                               const char *modality, SigRecordReply *reply, gpointer app);
+void th_hook_participant_event (const char *visit_id, const char *participant_id, SigRole role,
+                                const char *event, const char *address, gpointer app);

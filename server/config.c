@@ -46,6 +46,9 @@ config_defaults (void)
   /* Enough that a slow statement or two leave the rest moving; each holds
    * a connection (a PostgreSQL server counts them). */
   c->store_workers = 4;
+  /* A few seconds of REST calls at a slow database's pace: past that, a
+   * "try again" at once is kinder than an answer a minute late. */
+  c->store_queue = 256;
   c->reconnect_grace_s = 60;
   c->media_timeout_s = 20;
   c->max_frame_bytes = 64 * 1024;
@@ -142,6 +145,7 @@ static const char *const known_keys[][2] = {
   { "security", "login_lockout_minutes" },
   { "security", "signin_workers" },
   { "store", "workers" },
+  { "store", "queue" },
   { "security", "signin_queue" },
   { "security", "signin_per_second" },
   { "security", "signin_burst" },
@@ -508,6 +512,7 @@ read_limits (GKeyFile *kf, ThConfig *c, const char *path, GError **error)
       { "limits", "body_timeout_seconds", 1, 3600, G_STRUCT_OFFSET (ThConfig, body_timeout_s) },
       { "limits", "max_connections", 0, 10000000, G_STRUCT_OFFSET (ThConfig, max_connections) },
       { "store", "workers", 1, 64, G_STRUCT_OFFSET (ThConfig, store_workers) },
+      { "store", "queue", 1, 100000, G_STRUCT_OFFSET (ThConfig, store_queue) },
     };
     for (guint i = 0; i < G_N_ELEMENTS (more); i++) {
       guint *field = G_STRUCT_MEMBER_P (c, more[i].offset);

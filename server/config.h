@@ -109,6 +109,9 @@ typedef struct {
   /* [store] workers: threads with a database connection each that run the
    * REST calls, signaling hooks and sweeps off the main loop (storepool.h) */
   guint store_workers;
+  /* [store] queue: REST calls waiting for a worker at most; one more is
+   * answered 503 busy at once (th_store_pool_full) */
+  guint store_queue;
   /* [metrics] (config_listen.c): GET /metrics on a listener of its own */
   gboolean metrics_on;             /* [metrics] listen is set */
   char *metrics_host;              /* loopback, or anything with a token */

@@ -4,8 +4,8 @@
  * A hello is checked on a store worker (authorize_async): its reads (the
  * link, the session, the visit) may wait for the database without holding
  * up the loop that carries every visit. The records of what happens in a
- * visit (state, join and leave, chat, modality) are still written on the
- * loop, where their order is the rooms' own (docs/architecture.md). */
+ * visit (state, join and leave, chat, modality) are written on a store
+ * worker too, serial per visit: hooks_visit.c. */
 #define G_LOG_DOMAIN "th-server"
 
 #include "server/audit.h"
@@ -151,87 +151,6 @@ out:
   return ok;
 }
 
-static gboolean
-visit_state_changed (const char *visit_id, const char *state, gpointer user_data)
-{
-  ThApp *app = user_data;
-  g_autoptr (GError) error = NULL;
-  VisitState to;
-
-  if (!visit_state_from_name (state, &to))
-    return FALSE;
-  if (!store_set_visit_state (app->store, visit_id, to, &error)) {
-    th_log_visit (G_LOG_LEVEL_WARNING, visit_id, NULL, "visit.state", error,
-                  "visit %s: state %s not recorded: %s", visit_id, state, error->message);
-    return FALSE;
-  }
-  th_log_visit (G_LOG_LEVEL_MESSAGE, visit_id, NULL, "visit.state", NULL, "visit %s: %s",
-                visit_id, state);
-  /* The interval to the next follow-up, and the date it is due by. */
-  if (to == VISIT_ENDED)
-    th_follow_up_visit_ended (app, visit_id);
-  return TRUE;
-}
-
-static void
-participant_event (const char *visit_id, const char *participant_id, SigRole role,
-                   const char *event, const char *address, gpointer user_data)
-{
-  ThApp *app = user_data;
-  g_autoptr (GError) error = NULL;
-  g_autofree char *action = g_strdup_printf ("visit.%s", event);
-
-  /* "end" is a state change, already in the visit's timeline. */
-  if (g_strcmp0 (event, "end") != 0 &&
-      !store_record_participant_event (app->store, visit_id, participant_id, event, &error))
-    th_log_visit (G_LOG_LEVEL_WARNING, visit_id, sig_role_name (role), action, error,
-                  "visit %s: %s event not recorded: %s", visit_id, event, error->message);
-  else
-    th_log_visit (G_LOG_LEVEL_MESSAGE, visit_id, sig_role_name (role), action, NULL,
-                  "visit %s: %s (%s)", visit_id, event, sig_role_name (role));
-  th_audit (app, address, participant_id, action, visit_id,
-            json_pack ("{s:s}", "role", sig_role_name (role)));
-  /* The last one out may leave the visit in progress: see abandoned.c. */
-  if (g_strcmp0 (event, "leave") == 0)
-    th_abandoned_watch (app, visit_id);
-}
-
-static gboolean
-chat (const char *visit_id, const char *participant_id, const char *text, gint64 *at_unix_ms,
-      gpointer user_data)
-{
-  ThApp *app = user_data;
-  g_autoptr (GError) error = NULL;
-  StoreActivity *stored = store_add_chat (app->store, visit_id, participant_id, text, &error);
-
-  if (!stored) {
-    /* The reason only: the text is patient data. */
-    th_log_visit (G_LOG_LEVEL_WARNING, visit_id, NULL, "visit.chat", error,
-                  "visit %s: chat message not stored: %s", visit_id, error->message);
-    return FALSE;
-  }
-  *at_unix_ms = stored->at_ms;
-  store_activity_free (stored);
-  return TRUE;
-}
-
-static gboolean
-modality_changed (const char *visit_id, const char *participant_id, const char *modality,
-                  gpointer user_data)
-{
-  ThApp *app = user_data;
-  g_autoptr (GError) error = NULL;
-
-  if (!store_change_modality (app->store, visit_id, participant_id, modality, &error)) {
-    th_log_visit (G_LOG_LEVEL_WARNING, visit_id, NULL, "visit.modality", error,
-                  "visit %s: modality %s not recorded: %s", visit_id, modality, error->message);
-    return FALSE;
-  }
-  th_audit (app, NULL, participant_id, "visit.modality", visit_id,
-            json_pack ("{s:s}", "modality", modality));
-  return TRUE;
-}
-
 static void
 refused (const char *visit_id, const char *participant_id, const char *code, const char *address,
          gpointer user_data)
@@ -336,10 +255,11 @@ static const SigHooks hooks = {
   .refused = refused,
   .authorize = authorize,
   .authorize_async = authorize_async,
-  .visit_state_changed = visit_state_changed,
-  .participant_event = participant_event,
-  .chat = chat,
-  .modality_changed = modality_changed,
+  /* A visit's records: hooks_visit.c. */
+  .visit_state_changed_async = th_hook_visit_state_changed,
+  .participant_event = th_hook_participant_event,
+  .chat_async = th_hook_chat,
+  .modality_changed_async = th_hook_modality_changed,
   .media_quality = media_quality,
 };
 

@@ -300,6 +300,7 @@ serve (ThApp *app, gboolean demo, GError **error)
    * slow database) as long as a person waits for a page, since nothing
    * else waits on that thread. */
   app->pool = th_store_pool_new (app->store, config->store_workers, STORE_WORKER_BUSY_MS);
+  th_store_pool_set_queue_limit (app->pool, config->store_queue);
   app->signin = th_signin_gate_new (config->signin_workers, config->signin_queue,
                                     config->signin_per_second, config->signin_burst);
   app->hub = sig_hub_new (th_signaling_hooks (), app, &config->media);
@@ -341,6 +342,7 @@ serve (ThApp *app, gboolean demo, GError **error)
   /* The outbox: what a crash left half-sent goes again, then whatever is
    * due (reminders due while the server was down included). */
   app->notify = notify_new (app->store, config, app->base_url);
+  notify_set_pool (app->notify, app->pool);
   if (!notify_start (app->notify, error)) {
     g_prefix_error (error, "outbox: ");
     return FALSE;
@@ -361,6 +363,10 @@ app_clear (ThApp *app)
    * and their pipelines, then the store they record into. */
   /* The store's jobs first: each finishes and answers (its client may
    * still be there), with the hub and the sockets still in place. */
+  /* The outbox's send in flight first: its result is written by a store
+   * job, so the pool is still there. */
+  if (app->notify)
+    notify_stop (app->notify);
   g_clear_pointer (&app->pool, th_store_pool_free);
   th_events_stop (app);
   g_clear_pointer (&app->cluster, th_cluster_free);

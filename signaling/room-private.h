@@ -1,8 +1,10 @@
 /* room-private.h — the data behind the visit rooms, shared by the files of
  * signaling/. Calls run one way:
  *   conn.c (the hub, one connection's messages)
- *     → room.c (the rooms, their participants and media legs)
- *       → room_presence.c, room_streams.c (what participants say, places, streams)
+ *     → room.c (the rooms, their participants, their state)
+ *       → room_legs.c (the media legs), room_presence.c, room_streams.c (what
+ *         participants say, places, streams), room_record.c (the records a
+ *         room waits for: SigRecordReply)
  *         → outgoing.c (frames to one connection or to a room)
  * and nothing below calls back up. */
 #pragma once
@@ -72,6 +74,15 @@ struct _Room {
   char *modality;           /* "video" | "audio-only" */
   guint quality_source;     /* periodic connection-quality reports */
   char *provider_key;       /* the visit's provider, or NULL: places are counted per provider */
+  guint64 serial;           /* unique in the hub: a room freed and made again is another */
+  GPtrArray *records;       /* SigRecordReply* awaited (room_record.c), detached when freed */
+  gboolean state_busy;      /* a state change is being recorded: the next waits for it */
+  GQueue ops;               /* RoomOp* (room.c): admits and ends asked meanwhile, in order */
+  gboolean settle_wanted;   /* a waiting ⇄ scheduled change was asked meanwhile ... */
+  RoomState settle_to;      /* ... towards this state */
+  gboolean ending;          /* an end is being recorded: no more chat or switches */
+  char *modality_next;      /* the switch being recorded last, or NULL */
+  guint modality_pending;   /* switches being recorded */
 };
 
 struct _SigHub {
@@ -86,6 +97,7 @@ struct _SigHub {
   MediaLegStats retired; /* the removed legs' totals (hub_stats.c) */
   guint64 messages[SIG_MSG_N_TYPES];
   guint64 messages_invalid;
+  guint64 room_serials; /* the last Room.serial given */
 };
 
 const char *room_state_name (RoomState state);
@@ -108,6 +120,28 @@ void hub_retire_leg (SigHub *hub, MediaLeg *leg);
 
 /* hub_media.c: the media layer of sig_hub_new, media/ itself. */
 extern const SigMedia sig_media_gstreamer;
+
+/* room_record.c: the records a room waits for (SigRecordReply). `done`
+ * runs on the main context when the answer comes, unless the room was
+ * freed first; `destroy` frees `data` either way. Each may answer before
+ * it returns (a synchronous hook): ask last, touch the room no more. */
+typedef void (*RoomRecordDone) (Room *room, gboolean ok, gint64 at_unix_ms, gpointer data);
+void room_record_state (Room *room, const char *state, RoomRecordDone done, gpointer data,
+                        GDestroyNotify destroy);
+/* `at_unix_ms`: the time shown when no hook stores chat. */
+void room_record_chat (Room *room, const char *participant_id, const char *text, gint64 at_unix_ms,
+                       RoomRecordDone done, gpointer data, GDestroyNotify destroy);
+void room_record_modality (Room *room, const char *participant_id, const char *modality,
+                           RoomRecordDone done, gpointer data, GDestroyNotify destroy);
+/* The room is going: the answers still awaited will find nobody. */
+void room_records_detach (Room *room);
+
+/* room_legs.c: the media legs. */
+/* Gives a connected, admitted participant a fresh leg (the server then
+ * offers to it). */
+void participant_start_media (Participant *p);
+/* Removes the participant's leg, if any. */
+void participant_stop_media (Participant *p);
 
 /* room.c */
 

@@ -48,25 +48,6 @@ participant_free (gpointer data)
   g_free (p);
 }
 
-static gboolean
-room_set_state (Room *room, RoomState to)
-{
-  SigHub *hub = room->hub;
-
-  if (room->state == to)
-    return TRUE;
-  if (hub->hooks.visit_state_changed &&
-      !hub->hooks.visit_state_changed (room->visit_id, room_state_name (to),
-                                       hub->hooks_user_data)) {
-    g_log_structured (G_LOG_DOMAIN, G_LOG_LEVEL_WARNING, "VISIT_ID", room->visit_id, "EVENT",
-                      "visit.state", "MESSAGE", "visit %s: the store refused %s → %s",
-                      room->visit_id, room_state_name (room->state), room_state_name (to));
-    return FALSE;
-  }
-  room->state = to;
-  return TRUE;
-}
-
 static void
 room_broadcast_state (Room *room)
 {
@@ -153,141 +134,165 @@ record_event (Room *room, Participant *p, const char *event)
                                   p->conn ? p->conn->address : NULL, hub->hooks_user_data);
 }
 
-/* ------------------------------------------------------------ media legs */
+/* ------------------------------------------------------ state changes */
+/* A state change is recorded before the room acts on it (so the record and
+ * the room never disagree), and the record may take its time (the server
+ * writes it on a store worker): one change at a time, and an admit or an
+ * end asked meanwhile waits in `ops` and runs when the answer is back. What
+ * does not depend on the state (chat, media, ICE, joins) goes on. */
+
+typedef enum { OP_ADMIT, OP_END } RoomOpKind;
+
+typedef struct {
+  RoomOpKind kind;
+  char *by;          /* who asked (a participant id) */
+  char *participant; /* whom an admit is for */
+} RoomOp;
+
+typedef void (*StateNext) (Room *room, gboolean ok, const RoomOp *ask);
+
+typedef struct {
+  RoomState from, to;
+  StateNext next;
+  RoomOp ask; /* what the change is for: its ids, copied */
+} StateAsk;
+
+static void admit_now (Room *room, Participant *by, const char *participant_id);
+static void room_settle (Room *room, RoomState to);
+static void end_now (Room *room, Participant *by);
 
 static void
-leg_offer_cb (MediaLeg *leg G_GNUC_UNUSED, const char *sdp, gpointer user_data)
+room_op_free (gpointer data)
 {
-  Participant *p = user_data;
+  RoomOp *op = data;
 
-  if (p->conn)
-    conn_send_take (p->conn, sig_encode_offer (sdp));
+  g_free (op->by);
+  g_free (op->participant);
+  g_free (op);
 }
 
 static void
-leg_ice_cb (MediaLeg *leg G_GNUC_UNUSED, guint mline, const char *candidate, gpointer user_data)
+state_ask_free (gpointer data)
 {
-  Participant *p = user_data;
+  StateAsk *ask = data;
 
-  if (p->conn)
-    conn_send_take (p->conn, sig_encode_ice (candidate, mline));
+  g_free (ask->ask.by);
+  g_free (ask->ask.participant);
+  g_free (ask);
 }
 
-static void
-leg_state_cb (MediaLeg *leg G_GNUC_UNUSED, MediaLegState state, gpointer user_data)
-{
-  Participant *p = user_data;
-
-  g_debug ("visit %s: participant %s media %s", p->room->visit_id, p->id,
-           media_leg_state_name (state));
-  if (state == MEDIA_LEG_CONNECTED) {
-    room_leg_ended (p->room, p, state); /* a connected leg ends a run of failures */
-    room_connect_trouble (p->room, p, FALSE);
-    room_broadcast_peer_state (p->room, p, "connected");
-  } else if (state == MEDIA_LEG_FAILED) {
-    room_broadcast_peer_state (p->room, p, "failed");
-    if (p->conn)
-      conn_send_error (p->conn, SIG_ERR_INTERNAL, "the media connection failed; please rejoin");
-  }
-}
-
-static const MediaLegCallbacks leg_callbacks = {
-  .offer = leg_offer_cb,
-  .ice_candidate = leg_ice_cb,
-  .state_changed = leg_state_cb,
-  .streams_changed = room_leg_streams,
-};
-
-static void
-participant_stop_media (Participant *p)
-{
-  if (p->leg) {
-    hub_retire_leg (p->room->hub, p->leg);
-    p->room->hub->media->remove_leg (p->room->media, p->leg);
-    p->leg = NULL;
-  }
-  p->rx_packets = 0;
-  p->rx_changed_us = 0;
-}
-
-/* Every few seconds: a connected leg whose client sent nothing for the media
- * timeout is treated as a dropped connection (the socket may outlive the
- * network path); the client reconnects and gets a fresh leg. */
+/* Whether the room of `visit_id` that had `serial` is still there (a
+ * continuation may have freed it). */
 static gboolean
-room_watchdog (gpointer data)
+room_alive (SigHub *hub, const char *visit_id, guint64 serial)
 {
-  Room *room = data;
-  gint64 now = g_get_monotonic_time ();
-  gint64 limit = (gint64) room->hub->limits.media_timeout_s * G_USEC_PER_SEC;
-  GHashTableIter iter;
-  gpointer value;
-
-  g_hash_table_iter_init (&iter, room->participants);
-  while (g_hash_table_iter_next (&iter, NULL, &value)) {
-    Participant *p = value;
-    MediaLegStats stats;
-    if (!p->leg || !p->conn || room->hub->media->get_state (p->leg) != MEDIA_LEG_CONNECTED)
-      continue;
-    room->hub->media->get_stats (p->leg, &stats);
-    if (stats.packets_received != p->rx_packets || p->rx_changed_us == 0) {
-      p->rx_packets = stats.packets_received;
-      p->rx_changed_us = now;
-    } else if (limit > 0 && now - p->rx_changed_us > limit) {
-      g_log_structured (G_LOG_DOMAIN, G_LOG_LEVEL_MESSAGE, "VISIT_ID", room->visit_id,
-                        "PARTICIPANT_ROLE", sig_role_name (p->role), "EVENT", "visit.media-timeout",
-                        "MESSAGE", "visit %s: no media from participant %s for %u s; dropping "
-                        "the connection", room->visit_id, p->id, room->hub->limits.media_timeout_s);
-      conn_close_with_bye (p->conn, "media-timeout");
-      p->rx_changed_us = now; /* once per timeout, until the socket closes */
-    }
-  }
-  return G_SOURCE_CONTINUE;
+  Room *room = g_hash_table_lookup (hub->rooms, visit_id);
+  return room && room->serial == serial;
 }
 
-/* The call could not start for p: said with the visit, the role and the
- * error's domain and code as fields (the message names no one). */
 static void
-log_media_failure (Room *room, Participant *p, const GError *error)
+tell (Participant *p, SigErrorCode code, const char *message)
 {
-  char code[16];
-  g_snprintf (code, sizeof code, "%d", error->code);
-  g_log_structured (G_LOG_DOMAIN, G_LOG_LEVEL_WARNING, "VISIT_ID", room->visit_id,
-                    "PARTICIPANT_ROLE", sig_role_name (p->role), "EVENT", "media.start",
-                    "ERROR_DOMAIN", g_quark_to_string (error->domain), "ERROR_CODE", code,
-                    "MESSAGE", "visit %s: the call could not start: %s", room->visit_id,
-                    error->message);
+  if (p && p->conn)
+    conn_send_error (p->conn, code, message);
 }
 
-/* Gives a connected, admitted participant a fresh media leg; the server
- * then offers to it. A reconnecting participant always gets a new leg:
- * webrtcbin 1.22 cannot restart ICE. */
+/* Runs what waited for the last state change, until one waits again. */
 static void
-participant_start_media (Participant *p)
+room_drain (Room *room)
 {
-  Room *room = p->room;
-  g_autoptr (GError) error = NULL;
+  SigHub *hub = room->hub;
+  guint64 serial = room->serial;
+  g_autofree char *visit_id = g_strdup (room->visit_id);
+  RoomOp *op;
 
-  if (!p->conn || !p->admitted)
-    return;
-  participant_stop_media (p);
-  if (!room->media) {
-    room->media = room->hub->media->visit_new (room->visit_id, &room->hub->media_config, &error);
-    if (!room->media) {
-      log_media_failure (room, p, error);
-      conn_send_error (p->conn, SIG_ERR_INTERNAL, "the server could not start the video call");
+  while (!room->state_busy && (op = g_queue_pop_head (&room->ops))) {
+    Participant *by = g_hash_table_lookup (room->participants, op->by);
+    if (op->kind == OP_ADMIT)
+      admit_now (room, by, op->participant);
+    else
+      end_now (room, by);
+    room_op_free (op);
+    if (!room_alive (hub, visit_id, serial))
       return;
-    }
   }
-  p->leg = room->hub->media->add_leg (room->media, p->id, &leg_callbacks, p, &error);
-  /* Only the provider's screen share reaches the others. */
-  if (p->leg)
-    room->hub->media->set_may_share (p->leg, p->role == SIG_ROLE_PROVIDER);
-  if (p->leg && !room->watchdog_source && room->hub->limits.media_timeout_s)
-    room->watchdog_source = g_timeout_add_seconds (2, room_watchdog, room);
-  if (!p->leg) {
-    log_media_failure (room, p, error);
-    conn_send_error (p->conn, SIG_ERR_INTERNAL, "the server could not start the video call");
+  if (!room->state_busy && room->settle_wanted)
+    room_settle (room, room->settle_to);
+}
+
+static void
+state_recorded (Room *room, gboolean ok, gint64 at G_GNUC_UNUSED, gpointer data)
+{
+  StateAsk *ask = data;
+  SigHub *hub = room->hub;
+  guint64 serial = room->serial;
+  g_autofree char *visit_id = g_strdup (room->visit_id);
+
+  room->state_busy = FALSE;
+  if (ok)
+    room->state = ask->to;
+  else
+    g_log_structured (G_LOG_DOMAIN, G_LOG_LEVEL_WARNING, "VISIT_ID", room->visit_id, "EVENT",
+                      "visit.state", "MESSAGE", "visit %s: the store refused %s → %s",
+                      room->visit_id, room_state_name (ask->from), room_state_name (ask->to));
+  ask->next (room, ok, &ask->ask);
+  if (room_alive (hub, visit_id, serial))
+    room_drain (room);
+}
+
+/* Asks for the move to `to`; `next` goes on once it is recorded (or not). */
+static void
+room_change_state (Room *room, RoomState to, StateNext next, const char *by,
+                   const char *participant)
+{
+  StateAsk *ask = g_new0 (StateAsk, 1);
+
+  ask->from = room->state;
+  ask->to = to;
+  ask->next = next;
+  ask->ask.by = g_strdup (by);
+  ask->ask.participant = g_strdup (participant);
+  room->state_busy = TRUE;
+  room_record_state (room, room_state_name (to), state_recorded, ask, state_ask_free);
+}
+
+static void
+settled (Room *room, gboolean ok, const RoomOp *ask G_GNUC_UNUSED)
+{
+  if (ok)
+    room_broadcast_state (room);
+}
+
+/* scheduled ⇄ waiting as people wait or stop waiting. Asked while another
+ * change is recorded, it is looked at again when that one is back. A
+ * refused change is not asked again until the next join or leave. */
+static void
+room_settle (Room *room, RoomState to)
+{
+  guint waiting;
+
+  room->settle_to = to;
+  if (room->state_busy) {
+    room->settle_wanted = TRUE;
+    return;
   }
+  room->settle_wanted = FALSE;
+  waiting = room_count_where (room, is_waiting);
+  if (to == ROOM_WAITING ? room->state != ROOM_SCHEDULED || waiting == 0
+                         : room->state != ROOM_WAITING || waiting > 0)
+    return;
+  room_change_state (room, to, settled, NULL, NULL);
+}
+
+static void
+room_defer (Room *room, RoomOpKind kind, const char *by, const char *participant)
+{
+  RoomOp *op = g_new0 (RoomOp, 1);
+
+  op->kind = kind;
+  op->by = g_strdup (by);
+  op->participant = g_strdup (participant);
+  g_queue_push_tail (&room->ops, op);
 }
 
 /* ------------------------------------------------------------- the room */
@@ -310,6 +315,9 @@ room_get_or_load (SigHub *hub, const SigIdentity *identity)
   room->modality = g_strdup (g_strcmp0 (identity->visit_modality, "audio-only") == 0 ? "audio-only"
                                                                                      : "video");
   room->provider_key = g_strdup (identity->provider_key);
+  room->serial = ++hub->room_serials;
+  room->records = g_ptr_array_new ();
+  g_queue_init (&room->ops);
   g_hash_table_insert (hub->rooms, room->visit_id, room);
   return room;
 }
@@ -396,41 +404,24 @@ room_join (Room *room, SigConn *conn, const SigIdentity *identity)
    * real clock, and is compared with nothing stored. */
   if (p->waiting_since_ms == 0)
     p->waiting_since_ms = g_get_real_time () / 1000;
-  if (room->state == ROOM_SCHEDULED && room_set_state (room, ROOM_WAITING))
-    room_broadcast_state (room);
+  room_settle (room, ROOM_WAITING);
   room_broadcast_peer_state (room, p, "waiting");
   room_send_waiting (room);
   room_update_queues (room);
 }
 
-void
-room_admit (Room *room, SigConn *by, const char *participant_id)
+/* The admitted participant (NULL: they left meanwhile) joins the call. */
+static void
+admit_finish (Room *room, Participant *p)
 {
-  Participant *p = g_hash_table_lookup (room->participants, participant_id);
   GHashTableIter iter;
   gpointer value;
 
-  if (!p || !p->conn) {
-    conn_send_error (by, SIG_ERR_NOT_FOUND, "nobody with that participant id is waiting");
-    return;
+  if (p) {
+    p->admitted = TRUE;
+    p->waiting_since_ms = 0;
+    room_broadcast_peer_state (room, p, "admitted");
   }
-  if (p->admitted) {
-    conn_send_error (by, SIG_ERR_BAD_STATE, "that participant is already in the visit");
-    return;
-  }
-  /* The record reads in the order things happened: the admit, then the
-   * visit starting because of it. */
-  record_event (room, p, "admit");
-  if (room->state != ROOM_IN_PROGRESS) {
-    if (!room_set_state (room, ROOM_IN_PROGRESS)) {
-      conn_send_error (by, SIG_ERR_INTERNAL, "the visit could not be started");
-      return;
-    }
-    room_broadcast_state (room);
-  }
-  p->admitted = TRUE;
-  p->waiting_since_ms = 0;
-  room_broadcast_peer_state (room, p, "admitted");
   room_send_waiting (room);
   room_update_queues (room);
 
@@ -442,6 +433,54 @@ room_admit (Room *room, SigConn *by, const char *participant_id)
     if (q->conn && q->admitted && !q->leg)
       participant_start_media (q);
   }
+}
+
+static void
+admit_started (Room *room, gboolean ok, const RoomOp *ask)
+{
+  Participant *p = g_hash_table_lookup (room->participants, ask->participant);
+
+  if (!ok) {
+    tell (g_hash_table_lookup (room->participants, ask->by), SIG_ERR_INTERNAL,
+          "the visit could not be started");
+    return;
+  }
+  room_broadcast_state (room);
+  admit_finish (room, p && p->conn && !p->admitted ? p : NULL);
+}
+
+static void
+admit_now (Room *room, Participant *by, const char *participant_id)
+{
+  Participant *p = g_hash_table_lookup (room->participants, participant_id);
+
+  if (!p || !p->conn) {
+    tell (by, SIG_ERR_NOT_FOUND, "nobody with that participant id is waiting");
+    return;
+  }
+  if (p->admitted) {
+    tell (by, SIG_ERR_BAD_STATE, "that participant is already in the visit");
+    return;
+  }
+  /* The record reads in the order things happened: the admit, then the
+   * visit starting because of it. */
+  record_event (room, p, "admit");
+  if (room->state != ROOM_IN_PROGRESS) {
+    room_change_state (room, ROOM_IN_PROGRESS, admit_started, by ? by->id : NULL, p->id);
+    return;
+  }
+  admit_finish (room, p);
+}
+
+void
+room_admit (Room *room, SigConn *by, const char *participant_id)
+{
+  /* After the state change being recorded, and what waits for it. */
+  if (room->state_busy || !g_queue_is_empty (&room->ops)) {
+    room_defer (room, OP_ADMIT, by->participant->id, participant_id);
+    return;
+  }
+  admit_now (room, by->participant, participant_id);
 }
 
 void
@@ -498,9 +537,7 @@ room_participant_gone (Room *room, Participant *p)
   if (was_waiting) {
     /* The last waiting patient gave up before being admitted: the visit is
      * scheduled again, not waiting. */
-    if (room->state == ROOM_WAITING && room_count_where (room, is_waiting) == 0 &&
-        room_set_state (room, ROOM_SCHEDULED))
-      room_broadcast_state (room);
+    room_settle (room, ROOM_SCHEDULED);
     room_send_waiting (room);
   }
   room_update_queues (room);
@@ -542,17 +579,20 @@ room_participant_dropped (Room *room, Participant *p)
   p->grace_source = g_timeout_add (room->hub->limits.grace_s * 1000, grace_expired, p);
 }
 
-void
-room_end (Room *room, Participant *by)
+static void
+end_recorded (Room *room, gboolean ok, const RoomOp *ask)
 {
+  Participant *by = g_hash_table_lookup (room->participants, ask->by);
   GHashTableIter iter;
   gpointer value;
 
-  if (!room_set_state (room, ROOM_ENDED)) {
-    conn_send_error (by->conn, SIG_ERR_INTERNAL, "the visit could not be ended");
+  if (!ok) {
+    room->ending = FALSE;
+    tell (by, SIG_ERR_INTERNAL, "the visit could not be ended");
     return;
   }
-  record_event (room, by, "end");
+  if (by)
+    record_event (room, by, "end");
   room_broadcast_state (room);
   g_hash_table_iter_init (&iter, room->participants);
   while (g_hash_table_iter_next (&iter, NULL, &value)) {
@@ -569,6 +609,27 @@ room_end (Room *room, Participant *by)
   /* Nobody is attached any more: the pipeline goes to NULL now, from the
    * main loop, not later from some streaming thread. */
   room_maybe_free (room);
+}
+
+static void
+end_now (Room *room, Participant *by)
+{
+  if (room->state == ROOM_ENDED)
+    return; /* an end asked twice: the first did it */
+  room->ending = TRUE;
+  room_change_state (room, ROOM_ENDED, end_recorded, by ? by->id : NULL, NULL);
+}
+
+void
+room_end (Room *room, Participant *by)
+{
+  /* From now on, no chat or switch is recorded after the end. */
+  room->ending = TRUE;
+  if (room->state_busy || !g_queue_is_empty (&room->ops)) {
+    room_defer (room, OP_END, by->id, NULL);
+    return;
+  }
+  end_now (room, by);
 }
 
 void
@@ -602,11 +663,16 @@ room_free (Room *room)
   }
   g_clear_handle_id (&room->watchdog_source, g_source_remove);
   g_clear_handle_id (&room->quality_source, g_source_remove);
+  /* Answers still awaited find nobody; what waited for them is dropped. */
+  room_records_detach (room);
+  g_ptr_array_unref (room->records);
+  g_queue_clear_full (&room->ops, room_op_free);
   if (room->media)
     room->hub->media->visit_free (g_steal_pointer (&room->media));
   g_hash_table_destroy (room->participants);
   g_free (room->visit_id);
   g_free (room->modality);
   g_free (room->provider_key);
+  g_free (room->modality_next);
   g_free (room);
 }

@@ -12,24 +12,65 @@
 
 #include <string.h>
 
+/* What a chat or a switch is waiting to have recorded: who asked, and what. */
+typedef struct {
+  char *from;
+  char *what; /* the chat's text, or the modality */
+} PresenceAsk;
+
+static PresenceAsk *
+presence_ask_new (const char *from, const char *what)
+{
+  PresenceAsk *ask = g_new0 (PresenceAsk, 1);
+
+  ask->from = g_strdup (from);
+  ask->what = g_strdup (what);
+  return ask;
+}
+
+static void
+presence_ask_free (gpointer data)
+{
+  PresenceAsk *ask = data;
+
+  g_free (ask->from);
+  g_free (ask->what);
+  g_free (ask);
+}
+
+/* A chat is shown once it is stored; a visit's chats are stored in the
+ * order they were sent and their answers come back in that order, so
+ * everyone sees them in it. */
+static void
+chat_recorded (Room *room, gboolean ok, gint64 at_ms, gpointer data)
+{
+  PresenceAsk *ask = data;
+  Participant *from = g_hash_table_lookup (room->participants, ask->from);
+
+  if (!ok) {
+    if (from && from->conn)
+      conn_send_error (from->conn, SIG_ERR_INTERNAL,
+                       "the clinic's server could not save your message just now, so "
+                       "it was not sent; please send it again");
+    return;
+  }
+  room_broadcast_take (room,
+                       sig_encode_chat (ask->from, from ? from->display_name : NULL, ask->what,
+                                        at_ms),
+                       NULL);
+}
+
 void
 room_chat (Room *room, Participant *from, const char *text)
 {
-  SigHub *hub = room->hub;
-  gint64 at_ms = g_get_real_time () / 1000;
-
-  if (room->state == ROOM_ENDED) {
+  if (room->state == ROOM_ENDED || room->ending) {
     conn_send_error (from->conn, SIG_ERR_BAD_STATE, "the visit has ended");
     return;
   }
   /* Stored first: a message everyone saw but the record lost would make
    * the record wrong. */
-  if (hub->hooks.chat &&
-      !hub->hooks.chat (room->visit_id, from->id, text, &at_ms, hub->hooks_user_data)) {
-    conn_send_error (from->conn, SIG_ERR_INTERNAL, "the message could not be saved; not sent");
-    return;
-  }
-  room_broadcast_take (room, sig_encode_chat (from->id, from->display_name, text, at_ms), NULL);
+  room_record_chat (room, from->id, text, g_get_real_time () / 1000, chat_recorded,
+                    presence_ask_new (from->id, text), presence_ask_free);
 }
 
 void
@@ -44,33 +85,53 @@ room_media_state (Room *room, Participant *from, gboolean audio, gboolean video)
                        from);
 }
 
+/* The switch happens once it is recorded (the prescribing rules read the
+ * recorded modality); switches are recorded and answered in order. */
+static void
+modality_recorded (Room *room, gboolean ok, gint64 at G_GNUC_UNUSED, gpointer data)
+{
+  PresenceAsk *ask = data;
+  Participant *from = g_hash_table_lookup (room->participants, ask->from);
+
+  if (--room->modality_pending == 0)
+    g_clear_pointer (&room->modality_next, g_free);
+  if (!ok) {
+    if (from && from->conn)
+      conn_send_error (from->conn, SIG_ERR_INTERNAL, "the change could not be recorded");
+    return;
+  }
+  g_free (room->modality);
+  room->modality = g_strdup (ask->what);
+  room_broadcast_take (room,
+                       sig_encode_modality (ask->what, ask->from, from ? from->display_name : NULL),
+                       NULL);
+}
+
 void
 room_modality (Room *room, Participant *from, const char *modality)
 {
-  SigHub *hub = room->hub;
+  /* What the visit will be once the switches being recorded are. */
+  const char *current = room->modality_next ? room->modality_next : room->modality;
 
   if (from->role == SIG_ROLE_GUEST) {
     conn_send_error (from->conn, SIG_ERR_FORBIDDEN,
                      "only the patient or the provider may change how the visit is held");
     return;
   }
-  if (room->state == ROOM_ENDED) {
+  if (room->state == ROOM_ENDED || room->ending) {
     conn_send_error (from->conn, SIG_ERR_BAD_STATE, "the visit has ended");
     return;
   }
-  if (strcmp (room->modality, modality) == 0) {
-    /* Already so: tell the sender again, record nothing twice. */
-    conn_send_take (from->conn, sig_encode_modality (room->modality, NULL, NULL));
+  if (strcmp (current, modality) == 0) {
+    /* Already so (or about to be): tell the sender, record nothing twice. */
+    conn_send_take (from->conn, sig_encode_modality (current, NULL, NULL));
     return;
   }
-  if (hub->hooks.modality_changed &&
-      !hub->hooks.modality_changed (room->visit_id, from->id, modality, hub->hooks_user_data)) {
-    conn_send_error (from->conn, SIG_ERR_INTERNAL, "the change could not be recorded");
-    return;
-  }
-  g_free (room->modality);
-  room->modality = g_strdup (modality);
-  room_broadcast_take (room, sig_encode_modality (modality, from->id, from->display_name), NULL);
+  g_free (room->modality_next);
+  room->modality_next = g_strdup (modality);
+  room->modality_pending++;
+  room_record_modality (room, from->id, modality, modality_recorded,
+                        presence_ask_new (from->id, modality), presence_ask_free);
 }
 
 void

@@ -249,6 +249,19 @@ typedef struct _SigAuthorizeReply SigAuthorizeReply;
 void sig_authorize_reply_finish (SigAuthorizeReply *reply, gboolean ok, SigIdentity *identity,
                                  SigErrorCode code, const char *message);
 
+/* The answer to a record a room waits for (visit_state_changed_async,
+ * chat_async, modality_changed_async): the server writes it off the main
+ * loop, a visit's records one after another in the order they were asked. */
+typedef struct _SigRecordReply SigRecordReply;
+
+/* Main context only, once per reply: `ok` as the synchronous hook would
+ * have returned it; `at_unix_ms` is a chat's stored time (ignored for the
+ * others). The room then goes on (the state moves, the chat is shown, the
+ * switch happens) or says the failure to whoever asked. A room freed
+ * meanwhile (everyone gone) gets nothing: the reply only outlives it. May
+ * be called from inside the hook itself. */
+void sig_record_reply_finish (SigRecordReply *reply, gboolean ok, gint64 at_unix_ms);
+
 typedef struct {
   /* Resolves a hello (token and/or visit) plus the transport's credentials
    * (e.g. the upgrade request's cookie, may be NULL) into an identity. On
@@ -277,6 +290,20 @@ typedef struct {
    * FALSE when it could not be recorded (and the switch does not happen). */
   gboolean (*modality_changed) (const char *visit_id, const char *participant_id,
                                 const char *modality, gpointer user_data);
+  /* The same three, answered later through sig_record_reply_finish (the
+   * strings are only valid during the call: copy them); each is used
+   * instead of its synchronous twin when set. Meanwhile the room holds
+   * what depends on the answer: a state change waits (an admit or an end
+   * asked meanwhile runs after it), a chat is shown to nobody, a switch
+   * does not happen. participant_event has no answer: nothing waits for
+   * it, and the server records it in order with these (its failure is
+   * only logged, as before). */
+  void (*visit_state_changed_async) (const char *visit_id, const char *state, SigRecordReply *reply,
+                                     gpointer user_data);
+  void (*chat_async) (const char *visit_id, const char *participant_id, const char *text,
+                      SigRecordReply *reply, gpointer user_data);
+  void (*modality_changed_async) (const char *visit_id, const char *participant_id,
+                                  const char *modality, SigRecordReply *reply, gpointer user_data);
   /* A request was refused for who asked (unauthorized, forbidden, not-found):
    * for the audit log. visit_id and participant_id are NULL before a hello. */
   void (*refused) (const char *visit_id, const char *participant_id, const char *code,

@@ -69,8 +69,9 @@ ALLOWED = {
             "metrics"},               # sign-in failures and lockouts, counted where decided
     # invitations and reminders: the outbox (store), the clock, the root's
     # config ([mail], [sms], [notify]); nothing of api, http or signaling.
-    # metrics: failed sends counted as they happen.
-    "notify": {"server", "clock", "store", "metrics"},
+    # metrics: failed sends counted as they happen; storepool: the sender's
+    # reads and writes run on the store's workers.
+    "notify": {"server", "clock", "store", "storepool", "metrics"},
     # never api, never store; metrics: it counts requests by route and status
     # and serves the [metrics] listener
     "http": {"server", "clock", "signaling", "media", "metrics"},

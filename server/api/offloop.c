@@ -142,9 +142,20 @@ th_api_handle (ThApp *app, const ThHttpRequest *req, ThHttpResponse *r)
 
   /* Off the loop whenever there is a pool and the answer can wait (the
    * transport's requests; the unit tests call without one). */
-  if (app->pool && req->transport && !(matched && th_api_route_on_main (route)) &&
-      api_job_start (app, req, r, matched ? route : NULL, &params))
-    return;
+  if (app->pool && req->transport && !(matched && th_api_route_on_main (route))) {
+    if (th_store_pool_full (app->pool)) {
+      /* As many calls wait for the database as [store] queue allows:
+       * "try again" now rather than an answer a minute late. */
+      th_respond_error (r, 503, "busy",
+                        "The clinic's record is busy for a moment. Try again in a few seconds; "
+                        "nothing was lost.");
+      r->retry_after = 1;
+      th_api_after (app, req, r);
+      return;
+    }
+    if (api_job_start (app, req, r, matched ? route : NULL, &params))
+      return;
+  }
   if (matched)
     th_api_run_route (app, req, r, route, &params);
   th_api_after (app, req, r);

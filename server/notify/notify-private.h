@@ -15,7 +15,9 @@ struct _Notify {
   guint timer;
   gboolean started;
   gboolean stopping;
-  gboolean in_flight; /* one send at a time */
+  gboolean in_flight; /* one look or send at a time (sender.c) */
+  gboolean kicked;    /* notify_kick came meanwhile: look again at once */
+  struct _ThStorePool *pool; /* the store's workers, or NULL: the store's work runs here */
 };
 
 /* ---- ics.c: the calendar invitation (RFC 5545), made with libical */

@@ -45,6 +45,11 @@ typedef enum {
 /* The sender for `store` with the settings of `config` (both outlive it);
  * links start with `base_url`. Sends nothing until notify_start. */
 Notify *notify_new (Store *store, const ThConfig *config, const char *base_url);
+/* The store's workers the sender's reads and writes run on (key "outbox"),
+ * set before notify_start; the pool must stay until notify_stop returns.
+ * Without one, they run on the main thread with `store`. */
+struct _ThStorePool;
+void notify_set_pool (Notify *notify, struct _ThStorePool *pool);
 /* Messages left "sending" by a crash go again; the timer is armed. */
 gboolean notify_start (Notify *notify, GError **error);
 /* No more sends; waits (at most the transfer timeout) for the one in

@@ -1,4 +1,4 @@
-/* sender.c — the outbox's sender on the GLib main loop (notify.h). A timer
+/* sender.c — the outbox's sender (notify.h). A timer on the GLib main loop
  * wakes at the earliest due message (at least once a minute, so a test
  * clock or a clock step is noticed); each due message is checked against
  * the visit as it is now, claimed (committed), made (compose.c) and handed
@@ -6,17 +6,24 @@
  * time: a clinic sends a few hundred a day, and one at a time keeps the
  * order and the load plain.
  *
- * Why a worker thread (GTask) and not curl's multi interface on the loop:
- * the store is used from the main thread only, and the network call is the
- * one slow part; a thread runs libcurl's ordinary blocking transfer with
- * its timeouts, and its result comes back to the main loop as a GTask
- * callback, where the row is written. Nothing on the loop waits on a mail
- * server. */
+ * The store's part (the look at what is due, the claim, the message's
+ * words and its join link; then the result) runs on a store worker
+ * (storepool.h, key "outbox": one after another) when the server has them,
+ * so a slow database never holds up the loop that carries the visits; it
+ * reads a snapshot of the config, as a reload may change [mail] and [sms]
+ * on the loop meanwhile. Without workers (tests) it runs here.
+ *
+ * Why a worker thread (GTask) for the network call and not curl's multi
+ * interface on the loop: a thread runs libcurl's ordinary blocking
+ * transfer with its timeouts, and its result comes back to the main loop as
+ * a GTask callback, which hands the row's update to the store. Nothing on
+ * the loop waits on a mail server or on the database. */
 #define G_LOG_DOMAIN "th-notify"
 
 #include "server/notify/notify-private.h"
 #include "server/clock/clock.h"
 #include "server/metrics/metrics.h"
+#include "server/storepool/storepool.h"
 
 #include <string.h>
 #include <gio/gio.h>
@@ -62,8 +69,18 @@ arm (Notify *n, gint64 in_ms)
 void
 notify_kick (Notify *n)
 {
-  if (n && n->started && !n->in_flight)
+  if (!n || !n->started)
+    return;
+  if (n->in_flight)
+    n->kicked = TRUE; /* looked at again once the one in flight is done */
+  else
     arm (n, 1);
+}
+
+void
+notify_set_pool (Notify *n, ThStorePool *pool)
+{
+  n->pool = pool;
 }
 
 /* Why a due message must not go any more, or NULL. */
@@ -200,24 +217,111 @@ finish (Notify *n, const char *message_id, guint attempts, const char *problem)
     g_message ("outbox message %s: sent", message_id);
 }
 
+/* One send's or one look's turn is over: the next look. */
+static void
+turn_over (Notify *n, gint64 again_in_ms)
+{
+  n->in_flight = FALSE;
+  if (n->kicked)
+    again_in_ms = 1;
+  n->kicked = FALSE;
+  if (!n->stopping)
+    arm (n, again_in_ms);
+}
+
+/* The store's work of the sender, on a store worker with that worker's
+ * connection and a snapshot of the config (a `view` of the Notify), or on
+ * this thread with the Notify itself when there are no workers. */
+typedef struct {
+  Notify *n;      /* the main thread's */
+  Notify view;    /* what the work uses */
+  ThConfig *snap; /* the view's config (NULL: the live one) */
+  /* a result to write (after the network call) */
+  char *message_id;
+  guint attempts;
+  char *problem;
+  /* a look at what is due: a send to start, or when to look again */
+  InFlight *send;
+  gint64 again_in_ms;
+} StoreTurn;
+
+static StoreTurn *
+store_turn_new (Notify *n)
+{
+  StoreTurn *t = g_new0 (StoreTurn, 1);
+
+  t->n = n;
+  t->view = *n;
+  if (n->pool) {
+    t->snap = th_config_snapshot (n->config);
+    t->view.config = t->snap;
+    t->view.store = NULL; /* the worker's, in run */
+  }
+  return t;
+}
+
+static void
+store_turn_free (StoreTurn *t)
+{
+  g_clear_pointer (&t->snap, th_config_snapshot_free);
+  g_free (t->message_id);
+  g_free (t->problem);
+  g_clear_pointer (&t->send, in_flight_free);
+  g_free (t);
+}
+
+static void
+store_turn_queue (StoreTurn *t, ThStoreJobRun run, ThStoreJobDone done)
+{
+  if (!t->n->pool) {
+    run (t->n->store, t);
+    done (t, NULL);
+    return;
+  }
+  th_store_pool_run (t->n->pool, "outbox", run, done, t);
+}
+
+static void
+finish_run (Store *store, gpointer data)
+{
+  StoreTurn *t = data;
+
+  t->view.store = store;
+  finish (&t->view, t->message_id, t->attempts, t->problem);
+}
+
+static void
+finish_done (gpointer data, const GError *error)
+{
+  StoreTurn *t = data;
+
+  /* Not written (the pool closing): the row stays "sending", and the next
+   * start sends it again (at least once). */
+  if (error)
+    g_warning ("outbox message %s: its result could not be written: %s", t->message_id,
+               error->message);
+  turn_over (t->n, 1);
+  store_turn_free (t);
+}
+
 static void
 job_done (GObject *source, GAsyncResult *res, gpointer data)
 {
   InFlight *f = g_task_get_task_data (G_TASK (res));
-  Notify *n = f->n;
-  g_autofree char *problem = g_task_propagate_pointer (G_TASK (res), NULL);
+  StoreTurn *t = store_turn_new (f->n);
 
   (void) source;
   (void) data;
-  finish (n, f->message_id, f->attempts, problem);
-  n->in_flight = FALSE;
-  if (!n->stopping)
-    arm (n, 1);
+  t->problem = g_task_propagate_pointer (G_TASK (res), NULL);
+  t->message_id = g_strdup (f->message_id);
+  t->attempts = f->attempts;
+  store_turn_queue (t, finish_run, finish_done);
 }
 
-/* Claims, makes and hands over one due message; FALSE when it did not
- * start a send (withdrawn, or failed before the network call). */
-static gboolean
+/* Claims and makes one due message (with `n`'s store: a worker's view);
+ * NULL when there is nothing to send (withdrawn, or failed before the
+ * network call). */
+static InFlight *
 send_one (Notify *n, const StoreOutboxMessage *m, gint64 now)
 {
   g_autoptr (GError) error = NULL;
@@ -225,60 +329,57 @@ send_one (Notify *n, const StoreOutboxMessage *m, gint64 now)
   const char *why;
   gboolean claimed = FALSE;
   InFlight *f;
-  GTask *task;
 
   why = withdraw_reason (n, m, now, &error);
   if (error) {
     g_warning ("outbox message %s: its visit could not be read: %s", m->id, error->message);
-    return FALSE;
+    return NULL;
   }
   if (why) {
     if (!store_outbox_withdraw (n->store, m->id, why, &error))
       g_warning ("outbox message %s: could not be withdrawn: %s", m->id, error->message);
-    return FALSE;
+    return NULL;
   }
   if (!store_outbox_claim (n->store, m->id, now, &claimed, &error) || !claimed) {
     if (error)
       g_warning ("outbox message %s: could not be claimed: %s", m->id, error->message);
-    return FALSE;
+    return NULL;
   }
   if (strcmp (m->channel, "sms") == 0 ? !n->config->notify.sms_url : !n->config->notify.mail_host) {
     finish (n, m->id, m->attempts + 1,
             strcmp (m->channel, "sms") == 0
               ? "Text messages are no longer set up on this server ([sms] url)."
               : "Email is no longer set up on this server ([mail] host).");
-    return FALSE;
+    return NULL;
   }
   if (!notify_compose (n, m, &msg, &error)) {
     g_autofree char *words = g_strdup_printf ("The message could not be put together (%s).",
                                               error->message);
     finish (n, m->id, m->attempts + 1, words);
-    return FALSE;
+    return NULL;
   }
   f = g_new0 (InFlight, 1);
-  f->n = n;
   f->message_id = g_strdup (m->id);
   f->attempts = m->attempts + 1;
   f->job = job_for (n, &msg);
   notify_message_clear (&msg);
-  n->in_flight = TRUE;
-  task = g_task_new (NULL, NULL, job_done, NULL);
-  g_task_set_task_data (task, f, in_flight_free);
-  g_task_run_in_thread (task, run_job);
-  g_object_unref (task);
-  return TRUE;
+  return f;
 }
 
+/* A look at the outbox (with `n`'s store: a worker's view): queues the
+ * diary's reminders whose hour has come, then claims and makes the first
+ * due message that is still to go (t->send), or says when to look again. */
 static void
-pump (Notify *n)
+look_run (Store *store, gpointer data)
 {
+  StoreTurn *t = data;
+  Notify *n = &t->view;
   g_autoptr (GError) error = NULL;
   g_autoptr (GPtrArray) due = NULL;
   gint64 now = th_clock_now_ms (), next = 0;
 
-  if (n->in_flight || n->stopping)
-    return;
-  /* The diary's daily reminders whose hour has come join the outbox. */
+  if (store)
+    n->store = store;
   if (!store_diary_reminders_queue (n->store, now, n->config->time_zone,
                                     n->config->notify.mail_host != NULL,
                                     n->config->notify.sms_url != NULL, NULL, &error)) {
@@ -288,18 +389,56 @@ pump (Notify *n)
   /* A few at a time: the withdrawn ones take no network call. */
   due = store_outbox_due (n->store, now, 8, &error);
   for (guint i = 0; due && i < due->len; i++)
-    if (send_one (n, g_ptr_array_index (due, i), now))
-      return; /* job_done arms the timer again */
+    if ((t->send = send_one (n, g_ptr_array_index (due, i), now)))
+      return;
   if (!due || !store_outbox_next_due (n->store, &next, &error)) {
     g_warning ("outbox: due messages could not be read: %s; trying again in a minute",
                error ? error->message : "unknown");
-    arm (n, MAX_SLEEP_MS);
+    t->again_in_ms = MAX_SLEEP_MS;
+  } else if (due->len == 8) {
+    t->again_in_ms = 1; /* all withdrawn: look at the next ones */
+  } else {
+    t->again_in_ms = MIN (next ? next - th_clock_now_ms () : MAX_SLEEP_MS, to_quarter_hour ());
+  }
+}
+
+/* On the loop: the network call starts, or the timer is armed again. */
+static void
+look_done (gpointer data, const GError *error)
+{
+  StoreTurn *t = data;
+  Notify *n = t->n;
+  InFlight *f = g_steal_pointer (&t->send);
+  GTask *task;
+
+  if (error) {
+    g_warning ("outbox: not looked at: %s; trying again in a minute", error->message);
+    t->again_in_ms = MAX_SLEEP_MS;
+  }
+  if (!f || n->stopping) {
+    /* A message claimed as the server stops stays "sending": the next
+     * start sends it (notify_start). */
+    g_clear_pointer (&f, in_flight_free);
+    turn_over (n, t->again_in_ms);
+    store_turn_free (t);
     return;
   }
-  if (due->len == 8)
-    arm (n, 1); /* all withdrawn: look at the next ones */
-  else
-    arm (n, MIN (next ? next - th_clock_now_ms () : MAX_SLEEP_MS, to_quarter_hour ()));
+  store_turn_free (t);
+  f->n = n;
+  task = g_task_new (NULL, NULL, job_done, NULL);
+  g_task_set_task_data (task, f, in_flight_free);
+  g_task_run_in_thread (task, run_job); /* job_done writes the result */
+  g_object_unref (task);
+}
+
+static void
+pump (Notify *n)
+{
+  if (n->in_flight || n->stopping)
+    return;
+  /* Busy from the look until the result of its send is written. */
+  n->in_flight = TRUE;
+  store_turn_queue (store_turn_new (n), look_run, look_done);
 }
 
 gboolean

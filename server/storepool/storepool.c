@@ -46,6 +46,8 @@ struct _ThStorePool {
   GHashTable *serial;  /* key → GQueue of Job* waiting behind the one running */
   gboolean closing;    /* th_store_pool_free has begun: no more jobs run */
   gint undelivered;    /* jobs queued whose `done` has not run yet (atomic) */
+  gint waiting;        /* jobs queued whose `run` has not begun (atomic) */
+  guint queue_limit;   /* th_store_pool_full's bound; 0: none */
 };
 
 /* The marker that tells a worker to end (pushed once per worker). */
@@ -136,6 +138,7 @@ worker (gpointer user_data)
       Job *next;
       /* Opened at the first job, kept for the next ones: a failure (the
        * database unreachable) fails this job only, and the next tries again. */
+      g_atomic_int_dec_and_test (&pool->waiting);
       if (!store && (store = store_open_again (pool->origin, &job->error)))
         store_set_busy_timeout (store, pool->busy_timeout_ms);
       if (store)
@@ -212,9 +215,29 @@ th_store_pool_run (ThStorePool *pool, const char *serial, ThStoreJobRun run, ThS
   if (closing) {
     g_set_error (&job->error, G_IO_ERROR, G_IO_ERROR_CLOSED, "the server is stopping");
     send_back (job);
-  } else if (!queued) {
-    g_async_queue_push (pool->queue, job);
+    return;
   }
+  g_atomic_int_inc (&pool->waiting);
+  if (!queued)
+    g_async_queue_push (pool->queue, job);
+}
+
+void
+th_store_pool_set_queue_limit (ThStorePool *pool, guint limit)
+{
+  pool->queue_limit = limit;
+}
+
+guint
+th_store_pool_waiting (ThStorePool *pool)
+{
+  return (guint) MAX (g_atomic_int_get (&pool->waiting), 0);
+}
+
+gboolean
+th_store_pool_full (ThStorePool *pool)
+{
+  return pool->queue_limit && th_store_pool_waiting (pool) >= pool->queue_limit;
 }
 
 void

@@ -53,6 +53,18 @@ void th_store_pool_free (ThStorePool *pool);
 void th_store_pool_run (ThStorePool *pool, const char *serial, ThStoreJobRun run,
                         ThStoreJobDone done, gpointer data);
 
+/* The bound on the queue (0: none, the default): jobs waiting for a
+ * worker, not yet begun. th_store_pool_run never refuses a job (a visit's
+ * records and the sweeps must run); a caller that can say "busy, try
+ * again" instead (a REST call) asks th_store_pool_full first, so that
+ * when the database is slow a request is answered at once rather than
+ * queued behind minutes of others. Main context. */
+void th_store_pool_set_queue_limit (ThStorePool *pool, guint limit);
+/* TRUE when as many jobs wait as the limit allows. */
+gboolean th_store_pool_full (ThStorePool *pool);
+/* How many jobs wait for a worker now (any thread; a moment's figure). */
+guint th_store_pool_waiting (ThStorePool *pool);
+
 /* How many workers the pool has. */
 guint th_store_pool_workers (const ThStorePool *pool);
 

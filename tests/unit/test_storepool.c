@@ -275,6 +275,46 @@ test_writes_shared (Fixture *f, gconstpointer data)
   g_assert_true (store_audit_verify (f->store, NULL, NULL));
 }
 
+/* The queue's bound: jobs waiting for a worker, not those running. */
+static gint gate_open;
+
+static void
+gated_run (Store *store, gpointer data)
+{
+  (void) store;
+  (void) data;
+  while (!g_atomic_int_get (&gate_open))
+    g_usleep (1000);
+}
+
+static void
+test_queue_limit (Fixture *f, gconstpointer data)
+{
+  ThStorePool *pool = th_store_pool_new (f->store, 1, 5000);
+
+  (void) data;
+  g_atomic_int_set (&gate_open, 0);
+  g_assert_false (th_store_pool_full (pool)); /* no limit yet */
+  th_store_pool_set_queue_limit (pool, 2);
+  th_store_pool_run (pool, NULL, gated_run, count_done, NULL);
+  /* The first is taken by the worker (and holds it) ... */
+  for (guint i = 0; i < 2000 && th_store_pool_waiting (pool) > 0; i++)
+    g_usleep (1000);
+  g_assert_cmpuint (th_store_pool_waiting (pool), ==, 0);
+  g_assert_false (th_store_pool_full (pool));
+  /* ... two more wait, whatever their key, and the queue is full. */
+  th_store_pool_run (pool, "k", gated_run, count_done, NULL);
+  g_assert_false (th_store_pool_full (pool));
+  th_store_pool_run (pool, "k", gated_run, count_done, NULL);
+  g_assert_cmpuint (th_store_pool_waiting (pool), ==, 2);
+  g_assert_true (th_store_pool_full (pool));
+  g_atomic_int_set (&gate_open, 1);
+  for (guint i = 0; i < 2000 && th_store_pool_waiting (pool) > 0; i++)
+    g_usleep (1000);
+  g_assert_false (th_store_pool_full (pool));
+  th_store_pool_free (pool);
+}
+
 int
 main (int argc, char **argv)
 {
@@ -285,5 +325,6 @@ main (int argc, char **argv)
   ADD ("serial-order", test_serial_order);
   ADD ("free-waits", test_free_waits);
   ADD ("writes-shared", test_writes_shared);
+  ADD ("queue-limit", test_queue_limit);
   return g_test_run ();
 }

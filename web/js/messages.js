@@ -46,6 +46,10 @@ export class MessagesPanel {
     this.messages = [];
     this.configured = true;
     this.loadSeq = 0;
+    // Messages sent again with Retry: looked at every few seconds until they
+    // went or failed again (the server claims them on a store worker, a
+    // moment after it answered the retry).
+    this.retried = new Set();
     this.timer = 0;
     this.ui = {
       status: root.querySelector('#messages-status'),
@@ -83,7 +87,10 @@ export class MessagesPanel {
       this.configured = !!(body && body.configured);
       this.setError('');
       this.render();
-      const moving = this.messages.some((m) => m.state === 'sending'
+      for (const m of this.messages) {
+        if (m.state !== 'pending' && m.state !== 'sending') this.retried.delete(m.id);
+      }
+      const moving = this.messages.some((m) => m.state === 'sending' || this.retried.has(m.id)
         || (m.state === 'pending' && Date.parse(m.next_attempt_at) <= Date.now() + 120000));
       this.timer = setTimeout(() => this.refresh(), moving ? 3000 : 60000);
     } catch (err) {
@@ -104,6 +111,7 @@ export class MessagesPanel {
     try {
       await staffApi(`/api/messages/${enc(m.id)}/retry`, { method: 'POST', body: {} });
       if (id !== this.visitId) return;
+      this.retried.add(m.id);
       this.ui.status.textContent = 'The message goes again now.';
       await this.refresh();
     } catch (err) {
