@@ -144,6 +144,7 @@ test_claim_release (gconstpointer data)
   g_assert_null (claim (a, "visit-2", "node-a", 10));
 
   /* Bad input is INVALID, not a crash. */
+  g_clear_pointer (&held, g_free);
   g_assert_false (store_lease_claim (a, "visit-3", "", 10, &held, &error));
   g_assert_error (error, STORE_ERROR, STORE_ERROR_INVALID);
   g_clear_error (&error);
