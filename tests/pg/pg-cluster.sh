@@ -17,6 +17,8 @@ usage() {
 [ $# -eq 2 ] || usage
 cmd=$1
 dir=$2
+# Absolute: the cluster's commands run from / (as_owner).
+case $dir in /*) ;; *) dir=$PWD/$dir ;; esac
 
 # Debian's binaries live here and are not on PATH; PG_BIN may point elsewhere.
 bin=${PG_BIN:-/usr/lib/postgresql/15/bin}
@@ -28,7 +30,9 @@ fi
 # Runs a command as the cluster's owner: ourselves unless we are root.
 as_owner() {
   if [ "$(id -u)" -eq 0 ]; then
-    runuser -u postgres -- "$@"
+    # From /: the postgres user may not enter the caller's directory (root's
+    # home), and pg_ctl says so on every start and stop.
+    (cd / && runuser -u postgres -- "$@")
   else
     "$@"
   fi
