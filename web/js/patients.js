@@ -290,6 +290,9 @@ async function start() {
   ui.dupCancel.addEventListener('click', () => { hideDuplicate(); input('name').focus(); });
   const { patient } = readFragment();
   if (patient) await openPatient(patient);
+  // Typed while the page was still starting (before the listener above):
+  // that search is due now.
+  if (ui.q.value.trim()) search();
   ui.q.focus();
 }
 

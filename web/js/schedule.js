@@ -338,6 +338,8 @@ async function start() {
   ui.move.addEventListener('submit', (e) => { e.preventDefault(); moveVisit(); });
   ui.mvAnyway.addEventListener('click', () => moveVisit({ confirm: true }));
   ui.mvClose.addEventListener('click', () => { ui.moveSection.hidden = true; moving = null; });
+  // A patient's name typed while the page was still starting: search now.
+  if (ui.q.value.trim()) searchPatients();
   await load();
 }
 
