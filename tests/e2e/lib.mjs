@@ -689,7 +689,15 @@ c.execute('ROLLBACK')
   child.stderr.on('data', (c) => { err += c; });
   const exited = new Promise((resolve) => child.once('exit', (code) => resolve(code)));
   if (store.backend === 'postgresql') {
-    child.stdin.write(`BEGIN;\nSELECT pg_advisory_xact_lock(${storePgWriteLockKey()});\n\\echo locked\n`);
+    // The advisory lock holds every transaction that changes something; a
+    // single-statement write takes no transaction of ours, so every table is
+    // locked too, as sqlite's write lock holds the whole file: reads go on
+    // (EXCLUSIVE lets them), writes wait. Not the nodes' heartbeat and
+    // leases: a node's own bookkeeping, not the record being written.
+    child.stdin.write(`BEGIN;\nSELECT pg_advisory_xact_lock(${storePgWriteLockKey()});\n` +
+      "DO $$DECLARE t text; BEGIN FOR t IN SELECT tablename FROM pg_tables WHERE schemaname = 'public'" +
+      " AND tablename NOT IN ('cluster_nodes', 'visit_leases') LOOP" +
+      " EXECUTE format('LOCK TABLE %I IN EXCLUSIVE MODE', t); END LOOP; END$$;\n\\echo locked\n");
   }
   try {
     await withTimeout((async () => {
