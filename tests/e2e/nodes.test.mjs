@@ -2,8 +2,10 @@
 // 127.0.0.1 (two ports) and one PostgreSQL, real Chromium.
 //   (a) The provider opens the visit on node A (A takes its lease); the
 //       patient's link is opened on node B: B answers the hello with a
-//       redirect to A, the page says hello there by itself, waits, is
-//       admitted, and media flows both ways through A.
+//       redirect to A, the page says hello there by itself and waits; the
+//       provider's console on A shows the patient waiting within a second
+//       of the patient's page on B showing the waiting room; the provider
+//       admits, and media flows both ways through A.
 //   (b) A chat message and a medication adjustment are committed; node A is
 //       killed (SIGKILL, no goodbye): both pages, reconnecting by themselves,
 //       are back in the visit on node B (which takes the lease once A's
@@ -18,7 +20,7 @@ import { spawnSync } from 'node:child_process';
 import { setTimeout as sleep } from 'node:timers/promises';
 
 import {
-  startServer, fetchJson, requireEnv, launchParticipant, joinAsPatient, openConsoleAndAdmit,
+  startServer, fetchJson, requireEnv, launchParticipant, openConsole, acceptConsent,
   waitForState, assertMediaFlowing, rtpStats, waitFor,
 } from './lib.mjs';
 
@@ -117,15 +119,32 @@ async function mediaBack(p, deadline) {
 test('a patient joining through node B is redirected to node A, which hosts the visit; media flows both ways', { skip }, async () => {
   await step(async () => {
     // The provider opens the visit on A: A holds the lease.
-    const console = openConsoleAndAdmit(provider, a.demo.provider_url, { login: b.providerLogin, timeout: 30000 });
+    await openConsole(provider, a.demo.provider_url, b.providerLogin, { timeout: 30000 });
     await waitFor(() => leaseHolder(visitId) === 'node-a', { timeout: 15000, what: 'node A to hold the visit\'s lease' });
+    const admit = provider.page.locator('[data-testid="admit"]').first();
+    assert.equal(await admit.count(), 0, 'nobody waiting yet');
     // The patient's link, opened on B.
     const onB = new URL(a.demo.patient_url);
     onB.host = new URL(b.baseUrl).host;
-    await joinAsPatient(patient, onB.toString(), { timeout: 20000 });
-    assert.equal(new URL(patient.page.url()).port, String(b.port), 'the patient\'s page stays on B');
+    const page = patient.page;
+    await page.goto(onB.toString(), { waitUntil: 'load' });
+    await acceptConsent(page, { timeout: 20000 });
+    const join = page.locator('[data-testid="join"]');
+    await waitFor(() => join.isEnabled(), { timeout: 20000, what: 'the patient\'s Join enabled' });
+    // Both pages watched closely from the click on.
+    const shownOnA = admit.waitFor({ state: 'visible', timeout: 20000 }).then(() => performance.now());
+    const waitingOnB = page.waitForSelector('text=The provider will admit you shortly', { timeout: 20000 })
+      .then(() => performance.now());
+    const clicked = performance.now();
+    await join.click();
+    const [tConsole, tPatient] = await Promise.all([shownOnA, waitingOnB]);
+    console.log(`# the console on A shows the patient waiting ${(tConsole - tPatient).toFixed(0)} ms after ` +
+      `the patient's page on B shows the waiting room (${(tConsole - clicked).toFixed(0)} ms after Join)`);
+    assert.ok(tConsole - tPatient < 1000, `within a second: ${(tConsole - tPatient).toFixed(0)} ms`);
+    assert.equal(new URL(page.url()).port, String(b.port), 'the patient\'s page stays on B');
     assert.equal(await signalingPort(patient), a.port, 'the patient\'s signaling went to A');
-    await console;
+    await waitFor(() => admit.isEnabled(), { timeout: 10000, what: 'Admit enabled' });
+    await admit.click();
     await Promise.all([waitForState(patient, 'in_progress', 20000), waitForState(provider, 'in_progress', 20000)]);
     await Promise.all([assertMediaFlowing(patient), assertMediaFlowing(provider)]);
     assert.equal(leaseHolder(visitId), 'node-a');
