@@ -200,6 +200,18 @@ hello_run (Store *store, gpointer data)
   }
 }
 
+/* The hello is answered with the clinic's fault, not the link's. */
+static void
+hello_refused_by_fault (Hello *h)
+{
+    h->ok = FALSE;
+    h->code = SIG_ERR_INTERNAL;
+    g_free (h->message);
+    h->message = g_strdup ("The clinic's server could not check this connection because of a "
+                           "fault on its side. Try again in a moment.");
+    sig_identity_clear (&h->identity);
+}
+
 /* On the main loop: the hello goes on (or its connection is gone). */
 static void
 hello_done (gpointer data, const GError *error)
@@ -208,12 +220,12 @@ hello_done (gpointer data, const GError *error)
 
   if (error) {
     g_warning ("signaling hello: not checked: %s", error->message);
-    h->ok = FALSE;
-    h->code = SIG_ERR_INTERNAL;
-    g_free (h->message);
-    h->message = g_strdup ("The clinic's server could not check this connection because of a "
-                           "fault on its side. Try again in a moment.");
-    sig_identity_clear (&h->identity);
+    hello_refused_by_fault (h);
+  }
+  /* A node whose heartbeats do not reach the database hosts nothing new
+   * (cluster.h): the page tries again, here or on another node. */
+  if (h->ok && !h->identity.redirect_url && !th_cluster_may_host (h->app->cluster)) {
+    hello_refused_by_fault (h);
   }
   if (h->ok && !h->identity.redirect_url)
     th_cluster_claimed (h->app->cluster, h->identity.visit_id);

@@ -177,6 +177,31 @@ sig_hub_visit_ids (SigHub *hub)
   return ids;
 }
 
+guint
+sig_hub_release_visit (SigHub *hub, const char *visit_id, const char *reason)
+{
+  Room *room = g_hash_table_lookup (hub->rooms, visit_id);
+  GHashTableIter iter;
+  gpointer value;
+  guint told = 0;
+
+  if (!room)
+    return 0;
+  g_hash_table_iter_init (&iter, room->participants);
+  while (g_hash_table_iter_next (&iter, NULL, &value)) {
+    Participant *p = value;
+    if (p->conn && p->conn->state != CONN_CLOSING) {
+      conn_close_with_bye (p->conn, reason);
+      told++;
+    }
+  }
+  /* room_free detaches the connections (their close then finds no
+   * participant), ends the legs and drops what still waits for the store,
+   * without a record of anyone leaving. */
+  g_hash_table_remove (hub->rooms, visit_id);
+  return told;
+}
+
 SigConn *
 sig_hub_connect (SigHub *hub, const SigTransport *transport, gpointer transport_data,
                  const char *credential, const char *address)

@@ -404,6 +404,13 @@ gboolean sig_hub_visit_occupied (SigHub *hub, const char *visit_id);
 /* The ids of the visits with a live room (as sig_hub_visit_occupied), for
  * a node that must say which visits it still hosts. */
 GPtrArray *sig_hub_visit_ids (SigHub *hub);
+/* Lets go of the visit's room at once: each connected participant gets
+ * bye(reason) and is closed, those reconnecting are forgotten, the media
+ * stops, and nothing is recorded (no leave, no drop): the participants are
+ * not leaving, another node hosts them from now on (a node that lost its
+ * database for nearly a lease, server/cluster). Returns how many were
+ * connected; 0 when the visit has no room here. */
+guint sig_hub_release_visit (SigHub *hub, const char *visit_id, const char *reason);
 /* One complete frame from the client. */
 void sig_conn_receive (SigConn *conn, const char *data, gsize len, gboolean binary);
 /* The transport is gone; frees the connection. No transport call follows. */

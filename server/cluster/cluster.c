@@ -8,7 +8,17 @@
  * within the last lease are kept too (`claimed`), and a lease is let go
  * only when its visit had no room at two beats in a row (`orphans`): a
  * claim whose hello was still on a worker at one beat's look is known by
- * the next. */
+ * the next.
+ *
+ * Fencing. Another node may take a visit once this node's heartbeat is a
+ * lease old in the database, whatever this node believes. So a node whose
+ * heartbeats stop reaching the database (lost, or too slow to answer) must
+ * stop hosting before that: a lease after the start of its last heartbeat
+ * that went through, less a margin, it lets go of every room it hosts (the
+ * participants are told to reconnect; another node, or this one once the
+ * database answers again, takes them in) and hosts nothing new until a
+ * heartbeat goes through again. The heartbeats run on a connection of
+ * their own, so a queue of the clinic's work never delays them. */
 #define G_LOG_DOMAIN "th-cluster"
 
 #include "server/cluster/cluster.h"
@@ -26,13 +36,21 @@
  * drop goes back through the entry node, which hands out a fresh one. */
 #define REDIRECT_TOKEN_MS (2 * 60 * 1000)
 
+/* Fencing's margin before the lease would expire: a second, or a quarter
+ * of a short lease (the timer's own delay on a busy loop). */
+#define FENCE_MARGIN_MS(lease_ms) MIN (1000, (lease_ms) / 4)
+
 struct _ThCluster {
   ThApp *app;
   char *node_id;
   char *base_url;
   guint lease_s;
   guint timer;
-  gboolean beating;   /* a heartbeat job is out */
+  ThStorePool *beats;  /* one worker, one connection: the heartbeats' own */
+  gboolean beating;    /* a heartbeat job is out */
+  gint64 beat_ok_us;   /* monotonic start of the last heartbeat that went through */
+  guint fence_timer;   /* fires when beat_ok_us is nearly a lease old */
+  gboolean fenced;     /* the rooms were let go; nothing hosted until a beat goes through */
   gboolean stopped;
   GHashTable *claimed; /* visit id → monotonic µs of the claim (main thread) */
   guint n_peers;       /* the nodes known at the last beat (for the log) */
@@ -43,6 +61,8 @@ typedef struct {
   ThCluster *cluster; /* NULL once freed meanwhile: never the case, the pool drains first */
   char *node_id, *base_url;
   guint lease_s;
+  gint64 began_us;    /* monotonic, on the worker, before the heartbeat */
+  gboolean ok;        /* the heartbeat went through */
   GPtrArray *keep;    /* visit ids this node still hosts */
   GPtrArray *release; /* visit ids to let go of: orphans at two beats in a row */
   GPtrArray *held;    /* what this node held after the beat (back to the loop) */
@@ -76,10 +96,13 @@ beat_run (Store *store, gpointer data)
   Beat *b = data;
   g_autoptr (GError) error = NULL;
 
+  /* Before the statement: the database's heartbeat time is later still. */
+  b->began_us = g_get_monotonic_time ();
   if (!store_node_heartbeat (store, b->node_id, b->base_url, b->lease_s, FALSE, &error)) {
     g_warning ("cluster: heartbeat failed: %s", error->message);
     return;
   }
+  b->ok = TRUE;
   for (guint i = 0; i < b->release->len; i++) {
     if (!store_lease_release (store, b->release->pdata[i], b->node_id, &error)) {
       g_warning ("cluster: a lease was not let go: %s", error->message);
@@ -91,6 +114,64 @@ beat_run (Store *store, gpointer data)
   b->peers = store_nodes_live (store, PEERS_SEEN_S, NULL);
 }
 
+static gboolean on_fence (gpointer data);
+
+/* A heartbeat went through, begun at `began_us`: this node may host until
+ * nearly a lease after it. */
+static void
+beat_went_through (ThCluster *c, gint64 began_us)
+{
+  gint64 lease_ms = (gint64) c->lease_s * 1000;
+  gint64 until_us = began_us + (lease_ms - FENCE_MARGIN_MS (lease_ms)) * 1000;
+  gint64 now = g_get_monotonic_time ();
+
+  if (began_us <= c->beat_ok_us)
+    return;
+  c->beat_ok_us = began_us;
+  if (c->fenced) {
+    c->fenced = FALSE;
+    g_message ("cluster: the database answers this node's heartbeat again: it hosts visits again");
+  }
+  g_clear_handle_id (&c->fence_timer, g_source_remove);
+  if (!c->stopped)
+    c->fence_timer = g_timeout_add (until_us > now ? (guint) ((until_us - now) / 1000) : 0,
+                                    on_fence, c);
+}
+
+/* No heartbeat went through for nearly a lease: let go of every room
+ * before another node may take its visit (see the top of this file). */
+static gboolean
+on_fence (gpointer data)
+{
+  ThCluster *c = data;
+  g_autoptr (GPtrArray) ids = sig_hub_visit_ids (c->app->hub);
+  guint told = 0;
+
+  c->fence_timer = 0;
+  c->fenced = TRUE;
+  for (guint i = 0; i < ids->len; i++)
+    told += sig_hub_release_visit (c->app->hub, ids->pdata[i], "shutdown");
+  /* What hellos claimed is void too: their rooms are not made here now. */
+  g_hash_table_remove_all (c->claimed);
+  g_warning ("cluster: no heartbeat of this node reached the database for %" G_GINT64_FORMAT
+             " ms (its leases are %u s): it lets go of the %u visits it hosted (%u participants "
+             "told to reconnect) and hosts none until the database answers again",
+             (g_get_monotonic_time () - c->beat_ok_us) / 1000, c->lease_s, ids->len, told);
+  return G_SOURCE_REMOVE;
+}
+
+gboolean
+th_cluster_may_host (const ThCluster *cluster)
+{
+  gint64 lease_ms;
+
+  if (!cluster)
+    return TRUE;
+  lease_ms = (gint64) cluster->lease_s * 1000;
+  return !cluster->fenced && g_get_monotonic_time () - cluster->beat_ok_us <
+                               (lease_ms - FENCE_MARGIN_MS (lease_ms)) * 1000;
+}
+
 static void
 beat_done (gpointer data, const GError *error)
 {
@@ -98,6 +179,8 @@ beat_done (gpointer data, const GError *error)
 
   if (error)
     g_warning ("cluster: heartbeat not run: %s", error->message);
+  else if (b->ok)
+    beat_went_through (b->cluster, b->began_us);
   if (b->released)
     g_debug ("cluster: let go of %u visits no longer hosted here", b->released);
   b->cluster->beating = FALSE;
@@ -155,7 +238,7 @@ on_beat (gpointer data)
     if (!kept (b->keep, c->orphans->pdata[i]))
       g_ptr_array_add (b->release, g_strdup (c->orphans->pdata[i]));
   c->beating = TRUE;
-  th_store_pool_run (c->app->pool, "cluster-heartbeat", beat_run, beat_done, b);
+  th_store_pool_run (c->beats, NULL, beat_run, beat_done, b);
   return G_SOURCE_CONTINUE;
 }
 
@@ -165,6 +248,7 @@ th_cluster_start (ThApp *app, GError **error)
   const ThConfig *config = app->config;
   ThCluster *c;
   guint released = 0;
+  gint64 began_us;
 
   if (!config->store_postgresql)
     return NULL;
@@ -187,6 +271,7 @@ th_cluster_start (ThApp *app, GError **error)
   /* On the main thread, once, before any hello: this node's row must exist
    * before it claims, and whatever an earlier run of it held is not hosted
    * by this one. */
+  began_us = g_get_monotonic_time ();
   if (!store_node_heartbeat (app->store, c->node_id, c->base_url, c->lease_s, TRUE, error) ||
       !store_lease_release_all (app->store, c->node_id, &released, error)) {
     g_prefix_error (error, "cluster: ");
@@ -202,6 +287,10 @@ th_cluster_start (ThApp *app, GError **error)
   }
   g_message ("cluster: node %s at %s, leases of %u s%s", c->node_id, c->base_url, c->lease_s,
              released ? " (an earlier run's leases let go)" : "");
+  /* A beat's statements wait no longer than a third of a lease for a lock
+   * (the next beat is due then). */
+  c->beats = th_store_pool_new (app->store, 1, MAX (c->lease_s * 1000 / 3, 500));
+  beat_went_through (c, began_us);
   c->timer = g_timeout_add (MAX (c->lease_s * 1000 / 3, 500), on_beat, c);
   return c;
 }
@@ -216,6 +305,7 @@ th_cluster_stop (ThCluster *cluster)
     return;
   cluster->stopped = TRUE;
   g_clear_handle_id (&cluster->timer, g_source_remove);
+  g_clear_handle_id (&cluster->fence_timer, g_source_remove);
   /* On the main thread: the process is stopping, nothing else waits. */
   if (!store_lease_release_all (cluster->app->store, cluster->node_id, &released, &error))
     g_warning ("cluster: leases not let go (they expire in %u s): %s", cluster->lease_s,
@@ -230,6 +320,9 @@ th_cluster_free (ThCluster *cluster)
   if (!cluster)
     return;
   g_clear_handle_id (&cluster->timer, g_source_remove);
+  /* Its last beat's answer comes back first (beat_done uses the cluster). */
+  g_clear_pointer (&cluster->beats, th_store_pool_free);
+  g_clear_handle_id (&cluster->fence_timer, g_source_remove);
   g_hash_table_unref (cluster->claimed);
   g_ptr_array_unref (cluster->orphans);
   g_free (cluster->node_id);

@@ -8,7 +8,9 @@
  * visit is answered with redirect {url} to the node that does, not with a
  * welcome. A heartbeat (a store job every third of [cluster]
  * lease_seconds) says this node is alive, renews its leases, and lets go of
- * those whose visits no longer have a room here. A graceful stop lets go
+ * those whose visits no longer have a room here. A node whose heartbeats
+ * stop going through lets go of its rooms before its leases expire
+ * (fencing). A graceful stop lets go
  * of every lease at once, so the pages, told to reconnect, are taken in by
  * another node without waiting for the leases to expire. */
 #pragma once
@@ -39,6 +41,10 @@ void th_cluster_free (ThCluster *cluster);
  * sqlite. */
 gboolean th_cluster_claim (Store *store, const ThConfig *config, SigIdentity *identity,
                            gboolean by_session, GError **error);
+/* Main thread: FALSE while this node may not host a visit: no heartbeat
+ * of its own went through for nearly a lease, so another node may take
+ * its visits (cluster.c, fencing). TRUE on sqlite (cluster NULL). */
+gboolean th_cluster_may_host (const ThCluster *cluster);
 /* Main thread: this node took the visit's lease just now (a hello's job
  * did), so the next heartbeat keeps it even if its room is not made yet. */
 void th_cluster_claimed (ThCluster *cluster, const char *visit_id);

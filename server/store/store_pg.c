@@ -42,12 +42,19 @@ remember (Store *store, PGresult *result)
 }
 
 /* A connection lost outside a transaction (the server restarted, a
- * failover) is made again before the next statement; inside one, the
- * transaction is lost anyway and its caller sees the failure. */
+ * failover, the network) is made again before the next statement; inside
+ * one, the transaction is lost anyway and its caller sees the failure. A
+ * loss libpq has not noticed yet (the server's goodbye waits unread on the
+ * socket of an idle connection) is read first, without waiting: otherwise
+ * the first statement after it fails on every worker's connection. */
 static void
 reconnect_if_lost (Store *store)
 {
-  if (PQstatus (store->pg) == CONNECTION_BAD && store->txn_started_us == 0) {
+  if (store->txn_started_us != 0)
+    return;
+  if (PQstatus (store->pg) == CONNECTION_OK && PQtransactionStatus (store->pg) == PQTRANS_IDLE)
+    (void) PQconsumeInput (store->pg);
+  if (PQstatus (store->pg) == CONNECTION_BAD) {
     g_message ("store: the PostgreSQL connection was lost; connecting again");
     PQreset (store->pg);
   }

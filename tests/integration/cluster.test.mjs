@@ -7,6 +7,11 @@
 //     the redirect, which the host accepts without the cookie;
 //   - a page of another origin is refused (no cross-site WebSocket
 //     hijacking); a page of a node of the cluster is ours;
+//   - a node cut off from the database (its connections through a proxy the
+//     test cuts) lets go of the rooms it hosts before its lease is up, and
+//     hosts nothing while cut off: the other node takes the visit in only
+//     after the participants were told to go; once the database answers
+//     again the node redirects to the new host;
 //   - SIGTERM on the host lets go of its leases at once: the other node
 //     welcomes the next hello instead of redirecting it.
 //
@@ -16,10 +21,11 @@ import assert from 'node:assert/strict';
 import { spawnSync } from 'node:child_process';
 import { mkdtemp, readFile, rm, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
+import net from 'node:net';
 import path from 'node:path';
 import WebSocket from 'ws';
 
-import { startServer, requireEnv, rewriteConfig } from '../e2e/lib.mjs';
+import { startServer, requireEnv, rewriteConfig, fetchJson, waitFor } from '../e2e/lib.mjs';
 
 const PG_DIR = process.env.TH_PG_DIR;
 const PG_BIN = process.env.PG_BIN || '/usr/lib/postgresql/15/bin';
@@ -153,6 +159,112 @@ test('a visit whose room is gone has its lease let go (two heartbeats without a 
   while (leaseHolder(other) !== '') {
     assert.ok(Date.now() < until, `the lease is still held by ${leaseHolder(other)}`);
     await new Promise((resolve) => setTimeout(resolve, 200));
+  }
+});
+
+// A TCP door to the test cluster's Unix socket that the test can shut: cut()
+// resets every connection through it and every new one at once (a node
+// whose database is gone), restore() lets them through again.
+async function pgDoor() {
+  const live = new Set();
+  let shut = false;
+  const server = net.createServer((client) => {
+    if (shut) { client.destroy(); return; }
+    const upstream = net.connect(path.join(PG_DIR, '.s.PGSQL.5432'));
+    const end = () => { client.destroy(); upstream.destroy(); live.delete(client); live.delete(upstream); };
+    for (const s of [client, upstream]) { live.add(s); s.on('error', end); s.on('close', end); }
+    client.pipe(upstream);
+    upstream.pipe(client);
+  });
+  await new Promise((resolve) => server.listen(0, '127.0.0.1', resolve));
+  return {
+    port: server.address().port,
+    cut() { shut = true; for (const s of live) s.destroy(); },
+    restore() { shut = false; },
+    close() { this.cut(); return new Promise((resolve) => server.close(resolve)); },
+  };
+}
+
+test('a node cut off from the database lets go of its rooms before its lease is up', { skip, timeout: 90000 }, async () => {
+  const door = await pgDoor();
+  const dbname = /dbname=(\S+)/.exec(dsn)[1];
+  // Node C reaches the database through the door only.
+  const c = await startServer({
+    settings: { cluster: { node_id: 'node-c', lease_seconds: '3' } },
+    env: { TELEHEALTHD_DSN: `host=127.0.0.1 port=${door.port} dbname=${dbname} user=postgres` },
+    // What a node says while its database is gone, and nothing else.
+    allowLog: [
+      /cluster: heartbeat (failed|not run): /,
+      /cluster: no heartbeat of this node reached the database for \d+ ms \(its leases are 3 s\): it lets go of the 1 visits it hosted \(1 participants told to reconnect\)/,
+      /store: the PostgreSQL listener (lost its connection|could not connect)/,
+      /signaling hello: (not checked|.* could not be read: store failure)/,
+      /visit [0-9a-f-]+: (join|waiting|join event|state \w+) not recorded: |audit event [\w.]+ not recorded: /,
+      /the store refused \w+ → \w+/,
+    ],
+  });
+  try {
+    // C's demo gave the demo provider a new password: a session of now.
+    const staff = await b.login(c.providerLogin.username, c.providerLogin.password);
+    const v = await fetchJson(`${b.baseUrl}/api/visits`, { session: staff, method: 'POST', body: { patient_name: 'Fenced Visit' } });
+    assert.equal(v.status, 201, v.text);
+    const visit = v.json.visit_id;
+    const token = new URLSearchParams(new URL(v.json.patient_url).hash.slice(1)).get('token');
+
+    const patient = await connect(c);
+    patient.send({ type: 'hello', token });
+    assert.equal((await patient.next('welcome')).role, 'patient');
+    assert.equal(leaseHolder(visit), 'node-c');
+
+    const cutAt = Date.now();
+    door.cut();
+    // The provider keeps knocking at B: redirected to C while C's lease
+    // holds, welcomed once it ran out.
+    let welcomedAtB = null;
+    let provider = null;
+    const knocking = (async () => {
+      while (Date.now() - cutAt < 20000) {
+        const k = await connect(b, { cookie: staff.cookie });
+        k.send({ type: 'hello', visit });
+        const answer = await k.next(['welcome', 'redirect'], 8000);
+        if (answer.type === 'welcome') { welcomedAtB = Date.now(); provider = k; return; }
+        assert.equal(answer.url, c.baseUrl, JSON.stringify(answer));
+        k.close();
+        await new Promise((resolve) => setTimeout(resolve, 100));
+      }
+    })();
+    const bye = await patient.next('bye', 10000);
+    const byeAt = Date.now();
+    assert.equal(bye.reason, 'shutdown');
+    await patient.waitClosed();
+    await knocking;
+    console.log(`# C let go ${byeAt - cutAt} ms after the cut; B welcomed ${welcomedAtB - cutAt} ms after it`);
+    assert.ok(welcomedAtB, 'B never took the visit in');
+    assert.ok(byeAt - cutAt < 3000, `C let go within its 3 s lease: ${byeAt - cutAt} ms`);
+    assert.ok(byeAt <= welcomedAtB, 'C let go before B hosted the visit');
+    assert.equal(leaseHolder(visit), 'node-b');
+    await waitFor(() => /cluster: no heartbeat of this node reached the database/.test(c.stderrTail(200)),
+      { timeout: 5000, what: "C's log saying why it let go" });
+
+    // Cut off, C hosts nothing: the clinic's fault, said in words.
+    const again = await connect(c);
+    again.send({ type: 'hello', token });
+    const refused = await again.next('error', 15000);
+    assert.equal(refused.code, 'internal', JSON.stringify(refused));
+    assert.match(refused.message, /fault on its side/);
+    again.close();
+
+    // The database answers C again: C sends the patient to B, the host now.
+    door.restore();
+    await waitFor(() => /the database answers this node's heartbeat again/.test(c.stderrTail(200)),
+      { timeout: 15000, what: 'C to say its heartbeat goes through again' });
+    const back = await connect(c);
+    back.send({ type: 'hello', token });
+    assert.deepEqual(await back.next(['redirect', 'welcome'], 15000), { type: 'redirect', url: b.baseUrl });
+    back.close();
+    provider.close();
+  } finally {
+    await c.stop();
+    await door.close();
   }
 });
 

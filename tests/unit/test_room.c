@@ -139,6 +139,44 @@ test_shutdown (Fixture *f, gconstpointer data G_GNUC_UNUSED)
   transport_free (late);
 }
 
+/* A node that lost its database lets go of a visit (server/cluster): the
+ * connected are told "shutdown" (their pages come back, to another node),
+ * the one reconnecting is forgotten, the room is gone, and nobody is
+ * recorded as leaving or dropping: they are not, another node hosts them.
+ * Other visits go on. */
+static void
+test_release (Fixture *f, gconstpointer data G_GNUC_UNUSED)
+{
+  FakeTransport *p = transport_new (), *g = transport_new (), *gone = transport_new (),
+                *other = transport_new ();
+  SigConn *cp = say_hello (f, p, "patient-1");
+  SigConn *cg = say_hello (f, g, "guest-7");
+  SigConn *cgone = say_hello (f, gone, "guest-8");
+  SigConn *co = say_hello (f, other, "v2-patient");
+
+  g_assert_true (got (p, "welcome", NULL, NULL));
+  sig_conn_disconnected (cgone); /* guest-8 is in their grace period */
+  g_assert_true (has_event (f, "guest-8:drop"));
+  g_ptr_array_set_size (f->events, 0);
+
+  g_assert_cmpuint (sig_hub_release_visit (f->hub, "v1", "shutdown"), ==, 2);
+  g_assert_true (got (p, "bye", "reason", "shutdown"));
+  g_assert_true (got (g, "bye", "reason", "shutdown"));
+  g_assert_true (p->closed && g->closed);
+  g_assert_false (sig_hub_visit_occupied (f->hub, "v1"));
+  g_assert_true (sig_hub_visit_occupied (f->hub, "v2"));
+  g_assert_false (other->closed);
+  sig_conn_disconnected (cp);
+  sig_conn_disconnected (cg);
+  g_assert_cmpuint (f->events->len, ==, 0);
+  g_assert_cmpuint (sig_hub_release_visit (f->hub, "v1", "shutdown"), ==, 0);
+  sig_conn_disconnected (co);
+  transport_free (p);
+  transport_free (g);
+  transport_free (gone);
+  transport_free (other);
+}
+
 static void
 test_chat_stored_first (Fixture *f, gconstpointer data G_GNUC_UNUSED)
 {
@@ -326,6 +364,7 @@ main (int argc, char **argv)
   ADD ("capacity", test_capacity);
   ADD ("kick", test_kick);
   ADD ("shutdown", test_shutdown);
+  ADD ("release", test_release);
   ADD ("chat-stored-first", test_chat_stored_first);
   ADD ("media-state-and-modality", test_media_state_and_modality);
   ADD ("rejoin-learns-media-state", test_rejoin_learns_media_state);

@@ -35,33 +35,19 @@
 //   peer-trouble {participant, display_name, role, trouble}  someone else's
 //                media cannot connect (the server relays what they said)
 //
-// Reconnecting (tests/CONTRACT.md, issues 6 and 11): a socket that closes
-// without `bye` (whoever closed it), or after `bye` shutdown / media-timeout,
-// is a drop. The client says hello again with exponential back-off and
-// jitter (about 0.5, 1, 2, 4, 8, 16 s, then every 21-30 s), never more than
-// OPENS_PER_MINUTE sockets a minute and one at a time; the server answers
-// with welcome and, in a call, a fresh offer (a new RTCPeerConnection: the
-// old one is closed at the drop). A failed media path (the connection state
-// `failed`, or not `connected` MEDIA_CONNECT_MS after the answer) is a drop
-// too. Only a real media connection (or, outside a call, a socket that
-// stayed up STABLE_MS) resets the back-off: a `welcome` alone does not, so a
-// network that blocks the media slows the attempts down instead of looping.
-// Media failing twice in a row (or for TROUBLE_AFTER_MS) is `trouble`: the
-// page tells the person what to try, the server is told (connect-trouble)
-// and tells the others; the client keeps trying at the slow pace. It gives
-// up only when the server itself stays out of reach (no welcome) for
-// GIVE_UP_MS.
-//
-// More than one node (tests/CONTRACT.md, issue 18): a hello that reaches a
-// node not hosting the visit is answered `redirect {url, token?}`. The
-// client opens `url`/signaling at once (not a drop, not counted against the
-// back-off or the budget) and says hello there, with `token` instead of its
-// own hello when given (a staff member's cookie is this origin's only). Its
-// entry URL stays: when a redirected socket drops, it goes back to the
-// entry (a live node behind the balancer), which hosts the visit or
-// redirects again. At most MAX_REDIRECTS in a row without a welcome. After
-// the welcome the server may name the live nodes (`nodes {urls}`): when the
-// entry itself does not answer, the next attempts go to those in turn.
+// Reconnecting (tests/CONTRACT.md, issues 6, 11 and 18): a socket that
+// closes without `bye` (whoever closed it), or after `bye` shutdown /
+// media-timeout, is a drop. The client says hello again, when and where
+// reconnect.js says (back-off, budget, redirects, the other nodes); the
+// server answers with welcome and, in a call, a fresh offer (a new
+// RTCPeerConnection: the old one is closed at the drop). A failed media path
+// (the connection state `failed`, or not `connected` MEDIA_CONNECT_MS after
+// the answer) is a drop too. Media failing twice in a row (or for
+// TROUBLE_AFTER_MS) is `trouble`: the page tells the person what to try, the
+// server is told (connect-trouble) and tells the others; the client keeps
+// trying at the slow pace. An error `internal` answering the hello of a
+// reconnect (a node whose database is out of reach) is a drop as well: the
+// next attempt may find a node that can take the visit in.
 //
 // Tests reach the live RTCPeerConnection through window.__thPeer and the
 // signaling WebSocket through window.__thSignal.
@@ -73,15 +59,11 @@
 // may force the policy with window.__thIcePolicy = 'relay' | 'all'.
 
 import { RemoteTracks, sdpMids } from './remote-tracks.js';
+import { Backoff, Route, signalingUrl } from './reconnect.js';
 
-const RETRY_BASE_MS = 500;        // the first retry: a real drop comes back at once
-const RETRY_MAX_MS = 30000;       // repeated failure: one attempt every 21-30 s
-const OPENS_PER_MINUTE = 6;       // signaling sockets in any 60 s, whatever happens
-const GIVE_UP_MS = 120000;        // no welcome at all for this long: stop
 const MEDIA_CONNECT_MS = 12000;   // an answered offer not connected by then failed
 const TROUBLE_AFTER_MS = 10000;   // media failing this long (or twice): say so
 const STABLE_MS = 60000;          // a socket up this long outside a call was fine
-const MAX_REDIRECTS = 3;          // redirects in a row without a welcome
 // Byes after which the same link is expected to work again.
 const RETRY_BYES = new Set(['shutdown', 'media-timeout']);
 // ICE servers are reused for at most this long (and half their lifetime).
@@ -104,24 +86,6 @@ function iceFromServer(body) {
   return { iceServers, iceTransportPolicy: body.ice_transport_policy === 'relay' ? 'relay' : 'all' };
 }
 
-export function signalingUrl(loc = window.location) {
-  const scheme = loc.protocol === 'https:' ? 'wss' : 'ws';
-  return `${scheme}://${loc.host}/signaling`;
-}
-
-// A node's base URL (http(s)://host[:port]) as its signaling URL; null when
-// it is not one.
-function redirectUrl(base) {
-  let u;
-  try {
-    u = new URL(String(base));
-  } catch {
-    return null;
-  }
-  if (u.protocol !== 'http:' && u.protocol !== 'https:') return null;
-  return signalingUrl(u);
-}
-
 export class VisitClient extends EventTarget {
   // hello: the hello message body without `type` ({token} or {token, visit}).
   // remoteVideo: the <video> element that shows the other side.
@@ -131,16 +95,10 @@ export class VisitClient extends EventTarget {
   // itself after a reload, when the server may be restarting).
   constructor({ hello, remoteVideo, localStream = null, url = signalingUrl(), retryFirst = false }) {
     super();
-    this.hello = hello;
     this.remoteVideo = remoteVideo;
     this.localStream = localStream;
-    this.url = url;
-    this.entryUrl = url;        // where we came in (the balancer); redirects go elsewhere
-    this.entryHello = hello;
-    this.redirects = 0;         // redirects followed since the last welcome
-    this.redirectNext = false;  // the close that follows is a redirect, not a drop
-    this.nodeUrls = [];         // other nodes' signaling URLs (nodes message)
-    this.nodeIndex = 0;         // 0: the entry; i: nodeUrls[i - 1]
+    this.route = new Route(url, hello);
+    this.backoff = new Backoff();
     this.ws = null;
     this.pc = null;
     this.remoteStream = null;
@@ -153,11 +111,7 @@ export class VisitClient extends EventTarget {
     this.retryBye = null;       // a bye after which we reconnect
     this.welcomed = false;
     this.retryFirst = retryFirst;
-    this.attempt = 0;           // failed attempts in a row since the last good connection
-    this.dropAt = null;         // when that run of failures began (ms), else null
-    this.lostAt = null;         // since when no welcome (ms), else null
     this.dropPending = false;   // a drop not yet followed by a welcome
-    this.opens = [];            // when the last sockets were opened (the budget)
     this.sock = null;           // this socket's story: {welcomedAt, offeredAt, connected}
     this.retryTimer = null;
     this.connectTimer = null;   // the answered offer must connect by then
@@ -184,15 +138,15 @@ export class VisitClient extends EventTarget {
   // My media is connected now.
   get mediaUp() { return !!this.pc && this.pc.connectionState === 'connected'; }
 
-  openSocket() {
+  // `redirected`: the server's direction, not a retry (not in the budget).
+  openSocket({ redirected = false } = {}) {
     let ws;
     if (this.ws) return; // one live attempt at a time
     this.generation += 1;
-    // A redirect's socket is the server's direction, not a retry.
-    if (this.url === this.entryUrl) this.opens = [...this.opens.slice(1 - OPENS_PER_MINUTE), Date.now()];
+    if (!redirected) this.backoff.opened(Date.now());
     this.sock = { welcomedAt: 0, offeredAt: 0, connected: false };
     try {
-      ws = new WebSocket(this.url);
+      ws = new WebSocket(this.route.url);
     } catch (err) {
       this.emit('server-error', { code: 'internal', message: String(err) });
       return;
@@ -201,7 +155,7 @@ export class VisitClient extends EventTarget {
     window.__thSignal = ws;
     ws.addEventListener('open', () => {
       if (ws !== this.ws) return;
-      this.sendRaw({ type: 'hello', ...this.hello });
+      this.sendRaw({ type: 'hello', ...this.route.hello });
       this.emit('open', {});
     });
     ws.addEventListener('message', (ev) => {
@@ -227,20 +181,12 @@ export class VisitClient extends EventTarget {
   // Any close we did not ask for, without a final bye, is a drop.
   onSocketClosed(code) {
     if (this.closedByUs || this.gotBye || this.state === 'ended') return;
-    if (this.redirectNext) {
-      this.redirectNext = false;
+    if (this.route.takeRedirect()) {
       this.sock = null;
-      this.openSocket();
+      this.openSocket({ redirected: true });
       return;
     }
-    // A drop at the node we were sent to: back to the entry, which knows
-    // where the visit lives now (another node takes it if that one died).
-    // An attempt that was never welcomed moves on to the next known node.
-    const welcomed = !!(this.sock && this.sock.welcomedAt);
-    const candidates = [this.entryUrl, ...this.nodeUrls.filter((u) => u !== this.entryUrl)];
-    this.nodeIndex = welcomed ? 0 : (this.nodeIndex + 1) % candidates.length;
-    this.url = candidates[this.nodeIndex];
-    this.hello = this.entryHello;
+    this.route.dropped(!!(this.sock && this.sock.welcomedAt));
     const reason = this.retryBye || 'closed';
     this.retryBye = null;
     this.pendingIce = [];
@@ -249,41 +195,21 @@ export class VisitClient extends EventTarget {
     this.closePeer();
     const now = Date.now();
     this.attemptEnded(now);
-    if (this.dropAt === null) this.dropAt = now;
-    if (this.lostAt === null) this.lostAt = now;
+    const inTime = this.backoff.dropped(now);
     this.dropPending = true;
     // A refused first attempt is reported to the page instead of looping,
     // unless the page asked to retry from the start.
-    const willRetry = (this.welcomed || this.retryFirst) && now - this.lostAt < GIVE_UP_MS;
-    this.emit('disconnected', { willRetry, attempt: this.attempt, reason, code });
+    const willRetry = (this.welcomed || this.retryFirst) && inTime;
+    this.emit('disconnected', { willRetry, attempt: this.backoff.attempt, reason, code });
     if (!willRetry) {
-      this.dropAt = null;
-      this.lostAt = null;
-      this.attempt = 0;
+      this.backoff.stop();
       return;
     }
-    const delay = this.retryDelay(now);
-    this.attempt += 1;
+    const delay = this.backoff.nextDelay(now);
     this.retryTimer = setTimeout(() => {
       this.retryTimer = null;
       if (!this.closedByUs) this.openSocket();
     }, delay);
-  }
-
-  // How long to wait before the next socket: exponential in the failures
-  // in a row, with jitter (70-100 %: clients dropped together by a server
-  // restart do not all come back in the same instant), within the budget.
-  retryDelay(now) {
-    const base = Math.min(RETRY_MAX_MS, RETRY_BASE_MS * 2 ** Math.min(this.attempt, 16));
-    let delay = base * (0.7 + 0.3 * Math.random());
-    delay = Math.min(delay, Math.max(0, this.lostAt + GIVE_UP_MS - now));
-    return Math.max(delay, this.budgetWait(now));
-  }
-
-  // Milliseconds until one more socket fits in the per-minute budget.
-  budgetWait(now) {
-    if (this.opens.length < OPENS_PER_MINUTE) return 0;
-    return Math.max(0, this.opens[this.opens.length - OPENS_PER_MINUTE] + 60000 - now);
   }
 
   // The socket of this attempt is gone: did its media fail, or was it good?
@@ -296,8 +222,7 @@ export class VisitClient extends EventTarget {
     } else if (s.welcomedAt && !s.offeredAt && now - s.welcomedAt >= STABLE_MS) {
       // Outside a call there is no media to wait for: a socket that stayed
       // up this long was a good connection, and this is a fresh drop.
-      this.attempt = 0;
-      this.dropAt = null;
+      this.backoff.good();
     }
   }
 
@@ -320,8 +245,7 @@ export class VisitClient extends EventTarget {
   mediaConnected() {
     if (this.sock) this.sock.connected = true;
     this.clearConnectTimer();
-    this.attempt = 0;
-    this.dropAt = null;
+    this.backoff.good();
     this.mediaFailures = 0;
     this.troubleSince = null;
     clearTimeout(this.troubleTimer);
@@ -358,7 +282,7 @@ export class VisitClient extends EventTarget {
   // within the budget.
   retryNow() {
     if (!this.retryTimer || this.closedByUs || this.ws) return;
-    if (this.budgetWait(Date.now()) > 0) return;
+    if (this.backoff.budgetWait(Date.now()) > 0) return;
     clearTimeout(this.retryTimer);
     this.retryTimer = null;
     this.openSocket();
@@ -378,14 +302,14 @@ export class VisitClient extends EventTarget {
         // The server is reachable; the back-off holds until the media
         // connects (see the top of this file).
         this.welcomed = true;
-        this.redirects = 0;
-        this.lostAt = null;
+        this.route.welcomed();
+        this.backoff.welcomed();
         if (this.sock) this.sock.welcomedAt = Date.now();
         this.iceConfig(); // fetched now, ready for the offer
         this.emit('welcome', msg);
         if (this.dropPending) {
           this.dropPending = false;
-          this.emit('reconnected', { after: this.dropAt === null ? 0 : Date.now() - this.dropAt });
+          this.emit('reconnected', { after: this.backoff.since(Date.now()) });
         }
         if (this.trouble) this.sendRaw({ type: 'connect-trouble', trouble: true });
         if (typeof msg.state === 'string') this.setState(msg.state);
@@ -448,22 +372,19 @@ export class VisitClient extends EventTarget {
         this.updateRemote();
         break;
       case 'error':
+        // The server's fault answering a reconnect's hello: a drop (see the
+        // top of this file), not a message for the page.
+        if (msg.code === 'internal' && this.welcomed && this.sock && !this.sock.welcomedAt) {
+          this.dropSocket(4004);
+          break;
+        }
         this.emit('server-error', { code: String(msg.code || 'internal'), message: String(msg.message || '') });
         break;
-      case 'redirect': {
-        const url = redirectUrl(msg.url);
-        if (!url || this.redirects >= MAX_REDIRECTS) {
-          console.warn('visit-client: redirect not followed');
-          break; // the close that follows is a drop: back to the entry
-        }
-        this.redirects += 1;
-        this.redirectNext = true;
-        this.url = url;
-        this.hello = typeof msg.token === 'string' && msg.token ? { token: msg.token } : this.entryHello;
+      case 'redirect':
+        if (!this.route.redirect(msg)) console.warn('visit-client: redirect not followed');
         break;
-      }
       case 'nodes':
-        if (Array.isArray(msg.urls)) this.nodeUrls = msg.urls.map(redirectUrl).filter(Boolean);
+        this.route.nodes(msg.urls);
         break;
       case 'bye': {
         const reason = String(msg.reason || '');
@@ -588,7 +509,8 @@ export class VisitClient extends EventTarget {
   async fetchIce() {
     try {
       const headers = { Accept: 'application/json' };
-      if (this.hello && typeof this.hello.token === 'string') headers.Authorization = `Bearer ${this.hello.token}`;
+      const { hello } = this.route;
+      if (hello && typeof hello.token === 'string') headers.Authorization = `Bearer ${hello.token}`;
       const res = await fetch('/api/ice-servers', {
         headers, credentials: 'same-origin', cache: 'no-store', signal: AbortSignal.timeout(ICE_FETCH_TIMEOUT_MS),
       });
@@ -777,7 +699,7 @@ export class VisitClient extends EventTarget {
   // Says goodbye (if `sayLeave`) and shuts everything down. No reconnect.
   close({ sayLeave = false } = {}) {
     this.closedByUs = true;
-    this.dropAt = null;
+    this.backoff.good();
     this.dropPending = false;
     window.removeEventListener('online', this.onOnline);
     if (this.retryTimer) {
