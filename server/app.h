@@ -149,6 +149,9 @@ void th_app_job_clear (ThApp *copy);
  * the app) asks of the main loop: done at once on the main thread, queued
  * to the main context from a job (in order, after what the job queued
  * before). */
+/* Runs `run (data)` on the main loop, later, from any thread (an idle
+ * source on the default context, in the order queued); `free (data)` after. */
+void th_app_run_on_main (GSourceFunc run, gpointer data, GDestroyNotify free);
 /* Tells the visit's participants its record changed (sig_hub_record_changed). */
 void th_app_record_changed (ThApp *app, const char *visit_id, const char *what);
 /* Closes a participant's connection (sig_hub_kick_participant). */

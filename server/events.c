@@ -67,17 +67,13 @@ change_on_main (gpointer data)
 static void
 on_commit (const char *visit_id, const char *provider_id, const char *supervisor_id, gpointer data)
 {
-  ThApp *app = data;
   Change *c = g_new0 (Change, 1);
-  GSource *idle = g_idle_source_new ();
 
-  c->app = app;
+  c->app = data;
   c->visit_id = g_strdup (visit_id);
   c->provider_id = g_strdup (provider_id);
   c->supervisor_id = g_strdup (supervisor_id);
-  g_source_set_callback (idle, change_on_main, c, change_free);
-  g_source_attach (idle, g_main_loop_get_context (app->loop));
-  g_source_unref (idle);
+  th_app_run_on_main (change_on_main, c, change_free);
 }
 
 /* PostgreSQL: on the main loop already. */

@@ -66,16 +66,21 @@ on_main (ThApp *app, OnMainKind kind, const char *visit_id, const char *what, co
     on_main_free (m);
     return;
   }
+  th_app_run_on_main (on_main_run, m, on_main_free);
+}
+
+void
+th_app_run_on_main (GSourceFunc run, gpointer data, GDestroyNotify free)
+{
   /* A source on the default context (the server's loop, main.c), never
    * g_main_context_invoke: that runs the call on this thread whenever the
    * main thread happens not to hold the context. */
-  {
-    GSource *source = g_idle_source_new ();
-    g_source_set_priority (source, G_PRIORITY_DEFAULT);
-    g_source_set_callback (source, on_main_run, m, on_main_free);
-    g_source_attach (source, g_main_context_default ());
-    g_source_unref (source);
-  }
+  GSource *source = g_idle_source_new ();
+
+  g_source_set_priority (source, G_PRIORITY_DEFAULT);
+  g_source_set_callback (source, run, data, free);
+  g_source_attach (source, g_main_context_default ());
+  g_source_unref (source);
 }
 
 void
