@@ -17,8 +17,10 @@
  * that went through, less a margin, it lets go of every room it hosts (the
  * participants are told to reconnect; another node, or this one once the
  * database answers again, takes them in) and hosts nothing new until a
- * heartbeat goes through again. The heartbeats run on a connection of
- * their own, so a queue of the clinic's work never delays them. */
+ * heartbeat goes through again. (A node that is the only one seen in the
+ * last day keeps its rooms: nobody else could take them, and the visits'
+ * media needs no database.) The heartbeats run on a connection of their
+ * own, so a queue of the clinic's work never delays them. */
 #define G_LOG_DOMAIN "th-cluster"
 
 #include "server/cluster/cluster.h"
@@ -53,7 +55,7 @@ struct _ThCluster {
   gboolean fenced;     /* the rooms were let go; nothing hosted until a beat goes through */
   gboolean stopped;
   GHashTable *claimed; /* visit id → monotonic µs of the claim (main thread) */
-  guint n_peers;       /* the nodes known at the last beat (for the log) */
+  guint n_peers;       /* the nodes seen in the last day, this one included, at the last beat */
   GPtrArray *orphans;  /* leases held at the last beat whose visit had no room here */
 };
 
@@ -149,6 +151,16 @@ on_fence (gpointer data)
 
   c->fence_timer = 0;
   c->fenced = TRUE;
+  /* The only node of the day: no other takes a lease over, and one that
+   * starts needs the database this node cannot reach. The visits go on
+   * (their media needs no database); nothing new is hosted meanwhile. */
+  if (c->n_peers <= 1) {
+    g_warning ("cluster: no heartbeat of this node reached the database for %" G_GINT64_FORMAT
+               " ms: no other node was seen in the last day, so the %u visits hosted here go "
+               "on; none is taken in until the database answers again",
+               (g_get_monotonic_time () - c->beat_ok_us) / 1000, ids->len);
+    return G_SOURCE_REMOVE;
+  }
   for (guint i = 0; i < ids->len; i++)
     told += sig_hub_release_visit (c->app->hub, ids->pdata[i], "shutdown");
   /* What hellos claimed is void too: their rooms are not made here now. */
@@ -281,6 +293,7 @@ th_cluster_start (ThApp *app, GError **error)
   {
     g_autoptr (GPtrArray) peers = store_nodes_live (app->store, PEERS_SEEN_S, NULL);
     if (peers) {
+      c->n_peers = peers->len;
       add_front_door (c, peers);
       th_http_set_peer_nodes (peers);
     }

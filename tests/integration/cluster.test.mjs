@@ -11,7 +11,8 @@
 //     test cuts) lets go of the rooms it hosts before its lease is up, and
 //     hosts nothing while cut off: the other node takes the visit in only
 //     after the participants were told to go; once the database answers
-//     again the node redirects to the new host;
+//     again the node redirects to the new host; the only node of the day
+//     keeps its visits (no other could take them);
 //   - SIGTERM on the host lets go of its leases at once: the other node
 //     welcomes the next hello instead of redirecting it.
 //
@@ -25,7 +26,9 @@ import net from 'node:net';
 import path from 'node:path';
 import WebSocket from 'ws';
 
-import { startServer, requireEnv, rewriteConfig, fetchJson, waitFor } from '../e2e/lib.mjs';
+import {
+  startServer, requireEnv, rewriteConfig, fetchJson, waitFor, createDatabase, dropDatabase,
+} from '../e2e/lib.mjs';
 
 const PG_DIR = process.env.TH_PG_DIR;
 const PG_BIN = process.env.PG_BIN || '/usr/lib/postgresql/15/bin';
@@ -185,23 +188,29 @@ async function pgDoor() {
   };
 }
 
-test('a node cut off from the database lets go of its rooms before its lease is up', { skip, timeout: 90000 }, async () => {
-  const door = await pgDoor();
-  const dbname = /dbname=(\S+)/.exec(dsn)[1];
-  // Node C reaches the database through the door only.
-  const c = await startServer({
-    settings: { cluster: { node_id: 'node-c', lease_seconds: '3' } },
+// A node (lease 3 s) that reaches database `dbname` through `door` only.
+// The log may say what a node says while its database is gone (and
+// `expected`), and nothing else.
+function startBehind(door, id, dbname, expected) {
+  return startServer({
+    settings: { cluster: { node_id: id, lease_seconds: '3' } },
     env: { TELEHEALTHD_DSN: `host=127.0.0.1 port=${door.port} dbname=${dbname} user=postgres` },
-    // What a node says while its database is gone, and nothing else.
     allowLog: [
+      ...expected,
       /cluster: heartbeat (failed|not run): /,
-      /cluster: no heartbeat of this node reached the database for \d+ ms \(its leases are 3 s\): it lets go of the 1 visits it hosted \(1 participants told to reconnect\)/,
       /store: the PostgreSQL listener (lost its connection|could not connect)/,
       /signaling hello: (not checked|.* could not be read: store failure)/,
       /visit [0-9a-f-]+: (join|waiting|join event|state \w+) not recorded: |audit event [\w.]+ not recorded: /,
       /the store refused \w+ → \w+/,
     ],
   });
+}
+
+test('a node cut off from the database lets go of its rooms before its lease is up', { skip, timeout: 90000 }, async () => {
+  const door = await pgDoor();
+  const c = await startBehind(door, 'node-c', /dbname=(\S+)/.exec(dsn)[1], [
+    /cluster: no heartbeat of this node reached the database for \d+ ms \(its leases are 3 s\): it lets go of the 1 visits it hosted \(1 participants told to reconnect\)/,
+  ]);
   try {
     // C's demo gave the demo provider a new password: a session of now.
     const staff = await b.login(c.providerLogin.username, c.providerLogin.password);
@@ -265,6 +274,37 @@ test('a node cut off from the database lets go of its rooms before its lease is 
   } finally {
     await c.stop();
     await door.close();
+  }
+});
+
+test('the only node of the day keeps its visits while the database is away', { skip, timeout: 60000 }, async () => {
+  const store = createDatabase({ backend: 'postgresql', dsn }, 'alone');
+  const door = await pgDoor();
+  let alone = null;
+  try {
+    alone = await startBehind(door, 'node-alone', store.dbname, [
+      /no other node was seen in the last day, so the 1 visits hosted here go on; none is taken in until the database answers again/,
+    ]);
+    const token = new URLSearchParams(new URL(alone.demo.patient_url).hash.slice(1)).get('token');
+    const patient = await connect(alone);
+    patient.send({ type: 'hello', token });
+    assert.equal((await patient.next('welcome')).role, 'patient');
+    door.cut();
+    await waitFor(() => /no other node was seen in the last day/.test(alone.stderrTail(200)),
+      { timeout: 8000, what: 'the node to say it keeps its visits' });
+    await new Promise((resolve) => setTimeout(resolve, 500));
+    assert.equal(patient.closed, null, 'the patient is still connected');
+    await assert.rejects(patient.next('bye', 200), /no bye/);
+    door.restore();
+    await waitFor(() => /the database answers this node's heartbeat again/.test(alone.stderrTail(200)),
+      { timeout: 15000, what: 'the heartbeat to go through again' });
+    patient.send({ type: 'chat', text: 'Still here' });
+    assert.equal((await patient.next('chat')).text, 'Still here');
+    patient.close();
+  } finally {
+    if (alone) await alone.stop();
+    await door.close();
+    dropDatabase(store);
   }
 });
 
