@@ -11,6 +11,7 @@
 // that certificate (node:https with it as the CA); browsers launched with
 // {server} trust it through Chromium's SPKI allow-list.
 
+import assert from 'node:assert/strict';
 import { spawn, spawnSync } from 'node:child_process';
 import { X509Certificate, createHash } from 'node:crypto';
 import { mkdtemp, readFile, rm, writeFile } from 'node:fs/promises';
@@ -20,6 +21,7 @@ import { tmpdir } from 'node:os';
 import path from 'node:path';
 import { setTimeout as sleep } from 'node:timers/promises';
 import { chromium } from 'playwright-core';
+import WebSocket from 'ws';
 
 export const CHROMIUM = process.env.TH_CHROMIUM || '/usr/bin/chromium';
 
@@ -474,6 +476,35 @@ export async function fetchJson(url, { token, session, method = 'GET', body, tim
   let json = null;
   try { json = JSON.parse(text); } catch { /* leave null */ }
   return { status: res.status, json, text };
+}
+
+// A patient of the server's demo visit in its signaling, said hello.
+// probe() times one round trip through the main loop: a message the server
+// answers at once (an unknown type gets `error unknown-type`, the
+// connection stays open); close() hangs up.
+export async function signalingProbe(server) {
+  const ws = new WebSocket(`${server.baseUrl.replace('http', 'ws')}/signaling`);
+  const waiters = [];
+  ws.on('message', (data) => {
+    const msg = JSON.parse(data.toString());
+    const i = waiters.findIndex((w) => w.pred(msg));
+    if (i >= 0) waiters.splice(i, 1)[0].resolve(msg);
+  });
+  await withTimeout(new Promise((resolve, reject) => { ws.once('open', resolve); ws.once('error', reject); }), 5000, 'WebSocket open');
+  const next = (pred) => withTimeout(new Promise((resolve) => waiters.push({ pred, resolve })), 5000, 'a signaling answer');
+  const welcome = next((m) => m.type === 'welcome');
+  ws.send(JSON.stringify({ type: 'hello', token: fragmentOf(server.demo.patient_url).token }));
+  assert.equal((await welcome).role, 'patient');
+  return {
+    async probe() {
+      const t0 = performance.now();
+      const answer = next((m) => m.type === 'error' && m.code === 'unknown-type');
+      ws.send(JSON.stringify({ type: 'probe' }));
+      await answer;
+      return performance.now() - t0;
+    },
+    close() { ws.terminate(); },
+  };
 }
 
 // ------------------------------------------------------------------ the store (issue 18)

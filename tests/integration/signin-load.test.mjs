@@ -8,8 +8,7 @@ import { test, after } from 'node:test';
 import assert from 'node:assert/strict';
 import { spawnSync } from 'node:child_process';
 import http from 'node:http';
-import WebSocket from 'ws';
-import { startServer, fragmentOf, withTimeout, holdStoreWriteLock } from '../e2e/lib.mjs';
+import { startServer, withTimeout, holdStoreWriteLock, signalingProbe } from '../e2e/lib.mjs';
 
 const servers = [];
 after(async () => {
@@ -49,34 +48,6 @@ function signIn(server, localAddress, username, password, timeout = 60000, signa
   }), timeout, `sign-in from ${localAddress}`);
 }
 
-// A patient in the demo visit, said hello; probe() times one signaling
-// round trip through the main loop: a message the server answers at once
-// (an unknown type gets `error unknown-type`, the connection stays open).
-async function patientProbe(server) {
-  const ws = new WebSocket(`${server.baseUrl.replace('http', 'ws')}/signaling`);
-  const waiters = [];
-  ws.on('message', (data) => {
-    const msg = JSON.parse(data.toString());
-    const i = waiters.findIndex((w) => w.pred(msg));
-    if (i >= 0) waiters.splice(i, 1)[0].resolve(msg);
-  });
-  await withTimeout(new Promise((resolve, reject) => { ws.once('open', resolve); ws.once('error', reject); }), 5000, 'WebSocket open');
-  const next = (pred, ms = 5000) => withTimeout(new Promise((resolve) => waiters.push({ pred, resolve })), ms, 'a signaling answer');
-  const welcome = next((m) => m.type === 'welcome');
-  ws.send(JSON.stringify({ type: 'hello', token: fragmentOf(server.demo.patient_url).token }));
-  assert.equal((await welcome).role, 'patient');
-  return {
-    async probe() {
-      const t0 = performance.now();
-      const answer = next((m) => m.type === 'error' && m.code === 'unknown-type');
-      ws.send(JSON.stringify({ type: 'probe' }));
-      await answer;
-      return performance.now() - t0;
-    },
-    close() { ws.terminate(); },
-  };
-}
-
 const percentile = (xs, p) => {
   const s = [...xs].sort((a, b) => a - b);
   return s[Math.min(s.length - 1, Math.ceil((p / 100) * s.length) - 1)];
@@ -94,7 +65,7 @@ test('50 wrong-password sign-ins in flight from 50 addresses leave signaling fas
     // The probe sends ~60 messages a second, past the shipped per-connection rate.
     limits: { messages_per_second: 500, message_burst: 1000 },
   });
-  const patient = await patientProbe(server);
+  const patient = await signalingProbe(server);
   const baseline = [];
   for (let i = 0; i < 10; i++) baseline.push(await patient.probe());
 
@@ -269,7 +240,7 @@ test('a writer in another process leaves signaling fast and a write answers 503 
   // the lock below may come first, and held past the worker's 5 s wait the
   // join is logged as not recorded (server/hooks_visit.c).
   server.allowLog(/join event not recorded: begin: (database is locked|canceling statement due to lock timeout)/);
-  const patient = await patientProbe(server);
+  const patient = await signalingProbe(server);
   const lock = await holdStoreWriteLock(server);
   try {
     const rtts = [];

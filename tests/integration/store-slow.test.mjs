@@ -16,7 +16,7 @@ import { tmpdir } from 'node:os';
 import path from 'node:path';
 import { setTimeout as sleep } from 'node:timers/promises';
 import WebSocket from 'ws';
-import { startServer, fetchJson, fragmentOf, withTimeout, requireEnv, rewriteConfig, holdStoreWriteLock } from '../e2e/lib.mjs';
+import { startServer, fetchJson, fragmentOf, withTimeout, requireEnv, rewriteConfig, holdStoreWriteLock, signalingProbe } from '../e2e/lib.mjs';
 
 let server;
 let session;
@@ -44,33 +44,6 @@ async function holdWriteLock(holdMs, target = server) {
   return { releasedAt };
 }
 
-// A patient in the visit's signaling, and the time of one round trip (a
-// message of an unknown type is answered by the server's loop itself).
-async function signalingProbe() {
-  const ws = new WebSocket(`${server.baseUrl.replace('http', 'ws')}/signaling`);
-  const waiters = [];
-  ws.on('message', (data) => {
-    const msg = JSON.parse(data.toString());
-    const i = waiters.findIndex((w) => w.pred(msg));
-    if (i >= 0) waiters.splice(i, 1)[0].resolve(msg);
-  });
-  await withTimeout(new Promise((resolve, reject) => { ws.once('open', resolve); ws.once('error', reject); }), 5000, 'WebSocket open');
-  const next = (pred) => withTimeout(new Promise((resolve) => waiters.push({ pred, resolve })), 5000, 'a signaling answer');
-  const welcome = next((m) => m.type === 'welcome');
-  ws.send(JSON.stringify({ type: 'hello', token: fragmentOf(demo.patient_url).token }));
-  assert.equal((await welcome).role, 'patient');
-  return {
-    async probe() {
-      const t0 = performance.now();
-      const answer = next((m) => m.type === 'error' && m.code === 'unknown-type');
-      ws.send(JSON.stringify({ type: 'probe' }));
-      await answer;
-      return performance.now() - t0;
-    },
-    close() { ws.terminate(); },
-  };
-}
-
 async function timed(fn) {
   const t0 = performance.now();
   const value = await fn();
@@ -95,7 +68,7 @@ async function loopWhileStuck(probe, done) {
 }
 
 test('a REST write waits for a held database on a worker while the health check and signaling answer at once', { timeout: 60000 }, async () => {
-  const probe = await signalingProbe();
+  const probe = await signalingProbe(server);
   try {
     const lock = await holdWriteLock(3000);
     const t0 = performance.now();
@@ -123,7 +96,7 @@ test('a REST write waits for a held database on a worker while the health check 
 });
 
 test('held past the worker\'s wait, the write is answered 503 busy and nothing is saved, and the loop never stalls', { timeout: 60000 }, async () => {
-  const probe = await signalingProbe();
+  const probe = await signalingProbe(server);
   try {
     const lock = await holdWriteLock(7000);
     const write = timed(() => api(`/api/visits/${demo.visit_id}/notes`, { method: 'POST', body: { text: 'Not saved: the database was held too long.' } }));

@@ -14,31 +14,16 @@
 set -eu
 here=$(cd "$(dirname "$0")" && pwd)
 
-# First the cluster and its database; then this script again inside
-# with-pg.sh (TH_PG_PROGRAMS=1), which runs the programs.
+# First the cluster and its database (run-with-cluster.sh: it stops the
+# cluster and removes its directory whatever happens, and exits 77 when there
+# is no PostgreSQL server); then this script again inside it
+# (TH_PG_PROGRAMS=1), which runs the programs. Their logs go in the
+# cluster's directory, removed with it.
 if [ "${TH_PG_PROGRAMS:-}" != 1 ]; then
-  # Under /tmp (or TMPDIR), not the build tree: the cluster's user
-  # (postgres, when we are root) must be able to reach it.
-  dir=$(mktemp -d "${TMPDIR:-/tmp}/th-pg.XXXXXX")
-  cleanup() {
-    "$here/pg-cluster.sh" stop "$dir" || true
-    rm -rf "$dir"
-  }
-  trap cleanup EXIT
-  trap 'exit 130' INT
-  trap 'exit 143' TERM
-  set +e
-  "$here/pg-cluster.sh" start "$dir"
-  status=$?
-  if [ "$status" -eq 0 ]; then
-    TH_PG_PROGRAMS=1 TH_PG_DIR=$dir TH_PG_LOGS=$dir "$here/with-pg.sh" "$0" "$@"
-    status=$?
-  fi
-  set -e
-  exit "$status"
+  exec env TH_PG_PROGRAMS=1 "$here/run-with-cluster.sh" "$0" "$@"
 fi
 
-logs=$TH_PG_LOGS
+logs=$TH_PG_DIR
 failed=0
 for prog in "$@"; do
   name=$(basename "$prog")

@@ -4,7 +4,8 @@
 # through tests/pg/with-pg.sh (a fresh database, TELEHEALTHD_DSN), stops the
 # cluster and removes the directory, whatever the command did. For a test
 # that needs PostgreSQL in every run, not only in the PostgreSQL pass of
-# scripts/test.sh, which shares one cluster.
+# scripts/test.sh, which shares one cluster; run-programs.sh runs its
+# programs through it too.
 set -eu
 here=$(cd "$(dirname "$0")" && pwd)
 

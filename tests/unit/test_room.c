@@ -6,13 +6,14 @@
 static void
 test_drop_and_return (Fixture *f, gconstpointer data G_GNUC_UNUSED)
 {
-  FakeTransport *a = transport_new (), *b = transport_new (), *again = transport_new ();
+  FakeTransport *a = fixture_transport (f), *b = fixture_transport (f),
+                *again = fixture_transport (f);
   SigConn *ca = say_hello (f, a, "patient-1");
   SigConn *cb = say_hello (f, b, "guest-1");
 
   g_assert_true (got (a, "welcome", "state", "scheduled"));
   g_assert_true (has_event (f, "patient-1:join"));
-  sig_conn_disconnected (ca);  /* the socket closed without "leave" */
+  sig_conn_disconnected (ca); /* the socket closed without "leave" */
   g_assert_true (has_event (f, "patient-1:drop"));
   g_assert_false (has_event (f, "patient-1:leave"));
   g_assert_true (got (b, "peer-state", "state", "reconnecting"));
@@ -25,15 +26,12 @@ test_drop_and_return (Fixture *f, gconstpointer data G_GNUC_UNUSED)
   g_assert_false (has_event (f, "patient-1:leave"));
 
   sig_conn_disconnected (cb);
-  transport_free (a);
-  transport_free (b);
-  transport_free (again);
 }
 
 static void
 test_grace_runs_out (Fixture *f, gconstpointer data G_GNUC_UNUSED)
 {
-  FakeTransport *a = transport_new (), *b = transport_new ();
+  FakeTransport *a = fixture_transport (f), *b = fixture_transport (f);
   SigConn *ca = say_hello (f, a, "patient-2");
   SigConn *cb = say_hello (f, b, "guest-2");
 
@@ -50,14 +48,12 @@ test_grace_runs_out (Fixture *f, gconstpointer data G_GNUC_UNUSED)
   g_assert_cmpstr (g_ptr_array_index (f->states, f->states->len - 1), ==, "scheduled");
   /* Nobody left, nobody coming back: the room is gone. */
   g_assert_cmpuint (sig_hub_active_visits (f->hub), ==, 0);
-  transport_free (a);
-  transport_free (b);
 }
 
 static void
 test_leave_is_immediate (Fixture *f, gconstpointer data G_GNUC_UNUSED)
 {
-  FakeTransport *a = transport_new ();
+  FakeTransport *a = fixture_transport (f);
   SigConn *ca = say_hello (f, a, "patient-3");
   const char *leave = "{\"type\":\"leave\"}";
 
@@ -67,7 +63,6 @@ test_leave_is_immediate (Fixture *f, gconstpointer data G_GNUC_UNUSED)
   g_assert_true (a->closed);
   sig_conn_disconnected (ca);
   g_assert_cmpuint (sig_hub_active_visits (f->hub), ==, 0);
-  transport_free (a);
 }
 
 static void
@@ -77,7 +72,7 @@ test_capacity (Fixture *f, gconstpointer data G_GNUC_UNUSED)
   SigConn *c[6];
 
   for (guint i = 0; i < G_N_ELEMENTS (t); i++)
-    t[i] = transport_new ();
+    t[i] = fixture_transport (f);
   /* max_participants = 3 in visit v1. */
   c[0] = say_hello (f, t[0], "patient-4");
   c[1] = say_hello (f, t[1], "guest-4");
@@ -94,16 +89,14 @@ test_capacity (Fixture *f, gconstpointer data G_GNUC_UNUSED)
   g_assert_true (got (t[4], "welcome", NULL, NULL));
   c[5] = say_hello (f, t[5], "v3-patient");
   g_assert_true (got (t[5], "error", "code", "busy"));
-  for (guint i = 0; i < G_N_ELEMENTS (t); i++) {
+  for (guint i = 0; i < G_N_ELEMENTS (c); i++)
     sig_conn_disconnected (c[i]);
-    transport_free (t[i]);
-  }
 }
 
 static void
 test_kick (Fixture *f, gconstpointer data G_GNUC_UNUSED)
 {
-  FakeTransport *g = transport_new ();
+  FakeTransport *g = fixture_transport (f);
   SigConn *cg = say_hello (f, g, "guest-7");
 
   g_assert_true (sig_hub_kick_participant (f->hub, "v1", "guest-7", "revoked"));
@@ -113,7 +106,6 @@ test_kick (Fixture *f, gconstpointer data G_GNUC_UNUSED)
   g_assert_false (sig_hub_kick_participant (f->hub, "v1", "guest-7", "revoked"));
   sig_conn_disconnected (cg);
   g_assert_false (has_event (f, "guest-7:drop"));
-  transport_free (g);
 }
 
 /* SIGTERM's goodbye: everyone is told "shutdown" (the pages come back by
@@ -121,7 +113,7 @@ test_kick (Fixture *f, gconstpointer data G_GNUC_UNUSED)
 static void
 test_shutdown (Fixture *f, gconstpointer data G_GNUC_UNUSED)
 {
-  FakeTransport *p = transport_new (), *late = transport_new ();
+  FakeTransport *p = fixture_transport (f), *late = fixture_transport (f);
   SigConn *cp = say_hello (f, p, "patient-1");
 
   g_assert_true (got (p, "welcome", NULL, NULL));
@@ -133,10 +125,7 @@ test_shutdown (Fixture *f, gconstpointer data G_GNUC_UNUSED)
   g_assert_false (got (late, "welcome", NULL, NULL));
   g_assert_true (late->closed);
   g_assert_false (has_event (f, "provider-1:join"));
-  sig_conn_disconnected (cp);
-  sig_conn_disconnected (cl);
-  transport_free (p);
-  transport_free (late);
+  hang_up (cp, cl, NULL);
 }
 
 /* A node that lost its database lets go of a visit (server/cluster): the
@@ -147,8 +136,8 @@ test_shutdown (Fixture *f, gconstpointer data G_GNUC_UNUSED)
 static void
 test_release (Fixture *f, gconstpointer data G_GNUC_UNUSED)
 {
-  FakeTransport *p = transport_new (), *g = transport_new (), *gone = transport_new (),
-                *other = transport_new ();
+  FakeTransport *p = fixture_transport (f), *g = fixture_transport (f),
+                *gone = fixture_transport (f), *other = fixture_transport (f);
   SigConn *cp = say_hello (f, p, "patient-1");
   SigConn *cg = say_hello (f, g, "guest-7");
   SigConn *cgone = say_hello (f, gone, "guest-8");
@@ -171,16 +160,12 @@ test_release (Fixture *f, gconstpointer data G_GNUC_UNUSED)
   g_assert_cmpuint (f->events->len, ==, 0);
   g_assert_cmpuint (sig_hub_release_visit (f->hub, "v1", "shutdown"), ==, 0);
   sig_conn_disconnected (co);
-  transport_free (p);
-  transport_free (g);
-  transport_free (gone);
-  transport_free (other);
 }
 
 static void
 test_chat_stored_first (Fixture *f, gconstpointer data G_GNUC_UNUSED)
 {
-  FakeTransport *a = transport_new (), *b = transport_new ();
+  FakeTransport *a = fixture_transport (f), *b = fixture_transport (f);
   SigConn *ca = say_hello (f, a, "patient-8");
   SigConn *cb = say_hello (f, b, "guest-8");
 
@@ -192,16 +177,13 @@ test_chat_stored_first (Fixture *f, gconstpointer data G_GNUC_UNUSED)
   send_text (ca, "{\"type\":\"chat\",\"text\":\"FAIL me\"}");
   g_assert_false (got (b, "chat", "text", "FAIL me"));
   g_assert_true (got (a, "error", "code", "internal"));
-  sig_conn_disconnected (ca);
-  sig_conn_disconnected (cb);
-  transport_free (a);
-  transport_free (b);
+  hang_up (ca, cb, NULL);
 }
 
 static void
 test_media_state_and_modality (Fixture *f, gconstpointer data G_GNUC_UNUSED)
 {
-  FakeTransport *a = transport_new (), *b = transport_new (), *c = transport_new ();
+  FakeTransport *a = fixture_transport (f), *b = fixture_transport (f), *c = fixture_transport (f);
   SigConn *ca = say_hello (f, a, "patient-9");
   SigConn *cb = say_hello (f, b, "guest-9");
   SigConn *cc;
@@ -215,7 +197,7 @@ test_media_state_and_modality (Fixture *f, gconstpointer data G_GNUC_UNUSED)
   g_assert_cmpstr (json_string_value (json_object_get (m, "participant")), ==, "patient-9");
   g_assert_true (json_is_false (json_object_get (m, "audio")));
   json_decref (m);
-  g_assert_cmpuint (count_type (a, "media-state"), ==, 0);  /* not echoed to the sender */
+  g_assert_cmpuint (count_type (a, "media-state"), ==, 0); /* not echoed to the sender */
 
   /* A guest may not change how the visit is held; the patient may. */
   send_text (cb, "{\"type\":\"modality\",\"modality\":\"audio-only\"}");
@@ -232,12 +214,7 @@ test_media_state_and_modality (Fixture *f, gconstpointer data G_GNUC_UNUSED)
   cc = say_hello (f, c, "guest-10");
   g_assert_true (got (c, "modality", "modality", "audio-only"));
   g_assert_true (got (c, "media-state", "participant", "patient-9"));
-  sig_conn_disconnected (ca);
-  sig_conn_disconnected (cb);
-  sig_conn_disconnected (cc);
-  transport_free (a);
-  transport_free (b);
-  transport_free (c);
+  hang_up (ca, cb, cc, NULL);
 }
 
 /* Issue 13: a page that rejoins learns each other participant's microphone
@@ -245,7 +222,8 @@ test_media_state_and_modality (Fixture *f, gconstpointer data G_GNUC_UNUSED)
 static void
 test_rejoin_learns_media_state (Fixture *f, gconstpointer data G_GNUC_UNUSED)
 {
-  FakeTransport *a = transport_new (), *b = transport_new (), *again = transport_new ();
+  FakeTransport *a = fixture_transport (f), *b = fixture_transport (f),
+                *again = fixture_transport (f);
   SigConn *ca = say_hello (f, a, "patient-11");
   SigConn *cb = say_hello (f, b, "guest-11");
   SigConn *cagain;
@@ -269,9 +247,6 @@ test_rejoin_learns_media_state (Fixture *f, gconstpointer data G_GNUC_UNUSED)
   g_assert_true (json_is_true (json_object_get (m, "video")));
   json_decref (m);
   sig_conn_disconnected (cagain);
-  transport_free (a);
-  transport_free (b);
-  transport_free (again);
 }
 
 /* Issue 11: a participant says their media cannot connect; the others hear
@@ -280,7 +255,7 @@ test_rejoin_learns_media_state (Fixture *f, gconstpointer data G_GNUC_UNUSED)
 static void
 test_connect_trouble (Fixture *f, gconstpointer data G_GNUC_UNUSED)
 {
-  FakeTransport *a = transport_new (), *b = transport_new (), *c = transport_new ();
+  FakeTransport *a = fixture_transport (f), *b = fixture_transport (f), *c = fixture_transport (f);
   SigConn *ca = say_hello (f, a, "patient-12");
   SigConn *cb = say_hello (f, b, "guest-12");
   SigConn *cc;
@@ -309,25 +284,20 @@ test_connect_trouble (Fixture *f, gconstpointer data G_GNUC_UNUSED)
   /* Bad input is refused at the edge. */
   send_text (ca, "{\"type\":\"connect-trouble\",\"trouble\":\"yes\"}");
   g_assert_true (got (a, "error", "code", "bad-field"));
-  sig_conn_disconnected (ca);
-  sig_conn_disconnected (cb);
-  sig_conn_disconnected (cc);
-  transport_free (a);
-  transport_free (b);
-  transport_free (c);
+  hang_up (ca, cb, cc, NULL);
 }
 
 static void
 test_waiting_places (Fixture *f, gconstpointer data G_GNUC_UNUSED)
 {
-  FakeTransport *a = transport_new (), *g = transport_new (), *b = transport_new ();
+  FakeTransport *a = fixture_transport (f), *g = fixture_transport (f), *b = fixture_transport (f);
   SigConn *ca = say_hello (f, a, "patient-11");
   SigConn *cg, *cb;
   json_t *m;
 
-  g_usleep (2000);  /* distinct waiting times */
-  cg = say_hello (f, g, "guest-11");     /* same visit: shares the patient's place */
-  cb = say_hello (f, b, "v2-patient");   /* another visit of the same provider */
+  g_usleep (2000);                     /* distinct waiting times */
+  cg = say_hello (f, g, "guest-11");   /* same visit: shares the patient's place */
+  cb = say_hello (f, b, "v2-patient"); /* another visit of the same provider */
   m = last_of (a, "queue");
   g_assert_cmpint (json_integer_value (json_object_get (m, "position")), ==, 1);
   g_assert_true (json_is_false (json_object_get (m, "provider_present")));
@@ -348,16 +318,14 @@ test_waiting_places (Fixture *f, gconstpointer data G_GNUC_UNUSED)
   g_assert_cmpint (json_integer_value (json_object_get (m, "position")), ==, 1);
   json_decref (m);
   sig_conn_disconnected (cb);
-  transport_free (a);
-  transport_free (g);
-  transport_free (b);
 }
 
 int
 main (int argc, char **argv)
 {
   g_test_init (&argc, &argv, NULL);
-#define ADD(name, fn) g_test_add ("/room/" name, Fixture, NULL, fixture_set_up, fn, fixture_tear_down)
+#define ADD(name, fn) \
+  g_test_add ("/room/" name, Fixture, NULL, fixture_set_up, fn, fixture_tear_down)
   ADD ("drop-and-return", test_drop_and_return);
   ADD ("grace-runs-out", test_grace_runs_out);
   ADD ("leave-is-immediate", test_leave_is_immediate);

@@ -5,111 +5,81 @@
  * hellos on a store worker this way (server/hooks.c). */
 #include "room-fixture.h"
 
-/* The replies not answered yet, oldest first. */
-static GPtrArray *waiting;
-static GPtrArray *waiting_tokens;
-
 static void
 authorize_later (const char *token, const char *visit G_GNUC_UNUSED,
-                 const char *credential G_GNUC_UNUSED, SigAuthorizeReply *reply,
-                 gpointer user_data G_GNUC_UNUSED)
+                 const char *credential G_GNUC_UNUSED, SigAuthorizeReply *reply, gpointer user_data)
 {
-  g_ptr_array_add (waiting, reply);
-  g_ptr_array_add (waiting_tokens, g_strdup (token));
+  fixture_ask (user_data, g_strdup (token), reply);
 }
 
 /* Answers the oldest waiting hello as the fixture's authorize would. */
 static void
-answer_next (void)
+answer_next (Fixture *f)
 {
-  SigAuthorizeReply *reply;
   g_autofree char *token = NULL;
+  SigAuthorizeReply *reply = fixture_next_reply (f, &token);
   SigIdentity identity = { 0 };
   SigErrorCode code = SIG_ERR_UNAUTHORIZED;
   g_autofree char *message = NULL;
   gboolean ok;
 
-  g_assert_cmpuint (waiting->len, >, 0);
-  reply = g_ptr_array_steal_index (waiting, 0);
-  token = g_ptr_array_steal_index (waiting_tokens, 0);
   ok = authorize (token, NULL, NULL, &identity, &code, &message, NULL);
   sig_authorize_reply_finish (reply, ok, &identity, code, message);
 }
 
-static const SigHooks async_hooks = {
-  .authorize = authorize, /* not used: authorize_async wins */
-  .authorize_async = authorize_later,
-  .visit_state_changed = state_changed,
-  .participant_event = participant_event,
-  .chat = chat_hook,
-  .modality_changed = modality_hook,
-};
+/* The fixture's hooks with authorize_async added (it wins over authorize). */
+static SigHooks async_hooks;
 
 static void
-set_up (Fixture *f, gconstpointer data)
+set_up (Fixture *f, gconstpointer data G_GNUC_UNUSED)
 {
-  fixture_set_up (f, data);
-  sig_hub_free (f->hub);
-  f->hub = sig_hub_new (&async_hooks, f, NULL);
-  sig_hub_set_limits (f->hub, &(SigLimits) { .grace_s = 1, .media_timeout_s = 0,
-                                             .max_visits = 2, .max_participants = 3 });
-  waiting = g_ptr_array_new ();
-  waiting_tokens = g_ptr_array_new_with_free_func (g_free);
-}
-
-static void
-tear_down (Fixture *f, gconstpointer data)
-{
-  g_assert_cmpuint (waiting->len, ==, 0);
-  g_ptr_array_unref (waiting);
-  g_ptr_array_unref (waiting_tokens);
-  fixture_tear_down (f, data);
+  async_hooks = hooks;
+  async_hooks.authorize_async = authorize_later;
+  fixture_set_up_hooks (f, &async_hooks);
 }
 
 static void
 test_hello_waits_for_its_answer (Fixture *f, gconstpointer data G_GNUC_UNUSED)
 {
-  FakeTransport *t = transport_new ();
+  FakeTransport *t = fixture_transport (f);
   SigConn *conn = say_hello (f, t, "patient-1");
 
   /* Nothing yet: the answer is awaited. */
   g_assert_false (got (t, "welcome", NULL, NULL));
   g_assert_false (sig_conn_joined (conn));
   g_assert_false (t->joined);
-  g_assert_cmpuint (waiting->len, ==, 1);
+  g_assert_cmpuint (f->asked->len, ==, 1);
   /* Meanwhile: a second hello and anything else are refused. */
   send_text (conn, "{\"type\":\"hello\",\"token\":\"patient-1\"}");
   g_assert_true (got (t, "error", "message", "the hello sent is still being checked"));
   send_text (conn, "{\"type\":\"chat\",\"text\":\"hi\"}");
   g_assert_true (got (t, "error", "message", "send hello first"));
   g_assert_cmpuint (f->stored->len, ==, 0);
-  g_assert_cmpuint (waiting->len, ==, 1);
+  g_assert_cmpuint (f->asked->len, ==, 1);
 
-  answer_next ();
+  answer_next (f);
   g_assert_true (got (t, "welcome", "role", "patient"));
   g_assert_true (sig_conn_joined (conn));
   g_assert_true (t->joined); /* the transport's limits on strangers end now */
   g_assert_true (has_event (f, "patient-1:join"));
   sig_conn_disconnected (conn);
-  transport_free (t);
 }
 
 static void
 test_refusal_comes_later (Fixture *f, gconstpointer data G_GNUC_UNUSED)
 {
-  FakeTransport *t = transport_new ();
+  FakeTransport *t = fixture_transport (f);
   SigConn *conn = say_hello (f, t, "nobody");
 
   g_assert_cmpuint (t->frames->len, ==, 0);
-  answer_next ();
+  answer_next (f);
   g_assert_true (got (t, "error", "code", "unauthorized"));
   g_assert_false (sig_conn_joined (conn));
   /* The connection may try again. */
   send_text (conn, "{\"type\":\"hello\",\"token\":\"patient-1\"}");
-  answer_next ();
+  answer_next (f);
   g_assert_true (got (t, "welcome", NULL, NULL));
   sig_conn_disconnected (conn);
-  transport_free (t);
 }
 
 /* The client hung up while its hello was checked: the answer finds nobody
@@ -121,8 +91,8 @@ test_answer_after_close (Fixture *f, gconstpointer data G_GNUC_UNUSED)
   SigConn *conn = say_hello (f, t, "patient-1");
 
   sig_conn_disconnected (conn);
-  transport_free (t);
-  answer_next ();
+  transport_free (t); /* before the answer: its use would be a use after free */
+  answer_next (f);
   g_assert_cmpuint (sig_hub_active_visits (f->hub), ==, 0);
   g_assert_false (has_event (f, "patient-1:join"));
 }
@@ -132,16 +102,15 @@ test_answer_after_close (Fixture *f, gconstpointer data G_GNUC_UNUSED)
 static void
 test_answer_after_shutdown (Fixture *f, gconstpointer data G_GNUC_UNUSED)
 {
-  FakeTransport *t = transport_new ();
+  FakeTransport *t = fixture_transport (f);
   SigConn *conn = say_hello (f, t, "patient-1");
 
   sig_hub_shutdown (f->hub);
   g_assert_true (got (t, "bye", "reason", "shutdown"));
-  answer_next ();
+  answer_next (f);
   g_assert_false (got (t, "welcome", NULL, NULL));
   g_assert_cmpuint (sig_hub_active_visits (f->hub), ==, 0);
   sig_conn_disconnected (conn);
-  transport_free (t);
 }
 
 /* The hub freed with a hello still checked (the server frees its store
@@ -149,21 +118,20 @@ test_answer_after_shutdown (Fixture *f, gconstpointer data G_GNUC_UNUSED)
 static void
 test_answer_after_hub_free (Fixture *f, gconstpointer data G_GNUC_UNUSED)
 {
-  FakeTransport *t = transport_new ();
+  FakeTransport *t = fixture_transport (f);
 
   say_hello (f, t, "patient-1");
   sig_hub_free (f->hub);
   f->hub = sig_hub_new (&async_hooks, f, NULL);
-  answer_next ();
+  answer_next (f);
   g_assert_false (got (t, "welcome", NULL, NULL));
-  transport_free (t);
 }
 
 int
 main (int argc, char **argv)
 {
   g_test_init (&argc, &argv, NULL);
-#define ADD(name, fn) g_test_add ("/room-hello/" name, Fixture, NULL, set_up, fn, tear_down)
+#define ADD(name, fn) g_test_add ("/room-hello/" name, Fixture, NULL, set_up, fn, fixture_tear_down)
   ADD ("waits-for-its-answer", test_hello_waits_for_its_answer);
   ADD ("refusal-comes-later", test_refusal_comes_later);
   ADD ("answer-after-close", test_answer_after_close);
