@@ -4,6 +4,10 @@
 //       page rejoins by itself, media flows both ways again within 10 s;
 //   (b) the patient's WebSocket is killed from the page: the same;
 //   (c) the visit timeline records the drops and the returns;
+//   (c2) after a drop the server cannot check the patient's hello for a
+//       while (its store fails: the clinic's fault, error internal): the
+//       page takes that as one more drop and keeps trying, says no error,
+//       and is back with media once the store answers;
 //   (d) the patient's tab leaves the page and comes back to the link;
 //   (e) the server is restarted (SIGTERM, same port and data dir): both
 //       browsers reconnect by themselves and media resumes within ~15 s.
@@ -17,7 +21,7 @@ import path from 'node:path';
 import { setTimeout as sleep } from 'node:timers/promises';
 import {
   startServer, launchParticipant, joinAsPatient, openConsoleAndAdmit, waitForState,
-  assertMediaFlowing, rtpStats, waitFor,
+  assertMediaFlowing, rtpStats, waitFor, hideColumn,
   endVisit,
 } from './lib.mjs';
 
@@ -239,6 +243,39 @@ test('(c) the visit timeline shows the patient\'s drops and returns', { timeout:
     for (let k = 0; k < patientEvents.length; k += 1) {
       if (patientEvents[k] === 'drop') assert.equal(patientEvents[k + 1], 'return', `drop #${k} is followed by a return`);
     }
+  });
+});
+
+test('(c2) the server cannot check the patient\'s hello for a while: the page keeps trying, says no error, and is back once it can', { timeout: 60000 }, async (t) => {
+  await step(async () => {
+    const REFUSED = /signaling hello: the visit link could not be read: store failure/g;
+    server.allowLog(new RegExp(REFUSED.source));
+    const refusals = () => (server.stderrTail(1e6).match(REFUSED) || []).length;
+    const before = refusals();
+    await watchBanners(patient.page);
+    // The link's validity window cannot be read: every hello by link fails.
+    const restore = hideColumn(server, 'join_tokens', 'not_after');
+    try {
+      const killed = await patient.page.evaluate(() => {
+        const ws = window.__thSignal;
+        if (!ws || ws.readyState !== WebSocket.OPEN) return false;
+        ws.close(4000, 'test kills the socket');
+        return true;
+      });
+      assert.ok(killed, 'window.__thSignal was an open WebSocket');
+      // Refused, and tried again by itself (not left waiting on the open
+      // socket for the server's hello deadline).
+      await waitFor(() => refusals() - before >= 2, { timeout: 8000, what: 'the page to say hello again after a refusal' });
+      assert.ok(await patient.page.locator('[data-testid="error"]').isHidden(),
+        `no error shown: ${await patient.page.locator('[data-testid="error"]').textContent()}`);
+      const status = (await bannerLog(patient.page, 'connection-status')).map((e) => e.text);
+      assert.ok(status.includes('Connection lost — reconnecting…'), JSON.stringify(status));
+    } finally {
+      restore();
+    }
+    const t0 = Date.now();
+    const { took } = await assertBothWays('after the store answered again', t0, 20000);
+    t.diagnostic(`${refusals() - before} hellos refused; media both ways ${took} ms after the store answered`);
   });
 });
 

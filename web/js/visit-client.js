@@ -37,7 +37,8 @@
 //
 // Reconnecting (tests/CONTRACT.md, issues 6, 11 and 18): a socket that
 // closes without `bye` (whoever closed it), or after `bye` shutdown /
-// media-timeout, is a drop. The client says hello again, when and where
+// media-timeout / hello-timeout (our hello was sent at once: the server
+// could not check it in time), is a drop. The client says hello again, when and where
 // reconnect.js says (back-off, budget, redirects, the other nodes); the
 // server answers with welcome and, in a call, a fresh offer (a new
 // RTCPeerConnection: the old one is closed at the drop). A failed media path
@@ -65,7 +66,7 @@ const MEDIA_CONNECT_MS = 12000;   // an answered offer not connected by then fai
 const TROUBLE_AFTER_MS = 10000;   // media failing this long (or twice): say so
 const STABLE_MS = 60000;          // a socket up this long outside a call was fine
 // Byes after which the same link is expected to work again.
-const RETRY_BYES = new Set(['shutdown', 'media-timeout']);
+const RETRY_BYES = new Set(['shutdown', 'media-timeout', 'hello-timeout']);
 // ICE servers are reused for at most this long (and half their lifetime).
 const ICE_REUSE_MS = 10 * 60 * 1000;
 const ICE_FETCH_TIMEOUT_MS = 5000;
