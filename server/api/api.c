@@ -178,8 +178,9 @@ static const ThRoute kRoutes[] = {
   ROUTE (GET, "/api/consent", LINK, NO_VISIT, th_get_consent),
   ROUTE (POST, "/api/consent", LINK, NO_VISIT, th_post_consent),
   ROUTE (GET, "/api/visits", DESK, NO_VISIT, th_list_visits),
-  /* The console's push channel: an event stream of the visits above. */
-  ROUTE (GET, "/api/events", STAFF, NO_VISIT, th_get_events),
+  /* The push channel of the console and the schedule page: an event
+   * stream of the visits above (their ids only). */
+  ROUTE (GET, "/api/events", DESK, NO_VISIT, th_get_events),
   ROUTE (POST, "/api/visits", DESK, NO_VISIT, th_create_visit),
   ROUTE (GET, "/api/schedule", DESK, NO_VISIT, th_get_schedule),
   ROUTE (GET, "/api/providers", DESK, NO_VISIT, th_get_providers),

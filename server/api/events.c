@@ -3,8 +3,8 @@
  * A Server-Sent Events stream (the transport's event streams, http.h) that
  * says `visits-changed` with a visit's id whenever a visit the caller may
  * see changes (GET /api/visits decides the same way: a clinician their own
- * visits, the admin every provider's; the front desk's schedule page
- * does not use it yet, so its route is STAFF's), and `resync`
+ * visits, the admin and the front desk every provider's; the console and
+ * the schedule page use it, web/js/visit-events.js), and `resync`
  * when changes may have been missed (the PostgreSQL listener reconnected,
  * or the client fell behind): then the page reloads what it shows. Ids
  * only: what changed is read through the REST routes, with their checks. */

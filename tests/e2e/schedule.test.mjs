@@ -4,14 +4,18 @@
 // a second visit at the same time shows the double booking and is booked
 // only on "Book anyway"; move a visit; cancel one with a reason, and its
 // link page says it was cancelled. As the provider: the visit is on the
-// day's schedule. Screenshots at 390×844 and 1280×800 (TH_SCREENSHOT_DIR,
-// else a temporary folder).
+// day's schedule. The page stays current by itself (pushed, GET
+// /api/events): a visit booked at another desk appears, a patient who joins
+// is shown waiting, within two seconds and with no reload, keyboard focus
+// and a cancel form being filled in kept. Screenshots at 390×844 and
+// 1280×800 (TH_SCREENSHOT_DIR, else a temporary folder).
 import { test, before, after } from 'node:test';
 import assert from 'node:assert/strict';
 import { spawnSync } from 'node:child_process';
 import { mkdtemp } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import path from 'node:path';
+import WebSocket from 'ws';
 import { startServer, fetchJson, requireEnv, launchParticipant, signInOnLoginPage, waitFor } from './lib.mjs';
 
 const { bin, root } = requireEnv();
@@ -165,4 +169,62 @@ test('a cancelled visit\'s link page says it was cancelled and offers no Join', 
   } finally {
     await patient.close();
   }
+});
+
+test('the schedule stays current by itself: a visit booked elsewhere, a patient waiting', { timeout: 90000 }, async () => {
+  const { page } = browser; // the front desk's page, still on today's schedule
+  await page.setViewportSize({ width: 1280, height: 800 });
+  const column = by(page, `provider-${bellId}`);
+  const first = column.locator('.sc-visit').filter({ hasText: '10:00–10:30' });
+  await first.waitFor();
+  const firstId = (await first.getAttribute('data-testid')).replace(/^visit-/, '');
+  // The person is busy on the page: focus on the 10:00 visit's Move button.
+  await by(page, `move-${firstId}`).focus();
+  const loaded = [];
+  page.on('request', (req) => { if (req.url().includes('/api/schedule')) loaded.push(req.url()); });
+  const navigations = [];
+  page.on('framenavigated', (f) => { if (f === page.mainFrame()) navigations.push(f.url()); });
+
+  // Another desk books 09:15 with Dr. Bell.
+  const patientId = (await fetchJson(`${server.baseUrl}/api/patients?q=Rosa`, { session: deskSession })).json.patients[0].id;
+  const t0 = Date.now();
+  const booked = await fetchJson(`${server.baseUrl}/api/visits`, {
+    session: deskSession, method: 'POST',
+    body: { patient_id: patientId, provider_id: bellId, start: { date: '2027-01-05', time: '09:15' } },
+  });
+  assert.equal(booked.status, 201, booked.text);
+  const item = by(page, `visit-${booked.json.visit_id}`);
+  await item.waitFor({ timeout: 5000 });
+  const shownAfter = Date.now() - t0;
+  assert.ok(shownAfter < 2000, `shown ${shownAfter} ms after the booking`);
+  assert.match(await item.innerText(), /09:15–09:45[\s\S]*Scheduled/);
+  assert.equal(await page.evaluate(() => document.activeElement?.dataset.testid), `move-${firstId}`, 'focus stayed');
+
+  // A cancel form being filled in is kept while the patient joins.
+  await by(page, `cancel-${firstId}`).click();
+  await by(page, `cancel-reason-${firstId}`).fill('Half-typed reason');
+  const token = new URLSearchParams(new URL(booked.json.patient_url).hash.slice(1)).get('token');
+  const ws = new WebSocket(`${server.baseUrl.replace('http', 'ws')}/signaling`);
+  try {
+    await new Promise((resolve, reject) => { ws.once('open', resolve); ws.once('error', reject); });
+    const welcome = new Promise((resolve) => ws.on('message', (d) => { const m = JSON.parse(d); if (m.type === 'welcome') resolve(m); }));
+    const t1 = Date.now();
+    ws.send(JSON.stringify({ type: 'hello', token }));
+    await welcome;
+    await page.waitForTimeout(2500);
+    assert.equal(await by(page, `cancel-reason-${firstId}`).inputValue(), 'Half-typed reason', 'the form was kept');
+    assert.equal(await item.getAttribute('data-state'), 'scheduled', 'not read again while the form is open');
+    // The form closed: the schedule is read again, and says who waits.
+    await page.getByRole('button', { name: 'Keep it' }).click();
+    await item.locator('.badge-waiting').filter({ hasText: 'Patient waiting' }).waitFor({ timeout: 5000 });
+    console.log(`# shown ${shownAfter} ms after the booking; waiting shown ${Date.now() - t1} ms after the hello (2.5 s of it with the form open)`);
+    await page.screenshot({ path: path.join(process.env.TH_SCREENSHOT_DIR || tmpdir(), 'schedule-live-waiting-1280x800.png') });
+    await page.setViewportSize({ width: 390, height: 844 });
+    await page.screenshot({ path: path.join(process.env.TH_SCREENSHOT_DIR || tmpdir(), 'schedule-live-waiting-390x844.png') });
+  } finally {
+    ws.close();
+  }
+  assert.deepEqual(navigations, [], 'no reload');
+  assert.ok(loaded.length >= 2, `the schedule was read again (${loaded.length} times)`);
+  assert.deepEqual(browser.pageErrors, []);
 });

@@ -18,6 +18,7 @@ import { renderSupervised } from './supervised.js';
 import { FollowUpPanel } from './followup-panel.js';
 import { ConsoleAlerts } from './monitoring-alerts.js';
 import { startStaffSession, checkStaffSession, staffApi, signOut } from './session.js';
+import { watchVisits } from './visit-events.js';
 import {
   $, readFragment, getLocalMedia, serverErrorText, showVisitState, waitingFor,
   clockTime, setClinicTimeZone, wireMediaToggles, showMessage, ConnectionBanner, PeerBanner,
@@ -435,45 +436,12 @@ ui.playRemote.addEventListener('click', () => {
 window.addEventListener('pagehide', () => { if (client) client.close(); });
 
 // Someone may start waiting for another of today's visits: the list (and
-// its alerts) stays current. The server pushes each change of a visit this
-// console may see (GET /api/events, a Server-Sent Events stream: at once,
-// whichever node the patient reached); the 10 s poll runs only while that
+// its alerts) stays current, pushed at once by the server whichever node the
+// patient reached (visit-events.js); the 10 s poll runs only while that
 // stream is down.
-let eventsUp = false;
-let events = null;
-let eventsRetry = 0;
-let reloadSoon = 0;
-// Several changes in a burst (a hello: the state and the waiting room)
-// make one reload.
-function reloadVisitsSoon() {
-  if (reloadSoon || !visitsLoaded) return;
-  reloadSoon = setTimeout(() => {
-    reloadSoon = 0;
-    loadVisits({ polled: true }).then(renderTitle);
-  }, 100);
-}
-function openEvents() {
-  if (events || typeof EventSource !== 'function') return;
-  events = new EventSource('/api/events');
-  // The stream is up: what changed while it was down is read once.
-  events.addEventListener('ready', () => { eventsUp = true; reloadVisitsSoon(); });
-  events.addEventListener('visits-changed', reloadVisitsSoon);
-  events.addEventListener('resync', reloadVisitsSoon);
-  events.addEventListener('error', () => {
-    eventsUp = false;
-    // The browser connects again by itself, unless the server refused the
-    // stream (signed out, a 503): then try again in a while.
-    if (events && events.readyState === EventSource.CLOSED) {
-      events = null;
-      clearTimeout(eventsRetry);
-      eventsRetry = setTimeout(openEvents, 15000);
-    }
-  });
-}
-window.addEventListener('pagehide', () => { if (events) events.close(); events = null; });
-window.addEventListener('pageshow', (e) => { if (e.persisted) openEvents(); });
+let liveVisits = { up: false };
 setInterval(() => {
-  if (visitsLoaded && !eventsUp) loadVisits({ polled: true });
+  if (visitsLoaded && !liveVisits.up) loadVisits({ polled: true });
   if (visitsLoaded) review.load({ background: true });
 }, 10000);
 setInterval(() => { if (visitsLoaded) loadOverdueCount({ polled: true }); }, 60000);
@@ -513,7 +481,7 @@ async function start() {
     return stream;
   });
   loadVisits().then(renderTitle);
-  openEvents();
+  liveVisits = watchVisits(() => { if (visitsLoaded) loadVisits({ polled: true }).then(renderTitle); });
   // Safety signals between visits: polled, they alert like a patient waiting.
   new ConsoleAlerts($('monitoring-alerts'), { waitingAlerts: alerts }).start();
   review.load();

@@ -4,10 +4,15 @@
 // booking is shown with the other visit and booked only on "Book anyway".
 // Dates come from the server's clock (GET /api/schedule's `today`), never
 // the browser's alone. The front desk (role scheduler) lands here after
-// signing in and sees every provider; a clinician sees their own.
+// signing in and sees every provider; a clinician sees their own. The page
+// stays current by itself: each change of a visit (booked, moved or
+// cancelled at another desk, a patient waiting, a visit begun or ended) is
+// pushed by the server (visit-events.js) and the schedule shown is read
+// again, keeping keyboard focus and any cancel form being filled in.
 
 import { enc, el, ApiError } from './api.js';
 import { startStaffSession, staffApi, signOut } from './session.js';
+import { watchVisits } from './visit-events.js';
 
 const $id = (id) => document.getElementById(id);
 const ui = {
@@ -66,6 +71,9 @@ let patient = null; // {id, name} chosen for booking
 let moving = null;  // the visit being moved
 let searchSeq = 0;
 let searchTimer = 0;
+let loadSeq = 0;    // only the newest answer is shown
+let liveTimer = 0;  // a pushed change waiting for a cancel form to close
+const LIVE_POLL_MS = 30000; // while the server's push stream is down
 
 function showError(text) {
   ui.error.textContent = text || '';
@@ -146,8 +154,10 @@ async function load() {
   const q = new URLSearchParams({ days: String(view.days) });
   if (view.date) q.set('date', view.days === 7 ? monday(view.date) : view.date);
   if (view.provider) q.set('provider', view.provider);
+  const seq = ++loadSeq;
   try {
     const body = await staffApi(`/api/schedule?${q}`);
+    if (seq !== loadSeq) return; // the person moved on meanwhile
     view.today = body.today;
     view.zone = body.time_zone;
     if (!view.date) view.date = body.date;
@@ -158,7 +168,28 @@ async function load() {
     render(body);
     showError('');
   } catch (err) {
+    if (seq !== loadSeq) return;
     showError(err instanceof ApiError ? err.message : 'The schedule could not be loaded. Reload the page.');
+  }
+}
+
+// A change pushed by the server: the schedule shown is read again. Not
+// while a cancel form is open in it (what is typed there would go): once it
+// closes. Keyboard focus stays on the same button.
+async function reloadLive() {
+  clearTimeout(liveTimer);
+  liveTimer = 0;
+  if (!view.today) return; // the first load has not answered yet
+  if (ui.list.querySelector('.sc-cancel')) {
+    liveTimer = setTimeout(reloadLive, 2000);
+    return;
+  }
+  const active = document.activeElement;
+  const focused = active && ui.list.contains(active) ? active.dataset.testid : null;
+  await load();
+  if (focused && !ui.list.contains(document.activeElement)) {
+    const again = ui.list.querySelector(`[data-testid="${CSS.escape(focused)}"]`);
+    if (again) again.focus();
   }
 }
 
@@ -284,7 +315,11 @@ function askCancel(v, item, button) {
   const form = el('form', { className: 'sc-cancel' },
     el('label', { htmlFor: id }, `Cancel the visit of ${v.patient.display_name} at ${v.local.time}? Reason`),
     reason, el('div', { className: 'sc-actions' }, yes, no));
-  no.addEventListener('click', () => { form.remove(); button.focus(); });
+  no.addEventListener('click', () => {
+    form.remove();
+    button.focus();
+    if (liveTimer) reloadLive(); // a change came while the form was open
+  });
   form.addEventListener('submit', async (e) => {
     e.preventDefault();
     if (!reason.value.trim()) { showError('Say why the visit is cancelled.'); reason.focus(); return; }
@@ -341,6 +376,8 @@ async function start() {
   // A patient's name typed while the page was still starting: search now.
   if (ui.q.value.trim()) searchPatients();
   await load();
+  const live = watchVisits(reloadLive);
+  setInterval(() => { if (!live.up) reloadLive(); }, LIVE_POLL_MS);
 }
 
 start().catch((err) => showError(err instanceof ApiError ? err.message : 'The page could not start. Reload it.'));
