@@ -192,8 +192,7 @@ hello_run (Store *store, gpointer data)
   /* With several nodes: host the visit here, or say which node does. A
    * staff member known by this origin's cookie gets a short link for the
    * other node (cluster.h). */
-  if (h->ok &&
-      !th_cluster_claim (store, h->app->config, &h->identity, h->token == NULL, &error)) {
+  if (h->ok && !th_cluster_claim (store, h->app->config, &h->identity, h->token == NULL, &error)) {
     store_failed (&h->code, &h->message, "the visit's host", error);
     sig_identity_clear (&h->identity);
     h->ok = FALSE;
@@ -204,12 +203,12 @@ hello_run (Store *store, gpointer data)
 static void
 hello_refused_by_fault (Hello *h)
 {
-    h->ok = FALSE;
-    h->code = SIG_ERR_INTERNAL;
-    g_free (h->message);
-    h->message = g_strdup ("The clinic's server could not check this connection because of a "
-                           "fault on its side. Try again in a moment.");
-    sig_identity_clear (&h->identity);
+  h->ok = FALSE;
+  h->code = SIG_ERR_INTERNAL;
+  g_free (h->message);
+  h->message = g_strdup ("The clinic's server could not check this connection because of a "
+                         "fault on its side. Try again in a moment.");
+  sig_identity_clear (&h->identity);
 }
 
 /* On the main loop: the hello goes on (or its connection is gone). */

@@ -48,11 +48,11 @@ struct _ThCluster {
   char *base_url;
   guint lease_s;
   guint timer;
-  ThStorePool *beats;  /* one worker, one connection: the heartbeats' own */
-  gboolean beating;    /* a heartbeat job is out */
-  gint64 beat_ok_us;   /* monotonic start of the last heartbeat that went through */
-  guint fence_timer;   /* fires when beat_ok_us is nearly a lease old */
-  gboolean fenced;     /* the rooms were let go; nothing hosted until a beat goes through */
+  ThStorePool *beats; /* one worker, one connection: the heartbeats' own */
+  gboolean beating;   /* a heartbeat job is out */
+  gint64 beat_ok_us;  /* monotonic start of the last heartbeat that went through */
+  guint fence_timer;  /* fires when beat_ok_us is nearly a lease old */
+  gboolean fenced;    /* the rooms were let go; nothing hosted until a beat goes through */
   gboolean stopped;
   GHashTable *claimed; /* visit id → monotonic µs of the claim (main thread) */
   guint n_peers;       /* the nodes seen in the last day, this one included, at the last beat */
@@ -356,8 +356,8 @@ th_cluster_claimed (ThCluster *cluster, const char *visit_id)
 }
 
 gboolean
-th_cluster_claim (Store *store, const ThConfig *config, SigIdentity *identity,
-                  gboolean by_session, GError **error)
+th_cluster_claim (Store *store, const ThConfig *config, SigIdentity *identity, gboolean by_session,
+                  GError **error)
 {
   g_autofree char *holder = NULL;
   gint64 now;

@@ -102,8 +102,8 @@ on_notice (void *arg G_GNUC_UNUSED, const char *message)
 static void
 listener_connect (StoreListener *l)
 {
-  const char *const keys[] = { "application_name", "client_encoding", "dbname", NULL };
-  const char *const values[] = { "telehealthd-listen", "UTF8", l->dsn, NULL };
+  const char *const keys[] = { "application_name", STORE_PG_DEFAULT_KEYS, "dbname", NULL };
+  const char *const values[] = { "telehealthd-listen", STORE_PG_DEFAULT_VALUES, l->dsn, NULL };
 
   l->conn = PQconnectStartParams (keys, values, 1);
   if (!l->conn || PQstatus (l->conn) == CONNECTION_BAD) {

@@ -21,6 +21,17 @@ G_BEGIN_DECLS
 
 /* ------------------------------------------------------------ the connection */
 
+/* What every connection asks for unless the DSN says otherwise (it comes
+ * after them: PQconnectdbParams with expand_dbname). Over TCP, a database
+ * that went silent (a partition, no reset) fails a statement within about
+ * 15 s (tcp_user_timeout) and an idle connection within about 25 s
+ * (keepalives), not TCP's minutes: the node notices, and a node that lost
+ * the database long enough lets go of its visits (server/cluster). */
+#define STORE_PG_DEFAULT_KEYS                                                     \
+  "client_encoding", "connect_timeout", "keepalives_idle", "keepalives_interval", \
+    "keepalives_count", "tcp_user_timeout"
+#define STORE_PG_DEFAULT_VALUES "UTF8", "10", "10", "5", "3", "15000"
+
 /* What opening does to the schema. */
 typedef enum {
   STORE_PG_CHECK,   /* it must be this program's version */

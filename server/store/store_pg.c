@@ -367,8 +367,8 @@ Store *
 store_pg_open (const char *dsn, StorePgSchema schema, GError **error)
 {
   /* The defaults come first, so the DSN can name another application. */
-  const char *const keys[] = { "application_name", "client_encoding", "dbname", NULL };
-  const char *const values[] = { "telehealthd", "UTF8", dsn, NULL };
+  const char *const keys[] = { "application_name", STORE_PG_DEFAULT_KEYS, "dbname", NULL };
+  const char *const values[] = { "telehealthd", STORE_PG_DEFAULT_VALUES, dsn, NULL };
   Store *store;
 
   if (!dsn || !*dsn) {
