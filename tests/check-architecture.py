@@ -78,9 +78,9 @@ ALLOWED = {
     "cli": {"server", "clock", "accounts", "store", "records"},
     # this node among those sharing PostgreSQL (issue 18): the app it is
     # handed, the leases (store), its heartbeat as a store job, the hub's
-    # live visits (signaling)
-    # and the pages' CSP naming the other nodes (http)
-    "cluster": {"server", "store", "storepool", "signaling", "http"},
+    # live visits (signaling), the pages' CSP naming the other nodes (http),
+    # and its heartbeats, leases and fences counted as they happen (metrics)
+    "cluster": {"server", "store", "storepool", "signaling", "http", "metrics"},
     "server": {"media", "signaling", "clock", "records", "store", "accounts", "api",
                "http", "cli", "notify", "metrics", "storepool", "cluster"},
 }

@@ -26,6 +26,7 @@
 #include "server/cluster/cluster.h"
 
 #include "server/http/http.h"
+#include "server/metrics/metrics.h"
 #include "server/storepool/storepool.h"
 
 /* The nodes a page may be redirected to: those seen within a day (a page
@@ -64,6 +65,7 @@ typedef struct {
   char *node_id, *base_url;
   guint lease_s;
   gint64 began_us;    /* monotonic, on the worker, before the heartbeat */
+  gint64 began_real;  /* the same moment on the wall clock (the metrics) */
   gboolean ok;        /* the heartbeat went through */
   GPtrArray *keep;    /* visit ids this node still hosts */
   GPtrArray *release; /* visit ids to let go of: orphans at two beats in a row */
@@ -100,6 +102,7 @@ beat_run (Store *store, gpointer data)
 
   /* Before the statement: the database's heartbeat time is later still. */
   b->began_us = g_get_monotonic_time ();
+  b->began_real = g_get_real_time ();
   if (!store_node_heartbeat (store, b->node_id, b->base_url, b->lease_s, FALSE, &error)) {
     g_warning ("cluster: heartbeat failed: %s", error->message);
     return;
@@ -161,6 +164,7 @@ on_fence (gpointer data)
                (g_get_monotonic_time () - c->beat_ok_us) / 1000, ids->len);
     return G_SOURCE_REMOVE;
   }
+  th_metrics_inc (TH_M_CLUSTER_FENCES);
   for (guint i = 0; i < ids->len; i++)
     told += sig_hub_release_visit (c->app->hub, ids->pdata[i], "shutdown");
   /* What hellos claimed is void too: their rooms are not made here now. */
@@ -191,8 +195,15 @@ beat_done (gpointer data, const GError *error)
 
   if (error)
     g_warning ("cluster: heartbeat not run: %s", error->message);
-  else if (b->ok)
+  if (!error && b->ok) {
     beat_went_through (b->cluster, b->began_us);
+    th_metric_set (th_metrics_series (th_metrics (), TH_M_CLUSTER_HEARTBEAT, NULL),
+                   (double) b->began_real / G_USEC_PER_SEC);
+  } else {
+    th_metrics_inc (TH_M_CLUSTER_HEARTBEAT_FAILURES);
+  }
+  if (b->held)
+    th_metric_set (th_metrics_series (th_metrics (), TH_M_CLUSTER_LEASES, NULL), b->held->len);
   if (b->released)
     g_debug ("cluster: let go of %u visits no longer hosted here", b->released);
   b->cluster->beating = FALSE;
@@ -304,6 +315,9 @@ th_cluster_start (ThApp *app, GError **error)
    * (the next beat is due then). */
   c->beats = th_store_pool_new (app->store, 1, MAX (c->lease_s * 1000 / 3, 500));
   beat_went_through (c, began_us);
+  th_metric_set (th_metrics_series (th_metrics (), TH_M_CLUSTER_HEARTBEAT, NULL),
+                 (double) (g_get_real_time () - (g_get_monotonic_time () - began_us)) /
+                   G_USEC_PER_SEC);
   c->timer = g_timeout_add (MAX (c->lease_s * 1000 / 3, 500), on_beat, c);
   return c;
 }

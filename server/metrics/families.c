@@ -88,6 +88,26 @@ const ThMetricDef th_metric_families[TH_M_N_FAMILIES] = {
   [TH_M_SIGNIN_LOCKOUTS] = { .name = "telehealthd_signin_lockouts_total",
                              .help = "Sign-ins refused because the account or address is locked.",
                              .type = TH_METRIC_COUNTER },
+  /* More than one node (issue 18): alert when the last heartbeat is a
+   * lease old, or on any fence. */
+  [TH_M_CLUSTER_HEARTBEAT] = { .name = "telehealthd_cluster_last_heartbeat_timestamp_seconds",
+                               .help = "When this node's last heartbeat that reached the "
+                                       "database began, in unix seconds (0: one machine, on "
+                                       "sqlite, or none yet).",
+                               .type = TH_METRIC_GAUGE },
+  [TH_M_CLUSTER_HEARTBEAT_FAILURES] = { .name = "telehealthd_cluster_heartbeat_failures_total",
+                                        .help = "Heartbeats of this node that did not reach "
+                                                "the database.",
+                                        .type = TH_METRIC_COUNTER },
+  [TH_M_CLUSTER_LEASES] = { .name = "telehealthd_cluster_leases",
+                            .help = "Visits whose lease this node held at its last heartbeat "
+                                    "(whose media it relays).",
+                            .type = TH_METRIC_GAUGE },
+  [TH_M_CLUSTER_FENCES] = { .name = "telehealthd_cluster_fences_total",
+                            .help = "Times this node let go of the visits it hosted because "
+                                    "none of its heartbeats reached the database for nearly "
+                                    "a lease.",
+                            .type = TH_METRIC_COUNTER },
   [TH_M_PROCESS_CPU] = { .name = "process_cpu_seconds_total",
                          .help = "Total user and system CPU time spent in "
                                  "seconds.",

@@ -91,6 +91,10 @@ typedef enum {
   TH_M_OUTBOX_FAILURES,       /* counter */
   TH_M_SIGNIN_FAILURES,       /* counter */
   TH_M_SIGNIN_LOCKOUTS,       /* counter */
+  TH_M_CLUSTER_HEARTBEAT,     /* gauge: unix seconds (PostgreSQL nodes) */
+  TH_M_CLUSTER_HEARTBEAT_FAILURES, /* counter */
+  TH_M_CLUSTER_LEASES,        /* gauge */
+  TH_M_CLUSTER_FENCES,        /* counter */
   TH_M_PROCESS_CPU,           /* counter */
   TH_M_PROCESS_RSS,           /* gauge */
   TH_M_PROCESS_START,         /* gauge */

@@ -28,6 +28,7 @@ import WebSocket from 'ws';
 
 import {
   startServer, requireEnv, rewriteConfig, fetchJson, waitFor, createDatabase, dropDatabase,
+  metricsUrl, scrapeMetrics,
 } from '../e2e/lib.mjs';
 
 const PG_DIR = process.env.TH_PG_DIR;
@@ -193,7 +194,7 @@ async function pgDoor() {
 // `expected`), and nothing else.
 function startBehind(door, id, dbname, expected) {
   return startServer({
-    settings: { cluster: { node_id: id, lease_seconds: '3' } },
+    settings: { cluster: { node_id: id, lease_seconds: '3' }, metrics: { listen: '127.0.0.1:0' } },
     env: { TELEHEALTHD_DSN: `host=127.0.0.1 port=${door.port} dbname=${dbname} user=postgres` },
     allowLog: [
       ...expected,
@@ -271,6 +272,12 @@ test('a node cut off from the database lets go of its rooms before its lease is 
     assert.deepEqual(await back.next(['redirect', 'welcome'], 15000), { type: 'redirect', url: b.baseUrl });
     back.close();
     provider.close();
+    // What an operator's alerts read: one fence, failed heartbeats, a
+    // heartbeat through again since the database came back.
+    const { samples } = await scrapeMetrics(await metricsUrl(c));
+    assert.equal(samples.get('telehealthd_cluster_fences_total'), 1);
+    assert.ok(samples.get('telehealthd_cluster_heartbeat_failures_total') >= 1, JSON.stringify([...samples]));
+    assert.ok(samples.get('telehealthd_cluster_last_heartbeat_timestamp_seconds') * 1000 >= cutAt);
   } finally {
     await c.stop();
     await door.close();
@@ -300,6 +307,9 @@ test('the only node of the day keeps its visits while the database is away', { s
       { timeout: 15000, what: 'the heartbeat to go through again' });
     patient.send({ type: 'chat', text: 'Still here' });
     assert.equal((await patient.next('chat')).text, 'Still here');
+    const { samples } = await scrapeMetrics(await metricsUrl(alone));
+    assert.equal(samples.get('telehealthd_cluster_fences_total'), 0, 'no fence');
+    assert.equal(samples.get('telehealthd_cluster_leases'), 1, 'the visit\'s lease is held');
     patient.close();
   } finally {
     if (alone) await alone.stop();
