@@ -77,6 +77,7 @@ is_front_desk_route (const ThRoute *t)
     "GET /api/session",
     "POST /api/session/logout",
     "GET /api/visits",
+    "GET /api/events", /* the schedule page's push channel: ids of the visits above */
     "POST /api/visits",
     "GET /api/schedule",
     "GET /api/providers",
