@@ -184,19 +184,25 @@ test('(a) the patient page reloads: it rejoins by itself and media flows again w
   });
 });
 
+// Closes the participant's signaling WebSocket from its page, as a network
+// that drops it would (the page did not ask: a drop).
+async function killSocket(p) {
+  const killed = await p.page.evaluate(() => {
+    const ws = window.__thSignal;
+    if (!ws || ws.readyState !== WebSocket.OPEN) return false;
+    ws.close(4000, 'test kills the socket');
+    return true;
+  });
+  assert.ok(killed, 'window.__thSignal was an open WebSocket');
+}
+
 test('(b) the patient\'s WebSocket is killed: it reconnects and media flows again within 10 s', { timeout: 60000 }, async (t) => {
   await step(async () => {
     await Promise.all([watchBanners(provider.page), watchBanners(patient.page)]);
     const providerPeer = await peerTag(provider.page);
     const patientPeer = await peerTag(patient.page);
     const t0 = Date.now();
-    const killed = await patient.page.evaluate(() => {
-      const ws = window.__thSignal;
-      if (!ws || ws.readyState !== WebSocket.OPEN) return false;
-      ws.close(4000, 'test kills the socket');
-      return true;
-    });
-    assert.ok(killed, 'window.__thSignal was an open WebSocket');
+    await killSocket(patient);
     const { pat, took } = await assertBothWays('after the socket was killed', t0, 10000);
     t.diagnostic(`media both ways ${took} ms after the socket was killed`);
     assert.notEqual(pat.tag, patientPeer, 'the patient got a fresh RTCPeerConnection');
@@ -256,13 +262,7 @@ test('(c2) the server cannot check the patient\'s hello for a while: the page ke
     // The link's validity window cannot be read: every hello by link fails.
     const restore = hideColumn(server, 'join_tokens', 'not_after');
     try {
-      const killed = await patient.page.evaluate(() => {
-        const ws = window.__thSignal;
-        if (!ws || ws.readyState !== WebSocket.OPEN) return false;
-        ws.close(4000, 'test kills the socket');
-        return true;
-      });
-      assert.ok(killed, 'window.__thSignal was an open WebSocket');
+      await killSocket(patient);
       // Refused, and tried again by itself (not left waiting on the open
       // socket for the server's hello deadline).
       await waitFor(() => refusals() - before >= 2, { timeout: 8000, what: 'the page to say hello again after a refusal' });
