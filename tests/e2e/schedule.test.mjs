@@ -7,7 +7,8 @@
 // day's schedule. The page stays current by itself (pushed, GET
 // /api/events): a visit booked at another desk appears, a patient who joins
 // is shown waiting, within two seconds and with no reload, keyboard focus
-// and a cancel form being filled in kept. Screenshots at 390×844 and
+// and a cancel form being filled in kept (also when the pushed reload's
+// answer comes back while the form is being opened). Screenshots at 390×844 and
 // 1280×800 (TH_SCREENSHOT_DIR, else a temporary folder).
 import { test, before, after } from 'node:test';
 import assert from 'node:assert/strict';
@@ -223,6 +224,31 @@ test('the schedule stays current by itself: a visit booked elsewhere, a patient 
     await page.screenshot({ path: path.join(process.env.TH_SCREENSHOT_DIR || tmpdir(), 'schedule-live-waiting-390x844.png') });
   } finally {
     ws.close();
+  }
+
+  // A pushed change whose answer comes back while a cancel form is being
+  // filled in (the answer held 1.5 s here): the form and what was typed stay.
+  await page.setViewportSize({ width: 1280, height: 800 });
+  await page.route('**/api/schedule?*', async (route) => {
+    await new Promise((resolve) => setTimeout(resolve, 1500));
+    await route.continue().catch(() => {});
+  });
+  try {
+    const asked = page.waitForRequest((r) => r.url().includes('/api/schedule?'), { timeout: 5000 });
+    const later = await fetchJson(`${server.baseUrl}/api/visits`, {
+      session: deskSession, method: 'POST',
+      body: { patient_id: patientId, provider_id: bellId, start: { date: '2027-01-05', time: '11:00' } },
+    });
+    assert.equal(later.status, 201, later.text);
+    await asked; // the push's reload is on its way, its answer held
+    await by(page, `cancel-${firstId}`).click();
+    await by(page, `cancel-reason-${firstId}`).fill('Typed while it loaded');
+    await page.waitForTimeout(2500); // the held answer came back meanwhile
+    assert.equal(await by(page, `cancel-reason-${firstId}`).inputValue(), 'Typed while it loaded', 'the form was kept');
+    await page.getByRole('button', { name: 'Keep it' }).click();
+    await by(page, `visit-${later.json.visit_id}`).waitFor({ timeout: 8000 });
+  } finally {
+    await page.unroute('**/api/schedule?*');
   }
   assert.deepEqual(navigations, [], 'no reload');
   assert.ok(loaded.length >= 2, `the schedule was read again (${loaded.length} times)`);

@@ -150,14 +150,24 @@ function render(body) {
   if (!sections.length) ui.list.replaceChildren(el('p', { className: 'muted' }, 'No providers to show.'));
 }
 
-async function load() {
+// Reads the schedule shown and renders it. `live`: a change pushed by the
+// server, not the person's doing: it never discards a load of theirs, and
+// it does not render over a cancel form being filled in (once it closes)
+// nor take keyboard focus off the button it was on.
+async function load({ live = false } = {}) {
   const q = new URLSearchParams({ days: String(view.days) });
   if (view.date) q.set('date', view.days === 7 ? monday(view.date) : view.date);
   if (view.provider) q.set('provider', view.provider);
-  const seq = ++loadSeq;
+  const seq = live ? loadSeq : ++loadSeq;
   try {
     const body = await staffApi(`/api/schedule?${q}`);
-    if (seq !== loadSeq) return; // the person moved on meanwhile
+    if (seq !== loadSeq) return; // a newer load is on its way
+    if (live && ui.list.querySelector('.sc-cancel')) {
+      reloadLiveLater();
+      return;
+    }
+    const active = document.activeElement;
+    const focused = live && active && ui.list.contains(active) ? active.dataset.testid : null;
     view.today = body.today;
     view.zone = body.time_zone;
     if (!view.date) view.date = body.date;
@@ -166,6 +176,7 @@ async function load() {
     if (!ui.bkDate.value) ui.bkDate.value = view.today;
     if (!ui.bkDate.min) ui.bkDate.min = view.today;
     render(body);
+    if (focused) ui.list.querySelector(`[data-testid="${CSS.escape(focused)}"]`)?.focus();
     showError('');
   } catch (err) {
     if (seq !== loadSeq) return;
@@ -173,24 +184,18 @@ async function load() {
   }
 }
 
-// A change pushed by the server: the schedule shown is read again. Not
-// while a cancel form is open in it (what is typed there would go): once it
-// closes. Keyboard focus stays on the same button.
-async function reloadLive() {
+// A change pushed by the server: the schedule shown is read again (see
+// load), or once a cancel form open in it closes.
+function reloadLive() {
   clearTimeout(liveTimer);
   liveTimer = 0;
   if (!view.today) return; // the first load has not answered yet
-  if (ui.list.querySelector('.sc-cancel')) {
-    liveTimer = setTimeout(reloadLive, 2000);
-    return;
-  }
-  const active = document.activeElement;
-  const focused = active && ui.list.contains(active) ? active.dataset.testid : null;
-  await load();
-  if (focused && !ui.list.contains(document.activeElement)) {
-    const again = ui.list.querySelector(`[data-testid="${CSS.escape(focused)}"]`);
-    if (again) again.focus();
-  }
+  if (ui.list.querySelector('.sc-cancel')) reloadLiveLater();
+  else load({ live: true });
+}
+
+function reloadLiveLater() {
+  if (!liveTimer) liveTimer = setTimeout(reloadLive, 2000);
 }
 
 function setDays(days) {
